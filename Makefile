@@ -1,0 +1,40 @@
+# Thin wrapper over CMake: `make demo` and `make test` work on a fresh
+# Debian 12 machine (they install missing packages first).
+BUILD ?= build
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+# Data sets: a user's FACTO_DATA_HOME wins; in this repo ../shared/data when it exists.
+ifeq ($(origin FACTO_DATA_HOME),undefined)
+  ifneq ($(wildcard ../shared/data),)
+    export FACTO_DATA_HOME := $(abspath ../shared/data)
+  endif
+endif
+
+.PHONY: all deps build demo test asan-test bench clean
+
+all: build
+
+deps:
+	@scripts/setup-deps
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	@scripts/demo $(BUILD)/facto
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# Unit tests under AddressSanitizer + UBSan (CI runs this too).
+asan-test: deps
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DFACTO_SANITIZE=ON >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir build-asan --output-on-failure -j $(JOBS) -L quick
+
+bench: build
+	bench/ml100k.sh
+
+clean:
+	rm -rf $(BUILD) build-asan

@@ -1,0 +1,421 @@
+/*
+ * facto.h — the one public header of libfacto, a recommender engine.
+ *
+ * Data flows one way: read -> dataset -> model -> predictions / top-N -> output.
+ * Every function that can fail returns a facto_status and leaves a message with
+ * detail ("u1.base:1207: rating 'abc' is not a number") in its facto_ctx,
+ * readable with facto_errmsg(). Objects come in create/free pairs; freeing
+ * NULL is a no-op. Matrices are row-major; shapes are written [rows, cols].
+ * Indices of users and items are 0-based and dense inside the library; the
+ * data's own ids (strings up to 255 bytes) are kept in id maps, so every
+ * function that talks to a person speaks those ids.
+ *
+ * This header compiles as C11 and as C++ (tests/unit/test_header_cxx.cc).
+ */
+#ifndef FACTO_H
+#define FACTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FACTO_VERSION_MAJOR 0
+#define FACTO_VERSION_MINOR 1
+#define FACTO_VERSION_PATCH 0
+#define FACTO_VERSION_STRING "0.1.0"
+
+/* Longest external user or item id, in bytes (without the terminating NUL). */
+#define FACTO_MAX_ID_LEN 255
+
+/* ======================================================================
+ * Status codes and the context
+ * ====================================================================== */
+
+/* Status codes. The numbers never change; new codes are appended. */
+typedef enum facto_status {
+    FACTO_OK = 0,
+    FACTO_ERR_INVALID = 1,   /* a bad argument or parameter value */
+    FACTO_ERR_IO = 2,        /* a file could not be opened, read or written */
+    FACTO_ERR_PARSE = 3,     /* input data is malformed (message names file:line) */
+    FACTO_ERR_NOMEM = 4,     /* out of memory */
+    FACTO_ERR_FORMAT = 5,    /* model file: not a facto model (bad magic) or wrong kind */
+    FACTO_ERR_VERSION = 6,   /* model file written by a newer facto */
+    FACTO_ERR_CORRUPT = 7,   /* model file: bad checksum, truncated, sizes inconsistent */
+    FACTO_ERR_DIVERGED = 8,  /* training loss became non-finite */
+    FACTO_ERR_NOT_FOUND = 9, /* unknown user, item, data set or file */
+    FACTO_ERR_NETWORK = 10,  /* a download failed */
+    FACTO_ERR_INTERNAL = 11, /* a broken internal invariant: a bug */
+    FACTO_ERR_EMPTY = 12     /* input holds no data */
+} facto_status;
+
+/* Short English name of a status ("parse error"); never NULL, static storage. */
+const char *facto_status_str(facto_status status);
+
+/* Severity of a log line. */
+typedef enum facto_log_level {
+    FACTO_LOG_ERROR = 0,
+    FACTO_LOG_WARN = 1,
+    FACTO_LOG_INFO = 2,
+    FACTO_LOG_DEBUG = 3
+} facto_log_level;
+
+/* Log sink: `message` is borrowed, valid during the call only, no newline. */
+typedef void (*facto_log_fn)(facto_log_level level, const char *message, void *user_data);
+
+/*
+ * A context holds the last error (code + message), the logger and the thread
+ * count. It is not thread-safe: use one context per thread.
+ */
+typedef struct facto_ctx facto_ctx;
+
+/* Create a context; NULL when out of memory. Free with facto_ctx_free(). The
+ * default logger drops every line; the default thread count is 1. */
+facto_ctx *facto_ctx_new(void);
+void facto_ctx_free(facto_ctx *ctx);
+
+/* Last error message with detail, or "" when the last call succeeded.
+ * Borrowed: valid until the next call that takes this context. */
+const char *facto_errmsg(const facto_ctx *ctx);
+/* Last status set on this context (FACTO_OK after a successful call). */
+facto_status facto_errcode(const facto_ctx *ctx);
+
+/* Route log lines at `max_level` and below to `fn` (NULL: drop them). */
+void facto_ctx_set_log(facto_ctx *ctx, facto_log_fn fn, void *user_data, facto_log_level max_level);
+/* Threads used by training and batch scoring; 0 means all cores. Default 1. */
+void facto_ctx_set_threads(facto_ctx *ctx, int n_threads);
+
+/* ======================================================================
+ * Id maps: the data's own ids <-> dense 0-based indices
+ * ====================================================================== */
+
+/* An id map. Ids are byte strings of 1..FACTO_MAX_ID_LEN bytes; integer ids
+ * are kept as their decimal text as it appears in the data. */
+typedef struct facto_idmap facto_idmap;
+
+/* Number of ids in the map. */
+int32_t facto_idmap_size(const facto_idmap *map);
+/* Index of `id`, or -1 when the map does not hold it. `id` is borrowed. */
+int32_t facto_idmap_find(const facto_idmap *map, const char *id);
+/* The id of `index` (0 <= index < size), or NULL when out of range.
+ * Borrowed from the map: valid while the map lives. */
+const char *facto_idmap_name(const facto_idmap *map, int32_t index);
+
+/* ======================================================================
+ * Rating data sets
+ * ====================================================================== */
+
+/* A file format for (user, item, rating) data. */
+typedef enum facto_format {
+    FACTO_FORMAT_AUTO = 0,     /* guess from the name and the first lines */
+    FACTO_FORMAT_ML100K = 1,   /* user<TAB>item<TAB>rating<TAB>timestamp (u.data, u1.base) */
+    FACTO_FORMAT_ML1M = 2,     /* user::item::rating::timestamp (ratings.dat) */
+    FACTO_FORMAT_ML_CSV = 3,   /* CSV with header userId,movieId,rating,timestamp */
+    FACTO_FORMAT_DELIMITED = 4 /* generic delimited text, see facto_read_options */
+} facto_format;
+
+/* Options for reading ratings. Start from facto_read_options_default(). */
+typedef struct facto_read_options {
+    facto_format format; /* default FACTO_FORMAT_AUTO */
+    /* FACTO_FORMAT_DELIMITED only: */
+    char delimiter;      /* '\t', ',', ';', ' ', or 0 = detect from the first data line (default 0) */
+    int header;          /* 1 = first line is a header, 0 = no header, -1 = detect (default -1) */
+    /* Columns: "user,item,rating[,timestamp]" as header names, or as 1-based
+     * positions ("1,2,3"). NULL = the first three (four) columns. Borrowed. */
+    const char *columns;
+} facto_read_options;
+
+facto_read_options facto_read_options_default(void);
+
+/*
+ * A rating data set: n_ratings (user, item, rating[, timestamp]) held as CSR
+ * by user, with the id maps of its users and items. Duplicate (user, item)
+ * pairs are merged when read, keeping the last rating in file order.
+ * Immutable once built.
+ */
+typedef struct facto_dataset facto_dataset;
+
+/*
+ * Read ratings from `path` (plain text, or gzip-compressed when the file
+ * starts with the gzip magic). Streaming: memory is O(ratings), not O(file).
+ * Accepts CRLF line ends, a UTF-8 BOM, blank lines and lines starting with '#'.
+ * Errors: FACTO_ERR_IO (cannot open/read), FACTO_ERR_PARSE (bad line; the
+ * message is "PATH:LINE: what is wrong"), FACTO_ERR_EMPTY (no ratings),
+ * FACTO_ERR_INVALID (bad options). On success *out is owned by the caller:
+ * free with facto_dataset_free(). `n_duplicates` (may be NULL) receives the
+ * number of (user, item) pairs that appeared more than once.
+ */
+facto_status facto_dataset_read(facto_ctx *ctx, const char *path, const facto_read_options *opts,
+                                facto_dataset **out, int64_t *n_duplicates);
+void facto_dataset_free(facto_dataset *ds);
+
+int32_t facto_dataset_n_users(const facto_dataset *ds);
+int32_t facto_dataset_n_items(const facto_dataset *ds);
+int64_t facto_dataset_n_ratings(const facto_dataset *ds);
+/* Id maps, borrowed from the data set. */
+const facto_idmap *facto_dataset_users(const facto_dataset *ds);
+const facto_idmap *facto_dataset_items(const facto_dataset *ds);
+/*
+ * CSR arrays, borrowed from the data set:
+ *   row_ptr   [n_users + 1] offsets into the next arrays; user u's ratings are
+ *             row_ptr[u] .. row_ptr[u+1]-1, items sorted ascending;
+ *   items     [n_ratings] item indices;
+ *   ratings   [n_ratings] rating values;
+ *   timestamps[n_ratings] seconds since the epoch, or NULL when the data has none.
+ */
+void facto_dataset_csr(const facto_dataset *ds, const int64_t **row_ptr, const int32_t **items,
+                       const float **ratings, const int64_t **timestamps);
+/* Smallest and largest rating in the data set. */
+void facto_dataset_rating_range(const facto_dataset *ds, float *min_rating, float *max_rating);
+
+/* How to split one data set into train and test. */
+typedef enum facto_split_kind {
+    FACTO_SPLIT_RANDOM = 1, /* each rating goes to test with probability `fraction` */
+    FACTO_SPLIT_KFOLD = 2,  /* ratings shuffled into `k` folds; fold `fold` (1-based) is test */
+    FACTO_SPLIT_TIME = 3    /* each user's latest `fraction` of ratings (by timestamp) is test */
+} facto_split_kind;
+
+typedef struct facto_split {
+    facto_split_kind kind;
+    double fraction; /* RANDOM, TIME: in (0, 1) */
+    int k;           /* KFOLD: number of folds, >= 2 */
+    int fold;        /* KFOLD: 1..k */
+    uint64_t seed;   /* RANDOM, KFOLD: shuffling seed */
+} facto_split;
+
+/*
+ * Parse "random:0.2", "kfold:5:3" or "time:0.2" into *out (seed is left as
+ * given). Errors: FACTO_ERR_INVALID with a message saying what is wrong.
+ */
+facto_status facto_split_parse(facto_ctx *ctx, const char *text, facto_split *out);
+
+/*
+ * Split `all` into *train and *test; every rating goes to exactly one of
+ * them. Each output has its own compact id maps (only the ids it holds).
+ * Deterministic for a given seed. TIME needs timestamps (FACTO_ERR_INVALID
+ * otherwise); a user with one rating keeps it in train.
+ * Errors: FACTO_ERR_INVALID, FACTO_ERR_EMPTY (train or test would be empty),
+ * FACTO_ERR_NOMEM. Outputs owned by the caller.
+ */
+facto_status facto_dataset_split(facto_ctx *ctx, const facto_dataset *all, const facto_split *split,
+                                 facto_dataset **train, facto_dataset **test);
+
+/* ======================================================================
+ * Data set registry (MovieLens)
+ * ====================================================================== */
+
+/* Registered data set names: "ml-100k", "ml-1m", "ml-10m", "ml-20m",
+ * "ml-latest-small". Returns the count; *names is static storage. */
+int facto_datasets_list(const char *const **names);
+
+/*
+ * Folder where data sets live: $FACTO_DATA_HOME, else $XDG_CACHE_HOME/facto,
+ * else $HOME/.cache/facto. Written into buf (size bytes); FACTO_ERR_INVALID
+ * when it does not fit.
+ */
+facto_status facto_data_home(facto_ctx *ctx, char *buf, size_t size);
+
+/*
+ * Path of data set `name`'s folder (data home + the folder its official zip
+ * unpacks to) into buf. FACTO_ERR_NOT_FOUND for an unknown name, or when the
+ * folder is missing (the message says how to fetch it).
+ */
+facto_status facto_dataset_path(facto_ctx *ctx, const char *name, char *buf, size_t size);
+
+/*
+ * Download data set `name`'s official zip with libcurl, check its SHA-256 and
+ * unpack it with libzip into the data home. Errors: FACTO_ERR_NOT_FOUND
+ * (unknown name), FACTO_ERR_NETWORK (download failed: the message names the
+ * address and the folder to put the files in by hand), FACTO_ERR_CORRUPT
+ * (checksum mismatch), FACTO_ERR_IO.
+ */
+facto_status facto_dataset_fetch(facto_ctx *ctx, const char *name);
+
+/*
+ * Resolve a named data set and split into train/test file paths:
+ * ("ml-100k", "u1") -> ".../ml-100k/u1.base", ".../ml-100k/u1.test". For a
+ * data set with one ratings file and no official splits, *test_path is set to
+ * "" and *train_path to the ratings file. Buffers of `size` bytes.
+ * Errors: FACTO_ERR_NOT_FOUND (unknown data set or split, missing files).
+ */
+facto_status facto_dataset_split_files(facto_ctx *ctx, const char *name, const char *split, char *train_path,
+                                       char *test_path, size_t size);
+
+/*
+ * Read item titles of a MovieLens data set folder (u.item, movies.dat or
+ * movies.csv), converted to UTF-8. *titles is [n] strings indexed like
+ * `items` (NULL where an item has no title); owned by the caller: free with
+ * facto_titles_free(*titles, n). Errors: FACTO_ERR_NOT_FOUND (no titles file),
+ * FACTO_ERR_PARSE, FACTO_ERR_IO.
+ */
+facto_status facto_titles_read(facto_ctx *ctx, const char *dataset_dir, const facto_idmap *items, char ***titles,
+                               int32_t *n);
+void facto_titles_free(char **titles, int32_t n);
+
+/* ======================================================================
+ * Models: the shared interface
+ * ====================================================================== */
+
+typedef enum facto_model_kind {
+    FACTO_MODEL_MF = 1, /* biased matrix factorization */
+    FACTO_MODEL_FM = 2  /* factorization machine */
+} facto_model_kind;
+
+typedef struct facto_model facto_model;
+
+void facto_model_free(facto_model *model);
+facto_model_kind facto_model_get_kind(const facto_model *model);
+/* "mf", "fm". Static storage. */
+const char *facto_model_kind_name(facto_model_kind kind);
+
+/*
+ * Save the model to `path`: written to a temporary file in the same folder,
+ * fsync'ed, then renamed over `path`, so a crash never leaves a half-written
+ * model and an older file at `path` survives any failure. Layout: docs/format.md.
+ * Errors: FACTO_ERR_IO.
+ */
+facto_status facto_model_save(facto_ctx *ctx, const facto_model *model, const char *path);
+
+/*
+ * Load a model saved by facto_model_save(). Checks the magic, the format
+ * version, every size and the xxHash checksum. Errors: FACTO_ERR_IO (cannot
+ * read), FACTO_ERR_FORMAT (not a facto model file), FACTO_ERR_VERSION (newer
+ * format), FACTO_ERR_CORRUPT (truncated, checksum mismatch, bad sizes).
+ * *out owned by the caller.
+ */
+facto_status facto_model_load(facto_ctx *ctx, const char *path, facto_model **out);
+
+/* ======================================================================
+ * Rating models (MF): predict, evaluate, recommend
+ * ====================================================================== */
+
+/* Flags of one prediction. */
+enum {
+    FACTO_PRED_UNKNOWN_USER = 1, /* the user was not in training: mu + item bias */
+    FACTO_PRED_UNKNOWN_ITEM = 2  /* the item was not in training: mu + user bias */
+};
+
+/*
+ * Predicted rating of (user, item), by the data's own ids, clipped to the
+ * rating range seen in training. An unknown user or item falls back to
+ * mu plus the known bias and sets *flags (may be NULL).
+ * Errors: FACTO_ERR_INVALID (model kind has no user/item ratings).
+ */
+facto_status facto_model_predict(facto_ctx *ctx, const facto_model *model, const char *user, const char *item,
+                                 float *score, int *flags);
+
+/* Accuracy of a rating model on a data set. */
+typedef struct facto_eval_result {
+    double rmse;             /* root mean squared error */
+    double mae;              /* mean absolute error */
+    int64_t n_ratings;       /* ratings scored */
+    int64_t n_unknown_users; /* ratings whose user was not in training */
+    int64_t n_unknown_items; /* ratings whose item was not in training */
+} facto_eval_result;
+
+/*
+ * Score every rating of `test` (ids are matched to the model's by string) and
+ * fill *result. `scores` (may be NULL) receives [n_ratings] predictions in
+ * test's CSR order. Errors: FACTO_ERR_INVALID (model kind), FACTO_ERR_EMPTY.
+ */
+facto_status facto_model_evaluate(facto_ctx *ctx, const facto_model *model, const facto_dataset *test,
+                                  facto_eval_result *result, float *scores);
+
+/* One recommended item. */
+typedef struct facto_recommendation {
+    int32_t item;  /* item index in facto_model_items(model) */
+    float score;   /* predicted rating (not clipped, so ties are rare) */
+} facto_recommendation;
+
+/*
+ * Top-k items for `user` (the data's own id), best first, into out[0..*n_out-1]
+ * (out has room for k). Items the user rated in training are left out unless
+ * include_seen. Errors: FACTO_ERR_NOT_FOUND (unknown user), FACTO_ERR_INVALID.
+ * Cost O(n_items * num_factors + n_items log k).
+ */
+facto_status facto_model_recommend(facto_ctx *ctx, const facto_model *model, const char *user, int k,
+                                   int include_seen, facto_recommendation *out, int *n_out);
+
+/* Id maps of the users and items the model was trained on; borrowed from the
+ * model, NULL for models without them. */
+const facto_idmap *facto_model_users(const facto_model *model);
+const facto_idmap *facto_model_items(const facto_model *model);
+
+/* ======================================================================
+ * Biased matrix factorization
+ *
+ * r^(u,i) = mu + b_u + b_i + p_u . q_i, squared loss with L2 on biases and
+ * factors (Koren, Bell & Volinsky, "Matrix factorization techniques for
+ * recommender systems", IEEE Computer 2009, eq. 4-5). Trained by per-rating
+ * SGD with optional momentum, or Adam (Kingma & Ba, ICLR 2015).
+ * ====================================================================== */
+
+typedef enum facto_optimizer {
+    FACTO_OPT_SGD = 1,     /* plain SGD; momentum > 0 adds heavy-ball momentum */
+    FACTO_OPT_ADAM = 2,    /* Adam, Kingma & Ba 2015, Algorithm 1 */
+    FACTO_OPT_ADAGRAD = 3, /* Duchi, Hazan & Singer 2011 (FM) */
+    FACTO_OPT_FTRL = 4     /* FTRL-Proximal, McMahan et al. KDD 2013 (FM) */
+} facto_optimizer;
+
+typedef struct facto_mf_params {
+    int num_factors;         /* k, length of p_u and q_i; >= 1 */
+    int epochs;              /* passes over the training ratings; >= 1 */
+    facto_optimizer optimizer; /* FACTO_OPT_SGD or FACTO_OPT_ADAM */
+    float learning_rate;     /* step size; > 0 */
+    float lr_decay;          /* learning rate is multiplied by this after each epoch; (0, 1] */
+    float momentum;          /* SGD only, [0, 1) */
+    float reg_factors;       /* L2 weight decay on p_u, q_i; >= 0 */
+    float reg_bias;          /* L2 weight decay on b_u, b_i; >= 0 */
+    float init_std;          /* factors start as N(0, init_std^2); >= 0 */
+    uint64_t seed;           /* seeds initialisation and shuffling */
+} facto_mf_params;
+
+facto_mf_params facto_mf_params_default(void);
+
+/* Figures of one finished epoch, passed to facto_train_callbacks.on_epoch. */
+typedef struct facto_epoch_report {
+    int epoch;          /* 1-based */
+    int epochs;         /* total */
+    double train_rmse;  /* on the training ratings, with the parameters after the epoch */
+    double train_mae;
+    double test_rmse;   /* NAN when no test set was given */
+    double test_mae;
+    double seconds;     /* wall time of this epoch's updates, seconds */
+    double ratings_per_second;
+} facto_epoch_report;
+
+/* Callbacks during training; any may be NULL. Return non-zero to stop early
+ * (fit then returns FACTO_OK with the epochs done so far). */
+typedef struct facto_train_callbacks {
+    int (*on_epoch)(const facto_epoch_report *report, void *user_data);
+    /* Called about every 1% of an epoch: `done` of `total` ratings this epoch. */
+    int (*on_progress)(int epoch, int64_t done, int64_t total, void *user_data);
+    void *user_data;
+} facto_train_callbacks;
+
+/*
+ * Train a biased MF model on `train`. `test` (may be NULL) is scored after
+ * every epoch for the report only; it never influences training. Parameters
+ * are validated here (FACTO_ERR_INVALID names the field). Training stops with
+ * FACTO_ERR_DIVERGED if the loss becomes non-finite (the message says which
+ * setting to lower). With one thread the same seed gives the same model bytes.
+ * *out owned by the caller. Cost O(n_ratings * num_factors) per epoch.
+ */
+facto_status facto_mf_fit(facto_ctx *ctx, const facto_dataset *train, const facto_dataset *test,
+                          const facto_mf_params *params, const facto_train_callbacks *callbacks,
+                          facto_model **out);
+
+/* Parameters of a loaded or trained MF model; FACTO_ERR_INVALID for another kind. */
+facto_status facto_mf_get_params(const facto_model *model, facto_mf_params *params);
+
+/* ======================================================================
+ * Factorization machines (section filled by the FM work, issue 3)
+ * ====================================================================== */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FACTO_H */

@@ -1,0 +1,74 @@
+/*
+ * internal.h — what every part of libfacto shares and no user sees: the
+ * context layout, error and log helpers, checked allocation and the RNG.
+ * Nothing here is part of the public API (include/facto.h).
+ */
+#ifndef FACTO_INTERNAL_H
+#define FACTO_INTERNAL_H
+
+#include "facto.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#define FACTO_ERRMSG_MAX 1024
+
+struct facto_ctx {
+    facto_status code;
+    char msg[FACTO_ERRMSG_MAX];
+    facto_log_fn log_fn;
+    void *log_user_data;
+    facto_log_level log_max;
+    int n_threads; /* 0 = all cores */
+};
+
+#if defined(__GNUC__) || defined(__clang__)
+#define FACTO_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define FACTO_PRINTF(a, b)
+#endif
+
+/* Set ctx's error to `status` with a printf-style message; returns `status`
+ * so callers can write `return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%ld: ...", ...)`.
+ * ctx may be NULL (then only the status is returned). */
+facto_status facto_fail(facto_ctx *ctx, facto_status status, const char *fmt, ...) FACTO_PRINTF(3, 4);
+/* Mark the last call successful (code FACTO_OK, empty message). Returns FACTO_OK. */
+facto_status facto_ok(facto_ctx *ctx);
+/* Send a log line (no trailing newline needed) if level <= the ctx's max. */
+void facto_log(facto_ctx *ctx, facto_log_level level, const char *fmt, ...) FACTO_PRINTF(3, 4);
+/* Threads to use: ctx's setting with 0 resolved to the number of cores. */
+int facto_threads(const facto_ctx *ctx);
+
+/* Allocation with overflow checks; NULL on failure (callers report NOMEM). */
+void *facto_malloc_array(size_t n, size_t size);
+void *facto_calloc_array(size_t n, size_t size);
+void *facto_realloc_array(void *p, size_t n, size_t size);
+/* 64-byte aligned, for parameter arrays used by SIMD kernels; free with facto_aligned_free(). */
+void *facto_aligned_alloc(size_t bytes);
+void facto_aligned_free(void *p);
+
+/*
+ * Random numbers: xoshiro256** (Blackman & Vigna 2018) seeded through
+ * splitmix64. Deterministic across platforms for a given seed.
+ */
+typedef struct facto_rng {
+    uint64_t s[4];
+    int has_spare;  /* Box-Muller keeps its second value */
+    double spare;
+} facto_rng;
+
+void facto_rng_seed(facto_rng *rng, uint64_t seed);
+uint64_t facto_rng_u64(facto_rng *rng);
+/* Uniform in [0, 1) with 53 random bits. */
+double facto_rng_uniform(facto_rng *rng);
+/* Uniform integer in [0, n), unbiased (Lemire 2019). n >= 1. */
+uint64_t facto_rng_below(facto_rng *rng, uint64_t n);
+/* Standard normal N(0, 1) (Box-Muller). */
+double facto_rng_normal(facto_rng *rng);
+/* Gamma(shape, scale=1), shape > 0 (Marsaglia & Tsang 2000). */
+double facto_rng_gamma(facto_rng *rng, double shape);
+/* Fisher-Yates shuffle of [n] int64 values. */
+void facto_rng_shuffle_i64(facto_rng *rng, int64_t *a, int64_t n);
+
+#endif /* FACTO_INTERNAL_H */

@@ -1,0 +1,67 @@
+/*
+ * dataset.h — internal layout of id maps and rating data sets, and the COO
+ * builder that every reader fills. Readers push (user, item, rating, time)
+ * triplets as they stream a file; facto_dataset_from_coo() sorts them into
+ * CSR by user, merges duplicate pairs (the last one in file order wins) and
+ * hands over the id maps. Cost O(n log d) for n ratings, d = max user degree.
+ */
+#ifndef FACTO_DATASET_H
+#define FACTO_DATASET_H
+
+#include "../core/internal.h"
+
+struct facto_idmap_entry;
+
+struct facto_idmap {
+    struct facto_idmap_entry *hash; /* uthash head: id -> index */
+    char **names;                   /* [n] owned NUL-terminated ids */
+    int32_t n, cap;
+};
+
+facto_idmap *facto_idmap_new(void);
+void facto_idmap_free(facto_idmap *map);
+/* Index of the id (len bytes, need not be NUL-terminated), adding it when
+ * missing. Returns -1 when out of memory, -2 when len is 0 or > FACTO_MAX_ID_LEN,
+ * -3 when the map is full (2^31-1 ids). */
+int32_t facto_idmap_intern(facto_idmap *map, const char *id, size_t len);
+/* Like facto_idmap_find with a length. */
+int32_t facto_idmap_find_n(const facto_idmap *map, const char *id, size_t len);
+facto_idmap *facto_idmap_clone(const facto_idmap *map);
+
+struct facto_dataset {
+    int32_t n_users, n_items;
+    int64_t n_ratings;
+    int64_t *row_ptr;    /* [n_users + 1] */
+    int32_t *items;      /* [n_ratings], ascending within a user */
+    float *ratings;      /* [n_ratings] */
+    int64_t *timestamps; /* [n_ratings] or NULL */
+    facto_idmap *user_map, *item_map; /* owned */
+    float min_rating, max_rating;
+};
+
+/* Growable triplet list filled by readers. */
+typedef struct facto_coo {
+    int32_t *users;
+    int32_t *items;
+    float *ratings;
+    int64_t *timestamps; /* NULL until the first push with has_time */
+    int64_t n, cap;
+    int has_time;
+} facto_coo;
+
+void facto_coo_init(facto_coo *coo);
+void facto_coo_free(facto_coo *coo);
+/* Append one triplet; timestamp is kept when has_time. FACTO_ERR_NOMEM on failure. */
+facto_status facto_coo_push(facto_ctx *ctx, facto_coo *coo, int32_t user, int32_t item, float rating,
+                            int has_time, int64_t timestamp);
+
+/*
+ * Build a data set from triplets. Takes ownership of `users` and `items` maps
+ * (freed on failure too); `coo` is left untouched (caller frees it). n_users
+ * and n_items are the map sizes. *n_duplicates (may be NULL) receives how many
+ * triplets were dropped because a later one had the same (user, item).
+ */
+facto_status facto_dataset_from_coo(facto_ctx *ctx, const facto_coo *coo, facto_idmap *users, facto_idmap *items,
+                                    facto_dataset **out, int64_t *n_duplicates);
+
+#endif /* FACTO_DATASET_H */

@@ -1,0 +1,98 @@
+/*
+ * idmap.c — external ids (byte strings) <-> dense 0-based indices, with a
+ * uthash table (Troy D. Hanson's uthash, Debian uthash-dev). Lookup is O(1)
+ * expected; names are kept in an array for index -> id.
+ */
+#include "dataset.h"
+
+#include <string.h>
+#include <uthash.h>
+
+typedef struct facto_idmap_entry {
+    int32_t index;
+    UT_hash_handle hh;
+    char key[]; /* NUL-terminated */
+} facto_idmap_entry;
+
+facto_idmap *facto_idmap_new(void) { return calloc(1, sizeof(facto_idmap)); }
+
+void facto_idmap_free(facto_idmap *map)
+{
+    if (!map)
+        return;
+    facto_idmap_entry *e, *tmp;
+    HASH_ITER(hh, map->hash, e, tmp)
+    {
+        HASH_DEL(map->hash, e);
+        free(e);
+    }
+    /* names[i] point into the entries' keys: nothing more to free per name. */
+    free(map->names);
+    free(map);
+}
+
+int32_t facto_idmap_size(const facto_idmap *map) { return map ? map->n : 0; }
+
+int32_t facto_idmap_find_n(const facto_idmap *map, const char *id, size_t len)
+{
+    if (!map || !id || len == 0 || len > FACTO_MAX_ID_LEN)
+        return -1;
+    facto_idmap_entry *e = NULL;
+    HASH_FIND(hh, map->hash, id, (unsigned)len, e);
+    return e ? e->index : -1;
+}
+
+int32_t facto_idmap_find(const facto_idmap *map, const char *id)
+{
+    return id ? facto_idmap_find_n(map, id, strlen(id)) : -1;
+}
+
+const char *facto_idmap_name(const facto_idmap *map, int32_t index)
+{
+    if (!map || index < 0 || index >= map->n)
+        return NULL;
+    return map->names[index];
+}
+
+int32_t facto_idmap_intern(facto_idmap *map, const char *id, size_t len)
+{
+    if (len == 0 || len > FACTO_MAX_ID_LEN)
+        return -2;
+    facto_idmap_entry *e = NULL;
+    HASH_FIND(hh, map->hash, id, (unsigned)len, e);
+    if (e)
+        return e->index;
+    if (map->n == INT32_MAX)
+        return -3;
+    if (map->n == map->cap) {
+        int32_t cap = map->cap ? (map->cap > INT32_MAX / 2 ? INT32_MAX : map->cap * 2) : 64;
+        char **names = facto_realloc_array(map->names, (size_t)cap, sizeof *names);
+        if (!names)
+            return -1;
+        map->names = names;
+        map->cap = cap;
+    }
+    e = malloc(sizeof *e + len + 1);
+    if (!e)
+        return -1;
+    memcpy(e->key, id, len);
+    e->key[len] = '\0';
+    e->index = map->n;
+    HASH_ADD(hh, map->hash, key[0], (unsigned)len, e);
+    map->names[map->n] = e->key;
+    return map->n++;
+}
+
+facto_idmap *facto_idmap_clone(const facto_idmap *map)
+{
+    facto_idmap *c = facto_idmap_new();
+    if (!c)
+        return NULL;
+    for (int32_t i = 0; i < map->n; i++) {
+        if (facto_idmap_intern(c, map->names[i], strlen(map->names[i])) != i) {
+            facto_idmap_free(c);
+            return NULL;
+        }
+    }
+    return c;
+}
