@@ -414,6 +414,35 @@ facto_status facto_mf_get_params(const facto_model *model, facto_mf_params *para
  * Factorization machines (section filled by the FM work, issue 3)
  * ====================================================================== */
 
+/*
+ * Sparse feature rows, the input of factorization machines: a CSR matrix
+ * [n_rows, feature_dim] with an optional label per row. Keys are feature
+ * indices < feature_dim (feature_dim <= 2^32), ascending within a row after
+ * facto_rows_finish_row(); memory is O(nnz), never O(feature_dim).
+ * Owned by its creator: free with facto_rows_free().
+ */
+typedef struct facto_rows {
+    int64_t n_rows;
+    uint64_t feature_dim; /* number of columns; 0 = not yet known (max key + 1) */
+    int64_t nnz;          /* stored entries */
+    int64_t *row_ptr;     /* [n_rows + 1] */
+    uint32_t *keys;       /* [nnz] feature index of each entry */
+    float *values;        /* [nnz] value of each entry */
+    float *labels;        /* [n_rows] label of each row, or NULL when unlabelled */
+    /* capacities (internal) */
+    int64_t row_cap, nnz_cap;
+} facto_rows;
+
+/* Create empty rows; feature_dim 0 lets the data decide. NULL when out of memory. */
+facto_rows *facto_rows_new(uint64_t feature_dim, int with_labels);
+void facto_rows_free(facto_rows *rows);
+/* Append one entry to the row being built. FACTO_ERR_NOMEM, or
+ * FACTO_ERR_INVALID when key >= feature_dim (feature_dim > 0). */
+facto_status facto_rows_push(facto_ctx *ctx, facto_rows *rows, uint32_t key, float value);
+/* Close the row being built with `label` (ignored without labels): sorts its
+ * keys and sums duplicate keys. FACTO_ERR_NOMEM. */
+facto_status facto_rows_finish_row(facto_ctx *ctx, facto_rows *rows, float label);
+
 #ifdef __cplusplus
 }
 #endif
