@@ -1,0 +1,131 @@
+/*
+ * linereader.c — buffered line splitting over zlib's gzread, which reads
+ * gzip files (found by their magic bytes) and plain files through the same
+ * calls. The buffer holds [start, end) unread bytes; memchr finds '\n'; when
+ * a line does not fit, the rest moves to the front and the buffer doubles.
+ * Each byte is copied about once, so reading costs O(file bytes).
+ */
+#include "linereader.h"
+
+#include <errno.h>
+#include <string.h>
+#include <zlib.h>
+
+#define FACTO_LR_CHUNK ((size_t)1 << 16)
+
+facto_status facto_linereader_open(facto_ctx *ctx, facto_linereader *lr, const char *path)
+{
+    memset(lr, 0, sizeof *lr);
+    lr->path = path;
+    errno = 0;
+    gzFile gz = gzopen(path, "rb");
+    if (!gz)
+        return facto_fail(ctx, errno == ENOMEM ? FACTO_ERR_NOMEM : FACTO_ERR_IO, "%s: cannot open: %s", path,
+                          errno ? strerror(errno) : "unknown error");
+    gzbuffer(gz, 1u << 17);
+    lr->gz = gz;
+    lr->cap = FACTO_LR_CHUNK;
+    lr->buf = malloc(lr->cap);
+    if (!lr->buf) {
+        facto_linereader_close(lr);
+        return facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
+    }
+    return FACTO_OK;
+}
+
+void facto_linereader_close(facto_linereader *lr)
+{
+    if (lr->gz)
+        gzclose((gzFile)lr->gz);
+    free(lr->buf);
+    lr->gz = NULL;
+    lr->buf = NULL;
+}
+
+/* Read more bytes after `end`, making room first. Returns 0 or -1 (error set). */
+static int facto_lr_fill(facto_ctx *ctx, facto_linereader *lr)
+{
+    if (lr->start > 0) {
+        memmove(lr->buf, lr->buf + lr->start, lr->end - lr->start);
+        lr->end -= lr->start;
+        lr->scan -= lr->start;
+        lr->start = 0;
+    }
+    /* Keep one spare byte so the last line can always be NUL-terminated. */
+    if (lr->cap - lr->end < FACTO_LR_CHUNK / 2) {
+        if (lr->cap > ((size_t)-1) / 4) {
+            facto_fail(ctx, FACTO_ERR_NOMEM, "%s:%lld: line too long", lr->path, (long long)lr->lineno + 1);
+            return -1;
+        }
+        size_t cap = lr->cap * 2;
+        char *b = realloc(lr->buf, cap);
+        if (!b) {
+            facto_fail(ctx, FACTO_ERR_NOMEM, "%s:%lld: out of memory for a line of %zu bytes", lr->path,
+                       (long long)lr->lineno + 1, lr->end);
+            return -1;
+        }
+        lr->buf = b;
+        lr->cap = cap;
+    }
+    size_t want = lr->cap - lr->end - 1;
+    if (want > (1u << 30))
+        want = 1u << 30;
+    int got = gzread((gzFile)lr->gz, lr->buf + lr->end, (unsigned)want);
+    if (got < 0) {
+        int zerr = 0;
+        const char *msg = gzerror((gzFile)lr->gz, &zerr);
+        facto_fail(ctx, FACTO_ERR_IO, "%s:%lld: cannot read: %s", lr->path, (long long)lr->lineno + 1,
+                   zerr == Z_ERRNO ? strerror(errno) : msg);
+        return -1;
+    }
+    if (got == 0) {
+        /* gzread returns 0 both at the end and after a truncated gzip stream. */
+        int zerr = 0;
+        const char *msg = gzerror((gzFile)lr->gz, &zerr);
+        if (zerr != Z_OK) {
+            facto_fail(ctx, FACTO_ERR_IO, "%s:%lld: cannot read: %s", lr->path, (long long)lr->lineno + 1,
+                       zerr == Z_ERRNO ? strerror(errno) : msg);
+            return -1;
+        }
+        lr->eof = 1;
+    }
+    if (lr->lineno == 0 && lr->end == 0 && got > 0)
+        lr->is_gzip = !gzdirect((gzFile)lr->gz);
+    lr->end += (size_t)got;
+    return 0;
+}
+
+int facto_linereader_next(facto_ctx *ctx, facto_linereader *lr, char **line, size_t *len)
+{
+    for (;;) {
+        char *nl = lr->scan < lr->end ? memchr(lr->buf + lr->scan, '\n', lr->end - lr->scan) : NULL;
+        size_t stop;
+        if (nl) {
+            stop = (size_t)(nl - lr->buf);
+        } else if (lr->eof) {
+            if (lr->start == lr->end)
+                return 0;
+            stop = lr->end; /* last line without a line end */
+        } else {
+            lr->scan = lr->end;
+            if (facto_lr_fill(ctx, lr) < 0)
+                return -1;
+            continue;
+        }
+        char *s = lr->buf + lr->start;
+        size_t n = stop - lr->start;
+        lr->start = lr->scan = nl ? stop + 1 : stop;
+        s[n] = '\0'; /* replaces '\n', or the spare byte after the last line */
+        if (n > 0 && s[n - 1] == '\r')
+            s[--n] = '\0';
+        lr->lineno++;
+        if (lr->lineno == 1 && n >= 3 && (unsigned char)s[0] == 0xEF && (unsigned char)s[1] == 0xBB &&
+            (unsigned char)s[2] == 0xBF) {
+            s += 3;
+            n -= 3;
+        }
+        *line = s;
+        *len = n;
+        return 1;
+    }
+}

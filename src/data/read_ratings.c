@@ -1,0 +1,560 @@
+/*
+ * read_ratings.c — facto_dataset_read: (user, item, rating[, timestamp]) text
+ * in every supported layout. The formats differ only in their dialect (the
+ * delimiter, whether a header comes first, which columns hold what), so one
+ * streaming engine reads them all: the first data line fixes the dialect
+ * (format, delimiter and header detection, column names resolved), then each
+ * line is split in place, parsed and pushed to a COO list, which
+ * facto_dataset_from_coo turns into CSR. O(file bytes) time, O(ratings) memory.
+ */
+#include "dataset.h"
+#include "linereader.h"
+
+#include <errno.h>
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+enum { FACTO_COL_USER = 0, FACTO_COL_ITEM = 1, FACTO_COL_RATING = 2, FACTO_COL_TIME = 3 };
+static const char *const facto_col_what[4] = {"user id", "item id", "rating", "timestamp"};
+
+#define FACTO_MAX_COLUMN 100000
+
+/* How the lines of one file are laid out. */
+typedef struct facto_dialect {
+    facto_format format; /* resolved: never AUTO */
+    char delim;          /* '\t', ',', ';', ' ', or ':' meaning "::"; 0 = detect */
+    int header;          /* 1, 0, or -1 = detect */
+    int n_cols;          /* 3 or 4 wanted columns */
+    int pos[4];          /* 0-based positions; -1 = not yet known */
+    int time_optional;   /* the timestamp column may be absent (then no timestamps) */
+    char name[4][FACTO_MAX_ID_LEN + 1]; /* header names when chosen by name, else "" */
+} facto_dialect;
+
+/* A field: a span of the (mutable) line, NUL-terminated in place. */
+typedef struct facto_field {
+    char *s;
+    size_t n;
+} facto_field;
+
+typedef struct facto_fields {
+    facto_field *f;
+    int n, cap;
+} facto_fields;
+
+facto_read_options facto_read_options_default(void)
+{
+    facto_read_options o;
+    o.format = FACTO_FORMAT_AUTO;
+    o.delimiter = 0;
+    o.header = -1;
+    o.columns = NULL;
+    return o;
+}
+
+static int facto_is_space(char c) { return c == ' ' || c == '\t' || c == '\v' || c == '\f'; }
+
+/* A field as it appears in a message: at most 40 bytes, then "...". */
+static void facto_show(char *dst, size_t size, const char *s, size_t n)
+{
+    size_t k = n < 40 ? n : 40;
+    snprintf(dst, size, "%.*s%s", (int)k, s, n > 40 ? "..." : "");
+}
+
+/* Whole-field parses; leading/trailing spaces were trimmed by the splitter. */
+static int facto_parse_double(const char *s, size_t n, double *v)
+{
+    if (n == 0)
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    double x = strtod(s, &end);
+    if (end != s + n)
+        return 0;
+    *v = x;
+    return 1;
+}
+
+static int facto_parse_i64(const char *s, size_t n, int64_t *v)
+{
+    if (n == 0 || facto_is_space(s[0]))
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    long long x = strtoll(s, &end, 10);
+    if (end != s + n || errno == ERANGE)
+        return 0;
+    *v = (int64_t)x;
+    return 1;
+}
+
+static facto_status facto_fields_push(facto_ctx *ctx, facto_fields *fs, char *s, size_t n)
+{
+    if (fs->n == fs->cap) {
+        int cap = fs->cap ? fs->cap * 2 : 16;
+        facto_field *f = facto_realloc_array(fs->f, (size_t)cap, sizeof *f);
+        if (!f)
+            return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory splitting a line");
+        fs->f = f;
+        fs->cap = cap;
+    }
+    fs->f[fs->n].s = s;
+    fs->f[fs->n].n = n;
+    fs->n++;
+    return FACTO_OK;
+}
+
+/*
+ * Split `line` in place by the dialect's delimiter. Fields are trimmed of
+ * spaces; a field in double quotes may hold the delimiter, and "" inside it
+ * stands for one quote. With ' ' as the delimiter, runs of blanks separate.
+ */
+static facto_status facto_split_line(facto_ctx *ctx, const char *path, int64_t lineno, char *line, size_t len,
+                                     char delim, facto_fields *fs)
+{
+    fs->n = 0;
+    char *p = line, *end = line + len;
+    if (delim == ' ') {
+        for (;;) {
+            while (p < end && facto_is_space(*p))
+                p++;
+            if (p == end)
+                return FACTO_OK;
+            char *s = p;
+            while (p < end && !facto_is_space(*p))
+                p++;
+            *p = '\0'; /* at end this is the line's own terminator */
+            facto_status st = facto_fields_push(ctx, fs, s, (size_t)(p - s));
+            if (st)
+                return st;
+            if (p < end)
+                p++;
+        }
+    }
+    for (;;) {
+        while (p < end && facto_is_space(*p) && *p != delim)
+            p++;
+        char *s = p, *fend;
+        if (p < end && *p == '"') {
+            /* Quoted: unescape into the same bytes (the result only shrinks). */
+            char *w = p;
+            p++;
+            for (;;) {
+                if (p == end)
+                    return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: a quoted field has no closing quote", path,
+                                      (long long)lineno);
+                if (*p == '"') {
+                    if (p + 1 < end && p[1] == '"') {
+                        *w++ = '"';
+                        p += 2;
+                        continue;
+                    }
+                    p++;
+                    break;
+                }
+                *w++ = *p++;
+            }
+            fend = w;
+            while (p < end && facto_is_space(*p) && *p != delim)
+                p++;
+            if (p < end && *p != delim)
+                return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: unexpected text after a closing quote", path,
+                                  (long long)lineno);
+        } else {
+            if (delim == ':') {
+                char *q = p;
+                while (q < end && !(q[0] == ':' && q + 1 < end && q[1] == ':'))
+                    q++;
+                p = q;
+            } else {
+                char *q = memchr(p, delim, (size_t)(end - p));
+                p = q ? q : end;
+            }
+            fend = p;
+            while (fend > s && facto_is_space(fend[-1]) && fend[-1] != delim)
+                fend--;
+        }
+        int more = p < end;
+        facto_status st = facto_fields_push(ctx, fs, s, (size_t)(fend - s));
+        if (st)
+            return st;
+        *fend = '\0';
+        if (!more)
+            return FACTO_OK;
+        p += delim == ':' ? 2 : 1;
+    }
+}
+
+/* Parse "user,item,rating[,timestamp]" as names or 1-based positions. */
+static facto_status facto_parse_columns(facto_ctx *ctx, const char *spec, facto_dialect *d)
+{
+    int k = 0;
+    const char *p = spec;
+    for (;;) {
+        const char *q = strchr(p, ',');
+        size_t n = q ? (size_t)(q - p) : strlen(p);
+        while (n > 0 && facto_is_space(*p)) {
+            p++;
+            n--;
+        }
+        while (n > 0 && facto_is_space(p[n - 1]))
+            n--;
+        if (k == 4)
+            return facto_fail(ctx, FACTO_ERR_INVALID,
+                              "columns '%s': give 3 or 4 columns (user,item,rating[,timestamp])", spec);
+        if (n == 0)
+            return facto_fail(ctx, FACTO_ERR_INVALID, "columns '%s': column %d (%s) is empty", spec, k + 1,
+                              facto_col_what[k]);
+        if (n > FACTO_MAX_ID_LEN)
+            return facto_fail(ctx, FACTO_ERR_INVALID, "columns '%s': column %d is longer than %d bytes", spec, k + 1,
+                              FACTO_MAX_ID_LEN);
+        size_t digits = 0;
+        while (digits < n && p[digits] >= '0' && p[digits] <= '9')
+            digits++;
+        if (digits == n) {
+            long v = 0;
+            for (size_t i = 0; i < n && v <= FACTO_MAX_COLUMN; i++)
+                v = v * 10 + (p[i] - '0');
+            if (v < 1 || v > FACTO_MAX_COLUMN)
+                return facto_fail(ctx, FACTO_ERR_INVALID, "columns '%s': position %.*s is not in 1..%d", spec, (int)n,
+                                  p, FACTO_MAX_COLUMN);
+            d->pos[k] = (int)(v - 1);
+            d->name[k][0] = '\0';
+        } else {
+            d->pos[k] = -1;
+            memcpy(d->name[k], p, n);
+            d->name[k][n] = '\0';
+        }
+        k++;
+        if (!q)
+            break;
+        p = q + 1;
+    }
+    if (k < 3)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "columns '%s': give 3 or 4 columns (user,item,rating[,timestamp])",
+                          spec);
+    d->n_cols = k;
+    for (int i = 0; i < k; i++)
+        for (int j = 0; j < i; j++)
+            if ((d->pos[i] >= 0 && d->pos[i] == d->pos[j]) ||
+                (d->pos[i] < 0 && d->pos[j] < 0 && strcmp(d->name[i], d->name[j]) == 0))
+                return facto_fail(ctx, FACTO_ERR_INVALID, "columns '%s': the %s and the %s are the same column", spec,
+                                  facto_col_what[j], facto_col_what[i]);
+    return FACTO_OK;
+}
+
+static facto_status facto_dialect_init(facto_ctx *ctx, const facto_read_options *o, facto_dialect *d)
+{
+    memset(d, 0, sizeof *d);
+    d->format = o->format;
+    d->header = o->header;
+    d->n_cols = 4;
+    d->time_optional = 1;
+    for (int i = 0; i < 4; i++)
+        d->pos[i] = i;
+    if (o->format < FACTO_FORMAT_AUTO || o->format > FACTO_FORMAT_DELIMITED)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "read options: unknown format %d", (int)o->format);
+    if (o->header < -1 || o->header > 1)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "read options: header must be 1, 0 or -1 (detect), not %d",
+                          o->header);
+    if (o->delimiter != 0 && o->delimiter != '\t' && o->delimiter != ',' && o->delimiter != ';' &&
+        o->delimiter != ' ')
+        return facto_fail(ctx, FACTO_ERR_INVALID,
+                          "read options: delimiter must be tab, ',', ';', ' ' or 0 (detect), not byte %d",
+                          (int)(unsigned char)o->delimiter);
+    /* AUTO with an explicit delimiter, header or columns means generic text. */
+    if (o->format == FACTO_FORMAT_AUTO && (o->delimiter || o->header != -1 || o->columns))
+        d->format = FACTO_FORMAT_DELIMITED;
+    switch (d->format) {
+    case FACTO_FORMAT_ML100K:
+        d->delim = '\t';
+        d->header = 0;
+        break;
+    case FACTO_FORMAT_ML1M:
+        d->delim = ':';
+        d->header = 0;
+        break;
+    case FACTO_FORMAT_ML_CSV:
+        d->delim = ',';
+        d->header = 1;
+        break;
+    case FACTO_FORMAT_DELIMITED:
+        d->delim = o->delimiter;
+        if (o->columns) {
+            facto_status st = facto_parse_columns(ctx, o->columns, d);
+            if (st)
+                return st;
+            d->time_optional = 0;
+            int by_name = 0;
+            for (int i = 0; i < d->n_cols; i++)
+                by_name |= d->pos[i] < 0;
+            if (by_name && o->header == 0)
+                return facto_fail(ctx, FACTO_ERR_INVALID,
+                                  "columns '%s' are given by name, but the options say the file has no header",
+                                  o->columns);
+            if (by_name)
+                d->header = 1;
+        }
+        break;
+    default:
+        break;
+    }
+    if (d->format == FACTO_FORMAT_ML_CSV) {
+        static const char *const names[4] = {"userId", "movieId", "rating", "timestamp"};
+        for (int i = 0; i < 4; i++) {
+            d->pos[i] = -1;
+            strcpy(d->name[i], names[i]);
+        }
+    }
+    return FACTO_OK;
+}
+
+/* Pick the delimiter of the first line: the first of tab, comma, semicolon
+ * that splits it into enough columns, else runs of spaces. */
+static char facto_detect_delim(const char *line, size_t len, int need)
+{
+    static const char cands[3] = {'\t', ',', ';'};
+    for (int c = 0; c < 3; c++) {
+        int n = 1;
+        for (size_t i = 0; i < len; i++)
+            n += line[i] == cands[c];
+        if (n >= need)
+            return cands[c];
+    }
+    return ' ';
+}
+
+/*
+ * Fix the dialect from the first data line (a copy: splitting is in place).
+ * Returns FACTO_OK and sets *is_header when that line is the header.
+ */
+static facto_status facto_dialect_resolve(facto_ctx *ctx, const char *path, int64_t lineno, char *line, size_t len,
+                                          facto_dialect *d, facto_fields *fs, int *is_header)
+{
+    *is_header = 0;
+    if (d->format == FACTO_FORMAT_AUTO) {
+        if (strstr(line, "::")) {
+            d->format = FACTO_FORMAT_ML1M;
+            d->delim = ':';
+            d->header = 0;
+        } else if (strncmp(line, "userId,movieId,rating", 21) == 0) {
+            d->format = FACTO_FORMAT_ML_CSV;
+            d->delim = ',';
+            d->header = 1;
+            static const char *const names[4] = {"userId", "movieId", "rating", "timestamp"};
+            for (int i = 0; i < 4; i++) {
+                d->pos[i] = -1;
+                strcpy(d->name[i], names[i]);
+            }
+        } else {
+            d->format = FACTO_FORMAT_DELIMITED;
+        }
+    }
+    if (d->delim == 0) {
+        int need = 3;
+        for (int i = 0; i < d->n_cols; i++)
+            if (d->pos[i] + 1 > need)
+                need = d->pos[i] + 1;
+        d->delim = facto_detect_delim(line, len, need);
+    }
+    facto_status st = facto_split_line(ctx, path, lineno, line, len, d->delim, fs);
+    if (st)
+        return st;
+    if (d->header == -1) {
+        /* A header is a line in which no field is a number. */
+        int numeric = 0;
+        double v;
+        for (int i = 0; i < fs->n && !numeric; i++)
+            numeric = facto_parse_double(fs->f[i].s, fs->f[i].n, &v);
+        d->header = !numeric;
+    }
+    *is_header = d->header == 1;
+    if (*is_header) {
+        for (int c = 0; c < d->n_cols; c++) {
+            if (d->pos[c] >= 0)
+                continue;
+            for (int i = 0; i < fs->n; i++)
+                if (fs->f[i].n == strlen(d->name[c]) && memcmp(fs->f[i].s, d->name[c], fs->f[i].n) == 0) {
+                    d->pos[c] = i;
+                    break;
+                }
+            if (d->pos[c] < 0) {
+                if (c == FACTO_COL_TIME && d->time_optional) {
+                    d->n_cols = 3;
+                    break;
+                }
+                return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the header has no column '%s' (for the %s)", path,
+                                  (long long)lineno, d->name[c], facto_col_what[c]);
+            }
+        }
+    } else {
+        for (int c = 0; c < d->n_cols; c++)
+            if (d->pos[c] < 0)
+                return facto_fail(ctx, FACTO_ERR_PARSE,
+                                  "%s:%lld: expected a header naming the column '%s', found data", path,
+                                  (long long)lineno, d->name[c]);
+    }
+    return FACTO_OK;
+}
+
+/* Once the first data line is split: a timestamp column that is optional is
+ * used only when that line has it. */
+static void facto_dialect_settle_time(facto_dialect *d, const facto_fields *fs)
+{
+    if (d->n_cols == 4 && d->time_optional && d->pos[FACTO_COL_TIME] >= fs->n)
+        d->n_cols = 3;
+    d->time_optional = 0;
+}
+
+static facto_status facto_parse_record(facto_ctx *ctx, const char *path, int64_t lineno, const facto_dialect *d,
+                                       const facto_fields *fs, facto_idmap *users, facto_idmap *items, facto_coo *coo)
+{
+    char shown[64];
+    for (int c = 0; c < d->n_cols; c++)
+        if (d->pos[c] >= fs->n)
+            return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: missing column %d (%s): the line has %d column%s", path,
+                              (long long)lineno, d->pos[c] + 1, facto_col_what[c], fs->n, fs->n == 1 ? "" : "s");
+    int32_t idx[2];
+    for (int c = 0; c < 2; c++) {
+        const facto_field *f = &fs->f[d->pos[c]];
+        if (f->n == 0)
+            return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the %s is empty", path, (long long)lineno,
+                              facto_col_what[c]);
+        if (f->n > FACTO_MAX_ID_LEN)
+            return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the %s is %zu bytes long; at most %d are allowed", path,
+                              (long long)lineno, facto_col_what[c], f->n, FACTO_MAX_ID_LEN);
+        if (memchr(f->s, '\0', f->n))
+            return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the %s holds a NUL byte", path, (long long)lineno,
+                              facto_col_what[c]);
+        idx[c] = facto_idmap_intern(c == 0 ? users : items, f->s, f->n);
+        if (idx[c] == -1)
+            return facto_fail(ctx, FACTO_ERR_NOMEM, "%s:%lld: out of memory", path, (long long)lineno);
+        if (idx[c] < 0)
+            return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: too many distinct %ss", path, (long long)lineno,
+                              c == 0 ? "user" : "item");
+    }
+    const facto_field *fr = &fs->f[d->pos[FACTO_COL_RATING]];
+    double r;
+    if (fr->n == 0)
+        return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the rating is empty", path, (long long)lineno);
+    if (!facto_parse_double(fr->s, fr->n, &r) || !isfinite(r)) {
+        facto_show(shown, sizeof shown, fr->s, fr->n);
+        return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: rating '%s' is not a finite number", path,
+                          (long long)lineno, shown);
+    }
+    if (fabs(r) > FLT_MAX) {
+        facto_show(shown, sizeof shown, fr->s, fr->n);
+        return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: rating '%s' is too large for a float", path,
+                          (long long)lineno, shown);
+    }
+    int64_t t = 0;
+    int has_time = d->n_cols == 4;
+    if (has_time) {
+        const facto_field *ft = &fs->f[d->pos[FACTO_COL_TIME]];
+        if (!facto_parse_i64(ft->s, ft->n, &t)) {
+            facto_show(shown, sizeof shown, ft->s, ft->n);
+            return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: timestamp '%s' is not an integer", path,
+                              (long long)lineno, shown);
+        }
+    }
+    return facto_coo_push(ctx, coo, idx[0], idx[1], (float)r, has_time, t);
+}
+
+facto_status facto_dataset_read(facto_ctx *ctx, const char *path, const facto_read_options *opts,
+                                facto_dataset **out, int64_t *n_duplicates)
+{
+    if (out)
+        *out = NULL;
+    if (n_duplicates)
+        *n_duplicates = 0;
+    if (!path || !out)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_dataset_read: path and out must not be NULL");
+    facto_read_options defaults = facto_read_options_default();
+    facto_dialect d;
+    facto_status st = facto_dialect_init(ctx, opts ? opts : &defaults, &d);
+    if (st)
+        return st;
+
+    facto_linereader lr;
+    st = facto_linereader_open(ctx, &lr, path);
+    if (st)
+        return st;
+    facto_idmap *users = facto_idmap_new(), *items = facto_idmap_new();
+    facto_coo coo;
+    facto_coo_init(&coo);
+    facto_fields fs = {NULL, 0, 0};
+    char *copy = NULL;
+    int resolved = 0, saw_header = 0;
+    if (!users || !items) {
+        st = facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    char *line;
+    size_t len;
+    int r;
+    while ((r = facto_linereader_next(ctx, &lr, &line, &len)) == 1) {
+        size_t i = 0;
+        while (i < len && facto_is_space(line[i]))
+            i++;
+        if (i == len || line[i] == '#')
+            continue;
+        if (!resolved) {
+            int is_header = 0;
+            /* Resolution splits a copy, so the line can be split again as data. */
+            copy = malloc(len + 1);
+            if (!copy) {
+                st = facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
+                goto done;
+            }
+            memcpy(copy, line, len + 1);
+            st = facto_dialect_resolve(ctx, path, lr.lineno, copy, len, &d, &fs, &is_header);
+            free(copy);
+            copy = NULL;
+            if (st)
+                goto done;
+            resolved = 1;
+            if (is_header) {
+                saw_header = 1;
+                continue;
+            }
+        }
+        st = facto_split_line(ctx, path, lr.lineno, line, len, d.delim, &fs);
+        if (st)
+            goto done;
+        if (d.time_optional)
+            facto_dialect_settle_time(&d, &fs);
+        st = facto_parse_record(ctx, path, lr.lineno, &d, &fs, users, items, &coo);
+        if (st)
+            goto done;
+    }
+    if (r < 0) {
+        st = facto_errcode(ctx);
+        goto done;
+    }
+    if (coo.n == 0) {
+        st = facto_fail(ctx, FACTO_ERR_EMPTY, "%s: no ratings: the file %s", path,
+                        saw_header ? "holds only a header"
+                        : lr.lineno ? "holds only blank or comment lines"
+                                    : "is empty");
+        goto done;
+    }
+    facto_linereader_close(&lr);
+    free(fs.f);
+    fs.f = NULL;
+    st = facto_dataset_from_coo(ctx, &coo, users, items, out, n_duplicates);
+    users = items = NULL; /* owned by the data set now, or freed */
+    facto_coo_free(&coo);
+    if (st == FACTO_OK)
+        facto_log(ctx, FACTO_LOG_DEBUG, "%s: %lld ratings, %d users, %d items", path,
+                  (long long)(*out)->n_ratings, (int)(*out)->n_users, (int)(*out)->n_items);
+    return st;
+
+done:
+    facto_linereader_close(&lr);
+    free(fs.f);
+    facto_idmap_free(users);
+    facto_idmap_free(items);
+    facto_coo_free(&coo);
+    return st;
+}
