@@ -1,0 +1,743 @@
+/*
+ * modelfile.c — writer and verifying reader of the model file (layout in
+ * docs/format.md). The writer streams sections into "PATH.tmp.PID" with
+ * stdio, then writes the directory, patches the 64-byte header, hashes the
+ * file once more from the start (XXH64, seed 0), appends the hash, fsyncs
+ * and renames; any failure unlinks the temporary file. The reader checks the
+ * fixed header before reading the rest, so a foreign or newer file is named
+ * as such without reading it all, then reads the file into one 64-byte
+ * aligned buffer and verifies checksum and directory. Cost: O(file size)
+ * time and memory for both; the writer reads its file back once to hash it.
+ */
+#include "modelfile.h"
+
+#include "../data/dataset.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#define MFILE_MAGIC "FACTOMDL"
+#define MFILE_DIRENT_SIZE 24 /* bytes: u32 tag, u32 width, u64 offset, u64 size */
+#define MFILE_HASH_SIZE 8
+#define MFILE_IO_CHUNK ((size_t)1 << 20)
+
+typedef struct facto_mfile_dirent {
+    uint32_t tag;
+    uint32_t width; /* element width in bytes: 1 (opaque), 2, 4 or 8 */
+    uint64_t offset;
+    uint64_t size;
+} facto_mfile_dirent;
+
+struct facto_mfile_writer {
+    char *path;
+    char *tmp_path;
+    FILE *f;
+    facto_model_kind kind;
+    uint64_t offset; /* bytes written so far */
+    facto_mfile_dirent *dir;
+    int32_t n, cap;
+    facto_status failed;          /* first error of a put; commit repeats it */
+    char failed_msg[FACTO_ERRMSG_MAX];
+};
+
+struct facto_mfile_reader {
+    char *path;
+    unsigned char *buf; /* whole file, 64-byte aligned */
+    uint64_t size;
+    uint32_t version;
+    facto_model_kind kind;
+    facto_mfile_dirent *dir;
+    int32_t n;
+};
+
+static int facto_mfile_host_le(void)
+{
+    const uint16_t one = 1;
+    unsigned char c;
+    memcpy(&c, &one, 1);
+    return c == 1;
+}
+
+/* Reverse the bytes of each of `count` elements of `width` bytes, in place. */
+static void facto_mfile_swap(unsigned char *p, size_t width, uint64_t count)
+{
+    for (uint64_t e = 0; e < count; e++, p += width)
+        for (size_t i = 0; i < width / 2; i++) {
+            unsigned char t = p[i];
+            p[i] = p[width - 1 - i];
+            p[width - 1 - i] = t;
+        }
+}
+
+/* Printable form of a tag: "MFPQ", or "0x........" when not ASCII letters/digits. */
+static const char *facto_mfile_tag_str(uint32_t tag, char out[16])
+{
+    int printable = 1;
+    for (int i = 0; i < 4; i++) {
+        unsigned c = (tag >> (8 * i)) & 0xffu;
+        if (c < 0x21 || c > 0x7e || c == '\'')
+            printable = 0;
+        out[i] = (char)c;
+    }
+    if (printable)
+        out[4] = '\0';
+    else
+        snprintf(out, 16, "0x%08x", (unsigned)tag);
+    return out;
+}
+
+/* ======================================================================
+ * Writer
+ * ====================================================================== */
+
+/* Record the first failure of a writer so commit can report it again. */
+static facto_status facto_mfile_wfail(facto_ctx *ctx, facto_mfile_writer *w, facto_status st, const char *fmt, ...)
+    FACTO_PRINTF(4, 5);
+static facto_status facto_mfile_wfail(facto_ctx *ctx, facto_mfile_writer *w, facto_status st, const char *fmt, ...)
+{
+    char msg[FACTO_ERRMSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (w && w->failed == FACTO_OK) {
+        w->failed = st;
+        memcpy(w->failed_msg, msg, sizeof msg);
+    }
+    return facto_fail(ctx, st, "%s", msg);
+}
+
+static facto_status facto_mfile_write(facto_ctx *ctx, facto_mfile_writer *w, const void *data, size_t n)
+{
+    if (n == 0)
+        return FACTO_OK;
+    errno = 0;
+    if (fwrite(data, 1, n, w->f) != n) {
+        int e = errno ? errno : EIO;
+        return facto_mfile_wfail(ctx, w, FACTO_ERR_IO, "%s: cannot write %s: %s", w->path, w->tmp_path,
+                                 strerror(e));
+    }
+    w->offset += n;
+    return FACTO_OK;
+}
+
+static facto_status facto_mfile_pad(facto_ctx *ctx, facto_mfile_writer *w)
+{
+    static const unsigned char zeros[FACTO_MFILE_ALIGN];
+    size_t rem = (size_t)(w->offset % FACTO_MFILE_ALIGN);
+    return rem ? facto_mfile_write(ctx, w, zeros, FACTO_MFILE_ALIGN - rem) : FACTO_OK;
+}
+
+static void facto_mfile_writer_free(facto_mfile_writer *w)
+{
+    if (!w)
+        return;
+    if (w->f)
+        fclose(w->f);
+    free(w->path);
+    free(w->tmp_path);
+    free(w->dir);
+    free(w);
+}
+
+void facto_mfile_abort(facto_mfile_writer *w)
+{
+    if (!w)
+        return;
+    if (w->f) {
+        fclose(w->f);
+        w->f = NULL;
+    }
+    if (w->tmp_path)
+        unlink(w->tmp_path);
+    facto_mfile_writer_free(w);
+}
+
+facto_status facto_mfile_create(facto_ctx *ctx, const char *path, facto_model_kind kind, facto_mfile_writer **out)
+{
+    if (!path || !*path || !out)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_mfile_create: path and out must be given");
+    *out = NULL;
+    facto_mfile_writer *w = calloc(1, sizeof *w);
+    size_t len = strlen(path);
+    if (w) {
+        w->path = malloc(len + 1);
+        w->tmp_path = malloc(len + 32);
+    }
+    if (!w || !w->path || !w->tmp_path) {
+        facto_mfile_writer_free(w);
+        return facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
+    }
+    memcpy(w->path, path, len + 1);
+    snprintf(w->tmp_path, len + 32, "%s.tmp.%ld", path, (long)getpid());
+    w->kind = kind;
+
+    int fd = open(w->tmp_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
+    if (fd < 0) {
+        int e = errno;
+        facto_fail(ctx, FACTO_ERR_IO, "%s: cannot create %s: %s", path, w->tmp_path, strerror(e));
+        free(w->tmp_path); /* nothing was created: do not unlink */
+        w->tmp_path = NULL;
+        facto_mfile_writer_free(w);
+        return FACTO_ERR_IO;
+    }
+    w->f = fdopen(fd, "w+b");
+    if (!w->f) {
+        int e = errno;
+        close(fd);
+        facto_fail(ctx, FACTO_ERR_IO, "%s: cannot open %s: %s", path, w->tmp_path, strerror(e));
+        facto_mfile_abort(w);
+        return FACTO_ERR_IO;
+    }
+    /* Placeholder header; patched by commit once sizes are known. */
+    unsigned char header[FACTO_MFILE_HEADER_SIZE] = {0};
+    facto_status st = facto_mfile_write(ctx, w, header, sizeof header);
+    if (st != FACTO_OK) {
+        facto_mfile_abort(w);
+        return st;
+    }
+    *out = w;
+    return facto_ok(ctx);
+}
+
+/* Start a section: check the tag, align, add its directory entry. */
+static facto_status facto_mfile_begin(facto_ctx *ctx, facto_mfile_writer *w, uint32_t tag, uint32_t width,
+                                      uint64_t nbytes)
+{
+    char ts[16];
+    if (w->failed != FACTO_OK)
+        return facto_fail(ctx, w->failed, "%s", w->failed_msg);
+    for (int32_t i = 0; i < w->n; i++)
+        if (w->dir[i].tag == tag)
+            return facto_mfile_wfail(ctx, w, FACTO_ERR_INVALID, "%s: section '%s' written twice", w->path,
+                                     facto_mfile_tag_str(tag, ts));
+    if (w->n == w->cap) {
+        int32_t cap = w->cap ? w->cap * 2 : 16;
+        facto_mfile_dirent *d = facto_realloc_array(w->dir, (size_t)cap, sizeof *d);
+        if (!d)
+            return facto_mfile_wfail(ctx, w, FACTO_ERR_NOMEM, "%s: out of memory", w->path);
+        w->dir = d;
+        w->cap = cap;
+    }
+    facto_status st = facto_mfile_pad(ctx, w);
+    if (st != FACTO_OK)
+        return st;
+    w->dir[w->n++] = (facto_mfile_dirent){tag, width, w->offset, nbytes};
+    return FACTO_OK;
+}
+
+facto_status facto_mfile_put(facto_ctx *ctx, facto_mfile_writer *w, uint32_t tag, const void *data, uint64_t nbytes)
+{
+    if (!w || (!data && nbytes))
+        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_mfile_put: writer and data must be given");
+    if (nbytes > (uint64_t)SIZE_MAX)
+        return facto_mfile_wfail(ctx, w, FACTO_ERR_INVALID, "%s: section too large", w->path);
+    facto_status st = facto_mfile_begin(ctx, w, tag, 1, nbytes);
+    if (st != FACTO_OK)
+        return st;
+    const unsigned char *p = data;
+    for (uint64_t done = 0; done < nbytes;) {
+        size_t n = nbytes - done < MFILE_IO_CHUNK ? (size_t)(nbytes - done) : MFILE_IO_CHUNK;
+        if ((st = facto_mfile_write(ctx, w, p + done, n)) != FACTO_OK)
+            return st;
+        done += n;
+    }
+    return facto_ok(ctx);
+}
+
+facto_status facto_mfile_put_array(facto_ctx *ctx, facto_mfile_writer *w, uint32_t tag, const void *data,
+                                   size_t elem_size, uint64_t count)
+{
+    if (!w || (!data && count))
+        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_mfile_put_array: writer and data must be given");
+    if (elem_size != 1 && elem_size != 2 && elem_size != 4 && elem_size != 8)
+        return facto_mfile_wfail(ctx, w, FACTO_ERR_INVALID, "%s: element size %zu is not 1, 2, 4 or 8", w->path,
+                                 elem_size);
+    if (count > (uint64_t)SIZE_MAX / elem_size)
+        return facto_mfile_wfail(ctx, w, FACTO_ERR_INVALID, "%s: section too large", w->path);
+    uint64_t nbytes = count * elem_size;
+    facto_status st = facto_mfile_begin(ctx, w, tag, (uint32_t)elem_size, nbytes);
+    if (st != FACTO_OK)
+        return st;
+    const unsigned char *p = data;
+    if (facto_mfile_host_le() || elem_size == 1) {
+        for (uint64_t done = 0; done < nbytes;) {
+            size_t n = nbytes - done < MFILE_IO_CHUNK ? (size_t)(nbytes - done) : MFILE_IO_CHUNK;
+            if ((st = facto_mfile_write(ctx, w, p + done, n)) != FACTO_OK)
+                return st;
+            done += n;
+        }
+    } else {
+        unsigned char tmp[4096];
+        for (uint64_t done = 0; done < nbytes;) {
+            size_t n = nbytes - done < sizeof tmp ? (size_t)(nbytes - done) : sizeof tmp;
+            memcpy(tmp, p + done, n);
+            facto_mfile_swap(tmp, elem_size, n / elem_size);
+            if ((st = facto_mfile_write(ctx, w, tmp, n)) != FACTO_OK)
+                return st;
+            done += n;
+        }
+    }
+    return facto_ok(ctx);
+}
+
+/* fsync the folder holding `path` so the rename itself is durable. Best effort. */
+static void facto_mfile_sync_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else if ((size_t)(slash - path) < sizeof dir)
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    else
+        return;
+    int fd = open(dir, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+}
+
+/* Hash bytes [0, n) of w's file by reading it back. */
+static facto_status facto_mfile_hash_back(facto_ctx *ctx, facto_mfile_writer *w, uint64_t n, uint64_t *hash)
+{
+    XXH64_state_t *state = XXH64_createState();
+    unsigned char *chunk = malloc(MFILE_IO_CHUNK);
+    facto_status st = FACTO_OK;
+    if (!state || !chunk) {
+        st = facto_mfile_wfail(ctx, w, FACTO_ERR_NOMEM, "%s: out of memory", w->path);
+        goto done;
+    }
+    XXH64_reset(state, 0);
+    if (fflush(w->f) != 0 || fseek(w->f, 0, SEEK_SET) != 0) {
+        st = facto_mfile_wfail(ctx, w, FACTO_ERR_IO, "%s: cannot write %s: %s", w->path, w->tmp_path,
+                               strerror(errno));
+        goto done;
+    }
+    for (uint64_t done = 0; done < n;) {
+        size_t want = n - done < MFILE_IO_CHUNK ? (size_t)(n - done) : MFILE_IO_CHUNK;
+        if (fread(chunk, 1, want, w->f) != want) {
+            st = facto_mfile_wfail(ctx, w, FACTO_ERR_IO, "%s: cannot read back %s", w->path, w->tmp_path);
+            goto done;
+        }
+        XXH64_update(state, chunk, want);
+        done += want;
+    }
+    *hash = XXH64_digest(state);
+done:
+    XXH64_freeState(state);
+    free(chunk);
+    return st;
+}
+
+facto_status facto_mfile_commit(facto_ctx *ctx, facto_mfile_writer *w)
+{
+    if (!w)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_mfile_commit: no writer");
+    facto_status st = w->failed;
+    if (st != FACTO_OK) {
+        facto_fail(ctx, st, "%s", w->failed_msg);
+        facto_mfile_abort(w);
+        return st;
+    }
+    /* Directory on a 64-byte boundary, then the header, then the hash. */
+    if ((st = facto_mfile_pad(ctx, w)) != FACTO_OK)
+        goto fail;
+    uint64_t dir_off = w->offset;
+    for (int32_t i = 0; i < w->n; i++) {
+        unsigned char e[MFILE_DIRENT_SIZE];
+        facto_le_store_u32(e, w->dir[i].tag);
+        facto_le_store_u32(e + 4, w->dir[i].width);
+        facto_le_store_u64(e + 8, w->dir[i].offset);
+        facto_le_store_u64(e + 16, w->dir[i].size);
+        if ((st = facto_mfile_write(ctx, w, e, sizeof e)) != FACTO_OK)
+            goto fail;
+    }
+    uint64_t hashed = w->offset;
+    unsigned char h[FACTO_MFILE_HEADER_SIZE] = {0};
+    memcpy(h, MFILE_MAGIC, 8);
+    facto_le_store_u32(h + 8, FACTO_MFILE_VERSION);
+    facto_le_store_u32(h + 12, (uint32_t)w->kind);
+    facto_le_store_u64(h + 16, hashed + MFILE_HASH_SIZE);
+    facto_le_store_u32(h + 24, (uint32_t)w->n);
+    facto_le_store_u64(h + 32, dir_off);
+    if (fflush(w->f) != 0 || fseek(w->f, 0, SEEK_SET) != 0 || fwrite(h, 1, sizeof h, w->f) != sizeof h) {
+        st = facto_mfile_wfail(ctx, w, FACTO_ERR_IO, "%s: cannot write %s: %s", w->path, w->tmp_path,
+                               strerror(errno));
+        goto fail;
+    }
+    uint64_t hash = 0;
+    if ((st = facto_mfile_hash_back(ctx, w, hashed, &hash)) != FACTO_OK)
+        goto fail;
+    unsigned char hb[MFILE_HASH_SIZE];
+    facto_le_store_u64(hb, hash);
+    if (fseek(w->f, 0, SEEK_END) != 0 || fwrite(hb, 1, sizeof hb, w->f) != sizeof hb || fflush(w->f) != 0 ||
+        fsync(fileno(w->f)) != 0) {
+        st = facto_mfile_wfail(ctx, w, FACTO_ERR_IO, "%s: cannot write %s: %s", w->path, w->tmp_path,
+                               strerror(errno));
+        goto fail;
+    }
+    FILE *f = w->f;
+    w->f = NULL;
+    if (fclose(f) != 0) {
+        st = facto_mfile_wfail(ctx, w, FACTO_ERR_IO, "%s: cannot close %s: %s", w->path, w->tmp_path,
+                               strerror(errno));
+        goto fail;
+    }
+    if (rename(w->tmp_path, w->path) != 0) {
+        st = facto_mfile_wfail(ctx, w, FACTO_ERR_IO, "%s: cannot rename %s over it: %s", w->path, w->tmp_path,
+                               strerror(errno));
+        goto fail;
+    }
+    facto_mfile_sync_dir(w->path);
+    facto_mfile_writer_free(w);
+    return facto_ok(ctx);
+fail:
+    facto_mfile_abort(w);
+    return st;
+}
+
+/* ======================================================================
+ * Reader
+ * ====================================================================== */
+
+void facto_mfile_close(facto_mfile_reader *r)
+{
+    if (!r)
+        return;
+    free(r->path);
+    facto_aligned_free(r->buf);
+    free(r->dir);
+    free(r);
+}
+
+facto_model_kind facto_mfile_kind(const facto_mfile_reader *r) { return r->kind; }
+uint32_t facto_mfile_version(const facto_mfile_reader *r) { return r->version; }
+const char *facto_mfile_path(const facto_mfile_reader *r) { return r->path; }
+int32_t facto_mfile_n_sections(const facto_mfile_reader *r) { return r ? r->n : 0; }
+
+facto_status facto_mfile_section(const facto_mfile_reader *r, int32_t i, uint32_t *tag, uint64_t *nbytes)
+{
+    if (!r || i < 0 || i >= r->n)
+        return FACTO_ERR_INVALID;
+    if (tag)
+        *tag = r->dir[i].tag;
+    if (nbytes)
+        *nbytes = r->dir[i].size;
+    return FACTO_OK;
+}
+
+static const facto_mfile_dirent *facto_mfile_find(const facto_mfile_reader *r, uint32_t tag)
+{
+    for (int32_t i = 0; r && i < r->n; i++)
+        if (r->dir[i].tag == tag)
+            return &r->dir[i];
+    return NULL;
+}
+
+int facto_mfile_has(const facto_mfile_reader *r, uint32_t tag) { return facto_mfile_find(r, tag) != NULL; }
+
+static int facto_mfile_cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Read exactly n bytes at `off`; returns 0, or an errno value (EIO on a short read). */
+static int facto_mfile_pread_all(int fd, unsigned char *buf, size_t n, uint64_t off)
+{
+    size_t done = 0;
+    while (done < n) {
+        ssize_t got = pread(fd, buf + done, n - done, (off_t)(off + done));
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno;
+        }
+        if (got == 0)
+            return EIO;
+        done += (size_t)got;
+    }
+    return 0;
+}
+
+/* Verify the directory of a checksummed file and fill r->dir. */
+static facto_status facto_mfile_parse_dir(facto_ctx *ctx, facto_mfile_reader *r)
+{
+    const unsigned char *h = r->buf;
+    const char *path = r->path;
+    uint32_t count = facto_le_load_u32(h + 24);
+    uint64_t dir_off = facto_le_load_u64(h + 32);
+    for (int i = 28; i < FACTO_MFILE_HEADER_SIZE; i++)
+        if (i >= 32 && i < 40)
+            continue;
+        else if (h[i] != 0)
+            return facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: reserved header byte %d is not zero", path, i);
+    uint64_t body_end = r->size - MFILE_HASH_SIZE;
+    if (dir_off < FACTO_MFILE_HEADER_SIZE || dir_off % FACTO_MFILE_ALIGN != 0 || dir_off > body_end ||
+        (body_end - dir_off) % MFILE_DIRENT_SIZE != 0 || (body_end - dir_off) / MFILE_DIRENT_SIZE != count ||
+        count > INT32_MAX)
+        return facto_fail(ctx, FACTO_ERR_CORRUPT,
+                          "%s: section directory at offset %llu with %u entries does not fit a %llu-byte file",
+                          path, (unsigned long long)dir_off, (unsigned)count, (unsigned long long)r->size);
+    r->dir = facto_malloc_array(count, sizeof *r->dir);
+    uint32_t *tags = facto_malloc_array(count, sizeof *tags);
+    if (!r->dir || !tags) {
+        free(tags);
+        return facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
+    }
+    uint64_t prev_end = FACTO_MFILE_HEADER_SIZE;
+    char ts[16];
+    for (uint32_t i = 0; i < count; i++) {
+        const unsigned char *e = r->buf + dir_off + (uint64_t)i * MFILE_DIRENT_SIZE;
+        facto_mfile_dirent d = {facto_le_load_u32(e), facto_le_load_u32(e + 4), facto_le_load_u64(e + 8),
+                                facto_le_load_u64(e + 16)};
+        facto_mfile_tag_str(d.tag, ts);
+        const char *bad = NULL;
+        if (d.width != 1 && d.width != 2 && d.width != 4 && d.width != 8)
+            bad = "has an element width other than 1, 2, 4 or 8";
+        else if (d.offset % FACTO_MFILE_ALIGN != 0)
+            bad = "starts at an offset that is not a multiple of 64";
+        else if (d.offset < prev_end || d.offset > dir_off || d.size > dir_off - d.offset)
+            bad = "lies outside the data area or overlaps another section";
+        else if (d.size % d.width != 0)
+            bad = "has a size that is not a multiple of its element width";
+        if (bad) {
+            free(tags);
+            return facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: section %u ('%s', offset %llu, %llu bytes) %s", path,
+                              (unsigned)i, ts, (unsigned long long)d.offset, (unsigned long long)d.size, bad);
+        }
+        prev_end = d.offset + d.size;
+        r->dir[i] = d;
+        tags[i] = d.tag;
+    }
+    qsort(tags, count, sizeof *tags, facto_mfile_cmp_u32);
+    for (uint32_t i = 1; i < count; i++)
+        if (tags[i] == tags[i - 1]) {
+            facto_mfile_tag_str(tags[i], ts);
+            free(tags);
+            return facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: section '%s' appears twice", path, ts);
+        }
+    free(tags);
+    r->n = (int32_t)count;
+    return FACTO_OK;
+}
+
+facto_status facto_mfile_open(facto_ctx *ctx, const char *path, facto_mfile_reader **out)
+{
+    if (!path || !out)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_mfile_open: path and out must be given");
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        return facto_fail(ctx, FACTO_ERR_IO, "%s: cannot open: %s", path, strerror(e));
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return facto_fail(ctx, FACTO_ERR_IO, "%s: not a regular file", path);
+    }
+    uint64_t size = (uint64_t)sb.st_size;
+    facto_status st = FACTO_OK;
+    facto_mfile_reader *r = calloc(1, sizeof *r);
+    if (r)
+        r->path = strdup(path);
+    if (!r || !r->path || size > (uint64_t)SIZE_MAX) {
+        st = facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
+        goto fail;
+    }
+    r->size = size;
+
+    /* 1. Magic (on whatever prefix exists), 2. fixed parts present. */
+    unsigned char h[FACTO_MFILE_HEADER_SIZE] = {0};
+    size_t head = size < sizeof h ? (size_t)size : sizeof h;
+    int e = facto_mfile_pread_all(fd, h, head, 0);
+    if (e) {
+        st = facto_fail(ctx, FACTO_ERR_IO, "%s: cannot read: %s", path, strerror(e));
+        goto fail;
+    }
+    if (memcmp(h, MFILE_MAGIC, head < 8 ? head : 8) != 0) {
+        st = facto_fail(ctx, FACTO_ERR_FORMAT, "%s: not a facto model file (no FACTOMDL magic)", path);
+        goto fail;
+    }
+    if (size < FACTO_MFILE_HEADER_SIZE + MFILE_HASH_SIZE) {
+        st = facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: truncated: %llu bytes, a model file has at least %d", path,
+                        (unsigned long long)size, FACTO_MFILE_HEADER_SIZE + MFILE_HASH_SIZE);
+        goto fail;
+    }
+    /* 3. Version before anything that a newer format may have changed. */
+    r->version = facto_le_load_u32(h + 8);
+    if (r->version > FACTO_MFILE_VERSION) {
+        st = facto_fail(ctx, FACTO_ERR_VERSION,
+                        "%s: written by a newer facto (format %u, this build reads up to %d)", path,
+                        (unsigned)r->version, FACTO_MFILE_VERSION);
+        goto fail;
+    }
+    if (r->version == 0) {
+        st = facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: format version 0 does not exist", path);
+        goto fail;
+    }
+    /* 4. Size field. */
+    uint64_t total = facto_le_load_u64(h + 16);
+    if (total != size) {
+        if (size < total)
+            st = facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: truncated: %llu bytes, the header says %llu", path,
+                            (unsigned long long)size, (unsigned long long)total);
+        else
+            st = facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: %llu bytes, the header says %llu: extra bytes at the end",
+                            path, (unsigned long long)size, (unsigned long long)total);
+        goto fail;
+    }
+    /* 5. Whole file, checksum. */
+    r->buf = facto_aligned_alloc((size_t)size);
+    if (!r->buf) {
+        st = facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory for %llu bytes", path, (unsigned long long)size);
+        goto fail;
+    }
+    if ((e = facto_mfile_pread_all(fd, r->buf, (size_t)size, 0)) != 0) {
+        st = facto_fail(ctx, e == EIO ? FACTO_ERR_CORRUPT : FACTO_ERR_IO, "%s: cannot read: %s", path,
+                        e == EIO ? "truncated while reading" : strerror(e));
+        goto fail;
+    }
+    close(fd);
+    fd = -1;
+    uint64_t stored = facto_le_load_u64(r->buf + size - MFILE_HASH_SIZE);
+    uint64_t computed = XXH64(r->buf, (size_t)(size - MFILE_HASH_SIZE), 0);
+    if (stored != computed) {
+        st = facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: checksum mismatch (stored %016llx, computed %016llx)", path,
+                        (unsigned long long)stored, (unsigned long long)computed);
+        goto fail;
+    }
+    /* 6. Directory. */
+    if ((st = facto_mfile_parse_dir(ctx, r)) != FACTO_OK)
+        goto fail;
+    r->kind = (facto_model_kind)facto_le_load_u32(r->buf + 12);
+    if (!facto_mfile_host_le())
+        for (int32_t i = 0; i < r->n; i++)
+            if (r->dir[i].width > 1)
+                facto_mfile_swap(r->buf + r->dir[i].offset, r->dir[i].width, r->dir[i].size / r->dir[i].width);
+    *out = r;
+    return facto_ok(ctx);
+fail:
+    if (fd >= 0)
+        close(fd);
+    facto_mfile_close(r);
+    return st;
+}
+
+facto_status facto_mfile_get(facto_ctx *ctx, const facto_mfile_reader *r, uint32_t tag, int64_t expect_bytes,
+                             const void **data, uint64_t *nbytes)
+{
+    if (!r || !data)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_mfile_get: reader and data must be given");
+    char ts[16];
+    const facto_mfile_dirent *d = facto_mfile_find(r, tag);
+    if (!d)
+        return facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: section '%s' is missing", r->path,
+                          facto_mfile_tag_str(tag, ts));
+    if (expect_bytes >= 0 && d->size != (uint64_t)expect_bytes)
+        return facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: section '%s' has %llu bytes, expected %lld", r->path,
+                          facto_mfile_tag_str(tag, ts), (unsigned long long)d->size, (long long)expect_bytes);
+    *data = r->buf + d->offset;
+    if (nbytes)
+        *nbytes = d->size;
+    return facto_ok(ctx);
+}
+
+/* ======================================================================
+ * Id maps
+ * ====================================================================== */
+
+facto_status facto_mfile_put_idmap(facto_ctx *ctx, facto_mfile_writer *w, uint32_t tag, const facto_idmap *map)
+{
+    if (!w || !map)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_mfile_put_idmap: writer and map must be given");
+    uint64_t total = 4;
+    for (int32_t i = 0; i < map->n; i++) {
+        size_t len = strlen(map->names[i]);
+        if (len == 0 || len > FACTO_MAX_ID_LEN)
+            return facto_mfile_wfail(ctx, w, FACTO_ERR_INTERNAL, "%s: id %d has length %zu", w->path, (int)i, len);
+        total += 1 + len;
+    }
+    unsigned char *buf = malloc((size_t)total);
+    if (!buf)
+        return facto_mfile_wfail(ctx, w, FACTO_ERR_NOMEM, "%s: out of memory", w->path);
+    facto_le_store_u32(buf, (uint32_t)map->n);
+    size_t at = 4;
+    for (int32_t i = 0; i < map->n; i++) {
+        size_t len = strlen(map->names[i]);
+        buf[at++] = (unsigned char)len;
+        memcpy(buf + at, map->names[i], len);
+        at += len;
+    }
+    facto_status st = facto_mfile_put(ctx, w, tag, buf, total);
+    free(buf);
+    return st;
+}
+
+facto_status facto_mfile_get_idmap(facto_ctx *ctx, const facto_mfile_reader *r, uint32_t tag, facto_idmap **out)
+{
+    if (!r || !out)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_mfile_get_idmap: reader and out must be given");
+    *out = NULL;
+    const void *data;
+    uint64_t nbytes;
+    facto_status st = facto_mfile_get(ctx, r, tag, -1, &data, &nbytes);
+    if (st != FACTO_OK)
+        return st;
+    char ts[16];
+    facto_mfile_tag_str(tag, ts);
+    const unsigned char *p = data;
+    if (nbytes < 4)
+        return facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: id map '%s' has %llu bytes, too few for its count",
+                          r->path, ts, (unsigned long long)nbytes);
+    uint32_t count = facto_le_load_u32(p);
+    if (count > INT32_MAX || count > (nbytes - 4) / 2)
+        return facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: id map '%s' claims %u ids in %llu bytes", r->path, ts,
+                          (unsigned)count, (unsigned long long)nbytes);
+    facto_idmap *map = facto_idmap_new();
+    if (!map)
+        return facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", r->path);
+    uint64_t at = 4;
+    for (uint32_t i = 0; i < count; i++) {
+        size_t len = at < nbytes ? p[at] : 0;
+        const char *why = NULL;
+        if (at >= nbytes)
+            why = "runs past the end of the section";
+        else if (len == 0)
+            why = "is empty";
+        else if (len > nbytes - at - 1)
+            why = "runs past the end of the section";
+        else if (memchr(p + at + 1, '\0', len))
+            why = "holds a NUL byte";
+        int32_t idx = why ? -4 : facto_idmap_intern(map, (const char *)(p + at + 1), len);
+        if (idx == -1) {
+            facto_idmap_free(map);
+            return facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", r->path);
+        }
+        if (!why && idx != (int32_t)i)
+            why = "repeats an earlier id";
+        if (why) {
+            facto_idmap_free(map);
+            return facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: id map '%s': id %u (byte %llu of the section) %s",
+                              r->path, ts, (unsigned)i, (unsigned long long)at, why);
+        }
+        at += 1 + len;
+    }
+    if (at != nbytes) {
+        facto_idmap_free(map);
+        return facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: id map '%s': %llu bytes after its %u ids", r->path, ts,
+                          (unsigned long long)(nbytes - at), (unsigned)count);
+    }
+    *out = map;
+    return facto_ok(ctx);
+}

@@ -1,0 +1,105 @@
+/*
+ * model.c — the generic model interface: free, kind, save and load, all
+ * dispatched through the facto_model_ops of each model kind. Load reads the
+ * kind from the verified file header and looks it up in a small table, so a
+ * file of a kind this build does not know is refused with a message saying
+ * so. Kinds whose ops are absent from the link (weak references that resolve
+ * to NULL) count as unknown to this build. Cost: that of the model's own
+ * save/load plus one verified read of the file (src/io/modelfile.c).
+ */
+#include "model.h"
+
+#include <string.h>
+
+/* The ops tables live in mf.c and fm.c. Declared weak so that the library
+ * and its tests still link while one of them is absent from the tree: a
+ * missing one is then NULL and its kind is reported as not in this build. */
+#if defined(__has_include)
+#if !__has_include("mf.c")
+extern const facto_model_ops facto_mf_ops __attribute__((weak));
+#endif
+#if !__has_include("fm.c")
+extern const facto_model_ops facto_fm_ops __attribute__((weak));
+#endif
+#else
+extern const facto_model_ops facto_mf_ops __attribute__((weak));
+extern const facto_model_ops facto_fm_ops __attribute__((weak));
+#endif
+
+static const facto_model_ops *facto_model_ops_of(facto_model_kind kind)
+{
+    switch (kind) {
+    case FACTO_MODEL_MF: return &facto_mf_ops;
+    case FACTO_MODEL_FM: return &facto_fm_ops;
+    }
+    return NULL;
+}
+
+void facto_model_free(facto_model *model)
+{
+    if (model && model->ops && model->ops->free)
+        model->ops->free(model);
+}
+
+facto_model_kind facto_model_get_kind(const facto_model *model) { return model->ops->kind; }
+
+const char *facto_model_kind_name(facto_model_kind kind)
+{
+    switch (kind) {
+    case FACTO_MODEL_MF: return "mf";
+    case FACTO_MODEL_FM: return "fm";
+    }
+    return "unknown";
+}
+
+facto_status facto_model_save(facto_ctx *ctx, const facto_model *model, const char *path)
+{
+    if (!model || !model->ops || !model->ops->save || !path || !*path)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_model_save: a model and a path must be given");
+    facto_mfile_writer *w = NULL;
+    facto_status st = facto_mfile_create(ctx, path, model->ops->kind, &w);
+    if (st != FACTO_OK)
+        return st;
+    st = model->ops->save(ctx, model, w);
+    if (st != FACTO_OK) {
+        facto_mfile_abort(w);
+        return st;
+    }
+    return facto_mfile_commit(ctx, w);
+}
+
+facto_status facto_model_load(facto_ctx *ctx, const char *path, facto_model **out)
+{
+    if (!path || !out)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_model_load: a path and out must be given");
+    *out = NULL;
+    facto_mfile_reader *r = NULL;
+    facto_status st = facto_mfile_open(ctx, path, &r);
+    if (st != FACTO_OK)
+        return st;
+    uint32_t kind = (uint32_t)facto_mfile_kind(r);
+    const facto_model_ops *ops = facto_model_ops_of((facto_model_kind)kind);
+    if (!ops || !ops->load) {
+        if (kind == FACTO_MODEL_MF || kind == FACTO_MODEL_FM)
+            st = facto_fail(ctx, FACTO_ERR_FORMAT, "%s: a %s model, and this build of facto has no %s models",
+                            path, facto_model_kind_name((facto_model_kind)kind),
+                            facto_model_kind_name((facto_model_kind)kind));
+        else
+            st = facto_fail(ctx, FACTO_ERR_FORMAT, "%s: model kind %u is unknown to this build of facto", path,
+                            (unsigned)kind);
+        facto_mfile_close(r);
+        return st;
+    }
+    facto_model *m = NULL;
+    st = ops->load(ctx, r, &m);
+    facto_mfile_close(r);
+    if (st != FACTO_OK)
+        return st; /* a loader frees what it built when it fails */
+    if (!m)
+        return facto_fail(ctx, FACTO_ERR_INTERNAL, "%s: the %s loader returned no model", path,
+                          facto_model_kind_name((facto_model_kind)kind));
+    if (!m->ops)
+        m->ops = ops;
+    *out = m;
+    return facto_ok(ctx);
+}
