@@ -443,6 +443,117 @@ facto_status facto_rows_push(facto_ctx *ctx, facto_rows *rows, uint32_t key, flo
  * keys and sums duplicate keys. FACTO_ERR_NOMEM. */
 facto_status facto_rows_finish_row(facto_ctx *ctx, facto_rows *rows, float label);
 
+/*
+ * Degree-2 factorization machine (Rendle, "Factorization Machines", ICDM 2010,
+ * eq. 1 and Lemma 3.1):
+ *   y^(x) = w0 + sum_i w_i x_i + 1/2 sum_f [(sum_i v_if x_i)^2 - sum_i v_if^2 x_i^2]
+ * computed in O(num_factors * nnz(x)). The hyperparameters carry Amazon
+ * SageMaker's Factorization Machines names, defaults and validity rules
+ * (docs.aws.amazon.com/sagemaker/latest/dg/fact-machines-hyperparameters.html);
+ * names that SageMaker does not have are facto extensions (marked [facto]).
+ */
+
+typedef enum facto_fm_predictor {
+    FACTO_FM_PREDICTOR_UNSET = 0,      /* required: fit refuses it */
+    FACTO_FM_REGRESSOR = 1,            /* "regressor": squared loss, score = y^ */
+    FACTO_FM_BINARY_CLASSIFIER = 2     /* "binary_classifier": log loss on sigmoid(y^), score = probability */
+} facto_fm_predictor;
+
+typedef enum facto_fm_init_method {
+    FACTO_FM_INIT_NORMAL = 1,   /* "normal": N(0, sigma^2) */
+    FACTO_FM_INIT_UNIFORM = 2,  /* "uniform": U[-scale, +scale] */
+    FACTO_FM_INIT_CONSTANT = 3  /* "constant": every weight = value */
+} facto_fm_init_method;
+
+typedef enum facto_fm_solver {
+    FACTO_FM_SOLVER_SGD = 1,  /* "sgd": mini-batch first-order updates (optimizer below) */
+    FACTO_FM_SOLVER_ALS = 2,  /* "als": alternating least squares / coordinate descent (libFM) */
+    FACTO_FM_SOLVER_MCMC = 3  /* "mcmc": Gibbs sampling with hyperpriors (libFM) */
+} facto_fm_solver;
+
+typedef struct facto_fm_params {
+    /* --- required (SageMaker) --- */
+    uint64_t feature_dim;              /* columns of the input, 1..2^32; 0 = not set */
+    int num_factors;                   /* k, length of each v_i; >= 1; 0 = not set */
+    facto_fm_predictor predictor_type; /* FACTO_FM_PREDICTOR_UNSET = not set */
+    /* --- optional (SageMaker) --- */
+    int epochs;                        /* passes over the training rows; >= 1; default 1 */
+    int mini_batch_size;               /* rows per update; >= 1; default 1000 */
+    float bias_lr, linear_lr, factors_lr; /* learning rates of w0, w, V; >= 0; defaults 0.1, 0.001, 0.0001 */
+    float bias_wd, linear_wd, factors_wd; /* L2 weight decay of w0, w, V; >= 0; defaults 0.01, 0.001, 0.00001 */
+    facto_fm_init_method bias_init_method; /* default normal */
+    float bias_init_scale;             /* uniform only; >= 0; default NAN (= not set) */
+    float bias_init_sigma;             /* normal only; >= 0; default 0.01 */
+    float bias_init_value;             /* constant only; default NAN (= not set) */
+    facto_fm_init_method linear_init_method; /* default normal */
+    float linear_init_scale, linear_init_sigma, linear_init_value; /* NAN, 0.01, NAN */
+    facto_fm_init_method factors_init_method; /* default normal */
+    float factors_init_scale, factors_init_sigma, factors_init_value; /* NAN, 0.001, NAN */
+    float clip_gradient;               /* clip each gradient element to [-c, c]; >= 0; NAN = no clipping */
+    float eps;                         /* optimizer's denominator epsilon; >= 0; NAN = 1e-8 */
+    float rescale_grad;                /* gradients are multiplied by this; >= 0; NAN = 1/mini_batch_size */
+    /* --- facto extensions --- */
+    facto_fm_solver solver;            /* [facto] "solver"; default sgd */
+    facto_optimizer optimizer;         /* [facto] "optimizer" sgd|adagrad|adam|ftrl; default adam */
+    uint64_t seed;                     /* [facto] "seed": initialisation and shuffling; default 0 */
+    int num_iter;                      /* [facto] "num_iter": ALS sweeps / MCMC iterations; >= 1; default 100 */
+    float init_stdev;                  /* [facto] "init_stdev": ALS/MCMC factor init N(0, s^2); >= 0; default 0.1 */
+    int mcmc_samples;                  /* [facto] "mcmc_samples": posterior samples kept in the model for
+                                          later prediction; >= 0; default 16 */
+    int log_interval;                  /* [facto] "log_interval": a log line every N mini-batches; >= 1; default 100 */
+} facto_fm_params;
+
+/* Metrics of a binary classifier (SageMaker's names in the comments). */
+typedef struct facto_binary_metrics {
+    int64_t n;             /* rows scored */
+    int64_t n_positive;    /* rows with label 1 */
+    double accuracy;       /* binary_classification_accuracy: share with (score >= threshold) == label */
+    double cross_entropy;  /* binary_classification_cross_entropy: mean -log p(label), nats */
+    double f_beta;         /* binary_f_beta */
+    double precision;      /* TP / (TP + FP); 0 when nothing is predicted positive */
+    double recall;         /* TP / (TP + FN); 0 when there are no positives */
+    double auc;            /* area under the ROC curve, ties counted 1/2; NAN with one class only */
+} facto_binary_metrics;
+
+/* Metrics of an FM model on labelled rows. */
+typedef struct facto_fm_metrics {
+    facto_fm_predictor predictor_type;
+    int64_t n_rows;
+    double rmse;                   /* regressor (test:rmse); NAN for a classifier */
+    double mae;                    /* regressor; NAN for a classifier */
+    facto_binary_metrics binary;   /* classifier (F-beta with beta 1); NAN fields for a regressor */
+} facto_fm_metrics;
+
+/* Figures of one finished epoch (SGD) or iteration (ALS, MCMC). */
+typedef struct facto_fm_epoch_report {
+    int epoch;                 /* 1-based */
+    int epochs;                /* total */
+    facto_fm_metrics train;    /* progressive: each row scored just before its update */
+    facto_fm_metrics test;     /* after the epoch; n_rows 0 when no test rows were given */
+    double seconds;            /* wall time of this epoch's updates */
+    double samples_per_second;
+} facto_fm_epoch_report;
+
+/* Return non-zero from on_epoch to stop early (fit returns FACTO_OK). */
+typedef struct facto_fm_callbacks {
+    int (*on_epoch)(const facto_fm_epoch_report *report, void *user_data);
+    void *user_data;
+} facto_fm_callbacks;
+
+facto_fm_params facto_fm_params_default(void);
+facto_status facto_fm_params_set(facto_ctx *ctx, facto_fm_params *params, const char *name, const char *value);
+facto_status facto_fm_params_load_json(facto_ctx *ctx, facto_fm_params *params, const char *path);
+facto_status facto_fm_params_validate(facto_ctx *ctx, const facto_fm_params *params);
+facto_status facto_fm_fit(facto_ctx *ctx, const facto_rows *train, const facto_rows *test,
+                          const facto_fm_params *params, const facto_fm_callbacks *callbacks, facto_model **out);
+facto_status facto_fm_predict(facto_ctx *ctx, const facto_model *model, const facto_rows *rows, float *scores,
+                              float *predicted_labels);
+facto_status facto_fm_evaluate(facto_ctx *ctx, const facto_model *model, const facto_rows *rows,
+                               facto_fm_metrics *metrics);
+facto_status facto_fm_get_params(const facto_model *model, facto_fm_params *params);
+facto_status facto_binary_metrics_compute(facto_ctx *ctx, const float *labels, const float *scores, int64_t n,
+                                          double threshold, double beta, facto_binary_metrics *out);
+
 #ifdef __cplusplus
 }
 #endif

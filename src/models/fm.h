@@ -1,0 +1,156 @@
+/*
+ * fm.h — internal layout of the factorization machine model, shared by the
+ * model code (fm.c) and its solvers (fm_sgd.c, fm_als.c, fm_mcmc.c).
+ * Parameters live in "slots": w[slot], V[slot * k .. slot * k + k - 1].
+ * Dense mode (feature_dim * (k + 1) <= FACTO_FM_DENSE_MAX_FLOATS): slot == key,
+ * n_slots == feature_dim. Hashed mode (larger feature_dim, up to 2^32): only
+ * keys seen in the training rows get a slot (ascending key order), found
+ * through an open-addressing table; memory is O(distinct training keys * k).
+ * A key without a slot (unseen in training) has w = 0 and v = 0.
+ */
+#ifndef FACTO_FM_H
+#define FACTO_FM_H
+
+#include "model.h"
+
+#include <math.h>
+
+/* Dense parameter arrays up to this many floats (256 MiB); hashed above. */
+#define FACTO_FM_DENSE_MAX_FLOATS ((uint64_t)1 << 26)
+/* "No slot": the key was not seen in training (or an empty hash cell). */
+#define FACTO_FM_NO_SLOT UINT32_MAX
+
+typedef struct facto_fm_model {
+    facto_model base;          /* base.ops == &facto_fm_ops */
+    facto_fm_params params;    /* validated; params.num_factors == k */
+    int32_t k;                 /* num_factors */
+    int hashed;                /* 0 dense (slot == key), 1 hashed */
+    int64_t n_slots;           /* dense: feature_dim; hashed: distinct training keys */
+    float w0;                  /* global bias */
+    float *w;                  /* [n_slots] linear weights, 64-byte aligned */
+    float *V;                  /* [n_slots, k] row-major factors, 64-byte aligned */
+    /* hashed mode only (NULL / 0 in dense mode): */
+    uint32_t *slot_keys;       /* [n_slots] key of each slot, ascending */
+    uint32_t *hash_keys;       /* [hash_mask + 1] key in each cell */
+    uint32_t *hash_slots;      /* [hash_mask + 1] slot in each cell, FACTO_FM_NO_SLOT = empty */
+    uint64_t hash_mask;        /* cells - 1 (cells: power of two, >= 2 * n_slots) */
+    int hash_shift;            /* 64 - log2(cells) */
+    /* regressor: range of the training labels; predictions are clipped to it
+     * (as libFM does). Classifier: unused (0, 1). */
+    float target_min, target_max;
+    /* Posterior samples (MCMC). When n_samples > 0, a prediction is the mean
+     * over the samples of each sample's prediction (classifier: mean
+     * probability) and w0/w/V above hold the last sample. */
+    int32_t n_samples;
+    float *sample_w0;          /* [n_samples] */
+    float *sample_w;           /* [n_samples, n_slots], 64-byte aligned */
+    float *sample_V;           /* [n_samples, n_slots, k], 64-byte aligned */
+} facto_fm_model;
+
+/* Slot of `key`, or FACTO_FM_NO_SLOT when the model has none for it. O(1). */
+static inline uint32_t facto_fm_slot(const facto_fm_model *m, uint32_t key) {
+    if (!m->hashed)
+        return (int64_t)key < m->n_slots ? key : FACTO_FM_NO_SLOT;
+    uint64_t h = ((uint64_t)key * 0x9E3779B97F4A7C15ull) >> m->hash_shift;
+    for (;;) {
+        uint32_t s = m->hash_slots[h];
+        if (s == FACTO_FM_NO_SLOT || m->hash_keys[h] == key)
+            return s;
+        h = (h + 1) & m->hash_mask;
+    }
+}
+
+/* Label of row r as 0/1 for a classifier (1 when > 0, so 0/1 and -1/+1
+ * both work), the raw label for a regressor. */
+static inline float facto_fm_label(const facto_fm_model *m, float y) {
+    if (m->params.predictor_type == FACTO_FM_BINARY_CLASSIFIER)
+        return y > 0.0f ? 1.0f : 0.0f;
+    return y;
+}
+
+/*
+ * Raw model output y^ of one row (no sigmoid, no clipping) with the current
+ * w0/w/V: slots[n], values[n]; entries with FACTO_FM_NO_SLOT are skipped.
+ * `sum` [k] scratch receives sum_i v_if x_i (what gradients need).
+ * O(k * n).
+ */
+static inline double facto_fm_row_raw(const facto_fm_model *m, const float *w, const float *V, float w0,
+                                      const uint32_t *slots, const float *values, int64_t n, float *sum) {
+    const int32_t k = m->k;
+    double y = w0, sq = 0.0;
+    for (int32_t f = 0; f < k; f++)
+        sum[f] = 0.0f;
+    for (int64_t j = 0; j < n; j++) {
+        uint32_t s = slots[j];
+        if (s == FACTO_FM_NO_SLOT)
+            continue;
+        float x = values[j];
+        const float *v = V + (int64_t)s * k;
+        y += (double)w[s] * x;
+        for (int32_t f = 0; f < k; f++) {
+            float t = v[f] * x;
+            sum[f] += t;
+            sq += (double)t * t;
+        }
+    }
+    double dot = 0.0;
+    for (int32_t f = 0; f < k; f++)
+        dot += (double)sum[f] * sum[f];
+    return y + 0.5 * (dot - sq);
+}
+
+/*
+ * Create a model for `params` (validated here) and the keys of `train`:
+ * chooses dense or hashed slots, then initialises w0, w and V with the
+ * *_init_method settings and params->seed. *out owned by the caller (free
+ * with facto_model_free(&(*out)->base)). Errors: FACTO_ERR_INVALID,
+ * FACTO_ERR_NOMEM. Cost O(nnz(train) + n_slots * k).
+ */
+facto_status facto_fm_model_new(facto_ctx *ctx, const facto_fm_params *params, const facto_rows *train,
+                                facto_fm_model **out);
+
+/*
+ * Map every key of `rows` to its slot once: *slots [rows->nnz], owned by the
+ * caller (free()). Unseen keys map to FACTO_FM_NO_SLOT. Errors:
+ * FACTO_ERR_INVALID (a key >= feature_dim, naming row and key),
+ * FACTO_ERR_NOMEM. O(nnz).
+ */
+facto_status facto_fm_map_rows(facto_ctx *ctx, const facto_fm_model *m, const facto_rows *rows, uint32_t **slots);
+
+/* Final scores of every row of `rows` (mapped by `slots`) into scores[n_rows]:
+ * regressor y^ clipped to [target_min, target_max], classifier sigmoid(y^);
+ * averages over posterior samples when the model has them. */
+void facto_fm_score_rows(const facto_fm_model *m, const facto_rows *rows, const uint32_t *slots, float *scores);
+
+/* Metrics of scores[n] against the labels of `rows` for m's predictor type. */
+facto_status facto_fm_metrics_from_scores(facto_ctx *ctx, const facto_fm_model *m, const facto_rows *rows,
+                                          const float *scores, facto_fm_metrics *out);
+
+/*
+ * Solvers. Each trains `model` in place (created and initialised by
+ * facto_fm_model_new with the same params), reading train rows + their
+ * slots and, when test != NULL, reporting test metrics after every
+ * epoch/iteration through callbacks (may be NULL). Labels were checked by
+ * facto_fm_fit (finite; classifier labels are 0/1 or -1/+1, read them
+ * through facto_fm_label). Must return FACTO_ERR_DIVERGED when the loss
+ * becomes non-finite, naming the setting to lower. ALS and MCMC live in
+ * fm_als.c / fm_mcmc.c and read params.num_iter, params.init_stdev,
+ * params.mcmc_samples (MCMC), bias_wd/linear_wd/factors_wd (ALS: L2).
+ */
+facto_status facto_fm_fit_sgd(facto_ctx *ctx, facto_fm_model *model, const facto_rows *train,
+                              const uint32_t *train_slots, const facto_rows *test, const uint32_t *test_slots,
+                              const facto_fm_callbacks *callbacks);
+facto_status facto_fm_fit_als(facto_ctx *ctx, facto_fm_model *model, const facto_rows *train,
+                              const uint32_t *train_slots, const facto_rows *test, const uint32_t *test_slots,
+                              const facto_fm_callbacks *callbacks);
+facto_status facto_fm_fit_mcmc(facto_ctx *ctx, facto_fm_model *model, const facto_rows *train,
+                               const uint32_t *train_slots, const facto_rows *test, const uint32_t *test_slots,
+                               const facto_fm_callbacks *callbacks);
+
+/* Names of enum values, for messages and the model file ("regressor", "adam"). */
+const char *facto_fm_predictor_name(facto_fm_predictor p);
+const char *facto_fm_solver_name(facto_fm_solver s);
+const char *facto_fm_optimizer_name(facto_optimizer o);
+const char *facto_fm_init_name(facto_fm_init_method m);
+
+#endif /* FACTO_FM_H */
