@@ -554,6 +554,217 @@ facto_status facto_fm_get_params(const facto_model *model, facto_fm_params *para
 facto_status facto_binary_metrics_compute(facto_ctx *ctx, const float *labels, const float *scores, int64_t n,
                                           double threshold, double beta, facto_binary_metrics *out);
 
+/* ======================================================================
+ * FM data formats
+ *
+ * Sparse feature rows (facto_rows, above) in and out of files and HTTP
+ * bodies: libsvm / libFM text, Amazon SageMaker's recordIO-protobuf
+ * (application/x-recordio-protobuf: RecordIO framing from MXNet's
+ * dmlc-core around the aialgs.data.Record protobuf, src/data/proto/
+ * record.proto), one-hot rows built from ratings, and SageMaker's inference
+ * request and response bodies (application/json, application/jsonlines,
+ * application/x-recordio-protobuf; SageMaker Developer Guide, "Common data
+ * formats for inference" and "Factorization Machines Response Formats").
+ * Every reader is O(nnz) in time and memory; none densifies a row.
+ * ====================================================================== */
+
+/* A file format for feature rows. */
+typedef enum facto_rows_format {
+    FACTO_ROWS_AUTO = 0,    /* recordIO when the file starts with its magic, else libsvm */
+    FACTO_ROWS_LIBSVM = 1,  /* text, one row a line: "label key:value key:value ..." */
+    FACTO_ROWS_RECORDIO = 2 /* SageMaker recordIO-protobuf */
+} facto_rows_format;
+
+/* Magic word opening every RecordIO record, stored little-endian. */
+#define FACTO_RECORDIO_MAGIC 0xCED7230Au
+
+/*
+ * Tell the format of `path` by content: FACTO_ROWS_RECORDIO when its first
+ * 4 bytes (after gzip decompression, if the file is gzip) are the RecordIO
+ * magic, FACTO_ROWS_LIBSVM otherwise (also for an empty file).
+ * Errors: FACTO_ERR_IO (cannot open or read).
+ */
+facto_status facto_rows_detect(facto_ctx *ctx, const char *path, facto_rows_format *out);
+
+/*
+ * Largest key + 1 over all entries when rows->feature_dim is 0, else
+ * rows->feature_dim. O(nnz) in the first case.
+ */
+uint64_t facto_rows_dim(const facto_rows *rows);
+
+/*
+ * Read feature rows from `path` in `format` (FACTO_ROWS_AUTO: detect). Plain
+ * or gzip-compressed. `feature_dim` > 0 makes every key >= feature_dim an
+ * error; 0 takes it from the data (recordIO: the tensors' shape; libsvm: the
+ * largest key + 1). libsvm keys are read as written (0-based, libFM style):
+ * a 1-based LIBSVM file just leaves key 0 unused. Rows always have labels.
+ * Errors: FACTO_ERR_IO, FACTO_ERR_PARSE ("PATH:LINE: ..." for text,
+ * "PATH: record N at byte B: ..." for recordIO), FACTO_ERR_EMPTY (no rows),
+ * FACTO_ERR_NOMEM. *out owned by the caller: free with facto_rows_free().
+ */
+facto_status facto_rows_read(facto_ctx *ctx, const char *path, facto_rows_format format, uint64_t feature_dim,
+                             facto_rows **out);
+
+/*
+ * Write `rows` to `path` ("-" = standard output) as libsvm text or
+ * recordIO-protobuf (FACTO_ROWS_AUTO is refused with FACTO_ERR_INVALID).
+ * Reading the file back gives identical keys, values and labels (floats are
+ * printed with 9 significant digits); unlabelled rows get label 0 in libsvm
+ * and no label in recordIO. Errors: FACTO_ERR_IO, FACTO_ERR_INVALID,
+ * FACTO_ERR_NOMEM.
+ */
+facto_status facto_rows_write(facto_ctx *ctx, const facto_rows *rows, const char *path, facto_rows_format format);
+
+/*
+ * libsvm / libFM text. Each line is "label key:value ..." separated by spaces
+ * or tabs; keys are unsigned decimal integers below 2^32 (and below
+ * feature_dim when it is > 0) and may come in any order (duplicates are
+ * summed); a line with a label only is an all-zero row. Blank lines, lines
+ * starting with '#', a trailing "# comment", CRLF ends and "qid:N" tokens
+ * (ignored) are accepted. `index_base` 0 keeps keys as written; 1 reads a
+ * 1-based LIBSVM file into 0-based keys (key 0 is then an error).
+ * Same errors and ownership as facto_rows_read().
+ */
+facto_status facto_libsvm_read(facto_ctx *ctx, const char *path, uint64_t feature_dim, int index_base,
+                               facto_rows **out);
+/* Write libsvm text with keys + index_base (0 or 1); see facto_rows_write(). */
+facto_status facto_libsvm_write(facto_ctx *ctx, const facto_rows *rows, const char *path, int index_base);
+
+/*
+ * SageMaker recordIO-protobuf, one Record per row. Each RecordIO record is:
+ * u32 magic, u32 word = (cflag << 29) | length, `length` payload bytes, zero
+ * padding to a multiple of 4 bytes; all little-endian. Multi-part records
+ * (cflag 1 = first, 2 = middle, 3 = last part) are joined with the magic
+ * between parts, as dmlc-core's RecordIOReader does. The payload is a Record
+ * whose features["values"] is a Float32Tensor (Float64Tensor and Int32Tensor
+ * are accepted too): sparse when it has keys (then shape [feature_dim] is
+ * required), else dense (exact zeros are dropped); label["values"] holds one
+ * number. Either every record has a label or none has.
+ * Same errors and ownership as facto_rows_read().
+ */
+facto_status facto_recordio_read(facto_ctx *ctx, const char *path, uint64_t feature_dim, facto_rows **out);
+/* Write single-part records with sparse features (keys, values, shape
+ * [facto_rows_dim(rows)]) and label["values"] = [label] when rows has labels. */
+facto_status facto_recordio_write(facto_ctx *ctx, const facto_rows *rows, const char *path);
+/*
+ * The same two in memory. decode: `data` [size] bytes is borrowed; `name`
+ * (may be NULL) names the source in messages. encode: *data ([*size] bytes)
+ * is owned by the caller, free with facto_buffer_free().
+ */
+facto_status facto_recordio_decode(facto_ctx *ctx, const void *data, size_t size, const char *name,
+                                   uint64_t feature_dim, facto_rows **out);
+facto_status facto_recordio_encode(facto_ctx *ctx, const facto_rows *rows, void **data, size_t *size);
+
+/* Free a buffer returned by this section's functions; NULL is a no-op. */
+void facto_buffer_free(void *buffer);
+
+/* ---- ratings -> FM rows ------------------------------------------------- */
+
+/*
+ * Encodes (user, item, rating) as a feature row, like SageMaker's FM
+ * MovieLens example and libFM's standard layout (Rendle, "Factorization
+ * Machines with libFM", ACM TIST 2012, section 2): keys
+ *   [0, n_users)                   one-hot user (the training set's users)
+ *   [n_users, n_users + n_items)   one-hot item
+ * then, when side files are given, groups taken from MovieLens 100K:
+ *   u.user: age bucket (<18, 18-24, 25-34, 35-44, 45-49, 50-55, 56+),
+ *           gender (M, F), occupation (one key per occupation in the file);
+ *   u.item: genres (19 flags, each 1/number-of-genres so the group sums
+ *           to 1), release decade (one key per decade in the file).
+ * The layout is fixed by the training set and the side files, so encoding a
+ * test set with the same encoder gives the same meaning to every key; a test
+ * user or item absent from training gets no one-hot key but keeps its side
+ * features (they are looked up by the data's own id).
+ */
+typedef struct facto_fm_encoder facto_fm_encoder;
+
+typedef struct facto_fm_encode_options {
+    const char *user_file; /* MovieLens 100K u.user ("id|age|gender|occupation|zip"), or NULL */
+    const char *item_file; /* MovieLens 100K u.item ("id|title|date|video date|url|19 genre flags"), or NULL */
+    /* Label of a row: the rating when 0 (default); when > 0, 1 if the rating
+     * is >= binarize, else 0 (for predictor_type binary_classifier). */
+    float binarize;
+} facto_fm_encode_options;
+
+facto_fm_encode_options facto_fm_encode_options_default(void);
+
+/*
+ * Build the layout from `train`'s users and items and the side files (read
+ * as ISO-8859-1 text). Errors: FACTO_ERR_IO, FACTO_ERR_PARSE ("PATH:LINE:
+ * ..."), FACTO_ERR_NOMEM. `train` is only read during the call. *out owned
+ * by the caller: free with facto_fm_encoder_free().
+ */
+facto_status facto_fm_encoder_new(facto_ctx *ctx, const facto_dataset *train, const facto_fm_encode_options *opts,
+                                  facto_fm_encoder **out);
+void facto_fm_encoder_free(facto_fm_encoder *enc);
+/* Number of keys of the layout: n_users + n_items + side feature keys. */
+uint64_t facto_fm_encoder_dim(const facto_fm_encoder *enc);
+/* Human-readable name of `key` ("user=196", "item=242", "age=25-34",
+ * "gender=F", "occupation=writer", "genre=Comedy", "decade=1990") into buf.
+ * FACTO_ERR_INVALID when key >= dim or buf is too small. */
+facto_status facto_fm_encoder_key_name(facto_ctx *ctx, const facto_fm_encoder *enc, uint64_t key, char *buf,
+                                       size_t size);
+
+/*
+ * Encode every rating of `ds` (in its CSR order: by user, then item) as one
+ * labelled row with feature_dim = facto_fm_encoder_dim(enc). Rows are built
+ * O(ratings * row length). *n_unknown_users / *n_unknown_items (may be NULL)
+ * receive how many ratings had a user / item unknown to the encoder.
+ * Errors: FACTO_ERR_NOMEM, FACTO_ERR_EMPTY. *out owned by the caller.
+ */
+facto_status facto_fm_encode(facto_ctx *ctx, const facto_fm_encoder *enc, const facto_dataset *ds,
+                             facto_rows **out, int64_t *n_unknown_users, int64_t *n_unknown_items);
+
+/* ---- SageMaker inference requests and responses ------------------------ */
+
+typedef enum facto_content_type {
+    FACTO_CONTENT_JSON = 1,      /* application/json */
+    FACTO_CONTENT_JSONLINES = 2, /* application/jsonlines */
+    FACTO_CONTENT_RECORDIO = 3   /* application/x-recordio-protobuf */
+} facto_content_type;
+
+/* Parse a Content-Type or Accept value ("application/json; charset=utf-8"
+ * is JSON; "application/x-ndjson" and "application/json-lines" count as
+ * JSON Lines). FACTO_ERR_INVALID for any other type, naming it. */
+facto_status facto_content_type_parse(facto_ctx *ctx, const char *text, facto_content_type *out);
+/* The canonical MIME name of `type`; static storage. */
+const char *facto_content_type_name(facto_content_type type);
+
+/*
+ * Parse an inference request body into unlabelled rows, one per instance:
+ *   JSON:       {"instances": [INSTANCE, ...]}
+ *   JSON Lines: one INSTANCE per non-blank line
+ *   recordIO:   one Record per instance (as facto_recordio_decode)
+ * where INSTANCE is {"features": [v0, v1, ...]} (dense), or
+ * {"data": {"features": {"keys": [k...], "shape": [N], "values": [v...]}}}
+ * (sparse; without "keys" the values are dense). Unsorted keys are accepted
+ * and duplicate keys summed. With feature_dim > 0, a sparse shape or a dense
+ * length other than feature_dim is refused. `body` [size] bytes is borrowed.
+ * Errors: FACTO_ERR_PARSE with a message naming the instance (0-based, and
+ * the line for JSON Lines): malformed JSON, a key >= feature_dim or >= 2^32,
+ * keys and values of different lengths, a sparse tensor without shape, a
+ * value that is not a finite number; FACTO_ERR_EMPTY (no instances);
+ * FACTO_ERR_NOMEM. *out (feature_dim set) owned by the caller.
+ */
+facto_status facto_inference_request_parse(facto_ctx *ctx, facto_content_type type, const void *body, size_t size,
+                                           uint64_t feature_dim, facto_rows **out);
+
+/*
+ * Write SageMaker FM's response body for n predictions: scores [n];
+ * predicted_labels [n] (0 or 1) for a binary classifier, NULL for a
+ * regressor (then only "score" is written):
+ *   JSON:       {"predictions": [{"score": 0.4, "predicted_label": 0}, ...]}
+ *   JSON Lines: {"score": 0.4, "predicted_label": 0} one per line
+ *   recordIO:   one Record per prediction with label["score"] and
+ *               label["predicted_label"] Float32Tensors of one value.
+ * Scores are printed with 9 significant digits, so they read back exactly.
+ * *body ([*size] bytes; JSON ones also NUL-terminated) owned by the caller:
+ * free with facto_buffer_free(). Errors: FACTO_ERR_INVALID (a non-finite
+ * score), FACTO_ERR_NOMEM.
+ */
+facto_status facto_inference_response_write(facto_ctx *ctx, facto_content_type type, const float *scores,
+                                            const float *predicted_labels, int64_t n, void **body, size_t *size);
+
 #ifdef __cplusplus
 }
 #endif
