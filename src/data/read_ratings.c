@@ -10,7 +10,6 @@
 #include "dataset.h"
 #include "linereader.h"
 
-#include <errno.h>
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -62,13 +61,48 @@ static void facto_show(char *dst, size_t size, const char *s, size_t n)
     snprintf(dst, size, "%.*s%s", (int)k, s, n > 40 ? "..." : "");
 }
 
-/* Whole-field parses; leading/trailing spaces were trimmed by the splitter. */
+/*
+ * Whole-field parses; leading/trailing spaces were trimmed by the splitter.
+ * Plain decimals ("4", "3.5", "-0.25") take a fast path that is exact: an
+ * integer mantissa below 2^53 divided by a power of ten up to 10^15 is one
+ * correctly rounded IEEE division, the same value strtod gives. Anything else
+ * ("1e3", "nan", hex, long digit strings) goes to strtod.
+ */
 static int facto_parse_double(const char *s, size_t n, double *v)
 {
+    static const double pow10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                     1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
     if (n == 0)
         return 0;
+    size_t i = 0;
+    int neg = 0;
+    if (s[0] == '-' || s[0] == '+') {
+        neg = s[0] == '-';
+        i = 1;
+    }
+    uint64_t m = 0;
+    int digits = 0, frac = -1;
+    for (; i < n; i++) {
+        char c = s[i];
+        if (c >= '0' && c <= '9') {
+            m = m * 10 + (uint64_t)(c - '0');
+            digits++;
+            if (frac >= 0)
+                frac++;
+        } else if (c == '.' && frac < 0) {
+            frac = 0;
+        } else {
+            break;
+        }
+    }
+    if (i == n && digits > 0 && digits <= 15) {
+        double x = (double)m;
+        if (frac > 0)
+            x /= pow10[frac];
+        *v = neg ? -x : x;
+        return 1;
+    }
     char *end = NULL;
-    errno = 0;
     double x = strtod(s, &end);
     if (end != s + n)
         return 0;
@@ -76,16 +110,25 @@ static int facto_parse_double(const char *s, size_t n, double *v)
     return 1;
 }
 
+/* Decimal integer in int64 range, optional sign, whole field. */
 static int facto_parse_i64(const char *s, size_t n, int64_t *v)
 {
-    if (n == 0 || facto_is_space(s[0]))
+    size_t i = 0;
+    int neg = 0;
+    if (n > 0 && (s[0] == '-' || s[0] == '+')) {
+        neg = s[0] == '-';
+        i = 1;
+    }
+    if (i == n)
         return 0;
-    char *end = NULL;
-    errno = 0;
-    long long x = strtoll(s, &end, 10);
-    if (end != s + n || errno == ERANGE)
-        return 0;
-    *v = (int64_t)x;
+    uint64_t m = 0, limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    for (; i < n; i++) {
+        unsigned d = (unsigned)(unsigned char)s[i] - '0';
+        if (d > 9 || m > (limit - d) / 10)
+            return 0;
+        m = m * 10 + d;
+    }
+    *v = !neg ? (int64_t)m : m > (uint64_t)INT64_MAX ? INT64_MIN : -(int64_t)m;
     return 1;
 }
 
@@ -168,8 +211,8 @@ static facto_status facto_split_line(facto_ctx *ctx, const char *path, int64_t l
                     q++;
                 p = q;
             } else {
-                char *q = memchr(p, delim, (size_t)(end - p));
-                p = q ? q : end;
+                while (p < end && *p != delim) /* fields are short: no memchr call */
+                    p++;
             }
             fend = p;
             while (fend > s && facto_is_space(fend[-1]) && fend[-1] != delim)
@@ -311,18 +354,35 @@ static facto_status facto_dialect_init(facto_ctx *ctx, const facto_read_options 
 }
 
 /* Pick the delimiter of the first line: the first of tab, comma, semicolon
- * that splits it into enough columns, else runs of spaces. */
+ * that splits it into enough columns; else runs of blanks when they do; else
+ * whichever of the three gives the most columns (the line then fails with a
+ * "missing column" message that shows the count). */
 static char facto_detect_delim(const char *line, size_t len, int need)
 {
     static const char cands[3] = {'\t', ',', ';'};
+    int best = 0;
+    char best_c = ' ';
     for (int c = 0; c < 3; c++) {
         int n = 1;
         for (size_t i = 0; i < len; i++)
             n += line[i] == cands[c];
         if (n >= need)
             return cands[c];
+        if (n > best && n > 1) {
+            best = n;
+            best_c = cands[c];
+        }
     }
-    return ' ';
+    int blanks = 0;
+    for (size_t i = 0; i < len;) {
+        while (i < len && facto_is_space(line[i]))
+            i++;
+        if (i < len)
+            blanks++;
+        while (i < len && !facto_is_space(line[i]))
+            i++;
+    }
+    return blanks >= need || blanks > best ? ' ' : best_c;
 }
 
 /*
@@ -354,7 +414,7 @@ static facto_status facto_dialect_resolve(facto_ctx *ctx, const char *path, int6
     if (d->delim == 0) {
         int need = 3;
         for (int i = 0; i < d->n_cols; i++)
-            if (d->pos[i] + 1 > need)
+            if (d->pos[i] + 1 > need && !(i == FACTO_COL_TIME && d->time_optional))
                 need = d->pos[i] + 1;
         d->delim = facto_detect_delim(line, len, need);
     }
@@ -362,9 +422,13 @@ static facto_status facto_dialect_resolve(facto_ctx *ctx, const char *path, int6
     if (st)
         return st;
     if (d->header == -1) {
-        /* A header is a line in which no field is a number. */
-        int numeric = 0;
+        /* A header is a line in which no field is a number and that has all
+         * the columns wanted by position (else it is bad data, reported so). */
+        int numeric = fs->n < 3;
         double v;
+        for (int c = 0; c < d->n_cols; c++)
+            if (c != FACTO_COL_TIME && d->pos[c] >= fs->n)
+                numeric = 1;
         for (int i = 0; i < fs->n && !numeric; i++)
             numeric = facto_parse_double(fs->f[i].s, fs->f[i].n, &v);
         d->header = !numeric;
