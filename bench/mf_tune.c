@@ -1,0 +1,217 @@
+/*
+ * mf_tune.c — the program used to choose facto_mf_params_default(): trains
+ * biased MF with the given settings on MovieLens 100K and prints accuracy,
+ * seconds and ratings/s per split and their mean. Sets: "val" carves a fixed
+ * 20% validation part out of each of u1.base..u5.base (tuning never sees
+ * u*.test), "uab" uses ua/ub, "test" the official u1..u5 test files (only to
+ * confirm a choice). Cost: one fit per split, O(epochs nnz k) each.
+ * Usage: mf_tune [--sets val|uab|test] [--factors K] [--epochs E] [--lr X]
+ *   [--decay X] [--reg X] [--reg-bias X] [--init-std X] [--momentum X]
+ *   [--adam] [--seed N] [--threads N] [--scalar]   (needs FACTO_DATA_HOME)
+ */
+#include "facto.h"
+
+#include "data/dataset.h"
+#include "kernels/kernels.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* splitmix64 of (seed, index): the fixed, order-free choice of validation ratings. */
+static uint64_t mix(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+/* Split `all` into part (hash < frac) and rest, each with its own id maps. */
+static int carve(facto_ctx *ctx, const facto_dataset *all, double frac, uint64_t seed, facto_dataset **rest,
+                 facto_dataset **part)
+{
+    facto_coo coo[2];
+    facto_idmap *um[2], *im[2];
+    for (int s = 0; s < 2; s++) {
+        facto_coo_init(&coo[s]);
+        um[s] = facto_idmap_new();
+        im[s] = facto_idmap_new();
+    }
+    for (int32_t u = 0; u < all->n_users; u++) {
+        const char *un = facto_idmap_name(all->user_map, u);
+        for (int64_t x = all->row_ptr[u]; x < all->row_ptr[u + 1]; x++) {
+            const char *in = facto_idmap_name(all->item_map, all->items[x]);
+            double h = (double)(mix(seed ^ mix((uint64_t)x)) >> 11) * 0x1.0p-53;
+            int s = h < frac ? 1 : 0;
+            int32_t uu = facto_idmap_intern(um[s], un, strlen(un));
+            int32_t ii = facto_idmap_intern(im[s], in, strlen(in));
+            if (uu < 0 || ii < 0 || facto_coo_push(ctx, &coo[s], uu, ii, all->ratings[x], 0, 0) != FACTO_OK)
+                return -1;
+        }
+    }
+    int rc = 0;
+    if (facto_dataset_from_coo(ctx, &coo[0], um[0], im[0], rest, NULL) != FACTO_OK)
+        rc = -1;
+    if (facto_dataset_from_coo(ctx, &coo[1], um[1], im[1], part, NULL) != FACTO_OK)
+        rc = -1;
+    facto_coo_free(&coo[0]);
+    facto_coo_free(&coo[1]);
+    return rc;
+}
+
+static facto_dataset *read_file(facto_ctx *ctx, const char *dir, const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/ml-100k/%s", dir, name);
+    facto_read_options o = facto_read_options_default();
+    o.format = FACTO_FORMAT_ML100K;
+    facto_dataset *ds = NULL;
+    if (facto_dataset_read(ctx, path, &o, &ds, NULL) != FACTO_OK) {
+        fprintf(stderr, "mf_tune: %s\n", facto_errmsg(ctx));
+        return NULL;
+    }
+    return ds;
+}
+
+int main(int argc, char **argv)
+{
+    facto_mf_params p = facto_mf_params_default();
+    const char *sets = "val";
+    int threads = 1;
+    for (int a = 1; a < argc; a++) {
+        const char *k = argv[a], *v = a + 1 < argc ? argv[a + 1] : NULL;
+        if (!strcmp(k, "--adam")) {
+            p.optimizer = FACTO_OPT_ADAM;
+            continue;
+        }
+        if (!strcmp(k, "--scalar")) {
+            facto_kernel_path_set(FACTO_KERNEL_SCALAR);
+            continue;
+        }
+        if (!v) {
+            fprintf(stderr, "mf_tune: %s needs a value (see the comment at the top of bench/mf_tune.c)\n", k);
+            return 1;
+        }
+        a++;
+        if (!strcmp(k, "--sets"))
+            sets = v;
+        else if (!strcmp(k, "--factors"))
+            p.num_factors = atoi(v);
+        else if (!strcmp(k, "--epochs"))
+            p.epochs = atoi(v);
+        else if (!strcmp(k, "--lr"))
+            p.learning_rate = strtof(v, NULL);
+        else if (!strcmp(k, "--decay"))
+            p.lr_decay = strtof(v, NULL);
+        else if (!strcmp(k, "--reg"))
+            p.reg_factors = strtof(v, NULL);
+        else if (!strcmp(k, "--reg-bias"))
+            p.reg_bias = strtof(v, NULL);
+        else if (!strcmp(k, "--init-std"))
+            p.init_std = strtof(v, NULL);
+        else if (!strcmp(k, "--momentum"))
+            p.momentum = strtof(v, NULL);
+        else if (!strcmp(k, "--seed"))
+            p.seed = strtoull(v, NULL, 10);
+        else if (!strcmp(k, "--threads"))
+            threads = atoi(v);
+        else {
+            fprintf(stderr, "mf_tune: unknown option %s\n", k);
+            return 1;
+        }
+    }
+    const char *home = getenv("FACTO_DATA_HOME");
+    if (!home) {
+        fprintf(stderr, "mf_tune: set FACTO_DATA_HOME to the folder holding ml-100k\n");
+        return 2;
+    }
+    facto_ctx *ctx = facto_ctx_new();
+    facto_ctx_set_threads(ctx, threads);
+    const char *names[5];
+    int n_sets = 0;
+    if (!strcmp(sets, "uab")) {
+        names[0] = "ua";
+        names[1] = "ub";
+        n_sets = 2;
+    } else {
+        static const char *u[5] = {"u1", "u2", "u3", "u4", "u5"};
+        for (int s = 0; s < 5; s++)
+            names[s] = u[s];
+        n_sets = 5;
+    }
+    printf("# k=%d epochs=%d opt=%s lr=%g decay=%g mom=%g reg=%g reg_bias=%g init_std=%g seed=%llu sets=%s "
+           "kernel=%s threads=%d\n",
+           p.num_factors, p.epochs, p.optimizer == FACTO_OPT_ADAM ? "adam" : "sgd", (double)p.learning_rate,
+           (double)p.lr_decay, (double)p.momentum, (double)p.reg_factors, (double)p.reg_bias, (double)p.init_std,
+           (unsigned long long)p.seed, sets, facto_kernel_path_get() == FACTO_KERNEL_AVX2 ? "avx2" : "scalar",
+           threads);
+    double sum_rmse = 0, sum_mae = 0, sum_s = 0, sum_rps = 0;
+    int rc = 0;
+    for (int s = 0; s < n_sets; s++) {
+        char bn[64], tn[64];
+        snprintf(bn, sizeof bn, "%s.base", names[s]);
+        snprintf(tn, sizeof tn, "%s.test", names[s]);
+        facto_dataset *train = NULL, *test = NULL, *base = read_file(ctx, home, bn);
+        if (!base) {
+            rc = 2;
+            break;
+        }
+        if (!strcmp(sets, "val")) {
+            if (carve(ctx, base, 0.2, 12345, &train, &test) != 0) {
+                fprintf(stderr, "mf_tune: cannot carve a validation set\n");
+                rc = 2;
+                facto_dataset_free(base);
+                break;
+            }
+            facto_dataset_free(base);
+        } else {
+            train = base;
+            test = read_file(ctx, home, tn);
+            if (!test) {
+                facto_dataset_free(train);
+                rc = 2;
+                break;
+            }
+        }
+        facto_model *m = NULL;
+        double t0 = now_s();
+        facto_status st = facto_mf_fit(ctx, train, NULL, &p, NULL, &m);
+        double secs = now_s() - t0;
+        facto_eval_result r;
+        if (st == FACTO_OK)
+            st = facto_model_evaluate(ctx, m, test, &r, NULL);
+        if (st != FACTO_OK) {
+            fprintf(stderr, "mf_tune: %s\n", facto_errmsg(ctx));
+            rc = 3;
+        } else {
+            double rps = (double)facto_dataset_n_ratings(train) * p.epochs / secs;
+            printf("%-3s %s  rmse %.4f  mae %.4f  train %.2f s  %.2fM ratings/s  (train %lld, eval %lld)\n",
+                   names[s], strcmp(sets, "val") ? "test" : "val ", r.rmse, r.mae, secs, rps / 1e6,
+                   (long long)facto_dataset_n_ratings(train), (long long)r.n_ratings);
+            sum_rmse += r.rmse;
+            sum_mae += r.mae;
+            sum_s += secs;
+            sum_rps += rps;
+        }
+        facto_model_free(m);
+        facto_dataset_free(train);
+        facto_dataset_free(test);
+        if (rc)
+            break;
+        fflush(stdout);
+    }
+    if (!rc)
+        printf("mean rmse %.4f  mae %.4f  train %.2f s  %.2fM ratings/s\n", sum_rmse / n_sets, sum_mae / n_sets,
+               sum_s / n_sets, sum_rps / n_sets / 1e6);
+    facto_ctx_free(ctx);
+    return rc;
+}

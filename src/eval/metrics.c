@@ -1,0 +1,47 @@
+/*
+ * metrics.c — RMSE and MAE of rating predictions. Errors are accumulated in
+ * double so 10^8 ratings lose no precision worth noticing; a non-finite
+ * prediction makes the result non-finite (callers use that to detect
+ * divergence). O(n) time, O(1) memory.
+ */
+#include "metrics.h"
+
+#include <math.h>
+
+void facto_err_acc_add(facto_err_acc *acc, double pred, double truth)
+{
+    double e = pred - truth;
+    acc->sse += e * e;
+    acc->sae += fabs(e);
+    acc->n++;
+}
+
+void facto_err_acc_merge(facto_err_acc *a, const facto_err_acc *b)
+{
+    a->sse += b->sse;
+    a->sae += b->sae;
+    a->n += b->n;
+}
+
+double facto_err_acc_rmse(const facto_err_acc *acc)
+{
+    return acc->n > 0 ? sqrt(acc->sse / (double)acc->n) : NAN;
+}
+
+double facto_err_acc_mae(const facto_err_acc *acc) { return acc->n > 0 ? acc->sae / (double)acc->n : NAN; }
+
+double facto_rmse(const float *pred, const float *truth, int64_t n)
+{
+    facto_err_acc acc = {0, 0, 0};
+    for (int64_t i = 0; i < n; i++)
+        facto_err_acc_add(&acc, pred[i], truth[i]);
+    return facto_err_acc_rmse(&acc);
+}
+
+double facto_mae(const float *pred, const float *truth, int64_t n)
+{
+    facto_err_acc acc = {0, 0, 0};
+    for (int64_t i = 0; i < n; i++)
+        facto_err_acc_add(&acc, pred[i], truth[i]);
+    return facto_err_acc_mae(&acc);
+}

@@ -1,0 +1,27 @@
+/*
+ * topn.h — top-k selection over a stream of (item, score): a binary min-heap
+ * of the k best seen so far, then a sort of the survivors, best first.
+ * O(n log k) for n candidates, memory O(k) in a buffer the caller provides.
+ * Ties go to the lower item index, so results are deterministic; NaN scores
+ * are never selected.
+ */
+#ifndef FACTO_TOPN_H
+#define FACTO_TOPN_H
+
+#include "facto.h"
+
+typedef struct facto_topk {
+    facto_recommendation *heap; /* [k], borrowed from the caller */
+    int k;                      /* capacity, >= 0 */
+    int n;                      /* entries held, <= k */
+} facto_topk;
+
+/* Start a selection of at most k entries into buf [k]. */
+void facto_topk_init(facto_topk *t, facto_recommendation *buf, int k);
+/* Offer one candidate. */
+void facto_topk_push(facto_topk *t, int32_t item, float score);
+/* Sort the held entries best first in place (buf[0] is the best); returns
+ * their count. The selection must not be pushed to afterwards. */
+int facto_topk_finish(facto_topk *t);
+
+#endif /* FACTO_TOPN_H */

@@ -1,0 +1,47 @@
+/*
+ * kernels.h — small dense vector kernels used by the solvers: dot product,
+ * axpy and the fused SGD step of one (p_u, q_i) pair. Each has a scalar
+ * version and an AVX2+FMA version; the public entry points pick one at run
+ * time (__builtin_cpu_supports, checked once). Cost O(n) per call, no memory.
+ * The two paths sum in a different order, so results agree to rounding only.
+ */
+#ifndef FACTO_KERNELS_H
+#define FACTO_KERNELS_H
+
+#include <stdint.h>
+
+/* Which implementation the dispatching kernels use. */
+typedef enum facto_kernel_path {
+    FACTO_KERNEL_SCALAR = 0,
+    FACTO_KERNEL_AVX2 = 1
+} facto_kernel_path;
+
+/* Path chosen for this CPU (AVX2 when it has AVX2 and FMA). */
+facto_kernel_path facto_kernel_path_detect(void);
+/* Path in use now: the detected one unless overridden (tests, benchmarks). */
+facto_kernel_path facto_kernel_path_get(void);
+/* Force a path; asking for AVX2 on a CPU without it keeps scalar. Not
+ * thread-safe: call before training starts. */
+void facto_kernel_path_set(facto_kernel_path path);
+
+/* sum_f a[f] * b[f], a and b [n] (no alignment needed). */
+float facto_dot(const float *a, const float *b, int n);
+/* y[f] += alpha * x[f], x and y [n]. */
+void facto_axpy(float alpha, const float *x, float *y, int n);
+/*
+ * One SGD step on the factor pair of a rating with error err = r - r^:
+ *   p' = p + lr * (err * q - reg * p),   q' = q + lr * (err * p - reg * q)
+ * both from the old values (the gradient of 0.5 err^2 + 0.5 reg (|p|^2 + |q|^2)).
+ */
+void facto_sgd_pair(float *p, float *q, int n, float err, float lr, float reg);
+
+/* The two implementations, for tests that check they agree. The AVX2 ones
+ * may only be called when facto_kernel_path_detect() == FACTO_KERNEL_AVX2. */
+float facto_dot_scalar(const float *a, const float *b, int n);
+void facto_axpy_scalar(float alpha, const float *x, float *y, int n);
+void facto_sgd_pair_scalar(float *p, float *q, int n, float err, float lr, float reg);
+float facto_dot_avx2(const float *a, const float *b, int n);
+void facto_axpy_avx2(float alpha, const float *x, float *y, int n);
+void facto_sgd_pair_avx2(float *p, float *q, int n, float err, float lr, float reg);
+
+#endif /* FACTO_KERNELS_H */

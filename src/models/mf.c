@@ -1,0 +1,712 @@
+/*
+ * mf.c — biased matrix factorization (Koren, Bell & Volinsky, "Matrix
+ * factorization techniques for recommender systems", IEEE Computer 2009):
+ * r^ = mu + b_u + b_i + p_u . q_i with squared loss and separate L2 on biases
+ * and factors. This file validates parameters, initialises (mu = training
+ * mean, biases 0, factors N(0, init_std^2)), runs the epochs through a solver
+ * (src/solvers) on a shuffled order, reports figures, and implements predict,
+ * evaluate, top-N and the model file sections. Training costs O(nnz k) per
+ * epoch; predict O(k); recommend O(n_items k + n_items log K).
+ */
+#include "mf.h"
+
+#include "../data/dataset.h"
+#include "../eval/metrics.h"
+#include "../eval/topn.h"
+#include "../kernels/kernels.h"
+
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- parameters ---------------------------------------------------------- */
+
+facto_mf_params facto_mf_params_default(void)
+{
+    facto_mf_params p;
+    memset(&p, 0, sizeof p);
+    p.num_factors = 100;
+    p.epochs = 40;
+    p.optimizer = FACTO_OPT_SGD;
+    p.learning_rate = 0.007f;
+    p.lr_decay = 0.95f;
+    p.momentum = 0.0f;
+    p.reg_factors = 0.05f;
+    p.reg_bias = 0.01f;
+    p.init_std = 0.1f;
+    p.seed = 42;
+    return p;
+}
+
+static facto_status facto_mf_validate(facto_ctx *ctx, const facto_mf_params *p)
+{
+    if (p->num_factors < 1 || p->num_factors > 65536)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "num_factors = %d: must be in 1..65536 (--factors)",
+                          p->num_factors);
+    if (p->epochs < 1)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "epochs = %d: must be >= 1 (--epochs)", p->epochs);
+    if (p->optimizer != FACTO_OPT_SGD && p->optimizer != FACTO_OPT_ADAM)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "optimizer = %d: mf trains with sgd or adam (--optimizer)",
+                          (int)p->optimizer);
+    if (!(p->learning_rate > 0.0f) || !isfinite(p->learning_rate))
+        return facto_fail(ctx, FACTO_ERR_INVALID, "learning_rate = %g: must be a finite number > 0 (--lr)",
+                          (double)p->learning_rate);
+    if (!(p->lr_decay > 0.0f && p->lr_decay <= 1.0f))
+        return facto_fail(ctx, FACTO_ERR_INVALID, "lr_decay = %g: must be in (0, 1] (--lr-decay)",
+                          (double)p->lr_decay);
+    if (!(p->momentum >= 0.0f && p->momentum < 1.0f))
+        return facto_fail(ctx, FACTO_ERR_INVALID, "momentum = %g: must be in [0, 1) (--momentum)",
+                          (double)p->momentum);
+    if (!(p->reg_factors >= 0.0f) || !isfinite(p->reg_factors))
+        return facto_fail(ctx, FACTO_ERR_INVALID, "reg_factors = %g: must be a finite number >= 0 (--reg)",
+                          (double)p->reg_factors);
+    if (!(p->reg_bias >= 0.0f) || !isfinite(p->reg_bias))
+        return facto_fail(ctx, FACTO_ERR_INVALID, "reg_bias = %g: must be a finite number >= 0 (--reg-bias)",
+                          (double)p->reg_bias);
+    if (!(p->init_std >= 0.0f) || !isfinite(p->init_std))
+        return facto_fail(ctx, FACTO_ERR_INVALID, "init_std = %g: must be a finite number >= 0 (--init-std)",
+                          (double)p->init_std);
+    return FACTO_OK;
+}
+
+/* ---- the model object ------------------------------------------------------ */
+
+static float *facto_mf_zeroed(size_t n)
+{
+    if (n > SIZE_MAX / sizeof(float))
+        return NULL;
+    float *a = facto_aligned_alloc(n * sizeof(float));
+    if (a)
+        memset(a, 0, n * sizeof(float));
+    return a;
+}
+
+facto_mf_model *facto_mf_model_alloc(int32_t n_users, int32_t n_items, int32_t k, int64_t n_seen)
+{
+    if (n_users < 0 || n_items < 0 || k < 1 || n_seen < 0)
+        return NULL;
+    facto_mf_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->base.ops = &facto_mf_ops;
+    m->n_users = n_users;
+    m->n_items = n_items;
+    m->k = k;
+    m->n_seen = n_seen;
+    m->bu = facto_mf_zeroed((size_t)n_users);
+    m->bi = facto_mf_zeroed((size_t)n_items);
+    m->P = facto_mf_zeroed((size_t)n_users * (size_t)k);
+    m->Q = facto_mf_zeroed((size_t)n_items * (size_t)k);
+    m->seen_ptr = facto_calloc_array((size_t)n_users + 1, sizeof *m->seen_ptr);
+    m->seen_items = facto_malloc_array((size_t)n_seen, sizeof *m->seen_items);
+    if (!m->bu || !m->bi || !m->P || !m->Q || !m->seen_ptr || !m->seen_items) {
+        facto_mf_model_destroy(m);
+        return NULL;
+    }
+    return m;
+}
+
+void facto_mf_model_destroy(facto_mf_model *m)
+{
+    if (!m)
+        return;
+    facto_aligned_free(m->bu);
+    facto_aligned_free(m->bi);
+    facto_aligned_free(m->P);
+    facto_aligned_free(m->Q);
+    free(m->seen_ptr);
+    free(m->seen_items);
+    facto_idmap_free(m->users);
+    facto_idmap_free(m->items);
+    free(m);
+}
+
+static void facto_mf_free(facto_model *model) { facto_mf_model_destroy((facto_mf_model *)model); }
+
+static const facto_mf_model *facto_as_mf(const facto_model *model)
+{
+    return model && model->ops == &facto_mf_ops ? (const facto_mf_model *)model : NULL;
+}
+
+float facto_mf_score(const facto_mf_model *m, int32_t u, int32_t i)
+{
+    const size_t k = (size_t)m->k;
+    return (float)m->mu + m->bu[u] + m->bi[i] + facto_dot(m->P + (size_t)u * k, m->Q + (size_t)i * k, m->k);
+}
+
+/* Prediction of model indices, -1 = unknown; clipped; flags as in facto.h. */
+static float facto_mf_predict_idx(const facto_mf_model *m, int32_t u, int32_t i, int *flags)
+{
+    float s;
+    int f = 0;
+    if (u >= 0 && i >= 0) {
+        s = facto_mf_score(m, u, i);
+    } else {
+        s = (float)m->mu;
+        if (u >= 0)
+            s += m->bu[u];
+        else
+            f |= FACTO_PRED_UNKNOWN_USER;
+        if (i >= 0)
+            s += m->bi[i];
+        else
+            f |= FACTO_PRED_UNKNOWN_ITEM;
+    }
+    if (flags)
+        *flags = f;
+    if (s < m->min_rating)
+        s = m->min_rating;
+    if (s > m->max_rating)
+        s = m->max_rating;
+    return s;
+}
+
+/* ---- objective and gradient (tests, diagnostics) -------------------------- */
+
+double facto_mf_objective(const facto_mf_model *m, const facto_dataset *data, float reg_factors, float reg_bias)
+{
+    const size_t k = (size_t)m->k;
+    double J = 0.0;
+    for (int32_t u = 0; u < data->n_users; u++) {
+        for (int64_t x = data->row_ptr[u]; x < data->row_ptr[u + 1]; x++) {
+            int32_t i = data->items[x];
+            const float *p = m->P + (size_t)u * k, *q = m->Q + (size_t)i * k;
+            double dot = 0.0, pp = 0.0, qq = 0.0;
+            for (size_t f = 0; f < k; f++) {
+                dot += (double)p[f] * q[f];
+                pp += (double)p[f] * p[f];
+                qq += (double)q[f] * q[f];
+            }
+            double e = data->ratings[x] - (m->mu + m->bu[u] + m->bi[i] + dot);
+            J += 0.5 * e * e + 0.5 * reg_factors * (pp + qq) +
+                 0.5 * reg_bias * ((double)m->bu[u] * m->bu[u] + (double)m->bi[i] * m->bi[i]);
+        }
+    }
+    return J;
+}
+
+void facto_mf_gradient(const facto_mf_model *m, const facto_dataset *data, float reg_factors, float reg_bias,
+                       double *g_bu, double *g_bi, double *g_P, double *g_Q)
+{
+    const size_t k = (size_t)m->k;
+    memset(g_bu, 0, (size_t)m->n_users * sizeof *g_bu);
+    memset(g_bi, 0, (size_t)m->n_items * sizeof *g_bi);
+    memset(g_P, 0, (size_t)m->n_users * k * sizeof *g_P);
+    memset(g_Q, 0, (size_t)m->n_items * k * sizeof *g_Q);
+    for (int32_t u = 0; u < data->n_users; u++) {
+        for (int64_t x = data->row_ptr[u]; x < data->row_ptr[u + 1]; x++) {
+            int32_t i = data->items[x];
+            const float *p = m->P + (size_t)u * k, *q = m->Q + (size_t)i * k;
+            double dot = 0.0;
+            for (size_t f = 0; f < k; f++)
+                dot += (double)p[f] * q[f];
+            double e = data->ratings[x] - (m->mu + m->bu[u] + m->bi[i] + dot);
+            g_bu[u] += -e + reg_bias * m->bu[u];
+            g_bi[i] += -e + reg_bias * m->bi[i];
+            for (size_t f = 0; f < k; f++) {
+                g_P[(size_t)u * k + f] += -e * q[f] + reg_factors * p[f];
+                g_Q[(size_t)i * k + f] += -e * p[f] + reg_factors * q[f];
+            }
+        }
+    }
+}
+
+/* ---- evaluation on a data set ---------------------------------------------- */
+
+/* Map a data set's indices to the model's by id; -1 where unknown. */
+static facto_status facto_mf_map_ids(facto_ctx *ctx, const facto_idmap *from, const facto_idmap *to,
+                                     int32_t **out)
+{
+    int32_t n = facto_idmap_size(from);
+    int32_t *map = facto_malloc_array((size_t)n, sizeof *map);
+    if (!map)
+        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory mapping ids");
+    for (int32_t x = 0; x < n; x++)
+        map[x] = facto_idmap_find(to, facto_idmap_name(from, x));
+    *out = map;
+    return FACTO_OK;
+}
+
+/* Score all of `data` (ids matched through umap/imap) into acc; unknown counts. */
+static void facto_mf_score_set(const facto_mf_model *m, const facto_dataset *data, const int32_t *umap,
+                               const int32_t *imap, facto_err_acc *acc, int64_t *n_unk_u, int64_t *n_unk_i,
+                               float *scores)
+{
+    for (int32_t tu = 0; tu < data->n_users; tu++) {
+        int32_t u = umap ? umap[tu] : tu;
+        for (int64_t x = data->row_ptr[tu]; x < data->row_ptr[tu + 1]; x++) {
+            int32_t i = imap ? imap[data->items[x]] : data->items[x];
+            int flags = 0;
+            float s = facto_mf_predict_idx(m, u, i, &flags);
+            if (flags & FACTO_PRED_UNKNOWN_USER)
+                (*n_unk_u)++;
+            if (flags & FACTO_PRED_UNKNOWN_ITEM)
+                (*n_unk_i)++;
+            facto_err_acc_add(acc, s, data->ratings[x]);
+            if (scores)
+                scores[x] = s;
+        }
+    }
+}
+
+facto_status facto_model_evaluate(facto_ctx *ctx, const facto_model *model, const facto_dataset *test,
+                                  facto_eval_result *result, float *scores)
+{
+    const facto_mf_model *m = facto_as_mf(model);
+    if (!m || !test || !result)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "evaluate needs a rating (mf) model, a data set and a result");
+    if (test->n_ratings == 0)
+        return facto_fail(ctx, FACTO_ERR_EMPTY, "the test data set holds no ratings");
+    int32_t *umap = NULL, *imap = NULL;
+    facto_status st = facto_mf_map_ids(ctx, test->user_map, m->users, &umap);
+    if (st == FACTO_OK)
+        st = facto_mf_map_ids(ctx, test->item_map, m->items, &imap);
+    if (st != FACTO_OK) {
+        free(umap);
+        return st;
+    }
+    facto_err_acc acc = {0, 0, 0};
+    memset(result, 0, sizeof *result);
+    facto_mf_score_set(m, test, umap, imap, &acc, &result->n_unknown_users, &result->n_unknown_items, scores);
+    result->rmse = facto_err_acc_rmse(&acc);
+    result->mae = facto_err_acc_mae(&acc);
+    result->n_ratings = acc.n;
+    free(umap);
+    free(imap);
+    return facto_ok(ctx);
+}
+
+/* ---- predict, recommend, accessors ------------------------------------------ */
+
+facto_status facto_model_predict(facto_ctx *ctx, const facto_model *model, const char *user, const char *item,
+                                 float *score, int *flags)
+{
+    const facto_mf_model *m = facto_as_mf(model);
+    if (!m)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "predict by user and item needs a rating (mf) model");
+    if (!user || !item || !score)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "predict: user, item and score must not be NULL");
+    *score = facto_mf_predict_idx(m, facto_idmap_find(m->users, user), facto_idmap_find(m->items, item), flags);
+    return facto_ok(ctx);
+}
+
+facto_status facto_model_recommend(facto_ctx *ctx, const facto_model *model, const char *user, int k,
+                                   int include_seen, facto_recommendation *out, int *n_out)
+{
+    const facto_mf_model *m = facto_as_mf(model);
+    if (!m)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "recommend needs a rating (mf) model");
+    if (!user || !n_out || k < 0 || (k > 0 && !out))
+        return facto_fail(ctx, FACTO_ERR_INVALID, "recommend: bad arguments (user, out, n_out, k = %d)", k);
+    *n_out = 0;
+    int32_t u = facto_idmap_find(m->users, user);
+    if (u < 0)
+        return facto_fail(ctx, FACTO_ERR_NOT_FOUND, "user '%s' was not in the training data", user);
+    facto_topk top;
+    facto_topk_init(&top, out, k);
+    const int32_t *seen = m->seen_items + m->seen_ptr[u], *seen_end = m->seen_items + m->seen_ptr[u + 1];
+    for (int32_t i = 0; i < m->n_items && k > 0; i++) {
+        if (!include_seen) {
+            while (seen < seen_end && *seen < i)
+                seen++;
+            if (seen < seen_end && *seen == i)
+                continue;
+        }
+        facto_topk_push(&top, i, facto_mf_score(m, u, i));
+    }
+    *n_out = facto_topk_finish(&top);
+    return facto_ok(ctx);
+}
+
+const facto_idmap *facto_model_users(const facto_model *model)
+{
+    const facto_mf_model *m = facto_as_mf(model);
+    return m ? m->users : NULL;
+}
+
+const facto_idmap *facto_model_items(const facto_model *model)
+{
+    const facto_mf_model *m = facto_as_mf(model);
+    return m ? m->items : NULL;
+}
+
+facto_status facto_mf_get_params(const facto_model *model, facto_mf_params *params)
+{
+    const facto_mf_model *m = facto_as_mf(model);
+    if (!m || !params)
+        return FACTO_ERR_INVALID;
+    *params = m->params;
+    return FACTO_OK;
+}
+
+/* ---- training ------------------------------------------------------------------ */
+
+static double facto_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int facto_mf_params_finite(const facto_mf_model *m)
+{
+    size_t k = (size_t)m->k;
+    float acc = 0.0f; /* any inf or nan makes the product non-finite */
+    for (int32_t u = 0; u < m->n_users; u++)
+        acc += 0.0f * m->bu[u];
+    for (int32_t i = 0; i < m->n_items; i++)
+        acc += 0.0f * m->bi[i];
+    for (size_t x = 0; x < (size_t)m->n_users * k; x++)
+        acc += 0.0f * m->P[x];
+    for (size_t x = 0; x < (size_t)m->n_items * k; x++)
+        acc += 0.0f * m->Q[x];
+    return acc == 0.0f;
+}
+
+static facto_status facto_mf_diverged(facto_ctx *ctx, const facto_mf_params *p, int epoch)
+{
+    return facto_fail(ctx, FACTO_ERR_DIVERGED,
+                      "training diverged in epoch %d (the loss is not finite): lower the learning rate "
+                      "(--lr, now %g)%s",
+                      epoch, (double)p->learning_rate,
+                      p->optimizer == FACTO_OPT_SGD && p->momentum > 0.0f ? " or the momentum (--momentum)" : "");
+}
+
+/* Build the model shell: maps, mu, range, seen lists, random factors. */
+static facto_status facto_mf_init(facto_ctx *ctx, const facto_dataset *train, const facto_mf_params *p,
+                                  facto_rng *rng, facto_mf_model **out)
+{
+    facto_mf_model *m = facto_mf_model_alloc(train->n_users, train->n_items, p->num_factors, train->n_ratings);
+    if (!m)
+        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for a model of %d users, %d items, %d factors",
+                          train->n_users, train->n_items, p->num_factors);
+    m->params = *p;
+    m->users = facto_idmap_clone(train->user_map);
+    m->items = facto_idmap_clone(train->item_map);
+    if (!m->users || !m->items) {
+        facto_mf_model_destroy(m);
+        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory copying id maps");
+    }
+    double sum = 0.0;
+    for (int64_t x = 0; x < train->n_ratings; x++)
+        sum += train->ratings[x];
+    m->mu = sum / (double)train->n_ratings;
+    m->min_rating = train->min_rating;
+    m->max_rating = train->max_rating;
+    memcpy(m->seen_ptr, train->row_ptr, ((size_t)train->n_users + 1) * sizeof *m->seen_ptr);
+    memcpy(m->seen_items, train->items, (size_t)train->n_ratings * sizeof *m->seen_items);
+    size_t k = (size_t)m->k;
+    for (size_t x = 0; x < (size_t)m->n_users * k; x++)
+        m->P[x] = (float)(p->init_std * facto_rng_normal(rng));
+    for (size_t x = 0; x < (size_t)m->n_items * k; x++)
+        m->Q[x] = (float)(p->init_std * facto_rng_normal(rng));
+    *out = m;
+    return FACTO_OK;
+}
+
+facto_status facto_mf_fit(facto_ctx *ctx, const facto_dataset *train, const facto_dataset *test,
+                          const facto_mf_params *params, const facto_train_callbacks *callbacks,
+                          facto_model **out)
+{
+    if (!out)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_mf_fit: out must not be NULL");
+    *out = NULL;
+    if (!train || !params)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_mf_fit: train and params must not be NULL");
+    facto_status st = facto_mf_validate(ctx, params);
+    if (st != FACTO_OK)
+        return st;
+    if (train->n_ratings == 0)
+        return facto_fail(ctx, FACTO_ERR_EMPTY, "the training data set holds no ratings");
+    if (test && test->n_ratings == 0)
+        test = NULL;
+
+    facto_rng rng;
+    facto_rng_seed(&rng, params->seed);
+    facto_mf_model *m = NULL;
+    st = facto_mf_init(ctx, train, params, &rng, &m);
+    if (st != FACTO_OK)
+        return st;
+
+    const int64_t n = train->n_ratings;
+    int32_t *users = facto_malloc_array((size_t)n, sizeof *users);
+    int64_t *order = facto_malloc_array((size_t)n, sizeof *order);
+    int32_t *tumap = NULL, *timap = NULL;
+    facto_mf_solver *solver = facto_mf_solver_new(m, params);
+    if (!users || !order || !solver) {
+        st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for training state");
+        goto done;
+    }
+    for (int32_t u = 0; u < train->n_users; u++)
+        for (int64_t x = train->row_ptr[u]; x < train->row_ptr[u + 1]; x++)
+            users[x] = u;
+    for (int64_t x = 0; x < n; x++)
+        order[x] = x;
+    if (test) {
+        st = facto_mf_map_ids(ctx, test->user_map, m->users, &tumap);
+        if (st == FACTO_OK)
+            st = facto_mf_map_ids(ctx, test->item_map, m->items, &timap);
+        if (st != FACTO_OK)
+            goto done;
+    }
+    facto_mf_triplets trip = {users, train->items, train->ratings, n};
+    const int n_threads = facto_threads(ctx);
+    const int64_t chunk = n / 100 > 0 ? n / 100 : 1;
+    float lr = params->learning_rate;
+    int stop = 0;
+    for (int epoch = 1; epoch <= params->epochs && !stop; epoch++) {
+        facto_rng_shuffle_i64(&rng, order, n);
+        double t0 = facto_now(), sse = 0.0;
+        for (int64_t b = 0; b < n && !stop; b += chunk) {
+            int64_t e = b + chunk < n ? b + chunk : n;
+            sse += facto_mf_solver_run(solver, m, &trip, order, b, e, lr, n_threads);
+            if (!isfinite(sse))
+                break;
+            if (callbacks && callbacks->on_progress &&
+                callbacks->on_progress(epoch, e, n, callbacks->user_data))
+                stop = 1;
+        }
+        double secs = facto_now() - t0;
+        if (!isfinite(sse) || !facto_mf_params_finite(m)) {
+            st = facto_mf_diverged(ctx, params, epoch);
+            goto done;
+        }
+        facto_log(ctx, FACTO_LOG_DEBUG, "mf epoch %d: running train rmse %.4f, lr %g", epoch, sqrt(sse / (double)n),
+                  (double)lr);
+        if (callbacks && callbacks->on_epoch) {
+            facto_epoch_report rep;
+            memset(&rep, 0, sizeof rep);
+            rep.epoch = epoch;
+            rep.epochs = params->epochs;
+            facto_err_acc acc = {0, 0, 0};
+            int64_t uu = 0, ui = 0;
+            facto_mf_score_set(m, train, NULL, NULL, &acc, &uu, &ui, NULL);
+            rep.train_rmse = facto_err_acc_rmse(&acc);
+            rep.train_mae = facto_err_acc_mae(&acc);
+            rep.test_rmse = rep.test_mae = NAN;
+            if (test) {
+                facto_err_acc tacc = {0, 0, 0};
+                facto_mf_score_set(m, test, tumap, timap, &tacc, &uu, &ui, NULL);
+                rep.test_rmse = facto_err_acc_rmse(&tacc);
+                rep.test_mae = facto_err_acc_mae(&tacc);
+            }
+            rep.seconds = secs;
+            rep.ratings_per_second = secs > 0.0 ? (double)n / secs : 0.0;
+            if (callbacks->on_epoch(&rep, callbacks->user_data))
+                stop = 1;
+        }
+        lr *= params->lr_decay;
+    }
+    st = FACTO_OK;
+done:
+    facto_mf_solver_free(solver);
+    free(users);
+    free(order);
+    free(tumap);
+    free(timap);
+    if (st != FACTO_OK) {
+        facto_mf_model_destroy(m);
+        return st;
+    }
+    *out = &m->base;
+    return facto_ok(ctx);
+}
+
+/* ---- model file sections ---------------------------------------------------------- */
+
+#define FACTO_MF_TAG_HPARAMS FACTO_TAG('M', 'F', 'H', 'P')
+#define FACTO_MF_TAG_BU FACTO_TAG('M', 'F', 'B', 'U')
+#define FACTO_MF_TAG_BI FACTO_TAG('M', 'F', 'B', 'I')
+#define FACTO_MF_TAG_P FACTO_TAG('M', 'F', 'P', 'U')
+#define FACTO_MF_TAG_Q FACTO_TAG('M', 'F', 'Q', 'I')
+#define FACTO_MF_TAG_USERS FACTO_TAG('M', 'F', 'U', 'I')
+#define FACTO_MF_TAG_ITEMS FACTO_TAG('M', 'F', 'I', 'I')
+#define FACTO_MF_TAG_SEEN_PTR FACTO_TAG('M', 'F', 'S', 'P')
+#define FACTO_MF_TAG_SEEN FACTO_TAG('M', 'F', 'S', 'I')
+
+/* MFHP section: 80 bytes, little-endian, fields at fixed offsets. */
+#define FACTO_MF_HP_BYTES 80
+#define FACTO_MF_HP_LAYOUT 1
+
+static void facto_put32(unsigned char *b, size_t off, const void *v) { memcpy(b + off, v, 4); }
+static void facto_put64(unsigned char *b, size_t off, const void *v) { memcpy(b + off, v, 8); }
+
+static void facto_mf_pack_header(const facto_mf_model *m, unsigned char *b)
+{
+    memset(b, 0, FACTO_MF_HP_BYTES);
+    uint32_t layout = FACTO_MF_HP_LAYOUT;
+    int32_t opt = (int32_t)m->params.optimizer;
+    facto_put32(b, 0, &layout);
+    facto_put32(b, 4, &m->params.num_factors);
+    facto_put32(b, 8, &m->params.epochs);
+    facto_put32(b, 12, &opt);
+    facto_put32(b, 16, &m->params.learning_rate);
+    facto_put32(b, 20, &m->params.lr_decay);
+    facto_put32(b, 24, &m->params.momentum);
+    facto_put32(b, 28, &m->params.reg_factors);
+    facto_put32(b, 32, &m->params.reg_bias);
+    facto_put32(b, 36, &m->params.init_std);
+    facto_put64(b, 40, &m->params.seed);
+    facto_put32(b, 48, &m->n_users);
+    facto_put32(b, 52, &m->n_items);
+    facto_put64(b, 56, &m->mu);
+    facto_put32(b, 64, &m->min_rating);
+    facto_put32(b, 68, &m->max_rating);
+    facto_put64(b, 72, &m->n_seen);
+}
+
+static facto_status facto_mf_save(facto_ctx *ctx, const facto_model *model, facto_mfile_writer *w)
+{
+    const facto_mf_model *m = facto_as_mf(model);
+    if (!m)
+        return facto_fail(ctx, FACTO_ERR_INTERNAL, "mf save called on another model kind");
+    unsigned char hp[FACTO_MF_HP_BYTES];
+    facto_mf_pack_header(m, hp);
+    size_t k = (size_t)m->k, nu = (size_t)m->n_users, ni = (size_t)m->n_items;
+    facto_status st = facto_mfile_put(ctx, w, FACTO_MF_TAG_HPARAMS, hp, sizeof hp);
+    if (st == FACTO_OK)
+        st = facto_mfile_put(ctx, w, FACTO_MF_TAG_BU, m->bu, nu * sizeof(float));
+    if (st == FACTO_OK)
+        st = facto_mfile_put(ctx, w, FACTO_MF_TAG_BI, m->bi, ni * sizeof(float));
+    if (st == FACTO_OK)
+        st = facto_mfile_put(ctx, w, FACTO_MF_TAG_P, m->P, nu * k * sizeof(float));
+    if (st == FACTO_OK)
+        st = facto_mfile_put(ctx, w, FACTO_MF_TAG_Q, m->Q, ni * k * sizeof(float));
+    if (st == FACTO_OK)
+        st = facto_mfile_put_idmap(ctx, w, FACTO_MF_TAG_USERS, m->users);
+    if (st == FACTO_OK)
+        st = facto_mfile_put_idmap(ctx, w, FACTO_MF_TAG_ITEMS, m->items);
+    if (st == FACTO_OK)
+        st = facto_mfile_put(ctx, w, FACTO_MF_TAG_SEEN_PTR, m->seen_ptr, (nu + 1) * sizeof(int64_t));
+    if (st == FACTO_OK)
+        st = facto_mfile_put(ctx, w, FACTO_MF_TAG_SEEN, m->seen_items, (size_t)m->n_seen * sizeof(int32_t));
+    return st;
+}
+
+static facto_status facto_mf_corrupt(facto_ctx *ctx, const facto_mfile_reader *r, const char *what)
+{
+    return facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: mf model: %s", facto_mfile_path(r), what);
+}
+
+/* Copy section `tag` of exactly `bytes` bytes into dst. */
+static facto_status facto_mf_get_copy(facto_ctx *ctx, const facto_mfile_reader *r, uint32_t tag, void *dst,
+                                      size_t bytes)
+{
+    const void *data = NULL;
+    uint64_t nbytes = 0;
+    facto_status st = facto_mfile_get(ctx, r, tag, (int64_t)bytes, &data, &nbytes);
+    if (st == FACTO_OK && bytes)
+        memcpy(dst, data, bytes);
+    return st;
+}
+
+static facto_status facto_mf_load(facto_ctx *ctx, const facto_mfile_reader *r, facto_model **out)
+{
+    *out = NULL;
+    const void *hpv = NULL;
+    uint64_t nb = 0;
+    facto_status st = facto_mfile_get(ctx, r, FACTO_MF_TAG_HPARAMS, FACTO_MF_HP_BYTES, &hpv, &nb);
+    if (st != FACTO_OK)
+        return st;
+    const unsigned char *b = hpv;
+    uint32_t layout;
+    int32_t opt, n_users, n_items;
+    int64_t n_seen;
+    facto_mf_params p;
+    memset(&p, 0, sizeof p);
+    double mu;
+    float min_r, max_r;
+    memcpy(&layout, b + 0, 4);
+    memcpy(&p.num_factors, b + 4, 4);
+    memcpy(&p.epochs, b + 8, 4);
+    memcpy(&opt, b + 12, 4);
+    memcpy(&p.learning_rate, b + 16, 4);
+    memcpy(&p.lr_decay, b + 20, 4);
+    memcpy(&p.momentum, b + 24, 4);
+    memcpy(&p.reg_factors, b + 28, 4);
+    memcpy(&p.reg_bias, b + 32, 4);
+    memcpy(&p.init_std, b + 36, 4);
+    memcpy(&p.seed, b + 40, 8);
+    memcpy(&n_users, b + 48, 4);
+    memcpy(&n_items, b + 52, 4);
+    memcpy(&mu, b + 56, 8);
+    memcpy(&min_r, b + 64, 4);
+    memcpy(&max_r, b + 68, 4);
+    memcpy(&n_seen, b + 72, 8);
+    p.optimizer = (facto_optimizer)opt;
+    if (layout != FACTO_MF_HP_LAYOUT)
+        return facto_mf_corrupt(ctx, r, "unknown hyperparameter layout");
+    if (facto_mf_validate(ctx, &p) != FACTO_OK)
+        return facto_mf_corrupt(ctx, r, "hyperparameters out of range");
+    if (n_users < 0 || n_items < 0 || n_seen < 0 || !isfinite(mu) || !(min_r <= max_r))
+        return facto_mf_corrupt(ctx, r, "bad sizes or rating range in the header");
+    /* Sizes must match the sections before anything is allocated from them. */
+    size_t k = (size_t)p.num_factors, nu = (size_t)n_users, ni = (size_t)n_items;
+    const void *tmp;
+    if (facto_mfile_get(ctx, r, FACTO_MF_TAG_P, -1, &tmp, &nb) != FACTO_OK)
+        return facto_errcode(ctx);
+    if (nb != (uint64_t)nu * k * sizeof(float))
+        return facto_mf_corrupt(ctx, r, "user factor section size does not match the header");
+    if (facto_mfile_get(ctx, r, FACTO_MF_TAG_Q, -1, &tmp, &nb) != FACTO_OK)
+        return facto_errcode(ctx);
+    if (nb != (uint64_t)ni * k * sizeof(float))
+        return facto_mf_corrupt(ctx, r, "item factor section size does not match the header");
+    if (facto_mfile_get(ctx, r, FACTO_MF_TAG_SEEN, -1, &tmp, &nb) != FACTO_OK)
+        return facto_errcode(ctx);
+    if (nb != (uint64_t)n_seen * sizeof(int32_t))
+        return facto_mf_corrupt(ctx, r, "seen list section size does not match the header");
+
+    facto_mf_model *m = facto_mf_model_alloc(n_users, n_items, p.num_factors, n_seen);
+    if (!m)
+        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory loading %s", facto_mfile_path(r));
+    m->params = p;
+    m->mu = mu;
+    m->min_rating = min_r;
+    m->max_rating = max_r;
+    st = facto_mf_get_copy(ctx, r, FACTO_MF_TAG_BU, m->bu, nu * sizeof(float));
+    if (st == FACTO_OK)
+        st = facto_mf_get_copy(ctx, r, FACTO_MF_TAG_BI, m->bi, ni * sizeof(float));
+    if (st == FACTO_OK)
+        st = facto_mf_get_copy(ctx, r, FACTO_MF_TAG_P, m->P, nu * k * sizeof(float));
+    if (st == FACTO_OK)
+        st = facto_mf_get_copy(ctx, r, FACTO_MF_TAG_Q, m->Q, ni * k * sizeof(float));
+    if (st == FACTO_OK)
+        st = facto_mf_get_copy(ctx, r, FACTO_MF_TAG_SEEN_PTR, m->seen_ptr, (nu + 1) * sizeof(int64_t));
+    if (st == FACTO_OK)
+        st = facto_mf_get_copy(ctx, r, FACTO_MF_TAG_SEEN, m->seen_items, (size_t)n_seen * sizeof(int32_t));
+    if (st == FACTO_OK)
+        st = facto_mfile_get_idmap(ctx, r, FACTO_MF_TAG_USERS, &m->users);
+    if (st == FACTO_OK)
+        st = facto_mfile_get_idmap(ctx, r, FACTO_MF_TAG_ITEMS, &m->items);
+    if (st == FACTO_OK && (facto_idmap_size(m->users) != n_users || facto_idmap_size(m->items) != n_items))
+        st = facto_mf_corrupt(ctx, r, "id map sizes do not match the header");
+    if (st == FACTO_OK && (m->seen_ptr[0] != 0 || m->seen_ptr[nu] != n_seen))
+        st = facto_mf_corrupt(ctx, r, "seen list offsets do not span the seen list");
+    for (size_t u = 0; st == FACTO_OK && u < nu; u++) {
+        int64_t a = m->seen_ptr[u], z = m->seen_ptr[u + 1];
+        if (a > z || a < 0 || z > n_seen) {
+            st = facto_mf_corrupt(ctx, r, "seen list offsets are not increasing");
+            break;
+        }
+        for (int64_t x = a; x < z; x++) {
+            int32_t i = m->seen_items[x];
+            if (i < 0 || i >= n_items || (x > a && i <= m->seen_items[x - 1])) {
+                st = facto_mf_corrupt(ctx, r, "seen list holds an item out of range or out of order");
+                break;
+            }
+        }
+    }
+    if (st != FACTO_OK) {
+        facto_mf_model_destroy(m);
+        return st;
+    }
+    *out = &m->base;
+    return FACTO_OK;
+}
+
+const facto_model_ops facto_mf_ops = {
+    FACTO_MODEL_MF,
+    facto_mf_free,
+    facto_mf_save,
+    facto_mf_load,
+};
