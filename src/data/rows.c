@@ -6,6 +6,8 @@
  * only an unsorted row is sorted (insertion sort up to 32 entries, a stable
  * merge sort above, O(len log len)), and duplicate keys are summed in the
  * order they were pushed. Memory is O(nnz + n_rows), never O(feature_dim).
+ * Also the format dispatch of facto_rows_read/facto_rows_write (libsvm.c,
+ * recordio.c do the work).
  */
 #include "core/internal.h"
 
@@ -157,4 +159,44 @@ facto_status facto_rows_finish_row(facto_ctx *ctx, facto_rows *rows, float label
     rows->n_rows++;
     rows->row_ptr[rows->n_rows] = rows->nnz;
     return FACTO_OK;
+}
+
+uint64_t facto_rows_dim(const facto_rows *rows)
+{
+    if (rows->feature_dim > 0)
+        return rows->feature_dim;
+    uint64_t d = 0;
+    for (int64_t i = 0; i < rows->nnz; i++)
+        if ((uint64_t)rows->keys[i] + 1 > d)
+            d = (uint64_t)rows->keys[i] + 1;
+    return d;
+}
+
+void facto_buffer_free(void *buffer) { free(buffer); }
+
+facto_status facto_rows_read(facto_ctx *ctx, const char *path, facto_rows_format format, uint64_t feature_dim,
+                             facto_rows **out)
+{
+    *out = NULL;
+    if (format == FACTO_ROWS_AUTO) {
+        facto_status st = facto_rows_detect(ctx, path, &format);
+        if (st != FACTO_OK)
+            return st;
+    }
+    switch (format) {
+    case FACTO_ROWS_LIBSVM: return facto_libsvm_read(ctx, path, feature_dim, 0, out);
+    case FACTO_ROWS_RECORDIO: return facto_recordio_read(ctx, path, feature_dim, out);
+    default: return facto_fail(ctx, FACTO_ERR_INVALID, "unknown feature rows format %d", (int)format);
+    }
+}
+
+facto_status facto_rows_write(facto_ctx *ctx, const facto_rows *rows, const char *path, facto_rows_format format)
+{
+    switch (format) {
+    case FACTO_ROWS_LIBSVM: return facto_libsvm_write(ctx, rows, path, 0);
+    case FACTO_ROWS_RECORDIO: return facto_recordio_write(ctx, rows, path);
+    default:
+        return facto_fail(ctx, FACTO_ERR_INVALID, "writing feature rows needs a format (libsvm or recordio), not %d",
+                          (int)format);
+    }
 }

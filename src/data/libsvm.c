@@ -1,0 +1,196 @@
+/*
+ * libsvm.c — libsvm / libFM text for feature rows: "label key:value ...",
+ * one row a line. The reader streams the file (plain or gzip) through the
+ * shared line reader and parses each line in place with strtof/strtoull, so
+ * it costs O(file bytes) time and O(nnz) memory; every error names
+ * PATH:LINE. The writer prints floats with %.9g (enough digits for any
+ * float to read back bit-exact) and writes through one buffered FILE.
+ */
+#include "core/internal.h"
+#include "data/linereader.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Token end: the next space, tab or NUL. */
+static char *facto_libsvm_tok_end(char *p)
+{
+    while (*p && *p != ' ' && *p != '\t')
+        p++;
+    return p;
+}
+
+/* Parse a finite float filling exactly [s, e). */
+static int facto_libsvm_float(const char *s, const char *e, float *out)
+{
+    if (s == e)
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    float v = strtof(s, &end);
+    if (end != e || !isfinite(v))
+        return 0;
+    /* ERANGE for subnormals is fine (the value is still the nearest float). */
+    *out = v;
+    return 1;
+}
+
+/* Parse an unsigned decimal integer filling exactly [s, e). */
+static int facto_libsvm_uint(const char *s, const char *e, uint64_t *out)
+{
+    if (s == e || e - s > 20)
+        return 0;
+    uint64_t v = 0;
+    for (const char *p = s; p < e; p++) {
+        if (*p < '0' || *p > '9')
+            return 0;
+        uint64_t d = (uint64_t)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return 0;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 1;
+}
+
+facto_status facto_libsvm_read(facto_ctx *ctx, const char *path, uint64_t feature_dim, int index_base,
+                               facto_rows **out)
+{
+    *out = NULL;
+    if (index_base != 0 && index_base != 1)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "libsvm index_base must be 0 or 1, not %d", index_base);
+    facto_linereader lr;
+    facto_status st = facto_linereader_open(ctx, &lr, path);
+    if (st != FACTO_OK)
+        return st;
+    facto_rows *rows = facto_rows_new(feature_dim, 1);
+    if (!rows) {
+        facto_linereader_close(&lr);
+        return facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
+    }
+    uint64_t max_key_plus1 = 0;
+    char *line;
+    size_t len;
+    int r;
+    while ((r = facto_linereader_next(ctx, &lr, &line, &len)) == 1) {
+        long long ln = (long long)lr.lineno;
+        char *p = line;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p == '\0' || *p == '#')
+            continue;
+        char *hash = strchr(p, '#');
+        if (hash)
+            *hash = '\0';
+        char *e = facto_libsvm_tok_end(p);
+        float label;
+        if (!facto_libsvm_float(p, e, &label)) {
+            char c = *e;
+            *e = '\0';
+            st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: label '%.40s' is not a finite number", path, ln, p);
+            *e = c;
+            goto fail;
+        }
+        p = e;
+        for (;;) {
+            while (*p == ' ' || *p == '\t')
+                p++;
+            if (*p == '\0')
+                break;
+            e = facto_libsvm_tok_end(p);
+            char *colon = memchr(p, ':', (size_t)(e - p));
+            if (colon && colon - p == 3 && memcmp(p, "qid", 3) == 0) {
+                p = e;
+                continue;
+            }
+            uint64_t key;
+            float value;
+            if (!colon) {
+                *e = '\0';
+                st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: '%.40s' is not key:value", path, ln, p);
+                goto fail;
+            }
+            if (!facto_libsvm_uint(p, colon, &key)) {
+                *colon = '\0';
+                st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: key '%.40s' is not an unsigned integer", path, ln,
+                                p);
+                goto fail;
+            }
+            if (!facto_libsvm_float(colon + 1, e, &value)) {
+                *e = '\0';
+                st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: value '%.40s' of key %llu is not a finite number",
+                                path, ln, colon + 1, (unsigned long long)key);
+                goto fail;
+            }
+            if (key < (uint64_t)index_base) {
+                st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: key 0 in a file read as 1-based", path, ln);
+                goto fail;
+            }
+            key -= (uint64_t)index_base;
+            if (key > UINT32_MAX) {
+                st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: key %llu is not below 2^32", path, ln,
+                                (unsigned long long)key + (unsigned long long)index_base);
+                goto fail;
+            }
+            if (feature_dim > 0 && key >= feature_dim) {
+                st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: key %llu is not below feature_dim %llu", path, ln,
+                                (unsigned long long)key + (unsigned long long)index_base,
+                                (unsigned long long)feature_dim);
+                goto fail;
+            }
+            if (key + 1 > max_key_plus1)
+                max_key_plus1 = key + 1;
+            st = facto_rows_push(ctx, rows, (uint32_t)key, value);
+            if (st != FACTO_OK)
+                goto fail;
+            p = e;
+        }
+        st = facto_rows_finish_row(ctx, rows, label);
+        if (st != FACTO_OK)
+            goto fail;
+    }
+    if (r < 0) {
+        st = facto_errcode(ctx);
+        goto fail;
+    }
+    facto_linereader_close(&lr);
+    if (rows->n_rows == 0) {
+        facto_rows_free(rows);
+        return facto_fail(ctx, FACTO_ERR_EMPTY, "%s: no rows", path);
+    }
+    if (feature_dim == 0)
+        rows->feature_dim = max_key_plus1;
+    *out = rows;
+    return facto_ok(ctx);
+fail:
+    facto_linereader_close(&lr);
+    facto_rows_free(rows);
+    return st;
+}
+
+facto_status facto_libsvm_write(facto_ctx *ctx, const facto_rows *rows, const char *path, int index_base)
+{
+    if (index_base != 0 && index_base != 1)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "libsvm index_base must be 0 or 1, not %d", index_base);
+    int to_stdout = strcmp(path, "-") == 0;
+    FILE *f = to_stdout ? stdout : fopen(path, "w");
+    if (!f)
+        return facto_fail(ctx, FACTO_ERR_IO, "%s: cannot open for writing: %s", path, strerror(errno));
+    for (int64_t r = 0; r < rows->n_rows; r++) {
+        fprintf(f, "%.9g", rows->labels ? (double)rows->labels[r] : 0.0);
+        for (int64_t j = rows->row_ptr[r]; j < rows->row_ptr[r + 1]; j++)
+            fprintf(f, " %llu:%.9g", (unsigned long long)rows->keys[j] + (unsigned long long)index_base,
+                    (double)rows->values[j]);
+        putc('\n', f);
+    }
+    int bad = ferror(f);
+    if (to_stdout)
+        bad |= fflush(f) != 0;
+    else
+        bad |= fclose(f) != 0;
+    if (bad)
+        return facto_fail(ctx, FACTO_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+    return facto_ok(ctx);
+}
