@@ -225,11 +225,19 @@ facto_status facto_data_home(facto_ctx *ctx, char *buf, size_t size);
 facto_status facto_dataset_path(facto_ctx *ctx, const char *name, char *buf, size_t size);
 
 /*
- * Download data set `name`'s official zip with libcurl, check its SHA-256 and
- * unpack it with libzip into the data home. Errors: FACTO_ERR_NOT_FOUND
- * (unknown name), FACTO_ERR_NETWORK (download failed: the message names the
- * address and the folder to put the files in by hand), FACTO_ERR_CORRUPT
- * (checksum mismatch), FACTO_ERR_IO.
+ * Download data set `name`'s official zip with libcurl, check it and unpack it
+ * with libzip into the data home; does nothing when the folder is already
+ * there. Checks: SHA-256 as recorded by TensorFlow Datasets for the same URL
+ * (all but ml-10m, for which none is published), GroupLens' published MD5
+ * (all but ml-latest-small), and the size when known. The zip is streamed to
+ * a temporary file (hashed on the way), unpacked into a temporary folder and
+ * renamed into place: a failure leaves nothing behind. Environment:
+ * FACTO_DATASETS_URL = a mirror holding the same zip names,
+ * FACTO_CONNECT_TIMEOUT = connect timeout in seconds (default 30).
+ * Errors: FACTO_ERR_NOT_FOUND (unknown name), FACTO_ERR_NETWORK (download
+ * failed: the message names the address and the folder to put the files in
+ * by hand), FACTO_ERR_CORRUPT (size or checksum mismatch, bad zip, unsafe
+ * entry name), FACTO_ERR_IO.
  */
 facto_status facto_dataset_fetch(facto_ctx *ctx, const char *name);
 
@@ -237,7 +245,9 @@ facto_status facto_dataset_fetch(facto_ctx *ctx, const char *name);
  * Resolve a named data set and split into train/test file paths:
  * ("ml-100k", "u1") -> ".../ml-100k/u1.base", ".../ml-100k/u1.test". For a
  * data set with one ratings file and no official splits, *test_path is set to
- * "" and *train_path to the ratings file. Buffers of `size` bytes.
+ * "" and *train_path to the ratings file; split NULL, "" or "all" asks for
+ * that (the whole ratings file) on any data set. Official splits: ml-100k's
+ * u1..u5, ua, ub. Buffers of `size` bytes.
  * Errors: FACTO_ERR_NOT_FOUND (unknown data set or split, missing files).
  */
 facto_status facto_dataset_split_files(facto_ctx *ctx, const char *name, const char *split, char *train_path,
@@ -245,7 +255,9 @@ facto_status facto_dataset_split_files(facto_ctx *ctx, const char *name, const c
 
 /*
  * Read item titles of a MovieLens data set folder (u.item, movies.dat or
- * movies.csv), converted to UTF-8. *titles is [n] strings indexed like
+ * movies.csv), converted to UTF-8 (a line that is valid UTF-8 is kept as it
+ * is, any other is read as ISO-8859-1, as in ml-100k and ml-1m); CSV titles
+ * may be quoted with "" escapes. *titles is [n] strings indexed like
  * `items` (NULL where an item has no title); owned by the caller: free with
  * facto_titles_free(*titles, n). Errors: FACTO_ERR_NOT_FOUND (no titles file),
  * FACTO_ERR_PARSE, FACTO_ERR_IO.
