@@ -1,0 +1,298 @@
+/*
+ * test_modelfile_fuzz.c — loads 2000 randomly damaged variants of a real mf
+ * model file (a small model trained here on synthetic ratings) through
+ * facto_model_load. Half the damage keeps the stored checksum, so it must be
+ * refused; the other half re-seals the file with a fresh XXH64 so the
+ * directory checks and the mf loader see hostile sizes and offsets. Each
+ * variant must return an error status whose message starts with the path,
+ * or load a model that predicts, recommends and survives save -> load ->
+ * save with identical bytes. Meant to run under ASan+UBSan too; a
+ * deterministic seed keeps failures reproducible. A few seconds in all.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "data/dataset.h"
+#include "io/modelfile.h"
+#include "models/model.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+/* Longer runs: -DFACTO_FUZZ_VARIANTS=100000 -DFACTO_FUZZ_SEED=7 */
+#ifndef FACTO_FUZZ_VARIANTS
+#define FACTO_FUZZ_VARIANTS 2000
+#endif
+#ifndef FACTO_FUZZ_SEED
+#define FACTO_FUZZ_SEED 20261129
+#endif
+#define N_VARIANTS FACTO_FUZZ_VARIANTS
+
+static char g_dir[256];
+
+static unsigned char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *buf = malloc((size_t)len + 64);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
+    fclose(f);
+    *n = (size_t)len;
+    return buf;
+}
+
+static void spit(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, n, f), n);
+    fclose(f);
+}
+
+/* A small mf model trained on 20 users x 15 items of synthetic ratings. */
+static void train_reference(facto_ctx *ctx, const char *path)
+{
+    facto_idmap *users = facto_idmap_new(), *items = facto_idmap_new();
+    facto_coo coo;
+    facto_coo_init(&coo);
+    char id[32];
+    for (int u = 0; u < 20; u++) {
+        snprintf(id, sizeof id, "user%d", u);
+        assert_int_equal(facto_idmap_intern(users, id, strlen(id)), u);
+    }
+    for (int i = 0; i < 15; i++) {
+        snprintf(id, sizeof id, "item-%d", i);
+        assert_int_equal(facto_idmap_intern(items, id, strlen(id)), i);
+    }
+    for (int u = 0; u < 20; u++)
+        for (int i = 0; i < 15; i++)
+            if ((u * 7 + i * 3) % 4 != 0)
+                assert_int_equal(facto_coo_push(ctx, &coo, u, i, (float)(1 + (u + 2 * i) % 5), 0, 0), FACTO_OK);
+    facto_dataset *ds = NULL;
+    assert_int_equal(facto_dataset_from_coo(ctx, &coo, users, items, &ds, NULL), FACTO_OK);
+    facto_coo_free(&coo);
+    facto_mf_params p = facto_mf_params_default();
+    p.num_factors = 4;
+    p.epochs = 2;
+    facto_model *m = NULL;
+    assert_int_equal(facto_mf_fit(ctx, ds, NULL, &p, NULL, &m), FACTO_OK);
+    assert_int_equal(facto_model_save(ctx, m, path), FACTO_OK);
+    facto_model_free(m);
+    facto_dataset_free(ds);
+}
+
+/* Exercise a model that loaded: every call must return without crashing,
+ * and save -> load -> save must reproduce the same bytes. */
+static void check_loaded(facto_ctx *ctx, facto_model *m, int variant)
+{
+    const facto_idmap *users = facto_model_users(m), *items = facto_model_items(m);
+    int32_t nu = facto_idmap_size(users), ni = facto_idmap_size(items);
+    const char *u0 = nu > 0 ? facto_idmap_name(users, 0) : "nobody";
+    const char *i0 = ni > 0 ? facto_idmap_name(items, ni - 1) : "nothing";
+    float score;
+    int flags;
+    (void)facto_model_predict(ctx, m, u0, i0, &score, &flags);
+    (void)facto_model_predict(ctx, m, "no such user", i0, &score, &flags);
+    facto_recommendation rec[5];
+    int n_out = 0;
+    if (facto_model_recommend(ctx, m, u0, 5, 0, rec, &n_out) == FACTO_OK) {
+        assert_true(n_out >= 0 && n_out <= 5);
+        for (int j = 0; j < n_out; j++)
+            assert_true(rec[j].item >= 0 && rec[j].item < ni);
+    }
+
+    char p1[512], p2[512];
+    snprintf(p1, sizeof p1, "%s/resave1.facto", g_dir);
+    snprintf(p2, sizeof p2, "%s/resave2.facto", g_dir);
+    assert_int_equal(facto_model_save(ctx, m, p1), FACTO_OK);
+    facto_model *m2 = NULL;
+    if (facto_model_load(ctx, p1, &m2) != FACTO_OK)
+        fail_msg("variant %d: loaded, saved, but the saved copy does not load: %s", variant, facto_errmsg(ctx));
+    assert_int_equal(facto_model_save(ctx, m2, p2), FACTO_OK);
+    facto_model_free(m2);
+    size_t n1, n2;
+    unsigned char *b1 = slurp(p1, &n1), *b2 = slurp(p2, &n2);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(b1, b2, n1);
+    free(b1);
+    free(b2);
+}
+
+static void put_le(unsigned char *p, int bytes, uint64_t v)
+{
+    for (int i = 0; i < bytes; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* A value that is likely to hit an edge: 0, small, off-by-one of a nearby
+ * value, huge, or random. */
+static uint64_t edge_value(facto_rng *rng, uint64_t near)
+{
+    switch (facto_rng_below(rng, 8)) {
+    case 0: return 0;
+    case 1: return facto_rng_below(rng, 130);
+    case 2: return near + 1;
+    case 3: return near - 1;
+    case 4: return near + 64;
+    case 5: return UINT64_MAX - facto_rng_below(rng, 4);
+    case 6: return (uint64_t)INT32_MAX + facto_rng_below(rng, 3);
+    default: return facto_rng_u64(rng);
+    }
+}
+
+static void test_fuzz_model_load(void **state)
+{
+    (void)state;
+    facto_ctx *ctx = facto_ctx_new();
+    char ref[512], bad[512];
+    snprintf(ref, sizeof ref, "%s/ref.facto", g_dir);
+    snprintf(bad, sizeof bad, "%s/variant.facto", g_dir);
+    train_reference(ctx, ref);
+    size_t n;
+    unsigned char *orig = slurp(ref, &n);
+    uint64_t dir = facto_le_load_u64(orig + 32);
+    uint32_t n_sec = facto_le_load_u32(orig + 24);
+    assert_true(n_sec >= 9);
+    unsigned char *b = malloc(n + 4096);
+    facto_rng rng;
+    facto_rng_seed(&rng, FACTO_FUZZ_SEED);
+    int counts[16] = {0}, loaded = 0;
+
+    for (int v = 0; v < N_VARIANTS; v++) {
+        memcpy(b, orig, n);
+        size_t len = n;
+        int reseal = 1;
+        int kind = (int)facto_rng_below(&rng, 7);
+        switch (kind) {
+        case 0: /* truncate anywhere */
+            len = (size_t)facto_rng_below(&rng, n);
+            reseal = 0;
+            break;
+        case 1: /* 1-3 random bit flips, checksum left as it was */
+            for (int k = 1 + (int)facto_rng_below(&rng, 3); k > 0; k--)
+                b[facto_rng_below(&rng, n)] ^= (unsigned char)(1u << facto_rng_below(&rng, 8));
+            reseal = 0;
+            break;
+        case 2: /* 1-4 random bytes anywhere before the checksum, re-sealed */
+            for (int k = 1 + (int)facto_rng_below(&rng, 4); k > 0; k--)
+                b[facto_rng_below(&rng, n - 8)] = (unsigned char)facto_rng_u64(&rng);
+            break;
+        case 3: { /* a header field */
+            static const int off[] = {0, 8, 12, 16, 24, 28, 32, 40, 48, 56};
+            static const int width[] = {8, 4, 4, 8, 4, 4, 8, 8, 8, 8};
+            int f = (int)facto_rng_below(&rng, 10);
+            uint64_t near = width[f] == 4 ? facto_le_load_u32(b + off[f]) : facto_le_load_u64(b + off[f]);
+            put_le(b + off[f], width[f], edge_value(&rng, near));
+            break;
+        }
+        case 4: { /* a directory field */
+            unsigned char *e = b + dir + 24 * facto_rng_below(&rng, n_sec);
+            static const int off[] = {0, 4, 8, 16};
+            static const int width[] = {4, 4, 8, 8};
+            int f = (int)facto_rng_below(&rng, 4);
+            uint64_t near = width[f] == 4 ? facto_le_load_u32(e + off[f]) : facto_le_load_u64(e + off[f]);
+            put_le(e + off[f], width[f], edge_value(&rng, near));
+            break;
+        }
+        case 5: { /* section contents: hyperparameters, id maps, seen lists */
+            uint32_t s = (uint32_t)facto_rng_below(&rng, n_sec);
+            const unsigned char *e = orig + dir + 24 * s;
+            uint64_t off = facto_le_load_u64(e + 8), size = facto_le_load_u64(e + 16);
+            if (size >= 8) {
+                uint64_t at = off + 4 * facto_rng_below(&rng, size / 4 - 1);
+                put_le(b + at, (int)(1 + facto_rng_below(&rng, 4)), edge_value(&rng, facto_le_load_u32(b + at)));
+            }
+            break;
+        }
+        default: { /* grow the file with junk and fix the size field */
+            size_t extra = (size_t)facto_rng_below(&rng, 200);
+            for (size_t k = 0; k < extra; k++)
+                b[n - 8 + k] = (unsigned char)facto_rng_u64(&rng);
+            len = n + extra;
+            put_le(b + 16, 8, len);
+            break;
+        }
+        }
+        if (reseal && len >= 72)
+            facto_le_store_u64(b + len - 8, XXH64(b, len - 8, 0));
+        int changed = len != n || memcmp(b, orig, n) != 0;
+        spit(bad, b, len);
+
+        facto_model *m = NULL;
+        facto_status st = facto_model_load(ctx, bad, &m);
+        counts[st < 16 ? st : 15]++;
+        if (st == FACTO_OK) {
+            assert_non_null(m);
+            if (!reseal && changed)
+                fail_msg("variant %d (kind %d): damage without a new checksum was accepted", v, kind);
+            loaded++;
+            check_loaded(ctx, m, v);
+            facto_model_free(m);
+            continue;
+        }
+        assert_null(m);
+        if (st != FACTO_ERR_CORRUPT && st != FACTO_ERR_FORMAT && st != FACTO_ERR_VERSION)
+            fail_msg("variant %d (kind %d): unexpected status %d: %s", v, kind, st, facto_errmsg(ctx));
+        if (strncmp(facto_errmsg(ctx), bad, strlen(bad)) != 0)
+            fail_msg("variant %d: message does not start with the path: %s", v, facto_errmsg(ctx));
+        if (!changed)
+            fail_msg("variant %d: an unchanged file was refused: %s", v, facto_errmsg(ctx));
+    }
+    print_message("%d variants: %d loaded, %d corrupt, %d format, %d version\n", N_VARIANTS, loaded,
+                  counts[FACTO_ERR_CORRUPT], counts[FACTO_ERR_FORMAT], counts[FACTO_ERR_VERSION]);
+    /* The damage must reach every check, not just the checksum. */
+    assert_true(counts[FACTO_ERR_CORRUPT] > N_VARIANTS / 2);
+    assert_true(counts[FACTO_ERR_FORMAT] > 0);
+    assert_true(counts[FACTO_ERR_VERSION] > 0);
+    assert_true(loaded > 0);
+    free(b);
+    free(orig);
+    facto_ctx_free(ctx);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(g_dir, sizeof g_dir, "%s/facto_fuzz_XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    return mkdtemp(g_dir) ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    DIR *d = opendir(g_dir);
+    if (d) {
+        struct dirent *e;
+        char p[600];
+        while ((e = readdir(d)) != NULL) {
+            if (e->d_name[0] == '.')
+                continue;
+            snprintf(p, sizeof p, "%s/%s", g_dir, e->d_name);
+            unlink(p);
+        }
+        closedir(d);
+    }
+    rmdir(g_dir);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fuzz_model_load),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
