@@ -1,0 +1,77 @@
+/*
+ * cli.h — what the `facto` subcommands share: exit codes, the subcommand
+ * entry points (the table lives in main.c), option-value parsing with
+ * messages that name the flag (args.c), error printing and small output
+ * helpers (output.c). The CLI uses only the public header facto.h and
+ * jansson; every function here is cheap (no data-sized work).
+ */
+#ifndef FACTO_CLI_H
+#define FACTO_CLI_H
+
+#include "facto.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Exit codes of every subcommand. */
+enum {
+    FACTO_EXIT_OK = 0,
+    FACTO_EXIT_USAGE = 1,    /* bad flag, missing option, bad value */
+    FACTO_EXIT_DATA = 2,     /* data or I/O error, unknown user, bad model file */
+    FACTO_EXIT_INTERNAL = 3  /* a bug, or out of memory */
+};
+
+/* A subcommand: argv[0] is "facto VERB"; returns an exit code. */
+typedef int (*facto_cli_fn)(int argc, char **argv);
+
+int facto_cmd_train(int argc, char **argv);
+int facto_cmd_eval(int argc, char **argv);
+int facto_cmd_predict(int argc, char **argv);
+int facto_cmd_recommend(int argc, char **argv);
+int facto_cmd_datasets(int argc, char **argv);
+
+/* ---- errors (output.c) ---- */
+
+/* Print "facto: <message>\n" to stderr. */
+void facto_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print "facto: <errmsg>" for a failed library call and return its exit
+ * code: NOMEM/INTERNAL -> 3, INVALID -> 1 when `invalid_is_usage`, else 2. */
+int facto_cli_fail(const facto_ctx *ctx, facto_status status, int invalid_is_usage);
+/* A usage error: prints "facto VERB: <message>" and "try 'facto VERB --help'",
+ * returns FACTO_EXIT_USAGE. */
+int facto_cli_usage(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- option values (args.c) ---- each prints its own message and returns
+ * 0 on success, FACTO_EXIT_USAGE on a bad value. `flag` is e.g. "--factors". */
+int facto_arg_int(const char *verb, const char *flag, const char *text, long min, long max, int *out);
+int facto_arg_u64(const char *verb, const char *flag, const char *text, uint64_t *out);
+int facto_arg_float(const char *verb, const char *flag, const char *text, double min, double max, float *out);
+/* "auto", "ml100k", "ml1m", "mlcsv", "delimited". */
+int facto_arg_format(const char *verb, const char *text, facto_format *out);
+/* "tab", "comma", "semicolon", "space", "\t", or a single character. */
+int facto_arg_delimiter(const char *verb, const char *text, char *out);
+/* Name of a format for --help and messages. */
+const char *facto_format_name(facto_format f);
+
+/*
+ * getopt_long driver shared by the subcommands. Call facto_getopt_begin()
+ * before the first facto_getopt() of a scan. Unknown options, missing values
+ * and stray arguments are reported as usage errors. Returns the option's
+ * `val`, -1 at the end, or '?' after printing a usage error.
+ */
+void facto_getopt_begin(void);
+int facto_getopt(const char *verb, int argc, char **argv, const char *shortopts, const struct option *longopts);
+
+/* ---- output (output.c) ---- */
+
+/* Print `root` as one line of JSON on stdout, then free it. Returns an exit code. */
+int facto_json_print(json_t *root);
+/* A JSON number from a float/double, rounded to `digits` significant digits
+ * so 4.71f prints as 4.71; NaN/inf become null. */
+json_t *facto_json_num(double value, int digits);
+/* 1 when stderr is a terminal (progress bars go there only then). */
+int facto_stderr_is_tty(void);
+
+#endif /* FACTO_CLI_H */

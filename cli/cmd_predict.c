@@ -1,0 +1,193 @@
+/*
+ * cmd_predict.c — `facto predict --model M --input PAIRS`: read `user item`
+ * pairs (one a line; fields split on tab, space, comma, semicolon, '|' or
+ * "::"; further fields such as a rating are ignored; blank and '#' lines are
+ * skipped; `-` reads stdin) and write `user<TAB>item<TAB>score` lines, or one
+ * JSON object with --json. Streams the input: O(1) memory in text mode,
+ * O(pairs) with --json; O(factors) per pair.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { OPT_MODEL = 256, OPT_INPUT, OPT_JSON };
+
+static const struct option facto_predict_opts[] = {{"model", required_argument, NULL, OPT_MODEL},
+                                                   {"input", required_argument, NULL, OPT_INPUT},
+                                                   {"json", no_argument, NULL, OPT_JSON},
+                                                   {"help", no_argument, NULL, 'h'},
+                                                   {NULL, 0, NULL, 0}};
+
+static void facto_predict_help(const char *verb)
+{
+    printf("Usage: %s --model MODEL --input PAIRS [--json]\n\n"
+           "Predict the rating of each 'user item' pair of PAIRS (one pair a line; fields split on\n"
+           "tab, space, comma, semicolon, '|' or '::'; more fields, e.g. a rating, are ignored;\n"
+           "blank lines and lines starting with '#' are skipped).\n"
+           "Writes 'user<TAB>item<TAB>score' lines. A user or item the model never saw is predicted\n"
+           "from the biases and counted in a note on stderr.\n\n"
+           "  --model MODEL      model file written by `facto train --out` (required)\n"
+           "  --input PAIRS      file of pairs, '-' = stdin (required)\n"
+           "  --json             print {\"predictions\": [{\"user\", \"item\", \"score\"[, \"unknown_user\",\n"
+           "                     \"unknown_item\"]}, ...]} (default: text)\n"
+           "  -h, --help         this text\n"
+           "\nExit codes: 0 ok, 1 usage, 2 data or I/O error, 3 internal error.\n",
+           verb);
+}
+
+static int facto_is_sep(const char *p)
+{
+    return *p == '\t' || *p == ' ' || *p == ',' || *p == ';' || *p == '|' || (p[0] == ':' && p[1] == ':');
+}
+
+/* Cut the next field of *p in place; NULL when none is left. */
+static char *facto_next_field(char **p)
+{
+    char *s = *p;
+    while (*s && facto_is_sep(s))
+        s += (s[0] == ':') ? 2 : 1;
+    if (!*s)
+        return NULL;
+    char *start = s;
+    while (*s && !facto_is_sep(s))
+        s++;
+    if (*s) {
+        int skip = s[0] == ':' ? 2 : 1;
+        *s = '\0';
+        s += skip;
+    }
+    *p = s;
+    return start;
+}
+
+int facto_cmd_predict(int argc, char **argv)
+{
+    const char *verb = argv[0];
+    const char *model_path = NULL, *input = NULL;
+    int json = 0, c;
+    facto_getopt_begin();
+    while ((c = facto_getopt(verb, argc, argv, "h", facto_predict_opts)) != -1) {
+        switch (c) {
+        case 'h': facto_predict_help(verb); return FACTO_EXIT_OK;
+        case OPT_MODEL: model_path = optarg; break;
+        case OPT_INPUT: input = optarg; break;
+        case OPT_JSON: json = 1; break;
+        default: return FACTO_EXIT_USAGE;
+        }
+    }
+    if (!model_path)
+        return facto_cli_usage(verb, "missing --model MODEL");
+    if (!input)
+        return facto_cli_usage(verb, "missing --input PAIRS (a file, or - for stdin)");
+
+    facto_ctx *ctx = facto_ctx_new();
+    if (!ctx) {
+        facto_cli_error("out of memory");
+        return FACTO_EXIT_INTERNAL;
+    }
+    int rc = FACTO_EXIT_OK;
+    facto_model *model = NULL;
+    json_t *root = NULL, *preds = NULL;
+    char *line = NULL;
+    size_t cap = 0;
+    int from_stdin = strcmp(input, "-") == 0;
+    const char *name = from_stdin ? "<stdin>" : input;
+    FILE *f = NULL;
+    facto_status st = facto_model_load(ctx, model_path, &model);
+    if (st != FACTO_OK) {
+        rc = facto_cli_fail(ctx, st, 0);
+        goto done;
+    }
+    f = from_stdin ? stdin : fopen(input, "rb");
+    if (!f) {
+        facto_cli_error("%s: cannot open: %s", input, strerror(errno));
+        rc = FACTO_EXIT_DATA;
+        goto done;
+    }
+    if (json) {
+        root = json_object();
+        preds = json_array();
+        if (!root || !preds || json_object_set(root, "predictions", preds) != 0) {
+            facto_cli_error("out of memory");
+            rc = FACTO_EXIT_INTERNAL;
+            goto done;
+        }
+    }
+    long long lineno = 0, n_pairs = 0, n_unknown = 0;
+    ssize_t got;
+    errno = 0;
+    while ((got = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        size_t len = (size_t)got;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        char *p = line;
+        if (lineno == 1 && len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+            p += 3;
+        if (strlen(p) != len - (size_t)(p - line)) {
+            facto_cli_error("%s:%lld: line holds a NUL byte", name, lineno);
+            rc = FACTO_EXIT_DATA;
+            goto done;
+        }
+        char *q = p;
+        while (*q == ' ' || *q == '\t')
+            q++;
+        if (*q == '\0' || *q == '#')
+            continue;
+        char *user = facto_next_field(&p), *item = user ? facto_next_field(&p) : NULL;
+        if (!user || !item) {
+            facto_cli_error("%s:%lld: expected 'user item', got '%s'", name, lineno, q);
+            rc = FACTO_EXIT_DATA;
+            goto done;
+        }
+        float score;
+        int flags = 0;
+        if ((st = facto_model_predict(ctx, model, user, item, &score, &flags)) != FACTO_OK) {
+            facto_cli_error("%s:%lld: %s", name, lineno, facto_errmsg(ctx));
+            rc = st == FACTO_ERR_NOMEM || st == FACTO_ERR_INTERNAL ? FACTO_EXIT_INTERNAL : FACTO_EXIT_DATA;
+            goto done;
+        }
+        n_pairs++;
+        n_unknown += flags != 0;
+        if (json) {
+            json_t *o = json_object();
+            json_object_set_new(o, "user", json_string(user));
+            json_object_set_new(o, "item", json_string(item));
+            json_object_set_new(o, "score", facto_json_num(score, 6));
+            if (flags & FACTO_PRED_UNKNOWN_USER)
+                json_object_set_new(o, "unknown_user", json_true());
+            if (flags & FACTO_PRED_UNKNOWN_ITEM)
+                json_object_set_new(o, "unknown_item", json_true());
+            if (json_array_append_new(preds, o) != 0) {
+                facto_cli_error("out of memory");
+                rc = FACTO_EXIT_INTERNAL;
+                goto done;
+            }
+        } else {
+            printf("%s\t%s\t%.4f\n", user, item, (double)score);
+        }
+    }
+    if (ferror(f)) {
+        facto_cli_error("%s:%lld: read error: %s", name, lineno + 1, strerror(errno));
+        rc = FACTO_EXIT_DATA;
+        goto done;
+    }
+    if (n_unknown > 0)
+        fprintf(stderr, "facto: note: %lld of %lld pairs had a user or item the model never saw\n", n_unknown,
+                n_pairs);
+    if (json) {
+        rc = facto_json_print(root);
+        root = NULL;
+    }
+done:
+    if (f && !from_stdin)
+        fclose(f);
+    free(line);
+    json_decref(preds);
+    json_decref(root);
+    facto_model_free(model);
+    facto_ctx_free(ctx);
+    return rc;
+}

@@ -1,0 +1,97 @@
+/*
+ * main.c — the `facto` command: looks the first word up in the subcommand
+ * table and hands it the rest of argv (argv[0] becomes "facto VERB", so
+ * messages name the subcommand). To add a subcommand, write cmd_<verb>.c with
+ * `int facto_cmd_<verb>(int argc, char **argv)`, declare it in cli.h and add
+ * one row to facto_commands below. Also `facto --version` and `facto help`.
+ */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct facto_command {
+    const char *name;
+    facto_cli_fn run;
+    const char *summary;
+} facto_command;
+
+static const facto_command facto_commands[] = {
+    {"train", facto_cmd_train, "train a model on ratings and report RMSE per epoch"},
+    {"eval", facto_cmd_eval, "score a saved model on a test file (RMSE, MAE)"},
+    {"predict", facto_cmd_predict, "predict ratings for 'user item' pairs"},
+    {"recommend", facto_cmd_recommend, "top-k items for one user"},
+    {"datasets", facto_cmd_datasets, "list, locate and fetch MovieLens data sets"},
+};
+#define FACTO_N_COMMANDS (sizeof facto_commands / sizeof facto_commands[0])
+
+static void facto_main_usage(FILE *out)
+{
+    fprintf(out,
+            "facto %s — a recommender engine\n\n"
+            "Usage: facto COMMAND [OPTIONS]\n\n"
+            "Commands:\n",
+            FACTO_VERSION_STRING);
+    for (size_t i = 0; i < FACTO_N_COMMANDS; i++)
+        fprintf(out, "  %-10s %s\n", facto_commands[i].name, facto_commands[i].summary);
+    fprintf(out, "  %-10s %s\n", "help", "this text, or `facto help COMMAND` for a command's options");
+    fprintf(out,
+            "\nOptions: --version, --help.\n"
+            "Every command takes --help, which lists its options and their defaults.\n"
+            "Data sets live in $FACTO_DATA_HOME (else $XDG_CACHE_HOME/facto, else ~/.cache/facto).\n"
+            "Exit codes: 0 ok, 1 usage error, 2 data or I/O error, 3 internal error.\n");
+}
+
+static const facto_command *facto_find_command(const char *name)
+{
+    for (size_t i = 0; i < FACTO_N_COMMANDS; i++)
+        if (strcmp(facto_commands[i].name, name) == 0)
+            return &facto_commands[i];
+    return NULL;
+}
+
+static int facto_run(const facto_command *cmd, int argc, char **argv)
+{
+    char verb[64];
+    snprintf(verb, sizeof verb, "facto %s", cmd->name);
+    argv[0] = verb;
+    int rc = cmd->run(argc, argv);
+    if (fflush(stdout) != 0 && rc == FACTO_EXIT_OK) {
+        facto_cli_error("cannot write to stdout");
+        rc = FACTO_EXIT_DATA;
+    }
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        facto_main_usage(stderr);
+        return FACTO_EXIT_USAGE;
+    }
+    const char *word = argv[1];
+    if (strcmp(word, "--version") == 0 || strcmp(word, "version") == 0) {
+        printf("facto %s\n", FACTO_VERSION_STRING);
+        return FACTO_EXIT_OK;
+    }
+    if (strcmp(word, "--help") == 0 || strcmp(word, "-h") == 0 || strcmp(word, "help") == 0) {
+        if (strcmp(word, "help") == 0 && argc >= 3) {
+            const facto_command *cmd = facto_find_command(argv[2]);
+            if (!cmd) {
+                facto_cli_error("unknown command '%s'; try 'facto help'", argv[2]);
+                return FACTO_EXIT_USAGE;
+            }
+            char help[] = "--help";
+            char *sub_argv[] = {argv[2], help, NULL};
+            return facto_run(cmd, 2, sub_argv);
+        }
+        facto_main_usage(stdout);
+        return FACTO_EXIT_OK;
+    }
+    const facto_command *cmd = facto_find_command(word);
+    if (!cmd) {
+        facto_cli_error("unknown command '%s'; try 'facto help'", word);
+        return FACTO_EXIT_USAGE;
+    }
+    return facto_run(cmd, argc - 1, argv + 1);
+}

@@ -1,0 +1,33 @@
+/*
+ * readdata.c — the CLI's one way to read a ratings file: the read options
+ * from --format/--delimiter/--columns, facto_dataset_read, and a note on
+ * stderr when duplicate (user, item) pairs were merged. Cost: one streaming
+ * pass over the file (the library reader's).
+ */
+#include "readdata.h"
+
+void facto_cli_read_defaults(facto_cli_readopts *r)
+{
+    r->opts = facto_read_options_default();
+    r->format_set = 0;
+}
+
+int facto_cli_read_finish(facto_cli_readopts *r)
+{
+    /* A delimiter or column list only means something for delimited text. */
+    if (!r->format_set && (r->opts.delimiter != 0 || r->opts.columns != NULL))
+        r->opts.format = FACTO_FORMAT_DELIMITED;
+    return 0;
+}
+
+int facto_cli_read(facto_ctx *ctx, const facto_cli_readopts *r, const char *path, facto_dataset **out, int quiet)
+{
+    int64_t dups = 0;
+    facto_status st = facto_dataset_read(ctx, path, &r->opts, out, &dups);
+    if (st != FACTO_OK)
+        return facto_cli_fail(ctx, st, 0);
+    if (dups > 0 && !quiet)
+        fprintf(stderr, "facto: note: %s: %lld duplicate (user, item) pairs; the last rating of each was kept\n",
+                path, (long long)dups);
+    return FACTO_EXIT_OK;
+}

@@ -1,0 +1,31 @@
+/*
+ * readdata.h — reading a ratings file from the CLI with the shared
+ * --format/--delimiter/--columns options (readdata.c). Reports merged
+ * duplicate pairs on stderr. No cost beyond the library reader's.
+ */
+#ifndef FACTO_CLI_READDATA_H
+#define FACTO_CLI_READDATA_H
+
+#include "cli.h"
+
+typedef struct facto_cli_readopts {
+    facto_read_options opts;
+    int format_set; /* --format was given */
+} facto_cli_readopts;
+
+void facto_cli_read_defaults(facto_cli_readopts *r);
+/* Call after option parsing: --delimiter/--columns without --format imply delimited. */
+int facto_cli_read_finish(facto_cli_readopts *r);
+/* Read `path`; on failure prints the library's message and returns exit code 2 (or 3). */
+int facto_cli_read(facto_ctx *ctx, const facto_cli_readopts *r, const char *path, facto_dataset **out, int quiet);
+
+/* Help lines for the read options, shared by train and eval. */
+#define FACTO_CLI_READ_HELP                                                                                  \
+    "  --format F         auto|ml100k|ml1m|mlcsv|delimited (default auto: guessed from the name and\n"        \
+    "                     the first lines)\n"                                                                  \
+    "  --delimiter C      tab|comma|semicolon|space|auto or one character (default auto; implies\n"            \
+    "                     --format delimited)\n"                                                               \
+    "  --columns LIST     user,item,rating[,timestamp] as header names or 1-based positions\n"                \
+    "                     (default: the first columns in that order; implies --format delimited)\n"
+
+#endif /* FACTO_CLI_READDATA_H */
