@@ -277,16 +277,23 @@ typedef enum facto_model_kind {
 
 typedef struct facto_model facto_model;
 
+/* Free a model of any kind and everything it owns; NULL is a no-op. */
 void facto_model_free(facto_model *model);
+/* Kind of a model; 0 for NULL. */
 facto_model_kind facto_model_get_kind(const facto_model *model);
-/* "mf", "fm". Static storage. */
+/* "mf", "fm", or "unknown" for any other value. Static storage. */
 const char *facto_model_kind_name(facto_model_kind kind);
 
 /*
  * Save the model to `path`: written to a temporary file in the same folder,
  * fsync'ed, then renamed over `path`, so a crash never leaves a half-written
- * model and an older file at `path` survives any failure. Layout: docs/format.md.
- * Errors: FACTO_ERR_IO.
+ * model and an older file at `path` survives any failure (a crash may leave
+ * a stale "PATH.tmp.PID"). Layout: docs/format.md (64-byte aligned sections,
+ * little-endian, XXH64 checksum; the GGUF / Redis RDB style of versioned
+ * binary). Errors: FACTO_ERR_IO (cannot create, write, fsync or rename; the
+ * message names the path and the reason), FACTO_ERR_NOMEM, FACTO_ERR_INVALID
+ * (NULL model or empty path). `model` is borrowed. Cost O(file size): the
+ * file is written once and read back once to hash it.
  */
 facto_status facto_model_save(facto_ctx *ctx, const facto_model *model, const char *path);
 
@@ -294,8 +301,12 @@ facto_status facto_model_save(facto_ctx *ctx, const facto_model *model, const ch
  * Load a model saved by facto_model_save(). Checks the magic, the format
  * version, every size and the xxHash checksum. Errors: FACTO_ERR_IO (cannot
  * read), FACTO_ERR_FORMAT (not a facto model file), FACTO_ERR_VERSION (newer
- * format), FACTO_ERR_CORRUPT (truncated, checksum mismatch, bad sizes).
- * *out owned by the caller.
+ * format), FACTO_ERR_CORRUPT (truncated, checksum mismatch, bad sizes),
+ * FACTO_ERR_FORMAT also for a model kind this build does not know,
+ * FACTO_ERR_NOMEM. Every message starts with the path. Checks run in that
+ * order, so a newer file is reported as newer even when it looks damaged.
+ * *out owned by the caller: free with facto_model_free(); NULL on failure.
+ * Memory: the whole file is read once (plus the model built from it).
  */
 facto_status facto_model_load(facto_ctx *ctx, const char *path, facto_model **out);
 

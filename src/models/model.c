@@ -41,7 +41,10 @@ void facto_model_free(facto_model *model)
         model->ops->free(model);
 }
 
-facto_model_kind facto_model_get_kind(const facto_model *model) { return model->ops->kind; }
+facto_model_kind facto_model_get_kind(const facto_model *model)
+{
+    return model && model->ops ? model->ops->kind : (facto_model_kind)0;
+}
 
 const char *facto_model_kind_name(facto_model_kind kind)
 {

@@ -586,6 +586,7 @@ static void test_model_dispatch(void **state)
     assert_string_equal(facto_model_kind_name(FACTO_MODEL_FM), "fm");
     assert_string_equal(facto_model_kind_name((facto_model_kind)77), "unknown");
     facto_model_free(NULL);
+    assert_int_equal(facto_model_get_kind(NULL), 0);
 
     char path[512];
     path_in(path, sizeof path, "kind99.facto");
