@@ -127,11 +127,11 @@ static void facto_train_help(const char *verb)
            "Train a biased matrix factorization model (Koren, Bell & Volinsky 2009) and print\n"
            "train and test RMSE/MAE after every epoch.\n\n"
            "Data:\n"
-           "  --dataset NAME     a registered data set (see `facto datasets list`)\n"
+           "  --dataset NAME     a registered data set, see `facto datasets list` (default: none)\n"
            "  --split SPLIT      an official split (ml-100k: u1..u5, ua, ub), or random:F (F of the\n"
            "                     ratings to test), kfold:K:I (fold I of K), time:F (each user's latest F)\n"
            "                     applied to the data set's ratings file or to --train (no default)\n"
-           "  --train FILE       training ratings (instead of --dataset)\n"
+           "  --train FILE       training ratings, instead of --dataset (default: none)\n"
            "  --test FILE        test ratings, scored after every epoch (default: none)\n"
            FACTO_CLI_READ_HELP
            "\nModel:\n"
@@ -151,7 +151,7 @@ static void facto_train_help(const char *verb)
            "  --out MODEL        save the trained model to this file (default: not saved)\n"
            "  --json             print one JSON object (train_rmse, train_mae, test_rmse, test_mae,\n"
            "                     epochs, seconds = wall time of the fit, ratings_per_second = training\n"
-           "                     updates per second) on stdout; epoch lines go to stderr\n"
+           "                     updates per second) on stdout; epoch lines go to stderr (default: off)\n"
            "  -h, --help         this text\n"
            "\nExit codes: 0 ok, 1 usage, 2 data or I/O error, 3 internal error.\n",
            verb, p.num_factors, p.epochs, p.optimizer == FACTO_OPT_ADAM ? "adam" : "sgd", (double)p.learning_rate,
