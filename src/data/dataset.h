@@ -21,11 +21,12 @@ struct facto_idmap {
 facto_idmap *facto_idmap_new(void);
 void facto_idmap_free(facto_idmap *map);
 /* Index of the id (len bytes, need not be NUL-terminated), adding it when
- * missing. Returns -1 when out of memory, -2 when len is 0 or > FACTO_MAX_ID_LEN,
- * -3 when the map is full (2^31-1 ids). */
+ * missing. Returns -1 when out of memory, -2 when len is 0 or > FACTO_MAX_ID_LEN
+ * or the id holds a NUL byte, -3 when the map is full (2^31-1 ids). */
 int32_t facto_idmap_intern(facto_idmap *map, const char *id, size_t len);
 /* Like facto_idmap_find with a length. */
 int32_t facto_idmap_find_n(const facto_idmap *map, const char *id, size_t len);
+/* A copy with the same ids at the same indices; NULL when out of memory or map is NULL. */
 facto_idmap *facto_idmap_clone(const facto_idmap *map);
 
 struct facto_dataset {

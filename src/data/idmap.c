@@ -56,7 +56,8 @@ const char *facto_idmap_name(const facto_idmap *map, int32_t index)
 
 int32_t facto_idmap_intern(facto_idmap *map, const char *id, size_t len)
 {
-    if (len == 0 || len > FACTO_MAX_ID_LEN)
+    /* A NUL inside would make the stored name (a C string) differ from the key. */
+    if (len == 0 || len > FACTO_MAX_ID_LEN || memchr(id, '\0', len))
         return -2;
     facto_idmap_entry *e = NULL;
     HASH_FIND(hh, map->hash, id, (unsigned)len, e);
@@ -85,6 +86,8 @@ int32_t facto_idmap_intern(facto_idmap *map, const char *id, size_t len)
 
 facto_idmap *facto_idmap_clone(const facto_idmap *map)
 {
+    if (!map)
+        return NULL;
     facto_idmap *c = facto_idmap_new();
     if (!c)
         return NULL;
