@@ -451,7 +451,7 @@ facto_status facto_mf_fit(facto_ctx *ctx, const facto_dataset *train, const fact
     }
     facto_mf_triplets trip = {users, train->items, train->ratings, n};
     const int n_threads = facto_threads(ctx);
-    const int64_t chunk = n / 100 > 0 ? n / 100 : 1;
+    const int64_t chunk = (n + 99) / 100; /* progress about every 1% */
     float lr = params->learning_rate;
     int stop = 0;
     for (int epoch = 1; epoch <= params->epochs && !stop; epoch++) {
@@ -524,7 +524,8 @@ done:
 #define FACTO_MF_TAG_SEEN_PTR FACTO_TAG('M', 'F', 'S', 'P')
 #define FACTO_MF_TAG_SEEN FACTO_TAG('M', 'F', 'S', 'I')
 
-/* MFHP section: 80 bytes, little-endian, fields at fixed offsets. */
+/* MFHP section: 80 bytes at fixed offsets (docs/format.md), copied in host
+ * order, which is little-endian on every platform facto builds for. */
 #define FACTO_MF_HP_BYTES 80
 #define FACTO_MF_HP_LAYOUT 1
 
@@ -565,21 +566,21 @@ static facto_status facto_mf_save(facto_ctx *ctx, const facto_model *model, fact
     size_t k = (size_t)m->k, nu = (size_t)m->n_users, ni = (size_t)m->n_items;
     facto_status st = facto_mfile_put(ctx, w, FACTO_MF_TAG_HPARAMS, hp, sizeof hp);
     if (st == FACTO_OK)
-        st = facto_mfile_put(ctx, w, FACTO_MF_TAG_BU, m->bu, nu * sizeof(float));
+        st = facto_mfile_put_array(ctx, w, FACTO_MF_TAG_BU, m->bu, sizeof(float), nu);
     if (st == FACTO_OK)
-        st = facto_mfile_put(ctx, w, FACTO_MF_TAG_BI, m->bi, ni * sizeof(float));
+        st = facto_mfile_put_array(ctx, w, FACTO_MF_TAG_BI, m->bi, sizeof(float), ni);
     if (st == FACTO_OK)
-        st = facto_mfile_put(ctx, w, FACTO_MF_TAG_P, m->P, nu * k * sizeof(float));
+        st = facto_mfile_put_array(ctx, w, FACTO_MF_TAG_P, m->P, sizeof(float), nu * k);
     if (st == FACTO_OK)
-        st = facto_mfile_put(ctx, w, FACTO_MF_TAG_Q, m->Q, ni * k * sizeof(float));
+        st = facto_mfile_put_array(ctx, w, FACTO_MF_TAG_Q, m->Q, sizeof(float), ni * k);
     if (st == FACTO_OK)
         st = facto_mfile_put_idmap(ctx, w, FACTO_MF_TAG_USERS, m->users);
     if (st == FACTO_OK)
         st = facto_mfile_put_idmap(ctx, w, FACTO_MF_TAG_ITEMS, m->items);
     if (st == FACTO_OK)
-        st = facto_mfile_put(ctx, w, FACTO_MF_TAG_SEEN_PTR, m->seen_ptr, (nu + 1) * sizeof(int64_t));
+        st = facto_mfile_put_array(ctx, w, FACTO_MF_TAG_SEEN_PTR, m->seen_ptr, sizeof(int64_t), nu + 1);
     if (st == FACTO_OK)
-        st = facto_mfile_put(ctx, w, FACTO_MF_TAG_SEEN, m->seen_items, (size_t)m->n_seen * sizeof(int32_t));
+        st = facto_mfile_put_array(ctx, w, FACTO_MF_TAG_SEEN, m->seen_items, sizeof(int32_t), (uint64_t)m->n_seen);
     return st;
 }
 
