@@ -2,7 +2,8 @@
  * cmd_predict.c — `facto predict --model M --input PAIRS`: read `user item`
  * pairs (one a line; fields split on tab, space, comma, semicolon, '|' or
  * "::"; further fields such as a rating are ignored; blank and '#' lines are
- * skipped; `-` reads stdin) and write `user<TAB>item<TAB>score` lines, or one
+ * skipped, and so is a header whose first field is user, userId or user_id;
+ * `-` reads stdin) and write `user<TAB>item<TAB>score` lines, or one
  * JSON object with --json. Streams the input: O(1) memory in text mode,
  * O(pairs) with --json; O(factors) per pair.
  */
@@ -11,6 +12,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 enum { OPT_MODEL = 256, OPT_INPUT, OPT_JSON };
 
@@ -25,7 +27,8 @@ static void facto_predict_help(const char *verb)
     printf("Usage: %s --model MODEL --input PAIRS [--json]\n\n"
            "Predict the rating of each 'user item' pair of PAIRS (one pair a line; fields split on\n"
            "tab, space, comma, semicolon, '|' or '::'; more fields, e.g. a rating, are ignored;\n"
-           "blank lines and lines starting with '#' are skipped).\n"
+           "blank lines, lines starting with '#' and a first line starting with user, userId or\n"
+           "user_id are skipped).\n"
            "Writes 'user<TAB>item<TAB>score' lines. A user or item the model never saw is predicted\n"
            "from the biases and counted in a note on stderr.\n\n"
            "  --model MODEL      model file written by `facto train --out` (required)\n"
@@ -40,6 +43,12 @@ static void facto_predict_help(const char *verb)
 static int facto_is_sep(const char *p)
 {
     return *p == '\t' || *p == ' ' || *p == ',' || *p == ';' || *p == '|' || (p[0] == ':' && p[1] == ':');
+}
+
+/* A header line such as "userId,movieId,rating": its first field names the user column. */
+static int facto_is_header(const char *field)
+{
+    return strcasecmp(field, "user") == 0 || strcasecmp(field, "userid") == 0 || strcasecmp(field, "user_id") == 0;
 }
 
 /* Cut the next field of *p in place; NULL when none is left. */
@@ -142,6 +151,8 @@ int facto_cmd_predict(int argc, char **argv)
             rc = FACTO_EXIT_DATA;
             goto done;
         }
+        if (n_pairs == 0 && facto_is_header(user))
+            continue;
         float score;
         int flags = 0;
         if ((st = facto_model_predict(ctx, model, user, item, &score, &flags)) != FACTO_OK) {

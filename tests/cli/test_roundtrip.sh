@@ -57,4 +57,20 @@ grep -qF '"title": "Star Wars (1977)"' "$TMP/out" || fail "no Star Wars title"
 grep -qF "$(printf 'Mis\xc3\xa9rables, Les (1995)')" "$TMP/out" || fail "item 543's title is not UTF-8"
 expect_rc 0 "$F" recommend --model "$M" --user 1 --titles "$ML"
 [ "$(awk 'NR > 1 && NF >= 4' "$TMP/out" | wc -l)" -eq 10 ] || fail "default -k 10 with titles"
+
+# A CSV pairs file with a header: the header is skipped, the pair scored.
+printf 'userId,movieId,rating\n1,50,5\n' >"$TMP/pairs.csv"
+expect_rc 0 "$F" predict --model "$M" --input "$TMP/pairs.csv"
+[ "$(wc -l <"$TMP/out")" -eq 1 ] && grep -q '^1	50	' "$TMP/out" || fail "predict with a CSV header"
+
+# The same ratings in another layout (columns reordered, ';' and a header)
+# read with --columns train the same model: same test RMSE.
+for f in base test; do
+    awk -F'\t' 'BEGIN { print "movie;uid;stars" } { print $2 ";" $1 ";" $3 }' "$ML/u1.$f" >"$TMP/u1.$f.csv"
+done
+expect_rc 0 "$F" train --train "$TMP/u1.base.csv" --test "$TMP/u1.test.csv" --columns uid,movie,stars \
+    --epochs 10 --json
+csv_rmse=$(json_num test_rmse "$TMP/out")
+awk -v a="$train_rmse" -v b="$csv_rmse" 'BEGIN { d = a - b; exit !(d < 1e-5 && d > -1e-5) }' \
+    || fail "--columns: test RMSE $csv_rmse != $train_rmse"
 echo ok
