@@ -1,7 +1,8 @@
 /*
  * dataset.c — rating data sets: the COO builder, CSR-by-user construction
- * (counting sort by user, then per-user sort by item and file position so the
- * last duplicate wins), and the public accessors. O(n log d) to build.
+ * (two stable counting sorts, by item then by user, so each user's ratings
+ * come out by item and then file position and the last duplicate wins), and
+ * the public accessors. O(n + n_users + n_items) time, 2n int64 of scratch.
  */
 #include "dataset.h"
 
@@ -62,17 +63,23 @@ facto_status facto_coo_push(facto_ctx *ctx, facto_coo *coo, int32_t user, int32_
     return FACTO_OK;
 }
 
-typedef struct {
-    int32_t item;
-    int64_t pos;
-} item_pos;
-
-static int cmp_item_pos(const void *a, const void *b)
+/*
+ * Stable counting sort: out[] receives the values of in[0..n) (or 0..n-1 when
+ * in is NULL) ordered by key[value]; equal keys keep their input order.
+ * count is [n_keys + 1] scratch. O(n + n_keys).
+ */
+static void facto_counting_sort(const int32_t *key, int32_t n_keys, const int64_t *in, int64_t n, int64_t *count,
+                                int64_t *out)
 {
-    const item_pos *x = a, *y = b;
-    if (x->item != y->item)
-        return x->item < y->item ? -1 : 1;
-    return x->pos < y->pos ? -1 : x->pos > y->pos;
+    memset(count, 0, ((size_t)n_keys + 1) * sizeof *count);
+    for (int64_t k = 0; k < n; k++)
+        count[key[in ? in[k] : k] + 1]++;
+    for (int32_t c = 0; c < n_keys; c++)
+        count[c + 1] += count[c];
+    for (int64_t k = 0; k < n; k++) {
+        int64_t v = in ? in[k] : k;
+        out[count[key[v]]++] = v;
+    }
 }
 
 facto_status facto_dataset_from_coo(facto_ctx *ctx, const facto_coo *coo, facto_idmap *users, facto_idmap *items,
@@ -80,8 +87,7 @@ facto_status facto_dataset_from_coo(facto_ctx *ctx, const facto_coo *coo, facto_
 {
     *out = NULL;
     facto_dataset *ds = calloc(1, sizeof *ds);
-    int64_t *order = NULL;
-    item_pos *buf = NULL;
+    int64_t *by_item = NULL, *order = NULL, *count = NULL;
     if (!ds)
         goto nomem;
     ds->user_map = users;
@@ -90,85 +96,70 @@ facto_status facto_dataset_from_coo(facto_ctx *ctx, const facto_coo *coo, facto_
     ds->n_users = ds->user_map->n;
     ds->n_items = ds->item_map->n;
     int64_t n = coo->n;
-
-    int64_t *count = facto_calloc_array((size_t)ds->n_users + 1, sizeof *count);
-    order = facto_malloc_array((size_t)n, sizeof *order);
-    if (!count || !order) {
-        free(count);
-        goto nomem;
-    }
     for (int64_t k = 0; k < n; k++)
-        count[coo->users[k] + 1]++;
-    for (int32_t u = 0; u < ds->n_users; u++)
-        count[u + 1] += count[u];
-    /* count[u] is now the start of user u; stable placement keeps file order. */
-    int64_t *next = facto_malloc_array((size_t)ds->n_users + 1, sizeof *next);
-    if (!next) {
-        free(count);
-        goto nomem;
-    }
-    memcpy(next, count, ((size_t)ds->n_users + 1) * sizeof *next);
-    for (int64_t k = 0; k < n; k++)
-        order[next[coo->users[k]]++] = k;
-    free(next);
+        if (coo->users[k] < 0 || coo->users[k] >= ds->n_users || coo->items[k] < 0 || coo->items[k] >= ds->n_items) {
+            facto_fail(ctx, FACTO_ERR_INTERNAL, "rating %lld: index (%d, %d) outside the id maps (%d, %d)",
+                       (long long)k, (int)coo->users[k], (int)coo->items[k], (int)ds->n_users, (int)ds->n_items);
+            facto_dataset_free(ds);
+            return FACTO_ERR_INTERNAL;
+        }
 
-    int64_t maxdeg = 0;
-    for (int32_t u = 0; u < ds->n_users; u++)
-        if (count[u + 1] - count[u] > maxdeg)
-            maxdeg = count[u + 1] - count[u];
-    buf = facto_malloc_array((size_t)maxdeg + 1, sizeof *buf);
+    /* Two stable counting sorts (by item, then by user) order the triplets by
+     * (user, item, file position) in O(n + n_users + n_items). */
+    int32_t n_keys = ds->n_users > ds->n_items ? ds->n_users : ds->n_items;
+    count = facto_malloc_array((size_t)n_keys + 1, sizeof *count);
+    by_item = facto_malloc_array((size_t)n + 1, sizeof *by_item);
+    order = facto_malloc_array((size_t)n + 1, sizeof *order);
     ds->row_ptr = facto_malloc_array((size_t)ds->n_users + 1, sizeof *ds->row_ptr);
-    ds->items = facto_malloc_array((size_t)n, sizeof *ds->items);
-    ds->ratings = facto_malloc_array((size_t)n, sizeof *ds->ratings);
+    ds->items = facto_malloc_array((size_t)n + 1, sizeof *ds->items);
+    ds->ratings = facto_malloc_array((size_t)n + 1, sizeof *ds->ratings);
     if (coo->has_time)
-        ds->timestamps = facto_malloc_array((size_t)n, sizeof *ds->timestamps);
-    if (!buf || !ds->row_ptr || !ds->items || !ds->ratings || (coo->has_time && !ds->timestamps)) {
-        free(count);
+        ds->timestamps = facto_malloc_array((size_t)n + 1, sizeof *ds->timestamps);
+    if (!count || !by_item || !order || !ds->row_ptr || !ds->items || !ds->ratings ||
+        (coo->has_time && !ds->timestamps))
         goto nomem;
-    }
+    facto_counting_sort(coo->items, ds->n_items, NULL, n, count, by_item);
+    facto_counting_sort(coo->users, ds->n_users, by_item, n, count, order);
+    free(by_item);
+    by_item = NULL;
+
     int64_t w = 0, dups = 0;
     float lo = INFINITY, hi = -INFINITY;
-    for (int32_t u = 0; u < ds->n_users; u++) {
-        ds->row_ptr[u] = w;
-        int64_t d = 0;
-        for (int64_t p = count[u]; p < count[u + 1]; p++) {
-            buf[d].item = coo->items[order[p]];
-            buf[d].pos = order[p];
-            d++;
+    int32_t u = -1;
+    for (int64_t p = 0; p < n; p++) {
+        int64_t k = order[p];
+        while (u < coo->users[k])
+            ds->row_ptr[++u] = w;
+        if (p + 1 < n && coo->users[order[p + 1]] == coo->users[k] && coo->items[order[p + 1]] == coo->items[k]) {
+            dups++;
+            continue; /* a later line has the same pair: it wins */
         }
-        qsort(buf, (size_t)d, sizeof *buf, cmp_item_pos);
-        for (int64_t j = 0; j < d; j++) {
-            if (j + 1 < d && buf[j + 1].item == buf[j].item) {
-                dups++;
-                continue; /* a later line has the same pair: it wins */
-            }
-            int64_t k = buf[j].pos;
-            ds->items[w] = buf[j].item;
-            ds->ratings[w] = coo->ratings[k];
-            if (ds->timestamps)
-                ds->timestamps[w] = coo->timestamps[k];
-            if (coo->ratings[k] < lo)
-                lo = coo->ratings[k];
-            if (coo->ratings[k] > hi)
-                hi = coo->ratings[k];
-            w++;
-        }
+        ds->items[w] = coo->items[k];
+        ds->ratings[w] = coo->ratings[k];
+        if (ds->timestamps)
+            ds->timestamps[w] = coo->timestamps[k];
+        if (coo->ratings[k] < lo)
+            lo = coo->ratings[k];
+        if (coo->ratings[k] > hi)
+            hi = coo->ratings[k];
+        w++;
     }
-    ds->row_ptr[ds->n_users] = w;
+    while (u < ds->n_users)
+        ds->row_ptr[++u] = w;
     ds->n_ratings = w;
     ds->min_rating = w ? lo : 0.0f;
     ds->max_rating = w ? hi : 0.0f;
     free(count);
     free(order);
-    free(buf);
     if (n_duplicates)
         *n_duplicates = dups;
     *out = ds;
     return facto_ok(ctx);
 
 nomem:
+    free(count);
+    free(by_item);
     free(order);
-    free(buf);
     facto_idmap_free(users);
     facto_idmap_free(items);
     facto_dataset_free(ds);

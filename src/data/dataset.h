@@ -3,7 +3,7 @@
  * builder that every reader fills. Readers push (user, item, rating, time)
  * triplets as they stream a file; facto_dataset_from_coo() sorts them into
  * CSR by user, merges duplicate pairs (the last one in file order wins) and
- * hands over the id maps. Cost O(n log d) for n ratings, d = max user degree.
+ * hands over the id maps. Cost O(n + n_users + n_items) for n ratings.
  */
 #ifndef FACTO_DATASET_H
 #define FACTO_DATASET_H
@@ -61,6 +61,7 @@ facto_status facto_coo_push(facto_ctx *ctx, facto_coo *coo, int32_t user, int32_
  * (freed on failure too); `coo` is left untouched (caller frees it). n_users
  * and n_items are the map sizes. *n_duplicates (may be NULL) receives how many
  * triplets were dropped because a later one had the same (user, item).
+ * FACTO_ERR_INTERNAL when a triplet's index is outside the maps; FACTO_ERR_NOMEM.
  */
 facto_status facto_dataset_from_coo(facto_ctx *ctx, const facto_coo *coo, facto_idmap *users, facto_idmap *items,
                                     facto_dataset **out, int64_t *n_duplicates);
