@@ -147,6 +147,11 @@ facto_status facto_fm_fit_mcmc(facto_ctx *ctx, facto_fm_model *model, const fact
                                const uint32_t *train_slots, const facto_rows *test, const uint32_t *test_slots,
                                const facto_fm_callbacks *callbacks);
 
+/* "name=value\n" lines of every hyperparameter that is set, into buf (size
+ * bytes, NUL-terminated when it fits); returns the length needed without the
+ * NUL, like snprintf. facto_fm_params_set() reads each line back exactly. */
+size_t facto_fm_params_dump(const facto_fm_params *p, char *buf, size_t size);
+
 /* Names of enum values, for messages and the model file ("regressor", "adam"). */
 const char *facto_fm_predictor_name(facto_fm_predictor p);
 const char *facto_fm_solver_name(facto_fm_solver s);

@@ -1,0 +1,615 @@
+/*
+ * fm.c — the factorization machine model (Rendle, ICDM 2010): creation with
+ * dense or hashed parameter slots (see fm.h), SageMaker's three init
+ * methods, key -> slot mapping of input rows, scoring in O(k * nnz), the
+ * public fit / predict / evaluate entry points, and save / load through the
+ * model file layer. fit validates everything, then hands the model to the
+ * solver named by params->solver (fm_sgd.c, fm_als.c, fm_mcmc.c).
+ * Memory: O(n_slots * k) parameters + O(nnz) slot indices per input; never
+ * O(feature_dim) in hashed mode.
+ */
+#include "fm.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The ALS and MCMC solvers live in their own files. While a file is missing
+ * from the tree, its entry point is a weak reference (NULL at run time) and
+ * fit reports that the solver is not in this build. When the file exists the
+ * reference is strong, so the linker pulls it out of the static library. */
+#if defined(__has_include)
+#if !__has_include("../solvers/fm_als.c")
+extern facto_status facto_fm_fit_als(facto_ctx *, facto_fm_model *, const facto_rows *, const uint32_t *,
+                                     const facto_rows *, const uint32_t *, const facto_fm_callbacks *)
+    __attribute__((weak));
+#endif
+#if !__has_include("../solvers/fm_mcmc.c")
+extern facto_status facto_fm_fit_mcmc(facto_ctx *, facto_fm_model *, const facto_rows *, const uint32_t *,
+                                      const facto_rows *, const uint32_t *, const facto_fm_callbacks *)
+    __attribute__((weak));
+#endif
+#endif
+
+static void facto_fm_free(facto_model *base)
+{
+    facto_fm_model *m = (facto_fm_model *)base;
+    if (!m)
+        return;
+    facto_aligned_free(m->w);
+    facto_aligned_free(m->V);
+    free(m->slot_keys);
+    free(m->hash_keys);
+    free(m->hash_slots);
+    free(m->sample_w0);
+    facto_aligned_free(m->sample_w);
+    facto_aligned_free(m->sample_V);
+    free(m);
+}
+
+/* Draw one weight from an init method; sigma NAN means the default. */
+static float facto_fm_draw(facto_rng *rng, facto_fm_init_method method, float scale, float sigma,
+                           float default_sigma, float value)
+{
+    switch (method) {
+    case FACTO_FM_INIT_UNIFORM: return (float)((2.0 * facto_rng_uniform(rng) - 1.0) * scale);
+    case FACTO_FM_INIT_CONSTANT: return value;
+    case FACTO_FM_INIT_NORMAL: break;
+    }
+    return (float)(facto_rng_normal(rng) * (isnan(sigma) ? default_sigma : sigma));
+}
+
+static int facto_fm_cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Build the open-addressing table over m->slot_keys[0..n_slots). */
+static facto_status facto_fm_build_hash(facto_ctx *ctx, facto_fm_model *m)
+{
+    uint64_t cells = 16;
+    int bits = 4;
+    while (cells < 2 * (uint64_t)m->n_slots) {
+        cells <<= 1;
+        bits++;
+    }
+    m->hash_keys = facto_malloc_array(cells, sizeof(uint32_t));
+    m->hash_slots = facto_malloc_array(cells, sizeof(uint32_t));
+    if (!m->hash_keys || !m->hash_slots)
+        return facto_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for a %llu-cell key table",
+                          (unsigned long long)cells);
+    memset(m->hash_slots, 0xff, cells * sizeof(uint32_t));
+    m->hash_mask = cells - 1;
+    m->hash_shift = 64 - bits;
+    for (int64_t s = 0; s < m->n_slots; s++) {
+        uint32_t key = m->slot_keys[s];
+        uint64_t h = ((uint64_t)key * 0x9E3779B97F4A7C15ull) >> m->hash_shift;
+        while (m->hash_slots[h] != FACTO_FM_NO_SLOT)
+            h = (h + 1) & m->hash_mask;
+        m->hash_keys[h] = key;
+        m->hash_slots[h] = (uint32_t)s;
+    }
+    return FACTO_OK;
+}
+
+static facto_fm_model *facto_fm_alloc(void)
+{
+    facto_fm_model *m = calloc(1, sizeof *m);
+    if (m)
+        m->base.ops = &facto_fm_ops;
+    return m;
+}
+
+static facto_status facto_fm_alloc_params(facto_ctx *ctx, facto_fm_model *m)
+{
+    uint64_t nw = (uint64_t)m->n_slots, nv = (uint64_t)m->n_slots * (uint64_t)m->k;
+    m->w = facto_aligned_alloc((nw ? nw : 1) * sizeof(float));
+    m->V = facto_aligned_alloc((nv ? nv : 1) * sizeof(float));
+    if (!m->w || !m->V)
+        return facto_fail(ctx, FACTO_ERR_NOMEM,
+                          "factorization machine: out of memory for %lld slots x %d factors (lower num_factors, or "
+                          "feature_dim to the keys really used)",
+                          (long long)m->n_slots, m->k);
+    return FACTO_OK;
+}
+
+facto_status facto_fm_model_new(facto_ctx *ctx, const facto_fm_params *params, const facto_rows *train,
+                                facto_fm_model **out)
+{
+    *out = NULL;
+    facto_status st = facto_fm_params_validate(ctx, params);
+    if (st != FACTO_OK)
+        return st;
+    facto_fm_model *m = facto_fm_alloc();
+    if (!m)
+        return facto_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory");
+    m->params = *params;
+    m->k = params->num_factors;
+    m->target_min = 0.0f;
+    m->target_max = 1.0f;
+    uint64_t dim = params->feature_dim;
+    if (dim * (uint64_t)(m->k + 1) <= FACTO_FM_DENSE_MAX_FLOATS) {
+        m->hashed = 0;
+        m->n_slots = (int64_t)dim;
+    } else {
+        /* Hashed: one slot per distinct key of the training rows. */
+        m->hashed = 1;
+        int64_t nnz = train ? train->nnz : 0;
+        m->slot_keys = facto_malloc_array((size_t)(nnz ? nnz : 1), sizeof(uint32_t));
+        if (!m->slot_keys) {
+            facto_fm_free(&m->base);
+            return facto_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for %lld keys",
+                              (long long)nnz);
+        }
+        for (int64_t r = 0; train && r < train->n_rows; r++)
+            for (int64_t j = train->row_ptr[r]; j < train->row_ptr[r + 1]; j++) {
+                if ((uint64_t)train->keys[j] >= dim) {
+                    facto_fm_free(&m->base);
+                    return facto_fail(ctx, FACTO_ERR_INVALID, "row %lld: feature key %u >= feature_dim %llu",
+                                      (long long)r + 1, train->keys[j], (unsigned long long)dim);
+                }
+                m->slot_keys[j] = train->keys[j];
+            }
+        qsort(m->slot_keys, (size_t)nnz, sizeof(uint32_t), facto_fm_cmp_u32);
+        int64_t n = 0;
+        for (int64_t j = 0; j < nnz; j++)
+            if (n == 0 || m->slot_keys[n - 1] != m->slot_keys[j])
+                m->slot_keys[n++] = m->slot_keys[j];
+        if (n >= (int64_t)FACTO_FM_NO_SLOT) {
+            facto_fm_free(&m->base);
+            return facto_fail(ctx, FACTO_ERR_INVALID, "training rows use %lld distinct keys; at most %u are supported",
+                              (long long)n, FACTO_FM_NO_SLOT - 1);
+        }
+        m->n_slots = n;
+        uint32_t *shrunk = facto_realloc_array(m->slot_keys, (size_t)(n ? n : 1), sizeof(uint32_t));
+        if (shrunk)
+            m->slot_keys = shrunk;
+        st = facto_fm_build_hash(ctx, m);
+        if (st != FACTO_OK) {
+            facto_fm_free(&m->base);
+            return st;
+        }
+    }
+    st = facto_fm_alloc_params(ctx, m);
+    if (st != FACTO_OK) {
+        facto_fm_free(&m->base);
+        return st;
+    }
+    facto_rng rng;
+    facto_rng_seed(&rng, params->seed);
+    m->w0 = facto_fm_draw(&rng, params->bias_init_method, params->bias_init_scale, params->bias_init_sigma, 0.01f,
+                          params->bias_init_value);
+    for (int64_t s = 0; s < m->n_slots; s++)
+        m->w[s] = facto_fm_draw(&rng, params->linear_init_method, params->linear_init_scale,
+                                params->linear_init_sigma, 0.01f, params->linear_init_value);
+    int64_t nv = m->n_slots * m->k;
+    for (int64_t i = 0; i < nv; i++)
+        m->V[i] = facto_fm_draw(&rng, params->factors_init_method, params->factors_init_scale,
+                                params->factors_init_sigma, 0.001f, params->factors_init_value);
+    *out = m;
+    return FACTO_OK;
+}
+
+facto_status facto_fm_map_rows(facto_ctx *ctx, const facto_fm_model *m, const facto_rows *rows, uint32_t **slots)
+{
+    *slots = NULL;
+    uint32_t *s = facto_malloc_array((size_t)(rows->nnz ? rows->nnz : 1), sizeof(uint32_t));
+    if (!s)
+        return facto_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory mapping %lld entries",
+                          (long long)rows->nnz);
+    uint64_t dim = m->params.feature_dim;
+    for (int64_t r = 0; r < rows->n_rows; r++)
+        for (int64_t j = rows->row_ptr[r]; j < rows->row_ptr[r + 1]; j++) {
+            uint32_t key = rows->keys[j];
+            if ((uint64_t)key >= dim) {
+                free(s);
+                return facto_fail(ctx, FACTO_ERR_INVALID, "row %lld: feature key %u >= feature_dim %llu",
+                                  (long long)r + 1, key, (unsigned long long)dim);
+            }
+            s[j] = facto_fm_slot(m, key);
+        }
+    *slots = s;
+    return FACTO_OK;
+}
+
+/* y^ of one row with parameters (w0, w, V), without scratch memory: the
+ * factors are walked in blocks of 64 on the stack. */
+static double facto_fm_raw_noscratch(const facto_fm_model *m, float w0, const float *w, const float *V,
+                                     const uint32_t *slots, const float *values, int64_t n)
+{
+    const int32_t k = m->k;
+    double y = w0;
+    for (int64_t j = 0; j < n; j++)
+        if (slots[j] != FACTO_FM_NO_SLOT)
+            y += (double)w[slots[j]] * values[j];
+    for (int32_t f0 = 0; f0 < k; f0 += 64) {
+        int32_t nf = k - f0 < 64 ? k - f0 : 64;
+        double sum[64], sq = 0.0;
+        for (int32_t f = 0; f < nf; f++)
+            sum[f] = 0.0;
+        for (int64_t j = 0; j < n; j++) {
+            if (slots[j] == FACTO_FM_NO_SLOT)
+                continue;
+            const float *v = V + (int64_t)slots[j] * k + f0;
+            double x = values[j];
+            for (int32_t f = 0; f < nf; f++) {
+                double t = v[f] * x;
+                sum[f] += t;
+                sq += t * t;
+            }
+        }
+        double dot = 0.0;
+        for (int32_t f = 0; f < nf; f++)
+            dot += sum[f] * sum[f];
+        y += 0.5 * (dot - sq);
+    }
+    return y;
+}
+
+static float facto_fm_finish(const facto_fm_model *m, double y)
+{
+    if (m->params.predictor_type == FACTO_FM_BINARY_CLASSIFIER)
+        return (float)(1.0 / (1.0 + exp(-y)));
+    if (y < m->target_min)
+        y = m->target_min;
+    if (y > m->target_max)
+        y = m->target_max;
+    return (float)y;
+}
+
+void facto_fm_score_rows(const facto_fm_model *m, const facto_rows *rows, const uint32_t *slots, float *scores)
+{
+    for (int64_t r = 0; r < rows->n_rows; r++) {
+        int64_t b = rows->row_ptr[r], n = rows->row_ptr[r + 1] - b;
+        if (m->n_samples > 0) {
+            double acc = 0.0;
+            for (int32_t t = 0; t < m->n_samples; t++) {
+                const float *w = m->sample_w + (int64_t)t * m->n_slots;
+                const float *V = m->sample_V + (int64_t)t * m->n_slots * m->k;
+                acc += facto_fm_finish(m, facto_fm_raw_noscratch(m, m->sample_w0[t], w, V, slots + b,
+                                                                 rows->values + b, n));
+            }
+            scores[r] = (float)(acc / m->n_samples);
+        } else {
+            scores[r] = facto_fm_finish(m, facto_fm_raw_noscratch(m, m->w0, m->w, m->V, slots + b,
+                                                                  rows->values + b, n));
+        }
+    }
+}
+
+facto_status facto_fm_metrics_from_scores(facto_ctx *ctx, const facto_fm_model *m, const facto_rows *rows,
+                                          const float *scores, facto_fm_metrics *out)
+{
+    memset(out, 0, sizeof *out);
+    out->predictor_type = m->params.predictor_type;
+    out->n_rows = rows->n_rows;
+    out->rmse = out->mae = NAN;
+    out->binary.accuracy = out->binary.cross_entropy = out->binary.f_beta = NAN;
+    out->binary.precision = out->binary.recall = out->binary.auc = NAN;
+    if (!rows->labels)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "factorization machine: the rows have no labels to score against");
+    if (rows->n_rows == 0)
+        return FACTO_OK;
+    if (m->params.predictor_type == FACTO_FM_REGRESSOR) {
+        double se = 0.0, ae = 0.0;
+        for (int64_t r = 0; r < rows->n_rows; r++) {
+            double e = (double)scores[r] - rows->labels[r];
+            se += e * e;
+            ae += fabs(e);
+        }
+        out->rmse = sqrt(se / (double)rows->n_rows);
+        out->mae = ae / (double)rows->n_rows;
+        return FACTO_OK;
+    }
+    return facto_binary_metrics_compute(ctx, rows->labels, scores, rows->n_rows, 0.5, 1.0, &out->binary);
+}
+
+/* Labels must be present and finite; a classifier's must be 0/1 or -1/+1. */
+static facto_status facto_fm_check_labels(facto_ctx *ctx, const facto_fm_params *p, const facto_rows *rows,
+                                          const char *what)
+{
+    if (!rows->labels)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "%s rows have no labels", what);
+    for (int64_t r = 0; r < rows->n_rows; r++) {
+        float y = rows->labels[r];
+        if (!isfinite(y))
+            return facto_fail(ctx, FACTO_ERR_INVALID, "%s row %lld: the label is not a finite number", what,
+                              (long long)r + 1);
+        if (p->predictor_type == FACTO_FM_BINARY_CLASSIFIER && y != 0.0f && y != 1.0f && y != -1.0f)
+            return facto_fail(ctx, FACTO_ERR_INVALID,
+                              "%s row %lld: label %g is not 0 or 1 (or -1/+1) as binary_classifier needs", what,
+                              (long long)r + 1, (double)y);
+    }
+    return FACTO_OK;
+}
+
+facto_status facto_fm_fit(facto_ctx *ctx, const facto_rows *train, const facto_rows *test,
+                          const facto_fm_params *params, const facto_fm_callbacks *callbacks, facto_model **out)
+{
+    if (!out || !train || !params)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_fm_fit: train, params and out must be given");
+    *out = NULL;
+    facto_status st = facto_fm_params_validate(ctx, params);
+    if (st != FACTO_OK)
+        return st;
+    if (train->n_rows <= 0)
+        return facto_fail(ctx, FACTO_ERR_EMPTY, "factorization machine: the training rows are empty");
+    st = facto_fm_check_labels(ctx, params, train, "training");
+    if (st == FACTO_OK && test)
+        st = facto_fm_check_labels(ctx, params, test, "test");
+    if (st != FACTO_OK)
+        return st;
+    facto_status (*solve)(facto_ctx *, facto_fm_model *, const facto_rows *, const uint32_t *, const facto_rows *,
+                          const uint32_t *, const facto_fm_callbacks *) = NULL;
+    switch (params->solver) {
+    case FACTO_FM_SOLVER_SGD: solve = facto_fm_fit_sgd; break;
+    case FACTO_FM_SOLVER_ALS: solve = facto_fm_fit_als; break;
+    case FACTO_FM_SOLVER_MCMC: solve = facto_fm_fit_mcmc; break;
+    }
+    if (!solve)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "hyperparameter solver: solver %s is not available in this build",
+                          facto_fm_solver_name(params->solver));
+    facto_fm_model *m = NULL;
+    st = facto_fm_model_new(ctx, params, train, &m);
+    if (st != FACTO_OK)
+        return st;
+    if (params->predictor_type == FACTO_FM_REGRESSOR) {
+        float lo = train->labels[0], hi = train->labels[0];
+        for (int64_t r = 1; r < train->n_rows; r++) {
+            lo = train->labels[r] < lo ? train->labels[r] : lo;
+            hi = train->labels[r] > hi ? train->labels[r] : hi;
+        }
+        m->target_min = lo;
+        m->target_max = hi;
+    }
+    uint32_t *train_slots = NULL, *test_slots = NULL;
+    st = facto_fm_map_rows(ctx, m, train, &train_slots);
+    if (st == FACTO_OK && test)
+        st = facto_fm_map_rows(ctx, m, test, &test_slots);
+    if (st == FACTO_OK)
+        st = solve(ctx, m, train, train_slots, test, test_slots, callbacks);
+    free(train_slots);
+    free(test_slots);
+    if (st != FACTO_OK) {
+        facto_fm_free(&m->base);
+        return st;
+    }
+    *out = &m->base;
+    return facto_ok(ctx);
+}
+
+static facto_status facto_fm_of(facto_ctx *ctx, const facto_model *model, const facto_fm_model **m)
+{
+    if (!model || model->ops != &facto_fm_ops)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "not a factorization machine model");
+    *m = (const facto_fm_model *)model;
+    return FACTO_OK;
+}
+
+facto_status facto_fm_predict(facto_ctx *ctx, const facto_model *model, const facto_rows *rows, float *scores,
+                              float *predicted_labels)
+{
+    const facto_fm_model *m = NULL;
+    facto_status st = facto_fm_of(ctx, model, &m);
+    if (st != FACTO_OK)
+        return st;
+    if (!rows || (!scores && rows->n_rows > 0))
+        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_fm_predict: rows and scores must be given");
+    uint32_t *slots = NULL;
+    st = facto_fm_map_rows(ctx, m, rows, &slots);
+    if (st != FACTO_OK)
+        return st;
+    facto_fm_score_rows(m, rows, slots, scores);
+    free(slots);
+    if (predicted_labels)
+        for (int64_t r = 0; r < rows->n_rows; r++)
+            predicted_labels[r] = m->params.predictor_type == FACTO_FM_BINARY_CLASSIFIER
+                                      ? (scores[r] >= 0.5f ? 1.0f : 0.0f)
+                                      : scores[r];
+    return facto_ok(ctx);
+}
+
+facto_status facto_fm_evaluate(facto_ctx *ctx, const facto_model *model, const facto_rows *rows,
+                               facto_fm_metrics *metrics)
+{
+    const facto_fm_model *m = NULL;
+    facto_status st = facto_fm_of(ctx, model, &m);
+    if (st != FACTO_OK)
+        return st;
+    if (!rows || !metrics)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_fm_evaluate: rows and metrics must be given");
+    if (rows->n_rows <= 0)
+        return facto_fail(ctx, FACTO_ERR_EMPTY, "factorization machine: no rows to evaluate");
+    st = facto_fm_check_labels(ctx, &m->params, rows, "evaluation");
+    if (st != FACTO_OK)
+        return st;
+    float *scores = facto_malloc_array((size_t)rows->n_rows, sizeof(float));
+    if (!scores)
+        return facto_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for %lld scores",
+                          (long long)rows->n_rows);
+    st = facto_fm_predict(ctx, model, rows, scores, NULL);
+    if (st == FACTO_OK)
+        st = facto_fm_metrics_from_scores(ctx, m, rows, scores, metrics);
+    free(scores);
+    return st == FACTO_OK ? facto_ok(ctx) : st;
+}
+
+facto_status facto_fm_get_params(const facto_model *model, facto_fm_params *params)
+{
+    if (!model || model->ops != &facto_fm_ops || !params)
+        return FACTO_ERR_INVALID;
+    *params = ((const facto_fm_model *)model)->params;
+    return FACTO_OK;
+}
+
+/* ---- model file ------------------------------------------------------------
+ * Sections: FMPR hyperparameters as "name=value\n" text (read back through
+ * facto_fm_params_set, so a file can never carry an invalid setting); FMHD a
+ * 40-byte header (u64 feature_dim, u64 n_slots, i32 k, i32 hashed,
+ * i32 n_samples, f32 w0, f32 target_min, f32 target_max); FMW_ w [n_slots];
+ * FMV_ V [n_slots, k]; FMKY slot keys [n_slots] (hashed only); FMS0/FMSW/FMSV
+ * posterior samples (n_samples > 0 only). Little-endian, as the file layer. */
+#define FACTO_FM_TAG_PARAMS FACTO_TAG('F', 'M', 'P', 'R')
+#define FACTO_FM_TAG_HEAD FACTO_TAG('F', 'M', 'H', 'D')
+#define FACTO_FM_TAG_W FACTO_TAG('F', 'M', 'W', '_')
+#define FACTO_FM_TAG_V FACTO_TAG('F', 'M', 'V', '_')
+#define FACTO_FM_TAG_KEYS FACTO_TAG('F', 'M', 'K', 'Y')
+#define FACTO_FM_TAG_S0 FACTO_TAG('F', 'M', 'S', '0')
+#define FACTO_FM_TAG_SW FACTO_TAG('F', 'M', 'S', 'W')
+#define FACTO_FM_TAG_SV FACTO_TAG('F', 'M', 'S', 'V')
+#define FACTO_FM_HEAD_BYTES 40
+
+static facto_status facto_fm_save(facto_ctx *ctx, const facto_model *model, facto_mfile_writer *w)
+{
+    const facto_fm_model *m = (const facto_fm_model *)model;
+    size_t need = facto_fm_params_dump(&m->params, NULL, 0) + 1;
+    char *text = malloc(need);
+    if (!text)
+        return facto_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory saving hyperparameters");
+    facto_fm_params_dump(&m->params, text, need);
+    facto_status st = facto_mfile_put(ctx, w, FACTO_FM_TAG_PARAMS, text, need - 1);
+    free(text);
+    if (st != FACTO_OK)
+        return st;
+    uint8_t head[FACTO_FM_HEAD_BYTES];
+    uint64_t u = m->params.feature_dim, ns = (uint64_t)m->n_slots;
+    int32_t i3[3] = {m->k, m->hashed, m->n_samples};
+    float f3[3] = {m->w0, m->target_min, m->target_max};
+    memcpy(head, &u, 8);
+    memcpy(head + 8, &ns, 8);
+    memcpy(head + 16, i3, 12);
+    memcpy(head + 28, f3, 12);
+    st = facto_mfile_put(ctx, w, FACTO_FM_TAG_HEAD, head, sizeof head);
+    uint64_t nw = (uint64_t)m->n_slots * sizeof(float), nv = nw * (uint64_t)m->k;
+    if (st == FACTO_OK)
+        st = facto_mfile_put(ctx, w, FACTO_FM_TAG_W, m->w, nw);
+    if (st == FACTO_OK)
+        st = facto_mfile_put(ctx, w, FACTO_FM_TAG_V, m->V, nv);
+    if (st == FACTO_OK && m->hashed)
+        st = facto_mfile_put(ctx, w, FACTO_FM_TAG_KEYS, m->slot_keys, (uint64_t)m->n_slots * sizeof(uint32_t));
+    if (st == FACTO_OK && m->n_samples > 0) {
+        st = facto_mfile_put(ctx, w, FACTO_FM_TAG_S0, m->sample_w0, (uint64_t)m->n_samples * sizeof(float));
+        if (st == FACTO_OK)
+            st = facto_mfile_put(ctx, w, FACTO_FM_TAG_SW, m->sample_w, (uint64_t)m->n_samples * nw);
+        if (st == FACTO_OK)
+            st = facto_mfile_put(ctx, w, FACTO_FM_TAG_SV, m->sample_V, (uint64_t)m->n_samples * nv);
+    }
+    return st;
+}
+
+/* Copy a section of exactly `bytes` bytes into fresh 64-byte aligned memory. */
+static facto_status facto_fm_get_array(facto_ctx *ctx, const facto_mfile_reader *r, uint32_t tag, uint64_t bytes,
+                                       int aligned, void **out)
+{
+    const void *data;
+    uint64_t n;
+    *out = NULL;
+    facto_status st = facto_mfile_get(ctx, r, tag, (int64_t)bytes, &data, &n);
+    if (st != FACTO_OK)
+        return st;
+    void *p = aligned ? facto_aligned_alloc(bytes ? bytes : 1) : malloc(bytes ? bytes : 1);
+    if (!p)
+        return facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory for %llu bytes", facto_mfile_path(r),
+                          (unsigned long long)bytes);
+    memcpy(p, data, bytes);
+    *out = p;
+    return FACTO_OK;
+}
+
+static facto_status facto_fm_load(facto_ctx *ctx, const facto_mfile_reader *r, facto_model **out)
+{
+    const char *path = facto_mfile_path(r);
+    *out = NULL;
+    const void *data;
+    uint64_t n;
+    facto_status st = facto_mfile_get(ctx, r, FACTO_FM_TAG_PARAMS, -1, &data, &n);
+    if (st != FACTO_OK)
+        return st;
+    facto_fm_params p = facto_fm_params_default();
+    /* Parse "name=value" lines. */
+    const char *s = data, *end = s + n;
+    while (s < end) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        const char *le = nl ? nl : end;
+        const char *eq = memchr(s, '=', (size_t)(le - s));
+        char name[64], value[128];
+        if (!eq || eq - s >= (ptrdiff_t)sizeof name || le - eq - 1 >= (ptrdiff_t)sizeof value)
+            return facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: the hyperparameter section is malformed", path);
+        memcpy(name, s, (size_t)(eq - s));
+        name[eq - s] = '\0';
+        memcpy(value, eq + 1, (size_t)(le - eq - 1));
+        value[le - eq - 1] = '\0';
+        if (facto_fm_params_set(ctx, &p, name, value) != FACTO_OK) {
+            char msg[FACTO_ERRMSG_MAX];
+            snprintf(msg, sizeof msg, "%s", facto_errmsg(ctx));
+            return facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: bad hyperparameter in the model: %s", path, msg);
+        }
+        s = le + 1;
+    }
+    if (facto_fm_params_validate(ctx, &p) != FACTO_OK) {
+        char msg[FACTO_ERRMSG_MAX];
+        snprintf(msg, sizeof msg, "%s", facto_errmsg(ctx));
+        return facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: the model's hyperparameters are invalid: %s", path, msg);
+    }
+    st = facto_mfile_get(ctx, r, FACTO_FM_TAG_HEAD, FACTO_FM_HEAD_BYTES, &data, &n);
+    if (st != FACTO_OK)
+        return st;
+    const uint8_t *head = data;
+    uint64_t dim, ns;
+    int32_t i3[3];
+    float f3[3];
+    memcpy(&dim, head, 8);
+    memcpy(&ns, head + 8, 8);
+    memcpy(i3, head + 16, 12);
+    memcpy(f3, head + 28, 12);
+    int dense_ok = i3[0] > 0 && dim * ((uint64_t)i3[0] + 1) <= FACTO_FM_DENSE_MAX_FLOATS;
+    if (dim != p.feature_dim || i3[0] != p.num_factors || (i3[1] != 0 && i3[1] != 1) || i3[2] < 0 ||
+        (i3[1] == 0 && (!dense_ok || ns != dim)) || (i3[1] == 1 && (dense_ok || ns > dim || ns >= FACTO_FM_NO_SLOT)) ||
+        !isfinite(f3[0]) || (ns > 0 && (uint64_t)i3[0] > ((uint64_t)1 << 60) / ns))
+        return facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: the factorization machine header is inconsistent", path);
+    facto_fm_model *m = facto_fm_alloc();
+    if (!m)
+        return facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
+    m->params = p;
+    m->k = i3[0];
+    m->hashed = i3[1];
+    m->n_slots = (int64_t)ns;
+    m->n_samples = i3[2];
+    m->w0 = f3[0];
+    m->target_min = f3[1];
+    m->target_max = f3[2];
+    uint64_t nw = ns * sizeof(float), nv = nw * (uint64_t)m->k;
+    st = facto_fm_get_array(ctx, r, FACTO_FM_TAG_W, nw, 1, (void **)&m->w);
+    if (st == FACTO_OK)
+        st = facto_fm_get_array(ctx, r, FACTO_FM_TAG_V, nv, 1, (void **)&m->V);
+    if (st == FACTO_OK && m->hashed) {
+        st = facto_fm_get_array(ctx, r, FACTO_FM_TAG_KEYS, ns * sizeof(uint32_t), 0, (void **)&m->slot_keys);
+        for (uint64_t i = 0; st == FACTO_OK && i < ns; i++)
+            if ((uint64_t)m->slot_keys[i] >= dim || (i > 0 && m->slot_keys[i] <= m->slot_keys[i - 1]))
+                st = facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: the factorization machine's keys are not ascending",
+                                path);
+        if (st == FACTO_OK)
+            st = facto_fm_build_hash(ctx, m);
+    }
+    if (st == FACTO_OK && m->n_samples > 0) {
+        st = facto_fm_get_array(ctx, r, FACTO_FM_TAG_S0, (uint64_t)m->n_samples * sizeof(float), 0,
+                                (void **)&m->sample_w0);
+        if (st == FACTO_OK)
+            st = facto_fm_get_array(ctx, r, FACTO_FM_TAG_SW, (uint64_t)m->n_samples * nw, 1, (void **)&m->sample_w);
+        if (st == FACTO_OK)
+            st = facto_fm_get_array(ctx, r, FACTO_FM_TAG_SV, (uint64_t)m->n_samples * nv, 1, (void **)&m->sample_V);
+    }
+    if (st != FACTO_OK) {
+        facto_fm_free(&m->base);
+        return st;
+    }
+    *out = &m->base;
+    return FACTO_OK;
+}
+
+const facto_model_ops facto_fm_ops = {
+    .kind = FACTO_MODEL_FM,
+    .free = facto_fm_free,
+    .save = facto_fm_save,
+    .load = facto_fm_load,
+};

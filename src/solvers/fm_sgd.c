@@ -1,0 +1,401 @@
+/*
+ * fm_sgd.c — mini-batch first-order training of factorization machines with
+ * SageMaker's semantics: per mini-batch the loss gradient of every row is
+ * taken at the parameters before the batch, summed, multiplied by
+ * rescale_grad (default 1/mini_batch_size, i.e. the batch mean), clipped
+ * element-wise to [-clip_gradient, clip_gradient] (MXNet's rule; <= 0 or
+ * unset: no clipping), then weight decay wd*theta is added and the optimizer
+ * steps: sgd, adagrad (Duchi et al. 2011), adam (Kingma & Ba 2015, Alg. 1;
+ * the default: MXNet's FM example, which SageMaker's eps hints at) or
+ * ftrl (McMahan et al. 2013, MXNet's form with lambda1 = 0, beta = 1, wd in
+ * the denominator). Updates are lazy: only the slots a batch touches change.
+ * Losses: regressor 1/2 (y^ - y)^2, classifier log(1 + e^{-y^}) form of log
+ * loss; d loss / d y^ is (y^ - y) and (sigmoid(y^) - y).
+ * Cost O(k * nnz) per epoch; memory O(n_slots * k) optimizer state plus
+ * O(mini_batch_size * max row nnz * k) gradient buffers, none per sample.
+ * mini_batch_size 1 takes a fused path with no gradient buffers at all.
+ */
+#include "../models/fm.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct {
+    facto_optimizer opt;
+    float lr[3], wd[3]; /* 0 bias, 1 linear, 2 factors */
+    float rescale, clip, eps;
+    int do_clip;
+    float b1, b2;
+    double b1t, b2t; /* b1^t, b2^t for Adam's bias correction */
+    float adam_scale; /* sqrt(1 - b2^t) / (1 - b1^t) of the current step */
+    float w0_s1, w0_s2;
+    float *w_s1, *w_s2; /* [n_slots] */
+    float *V_s1, *V_s2; /* [n_slots, k] */
+} facto_fm_opt;
+
+static double facto_fm_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static inline float facto_fm_clipf(float g, float c) { return g > c ? c : (g < -c ? -c : g); }
+
+/* One optimizer step on theta[0..n) with raw batch gradients g[0..n)
+ * (rescaled and clipped here). `which`: 0 bias, 1 linear, 2 factors. */
+static inline void facto_fm_step(const facto_fm_opt *o, int which, float *theta, float *s1, float *s2, float *g,
+                                 int32_t n)
+{
+    const float lr = o->lr[which], wd = o->wd[which], rs = o->rescale;
+    if (o->do_clip)
+        for (int32_t i = 0; i < n; i++)
+            g[i] = facto_fm_clipf(g[i] * rs, o->clip);
+    else
+        for (int32_t i = 0; i < n; i++)
+            g[i] *= rs;
+    switch (o->opt) {
+    case FACTO_OPT_SGD:
+        for (int32_t i = 0; i < n; i++)
+            theta[i] -= lr * (g[i] + wd * theta[i]);
+        break;
+    case FACTO_OPT_ADAGRAD:
+        for (int32_t i = 0; i < n; i++) {
+            float gi = g[i] + wd * theta[i];
+            s1[i] += gi * gi;
+            theta[i] -= lr * gi / (sqrtf(s1[i]) + o->eps);
+        }
+        break;
+    case FACTO_OPT_ADAM: {
+        const float b1 = o->b1, b2 = o->b2, lrt = lr * o->adam_scale;
+        for (int32_t i = 0; i < n; i++) {
+            float gi = g[i] + wd * theta[i];
+            s1[i] = b1 * s1[i] + (1.0f - b1) * gi;
+            s2[i] = b2 * s2[i] + (1.0f - b2) * gi * gi;
+            theta[i] -= lrt * s1[i] / (sqrtf(s2[i]) + o->eps);
+        }
+        break;
+    }
+    case FACTO_OPT_FTRL:
+        if (lr <= 0.0f)
+            break;
+        for (int32_t i = 0; i < n; i++) {
+            float gi = g[i];
+            float nn = s2[i] + gi * gi;
+            s1[i] += gi - (sqrtf(nn) - sqrtf(s2[i])) * theta[i] / lr;
+            s2[i] = nn;
+            theta[i] = -s1[i] / ((1.0f + sqrtf(nn)) / lr + wd);
+        }
+        break;
+    }
+}
+
+static facto_status facto_fm_opt_init(facto_ctx *ctx, facto_fm_opt *o, const facto_fm_model *m)
+{
+    const facto_fm_params *p = &m->params;
+    memset(o, 0, sizeof *o);
+    o->opt = p->optimizer;
+    o->lr[0] = p->bias_lr;
+    o->lr[1] = p->linear_lr;
+    o->lr[2] = p->factors_lr;
+    o->wd[0] = p->bias_wd;
+    o->wd[1] = p->linear_wd;
+    o->wd[2] = p->factors_wd;
+    o->rescale = isnan(p->rescale_grad) ? 1.0f / (float)p->mini_batch_size : p->rescale_grad;
+    o->do_clip = !isnan(p->clip_gradient) && p->clip_gradient > 0.0f;
+    o->clip = o->do_clip ? p->clip_gradient : 0.0f;
+    o->eps = isnan(p->eps) ? 1e-8f : p->eps;
+    o->b1 = 0.9f;
+    o->b2 = 0.999f;
+    o->b1t = o->b2t = 1.0;
+    o->adam_scale = 1.0f;
+    if (o->opt == FACTO_OPT_SGD)
+        return FACTO_OK;
+    size_t nw = (size_t)(m->n_slots > 0 ? m->n_slots : 1);
+    size_t nv = nw * (size_t)m->k;
+    o->w_s1 = facto_aligned_alloc(nw * sizeof(float));
+    o->V_s1 = facto_aligned_alloc(nv * sizeof(float));
+    int two = o->opt == FACTO_OPT_ADAM || o->opt == FACTO_OPT_FTRL;
+    if (two) {
+        o->w_s2 = facto_aligned_alloc(nw * sizeof(float));
+        o->V_s2 = facto_aligned_alloc(nv * sizeof(float));
+    }
+    if (!o->w_s1 || !o->V_s1 || (two && (!o->w_s2 || !o->V_s2)))
+        return facto_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for the %s optimizer state",
+                          facto_fm_optimizer_name(o->opt));
+    memset(o->w_s1, 0, nw * sizeof(float));
+    memset(o->V_s1, 0, nv * sizeof(float));
+    if (two) {
+        memset(o->w_s2, 0, nw * sizeof(float));
+        memset(o->V_s2, 0, nv * sizeof(float));
+    }
+    return FACTO_OK;
+}
+
+static void facto_fm_opt_free(facto_fm_opt *o)
+{
+    facto_aligned_free(o->w_s1);
+    facto_aligned_free(o->w_s2);
+    facto_aligned_free(o->V_s1);
+    facto_aligned_free(o->V_s2);
+}
+
+/* Advance the step count (Adam's bias correction). */
+static inline void facto_fm_opt_tick(facto_fm_opt *o)
+{
+    if (o->opt != FACTO_OPT_ADAM)
+        return;
+    o->b1t *= o->b1;
+    o->b2t *= o->b2;
+    o->adam_scale = (float)(sqrt(1.0 - o->b2t) / (1.0 - o->b1t));
+}
+
+#define S1(a, i) ((a) ? (a) + (i) : NULL)
+
+/* Loss and d loss / d y^ of one row; *score receives the final score. */
+static inline double facto_fm_loss_grad(const facto_fm_model *m, double y, float label, double *g, float *score)
+{
+    if (m->params.predictor_type == FACTO_FM_BINARY_CLASSIFIER) {
+        double t = label > 0.0f ? 1.0 : 0.0;
+        double p = 1.0 / (1.0 + exp(-y));
+        *g = p - t;
+        *score = (float)p;
+        /* log(1 + e^{-y}) for t = 1, log(1 + e^{y}) for t = 0, overflow-safe */
+        double z = t > 0.5 ? -y : y;
+        return z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));
+    }
+    double e = y - label;
+    *g = e;
+    double c = y < m->target_min ? m->target_min : (y > m->target_max ? m->target_max : y);
+    *score = (float)c;
+    return 0.5 * e * e;
+}
+
+static facto_status facto_fm_diverged(facto_ctx *ctx, const facto_fm_model *m, int epoch, int64_t batch)
+{
+    const facto_fm_params *p = &m->params;
+    return facto_fail(ctx, FACTO_ERR_DIVERGED,
+                      "training diverged in epoch %d, mini-batch %lld: the loss is not finite; lower factors_lr "
+                      "(now %g), linear_lr (%g) or bias_lr (%g), or set clip_gradient",
+                      epoch, (long long)batch + 1, (double)p->factors_lr, (double)p->linear_lr, (double)p->bias_lr);
+}
+
+facto_status facto_fm_fit_sgd(facto_ctx *ctx, facto_fm_model *m, const facto_rows *train, const uint32_t *train_slots,
+                              const facto_rows *test, const uint32_t *test_slots, const facto_fm_callbacks *callbacks)
+{
+    const facto_fm_params *p = &m->params;
+    const int32_t k = m->k;
+    const int64_t n_rows = train->n_rows;
+    const int64_t B = p->mini_batch_size < n_rows ? p->mini_batch_size : n_rows;
+    facto_fm_opt o;
+    facto_status st = facto_fm_opt_init(ctx, &o, m);
+    int64_t max_nnz = 0;
+    for (int64_t r = 0; r < n_rows; r++)
+        if (train->row_ptr[r + 1] - train->row_ptr[r] > max_nnz)
+            max_nnz = train->row_ptr[r + 1] - train->row_ptr[r];
+    /* Batch gradient buffers (B > 1 only): local index of each slot, the
+     * touched slots, and their gradients. */
+    int64_t cap = B * max_nnz < m->n_slots ? B * max_nnz : m->n_slots;
+    int32_t *local = NULL;
+    uint32_t *touched = NULL;
+    float *gw = NULL, *gV = NULL;
+    int64_t *order = facto_malloc_array((size_t)n_rows, sizeof(int64_t));
+    float *sum = facto_aligned_alloc((size_t)(k + 16) * sizeof(float));
+    float *prog = facto_malloc_array((size_t)n_rows, sizeof(float));
+    float *test_scores = test ? facto_malloc_array((size_t)(test->n_rows ? test->n_rows : 1), sizeof(float)) : NULL;
+    if (st == FACTO_OK && (!order || !sum || !prog || (test && !test_scores)))
+        st = facto_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for training buffers");
+    if (st == FACTO_OK && B > 1) {
+        local = facto_malloc_array((size_t)(m->n_slots ? m->n_slots : 1), sizeof(int32_t));
+        touched = facto_malloc_array((size_t)(cap ? cap : 1), sizeof(uint32_t));
+        gw = facto_malloc_array((size_t)(cap ? cap : 1), sizeof(float));
+        gV = facto_aligned_alloc((size_t)(cap ? cap : 1) * (size_t)k * sizeof(float));
+        if (!local || !touched || !gw || !gV)
+            st = facto_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for mini-batch gradients "
+                                                  "(lower mini_batch_size)");
+        else
+            for (int64_t s = 0; s < m->n_slots; s++)
+                local[s] = -1;
+    }
+    float *gtmp = facto_aligned_alloc((size_t)(k + 16) * sizeof(float));
+    if (st == FACTO_OK && !gtmp)
+        st = facto_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for training buffers");
+    facto_rng rng;
+    facto_rng_seed(&rng, p->seed ^ 0x5bd1e995u);
+    for (int64_t r = 0; r < n_rows && order; r++)
+        order[r] = r;
+    const int classifier = p->predictor_type == FACTO_FM_BINARY_CLASSIFIER;
+    const int64_t n_batches = (n_rows + B - 1) / B;
+
+    for (int epoch = 1; st == FACTO_OK && epoch <= p->epochs; epoch++) {
+        facto_rng_shuffle_i64(&rng, order, n_rows);
+        double t0 = facto_fm_now(), tlog = t0;
+        double run_loss = 0.0, run_se = 0.0;
+        int64_t run_n = 0, run_correct = 0, log_n = 0;
+        for (int64_t bi = 0; bi < n_batches && st == FACTO_OK; bi++) {
+            const int64_t i0 = bi * B, i1 = i0 + B < n_rows ? i0 + B : n_rows;
+            facto_fm_opt_tick(&o);
+            if (B == 1) {
+                /* Fused path: a row's keys are distinct, so each entry's
+                 * gradient (at the pre-update sums) is applied at once. */
+                const int64_t r = order[i0], b = train->row_ptr[r], n = train->row_ptr[r + 1] - b;
+                const uint32_t *sl = train_slots + b;
+                const float *xs = train->values + b;
+                double y = facto_fm_row_raw(m, m->w, m->V, m->w0, sl, xs, n, sum);
+                double gd;
+                float label = train->labels[r];
+                double loss = facto_fm_loss_grad(m, y, label, &gd, &prog[r]);
+                if (!isfinite(loss) || !isfinite(gd)) {
+                    st = facto_fm_diverged(ctx, m, epoch, bi);
+                    break;
+                }
+                run_loss += loss;
+                run_se += (double)(prog[r] - label) * (prog[r] - label);
+                run_correct += (prog[r] >= 0.5f) == (label > 0.0f);
+                run_n++;
+                const float g = (float)gd;
+                float g0 = g;
+                facto_fm_step(&o, 0, &m->w0, &o.w0_s1, &o.w0_s2, &g0, 1);
+                if (o.opt == FACTO_OPT_SGD && !o.do_clip) {
+                    const float lrw = o.lr[1], wdw = o.wd[1], lrv = o.lr[2], wdv = o.wd[2];
+                    const float gs = g * o.rescale;
+                    for (int64_t j = 0; j < n; j++) {
+                        const uint32_t s = sl[j];
+                        const float x = xs[j], gx = gs * x;
+                        m->w[s] -= lrw * (gx + wdw * m->w[s]);
+                        float *restrict v = m->V + (int64_t)s * k;
+                        const float *restrict su = sum;
+                        for (int32_t f = 0; f < k; f++)
+                            v[f] -= lrv * (gx * (su[f] - v[f] * x) + wdv * v[f]);
+                    }
+                } else {
+                    for (int64_t j = 0; j < n; j++) {
+                        const uint32_t s = sl[j];
+                        const float x = xs[j], gx = g * x;
+                        float gl = gx;
+                        facto_fm_step(&o, 1, &m->w[s], S1(o.w_s1, s), S1(o.w_s2, s), &gl, 1);
+                        float *v = m->V + (int64_t)s * k;
+                        for (int32_t f = 0; f < k; f++)
+                            gtmp[f] = gx * (sum[f] - v[f] * x);
+                        facto_fm_step(&o, 2, v, S1(o.V_s1, (int64_t)s * k), S1(o.V_s2, (int64_t)s * k), gtmp, k);
+                    }
+                }
+            } else {
+                float g0sum = 0.0f;
+                int64_t nt = 0;
+                for (int64_t i = i0; i < i1; i++) {
+                    const int64_t r = order[i], b = train->row_ptr[r], n = train->row_ptr[r + 1] - b;
+                    const uint32_t *sl = train_slots + b;
+                    const float *xs = train->values + b;
+                    double y = facto_fm_row_raw(m, m->w, m->V, m->w0, sl, xs, n, sum);
+                    double gd;
+                    float label = train->labels[r];
+                    double loss = facto_fm_loss_grad(m, y, label, &gd, &prog[r]);
+                    if (!isfinite(loss) || !isfinite(gd)) {
+                        st = facto_fm_diverged(ctx, m, epoch, bi);
+                        break;
+                    }
+                    run_loss += loss;
+                    run_se += (double)(prog[r] - label) * (prog[r] - label);
+                    run_correct += (prog[r] >= 0.5f) == (label > 0.0f);
+                    run_n++;
+                    const float g = (float)gd;
+                    g0sum += g;
+                    for (int64_t j = 0; j < n; j++) {
+                        const uint32_t s = sl[j];
+                        int32_t li = local[s];
+                        if (li < 0) {
+                            li = local[s] = (int32_t)nt;
+                            touched[nt++] = s;
+                            gw[li] = 0.0f;
+                            memset(gV + (int64_t)li * k, 0, (size_t)k * sizeof(float));
+                        }
+                        const float x = xs[j], gx = g * x;
+                        gw[li] += gx;
+                        const float *restrict v = m->V + (int64_t)s * k;
+                        float *restrict gv = gV + (int64_t)li * k;
+                        for (int32_t f = 0; f < k; f++)
+                            gv[f] += gx * (sum[f] - v[f] * x);
+                    }
+                }
+                if (st != FACTO_OK) {
+                    for (int64_t li = 0; li < nt; li++)
+                        local[touched[li]] = -1;
+                    break;
+                }
+                facto_fm_step(&o, 0, &m->w0, &o.w0_s1, &o.w0_s2, &g0sum, 1);
+                for (int64_t li = 0; li < nt; li++) {
+                    const uint32_t s = touched[li];
+                    local[s] = -1;
+                    facto_fm_step(&o, 1, &m->w[s], S1(o.w_s1, s), S1(o.w_s2, s), &gw[li], 1);
+                    facto_fm_step(&o, 2, m->V + (int64_t)s * k, S1(o.V_s1, (int64_t)s * k), S1(o.V_s2, (int64_t)s * k),
+                                  gV + li * k, k);
+                }
+            }
+            if ((bi + 1) % p->log_interval == 0) {
+                double now = facto_fm_now();
+                double speed = (double)(run_n - log_n) / (now - tlog > 1e-9 ? now - tlog : 1e-9);
+                if (classifier)
+                    facto_log(ctx, FACTO_LOG_INFO,
+                              "Epoch[%d] Batch[%lld] Speed: %.0f samples/sec train binary_classification_accuracy=%.4f "
+                              "binary_classification_cross_entropy=%.4f",
+                              epoch - 1, (long long)bi + 1, speed, (double)run_correct / (double)run_n,
+                              run_loss / (double)run_n);
+                else
+                    facto_log(ctx, FACTO_LOG_INFO, "Epoch[%d] Batch[%lld] Speed: %.0f samples/sec train rmse=%.4f",
+                              epoch - 1, (long long)bi + 1, speed, sqrt(run_se / (double)run_n));
+                tlog = now;
+                log_n = run_n;
+            }
+        }
+        if (st != FACTO_OK)
+            break;
+        if (!isfinite(m->w0)) {
+            st = facto_fm_diverged(ctx, m, epoch, n_batches - 1);
+            break;
+        }
+        double secs = facto_fm_now() - t0;
+        facto_fm_epoch_report rep;
+        memset(&rep, 0, sizeof rep);
+        rep.epoch = epoch;
+        rep.epochs = p->epochs;
+        rep.seconds = secs;
+        rep.samples_per_second = (double)n_rows / (secs > 1e-9 ? secs : 1e-9);
+        st = facto_fm_metrics_from_scores(ctx, m, train, prog, &rep.train);
+        if (st == FACTO_OK && test) {
+            facto_fm_score_rows(m, test, test_slots, test_scores);
+            st = facto_fm_metrics_from_scores(ctx, m, test, test_scores, &rep.test);
+        } else {
+            rep.test.predictor_type = p->predictor_type;
+            rep.test.rmse = rep.test.mae = NAN;
+            rep.test.binary.accuracy = rep.test.binary.cross_entropy = rep.test.binary.f_beta = NAN;
+            rep.test.binary.precision = rep.test.binary.recall = rep.test.binary.auc = NAN;
+        }
+        if (st != FACTO_OK)
+            break;
+        if (classifier)
+            facto_log(ctx, FACTO_LOG_INFO,
+                      "epoch %d/%d: train accuracy %.4f cross_entropy %.4f; test accuracy %.4f cross_entropy %.4f "
+                      "f1 %.4f auc %.4f (%.3f s, %.0f samples/s)",
+                      epoch, p->epochs, rep.train.binary.accuracy, rep.train.binary.cross_entropy,
+                      rep.test.binary.accuracy, rep.test.binary.cross_entropy, rep.test.binary.f_beta,
+                      rep.test.binary.auc, secs, rep.samples_per_second);
+        else
+            facto_log(ctx, FACTO_LOG_INFO, "epoch %d/%d: train rmse %.4f; test rmse %.4f mae %.4f (%.3f s, %.0f samples/s)",
+                      epoch, p->epochs, rep.train.rmse, rep.test.rmse, rep.test.mae, secs, rep.samples_per_second);
+        if (callbacks && callbacks->on_epoch && callbacks->on_epoch(&rep, callbacks->user_data))
+            break;
+    }
+    facto_fm_opt_free(&o);
+    free(local);
+    free(touched);
+    free(gw);
+    facto_aligned_free(gV);
+    free(order);
+    facto_aligned_free(sum);
+    facto_aligned_free(gtmp);
+    free(prog);
+    free(test_scores);
+    return st;
+}
