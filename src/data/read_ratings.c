@@ -471,8 +471,53 @@ static void facto_dialect_settle_time(facto_dialect *d, const facto_fields *fs)
     d->time_optional = 0;
 }
 
+/*
+ * Most rating files use small decimal ids. A direct table from the value of
+ * a canonical decimal id ("1".."4194303", no sign, no leading zero) to its
+ * index skips hashing for them; other ids go to the hash map. The table grows
+ * to twice the largest such id seen, at most 16 MiB per map.
+ */
+#define FACTO_ID_CACHE_MAX ((int64_t)1 << 22)
+
+typedef struct facto_id_cache {
+    int32_t *slot; /* [cap] index of id value v, or -1 */
+    int64_t cap;
+} facto_id_cache;
+
+static int32_t facto_intern_cached(facto_id_cache *c, facto_idmap *map, const char *s, size_t n)
+{
+    int64_t v = -1;
+    if (n <= 7 && s[0] >= '1' && s[0] <= '9') {
+        v = 0;
+        for (size_t i = 0; i < n && v >= 0; i++)
+            v = s[i] >= '0' && s[i] <= '9' ? v * 10 + (s[i] - '0') : -1;
+        if (v >= FACTO_ID_CACHE_MAX)
+            v = -1;
+    }
+    if (v >= 0 && v < c->cap && c->slot[v] >= 0)
+        return c->slot[v];
+    int32_t idx = facto_idmap_intern(map, s, n);
+    if (v < 0 || idx < 0)
+        return idx;
+    if (v >= c->cap) {
+        int64_t cap = 2 * (v + 1) < 1024 ? 1024 : 2 * (v + 1);
+        if (cap > FACTO_ID_CACHE_MAX)
+            cap = FACTO_ID_CACHE_MAX;
+        int32_t *slot = facto_realloc_array(c->slot, (size_t)cap, sizeof *slot);
+        if (!slot)
+            return idx; /* the table is only a shortcut */
+        for (int64_t k = c->cap; k < cap; k++)
+            slot[k] = -1;
+        c->slot = slot;
+        c->cap = cap;
+    }
+    c->slot[v] = idx;
+    return idx;
+}
+
 static facto_status facto_parse_record(facto_ctx *ctx, const char *path, int64_t lineno, const facto_dialect *d,
-                                       const facto_fields *fs, facto_idmap *users, facto_idmap *items, facto_coo *coo)
+                                       const facto_fields *fs, facto_idmap *maps[2], facto_id_cache caches[2],
+                                       facto_coo *coo)
 {
     char shown[64];
     for (int c = 0; c < d->n_cols; c++)
@@ -491,7 +536,7 @@ static facto_status facto_parse_record(facto_ctx *ctx, const char *path, int64_t
         if (memchr(f->s, '\0', f->n))
             return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the %s holds a NUL byte", path, (long long)lineno,
                               facto_col_what[c]);
-        idx[c] = facto_idmap_intern(c == 0 ? users : items, f->s, f->n);
+        idx[c] = facto_intern_cached(&caches[c], maps[c], f->s, f->n);
         if (idx[c] == -1)
             return facto_fail(ctx, FACTO_ERR_NOMEM, "%s:%lld: out of memory", path, (long long)lineno);
         if (idx[c] < 0)
@@ -548,6 +593,7 @@ facto_status facto_dataset_read(facto_ctx *ctx, const char *path, const facto_re
     facto_coo coo;
     facto_coo_init(&coo);
     facto_fields fs = {NULL, 0, 0};
+    facto_id_cache caches[2] = {{NULL, 0}, {NULL, 0}};
     char *copy = NULL;
     int resolved = 0, saw_header = 0;
     if (!users || !items) {
@@ -588,7 +634,8 @@ facto_status facto_dataset_read(facto_ctx *ctx, const char *path, const facto_re
             goto done;
         if (d.time_optional)
             facto_dialect_settle_time(&d, &fs);
-        st = facto_parse_record(ctx, path, lr.lineno, &d, &fs, users, items, &coo);
+        facto_idmap *maps[2] = {users, items};
+        st = facto_parse_record(ctx, path, lr.lineno, &d, &fs, maps, caches, &coo);
         if (st)
             goto done;
     }
@@ -605,7 +652,8 @@ facto_status facto_dataset_read(facto_ctx *ctx, const char *path, const facto_re
     }
     facto_linereader_close(&lr);
     free(fs.f);
-    fs.f = NULL;
+    free(caches[0].slot);
+    free(caches[1].slot);
     st = facto_dataset_from_coo(ctx, &coo, users, items, out, n_duplicates);
     users = items = NULL; /* owned by the data set now, or freed */
     facto_coo_free(&coo);
@@ -617,6 +665,8 @@ facto_status facto_dataset_read(facto_ctx *ctx, const char *path, const facto_re
 done:
     facto_linereader_close(&lr);
     free(fs.f);
+    free(caches[0].slot);
+    free(caches[1].slot);
     facto_idmap_free(users);
     facto_idmap_free(items);
     facto_coo_free(&coo);
