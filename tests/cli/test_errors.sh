@@ -13,6 +13,12 @@ printf '%s\n' "u1	i1	5" "u1	i2	3" "u1	i3	4" "u2	i1	4" "u2	i4	1" "u3	i2	2" \
 M="$TMP/m.facto"
 expect_rc 0 "$F" train --train "$TMP/r.tsv" --epochs 5 --factors 4 --out "$M"
 
+# Duplicate (user, item) pairs are merged and counted.
+cat "$TMP/r.tsv" >"$TMP/dup.tsv"
+printf '%s\n' "u1	i1	2" "u3	i2	4" >>"$TMP/dup.tsv"
+expect_rc 0 "$F" train --train "$TMP/dup.tsv" --epochs 2 --factors 2
+expect_err "2 duplicate (user, item) pairs"
+
 # Data and I/O errors: exit 2.
 expect_rc 2 "$F" train --train "$TMP/missing.tsv"
 expect_err "facto: "; expect_err "missing.tsv"
