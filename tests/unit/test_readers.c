@@ -595,6 +595,27 @@ static void test_numbers(void **state)
     facto_dataset_free(ds);
 }
 
+/* Decimal ids are text: "7", "07" and "007" are three users; large and
+ * small ids, and ids first seen in any order, map to first-seen indices. */
+static void test_integer_ids(void **state)
+{
+    (void)state;
+    const char *p = write_text("intids.tsv", "7\t1\t1\n007\t1\t2\n07\t1\t3\n4194303\t1\t4\n4194304\t1\t5\n"
+                                             "12345678\t1\t1.5\n0\t1\t2.5\n7\t2\t3.5\n-7\t1\t4.5\n+7\t1\t0.5\n");
+    facto_dataset *ds = read_ok(p, NULL, NULL);
+    static const char *const users[] = {"7", "007", "07", "4194303", "4194304", "12345678", "0", "-7", "+7"};
+    static const float r1[] = {1, 2, 3, 4, 5, 1.5f, 2.5f, 4.5f, 0.5f};
+    assert_int_equal(facto_dataset_n_users(ds), 9);
+    assert_int_equal(facto_dataset_n_items(ds), 2);
+    for (int k = 0; k < 9; k++) {
+        assert_string_equal(facto_idmap_name(facto_dataset_users(ds), k), users[k]);
+        assert_true(rating_of(ds, users[k], "1") == r1[k]);
+    }
+    assert_true(rating_of(ds, "7", "2") == 3.5f);
+    assert_false(lookup(ds, "007", "2", NULL, NULL));
+    facto_dataset_free(ds);
+}
+
 static void test_duplicates(void **state)
 {
     (void)state;
@@ -768,6 +789,7 @@ int main(void)
         cmocka_unit_test(test_line_ends_bom_comments),
         cmocka_unit_test(test_long_lines_and_ids),
         cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_integer_ids),
         cmocka_unit_test(test_duplicates),
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_empty_and_missing),

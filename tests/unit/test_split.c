@@ -415,6 +415,27 @@ static void test_errors(void **state)
     facto_ctx_free(ctx);
 }
 
+/* The COO builder refuses indices outside its maps instead of writing past them. */
+static void test_coo_bounds(void **state)
+{
+    (void)state;
+    facto_ctx *ctx = facto_ctx_new();
+    for (int bad = 0; bad < 2; bad++) {
+        facto_idmap *users = facto_idmap_new(), *items = facto_idmap_new();
+        assert_int_equal(facto_idmap_intern(users, "a", 1), 0);
+        assert_int_equal(facto_idmap_intern(items, "b", 1), 0);
+        facto_coo coo;
+        facto_coo_init(&coo);
+        assert_int_equal(facto_coo_push(ctx, &coo, 0, 0, 1.0f, 0, 0), FACTO_OK);
+        assert_int_equal(facto_coo_push(ctx, &coo, bad ? 0 : 1, bad ? 1 : 0, 2.0f, 0, 0), FACTO_OK);
+        facto_dataset *ds = (facto_dataset *)1;
+        assert_int_equal(facto_dataset_from_coo(ctx, &coo, users, items, &ds, NULL), FACTO_ERR_INTERNAL);
+        assert_null(ds);
+        facto_coo_free(&coo);
+    }
+    facto_ctx_free(ctx);
+}
+
 /* ---- real data ------------------------------------------------------------------ */
 
 static void test_ml100k(void **state)
@@ -459,7 +480,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse),  cmocka_unit_test(test_random),       cmocka_unit_test(test_kfold),
         cmocka_unit_test(test_time),   cmocka_unit_test(test_time_by_hand), cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_ml100k),
+        cmocka_unit_test(test_coo_bounds),     cmocka_unit_test(test_ml100k),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
