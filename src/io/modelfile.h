@@ -6,7 +6,8 @@
  * an XXH64 checksum of all bytes before it. Little-endian on every host.
  * Writers go to "PATH.tmp.PID", fsync, then rename over PATH; a failed write
  * unlinks the temporary file. Reading costs one read of the file plus one
- * hash pass (about 10 GB/s); memory is the file size.
+ * hash pass; memory is the file size. Measured on a 256 MB section (2-core
+ * VM, page cache): save about 1.3 GB/s, open + verify about 1.5 GB/s.
  */
 #ifndef FACTO_MODELFILE_H
 #define FACTO_MODELFILE_H
