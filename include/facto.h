@@ -109,7 +109,9 @@ const char *facto_idmap_name(const facto_idmap *map, int32_t index);
 
 /* A file format for (user, item, rating) data. */
 typedef enum facto_format {
-    FACTO_FORMAT_AUTO = 0,     /* guess from the name and the first lines */
+    FACTO_FORMAT_AUTO = 0,     /* from the first data line: "::" -> ML1M, a header starting
+                                  "userId,movieId,rating" -> ML_CSV, else DELIMITED (detected);
+                                  AUTO with a delimiter, header or columns set means DELIMITED */
     FACTO_FORMAT_ML100K = 1,   /* user<TAB>item<TAB>rating<TAB>timestamp (u.data, u1.base) */
     FACTO_FORMAT_ML1M = 2,     /* user::item::rating::timestamp (ratings.dat) */
     FACTO_FORMAT_ML_CSV = 3,   /* CSV with header userId,movieId,rating,timestamp */
@@ -125,6 +127,12 @@ typedef struct facto_read_options {
     /* Columns: "user,item,rating[,timestamp]" as header names, or as 1-based
      * positions ("1,2,3"). NULL = the first three (four) columns. Borrowed. */
     const char *columns;
+    /* Detection, on the first line that is not blank or a comment: the
+     * delimiter is the first of tab, ',' and ';' that gives enough columns,
+     * else runs of blanks; that line is a header when none of its fields is a
+     * number. Without `columns`, the 4th column is the timestamp when the
+     * first data line has one. Fields are trimmed of blanks and may be
+     * double-quoted ("a,b", "" for a quote). Columns after those used are ignored. */
 } facto_read_options;
 
 facto_read_options facto_read_options_default(void);
@@ -145,7 +153,10 @@ typedef struct facto_dataset facto_dataset;
  * message is "PATH:LINE: what is wrong"), FACTO_ERR_EMPTY (no ratings),
  * FACTO_ERR_INVALID (bad options). On success *out is owned by the caller:
  * free with facto_dataset_free(). `n_duplicates` (may be NULL) receives the
- * number of (user, item) pairs that appeared more than once.
+ * number of lines dropped because a later line had the same (user, item), so
+ * lines read = n_ratings + n_duplicates. Ids are the fields' bytes (1..255,
+ * no NUL); ratings must be finite floats, timestamps int64 integers.
+ * Cost O(file bytes + n_users + n_items); u.data (100K lines) takes ~10 ms.
  */
 facto_status facto_dataset_read(facto_ctx *ctx, const char *path, const facto_read_options *opts,
                                 facto_dataset **out, int64_t *n_duplicates);
@@ -194,6 +205,11 @@ facto_status facto_split_parse(facto_ctx *ctx, const char *text, facto_split *ou
 /*
  * Split `all` into *train and *test; every rating goes to exactly one of
  * them. Each output has its own compact id maps (only the ids it holds).
+ * RANDOM draws one uniform number per rating in CSR order; KFOLD shuffles the
+ * ratings (Fisher-Yates) and deals them round-robin into k folds, so the k
+ * folds of one seed partition the data; TIME holds out each user's latest
+ * round(fraction * d) of d ratings (at most d - 1; ties broken by item index).
+ * O(n_ratings) time and memory (TIME: plus a sort per user).
  * Deterministic for a given seed. TIME needs timestamps (FACTO_ERR_INVALID
  * otherwise); a user with one rating keeps it in train.
  * Errors: FACTO_ERR_INVALID, FACTO_ERR_EMPTY (train or test would be empty),
@@ -737,6 +753,16 @@ facto_status facto_fm_encoder_key_name(facto_ctx *ctx, const facto_fm_encoder *e
  */
 facto_status facto_fm_encode(facto_ctx *ctx, const facto_fm_encoder *enc, const facto_dataset *ds,
                              facto_rows **out, int64_t *n_unknown_users, int64_t *n_unknown_items);
+
+/*
+ * Append one row for (user, item) — the data's own ids, borrowed — to `rows`
+ * (created with feature_dim = facto_fm_encoder_dim(enc)), with `label`;
+ * for scoring single pairs. *flags (may be NULL) gets FACTO_PRED_UNKNOWN_USER
+ * and/or FACTO_PRED_UNKNOWN_ITEM for ids outside the layout.
+ * Errors: FACTO_ERR_NOMEM.
+ */
+facto_status facto_fm_encode_pair(facto_ctx *ctx, const facto_fm_encoder *enc, const char *user, const char *item,
+                                  float label, facto_rows *rows, int *flags);
 
 /* ---- SageMaker inference requests and responses ------------------------ */
 
