@@ -71,6 +71,9 @@ int facto_json_print(json_t *root);
 /* A JSON number from a float/double, rounded to `digits` significant digits
  * so 4.71f prints as 4.71; NaN/inf become null. */
 json_t *facto_json_num(double value, int digits);
+/* A JSON string of `text`; bytes that are not UTF-8 are read as ISO-8859-1
+ * (ids are the data's own bytes). NULL when out of memory. */
+json_t *facto_json_str(const char *text);
 /* 1 when stderr is a terminal (progress bars go there only then). */
 int facto_stderr_is_tty(void);
 

@@ -88,9 +88,9 @@ int facto_cmd_datasets(int argc, char **argv)
             int present = facto_dataset_path(ctx, names[i], path, sizeof path) == FACTO_OK;
             if (json) {
                 json_t *o = json_object();
-                json_object_set_new(o, "name", json_string(names[i]));
+                json_object_set_new(o, "name", facto_json_str(names[i]));
                 json_object_set_new(o, "present", json_boolean(present));
-                json_object_set_new(o, "path", present ? json_string(path) : json_null());
+                json_object_set_new(o, "path", present ? facto_json_str(path) : json_null());
                 json_array_append_new(arr, o);
             } else {
                 printf("%-16s %s\n", names[i], present ? path : "(not fetched)");
@@ -98,7 +98,7 @@ int facto_cmd_datasets(int argc, char **argv)
         }
         if (json) {
             json_t *root = json_object();
-            json_object_set_new(root, "data_home", json_string(home));
+            json_object_set_new(root, "data_home", facto_json_str(home));
             json_object_set_new(root, "datasets", arr);
             rc = facto_json_print(root);
         }
@@ -109,8 +109,8 @@ int facto_cmd_datasets(int argc, char **argv)
         }
         if (json) {
             json_t *root = json_object();
-            json_object_set_new(root, "name", json_string(pos[1]));
-            json_object_set_new(root, "path", json_string(path));
+            json_object_set_new(root, "name", facto_json_str(pos[1]));
+            json_object_set_new(root, "path", facto_json_str(path));
             rc = facto_json_print(root);
         } else {
             printf("%s\n", path);
@@ -127,8 +127,8 @@ int facto_cmd_datasets(int argc, char **argv)
         }
         if (json) {
             json_t *root = json_object();
-            json_object_set_new(root, "name", json_string(pos[1]));
-            json_object_set_new(root, "path", json_string(path));
+            json_object_set_new(root, "name", facto_json_str(pos[1]));
+            json_object_set_new(root, "path", facto_json_str(path));
             rc = facto_json_print(root);
         } else {
             printf("%s\n", path);

@@ -73,7 +73,7 @@ int facto_cmd_eval(int argc, char **argv)
         rc = facto_cli_fail(ctx, st, 0);
         goto done;
     }
-    if ((rc = facto_cli_read(ctx, &read, test_path, &test, 0)) != 0)
+    if ((rc = facto_cli_read(ctx, &read, test_path, &test, NULL)) != 0)
         goto done;
     facto_eval_result r;
     if ((st = facto_model_evaluate(ctx, model, test, &r, NULL)) != FACTO_OK) {

@@ -164,8 +164,8 @@ int facto_cmd_predict(int argc, char **argv)
         n_unknown += flags != 0;
         if (json) {
             json_t *o = json_object();
-            json_object_set_new(o, "user", json_string(user));
-            json_object_set_new(o, "item", json_string(item));
+            json_object_set_new(o, "user", facto_json_str(user));
+            json_object_set_new(o, "item", facto_json_str(item));
             json_object_set_new(o, "score", facto_json_num(score, 6));
             if (flags & FACTO_PRED_UNKNOWN_USER)
                 json_object_set_new(o, "unknown_user", json_true());

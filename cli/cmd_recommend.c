@@ -117,7 +117,7 @@ int facto_cmd_recommend(int argc, char **argv)
     if (json) {
         root = json_object();
         arr = json_array();
-        json_object_set_new(root, "user", json_string(user));
+        json_object_set_new(root, "user", facto_json_str(user));
         json_object_set_new(root, "items", arr);
     } else {
         printf("rank  item      score  title\n");
@@ -132,7 +132,7 @@ int facto_cmd_recommend(int argc, char **argv)
         }
         if (json) {
             json_t *o = json_object();
-            json_object_set_new(o, "item", json_string(id));
+            json_object_set_new(o, "item", facto_json_str(id));
             json_object_set_new(o, "score", facto_json_num(recs[i].score, 6));
             if (title)
                 json_object_set_new(o, "title", json_string(title));

@@ -151,7 +151,8 @@ static void facto_train_help(const char *verb)
            "  --out MODEL        save the trained model to this file (default: not saved)\n"
            "  --json             print one JSON object (train_rmse, train_mae, test_rmse, test_mae,\n"
            "                     epochs, seconds = wall time of the fit, ratings_per_second = training\n"
-           "                     updates per second) on stdout; epoch lines go to stderr (default: off)\n"
+           "                     updates per second, n_train, n_test, duplicates) on stdout; epoch\n"
+           "                     lines go to stderr (default: off)\n"
            "  -h, --help         this text\n"
            "\nExit codes: 0 ok, 1 usage, 2 data or I/O error, 3 internal error.\n",
            verb, p.num_factors, p.epochs, p.optimizer == FACTO_OPT_ADAM ? "adam" : "sgd", (double)p.learning_rate,
@@ -249,7 +250,8 @@ static int facto_train_parse(int argc, char **argv, facto_train_args *a, int *he
 }
 
 /* Load train/test datasets as the arguments say. */
-static int facto_train_data(facto_ctx *ctx, const facto_train_args *a, facto_dataset **train, facto_dataset **test)
+static int facto_train_data(facto_ctx *ctx, const facto_train_args *a, facto_dataset **train, facto_dataset **test,
+                            int64_t *dups)
 {
     char train_path[4096], test_path[4096];
     const char *verb = "facto train";
@@ -279,7 +281,7 @@ static int facto_train_data(facto_ctx *ctx, const facto_train_args *a, facto_dat
         split.seed = a->params.seed;
     }
     facto_dataset *all = NULL;
-    if ((rc = facto_cli_read(ctx, &a->read, train_path, &all, 0)) != 0)
+    if ((rc = facto_cli_read(ctx, &a->read, train_path, &all, dups)) != 0)
         return rc;
     if (split_spec) {
         st = facto_dataset_split(ctx, all, &split, train, test);
@@ -290,7 +292,7 @@ static int facto_train_data(facto_ctx *ctx, const facto_train_args *a, facto_dat
     }
     *train = all;
     if (test_path[0]) {
-        if ((rc = facto_cli_read(ctx, &a->read, test_path, test, 0)) != 0) {
+        if ((rc = facto_cli_read(ctx, &a->read, test_path, test, NULL)) != 0) {
             facto_dataset_free(all);
             *train = NULL;
             return rc;
@@ -324,7 +326,8 @@ static int facto_train_mf(int argc, char **argv)
     facto_dataset *train = NULL, *test = NULL;
     facto_model *model = NULL;
     json_t *root = NULL;
-    if ((rc = facto_train_data(ctx, &a, &train, &test)) != 0)
+    int64_t dups = 0;
+    if ((rc = facto_train_data(ctx, &a, &train, &test, &dups)) != 0)
         goto done;
 
     facto_train_state s;
@@ -369,8 +372,9 @@ static int facto_train_mf(int argc, char **argv)
         json_object_set_new(root, "ratings_per_second", facto_json_num(rps, 4));
         json_object_set_new(root, "n_train", json_integer(s.n_train));
         json_object_set_new(root, "n_test", json_integer(test ? facto_dataset_n_ratings(test) : 0));
+        json_object_set_new(root, "duplicates", json_integer(dups));
         if (a.out)
-            json_object_set_new(root, "out", json_string(a.out));
+            json_object_set_new(root, "out", facto_json_str(a.out));
         rc = facto_json_print(root);
         root = NULL;
     }

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 void facto_cli_error(const char *fmt, ...)
@@ -69,6 +70,32 @@ int facto_json_print(json_t *root)
         return FACTO_EXIT_DATA;
     }
     return FACTO_EXIT_OK;
+}
+
+json_t *facto_json_str(const char *text)
+{
+    json_t *j = json_string(text);
+    if (j)
+        return j;
+    /* Not UTF-8 (ids are the data's own bytes): read it as ISO-8859-1. */
+    size_t n = strlen(text);
+    char *buf = malloc(2 * n + 1);
+    if (!buf)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c < 0x80) {
+            buf[o++] = (char)c;
+        } else {
+            buf[o++] = (char)(0xC0 | (c >> 6));
+            buf[o++] = (char)(0x80 | (c & 0x3F));
+        }
+    }
+    buf[o] = '\0';
+    j = json_string(buf);
+    free(buf);
+    return j;
 }
 
 int facto_stderr_is_tty(void) { return isatty(STDERR_FILENO); }

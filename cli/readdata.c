@@ -20,13 +20,16 @@ int facto_cli_read_finish(facto_cli_readopts *r)
     return 0;
 }
 
-int facto_cli_read(facto_ctx *ctx, const facto_cli_readopts *r, const char *path, facto_dataset **out, int quiet)
+int facto_cli_read(facto_ctx *ctx, const facto_cli_readopts *r, const char *path, facto_dataset **out,
+                   int64_t *dups_out)
 {
     int64_t dups = 0;
     facto_status st = facto_dataset_read(ctx, path, &r->opts, out, &dups);
     if (st != FACTO_OK)
         return facto_cli_fail(ctx, st, 0);
-    if (dups > 0 && !quiet)
+    if (dups_out)
+        *dups_out = dups;
+    if (dups > 0)
         fprintf(stderr, "facto: note: %s: %lld duplicate (user, item) pairs; the last rating of each was kept\n",
                 path, (long long)dups);
     return FACTO_EXIT_OK;

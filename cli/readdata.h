@@ -16,8 +16,10 @@ typedef struct facto_cli_readopts {
 void facto_cli_read_defaults(facto_cli_readopts *r);
 /* Call after option parsing: --delimiter/--columns without --format imply delimited. */
 int facto_cli_read_finish(facto_cli_readopts *r);
-/* Read `path`; on failure prints the library's message and returns exit code 2 (or 3). */
-int facto_cli_read(facto_ctx *ctx, const facto_cli_readopts *r, const char *path, facto_dataset **out, int quiet);
+/* Read `path`; on failure prints the library's message and returns exit code 2 (or 3).
+ * *dups (may be NULL) receives the number of merged duplicate pairs. */
+int facto_cli_read(facto_ctx *ctx, const facto_cli_readopts *r, const char *path, facto_dataset **out,
+                   int64_t *dups);
 
 /* Help lines for the read options, shared by train and eval. */
 #define FACTO_CLI_READ_HELP                                                                                  \
