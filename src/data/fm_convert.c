@@ -1,0 +1,533 @@
+/*
+ * fm_convert.c — ratings -> factorization-machine rows. An encoder fixes the
+ * key layout from the training set's id maps (one-hot user, one-hot item,
+ * as SageMaker's FM MovieLens example and libFM do) plus optional MovieLens
+ * 100K side files: u.user gives age bucket, gender and occupation; u.item
+ * gives genres (normalised to sum 1) and release decade. Side attributes are
+ * looked up by the data's own ids, so a test user unseen in training still
+ * gets them. Building costs O(users + items + side lines); encoding a data
+ * set is O(ratings * row length), each row pushed in ascending key order.
+ */
+#include "data/dataset.h"
+#include "data/linereader.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define FACTO_ML100K_GENRES 19
+#define FACTO_AGE_BUCKETS 7
+
+static const char *const k_genres[FACTO_ML100K_GENRES] = {
+    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
+    "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery",
+    "Romance", "Sci-Fi", "Thriller", "War", "Western"};
+static const char *const k_ages[FACTO_AGE_BUCKETS] = {"<18", "18-24", "25-34", "35-44", "45-49", "50-55", "56+"};
+static const char *const k_genders[2] = {"M", "F"};
+
+struct facto_fm_encoder {
+    facto_idmap *users, *items; /* one-hot layout: the training set's ids */
+    float binarize;
+    /* side users (u.user), by the data's own id */
+    facto_idmap *side_users;
+    int8_t *user_age, *user_gender; /* [side users], -1 = none */
+    int16_t *user_occ;
+    char **occupations; /* [n_occ] sorted names */
+    int32_t n_occ;
+    /* side items (u.item) */
+    facto_idmap *side_items;
+    uint32_t *item_genres; /* [side items] bit g = genre g */
+    int16_t *item_decade;  /* [side items], -1 = none */
+    int32_t *decades;      /* [n_decades] ascending, e.g. 1990 */
+    int32_t n_decades;
+    /* key offsets */
+    uint64_t off_item, off_age, off_gender, off_occ, off_genre, off_decade, dim;
+    int has_users, has_items;
+};
+
+facto_fm_encode_options facto_fm_encode_options_default(void)
+{
+    facto_fm_encode_options o;
+    memset(&o, 0, sizeof o);
+    return o;
+}
+
+void facto_fm_encoder_free(facto_fm_encoder *enc)
+{
+    if (!enc)
+        return;
+    facto_idmap_free(enc->users);
+    facto_idmap_free(enc->items);
+    facto_idmap_free(enc->side_users);
+    facto_idmap_free(enc->side_items);
+    free(enc->user_age);
+    free(enc->user_gender);
+    free(enc->user_occ);
+    for (int32_t i = 0; i < enc->n_occ; i++)
+        free(enc->occupations[i]);
+    free(enc->occupations);
+    free(enc->item_genres);
+    free(enc->item_decade);
+    free(enc->decades);
+    free(enc);
+}
+
+uint64_t facto_fm_encoder_dim(const facto_fm_encoder *enc) { return enc->dim; }
+
+/* Split `line` in place at '|' into at most max fields; returns the count. */
+static int facto_split_bar(char *line, char **fields, int max)
+{
+    int n = 0;
+    char *p = line;
+    for (;;) {
+        if (n == max)
+            return max + 1;
+        fields[n++] = p;
+        char *bar = strchr(p, '|');
+        if (!bar)
+            break;
+        *bar = '\0';
+        p = bar + 1;
+    }
+    return n;
+}
+
+static int facto_age_bucket(long age)
+{
+    return age < 18 ? 0 : age < 25 ? 1 : age < 35 ? 2 : age < 45 ? 3 : age < 50 ? 4 : age < 56 ? 5 : 6;
+}
+
+static int facto_cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Grow a side array to hold index i (cap doubles). */
+static int facto_side_grow(void **arr, size_t elem, int32_t *cap, int32_t need)
+{
+    if (need < *cap)
+        return 1;
+    int32_t c = *cap ? *cap : 64;
+    while (c <= need)
+        c *= 2;
+    void *p = facto_realloc_array(*arr, (size_t)c, elem);
+    if (!p)
+        return 0;
+    *arr = p;
+    *cap = c;
+    return 1;
+}
+
+static facto_status facto_read_users(facto_ctx *ctx, facto_fm_encoder *enc, const char *path)
+{
+    facto_linereader lr;
+    facto_status st = facto_linereader_open(ctx, &lr, path);
+    if (st != FACTO_OK)
+        return st;
+    enc->side_users = facto_idmap_new();
+    int32_t cap = 0;
+    int32_t *occ_idx = NULL;   /* [side users] index into `names` before sorting */
+    char **names = NULL;
+    int32_t n_names = 0, ncap = 0;
+    char *line;
+    size_t len;
+    int r;
+    if (!enc->side_users) {
+        st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    while ((r = facto_linereader_next(ctx, &lr, &line, &len)) == 1) {
+        long long ln = (long long)lr.lineno;
+        if (len == 0)
+            continue;
+        char *f[6];
+        int nf = facto_split_bar(line, f, 5);
+        if (nf != 5) {
+            st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: expected 5 '|'-separated fields (id|age|gender|occupation|zip)",
+                            path, ln);
+            goto done;
+        }
+        char *end;
+        long age = strtol(f[1], &end, 10);
+        if (end == f[1] || *end || age < 0 || age > 200) {
+            st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: age '%.20s' is not a whole number of years", path, ln, f[1]);
+            goto done;
+        }
+        int gender = strcmp(f[2], "M") == 0 ? 0 : strcmp(f[2], "F") == 0 ? 1 : -1;
+        if (gender < 0) {
+            st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: gender '%.20s' is not M or F", path, ln, f[2]);
+            goto done;
+        }
+        if (f[3][0] == '\0') {
+            st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: empty occupation", path, ln);
+            goto done;
+        }
+        int32_t before = enc->side_users->n;
+        int32_t u = facto_idmap_intern(enc->side_users, f[0], strlen(f[0]));
+        if (u == -1) {
+            st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        if (u < 0) {
+            st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: user id '%.40s' is empty or too long", path, ln, f[0]);
+            goto done;
+        }
+        if (enc->side_users->n == before) {
+            st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: user id '%.40s' appears twice", path, ln, f[0]);
+            goto done;
+        }
+        int32_t c0 = cap;
+        if (!facto_side_grow((void **)&enc->user_age, 1, &c0, u) ||
+            !facto_side_grow((void **)&enc->user_gender, 1, (c0 = cap, &c0), u) ||
+            !facto_side_grow((void **)&occ_idx, sizeof *occ_idx, (c0 = cap, &c0), u)) {
+            st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        cap = c0;
+        enc->user_age[u] = (int8_t)facto_age_bucket(age);
+        enc->user_gender[u] = (int8_t)gender;
+        int32_t k = -1;
+        for (int32_t i = 0; i < n_names; i++)
+            if (strcmp(names[i], f[3]) == 0)
+                k = i;
+        if (k < 0) {
+            if (n_names >= 30000) {
+                st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: more than 30000 occupations", path, ln);
+                goto done;
+            }
+            if (!facto_side_grow((void **)&names, sizeof *names, &ncap, n_names) ||
+                !(names[n_names] = strdup(f[3]))) {
+                st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
+                goto done;
+            }
+            k = n_names++;
+        }
+        occ_idx[u] = k;
+    }
+    if (r < 0) {
+        st = facto_errcode(ctx);
+        goto done;
+    }
+    /* sort occupation names; remap each user's index */
+    {
+        char **sorted = facto_malloc_array((size_t)(n_names ? n_names : 1), sizeof *sorted);
+        int32_t *rank = facto_malloc_array((size_t)(n_names ? n_names : 1), sizeof *rank);
+        int32_t nu = enc->side_users->n;
+        enc->user_occ = facto_malloc_array((size_t)(nu ? nu : 1), sizeof *enc->user_occ);
+        if (!sorted || !rank || !enc->user_occ) {
+            free(sorted);
+            free(rank);
+            st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        memcpy(sorted, names, (size_t)n_names * sizeof *sorted);
+        qsort(sorted, (size_t)n_names, sizeof *sorted, facto_cmp_str);
+        for (int32_t i = 0; i < n_names; i++)
+            for (int32_t j = 0; j < n_names; j++)
+                if (sorted[j] == names[i])
+                    rank[i] = j;
+        for (int32_t u = 0; u < nu; u++)
+            enc->user_occ[u] = (int16_t)rank[occ_idx[u]];
+        enc->occupations = sorted;
+        enc->n_occ = n_names;
+        free(rank);
+        free(names);
+        names = NULL;
+        n_names = 0;
+    }
+    enc->has_users = 1;
+done:
+    for (int32_t i = 0; i < n_names; i++)
+        free(names[i]);
+    free(names);
+    free(occ_idx);
+    facto_linereader_close(&lr);
+    return st;
+}
+
+static int facto_cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static facto_status facto_read_items(facto_ctx *ctx, facto_fm_encoder *enc, const char *path)
+{
+    facto_linereader lr;
+    facto_status st = facto_linereader_open(ctx, &lr, path);
+    if (st != FACTO_OK)
+        return st;
+    enc->side_items = facto_idmap_new();
+    int32_t cap = 0, c0;
+    int32_t *year = NULL; /* [side items] release year or -1 */
+    char *line;
+    size_t len;
+    int r;
+    if (!enc->side_items) {
+        st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    while ((r = facto_linereader_next(ctx, &lr, &line, &len)) == 1) {
+        long long ln = (long long)lr.lineno;
+        if (len == 0)
+            continue;
+        char *f[64];
+        int nf = facto_split_bar(line, f, 63);
+        if (nf < 5 + FACTO_ML100K_GENRES || nf > 63) {
+            st = facto_fail(ctx, FACTO_ERR_PARSE,
+                            "%s:%lld: expected 24 '|'-separated fields (id|title|date|video date|url|19 genre flags)",
+                            path, ln);
+            goto done;
+        }
+        uint32_t genres = 0;
+        for (int g = 0; g < FACTO_ML100K_GENRES; g++) {
+            const char *v = f[nf - FACTO_ML100K_GENRES + g];
+            if ((v[0] != '0' && v[0] != '1') || v[1]) {
+                st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: genre flag %d ('%s') is '%.10s', not 0 or 1", path,
+                                ln, g, k_genres[g], v);
+                goto done;
+            }
+            if (v[0] == '1')
+                genres |= 1u << g;
+        }
+        const char *date = f[nf - FACTO_ML100K_GENRES - 3];
+        int32_t y = -1;
+        if (date[0]) {
+            const char *dash = strrchr(date, '-');
+            const char *ys = dash ? dash + 1 : date;
+            char *end;
+            long v = strtol(ys, &end, 10);
+            if (end == ys || *end || v < 1800 || v > 2200) {
+                st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: release date '%.20s' has no year (dd-Mon-yyyy)", path,
+                                ln, date);
+                goto done;
+            }
+            y = (int32_t)v;
+        }
+        int32_t before = enc->side_items->n;
+        int32_t i = facto_idmap_intern(enc->side_items, f[0], strlen(f[0]));
+        if (i == -1) {
+            st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        if (i < 0) {
+            st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: item id '%.40s' is empty or too long", path, ln, f[0]);
+            goto done;
+        }
+        if (enc->side_items->n == before) {
+            st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: item id '%.40s' appears twice", path, ln, f[0]);
+            goto done;
+        }
+        c0 = cap;
+        if (!facto_side_grow((void **)&enc->item_genres, sizeof(uint32_t), &c0, i) ||
+            !facto_side_grow((void **)&year, sizeof(int32_t), (c0 = cap, &c0), i)) {
+            st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        cap = c0;
+        enc->item_genres[i] = genres;
+        year[i] = y;
+    }
+    if (r < 0) {
+        st = facto_errcode(ctx);
+        goto done;
+    }
+    {
+        int32_t ni = enc->side_items->n;
+        enc->decades = facto_malloc_array((size_t)(ni ? ni : 1), sizeof *enc->decades);
+        enc->item_decade = facto_malloc_array((size_t)(ni ? ni : 1), sizeof *enc->item_decade);
+        if (!enc->decades || !enc->item_decade) {
+            st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        int32_t nd = 0;
+        for (int32_t i = 0; i < ni; i++)
+            if (year[i] >= 0)
+                enc->decades[nd++] = year[i] / 10 * 10;
+        qsort(enc->decades, (size_t)nd, sizeof *enc->decades, facto_cmp_i32);
+        int32_t u = 0;
+        for (int32_t i = 0; i < nd; i++)
+            if (u == 0 || enc->decades[u - 1] != enc->decades[i])
+                enc->decades[u++] = enc->decades[i];
+        enc->n_decades = u;
+        for (int32_t i = 0; i < ni; i++) {
+            enc->item_decade[i] = -1;
+            if (year[i] < 0)
+                continue;
+            int32_t d = year[i] / 10 * 10;
+            for (int32_t k = 0; k < u; k++)
+                if (enc->decades[k] == d)
+                    enc->item_decade[i] = (int16_t)k;
+        }
+    }
+    enc->has_items = 1;
+done:
+    free(year);
+    facto_linereader_close(&lr);
+    return st;
+}
+
+facto_status facto_fm_encoder_new(facto_ctx *ctx, const facto_dataset *train, const facto_fm_encode_options *opts,
+                                  facto_fm_encoder **out)
+{
+    *out = NULL;
+    facto_fm_encode_options def = facto_fm_encode_options_default();
+    if (!opts)
+        opts = &def;
+    if (!(opts->binarize >= 0.0f))
+        return facto_fail(ctx, FACTO_ERR_INVALID, "binarize must be >= 0 (0 keeps ratings as labels)");
+    facto_fm_encoder *enc = calloc(1, sizeof *enc);
+    if (!enc)
+        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
+    enc->binarize = opts->binarize;
+    enc->users = facto_idmap_clone(facto_dataset_users(train));
+    enc->items = facto_idmap_clone(facto_dataset_items(train));
+    if (!enc->users || !enc->items) {
+        facto_fm_encoder_free(enc);
+        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
+    }
+    facto_status st = FACTO_OK;
+    if (opts->user_file && (st = facto_read_users(ctx, enc, opts->user_file)) != FACTO_OK) {
+        facto_fm_encoder_free(enc);
+        return st;
+    }
+    if (opts->item_file && (st = facto_read_items(ctx, enc, opts->item_file)) != FACTO_OK) {
+        facto_fm_encoder_free(enc);
+        return st;
+    }
+    enc->off_item = (uint64_t)enc->users->n;
+    enc->off_age = enc->off_item + (uint64_t)enc->items->n;
+    enc->off_gender = enc->off_age + (enc->has_users ? FACTO_AGE_BUCKETS : 0);
+    enc->off_occ = enc->off_gender + (enc->has_users ? 2 : 0);
+    enc->off_genre = enc->off_occ + (uint64_t)enc->n_occ;
+    enc->off_decade = enc->off_genre + (enc->has_items ? FACTO_ML100K_GENRES : 0);
+    enc->dim = enc->off_decade + (uint64_t)enc->n_decades;
+    *out = enc;
+    return facto_ok(ctx);
+}
+
+facto_status facto_fm_encoder_key_name(facto_ctx *ctx, const facto_fm_encoder *enc, uint64_t key, char *buf,
+                                       size_t size)
+{
+    int n;
+    if (key < enc->off_item)
+        n = snprintf(buf, size, "user=%s", facto_idmap_name(enc->users, (int32_t)key));
+    else if (key < enc->off_age)
+        n = snprintf(buf, size, "item=%s", facto_idmap_name(enc->items, (int32_t)(key - enc->off_item)));
+    else if (key < enc->off_gender)
+        n = snprintf(buf, size, "age=%s", k_ages[key - enc->off_age]);
+    else if (key < enc->off_occ)
+        n = snprintf(buf, size, "gender=%s", k_genders[key - enc->off_gender]);
+    else if (key < enc->off_genre)
+        n = snprintf(buf, size, "occupation=%s", enc->occupations[key - enc->off_occ]);
+    else if (key < enc->off_decade)
+        n = snprintf(buf, size, "genre=%s", k_genres[key - enc->off_genre]);
+    else if (key < enc->dim)
+        n = snprintf(buf, size, "decade=%d", (int)enc->decades[key - enc->off_decade]);
+    else
+        return facto_fail(ctx, FACTO_ERR_INVALID, "key %llu is not below the encoder's dimension %llu",
+                          (unsigned long long)key, (unsigned long long)enc->dim);
+    if (n < 0 || (size_t)n >= size)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "buffer of %zu bytes too small for the name of key %llu", size,
+                          (unsigned long long)key);
+    return facto_ok(ctx);
+}
+
+/* Push the keys of (user, item) in ascending order. uid/iid: the data's ids. */
+static facto_status facto_fm_push_pair(facto_ctx *ctx, const facto_fm_encoder *enc, facto_rows *rows,
+                                       const char *uid, const char *iid, int *known_user, int *known_item)
+{
+    facto_status st;
+    int32_t u = facto_idmap_find(enc->users, uid), i = facto_idmap_find(enc->items, iid);
+    *known_user = u >= 0;
+    *known_item = i >= 0;
+    if (u >= 0 && (st = facto_rows_push(ctx, rows, (uint32_t)u, 1.0f)) != FACTO_OK)
+        return st;
+    if (i >= 0 && (st = facto_rows_push(ctx, rows, (uint32_t)(enc->off_item + (uint64_t)i), 1.0f)) != FACTO_OK)
+        return st;
+    if (enc->has_users) {
+        int32_t s = facto_idmap_find(enc->side_users, uid);
+        if (s >= 0) {
+            if ((st = facto_rows_push(ctx, rows, (uint32_t)(enc->off_age + (uint64_t)enc->user_age[s]), 1.0f)) ||
+                (st = facto_rows_push(ctx, rows, (uint32_t)(enc->off_gender + (uint64_t)enc->user_gender[s]), 1.0f)) ||
+                (st = facto_rows_push(ctx, rows, (uint32_t)(enc->off_occ + (uint64_t)enc->user_occ[s]), 1.0f)))
+                return st;
+        }
+    }
+    if (enc->has_items) {
+        int32_t s = facto_idmap_find(enc->side_items, iid);
+        if (s >= 0) {
+            uint32_t g = enc->item_genres[s];
+            int count = 0;
+            for (int k = 0; k < FACTO_ML100K_GENRES; k++)
+                count += (g >> k) & 1u;
+            for (int k = 0; k < FACTO_ML100K_GENRES; k++)
+                if ((g >> k) & 1u) {
+                    st = facto_rows_push(ctx, rows, (uint32_t)(enc->off_genre + (uint64_t)k), 1.0f / (float)count);
+                    if (st != FACTO_OK)
+                        return st;
+                }
+            if (enc->item_decade[s] >= 0 &&
+                (st = facto_rows_push(ctx, rows, (uint32_t)(enc->off_decade + (uint64_t)enc->item_decade[s]), 1.0f)))
+                return st;
+        }
+    }
+    return FACTO_OK;
+}
+
+facto_status facto_fm_encode(facto_ctx *ctx, const facto_fm_encoder *enc, const facto_dataset *ds,
+                             facto_rows **out, int64_t *n_unknown_users, int64_t *n_unknown_items)
+{
+    *out = NULL;
+    if (enc->dim > (uint64_t)UINT32_MAX + 1)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "the layout has %llu keys, more than 2^32",
+                          (unsigned long long)enc->dim);
+    const int64_t *row_ptr;
+    const int32_t *items;
+    const float *ratings;
+    const int64_t *ts;
+    facto_dataset_csr(ds, &row_ptr, &items, &ratings, &ts);
+    int32_t nu = facto_dataset_n_users(ds);
+    if (facto_dataset_n_ratings(ds) == 0)
+        return facto_fail(ctx, FACTO_ERR_EMPTY, "no ratings to encode");
+    const facto_idmap *dsu = facto_dataset_users(ds), *dsi = facto_dataset_items(ds);
+    facto_rows *rows = facto_rows_new(enc->dim, 1);
+    if (!rows)
+        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
+    int64_t unk_u = 0, unk_i = 0;
+    facto_status st = FACTO_OK;
+    for (int32_t u = 0; u < nu && st == FACTO_OK; u++) {
+        const char *uid = facto_idmap_name(dsu, u);
+        for (int64_t j = row_ptr[u]; j < row_ptr[u + 1]; j++) {
+            int ku, ki;
+            if ((st = facto_fm_push_pair(ctx, enc, rows, uid, facto_idmap_name(dsi, items[j]), &ku, &ki)) != FACTO_OK)
+                break;
+            unk_u += !ku;
+            unk_i += !ki;
+            float label = enc->binarize > 0.0f ? (ratings[j] >= enc->binarize ? 1.0f : 0.0f) : ratings[j];
+            if ((st = facto_rows_finish_row(ctx, rows, label)) != FACTO_OK)
+                break;
+        }
+    }
+    if (st != FACTO_OK) {
+        facto_rows_free(rows);
+        return st;
+    }
+    if (n_unknown_users)
+        *n_unknown_users = unk_u;
+    if (n_unknown_items)
+        *n_unknown_items = unk_i;
+    *out = rows;
+    return facto_ok(ctx);
+}
+
+facto_status facto_fm_encode_pair(facto_ctx *ctx, const facto_fm_encoder *enc, const char *user, const char *item,
+                                  float label, facto_rows *rows, int *flags)
+{
+    int ku, ki;
+    facto_status st = facto_fm_push_pair(ctx, enc, rows, user, item, &ku, &ki);
+    if (st == FACTO_OK)
+        st = facto_rows_finish_row(ctx, rows, label);
+    if (flags)
+        *flags = (ku ? 0 : FACTO_PRED_UNKNOWN_USER) | (ki ? 0 : FACTO_PRED_UNKNOWN_ITEM);
+    return st == FACTO_OK ? facto_ok(ctx) : st;
+}
