@@ -1,0 +1,290 @@
+/*
+ * fm_mcmc.c (bench) — MCMC / ALS factorization machines on MovieLens 100K
+ * (a split from $FACTO_DATA_HOME/ml-100k, default u1): prints seconds per
+ * iteration and test RMSE (libFM's running average over all post-burn-in
+ * samples, and the saved model's average over its thinned samples), plus the
+ * model file size. Feature sets: onehot (user + item), side (+ u.user age
+ * bucket, gender, occupation; u.item genres / n_genres, release decade),
+ * implicit (+ the user's rated items / sqrt(|N(u)|)), all (side + implicit).
+ * Side features are parsed here (u.user, u.item are ISO-8859-1; only ASCII
+ * fields are used). Rows are block-structured unless --flat (one-hot only).
+ * Usage: fm_mcmc [--features F] [--iter N] [--k K] [--samples S] [--seed S]
+ *                [--split u1] [--als] [--flat] [--groups 0|1] [--trace]
+ */
+#include "data/fm_blocks.h"
+#include "solvers/fm_mcmc.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static void die(facto_ctx *ctx, const char *what)
+{
+    fprintf(stderr, "fm_mcmc: %s: %s\n", what, facto_errmsg(ctx));
+    exit(2);
+}
+
+static int age_bucket(int age)
+{
+    return age < 18 ? 0 : age < 25 ? 1 : age < 35 ? 2 : age < 45 ? 3 : age < 50 ? 4 : age < 56 ? 5 : 6;
+}
+
+/* Per train user: age bucket (7), gender (2), occupation (up to 32). */
+static facto_rows *user_side(facto_ctx *ctx, const char *dir, const facto_dataset *train)
+{
+    char path[1100], line[1024], occs[32][32];
+    int n_occ = 0;
+    snprintf(path, sizeof path, "%s/u.user", dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    int32_t U = facto_dataset_n_users(train);
+    int *age = calloc((size_t)U, sizeof *age), *gender = calloc((size_t)U, sizeof *gender);
+    int *occ = calloc((size_t)U, sizeof *occ);
+    for (int32_t u = 0; u < U; u++)
+        age[u] = -1;
+    while (fgets(line, sizeof line, f)) {
+        char *id = strtok(line, "|"), *a = strtok(NULL, "|"), *g = strtok(NULL, "|"), *o = strtok(NULL, "|");
+        if (!id || !a || !g || !o)
+            continue;
+        int oi = 0;
+        while (oi < n_occ && strcmp(occs[oi], o) != 0)
+            oi++;
+        if (oi == n_occ && n_occ < 32)
+            snprintf(occs[n_occ++], sizeof occs[0], "%s", o);
+        int32_t u = facto_idmap_find(facto_dataset_users(train), id);
+        if (u < 0)
+            continue;
+        age[u] = age_bucket(atoi(a));
+        gender[u] = g[0] == 'F';
+        occ[u] = oi;
+    }
+    fclose(f);
+    facto_rows *r = facto_rows_new(0, 0);
+    for (int32_t u = 0; u < U; u++) {
+        if (age[u] >= 0) {
+            facto_rows_push(ctx, r, (uint32_t)age[u], 1.0f);
+            facto_rows_push(ctx, r, (uint32_t)(7 + gender[u]), 1.0f);
+            facto_rows_push(ctx, r, (uint32_t)(9 + occ[u]), 1.0f);
+        }
+        facto_rows_finish_row(ctx, r, 0.0f);
+    }
+    free(age);
+    free(gender);
+    free(occ);
+    return r;
+}
+
+/* Per train item: 19 genres each 1/n_genres, release decade (1920s..1990s). */
+static facto_rows *item_side(facto_ctx *ctx, const char *dir, const facto_dataset *train)
+{
+    char path[1100], line[4096];
+    snprintf(path, sizeof path, "%s/u.item", dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    int32_t I = facto_dataset_n_items(train);
+    int(*genre)[19] = calloc((size_t)I, sizeof *genre);
+    int *decade = calloc((size_t)I, sizeof *decade);
+    for (int32_t i = 0; i < I; i++)
+        decade[i] = -1;
+    while (fgets(line, sizeof line, f)) {
+        char *fields[32];
+        int nf = 0;
+        char *p = line;
+        fields[nf++] = p;
+        while (*p && nf < 32) {
+            if (*p == '|') {
+                *p = 0;
+                fields[nf++] = p + 1;
+            }
+            p++;
+        }
+        if (nf < 24)
+            continue;
+        int32_t i = facto_idmap_find(facto_dataset_items(train), fields[0]);
+        if (i < 0)
+            continue;
+        size_t dl = strlen(fields[2]);
+        if (dl >= 4) {
+            int year = atoi(fields[2] + dl - 4);
+            int d = (year - 1920) / 10;
+            decade[i] = d < 0 ? 0 : d > 7 ? 7 : d;
+        }
+        for (int g = 0; g < 19; g++)
+            genre[i][g] = fields[5 + g][0] == '1';
+    }
+    fclose(f);
+    facto_rows *r = facto_rows_new(0, 0);
+    for (int32_t i = 0; i < I; i++) {
+        int ng = 0;
+        for (int g = 0; g < 19; g++)
+            ng += genre[i][g];
+        for (int g = 0; g < 19; g++)
+            if (genre[i][g])
+                facto_rows_push(ctx, r, (uint32_t)g, 1.0f / (float)ng);
+        if (decade[i] >= 0)
+            facto_rows_push(ctx, r, (uint32_t)(19 + decade[i]), 1.0f);
+        facto_rows_finish_row(ctx, r, 0.0f);
+    }
+    free(genre);
+    free(decade);
+    return r;
+}
+
+typedef struct trace_state {
+    int every;
+} trace_state;
+
+static int on_iter(const facto_fm_epoch_report *r, void *ud)
+{
+    trace_state *t = ud;
+    if (t->every > 0 && (r->epoch % t->every == 0 || r->epoch == r->epochs))
+        printf("  iter %4d  train rmse %.4f  test rmse (avg) %.4f  %.1f ms\n", r->epoch, r->train.rmse,
+               r->test.rmse, 1e3 * r->seconds);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *features = "onehot", *split = "u1";
+    int iters = 500, k = 32, samples = 16, als = 0, flat = 0, groups = 1, trace = 0;
+    uint64_t seed = 1;
+    for (int a = 1; a < argc; a++) {
+        const char *v = a + 1 < argc ? argv[a + 1] : "";
+        if (!strcmp(argv[a], "--features"))
+            features = v, a++;
+        else if (!strcmp(argv[a], "--iter"))
+            iters = atoi(v), a++;
+        else if (!strcmp(argv[a], "--k"))
+            k = atoi(v), a++;
+        else if (!strcmp(argv[a], "--samples"))
+            samples = atoi(v), a++;
+        else if (!strcmp(argv[a], "--seed"))
+            seed = strtoull(v, NULL, 10), a++;
+        else if (!strcmp(argv[a], "--split"))
+            split = v, a++;
+        else if (!strcmp(argv[a], "--groups"))
+            groups = atoi(v), a++;
+        else if (!strcmp(argv[a], "--als"))
+            als = 1;
+        else if (!strcmp(argv[a], "--flat"))
+            flat = 1;
+        else if (!strcmp(argv[a], "--trace"))
+            trace = 50;
+        else {
+            fprintf(stderr, "usage: fm_mcmc [--features onehot|side|implicit|all] [--iter N] [--k K] "
+                            "[--samples S] [--seed S] [--split u1] [--als] [--flat] [--groups 0|1] [--trace]\n");
+            return 1;
+        }
+    }
+    const char *home = getenv("FACTO_DATA_HOME");
+    if (!home || !*home) {
+        fprintf(stderr, "fm_mcmc: set FACTO_DATA_HOME to the folder holding ml-100k\n");
+        return 77;
+    }
+    char dir[1024], base[1100], test[1100];
+    snprintf(dir, sizeof dir, "%s/ml-100k", home);
+    snprintf(base, sizeof base, "%s/%s.base", dir, split);
+    snprintf(test, sizeof test, "%s/%s.test", dir, split);
+    facto_ctx *ctx = facto_ctx_new();
+    facto_read_options o = facto_read_options_default();
+    facto_dataset *dtr = NULL, *dte = NULL;
+    if (facto_dataset_read(ctx, base, &o, &dtr, NULL) != FACTO_OK)
+        die(ctx, base);
+    if (facto_dataset_read(ctx, test, &o, &dte, NULL) != FACTO_OK)
+        die(ctx, test);
+
+    int side = !strcmp(features, "side") || !strcmp(features, "all");
+    int implicit = !strcmp(features, "implicit") || !strcmp(features, "all");
+    facto_fm_ratings_spec spec = {implicit, NULL, NULL};
+    facto_rows *us = NULL, *is = NULL;
+    if (side) {
+        us = user_side(ctx, dir, dtr);
+        is = item_side(ctx, dir, dtr);
+        if (!us || !is) {
+            fprintf(stderr, "fm_mcmc: cannot read u.user / u.item in %s\n", dir);
+            return 2;
+        }
+        spec.user_side = us;
+        spec.item_side = is;
+    }
+    facto_fm_data tr, te;
+    if (facto_fm_data_from_ratings(ctx, dtr, dte, &spec, &tr, &te) != FACTO_OK)
+        die(ctx, "building rows");
+    if (!groups) {
+        if (tr.groups_owned)
+            free((int32_t *)tr.feature_group);
+        tr.feature_group = NULL;
+        tr.n_groups = 0;
+        tr.groups_owned = 0;
+    }
+    facto_fm_params p = facto_fm_params_default();
+    p.feature_dim = tr.feature_dim;
+    p.num_factors = k;
+    p.predictor_type = FACTO_FM_REGRESSOR;
+    p.solver = als ? FACTO_FM_SOLVER_ALS : FACTO_FM_SOLVER_MCMC;
+    p.num_iter = iters;
+    p.init_stdev = 0.1f;
+    p.mcmc_samples = samples;
+    p.seed = seed;
+    if (als) {
+        p.bias_wd = 0.0f;
+        p.linear_wd = 10.0f;
+        p.factors_wd = 10.0f;
+    }
+    trace_state ts = {trace};
+    facto_fm_callbacks cb = {on_iter, &ts};
+    facto_model *m = NULL;
+    facto_fm_cd_result res;
+    memset(&res, 0, sizeof res);
+    facto_rows *ftr = NULL, *fte = NULL;
+    if (facto_fm_data_expand(ctx, &te, &fte) != FACTO_OK)
+        die(ctx, "expanding test rows");
+    if (flat) {
+        if (facto_fm_data_expand(ctx, &tr, &ftr) != FACTO_OK)
+            die(ctx, "expanding train rows");
+        if (facto_fm_fit(ctx, ftr, fte, &p, trace ? &cb : NULL, &m) != FACTO_OK)
+            die(ctx, "fit");
+    } else if (facto_fm_fit_blocks(ctx, &tr, &te, &p, trace ? &cb : NULL, &m, &res) != FACTO_OK) {
+        die(ctx, "fit");
+    }
+    facto_fm_metrics mt;
+    if (facto_fm_evaluate(ctx, m, fte, &mt) != FACTO_OK)
+        die(ctx, "evaluate");
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/fm_mcmc_bench_%ld.facto", (long)getpid());
+    struct stat sb;
+    memset(&sb, 0, sizeof sb);
+    if (facto_model_save(ctx, m, path) == FACTO_OK)
+        stat(path, &sb);
+    unlink(path);
+    facto_fm_model *fm = (facto_fm_model *)m;
+    printf("ml-100k %s %s %s k=%d iter=%d%s: features %llu, train rows %lld\n", split, features,
+           als ? "als" : "mcmc", k, iters, flat ? " (flat rows)" : " (blocks)", (unsigned long long)tr.feature_dim,
+           (long long)tr.n_rows);
+    if (!flat)
+        printf("  seconds/iteration %.4f  (total %.2f s, test scoring excluded)\n", res.seconds / res.iterations,
+               res.seconds);
+    if (!flat && !als)
+        printf("  test RMSE, running average of %d post-burn-in samples: %.4f\n", res.iterations - res.burnin,
+               res.test_rmse_avg);
+    printf("  test RMSE, saved model (%d samples): %.4f  MAE %.4f\n", (int)fm->n_samples, mt.rmse, mt.mae);
+    printf("  model file %.2f MiB (%lld slots x (k+1) floats x %d samples + last sample)\n",
+           (double)sb.st_size / 1048576.0, (long long)fm->n_slots, (int)fm->n_samples);
+    facto_model_free(m);
+    facto_rows_free(ftr);
+    facto_rows_free(fte);
+    facto_fm_data_release(&te);
+    facto_fm_data_release(&tr);
+    facto_rows_free(us);
+    facto_rows_free(is);
+    facto_dataset_free(dtr);
+    facto_dataset_free(dte);
+    facto_ctx_free(ctx);
+    return 0;
+}

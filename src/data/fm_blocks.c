@@ -1,0 +1,301 @@
+/*
+ * fm_blocks.c — factorization-machine data in libFM's block structure (VLDB
+ * 2013): direct per-row features plus references into shared block design
+ * matrices, so a per-user block (one-hot id, side features, the user's rated
+ * items scaled by 1/sqrt(|N(u)|)) is stored once per user, not once per
+ * rating. Also expands blocks into flat rows (tests, scoring a saved model)
+ * and builds the block form of rating data. Costs: building O(nnz of the
+ * blocks + n_rows); expanding O(expanded nnz), which blocks exist to avoid.
+ */
+#include "fm_blocks.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Largest key + 1 in `r` (0 for no entries), or r->feature_dim if larger. */
+static uint64_t facto_fm_rows_dim(const facto_rows *r)
+{
+    uint64_t dim = r->feature_dim;
+    for (int64_t e = 0; e < r->nnz; e++)
+        if ((uint64_t)r->keys[e] + 1 > dim)
+            dim = (uint64_t)r->keys[e] + 1;
+    return dim;
+}
+
+void facto_fm_data_init(facto_fm_data *d, const facto_rows *direct, int owned)
+{
+    memset(d, 0, sizeof *d);
+    d->direct = direct;
+    d->direct_owned = owned;
+    d->n_rows = direct ? direct->n_rows : 0;
+    d->feature_dim = direct ? facto_fm_rows_dim(direct) : 0;
+}
+
+static void facto_fm_block_release(facto_fm_block *b)
+{
+    if (b->rows_owned)
+        facto_rows_free((facto_rows *)b->rows);
+    if (b->ref_owned)
+        free((int32_t *)b->ref);
+    memset(b, 0, sizeof *b);
+}
+
+facto_status facto_fm_data_add_block(facto_ctx *ctx, facto_fm_data *d, const facto_rows *rows, int rows_owned,
+                                     const int32_t *ref, int ref_owned)
+{
+    facto_fm_block b = {rows, ref, rows_owned, ref_owned};
+    if (d->n_blocks >= FACTO_FM_MAX_BLOCKS) {
+        facto_fm_block_release(&b);
+        return facto_fail(ctx, FACTO_ERR_INVALID, "at most %d feature blocks are supported", FACTO_FM_MAX_BLOCKS);
+    }
+    for (int64_t n = 0; n < d->n_rows; n++) {
+        if (ref[n] < 0 || (int64_t)ref[n] >= rows->n_rows) {
+            facto_fm_block_release(&b);
+            return facto_fail(ctx, FACTO_ERR_INVALID, "block %d: row %lld refers to block row %ld of %lld",
+                              d->n_blocks, (long long)n, (long)ref[n], (long long)rows->n_rows);
+        }
+    }
+    uint64_t dim = facto_fm_rows_dim(rows);
+    if (dim > d->feature_dim)
+        d->feature_dim = dim;
+    d->block[d->n_blocks++] = b;
+    return FACTO_OK;
+}
+
+void facto_fm_data_release(facto_fm_data *d)
+{
+    if (!d)
+        return;
+    for (int b = 0; b < d->n_blocks; b++)
+        facto_fm_block_release(&d->block[b]);
+    if (d->direct_owned)
+        facto_rows_free((facto_rows *)d->direct);
+    if (d->groups_owned)
+        free((int32_t *)d->feature_group);
+    memset(d, 0, sizeof *d);
+}
+
+facto_status facto_fm_data_sources(facto_ctx *ctx, const facto_fm_data *d, uint64_t feature_dim,
+                                   uint8_t **source_of)
+{
+    if (feature_dim < d->feature_dim)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "data use feature %llu but feature_dim is %llu",
+                          (unsigned long long)d->feature_dim - 1, (unsigned long long)feature_dim);
+    uint8_t *src = facto_calloc_array(feature_dim ? (size_t)feature_dim : 1, 1);
+    if (!src)
+        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %llu feature tags",
+                          (unsigned long long)feature_dim);
+    for (int s = 0; s <= d->n_blocks; s++) {
+        const facto_rows *r = s == 0 ? d->direct : d->block[s - 1].rows;
+        if (!r)
+            continue;
+        uint8_t tag = (uint8_t)(s + 1);
+        for (int64_t e = 0; e < r->nnz; e++) {
+            uint32_t k = r->keys[e];
+            if (src[k] != 0 && src[k] != tag) {
+                int first_direct = src[k] == 1;
+                free(src);
+                return facto_fail(ctx, FACTO_ERR_INVALID,
+                                  "feature %lu appears in two sources (%s and block %d); each feature must "
+                                  "belong to the direct rows or to one block",
+                                  (unsigned long)k, first_direct ? "the direct rows" : "another block", s - 1);
+            }
+            src[k] = tag;
+        }
+    }
+    *source_of = src;
+    return FACTO_OK;
+}
+
+facto_status facto_fm_data_expand(facto_ctx *ctx, const facto_fm_data *d, facto_rows **out)
+{
+    int labelled = d->direct && d->direct->labels;
+    facto_rows *r = facto_rows_new(d->feature_dim, labelled);
+    if (!r)
+        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory expanding feature blocks");
+    for (int64_t n = 0; n < d->n_rows; n++) {
+        for (int s = 0; s <= d->n_blocks; s++) {
+            const facto_rows *src = s == 0 ? d->direct : d->block[s - 1].rows;
+            if (!src)
+                continue;
+            int64_t row = s == 0 ? n : d->block[s - 1].ref[n];
+            for (int64_t e = src->row_ptr[row]; e < src->row_ptr[row + 1]; e++) {
+                facto_status st = facto_rows_push(ctx, r, src->keys[e], src->values[e]);
+                if (st != FACTO_OK) {
+                    facto_rows_free(r);
+                    return st;
+                }
+            }
+        }
+        facto_status st = facto_rows_finish_row(ctx, r, labelled ? d->direct->labels[n] : 0.0f);
+        if (st != FACTO_OK) {
+            facto_rows_free(r);
+            return st;
+        }
+    }
+    *out = r;
+    return FACTO_OK;
+}
+
+/* Map every rating of `ds` to (train user, train item) indices; unknown ids
+ * get U (or I), the index of the empty block row. */
+static facto_status facto_fm_ratings_refs(facto_ctx *ctx, const facto_dataset *train, const facto_dataset *ds,
+                                          int32_t **uref, int32_t **iref)
+{
+    int64_t n = ds->n_ratings;
+    int32_t *ur = facto_malloc_array(n ? (size_t)n : 1, sizeof *ur);
+    int32_t *ir = facto_malloc_array(n ? (size_t)n : 1, sizeof *ir);
+    int32_t *imap = facto_malloc_array(ds->n_items ? (size_t)ds->n_items : 1, sizeof *imap);
+    if (!ur || !ir || !imap) {
+        free(ur);
+        free(ir);
+        free(imap);
+        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %lld rating references", (long long)n);
+    }
+    for (int32_t i = 0; i < ds->n_items; i++) {
+        int32_t t = ds == train ? i : facto_idmap_find(train->item_map, ds->item_map->names[i]);
+        imap[i] = t < 0 ? train->n_items : t;
+    }
+    for (int32_t u = 0; u < ds->n_users; u++) {
+        int32_t t = ds == train ? u : facto_idmap_find(train->user_map, ds->user_map->names[u]);
+        for (int64_t e = ds->row_ptr[u]; e < ds->row_ptr[u + 1]; e++) {
+            ur[e] = t < 0 ? train->n_users : t;
+            ir[e] = imap[ds->items[e]];
+        }
+    }
+    free(imap);
+    *uref = ur;
+    *iref = ir;
+    return FACTO_OK;
+}
+
+/* Label-only direct rows (no features) holding the ratings of ds in CSR order. */
+static facto_status facto_fm_label_rows(facto_ctx *ctx, const facto_dataset *ds, facto_rows **out)
+{
+    facto_rows *r = facto_rows_new(0, 1);
+    if (!r)
+        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for label rows");
+    for (int64_t e = 0; e < ds->n_ratings; e++) {
+        facto_status st = facto_rows_finish_row(ctx, r, ds->ratings[e]);
+        if (st != FACTO_OK) {
+            facto_rows_free(r);
+            return st;
+        }
+    }
+    *out = r;
+    return FACTO_OK;
+}
+
+facto_status facto_fm_data_from_ratings(facto_ctx *ctx, const facto_dataset *train, const facto_dataset *test,
+                                        const facto_fm_ratings_spec *spec, facto_fm_data *train_out,
+                                        facto_fm_data *test_out)
+{
+    static const facto_fm_ratings_spec none = {0, NULL, NULL};
+    if (!spec)
+        spec = &none;
+    const int32_t U = train->n_users, I = train->n_items;
+    if (spec->user_side && spec->user_side->n_rows != U)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "user side features have %lld rows, the training data %ld users",
+                          (long long)spec->user_side->n_rows, (long)U);
+    if (spec->item_side && spec->item_side->n_rows != I)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "item side features have %lld rows, the training data %ld items",
+                          (long long)spec->item_side->n_rows, (long)I);
+    uint64_t du = spec->user_side ? facto_fm_rows_dim(spec->user_side) : 0;
+    uint64_t di = spec->item_side ? facto_fm_rows_dim(spec->item_side) : 0;
+    uint64_t off_us = (uint64_t)U + (uint64_t)I, off_is = off_us + du, off_imp = off_is + di;
+    uint64_t dim = off_imp + (spec->implicit ? (uint64_t)I : 0);
+    if (dim > ((uint64_t)1 << 32))
+        return facto_fail(ctx, FACTO_ERR_INVALID, "%llu features do not fit 32-bit keys", (unsigned long long)dim);
+
+    facto_rows *ub = facto_rows_new(dim, 0), *ib = facto_rows_new(dim, 0), *labels = NULL;
+    facto_status st = FACTO_OK;
+    if (!ub || !ib) {
+        st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for feature blocks");
+        goto fail;
+    }
+    /* User block: one-hot, side features, implicit feedback; then an empty row. */
+    for (int32_t u = 0; u <= U && st == FACTO_OK; u++) {
+        if (u < U) {
+            st = facto_rows_push(ctx, ub, (uint32_t)u, 1.0f);
+            const facto_rows *s = spec->user_side;
+            for (int64_t e = s ? s->row_ptr[u] : 0; s && e < s->row_ptr[u + 1] && st == FACTO_OK; e++)
+                st = facto_rows_push(ctx, ub, (uint32_t)(off_us + s->keys[e]), s->values[e]);
+            int64_t deg = train->row_ptr[u + 1] - train->row_ptr[u];
+            float norm = deg > 0 ? (float)(1.0 / sqrt((double)deg)) : 0.0f;
+            for (int64_t e = train->row_ptr[u]; spec->implicit && e < train->row_ptr[u + 1] && st == FACTO_OK; e++)
+                st = facto_rows_push(ctx, ub, (uint32_t)(off_imp + (uint64_t)train->items[e]), norm);
+        }
+        if (st == FACTO_OK)
+            st = facto_rows_finish_row(ctx, ub, 0.0f);
+    }
+    /* Item block: one-hot, side features; then an empty row. */
+    for (int32_t i = 0; i <= I && st == FACTO_OK; i++) {
+        if (i < I) {
+            st = facto_rows_push(ctx, ib, (uint32_t)(U + i), 1.0f);
+            const facto_rows *s = spec->item_side;
+            for (int64_t e = s ? s->row_ptr[i] : 0; s && e < s->row_ptr[i + 1] && st == FACTO_OK; e++)
+                st = facto_rows_push(ctx, ib, (uint32_t)(off_is + s->keys[e]), s->values[e]);
+        }
+        if (st == FACTO_OK)
+            st = facto_rows_finish_row(ctx, ib, 0.0f);
+    }
+    if (st != FACTO_OK)
+        goto fail;
+
+    int32_t *uref = NULL, *iref = NULL;
+    if ((st = facto_fm_label_rows(ctx, train, &labels)) != FACTO_OK)
+        goto fail;
+    if ((st = facto_fm_ratings_refs(ctx, train, train, &uref, &iref)) != FACTO_OK)
+        goto fail;
+    facto_fm_data_init(train_out, labels, 1);
+    labels = NULL;
+    if ((st = facto_fm_data_add_block(ctx, train_out, ub, 1, uref, 1)) != FACTO_OK) {
+        ub = NULL;
+        free(iref);
+        goto fail_out;
+    }
+    ub = NULL;
+    if ((st = facto_fm_data_add_block(ctx, train_out, ib, 1, iref, 1)) != FACTO_OK) {
+        ib = NULL;
+        goto fail_out;
+    }
+    ib = NULL;
+    train_out->feature_dim = dim;
+    int32_t *groups = facto_malloc_array((size_t)dim, sizeof *groups);
+    if (!groups) {
+        st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %llu feature groups", (unsigned long long)dim);
+        goto fail_out;
+    }
+    for (uint64_t f = 0; f < dim; f++)
+        groups[f] = f < (uint64_t)U ? 0 : f < off_us ? 1 : f < off_is ? 2 : f < off_imp ? 3 : 4;
+    train_out->feature_group = groups;
+    train_out->n_groups = 5;
+    train_out->groups_owned = 1;
+    if (test) {
+        if ((st = facto_fm_label_rows(ctx, test, &labels)) != FACTO_OK)
+            goto fail_out;
+        if ((st = facto_fm_ratings_refs(ctx, train, test, &uref, &iref)) != FACTO_OK)
+            goto fail_out;
+        facto_fm_data_init(test_out, labels, 1);
+        labels = NULL;
+        st = facto_fm_data_add_block(ctx, test_out, train_out->block[0].rows, 0, uref, 1);
+        if (st == FACTO_OK)
+            st = facto_fm_data_add_block(ctx, test_out, train_out->block[1].rows, 0, iref, 1);
+        else
+            free(iref);
+        if (st != FACTO_OK) {
+            facto_fm_data_release(test_out);
+            goto fail_out;
+        }
+        test_out->feature_dim = dim;
+    }
+    return FACTO_OK;
+
+fail_out:
+    facto_fm_data_release(train_out);
+fail:
+    facto_rows_free(ub);
+    facto_rows_free(ib);
+    facto_rows_free(labels);
+    return st;
+}

@@ -1,0 +1,93 @@
+/*
+ * fm_blocks.h — factorization-machine data with libFM's block structure
+ * (Rendle, "Scaling Factorization Machines to Relational Data", VLDB 2013):
+ * each data row is its own sparse features ("direct" rows) plus, for every
+ * block B, a reference to one row of B's small design matrix (e.g. a per-user
+ * block holding the user's one-hot id, side features and rated items scaled
+ * by 1/sqrt(|N(u)|), SVD++-style). A block row is stored once however many
+ * data rows use it, so memory is O(nnz(direct) + sum_B (nnz(B) + n_rows))
+ * instead of O(sum_n nnz(row n expanded)). Every feature lives in exactly one
+ * source (the direct rows or one block): the samplers rely on it.
+ */
+#ifndef FACTO_FM_BLOCKS_H
+#define FACTO_FM_BLOCKS_H
+
+#include "dataset.h"
+
+#define FACTO_FM_MAX_BLOCKS 8
+
+/* One block: its design matrix and, per data row, which of its rows is joined. */
+typedef struct facto_fm_block {
+    const facto_rows *rows; /* [n_block_rows, feature_dim], keys are global feature indices */
+    const int32_t *ref;     /* [n_rows] block row joined to each data row, in [0, rows->n_rows) */
+    int rows_owned;         /* 1: facto_fm_data_release frees rows */
+    int ref_owned;          /* 1: facto_fm_data_release frees ref */
+} facto_fm_block;
+
+/* Data rows = direct features (+ labels) joined with the blocks. */
+typedef struct facto_fm_data {
+    int64_t n_rows;
+    uint64_t feature_dim;     /* max over sources of (max key + 1) and their feature_dim */
+    const facto_rows *direct; /* [n_rows, feature_dim] per-row features; labels here */
+    int direct_owned;
+    int n_blocks;
+    facto_fm_block block[FACTO_FM_MAX_BLOCKS];
+    /* Prior groups (MCMC hyperpriors are shared within a group, libFM's
+     * -meta): [feature_dim] group of each feature in [0, n_groups), or NULL
+     * for one group. */
+    const int32_t *feature_group;
+    int32_t n_groups;
+    int groups_owned;
+} facto_fm_data;
+
+/* Start data from direct rows (a data set without blocks is just these).
+ * owned = 1 hands `direct` over to d. Never fails. */
+void facto_fm_data_init(facto_fm_data *d, const facto_rows *direct, int owned);
+
+/* Add a block. Ownership of what is flagged owned passes to d even when this
+ * fails. Errors: FACTO_ERR_INVALID (too many blocks; a ref outside the
+ * block, message "block B: row N refers to block row R of M"). O(n_rows). */
+facto_status facto_fm_data_add_block(facto_ctx *ctx, facto_fm_data *d, const facto_rows *rows, int rows_owned,
+                                     const int32_t *ref, int ref_owned);
+
+/* Free what d owns and zero it. NULL-safe. */
+void facto_fm_data_release(facto_fm_data *d);
+
+/*
+ * Check that the sources use disjoint features and fill *source_of with a
+ * [feature_dim] array: 0 = unused, 1 = direct rows, 2 + b = block b
+ * (owned by the caller, free()). FACTO_ERR_INVALID names a shared feature.
+ * O(feature_dim + nnz) time and feature_dim bytes.
+ */
+facto_status facto_fm_data_sources(facto_ctx *ctx, const facto_fm_data *d, uint64_t feature_dim,
+                                   uint8_t **source_of);
+
+/* Expand to flat rows: row n = direct row n + every joined block row, keys
+ * sorted (a key in two sources is summed). For tests and for scoring with a
+ * saved model. *out owned by the caller. O(expanded nnz). FACTO_ERR_NOMEM. */
+facto_status facto_fm_data_expand(facto_ctx *ctx, const facto_fm_data *d, facto_rows **out);
+
+/*
+ * Rating data as FM rows in block form. Features: [0, U) one-hot user,
+ * [U, U+I) one-hot item, then (optional) user side features (d_u columns),
+ * item side features (d_i columns) and implicit feedback (I columns: the
+ * training items of the user, each valued 1/sqrt(|N(u)|)). U, I are the
+ * train set's users and items. Block 0 = users (one row per train user plus
+ * an empty row for users unknown to train), block 1 = items (likewise).
+ * Test rows are matched to train indices by id string. Labels = ratings.
+ * Prior groups: user id, item id, user side, item side, implicit (0..4).
+ */
+typedef struct facto_fm_ratings_spec {
+    int implicit;                /* add the implicit-feedback block columns */
+    const facto_rows *user_side; /* [U, d_u] per train user (NULL: none); borrowed */
+    const facto_rows *item_side; /* [I, d_i] per train item (NULL: none); borrowed */
+} facto_fm_ratings_spec;
+
+/* Build train (and, when test != NULL, test) data in block form; the test
+ * data borrows train's blocks, so release test first. Errors:
+ * FACTO_ERR_INVALID (side rows count != U or I), FACTO_ERR_NOMEM. */
+facto_status facto_fm_data_from_ratings(facto_ctx *ctx, const facto_dataset *train, const facto_dataset *test,
+                                        const facto_fm_ratings_spec *spec, facto_fm_data *train_out,
+                                        facto_fm_data *test_out);
+
+#endif /* FACTO_FM_BLOCKS_H */

@@ -1,0 +1,1198 @@
+/*
+ * fm_mcmc.c — Gibbs sampling (MCMC) for factorization machines and the
+ * sweep engine it shares with ALS (Rendle, "Factorization Machines with
+ * libFM", ACM TIST 2012, sec. 4.3-4.4 and Algorithm 2). Each parameter theta
+ * enters y^ linearly, y^ = g + theta h; with the error e = y^ - y cached per
+ * row, its conditional posterior is Gaussian with precision
+ * alpha sum h^2 + lambda and mean (alpha (theta sum h^2 - sum h e) + mu lambda)
+ * / precision; the hyperparameters (alpha ~ Gamma, per-group mu ~ Normal,
+ * lambda ~ Gamma) are drawn in between (eq. 24-27). Parameters are swept per
+ * feature over the transposed data (CSC), one factor f at a time with the
+ * cache q_f(n) = sum_i v_if x_i, so an update costs O(m(x_i)). Blocks (VLDB
+ * 2013) keep per-block-row sums of e, e q, q, q^2 so a block feature costs
+ * O(its block rows). Per iteration: O(k (nnz(direct) + sum_B (nnz(B) + n))).
+ * Regression uses a Gaussian likelihood; binary classification the probit
+ * augmentation (z ~ truncated N(y^, 1), then regression on z). Predictions
+ * average the samples after burn-in; the model keeps mcmc_samples thinned
+ * samples, so a saved model predicts new rows with the same kind of average.
+ */
+#include "fm_mcmc.h"
+
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+/* Hyperprior constants of libFM's TIST 2012 paper (sec. 4.3): alpha_0 =
+ * beta_0 = alpha_lambda = beta_lambda = gamma_0 = 1, mu_0 = 0. */
+#define FACTO_FM_HYPER_A0 1.0
+#define FACTO_FM_HYPER_B0 1.0
+#define FACTO_FM_HYPER_G0 1.0
+/* Probit link written as a logistic one so stored samples score through the
+ * model's sigmoid: Phi(t) ~ 1 / (1 + exp(-1.702 t)), max error 0.0095. */
+#define FACTO_FM_PROBIT_SCALE 1.702
+
+typedef struct facto_fm_eq {
+    double e; /* y^ - target (target = label, or z for probit) */
+    double q; /* q_f(n) of the factor being swept */
+} facto_fm_eq;
+
+typedef struct facto_fm_agg {
+    double s1, s2; /* sum over joined rows of q_rest, q_rest^2 */
+    double e, eq;  /* sum over joined rows of e, e * q_rest */
+} facto_fm_agg;
+
+/* Rows of one block (shared by train and test when the pointer is the same),
+ * with per-row values of the current factor. */
+typedef struct facto_fm_brows {
+    const facto_rows *rows;
+    const uint32_t *slots; /* [nnz] */
+    double *lin;           /* [n_rows] sum_i w_i x_i */
+    double *qf;            /* [n_rows] sum_i v_if x_i */
+    double *sf;            /* [n_rows] sum_i (v_if x_i)^2 */
+} facto_fm_brows;
+
+/* One training source: direct rows (ref == NULL) or a block. */
+typedef struct facto_fm_src {
+    int64_t n_rows; /* data rows (direct) or block rows */
+    const int64_t *row_ptr;
+    const uint32_t *slot;
+    const float *val;
+    const int32_t *ref; /* [n] block row of each data row; NULL for direct */
+    int brows;          /* index into the engine's brows, -1 for direct */
+    /* CSC: columns = distinct slots of this source, ascending */
+    int64_t n_cols;
+    uint32_t *col_slot;
+    int64_t *col_ptr;
+    uint32_t *col_row;
+    float *col_val;
+    /* block work arrays [n_rows] */
+    double *cnt;
+    facto_fm_agg *agg;
+    double *dq, *dy;
+} facto_fm_src;
+
+typedef struct facto_fm_engine {
+    facto_ctx *ctx;
+    facto_fm_model *m;
+    facto_fm_cd_mode mode;
+    int classify;
+    int32_t k;
+    int64_t n_slots;
+    int64_t n;
+    const float *labels;
+    float *z;        /* probit latent targets [n] */
+    facto_fm_eq *eq; /* [n] */
+    double w0;
+    double *w; /* [n_slots] */
+    double *V; /* [k, n_slots] factor-major: V[f * n_slots + s] */
+    int32_t *group;
+    int32_t n_groups;
+    int64_t *group_size;
+    uint32_t *unseen;
+    int64_t n_unseen;
+    double alpha, lambda0;
+    double *mu_w, *lambda_w; /* [G] */
+    double *mu_v, *lambda_v; /* [G, k] */
+    int n_src;
+    facto_fm_src src[1 + FACTO_FM_MAX_BLOCKS];
+    int n_brows;
+    facto_fm_brows brows[2 * FACTO_FM_MAX_BLOCKS];
+    facto_rng rng;
+} facto_fm_engine;
+
+static double facto_fm_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Index in eng->brows of `rows` (added when new), -1 when out of memory. */
+static int facto_fm_brows_get(facto_fm_engine *eng, const facto_rows *rows, const uint32_t *slots)
+{
+    for (int i = 0; i < eng->n_brows; i++)
+        if (eng->brows[i].rows == rows)
+            return i;
+    facto_fm_brows *b = &eng->brows[eng->n_brows];
+    size_t nr = rows->n_rows ? (size_t)rows->n_rows : 1;
+    b->rows = rows;
+    b->slots = slots;
+    b->lin = facto_calloc_array(nr, sizeof(double));
+    b->qf = facto_calloc_array(nr, sizeof(double));
+    b->sf = facto_calloc_array(nr, sizeof(double));
+    if (!b->lin || !b->qf || !b->sf)
+        return -1;
+    return eng->n_brows++;
+}
+
+/* Build the CSC of a source and mark its slots seen. */
+static facto_status facto_fm_src_build(facto_fm_engine *eng, facto_fm_src *s, uint8_t *seen, int64_t *count)
+{
+    int64_t nnz = s->row_ptr[s->n_rows];
+    memset(count, 0, (size_t)eng->n_slots * sizeof *count);
+    for (int64_t e = 0; e < nnz; e++)
+        if (s->slot[e] != FACTO_FM_NO_SLOT)
+            count[s->slot[e]]++;
+    s->n_cols = 0;
+    for (int64_t i = 0; i < eng->n_slots; i++)
+        if (count[i])
+            s->n_cols++;
+    s->col_slot = facto_malloc_array((size_t)s->n_cols + 1, sizeof *s->col_slot);
+    s->col_ptr = facto_malloc_array((size_t)s->n_cols + 1, sizeof *s->col_ptr);
+    s->col_row = facto_malloc_array(nnz ? (size_t)nnz : 1, sizeof *s->col_row);
+    s->col_val = facto_malloc_array(nnz ? (size_t)nnz : 1, sizeof *s->col_val);
+    if (!s->col_slot || !s->col_ptr || !s->col_row || !s->col_val)
+        return facto_fail(eng->ctx, FACTO_ERR_NOMEM, "out of memory transposing %lld entries", (long long)nnz);
+    /* count[slot] becomes the write position of the slot's column. */
+    int64_t c = 0, pos = 0;
+    for (int64_t i = 0; i < eng->n_slots; i++) {
+        if (!count[i])
+            continue;
+        if (seen[i])
+            return facto_fail(eng->ctx, FACTO_ERR_INVALID,
+                              "feature slot %lld appears in two sources (direct rows or blocks); each feature must "
+                              "belong to one",
+                              (long long)i);
+        seen[i] = 1;
+        s->col_slot[c] = (uint32_t)i;
+        s->col_ptr[c] = pos;
+        int64_t len = count[i];
+        count[i] = pos;
+        pos += len;
+        c++;
+    }
+    s->col_ptr[c] = pos;
+    for (int64_t r = 0; r < s->n_rows; r++) {
+        for (int64_t e = s->row_ptr[r]; e < s->row_ptr[r + 1]; e++) {
+            uint32_t sl = s->slot[e];
+            if (sl == FACTO_FM_NO_SLOT)
+                continue;
+            int64_t p = count[sl]++;
+            s->col_row[p] = (uint32_t)r;
+            s->col_val[p] = s->val[e];
+        }
+    }
+    if (s->ref) {
+        size_t nr = s->n_rows ? (size_t)s->n_rows : 1;
+        s->cnt = facto_calloc_array(nr, sizeof *s->cnt);
+        s->agg = facto_calloc_array(nr, sizeof *s->agg);
+        s->dq = facto_calloc_array(nr, sizeof *s->dq);
+        s->dy = facto_calloc_array(nr, sizeof *s->dy);
+        if (!s->cnt || !s->agg || !s->dq || !s->dy)
+            return facto_fail(eng->ctx, FACTO_ERR_NOMEM, "out of memory for block sums");
+        for (int64_t n = 0; n < eng->n; n++)
+            s->cnt[s->ref[n]] += 1.0;
+    }
+    return FACTO_OK;
+}
+
+static void facto_fm_engine_free(facto_fm_engine *eng)
+{
+    for (int i = 0; i < eng->n_src; i++) {
+        facto_fm_src *s = &eng->src[i];
+        free(s->col_slot);
+        free(s->col_ptr);
+        free(s->col_row);
+        free(s->col_val);
+        free(s->cnt);
+        free(s->agg);
+        free(s->dq);
+        free(s->dy);
+    }
+    for (int i = 0; i < eng->n_brows; i++) {
+        free(eng->brows[i].lin);
+        free(eng->brows[i].qf);
+        free(eng->brows[i].sf);
+    }
+    free(eng->z);
+    free(eng->eq);
+    free(eng->w);
+    free(eng->V);
+    free(eng->group);
+    free(eng->group_size);
+    free(eng->unseen);
+    free(eng->mu_w);
+    free(eng->lambda_w);
+    free(eng->mu_v);
+    free(eng->lambda_v);
+}
+
+/* Draw (MCMC) or take the mode (ALS) of N(mean, 1/prec). */
+static double facto_fm_draw(facto_fm_engine *eng, double mean, double prec)
+{
+    if (eng->mode == FACTO_FM_CD_ALS)
+        return mean;
+    return mean + facto_rng_normal(&eng->rng) / sqrt(prec);
+}
+
+/* Sample z ~ N(mean, 1) truncated to z > 0 (positive) or z < 0. Rejection
+ * from the normal when the bound is near the mean, else Robert's (1995)
+ * exponential proposal. */
+static double facto_fm_trunc_normal(facto_rng *rng, double mean, int positive)
+{
+    double a = positive ? -mean : mean; /* t = +-(z - mean) must exceed a */
+    double t;
+    if (a < 0.5) {
+        do {
+            t = facto_rng_normal(rng);
+        } while (t <= a);
+    } else {
+        double lam = 0.5 * (a + sqrt(a * a + 4.0));
+        for (;;) {
+            double u;
+            do {
+                u = facto_rng_uniform(rng);
+            } while (u <= 0.0);
+            t = a - log(u) / lam;
+            double r = exp(-0.5 * (t - lam) * (t - lam));
+            if (facto_rng_uniform(rng) <= r)
+                break;
+        }
+    }
+    return positive ? mean + t : mean - t;
+}
+
+/* ---- hyperparameters --------------------------------------------------- */
+
+static void facto_fm_draw_alpha(facto_fm_engine *eng)
+{
+    if (eng->mode == FACTO_FM_CD_ALS || eng->classify) {
+        eng->alpha = 1.0;
+        return;
+    }
+    double sse = 0.0;
+    for (int64_t n = 0; n < eng->n; n++)
+        sse += eng->eq[n].e * eng->eq[n].e;
+    double shape = 0.5 * (FACTO_FM_HYPER_A0 + (double)eng->n);
+    double rate = 0.5 * (FACTO_FM_HYPER_B0 + sse);
+    eng->alpha = facto_rng_gamma(&eng->rng, shape) / rate;
+}
+
+/* lambda then mu of each group for the parameters theta[s * stride] (libFM's
+ * order), over the slots seen in training. */
+static void facto_fm_draw_hyper(facto_fm_engine *eng, const double *theta, double *mu, double *lambda,
+                                int64_t gstride)
+{
+    const int32_t G = eng->n_groups;
+    double sum[256], sq[256];
+    for (int32_t g = 0; g < G; g++)
+        sum[g] = sq[g] = 0.0;
+    for (int i = 0; i < eng->n_src; i++) {
+        const facto_fm_src *s = &eng->src[i];
+        for (int64_t c = 0; c < s->n_cols; c++) {
+            uint32_t sl = s->col_slot[c];
+            int32_t g = eng->group[sl];
+            double d = theta[sl] - mu[g * gstride];
+            sq[g] += d * d;
+        }
+    }
+    for (int32_t g = 0; g < G; g++) {
+        double p = (double)eng->group_size[g];
+        double m = mu[g * gstride];
+        double shape = 0.5 * (FACTO_FM_HYPER_A0 + p + 1.0);
+        double rate = 0.5 * (FACTO_FM_HYPER_B0 + FACTO_FM_HYPER_G0 * m * m + sq[g]);
+        lambda[g * gstride] = facto_rng_gamma(&eng->rng, shape) / rate;
+    }
+    for (int i = 0; i < eng->n_src; i++) {
+        const facto_fm_src *s = &eng->src[i];
+        for (int64_t c = 0; c < s->n_cols; c++) {
+            uint32_t sl = s->col_slot[c];
+            sum[eng->group[sl]] += theta[sl];
+        }
+    }
+    for (int32_t g = 0; g < G; g++) {
+        double p = (double)eng->group_size[g];
+        double prec = (p + FACTO_FM_HYPER_G0) * lambda[g * gstride];
+        double mean = sum[g] / (p + FACTO_FM_HYPER_G0);
+        mu[g * gstride] = mean + facto_rng_normal(&eng->rng) / sqrt(prec);
+    }
+}
+
+/* ---- the sweeps ------------------------------------------------------- */
+
+static void facto_fm_sweep_w0(facto_fm_engine *eng)
+{
+    double se = 0.0;
+    for (int64_t n = 0; n < eng->n; n++)
+        se += eng->eq[n].e;
+    double sh2 = (double)eng->n;
+    double prec = eng->alpha * sh2 + eng->lambda0;
+    double mean = eng->alpha * (eng->w0 * sh2 - se) / prec;
+    double nw = facto_fm_draw(eng, mean, prec);
+    double d = nw - eng->w0;
+    eng->w0 = nw;
+    for (int64_t n = 0; n < eng->n; n++)
+        eng->eq[n].e += d;
+}
+
+static void facto_fm_sweep_w(facto_fm_engine *eng)
+{
+    double *w = eng->w;
+    for (int i = 0; i < eng->n_src; i++) {
+        facto_fm_src *s = &eng->src[i];
+        if (!s->ref) {
+            for (int64_t c = 0; c < s->n_cols; c++) {
+                uint32_t sl = s->col_slot[c];
+                int32_t g = eng->group[sl];
+                double sh2 = 0.0, she = 0.0;
+                for (int64_t p = s->col_ptr[c]; p < s->col_ptr[c + 1]; p++) {
+                    double x = s->col_val[p];
+                    sh2 += x * x;
+                    she += x * eng->eq[s->col_row[p]].e;
+                }
+                double prec = eng->alpha * sh2 + eng->lambda_w[g];
+                double mean = (eng->alpha * (w[sl] * sh2 - she) + eng->mu_w[g] * eng->lambda_w[g]) / prec;
+                double nw = facto_fm_draw(eng, mean, prec);
+                double d = nw - w[sl];
+                w[sl] = nw;
+                for (int64_t p = s->col_ptr[c]; p < s->col_ptr[c + 1]; p++)
+                    eng->eq[s->col_row[p]].e += d * s->col_val[p];
+            }
+            continue;
+        }
+        /* Block: per block row j, E_j = sum of e over the joined rows; the
+         * change of y^ in every joined row is dL_j, applied afterwards. */
+        for (int64_t j = 0; j < s->n_rows; j++) {
+            s->agg[j].e = 0.0;
+            s->dy[j] = 0.0;
+        }
+        for (int64_t n = 0; n < eng->n; n++)
+            s->agg[s->ref[n]].e += eng->eq[n].e;
+        for (int64_t c = 0; c < s->n_cols; c++) {
+            uint32_t sl = s->col_slot[c];
+            int32_t g = eng->group[sl];
+            double sh2 = 0.0, she = 0.0;
+            for (int64_t p = s->col_ptr[c]; p < s->col_ptr[c + 1]; p++) {
+                uint32_t j = s->col_row[p];
+                double x = s->col_val[p];
+                sh2 += x * x * s->cnt[j];
+                she += x * s->agg[j].e;
+            }
+            double prec = eng->alpha * sh2 + eng->lambda_w[g];
+            double mean = (eng->alpha * (w[sl] * sh2 - she) + eng->mu_w[g] * eng->lambda_w[g]) / prec;
+            double nw = facto_fm_draw(eng, mean, prec);
+            double d = nw - w[sl];
+            w[sl] = nw;
+            for (int64_t p = s->col_ptr[c]; p < s->col_ptr[c + 1]; p++) {
+                uint32_t j = s->col_row[p];
+                double dx = d * s->col_val[p];
+                s->agg[j].e += dx * s->cnt[j];
+                s->dy[j] += dx;
+            }
+        }
+        for (int64_t n = 0; n < eng->n; n++)
+            eng->eq[n].e += s->dy[s->ref[n]];
+    }
+    for (int64_t u = 0; u < eng->n_unseen; u++)
+        w[eng->unseen[u]] = eng->mode == FACTO_FM_CD_ALS ? 0.0 : eng->mu_w[eng->group[eng->unseen[u]]];
+}
+
+/* q_f and sum (v x)^2 of every row of block rows b; lin too when with_lin. */
+static void facto_fm_brows_factor(facto_fm_engine *eng, facto_fm_brows *b, const double *vf, int with_lin)
+{
+    const facto_rows *r = b->rows;
+    for (int64_t j = 0; j < r->n_rows; j++) {
+        double q = 0.0, s2 = 0.0, lin = 0.0;
+        for (int64_t e = r->row_ptr[j]; e < r->row_ptr[j + 1]; e++) {
+            uint32_t sl = b->slots[e];
+            if (sl == FACTO_FM_NO_SLOT)
+                continue;
+            double t = vf[sl] * r->values[e];
+            q += t;
+            s2 += t * t;
+            if (with_lin)
+                lin += eng->w[sl] * r->values[e];
+        }
+        b->qf[j] = q;
+        b->sf[j] = s2;
+        if (with_lin)
+            b->lin[j] = lin;
+    }
+}
+
+/* Aggregate rows for block s: qr = q - q^B_j summed per block row j. Train
+ * rows often arrive grouped by j (sorted by user), so sums run in registers
+ * while j repeats and are flushed when it changes. */
+static inline void facto_fm_agg_flush(facto_fm_agg *a, double s1, double s2, double e, double eq)
+{
+    a->s1 += s1;
+    a->s2 += s2;
+    a->e += e;
+    a->eq += eq;
+}
+
+/* Sweep v_if of block source s for factor f (aggregates already built). */
+static void facto_fm_block_sweep_v(facto_fm_engine *eng, facto_fm_src *s, int32_t f, double *vf)
+{
+    const int32_t k = eng->k;
+    const double *mu = eng->mu_v, *lam = eng->lambda_v;
+    double *qb = eng->brows[s->brows].qf;
+    for (int64_t c = 0; c < s->n_cols; c++) {
+        uint32_t sl = s->col_slot[c];
+        int32_t g = eng->group[sl];
+        double v = vf[sl], sh2 = 0.0, she = 0.0;
+        for (int64_t p = s->col_ptr[c]; p < s->col_ptr[c + 1]; p++) {
+            uint32_t j = s->col_row[p];
+            const facto_fm_agg *a = &s->agg[j];
+            double x = s->col_val[p];
+            double aj = qb[j] - x * v;
+            sh2 += x * x * (a->s2 + 2.0 * aj * a->s1 + s->cnt[j] * aj * aj);
+            she += x * (a->eq + aj * a->e);
+        }
+        double l = lam[g * k + f];
+        double prec = eng->alpha * sh2 + l;
+        double mean = (eng->alpha * (v * sh2 - she) + mu[g * k + f] * l) / prec;
+        double nv = facto_fm_draw(eng, mean, prec);
+        double d = nv - v;
+        vf[sl] = nv;
+        for (int64_t p = s->col_ptr[c]; p < s->col_ptr[c + 1]; p++) {
+            uint32_t j = s->col_row[p];
+            facto_fm_agg *a = &s->agg[j];
+            double x = s->col_val[p];
+            double aj = qb[j] - x * v;
+            double dx = d * x;
+            a->e += dx * (a->s1 + s->cnt[j] * aj);
+            a->eq += dx * (a->s2 + aj * a->s1);
+            qb[j] += dx;
+            s->dq[j] += dx;
+            s->dy[j] += dx * aj;
+        }
+    }
+}
+
+/*
+ * One factor f. Passes over the n training rows: (1) q_f(n) from the direct
+ * rows and the blocks' q^B_f, fused with the sums of the first block;
+ * then the direct features' CSC sweep; then per block b: its sweep over
+ * block rows, and one pass that applies its changes to e and q (every
+ * joined row gets e += q_rest dq_j + dy_j, q += dq_j) fused with the sums
+ * of block b + 1. Sum of passes: 1 + n_blocks (direct sweep aside).
+ */
+static void facto_fm_sweep_v(facto_fm_engine *eng, int32_t f)
+{
+    const int64_t N = eng->n;
+    facto_fm_eq *eq = eng->eq;
+    double *vf = eng->V + (int64_t)f * eng->n_slots;
+    const double *mu = eng->mu_v, *lam = eng->lambda_v;
+    const int32_t k = eng->k;
+    const int nb = eng->n_src - 1;
+    facto_fm_src *d0 = &eng->src[0];
+    const int has_direct = d0->n_cols > 0;
+
+    for (int b = 1; b <= nb; b++) {
+        facto_fm_src *s = &eng->src[b];
+        facto_fm_brows_factor(eng, &eng->brows[s->brows], vf, 0);
+        memset(s->agg, 0, (size_t)s->n_rows * sizeof *s->agg);
+        memset(s->dq, 0, (size_t)s->n_rows * sizeof *s->dq);
+        memset(s->dy, 0, (size_t)s->n_rows * sizeof *s->dy);
+    }
+
+    /* Pass 1: q of every row (+ sums of the first block when there is no
+     * direct sweep in between). */
+    {
+        facto_fm_src *s1 = nb > 0 && !has_direct ? &eng->src[1] : NULL;
+        int32_t cj = -1;
+        double a1 = 0, a2 = 0, ae = 0, aeq = 0;
+        for (int64_t n = 0; n < N; n++) {
+            double q = 0.0;
+            if (has_direct) {
+                for (int64_t e = d0->row_ptr[n]; e < d0->row_ptr[n + 1]; e++)
+                    if (d0->slot[e] != FACTO_FM_NO_SLOT)
+                        q += vf[d0->slot[e]] * d0->val[e];
+            }
+            for (int b = 1; b <= nb; b++)
+                q += eng->brows[eng->src[b].brows].qf[eng->src[b].ref[n]];
+            eq[n].q = q;
+            if (s1) {
+                int32_t j = s1->ref[n];
+                if (j != cj) {
+                    if (cj >= 0)
+                        facto_fm_agg_flush(&s1->agg[cj], a1, a2, ae, aeq);
+                    cj = j;
+                    a1 = a2 = ae = aeq = 0.0;
+                }
+                double qr = q - eng->brows[s1->brows].qf[j], e = eq[n].e;
+                a1 += qr;
+                a2 += qr * qr;
+                ae += e;
+                aeq += e * qr;
+            }
+        }
+        if (s1 && cj >= 0)
+            facto_fm_agg_flush(&s1->agg[cj], a1, a2, ae, aeq);
+    }
+
+    if (has_direct) {
+        facto_fm_src *s = d0;
+        for (int64_t c = 0; c < s->n_cols; c++) {
+            uint32_t sl = s->col_slot[c];
+            int32_t g = eng->group[sl];
+            double v = vf[sl], sh2 = 0.0, she = 0.0;
+            for (int64_t p = s->col_ptr[c]; p < s->col_ptr[c + 1]; p++) {
+                const facto_fm_eq *t = &eq[s->col_row[p]];
+                double x = s->col_val[p];
+                double h = x * (t->q - x * v);
+                sh2 += h * h;
+                she += h * t->e;
+            }
+            double l = lam[g * k + f];
+            double prec = eng->alpha * sh2 + l;
+            double mean = (eng->alpha * (v * sh2 - she) + mu[g * k + f] * l) / prec;
+            double nv = facto_fm_draw(eng, mean, prec);
+            double d = nv - v;
+            vf[sl] = nv;
+            for (int64_t p = s->col_ptr[c]; p < s->col_ptr[c + 1]; p++) {
+                facto_fm_eq *t = &eq[s->col_row[p]];
+                double x = s->col_val[p];
+                double h = x * (t->q - x * v);
+                t->q += d * x;
+                t->e += d * h;
+            }
+        }
+        if (nb > 0) {
+            /* Sums of the first block after the direct sweep. */
+            facto_fm_src *s1 = &eng->src[1];
+            const double *qb = eng->brows[s1->brows].qf;
+            for (int64_t n = 0; n < N; n++) {
+                int32_t j = s1->ref[n];
+                double qr = eq[n].q - qb[j], e = eq[n].e;
+                facto_fm_agg_flush(&s1->agg[j], qr, qr * qr, e, e * qr);
+            }
+        }
+    }
+
+    for (int b = 1; b <= nb; b++) {
+        facto_fm_src *s = &eng->src[b];
+        facto_fm_block_sweep_v(eng, s, f, vf);
+        /* Apply block b to every row; gather the sums of block b + 1. */
+        const double *qb = eng->brows[s->brows].qf, *dq = s->dq, *dy = s->dy;
+        const int32_t *ref = s->ref;
+        facto_fm_src *sn = b < nb ? &eng->src[b + 1] : NULL;
+        if (!sn) {
+            for (int64_t n = 0; n < N; n++) {
+                int32_t j = ref[n];
+                double qr = eq[n].q - (qb[j] - dq[j]);
+                eq[n].e += qr * dq[j] + dy[j];
+                eq[n].q += dq[j];
+            }
+            continue;
+        }
+        const double *qbn = eng->brows[sn->brows].qf;
+        int32_t cj = -1;
+        double a1 = 0, a2 = 0, ae = 0, aeq = 0;
+        for (int64_t n = 0; n < N; n++) {
+            int32_t j = ref[n];
+            double q = eq[n].q;
+            double qr = q - (qb[j] - dq[j]);
+            double e = eq[n].e + qr * dq[j] + dy[j];
+            q += dq[j];
+            eq[n].e = e;
+            eq[n].q = q;
+            int32_t jn = sn->ref[n];
+            if (jn != cj) {
+                if (cj >= 0)
+                    facto_fm_agg_flush(&sn->agg[cj], a1, a2, ae, aeq);
+                cj = jn;
+                a1 = a2 = ae = aeq = 0.0;
+            }
+            double qrn = q - qbn[jn];
+            a1 += qrn;
+            a2 += qrn * qrn;
+            ae += e;
+            aeq += e * qrn;
+        }
+        if (cj >= 0)
+            facto_fm_agg_flush(&sn->agg[cj], a1, a2, ae, aeq);
+    }
+    for (int64_t u = 0; u < eng->n_unseen; u++) {
+        uint32_t sl = eng->unseen[u];
+        vf[sl] = eng->mode == FACTO_FM_CD_ALS ? 0.0 : mu[eng->group[sl] * k + f];
+    }
+}
+
+/* ---- prediction with the engine's parameters, factor by factor --------- */
+
+/* Add the factor-f pairwise part of y^ of data d into out[n] (after
+ * facto_fm_brows_factor ran for d's blocks with the final v_f). */
+static void facto_fm_add_factor(facto_fm_engine *eng, const facto_fm_data *d, const uint32_t *const *slots,
+                                const int *bidx, const double *vf, double *out)
+{
+    const facto_rows *r = d->direct;
+    for (int64_t n = 0; n < d->n_rows; n++) {
+        double q = 0.0, s2 = 0.0;
+        if (r) {
+            for (int64_t e = r->row_ptr[n]; e < r->row_ptr[n + 1]; e++) {
+                uint32_t sl = slots[0][e];
+                if (sl == FACTO_FM_NO_SLOT)
+                    continue;
+                double t = vf[sl] * r->values[e];
+                q += t;
+                s2 += t * t;
+            }
+        }
+        for (int b = 0; b < d->n_blocks; b++) {
+            const facto_fm_brows *br = &eng->brows[bidx[b]];
+            int32_t j = d->block[b].ref[n];
+            q += br->qf[j];
+            s2 += br->sf[j];
+        }
+        out[n] += 0.5 * (q * q - s2);
+    }
+}
+
+/* w0 + linear part of y^ of data d into out[n] (after the brows' lin). */
+static void facto_fm_set_linear(facto_fm_engine *eng, const facto_fm_data *d, const uint32_t *const *slots,
+                                const int *bidx, double *out)
+{
+    const facto_rows *r = d->direct;
+    for (int64_t n = 0; n < d->n_rows; n++) {
+        double y = eng->w0;
+        if (r) {
+            for (int64_t e = r->row_ptr[n]; e < r->row_ptr[n + 1]; e++) {
+                uint32_t sl = slots[0][e];
+                if (sl != FACTO_FM_NO_SLOT)
+                    y += eng->w[sl] * r->values[e];
+            }
+        }
+        for (int b = 0; b < d->n_blocks; b++)
+            y += eng->brows[bidx[b]].lin[d->block[b].ref[n]];
+        out[n] = y;
+    }
+}
+
+/* Full y^ of up to two data sets (train resync, test) with the current
+ * parameters: O(k (nnz(direct) + sum_B nnz(B) + n n_blocks)). */
+static void facto_fm_predict_sets(facto_fm_engine *eng, int nd, const facto_fm_data *const *d,
+                                  const uint32_t *const *const *slots, const int *const *bidx, double *const *out)
+{
+    /* linear parts */
+    for (int i = 0; i < eng->n_brows; i++) {
+        facto_fm_brows *b = &eng->brows[i];
+        const facto_rows *r = b->rows;
+        for (int64_t j = 0; j < r->n_rows; j++) {
+            double lin = 0.0;
+            for (int64_t e = r->row_ptr[j]; e < r->row_ptr[j + 1]; e++)
+                if (b->slots[e] != FACTO_FM_NO_SLOT)
+                    lin += eng->w[b->slots[e]] * r->values[e];
+            b->lin[j] = lin;
+        }
+    }
+    for (int i = 0; i < nd; i++)
+        facto_fm_set_linear(eng, d[i], slots[i], bidx[i], out[i]);
+    for (int32_t f = 0; f < eng->k; f++) {
+        const double *vf = eng->V + (int64_t)f * eng->n_slots;
+        for (int i = 0; i < eng->n_brows; i++)
+            facto_fm_brows_factor(eng, &eng->brows[i], vf, 0);
+        for (int i = 0; i < nd; i++)
+            facto_fm_add_factor(eng, d[i], slots[i], bidx[i], vf, out[i]);
+    }
+}
+
+/* ---- samples kept in the model ---------------------------------------- */
+
+static void facto_fm_store_params(facto_fm_engine *eng, float *w0, float *w, float *V)
+{
+    const int64_t S = eng->n_slots;
+    const int32_t k = eng->k;
+    double scale = eng->classify ? FACTO_FM_PROBIT_SCALE : 1.0;
+    double vscale = sqrt(scale);
+    *w0 = (float)(scale * eng->w0);
+    for (int64_t s = 0; s < S; s++)
+        w[s] = (float)(scale * eng->w[s]);
+    for (int32_t f = 0; f < k; f++) {
+        const double *vf = eng->V + (int64_t)f * S;
+        for (int64_t s = 0; s < S; s++)
+            V[s * k + f] = (float)(vscale * vf[s]);
+    }
+}
+
+static double facto_fm_probit(double t)
+{
+    return 1.0 / (1.0 + exp(-FACTO_FM_PROBIT_SCALE * t));
+}
+
+/* ---- the driver ----------------------------------------------------------- */
+
+facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode mode,
+                             const facto_fm_data *train, const uint32_t *const *train_slots,
+                             const facto_fm_data *test, const uint32_t *const *test_slots,
+                             const facto_fm_callbacks *callbacks, facto_fm_cd_result *result)
+{
+    facto_fm_engine eng;
+    memset(&eng, 0, sizeof eng);
+    eng.ctx = ctx;
+    eng.m = m;
+    eng.mode = mode;
+    eng.classify = m->params.predictor_type == FACTO_FM_BINARY_CLASSIFIER;
+    eng.k = m->k;
+    eng.n_slots = m->n_slots;
+    eng.n = train->n_rows;
+    const facto_fm_params *P = &m->params;
+    const int T = P->num_iter > 0 ? P->num_iter : 1;
+    facto_status st = FACTO_OK;
+    uint8_t *seen = NULL;
+    int64_t *count = NULL;
+    double *pred_tr = NULL, *pred_te = NULL, *sum_te = NULL;
+    float *scores_tr = NULL, *scores_te = NULL;
+    int train_bidx[FACTO_FM_MAX_BLOCKS], test_bidx[FACTO_FM_MAX_BLOCKS];
+
+    if (!train->direct || !train->direct->labels)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "training rows have no labels");
+    if (eng.n < 1)
+        return facto_fail(ctx, FACTO_ERR_EMPTY, "no training rows");
+    if (eng.n >= (int64_t)UINT32_MAX)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "%lld training rows: the %s solver takes at most 2^32-2",
+                          (long long)eng.n, mode == FACTO_FM_CD_ALS ? "als" : "mcmc");
+    if (eng.n_slots >= (int64_t)UINT32_MAX)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "too many parameter slots");
+    if (test && (!test->direct || !test->direct->labels))
+        test = NULL;
+    eng.labels = train->direct->labels;
+    facto_rng_seed(&eng.rng, P->seed);
+
+    const size_t NS = eng.n_slots ? (size_t)eng.n_slots : 1;
+    eng.eq = facto_calloc_array((size_t)eng.n, sizeof *eng.eq);
+    eng.w = facto_calloc_array(NS, sizeof *eng.w);
+    eng.V = facto_malloc_array(NS * (size_t)eng.k, sizeof *eng.V);
+    eng.group = facto_calloc_array(NS, sizeof *eng.group);
+    seen = facto_calloc_array(NS, 1);
+    count = facto_malloc_array(NS, sizeof *count);
+    pred_tr = facto_malloc_array((size_t)eng.n, sizeof *pred_tr);
+    scores_tr = facto_malloc_array((size_t)eng.n, sizeof *scores_tr);
+    if (eng.classify)
+        eng.z = facto_calloc_array((size_t)eng.n, sizeof *eng.z);
+    if (!eng.eq || !eng.w || !eng.V || !eng.group || !seen || !count || !pred_tr || !scores_tr ||
+        (eng.classify && !eng.z)) {
+        st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for the %s solver state",
+                        mode == FACTO_FM_CD_ALS ? "als" : "mcmc");
+        goto done;
+    }
+    if (test) {
+        size_t nt = test->n_rows ? (size_t)test->n_rows : 1;
+        pred_te = facto_malloc_array(nt, sizeof *pred_te);
+        sum_te = facto_calloc_array(nt, sizeof *sum_te);
+        scores_te = facto_malloc_array(nt, sizeof *scores_te);
+        if (!pred_te || !sum_te || !scores_te) {
+            st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for test predictions");
+            goto done;
+        }
+    }
+
+    /* Prior groups per slot. */
+    eng.n_groups = train->feature_group && train->n_groups > 0 ? train->n_groups : 1;
+    if (eng.n_groups > 256) {
+        st = facto_fail(ctx, FACTO_ERR_INVALID, "%ld prior groups: at most 256", (long)eng.n_groups);
+        goto done;
+    }
+    if (train->feature_group) {
+        for (int64_t s = 0; s < eng.n_slots; s++) {
+            uint64_t key = m->hashed ? m->slot_keys[s] : (uint64_t)s;
+            int32_t g = key < train->feature_dim ? train->feature_group[key] : 0;
+            if (g < 0 || g >= eng.n_groups) {
+                st = facto_fail(ctx, FACTO_ERR_INVALID, "feature %llu: prior group %ld is not in [0, %ld)",
+                                (unsigned long long)key, (long)g, (long)eng.n_groups);
+                goto done;
+            }
+            eng.group[s] = g;
+        }
+    }
+
+    /* Sources and their transposes. */
+    eng.n_src = 1 + train->n_blocks;
+    for (int i = 0; i < eng.n_src; i++) {
+        facto_fm_src *s = &eng.src[i];
+        if (i == 0) {
+            s->n_rows = eng.n;
+            s->row_ptr = train->direct->row_ptr;
+            s->val = train->direct->values;
+            s->brows = -1;
+        } else {
+            const facto_fm_block *b = &train->block[i - 1];
+            s->n_rows = b->rows->n_rows;
+            s->row_ptr = b->rows->row_ptr;
+            s->val = b->rows->values;
+            s->ref = b->ref;
+            s->brows = facto_fm_brows_get(&eng, b->rows, train_slots[i]);
+            train_bidx[i - 1] = s->brows;
+            if (s->brows < 0) {
+                st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for block caches");
+                goto done;
+            }
+        }
+        s->slot = train_slots[i];
+        if ((st = facto_fm_src_build(&eng, s, seen, count)) != FACTO_OK)
+            goto done;
+    }
+    for (int b = 0; test && b < test->n_blocks; b++) {
+        test_bidx[b] = facto_fm_brows_get(&eng, test->block[b].rows, test_slots[1 + b]);
+        if (test_bidx[b] < 0) {
+            st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for block caches");
+            goto done;
+        }
+    }
+    eng.group_size = facto_calloc_array((size_t)eng.n_groups, sizeof *eng.group_size);
+    int64_t n_unseen = 0;
+    for (int64_t s = 0; s < eng.n_slots; s++)
+        n_unseen += !seen[s];
+    eng.unseen = facto_malloc_array(n_unseen ? (size_t)n_unseen : 1, sizeof *eng.unseen);
+    eng.mu_w = facto_calloc_array((size_t)eng.n_groups, sizeof *eng.mu_w);
+    eng.lambda_w = facto_calloc_array((size_t)eng.n_groups, sizeof *eng.lambda_w);
+    eng.mu_v = facto_calloc_array((size_t)eng.n_groups * (size_t)eng.k, sizeof *eng.mu_v);
+    eng.lambda_v = facto_calloc_array((size_t)eng.n_groups * (size_t)eng.k, sizeof *eng.lambda_v);
+    if (!eng.group_size || !eng.unseen || !eng.mu_w || !eng.lambda_w || !eng.mu_v || !eng.lambda_v) {
+        st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for hyperparameters");
+        goto done;
+    }
+    for (int64_t s = 0; s < eng.n_slots; s++) {
+        if (seen[s])
+            eng.group_size[eng.group[s]]++;
+        else
+            eng.unseen[eng.n_unseen++] = (uint32_t)s;
+    }
+
+    /* Start as libFM does: w0 = w = 0, V ~ N(0, init_stdev^2); fixed
+     * precisions from the *_wd settings for ALS. */
+    eng.alpha = 1.0;
+    if (mode == FACTO_FM_CD_ALS) {
+        eng.lambda0 = P->bias_wd;
+        for (int32_t g = 0; g < eng.n_groups; g++) {
+            eng.lambda_w[g] = P->linear_wd;
+            for (int32_t f = 0; f < eng.k; f++)
+                eng.lambda_v[g * eng.k + f] = P->factors_wd;
+        }
+    } else {
+        eng.lambda0 = 0.0;
+        for (int32_t g = 0; g < eng.n_groups; g++) {
+            eng.lambda_w[g] = 1.0;
+            for (int32_t f = 0; f < eng.k; f++)
+                eng.lambda_v[g * eng.k + f] = 1.0;
+        }
+    }
+    for (int32_t f = 0; f < eng.k; f++)
+        for (int64_t s = 0; s < eng.n_slots; s++)
+            eng.V[(int64_t)f * eng.n_slots + s] = seen[s] ? P->init_stdev * facto_rng_normal(&eng.rng) : 0.0;
+
+    /* Training targets and the running prediction range. */
+    float tmin = INFINITY, tmax = -INFINITY;
+    for (int64_t n = 0; n < eng.n; n++) {
+        float y = facto_fm_label(m, eng.labels[n]);
+        if (!isfinite(y)) {
+            st = facto_fail(ctx, FACTO_ERR_INVALID, "training row %lld: label is not finite", (long long)n);
+            goto done;
+        }
+        if (y < tmin)
+            tmin = y;
+        if (y > tmax)
+            tmax = y;
+    }
+    if (!eng.classify) {
+        m->target_min = tmin;
+        m->target_max = tmax;
+    }
+
+    /* Samples to keep: the last S post-burn-in iterations spaced `thin`. */
+    int burnin = mode == FACTO_FM_CD_MCMC ? T / 5 : T - 1;
+    int keep = mode == FACTO_FM_CD_MCMC ? P->mcmc_samples : 0;
+    if (keep > T - burnin)
+        keep = T - burnin;
+    int thin = keep > 0 ? (T - burnin) / keep : 1;
+    if (thin < 1)
+        thin = 1;
+    if (keep > 0) {
+        size_t ns = (size_t)keep;
+        float *sw0 = facto_calloc_array(ns, sizeof *sw0);
+        float *sw = facto_aligned_alloc(ns * NS * sizeof(float));
+        float *sv = facto_aligned_alloc(ns * NS * (size_t)eng.k * sizeof(float));
+        if (!sw0 || !sw || !sv) {
+            free(sw0);
+            facto_aligned_free(sw);
+            facto_aligned_free(sv);
+            st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %d posterior samples", keep);
+            goto done;
+        }
+        free(m->sample_w0);
+        facto_aligned_free(m->sample_w);
+        facto_aligned_free(m->sample_V);
+        m->sample_w0 = sw0;
+        m->sample_w = sw;
+        m->sample_V = sv;
+    }
+    m->n_samples = 0;
+
+    /* Exact errors of the starting point. */
+    {
+        const facto_fm_data *dd[1] = {train};
+        const uint32_t *const *ss[1] = {train_slots};
+        const int *bb[1] = {train_bidx};
+        double *oo[1] = {pred_tr};
+        facto_fm_predict_sets(&eng, 1, dd, ss, bb, oo);
+        for (int64_t n = 0; n < eng.n; n++)
+            eng.eq[n].e = pred_tr[n] - (eng.classify ? 0.0 : eng.labels[n]); /* probit: z starts at 0 */
+    }
+
+    double seconds = 0.0;
+    int n_avg = 0, it;
+    double test_rmse_avg = NAN;
+    for (it = 1; it <= T; it++) {
+        double t0 = facto_fm_now();
+        if (eng.classify && mode == FACTO_FM_CD_MCMC) {
+            for (int64_t n = 0; n < eng.n; n++) {
+                double yhat = eng.eq[n].e + eng.z[n];
+                eng.z[n] = (float)facto_fm_trunc_normal(&eng.rng, yhat, eng.labels[n] > 0.0f);
+                eng.eq[n].e = yhat - eng.z[n];
+            }
+        } else if (eng.classify) {
+            /* ALS classifier: least squares on +-1 targets. */
+            for (int64_t n = 0; n < eng.n; n++) {
+                double yhat = eng.eq[n].e + eng.z[n];
+                eng.z[n] = eng.labels[n] > 0.0f ? 1.0f : -1.0f;
+                eng.eq[n].e = yhat - eng.z[n];
+            }
+        }
+        facto_fm_draw_alpha(&eng);
+        facto_fm_sweep_w0(&eng);
+        if (mode == FACTO_FM_CD_MCMC)
+            facto_fm_draw_hyper(&eng, eng.w, eng.mu_w, eng.lambda_w, 1);
+        facto_fm_sweep_w(&eng);
+        if (mode == FACTO_FM_CD_MCMC) {
+            for (int32_t f = 0; f < eng.k; f++)
+                facto_fm_draw_hyper(&eng, eng.V + (int64_t)f * eng.n_slots, eng.mu_v + f, eng.lambda_v + f,
+                                    eng.k);
+        }
+        for (int32_t f = 0; f < eng.k; f++)
+            facto_fm_sweep_v(&eng, f);
+        seconds += facto_fm_now() - t0;
+
+        /* Train errors: resynchronised exactly every 8 iterations (bounds
+         * rounding drift of the incremental updates). Test: every iteration. */
+        {
+            const facto_fm_data *dd[2] = {test, train};
+            const uint32_t *const *ss[2] = {test_slots, train_slots};
+            const int *bb[2] = {test_bidx, train_bidx};
+            double *oo[2] = {pred_te, pred_tr};
+            int resync = it % 8 == 0 || it == T;
+            if (test)
+                facto_fm_predict_sets(&eng, 1 + resync, dd, ss, bb, oo);
+            else if (resync)
+                facto_fm_predict_sets(&eng, 1, dd + 1, ss + 1, bb + 1, oo + 1);
+            if (resync) {
+                for (int64_t n = 0; n < eng.n; n++) {
+                    double target = eng.classify ? eng.z[n] : eng.labels[n];
+                    eng.eq[n].e = pred_tr[n] - target;
+                }
+            }
+        }
+        double sse = 0.0;
+        for (int64_t n = 0; n < eng.n; n++)
+            sse += eng.eq[n].e * eng.eq[n].e;
+        if (!isfinite(sse)) {
+            st = facto_fail(ctx, FACTO_ERR_DIVERGED,
+                            "%s iteration %d: the training error became non-finite; lower init_stdev%s", 
+                            mode == FACTO_FM_CD_ALS ? "als" : "mcmc", it,
+                            mode == FACTO_FM_CD_ALS ? " or raise linear_wd / factors_wd" : "");
+            goto done;
+        }
+        if (test && it > burnin) {
+            n_avg++;
+            for (int64_t n = 0; n < test->n_rows; n++)
+                sum_te[n] += eng.classify ? facto_fm_probit(pred_te[n]) : pred_te[n];
+        }
+        if (keep > 0 && it > burnin && (T - it) % thin == 0 && (T - it) / thin < keep) {
+            int32_t si = m->n_samples++;
+            facto_fm_store_params(&eng, &m->sample_w0[si], m->sample_w + (size_t)si * NS,
+                                  m->sample_V + (size_t)si * NS * (size_t)eng.k);
+        }
+
+        facto_fm_epoch_report rep;
+        memset(&rep, 0, sizeof rep);
+        rep.epoch = it;
+        rep.epochs = T;
+        rep.seconds = facto_fm_now() - t0;
+        rep.samples_per_second = rep.seconds > 0 ? (double)eng.n / rep.seconds : 0.0;
+        int want_report = callbacks && callbacks->on_epoch;
+        if (test) {
+            for (int64_t n = 0; n < test->n_rows; n++) {
+                double p = n_avg > 0 ? sum_te[n] / n_avg
+                                     : (eng.classify ? facto_fm_probit(pred_te[n]) : pred_te[n]);
+                if (!eng.classify)
+                    p = p < m->target_min ? m->target_min : p > m->target_max ? m->target_max : p;
+                scores_te[n] = (float)p;
+            }
+            if (!eng.classify) {
+                double s2 = 0.0;
+                for (int64_t n = 0; n < test->n_rows; n++) {
+                    double d = scores_te[n] - test->direct->labels[n];
+                    s2 += d * d;
+                }
+                test_rmse_avg = test->n_rows ? sqrt(s2 / (double)test->n_rows) : NAN;
+            }
+            if (want_report &&
+                (st = facto_fm_metrics_from_scores(ctx, m, test->direct, scores_te, &rep.test)) != FACTO_OK)
+                goto done;
+        }
+        if (want_report) {
+            for (int64_t n = 0; n < eng.n; n++) {
+                double target = eng.classify ? eng.z[n] : eng.labels[n];
+                double p = eng.eq[n].e + target;
+                if (eng.classify)
+                    p = facto_fm_probit(p);
+                else
+                    p = p < m->target_min ? m->target_min : p > m->target_max ? m->target_max : p;
+                scores_tr[n] = (float)p;
+            }
+            if ((st = facto_fm_metrics_from_scores(ctx, m, train->direct, scores_tr, &rep.train)) != FACTO_OK)
+                goto done;
+            if (callbacks->on_epoch(&rep, callbacks->user_data))
+                break;
+        }
+    }
+    if (it > T)
+        it = T;
+    /* The last sample is the model's point estimate (and the ALS solution). */
+    {
+        float *w = m->w, *V = m->V;
+        facto_fm_store_params(&eng, &m->w0, w, V);
+    }
+    if (keep > 0 && m->n_samples == 0) {
+        facto_fm_store_params(&eng, &m->sample_w0[0], m->sample_w, m->sample_V);
+        m->n_samples = 1;
+    }
+    if (result) {
+        result->iterations = it;
+        result->burnin = burnin;
+        result->alpha = eng.alpha;
+        result->test_rmse_avg = test_rmse_avg;
+        result->seconds = seconds;
+    }
+    facto_log(ctx, FACTO_LOG_INFO, "%s: %d iterations, %.3f s, %d samples kept", mode == FACTO_FM_CD_ALS ? "als" : "mcmc",
+              it, seconds, (int)m->n_samples);
+    st = facto_ok(ctx);
+
+done:
+    facto_fm_engine_free(&eng);
+    free(seen);
+    free(count);
+    free(pred_tr);
+    free(pred_te);
+    free(sum_te);
+    free(scores_tr);
+    free(scores_te);
+    return st;
+}
+
+/* ---- entry points ------------------------------------------------------- */
+
+facto_status facto_fm_fit_mcmc(facto_ctx *ctx, facto_fm_model *model, const facto_rows *train,
+                               const uint32_t *train_slots, const facto_rows *test, const uint32_t *test_slots,
+                               const facto_fm_callbacks *callbacks)
+{
+    facto_fm_data tr, te;
+    facto_fm_data_init(&tr, train, 0);
+    const uint32_t *trs[1] = {train_slots}, *tes[1] = {test_slots};
+    if (test)
+        facto_fm_data_init(&te, test, 0);
+    return facto_fm_cd_run(ctx, model, FACTO_FM_CD_MCMC, &tr, trs, test ? &te : NULL, tes, callbacks, NULL);
+}
+
+/* All keys of every source as rows, so facto_fm_model_new sees them. */
+static facto_status facto_fm_key_rows(facto_ctx *ctx, const facto_fm_data *d, uint64_t dim, facto_rows **out)
+{
+    facto_rows *r = facto_rows_new(dim, 1);
+    if (!r)
+        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
+    facto_status st = FACTO_OK;
+    for (int s = 0; s <= d->n_blocks && st == FACTO_OK; s++) {
+        const facto_rows *src = s == 0 ? d->direct : d->block[s - 1].rows;
+        for (int64_t j = 0; src && j < src->n_rows && st == FACTO_OK; j++) {
+            for (int64_t e = src->row_ptr[j]; e < src->row_ptr[j + 1] && st == FACTO_OK; e++)
+                st = facto_rows_push(ctx, r, src->keys[e], src->values[e]);
+            if (st == FACTO_OK)
+                st = facto_rows_finish_row(ctx, r, s == 0 && d->direct->labels ? d->direct->labels[j] : 0.0f);
+        }
+    }
+    if (st != FACTO_OK) {
+        facto_rows_free(r);
+        return st;
+    }
+    *out = r;
+    return FACTO_OK;
+}
+
+facto_status facto_fm_fit_blocks(facto_ctx *ctx, const facto_fm_data *train, const facto_fm_data *test,
+                                 const facto_fm_params *params, const facto_fm_callbacks *callbacks,
+                                 facto_model **out, facto_fm_cd_result *result)
+{
+    if (params->solver != FACTO_FM_SOLVER_ALS && params->solver != FACTO_FM_SOLVER_MCMC)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "solver: block data need the als or mcmc solver");
+    facto_fm_params p = *params;
+    if (p.feature_dim < train->feature_dim)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "feature_dim %llu: the data use %llu features",
+                          (unsigned long long)p.feature_dim, (unsigned long long)train->feature_dim);
+    facto_rows *keys = NULL;
+    facto_fm_model *m = NULL;
+    uint32_t *trs[1 + FACTO_FM_MAX_BLOCKS] = {0}, *tes[1 + FACTO_FM_MAX_BLOCKS] = {0};
+    facto_status st = facto_fm_key_rows(ctx, train, p.feature_dim, &keys);
+    if (st == FACTO_OK)
+        st = facto_fm_model_new(ctx, &p, keys, &m);
+    facto_rows_free(keys);
+    for (int s = 0; st == FACTO_OK && s <= train->n_blocks; s++)
+        st = facto_fm_map_rows(ctx, m, s == 0 ? train->direct : train->block[s - 1].rows, &trs[s]);
+    for (int s = 0; st == FACTO_OK && test && s <= test->n_blocks; s++)
+        st = facto_fm_map_rows(ctx, m, s == 0 ? test->direct : test->block[s - 1].rows, &tes[s]);
+    if (st == FACTO_OK)
+        st = facto_fm_cd_run(ctx, m, p.solver == FACTO_FM_SOLVER_ALS ? FACTO_FM_CD_ALS : FACTO_FM_CD_MCMC, train,
+                             (const uint32_t *const *)trs, test, (const uint32_t *const *)tes, callbacks, result);
+    for (int s = 0; s <= FACTO_FM_MAX_BLOCKS; s++) {
+        free(trs[s]);
+        free(tes[s]);
+    }
+    if (st != FACTO_OK) {
+        if (m)
+            facto_model_free(&m->base);
+        return st;
+    }
+    *out = &m->base;
+    return FACTO_OK;
+}
+
+facto_status facto_fm_blocks_predict_raw(facto_ctx *ctx, const facto_fm_model *m, const facto_fm_data *d,
+                                         const uint32_t *const *slots, double *out)
+{
+    facto_fm_engine eng;
+    memset(&eng, 0, sizeof eng);
+    eng.ctx = ctx;
+    eng.k = m->k;
+    eng.n_slots = m->n_slots;
+    const size_t NS = eng.n_slots ? (size_t)eng.n_slots : 1;
+    facto_status st = FACTO_OK;
+    int bidx[FACTO_FM_MAX_BLOCKS];
+    eng.w = facto_malloc_array(NS, sizeof *eng.w);
+    eng.V = facto_malloc_array(NS * (size_t)eng.k, sizeof *eng.V);
+    if (!eng.w || !eng.V) {
+        st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    eng.w0 = m->w0;
+    for (int64_t s = 0; s < eng.n_slots; s++) {
+        eng.w[s] = m->w[s];
+        for (int32_t f = 0; f < eng.k; f++)
+            eng.V[(int64_t)f * eng.n_slots + s] = m->V[s * eng.k + f];
+    }
+    for (int b = 0; b < d->n_blocks; b++) {
+        bidx[b] = facto_fm_brows_get(&eng, d->block[b].rows, slots[1 + b]);
+        if (bidx[b] < 0) {
+            st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+    }
+    {
+        const facto_fm_data *dd[1] = {d};
+        const uint32_t *const *ss[1] = {slots};
+        const int *bb[1] = {bidx};
+        double *oo[1] = {out};
+        facto_fm_predict_sets(&eng, 1, dd, ss, bb, oo);
+    }
+done:
+    facto_fm_engine_free(&eng);
+    return st;
+}
