@@ -636,7 +636,8 @@ uint64_t facto_rows_dim(const facto_rows *rows);
  * or gzip-compressed. `feature_dim` > 0 makes every key >= feature_dim an
  * error; 0 takes it from the data (recordIO: the tensors' shape; libsvm: the
  * largest key + 1). libsvm keys are read as written (0-based, libFM style):
- * a 1-based LIBSVM file just leaves key 0 unused. Rows always have labels.
+ * a 1-based LIBSVM file just leaves key 0 unused. libsvm rows always have
+ * labels; recordIO rows have them when the records do (labels NULL otherwise).
  * Errors: FACTO_ERR_IO, FACTO_ERR_PARSE ("PATH:LINE: ..." for text,
  * "PATH: record N at byte B: ..." for recordIO), FACTO_ERR_EMPTY (no rows),
  * FACTO_ERR_NOMEM. *out owned by the caller: free with facto_rows_free().

@@ -392,12 +392,23 @@ static facto_status facto_rio_decode_stream(facto_ctx *ctx, facto_rio_src *s, co
             goto done;
         }
         size_t padded = ((size_t)len + 3) & ~(size_t)3;
-        if ((st = facto_bytebuf_reserve(ctx, &payload, padded + 4)) != FACTO_OK)
-            goto done;
-        got = facto_rio_read(s, payload.data + payload.len, padded);
-        if (got < 0) {
-            st = facto_fail(ctx, FACTO_ERR_IO, "%s: read error at byte %lld", name, (long long)s->offset);
-            goto done;
+        /* Read in chunks of at most 1 MiB, so a corrupt length word costs
+         * memory only for the bytes really present. */
+        got = 0;
+        while ((size_t)got < padded) {
+            size_t want = padded - (size_t)got;
+            if (want > (1u << 20))
+                want = 1u << 20;
+            if ((st = facto_bytebuf_reserve(ctx, &payload, (size_t)got + want + 4)) != FACTO_OK)
+                goto done;
+            int64_t r = facto_rio_read(s, payload.data + payload.len + got, want);
+            if (r < 0) {
+                st = facto_fail(ctx, FACTO_ERR_IO, "%s: read error at byte %lld", name, (long long)s->offset);
+                goto done;
+            }
+            got += r;
+            if ((size_t)r < want)
+                break;
         }
         if ((size_t)got < len) {
             st = FACTO_RIO_FAIL(&d, FACTO_ERR_PARSE, "truncated: %u payload bytes announced, %lld present", len,

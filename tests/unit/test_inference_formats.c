@@ -4,7 +4,8 @@
  * examples) must parse into the rows worked out by hand; responses written
  * for given scores must equal the golden responses as JSON; recordIO
  * requests and responses are checked field by field with protobuf-c; every
- * bad request gets FACTO_ERR_PARSE with a message naming the instance. Fast.
+ * bad request gets FACTO_ERR_PARSE with a message naming the instance, and
+ * randomly corrupted requests never crash. Fast.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -397,12 +398,56 @@ static void test_recordio_response(void **state)
     facto_ctx_free(ctx);
 }
 
+static uint64_t g_rng = 0x2545F4914F6CDD1Dull;
+static uint32_t rnd(void)
+{
+    g_rng ^= g_rng << 13;
+    g_rng ^= g_rng >> 7;
+    g_rng ^= g_rng << 17;
+    return (uint32_t)(g_rng >> 11);
+}
+
+static void test_mutated_requests(void **state)
+{
+    (void)state;
+    static const char *const alphabet = "{}[],:\"0123456789.-e \nkeysvaluesshapedatafeatures";
+    size_t n;
+    char *golden = read_golden("fm_request_sparse.json", &n);
+    char *m = malloc(n + 1);
+    facto_ctx *ctx = facto_ctx_new();
+    int ok = 0, bad = 0;
+    for (int it = 0; it < 3000; it++) {
+        memcpy(m, golden, n);
+        for (int f = 0; f < 1 + (int)(rnd() % 3); f++)
+            m[rnd() % n] = alphabet[rnd() % strlen(alphabet)];
+        facto_content_type t = it % 2 ? FACTO_CONTENT_JSON : FACTO_CONTENT_JSONLINES;
+        facto_rows *r = NULL;
+        facto_status st = facto_inference_request_parse(ctx, t, m, n, 2000, &r);
+        if (st == FACTO_OK) {
+            ok++;
+            for (int64_t k = 0; k < r->nnz; k++)
+                assert_true(r->keys[k] < 2000);
+            facto_rows_free(r);
+        } else {
+            bad++;
+            assert_true(st == FACTO_ERR_PARSE || st == FACTO_ERR_EMPTY);
+            assert_null(r);
+        }
+    }
+    assert_true(bad > 0);
+    (void)ok;
+    free(m);
+    free(golden);
+    facto_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_golden_requests),   cmocka_unit_test(test_request_variants),
         cmocka_unit_test(test_bad_requests),      cmocka_unit_test(test_content_types),
         cmocka_unit_test(test_golden_responses),  cmocka_unit_test(test_recordio_response),
+        cmocka_unit_test(test_mutated_requests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
