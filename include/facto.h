@@ -649,7 +649,8 @@ facto_status facto_rows_read(facto_ctx *ctx, const char *path, facto_rows_format
  * Write `rows` to `path` ("-" = standard output) as libsvm text or
  * recordIO-protobuf (FACTO_ROWS_AUTO is refused with FACTO_ERR_INVALID).
  * Reading the file back gives identical keys, values and labels (floats are
- * printed with 9 significant digits); unlabelled rows get label 0 in libsvm
+ * printed with up to 9 significant digits, the fewer of 7 or 9 that reads
+ * back to the same bits); unlabelled rows get label 0 in libsvm
  * and no label in recordIO. Errors: FACTO_ERR_IO, FACTO_ERR_INVALID,
  * FACTO_ERR_NOMEM.
  */
@@ -807,7 +808,8 @@ facto_status facto_inference_request_parse(facto_ctx *ctx, facto_content_type ty
  *   JSON Lines: {"score": 0.4, "predicted_label": 0} one per line
  *   recordIO:   one Record per prediction with label["score"] and
  *               label["predicted_label"] Float32Tensors of one value.
- * Scores are printed with 9 significant digits, so they read back exactly.
+ * Scores are printed with the fewest digits (at most 9) that read back to
+ * the same float, so 0.4f prints as 0.4.
  * *body ([*size] bytes; JSON ones also NUL-terminated) owned by the caller:
  * free with facto_buffer_free(). Errors: FACTO_ERR_INVALID (a non-finite
  * score), FACTO_ERR_NOMEM.

@@ -3,8 +3,10 @@
  * one row a line. The reader streams the file (plain or gzip) through the
  * shared line reader and parses each line in place with strtof/strtoull, so
  * it costs O(file bytes) time and O(nnz) memory; every error names
- * PATH:LINE. The writer prints floats with %.9g (enough digits for any
- * float to read back bit-exact) and writes through one buffered FILE.
+ * PATH:LINE. Short decimals take an exact fast path (one float division),
+ * others strtof. The writer prints whole numbers as integers, other floats
+ * with %.7g when that reads back bit-exact and %.9g (always exact)
+ * otherwise, formatting into a 64 KiB buffer.
  */
 #include "core/internal.h"
 #include "data/linereader.h"
@@ -22,11 +24,52 @@ static char *facto_libsvm_tok_end(char *p)
     return p;
 }
 
+static const float k_pow10f[11] = {1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f, 1e6f, 1e7f, 1e8f, 1e9f, 1e10f};
+
+/*
+ * Fast path for plain decimals ("3", "-0.25", "16.000"): at most 7
+ * significant digits and 10 decimals, no exponent. Then the digits form an
+ * integer m < 2^24 and 10^d <= 10^10, both exact floats, so the one IEEE
+ * division m / 10^d is the correctly rounded float — the same bits strtof
+ * gives. Returns 0 when the text is not of that form.
+ */
+static int facto_libsvm_float_fast(const char *s, const char *e, float *out)
+{
+    const char *p = s;
+    int neg = 0;
+    if (p < e && (*p == '-' || *p == '+'))
+        neg = *p++ == '-';
+    uint32_t m = 0;
+    int sig = 0, dec = 0, digits = 0, in_frac = 0;
+    for (; p < e; p++) {
+        if (*p == '.' && !in_frac) {
+            in_frac = 1;
+            continue;
+        }
+        if (*p < '0' || *p > '9')
+            return 0;
+        digits++;
+        if (m || *p != '0')
+            sig++;
+        m = m * 10 + (uint32_t)(*p - '0');
+        dec += in_frac;
+        if (sig > 7 || dec > 10)
+            return 0;
+    }
+    if (!digits)
+        return 0;
+    float v = (float)m / k_pow10f[dec];
+    *out = neg ? -v : v;
+    return 1;
+}
+
 /* Parse a finite float filling exactly [s, e). */
 static int facto_libsvm_float(const char *s, const char *e, float *out)
 {
     if (s == e)
         return 0;
+    if (facto_libsvm_float_fast(s, e, out))
+        return 1;
     char *end = NULL;
     errno = 0;
     float v = strtof(s, &end);
@@ -170,6 +213,38 @@ fail:
     return st;
 }
 
+/* Append the decimal digits of v at p; returns the new end. */
+static char *facto_libsvm_utoa(char *p, uint64_t v)
+{
+    char tmp[24];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
+
+/* Append a float that reads back bit-exact: whole numbers below 2^24 as
+ * integers, else %.7g when that reads back to the same float (short, and
+ * the reader's fast path), else %.9g, which always does (room: 32 bytes). */
+static char *facto_libsvm_ftoa(char *p, float f)
+{
+    if (f == f && f > -16777216.0f && f < 16777216.0f && f == (float)(int32_t)f && !(f == 0.0f && signbit(f))) {
+        int32_t i = (int32_t)f;
+        if (i < 0)
+            *p++ = '-';
+        return facto_libsvm_utoa(p, (uint64_t)(i < 0 ? -(int64_t)i : i));
+    }
+    int n = snprintf(p, 32, "%.7g", (double)f);
+    float back;
+    if (facto_libsvm_float(p, p + n, &back) && memcmp(&back, &f, sizeof f) == 0)
+        return p + n;
+    return p + snprintf(p, 32, "%.9g", (double)f);
+}
+
 facto_status facto_libsvm_write(facto_ctx *ctx, const facto_rows *rows, const char *path, int index_base)
 {
     if (index_base != 0 && index_base != 1)
@@ -178,14 +253,38 @@ facto_status facto_libsvm_write(facto_ctx *ctx, const facto_rows *rows, const ch
     FILE *f = to_stdout ? stdout : fopen(path, "w");
     if (!f)
         return facto_fail(ctx, FACTO_ERR_IO, "%s: cannot open for writing: %s", path, strerror(errno));
-    for (int64_t r = 0; r < rows->n_rows; r++) {
-        fprintf(f, "%.9g", rows->labels ? (double)rows->labels[r] : 0.0);
-        for (int64_t j = rows->row_ptr[r]; j < rows->row_ptr[r + 1]; j++)
-            fprintf(f, " %llu:%.9g", (unsigned long long)rows->keys[j] + (unsigned long long)index_base,
-                    (double)rows->values[j]);
-        putc('\n', f);
+    /* one entry needs at most 1 + 20 + 1 + 32 bytes */
+    enum { CHUNK = 1 << 16, ENTRY = 64 };
+    char *buf = malloc(CHUNK + ENTRY);
+    if (!buf) {
+        if (!to_stdout)
+            fclose(f);
+        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
     }
-    int bad = ferror(f);
+    char *p = buf;
+    int bad = 0;
+    for (int64_t r = 0; r < rows->n_rows && !bad; r++) {
+        p = facto_libsvm_ftoa(p, rows->labels ? rows->labels[r] : 0.0f);
+        for (int64_t j = rows->row_ptr[r]; j < rows->row_ptr[r + 1]; j++) {
+            if (p - buf >= CHUNK) {
+                bad |= fwrite(buf, 1, (size_t)(p - buf), f) != (size_t)(p - buf);
+                p = buf;
+            }
+            *p++ = ' ';
+            p = facto_libsvm_utoa(p, (uint64_t)rows->keys[j] + (uint64_t)index_base);
+            *p++ = ':';
+            p = facto_libsvm_ftoa(p, rows->values[j]);
+        }
+        *p++ = '\n';
+        if (p - buf >= CHUNK) {
+            bad |= fwrite(buf, 1, (size_t)(p - buf), f) != (size_t)(p - buf);
+            p = buf;
+        }
+    }
+    if (p > buf)
+        bad |= fwrite(buf, 1, (size_t)(p - buf), f) != (size_t)(p - buf);
+    free(buf);
+    bad |= ferror(f);
     if (to_stdout)
         bad |= fflush(f) != 0;
     else

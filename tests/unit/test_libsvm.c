@@ -234,6 +234,54 @@ static void test_round_trip(void **state)
     facto_ctx_free(ctx);
 }
 
+/* Values in every decimal shape the reader's fast path takes (and a few it
+ * leaves to strtof) must give exactly strtof's bits. */
+static void test_decimal_exactness(void **state)
+{
+    (void)state;
+    const char *p = tmp_path("dec.libsvm");
+    enum { N = 20000 };
+    static char text[N][40];
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    for (int i = 0; i < N; i++) {
+        int intd = (int)(rnd() % 8), fracd = (int)(rnd() % 12), k = 0;
+        char *t = text[i];
+        if (rnd() % 2)
+            t[k++] = '-';
+        if (rnd() % 4 == 0)
+            t[k++] = '0'; /* leading zero */
+        for (int d = 0; d < intd; d++)
+            t[k++] = (char)('0' + rnd() % 10);
+        if (fracd || intd == 0) {
+            if (intd == 0 && k == 0)
+                t[k++] = '0';
+            t[k++] = '.';
+            for (int d = 0; d < (fracd ? fracd : 1); d++)
+                t[k++] = (char)('0' + rnd() % 10);
+        }
+        t[k] = '\0';
+        fprintf(f, "%s 0:%s\n", t, t);
+    }
+    fclose(f);
+    facto_ctx *ctx = facto_ctx_new();
+    facto_rows *r = NULL;
+    assert_int_equal(facto_libsvm_read(ctx, p, 0, 0, &r), FACTO_OK);
+    assert_int_equal(r->n_rows, N);
+    int64_t j = 0;
+    for (int i = 0; i < N; i++) {
+        float want = strtof(text[i], NULL);
+        if (memcmp(&want, &r->labels[i], 4) != 0)
+            fail_msg("'%s' read as %.9g, strtof gives %.9g", text[i], (double)r->labels[i], (double)want);
+        if (want != 0.0f || r->row_ptr[i + 1] > r->row_ptr[i]) {
+            assert_memory_equal(&want, &r->values[j], 4);
+            j++;
+        }
+    }
+    facto_rows_free(r);
+    facto_ctx_free(ctx);
+}
+
 static void test_gzip(void **state)
 {
     (void)state;
@@ -260,6 +308,7 @@ int main(void)
         cmocka_unit_test(test_read_hand_written),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_decimal_exactness),
         cmocka_unit_test(test_gzip),
     };
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
