@@ -540,6 +540,8 @@ typedef struct facto_fm_params {
     int mcmc_samples;                  /* [facto] "mcmc_samples": posterior samples kept in the model for
                                           later prediction; >= 0; default 16 */
     int log_interval;                  /* [facto] "log_interval": a log line every N mini-batches; >= 1; default 100 */
+    float lr_decay;                    /* [facto] "lr_decay": SGD learning rates are multiplied by this after
+                                          each epoch; (0, 1]; default 1 (SageMaker has no decay) */
 } facto_fm_params;
 
 /* Metrics of a binary classifier (SageMaker's names in the comments). */

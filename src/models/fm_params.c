@@ -67,6 +67,7 @@ static const facto_fm_pdesc facto_fm_pdescs[] = {
     P(init_stdev, FM_T_FLOAT),
     P(mcmc_samples, FM_T_INT),
     P(log_interval, FM_T_INT),
+    P(lr_decay, FM_T_FLOAT),
 };
 #undef P
 #define FACTO_FM_NPARAMS ((int)(sizeof facto_fm_pdescs / sizeof facto_fm_pdescs[0]))
@@ -100,6 +101,7 @@ facto_fm_params facto_fm_params_default(void)
     p.init_stdev = 0.1f;
     p.mcmc_samples = 16;
     p.log_interval = 100;
+    p.lr_decay = 1.0f;
     return p;
 }
 
@@ -323,6 +325,8 @@ static facto_status facto_fm_check_one(facto_ctx *ctx, const facto_fm_pdesc *d, 
          * <= 0 turns clipping off, as in MXNet). Every other one must be >= 0. */
         size_t n = strlen(name);
         int any_sign = strcmp(name, "clip_gradient") == 0 || (n > 11 && strcmp(name + n - 11, "_init_value") == 0);
+        if (strcmp(name, "lr_decay") == 0 && !(v > 0.0f && v <= 1.0f))
+            return facto_fail(ctx, FACTO_ERR_INVALID, "hyperparameter lr_decay: %g is not in (0, 1]", (double)v);
         if (!any_sign && v < 0.0f)
             return facto_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: %g is negative; it must be a non-negative float",
                               name, (double)v);

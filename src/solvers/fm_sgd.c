@@ -172,6 +172,149 @@ static inline double facto_fm_loss_grad(const facto_fm_model *m, double y, float
     return 0.5 * e * e;
 }
 
+/*
+ * The hot path: mini_batch_size 1, optimizer sgd, no clipping. Rows
+ * order[i0..i1) are scored and updated one at a time; sums of squares are
+ * kept per factor in float lanes so the compiler vectorises every loop, and
+ * the body is compiled twice (baseline and AVX2+FMA, picked at run time).
+ * Returns i1, or the index of the first row whose loss is not finite.
+ */
+typedef struct {
+    facto_fm_model *m;
+    const facto_rows *rows;
+    const uint32_t *slots;
+    const int64_t *order;
+    float lr[3], wd[3], rescale;
+    int classifier;
+    float *sum, *sq; /* [k + 16] scratch each */
+    float *prog;     /* [n_rows] progressive scores */
+    double loss, se;
+    int64_t n, correct;
+} facto_fm_plain;
+
+static inline __attribute__((always_inline)) int64_t facto_fm_plain_body(facto_fm_plain *c, int64_t i0, int64_t i1)
+{
+    facto_fm_model *m = c->m;
+    const int32_t k = m->k;
+    float *restrict w = m->w;
+    float *restrict V = m->V;
+    float *restrict sum = c->sum;
+    float *restrict sq = c->sq;
+    const int64_t *row_ptr = c->rows->row_ptr;
+    const float *values = c->rows->values, *labels = c->rows->labels;
+    const uint32_t *slots = c->slots;
+    const float lr0 = c->lr[0], lr1 = c->lr[1], lr2 = c->lr[2];
+    const float wd0 = c->wd[0], wd1 = c->wd[1], wd2 = c->wd[2], rs = c->rescale;
+    const float tmin = m->target_min, tmax = m->target_max;
+    double loss_acc = 0.0, se_acc = 0.0;
+    int64_t correct = 0, i;
+    for (i = i0; i < i1; i++) {
+        const int64_t r = c->order[i], b = row_ptr[r], n = row_ptr[r + 1] - b;
+        const uint32_t *sl = slots + b;
+        const float *xs = values + b;
+        for (int32_t f = 0; f < k; f++)
+            sum[f] = sq[f] = 0.0f;
+        float lin = m->w0;
+        for (int64_t j = 0; j < n; j++) {
+            const float x = xs[j];
+            const float *restrict v = V + (int64_t)sl[j] * k;
+            lin += w[sl[j]] * x;
+            for (int32_t f = 0; f < k; f++) {
+                const float t = v[f] * x;
+                sum[f] += t;
+                sq[f] += t * t;
+            }
+        }
+        float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        int32_t f = 0;
+        for (; f + 8 <= k; f += 8)
+            for (int l = 0; l < 8; l++)
+                lanes[l] += sum[f + l] * sum[f + l] - sq[f + l];
+        for (; f < k; f++)
+            lanes[0] += sum[f] * sum[f] - sq[f];
+        const float inter = ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
+        const double y = (double)lin + 0.5 * (double)inter;
+        const float label = labels[r];
+        double gd, loss;
+        float score;
+        if (c->classifier) {
+            const double t = label > 0.0f ? 1.0 : 0.0, p = 1.0 / (1.0 + exp(-y)), z = t > 0.5 ? -y : y;
+            gd = p - t;
+            score = (float)p;
+            loss = z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));
+            correct += (score >= 0.5f) == (t > 0.5);
+        } else {
+            gd = y - label;
+            score = (float)(y < tmin ? tmin : (y > tmax ? tmax : y));
+            loss = 0.5 * gd * gd;
+        }
+        if (!isfinite(loss) || !isfinite(gd))
+            break;
+        c->prog[r] = score;
+        loss_acc += loss;
+        se_acc += (double)(score - label) * (double)(score - label);
+        const float g = (float)gd * rs;
+        m->w0 -= lr0 * (g + wd0 * m->w0);
+        for (int64_t j = 0; j < n; j++) {
+            const uint32_t s = sl[j];
+            const float x = xs[j], gx = g * x;
+            w[s] -= lr1 * (gx + wd1 * w[s]);
+            float *restrict v = V + (int64_t)s * k;
+            for (int32_t q = 0; q < k; q++)
+                v[q] -= lr2 * (gx * (sum[q] - v[q] * x) + wd2 * v[q]);
+        }
+    }
+    c->loss += loss_acc;
+    c->se += se_acc;
+    c->correct += correct;
+    c->n += i - i0;
+    return i;
+}
+
+static int64_t facto_fm_plain_generic(facto_fm_plain *c, int64_t i0, int64_t i1)
+{
+    return facto_fm_plain_body(c, i0, i1);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define FACTO_FM_HAVE_AVX2 1
+__attribute__((target("avx2,fma"))) static int64_t facto_fm_plain_avx2(facto_fm_plain *c, int64_t i0, int64_t i1)
+{
+    return facto_fm_plain_body(c, i0, i1);
+}
+#endif
+
+typedef int64_t (*facto_fm_plain_fn)(facto_fm_plain *, int64_t, int64_t);
+
+static facto_fm_plain_fn facto_fm_plain_pick(void)
+{
+#ifdef FACTO_FM_HAVE_AVX2
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return facto_fm_plain_avx2;
+#endif
+    return facto_fm_plain_generic;
+}
+
+/* SageMaker-style progress line (MXNet's Speedometer wording). */
+static void facto_fm_log_batch(facto_ctx *ctx, int classifier, int epoch, int64_t batch, int64_t run_n, int64_t *log_n,
+                               int64_t run_correct, double run_loss, double run_se, double *tlog)
+{
+    double now = facto_fm_now();
+    double speed = (double)(run_n - *log_n) / (now - *tlog > 1e-9 ? now - *tlog : 1e-9);
+    double n = run_n > 0 ? (double)run_n : 1.0;
+    if (classifier)
+        facto_log(ctx, FACTO_LOG_INFO,
+                  "Epoch[%d] Batch[%lld] Speed: %.0f samples/sec train binary_classification_accuracy=%.4f "
+                  "binary_classification_cross_entropy=%.4f",
+                  epoch - 1, (long long)batch, speed, (double)run_correct / n, run_loss / n);
+    else
+        facto_log(ctx, FACTO_LOG_INFO, "Epoch[%d] Batch[%lld] Speed: %.0f samples/sec train rmse=%.4f", epoch - 1,
+                  (long long)batch, speed, sqrt(run_se / n));
+    *tlog = now;
+    *log_n = run_n;
+}
+
 static facto_status facto_fm_diverged(facto_ctx *ctx, const facto_fm_model *m, int epoch, int64_t batch)
 {
     const facto_fm_params *p = &m->params;
@@ -227,13 +370,54 @@ facto_status facto_fm_fit_sgd(facto_ctx *ctx, facto_fm_model *m, const facto_row
         order[r] = r;
     const int classifier = p->predictor_type == FACTO_FM_BINARY_CLASSIFIER;
     const int64_t n_batches = (n_rows + B - 1) / B;
+    float *sq = facto_aligned_alloc((size_t)(k + 16) * sizeof(float));
+    if (st == FACTO_OK && !sq)
+        st = facto_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for training buffers");
+    facto_fm_plain pc;
+    memset(&pc, 0, sizeof pc);
+    facto_fm_plain_fn plain = NULL;
+    if (B == 1 && o.opt == FACTO_OPT_SGD && !o.do_clip) {
+        plain = facto_fm_plain_pick();
+        pc.m = m;
+        pc.rows = train;
+        pc.slots = train_slots;
+        pc.order = order;
+        pc.rescale = o.rescale;
+        pc.classifier = classifier;
+        pc.sum = sum;
+        pc.sq = sq;
+        pc.prog = prog;
+    }
 
     for (int epoch = 1; st == FACTO_OK && epoch <= p->epochs; epoch++) {
         facto_rng_shuffle_i64(&rng, order, n_rows);
+        for (int i = 0; i < 3; i++) {
+            pc.lr[i] = o.lr[i];
+            pc.wd[i] = o.wd[i];
+        }
         double t0 = facto_fm_now(), tlog = t0;
         double run_loss = 0.0, run_se = 0.0;
         int64_t run_n = 0, run_correct = 0, log_n = 0;
-        for (int64_t bi = 0; bi < n_batches && st == FACTO_OK; bi++) {
+        if (plain) {
+            /* Fused fast path, in stretches of log_interval rows. */
+            for (int64_t i0 = 0; i0 < n_rows;) {
+                int64_t i1 = i0 + p->log_interval < n_rows ? i0 + p->log_interval : n_rows;
+                pc.loss = pc.se = 0.0;
+                pc.n = pc.correct = 0;
+                int64_t stop = plain(&pc, i0, i1);
+                run_loss += pc.loss;
+                run_se += pc.se;
+                run_correct += pc.correct;
+                run_n += pc.n;
+                if (stop < i1) {
+                    st = facto_fm_diverged(ctx, m, epoch, stop);
+                    break;
+                }
+                i0 = i1;
+                facto_fm_log_batch(ctx, classifier, epoch, i1, run_n, &log_n, run_correct, run_loss, run_se, &tlog);
+            }
+        }
+        for (int64_t bi = 0; !plain && bi < n_batches && st == FACTO_OK; bi++) {
             const int64_t i0 = bi * B, i1 = i0 + B < n_rows ? i0 + B : n_rows;
             facto_fm_opt_tick(&o);
             if (B == 1) {
@@ -333,21 +517,9 @@ facto_status facto_fm_fit_sgd(facto_ctx *ctx, facto_fm_model *m, const facto_row
                                   gV + li * k, k);
                 }
             }
-            if ((bi + 1) % p->log_interval == 0) {
-                double now = facto_fm_now();
-                double speed = (double)(run_n - log_n) / (now - tlog > 1e-9 ? now - tlog : 1e-9);
-                if (classifier)
-                    facto_log(ctx, FACTO_LOG_INFO,
-                              "Epoch[%d] Batch[%lld] Speed: %.0f samples/sec train binary_classification_accuracy=%.4f "
-                              "binary_classification_cross_entropy=%.4f",
-                              epoch - 1, (long long)bi + 1, speed, (double)run_correct / (double)run_n,
-                              run_loss / (double)run_n);
-                else
-                    facto_log(ctx, FACTO_LOG_INFO, "Epoch[%d] Batch[%lld] Speed: %.0f samples/sec train rmse=%.4f",
-                              epoch - 1, (long long)bi + 1, speed, sqrt(run_se / (double)run_n));
-                tlog = now;
-                log_n = run_n;
-            }
+            if ((bi + 1) % p->log_interval == 0)
+                facto_fm_log_batch(ctx, classifier, epoch, bi + 1, run_n, &log_n, run_correct, run_loss, run_se,
+                                   &tlog);
         }
         if (st != FACTO_OK)
             break;
@@ -386,6 +558,8 @@ facto_status facto_fm_fit_sgd(facto_ctx *ctx, facto_fm_model *m, const facto_row
                       epoch, p->epochs, rep.train.rmse, rep.test.rmse, rep.test.mae, secs, rep.samples_per_second);
         if (callbacks && callbacks->on_epoch && callbacks->on_epoch(&rep, callbacks->user_data))
             break;
+        for (int i = 0; i < 3; i++)
+            o.lr[i] *= p->lr_decay;
     }
     facto_fm_opt_free(&o);
     free(local);
@@ -395,6 +569,7 @@ facto_status facto_fm_fit_sgd(facto_ctx *ctx, facto_fm_model *m, const facto_row
     free(order);
     facto_aligned_free(sum);
     facto_aligned_free(gtmp);
+    facto_aligned_free(sq);
     free(prog);
     free(test_scores);
     return st;
