@@ -484,16 +484,43 @@ facto_status facto_rows_finish_row(facto_ctx *ctx, facto_rows *rows, float label
 
 /*
  * Degree-2 factorization machine (Rendle, "Factorization Machines", ICDM 2010,
- * eq. 1 and Lemma 3.1):
+ * eq. 1, computed with Lemma 3.1 in O(num_factors * nnz(x))):
  *   y^(x) = w0 + sum_i w_i x_i + 1/2 sum_f [(sum_i v_if x_i)^2 - sum_i v_if^2 x_i^2]
- * computed in O(num_factors * nnz(x)). The hyperparameters carry Amazon
- * SageMaker's Factorization Machines names, defaults and validity rules
- * (docs.aws.amazon.com/sagemaker/latest/dg/fact-machines-hyperparameters.html);
- * names that SageMaker does not have are facto extensions (marked [facto]).
+ * with w0 the bias, w [feature_dim] the linear weights and V
+ * [feature_dim, num_factors] the factors. predictor_type "regressor" scores
+ * y^ (clipped to the range of the training labels, as libFM does) and
+ * trains on 1/2 (y^ - y)^2; "binary_classifier" scores p = sigmoid(y^), the
+ * probability of label 1, trains on the log loss -log p(y), and predicts
+ * label 1 iff p >= 0.5. Classifier labels are 0/1; -1/+1 are accepted too
+ * (a label > 0 is class 1).
+ *
+ * Memory never grows with feature_dim beyond 2^26 / (num_factors + 1)
+ * features: above that, parameters exist only for the keys seen in training
+ * (a key first seen at prediction time contributes nothing), so
+ * feature_dim = 2^32 with sparse rows costs O(distinct training keys * k).
+ *
+ * Hyperparameters carry Amazon SageMaker's Factorization Machines names,
+ * defaults and validity rules (docs.aws.amazon.com/sagemaker/latest/dg/
+ * fact-machines-hyperparameters.html, "Valid values" of each entry). Where
+ * the documentation is silent facto infers, and says so below ([inferred]).
+ * Names SageMaker does not have are facto extensions ([facto]).
+ *
+ * Update rule implied by the defaults: SageMaker's FM is built on MXNet and
+ * documents `eps` ("to avoid division by 0"), which only adaptive
+ * optimizers have; MXNet's own factorization machine example
+ * (example/sparse/factorization_machine/train.py) trains with Adam,
+ * epsilon 1e-8. So facto's default optimizer is Adam (Kingma & Ba, ICLR
+ * 2015, Algorithm 1) with beta1 0.9, beta2 0.999, eps 1e-8; sgd, adagrad
+ * (Duchi, Hazan & Singer, JMLR 2011) and ftrl (McMahan et al., KDD 2013,
+ * Algorithm 1, lambda1 = 0, beta = 1) are offered too. Each mini-batch:
+ *   g = clip(rescale_grad * sum over the batch of d loss / d theta, clip_gradient) + wd * theta
+ * (ftrl: wd enters its closed form instead), then one optimizer step per
+ * parameter, only for parameters the batch touches (lazy, like MXNet's
+ * row_sparse updates; w0 is touched by every batch).
  */
 
 typedef enum facto_fm_predictor {
-    FACTO_FM_PREDICTOR_UNSET = 0,      /* required: fit refuses it */
+    FACTO_FM_PREDICTOR_UNSET = 0,      /* required: validation refuses it */
     FACTO_FM_REGRESSOR = 1,            /* "regressor": squared loss, score = y^ */
     FACTO_FM_BINARY_CLASSIFIER = 2     /* "binary_classifier": log loss on sigmoid(y^), score = probability */
 } facto_fm_predictor;
@@ -506,35 +533,59 @@ typedef enum facto_fm_init_method {
 
 typedef enum facto_fm_solver {
     FACTO_FM_SOLVER_SGD = 1,  /* "sgd": mini-batch first-order updates (optimizer below) */
-    FACTO_FM_SOLVER_ALS = 2,  /* "als": alternating least squares / coordinate descent (libFM) */
-    FACTO_FM_SOLVER_MCMC = 3  /* "mcmc": Gibbs sampling with hyperpriors (libFM) */
+    FACTO_FM_SOLVER_ALS = 2,  /* "als": alternating least squares / coordinate descent (Rendle, ACM TIST 2012) */
+    FACTO_FM_SOLVER_MCMC = 3  /* "mcmc": Gibbs sampling with hyperpriors (Rendle, ACM TIST 2012) */
 } facto_fm_solver;
 
+/*
+ * Hyperparameters. Start from facto_fm_params_default(); set fields
+ * directly or by name with facto_fm_params_set(). A float that is NAN is
+ * "not set" (SageMaker's "Default value: None").
+ */
 typedef struct facto_fm_params {
     /* --- required (SageMaker) --- */
-    uint64_t feature_dim;              /* columns of the input, 1..2^32; 0 = not set */
-    int num_factors;                   /* k, length of each v_i; >= 1; 0 = not set */
-    facto_fm_predictor predictor_type; /* FACTO_FM_PREDICTOR_UNSET = not set */
+    uint64_t feature_dim;              /* columns of the input: positive integer; <= 2^32 [inferred: keys are
+                                          32-bit]; 0 = not set */
+    int num_factors;                   /* k, length of each v_i: positive integer; 0 = not set */
+    facto_fm_predictor predictor_type; /* "binary_classifier" | "regressor"; UNSET = not set */
     /* --- optional (SageMaker) --- */
-    int epochs;                        /* passes over the training rows; >= 1; default 1 */
-    int mini_batch_size;               /* rows per update; >= 1; default 1000 */
-    float bias_lr, linear_lr, factors_lr; /* learning rates of w0, w, V; >= 0; defaults 0.1, 0.001, 0.0001 */
-    float bias_wd, linear_wd, factors_wd; /* L2 weight decay of w0, w, V; >= 0; defaults 0.01, 0.001, 0.00001 */
-    facto_fm_init_method bias_init_method; /* default normal */
-    float bias_init_scale;             /* uniform only; >= 0; default NAN (= not set) */
-    float bias_init_sigma;             /* normal only; >= 0; default 0.01 */
-    float bias_init_value;             /* constant only; default NAN (= not set) */
-    facto_fm_init_method linear_init_method; /* default normal */
-    float linear_init_scale, linear_init_sigma, linear_init_value; /* NAN, 0.01, NAN */
-    facto_fm_init_method factors_init_method; /* default normal */
-    float factors_init_scale, factors_init_sigma, factors_init_value; /* NAN, 0.001, NAN */
-    float clip_gradient;               /* clip each gradient element to [-c, c]; >= 0; NAN = no clipping */
-    float eps;                         /* optimizer's denominator epsilon; >= 0; NAN = 1e-8 */
-    float rescale_grad;                /* gradients are multiplied by this; >= 0; NAN = 1/mini_batch_size */
+    int epochs;                        /* passes over the training rows: positive integer; default 1 */
+    int mini_batch_size;               /* rows per update: positive integer; default 1000 */
+    float bias_lr;                     /* learning rate of w0: non-negative float; default 0.1 */
+    float linear_lr;                   /* learning rate of w: non-negative float; default 0.001 */
+    float factors_lr;                  /* learning rate of V: non-negative float; default 0.0001 */
+    float bias_wd;                     /* weight decay (L2, + wd * theta in the gradient) of w0: non-negative
+                                          float; default 0.01 */
+    float linear_wd;                   /* weight decay of w: non-negative float; default 0.001 */
+    float factors_wd;                  /* weight decay of V: non-negative float; default 0.00001 */
+    /* Init of each term: "normal" (default) uses *_init_sigma, "uniform"
+     * *_init_scale, "constant" *_init_value. SageMaker: each "takes effect
+     * if" its method is chosen. [inferred] Setting one for another method is
+     * refused (it would be silently ignored), uniform needs a scale and
+     * constant a value (neither has a default). */
+    facto_fm_init_method bias_init_method;
+    float bias_init_scale;             /* non-negative float; NAN */
+    float bias_init_sigma;             /* non-negative float; NAN = 0.01 */
+    float bias_init_value;             /* any float; NAN */
+    facto_fm_init_method linear_init_method;
+    float linear_init_scale;           /* non-negative float; NAN */
+    float linear_init_sigma;           /* non-negative float; NAN = 0.01 */
+    float linear_init_value;           /* any float; NAN */
+    facto_fm_init_method factors_init_method;
+    float factors_init_scale;          /* non-negative float; NAN */
+    float factors_init_sigma;          /* non-negative float; NAN = 0.001 */
+    float factors_init_value;          /* any float; NAN */
+    float clip_gradient;               /* any float: each gradient element is clipped to [-c, c] after
+                                          rescale_grad; c <= 0 or NAN = no clipping (MXNet's rule) */
+    float eps;                         /* optimizer denominator epsilon (adagrad, adam); [inferred] >= 0;
+                                          NAN = 1e-8 */
+    float rescale_grad;                /* factor on the summed batch gradient; [inferred] >= 0;
+                                          NAN = 1 / mini_batch_size (the batch mean, as MXNet's Module does) */
     /* --- facto extensions --- */
-    facto_fm_solver solver;            /* [facto] "solver"; default sgd */
-    facto_optimizer optimizer;         /* [facto] "optimizer" sgd|adagrad|adam|ftrl; default adam */
-    uint64_t seed;                     /* [facto] "seed": initialisation and shuffling; default 0 */
+    facto_fm_solver solver;            /* [facto] "solver": sgd | als | mcmc; default sgd */
+    facto_optimizer optimizer;         /* [facto] "optimizer" (sgd solver): sgd | adagrad | adam | ftrl;
+                                          default adam */
+    uint64_t seed;                     /* [facto] "seed": initialisation and per-epoch shuffling; default 0 */
     int num_iter;                      /* [facto] "num_iter": ALS sweeps / MCMC iterations; >= 1; default 100 */
     float init_stdev;                  /* [facto] "init_stdev": ALS/MCMC factor init N(0, s^2); >= 0; default 0.1 */
     int mcmc_samples;                  /* [facto] "mcmc_samples": posterior samples kept in the model for
@@ -544,54 +595,136 @@ typedef struct facto_fm_params {
                                           each epoch; (0, 1]; default 1 (SageMaker has no decay) */
 } facto_fm_params;
 
-/* Metrics of a binary classifier (SageMaker's names in the comments). */
+/* Metrics of a binary classifier (SageMaker's metric names in the comments). */
 typedef struct facto_binary_metrics {
     int64_t n;             /* rows scored */
-    int64_t n_positive;    /* rows with label 1 */
+    int64_t n_positive;    /* rows with label > 0 */
     double accuracy;       /* binary_classification_accuracy: share with (score >= threshold) == label */
-    double cross_entropy;  /* binary_classification_cross_entropy: mean -log p(label), nats */
-    double f_beta;         /* binary_f_beta */
-    double precision;      /* TP / (TP + FP); 0 when nothing is predicted positive */
-    double recall;         /* TP / (TP + FN); 0 when there are no positives */
-    double auc;            /* area under the ROC curve, ties counted 1/2; NAN with one class only */
+    double cross_entropy;  /* binary_classification_cross_entropy: mean -log p(label), nats, p clamped
+                              to [1e-15, 1 - 1e-15] */
+    double f_beta;         /* binary_f_beta: (1 + b^2) P R / (b^2 P + R); 0 when P = R = 0 */
+    double precision;      /* P = TP / (TP + FP); 0 when nothing is predicted positive */
+    double recall;         /* R = TP / (TP + FN); 0 when there are no positives */
+    double auc;            /* area under the ROC curve, a tie between a positive and a negative
+                              counting 1/2; NAN when only one class is present */
 } facto_binary_metrics;
 
 /* Metrics of an FM model on labelled rows. */
 typedef struct facto_fm_metrics {
     facto_fm_predictor predictor_type;
     int64_t n_rows;
-    double rmse;                   /* regressor (test:rmse); NAN for a classifier */
-    double mae;                    /* regressor; NAN for a classifier */
-    facto_binary_metrics binary;   /* classifier (F-beta with beta 1); NAN fields for a regressor */
+    double rmse;                   /* regressor: test:rmse; NAN for a classifier */
+    double mae;                    /* regressor: mean absolute error; NAN for a classifier */
+    facto_binary_metrics binary;   /* classifier, threshold 0.5, beta 1; NAN fields for a regressor */
 } facto_fm_metrics;
 
 /* Figures of one finished epoch (SGD) or iteration (ALS, MCMC). */
 typedef struct facto_fm_epoch_report {
     int epoch;                 /* 1-based */
     int epochs;                /* total */
-    facto_fm_metrics train;    /* progressive: each row scored just before its update */
-    facto_fm_metrics test;     /* after the epoch; n_rows 0 when no test rows were given */
-    double seconds;            /* wall time of this epoch's updates */
-    double samples_per_second;
+    facto_fm_metrics train;    /* progressive: each row scored just before its own update */
+    facto_fm_metrics test;     /* after the epoch; n_rows 0 and NAN metrics when no test rows were given */
+    double seconds;            /* wall time of this epoch's updates, seconds */
+    double samples_per_second; /* training rows per second of this epoch */
 } facto_fm_epoch_report;
 
-/* Return non-zero from on_epoch to stop early (fit returns FACTO_OK). */
+/* Callbacks during FM training; on_epoch may be NULL. Return non-zero from
+ * on_epoch to stop early (fit then returns FACTO_OK with the model so far). */
 typedef struct facto_fm_callbacks {
     int (*on_epoch)(const facto_fm_epoch_report *report, void *user_data);
     void *user_data;
 } facto_fm_callbacks;
 
+/* SageMaker's defaults, the required three unset (see facto_fm_params). */
 facto_fm_params facto_fm_params_default(void);
+
+/*
+ * Set hyperparameter `name` (SageMaker's spelling, or a [facto] extension)
+ * from its text `value` as SageMaker passes it ("64", "0.001", "normal");
+ * spaces around the value are ignored. The value's own rule is checked here
+ * (the rules between fields at validation). On error *params is unchanged.
+ * Errors: FACTO_ERR_INVALID, the message naming the hyperparameter and the
+ * rule ("hyperparameter num_factors: 0 is not a positive integer"), also for
+ * an unknown name. Both strings are borrowed.
+ */
 facto_status facto_fm_params_set(facto_ctx *ctx, facto_fm_params *params, const char *name, const char *value);
+
+/*
+ * Read SageMaker's hyperparameters.json (/opt/ml/input/config/): one JSON
+ * object whose values are strings (numbers are accepted too), applied with
+ * facto_fm_params_set() in file order. Keys starting with "_" or
+ * "sagemaker_" (added by SageMaker's tuner and SDK) are skipped. On error
+ * *params is unchanged. Errors: FACTO_ERR_IO (cannot open), FACTO_ERR_PARSE
+ * ("PATH:LINE: ..." for malformed JSON, or a value that is not a string or a
+ * number), FACTO_ERR_INVALID ("PATH: hyperparameter ...").
+ */
 facto_status facto_fm_params_load_json(facto_ctx *ctx, facto_fm_params *params, const char *path);
+
+/*
+ * Check every rule: the required three set, each value in its range, and the
+ * init-method rules above. Called by facto_fm_fit() too. Errors:
+ * FACTO_ERR_INVALID naming the first hyperparameter that breaks a rule.
+ */
 facto_status facto_fm_params_validate(facto_ctx *ctx, const facto_fm_params *params);
+
+/*
+ * Train a factorization machine on labelled rows `train` ([n_rows,
+ * feature_dim]; keys must be < params->feature_dim). `test` (may be NULL)
+ * is scored after every epoch for the report only. Dispatches on
+ * params->solver: sgd is mini-batch training with params->optimizer (rows
+ * shuffled each epoch with params->seed; mini_batch_size 1 takes a fused
+ * path); als and mcmc are libFM's solvers (Rendle, ACM TIST 2012) when this
+ * build has them. Logs (facto_log, INFO) a line every log_interval
+ * mini-batches with samples/s and the running train metric, and one line
+ * per epoch. With the same seed and params the model is the same.
+ * Errors: FACTO_ERR_INVALID (a hyperparameter, a solver not in this build,
+ * a row with a key >= feature_dim or, for a classifier, a label other than
+ * 0/1/-1/+1 — the message names the row, 1-based), FACTO_ERR_EMPTY (no
+ * training rows), FACTO_ERR_DIVERGED (the loss became non-finite; the
+ * message names the learning rates to lower), FACTO_ERR_NOMEM.
+ * *out owned by the caller (facto_model_free). Cost O(epochs * nnz * k)
+ * time; O(slots * k) memory, plus the optimizer's state (adam and ftrl two
+ * copies, adagrad one).
+ */
 facto_status facto_fm_fit(facto_ctx *ctx, const facto_rows *train, const facto_rows *test,
                           const facto_fm_params *params, const facto_fm_callbacks *callbacks, facto_model **out);
+
+/*
+ * Score every row of `rows` ([n_rows, feature_dim], labels ignored):
+ * scores [n_rows] receives y^ (regressor) or the probability of label 1
+ * (classifier; for an MCMC model, averaged over its posterior samples);
+ * predicted_labels [n_rows] (may be NULL) receives 1 or 0 (score >= 0.5)
+ * for a classifier and the score again for a regressor. Both arrays are
+ * owned by the caller. Errors: FACTO_ERR_INVALID (not an FM model, or a
+ * key >= feature_dim: the message names the row), FACTO_ERR_NOMEM.
+ * Cost O(nnz * k).
+ */
 facto_status facto_fm_predict(facto_ctx *ctx, const facto_model *model, const facto_rows *rows, float *scores,
                               float *predicted_labels);
+
+/*
+ * Metrics of `model` on labelled `rows`: rmse and mae for a regressor; for
+ * a classifier accuracy, cross-entropy, F1, AUC, precision and recall at
+ * threshold 0.5. Errors: FACTO_ERR_INVALID (not an FM model, rows without
+ * labels or with bad labels or keys), FACTO_ERR_EMPTY (no rows),
+ * FACTO_ERR_NOMEM. Cost O(nnz * k + n_rows log n_rows).
+ */
 facto_status facto_fm_evaluate(facto_ctx *ctx, const facto_model *model, const facto_rows *rows,
                                facto_fm_metrics *metrics);
+
+/* Hyperparameters of a trained or loaded FM model into *params;
+ * FACTO_ERR_INVALID for another kind (no message: there is no context). */
 facto_status facto_fm_get_params(const facto_model *model, facto_fm_params *params);
+
+/*
+ * Binary classification metrics of scores [n] (probabilities in [0, 1])
+ * against labels [n] (> 0 is class 1, so 0/1 and -1/+1 both work), at
+ * `threshold` (SageMaker: 0.5) with F-beta's `beta` (> 0; SageMaker: 1).
+ * AUC is the Mann-Whitney statistic with average ranks for ties (Hanley &
+ * McNeil, Radiology 1982). Arrays are borrowed. Errors: FACTO_ERR_INVALID
+ * (NULL arrays, beta <= 0, a non-finite score), FACTO_ERR_NOMEM.
+ * Cost O(n log n) time, O(n) memory.
+ */
 facto_status facto_binary_metrics_compute(facto_ctx *ctx, const float *labels, const float *scores, int64_t n,
                                           double threshold, double beta, facto_binary_metrics *out);
 
