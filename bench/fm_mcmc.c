@@ -9,7 +9,7 @@
  * Side features are parsed here (u.user, u.item are ISO-8859-1; only ASCII
  * fields are used). Rows are block-structured unless --flat (one-hot only).
  * Usage: fm_mcmc [--features F] [--iter N] [--k K] [--samples S] [--seed S]
- *                [--split u1] [--als] [--flat] [--groups 0|1] [--trace]
+ *                [--split u1] [--als] [--flat] [--groups 0|1] [--burnin B] [--trace]
  */
 #include "data/fm_blocks.h"
 #include "solvers/fm_mcmc.h"
@@ -152,7 +152,7 @@ static int on_iter(const facto_fm_epoch_report *r, void *ud)
 int main(int argc, char **argv)
 {
     const char *features = "onehot", *split = "u1";
-    int iters = 500, k = 32, samples = 16, als = 0, flat = 0, groups = 1, trace = 0;
+    int iters = 500, k = 32, samples = 16, als = 0, flat = 0, groups = 1, trace = 0, burnin = -1;
     uint64_t seed = 1;
     for (int a = 1; a < argc; a++) {
         const char *v = a + 1 < argc ? argv[a + 1] : "";
@@ -168,6 +168,8 @@ int main(int argc, char **argv)
             seed = strtoull(v, NULL, 10), a++;
         else if (!strcmp(argv[a], "--split"))
             split = v, a++;
+        else if (!strcmp(argv[a], "--burnin"))
+            burnin = atoi(v), a++;
         else if (!strcmp(argv[a], "--groups"))
             groups = atoi(v), a++;
         else if (!strcmp(argv[a], "--als"))
@@ -178,7 +180,7 @@ int main(int argc, char **argv)
             trace = 50;
         else {
             fprintf(stderr, "usage: fm_mcmc [--features onehot|side|implicit|all] [--iter N] [--k K] "
-                            "[--samples S] [--seed S] [--split u1] [--als] [--flat] [--groups 0|1] [--trace]\n");
+                            "[--samples S] [--seed S] [--split u1] [--als] [--flat] [--groups 0|1] [--burnin B] [--trace]\n");
             return 1;
         }
     }
@@ -250,7 +252,7 @@ int main(int argc, char **argv)
             die(ctx, "expanding train rows");
         if (facto_fm_fit(ctx, ftr, fte, &p, trace ? &cb : NULL, &m) != FACTO_OK)
             die(ctx, "fit");
-    } else if (facto_fm_fit_blocks(ctx, &tr, &te, &p, trace ? &cb : NULL, &m, &res) != FACTO_OK) {
+    } else if (facto_fm_fit_blocks(ctx, &tr, &te, &p, trace ? &cb : NULL, burnin, &m, &res) != FACTO_OK) {
         die(ctx, "fit");
     }
     facto_fm_metrics mt;
@@ -264,16 +266,42 @@ int main(int argc, char **argv)
         stat(path, &sb);
     unlink(path);
     facto_fm_model *fm = (facto_fm_model *)m;
+    /* The stored samples averaged before clipping (the running average's
+     * order), to tell sampling variance from the per-sample clipping of the
+     * model's scorer. */
+    double avg_then_clip = NAN;
+    if (fm->n_samples > 0) {
+        uint32_t *slots = NULL;
+        float *sum = malloc((size_t)fm->k * sizeof *sum);
+        if (facto_fm_map_rows(ctx, fm, fte, &slots) != FACTO_OK || !sum)
+            die(ctx, "mapping rows");
+        double se = 0.0;
+        for (int64_t r = 0; r < fte->n_rows; r++) {
+            int64_t b = fte->row_ptr[r], len = fte->row_ptr[r + 1] - b;
+            double acc = 0.0;
+            for (int32_t t = 0; t < fm->n_samples; t++)
+                acc += facto_fm_row_raw(fm, fm->sample_w + (size_t)t * fm->n_slots,
+                                        fm->sample_V + (size_t)t * fm->n_slots * fm->k, fm->sample_w0[t], slots + b,
+                                        fte->values + b, len, sum);
+            acc /= fm->n_samples;
+            acc = acc < fm->target_min ? fm->target_min : acc > fm->target_max ? fm->target_max : acc;
+            se += (acc - fte->labels[r]) * (acc - fte->labels[r]);
+        }
+        avg_then_clip = sqrt(se / (double)fte->n_rows);
+        free(slots);
+        free(sum);
+    }
     printf("ml-100k %s %s %s k=%d iter=%d%s: features %llu, train rows %lld\n", split, features,
            als ? "als" : "mcmc", k, iters, flat ? " (flat rows)" : " (blocks)", (unsigned long long)tr.feature_dim,
            (long long)tr.n_rows);
     if (!flat)
-        printf("  seconds/iteration %.4f  (total %.2f s, test scoring excluded)\n", res.seconds / res.iterations,
-               res.seconds);
+        printf("  seconds/iteration %.4f wall, %.4f CPU  (total %.2f s wall, test scoring excluded)\n",
+               res.seconds / res.iterations, res.cpu_seconds / res.iterations, res.seconds);
     if (!flat && !als)
         printf("  test RMSE, running average of %d post-burn-in samples: %.4f\n", res.iterations - res.burnin,
                res.test_rmse_avg);
-    printf("  test RMSE, saved model (%d samples): %.4f  MAE %.4f\n", (int)fm->n_samples, mt.rmse, mt.mae);
+    printf("  test RMSE, saved model (%d samples): %.4f  MAE %.4f; averaged before clipping %.4f\n",
+           (int)fm->n_samples, mt.rmse, mt.mae, avg_then_clip);
     printf("  model file %.2f MiB (%lld slots x (k+1) floats x %d samples + last sample)\n",
            (double)sb.st_size / 1048576.0, (long long)fm->n_slots, (int)fm->n_samples);
     facto_model_free(m);

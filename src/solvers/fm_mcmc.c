@@ -97,14 +97,24 @@ typedef struct facto_fm_engine {
     facto_fm_src src[1 + FACTO_FM_MAX_BLOCKS];
     int n_brows;
     facto_fm_brows brows[2 * FACTO_FM_MAX_BLOCKS];
+    /* Last block's change of the previous factor, applied in the next
+     * factor's first pass (saves one pass over the rows per factor):
+     * e += q_prev * pend_a[j] + pend_b[j]. pending = 0 when none. */
+    int pending;
+    double *pend_a, *pend_b; /* [rows of the last block] */
     facto_rng rng;
 } facto_fm_engine;
 
-static double facto_fm_now(void)
+static double facto_fm_clock(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double facto_fm_now(void)
+{
+    return facto_fm_clock(CLOCK_MONOTONIC);
 }
 
 /* Index in eng->brows of `rows` (added when new), -1 when out of memory. */
@@ -204,6 +214,8 @@ static void facto_fm_engine_free(facto_fm_engine *eng)
         free(eng->brows[i].qf);
         free(eng->brows[i].sf);
     }
+    free(eng->pend_a);
+    free(eng->pend_b);
     free(eng->z);
     free(eng->eq);
     free(eng->w);
@@ -466,7 +478,8 @@ static void facto_fm_block_sweep_v(facto_fm_engine *eng, facto_fm_src *s, int32_
  * then the direct features' CSC sweep; then per block b: its sweep over
  * block rows, and one pass that applies its changes to e and q (every
  * joined row gets e += q_rest dq_j + dy_j, q += dq_j) fused with the sums
- * of block b + 1. Sum of passes: 1 + n_blocks (direct sweep aside).
+ * of block b + 1; the last block's change is deferred into the next factor's
+ * first pass. Passes over the rows per factor: n_blocks (direct sweep aside).
  */
 static void facto_fm_sweep_v(facto_fm_engine *eng, int32_t f)
 {
@@ -493,8 +506,13 @@ static void facto_fm_sweep_v(facto_fm_engine *eng, int32_t f)
         facto_fm_src *s1 = nb > 0 && !has_direct ? &eng->src[1] : NULL;
         int32_t cj = -1;
         double a1 = 0, a2 = 0, ae = 0, aeq = 0;
+        const int32_t *pref = eng->pending ? eng->src[nb].ref : NULL;
         for (int64_t n = 0; n < N; n++) {
             double q = 0.0;
+            if (pref) {
+                int32_t j = pref[n];
+                eq[n].e += eq[n].q * eng->pend_a[j] + eng->pend_b[j];
+            }
             if (has_direct) {
                 for (int64_t e = d0->row_ptr[n]; e < d0->row_ptr[n + 1]; e++)
                     if (d0->slot[e] != FACTO_FM_NO_SLOT)
@@ -520,6 +538,7 @@ static void facto_fm_sweep_v(facto_fm_engine *eng, int32_t f)
         }
         if (s1 && cj >= 0)
             facto_fm_agg_flush(&s1->agg[cj], a1, a2, ae, aeq);
+        eng->pending = 0;
     }
 
     if (has_direct) {
@@ -569,12 +588,15 @@ static void facto_fm_sweep_v(facto_fm_engine *eng, int32_t f)
         const int32_t *ref = s->ref;
         facto_fm_src *sn = b < nb ? &eng->src[b + 1] : NULL;
         if (!sn) {
-            for (int64_t n = 0; n < N; n++) {
-                int32_t j = ref[n];
-                double qr = eq[n].q - (qb[j] - dq[j]);
-                eq[n].e += qr * dq[j] + dy[j];
-                eq[n].q += dq[j];
+            /* Deferred: with q_prev = q before this block's change,
+             * e += (q_prev - q^B_old_j) dq_j + dy_j. q itself is rebuilt by
+             * the next factor's first pass; facto_fm_flush_pending applies
+             * e at the end of the iteration. */
+            for (int64_t j = 0; j < s->n_rows; j++) {
+                eng->pend_a[j] = dq[j];
+                eng->pend_b[j] = dy[j] - (qb[j] - dq[j]) * dq[j];
             }
+            eng->pending = 1;
             continue;
         }
         const double *qbn = eng->brows[sn->brows].qf;
@@ -608,6 +630,20 @@ static void facto_fm_sweep_v(facto_fm_engine *eng, int32_t f)
         uint32_t sl = eng->unseen[u];
         vf[sl] = eng->mode == FACTO_FM_CD_ALS ? 0.0 : mu[eng->group[sl] * k + f];
     }
+}
+
+/* Apply the last block's deferred change to e (and q). */
+static void facto_fm_flush_pending(facto_fm_engine *eng)
+{
+    if (!eng->pending)
+        return;
+    const int32_t *ref = eng->src[eng->n_src - 1].ref;
+    for (int64_t n = 0; n < eng->n; n++) {
+        int32_t j = ref[n];
+        eng->eq[n].e += eng->eq[n].q * eng->pend_a[j] + eng->pend_b[j];
+        eng->eq[n].q += eng->pend_a[j];
+    }
+    eng->pending = 0;
 }
 
 /* ---- prediction with the engine's parameters, factor by factor --------- */
@@ -716,7 +752,7 @@ static double facto_fm_probit(double t)
 facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode mode,
                              const facto_fm_data *train, const uint32_t *const *train_slots,
                              const facto_fm_data *test, const uint32_t *const *test_slots,
-                             const facto_fm_callbacks *callbacks, facto_fm_cd_result *result)
+                             const facto_fm_callbacks *callbacks, int burnin_req, facto_fm_cd_result *result)
 {
     facto_fm_engine eng;
     memset(&eng, 0, sizeof eng);
@@ -732,7 +768,7 @@ facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode
     facto_status st = FACTO_OK;
     uint8_t *seen = NULL;
     int64_t *count = NULL;
-    double *pred_tr = NULL, *pred_te = NULL, *sum_te = NULL;
+    double *pred_tr = NULL, *pred_te = NULL, *sum_te = NULL, *sum_w = NULL;
     float *scores_tr = NULL, *scores_te = NULL;
     int train_bidx[FACTO_FM_MAX_BLOCKS], test_bidx[FACTO_FM_MAX_BLOCKS];
 
@@ -830,6 +866,15 @@ facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode
             goto done;
         }
     }
+    if (eng.n_src > 1) {
+        size_t nr = eng.src[eng.n_src - 1].n_rows ? (size_t)eng.src[eng.n_src - 1].n_rows : 1;
+        eng.pend_a = facto_calloc_array(nr, sizeof *eng.pend_a);
+        eng.pend_b = facto_calloc_array(nr, sizeof *eng.pend_b);
+        if (!eng.pend_a || !eng.pend_b) {
+            st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for block sums");
+            goto done;
+        }
+    }
     eng.group_size = facto_calloc_array((size_t)eng.n_groups, sizeof *eng.group_size);
     int64_t n_unseen = 0;
     for (int64_t s = 0; s < eng.n_slots; s++)
@@ -891,7 +936,9 @@ facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode
     }
 
     /* Samples to keep: the last S post-burn-in iterations spaced `thin`. */
-    int burnin = mode == FACTO_FM_CD_MCMC ? T / 5 : T - 1;
+    int burnin = mode != FACTO_FM_CD_MCMC ? T - 1 : burnin_req >= 0 ? burnin_req : 0;
+    if (burnin > T - 1)
+        burnin = T - 1;
     int keep = mode == FACTO_FM_CD_MCMC ? P->mcmc_samples : 0;
     if (keep > T - burnin)
         keep = T - burnin;
@@ -930,11 +977,16 @@ facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode
             eng.eq[n].e = pred_tr[n] - (eng.classify ? 0.0 : eng.labels[n]); /* probit: z starts at 0 */
     }
 
-    double seconds = 0.0;
-    int n_avg = 0, it;
+    double seconds = 0.0, cpu_seconds = 0.0, sum_w0 = 0.0;
+    int n_avg = 0, n_lin = 0, it;
+    sum_w = facto_calloc_array(NS, sizeof *sum_w);
+    if (!sum_w) {
+        st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for posterior means");
+        goto done;
+    }
     double test_rmse_avg = NAN;
     for (it = 1; it <= T; it++) {
-        double t0 = facto_fm_now();
+        double t0 = facto_fm_now(), c0 = facto_fm_clock(CLOCK_THREAD_CPUTIME_ID);
         if (eng.classify && mode == FACTO_FM_CD_MCMC) {
             for (int64_t n = 0; n < eng.n; n++) {
                 double yhat = eng.eq[n].e + eng.z[n];
@@ -961,7 +1013,9 @@ facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode
         }
         for (int32_t f = 0; f < eng.k; f++)
             facto_fm_sweep_v(&eng, f);
+        facto_fm_flush_pending(&eng);
         seconds += facto_fm_now() - t0;
+        cpu_seconds += facto_fm_clock(CLOCK_THREAD_CPUTIME_ID) - c0;
 
         /* Train errors: resynchronised exactly every 8 iterations (bounds
          * rounding drift of the incremental updates). Test: every iteration. */
@@ -996,6 +1050,12 @@ facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode
             n_avg++;
             for (int64_t n = 0; n < test->n_rows; n++)
                 sum_te[n] += eng.classify ? facto_fm_probit(pred_te[n]) : pred_te[n];
+        }
+        if (keep > 0 && it > burnin) {
+            n_lin++;
+            sum_w0 += eng.w0;
+            for (int64_t s = 0; s < eng.n_slots; s++)
+                sum_w[s] += eng.w[s];
         }
         if (keep > 0 && it > burnin && (T - it) % thin == 0 && (T - it) / thin < keep) {
             int32_t si = m->n_samples++;
@@ -1057,12 +1117,25 @@ facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode
         facto_fm_store_params(&eng, &m->sample_w0[0], m->sample_w, m->sample_V);
         m->n_samples = 1;
     }
+    /* w0 and w enter y^ linearly, so the mean over all post-burn-in samples
+     * of their contribution is exact with their posterior means: every
+     * stored sample carries those means and keeps its own V. */
+    if (keep > 0 && n_lin > 0) {
+        double scale = eng.classify ? FACTO_FM_PROBIT_SCALE : 1.0;
+        for (int32_t t = 0; t < m->n_samples; t++) {
+            m->sample_w0[t] = (float)(scale * sum_w0 / n_lin);
+            float *w = m->sample_w + (size_t)t * NS;
+            for (int64_t s = 0; s < eng.n_slots; s++)
+                w[s] = (float)(scale * sum_w[s] / n_lin);
+        }
+    }
     if (result) {
         result->iterations = it;
         result->burnin = burnin;
         result->alpha = eng.alpha;
         result->test_rmse_avg = test_rmse_avg;
         result->seconds = seconds;
+        result->cpu_seconds = cpu_seconds;
     }
     facto_log(ctx, FACTO_LOG_INFO, "%s: %d iterations, %.3f s, %d samples kept", mode == FACTO_FM_CD_ALS ? "als" : "mcmc",
               it, seconds, (int)m->n_samples);
@@ -1075,6 +1148,7 @@ done:
     free(pred_tr);
     free(pred_te);
     free(sum_te);
+    free(sum_w);
     free(scores_tr);
     free(scores_te);
     return st;
@@ -1091,7 +1165,7 @@ facto_status facto_fm_fit_mcmc(facto_ctx *ctx, facto_fm_model *model, const fact
     const uint32_t *trs[1] = {train_slots}, *tes[1] = {test_slots};
     if (test)
         facto_fm_data_init(&te, test, 0);
-    return facto_fm_cd_run(ctx, model, FACTO_FM_CD_MCMC, &tr, trs, test ? &te : NULL, tes, callbacks, NULL);
+    return facto_fm_cd_run(ctx, model, FACTO_FM_CD_MCMC, &tr, trs, test ? &te : NULL, tes, callbacks, -1, NULL);
 }
 
 /* All keys of every source as rows, so facto_fm_model_new sees them. */
@@ -1120,7 +1194,7 @@ static facto_status facto_fm_key_rows(facto_ctx *ctx, const facto_fm_data *d, ui
 
 facto_status facto_fm_fit_blocks(facto_ctx *ctx, const facto_fm_data *train, const facto_fm_data *test,
                                  const facto_fm_params *params, const facto_fm_callbacks *callbacks,
-                                 facto_model **out, facto_fm_cd_result *result)
+                                 int burnin, facto_model **out, facto_fm_cd_result *result)
 {
     if (params->solver != FACTO_FM_SOLVER_ALS && params->solver != FACTO_FM_SOLVER_MCMC)
         return facto_fail(ctx, FACTO_ERR_INVALID, "solver: block data need the als or mcmc solver");
@@ -1141,7 +1215,8 @@ facto_status facto_fm_fit_blocks(facto_ctx *ctx, const facto_fm_data *train, con
         st = facto_fm_map_rows(ctx, m, s == 0 ? test->direct : test->block[s - 1].rows, &tes[s]);
     if (st == FACTO_OK)
         st = facto_fm_cd_run(ctx, m, p.solver == FACTO_FM_SOLVER_ALS ? FACTO_FM_CD_ALS : FACTO_FM_CD_MCMC, train,
-                             (const uint32_t *const *)trs, test, (const uint32_t *const *)tes, callbacks, result);
+                             (const uint32_t *const *)trs, test, (const uint32_t *const *)tes, callbacks, burnin,
+                             result);
     for (int s = 0; s <= FACTO_FM_MAX_BLOCKS; s++) {
         free(trs[s]);
         free(tes[s]);

@@ -27,6 +27,7 @@ typedef struct facto_fm_cd_result {
     double test_rmse_avg;  /* regressor: RMSE of the running average over all post-burn-in samples
                               (what libFM reports); NAN without test rows */
     double seconds;        /* wall time of all sweeps, without test scoring */
+    double cpu_seconds;    /* CPU time of the same (one thread: robust to a busy machine) */
 } facto_fm_cd_result;
 
 /*
@@ -36,14 +37,17 @@ typedef struct facto_fm_cd_result {
  * slot maps from facto_fm_map_rows. test may be NULL. MCMC keeps
  * params.mcmc_samples thinned samples in the model (see fm_mcmc.c).
  * ALS minimises sum_n (y_n - y^_n)^2 + bias_wd w0^2 + linear_wd |w|^2 +
- * factors_wd |V|^2 (libFM's -regular r0,r1,r2). result may be NULL.
+ * factors_wd |V|^2 (libFM's -regular r0,r1,r2). burnin: MCMC iterations
+ * left out of the prediction average and of the stored samples; -1 = the
+ * default, 0 (average every sample from the first, as libFM does). result
+ * may be NULL.
  * Errors: FACTO_ERR_INVALID (more than 2^32-1 rows, features shared between
  * sources), FACTO_ERR_NOMEM, FACTO_ERR_DIVERGED (non-finite error term).
  */
 facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *model, facto_fm_cd_mode mode,
                              const facto_fm_data *train, const uint32_t *const *train_slots,
                              const facto_fm_data *test, const uint32_t *const *test_slots,
-                             const facto_fm_callbacks *callbacks, facto_fm_cd_result *result);
+                             const facto_fm_callbacks *callbacks, int burnin, facto_fm_cd_result *result);
 
 /*
  * Fit an FM with the ALS or MCMC solver (params->solver) on block data:
@@ -54,7 +58,7 @@ facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *model, facto_fm_cd_
  */
 facto_status facto_fm_fit_blocks(facto_ctx *ctx, const facto_fm_data *train, const facto_fm_data *test,
                                  const facto_fm_params *params, const facto_fm_callbacks *callbacks,
-                                 facto_model **out, facto_fm_cd_result *result);
+                                 int burnin, facto_model **out, facto_fm_cd_result *result);
 
 /*
  * Predict raw y^ (no clipping, no link) of every row of block data `d` with
