@@ -4,9 +4,9 @@
  * shared line reader and parses each line in place with strtof/strtoull, so
  * it costs O(file bytes) time and O(nnz) memory; every error names
  * PATH:LINE. Short decimals take an exact fast path (one float division),
- * others strtof. The writer prints whole numbers as integers, other floats
- * with %.7g when that reads back bit-exact and %.9g (always exact)
- * otherwise, formatting into a 64 KiB buffer.
+ * others strtof. The writer prints whole numbers as integers, short
+ * decimals by the inverse of that fast path, and other floats with %.9g
+ * (always exact), formatting into a 64 KiB buffer.
  */
 #include "core/internal.h"
 #include "data/linereader.h"
@@ -227,9 +227,12 @@ static char *facto_libsvm_utoa(char *p, uint64_t v)
     return p;
 }
 
-/* Append a float that reads back bit-exact: whole numbers below 2^24 as
- * integers, else %.7g when that reads back to the same float (short, and
- * the reader's fast path), else %.9g, which always does (room: 32 bytes). */
+/*
+ * Append a float that reads back bit-exact: whole numbers below 2^24 as
+ * integers; else the shortest "i.fff" of at most 7 digits and 10 decimals
+ * that the reader's fast path (m / 10^d in float) maps back to the same
+ * bits; else %.9g, which always reads back exactly. Room: 32 bytes.
+ */
 static char *facto_libsvm_ftoa(char *p, float f)
 {
     if (f == f && f > -16777216.0f && f < 16777216.0f && f == (float)(int32_t)f && !(f == 0.0f && signbit(f))) {
@@ -238,10 +241,29 @@ static char *facto_libsvm_ftoa(char *p, float f)
             *p++ = '-';
         return facto_libsvm_utoa(p, (uint64_t)(i < 0 ? -(int64_t)i : i));
     }
-    int n = snprintf(p, 32, "%.7g", (double)f);
-    float back;
-    if (facto_libsvm_float(p, p + n, &back) && memcmp(&back, &f, sizeof f) == 0)
-        return p + n;
+    float a = fabsf(f);
+    if (a < 1e7f && a > 0.0f) {
+        double x = (double)a;
+        for (int d = 1; d <= 10; d++) {
+            x *= 10.0;
+            if (x >= 1e7)
+                break;
+            double m = nearbyint(x);
+            if ((float)m / k_pow10f[d] == a) {
+                uint64_t mi = (uint64_t)m, scale = 1;
+                for (int k = 0; k < d; k++)
+                    scale *= 10;
+                if (f < 0)
+                    *p++ = '-';
+                p = facto_libsvm_utoa(p, mi / scale);
+                *p++ = '.';
+                uint64_t frac = mi % scale;
+                for (uint64_t s10 = scale / 10; s10 > 0; s10 /= 10)
+                    *p++ = (char)('0' + frac / s10 % 10);
+                return p;
+            }
+        }
+    }
     return p + snprintf(p, 32, "%.9g", (double)f);
 }
 

@@ -4,10 +4,11 @@
  * with the continuation flag in its top 3 bits and the length in the low 29,
  * the payload, zero padding to 4 bytes, all little-endian; multi-part records
  * are joined with the magic between parts. Each payload is an
- * aialgs.data.Record (record.proto), decoded with protobuf-c. The reader
- * streams a file (plain or gzip) one record at a time: memory is O(nnz +
- * largest record), time O(bytes). The writer emits single-part records with
- * sparse Float32Tensors, so write -> read -> write is byte-identical.
+ * aialgs.data.Record (record.proto), decoded by protobuf-c into a bump
+ * allocator reset per record. The reader streams a file (plain or gzip) one
+ * record at a time: memory O(nnz + largest record), time O(bytes). The
+ * writer emits single-part records with sparse Float32Tensors, so
+ * write -> read -> write is byte-identical.
  */
 #include "data/recordio.h"
 
@@ -121,6 +122,75 @@ static int64_t facto_rio_read(facto_rio_src *s, void *dst, size_t n)
 
 /* ---- decoding records into rows -------------------------------------------- */
 
+/*
+ * Bump allocator for protobuf-c: a decoded Record is a dozen small blocks,
+ * all dropped together, so they come from one buffer that is reset per
+ * record (free is a no-op). A request that does not fit goes to malloc and
+ * is remembered; at reset the buffer grows to what the record needed.
+ */
+typedef struct facto_rio_arena {
+    uint8_t *buf;
+    size_t cap, used, overflow_bytes;
+    void **big; /* malloc'ed blocks of this record */
+    size_t n_big, cap_big;
+} facto_rio_arena;
+
+static void *facto_rio_arena_alloc(void *data, size_t size)
+{
+    facto_rio_arena *a = data;
+    size = (size + 15) & ~(size_t)15;
+    if (a->buf && a->cap - a->used >= size) {
+        void *p = a->buf + a->used;
+        a->used += size;
+        return p;
+    }
+    if (a->n_big == a->cap_big) {
+        size_t c = a->cap_big ? a->cap_big * 2 : 8;
+        void **nb = realloc(a->big, c * sizeof *nb);
+        if (!nb)
+            return NULL;
+        a->big = nb;
+        a->cap_big = c;
+    }
+    void *p = malloc(size);
+    if (p) {
+        a->big[a->n_big++] = p;
+        a->overflow_bytes += size;
+    }
+    return p;
+}
+
+static void facto_rio_arena_free(void *data, void *p)
+{
+    (void)data;
+    (void)p;
+}
+
+static void facto_rio_arena_reset(facto_rio_arena *a)
+{
+    for (size_t i = 0; i < a->n_big; i++)
+        free(a->big[i]);
+    a->n_big = 0;
+    if (a->overflow_bytes) {
+        size_t want = a->used + a->overflow_bytes + 256;
+        uint8_t *nb = malloc(want);
+        if (nb) { /* else keep the old buffer; malloc stays the fallback */
+            free(a->buf);
+            a->buf = nb;
+            a->cap = want;
+        }
+    }
+    a->used = 0;
+    a->overflow_bytes = 0;
+}
+
+static void facto_rio_arena_destroy(facto_rio_arena *a)
+{
+    facto_rio_arena_reset(a);
+    free(a->buf);
+    free(a->big);
+}
+
 typedef struct facto_rio_dec {
     facto_ctx *ctx;
     const char *name; /* source name for messages */
@@ -132,6 +202,8 @@ typedef struct facto_rio_dec {
     facto_rows *rows;
     int64_t index;        /* 0-based index of the record being decoded */
     int64_t at;           /* byte offset of its header */
+    facto_rio_arena arena;
+    ProtobufCAllocator alloc;
 } facto_rio_dec;
 
 #define FACTO_RIO_FAIL(d, code, ...) facto_rio_fail((d), (code), __VA_ARGS__)
@@ -234,7 +306,8 @@ static facto_status facto_rio_check_dim(facto_rio_dec *d, uint64_t dim, const ch
 static facto_status facto_rio_decode_one(facto_rio_dec *d, const uint8_t *payload, size_t len)
 {
     facto_ctx *ctx = d->ctx;
-    Aialgs__Data__Record *rec = aialgs__data__record__unpack(NULL, len, payload);
+    facto_rio_arena_reset(&d->arena);
+    Aialgs__Data__Record *rec = aialgs__data__record__unpack(&d->alloc, len, payload);
     if (!rec)
         return FACTO_RIO_FAIL(d, FACTO_ERR_PARSE, "payload of %zu bytes is not a Record protobuf", len);
     facto_status st = FACTO_OK;
@@ -345,7 +418,7 @@ static facto_status facto_rio_decode_one(facto_rio_dec *d, const uint8_t *payloa
     }
     st = facto_rows_finish_row(ctx, d->rows, label);
 done:
-    aialgs__data__record__free_unpacked(rec, NULL);
+    aialgs__data__record__free_unpacked(rec, &d->alloc); /* no-op frees */
     return st;
 }
 
@@ -354,7 +427,17 @@ static facto_status facto_rio_decode_stream(facto_ctx *ctx, facto_rio_src *s, co
                                             uint64_t feature_dim, int keep_labels, facto_rows **out)
 {
     *out = NULL;
-    facto_rio_dec d = {ctx, name, what, feature_dim, 0, keep_labels, -1, NULL, 0, 0};
+    facto_rio_dec d;
+    memset(&d, 0, sizeof d);
+    d.ctx = ctx;
+    d.name = name;
+    d.what = what;
+    d.feature_dim = feature_dim;
+    d.keep_labels = keep_labels;
+    d.has_labels = -1;
+    d.alloc.alloc = facto_rio_arena_alloc;
+    d.alloc.free = facto_rio_arena_free;
+    d.alloc.allocator_data = &d.arena;
     d.rows = facto_rows_new(0, 1);
     if (!d.rows)
         return facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", name);
@@ -443,6 +526,7 @@ static facto_status facto_rio_decode_stream(facto_ctx *ctx, facto_rio_src *s, co
     d.rows = NULL;
 done:
     free(payload.data);
+    facto_rio_arena_destroy(&d.arena);
     facto_rows_free(d.rows);
     return st == FACTO_OK ? facto_ok(ctx) : st;
 }

@@ -278,6 +278,32 @@ static void test_decimal_exactness(void **state)
             j++;
         }
     }
+    /* written back and read again: the same bits */
+    const char *p2 = tmp_path("dec2.libsvm");
+    assert_int_equal(facto_libsvm_write(ctx, r, p2, 0), FACTO_OK);
+    facto_rows *b = NULL;
+    assert_int_equal(facto_libsvm_read(ctx, p2, 0, 0, &b), FACTO_OK);
+    assert_rows_identical(r, b);
+    facto_rows_free(b);
+    facto_rows_free(r);
+
+    /* the text written for a few floats: short decimals stay short, the
+     * rest get 9 digits */
+    r = facto_rows_new(0, 1);
+    const float v[7] = {6.3f, -0.001f, 1e-10f, 3.40282347e+38f, -0.0f, 16777216.0f, 1.0f / 3.0f};
+    for (uint32_t k = 0; k < 7; k++)
+        assert_int_equal(facto_rows_push(ctx, r, k, v[k]), FACTO_OK);
+    assert_int_equal(facto_rows_finish_row(ctx, r, 0.1f), FACTO_OK);
+    assert_int_equal(facto_libsvm_write(ctx, r, p2, 0), FACTO_OK);
+    char line[256] = "";
+    FILE *g = fopen(p2, "r");
+    assert_non_null(g);
+    assert_non_null(fgets(line, sizeof line, g));
+    fclose(g);
+    assert_string_equal(line, "0.1 0:6.3 1:-0.001 2:0.0000000001 3:3.40282347e+38 4:-0 5:16777216 6:0.333333343\n");
+    assert_int_equal(facto_libsvm_read(ctx, p2, 0, 0, &b), FACTO_OK);
+    assert_rows_identical(r, b);
+    facto_rows_free(b);
     facto_rows_free(r);
     facto_ctx_free(ctx);
 }
