@@ -783,10 +783,10 @@ facto_status facto_rows_read(facto_ctx *ctx, const char *path, facto_rows_format
 /*
  * Write `rows` to `path` ("-" = standard output) as libsvm text or
  * recordIO-protobuf (FACTO_ROWS_AUTO is refused with FACTO_ERR_INVALID).
- * Reading the file back gives identical keys, values and labels (floats are
- * printed with up to 9 significant digits, the fewer of 7 or 9 that reads
- * back to the same bits); unlabelled rows get label 0 in libsvm
- * and no label in recordIO. Errors: FACTO_ERR_IO, FACTO_ERR_INVALID,
+ * Reading the file back gives identical keys, values and labels: libsvm
+ * prints whole numbers as integers, short decimals as such (0.2f as "0.2")
+ * and any other float with %.9g. Unlabelled rows get label 0 in libsvm and
+ * no label in recordIO. Errors: FACTO_ERR_IO, FACTO_ERR_INVALID,
  * FACTO_ERR_NOMEM.
  */
 facto_status facto_rows_write(facto_ctx *ctx, const facto_rows *rows, const char *path, facto_rows_format format);
