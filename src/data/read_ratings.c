@@ -201,7 +201,7 @@ static facto_status facto_split_line(facto_ctx *ctx, const char *path, int64_t l
             fend = w;
             while (p < end && facto_is_space(*p) && *p != delim)
                 p++;
-            if (p < end && *p != delim)
+            if (p < end && (*p != delim || (delim == ':' && !(p + 1 < end && p[1] == ':'))))
                 return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: unexpected text after a closing quote", path,
                                   (long long)lineno);
         } else {

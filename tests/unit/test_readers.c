@@ -661,6 +661,7 @@ static void test_parse_errors(void **state)
         {"ts_big.tsv", "1\t2\t3\t9223372036854775808\n", 1, "timestamp '9223372036854775808' is not an integer"},
         {"ts_empty.tsv", "1\t2\t3\t100\n1\t3\t4\t\n", 2, "timestamp '' is not an integer"},
         {"ml1m_bad.dat", "1::2::3::4\n1::2::x::4\n", 2, "rating 'x'"},
+        {"ml1m_quote.dat", "1::2::3::4\n\"a\":x::b::1::5\n", 2, "unexpected text after a closing quote"},
         {"csv_bad.csv", "userId,movieId,rating,timestamp\n1,2,3.5,4\n1,3,,5\n", 3, "rating is empty"},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
