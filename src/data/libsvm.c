@@ -104,6 +104,8 @@ facto_status facto_libsvm_read(facto_ctx *ctx, const char *path, uint64_t featur
     *out = NULL;
     if (index_base != 0 && index_base != 1)
         return facto_fail(ctx, FACTO_ERR_INVALID, "libsvm index_base must be 0 or 1, not %d", index_base);
+    if (feature_dim > ((uint64_t)1 << 32))
+        return facto_fail(ctx, FACTO_ERR_INVALID, "feature_dim %llu is above 2^32", (unsigned long long)feature_dim);
     facto_linereader lr;
     facto_status st = facto_linereader_open(ctx, &lr, path);
     if (st != FACTO_OK)

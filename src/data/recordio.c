@@ -289,6 +289,9 @@ static const Aialgs__Data__Value *facto_rio_find_label(const Aialgs__Data__Recor
 /* Check the row's dimension against the caller's or the first record's. */
 static facto_status facto_rio_check_dim(facto_rio_dec *d, uint64_t dim, const char *how)
 {
+    if (dim > ((uint64_t)1 << 32))
+        return FACTO_RIO_FAIL(d, FACTO_ERR_PARSE, "%s %llu is above 2^32, the largest feature_dim", how,
+                              (unsigned long long)dim);
     if (d->feature_dim > 0) {
         if (dim != d->feature_dim)
             return FACTO_RIO_FAIL(d, FACTO_ERR_PARSE, "%s %llu does not match feature_dim %llu", how,
@@ -427,6 +430,8 @@ static facto_status facto_rio_decode_stream(facto_ctx *ctx, facto_rio_src *s, co
                                             uint64_t feature_dim, int keep_labels, facto_rows **out)
 {
     *out = NULL;
+    if (feature_dim > ((uint64_t)1 << 32))
+        return facto_fail(ctx, FACTO_ERR_INVALID, "feature_dim %llu is above 2^32", (unsigned long long)feature_dim);
     facto_rio_dec d;
     memset(&d, 0, sizeof d);
     d.ctx = ctx;

@@ -145,6 +145,8 @@ static int facto_json_uint(const json_t *j, uint64_t *out)
 
 static facto_status facto_req_check_dim(facto_req *q, uint64_t dim, const char *how)
 {
+    if (dim > ((uint64_t)1 << 32))
+        return facto_req_fail(q, "%s %llu is above 2^32, the largest feature_dim", how, (unsigned long long)dim);
     if (q->feature_dim > 0) {
         if (dim != q->feature_dim)
             return facto_req_fail(q, "%s %llu does not match the model's feature_dim %llu", how,
@@ -337,6 +339,8 @@ facto_status facto_inference_request_parse(facto_ctx *ctx, facto_content_type ty
     }
     if (type != FACTO_CONTENT_JSON && type != FACTO_CONTENT_JSONLINES)
         return facto_fail(ctx, FACTO_ERR_INVALID, "unknown content type %d", (int)type);
+    if (feature_dim > ((uint64_t)1 << 32))
+        return facto_fail(ctx, FACTO_ERR_INVALID, "feature_dim %llu is above 2^32", (unsigned long long)feature_dim);
     facto_req q = {ctx, NULL, feature_dim, 0, 0, 0};
     q.rows = facto_rows_new(0, 0);
     if (!q.rows)

@@ -218,8 +218,8 @@ static void test_bad_requests(void **state)
                "keys[0] is a number, not a non-negative integer");
     expect_bad(J, "{\"instances\": [" SPARSE("[1.5]", "[10]", "[1]") "]}", 10, FACTO_ERR_PARSE,
                "not a non-negative integer");
-    expect_bad(J, "{\"instances\": [" SPARSE("[4294967296]", "[4294967297]", "[1]") "]}", 0, FACTO_ERR_PARSE,
-               "key 4294967296 is not below 2^32");
+    expect_bad(J, "{\"instances\": [" SPARSE("[4294967296]", "[4294967296]", "[1]") "]}", 0, FACTO_ERR_PARSE,
+               "key 4294967296 is not below feature_dim 4294967296");
     expect_bad(J, "{\"instances\": [" SPARSE("[1]", "[12]", "[1]") "]}", 10, FACTO_ERR_PARSE,
                "shape 12 does not match the model's feature_dim 10");
     expect_bad(J, "{\"instances\": [{\"features\": [1, 2, 3]}]}", 10, FACTO_ERR_PARSE,
@@ -233,6 +233,9 @@ static void test_bad_requests(void **state)
     expect_bad(J, "{\"instances\": [{\"features\": [1]}", 1, FACTO_ERR_PARSE, "request: JSON error at line 1");
     expect_bad(J, "[{\"features\": [1]}]", 1, FACTO_ERR_PARSE, "expected {\"instances\": [...]}");
     expect_bad(J, "{\"instances\": []}", 1, FACTO_ERR_EMPTY, "no instances");
+    expect_bad(J, "{\"instances\": [" SPARSE("[1]", "[4294967297]", "[1]") "]}", 0, FACTO_ERR_PARSE,
+               "shape 4294967297 is above 2^32");
+    expect_bad(J, "{\"instances\": [" GOOD "]}", ((uint64_t)1 << 32) + 1, FACTO_ERR_INVALID, "above 2^32");
     expect_bad(L, GOOD "\n\n" SPARSE("[1]", "[10]", "[1, 2]") "\n", 10, FACTO_ERR_PARSE,
                "request line 3 (instance 1): 1 keys but 2 values");
     expect_bad(L, GOOD "\n{\"features\": [1,\n", 10, FACTO_ERR_PARSE, "request line 2 (instance 1): JSON error");
