@@ -909,9 +909,12 @@ typedef enum facto_content_type {
     FACTO_CONTENT_RECORDIO = 3   /* application/x-recordio-protobuf */
 } facto_content_type;
 
-/* Parse a Content-Type or Accept value ("application/json; charset=utf-8"
+/* Parse a Content-Type or Accept value: "application/json; charset=utf-8"
  * is JSON; "application/x-ndjson" and "application/json-lines" count as
- * JSON Lines). FACTO_ERR_INVALID for any other type, naming it. */
+ * JSON Lines; in a comma-separated Accept list the first supported type
+ * wins, and the wildcards (star/star, application/star) mean JSON, the
+ * default of SageMaker's FM.
+ * FACTO_ERR_INVALID for anything else, naming it. */
 facto_status facto_content_type_parse(facto_ctx *ctx, const char *text, facto_content_type *out);
 /* The canonical MIME name of `type`; static storage. */
 const char *facto_content_type_name(facto_content_type type);

@@ -25,19 +25,6 @@
 
 facto_status facto_content_type_parse(facto_ctx *ctx, const char *text, facto_content_type *out)
 {
-    if (!text)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "no content type given");
-    while (*text == ' ' || *text == '\t')
-        text++;
-    size_t n = strcspn(text, ";");
-    while (n > 0 && (text[n - 1] == ' ' || text[n - 1] == '\t'))
-        n--;
-    char t[64];
-    if (n == 0 || n >= sizeof t)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "unsupported content type '%.60s'", text);
-    for (size_t i = 0; i < n; i++)
-        t[i] = (char)tolower((unsigned char)text[i]);
-    t[n] = '\0';
     static const struct {
         const char *name;
         facto_content_type type;
@@ -49,16 +36,44 @@ facto_status facto_content_type_parse(facto_ctx *ctx, const char *text, facto_co
         {"application/x-ndjson", FACTO_CONTENT_JSONLINES},
         {"application/x-recordio-protobuf", FACTO_CONTENT_RECORDIO},
     };
-    for (size_t i = 0; i < sizeof k_types / sizeof k_types[0]; i++) {
-        if (strcmp(t, k_types[i].name) == 0) {
-            *out = k_types[i].type;
-            return facto_ok(ctx);
+    if (!text)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "no content type given");
+    int wildcard = 0;
+    const char *p = text;
+    for (;;) {
+        /* one comma-separated element: a media type with optional ";params" */
+        size_t n = strcspn(p, ",");
+        size_t a = 0, b = strcspn(p, ";,");
+        while (a < b && (p[a] == ' ' || p[a] == '\t'))
+            a++;
+        while (b > a && (p[b - 1] == ' ' || p[b - 1] == '\t'))
+            b--;
+        char t[64];
+        if (b - a > 0 && b - a < sizeof t) {
+            for (size_t i = a; i < b; i++)
+                t[i - a] = (char)tolower((unsigned char)p[i]);
+            t[b - a] = '\0';
+            for (size_t i = 0; i < sizeof k_types / sizeof k_types[0]; i++) {
+                if (strcmp(t, k_types[i].name) == 0) {
+                    *out = k_types[i].type;
+                    return facto_ok(ctx);
+                }
+            }
+            if (strcmp(t, "*/*") == 0 || strcmp(t, "application/*") == 0)
+                wildcard = 1;
         }
+        if (p[n] == '\0')
+            break;
+        p += n + 1;
+    }
+    if (wildcard) {
+        *out = FACTO_CONTENT_JSON;
+        return facto_ok(ctx);
     }
     return facto_fail(ctx, FACTO_ERR_INVALID,
-                      "unsupported content type '%s' (use application/json, application/jsonlines or "
+                      "unsupported content type '%.100s' (use application/json, application/jsonlines or "
                       "application/x-recordio-protobuf)",
-                      t);
+                      text);
 }
 
 const char *facto_content_type_name(facto_content_type type)

@@ -256,6 +256,11 @@ static void test_content_types(void **state)
     assert_int_equal(t, FACTO_CONTENT_JSONLINES);
     assert_int_equal(facto_content_type_parse(ctx, "application/x-recordio-protobuf", &t), FACTO_OK);
     assert_int_equal(t, FACTO_CONTENT_RECORDIO);
+    assert_int_equal(facto_content_type_parse(ctx, "text/html, application/x-recordio-protobuf;q=0.9, */*", &t),
+                     FACTO_OK);
+    assert_int_equal(t, FACTO_CONTENT_RECORDIO);
+    assert_int_equal(facto_content_type_parse(ctx, "*/*", &t), FACTO_OK);
+    assert_int_equal(t, FACTO_CONTENT_JSON);
     assert_int_equal(facto_content_type_parse(ctx, "text/csv", &t), FACTO_ERR_INVALID);
     assert_non_null(strstr(facto_errmsg(ctx), "text/csv"));
     assert_string_equal(facto_content_type_name(FACTO_CONTENT_JSONLINES), "application/jsonlines");
