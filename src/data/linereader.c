@@ -42,6 +42,24 @@ void facto_linereader_close(facto_linereader *lr)
     lr->buf = NULL;
 }
 
+/* Report a failed gzread: an OS error, or zlib's complaint about the gzip
+ * data (its message without the "PATH: " zlib puts in front). */
+static void facto_lr_fail(facto_ctx *ctx, const facto_linereader *lr)
+{
+    int zerr = 0;
+    const char *msg = gzerror((gzFile)lr->gz, &zerr);
+    if (zerr == Z_ERRNO) {
+        facto_fail(ctx, FACTO_ERR_IO, "%s:%lld: cannot read: %s", lr->path, (long long)lr->lineno + 1,
+                   strerror(errno));
+        return;
+    }
+    size_t n = strlen(lr->path);
+    if (strncmp(msg, lr->path, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
+        msg += n + 2;
+    facto_fail(ctx, FACTO_ERR_IO, "%s:%lld: bad gzip data (truncated or corrupt): %s", lr->path,
+               (long long)lr->lineno + 1, msg);
+}
+
 /* Read more bytes after `end`, making room first. Returns 0 or -1 (error set). */
 static int facto_lr_fill(facto_ctx *ctx, facto_linereader *lr)
 {
@@ -72,19 +90,15 @@ static int facto_lr_fill(facto_ctx *ctx, facto_linereader *lr)
         want = 1u << 30;
     int got = gzread((gzFile)lr->gz, lr->buf + lr->end, (unsigned)want);
     if (got < 0) {
-        int zerr = 0;
-        const char *msg = gzerror((gzFile)lr->gz, &zerr);
-        facto_fail(ctx, FACTO_ERR_IO, "%s:%lld: cannot read: %s", lr->path, (long long)lr->lineno + 1,
-                   zerr == Z_ERRNO ? strerror(errno) : msg);
+        facto_lr_fail(ctx, lr);
         return -1;
     }
     if (got == 0) {
         /* gzread returns 0 both at the end and after a truncated gzip stream. */
         int zerr = 0;
-        const char *msg = gzerror((gzFile)lr->gz, &zerr);
+        gzerror((gzFile)lr->gz, &zerr);
         if (zerr != Z_OK) {
-            facto_fail(ctx, FACTO_ERR_IO, "%s:%lld: cannot read: %s", lr->path, (long long)lr->lineno + 1,
-                       zerr == Z_ERRNO ? strerror(errno) : msg);
+            facto_lr_fail(ctx, lr);
             return -1;
         }
         lr->eof = 1;

@@ -487,10 +487,10 @@ static void test_gzip(void **state)
     char *gz = slurp(p, &gzn);
     assert_true(gzn > 40);
     const char *cut = write_bytes("truncated.tsv.gz", gz, gzn / 2);
-    read_fails(cut, NULL, FACTO_ERR_IO, cut, NULL);
+    read_fails(cut, NULL, FACTO_ERR_IO, cut, "bad gzip data");
     gz[gzn - 5] ^= 0x55; /* the CRC-32 in the trailer */
     const char *bad = write_bytes("corrupt.tsv.gz", gz, gzn);
-    read_fails(bad, NULL, FACTO_ERR_IO, bad, NULL);
+    read_fails(bad, NULL, FACTO_ERR_IO, bad, "bad gzip data");
     free(gz);
     free(many);
     free(text);
@@ -694,7 +694,7 @@ static void test_empty_and_missing(void **state)
     read_fails(p, NULL, FACTO_ERR_EMPTY, p, "no ratings");
     const char *missing = tmp_path("does_not_exist.tsv");
     read_fails(missing, NULL, FACTO_ERR_IO, missing, "cannot open");
-    read_fails(g_dir, NULL, FACTO_ERR_IO, g_dir, NULL); /* a folder */
+    read_fails(g_dir, NULL, FACTO_ERR_IO, g_dir, "cannot read"); /* a folder */
 }
 
 static void test_invalid_options(void **state)
