@@ -7,7 +7,8 @@
  * confirm a choice). Cost: one fit per split, O(epochs nnz k) each.
  * Usage: mf_tune [--sets val|uab|test] [--factors K] [--epochs E] [--lr X]
  *   [--decay X] [--reg X] [--reg-bias X] [--init-std X] [--momentum X]
- *   [--adam] [--seed N] [--threads N] [--scalar]   (needs FACTO_DATA_HOME)
+ *   [--adam] [--seed N] [--threads N] [--scalar] [--val-frac F]
+ *   (needs FACTO_DATA_HOME; --val-frac is the carved part for "val", 0.2)
  */
 #include "facto.h"
 
@@ -87,6 +88,7 @@ int main(int argc, char **argv)
     facto_mf_params p = facto_mf_params_default();
     const char *sets = "val";
     int threads = 1;
+    double val_frac = 0.2;
     for (int a = 1; a < argc; a++) {
         const char *k = argv[a], *v = a + 1 < argc ? argv[a + 1] : NULL;
         if (!strcmp(k, "--adam")) {
@@ -122,6 +124,8 @@ int main(int argc, char **argv)
             p.momentum = strtof(v, NULL);
         else if (!strcmp(k, "--seed"))
             p.seed = strtoull(v, NULL, 10);
+        else if (!strcmp(k, "--val-frac"))
+            val_frac = strtod(v, NULL);
         else if (!strcmp(k, "--threads"))
             threads = atoi(v);
         else {
@@ -148,6 +152,10 @@ int main(int argc, char **argv)
             names[s] = u[s];
         n_sets = 5;
     }
+    if (!(val_frac > 0.0 && val_frac < 1.0)) {
+        fprintf(stderr, "mf_tune: --val-frac must be in (0, 1)\n");
+        return 1;
+    }
     printf("# k=%d epochs=%d opt=%s lr=%g decay=%g mom=%g reg=%g reg_bias=%g init_std=%g seed=%llu sets=%s "
            "kernel=%s threads=%d\n",
            p.num_factors, p.epochs, p.optimizer == FACTO_OPT_ADAM ? "adam" : "sgd", (double)p.learning_rate,
@@ -166,7 +174,7 @@ int main(int argc, char **argv)
             break;
         }
         if (!strcmp(sets, "val")) {
-            if (carve(ctx, base, 0.2, 12345, &train, &test) != 0) {
+            if (carve(ctx, base, val_frac, 12345, &train, &test) != 0) {
                 fprintf(stderr, "mf_tune: cannot carve a validation set\n");
                 rc = 2;
                 facto_dataset_free(base);
