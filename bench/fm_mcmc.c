@@ -5,7 +5,8 @@
  * samples, and the saved model's average over its thinned samples), plus the
  * model file size. Feature sets: onehot (user + item), side (+ u.user age
  * bucket, gender, occupation; u.item genres / n_genres, release decade),
- * implicit (+ the user's rated items / sqrt(|N(u)|)), all (side + implicit).
+ * implicit (+ the user's rated items / sqrt(|N(u)|)), all (side + implicit),
+ * all2 (all + each item's raters / sqrt(|N(i)|) in the item block).
  * Side features are parsed here (u.user, u.item are ISO-8859-1; only ASCII
  * fields are used). Rows are block-structured unless --flat (one-hot only).
  * Usage: fm_mcmc [--features F] [--iter N] [--k K] [--samples S] [--seed S]
@@ -179,7 +180,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[a], "--trace"))
             trace = 50;
         else {
-            fprintf(stderr, "usage: fm_mcmc [--features onehot|side|implicit|all] [--iter N] [--k K] "
+            fprintf(stderr, "usage: fm_mcmc [--features onehot|side|implicit|all|all2] [--iter N] [--k K] "
                             "[--samples S] [--seed S] [--split u1] [--als] [--flat] [--groups 0|1] [--burnin B] [--trace]\n");
             return 1;
         }
@@ -203,7 +204,10 @@ int main(int argc, char **argv)
 
     int side = !strcmp(features, "side") || !strcmp(features, "all");
     int implicit = !strcmp(features, "implicit") || !strcmp(features, "all");
-    facto_fm_ratings_spec spec = {implicit, NULL, NULL};
+    int implicit_items = !strcmp(features, "all2");
+    if (implicit_items)
+        side = implicit = 1;
+    facto_fm_ratings_spec spec = {implicit, implicit_items, NULL, NULL};
     facto_rows *us = NULL, *is = NULL;
     if (side) {
         us = user_side(ctx, dir, dtr);

@@ -190,7 +190,7 @@ facto_status facto_fm_data_from_ratings(facto_ctx *ctx, const facto_dataset *tra
                                         const facto_fm_ratings_spec *spec, facto_fm_data *train_out,
                                         facto_fm_data *test_out)
 {
-    static const facto_fm_ratings_spec none = {0, NULL, NULL};
+    static const facto_fm_ratings_spec none = {0, 0, NULL, NULL};
     if (!spec)
         spec = &none;
     const int32_t U = train->n_users, I = train->n_items;
@@ -203,7 +203,8 @@ facto_status facto_fm_data_from_ratings(facto_ctx *ctx, const facto_dataset *tra
     uint64_t du = spec->user_side ? facto_fm_rows_dim(spec->user_side) : 0;
     uint64_t di = spec->item_side ? facto_fm_rows_dim(spec->item_side) : 0;
     uint64_t off_us = (uint64_t)U + (uint64_t)I, off_is = off_us + du, off_imp = off_is + di;
-    uint64_t dim = off_imp + (spec->implicit ? (uint64_t)I : 0);
+    uint64_t off_iimp = off_imp + (spec->implicit ? (uint64_t)I : 0);
+    uint64_t dim = off_iimp + (spec->implicit_items ? (uint64_t)U : 0);
     if (dim > ((uint64_t)1 << 32))
         return facto_fail(ctx, FACTO_ERR_INVALID, "%llu features do not fit 32-bit keys", (unsigned long long)dim);
 
@@ -228,17 +229,48 @@ facto_status facto_fm_data_from_ratings(facto_ctx *ctx, const facto_dataset *tra
         if (st == FACTO_OK)
             st = facto_rows_finish_row(ctx, ub, 0.0f);
     }
-    /* Item block: one-hot, side features; then an empty row. */
+    /* Raters of each item (CSC of train) for the item-side implicit block. */
+    int64_t *iptr = NULL;
+    int32_t *iusers = NULL;
+    if (spec->implicit_items && st == FACTO_OK) {
+        iptr = facto_calloc_array((size_t)I + 1, sizeof *iptr);
+        iusers = facto_malloc_array(train->n_ratings ? (size_t)train->n_ratings : 1, sizeof *iusers);
+        if (!iptr || !iusers) {
+            free(iptr);
+            free(iusers);
+            st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for item raters");
+            goto fail;
+        }
+        for (int64_t e = 0; e < train->n_ratings; e++)
+            iptr[train->items[e] + 1]++;
+        for (int32_t i = 0; i < I; i++)
+            iptr[i + 1] += iptr[i];
+        for (int32_t u = 0; u < U; u++)
+            for (int64_t e = train->row_ptr[u]; e < train->row_ptr[u + 1]; e++)
+                iusers[iptr[train->items[e]]++] = u;
+        for (int32_t i = I; i > 0; i--)
+            iptr[i] = iptr[i - 1];
+        iptr[0] = 0;
+    }
+    /* Item block: one-hot, side features, raters; then an empty row. */
     for (int32_t i = 0; i <= I && st == FACTO_OK; i++) {
         if (i < I) {
             st = facto_rows_push(ctx, ib, (uint32_t)(U + i), 1.0f);
             const facto_rows *s = spec->item_side;
             for (int64_t e = s ? s->row_ptr[i] : 0; s && e < s->row_ptr[i + 1] && st == FACTO_OK; e++)
                 st = facto_rows_push(ctx, ib, (uint32_t)(off_is + s->keys[e]), s->values[e]);
+            if (iptr) {
+                int64_t deg = iptr[i + 1] - iptr[i];
+                float norm = deg > 0 ? (float)(1.0 / sqrt((double)deg)) : 0.0f;
+                for (int64_t e = iptr[i]; e < iptr[i + 1] && st == FACTO_OK; e++)
+                    st = facto_rows_push(ctx, ib, (uint32_t)(off_iimp + (uint64_t)iusers[e]), norm);
+            }
         }
         if (st == FACTO_OK)
             st = facto_rows_finish_row(ctx, ib, 0.0f);
     }
+    free(iptr);
+    free(iusers);
     if (st != FACTO_OK)
         goto fail;
 
@@ -267,9 +299,9 @@ facto_status facto_fm_data_from_ratings(facto_ctx *ctx, const facto_dataset *tra
         goto fail_out;
     }
     for (uint64_t f = 0; f < dim; f++)
-        groups[f] = f < (uint64_t)U ? 0 : f < off_us ? 1 : f < off_is ? 2 : f < off_imp ? 3 : 4;
+        groups[f] = f < (uint64_t)U ? 0 : f < off_us ? 1 : f < off_is ? 2 : f < off_imp ? 3 : f < off_iimp ? 4 : 5;
     train_out->feature_group = groups;
-    train_out->n_groups = 5;
+    train_out->n_groups = 6;
     train_out->groups_owned = 1;
     if (test) {
         if ((st = facto_fm_label_rows(ctx, test, &labels)) != FACTO_OK)

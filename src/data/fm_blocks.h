@@ -70,15 +70,19 @@ facto_status facto_fm_data_expand(facto_ctx *ctx, const facto_fm_data *d, facto_
 /*
  * Rating data as FM rows in block form. Features: [0, U) one-hot user,
  * [U, U+I) one-hot item, then (optional) user side features (d_u columns),
- * item side features (d_i columns) and implicit feedback (I columns: the
- * training items of the user, each valued 1/sqrt(|N(u)|)). U, I are the
+ * item side features (d_i columns), implicit feedback (I columns: the
+ * training items of the user, each valued 1/sqrt(|N(u)|)) and item-side
+ * implicit feedback (U columns: the training users of the item, each
+ * 1/sqrt(|N(i)|), in the item block). U, I are the
  * train set's users and items. Block 0 = users (one row per train user plus
  * an empty row for users unknown to train), block 1 = items (likewise).
  * Test rows are matched to train indices by id string. Labels = ratings.
- * Prior groups: user id, item id, user side, item side, implicit (0..4).
+ * Prior groups: user id, item id, user side, item side, implicit, item
+ * implicit (0..5).
  */
 typedef struct facto_fm_ratings_spec {
-    int implicit;                /* add the implicit-feedback block columns */
+    int implicit;                /* add the user's rated items (SVD++-style) to the user block */
+    int implicit_items;          /* add the item's raters to the item block */
     const facto_rows *user_side; /* [U, d_u] per train user (NULL: none); borrowed */
     const facto_rows *item_side; /* [I, d_i] per train item (NULL: none); borrowed */
 } facto_fm_ratings_spec;
