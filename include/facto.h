@@ -122,17 +122,19 @@ typedef enum facto_format {
 typedef struct facto_read_options {
     facto_format format; /* default FACTO_FORMAT_AUTO */
     /* FACTO_FORMAT_DELIMITED only: */
-    char delimiter;      /* '\t', ',', ';', ' ', or 0 = detect from the first data line (default 0) */
+    char delimiter;      /* '\t', ',', ';', ' ' (runs of blanks), any other printable ASCII byte
+                            but '"' and '#', or 0 = detect from the first data line (default 0) */
     int header;          /* 1 = first line is a header, 0 = no header, -1 = detect (default -1) */
     /* Columns: "user,item,rating[,timestamp]" as header names, or as 1-based
      * positions ("1,2,3"). NULL = the first three (four) columns. Borrowed. */
     const char *columns;
     /* Detection, on the first line that is not blank or a comment: the
-     * delimiter is the first of tab, ',' and ';' that gives enough columns,
-     * else runs of blanks; that line is a header when none of its fields is a
-     * number. Without `columns`, the 4th column is the timestamp when the
-     * first data line has one. Fields are trimmed of blanks and may be
-     * double-quoted ("a,b", "" for a quote). Columns after those used are ignored. */
+     * delimiter is "::" when the line holds it, else the first of tab, ','
+     * and ';' that gives enough columns, else runs of blanks; that line is a
+     * header when none of its fields is a number. Without `columns`, the 4th
+     * column is the timestamp when the first data line has one. Fields are
+     * trimmed of blanks and may be double-quoted ("a,b", "" for a quote).
+     * Columns after those used are ignored. */
 } facto_read_options;
 
 facto_read_options facto_read_options_default(void);
@@ -860,6 +862,15 @@ typedef struct facto_fm_encode_options {
     /* Label of a row: the rating when 0 (default); when > 0, 1 if the rating
      * is >= binarize, else 0 (for predictor_type binary_classifier). */
     float binarize;
+    /* 0 (default): one-hot keys follow the training set's id maps (users in
+     * first-seen order, then items). 1: SageMaker's FM MovieLens demo layout:
+     * user key = user id - 1, item key = max_user_id + item id - 1, so
+     * ml-100k gives feature_dim 943 + 1682 = 2625 whatever the split; every
+     * training id must then be a positive integer (FACTO_ERR_INVALID). */
+    int numeric_ids;
+    /* numeric_ids only: the largest user / item id; 0 (default) = the largest
+     * in the training set and the side files (ml-100k u1.base: 943, 1682). */
+    int64_t max_user_id, max_item_id;
 } facto_fm_encode_options;
 
 facto_fm_encode_options facto_fm_encode_options_default(void);
@@ -873,7 +884,8 @@ facto_fm_encode_options facto_fm_encode_options_default(void);
 facto_status facto_fm_encoder_new(facto_ctx *ctx, const facto_dataset *train, const facto_fm_encode_options *opts,
                                   facto_fm_encoder **out);
 void facto_fm_encoder_free(facto_fm_encoder *enc);
-/* Number of keys of the layout: n_users + n_items + side feature keys. */
+/* Number of keys of the layout: users + items (training set's counts, or
+ * max ids for numeric_ids) + side feature keys. */
 uint64_t facto_fm_encoder_dim(const facto_fm_encoder *enc);
 /* Human-readable name of `key` ("user=196", "item=242", "age=25-34",
  * "gender=F", "occupation=writer", "genre=Comedy", "decade=1990") into buf.

@@ -19,11 +19,13 @@ enum { FACTO_COL_USER = 0, FACTO_COL_ITEM = 1, FACTO_COL_RATING = 2, FACTO_COL_T
 static const char *const facto_col_what[4] = {"user id", "item id", "rating", "timestamp"};
 
 #define FACTO_MAX_COLUMN 100000
+/* The dialect's code for the two-byte delimiter "::" (never a data byte we split on). */
+#define FACTO_DELIM_DCOLON '\x01'
 
 /* How the lines of one file are laid out. */
 typedef struct facto_dialect {
     facto_format format; /* resolved: never AUTO */
-    char delim;          /* '\t', ',', ';', ' ', or ':' meaning "::"; 0 = detect */
+    char delim;          /* one byte, FACTO_DELIM_DCOLON for "::", or 0 = detect */
     int header;          /* 1, 0, or -1 = detect */
     int n_cols;          /* 3 or 4 wanted columns */
     int pos[4];          /* 0-based positions; -1 = not yet known */
@@ -201,11 +203,12 @@ static facto_status facto_split_line(facto_ctx *ctx, const char *path, int64_t l
             fend = w;
             while (p < end && facto_is_space(*p) && *p != delim)
                 p++;
-            if (p < end && (*p != delim || (delim == ':' && !(p + 1 < end && p[1] == ':'))))
+            int at_delim = delim == FACTO_DELIM_DCOLON ? p + 1 < end && p[0] == ':' && p[1] == ':' : *p == delim;
+            if (p < end && !at_delim)
                 return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: unexpected text after a closing quote", path,
                                   (long long)lineno);
         } else {
-            if (delim == ':') {
+            if (delim == FACTO_DELIM_DCOLON) {
                 char *q = p;
                 while (q < end && !(q[0] == ':' && q + 1 < end && q[1] == ':'))
                     q++;
@@ -225,7 +228,7 @@ static facto_status facto_split_line(facto_ctx *ctx, const char *path, int64_t l
         *fend = '\0';
         if (!more)
             return FACTO_OK;
-        p += delim == ':' ? 2 : 1;
+        p += delim == FACTO_DELIM_DCOLON ? 2 : 1;
     }
 }
 
@@ -301,11 +304,12 @@ static facto_status facto_dialect_init(facto_ctx *ctx, const facto_read_options 
     if (o->header < -1 || o->header > 1)
         return facto_fail(ctx, FACTO_ERR_INVALID, "read options: header must be 1, 0 or -1 (detect), not %d",
                           o->header);
-    if (o->delimiter != 0 && o->delimiter != '\t' && o->delimiter != ',' && o->delimiter != ';' &&
-        o->delimiter != ' ')
+    unsigned char dc = (unsigned char)o->delimiter;
+    if (dc != 0 && dc != '\t' && (dc < 0x20 || dc >= 0x7f || dc == '"' || dc == '#'))
         return facto_fail(ctx, FACTO_ERR_INVALID,
-                          "read options: delimiter must be tab, ',', ';', ' ' or 0 (detect), not byte %d",
-                          (int)(unsigned char)o->delimiter);
+                          "read options: the delimiter must be tab or a printable ASCII byte other than '\"' "
+                          "and '#', or 0 (detect); not byte %d",
+                          (int)dc);
     /* AUTO with an explicit delimiter, header or columns means generic text. */
     if (o->format == FACTO_FORMAT_AUTO && (o->delimiter || o->header != -1 || o->columns))
         d->format = FACTO_FORMAT_DELIMITED;
@@ -315,7 +319,7 @@ static facto_status facto_dialect_init(facto_ctx *ctx, const facto_read_options 
         d->header = 0;
         break;
     case FACTO_FORMAT_ML1M:
-        d->delim = ':';
+        d->delim = FACTO_DELIM_DCOLON;
         d->header = 0;
         break;
     case FACTO_FORMAT_ML_CSV:
@@ -353,12 +357,14 @@ static facto_status facto_dialect_init(facto_ctx *ctx, const facto_read_options 
     return FACTO_OK;
 }
 
-/* Pick the delimiter of the first line: the first of tab, comma, semicolon
- * that splits it into enough columns; else runs of blanks when they do; else
+/* Pick the delimiter of the first line: "::" when it holds one; else the
+ * first of tab, comma, semicolon that splits it into enough columns; else runs of blanks when they do; else
  * whichever of the three gives the most columns (the line then fails with a
  * "missing column" message that shows the count). */
 static char facto_detect_delim(const char *line, size_t len, int need)
 {
+    if (strstr(line, "::"))
+        return FACTO_DELIM_DCOLON;
     static const char cands[3] = {'\t', ',', ';'};
     int best = 0;
     char best_c = ' ';
@@ -396,7 +402,7 @@ static facto_status facto_dialect_resolve(facto_ctx *ctx, const char *path, int6
     if (d->format == FACTO_FORMAT_AUTO) {
         if (strstr(line, "::")) {
             d->format = FACTO_FORMAT_ML1M;
-            d->delim = ':';
+            d->delim = FACTO_DELIM_DCOLON;
             d->header = 0;
         } else if (strncmp(line, "userId,movieId,rating", 21) == 0) {
             d->format = FACTO_FORMAT_ML_CSV;

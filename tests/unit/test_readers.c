@@ -348,8 +348,29 @@ static void test_delimited(void **state)
     facto_dataset_free(ds);
     p = write_text("unclosed.csv", "a,b,1\n\"a,b,2\n");
     read_fails(p, NULL, FACTO_ERR_PARSE, at(p, 2), "quote");
-    /* Given delimiter that does not match: too few columns on line 1. */
+    /* Any printable byte can be given as the delimiter; ':' is one colon. */
+    p = write_text("pipe.txt", "1|10|5\n1|20|3\n2|10|4\n3|30|1\n2|20|2\n");
     facto_read_options o = opts_format(FACTO_FORMAT_DELIMITED);
+    o.delimiter = '|';
+    ds = read_ok(p, &o, NULL);
+    check_fixture(ds, k_whole, 0);
+    facto_dataset_free(ds);
+    p = write_text("colon1.txt", "1:10:5\n1:20:3\n2:10:4\n3:30:1\n2:20:2\n");
+    o.delimiter = ':';
+    ds = read_ok(p, &o, NULL);
+    check_fixture(ds, k_whole, 0);
+    facto_dataset_free(ds);
+    /* "::" is detected for generic text too, so columns work on ML-1M files. */
+    o = facto_read_options_default();
+    o.columns = "2,1,3";
+    ds = read_ok(fixture("ratings_ml1m.dat"), &o, NULL);
+    assert_int_equal(facto_dataset_n_users(ds), 3); /* items 10, 20, 30 as users */
+    assert_true(rating_of(ds, "30", "3") == 1.0f);
+    assert_true(rating_of(ds, "20", "2") == 2.0f);
+    assert_false(lookup(ds, "1", "10", NULL, NULL));
+    facto_dataset_free(ds);
+    /* Given delimiter that does not match: too few columns on line 1. */
+    o = opts_format(FACTO_FORMAT_DELIMITED);
     o.delimiter = ';';
     p = write_text("comma2.txt", "1,10,5\n");
     read_fails(p, &o, FACTO_ERR_PARSE, at(p, 1), "missing column 2");
@@ -702,8 +723,11 @@ static void test_invalid_options(void **state)
     (void)state;
     const char *p = fixture("ratings_ml100k.tsv");
     facto_read_options o = facto_read_options_default();
-    o.delimiter = '|';
-    read_fails(p, &o, FACTO_ERR_INVALID, NULL, "delimiter");
+    static const char bad_delims[] = {'"', '#', '\n', '\r', '\x01', '\x7f', (char)0xC3};
+    for (size_t k = 0; k < sizeof bad_delims; k++) {
+        o.delimiter = bad_delims[k];
+        read_fails(p, &o, FACTO_ERR_INVALID, NULL, "delimiter");
+    }
     o = facto_read_options_default();
     o.header = 2;
     read_fails(p, &o, FACTO_ERR_INVALID, NULL, "header");
