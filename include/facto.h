@@ -897,7 +897,8 @@ facto_status facto_fm_encoder_key_name(facto_ctx *ctx, const facto_fm_encoder *e
  * Encode every rating of `ds` (in its CSR order: by user, then item) as one
  * labelled row with feature_dim = facto_fm_encoder_dim(enc). Rows are built
  * O(ratings * row length). *n_unknown_users / *n_unknown_items (may be NULL)
- * receive how many ratings had a user / item unknown to the encoder.
+ * receive how many ratings had a user / item without a one-hot key (not in
+ * training; with numeric_ids: not a number in 1..max id).
  * Errors: FACTO_ERR_NOMEM, FACTO_ERR_EMPTY. *out owned by the caller.
  */
 facto_status facto_fm_encode(facto_ctx *ctx, const facto_fm_encoder *enc, const facto_dataset *ds,

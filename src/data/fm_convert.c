@@ -3,7 +3,9 @@
  * key layout from the training set's id maps (one-hot user, one-hot item,
  * as SageMaker's FM MovieLens example and libFM do) plus optional MovieLens
  * 100K side files: u.user gives age bucket, gender and occupation; u.item
- * gives genres (normalised to sum 1) and release decade. Side attributes are
+ * gives genres (normalised to sum 1) and release decade. Ids index the
+ * one-hot blocks in first-seen order, or as numbers (key = id - 1, exactly
+ * SageMaker's demo). Side attributes are
  * looked up by the data's own ids, so a test user unseen in training still
  * gets them. Building costs O(users + items + side lines); encoding a data
  * set is O(ratings * row length), each row pushed in ascending key order.
@@ -26,6 +28,8 @@ static const char *const k_genders[2] = {"M", "F"};
 
 struct facto_fm_encoder {
     facto_idmap *users, *items; /* one-hot layout: the training set's ids */
+    int numeric;                /* 1: key = id - 1 (SageMaker's demo layout) */
+    int64_t n_user_ids, n_item_ids; /* numeric layout: largest user / item id */
     float binarize;
     /* side users (u.user), by the data's own id */
     facto_idmap *side_users;
@@ -366,6 +370,39 @@ done:
     return st;
 }
 
+/* A numeric id: decimal digits only, 1 .. 2^31-1; -1 otherwise. */
+static int64_t facto_fm_numeric_id(const char *s)
+{
+    int64_t v = 0;
+    if (!s || !*s)
+        return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        v = v * 10 + (*s - '0');
+        if (v > INT32_MAX)
+            return -1;
+    }
+    return v >= 1 ? v : -1;
+}
+
+/* Largest numeric id of `map` (0 when empty); with `strict`, a non-numeric
+ * id is an error naming `what`. */
+static facto_status facto_fm_max_id(facto_ctx *ctx, const facto_idmap *map, int strict, const char *what,
+                                    int64_t *max)
+{
+    for (int32_t i = 0; map && i < facto_idmap_size(map); i++) {
+        const char *id = facto_idmap_name(map, i);
+        int64_t v = facto_fm_numeric_id(id);
+        if (v < 0 && strict)
+            return facto_fail(ctx, FACTO_ERR_INVALID,
+                              "%s id '%.40s' is not a positive integer, which the numeric id layout needs", what, id);
+        if (v > *max)
+            *max = v;
+    }
+    return FACTO_OK;
+}
+
 facto_status facto_fm_encoder_new(facto_ctx *ctx, const facto_dataset *train, const facto_fm_encode_options *opts,
                                   facto_fm_encoder **out)
 {
@@ -394,8 +431,40 @@ facto_status facto_fm_encoder_new(facto_ctx *ctx, const facto_dataset *train, co
         facto_fm_encoder_free(enc);
         return st;
     }
-    enc->off_item = (uint64_t)enc->users->n;
-    enc->off_age = enc->off_item + (uint64_t)enc->items->n;
+    if (opts->numeric_ids) {
+        int64_t mu = 0, mi = 0;
+        if ((st = facto_fm_max_id(ctx, enc->users, 1, "user", &mu)) != FACTO_OK ||
+            (st = facto_fm_max_id(ctx, enc->items, 1, "item", &mi)) != FACTO_OK) {
+            facto_fm_encoder_free(enc);
+            return st;
+        }
+        int64_t tu = mu, ti = mi;
+        facto_fm_max_id(ctx, enc->side_users, 0, "user", &mu);
+        facto_fm_max_id(ctx, enc->side_items, 0, "item", &mi);
+        if (opts->max_user_id > 0) {
+            if (opts->max_user_id < tu || opts->max_user_id > INT32_MAX) {
+                facto_fm_encoder_free(enc);
+                return facto_fail(ctx, FACTO_ERR_INVALID,
+                                  "max_user_id %lld is below the training set's largest user id %lld or above 2^31-1",
+                                  (long long)opts->max_user_id, (long long)tu);
+            }
+            mu = opts->max_user_id;
+        }
+        if (opts->max_item_id > 0) {
+            if (opts->max_item_id < ti || opts->max_item_id > INT32_MAX) {
+                facto_fm_encoder_free(enc);
+                return facto_fail(ctx, FACTO_ERR_INVALID,
+                                  "max_item_id %lld is below the training set's largest item id %lld or above 2^31-1",
+                                  (long long)opts->max_item_id, (long long)ti);
+            }
+            mi = opts->max_item_id;
+        }
+        enc->numeric = 1;
+        enc->n_user_ids = mu;
+        enc->n_item_ids = mi;
+    }
+    enc->off_item = enc->numeric ? (uint64_t)enc->n_user_ids : (uint64_t)enc->users->n;
+    enc->off_age = enc->off_item + (enc->numeric ? (uint64_t)enc->n_item_ids : (uint64_t)enc->items->n);
     enc->off_gender = enc->off_age + (enc->has_users ? FACTO_AGE_BUCKETS : 0);
     enc->off_occ = enc->off_gender + (enc->has_users ? 2 : 0);
     enc->off_genre = enc->off_occ + (uint64_t)enc->n_occ;
@@ -409,8 +478,12 @@ facto_status facto_fm_encoder_key_name(facto_ctx *ctx, const facto_fm_encoder *e
                                        size_t size)
 {
     int n;
-    if (key < enc->off_item)
+    if (key < enc->off_item && enc->numeric)
+        n = snprintf(buf, size, "user=%llu", (unsigned long long)key + 1);
+    else if (key < enc->off_item)
         n = snprintf(buf, size, "user=%s", facto_idmap_name(enc->users, (int32_t)key));
+    else if (key < enc->off_age && enc->numeric)
+        n = snprintf(buf, size, "item=%llu", (unsigned long long)(key - enc->off_item) + 1);
     else if (key < enc->off_age)
         n = snprintf(buf, size, "item=%s", facto_idmap_name(enc->items, (int32_t)(key - enc->off_item)));
     else if (key < enc->off_gender)
@@ -437,7 +510,16 @@ static facto_status facto_fm_push_pair(facto_ctx *ctx, const facto_fm_encoder *e
                                        const char *uid, const char *iid, int *known_user, int *known_item)
 {
     facto_status st;
-    int32_t u = facto_idmap_find(enc->users, uid), i = facto_idmap_find(enc->items, iid);
+    int64_t u, i;
+    if (enc->numeric) {
+        u = facto_fm_numeric_id(uid);
+        i = facto_fm_numeric_id(iid);
+        u = u >= 1 && u <= enc->n_user_ids ? u - 1 : -1;
+        i = i >= 1 && i <= enc->n_item_ids ? i - 1 : -1;
+    } else {
+        u = facto_idmap_find(enc->users, uid);
+        i = facto_idmap_find(enc->items, iid);
+    }
     *known_user = u >= 0;
     *known_item = i >= 0;
     if (u >= 0 && (st = facto_rows_push(ctx, rows, (uint32_t)u, 1.0f)) != FACTO_OK)

@@ -170,6 +170,56 @@ static void test_small_layout(void **state)
     facto_rows_free(r);
     facto_fm_encoder_free(enc);
 
+    /* SageMaker's numeric layout: key = id - 1; items after max user id */
+    facto_fm_encode_options on = facto_fm_encode_options_default();
+    on.numeric_ids = 1;
+    assert_int_equal(facto_fm_encoder_new(ctx, tr, &on, &enc), FACTO_OK);
+    assert_int_equal(facto_fm_encoder_dim(enc), 2 + 20);
+    assert_int_equal(facto_fm_encode(ctx, enc, tr, &r, NULL, NULL), FACTO_OK);
+    expect_row(r, 0, (const uint32_t[]){0, 2 + 9}, one2, 2, 5.0f);
+    expect_row(r, 1, (const uint32_t[]){0, 2 + 19}, one2, 2, 3.0f);
+    expect_row(r, 2, (const uint32_t[]){1, 2 + 19}, one2, 2, 4.0f);
+    facto_rows_free(r);
+    /* user 3 and item 30 are beyond the largest training ids */
+    assert_int_equal(facto_fm_encode(ctx, enc, te, &r, &uu_n, &ui_n), FACTO_OK);
+    assert_int_equal(uu_n, 1);
+    assert_int_equal(ui_n, 1);
+    expect_row(r, 0, (const uint32_t[]){2 + 9}, one2, 1, 2.0f);
+    expect_row(r, 1, (const uint32_t[]){0}, one2, 1, 1.0f);
+    facto_rows_free(r);
+    assert_int_equal(facto_fm_encoder_key_name(ctx, enc, 21, name, sizeof name), FACTO_OK);
+    assert_string_equal(name, "item=20");
+    facto_fm_encoder_free(enc);
+    /* side files widen the id ranges (users 1..3, items 1..30); explicit maxima */
+    on.user_file = uu;
+    on.item_file = ui;
+    assert_int_equal(facto_fm_encoder_new(ctx, tr, &on, &enc), FACTO_OK);
+    assert_int_equal(facto_fm_encoder_dim(enc), 3 + 30 + 7 + 2 + 2 + 19 + 2);
+    assert_int_equal(facto_fm_encode(ctx, enc, te, &r, &uu_n, &ui_n), FACTO_OK);
+    assert_int_equal(uu_n + ui_n, 0);
+    /* user 3 (17, M, writer) x item 10: user 2, item 3+9, age 33+0, gender 40,
+     * writer 42+1, Action/Adventure 44+1 44+2, 1990s 63+1 */
+    expect_row(r, 0, (const uint32_t[]){2, 12, 33, 40, 43, 45, 46, 64},
+               (const float[]){1, 1, 1, 1, 1, 0.5f, 0.5f, 1}, 8, 2.0f);
+    facto_rows_free(r);
+    facto_fm_encoder_free(enc);
+    on.user_file = on.item_file = NULL;
+    on.max_user_id = 1000;
+    on.max_item_id = 5000;
+    assert_int_equal(facto_fm_encoder_new(ctx, tr, &on, &enc), FACTO_OK);
+    assert_int_equal(facto_fm_encoder_dim(enc), 6000);
+    facto_fm_encoder_free(enc);
+    on.max_item_id = 19; /* below item 20 of the training set */
+    assert_int_equal(facto_fm_encoder_new(ctx, tr, &on, &enc), FACTO_ERR_INVALID);
+    assert_non_null(strstr(facto_errmsg(ctx), "max_item_id 19"));
+    char *named = tmp_file("named.base", "alice\t10\t5\t100\n");
+    facto_dataset *nds = read_ratings(named);
+    on.max_item_id = 0;
+    assert_int_equal(facto_fm_encoder_new(ctx, nds, &on, &enc), FACTO_ERR_INVALID);
+    assert_non_null(strstr(facto_errmsg(ctx), "user id 'alice' is not a positive integer"));
+    facto_dataset_free(nds);
+    free(named);
+
     /* bad side files */
     char *bad = tmp_file("bad.user", "1|24|M|writer|85711\n2|53|X|artist|94043\n");
     o.user_file = bad;
@@ -299,6 +349,30 @@ static void test_movielens_u1(void **state)
     facto_rows_free(rtr);
     facto_rows_free(rte);
     facto_fm_encoder_free(enc);
+
+    /* SageMaker's demo layout: feature_dim 943 + 1682, key = id - 1; the rows
+     * of user 1 are as many as u1.base's lines for user 1 */
+    o.numeric_ids = 1;
+    assert_int_equal(facto_fm_encoder_new(ctx, tr, &o, &enc), FACTO_OK);
+    assert_int_equal(facto_fm_encoder_dim(enc), 2625);
+    assert_int_equal(facto_fm_encode(ctx, enc, tr, &rtr, NULL, NULL), FACTO_OK);
+    int64_t user1 = 0, naive_user1 = 0;
+    for (int64_t r = 0; r < rtr->n_rows; r++) {
+        assert_int_equal(rtr->row_ptr[r + 1] - rtr->row_ptr[r], 2);
+        assert_true(rtr->keys[rtr->row_ptr[r]] < 943);
+        assert_true(rtr->keys[rtr->row_ptr[r] + 1] >= 943);
+        user1 += rtr->keys[rtr->row_ptr[r]] == 0;
+    }
+    FILE *f = fopen(base, "r");
+    int uid, iid, rating;
+    long ts;
+    while (fscanf(f, "%d %d %d %ld", &uid, &iid, &rating, &ts) == 4)
+        naive_user1 += uid == 1;
+    fclose(f);
+    assert_int_equal(user1, naive_user1);
+    facto_rows_free(rtr);
+    facto_fm_encoder_free(enc);
+    o.numeric_ids = 0;
 
     /* side features: 943 users have age, gender, occupation (21 in u.user);
      * every row gets 3 user keys, its genres summing to 1, and a decade
