@@ -110,14 +110,16 @@ static int facto_side_grow(void **arr, size_t elem, int32_t *cap, int32_t need)
 {
     if (need < *cap)
         return 1;
-    int32_t c = *cap ? *cap : 64;
+    int64_t c = *cap ? *cap : 64;
     while (c <= need)
         c *= 2;
+    if (c > INT32_MAX)
+        c = INT32_MAX;
     void *p = facto_realloc_array(*arr, (size_t)c, elem);
     if (!p)
         return 0;
     *arr = p;
-    *cap = c;
+    *cap = (int32_t)c;
     return 1;
 }
 
@@ -128,7 +130,7 @@ static facto_status facto_read_users(facto_ctx *ctx, facto_fm_encoder *enc, cons
     if (st != FACTO_OK)
         return st;
     enc->side_users = facto_idmap_new();
-    int32_t cap = 0;
+    int32_t cap_age = 0, cap_gender = 0, cap_occ = 0;
     int32_t *occ_idx = NULL;   /* [side users] index into `names` before sorting */
     char **names = NULL;
     int32_t n_names = 0, ncap = 0;
@@ -179,14 +181,12 @@ static facto_status facto_read_users(facto_ctx *ctx, facto_fm_encoder *enc, cons
             st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: user id '%.40s' appears twice", path, ln, f[0]);
             goto done;
         }
-        int32_t c0 = cap;
-        if (!facto_side_grow((void **)&enc->user_age, 1, &c0, u) ||
-            !facto_side_grow((void **)&enc->user_gender, 1, (c0 = cap, &c0), u) ||
-            !facto_side_grow((void **)&occ_idx, sizeof *occ_idx, (c0 = cap, &c0), u)) {
+        if (!facto_side_grow((void **)&enc->user_age, 1, &cap_age, u) ||
+            !facto_side_grow((void **)&enc->user_gender, 1, &cap_gender, u) ||
+            !facto_side_grow((void **)&occ_idx, sizeof *occ_idx, &cap_occ, u)) {
             st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
             goto done;
         }
-        cap = c0;
         enc->user_age[u] = (int8_t)facto_age_bucket(age);
         enc->user_gender[u] = (int8_t)gender;
         int32_t k = -1;
@@ -194,8 +194,8 @@ static facto_status facto_read_users(facto_ctx *ctx, facto_fm_encoder *enc, cons
             if (strcmp(names[i], f[3]) == 0)
                 k = i;
         if (k < 0) {
-            if (n_names >= 30000) {
-                st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: more than 30000 occupations", path, ln);
+            if (n_names >= 1000) {
+                st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: more than 1000 distinct occupations", path, ln);
                 goto done;
             }
             if (!facto_side_grow((void **)&names, sizeof *names, &ncap, n_names) ||
@@ -261,7 +261,7 @@ static facto_status facto_read_items(facto_ctx *ctx, facto_fm_encoder *enc, cons
     if (st != FACTO_OK)
         return st;
     enc->side_items = facto_idmap_new();
-    int32_t cap = 0, c0;
+    int32_t cap_genres = 0, cap_year = 0;
     int32_t *year = NULL; /* [side items] release year or -1 */
     char *line;
     size_t len;
@@ -321,13 +321,11 @@ static facto_status facto_read_items(facto_ctx *ctx, facto_fm_encoder *enc, cons
             st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: item id '%.40s' appears twice", path, ln, f[0]);
             goto done;
         }
-        c0 = cap;
-        if (!facto_side_grow((void **)&enc->item_genres, sizeof(uint32_t), &c0, i) ||
-            !facto_side_grow((void **)&year, sizeof(int32_t), (c0 = cap, &c0), i)) {
+        if (!facto_side_grow((void **)&enc->item_genres, sizeof(uint32_t), &cap_genres, i) ||
+            !facto_side_grow((void **)&year, sizeof(int32_t), &cap_year, i)) {
             st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
             goto done;
         }
-        cap = c0;
         enc->item_genres[i] = genres;
         year[i] = y;
     }
