@@ -595,6 +595,9 @@ typedef struct facto_fm_params {
     int log_interval;                  /* [facto] "log_interval": a log line every N mini-batches; >= 1; default 100 */
     float lr_decay;                    /* [facto] "lr_decay": SGD learning rates are multiplied by this after
                                           each epoch; (0, 1]; default 1 (SageMaker has no decay) */
+    int average_epochs;                /* [facto] "average_epochs": the SGD model is the mean of the parameters
+                                          at the end of each of the last N epochs (stochastic weight averaging,
+                                          Izmailov et al., UAI 2018); >= 0; 0 = off (default) */
 } facto_fm_params;
 
 /* Metrics of a binary classifier (SageMaker's metric names in the comments). */

@@ -68,6 +68,7 @@ static const facto_fm_pdesc facto_fm_pdescs[] = {
     P(mcmc_samples, FM_T_INT),
     P(log_interval, FM_T_INT),
     P(lr_decay, FM_T_FLOAT),
+    P(average_epochs, FM_T_INT),
 };
 #undef P
 #define FACTO_FM_NPARAMS ((int)(sizeof facto_fm_pdescs / sizeof facto_fm_pdescs[0]))
@@ -102,6 +103,7 @@ facto_fm_params facto_fm_params_default(void)
     p.mcmc_samples = 16;
     p.log_interval = 100;
     p.lr_decay = 1.0f;
+    p.average_epochs = 0;
     return p;
 }
 
@@ -307,7 +309,7 @@ static facto_status facto_fm_check_one(facto_ctx *ctx, const facto_fm_pdesc *d, 
         int v;
         memcpy(&v, field, sizeof v);
         int min = 1;
-        if (strcmp(name, "mcmc_samples") == 0)
+        if (strcmp(name, "mcmc_samples") == 0 || strcmp(name, "average_epochs") == 0)
             min = 0;
         if (v < min)
             return facto_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: %d is not a %s integer", name, v,

@@ -14,6 +14,8 @@
  * Cost O(k * nnz) per epoch; memory O(n_slots * k) optimizer state plus
  * O(mini_batch_size * max row nnz * k) gradient buffers, none per sample.
  * mini_batch_size 1 takes a fused path with no gradient buffers at all.
+ * average_epochs N keeps one more copy of the parameters: the running mean
+ * of their values at the end of each of the last N epochs (SWA).
  */
 #include "../models/fm.h"
 
@@ -389,6 +391,16 @@ facto_status facto_fm_fit_sgd(facto_ctx *ctx, facto_fm_model *m, const facto_row
         pc.prog = prog;
     }
 
+    /* Weight averaging over the last average_epochs epochs. */
+    int n_avg = 0;
+    float avg_w0 = 0.0f, *avg_w = NULL, *avg_V = NULL;
+    if (st == FACTO_OK && p->average_epochs > 0) {
+        avg_w = facto_aligned_alloc((size_t)(m->n_slots > 0 ? m->n_slots : 1) * sizeof(float));
+        avg_V = facto_aligned_alloc((size_t)(m->n_slots > 0 ? m->n_slots : 1) * (size_t)k * sizeof(float));
+        if (!avg_w || !avg_V)
+            st = facto_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for average_epochs");
+    }
+
     for (int epoch = 1; st == FACTO_OK && epoch <= p->epochs; epoch++) {
         facto_rng_shuffle_i64(&rng, order, n_rows);
         for (int i = 0; i < 3; i++) {
@@ -528,6 +540,24 @@ facto_status facto_fm_fit_sgd(facto_ctx *ctx, facto_fm_model *m, const facto_row
             break;
         }
         double secs = facto_fm_now() - t0;
+        facto_fm_model avg_view = *m; /* the averaged parameters, for the test report */
+        if (avg_w && epoch > p->epochs - p->average_epochs) {
+            n_avg++;
+            const float a = 1.0f / (float)n_avg;
+            avg_w0 += a * (m->w0 - avg_w0);
+            if (n_avg == 1) {
+                memcpy(avg_w, m->w, (size_t)m->n_slots * sizeof(float));
+                memcpy(avg_V, m->V, (size_t)m->n_slots * (size_t)k * sizeof(float));
+            } else {
+                for (int64_t s = 0; s < m->n_slots; s++)
+                    avg_w[s] += a * (m->w[s] - avg_w[s]);
+                for (int64_t i = 0; i < m->n_slots * k; i++)
+                    avg_V[i] += a * (m->V[i] - avg_V[i]);
+            }
+            avg_view.w0 = avg_w0;
+            avg_view.w = avg_w;
+            avg_view.V = avg_V;
+        }
         facto_fm_epoch_report rep;
         memset(&rep, 0, sizeof rep);
         rep.epoch = epoch;
@@ -536,7 +566,7 @@ facto_status facto_fm_fit_sgd(facto_ctx *ctx, facto_fm_model *m, const facto_row
         rep.samples_per_second = (double)n_rows / (secs > 1e-9 ? secs : 1e-9);
         st = facto_fm_metrics_from_scores(ctx, m, train, prog, &rep.train);
         if (st == FACTO_OK && test) {
-            facto_fm_score_rows(m, test, test_slots, test_scores);
+            facto_fm_score_rows(&avg_view, test, test_slots, test_scores);
             st = facto_fm_metrics_from_scores(ctx, m, test, test_scores, &rep.test);
         } else {
             rep.test.predictor_type = p->predictor_type;
@@ -561,6 +591,13 @@ facto_status facto_fm_fit_sgd(facto_ctx *ctx, facto_fm_model *m, const facto_row
         for (int i = 0; i < 3; i++)
             o.lr[i] *= p->lr_decay;
     }
+    if (st == FACTO_OK && n_avg > 0) {
+        m->w0 = avg_w0;
+        memcpy(m->w, avg_w, (size_t)m->n_slots * sizeof(float));
+        memcpy(m->V, avg_V, (size_t)m->n_slots * (size_t)k * sizeof(float));
+    }
+    facto_aligned_free(avg_w);
+    facto_aligned_free(avg_V);
     facto_fm_opt_free(&o);
     free(local);
     free(touched);

@@ -146,6 +146,10 @@ static const case_t g_cases[] = {
     {"init_stdev", "0.1", "-0.1"},
     {"mcmc_samples", "0", "-1"},
     {"log_interval", "1", "0"},
+    {"lr_decay", "0.95", "0"},
+    {"lr_decay", "1", "1.5"},
+    {"average_epochs", "0", "-1"},
+    {"average_epochs", "20", "2x"},
 };
 
 static void test_each_hyperparameter(void **state)
