@@ -50,9 +50,10 @@ facto_status facto_fm_data_add_block(facto_ctx *ctx, facto_fm_data *d, const fac
     }
     for (int64_t n = 0; n < d->n_rows; n++) {
         if (ref[n] < 0 || (int64_t)ref[n] >= rows->n_rows) {
+            facto_status st = facto_fail(ctx, FACTO_ERR_INVALID, "block %d: row %lld refers to block row %ld of %lld",
+                                         d->n_blocks, (long long)n, (long)ref[n], (long long)rows->n_rows);
             facto_fm_block_release(&b);
-            return facto_fail(ctx, FACTO_ERR_INVALID, "block %d: row %lld refers to block row %ld of %lld",
-                              d->n_blocks, (long long)n, (long)ref[n], (long long)rows->n_rows);
+            return st;
         }
     }
     uint64_t dim = facto_fm_rows_dim(rows);
