@@ -391,6 +391,18 @@ static char facto_detect_delim(const char *line, size_t len, int need)
     return blanks >= need || blanks > best ? ' ' : best_c;
 }
 
+/* A header name that says "time": holds "time" or "date" in any case, or is "ts". */
+static int facto_names_time(const char *s, size_t n)
+{
+    char low[FACTO_MAX_ID_LEN + 1];
+    if (n > FACTO_MAX_ID_LEN)
+        n = FACTO_MAX_ID_LEN;
+    for (size_t i = 0; i < n; i++)
+        low[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' : s[i]);
+    low[n] = '\0';
+    return strstr(low, "time") || strstr(low, "date") || strcmp(low, "ts") == 0;
+}
+
 /*
  * Fix the dialect from the first data line (a copy: splitting is in place).
  * Returns FACTO_OK and sets *is_header when that line is the header.
@@ -458,6 +470,14 @@ static facto_status facto_dialect_resolve(facto_ctx *ctx, const char *path, int6
                                   (long long)lineno, d->name[c], facto_col_what[c]);
             }
         }
+        /* The header settles the timestamp: a named one is required; the
+         * default 4th column counts only when its name speaks of time. */
+        if (d->time_optional && d->n_cols == 4 && d->name[FACTO_COL_TIME][0] == '\0') {
+            int p = d->pos[FACTO_COL_TIME];
+            if (p >= fs->n || !facto_names_time(fs->f[p].s, fs->f[p].n))
+                d->n_cols = 3;
+        }
+        d->time_optional = 0;
     } else {
         for (int c = 0; c < d->n_cols; c++)
             if (d->pos[c] < 0)

@@ -405,6 +405,22 @@ static void test_header_detection(void **state)
     ds = read_ok(without, &o, NULL);
     assert_int_equal(facto_dataset_n_ratings(ds), 6);
     facto_dataset_free(ds);
+    /* With a header, the default 4th column is a timestamp only when its name
+     * says so; a named timestamp column is then required on every line. */
+    const char *extra = write_text("extra_col.csv", "user,item,rating,comment\n1,10,5,great\n1,20,3,ok\n"
+                                                    "2,10,4,\n3,30,1,bad\n2,20,2,meh\n");
+    ds = read_ok(extra, NULL, NULL);
+    check_fixture(ds, k_whole, 0);
+    facto_dataset_free(ds);
+    const char *when = write_text("date_col.csv", "user;item;rating;Date\n1;10;5;881250949\n1;20;3;881250950\n"
+                                                  "2;10;4;881250951\n3;30;1;881250952\n2;20;2;881250953\n");
+    ds = read_ok(when, NULL, NULL);
+    check_fixture(ds, k_whole, 1);
+    facto_dataset_free(ds);
+    const char *short_ts = write_text("short_ts.csv", "u\ti\tr\ttimestamp\n1\t10\t5\n");
+    read_fails(short_ts, NULL, FACTO_ERR_PARSE, at(short_ts, 2), "missing column 4 (timestamp)");
+    const char *short_ml = write_text("short_ml.csv", "userId,movieId,rating,timestamp\n1,10,5\n");
+    read_fails(short_ml, NULL, FACTO_ERR_PARSE, at(short_ml, 2), "missing column 4 (timestamp)");
     /* A header after comments and blank lines is still found. */
     const char *late = write_text("late_header.csv", "# made by hand\n\n  \nu,i,r\n1,10,5\n");
     ds = read_ok(late, NULL, NULL);
