@@ -132,7 +132,8 @@ typedef struct facto_read_options {
      * delimiter is "::" when the line holds it, else the first of tab, ','
      * and ';' that gives enough columns, else runs of blanks; that line is a
      * header when none of its fields is a number. Without `columns`, the 4th
-     * column is the timestamp when the first data line has one. Fields are
+     * column is the timestamp when the first data line has one (after a
+     * header: when its name holds "time" or "date", or is "ts"). Fields are
      * trimmed of blanks and may be double-quoted ("a,b", "" for a quote).
      * Columns after those used are ignored. */
 } facto_read_options;
