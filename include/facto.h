@@ -806,9 +806,12 @@ uint64_t facto_rows_dim(const facto_rows *rows);
 
 /*
  * Read feature rows from `path` in `format` (FACTO_ROWS_AUTO: detect). Plain
- * or gzip-compressed. `feature_dim` > 0 makes every key >= feature_dim an
- * error; 0 takes it from the data (recordIO: the tensors' shape; libsvm: the
- * largest key + 1). libsvm keys are read as written (0-based, libFM style):
+ * or gzip-compressed. `feature_dim` > 0 (at most 2^32, else
+ * FACTO_ERR_INVALID) makes every key >= feature_dim an error, and a recordIO
+ * shape other than feature_dim too; 0 takes it from the data (recordIO: the
+ * tensors' shape, the same in every record; libsvm: the largest key + 1).
+ * Keys come out ascending within a row, duplicates summed (facto_rows).
+ * libsvm keys are read as written (0-based, libFM style):
  * a 1-based LIBSVM file just leaves key 0 unused. libsvm rows always have
  * labels; recordIO rows have them when the records do (labels NULL otherwise).
  * Errors: FACTO_ERR_IO, FACTO_ERR_PARSE ("PATH:LINE: ..." for text,
@@ -853,12 +856,17 @@ facto_status facto_libsvm_write(facto_ctx *ctx, const facto_rows *rows, const ch
  * whose features["values"] is a Float32Tensor (Float64Tensor and Int32Tensor
  * are accepted too): sparse when it has keys (then shape [feature_dim] is
  * required), else dense (exact zeros are dropped); label["values"] holds one
- * number. Either every record has a label or none has.
+ * number. Either every record has a label or none has. A record without
+ * keys, values or shape is an all-zero row; a length word announcing more
+ * bytes than the data holds is reported, not allocated.
  * Same errors and ownership as facto_rows_read().
  */
 facto_status facto_recordio_read(facto_ctx *ctx, const char *path, uint64_t feature_dim, facto_rows **out);
 /* Write single-part records with sparse features (keys, values, shape
- * [facto_rows_dim(rows)]) and label["values"] = [label] when rows has labels. */
+ * [facto_rows_dim(rows)]) and label["values"] = [label] when rows has labels,
+ * as SageMaker's Python SDK does (write_spmatrix_to_sparse_tensor). The
+ * bytes depend only on the rows: write -> read -> write is byte-identical.
+ * Errors: FACTO_ERR_IO, FACTO_ERR_NOMEM. */
 facto_status facto_recordio_write(facto_ctx *ctx, const facto_rows *rows, const char *path);
 /*
  * The same two in memory. decode: `data` [size] bytes is borrowed; `name`
