@@ -983,7 +983,7 @@ const char *facto_content_type_name(facto_content_type type);
  *   recordIO:   one Record per instance (as facto_recordio_decode)
  * where INSTANCE is {"features": [v0, v1, ...]} (dense), or
  * {"data": {"features": {"keys": [k...], "shape": [N], "values": [v...]}}}
- * (sparse; without "keys" the values are dense). Unsorted keys are accepted
+ * (sparse; with no or empty "keys" the values are dense). Unsorted keys are accepted
  * and duplicate keys summed. With feature_dim > 0, a sparse shape or a dense
  * length other than feature_dim is refused. `body` [size] bytes is borrowed.
  * Errors: FACTO_ERR_PARSE with a message naming the instance (0-based, and

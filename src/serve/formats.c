@@ -218,13 +218,15 @@ static facto_status facto_req_tensor(facto_req *q, const json_t *t)
             return facto_req_fail(q, "\"shape\" holds %s, not a non-negative integer",
                                   facto_json_kind(json_array_get(shape, di)));
     }
-    if (!keys) {
-        if (n_shape > 0 && dim != json_array_size(values))
-            return facto_req_fail(q, "dense features have %zu values but shape [%llu]", json_array_size(values),
-                                  (unsigned long long)dim);
+    size_t nk = keys ? json_array_size(keys) : 0, nv = json_array_size(values);
+    /* as in the protobuf form: no (or empty) keys means dense values */
+    if (nk == 0 && nv > 0) {
+        if (n_shape > 0 && dim != nv)
+            return facto_req_fail(q, "dense features have %zu values but shape [%llu]", nv, (unsigned long long)dim);
         return facto_req_dense(q, values);
     }
-    size_t nk = json_array_size(keys), nv = json_array_size(values);
+    if (nk == 0 && n_shape == 0)
+        return FACTO_OK; /* no keys, values or shape: an all-zero row */
     if (nk != nv)
         return facto_req_fail(q, "%zu keys but %zu values", nk, nv);
     if (n_shape == 0)

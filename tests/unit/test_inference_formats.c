@@ -120,16 +120,22 @@ static void test_request_variants(void **state)
     facto_ctx *ctx = facto_ctx_new();
     facto_rows *r = NULL;
     /* unsorted keys are sorted, duplicates summed; dense zeros dropped;
-     * "data" with a dense array; a sparse row with no entries */
+     * "data" with a dense array; a sparse row with no entries; empty keys
+     * with values (dense, as in the protobuf form); an empty tensor */
     const char *body = "{\"instances\": ["
                        "{\"data\": {\"features\": {\"keys\": [7, 2, 7], \"shape\": [10], \"values\": [1, 0.5, 2]}}},"
                        "{\"features\": [0, 0, 3, 0, 0, 0, 0, 0, 0, 0]},"
                        "{\"data\": {\"features\": [0, 0, 0, 0, 0, 0, 0, 0, 0, 1]}},"
                        "{\"data\": {\"features\": {\"keys\": [], \"shape\": [10], \"values\": []}}},"
-                       "{\"data\": {\"features\": {\"values\": [0, 0, 0, 0, 0, 0, 0, 0, 0.25, 0]}}}]}";
+                       "{\"data\": {\"features\": {\"values\": [0, 0, 0, 0, 0, 0, 0, 0, 0.25, 0]}}},"
+                       "{\"data\": {\"features\": {\"keys\": [], \"shape\": [10], \"values\": [0, 5, 0, 0, 0, 0, 0, 0, 0, 0]}}},"
+                       "{\"data\": {\"features\": {\"values\": []}}}]}";
     assert_int_equal(facto_inference_request_parse(ctx, FACTO_CONTENT_JSON, body, strlen(body), 10, &r), FACTO_OK);
-    assert_int_equal(r->n_rows, 5);
-    assert_int_equal(r->nnz, 5);
+    assert_int_equal(r->n_rows, 7);
+    assert_int_equal(r->nnz, 6);
+    assert_int_equal(r->keys[5], 1); /* empty keys: dense values */
+    assert_true(r->values[5] == 5.0f);
+    assert_int_equal(r->row_ptr[7], 6); /* nothing at all: an all-zero row */
     assert_int_equal(r->keys[0], 2);
     assert_true(r->values[0] == 0.5f);
     assert_int_equal(r->keys[1], 7);
