@@ -6,11 +6,19 @@
  * tuning never sees u*.test; "uab" uses ua/ub; "test" the official u1..u5
  * test files (only to confirm a choice made on "val"). Cost: one fit per
  * split, O(epochs nnz k) each; about 3 s for the defaults on "val".
- * Usage: mf_tune [--sets val|uab|test] [--factors K] [--epochs E] [--lr X]
- *   [--decay X] [--reg X] [--reg-bias X] [--init-std X] [--momentum X]
- *   [--adam] [--seed N] [--threads N] [--scalar] [--val-frac F]
- *   (needs FACTO_DATA_HOME)
- *
+ * Options: see usage() below; needs FACTO_DATA_HOME.
+ */
+#include "facto.h"
+
+#include "data/dataset.h"
+#include "kernels/kernels.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/*
  * How the defaults were chosen (mean validation RMSE over the 5 bases):
  *  1. val 20%: k=100 lr .007 decay .95 40 ep reg .05 init .1 gave 0.9331
  *     (under-trained). More epochs and stronger factor L2 helped: reg .1-.12,
@@ -18,8 +26,8 @@
  *  2. reg_bias .001-.05 and momentum .5 changed nothing beyond seed noise
  *     (+-0.0005); Adam (lr .001-.002) 0.918-0.919 and 5x slower.
  *  3. Smaller init helps (.1 > .05 > .03 > .01 at k=128: 0.9109, 0.9076,
- *     0.9058, 0.9038 on val 10%), as long as init_std*sqrt(k) stays ~0.16;
- *     init .001 stalls near the zero saddle (0.937).
+ *     0.9058, 0.9038 on val 10%) down to about .01 (.005 at k=256: same);
+ *     init .001 stalls near the zero saddle (0.937 at lr .01).
  *  4. val 10% (72k training ratings, closer to the 80k of u*.base) moves the
  *     best reg from .1 to .08-.09. Best: k=256 init .01 reg .08 lr .02 decay
  *     .96 60 ep: val 10% 0.9032 (seeds 1-3: 0.9031-0.9038), val 20% 0.9106,
@@ -31,15 +39,18 @@
  *     u3 0.9006, u4 0.9021, u5 0.9027, mean 0.9052 (seeds 1-4 on u1:
  *     0.9151-0.9156, mean 0.9049-0.9054).
  */
-#include "facto.h"
 
-#include "data/dataset.h"
-#include "kernels/kernels.h"
-
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
+static void usage(void)
+{
+    facto_mf_params d = facto_mf_params_default();
+    fprintf(stderr,
+            "usage: mf_tune [--sets val|uab|test] [--val-frac F (0.2)] [--factors K (%d)] [--epochs E (%d)]\n"
+            "  [--lr X (%g)] [--decay X (%g)] [--reg X (%g)] [--reg-bias X (%g)] [--init-std X (%g)]\n"
+            "  [--momentum X (%g)] [--adam] [--seed N (%llu)] [--threads N (1)] [--scalar]\n"
+            "  Reads $FACTO_DATA_HOME/ml-100k.\n",
+            d.num_factors, d.epochs, (double)d.learning_rate, (double)d.lr_decay, (double)d.reg_factors,
+            (double)d.reg_bias, (double)d.init_std, (double)d.momentum, (unsigned long long)d.seed);
+}
 
 static double now_s(void)
 {
@@ -120,8 +131,13 @@ int main(int argc, char **argv)
             facto_kernel_path_set(FACTO_KERNEL_SCALAR);
             continue;
         }
+        if (!strcmp(k, "--help") || !strcmp(k, "-h")) {
+            usage();
+            return 0;
+        }
         if (!v) {
-            fprintf(stderr, "mf_tune: %s needs a value (see the comment at the top of bench/mf_tune.c)\n", k);
+            fprintf(stderr, "mf_tune: %s needs a value\n", k);
+            usage();
             return 1;
         }
         a++;
@@ -151,6 +167,7 @@ int main(int argc, char **argv)
             threads = atoi(v);
         else {
             fprintf(stderr, "mf_tune: unknown option %s\n", k);
+            usage();
             return 1;
         }
     }
