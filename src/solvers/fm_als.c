@@ -21,7 +21,7 @@ facto_status facto_fm_fit_als(facto_ctx *ctx, facto_fm_model *model, const facto
     const uint32_t *trs[1] = {train_slots}, *tes[1] = {test_slots};
     if (test)
         facto_fm_data_init(&te, test, 0);
-    return facto_fm_cd_run(ctx, model, FACTO_FM_CD_ALS, &tr, trs, test ? &te : NULL, tes, callbacks, -1, NULL);
+    return facto_fm_cd_run(ctx, model, FACTO_FM_CD_ALS, &tr, trs, test ? &te : NULL, tes, callbacks, -1, 0, NULL);
 }
 
 facto_status facto_fm_als_objective(facto_ctx *ctx, const facto_fm_model *m, const facto_fm_data *d,

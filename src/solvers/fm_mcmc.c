@@ -747,12 +747,178 @@ static double facto_fm_probit(double t)
     return 1.0 / (1.0 + exp(-FACTO_FM_PROBIT_SCALE * t));
 }
 
+/* ---- low-rank summary of the posterior --------------------------------- */
+
+/*
+ * The average prediction over samples s has the pairwise part
+ * sum_{i<j} x_i x_j A_ij with A = mean_s V_s V_s^T [n_slots, n_slots], a PSD
+ * matrix no single V reproduces (the posterior mean of V is not it: the
+ * factors of different samples are not aligned). A randomized Nystrom
+ * approximation (Tropp, Yurtsever, Udell & Cevher, "Fixed-rank approximation
+ * of a positive-semidefinite matrix from streaming data", NIPS 2017, sec. 3)
+ * keeps only Y = A Omega for a Gaussian Omega [n_slots, r], accumulated
+ * sample by sample in O(n_slots k r), and ends with A ~ F F^T where
+ * F = Y_nu L^-T, L L^T = Omega^T Y_nu, Y_nu = Y + nu Omega (a tiny shift
+ * for stability). F becomes the model's V with r factors, and w0, w their
+ * posterior means, so a plain FM of r factors predicts the posterior
+ * average (up to the rank-r error) at the size of r / k samples.
+ */
+typedef struct facto_fm_summary {
+    int32_t r;
+    int64_t n;   /* samples accumulated */
+    double *omega; /* [n_slots, r] */
+    double *y;     /* [n_slots, r] */
+    double *t;     /* [k, r] scratch */
+} facto_fm_summary;
+
+static void facto_fm_summary_free(facto_fm_summary *s)
+{
+    free(s->omega);
+    free(s->y);
+    free(s->t);
+    memset(s, 0, sizeof *s);
+}
+
+static facto_status facto_fm_summary_init(facto_fm_engine *eng, facto_fm_summary *s, int32_t r, uint64_t seed)
+{
+    size_t NS = eng->n_slots ? (size_t)eng->n_slots : 1;
+    s->r = r;
+    s->omega = facto_malloc_array(NS * (size_t)r, sizeof *s->omega);
+    s->y = facto_calloc_array(NS * (size_t)r, sizeof *s->y);
+    s->t = facto_malloc_array((size_t)eng->k * (size_t)r, sizeof *s->t);
+    if (!s->omega || !s->y || !s->t)
+        return facto_fail(eng->ctx, FACTO_ERR_NOMEM, "out of memory for a rank-%ld posterior summary", (long)r);
+    facto_rng rng; /* its own stream: the chain does not depend on r */
+    facto_rng_seed(&rng, seed ^ 0x6a09e667f3bcc909ull);
+    for (size_t i = 0; i < NS * (size_t)r; i++)
+        s->omega[i] = facto_rng_normal(&rng);
+    return FACTO_OK;
+}
+
+/* Y += V V^T Omega for the current V. O(n_slots k r). */
+static void facto_fm_summary_add(facto_fm_engine *eng, facto_fm_summary *s)
+{
+    const int64_t NS = eng->n_slots;
+    const int32_t k = eng->k, r = s->r;
+    memset(s->t, 0, (size_t)k * (size_t)r * sizeof *s->t);
+    for (int32_t f = 0; f < k; f++) {
+        const double *vf = eng->V + (int64_t)f * NS;
+        double *tf = s->t + (int64_t)f * r;
+        for (int64_t i = 0; i < NS; i++) {
+            double v = vf[i];
+            if (v == 0.0)
+                continue;
+            const double *om = s->omega + i * r;
+            for (int32_t c = 0; c < r; c++)
+                tf[c] += v * om[c];
+        }
+    }
+    for (int64_t i = 0; i < NS; i++) {
+        double *yi = s->y + i * r;
+        for (int32_t f = 0; f < k; f++) {
+            double v = eng->V[(int64_t)f * NS + i];
+            if (v == 0.0)
+                continue;
+            const double *tf = s->t + (int64_t)f * r;
+            for (int32_t c = 0; c < r; c++)
+                yi[c] += v * tf[c];
+        }
+    }
+    s->n++;
+}
+
+/* Turn the summary into the model's parameters: V := F [n_slots, r],
+ * w0 / w := posterior means, no stored samples. */
+static facto_status facto_fm_summary_finish(facto_fm_engine *eng, facto_fm_summary *s, facto_fm_model *m,
+                                            double w0_mean, const double *w_sum, int n_lin)
+{
+    const int64_t NS = eng->n_slots;
+    const int32_t r = s->r;
+    facto_status st = FACTO_OK;
+    double *c = facto_malloc_array((size_t)r * (size_t)r, sizeof *c);
+    float *F = facto_aligned_alloc((size_t)(NS ? NS : 1) * (size_t)r * sizeof(float));
+    if (!c || !F) {
+        free(c);
+        facto_aligned_free(F);
+        return facto_fail(eng->ctx, FACTO_ERR_NOMEM, "out of memory finishing the posterior summary");
+    }
+    double fro = 0.0;
+    for (int64_t i = 0; i < NS * r; i++) {
+        s->y[i] /= (double)s->n;
+        fro += s->y[i] * s->y[i];
+    }
+    double nu = 1e-9 * sqrt(fro) + 1e-300;
+    for (int attempt = 0; attempt < 8; attempt++, nu *= 100.0) {
+        /* C = Omega^T (Y + nu Omega), symmetrised; Cholesky in place. */
+        for (int32_t a = 0; a < r; a++)
+            for (int32_t b = 0; b < r; b++)
+                c[a * r + b] = 0.0;
+        for (int64_t i = 0; i < NS; i++) {
+            const double *om = s->omega + i * r, *yi = s->y + i * r;
+            for (int32_t a = 0; a < r; a++) {
+                double oa = om[a];
+                double *ca = c + (int64_t)a * r;
+                for (int32_t b = 0; b <= a; b++)
+                    ca[b] += oa * (yi[b] + nu * om[b]) + om[b] * (yi[a] + nu * oa);
+            }
+        }
+        int ok = 1;
+        for (int32_t a = 0; a < r && ok; a++) {
+            for (int32_t b = 0; b <= a; b++) {
+                double v = 0.5 * c[a * r + b];
+                if (b == a)
+                    v = c[a * r + a] * 0.5;
+                for (int32_t q = 0; q < b; q++)
+                    v -= c[a * r + q] * c[b * r + q];
+                if (b == a) {
+                    if (!(v > 0.0)) {
+                        ok = 0;
+                        break;
+                    }
+                    c[a * r + a] = sqrt(v);
+                } else {
+                    c[a * r + b] = v / c[b * r + b];
+                }
+            }
+        }
+        if (!ok)
+            continue;
+        /* Row i of F solves L f = y_i + nu omega_i. */
+        for (int64_t i = 0; i < NS; i++) {
+            const double *om = s->omega + i * r, *yi = s->y + i * r;
+            double *f = s->t; /* reuse scratch: k >= 1 rows of r, need r */
+            for (int32_t a = 0; a < r; a++) {
+                double v = yi[a] + nu * om[a];
+                for (int32_t q = 0; q < a; q++)
+                    v -= c[a * r + q] * f[q];
+                f[a] = v / c[a * r + a];
+            }
+            for (int32_t a = 0; a < r; a++)
+                F[i * r + a] = (float)f[a];
+        }
+        facto_aligned_free(m->V);
+        m->V = F;
+        m->k = r;
+        m->params.num_factors = r;
+        m->w0 = (float)w0_mean;
+        for (int64_t i = 0; i < NS; i++)
+            m->w[i] = (float)(w_sum[i] / n_lin);
+        free(c);
+        return FACTO_OK;
+    }
+    st = facto_fail(eng->ctx, FACTO_ERR_INTERNAL, "posterior summary: Omega^T A Omega is not positive definite");
+    free(c);
+    facto_aligned_free(F);
+    return st;
+}
+
 /* ---- the driver ----------------------------------------------------------- */
 
 facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode mode,
                              const facto_fm_data *train, const uint32_t *const *train_slots,
                              const facto_fm_data *test, const uint32_t *const *test_slots,
-                             const facto_fm_callbacks *callbacks, int burnin_req, facto_fm_cd_result *result)
+                             const facto_fm_callbacks *callbacks, int burnin_req, int summary_rank,
+                             facto_fm_cd_result *result)
 {
     facto_fm_engine eng;
     memset(&eng, 0, sizeof eng);
@@ -943,6 +1109,17 @@ facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode
     if (keep > T - burnin)
         keep = T - burnin;
     int thin = keep > 0 ? (T - burnin) / keep : 1;
+    /* Low-rank summary (see facto_fm_summary_*): about 100 samples go into
+     * Y = mean_s V_s V_s^T Omega. */
+    facto_fm_summary sum;
+    memset(&sum, 0, sizeof sum);
+    int sum_every = (T - burnin) / 100 > 1 ? (T - burnin) / 100 : 1;
+    if (mode == FACTO_FM_CD_MCMC && summary_rank > 0) {
+        keep = 0;
+        if ((st = facto_fm_summary_init(&eng, &sum, summary_rank, P->seed)) != FACTO_OK)
+            goto done;
+    }
+    const int track_means = keep > 0 || sum.r > 0;
     if (thin < 1)
         thin = 1;
     if (keep > 0) {
@@ -1051,12 +1228,14 @@ facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode
             for (int64_t n = 0; n < test->n_rows; n++)
                 sum_te[n] += eng.classify ? facto_fm_probit(pred_te[n]) : pred_te[n];
         }
-        if (keep > 0 && it > burnin) {
+        if (track_means && it > burnin) {
             n_lin++;
             sum_w0 += eng.w0;
             for (int64_t s = 0; s < eng.n_slots; s++)
                 sum_w[s] += eng.w[s];
         }
+        if (sum.r > 0 && it > burnin && (T - it) % sum_every == 0)
+            facto_fm_summary_add(&eng, &sum);
         if (keep > 0 && it > burnin && (T - it) % thin == 0 && (T - it) / thin < keep) {
             int32_t si = m->n_samples++;
             facto_fm_store_params(&eng, &m->sample_w0[si], m->sample_w + (size_t)si * NS,
@@ -1117,6 +1296,10 @@ facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode
         facto_fm_store_params(&eng, &m->sample_w0[0], m->sample_w, m->sample_V);
         m->n_samples = 1;
     }
+    if (sum.r > 0 && sum.n > 0) {
+        if ((st = facto_fm_summary_finish(&eng, &sum, m, sum_w0 / n_lin, sum_w, n_lin)) != FACTO_OK)
+            goto done;
+    }
     /* w0 and w enter y^ linearly, so the mean over all post-burn-in samples
      * of their contribution is exact with their posterior means: every
      * stored sample carries those means and keeps its own V. */
@@ -1142,6 +1325,7 @@ facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode
     st = facto_ok(ctx);
 
 done:
+    facto_fm_summary_free(&sum);
     facto_fm_engine_free(&eng);
     free(seen);
     free(count);
@@ -1165,7 +1349,7 @@ facto_status facto_fm_fit_mcmc(facto_ctx *ctx, facto_fm_model *model, const fact
     const uint32_t *trs[1] = {train_slots}, *tes[1] = {test_slots};
     if (test)
         facto_fm_data_init(&te, test, 0);
-    return facto_fm_cd_run(ctx, model, FACTO_FM_CD_MCMC, &tr, trs, test ? &te : NULL, tes, callbacks, -1, NULL);
+    return facto_fm_cd_run(ctx, model, FACTO_FM_CD_MCMC, &tr, trs, test ? &te : NULL, tes, callbacks, -1, 0, NULL);
 }
 
 /* All keys of every source as rows, so facto_fm_model_new sees them. */
@@ -1194,7 +1378,7 @@ static facto_status facto_fm_key_rows(facto_ctx *ctx, const facto_fm_data *d, ui
 
 facto_status facto_fm_fit_blocks(facto_ctx *ctx, const facto_fm_data *train, const facto_fm_data *test,
                                  const facto_fm_params *params, const facto_fm_callbacks *callbacks,
-                                 int burnin, facto_model **out, facto_fm_cd_result *result)
+                                 int burnin, int summary_rank, facto_model **out, facto_fm_cd_result *result)
 {
     if (params->solver != FACTO_FM_SOLVER_ALS && params->solver != FACTO_FM_SOLVER_MCMC)
         return facto_fail(ctx, FACTO_ERR_INVALID, "solver: block data need the als or mcmc solver");
@@ -1216,7 +1400,7 @@ facto_status facto_fm_fit_blocks(facto_ctx *ctx, const facto_fm_data *train, con
     if (st == FACTO_OK)
         st = facto_fm_cd_run(ctx, m, p.solver == FACTO_FM_SOLVER_ALS ? FACTO_FM_CD_ALS : FACTO_FM_CD_MCMC, train,
                              (const uint32_t *const *)trs, test, (const uint32_t *const *)tes, callbacks, burnin,
-                             result);
+                             summary_rank, result);
     for (int s = 0; s <= FACTO_FM_MAX_BLOCKS; s++) {
         free(trs[s]);
         free(tes[s]);

@@ -39,15 +39,19 @@ typedef struct facto_fm_cd_result {
  * ALS minimises sum_n (y_n - y^_n)^2 + bias_wd w0^2 + linear_wd |w|^2 +
  * factors_wd |V|^2 (libFM's -regular r0,r1,r2). burnin: MCMC iterations
  * left out of the prediction average and of the stored samples; -1 = the
- * default, 0 (average every sample from the first, as libFM does). result
- * may be NULL.
+ * default, 0 (average every sample from the first, as libFM does).
+ * summary_rank r > 0 (MCMC): instead of thinned samples the model gets a
+ * rank-r Nystrom summary of the posterior average (fm_mcmc.c): V becomes
+ * [n_slots, r] (num_factors = r), w0 / w the posterior means, n_samples 0;
+ * cost O(n_slots k r) for each of about 100 samples. result may be NULL.
  * Errors: FACTO_ERR_INVALID (more than 2^32-1 rows, features shared between
  * sources), FACTO_ERR_NOMEM, FACTO_ERR_DIVERGED (non-finite error term).
  */
 facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *model, facto_fm_cd_mode mode,
                              const facto_fm_data *train, const uint32_t *const *train_slots,
                              const facto_fm_data *test, const uint32_t *const *test_slots,
-                             const facto_fm_callbacks *callbacks, int burnin, facto_fm_cd_result *result);
+                             const facto_fm_callbacks *callbacks, int burnin, int summary_rank,
+                             facto_fm_cd_result *result);
 
 /*
  * Fit an FM with the ALS or MCMC solver (params->solver) on block data:
@@ -58,7 +62,7 @@ facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *model, facto_fm_cd_
  */
 facto_status facto_fm_fit_blocks(facto_ctx *ctx, const facto_fm_data *train, const facto_fm_data *test,
                                  const facto_fm_params *params, const facto_fm_callbacks *callbacks,
-                                 int burnin, facto_model **out, facto_fm_cd_result *result);
+                                 int burnin, int summary_rank, facto_model **out, facto_fm_cd_result *result);
 
 /*
  * Predict raw y^ (no clipping, no link) of every row of block data `d` with

@@ -103,7 +103,7 @@ static double fit_objective(facto_fm_data *d, facto_rows *flat, int blocks, int 
     facto_fm_params p = als_params(iters);
     facto_model *m = NULL;
     if (blocks)
-        assert_int_equal(facto_fm_fit_blocks(ctx, d, NULL, &p, NULL, -1, &m, NULL), FACTO_OK);
+        assert_int_equal(facto_fm_fit_blocks(ctx, d, NULL, &p, NULL, -1, 0, &m, NULL), FACTO_OK);
     else
         assert_int_equal(facto_fm_fit(ctx, flat, NULL, &p, NULL, &m), FACTO_OK);
     facto_fm_data fd;

@@ -274,7 +274,7 @@ static void check_blocks_equal_flat(facto_fm_solver solver)
     p.linear_wd = 1.0f;
     p.factors_wd = 1.0f;
     facto_model *mb = NULL, *mf = NULL;
-    assert_int_equal(facto_fm_fit_blocks(ctx, &d, NULL, &p, NULL, -1, &mb, NULL), FACTO_OK);
+    assert_int_equal(facto_fm_fit_blocks(ctx, &d, NULL, &p, NULL, -1, 0, &mb, NULL), FACTO_OK);
     assert_int_equal(facto_fm_fit(ctx, flat, NULL, &p, NULL, &mf), FACTO_OK);
     float *sb = malloc((size_t)flat->n_rows * sizeof *sb), *sf = malloc((size_t)flat->n_rows * sizeof *sf);
     assert_int_equal(facto_fm_predict(ctx, mb, flat, sb, NULL), FACTO_OK);
@@ -349,7 +349,7 @@ static void test_shared_feature_refused(void **state)
     assert_non_null(strstr(facto_errmsg(ctx), "feature 1"));
     facto_fm_params p = mcmc_params(2, 2, 3, 1);
     facto_model *m = NULL;
-    assert_int_equal(facto_fm_fit_blocks(ctx, &d, NULL, &p, NULL, -1, &m, NULL), FACTO_ERR_INVALID);
+    assert_int_equal(facto_fm_fit_blocks(ctx, &d, NULL, &p, NULL, -1, 0, &m, NULL), FACTO_ERR_INVALID);
     assert_null(m);
     /* A reference outside the block is refused when added. */
     int32_t *bad = malloc(sizeof *bad);
@@ -483,7 +483,7 @@ static void test_ml100k_u1(void **state)
     facto_fm_params p = mcmc_params(tr.feature_dim, 32, 100, 1);
     facto_model *m = NULL;
     facto_fm_cd_result res;
-    assert_int_equal(facto_fm_fit_blocks(ctx, &tr, &te, &p, NULL, -1, &m, &res), FACTO_OK);
+    assert_int_equal(facto_fm_fit_blocks(ctx, &tr, &te, &p, NULL, -1, 0, &m, &res), FACTO_OK);
     facto_fm_metrics mt;
     assert_int_equal(facto_fm_evaluate(ctx, m, flat, &mt), FACTO_OK);
     printf("ml-100k u1 one-hot, mcmc k=32, 100 iterations: test RMSE %.4f (running average), %.4f (%d saved "
