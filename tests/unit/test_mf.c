@@ -564,6 +564,38 @@ static void test_determinism(void **state)
     facto_ctx_free(ctx);
 }
 
+/* A model whose sections disagree is refused as corrupt, never used. */
+static void test_load_refuses_inconsistent_sections(void **state)
+{
+    (void)state;
+    facto_ctx *ctx = facto_ctx_new();
+    facto_dataset *train;
+    make_low_rank(12, 10, 2, 0.5, 0.2, 43, &train, NULL);
+    facto_mf_params p = small_params();
+    p.epochs = 2;
+    char path[512];
+    snprintf(path, sizeof path, "%s/bad.facto", g_dir);
+    for (int c = 0; c < 4; c++) {
+        facto_mf_model *m = fit_ok(ctx, train, &p);
+        if (c == 0)
+            m->seen_items[0] = m->n_items + 3; /* item out of range */
+        else if (c == 1)
+            m->seen_ptr[1] = m->seen_ptr[2] + 1; /* offsets not increasing */
+        else if (c == 2)
+            m->max_rating = m->min_rating - 1.0f; /* empty rating range */
+        else
+            m->seen_items[m->seen_ptr[0] + 1] = m->seen_items[m->seen_ptr[0]]; /* repeated item */
+        assert_int_equal(facto_model_save(ctx, &m->base, path), FACTO_OK);
+        facto_model *l = (facto_model *)0x1;
+        assert_int_equal(facto_model_load(ctx, path, &l), FACTO_ERR_CORRUPT);
+        assert_null(l);
+        assert_non_null(strstr(facto_errmsg(ctx), path));
+        facto_model_free(&m->base);
+    }
+    facto_dataset_free(train);
+    facto_ctx_free(ctx);
+}
+
 /* ---- errors ------------------------------------------------------------------------ */
 
 typedef struct {
@@ -716,6 +748,41 @@ static void test_ml100k_u1_defaults(void **state)
     facto_ctx_free(ctx);
 }
 
+/* The acceptance figure of the issue: mean test RMSE over u1..u5 <= 0.915
+ * with the defaults (five fits, about 3 s). */
+static void test_ml100k_u1_u5_mean(void **state)
+{
+    (void)state;
+    const char *home = getenv("FACTO_DATA_HOME");
+    if (!home)
+        skip();
+    char base[4096], test[4096];
+    snprintf(base, sizeof base, "%s/ml-100k/u5.test", home);
+    if (access(base, R_OK) != 0)
+        skip();
+    facto_ctx *ctx = facto_ctx_new();
+    facto_mf_params p = facto_mf_params_default();
+    double sum = 0;
+    for (int s = 1; s <= 5; s++) {
+        snprintf(base, sizeof base, "%s/ml-100k/u%d.base", home, s);
+        snprintf(test, sizeof test, "%s/ml-100k/u%d.test", home, s);
+        facto_dataset *tr = NULL, *te = NULL;
+        assert_int_equal(facto_dataset_read(ctx, base, NULL, &tr, NULL), FACTO_OK);
+        assert_int_equal(facto_dataset_read(ctx, test, NULL, &te, NULL), FACTO_OK);
+        facto_model *m = NULL;
+        assert_int_equal(facto_mf_fit(ctx, tr, NULL, &p, NULL, &m), FACTO_OK);
+        facto_eval_result r;
+        assert_int_equal(facto_model_evaluate(ctx, m, te, &r, NULL), FACTO_OK);
+        sum += r.rmse;
+        facto_model_free(m);
+        facto_dataset_free(tr);
+        facto_dataset_free(te);
+    }
+    print_message("ml-100k u1..u5 default params: mean test RMSE %.4f\n", sum / 5);
+    assert_true(sum / 5 <= 0.915);
+    facto_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -730,7 +797,9 @@ int main(void)
         cmocka_unit_test(test_diverged),
         cmocka_unit_test(test_invalid_params),
         cmocka_unit_test(test_callbacks),
+        cmocka_unit_test(test_load_refuses_inconsistent_sections),
         cmocka_unit_test(test_ml100k_u1_defaults),
+        cmocka_unit_test(test_ml100k_u1_u5_mean),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
