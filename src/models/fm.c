@@ -206,6 +206,11 @@ facto_status facto_fm_map_rows(facto_ctx *ctx, const facto_fm_model *m, const fa
                 return facto_fail(ctx, FACTO_ERR_INVALID, "row %lld: feature key %u >= feature_dim %llu",
                                   (long long)r + 1, key, (unsigned long long)dim);
             }
+            if (!isfinite(rows->values[j])) {
+                free(s);
+                return facto_fail(ctx, FACTO_ERR_INVALID, "row %lld: the value of feature key %u is not finite",
+                                  (long long)r + 1, key);
+            }
             s[j] = facto_fm_slot(m, key);
         }
     *slots = s;

@@ -112,7 +112,8 @@ facto_status facto_fm_model_new(facto_ctx *ctx, const facto_fm_params *params, c
 /*
  * Map every key of `rows` to its slot once: *slots [rows->nnz], owned by the
  * caller (free()). Unseen keys map to FACTO_FM_NO_SLOT. Errors:
- * FACTO_ERR_INVALID (a key >= feature_dim, naming row and key),
+ * FACTO_ERR_INVALID (a key >= feature_dim or a non-finite value, naming
+ * the row and key),
  * FACTO_ERR_NOMEM. O(nnz).
  */
 facto_status facto_fm_map_rows(facto_ctx *ctx, const facto_fm_model *m, const facto_rows *rows, uint32_t **slots);

@@ -468,6 +468,13 @@ static void test_divergence_and_bad_input(void **state)
     p = small_params(10, 4, FACTO_FM_REGRESSOR);
     assert_int_equal(facto_fm_fit(ctx, rows, NULL, &p, NULL, &model), FACTO_ERR_INVALID);
     assert_non_null(strstr(facto_errmsg(ctx), "feature_dim"));
+    /* a non-finite feature value names its row */
+    p = small_params(20, 4, FACTO_FM_REGRESSOR);
+    float keep = rows->values[rows->row_ptr[4]];
+    rows->values[rows->row_ptr[4]] = NAN;
+    assert_int_equal(facto_fm_fit(ctx, rows, NULL, &p, NULL, &model), FACTO_ERR_INVALID);
+    assert_non_null(strstr(facto_errmsg(ctx), "row 5"));
+    rows->values[rows->row_ptr[4]] = keep;
     /* invalid hyperparameters are refused by fit too */
     p = small_params(20, 0, FACTO_FM_REGRESSOR);
     assert_int_equal(facto_fm_fit(ctx, rows, NULL, &p, NULL, &model), FACTO_ERR_INVALID);
