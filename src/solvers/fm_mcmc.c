@@ -782,6 +782,8 @@ static void facto_fm_summary_free(facto_fm_summary *s)
 static facto_status facto_fm_summary_init(facto_fm_engine *eng, facto_fm_summary *s, int32_t r, uint64_t seed)
 {
     size_t NS = eng->n_slots ? (size_t)eng->n_slots : 1;
+    if ((size_t)r > NS) /* rank n_slots is already exact */
+        r = (int32_t)NS;
     s->r = r;
     s->omega = facto_malloc_array(NS * (size_t)r, sizeof *s->omega);
     s->y = facto_calloc_array(NS * (size_t)r, sizeof *s->y);
@@ -922,6 +924,8 @@ facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode
 {
     facto_fm_engine eng;
     memset(&eng, 0, sizeof eng);
+    facto_fm_summary sum; /* before any goto done */
+    memset(&sum, 0, sizeof sum);
     eng.ctx = ctx;
     eng.m = m;
     eng.mode = mode;
@@ -1111,8 +1115,6 @@ facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode
     int thin = keep > 0 ? (T - burnin) / keep : 1;
     /* Low-rank summary (see facto_fm_summary_*): about 100 samples go into
      * Y = mean_s V_s V_s^T Omega. */
-    facto_fm_summary sum;
-    memset(&sum, 0, sizeof sum);
     int sum_every = (T - burnin) / 100 > 1 ? (T - burnin) / 100 : 1;
     if (mode == FACTO_FM_CD_MCMC && summary_rank > 0) {
         keep = 0;

@@ -331,6 +331,56 @@ static void test_blocks_equal_flat_als(void **state)
     check_blocks_equal_flat(FACTO_FM_SOLVER_ALS);
 }
 
+/* The rank-r summary with r = the number of parameter slots is exact
+ * (Nystrom with a square invertible Omega reproduces A), so on the same
+ * chain (same seed; the summary draws Omega from its own stream) its
+ * predictions must equal the average over all the chain's samples, which
+ * the sample-keeping run stores one by one (60 iterations, 60 samples). */
+static void test_summary_equals_sample_average(void **state)
+{
+    (void)state;
+    facto_fm_data d;
+    facto_rows *flat = NULL;
+    make_block_data(&d, &flat, 600, 6);
+    facto_ctx *ctx = facto_ctx_new();
+    facto_fm_params p = mcmc_params(29, 3, 60, 12);
+    p.mcmc_samples = 60;
+    facto_model *ms = NULL, *mr = NULL;
+    assert_int_equal(facto_fm_fit_blocks(ctx, &d, NULL, &p, NULL, -1, 0, &ms, NULL), FACTO_OK);
+    assert_int_equal(facto_fm_fit_blocks(ctx, &d, NULL, &p, NULL, -1, 32, &mr, NULL), FACTO_OK);
+    facto_fm_model *fs = (facto_fm_model *)ms, *fr = (facto_fm_model *)mr;
+    assert_int_equal(fs->n_samples, 60);
+    assert_int_equal(fr->n_samples, 0);
+    assert_int_equal(fr->k, 29); /* clamped to the number of slots */
+    uint32_t *slots = NULL;
+    assert_int_equal(facto_fm_map_rows(ctx, fs, flat, &slots), FACTO_OK);
+    float *sum = malloc(32 * sizeof *sum);
+    double maxd = 0.0, spread = 0.0;
+    for (int64_t n = 0; n < flat->n_rows; n++) {
+        int64_t b = flat->row_ptr[n], len = flat->row_ptr[n + 1] - b;
+        double avg = 0.0;
+        for (int32_t t = 0; t < fs->n_samples; t++)
+            avg += facto_fm_row_raw(fs, fs->sample_w + (size_t)t * fs->n_slots,
+                                    fs->sample_V + (size_t)t * fs->n_slots * fs->k, fs->sample_w0[t], slots + b,
+                                    flat->values + b, len, sum);
+        avg /= fs->n_samples;
+        double last = facto_fm_row_raw(fs, fs->w, fs->V, fs->w0, slots + b, flat->values + b, len, sum);
+        double summ = facto_fm_row_raw(fr, fr->w, fr->V, fr->w0, slots + b, flat->values + b, len, sum);
+        maxd = fmax(maxd, fabs(summ - avg));
+        spread = fmax(spread, fabs(last - avg));
+    }
+    printf("summary vs sample average: max |diff| %.3g (last sample vs average: %.3g)\n", maxd, spread);
+    assert_true(spread > 0.05);
+    assert_true(maxd < 2e-3);
+    free(sum);
+    free(slots);
+    facto_model_free(ms);
+    facto_model_free(mr);
+    facto_rows_free(flat);
+    facto_fm_data_release(&d);
+    facto_ctx_free(ctx);
+}
+
 static void test_shared_feature_refused(void **state)
 {
     (void)state;
@@ -507,6 +557,7 @@ int main(void)
         cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_blocks_equal_flat_mcmc),
         cmocka_unit_test(test_blocks_equal_flat_als),
+        cmocka_unit_test(test_summary_equals_sample_average),
         cmocka_unit_test(test_shared_feature_refused),
         cmocka_unit_test(test_saved_model_predicts_new_rows),
         cmocka_unit_test(test_probit_classifier),
