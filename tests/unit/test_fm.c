@@ -548,6 +548,53 @@ static void test_save_load_identical(void **state)
     facto_ctx_free(ctx);
 }
 
+typedef struct {
+    int batch_lines, epoch_lines;
+    char last[512];
+} log_capture;
+
+static void capture_log(facto_log_level level, const char *message, void *user)
+{
+    log_capture *c = user;
+    (void)level;
+    if (strstr(message, "Batch[") && strstr(message, "samples/sec"))
+        c->batch_lines++;
+    if (strncmp(message, "epoch ", 6) == 0)
+        c->epoch_lines++;
+    snprintf(c->last, sizeof c->last, "%s", message);
+}
+
+/* A SageMaker-style line every log_interval mini-batches, one per epoch. */
+static void test_training_log(void **state)
+{
+    (void)state;
+    facto_ctx *ctx = facto_ctx_new();
+    log_capture cap;
+    memset(&cap, 0, sizeof cap);
+    facto_ctx_set_log(ctx, capture_log, &cap, FACTO_LOG_INFO);
+    facto_rows *rows = random_rows(ctx, 100, 20, 4, 1);
+    facto_fm_params p = small_params(20, 4, FACTO_FM_BINARY_CLASSIFIER);
+    p.mini_batch_size = 10;
+    p.log_interval = 3;
+    p.epochs = 2;
+    facto_model *model = NULL;
+    assert_int_equal(facto_fm_fit(ctx, rows, NULL, &p, NULL, &model), FACTO_OK);
+    assert_int_equal(cap.batch_lines, 2 * 3); /* batches 3, 6, 9 of 10, twice */
+    assert_int_equal(cap.epoch_lines, 2);
+    facto_model_free(model);
+    memset(&cap, 0, sizeof cap);
+    p.mini_batch_size = 1; /* the fused path logs every log_interval rows */
+    p.optimizer = FACTO_OPT_SGD;
+    p.log_interval = 25;
+    p.epochs = 1;
+    assert_int_equal(facto_fm_fit(ctx, rows, NULL, &p, NULL, &model), FACTO_OK);
+    assert_int_equal(cap.batch_lines, 4);
+    assert_int_equal(cap.epoch_lines, 1);
+    facto_model_free(model);
+    facto_rows_free(rows);
+    facto_ctx_free(ctx);
+}
+
 /* ---- MovieLens 100K u1 -------------------------------------------------- */
 
 /* One-hot rows (user index, n_users + item index) of `ds`, indices through
@@ -697,6 +744,7 @@ int main(void)
         cmocka_unit_test(test_hashed_slots),
         cmocka_unit_test(test_divergence_and_bad_input),
         cmocka_unit_test(test_save_load_identical),
+        cmocka_unit_test(test_training_log),
         cmocka_unit_test(test_ml100k_u1),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
