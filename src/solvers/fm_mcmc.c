@@ -1236,8 +1236,12 @@ facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode
             for (int64_t s = 0; s < eng.n_slots; s++)
                 sum_w[s] += eng.w[s];
         }
-        if (sum.r > 0 && it > burnin && (T - it) % sum_every == 0)
+        if (sum.r > 0 && it > burnin && (T - it) % sum_every == 0) {
+            double s0 = facto_fm_now(), sc0 = facto_fm_clock(CLOCK_THREAD_CPUTIME_ID);
             facto_fm_summary_add(&eng, &sum);
+            seconds += facto_fm_now() - s0; /* part of training: counted */
+            cpu_seconds += facto_fm_clock(CLOCK_THREAD_CPUTIME_ID) - sc0;
+        }
         if (keep > 0 && it > burnin && (T - it) % thin == 0 && (T - it) / thin < keep) {
             int32_t si = m->n_samples++;
             facto_fm_store_params(&eng, &m->sample_w0[si], m->sample_w + (size_t)si * NS,
