@@ -453,29 +453,16 @@ facto_status facto_fm_fit_sgd(facto_ctx *ctx, facto_fm_model *m, const facto_row
                 const float g = (float)gd;
                 float g0 = g;
                 facto_fm_step(&o, 0, &m->w0, &o.w0_s1, &o.w0_s2, &g0, 1);
-                if (o.opt == FACTO_OPT_SGD && !o.do_clip) {
-                    const float lrw = o.lr[1], wdw = o.wd[1], lrv = o.lr[2], wdv = o.wd[2];
-                    const float gs = g * o.rescale;
-                    for (int64_t j = 0; j < n; j++) {
-                        const uint32_t s = sl[j];
-                        const float x = xs[j], gx = gs * x;
-                        m->w[s] -= lrw * (gx + wdw * m->w[s]);
-                        float *restrict v = m->V + (int64_t)s * k;
-                        const float *restrict su = sum;
-                        for (int32_t f = 0; f < k; f++)
-                            v[f] -= lrv * (gx * (su[f] - v[f] * x) + wdv * v[f]);
-                    }
-                } else {
-                    for (int64_t j = 0; j < n; j++) {
-                        const uint32_t s = sl[j];
-                        const float x = xs[j], gx = g * x;
-                        float gl = gx;
-                        facto_fm_step(&o, 1, &m->w[s], S1(o.w_s1, s), S1(o.w_s2, s), &gl, 1);
-                        float *v = m->V + (int64_t)s * k;
-                        for (int32_t f = 0; f < k; f++)
-                            gtmp[f] = gx * (sum[f] - v[f] * x);
-                        facto_fm_step(&o, 2, v, S1(o.V_s1, (int64_t)s * k), S1(o.V_s2, (int64_t)s * k), gtmp, k);
-                    }
+                /* (sgd without clipping takes the vectorised path above) */
+                for (int64_t j = 0; j < n; j++) {
+                    const uint32_t s = sl[j];
+                    const float x = xs[j], gx = g * x;
+                    float gl = gx;
+                    facto_fm_step(&o, 1, &m->w[s], S1(o.w_s1, s), S1(o.w_s2, s), &gl, 1);
+                    float *v = m->V + (int64_t)s * k;
+                    for (int32_t f = 0; f < k; f++)
+                        gtmp[f] = gx * (sum[f] - v[f] * x);
+                    facto_fm_step(&o, 2, v, S1(o.V_s1, (int64_t)s * k), S1(o.V_s2, (int64_t)s * k), gtmp, k);
                 }
             } else {
                 float g0sum = 0.0f;
