@@ -16,6 +16,7 @@
 #include "../kernels/kernels.h"
 
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 #include <time.h>
 
@@ -459,15 +460,48 @@ facto_status facto_mf_fit(facto_ctx *ctx, const facto_dataset *train, const fact
     int stop = 0;
     for (int epoch = 1; epoch <= params->epochs && !stop; epoch++) {
         facto_rng_shuffle_i64(&rng, order, n);
+        solver->step_base = (int64_t)(epoch - 1) * n;
         double t0 = facto_now(), sse = 0.0;
-        for (int64_t b = 0; b < n && !stop; b += chunk) {
-            int64_t e = b + chunk < n ? b + chunk : n;
-            sse += facto_mf_solver_run(solver, m, &trip, order, b, e, lr, n_threads);
-            if (!isfinite(sse))
-                break;
-            if (callbacks && callbacks->on_progress &&
-                callbacks->on_progress(epoch, e, n, callbacks->user_data))
-                stop = 1;
+        if (n_threads <= 1) {
+            for (int64_t b = 0; b < n && !stop; b += chunk) {
+                int64_t e = b + chunk < n ? b + chunk : n;
+                sse += facto_mf_solver_run(solver, m, &trip, order, b, e, lr, 1);
+                if (!isfinite(sse))
+                    break;
+                if (callbacks && callbacks->on_progress &&
+                    callbacks->on_progress(epoch, e, n, callbacks->user_data))
+                    stop = 1;
+            }
+        } else {
+            /* Hogwild: each thread takes a contiguous part of the shuffled
+             * order, one parallel region per epoch; the calling thread (0)
+             * reports progress, extrapolated from its own part. */
+            int halt = 0;
+#pragma omp parallel num_threads(n_threads) reduction(+ : sse)
+            {
+                int t = omp_get_thread_num(), nt = omp_get_num_threads();
+                int64_t b0 = n * t / nt, e0 = n * (t + 1) / nt, step = (chunk + nt - 1) / nt;
+                for (int64_t b = b0; b < e0; b += step) {
+                    int h;
+#pragma omp atomic read
+                    h = halt;
+                    if (h)
+                        break;
+                    int64_t e = b + step < e0 ? b + step : e0;
+                    sse += facto_mf_solver_run(solver, m, &trip, order, b, e, lr, 1);
+                    int bad = !isfinite(sse), want_stop = 0;
+                    if (t == 0 && !bad && callbacks && callbacks->on_progress) {
+                        int64_t done = e == e0 ? n : (e - b0) * nt;
+                        want_stop = callbacks->on_progress(epoch, done < n ? done : n, n, callbacks->user_data);
+                    }
+                    if (bad || want_stop) {
+#pragma omp atomic write
+                        halt = 1;
+                        if (want_stop)
+                            stop = 1;
+                    }
+                }
+            }
         }
         double secs = facto_now() - t0;
         if (!isfinite(sse) || !facto_mf_params_finite(m)) {

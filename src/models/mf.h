@@ -64,7 +64,9 @@ facto_mf_solver *facto_mf_solver_new(const facto_mf_model *m, const facto_mf_par
 void facto_mf_solver_free(facto_mf_solver *s);
 /*
  * Update on ratings order[begin..end-1] (indices into t) at learning rate lr,
- * with n_threads > 1 as Hogwild (lock-free, Recht et al. NIPS 2011).
+ * with n_threads > 1 as Hogwild (lock-free, Recht et al. NIPS 2011). Writes
+ * only parameters and per-parameter state, so disjoint ranges may also run
+ * from several threads at once (that is how facto_mf_fit parallelises).
  * Returns the sum of squared errors seen before each update (non-finite when
  * training diverged). One thread: deterministic.
  */
@@ -79,7 +81,8 @@ struct facto_mf_solver {
     float *m_bu, *m_bi, *m_P, *m_Q;
     /* Adam: second moments. */
     float *v_bu, *v_bi, *v_P, *v_Q;
-    int64_t step;            /* Adam: updates done so far (for bias correction) */
+    int64_t step_base;       /* Adam: updates done before this epoch; the update at
+                                position x of the epoch's order is step step_base + x + 1 */
 };
 double facto_mf_sgd_run(facto_mf_solver *s, facto_mf_model *m, const facto_mf_triplets *t, const int64_t *order,
                         int64_t begin, int64_t end, float lr, int n_threads);

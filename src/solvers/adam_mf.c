@@ -2,7 +2,9 @@
  * adam_mf.c — Adam (Kingma & Ba, ICLR 2015, Algorithm 1) for biased MF, one
  * rating at a time and lazily: a rating updates only the moments of the rows
  * it touches (b_u, b_i, p_u, q_i), as sparse Adam variants do; the bias
- * correction uses the global update count. beta1 0.9, beta2 0.999, eps 1e-8.
+ * correction uses the global update count (step_base + position in the
+ * epoch's order, so parallel callers need no shared counter). beta1 0.9,
+ * beta2 0.999, eps 1e-8.
  * O(k) per rating plus two sqrt per parameter; moments O(params) memory.
  */
 #include "../models/mf.h"
@@ -51,20 +53,19 @@ double facto_mf_adam_run(facto_mf_solver *s, facto_mf_model *m, const facto_mf_t
     const float mu = (float)m->mu;
     const int32_t *us = t->users, *is = t->items;
     const float *rs = t->ratings;
-    const int64_t step0 = s->step;
+    const int64_t step0 = s->step_base;
     double sse = 0.0;
     if (n_threads <= 1) {
         for (int64_t x = begin; x < end; x++) {
             int64_t j = order[x];
-            sse += facto_adam_one(s, m, mu, us[j], is[j], rs[j], lr, step0 + (x - begin) + 1);
+            sse += facto_adam_one(s, m, mu, us[j], is[j], rs[j], lr, step0 + x + 1);
         }
     } else {
 #pragma omp parallel for num_threads(n_threads) schedule(static) reduction(+ : sse)
         for (int64_t x = begin; x < end; x++) {
             int64_t j = order[x];
-            sse += facto_adam_one(s, m, mu, us[j], is[j], rs[j], lr, step0 + (x - begin) + 1);
+            sse += facto_adam_one(s, m, mu, us[j], is[j], rs[j], lr, step0 + x + 1);
         }
     }
-    s->step = step0 + (end - begin);
     return sse;
 }
