@@ -762,6 +762,12 @@ static double facto_fm_probit(double t)
  * for stability). F becomes the model's V with r factors, and w0, w their
  * posterior means, so a plain FM of r factors predicts the posterior
  * average (up to the rank-r error) at the size of r / k samples.
+ * Measured on ML-100K u1 (500 iterations): one-hot user + item rows, rank
+ * 128 gives the full average's test RMSE (0.9047) at 1.3 MiB, where 16
+ * thinned samples give 0.9145 at 5.5 MiB. With side or implicit features a
+ * row holds many features and the rank-r error of each of its pairs adds
+ * up (rank 256: 0.947 instead of 0.897 with side features), so thinned
+ * samples stay the default and the summary is opt-in.
  */
 typedef struct facto_fm_summary {
     int32_t r;

@@ -43,7 +43,9 @@ typedef struct facto_fm_cd_result {
  * summary_rank r > 0 (MCMC): instead of thinned samples the model gets a
  * rank-r Nystrom summary of the posterior average (fm_mcmc.c): V becomes
  * [n_slots, r] (num_factors = r), w0 / w the posterior means, n_samples 0;
- * cost O(n_slots k r) for each of about 100 samples. result may be NULL.
+ * cost O(n_slots k r) for each of about 100 samples. Accurate for rows
+ * with few features (one-hot user + item), not with many (see fm_mcmc.c).
+ * result may be NULL.
  * Errors: FACTO_ERR_INVALID (more than 2^32-1 rows, features shared between
  * sources), FACTO_ERR_NOMEM, FACTO_ERR_DIVERGED (non-finite error term).
  */
