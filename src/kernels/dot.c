@@ -1,12 +1,13 @@
 /*
- * dot.c — dot, axpy and the fused MF SGD step, scalar and AVX2+FMA. The AVX2
- * versions work on 8 floats a step with two accumulators (dot) and finish the
- * tail in scalar code; they are compiled with __attribute__((target)) so the
+ * dot.c — dot, axpy and the fused MF SGD and Adam steps, scalar and
+ * AVX2+FMA. The AVX2 versions work on 8 floats a step (two accumulators for
+ * dot) and finish the tail in scalar code; they are compiled with __attribute__((target)) so the
  * library still runs on CPUs without AVX2. The path is detected once and kept
  * in an atomic int; each call costs one relaxed load plus O(n) arithmetic.
  */
 #include "kernels.h"
 
+#include <math.h>
 #include <stdatomic.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -72,6 +73,21 @@ void facto_sgd_pair_scalar(float *p, float *q, int n, float err, float lr, float
     }
 }
 
+void facto_adam_pair_scalar(float *p, float *q, float *mp, float *mq, float *vp, float *vq, int n, float err,
+                            float reg, float lr_c1, float inv_c2, float b1, float b2, float eps)
+{
+    for (int f = 0; f < n; f++) {
+        float pf = p[f], qf = q[f];
+        float gp = reg * pf - err * qf, gq = reg * qf - err * pf;
+        mp[f] = b1 * mp[f] + (1.0f - b1) * gp;
+        mq[f] = b1 * mq[f] + (1.0f - b1) * gq;
+        vp[f] = b2 * vp[f] + (1.0f - b2) * gp * gp;
+        vq[f] = b2 * vq[f] + (1.0f - b2) * gq * gq;
+        p[f] = pf - lr_c1 * mp[f] / (sqrtf(vp[f] * inv_c2) + eps);
+        q[f] = qf - lr_c1 * mq[f] / (sqrtf(vq[f] * inv_c2) + eps);
+    }
+}
+
 /* ---- AVX2 + FMA -------------------------------------------------------- */
 
 #if FACTO_HAVE_X86
@@ -131,12 +147,46 @@ __attribute__((target("avx2,fma"))) void facto_sgd_pair_avx2(float *p, float *q,
         q[f] = shrink * qf + step * pf;
     }
 }
+__attribute__((target("avx2,fma"))) void facto_adam_pair_avx2(float *p, float *q, float *mp, float *mq, float *vp,
+                                                                float *vq, int n, float err, float reg, float lr_c1,
+                                                                float inv_c2, float b1, float b2, float eps)
+{
+    const __m256 ve = _mm256_set1_ps(err), vr = _mm256_set1_ps(reg), vb1 = _mm256_set1_ps(b1),
+                 vb1c = _mm256_set1_ps(1.0f - b1), vb2 = _mm256_set1_ps(b2), vb2c = _mm256_set1_ps(1.0f - b2),
+                 vlr = _mm256_set1_ps(lr_c1), vc2 = _mm256_set1_ps(inv_c2), veps = _mm256_set1_ps(eps);
+    int f = 0;
+    for (; f + 8 <= n; f += 8) {
+        __m256 pf = _mm256_loadu_ps(p + f), qf = _mm256_loadu_ps(q + f);
+        __m256 gp = _mm256_sub_ps(_mm256_mul_ps(vr, pf), _mm256_mul_ps(ve, qf));
+        __m256 gq = _mm256_sub_ps(_mm256_mul_ps(vr, qf), _mm256_mul_ps(ve, pf));
+        __m256 m1 = _mm256_add_ps(_mm256_mul_ps(vb1, _mm256_loadu_ps(mp + f)), _mm256_mul_ps(vb1c, gp));
+        __m256 m2 = _mm256_add_ps(_mm256_mul_ps(vb1, _mm256_loadu_ps(mq + f)), _mm256_mul_ps(vb1c, gq));
+        __m256 v1 = _mm256_add_ps(_mm256_mul_ps(vb2, _mm256_loadu_ps(vp + f)), _mm256_mul_ps(vb2c, _mm256_mul_ps(gp, gp)));
+        __m256 v2 = _mm256_add_ps(_mm256_mul_ps(vb2, _mm256_loadu_ps(vq + f)), _mm256_mul_ps(vb2c, _mm256_mul_ps(gq, gq)));
+        _mm256_storeu_ps(mp + f, m1);
+        _mm256_storeu_ps(mq + f, m2);
+        _mm256_storeu_ps(vp + f, v1);
+        _mm256_storeu_ps(vq + f, v2);
+        __m256 d1 = _mm256_add_ps(_mm256_sqrt_ps(_mm256_mul_ps(v1, vc2)), veps);
+        __m256 d2 = _mm256_add_ps(_mm256_sqrt_ps(_mm256_mul_ps(v2, vc2)), veps);
+        _mm256_storeu_ps(p + f, _mm256_sub_ps(pf, _mm256_div_ps(_mm256_mul_ps(vlr, m1), d1)));
+        _mm256_storeu_ps(q + f, _mm256_sub_ps(qf, _mm256_div_ps(_mm256_mul_ps(vlr, m2), d2)));
+    }
+    if (f < n)
+        facto_adam_pair_scalar(p + f, q + f, mp + f, mq + f, vp + f, vq + f, n - f, err, reg, lr_c1, inv_c2, b1, b2,
+                               eps);
+}
 #else
 float facto_dot_avx2(const float *a, const float *b, int n) { return facto_dot_scalar(a, b, n); }
 void facto_axpy_avx2(float alpha, const float *x, float *y, int n) { facto_axpy_scalar(alpha, x, y, n); }
 void facto_sgd_pair_avx2(float *p, float *q, int n, float err, float lr, float reg)
 {
     facto_sgd_pair_scalar(p, q, n, err, lr, reg);
+}
+void facto_adam_pair_avx2(float *p, float *q, float *mp, float *mq, float *vp, float *vq, int n, float err,
+                          float reg, float lr_c1, float inv_c2, float b1, float b2, float eps)
+{
+    facto_adam_pair_scalar(p, q, mp, mq, vp, vq, n, err, reg, lr_c1, inv_c2, b1, b2, eps);
 }
 #endif
 
@@ -161,4 +211,13 @@ void facto_sgd_pair(float *p, float *q, int n, float err, float lr, float reg)
         facto_sgd_pair_avx2(p, q, n, err, lr, reg);
     else
         facto_sgd_pair_scalar(p, q, n, err, lr, reg);
+}
+
+void facto_adam_pair(float *p, float *q, float *mp, float *mq, float *vp, float *vq, int n, float err, float reg,
+                     float lr_c1, float inv_c2, float b1, float b2, float eps)
+{
+    if (facto_kernel_path_get() == FACTO_KERNEL_AVX2)
+        facto_adam_pair_avx2(p, q, mp, mq, vp, vq, n, err, reg, lr_c1, inv_c2, b1, b2, eps);
+    else
+        facto_adam_pair_scalar(p, q, mp, mq, vp, vq, n, err, reg, lr_c1, inv_c2, b1, b2, eps);
 }

@@ -1,6 +1,6 @@
 /*
  * kernels.h — small dense vector kernels used by the solvers: dot product,
- * axpy and the fused SGD step of one (p_u, q_i) pair. Each has a scalar
+ * axpy and the fused SGD and Adam steps of one (p_u, q_i) pair. Each has a scalar
  * version and an AVX2+FMA version; the public entry points pick one at run
  * time (__builtin_cpu_supports, checked once). Cost O(n) per call, no memory.
  * The two paths sum in a different order, so results agree to rounding only.
@@ -35,6 +35,18 @@ void facto_axpy(float alpha, const float *x, float *y, int n);
  */
 void facto_sgd_pair(float *p, float *q, int n, float err, float lr, float reg);
 
+/*
+ * One Adam step (Kingma & Ba 2015, Algorithm 1) on the factor pair of a
+ * rating with error err, gradients from the old values:
+ *   g_p = -err * q + reg * p,  g_q = -err * p + reg * q
+ *   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
+ *   x -= lr_c1 * m / (sqrt(v * inv_c2) + eps)
+ * where lr_c1 = lr / (1 - b1^t) and inv_c2 = 1 / (1 - b2^t). mp, vp (mq, vq)
+ * are the moments of p (q), all [n].
+ */
+void facto_adam_pair(float *p, float *q, float *mp, float *mq, float *vp, float *vq, int n, float err, float reg,
+                     float lr_c1, float inv_c2, float b1, float b2, float eps);
+
 /* The two implementations, for tests that check they agree. The AVX2 ones
  * may only be called when facto_kernel_path_detect() == FACTO_KERNEL_AVX2. */
 float facto_dot_scalar(const float *a, const float *b, int n);
@@ -43,5 +55,9 @@ void facto_sgd_pair_scalar(float *p, float *q, int n, float err, float lr, float
 float facto_dot_avx2(const float *a, const float *b, int n);
 void facto_axpy_avx2(float alpha, const float *x, float *y, int n);
 void facto_sgd_pair_avx2(float *p, float *q, int n, float err, float lr, float reg);
+void facto_adam_pair_scalar(float *p, float *q, float *mp, float *mq, float *vp, float *vq, int n, float err,
+                            float reg, float lr_c1, float inv_c2, float b1, float b2, float eps);
+void facto_adam_pair_avx2(float *p, float *q, float *mp, float *mq, float *vp, float *vq, int n, float err,
+                          float reg, float lr_c1, float inv_c2, float b1, float b2, float eps);
 
 #endif /* FACTO_KERNELS_H */

@@ -39,11 +39,8 @@ static inline double facto_adam_one(facto_mf_solver *s, facto_mf_model *m, float
     float e = r - (mu + m->bu[u] + m->bi[i] + facto_dot(p, q, k));
     facto_adam_param(&m->bu[u], &s->m_bu[u], &s->v_bu[u], -e + rb * m->bu[u], lr_c1, inv_c2);
     facto_adam_param(&m->bi[i], &s->m_bi[i], &s->v_bi[i], -e + rb * m->bi[i], lr_c1, inv_c2);
-    for (int f = 0; f < k; f++) {
-        float pf = p[f], qf = q[f];
-        facto_adam_param(&p[f], &mp[f], &vp[f], -e * qf + rf * pf, lr_c1, inv_c2);
-        facto_adam_param(&q[f], &mq[f], &vq[f], -e * pf + rf * qf, lr_c1, inv_c2);
-    }
+    facto_adam_pair(p, q, mp, mq, vp, vq, k, e, rf, lr_c1, inv_c2, FACTO_ADAM_BETA1, FACTO_ADAM_BETA2,
+                    FACTO_ADAM_EPS);
     return (double)e * (double)e;
 }
 

@@ -92,12 +92,50 @@ static void check_sgd_pair(void (*step)(float *, float *, int, float, float, flo
     }
 }
 
+/* Adam on a pair against a double-precision transcription of Algorithm 1,
+ * over three steps so the moments carry over. */
+static void check_adam_pair(void (*step)(float *, float *, float *, float *, float *, float *, int, float, float,
+                                         float, float, float, float, float))
+{
+    facto_rng rng;
+    facto_rng_seed(&rng, 12);
+    const float reg = 0.05f, lr = 0.01f, b1 = 0.9f, b2 = 0.999f, eps = 1e-8f;
+    for (int n = 0; n <= MAXN; n++) {
+        float p[MAXN], q[MAXN], mp[MAXN] = {0}, mq[MAXN] = {0}, vp[MAXN] = {0}, vq[MAXN] = {0};
+        double P[MAXN], Q[MAXN], MP[MAXN] = {0}, MQ[MAXN] = {0}, VP[MAXN] = {0}, VQ[MAXN] = {0};
+        fill(&rng, p, n);
+        fill(&rng, q, n);
+        for (int f = 0; f < n; f++)
+            P[f] = p[f], Q[f] = q[f];
+        for (int t = 1; t <= 3; t++) {
+            float err = 0.7f - 0.4f * (float)t;
+            double c1 = 1.0 - pow(b1, t), c2 = 1.0 - pow(b2, t);
+            step(p, q, mp, mq, vp, vq, n, err, reg, (float)(lr / c1), (float)(1.0 / c2), b1, b2, eps);
+            for (int f = 0; f < n; f++) {
+                double gp = reg * P[f] - err * Q[f], gq = reg * Q[f] - err * P[f];
+                MP[f] = b1 * MP[f] + (1 - b1) * gp;
+                MQ[f] = b1 * MQ[f] + (1 - b1) * gq;
+                VP[f] = b2 * VP[f] + (1 - b2) * gp * gp;
+                VQ[f] = b2 * VQ[f] + (1 - b2) * gq * gq;
+                P[f] -= lr * (MP[f] / c1) / (sqrt(VP[f] / c2) + eps);
+                Q[f] -= lr * (MQ[f] / c1) / (sqrt(VQ[f] / c2) + eps);
+            }
+            for (int f = 0; f < n; f++) {
+                assert_true(fabs(p[f] - P[f]) <= 1e-5);
+                assert_true(fabs(q[f] - Q[f]) <= 1e-5);
+                assert_true(fabs(mp[f] - MP[f]) <= 1e-6 && fabs(vq[f] - VQ[f]) <= 1e-6);
+            }
+        }
+    }
+}
+
 static void test_scalar_kernels(void **state)
 {
     (void)state;
     check_dot(facto_dot_scalar);
     check_axpy(facto_axpy_scalar);
     check_sgd_pair(facto_sgd_pair_scalar);
+    check_adam_pair(facto_adam_pair_scalar);
 }
 
 static void test_avx2_kernels(void **state)
@@ -108,6 +146,7 @@ static void test_avx2_kernels(void **state)
     check_dot(facto_dot_avx2);
     check_axpy(facto_axpy_avx2);
     check_sgd_pair(facto_sgd_pair_avx2);
+    check_adam_pair(facto_adam_pair_avx2);
 }
 
 /* Both paths agree with each other on the same inputs, and the dispatcher
