@@ -655,8 +655,8 @@ static facto_fm_params u1_regressor_params(uint64_t dim)
     p.mini_batch_size = 1;
     p.epochs = 60;
     p.average_epochs = 20;
-    p.bias_lr = 0.005f;
-    p.linear_lr = 0.005f;
+    p.bias_lr = 0.002f;
+    p.linear_lr = 0.002f;
     p.factors_lr = 0.01f;
     p.bias_wd = 0.0f;
     p.linear_wd = 0.02f;
