@@ -191,7 +191,7 @@ facto_status facto_fm_data_from_ratings(facto_ctx *ctx, const facto_dataset *tra
                                         const facto_fm_ratings_spec *spec, facto_fm_data *train_out,
                                         facto_fm_data *test_out)
 {
-    static const facto_fm_ratings_spec none = {0, 0, NULL, NULL};
+    static const facto_fm_ratings_spec none = {0, 0, NULL, NULL, NULL, NULL};
     if (!spec)
         spec = &none;
     const int32_t U = train->n_users, I = train->n_items;
@@ -299,10 +299,27 @@ facto_status facto_fm_data_from_ratings(facto_ctx *ctx, const facto_dataset *tra
         st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %llu feature groups", (unsigned long long)dim);
         goto fail_out;
     }
-    for (uint64_t f = 0; f < dim; f++)
-        groups[f] = f < (uint64_t)U ? 0 : f < off_us ? 1 : f < off_is ? 2 : f < off_imp ? 3 : f < off_iimp ? 4 : 5;
+    /* Group ids: 0 user, 1 item, then side groups, implicit, item implicit. */
+    int32_t gu = 1, gi = 1;
+    for (uint64_t c = 0; spec->user_side_group && c < du; c++)
+        gu = spec->user_side_group[c] + 1 > gu ? spec->user_side_group[c] + 1 : gu;
+    for (uint64_t c = 0; spec->item_side_group && c < di; c++)
+        gi = spec->item_side_group[c] + 1 > gi ? spec->item_side_group[c] + 1 : gi;
+    const int32_t g_us = 2, g_is = 2 + gu, g_imp = g_is + gi, g_iimp = g_imp + 1;
+    for (uint64_t f = 0; f < dim; f++) {
+        if (f < (uint64_t)U)
+            groups[f] = 0;
+        else if (f < off_us)
+            groups[f] = 1;
+        else if (f < off_is)
+            groups[f] = g_us + (spec->user_side_group ? spec->user_side_group[f - off_us] : 0);
+        else if (f < off_imp)
+            groups[f] = g_is + (spec->item_side_group ? spec->item_side_group[f - off_is] : 0);
+        else
+            groups[f] = f < off_iimp ? g_imp : g_iimp;
+    }
     train_out->feature_group = groups;
-    train_out->n_groups = 6;
+    train_out->n_groups = g_iimp + 1;
     train_out->groups_owned = 1;
     if (test) {
         if ((st = facto_fm_label_rows(ctx, test, &labels)) != FACTO_OK)

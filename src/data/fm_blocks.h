@@ -77,14 +77,18 @@ facto_status facto_fm_data_expand(facto_ctx *ctx, const facto_fm_data *d, facto_
  * train set's users and items. Block 0 = users (one row per train user plus
  * an empty row for users unknown to train), block 1 = items (likewise).
  * Test rows are matched to train indices by id string. Labels = ratings.
- * Prior groups: user id, item id, user side, item side, implicit, item
- * implicit (0..5).
+ * Prior groups: user id, item id, then the user side groups, the item side
+ * groups, implicit, item implicit.
  */
 typedef struct facto_fm_ratings_spec {
     int implicit;                /* add the user's rated items (SVD++-style) to the user block */
     int implicit_items;          /* add the item's raters to the item block */
     const facto_rows *user_side; /* [U, d_u] per train user (NULL: none); borrowed */
     const facto_rows *item_side; /* [I, d_i] per train item (NULL: none); borrowed */
+    /* Optional prior group of each side column ([d_u], [d_i], values >= 0,
+     * borrowed); NULL puts all user (item) side columns in one group. */
+    const int32_t *user_side_group;
+    const int32_t *item_side_group;
 } facto_fm_ratings_spec;
 
 /* Build train (and, when test != NULL, test) data in block form; the test
