@@ -11,6 +11,7 @@
  * fields are used). Rows are block-structured unless --flat (one-hot only).
  * Usage: fm_mcmc [--features F] [--iter N] [--k K] [--samples S] [--seed S]
  *                [--split u1] [--als] [--flat] [--groups 0|1|2] [--burnin B] [--trace]
+ *                [--reg L]      (ALS: linear_wd = factors_wd = L, default 10)
  *                [--rank R]     (save a rank-R posterior summary instead of samples)
  *                [--classify]   (label = rating >= 4, probit MCMC; prints the classifier metrics)
  */
@@ -156,6 +157,7 @@ int main(int argc, char **argv)
 {
     const char *features = "onehot", *split = "u1";
     int iters = 500, k = 32, samples = 16, als = 0, flat = 0, groups = 1, trace = 0, burnin = -1, classify = 0, rank = 0;
+    float reg = 10.0f;
     uint64_t seed = 1;
     for (int a = 1; a < argc; a++) {
         const char *v = a + 1 < argc ? argv[a + 1] : "";
@@ -177,6 +179,8 @@ int main(int argc, char **argv)
             groups = atoi(v), a++;
         else if (!strcmp(argv[a], "--als"))
             als = 1;
+        else if (!strcmp(argv[a], "--reg"))
+            reg = (float)atof(v), a++;
         else if (!strcmp(argv[a], "--rank"))
             rank = atoi(v), a++;
         else if (!strcmp(argv[a], "--classify"))
@@ -187,7 +191,7 @@ int main(int argc, char **argv)
             trace = 50;
         else {
             fprintf(stderr, "usage: fm_mcmc [--features onehot|side|implicit|all|all2] [--iter N] [--k K] "
-                            "[--samples S] [--seed S] [--split u1] [--als] [--flat] [--groups 0|1|2] [--burnin B] [--classify] [--rank R] [--trace]\n");
+                            "[--samples S] [--seed S] [--split u1] [--als] [--flat] [--groups 0|1|2] [--burnin B] [--classify] [--rank R] [--reg L (als)] [--trace]\n");
             return 1;
         }
     }
@@ -264,8 +268,8 @@ int main(int argc, char **argv)
     p.seed = seed;
     if (als) {
         p.bias_wd = 0.0f;
-        p.linear_wd = 10.0f;
-        p.factors_wd = 10.0f;
+        p.linear_wd = reg;
+        p.factors_wd = reg;
     }
     trace_state ts = {trace};
     facto_fm_callbacks cb = {on_iter, &ts};
