@@ -699,6 +699,16 @@ facto_status facto_fm_params_set(facto_ctx *ctx, facto_fm_params *params, const 
 facto_status facto_fm_params_load_json(facto_ctx *ctx, facto_fm_params *params, const char *path);
 
 /*
+ * Every hyperparameter that is set, as "name=value\n" lines (SageMaker's
+ * names first, then facto's; NAN floats, i.e. not set, are left out), into
+ * buf (size bytes; NUL-terminated when it fits; buf may be NULL when size is
+ * 0). Returns the length needed without the NUL, like snprintf. Each line
+ * reads back exactly through facto_fm_params_set() (floats have 9
+ * significant digits), so this is also how a CLI can print every default.
+ */
+size_t facto_fm_params_format(const facto_fm_params *params, char *buf, size_t size);
+
+/*
  * Check every rule: the required three set, each value in its range, and the
  * init-method rules above. Called by facto_fm_fit() too. Errors:
  * FACTO_ERR_INVALID naming the first hyperparameter that breaks a rule.

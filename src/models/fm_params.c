@@ -531,3 +531,15 @@ size_t facto_fm_params_dump(const facto_fm_params *p, char *buf, size_t size)
     }
     return len;
 }
+
+size_t facto_fm_params_format(const facto_fm_params *params, char *buf, size_t size)
+{
+    if (!params) {
+        if (buf && size > 0)
+            buf[0] = '\0';
+        return 0;
+    }
+    if (buf && size > 0)
+        buf[0] = '\0';
+    return facto_fm_params_dump(params, buf, size);
+}

@@ -311,6 +311,14 @@ static void test_dump_round_trip(void **state)
     assert_same(&p, &q);
     assert_int_equal(q.seed, 12345678901234ull);
     assert_true(q.factors_lr == p.factors_lr && q.bias_init_scale == p.bias_init_scale);
+    /* the public name gives the same text; defaults print every SageMaker default */
+    char pub[4096];
+    assert_int_equal(facto_fm_params_format(&p, pub, sizeof pub), n);
+    facto_fm_params d = facto_fm_params_default();
+    facto_fm_params_format(&d, pub, sizeof pub);
+    assert_non_null(strstr(pub, "mini_batch_size=1000\n"));
+    assert_non_null(strstr(pub, "factors_lr=9.99999975e-05\n")); /* 0.0001 as a float, 9 digits */
+    assert_null(strstr(pub, "feature_dim=")); /* not set */
     /* a too-small buffer reports the length it needs */
     char small[8];
     assert_int_equal(facto_fm_params_dump(&p, small, sizeof small), n);
