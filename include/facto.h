@@ -529,10 +529,11 @@ facto_status facto_rows_finish_row(facto_ctx *ctx, facto_rows *rows, float label
  * label 1 iff p >= 0.5. Classifier labels are 0/1; -1/+1 are accepted too
  * (a label > 0 is class 1).
  *
- * Memory never grows with feature_dim beyond 2^26 / (num_factors + 1)
- * features: above that, parameters exist only for the keys seen in training
- * (a key first seen at prediction time contributes nothing), so
- * feature_dim = 2^32 with sparse rows costs O(distinct training keys * k).
+ * Memory never grows with feature_dim beyond 2^22 / (num_factors + 1)
+ * features (16 MiB of parameters): above that, parameters exist only for
+ * the keys seen in training (a key first seen at prediction time
+ * contributes nothing), so feature_dim = 2^32 or 10^7 sparse features cost
+ * O(distinct training keys * k), never O(feature_dim).
  *
  * Hyperparameters carry Amazon SageMaker's Factorization Machines names,
  * defaults and validity rules (docs.aws.amazon.com/sagemaker/latest/dg/

@@ -15,8 +15,11 @@
 
 #include <math.h>
 
-/* Dense parameter arrays up to this many floats (256 MiB); hashed above. */
-#define FACTO_FM_DENSE_MAX_FLOATS ((uint64_t)1 << 26)
+/* Dense parameter arrays up to this many floats (16 MiB); hashed above, so
+ * a model over 10^7 sparse features costs O(keys seen), never O(feature_dim).
+ * Training and scoring run on slots either way: the hash is only paid once
+ * per input, when its keys are mapped. */
+#define FACTO_FM_DENSE_MAX_FLOATS ((uint64_t)1 << 22)
 /* "No slot": the key was not seen in training (or an empty hash cell). */
 #define FACTO_FM_NO_SLOT UINT32_MAX
 

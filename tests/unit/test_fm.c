@@ -435,6 +435,20 @@ static void test_hashed_slots(void **state)
     assert_float_equal(score, w0, 1e-6);
     facto_rows_free(unseen);
     facto_model_free(model);
+    /* 10^7 sparse features: still only the keys seen, never O(feature_dim) */
+    facto_fm_params q = small_params(10000000, 8, FACTO_FM_REGRESSOR);
+    facto_rows *big = facto_rows_new(10000000, 1);
+    for (int r = 0; r < 50; r++) {
+        assert_int_equal(facto_rows_push(ctx, big, (uint32_t)(9999999 - r % 7), 1.0f), FACTO_OK);
+        assert_int_equal(facto_rows_finish_row(ctx, big, 1.0f), FACTO_OK);
+    }
+    facto_fm_model *fm = NULL;
+    assert_int_equal(facto_fm_model_new(ctx, &q, big, &fm), FACTO_OK);
+    assert_int_equal(fm->hashed, 1);
+    assert_int_equal(fm->n_slots, 7);
+    assert_int_equal(facto_fm_slot(fm, 9999993u), 0);
+    facto_model_free(&fm->base);
+    facto_rows_free(big);
     facto_rows_free(rows);
     facto_ctx_free(ctx);
 }
