@@ -489,10 +489,51 @@ static void test_divergence_and_bad_input(void **state)
     assert_int_equal(facto_fm_fit(ctx, rows, NULL, &p, NULL, &model), FACTO_ERR_INVALID);
     assert_non_null(strstr(facto_errmsg(ctx), "row 5"));
     rows->values[rows->row_ptr[4]] = keep;
+    /* no rows, no labels */
+    facto_rows *none = facto_rows_new(20, 1), *unlabelled = facto_rows_new(20, 0);
+    assert_int_equal(facto_fm_fit(ctx, none, NULL, &p, NULL, &model), FACTO_ERR_EMPTY);
+    assert_int_equal(facto_rows_push(ctx, unlabelled, 3, 1.0f), FACTO_OK);
+    assert_int_equal(facto_rows_finish_row(ctx, unlabelled, 0.0f), FACTO_OK);
+    assert_int_equal(facto_fm_fit(ctx, unlabelled, NULL, &p, NULL, &model), FACTO_ERR_INVALID);
+    assert_non_null(strstr(facto_errmsg(ctx), "labels"));
+    facto_rows_free(none);
+    facto_rows_free(unlabelled);
     /* invalid hyperparameters are refused by fit too */
     p = small_params(20, 0, FACTO_FM_REGRESSOR);
     assert_int_equal(facto_fm_fit(ctx, rows, NULL, &p, NULL, &model), FACTO_ERR_INVALID);
     assert_non_null(strstr(facto_errmsg(ctx), "num_factors"));
+    facto_rows_free(rows);
+    facto_ctx_free(ctx);
+}
+
+/* Same seed, same data: the same parameters, bit for bit (both paths). */
+static void test_deterministic(void **state)
+{
+    (void)state;
+    facto_ctx *ctx = facto_ctx_new();
+    facto_rows *rows = random_rows(ctx, 200, 40, 5, 0);
+    for (int variant = 0; variant < 2; variant++) {
+        facto_fm_params p = small_params(40, 6, FACTO_FM_REGRESSOR);
+        p.epochs = 3;
+        p.mini_batch_size = variant ? 1 : 16;
+        p.optimizer = variant ? FACTO_OPT_SGD : FACTO_OPT_ADAM;
+        p.bias_lr = p.linear_lr = p.factors_lr = 0.01f;
+        facto_model *a = NULL, *b = NULL;
+        assert_int_equal(facto_fm_fit(ctx, rows, NULL, &p, NULL, &a), FACTO_OK);
+        assert_int_equal(facto_fm_fit(ctx, rows, NULL, &p, NULL, &b), FACTO_OK);
+        const facto_fm_model *ma = (const facto_fm_model *)a, *mb = (const facto_fm_model *)b;
+        assert_memory_equal(ma->w, mb->w, (size_t)ma->n_slots * sizeof(float));
+        assert_memory_equal(ma->V, mb->V, (size_t)ma->n_slots * (size_t)ma->k * sizeof(float));
+        assert_true(ma->w0 == mb->w0);
+        /* another seed gives another model */
+        p.seed = 8;
+        facto_model *c = NULL;
+        assert_int_equal(facto_fm_fit(ctx, rows, NULL, &p, NULL, &c), FACTO_OK);
+        assert_true(memcmp(ma->V, ((const facto_fm_model *)c)->V, (size_t)ma->n_slots * (size_t)ma->k * sizeof(float)) != 0);
+        facto_model_free(a);
+        facto_model_free(b);
+        facto_model_free(c);
+    }
     facto_rows_free(rows);
     facto_ctx_free(ctx);
 }
@@ -759,6 +800,7 @@ int main(void)
         cmocka_unit_test(test_divergence_and_bad_input),
         cmocka_unit_test(test_save_load_identical),
         cmocka_unit_test(test_training_log),
+        cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_ml100k_u1),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
