@@ -31,6 +31,42 @@ int facto_cmd_eval(int argc, char **argv);
 int facto_cmd_predict(int argc, char **argv);
 int facto_cmd_recommend(int argc, char **argv);
 int facto_cmd_datasets(int argc, char **argv);
+int facto_cmd_convert(int argc, char **argv);
+
+/* ---- factorization machines (cmd_train_fm.c, cmd_convert.c) ---- */
+
+/* `facto train --model fm ...`: the whole argv of `facto train`. */
+int facto_train_fm(int argc, char **argv);
+/* `facto predict` for a loaded FM model: a SageMaker inference request from
+ * `input` ("-" = stdin) in `content_type`, the response in `accept` (NULL =
+ * the content type) to `output` (NULL or "-" = stdout). Returns an exit code. */
+int facto_cli_fm_predict(facto_ctx *ctx, const facto_model *model, const char *input, const char *content_type,
+                         const char *accept, const char *output);
+/* `facto eval` for a loaded FM model on the labelled rows of `path`. */
+int facto_cli_fm_eval(facto_ctx *ctx, const facto_model *model, const char *path, facto_rows_format format, int json);
+
+/* Where FM rows come from when they are built from ratings (cmd_convert.c). */
+typedef struct facto_cli_fm_source {
+    const char *dataset;      /* --dataset NAME, or NULL */
+    const char *split;        /* --split: official name or random:F / kfold:K:I / time:F */
+    const char *ratings;      /* --from-ratings FILE, or NULL */
+    const char *test_ratings; /* --test-ratings FILE, or NULL */
+    const char *user_file;    /* --user-features FILE, or NULL */
+    const char *item_file;    /* --item-features FILE, or NULL */
+    int side_features;        /* --side-features: u.user / u.item next to the ratings */
+    facto_fm_encode_options enc;
+    uint64_t seed;            /* random/kfold splits */
+} facto_cli_fm_source;
+
+/* Read the ratings `src` names, one-hot encode train (and test, with the
+ * train file's layout) into *train / *test (NULL when there is no test) and
+ * the layout's size into *dim. Notes (rows, unknown ids) go to `info`.
+ * Prints its own errors; returns an exit code. */
+int facto_cli_fm_from_ratings(facto_ctx *ctx, const char *verb, const facto_cli_fm_source *src, FILE *info,
+                              facto_rows **train, facto_rows **test, uint64_t *dim);
+/* "libsvm" | "recordio" (and "auto" when `allow_auto`) -> *out; usage error otherwise. */
+int facto_arg_rows_format(const char *verb, const char *flag, const char *text, int allow_auto,
+                          facto_rows_format *out);
 
 /* ---- errors (output.c) ---- */
 

@@ -22,9 +22,13 @@ static void facto_eval_help(const char *verb)
            "Score every rating of FILE with a saved model; print RMSE, MAE, the number of ratings\n"
            "and how many had a user or item unknown to the model (predicted from the biases).\n\n"
            "  --model MODEL      model file written by `facto train --out` (required)\n"
-           "  --test FILE        ratings to score (required)\n" FACTO_CLI_READ_HELP
-           "  --json             print {\"rmse\", \"mae\", \"count\", \"unknown_users\", \"unknown_items\"}\n"
-           "                     (default: text)\n"
+           "  --test FILE        ratings to score; for an FM model, labelled rows (libsvm or\n"
+           "                     recordIO-protobuf, --format libsvm|recordio; default: by content) (required)\n"
+           FACTO_CLI_READ_HELP
+           "  --json             print {\"rmse\", \"mae\", \"count\", \"unknown_users\", \"unknown_items\"};\n"
+           "                     FM: {\"rmse\", \"mae\"} or the classifier's binary_classification_accuracy,\n"
+           "                     binary_classification_cross_entropy, binary_f_beta, auc, precision,\n"
+           "                     recall, and \"count\" (default: text)\n"
            "  -h, --help         this text\n"
            "\nExit codes: 0 ok, 1 usage, 2 data or I/O error, 3 internal error.\n",
            verb);
@@ -37,6 +41,8 @@ int facto_cmd_eval(int argc, char **argv)
     int json = 0, rc = 0, c;
     facto_cli_readopts read;
     facto_cli_read_defaults(&read);
+    facto_rows_format rows_format = FACTO_ROWS_AUTO;
+    int rows_format_set = 0;
     facto_getopt_begin();
     while (rc == 0 && (c = facto_getopt(verb, argc, argv, "h", facto_eval_opts)) != -1) {
         switch (c) {
@@ -44,6 +50,11 @@ int facto_cmd_eval(int argc, char **argv)
         case OPT_MODEL: model_path = optarg; break;
         case OPT_TEST: test_path = optarg; break;
         case OPT_FORMAT:
+            if (strcmp(optarg, "libsvm") == 0 || strcmp(optarg, "recordio") == 0) {
+                rc = facto_arg_rows_format(verb, "--format", optarg, 0, &rows_format);
+                rows_format_set = 1;
+                break;
+            }
             rc = facto_arg_format(verb, optarg, &read.opts.format);
             read.format_set = 1;
             break;
@@ -71,6 +82,17 @@ int facto_cmd_eval(int argc, char **argv)
     facto_status st = facto_model_load(ctx, model_path, &model);
     if (st != FACTO_OK) {
         rc = facto_cli_fail(ctx, st, 0);
+        goto done;
+    }
+    if (facto_model_get_kind(model) == FACTO_MODEL_FM) {
+        if (read.format_set || read.opts.columns || read.opts.delimiter)
+            rc = facto_cli_usage(verb, "an FM model reads rows: --format auto|libsvm|recordio only");
+        else
+            rc = facto_cli_fm_eval(ctx, model, test_path, rows_format, json);
+        goto done;
+    }
+    if (rows_format_set) {
+        rc = facto_cli_usage(verb, "--format libsvm|recordio is for factorization machine models");
         goto done;
     }
     if ((rc = facto_cli_read(ctx, &read, test_path, &test, NULL)) != 0)

@@ -14,17 +14,21 @@
 #include <string.h>
 #include <strings.h>
 
-enum { OPT_MODEL = 256, OPT_INPUT, OPT_JSON };
+enum { OPT_MODEL = 256, OPT_INPUT, OPT_JSON, OPT_CONTENT_TYPE, OPT_ACCEPT, OPT_OUTPUT };
 
 static const struct option facto_predict_opts[] = {{"model", required_argument, NULL, OPT_MODEL},
                                                    {"input", required_argument, NULL, OPT_INPUT},
                                                    {"json", no_argument, NULL, OPT_JSON},
+                                                   {"content-type", required_argument, NULL, OPT_CONTENT_TYPE},
+                                                   {"accept", required_argument, NULL, OPT_ACCEPT},
+                                                   {"output", required_argument, NULL, OPT_OUTPUT},
                                                    {"help", no_argument, NULL, 'h'},
                                                    {NULL, 0, NULL, 0}};
 
 static void facto_predict_help(const char *verb)
 {
-    printf("Usage: %s --model MODEL --input PAIRS [--json]\n\n"
+    printf("Usage: %s --model MODEL --input PAIRS [--json]\n"
+           "       %s --model FM_MODEL --input REQUEST --content-type TYPE [--accept TYPE] [--output FILE]\n\n"
            "Predict the rating of each 'user item' pair of PAIRS (one pair a line; fields split on\n"
            "tab, space, comma, semicolon, '|' or '::'; more fields, e.g. a rating, are ignored;\n"
            "blank lines, lines starting with '#' and a first line starting with user, userId or\n"
@@ -35,9 +39,14 @@ static void facto_predict_help(const char *verb)
            "  --input PAIRS      file of pairs, '-' = stdin (required)\n"
            "  --json             print {\"predictions\": [{\"user\", \"item\", \"score\"[, \"unknown_user\",\n"
            "                     \"unknown_item\"]}, ...]} (default: text)\n"
+           "\nFactorization machine models answer SageMaker inference requests instead:\n"
+           "  --content-type T   application/json|application/jsonlines|application/x-recordio-protobuf,\n"
+           "                     the format of --input (required for an FM model)\n"
+           "  --accept T         format of the response (default: the content type)\n"
+           "  --output FILE      where the response goes (default: stdout; recordIO is binary)\n"
            "  -h, --help         this text\n"
-           "\nExit codes: 0 ok, 1 usage, 2 data or I/O error, 3 internal error.\n",
-           verb);
+           "\nExit codes: 0 ok, 1 usage, 2 data or I/O error (also a malformed request), 3 internal error.\n",
+           verb, verb);
 }
 
 static int facto_is_sep(const char *p)
@@ -75,6 +84,7 @@ int facto_cmd_predict(int argc, char **argv)
 {
     const char *verb = argv[0];
     const char *model_path = NULL, *input = NULL;
+    const char *content_type = NULL, *accept = NULL, *output = NULL;
     int json = 0, c;
     facto_getopt_begin();
     while ((c = facto_getopt(verb, argc, argv, "h", facto_predict_opts)) != -1) {
@@ -83,6 +93,9 @@ int facto_cmd_predict(int argc, char **argv)
         case OPT_MODEL: model_path = optarg; break;
         case OPT_INPUT: input = optarg; break;
         case OPT_JSON: json = 1; break;
+        case OPT_CONTENT_TYPE: content_type = optarg; break;
+        case OPT_ACCEPT: accept = optarg; break;
+        case OPT_OUTPUT: output = optarg; break;
         default: return FACTO_EXIT_USAGE;
         }
     }
@@ -107,6 +120,17 @@ int facto_cmd_predict(int argc, char **argv)
     facto_status st = facto_model_load(ctx, model_path, &model);
     if (st != FACTO_OK) {
         rc = facto_cli_fail(ctx, st, 0);
+        goto done;
+    }
+    if (facto_model_get_kind(model) == FACTO_MODEL_FM) {
+        if (json)
+            rc = facto_cli_usage(verb, "--json is for rating models; FM responses follow --accept");
+        else
+            rc = facto_cli_fm_predict(ctx, model, input, content_type, accept, output);
+        goto done;
+    }
+    if (content_type || accept || output) {
+        rc = facto_cli_usage(verb, "--content-type, --accept and --output are for factorization machine models");
         goto done;
     }
     f = from_stdin ? stdin : fopen(input, "rb");

@@ -23,6 +23,7 @@ static const struct {
     facto_cli_fn train;
 } facto_train_models[] = {
     {"mf", facto_train_mf},
+    {"fm", facto_train_fm},
 };
 
 int facto_cmd_train(int argc, char **argv)
@@ -40,7 +41,7 @@ int facto_cmd_train(int argc, char **argv)
     for (size_t k = 0; k < sizeof facto_train_models / sizeof *facto_train_models; k++)
         if (strcmp(model, facto_train_models[k].name) == 0)
             return facto_train_models[k].train(argc, argv);
-    return facto_cli_usage(argv[0], "--model: unknown model '%s' (known: mf)", model);
+    return facto_cli_usage(argv[0], "--model: unknown model '%s' (known: mf, fm)", model);
 }
 
 /* ---- MF ---------------------------------------------------------------- */
@@ -135,7 +136,7 @@ static void facto_train_help(const char *verb)
            "  --test FILE        test ratings, scored after every epoch (default: none)\n"
            FACTO_CLI_READ_HELP
            "\nModel:\n"
-           "  --model KIND       mf (default mf)\n"
+           "  --model KIND       mf|fm (default mf); `facto train --model fm --help` lists FM's options\n"
            "  --factors N        number of latent factors (default %d)\n"
            "  --epochs N         passes over the training ratings (default %d)\n"
            "  --optimizer NAME   sgd|adam (default %s)\n"

@@ -22,6 +22,7 @@ static const facto_command facto_commands[] = {
     {"predict", facto_cmd_predict, "predict ratings for 'user item' pairs"},
     {"recommend", facto_cmd_recommend, "top-k items for one user"},
     {"datasets", facto_cmd_datasets, "list, locate and fetch MovieLens data sets"},
+    {"convert", facto_cmd_convert, "ratings -> factorization machine rows; libsvm <-> recordIO-protobuf"},
 };
 #define FACTO_N_COMMANDS (sizeof facto_commands / sizeof facto_commands[0])
 

@@ -1,0 +1,706 @@
+/*
+ * cmd_train_fm.c — the factorization machine side of the CLI: `facto train
+ * --model fm` (every SageMaker hyperparameter as a flag of the same name,
+ * passed through facto_fm_params_set so no name is listed twice, over
+ * SageMaker's hyperparameters.json), and the FM paths of `facto predict`
+ * (SageMaker inference requests and responses) and `facto eval`. Rows come
+ * from libsvm / recordIO-protobuf files or are encoded from ratings on the
+ * fly. Cost: the fit's, O(epochs * nnz * num_factors); the CLI adds O(nnz).
+ */
+#include "readdata.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double facto_fm_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- options ------------------------------------------------------------ */
+
+/* Options of the command itself; any other --name VALUE is a hyperparameter. */
+typedef enum {
+    FO_MODEL = 1, FO_DATASET, FO_SPLIT, FO_TRAIN, FO_TEST, FO_FROM_RATINGS, FO_TEST_RATINGS, FO_FORMAT,
+    FO_HYPERPARAMETERS, FO_OUT, FO_JSON, FO_VERBOSE, FO_THREADS, FO_SIDE, FO_USER_FEATURES, FO_ITEM_FEATURES,
+    FO_NUMERIC_IDS, FO_BINARIZE, FO_HELP
+} facto_fm_opt;
+
+static const struct {
+    const char *name; /* with underscores: --side-features and --side_features both match */
+    facto_fm_opt id;
+    int has_arg;
+} facto_fm_opts[] = {
+    {"model", FO_MODEL, 1},           {"dataset", FO_DATASET, 1},
+    {"split", FO_SPLIT, 1},           {"train", FO_TRAIN, 1},
+    {"test", FO_TEST, 1},             {"from_ratings", FO_FROM_RATINGS, 1},
+    {"test_ratings", FO_TEST_RATINGS, 1},
+    {"format", FO_FORMAT, 1},         {"hyperparameters", FO_HYPERPARAMETERS, 1},
+    {"out", FO_OUT, 1},               {"json", FO_JSON, 0},
+    {"verbose", FO_VERBOSE, 0},       {"threads", FO_THREADS, 1},
+    {"side_features", FO_SIDE, 0},    {"user_features", FO_USER_FEATURES, 1},
+    {"item_features", FO_ITEM_FEATURES, 1},
+    {"numeric_ids", FO_NUMERIC_IDS, 0}, {"binarize", FO_BINARIZE, 1},
+    {"help", FO_HELP, 0},
+};
+#define FACTO_FM_NOPTS (sizeof facto_fm_opts / sizeof facto_fm_opts[0])
+
+/* One line of help per hyperparameter; the defaults come from the library. */
+static const struct {
+    const char *name, *text;
+} facto_fm_hp_help[] = {
+    {"feature_dim", "columns of the input (required by SageMaker; facto takes it from the data when absent)"},
+    {"num_factors", "length of each factor vector v_i (required)"},
+    {"predictor_type", "regressor|binary_classifier (required)"},
+    {"epochs", "passes over the training rows (sgd)"},
+    {"mini_batch_size", "rows per update (sgd; 1 takes the fused per-row path)"},
+    {"bias_lr", "learning rate of w0"},
+    {"linear_lr", "learning rate of w"},
+    {"factors_lr", "learning rate of V"},
+    {"bias_wd", "weight decay of w0"},
+    {"linear_wd", "weight decay of w"},
+    {"factors_wd", "weight decay of V"},
+    {"bias_init_method", "normal|uniform|constant"},
+    {"linear_init_method", "normal|uniform|constant"},
+    {"factors_init_method", "normal|uniform|constant"},
+    {"solver", "sgd|als|mcmc [facto]"},
+    {"optimizer", "sgd|adagrad|adam|ftrl, for solver sgd [facto]"},
+    {"seed", "initialisation and shuffling [facto]"},
+    {"num_iter", "ALS sweeps / MCMC iterations [facto]"},
+    {"init_stdev", "ALS/MCMC factor init N(0, s^2) [facto]"},
+    {"mcmc_samples", "posterior samples kept in an MCMC model [facto]"},
+    {"log_interval", "a log line every N mini-batches (see --verbose) [facto]"},
+    {"lr_decay", "learning rates multiplied by this after each epoch [facto]"},
+    {"average_epochs", "model = mean of the last N epochs' parameters, 0 = off [facto]"},
+};
+
+/* SageMaker's hyperparameters with "Default value: None": the library leaves
+ * them unset (NAN), so facto_fm_params_format() does not list them. */
+static const struct {
+    const char *name, *text;
+} facto_fm_hp_unset[] = {
+    {"bias_init_scale", "U[-s, s] scale of w0 (uniform init)"},
+    {"bias_init_sigma", "N(0, s^2) sigma of w0 (normal init; unset = the library's, see facto.h)"},
+    {"bias_init_value", "value of w0 (constant init)"},
+    {"linear_init_scale", "uniform init scale of w"},
+    {"linear_init_sigma", "normal init sigma of w (unset = the library's)"},
+    {"linear_init_value", "constant init value of w"},
+    {"factors_init_scale", "uniform init scale of V"},
+    {"factors_init_sigma", "normal init sigma of V (unset = the library's)"},
+    {"factors_init_value", "constant init value of V"},
+    {"clip_gradient", "clip each gradient element to [-c, c]; unset or <= 0 = no clipping"},
+    {"eps", "optimizer epsilon (adagrad, adam; unset = the library's)"},
+    {"rescale_grad", "factor on the summed batch gradient (unset = 1 / mini_batch_size)"},
+};
+
+static void facto_fm_train_help(const char *verb)
+{
+    printf("Usage: %s --model fm (--train FILE [--test FILE] | --dataset NAME --split SPLIT)\n"
+           "                   --num_factors K --predictor_type regressor|binary_classifier [HYPERPARAMETERS]\n\n"
+           "Train a factorization machine (Rendle 2010) with Amazon SageMaker's hyperparameters and\n"
+           "print per-epoch metrics, then SageMaker-style lines such as\n"
+           "  #test_score (algo-1) : ('rmse', 0.9140)\n"
+           "(regressor: rmse, mae; binary_classifier: binary_classification_accuracy,\n"
+           "binary_classification_cross_entropy, binary_f_beta, and auc, precision, recall).\n\n"
+           "Data:\n"
+           "  --train FILE       labelled rows: libsvm/libFM text or recordIO-protobuf (default: none)\n"
+           "  --test FILE        rows scored after every epoch and at the end (default: none)\n"
+           "  --format F         auto|libsvm|recordio for --train/--test (default auto: by content)\n"
+           "  --dataset NAME     encode ratings on the fly, one-hot user + item as `facto convert` does\n"
+           "                     (default: none)\n"
+           "  --split SPLIT      with --dataset: u1..u5, ua, ub, random:F, kfold:K:I, time:F (no default)\n"
+           "  --from-ratings FILE, --test-ratings FILE  ratings files to encode (default: none)\n"
+           "  --side-features    add u.user/u.item side features (default: off)\n"
+           "  --user-features FILE, --item-features FILE  side files to use (default: none)\n"
+           "  --numeric-ids      SageMaker demo layout, feature_dim = max user id + max item id (default: off)\n"
+           "  --binarize T       label = rating >= T, needed by binary_classifier on ratings (default: off)\n"
+           "When feature_dim is not given it is taken from the data: the recordIO shape, the largest\n"
+           "libsvm key + 1 over --train and --test, or the encoder's layout; a note says so.\n\n"
+           "Hyperparameters (SageMaker's names; --num-factors works as well as --num_factors;\n"
+           "flags override --hyperparameters):\n"
+           "  --hyperparameters FILE  SageMaker's hyperparameters.json, values as strings (default: none)\n",
+           verb);
+    facto_fm_params p = facto_fm_params_default();
+    size_t need = facto_fm_params_format(&p, NULL, 0);
+    char *buf = malloc(need + 1);
+    if (buf) {
+        facto_fm_params_format(&p, buf, need + 1);
+        /* the three required ones first (unset, so not in the dump) */
+        for (size_t i = 0; i < sizeof facto_fm_hp_help / sizeof *facto_fm_hp_help; i++) {
+            const char *n = facto_fm_hp_help[i].name;
+            char key[80];
+            snprintf(key, sizeof key, "\n%s=", n);
+            int listed = strncmp(buf, key + 1, strlen(key + 1)) == 0 || strstr(buf, key) != NULL;
+            if (!listed)
+                printf("  --%-20s %s (%s)\n", n, facto_fm_hp_help[i].text,
+                       strcmp(n, "feature_dim") == 0 ? "default: from the data" : "required");
+        }
+        for (char *line = buf; *line;) {
+            char *nl = strchr(line, '\n');
+            if (nl)
+                *nl = '\0';
+            char *eq = strchr(line, '=');
+            if (eq) {
+                *eq = '\0';
+                const char *text = "";
+                for (size_t i = 0; i < sizeof facto_fm_hp_help / sizeof *facto_fm_hp_help; i++)
+                    if (strcmp(facto_fm_hp_help[i].name, line) == 0)
+                        text = facto_fm_hp_help[i].text;
+                printf("  --%-20s %s%s(default %s)\n", line, text, *text ? " " : "", eq + 1);
+            }
+            if (!nl)
+                break;
+            line = nl + 1;
+        }
+        free(buf);
+    }
+    for (size_t i = 0; i < sizeof facto_fm_hp_unset / sizeof *facto_fm_hp_unset; i++)
+        printf("  --%-20s %s (default: not set)\n", facto_fm_hp_unset[i].name, facto_fm_hp_unset[i].text);
+    printf("\nOutput:\n"
+           "  --out MODEL        save the trained model (default: not saved)\n"
+           "  --json             one JSON object on stdout: regressor train_rmse, test_rmse, test_mae;\n"
+           "                     classifier binary_classification_accuracy,\n"
+           "                     binary_classification_cross_entropy, binary_f_beta, auc, precision,\n"
+           "                     recall (test rows; train_ prefix for the training rows); epochs,\n"
+           "                     seconds, samples_per_second, n_train, n_test (default: off)\n"
+           "  --verbose          library log lines on stderr, one every log_interval mini-batches\n"
+           "                     with samples/s and the running train metric (default: off)\n"
+           "  --threads N        threads, 0 = all cores (default 1)\n"
+           "  -h, --help         this text\n"
+           "\nExit codes: 0 ok, 1 usage (also a missing or invalid hyperparameter), 2 data or I/O\n"
+           "error, 3 internal error.\n");
+}
+
+typedef struct facto_fm_args {
+    const char *train, *test, *out, *hyperparameters, *format_text;
+    facto_cli_fm_source src;
+    int json, verbose, threads;
+    /* hyperparameter flags in command-line order */
+    const char **hp_names, **hp_values;
+    int n_hp;
+} facto_fm_args;
+
+/* "--num-factors" -> "num_factors" into buf. */
+static void facto_fm_norm(const char *name, size_t len, char *buf, size_t size)
+{
+    size_t n = len < size - 1 ? len : size - 1;
+    for (size_t i = 0; i < n; i++)
+        buf[i] = name[i] == '-' ? '_' : name[i];
+    buf[n] = '\0';
+}
+
+static int facto_fm_parse(int argc, char **argv, facto_fm_args *a, int *help)
+{
+    const char *verb = argv[0];
+    a->hp_names = calloc((size_t)argc, sizeof *a->hp_names);
+    a->hp_values = calloc((size_t)argc, sizeof *a->hp_values);
+    if (!a->hp_names || !a->hp_values) {
+        facto_cli_error("out of memory");
+        return FACTO_EXIT_INTERNAL;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "-h") == 0) {
+            *help = 1;
+            return 0;
+        }
+        if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
+            return facto_cli_usage(verb, "unexpected argument '%s'", arg);
+        const char *name = arg + 2, *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        char norm[128];
+        facto_fm_norm(name, len, norm, sizeof norm);
+        int opt = 0, has_arg = 1;
+        for (size_t k = 0; k < FACTO_FM_NOPTS; k++) {
+            if (strcmp(norm, facto_fm_opts[k].name) == 0) {
+                opt = (int)facto_fm_opts[k].id;
+                has_arg = facto_fm_opts[k].has_arg;
+            }
+        }
+        const char *value = NULL;
+        if (has_arg) {
+            if (eq)
+                value = eq + 1;
+            else if (i + 1 < argc)
+                value = argv[++i];
+            else
+                return facto_cli_usage(verb, "option '--%.*s' needs a value", (int)len, name);
+        } else if (eq) {
+            return facto_cli_usage(verb, "option '--%.*s' takes no value", (int)len, name);
+        }
+        int rc = 0;
+        switch (opt) {
+        case 0: /* a hyperparameter, checked once the file (if any) is applied */
+            a->hp_names[a->n_hp] = name;
+            a->hp_values[a->n_hp++] = value;
+            break;
+        case FO_MODEL: break;
+        case FO_DATASET: a->src.dataset = value; break;
+        case FO_SPLIT: a->src.split = value; break;
+        case FO_TRAIN: a->train = value; break;
+        case FO_TEST: a->test = value; break;
+        case FO_FROM_RATINGS: a->src.ratings = value; break;
+        case FO_TEST_RATINGS: a->src.test_ratings = value; break;
+        case FO_FORMAT: a->format_text = value; break;
+        case FO_HYPERPARAMETERS: a->hyperparameters = value; break;
+        case FO_OUT: a->out = value; break;
+        case FO_JSON: a->json = 1; break;
+        case FO_VERBOSE: a->verbose = 1; break;
+        case FO_THREADS: rc = facto_arg_int(verb, "--threads", value, 0, 4096, &a->threads); break;
+        case FO_SIDE: a->src.side_features = 1; break;
+        case FO_USER_FEATURES: a->src.user_file = value; break;
+        case FO_ITEM_FEATURES: a->src.item_file = value; break;
+        case FO_NUMERIC_IDS: a->src.enc.numeric_ids = 1; break;
+        case FO_BINARIZE: rc = facto_arg_float(verb, "--binarize", value, 1e-30, 1e30, &a->src.enc.binarize); break;
+        case FO_HELP: *help = 1; return 0;
+        }
+        if (rc)
+            return rc;
+    }
+    int n_sources = !!a->train + !!a->src.dataset + !!a->src.ratings;
+    if (n_sources == 0)
+        return facto_cli_usage(verb, "missing --train FILE (or --dataset NAME --split SPLIT)");
+    if (n_sources > 1)
+        return facto_cli_usage(verb, "give one of --train, --dataset, --from-ratings");
+    int from_ratings = a->train == NULL;
+    if (!from_ratings && (a->src.split || a->src.test_ratings || a->src.side_features || a->src.user_file ||
+                          a->src.item_file || a->src.enc.numeric_ids || a->src.enc.binarize > 0))
+        return facto_cli_usage(verb, "--train reads rows; --split and the ratings options go with --dataset "
+                                     "or --from-ratings");
+    if (from_ratings && (a->test || a->format_text))
+        return facto_cli_usage(verb, "--test and --format go with --train (rows files)");
+    if (a->src.dataset && !a->src.split)
+        return facto_cli_usage(verb, "--dataset needs --split (u1..u5, ua, ub, random:F, kfold:K:I or time:F)");
+    if (a->src.dataset && a->src.test_ratings)
+        return facto_cli_usage(verb, "--test-ratings goes with --from-ratings");
+    if (a->src.ratings && a->src.split && (a->src.test_ratings || !strchr(a->src.split, ':')))
+        return facto_cli_usage(verb, "--split with --from-ratings must be random:F, kfold:K:I or time:F");
+    return 0;
+}
+
+/* Hyperparameters: the library's defaults, then the JSON file, then the flags. */
+static int facto_fm_build_params(facto_ctx *ctx, const char *verb, const facto_fm_args *a, facto_fm_params *p)
+{
+    *p = facto_fm_params_default();
+    if (a->hyperparameters) {
+        facto_status st = facto_fm_params_load_json(ctx, p, a->hyperparameters);
+        if (st == FACTO_ERR_INVALID)
+            return facto_cli_usage(verb, "%s", facto_errmsg(ctx));
+        if (st != FACTO_OK)
+            return facto_cli_fail(ctx, st, 0);
+    }
+    for (int i = 0; i < a->n_hp; i++) {
+        const char *name = a->hp_names[i], *eq = strchr(name, '=');
+        char norm[128];
+        facto_fm_norm(name, eq ? (size_t)(eq - name) : strlen(name), norm, sizeof norm);
+        if (facto_fm_params_set(ctx, p, norm, a->hp_values[i]) != FACTO_OK)
+            return facto_cli_usage(verb, "--%s: %s", norm, facto_errmsg(ctx));
+    }
+    if (p->num_factors == 0)
+        return facto_cli_usage(verb, "missing required hyperparameter num_factors (--num_factors K)");
+    if (p->predictor_type == FACTO_FM_PREDICTOR_UNSET)
+        return facto_cli_usage(verb, "missing required hyperparameter predictor_type "
+                                     "(--predictor_type regressor|binary_classifier)");
+    /* Check every rule now, before any data is read; feature_dim may come later. */
+    facto_fm_params check = *p;
+    if (check.feature_dim == 0)
+        check.feature_dim = 1;
+    if (facto_fm_params_validate(ctx, &check) != FACTO_OK)
+        return facto_cli_usage(verb, "%s", facto_errmsg(ctx));
+    return 0;
+}
+
+/* ---- training ------------------------------------------------------------ */
+
+typedef struct facto_fm_state {
+    FILE *out;
+    int have_last;
+    facto_fm_epoch_report last;
+    double update_seconds;
+    int64_t samples;
+    int64_t n_train;
+} facto_fm_state;
+
+static int facto_fm_on_epoch(const facto_fm_epoch_report *r, void *user)
+{
+    facto_fm_state *s = user;
+    FILE *out = s->out;
+    int w = r->epochs >= 100 ? 3 : 2;
+    fprintf(out, "epoch %*d/%d", w, r->epoch, r->epochs);
+    if (r->train.predictor_type == FACTO_FM_BINARY_CLASSIFIER) {
+        fprintf(out, "  train accuracy %.4f cross_entropy %.4f", r->train.binary.accuracy,
+                r->train.binary.cross_entropy);
+        if (r->test.n_rows > 0)
+            fprintf(out, "  test accuracy %.4f cross_entropy %.4f auc %.4f", r->test.binary.accuracy,
+                    r->test.binary.cross_entropy, r->test.binary.auc);
+    } else {
+        fprintf(out, "  train rmse %.4f", r->train.rmse);
+        if (r->test.n_rows > 0)
+            fprintf(out, "  test rmse %.4f mae %.4f", r->test.rmse, r->test.mae);
+    }
+    fprintf(out, "  %.3fs %.0f samples/s\n", r->seconds, r->samples_per_second);
+    fflush(out);
+    s->last = *r;
+    s->have_last = 1;
+    s->update_seconds += r->seconds;
+    s->samples += s->n_train;
+    return 0;
+}
+
+static void facto_fm_log(facto_log_level level, const char *message, void *user)
+{
+    (void)user;
+    static const char *names[] = {"ERROR", "WARN", "INFO", "DEBUG"};
+    fprintf(stderr, "[%s] %s\n", names[level <= FACTO_LOG_DEBUG ? level : FACTO_LOG_DEBUG], message);
+}
+
+/* Read --train/--test rows; feature_dim from the data when params has none. */
+static int facto_fm_read_files(facto_ctx *ctx, const char *verb, const facto_fm_args *a, facto_fm_params *p,
+                               facto_rows **train, facto_rows **test, FILE *info)
+{
+    facto_rows_format fmt = FACTO_ROWS_AUTO;
+    int rc;
+    if (a->format_text && (rc = facto_arg_rows_format(verb, "--format", a->format_text, 1, &fmt)) != 0)
+        return rc;
+    facto_status st = facto_rows_read(ctx, a->train, fmt, p->feature_dim, train);
+    if (st == FACTO_OK && a->test)
+        st = facto_rows_read(ctx, a->test, fmt, p->feature_dim, test);
+    if (st != FACTO_OK)
+        return facto_cli_fail(ctx, st, 0);
+    if (p->feature_dim == 0) {
+        uint64_t d = facto_rows_dim(*train);
+        if (*test && facto_rows_dim(*test) > d)
+            d = facto_rows_dim(*test);
+        p->feature_dim = d;
+        fprintf(info, "note: feature_dim not given; %llu from the data\n", (unsigned long long)d);
+    }
+    (*train)->feature_dim = p->feature_dim;
+    if (*test)
+        (*test)->feature_dim = p->feature_dim;
+    return 0;
+}
+
+static void facto_fm_json_metrics(json_t *root, const char *prefix, const facto_fm_metrics *m, int have)
+{
+    char key[96];
+#define FACTO_FM_SET(name, value)                                                                                   \
+    do {                                                                                                            \
+        snprintf(key, sizeof key, "%s%s", prefix, name);                                                            \
+        json_object_set_new(root, key, facto_json_num(have ? (value) : NAN, 6));                                    \
+    } while (0)
+    if (m->predictor_type == FACTO_FM_BINARY_CLASSIFIER) {
+        FACTO_FM_SET("binary_classification_accuracy", m->binary.accuracy);
+        FACTO_FM_SET("binary_classification_cross_entropy", m->binary.cross_entropy);
+        FACTO_FM_SET("binary_f_beta", m->binary.f_beta);
+        FACTO_FM_SET("auc", m->binary.auc);
+        FACTO_FM_SET("precision", m->binary.precision);
+        FACTO_FM_SET("recall", m->binary.recall);
+    } else {
+        FACTO_FM_SET("rmse", m->rmse);
+        FACTO_FM_SET("mae", m->mae);
+    }
+#undef FACTO_FM_SET
+}
+
+/* SageMaker's log form: #test_score (algo-1) : ('rmse', 0.9140) */
+static void facto_fm_print_scores(FILE *out, const char *which, const facto_fm_metrics *m)
+{
+    if (m->predictor_type == FACTO_FM_BINARY_CLASSIFIER) {
+        const char *names[] = {"binary_classification_accuracy", "binary_classification_cross_entropy",
+                               "binary_f_beta", "auc", "precision", "recall"};
+        double v[] = {m->binary.accuracy, m->binary.cross_entropy, m->binary.f_beta,
+                      m->binary.auc,      m->binary.precision,     m->binary.recall};
+        for (int i = 0; i < 6; i++)
+            fprintf(out, "#%s_score (algo-1) : ('%s', %.6g)\n", which, names[i], v[i]);
+    } else {
+        fprintf(out, "#%s_score (algo-1) : ('rmse', %.6g)\n", which, m->rmse);
+        fprintf(out, "#%s_score (algo-1) : ('mae', %.6g)\n", which, m->mae);
+    }
+}
+
+int facto_train_fm(int argc, char **argv)
+{
+    const char *verb = argv[0];
+    facto_fm_args a;
+    memset(&a, 0, sizeof a);
+    a.src.enc = facto_fm_encode_options_default();
+    a.threads = 1;
+    int help = 0;
+    int rc = facto_fm_parse(argc, argv, &a, &help);
+    if (help) {
+        facto_fm_train_help(verb);
+        rc = FACTO_EXIT_OK;
+    }
+    facto_ctx *ctx = NULL;
+    facto_rows *train = NULL, *test = NULL;
+    facto_model *model = NULL;
+    if (rc || help)
+        goto done;
+    if (!(ctx = facto_ctx_new())) {
+        facto_cli_error("out of memory");
+        rc = FACTO_EXIT_INTERNAL;
+        goto done;
+    }
+    facto_fm_params p;
+    if ((rc = facto_fm_build_params(ctx, verb, &a, &p)) != 0)
+        goto done;
+    if (p.predictor_type == FACTO_FM_BINARY_CLASSIFIER && a.train == NULL && !(a.src.enc.binarize > 0)) {
+        rc = facto_cli_usage(verb, "binary_classifier on ratings needs --binarize T (label 1 when rating >= T)");
+        goto done;
+    }
+    facto_ctx_set_threads(ctx, a.threads);
+    facto_ctx_set_log(ctx, facto_fm_log, NULL, a.verbose ? FACTO_LOG_INFO : FACTO_LOG_WARN);
+    FILE *info = a.json ? stderr : stdout;
+    if (a.train) {
+        if ((rc = facto_fm_read_files(ctx, verb, &a, &p, &train, &test, info)) != 0)
+            goto done;
+    } else {
+        uint64_t dim = 0;
+        a.src.seed = p.seed;
+        if ((rc = facto_cli_fm_from_ratings(ctx, verb, &a.src, info, &train, &test, &dim)) != 0)
+            goto done;
+        if (p.feature_dim == 0) {
+            p.feature_dim = dim;
+        } else if (p.feature_dim < dim) {
+            rc = facto_cli_usage(verb, "feature_dim %llu is smaller than the encoded layout's %llu",
+                                 (unsigned long long)p.feature_dim, (unsigned long long)dim);
+            goto done;
+        }
+        train->feature_dim = p.feature_dim;
+        if (test)
+            test->feature_dim = p.feature_dim;
+    }
+    char solver[16], pred[32];
+    {
+        /* names as the library spells them, from its own formatter */
+        char buf[4096];
+        facto_fm_params_format(&p, buf, sizeof buf);
+        const char *s = strstr(buf, "\nsolver="), *t = strstr(buf, "predictor_type=");
+        snprintf(solver, sizeof solver, "%.*s", s ? (int)strcspn(s + 8, "\n") : 0, s ? s + 8 : "");
+        snprintf(pred, sizeof pred, "%.*s", t ? (int)strcspn(t + 15, "\n") : 0, t ? t + 15 : "");
+    }
+    fprintf(info, "training fm (%s, solver %s, num_factors %d) on %lld rows, feature_dim %llu", pred, solver,
+            p.num_factors, (long long)train->n_rows, (unsigned long long)p.feature_dim);
+    if (test)
+        fprintf(info, ", testing on %lld rows", (long long)test->n_rows);
+    fprintf(info, "\n");
+    fflush(info);
+
+    facto_fm_state s;
+    memset(&s, 0, sizeof s);
+    s.out = info;
+    s.n_train = train->n_rows;
+    facto_fm_callbacks cb = {facto_fm_on_epoch, &s};
+    double t0 = facto_fm_now();
+    facto_status st = facto_fm_fit(ctx, train, test, &p, &cb, &model);
+    double seconds = facto_fm_now() - t0;
+    if (st != FACTO_OK) {
+        /* the hyperparameters were checked above: INVALID here is the data's fault */
+        rc = facto_cli_fail(ctx, st, 0);
+        goto done;
+    }
+    facto_fm_metrics mtrain, mtest;
+    memset(&mtest, 0, sizeof mtest);
+    mtest.predictor_type = p.predictor_type;
+    if ((st = facto_fm_evaluate(ctx, model, train, &mtrain)) != FACTO_OK ||
+        (test && (st = facto_fm_evaluate(ctx, model, test, &mtest)) != FACTO_OK)) {
+        rc = facto_cli_fail(ctx, st, 0);
+        goto done;
+    }
+    if (a.out) {
+        if ((st = facto_model_save(ctx, model, a.out)) != FACTO_OK) {
+            rc = facto_cli_fail(ctx, st, 0);
+            goto done;
+        }
+        fprintf(info, "saved model to %s\n", a.out);
+    }
+    double sps = s.update_seconds > 0 ? (double)s.samples / s.update_seconds : 0;
+    if (a.json) {
+        json_t *root = json_object();
+        json_object_set_new(root, "model", json_string("fm"));
+        json_object_set_new(root, "predictor_type", json_string(pred));
+        json_object_set_new(root, "solver", json_string(solver));
+        json_object_set_new(root, "feature_dim", json_integer((json_int_t)p.feature_dim));
+        json_object_set_new(root, "num_factors", json_integer(p.num_factors));
+        facto_fm_json_metrics(root, "train_", &mtrain, 1);
+        facto_fm_json_metrics(root, p.predictor_type == FACTO_FM_BINARY_CLASSIFIER ? "" : "test_", &mtest,
+                              test != NULL);
+        json_object_set_new(root, "epochs", json_integer(s.have_last ? s.last.epoch : 0));
+        json_object_set_new(root, "seconds", facto_json_num(seconds, 4));
+        json_object_set_new(root, "samples_per_second", facto_json_num(sps, 4));
+        json_object_set_new(root, "n_train", json_integer(train->n_rows));
+        json_object_set_new(root, "n_test", json_integer(test ? test->n_rows : 0));
+        if (a.out)
+            json_object_set_new(root, "out", facto_json_str(a.out));
+        rc = facto_json_print(root);
+    } else {
+        facto_fm_print_scores(stdout, "train", &mtrain);
+        if (test)
+            facto_fm_print_scores(stdout, "test", &mtest);
+        printf("#seconds (algo-1) : %.3f, %.0f samples/s over %d epochs\n", seconds, sps,
+               s.have_last ? s.last.epoch : 0);
+    }
+done:
+    facto_model_free(model);
+    facto_rows_free(train);
+    facto_rows_free(test);
+    facto_ctx_free(ctx);
+    free(a.hp_names);
+    free(a.hp_values);
+    return rc;
+}
+
+/* ---- predict ------------------------------------------------------------ */
+
+/* Whole file (or stdin) into a buffer; *data owned by the caller. */
+static int facto_fm_slurp(const char *path, char **data, size_t *size)
+{
+    int from_stdin = strcmp(path, "-") == 0;
+    FILE *f = from_stdin ? stdin : fopen(path, "rb");
+    if (!f) {
+        facto_cli_error("%s: cannot open: %s", path, strerror(errno));
+        return FACTO_EXIT_DATA;
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    int rc = 0;
+    while (buf) {
+        if (n == cap) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    if (!buf) {
+        facto_cli_error("out of memory reading %s", path);
+        rc = FACTO_EXIT_INTERNAL;
+    } else if (ferror(f)) {
+        facto_cli_error("%s: read error: %s", from_stdin ? "<stdin>" : path, strerror(errno));
+        free(buf);
+        buf = NULL;
+        rc = FACTO_EXIT_DATA;
+    }
+    if (!from_stdin)
+        fclose(f);
+    *data = buf;
+    *size = n;
+    return rc;
+}
+
+int facto_cli_fm_predict(facto_ctx *ctx, const facto_model *model, const char *input, const char *content_type,
+                         const char *accept, const char *output)
+{
+    const char *verb = "facto predict";
+    facto_content_type in_type, out_type;
+    if (!content_type)
+        return facto_cli_usage(verb, "an FM model needs --content-type application/json|application/jsonlines|"
+                                     "application/x-recordio-protobuf");
+    if (facto_content_type_parse(ctx, content_type, &in_type) != FACTO_OK)
+        return facto_cli_usage(verb, "--content-type: %s", facto_errmsg(ctx));
+    out_type = in_type;
+    if (accept && facto_content_type_parse(ctx, accept, &out_type) != FACTO_OK)
+        return facto_cli_usage(verb, "--accept: %s", facto_errmsg(ctx));
+    facto_fm_params p;
+    if (facto_fm_get_params(model, &p) != FACTO_OK) {
+        facto_cli_error("the model is not a factorization machine");
+        return FACTO_EXIT_DATA;
+    }
+    char *body = NULL;
+    size_t size = 0;
+    int rc = facto_fm_slurp(input, &body, &size);
+    if (rc)
+        return rc;
+    facto_rows *rows = NULL;
+    float *scores = NULL, *labels = NULL;
+    void *resp = NULL;
+    size_t resp_size = 0;
+    facto_status st = facto_inference_request_parse(ctx, in_type, body, size, p.feature_dim, &rows);
+    if (st != FACTO_OK) {
+        /* a bad request is a data error, whatever status the parser gives */
+        rc = facto_cli_fail(ctx, st, 0);
+        goto done;
+    }
+    size_t n = (size_t)rows->n_rows;
+    scores = malloc((n ? n : 1) * sizeof *scores);
+    labels = malloc((n ? n : 1) * sizeof *labels);
+    if (!scores || !labels) {
+        facto_cli_error("out of memory");
+        rc = FACTO_EXIT_INTERNAL;
+        goto done;
+    }
+    int classifier = p.predictor_type == FACTO_FM_BINARY_CLASSIFIER;
+    if ((st = facto_fm_predict(ctx, model, rows, scores, labels)) != FACTO_OK ||
+        (st = facto_inference_response_write(ctx, out_type, scores, classifier ? labels : NULL, rows->n_rows, &resp,
+                                             &resp_size)) != FACTO_OK) {
+        rc = facto_cli_fail(ctx, st, 0);
+        goto done;
+    }
+    int to_stdout = !output || strcmp(output, "-") == 0;
+    FILE *f = to_stdout ? stdout : fopen(output, "wb");
+    if (!f) {
+        facto_cli_error("%s: cannot create: %s", output, strerror(errno));
+        rc = FACTO_EXIT_DATA;
+        goto done;
+    }
+    int bad = fwrite(resp, 1, resp_size, f) != resp_size;
+    /* JSON bodies end without a newline; a terminal or a text file wants one */
+    if (!bad && out_type != FACTO_CONTENT_RECORDIO && resp_size > 0 && ((char *)resp)[resp_size - 1] != '\n')
+        bad = fputc('\n', f) == EOF;
+    bad |= to_stdout ? fflush(f) != 0 : fclose(f) != 0;
+    if (bad) {
+        facto_cli_error("%s: write error: %s", to_stdout ? "<stdout>" : output, strerror(errno));
+        rc = FACTO_EXIT_DATA;
+    }
+done:
+    facto_buffer_free(resp);
+    free(scores);
+    free(labels);
+    facto_rows_free(rows);
+    free(body);
+    return rc;
+}
+
+/* ---- eval --------------------------------------------------------------- */
+
+int facto_cli_fm_eval(facto_ctx *ctx, const facto_model *model, const char *path, facto_rows_format format, int json)
+{
+    facto_fm_params p;
+    if (facto_fm_get_params(model, &p) != FACTO_OK) {
+        facto_cli_error("the model is not a factorization machine");
+        return FACTO_EXIT_DATA;
+    }
+    facto_rows *rows = NULL;
+    facto_status st = facto_rows_read(ctx, path, format, p.feature_dim, &rows);
+    if (st != FACTO_OK)
+        return facto_cli_fail(ctx, st, 0);
+    rows->feature_dim = p.feature_dim;
+    facto_fm_metrics m;
+    int rc = 0;
+    if ((st = facto_fm_evaluate(ctx, model, rows, &m)) != FACTO_OK) {
+        rc = facto_cli_fail(ctx, st, 0);
+    } else if (json) {
+        json_t *root = json_object();
+        facto_fm_json_metrics(root, "", &m, 1);
+        json_object_set_new(root, "count", json_integer(m.n_rows));
+        rc = facto_json_print(root);
+    } else {
+        facto_fm_print_scores(stdout, "test", &m);
+        printf("rows           %lld\n", (long long)m.n_rows);
+    }
+    facto_rows_free(rows);
+    return rc;
+}
