@@ -183,16 +183,38 @@ static void test_recovers_synthetic_fm(void **state)
     truth_free(&t);
 }
 
-static float *fit_predict(const facto_rows *tr, const facto_rows *te, const facto_fm_params *p)
+/* Fit, predict te, and (when bytes != NULL) return the saved model file's
+ * bytes in *bytes / *n_bytes. */
+static float *fit_predict_file(const facto_rows *tr, const facto_rows *te, const facto_fm_params *p,
+                               unsigned char **bytes, long *n_bytes)
 {
     facto_ctx *ctx = facto_ctx_new();
     facto_model *m = NULL;
     assert_int_equal(facto_fm_fit(ctx, tr, NULL, p, NULL, &m), FACTO_OK);
     float *s = malloc((size_t)te->n_rows * sizeof *s);
     assert_int_equal(facto_fm_predict(ctx, m, te, s, NULL), FACTO_OK);
+    if (bytes) {
+        char path[64];
+        snprintf(path, sizeof path, "test_fm_mcmc_det_%ld.facto", (long)getpid());
+        assert_int_equal(facto_model_save(ctx, m, path), FACTO_OK);
+        FILE *f = fopen(path, "rb");
+        assert_non_null(f);
+        fseek(f, 0, SEEK_END);
+        *n_bytes = ftell(f);
+        fseek(f, 0, SEEK_SET);
+        *bytes = malloc((size_t)*n_bytes);
+        assert_int_equal(fread(*bytes, 1, (size_t)*n_bytes, f), (size_t)*n_bytes);
+        fclose(f);
+        unlink(path);
+    }
     facto_model_free(m);
     facto_ctx_free(ctx);
     return s;
+}
+
+static float *fit_predict(const facto_rows *tr, const facto_rows *te, const facto_fm_params *p)
+{
+    return fit_predict_file(tr, te, p, NULL, NULL);
 }
 
 static void test_determinism(void **state)
@@ -203,10 +225,17 @@ static void test_determinism(void **state)
     facto_rows *tr = truth_rows(&t, 0, 250, 0.3, 1, NULL);
     facto_rows *te = truth_rows(&t, 250, 400, 0.3, 2, NULL);
     facto_fm_params p = mcmc_params(40, 3, 30, 42);
-    float *a = fit_predict(tr, te, &p), *b = fit_predict(tr, te, &p);
+    unsigned char *fa = NULL, *fb = NULL;
+    long na = 0, nb = 0;
+    float *a = fit_predict_file(tr, te, &p, &fa, &na), *b = fit_predict_file(tr, te, &p, &fb, &nb);
     p.seed = 43;
     float *c = fit_predict(tr, te, &p);
     assert_memory_equal(a, b, (size_t)te->n_rows * sizeof *a);
+    /* Same seed, one thread: the same model bytes. */
+    assert_int_equal(na, nb);
+    assert_memory_equal(fa, fb, (size_t)na);
+    free(fa);
+    free(fb);
     int differ = 0;
     for (int64_t r = 0; r < te->n_rows; r++)
         differ += a[r] != c[r];
