@@ -399,26 +399,25 @@ static void facto_fm_sweep_w(facto_fm_engine *eng)
         w[eng->unseen[u]] = eng->mode == FACTO_FM_CD_ALS ? 0.0 : eng->mu_w[eng->group[eng->unseen[u]]];
 }
 
-/* q_f and sum (v x)^2 of every row of block rows b; lin too when with_lin. */
-static void facto_fm_brows_factor(facto_fm_engine *eng, facto_fm_brows *b, const double *vf, int with_lin)
+/* q_f of every row of block rows b, and sum_i (v_if x_i)^2 when with_sq. */
+static void facto_fm_brows_factor(facto_fm_engine *eng, facto_fm_brows *b, const double *vf, int with_sq)
 {
+    (void)eng;
     const facto_rows *r = b->rows;
+    const uint32_t *sl = b->slots;
+    const float *x = r->values;
     for (int64_t j = 0; j < r->n_rows; j++) {
-        double q = 0.0, s2 = 0.0, lin = 0.0;
+        double q = 0.0, s2 = 0.0;
         for (int64_t e = r->row_ptr[j]; e < r->row_ptr[j + 1]; e++) {
-            uint32_t sl = b->slots[e];
-            if (sl == FACTO_FM_NO_SLOT)
+            if (sl[e] == FACTO_FM_NO_SLOT)
                 continue;
-            double t = vf[sl] * r->values[e];
+            double t = vf[sl[e]] * x[e];
             q += t;
             s2 += t * t;
-            if (with_lin)
-                lin += eng->w[sl] * r->values[e];
         }
         b->qf[j] = q;
-        b->sf[j] = s2;
-        if (with_lin)
-            b->lin[j] = lin;
+        if (with_sq)
+            b->sf[j] = s2;
     }
 }
 
@@ -718,7 +717,7 @@ static void facto_fm_predict_sets(facto_fm_engine *eng, int nd, const facto_fm_d
     for (int32_t f = 0; f < eng->k; f++) {
         const double *vf = eng->V + (int64_t)f * eng->n_slots;
         for (int i = 0; i < eng->n_brows; i++)
-            facto_fm_brows_factor(eng, &eng->brows[i], vf, 0);
+            facto_fm_brows_factor(eng, &eng->brows[i], vf, 1);
         for (int i = 0; i < nd; i++)
             facto_fm_add_factor(eng, d[i], slots[i], bidx[i], vf, out[i]);
     }
