@@ -54,9 +54,9 @@ static const struct {
 static const struct {
     const char *name, *text;
 } facto_fm_hp_help[] = {
-    {"feature_dim", "columns of the input (required by SageMaker; facto takes it from the data when absent)"},
-    {"num_factors", "length of each factor vector v_i (required)"},
-    {"predictor_type", "regressor|binary_classifier (required)"},
+    {"feature_dim", "columns of the input; SageMaker requires it"},
+    {"num_factors", "length of each factor vector v_i"},
+    {"predictor_type", "regressor|binary_classifier"},
     {"epochs", "passes over the training rows (sgd)"},
     {"mini_batch_size", "rows per update (sgd; 1 takes the fused per-row path)"},
     {"bias_lr", "learning rate of w0"},
@@ -97,6 +97,24 @@ static const struct {
     {"eps", "optimizer epsilon (adagrad, adam; unset = the library's)"},
     {"rescale_grad", "factor on the summed batch gradient (unset = 1 / mini_batch_size)"},
 };
+
+/* "0.100000001" (a float written with 9 digits) -> "0.1": the fewest digits
+ * that read back to the same float; any other text is copied. */
+static void facto_fm_short_number(const char *text, char *buf, size_t size)
+{
+    char *end;
+    snprintf(buf, size, "%s", text);
+    if (!strpbrk(text, ".eE"))
+        return;
+    double v = strtod(text, &end);
+    if (end == text || *end != '\0')
+        return;
+    for (int digits = 1; digits <= 9; digits++) {
+        snprintf(buf, size, "%.*g", digits, v);
+        if ((float)strtod(buf, NULL) == (float)v)
+            return;
+    }
+}
 
 static void facto_fm_train_help(const char *verb)
 {
@@ -151,7 +169,9 @@ static void facto_fm_train_help(const char *verb)
                 for (size_t i = 0; i < sizeof facto_fm_hp_help / sizeof *facto_fm_hp_help; i++)
                     if (strcmp(facto_fm_hp_help[i].name, line) == 0)
                         text = facto_fm_hp_help[i].text;
-                printf("  --%-20s %s%s(default %s)\n", line, text, *text ? " " : "", eq + 1);
+                char shown[64];
+                facto_fm_short_number(eq + 1, shown, sizeof shown);
+                printf("  --%-20s %s%s(default %s)\n", line, text, *text ? " " : "", shown);
             }
             if (!nl)
                 break;
@@ -361,7 +381,7 @@ static void facto_fm_log(facto_log_level level, const char *message, void *user)
 
 /* Read --train/--test rows; feature_dim from the data when params has none. */
 static int facto_fm_read_files(facto_ctx *ctx, const char *verb, const facto_fm_args *a, facto_fm_params *p,
-                               facto_rows **train, facto_rows **test, FILE *info)
+                               facto_rows **train, facto_rows **test)
 {
     facto_rows_format fmt = FACTO_ROWS_AUTO;
     int rc;
@@ -377,7 +397,7 @@ static int facto_fm_read_files(facto_ctx *ctx, const char *verb, const facto_fm_
         if (*test && facto_rows_dim(*test) > d)
             d = facto_rows_dim(*test);
         p->feature_dim = d;
-        fprintf(info, "note: feature_dim not given; %llu from the data\n", (unsigned long long)d);
+        fprintf(stderr, "facto: note: feature_dim not given; %llu from the data\n", (unsigned long long)d);
     }
     (*train)->feature_dim = p->feature_dim;
     if (*test)
@@ -457,7 +477,7 @@ int facto_train_fm(int argc, char **argv)
     facto_ctx_set_log(ctx, facto_fm_log, NULL, a.verbose ? FACTO_LOG_INFO : FACTO_LOG_WARN);
     FILE *info = a.json ? stderr : stdout;
     if (a.train) {
-        if ((rc = facto_fm_read_files(ctx, verb, &a, &p, &train, &test, info)) != 0)
+        if ((rc = facto_fm_read_files(ctx, verb, &a, &p, &train, &test)) != 0)
             goto done;
     } else {
         uint64_t dim = 0;

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# test_fm.sh — factorization machines from the command line. Without data:
+# SageMaker hyperparameters as flags and as hyperparameters.json (strings,
+# flags override the file), missing and invalid ones exit 1 naming them;
+# predict answers the golden requests (tests/golden) in every content type
+# with one prediction per instance, the same scores whatever the format;
+# malformed requests exit 2. On ml-100k u1 (else 77 after the first part):
+# SGD reaches test RMSE <= 0.915, MCMC runs, a classifier on rating >= 4
+# reports sane accuracy/F1/AUC, and eval agrees with train.
+set -u
+. "$(dirname "$0")/lib.bash"
+G="${FACTO_SOURCE_DIR:?}/tests/golden"
+
+# ---- a small model over the golden requests' 2000 features --------------------
+# 200 rows using the keys of fm_request_sparse.json; label = 1 + (sum of keys) % 5.
+awk 'BEGIN { srand(7); split("0 26 182 232 243 431", k, " ");
+             for (r = 0; r < 200; r++) { s = 0; line = "";
+               for (j = 1; j <= 6; j++) if (rand() < 0.6) { line = line " " k[j] ":1"; s += k[j] }
+               print 1 + s % 5 line } }' >"$TMP/small.svm"
+M="$TMP/small.fm"
+expect_rc 0 "$F" train --model fm --train "$TMP/small.svm" --feature_dim 2000 --num_factors 4 \
+    --predictor_type regressor --epochs 3 --out "$M" --json
+[ "$(json_num feature_dim "$TMP/out")" -eq 2000 ] || fail "feature_dim: $(cat "$TMP/out")"
+[ "$(json_num epochs "$TMP/out")" -eq 3 ] || fail "epochs"
+
+# Golden requests: one prediction per instance, equal across content types.
+expect_rc 0 "$F" predict --model "$M" --input "$G/fm_request_sparse.json" --content-type application/json
+[ "$(grep -o '"score"' "$TMP/out" | wc -l)" -eq 2 ] || fail "sparse json: $(cat "$TMP/out")"
+grep -q '"predicted_label"' "$TMP/out" && fail "a regressor wrote predicted_label"
+tr -d ' \n' <"$TMP/out" | grep -q '^{"predictions":\[{"score":[-0-9.e]*},{"score":[-0-9.e]*}\]}$' \
+    || fail "sparse json response shape: $(cat "$TMP/out")"
+expect_rc 0 "$F" predict --model "$M" --input "$G/fm_request.jsonl" --content-type application/jsonlines
+[ "$(wc -l <"$TMP/out")" -eq 2 ] || fail "jsonl: want 2 lines"
+cp "$TMP/out" "$TMP/sparse.jsonl"
+expect_rc 0 "$F" predict --model "$M" --input "$G/fm_request_sparse.json" --content-type application/json \
+    --accept application/jsonlines
+cmp -s "$TMP/out" "$TMP/sparse.jsonl" || fail "json and jsonl requests scored differently"
+# The same two rows as recordIO-protobuf (written by convert): same scores.
+printf '0 26:1 182:1 232:1 243:4 431:1\n0 0:13 182:1 232:1 243:4 431:1\n' >"$TMP/req.svm"
+expect_rc 0 "$F" convert --input "$TMP/req.svm" --to recordio --out "$TMP/req.rec" --feature_dim 2000
+expect_rc 0 "$F" predict --model "$M" --input "$TMP/req.rec" --content-type application/x-recordio-protobuf \
+    --accept application/jsonlines
+cmp -s "$TMP/out" "$TMP/sparse.jsonl" || fail "recordio request scored differently"
+expect_rc 0 "$F" predict --model "$M" --input - --content-type application/x-recordio-protobuf \
+    --output "$TMP/resp.rec" <"$TMP/req.rec"
+[ "$(od -An -tx1 -v "$TMP/resp.rec" | tr -d ' \n' | grep -o '0a23d7ce' | wc -l)" -eq 2 ] \
+    || fail "recordio response: want 2 records"
+# Dense requests need a 4-feature model.
+printf '3 0:1.5 1:16 2:14\n1 1:2 3:23\n5 0:1 2:1 3:1\n2 2:3\n' >"$TMP/dense.svm"
+expect_rc 0 "$F" train --model fm --train "$TMP/dense.svm" --num-factors 2 --predictor-type regressor \
+    --out "$TMP/dense.fm"
+expect_err "feature_dim not given; 4 from the data"
+expect_rc 0 "$F" predict --model "$TMP/dense.fm" --input "$G/fm_request_dense.json" --content-type application/json
+[ "$(grep -o '"score"' "$TMP/out" | wc -l)" -eq 2 ] || fail "dense json"
+expect_rc 0 "$F" predict --model "$TMP/dense.fm" --input "$G/fm_request_dense.jsonl" \
+    --content-type application/jsonlines
+[ "$(grep -c '"score"' "$TMP/out")" -eq 2 ] || fail "dense jsonl"
+# A classifier answers with predicted_label 0 or 1 next to a probability.
+awk '{ $1 = ($1 >= 3) ? 1 : 0; print }' "$TMP/small.svm" >"$TMP/bin.svm"
+expect_rc 0 "$F" train --model fm --train "$TMP/bin.svm" --feature_dim 2000 --num_factors 4 \
+    --predictor_type binary_classifier --epochs 2 --out "$TMP/bin.fm"
+grep -q "#train_score (algo-1) : ('binary_classification_accuracy', " "$TMP/out" || fail "classifier score line"
+expect_rc 0 "$F" predict --model "$TMP/bin.fm" --input "$G/fm_request.jsonl" --content-type application/jsonlines
+[ "$(grep -c '"predicted_label": [01]' "$TMP/out")" -eq 2 ] || fail "classifier response: $(cat "$TMP/out")"
+awk -F'"score": ' '{ split($2, a, ","); if (!(a[1] >= 0 && a[1] <= 1)) exit 1 }' "$TMP/out" \
+    || fail "classifier score is not a probability"
+
+# Malformed requests: exit 2 with the parser's message.
+printf '{"instances": [{"data": {"features": {"keys": [1, 2500], "shape": [2000], "values": [1, 1]}}}]}' \
+    >"$TMP/bad1.json"
+expect_rc 2 "$F" predict --model "$M" --input "$TMP/bad1.json" --content-type application/json
+expect_err "facto: "; expect_err "2500"
+printf '{"data": {"features": {"keys": [1, 2], "shape": [2000], "values": [1]}}}\n' >"$TMP/bad2.jsonl"
+expect_rc 2 "$F" predict --model "$M" --input "$TMP/bad2.jsonl" --content-type application/jsonlines
+expect_err "line 1"
+printf '{"instances": [' >"$TMP/bad3.json"
+expect_rc 2 "$F" predict --model "$M" --input "$TMP/bad3.json" --content-type application/json
+expect_rc 2 "$F" predict --model "$TMP/dense.fm" --input "$G/fm_request_sparse.json" --content-type application/json
+expect_rc 2 "$F" predict --model "$M" --input "$TMP/nothere.json" --content-type application/json
+# ... and usage errors exit 1.
+expect_rc 1 "$F" predict --model "$M" --input "$G/fm_request.jsonl"
+expect_err "--content-type"
+expect_rc 1 "$F" predict --model "$M" --input "$G/fm_request.jsonl" --content-type text/csv
+expect_rc 1 "$F" predict --model "$M" --input "$G/fm_request.jsonl" --content-type application/jsonlines --json
+
+# ---- hyperparameters ----------------------------------------------------------
+FM=("$F" train --model fm --train "$TMP/small.svm")
+expect_rc 1 "${FM[@]}" --predictor_type regressor
+expect_err "num_factors"
+expect_rc 1 "${FM[@]}" --num_factors 4
+expect_err "predictor_type"
+expect_rc 1 "${FM[@]}" --num_factors 0 --predictor_type regressor
+expect_err "num_factors"; expect_err "positive integer"
+expect_rc 1 "${FM[@]}" --num_factors 4 --predictor_type ranker
+expect_err "binary_classifier"
+expect_rc 1 "${FM[@]}" --num_factors 4 --predictor_type regressor --bias_lr -1
+expect_err "bias_lr"
+expect_rc 1 "${FM[@]}" --num_factors 4 --predictor_type regressor --no_such_thing 3
+expect_err "no_such_thing"
+expect_rc 1 "${FM[@]}" --num_factors 4 --predictor_type regressor --epochs
+expect_rc 1 "${FM[@]}" --num_factors 4 --predictor_type regressor --factors_init_method uniform
+expect_err "factors_init_scale"
+expect_rc 1 "${FM[@]}" --num_factors 4 --predictor_type regressor --format xml
+# SageMaker's hyperparameters.json: every value a string; flags override it.
+cat >"$TMP/hp.json" <<'EOF'
+{"feature_dim": "2000", "num_factors": "4", "predictor_type": "regressor", "epochs": "3",
+ "mini_batch_size": "50", "bias_lr": "0.05", "_tuning_objective_metric": "test:rmse"}
+EOF
+expect_rc 0 "${FM[@]}" --hyperparameters "$TMP/hp.json" --json
+[ "$(json_num epochs "$TMP/out")" -eq 3 ] || fail "hyperparameters.json epochs"
+[ "$(json_num feature_dim "$TMP/out")" -eq 2000 ] || fail "hyperparameters.json feature_dim"
+expect_rc 0 "${FM[@]}" --hyperparameters "$TMP/hp.json" --epochs 2 --json
+[ "$(json_num epochs "$TMP/out")" -eq 2 ] || fail "--epochs does not override the file"
+printf '{"num_factors": "four", "predictor_type": "regressor"}' >"$TMP/hpbad.json"
+expect_rc 1 "${FM[@]}" --hyperparameters "$TMP/hpbad.json"
+expect_err "num_factors"
+expect_rc 2 "${FM[@]}" --hyperparameters "$TMP/missing.json"
+# Data errors exit 2: a key beyond feature_dim, a classifier label that is not 0/1.
+expect_rc 2 "${FM[@]}" --feature_dim 100 --num_factors 4 --predictor_type regressor
+expect_err "small.svm"
+expect_rc 2 "${FM[@]}" --num_factors 4 --predictor_type binary_classifier
+
+# ---- MovieLens 100K u1 -------------------------------------------------------
+need_ml100k
+expect_rc 0 "$F" convert --dataset ml-100k --split u1 --to libsvm --out "$TMP/u1"
+expect_rc 0 "$F" convert --dataset ml-100k --split u1 --to recordio --out "$TMP/u1r"
+# SGD with the settings the FM work tuned on ua (tests/unit/test_fm.c): per-row
+# updates, k = 64, 60 epochs, the model the mean of the last 20 epochs.
+SGD=(--num_factors 64 --predictor_type regressor --optimizer sgd --mini_batch_size 1 --epochs 60
+     --average_epochs 20 --bias_lr 0.002 --linear_lr 0.002 --factors_lr 0.01 --bias_wd 0 --linear_wd 0.02
+     --factors_wd 0.08 --factors_init_sigma 0.01 --seed 1)
+expect_rc 0 "$F" train --model fm --train "$TMP/u1.train" --test "$TMP/u1.test" "${SGD[@]}" --solver sgd \
+    --out "$TMP/u1.fm" --json
+rmse=$(json_num test_rmse "$TMP/out")
+echo "u1 one-hot, sgd k=64: test RMSE $rmse, $(json_num samples_per_second "$TMP/out") samples/s"
+awk -v r="$rmse" 'BEGIN { exit !(r > 0.8 && r <= 0.915) }' || fail "sgd test RMSE $rmse > 0.915"
+[ "$(json_num n_train "$TMP/out")" -eq 80000 ] && [ "$(json_num n_test "$TMP/out")" -eq 20000 ] || fail "row counts"
+[ "$(grep -c '^epoch' "$TMP/err")" -eq 60 ] || fail "want 60 epoch lines on stderr"
+expect_rc 0 "$F" eval --model "$TMP/u1.fm" --test "$TMP/u1.test" --json
+[ "$(json_num rmse "$TMP/out")" = "$rmse" ] || fail "eval rmse $(json_num rmse "$TMP/out") != train's $rmse"
+expect_rc 0 "$F" eval --model "$TMP/u1.fm" --test "$TMP/u1r.test"
+grep -q "^#test_score (algo-1) : ('rmse', $rmse)" "$TMP/out" || fail "eval on recordio: $(cat "$TMP/out")"
+# libsvm, recordIO and on-the-fly encoding give the same model: same figures.
+short=(--num_factors 8 --predictor_type regressor --epochs 2 --seed 3)
+expect_rc 0 "$F" train --model fm --train "$TMP/u1.train" --test "$TMP/u1.test" "${short[@]}" --json
+a=$(json_num test_rmse "$TMP/out")
+expect_rc 0 "$F" train --model fm --train "$TMP/u1r.train" --test "$TMP/u1r.test" "${short[@]}" --json
+b=$(json_num test_rmse "$TMP/out")
+expect_rc 0 "$F" train --model fm --dataset ml-100k --split u1 "${short[@]}" --json
+c=$(json_num test_rmse "$TMP/out")
+[ "$a" = "$b" ] && [ "$a" = "$c" ] || fail "libsvm $a, recordio $b, on the fly $c differ"
+# MCMC, a few iterations.
+expect_rc 0 "$F" train --model fm --dataset ml-100k --split u1 --num_factors 32 --predictor_type regressor \
+    --solver mcmc --num_iter 20 --seed 1 --json
+m=$(json_num test_rmse "$TMP/out")
+echo "u1 one-hot, mcmc k=32, 20 iterations: test RMSE $m"
+awk -v r="$m" 'BEGIN { exit !(r > 0.85 && r < 1.0) }' || fail "mcmc test RMSE $m"
+[ "$(json_num epochs "$TMP/out")" -eq 20 ] || fail "mcmc iterations"
+# Classifier on label = rating >= 4 (encoded on the fly with --binarize 4).
+expect_rc 0 "$F" train --model fm --dataset ml-100k --split u1 --binarize 4 --num_factors 32 \
+    --predictor_type binary_classifier --optimizer sgd --mini_batch_size 1 --epochs 20 --average_epochs 5 \
+    --bias_lr 0.02 --linear_lr 0.02 --factors_lr 0.02 --bias_wd 0 --linear_wd 0.02 --factors_wd 0.08 \
+    --factors_init_sigma 0.01 --seed 1 --json
+for k in binary_classification_accuracy binary_classification_cross_entropy binary_f_beta auc precision recall; do
+    [ -n "$(json_num "$k" "$TMP/out")" ] || fail "classifier --json lacks $k: $(cat "$TMP/out")"
+done
+acc=$(json_num binary_classification_accuracy "$TMP/out"); auc=$(json_num auc "$TMP/out")
+f1=$(json_num binary_f_beta "$TMP/out"); ce=$(json_num binary_classification_cross_entropy "$TMP/out")
+echo "u1 classifier (rating >= 4): accuracy $acc, cross-entropy $ce, F1 $f1, AUC $auc"
+awk -v a="$acc" -v u="$auc" -v f="$f1" -v c="$ce" \
+    'BEGIN { exit !(a > 0.68 && a < 0.9 && u > 0.75 && u < 0.95 && f > 0.6 && f < 0.95 && c > 0.3 && c < 0.65) }' \
+    || fail "classifier metrics out of range"
+expect_rc 1 "$F" train --model fm --dataset ml-100k --split u1 --num_factors 4 --predictor_type binary_classifier
+expect_err "--binarize"
+echo ok
