@@ -268,6 +268,24 @@ typedef struct {
     int64_t n, correct;
 } facto_fm_plain;
 
+/* Ask for the parameters of row r ahead of time: with many features they
+ * are random reads from a large array, and the loop is memory-bound. */
+static inline __attribute__((always_inline)) void facto_fm_prefetch_row(const facto_fm_model *m,
+                                                                        const facto_rows *rows,
+                                                                        const uint32_t *slots, int64_t r)
+{
+    const int64_t b = rows->row_ptr[r], e = rows->row_ptr[r + 1];
+    for (int64_t j = b; j < e; j++) {
+        const uint32_t s = slots[j];
+        if (s == FACTO_FM_NO_SLOT)
+            continue;
+        const char *v = (const char *)(m->V + (int64_t)s * m->k);
+        for (int64_t off = 0; off < (int64_t)m->k * (int64_t)sizeof(float); off += 64)
+            __builtin_prefetch(v + off, 1, 3);
+        __builtin_prefetch(m->w + s, 1, 3);
+    }
+}
+
 static inline __attribute__((always_inline)) int64_t facto_fm_plain_body(facto_fm_plain *c, int64_t i0, int64_t i1)
 {
     facto_fm_model *m = c->m;
@@ -288,6 +306,19 @@ static inline __attribute__((always_inline)) int64_t facto_fm_plain_body(facto_f
         const int64_t r = c->order[i], b = row_ptr[r], n = row_ptr[r + 1] - b;
         const uint32_t *sl = slots + b;
         const float *xs = values + b;
+        if (i + 8 < i1) {
+            const int64_t r8 = c->order[i + 8];
+            __builtin_prefetch(row_ptr + r8, 0, 3);
+            __builtin_prefetch(labels + r8, 0, 3);
+            __builtin_prefetch(c->prog + r8, 1, 3);
+        }
+        if (i + 4 < i1) {
+            const int64_t b4 = row_ptr[c->order[i + 4]];
+            __builtin_prefetch(slots + b4, 0, 3);
+            __builtin_prefetch(values + b4, 0, 3);
+        }
+        if (i + 2 < i1)
+            facto_fm_prefetch_row(m, c->rows, slots, c->order[i + 2]);
         for (int32_t f = 0; f < k; f++)
             sum[f] = sq[f] = 0.0f;
         float lin = m->w0;
