@@ -2,6 +2,7 @@
 # Debian 12 machine (they install missing packages first).
 BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+MAKEFLAGS += --no-print-directory
 # Data sets: a user's FACTO_DATA_HOME wins; in this repo ../shared/data when it exists.
 ifeq ($(origin FACTO_DATA_HOME),undefined)
   ifneq ($(wildcard ../shared/data),)

@@ -16,7 +16,10 @@ echo "facto:   $("$facto" --version)  flags: ${*:-(defaults)}"
 printf '%-6s %8s %8s %9s %12s\n' split rmse mae seconds ratings/s
 sum_r=0; sum_m=0; sum_s=0; sum_t=0
 for s in u1 u2 u3 u4 u5; do
-  out=$("$facto" train --dataset ml-100k --split "$s" --json "$@" 2>/dev/null)
+  if ! out=$("$facto" train --dataset ml-100k --split "$s" --json "$@" 2>/tmp/facto-bench.$$); then
+    cat /tmp/facto-bench.$$ >&2; rm -f /tmp/facto-bench.$$; exit 2
+  fi
+  rm -f /tmp/facto-bench.$$
   r=$(field test_rmse "$out"); m=$(field test_mae "$out"); sec=$(field seconds "$out"); t=$(field ratings_per_second "$out")
   printf '%-6s %8.4f %8.4f %9.2f %12.0f\n' "$s" "$r" "$m" "$sec" "$t"
   sum_r=$(awk -v a="$sum_r" -v b="$r" 'BEGIN{print a+b}'); sum_m=$(awk -v a="$sum_m" -v b="$m" 'BEGIN{print a+b}')
