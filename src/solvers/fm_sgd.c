@@ -286,6 +286,20 @@ static inline __attribute__((always_inline)) void facto_fm_prefetch_row(const fa
     }
 }
 
+/* The same for one slot's optimizer state (and its parameters). */
+static inline void facto_fm_prefetch_slot(const facto_fm_opt *o, const facto_fm_model *m, uint32_t s)
+{
+    const int64_t bytes = (int64_t)m->k * (int64_t)sizeof(float), at = (int64_t)s * m->k;
+    for (int64_t off = 0; off < bytes; off += 64) {
+        __builtin_prefetch((const char *)(m->V + at) + off, 1, 3);
+        if (o->V_s1)
+            __builtin_prefetch((const char *)(o->V_s1 + at) + off, 1, 3);
+        if (o->V_s2)
+            __builtin_prefetch((const char *)(o->V_s2 + at) + off, 1, 3);
+    }
+    __builtin_prefetch(m->w + s, 1, 3);
+}
+
 static inline __attribute__((always_inline)) int64_t facto_fm_plain_body(facto_fm_plain *c, int64_t i0, int64_t i1)
 {
     facto_fm_model *m = c->m;
@@ -575,6 +589,13 @@ facto_status facto_fm_fit_sgd(facto_ctx *ctx, facto_fm_model *m, const facto_row
                     const int64_t r = order[i], b = train->row_ptr[r], n = train->row_ptr[r + 1] - b;
                     const uint32_t *sl = train_slots + b;
                     const float *xs = train->values + b;
+                    if (i + 4 < i1) {
+                        const int64_t b4 = train->row_ptr[order[i + 4]];
+                        __builtin_prefetch(train_slots + b4, 0, 3);
+                        __builtin_prefetch(train->values + b4, 0, 3);
+                    }
+                    if (i + 2 < i1)
+                        facto_fm_prefetch_row(m, train, train_slots, order[i + 2]);
                     double y = facto_fm_row_raw(m, m->w, m->V, m->w0, sl, xs, n, sum);
                     double gd;
                     float label = train->labels[r];
@@ -614,6 +635,8 @@ facto_status facto_fm_fit_sgd(facto_ctx *ctx, facto_fm_model *m, const facto_row
                 facto_fm_step(&o, 0, &m->w0, &o.w0_s1, &o.w0_s2, &g0sum, 1);
                 for (int64_t li = 0; li < nt; li++) {
                     const uint32_t s = touched[li];
+                    if (li + 2 < nt) /* optimizer state of a slot ahead */
+                        facto_fm_prefetch_slot(&o, m, touched[li + 2]);
                     local[s] = -1;
                     facto_fm_step(&o, 1, &m->w[s], S1(o.w_s1, s), S1(o.w_s2, s), &gw[li], 1);
                     facto_fm_step(&o, 2, m->V + (int64_t)s * k, S1(o.V_s1, (int64_t)s * k), S1(o.V_s2, (int64_t)s * k),
