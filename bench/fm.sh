@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# bench/fm.sh — factorization machine speed through the CLI, next to libFM's
+# figures from issue 3 (libFM 1.4.2 on this kind of machine, dim 32, u1.base:
+# SGD ~4.3M samples/s, MCMC ~40 ms per iteration). Prints the machine, then
+# SGD samples/s and MCMC seconds per iteration (update time, from the fit's
+# per-epoch timing) with test RMSE, at num_factors 32, on one-hot ML-100K u1
+# (encoded on the fly) and on a 2M-row synthetic one-hot set made by awk.
+# Usage: bench/fm.sh [path/to/facto] [synthetic rows, default 2000000]
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+facto=${1:-$here/build/facto}
+rows=${2:-2000000}
+if [ -z "${FACTO_DATA_HOME:-}" ] && [ -d "$here/../shared/data" ]; then
+  export FACTO_DATA_HOME=$(cd "$here/../shared/data" && pwd)
+fi
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/facto-bench-fm.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+field() { sed -n "s/.*\"$1\": *\([-0-9.eE+]*\).*/\1/p" <<<"$2"; }
+LIBFM_SGD=4300000   # samples/s, issue 3
+LIBFM_MCMC=0.040    # seconds per iteration, issue 3
+
+echo "machine: $(uname -srm), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "facto:   $("$facto" --version), one thread, num_factors 32"
+printf '%-34s %-9s %7s %13s %12s %9s  %s\n' data solver iters samples/s s/iter rmse "vs libFM"
+
+# run LABEL SOLVER DATA-ARGS... -- TRAIN-ARGS...: one row of the table.
+run() {
+  local label=$1 solver=$2; shift 2
+  local out
+  out=$("$facto" train --model fm "$@" --num_factors 32 --predictor_type regressor --json 2>/dev/null)
+  local sps ep rmse n
+  sps=$(field samples_per_second "$out"); ep=$(field epochs "$out"); rmse=$(field test_rmse "$out")
+  n=$(field n_train "$out")
+  awk -v l="$label" -v s="$solver" -v e="$ep" -v r="$sps" -v n="$n" -v t="$rmse" \
+      -v lsgd="$LIBFM_SGD" -v lmc="$LIBFM_MCMC" 'BEGIN {
+        it = n / r
+        # libFM MCMC: 80000 u1.base rows in lmc seconds; compared as rows per second.
+        cmp = (s ~ /^mcmc/) ? sprintf("%.2fx libFM MCMC (%.0f ms/iter on u1 = %.1fM rows/s)", r * lmc / 80000,
+                                      lmc * 1000, 80000 / lmc / 1e6) \
+                            : sprintf("%.2fx libFM SGD (%.1fM/s)", r / lsgd, lsgd / 1e6)
+        printf "%-34s %-9s %7d %13.0f %12.4f %9.4f  %s\n", l, s, e, r, it, t, cmp }'
+}
+
+# Settings of tests/unit/test_fm.c's u1 regressor (tuned on ua), at k = 32.
+SGD=(--solver sgd --optimizer sgd --mini_batch_size 1 --bias_lr 0.002 --linear_lr 0.002 --factors_lr 0.01
+     --bias_wd 0 --linear_wd 0.02 --factors_wd 0.08 --factors_init_sigma 0.01 --seed 1)
+if [ -f "${FACTO_DATA_HOME:-}/ml-100k/u1.base" ]; then
+  U1=(--dataset ml-100k --split u1)
+  run "ml-100k u1 one-hot (80k rows)" sgd "${U1[@]}" "${SGD[@]}" --epochs 60 --average_epochs 20
+  run "ml-100k u1 one-hot (80k rows)" sgd/adam "${U1[@]}" --solver sgd --epochs 20 --seed 1
+  run "ml-100k u1 one-hot (80k rows)" mcmc "${U1[@]}" --solver mcmc --num_iter 100 --init_stdev 0.1 --seed 1
+else
+  echo "(no ml-100k under FACTO_DATA_HOME: u1 rows skipped)"
+fi
+
+# Synthetic: 100k users x 20k items one-hot, label = 3 + b_u + b_i + p_u.q_i
+# (rank 2) + N(0, 0.5^2) noise; `rows` training rows and a tenth as many test rows.
+awk -v n="$((rows + rows / 10))" -v tr="$tmp/s.train" -v te="$tmp/s.test" 'BEGIN {
+  srand(11); U = 100000; I = 20000
+  for (u = 0; u < U; u++) { bu[u] = rand() - 0.5; p1[u] = rand() - 0.5; p2[u] = rand() - 0.5 }
+  for (i = 0; i < I; i++) { bi[i] = rand() - 0.5; q1[i] = 2 * rand() - 1; q2[i] = 2 * rand() - 1 }
+  for (r = 0; r < n; r++) {
+    u = int(rand() * U); i = int(rand() * I)
+    z = sqrt(-2 * log(rand() + 1e-12)) * cos(6.283185307 * rand())
+    y = 3 + bu[u] + bi[i] + 2 * (p1[u] * q1[i] + p2[u] * q2[i]) + 0.5 * z
+    printf "%.3f %d:1 %d:1\n", y, u, U + i > (r % 11 == 10 ? te : tr)
+  } }'
+"$facto" convert --input "$tmp/s.train" --to recordio --out "$tmp/s.train.rec" --feature_dim 120000 >/dev/null
+"$facto" convert --input "$tmp/s.test" --to recordio --out "$tmp/s.test.rec" --feature_dim 120000 >/dev/null
+S=(--train "$tmp/s.train.rec" --test "$tmp/s.test.rec")
+label="synthetic one-hot ($rows rows)"
+run "$label" sgd "${S[@]}" "${SGD[@]}" --epochs 3
+run "$label" sgd/adam "${S[@]}" --solver sgd --epochs 3 --seed 1
+run "$label" mcmc "${S[@]}" --solver mcmc --num_iter 5 --init_stdev 0.1 --seed 1
+echo "sgd = per-row plain SGD (libFM's -method sgd); sgd/adam = SageMaker's defaults (Adam, mini-batch 1000)."
+echo "s/iter = training rows / samples per second (updates only; the per-epoch test scoring is not counted)."
+echo "libFM's figures (issue 3) are for u1.base only; the synthetic rows are compared with the same rates."
