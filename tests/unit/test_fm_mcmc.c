@@ -401,6 +401,23 @@ static void test_summary_equals_sample_average(void **state)
     printf("summary vs sample average: max |diff| %.3g (last sample vs average: %.3g)\n", maxd, spread);
     assert_true(spread > 0.05);
     assert_true(maxd < 2e-3);
+    /* A summary model saves and loads like any FM (num_factors = its rank). */
+    char path[64];
+    snprintf(path, sizeof path, "test_fm_mcmc_sum_%ld.facto", (long)getpid());
+    facto_model *back = NULL;
+    assert_int_equal(facto_model_save(ctx, mr, path), FACTO_OK);
+    assert_int_equal(facto_model_load(ctx, path, &back), FACTO_OK);
+    unlink(path);
+    float *a = malloc((size_t)flat->n_rows * sizeof *a), *b2 = malloc((size_t)flat->n_rows * sizeof *b2);
+    assert_int_equal(facto_fm_predict(ctx, mr, flat, a, NULL), FACTO_OK);
+    assert_int_equal(facto_fm_predict(ctx, back, flat, b2, NULL), FACTO_OK);
+    assert_memory_equal(a, b2, (size_t)flat->n_rows * sizeof *a);
+    facto_fm_params got;
+    assert_int_equal(facto_fm_get_params(back, &got), FACTO_OK);
+    assert_int_equal(got.num_factors, 29);
+    free(a);
+    free(b2);
+    facto_model_free(back);
     free(sum);
     free(slots);
     facto_model_free(ms);
