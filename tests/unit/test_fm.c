@@ -4,9 +4,10 @@
  * both losses (with weight decay) against central finite differences of an
  * independent double-precision loss written here, clip_gradient, the
  * classifier metrics on a hand-computed example (AUC with ties), hashed
- * slots for feature_dim 2^32, divergence, bad labels, save/load giving
- * identical predictions, and the MovieLens 100K u1 accuracy bounds (skipped
- * when FACTO_DATA_HOME has no ml-100k). Runs in a few seconds.
+ * slots for feature_dim 2^32 and 10^7, divergence, bad input, save/load
+ * giving identical predictions, the training log, determinism, and the
+ * MovieLens 100K u1 accuracy bounds (skipped when FACTO_DATA_HOME has no
+ * ml-100k). Runs in about a second.
  */
 #include <setjmp.h>
 #include <stdarg.h>
