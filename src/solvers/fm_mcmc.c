@@ -229,9 +229,14 @@ static void facto_fm_engine_free(facto_fm_engine *eng)
     free(eng->lambda_v);
 }
 
-/* Draw (MCMC) or take the mode (ALS) of N(mean, 1/prec). */
+/* Draw (MCMC) or take the mode (ALS) of N(mean, 1/prec). A parameter the
+ * data do not determine (prec 0: no prior precision and h = 0 in every
+ * row, e.g. v of a row's only feature under ALS without L2) is set to 0,
+ * as libFM does. */
 static double facto_fm_draw(facto_fm_engine *eng, double mean, double prec)
 {
+    if (!(prec > 0.0) || !isfinite(mean))
+        return 0.0;
     if (eng->mode == FACTO_FM_CD_ALS)
         return mean;
     return mean + facto_rng_normal(&eng->rng) / sqrt(prec);

@@ -246,6 +246,35 @@ static void test_generalises(void **state)
     facto_ctx_free(ctx);
 }
 
+/* Rows with one feature each leave v undetermined (h = x (q - x v) = 0)
+ * and without L2 its precision is 0: ALS must still finish with finite
+ * predictions, and then y^ = w0 + w_i fits each feature's mean label. */
+static void test_undetermined_parameters(void **state)
+{
+    (void)state;
+    facto_ctx *ctx = facto_ctx_new();
+    facto_rows *r = facto_rows_new(3, 1);
+    const float labels[6] = {1.0f, 3.0f, 2.0f, 2.0f, 5.0f, 4.0f};
+    for (int n = 0; n < 6; n++) {
+        assert_int_equal(facto_rows_push(ctx, r, (uint32_t)(n / 2), 1.0f), FACTO_OK);
+        assert_int_equal(facto_rows_finish_row(ctx, r, labels[n]), FACTO_OK);
+    }
+    facto_fm_params p = als_params(20);
+    p.feature_dim = 3;
+    p.bias_wd = p.linear_wd = p.factors_wd = 0.0f;
+    facto_model *m = NULL;
+    assert_int_equal(facto_fm_fit(ctx, r, NULL, &p, NULL, &m), FACTO_OK);
+    float s[6];
+    assert_int_equal(facto_fm_predict(ctx, m, r, s, NULL), FACTO_OK);
+    /* means per feature: 2, 2, 4.5 */
+    const float want[6] = {2.0f, 2.0f, 2.0f, 2.0f, 4.5f, 4.5f};
+    for (int n = 0; n < 6; n++)
+        assert_true(fabsf(s[n] - want[n]) < 1e-4f);
+    facto_model_free(m);
+    facto_rows_free(r);
+    facto_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -253,6 +282,7 @@ int main(void)
         cmocka_unit_test(test_monotone_blocks),
         cmocka_unit_test(test_stationary),
         cmocka_unit_test(test_generalises),
+        cmocka_unit_test(test_undetermined_parameters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
