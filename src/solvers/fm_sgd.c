@@ -276,13 +276,16 @@ typedef struct {
  * are random reads from a large array, and the loop is memory-bound. */
 static inline __attribute__((always_inline)) void facto_fm_prefetch_row(const facto_fm_model *m,
                                                                         const facto_rows *rows,
-                                                                        const uint32_t *slots, int64_t r)
+                                                                        const uint32_t *slots, int64_t r,
+                                                                        const int32_t *local)
 {
     const int64_t b = rows->row_ptr[r], e = rows->row_ptr[r + 1];
     for (int64_t j = b; j < e; j++) {
         const uint32_t s = slots[j];
         if (s == FACTO_FM_NO_SLOT)
             continue;
+        if (local)
+            __builtin_prefetch(local + s, 1, 3);
         const char *v = (const char *)(m->V + (int64_t)s * m->k);
         for (int64_t off = 0; off < (int64_t)m->k * (int64_t)sizeof(float); off += 64)
             __builtin_prefetch(v + off, 1, 3);
@@ -336,7 +339,7 @@ static inline __attribute__((always_inline)) int64_t facto_fm_plain_body(facto_f
             __builtin_prefetch(values + b4, 0, 3);
         }
         if (i + 2 < i1)
-            facto_fm_prefetch_row(m, c->rows, slots, c->order[i + 2]);
+            facto_fm_prefetch_row(m, c->rows, slots, c->order[i + 2], NULL);
         for (int32_t f = 0; f < k; f++)
             sum[f] = sq[f] = 0.0f;
         float lin = m->w0;
@@ -593,13 +596,19 @@ facto_status facto_fm_fit_sgd(facto_ctx *ctx, facto_fm_model *m, const facto_row
                     const int64_t r = order[i], b = train->row_ptr[r], n = train->row_ptr[r + 1] - b;
                     const uint32_t *sl = train_slots + b;
                     const float *xs = train->values + b;
+                    if (i + 8 < i1) {
+                        const int64_t r8 = order[i + 8];
+                        __builtin_prefetch(train->row_ptr + r8, 0, 3);
+                        __builtin_prefetch(train->labels + r8, 0, 3);
+                        __builtin_prefetch(prog + r8, 1, 3);
+                    }
                     if (i + 4 < i1) {
                         const int64_t b4 = train->row_ptr[order[i + 4]];
                         __builtin_prefetch(train_slots + b4, 0, 3);
                         __builtin_prefetch(train->values + b4, 0, 3);
                     }
                     if (i + 2 < i1)
-                        facto_fm_prefetch_row(m, train, train_slots, order[i + 2]);
+                        facto_fm_prefetch_row(m, train, train_slots, order[i + 2], local);
                     double y = facto_fm_row_raw(m, m->w, m->V, m->w0, sl, xs, n, sum);
                     double gd;
                     float label = train->labels[r];
