@@ -187,7 +187,9 @@ static void facto_fm_train_help(const char *verb)
            "                     classifier binary_classification_accuracy,\n"
            "                     binary_classification_cross_entropy, binary_f_beta, auc, precision,\n"
            "                     recall (test rows; train_ prefix for the training rows); epochs,\n"
-           "                     seconds, samples_per_second, n_train, n_test (default: off)\n"
+           "                     seconds, samples_per_second, n_train, n_test; mcmc regressor also\n"
+           "                     test_rmse_chain, libFM's running average over all iterations, where\n"
+           "                     test_rmse is the saved model's (its mcmc_samples) (default: off)\n"
            "  --verbose          library log lines on stderr, one every log_interval mini-batches\n"
            "                     with samples/s and the running train metric (default: off)\n"
            "  --threads N        threads, 0 = all cores (default 1)\n"
@@ -550,6 +552,11 @@ int facto_train_fm(int argc, char **argv)
         facto_fm_json_metrics(root, "train_", &mtrain, 1);
         facto_fm_json_metrics(root, p.predictor_type == FACTO_FM_BINARY_CLASSIFIER ? "" : "test_", &mtest,
                               test != NULL);
+        /* MCMC: the test figure after the last iteration is libFM's, the running
+         * average over the whole chain; test_rmse is the saved model's. */
+        if (p.solver == FACTO_FM_SOLVER_MCMC && p.predictor_type == FACTO_FM_REGRESSOR && test)
+            json_object_set_new(root, "test_rmse_chain",
+                                facto_json_num(s.have_last ? s.last.test.rmse : NAN, 6));
         json_object_set_new(root, "epochs", json_integer(s.have_last ? s.last.epoch : 0));
         json_object_set_new(root, "seconds", facto_json_num(seconds, 4));
         json_object_set_new(root, "samples_per_second", facto_json_num(sps, 4));

@@ -156,6 +156,8 @@ m=$(json_num test_rmse "$TMP/out")
 echo "u1 one-hot, mcmc k=32, 20 iterations: test RMSE $m"
 awk -v r="$m" 'BEGIN { exit !(r > 0.85 && r < 1.0) }' || fail "mcmc test RMSE $m"
 [ "$(json_num epochs "$TMP/out")" -eq 20 ] || fail "mcmc iterations"
+c=$(json_num test_rmse_chain "$TMP/out")
+awk -v r="$c" 'BEGIN { exit !(r > 0.85 && r < 1.0) }' || fail "mcmc chain test RMSE '$c'"
 # Classifier on label = rating >= 4 (encoded on the fly with --binarize 4).
 expect_rc 0 "$F" train --model fm --dataset ml-100k --split u1 --binarize 4 --num_factors 32 \
     --predictor_type binary_classifier --optimizer sgd --mini_batch_size 1 --epochs 20 --average_epochs 5 \
