@@ -42,6 +42,16 @@ cmp "$TMP/a.rec" "$TMP/b.rec" || fail "recordio -> libsvm -> recordio changed by
 expect_rc 0 "$F" convert --input "$TMP/a.rec" --to libsvm --out -
 cmp -s "$TMP/out" "$TMP/a.svm" || fail "--out - differs"
 
+# --help: every option line gives its default or says it is required.
+expect_rc 0 "$F" convert --help
+grep -q '^Usage: facto convert' "$TMP/out" || fail "convert --help usage line"
+awk '/^  -/ { if (cur != "" && !ok) { print cur; bad = 1 } cur = $1; ok = 0 }
+     /default|required/ { ok = 1 } /^  -h, --help/ { cur = "" }
+     /^[A-Z]/ { if (cur != "" && !ok) { print cur; bad = 1 } cur = "" }
+     END { if (cur != "" && !ok) { print cur; bad = 1 } exit bad }' "$TMP/out" || fail "convert --help: no default"
+expect_rc 0 "$F" help
+grep -q '^  convert ' "$TMP/out" || fail "facto help does not list convert"
+
 # Errors: data and I/O exit 2, flags exit 1.
 printf '1 3:1\n2 x:1\n' >"$TMP/bad.svm"
 expect_rc 2 "$F" convert --input "$TMP/bad.svm" --to recordio --out "$TMP/bad.rec"

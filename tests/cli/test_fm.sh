@@ -84,6 +84,21 @@ expect_rc 1 "$F" predict --model "$M" --input "$G/fm_request.jsonl" --content-ty
 expect_rc 1 "$F" predict --model "$M" --input "$G/fm_request.jsonl" --content-type application/jsonlines --json
 
 # ---- hyperparameters ----------------------------------------------------------
+# --help prints every hyperparameter with the library's default: passing each
+# printed default as a flag gives the same model bytes as passing none.
+expect_rc 0 "$F" train --model fm --help
+grep -q '^Usage: facto train --model fm' "$TMP/out" || fail "fm --help usage line"
+read -r -a defaults <<<"$(sed -n '/^Hyperparameters/,/^Output/p' "$TMP/out" |
+    sed -n 's/^  --\([a-z_]*\) .*(default \([^):]*\))$/--\1 \2/p' | tr '\n' ' ')"
+[ "${#defaults[@]}" -ge 40 ] || fail "fm --help lists ${#defaults[@]} words of defaults"
+for h in feature_dim num_factors predictor_type factors_lr clip_gradient eps rescale_grad bias_init_sigma; do
+    grep -q "^  --$h " "$TMP/out" || fail "fm --help lacks --$h"
+done
+expect_rc 0 "$F" train --model fm --train "$TMP/small.svm" --num_factors 4 --predictor_type regressor \
+    --out "$TMP/d1.fm"
+expect_rc 0 "$F" train --model fm --train "$TMP/small.svm" --num_factors 4 --predictor_type regressor \
+    "${defaults[@]}" --out "$TMP/d2.fm"
+cmp -s "$TMP/d1.fm" "$TMP/d2.fm" || fail "the defaults fm --help prints are not the library's"
 FM=("$F" train --model fm --train "$TMP/small.svm")
 expect_rc 1 "${FM[@]}" --predictor_type regressor
 expect_err "num_factors"
