@@ -64,6 +64,11 @@ typedef struct facto_cli_fm_source {
  * Prints its own errors; returns an exit code. */
 int facto_cli_fm_from_ratings(facto_ctx *ctx, const char *verb, const facto_cli_fm_source *src, FILE *info,
                               facto_rows **train, facto_rows **test, uint64_t *dim);
+/* The same ratings as data sets (*test NULL when there is none), and the side
+ * files to use in user_file / item_file ("" = none; --side-features gives
+ * u.user / u.item next to the ratings), buffers of `size` bytes. */
+int facto_cli_fm_read_sets(facto_ctx *ctx, const char *verb, const facto_cli_fm_source *src, facto_dataset **train,
+                           facto_dataset **test, char *user_file, char *item_file, size_t size);
 /* "libsvm" | "recordio" (and "auto" when `allow_auto`) -> *out; usage error otherwise. */
 int facto_arg_rows_format(const char *verb, const char *flag, const char *text, int allow_auto,
                           facto_rows_format *out);

@@ -140,6 +140,24 @@ done:
     return rc;
 }
 
+int facto_cli_fm_read_sets(facto_ctx *ctx, const char *verb, const facto_cli_fm_source *src, facto_dataset **train,
+                           facto_dataset **test, char *user_file, char *item_file, size_t size)
+{
+    char dir[4096];
+    int rc = facto_fm_read_ratings(ctx, verb, src, train, test, dir, sizeof dir);
+    if (rc)
+        return rc;
+    snprintf(user_file, size, "%s", src->user_file ? src->user_file : "");
+    snprintf(item_file, size, "%s", src->item_file ? src->item_file : "");
+    if (src->side_features) {
+        if (!src->user_file)
+            snprintf(user_file, size, "%s/u.user", dir);
+        if (!src->item_file)
+            snprintf(item_file, size, "%s/u.item", dir);
+    }
+    return 0;
+}
+
 /* ---- the subcommand ---------------------------------------------------- */
 
 enum {

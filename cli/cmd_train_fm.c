@@ -28,7 +28,7 @@ static double facto_fm_now(void)
 typedef enum {
     FO_MODEL = 1, FO_DATASET, FO_SPLIT, FO_TRAIN, FO_TEST, FO_FROM_RATINGS, FO_TEST_RATINGS, FO_FORMAT,
     FO_HYPERPARAMETERS, FO_OUT, FO_JSON, FO_VERBOSE, FO_THREADS, FO_SIDE, FO_USER_FEATURES, FO_ITEM_FEATURES,
-    FO_NUMERIC_IDS, FO_BINARIZE, FO_HELP
+    FO_NUMERIC_IDS, FO_BINARIZE, FO_IMPLICIT, FO_HELP
 } facto_fm_opt;
 
 static const struct {
@@ -46,7 +46,7 @@ static const struct {
     {"side_features", FO_SIDE, 0},    {"user_features", FO_USER_FEATURES, 1},
     {"item_features", FO_ITEM_FEATURES, 1},
     {"numeric_ids", FO_NUMERIC_IDS, 0}, {"binarize", FO_BINARIZE, 1},
-    {"help", FO_HELP, 0},
+    {"implicit", FO_IMPLICIT, 1},     {"help", FO_HELP, 0},
 };
 #define FACTO_FM_NOPTS (sizeof facto_fm_opts / sizeof facto_fm_opts[0])
 
@@ -77,6 +77,8 @@ static const struct {
     {"log_interval", "a log line every N mini-batches (see --verbose) [facto]"},
     {"lr_decay", "learning rates multiplied by this after each epoch [facto]"},
     {"average_epochs", "model = mean of the last N epochs' parameters, 0 = off [facto]"},
+    {"burn_in", "MCMC iterations left out of the average and of the model [facto]"},
+    {"summary_rank", "MCMC model: -1 auto (ratings: rank 256; rows: samples), 0 samples, r rank [facto]"},
 };
 
 /* SageMaker's hyperparameters with "Default value: None": the library leaves
@@ -136,6 +138,12 @@ static void facto_fm_train_help(const char *verb)
            "  --side-features    add u.user/u.item side features (default: off)\n"
            "  --user-features FILE, --item-features FILE  side files to use (default: none)\n"
            "  --numeric-ids      SageMaker demo layout, feature_dim = max user id + max item id (default: off)\n"
+           "  --implicit WHICH   user|item|both: implicit-feedback blocks (als/mcmc only; default: none)\n"
+           "With --solver als or mcmc, ratings (--dataset, --from-ratings) train in libFM's block form\n"
+           "(each user's and item's features stored once, one hyperprior per kind of feature): the\n"
+           "model keeps the training ids and predicts by them (facto predict --input PAIRS, facto eval\n"
+           "--test RATINGS); feature_dim is the layout's. Side files: MovieLens u.user / u.item or\n"
+           "'id<TAB>name[:value] ...' lines.\n"
            "  --binarize T       label = rating >= T, needed by binary_classifier on ratings (default: off)\n"
            "When feature_dim is not given it is taken from the data: the recordIO shape, the largest\n"
            "libsvm key + 1 over --train and --test, or the encoder's layout; a note says so.\n\n"
@@ -202,6 +210,7 @@ typedef struct facto_fm_args {
     const char *train, *test, *out, *hyperparameters, *format_text;
     facto_cli_fm_source src;
     int json, verbose, threads;
+    int implicit; /* FACTO_FM_IMPLICIT_* bits */
     /* hyperparameter flags in command-line order */
     const char **hp_names, **hp_values;
     int n_hp;
@@ -279,6 +288,16 @@ static int facto_fm_parse(int argc, char **argv, facto_fm_args *a, int *help)
         case FO_ITEM_FEATURES: a->src.item_file = value; break;
         case FO_NUMERIC_IDS: a->src.enc.numeric_ids = 1; break;
         case FO_BINARIZE: rc = facto_arg_float(verb, "--binarize", value, 1e-30, 1e30, &a->src.enc.binarize); break;
+        case FO_IMPLICIT:
+            if (strcmp(value, "user") == 0)
+                a->implicit = FACTO_FM_IMPLICIT_USER;
+            else if (strcmp(value, "item") == 0)
+                a->implicit = FACTO_FM_IMPLICIT_ITEM;
+            else if (strcmp(value, "both") == 0)
+                a->implicit = FACTO_FM_IMPLICIT_USER | FACTO_FM_IMPLICIT_ITEM;
+            else
+                rc = facto_cli_usage(verb, "--implicit: '%s' is not user, item or both", value);
+            break;
         case FO_HELP: *help = 1; return 0;
         }
         if (rc)
@@ -294,6 +313,8 @@ static int facto_fm_parse(int argc, char **argv, facto_fm_args *a, int *help)
                           a->src.item_file || a->src.enc.numeric_ids || a->src.enc.binarize > 0))
         return facto_cli_usage(verb, "--train reads rows; --split and the ratings options go with --dataset "
                                      "or --from-ratings");
+    if (!from_ratings && a->implicit)
+        return facto_cli_usage(verb, "--implicit goes with --dataset or --from-ratings (ratings)");
     if (from_ratings && (a->test || a->format_text))
         return facto_cli_usage(verb, "--test and --format go with --train (rows files)");
     if (a->src.dataset && !a->src.split)
@@ -338,6 +359,11 @@ static int facto_fm_build_params(facto_ctx *ctx, const char *verb, const facto_f
 }
 
 /* ---- training ------------------------------------------------------------ */
+
+static const char *facto_fm_predictor_name_cli(facto_fm_predictor p)
+{
+    return p == FACTO_FM_BINARY_CLASSIFIER ? "binary_classifier" : "regressor";
+}
 
 typedef struct facto_fm_state {
     FILE *out;
@@ -445,6 +471,160 @@ static void facto_fm_print_scores(FILE *out, const char *which, const facto_fm_m
     }
 }
 
+/* Metrics of scores [n] against the ratings of ds (CSR order): RMSE / MAE,
+ * or the classifier's with label = rating >= binarize. */
+static facto_status facto_fm_rating_metrics(facto_ctx *ctx, const facto_dataset *ds, const float *scores,
+                                            const facto_fm_params *p, float binarize, facto_fm_metrics *m)
+{
+    const int64_t *row_ptr, *ts;
+    const int32_t *items;
+    const float *ratings;
+    facto_dataset_csr(ds, &row_ptr, &items, &ratings, &ts);
+    int64_t n = facto_dataset_n_ratings(ds);
+    memset(m, 0, sizeof *m);
+    m->predictor_type = p->predictor_type;
+    m->n_rows = n;
+    m->rmse = m->mae = NAN;
+    if (p->predictor_type == FACTO_FM_REGRESSOR) {
+        double se = 0, ae = 0;
+        for (int64_t e = 0; e < n; e++) {
+            double d = (double)scores[e] - ratings[e];
+            se += d * d;
+            ae += fabs(d);
+        }
+        m->rmse = sqrt(se / (double)n);
+        m->mae = ae / (double)n;
+        return FACTO_OK;
+    }
+    float *labels = malloc((size_t)(n ? n : 1) * sizeof *labels);
+    if (!labels)
+        return FACTO_ERR_NOMEM;
+    for (int64_t e = 0; e < n; e++)
+        labels[e] = ratings[e] >= binarize ? 1.0f : 0.0f;
+    facto_status st = facto_binary_metrics_compute(ctx, labels, scores, n, 0.5, 1.0, &m->binary);
+    free(labels);
+    return st;
+}
+
+/* --solver als|mcmc on ratings: block form through facto_fm_fit_ratings. */
+static int facto_fm_train_ratings(facto_ctx *ctx, const char *verb, const facto_fm_args *a, facto_fm_params *p,
+                                  FILE *info)
+{
+    if (a->src.enc.numeric_ids)
+        return facto_cli_usage(verb, "--numeric-ids is the flat layout of --solver sgd; als and mcmc on ratings "
+                                     "use the block form");
+    facto_dataset *dtr = NULL, *dte = NULL;
+    facto_model *model = NULL;
+    float *str = NULL, *ste = NULL;
+    char uf[4200], itf[4200];
+    facto_cli_fm_source src = a->src;
+    src.seed = p->seed;
+    int rc = facto_cli_fm_read_sets(ctx, verb, &src, &dtr, &dte, uf, itf, sizeof uf);
+    if (rc)
+        return rc;
+    facto_fm_ratings_options o = facto_fm_ratings_options_default();
+    o.user_file = uf[0] ? uf : NULL;
+    o.item_file = itf[0] ? itf : NULL;
+    o.implicit = a->implicit;
+    o.binarize = a->src.enc.binarize;
+    int64_t ntr = facto_dataset_n_ratings(dtr), nte = dte ? facto_dataset_n_ratings(dte) : 0;
+    fprintf(info, "training fm (%s, solver %s, num_factors %d, block form: one-hot user + item%s%s%s%s) on %lld "
+                  "ratings (%d users, %d items)",
+            facto_fm_predictor_name_cli(p->predictor_type), p->solver == FACTO_FM_SOLVER_MCMC ? "mcmc" : "als",
+            p->num_factors, o.user_file ? ", user side" : "", o.item_file ? ", item side" : "",
+            (o.implicit & FACTO_FM_IMPLICIT_USER) ? ", implicit items" : "",
+            (o.implicit & FACTO_FM_IMPLICIT_ITEM) ? ", implicit users" : "", (long long)ntr,
+            (int)facto_dataset_n_users(dtr), (int)facto_dataset_n_items(dtr));
+    if (dte)
+        fprintf(info, ", testing on %lld ratings", (long long)nte);
+    fprintf(info, "\n");
+    fflush(info);
+    facto_fm_state s;
+    memset(&s, 0, sizeof s);
+    s.out = info;
+    s.n_train = ntr;
+    facto_fm_callbacks cb = {facto_fm_on_epoch, &s};
+    double chain = NAN, t0 = facto_fm_now();
+    facto_status st = facto_fm_fit_ratings(ctx, dtr, dte, &o, p, &cb, &model, &chain);
+    double seconds = facto_fm_now() - t0;
+    if (st != FACTO_OK) {
+        rc = facto_cli_fail(ctx, st, 0);
+        goto done;
+    }
+    facto_fm_get_params(model, p);
+    str = malloc((size_t)ntr * sizeof *str);
+    ste = malloc((size_t)(nte ? nte : 1) * sizeof *ste);
+    if (!str || !ste) {
+        facto_cli_error("out of memory");
+        rc = FACTO_EXIT_INTERNAL;
+        goto done;
+    }
+    facto_eval_result er;
+    facto_fm_metrics mtrain, mtest;
+    memset(&mtest, 0, sizeof mtest);
+    mtest.predictor_type = p->predictor_type;
+    if ((st = facto_fm_evaluate_ratings(ctx, model, dtr, &er, str)) != FACTO_OK ||
+        (st = facto_fm_rating_metrics(ctx, dtr, str, p, o.binarize, &mtrain)) != FACTO_OK ||
+        (dte && ((st = facto_fm_evaluate_ratings(ctx, model, dte, &er, ste)) != FACTO_OK ||
+                 (st = facto_fm_rating_metrics(ctx, dte, ste, p, o.binarize, &mtest)) != FACTO_OK))) {
+        rc = facto_cli_fail(ctx, st, 0);
+        goto done;
+    }
+    long long bytes = -1;
+    if (a->out) {
+        if ((st = facto_model_save(ctx, model, a->out)) != FACTO_OK) {
+            rc = facto_cli_fail(ctx, st, 0);
+            goto done;
+        }
+        FILE *f = fopen(a->out, "rb");
+        if (f && fseek(f, 0, SEEK_END) == 0)
+            bytes = ftell(f);
+        if (f)
+            fclose(f);
+        fprintf(info, "saved model to %s (%lld bytes)\n", a->out, bytes);
+    }
+    double sps = s.update_seconds > 0 ? (double)s.samples / s.update_seconds : 0;
+    int classifier = p->predictor_type == FACTO_FM_BINARY_CLASSIFIER;
+    if (a->json) {
+        json_t *root = json_object();
+        json_object_set_new(root, "model", json_string("fm"));
+        json_object_set_new(root, "predictor_type", json_string(facto_fm_predictor_name_cli(p->predictor_type)));
+        json_object_set_new(root, "solver", json_string(p->solver == FACTO_FM_SOLVER_MCMC ? "mcmc" : "als"));
+        json_object_set_new(root, "block_form", json_true());
+        json_object_set_new(root, "feature_dim", json_integer((json_int_t)p->feature_dim));
+        json_object_set_new(root, "num_factors", json_integer(p->num_factors));
+        facto_fm_json_metrics(root, "train_", &mtrain, 1);
+        facto_fm_json_metrics(root, classifier ? "" : "test_", &mtest, dte != NULL);
+        if (p->solver == FACTO_FM_SOLVER_MCMC && !classifier && dte)
+            json_object_set_new(root, "test_rmse_chain", facto_json_num(chain, 6));
+        json_object_set_new(root, "epochs", json_integer(s.have_last ? s.last.epoch : 0));
+        json_object_set_new(root, "seconds", facto_json_num(seconds, 4));
+        json_object_set_new(root, "samples_per_second", facto_json_num(sps, 4));
+        json_object_set_new(root, "n_train", json_integer(ntr));
+        json_object_set_new(root, "n_test", json_integer(nte));
+        if (a->out) {
+            json_object_set_new(root, "out", facto_json_str(a->out));
+            json_object_set_new(root, "model_bytes", json_integer(bytes));
+        }
+        rc = facto_json_print(root);
+    } else {
+        facto_fm_print_scores(stdout, "train", &mtrain);
+        if (dte)
+            facto_fm_print_scores(stdout, "test", &mtest);
+        if (p->solver == FACTO_FM_SOLVER_MCMC && !classifier && dte)
+            printf("#test_score (algo-1) : ('rmse_chain', %.6g)\n", chain);
+        printf("#seconds (algo-1) : %.3f, %.0f samples/s over %d iterations\n", seconds, sps,
+               s.have_last ? s.last.epoch : 0);
+    }
+done:
+    free(str);
+    free(ste);
+    facto_model_free(model);
+    facto_dataset_free(dtr);
+    facto_dataset_free(dte);
+    return rc;
+}
+
 int facto_train_fm(int argc, char **argv)
 {
     const char *verb = argv[0];
@@ -478,6 +658,14 @@ int facto_train_fm(int argc, char **argv)
     facto_ctx_set_threads(ctx, a.threads);
     facto_ctx_set_log(ctx, facto_fm_log, NULL, a.verbose ? FACTO_LOG_INFO : FACTO_LOG_WARN);
     FILE *info = a.json ? stderr : stdout;
+    if (!a.train && p.solver != FACTO_FM_SOLVER_SGD) {
+        rc = facto_fm_train_ratings(ctx, verb, &a, &p, info);
+        goto done;
+    }
+    if (a.implicit) {
+        rc = facto_cli_usage(verb, "--implicit needs --solver als or mcmc (block form)");
+        goto done;
+    }
     if (a.train) {
         if ((rc = facto_fm_read_files(ctx, verb, &a, &p, &train, &test)) != 0)
             goto done;

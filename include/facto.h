@@ -632,6 +632,14 @@ typedef struct facto_fm_params {
     int average_epochs;                /* [facto] "average_epochs": the SGD model is the mean of the parameters
                                           at the end of each of the last N epochs (stochastic weight averaging,
                                           Izmailov et al., UAI 2018); >= 0; 0 = off (default) */
+    int burn_in;                       /* [facto] "burn_in": MCMC iterations left out of the prediction average
+                                          and of what the model keeps; >= 0 and < num_iter; default 0 (libFM
+                                          averages every sample from the first) */
+    int summary_rank;                  /* [facto] "summary_rank": what an MCMC model keeps to predict later.
+                                          -1 (default) = automatic: a rank-256 summary for a model trained from
+                                          ratings (facto_fm_fit_ratings), mcmc_samples thinned samples for one
+                                          trained on feature rows; 0 = mcmc_samples thinned samples; r in
+                                          1..4096 = the rank-r summary (see facto_fm_fit_ratings) */
 } facto_fm_params;
 
 /* Metrics of a binary classifier (SageMaker's metric names in the comments). */
@@ -764,6 +772,115 @@ facto_status facto_fm_evaluate(facto_ctx *ctx, const facto_model *model, const f
 /* Hyperparameters of a trained or loaded FM model into *params;
  * FACTO_ERR_INVALID for another kind (no message: there is no context). */
 facto_status facto_fm_get_params(const facto_model *model, facto_fm_params *params);
+
+/* ---- FM from ratings, in block form ------------------------------------- */
+
+/*
+ * Training a factorization machine straight from ratings, with libFM's block
+ * structure (Rendle, "Scaling Factorization Machines to Relational Data",
+ * VLDB 2013; the MCMC and ALS solvers of Rendle, "Factorization Machines
+ * with libFM", ACM TIST 2012). Each rating (u, i) is the row
+ *   x = [user block of u] + [item block of i]
+ * where the user block holds the one-hot user, the user's side features and
+ * (FACTO_FM_IMPLICIT_USER) the items u rated in training, each valued
+ * 1/sqrt(|N(u)|) (SVD++-style); the item block holds the one-hot item, its
+ * side features and (FACTO_FM_IMPLICIT_ITEM) the users who rated it, each
+ * 1/sqrt(|N(i)|). A block is stored once per user / item, never once per
+ * rating, so memory is O(ratings + nnz(blocks)) and an MCMC iteration
+ * O(k (nnz(blocks) + ratings)). Feature layout: [0, U) users, [U, U+I)
+ * items, then user side columns, item side columns, implicit items (I),
+ * implicit users (U); feature_dim is that total.
+ *
+ * Prior groups (libFM's -meta; MCMC draws one mean and precision per group
+ * and factor): user ids, item ids, each kind of side feature (u.user: age,
+ * gender, occupation; u.item: genres, decade; attribute files: the name up
+ * to the first '='), implicit items, implicit users.
+ *
+ * The model is an ordinary FM model (save, load, free) that also keeps the
+ * training ids and, per user and per item, the sums of its block:
+ * b = sum w_j x_j + 1/2 (|q|^2 - sum_j |v_j x_j|^2) and q = sum v_j x_j, so
+ *   y^(u, i) = w0 + b_u + b_i + <q_u, q_i>.
+ * That is exact for FM (every interaction inside a block folds into b), and
+ * smaller than the side tables and implicit lists when they are long: it
+ * costs (U + I) (pair_k + 1) floats plus the id maps. For MCMC, b and w0 are
+ * averaged over every post-burn-in sample (exact), and the pairwise mean
+ * mean_s <q_u^s, q_i^s> is kept as a rank-r factor of the Gram matrix
+ * G = mean_s Q_s Q_s^T (summary_rank r, default 256, Nystrom sketch over
+ * about 100 samples) or, with summary_rank 0, as mcmc_samples thinned
+ * samples of q concatenated (exact for those samples, mcmc_samples * k
+ * floats a row). ML-100K u1 at k = 32: see docs/format.md for file sizes.
+ * A user or item not in training contributes nothing (its b and q are 0)
+ * and is flagged.
+ */
+
+/* Implicit-feedback blocks (bits of facto_fm_ratings_options.implicit). */
+enum {
+    FACTO_FM_IMPLICIT_USER = 1, /* the user block gets the user's rated items / sqrt(|N(u)|) */
+    FACTO_FM_IMPLICIT_ITEM = 2  /* the item block gets the item's raters / sqrt(|N(i)|) */
+};
+
+/* Features a ratings model was trained with (facto_fm_ratings_features). */
+enum {
+    FACTO_FM_FEATURES_USER_SIDE = 1,
+    FACTO_FM_FEATURES_ITEM_SIDE = 2,
+    FACTO_FM_FEATURES_IMPLICIT_USER = 4,
+    FACTO_FM_FEATURES_IMPLICIT_ITEM = 8
+};
+
+typedef struct facto_fm_ratings_options {
+    /* Side features, looked up by the data's own ids (borrowed paths; NULL =
+     * none): MovieLens 100K u.user / u.item (detected by the '|' in their
+     * first line), or the attribute format, one line per id:
+     *   id<TAB>name[:value] name[:value] ...
+     * (value 1 when omitted; blank and '#' lines skipped; an id missing from
+     * the file gets no side features; ids not in training are ignored). */
+    const char *user_file;
+    const char *item_file;
+    int implicit;       /* FACTO_FM_IMPLICIT_* bits; 0 (default) = none */
+    int prior_groups;   /* 1 (default): one hyperprior per kind of feature, as above; 0: one for all */
+    float binarize;     /* 0 (default): label = rating; > 0: label = rating >= binarize (binary_classifier) */
+} facto_fm_ratings_options;
+
+facto_fm_ratings_options facto_fm_ratings_options_default(void);
+
+/*
+ * Train an FM on the ratings of `train` in block form (see above). `test`
+ * (may be NULL; ids matched to train's by string) is scored after every
+ * iteration for the report: for MCMC that is libFM's running average over
+ * the chain, also returned in *test_rmse_chain (may be NULL; NAN without a
+ * test set or for a classifier). params->solver must be mcmc or als;
+ * params->feature_dim 0 takes the layout's (any other value must equal
+ * it); num_iter, init_stdev, burn_in, mcmc_samples, summary_rank and seed
+ * apply. Errors: FACTO_ERR_INVALID (a hyperparameter, solver sgd, a bad
+ * option), FACTO_ERR_EMPTY, FACTO_ERR_IO / FACTO_ERR_PARSE (side files,
+ * "PATH:LINE: ..."), FACTO_ERR_DIVERGED, FACTO_ERR_NOMEM. *out owned by the
+ * caller (facto_model_free). Same seed, same model bytes.
+ */
+facto_status facto_fm_fit_ratings(facto_ctx *ctx, const facto_dataset *train, const facto_dataset *test,
+                                  const facto_fm_ratings_options *opts, const facto_fm_params *params,
+                                  const facto_fm_callbacks *callbacks, facto_model **out, double *test_rmse_chain);
+
+/* 1 when `model` is an FM trained from ratings (it predicts by ids), else 0. */
+int facto_fm_by_ids(const facto_model *model);
+
+/*
+ * Score of (user, item), by the data's own ids (borrowed), with a ratings
+ * FM model: clipped to the training rating range (regressor) or the
+ * probability of label 1 (classifier). *flags (may be NULL) as
+ * facto_model_predict's. O(pair_k). Errors: FACTO_ERR_INVALID (not an FM
+ * ratings model: an FM trained on feature rows needs rows, facto_fm_predict;
+ * NULL arguments).
+ */
+facto_status facto_fm_predict_pair(facto_ctx *ctx, const facto_model *model, const char *user, const char *item,
+                                   float *score, int *flags);
+
+/*
+ * facto_model_evaluate for a ratings FM model: RMSE / MAE of every rating of
+ * `test` (scores [n_ratings] in test's CSR order, may be NULL). Errors:
+ * FACTO_ERR_INVALID, FACTO_ERR_EMPTY, FACTO_ERR_NOMEM. O(n_ratings pair_k).
+ */
+facto_status facto_fm_evaluate_ratings(facto_ctx *ctx, const facto_model *model, const facto_dataset *test,
+                                       facto_eval_result *result, float *scores);
 
 /*
  * Binary classification metrics of scores [n] (probabilities in [0, 1])

@@ -318,6 +318,7 @@ facto_status facto_fm_data_from_ratings(facto_ctx *ctx, const facto_dataset *tra
         else
             groups[f] = f < off_iimp ? g_imp : g_iimp;
     }
+    train_out->pairs = 1;
     train_out->feature_group = groups;
     train_out->n_groups = g_iimp + 1;
     train_out->groups_owned = 1;
@@ -338,6 +339,7 @@ facto_status facto_fm_data_from_ratings(facto_ctx *ctx, const facto_dataset *tra
             goto fail_out;
         }
         test_out->feature_dim = dim;
+        test_out->pairs = 1;
     }
     return FACTO_OK;
 

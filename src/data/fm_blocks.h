@@ -38,6 +38,10 @@ typedef struct facto_fm_data {
     const int32_t *feature_group;
     int32_t n_groups;
     int groups_owned;
+    /* 1 when built by facto_fm_data_from_ratings: block 0 holds one row per
+     * training user then an empty row, block 1 the same per item; the
+     * solvers then also leave per-user / per-item sums in the model. */
+    int pairs;
 } facto_fm_data;
 
 /* Start data from direct rows (a data set without blocks is just these).
@@ -97,5 +101,20 @@ typedef struct facto_fm_ratings_spec {
 facto_status facto_fm_data_from_ratings(facto_ctx *ctx, const facto_dataset *train, const facto_dataset *test,
                                         const facto_fm_ratings_spec *spec, facto_fm_data *train_out,
                                         facto_fm_data *test_out);
+
+/*
+ * Side features of every id of `ids` (a training set's users or items) from
+ * `path`: MovieLens 100K u.user / u.item when the first data line holds '|'
+ * (user: age bucket, gender, occupation; item: genres / n_genres, release
+ * decade), else the attribute format "id<TAB>name[:value] name[:value] ..."
+ * (value 1 when omitted; '#' lines and blank lines skipped; the prior group
+ * of a column is its name up to the first '=', so "genre=Drama" and
+ * "genre=Comedy" share one). *rows [ids->n, *n_cols] (an id without a line
+ * gets an empty row; ids not in `ids` are skipped) and *groups [*n_cols]
+ * are owned by the caller. Errors: FACTO_ERR_IO, FACTO_ERR_PARSE
+ * ("PATH:LINE: ..."), FACTO_ERR_NOMEM. O(file + nnz). fm_convert.c.
+ */
+facto_status facto_fm_side_table(facto_ctx *ctx, const char *path, int is_user, const facto_idmap *ids,
+                                 facto_rows **rows, int32_t **groups, int32_t *n_cols);
 
 #endif /* FACTO_FM_BLOCKS_H */

@@ -11,8 +11,10 @@
  * set is O(ratings * row length), each row pushed in ascending key order.
  */
 #include "data/dataset.h"
+#include "data/fm_blocks.h"
 #include "data/linereader.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -610,4 +612,201 @@ facto_status facto_fm_encode_pair(facto_ctx *ctx, const facto_fm_encoder *enc, c
     if (flags)
         *flags = (ku ? 0 : FACTO_PRED_UNKNOWN_USER) | (ki ? 0 : FACTO_PRED_UNKNOWN_ITEM);
     return st == FACTO_OK ? facto_ok(ctx) : st;
+}
+
+/* ---- side tables for block-structured training (fm_blocks.h) ------------ */
+
+/* 1 when the first non-blank, non-comment line of `path` holds a '|'
+ * (MovieLens u.user / u.item), 0 for the attribute format, -1 on error. */
+static int facto_side_is_movielens(facto_ctx *ctx, const char *path)
+{
+    facto_linereader lr;
+    if (facto_linereader_open(ctx, &lr, path) != FACTO_OK)
+        return -1;
+    char *line;
+    size_t len;
+    int r, ml = 0;
+    while ((r = facto_linereader_next(ctx, &lr, &line, &len)) == 1) {
+        if (len == 0 || line[0] == '#')
+            continue;
+        ml = memchr(line, '|', len) != NULL;
+        break;
+    }
+    facto_linereader_close(&lr);
+    return r < 0 ? -1 : ml;
+}
+
+/* MovieLens side file through an encoder; columns relative to the side block. */
+static facto_status facto_side_movielens(facto_ctx *ctx, const char *path, int is_user, const facto_idmap *ids,
+                                         facto_rows *rows, int32_t **groups, int32_t *n_cols)
+{
+    facto_fm_encoder *enc = calloc(1, sizeof *enc);
+    if (!enc)
+        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
+    facto_status st = is_user ? facto_read_users(ctx, enc, path) : facto_read_items(ctx, enc, path);
+    int32_t d = is_user ? FACTO_AGE_BUCKETS + 2 + enc->n_occ : FACTO_ML100K_GENRES + enc->n_decades;
+    int32_t *g = st == FACTO_OK ? facto_malloc_array(d ? (size_t)d : 1, sizeof *g) : NULL;
+    if (st == FACTO_OK && !g)
+        st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
+    for (int32_t c = 0; st == FACTO_OK && c < d; c++)
+        g[c] = is_user ? (c < FACTO_AGE_BUCKETS ? 0 : c < FACTO_AGE_BUCKETS + 2 ? 1 : 2)
+                       : (c < FACTO_ML100K_GENRES ? 0 : 1);
+    for (int32_t t = 0; st == FACTO_OK && t < ids->n; t++) {
+        int32_t s = facto_idmap_find(is_user ? enc->side_users : enc->side_items, ids->names[t]);
+        if (s >= 0 && is_user) {
+            if ((st = facto_rows_push(ctx, rows, (uint32_t)enc->user_age[s], 1.0f)) == FACTO_OK &&
+                (st = facto_rows_push(ctx, rows, (uint32_t)(FACTO_AGE_BUCKETS + enc->user_gender[s]), 1.0f)) ==
+                    FACTO_OK)
+                st = facto_rows_push(ctx, rows, (uint32_t)(FACTO_AGE_BUCKETS + 2 + enc->user_occ[s]), 1.0f);
+        } else if (s >= 0) {
+            uint32_t gb = enc->item_genres[s];
+            int count = 0;
+            for (int k = 0; k < FACTO_ML100K_GENRES; k++)
+                count += (gb >> k) & 1u;
+            for (int k = 0; k < FACTO_ML100K_GENRES && st == FACTO_OK; k++)
+                if ((gb >> k) & 1u)
+                    st = facto_rows_push(ctx, rows, (uint32_t)k, 1.0f / (float)count);
+            if (st == FACTO_OK && enc->item_decade[s] >= 0)
+                st = facto_rows_push(ctx, rows, (uint32_t)(FACTO_ML100K_GENRES + enc->item_decade[s]), 1.0f);
+        }
+        if (st == FACTO_OK)
+            st = facto_rows_finish_row(ctx, rows, 0.0f);
+    }
+    facto_fm_encoder_free(enc);
+    if (st != FACTO_OK) {
+        free(g);
+        return st;
+    }
+    rows->feature_dim = (uint64_t)d;
+    *groups = g;
+    *n_cols = d;
+    return FACTO_OK;
+}
+
+/* Attribute file: "id<TAB>name[:value] name[:value] ...". */
+static facto_status facto_side_attributes(facto_ctx *ctx, const char *path, const facto_idmap *ids,
+                                          facto_rows *rows, int32_t **groups, int32_t *n_cols)
+{
+    facto_linereader lr;
+    facto_status st = facto_linereader_open(ctx, &lr, path);
+    if (st != FACTO_OK)
+        return st;
+    facto_idmap *names = facto_idmap_new(), *gnames = facto_idmap_new();
+    int64_t *start = facto_malloc_array(ids->n ? (size_t)ids->n : 1, sizeof *start);
+    facto_rows *tmp = facto_rows_new(0, 0); /* one row per line; key = column */
+    int32_t *g = NULL, gcap = 0;
+    char *line;
+    size_t len;
+    int r;
+    if (!names || !gnames || !start || !tmp) {
+        st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (int32_t t = 0; t < ids->n; t++)
+        start[t] = -1;
+    while ((r = facto_linereader_next(ctx, &lr, &line, &len)) == 1) {
+        long long ln = (long long)lr.lineno;
+        if (len == 0 || line[0] == '#')
+            continue;
+        char *tab = strchr(line, '\t');
+        if (!tab) {
+            st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: expected 'id<TAB>name[:value] ...'", path, ln);
+            goto done;
+        }
+        *tab = '\0';
+        int32_t t = facto_idmap_find(ids, line);
+        if (t >= 0 && start[t] >= 0) {
+            st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: id '%.64s' is listed twice", path, ln, line);
+            goto done;
+        }
+        for (char *tok = strtok(tab + 1, " \t"); tok; tok = strtok(NULL, " \t")) {
+            char *colon = strrchr(tok, ':');
+            float v = 1.0f;
+            if (colon) {
+                char *end;
+                double x = strtod(colon + 1, &end);
+                if (end == colon + 1 || *end || !isfinite(x)) {
+                    st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: value of '%.64s' is not a finite number", path,
+                                    ln, tok);
+                    goto done;
+                }
+                v = (float)x;
+                *colon = '\0';
+            }
+            int32_t c = facto_idmap_intern(names, tok, strlen(tok));
+            char *eq = strchr(tok, '=');
+            int32_t gi = facto_idmap_intern(gnames, tok, eq ? (size_t)(eq - tok) : strlen(tok));
+            if (c == -1 || gi == -1) {
+                st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
+                goto done;
+            }
+            if (c < 0 || gi < 0) {
+                st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: bad attribute name '%.64s' (1..255 bytes)", path,
+                                ln, tok);
+                goto done;
+            }
+            if (c >= gcap && !facto_side_grow((void **)&g, sizeof *g, &gcap, c + 1)) {
+                st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
+                goto done;
+            }
+            g[c] = gi;
+            if (t >= 0 && (st = facto_rows_push(ctx, tmp, (uint32_t)c, v)) != FACTO_OK)
+                goto done;
+        }
+        if (t >= 0) {
+            if ((st = facto_rows_finish_row(ctx, tmp, 0.0f)) != FACTO_OK)
+                goto done;
+            start[t] = tmp->n_rows - 1;
+        }
+    }
+    if (r < 0) {
+        st = facto_errcode(ctx);
+        goto done;
+    }
+    for (int32_t t = 0; t < ids->n && st == FACTO_OK; t++) {
+        int64_t row = start[t];
+        for (int64_t e = row >= 0 ? tmp->row_ptr[row] : 0; row >= 0 && e < tmp->row_ptr[row + 1] && st == FACTO_OK;
+             e++)
+            st = facto_rows_push(ctx, rows, tmp->keys[e], tmp->values[e]);
+        if (st == FACTO_OK)
+            st = facto_rows_finish_row(ctx, rows, 0.0f);
+    }
+    if (st == FACTO_OK) {
+        if (!g && !(g = malloc(sizeof *g)))
+            st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
+        rows->feature_dim = (uint64_t)names->n;
+        *n_cols = names->n;
+        *groups = g;
+        g = NULL;
+    }
+done:
+    facto_linereader_close(&lr);
+    facto_idmap_free(names);
+    facto_idmap_free(gnames);
+    free(start);
+    facto_rows_free(tmp);
+    free(g);
+    return st;
+}
+
+facto_status facto_fm_side_table(facto_ctx *ctx, const char *path, int is_user, const facto_idmap *ids,
+                                 facto_rows **rows, int32_t **groups, int32_t *n_cols)
+{
+    *rows = NULL;
+    *groups = NULL;
+    *n_cols = 0;
+    int ml = facto_side_is_movielens(ctx, path);
+    if (ml < 0)
+        return facto_errcode(ctx);
+    facto_rows *r = facto_rows_new(0, 0);
+    if (!r)
+        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
+    facto_status st = ml ? facto_side_movielens(ctx, path, is_user, ids, r, groups, n_cols)
+                         : facto_side_attributes(ctx, path, ids, r, groups, n_cols);
+    if (st != FACTO_OK) {
+        facto_rows_free(r);
+        return st;
+    }
+    *rows = r;
+    return FACTO_OK;
 }

@@ -10,6 +10,8 @@
  */
 #include "fm.h"
 
+#include "../data/dataset.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -43,6 +45,10 @@ static void facto_fm_free(facto_model *base)
     free(m->sample_w0);
     facto_aligned_free(m->sample_w);
     facto_aligned_free(m->sample_V);
+    facto_idmap_free(m->users);
+    facto_idmap_free(m->items);
+    free(m->pair_b);
+    facto_aligned_free(m->pair_q);
     free(m);
 }
 
@@ -328,6 +334,35 @@ static facto_status facto_fm_check_labels(facto_ctx *ctx, const facto_fm_params 
     return FACTO_OK;
 }
 
+/* A slot no training row touches keeps its initial draw under SGD (dense
+ * mode gives every key a slot), or the prior mean under MCMC: set w and v
+ * (and those of every stored sample) to 0 so an unseen feature scores 0,
+ * as a hashed model's missing key does. O(nnz + n_slots (k + 1)). */
+facto_status facto_fm_zero_unseen(facto_ctx *ctx, facto_fm_model *m, const facto_rows *train,
+                                  const uint32_t *slots)
+{
+    uint8_t *seen = facto_calloc_array(m->n_slots ? (size_t)m->n_slots : 1, 1);
+    if (!seen)
+        return facto_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for %lld slot flags",
+                          (long long)m->n_slots);
+    for (int64_t j = 0; j < train->nnz; j++)
+        if (slots[j] != FACTO_FM_NO_SLOT && train->values[j] != 0.0f)
+            seen[slots[j]] = 1;
+    const int64_t k = m->k;
+    for (int64_t s = 0; s < m->n_slots; s++) {
+        if (seen[s])
+            continue;
+        m->w[s] = 0.0f;
+        memset(m->V + s * k, 0, (size_t)k * sizeof(float));
+        for (int32_t t = 0; t < m->n_samples; t++) {
+            m->sample_w[(int64_t)t * m->n_slots + s] = 0.0f;
+            memset(m->sample_V + ((int64_t)t * m->n_slots + s) * k, 0, (size_t)k * sizeof(float));
+        }
+    }
+    free(seen);
+    return FACTO_OK;
+}
+
 facto_status facto_fm_fit(facto_ctx *ctx, const facto_rows *train, const facto_rows *test,
                           const facto_fm_params *params, const facto_fm_callbacks *callbacks, facto_model **out)
 {
@@ -373,6 +408,8 @@ facto_status facto_fm_fit(facto_ctx *ctx, const facto_rows *train, const facto_r
         st = facto_fm_map_rows(ctx, m, test, &test_slots);
     if (st == FACTO_OK)
         st = solve(ctx, m, train, train_slots, test, test_slots, callbacks);
+    if (st == FACTO_OK)
+        st = facto_fm_zero_unseen(ctx, m, train, train_slots);
     free(train_slots);
     free(test_slots);
     if (st != FACTO_OK) {
@@ -439,6 +476,99 @@ facto_status facto_fm_evaluate(facto_ctx *ctx, const facto_model *model, const f
     return st == FACTO_OK ? facto_ok(ctx) : st;
 }
 
+/* ---- ratings models: (user, item) by ids -------------------------------- */
+
+int facto_fm_by_ids(const facto_model *model)
+{
+    return model && model->ops == &facto_fm_ops && ((const facto_fm_model *)model)->users != NULL;
+}
+
+static facto_status facto_fm_ratings_of(facto_ctx *ctx, const facto_model *model, const facto_fm_model **m)
+{
+    facto_status st = facto_fm_of(ctx, model, m);
+    if (st != FACTO_OK)
+        return st;
+    if (!(*m)->users)
+        return facto_fail(ctx, FACTO_ERR_INVALID,
+                          "this factorization machine was trained on feature rows: it scores feature rows "
+                          "(facto_fm_predict), not (user, item) ids");
+    return FACTO_OK;
+}
+
+/* Score of train user u / item i (-1 = unknown: its sums are 0). */
+static float facto_fm_pair_score(const facto_fm_model *m, int32_t u, int32_t i)
+{
+    const int32_t pk = m->pair_k;
+    double y = m->pair_w0;
+    if (u >= 0)
+        y += m->pair_b[u];
+    if (i >= 0)
+        y += m->pair_b[m->n_users + i];
+    if (u >= 0 && i >= 0) {
+        const float *a = m->pair_q + (int64_t)u * pk, *b = m->pair_q + ((int64_t)m->n_users + i) * pk;
+        double dot = 0.0;
+        for (int32_t f = 0; f < pk; f++)
+            dot += (double)a[f] * b[f];
+        y += dot;
+    }
+    return facto_fm_finish(m, y);
+}
+
+facto_status facto_fm_predict_pair(facto_ctx *ctx, const facto_model *model, const char *user, const char *item,
+                                   float *score, int *flags)
+{
+    const facto_fm_model *m = NULL;
+    facto_status st = facto_fm_ratings_of(ctx, model, &m);
+    if (st != FACTO_OK)
+        return st;
+    if (!user || !item || !score)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_fm_predict_pair: user, item and score must be given");
+    int32_t u = facto_idmap_find(m->users, user), i = facto_idmap_find(m->items, item);
+    *score = facto_fm_pair_score(m, u, i);
+    if (flags)
+        *flags = (u < 0 ? FACTO_PRED_UNKNOWN_USER : 0) | (i < 0 ? FACTO_PRED_UNKNOWN_ITEM : 0);
+    return facto_ok(ctx);
+}
+
+facto_status facto_fm_evaluate_ratings(facto_ctx *ctx, const facto_model *model, const facto_dataset *test,
+                                       facto_eval_result *result, float *scores)
+{
+    const facto_fm_model *m = NULL;
+    facto_status st = facto_fm_ratings_of(ctx, model, &m);
+    if (st != FACTO_OK)
+        return st;
+    if (!test || !result)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_fm_evaluate_ratings: test and result must be given");
+    if (test->n_ratings == 0)
+        return facto_fail(ctx, FACTO_ERR_EMPTY, "no ratings to evaluate");
+    memset(result, 0, sizeof *result);
+    int32_t *imap = facto_malloc_array(test->n_items ? (size_t)test->n_items : 1, sizeof *imap);
+    if (!imap)
+        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %ld item ids", (long)test->n_items);
+    for (int32_t i = 0; i < test->n_items; i++)
+        imap[i] = facto_idmap_find(m->items, test->item_map->names[i]);
+    double se = 0.0, ae = 0.0;
+    for (int32_t tu = 0; tu < test->n_users; tu++) {
+        int32_t u = facto_idmap_find(m->users, test->user_map->names[tu]);
+        for (int64_t e = test->row_ptr[tu]; e < test->row_ptr[tu + 1]; e++) {
+            int32_t i = imap[test->items[e]];
+            float p = facto_fm_pair_score(m, u, i);
+            if (scores)
+                scores[e] = p;
+            double d = (double)p - test->ratings[e];
+            se += d * d;
+            ae += fabs(d);
+            result->n_unknown_users += u < 0;
+            result->n_unknown_items += i < 0;
+        }
+    }
+    free(imap);
+    result->n_ratings = test->n_ratings;
+    result->rmse = sqrt(se / (double)test->n_ratings);
+    result->mae = ae / (double)test->n_ratings;
+    return facto_ok(ctx);
+}
+
 facto_status facto_fm_get_params(const facto_model *model, facto_fm_params *params)
 {
     if (!model || model->ops != &facto_fm_ops || !params)
@@ -463,6 +593,15 @@ facto_status facto_fm_get_params(const facto_model *model, facto_fm_params *para
 #define FACTO_FM_TAG_SW FACTO_TAG('F', 'M', 'S', 'W')
 #define FACTO_FM_TAG_SV FACTO_TAG('F', 'M', 'S', 'V')
 #define FACTO_FM_HEAD_BYTES 40
+/* Ratings models only: FMPH a 20-byte header (i32 n_users, i32 n_items,
+ * i32 pair_k, i32 feature bits, f32 w0), FMUS / FMIT the id maps, FMPB b
+ * [n_users + n_items], FMPQ q [n_users + n_items, pair_k]. */
+#define FACTO_FM_TAG_PAIR_HEAD FACTO_TAG('F', 'M', 'P', 'H')
+#define FACTO_FM_TAG_USERS FACTO_TAG('F', 'M', 'U', 'S')
+#define FACTO_FM_TAG_ITEMS FACTO_TAG('F', 'M', 'I', 'T')
+#define FACTO_FM_TAG_PAIR_B FACTO_TAG('F', 'M', 'P', 'B')
+#define FACTO_FM_TAG_PAIR_Q FACTO_TAG('F', 'M', 'P', 'Q')
+#define FACTO_FM_PAIR_HEAD_BYTES 20
 
 static facto_status facto_fm_save(facto_ctx *ctx, const facto_model *model, facto_mfile_writer *w)
 {
@@ -498,6 +637,22 @@ static facto_status facto_fm_save(facto_ctx *ctx, const facto_model *model, fact
             st = facto_mfile_put(ctx, w, FACTO_FM_TAG_SW, m->sample_w, (uint64_t)m->n_samples * nw);
         if (st == FACTO_OK)
             st = facto_mfile_put(ctx, w, FACTO_FM_TAG_SV, m->sample_V, (uint64_t)m->n_samples * nv);
+    }
+    if (st == FACTO_OK && m->users) {
+        uint8_t ph[FACTO_FM_PAIR_HEAD_BYTES];
+        int32_t p4[4] = {m->n_users, m->n_items, m->pair_k, (int32_t)m->pair_features};
+        memcpy(ph, p4, 16);
+        memcpy(ph + 16, &m->pair_w0, 4);
+        uint64_t rows = (uint64_t)m->n_users + (uint64_t)m->n_items;
+        st = facto_mfile_put(ctx, w, FACTO_FM_TAG_PAIR_HEAD, ph, sizeof ph);
+        if (st == FACTO_OK)
+            st = facto_mfile_put_idmap(ctx, w, FACTO_FM_TAG_USERS, m->users);
+        if (st == FACTO_OK)
+            st = facto_mfile_put_idmap(ctx, w, FACTO_FM_TAG_ITEMS, m->items);
+        if (st == FACTO_OK)
+            st = facto_mfile_put(ctx, w, FACTO_FM_TAG_PAIR_B, m->pair_b, rows * sizeof(float));
+        if (st == FACTO_OK)
+            st = facto_mfile_put(ctx, w, FACTO_FM_TAG_PAIR_Q, m->pair_q, rows * (uint64_t)m->pair_k * sizeof(float));
     }
     return st;
 }
@@ -603,6 +758,34 @@ static facto_status facto_fm_load(facto_ctx *ctx, const facto_mfile_reader *r, f
             st = facto_fm_get_array(ctx, r, FACTO_FM_TAG_SW, (uint64_t)m->n_samples * nw, 1, (void **)&m->sample_w);
         if (st == FACTO_OK)
             st = facto_fm_get_array(ctx, r, FACTO_FM_TAG_SV, (uint64_t)m->n_samples * nv, 1, (void **)&m->sample_V);
+    }
+    if (st == FACTO_OK && facto_mfile_has(r, FACTO_FM_TAG_PAIR_HEAD)) {
+        st = facto_mfile_get(ctx, r, FACTO_FM_TAG_PAIR_HEAD, FACTO_FM_PAIR_HEAD_BYTES, &data, &n);
+        int32_t p4[4] = {0, 0, 0, 0};
+        if (st == FACTO_OK) {
+            memcpy(p4, data, 16);
+            memcpy(&m->pair_w0, (const uint8_t *)data + 16, 4);
+            if (p4[0] < 0 || p4[1] < 0 || p4[2] < 1 || p4[2] > (1 << 20) || !isfinite(m->pair_w0))
+                st = facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: the per-user / per-item header is inconsistent", path);
+        }
+        if (st == FACTO_OK)
+            st = facto_mfile_get_idmap(ctx, r, FACTO_FM_TAG_USERS, &m->users);
+        if (st == FACTO_OK)
+            st = facto_mfile_get_idmap(ctx, r, FACTO_FM_TAG_ITEMS, &m->items);
+        if (st == FACTO_OK && (facto_idmap_size(m->users) != p4[0] || facto_idmap_size(m->items) != p4[1]))
+            st = facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: the id maps do not match the per-user / per-item sums",
+                            path);
+        if (st == FACTO_OK) {
+            m->n_users = p4[0];
+            m->n_items = p4[1];
+            m->pair_k = p4[2];
+            m->pair_features = (uint32_t)p4[3];
+            uint64_t rows = (uint64_t)p4[0] + (uint64_t)p4[1];
+            st = facto_fm_get_array(ctx, r, FACTO_FM_TAG_PAIR_B, rows * sizeof(float), 0, (void **)&m->pair_b);
+            if (st == FACTO_OK)
+                st = facto_fm_get_array(ctx, r, FACTO_FM_TAG_PAIR_Q, rows * (uint64_t)p4[2] * sizeof(float), 1,
+                                        (void **)&m->pair_q);
+        }
     }
     if (st != FACTO_OK) {
         facto_fm_free(&m->base);

@@ -48,6 +48,20 @@ typedef struct facto_fm_model {
     float *sample_w0;          /* [n_samples] */
     float *sample_w;           /* [n_samples, n_slots], 64-byte aligned */
     float *sample_V;           /* [n_samples, n_slots, k], 64-byte aligned */
+    /* Ratings models (facto_fm_fit_ratings) only; NULL / 0 otherwise. Every
+     * row is one user block joined with one item block (fm_blocks.h), so
+     * y^(u, i) = w0 + b_u + b_i + <q_u, q_i> with, per user (item) block
+     * row, b = sum w x + 1/2 (|q|^2 - sum |v x|^2) and q = sum v x: the
+     * block's own interactions fold into b. The model keeps these sums
+     * (averaged over the posterior for MCMC, see fm_mcmc.c) instead of the
+     * side tables and implicit lists, so a pair costs O(pair_k). */
+    facto_idmap *users, *items; /* the training set's ids, owned */
+    int32_t n_users, n_items;
+    int32_t pair_k;             /* length of each q */
+    uint32_t pair_features;     /* FACTO_FM_FEATURES_* bits the model was trained with */
+    float pair_w0;
+    float *pair_b;              /* [n_users + n_items]: users first */
+    float *pair_q;              /* [n_users + n_items, pair_k], 64-byte aligned */
 } facto_fm_model;
 
 /* Slot of `key`, or FACTO_FM_NO_SLOT when the model has none for it. O(1). */
@@ -120,6 +134,12 @@ facto_status facto_fm_model_new(facto_ctx *ctx, const facto_fm_params *params, c
  * FACTO_ERR_NOMEM. O(nnz).
  */
 facto_status facto_fm_map_rows(facto_ctx *ctx, const facto_fm_model *m, const facto_rows *rows, uint32_t **slots);
+
+/* Set w and V of every slot that no entry of `train` (mapped by `slots`)
+ * uses to 0, in the stored samples too: an unseen feature scores 0.
+ * FACTO_ERR_NOMEM. O(nnz + n_slots k). */
+facto_status facto_fm_zero_unseen(facto_ctx *ctx, facto_fm_model *m, const facto_rows *train,
+                                  const uint32_t *slots);
 
 /* Final scores of every row of `rows` (mapped by `slots`) into scores[n_rows]:
  * regressor y^ clipped to [target_min, target_max], classifier sigmoid(y^);

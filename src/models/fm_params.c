@@ -69,6 +69,8 @@ static const facto_fm_pdesc facto_fm_pdescs[] = {
     P(log_interval, FM_T_INT),
     P(lr_decay, FM_T_FLOAT),
     P(average_epochs, FM_T_INT),
+    P(burn_in, FM_T_INT),
+    P(summary_rank, FM_T_INT),
 };
 #undef P
 #define FACTO_FM_NPARAMS ((int)(sizeof facto_fm_pdescs / sizeof facto_fm_pdescs[0]))
@@ -104,6 +106,8 @@ facto_fm_params facto_fm_params_default(void)
     p.log_interval = 100;
     p.lr_decay = 1.0f;
     p.average_epochs = 0;
+    p.burn_in = 0;
+    p.summary_rank = -1;
     return p;
 }
 
@@ -309,8 +313,17 @@ static facto_status facto_fm_check_one(facto_ctx *ctx, const facto_fm_pdesc *d, 
         int v;
         memcpy(&v, field, sizeof v);
         int min = 1;
-        if (strcmp(name, "mcmc_samples") == 0 || strcmp(name, "average_epochs") == 0)
+        if (strcmp(name, "mcmc_samples") == 0 || strcmp(name, "average_epochs") == 0 ||
+            strcmp(name, "burn_in") == 0)
             min = 0;
+        if (strcmp(name, "summary_rank") == 0) {
+            if (v < -1 || v > 4096)
+                return facto_fail(ctx, FACTO_ERR_INVALID,
+                                  "hyperparameter summary_rank: %d is not -1 (automatic), 0 (thinned samples) or a "
+                                  "rank in 1..4096",
+                                  v);
+            return FACTO_OK;
+        }
         if (v < min)
             return facto_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: %d is not a %s integer", name, v,
                               min == 1 ? "positive" : "non-negative");
@@ -417,6 +430,11 @@ facto_status facto_fm_params_validate(facto_ctx *ctx, const facto_fm_params *p)
                                  p->factors_init_sigma, p->factors_init_value);
     if (st != FACTO_OK)
         return st;
+    if (p->solver == FACTO_FM_SOLVER_MCMC && p->burn_in >= p->num_iter)
+        return facto_fail(ctx, FACTO_ERR_INVALID,
+                          "hyperparameter burn_in: %d leaves no sample of the %d MCMC iterations (num_iter); it "
+                          "must be smaller than num_iter",
+                          p->burn_in, p->num_iter);
     return facto_ok(ctx);
 }
 

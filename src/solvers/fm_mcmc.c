@@ -789,9 +789,10 @@ static void facto_fm_summary_free(facto_fm_summary *s)
     memset(s, 0, sizeof *s);
 }
 
-static facto_status facto_fm_summary_init(facto_fm_engine *eng, facto_fm_summary *s, int32_t r, uint64_t seed)
+static facto_status facto_fm_summary_init(facto_fm_engine *eng, facto_fm_summary *s, int64_t n, int32_t r,
+                                          uint64_t seed)
 {
-    size_t NS = eng->n_slots ? (size_t)eng->n_slots : 1;
+    size_t NS = n ? (size_t)n : 1;
     if ((size_t)r > NS) /* rank n_slots is already exact */
         r = (int32_t)NS;
     s->r = r;
@@ -807,14 +808,14 @@ static facto_status facto_fm_summary_init(facto_fm_engine *eng, facto_fm_summary
     return FACTO_OK;
 }
 
-/* Y += V V^T Omega for the current V. O(n_slots k r). */
-static void facto_fm_summary_add(facto_fm_engine *eng, facto_fm_summary *s)
+/* Y += V V^T Omega for V [k, NS] factor-major (the engine's V, or the
+ * per-user / per-item sums of a ratings model). O(NS k r). */
+static void facto_fm_summary_add(facto_fm_engine *eng, facto_fm_summary *s, const double *V, int64_t NS)
 {
-    const int64_t NS = eng->n_slots;
     const int32_t k = eng->k, r = s->r;
     memset(s->t, 0, (size_t)k * (size_t)r * sizeof *s->t);
     for (int32_t f = 0; f < k; f++) {
-        const double *vf = eng->V + (int64_t)f * NS;
+        const double *vf = V + (int64_t)f * NS;
         double *tf = s->t + (int64_t)f * r;
         for (int64_t i = 0; i < NS; i++) {
             double v = vf[i];
@@ -828,7 +829,7 @@ static void facto_fm_summary_add(facto_fm_engine *eng, facto_fm_summary *s)
     for (int64_t i = 0; i < NS; i++) {
         double *yi = s->y + i * r;
         for (int32_t f = 0; f < k; f++) {
-            double v = eng->V[(int64_t)f * NS + i];
+            double v = V[(int64_t)f * NS + i];
             if (v == 0.0)
                 continue;
             const double *tf = s->t + (int64_t)f * r;
@@ -839,13 +840,12 @@ static void facto_fm_summary_add(facto_fm_engine *eng, facto_fm_summary *s)
     s->n++;
 }
 
-/* Turn the summary into the model's parameters: V := F [n_slots, r],
- * w0 / w := posterior means, no stored samples. */
-static facto_status facto_fm_summary_finish(facto_fm_engine *eng, facto_fm_summary *s, facto_fm_model *m,
-                                            double w0_mean, const double *w_sum, int n_lin)
+/* F [NS, r] (64-byte aligned, owned by the caller) with F F^T ~ the mean
+ * of V V^T over the samples added. */
+static facto_status facto_fm_summary_factor(facto_fm_engine *eng, facto_fm_summary *s, int64_t NS, float **out)
 {
-    const int64_t NS = eng->n_slots;
     const int32_t r = s->r;
+    *out = NULL;
     facto_status st = FACTO_OK;
     double *c = facto_malloc_array((size_t)r * (size_t)r, sizeof *c);
     float *F = facto_aligned_alloc((size_t)(NS ? NS : 1) * (size_t)r * sizeof(float));
@@ -908,20 +908,158 @@ static facto_status facto_fm_summary_finish(facto_fm_engine *eng, facto_fm_summa
             for (int32_t a = 0; a < r; a++)
                 F[i * r + a] = (float)f[a];
         }
-        facto_aligned_free(m->V);
-        m->V = F;
-        m->k = r;
-        m->params.num_factors = r;
-        m->w0 = (float)w0_mean;
-        for (int64_t i = 0; i < NS; i++)
-            m->w[i] = (float)(w_sum[i] / n_lin);
         free(c);
+        *out = F;
         return FACTO_OK;
     }
     st = facto_fail(eng->ctx, FACTO_ERR_INTERNAL, "posterior summary: Omega^T A Omega is not positive definite");
     free(c);
     facto_aligned_free(F);
     return st;
+}
+
+/* Turn the summary into the model's parameters: V := F [n_slots, r],
+ * w0 / w := posterior means, no stored samples. */
+static facto_status facto_fm_summary_finish(facto_fm_engine *eng, facto_fm_summary *s, facto_fm_model *m,
+                                            double w0_mean, const double *w_sum, int n_lin)
+{
+    float *F = NULL;
+    facto_status st = facto_fm_summary_factor(eng, s, eng->n_slots, &F);
+    if (st != FACTO_OK)
+        return st;
+    facto_aligned_free(m->V);
+    m->V = F;
+    m->k = s->r;
+    m->params.num_factors = s->r;
+    m->w0 = (float)w0_mean;
+    for (int64_t i = 0; i < eng->n_slots; i++)
+        m->w[i] = (float)(w_sum[i] / n_lin);
+    return FACTO_OK;
+}
+
+/* ---- per-user / per-item sums of a ratings model ----------------------- */
+
+/*
+ * A ratings model scores (u, i) as w0 + b_u + b_i + <q_u, q_i> (fm.h). Its
+ * b is linear in the prediction, so the posterior mean over every
+ * post-burn-in sample is exact. The pairwise part's mean is
+ * mean_s <q_u^s, q_i^s> = G_ui with G = mean_s Q_s Q_s^T [nb, nb], the Gram
+ * matrix of the stacked sums Q_s [nb, k]: kept either as S thinned samples
+ * concatenated ([q^1 .. q^S] / sqrt(S), exact for those S, S k floats a
+ * row) or as the rank-r Nystrom factor F of G (F F^T ~ G, r floats a row).
+ * Every row of these data is one user and one item, so the one-hot case of
+ * the feature-level summary applies whatever the blocks hold.
+ */
+typedef struct facto_fm_pairs {
+    int64_t nb, off1;      /* block rows: users [0, off1), items [off1, nb) */
+    int bidx[2];           /* engine brows of the user and item blocks */
+    double *q;             /* [k, nb] sums of the current parameters */
+    double *b;             /* [nb] */
+    double *sum_b;         /* [nb] over post-burn-in samples */
+    double sum_w0;
+    int64_t n;             /* samples in sum_b */
+    int keep, n_kept;      /* thinned samples of q (no summary) */
+    float *kept;           /* [keep, nb, k] */
+    facto_fm_summary sum;  /* r > 0: Nystrom summary of G */
+} facto_fm_pairs;
+
+static void facto_fm_pairs_free(facto_fm_pairs *p)
+{
+    free(p->q);
+    free(p->b);
+    free(p->sum_b);
+    free(p->kept);
+    facto_fm_summary_free(&p->sum);
+    memset(p, 0, sizeof *p);
+}
+
+/* b and q of every block row for the engine's current parameters.
+ * O(k (nnz(user block) + nnz(item block))). */
+static void facto_fm_pairs_compute(facto_fm_engine *eng, facto_fm_pairs *p)
+{
+    for (int bi = 0; bi < 2; bi++) {
+        facto_fm_brows *br = &eng->brows[p->bidx[bi]];
+        const facto_rows *r = br->rows;
+        int64_t off = bi ? p->off1 : 0;
+        for (int64_t j = 0; j < r->n_rows; j++) {
+            double lin = 0.0;
+            for (int64_t e = r->row_ptr[j]; e < r->row_ptr[j + 1]; e++)
+                if (br->slots[e] != FACTO_FM_NO_SLOT)
+                    lin += eng->w[br->slots[e]] * r->values[e];
+            p->b[off + j] = lin;
+        }
+    }
+    for (int32_t f = 0; f < eng->k; f++) {
+        const double *vf = eng->V + (int64_t)f * eng->n_slots;
+        for (int bi = 0; bi < 2; bi++) {
+            facto_fm_brows *br = &eng->brows[p->bidx[bi]];
+            int64_t off = bi ? p->off1 : 0;
+            facto_fm_brows_factor(eng, br, vf, 1);
+            for (int64_t j = 0; j < br->rows->n_rows; j++) {
+                p->q[(int64_t)f * p->nb + off + j] = br->qf[j];
+                p->b[off + j] += 0.5 * (br->qf[j] * br->qf[j] - br->sf[j]);
+            }
+        }
+    }
+}
+
+/* Write the model's pair part: users = block rows [0, U), items = block
+ * rows [off1, off1 + I); the empty rows for unknown ids are left out. */
+static facto_status facto_fm_pairs_finish(facto_fm_engine *eng, facto_fm_pairs *p, facto_fm_model *m)
+{
+    const int64_t U = p->off1 - 1, I = p->nb - p->off1 - 1;
+    const int32_t k = eng->k;
+    double scale = eng->classify ? FACTO_FM_PROBIT_SCALE : 1.0;
+    int32_t pk;
+    float *F = NULL;
+    if (p->n == 0) { /* ALS, or no sample after burn-in: the last parameters */
+        facto_fm_pairs_compute(eng, p);
+        for (int64_t j = 0; j < p->nb; j++)
+            p->sum_b[j] = p->b[j];
+        p->sum_w0 = eng->w0;
+        p->n = 1;
+        pk = k;
+    } else if (p->sum.r > 0 && p->sum.n > 0) {
+        facto_status st = facto_fm_summary_factor(eng, &p->sum, p->nb, &F);
+        if (st != FACTO_OK)
+            return st;
+        pk = p->sum.r;
+    } else {
+        pk = p->n_kept > 0 ? p->n_kept * k : k;
+    }
+    if (pk < 1)
+        pk = 1;
+    m->n_users = (int32_t)U;
+    m->n_items = (int32_t)I;
+    m->pair_k = pk;
+    size_t rows = (size_t)(U + I) ? (size_t)(U + I) : 1;
+    m->pair_b = facto_malloc_array(rows, sizeof *m->pair_b);
+    m->pair_q = facto_aligned_alloc(rows * (size_t)pk * sizeof(float));
+    if (!m->pair_b || !m->pair_q) {
+        facto_aligned_free(F);
+        return facto_fail(eng->ctx, FACTO_ERR_NOMEM, "out of memory for %lld per-user and per-item sums",
+                          (long long)(U + I));
+    }
+    m->pair_w0 = (float)(scale * p->sum_w0 / (double)p->n);
+    double vs = sqrt(scale), cs = p->n_kept > 0 ? vs / sqrt((double)p->n_kept) : vs;
+    for (int64_t r = 0; r < U + I; r++) {
+        int64_t j = r < U ? r : p->off1 + (r - U);
+        m->pair_b[r] = (float)(scale * p->sum_b[j] / (double)p->n);
+        float *out = m->pair_q + r * pk;
+        if (F) {
+            for (int32_t c = 0; c < pk; c++)
+                out[c] = (float)(vs * F[j * pk + c]);
+        } else if (p->n_kept > 0) {
+            for (int t = 0; t < p->n_kept; t++)
+                for (int32_t f = 0; f < k; f++)
+                    out[t * k + f] = (float)(cs * p->kept[((size_t)t * (size_t)p->nb + (size_t)j) * (size_t)k + f]);
+        } else {
+            for (int32_t f = 0; f < k; f++)
+                out[f] = (float)(vs * p->q[(int64_t)f * p->nb + j]);
+        }
+    }
+    facto_aligned_free(F);
+    return FACTO_OK;
 }
 
 /* ---- the driver ----------------------------------------------------------- */
@@ -936,6 +1074,8 @@ facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode
     memset(&eng, 0, sizeof eng);
     facto_fm_summary sum; /* before any goto done */
     memset(&sum, 0, sizeof sum);
+    facto_fm_pairs pr;
+    memset(&pr, 0, sizeof pr);
     eng.ctx = ctx;
     eng.m = m;
     eng.mode = mode;
@@ -1116,7 +1256,7 @@ facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode
     }
 
     /* Samples to keep: the last S post-burn-in iterations spaced `thin`. */
-    int burnin = mode != FACTO_FM_CD_MCMC ? T - 1 : burnin_req >= 0 ? burnin_req : 0;
+    int burnin = mode != FACTO_FM_CD_MCMC ? T - 1 : burnin_req >= 0 ? burnin_req : P->burn_in;
     if (burnin > T - 1)
         burnin = T - 1;
     int keep = mode == FACTO_FM_CD_MCMC ? P->mcmc_samples : 0;
@@ -1128,10 +1268,43 @@ facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode
     int sum_every = (T - burnin) / 100 > 1 ? (T - burnin) / 100 : 1;
     if (mode == FACTO_FM_CD_MCMC && summary_rank > 0) {
         keep = 0;
-        if ((st = facto_fm_summary_init(&eng, &sum, summary_rank, P->seed)) != FACTO_OK)
+        if ((st = facto_fm_summary_init(&eng, &sum, eng.n_slots, summary_rank, P->seed)) != FACTO_OK)
             goto done;
     }
-    const int track_means = keep > 0 || sum.r > 0;
+    /* Ratings data: the model keeps per-user / per-item sums (see
+     * facto_fm_pairs) instead of feature-level samples. */
+    const int pairs = train->pairs && train->n_blocks == 2;
+    if (pairs) {
+        keep = 0;
+        pr.off1 = train->block[0].rows->n_rows;
+        pr.nb = pr.off1 + train->block[1].rows->n_rows;
+        pr.bidx[0] = train_bidx[0];
+        pr.bidx[1] = train_bidx[1];
+        pr.q = facto_malloc_array((size_t)pr.nb * (size_t)eng.k, sizeof *pr.q);
+        pr.b = facto_malloc_array((size_t)pr.nb, sizeof *pr.b);
+        pr.sum_b = facto_calloc_array((size_t)pr.nb, sizeof *pr.sum_b);
+        if (!pr.q || !pr.b || !pr.sum_b) {
+            st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for per-user and per-item sums");
+            goto done;
+        }
+        int rank = P->summary_rank < 0 ? 256 : P->summary_rank;
+        if (mode == FACTO_FM_CD_MCMC && rank > 0) {
+            if (rank > pr.nb)
+                rank = (int)pr.nb;
+            if ((st = facto_fm_summary_init(&eng, &pr.sum, pr.nb, rank, P->seed)) != FACTO_OK)
+                goto done;
+        } else if (mode == FACTO_FM_CD_MCMC) {
+            pr.keep = P->mcmc_samples > 0 ? P->mcmc_samples : 1;
+            if (pr.keep > T - burnin)
+                pr.keep = T - burnin;
+            pr.kept = facto_malloc_array((size_t)pr.keep * (size_t)pr.nb * (size_t)eng.k, sizeof *pr.kept);
+            if (!pr.kept) {
+                st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %d posterior samples", pr.keep);
+                goto done;
+            }
+        }
+    }
+    const int track_means = keep > 0 || sum.r > 0 || pairs;
     if (thin < 1)
         thin = 1;
     if (keep > 0) {
@@ -1246,9 +1419,30 @@ facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode
             for (int64_t s = 0; s < eng.n_slots; s++)
                 sum_w[s] += eng.w[s];
         }
+        if (pairs && mode == FACTO_FM_CD_MCMC && it > burnin) {
+            double s0 = facto_fm_now(), sc0 = facto_fm_clock(CLOCK_THREAD_CPUTIME_ID);
+            facto_fm_pairs_compute(&eng, &pr);
+            for (int64_t j = 0; j < pr.nb; j++)
+                pr.sum_b[j] += pr.b[j];
+            pr.sum_w0 += eng.w0;
+            pr.n++;
+            if (pr.sum.r > 0 && (T - it) % sum_every == 0)
+                facto_fm_summary_add(&eng, &pr.sum, pr.q, pr.nb);
+            int pthin = pr.keep > 0 ? (T - burnin) / pr.keep : 1;
+            if (pthin < 1)
+                pthin = 1;
+            if (pr.keep > 0 && (T - it) % pthin == 0 && (T - it) / pthin < pr.keep && pr.n_kept < pr.keep) {
+                float *dst = pr.kept + (size_t)pr.n_kept++ * (size_t)pr.nb * (size_t)eng.k;
+                for (int64_t j = 0; j < pr.nb; j++)
+                    for (int32_t f = 0; f < eng.k; f++)
+                        dst[j * eng.k + f] = (float)pr.q[(int64_t)f * pr.nb + j];
+            }
+            seconds += facto_fm_now() - s0;
+            cpu_seconds += facto_fm_clock(CLOCK_THREAD_CPUTIME_ID) - sc0;
+        }
         if (sum.r > 0 && it > burnin && (T - it) % sum_every == 0) {
             double s0 = facto_fm_now(), sc0 = facto_fm_clock(CLOCK_THREAD_CPUTIME_ID);
-            facto_fm_summary_add(&eng, &sum);
+            facto_fm_summary_add(&eng, &sum, eng.V, eng.n_slots);
             seconds += facto_fm_now() - s0; /* part of training: counted */
             cpu_seconds += facto_fm_clock(CLOCK_THREAD_CPUTIME_ID) - sc0;
         }
@@ -1303,6 +1497,8 @@ facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode
     }
     if (it > T)
         it = T;
+    if (pairs && (st = facto_fm_pairs_finish(&eng, &pr, m)) != FACTO_OK)
+        goto done;
     /* The last sample is the model's point estimate (and the ALS solution). */
     {
         float *w = m->w, *V = m->V;
@@ -1342,6 +1538,7 @@ facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode
 
 done:
     facto_fm_summary_free(&sum);
+    facto_fm_pairs_free(&pr);
     facto_fm_engine_free(&eng);
     free(seen);
     free(count);
@@ -1469,5 +1666,111 @@ facto_status facto_fm_blocks_predict_raw(facto_ctx *ctx, const facto_fm_model *m
     }
 done:
     facto_fm_engine_free(&eng);
+    return st;
+}
+
+/* ---- public: training from ratings in block form ------------------------ */
+
+facto_fm_ratings_options facto_fm_ratings_options_default(void)
+{
+    facto_fm_ratings_options o;
+    memset(&o, 0, sizeof o);
+    o.prior_groups = 1;
+    return o;
+}
+
+facto_status facto_fm_fit_ratings(facto_ctx *ctx, const facto_dataset *train, const facto_dataset *test,
+                                  const facto_fm_ratings_options *opts, const facto_fm_params *params,
+                                  const facto_fm_callbacks *callbacks, facto_model **out, double *test_rmse_chain)
+{
+    if (!train || !params || !out)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_fm_fit_ratings: train, params and out must be given");
+    *out = NULL;
+    if (test_rmse_chain)
+        *test_rmse_chain = NAN;
+    facto_fm_ratings_options def = facto_fm_ratings_options_default();
+    if (!opts)
+        opts = &def;
+    if (opts->implicit & ~(FACTO_FM_IMPLICIT_USER | FACTO_FM_IMPLICIT_ITEM))
+        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_fm_ratings_options.implicit: %d is not a set of "
+                                                  "FACTO_FM_IMPLICIT_USER | FACTO_FM_IMPLICIT_ITEM",
+                          opts->implicit);
+    if (!(opts->binarize >= 0.0f))
+        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_fm_ratings_options.binarize must be >= 0");
+    if (params->solver == FACTO_FM_SOLVER_SGD)
+        return facto_fail(ctx, FACTO_ERR_INVALID,
+                          "hyperparameter solver: training from ratings in block form needs als or mcmc, not sgd "
+                          "(sgd trains on feature rows: facto_fm_encode then facto_fm_fit)");
+    if (params->predictor_type == FACTO_FM_BINARY_CLASSIFIER && !(opts->binarize > 0.0f))
+        return facto_fail(ctx, FACTO_ERR_INVALID,
+                          "binary_classifier on ratings needs facto_fm_ratings_options.binarize > 0");
+    if (train->n_ratings == 0)
+        return facto_fail(ctx, FACTO_ERR_EMPTY, "factorization machine: the training ratings are empty");
+    facto_rows *us = NULL, *is = NULL;
+    int32_t *ug = NULL, *ig = NULL, nu = 0, ni = 0;
+    facto_fm_data tr, te;
+    memset(&tr, 0, sizeof tr);
+    memset(&te, 0, sizeof te);
+    facto_model *model = NULL;
+    facto_status st = FACTO_OK;
+    if (opts->user_file)
+        st = facto_fm_side_table(ctx, opts->user_file, 1, train->user_map, &us, &ug, &nu);
+    if (st == FACTO_OK && opts->item_file)
+        st = facto_fm_side_table(ctx, opts->item_file, 0, train->item_map, &is, &ig, &ni);
+    if (st != FACTO_OK)
+        goto done;
+    facto_fm_ratings_spec spec = {(opts->implicit & FACTO_FM_IMPLICIT_USER) != 0,
+                                  (opts->implicit & FACTO_FM_IMPLICIT_ITEM) != 0, us, is, ug, ig};
+    if ((st = facto_fm_data_from_ratings(ctx, train, test, &spec, &tr, test ? &te : NULL)) != FACTO_OK)
+        goto done;
+    if (!opts->prior_groups && tr.groups_owned) {
+        free((int32_t *)tr.feature_group);
+        tr.feature_group = NULL;
+        tr.n_groups = 0;
+        tr.groups_owned = 0;
+    }
+    if (opts->binarize > 0.0f) {
+        facto_rows *lt[2] = {(facto_rows *)tr.direct, test ? (facto_rows *)te.direct : NULL};
+        for (int d = 0; d < 2; d++)
+            for (int64_t n = 0; lt[d] && n < lt[d]->n_rows; n++)
+                lt[d]->labels[n] = lt[d]->labels[n] >= opts->binarize ? 1.0f : 0.0f;
+    }
+    facto_fm_params p = *params;
+    if (p.feature_dim == 0)
+        p.feature_dim = tr.feature_dim;
+    else if (p.feature_dim != tr.feature_dim) {
+        st = facto_fail(ctx, FACTO_ERR_INVALID,
+                        "hyperparameter feature_dim: %llu, but the ratings' layout has %llu features (leave it 0)",
+                        (unsigned long long)p.feature_dim, (unsigned long long)tr.feature_dim);
+        goto done;
+    }
+    if ((st = facto_fm_params_validate(ctx, &p)) != FACTO_OK)
+        goto done;
+    facto_fm_cd_result res;
+    st = facto_fm_fit_blocks(ctx, &tr, test ? &te : NULL, &p, callbacks, -1, 0, &model, &res);
+    if (st != FACTO_OK)
+        goto done;
+    facto_fm_model *m = (facto_fm_model *)model;
+    m->users = facto_idmap_clone(train->user_map);
+    m->items = facto_idmap_clone(train->item_map);
+    if (!m->users || !m->items) {
+        st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory copying the id maps");
+        goto done;
+    }
+    m->pair_features = (us ? FACTO_FM_FEATURES_USER_SIDE : 0) | (is ? FACTO_FM_FEATURES_ITEM_SIDE : 0) |
+                       ((uint32_t)opts->implicit & (FACTO_FM_IMPLICIT_USER | FACTO_FM_IMPLICIT_ITEM)) << 2;
+    if (test_rmse_chain)
+        *test_rmse_chain = res.test_rmse_avg;
+    *out = model;
+    model = NULL;
+    st = facto_ok(ctx);
+done:
+    facto_model_free(model);
+    facto_fm_data_release(&te);
+    facto_fm_data_release(&tr);
+    facto_rows_free(us);
+    facto_rows_free(is);
+    free(ug);
+    free(ig);
     return st;
 }
