@@ -158,11 +158,70 @@ void facto_mfile_abort(facto_mfile_writer *w)
     facto_mfile_writer_free(w);
 }
 
+/*
+ * What may be replaced at `path`: nothing, an empty file or a facto model
+ * file. Anything else (a folder, a device such as /dev/null, a FIFO, a
+ * socket, or a file that is not a model, e.g. the ratings themselves) is
+ * refused before a byte is written: rename() would silently swap it for a
+ * regular file. A symbolic link is followed, so the file it points to is
+ * replaced and the link is kept; *resolved (malloc'd) is then the target's
+ * path, else NULL. O(1).
+ */
+static facto_status facto_mfile_check_target(facto_ctx *ctx, const char *path, char **resolved)
+{
+    *resolved = NULL;
+    struct stat ls, st;
+    if (lstat(path, &ls) != 0)
+        return FACTO_OK; /* missing (or unreachable): creating the temporary file reports it */
+    if (S_ISLNK(ls.st_mode)) {
+        if (stat(path, &st) != 0)
+            return facto_fail(ctx, FACTO_ERR_IO, "%s: a symbolic link to a missing file; refusing to replace it",
+                              path);
+        *resolved = realpath(path, NULL);
+        if (!*resolved)
+            return facto_fail(ctx, FACTO_ERR_IO, "%s: cannot resolve the symbolic link: %s", path, strerror(errno));
+    } else {
+        st = ls;
+    }
+    const char *what = S_ISDIR(st.st_mode)                           ? "a folder"
+                       : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                       : S_ISFIFO(st.st_mode)                        ? "a FIFO"
+                       : S_ISSOCK(st.st_mode)                        ? "a socket"
+                       : !S_ISREG(st.st_mode)                        ? "not a regular file"
+                                                                     : NULL;
+    if (!what && st.st_size > 0) {
+        unsigned char head[8];
+        ssize_t got = -1;
+        int fd = open(*resolved ? *resolved : path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            got = read(fd, head, sizeof head);
+            close(fd);
+        }
+        if (got >= 0 && (got < (ssize_t)sizeof head || memcmp(head, MFILE_MAGIC, sizeof head) != 0))
+            what = "a file that is not a facto model";
+    }
+    if (what) {
+        free(*resolved);
+        *resolved = NULL;
+        return facto_fail(ctx, FACTO_ERR_IO,
+                          "%s: exists and is %s; refusing to replace it with a model (remove it or choose another "
+                          "path)",
+                          path, what);
+    }
+    return FACTO_OK;
+}
+
 facto_status facto_mfile_create(facto_ctx *ctx, const char *path, facto_model_kind kind, facto_mfile_writer **out)
 {
     if (!path || !*path || !out)
         return facto_fail(ctx, FACTO_ERR_INVALID, "facto_mfile_create: path and out must be given");
     *out = NULL;
+    char *resolved = NULL;
+    facto_status cst = facto_mfile_check_target(ctx, path, &resolved);
+    if (cst != FACTO_OK)
+        return cst;
+    if (resolved)
+        path = resolved;
     facto_mfile_writer *w = calloc(1, sizeof *w);
     size_t len = strlen(path);
     if (w) {
@@ -171,11 +230,15 @@ facto_status facto_mfile_create(facto_ctx *ctx, const char *path, facto_model_ki
     }
     if (!w || !w->path || !w->tmp_path) {
         facto_mfile_writer_free(w);
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
+        cst = facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
+        free(resolved);
+        return cst;
     }
     memcpy(w->path, path, len + 1);
     snprintf(w->tmp_path, len + 32, "%s.tmp.%ld", path, (long)getpid());
     w->kind = kind;
+    free(resolved);
+    path = w->path;
 
     int fd = open(w->tmp_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
     if (fd < 0) {

@@ -616,10 +616,11 @@ static void test_failed_save_keeps_old(void **state)
     assert_same_file(path, old, n);
     assert_int_equal(count_temp_files(g_dir), 0);
 
-    /* Rename fails at the very end (the target is a folder): temp removed. */
+    /* Rename fails at the very end (a folder appeared at the target after
+     * create): temp removed. */
     path_in(sub, sizeof sub, "target_is_dir");
-    assert_int_equal(mkdir(sub, 0755), 0);
     assert_int_equal(facto_mfile_create(ctx, sub, FACTO_MODEL_MF, &w), FACTO_OK);
+    assert_int_equal(mkdir(sub, 0755), 0);
     assert_int_equal(facto_mfile_put(ctx, w, TAG_A, "abc", 3), FACTO_OK);
     assert_int_equal(facto_mfile_commit(ctx, w), FACTO_ERR_IO);
     assert_msg_starts(ctx, sub);
@@ -643,6 +644,82 @@ static void test_failed_save_keeps_old(void **state)
     unlink(inner);
     rmdir(sub);
     free(old);
+    facto_ctx_free(ctx);
+}
+
+/* Saving never replaces what is not a model: a folder, a FIFO (a device
+ * such as /dev/null the same way: rename would swap it for a regular file)
+ * or a file with other content, e.g. the ratings; a symbolic link is
+ * followed, so its target is replaced and the link stays. */
+static void test_save_refuses_non_model_targets(void **state)
+{
+    (void)state;
+    char path[512], link_path[512];
+    facto_ctx *ctx = facto_ctx_new();
+    facto_mfile_writer *w = (facto_mfile_writer *)1;
+    struct stat sb;
+
+    path_in(path, sizeof path, "a_folder");
+    assert_int_equal(mkdir(path, 0755), 0);
+    assert_int_equal(facto_mfile_create(ctx, path, FACTO_MODEL_MF, &w), FACTO_ERR_IO);
+    assert_null(w);
+    assert_msg_starts(ctx, path);
+    assert_non_null(strstr(facto_errmsg(ctx), "a folder"));
+    assert_int_equal(rmdir(path), 0);
+
+    path_in(path, sizeof path, "a_fifo");
+    assert_int_equal(mkfifo(path, 0644), 0);
+    assert_int_equal(facto_mfile_create(ctx, path, FACTO_MODEL_MF, &w), FACTO_ERR_IO);
+    assert_msg_starts(ctx, path);
+    assert_non_null(strstr(facto_errmsg(ctx), "a FIFO"));
+    assert_int_equal(lstat(path, &sb), 0);
+    assert_true(S_ISFIFO(sb.st_mode));
+    assert_int_equal(unlink(path), 0);
+
+    path_in(path, sizeof path, "ratings.tsv");
+    spit(path, "1\t2\t3\n", 6);
+    assert_int_equal(facto_mfile_create(ctx, path, FACTO_MODEL_MF, &w), FACTO_ERR_IO);
+    assert_msg_starts(ctx, path);
+    assert_non_null(strstr(facto_errmsg(ctx), "not a facto model"));
+    size_t n;
+    unsigned char *kept = slurp(path, &n);
+    assert_int_equal(n, 6);
+    assert_memory_equal(kept, "1\t2\t3\n", 6);
+    free(kept);
+    assert_int_equal(count_temp_files(g_dir), 0);
+    unlink(path);
+
+    /* An empty file may be replaced; a model through a symbolic link too. */
+    path_in(path, sizeof path, "empty.facto");
+    spit(path, "", 0);
+    assert_int_equal(facto_mfile_create(ctx, path, FACTO_MODEL_MF, &w), FACTO_OK);
+    assert_int_equal(facto_mfile_put(ctx, w, TAG_A, "abc", 3), FACTO_OK);
+    assert_int_equal(facto_mfile_commit(ctx, w), FACTO_OK);
+    path_in(link_path, sizeof link_path, "link.facto");
+    assert_int_equal(symlink("empty.facto", link_path), 0);
+    assert_int_equal(facto_mfile_create(ctx, link_path, FACTO_MODEL_MF, &w), FACTO_OK);
+    assert_int_equal(facto_mfile_put(ctx, w, TAG_A, "xyzw", 4), FACTO_OK);
+    assert_int_equal(facto_mfile_commit(ctx, w), FACTO_OK);
+    assert_int_equal(lstat(link_path, &sb), 0);
+    assert_true(S_ISLNK(sb.st_mode));
+    facto_mfile_reader *r = NULL;
+    assert_int_equal(facto_mfile_open(ctx, path, &r), FACTO_OK);
+    uint64_t nb = 0;
+    const void *data = NULL;
+    assert_int_equal(facto_mfile_get(ctx, r, TAG_A, 4, &data, &nb), FACTO_OK);
+    assert_memory_equal(data, "xyzw", 4);
+    facto_mfile_close(r);
+    unlink(link_path);
+
+    /* A link to nothing is refused rather than replaced by a file. */
+    assert_int_equal(symlink("nowhere.facto", link_path), 0);
+    assert_int_equal(facto_mfile_create(ctx, link_path, FACTO_MODEL_MF, &w), FACTO_ERR_IO);
+    assert_msg_starts(ctx, link_path);
+    assert_int_equal(lstat(link_path, &sb), 0);
+    assert_true(S_ISLNK(sb.st_mode));
+    unlink(link_path);
+    unlink(path);
+    assert_int_equal(count_temp_files(g_dir), 0);
     facto_ctx_free(ctx);
 }
 
@@ -734,6 +811,7 @@ int main(void)
         cmocka_unit_test(test_magic_and_version),
         cmocka_unit_test(test_bad_directory),
         cmocka_unit_test(test_failed_save_keeps_old),
+        cmocka_unit_test(test_save_refuses_non_model_targets),
         cmocka_unit_test(test_model_dispatch),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
