@@ -17,6 +17,7 @@
 
 #include <math.h>
 #include <omp.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -367,13 +368,29 @@ static int facto_mf_params_finite(const facto_mf_model *m)
     return acc == 0.0f;
 }
 
-static facto_status facto_mf_diverged(facto_ctx *ctx, const facto_mf_params *p, int epoch)
+static facto_status facto_mf_diverged(facto_ctx *ctx, const facto_mf_params *p, int epoch, double max_abs_rating)
 {
+    /* Name every setting that can blow the loss up, the learning rate first. */
+    char more[256] = "";
+    size_t used = 0;
+    double reg = p->reg_factors > p->reg_bias ? (double)p->reg_factors : (double)p->reg_bias;
+    if (p->optimizer == FACTO_OPT_SGD && p->momentum > 0.0f)
+        used += (size_t)snprintf(more + used, sizeof more - used, " or the momentum (--momentum, now %g)",
+                                 (double)p->momentum);
+    if (p->optimizer == FACTO_OPT_SGD && (double)p->learning_rate * reg >= 1.0 && used < sizeof more)
+        used += (size_t)snprintf(more + used, sizeof more - used,
+                                 " or the regularisation (--reg %g, --reg-bias %g: lr * reg must stay below 1)",
+                                 (double)p->reg_factors, (double)p->reg_bias);
+    if (p->init_std > 1.0f && used < sizeof more)
+        used += (size_t)snprintf(more + used, sizeof more - used, " or the initial factor spread (--init-std, now %g)",
+                                 (double)p->init_std);
+    /* Squared errors are summed in float: ratings near 1e19 overflow whatever the settings. */
+    if (max_abs_rating > 1e6 && used < sizeof more)
+        snprintf(more + used, sizeof more - used, "; or rescale the ratings (they reach %g)", max_abs_rating);
     return facto_fail(ctx, FACTO_ERR_DIVERGED,
                       "training diverged in epoch %d (the loss is not finite): lower the learning rate "
                       "(--lr, now %g)%s",
-                      epoch, (double)p->learning_rate,
-                      p->optimizer == FACTO_OPT_SGD && p->momentum > 0.0f ? " or the momentum (--momentum)" : "");
+                      epoch, (double)p->learning_rate, more);
 }
 
 /* Build the model shell: maps, mu, range, seen lists, random factors. */
@@ -505,7 +522,8 @@ facto_status facto_mf_fit(facto_ctx *ctx, const facto_dataset *train, const fact
         }
         double secs = facto_now() - t0;
         if (!isfinite(sse) || !facto_mf_params_finite(m)) {
-            st = facto_mf_diverged(ctx, params, epoch);
+            st = facto_mf_diverged(ctx, params, epoch,
+                                   fmax(fabs((double)train->min_rating), fabs((double)train->max_rating)));
             goto done;
         }
         facto_log(ctx, FACTO_LOG_DEBUG, "mf epoch %d: running train rmse %.4f, lr %g", epoch, sqrt(sse / (double)n),
@@ -678,6 +696,12 @@ static facto_status facto_mf_load(facto_ctx *ctx, const facto_mfile_reader *r, f
         return facto_mf_corrupt(ctx, r, "hyperparameters out of range");
     if (n_users < 0 || n_items < 0 || n_seen < 0 || !isfinite(mu) || !(min_r <= max_r))
         return facto_mf_corrupt(ctx, r, "bad sizes or rating range in the header");
+    /* Training saves only finite figures, and mu is the mean of ratings in
+     * [min_r, max_r] (allow for its rounding). */
+    double slack = 1e-6 * (1.0 + fabs((double)min_r) + fabs((double)max_r));
+    if (!isfinite(min_r) || !isfinite(max_r) || mu < (double)min_r - slack || mu > (double)max_r + slack)
+        return facto_mf_corrupt(ctx, r, "the mean rating or the rating range in the header is not finite or "
+                                         "not consistent");
     /* Sizes must match the sections before anything is allocated from them. */
     size_t k = (size_t)p.num_factors, nu = (size_t)n_users, ni = (size_t)n_items;
     const void *tmp;
@@ -734,6 +758,8 @@ static facto_status facto_mf_load(facto_ctx *ctx, const facto_mfile_reader *r, f
             }
         }
     }
+    if (st == FACTO_OK && !facto_mf_params_finite(m))
+        st = facto_mf_corrupt(ctx, r, "the biases or factors hold a value that is not finite (inf or nan)");
     if (st != FACTO_OK) {
         facto_mf_model_destroy(m);
         return st;

@@ -575,9 +575,17 @@ static void test_load_refuses_inconsistent_sections(void **state)
     p.epochs = 2;
     char path[512];
     snprintf(path, sizeof path, "%s/bad.facto", g_dir);
-    for (int c = 0; c < 4; c++) {
+    for (int c = 0; c < 8; c++) {
         facto_mf_model *m = fit_ok(ctx, train, &p);
-        if (c == 0)
+        if (c == 4)
+            m->P[1] = NAN; /* a checksummed file can still carry nan/inf figures */
+        else if (c == 5)
+            m->bi[0] = INFINITY;
+        else if (c == 6)
+            m->max_rating = INFINITY;
+        else if (c == 7)
+            m->mu = -1e300; /* finite, but outside the rating range */
+        else if (c == 0)
             m->seen_items[0] = m->n_items + 3; /* item out of range */
         else if (c == 1)
             m->seen_ptr[1] = m->seen_ptr[2] + 1; /* offsets not increasing */
