@@ -12,6 +12,9 @@
 #include <zlib.h>
 
 #define FACTO_LR_CHUNK ((size_t)1 << 16)
+/* No text line we read comes near this; a longer one is a binary file (or
+ * an endless stream such as /dev/zero), refused before it eats the memory. */
+#define FACTO_LR_MAX_LINE ((size_t)1 << 28)
 
 facto_status facto_linereader_open(facto_ctx *ctx, facto_linereader *lr, const char *path)
 {
@@ -71,8 +74,9 @@ static int facto_lr_fill(facto_ctx *ctx, facto_linereader *lr)
     }
     /* Keep one spare byte so the last line can always be NUL-terminated. */
     if (lr->cap - lr->end < FACTO_LR_CHUNK / 2) {
-        if (lr->cap > ((size_t)-1) / 4) {
-            facto_fail(ctx, FACTO_ERR_NOMEM, "%s:%lld: line too long", lr->path, (long long)lr->lineno + 1);
+        if (lr->end > FACTO_LR_MAX_LINE) {
+            facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the line is longer than %zu MiB; is this a text file?",
+                       lr->path, (long long)lr->lineno + 1, FACTO_LR_MAX_LINE >> 20);
             return -1;
         }
         size_t cap = lr->cap * 2;

@@ -1,7 +1,8 @@
 /*
  * linereader.h — one streaming line reader shared by every text reader, for
  * plain and gzip-compressed files alike (zlib's gzread detects the gzip magic
- * and reads plain files directly). Lines of any length; "\n" or "\r\n" ends;
+ * and reads plain files directly). Lines up to 256 MiB (a longer one is an
+ * error: binary data or an endless stream); "\n" or "\r\n" ends;
  * a UTF-8 byte order mark at the start of the file is dropped. Memory is one
  * buffer as long as the longest line (at least 64 KiB); cost O(file bytes).
  */

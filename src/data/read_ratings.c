@@ -56,11 +56,20 @@ facto_read_options facto_read_options_default(void)
 
 static int facto_is_space(char c) { return c == ' ' || c == '\t' || c == '\v' || c == '\f'; }
 
-/* A field as it appears in a message: at most 40 bytes, then "...". */
+/* A field as it appears in a message: at most 40 bytes, then "...";
+ * control bytes (a stray CR, NUL, binary data) as \xNN so the message
+ * stays one readable line. `size` must be at least 4 * 40 + 4. */
 static void facto_show(char *dst, size_t size, const char *s, size_t n)
 {
-    size_t k = n < 40 ? n : 40;
-    snprintf(dst, size, "%.*s%s", (int)k, s, n > 40 ? "..." : "");
+    size_t k = n < 40 ? n : 40, w = 0;
+    for (size_t i = 0; i < k && w + 5 < size; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f)
+            w += (size_t)snprintf(dst + w, size - w, "\\x%02x", c);
+        else
+            dst[w++] = (char)c;
+    }
+    snprintf(dst + w, size - w, "%s", n > 40 ? "..." : "");
 }
 
 /*
@@ -310,6 +319,22 @@ static facto_status facto_dialect_init(facto_ctx *ctx, const facto_read_options 
                           "read options: the delimiter must be tab or a printable ASCII byte other than '\"' "
                           "and '#', or 0 (detect); not byte %d",
                           (int)dc);
+    /* The MovieLens formats fix their layout: a column list or another
+     * delimiter would be silently ignored, so it is refused. */
+    if (o->format == FACTO_FORMAT_ML100K || o->format == FACTO_FORMAT_ML1M || o->format == FACTO_FORMAT_ML_CSV) {
+        static const char *const fmt_names[] = {"ml100k", "ml1m", "mlcsv"};
+        const char *fname = fmt_names[o->format == FACTO_FORMAT_ML100K ? 0 : o->format == FACTO_FORMAT_ML1M ? 1 : 2];
+        char fixed = o->format == FACTO_FORMAT_ML100K ? '\t' : o->format == FACTO_FORMAT_ML_CSV ? ',' : 0;
+        if (o->columns)
+            return facto_fail(ctx, FACTO_ERR_INVALID,
+                              "read options: columns '%s' apply to delimited text; the %s format fixes its columns",
+                              o->columns, fname);
+        if (o->delimiter && o->delimiter != fixed)
+            return facto_fail(ctx, FACTO_ERR_INVALID,
+                              "read options: delimiter '%c' applies to delimited text; the %s format fixes its "
+                              "delimiter",
+                              o->delimiter, fname);
+    }
     /* AUTO with an explicit delimiter, header or columns means generic text. */
     if (o->format == FACTO_FORMAT_AUTO && (o->delimiter || o->header != -1 || o->columns))
         d->format = FACTO_FORMAT_DELIMITED;
@@ -545,7 +570,7 @@ static facto_status facto_parse_record(facto_ctx *ctx, const char *path, int64_t
                                        const facto_fields *fs, facto_idmap *maps[2], facto_id_cache caches[2],
                                        facto_coo *coo)
 {
-    char shown[64];
+    char shown[4 * 40 + 8];
     for (int c = 0; c < d->n_cols; c++)
         if (d->pos[c] >= fs->n)
             return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: missing column %d (%s): the line has %d column%s", path,
@@ -573,6 +598,8 @@ static facto_status facto_parse_record(facto_ctx *ctx, const char *path, int64_t
     double r;
     if (fr->n == 0)
         return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the rating is empty", path, (long long)lineno);
+    if (memchr(fr->s, '\0', fr->n))
+        return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the rating holds a NUL byte", path, (long long)lineno);
     if (!facto_parse_double(fr->s, fr->n, &r) || !isfinite(r)) {
         facto_show(shown, sizeof shown, fr->s, fr->n);
         return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: rating '%s' is not a finite number", path,
@@ -587,6 +614,9 @@ static facto_status facto_parse_record(facto_ctx *ctx, const char *path, int64_t
     int has_time = d->n_cols == 4;
     if (has_time) {
         const facto_field *ft = &fs->f[d->pos[FACTO_COL_TIME]];
+        if (memchr(ft->s, '\0', ft->n))
+            return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the timestamp holds a NUL byte", path,
+                              (long long)lineno);
         if (!facto_parse_i64(ft->s, ft->n, &t)) {
             facto_show(shown, sizeof shown, ft->s, ft->n);
             return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: timestamp '%s' is not an integer", path,
@@ -637,6 +667,17 @@ facto_status facto_dataset_read(facto_ctx *ctx, const char *path, const facto_re
             continue;
         if (!resolved) {
             int is_header = 0;
+            /* Say what a binary file is instead of failing on its "columns". */
+            if (len >= 8 && memcmp(line, "FACTOMDL", 8) == 0) {
+                st = facto_fail(ctx, FACTO_ERR_PARSE, "%s: this is a facto model file, not ratings", path);
+                goto done;
+            }
+            if (memchr(line, '\0', len)) {
+                st = facto_fail(ctx, FACTO_ERR_PARSE,
+                                "%s:%lld: binary data (a NUL byte in the first line): not a text ratings file", path,
+                                (long long)lr.lineno);
+                goto done;
+            }
             /* Resolution splits a copy, so the line can be split again as data. */
             copy = malloc(len + 1);
             if (!copy) {

@@ -126,6 +126,11 @@ static int facto_is_file(const char *path)
 
 static facto_status facto_missing(facto_ctx *ctx, const facto_registry_entry *e, const char *home, const char *what)
 {
+    struct stat hs;
+    if (stat(home, &hs) == 0 && !S_ISDIR(hs.st_mode))
+        return facto_fail(ctx, FACTO_ERR_NOT_FOUND,
+                          "data set %s: the data home %s is not a folder; point FACTO_DATA_HOME at a folder", e->name,
+                          home);
     return facto_fail(ctx, FACTO_ERR_NOT_FOUND,
                       "data set %s: %s is missing; run `facto datasets fetch %s`, or download %s%s and unzip it "
                       "into %s (it makes the folder %s/%s)",
@@ -252,12 +257,20 @@ typedef struct facto_download {
     EVP_MD_CTX *md5;
     int64_t bytes;
     int write_failed;
+    int64_t limit;   /* stop after this many bytes (the expected size), or -1 */
+    int too_big;     /* the server sent more than `limit` */
 } facto_download;
 
 static size_t facto_download_write(char *data, size_t size, size_t nmemb, void *user)
 {
     facto_download *d = user;
     size_t n = size * nmemb;
+    /* A mirror that sends more than the known size of the zip (or without
+     * end) is cut off here, before it can fill the disk. */
+    if (d->limit >= 0 && (uint64_t)n > (uint64_t)(d->limit - d->bytes)) {
+        d->too_big = 1;
+        return 0;
+    }
     if (fwrite(data, 1, n, d->out) != n) {
         d->write_failed = 1;
         return 0;
@@ -298,9 +311,10 @@ static long facto_env_seconds(const char *name, long fallback)
 
 /* Download `url` into the open file `out`, hashing as it goes. */
 static facto_status facto_download_url(facto_ctx *ctx, const char *url, FILE *out, const char *dest_dir,
-                                       const char *folder, char *sha256_hex, char *md5_hex, int64_t *bytes)
+                                       const char *folder, int64_t limit, char *sha256_hex, char *md5_hex,
+                                       int64_t *bytes)
 {
-    facto_download d = {out, EVP_MD_CTX_new(), EVP_MD_CTX_new(), 0, 0};
+    facto_download d = {out, EVP_MD_CTX_new(), EVP_MD_CTX_new(), 0, 0, limit, 0};
     facto_status st = FACTO_OK;
     CURL *curl = NULL;
     if (!d.sha256 || !d.md5 || !EVP_DigestInit_ex(d.sha256, EVP_sha256(), NULL) ||
@@ -327,6 +341,11 @@ static facto_status facto_download_url(facto_ctx *ctx, const char *url, FILE *ou
     curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "facto/" FACTO_VERSION_STRING);
     CURLcode rc = curl_easy_perform(curl);
+    if (d.too_big) {
+        st = facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: the download is larger than the expected %lld bytes; stopped",
+                        url, (long long)limit);
+        goto done;
+    }
     if (d.write_failed) {
         st = facto_fail(ctx, FACTO_ERR_IO, "cannot write the download of %s into %s: %s", url, dest_dir,
                         strerror(errno));
@@ -463,7 +482,7 @@ facto_status facto_fetch_zip(facto_ctx *ctx, const char *url, const char *sha256
         return facto_fail(ctx, FACTO_ERR_IO, "%s: cannot create: %s", zip_path, strerror(errno));
     char got_sha[2 * EVP_MAX_MD_SIZE + 1] = "", got_md5[2 * EVP_MAX_MD_SIZE + 1] = "";
     int64_t bytes = 0;
-    st = facto_download_url(ctx, url, out, dest_dir, folder, got_sha, got_md5, &bytes);
+    st = facto_download_url(ctx, url, out, dest_dir, folder, expect_bytes, got_sha, got_md5, &bytes);
     if (fclose(out) != 0 && st == FACTO_OK)
         st = facto_fail(ctx, FACTO_ERR_IO, "%s: write failed: %s", zip_path, strerror(errno));
     if (st != FACTO_OK)

@@ -85,8 +85,19 @@ static void facto_split_text(const facto_split *s, char *buf, size_t size)
 {
     if (s->kind == FACTO_SPLIT_KFOLD)
         snprintf(buf, size, "kfold:%d:%d", s->k, s->fold);
-    else
-        snprintf(buf, size, "%s:%g", s->kind == FACTO_SPLIT_TIME ? "time" : "random", s->fraction);
+    else {
+        /* The shortest form that reads back as the same fraction: %g alone
+         * turns random:0.9999999 into "random:1", which is not what was asked. */
+        int prec = 6;
+        char num[40];
+        for (;;) {
+            snprintf(num, sizeof num, "%.*g", prec, s->fraction);
+            if (prec >= 17 || strtod(num, NULL) == s->fraction)
+                break;
+            prec++;
+        }
+        snprintf(buf, size, "%s:%s", s->kind == FACTO_SPLIT_TIME ? "time" : "random", num);
+    }
 }
 
 typedef struct {
@@ -220,9 +231,12 @@ facto_status facto_dataset_split(facto_ctx *ctx, const facto_dataset *all, const
         if (!(split->fraction > 0.0 && split->fraction < 1.0))
             return facto_fail(ctx, FACTO_ERR_INVALID, "split: fraction %g is not strictly between 0 and 1",
                               split->fraction);
-        if (split->kind == FACTO_SPLIT_TIME && !all->timestamps)
+        if (split->kind == FACTO_SPLIT_TIME && !all->timestamps) {
+            char tname[64];
+            facto_split_text(split, tname, sizeof tname);
             return facto_fail(ctx, FACTO_ERR_INVALID,
-                              "split time:%g needs timestamps, and the data set has none", split->fraction);
+                              "split %s needs timestamps, and the data set has none (no timestamp column)", tname);
+        }
         break;
     case FACTO_SPLIT_KFOLD:
         if (split->k < 2)

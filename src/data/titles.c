@@ -49,7 +49,10 @@ static int facto_utf8_valid(const unsigned char *s, size_t len)
 }
 
 /* Copy s[0..len) as a NUL-terminated UTF-8 string (Latin-1 converted unless
- * `utf8`). NULL when out of memory. */
+ * `utf8`). Control characters — C0 (NUL, ESC, CR, ...), DEL and C1
+ * (U+0080..U+009F, bytes 0x80..0x9F in Latin-1) — become spaces: titles are
+ * printed to terminals, where an escape sequence in a data file must not
+ * act. NULL when out of memory. */
 static char *facto_title_dup(const char *s, size_t len, int utf8)
 {
     char *out = malloc(utf8 ? len + 1 : 2 * len + 1);
@@ -58,7 +61,13 @@ static char *facto_title_dup(const char *s, size_t len, int utf8)
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (utf8 || c < 0x80) {
+        if (c < 0x20 || c == 0x7F || (!utf8 && c >= 0x80 && c <= 0x9F)) {
+            out[o++] = ' ';
+        } else if (utf8 && c == 0xC2 && i + 1 < len && (unsigned char)s[i + 1] >= 0x80 &&
+                   (unsigned char)s[i + 1] <= 0x9F) {
+            out[o++] = ' ';
+            i++;
+        } else if (utf8 || c < 0x80) {
             out[o++] = (char)c;
         } else {
             out[o++] = (char)(0xC0 | (c >> 6));

@@ -23,6 +23,9 @@
 #include <zlib.h>
 
 #include "facto.h"
+#include "data/dataset.h"
+
+#include <sys/stat.h>
 
 /* ---- temp files ------------------------------------------------------- */
 
@@ -716,6 +719,78 @@ static void test_parse_errors(void **state)
     read_fails(p, NULL, FACTO_ERR_PARSE, at(p, 2), "NUL");
 }
 
+/* QA: hostile bytes get a message that names the field and stays one
+ * readable line; options the fixed formats would ignore are refused. */
+static void test_hostile_bytes_and_ignored_options(void **state)
+{
+    (void)state;
+    /* A NUL byte in the rating or the timestamp is named as such (strtod
+     * would stop at it and show only "4"). */
+    const char *p = write_bytes("nul_rating.tsv", "1\t2\t3\n1\t3\t4\0\n", 13);
+    read_fails(p, NULL, FACTO_ERR_PARSE, at(p, 2), "the rating holds a NUL byte");
+    p = write_bytes("nul_time.tsv", "1\t2\t3\t5\n1\t3\t4\t5\0\n", 17);
+    read_fails(p, NULL, FACTO_ERR_PARSE, at(p, 2), "the timestamp holds a NUL byte");
+    /* A bare CR (old Mac line ends) inside a field is shown escaped. */
+    p = write_text("cr_only.tsv", "1\t2\t3\r1\t3\t4\r");
+    read_fails(p, NULL, FACTO_ERR_PARSE, at(p, 1), "rating '3\\x0d1' is not a finite number");
+    p = write_bytes("binary.tsv", "1\t2\t\x01\x02\xff\n", 8);
+    read_fails(p, NULL, FACTO_ERR_PARSE, at(p, 1), "rating '\\x01\\x02\xff'");
+    /* Binary files are named as such, not as a line with missing columns. */
+    p = write_bytes("model.facto", "FACTOMDL\x01\0\0\0\x01\0\0\0", 16);
+    read_fails(p, NULL, FACTO_ERR_PARSE, p, "a facto model file, not ratings");
+    p = write_bytes("blob.bin", "\x7f" "ELF\x02\x01\x01\0\0\0\0\0\0\0\0\0", 16);
+    read_fails(p, NULL, FACTO_ERR_PARSE, at(p, 1), "binary data");
+    /* --columns / --delimiter with a fixed MovieLens format. */
+    const char *ml = fixture("ratings_ml100k.tsv");
+    facto_read_options o = opts_format(FACTO_FORMAT_ML100K);
+    o.columns = "2,1,3";
+    read_fails(ml, &o, FACTO_ERR_INVALID, NULL, "columns '2,1,3' apply to delimited text");
+    o = opts_format(FACTO_FORMAT_ML_CSV);
+    o.delimiter = ';';
+    read_fails(ml, &o, FACTO_ERR_INVALID, NULL, "the mlcsv format fixes its delimiter");
+    o = opts_format(FACTO_FORMAT_ML1M);
+    o.delimiter = ':';
+    read_fails(ml, &o, FACTO_ERR_INVALID, NULL, "ml1m");
+    o = opts_format(FACTO_FORMAT_ML100K);
+    o.delimiter = '\t'; /* the format's own delimiter is fine */
+    facto_dataset *ds = read_ok(ml, &o, NULL);
+    facto_dataset_free(ds);
+}
+
+/* QA: titles are printed to terminals; control characters in a titles file
+ * (ESC sequences, BEL, C1 controls from Latin-1 or UTF-8) become spaces. */
+static void test_titles_control_characters(void **state)
+{
+    (void)state;
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s", tmp_path("titles_ctl"));
+    assert_int_equal(mkdir(dir, 0755), 0);
+    char p[700];
+    snprintf(p, sizeof p, "%s/u.item", dir);
+    static const char data[] = "1|\x1b[31mRED\x1b[0m\x07|x\n"
+                               "2|Caf\xe9\x85|x\n"                 /* Latin-1 with a C1 byte */
+                               "3|A\xc2\x9b" "B \xc3\xa9|x\n"; /* UTF-8 U+009B (CSI), then U+00E9 */
+    FILE *f = fopen(p, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, sizeof data - 1, f), sizeof data - 1);
+    fclose(f);
+    facto_idmap *items = facto_idmap_new();
+    assert_int_equal(facto_idmap_intern(items, "1", 1), 0);
+    assert_int_equal(facto_idmap_intern(items, "2", 1), 1);
+    assert_int_equal(facto_idmap_intern(items, "3", 1), 2);
+    facto_ctx *ctx = facto_ctx_new();
+    char **titles = NULL;
+    int32_t n = 0;
+    assert_int_equal(facto_titles_read(ctx, dir, items, &titles, &n), FACTO_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(titles[0], " [31mRED [0m ");
+    assert_string_equal(titles[1], "Caf\xc3\xa9 ");
+    assert_string_equal(titles[2], "A B \xc3\xa9");
+    facto_titles_free(titles, n);
+    facto_idmap_free(items);
+    facto_ctx_free(ctx);
+}
+
 static void test_empty_and_missing(void **state)
 {
     (void)state;
@@ -833,6 +908,8 @@ int main(void)
         cmocka_unit_test(test_integer_ids),
         cmocka_unit_test(test_duplicates),
         cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_hostile_bytes_and_ignored_options),
+        cmocka_unit_test(test_titles_control_characters),
         cmocka_unit_test(test_empty_and_missing),
         cmocka_unit_test(test_invalid_options),
         cmocka_unit_test(test_ml100k_u_data),

@@ -397,6 +397,13 @@ static void test_errors(void **state)
         assert_int_equal(facto_dataset_split(ctx, all, &bad[c], &tr, &te), FACTO_ERR_INVALID);
     assert_int_equal(facto_dataset_split(ctx, NULL, &s, &tr, &te), FACTO_ERR_INVALID);
     facto_dataset_free(all);
+    /* Messages show the fraction that was asked for, not %g's rounding of it
+     * ("random:0.9999999", never "random:1"). */
+    all = synthetic(1, 100, 1);
+    s = make(FACTO_SPLIT_RANDOM, 0.9999999, 0, 0, 0);
+    assert_int_equal(facto_dataset_split(ctx, all, &s, &tr, &te), FACTO_ERR_EMPTY);
+    assert_non_null(strstr(facto_errmsg(ctx), "split random:0.9999999 leaves"));
+    facto_dataset_free(all);
     /* A split that leaves one side empty. */
     all = synthetic(1, 100, 1); /* one user, one rating */
     s = make(FACTO_SPLIT_TIME, 0.5, 0, 0, 0);
