@@ -23,7 +23,8 @@ static void facto_eval_help(const char *verb)
            "and how many had a user or item unknown to the model (predicted from the biases).\n\n"
            "  --model MODEL      model file written by `facto train --out` (required)\n"
            "  --test FILE        ratings to score; for an FM model, labelled rows (libsvm or\n"
-           "                     recordIO-protobuf, --format libsvm|recordio; default: by content) (required)\n"
+           "                     recordIO-protobuf, --format libsvm|recordio; default: by content), or\n"
+           "                     ratings for an FM trained from ratings (--solver als|mcmc) (required)\n"
            FACTO_CLI_READ_HELP
            "  --json             print {\"rmse\", \"mae\", \"count\", \"unknown_users\", \"unknown_items\"};\n"
            "                     FM: {\"rmse\", \"mae\"} or the classifier's binary_classification_accuracy,\n"
@@ -84,7 +85,8 @@ int facto_cmd_eval(int argc, char **argv)
         rc = facto_cli_fail(ctx, st, 0);
         goto done;
     }
-    if (facto_model_get_kind(model) == FACTO_MODEL_FM) {
+    int fm_ids = facto_fm_by_ids(model);
+    if (facto_model_get_kind(model) == FACTO_MODEL_FM && (!fm_ids || rows_format_set)) {
         if (read.format_set || read.opts.columns || read.opts.delimiter)
             rc = facto_cli_usage(verb, "an FM model reads rows: --format auto|libsvm|recordio only");
         else
@@ -98,7 +100,8 @@ int facto_cmd_eval(int argc, char **argv)
     if ((rc = facto_cli_read(ctx, &read, test_path, &test, NULL)) != 0)
         goto done;
     facto_eval_result r;
-    if ((st = facto_model_evaluate(ctx, model, test, &r, NULL)) != FACTO_OK) {
+    st = fm_ids ? facto_fm_evaluate_ratings(ctx, model, test, &r, NULL) : facto_model_evaluate(ctx, model, test, &r, NULL);
+    if (st != FACTO_OK) {
         rc = facto_cli_fail(ctx, st, 0);
         goto done;
     }

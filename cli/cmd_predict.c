@@ -39,7 +39,9 @@ static void facto_predict_help(const char *verb)
            "  --input PAIRS      file of pairs, '-' = stdin (required)\n"
            "  --json             print {\"predictions\": [{\"user\", \"item\", \"score\"[, \"unknown_user\",\n"
            "                     \"unknown_item\"]}, ...]} (default: text)\n"
-           "\nFactorization machine models answer SageMaker inference requests instead:\n"
+           "\nA factorization machine trained from ratings (facto train --model fm --solver als|mcmc\n"
+           "--dataset/--from-ratings) predicts pairs the same way. One trained on feature rows answers\n"
+           "SageMaker inference requests instead (without --content-type it exits with code 2):\n"
            "  --content-type T   application/json|application/jsonlines|application/x-recordio-protobuf,\n"
            "                     the format of --input (required for an FM model)\n"
            "  --accept T         format of the response (default: the content type)\n"
@@ -122,11 +124,20 @@ int facto_cmd_predict(int argc, char **argv)
         rc = facto_cli_fail(ctx, st, 0);
         goto done;
     }
-    if (facto_model_get_kind(model) == FACTO_MODEL_FM) {
-        if (json)
+    int fm_ids = facto_fm_by_ids(model);
+    if (facto_model_get_kind(model) == FACTO_MODEL_FM && (!fm_ids || content_type || accept || output)) {
+        if (!content_type && !accept && !output && !fm_ids) {
+            facto_cli_error("%s: this factorization machine was trained on feature rows, so it scores feature "
+                            "rows, not 'user item' pairs: pass a SageMaker request with --content-type "
+                            "application/json|application/jsonlines|application/x-recordio-protobuf (a model "
+                            "trained from ratings with --solver als|mcmc predicts by ids)",
+                            model_path);
+            rc = FACTO_EXIT_DATA;
+        } else if (json) {
             rc = facto_cli_usage(verb, "--json is for rating models; FM responses follow --accept");
-        else
+        } else {
             rc = facto_cli_fm_predict(ctx, model, input, content_type, accept, output);
+        }
         goto done;
     }
     if (content_type || accept || output) {
@@ -179,7 +190,9 @@ int facto_cmd_predict(int argc, char **argv)
             continue;
         float score;
         int flags = 0;
-        if ((st = facto_model_predict(ctx, model, user, item, &score, &flags)) != FACTO_OK) {
+        st = fm_ids ? facto_fm_predict_pair(ctx, model, user, item, &score, &flags)
+                    : facto_model_predict(ctx, model, user, item, &score, &flags);
+        if (st != FACTO_OK) {
             facto_cli_error("%s:%lld: %s", name, lineno, facto_errmsg(ctx));
             rc = st == FACTO_ERR_NOMEM || st == FACTO_ERR_INTERNAL ? FACTO_EXIT_INTERNAL : FACTO_EXIT_DATA;
             goto done;

@@ -78,10 +78,55 @@ expect_rc 2 "$F" predict --model "$M" --input "$TMP/bad3.json" --content-type ap
 expect_rc 2 "$F" predict --model "$TMP/dense.fm" --input "$G/fm_request_sparse.json" --content-type application/json
 expect_rc 2 "$F" predict --model "$M" --input "$TMP/nothere.json" --content-type application/json
 # ... and usage errors exit 1.
-expect_rc 1 "$F" predict --model "$M" --input "$G/fm_request.jsonl"
+# a model trained on feature rows cannot score 'user item' pairs: a data error
+expect_rc 2 "$F" predict --model "$M" --input "$G/fm_request.jsonl"
+expect_err "trained on feature rows"
 expect_err "--content-type"
 expect_rc 1 "$F" predict --model "$M" --input "$G/fm_request.jsonl" --content-type text/csv
 expect_rc 1 "$F" predict --model "$M" --input "$G/fm_request.jsonl" --content-type application/jsonlines --json
+
+# ---- from ratings in block form (als, mcmc): the model predicts by ids ---------
+awk -v tr="$TMP/r.train" -v te="$TMP/r.test" 'BEGIN { srand(3);
+    for (u = 1; u <= 40; u++) for (r = 0; r < 15; r++) { i = 1 + int(rand() * 30);
+      printf "%d\t%d\t%d\n", u, i, 1 + (u * 7 + i * 3) % 5 > (rand() < 0.8 ? tr : te) } }'
+for u in $(seq 1 40); do printf '%d\tgroup=g%d age:%d\n' "$u" $((u % 3)) $((20 + u)); done >"$TMP/r.users"
+B="$TMP/block.fm"
+expect_rc 0 "$F" train --model fm --from-ratings "$TMP/r.train" --test-ratings "$TMP/r.test" --solver mcmc \
+    --num_iter 30 --num_factors 4 --predictor_type regressor --implicit both --user-features "$TMP/r.users" \
+    --seed 2 --out "$B" --json
+grep -q '"block_form": true' "$TMP/out" || fail "block form: $(cat "$TMP/out")"
+br=$(json_num test_rmse "$TMP/out"); bc=$(json_num test_rmse_chain "$TMP/out")
+awk -v r="$br" -v c="$bc" 'BEGIN { exit !(r > 0 && r < 2 && c > 0 && c < 2) }' || fail "block rmse '$br' chain '$bc'"
+[ "$(json_num model_bytes "$TMP/out")" -eq "$(wc -c <"$B")" ] || fail "model_bytes"
+[ "$(json_num epochs "$TMP/out")" -eq 30 ] || fail "block iterations"
+printf 'user\titem\n1\t2\n3\t4\n999\t2\n' >"$TMP/r.pairs"
+expect_rc 0 "$F" predict --model "$B" --input "$TMP/r.pairs"
+[ "$(wc -l <"$TMP/out")" -eq 3 ] || fail "block predict: $(cat "$TMP/out")"
+awk -F'\t' '$3 < 1 || $3 > 5 { exit 1 }' "$TMP/out" || fail "block scores outside the rating range"
+expect_err "1 of 3 pairs"
+expect_rc 0 "$F" predict --model "$B" --input "$TMP/r.pairs" --json
+grep -q '"unknown_user": true' "$TMP/out" || fail "block predict --json: $(cat "$TMP/out")"
+expect_rc 0 "$F" eval --model "$B" --test "$TMP/r.test" --json
+[ "$(json_num rmse "$TMP/out")" = "$br" ] || fail "eval rmse $(json_num rmse "$TMP/out") != train's $br"
+# the same seed gives the same model bytes; ALS works the same way
+expect_rc 0 "$F" train --model fm --from-ratings "$TMP/r.train" --test-ratings "$TMP/r.test" --solver mcmc \
+    --num_iter 30 --num_factors 4 --predictor_type regressor --implicit both --user-features "$TMP/r.users" \
+    --seed 2 --out "$TMP/block2.fm"
+cmp -s "$B" "$TMP/block2.fm" || fail "same seed, different block model bytes"
+expect_rc 0 "$F" train --model fm --from-ratings "$TMP/r.train" --test-ratings "$TMP/r.test" --solver als \
+    --num_iter 10 --num_factors 4 --predictor_type regressor --out "$TMP/als.fm"
+expect_rc 0 "$F" predict --model "$TMP/als.fm" --input "$TMP/r.pairs"
+# usage: --implicit needs als/mcmc and ratings; a bad side file is a data error
+expect_rc 1 "$F" train --model fm --from-ratings "$TMP/r.train" --num_factors 4 --predictor_type regressor \
+    --implicit user
+expect_err "--implicit"
+expect_rc 1 "$F" train --model fm --from-ratings "$TMP/r.train" --num_factors 4 --predictor_type regressor \
+    --solver mcmc --implicit items
+expect_rc 1 "$F" train --model fm --train "$TMP/small.svm" --num_factors 4 --predictor_type regressor --implicit user
+printf '1 group=a\n' >"$TMP/bad.users"
+expect_rc 2 "$F" train --model fm --from-ratings "$TMP/r.train" --num_factors 4 --predictor_type regressor \
+    --solver mcmc --num_iter 2 --user-features "$TMP/bad.users"
+expect_err "bad.users:1:"
 
 # ---- hyperparameters ----------------------------------------------------------
 # --help prints every hyperparameter with the library's default: passing each
@@ -164,9 +209,9 @@ b=$(json_num test_rmse "$TMP/out")
 expect_rc 0 "$F" train --model fm --dataset ml-100k --split u1 "${short[@]}" --json
 c=$(json_num test_rmse "$TMP/out")
 [ "$a" = "$b" ] && [ "$a" = "$c" ] || fail "libsvm $a, recordio $b, on the fly $c differ"
-# MCMC, a few iterations.
+# MCMC, a few iterations (ratings: block form, the saved model predicts by ids).
 expect_rc 0 "$F" train --model fm --dataset ml-100k --split u1 --num_factors 32 --predictor_type regressor \
-    --solver mcmc --num_iter 20 --seed 1 --json
+    --solver mcmc --num_iter 20 --seed 1 --side-features --implicit user --json
 m=$(json_num test_rmse "$TMP/out")
 echo "u1 one-hot, mcmc k=32, 20 iterations: test RMSE $m"
 awk -v r="$m" 'BEGIN { exit !(r > 0.85 && r < 1.0) }' || fail "mcmc test RMSE $m"

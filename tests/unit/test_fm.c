@@ -170,6 +170,12 @@ static double *sgd_step_direction(facto_ctx *ctx, const facto_fm_params *p, cons
 {
     facto_fm_model *init = NULL;
     assert_int_equal(facto_fm_model_new(ctx, p, rows, &init), FACTO_OK);
+    /* fit zeroes the parameters of features no row uses (they score 0);
+     * do the same to the start so their "update" is 0, as their gradient. */
+    uint32_t *slots = NULL;
+    assert_int_equal(facto_fm_map_rows(ctx, init, rows, &slots), FACTO_OK);
+    assert_int_equal(facto_fm_zero_unseen(ctx, init, rows, slots), FACTO_OK);
+    free(slots);
     facto_model *trained = NULL;
     if (facto_fm_fit(ctx, rows, NULL, p, NULL, &trained) != FACTO_OK)
         fail_msg("fit: %s", facto_errmsg(ctx));
@@ -773,6 +779,64 @@ static void test_ml100k_u1(void **state)
     facto_ctx_free(ctx);
 }
 
+/* A feature no training row uses scores 0 in a dense model, whatever the
+ * solver: its w and v are 0 after fit (not their random start), so a row of
+ * unseen features scores like an empty row (w0 alone) and adding an unseen
+ * feature to a row leaves its score unchanged. */
+static void test_unseen_dense_features_score_zero(void **state)
+{
+    (void)state;
+    facto_ctx *ctx = facto_ctx_new();
+    const facto_fm_solver solvers[] = {FACTO_FM_SOLVER_SGD, FACTO_FM_SOLVER_ALS, FACTO_FM_SOLVER_MCMC};
+    for (int si = 0; si < 3; si++) {
+        facto_rows *train = facto_rows_new(12, 1);
+        for (int r = 0; r < 200; r++) {
+            /* keys 0..5 only; 6..11 never appear */
+            assert_int_equal(facto_rows_push(ctx, train, (uint32_t)(r % 3), 1.0f), FACTO_OK);
+            assert_int_equal(facto_rows_push(ctx, train, (uint32_t)(3 + r % 3), 0.5f), FACTO_OK);
+            assert_int_equal(facto_rows_finish_row(ctx, train, (float)(1 + r % 5)), FACTO_OK);
+        }
+        facto_fm_params p = small_params(12, 4, FACTO_FM_REGRESSOR);
+        p.solver = solvers[si];
+        if (p.solver != FACTO_FM_SOLVER_SGD) {
+            p.bias_init_method = p.linear_init_method = p.factors_init_method = FACTO_FM_INIT_NORMAL;
+            p.bias_init_scale = p.linear_init_scale = p.factors_init_scale = NAN;
+            p.num_iter = 5;
+        }
+        facto_model *m = NULL;
+        assert_int_equal(facto_fm_fit(ctx, train, NULL, &p, NULL, &m), FACTO_OK);
+        const facto_fm_model *fm = (const facto_fm_model *)m;
+        assert_int_equal(fm->hashed, 0);
+        assert_int_equal(fm->n_slots, 12);
+        for (int s = 6; s < 12; s++) {
+            assert_true(fm->w[s] == 0.0f);
+            for (int f = 0; f < fm->k; f++)
+                assert_true(fm->V[s * fm->k + f] == 0.0f);
+        }
+        facto_rows *q = facto_rows_new(12, 0);
+        assert_int_equal(facto_rows_finish_row(ctx, q, 0.0f), FACTO_OK); /* empty */
+        assert_int_equal(facto_rows_push(ctx, q, 7, 1.0f), FACTO_OK);
+        assert_int_equal(facto_rows_push(ctx, q, 9, -2.0f), FACTO_OK);
+        assert_int_equal(facto_rows_finish_row(ctx, q, 0.0f), FACTO_OK); /* unseen only */
+        assert_int_equal(facto_rows_push(ctx, q, 1, 1.0f), FACTO_OK);
+        assert_int_equal(facto_rows_push(ctx, q, 4, 0.5f), FACTO_OK);
+        assert_int_equal(facto_rows_finish_row(ctx, q, 0.0f), FACTO_OK); /* seen */
+        assert_int_equal(facto_rows_push(ctx, q, 1, 1.0f), FACTO_OK);
+        assert_int_equal(facto_rows_push(ctx, q, 4, 0.5f), FACTO_OK);
+        assert_int_equal(facto_rows_push(ctx, q, 8, 3.0f), FACTO_OK);
+        assert_int_equal(facto_rows_finish_row(ctx, q, 0.0f), FACTO_OK); /* seen + unseen */
+        float sc[4];
+        assert_int_equal(facto_fm_predict(ctx, m, q, sc, NULL), FACTO_OK);
+        assert_true(sc[1] == sc[0]);
+        assert_true(sc[3] == sc[2]);
+        assert_true(fm->V[1 * fm->k] != 0.0f); /* seen features keep theirs */
+        facto_rows_free(q);
+        facto_rows_free(train);
+        facto_model_free(m);
+    }
+    facto_ctx_free(ctx);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -805,6 +869,7 @@ int main(void)
         cmocka_unit_test(test_save_load_identical),
         cmocka_unit_test(test_training_log),
         cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_unseen_dense_features_score_zero),
         cmocka_unit_test(test_ml100k_u1),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

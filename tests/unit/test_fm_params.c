@@ -150,6 +150,11 @@ static const case_t g_cases[] = {
     {"lr_decay", "1", "1.5"},
     {"average_epochs", "0", "-1"},
     {"average_epochs", "20", "2x"},
+    {"burn_in", "0", "-1"},
+    {"burn_in", "50", "1.5"},
+    {"summary_rank", "-1", "-2"},
+    {"summary_rank", "0", "4097"},
+    {"summary_rank", "256", "r"},
 };
 
 static void test_each_hyperparameter(void **state)
@@ -229,6 +234,20 @@ static void test_init_consistency(void **state)
     p = required();
     p.epochs = 0;
     expect_invalid(ctx, &p, "epochs");
+    /* MCMC burn_in must leave samples: < num_iter (other solvers ignore it) */
+    p = required();
+    p.solver = FACTO_FM_SOLVER_MCMC;
+    p.num_iter = 10;
+    p.burn_in = 9;
+    assert_int_equal(facto_fm_params_validate(ctx, &p), FACTO_OK);
+    p.burn_in = 10;
+    expect_invalid(ctx, &p, "burn_in");
+    p.solver = FACTO_FM_SOLVER_ALS;
+    assert_int_equal(facto_fm_params_validate(ctx, &p), FACTO_OK);
+    /* defaults: libFM's average from the first sample, the automatic summary */
+    p = facto_fm_params_default();
+    assert_int_equal(p.burn_in, 0);
+    assert_int_equal(p.summary_rank, -1);
     facto_ctx_free(ctx);
 }
 
