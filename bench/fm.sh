@@ -4,8 +4,11 @@
 # SGD ~4.3M samples/s, MCMC ~40 ms per iteration). Prints the machine, then
 # SGD samples/s and MCMC seconds per iteration (update time, from the fit's
 # per-epoch timing) with test RMSE, at num_factors 32, on one-hot ML-100K u1
-# (encoded on the fly) and on a 2M-row synthetic one-hot set made by awk.
+# (encoded on the fly) and on a 2M-row synthetic one-hot set made by awk;
+# then MCMC test RMSE on u1 for one-hot, side and side + implicit features
+# (500 iterations each: a few minutes), chain and saved model, model size.
 # Usage: bench/fm.sh [path/to/facto] [synthetic rows, default 2000000]
+# (FM_BENCH_ITER=N sets the accuracy table's iterations.)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 facto=${1:-$here/build/facto}
@@ -51,6 +54,35 @@ if [ -f "${FACTO_DATA_HOME:-}/ml-100k/u1.base" ]; then
   run "ml-100k u1 one-hot (80k rows)" mcmc "${U1[@]}" --solver mcmc --num_iter 100 --init_stdev 0.1 --seed 1
 else
   echo "(no ml-100k under FACTO_DATA_HOME: u1 rows skipped)"
+fi
+
+# MCMC accuracy (issue 3's targets, next to libFM 1.4.2's figures): ratings in
+# block form through the CLI, as a user runs it; chain = libFM's running
+# average over all iterations, saved = the saved model (what facto eval and
+# predict use), s/iter = update time per iteration (test scoring excluded).
+ITER=${FM_BENCH_ITER:-500}
+if [ -f "${FACTO_DATA_HOME:-}/ml-100k/u1.base" ]; then
+  echo
+  echo "MCMC accuracy, ml-100k u1, block form: num_factors 32, $ITER iterations, init_stdev 0.1, seed 1"
+  printf '%-30s %8s %8s %8s %8s %8s %10s\n' features chain saved target libFM s/iter "model MB"
+  acc() {
+    local label=$1 target=$2 libfm=$3; shift 3
+    local out
+    out=$("$facto" train --model fm --solver mcmc --dataset ml-100k --split u1 "$@" --num_factors 32 \
+          --predictor_type regressor --num_iter "$ITER" --init_stdev 0.1 --seed 1 --out "$tmp/acc.facto" \
+          --json 2>/dev/null) || { echo "$label: training failed"; return; }
+    awk -v l="$label" -v c="$(field test_rmse_chain "$out")" -v s="$(field test_rmse "$out")" -v t="$target" \
+        -v f="$libfm" -v r="$(field samples_per_second "$out")" -v n="$(field n_train "$out")" \
+        -v b="$(field model_bytes "$out")" \
+        'BEGIN { printf "%-30s %8.4f %8.4f %8s %8s %8.4f %10.2f\n", l, c, s, t, f, n / r, b / 1e6 }'
+  }
+  acc "one-hot user + item" "<=0.905" 0.9056
+  acc "+ side (u.user, u.item)" "<=0.897" 0.8978 --side-features
+  acc "+ side + implicit (user)" "<=0.893" 0.8947 --side-features --implicit user
+  acc "+ side + implicit (user+item)" - - --side-features --implicit both
+  acc "one-hot, 16 thinned samples" - - --summary_rank 0
+  echo "saved = rank-256 summary of the per-user / per-item sums (summary_rank -1, the default), except"
+  echo "the last row (summary_rank 0: mcmc_samples 16 thinned samples). Best published u1: 0.8889 (GLocal-K)."
 fi
 
 # Synthetic: 100k users x 20k items one-hot, label = 3 + b_u + b_i + p_u.q_i

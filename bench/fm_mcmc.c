@@ -9,10 +9,12 @@
  * all2 (all + each item's raters / sqrt(|N(i)|) in the item block).
  * Side features are parsed here (u.user, u.item are ISO-8859-1; only ASCII
  * fields are used). Rows are block-structured unless --flat (one-hot only).
+ * Block data come with per-user / per-item sums (fm.h), kept as the
+ * summary_rank parameter says (-1 default: rank 256; 0: --samples samples).
  * Usage: fm_mcmc [--features F] [--iter N] [--k K] [--samples S] [--seed S]
  *                [--split u1] [--als] [--flat] [--groups 0|1|2] [--burnin B] [--trace]
  *                [--reg L]      (ALS: linear_wd = factors_wd = L, default 10)
- *                [--rank R]     (save a rank-R posterior summary instead of samples)
+ *                [--rank R]     (summary_rank: -1 auto (default), 0 samples, R rank of the summary)
  *                [--classify]   (label = rating >= 4, probit MCMC; prints the classifier metrics)
  */
 #include "data/fm_blocks.h"
@@ -156,7 +158,7 @@ static int on_iter(const facto_fm_epoch_report *r, void *ud)
 int main(int argc, char **argv)
 {
     const char *features = "onehot", *split = "u1";
-    int iters = 500, k = 32, samples = 16, als = 0, flat = 0, groups = 1, trace = 0, burnin = -1, classify = 0, rank = 0;
+    int iters = 500, k = 32, samples = 16, als = 0, flat = 0, groups = 1, trace = 0, burnin = -1, classify = 0, rank = -1;
     float reg = 10.0f;
     uint64_t seed = 1;
     for (int a = 1; a < argc; a++) {
@@ -266,6 +268,7 @@ int main(int argc, char **argv)
     p.init_stdev = 0.1f;
     p.mcmc_samples = samples;
     p.seed = seed;
+    p.summary_rank = rank;
     if (als) {
         p.bias_wd = 0.0f;
         p.linear_wd = reg;
@@ -285,13 +288,26 @@ int main(int argc, char **argv)
             die(ctx, "expanding train rows");
         if (facto_fm_fit(ctx, ftr, fte, &p, trace ? &cb : NULL, &m) != FACTO_OK)
             die(ctx, "fit");
-    } else if (facto_fm_fit_blocks(ctx, &tr, &te, &p, trace ? &cb : NULL, burnin, rank, &m, &res) != FACTO_OK) {
+    } else if (facto_fm_fit_blocks(ctx, &tr, &te, &p, trace ? &cb : NULL, burnin, 0, &m, &res) != FACTO_OK) {
         die(ctx, "fit");
     }
     double cpu_fit = (double)(clock() - cpu0) / CLOCKS_PER_SEC;
     facto_fm_metrics mt;
-    if (facto_fm_evaluate(ctx, m, fte, &mt) != FACTO_OK)
+    facto_fm_model *fmm = (facto_fm_model *)m;
+    if (fmm->pair_b) {
+        /* block data from ratings: the model keeps per-user / per-item sums
+         * and predicts by ids (the ids as facto_fm_fit_ratings sets them) */
+        fmm->users = facto_idmap_clone(facto_dataset_users(dtr));
+        fmm->items = facto_idmap_clone(facto_dataset_items(dtr));
+        float *sc = malloc((size_t)te.n_rows * sizeof *sc);
+        facto_eval_result er;
+        if (!sc || facto_fm_evaluate_ratings(ctx, m, dte, &er, sc) != FACTO_OK ||
+            facto_fm_metrics_from_scores(ctx, fmm, te.direct, sc, &mt) != FACTO_OK)
+            die(ctx, "evaluate");
+        free(sc);
+    } else if (facto_fm_evaluate(ctx, m, fte, &mt) != FACTO_OK) {
         die(ctx, "evaluate");
+    }
     char path[64];
     snprintf(path, sizeof path, "/tmp/fm_mcmc_bench_%ld.facto", (long)getpid());
     struct stat sb;
@@ -343,9 +359,17 @@ int main(int argc, char **argv)
     if (!flat && !als)
         printf("  test RMSE, running average of %d post-burn-in samples: %.4f\n", res.iterations - res.burnin,
                res.test_rmse_avg);
-    printf("  test RMSE, saved model (%d samples): %.4f  MAE %.4f; averaged before clipping %.4f\n",
-           (int)fm->n_samples, mt.rmse, mt.mae, avg_then_clip);
-    if (rank > 0)
+    if (fm->pair_b)
+        printf("  test RMSE, saved model (per-user / per-item sums, %d floats each): %.4f  MAE %.4f\n",
+               (int)fm->pair_k, mt.rmse, mt.mae);
+    else
+        printf("  test RMSE, saved model (%d samples): %.4f  MAE %.4f; averaged before clipping %.4f\n",
+               (int)fm->n_samples, mt.rmse, mt.mae, avg_then_clip);
+    if (fm->pair_b)
+        printf("  model file %.2f MiB (%d users + %d items x (%d+1) floats, plus w and V of %lld slots)\n",
+               (double)sb.st_size / 1048576.0, (int)fm->n_users, (int)fm->n_items, (int)fm->pair_k,
+               (long long)fm->n_slots);
+    else if (rank > 0)
         printf("  model file %.2f MiB (rank-%d posterior summary: %lld slots x (%d+1) floats)\n",
                (double)sb.st_size / 1048576.0, rank, (long long)fm->n_slots, (int)fm->k);
     else

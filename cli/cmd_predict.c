@@ -4,7 +4,8 @@
  * "::"; further fields such as a rating are ignored; blank and '#' lines are
  * skipped, and so is a header whose first field is user, userId or user_id;
  * `-` reads stdin) and write `user<TAB>item<TAB>score` lines, or one
- * JSON object with --json. Streams the input: O(1) memory in text mode,
+ * JSON object with --json; MF models and FM models trained from ratings
+ * (by ids). Streams the input: O(1) memory in text mode,
  * O(pairs) with --json; O(factors) per pair.
  */
 #include "cli.h"

@@ -28,7 +28,7 @@ static double facto_fm_now(void)
 typedef enum {
     FO_MODEL = 1, FO_DATASET, FO_SPLIT, FO_TRAIN, FO_TEST, FO_FROM_RATINGS, FO_TEST_RATINGS, FO_FORMAT,
     FO_HYPERPARAMETERS, FO_OUT, FO_JSON, FO_VERBOSE, FO_THREADS, FO_SIDE, FO_USER_FEATURES, FO_ITEM_FEATURES,
-    FO_NUMERIC_IDS, FO_BINARIZE, FO_IMPLICIT, FO_HELP
+    FO_NUMERIC_IDS, FO_BINARIZE, FO_IMPLICIT, FO_PRIOR_GROUPS, FO_HELP
 } facto_fm_opt;
 
 static const struct {
@@ -46,7 +46,8 @@ static const struct {
     {"side_features", FO_SIDE, 0},    {"user_features", FO_USER_FEATURES, 1},
     {"item_features", FO_ITEM_FEATURES, 1},
     {"numeric_ids", FO_NUMERIC_IDS, 0}, {"binarize", FO_BINARIZE, 1},
-    {"implicit", FO_IMPLICIT, 1},     {"help", FO_HELP, 0},
+    {"implicit", FO_IMPLICIT, 1},     {"prior_groups", FO_PRIOR_GROUPS, 1},
+    {"help", FO_HELP, 0},
 };
 #define FACTO_FM_NOPTS (sizeof facto_fm_opts / sizeof facto_fm_opts[0])
 
@@ -139,6 +140,8 @@ static void facto_fm_train_help(const char *verb)
            "  --user-features FILE, --item-features FILE  side files to use (default: none)\n"
            "  --numeric-ids      SageMaker demo layout, feature_dim = max user id + max item id (default: off)\n"
            "  --implicit WHICH   user|item|both: implicit-feedback blocks (als/mcmc only; default: none)\n"
+           "  --prior-groups G   MCMC hyperpriors on ratings: 1 one per block kind (ids, side files, implicit),\n"
+           "                     2 one per kind of side feature too, 0 one for all (default 1)\n"
            "With --solver als or mcmc, ratings (--dataset, --from-ratings) train in libFM's block form\n"
            "(each user's and item's features stored once, one hyperprior per kind of feature): the\n"
            "model keeps the training ids and predicts by them (facto predict --input PAIRS, facto eval\n"
@@ -211,6 +214,7 @@ typedef struct facto_fm_args {
     facto_cli_fm_source src;
     int json, verbose, threads;
     int implicit; /* FACTO_FM_IMPLICIT_* bits */
+    int prior_groups, prior_groups_set;
     /* hyperparameter flags in command-line order */
     const char **hp_names, **hp_values;
     int n_hp;
@@ -298,6 +302,10 @@ static int facto_fm_parse(int argc, char **argv, facto_fm_args *a, int *help)
             else
                 rc = facto_cli_usage(verb, "--implicit: '%s' is not user, item or both", value);
             break;
+        case FO_PRIOR_GROUPS:
+            rc = facto_arg_int(verb, "--prior-groups", value, 0, 2, &a->prior_groups);
+            a->prior_groups_set = 1;
+            break;
         case FO_HELP: *help = 1; return 0;
         }
         if (rc)
@@ -313,8 +321,8 @@ static int facto_fm_parse(int argc, char **argv, facto_fm_args *a, int *help)
                           a->src.item_file || a->src.enc.numeric_ids || a->src.enc.binarize > 0))
         return facto_cli_usage(verb, "--train reads rows; --split and the ratings options go with --dataset "
                                      "or --from-ratings");
-    if (!from_ratings && a->implicit)
-        return facto_cli_usage(verb, "--implicit goes with --dataset or --from-ratings (ratings)");
+    if (!from_ratings && (a->implicit || a->prior_groups_set))
+        return facto_cli_usage(verb, "--implicit and --prior-groups go with --dataset or --from-ratings (ratings)");
     if (from_ratings && (a->test || a->format_text))
         return facto_cli_usage(verb, "--test and --format go with --train (rows files)");
     if (a->src.dataset && !a->src.split)
@@ -526,6 +534,8 @@ static int facto_fm_train_ratings(facto_ctx *ctx, const char *verb, const facto_
     o.user_file = uf[0] ? uf : NULL;
     o.item_file = itf[0] ? itf : NULL;
     o.implicit = a->implicit;
+    if (a->prior_groups_set)
+        o.prior_groups = a->prior_groups;
     o.binarize = a->src.enc.binarize;
     int64_t ntr = facto_dataset_n_ratings(dtr), nte = dte ? facto_dataset_n_ratings(dte) : 0;
     fprintf(info, "training fm (%s, solver %s, num_factors %d, block form: one-hot user + item%s%s%s%s) on %lld "
@@ -662,8 +672,8 @@ int facto_train_fm(int argc, char **argv)
         rc = facto_fm_train_ratings(ctx, verb, &a, &p, info);
         goto done;
     }
-    if (a.implicit) {
-        rc = facto_cli_usage(verb, "--implicit needs --solver als or mcmc (block form)");
+    if (a.implicit || a.prior_groups_set) {
+        rc = facto_cli_usage(verb, "--implicit and --prior-groups need --solver als or mcmc (block form)");
         goto done;
     }
     if (a.train) {

@@ -792,9 +792,12 @@ facto_status facto_fm_get_params(const facto_model *model, facto_fm_params *para
  * implicit users (U); feature_dim is that total.
  *
  * Prior groups (libFM's -meta; MCMC draws one mean and precision per group
- * and factor): user ids, item ids, each kind of side feature (u.user: age,
+ * and factor): user ids, item ids, user side features, item side features,
+ * implicit items, implicit users (prior_groups 1, the default); with
+ * prior_groups 2 each kind of side feature gets its own (u.user: age,
  * gender, occupation; u.item: genres, decade; attribute files: the name up
- * to the first '='), implicit items, implicit users.
+ * to the first '='). On ML-100K u1 with side + user implicit features
+ * (500 iterations, k 32) 1 gives test RMSE 0.8940 (chain), 2 gives 0.8968.
  *
  * The model is an ordinary FM model (save, load, free) that also keeps the
  * training ids and, per user and per item, the sums of its block:
@@ -837,7 +840,8 @@ typedef struct facto_fm_ratings_options {
     const char *user_file;
     const char *item_file;
     int implicit;       /* FACTO_FM_IMPLICIT_* bits; 0 (default) = none */
-    int prior_groups;   /* 1 (default): one hyperprior per kind of feature, as above; 0: one for all */
+    int prior_groups;   /* 1 (default): one hyperprior per block kind, 2: per kind of side feature too
+                           (see above), 0: one for all features */
     float binarize;     /* 0 (default): label = rating; > 0: label = rating >= binarize (binary_classifier) */
 } facto_fm_ratings_options;
 

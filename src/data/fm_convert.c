@@ -9,6 +9,8 @@
  * looked up by the data's own ids, so a test user unseen in training still
  * gets them. Building costs O(users + items + side lines); encoding a data
  * set is O(ratings * row length), each row pushed in ascending key order.
+ * Also reads side tables for block-structured training (u.user / u.item or
+ * "id<TAB>name[:value] ..." attribute files), O(file + nnz).
  */
 #include "data/dataset.h"
 #include "data/fm_blocks.h"

@@ -4,7 +4,9 @@
  * methods, key -> slot mapping of input rows, scoring in O(k * nnz), the
  * public fit / predict / evaluate entry points, and save / load through the
  * model file layer. fit validates everything, then hands the model to the
- * solver named by params->solver (fm_sgd.c, fm_als.c, fm_mcmc.c).
+ * solver named by params->solver (fm_sgd.c, fm_als.c, fm_mcmc.c), and
+ * zeroes the parameters of features no training row uses. Ratings models
+ * (fm.h) also score (user, item) ids from per-user / per-item sums.
  * Memory: O(n_slots * k) parameters + O(nnz) slot indices per input; never
  * O(feature_dim) in hashed mode.
  */

@@ -14,7 +14,10 @@
  * Regression uses a Gaussian likelihood; binary classification the probit
  * augmentation (z ~ truncated N(y^, 1), then regression on z). Predictions
  * average the samples after burn-in; the model keeps mcmc_samples thinned
- * samples, so a saved model predicts new rows with the same kind of average.
+ * samples, so a saved model predicts new rows with the same kind of average;
+ * on ratings data (user block + item block per row) it keeps per-user /
+ * per-item sums and a rank-r summary of their posterior Gram matrix instead
+ * (facto_fm_pairs below; facto_fm_fit_ratings is the public entry point).
  */
 #include "fm_mcmc.h"
 
@@ -1562,7 +1565,10 @@ facto_status facto_fm_fit_mcmc(facto_ctx *ctx, facto_fm_model *model, const fact
     const uint32_t *trs[1] = {train_slots}, *tes[1] = {test_slots};
     if (test)
         facto_fm_data_init(&te, test, 0);
-    return facto_fm_cd_run(ctx, model, FACTO_FM_CD_MCMC, &tr, trs, test ? &te : NULL, tes, callbacks, -1, 0, NULL);
+    /* Feature rows: summary_rank r > 0 asks for the rank-r summary of the
+     * features' factors; -1 (automatic) and 0 keep thinned samples. */
+    int rank = model->params.summary_rank > 0 ? model->params.summary_rank : 0;
+    return facto_fm_cd_run(ctx, model, FACTO_FM_CD_MCMC, &tr, trs, test ? &te : NULL, tes, callbacks, -1, rank, NULL);
 }
 
 /* All keys of every source as rows, so facto_fm_model_new sees them. */
@@ -1695,6 +1701,9 @@ facto_status facto_fm_fit_ratings(facto_ctx *ctx, const facto_dataset *train, co
         return facto_fail(ctx, FACTO_ERR_INVALID, "facto_fm_ratings_options.implicit: %d is not a set of "
                                                   "FACTO_FM_IMPLICIT_USER | FACTO_FM_IMPLICIT_ITEM",
                           opts->implicit);
+    if (opts->prior_groups < 0 || opts->prior_groups > 2)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_fm_ratings_options.prior_groups: %d is not 0, 1 or 2",
+                          opts->prior_groups);
     if (!(opts->binarize >= 0.0f))
         return facto_fail(ctx, FACTO_ERR_INVALID, "facto_fm_ratings_options.binarize must be >= 0");
     if (params->solver == FACTO_FM_SOLVER_SGD)
@@ -1719,8 +1728,10 @@ facto_status facto_fm_fit_ratings(facto_ctx *ctx, const facto_dataset *train, co
         st = facto_fm_side_table(ctx, opts->item_file, 0, train->item_map, &is, &ig, &ni);
     if (st != FACTO_OK)
         goto done;
+    /* prior_groups 1: one group per side file; 2: one per kind of side feature */
     facto_fm_ratings_spec spec = {(opts->implicit & FACTO_FM_IMPLICIT_USER) != 0,
-                                  (opts->implicit & FACTO_FM_IMPLICIT_ITEM) != 0, us, is, ug, ig};
+                                  (opts->implicit & FACTO_FM_IMPLICIT_ITEM) != 0, us, is,
+                                  opts->prior_groups == 2 ? ug : NULL, opts->prior_groups == 2 ? ig : NULL};
     if ((st = facto_fm_data_from_ratings(ctx, train, test, &spec, &tr, test ? &te : NULL)) != FACTO_OK)
         goto done;
     if (!opts->prior_groups && tr.groups_owned) {

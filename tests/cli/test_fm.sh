@@ -4,7 +4,10 @@
 # flags override the file), missing and invalid ones exit 1 naming them;
 # predict answers the golden requests (tests/golden) in every content type
 # with one prediction per instance, the same scores whatever the format;
-# malformed requests exit 2. On ml-100k u1 (else 77 after the first part):
+# malformed requests exit 2; an FM trained from ratings in block form (als,
+# mcmc; side attribute file, implicit blocks) predicts and evaluates by ids,
+# the same seed giving the same bytes, while a feature-rows FM asked for ids
+# exits 2. On ml-100k u1 (else 77 after the first part):
 # SGD reaches test RMSE <= 0.915, MCMC runs, a classifier on rating >= 4
 # reports sane accuracy/F1/AUC, and eval agrees with train.
 set -u
@@ -123,6 +126,9 @@ expect_err "--implicit"
 expect_rc 1 "$F" train --model fm --from-ratings "$TMP/r.train" --num_factors 4 --predictor_type regressor \
     --solver mcmc --implicit items
 expect_rc 1 "$F" train --model fm --train "$TMP/small.svm" --num_factors 4 --predictor_type regressor --implicit user
+expect_rc 1 "$F" train --model fm --from-ratings "$TMP/r.train" --num_factors 4 --predictor_type regressor \
+    --solver mcmc --prior-groups 3
+expect_err "--prior-groups"
 printf '1 group=a\n' >"$TMP/bad.users"
 expect_rc 2 "$F" train --model fm --from-ratings "$TMP/r.train" --num_factors 4 --predictor_type regressor \
     --solver mcmc --num_iter 2 --user-features "$TMP/bad.users"
