@@ -30,6 +30,7 @@ typedef struct facto_dialect {
     int n_cols;          /* 3 or 4 wanted columns */
     int pos[4];          /* 0-based positions; -1 = not yet known */
     int time_optional;   /* the timestamp column may be absent (then no timestamps) */
+    int columns_default; /* no columns were given: a header's names may place them */
     char name[4][FACTO_MAX_ID_LEN + 1]; /* header names when chosen by name, else "" */
 } facto_dialect;
 
@@ -306,6 +307,7 @@ static facto_status facto_dialect_init(facto_ctx *ctx, const facto_read_options 
     d->header = o->header;
     d->n_cols = 4;
     d->time_optional = 1;
+    d->columns_default = !o->columns;
     for (int i = 0; i < 4; i++)
         d->pos[i] = i;
     if (o->format < FACTO_FORMAT_AUTO || o->format > FACTO_FORMAT_DELIMITED)
@@ -428,6 +430,62 @@ static int facto_names_time(const char *s, size_t n)
     return strstr(low, "time") || strstr(low, "date") || strcmp(low, "ts") == 0;
 }
 
+/* Which column a header name speaks of: FACTO_COL_USER, _ITEM, _RATING,
+ * _TIME, or -1. Case, '_', '-' and ' ' are ignored ("userId", "user_id",
+ * "Movie ID" all match). */
+static int facto_header_role(const char *s, size_t n)
+{
+    static const char *const users[] = {"user", "userid", "uid", "users", "customer", "customerid", "member",
+                                        "memberid", "reviewer", "reviewerid", NULL};
+    static const char *const items[] = {"item", "itemid", "iid", "items", "movie", "movieid", "product",
+                                        "productid", "asin", "isbn", "book", "bookid", "track", "trackid",
+                                        "song", "songid", "artist", "artistid", NULL};
+    static const char *const ratings[] = {"rating", "ratings", "score", "stars", "value", "preference",
+                                          "pref", "bookrating", NULL};
+    char low[64];
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '_' || c == '-' || c == ' ' || c == '"')
+            continue;
+        if (m + 1 >= sizeof low)
+            return -1;
+        low[m++] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    }
+    low[m] = '\0';
+    const char *const *lists[3] = {users, items, ratings};
+    const int roles[3] = {FACTO_COL_USER, FACTO_COL_ITEM, FACTO_COL_RATING};
+    for (int l = 0; l < 3; l++)
+        for (int i = 0; lists[l][i]; i++)
+            if (strcmp(low, lists[l][i]) == 0)
+                return roles[l];
+    return facto_names_time(s, n) ? FACTO_COL_TIME : -1;
+}
+
+/* A header with names for the user, the item and the rating places those
+ * columns when no columns were given ("rating;item;user" reads right).
+ * Without all three names the columns stay in their default order. */
+static void facto_dialect_place_by_header(facto_dialect *d, const facto_fields *fs)
+{
+    int pos[4] = {-1, -1, -1, -1};
+    for (int i = 0; i < fs->n; i++) {
+        int role = facto_header_role(fs->f[i].s, fs->f[i].n);
+        if (role >= 0 && pos[role] < 0)
+            pos[role] = i;
+    }
+    if (pos[FACTO_COL_USER] < 0 || pos[FACTO_COL_ITEM] < 0 || pos[FACTO_COL_RATING] < 0)
+        return;
+    for (int c = 0; c < 3; c++)
+        d->pos[c] = pos[c];
+    if (pos[FACTO_COL_TIME] >= 0) {
+        d->pos[FACTO_COL_TIME] = pos[FACTO_COL_TIME];
+        d->n_cols = 4;
+    } else {
+        d->n_cols = 3;
+    }
+    d->time_optional = 0;
+}
+
 /*
  * Fix the dialect from the first data line (a copy: splitting is in place).
  * Returns FACTO_OK and sets *is_header when that line is the header.
@@ -477,6 +535,8 @@ static facto_status facto_dialect_resolve(facto_ctx *ctx, const char *path, int6
         d->header = !numeric;
     }
     *is_header = d->header == 1;
+    if (*is_header && d->columns_default && d->format == FACTO_FORMAT_DELIMITED)
+        facto_dialect_place_by_header(d, fs);
     if (*is_header) {
         for (int c = 0; c < d->n_cols; c++) {
             if (d->pos[c] >= 0)

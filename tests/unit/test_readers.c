@@ -424,6 +424,18 @@ static void test_header_detection(void **state)
     read_fails(short_ts, NULL, FACTO_ERR_PARSE, at(short_ts, 2), "missing column 4 (timestamp)");
     const char *short_ml = write_text("short_ml.csv", "userId,movieId,rating,timestamp\n1,10,5\n");
     read_fails(short_ml, NULL, FACTO_ERR_PARSE, at(short_ml, 2), "missing column 4 (timestamp)");
+    /* Without --columns, a header that names the user, item and rating
+     * columns places them, in any order and spelling. */
+    const char *reordered = write_text("reordered.csv", "Rating;Movie_ID;UserId;timestamp\n5;10;1;881250949\n3;20;1;881250950\n"
+                                                        "4;10;2;881250951\n1;30;3;881250952\n2;20;2;881250953\n");
+    ds = read_ok(reordered, NULL, NULL);
+    check_fixture(ds, k_whole, 1);
+    facto_dataset_free(ds);
+    /* Names it does not know leave the columns in their default order. */
+    const char *unknown = write_text("unknown_names.csv", "a,b,c\n1,10,5\n1,20,3\n2,10,4\n3,30,1\n2,20,2\n");
+    ds = read_ok(unknown, NULL, NULL);
+    check_fixture(ds, k_whole, 0);
+    facto_dataset_free(ds);
     /* A header after comments and blank lines is still found. */
     const char *late = write_text("late_header.csv", "# made by hand\n\n  \nu,i,r\n1,10,5\n");
     ds = read_ok(late, NULL, NULL);
