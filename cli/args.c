@@ -53,6 +53,9 @@ int facto_arg_int(const char *verb, const char *flag, const char *text, long min
 {
     char *end;
     errno = 0;
+    /* The whole text is the number: no blanks, no '+' (strtol would skip them). */
+    if (!((text[0] >= '0' && text[0] <= '9') || (text[0] == '-' && text[1] >= '0' && text[1] <= '9')))
+        return facto_cli_usage(verb, "%s: '%s' is not an integer", flag, text);
     long v = strtol(text, &end, 10);
     if (end == text || *end != '\0' || errno == ERANGE)
         return facto_cli_usage(verb, "%s: '%s' is not an integer", flag, text);
@@ -66,7 +69,7 @@ int facto_arg_u64(const char *verb, const char *flag, const char *text, uint64_t
 {
     char *end;
     errno = 0;
-    if (text[0] == '-')
+    if (!(text[0] >= '0' && text[0] <= '9'))
         return facto_cli_usage(verb, "%s: '%s' is not a non-negative integer", flag, text);
     unsigned long long v = strtoull(text, &end, 10);
     if (end == text || *end != '\0' || errno == ERANGE)
@@ -79,6 +82,8 @@ int facto_arg_float(const char *verb, const char *flag, const char *text, double
 {
     char *end;
     errno = 0;
+    if (!((text[0] >= '0' && text[0] <= '9') || text[0] == '-' || text[0] == '.'))
+        return facto_cli_usage(verb, "%s: '%s' is not a number", flag, text);
     double v = strtod(text, &end);
     if (end == text || *end != '\0' || errno == ERANGE || !isfinite(v))
         return facto_cli_usage(verb, "%s: '%s' is not a number", flag, text);

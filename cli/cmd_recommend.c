@@ -113,6 +113,9 @@ int facto_cmd_recommend(int argc, char **argv)
         rc = facto_cli_fail(ctx, st, 0);
         goto done;
     }
+    if (n == 0)
+        fprintf(stderr, "facto: note: user '%s' has rated every item the model knows; nothing is left to "
+                        "recommend (--include-seen lists them)\n", user);
     json_t *root = NULL, *arr = NULL;
     if (json) {
         root = json_object();

@@ -209,7 +209,7 @@ static int facto_train_parse(int argc, char **argv, facto_train_args *a, int *he
         case OPT_COLUMNS: a->read.opts.columns = optarg; break;
         case OPT_DELIM: rc = facto_arg_delimiter(verb, optarg, &a->read.opts.delimiter); break;
         case OPT_MODEL: break; /* dispatched in facto_cmd_train */
-        case OPT_FACTORS: rc = facto_arg_int(verb, "--factors", optarg, 1, 1 << 20, &a->params.num_factors); break;
+        case OPT_FACTORS: rc = facto_arg_int(verb, "--factors", optarg, 1, 65536, &a->params.num_factors); break;
         case OPT_EPOCHS: rc = facto_arg_int(verb, "--epochs", optarg, 1, 1000000, &a->params.epochs); break;
         case OPT_LR: rc = facto_arg_float(verb, "--lr", optarg, 1e-30, 1e6, &a->params.learning_rate); break;
         case OPT_LR_DECAY: rc = facto_arg_float(verb, "--lr-decay", optarg, 1e-30, 1, &a->params.lr_decay); break;
@@ -219,7 +219,11 @@ static int facto_train_parse(int argc, char **argv, facto_train_args *a, int *he
         case OPT_INIT_STD: rc = facto_arg_float(verb, "--init-std", optarg, 0, 1e3, &a->params.init_std); break;
         case OPT_SEED: rc = facto_arg_u64(verb, "--seed", optarg, &a->params.seed); break;
         case OPT_THREADS: rc = facto_arg_int(verb, "--threads", optarg, 0, 4096, &a->threads); break;
-        case OPT_OUT: a->out = optarg; break;
+        case OPT_OUT:
+            a->out = optarg;
+            if (!*optarg)
+                rc = facto_cli_usage(verb, "--out: the model path is empty");
+            break;
         case OPT_JSON: a->json = 1; break;
         case OPT_OPTIMIZER:
             if (strcmp(optarg, "sgd") == 0)
@@ -287,8 +291,10 @@ static int facto_train_data(facto_ctx *ctx, const facto_train_args *a, facto_dat
     if (split_spec) {
         st = facto_dataset_split(ctx, all, &split, train, test);
         facto_dataset_free(all);
-        if (st != FACTO_OK)
-            return facto_cli_fail(ctx, st, 0);
+        if (st != FACTO_OK) {
+            facto_cli_error("%s: %s", train_path, facto_errmsg(ctx));
+            return st == FACTO_ERR_INVALID ? FACTO_EXIT_USAGE : FACTO_EXIT_DATA;
+        }
         return 0;
     }
     *train = all;
@@ -328,6 +334,12 @@ static int facto_train_mf(int argc, char **argv)
     facto_model *model = NULL;
     json_t *root = NULL;
     int64_t dups = 0;
+    facto_status st;
+    /* A model that could not be saved is found out now, not after the fit. */
+    if (a.out && (st = facto_model_save_check(ctx, a.out)) != FACTO_OK) {
+        rc = facto_cli_fail(ctx, st, 0);
+        goto done;
+    }
     if ((rc = facto_train_data(ctx, &a, &train, &test, &dups)) != 0)
         goto done;
 
@@ -346,7 +358,7 @@ static int facto_train_mf(int argc, char **argv)
     fprintf(info, "\n");
     fflush(info);
     s.t_start = facto_now();
-    facto_status st = facto_mf_fit(ctx, train, test, &a.params, &cb, &model);
+    st = facto_mf_fit(ctx, train, test, &a.params, &cb, &model);
     double seconds = facto_now() - s.t_start;
     facto_bar_clear(&s);
     if (st != FACTO_OK) {

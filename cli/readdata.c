@@ -25,6 +25,11 @@ int facto_cli_read(facto_ctx *ctx, const facto_cli_readopts *r, const char *path
 {
     int64_t dups = 0;
     facto_status st = facto_dataset_read(ctx, path, &r->opts, out, &dups);
+    if (st == FACTO_ERR_INVALID) {
+        /* Only the read options (--format, --columns, --delimiter) are invalid. */
+        facto_cli_error("%s (check --format, --columns and --delimiter)", facto_errmsg(ctx));
+        return FACTO_EXIT_USAGE;
+    }
     if (st != FACTO_OK)
         return facto_cli_fail(ctx, st, 0);
     if (dups_out)

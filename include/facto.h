@@ -317,6 +317,16 @@ const char *facto_model_kind_name(facto_model_kind kind);
 facto_status facto_model_save(facto_ctx *ctx, const facto_model *model, const char *path);
 
 /*
+ * Check before training that facto_model_save() could write `path`: it must
+ * be missing, an empty file or a facto model file (a folder, device, FIFO or
+ * any other file is refused, as save refuses it), and its folder must take a
+ * new file (a probe file is created and removed). Lets a program fail before
+ * a long fit rather than after it. Errors: FACTO_ERR_INVALID (empty path),
+ * FACTO_ERR_IO (the message names the path and the reason).
+ */
+facto_status facto_model_save_check(facto_ctx *ctx, const char *path);
+
+/*
  * Load a model saved by facto_model_save(). Checks the magic, the format
  * version, every size and the xxHash checksum. Errors: FACTO_ERR_IO (cannot
  * read), FACTO_ERR_FORMAT (not a facto model file), FACTO_ERR_VERSION (newer

@@ -211,6 +211,36 @@ static facto_status facto_mfile_check_target(facto_ctx *ctx, const char *path, c
     return FACTO_OK;
 }
 
+facto_status facto_mfile_check_path(facto_ctx *ctx, const char *path)
+{
+    if (!path || !*path)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "the model path is empty");
+    char *resolved = NULL;
+    facto_status st = facto_mfile_check_target(ctx, path, &resolved);
+    if (st != FACTO_OK)
+        return st;
+    const char *target = resolved ? resolved : path;
+    size_t len = strlen(target);
+    char *probe = malloc(len + 40);
+    if (!probe) {
+        free(resolved);
+        return facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
+    }
+    snprintf(probe, len + 40, "%s.tmp.%ld.probe", target, (long)getpid());
+    int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
+    if (fd < 0) {
+        int e = errno;
+        st = facto_fail(ctx, FACTO_ERR_IO, "%s: cannot write a file there: %s", path, strerror(e));
+    } else {
+        close(fd);
+        unlink(probe);
+        st = facto_ok(ctx);
+    }
+    free(probe);
+    free(resolved);
+    return st;
+}
+
 facto_status facto_mfile_create(facto_ctx *ctx, const char *path, facto_model_kind kind, facto_mfile_writer **out)
 {
     if (!path || !*path || !out)

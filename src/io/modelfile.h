@@ -28,6 +28,11 @@ typedef struct facto_mfile_reader facto_mfile_reader;
 
 /* ---- writing ------------------------------------------------------------- */
 
+/* Check, before any work, that a model could be saved at `path`: the path
+ * is missing, an empty file or a facto model (never a folder, device, FIFO
+ * or other file), and its folder takes a new file (one is created and
+ * removed). FACTO_ERR_INVALID (empty path), FACTO_ERR_IO naming the path. */
+facto_status facto_mfile_check_path(facto_ctx *ctx, const char *path);
 /* Start writing a model of `kind` to "PATH.tmp.PID" next to `path`.
  * Errors: FACTO_ERR_IO (cannot create the temporary file; message names
  * path and reason), FACTO_ERR_NOMEM, FACTO_ERR_INVALID (NULL args).

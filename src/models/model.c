@@ -55,6 +55,8 @@ const char *facto_model_kind_name(facto_model_kind kind)
     return "unknown";
 }
 
+facto_status facto_model_save_check(facto_ctx *ctx, const char *path) { return facto_mfile_check_path(ctx, path); }
+
 facto_status facto_model_save(facto_ctx *ctx, const facto_model *model, const char *path)
 {
     if (!model || !model->ops || !model->ops->save || !path || !*path)

@@ -55,8 +55,8 @@ expect_err "cr.tsv:1: rating '3\\x0d1' is not a finite number"
 expect_rc 2 timeout 120 "$F" train --train /dev/zero
 expect_err "/dev/zero:1: the line is longer than 256 MiB"
 
-# --columns with a fixed format would be ignored: refused.
-expect_rc 2 "$F" train --train "$TMP/r.tsv" --format ml100k --columns 2,1,3
+# --columns with a fixed format would be ignored: refused as a usage error.
+expect_rc 1 "$F" train --train "$TMP/r.tsv" --format ml100k --columns 2,1,3
 expect_err "columns '2,1,3' apply to delimited text"
 
 # Splits: the message shows the fraction that was given.
@@ -84,4 +84,22 @@ expect_err "home_file is not a folder"
 # Binary input: a model file or any binary given as ratings says so.
 expect_rc 2 "$F" train --train "$M"
 expect_err "this is a facto model file, not ratings"
+# --out that cannot be written fails before any training, as a data/I/O error.
+expect_rc 2 "$F" train --train "$TMP/r.tsv" --out "$TMP/no/such/dir/m.facto"
+expect_err "cannot write a file there"
+grep -q "training mf" "$TMP/out" && fail "--out into a missing folder was found only after training"
+expect_rc 1 "$F" train --train "$TMP/r.tsv" --out ""
+expect_err "--out: the model path is empty"
+# Numbers are the whole text: no blanks or '+' in front.
+expect_rc 1 "$F" train --train "$TMP/r.tsv" --seed " 5"
+expect_rc 1 "$F" train --train "$TMP/r.tsv" --epochs +3
+# A time split of data without timestamps names the file.
+printf '1\t1\t4\n1\t2\t3\n2\t1\t5\n' > "$TMP/nots.tsv"
+expect_rc 1 "$F" train --train "$TMP/nots.tsv" --split time:0.5
+expect_err "$TMP/nots.tsv: split time:0.5 needs timestamps"
+# A user who rated every item gets a note, not a silent empty list.
+printf '1\t1\t4\n1\t2\t3\n2\t1\t5\n' > "$TMP/all.tsv"
+expect_rc 0 "$F" train --train "$TMP/all.tsv" --epochs 2 --out "$TMP/all.facto"
+expect_rc 0 "$F" recommend --model "$TMP/all.facto" --user 1
+expect_err "has rated every item the model knows"
 exit 0
