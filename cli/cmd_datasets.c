@@ -102,24 +102,14 @@ int facto_cmd_datasets(int argc, char **argv)
             json_object_set_new(root, "datasets", arr);
             rc = facto_json_print(root);
         }
-    } else if (is_path) {
-        if ((st = facto_dataset_path(ctx, pos[1], path, sizeof path)) != FACTO_OK) {
-            rc = facto_cli_fail(ctx, st, 0);
-            goto done;
-        }
-        if (json) {
-            json_t *root = json_object();
-            json_object_set_new(root, "name", facto_json_str(pos[1]));
-            json_object_set_new(root, "path", facto_json_str(path));
-            rc = facto_json_print(root);
-        } else {
-            printf("%s\n", path);
-        }
     } else {
-        facto_ctx_set_log(ctx, facto_ds_log, NULL, FACTO_LOG_INFO);
-        if ((st = facto_dataset_fetch(ctx, pos[1])) != FACTO_OK) {
-            rc = facto_cli_fail(ctx, st, 0);
-            goto done;
+        /* path NAME, or fetch NAME and then print its path. */
+        if (!is_path) {
+            facto_ctx_set_log(ctx, facto_ds_log, NULL, FACTO_LOG_INFO);
+            if ((st = facto_dataset_fetch(ctx, pos[1])) != FACTO_OK) {
+                rc = facto_cli_fail(ctx, st, 0);
+                goto done;
+            }
         }
         if ((st = facto_dataset_path(ctx, pos[1], path, sizeof path)) != FACTO_OK) {
             rc = facto_cli_fail(ctx, st, 0);
