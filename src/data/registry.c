@@ -133,8 +133,9 @@ static facto_status facto_missing(facto_ctx *ctx, const facto_registry_entry *e,
                           home);
     return facto_fail(ctx, FACTO_ERR_NOT_FOUND,
                       "data set %s: %s is missing; run `facto datasets fetch %s`, or download %s%s and unzip it "
-                      "into %s (it makes the folder %s/%s)",
-                      e->name, what, e->name, FACTO_ML_BASE_URL, e->zip, home, home, e->folder);
+                      "into %s (it makes the folder %s/%s), or set FACTO_DATA_HOME to the folder that holds your "
+                      "copy of %s/",
+                      e->name, what, e->name, FACTO_ML_BASE_URL, e->zip, home, home, e->folder, e->folder);
 }
 
 facto_status facto_dataset_path(facto_ctx *ctx, const char *name, char *buf, size_t size)
@@ -354,8 +355,8 @@ static facto_status facto_download_url(facto_ctx *ctx, const char *url, FILE *ou
     if (rc != CURLE_OK) {
         st = facto_fail(ctx, FACTO_ERR_NETWORK,
                         "cannot download %s: %s; download it by hand and unzip it into %s (it makes the folder "
-                        "%s/%s)",
-                        url, curl_err[0] ? curl_err : curl_easy_strerror(rc), dest_dir, dest_dir, folder);
+                        "%s/%s), or set FACTO_DATA_HOME to the folder that holds your copy of %s/",
+                        url, curl_err[0] ? curl_err : curl_easy_strerror(rc), dest_dir, dest_dir, folder, folder);
         goto done;
     }
     unsigned char digest[EVP_MAX_MD_SIZE];
