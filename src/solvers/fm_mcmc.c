@@ -1429,6 +1429,10 @@ facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode
                 pr.sum_b[j] += pr.b[j];
             pr.sum_w0 += eng.w0;
             pr.n++;
+            /* about 100 samples spread over the chain: each add costs
+             * O(nb k r) (~10 ms on ML-100K at r 256, k 32); fewer samples
+             * lose accuracy on short chains (100 iterations, every 5th:
+             * saved 0.9116 against the chain's 0.9093; every one: 0.9098) */
             if (pr.sum.r > 0 && (T - it) % sum_every == 0)
                 facto_fm_summary_add(&eng, &pr.sum, pr.q, pr.nb);
             int pthin = pr.keep > 0 ? (T - burnin) / pr.keep : 1;
