@@ -1511,6 +1511,13 @@ facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode
         float *w = m->w, *V = m->V;
         facto_fm_store_params(&eng, &m->w0, w, V);
     }
+    if (pairs && mode == FACTO_FM_CD_MCMC && n_lin > 0) {
+        /* ratings model: w0 and w as posterior means (V stays the last sample) */
+        double scale = eng.classify ? FACTO_FM_PROBIT_SCALE : 1.0;
+        m->w0 = (float)(scale * sum_w0 / n_lin);
+        for (int64_t s = 0; s < eng.n_slots; s++)
+            m->w[s] = (float)(scale * sum_w[s] / n_lin);
+    }
     if (keep > 0 && m->n_samples == 0) {
         facto_fm_store_params(&eng, &m->sample_w0[0], m->sample_w, m->sample_V);
         m->n_samples = 1;
