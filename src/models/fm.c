@@ -17,23 +17,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The ALS and MCMC solvers live in their own files. While a file is missing
- * from the tree, its entry point is a weak reference (NULL at run time) and
- * fit reports that the solver is not in this build. When the file exists the
- * reference is strong, so the linker pulls it out of the static library. */
-#if defined(__has_include)
-#if !__has_include("../solvers/fm_als.c")
-extern facto_status facto_fm_fit_als(facto_ctx *, facto_fm_model *, const facto_rows *, const uint32_t *,
-                                     const facto_rows *, const uint32_t *, const facto_fm_callbacks *)
-    __attribute__((weak));
-#endif
-#if !__has_include("../solvers/fm_mcmc.c")
-extern facto_status facto_fm_fit_mcmc(facto_ctx *, facto_fm_model *, const facto_rows *, const uint32_t *,
-                                      const facto_rows *, const uint32_t *, const facto_fm_callbacks *)
-    __attribute__((weak));
-#endif
-#endif
-
 static void facto_fm_free(facto_model *base)
 {
     facto_fm_model *m = (facto_fm_model *)base;
@@ -389,8 +372,8 @@ facto_status facto_fm_fit(facto_ctx *ctx, const facto_rows *train, const facto_r
     case FACTO_FM_SOLVER_MCMC: solve = facto_fm_fit_mcmc; break;
     }
     if (!solve)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "hyperparameter solver: solver %s is not available in this build",
-                          facto_fm_solver_name(params->solver));
+        return facto_fail(ctx, FACTO_ERR_INVALID, "hyperparameter solver: %d is not one of sgd, als, mcmc",
+                          (int)params->solver);
     facto_fm_model *m = NULL;
     st = facto_fm_model_new(ctx, params, train, &m);
     if (st != FACTO_OK)

@@ -3,29 +3,14 @@
  * dispatched through the facto_model_ops of each model kind. Load reads the
  * kind from the verified file header and looks it up in a small table, so a
  * file of a kind this build does not know is refused with a message saying
- * so. Kinds whose ops are absent from the link (weak references that resolve
- * to NULL) count as unknown to this build. Cost: that of the model's own
+ * so. Cost: that of the model's own
  * save/load plus one verified read of the file (src/io/modelfile.c).
  */
 #include "model.h"
 
 #include <string.h>
 
-/* The ops tables live in mf.c and fm.c. Declared weak so that the library
- * and its tests still link while one of them is absent from the tree: a
- * missing one is then NULL and its kind is reported as not in this build. */
-#if defined(__has_include)
-#if !__has_include("mf.c")
-extern const facto_model_ops facto_mf_ops __attribute__((weak));
-#endif
-#if !__has_include("fm.c")
-extern const facto_model_ops facto_fm_ops __attribute__((weak));
-#endif
-#else
-extern const facto_model_ops facto_mf_ops __attribute__((weak));
-extern const facto_model_ops facto_fm_ops __attribute__((weak));
-#endif
-
+/* The ops tables live in mf.c and fm.c (declared in model.h). */
 static const facto_model_ops *facto_model_ops_of(facto_model_kind kind)
 {
     switch (kind) {
