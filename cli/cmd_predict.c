@@ -52,35 +52,77 @@ static void facto_predict_help(const char *verb)
            verb, verb);
 }
 
-static int facto_is_sep(const char *p)
-{
-    return *p == '\t' || *p == ' ' || *p == ',' || *p == ';' || *p == '|' || (p[0] == ':' && p[1] == ':');
-}
-
 /* A header line such as "userId,movieId,rating": its first field names the user column. */
 static int facto_is_header(const char *field)
 {
     return strcasecmp(field, "user") == 0 || strcasecmp(field, "userid") == 0 || strcasecmp(field, "user_id") == 0;
 }
 
-/* Cut the next field of *p in place; NULL when none is left. */
-static char *facto_next_field(char **p)
+/* The pairs file's delimiter, fixed by its first data line: "::" (code ':'),
+ * tab, comma, semicolon or '|' when the line holds one, else runs of blanks
+ * (code ' '). Ids may then hold spaces ("Ann Lee,Up"). */
+static char facto_pairs_delim(const char *line)
+{
+    if (strstr(line, "::"))
+        return ':';
+    static const char cands[] = {'\t', ',', ';', '|'};
+    for (size_t i = 0; i < sizeof cands; i++)
+        if (strchr(line, cands[i]))
+            return cands[i];
+    return ' ';
+}
+
+/* Cut the next field of *p in place at `delim`; surrounding blanks and one
+ * pair of double quotes are removed. NULL when no field is left. */
+static char *facto_next_field(char **p, char delim)
 {
     char *s = *p;
-    while (*s && facto_is_sep(s))
-        s += (s[0] == ':') ? 2 : 1;
-    if (!*s)
+    if (!s)
         return NULL;
-    char *start = s;
-    while (*s && !facto_is_sep(s))
-        s++;
-    if (*s) {
-        int skip = s[0] == ':' ? 2 : 1;
-        *s = '\0';
-        s += skip;
+    if (delim == ' ')
+        while (*s == ' ' || *s == '\t')
+            s++;
+    if (!*s && delim == ' ')
+        return NULL;
+    char *end = delim == ' ' ? s + strcspn(s, " \t") : delim == ':' ? strstr(s, "::") : strchr(s, delim);
+    if (end && *end) {
+        *end = '\0';
+        *p = end + (delim == ':' ? 2 : 1);
+    } else {
+        *p = NULL;
     }
-    *p = s;
-    return start;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        s[--n] = '\0';
+    if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
+        s[n - 1] = '\0';
+        s++;
+    }
+    return s;
+}
+
+/* Read one line (without its end) into buf of `cap` bytes. Returns its
+ * length, -1 at end of file, -2 when longer than cap - 1 bytes, -3 when it
+ * holds a NUL byte. Bounded memory, whatever the input (/dev/zero). */
+static long facto_read_pair_line(FILE *f, char *buf, size_t cap)
+{
+    size_t n = 0;
+    int c, nul = 0;
+    while ((c = getc(f)) != EOF && c != '\n') {
+        if (c == '\0')
+            nul = 1;
+        if (n + 1 >= cap)
+            return -2;
+        buf[n++] = (char)c;
+    }
+    if (c == EOF && n == 0)
+        return -1;
+    while (n > 0 && buf[n - 1] == '\r')
+        n--;
+    buf[n] = '\0';
+    return nul ? -3 : (long)n;
 }
 
 int facto_cmd_predict(int argc, char **argv)
@@ -161,29 +203,39 @@ int facto_cmd_predict(int argc, char **argv)
         }
     }
     long long lineno = 0, n_pairs = 0, n_unknown = 0;
-    ssize_t got;
+    long got;
+    char delim = 0;
     errno = 0;
-    while ((got = getline(&line, &cap, f)) >= 0) {
+    line = malloc(cap = 65536);
+    if (!line) {
+        facto_cli_error("out of memory");
+        rc = FACTO_EXIT_INTERNAL;
+        goto done;
+    }
+    while ((got = facto_read_pair_line(f, line, cap)) != -1) {
         lineno++;
-        size_t len = (size_t)got;
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            line[--len] = '\0';
-        char *p = line;
-        if (lineno == 1 && len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
-            p += 3;
-        if (strlen(p) != len - (size_t)(p - line)) {
-            facto_cli_error("%s:%lld: line holds a NUL byte", name, lineno);
+        if (got == -2 || got == -3) {
+            facto_cli_error(got == -2 ? "%s:%lld: the line is longer than 64 KiB; is this a file of 'user item' pairs?"
+                                      : "%s:%lld: line holds a NUL byte (binary or compressed data?)",
+                            name, lineno);
             rc = FACTO_EXIT_DATA;
             goto done;
         }
+        char *p = line;
+        if (lineno == 1 && got >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+            p += 3;
         char *q = p;
         while (*q == ' ' || *q == '\t')
             q++;
         if (*q == '\0' || *q == '#')
             continue;
-        char *user = facto_next_field(&p), *item = user ? facto_next_field(&p) : NULL;
-        if (!user || !item) {
-            facto_cli_error("%s:%lld: expected 'user item', got '%s'", name, lineno, q);
+        if (!delim)
+            delim = facto_pairs_delim(q);
+        char shown[80];
+        snprintf(shown, sizeof shown, "%s", q);
+        char *user = facto_next_field(&p, delim), *item = user ? facto_next_field(&p, delim) : NULL;
+        if (!user || !item || !*user || !*item) {
+            facto_cli_error("%s:%lld: expected 'user item', got '%s'", name, lineno, shown);
             rc = FACTO_EXIT_DATA;
             goto done;
         }

@@ -102,4 +102,15 @@ printf '1\t1\t4\n1\t2\t3\n2\t1\t5\n' > "$TMP/all.tsv"
 expect_rc 0 "$F" train --train "$TMP/all.tsv" --epochs 2 --out "$TMP/all.facto"
 expect_rc 0 "$F" recommend --model "$TMP/all.facto" --user 1
 expect_err "has rated every item the model knows"
+# predict: ids with spaces keep them (the delimiter comes from the first line),
+# quotes are removed, and a file with no line ends is refused in bounded memory.
+printf 'user,item,rating\nAnn Lee,Up,4\nAnn Lee,Cars,3\nBob,Up,5\nBob,Cars,2\n' > "$TMP/names.csv"
+expect_rc 0 "$F" train --train "$TMP/names.csv" --epochs 2 --factors 4 --out "$TMP/names.facto"
+printf 'user,item\nAnn Lee,Cars\n"Bob", Up\n' > "$TMP/pairs.csv"
+expect_rc 0 "$F" predict --model "$TMP/names.facto" --input "$TMP/pairs.csv"
+grep -q "^Ann Lee	Cars	" "$TMP/out" || fail "predict split 'Ann Lee' at the space"
+grep -q "^Bob	Up	" "$TMP/out" || fail "predict kept the quotes or blanks of '\"Bob\", Up'"
+[ -s "$TMP/err" ] && fail "predict flagged known ids as unknown: $(cat "$TMP/err")"
+expect_rc 2 timeout 60 "$F" predict --model "$TMP/names.facto" --input /dev/zero
+expect_err "/dev/zero:1: the line is longer than 64 KiB"
 exit 0
