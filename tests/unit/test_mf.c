@@ -6,7 +6,7 @@
  * matrix; constant data; unknown-id fallback, flags, counts and clipping;
  * top-k against brute force; save -> load -> same predictions and bytes;
  * seeded determinism; divergence; validation; callbacks; and with ml-100k in
- * FACTO_DATA_HOME, default params on u1 (test RMSE <= 0.915). About 1 s.
+ * FACTO_DATA_HOME, default params on u1 (test RMSE <= 0.915). About 5 s.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -757,7 +757,7 @@ static void test_ml100k_u1_defaults(void **state)
 }
 
 /* The acceptance figure of the issue: mean test RMSE over u1..u5 <= 0.915
- * with the defaults (five fits, about 3 s). */
+ * with the defaults (five fits, about 4 s). */
 static void test_ml100k_u1_u5_mean(void **state)
 {
     (void)state;
