@@ -16,6 +16,7 @@
  *                [--reg L]      (ALS: linear_wd = factors_wd = L, default 10)
  *                [--rank R]     (summary_rank: -1 auto (default), 0 samples, R rank of the summary)
  *                [--classify]   (label = rating >= 4, probit MCMC; prints the classifier metrics)
+ *                [--save FILE]  (keep the saved model there, e.g. to compare two builds byte for byte)
  */
 #include "data/fm_blocks.h"
 #include "solvers/fm_mcmc.h"
@@ -157,7 +158,7 @@ static int on_iter(const facto_fm_epoch_report *r, void *ud)
 
 int main(int argc, char **argv)
 {
-    const char *features = "onehot", *split = "u1";
+    const char *features = "onehot", *split = "u1", *save = NULL;
     int iters = 500, k = 32, samples = 16, als = 0, flat = 0, groups = 1, trace = 0, burnin = -1, classify = 0, rank = -1;
     float reg = 10.0f;
     uint64_t seed = 1;
@@ -189,11 +190,13 @@ int main(int argc, char **argv)
             classify = 1;
         else if (!strcmp(argv[a], "--flat"))
             flat = 1;
+        else if (!strcmp(argv[a], "--save"))
+            save = v, a++;
         else if (!strcmp(argv[a], "--trace"))
             trace = 50;
         else {
             fprintf(stderr, "usage: fm_mcmc [--features onehot|side|implicit|all|all2] [--iter N] [--k K] "
-                            "[--samples S] [--seed S] [--split u1] [--als] [--flat] [--groups 0|1|2] [--burnin B] [--classify] [--rank R] [--reg L (als)] [--trace]\n");
+                            "[--samples S] [--seed S] [--split u1] [--als] [--flat] [--groups 0|1|2] [--burnin B] [--classify] [--rank R] [--reg L (als)] [--trace] [--save FILE]\n");
             return 1;
         }
     }
@@ -308,13 +311,16 @@ int main(int argc, char **argv)
     } else if (facto_fm_evaluate(ctx, m, fte, &mt) != FACTO_OK) {
         die(ctx, "evaluate");
     }
-    char path[64];
+    char path[512];
     snprintf(path, sizeof path, "/tmp/fm_mcmc_bench_%ld.facto", (long)getpid());
     struct stat sb;
     memset(&sb, 0, sizeof sb);
+    if (save)
+        snprintf(path, sizeof path, "%s", save);
     if (facto_model_save(ctx, m, path) == FACTO_OK)
         stat(path, &sb);
-    unlink(path);
+    if (!save)
+        unlink(path);
     facto_fm_model *fm = (facto_fm_model *)m;
     if (classify) {
         printf("ml-100k %s %s mcmc classifier (rating >= 4) k=%d iter=%d, %d samples: accuracy %.4f "

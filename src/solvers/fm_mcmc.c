@@ -21,6 +21,8 @@
  */
 #include "fm_mcmc.h"
 
+#include "kernels/gram.h"
+
 #include <math.h>
 #include <string.h>
 #include <time.h>
@@ -105,6 +107,11 @@ typedef struct facto_fm_engine {
      * e += q_prev * pend_a[j] + pend_b[j]. pending = 0 when none. */
     int pending;
     double *pend_a, *pend_b; /* [rows of the last block] */
+    /* Pair form (no direct features, two blocks: every ratings data set):
+     * facto_fm_sweep_v_pair, whose deferred change is e += pend_q1[j1]
+     * pend_a[j2] + pend_b[j2] (pending = 2), with pend_q1 the first block's
+     * final q of the previous factor; q of the rows is not kept. */
+    double *pend_q1; /* [rows of block 1] */
     facto_rng rng;
 } facto_fm_engine;
 
@@ -219,6 +226,7 @@ static void facto_fm_engine_free(facto_fm_engine *eng)
     }
     free(eng->pend_a);
     free(eng->pend_b);
+    free(eng->pend_q1);
     free(eng->z);
     free(eng->eq);
     free(eng->w);
@@ -480,6 +488,94 @@ static void facto_fm_block_sweep_v(facto_fm_engine *eng, facto_fm_src *s, int32_
 }
 
 /*
+ * One factor f on pair-form data (no direct features, blocks 1 = users and
+ * 2 = items, e.g. every ratings data set): q(n) = q1_u + q2_i comes from the
+ * block rows, so only e is kept per row. Pass 1 applies the previous
+ * factor's deferred item change and sums per user (q_rest = q2_i), the user
+ * sweep follows, pass 2 applies it and sums per item (q_rest = q1_u), then
+ * the item sweep, whose change is deferred. Two passes over the rows.
+ */
+static void facto_fm_sweep_v_pair(facto_fm_engine *eng, int32_t f)
+{
+    const int64_t N = eng->n;
+    facto_fm_eq *restrict eq = eng->eq;
+    double *vf = eng->V + (int64_t)f * eng->n_slots;
+    facto_fm_src *s1 = &eng->src[1], *s2 = &eng->src[2];
+    const int32_t *restrict r1 = s1->ref, *restrict r2 = s2->ref;
+    double *q1 = eng->brows[s1->brows].qf, *q2 = eng->brows[s2->brows].qf;
+    for (int b = 1; b <= 2; b++) {
+        facto_fm_src *s = &eng->src[b];
+        facto_fm_brows_factor(eng, &eng->brows[s->brows], vf, 0);
+        memset(s->agg, 0, (size_t)s->n_rows * sizeof *s->agg);
+        memset(s->dq, 0, (size_t)s->n_rows * sizeof *s->dq);
+        memset(s->dy, 0, (size_t)s->n_rows * sizeof *s->dy);
+    }
+    {
+        const double *restrict pa = eng->pend_a, *restrict pb = eng->pend_b, *restrict pq = eng->pend_q1;
+        facto_fm_agg *restrict ag = s1->agg;
+        int32_t cj = -1;
+        double a1 = 0, a2 = 0, ae = 0, aeq = 0;
+        const int pend = eng->pending == 2;
+        for (int64_t n = 0; n < N; n++) {
+            int32_t u = r1[n], i = r2[n];
+            double e = eq[n].e;
+            if (pend) {
+                e += pq[u] * pa[i] + pb[i];
+                eq[n].e = e;
+            }
+            if (u != cj) {
+                if (cj >= 0)
+                    facto_fm_agg_flush(&ag[cj], a1, a2, ae, aeq);
+                cj = u;
+                a1 = a2 = ae = aeq = 0.0;
+            }
+            double qr = q2[i];
+            a1 += qr;
+            a2 += qr * qr;
+            ae += e;
+            aeq += e * qr;
+        }
+        if (cj >= 0)
+            facto_fm_agg_flush(&ag[cj], a1, a2, ae, aeq);
+        eng->pending = 0;
+    }
+    facto_fm_block_sweep_v(eng, s1, f, vf);
+    {
+        const double *restrict dq = s1->dq, *restrict dy = s1->dy;
+        facto_fm_agg *restrict ag = s2->agg;
+        int32_t cj = -1;
+        double a1 = 0, a2 = 0, ae = 0, aeq = 0;
+        for (int64_t n = 0; n < N; n++) {
+            int32_t u = r1[n], i = r2[n];
+            double e = eq[n].e + q2[i] * dq[u] + dy[u];
+            eq[n].e = e;
+            if (i != cj) {
+                if (cj >= 0)
+                    facto_fm_agg_flush(&ag[cj], a1, a2, ae, aeq);
+                cj = i;
+                a1 = a2 = ae = aeq = 0.0;
+            }
+            double qr = q1[u];
+            a1 += qr;
+            a2 += qr * qr;
+            ae += e;
+            aeq += e * qr;
+        }
+        if (cj >= 0)
+            facto_fm_agg_flush(&ag[cj], a1, a2, ae, aeq);
+    }
+    facto_fm_block_sweep_v(eng, s2, f, vf);
+    memcpy(eng->pend_a, s2->dq, (size_t)s2->n_rows * sizeof *eng->pend_a);
+    memcpy(eng->pend_b, s2->dy, (size_t)s2->n_rows * sizeof *eng->pend_b);
+    memcpy(eng->pend_q1, q1, (size_t)s1->n_rows * sizeof *eng->pend_q1);
+    eng->pending = 2;
+    for (int64_t u = 0; u < eng->n_unseen; u++) {
+        uint32_t sl = eng->unseen[u];
+        vf[sl] = eng->mode == FACTO_FM_CD_ALS ? 0.0 : eng->mu_v[eng->group[sl] * eng->k + f];
+    }
+}
+
+/*
  * One factor f. Passes over the n training rows: (1) q_f(n) from the direct
  * rows and the blocks' q^B_f, fused with the sums of the first block;
  * then the direct features' CSC sweep; then per block b: its sweep over
@@ -499,6 +595,10 @@ static void facto_fm_sweep_v(facto_fm_engine *eng, int32_t f)
     facto_fm_src *d0 = &eng->src[0];
     const int has_direct = d0->n_cols > 0;
 
+    if (!has_direct && nb == 2) {
+        facto_fm_sweep_v_pair(eng, f);
+        return;
+    }
     for (int b = 1; b <= nb; b++) {
         facto_fm_src *s = &eng->src[b];
         facto_fm_brows_factor(eng, &eng->brows[s->brows], vf, 0);
@@ -644,6 +744,13 @@ static void facto_fm_flush_pending(facto_fm_engine *eng)
 {
     if (!eng->pending)
         return;
+    if (eng->pending == 2) {
+        const int32_t *r1 = eng->src[1].ref, *r2 = eng->src[2].ref;
+        for (int64_t n = 0; n < eng->n; n++)
+            eng->eq[n].e += eng->pend_q1[r1[n]] * eng->pend_a[r2[n]] + eng->pend_b[r2[n]];
+        eng->pending = 0;
+        return;
+    }
     const int32_t *ref = eng->src[eng->n_src - 1].ref;
     for (int64_t n = 0; n < eng->n; n++) {
         int32_t j = ref[n];
@@ -815,31 +922,7 @@ static facto_status facto_fm_summary_init(facto_fm_engine *eng, facto_fm_summary
  * per-user / per-item sums of a ratings model). O(NS k r). */
 static void facto_fm_summary_add(facto_fm_engine *eng, facto_fm_summary *s, const double *V, int64_t NS)
 {
-    const int32_t k = eng->k, r = s->r;
-    memset(s->t, 0, (size_t)k * (size_t)r * sizeof *s->t);
-    for (int32_t f = 0; f < k; f++) {
-        const double *vf = V + (int64_t)f * NS;
-        double *tf = s->t + (int64_t)f * r;
-        for (int64_t i = 0; i < NS; i++) {
-            double v = vf[i];
-            if (v == 0.0)
-                continue;
-            const double *om = s->omega + i * r;
-            for (int32_t c = 0; c < r; c++)
-                tf[c] += v * om[c];
-        }
-    }
-    for (int64_t i = 0; i < NS; i++) {
-        double *yi = s->y + i * r;
-        for (int32_t f = 0; f < k; f++) {
-            double v = V[(int64_t)f * NS + i];
-            if (v == 0.0)
-                continue;
-            const double *tf = s->t + (int64_t)f * r;
-            for (int32_t c = 0; c < r; c++)
-                yi[c] += v * tf[c];
-        }
-    }
+    facto_gram_update(V, NS, eng->k, s->omega, s->r, s->t, s->y);
     s->n++;
 }
 
@@ -1193,7 +1276,8 @@ facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode
         size_t nr = eng.src[eng.n_src - 1].n_rows ? (size_t)eng.src[eng.n_src - 1].n_rows : 1;
         eng.pend_a = facto_calloc_array(nr, sizeof *eng.pend_a);
         eng.pend_b = facto_calloc_array(nr, sizeof *eng.pend_b);
-        if (!eng.pend_a || !eng.pend_b) {
+        eng.pend_q1 = facto_calloc_array(eng.src[1].n_rows ? (size_t)eng.src[1].n_rows : 1, sizeof *eng.pend_q1);
+        if (!eng.pend_a || !eng.pend_b || !eng.pend_q1) {
             st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for block sums");
             goto done;
         }
@@ -1430,7 +1514,7 @@ facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode
             pr.sum_w0 += eng.w0;
             pr.n++;
             /* about 100 samples spread over the chain: each add costs
-             * O(nb k r) (~10 ms on ML-100K at r 256, k 32); fewer samples
+             * O(nb k r) (~4 ms on ML-100K at r 256, k 32, AVX2); fewer samples
              * lose accuracy on short chains (100 iterations, every 5th:
              * saved 0.9116 against the chain's 0.9093; every one: 0.9098) */
             if (pr.sum.r > 0 && (T - it) % sum_every == 0)
