@@ -487,6 +487,35 @@ static void facto_fm_block_sweep_v(facto_fm_engine *eng, facto_fm_src *s, int32_
     }
 }
 
+/* sum h^2 and sum h e over the rows p0..p1 of a direct column with
+ * h = x (q - x v): four independent sums, so the additions do not wait on
+ * each other (a column of a one-hot id holds tens of rows). */
+static inline void facto_fm_direct_sums(const facto_fm_eq *restrict eq, const uint32_t *restrict row,
+                                        const float *restrict val, int64_t p0, int64_t p1, double v, double *sh2,
+                                        double *she)
+{
+    double a[4] = {0, 0, 0, 0}, b[4] = {0, 0, 0, 0};
+    int64_t p = p0;
+    for (; p + 4 <= p1; p += 4) {
+        for (int u = 0; u < 4; u++) {
+            const facto_fm_eq *t = &eq[row[p + u]];
+            double x = val[p + u];
+            double h = x * (t->q - x * v);
+            a[u] += h * h;
+            b[u] += h * t->e;
+        }
+    }
+    for (; p < p1; p++) {
+        const facto_fm_eq *t = &eq[row[p]];
+        double x = val[p];
+        double h = x * (t->q - x * v);
+        a[0] += h * h;
+        b[0] += h * t->e;
+    }
+    *sh2 = (a[0] + a[1]) + (a[2] + a[3]);
+    *she = (b[0] + b[1]) + (b[2] + b[3]);
+}
+
 /*
  * One factor f on pair-form data (no direct features, blocks 1 = users and
  * 2 = items, e.g. every ratings data set): q(n) = q1_u + q2_i comes from the
@@ -513,30 +542,49 @@ static void facto_fm_sweep_v_pair(facto_fm_engine *eng, int32_t f)
     {
         const double *restrict pa = eng->pend_a, *restrict pb = eng->pend_b, *restrict pq = eng->pend_q1;
         facto_fm_agg *restrict ag = s1->agg;
-        int32_t cj = -1;
-        double a1 = 0, a2 = 0, ae = 0, aeq = 0;
         const int pend = eng->pending == 2;
-        for (int64_t n = 0; n < N; n++) {
-            int32_t u = r1[n], i = r2[n];
-            double e = eq[n].e;
-            if (pend) {
-                e += pq[u] * pa[i] + pb[i];
-                eq[n].e = e;
+        /* per run of rows of one user (rows usually come sorted by user):
+         * two sets of sums, even and odd rows, so additions overlap */
+        for (int64_t n = 0; n < N;) {
+            const int32_t u = r1[n];
+            double a1 = 0, a2 = 0, ae = 0, aeq = 0, b1 = 0, b2 = 0, be = 0, beq = 0;
+            int64_t m = n;
+            for (; m + 1 < N && r1[m] == u && r1[m + 1] == u; m += 2) {
+                int32_t i = r2[m], i2 = r2[m + 1];
+                double e = eq[m].e, e2 = eq[m + 1].e;
+                if (pend) {
+                    e += pq[u] * pa[i] + pb[i];
+                    e2 += pq[u] * pa[i2] + pb[i2];
+                    eq[m].e = e;
+                    eq[m + 1].e = e2;
+                }
+                double qr = q2[i], qr2 = q2[i2];
+                a1 += qr;
+                a2 += qr * qr;
+                ae += e;
+                aeq += e * qr;
+                b1 += qr2;
+                b2 += qr2 * qr2;
+                be += e2;
+                beq += e2 * qr2;
             }
-            if (u != cj) {
-                if (cj >= 0)
-                    facto_fm_agg_flush(&ag[cj], a1, a2, ae, aeq);
-                cj = u;
-                a1 = a2 = ae = aeq = 0.0;
+            if (m < N && r1[m] == u) {
+                int32_t i = r2[m];
+                double e = eq[m].e;
+                if (pend) {
+                    e += pq[u] * pa[i] + pb[i];
+                    eq[m].e = e;
+                }
+                double qr = q2[i];
+                a1 += qr;
+                a2 += qr * qr;
+                ae += e;
+                aeq += e * qr;
+                m++;
             }
-            double qr = q2[i];
-            a1 += qr;
-            a2 += qr * qr;
-            ae += e;
-            aeq += e * qr;
+            facto_fm_agg_flush(&ag[u], a1 + b1, a2 + b2, ae + be, aeq + beq);
+            n = m;
         }
-        if (cj >= 0)
-            facto_fm_agg_flush(&ag[cj], a1, a2, ae, aeq);
         eng->pending = 0;
     }
     facto_fm_block_sweep_v(eng, s1, f, vf);
@@ -609,7 +657,20 @@ static void facto_fm_sweep_v(facto_fm_engine *eng, int32_t f)
 
     /* Pass 1: q of every row (+ sums of the first block when there is no
      * direct sweep in between). */
-    {
+    if (nb == 0) {
+        /* flat rows: pointers in registers, nothing but the direct entries */
+        const int64_t *restrict rp = d0->row_ptr;
+        const uint32_t *restrict sl = d0->slot;
+        const float *restrict xv = d0->val;
+        const double *restrict v = vf;
+        for (int64_t n = 0; n < N; n++) {
+            double q = 0.0;
+            for (int64_t e = rp[n]; e < rp[n + 1]; e++)
+                if (sl[e] != FACTO_FM_NO_SLOT)
+                    q += v[sl[e]] * xv[e];
+            eq[n].q = q;
+        }
+    } else {
         facto_fm_src *s1 = nb > 0 && !has_direct ? &eng->src[1] : NULL;
         int32_t cj = -1;
         double a1 = 0, a2 = 0, ae = 0, aeq = 0;
@@ -653,14 +714,8 @@ static void facto_fm_sweep_v(facto_fm_engine *eng, int32_t f)
         for (int64_t c = 0; c < s->n_cols; c++) {
             uint32_t sl = s->col_slot[c];
             int32_t g = eng->group[sl];
-            double v = vf[sl], sh2 = 0.0, she = 0.0;
-            for (int64_t p = s->col_ptr[c]; p < s->col_ptr[c + 1]; p++) {
-                const facto_fm_eq *t = &eq[s->col_row[p]];
-                double x = s->col_val[p];
-                double h = x * (t->q - x * v);
-                sh2 += h * h;
-                she += h * t->e;
-            }
+            double v = vf[sl], sh2, she;
+            facto_fm_direct_sums(eq, s->col_row, s->col_val, s->col_ptr[c], s->col_ptr[c + 1], v, &sh2, &she);
             double l = lam[g * k + f];
             double prec = eng->alpha * sh2 + l;
             double mean = (eng->alpha * (v * sh2 - she) + mu[g * k + f] * l) / prec;
