@@ -231,7 +231,8 @@ static void facto_fm_norm(const char *name, size_t len, char *buf, size_t size)
 
 static int facto_fm_parse(int argc, char **argv, facto_fm_args *a, int *help)
 {
-    const char *verb = argv[0];
+    (void)argv;
+    const char *verb = "facto train --model fm"; /* so usage errors point at this command's --help */
     a->hp_names = calloc((size_t)argc, sizeof *a->hp_names);
     a->hp_values = calloc((size_t)argc, sizeof *a->hp_values);
     if (!a->hp_names || !a->hp_values) {
@@ -721,7 +722,17 @@ int facto_train_fm(int argc, char **argv)
     double seconds = facto_fm_now() - t0;
     if (st != FACTO_OK) {
         /* the hyperparameters were checked above: INVALID here is the data's fault */
-        rc = facto_cli_fail(ctx, st, 0);
+        const char *msg = facto_errmsg(ctx);
+        int is_label = strstr(msg, "binary_classifier needs") != NULL;
+        const char *where = strncmp(msg, "test", 4) == 0 ? a.test : a.train;
+        if (where || is_label) {
+            facto_cli_error("%s%s%s%s", where ? where : "", where ? ": " : "", msg,
+                            is_label ? " (labels 0/1 or -1/+1; for ratings use --binarize T: label = rating >= T)"
+                                     : "");
+            rc = st == FACTO_ERR_NOMEM || st == FACTO_ERR_INTERNAL ? FACTO_EXIT_INTERNAL : FACTO_EXIT_DATA;
+        } else {
+            rc = facto_cli_fail(ctx, st, 0);
+        }
         goto done;
     }
     facto_fm_metrics mtrain, mtest;

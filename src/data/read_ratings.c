@@ -551,8 +551,11 @@ static facto_status facto_dialect_resolve(facto_ctx *ctx, const char *path, int6
                     d->n_cols = 3;
                     break;
                 }
-                return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the header has no column '%s' (for the %s)", path,
-                                  (long long)lineno, d->name[c], facto_col_what[c]);
+                return facto_fail(ctx, FACTO_ERR_PARSE,
+                                  "%s:%lld: the header has no column '%s' (for the %s); columns given by name need "
+                                  "a header line that names them, for a file without one give positions (e.g. "
+                                  "--columns 1,2,3)",
+                                  path, (long long)lineno, d->name[c], facto_col_what[c]);
             }
         }
         /* The header settles the timestamp: a named one is required; the
