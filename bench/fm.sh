@@ -64,23 +64,29 @@ ITER=${FM_BENCH_ITER:-500}
 if [ -f "${FACTO_DATA_HOME:-}/ml-100k/u1.base" ]; then
   echo
   echo "MCMC accuracy, ml-100k u1, block form: num_factors 32, $ITER iterations, init_stdev 0.1, seed 1"
-  printf '%-30s %8s %8s %8s %8s %8s %10s\n' features chain saved target libFM s/iter "model MB"
+  printf '%-30s %8s %8s %8s %8s %8s %8s %10s\n' features chain saved target libFM s/iter cpu/iter "model MB"
+  # CPU seconds of this shell's finished children (clock ticks), robust to a busy machine.
+  child_cpu() { awk -v hz="$(getconf CLK_TCK)" '{ print ($16 + $17) / hz }' "/proc/$$/stat"; }
   acc() {
     local label=$1 target=$2 libfm=$3; shift 3
-    local out
+    local out c0 c1
+    c0=$(child_cpu)
     out=$("$facto" train --model fm --solver mcmc --dataset ml-100k --split u1 "$@" --num_factors 32 \
           --predictor_type regressor --num_iter "$ITER" --init_stdev 0.1 --seed 1 --out "$tmp/acc.facto" \
           --json 2>/dev/null) || { echo "$label: training failed"; return; }
+    c1=$(child_cpu)
     awk -v l="$label" -v c="$(field test_rmse_chain "$out")" -v s="$(field test_rmse "$out")" -v t="$target" \
         -v f="$libfm" -v r="$(field samples_per_second "$out")" -v n="$(field n_train "$out")" \
-        -v b="$(field model_bytes "$out")" \
-        'BEGIN { printf "%-30s %8.4f %8.4f %8s %8s %8.4f %10.2f\n", l, c, s, t, f, n / r, b / 1e6 }'
+        -v b="$(field model_bytes "$out")" -v cpu="$(awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }')" -v it="$ITER" \
+        'BEGIN { printf "%-30s %8.4f %8.4f %8s %8s %8.4f %8.4f %10.2f\n", l, c, s, t, f, n / r, cpu / it, b / 1e6 }'
   }
   acc "one-hot user + item" "<=0.905" 0.9056
   acc "+ side (u.user, u.item)" "<=0.897" 0.8978 --side-features
   acc "+ side + implicit (user)" "<=0.893" 0.8947 --side-features --implicit user
   acc "+ side + implicit (user+item)" - - --side-features --implicit both
   acc "one-hot, 16 thinned samples" - - --summary_rank 0
+  echo "s/iter = update wall time per iteration (the fit's timing, test scoring excluded); cpu/iter = CPU"
+  echo "time of the whole facto run (reading, every iteration's test scoring, saving) / iterations."
   echo "saved = rank-256 summary of the per-user / per-item sums (summary_rank -1, the default), except"
   echo "the last row (summary_rank 0: mcmc_samples 16 thinned samples). Best published u1: 0.8889 (GLocal-K)."
 fi

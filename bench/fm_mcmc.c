@@ -16,6 +16,7 @@
  *                [--reg L]      (ALS: linear_wd = factors_wd = L, default 10)
  *                [--rank R]     (summary_rank: -1 auto (default), 0 samples, R rank of the summary)
  *                [--classify]   (label = rating >= 4, probit MCMC; prints the classifier metrics)
+ *                [--init SD]    (init_stdev of V, default 0.1)
  *                [--save FILE]  (keep the saved model there, e.g. to compare two builds byte for byte)
  */
 #include "data/fm_blocks.h"
@@ -160,7 +161,7 @@ int main(int argc, char **argv)
 {
     const char *features = "onehot", *split = "u1", *save = NULL;
     int iters = 500, k = 32, samples = 16, als = 0, flat = 0, groups = 1, trace = 0, burnin = -1, classify = 0, rank = -1;
-    float reg = 10.0f;
+    float reg = 10.0f, init = 0.1f;
     uint64_t seed = 1;
     for (int a = 1; a < argc; a++) {
         const char *v = a + 1 < argc ? argv[a + 1] : "";
@@ -190,13 +191,15 @@ int main(int argc, char **argv)
             classify = 1;
         else if (!strcmp(argv[a], "--flat"))
             flat = 1;
+        else if (!strcmp(argv[a], "--init"))
+            init = (float)atof(v), a++;
         else if (!strcmp(argv[a], "--save"))
             save = v, a++;
         else if (!strcmp(argv[a], "--trace"))
             trace = 50;
         else {
             fprintf(stderr, "usage: fm_mcmc [--features onehot|side|implicit|all|all2] [--iter N] [--k K] "
-                            "[--samples S] [--seed S] [--split u1] [--als] [--flat] [--groups 0|1|2] [--burnin B] [--classify] [--rank R] [--reg L (als)] [--trace] [--save FILE]\n");
+                            "[--samples S] [--seed S] [--split u1] [--als] [--flat] [--groups 0|1|2] [--burnin B] [--classify] [--rank R] [--reg L (als)] [--trace] [--init SD] [--save FILE]\n");
             return 1;
         }
     }
@@ -268,7 +271,7 @@ int main(int argc, char **argv)
     p.predictor_type = classify ? FACTO_FM_BINARY_CLASSIFIER : FACTO_FM_REGRESSOR;
     p.solver = als ? FACTO_FM_SOLVER_ALS : FACTO_FM_SOLVER_MCMC;
     p.num_iter = iters;
-    p.init_stdev = 0.1f;
+    p.init_stdev = init;
     p.mcmc_samples = samples;
     p.seed = seed;
     p.summary_rank = rank;
