@@ -457,8 +457,22 @@ static void facto_fm_block_sweep_v(facto_fm_engine *eng, facto_fm_src *s, int32_
     for (int64_t c = 0; c < s->n_cols; c++) {
         uint32_t sl = s->col_slot[c];
         int32_t g = eng->group[sl];
-        double v = vf[sl], sh2 = 0.0, she = 0.0;
-        for (int64_t p = s->col_ptr[c]; p < s->col_ptr[c + 1]; p++) {
+        double v = vf[sl], sh2 = 0.0, she = 0.0, sh2b = 0.0, sheb = 0.0;
+        int64_t p = s->col_ptr[c];
+        const int64_t p1 = s->col_ptr[c + 1];
+        /* two sets of sums (even and odd entries) so the additions overlap:
+         * an implicit-feedback column holds one entry per rater */
+        for (; p + 2 <= p1; p += 2) {
+            uint32_t j = s->col_row[p], j2 = s->col_row[p + 1];
+            const facto_fm_agg *a = &s->agg[j], *a2 = &s->agg[j2];
+            double x = s->col_val[p], x2 = s->col_val[p + 1];
+            double aj = qb[j] - x * v, aj2 = qb[j2] - x2 * v;
+            sh2 += x * x * (a->s2 + 2.0 * aj * a->s1 + s->cnt[j] * aj * aj);
+            she += x * (a->eq + aj * a->e);
+            sh2b += x2 * x2 * (a2->s2 + 2.0 * aj2 * a2->s1 + s->cnt[j2] * aj2 * aj2);
+            sheb += x2 * (a2->eq + aj2 * a2->e);
+        }
+        if (p < p1) {
             uint32_t j = s->col_row[p];
             const facto_fm_agg *a = &s->agg[j];
             double x = s->col_val[p];
@@ -466,6 +480,8 @@ static void facto_fm_block_sweep_v(facto_fm_engine *eng, facto_fm_src *s, int32_
             sh2 += x * x * (a->s2 + 2.0 * aj * a->s1 + s->cnt[j] * aj * aj);
             she += x * (a->eq + aj * a->e);
         }
+        sh2 += sh2b;
+        she += sheb;
         double l = lam[g * k + f];
         double prec = eng->alpha * sh2 + l;
         double mean = (eng->alpha * (v * sh2 - she) + mu[g * k + f] * l) / prec;
