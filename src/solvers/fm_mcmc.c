@@ -112,6 +112,10 @@ typedef struct facto_fm_engine {
      * pend_a[j2] + pend_b[j2] (pending = 2), with pend_q1 the first block's
      * final q of the previous factor; q of the rows is not kept. */
     double *pend_q1; /* [rows of block 1] */
+    /* Flat rows (no blocks): q of the next factor, summed by each factor's
+     * update pass; qn_ok once it holds the next factor's q. */
+    double *qn; /* [n] */
+    int qn_ok;
     facto_rng rng;
 } facto_fm_engine;
 
@@ -227,6 +231,7 @@ static void facto_fm_engine_free(facto_fm_engine *eng)
     free(eng->pend_a);
     free(eng->pend_b);
     free(eng->pend_q1);
+    free(eng->qn);
     free(eng->z);
     free(eng->eq);
     free(eng->w);
@@ -673,7 +678,12 @@ static void facto_fm_sweep_v(facto_fm_engine *eng, int32_t f)
 
     /* Pass 1: q of every row (+ sums of the first block when there is no
      * direct sweep in between). */
-    if (nb == 0) {
+    if (nb == 0 && eng->qn_ok) {
+        /* flat rows: q was summed by the previous factor's sweep */
+        const double *restrict qn = eng->qn;
+        for (int64_t n = 0; n < N; n++)
+            eq[n].q = qn[n];
+    } else if (nb == 0) {
         /* flat rows: pointers in registers, nothing but the direct entries */
         const int64_t *restrict rp = d0->row_ptr;
         const uint32_t *restrict sl = d0->slot;
@@ -727,6 +737,13 @@ static void facto_fm_sweep_v(facto_fm_engine *eng, int32_t f)
 
     if (has_direct) {
         facto_fm_src *s = d0;
+        /* Flat rows: the update pass also sums q of the next factor (its
+         * v are final: the next factor's, or factor 0's for the next
+         * iteration), which saves the next factor's pass over the rows. */
+        double *restrict qn = nb == 0 ? eng->qn : NULL;
+        const double *vnext = eng->V + (int64_t)((f + 1) % k) * eng->n_slots;
+        if (qn)
+            memset(qn, 0, (size_t)N * sizeof *qn);
         for (int64_t c = 0; c < s->n_cols; c++) {
             uint32_t sl = s->col_slot[c];
             int32_t g = eng->group[sl];
@@ -738,6 +755,19 @@ static void facto_fm_sweep_v(facto_fm_engine *eng, int32_t f)
             double nv = facto_fm_draw(eng, mean, prec);
             double d = nv - v;
             vf[sl] = nv;
+            if (qn) {
+                const double vn = vnext[sl];
+                for (int64_t p = s->col_ptr[c]; p < s->col_ptr[c + 1]; p++) {
+                    uint32_t r = s->col_row[p];
+                    facto_fm_eq *t = &eq[r];
+                    double x = s->col_val[p];
+                    double h = x * (t->q - x * v);
+                    t->q += d * x;
+                    t->e += d * h;
+                    qn[r] += vn * x;
+                }
+                continue;
+            }
             for (int64_t p = s->col_ptr[c]; p < s->col_ptr[c + 1]; p++) {
                 facto_fm_eq *t = &eq[s->col_row[p]];
                 double x = s->col_val[p];
@@ -746,6 +776,8 @@ static void facto_fm_sweep_v(facto_fm_engine *eng, int32_t f)
                 t->e += d * h;
             }
         }
+        if (qn)
+            eng->qn_ok = 1;
         if (nb > 0) {
             /* Sums of the first block after the direct sweep. */
             facto_fm_src *s1 = &eng->src[1];
@@ -1352,6 +1384,10 @@ facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode
             st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for block sums");
             goto done;
         }
+    }
+    if (eng.n_src == 1 && !(eng.qn = facto_calloc_array((size_t)eng.n, sizeof *eng.qn))) {
+        st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for the rows' q");
+        goto done;
     }
     eng.group_size = facto_calloc_array((size_t)eng.n_groups, sizeof *eng.group_size);
     int64_t n_unseen = 0;
