@@ -91,6 +91,27 @@ if [ -f "${FACTO_DATA_HOME:-}/ml-100k/u1.base" ]; then
   echo "the last row (summary_rank 0: mcmc_samples 16 thinned samples). Best published u1: 0.8889 (GLocal-K)."
 fi
 
+# Classifier check (issue 3): label = rating >= 4 on u1, metrics on u1.test.
+if [ -f "${FACTO_DATA_HOME:-}/ml-100k/u1.base" ]; then
+  echo
+  echo "binary_classifier, ml-100k u1, label = rating >= 4 (u1.test: metrics of the saved model)"
+  printf '%-40s %9s %9s %9s %9s %9s %9s
+' solver accuracy x-entropy F1 AUC precision recall
+  clf() {
+    local label=$1; shift
+    local out
+    out=$("$facto" train --model fm --dataset ml-100k --split u1 --binarize 4 --predictor_type binary_classifier \
+          "$@" --json 2>/dev/null) || { echo "$label: training failed"; return; }
+    printf '%-40s %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f\n' "$label" "$(field binary_classification_accuracy "$out")" \
+      "$(field binary_classification_cross_entropy "$out")" "$(field binary_f_beta "$out")" "$(field auc "$out")" \
+      "$(field precision "$out")" "$(field recall "$out")"
+  }
+  clf "sgd, k 64, 40 epochs (test_fm.c's settings)" --solver sgd --optimizer sgd --mini_batch_size 1 --num_factors 64 \
+      --epochs 40 --average_epochs 15 --bias_lr 0.01 --linear_lr 0.01 --factors_lr 0.05 --bias_wd 0 \
+      --linear_wd 0.02 --factors_wd 0.05 --factors_init_sigma 0.01 --seed 1
+  clf "mcmc (probit), k 32, 200 iterations" --solver mcmc --num_factors 32 --num_iter 200 --init_stdev 0.1 --seed 1
+fi
+
 # Synthetic: 100k users x 20k items one-hot, label = 3 + b_u + b_i + p_u.q_i
 # (rank 2) + N(0, 0.5^2) noise; `rows` training rows and a tenth as many test rows.
 awk -v n="$((rows + rows / 10))" -v tr="$tmp/s.train" -v te="$tmp/s.test" 'BEGIN {
