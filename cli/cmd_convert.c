@@ -10,6 +10,7 @@
 #include "readdata.h"
 
 #include <libgen.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -258,6 +259,28 @@ static int facto_convert_rows(facto_ctx *ctx, const char *input, facto_rows_form
     return rc;
 }
 
+/* 1 when `out` names an existing file that is also `in` (same device and inode). */
+static int facto_same_file(const char *out, const char *in)
+{
+    struct stat so, si;
+    if (!out || !in || strcmp(out, "-") == 0 || strcmp(in, "-") == 0)
+        return 0;
+    return stat(out, &so) == 0 && stat(in, &si) == 0 && so.st_dev == si.st_dev && so.st_ino == si.st_ino;
+}
+
+/* Refuse an output that would overwrite one of the inputs (exit 2). */
+static int facto_convert_check_out(const char *out, const char *const *inputs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (facto_same_file(out, inputs[i])) {
+            facto_cli_error("%s: is the input file %s; writing there would destroy it (choose another --out)", out,
+                            inputs[i]);
+            return FACTO_EXIT_DATA;
+        }
+    }
+    return 0;
+}
+
 int facto_cmd_convert(int argc, char **argv)
 {
     const char *verb = argv[0];
@@ -317,6 +340,17 @@ int facto_cmd_convert(int argc, char **argv)
         return facto_cli_usage(verb, "--split with --from-ratings must be random:F, kfold:K:I or time:F, "
                                      "without --test-ratings");
 
+    char train_path[4200], test_path[4200];
+    snprintf(train_path, sizeof train_path, "%s.train", out);
+    snprintf(test_path, sizeof test_path, "%s.test", out);
+    {
+        const char *inputs[] = {input, src.ratings, src.test_ratings, src.user_file, src.item_file};
+        int n_in = (int)(sizeof inputs / sizeof inputs[0]);
+        if (input ? (rc = facto_convert_check_out(out, inputs, n_in)) != 0
+                  : (rc = facto_convert_check_out(train_path, inputs, n_in)) != 0 ||
+                        (rc = facto_convert_check_out(test_path, inputs, n_in)) != 0)
+            return rc;
+    }
     facto_ctx *ctx = facto_ctx_new();
     if (!ctx) {
         facto_cli_error("out of memory");
@@ -328,9 +362,6 @@ int facto_cmd_convert(int argc, char **argv)
         return rc;
     }
     facto_rows *train = NULL, *test = NULL;
-    char train_path[4200], test_path[4200];
-    snprintf(train_path, sizeof train_path, "%s.train", out);
-    snprintf(test_path, sizeof test_path, "%s.test", out);
     rc = facto_cli_fm_from_ratings(ctx, verb, &src, stderr, &train, &test, &dim);
     if (rc == 0) {
         facto_status st = facto_rows_write(ctx, train, train_path, to);

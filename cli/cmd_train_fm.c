@@ -638,7 +638,8 @@ done:
 
 int facto_train_fm(int argc, char **argv)
 {
-    const char *verb = argv[0];
+    (void)argv;
+    const char *verb = "facto train --model fm"; /* usage errors point at this command's --help */
     facto_fm_args a;
     memset(&a, 0, sizeof a);
     a.src.enc = facto_fm_encode_options_default();
@@ -646,7 +647,7 @@ int facto_train_fm(int argc, char **argv)
     int help = 0;
     int rc = facto_fm_parse(argc, argv, &a, &help);
     if (help) {
-        facto_fm_train_help(verb);
+        facto_fm_train_help("facto train");
         rc = FACTO_EXIT_OK;
     }
     facto_ctx *ctx = NULL;
@@ -794,6 +795,10 @@ done:
 /* ---- predict ------------------------------------------------------------ */
 
 /* Whole file (or stdin) into a buffer; *data owned by the caller. */
+/* The largest request body read (256 MiB, as the longest text line; SageMaker's own limits are 6 MB
+ * for real-time and 100 MB for batch requests). */
+#define FACTO_FM_MAX_REQUEST (1 << 28)
+
 static int facto_fm_slurp(const char *path, char **data, size_t *size)
 {
     int from_stdin = strcmp(path, "-") == 0;
@@ -806,6 +811,16 @@ static int facto_fm_slurp(const char *path, char **data, size_t *size)
     char *buf = malloc(cap);
     int rc = 0;
     while (buf) {
+        if (n == cap && cap >= FACTO_FM_MAX_REQUEST) {
+            facto_cli_error("%s: more than %d MiB: too large for one request (an endless stream?)",
+                            from_stdin ? "<stdin>" : path, FACTO_FM_MAX_REQUEST >> 20);
+            free(buf);
+            if (!from_stdin)
+                fclose(f);
+            *data = NULL;
+            *size = 0;
+            return FACTO_EXIT_DATA;
+        }
         if (n == cap) {
             char *nb = realloc(buf, cap * 2);
             if (!nb) {
@@ -866,8 +881,9 @@ int facto_cli_fm_predict(facto_ctx *ctx, const facto_model *model, const char *i
     size_t resp_size = 0;
     facto_status st = facto_inference_request_parse(ctx, in_type, body, size, p.feature_dim, &rows);
     if (st != FACTO_OK) {
-        /* a bad request is a data error, whatever status the parser gives */
-        rc = facto_cli_fail(ctx, st, 0);
+        /* a bad request is a data error; the message names the input file */
+        facto_cli_error("%s: %s", strcmp(input, "-") == 0 ? "<stdin>" : input, facto_errmsg(ctx));
+        rc = st == FACTO_ERR_NOMEM || st == FACTO_ERR_INTERNAL ? FACTO_EXIT_INTERNAL : FACTO_EXIT_DATA;
         goto done;
     }
     size_t n = (size_t)rows->n_rows;

@@ -215,6 +215,11 @@ static facto_status facto_read_users(facto_ctx *ctx, facto_fm_encoder *enc, cons
         st = facto_errcode(ctx);
         goto done;
     }
+    if (enc->side_users->n == 0) {
+        st = facto_fail(ctx, FACTO_ERR_PARSE, "%s: no users (expected u.user lines: id|age|gender|occupation|zip)",
+                        path);
+        goto done;
+    }
     /* sort occupation names; remap each user's index */
     {
         char **sorted = facto_malloc_array((size_t)(n_names ? n_names : 1), sizeof *sorted);
@@ -337,6 +342,11 @@ static facto_status facto_read_items(facto_ctx *ctx, facto_fm_encoder *enc, cons
         st = facto_errcode(ctx);
         goto done;
     }
+    if (enc->side_items->n == 0) {
+        st = facto_fail(ctx, FACTO_ERR_PARSE,
+                        "%s: no items (expected u.item lines: id|title|date|video date|url|19 genre flags)", path);
+        goto done;
+    }
     {
         int32_t ni = enc->side_items->n;
         enc->decades = facto_malloc_array((size_t)(ni ? ni : 1), sizeof *enc->decades);
@@ -370,6 +380,20 @@ done:
     free(year);
     facto_linereader_close(&lr);
     return st;
+}
+
+/* FACTO_ERR_PARSE when no id of the side file `side` is an id of `ids`. */
+static facto_status facto_side_overlap(facto_ctx *ctx, const facto_idmap *side, const facto_idmap *ids,
+                                       const char *path, const char *what)
+{
+    int32_t n = facto_idmap_size(side);
+    for (int32_t i = 0; i < n; i++)
+        if (facto_idmap_find(ids, facto_idmap_name(side, i)) >= 0)
+            return FACTO_OK;
+    return facto_fail(ctx, FACTO_ERR_PARSE,
+                      "%s: none of its %d %s ids (the first is '%.40s') is a %s of the training ratings: "
+                      "a side file for other data?",
+                      path ? path : "side features", (int)n, what, n > 0 ? facto_idmap_name(side, 0) : "", what);
 }
 
 /* A numeric id: decimal digits only, 1 .. 2^31-1; -1 otherwise. */
@@ -430,6 +454,14 @@ facto_status facto_fm_encoder_new(facto_ctx *ctx, const facto_dataset *train, co
         return st;
     }
     if (opts->item_file && (st = facto_read_items(ctx, enc, opts->item_file)) != FACTO_OK) {
+        facto_fm_encoder_free(enc);
+        return st;
+    }
+    /* A side file that describes none of the training ids is the wrong file. */
+    if ((enc->side_users && (st = facto_side_overlap(ctx, enc->side_users, enc->users, opts->user_file, "user")) !=
+                                FACTO_OK) ||
+        (enc->side_items && (st = facto_side_overlap(ctx, enc->side_items, enc->items, opts->item_file, "item")) !=
+                                FACTO_OK)) {
         facto_fm_encoder_free(enc);
         return st;
     }

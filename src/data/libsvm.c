@@ -16,6 +16,24 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A token as it appears in a message: at most 40 bytes, then "...", with
+ * control and non-ASCII bytes as \xNN so binary data stays one readable
+ * line. `dst` holds at least 4 * 40 + 4 bytes. */
+enum { FACTO_LIBSVM_SHOW = 4 * 40 + 4 };
+static const char *facto_libsvm_show(char *dst, const char *s)
+{
+    size_t n = strlen(s), k = n < 40 ? n : 40, w = 0;
+    for (size_t i = 0; i < k; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c >= 0x7f)
+            w += (size_t)snprintf(dst + w, FACTO_LIBSVM_SHOW - w, "\\x%02x", c);
+        else
+            dst[w++] = (char)c;
+    }
+    snprintf(dst + w, FACTO_LIBSVM_SHOW - w, "%s", n > 40 ? "..." : "");
+    return dst;
+}
+
 /* Token end: the next space, tab or NUL. */
 static char *facto_libsvm_tok_end(char *p)
 {
@@ -116,11 +134,19 @@ facto_status facto_libsvm_read(facto_ctx *ctx, const char *path, uint64_t featur
         return facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
     }
     uint64_t max_key_plus1 = 0;
+    char shown[FACTO_LIBSVM_SHOW];
     char *line;
     size_t len;
     int r;
     while ((r = facto_linereader_next(ctx, &lr, &line, &len)) == 1) {
         long long ln = (long long)lr.lineno;
+        const char *nul = memchr(line, '\0', len);
+        if (nul) {
+            st = facto_fail(ctx, FACTO_ERR_PARSE,
+                            "%s:%lld: a NUL byte at column %lld: binary data, not libsvm text (recordIO? --format)",
+                            path, ln, (long long)(nul - line) + 1);
+            goto fail;
+        }
         char *p = line;
         while (*p == ' ' || *p == '\t')
             p++;
@@ -134,7 +160,8 @@ facto_status facto_libsvm_read(facto_ctx *ctx, const char *path, uint64_t featur
         if (!facto_libsvm_float(p, e, &label)) {
             char c = *e;
             *e = '\0';
-            st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: label '%.40s' is not a finite number", path, ln, p);
+            st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: label '%s' is not a finite number", path, ln,
+                            facto_libsvm_show(shown, p));
             *e = c;
             goto fail;
         }
@@ -154,19 +181,20 @@ facto_status facto_libsvm_read(facto_ctx *ctx, const char *path, uint64_t featur
             float value;
             if (!colon) {
                 *e = '\0';
-                st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: '%.40s' is not key:value", path, ln, p);
+                st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: '%s' is not key:value", path, ln,
+                                facto_libsvm_show(shown, p));
                 goto fail;
             }
             if (!facto_libsvm_uint(p, colon, &key)) {
                 *colon = '\0';
-                st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: key '%.40s' is not an unsigned integer", path, ln,
-                                p);
+                st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: key '%s' is not an unsigned integer", path, ln,
+                                facto_libsvm_show(shown, p));
                 goto fail;
             }
             if (!facto_libsvm_float(colon + 1, e, &value)) {
                 *e = '\0';
-                st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: value '%.40s' of key %llu is not a finite number",
-                                path, ln, colon + 1, (unsigned long long)key);
+                st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: value '%s' of key %llu is not a finite number",
+                                path, ln, facto_libsvm_show(shown, colon + 1), (unsigned long long)key);
                 goto fail;
             }
             if (key < (uint64_t)index_base) {

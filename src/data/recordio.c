@@ -289,6 +289,8 @@ static const Aialgs__Data__Value *facto_rio_find_label(const Aialgs__Data__Recor
 /* Check the row's dimension against the caller's or the first record's. */
 static facto_status facto_rio_check_dim(facto_rio_dec *d, uint64_t dim, const char *how)
 {
+    if (dim == 0)
+        return FACTO_RIO_FAIL(d, FACTO_ERR_PARSE, "%s 0: feature_dim must be positive", how);
     if (dim > ((uint64_t)1 << 32))
         return FACTO_RIO_FAIL(d, FACTO_ERR_PARSE, "%s %llu is above 2^32, the largest feature_dim", how,
                               (unsigned long long)dim);
@@ -369,8 +371,14 @@ static facto_status facto_rio_decode_one(facto_rio_dec *d, const uint8_t *payloa
         /* dense; an optional shape must agree with the count */
         if (t.n_shape > 0) {
             uint64_t prod = 1;
-            for (size_t i = 0; i < t.n_shape; i++)
+            for (size_t i = 0; i < t.n_shape; i++) {
+                /* a product past 2^64 would wrap and could match by accident */
+                if (t.shape[i] != 0 && prod > UINT64_MAX / t.shape[i]) {
+                    st = FACTO_RIO_FAIL(d, FACTO_ERR_PARSE, "dense features shape overflows 64 bits");
+                    goto done;
+                }
                 prod *= t.shape[i];
+            }
             if (prod != t.n_values) {
                 st = FACTO_RIO_FAIL(d, FACTO_ERR_PARSE, "dense features have %zu values but shape says %llu",
                                     t.n_values, (unsigned long long)prod);

@@ -710,7 +710,8 @@ static facto_status facto_fm_load(facto_ctx *ctx, const facto_mfile_reader *r, f
     int dense_ok = i3[0] > 0 && dim * ((uint64_t)i3[0] + 1) <= FACTO_FM_DENSE_MAX_FLOATS;
     if (dim != p.feature_dim || i3[0] != p.num_factors || (i3[1] != 0 && i3[1] != 1) || i3[2] < 0 ||
         (i3[1] == 0 && (!dense_ok || ns != dim)) || (i3[1] == 1 && (dense_ok || ns > dim || ns >= FACTO_FM_NO_SLOT)) ||
-        !isfinite(f3[0]) || (ns > 0 && (uint64_t)i3[0] > ((uint64_t)1 << 60) / ns))
+        !isfinite(f3[0]) || !isfinite(f3[1]) || !isfinite(f3[2]) || f3[1] > f3[2] ||
+        (ns > 0 && (uint64_t)i3[0] > ((uint64_t)1 << 60) / ns))
         return facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: the factorization machine header is inconsistent", path);
     facto_fm_model *m = facto_fm_alloc();
     if (!m)
@@ -770,6 +771,36 @@ static facto_status facto_fm_load(facto_ctx *ctx, const facto_mfile_reader *r, f
             if (st == FACTO_OK)
                 st = facto_fm_get_array(ctx, r, FACTO_FM_TAG_PAIR_Q, rows * (uint64_t)p4[2] * sizeof(float), 1,
                                         (void **)&m->pair_q);
+        }
+    }
+    /* A NaN or infinite parameter would turn every score it touches into
+     * NaN (or a clamp); the checksum cannot tell, so look. */
+    if (st == FACTO_OK) {
+        uint64_t nsamp = (uint64_t)m->n_samples, pair_rows = (uint64_t)m->n_users + (uint64_t)m->n_items;
+        const struct {
+            uint32_t tag;
+            const float *a;
+            uint64_t n;
+        } arrays[] = {
+            {FACTO_FM_TAG_W, m->w, ns},
+            {FACTO_FM_TAG_V, m->V, ns * (uint64_t)m->k},
+            {FACTO_FM_TAG_S0, m->sample_w0, m->sample_w0 ? nsamp : 0},
+            {FACTO_FM_TAG_SW, m->sample_w, m->sample_w ? nsamp * ns : 0},
+            {FACTO_FM_TAG_SV, m->sample_V, m->sample_V ? nsamp * ns * (uint64_t)m->k : 0},
+            {FACTO_FM_TAG_PAIR_B, m->pair_b, m->pair_b ? pair_rows : 0},
+            {FACTO_FM_TAG_PAIR_Q, m->pair_q, m->pair_q ? pair_rows * (uint64_t)m->pair_k : 0},
+        };
+        for (size_t a = 0; st == FACTO_OK && a < sizeof arrays / sizeof arrays[0]; a++) {
+            for (uint64_t i = 0; i < arrays[a].n; i++) {
+                if (!isfinite(arrays[a].a[i])) {
+                    uint32_t t = arrays[a].tag;
+                    st = facto_fail(ctx, FACTO_ERR_CORRUPT,
+                                    "%s: section '%c%c%c%c' holds a non-finite parameter (element %llu is %g)", path,
+                                    (char)(t & 0xff), (char)(t >> 8 & 0xff), (char)(t >> 16 & 0xff),
+                                    (char)(t >> 24 & 0xff), (unsigned long long)i, (double)arrays[a].a[i]);
+                    break;
+                }
+            }
         }
     }
     if (st != FACTO_OK) {

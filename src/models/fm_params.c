@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <string.h>
 
 typedef enum {
@@ -443,7 +444,10 @@ facto_status facto_fm_params_load_json(facto_ctx *ctx, facto_fm_params *params, 
     if (!params || !path)
         return facto_fail(ctx, FACTO_ERR_INVALID, "facto_fm_params_load_json: params and path must be given");
     json_error_t err;
-    json_t *root = json_load_file(path, 0, &err);
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return facto_fail(ctx, FACTO_ERR_IO, "%s: is a folder, not a hyperparameters.json file", path);
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
     if (!root) {
         FILE *f = fopen(path, "rb");
         if (!f)
@@ -474,7 +478,7 @@ facto_status facto_fm_params_load_json(facto_ctx *ctx, facto_fm_params *params, 
             snprintf(num, sizeof num, "%.17g", json_real_value(val));
             text = num;
         } else {
-            st = facto_fail(ctx, FACTO_ERR_PARSE, "%s: hyperparameter %s: the value must be a string or a number",
+            st = facto_fail(ctx, FACTO_ERR_INVALID, "%s: hyperparameter %s: the value must be a string or a number",
                             path, key);
             break;
         }

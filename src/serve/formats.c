@@ -126,6 +126,19 @@ static const char *facto_json_kind(const json_t *j)
     return "something else";
 }
 
+/* What a JSON value is, for a message: the kind, and a number's value
+ * ("the number 1e+39", "the number -1"), into buf[64]. */
+static const char *facto_json_desc(const json_t *j, char *buf)
+{
+    if (json_is_integer(j))
+        snprintf(buf, 64, "the number %lld", (long long)json_integer_value(j));
+    else if (json_is_real(j))
+        snprintf(buf, 64, "the number %.9g", json_real_value(j));
+    else
+        snprintf(buf, 64, "%s", facto_json_kind(j));
+    return buf;
+}
+
 /* A finite float from a JSON number; 0 when it is not one. */
 static int facto_json_float(const json_t *j, float *out)
 {
@@ -178,6 +191,7 @@ static facto_status facto_req_check_dim(facto_req *q, uint64_t dim, const char *
 /* Dense values: key = position; exact zeros are not stored. */
 static facto_status facto_req_dense(facto_req *q, const json_t *values)
 {
+    char desc[64];
     size_t n = json_array_size(values);
     if (n > (size_t)UINT32_MAX + 1)
         return facto_req_fail(q, "dense features longer than 2^32");
@@ -188,7 +202,7 @@ static facto_status facto_req_dense(facto_req *q, const json_t *values)
         const json_t *v = json_array_get(values, i);
         float f;
         if (!facto_json_float(v, &f))
-            return facto_req_fail(q, "value %zu is %s, not a finite number", i, facto_json_kind(v));
+            return facto_req_fail(q, "value %zu is %s, not a finite float", i, facto_json_desc(v, desc));
         if (f != 0.0f && (st = facto_rows_push(q->ctx, q->rows, (uint32_t)i, f)) != FACTO_OK)
             return st;
     }
@@ -201,6 +215,7 @@ static facto_status facto_req_tensor(facto_req *q, const json_t *t)
     const json_t *values = json_object_get(t, "values");
     const json_t *keys = json_object_get(t, "keys");
     const json_t *shape = json_object_get(t, "shape");
+    char desc[64];
     if (!values || !json_is_array(values))
         return facto_req_fail(q, "features have no \"values\" array");
     if (keys && !json_is_array(keys))
@@ -216,7 +231,7 @@ static facto_status facto_req_tensor(facto_req *q, const json_t *t)
             return facto_req_fail(q, "\"shape\" must be [feature_dim]");
         if (!facto_json_uint(json_array_get(shape, di), &dim))
             return facto_req_fail(q, "\"shape\" holds %s, not a non-negative integer",
-                                  facto_json_kind(json_array_get(shape, di)));
+                                  facto_json_desc(json_array_get(shape, di), desc));
     }
     size_t nk = keys ? json_array_size(keys) : 0, nv = json_array_size(values);
     /* as in the protobuf form: no (or empty) keys means dense values */
@@ -239,15 +254,15 @@ static facto_status facto_req_tensor(facto_req *q, const json_t *t)
         uint64_t k;
         float f;
         if (!facto_json_uint(kj, &k))
-            return facto_req_fail(q, "keys[%zu] is %s, not a non-negative integer", i, facto_json_kind(kj));
+            return facto_req_fail(q, "keys[%zu] is %s, not a non-negative integer", i, facto_json_desc(kj, desc));
         if (k >= dim)
             return facto_req_fail(q, "key %llu is not below feature_dim %llu", (unsigned long long)k,
                                   (unsigned long long)dim);
         if (k > UINT32_MAX)
             return facto_req_fail(q, "key %llu is not below 2^32", (unsigned long long)k);
         if (!facto_json_float(vj, &f))
-            return facto_req_fail(q, "value %zu (key %llu) is %s, not a finite number", i, (unsigned long long)k,
-                                  facto_json_kind(vj));
+            return facto_req_fail(q, "value %zu (key %llu) is %s, not a finite float", i, (unsigned long long)k,
+                                  facto_json_desc(vj, desc));
         if ((st = facto_rows_push(q->ctx, q->rows, (uint32_t)k, f)) != FACTO_OK)
             return st;
     }

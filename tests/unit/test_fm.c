@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 static char g_dir[256];
 
@@ -610,6 +611,73 @@ static void test_save_load_identical(void **state)
     facto_ctx_free(ctx);
 }
 
+/* Patch 4 bytes of a saved model at the start of section `tag` + `at`, and
+ * write the XXH64 checksum again, so only the model's own checks can tell. */
+static void patch_model(const char *src, const char *dst, const char tag[4], uint64_t at, const void *bytes)
+{
+    FILE *f = fopen(src, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    uint8_t *b = malloc((size_t)n);
+    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    uint32_t count;
+    uint64_t dir, off = 0;
+    memcpy(&count, b + 24, 4);
+    memcpy(&dir, b + 32, 8);
+    for (uint32_t i = 0; i < count; i++)
+        if (memcmp(b + dir + 24 * i, tag, 4) == 0)
+            memcpy(&off, b + dir + 24 * i + 8, 8);
+    assert_true(off > 0);
+    memcpy(b + off + at, bytes, 4);
+    uint64_t h = XXH64(b, (size_t)n - 8, 0);
+    memcpy(b + n - 8, &h, 8); /* little-endian hosts only, as the test machines */
+    f = fopen(dst, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(b, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    free(b);
+}
+
+/* QA: a model whose checksum is right but whose parameters are NaN or whose
+ * target range is inverted is refused at load, naming the section. */
+static void test_load_refuses_nonfinite(void **state)
+{
+    (void)state;
+    facto_ctx *ctx = facto_ctx_new();
+    facto_rows *rows = random_rows(ctx, 50, 16, 4, 0);
+    facto_fm_params p = small_params(16, 3, FACTO_FM_REGRESSOR);
+    facto_model *model = NULL, *loaded = NULL;
+    if (facto_fm_fit(ctx, rows, NULL, &p, NULL, &model) != FACTO_OK)
+        fail_msg("fit: %s", facto_errmsg(ctx));
+    char path[300], bad[300];
+    snprintf(path, sizeof path, "%s/ok.facto", g_dir);
+    snprintf(bad, sizeof bad, "%s/bad.facto", g_dir);
+    assert_int_equal(facto_model_save(ctx, model, path), FACTO_OK);
+    float nan = NAN, inf = INFINITY, five = 5.0f;
+    patch_model(path, bad, "FMW_", 4 * 3, &nan);
+    assert_int_equal(facto_model_load(ctx, bad, &loaded), FACTO_ERR_CORRUPT);
+    assert_non_null(strstr(facto_errmsg(ctx), "'FMW_' holds a non-finite parameter (element 3"));
+    patch_model(path, bad, "FMV_", 4 * 7, &inf);
+    assert_int_equal(facto_model_load(ctx, bad, &loaded), FACTO_ERR_CORRUPT);
+    assert_non_null(strstr(facto_errmsg(ctx), "'FMV_'"));
+    patch_model(path, bad, "FMHD", 32, &five); /* target_min 5 > target_max */
+    assert_int_equal(facto_model_load(ctx, bad, &loaded), FACTO_ERR_CORRUPT);
+    patch_model(path, bad, "FMHD", 36, &nan); /* target_max NaN */
+    assert_int_equal(facto_model_load(ctx, bad, &loaded), FACTO_ERR_CORRUPT);
+    assert_null(loaded);
+    patch_model(path, bad, "FMW_", 0, &five); /* a finite change still loads */
+    assert_int_equal(facto_model_load(ctx, bad, &loaded), FACTO_OK);
+    facto_model_free(loaded);
+    unlink(path);
+    unlink(bad);
+    facto_model_free(model);
+    facto_rows_free(rows);
+    facto_ctx_free(ctx);
+}
+
 typedef struct {
     int batch_lines, epoch_lines;
     char last[512];
@@ -867,6 +935,7 @@ int main(void)
         cmocka_unit_test(test_hashed_slots),
         cmocka_unit_test(test_divergence_and_bad_input),
         cmocka_unit_test(test_save_load_identical),
+        cmocka_unit_test(test_load_refuses_nonfinite),
         cmocka_unit_test(test_training_log),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_unseen_dense_features_score_zero),

@@ -292,8 +292,17 @@ static void test_json_strings(void **state)
     assert_non_null(strstr(facto_errmsg(ctx), needle));
     write_file(path, "[\"epochs\"]");
     assert_int_equal(facto_fm_params_load_json(ctx, &q, path), FACTO_ERR_PARSE);
+    /* a value of the wrong JSON type is an invalid hyperparameter (exit 1), as "zero" is */
     write_file(path, "{\"epochs\": [3]}");
+    assert_int_equal(facto_fm_params_load_json(ctx, &q, path), FACTO_ERR_INVALID);
+    assert_non_null(strstr(facto_errmsg(ctx), "hyperparameter epochs"));
+    write_file(path, "{\"epochs\": null}");
+    assert_int_equal(facto_fm_params_load_json(ctx, &q, path), FACTO_ERR_INVALID);
+    /* QA: a key given twice is refused, not resolved silently */
+    write_file(path, "{\"epochs\": \"3\", \"epochs\": \"4\"}");
     assert_int_equal(facto_fm_params_load_json(ctx, &q, path), FACTO_ERR_PARSE);
+    assert_non_null(strstr(facto_errmsg(ctx), "duplicate"));
+    assert_same(&q, &p);
     /* numbers (not strings) are accepted too */
     write_file(path, "{\"epochs\": 7, \"bias_lr\": 0.25}");
     assert_int_equal(facto_fm_params_load_json(ctx, &q, path), FACTO_OK);

@@ -217,11 +217,11 @@ static void test_bad_requests(void **state)
     expect_bad(J, "{\"instances\": [" GOOD ", " GOOD ", {\"data\": {\"features\": {\"keys\": [1], \"values\": [1]}}}]}",
                10, FACTO_ERR_PARSE, "request instance 2: sparse features (with keys) have no \"shape\"");
     expect_bad(J, "{\"instances\": [" SPARSE("[1]", "[10]", "[\"x\"]") "]}", 10, FACTO_ERR_PARSE,
-               "request instance 0: value 0 (key 1) is a string, not a finite number");
+               "request instance 0: value 0 (key 1) is a string, not a finite float");
     expect_bad(J, "{\"instances\": [{\"features\": [1, true]}]}", 2, FACTO_ERR_PARSE,
-               "request instance 0: value 1 is a boolean, not a finite number");
+               "request instance 0: value 1 is a boolean, not a finite float");
     expect_bad(J, "{\"instances\": [" SPARSE("[-1]", "[10]", "[1]") "]}", 10, FACTO_ERR_PARSE,
-               "keys[0] is a number, not a non-negative integer");
+               "keys[0] is the number -1, not a non-negative integer");
     expect_bad(J, "{\"instances\": [" SPARSE("[1.5]", "[10]", "[1]") "]}", 10, FACTO_ERR_PARSE,
                "not a non-negative integer");
     expect_bad(J, "{\"instances\": [" SPARSE("[4294967296]", "[4294967296]", "[1]") "]}", 0, FACTO_ERR_PARSE,
@@ -232,7 +232,9 @@ static void test_bad_requests(void **state)
                "dense length 3 does not match the model's feature_dim 10");
     expect_bad(J, "{\"instances\": [{\"features\": [1, 2, 3]}, {\"features\": [1, 2]}]}", 0, FACTO_ERR_PARSE,
                "request instance 1: dense length 2 differs from 3 of instance 0");
-    expect_bad(J, "{\"instances\": [{\"features\": [1e39]}]}", 1, FACTO_ERR_PARSE, "not a finite number");
+    /* QA: the message says which number, not "a number, not a finite number" */
+    expect_bad(J, "{\"instances\": [{\"features\": [1e39]}]}", 1, FACTO_ERR_PARSE,
+               "value 0 is the number 1e+39, not a finite float");
     expect_bad(J, "{\"instances\": [{\"feature\": [1]}]}", 1, FACTO_ERR_PARSE,
                "request instance 0: has neither \"features\" nor \"data\"");
     expect_bad(J, "{\"instances\": [3]}", 1, FACTO_ERR_PARSE, "request instance 0: is a number, not an object");

@@ -328,6 +328,25 @@ static void test_gzip(void **state)
     facto_ctx_free(ctx);
 }
 
+/* QA: a NUL byte ends no line early (the rest used to be dropped silently);
+ * binary bytes in a message are escaped. */
+static void test_nul_and_binary(void **state)
+{
+    (void)state;
+    const char *p = tmp_path("nul.libsvm");
+    FILE *f = fopen(p, "wb");
+    assert_non_null(f);
+    fwrite("1 0:1\n2 0:1\0junk\n", 1, 17, f);
+    fclose(f);
+    facto_ctx *ctx = facto_ctx_new();
+    facto_rows *r = NULL;
+    assert_int_equal(facto_libsvm_read(ctx, p, 0, 0, &r), FACTO_ERR_PARSE);
+    assert_non_null(strstr(facto_errmsg(ctx), "nul.libsvm:2: a NUL byte at column 6"));
+    assert_null(r);
+    facto_ctx_free(ctx);
+    expect_error("\x01\xff 0:1\n", 0, 0, FACTO_ERR_PARSE, ":1: label '\\x01\\xff' is not a finite number");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -336,6 +355,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_decimal_exactness),
         cmocka_unit_test(test_gzip),
+        cmocka_unit_test(test_nul_and_binary),
     };
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# test_qa_fm.sh — regressions found by QA on the factorization machine side:
+# NUL bytes in libsvm text are refused (not read as the end of the line),
+# binary bytes in messages are escaped, a recordIO shape of 0 or one whose
+# product wraps past 2^64 is refused, an endless request body is cut off,
+# request errors name the request file, a model with NaN parameters and a
+# good checksum is refused, `facto convert` does not overwrite its inputs and
+# refuses empty or unrelated side-feature files, hyperparameters.json
+# rejects duplicate keys and non-string values (exit 1), and FM usage errors
+# point at `facto train --model fm --help`. The convert part needs ml-100k
+# (exit 77 without it, after the rest has run).
+set -u
+. "$(dirname "$0")/lib.bash"
+
+T=("$F" train --model fm --predictor_type regressor --num_factors 4)
+printf '1 0:1 3:1\n2 1:1 2:1\n3 0:1 2:0.5\n' >"$TMP/good.svm"
+
+# libsvm: a NUL byte anywhere in a line is binary data, never a silent cut.
+printf '1 0:1\n2 0:1\0garbage\n' >"$TMP/nul.svm"
+expect_rc 2 "${T[@]}" --train "$TMP/nul.svm"
+expect_err "nul.svm:2: a NUL byte at column 6"
+printf '1 0:1\n\0\0\0\n' >"$TMP/nul2.svm"
+expect_rc 2 "${T[@]}" --train "$TMP/nul2.svm"
+expect_err "nul2.svm:2: a NUL byte at column 1"
+# A bad token's bytes are shown escaped, so the message stays readable.
+printf '\xff\xfe1 0:1\n' >"$TMP/bom.svm"
+expect_rc 2 "${T[@]}" --train "$TMP/bom.svm"
+expect_err "bom.svm:1: label '\\xff\\xfe1' is not a finite number"
+
+# recordIO: shape [0] (an all-zero row of no columns) and a dense shape whose
+# product wraps around 2^64 to the number of values.
+printf '\x0a\x23\xd7\xce\x25\x00\x00\x00\x0a\x0f\x0a\x06\x76\x61\x6c\x75\x65\x73\x12\x05\x12\x03\x1a\x01\x00\x12\x12\x0a\x06\x76\x61\x6c\x75\x65\x73\x12\x08\x12\x06\x0a\x04\x00\x00\x80\x3f\x00\x00\x00' >"$TMP/shape0.rec"
+expect_rc 2 "${T[@]}" --train "$TMP/shape0.rec"
+expect_err "shape0.rec: record 0 at byte 0: shape 0: feature_dim must be positive"
+printf '\x0a\x23\xd7\xce\x40\x00\x00\x00\x0a\x2a\x0a\x06\x76\x61\x6c\x75\x65\x73\x12\x20\x12\x1e\x0a\x10\x00\x00\x80\x3f\x00\x00\x80\x3f\x00\x00\x80\x3f\x00\x00\x80\x3f\x1a\x0a\x81\x80\x80\x80\x80\x80\x80\x80\x40\x04\x12\x12\x0a\x06\x76\x61\x6c\x75\x65\x73\x12\x08\x12\x06\x0a\x04\x00\x00\x80\x3f' >"$TMP/wrap.rec"
+expect_rc 2 "${T[@]}" --train "$TMP/wrap.rec"
+expect_err "wrap.rec: record 0 at byte 0: dense features shape overflows 64 bits"
+
+# FM usage errors point at the FM help.
+expect_rc 1 "${T[@]}" --train "$TMP/good.svm" --epochs abc
+expect_err "Try 'facto train --model fm --help'."
+
+# hyperparameters.json: duplicate keys, a non-string value, a folder.
+printf '{"num_factors":"4","predictor_type":"regressor","num_factors":"8"}' >"$TMP/dup.json"
+expect_rc 2 "$F" train --model fm --train "$TMP/good.svm" --hyperparameters "$TMP/dup.json"
+expect_err "duplicate object key"
+printf '{"num_factors":{"v":"4"},"predictor_type":"regressor"}' >"$TMP/nest.json"
+expect_rc 1 "$F" train --model fm --train "$TMP/good.svm" --hyperparameters "$TMP/nest.json"
+expect_err "nest.json: hyperparameter num_factors: the value must be a string or a number"
+expect_rc 2 "$F" train --model fm --train "$TMP/good.svm" --hyperparameters "$TMP"
+expect_err "is a folder"
+
+# predict: errors name the request file; an endless body is cut off.
+M="$TMP/m.facto"
+expect_rc 0 "${T[@]}" --train "$TMP/good.svm" --feature_dim 4 --out "$M"
+printf '{"instances":[{"data":{"features":{"keys":[0,4],"shape":[4],"values":[1,1]}}}]}' >"$TMP/req.json"
+expect_rc 2 "$F" predict --model "$M" --input "$TMP/req.json" --content-type application/json
+expect_err "req.json: request instance 0: key 4 is not below feature_dim 4"
+expect_rc 2 "$F" predict --model "$M" --input - --content-type application/json <"$TMP/req.json"
+expect_err "<stdin>: request instance 0"
+if [ -r /dev/zero ]; then
+    expect_rc 2 "$F" predict --model "$M" --input /dev/zero --content-type application/json
+    expect_err "/dev/zero: more than 256 MiB"
+fi
+
+# convert --input onto itself: refused, the rows survive.
+cp "$TMP/good.svm" "$TMP/keep.svm"
+expect_rc 2 "$F" convert --input "$TMP/good.svm" --to recordio --out "$TMP/good.svm"
+expect_err "is the input file"
+cmp -s "$TMP/good.svm" "$TMP/keep.svm" || fail "convert replaced its input"
+
+need_ml100k
+head -n 2000 "$ML/u1.base" >"$TMP/r.base"
+head -n 500 "$ML/u1.test" >"$TMP/r.test"
+cp "$TMP/r.test" "$TMP/r.test.keep"
+# PREFIX.test would be the test ratings themselves.
+expect_rc 2 "$F" convert --from-ratings "$TMP/r.base" --test-ratings "$TMP/r.test" --to libsvm --out "$TMP/r"
+expect_err "is the input file"
+cmp -s "$TMP/r.test" "$TMP/r.test.keep" || fail "convert replaced the test ratings"
+# Empty side files (undefined behaviour before) and side files of other ids.
+: >"$TMP/empty.user"
+expect_rc 2 "$F" convert --from-ratings "$TMP/r.base" --to libsvm --out "$TMP/o" --user-features "$TMP/empty.user"
+expect_err "empty.user: no users"
+: >"$TMP/empty.item"
+expect_rc 2 "$F" convert --from-ratings "$TMP/r.base" --to libsvm --out "$TMP/o" --item-features "$TMP/empty.item"
+expect_err "empty.item: no items"
+printf '99999|30|M|writer|12345\n' >"$TMP/other.user"
+expect_rc 2 "$F" convert --from-ratings "$TMP/r.base" --to libsvm --out "$TMP/o" --user-features "$TMP/other.user"
+expect_err "other.user: none of its 1 user ids"
+expect_rc 0 "$F" convert --from-ratings "$TMP/r.base" --to libsvm --out "$TMP/o" --user-features "$ML/u.user" \
+    --item-features "$ML/u.item"
+exit 0
