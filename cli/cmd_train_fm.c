@@ -943,7 +943,9 @@ int facto_cli_fm_eval(facto_ctx *ctx, const facto_model *model, const char *path
     facto_fm_metrics m;
     int rc = 0;
     if ((st = facto_fm_evaluate(ctx, model, rows, &m)) != FACTO_OK) {
-        rc = facto_cli_fail(ctx, st, 0);
+        /* the message says which row ("evaluation row 2: ..."); name the file too */
+        facto_cli_error("%s: %s", path, facto_errmsg(ctx));
+        rc = st == FACTO_ERR_NOMEM || st == FACTO_ERR_INTERNAL ? FACTO_EXIT_INTERNAL : FACTO_EXIT_DATA;
     } else if (json) {
         json_t *root = json_object();
         facto_fm_json_metrics(root, "", &m, 1);

@@ -140,6 +140,10 @@ facto_status facto_libsvm_read(facto_ctx *ctx, const char *path, uint64_t featur
     int r;
     while ((r = facto_linereader_next(ctx, &lr, &line, &len)) == 1) {
         long long ln = (long long)lr.lineno;
+        if (lr.lineno == 1 && len >= 8 && memcmp(line, "FACTOMDL", 8) == 0) {
+            st = facto_fail(ctx, FACTO_ERR_PARSE, "%s: this is a facto model file, not libsvm rows", path);
+            goto fail;
+        }
         const char *nul = memchr(line, '\0', len);
         if (nul) {
             st = facto_fail(ctx, FACTO_ERR_PARSE,

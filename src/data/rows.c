@@ -12,6 +12,7 @@
 #include "core/internal.h"
 
 #include <string.h>
+#include <sys/stat.h>
 
 facto_rows *facto_rows_new(uint64_t feature_dim, int with_labels)
 {
@@ -179,6 +180,14 @@ facto_status facto_rows_read(facto_ctx *ctx, const char *path, facto_rows_format
 {
     *out = NULL;
     if (format == FACTO_ROWS_AUTO) {
+        /* Detection reads the first bytes and opens the file again: on a pipe
+         * or FIFO those bytes would be lost (rows dropped, or a bogus error). */
+        struct stat sb;
+        if (path && stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode))
+            return facto_fail(ctx, FACTO_ERR_IO,
+                              "%s: not a regular file (a pipe?), so its format cannot be detected without "
+                              "losing data: give the format (--format libsvm or recordio)",
+                              path);
         facto_status st = facto_rows_detect(ctx, path, &format);
         if (st != FACTO_OK)
             return st;

@@ -63,6 +63,21 @@ if [ -r /dev/zero ]; then
     expect_err "/dev/zero: more than 256 MiB"
 fi
 
+# eval: a classifier's bad test label names the file and the row.
+expect_rc 0 "$F" train --model fm --predictor_type binary_classifier --num_factors 2 --feature_dim 4 \
+    --format libsvm --train <(printf '1 0:1\n0 1:1\n') --out "$TMP/c.facto"
+expect_rc 2 "$F" eval --model "$TMP/c.facto" --test "$TMP/good.svm"
+expect_err "good.svm: evaluation row 2: label 2 is not 0 or 1"
+
+# Rows from a pipe: format detection would eat the first bytes, so it asks
+# for --format instead of dropping rows.
+expect_rc 2 "${T[@]}" --train <(cat "$TMP/good.svm")
+expect_err "not a regular file (a pipe?)"
+
+# A model given as rows says so.
+expect_rc 2 "$F" eval --model "$M" --test "$M"
+expect_err "m.facto: this is a facto model file, not libsvm rows"
+
 # convert --input onto itself: refused, the rows survive.
 cp "$TMP/good.svm" "$TMP/keep.svm"
 expect_rc 2 "$F" convert --input "$TMP/good.svm" --to recordio --out "$TMP/good.svm"
