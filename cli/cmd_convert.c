@@ -109,6 +109,13 @@ int facto_cli_fm_from_ratings(facto_ctx *ctx, const char *verb, const facto_cli_
             eo.item_file = item_file;
     }
     facto_status st = facto_fm_encoder_new(ctx, dtr, &eo, &enc);
+    if (st == FACTO_ERR_INVALID) {
+        /* the layout does not fit the ratings (e.g. --numeric-ids on ids like 'u1'): name them */
+        facto_cli_error("%s: %s", src->ratings ? src->ratings : src->dataset ? src->dataset : "ratings",
+                        facto_errmsg(ctx));
+        rc = FACTO_EXIT_DATA;
+        goto done;
+    }
     if (st != FACTO_OK) {
         rc = facto_cli_fail(ctx, st, 0);
         goto done;

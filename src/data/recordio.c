@@ -111,13 +111,34 @@ static int64_t facto_rio_read(facto_rio_src *s, void *dst, size_t n)
             int r = gzread(s->gz, (uint8_t *)dst + got, (unsigned)chunk);
             if (r < 0)
                 return -1;
-            if (r == 0)
+            if (r == 0) {
+                /* gzread gives 0 both at the end and at a truncated gzip stream */
+                int zerr = Z_OK;
+                gzerror(s->gz, &zerr);
+                if (zerr != Z_OK)
+                    return -1;
                 break;
+            }
             got += (size_t)r;
         }
     }
     s->offset += (int64_t)got;
     return (int64_t)got;
+}
+
+/* Why the last read failed: zlib's message for bad or truncated gzip data. */
+static const char *facto_rio_errstr(facto_rio_src *s)
+{
+    if (!s->gz)
+        return "read error";
+    int zerr = Z_OK;
+    const char *msg = gzerror(s->gz, &zerr);
+    if (zerr == Z_ERRNO)
+        return strerror(errno);
+    if (zerr == Z_BUF_ERROR || zerr == Z_DATA_ERROR)
+        return zerr == Z_BUF_ERROR ? "bad gzip data (truncated or corrupt): unexpected end of file"
+                                   : "bad gzip data (truncated or corrupt)";
+    return msg && *msg ? msg : "read error";
 }
 
 /* ---- decoding records into rows -------------------------------------------- */
@@ -466,7 +487,8 @@ static facto_status facto_rio_decode_stream(facto_ctx *ctx, facto_rio_src *s, co
         }
         int64_t got = facto_rio_read(s, hdr, 8);
         if (got < 0) {
-            st = facto_fail(ctx, FACTO_ERR_IO, "%s: read error at byte %lld", name, (long long)at);
+            st = facto_fail(ctx, FACTO_ERR_IO, "%s: read error at byte %lld: %s", name, (long long)at,
+                            facto_rio_errstr(s));
             goto done;
         }
         if (got == 0 && !in_multi)
@@ -499,7 +521,8 @@ static facto_status facto_rio_decode_stream(facto_ctx *ctx, facto_rio_src *s, co
                 goto done;
             int64_t r = facto_rio_read(s, payload.data + payload.len + got, want);
             if (r < 0) {
-                st = facto_fail(ctx, FACTO_ERR_IO, "%s: read error at byte %lld", name, (long long)s->offset);
+                st = facto_fail(ctx, FACTO_ERR_IO, "%s: read error at byte %lld: %s", name, (long long)s->offset,
+                                facto_rio_errstr(s));
                 goto done;
             }
             got += r;

@@ -84,6 +84,11 @@ expect_rc 2 "$F" convert --input "$TMP/good.svm" --to recordio --out "$TMP/good.
 expect_err "is the input file"
 cmp -s "$TMP/good.svm" "$TMP/keep.svm" || fail "convert replaced its input"
 
+# --numeric-ids on string ids names the ratings file.
+printf 'u1\ti1\t3\nu2\ti2\t4\n' >"$TMP/str.tsv"
+expect_rc 2 "$F" convert --from-ratings "$TMP/str.tsv" --to libsvm --out "$TMP/s" --numeric-ids
+expect_err "str.tsv: user id 'u1' is not a positive integer"
+
 need_ml100k
 head -n 2000 "$ML/u1.base" >"$TMP/r.base"
 head -n 500 "$ML/u1.test" >"$TMP/r.test"

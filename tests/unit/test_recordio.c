@@ -489,6 +489,35 @@ static void test_gzip_file(void **state)
     facto_ctx_free(ctx);
 }
 
+/* QA: a gzip file cut right after a full flush ends at a record boundary;
+ * gzread then returns 0 as at a clean end, so the rows read so far used to
+ * be taken as the whole file. It must be an error naming the file. */
+static void test_gzip_cut_at_record_boundary(void **state)
+{
+    (void)state;
+    const char *p = tmp_path("cut.rec.gz");
+    gzFile gz = gzopen(p, "wb");
+    assert_non_null(gz);
+    gzwrite(gz, k_one_row, sizeof k_one_row);
+    assert_int_equal(gzflush(gz, Z_FULL_FLUSH), Z_OK);
+    gzclose(gz);
+    /* drop the 8-byte trailer and the final empty block: the stream now
+     * stops after the flush, exactly after the first record */
+    FILE *f = fopen(p, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fclose(f);
+    assert_int_equal(truncate(p, n - 10), 0);
+    facto_ctx *ctx = facto_ctx_new();
+    facto_rows *r = NULL;
+    assert_int_equal(facto_recordio_read(ctx, p, 0, &r), FACTO_ERR_IO);
+    assert_null(r);
+    assert_non_null(strstr(facto_errmsg(ctx), "cut.rec.gz: read error at byte"));
+    assert_non_null(strstr(facto_errmsg(ctx), "truncated or corrupt"));
+    facto_ctx_free(ctx);
+}
+
 /* Random byte flips, truncations and insertions: each decode either
  * succeeds with consistent rows or fails with a parse/empty status. */
 static void test_mutations(void **state)
@@ -553,6 +582,7 @@ int main(void)
         cmocka_unit_test(test_dense_and_other_types),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_gzip_file),
+        cmocka_unit_test(test_gzip_cut_at_record_boundary),
         cmocka_unit_test(test_mutations),
     };
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
