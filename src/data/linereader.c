@@ -73,13 +73,17 @@ static int facto_lr_fill(facto_ctx *ctx, facto_linereader *lr)
         lr->start = 0;
     }
     /* Keep one spare byte so the last line can always be NUL-terminated. */
+    if (lr->end > FACTO_LR_MAX_LINE) {
+        /* After the memmove the buffer holds one unfinished line. */
+        facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the line is longer than %zu MiB; is this a text file?", lr->path,
+                   (long long)lr->lineno + 1, FACTO_LR_MAX_LINE >> 20);
+        return -1;
+    }
     if (lr->cap - lr->end < FACTO_LR_CHUNK / 2) {
-        if (lr->end > FACTO_LR_MAX_LINE) {
-            facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the line is longer than %zu MiB; is this a text file?",
-                       lr->path, (long long)lr->lineno + 1, FACTO_LR_MAX_LINE >> 20);
-            return -1;
-        }
+        /* Never more than the longest line allowed plus one chunk. */
         size_t cap = lr->cap * 2;
+        if (cap > FACTO_LR_MAX_LINE + FACTO_LR_CHUNK)
+            cap = FACTO_LR_MAX_LINE + FACTO_LR_CHUNK;
         char *b = realloc(lr->buf, cap);
         if (!b) {
             facto_fail(ctx, FACTO_ERR_NOMEM, "%s:%lld: out of memory for a line of %zu bytes", lr->path,
@@ -132,6 +136,11 @@ int facto_linereader_next(facto_ctx *ctx, facto_linereader *lr, char **line, siz
         }
         char *s = lr->buf + lr->start;
         size_t n = stop - lr->start;
+        if (n > FACTO_LR_MAX_LINE) {
+            facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the line is longer than %zu MiB; is this a text file?",
+                       lr->path, (long long)lr->lineno + 1, FACTO_LR_MAX_LINE >> 20);
+            return -1;
+        }
         lr->start = lr->scan = nl ? stop + 1 : stop;
         s[n] = '\0'; /* replaces '\n', or the spare byte after the last line */
         if (n > 0 && s[n - 1] == '\r')
