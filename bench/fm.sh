@@ -102,7 +102,7 @@ if [ -f "${FACTO_DATA_HOME:-}/ml-100k/u1.base" ]; then
     local out
     out=$("$facto" train --model fm --dataset ml-100k --split u1 --binarize 4 --predictor_type binary_classifier \
           "$@" --json 2>/dev/null) || { echo "$label: training failed"; return; }
-    printf '%-40s %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f\n' "$label" "$(field binary_classification_accuracy "$out")" \
+    printf '%-44s %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f\n' "$label" "$(field binary_classification_accuracy "$out")" \
       "$(field binary_classification_cross_entropy "$out")" "$(field binary_f_beta "$out")" "$(field auc "$out")" \
       "$(field precision "$out")" "$(field recall "$out")"
   }
