@@ -95,8 +95,7 @@ fi
 if [ -f "${FACTO_DATA_HOME:-}/ml-100k/u1.base" ]; then
   echo
   echo "binary_classifier, ml-100k u1, label = rating >= 4 (u1.test: metrics of the saved model)"
-  printf '%-40s %9s %9s %9s %9s %9s %9s
-' solver accuracy x-entropy F1 AUC precision recall
+  printf '%-44s %9s %9s %9s %9s %9s %9s\n' solver accuracy x-entropy F1 AUC precision recall
   clf() {
     local label=$1; shift
     local out
