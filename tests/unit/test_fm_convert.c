@@ -19,28 +19,24 @@
 #include <cmocka.h>
 
 #include "facto.h"
-
-static char g_dir[64];
+#include "unit/testutil.h"
 
 static int setup_dir(void **state)
 {
     (void)state;
-    strcpy(g_dir, "/tmp/facto_fmconv_XXXXXX");
-    return mkdtemp(g_dir) ? 0 : -1;
+    return facto_test_dir_make("facto_fmconv");
 }
 
 static int teardown_dir(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return facto_test_dir_remove();
 }
 
 static char *tmp_file(const char *name, const char *text)
 {
     char *p = malloc(200);
-    snprintf(p, 200, "%s/%s", g_dir, name);
+    snprintf(p, 200, "%s/%s", facto_test_dir, name);
     if (text) {
         FILE *f = fopen(p, "wb");
         assert_non_null(f);
@@ -335,13 +331,13 @@ static void test_movielens_u1(void **state)
 
     /* round trips on real rows */
     char p[256];
-    snprintf(p, sizeof p, "%s/u1.rec", g_dir);
+    snprintf(p, sizeof p, "%s/u1.rec", facto_test_dir);
     assert_int_equal(facto_rows_write(ctx, rtr, p, FACTO_ROWS_RECORDIO), FACTO_OK);
     facto_rows *back = NULL;
     assert_int_equal(facto_rows_read(ctx, p, FACTO_ROWS_AUTO, facto_fm_encoder_dim(enc), &back), FACTO_OK);
     assert_rows_identical(rtr, back);
     facto_rows_free(back);
-    snprintf(p, sizeof p, "%s/u1.libsvm", g_dir);
+    snprintf(p, sizeof p, "%s/u1.libsvm", facto_test_dir);
     assert_int_equal(facto_rows_write(ctx, rtr, p, FACTO_ROWS_LIBSVM), FACTO_OK);
     assert_int_equal(facto_rows_read(ctx, p, FACTO_ROWS_AUTO, facto_fm_encoder_dim(enc), &back), FACTO_OK);
     assert_rows_identical(rtr, back);

@@ -18,32 +18,21 @@
 #include <zlib.h>
 
 #include "facto.h"
-
-static char g_dir[64];
+#include "unit/testutil.h"
 
 static int setup_dir(void **state)
 {
     (void)state;
-    strcpy(g_dir, "/tmp/facto_libsvm_XXXXXX");
-    return mkdtemp(g_dir) ? 0 : -1;
+    return facto_test_dir_make("facto_libsvm");
 }
 
 static int teardown_dir(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return facto_test_dir_remove();
 }
 
-static const char *tmp_path(const char *name)
-{
-    static char buf[4][160];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", g_dir, name);
-    return buf[k];
-}
+static const char *tmp_path(const char *name) { return facto_test_path(name); }
 
 static void write_file(const char *path, const char *text)
 {
@@ -146,26 +135,8 @@ static void test_errors(void **state)
     facto_ctx_free(ctx);
 }
 
-static uint64_t g_rng = 88172645463325252ull;
-static uint32_t rnd(void)
-{
-    g_rng ^= g_rng << 13;
-    g_rng ^= g_rng >> 7;
-    g_rng ^= g_rng << 17;
-    return (uint32_t)(g_rng >> 11);
-}
-
-/* A float with random bits that is finite (any sign, exponent, mantissa). */
-static float rnd_float(void)
-{
-    for (;;) {
-        uint32_t b = rnd();
-        float f;
-        memcpy(&f, &b, 4);
-        if (f == f && f - f == 0.0f)
-            return f;
-    }
-}
+#define rnd facto_test_rnd
+#define rnd_float facto_test_rnd_float
 
 static facto_rows *random_rows(int64_t n, uint32_t dim, int with_labels)
 {

@@ -22,31 +22,22 @@
 #include <zlib.h>
 
 #include "facto.h"
+#include "unit/testutil.h"
 #include "record.pb-c.h"
-
-static char g_dir[64];
 
 static int setup_dir(void **state)
 {
     (void)state;
-    strcpy(g_dir, "/tmp/facto_rio_XXXXXX");
-    return mkdtemp(g_dir) ? 0 : -1;
+    return facto_test_dir_make("facto_rio");
 }
 
 static int teardown_dir(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return facto_test_dir_remove();
 }
 
-static const char *tmp_path(const char *name)
-{
-    static char buf[160];
-    snprintf(buf, sizeof buf, "%s/%s", g_dir, name);
-    return buf;
-}
+static const char *tmp_path(const char *name) { return facto_test_path(name); }
 
 /*
  * One row {3: 1.0}, feature_dim 5, label 4.0, by hand:
@@ -97,25 +88,8 @@ static void test_known_bytes(void **state)
     facto_ctx_free(ctx);
 }
 
-static uint64_t g_rng = 0x9E3779B97F4A7C15ull;
-static uint32_t rnd(void)
-{
-    g_rng ^= g_rng << 13;
-    g_rng ^= g_rng >> 7;
-    g_rng ^= g_rng << 17;
-    return (uint32_t)(g_rng >> 11);
-}
-
-static float rnd_float(void)
-{
-    for (;;) {
-        uint32_t b = rnd();
-        float f;
-        memcpy(&f, &b, 4);
-        if (f == f && f - f == 0.0f)
-            return f;
-    }
-}
+#define rnd facto_test_rnd
+#define rnd_float facto_test_rnd_float
 
 static void assert_rows_identical(const facto_rows *a, const facto_rows *b)
 {
