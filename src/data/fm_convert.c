@@ -759,7 +759,7 @@ static facto_status facto_side_attributes(facto_ctx *ctx, const char *path, cons
             if (colon) {
                 char *end;
                 double x = strtod(colon + 1, &end);
-                if (end == colon + 1 || *end || !isfinite(x)) {
+                if (end == colon + 1 || *end || !isfinite((float)x)) {
                     st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: value of '%.64s' is not a finite number", path,
                                     ln, tok);
                     goto done;
@@ -837,7 +837,21 @@ facto_status facto_fm_side_table(facto_ctx *ctx, const char *path, int is_user, 
         return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
     facto_status st = ml ? facto_side_movielens(ctx, path, is_user, ids, r, groups, n_cols)
                          : facto_side_attributes(ctx, path, ids, r, groups, n_cols);
+    if (st == FACTO_OK) {
+        /* A side file that gives no training id a feature (empty, or made
+         * for other data) would train silently without side features. */
+        int64_t with_features = 0;
+        for (int64_t i = 0; i < r->n_rows; i++)
+            with_features += r->row_ptr[i + 1] > r->row_ptr[i];
+        if (with_features == 0)
+            st = facto_fail(ctx, FACTO_ERR_PARSE,
+                            "%s: gives no %s of the training ratings a feature (empty, or a side file for other "
+                            "data?)",
+                            path, is_user ? "user" : "item");
+    }
     if (st != FACTO_OK) {
+        free(*groups);
+        *groups = NULL;
         facto_rows_free(r);
         return st;
     }

@@ -109,4 +109,15 @@ expect_rc 2 "$F" convert --from-ratings "$TMP/r.base" --to libsvm --out "$TMP/o"
 expect_err "other.user: none of its 1 user ids"
 expect_rc 0 "$F" convert --from-ratings "$TMP/r.base" --to libsvm --out "$TMP/o" --user-features "$ML/u.user" \
     --item-features "$ML/u.item"
+# The same for MCMC/ALS in block form, which reads side files on its own path;
+# a value that overflows a float is not finite.
+MC=(train --model fm --solver mcmc --num_iter 3 --num_factors 4 --predictor_type regressor --from-ratings "$TMP/r.base")
+expect_rc 2 "$F" "${MC[@]}" --user-features "$TMP/empty.user"
+expect_err "empty.user: gives no user of the training ratings a feature"
+printf 'zzz\tage:3\n' >"$TMP/other.attr"
+expect_rc 2 "$F" "${MC[@]}" --item-features "$TMP/other.attr"
+expect_err "other.attr: gives no item of the training ratings a feature"
+printf '1\tage:1e39\n' >"$TMP/huge.attr"
+expect_rc 2 "$F" "${MC[@]}" --user-features "$TMP/huge.attr"
+expect_err "huge.attr:1: value of 'age:1e39' is not a finite number"
 exit 0
