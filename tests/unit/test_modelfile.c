@@ -16,6 +16,7 @@
 
 #include "io/modelfile.h"
 #include "models/model.h"
+#include "unit/testutil.h"
 #include "data/dataset.h"
 
 #include <dirent.h>
@@ -32,28 +33,6 @@ static char g_dir[256];
 
 static void path_in(char *buf, size_t size, const char *name) { snprintf(buf, size, "%s/%s", g_dir, name); }
 
-static unsigned char *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = malloc((size_t)len + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
-    fclose(f);
-    *n = (size_t)len;
-    return buf;
-}
-
-static void spit(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, n, f), n);
-    fclose(f);
-}
 
 /* Number of entries of `dir` whose name contains ".tmp.". */
 static int count_temp_files(const char *dir)
@@ -206,7 +185,7 @@ static void test_layout_on_disk(void **state)
     path_in(path, sizeof path, "layout.facto");
     write_reference(path);
     size_t n;
-    unsigned char *b = slurp(path, &n);
+    unsigned char *b = facto_test_slurp(path, &n);
     assert_memory_equal(b, "FACTOMDL", 8);
     assert_int_equal(facto_le_load_u32(b + 8), FACTO_MFILE_VERSION);
     assert_int_equal(facto_le_load_u32(b + 12), FACTO_MODEL_FM);
@@ -260,7 +239,7 @@ static void test_put_array_widths(void **state)
     assert_int_equal(facto_mfile_commit(NULL, w), FACTO_OK);
 
     size_t n;
-    unsigned char *b = slurp(path, &n);
+    unsigned char *b = facto_test_slurp(path, &n);
     uint64_t dir = facto_le_load_u64(b + 32);
     const unsigned char *e = b + dir;
     assert_int_equal(facto_le_load_u32(e + 4), 2);
@@ -297,7 +276,7 @@ static void test_put_array_widths(void **state)
     /* no sections: 64-byte header, empty directory, checksum */
     assert_int_equal(facto_mfile_create(ctx, path, FACTO_MODEL_FM, &w), FACTO_OK);
     assert_int_equal(facto_mfile_commit(ctx, w), FACTO_OK);
-    b = slurp(path, &n);
+    b = facto_test_slurp(path, &n);
     assert_int_equal(n, 72);
     free(b);
     assert_int_equal(facto_mfile_open(ctx, path, &r), FACTO_OK);
@@ -442,17 +421,17 @@ static void test_truncated(void **state)
     path_in(bad, sizeof bad, "trunc.facto");
     write_reference(ref);
     size_t n;
-    unsigned char *b = slurp(ref, &n);
+    unsigned char *b = facto_test_slurp(ref, &n);
     size_t cuts[] = {0, 5, 8, 12, 40, 63, 64, 71, 72, 1000, n / 2, n - 200, n - 9, n - 8, n - 1};
     for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
-        spit(bad, b, cuts[i]);
+        facto_test_spit(bad, b, cuts[i]);
         expect_open(bad, FACTO_ERR_CORRUPT, "truncated");
     }
     /* one byte too many is also a size mismatch */
     unsigned char *longer = malloc(n + 1);
     memcpy(longer, b, n);
     longer[n] = 0;
-    spit(bad, longer, n + 1);
+    facto_test_spit(bad, longer, n + 1);
     expect_open(bad, FACTO_ERR_CORRUPT, "extra bytes");
     free(longer);
     free(b);
@@ -466,17 +445,17 @@ static void test_checksum(void **state)
     path_in(bad, sizeof bad, "sum.facto");
     write_reference(ref);
     size_t n;
-    unsigned char *b = slurp(ref, &n);
+    unsigned char *b = facto_test_slurp(ref, &n);
     /* a flipped bit in the middle, in the last section, in the directory and
      * in the stored hash itself */
     size_t where[] = {n / 2, n - 200, n - 8 - 24 * N_SECTIONS + 3, n - 3};
     for (size_t i = 0; i < sizeof where / sizeof where[0]; i++) {
         b[where[i]] ^= 0x10;
-        spit(bad, b, n);
+        facto_test_spit(bad, b, n);
         expect_open(bad, FACTO_ERR_CORRUPT, "checksum mismatch");
         b[where[i]] ^= 0x10;
     }
-    spit(bad, b, n);
+    facto_test_spit(bad, b, n);
     expect_open(bad, FACTO_OK, NULL);
     free(b);
 }
@@ -489,31 +468,31 @@ static void test_magic_and_version(void **state)
     path_in(bad, sizeof bad, "mv.facto");
     write_reference(ref);
     size_t n;
-    unsigned char *b = slurp(ref, &n);
+    unsigned char *b = facto_test_slurp(ref, &n);
 
     b[3] = 'X';
-    spit(bad, b, n);
+    facto_test_spit(bad, b, n);
     expect_open(bad, FACTO_ERR_FORMAT, "not a facto model file");
     b[3] = 'T';
     const char text[] = "196\t242\t3\t881250949\n186\t302\t3\t891717742\n";
-    spit(bad, text, sizeof text - 1);
+    facto_test_spit(bad, text, sizeof text - 1);
     expect_open(bad, FACTO_ERR_FORMAT, "not a facto model file");
-    spit(bad, "FAC", 3); /* a prefix of the magic: truncated, not foreign */
+    facto_test_spit(bad, "FAC", 3); /* a prefix of the magic: truncated, not foreign */
     expect_open(bad, FACTO_ERR_CORRUPT, "truncated");
 
     /* A newer format is reported as newer, before the checksum (which the
      * bumped field breaks) and even when truncated after the header. */
     facto_le_store_u32(b + 8, FACTO_MFILE_VERSION + 1);
-    spit(bad, b, n);
+    facto_test_spit(bad, b, n);
     char want[64];
     snprintf(want, sizeof want, "written by a newer facto (format %d, this build reads up to %d)",
              FACTO_MFILE_VERSION + 1, FACTO_MFILE_VERSION);
     expect_open(bad, FACTO_ERR_VERSION, want);
-    spit(bad, b, n / 2);
+    facto_test_spit(bad, b, n / 2);
     expect_open(bad, FACTO_ERR_VERSION, "newer facto");
     facto_le_store_u32(b + 8, 0);
     reseal(b, n);
-    spit(bad, b, n);
+    facto_test_spit(bad, b, n);
     expect_open(bad, FACTO_ERR_CORRUPT, "version 0");
     free(b);
 
@@ -531,7 +510,7 @@ static void test_bad_directory(void **state)
     path_in(bad, sizeof bad, "dir.facto");
     write_reference(ref);
     size_t n;
-    unsigned char *orig = slurp(ref, &n);
+    unsigned char *orig = facto_test_slurp(ref, &n);
     unsigned char *b = malloc(n);
     uint64_t dir = facto_le_load_u64(orig + 32);
     unsigned char *e1 = b + dir + 24; /* entry of section BBBB (1 byte) */
@@ -567,7 +546,7 @@ static void test_bad_directory(void **state)
         case 10: b[50] = 1; break;
         }
         reseal(b, n);
-        spit(bad, b, n);
+        facto_test_spit(bad, b, n);
         facto_ctx *ctx = facto_ctx_new();
         facto_mfile_reader *r = NULL;
         facto_status st = facto_mfile_open(ctx, bad, &r);
@@ -585,7 +564,7 @@ static void test_bad_directory(void **state)
 static void assert_same_file(const char *path, const unsigned char *want, size_t n)
 {
     size_t m;
-    unsigned char *got = slurp(path, &m);
+    unsigned char *got = facto_test_slurp(path, &m);
     assert_int_equal(m, n);
     assert_memory_equal(got, want, n);
     free(got);
@@ -608,7 +587,7 @@ static void test_failed_save_keeps_old(void **state)
     path_in(path, sizeof path, "keep.facto");
     write_reference(path);
     size_t n;
-    unsigned char *old = slurp(path, &n);
+    unsigned char *old = facto_test_slurp(path, &n);
     assert_int_equal(facto_mfile_create(ctx, path, FACTO_MODEL_MF, &w), FACTO_OK);
     assert_int_equal(facto_mfile_put(ctx, w, TAG_A, "new", 3), FACTO_OK);
     assert_int_equal(facto_mfile_put(ctx, w, TAG_A, "new", 3), FACTO_ERR_INVALID);
@@ -631,7 +610,7 @@ static void test_failed_save_keeps_old(void **state)
     path_in(sub, sizeof sub, "ro");
     assert_int_equal(mkdir(sub, 0755), 0);
     snprintf(inner, sizeof inner, "%s/m.facto", sub);
-    spit(inner, old, n);
+    facto_test_spit(inner, old, n);
     assert_int_equal(chmod(sub, 0555), 0);
     if (geteuid() != 0) {
         assert_int_equal(facto_mfile_create(ctx, inner, FACTO_MODEL_MF, &w), FACTO_ERR_IO);
@@ -677,12 +656,12 @@ static void test_save_refuses_non_model_targets(void **state)
     assert_int_equal(unlink(path), 0);
 
     path_in(path, sizeof path, "ratings.tsv");
-    spit(path, "1\t2\t3\n", 6);
+    facto_test_spit(path, "1\t2\t3\n", 6);
     assert_int_equal(facto_mfile_create(ctx, path, FACTO_MODEL_MF, &w), FACTO_ERR_IO);
     assert_msg_starts(ctx, path);
     assert_non_null(strstr(facto_errmsg(ctx), "not a facto model"));
     size_t n;
-    unsigned char *kept = slurp(path, &n);
+    unsigned char *kept = facto_test_slurp(path, &n);
     assert_int_equal(n, 6);
     assert_memory_equal(kept, "1\t2\t3\n", 6);
     free(kept);
@@ -691,7 +670,7 @@ static void test_save_refuses_non_model_targets(void **state)
 
     /* An empty file may be replaced; a model through a symbolic link too. */
     path_in(path, sizeof path, "empty.facto");
-    spit(path, "", 0);
+    facto_test_spit(path, "", 0);
     assert_int_equal(facto_mfile_create(ctx, path, FACTO_MODEL_MF, &w), FACTO_OK);
     assert_int_equal(facto_mfile_put(ctx, w, TAG_A, "abc", 3), FACTO_OK);
     assert_int_equal(facto_mfile_commit(ctx, w), FACTO_OK);
@@ -749,7 +728,7 @@ static void test_model_dispatch(void **state)
 
     /* Damage is reported through facto_model_load with the file layer's status. */
     path_in(path, sizeof path, "not_a_model.txt");
-    spit(path, "hello\n", 6);
+    facto_test_spit(path, "hello\n", 6);
     assert_int_equal(facto_model_load(ctx, path, &m), FACTO_ERR_FORMAT);
     assert_int_equal(facto_errcode(ctx), FACTO_ERR_FORMAT);
     assert_int_equal(facto_model_load(ctx, NULL, &m), FACTO_ERR_INVALID);

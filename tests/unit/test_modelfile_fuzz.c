@@ -20,6 +20,7 @@
 #include "data/dataset.h"
 #include "io/modelfile.h"
 #include "models/model.h"
+#include "unit/testutil.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -39,28 +40,6 @@
 
 static char g_dir[256];
 
-static unsigned char *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = malloc((size_t)len + 64);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
-    fclose(f);
-    *n = (size_t)len;
-    return buf;
-}
-
-static void spit(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, n, f), n);
-    fclose(f);
-}
 
 /* A small mf model trained on 20 users x 15 items of synthetic ratings. */
 static void train_reference(facto_ctx *ctx, const char *path)
@@ -173,7 +152,7 @@ resave:
     assert_int_equal(facto_model_save(ctx, m2, p2), FACTO_OK);
     facto_model_free(m2);
     size_t n1, n2;
-    unsigned char *b1 = slurp(p1, &n1), *b2 = slurp(p2, &n2);
+    unsigned char *b1 = facto_test_slurp(p1, &n1), *b2 = facto_test_slurp(p2, &n2);
     assert_int_equal(n1, n2);
     assert_memory_equal(b1, b2, n1);
     free(b1);
@@ -208,7 +187,7 @@ static void fuzz_file(facto_ctx *ctx, const char *ref, uint64_t seed)
     char bad[512];
     snprintf(bad, sizeof bad, "%s/variant.facto", g_dir);
     size_t n;
-    unsigned char *orig = slurp(ref, &n);
+    unsigned char *orig = facto_test_slurp(ref, &n);
     uint64_t dir = facto_le_load_u64(orig + 32);
     uint32_t n_sec = facto_le_load_u32(orig + 24);
     assert_true(n_sec >= 5);
@@ -275,7 +254,7 @@ static void fuzz_file(facto_ctx *ctx, const char *ref, uint64_t seed)
         if (reseal && len >= 72)
             facto_le_store_u64(b + len - 8, XXH64(b, len - 8, 0));
         int changed = len != n || memcmp(b, orig, n) != 0;
-        spit(bad, b, len);
+        facto_test_spit(bad, b, len);
 
         facto_model *m = NULL;
         facto_status st = facto_model_load(ctx, bad, &m);

@@ -1,7 +1,8 @@
 /*
  * testutil.h — small helpers several unit tests share: a scratch folder
  * made by the group setup and removed by the teardown, paths inside it, and
- * a xorshift random stream (seeded per test file) for property tests.
+ * a xorshift random stream (seeded per test file) for property tests,
+ * and whole-file read/write that fail the test on error.
  * Header-only; include after <cmocka.h>.
  */
 #ifndef FACTO_TESTUTIL_H
@@ -61,6 +62,33 @@ static inline float facto_test_rnd_float(void)
         if (f == f && f - f == 0.0f)
             return f;
     }
+}
+
+/* The whole file at `path` in a malloc'd buffer with 64 spare bytes after
+ * its *n bytes (callers may append); fails the test when it cannot. */
+static inline unsigned char *facto_test_slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    assert_true(len >= 0);
+    unsigned char *buf = malloc((size_t)len + 64);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
+    fclose(f);
+    *n = (size_t)len;
+    return buf;
+}
+
+/* Write n bytes to `path`, replacing it; fails the test when it cannot. */
+static inline void facto_test_spit(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, n, f), n);
+    fclose(f);
 }
 
 #endif /* FACTO_TESTUTIL_H */
