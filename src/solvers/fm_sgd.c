@@ -252,6 +252,32 @@ static inline double facto_fm_loss_grad(const facto_fm_model *m, double y, float
     return 0.5 * e * e;
 }
 
+/* Running figures of an epoch, for the log lines. */
+typedef struct facto_fm_running {
+    double loss, se;
+    int64_t n, correct;
+} facto_fm_running;
+
+/* Score row r (its n slots `sl` and values `xs`), put the loss gradient
+ * with respect to the raw score in *gd, keep the score in prog[r] and add
+ * the row to *run. Returns 0, or -1 when the loss or gradient is not finite.
+ * Shared by the per-row and the mini-batch loops: O(k * n). */
+static inline int facto_fm_row_grad(const facto_fm_model *m, const facto_rows *train, int64_t r,
+                                    const uint32_t *sl, const float *xs, int64_t n, float *sum, float *prog,
+                                    double *gd, facto_fm_running *run)
+{
+    double y = facto_fm_row_raw(m, m->w, m->V, m->w0, sl, xs, n, sum);
+    float label = train->labels[r];
+    double loss = facto_fm_loss_grad(m, y, label, gd, &prog[r]);
+    if (!isfinite(loss) || !isfinite(*gd))
+        return -1;
+    run->loss += loss;
+    run->se += (double)(prog[r] - label) * (prog[r] - label);
+    run->correct += (prog[r] >= 0.5f) == (label > 0.0f);
+    run->n++;
+    return 0;
+}
+
 /*
  * The hot path: mini_batch_size 1, optimizer sgd, no clipping. Rows
  * order[i0..i1) are scored and updated one at a time; sums of squares are
@@ -533,8 +559,8 @@ facto_status facto_fm_fit_sgd(facto_ctx *ctx, facto_fm_model *m, const facto_row
             pc.wd[i] = o.wd[i];
         }
         double t0 = facto_fm_now(), tlog = t0;
-        double run_loss = 0.0, run_se = 0.0;
-        int64_t run_n = 0, run_correct = 0, log_n = 0;
+        facto_fm_running run = {0.0, 0.0, 0, 0};
+        int64_t log_n = 0;
         if (plain) {
             /* Fused fast path, in stretches of log_interval rows. */
             for (int64_t i0 = 0; i0 < n_rows;) {
@@ -542,16 +568,16 @@ facto_status facto_fm_fit_sgd(facto_ctx *ctx, facto_fm_model *m, const facto_row
                 pc.loss = pc.se = 0.0;
                 pc.n = pc.correct = 0;
                 int64_t stop = plain(&pc, i0, i1);
-                run_loss += pc.loss;
-                run_se += pc.se;
-                run_correct += pc.correct;
-                run_n += pc.n;
+                run.loss += pc.loss;
+                run.se += pc.se;
+                run.correct += pc.correct;
+                run.n += pc.n;
                 if (stop < i1) {
                     st = facto_fm_diverged(ctx, m, epoch, stop);
                     break;
                 }
                 i0 = i1;
-                facto_fm_log_batch(ctx, classifier, epoch, i1, run_n, &log_n, run_correct, run_loss, run_se, &tlog);
+                facto_fm_log_batch(ctx, classifier, epoch, i1, run.n, &log_n, run.correct, run.loss, run.se, &tlog);
             }
         }
         for (int64_t bi = 0; !plain && bi < n_batches && st == FACTO_OK; bi++) {
@@ -563,18 +589,11 @@ facto_status facto_fm_fit_sgd(facto_ctx *ctx, facto_fm_model *m, const facto_row
                 const int64_t r = order[i0], b = train->row_ptr[r], n = train->row_ptr[r + 1] - b;
                 const uint32_t *sl = train_slots + b;
                 const float *xs = train->values + b;
-                double y = facto_fm_row_raw(m, m->w, m->V, m->w0, sl, xs, n, sum);
                 double gd;
-                float label = train->labels[r];
-                double loss = facto_fm_loss_grad(m, y, label, &gd, &prog[r]);
-                if (!isfinite(loss) || !isfinite(gd)) {
+                if (facto_fm_row_grad(m, train, r, sl, xs, n, sum, prog, &gd, &run) != 0) {
                     st = facto_fm_diverged(ctx, m, epoch, bi);
                     break;
                 }
-                run_loss += loss;
-                run_se += (double)(prog[r] - label) * (prog[r] - label);
-                run_correct += (prog[r] >= 0.5f) == (label > 0.0f);
-                run_n++;
                 const float g = (float)gd;
                 float g0 = g;
                 facto_fm_step(&o, 0, &m->w0, &o.w0_s1, &o.w0_s2, &g0, 1);
@@ -609,18 +628,11 @@ facto_status facto_fm_fit_sgd(facto_ctx *ctx, facto_fm_model *m, const facto_row
                     }
                     if (i + 2 < i1)
                         facto_fm_prefetch_row(m, train, train_slots, order[i + 2], local);
-                    double y = facto_fm_row_raw(m, m->w, m->V, m->w0, sl, xs, n, sum);
                     double gd;
-                    float label = train->labels[r];
-                    double loss = facto_fm_loss_grad(m, y, label, &gd, &prog[r]);
-                    if (!isfinite(loss) || !isfinite(gd)) {
+                    if (facto_fm_row_grad(m, train, r, sl, xs, n, sum, prog, &gd, &run) != 0) {
                         st = facto_fm_diverged(ctx, m, epoch, bi);
                         break;
                     }
-                    run_loss += loss;
-                    run_se += (double)(prog[r] - label) * (prog[r] - label);
-                    run_correct += (prog[r] >= 0.5f) == (label > 0.0f);
-                    run_n++;
                     const float g = (float)gd;
                     g0sum += g;
                     for (int64_t j = 0; j < n; j++) {
@@ -657,7 +669,7 @@ facto_status facto_fm_fit_sgd(facto_ctx *ctx, facto_fm_model *m, const facto_row
                 }
             }
             if ((bi + 1) % p->log_interval == 0)
-                facto_fm_log_batch(ctx, classifier, epoch, bi + 1, run_n, &log_n, run_correct, run_loss, run_se,
+                facto_fm_log_batch(ctx, classifier, epoch, bi + 1, run.n, &log_n, run.correct, run.loss, run.se,
                                    &tlog);
         }
         if (st != FACTO_OK)
