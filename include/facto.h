@@ -991,7 +991,9 @@ facto_status facto_rows_write(facto_ctx *ctx, const facto_rows *rows, const char
  */
 facto_status facto_libsvm_read(facto_ctx *ctx, const char *path, uint64_t feature_dim, int index_base,
                                facto_rows **out);
-/* Write libsvm text with keys + index_base (0 or 1); see facto_rows_write(). */
+/* Write libsvm text with keys + index_base (0 or 1); see facto_rows_write().
+ * Errors: FACTO_ERR_IO (cannot write `path`, named), FACTO_ERR_INVALID
+ * (index_base not 0 or 1), FACTO_ERR_NOMEM. */
 facto_status facto_libsvm_write(facto_ctx *ctx, const facto_rows *rows, const char *path, int index_base);
 
 /*
@@ -1017,8 +1019,11 @@ facto_status facto_recordio_read(facto_ctx *ctx, const char *path, uint64_t feat
 facto_status facto_recordio_write(facto_ctx *ctx, const facto_rows *rows, const char *path);
 /*
  * The same two in memory. decode: `data` [size] bytes is borrowed; `name`
- * (may be NULL) names the source in messages. encode: *data ([*size] bytes)
- * is owned by the caller, free with facto_buffer_free().
+ * (may be NULL) names the source in messages; errors as facto_recordio_read()
+ * (FACTO_ERR_PARSE naming the record and byte offset, FACTO_ERR_EMPTY,
+ * FACTO_ERR_NOMEM). encode: *data ([*size] bytes) is owned by the caller,
+ * free with facto_buffer_free(); errors FACTO_ERR_INVALID (a record longer
+ * than RecordIO's 29-bit length), FACTO_ERR_NOMEM.
  */
 facto_status facto_recordio_decode(facto_ctx *ctx, const void *data, size_t size, const char *name,
                                    uint64_t feature_dim, facto_rows **out);
