@@ -80,6 +80,7 @@ static const struct {
     {"average_epochs", "model = mean of the last N epochs' parameters, 0 = off [facto]"},
     {"burn_in", "MCMC iterations left out of the average and of the model [facto]"},
     {"summary_rank", "MCMC model: -1 auto (ratings: rank 256; rows: samples), 0 samples, r rank [facto]"},
+    {"mcmc_chains", "independent MCMC chains pooled; they run on --threads threads [facto]"},
 };
 
 /* SageMaker's hyperparameters with "Default value: None": the library leaves
@@ -203,7 +204,8 @@ static void facto_fm_train_help(const char *verb)
            "                     test_rmse is the saved model's (its mcmc_samples) (default: off)\n"
            "  --verbose          library log lines on stderr, one every log_interval mini-batches\n"
            "                     with samples/s and the running train metric (default: off)\n"
-           "  --threads N        threads, 0 = all cores (default 1)\n"
+           "  --threads N        threads for the MCMC chains (the only part that uses more than\n"
+           "                     one); the model does not depend on it; 0 = all cores (default 0)\n"
            "  -h, --help         this text\n"
            "\nExit codes: 0 ok, 1 usage (also a missing or invalid hyperparameter), 2 data or I/O\n"
            "error, 3 internal error.\n");
@@ -643,7 +645,7 @@ int facto_train_fm(int argc, char **argv)
     facto_fm_args a;
     memset(&a, 0, sizeof a);
     a.src.enc = facto_fm_encode_options_default();
-    a.threads = 1;
+    a.threads = 0; /* only MCMC chains use threads, and their result does not depend on the count */
     int help = 0;
     int rc = facto_fm_parse(argc, argv, &a, &help);
     if (help) {

@@ -72,6 +72,7 @@ static const facto_fm_pdesc facto_fm_pdescs[] = {
     P(average_epochs, FM_T_INT),
     P(burn_in, FM_T_INT),
     P(summary_rank, FM_T_INT),
+    P(mcmc_chains, FM_T_INT),
 };
 #undef P
 #define FACTO_FM_NPARAMS ((int)(sizeof facto_fm_pdescs / sizeof facto_fm_pdescs[0]))
@@ -109,6 +110,7 @@ facto_fm_params facto_fm_params_default(void)
     p.average_epochs = 0;
     p.burn_in = 0;
     p.summary_rank = -1;
+    p.mcmc_chains = 4;
     return p;
 }
 
@@ -325,6 +327,8 @@ static facto_status facto_fm_check_one(facto_ctx *ctx, const facto_fm_pdesc *d, 
                                   v);
             return FACTO_OK;
         }
+        if (strcmp(name, "mcmc_chains") == 0 && (v < 1 || v > 256))
+            return facto_fail(ctx, FACTO_ERR_INVALID, "hyperparameter mcmc_chains: %d is not in 1..256", v);
         if (v < min)
             return facto_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: %d is not a %s integer", name, v,
                               min == 1 ? "positive" : "non-negative");

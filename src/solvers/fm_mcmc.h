@@ -27,7 +27,10 @@ typedef struct facto_fm_cd_result {
     double test_rmse_avg;  /* regressor: RMSE of the running average over all post-burn-in samples
                               (what libFM reports); NAN without test rows */
     double seconds;        /* wall time of all sweeps, without test scoring */
-    double cpu_seconds;    /* CPU time of the same (one thread: robust to a busy machine) */
+    double cpu_seconds;    /* CPU time of the same (one thread: robust to a busy machine); with
+                              several chains, the sum over the chains */
+    int chains;            /* MCMC chains pooled (params.mcmc_chains; 1 for ALS); seconds is then the
+                              wall time of all chains together */
 } facto_fm_cd_result;
 
 /*

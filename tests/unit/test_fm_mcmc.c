@@ -190,10 +190,13 @@ static void test_recovers_synthetic_fm(void **state)
 
 /* Fit, predict te, and (when bytes != NULL) return the saved model file's
  * bytes in *bytes / *n_bytes. */
+static int fit_threads = 1; /* threads of fit_predict_file's context */
+
 static float *fit_predict_file(const facto_rows *tr, const facto_rows *te, const facto_fm_params *p,
                                unsigned char **bytes, long *n_bytes)
 {
     facto_ctx *ctx = facto_ctx_new();
+    facto_ctx_set_threads(ctx, fit_threads);
     facto_model *m = NULL;
     assert_int_equal(facto_fm_fit(ctx, tr, NULL, p, NULL, &m), FACTO_OK);
     float *s = malloc((size_t)te->n_rows * sizeof *s);
@@ -245,6 +248,31 @@ static void test_determinism(void **state)
     for (int64_t r = 0; r < te->n_rows; r++)
         differ += a[r] != c[r];
     assert_true(differ > te->n_rows / 2);
+    /* Three chains: the same model bytes on one thread and on three; one
+     * chain is another model. */
+    p.seed = 42;
+    p.mcmc_chains = 3;
+    unsigned char *f1 = NULL, *f3 = NULL, *fc1 = NULL;
+    long n1 = 0, n3 = 0, nc1 = 0;
+    float *d1 = fit_predict_file(tr, te, &p, &f1, &n1);
+    fit_threads = 3;
+    float *d3 = fit_predict_file(tr, te, &p, &f3, &n3);
+    fit_threads = 1;
+    p.mcmc_chains = 1;
+    float *e1 = fit_predict_file(tr, te, &p, &fc1, &nc1);
+    assert_int_equal(n1, n3);
+    assert_memory_equal(f1, f3, (size_t)n1);
+    assert_memory_equal(d1, d3, (size_t)te->n_rows * sizeof *d1);
+    differ = 0;
+    for (int64_t r = 0; r < te->n_rows; r++)
+        differ += d1[r] != e1[r];
+    assert_true(differ > te->n_rows / 2);
+    free(f1);
+    free(f3);
+    free(fc1);
+    free(d1);
+    free(d3);
+    free(e1);
     free(a);
     free(b);
     free(c);
@@ -367,9 +395,11 @@ static void test_blocks_equal_flat_als(void **state)
 
 /* The rank-r summary with r = the number of parameter slots is exact
  * (Nystrom with a square invertible Omega reproduces A), so on the same
- * chain (same seed; the summary draws Omega from its own stream) its
- * predictions must equal the average over all the chain's samples, which
- * the sample-keeping run stores one by one (60 iterations, 60 samples). */
+ * chains (same seed; the summary draws Omega from its own stream) its
+ * predictions must equal the average over all the chains' samples, which
+ * the sample-keeping run stores one by one (3 chains of 60 iterations, 180
+ * samples): this checks both ways of pooling chains (concatenated samples;
+ * the summary of the chains' summaries) against each other. */
 static void test_summary_equals_sample_average(void **state)
 {
     (void)state;
@@ -378,12 +408,13 @@ static void test_summary_equals_sample_average(void **state)
     make_block_data(&d, &flat, 600, 6);
     facto_ctx *ctx = facto_ctx_new();
     facto_fm_params p = mcmc_params(29, 3, 60, 12);
-    p.mcmc_samples = 60;
+    p.mcmc_chains = 3;
+    p.mcmc_samples = 3 * 60; /* each chain keeps all its 60 samples */
     facto_model *ms = NULL, *mr = NULL;
     assert_int_equal(facto_fm_fit_blocks(ctx, &d, NULL, &p, NULL, -1, 0, &ms, NULL), FACTO_OK);
     assert_int_equal(facto_fm_fit_blocks(ctx, &d, NULL, &p, NULL, -1, 32, &mr, NULL), FACTO_OK);
     facto_fm_model *fs = (facto_fm_model *)ms, *fr = (facto_fm_model *)mr;
-    assert_int_equal(fs->n_samples, 60);
+    assert_int_equal(fs->n_samples, 180);
     assert_int_equal(fr->n_samples, 0);
     assert_int_equal(fr->k, 29); /* clamped to the number of slots */
     uint32_t *slots = NULL;
@@ -658,7 +689,7 @@ static int keep_last(const facto_fm_epoch_report *r, void *user)
  * equal the flat model's. With side attribute files and both implicit
  * blocks the block sweep visits features in another order (user block, then
  * item block), so ALS is run to convergence and the optima compared. */
-static void check_ratings_equal_flat(facto_fm_solver solver, int rich)
+static void check_ratings_equal_flat(facto_fm_solver solver, int rich, int chains)
 {
     rdata d;
     rdata_make(&d, 30, 20, 12, 5);
@@ -674,7 +705,8 @@ static void check_ratings_equal_flat(facto_fm_solver solver, int rich)
     facto_fm_params p = mcmc_params(0, 4, T, 3);
     p.solver = solver;
     p.summary_rank = 0;
-    p.mcmc_samples = T; /* every sample: the pair model is the exact average */
+    p.mcmc_chains = chains;
+    p.mcmc_samples = chains * T; /* every sample: the pair model is the exact average */
     p.linear_wd = p.factors_wd = 0.5f;
     last_report lb = {NAN}, lf = {NAN};
     facto_fm_callbacks cb = {keep_last, &lb};
@@ -701,8 +733,10 @@ static void check_ratings_equal_flat(facto_fm_solver solver, int rich)
     printf("%s: block chain %.6f, flat chain %.6f\n", solver == FACTO_FM_SOLVER_ALS ? "als" : "mcmc",
            lb.test_rmse, lf.test_rmse);
     assert_true(fabs(lb.test_rmse - lf.test_rmse) < (rich ? 2e-3 : 1e-4));
-    if (solver == FACTO_FM_SOLVER_MCMC)
+    if (solver == FACTO_FM_SOLVER_MCMC && chains == 1) /* the callbacks see the first chain only */
         assert_true(fabs(chain - lb.test_rmse) < 1e-6);
+    if (chains > 1) /* pooled: better than the first chain alone on this noisy set */
+        assert_true(chain < lb.test_rmse);
     /* saved predictions, pair by pair, against the flat model on the expanded rows */
     float *sf = malloc((size_t)fte->n_rows * sizeof *sf), *sb = malloc((size_t)fte->n_rows * sizeof *sb);
     assert_int_equal(facto_fm_predict(ctx, mf, fte, sf, NULL), FACTO_OK);
@@ -752,14 +786,15 @@ static void check_ratings_equal_flat(facto_fm_solver solver, int rich)
 static void test_ratings_equal_flat_mcmc(void **state)
 {
     (void)state;
-    check_ratings_equal_flat(FACTO_FM_SOLVER_MCMC, 0);
+    check_ratings_equal_flat(FACTO_FM_SOLVER_MCMC, 0, 1);
+    check_ratings_equal_flat(FACTO_FM_SOLVER_MCMC, 0, 3);
 }
 
 static void test_ratings_equal_flat_als(void **state)
 {
     (void)state;
-    check_ratings_equal_flat(FACTO_FM_SOLVER_ALS, 0);
-    check_ratings_equal_flat(FACTO_FM_SOLVER_ALS, 1);
+    check_ratings_equal_flat(FACTO_FM_SOLVER_ALS, 0, 1);
+    check_ratings_equal_flat(FACTO_FM_SOLVER_ALS, 1, 1);
 }
 
 /* The default saved model (the summary of the per-user / per-item sums)
@@ -856,6 +891,7 @@ static void test_ml100k_u1(void **state)
     assert_int_equal(facto_dataset_read(ctx, base, &o, &dtr, NULL), FACTO_OK);
     assert_int_equal(facto_dataset_read(ctx, test, &o, &dte, NULL), FACTO_OK);
     facto_fm_params p = mcmc_params(0, 32, 100, 1);
+    p.mcmc_chains = 2; /* pooled chains on real data, at half the default's time (ASan runs this too) */
     facto_model *m = NULL;
     double chain = NAN;
     assert_int_equal(facto_fm_fit_ratings(ctx, dtr, dte, NULL, &p, NULL, &m, &chain), FACTO_OK);
@@ -877,7 +913,7 @@ static void test_ml100k_u1(void **state)
     assert_int_equal(facto_fm_evaluate_ratings(ctx, m, dte, &er, NULL), FACTO_OK);
     printf("  16 thinned samples: test RMSE %.4f\n", er.rmse);
     assert_true(chain2 == chain);
-    assert_int_equal(((facto_fm_model *)m)->pair_k, 16 * 32);
+    assert_int_equal(((facto_fm_model *)m)->pair_k, 16 * 32); /* 2 chains x 8 samples x k */
     assert_true(er.rmse <= 0.92);
     facto_model_free(m);
     facto_dataset_free(dtr);
