@@ -418,17 +418,88 @@ static void facto_fm_log(facto_log_level level, const char *message, void *user)
     fprintf(stderr, "[%s] %s\n", names[level <= FACTO_LOG_DEBUG ? level : FACTO_LOG_DEBUG], message);
 }
 
-/* Read --train/--test rows; feature_dim from the data when params has none. */
+/* ---- errors about one row of a rows file ---------------------------------- */
+
+/* Added to a classifier's label error. */
+#define FACTO_FM_LABEL_HINT " (labels 0/1 or -1/+1; for ratings use --binarize T: label = rating >= T)"
+
+/* "PATH:LINE: detail" (recordIO: "PATH: record N at byte B: detail") for row
+ * `row` (0-based) of the rows read from `path`; "PATH: row N: detail"
+ * when the origin does not know the row. */
+static void facto_fm_row_error(const char *path, const facto_rows_origin *origin, int64_t row, const char *detail,
+                               const char *hint)
+{
+    char where[4400];
+    if (facto_rows_origin_where(origin, row, where, sizeof where) > 0)
+        facto_cli_error("%s: %s%s", where, detail, hint);
+    else
+        facto_cli_error("%s: row %lld: %s%s", path, (long long)row + 1, detail, hint);
+}
+
+/*
+ * The labels as facto_fm_fit and facto_fm_evaluate want them (finite; a
+ * classifier's 0 or 1, or -1/+1), checked here so that a bad one is named
+ * by its line (or record) in the file rather than by its row number among
+ * the rows read. Rows without labels are left to the library. Returns 0, or
+ * FACTO_EXIT_DATA after the message. O(rows).
+ */
+static int facto_fm_check_file_labels(const facto_rows *rows, const facto_rows_origin *origin, const char *path,
+                                      facto_fm_predictor type)
+{
+    if (!rows->labels)
+        return 0;
+    for (int64_t r = 0; r < rows->n_rows; r++) {
+        float y = rows->labels[r];
+        char detail[160];
+        if (!isfinite(y)) {
+            facto_fm_row_error(path, origin, r, "the label is not a finite number", "");
+            return FACTO_EXIT_DATA;
+        }
+        if (type == FACTO_FM_BINARY_CLASSIFIER && y != 0.0f && y != 1.0f && y != -1.0f) {
+            snprintf(detail, sizeof detail, "label %g is not 0 or 1 (or -1/+1) as binary_classifier needs",
+                     (double)y);
+            facto_fm_row_error(path, origin, r, detail, FACTO_FM_LABEL_HINT);
+            return FACTO_EXIT_DATA;
+        }
+    }
+    return 0;
+}
+
+/*
+ * A library message about one row ("training row 2: ...", "test row 2:
+ * ...", "evaluation row 2: ...", row numbers from 1 among the rows read):
+ * when `msg` starts with `prefix` and a row number of `rows`, print it as
+ * facto_fm_row_error() does and return 1; else 0. For whatever the checks
+ * above do not catch.
+ */
+static int facto_fm_row_message(const char *msg, const char *prefix, const char *path, const facto_rows *rows,
+                                const facto_rows_origin *origin, const char *hint)
+{
+    size_t n = strlen(prefix);
+    if (!path || !rows || strncmp(msg, prefix, n) != 0 || msg[n] < '0' || msg[n] > '9')
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    long long row = strtoll(msg + n, &end, 10);
+    if (errno || strncmp(end, ": ", 2) != 0 || row < 1 || row > rows->n_rows)
+        return 0;
+    facto_fm_row_error(path, origin, row - 1, end + 2, hint);
+    return 1;
+}
+
+/* Read --train/--test rows, with where each row came from; feature_dim
+ * from the data when params has none. */
 static int facto_fm_read_files(facto_ctx *ctx, const char *verb, const facto_fm_args *a, facto_fm_params *p,
-                               facto_rows **train, facto_rows **test)
+                               facto_rows **train, facto_rows **test, facto_rows_origin **train_origin,
+                               facto_rows_origin **test_origin)
 {
     facto_rows_format fmt = FACTO_ROWS_AUTO;
     int rc;
     if (a->format_text && (rc = facto_arg_rows_format(verb, "--format", a->format_text, 1, &fmt)) != 0)
         return rc;
-    facto_status st = facto_rows_read(ctx, a->train, fmt, p->feature_dim, train);
+    facto_status st = facto_rows_read_origin(ctx, a->train, fmt, p->feature_dim, train, train_origin);
     if (st == FACTO_OK && a->test)
-        st = facto_rows_read(ctx, a->test, fmt, p->feature_dim, test);
+        st = facto_rows_read_origin(ctx, a->test, fmt, p->feature_dim, test, test_origin);
     if (st != FACTO_OK)
         return facto_cli_fail(ctx, st, 0);
     if (p->feature_dim == 0) {
@@ -441,6 +512,10 @@ static int facto_fm_read_files(facto_ctx *ctx, const char *verb, const facto_fm_
     (*train)->feature_dim = p->feature_dim;
     if (*test)
         (*test)->feature_dim = p->feature_dim;
+    if ((rc = facto_fm_check_file_labels(*train, *train_origin, a->train, p->predictor_type)) != 0)
+        return rc;
+    if (*test && (rc = facto_fm_check_file_labels(*test, *test_origin, a->test, p->predictor_type)) != 0)
+        return rc;
     return 0;
 }
 
@@ -654,6 +729,7 @@ int facto_train_fm(int argc, char **argv)
     }
     facto_ctx *ctx = NULL;
     facto_rows *train = NULL, *test = NULL;
+    facto_rows_origin *train_origin = NULL, *test_origin = NULL;
     facto_model *model = NULL;
     if (rc || help)
         goto done;
@@ -681,7 +757,7 @@ int facto_train_fm(int argc, char **argv)
         goto done;
     }
     if (a.train) {
-        if ((rc = facto_fm_read_files(ctx, verb, &a, &p, &train, &test)) != 0)
+        if ((rc = facto_fm_read_files(ctx, verb, &a, &p, &train, &test, &train_origin, &test_origin)) != 0)
             goto done;
     } else {
         uint64_t dim = 0;
@@ -728,10 +804,12 @@ int facto_train_fm(int argc, char **argv)
         const char *msg = facto_errmsg(ctx);
         int is_label = strstr(msg, "binary_classifier needs") != NULL;
         const char *where = strncmp(msg, "test", 4) == 0 ? a.test : a.train;
-        if (where || is_label) {
-            facto_cli_error("%s%s%s%s", where ? where : "", where ? ": " : "", msg,
-                            is_label ? " (labels 0/1 or -1/+1; for ratings use --binarize T: label = rating >= T)"
-                                     : "");
+        const char *hint = is_label ? FACTO_FM_LABEL_HINT : "";
+        if (facto_fm_row_message(msg, "training row ", a.train, train, train_origin, hint) ||
+            facto_fm_row_message(msg, "test row ", a.test, test, test_origin, hint)) {
+            rc = st == FACTO_ERR_NOMEM || st == FACTO_ERR_INTERNAL ? FACTO_EXIT_INTERNAL : FACTO_EXIT_DATA;
+        } else if (where || is_label) {
+            facto_cli_error("%s%s%s%s", where ? where : "", where ? ": " : "", msg, hint);
             rc = st == FACTO_ERR_NOMEM || st == FACTO_ERR_INTERNAL ? FACTO_EXIT_INTERNAL : FACTO_EXIT_DATA;
         } else {
             rc = facto_cli_fail(ctx, st, 0);
@@ -788,6 +866,8 @@ done:
     facto_model_free(model);
     facto_rows_free(train);
     facto_rows_free(test);
+    facto_rows_origin_free(train_origin);
+    facto_rows_origin_free(test_origin);
     facto_ctx_free(ctx);
     free(a.hp_names);
     free(a.hp_values);
@@ -938,15 +1018,21 @@ int facto_cli_fm_eval(facto_ctx *ctx, const facto_model *model, const char *path
         return FACTO_EXIT_DATA;
     }
     facto_rows *rows = NULL;
-    facto_status st = facto_rows_read(ctx, path, format, p.feature_dim, &rows);
+    facto_rows_origin *origin = NULL;
+    facto_status st = facto_rows_read_origin(ctx, path, format, p.feature_dim, &rows, &origin);
     if (st != FACTO_OK)
         return facto_cli_fail(ctx, st, 0);
     rows->feature_dim = p.feature_dim;
     facto_fm_metrics m;
-    int rc = 0;
-    if ((st = facto_fm_evaluate(ctx, model, rows, &m)) != FACTO_OK) {
-        /* the message says which row ("evaluation row 2: ..."); name the file too */
-        facto_cli_error("%s: %s", path, facto_errmsg(ctx));
+    int rc = facto_fm_check_file_labels(rows, origin, path, p.predictor_type);
+    if (rc) {
+        /* reported */
+    } else if ((st = facto_fm_evaluate(ctx, model, rows, &m)) != FACTO_OK) {
+        /* a message about one row ("evaluation row 2: ...") names its line; any other names the file */
+        const char *msg = facto_errmsg(ctx);
+        if (!facto_fm_row_message(msg, "evaluation row ", path, rows, origin,
+                                  strstr(msg, "binary_classifier needs") ? FACTO_FM_LABEL_HINT : ""))
+            facto_cli_error("%s: %s", path, msg);
         rc = st == FACTO_ERR_NOMEM || st == FACTO_ERR_INTERNAL ? FACTO_EXIT_INTERNAL : FACTO_EXIT_DATA;
     } else if (json) {
         json_t *root = json_object();
@@ -958,5 +1044,6 @@ int facto_cli_fm_eval(facto_ctx *ctx, const facto_model *model, const char *path
         printf("rows           %lld\n", (long long)m.n_rows);
     }
     facto_rows_free(rows);
+    facto_rows_origin_free(origin);
     return rc;
 }

@@ -974,11 +974,33 @@ uint64_t facto_rows_dim(const facto_rows *rows);
  * a 1-based LIBSVM file just leaves key 0 unused. libsvm rows always have
  * labels; recordIO rows have them when the records do (labels NULL otherwise).
  * Errors: FACTO_ERR_IO, FACTO_ERR_PARSE ("PATH:LINE: ..." for text,
- * "PATH: record N at byte B: ..." for recordIO), FACTO_ERR_EMPTY (no rows),
+ * "PATH: record N at byte B: ..." for recordIO, N from 1), FACTO_ERR_EMPTY (no rows),
  * FACTO_ERR_NOMEM. *out owned by the caller: free with facto_rows_free().
  */
 facto_status facto_rows_read(facto_ctx *ctx, const char *path, facto_rows_format format, uint64_t feature_dim,
                              facto_rows **out);
+
+/*
+ * Where each row read from a file came from, so an error found after
+ * reading (a classifier's label, say) can name the file's line or record:
+ * facto_rows_read_origin() is facto_rows_read() that also returns
+ * *origin (NULL on error), owned by the caller: free with
+ * facto_rows_origin_free(). Kept apart from the rows, so only a caller that
+ * asks pays: libsvm text costs 16 bytes per run of blank or comment lines
+ * (at most about 4 bytes a row), recordIO 4 bytes a row.
+ * facto_rows_origin_where() writes the prefix the readers' own messages
+ * use for row `row` (0-based) into buf[size]: "PATH:LINE" for text,
+ * "PATH: record N at byte B" for recordIO (N counted from 1, B the offset of
+ * its header), and returns its length as snprintf does; "" and 0 when
+ * `origin` is NULL or has no such row. facto_rows_origin_pos() gives the
+ * line or byte offset alone, -1 when unknown. O(log rows + 1024) a look-up.
+ */
+typedef struct facto_rows_origin facto_rows_origin;
+facto_status facto_rows_read_origin(facto_ctx *ctx, const char *path, facto_rows_format format,
+                                    uint64_t feature_dim, facto_rows **out, facto_rows_origin **origin);
+size_t facto_rows_origin_where(const facto_rows_origin *origin, int64_t row, char *buf, size_t size);
+int64_t facto_rows_origin_pos(const facto_rows_origin *origin, int64_t row);
+void facto_rows_origin_free(facto_rows_origin *origin);
 
 /*
  * Write `rows` to `path` ("-" = standard output) as libsvm text or

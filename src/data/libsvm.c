@@ -3,13 +3,14 @@
  * one row a line. The reader streams the file (plain or gzip) through the
  * shared line reader and parses each line in place with strtof/strtoull, so
  * it costs O(file bytes) time and O(nnz) memory; every error names
- * PATH:LINE. Short decimals take an exact fast path (one float division),
+ * PATH:LINE, and on request each row's line is kept (facto_rows_origin)
+ * for errors found later. Short decimals take an exact fast path (one float division),
  * others strtof. The writer prints whole numbers as integers, short
  * decimals by the inverse of that fast path, and other floats with %.9g
  * (always exact), formatting into a 64 KiB buffer.
  */
-#include "core/internal.h"
 #include "data/linereader.h"
+#include "data/rows.h"
 
 #include <errno.h>
 #include <math.h>
@@ -119,6 +120,12 @@ static int facto_libsvm_uint(const char *s, const char *e, uint64_t *out)
 facto_status facto_libsvm_read(facto_ctx *ctx, const char *path, uint64_t feature_dim, int index_base,
                                facto_rows **out)
 {
+    return facto_libsvm_read_origin(ctx, path, feature_dim, index_base, out, NULL);
+}
+
+facto_status facto_libsvm_read_origin(facto_ctx *ctx, const char *path, uint64_t feature_dim, int index_base,
+                                      facto_rows **out, facto_rows_origin *origin)
+{
     *out = NULL;
     if (index_base != 0 && index_base != 1)
         return facto_fail(ctx, FACTO_ERR_INVALID, "libsvm index_base must be 0 or 1, not %d", index_base);
@@ -225,6 +232,8 @@ facto_status facto_libsvm_read(facto_ctx *ctx, const char *path, uint64_t featur
             p = e;
         }
         st = facto_rows_finish_row(ctx, rows, label);
+        if (st == FACTO_OK && origin)
+            st = facto_rows_origin_push(ctx, origin, (int64_t)ln);
         if (st != FACTO_OK)
             goto fail;
     }

@@ -6,11 +6,14 @@
  * are joined with the magic between parts. Each payload is an
  * aialgs.data.Record (record.proto), decoded by protobuf-c into a bump
  * allocator reset per record. The reader streams a file (plain or gzip) one
- * record at a time: memory O(nnz + largest record), time O(bytes). The
- * writer emits single-part records with sparse Float32Tensors, so
+ * record at a time: memory O(nnz + largest record), time O(bytes); errors
+ * name the record (1-based; request instances 0-based, as JSON's) and its
+ * byte offset, and on request each row's offset is kept (facto_rows_origin,
+ * 4 bytes a row) for errors found later. The writer emits single-part records with sparse Float32Tensors, so
  * write -> read -> write is byte-identical.
  */
 #include "data/recordio.h"
+#include "data/rows.h"
 
 #include "record.pb-c.h"
 
@@ -222,7 +225,9 @@ typedef struct facto_rio_dec {
     int has_labels;       /* -1 unknown, 0 none, 1 all */
     facto_rows *rows;
     int64_t index;        /* 0-based index of the record being decoded */
+    int64_t index_base;   /* messages: records of a file count from 1, request instances from 0 */
     int64_t at;           /* byte offset of its header */
+    facto_rows_origin *origin; /* where each row came from, or NULL */
     facto_rio_arena arena;
     ProtobufCAllocator alloc;
 } facto_rio_dec;
@@ -237,8 +242,8 @@ static facto_status facto_rio_fail(facto_rio_dec *d, facto_status code, const ch
     va_start(ap, fmt);
     vsnprintf(detail, sizeof detail, fmt, ap);
     va_end(ap);
-    return facto_fail(d->ctx, code, "%s: %s %lld at byte %lld: %s", d->name, d->what, (long long)d->index,
-                      (long long)d->at, detail);
+    return facto_fail(d->ctx, code, "%s: %s %lld at byte %lld: %s", d->name, d->what,
+                      (long long)(d->index + d->index_base), (long long)d->at, detail);
 }
 
 /* A numeric tensor of any of the three element types, read uniformly. */
@@ -456,7 +461,8 @@ done:
 
 /* Read every record of `s` into rows. */
 static facto_status facto_rio_decode_stream(facto_ctx *ctx, facto_rio_src *s, const char *name, const char *what,
-                                            uint64_t feature_dim, int keep_labels, facto_rows **out)
+                                            uint64_t feature_dim, int keep_labels, facto_rows **out,
+                                            facto_rows_origin *origin)
 {
     *out = NULL;
     if (feature_dim > ((uint64_t)1 << 32))
@@ -466,6 +472,8 @@ static facto_status facto_rio_decode_stream(facto_ctx *ctx, facto_rio_src *s, co
     d.ctx = ctx;
     d.name = name;
     d.what = what;
+    d.index_base = strcmp(what, "instance") == 0 ? 0 : 1;
+    d.origin = origin;
     d.feature_dim = feature_dim;
     d.keep_labels = keep_labels;
     d.has_labels = -1;
@@ -547,6 +555,8 @@ static facto_status facto_rio_decode_stream(facto_ctx *ctx, facto_rio_src *s, co
         in_multi = 0;
         if ((st = facto_rio_decode_one(&d, payload.data, payload.len)) != FACTO_OK)
             goto done;
+        if (d.origin && (st = facto_rows_origin_push(ctx, d.origin, d.at)) != FACTO_OK)
+            goto done;
         d.index++;
     }
     if (d.rows->n_rows == 0) {
@@ -573,7 +583,8 @@ facto_status facto_recordio_decode_ex(facto_ctx *ctx, const void *data, size_t s
     facto_rio_src s = {0};
     s.mem = data ? data : (const uint8_t *)"";
     s.mem_size = data ? size : 0;
-    return facto_rio_decode_stream(ctx, &s, name ? name : "recordIO data", what, feature_dim, keep_labels, out);
+    return facto_rio_decode_stream(ctx, &s, name ? name : "recordIO data", what, feature_dim, keep_labels, out,
+                                   NULL);
 }
 
 facto_status facto_recordio_decode(facto_ctx *ctx, const void *data, size_t size, const char *name,
@@ -584,13 +595,19 @@ facto_status facto_recordio_decode(facto_ctx *ctx, const void *data, size_t size
 
 facto_status facto_recordio_read(facto_ctx *ctx, const char *path, uint64_t feature_dim, facto_rows **out)
 {
+    return facto_recordio_read_origin(ctx, path, feature_dim, out, NULL);
+}
+
+facto_status facto_recordio_read_origin(facto_ctx *ctx, const char *path, uint64_t feature_dim, facto_rows **out,
+                                        facto_rows_origin *origin)
+{
     *out = NULL;
     facto_rio_src s = {0};
     s.gz = gzopen(path, "rb");
     if (!s.gz)
         return facto_fail(ctx, FACTO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     gzbuffer(s.gz, 1 << 17);
-    facto_status st = facto_rio_decode_stream(ctx, &s, path, "record", feature_dim, 1, out);
+    facto_status st = facto_rio_decode_stream(ctx, &s, path, "record", feature_dim, 1, out, origin);
     gzclose(s.gz);
     return st;
 }

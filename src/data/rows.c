@@ -7,10 +7,13 @@
  * merge sort above, O(len log len)), and duplicate keys are summed in the
  * order they were pushed. Memory is O(nnz + n_rows), never O(feature_dim).
  * Also the format dispatch of facto_rows_read/facto_rows_write (libsvm.c,
- * recordio.c do the work).
+ * recordio.c do the work), and facto_rows_origin: where each row read from
+ * a file came from (text line, or recordIO record and byte offset), kept
+ * apart from the rows so only a caller that asks pays for it.
  */
-#include "core/internal.h"
+#include "data/rows.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -175,10 +178,223 @@ uint64_t facto_rows_dim(const facto_rows *rows)
 
 void facto_buffer_free(void *buffer) { free(buffer); }
 
+/* ---- origins ---------------------------------------------------------------
+ *
+ * The position of row r (a line number, or a record's byte offset) is kept
+ * as anchors (row, position) sorted by row, in one of two modes:
+ *  - sparse (text): an anchor wherever a row does not start on the line
+ *    after the previous row's, pos(r) = anchor pos + (r - anchor row). A
+ *    file without blank or comment lines costs one anchor; each run of
+ *    skipped lines costs 16 bytes.
+ *  - dense (recordIO; text once its anchors would cost more than 4 bytes a
+ *    row): a uint32 step pos(r + 1) - pos(r) a row and an anchor every 1024
+ *    rows (and after a step past 2^32 - 1), pos(r) = anchor pos + the <=
+ *    1023 steps since. 4 bytes a row.
+ * Recording is O(1) amortised a row; a look-up O(log anchors + 1024).
+ */
+enum { FACTO_ORIGIN_EVERY = 1024 };
+
+struct facto_rows_origin {
+    char *path;
+    facto_origin_kind kind;
+    int dense;
+    int64_t n;    /* rows recorded */
+    int64_t last; /* position of row n - 1 */
+    int64_t n_anchor, cap_anchor;
+    int64_t *anchor_row, *anchor_pos;
+    uint32_t *step; /* dense: step[r] = pos(r + 1) - pos(r), 0 where an anchor follows */
+    int64_t cap_step;
+};
+
+facto_rows_origin *facto_rows_origin_new(const char *path, facto_origin_kind kind)
+{
+    facto_rows_origin *o = calloc(1, sizeof *o);
+    if (!o)
+        return NULL;
+    size_t len = strlen(path ? path : "");
+    o->path = malloc(len + 1);
+    if (!o->path) {
+        free(o);
+        return NULL;
+    }
+    memcpy(o->path, path ? path : "", len + 1);
+    o->kind = kind;
+    o->dense = kind == FACTO_ORIGIN_RECORDS;
+    return o;
+}
+
+void facto_rows_origin_free(facto_rows_origin *o)
+{
+    if (!o)
+        return;
+    free(o->path);
+    free(o->anchor_row);
+    free(o->anchor_pos);
+    free(o->step);
+    free(o);
+}
+
+static int facto_origin_anchor(facto_rows_origin *o, int64_t row, int64_t pos)
+{
+    if (o->n_anchor == o->cap_anchor) {
+        int64_t cap = o->cap_anchor ? o->cap_anchor * 2 : 16;
+        int64_t *r = facto_realloc_array(o->anchor_row, (size_t)cap, sizeof *r);
+        if (!r)
+            return -1;
+        o->anchor_row = r;
+        int64_t *p = facto_realloc_array(o->anchor_pos, (size_t)cap, sizeof *p);
+        if (!p)
+            return -1;
+        o->anchor_pos = p;
+        o->cap_anchor = cap;
+    }
+    o->anchor_row[o->n_anchor] = row;
+    o->anchor_pos[o->n_anchor] = pos;
+    o->n_anchor++;
+    return 0;
+}
+
+/* Record row o->n at pos in dense mode (o->n and o->last not advanced here). */
+static int facto_origin_dense_push(facto_rows_origin *o, int64_t pos)
+{
+    int need_anchor = o->n % FACTO_ORIGIN_EVERY == 0;
+    if (o->n > 0) {
+        if (o->n > o->cap_step) {
+            int64_t cap = o->cap_step ? o->cap_step * 2 : 1024;
+            while (cap < o->n)
+                cap *= 2;
+            uint32_t *s = facto_realloc_array(o->step, (size_t)cap, sizeof *s);
+            if (!s)
+                return -1;
+            o->step = s;
+            o->cap_step = cap;
+        }
+        uint64_t d = (uint64_t)(pos - o->last);
+        if (d > UINT32_MAX) {
+            need_anchor = 1;
+            d = 0;
+        }
+        o->step[o->n - 1] = (uint32_t)d;
+    }
+    return need_anchor ? facto_origin_anchor(o, o->n, pos) : 0;
+}
+
+/* Index of the last anchor at or before row r (anchors are sorted, the first is row 0). */
+static int64_t facto_origin_find(const facto_rows_origin *o, int64_t r)
+{
+    int64_t lo = 0, hi = o->n_anchor - 1;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo + 1) / 2;
+        if (o->anchor_row[mid] <= r)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+
+int64_t facto_rows_origin_pos(const facto_rows_origin *o, int64_t row)
+{
+    if (!o || row < 0 || row >= o->n)
+        return -1;
+    int64_t k = facto_origin_find(o, row);
+    int64_t pos = o->anchor_pos[k];
+    if (!o->dense)
+        return pos + (row - o->anchor_row[k]);
+    for (int64_t r = o->anchor_row[k]; r < row; r++)
+        pos += o->step[r];
+    return pos;
+}
+
+/* Sparse text whose anchors outgrew 4 bytes a row: rebuild it dense. */
+static int facto_origin_densify(facto_rows_origin *o)
+{
+    facto_rows_origin d;
+    memset(&d, 0, sizeof d);
+    d.kind = o->kind;
+    d.dense = 1;
+    int64_t k = 0;
+    for (int64_t r = 0; r < o->n; r++) {
+        while (k + 1 < o->n_anchor && o->anchor_row[k + 1] <= r)
+            k++;
+        int64_t pos = o->anchor_pos[k] + (r - o->anchor_row[k]);
+        if (facto_origin_dense_push(&d, pos) != 0) {
+            free(d.anchor_row);
+            free(d.anchor_pos);
+            free(d.step);
+            return -1;
+        }
+        d.n++;
+        d.last = pos;
+    }
+    free(o->anchor_row);
+    free(o->anchor_pos);
+    free(o->step);
+    o->anchor_row = d.anchor_row;
+    o->anchor_pos = d.anchor_pos;
+    o->n_anchor = d.n_anchor;
+    o->cap_anchor = d.cap_anchor;
+    o->step = d.step;
+    o->cap_step = d.cap_step;
+    o->dense = 1;
+    return 0;
+}
+
+facto_status facto_rows_origin_push(facto_ctx *ctx, facto_rows_origin *o, int64_t pos)
+{
+    if (o->n > 0 && pos < o->last)
+        return facto_fail(ctx, FACTO_ERR_INTERNAL, "%s: row positions out of order (%lld after %lld)", o->path,
+                          (long long)pos, (long long)o->last);
+    int bad;
+    if (o->dense) {
+        bad = facto_origin_dense_push(o, pos);
+    } else {
+        bad = (o->n == 0 || pos != o->last + 1) ? facto_origin_anchor(o, o->n, pos) : 0;
+        if (!bad && o->n_anchor >= FACTO_ORIGIN_EVERY && o->n_anchor > (o->n + 1) / 4) {
+            o->n++; /* densify replays rows 0..n-1, this one included */
+            o->last = pos;
+            bad = facto_origin_densify(o);
+            if (bad)
+                return facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory for the line numbers of %lld rows",
+                                  o->path, (long long)o->n);
+            return FACTO_OK;
+        }
+    }
+    if (bad)
+        return facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory for the positions of %lld rows", o->path,
+                          (long long)o->n + 1);
+    o->n++;
+    o->last = pos;
+    return FACTO_OK;
+}
+
+size_t facto_rows_origin_where(const facto_rows_origin *o, int64_t row, char *buf, size_t size)
+{
+    int64_t pos = facto_rows_origin_pos(o, row);
+    int n;
+    if (pos < 0)
+        n = snprintf(buf, size, "%s", "");
+    else if (o->kind == FACTO_ORIGIN_LINES)
+        n = snprintf(buf, size, "%s:%lld", o->path, (long long)pos);
+    else
+        n = snprintf(buf, size, "%s: record %lld at byte %lld", o->path, (long long)row + 1, (long long)pos);
+    return n > 0 ? (size_t)n : 0;
+}
+
+/* ---- reading and writing ---------------------------------------------------- */
+
 facto_status facto_rows_read(facto_ctx *ctx, const char *path, facto_rows_format format, uint64_t feature_dim,
                              facto_rows **out)
 {
+    return facto_rows_read_origin(ctx, path, format, feature_dim, out, NULL);
+}
+
+facto_status facto_rows_read_origin(facto_ctx *ctx, const char *path, facto_rows_format format,
+                                    uint64_t feature_dim, facto_rows **out, facto_rows_origin **origin)
+{
     *out = NULL;
+    if (origin)
+        *origin = NULL;
     if (format == FACTO_ROWS_AUTO) {
         /* Detection reads the first bytes and opens the file again: on a pipe
          * or FIFO those bytes would be lost (rows dropped, or a bogus error). */
@@ -192,11 +408,21 @@ facto_status facto_rows_read(facto_ctx *ctx, const char *path, facto_rows_format
         if (st != FACTO_OK)
             return st;
     }
-    switch (format) {
-    case FACTO_ROWS_LIBSVM: return facto_libsvm_read(ctx, path, feature_dim, 0, out);
-    case FACTO_ROWS_RECORDIO: return facto_recordio_read(ctx, path, feature_dim, out);
-    default: return facto_fail(ctx, FACTO_ERR_INVALID, "unknown feature rows format %d", (int)format);
+    if (format != FACTO_ROWS_LIBSVM && format != FACTO_ROWS_RECORDIO)
+        return facto_fail(ctx, FACTO_ERR_INVALID, "unknown feature rows format %d", (int)format);
+    facto_rows_origin *o = NULL;
+    if (origin) {
+        o = facto_rows_origin_new(path, format == FACTO_ROWS_LIBSVM ? FACTO_ORIGIN_LINES : FACTO_ORIGIN_RECORDS);
+        if (!o)
+            return facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
     }
+    facto_status st = format == FACTO_ROWS_LIBSVM ? facto_libsvm_read_origin(ctx, path, feature_dim, 0, out, o)
+                                                  : facto_recordio_read_origin(ctx, path, feature_dim, out, o);
+    if (st != FACTO_OK || !origin)
+        facto_rows_origin_free(o);
+    else
+        *origin = o;
+    return st;
 }
 
 facto_status facto_rows_write(facto_ctx *ctx, const facto_rows *rows, const char *path, facto_rows_format format)

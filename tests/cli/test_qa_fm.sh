@@ -31,10 +31,10 @@ expect_err "bom.svm:1: label '\\xff\\xfe1' is not a finite number"
 # product wraps around 2^64 to the number of values.
 printf '\x0a\x23\xd7\xce\x25\x00\x00\x00\x0a\x0f\x0a\x06\x76\x61\x6c\x75\x65\x73\x12\x05\x12\x03\x1a\x01\x00\x12\x12\x0a\x06\x76\x61\x6c\x75\x65\x73\x12\x08\x12\x06\x0a\x04\x00\x00\x80\x3f\x00\x00\x00' >"$TMP/shape0.rec"
 expect_rc 2 "${T[@]}" --train "$TMP/shape0.rec"
-expect_err "shape0.rec: record 0 at byte 0: shape 0: feature_dim must be positive"
+expect_err "shape0.rec: record 1 at byte 0: shape 0: feature_dim must be positive"
 printf '\x0a\x23\xd7\xce\x40\x00\x00\x00\x0a\x2a\x0a\x06\x76\x61\x6c\x75\x65\x73\x12\x20\x12\x1e\x0a\x10\x00\x00\x80\x3f\x00\x00\x80\x3f\x00\x00\x80\x3f\x00\x00\x80\x3f\x1a\x0a\x81\x80\x80\x80\x80\x80\x80\x80\x40\x04\x12\x12\x0a\x06\x76\x61\x6c\x75\x65\x73\x12\x08\x12\x06\x0a\x04\x00\x00\x80\x3f' >"$TMP/wrap.rec"
 expect_rc 2 "${T[@]}" --train "$TMP/wrap.rec"
-expect_err "wrap.rec: record 0 at byte 0: dense features shape overflows 64 bits"
+expect_err "wrap.rec: record 1 at byte 0: dense features shape overflows 64 bits"
 
 # FM usage errors point at the FM help.
 expect_rc 1 "${T[@]}" --train "$TMP/good.svm" --epochs abc
@@ -63,11 +63,11 @@ if [ -r /dev/zero ]; then
     expect_err "/dev/zero: more than 256 MiB"
 fi
 
-# eval: a classifier's bad test label names the file and the row.
+# eval: a classifier's bad test label names the file and its line.
 expect_rc 0 "$F" train --model fm --predictor_type binary_classifier --num_factors 2 --feature_dim 4 \
     --format libsvm --train <(printf '1 0:1\n0 1:1\n') --out "$TMP/c.facto"
 expect_rc 2 "$F" eval --model "$TMP/c.facto" --test "$TMP/good.svm"
-expect_err "good.svm: evaluation row 2: label 2 is not 0 or 1"
+expect_err "good.svm:2: label 2 is not 0 or 1"
 
 # Rows from a pipe: format detection would eat the first bytes, so it asks
 # for --format instead of dropping rows.

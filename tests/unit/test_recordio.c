@@ -374,7 +374,7 @@ static void test_errors(void **state)
     uint8_t bad[sizeof k_one_row];
     memcpy(bad, k_one_row, sizeof bad);
     bad[0] = 0x0B;
-    expect_bad(bad, sizeof bad, 0, "bad.rec: record 0 at byte 0: bad magic 0xCED7230B");
+    expect_bad(bad, sizeof bad, 0, "bad.rec: record 1 at byte 0: bad magic 0xCED7230B");
     expect_bad(k_one_row, 5, 0, "truncated header");
     expect_bad(k_one_row, 30, 0, "truncated: 46 payload bytes announced, 22 present");
     /* a corrupt length word near 2^29 is reported, not allocated */
@@ -382,12 +382,12 @@ static void test_errors(void **state)
     bad[4] = bad[5] = bad[6] = 0xFF;
     bad[7] = 0x1F;
     expect_bad(bad, sizeof bad, 0, "truncated: 536870911 payload bytes announced, 48 present");
-    /* second record broken: the index and offset are named */
+    /* second record broken: its number (from 1) and offset are named */
     memcpy(buf, k_one_row, sizeof k_one_row);
     memcpy(buf + sizeof k_one_row, k_one_row, sizeof k_one_row);
     buf[sizeof k_one_row + 8] = 0xFF; /* not a protobuf field tag of a Record */
     buf[sizeof k_one_row + 9] = 0xFF;
-    expect_bad(buf, 2 * sizeof k_one_row, 0, "record 1 at byte 56: payload of 46 bytes is not a Record");
+    expect_bad(buf, 2 * sizeof k_one_row, 0, "record 2 at byte 56: payload of 46 bytes is not a Record");
     /* the key 3 is not below feature_dim 3 (shape [5] vs the caller's 3 first) */
     expect_bad(k_one_row, sizeof k_one_row, 3, "shape 5 does not match feature_dim 3");
 
@@ -421,7 +421,7 @@ static void test_errors(void **state)
     lt.n_values = 1;
     size_t o = make_record(buf, &fv, &lv);
     o += make_record(buf + o, &fv, NULL);
-    expect_bad(buf, o, 0, "record 1 at byte");
+    expect_bad(buf, o, 0, "record 2 at byte");
     /* no features at all */
     expect_bad(buf, make_record(buf, NULL, &lv), 0, "no features[\"values\"] tensor");
     /* a non-finite value */

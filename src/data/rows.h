@@ -1,0 +1,32 @@
+/*
+ * rows.h — internal side of facto_rows_origin (src/data/rows.c): the
+ * readers (libsvm.c, recordio.c) record where each row they close came
+ * from, one call per row. Cost: O(1) amortised a row; memory as described
+ * at facto_rows_origin in rows.c (about nothing for ordinary text, 4 bytes
+ * a row for recordIO).
+ */
+#ifndef FACTO_DATA_ROWS_H
+#define FACTO_DATA_ROWS_H
+
+#include "../core/internal.h"
+
+#include <stdint.h>
+
+/* What a position is: a text line number (1-based) or the byte offset of
+ * a recordIO record's first header. */
+typedef enum { FACTO_ORIGIN_LINES = 0, FACTO_ORIGIN_RECORDS = 1 } facto_origin_kind;
+
+/* An empty origin for `path` (copied); NULL when out of memory. */
+facto_rows_origin *facto_rows_origin_new(const char *path, facto_origin_kind kind);
+
+/* The next row (row number facto_rows_origin's count) starts at `pos`:
+ * positions must not decrease. FACTO_ERR_NOMEM. */
+facto_status facto_rows_origin_push(facto_ctx *ctx, facto_rows_origin *o, int64_t pos);
+
+/* The readers, also recording origins when `origin` is not NULL. */
+facto_status facto_libsvm_read_origin(facto_ctx *ctx, const char *path, uint64_t feature_dim, int index_base,
+                                      facto_rows **out, facto_rows_origin *origin);
+facto_status facto_recordio_read_origin(facto_ctx *ctx, const char *path, uint64_t feature_dim, facto_rows **out,
+                                        facto_rows_origin *origin);
+
+#endif /* FACTO_DATA_ROWS_H */
