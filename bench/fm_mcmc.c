@@ -8,10 +8,11 @@
  * implicit (+ the user's rated items / sqrt(|N(u)|)), all (side + implicit),
  * all2 (all + each item's raters / sqrt(|N(i)|) in the item block).
  * Side features are parsed here (u.user, u.item are ISO-8859-1; only ASCII
- * fields are used). Rows are block-structured unless --flat (one-hot only).
+ * fields are used). Rows are block-structured unless --flat (one-hot only:
+ * the expanded rows through what facto_fm_fit does with them).
  * Block data come with per-user / per-item sums (fm.h), kept as the
  * summary_rank parameter says (-1 default: rank 256; 0: --samples samples).
- * Usage: fm_mcmc [--features F] [--iter N] [--k K] [--samples S] [--seed S]
+ * Usage: fm_mcmc [--features F] [--iter N] [--k K] [--samples S] [--seed S] [--chains C (4)] [--threads N (1)]
  *                [--split u1] [--als] [--flat] [--groups 0|1|2] [--burnin B] [--trace]
  *                [--reg L]      (ALS: linear_wd = factors_wd = L, default 10)
  *                [--rank R]     (summary_rank: -1 auto (default), 0 samples, R rank of the summary)
@@ -161,6 +162,7 @@ int main(int argc, char **argv)
 {
     const char *features = "onehot", *split = "u1", *save = NULL;
     int iters = 500, k = 32, samples = 16, als = 0, flat = 0, groups = 1, trace = 0, burnin = -1, classify = 0, rank = -1;
+    int chains = 4, threads = 1;
     float reg = 10.0f, init = 0.1f;
     uint64_t seed = 1;
     for (int a = 1; a < argc; a++) {
@@ -181,6 +183,10 @@ int main(int argc, char **argv)
             burnin = atoi(v), a++;
         else if (!strcmp(argv[a], "--groups"))
             groups = atoi(v), a++;
+        else if (!strcmp(argv[a], "--chains"))
+            chains = atoi(v), a++;
+        else if (!strcmp(argv[a], "--threads"))
+            threads = atoi(v), a++;
         else if (!strcmp(argv[a], "--als"))
             als = 1;
         else if (!strcmp(argv[a], "--reg"))
@@ -199,7 +205,7 @@ int main(int argc, char **argv)
             trace = 50;
         else {
             fprintf(stderr, "usage: fm_mcmc [--features onehot|side|implicit|all|all2] [--iter N] [--k K] "
-                            "[--samples S] [--seed S] [--split u1] [--als] [--flat] [--groups 0|1|2] [--burnin B] [--classify] [--rank R] [--reg L (als)] [--trace] [--init SD] [--save FILE]\n");
+                            "[--samples S] [--seed S] [--chains C] [--threads N] [--split u1] [--als] [--flat] [--groups 0|1|2] [--burnin B] [--classify] [--rank R] [--reg L (als)] [--trace] [--init SD] [--save FILE]\n");
             return 1;
         }
     }
@@ -275,6 +281,9 @@ int main(int argc, char **argv)
     p.mcmc_samples = samples;
     p.seed = seed;
     p.summary_rank = rank;
+    p.mcmc_chains = chains;
+    p.prior_groups = groups ? 1 : 0;
+    facto_ctx_set_threads(ctx, threads);
     if (als) {
         p.bias_wd = 0.0f;
         p.linear_wd = reg;
@@ -292,13 +301,20 @@ int main(int argc, char **argv)
     if (flat) {
         if (facto_fm_data_expand(ctx, &tr, &ftr) != FACTO_OK)
             die(ctx, "expanding train rows");
-        /* the engine of facto_fm_fit's MCMC / ALS on direct rows only
-         * (no blocks), called here to get its CPU time per iteration */
-        facto_fm_data ftd, fted;
-        facto_fm_data_init(&ftd, ftr, 0);
-        facto_fm_data_init(&fted, fte, 0);
-        if (facto_fm_fit_blocks(ctx, &ftd, &fted, &p, trace ? &cb : NULL, burnin, 0, &m, &res) != FACTO_OK)
+        /* what facto_fm_fit's MCMC / ALS does with flat rows (one-hot
+         * fields found, two of them swept in pair form), called here to
+         * get the engine's time per iteration */
+        facto_fm_model *fm = NULL;
+        uint32_t *trs = NULL, *tes = NULL;
+        if (facto_fm_model_new(ctx, &p, ftr, &fm) != FACTO_OK || facto_fm_map_rows(ctx, fm, ftr, &trs) != FACTO_OK ||
+            facto_fm_map_rows(ctx, fm, fte, &tes) != FACTO_OK)
+            die(ctx, "model");
+        if (facto_fm_cd_run_rows(ctx, fm, als ? FACTO_FM_CD_ALS : FACTO_FM_CD_MCMC, ftr, trs, fte, tes,
+                                 trace ? &cb : NULL, &res) != FACTO_OK)
             die(ctx, "fit");
+        free(trs);
+        free(tes);
+        m = &fm->base;
     } else if (facto_fm_fit_blocks(ctx, &tr, &te, &p, trace ? &cb : NULL, burnin, 0, &m, &res) != FACTO_OK) {
         die(ctx, "fit");
     }
@@ -362,14 +378,15 @@ int main(int argc, char **argv)
         free(slots);
         free(sum);
     }
-    printf("ml-100k %s %s %s k=%d iter=%d%s: features %llu, train rows %lld\n", split, features,
-           als ? "als" : "mcmc", k, iters, flat ? " (flat rows)" : " (blocks)", (unsigned long long)tr.feature_dim,
-           (long long)tr.n_rows);
-    printf("  seconds/iteration %.4f wall, %.4f CPU  (total %.2f s wall, test scoring excluded)\n",
-               res.seconds / res.iterations, res.cpu_seconds / res.iterations, res.seconds);
-    printf("  CPU seconds/iteration of the whole fit, scoring the test rows every iteration included: %.4f\n",
-           cpu_fit / iters);
-    if (!flat && !als)
+    int nch = als ? 1 : res.chains > 0 ? res.chains : 1;
+    printf("ml-100k %s %s %s k=%d iter=%d chains=%d threads=%d%s: features %llu, train rows %lld\n", split, features,
+           als ? "als" : "mcmc", k, iters, nch, threads, flat ? " (flat rows)" : " (blocks)",
+           (unsigned long long)tr.feature_dim, (long long)tr.n_rows);
+    printf("  seconds/iteration %.4f wall (all chains), %.4f CPU a chain  (total %.2f s wall, test scoring excluded)\n",
+           res.seconds / res.iterations, res.cpu_seconds / res.iterations / nch, res.seconds);
+    printf("  CPU seconds/iteration of the whole fit a chain, scoring the test rows every iteration included: %.4f\n",
+           cpu_fit / iters / nch);
+    if (!als)
         printf("  test RMSE, running average of %d post-burn-in samples: %.4f\n", res.iterations - res.burnin,
                res.test_rmse_avg);
     if (fm->pair_b)

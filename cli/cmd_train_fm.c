@@ -81,6 +81,7 @@ static const struct {
     {"burn_in", "MCMC iterations left out of the average and of the model [facto]"},
     {"summary_rank", "MCMC model: -1 auto (ratings: rank 256; rows: samples), 0 samples, r rank [facto]"},
     {"mcmc_chains", "independent MCMC chains pooled; they run on --threads threads [facto]"},
+    {"prior_groups", "MCMC hyperprior groups, see --prior-groups above [facto]"},
 };
 
 /* SageMaker's hyperparameters with "Default value: None": the library leaves
@@ -142,7 +143,10 @@ static void facto_fm_train_help(const char *verb)
            "  --numeric-ids      SageMaker demo layout, feature_dim = max user id + max item id (default: off)\n"
            "  --implicit WHICH   user|item|both: implicit-feedback blocks (als/mcmc only; default: none)\n"
            "  --prior-groups G   MCMC hyperpriors on ratings: 1 one per block kind (ids, side files, implicit),\n"
-           "                     2 one per kind of side feature too, 0 one for all (default 1)\n"
+           "                     2 one per kind of side feature too, 0 one for all (default 1); on rows\n"
+           "                     (--train): 1 one per one-hot field found (every row one key from each of\n"
+           "                     the same disjoint key ranges, e.g. users then items), 0 one for all\n"
+           "                     (libFM without -meta) (default 1)\n"
            "With --solver als or mcmc, ratings (--dataset, --from-ratings) train in libFM's block form\n"
            "(each user's and item's features stored once, one hyperprior per kind of feature): the\n"
            "model keeps the training ids and predicts by them (facto predict --input PAIRS, facto eval\n"
@@ -324,8 +328,11 @@ static int facto_fm_parse(int argc, char **argv, facto_fm_args *a, int *help)
                           a->src.item_file || a->src.enc.numeric_ids || a->src.enc.binarize > 0))
         return facto_cli_usage(verb, "--train reads rows; --split and the ratings options go with --dataset "
                                      "or --from-ratings");
-    if (!from_ratings && (a->implicit || a->prior_groups_set))
-        return facto_cli_usage(verb, "--implicit and --prior-groups go with --dataset or --from-ratings (ratings)");
+    if (!from_ratings && a->implicit)
+        return facto_cli_usage(verb, "--implicit goes with --dataset or --from-ratings (ratings)");
+    if (!from_ratings && a->prior_groups_set && a->prior_groups == 2)
+        return facto_cli_usage(verb, "--prior-groups 2 (a group per kind of side feature) goes with --dataset or "
+                                     "--from-ratings; rows take 0 or 1");
     if (from_ratings && (a->test || a->format_text))
         return facto_cli_usage(verb, "--test and --format go with --train (rows files)");
     if (a->src.dataset && !a->src.split)
@@ -752,10 +759,12 @@ int facto_train_fm(int argc, char **argv)
         rc = facto_fm_train_ratings(ctx, verb, &a, &p, info);
         goto done;
     }
-    if (a.implicit || a.prior_groups_set) {
-        rc = facto_cli_usage(verb, "--implicit and --prior-groups need --solver als or mcmc (block form)");
+    if (a.implicit || (a.prior_groups_set && !a.train)) {
+        rc = facto_cli_usage(verb, "--implicit and --prior-groups need --solver als or mcmc");
         goto done;
     }
+    if (a.prior_groups_set)
+        p.prior_groups = a.prior_groups; /* rows: 0 one group, 1 one per one-hot field found (MCMC) */
     if (a.train) {
         if ((rc = facto_fm_read_files(ctx, verb, &a, &p, &train, &test, &train_origin, &test_origin)) != 0)
             goto done;

@@ -664,6 +664,12 @@ typedef struct facto_fm_params {
                                           the solver's state (about 40 bytes a training row, 8 (k + 1)
                                           bytes a feature and 8 bytes an entry of the transposed data) once
                                           per chain */
+    int prior_groups;                  /* [facto] "prior_groups": MCMC on feature rows: 1 (default) = one
+                                          hyperprior group (libFM's -meta group) per one-hot field when every
+                                          training row holds one key from each of the same disjoint key
+                                          ranges (e.g. user keys, then item keys), else one group; 0 = one
+                                          group for all features (libFM without -meta). Dense feature_dim
+                                          only. Ratings in block form use facto_fm_ratings_options instead */
 } facto_fm_params;
 
 /* Metrics of a binary classifier (SageMaker's metric names in the comments). */

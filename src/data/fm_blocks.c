@@ -22,6 +22,130 @@ static uint64_t facto_fm_rows_dim(const facto_rows *r)
     return dim;
 }
 
+facto_status facto_fm_infer_fields(facto_ctx *ctx, const facto_rows *rows, uint64_t dim, int32_t **groups,
+                                   int32_t *n_groups)
+{
+    enum { MAXF = 64 };
+    *groups = NULL;
+    *n_groups = 1;
+    if (!rows || rows->n_rows < 1 || dim < 2 || dim > ((uint64_t)1 << 26))
+        return FACTO_OK;
+    const int64_t m = rows->row_ptr[1] - rows->row_ptr[0];
+    if (m < 2 || m > MAXF)
+        return FACTO_OK;
+    uint32_t lo[MAXF], hi[MAXF], k[MAXF];
+    for (int j = 0; j < m; j++) {
+        lo[j] = UINT32_MAX;
+        hi[j] = 0;
+    }
+    for (int64_t r = 0; r < rows->n_rows; r++) {
+        const int64_t b = rows->row_ptr[r];
+        if (rows->row_ptr[r + 1] - b != m)
+            return FACTO_OK;
+        for (int j = 0; j < m; j++) { /* insertion sort: m is small */
+            uint32_t x = rows->keys[b + j];
+            int i = j;
+            for (; i > 0 && k[i - 1] > x; i--)
+                k[i] = k[i - 1];
+            k[i] = x;
+        }
+        for (int j = 0; j < m; j++) {
+            lo[j] = k[j] < lo[j] ? k[j] : lo[j];
+            hi[j] = k[j] > hi[j] ? k[j] : hi[j];
+        }
+    }
+    for (int j = 0; j + 1 < m; j++)
+        if (hi[j] >= lo[j + 1])
+            return FACTO_OK;
+    if (hi[m - 1] >= dim)
+        return FACTO_OK;
+    int32_t *g = facto_malloc_array((size_t)dim, sizeof *g);
+    if (!g)
+        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %llu feature groups", (unsigned long long)dim);
+    int j = 0;
+    for (uint64_t key = 0; key < dim; key++) {
+        while (j + 1 < m && key >= lo[j + 1])
+            j++;
+        g[key] = j;
+    }
+    *groups = g;
+    *n_groups = (int32_t)m;
+    return FACTO_OK;
+}
+
+facto_status facto_fm_data_two_fields(facto_ctx *ctx, const facto_rows *rows, const int32_t *groups, uint64_t dim,
+                                      facto_fm_data *out, int *ok)
+{
+    *ok = 0;
+    memset(out, 0, sizeof *out);
+    const int64_t N = rows->n_rows, nnz = rows->row_ptr[N];
+    size_t nd = dim ? (size_t)dim : 1, nr = N ? (size_t)N : 1;
+    int32_t *brow = facto_malloc_array(nd, sizeof *brow);
+    float *bval = facto_malloc_array(nd, sizeof *bval);
+    int32_t *ref[2] = {facto_malloc_array(nr, sizeof(int32_t)), facto_malloc_array(nr, sizeof(int32_t))};
+    facto_rows *block[2] = {facto_rows_new(dim, 0), facto_rows_new(dim, 0)};
+    facto_rows *direct = facto_rows_new(dim, 1);
+    facto_status st = FACTO_OK;
+    if (!brow || !bval || !ref[0] || !ref[1] || !block[0] || !block[1] || !direct || !rows->labels) {
+        st = rows->labels ? facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for the rows' two fields") : FACTO_OK;
+        goto fail;
+    }
+    for (size_t key = 0; key < nd; key++)
+        brow[key] = -1;
+    for (int64_t e = 0; e < nnz; e++) {
+        uint32_t key = rows->keys[e];
+        if (key >= dim)
+            goto fail;
+        if (brow[key] < 0) {
+            brow[key] = 0;
+            bval[key] = rows->values[e];
+        } else if (bval[key] != rows->values[e]) {
+            goto fail; /* not one-hot-like: the key's value differs between rows */
+        }
+    }
+    int32_t cnt[2] = {0, 0};
+    for (size_t key = 0; key < nd && st == FACTO_OK; key++) {
+        if (brow[key] < 0)
+            continue;
+        int g = groups[key] ? 1 : 0;
+        brow[key] = cnt[g]++;
+        st = facto_rows_push(ctx, block[g], (uint32_t)key, bval[key]);
+        if (st == FACTO_OK)
+            st = facto_rows_finish_row(ctx, block[g], 0.0f);
+    }
+    for (int64_t r = 0; r < N && st == FACTO_OK; r++) {
+        for (int64_t e = rows->row_ptr[r]; e < rows->row_ptr[r + 1]; e++)
+            ref[groups[rows->keys[e]] ? 1 : 0][r] = brow[rows->keys[e]];
+        st = facto_rows_finish_row(ctx, direct, rows->labels[r]);
+    }
+    if (st != FACTO_OK)
+        goto fail;
+    free(brow);
+    free(bval);
+    facto_fm_data_init(out, direct, 1);
+    st = facto_fm_data_add_block(ctx, out, block[0], 1, ref[0], 1);
+    facto_status st2 = facto_fm_data_add_block(ctx, out, block[1], 1, ref[1], 1);
+    if (st == FACTO_OK)
+        st = st2;
+    if (st != FACTO_OK) {
+        facto_fm_data_release(out);
+        return st;
+    }
+    out->feature_group = groups;
+    out->n_groups = 2;
+    *ok = 1;
+    return FACTO_OK;
+fail:
+    free(brow);
+    free(bval);
+    free(ref[0]);
+    free(ref[1]);
+    facto_rows_free(block[0]);
+    facto_rows_free(block[1]);
+    facto_rows_free(direct);
+    return st;
+}
+
 void facto_fm_data_init(facto_fm_data *d, const facto_rows *direct, int owned)
 {
     memset(d, 0, sizeof *d);

@@ -44,6 +44,33 @@ typedef struct facto_fm_data {
     int pairs;
 } facto_fm_data;
 
+/*
+ * One-hot fields of flat rows, for the MCMC hyperpriors (one prior group per
+ * field, as libFM's -meta file gives them): when every row holds the same
+ * number m (2..64) of keys and, each row's keys sorted, every key at
+ * position j lies below every key at position j + 1 (the position ranges
+ * [lo_j, hi_j] are disjoint and ascending), the rows are m fields laid side
+ * by side (SageMaker's user + item layout, or any such concatenation):
+ * *groups [dim] gets j for keys in [lo_j, lo_{j+1}) (keys below lo_1 and
+ * from lo_m up go to the first and last field), *n_groups = m. Otherwise
+ * (other layouts, no rows, dim > 2^26) *groups = NULL and *n_groups = 1.
+ * *groups owned by the caller. FACTO_ERR_NOMEM. O(nnz + dim).
+ */
+facto_status facto_fm_infer_fields(facto_ctx *ctx, const facto_rows *rows, uint64_t dim, int32_t **groups,
+                                   int32_t *n_groups);
+
+/*
+ * Flat rows of exactly two one-hot fields (groups from facto_fm_infer_fields
+ * with n_groups 2, every key always with the same value) as pair-form block
+ * data, the layout the sampler sweeps fastest (fm_mcmc.c): direct rows
+ * without features (the labels), block 0 one row per key of field 0 seen in
+ * `rows`, block 1 the same for field 1, keys ascending. *out gets
+ * feature_group = groups (borrowed) and n_groups 2. *ok = 0 and *out empty
+ * when a key comes with two values. FACTO_ERR_NOMEM. O(nnz + dim).
+ */
+facto_status facto_fm_data_two_fields(facto_ctx *ctx, const facto_rows *rows, const int32_t *groups, uint64_t dim,
+                                      facto_fm_data *out, int *ok);
+
 /* Start data from direct rows (a data set without blocks is just these).
  * owned = 1 hands `direct` over to d. Never fails. */
 void facto_fm_data_init(facto_fm_data *d, const facto_rows *direct, int owned);

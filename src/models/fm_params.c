@@ -73,6 +73,7 @@ static const facto_fm_pdesc facto_fm_pdescs[] = {
     P(burn_in, FM_T_INT),
     P(summary_rank, FM_T_INT),
     P(mcmc_chains, FM_T_INT),
+    P(prior_groups, FM_T_INT),
 };
 #undef P
 #define FACTO_FM_NPARAMS ((int)(sizeof facto_fm_pdescs / sizeof facto_fm_pdescs[0]))
@@ -111,6 +112,7 @@ facto_fm_params facto_fm_params_default(void)
     p.burn_in = 0;
     p.summary_rank = -1;
     p.mcmc_chains = 4;
+    p.prior_groups = 1;
     return p;
 }
 
@@ -325,6 +327,12 @@ static facto_status facto_fm_check_one(facto_ctx *ctx, const facto_fm_pdesc *d, 
                                   "hyperparameter summary_rank: %d is not -1 (automatic), 0 (thinned samples) or a "
                                   "rank in 1..4096",
                                   v);
+            return FACTO_OK;
+        }
+        if (strcmp(name, "prior_groups") == 0) {
+            if (v != 0 && v != 1)
+                return facto_fail(ctx, FACTO_ERR_INVALID,
+                                  "hyperparameter prior_groups: %d is not 0 (one group) or 1 (one per one-hot field)", v);
             return FACTO_OK;
         }
         if (strcmp(name, "mcmc_chains") == 0 && (v < 1 || v > 256))

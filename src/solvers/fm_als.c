@@ -16,12 +16,7 @@ facto_status facto_fm_fit_als(facto_ctx *ctx, facto_fm_model *model, const facto
                               const uint32_t *train_slots, const facto_rows *test, const uint32_t *test_slots,
                               const facto_fm_callbacks *callbacks)
 {
-    facto_fm_data tr, te;
-    facto_fm_data_init(&tr, train, 0);
-    const uint32_t *trs[1] = {train_slots}, *tes[1] = {test_slots};
-    if (test)
-        facto_fm_data_init(&te, test, 0);
-    return facto_fm_cd_run(ctx, model, FACTO_FM_CD_ALS, &tr, trs, test ? &te : NULL, tes, callbacks, -1, 0, NULL);
+    return facto_fm_cd_run_rows(ctx, model, FACTO_FM_CD_ALS, train, train_slots, test, test_slots, callbacks, NULL);
 }
 
 facto_status facto_fm_als_objective(facto_ctx *ctx, const facto_fm_model *m, const facto_fm_data *d,

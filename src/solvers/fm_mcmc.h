@@ -59,6 +59,19 @@ facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *model, facto_fm_cd_
                              facto_fm_cd_result *result);
 
 /*
+ * facto_fm_cd_run on flat feature rows (facto_fm_fit_mcmc / _als): finds
+ * one-hot fields (facto_fm_infer_fields) for MCMC's prior groups when
+ * params.prior_groups is 1, and sweeps rows of exactly two one-hot fields
+ * in pair form (facto_fm_data_two_fields). test, test_slots and result may
+ * be NULL.
+ * Errors: those of facto_fm_cd_run; FACTO_ERR_NOMEM.
+ */
+facto_status facto_fm_cd_run_rows(facto_ctx *ctx, facto_fm_model *model, facto_fm_cd_mode mode,
+                                  const facto_rows *train, const uint32_t *train_slots, const facto_rows *test,
+                                  const uint32_t *test_slots, const facto_fm_callbacks *callbacks,
+                                  facto_fm_cd_result *result);
+
+/*
  * Fit an FM with the ALS or MCMC solver (params->solver) on block data:
  * creates the model, maps every source to slots and runs the engine.
  * test may be NULL. *out owned by the caller (facto_model_free).

@@ -700,7 +700,9 @@ static void check_ratings_equal_flat(facto_fm_solver solver, int rich, int chain
         o.item_file = d.items;
         o.implicit = FACTO_FM_IMPLICIT_USER | FACTO_FM_IMPLICIT_ITEM;
     }
-    o.prior_groups = 0;
+    /* one-hot: a prior group for users and one for items on both paths (the
+     * flat path finds the two one-hot fields itself, prior_groups 1) */
+    o.prior_groups = rich ? 0 : 1;
     const int T = rich ? 400 : 12;
     facto_fm_params p = mcmc_params(0, 4, T, 3);
     p.solver = solver;
@@ -795,6 +797,126 @@ static void test_ratings_equal_flat_als(void **state)
     (void)state;
     check_ratings_equal_flat(FACTO_FM_SOLVER_ALS, 0, 1);
     check_ratings_equal_flat(FACTO_FM_SOLVER_ALS, 1, 1);
+}
+
+/* One-hot fields of flat rows (facto_fm_infer_fields): found for the
+ * user + item layout in any key order within rows, with the gap keys and the
+ * keys past the last field assigned to the neighbouring field; not found
+ * for rows of different lengths, overlapping position ranges or one key a
+ * row. */
+static void test_infer_fields(void **state)
+{
+    (void)state;
+    facto_ctx *ctx = facto_ctx_new();
+    facto_rows *r = facto_rows_new(12, 1);
+    const uint32_t pairs[][2] = {{0, 6}, {4, 5}, {1, 9}, {9, 2}, {3, 6}}; /* {9, 2}: item key first */
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(facto_rows_push(ctx, r, pairs[i][0], 1.0f), FACTO_OK);
+        assert_int_equal(facto_rows_push(ctx, r, pairs[i][1], 1.0f), FACTO_OK);
+        assert_int_equal(facto_rows_finish_row(ctx, r, 1.0f), FACTO_OK);
+    }
+    int32_t *g = NULL, ng = 0;
+    assert_int_equal(facto_fm_infer_fields(ctx, r, 12, &g, &ng), FACTO_OK);
+    assert_non_null(g);
+    assert_int_equal(ng, 2);
+    /* position 0 spans keys 0..4, position 1 keys 5..9: field 1 from key 5 */
+    const int32_t want[12] = {0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1};
+    assert_memory_equal(g, want, sizeof want);
+    free(g);
+    /* a row {4, 5} -> {5, 7}: position 0 now reaches 5 = position 1's lowest */
+    facto_rows *o = facto_rows_new(12, 1);
+    const uint32_t over[][2] = {{0, 6}, {5, 7}, {1, 5}};
+    for (int i = 0; i < 3; i++) {
+        facto_rows_push(ctx, o, over[i][0], 1.0f);
+        facto_rows_push(ctx, o, over[i][1], 1.0f);
+        facto_rows_finish_row(ctx, o, 1.0f);
+    }
+    assert_int_equal(facto_fm_infer_fields(ctx, o, 12, &g, &ng), FACTO_OK);
+    assert_null(g);
+    assert_int_equal(ng, 1);
+    /* a third key in one row */
+    facto_rows_push(ctx, r, 0, 1.0f);
+    facto_rows_push(ctx, r, 6, 1.0f);
+    facto_rows_push(ctx, r, 11, 1.0f);
+    facto_rows_finish_row(ctx, r, 1.0f);
+    assert_int_equal(facto_fm_infer_fields(ctx, r, 12, &g, &ng), FACTO_OK);
+    assert_null(g);
+    /* one key a row: nothing to tell apart */
+    facto_rows *one = facto_rows_new(12, 1);
+    facto_rows_push(ctx, one, 3, 1.0f);
+    facto_rows_finish_row(ctx, one, 1.0f);
+    assert_int_equal(facto_fm_infer_fields(ctx, one, 12, &g, &ng), FACTO_OK);
+    assert_null(g);
+    assert_int_equal(ng, 1);
+    facto_rows_free(r);
+    facto_rows_free(o);
+    facto_rows_free(one);
+    facto_ctx_free(ctx);
+}
+
+/* Rows of two one-hot fields (user + item keys) train through the pair-form
+ * sweep (facto_fm_data_two_fields); the chain must be the one the direct
+ * sweep of the same rows follows with the same two prior groups, up to
+ * rounding, for MCMC and ALS. */
+static void test_two_fields_equal_direct(void **state)
+{
+    (void)state;
+    truth t;
+    truth_make(&t, 25, 15, 2, 21);
+    facto_rows *tr = truth_rows(&t, 0, 300, 0.3, 1, NULL);
+    facto_rows *te = truth_rows(&t, 300, 375, 0.3, 2, NULL);
+    facto_ctx *ctx = facto_ctx_new();
+    int32_t *g = NULL, ng = 0;
+    assert_int_equal(facto_fm_infer_fields(ctx, tr, 40, &g, &ng), FACTO_OK);
+    assert_int_equal(ng, 2);
+    for (int solver = 0; solver < 2; solver++) {
+        facto_fm_params p = mcmc_params(40, 3, 25, 5);
+        p.solver = solver ? FACTO_FM_SOLVER_ALS : FACTO_FM_SOLVER_MCMC;
+        p.linear_wd = p.factors_wd = 0.3f;
+        p.mcmc_chains = 2;
+        facto_model *mp = NULL, *md = NULL;
+        assert_int_equal(facto_fm_fit(ctx, tr, NULL, &p, NULL, &mp), FACTO_OK);
+        facto_fm_data d;
+        facto_fm_data_init(&d, tr, 0);
+        d.feature_group = solver ? NULL : g;
+        d.n_groups = solver ? 0 : 2;
+        assert_int_equal(facto_fm_fit_blocks(ctx, &d, NULL, &p, NULL, -1, 0, &md, NULL), FACTO_OK);
+        float *sp = malloc((size_t)te->n_rows * sizeof *sp), *sd = malloc((size_t)te->n_rows * sizeof *sd);
+        assert_int_equal(facto_fm_predict(ctx, mp, te, sp, NULL), FACTO_OK);
+        assert_int_equal(facto_fm_predict(ctx, md, te, sd, NULL), FACTO_OK);
+        double maxd = 0.0, scale = 0.0;
+        for (int64_t n = 0; n < te->n_rows; n++) {
+            maxd = fmax(maxd, fabs((double)sp[n] - sd[n]));
+            scale = fmax(scale, fabs((double)sd[n]));
+        }
+        printf("%s two fields (pair sweep) vs direct sweep: max |diff| %.3g (scale %.3g)\n", solver ? "als" : "mcmc",
+               maxd, scale);
+        assert_true(scale > 1.0);
+        assert_true(maxd < 1e-4 * scale);
+        free(sp);
+        free(sd);
+        facto_model_free(mp);
+        facto_model_free(md);
+    }
+    /* a key seen with two values is not one-hot: no pair form */
+    facto_rows *v = facto_rows_new(40, 1);
+    facto_rows_push(ctx, v, 1, 1.0f);
+    facto_rows_push(ctx, v, 30, 1.0f);
+    facto_rows_finish_row(ctx, v, 3.0f);
+    facto_rows_push(ctx, v, 1, 2.0f);
+    facto_rows_push(ctx, v, 31, 1.0f);
+    facto_rows_finish_row(ctx, v, 4.0f);
+    facto_fm_data pd;
+    int ok = 1;
+    assert_int_equal(facto_fm_data_two_fields(ctx, v, g, 40, &pd, &ok), FACTO_OK);
+    assert_int_equal(ok, 0);
+    assert_int_equal(pd.n_blocks, 0);
+    facto_rows_free(v);
+    free(g);
+    facto_rows_free(tr);
+    facto_rows_free(te);
+    facto_ctx_free(ctx);
+    truth_free(&t);
 }
 
 /* The default saved model (the summary of the per-user / per-item sums)
@@ -983,6 +1105,8 @@ int main(void)
         cmocka_unit_test(test_ratings_equal_flat_mcmc),
         cmocka_unit_test(test_ratings_equal_flat_als),
         cmocka_unit_test(test_ratings_saved_model),
+        cmocka_unit_test(test_infer_fields),
+        cmocka_unit_test(test_two_fields_equal_direct),
         cmocka_unit_test(test_ml100k_u1),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
