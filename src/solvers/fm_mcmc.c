@@ -1260,17 +1260,59 @@ static facto_status facto_fm_pairs_finish(facto_fm_engine *eng, facto_fm_pairs *
 /* ---- the driver ----------------------------------------------------------- */
 
 /*
+ * How the chains of one run keep in step (NULL for a lone chain). Only
+ * chain 0 has the callbacks, so only it can be asked to stop early; every
+ * other chain then ends after the same iterations, whatever the thread
+ * count. Chain 0 publishes each iteration before it runs it (`started`) and
+ * sets `done` when it leaves its loop; a chain c > 0 runs iteration `it`
+ * only once chain 0 has started it (waiting when `lockstep`, that is when
+ * there is a callback that could stop chain 0), and ends when chain 0 ended
+ * before `it`. `failed`: a chain's error, which ends every chain.
+ */
+typedef struct facto_fm_chain_sync {
+    atomic_int started, done, failed;
+    int lockstep;
+} facto_fm_chain_sync;
+
+/* Chain `chain` may run iteration `it` (see facto_fm_chain_sync). */
+static int facto_fm_chain_may_run(facto_fm_chain_sync *sync, int chain, int it)
+{
+    if (!sync)
+        return 1;
+    if (atomic_load(&sync->failed))
+        return 0;
+    if (chain == 0) {
+        atomic_store(&sync->started, it);
+        return 1;
+    }
+    if (!sync->lockstep)
+        return 1;
+    long wait_ns = 20000;
+    for (;;) {
+        if (atomic_load(&sync->failed))
+            return 0;
+        if (atomic_load(&sync->started) >= it)
+            return 1;
+        if (atomic_load(&sync->done))
+            return atomic_load(&sync->started) >= it;
+        struct timespec ts = {0, wait_ns};
+        nanosleep(&ts, NULL);
+        if (wait_ns < 1000000)
+            wait_ns *= 2;
+    }
+}
+
+/*
  * One chain (MCMC) or the ALS run. test_avg (may be NULL): [test rows] the
  * chain's running average of the test predictions (probabilities for the
- * classifier; not clipped). stop (may be NULL): another chain's request to
- * end early, read every iteration; this chain sets it when its callback
- * asks to stop.
+ * classifier; not clipped). sync, chain: see facto_fm_chain_sync.
  */
 static facto_status facto_fm_cd_chain(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode mode,
                                       const facto_fm_data *train, const uint32_t *const *train_slots,
                                       const facto_fm_data *test, const uint32_t *const *test_slots,
                                       const facto_fm_callbacks *callbacks, int burnin_req, int summary_rank,
-                                      facto_fm_cd_result *result, double *test_avg, atomic_int *stop)
+                                      facto_fm_cd_result *result, double *test_avg, facto_fm_chain_sync *sync,
+                                      int chain)
 {
     facto_fm_engine eng;
     memset(&eng, 0, sizeof eng);
@@ -1555,8 +1597,8 @@ static facto_status facto_fm_cd_chain(facto_ctx *ctx, facto_fm_model *m, facto_f
     }
     double test_rmse_avg = NAN;
     for (it = 1; it <= T; it++) {
-        if (stop && it > 1 && atomic_load(stop)) {
-            it--; /* another chain stopped: iteration `it` does not run */
+        if (!facto_fm_chain_may_run(sync, chain, it)) {
+            it--; /* chain 0 stopped before it, or a chain failed: iteration `it` does not run */
             break;
         }
         double t0 = facto_fm_now(), c0 = facto_fm_clock(CLOCK_THREAD_CPUTIME_ID);
@@ -1706,15 +1748,14 @@ static facto_status facto_fm_cd_chain(facto_ctx *ctx, facto_fm_model *m, facto_f
             }
             if ((st = facto_fm_metrics_from_scores(ctx, m, train->direct, scores_tr, &rep.train)) != FACTO_OK)
                 goto done;
-            if (callbacks->on_epoch(&rep, callbacks->user_data)) {
-                if (stop)
-                    atomic_store(stop, 1);
+            if (callbacks->on_epoch(&rep, callbacks->user_data))
                 break;
-            }
         }
     }
     if (it > T)
         it = T;
+    if (sync && chain == 0)
+        atomic_store(&sync->done, 1); /* the other chains run no iteration past `it` */
     if (test_avg && test) {
         for (int64_t n = 0; n < test->n_rows; n++)
             test_avg[n] = n_avg > 0 ? sum_te[n] / n_avg
@@ -1880,6 +1921,13 @@ static facto_status facto_fm_chains_merge(facto_ctx *ctx, facto_fm_model *m, fac
     const int64_t NS = m->n_slots;
     const size_t ns = NS ? (size_t)NS : 1;
     facto_status st = FACTO_OK;
+    /* The chains ran the same iterations (facto_fm_chain_sync), so their
+     * outputs have one shape; the merges below rely on it. */
+    for (int c = 1; c < C; c++)
+        if (cm[c]->k != m->k || !cm[c]->pair_q != !m->pair_q || (m->pair_q && m->params.summary_rank != 0 &&
+                                                                   cm[c]->pair_k != m->pair_k) ||
+            (m->n_samples > 0) != (cm[c]->n_samples > 0))
+            return facto_fail(ctx, FACTO_ERR_INTERNAL, "MCMC chain %d ended with another shape than chain 0", c);
     if (m->pair_q) { /* ratings model: w0 / w / b are posterior means; q pooled */
         const int64_t rows = (int64_t)m->n_users + m->n_items;
         double w0 = m->w0, pw0 = m->pair_w0;
@@ -2001,7 +2049,7 @@ facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode
     const int C = mode == FACTO_FM_CD_MCMC && m->params.mcmc_chains > 1 ? m->params.mcmc_chains : 1;
     if (C == 1)
         return facto_fm_cd_chain(ctx, m, mode, train, train_slots, test, test_slots, callbacks, burnin,
-                                 summary_rank, result, NULL, NULL);
+                                 summary_rank, result, NULL, NULL, 0);
     if (C > 256)
         return facto_fail(ctx, FACTO_ERR_INVALID, "mcmc_chains %d: at most 256", C);
     if (test && (!test->direct || !test->direct->labels))
@@ -2016,8 +2064,13 @@ facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode
     double *tavg = NULL;
     size_t nt = test && test->n_rows ? (size_t)test->n_rows : 1;
     facto_status st = FACTO_OK;
-    atomic_int stop;
-    atomic_init(&stop, 0);
+    facto_fm_chain_sync sync;
+    atomic_init(&sync.started, 0);
+    atomic_init(&sync.done, 0);
+    atomic_init(&sync.failed, 0);
+    sync.lockstep = callbacks && callbacks->on_epoch;
+    atomic_int next;
+    atomic_init(&next, 1);
     if (!copies || (test && !(tavg = facto_calloc_array((size_t)C * nt, sizeof *tavg)))) {
         st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %d MCMC chains", C);
         goto done;
@@ -2041,14 +2094,23 @@ facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode
     if (nthreads > C)
         nthreads = C;
     double t0 = facto_fm_now();
-#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1)
-    for (int c = 0; c < C; c++) {
-        memset(&cres[c], 0, sizeof cres[c]);
-        cst[c] = facto_fm_cd_chain(cctx[c], cm[c], mode, train, train_slots, test, test_slots,
-                                   c == 0 ? callbacks : NULL, burnin, summary_rank, &cres[c],
-                                   tavg ? tavg + (size_t)c * nt : NULL, &stop);
-        if (cst[c] != FACTO_OK)
-            atomic_store(&stop, 1);
+    /* The first thread runs chain 0 from the start (chains c > 0 may wait
+     * for it, see facto_fm_chain_sync), then every thread takes the next
+     * chain not yet taken. */
+#pragma omp parallel num_threads(nthreads)
+    {
+        int c = omp_get_thread_num() == 0 ? 0 : atomic_fetch_add(&next, 1);
+        while (c < C) {
+            memset(&cres[c], 0, sizeof cres[c]);
+            cst[c] = facto_fm_cd_chain(cctx[c], cm[c], mode, train, train_slots, test, test_slots,
+                                       c == 0 ? callbacks : NULL, burnin, summary_rank, &cres[c],
+                                       tavg ? tavg + (size_t)c * nt : NULL, &sync, c);
+            if (cst[c] != FACTO_OK)
+                atomic_store(&sync.failed, 1);
+            if (c == 0)
+                atomic_store(&sync.done, 1);
+            c = atomic_fetch_add(&next, 1);
+        }
     }
     double wall = facto_fm_now() - t0;
     for (int c = 0; c < C; c++) {

@@ -996,6 +996,97 @@ static void test_ratings_saved_model(void **state)
     rdata_free(&d);
 }
 
+/* A callback that asks to stop after epoch *(int *)user. */
+static int stop_after(const facto_fm_epoch_report *r, void *user)
+{
+    return r->epoch >= *(const int *)user;
+}
+
+static unsigned char *model_bytes(facto_ctx *ctx, const facto_model *m, long *n)
+{
+    char path[64];
+    snprintf(path, sizeof path, "test_fm_mcmc_stop_%ld.facto", (long)getpid());
+    assert_int_equal(facto_model_save(ctx, m, path), FACTO_OK);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    *n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)*n);
+    assert_int_equal(fread(b, 1, (size_t)*n, f), (size_t)*n);
+    fclose(f);
+    unlink(path);
+    return b;
+}
+
+/* QA: the callback (it sees chain 0) stops the run after epoch 8 of 20,
+ * burn-in 5. Every chain must end after the same 8 iterations, so the model
+ * does not depend on the thread count (it did: on one thread chains 1..2 ran
+ * one iteration after chain 0 had stopped, on three as far as they had got)
+ * and the chains' outputs have one shape (chain 1 stopped inside the
+ * burn-in kept its k-factor V beside chain 0's rank-8 summary, or its
+ * k-column q beside chain 0's rank-r q on ratings, and the merge read past
+ * them). Feature rows with the summary and with samples, and ratings. */
+static void test_chains_stop_together(void **state)
+{
+    (void)state;
+    facto_fm_data d;
+    facto_rows *flat = NULL;
+    make_block_data(&d, &flat, 300, 7);
+    facto_fm_params p = mcmc_params(29, 3, 20, 5);
+    p.mcmc_chains = 3;
+    p.burn_in = 5;
+    for (int stop = 3; stop <= 8; stop += 5) {
+        for (int summary = 0; summary <= 8; summary += 8) {
+            unsigned char *bytes[2] = {NULL, NULL};
+            long n[2] = {0, 0};
+            for (int t = 0; t < 2; t++) {
+                facto_ctx *ctx = facto_ctx_new();
+                facto_ctx_set_threads(ctx, t ? 3 : 1);
+                facto_fm_callbacks cb = {stop_after, &stop};
+                facto_model *m = NULL;
+                facto_fm_cd_result res;
+                assert_int_equal(facto_fm_fit_blocks(ctx, &d, NULL, &p, &cb, -1, summary, &m, &res), FACTO_OK);
+                assert_int_equal(res.iterations, stop);
+                assert_int_equal(res.chains, 3);
+                bytes[t] = model_bytes(ctx, m, &n[t]);
+                facto_model_free(m);
+                facto_ctx_free(ctx);
+            }
+            assert_int_equal(n[0], n[1]);
+            assert_memory_equal(bytes[0], bytes[1], (size_t)n[0]);
+            free(bytes[0]);
+            free(bytes[1]);
+        }
+    }
+    facto_rows_free(flat);
+    facto_fm_data_release(&d);
+
+    rdata r;
+    rdata_make(&r, 30, 20, 12, 5);
+    facto_fm_params pr = mcmc_params(0, 3, 20, 4);
+    pr.mcmc_chains = 3;
+    pr.burn_in = 5;
+    int stop = 8;
+    unsigned char *bytes[2] = {NULL, NULL};
+    long n[2] = {0, 0};
+    for (int t = 0; t < 2; t++) {
+        facto_ctx *ctx = facto_ctx_new();
+        facto_ctx_set_threads(ctx, t ? 3 : 1);
+        facto_fm_callbacks cb = {stop_after, &stop};
+        facto_model *m = NULL;
+        assert_int_equal(facto_fm_fit_ratings(ctx, r.train, r.test, NULL, &pr, &cb, &m, NULL), FACTO_OK);
+        bytes[t] = model_bytes(ctx, m, &n[t]);
+        facto_model_free(m);
+        facto_ctx_free(ctx);
+    }
+    assert_int_equal(n[0], n[1]);
+    assert_memory_equal(bytes[0], bytes[1], (size_t)n[0]);
+    free(bytes[0]);
+    free(bytes[1]);
+    rdata_free(&r);
+}
+
 static void test_ml100k_u1(void **state)
 {
     (void)state;
@@ -1107,6 +1198,7 @@ int main(void)
         cmocka_unit_test(test_ratings_saved_model),
         cmocka_unit_test(test_infer_fields),
         cmocka_unit_test(test_two_fields_equal_direct),
+        cmocka_unit_test(test_chains_stop_together),
         cmocka_unit_test(test_ml100k_u1),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
