@@ -1114,7 +1114,9 @@ static facto_status facto_fm_summary_factor(facto_fm_engine *eng, facto_fm_summa
 }
 
 /* Turn the summary into the model's parameters: V := F [n_slots, r],
- * w0 / w := posterior means, no stored samples. */
+ * w0 / w := posterior means, no stored samples; the classifier's scaled as
+ * facto_fm_store_params scales a sample (probit to logistic: w0, w times
+ * the scale, V times its root, so F F^T times the scale). */
 static facto_status facto_fm_summary_finish(facto_fm_engine *eng, facto_fm_summary *s, facto_fm_model *m,
                                             double w0_mean, const double *w_sum, int n_lin)
 {
@@ -1122,13 +1124,19 @@ static facto_status facto_fm_summary_finish(facto_fm_engine *eng, facto_fm_summa
     facto_status st = facto_fm_summary_factor(eng, s, eng->n_slots, &F);
     if (st != FACTO_OK)
         return st;
+    double scale = eng->classify ? FACTO_FM_PROBIT_SCALE : 1.0;
+    if (eng->classify) {
+        float vs = (float)sqrt(scale);
+        for (int64_t i = 0; i < eng->n_slots * (int64_t)s->r; i++)
+            F[i] *= vs;
+    }
     facto_aligned_free(m->V);
     m->V = F;
     m->k = s->r;
     m->params.num_factors = s->r;
-    m->w0 = (float)w0_mean;
+    m->w0 = (float)(scale * w0_mean);
     for (int64_t i = 0; i < eng->n_slots; i++)
-        m->w[i] = (float)(w_sum[i] / n_lin);
+        m->w[i] = (float)(scale * w_sum[i] / n_lin);
     return FACTO_OK;
 }
 
