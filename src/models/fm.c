@@ -708,8 +708,12 @@ static facto_status facto_fm_load(facto_ctx *ctx, const facto_mfile_reader *r, f
     memcpy(i3, head + 16, 12);
     memcpy(f3, head + 28, 12);
     int dense_ok = i3[0] > 0 && dim * ((uint64_t)i3[0] + 1) <= FACTO_FM_DENSE_MAX_FLOATS;
+    /* An MCMC summary replaced the k the layout was chosen by with its rank
+     * (summary_finish): either layout, whatever feature_dim x (rank + 1). */
+    int any_layout = i3[0] > 0 && p.solver == FACTO_FM_SOLVER_MCMC && p.summary_rank > 0;
     if (dim != p.feature_dim || i3[0] != p.num_factors || (i3[1] != 0 && i3[1] != 1) || i3[2] < 0 ||
-        (i3[1] == 0 && (!dense_ok || ns != dim)) || (i3[1] == 1 && (dense_ok || ns > dim || ns >= FACTO_FM_NO_SLOT)) ||
+        (i3[1] == 0 && ((!dense_ok && !any_layout) || ns != dim)) ||
+        (i3[1] == 1 && ((dense_ok && !any_layout) || ns > dim || ns >= FACTO_FM_NO_SLOT)) ||
         !isfinite(f3[0]) || !isfinite(f3[1]) || !isfinite(f3[2]) || f3[1] > f3[2] ||
         (ns > 0 && (uint64_t)i3[0] > ((uint64_t)1 << 60) / ns))
         return facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: the factorization machine header is inconsistent", path);

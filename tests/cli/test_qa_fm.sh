@@ -89,6 +89,18 @@ printf 'u1\ti1\t3\nu2\ti2\t4\n' >"$TMP/str.tsv"
 expect_rc 2 "$F" convert --from-ratings "$TMP/str.tsv" --to libsvm --out "$TMP/s" --numeric-ids
 expect_err "str.tsv: user id 'u1' is not a positive integer"
 
+# An MCMC summary (summary_rank r) gives the model r factors, so its
+# feature_dim x (r + 1) can fall on the other side of the dense/hashed line
+# than the training k did; such a model saved fine and then did not load
+# ("header is inconsistent"): dense 700000 keys x (1 + 1) with rank 5, and
+# hashed 2000000 keys x (2 + 1) with rank 1.
+printf '1 0:1 3:1\n2 1:1 2:1\n3 0:1 2:0.5\n4 5:1 699999:1\n' >"$TMP/wide.svm"
+SR=(train --model fm --predictor_type regressor --solver mcmc --num_iter 3 --mcmc_chains 2 --train "$TMP/wide.svm")
+expect_rc 0 "$F" "${SR[@]}" --num_factors 1 --feature_dim 700000 --summary_rank 5 --out "$TMP/sd.facto"
+expect_rc 0 "$F" eval --model "$TMP/sd.facto" --test "$TMP/wide.svm" --json
+expect_rc 0 "$F" "${SR[@]}" --num_factors 2 --feature_dim 2000000 --summary_rank 1 --out "$TMP/sh.facto"
+expect_rc 0 "$F" eval --model "$TMP/sh.facto" --test "$TMP/wide.svm" --json
+
 need_ml100k
 head -n 2000 "$ML/u1.base" >"$TMP/r.base"
 head -n 500 "$ML/u1.test" >"$TMP/r.test"
