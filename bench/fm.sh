@@ -6,9 +6,12 @@
 # per-epoch timing) with test RMSE, at num_factors 32, on one-hot ML-100K u1
 # (encoded on the fly) and on a 2M-row synthetic one-hot set made by awk;
 # then MCMC test RMSE on u1 for one-hot, side and side + implicit features
-# (500 iterations each: a few minutes), chain and saved model, model size.
+# (the default 4 chains x 250 iterations each, and one chain x 500 as libFM
+# runs it: a few minutes), chain and saved model, model size.
+# The speed rows run one MCMC chain (--mcmc_chains 1), as libFM does; the
+# accuracy rows the default 4 chains on 2 threads.
 # Usage: bench/fm.sh [path/to/facto] [synthetic rows, default 2000000]
-# (FM_BENCH_ITER=N sets the accuracy table's iterations.)
+# (FM_BENCH_ITER=N sets the accuracy table's iterations per chain.)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 facto=${1:-$here/build/facto}
@@ -23,7 +26,7 @@ LIBFM_SGD=4300000   # samples/s, issue 3
 LIBFM_MCMC=0.040    # seconds per iteration, issue 3
 
 echo "machine: $(uname -srm), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-echo "facto:   $("$facto" --version), one thread, num_factors 32"
+echo "facto:   $("$facto" --version), one thread (one MCMC chain), num_factors 32"
 printf '%-34s %-9s %7s %13s %12s %9s %9s  %s\n' data solver iters samples/s s/iter rmse chain "vs libFM"
 
 # run LABEL SOLVER DATA-ARGS... -- TRAIN-ARGS...: one row of the table.
@@ -51,7 +54,12 @@ if [ -f "${FACTO_DATA_HOME:-}/ml-100k/u1.base" ]; then
   U1=(--dataset ml-100k --split u1)
   run "ml-100k u1 one-hot (80k rows)" sgd "${U1[@]}" "${SGD[@]}" --epochs 60 --average_epochs 20
   run "ml-100k u1 one-hot (80k rows)" sgd/adam "${U1[@]}" --solver sgd --epochs 20 --seed 1
-  run "ml-100k u1 one-hot (80k rows)" mcmc "${U1[@]}" --solver mcmc --num_iter 100 --init_stdev 0.1 --seed 1
+  run "ml-100k u1 one-hot (80k rows)" mcmc "${U1[@]}" --solver mcmc --num_iter 100 --init_stdev 0.1 --seed 1 \
+      --mcmc_chains 1 --threads 1
+  F1=(--train "$tmp/u1.train" --test "$tmp/u1.test")
+  "$facto" convert --dataset ml-100k --split u1 --to libsvm --out "$tmp/u1" >/dev/null &&
+    run "ml-100k u1 one-hot, libsvm rows" mcmc "${F1[@]}" --solver mcmc --num_iter 100 --init_stdev 0.1 --seed 1 \
+      --mcmc_chains 1 --threads 1
 else
   echo "(no ml-100k under FACTO_DATA_HOME: u1 rows skipped)"
 fi
@@ -60,10 +68,11 @@ fi
 # block form through the CLI, as a user runs it; chain = libFM's running
 # average over all iterations, saved = the saved model (what facto eval and
 # predict use), s/iter = update time per iteration (test scoring excluded).
-ITER=${FM_BENCH_ITER:-500}
+ITER=${FM_BENCH_ITER:-250}
 if [ -f "${FACTO_DATA_HOME:-}/ml-100k/u1.base" ]; then
   echo
-  echo "MCMC accuracy, ml-100k u1, block form: num_factors 32, $ITER iterations, init_stdev 0.1, seed 1"
+  echo "MCMC accuracy, ml-100k u1, block form: num_factors 32, init_stdev 0.1, seed 1; 4 chains x $ITER iterations"
+  echo "(facto's default mcmc_chains) on $(nproc) threads unless the row says otherwise"
   printf '%-30s %8s %8s %8s %8s %8s %8s %10s\n' features chain saved target libFM s/iter cpu/iter "model MB"
   # CPU seconds of this shell's finished children (clock ticks), robust to a busy machine.
   child_cpu() { awk -v hz="$(getconf CLK_TCK)" '{ print ($16 + $17) / hz }' "/proc/$$/stat"; }
@@ -71,13 +80,16 @@ if [ -f "${FACTO_DATA_HOME:-}/ml-100k/u1.base" ]; then
     local label=$1 target=$2 libfm=$3; shift 3
     local out c0 c1
     c0=$(child_cpu)
-    out=$("$facto" train --model fm --solver mcmc --dataset ml-100k --split u1 "$@" --num_factors 32 \
+    local it=$ITER ch=4
+    case " $* " in *" --num_iter "*) it=$(sed -n 's/.*--num_iter \([0-9]*\).*/\1/p' <<<"$*");; esac
+    case " $* " in *" --mcmc_chains "*) ch=$(sed -n 's/.*--mcmc_chains \([0-9]*\).*/\1/p' <<<"$*");; esac
+    out=$("$facto" train --model fm --solver mcmc --dataset ml-100k --split u1 --num_factors 32 \
           --predictor_type regressor --num_iter "$ITER" --init_stdev 0.1 --seed 1 --out "$tmp/acc.facto" \
-          --json 2>/dev/null) || { echo "$label: training failed"; return; }
+          "$@" --json 2>/dev/null) || { echo "$label: training failed"; return; }
     c1=$(child_cpu)
     awk -v l="$label" -v c="$(field test_rmse_chain "$out")" -v s="$(field test_rmse "$out")" -v t="$target" \
         -v f="$libfm" -v r="$(field samples_per_second "$out")" -v n="$(field n_train "$out")" \
-        -v b="$(field model_bytes "$out")" -v cpu="$(awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }')" -v it="$ITER" \
+        -v b="$(field model_bytes "$out")" -v cpu="$(awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }')" -v it="$((it * ch))" \
         'BEGIN { printf "%-30s %8.4f %8.4f %8s %8s %8.4f %8.4f %10.2f\n", l, c, s, t, f, n / r, cpu / it, b / 1e6 }'
   }
   acc "one-hot user + item" "<=0.905" 0.9056
@@ -85,10 +97,13 @@ if [ -f "${FACTO_DATA_HOME:-}/ml-100k/u1.base" ]; then
   acc "+ side + implicit (user)" "<=0.893" 0.8947 --side-features --implicit user
   acc "+ side + implicit (user+item)" - - --side-features --implicit both
   acc "one-hot, 16 thinned samples" - - --summary_rank 0
-  echo "s/iter = update wall time per iteration (the fit's timing, test scoring excluded); cpu/iter = CPU"
-  echo "time of the whole facto run (reading, every iteration's test scoring, saving) / iterations."
+  acc "side + implicit, 1 chain x 500" "<=0.893" 0.8947 --side-features --implicit user --mcmc_chains 1 --num_iter 500
+  acc "side + implicit, 4 chains x 500" "<=0.893" 0.8947 --side-features --implicit user --num_iter 500
+  echo "s/iter = one chain's wall time per iteration (sweeps, test scoring, posterior sums); cpu/iter = CPU"
+  echo "time of the whole facto run (reading, every iteration's test scoring, saving) / (iterations x chains)."
   echo "saved = rank-256 summary of the per-user / per-item sums (summary_rank -1, the default), except"
-  echo "the last row (summary_rank 0: mcmc_samples 16 thinned samples). Best published u1: 0.8889 (GLocal-K)."
+  echo "the 16-sample row (summary_rank 0: mcmc_samples 16 thinned samples, 4 from each chain)."
+  echo "Best published u1: 0.8889 (GLocal-K)."
 fi
 
 # Classifier check (issue 3): label = rating >= 4 on u1, metrics on u1.test.
@@ -129,9 +144,10 @@ S=(--train "$tmp/s.train.rec" --test "$tmp/s.test.rec")
 label="synthetic one-hot ($rows rows)"
 run "$label" sgd "${S[@]}" "${SGD[@]}" --epochs 3
 run "$label" sgd/adam "${S[@]}" --solver sgd --epochs 3 --seed 1
-run "$label" mcmc "${S[@]}" --solver mcmc --num_iter 5 --init_stdev 0.1 --seed 1
+run "$label" mcmc "${S[@]}" --solver mcmc --num_iter 5 --init_stdev 0.1 --seed 1 --mcmc_chains 1 --threads 1
 echo "sgd = per-row plain SGD (libFM's -method sgd); sgd/adam = SageMaker's defaults (Adam, mini-batch 1000)."
-echo "s/iter = training rows / samples per second (updates only; the per-epoch test scoring is not counted)."
-echo "rmse = the saved model's test RMSE (MCMC: its mcmc_samples thinned samples); chain = MCMC's running"
-echo "average over all iterations, the figure libFM reports (u1, 500 iterations: 0.9056)."
+echo "s/iter = training rows / samples per second (SGD: updates only, the per-epoch test scoring not counted)."
+echo "rmse = the saved model's test RMSE (MCMC on ratings: the rank-256 summary; on rows: its mcmc_samples"
+echo "thinned samples); chain = MCMC's running average over all iterations, the figure libFM reports."
+echo "MCMC speed rows: one chain on one thread, s/iter with every iteration's test scoring, as libFM's."
 echo "libFM's figures (issue 3) are for u1.base only; the synthetic rows are compared with the same rates."
