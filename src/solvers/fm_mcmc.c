@@ -1670,9 +1670,16 @@ static facto_status facto_fm_cd_chain(facto_ctx *ctx, facto_fm_model *m, facto_f
             goto done;
         }
         if (test && it > burnin) {
+            /* Each sample's prediction clipped to the training range before
+             * averaging, as libFM does (a saved model of thinned samples
+             * scores the same way): ML-100K u1 with side features, chain
+             * RMSE 0.8953 instead of 0.8962 (seeds 1-4). */
+            const double lo = m->target_min, hi = m->target_max;
             n_avg++;
-            for (int64_t n = 0; n < test->n_rows; n++)
-                sum_te[n] += eng.classify ? facto_fm_probit(pred_te[n]) : pred_te[n];
+            for (int64_t n = 0; n < test->n_rows; n++) {
+                double p = pred_te[n];
+                sum_te[n] += eng.classify ? facto_fm_probit(p) : p < lo ? lo : p > hi ? hi : p;
+            }
         }
         if (track_means && it > burnin) {
             n_lin++;
@@ -2048,6 +2055,49 @@ static facto_status facto_fm_chains_merge(facto_ctx *ctx, facto_fm_model *m, fac
     return FACTO_OK; /* mcmc_samples 0: the last sample of chain 0 */
 }
 
+/*
+ * The sweeps run in double; the model keeps floats. Feature values near
+ * FLT_MAX (libsvm allows up to 3.4e38) let a parameter pass FLT_MAX on the
+ * way, and a model holding inf or NaN is one no load accepts (fm.c): refuse
+ * it here, naming the first such parameter.
+ */
+static facto_status facto_fm_check_finite(facto_ctx *ctx, const facto_fm_model *m, facto_fm_cd_mode mode)
+{
+    const uint64_t NS = (uint64_t)m->n_slots, k = (uint64_t)m->k, S = (uint64_t)m->n_samples;
+    const uint64_t pr = (uint64_t)m->n_users + (uint64_t)m->n_items;
+    const struct {
+        const char *name;
+        const float *a;
+        uint64_t n;
+    } arrays[] = {
+        {"w0", &m->w0, 1},
+        {"w", m->w, NS},
+        {"V", m->V, NS * k},
+        {"a sample's w0", m->sample_w0, m->sample_w0 ? S : 0},
+        {"a sample's w", m->sample_w, m->sample_w ? S * NS : 0},
+        {"a sample's V", m->sample_V, m->sample_V ? S * NS * k : 0},
+        {"the per-user / per-item w0", &m->pair_w0, m->pair_b ? 1 : 0},
+        {"a per-user / per-item bias", m->pair_b, m->pair_b ? pr : 0},
+        {"a per-user / per-item factor", m->pair_q, m->pair_q ? pr * (uint64_t)m->pair_k : 0},
+    };
+    for (size_t a = 0; a < sizeof arrays / sizeof arrays[0]; a++)
+        for (uint64_t i = 0; i < arrays[a].n; i++)
+            if (!isfinite(arrays[a].a[i]))
+                return facto_fail(ctx, FACTO_ERR_DIVERGED,
+                                  "%s: %s (element %llu) does not fit a float (%g); the feature values are too "
+                                  "large for it (scale them down)%s",
+                                  mode == FACTO_FM_CD_ALS ? "als" : "mcmc", arrays[a].name, (unsigned long long)i,
+                                  (double)arrays[a].a[i],
+                                  mode == FACTO_FM_CD_ALS ? " or raise linear_wd / factors_wd" : "");
+    return FACTO_OK;
+}
+
+static facto_status facto_fm_cd_chains(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode mode,
+                                       const facto_fm_data *train, const uint32_t *const *train_slots,
+                                       const facto_fm_data *test, const uint32_t *const *test_slots,
+                                       const facto_fm_callbacks *callbacks, int burnin, int summary_rank,
+                                       facto_fm_cd_result *result);
+
 facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode mode,
                              const facto_fm_data *train, const uint32_t *const *train_slots,
                              const facto_fm_data *test, const uint32_t *const *test_slots,
@@ -2055,9 +2105,23 @@ facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode
                              facto_fm_cd_result *result)
 {
     const int C = mode == FACTO_FM_CD_MCMC && m->params.mcmc_chains > 1 ? m->params.mcmc_chains : 1;
-    if (C == 1)
-        return facto_fm_cd_chain(ctx, m, mode, train, train_slots, test, test_slots, callbacks, burnin,
-                                 summary_rank, result, NULL, NULL, 0);
+    facto_status st = C == 1 ? facto_fm_cd_chain(ctx, m, mode, train, train_slots, test, test_slots, callbacks,
+                                                 burnin, summary_rank, result, NULL, NULL, 0)
+                             : facto_fm_cd_chains(ctx, m, mode, train, train_slots, test, test_slots, callbacks,
+                                                  burnin, summary_rank, result);
+    if (st == FACTO_OK)
+        st = facto_fm_check_finite(ctx, m, mode);
+    return st;
+}
+
+/* facto_fm_cd_run with params.mcmc_chains > 1 (MCMC). */
+static facto_status facto_fm_cd_chains(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode mode,
+                                       const facto_fm_data *train, const uint32_t *const *train_slots,
+                                       const facto_fm_data *test, const uint32_t *const *test_slots,
+                                       const facto_fm_callbacks *callbacks, int burnin, int summary_rank,
+                                       facto_fm_cd_result *result)
+{
+    const int C = m->params.mcmc_chains;
     if (C > 256)
         return facto_fail(ctx, FACTO_ERR_INVALID, "mcmc_chains %d: at most 256", C);
     if (test && (!test->direct || !test->direct->labels))

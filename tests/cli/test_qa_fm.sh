@@ -101,6 +101,19 @@ expect_rc 0 "$F" eval --model "$TMP/sd.facto" --test "$TMP/wide.svm" --json
 expect_rc 0 "$F" "${SR[@]}" --num_factors 2 --feature_dim 2000000 --summary_rank 1 --out "$TMP/sh.facto"
 expect_rc 0 "$F" eval --model "$TMP/sh.facto" --test "$TMP/wide.svm" --json
 
+# Feature values near FLT_MAX: MCMC (pair form and direct) and ALS ended
+# with exit 0 and saved a model whose w0 was inf, which no command could
+# load; now a clear error, and no model file.
+printf '1 0:3.4e38 5:3.4e38\n2 0:3.4e38 6:1\n3 1:1 5:3.4e38\n' >"$TMP/big.svm"
+printf '1 0:3.4e38 5:3.4e38\n2 0:3.4e38 6:1\n3 1:1 5:3.4e38\n4 1:1 6:2\n' >"$TMP/big2.svm"
+for solver in mcmc als; do
+    for f in big big2; do
+        expect_rc 2 "${T[@]}" --solver $solver --num_iter 5 --train "$TMP/$f.svm" --out "$TMP/big.facto"
+        expect_err "does not fit a float"
+        [ ! -e "$TMP/big.facto" ] || fail "$solver on $f.svm saved a model"
+    done
+done
+
 need_ml100k
 head -n 2000 "$ML/u1.base" >"$TMP/r.base"
 head -n 500 "$ML/u1.test" >"$TMP/r.test"
