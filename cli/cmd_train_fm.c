@@ -619,8 +619,11 @@ static int facto_fm_train_ratings(facto_ctx *ctx, const char *verb, const facto_
     o.user_file = uf[0] ? uf : NULL;
     o.item_file = itf[0] ? itf : NULL;
     o.implicit = a->implicit;
-    if (a->prior_groups_set)
-        o.prior_groups = a->prior_groups;
+    /* --prior-groups, else the hyperparameter (hyperparameters.json or
+     * --prior_groups; 0 or 1, default 1 as the block form's) */
+    o.prior_groups = a->prior_groups_set ? a->prior_groups : p->prior_groups;
+    if (a->prior_groups_set && a->prior_groups <= 1)
+        p->prior_groups = a->prior_groups; /* the model's hyperparameters say what was used */
     o.binarize = a->src.enc.binarize;
     int64_t ntr = facto_dataset_n_ratings(dtr), nte = dte ? facto_dataset_n_ratings(dte) : 0;
     fprintf(info, "training fm (%s, solver %s, num_factors %d, block form: one-hot user + item%s%s%s%s) on %lld "

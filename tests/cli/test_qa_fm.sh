@@ -142,6 +142,19 @@ expect_err "empty.user: gives no user of the training ratings a feature"
 printf 'zzz\tage:3\n' >"$TMP/other.attr"
 expect_rc 2 "$F" "${MC[@]}" --item-features "$TMP/other.attr"
 expect_err "other.attr: gives no item of the training ratings a feature"
+# hyperparameters.json's prior_groups on ratings (block form) was ignored:
+# "0" trained with the default groups (1) and the model's hyperparameters
+# said 0. It must train as --prior-groups 0 does.
+printf '{"prior_groups":"0"}' >"$TMP/pg0.json"
+expect_rc 0 "$F" "${MC[@]}" --mcmc_chains 1 --hyperparameters "$TMP/pg0.json" --out "$TMP/pgj.facto"
+expect_rc 0 "$F" eval --model "$TMP/pgj.facto" --test "$TMP/r.test" --json
+mv "$TMP/out" "$TMP/pgj.eval"
+expect_rc 0 "$F" "${MC[@]}" --mcmc_chains 1 --prior-groups 0 --out "$TMP/pgf.facto"
+expect_rc 0 "$F" eval --model "$TMP/pgf.facto" --test "$TMP/r.test" --json
+cmp -s "$TMP/out" "$TMP/pgj.eval" || fail "prior_groups 0 in hyperparameters.json is not --prior-groups 0"
+expect_rc 0 "$F" "${MC[@]}" --mcmc_chains 1 --out "$TMP/pgd.facto"
+expect_rc 0 "$F" eval --model "$TMP/pgd.facto" --test "$TMP/r.test" --json
+cmp -s "$TMP/out" "$TMP/pgj.eval" && fail "prior_groups 0 trained as the default"
 printf '1\tage:1e39\n' >"$TMP/huge.attr"
 expect_rc 2 "$F" "${MC[@]}" --user-features "$TMP/huge.attr"
 expect_err "huge.attr:1: value of 'age:1e39' is not a finite number"
