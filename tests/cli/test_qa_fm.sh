@@ -103,7 +103,7 @@ expect_rc 0 "$F" eval --model "$TMP/sh.facto" --test "$TMP/wide.svm" --json
 
 # Feature values near FLT_MAX: MCMC (pair form and direct) and ALS ended
 # with exit 0 and saved a model whose w0 was inf, which no command could
-# load; now a clear error, and no model file.
+# load; now a clear error, and no model file (also ALS on ratings of 3e38).
 printf '1 0:3.4e38 5:3.4e38\n2 0:3.4e38 6:1\n3 1:1 5:3.4e38\n' >"$TMP/big.svm"
 printf '1 0:3.4e38 5:3.4e38\n2 0:3.4e38 6:1\n3 1:1 5:3.4e38\n4 1:1 6:2\n' >"$TMP/big2.svm"
 for solver in mcmc als; do
@@ -113,6 +113,11 @@ for solver in mcmc als; do
         [ ! -e "$TMP/big.facto" ] || fail "$solver on $f.svm saved a model"
     done
 done
+printf '1\t1\t3e38\n1\t2\t1\n2\t1\t2\n2\t2\t3.4e38\n' >"$TMP/big.tsv"
+expect_rc 2 "$F" train --model fm --predictor_type regressor --num_factors 2 --solver als --num_iter 3 \
+    --from-ratings "$TMP/big.tsv" --out "$TMP/big.facto"
+expect_err "does not fit a float"
+[ ! -e "$TMP/big.facto" ] || fail "als on big.tsv saved a model"
 
 need_ml100k
 head -n 2000 "$ML/u1.base" >"$TMP/r.base"
