@@ -2084,10 +2084,10 @@ static facto_status facto_fm_check_finite(facto_ctx *ctx, const facto_fm_model *
         for (uint64_t i = 0; i < arrays[a].n; i++)
             if (!isfinite(arrays[a].a[i]))
                 return facto_fail(ctx, FACTO_ERR_DIVERGED,
-                                  "%s: %s (element %llu) does not fit a float (%g); the feature values or labels "
-                                  "are too large for it (scale them down)%s",
+                                  "%s: %s (element %llu) does not fit a float (%g): scale the feature values or "
+                                  "labels down, or lower init_stdev (now %g)%s",
                                   mode == FACTO_FM_CD_ALS ? "als" : "mcmc", arrays[a].name, (unsigned long long)i,
-                                  (double)arrays[a].a[i],
+                                  (double)arrays[a].a[i], (double)m->params.init_stdev,
                                   mode == FACTO_FM_CD_ALS ? " or raise linear_wd / factors_wd" : "");
     return FACTO_OK;
 }

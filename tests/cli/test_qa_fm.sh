@@ -118,6 +118,11 @@ expect_rc 2 "$F" train --model fm --predictor_type regressor --num_factors 2 --s
     --from-ratings "$TMP/big.tsv" --out "$TMP/big.facto"
 expect_err "does not fit a float"
 [ ! -e "$TMP/big.facto" ] || fail "als on big.tsv saved a model"
+# The same through init_stdev 1e30 with 2 chains on 2 threads.
+expect_rc 2 "${T[@]}" --solver mcmc --num_iter 3 --init_stdev 1e30 --mcmc_chains 2 --threads 2 \
+    --train "$TMP/good.svm" --out "$TMP/big.facto"
+expect_err "lower init_stdev (now 1e+30)"
+[ ! -e "$TMP/big.facto" ] || fail "init_stdev 1e30 saved a model"
 
 need_ml100k
 head -n 2000 "$ML/u1.base" >"$TMP/r.base"
