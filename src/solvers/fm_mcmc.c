@@ -2105,6 +2105,29 @@ facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode
                              facto_fm_cd_result *result)
 {
     const int C = mode == FACTO_FM_CD_MCMC && m->params.mcmc_chains > 1 ? m->params.mcmc_chains : 1;
+    /* Ratings data with thinned samples (summary_rank 0): the model keeps
+     * every chain's samples of q side by side, k columns each, and a model
+     * file holds at most 2^20 per user / item (fm.c); refuse a run that
+     * would end past it rather than save a model no load accepts. The
+     * samples per chain as facto_fm_cd_chain keeps them. */
+    if (mode == FACTO_FM_CD_MCMC && train->pairs && train->n_blocks == 2 && m->params.summary_rank == 0) {
+        const int T = m->params.num_iter > 0 ? m->params.num_iter : 1, S = m->params.mcmc_samples;
+        int b = burnin >= 0 ? burnin : m->params.burn_in;
+        if (b > T - 1)
+            b = T - 1;
+        int64_t cols = 0;
+        for (int c = 0; c < C; c++) {
+            int keep = C == 1 ? S : S / C + (c < S % C);
+            keep = keep > 0 ? keep : 1;
+            cols += (int64_t)(keep < T - b ? keep : T - b) * m->k;
+        }
+        if (cols > ((int64_t)1 << 20))
+            return facto_fail(ctx, FACTO_ERR_INVALID,
+                              "mcmc_samples %d with summary_rank 0: %lld samples of num_factors %d would keep %lld "
+                              "columns per user and item, more than 2^20 (1048576) a model holds; keep fewer "
+                              "samples, or a summary (summary_rank > 0)",
+                              S, (long long)(cols / m->k), (int)m->k, (long long)cols);
+    }
     facto_status st = C == 1 ? facto_fm_cd_chain(ctx, m, mode, train, train_slots, test, test_slots, callbacks,
                                                  burnin, summary_rank, result, NULL, NULL, 0)
                              : facto_fm_cd_chains(ctx, m, mode, train, train_slots, test, test_slots, callbacks,

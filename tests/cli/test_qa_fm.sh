@@ -123,6 +123,18 @@ expect_rc 2 "${T[@]}" --solver mcmc --num_iter 3 --init_stdev 1e30 --mcmc_chains
     --train "$TMP/good.svm" --out "$TMP/big.facto"
 expect_err "lower init_stdev (now 1e+30)"
 [ ! -e "$TMP/big.facto" ] || fail "init_stdev 1e30 saved a model"
+# Ratings with summary_rank 0 keep mcmc_samples x num_factors columns per
+# user and item; past 2^20 the model saved (85 MB here, 256 chains of 64
+# iterations: 16384 x 65) and then failed to load ("the per-user / per-item
+# header is inconsistent"). Refused before training now.
+printf 'u1\ti1\t3\nu1\ti2\t4\nu2\ti1\t5\n' >"$TMP/r3.tsv"
+PK=(train --model fm --solver mcmc --predictor_type regressor --from-ratings "$TMP/r3.tsv" --num_iter 64
+    --mcmc_samples 16384 --mcmc_chains 256 --summary_rank 0 --out "$TMP/pk.facto")
+expect_rc 2 "$F" "${PK[@]}" --num_factors 65
+expect_err "more than 2^20"
+[ ! -e "$TMP/pk.facto" ] || fail "a model of more than 2^20 columns per user was saved"
+expect_rc 0 "$F" "${PK[@]}" --num_factors 64
+expect_rc 0 "$F" eval --model "$TMP/pk.facto" --test "$TMP/r3.tsv"
 
 need_ml100k
 head -n 2000 "$ML/u1.base" >"$TMP/r.base"
