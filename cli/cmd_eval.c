@@ -97,6 +97,18 @@ int facto_cmd_eval(int argc, char **argv)
         rc = facto_cli_usage(verb, "--format libsvm|recordio is for factorization machine models");
         goto done;
     }
+    facto_fm_params fp;
+    if (fm_ids && facto_fm_get_params(model, &fp) == FACTO_OK && fp.predictor_type == FACTO_FM_BINARY_CLASSIFIER) {
+        /* Its scores are probabilities of rating >= the training's --binarize
+         * threshold, which the model does not keep: an RMSE against the
+         * ratings would mean nothing. */
+        facto_cli_error("%s: a binary_classifier trained from ratings (--binarize) is not evaluated against "
+                        "ratings; its classifier metrics come from training with --split or --test-ratings, "
+                        "and facto predict --input PAIRS gives its probabilities",
+                        model_path);
+        rc = FACTO_EXIT_DATA;
+        goto done;
+    }
     if ((rc = facto_cli_read(ctx, &read, test_path, &test, NULL)) != 0)
         goto done;
     facto_eval_result r;

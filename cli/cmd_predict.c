@@ -176,6 +176,12 @@ int facto_cmd_predict(int argc, char **argv)
                             "trained from ratings with --solver als|mcmc predicts by ids)",
                             model_path);
             rc = FACTO_EXIT_DATA;
+        } else if (fm_ids) {
+            facto_cli_error("%s: this factorization machine was trained from ratings in block form: it predicts "
+                            "(user, item) pairs by id (facto predict --model M --input PAIRS), not feature rows "
+                            "or SageMaker requests (train on rows with --train for those)",
+                            model_path);
+            rc = FACTO_EXIT_DATA;
         } else if (json) {
             rc = facto_cli_usage(verb, "--json is for rating models; FM responses follow --accept");
         } else {

@@ -782,9 +782,10 @@ facto_status facto_fm_fit(facto_ctx *ctx, const facto_rows *train, const facto_r
  * (classifier; for an MCMC model, averaged over its posterior samples);
  * predicted_labels [n_rows] (may be NULL) receives 1 or 0 (score >= 0.5)
  * for a classifier and the score again for a regressor. Both arrays are
- * owned by the caller. Errors: FACTO_ERR_INVALID (not an FM model, or a
- * key >= feature_dim: the message names the row), FACTO_ERR_NOMEM.
- * Cost O(nnz * k).
+ * owned by the caller. Errors: FACTO_ERR_INVALID (not an FM model; a
+ * model trained from ratings in block form, facto_fm_by_ids(), which
+ * predicts pairs by id only; a key >= feature_dim: the message names the
+ * row), FACTO_ERR_NOMEM. Cost O(nnz * k).
  */
 facto_status facto_fm_predict(facto_ctx *ctx, const facto_model *model, const facto_rows *rows, float *scores,
                               float *predicted_labels);

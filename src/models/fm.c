@@ -422,6 +422,13 @@ facto_status facto_fm_predict(facto_ctx *ctx, const facto_model *model, const fa
         return st;
     if (!rows || (!scores && rows->n_rows > 0))
         return facto_fail(ctx, FACTO_ERR_INVALID, "facto_fm_predict: rows and scores must be given");
+    if (m->users)
+        /* Its w / V are one sample; what it predicts with are the posterior
+         * per-user / per-item sums, reached by ids only. */
+        return facto_fail(ctx, FACTO_ERR_INVALID,
+                          "this factorization machine was trained from ratings in block form: it predicts (user, "
+                          "item) pairs by id (facto predict --input PAIRS, facto eval --test RATINGS), not "
+                          "feature rows");
     uint32_t *slots = NULL;
     st = facto_fm_map_rows(ctx, m, rows, &slots);
     if (st != FACTO_OK)

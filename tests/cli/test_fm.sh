@@ -111,6 +111,15 @@ expect_rc 0 "$F" predict --model "$B" --input "$TMP/r.pairs" --json
 grep -q '"unknown_user": true' "$TMP/out" || fail "block predict --json: $(cat "$TMP/out")"
 expect_rc 0 "$F" eval --model "$B" --test "$TMP/r.test" --json
 [ "$(json_num rmse "$TMP/out")" = "$br" ] || fail "eval rmse $(json_num rmse "$TMP/out") != train's $br"
+# ... and refuses feature rows (a SageMaker request): its w / V are not what it predicts with
+echo '{"instances": [{"data": {"features": {"keys": [0, 41], "shape": [100], "values": [1, 1]}}}]}' >"$TMP/r.req.json"
+expect_rc 2 "$F" predict --model "$B" --input "$TMP/r.req.json" --content-type application/json
+expect_err "predicts (user, item) pairs by id"
+# a classifier from ratings scores probabilities: facto eval against ratings is refused, not an RMSE
+expect_rc 0 "$F" train --model fm --from-ratings "$TMP/r.train" --solver mcmc --num_iter 5 --num_factors 4 \
+    --predictor_type binary_classifier --binarize 4 --seed 2 --out "$TMP/blockc.fm"
+expect_rc 2 "$F" eval --model "$TMP/blockc.fm" --test "$TMP/r.test"
+expect_err "is not evaluated against ratings"
 # the same seed gives the same model bytes; ALS works the same way
 expect_rc 0 "$F" train --model fm --from-ratings "$TMP/r.train" --test-ratings "$TMP/r.test" --solver mcmc \
     --num_iter 30 --num_factors 4 --predictor_type regressor --implicit both --user-features "$TMP/r.users" \
