@@ -395,6 +395,12 @@ facto_status facto_rows_read_origin(facto_ctx *ctx, const char *path, facto_rows
     *out = NULL;
     if (origin)
         *origin = NULL;
+    struct stat dsb;
+    if (path && stat(path, &dsb) == 0 && S_ISDIR(dsb.st_mode))
+        return facto_fail(ctx, FACTO_ERR_IO,
+                          "%s: is a folder; give a file (for a SageMaker channel folder, the file in it, "
+                          "e.g. %s/part-0)",
+                          path, path);
     if (format == FACTO_ROWS_AUTO) {
         /* Detection reads the first bytes and opens the file again: on a pipe
          * or FIFO those bytes would be lost (rows dropped, or a bogus error). */

@@ -67,4 +67,12 @@ expect_err "m.svm:13: label 0.5 is not 0 or 1"
 expect_rc 2 "$F" eval --model "$TMP/c.facto" --test "$TMP/r.rec"
 expect_err "r.rec: record 3 at byte 120: label 2 is not 0 or 1"
 expect_rc 0 "$F" eval --model "$TMP/c.facto" --test "$TMP/ok.svm"
+
+# A folder (SageMaker passes channel folders) is named as one, with or without --format.
+mkdir -p "$TMP/chan/train"
+cp "$TMP/ok.svm" "$TMP/chan/train/part-0"
+expect_rc 2 "${C[@]}" --train "$TMP/chan/train"
+expect_err "chan/train: is a folder; give a file"
+expect_rc 2 "${C[@]}" --train "$TMP/chan/train" --format libsvm
+expect_err "chan/train: is a folder; give a file"
 exit 0
