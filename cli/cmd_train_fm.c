@@ -425,6 +425,14 @@ static void facto_fm_log(facto_log_level level, const char *message, void *user)
     fprintf(stderr, "[%s] %s\n", names[level <= FACTO_LOG_DEBUG ? level : FACTO_LOG_DEBUG], message);
 }
 
+/* MCMC with several chains: the progress lines are the first chain's. */
+static void facto_fm_chains_note(FILE *info, const facto_fm_params *p)
+{
+    if (p->solver == FACTO_FM_SOLVER_MCMC && p->mcmc_chains > 1)
+        fprintf(info, "mcmc: %d chains of %d iterations, pooled at the end; the lines below follow chain 1\n",
+                p->mcmc_chains, p->num_iter);
+}
+
 /* ---- errors about one row of a rows file ---------------------------------- */
 
 /* Added to a classifier's label error. */
@@ -636,6 +644,7 @@ static int facto_fm_train_ratings(facto_ctx *ctx, const char *verb, const facto_
     if (dte)
         fprintf(info, ", testing on %lld ratings", (long long)nte);
     fprintf(info, "\n");
+    facto_fm_chains_note(info, p);
     fflush(info);
     facto_fm_state s;
     memset(&s, 0, sizeof s);
@@ -801,6 +810,7 @@ int facto_train_fm(int argc, char **argv)
     if (test)
         fprintf(info, ", testing on %lld rows", (long long)test->n_rows);
     fprintf(info, "\n");
+    facto_fm_chains_note(info, &p);
     fflush(info);
 
     facto_fm_state s;
