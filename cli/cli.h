@@ -44,6 +44,8 @@ int facto_cli_fm_predict(facto_ctx *ctx, const facto_model *model, const char *i
                          const char *accept, const char *output);
 /* `facto eval` for a loaded FM model on the labelled rows of `path`. */
 int facto_cli_fm_eval(facto_ctx *ctx, const facto_model *model, const char *path, facto_rows_format format, int json);
+/* Print FM test metrics as facto eval does (text, or JSON with --json); returns an exit code. */
+int facto_cli_fm_report(const facto_fm_metrics *m, int json);
 
 /* Where FM rows come from when they are built from ratings (cmd_convert.c). */
 typedef struct facto_cli_fm_source {

@@ -6,15 +6,18 @@
  */
 #include "readdata.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
-enum { OPT_MODEL = 256, OPT_TEST, OPT_FORMAT, OPT_COLUMNS, OPT_DELIM, OPT_JSON };
+enum { OPT_MODEL = 256, OPT_TEST, OPT_FORMAT, OPT_COLUMNS, OPT_DELIM, OPT_JSON, OPT_BINARIZE };
 
 static const struct option facto_eval_opts[] = {
     {"model", required_argument, NULL, OPT_MODEL},     {"test", required_argument, NULL, OPT_TEST},
     {"format", required_argument, NULL, OPT_FORMAT},   {"columns", required_argument, NULL, OPT_COLUMNS},
     {"delimiter", required_argument, NULL, OPT_DELIM}, {"json", no_argument, NULL, OPT_JSON},
-    {"help", no_argument, NULL, 'h'},                  {NULL, 0, NULL, 0}};
+    {"binarize", required_argument, NULL, OPT_BINARIZE}, {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
 
 static void facto_eval_help(const char *verb)
 {
@@ -30,6 +33,9 @@ static void facto_eval_help(const char *verb)
            "                     FM: {\"rmse\", \"mae\"} or the classifier's binary_classification_accuracy,\n"
            "                     binary_classification_cross_entropy, binary_f_beta, auc, precision,\n"
            "                     recall, and \"count\" (default: text)\n"
+           "  --binarize T       for a binary_classifier trained from ratings (--binarize T): label 1\n"
+           "                     when a test rating is >= T, and print the classifier's metrics (required\n"
+           "                     for such a model; give the training's T) (default: none)\n"
            "  -h, --help         this text\n"
            "\nExit codes: 0 ok, 1 usage, 2 data or I/O error, 3 internal error.\n",
            verb);
@@ -40,6 +46,7 @@ int facto_cmd_eval(int argc, char **argv)
     const char *verb = argv[0];
     const char *model_path = NULL, *test_path = NULL;
     int json = 0, rc = 0, c;
+    float binarize = 0.0f;
     facto_cli_readopts read;
     facto_cli_read_defaults(&read);
     facto_rows_format rows_format = FACTO_ROWS_AUTO;
@@ -62,6 +69,7 @@ int facto_cmd_eval(int argc, char **argv)
         case OPT_COLUMNS: read.opts.columns = optarg; break;
         case OPT_DELIM: rc = facto_arg_delimiter(verb, optarg, &read.opts.delimiter); break;
         case OPT_JSON: json = 1; break;
+        case OPT_BINARIZE: rc = facto_arg_float(verb, "--binarize", optarg, 1e-30, 3.4e38, &binarize); break;
         default: return FACTO_EXIT_USAGE;
         }
     }
@@ -98,20 +106,47 @@ int facto_cmd_eval(int argc, char **argv)
         goto done;
     }
     facto_fm_params fp;
-    if (fm_ids && facto_fm_get_params(model, &fp) == FACTO_OK && fp.predictor_type == FACTO_FM_BINARY_CLASSIFIER) {
+    int fm_classifier = fm_ids && facto_fm_get_params(model, &fp) == FACTO_OK &&
+                        fp.predictor_type == FACTO_FM_BINARY_CLASSIFIER;
+    if (fm_classifier && !(binarize > 0.0f)) {
         /* Its scores are probabilities of rating >= the training's --binarize
          * threshold, which the model does not keep: an RMSE against the
          * ratings would mean nothing. */
-        facto_cli_error("%s: a binary_classifier trained from ratings (--binarize) is not evaluated against "
-                        "ratings; its classifier metrics come from training with --split or --test-ratings, "
-                        "and facto predict --input PAIRS gives its probabilities",
+        facto_cli_error("%s: a binary_classifier trained from ratings needs --binarize T (the threshold it was "
+                        "trained with) to be evaluated against ratings",
                         model_path);
-        rc = FACTO_EXIT_DATA;
+        rc = FACTO_EXIT_USAGE;
+        goto done;
+    }
+    if (!fm_classifier && binarize > 0.0f) {
+        rc = facto_cli_usage(verb, "--binarize is for a binary_classifier trained from ratings");
         goto done;
     }
     if ((rc = facto_cli_read(ctx, &read, test_path, &test, NULL)) != 0)
         goto done;
     facto_eval_result r;
+    if (fm_classifier) {
+        /* scores in the test set's CSR order, labels from its ratings */
+        int64_t n = facto_dataset_n_ratings(test);
+        float *scores = malloc((size_t)(n > 0 ? n : 1) * sizeof *scores);
+        float *labels = malloc((size_t)(n > 0 ? n : 1) * sizeof *labels);
+        const float *ratings = NULL;
+        facto_dataset_csr(test, NULL, NULL, &ratings, NULL);
+        facto_fm_metrics m;
+        memset(&m, 0, sizeof m);
+        m.predictor_type = FACTO_FM_BINARY_CLASSIFIER;
+        m.n_rows = n;
+        m.rmse = m.mae = NAN;
+        st = scores && labels ? facto_fm_evaluate_ratings(ctx, model, test, &r, scores) : FACTO_ERR_NOMEM;
+        for (int64_t i = 0; st == FACTO_OK && i < n; i++)
+            labels[i] = ratings[i] >= binarize ? 1.0f : 0.0f;
+        if (st == FACTO_OK)
+            st = facto_binary_metrics_compute(ctx, labels, scores, n, 0.5, 1.0, &m.binary);
+        free(scores);
+        free(labels);
+        rc = st == FACTO_OK ? facto_cli_fm_report(&m, json) : facto_cli_fail(ctx, st, 0);
+        goto done;
+    }
     st = fm_ids ? facto_fm_evaluate_ratings(ctx, model, test, &r, NULL) : facto_model_evaluate(ctx, model, test, &r, NULL);
     if (st != FACTO_OK) {
         rc = facto_cli_fail(ctx, st, 0);

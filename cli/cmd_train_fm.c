@@ -1032,6 +1032,19 @@ done:
 
 /* ---- eval --------------------------------------------------------------- */
 
+int facto_cli_fm_report(const facto_fm_metrics *m, int json)
+{
+    if (json) {
+        json_t *root = json_object();
+        facto_fm_json_metrics(root, "", m, 1);
+        json_object_set_new(root, "count", json_integer(m->n_rows));
+        return facto_json_print(root);
+    }
+    facto_fm_print_scores(stdout, "test", m);
+    printf("rows           %lld\n", (long long)m->n_rows);
+    return 0;
+}
+
 int facto_cli_fm_eval(facto_ctx *ctx, const facto_model *model, const char *path, facto_rows_format format, int json)
 {
     facto_fm_params p;
@@ -1056,14 +1069,8 @@ int facto_cli_fm_eval(facto_ctx *ctx, const facto_model *model, const char *path
                                   strstr(msg, "binary_classifier needs") ? FACTO_FM_LABEL_HINT : ""))
             facto_cli_error("%s: %s", path, msg);
         rc = st == FACTO_ERR_NOMEM || st == FACTO_ERR_INTERNAL ? FACTO_EXIT_INTERNAL : FACTO_EXIT_DATA;
-    } else if (json) {
-        json_t *root = json_object();
-        facto_fm_json_metrics(root, "", &m, 1);
-        json_object_set_new(root, "count", json_integer(m.n_rows));
-        rc = facto_json_print(root);
     } else {
-        facto_fm_print_scores(stdout, "test", &m);
-        printf("rows           %lld\n", (long long)m.n_rows);
+        rc = facto_cli_fm_report(&m, json);
     }
     facto_rows_free(rows);
     facto_rows_origin_free(origin);

@@ -844,10 +844,10 @@ facto_status facto_fm_get_params(const facto_model *model, facto_fm_params *para
  * samples of q concatenated (exact for those samples, mcmc_samples * k
  * floats a row). ML-100K u1 at k = 32: see docs/format.md for file sizes.
  * A user or item not in training contributes nothing (its b and q are 0)
- * and is flagged. The model's w and V (facto_fm_predict on feature rows of
- * the layout above) hold the posterior mean of w and the last sample's V:
- * a point estimate, less accurate than the pair scores, which are what
- * facto_fm_predict_pair, facto_fm_evaluate_ratings and the CLI use.
+ * and is flagged. The model's w and V hold the posterior mean of w and the
+ * last sample's V (a point estimate, kept in the file); it predicts through
+ * the pair scores only (facto_fm_predict_pair, facto_fm_evaluate_ratings):
+ * facto_fm_predict refuses feature rows for it.
  */
 
 /* Implicit-feedback blocks (bits of facto_fm_ratings_options.implicit). */

@@ -115,11 +115,18 @@ expect_rc 0 "$F" eval --model "$B" --test "$TMP/r.test" --json
 echo '{"instances": [{"data": {"features": {"keys": [0, 41], "shape": [100], "values": [1, 1]}}}]}' >"$TMP/r.req.json"
 expect_rc 2 "$F" predict --model "$B" --input "$TMP/r.req.json" --content-type application/json
 expect_err "predicts (user, item) pairs by id"
-# a classifier from ratings scores probabilities: facto eval against ratings is refused, not an RMSE
-expect_rc 0 "$F" train --model fm --from-ratings "$TMP/r.train" --solver mcmc --num_iter 5 --num_factors 4 \
-    --predictor_type binary_classifier --binarize 4 --seed 2 --out "$TMP/blockc.fm"
-expect_rc 2 "$F" eval --model "$TMP/blockc.fm" --test "$TMP/r.test"
-expect_err "is not evaluated against ratings"
+# a classifier from ratings scores probabilities: facto eval needs the threshold (no RMSE of
+# probabilities against ratings), then reports what training reported on the same test ratings
+expect_rc 0 "$F" train --model fm --from-ratings "$TMP/r.train" --test-ratings "$TMP/r.test" --solver mcmc \
+    --num_iter 5 --num_factors 4 --predictor_type binary_classifier --binarize 4 --seed 2 --out "$TMP/blockc.fm" --json
+ta=$(json_num binary_classification_accuracy "$TMP/out"); tu=$(json_num auc "$TMP/out")
+expect_rc 1 "$F" eval --model "$TMP/blockc.fm" --test "$TMP/r.test"
+expect_err "needs --binarize T"
+expect_rc 0 "$F" eval --model "$TMP/blockc.fm" --test "$TMP/r.test" --binarize 4 --json
+ea=$(json_num binary_classification_accuracy "$TMP/out"); eu=$(json_num auc "$TMP/out")
+[ -n "$ta" ] && [ "$ta" = "$ea" ] && [ "$tu" = "$eu" ] || fail "eval --binarize: accuracy $ea auc $eu, training's $ta $tu"
+expect_rc 1 "$F" eval --model "$B" --test "$TMP/r.test" --binarize 4
+expect_err "--binarize is for a binary_classifier"
 # the same seed gives the same model bytes; ALS works the same way
 expect_rc 0 "$F" train --model fm --from-ratings "$TMP/r.train" --test-ratings "$TMP/r.test" --solver mcmc \
     --num_iter 30 --num_factors 4 --predictor_type regressor --implicit both --user-features "$TMP/r.users" \
