@@ -658,8 +658,9 @@ typedef struct facto_fm_params {
                                           seed derived from (seed, c); they run on up to
                                           facto_ctx_set_threads() threads with the same result for any
                                           thread count. Several short chains beat one long one at the same
-                                          CPU time (ML-100K u1, side + implicit, k 32: 1 x 500 iterations
-                                          0.8938-0.8948 test RMSE, 4 x 250 0.8913-0.8921; fm_mcmc.c).
+                                          CPU time (ML-100K u1, side + implicit, k 32, seeds 1-4: 1 x 500
+                                          iterations 0.8939-0.8946 test RMSE, 4 x 250 0.8915-0.8919;
+                                          bench/fm_seeds.sh).
                                           mcmc_samples is split over the chains, at least one each. Memory:
                                           the solver's state (about 40 bytes a training row, 8 (k + 1)
                                           bytes a feature and 8 bytes an entry of the transposed data) once

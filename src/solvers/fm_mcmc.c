@@ -1672,8 +1672,9 @@ static facto_status facto_fm_cd_chain(facto_ctx *ctx, facto_fm_model *m, facto_f
         if (test && it > burnin) {
             /* Each sample's prediction clipped to the training range before
              * averaging, as libFM does (a saved model of thinned samples
-             * scores the same way): ML-100K u1 with side features, chain
-             * RMSE 0.8953 instead of 0.8962 (seeds 1-4). */
+             * scores the same way). ML-100K u1, side features, one chain of
+             * 500, seeds 1-4: chain RMSE 0.8953-0.8963 (bench/fm_seeds.sh),
+             * where libFM gives 0.8947-0.8965. */
             const double lo = m->target_min, hi = m->target_max;
             n_avg++;
             for (int64_t n = 0; n < test->n_rows; n++) {
@@ -1845,11 +1846,12 @@ done:
  * points) on up to facto_threads(ctx) threads and pools their samples: the
  * prediction is the mean over every chain's post-burn-in samples. A Gibbs
  * chain on an FM moves slowly between the posterior's modes (the factors'
- * rotations, and V's scale against lambda), so two chains of 500
- * iterations average more of the posterior than one of 1000. Measured on
- * ML-100K u1, side + user-implicit features, k 32 (saved models):
- * 1 chain x 500: 0.8938-0.8948 over seeds 1-4; 2 chains x 250 (the same
- * CPU): 0.8926; 2 x 500: 0.8925; 4 x 500: 0.8918. Chain c > 0 is seeded
+ * rotations, and V's scale against lambda), and one chain's training error
+ * keeps falling long after its test error has flattened, so several short
+ * chains average more of the posterior than one long one. Measured on
+ * ML-100K u1, side + user-implicit features, k 32, saved models over seeds
+ * 1-4 (bench/fm_seeds.sh): 1 chain x 500 0.8939-0.8946, 4 chains x 250
+ * (twice the CPU) 0.8915-0.8919. Chain c > 0 is seeded
  * from (seed, c); chain 0 uses the seed itself, so mcmc_chains 1 is the
  * single-chain run, byte for byte. The result does not depend on the
  * number of threads.
@@ -2278,8 +2280,9 @@ facto_status facto_fm_cd_run_rows(facto_ctx *ctx, facto_fm_model *model, facto_f
     int rank = mode == FACTO_FM_CD_MCMC && model->params.summary_rank > 0 ? model->params.summary_rank : 0;
     /* One hyperprior group per one-hot field when the rows are laid out so
      * (prior_groups 1): ML-100K u1 as libsvm rows, one chain of 100
-     * iterations, test RMSE 0.9113 (chain) with a group each for users and
-     * items, 0.9198 with one group for all. Dense models only: a group per
+     * iterations, seeds 1-4, chain test RMSE 0.9107-0.9130 with a group each
+     * for users and items, 0.9165-0.9201 with one group for all
+     * (bench/fm_seeds.sh). Dense models only: a group per
      * key of a 2^32-key space would not fit. */
     int32_t *groups = NULL, ng = 1;
     facto_status st = FACTO_OK;

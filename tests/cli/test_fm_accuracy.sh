@@ -6,7 +6,7 @@
 # one-hot user + item <= 0.905 (libFM 0.9056), + u.user/u.item side features
 # <= 0.897 (libFM 0.8978), + the user's rated items (implicit) <= 0.893
 # (libFM 0.8947). Seeds 1-4 measured: 0.9029-0.9037, 0.8932-0.8943,
-# 0.8913-0.8921. About 4-10 s each in a Release build on 2 cores.
+# 0.8915-0.8919 (bench/fm_seeds.sh). About 4-10 s each in a Release build on 2 cores.
 set -u
 . "$(dirname "$0")/lib.bash"
 need_ml100k
