@@ -231,7 +231,7 @@ int main(int argc, char **argv)
     int implicit_items = !strcmp(features, "all2");
     if (implicit_items)
         side = implicit = 1;
-    facto_fm_ratings_spec spec = {implicit, implicit_items, NULL, NULL, NULL, NULL};
+    fct_fm_ratings_spec spec = {implicit, implicit_items, NULL, NULL, NULL, NULL};
     /* Side columns: user age 0-6, gender 7-8, occupation 9..; item genres
      * 0-18, decade 19..26. One prior group per kind with --groups 2. */
     int32_t ugroup[9 + 32], igroup[27];
@@ -254,8 +254,8 @@ int main(int argc, char **argv)
         spec.user_side = us;
         spec.item_side = is;
     }
-    facto_fm_data tr, te;
-    if (facto_fm_data_from_ratings(ctx, dtr, dte, &spec, &tr, &te) != FACTO_OK)
+    fct_fm_data tr, te;
+    if (fct_fm_data_from_ratings(ctx, dtr, dte, &spec, &tr, &te) != FACTO_OK)
         die(ctx, "building rows");
     if (classify) {
         facto_rows *l1 = (facto_rows *)tr.direct, *l2 = (facto_rows *)te.direct;
@@ -292,44 +292,44 @@ int main(int argc, char **argv)
     trace_state ts = {trace};
     facto_fm_callbacks cb = {on_iter, &ts};
     facto_model *m = NULL;
-    facto_fm_cd_result res;
+    fct_fm_cd_result res;
     memset(&res, 0, sizeof res);
     facto_rows *ftr = NULL, *fte = NULL;
-    if (facto_fm_data_expand(ctx, &te, &fte) != FACTO_OK)
+    if (fct_fm_data_expand(ctx, &te, &fte) != FACTO_OK)
         die(ctx, "expanding test rows");
     clock_t cpu0 = clock();
     if (flat) {
-        if (facto_fm_data_expand(ctx, &tr, &ftr) != FACTO_OK)
+        if (fct_fm_data_expand(ctx, &tr, &ftr) != FACTO_OK)
             die(ctx, "expanding train rows");
         /* what facto_fm_fit's MCMC / ALS does with flat rows (one-hot
          * fields found, two of them swept in pair form), called here to
          * get the engine's time per iteration */
-        facto_fm_model *fm = NULL;
+        fct_fm_model *fm = NULL;
         uint32_t *trs = NULL, *tes = NULL;
-        if (facto_fm_model_new(ctx, &p, ftr, &fm) != FACTO_OK || facto_fm_map_rows(ctx, fm, ftr, &trs) != FACTO_OK ||
-            facto_fm_map_rows(ctx, fm, fte, &tes) != FACTO_OK)
+        if (fct_fm_model_new(ctx, &p, ftr, &fm) != FACTO_OK || fct_fm_map_rows(ctx, fm, ftr, &trs) != FACTO_OK ||
+            fct_fm_map_rows(ctx, fm, fte, &tes) != FACTO_OK)
             die(ctx, "model");
-        if (facto_fm_cd_run_rows(ctx, fm, als ? FACTO_FM_CD_ALS : FACTO_FM_CD_MCMC, ftr, trs, fte, tes,
+        if (fct_fm_cd_run_rows(ctx, fm, als ? FACTO_FM_CD_ALS : FACTO_FM_CD_MCMC, ftr, trs, fte, tes,
                                  trace ? &cb : NULL, &res) != FACTO_OK)
             die(ctx, "fit");
         free(trs);
         free(tes);
         m = &fm->base;
-    } else if (facto_fm_fit_blocks(ctx, &tr, &te, &p, trace ? &cb : NULL, burnin, 0, &m, &res) != FACTO_OK) {
+    } else if (fct_fm_fit_blocks(ctx, &tr, &te, &p, trace ? &cb : NULL, burnin, 0, &m, &res) != FACTO_OK) {
         die(ctx, "fit");
     }
     double cpu_fit = (double)(clock() - cpu0) / CLOCKS_PER_SEC;
     facto_fm_metrics mt;
-    facto_fm_model *fmm = (facto_fm_model *)m;
+    fct_fm_model *fmm = (fct_fm_model *)m;
     if (fmm->pair_b) {
         /* block data from ratings: the model keeps per-user / per-item sums
          * and predicts by ids (the ids as facto_fm_fit_ratings sets them) */
-        fmm->users = facto_idmap_clone(facto_dataset_users(dtr));
-        fmm->items = facto_idmap_clone(facto_dataset_items(dtr));
+        fmm->users = fct_idmap_clone(facto_dataset_users(dtr));
+        fmm->items = fct_idmap_clone(facto_dataset_items(dtr));
         float *sc = malloc((size_t)te.n_rows * sizeof *sc);
         facto_eval_result er;
         if (!sc || facto_fm_evaluate_ratings(ctx, m, dte, &er, sc) != FACTO_OK ||
-            facto_fm_metrics_from_scores(ctx, fmm, te.direct, sc, &mt) != FACTO_OK)
+            fct_fm_metrics_from_scores(ctx, fmm, te.direct, sc, &mt) != FACTO_OK)
             die(ctx, "evaluate");
         free(sc);
     } else if (facto_fm_evaluate(ctx, m, fte, &mt) != FACTO_OK) {
@@ -345,7 +345,7 @@ int main(int argc, char **argv)
         stat(path, &sb);
     if (!save)
         unlink(path);
-    facto_fm_model *fm = (facto_fm_model *)m;
+    fct_fm_model *fm = (fct_fm_model *)m;
     if (classify) {
         printf("ml-100k %s %s mcmc classifier (rating >= 4) k=%d iter=%d, %d samples: accuracy %.4f "
                "cross-entropy %.4f F1 %.4f AUC %.4f precision %.4f recall %.4f\n",
@@ -360,14 +360,14 @@ int main(int argc, char **argv)
     if (fm->n_samples > 0) {
         uint32_t *slots = NULL;
         float *sum = malloc((size_t)fm->k * sizeof *sum);
-        if (facto_fm_map_rows(ctx, fm, fte, &slots) != FACTO_OK || !sum)
+        if (fct_fm_map_rows(ctx, fm, fte, &slots) != FACTO_OK || !sum)
             die(ctx, "mapping rows");
         double se = 0.0;
         for (int64_t r = 0; r < fte->n_rows; r++) {
             int64_t b = fte->row_ptr[r], len = fte->row_ptr[r + 1] - b;
             double acc = 0.0;
             for (int32_t t = 0; t < fm->n_samples; t++)
-                acc += facto_fm_row_raw(fm, fm->sample_w + (size_t)t * fm->n_slots,
+                acc += fct_fm_row_raw(fm, fm->sample_w + (size_t)t * fm->n_slots,
                                         fm->sample_V + (size_t)t * fm->n_slots * fm->k, fm->sample_w0[t], slots + b,
                                         fte->values + b, len, sum);
             acc /= fm->n_samples;
@@ -408,8 +408,8 @@ int main(int argc, char **argv)
     facto_model_free(m);
     facto_rows_free(ftr);
     facto_rows_free(fte);
-    facto_fm_data_release(&te);
-    facto_fm_data_release(&tr);
+    fct_fm_data_release(&te);
+    fct_fm_data_release(&tr);
     facto_rows_free(us);
     facto_rows_free(is);
     facto_dataset_free(dtr);

@@ -164,8 +164,8 @@ libfm_run() {
   l_cpu=$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.3f", b - a }')
   if [ "${l_iters:-0}" -eq 0 ]; then echo "libfm_compare: libFM failed ($tag):" >&2; tail -5 "$tmp/$tag.out" >&2; return 1; fi
 }
-# facto_run TAG ARGS: facto train --json into $tmp/TAG.json; sets f_cpu.
-facto_run() {
+# fct_run TAG ARGS: facto train --json into $tmp/TAG.json; sets f_cpu.
+fct_run() {
   local tag=$1 c0 c1; shift
   child_cpu; c0=$cpu_now
   "$facto" train --model fm --predictor_type regressor --num_factors 32 --json "$@" >"$tmp/$tag.json" 2>"$tmp/$tag.err" ||
@@ -186,14 +186,14 @@ FM=(--solver mcmc --num_iter "$ITER" --init_stdev 0.1 --seed 1 --mcmc_chains 1 -
 mcmc_flat() { # LABEL PREFIX
   libfm_run "$tmp" "l_$2" -train "$tmp/$2.train" -test "$tmp/$2.test" "${LM[@]}"
   # one prior group for all features, as libFM without -meta (facto's default on rows: one per one-hot field)
-  facto_run "f_$2" --train "$tmp/$2.train" --test "$tmp/$2.test" "${FM[@]}" --prior_groups 0
+  fct_run "f_$2" --train "$tmp/$2.train" --test "$tmp/$2.test" "${FM[@]}" --prior_groups 0
   row "$1" mcmc "$l_rmse" "$(field test_rmse_chain "$tmp/f_$2.json")" "$(field test_rmse "$tmp/f_$2.json")" \
     "$(awk -v c="$l_cpu" -v n="$l_iters" 'BEGIN { print c / n }')" "$(awk -v c="$f_cpu" -v n="$ITER" 'BEGIN { print c / n }')"
 }
 mcmc_blocks() { # LABEL DIR FACTO-FLAGS...
   local label=$1 dir=$2; shift 2
   libfm_run "$dir" "l_$(basename "$dir")" -train bs.train -test bs.test -relation U,I "${LM[@]}"
-  facto_run "f_$(basename "$dir")" --dataset ml-100k --split u1 "$@" "${FM[@]}"
+  fct_run "f_$(basename "$dir")" --dataset ml-100k --split u1 "$@" "${FM[@]}"
   row "$label" mcmc "$l_rmse" "$(field test_rmse_chain "$tmp/f_$(basename "$dir").json")" \
     "$(field test_rmse "$tmp/f_$(basename "$dir").json")" \
     "$(awk -v c="$l_cpu" -v n="$l_iters" 'BEGIN { print c / n }')" "$(awk -v c="$f_cpu" -v n="$ITER" 'BEGIN { print c / n }')"
@@ -217,14 +217,14 @@ l_sps=$(awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "time_learn") 
 SGD=(--solver sgd --optimizer sgd --mini_batch_size 1 --epochs "$SGD_EPOCHS" --bias_lr "$SGD_LR" --linear_lr "$SGD_LR"
      --factors_lr "$SGD_LR" --bias_wd 0 --linear_wd "$SGD_REG" --factors_wd "$SGD_REG" --factors_init_sigma "$SGD_INIT"
      --bias_init_method constant --bias_init_value 0 --linear_init_method constant --linear_init_value 0 --seed 1)
-facto_run f_sgd --train "$tmp/ohs.train" --test "$tmp/oh.test" "${SGD[@]}"
-facto_run f_sgd_time --train "$tmp/ohs.train" "${SGD[@]}"
+fct_run f_sgd --train "$tmp/ohs.train" --test "$tmp/oh.test" "${SGD[@]}"
+fct_run f_sgd_time --train "$tmp/ohs.train" "${SGD[@]}"
 row "u1 one-hot, flat (lr $SGD_LR, reg $SGD_REG)" sgd "$l_rmse" "$(field test_rmse "$tmp/f_sgd.json")" \
   "$(field test_rmse "$tmp/f_sgd.json")" "$l_sps" \
   "$(awk -v c="$f_cpu" -v n="$SGD_EPOCHS" 'BEGIN { print 80000 * n / c }')" samples
 if [ "$blocks" = 1 ]; then
   # facto's own defaults on the last block row: mcmc_chains 4 pooled, all cores
-  facto_run f_default --dataset ml-100k --split u1 --side-features --implicit user --solver mcmc --num_iter "$ITER" \
+  fct_run f_default --dataset ml-100k --split u1 --side-features --implicit user --solver mcmc --num_iter "$ITER" \
     --init_stdev 0.1 --seed 1
   awk -v r="$(field test_rmse_chain "$tmp/f_default.json")" -v s="$(field test_rmse "$tmp/f_default.json")" \
     -v c="$f_cpu" -v w="$(field seconds "$tmp/f_default.json")" -v n="$ITER" 'BEGIN {

@@ -100,12 +100,12 @@ static uint64_t mix(uint64_t x)
 static int carve(facto_ctx *ctx, const facto_dataset *all, double frac, uint64_t seed, facto_dataset **rest,
                  facto_dataset **part)
 {
-    facto_coo coo[2];
+    fct_coo coo[2];
     facto_idmap *um[2], *im[2];
     for (int s = 0; s < 2; s++) {
-        facto_coo_init(&coo[s]);
-        um[s] = facto_idmap_new();
-        im[s] = facto_idmap_new();
+        fct_coo_init(&coo[s]);
+        um[s] = fct_idmap_new();
+        im[s] = fct_idmap_new();
     }
     for (int32_t u = 0; u < all->n_users; u++) {
         const char *un = facto_idmap_name(all->user_map, u);
@@ -113,19 +113,19 @@ static int carve(facto_ctx *ctx, const facto_dataset *all, double frac, uint64_t
             const char *in = facto_idmap_name(all->item_map, all->items[x]);
             double h = (double)(mix(seed ^ mix((uint64_t)x)) >> 11) * 0x1.0p-53;
             int s = h < frac ? 1 : 0;
-            int32_t uu = facto_idmap_intern(um[s], un, strlen(un));
-            int32_t ii = facto_idmap_intern(im[s], in, strlen(in));
-            if (uu < 0 || ii < 0 || facto_coo_push(ctx, &coo[s], uu, ii, all->ratings[x], 0, 0) != FACTO_OK)
+            int32_t uu = fct_idmap_intern(um[s], un, strlen(un));
+            int32_t ii = fct_idmap_intern(im[s], in, strlen(in));
+            if (uu < 0 || ii < 0 || fct_coo_push(ctx, &coo[s], uu, ii, all->ratings[x], 0, 0) != FACTO_OK)
                 return -1;
         }
     }
     int rc = 0;
-    if (facto_dataset_from_coo(ctx, &coo[0], um[0], im[0], rest, NULL) != FACTO_OK)
+    if (fct_dataset_from_coo(ctx, &coo[0], um[0], im[0], rest, NULL) != FACTO_OK)
         rc = -1;
-    if (facto_dataset_from_coo(ctx, &coo[1], um[1], im[1], part, NULL) != FACTO_OK)
+    if (fct_dataset_from_coo(ctx, &coo[1], um[1], im[1], part, NULL) != FACTO_OK)
         rc = -1;
-    facto_coo_free(&coo[0]);
-    facto_coo_free(&coo[1]);
+    fct_coo_free(&coo[0]);
+    fct_coo_free(&coo[1]);
     return rc;
 }
 
@@ -156,7 +156,7 @@ int main(int argc, char **argv)
             continue;
         }
         if (!strcmp(k, "--scalar")) {
-            facto_kernel_path_set(FACTO_KERNEL_SCALAR);
+            fct_kernel_path_set(FACTO_KERNEL_SCALAR);
             continue;
         }
         if (!strcmp(k, "--help") || !strcmp(k, "-h")) {
@@ -226,7 +226,7 @@ int main(int argc, char **argv)
            "kernel=%s threads=%d\n",
            p.num_factors, p.epochs, p.optimizer == FACTO_OPT_ADAM ? "adam" : "sgd", (double)p.learning_rate,
            (double)p.lr_decay, (double)p.momentum, (double)p.reg_factors, (double)p.reg_bias, (double)p.init_std,
-           (unsigned long long)p.seed, sets, facto_kernel_path_get() == FACTO_KERNEL_AVX2 ? "avx2" : "scalar",
+           (unsigned long long)p.seed, sets, fct_kernel_path_get() == FACTO_KERNEL_AVX2 ? "avx2" : "scalar",
            threads);
     double sum_rmse = 0, sum_mae = 0, sum_s = 0, sum_rps = 0;
     int rc = 0;

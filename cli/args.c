@@ -11,84 +11,84 @@
 #include <stdlib.h>
 #include <string.h>
 
-void facto_getopt_begin(void)
+void cli_getopt_begin(void)
 {
     optind = 0; /* glibc: 0 re-initialises the scanner */
     opterr = 0;
 }
 
-int facto_getopt(const char *verb, int argc, char **argv, const char *shortopts, const struct option *longopts)
+int cli_getopt(const char *verb, int argc, char **argv, const char *shortopts, const struct option *longopts)
 {
     int c = getopt_long(argc, argv, shortopts, longopts, NULL);
     if (c == '?' || c == ':') {
         const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
         if (optopt && c == ':')
-            facto_cli_usage(verb, "option '-%c' needs a value", optopt);
+            cli_usage(verb, "option '-%c' needs a value", optopt);
         else if (optopt) {
             /* getopt_long sets optopt to the option's val when a value is missing. */
             const struct option *o = longopts;
             while (o->name && o->val != optopt)
                 o++;
             if (o->name && o->has_arg == required_argument && strncmp(arg, "--", 2) == 0)
-                facto_cli_usage(verb, "option '--%s' needs a value", o->name);
+                cli_usage(verb, "option '--%s' needs a value", o->name);
             else if (o->name && o->has_arg == required_argument && arg[0] == '-' && arg[1] == optopt)
-                facto_cli_usage(verb, "option '-%c' needs a value", optopt);
+                cli_usage(verb, "option '-%c' needs a value", optopt);
             else if (o->name && o->has_arg == no_argument && strncmp(arg, "--", 2) == 0)
-                facto_cli_usage(verb, "option '--%s' takes no value", o->name);
+                cli_usage(verb, "option '--%s' takes no value", o->name);
             else
-                facto_cli_usage(verb, "unknown option '%s'", arg);
+                cli_usage(verb, "unknown option '%s'", arg);
         } else {
-            facto_cli_usage(verb, "unknown option '%s'", arg);
+            cli_usage(verb, "unknown option '%s'", arg);
         }
         return '?';
     }
     if (c == -1 && optind < argc) {
-        facto_cli_usage(verb, "unexpected argument '%s'", argv[optind]);
+        cli_usage(verb, "unexpected argument '%s'", argv[optind]);
         return '?';
     }
     return c;
 }
 
-int facto_arg_int(const char *verb, const char *flag, const char *text, long min, long max, int *out)
+int cli_arg_int(const char *verb, const char *flag, const char *text, long min, long max, int *out)
 {
     char *end;
     errno = 0;
     /* The whole text is the number: no blanks, no '+' (strtol would skip them). */
     if (!((text[0] >= '0' && text[0] <= '9') || (text[0] == '-' && text[1] >= '0' && text[1] <= '9')))
-        return facto_cli_usage(verb, "%s: '%s' is not an integer", flag, text);
+        return cli_usage(verb, "%s: '%s' is not an integer", flag, text);
     long v = strtol(text, &end, 10);
     if (end == text || *end != '\0' || errno == ERANGE)
-        return facto_cli_usage(verb, "%s: '%s' is not an integer", flag, text);
+        return cli_usage(verb, "%s: '%s' is not an integer", flag, text);
     if (v < min || v > max)
-        return facto_cli_usage(verb, "%s: %ld is out of range [%ld, %ld]", flag, v, min, max);
+        return cli_usage(verb, "%s: %ld is out of range [%ld, %ld]", flag, v, min, max);
     *out = (int)v;
     return 0;
 }
 
-int facto_arg_u64(const char *verb, const char *flag, const char *text, uint64_t *out)
+int cli_arg_u64(const char *verb, const char *flag, const char *text, uint64_t *out)
 {
     char *end;
     errno = 0;
     if (!(text[0] >= '0' && text[0] <= '9'))
-        return facto_cli_usage(verb, "%s: '%s' is not a non-negative integer", flag, text);
+        return cli_usage(verb, "%s: '%s' is not a non-negative integer", flag, text);
     unsigned long long v = strtoull(text, &end, 10);
     if (end == text || *end != '\0' || errno == ERANGE)
-        return facto_cli_usage(verb, "%s: '%s' is not a non-negative integer", flag, text);
+        return cli_usage(verb, "%s: '%s' is not a non-negative integer", flag, text);
     *out = (uint64_t)v;
     return 0;
 }
 
-int facto_arg_float(const char *verb, const char *flag, const char *text, double min, double max, float *out)
+int cli_arg_float(const char *verb, const char *flag, const char *text, double min, double max, float *out)
 {
     char *end;
     errno = 0;
     if (!((text[0] >= '0' && text[0] <= '9') || text[0] == '-' || text[0] == '.'))
-        return facto_cli_usage(verb, "%s: '%s' is not a number", flag, text);
+        return cli_usage(verb, "%s: '%s' is not a number", flag, text);
     double v = strtod(text, &end);
     if (end == text || *end != '\0' || errno == ERANGE || !isfinite(v))
-        return facto_cli_usage(verb, "%s: '%s' is not a number", flag, text);
+        return cli_usage(verb, "%s: '%s' is not a number", flag, text);
     if (v < min || v > max)
-        return facto_cli_usage(verb, "%s: %g is out of range [%g, %g]", flag, v, min, max);
+        return cli_usage(verb, "%s: %g is out of range [%g, %g]", flag, v, min, max);
     *out = (float)v;
     return 0;
 }
@@ -96,32 +96,32 @@ int facto_arg_float(const char *verb, const char *flag, const char *text, double
 static const struct {
     const char *name;
     facto_format format;
-} facto_formats[] = {{"auto", FACTO_FORMAT_AUTO},
+} cli_formats[] = {{"auto", FACTO_FORMAT_AUTO},
                      {"ml100k", FACTO_FORMAT_ML100K},
                      {"ml1m", FACTO_FORMAT_ML1M},
                      {"mlcsv", FACTO_FORMAT_ML_CSV},
                      {"delimited", FACTO_FORMAT_DELIMITED}};
 
-int facto_arg_format(const char *verb, const char *text, facto_format *out)
+int cli_arg_format(const char *verb, const char *text, facto_format *out)
 {
-    for (size_t i = 0; i < sizeof facto_formats / sizeof *facto_formats; i++) {
-        if (strcmp(text, facto_formats[i].name) == 0) {
-            *out = facto_formats[i].format;
+    for (size_t i = 0; i < sizeof cli_formats / sizeof *cli_formats; i++) {
+        if (strcmp(text, cli_formats[i].name) == 0) {
+            *out = cli_formats[i].format;
             return 0;
         }
     }
-    return facto_cli_usage(verb, "--format: '%s' is not one of auto, ml100k, ml1m, mlcsv, delimited", text);
+    return cli_usage(verb, "--format: '%s' is not one of auto, ml100k, ml1m, mlcsv, delimited", text);
 }
 
-const char *facto_format_name(facto_format f)
+const char *cli_format_name(facto_format f)
 {
-    for (size_t i = 0; i < sizeof facto_formats / sizeof *facto_formats; i++)
-        if (facto_formats[i].format == f)
-            return facto_formats[i].name;
+    for (size_t i = 0; i < sizeof cli_formats / sizeof *cli_formats; i++)
+        if (cli_formats[i].format == f)
+            return cli_formats[i].name;
     return "?";
 }
 
-int facto_arg_delimiter(const char *verb, const char *text, char *out)
+int cli_arg_delimiter(const char *verb, const char *text, char *out)
 {
     static const struct {
         const char *name;
@@ -137,6 +137,6 @@ int facto_arg_delimiter(const char *verb, const char *text, char *out)
         *out = text[0];
         return 0;
     }
-    return facto_cli_usage(verb, "--delimiter: '%s' is not one character or tab, comma, semicolon, space, auto",
+    return cli_usage(verb, "--delimiter: '%s' is not one character or tab, comma, semicolon, space, auto",
                            text);
 }

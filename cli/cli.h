@@ -24,31 +24,31 @@ enum {
 };
 
 /* A subcommand: argv[0] is "facto VERB"; returns an exit code. */
-typedef int (*facto_cli_fn)(int argc, char **argv);
+typedef int (*cli_fn)(int argc, char **argv);
 
-int facto_cmd_train(int argc, char **argv);
-int facto_cmd_eval(int argc, char **argv);
-int facto_cmd_predict(int argc, char **argv);
-int facto_cmd_recommend(int argc, char **argv);
-int facto_cmd_datasets(int argc, char **argv);
-int facto_cmd_convert(int argc, char **argv);
+int cli_cmd_train(int argc, char **argv);
+int cli_cmd_eval(int argc, char **argv);
+int cli_cmd_predict(int argc, char **argv);
+int cli_cmd_recommend(int argc, char **argv);
+int cli_cmd_datasets(int argc, char **argv);
+int cli_cmd_convert(int argc, char **argv);
 
 /* ---- factorization machines (cmd_train_fm.c, cmd_convert.c) ---- */
 
 /* `facto train --model fm ...`: the whole argv of `facto train`. */
-int facto_train_fm(int argc, char **argv);
+int cli_train_fm(int argc, char **argv);
 /* `facto predict` for a loaded FM model: a SageMaker inference request from
  * `input` ("-" = stdin) in `content_type`, the response in `accept` (NULL =
  * the content type) to `output` (NULL or "-" = stdout). Returns an exit code. */
-int facto_cli_fm_predict(facto_ctx *ctx, const facto_model *model, const char *input, const char *content_type,
+int cli_fm_predict(facto_ctx *ctx, const facto_model *model, const char *input, const char *content_type,
                          const char *accept, const char *output);
 /* `facto eval` for a loaded FM model on the labelled rows of `path`. */
-int facto_cli_fm_eval(facto_ctx *ctx, const facto_model *model, const char *path, facto_rows_format format, int json);
+int cli_fm_eval(facto_ctx *ctx, const facto_model *model, const char *path, facto_rows_format format, int json);
 /* Print FM test metrics as facto eval does (text, or JSON with --json); returns an exit code. */
-int facto_cli_fm_report(const facto_fm_metrics *m, int json);
+int cli_fm_report(const facto_fm_metrics *m, int json);
 
 /* Where FM rows come from when they are built from ratings (cmd_convert.c). */
-typedef struct facto_cli_fm_source {
+typedef struct cli_fm_source {
     const char *dataset;      /* --dataset NAME, or NULL */
     const char *split;        /* --split: official name or random:F / kfold:K:I / time:F */
     const char *ratings;      /* --from-ratings FILE, or NULL */
@@ -58,66 +58,66 @@ typedef struct facto_cli_fm_source {
     int side_features;        /* --side-features: u.user / u.item next to the ratings */
     facto_fm_encode_options enc;
     uint64_t seed;            /* random/kfold splits */
-} facto_cli_fm_source;
+} cli_fm_source;
 
 /* Read the ratings `src` names, one-hot encode train (and test, with the
  * train file's layout) into *train / *test (NULL when there is no test) and
  * the layout's size into *dim. Notes (rows, unknown ids) go to `info`.
  * Prints its own errors; returns an exit code. */
-int facto_cli_fm_from_ratings(facto_ctx *ctx, const char *verb, const facto_cli_fm_source *src, FILE *info,
+int cli_fm_from_ratings(facto_ctx *ctx, const char *verb, const cli_fm_source *src, FILE *info,
                               facto_rows **train, facto_rows **test, uint64_t *dim);
 /* The same ratings as data sets (*test NULL when there is none), and the side
  * files to use in user_file / item_file ("" = none; --side-features gives
  * u.user / u.item next to the ratings), buffers of `size` bytes. */
-int facto_cli_fm_read_sets(facto_ctx *ctx, const char *verb, const facto_cli_fm_source *src, facto_dataset **train,
+int cli_fm_read_sets(facto_ctx *ctx, const char *verb, const cli_fm_source *src, facto_dataset **train,
                            facto_dataset **test, char *user_file, char *item_file, size_t size);
 /* "libsvm" | "recordio" (and "auto" when `allow_auto`) -> *out; usage error otherwise. */
-int facto_arg_rows_format(const char *verb, const char *flag, const char *text, int allow_auto,
+int cli_arg_rows_format(const char *verb, const char *flag, const char *text, int allow_auto,
                           facto_rows_format *out);
 
 /* ---- errors (output.c) ---- */
 
 /* Print "facto: <message>\n" to stderr. */
-void facto_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print "facto: <errmsg>" for a failed library call and return its exit
  * code: NOMEM/INTERNAL -> 3, INVALID -> 1 when `invalid_is_usage`, else 2. */
-int facto_cli_fail(const facto_ctx *ctx, facto_status status, int invalid_is_usage);
+int cli_fail(const facto_ctx *ctx, facto_status status, int invalid_is_usage);
 /* A usage error: prints "facto VERB: <message>" and "try 'facto VERB --help'",
  * returns FACTO_EXIT_USAGE. */
-int facto_cli_usage(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_usage(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- option values (args.c) ---- each prints its own message and returns
  * 0 on success, FACTO_EXIT_USAGE on a bad value. `flag` is e.g. "--factors". */
-int facto_arg_int(const char *verb, const char *flag, const char *text, long min, long max, int *out);
-int facto_arg_u64(const char *verb, const char *flag, const char *text, uint64_t *out);
-int facto_arg_float(const char *verb, const char *flag, const char *text, double min, double max, float *out);
+int cli_arg_int(const char *verb, const char *flag, const char *text, long min, long max, int *out);
+int cli_arg_u64(const char *verb, const char *flag, const char *text, uint64_t *out);
+int cli_arg_float(const char *verb, const char *flag, const char *text, double min, double max, float *out);
 /* "auto", "ml100k", "ml1m", "mlcsv", "delimited". */
-int facto_arg_format(const char *verb, const char *text, facto_format *out);
+int cli_arg_format(const char *verb, const char *text, facto_format *out);
 /* "tab", "comma", "semicolon", "space", "\t", or a single character. */
-int facto_arg_delimiter(const char *verb, const char *text, char *out);
+int cli_arg_delimiter(const char *verb, const char *text, char *out);
 /* Name of a format for --help and messages. */
-const char *facto_format_name(facto_format f);
+const char *cli_format_name(facto_format f);
 
 /*
- * getopt_long driver shared by the subcommands. Call facto_getopt_begin()
- * before the first facto_getopt() of a scan. Unknown options, missing values
+ * getopt_long driver shared by the subcommands. Call cli_getopt_begin()
+ * before the first cli_getopt() of a scan. Unknown options, missing values
  * and stray arguments are reported as usage errors. Returns the option's
  * `val`, -1 at the end, or '?' after printing a usage error.
  */
-void facto_getopt_begin(void);
-int facto_getopt(const char *verb, int argc, char **argv, const char *shortopts, const struct option *longopts);
+void cli_getopt_begin(void);
+int cli_getopt(const char *verb, int argc, char **argv, const char *shortopts, const struct option *longopts);
 
 /* ---- output (output.c) ---- */
 
 /* Print `root` as one line of JSON on stdout, then free it. Returns an exit code. */
-int facto_json_print(json_t *root);
+int cli_json_print(json_t *root);
 /* A JSON number from a float/double, rounded to `digits` significant digits
  * so 4.71f prints as 4.71; NaN/inf become null. */
-json_t *facto_json_num(double value, int digits);
+json_t *cli_json_num(double value, int digits);
 /* A JSON string of `text`; bytes that are not UTF-8 are read as ISO-8859-1
  * (ids are the data's own bytes). NULL when out of memory. */
-json_t *facto_json_str(const char *text);
+json_t *cli_json_str(const char *text);
 /* 1 when stderr is a terminal (progress bars go there only then). */
-int facto_stderr_is_tty(void);
+int cli_stderr_is_tty(void);
 
 #endif /* FACTO_CLI_H */

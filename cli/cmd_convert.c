@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int facto_arg_rows_format(const char *verb, const char *flag, const char *text, int allow_auto,
+int cli_arg_rows_format(const char *verb, const char *flag, const char *text, int allow_auto,
                           facto_rows_format *out)
 {
     if (strcmp(text, "libsvm") == 0 || strcmp(text, "libfm") == 0)
@@ -24,13 +24,13 @@ int facto_arg_rows_format(const char *verb, const char *flag, const char *text, 
     else if (allow_auto && strcmp(text, "auto") == 0)
         *out = FACTO_ROWS_AUTO;
     else
-        return facto_cli_usage(verb, "%s: '%s' is not one of %slibsvm, recordio", flag, text,
+        return cli_usage(verb, "%s: '%s' is not one of %slibsvm, recordio", flag, text,
                                allow_auto ? "auto, " : "");
     return 0;
 }
 
 /* Folder holding `path` into buf (for the side files next to a ratings file). */
-static void facto_dir_of(const char *path, char *buf, size_t size)
+static void cli_dir_of(const char *path, char *buf, size_t size)
 {
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s", path);
@@ -38,7 +38,7 @@ static void facto_dir_of(const char *path, char *buf, size_t size)
 }
 
 /* Train and test ratings as `src` says; *test NULL when there is none. */
-static int facto_fm_read_ratings(facto_ctx *ctx, const char *verb, const facto_cli_fm_source *src,
+static int cli_fm_read_ratings(facto_ctx *ctx, const char *verb, const cli_fm_source *src,
                                  facto_dataset **train, facto_dataset **test, char *dir, size_t dir_size)
 {
     char train_path[4096], test_path[4096];
@@ -51,35 +51,35 @@ static int facto_fm_read_ratings(facto_ctx *ctx, const char *verb, const facto_c
         st = facto_dataset_split_files(ctx, src->dataset, custom ? NULL : src->split, train_path, test_path,
                                        sizeof train_path);
         if (st != FACTO_OK)
-            return facto_cli_fail(ctx, st, 0);
+            return cli_fail(ctx, st, 0);
         if (custom)
             spec = src->split;
         if ((st = facto_dataset_path(ctx, src->dataset, dir, dir_size)) != FACTO_OK)
-            return facto_cli_fail(ctx, st, 0);
+            return cli_fail(ctx, st, 0);
     } else {
         snprintf(train_path, sizeof train_path, "%s", src->ratings);
         snprintf(test_path, sizeof test_path, "%s", src->test_ratings ? src->test_ratings : "");
         spec = src->split;
-        facto_dir_of(src->ratings, dir, dir_size);
+        cli_dir_of(src->ratings, dir, dir_size);
     }
     facto_split split;
     if (spec) {
         if (facto_split_parse(ctx, spec, &split) != FACTO_OK)
-            return facto_cli_usage(verb, "--split: %s", facto_errmsg(ctx));
+            return cli_usage(verb, "--split: %s", facto_errmsg(ctx));
         split.seed = src->seed;
     }
-    facto_cli_readopts ro;
-    facto_cli_read_defaults(&ro);
+    cli_readopts ro;
+    cli_read_defaults(&ro);
     facto_dataset *all = NULL;
-    if ((rc = facto_cli_read(ctx, &ro, train_path, &all, NULL)) != 0)
+    if ((rc = cli_read(ctx, &ro, train_path, &all, NULL)) != 0)
         return rc;
     if (spec) {
         st = facto_dataset_split(ctx, all, &split, train, test);
         facto_dataset_free(all);
-        return st == FACTO_OK ? 0 : facto_cli_fail(ctx, st, 0);
+        return st == FACTO_OK ? 0 : cli_fail(ctx, st, 0);
     }
     *train = all;
-    if (test_path[0] && (rc = facto_cli_read(ctx, &ro, test_path, test, NULL)) != 0) {
+    if (test_path[0] && (rc = cli_read(ctx, &ro, test_path, test, NULL)) != 0) {
         facto_dataset_free(all);
         *train = NULL;
         return rc;
@@ -87,14 +87,14 @@ static int facto_fm_read_ratings(facto_ctx *ctx, const char *verb, const facto_c
     return 0;
 }
 
-int facto_cli_fm_from_ratings(facto_ctx *ctx, const char *verb, const facto_cli_fm_source *src, FILE *info,
+int cli_fm_from_ratings(facto_ctx *ctx, const char *verb, const cli_fm_source *src, FILE *info,
                               facto_rows **train, facto_rows **test, uint64_t *dim)
 {
     facto_dataset *dtr = NULL, *dte = NULL;
     facto_fm_encoder *enc = NULL;
     char dir[4096], user_file[4200], item_file[4200];
     *train = *test = NULL;
-    int rc = facto_fm_read_ratings(ctx, verb, src, &dtr, &dte, dir, sizeof dir);
+    int rc = cli_fm_read_ratings(ctx, verb, src, &dtr, &dte, dir, sizeof dir);
     if (rc)
         return rc;
     facto_fm_encode_options eo = src->enc;
@@ -111,20 +111,20 @@ int facto_cli_fm_from_ratings(facto_ctx *ctx, const char *verb, const facto_cli_
     facto_status st = facto_fm_encoder_new(ctx, dtr, &eo, &enc);
     if (st == FACTO_ERR_INVALID) {
         /* the layout does not fit the ratings (e.g. --numeric-ids on ids like 'u1'): name them */
-        facto_cli_error("%s: %s", src->ratings ? src->ratings : src->dataset ? src->dataset : "ratings",
+        cli_error("%s: %s", src->ratings ? src->ratings : src->dataset ? src->dataset : "ratings",
                         facto_errmsg(ctx));
         rc = FACTO_EXIT_DATA;
         goto done;
     }
     if (st != FACTO_OK) {
-        rc = facto_cli_fail(ctx, st, 0);
+        rc = cli_fail(ctx, st, 0);
         goto done;
     }
     *dim = facto_fm_encoder_dim(enc);
     int64_t uu = 0, ui = 0;
     if ((st = facto_fm_encode(ctx, enc, dtr, train, NULL, NULL)) != FACTO_OK ||
         (dte && (st = facto_fm_encode(ctx, enc, dte, test, &uu, &ui)) != FACTO_OK)) {
-        rc = facto_cli_fail(ctx, st, 0);
+        rc = cli_fail(ctx, st, 0);
         goto done;
     }
     fprintf(info, "encoded %lld training ratings (%d users, %d items", (long long)(*train)->n_rows,
@@ -148,11 +148,11 @@ done:
     return rc;
 }
 
-int facto_cli_fm_read_sets(facto_ctx *ctx, const char *verb, const facto_cli_fm_source *src, facto_dataset **train,
+int cli_fm_read_sets(facto_ctx *ctx, const char *verb, const cli_fm_source *src, facto_dataset **train,
                            facto_dataset **test, char *user_file, char *item_file, size_t size)
 {
     char dir[4096];
-    int rc = facto_fm_read_ratings(ctx, verb, src, train, test, dir, sizeof dir);
+    int rc = cli_fm_read_ratings(ctx, verb, src, train, test, dir, sizeof dir);
     if (rc)
         return rc;
     snprintf(user_file, size, "%s", src->user_file ? src->user_file : "");
@@ -174,7 +174,7 @@ enum {
     OPT_JSON
 };
 
-static const struct option facto_convert_opts[] = {
+static const struct option cli_convert_opts[] = {
     {"from-ratings", required_argument, NULL, OPT_FROM_RATINGS},
     {"test-ratings", required_argument, NULL, OPT_TEST_RATINGS},
     {"dataset", required_argument, NULL, OPT_DATASET},
@@ -195,7 +195,7 @@ static const struct option facto_convert_opts[] = {
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
-static void facto_convert_help(const char *verb)
+static void cli_convert_help(const char *verb)
 {
     facto_fm_encode_options e = facto_fm_encode_options_default();
     printf("Usage: %s (--dataset NAME --split SPLIT | --from-ratings FILE [--test-ratings FILE | --split SPEC])\n"
@@ -236,27 +236,27 @@ static void facto_convert_help(const char *verb)
            verb, verb, e.numeric_ids ? "on" : "off", (double)e.binarize);
 }
 
-static int facto_convert_rows(facto_ctx *ctx, const char *input, facto_rows_format from, uint64_t dim,
+static int cli_convert_rows(facto_ctx *ctx, const char *input, facto_rows_format from, uint64_t dim,
                               const char *out, facto_rows_format to, int json)
 {
     facto_rows *rows = NULL;
     facto_status st = facto_rows_read(ctx, input, from, dim, &rows);
     if (st != FACTO_OK)
-        return facto_cli_fail(ctx, st, 0);
+        return cli_fail(ctx, st, 0);
     if (dim > 0)
         rows->feature_dim = dim;
     uint64_t d = facto_rows_dim(rows);
     int rc = 0;
     if ((st = facto_rows_write(ctx, rows, out, to)) != FACTO_OK) {
-        rc = facto_cli_fail(ctx, st, 0);
+        rc = cli_fail(ctx, st, 0);
     } else if (strcmp(out, "-") != 0) {
         if (json) {
             json_t *root = json_object();
             json_object_set_new(root, "feature_dim", json_integer((json_int_t)d));
             json_object_set_new(root, "n_rows", json_integer(rows->n_rows));
             json_object_set_new(root, "nnz", json_integer(rows->nnz));
-            json_object_set_new(root, "out", facto_json_str(out));
-            rc = facto_json_print(root);
+            json_object_set_new(root, "out", cli_json_str(out));
+            rc = cli_json_print(root);
         } else {
             printf("feature_dim %llu\n%lld rows, %lld entries -> %s\n", (unsigned long long)d,
                    (long long)rows->n_rows, (long long)rows->nnz, out);
@@ -267,7 +267,7 @@ static int facto_convert_rows(facto_ctx *ctx, const char *input, facto_rows_form
 }
 
 /* 1 when `out` names an existing file that is also `in` (same device and inode). */
-static int facto_same_file(const char *out, const char *in)
+static int cli_same_file(const char *out, const char *in)
 {
     struct stat so, si;
     if (!out || !in || strcmp(out, "-") == 0 || strcmp(in, "-") == 0)
@@ -276,11 +276,11 @@ static int facto_same_file(const char *out, const char *in)
 }
 
 /* Refuse an output that would overwrite one of the inputs (exit 2). */
-static int facto_convert_check_out(const char *out, const char *const *inputs, int n)
+static int cli_convert_check_out(const char *out, const char *const *inputs, int n)
 {
     for (int i = 0; i < n; i++) {
-        if (facto_same_file(out, inputs[i])) {
-            facto_cli_error("%s: is the input file %s; writing there would destroy it (choose another --out)", out,
+        if (cli_same_file(out, inputs[i])) {
+            cli_error("%s: is the input file %s; writing there would destroy it (choose another --out)", out,
                             inputs[i]);
             return FACTO_EXIT_DATA;
         }
@@ -288,38 +288,38 @@ static int facto_convert_check_out(const char *out, const char *const *inputs, i
     return 0;
 }
 
-int facto_cmd_convert(int argc, char **argv)
+int cli_cmd_convert(int argc, char **argv)
 {
     const char *verb = argv[0];
-    facto_cli_fm_source src;
+    cli_fm_source src;
     memset(&src, 0, sizeof src);
     src.enc = facto_fm_encode_options_default();
     const char *to_text = NULL, *out = NULL, *input = NULL;
     facto_rows_format to = FACTO_ROWS_AUTO, from = FACTO_ROWS_AUTO;
     uint64_t dim = 0;
     int json = 0, rc = 0, c;
-    facto_getopt_begin();
-    while (rc == 0 && (c = facto_getopt(verb, argc, argv, "h", facto_convert_opts)) != -1) {
+    cli_getopt_begin();
+    while (rc == 0 && (c = cli_getopt(verb, argc, argv, "h", cli_convert_opts)) != -1) {
         switch (c) {
-        case 'h': facto_convert_help(verb); return FACTO_EXIT_OK;
+        case 'h': cli_convert_help(verb); return FACTO_EXIT_OK;
         case OPT_FROM_RATINGS: src.ratings = optarg; break;
         case OPT_TEST_RATINGS: src.test_ratings = optarg; break;
         case OPT_DATASET: src.dataset = optarg; break;
         case OPT_SPLIT: src.split = optarg; break;
-        case OPT_SEED: rc = facto_arg_u64(verb, "--seed", optarg, &src.seed); break;
-        case OPT_TO: to_text = optarg; rc = facto_arg_rows_format(verb, "--to", optarg, 0, &to); break;
+        case OPT_SEED: rc = cli_arg_u64(verb, "--seed", optarg, &src.seed); break;
+        case OPT_TO: to_text = optarg; rc = cli_arg_rows_format(verb, "--to", optarg, 0, &to); break;
         case OPT_OUT: out = optarg; break;
         case OPT_SIDE: src.side_features = 1; break;
         case OPT_USER_FEATURES: src.user_file = optarg; break;
         case OPT_ITEM_FEATURES: src.item_file = optarg; break;
         case OPT_NUMERIC_IDS: src.enc.numeric_ids = 1; break;
-        case OPT_BINARIZE: rc = facto_arg_float(verb, "--binarize", optarg, 1e-30, 1e30, &src.enc.binarize); break;
+        case OPT_BINARIZE: rc = cli_arg_float(verb, "--binarize", optarg, 1e-30, 1e30, &src.enc.binarize); break;
         case OPT_INPUT: input = optarg; break;
-        case OPT_FROM: rc = facto_arg_rows_format(verb, "--from", optarg, 1, &from); break;
+        case OPT_FROM: rc = cli_arg_rows_format(verb, "--from", optarg, 1, &from); break;
         case OPT_FEATURE_DIM:
-            rc = facto_arg_u64(verb, "--feature_dim", optarg, &dim);
+            rc = cli_arg_u64(verb, "--feature_dim", optarg, &dim);
             if (rc == 0 && dim > ((uint64_t)1 << 32))
-                rc = facto_cli_usage(verb, "--feature_dim: %llu is above 2^32", (unsigned long long)dim);
+                rc = cli_usage(verb, "--feature_dim: %llu is above 2^32", (unsigned long long)dim);
             break;
         case OPT_JSON: json = 1; break;
         default: return FACTO_EXIT_USAGE;
@@ -328,23 +328,23 @@ int facto_cmd_convert(int argc, char **argv)
     if (rc)
         return rc;
     if (!to_text)
-        return facto_cli_usage(verb, "missing --to libsvm|recordio");
+        return cli_usage(verb, "missing --to libsvm|recordio");
     if (!out)
-        return facto_cli_usage(verb, "missing --out PATH");
+        return cli_usage(verb, "missing --out PATH");
     int n_sources = !!input + !!src.ratings + !!src.dataset;
     if (n_sources != 1)
-        return facto_cli_usage(verb, "give exactly one of --input FILE, --from-ratings FILE, --dataset NAME");
+        return cli_usage(verb, "give exactly one of --input FILE, --from-ratings FILE, --dataset NAME");
     if (input && (src.split || src.test_ratings || src.side_features || src.user_file || src.item_file ||
                   src.enc.numeric_ids || src.enc.binarize > 0))
-        return facto_cli_usage(verb, "--input converts rows; the ratings options do not apply to it");
+        return cli_usage(verb, "--input converts rows; the ratings options do not apply to it");
     if (!input && (from != FACTO_ROWS_AUTO || dim > 0))
-        return facto_cli_usage(verb, "--from and --feature_dim go with --input");
+        return cli_usage(verb, "--from and --feature_dim go with --input");
     if (src.dataset && !src.split)
-        return facto_cli_usage(verb, "--dataset needs --split (u1..u5, ua, ub, random:F, kfold:K:I or time:F)");
+        return cli_usage(verb, "--dataset needs --split (u1..u5, ua, ub, random:F, kfold:K:I or time:F)");
     if (src.dataset && src.test_ratings)
-        return facto_cli_usage(verb, "--test-ratings goes with --from-ratings, not with --dataset");
+        return cli_usage(verb, "--test-ratings goes with --from-ratings, not with --dataset");
     if (src.ratings && src.split && (src.test_ratings || !strchr(src.split, ':')))
-        return facto_cli_usage(verb, "--split with --from-ratings must be random:F, kfold:K:I or time:F, "
+        return cli_usage(verb, "--split with --from-ratings must be random:F, kfold:K:I or time:F, "
                                      "without --test-ratings");
 
     char train_path[4200], test_path[4200];
@@ -353,38 +353,38 @@ int facto_cmd_convert(int argc, char **argv)
     {
         const char *inputs[] = {input, src.ratings, src.test_ratings, src.user_file, src.item_file};
         int n_in = (int)(sizeof inputs / sizeof inputs[0]);
-        if (input ? (rc = facto_convert_check_out(out, inputs, n_in)) != 0
-                  : (rc = facto_convert_check_out(train_path, inputs, n_in)) != 0 ||
-                        (rc = facto_convert_check_out(test_path, inputs, n_in)) != 0)
+        if (input ? (rc = cli_convert_check_out(out, inputs, n_in)) != 0
+                  : (rc = cli_convert_check_out(train_path, inputs, n_in)) != 0 ||
+                        (rc = cli_convert_check_out(test_path, inputs, n_in)) != 0)
             return rc;
     }
     facto_ctx *ctx = facto_ctx_new();
     if (!ctx) {
-        facto_cli_error("out of memory");
+        cli_error("out of memory");
         return FACTO_EXIT_INTERNAL;
     }
     if (input) {
-        rc = facto_convert_rows(ctx, input, from, dim, out, to, json);
+        rc = cli_convert_rows(ctx, input, from, dim, out, to, json);
         facto_ctx_free(ctx);
         return rc;
     }
     facto_rows *train = NULL, *test = NULL;
-    rc = facto_cli_fm_from_ratings(ctx, verb, &src, stderr, &train, &test, &dim);
+    rc = cli_fm_from_ratings(ctx, verb, &src, stderr, &train, &test, &dim);
     if (rc == 0) {
         facto_status st = facto_rows_write(ctx, train, train_path, to);
         if (st == FACTO_OK && test)
             st = facto_rows_write(ctx, test, test_path, to);
         if (st != FACTO_OK)
-            rc = facto_cli_fail(ctx, st, 0);
+            rc = cli_fail(ctx, st, 0);
     }
     if (rc == 0 && json) {
         json_t *root = json_object();
         json_object_set_new(root, "feature_dim", json_integer((json_int_t)dim));
         json_object_set_new(root, "n_train", json_integer(train->n_rows));
         json_object_set_new(root, "n_test", json_integer(test ? test->n_rows : 0));
-        json_object_set_new(root, "train", facto_json_str(train_path));
-        json_object_set_new(root, "test", test ? facto_json_str(test_path) : json_null());
-        rc = facto_json_print(root);
+        json_object_set_new(root, "train", cli_json_str(train_path));
+        json_object_set_new(root, "test", test ? cli_json_str(test_path) : json_null());
+        rc = cli_json_print(root);
     } else if (rc == 0) {
         printf("feature_dim %llu\n%lld rows -> %s\n", (unsigned long long)dim, (long long)train->n_rows,
                train_path);

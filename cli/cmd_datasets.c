@@ -9,10 +9,10 @@
 
 #include <string.h>
 
-static const struct option facto_ds_opts[] = {
+static const struct option cli_ds_opts[] = {
     {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 
-static void facto_ds_help(const char *verb)
+static void cli_ds_help(const char *verb)
 {
     printf("Usage: %s list|path NAME|fetch NAME [--json]\n\n"
            "  list               registered data sets, and whether each is on disk\n"
@@ -28,46 +28,46 @@ static void facto_ds_help(const char *verb)
            verb);
 }
 
-static void facto_ds_log(facto_log_level level, const char *message, void *user)
+static void cli_ds_log(facto_log_level level, const char *message, void *user)
 {
     (void)user;
     if (level <= FACTO_LOG_INFO)
         fprintf(stderr, "facto: %s\n", message);
 }
 
-int facto_cmd_datasets(int argc, char **argv)
+int cli_cmd_datasets(int argc, char **argv)
 {
     const char *verb = argv[0];
     int json = 0, c;
     /* '+' is not used: options may follow the action word. */
-    facto_getopt_begin();
-    while ((c = getopt_long(argc, argv, "h", facto_ds_opts, NULL)) != -1) {
+    cli_getopt_begin();
+    while ((c = getopt_long(argc, argv, "h", cli_ds_opts, NULL)) != -1) {
         if (c == 'h') {
-            facto_ds_help(verb);
+            cli_ds_help(verb);
             return FACTO_EXIT_OK;
         } else if (c == 'j') {
             json = 1;
         } else {
-            return facto_cli_usage(verb, "unknown option '%s'", argv[optind - 1]);
+            return cli_usage(verb, "unknown option '%s'", argv[optind - 1]);
         }
     }
     int npos = argc - optind;
     char **pos = argv + optind;
     if (npos < 1)
-        return facto_cli_usage(verb, "missing action: list, path NAME or fetch NAME");
+        return cli_usage(verb, "missing action: list, path NAME or fetch NAME");
     const char *action = pos[0];
     int is_list = strcmp(action, "list") == 0, is_path = strcmp(action, "path") == 0,
         is_fetch = strcmp(action, "fetch") == 0;
     if (!is_list && !is_path && !is_fetch)
-        return facto_cli_usage(verb, "unknown action '%s' (list, path NAME, fetch NAME)", action);
+        return cli_usage(verb, "unknown action '%s' (list, path NAME, fetch NAME)", action);
     if (is_list && npos != 1)
-        return facto_cli_usage(verb, "list takes no argument");
+        return cli_usage(verb, "list takes no argument");
     if (!is_list && npos != 2)
-        return facto_cli_usage(verb, "%s needs exactly one data set NAME", action);
+        return cli_usage(verb, "%s needs exactly one data set NAME", action);
 
     facto_ctx *ctx = facto_ctx_new();
     if (!ctx) {
-        facto_cli_error("out of memory");
+        cli_error("out of memory");
         return FACTO_EXIT_INTERNAL;
     }
     int rc = FACTO_EXIT_OK;
@@ -78,7 +78,7 @@ int facto_cmd_datasets(int argc, char **argv)
         int n = facto_datasets_list(&names);
         char home[4096];
         if ((st = facto_data_home(ctx, home, sizeof home)) != FACTO_OK) {
-            rc = facto_cli_fail(ctx, st, 0);
+            rc = cli_fail(ctx, st, 0);
             goto done;
         }
         json_t *arr = json ? json_array() : NULL;
@@ -88,9 +88,9 @@ int facto_cmd_datasets(int argc, char **argv)
             int present = facto_dataset_path(ctx, names[i], path, sizeof path) == FACTO_OK;
             if (json) {
                 json_t *o = json_object();
-                json_object_set_new(o, "name", facto_json_str(names[i]));
+                json_object_set_new(o, "name", cli_json_str(names[i]));
                 json_object_set_new(o, "present", json_boolean(present));
-                json_object_set_new(o, "path", present ? facto_json_str(path) : json_null());
+                json_object_set_new(o, "path", present ? cli_json_str(path) : json_null());
                 json_array_append_new(arr, o);
             } else {
                 printf("%-16s %s\n", names[i], present ? path : "(not fetched)");
@@ -98,28 +98,28 @@ int facto_cmd_datasets(int argc, char **argv)
         }
         if (json) {
             json_t *root = json_object();
-            json_object_set_new(root, "data_home", facto_json_str(home));
+            json_object_set_new(root, "data_home", cli_json_str(home));
             json_object_set_new(root, "datasets", arr);
-            rc = facto_json_print(root);
+            rc = cli_json_print(root);
         }
     } else {
         /* path NAME, or fetch NAME and then print its path. */
         if (!is_path) {
-            facto_ctx_set_log(ctx, facto_ds_log, NULL, FACTO_LOG_INFO);
+            facto_ctx_set_log(ctx, cli_ds_log, NULL, FACTO_LOG_INFO);
             if ((st = facto_dataset_fetch(ctx, pos[1])) != FACTO_OK) {
-                rc = facto_cli_fail(ctx, st, 0);
+                rc = cli_fail(ctx, st, 0);
                 goto done;
             }
         }
         if ((st = facto_dataset_path(ctx, pos[1], path, sizeof path)) != FACTO_OK) {
-            rc = facto_cli_fail(ctx, st, 0);
+            rc = cli_fail(ctx, st, 0);
             goto done;
         }
         if (json) {
             json_t *root = json_object();
-            json_object_set_new(root, "name", facto_json_str(pos[1]));
-            json_object_set_new(root, "path", facto_json_str(path));
-            rc = facto_json_print(root);
+            json_object_set_new(root, "name", cli_json_str(pos[1]));
+            json_object_set_new(root, "path", cli_json_str(path));
+            rc = cli_json_print(root);
         } else {
             printf("%s\n", path);
         }

@@ -12,14 +12,14 @@
 
 enum { OPT_MODEL = 256, OPT_TEST, OPT_FORMAT, OPT_COLUMNS, OPT_DELIM, OPT_JSON, OPT_BINARIZE };
 
-static const struct option facto_eval_opts[] = {
+static const struct option cli_eval_opts[] = {
     {"model", required_argument, NULL, OPT_MODEL},     {"test", required_argument, NULL, OPT_TEST},
     {"format", required_argument, NULL, OPT_FORMAT},   {"columns", required_argument, NULL, OPT_COLUMNS},
     {"delimiter", required_argument, NULL, OPT_DELIM}, {"json", no_argument, NULL, OPT_JSON},
     {"binarize", required_argument, NULL, OPT_BINARIZE}, {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
-static void facto_eval_help(const char *verb)
+static void cli_eval_help(const char *verb)
 {
     printf("Usage: %s --model MODEL --test FILE [OPTIONS]\n\n"
            "Score every rating of FILE with a saved model; print RMSE, MAE, the number of ratings\n"
@@ -41,68 +41,68 @@ static void facto_eval_help(const char *verb)
            verb);
 }
 
-int facto_cmd_eval(int argc, char **argv)
+int cli_cmd_eval(int argc, char **argv)
 {
     const char *verb = argv[0];
     const char *model_path = NULL, *test_path = NULL;
     int json = 0, rc = 0, c;
     float binarize = 0.0f;
-    facto_cli_readopts read;
-    facto_cli_read_defaults(&read);
+    cli_readopts read;
+    cli_read_defaults(&read);
     facto_rows_format rows_format = FACTO_ROWS_AUTO;
     int rows_format_set = 0;
-    facto_getopt_begin();
-    while (rc == 0 && (c = facto_getopt(verb, argc, argv, "h", facto_eval_opts)) != -1) {
+    cli_getopt_begin();
+    while (rc == 0 && (c = cli_getopt(verb, argc, argv, "h", cli_eval_opts)) != -1) {
         switch (c) {
-        case 'h': facto_eval_help(verb); return FACTO_EXIT_OK;
+        case 'h': cli_eval_help(verb); return FACTO_EXIT_OK;
         case OPT_MODEL: model_path = optarg; break;
         case OPT_TEST: test_path = optarg; break;
         case OPT_FORMAT:
             if (strcmp(optarg, "libsvm") == 0 || strcmp(optarg, "recordio") == 0) {
-                rc = facto_arg_rows_format(verb, "--format", optarg, 0, &rows_format);
+                rc = cli_arg_rows_format(verb, "--format", optarg, 0, &rows_format);
                 rows_format_set = 1;
                 break;
             }
-            rc = facto_arg_format(verb, optarg, &read.opts.format);
+            rc = cli_arg_format(verb, optarg, &read.opts.format);
             read.format_set = 1;
             break;
         case OPT_COLUMNS: read.opts.columns = optarg; break;
-        case OPT_DELIM: rc = facto_arg_delimiter(verb, optarg, &read.opts.delimiter); break;
+        case OPT_DELIM: rc = cli_arg_delimiter(verb, optarg, &read.opts.delimiter); break;
         case OPT_JSON: json = 1; break;
-        case OPT_BINARIZE: rc = facto_arg_float(verb, "--binarize", optarg, 1e-30, 3.4e38, &binarize); break;
+        case OPT_BINARIZE: rc = cli_arg_float(verb, "--binarize", optarg, 1e-30, 3.4e38, &binarize); break;
         default: return FACTO_EXIT_USAGE;
         }
     }
     if (rc)
         return rc;
     if (!model_path)
-        return facto_cli_usage(verb, "missing --model MODEL");
+        return cli_usage(verb, "missing --model MODEL");
     if (!test_path)
-        return facto_cli_usage(verb, "missing --test FILE");
-    facto_cli_read_finish(&read);
+        return cli_usage(verb, "missing --test FILE");
+    cli_read_finish(&read);
 
     facto_ctx *ctx = facto_ctx_new();
     if (!ctx) {
-        facto_cli_error("out of memory");
+        cli_error("out of memory");
         return FACTO_EXIT_INTERNAL;
     }
     facto_model *model = NULL;
     facto_dataset *test = NULL;
     facto_status st = facto_model_load(ctx, model_path, &model);
     if (st != FACTO_OK) {
-        rc = facto_cli_fail(ctx, st, 0);
+        rc = cli_fail(ctx, st, 0);
         goto done;
     }
     int fm_ids = facto_fm_by_ids(model);
     if (facto_model_get_kind(model) == FACTO_MODEL_FM && (!fm_ids || rows_format_set)) {
         if (read.format_set || read.opts.columns || read.opts.delimiter)
-            rc = facto_cli_usage(verb, "an FM model reads rows: --format auto|libsvm|recordio only");
+            rc = cli_usage(verb, "an FM model reads rows: --format auto|libsvm|recordio only");
         else
-            rc = facto_cli_fm_eval(ctx, model, test_path, rows_format, json);
+            rc = cli_fm_eval(ctx, model, test_path, rows_format, json);
         goto done;
     }
     if (rows_format_set) {
-        rc = facto_cli_usage(verb, "--format libsvm|recordio is for factorization machine models");
+        rc = cli_usage(verb, "--format libsvm|recordio is for factorization machine models");
         goto done;
     }
     facto_fm_params fp;
@@ -112,17 +112,17 @@ int facto_cmd_eval(int argc, char **argv)
         /* Its scores are probabilities of rating >= the training's --binarize
          * threshold, which the model does not keep: an RMSE against the
          * ratings would mean nothing. */
-        facto_cli_error("%s: a binary_classifier trained from ratings needs --binarize T (the threshold it was "
+        cli_error("%s: a binary_classifier trained from ratings needs --binarize T (the threshold it was "
                         "trained with) to be evaluated against ratings",
                         model_path);
         rc = FACTO_EXIT_USAGE;
         goto done;
     }
     if (!fm_classifier && binarize > 0.0f) {
-        rc = facto_cli_usage(verb, "--binarize is for a binary_classifier trained from ratings");
+        rc = cli_usage(verb, "--binarize is for a binary_classifier trained from ratings");
         goto done;
     }
-    if ((rc = facto_cli_read(ctx, &read, test_path, &test, NULL)) != 0)
+    if ((rc = cli_read(ctx, &read, test_path, &test, NULL)) != 0)
         goto done;
     facto_eval_result r;
     if (fm_classifier) {
@@ -144,22 +144,22 @@ int facto_cmd_eval(int argc, char **argv)
             st = facto_binary_metrics_compute(ctx, labels, scores, n, 0.5, 1.0, &m.binary);
         free(scores);
         free(labels);
-        rc = st == FACTO_OK ? facto_cli_fm_report(&m, json) : facto_cli_fail(ctx, st, 0);
+        rc = st == FACTO_OK ? cli_fm_report(&m, json) : cli_fail(ctx, st, 0);
         goto done;
     }
     st = fm_ids ? facto_fm_evaluate_ratings(ctx, model, test, &r, NULL) : facto_model_evaluate(ctx, model, test, &r, NULL);
     if (st != FACTO_OK) {
-        rc = facto_cli_fail(ctx, st, 0);
+        rc = cli_fail(ctx, st, 0);
         goto done;
     }
     if (json) {
         json_t *root = json_object();
-        json_object_set_new(root, "rmse", facto_json_num(r.rmse, 6));
-        json_object_set_new(root, "mae", facto_json_num(r.mae, 6));
+        json_object_set_new(root, "rmse", cli_json_num(r.rmse, 6));
+        json_object_set_new(root, "mae", cli_json_num(r.mae, 6));
         json_object_set_new(root, "count", json_integer(r.n_ratings));
         json_object_set_new(root, "unknown_users", json_integer(r.n_unknown_users));
         json_object_set_new(root, "unknown_items", json_integer(r.n_unknown_items));
-        rc = facto_json_print(root);
+        rc = cli_json_print(root);
     } else {
         printf("RMSE           %.4f\n"
                "MAE            %.4f\n"

@@ -17,7 +17,7 @@
 
 enum { OPT_MODEL = 256, OPT_INPUT, OPT_JSON, OPT_CONTENT_TYPE, OPT_ACCEPT, OPT_OUTPUT };
 
-static const struct option facto_predict_opts[] = {{"model", required_argument, NULL, OPT_MODEL},
+static const struct option cli_predict_opts[] = {{"model", required_argument, NULL, OPT_MODEL},
                                                    {"input", required_argument, NULL, OPT_INPUT},
                                                    {"json", no_argument, NULL, OPT_JSON},
                                                    {"content-type", required_argument, NULL, OPT_CONTENT_TYPE},
@@ -26,7 +26,7 @@ static const struct option facto_predict_opts[] = {{"model", required_argument, 
                                                    {"help", no_argument, NULL, 'h'},
                                                    {NULL, 0, NULL, 0}};
 
-static void facto_predict_help(const char *verb)
+static void cli_predict_help(const char *verb)
 {
     printf("Usage: %s --model MODEL --input PAIRS [--json]\n"
            "       %s --model FM_MODEL --input REQUEST --content-type TYPE [--accept TYPE] [--output FILE]\n\n"
@@ -53,7 +53,7 @@ static void facto_predict_help(const char *verb)
 }
 
 /* A header line such as "userId,movieId,rating": its first field names the user column. */
-static int facto_is_header(const char *field)
+static int cli_is_header(const char *field)
 {
     return strcasecmp(field, "user") == 0 || strcasecmp(field, "userid") == 0 || strcasecmp(field, "user_id") == 0;
 }
@@ -61,7 +61,7 @@ static int facto_is_header(const char *field)
 /* The pairs file's delimiter, fixed by its first data line: "::" (code ':'),
  * tab, comma, semicolon or '|' when the line holds one, else runs of blanks
  * (code ' '). Ids may then hold spaces ("Ann Lee,Up"). */
-static char facto_pairs_delim(const char *line)
+static char cli_pairs_delim(const char *line)
 {
     if (strstr(line, "::"))
         return ':';
@@ -74,7 +74,7 @@ static char facto_pairs_delim(const char *line)
 
 /* Cut the next field of *p in place at `delim`; surrounding blanks and one
  * pair of double quotes are removed. NULL when no field is left. */
-static char *facto_next_field(char **p, char delim)
+static char *cli_next_field(char **p, char delim)
 {
     char *s = *p;
     if (!s)
@@ -106,7 +106,7 @@ static char *facto_next_field(char **p, char delim)
 /* Read one line (without its end) into buf of `cap` bytes. Returns its
  * length, -1 at end of file, -2 when longer than cap - 1 bytes, -3 when it
  * holds a NUL byte. Bounded memory, whatever the input (/dev/zero). */
-static long facto_read_pair_line(FILE *f, char *buf, size_t cap)
+static long cli_read_pair_line(FILE *f, char *buf, size_t cap)
 {
     size_t n = 0;
     int c, nul = 0;
@@ -125,16 +125,16 @@ static long facto_read_pair_line(FILE *f, char *buf, size_t cap)
     return nul ? -3 : (long)n;
 }
 
-int facto_cmd_predict(int argc, char **argv)
+int cli_cmd_predict(int argc, char **argv)
 {
     const char *verb = argv[0];
     const char *model_path = NULL, *input = NULL;
     const char *content_type = NULL, *accept = NULL, *output = NULL;
     int json = 0, c;
-    facto_getopt_begin();
-    while ((c = facto_getopt(verb, argc, argv, "h", facto_predict_opts)) != -1) {
+    cli_getopt_begin();
+    while ((c = cli_getopt(verb, argc, argv, "h", cli_predict_opts)) != -1) {
         switch (c) {
-        case 'h': facto_predict_help(verb); return FACTO_EXIT_OK;
+        case 'h': cli_predict_help(verb); return FACTO_EXIT_OK;
         case OPT_MODEL: model_path = optarg; break;
         case OPT_INPUT: input = optarg; break;
         case OPT_JSON: json = 1; break;
@@ -145,13 +145,13 @@ int facto_cmd_predict(int argc, char **argv)
         }
     }
     if (!model_path)
-        return facto_cli_usage(verb, "missing --model MODEL");
+        return cli_usage(verb, "missing --model MODEL");
     if (!input)
-        return facto_cli_usage(verb, "missing --input PAIRS (a file, or - for stdin)");
+        return cli_usage(verb, "missing --input PAIRS (a file, or - for stdin)");
 
     facto_ctx *ctx = facto_ctx_new();
     if (!ctx) {
-        facto_cli_error("out of memory");
+        cli_error("out of memory");
         return FACTO_EXIT_INTERNAL;
     }
     int rc = FACTO_EXIT_OK;
@@ -164,38 +164,38 @@ int facto_cmd_predict(int argc, char **argv)
     FILE *f = NULL;
     facto_status st = facto_model_load(ctx, model_path, &model);
     if (st != FACTO_OK) {
-        rc = facto_cli_fail(ctx, st, 0);
+        rc = cli_fail(ctx, st, 0);
         goto done;
     }
     int fm_ids = facto_fm_by_ids(model);
     if (facto_model_get_kind(model) == FACTO_MODEL_FM && (!fm_ids || content_type || accept || output)) {
         if (!content_type && !accept && !output && !fm_ids) {
-            facto_cli_error("%s: this factorization machine was trained on feature rows, so it scores feature "
+            cli_error("%s: this factorization machine was trained on feature rows, so it scores feature "
                             "rows, not 'user item' pairs: pass a SageMaker request with --content-type "
                             "application/json|application/jsonlines|application/x-recordio-protobuf (a model "
                             "trained from ratings with --solver als|mcmc predicts by ids)",
                             model_path);
             rc = FACTO_EXIT_DATA;
         } else if (fm_ids) {
-            facto_cli_error("%s: this factorization machine was trained from ratings in block form: it predicts "
+            cli_error("%s: this factorization machine was trained from ratings in block form: it predicts "
                             "(user, item) pairs by id (facto predict --model M --input PAIRS), not feature rows "
                             "or SageMaker requests (train on rows with --train for those)",
                             model_path);
             rc = FACTO_EXIT_DATA;
         } else if (json) {
-            rc = facto_cli_usage(verb, "--json is for rating models; FM responses follow --accept");
+            rc = cli_usage(verb, "--json is for rating models; FM responses follow --accept");
         } else {
-            rc = facto_cli_fm_predict(ctx, model, input, content_type, accept, output);
+            rc = cli_fm_predict(ctx, model, input, content_type, accept, output);
         }
         goto done;
     }
     if (content_type || accept || output) {
-        rc = facto_cli_usage(verb, "--content-type, --accept and --output are for factorization machine models");
+        rc = cli_usage(verb, "--content-type, --accept and --output are for factorization machine models");
         goto done;
     }
     f = from_stdin ? stdin : fopen(input, "rb");
     if (!f) {
-        facto_cli_error("%s: cannot open: %s", input, strerror(errno));
+        cli_error("%s: cannot open: %s", input, strerror(errno));
         rc = FACTO_EXIT_DATA;
         goto done;
     }
@@ -203,7 +203,7 @@ int facto_cmd_predict(int argc, char **argv)
         root = json_object();
         preds = json_array();
         if (!root || !preds || json_object_set(root, "predictions", preds) != 0) {
-            facto_cli_error("out of memory");
+            cli_error("out of memory");
             rc = FACTO_EXIT_INTERNAL;
             goto done;
         }
@@ -214,14 +214,14 @@ int facto_cmd_predict(int argc, char **argv)
     errno = 0;
     line = malloc(cap = 65536);
     if (!line) {
-        facto_cli_error("out of memory");
+        cli_error("out of memory");
         rc = FACTO_EXIT_INTERNAL;
         goto done;
     }
-    while ((got = facto_read_pair_line(f, line, cap)) != -1) {
+    while ((got = cli_read_pair_line(f, line, cap)) != -1) {
         lineno++;
         if (got == -2 || got == -3) {
-            facto_cli_error(got == -2 ? "%s:%lld: the line is longer than 64 KiB; is this a file of 'user item' pairs?"
+            cli_error(got == -2 ? "%s:%lld: the line is longer than 64 KiB; is this a file of 'user item' pairs?"
                                       : "%s:%lld: line holds a NUL byte (binary or compressed data?)",
                             name, lineno);
             rc = FACTO_EXIT_DATA;
@@ -236,23 +236,23 @@ int facto_cmd_predict(int argc, char **argv)
         if (*q == '\0' || *q == '#')
             continue;
         if (!delim)
-            delim = facto_pairs_delim(q);
+            delim = cli_pairs_delim(q);
         char shown[80];
         snprintf(shown, sizeof shown, "%s", q);
-        char *user = facto_next_field(&p, delim), *item = user ? facto_next_field(&p, delim) : NULL;
+        char *user = cli_next_field(&p, delim), *item = user ? cli_next_field(&p, delim) : NULL;
         if (!user || !item || !*user || !*item) {
-            facto_cli_error("%s:%lld: expected 'user item', got '%s'", name, lineno, shown);
+            cli_error("%s:%lld: expected 'user item', got '%s'", name, lineno, shown);
             rc = FACTO_EXIT_DATA;
             goto done;
         }
-        if (n_pairs == 0 && facto_is_header(user))
+        if (n_pairs == 0 && cli_is_header(user))
             continue;
         float score;
         int flags = 0;
         st = fm_ids ? facto_fm_predict_pair(ctx, model, user, item, &score, &flags)
                     : facto_model_predict(ctx, model, user, item, &score, &flags);
         if (st != FACTO_OK) {
-            facto_cli_error("%s:%lld: %s", name, lineno, facto_errmsg(ctx));
+            cli_error("%s:%lld: %s", name, lineno, facto_errmsg(ctx));
             rc = st == FACTO_ERR_NOMEM || st == FACTO_ERR_INTERNAL ? FACTO_EXIT_INTERNAL : FACTO_EXIT_DATA;
             goto done;
         }
@@ -260,15 +260,15 @@ int facto_cmd_predict(int argc, char **argv)
         n_unknown += flags != 0;
         if (json) {
             json_t *o = json_object();
-            json_object_set_new(o, "user", facto_json_str(user));
-            json_object_set_new(o, "item", facto_json_str(item));
-            json_object_set_new(o, "score", facto_json_num(score, 6));
+            json_object_set_new(o, "user", cli_json_str(user));
+            json_object_set_new(o, "item", cli_json_str(item));
+            json_object_set_new(o, "score", cli_json_num(score, 6));
             if (flags & FACTO_PRED_UNKNOWN_USER)
                 json_object_set_new(o, "unknown_user", json_true());
             if (flags & FACTO_PRED_UNKNOWN_ITEM)
                 json_object_set_new(o, "unknown_item", json_true());
             if (json_array_append_new(preds, o) != 0) {
-                facto_cli_error("out of memory");
+                cli_error("out of memory");
                 rc = FACTO_EXIT_INTERNAL;
                 goto done;
             }
@@ -277,7 +277,7 @@ int facto_cmd_predict(int argc, char **argv)
         }
     }
     if (ferror(f)) {
-        facto_cli_error("%s:%lld: read error: %s", name, lineno + 1, strerror(errno));
+        cli_error("%s:%lld: read error: %s", name, lineno + 1, strerror(errno));
         rc = FACTO_EXIT_DATA;
         goto done;
     }
@@ -285,7 +285,7 @@ int facto_cmd_predict(int argc, char **argv)
         fprintf(stderr, "facto: note: %lld of %lld pairs had a user or item the model never saw\n", n_unknown,
                 n_pairs);
     if (json) {
-        rc = facto_json_print(root);
+        rc = cli_json_print(root);
         root = NULL;
     }
 done:

@@ -13,7 +13,7 @@
 
 enum { OPT_MODEL = 256, OPT_USER, OPT_INCLUDE_SEEN, OPT_JSON, OPT_DATASET, OPT_TITLES };
 
-static const struct option facto_rec_opts[] = {{"model", required_argument, NULL, OPT_MODEL},
+static const struct option cli_rec_opts[] = {{"model", required_argument, NULL, OPT_MODEL},
                                                {"user", required_argument, NULL, OPT_USER},
                                                {"k", required_argument, NULL, 'k'},
                                                {"include-seen", no_argument, NULL, OPT_INCLUDE_SEEN},
@@ -25,7 +25,7 @@ static const struct option facto_rec_opts[] = {{"model", required_argument, NULL
 
 #define FACTO_REC_DEFAULT_K 10
 
-static void facto_rec_help(const char *verb)
+static void cli_rec_help(const char *verb)
 {
     printf("Usage: %s --model MODEL --user ID [OPTIONS]\n\n"
            "Print the top-k items for user ID (the data's own id): rank, item id, predicted rating\n"
@@ -45,18 +45,18 @@ static void facto_rec_help(const char *verb)
            verb, FACTO_REC_DEFAULT_K);
 }
 
-int facto_cmd_recommend(int argc, char **argv)
+int cli_cmd_recommend(int argc, char **argv)
 {
     const char *verb = argv[0];
     const char *model_path = NULL, *user = NULL, *dataset = NULL, *titles_dir = NULL;
     int k = FACTO_REC_DEFAULT_K, include_seen = 0, json = 0, rc = 0, c;
-    facto_getopt_begin();
-    while (rc == 0 && (c = facto_getopt(verb, argc, argv, "hk:", facto_rec_opts)) != -1) {
+    cli_getopt_begin();
+    while (rc == 0 && (c = cli_getopt(verb, argc, argv, "hk:", cli_rec_opts)) != -1) {
         switch (c) {
-        case 'h': facto_rec_help(verb); return FACTO_EXIT_OK;
+        case 'h': cli_rec_help(verb); return FACTO_EXIT_OK;
         case OPT_MODEL: model_path = optarg; break;
         case OPT_USER: user = optarg; break;
-        case 'k': rc = facto_arg_int(verb, "-k", optarg, 1, 1000000, &k); break;
+        case 'k': rc = cli_arg_int(verb, "-k", optarg, 1, 1000000, &k); break;
         case OPT_INCLUDE_SEEN: include_seen = 1; break;
         case OPT_JSON: json = 1; break;
         case OPT_DATASET: dataset = optarg; break;
@@ -67,15 +67,15 @@ int facto_cmd_recommend(int argc, char **argv)
     if (rc)
         return rc;
     if (!model_path)
-        return facto_cli_usage(verb, "missing --model MODEL");
+        return cli_usage(verb, "missing --model MODEL");
     if (!user)
-        return facto_cli_usage(verb, "missing --user ID");
+        return cli_usage(verb, "missing --user ID");
     if (dataset && titles_dir)
-        return facto_cli_usage(verb, "give --dataset or --titles, not both");
+        return cli_usage(verb, "give --dataset or --titles, not both");
 
     facto_ctx *ctx = facto_ctx_new();
     if (!ctx) {
-        facto_cli_error("out of memory");
+        cli_error("out of memory");
         return FACTO_EXIT_INTERNAL;
     }
     facto_model *model = NULL;
@@ -85,32 +85,32 @@ int facto_cmd_recommend(int argc, char **argv)
     char dir[4096];
     facto_status st = facto_model_load(ctx, model_path, &model);
     if (st != FACTO_OK) {
-        rc = facto_cli_fail(ctx, st, 0);
+        rc = cli_fail(ctx, st, 0);
         goto done;
     }
     const facto_idmap *items = facto_model_items(model);
     if (dataset) {
         if ((st = facto_dataset_path(ctx, dataset, dir, sizeof dir)) != FACTO_OK) {
-            rc = facto_cli_fail(ctx, st, 0);
+            rc = cli_fail(ctx, st, 0);
             goto done;
         }
         titles_dir = dir;
     }
     if (titles_dir && items) {
         if ((st = facto_titles_read(ctx, titles_dir, items, &titles, &n_titles)) != FACTO_OK) {
-            rc = facto_cli_fail(ctx, st, 0);
+            rc = cli_fail(ctx, st, 0);
             goto done;
         }
     }
     recs = calloc((size_t)k, sizeof *recs);
     if (!recs) {
-        facto_cli_error("out of memory for %d recommendations", k);
+        cli_error("out of memory for %d recommendations", k);
         rc = FACTO_EXIT_INTERNAL;
         goto done;
     }
     int n = 0;
     if ((st = facto_model_recommend(ctx, model, user, k, include_seen, recs, &n)) != FACTO_OK) {
-        rc = facto_cli_fail(ctx, st, 0);
+        rc = cli_fail(ctx, st, 0);
         goto done;
     }
     if (n == 0)
@@ -120,7 +120,7 @@ int facto_cmd_recommend(int argc, char **argv)
     if (json) {
         root = json_object();
         arr = json_array();
-        json_object_set_new(root, "user", facto_json_str(user));
+        json_object_set_new(root, "user", cli_json_str(user));
         json_object_set_new(root, "items", arr);
     } else {
         printf("rank  item      score  title\n");
@@ -135,8 +135,8 @@ int facto_cmd_recommend(int argc, char **argv)
         }
         if (json) {
             json_t *o = json_object();
-            json_object_set_new(o, "item", facto_json_str(id));
-            json_object_set_new(o, "score", facto_json_num(recs[i].score, 6));
+            json_object_set_new(o, "item", cli_json_str(id));
+            json_object_set_new(o, "score", cli_json_num(recs[i].score, 6));
             if (title)
                 json_object_set_new(o, "title", json_string(title));
             json_array_append_new(arr, o);
@@ -145,7 +145,7 @@ int facto_cmd_recommend(int argc, char **argv)
         }
     }
     if (json)
-        rc = facto_json_print(root);
+        rc = cli_json_print(root);
 done:
     free(recs);
     facto_titles_free(titles, n_titles);

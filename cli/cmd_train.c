@@ -3,7 +3,7 @@
  * --dataset/--split or --train/--test, fit a model, print one line per epoch
  * (train/test RMSE and MAE) and, on a terminal, a progress bar on stderr with
  * ratings/s and ETA; --json prints one object with the final figures; --out
- * saves the model. Models are picked with --model through facto_train_models
+ * saves the model. Models are picked with --model through cli_train_models
  * (add a row there for a new kind; it gets the whole argv). Cost: the fit's,
  * O(epochs * n_ratings * factors); the CLI adds O(1) per progress call.
  */
@@ -16,17 +16,17 @@
 
 /* ---- model kinds ------------------------------------------------------- */
 
-static int facto_train_mf(int argc, char **argv);
+static int cli_train_mf(int argc, char **argv);
 
 static const struct {
     const char *name;
-    facto_cli_fn train;
-} facto_train_models[] = {
-    {"mf", facto_train_mf},
-    {"fm", facto_train_fm},
+    cli_fn train;
+} cli_train_models[] = {
+    {"mf", cli_train_mf},
+    {"fm", cli_train_fm},
 };
 
-int facto_cmd_train(int argc, char **argv)
+int cli_cmd_train(int argc, char **argv)
 {
     /* Find --model before parsing: each kind has its own options. */
     const char *model = "mf";
@@ -38,22 +38,22 @@ int facto_cmd_train(int argc, char **argv)
         else if (strncmp(argv[i], "--model=", 8) == 0)
             model = argv[i] + 8;
     }
-    for (size_t k = 0; k < sizeof facto_train_models / sizeof *facto_train_models; k++)
-        if (strcmp(model, facto_train_models[k].name) == 0)
-            return facto_train_models[k].train(argc, argv);
-    return facto_cli_usage(argv[0], "--model: unknown model '%s' (known: mf, fm)", model);
+    for (size_t k = 0; k < sizeof cli_train_models / sizeof *cli_train_models; k++)
+        if (strcmp(model, cli_train_models[k].name) == 0)
+            return cli_train_models[k].train(argc, argv);
+    return cli_usage(argv[0], "--model: unknown model '%s' (known: mf, fm)", model);
 }
 
 /* ---- MF ---------------------------------------------------------------- */
 
-static double facto_now(void)
+static double cli_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-typedef struct facto_train_state {
+typedef struct cli_train_state {
     int json;          /* epoch lines go to stderr */
     int tty;           /* progress bar on stderr */
     int bar_shown;
@@ -63,9 +63,9 @@ typedef struct facto_train_state {
     facto_epoch_report last;
     int have_last;
     double update_seconds; /* sum of epoch update times */
-} facto_train_state;
+} cli_train_state;
 
-static void facto_bar_clear(facto_train_state *s)
+static void cli_bar_clear(cli_train_state *s)
 {
     if (s->bar_shown) {
         fputs("\r\033[K", stderr);
@@ -74,10 +74,10 @@ static void facto_bar_clear(facto_train_state *s)
     }
 }
 
-static int facto_on_epoch(const facto_epoch_report *r, void *user)
+static int cli_on_epoch(const facto_epoch_report *r, void *user)
 {
-    facto_train_state *s = user;
-    facto_bar_clear(s);
+    cli_train_state *s = user;
+    cli_bar_clear(s);
     FILE *out = s->json ? stderr : stdout;
     fprintf(out, "epoch %*d/%d  train RMSE %.4f MAE %.4f", r->epochs >= 100 ? 3 : 2, r->epoch, r->epochs,
             r->train_rmse, r->train_mae);
@@ -91,12 +91,12 @@ static int facto_on_epoch(const facto_epoch_report *r, void *user)
     return 0;
 }
 
-static int facto_on_progress(int epoch, int64_t done, int64_t total, void *user)
+static int cli_on_progress(int epoch, int64_t done, int64_t total, void *user)
 {
-    facto_train_state *s = user;
+    cli_train_state *s = user;
     if (!s->tty || total <= 0)
         return 0;
-    double now = facto_now();
+    double now = cli_now();
     if (now - s->last_bar < 0.1 && done < total)
         return 0;
     s->last_bar = now;
@@ -121,7 +121,7 @@ static int facto_on_progress(int epoch, int64_t done, int64_t total, void *user)
     return 0;
 }
 
-static void facto_train_help(const char *verb)
+static void cli_train_help(const char *verb)
 {
     facto_mf_params p = facto_mf_params_default();
     printf("Usage: %s (--dataset NAME --split SPLIT | --train FILE [--test FILE] [--split SPEC]) [OPTIONS]\n\n"
@@ -167,7 +167,7 @@ enum {
     OPT_THREADS, OPT_OUT, OPT_JSON
 };
 
-static const struct option facto_train_opts[] = {
+static const struct option cli_train_opts[] = {
     {"dataset", required_argument, NULL, OPT_DATASET}, {"split", required_argument, NULL, OPT_SPLIT},
     {"train", required_argument, NULL, OPT_TRAIN},     {"test", required_argument, NULL, OPT_TEST},
     {"format", required_argument, NULL, OPT_FORMAT},   {"columns", required_argument, NULL, OPT_COLUMNS},
@@ -182,20 +182,20 @@ static const struct option facto_train_opts[] = {
     {"out", required_argument, NULL, OPT_OUT},         {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, 'h'},                  {NULL, 0, NULL, 0}};
 
-typedef struct facto_train_args {
+typedef struct cli_train_args {
     const char *dataset, *split, *train, *test, *out;
-    facto_cli_readopts read;
+    cli_readopts read;
     facto_mf_params params;
     int threads;
     int json;
-} facto_train_args;
+} cli_train_args;
 
-static int facto_train_parse(int argc, char **argv, facto_train_args *a, int *help)
+static int cli_train_parse(int argc, char **argv, cli_train_args *a, int *help)
 {
     const char *verb = argv[0];
     int c, rc = 0;
-    facto_getopt_begin();
-    while (rc == 0 && (c = facto_getopt(verb, argc, argv, "h", facto_train_opts)) != -1) {
+    cli_getopt_begin();
+    while (rc == 0 && (c = cli_getopt(verb, argc, argv, "h", cli_train_opts)) != -1) {
         switch (c) {
         case 'h': *help = 1; return 0;
         case OPT_DATASET: a->dataset = optarg; break;
@@ -203,26 +203,26 @@ static int facto_train_parse(int argc, char **argv, facto_train_args *a, int *he
         case OPT_TRAIN: a->train = optarg; break;
         case OPT_TEST: a->test = optarg; break;
         case OPT_FORMAT:
-            rc = facto_arg_format(verb, optarg, &a->read.opts.format);
+            rc = cli_arg_format(verb, optarg, &a->read.opts.format);
             a->read.format_set = 1;
             break;
         case OPT_COLUMNS: a->read.opts.columns = optarg; break;
-        case OPT_DELIM: rc = facto_arg_delimiter(verb, optarg, &a->read.opts.delimiter); break;
-        case OPT_MODEL: break; /* dispatched in facto_cmd_train */
-        case OPT_FACTORS: rc = facto_arg_int(verb, "--factors", optarg, 1, 65536, &a->params.num_factors); break;
-        case OPT_EPOCHS: rc = facto_arg_int(verb, "--epochs", optarg, 1, 1000000, &a->params.epochs); break;
-        case OPT_LR: rc = facto_arg_float(verb, "--lr", optarg, 1e-30, 1e6, &a->params.learning_rate); break;
-        case OPT_LR_DECAY: rc = facto_arg_float(verb, "--lr-decay", optarg, 1e-30, 1, &a->params.lr_decay); break;
-        case OPT_REG: rc = facto_arg_float(verb, "--reg", optarg, 0, 1e6, &a->params.reg_factors); break;
-        case OPT_REG_BIAS: rc = facto_arg_float(verb, "--reg-bias", optarg, 0, 1e6, &a->params.reg_bias); break;
-        case OPT_MOMENTUM: rc = facto_arg_float(verb, "--momentum", optarg, 0, 0.999999, &a->params.momentum); break;
-        case OPT_INIT_STD: rc = facto_arg_float(verb, "--init-std", optarg, 0, 1e3, &a->params.init_std); break;
-        case OPT_SEED: rc = facto_arg_u64(verb, "--seed", optarg, &a->params.seed); break;
-        case OPT_THREADS: rc = facto_arg_int(verb, "--threads", optarg, 0, 4096, &a->threads); break;
+        case OPT_DELIM: rc = cli_arg_delimiter(verb, optarg, &a->read.opts.delimiter); break;
+        case OPT_MODEL: break; /* dispatched in cli_cmd_train */
+        case OPT_FACTORS: rc = cli_arg_int(verb, "--factors", optarg, 1, 65536, &a->params.num_factors); break;
+        case OPT_EPOCHS: rc = cli_arg_int(verb, "--epochs", optarg, 1, 1000000, &a->params.epochs); break;
+        case OPT_LR: rc = cli_arg_float(verb, "--lr", optarg, 1e-30, 1e6, &a->params.learning_rate); break;
+        case OPT_LR_DECAY: rc = cli_arg_float(verb, "--lr-decay", optarg, 1e-30, 1, &a->params.lr_decay); break;
+        case OPT_REG: rc = cli_arg_float(verb, "--reg", optarg, 0, 1e6, &a->params.reg_factors); break;
+        case OPT_REG_BIAS: rc = cli_arg_float(verb, "--reg-bias", optarg, 0, 1e6, &a->params.reg_bias); break;
+        case OPT_MOMENTUM: rc = cli_arg_float(verb, "--momentum", optarg, 0, 0.999999, &a->params.momentum); break;
+        case OPT_INIT_STD: rc = cli_arg_float(verb, "--init-std", optarg, 0, 1e3, &a->params.init_std); break;
+        case OPT_SEED: rc = cli_arg_u64(verb, "--seed", optarg, &a->params.seed); break;
+        case OPT_THREADS: rc = cli_arg_int(verb, "--threads", optarg, 0, 4096, &a->threads); break;
         case OPT_OUT:
             a->out = optarg;
             if (!*optarg)
-                rc = facto_cli_usage(verb, "--out: the model path is empty");
+                rc = cli_usage(verb, "--out: the model path is empty");
             break;
         case OPT_JSON: a->json = 1; break;
         case OPT_OPTIMIZER:
@@ -231,31 +231,31 @@ static int facto_train_parse(int argc, char **argv, facto_train_args *a, int *he
             else if (strcmp(optarg, "adam") == 0)
                 a->params.optimizer = FACTO_OPT_ADAM;
             else
-                rc = facto_cli_usage(verb, "--optimizer: '%s' is not one of sgd, adam", optarg);
+                rc = cli_usage(verb, "--optimizer: '%s' is not one of sgd, adam", optarg);
             break;
         default: return FACTO_EXIT_USAGE;
         }
     }
     if (rc)
         return rc;
-    facto_cli_read_finish(&a->read);
+    cli_read_finish(&a->read);
     if (a->dataset && a->train)
-        return facto_cli_usage(verb, "give --dataset or --train, not both");
+        return cli_usage(verb, "give --dataset or --train, not both");
     if (!a->dataset && !a->train)
-        return facto_cli_usage(verb, "missing --dataset NAME --split SPLIT, or --train FILE");
+        return cli_usage(verb, "missing --dataset NAME --split SPLIT, or --train FILE");
     if (a->dataset && !a->split)
-        return facto_cli_usage(verb, "--dataset needs --split (u1..u5, ua, ub, random:F, kfold:K:I or time:F)");
+        return cli_usage(verb, "--dataset needs --split (u1..u5, ua, ub, random:F, kfold:K:I or time:F)");
     if (a->dataset && a->test)
-        return facto_cli_usage(verb, "--test goes with --train, not with --dataset (use --split)");
+        return cli_usage(verb, "--test goes with --train, not with --dataset (use --split)");
     if (a->train && a->split && a->test)
-        return facto_cli_usage(verb, "give --test or --split, not both");
+        return cli_usage(verb, "give --test or --split, not both");
     if (a->train && a->split && !strchr(a->split, ':'))
-        return facto_cli_usage(verb, "--split with --train must be random:F, kfold:K:I or time:F");
+        return cli_usage(verb, "--split with --train must be random:F, kfold:K:I or time:F");
     return 0;
 }
 
 /* Load train/test datasets as the arguments say. */
-static int facto_train_data(facto_ctx *ctx, const facto_train_args *a, facto_dataset **train, facto_dataset **test,
+static int cli_train_data(facto_ctx *ctx, const cli_train_args *a, facto_dataset **train, facto_dataset **test,
                             int64_t *dups)
 {
     char train_path[4096], test_path[4096];
@@ -271,7 +271,7 @@ static int facto_train_data(facto_ctx *ctx, const facto_train_args *a, facto_dat
             st = facto_dataset_split_files(ctx, a->dataset, a->split, train_path, test_path, sizeof train_path);
         }
         if (st != FACTO_OK)
-            return facto_cli_fail(ctx, st, 0);
+            return cli_fail(ctx, st, 0);
     } else {
         snprintf(train_path, sizeof train_path, "%s", a->train);
         snprintf(test_path, sizeof test_path, "%s", a->test ? a->test : "");
@@ -280,26 +280,26 @@ static int facto_train_data(facto_ctx *ctx, const facto_train_args *a, facto_dat
     facto_split split;
     if (split_spec) {
         if ((st = facto_split_parse(ctx, split_spec, &split)) != FACTO_OK) {
-            facto_cli_usage(verb, "--split: %s", facto_errmsg(ctx));
+            cli_usage(verb, "--split: %s", facto_errmsg(ctx));
             return FACTO_EXIT_USAGE;
         }
         split.seed = a->params.seed;
     }
     facto_dataset *all = NULL;
-    if ((rc = facto_cli_read(ctx, &a->read, train_path, &all, dups)) != 0)
+    if ((rc = cli_read(ctx, &a->read, train_path, &all, dups)) != 0)
         return rc;
     if (split_spec) {
         st = facto_dataset_split(ctx, all, &split, train, test);
         facto_dataset_free(all);
         if (st != FACTO_OK) {
-            facto_cli_error("%s: %s", train_path, facto_errmsg(ctx));
+            cli_error("%s: %s", train_path, facto_errmsg(ctx));
             return st == FACTO_ERR_INVALID ? FACTO_EXIT_USAGE : FACTO_EXIT_DATA;
         }
         return 0;
     }
     *train = all;
     if (test_path[0]) {
-        if ((rc = facto_cli_read(ctx, &a->read, test_path, test, NULL)) != 0) {
+        if ((rc = cli_read(ctx, &a->read, test_path, test, NULL)) != 0) {
             facto_dataset_free(all);
             *train = NULL;
             return rc;
@@ -308,17 +308,17 @@ static int facto_train_data(facto_ctx *ctx, const facto_train_args *a, facto_dat
     return 0;
 }
 
-static int facto_train_mf(int argc, char **argv)
+static int cli_train_mf(int argc, char **argv)
 {
-    facto_train_args a;
+    cli_train_args a;
     memset(&a, 0, sizeof a);
-    facto_cli_read_defaults(&a.read);
+    cli_read_defaults(&a.read);
     a.params = facto_mf_params_default();
     a.threads = 1;
     int help = 0;
-    int rc = facto_train_parse(argc, argv, &a, &help);
+    int rc = cli_train_parse(argc, argv, &a, &help);
     if (help) {
-        facto_train_help(argv[0]);
+        cli_train_help(argv[0]);
         return FACTO_EXIT_OK;
     }
     if (rc)
@@ -326,7 +326,7 @@ static int facto_train_mf(int argc, char **argv)
 
     facto_ctx *ctx = facto_ctx_new();
     if (!ctx) {
-        facto_cli_error("out of memory");
+        cli_error("out of memory");
         return FACTO_EXIT_INTERNAL;
     }
     facto_ctx_set_threads(ctx, a.threads);
@@ -337,19 +337,19 @@ static int facto_train_mf(int argc, char **argv)
     facto_status st;
     /* A model that could not be saved is found out now, not after the fit. */
     if (a.out && (st = facto_model_save_check(ctx, a.out)) != FACTO_OK) {
-        rc = facto_cli_fail(ctx, st, 0);
+        rc = cli_fail(ctx, st, 0);
         goto done;
     }
-    if ((rc = facto_train_data(ctx, &a, &train, &test, &dups)) != 0)
+    if ((rc = cli_train_data(ctx, &a, &train, &test, &dups)) != 0)
         goto done;
 
-    facto_train_state s;
+    cli_train_state s;
     memset(&s, 0, sizeof s);
     s.json = a.json;
-    s.tty = facto_stderr_is_tty();
+    s.tty = cli_stderr_is_tty();
     s.n_train = facto_dataset_n_ratings(train);
     s.last.epochs = a.params.epochs;
-    facto_train_callbacks cb = {facto_on_epoch, facto_on_progress, &s};
+    facto_train_callbacks cb = {cli_on_epoch, cli_on_progress, &s};
     FILE *info = a.json ? stderr : stdout;
     fprintf(info, "training mf on %lld ratings (%d users, %d items)", (long long)s.n_train,
             (int)facto_dataset_n_users(train), (int)facto_dataset_n_items(train));
@@ -357,17 +357,17 @@ static int facto_train_mf(int argc, char **argv)
         fprintf(info, ", testing on %lld ratings", (long long)facto_dataset_n_ratings(test));
     fprintf(info, "\n");
     fflush(info);
-    s.t_start = facto_now();
+    s.t_start = cli_now();
     st = facto_mf_fit(ctx, train, test, &a.params, &cb, &model);
-    double seconds = facto_now() - s.t_start;
-    facto_bar_clear(&s);
+    double seconds = cli_now() - s.t_start;
+    cli_bar_clear(&s);
     if (st != FACTO_OK) {
-        rc = facto_cli_fail(ctx, st, 1);
+        rc = cli_fail(ctx, st, 1);
         goto done;
     }
     if (a.out) {
         if ((st = facto_model_save(ctx, model, a.out)) != FACTO_OK) {
-            rc = facto_cli_fail(ctx, st, 0);
+            rc = cli_fail(ctx, st, 0);
             goto done;
         }
         fprintf(info, "saved model to %s\n", a.out);
@@ -376,19 +376,19 @@ static int facto_train_mf(int argc, char **argv)
         double rps = s.update_seconds > 0 ? (double)s.n_train * s.last.epoch / s.update_seconds : 0;
         root = json_object();
         json_object_set_new(root, "model", json_string("mf"));
-        json_object_set_new(root, "train_rmse", facto_json_num(s.have_last ? s.last.train_rmse : NAN, 6));
-        json_object_set_new(root, "train_mae", facto_json_num(s.have_last ? s.last.train_mae : NAN, 6));
-        json_object_set_new(root, "test_rmse", facto_json_num(s.have_last && test ? s.last.test_rmse : NAN, 6));
-        json_object_set_new(root, "test_mae", facto_json_num(s.have_last && test ? s.last.test_mae : NAN, 6));
+        json_object_set_new(root, "train_rmse", cli_json_num(s.have_last ? s.last.train_rmse : NAN, 6));
+        json_object_set_new(root, "train_mae", cli_json_num(s.have_last ? s.last.train_mae : NAN, 6));
+        json_object_set_new(root, "test_rmse", cli_json_num(s.have_last && test ? s.last.test_rmse : NAN, 6));
+        json_object_set_new(root, "test_mae", cli_json_num(s.have_last && test ? s.last.test_mae : NAN, 6));
         json_object_set_new(root, "epochs", json_integer(s.have_last ? s.last.epoch : 0));
-        json_object_set_new(root, "seconds", facto_json_num(seconds, 4));
-        json_object_set_new(root, "ratings_per_second", facto_json_num(rps, 4));
+        json_object_set_new(root, "seconds", cli_json_num(seconds, 4));
+        json_object_set_new(root, "ratings_per_second", cli_json_num(rps, 4));
         json_object_set_new(root, "n_train", json_integer(s.n_train));
         json_object_set_new(root, "n_test", json_integer(test ? facto_dataset_n_ratings(test) : 0));
         json_object_set_new(root, "duplicates", json_integer(dups));
         if (a.out)
-            json_object_set_new(root, "out", facto_json_str(a.out));
-        rc = facto_json_print(root);
+            json_object_set_new(root, "out", cli_json_str(a.out));
+        rc = cli_json_print(root);
         root = NULL;
     }
 done:

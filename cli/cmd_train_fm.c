@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-static double facto_fm_now(void)
+static double cli_fm_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -29,13 +29,13 @@ typedef enum {
     FO_MODEL = 1, FO_DATASET, FO_SPLIT, FO_TRAIN, FO_TEST, FO_FROM_RATINGS, FO_TEST_RATINGS, FO_FORMAT,
     FO_HYPERPARAMETERS, FO_OUT, FO_JSON, FO_VERBOSE, FO_THREADS, FO_SIDE, FO_USER_FEATURES, FO_ITEM_FEATURES,
     FO_NUMERIC_IDS, FO_BINARIZE, FO_IMPLICIT, FO_PRIOR_GROUPS, FO_HELP
-} facto_fm_opt;
+} cli_fm_opt;
 
 static const struct {
     const char *name; /* with underscores: --side-features and --side_features both match */
-    facto_fm_opt id;
+    cli_fm_opt id;
     int has_arg;
-} facto_fm_opts[] = {
+} cli_fm_opts[] = {
     {"model", FO_MODEL, 1},           {"dataset", FO_DATASET, 1},
     {"split", FO_SPLIT, 1},           {"train", FO_TRAIN, 1},
     {"test", FO_TEST, 1},             {"from_ratings", FO_FROM_RATINGS, 1},
@@ -49,12 +49,12 @@ static const struct {
     {"implicit", FO_IMPLICIT, 1},     {"prior_groups", FO_PRIOR_GROUPS, 1},
     {"help", FO_HELP, 0},
 };
-#define FACTO_FM_NOPTS (sizeof facto_fm_opts / sizeof facto_fm_opts[0])
+#define FACTO_FM_NOPTS (sizeof cli_fm_opts / sizeof cli_fm_opts[0])
 
 /* One line of help per hyperparameter; the defaults come from the library. */
 static const struct {
     const char *name, *text;
-} facto_fm_hp_help[] = {
+} cli_fm_hp_help[] = {
     {"feature_dim", "columns of the input; SageMaker requires it"},
     {"num_factors", "length of each factor vector v_i"},
     {"predictor_type", "regressor|binary_classifier"},
@@ -88,7 +88,7 @@ static const struct {
  * them unset (NAN), so facto_fm_params_format() does not list them. */
 static const struct {
     const char *name, *text;
-} facto_fm_hp_unset[] = {
+} cli_fm_hp_unset[] = {
     {"bias_init_scale", "U[-s, s] scale of w0 (uniform init)"},
     {"bias_init_sigma", "N(0, s^2) sigma of w0 (normal init; unset = 0.01, SageMaker's)"},
     {"bias_init_value", "value of w0 (constant init)"},
@@ -105,7 +105,7 @@ static const struct {
 
 /* "0.100000001" (a float written with 9 digits) -> "0.1": the fewest digits
  * that read back to the same float; any other text is copied. */
-static void facto_fm_short_number(const char *text, char *buf, size_t size)
+static void cli_fm_short_number(const char *text, char *buf, size_t size)
 {
     char *end;
     snprintf(buf, size, "%s", text);
@@ -121,7 +121,7 @@ static void facto_fm_short_number(const char *text, char *buf, size_t size)
     }
 }
 
-static void facto_fm_train_help(const char *verb)
+static void cli_fm_train_help(const char *verb)
 {
     printf("Usage: %s --model fm (--train FILE [--test FILE] | --dataset NAME --split SPLIT)\n"
            "                   --num_factors K --predictor_type regressor|binary_classifier [HYPERPARAMETERS]\n\n"
@@ -165,13 +165,13 @@ static void facto_fm_train_help(const char *verb)
     if (buf) {
         facto_fm_params_format(&p, buf, need + 1);
         /* the three required ones first (unset, so not in the dump) */
-        for (size_t i = 0; i < sizeof facto_fm_hp_help / sizeof *facto_fm_hp_help; i++) {
-            const char *n = facto_fm_hp_help[i].name;
+        for (size_t i = 0; i < sizeof cli_fm_hp_help / sizeof *cli_fm_hp_help; i++) {
+            const char *n = cli_fm_hp_help[i].name;
             char key[80];
             snprintf(key, sizeof key, "\n%s=", n);
             int listed = strncmp(buf, key + 1, strlen(key + 1)) == 0 || strstr(buf, key) != NULL;
             if (!listed)
-                printf("  --%-20s %s (%s)\n", n, facto_fm_hp_help[i].text,
+                printf("  --%-20s %s (%s)\n", n, cli_fm_hp_help[i].text,
                        strcmp(n, "feature_dim") == 0 ? "default: from the data" : "required");
         }
         for (char *line = buf; *line;) {
@@ -182,11 +182,11 @@ static void facto_fm_train_help(const char *verb)
             if (eq) {
                 *eq = '\0';
                 const char *text = "";
-                for (size_t i = 0; i < sizeof facto_fm_hp_help / sizeof *facto_fm_hp_help; i++)
-                    if (strcmp(facto_fm_hp_help[i].name, line) == 0)
-                        text = facto_fm_hp_help[i].text;
+                for (size_t i = 0; i < sizeof cli_fm_hp_help / sizeof *cli_fm_hp_help; i++)
+                    if (strcmp(cli_fm_hp_help[i].name, line) == 0)
+                        text = cli_fm_hp_help[i].text;
                 char shown[64];
-                facto_fm_short_number(eq + 1, shown, sizeof shown);
+                cli_fm_short_number(eq + 1, shown, sizeof shown);
                 printf("  --%-20s %s%s(default %s)\n", line, text, *text ? " " : "", shown);
             }
             if (!nl)
@@ -195,8 +195,8 @@ static void facto_fm_train_help(const char *verb)
         }
         free(buf);
     }
-    for (size_t i = 0; i < sizeof facto_fm_hp_unset / sizeof *facto_fm_hp_unset; i++)
-        printf("  --%-20s %s (default: not set)\n", facto_fm_hp_unset[i].name, facto_fm_hp_unset[i].text);
+    for (size_t i = 0; i < sizeof cli_fm_hp_unset / sizeof *cli_fm_hp_unset; i++)
+        printf("  --%-20s %s (default: not set)\n", cli_fm_hp_unset[i].name, cli_fm_hp_unset[i].text);
     printf("\nOutput:\n"
            "  --out MODEL        save the trained model (default: not saved)\n"
            "  --json             one JSON object on stdout: regressor train_rmse, test_rmse, test_mae;\n"
@@ -215,19 +215,19 @@ static void facto_fm_train_help(const char *verb)
            "error, 3 internal error.\n");
 }
 
-typedef struct facto_fm_args {
+typedef struct cli_fm_args {
     const char *train, *test, *out, *hyperparameters, *format_text;
-    facto_cli_fm_source src;
+    cli_fm_source src;
     int json, verbose, threads;
     int implicit; /* FACTO_FM_IMPLICIT_* bits */
     int prior_groups, prior_groups_set;
     /* hyperparameter flags in command-line order */
     const char **hp_names, **hp_values;
     int n_hp;
-} facto_fm_args;
+} cli_fm_args;
 
 /* "--num-factors" -> "num_factors" into buf. */
-static void facto_fm_norm(const char *name, size_t len, char *buf, size_t size)
+static void cli_fm_norm(const char *name, size_t len, char *buf, size_t size)
 {
     size_t n = len < size - 1 ? len : size - 1;
     for (size_t i = 0; i < n; i++)
@@ -235,14 +235,14 @@ static void facto_fm_norm(const char *name, size_t len, char *buf, size_t size)
     buf[n] = '\0';
 }
 
-static int facto_fm_parse(int argc, char **argv, facto_fm_args *a, int *help)
+static int cli_fm_parse(int argc, char **argv, cli_fm_args *a, int *help)
 {
     (void)argv;
     const char *verb = "facto train --model fm"; /* so usage errors point at this command's --help */
     a->hp_names = calloc((size_t)argc, sizeof *a->hp_names);
     a->hp_values = calloc((size_t)argc, sizeof *a->hp_values);
     if (!a->hp_names || !a->hp_values) {
-        facto_cli_error("out of memory");
+        cli_error("out of memory");
         return FACTO_EXIT_INTERNAL;
     }
     for (int i = 1; i < argc; i++) {
@@ -252,16 +252,16 @@ static int facto_fm_parse(int argc, char **argv, facto_fm_args *a, int *help)
             return 0;
         }
         if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
-            return facto_cli_usage(verb, "unexpected argument '%s'", arg);
+            return cli_usage(verb, "unexpected argument '%s'", arg);
         const char *name = arg + 2, *eq = strchr(name, '=');
         size_t len = eq ? (size_t)(eq - name) : strlen(name);
         char norm[128];
-        facto_fm_norm(name, len, norm, sizeof norm);
+        cli_fm_norm(name, len, norm, sizeof norm);
         int opt = 0, has_arg = 1;
         for (size_t k = 0; k < FACTO_FM_NOPTS; k++) {
-            if (strcmp(norm, facto_fm_opts[k].name) == 0) {
-                opt = (int)facto_fm_opts[k].id;
-                has_arg = facto_fm_opts[k].has_arg;
+            if (strcmp(norm, cli_fm_opts[k].name) == 0) {
+                opt = (int)cli_fm_opts[k].id;
+                has_arg = cli_fm_opts[k].has_arg;
             }
         }
         const char *value = NULL;
@@ -271,9 +271,9 @@ static int facto_fm_parse(int argc, char **argv, facto_fm_args *a, int *help)
             else if (i + 1 < argc)
                 value = argv[++i];
             else
-                return facto_cli_usage(verb, "option '--%.*s' needs a value", (int)len, name);
+                return cli_usage(verb, "option '--%.*s' needs a value", (int)len, name);
         } else if (eq) {
-            return facto_cli_usage(verb, "option '--%.*s' takes no value", (int)len, name);
+            return cli_usage(verb, "option '--%.*s' takes no value", (int)len, name);
         }
         int rc = 0;
         switch (opt) {
@@ -293,12 +293,12 @@ static int facto_fm_parse(int argc, char **argv, facto_fm_args *a, int *help)
         case FO_OUT: a->out = value; break;
         case FO_JSON: a->json = 1; break;
         case FO_VERBOSE: a->verbose = 1; break;
-        case FO_THREADS: rc = facto_arg_int(verb, "--threads", value, 0, 4096, &a->threads); break;
+        case FO_THREADS: rc = cli_arg_int(verb, "--threads", value, 0, 4096, &a->threads); break;
         case FO_SIDE: a->src.side_features = 1; break;
         case FO_USER_FEATURES: a->src.user_file = value; break;
         case FO_ITEM_FEATURES: a->src.item_file = value; break;
         case FO_NUMERIC_IDS: a->src.enc.numeric_ids = 1; break;
-        case FO_BINARIZE: rc = facto_arg_float(verb, "--binarize", value, 1e-30, 1e30, &a->src.enc.binarize); break;
+        case FO_BINARIZE: rc = cli_arg_float(verb, "--binarize", value, 1e-30, 1e30, &a->src.enc.binarize); break;
         case FO_IMPLICIT:
             if (strcmp(value, "user") == 0)
                 a->implicit = FACTO_FM_IMPLICIT_USER;
@@ -307,10 +307,10 @@ static int facto_fm_parse(int argc, char **argv, facto_fm_args *a, int *help)
             else if (strcmp(value, "both") == 0)
                 a->implicit = FACTO_FM_IMPLICIT_USER | FACTO_FM_IMPLICIT_ITEM;
             else
-                rc = facto_cli_usage(verb, "--implicit: '%s' is not user, item or both", value);
+                rc = cli_usage(verb, "--implicit: '%s' is not user, item or both", value);
             break;
         case FO_PRIOR_GROUPS:
-            rc = facto_arg_int(verb, "--prior-groups", value, 0, 2, &a->prior_groups);
+            rc = cli_arg_int(verb, "--prior-groups", value, 0, 2, &a->prior_groups);
             a->prior_groups_set = 1;
             break;
         case FO_HELP: *help = 1; return 0;
@@ -320,81 +320,81 @@ static int facto_fm_parse(int argc, char **argv, facto_fm_args *a, int *help)
     }
     int n_sources = !!a->train + !!a->src.dataset + !!a->src.ratings;
     if (n_sources == 0)
-        return facto_cli_usage(verb, "missing --train FILE (or --dataset NAME --split SPLIT)");
+        return cli_usage(verb, "missing --train FILE (or --dataset NAME --split SPLIT)");
     if (n_sources > 1)
-        return facto_cli_usage(verb, "give one of --train, --dataset, --from-ratings");
+        return cli_usage(verb, "give one of --train, --dataset, --from-ratings");
     int from_ratings = a->train == NULL;
     if (!from_ratings && (a->src.split || a->src.test_ratings || a->src.side_features || a->src.user_file ||
                           a->src.item_file || a->src.enc.numeric_ids || a->src.enc.binarize > 0))
-        return facto_cli_usage(verb, "--train reads rows; --split and the ratings options go with --dataset "
+        return cli_usage(verb, "--train reads rows; --split and the ratings options go with --dataset "
                                      "or --from-ratings");
     if (!from_ratings && a->implicit)
-        return facto_cli_usage(verb, "--implicit goes with --dataset or --from-ratings (ratings)");
+        return cli_usage(verb, "--implicit goes with --dataset or --from-ratings (ratings)");
     if (!from_ratings && a->prior_groups_set && a->prior_groups == 2)
-        return facto_cli_usage(verb, "--prior-groups 2 (a group per kind of side feature) goes with --dataset or "
+        return cli_usage(verb, "--prior-groups 2 (a group per kind of side feature) goes with --dataset or "
                                      "--from-ratings; rows take 0 or 1");
     if (from_ratings && (a->test || a->format_text))
-        return facto_cli_usage(verb, "--test and --format go with --train (rows files)");
+        return cli_usage(verb, "--test and --format go with --train (rows files)");
     if (a->src.dataset && !a->src.split)
-        return facto_cli_usage(verb, "--dataset needs --split (u1..u5, ua, ub, random:F, kfold:K:I or time:F)");
+        return cli_usage(verb, "--dataset needs --split (u1..u5, ua, ub, random:F, kfold:K:I or time:F)");
     if (a->src.dataset && a->src.test_ratings)
-        return facto_cli_usage(verb, "--test-ratings goes with --from-ratings");
+        return cli_usage(verb, "--test-ratings goes with --from-ratings");
     if (a->src.ratings && a->src.split && (a->src.test_ratings || !strchr(a->src.split, ':')))
-        return facto_cli_usage(verb, "--split with --from-ratings must be random:F, kfold:K:I or time:F");
+        return cli_usage(verb, "--split with --from-ratings must be random:F, kfold:K:I or time:F");
     return 0;
 }
 
 /* Hyperparameters: the library's defaults, then the JSON file, then the flags. */
-static int facto_fm_build_params(facto_ctx *ctx, const char *verb, const facto_fm_args *a, facto_fm_params *p)
+static int cli_fm_build_params(facto_ctx *ctx, const char *verb, const cli_fm_args *a, facto_fm_params *p)
 {
     *p = facto_fm_params_default();
     if (a->hyperparameters) {
         facto_status st = facto_fm_params_load_json(ctx, p, a->hyperparameters);
         if (st == FACTO_ERR_INVALID)
-            return facto_cli_usage(verb, "%s", facto_errmsg(ctx));
+            return cli_usage(verb, "%s", facto_errmsg(ctx));
         if (st != FACTO_OK)
-            return facto_cli_fail(ctx, st, 0);
+            return cli_fail(ctx, st, 0);
     }
     for (int i = 0; i < a->n_hp; i++) {
         const char *name = a->hp_names[i], *eq = strchr(name, '=');
         char norm[128];
-        facto_fm_norm(name, eq ? (size_t)(eq - name) : strlen(name), norm, sizeof norm);
+        cli_fm_norm(name, eq ? (size_t)(eq - name) : strlen(name), norm, sizeof norm);
         if (facto_fm_params_set(ctx, p, norm, a->hp_values[i]) != FACTO_OK)
-            return facto_cli_usage(verb, "--%s: %s", norm, facto_errmsg(ctx));
+            return cli_usage(verb, "--%s: %s", norm, facto_errmsg(ctx));
     }
     if (p->num_factors == 0)
-        return facto_cli_usage(verb, "missing required hyperparameter num_factors (--num_factors K)");
+        return cli_usage(verb, "missing required hyperparameter num_factors (--num_factors K)");
     if (p->predictor_type == FACTO_FM_PREDICTOR_UNSET)
-        return facto_cli_usage(verb, "missing required hyperparameter predictor_type "
+        return cli_usage(verb, "missing required hyperparameter predictor_type "
                                      "(--predictor_type regressor|binary_classifier)");
     /* Check every rule now, before any data is read; feature_dim may come later. */
     facto_fm_params check = *p;
     if (check.feature_dim == 0)
         check.feature_dim = 1;
     if (facto_fm_params_validate(ctx, &check) != FACTO_OK)
-        return facto_cli_usage(verb, "%s", facto_errmsg(ctx));
+        return cli_usage(verb, "%s", facto_errmsg(ctx));
     return 0;
 }
 
 /* ---- training ------------------------------------------------------------ */
 
-static const char *facto_fm_predictor_name_cli(facto_fm_predictor p)
+static const char *cli_fm_predictor_name_cli(facto_fm_predictor p)
 {
     return p == FACTO_FM_BINARY_CLASSIFIER ? "binary_classifier" : "regressor";
 }
 
-typedef struct facto_fm_state {
+typedef struct cli_fm_state {
     FILE *out;
     int have_last;
     facto_fm_epoch_report last;
     double update_seconds;
     int64_t samples;
     int64_t n_train;
-} facto_fm_state;
+} cli_fm_state;
 
-static int facto_fm_on_epoch(const facto_fm_epoch_report *r, void *user)
+static int cli_fm_on_epoch(const facto_fm_epoch_report *r, void *user)
 {
-    facto_fm_state *s = user;
+    cli_fm_state *s = user;
     FILE *out = s->out;
     int w = r->epochs >= 100 ? 3 : 2;
     fprintf(out, "epoch %*d/%d", w, r->epoch, r->epochs);
@@ -418,7 +418,7 @@ static int facto_fm_on_epoch(const facto_fm_epoch_report *r, void *user)
     return 0;
 }
 
-static void facto_fm_log(facto_log_level level, const char *message, void *user)
+static void cli_fm_log(facto_log_level level, const char *message, void *user)
 {
     (void)user;
     static const char *names[] = {"ERROR", "WARN", "INFO", "DEBUG"};
@@ -426,7 +426,7 @@ static void facto_fm_log(facto_log_level level, const char *message, void *user)
 }
 
 /* MCMC with several chains: the progress lines are the first chain's. */
-static void facto_fm_chains_note(FILE *info, const facto_fm_params *p)
+static void cli_fm_chains_note(FILE *info, const facto_fm_params *p)
 {
     if (p->solver == FACTO_FM_SOLVER_MCMC && p->mcmc_chains > 1)
         fprintf(info, "mcmc: %d chains of %d iterations, pooled at the end; the lines below follow chain 1\n",
@@ -441,14 +441,14 @@ static void facto_fm_chains_note(FILE *info, const facto_fm_params *p)
 /* "PATH:LINE: detail" (recordIO: "PATH: record N at byte B: detail") for row
  * `row` (0-based) of the rows read from `path`; "PATH: row N: detail"
  * when the origin does not know the row. */
-static void facto_fm_row_error(const char *path, const facto_rows_origin *origin, int64_t row, const char *detail,
+static void cli_fm_row_error(const char *path, const facto_rows_origin *origin, int64_t row, const char *detail,
                                const char *hint)
 {
     char where[4400];
     if (facto_rows_origin_where(origin, row, where, sizeof where) > 0)
-        facto_cli_error("%s: %s%s", where, detail, hint);
+        cli_error("%s: %s%s", where, detail, hint);
     else
-        facto_cli_error("%s: row %lld: %s%s", path, (long long)row + 1, detail, hint);
+        cli_error("%s: row %lld: %s%s", path, (long long)row + 1, detail, hint);
 }
 
 /*
@@ -458,7 +458,7 @@ static void facto_fm_row_error(const char *path, const facto_rows_origin *origin
  * the rows read. Rows without labels are left to the library. Returns 0, or
  * FACTO_EXIT_DATA after the message. O(rows).
  */
-static int facto_fm_check_file_labels(const facto_rows *rows, const facto_rows_origin *origin, const char *path,
+static int cli_fm_check_file_labels(const facto_rows *rows, const facto_rows_origin *origin, const char *path,
                                       facto_fm_predictor type)
 {
     if (!rows->labels)
@@ -467,13 +467,13 @@ static int facto_fm_check_file_labels(const facto_rows *rows, const facto_rows_o
         float y = rows->labels[r];
         char detail[160];
         if (!isfinite(y)) {
-            facto_fm_row_error(path, origin, r, "the label is not a finite number", "");
+            cli_fm_row_error(path, origin, r, "the label is not a finite number", "");
             return FACTO_EXIT_DATA;
         }
         if (type == FACTO_FM_BINARY_CLASSIFIER && y != 0.0f && y != 1.0f && y != -1.0f) {
             snprintf(detail, sizeof detail, "label %g is not 0 or 1 (or -1/+1) as binary_classifier needs",
                      (double)y);
-            facto_fm_row_error(path, origin, r, detail, FACTO_FM_LABEL_HINT);
+            cli_fm_row_error(path, origin, r, detail, FACTO_FM_LABEL_HINT);
             return FACTO_EXIT_DATA;
         }
     }
@@ -484,10 +484,10 @@ static int facto_fm_check_file_labels(const facto_rows *rows, const facto_rows_o
  * A library message about one row ("training row 2: ...", "test row 2:
  * ...", "evaluation row 2: ...", row numbers from 1 among the rows read):
  * when `msg` starts with `prefix` and a row number of `rows`, print it as
- * facto_fm_row_error() does and return 1; else 0. For whatever the checks
+ * cli_fm_row_error() does and return 1; else 0. For whatever the checks
  * above do not catch.
  */
-static int facto_fm_row_message(const char *msg, const char *prefix, const char *path, const facto_rows *rows,
+static int cli_fm_row_message(const char *msg, const char *prefix, const char *path, const facto_rows *rows,
                                 const facto_rows_origin *origin, const char *hint)
 {
     size_t n = strlen(prefix);
@@ -498,25 +498,25 @@ static int facto_fm_row_message(const char *msg, const char *prefix, const char 
     long long row = strtoll(msg + n, &end, 10);
     if (errno || strncmp(end, ": ", 2) != 0 || row < 1 || row > rows->n_rows)
         return 0;
-    facto_fm_row_error(path, origin, row - 1, end + 2, hint);
+    cli_fm_row_error(path, origin, row - 1, end + 2, hint);
     return 1;
 }
 
 /* Read --train/--test rows, with where each row came from; feature_dim
  * from the data when params has none. */
-static int facto_fm_read_files(facto_ctx *ctx, const char *verb, const facto_fm_args *a, facto_fm_params *p,
+static int cli_fm_read_files(facto_ctx *ctx, const char *verb, const cli_fm_args *a, facto_fm_params *p,
                                facto_rows **train, facto_rows **test, facto_rows_origin **train_origin,
                                facto_rows_origin **test_origin)
 {
     facto_rows_format fmt = FACTO_ROWS_AUTO;
     int rc;
-    if (a->format_text && (rc = facto_arg_rows_format(verb, "--format", a->format_text, 1, &fmt)) != 0)
+    if (a->format_text && (rc = cli_arg_rows_format(verb, "--format", a->format_text, 1, &fmt)) != 0)
         return rc;
     facto_status st = facto_rows_read_origin(ctx, a->train, fmt, p->feature_dim, train, train_origin);
     if (st == FACTO_OK && a->test)
         st = facto_rows_read_origin(ctx, a->test, fmt, p->feature_dim, test, test_origin);
     if (st != FACTO_OK)
-        return facto_cli_fail(ctx, st, 0);
+        return cli_fail(ctx, st, 0);
     if (p->feature_dim == 0) {
         uint64_t d = facto_rows_dim(*train);
         if (*test && facto_rows_dim(*test) > d)
@@ -527,20 +527,20 @@ static int facto_fm_read_files(facto_ctx *ctx, const char *verb, const facto_fm_
     (*train)->feature_dim = p->feature_dim;
     if (*test)
         (*test)->feature_dim = p->feature_dim;
-    if ((rc = facto_fm_check_file_labels(*train, *train_origin, a->train, p->predictor_type)) != 0)
+    if ((rc = cli_fm_check_file_labels(*train, *train_origin, a->train, p->predictor_type)) != 0)
         return rc;
-    if (*test && (rc = facto_fm_check_file_labels(*test, *test_origin, a->test, p->predictor_type)) != 0)
+    if (*test && (rc = cli_fm_check_file_labels(*test, *test_origin, a->test, p->predictor_type)) != 0)
         return rc;
     return 0;
 }
 
-static void facto_fm_json_metrics(json_t *root, const char *prefix, const facto_fm_metrics *m, int have)
+static void cli_fm_json_metrics(json_t *root, const char *prefix, const facto_fm_metrics *m, int have)
 {
     char key[96];
 #define FACTO_FM_SET(name, value)                                                                                   \
     do {                                                                                                            \
         snprintf(key, sizeof key, "%s%s", prefix, name);                                                            \
-        json_object_set_new(root, key, facto_json_num(have ? (value) : NAN, 6));                                    \
+        json_object_set_new(root, key, cli_json_num(have ? (value) : NAN, 6));                                    \
     } while (0)
     if (m->predictor_type == FACTO_FM_BINARY_CLASSIFIER) {
         FACTO_FM_SET("binary_classification_accuracy", m->binary.accuracy);
@@ -557,7 +557,7 @@ static void facto_fm_json_metrics(json_t *root, const char *prefix, const facto_
 }
 
 /* SageMaker's log form: #test_score (algo-1) : ('rmse', 0.9140) */
-static void facto_fm_print_scores(FILE *out, const char *which, const facto_fm_metrics *m)
+static void cli_fm_print_scores(FILE *out, const char *which, const facto_fm_metrics *m)
 {
     if (m->predictor_type == FACTO_FM_BINARY_CLASSIFIER) {
         const char *names[] = {"binary_classification_accuracy", "binary_classification_cross_entropy",
@@ -574,7 +574,7 @@ static void facto_fm_print_scores(FILE *out, const char *which, const facto_fm_m
 
 /* Metrics of scores [n] against the ratings of ds (CSR order): RMSE / MAE,
  * or the classifier's with label = rating >= binarize. */
-static facto_status facto_fm_rating_metrics(facto_ctx *ctx, const facto_dataset *ds, const float *scores,
+static facto_status cli_fm_rating_metrics(facto_ctx *ctx, const facto_dataset *ds, const float *scores,
                                             const facto_fm_params *p, float binarize, facto_fm_metrics *m)
 {
     const int64_t *row_ptr, *ts;
@@ -608,19 +608,19 @@ static facto_status facto_fm_rating_metrics(facto_ctx *ctx, const facto_dataset 
 }
 
 /* --solver als|mcmc on ratings: block form through facto_fm_fit_ratings. */
-static int facto_fm_train_ratings(facto_ctx *ctx, const char *verb, const facto_fm_args *a, facto_fm_params *p,
+static int cli_fm_train_ratings(facto_ctx *ctx, const char *verb, const cli_fm_args *a, facto_fm_params *p,
                                   FILE *info)
 {
     if (a->src.enc.numeric_ids)
-        return facto_cli_usage(verb, "--numeric-ids is the flat layout of --solver sgd; als and mcmc on ratings "
+        return cli_usage(verb, "--numeric-ids is the flat layout of --solver sgd; als and mcmc on ratings "
                                      "use the block form");
     facto_dataset *dtr = NULL, *dte = NULL;
     facto_model *model = NULL;
     float *str = NULL, *ste = NULL;
     char uf[4200], itf[4200];
-    facto_cli_fm_source src = a->src;
+    cli_fm_source src = a->src;
     src.seed = p->seed;
-    int rc = facto_cli_fm_read_sets(ctx, verb, &src, &dtr, &dte, uf, itf, sizeof uf);
+    int rc = cli_fm_read_sets(ctx, verb, &src, &dtr, &dte, uf, itf, sizeof uf);
     if (rc)
         return rc;
     facto_fm_ratings_options o = facto_fm_ratings_options_default();
@@ -636,7 +636,7 @@ static int facto_fm_train_ratings(facto_ctx *ctx, const char *verb, const facto_
     int64_t ntr = facto_dataset_n_ratings(dtr), nte = dte ? facto_dataset_n_ratings(dte) : 0;
     fprintf(info, "training fm (%s, solver %s, num_factors %d, block form: one-hot user + item%s%s%s%s) on %lld "
                   "ratings (%d users, %d items)",
-            facto_fm_predictor_name_cli(p->predictor_type), p->solver == FACTO_FM_SOLVER_MCMC ? "mcmc" : "als",
+            cli_fm_predictor_name_cli(p->predictor_type), p->solver == FACTO_FM_SOLVER_MCMC ? "mcmc" : "als",
             p->num_factors, o.user_file ? ", user side" : "", o.item_file ? ", item side" : "",
             (o.implicit & FACTO_FM_IMPLICIT_USER) ? ", implicit items" : "",
             (o.implicit & FACTO_FM_IMPLICIT_ITEM) ? ", implicit users" : "", (long long)ntr,
@@ -644,25 +644,25 @@ static int facto_fm_train_ratings(facto_ctx *ctx, const char *verb, const facto_
     if (dte)
         fprintf(info, ", testing on %lld ratings", (long long)nte);
     fprintf(info, "\n");
-    facto_fm_chains_note(info, p);
+    cli_fm_chains_note(info, p);
     fflush(info);
-    facto_fm_state s;
+    cli_fm_state s;
     memset(&s, 0, sizeof s);
     s.out = info;
     s.n_train = ntr;
-    facto_fm_callbacks cb = {facto_fm_on_epoch, &s};
-    double chain = NAN, t0 = facto_fm_now();
+    facto_fm_callbacks cb = {cli_fm_on_epoch, &s};
+    double chain = NAN, t0 = cli_fm_now();
     facto_status st = facto_fm_fit_ratings(ctx, dtr, dte, &o, p, &cb, &model, &chain);
-    double seconds = facto_fm_now() - t0;
+    double seconds = cli_fm_now() - t0;
     if (st != FACTO_OK) {
-        rc = facto_cli_fail(ctx, st, 0);
+        rc = cli_fail(ctx, st, 0);
         goto done;
     }
     facto_fm_get_params(model, p);
     str = malloc((size_t)ntr * sizeof *str);
     ste = malloc((size_t)(nte ? nte : 1) * sizeof *ste);
     if (!str || !ste) {
-        facto_cli_error("out of memory");
+        cli_error("out of memory");
         rc = FACTO_EXIT_INTERNAL;
         goto done;
     }
@@ -671,16 +671,16 @@ static int facto_fm_train_ratings(facto_ctx *ctx, const char *verb, const facto_
     memset(&mtest, 0, sizeof mtest);
     mtest.predictor_type = p->predictor_type;
     if ((st = facto_fm_evaluate_ratings(ctx, model, dtr, &er, str)) != FACTO_OK ||
-        (st = facto_fm_rating_metrics(ctx, dtr, str, p, o.binarize, &mtrain)) != FACTO_OK ||
+        (st = cli_fm_rating_metrics(ctx, dtr, str, p, o.binarize, &mtrain)) != FACTO_OK ||
         (dte && ((st = facto_fm_evaluate_ratings(ctx, model, dte, &er, ste)) != FACTO_OK ||
-                 (st = facto_fm_rating_metrics(ctx, dte, ste, p, o.binarize, &mtest)) != FACTO_OK))) {
-        rc = facto_cli_fail(ctx, st, 0);
+                 (st = cli_fm_rating_metrics(ctx, dte, ste, p, o.binarize, &mtest)) != FACTO_OK))) {
+        rc = cli_fail(ctx, st, 0);
         goto done;
     }
     long long bytes = -1;
     if (a->out) {
         if ((st = facto_model_save(ctx, model, a->out)) != FACTO_OK) {
-            rc = facto_cli_fail(ctx, st, 0);
+            rc = cli_fail(ctx, st, 0);
             goto done;
         }
         FILE *f = fopen(a->out, "rb");
@@ -695,29 +695,29 @@ static int facto_fm_train_ratings(facto_ctx *ctx, const char *verb, const facto_
     if (a->json) {
         json_t *root = json_object();
         json_object_set_new(root, "model", json_string("fm"));
-        json_object_set_new(root, "predictor_type", json_string(facto_fm_predictor_name_cli(p->predictor_type)));
+        json_object_set_new(root, "predictor_type", json_string(cli_fm_predictor_name_cli(p->predictor_type)));
         json_object_set_new(root, "solver", json_string(p->solver == FACTO_FM_SOLVER_MCMC ? "mcmc" : "als"));
         json_object_set_new(root, "block_form", json_true());
         json_object_set_new(root, "feature_dim", json_integer((json_int_t)p->feature_dim));
         json_object_set_new(root, "num_factors", json_integer(p->num_factors));
-        facto_fm_json_metrics(root, "train_", &mtrain, 1);
-        facto_fm_json_metrics(root, classifier ? "" : "test_", &mtest, dte != NULL);
+        cli_fm_json_metrics(root, "train_", &mtrain, 1);
+        cli_fm_json_metrics(root, classifier ? "" : "test_", &mtest, dte != NULL);
         if (p->solver == FACTO_FM_SOLVER_MCMC && !classifier && dte)
-            json_object_set_new(root, "test_rmse_chain", facto_json_num(chain, 6));
+            json_object_set_new(root, "test_rmse_chain", cli_json_num(chain, 6));
         json_object_set_new(root, "epochs", json_integer(s.have_last ? s.last.epoch : 0));
-        json_object_set_new(root, "seconds", facto_json_num(seconds, 4));
-        json_object_set_new(root, "samples_per_second", facto_json_num(sps, 4));
+        json_object_set_new(root, "seconds", cli_json_num(seconds, 4));
+        json_object_set_new(root, "samples_per_second", cli_json_num(sps, 4));
         json_object_set_new(root, "n_train", json_integer(ntr));
         json_object_set_new(root, "n_test", json_integer(nte));
         if (a->out) {
-            json_object_set_new(root, "out", facto_json_str(a->out));
+            json_object_set_new(root, "out", cli_json_str(a->out));
             json_object_set_new(root, "model_bytes", json_integer(bytes));
         }
-        rc = facto_json_print(root);
+        rc = cli_json_print(root);
     } else {
-        facto_fm_print_scores(stdout, "train", &mtrain);
+        cli_fm_print_scores(stdout, "train", &mtrain);
         if (dte)
-            facto_fm_print_scores(stdout, "test", &mtest);
+            cli_fm_print_scores(stdout, "test", &mtest);
         if (p->solver == FACTO_FM_SOLVER_MCMC && !classifier && dte)
             printf("#test_score (algo-1) : ('rmse_chain', %.6g)\n", chain);
         printf("#seconds (algo-1) : %.3f, %.0f samples/s over %d iterations\n", seconds, sps,
@@ -732,18 +732,18 @@ done:
     return rc;
 }
 
-int facto_train_fm(int argc, char **argv)
+int cli_train_fm(int argc, char **argv)
 {
     (void)argv;
     const char *verb = "facto train --model fm"; /* usage errors point at this command's --help */
-    facto_fm_args a;
+    cli_fm_args a;
     memset(&a, 0, sizeof a);
     a.src.enc = facto_fm_encode_options_default();
     a.threads = 0; /* only MCMC chains use threads, and their result does not depend on the count */
     int help = 0;
-    int rc = facto_fm_parse(argc, argv, &a, &help);
+    int rc = cli_fm_parse(argc, argv, &a, &help);
     if (help) {
-        facto_fm_train_help("facto train");
+        cli_fm_train_help("facto train");
         rc = FACTO_EXIT_OK;
     }
     facto_ctx *ctx = NULL;
@@ -753,42 +753,42 @@ int facto_train_fm(int argc, char **argv)
     if (rc || help)
         goto done;
     if (!(ctx = facto_ctx_new())) {
-        facto_cli_error("out of memory");
+        cli_error("out of memory");
         rc = FACTO_EXIT_INTERNAL;
         goto done;
     }
     facto_fm_params p;
-    if ((rc = facto_fm_build_params(ctx, verb, &a, &p)) != 0)
+    if ((rc = cli_fm_build_params(ctx, verb, &a, &p)) != 0)
         goto done;
     if (p.predictor_type == FACTO_FM_BINARY_CLASSIFIER && a.train == NULL && !(a.src.enc.binarize > 0)) {
-        rc = facto_cli_usage(verb, "binary_classifier on ratings needs --binarize T (label 1 when rating >= T)");
+        rc = cli_usage(verb, "binary_classifier on ratings needs --binarize T (label 1 when rating >= T)");
         goto done;
     }
     facto_ctx_set_threads(ctx, a.threads);
-    facto_ctx_set_log(ctx, facto_fm_log, NULL, a.verbose ? FACTO_LOG_INFO : FACTO_LOG_WARN);
+    facto_ctx_set_log(ctx, cli_fm_log, NULL, a.verbose ? FACTO_LOG_INFO : FACTO_LOG_WARN);
     FILE *info = a.json ? stderr : stdout;
     if (!a.train && p.solver != FACTO_FM_SOLVER_SGD) {
-        rc = facto_fm_train_ratings(ctx, verb, &a, &p, info);
+        rc = cli_fm_train_ratings(ctx, verb, &a, &p, info);
         goto done;
     }
     if (a.implicit || (a.prior_groups_set && !a.train)) {
-        rc = facto_cli_usage(verb, "--implicit and --prior-groups need --solver als or mcmc");
+        rc = cli_usage(verb, "--implicit and --prior-groups need --solver als or mcmc");
         goto done;
     }
     if (a.prior_groups_set)
         p.prior_groups = a.prior_groups; /* rows: 0 one group, 1 one per one-hot field found (MCMC) */
     if (a.train) {
-        if ((rc = facto_fm_read_files(ctx, verb, &a, &p, &train, &test, &train_origin, &test_origin)) != 0)
+        if ((rc = cli_fm_read_files(ctx, verb, &a, &p, &train, &test, &train_origin, &test_origin)) != 0)
             goto done;
     } else {
         uint64_t dim = 0;
         a.src.seed = p.seed;
-        if ((rc = facto_cli_fm_from_ratings(ctx, verb, &a.src, info, &train, &test, &dim)) != 0)
+        if ((rc = cli_fm_from_ratings(ctx, verb, &a.src, info, &train, &test, &dim)) != 0)
             goto done;
         if (p.feature_dim == 0) {
             p.feature_dim = dim;
         } else if (p.feature_dim < dim) {
-            rc = facto_cli_usage(verb, "feature_dim %llu is smaller than the encoded layout's %llu",
+            rc = cli_usage(verb, "feature_dim %llu is smaller than the encoded layout's %llu",
                                  (unsigned long long)p.feature_dim, (unsigned long long)dim);
             goto done;
         }
@@ -810,31 +810,31 @@ int facto_train_fm(int argc, char **argv)
     if (test)
         fprintf(info, ", testing on %lld rows", (long long)test->n_rows);
     fprintf(info, "\n");
-    facto_fm_chains_note(info, &p);
+    cli_fm_chains_note(info, &p);
     fflush(info);
 
-    facto_fm_state s;
+    cli_fm_state s;
     memset(&s, 0, sizeof s);
     s.out = info;
     s.n_train = train->n_rows;
-    facto_fm_callbacks cb = {facto_fm_on_epoch, &s};
-    double t0 = facto_fm_now();
+    facto_fm_callbacks cb = {cli_fm_on_epoch, &s};
+    double t0 = cli_fm_now();
     facto_status st = facto_fm_fit(ctx, train, test, &p, &cb, &model);
-    double seconds = facto_fm_now() - t0;
+    double seconds = cli_fm_now() - t0;
     if (st != FACTO_OK) {
         /* the hyperparameters were checked above: INVALID here is the data's fault */
         const char *msg = facto_errmsg(ctx);
         int is_label = strstr(msg, "binary_classifier needs") != NULL;
         const char *where = strncmp(msg, "test", 4) == 0 ? a.test : a.train;
         const char *hint = is_label ? FACTO_FM_LABEL_HINT : "";
-        if (facto_fm_row_message(msg, "training row ", a.train, train, train_origin, hint) ||
-            facto_fm_row_message(msg, "test row ", a.test, test, test_origin, hint)) {
+        if (cli_fm_row_message(msg, "training row ", a.train, train, train_origin, hint) ||
+            cli_fm_row_message(msg, "test row ", a.test, test, test_origin, hint)) {
             rc = st == FACTO_ERR_NOMEM || st == FACTO_ERR_INTERNAL ? FACTO_EXIT_INTERNAL : FACTO_EXIT_DATA;
         } else if (where || is_label) {
-            facto_cli_error("%s%s%s%s", where ? where : "", where ? ": " : "", msg, hint);
+            cli_error("%s%s%s%s", where ? where : "", where ? ": " : "", msg, hint);
             rc = st == FACTO_ERR_NOMEM || st == FACTO_ERR_INTERNAL ? FACTO_EXIT_INTERNAL : FACTO_EXIT_DATA;
         } else {
-            rc = facto_cli_fail(ctx, st, 0);
+            rc = cli_fail(ctx, st, 0);
         }
         goto done;
     }
@@ -843,12 +843,12 @@ int facto_train_fm(int argc, char **argv)
     mtest.predictor_type = p.predictor_type;
     if ((st = facto_fm_evaluate(ctx, model, train, &mtrain)) != FACTO_OK ||
         (test && (st = facto_fm_evaluate(ctx, model, test, &mtest)) != FACTO_OK)) {
-        rc = facto_cli_fail(ctx, st, 0);
+        rc = cli_fail(ctx, st, 0);
         goto done;
     }
     if (a.out) {
         if ((st = facto_model_save(ctx, model, a.out)) != FACTO_OK) {
-            rc = facto_cli_fail(ctx, st, 0);
+            rc = cli_fail(ctx, st, 0);
             goto done;
         }
         fprintf(info, "saved model to %s\n", a.out);
@@ -861,26 +861,26 @@ int facto_train_fm(int argc, char **argv)
         json_object_set_new(root, "solver", json_string(solver));
         json_object_set_new(root, "feature_dim", json_integer((json_int_t)p.feature_dim));
         json_object_set_new(root, "num_factors", json_integer(p.num_factors));
-        facto_fm_json_metrics(root, "train_", &mtrain, 1);
-        facto_fm_json_metrics(root, p.predictor_type == FACTO_FM_BINARY_CLASSIFIER ? "" : "test_", &mtest,
+        cli_fm_json_metrics(root, "train_", &mtrain, 1);
+        cli_fm_json_metrics(root, p.predictor_type == FACTO_FM_BINARY_CLASSIFIER ? "" : "test_", &mtest,
                               test != NULL);
         /* MCMC: the test figure after the last iteration is libFM's, the running
          * average over the whole chain; test_rmse is the saved model's. */
         if (p.solver == FACTO_FM_SOLVER_MCMC && p.predictor_type == FACTO_FM_REGRESSOR && test)
             json_object_set_new(root, "test_rmse_chain",
-                                facto_json_num(s.have_last ? s.last.test.rmse : NAN, 6));
+                                cli_json_num(s.have_last ? s.last.test.rmse : NAN, 6));
         json_object_set_new(root, "epochs", json_integer(s.have_last ? s.last.epoch : 0));
-        json_object_set_new(root, "seconds", facto_json_num(seconds, 4));
-        json_object_set_new(root, "samples_per_second", facto_json_num(sps, 4));
+        json_object_set_new(root, "seconds", cli_json_num(seconds, 4));
+        json_object_set_new(root, "samples_per_second", cli_json_num(sps, 4));
         json_object_set_new(root, "n_train", json_integer(train->n_rows));
         json_object_set_new(root, "n_test", json_integer(test ? test->n_rows : 0));
         if (a.out)
-            json_object_set_new(root, "out", facto_json_str(a.out));
-        rc = facto_json_print(root);
+            json_object_set_new(root, "out", cli_json_str(a.out));
+        rc = cli_json_print(root);
     } else {
-        facto_fm_print_scores(stdout, "train", &mtrain);
+        cli_fm_print_scores(stdout, "train", &mtrain);
         if (test)
-            facto_fm_print_scores(stdout, "test", &mtest);
+            cli_fm_print_scores(stdout, "test", &mtest);
         printf("#seconds (algo-1) : %.3f, %.0f samples/s over %d epochs\n", seconds, sps,
                s.have_last ? s.last.epoch : 0);
     }
@@ -903,12 +903,12 @@ done:
  * for real-time and 100 MB for batch requests). */
 #define FACTO_FM_MAX_REQUEST (1 << 28)
 
-static int facto_fm_slurp(const char *path, char **data, size_t *size)
+static int cli_fm_slurp(const char *path, char **data, size_t *size)
 {
     int from_stdin = strcmp(path, "-") == 0;
     FILE *f = from_stdin ? stdin : fopen(path, "rb");
     if (!f) {
-        facto_cli_error("%s: cannot open: %s", path, strerror(errno));
+        cli_error("%s: cannot open: %s", path, strerror(errno));
         return FACTO_EXIT_DATA;
     }
     size_t cap = 1 << 16, n = 0;
@@ -916,7 +916,7 @@ static int facto_fm_slurp(const char *path, char **data, size_t *size)
     int rc = 0;
     while (buf) {
         if (n == cap && cap >= FACTO_FM_MAX_REQUEST) {
-            facto_cli_error("%s: more than %d MiB: too large for one request (an endless stream?)",
+            cli_error("%s: more than %d MiB: too large for one request (an endless stream?)",
                             from_stdin ? "<stdin>" : path, FACTO_FM_MAX_REQUEST >> 20);
             free(buf);
             if (!from_stdin)
@@ -941,10 +941,10 @@ static int facto_fm_slurp(const char *path, char **data, size_t *size)
             break;
     }
     if (!buf) {
-        facto_cli_error("out of memory reading %s", path);
+        cli_error("out of memory reading %s", path);
         rc = FACTO_EXIT_INTERNAL;
     } else if (ferror(f)) {
-        facto_cli_error("%s: read error: %s", from_stdin ? "<stdin>" : path, strerror(errno));
+        cli_error("%s: read error: %s", from_stdin ? "<stdin>" : path, strerror(errno));
         free(buf);
         buf = NULL;
         rc = FACTO_EXIT_DATA;
@@ -956,27 +956,27 @@ static int facto_fm_slurp(const char *path, char **data, size_t *size)
     return rc;
 }
 
-int facto_cli_fm_predict(facto_ctx *ctx, const facto_model *model, const char *input, const char *content_type,
+int cli_fm_predict(facto_ctx *ctx, const facto_model *model, const char *input, const char *content_type,
                          const char *accept, const char *output)
 {
     const char *verb = "facto predict";
     facto_content_type in_type, out_type;
     if (!content_type)
-        return facto_cli_usage(verb, "an FM model needs --content-type application/json|application/jsonlines|"
+        return cli_usage(verb, "an FM model needs --content-type application/json|application/jsonlines|"
                                      "application/x-recordio-protobuf");
     if (facto_content_type_parse(ctx, content_type, &in_type) != FACTO_OK)
-        return facto_cli_usage(verb, "--content-type: %s", facto_errmsg(ctx));
+        return cli_usage(verb, "--content-type: %s", facto_errmsg(ctx));
     out_type = in_type;
     if (accept && facto_content_type_parse(ctx, accept, &out_type) != FACTO_OK)
-        return facto_cli_usage(verb, "--accept: %s", facto_errmsg(ctx));
+        return cli_usage(verb, "--accept: %s", facto_errmsg(ctx));
     facto_fm_params p;
     if (facto_fm_get_params(model, &p) != FACTO_OK) {
-        facto_cli_error("the model is not a factorization machine");
+        cli_error("the model is not a factorization machine");
         return FACTO_EXIT_DATA;
     }
     char *body = NULL;
     size_t size = 0;
-    int rc = facto_fm_slurp(input, &body, &size);
+    int rc = cli_fm_slurp(input, &body, &size);
     if (rc)
         return rc;
     facto_rows *rows = NULL;
@@ -986,7 +986,7 @@ int facto_cli_fm_predict(facto_ctx *ctx, const facto_model *model, const char *i
     facto_status st = facto_inference_request_parse(ctx, in_type, body, size, p.feature_dim, &rows);
     if (st != FACTO_OK) {
         /* a bad request is a data error; the message names the input file */
-        facto_cli_error("%s: %s", strcmp(input, "-") == 0 ? "<stdin>" : input, facto_errmsg(ctx));
+        cli_error("%s: %s", strcmp(input, "-") == 0 ? "<stdin>" : input, facto_errmsg(ctx));
         rc = st == FACTO_ERR_NOMEM || st == FACTO_ERR_INTERNAL ? FACTO_EXIT_INTERNAL : FACTO_EXIT_DATA;
         goto done;
     }
@@ -994,7 +994,7 @@ int facto_cli_fm_predict(facto_ctx *ctx, const facto_model *model, const char *i
     scores = malloc((n ? n : 1) * sizeof *scores);
     labels = malloc((n ? n : 1) * sizeof *labels);
     if (!scores || !labels) {
-        facto_cli_error("out of memory");
+        cli_error("out of memory");
         rc = FACTO_EXIT_INTERNAL;
         goto done;
     }
@@ -1002,13 +1002,13 @@ int facto_cli_fm_predict(facto_ctx *ctx, const facto_model *model, const char *i
     if ((st = facto_fm_predict(ctx, model, rows, scores, labels)) != FACTO_OK ||
         (st = facto_inference_response_write(ctx, out_type, scores, classifier ? labels : NULL, rows->n_rows, &resp,
                                              &resp_size)) != FACTO_OK) {
-        rc = facto_cli_fail(ctx, st, 0);
+        rc = cli_fail(ctx, st, 0);
         goto done;
     }
     int to_stdout = !output || strcmp(output, "-") == 0;
     FILE *f = to_stdout ? stdout : fopen(output, "wb");
     if (!f) {
-        facto_cli_error("%s: cannot create: %s", output, strerror(errno));
+        cli_error("%s: cannot create: %s", output, strerror(errno));
         rc = FACTO_EXIT_DATA;
         goto done;
     }
@@ -1018,7 +1018,7 @@ int facto_cli_fm_predict(facto_ctx *ctx, const facto_model *model, const char *i
         bad = fputc('\n', f) == EOF;
     bad |= to_stdout ? fflush(f) != 0 : fclose(f) != 0;
     if (bad) {
-        facto_cli_error("%s: write error: %s", to_stdout ? "<stdout>" : output, strerror(errno));
+        cli_error("%s: write error: %s", to_stdout ? "<stdout>" : output, strerror(errno));
         rc = FACTO_EXIT_DATA;
     }
 done:
@@ -1032,45 +1032,45 @@ done:
 
 /* ---- eval --------------------------------------------------------------- */
 
-int facto_cli_fm_report(const facto_fm_metrics *m, int json)
+int cli_fm_report(const facto_fm_metrics *m, int json)
 {
     if (json) {
         json_t *root = json_object();
-        facto_fm_json_metrics(root, "", m, 1);
+        cli_fm_json_metrics(root, "", m, 1);
         json_object_set_new(root, "count", json_integer(m->n_rows));
-        return facto_json_print(root);
+        return cli_json_print(root);
     }
-    facto_fm_print_scores(stdout, "test", m);
+    cli_fm_print_scores(stdout, "test", m);
     printf("rows           %lld\n", (long long)m->n_rows);
     return 0;
 }
 
-int facto_cli_fm_eval(facto_ctx *ctx, const facto_model *model, const char *path, facto_rows_format format, int json)
+int cli_fm_eval(facto_ctx *ctx, const facto_model *model, const char *path, facto_rows_format format, int json)
 {
     facto_fm_params p;
     if (facto_fm_get_params(model, &p) != FACTO_OK) {
-        facto_cli_error("the model is not a factorization machine");
+        cli_error("the model is not a factorization machine");
         return FACTO_EXIT_DATA;
     }
     facto_rows *rows = NULL;
     facto_rows_origin *origin = NULL;
     facto_status st = facto_rows_read_origin(ctx, path, format, p.feature_dim, &rows, &origin);
     if (st != FACTO_OK)
-        return facto_cli_fail(ctx, st, 0);
+        return cli_fail(ctx, st, 0);
     rows->feature_dim = p.feature_dim;
     facto_fm_metrics m;
-    int rc = facto_fm_check_file_labels(rows, origin, path, p.predictor_type);
+    int rc = cli_fm_check_file_labels(rows, origin, path, p.predictor_type);
     if (rc) {
         /* reported */
     } else if ((st = facto_fm_evaluate(ctx, model, rows, &m)) != FACTO_OK) {
         /* a message about one row ("evaluation row 2: ...") names its line; any other names the file */
         const char *msg = facto_errmsg(ctx);
-        if (!facto_fm_row_message(msg, "evaluation row ", path, rows, origin,
+        if (!cli_fm_row_message(msg, "evaluation row ", path, rows, origin,
                                   strstr(msg, "binary_classifier needs") ? FACTO_FM_LABEL_HINT : ""))
-            facto_cli_error("%s: %s", path, msg);
+            cli_error("%s: %s", path, msg);
         rc = st == FACTO_ERR_NOMEM || st == FACTO_ERR_INTERNAL ? FACTO_EXIT_INTERNAL : FACTO_EXIT_DATA;
     } else {
-        rc = facto_cli_fm_report(&m, json);
+        rc = cli_fm_report(&m, json);
     }
     facto_rows_free(rows);
     facto_rows_origin_free(origin);

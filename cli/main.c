@@ -2,31 +2,31 @@
  * main.c — the `facto` command: looks the first word up in the subcommand
  * table and hands it the rest of argv (argv[0] becomes "facto VERB", so
  * messages name the subcommand). To add a subcommand, write cmd_<verb>.c with
- * `int facto_cmd_<verb>(int argc, char **argv)`, declare it in cli.h and add
- * one row to facto_commands below. Also `facto --version` and `facto help`.
+ * `int cli_cmd_<verb>(int argc, char **argv)`, declare it in cli.h and add
+ * one row to cli_commands below. Also `facto --version` and `facto help`.
  */
 #include "cli.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct facto_command {
+typedef struct cli_command {
     const char *name;
-    facto_cli_fn run;
+    cli_fn run;
     const char *summary;
-} facto_command;
+} cli_command;
 
-static const facto_command facto_commands[] = {
-    {"train", facto_cmd_train, "train a model on ratings and report RMSE per epoch"},
-    {"eval", facto_cmd_eval, "score a saved model on a test file (RMSE, MAE)"},
-    {"predict", facto_cmd_predict, "predict ratings for 'user item' pairs"},
-    {"recommend", facto_cmd_recommend, "top-k items for one user"},
-    {"datasets", facto_cmd_datasets, "list, locate and fetch MovieLens data sets"},
-    {"convert", facto_cmd_convert, "ratings -> factorization machine rows; libsvm <-> recordIO-protobuf"},
+static const cli_command cli_commands[] = {
+    {"train", cli_cmd_train, "train a model on ratings and report RMSE per epoch"},
+    {"eval", cli_cmd_eval, "score a saved model on a test file (RMSE, MAE)"},
+    {"predict", cli_cmd_predict, "predict ratings for 'user item' pairs"},
+    {"recommend", cli_cmd_recommend, "top-k items for one user"},
+    {"datasets", cli_cmd_datasets, "list, locate and fetch MovieLens data sets"},
+    {"convert", cli_cmd_convert, "ratings -> factorization machine rows; libsvm <-> recordIO-protobuf"},
 };
-#define FACTO_N_COMMANDS (sizeof facto_commands / sizeof facto_commands[0])
+#define FACTO_N_COMMANDS (sizeof cli_commands / sizeof cli_commands[0])
 
-static void facto_main_usage(FILE *out)
+static void cli_main_usage(FILE *out)
 {
     fprintf(out,
             "facto %s — a recommender engine\n\n"
@@ -34,7 +34,7 @@ static void facto_main_usage(FILE *out)
             "Commands:\n",
             FACTO_VERSION_STRING);
     for (size_t i = 0; i < FACTO_N_COMMANDS; i++)
-        fprintf(out, "  %-10s %s\n", facto_commands[i].name, facto_commands[i].summary);
+        fprintf(out, "  %-10s %s\n", cli_commands[i].name, cli_commands[i].summary);
     fprintf(out, "  %-10s %s\n", "help", "this text, or `facto help COMMAND` for a command's options");
     fprintf(out,
             "\nOptions: --version, --help.\n"
@@ -43,22 +43,22 @@ static void facto_main_usage(FILE *out)
             "Exit codes: 0 ok, 1 usage error, 2 data or I/O error, 3 internal error.\n");
 }
 
-static const facto_command *facto_find_command(const char *name)
+static const cli_command *cli_find_command(const char *name)
 {
     for (size_t i = 0; i < FACTO_N_COMMANDS; i++)
-        if (strcmp(facto_commands[i].name, name) == 0)
-            return &facto_commands[i];
+        if (strcmp(cli_commands[i].name, name) == 0)
+            return &cli_commands[i];
     return NULL;
 }
 
-static int facto_run(const facto_command *cmd, int argc, char **argv)
+static int cli_run(const cli_command *cmd, int argc, char **argv)
 {
     char verb[64];
     snprintf(verb, sizeof verb, "facto %s", cmd->name);
     argv[0] = verb;
     int rc = cmd->run(argc, argv);
     if (fflush(stdout) != 0 && rc == FACTO_EXIT_OK) {
-        facto_cli_error("cannot write to stdout");
+        cli_error("cannot write to stdout");
         rc = FACTO_EXIT_DATA;
     }
     return rc;
@@ -67,7 +67,7 @@ static int facto_run(const facto_command *cmd, int argc, char **argv)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        facto_main_usage(stderr);
+        cli_main_usage(stderr);
         return FACTO_EXIT_USAGE;
     }
     const char *word = argv[1];
@@ -77,22 +77,22 @@ int main(int argc, char **argv)
     }
     if (strcmp(word, "--help") == 0 || strcmp(word, "-h") == 0 || strcmp(word, "help") == 0) {
         if (strcmp(word, "help") == 0 && argc >= 3) {
-            const facto_command *cmd = facto_find_command(argv[2]);
+            const cli_command *cmd = cli_find_command(argv[2]);
             if (!cmd) {
-                facto_cli_error("unknown command '%s'; try 'facto help'", argv[2]);
+                cli_error("unknown command '%s'; try 'facto help'", argv[2]);
                 return FACTO_EXIT_USAGE;
             }
             char help[] = "--help";
             char *sub_argv[] = {argv[2], help, NULL};
-            return facto_run(cmd, 2, sub_argv);
+            return cli_run(cmd, 2, sub_argv);
         }
-        facto_main_usage(stdout);
+        cli_main_usage(stdout);
         return FACTO_EXIT_OK;
     }
-    const facto_command *cmd = facto_find_command(word);
+    const cli_command *cmd = cli_find_command(word);
     if (!cmd) {
-        facto_cli_error("unknown command '%s'; try 'facto help'", word);
+        cli_error("unknown command '%s'; try 'facto help'", word);
         return FACTO_EXIT_USAGE;
     }
-    return facto_run(cmd, argc - 1, argv + 1);
+    return cli_run(cmd, argc - 1, argv + 1);
 }

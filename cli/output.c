@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-void facto_cli_error(const char *fmt, ...)
+void cli_error(const char *fmt, ...)
 {
     va_list ap;
     fputs("facto: ", stderr);
@@ -22,10 +22,10 @@ void facto_cli_error(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-int facto_cli_fail(const facto_ctx *ctx, facto_status status, int invalid_is_usage)
+int cli_fail(const facto_ctx *ctx, facto_status status, int invalid_is_usage)
 {
     const char *msg = facto_errmsg(ctx);
-    facto_cli_error("%s", msg && *msg ? msg : facto_status_str(status));
+    cli_error("%s", msg && *msg ? msg : facto_status_str(status));
     switch (status) {
     case FACTO_OK: return FACTO_EXIT_OK;
     case FACTO_ERR_NOMEM:
@@ -35,7 +35,7 @@ int facto_cli_fail(const facto_ctx *ctx, facto_status status, int invalid_is_usa
     }
 }
 
-int facto_cli_usage(const char *verb, const char *fmt, ...)
+int cli_usage(const char *verb, const char *fmt, ...)
 {
     va_list ap;
     fprintf(stderr, "%s: ", verb);
@@ -46,7 +46,7 @@ int facto_cli_usage(const char *verb, const char *fmt, ...)
     return FACTO_EXIT_USAGE;
 }
 
-json_t *facto_json_num(double value, int digits)
+json_t *cli_json_num(double value, int digits)
 {
     if (!isfinite(value))
         return json_null();
@@ -55,24 +55,24 @@ json_t *facto_json_num(double value, int digits)
     return json_real(strtod(buf, NULL));
 }
 
-int facto_json_print(json_t *root)
+int cli_json_print(json_t *root)
 {
     if (!root) {
-        facto_cli_error("out of memory building JSON output");
+        cli_error("out of memory building JSON output");
         return FACTO_EXIT_INTERNAL;
     }
-    /* 15 significant digits: every value rounded by facto_json_num prints as written. */
+    /* 15 significant digits: every value rounded by cli_json_num prints as written. */
     int rc = json_dumpf(root, stdout, JSON_REAL_PRECISION(15));
     json_decref(root);
     fputc('\n', stdout);
     if (rc != 0 || fflush(stdout) != 0) {
-        facto_cli_error("cannot write JSON to stdout");
+        cli_error("cannot write JSON to stdout");
         return FACTO_EXIT_DATA;
     }
     return FACTO_EXIT_OK;
 }
 
-json_t *facto_json_str(const char *text)
+json_t *cli_json_str(const char *text)
 {
     json_t *j = json_string(text);
     if (j)
@@ -98,4 +98,4 @@ json_t *facto_json_str(const char *text)
     return j;
 }
 
-int facto_stderr_is_tty(void) { return isatty(STDERR_FILENO); }
+int cli_stderr_is_tty(void) { return isatty(STDERR_FILENO); }

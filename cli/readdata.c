@@ -6,13 +6,13 @@
  */
 #include "readdata.h"
 
-void facto_cli_read_defaults(facto_cli_readopts *r)
+void cli_read_defaults(cli_readopts *r)
 {
     r->opts = facto_read_options_default();
     r->format_set = 0;
 }
 
-int facto_cli_read_finish(facto_cli_readopts *r)
+int cli_read_finish(cli_readopts *r)
 {
     /* A delimiter or column list only means something for delimited text. */
     if (!r->format_set && (r->opts.delimiter != 0 || r->opts.columns != NULL))
@@ -20,18 +20,18 @@ int facto_cli_read_finish(facto_cli_readopts *r)
     return 0;
 }
 
-int facto_cli_read(facto_ctx *ctx, const facto_cli_readopts *r, const char *path, facto_dataset **out,
+int cli_read(facto_ctx *ctx, const cli_readopts *r, const char *path, facto_dataset **out,
                    int64_t *dups_out)
 {
     int64_t dups = 0;
     facto_status st = facto_dataset_read(ctx, path, &r->opts, out, &dups);
     if (st == FACTO_ERR_INVALID) {
         /* Only the read options (--format, --columns, --delimiter) are invalid. */
-        facto_cli_error("%s (check --format, --columns and --delimiter)", facto_errmsg(ctx));
+        cli_error("%s (check --format, --columns and --delimiter)", facto_errmsg(ctx));
         return FACTO_EXIT_USAGE;
     }
     if (st != FACTO_OK)
-        return facto_cli_fail(ctx, st, 0);
+        return cli_fail(ctx, st, 0);
     if (dups_out)
         *dups_out = dups;
     if (dups > 0)

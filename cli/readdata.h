@@ -8,17 +8,17 @@
 
 #include "cli.h"
 
-typedef struct facto_cli_readopts {
+typedef struct cli_readopts {
     facto_read_options opts;
     int format_set; /* --format was given */
-} facto_cli_readopts;
+} cli_readopts;
 
-void facto_cli_read_defaults(facto_cli_readopts *r);
+void cli_read_defaults(cli_readopts *r);
 /* Call after option parsing: --delimiter/--columns without --format imply delimited. */
-int facto_cli_read_finish(facto_cli_readopts *r);
+int cli_read_finish(cli_readopts *r);
 /* Read `path`; on failure prints the library's message and returns exit code 2 (or 3).
  * *dups (may be NULL) receives the number of merged duplicate pairs. */
-int facto_cli_read(facto_ctx *ctx, const facto_cli_readopts *r, const char *path, facto_dataset **out,
+int cli_read(facto_ctx *ctx, const cli_readopts *r, const char *path, facto_dataset **out,
                    int64_t *dups);
 
 /* Help lines for the read options, shared by train and eval. */

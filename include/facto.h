@@ -22,6 +22,15 @@
 extern "C" {
 #endif
 
+/* Marks the library's public functions. libfacto is built with
+ * -fvisibility=hidden, so the shared library exports these and nothing else;
+ * every internal function is named fct_* (src/) and never reaches a user. */
+#if defined(__GNUC__) || defined(__clang__)
+#define FACTO_API __attribute__((visibility("default")))
+#else
+#define FACTO_API
+#endif
+
 #define FACTO_VERSION_MAJOR 0
 #define FACTO_VERSION_MINOR 1
 #define FACTO_VERSION_PATCH 0
@@ -52,7 +61,7 @@ typedef enum facto_status {
 } facto_status;
 
 /* Short English name of a status ("parse error"); never NULL, static storage. */
-const char *facto_status_str(facto_status status);
+FACTO_API const char *facto_status_str(facto_status status);
 
 /* Severity of a log line. */
 typedef enum facto_log_level {
@@ -73,19 +82,19 @@ typedef struct facto_ctx facto_ctx;
 
 /* Create a context; NULL when out of memory. Free with facto_ctx_free(). The
  * default logger drops every line; the default thread count is 1. */
-facto_ctx *facto_ctx_new(void);
-void facto_ctx_free(facto_ctx *ctx);
+FACTO_API facto_ctx *facto_ctx_new(void);
+FACTO_API void facto_ctx_free(facto_ctx *ctx);
 
 /* Last error message with detail, or "" when the last call succeeded.
  * Borrowed: valid until the next call that takes this context. */
-const char *facto_errmsg(const facto_ctx *ctx);
+FACTO_API const char *facto_errmsg(const facto_ctx *ctx);
 /* Last status set on this context (FACTO_OK after a successful call). */
-facto_status facto_errcode(const facto_ctx *ctx);
+FACTO_API facto_status facto_errcode(const facto_ctx *ctx);
 
 /* Route log lines at `max_level` and below to `fn` (NULL: drop them). */
-void facto_ctx_set_log(facto_ctx *ctx, facto_log_fn fn, void *user_data, facto_log_level max_level);
+FACTO_API void facto_ctx_set_log(facto_ctx *ctx, facto_log_fn fn, void *user_data, facto_log_level max_level);
 /* Threads used by training and batch scoring; 0 means all cores. Default 1. */
-void facto_ctx_set_threads(facto_ctx *ctx, int n_threads);
+FACTO_API void facto_ctx_set_threads(facto_ctx *ctx, int n_threads);
 
 /* ======================================================================
  * Id maps: the data's own ids <-> dense 0-based indices
@@ -96,12 +105,12 @@ void facto_ctx_set_threads(facto_ctx *ctx, int n_threads);
 typedef struct facto_idmap facto_idmap;
 
 /* Number of ids in the map. */
-int32_t facto_idmap_size(const facto_idmap *map);
+FACTO_API int32_t facto_idmap_size(const facto_idmap *map);
 /* Index of `id`, or -1 when the map does not hold it. `id` is borrowed. */
-int32_t facto_idmap_find(const facto_idmap *map, const char *id);
+FACTO_API int32_t facto_idmap_find(const facto_idmap *map, const char *id);
 /* The id of `index` (0 <= index < size), or NULL when out of range.
  * Borrowed from the map: valid while the map lives. */
-const char *facto_idmap_name(const facto_idmap *map, int32_t index);
+FACTO_API const char *facto_idmap_name(const facto_idmap *map, int32_t index);
 
 /* ======================================================================
  * Rating data sets
@@ -138,7 +147,7 @@ typedef struct facto_read_options {
      * Columns after those used are ignored. */
 } facto_read_options;
 
-facto_read_options facto_read_options_default(void);
+FACTO_API facto_read_options facto_read_options_default(void);
 
 /*
  * A rating data set: n_ratings (user, item, rating[, timestamp]) held as CSR
@@ -161,16 +170,16 @@ typedef struct facto_dataset facto_dataset;
  * no NUL); ratings must be finite floats, timestamps int64 integers.
  * Cost O(file bytes + n_users + n_items); u.data (100K lines) takes ~10 ms.
  */
-facto_status facto_dataset_read(facto_ctx *ctx, const char *path, const facto_read_options *opts,
-                                facto_dataset **out, int64_t *n_duplicates);
-void facto_dataset_free(facto_dataset *ds);
+FACTO_API facto_status facto_dataset_read(facto_ctx *ctx, const char *path, const facto_read_options *opts,
+                                          facto_dataset **out, int64_t *n_duplicates);
+FACTO_API void facto_dataset_free(facto_dataset *ds);
 
-int32_t facto_dataset_n_users(const facto_dataset *ds);
-int32_t facto_dataset_n_items(const facto_dataset *ds);
-int64_t facto_dataset_n_ratings(const facto_dataset *ds);
+FACTO_API int32_t facto_dataset_n_users(const facto_dataset *ds);
+FACTO_API int32_t facto_dataset_n_items(const facto_dataset *ds);
+FACTO_API int64_t facto_dataset_n_ratings(const facto_dataset *ds);
 /* Id maps, borrowed from the data set. */
-const facto_idmap *facto_dataset_users(const facto_dataset *ds);
-const facto_idmap *facto_dataset_items(const facto_dataset *ds);
+FACTO_API const facto_idmap *facto_dataset_users(const facto_dataset *ds);
+FACTO_API const facto_idmap *facto_dataset_items(const facto_dataset *ds);
 /*
  * CSR arrays, borrowed from the data set:
  *   row_ptr   [n_users + 1] offsets into the next arrays; user u's ratings are
@@ -179,10 +188,10 @@ const facto_idmap *facto_dataset_items(const facto_dataset *ds);
  *   ratings   [n_ratings] rating values;
  *   timestamps[n_ratings] seconds since the epoch, or NULL when the data has none.
  */
-void facto_dataset_csr(const facto_dataset *ds, const int64_t **row_ptr, const int32_t **items,
-                       const float **ratings, const int64_t **timestamps);
+FACTO_API void facto_dataset_csr(const facto_dataset *ds, const int64_t **row_ptr, const int32_t **items,
+                                 const float **ratings, const int64_t **timestamps);
 /* Smallest and largest rating in the data set. */
-void facto_dataset_rating_range(const facto_dataset *ds, float *min_rating, float *max_rating);
+FACTO_API void facto_dataset_rating_range(const facto_dataset *ds, float *min_rating, float *max_rating);
 
 /* How to split one data set into train and test. */
 typedef enum facto_split_kind {
@@ -203,7 +212,7 @@ typedef struct facto_split {
  * Parse "random:0.2", "kfold:5:3" or "time:0.2" into *out (seed is left as
  * given). Errors: FACTO_ERR_INVALID with a message saying what is wrong.
  */
-facto_status facto_split_parse(facto_ctx *ctx, const char *text, facto_split *out);
+FACTO_API facto_status facto_split_parse(facto_ctx *ctx, const char *text, facto_split *out);
 
 /*
  * Split `all` into *train and *test; every rating goes to exactly one of
@@ -218,8 +227,8 @@ facto_status facto_split_parse(facto_ctx *ctx, const char *text, facto_split *ou
  * Errors: FACTO_ERR_INVALID, FACTO_ERR_EMPTY (train or test would be empty),
  * FACTO_ERR_NOMEM. Outputs owned by the caller.
  */
-facto_status facto_dataset_split(facto_ctx *ctx, const facto_dataset *all, const facto_split *split,
-                                 facto_dataset **train, facto_dataset **test);
+FACTO_API facto_status facto_dataset_split(facto_ctx *ctx, const facto_dataset *all, const facto_split *split,
+                                           facto_dataset **train, facto_dataset **test);
 
 /* ======================================================================
  * Data set registry (MovieLens)
@@ -227,21 +236,21 @@ facto_status facto_dataset_split(facto_ctx *ctx, const facto_dataset *all, const
 
 /* Registered data set names: "ml-100k", "ml-1m", "ml-10m", "ml-20m",
  * "ml-latest-small". Returns the count; *names is static storage. */
-int facto_datasets_list(const char *const **names);
+FACTO_API int facto_datasets_list(const char *const **names);
 
 /*
  * Folder where data sets live: $FACTO_DATA_HOME, else $XDG_CACHE_HOME/facto,
  * else $HOME/.cache/facto. Written into buf (size bytes); FACTO_ERR_INVALID
  * when it does not fit.
  */
-facto_status facto_data_home(facto_ctx *ctx, char *buf, size_t size);
+FACTO_API facto_status facto_data_home(facto_ctx *ctx, char *buf, size_t size);
 
 /*
  * Path of data set `name`'s folder (data home + the folder its official zip
  * unpacks to) into buf. FACTO_ERR_NOT_FOUND for an unknown name, or when the
  * folder is missing (the message says how to fetch it).
  */
-facto_status facto_dataset_path(facto_ctx *ctx, const char *name, char *buf, size_t size);
+FACTO_API facto_status facto_dataset_path(facto_ctx *ctx, const char *name, char *buf, size_t size);
 
 /*
  * Download data set `name`'s official zip with libcurl, check it and unpack it
@@ -258,7 +267,7 @@ facto_status facto_dataset_path(facto_ctx *ctx, const char *name, char *buf, siz
  * by hand), FACTO_ERR_CORRUPT (size or checksum mismatch, bad zip, unsafe
  * entry name), FACTO_ERR_IO.
  */
-facto_status facto_dataset_fetch(facto_ctx *ctx, const char *name);
+FACTO_API facto_status facto_dataset_fetch(facto_ctx *ctx, const char *name);
 
 /*
  * Resolve a named data set and split into train/test file paths:
@@ -269,8 +278,8 @@ facto_status facto_dataset_fetch(facto_ctx *ctx, const char *name);
  * u1..u5, ua, ub. Buffers of `size` bytes.
  * Errors: FACTO_ERR_NOT_FOUND (unknown data set or split, missing files).
  */
-facto_status facto_dataset_split_files(facto_ctx *ctx, const char *name, const char *split, char *train_path,
-                                       char *test_path, size_t size);
+FACTO_API facto_status facto_dataset_split_files(facto_ctx *ctx, const char *name, const char *split, char *train_path,
+                                                 char *test_path, size_t size);
 
 /*
  * Read item titles of a MovieLens data set folder (u.item, movies.dat or
@@ -281,9 +290,9 @@ facto_status facto_dataset_split_files(facto_ctx *ctx, const char *name, const c
  * facto_titles_free(*titles, n). Errors: FACTO_ERR_NOT_FOUND (no titles file),
  * FACTO_ERR_PARSE, FACTO_ERR_IO.
  */
-facto_status facto_titles_read(facto_ctx *ctx, const char *dataset_dir, const facto_idmap *items, char ***titles,
-                               int32_t *n);
-void facto_titles_free(char **titles, int32_t n);
+FACTO_API facto_status facto_titles_read(facto_ctx *ctx, const char *dataset_dir, const facto_idmap *items, char ***titles,
+                                         int32_t *n);
+FACTO_API void facto_titles_free(char **titles, int32_t n);
 
 /* ======================================================================
  * Models: the shared interface
@@ -297,11 +306,11 @@ typedef enum facto_model_kind {
 typedef struct facto_model facto_model;
 
 /* Free a model of any kind and everything it owns; NULL is a no-op. */
-void facto_model_free(facto_model *model);
+FACTO_API void facto_model_free(facto_model *model);
 /* Kind of a model; 0 for NULL. */
-facto_model_kind facto_model_get_kind(const facto_model *model);
+FACTO_API facto_model_kind facto_model_get_kind(const facto_model *model);
 /* "mf", "fm", or "unknown" for any other value. Static storage. */
-const char *facto_model_kind_name(facto_model_kind kind);
+FACTO_API const char *facto_model_kind_name(facto_model_kind kind);
 
 /*
  * Save the model to `path`: written to a temporary file in the same folder,
@@ -314,7 +323,7 @@ const char *facto_model_kind_name(facto_model_kind kind);
  * (NULL model or empty path). `model` is borrowed. Cost O(file size): the
  * file is written once and read back once to hash it.
  */
-facto_status facto_model_save(facto_ctx *ctx, const facto_model *model, const char *path);
+FACTO_API facto_status facto_model_save(facto_ctx *ctx, const facto_model *model, const char *path);
 
 /*
  * Check before training that facto_model_save() could write `path`: it must
@@ -324,7 +333,7 @@ facto_status facto_model_save(facto_ctx *ctx, const facto_model *model, const ch
  * a long fit rather than after it. Errors: FACTO_ERR_INVALID (empty path),
  * FACTO_ERR_IO (the message names the path and the reason).
  */
-facto_status facto_model_save_check(facto_ctx *ctx, const char *path);
+FACTO_API facto_status facto_model_save_check(facto_ctx *ctx, const char *path);
 
 /*
  * Load a model saved by facto_model_save(). Checks the magic, the format
@@ -337,7 +346,7 @@ facto_status facto_model_save_check(facto_ctx *ctx, const char *path);
  * *out owned by the caller: free with facto_model_free(); NULL on failure.
  * Memory: the whole file is read once (plus the model built from it).
  */
-facto_status facto_model_load(facto_ctx *ctx, const char *path, facto_model **out);
+FACTO_API facto_status facto_model_load(facto_ctx *ctx, const char *path, facto_model **out);
 
 /* ======================================================================
  * Rating models (MF): predict, evaluate, recommend
@@ -357,8 +366,8 @@ enum {
  * Errors: FACTO_ERR_INVALID (model kind has no user/item ratings, or a NULL
  * user, item or score).
  */
-facto_status facto_model_predict(facto_ctx *ctx, const facto_model *model, const char *user, const char *item,
-                                 float *score, int *flags);
+FACTO_API facto_status facto_model_predict(facto_ctx *ctx, const facto_model *model, const char *user, const char *item,
+                                           float *score, int *flags);
 
 /* Accuracy of a rating model on a data set. */
 typedef struct facto_eval_result {
@@ -378,8 +387,8 @@ typedef struct facto_eval_result {
  * FACTO_ERR_EMPTY (test holds no ratings), FACTO_ERR_NOMEM.
  * Cost O(n_ratings k + test's ids looked up once).
  */
-facto_status facto_model_evaluate(facto_ctx *ctx, const facto_model *model, const facto_dataset *test,
-                                  facto_eval_result *result, float *scores);
+FACTO_API facto_status facto_model_evaluate(facto_ctx *ctx, const facto_model *model, const facto_dataset *test,
+                                            facto_eval_result *result, float *scores);
 
 /* One recommended item. */
 typedef struct facto_recommendation {
@@ -396,13 +405,13 @@ typedef struct facto_recommendation {
  * k < 0, NULL user/n_out, or NULL out with k > 0).
  * Cost O(n_items * num_factors + n_items log k), a binary heap of k.
  */
-facto_status facto_model_recommend(facto_ctx *ctx, const facto_model *model, const char *user, int k,
-                                   int include_seen, facto_recommendation *out, int *n_out);
+FACTO_API facto_status facto_model_recommend(facto_ctx *ctx, const facto_model *model, const char *user, int k,
+                                             int include_seen, facto_recommendation *out, int *n_out);
 
 /* Id maps of the users and items the model was trained on; borrowed from the
  * model, NULL for models without them. */
-const facto_idmap *facto_model_users(const facto_model *model);
-const facto_idmap *facto_model_items(const facto_model *model);
+FACTO_API const facto_idmap *facto_model_users(const facto_model *model);
+FACTO_API const facto_idmap *facto_model_items(const facto_model *model);
 
 /* ======================================================================
  * Biased matrix factorization
@@ -445,7 +454,7 @@ typedef struct facto_mf_params {
 } facto_mf_params;
 
 /* The defaults above. Never fails. */
-facto_mf_params facto_mf_params_default(void);
+FACTO_API facto_mf_params facto_mf_params_default(void);
 
 /* Figures of one finished epoch, passed to facto_train_callbacks.on_epoch. */
 typedef struct facto_epoch_report {
@@ -489,12 +498,12 @@ typedef struct facto_train_callbacks {
  * default k = 512 with AVX2 on one core); on_epoch adds one scoring pass
  * over train and test.
  */
-facto_status facto_mf_fit(facto_ctx *ctx, const facto_dataset *train, const facto_dataset *test,
-                          const facto_mf_params *params, const facto_train_callbacks *callbacks,
-                          facto_model **out);
+FACTO_API facto_status facto_mf_fit(facto_ctx *ctx, const facto_dataset *train, const facto_dataset *test,
+                                    const facto_mf_params *params, const facto_train_callbacks *callbacks,
+                                    facto_model **out);
 
 /* Parameters of a loaded or trained MF model; FACTO_ERR_INVALID for another kind. */
-facto_status facto_mf_get_params(const facto_model *model, facto_mf_params *params);
+FACTO_API facto_status facto_mf_get_params(const facto_model *model, facto_mf_params *params);
 
 /* ======================================================================
  * Factorization machines (section filled by the FM work, issue 3)
@@ -520,14 +529,14 @@ typedef struct facto_rows {
 } facto_rows;
 
 /* Create empty rows; feature_dim 0 lets the data decide. NULL when out of memory. */
-facto_rows *facto_rows_new(uint64_t feature_dim, int with_labels);
-void facto_rows_free(facto_rows *rows);
+FACTO_API facto_rows *facto_rows_new(uint64_t feature_dim, int with_labels);
+FACTO_API void facto_rows_free(facto_rows *rows);
 /* Append one entry to the row being built. FACTO_ERR_NOMEM, or
  * FACTO_ERR_INVALID when key >= feature_dim (feature_dim > 0). */
-facto_status facto_rows_push(facto_ctx *ctx, facto_rows *rows, uint32_t key, float value);
+FACTO_API facto_status facto_rows_push(facto_ctx *ctx, facto_rows *rows, uint32_t key, float value);
 /* Close the row being built with `label` (ignored without labels): sorts its
  * keys and sums duplicate keys. FACTO_ERR_NOMEM. */
-facto_status facto_rows_finish_row(facto_ctx *ctx, facto_rows *rows, float label);
+FACTO_API facto_status facto_rows_finish_row(facto_ctx *ctx, facto_rows *rows, float label);
 
 /*
  * Degree-2 factorization machine (Rendle, "Factorization Machines", ICDM 2010,
@@ -714,7 +723,7 @@ typedef struct facto_fm_callbacks {
 } facto_fm_callbacks;
 
 /* SageMaker's defaults, the required three unset (see facto_fm_params). */
-facto_fm_params facto_fm_params_default(void);
+FACTO_API facto_fm_params facto_fm_params_default(void);
 
 /*
  * Set hyperparameter `name` (SageMaker's spelling, or a [facto] extension)
@@ -725,7 +734,7 @@ facto_fm_params facto_fm_params_default(void);
  * rule ("hyperparameter num_factors: 0 is not a positive integer"), also for
  * an unknown name. Both strings are borrowed.
  */
-facto_status facto_fm_params_set(facto_ctx *ctx, facto_fm_params *params, const char *name, const char *value);
+FACTO_API facto_status facto_fm_params_set(facto_ctx *ctx, facto_fm_params *params, const char *name, const char *value);
 
 /*
  * Read SageMaker's hyperparameters.json (/opt/ml/input/config/): one JSON
@@ -736,7 +745,7 @@ facto_status facto_fm_params_set(facto_ctx *ctx, facto_fm_params *params, const 
  * ("PATH:LINE: ..." for malformed JSON, or a value that is not a string or a
  * number), FACTO_ERR_INVALID ("PATH: hyperparameter ...").
  */
-facto_status facto_fm_params_load_json(facto_ctx *ctx, facto_fm_params *params, const char *path);
+FACTO_API facto_status facto_fm_params_load_json(facto_ctx *ctx, facto_fm_params *params, const char *path);
 
 /*
  * Every hyperparameter that is set, as "name=value\n" lines (SageMaker's
@@ -746,14 +755,14 @@ facto_status facto_fm_params_load_json(facto_ctx *ctx, facto_fm_params *params, 
  * reads back exactly through facto_fm_params_set() (floats have 9
  * significant digits), so this is also how a CLI can print every default.
  */
-size_t facto_fm_params_format(const facto_fm_params *params, char *buf, size_t size);
+FACTO_API size_t facto_fm_params_format(const facto_fm_params *params, char *buf, size_t size);
 
 /*
  * Check every rule: the required three set, each value in its range, and the
  * init-method rules above. Called by facto_fm_fit() too. Errors:
  * FACTO_ERR_INVALID naming the first hyperparameter that breaks a rule.
  */
-facto_status facto_fm_params_validate(facto_ctx *ctx, const facto_fm_params *params);
+FACTO_API facto_status facto_fm_params_validate(facto_ctx *ctx, const facto_fm_params *params);
 
 /*
  * Train a factorization machine on labelled rows `train` ([n_rows,
@@ -774,8 +783,8 @@ facto_status facto_fm_params_validate(facto_ctx *ctx, const facto_fm_params *par
  * time; O(slots * k) memory, plus the optimizer's state (adam and ftrl two
  * copies, adagrad one).
  */
-facto_status facto_fm_fit(facto_ctx *ctx, const facto_rows *train, const facto_rows *test,
-                          const facto_fm_params *params, const facto_fm_callbacks *callbacks, facto_model **out);
+FACTO_API facto_status facto_fm_fit(facto_ctx *ctx, const facto_rows *train, const facto_rows *test,
+                                    const facto_fm_params *params, const facto_fm_callbacks *callbacks, facto_model **out);
 
 /*
  * Score every row of `rows` ([n_rows, feature_dim], labels ignored):
@@ -788,8 +797,8 @@ facto_status facto_fm_fit(facto_ctx *ctx, const facto_rows *train, const facto_r
  * predicts pairs by id only; a key >= feature_dim: the message names the
  * row), FACTO_ERR_NOMEM. Cost O(nnz * k).
  */
-facto_status facto_fm_predict(facto_ctx *ctx, const facto_model *model, const facto_rows *rows, float *scores,
-                              float *predicted_labels);
+FACTO_API facto_status facto_fm_predict(facto_ctx *ctx, const facto_model *model, const facto_rows *rows, float *scores,
+                                        float *predicted_labels);
 
 /*
  * Metrics of `model` on labelled `rows`: rmse and mae for a regressor; for
@@ -798,12 +807,12 @@ facto_status facto_fm_predict(facto_ctx *ctx, const facto_model *model, const fa
  * labels or with bad labels or keys), FACTO_ERR_EMPTY (no rows),
  * FACTO_ERR_NOMEM. Cost O(nnz * k + n_rows log n_rows).
  */
-facto_status facto_fm_evaluate(facto_ctx *ctx, const facto_model *model, const facto_rows *rows,
-                               facto_fm_metrics *metrics);
+FACTO_API facto_status facto_fm_evaluate(facto_ctx *ctx, const facto_model *model, const facto_rows *rows,
+                                         facto_fm_metrics *metrics);
 
 /* Hyperparameters of a trained or loaded FM model into *params;
  * FACTO_ERR_INVALID for another kind (no message: there is no context). */
-facto_status facto_fm_get_params(const facto_model *model, facto_fm_params *params);
+FACTO_API facto_status facto_fm_get_params(const facto_model *model, facto_fm_params *params);
 
 /* ---- FM from ratings, in block form ------------------------------------- */
 
@@ -880,7 +889,7 @@ typedef struct facto_fm_ratings_options {
     float binarize;     /* 0 (default): label = rating; > 0: label = rating >= binarize (binary_classifier) */
 } facto_fm_ratings_options;
 
-facto_fm_ratings_options facto_fm_ratings_options_default(void);
+FACTO_API facto_fm_ratings_options facto_fm_ratings_options_default(void);
 
 /*
  * Train an FM on the ratings of `train` in block form (see above). `test`
@@ -895,12 +904,12 @@ facto_fm_ratings_options facto_fm_ratings_options_default(void);
  * "PATH:LINE: ..."), FACTO_ERR_DIVERGED, FACTO_ERR_NOMEM. *out owned by the
  * caller (facto_model_free). Same seed, same model bytes.
  */
-facto_status facto_fm_fit_ratings(facto_ctx *ctx, const facto_dataset *train, const facto_dataset *test,
-                                  const facto_fm_ratings_options *opts, const facto_fm_params *params,
-                                  const facto_fm_callbacks *callbacks, facto_model **out, double *test_rmse_chain);
+FACTO_API facto_status facto_fm_fit_ratings(facto_ctx *ctx, const facto_dataset *train, const facto_dataset *test,
+                                            const facto_fm_ratings_options *opts, const facto_fm_params *params,
+                                            const facto_fm_callbacks *callbacks, facto_model **out, double *test_rmse_chain);
 
 /* 1 when `model` is an FM trained from ratings (it predicts by ids), else 0. */
-int facto_fm_by_ids(const facto_model *model);
+FACTO_API int facto_fm_by_ids(const facto_model *model);
 
 /*
  * Score of (user, item), by the data's own ids (borrowed), with a ratings
@@ -910,16 +919,16 @@ int facto_fm_by_ids(const facto_model *model);
  * ratings model: an FM trained on feature rows needs rows, facto_fm_predict;
  * NULL arguments).
  */
-facto_status facto_fm_predict_pair(facto_ctx *ctx, const facto_model *model, const char *user, const char *item,
-                                   float *score, int *flags);
+FACTO_API facto_status facto_fm_predict_pair(facto_ctx *ctx, const facto_model *model, const char *user, const char *item,
+                                             float *score, int *flags);
 
 /*
  * facto_model_evaluate for a ratings FM model: RMSE / MAE of every rating of
  * `test` (scores [n_ratings] in test's CSR order, may be NULL). Errors:
  * FACTO_ERR_INVALID, FACTO_ERR_EMPTY, FACTO_ERR_NOMEM. O(n_ratings pair_k).
  */
-facto_status facto_fm_evaluate_ratings(facto_ctx *ctx, const facto_model *model, const facto_dataset *test,
-                                       facto_eval_result *result, float *scores);
+FACTO_API facto_status facto_fm_evaluate_ratings(facto_ctx *ctx, const facto_model *model, const facto_dataset *test,
+                                                 facto_eval_result *result, float *scores);
 
 /*
  * Binary classification metrics of scores [n] (probabilities in [0, 1])
@@ -930,8 +939,8 @@ facto_status facto_fm_evaluate_ratings(facto_ctx *ctx, const facto_model *model,
  * (NULL arrays, beta <= 0, a non-finite score), FACTO_ERR_NOMEM.
  * Cost O(n log n) time, O(n) memory.
  */
-facto_status facto_binary_metrics_compute(facto_ctx *ctx, const float *labels, const float *scores, int64_t n,
-                                          double threshold, double beta, facto_binary_metrics *out);
+FACTO_API facto_status facto_binary_metrics_compute(facto_ctx *ctx, const float *labels, const float *scores, int64_t n,
+                                                    double threshold, double beta, facto_binary_metrics *out);
 
 /* ======================================================================
  * FM data formats
@@ -963,13 +972,13 @@ typedef enum facto_rows_format {
  * magic, FACTO_ROWS_LIBSVM otherwise (also for an empty file).
  * Errors: FACTO_ERR_IO (cannot open or read).
  */
-facto_status facto_rows_detect(facto_ctx *ctx, const char *path, facto_rows_format *out);
+FACTO_API facto_status facto_rows_detect(facto_ctx *ctx, const char *path, facto_rows_format *out);
 
 /*
  * Largest key + 1 over all entries when rows->feature_dim is 0, else
  * rows->feature_dim. O(nnz) in the first case.
  */
-uint64_t facto_rows_dim(const facto_rows *rows);
+FACTO_API uint64_t facto_rows_dim(const facto_rows *rows);
 
 /*
  * Read feature rows from `path` in `format` (FACTO_ROWS_AUTO: detect). Plain
@@ -985,8 +994,8 @@ uint64_t facto_rows_dim(const facto_rows *rows);
  * "PATH: record N at byte B: ..." for recordIO, N from 1), FACTO_ERR_EMPTY (no rows),
  * FACTO_ERR_NOMEM. *out owned by the caller: free with facto_rows_free().
  */
-facto_status facto_rows_read(facto_ctx *ctx, const char *path, facto_rows_format format, uint64_t feature_dim,
-                             facto_rows **out);
+FACTO_API facto_status facto_rows_read(facto_ctx *ctx, const char *path, facto_rows_format format, uint64_t feature_dim,
+                                       facto_rows **out);
 
 /*
  * Where each row read from a file came from, so an error found after
@@ -1004,11 +1013,11 @@ facto_status facto_rows_read(facto_ctx *ctx, const char *path, facto_rows_format
  * line or byte offset alone, -1 when unknown. O(log rows + 1024) a look-up.
  */
 typedef struct facto_rows_origin facto_rows_origin;
-facto_status facto_rows_read_origin(facto_ctx *ctx, const char *path, facto_rows_format format,
-                                    uint64_t feature_dim, facto_rows **out, facto_rows_origin **origin);
-size_t facto_rows_origin_where(const facto_rows_origin *origin, int64_t row, char *buf, size_t size);
-int64_t facto_rows_origin_pos(const facto_rows_origin *origin, int64_t row);
-void facto_rows_origin_free(facto_rows_origin *origin);
+FACTO_API facto_status facto_rows_read_origin(facto_ctx *ctx, const char *path, facto_rows_format format,
+                                              uint64_t feature_dim, facto_rows **out, facto_rows_origin **origin);
+FACTO_API size_t facto_rows_origin_where(const facto_rows_origin *origin, int64_t row, char *buf, size_t size);
+FACTO_API int64_t facto_rows_origin_pos(const facto_rows_origin *origin, int64_t row);
+FACTO_API void facto_rows_origin_free(facto_rows_origin *origin);
 
 /*
  * Write `rows` to `path` ("-" = standard output) as libsvm text or
@@ -1019,7 +1028,7 @@ void facto_rows_origin_free(facto_rows_origin *origin);
  * no label in recordIO. Errors: FACTO_ERR_IO, FACTO_ERR_INVALID,
  * FACTO_ERR_NOMEM.
  */
-facto_status facto_rows_write(facto_ctx *ctx, const facto_rows *rows, const char *path, facto_rows_format format);
+FACTO_API facto_status facto_rows_write(facto_ctx *ctx, const facto_rows *rows, const char *path, facto_rows_format format);
 
 /*
  * libsvm / libFM text. Each line is "label key:value ..." separated by spaces
@@ -1031,12 +1040,12 @@ facto_status facto_rows_write(facto_ctx *ctx, const facto_rows *rows, const char
  * 1-based LIBSVM file into 0-based keys (key 0 is then an error).
  * Same errors and ownership as facto_rows_read().
  */
-facto_status facto_libsvm_read(facto_ctx *ctx, const char *path, uint64_t feature_dim, int index_base,
-                               facto_rows **out);
+FACTO_API facto_status facto_libsvm_read(facto_ctx *ctx, const char *path, uint64_t feature_dim, int index_base,
+                                         facto_rows **out);
 /* Write libsvm text with keys + index_base (0 or 1); see facto_rows_write().
  * Errors: FACTO_ERR_IO (cannot write `path`, named), FACTO_ERR_INVALID
  * (index_base not 0 or 1), FACTO_ERR_NOMEM. */
-facto_status facto_libsvm_write(facto_ctx *ctx, const facto_rows *rows, const char *path, int index_base);
+FACTO_API facto_status facto_libsvm_write(facto_ctx *ctx, const facto_rows *rows, const char *path, int index_base);
 
 /*
  * SageMaker recordIO-protobuf, one Record per row. Each RecordIO record is:
@@ -1052,13 +1061,13 @@ facto_status facto_libsvm_write(facto_ctx *ctx, const facto_rows *rows, const ch
  * bytes than the data holds is reported, not allocated.
  * Same errors and ownership as facto_rows_read().
  */
-facto_status facto_recordio_read(facto_ctx *ctx, const char *path, uint64_t feature_dim, facto_rows **out);
+FACTO_API facto_status facto_recordio_read(facto_ctx *ctx, const char *path, uint64_t feature_dim, facto_rows **out);
 /* Write single-part records with sparse features (keys, values, shape
  * [facto_rows_dim(rows)]) and label["values"] = [label] when rows has labels,
  * as SageMaker's Python SDK does (write_spmatrix_to_sparse_tensor). The
  * bytes depend only on the rows: write -> read -> write is byte-identical.
  * Errors: FACTO_ERR_IO, FACTO_ERR_NOMEM. */
-facto_status facto_recordio_write(facto_ctx *ctx, const facto_rows *rows, const char *path);
+FACTO_API facto_status facto_recordio_write(facto_ctx *ctx, const facto_rows *rows, const char *path);
 /*
  * The same two in memory. decode: `data` [size] bytes is borrowed; `name`
  * (may be NULL) names the source in messages; errors as facto_recordio_read()
@@ -1067,12 +1076,12 @@ facto_status facto_recordio_write(facto_ctx *ctx, const facto_rows *rows, const 
  * free with facto_buffer_free(); errors FACTO_ERR_INVALID (a record longer
  * than RecordIO's 29-bit length), FACTO_ERR_NOMEM.
  */
-facto_status facto_recordio_decode(facto_ctx *ctx, const void *data, size_t size, const char *name,
-                                   uint64_t feature_dim, facto_rows **out);
-facto_status facto_recordio_encode(facto_ctx *ctx, const facto_rows *rows, void **data, size_t *size);
+FACTO_API facto_status facto_recordio_decode(facto_ctx *ctx, const void *data, size_t size, const char *name,
+                                             uint64_t feature_dim, facto_rows **out);
+FACTO_API facto_status facto_recordio_encode(facto_ctx *ctx, const facto_rows *rows, void **data, size_t *size);
 
 /* Free a buffer returned by this section's functions; NULL is a no-op. */
-void facto_buffer_free(void *buffer);
+FACTO_API void facto_buffer_free(void *buffer);
 
 /* ---- ratings -> FM rows ------------------------------------------------- */
 
@@ -1111,7 +1120,7 @@ typedef struct facto_fm_encode_options {
     int64_t max_user_id, max_item_id;
 } facto_fm_encode_options;
 
-facto_fm_encode_options facto_fm_encode_options_default(void);
+FACTO_API facto_fm_encode_options facto_fm_encode_options_default(void);
 
 /*
  * Build the layout from `train`'s users and items and the side files (read
@@ -1119,17 +1128,17 @@ facto_fm_encode_options facto_fm_encode_options_default(void);
  * ..."), FACTO_ERR_NOMEM. `train` is only read during the call. *out owned
  * by the caller: free with facto_fm_encoder_free().
  */
-facto_status facto_fm_encoder_new(facto_ctx *ctx, const facto_dataset *train, const facto_fm_encode_options *opts,
-                                  facto_fm_encoder **out);
-void facto_fm_encoder_free(facto_fm_encoder *enc);
+FACTO_API facto_status facto_fm_encoder_new(facto_ctx *ctx, const facto_dataset *train, const facto_fm_encode_options *opts,
+                                            facto_fm_encoder **out);
+FACTO_API void facto_fm_encoder_free(facto_fm_encoder *enc);
 /* Number of keys of the layout: users + items (training set's counts, or
  * max ids for numeric_ids) + side feature keys. */
-uint64_t facto_fm_encoder_dim(const facto_fm_encoder *enc);
+FACTO_API uint64_t facto_fm_encoder_dim(const facto_fm_encoder *enc);
 /* Human-readable name of `key` ("user=196", "item=242", "age=25-34",
  * "gender=F", "occupation=writer", "genre=Comedy", "decade=1990") into buf.
  * FACTO_ERR_INVALID when key >= dim or buf is too small. */
-facto_status facto_fm_encoder_key_name(facto_ctx *ctx, const facto_fm_encoder *enc, uint64_t key, char *buf,
-                                       size_t size);
+FACTO_API facto_status facto_fm_encoder_key_name(facto_ctx *ctx, const facto_fm_encoder *enc, uint64_t key, char *buf,
+                                                 size_t size);
 
 /*
  * Encode every rating of `ds` (in its CSR order: by user, then item) as one
@@ -1139,8 +1148,8 @@ facto_status facto_fm_encoder_key_name(facto_ctx *ctx, const facto_fm_encoder *e
  * training; with numeric_ids: not a number in 1..max id).
  * Errors: FACTO_ERR_NOMEM, FACTO_ERR_EMPTY. *out owned by the caller.
  */
-facto_status facto_fm_encode(facto_ctx *ctx, const facto_fm_encoder *enc, const facto_dataset *ds,
-                             facto_rows **out, int64_t *n_unknown_users, int64_t *n_unknown_items);
+FACTO_API facto_status facto_fm_encode(facto_ctx *ctx, const facto_fm_encoder *enc, const facto_dataset *ds,
+                                       facto_rows **out, int64_t *n_unknown_users, int64_t *n_unknown_items);
 
 /*
  * Append one row for (user, item) — the data's own ids, borrowed — to `rows`
@@ -1149,8 +1158,8 @@ facto_status facto_fm_encode(facto_ctx *ctx, const facto_fm_encoder *enc, const 
  * and/or FACTO_PRED_UNKNOWN_ITEM for ids outside the layout.
  * Errors: FACTO_ERR_NOMEM.
  */
-facto_status facto_fm_encode_pair(facto_ctx *ctx, const facto_fm_encoder *enc, const char *user, const char *item,
-                                  float label, facto_rows *rows, int *flags);
+FACTO_API facto_status facto_fm_encode_pair(facto_ctx *ctx, const facto_fm_encoder *enc, const char *user, const char *item,
+                                            float label, facto_rows *rows, int *flags);
 
 /* ---- SageMaker inference requests and responses ------------------------ */
 
@@ -1166,9 +1175,9 @@ typedef enum facto_content_type {
  * wins, and the wildcards (star/star, application/star) mean JSON, the
  * default of SageMaker's FM.
  * FACTO_ERR_INVALID for anything else, naming it. */
-facto_status facto_content_type_parse(facto_ctx *ctx, const char *text, facto_content_type *out);
+FACTO_API facto_status facto_content_type_parse(facto_ctx *ctx, const char *text, facto_content_type *out);
 /* The canonical MIME name of `type`; static storage. */
-const char *facto_content_type_name(facto_content_type type);
+FACTO_API const char *facto_content_type_name(facto_content_type type);
 
 /*
  * Parse an inference request body into unlabelled rows, one per instance:
@@ -1186,8 +1195,8 @@ const char *facto_content_type_name(facto_content_type type);
  * value that is not a finite number; FACTO_ERR_EMPTY (no instances);
  * FACTO_ERR_NOMEM. *out (feature_dim set) owned by the caller.
  */
-facto_status facto_inference_request_parse(facto_ctx *ctx, facto_content_type type, const void *body, size_t size,
-                                           uint64_t feature_dim, facto_rows **out);
+FACTO_API facto_status facto_inference_request_parse(facto_ctx *ctx, facto_content_type type, const void *body, size_t size,
+                                                     uint64_t feature_dim, facto_rows **out);
 
 /*
  * Write SageMaker FM's response body for n predictions: scores [n];
@@ -1203,8 +1212,8 @@ facto_status facto_inference_request_parse(facto_ctx *ctx, facto_content_type ty
  * free with facto_buffer_free(). Errors: FACTO_ERR_INVALID (a non-finite
  * score), FACTO_ERR_NOMEM.
  */
-facto_status facto_inference_response_write(facto_ctx *ctx, facto_content_type type, const float *scores,
-                                            const float *predicted_labels, int64_t n, void **body, size_t *size);
+FACTO_API facto_status facto_inference_response_write(facto_ctx *ctx, facto_content_type type, const float *scores,
+                                                      const float *predicted_labels, int64_t n, void **body, size_t *size);
 
 #ifdef __cplusplus
 }

@@ -59,7 +59,7 @@ void facto_ctx_set_threads(facto_ctx *ctx, int n_threads)
         ctx->n_threads = n_threads < 0 ? 1 : n_threads;
 }
 
-int facto_threads(const facto_ctx *ctx)
+int fct_threads(const facto_ctx *ctx)
 {
     int n = ctx ? ctx->n_threads : 1;
     if (n == 0) {
@@ -69,7 +69,7 @@ int facto_threads(const facto_ctx *ctx)
     return n;
 }
 
-facto_status facto_fail(facto_ctx *ctx, facto_status status, const char *fmt, ...)
+facto_status fct_fail(facto_ctx *ctx, facto_status status, const char *fmt, ...)
 {
     if (!ctx)
         return status;
@@ -81,7 +81,7 @@ facto_status facto_fail(facto_ctx *ctx, facto_status status, const char *fmt, ..
     return status;
 }
 
-facto_status facto_ok(facto_ctx *ctx)
+facto_status fct_ok(facto_ctx *ctx)
 {
     if (ctx) {
         ctx->code = FACTO_OK;
@@ -102,7 +102,7 @@ void facto_log(facto_ctx *ctx, facto_log_level level, const char *fmt, ...)
     ctx->log_fn(level, line, ctx->log_user_data);
 }
 
-void *facto_malloc_array(size_t n, size_t size)
+void *fct_malloc_array(size_t n, size_t size)
 {
     if (size && n > SIZE_MAX / size)
         return NULL;
@@ -110,14 +110,14 @@ void *facto_malloc_array(size_t n, size_t size)
     return malloc(bytes ? bytes : 1);
 }
 
-void *facto_calloc_array(size_t n, size_t size)
+void *fct_calloc_array(size_t n, size_t size)
 {
     if (size && n > SIZE_MAX / size)
         return NULL;
     return calloc(n ? n : 1, size ? size : 1);
 }
 
-void *facto_realloc_array(void *p, size_t n, size_t size)
+void *fct_realloc_array(void *p, size_t n, size_t size)
 {
     if (size && n > SIZE_MAX / size)
         return NULL;
@@ -125,7 +125,7 @@ void *facto_realloc_array(void *p, size_t n, size_t size)
     return realloc(p, bytes ? bytes : 1);
 }
 
-void *facto_aligned_alloc(size_t bytes)
+void *fct_aligned_alloc(size_t bytes)
 {
     void *p = NULL;
     size_t rounded = (bytes + 63) & ~(size_t)63;
@@ -134,4 +134,4 @@ void *facto_aligned_alloc(size_t bytes)
     return p;
 }
 
-void facto_aligned_free(void *p) { free(p); }
+void fct_aligned_free(void *p) { free(p); }

@@ -30,45 +30,45 @@ struct facto_ctx {
 #endif
 
 /* Set ctx's error to `status` with a printf-style message; returns `status`
- * so callers can write `return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%ld: ...", ...)`.
+ * so callers can write `return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%ld: ...", ...)`.
  * ctx may be NULL (then only the status is returned). */
-facto_status facto_fail(facto_ctx *ctx, facto_status status, const char *fmt, ...) FACTO_PRINTF(3, 4);
+facto_status fct_fail(facto_ctx *ctx, facto_status status, const char *fmt, ...) FACTO_PRINTF(3, 4);
 /* Mark the last call successful (code FACTO_OK, empty message). Returns FACTO_OK. */
-facto_status facto_ok(facto_ctx *ctx);
+facto_status fct_ok(facto_ctx *ctx);
 /* Send a log line (no trailing newline needed) if level <= the ctx's max. */
 void facto_log(facto_ctx *ctx, facto_log_level level, const char *fmt, ...) FACTO_PRINTF(3, 4);
 /* Threads to use: ctx's setting with 0 resolved to the number of cores. */
-int facto_threads(const facto_ctx *ctx);
+int fct_threads(const facto_ctx *ctx);
 
 /* Allocation with overflow checks; NULL on failure (callers report NOMEM). */
-void *facto_malloc_array(size_t n, size_t size);
-void *facto_calloc_array(size_t n, size_t size);
-void *facto_realloc_array(void *p, size_t n, size_t size);
-/* 64-byte aligned, for parameter arrays used by SIMD kernels; free with facto_aligned_free(). */
-void *facto_aligned_alloc(size_t bytes);
-void facto_aligned_free(void *p);
+void *fct_malloc_array(size_t n, size_t size);
+void *fct_calloc_array(size_t n, size_t size);
+void *fct_realloc_array(void *p, size_t n, size_t size);
+/* 64-byte aligned, for parameter arrays used by SIMD kernels; free with fct_aligned_free(). */
+void *fct_aligned_alloc(size_t bytes);
+void fct_aligned_free(void *p);
 
 /*
  * Random numbers: xoshiro256** (Blackman & Vigna 2018) seeded through
  * splitmix64. Deterministic across platforms for a given seed.
  */
-typedef struct facto_rng {
+typedef struct fct_rng {
     uint64_t s[4];
     int has_spare;  /* Box-Muller keeps its second value */
     double spare;
-} facto_rng;
+} fct_rng;
 
-void facto_rng_seed(facto_rng *rng, uint64_t seed);
-uint64_t facto_rng_u64(facto_rng *rng);
+void fct_rng_seed(fct_rng *rng, uint64_t seed);
+uint64_t fct_rng_u64(fct_rng *rng);
 /* Uniform in [0, 1) with 53 random bits. */
-double facto_rng_uniform(facto_rng *rng);
+double fct_rng_uniform(fct_rng *rng);
 /* Uniform integer in [0, n), unbiased (Lemire 2019). n >= 1. */
-uint64_t facto_rng_below(facto_rng *rng, uint64_t n);
+uint64_t fct_rng_below(fct_rng *rng, uint64_t n);
 /* Standard normal N(0, 1) (Box-Muller). */
-double facto_rng_normal(facto_rng *rng);
+double fct_rng_normal(fct_rng *rng);
 /* Gamma(shape, scale=1), shape > 0 (Marsaglia & Tsang 2000). */
-double facto_rng_gamma(facto_rng *rng, double shape);
+double fct_rng_gamma(fct_rng *rng, double shape);
 /* Fisher-Yates shuffle of [n] int64 values. */
-void facto_rng_shuffle_i64(facto_rng *rng, int64_t *a, int64_t n);
+void fct_rng_shuffle_i64(fct_rng *rng, int64_t *a, int64_t n);
 
 #endif /* FACTO_INTERNAL_H */

@@ -17,7 +17,7 @@ static uint64_t splitmix64(uint64_t *x)
 
 static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
-void facto_rng_seed(facto_rng *rng, uint64_t seed)
+void fct_rng_seed(fct_rng *rng, uint64_t seed)
 {
     uint64_t x = seed;
     for (int i = 0; i < 4; i++)
@@ -26,7 +26,7 @@ void facto_rng_seed(facto_rng *rng, uint64_t seed)
     rng->spare = 0.0;
 }
 
-uint64_t facto_rng_u64(facto_rng *rng)
+uint64_t fct_rng_u64(fct_rng *rng)
 {
     uint64_t *s = rng->s;
     uint64_t result = rotl(s[1] * 5, 7) * 9;
@@ -40,17 +40,17 @@ uint64_t facto_rng_u64(facto_rng *rng)
     return result;
 }
 
-double facto_rng_uniform(facto_rng *rng) { return (double)(facto_rng_u64(rng) >> 11) * 0x1.0p-53; }
+double fct_rng_uniform(fct_rng *rng) { return (double)(fct_rng_u64(rng) >> 11) * 0x1.0p-53; }
 
-uint64_t facto_rng_below(facto_rng *rng, uint64_t n)
+uint64_t fct_rng_below(fct_rng *rng, uint64_t n)
 {
-    uint64_t x = facto_rng_u64(rng);
+    uint64_t x = fct_rng_u64(rng);
     __uint128_t m = (__uint128_t)x * n;
     uint64_t l = (uint64_t)m;
     if (l < n) {
         uint64_t t = (0 - n) % n;
         while (l < t) {
-            x = facto_rng_u64(rng);
+            x = fct_rng_u64(rng);
             m = (__uint128_t)x * n;
             l = (uint64_t)m;
         }
@@ -58,7 +58,7 @@ uint64_t facto_rng_below(facto_rng *rng, uint64_t n)
     return (uint64_t)(m >> 64);
 }
 
-double facto_rng_normal(facto_rng *rng)
+double fct_rng_normal(fct_rng *rng)
 {
     if (rng->has_spare) {
         rng->has_spare = 0;
@@ -66,9 +66,9 @@ double facto_rng_normal(facto_rng *rng)
     }
     double u1, u2;
     do {
-        u1 = facto_rng_uniform(rng);
+        u1 = fct_rng_uniform(rng);
     } while (u1 <= 0.0);
-    u2 = facto_rng_uniform(rng);
+    u2 = fct_rng_uniform(rng);
     double r = sqrt(-2.0 * log(u1));
     double th = 2.0 * M_PI * u2;
     rng->spare = r * sin(th);
@@ -76,25 +76,25 @@ double facto_rng_normal(facto_rng *rng)
     return r * cos(th);
 }
 
-double facto_rng_gamma(facto_rng *rng, double shape)
+double fct_rng_gamma(fct_rng *rng, double shape)
 {
     if (shape < 1.0) {
         /* Boost: Gamma(a) = Gamma(a+1) * U^(1/a). */
         double u;
         do {
-            u = facto_rng_uniform(rng);
+            u = fct_rng_uniform(rng);
         } while (u <= 0.0);
-        return facto_rng_gamma(rng, shape + 1.0) * pow(u, 1.0 / shape);
+        return fct_rng_gamma(rng, shape + 1.0) * pow(u, 1.0 / shape);
     }
     double d = shape - 1.0 / 3.0, c = 1.0 / sqrt(9.0 * d);
     for (;;) {
         double x, v;
         do {
-            x = facto_rng_normal(rng);
+            x = fct_rng_normal(rng);
             v = 1.0 + c * x;
         } while (v <= 0.0);
         v = v * v * v;
-        double u = facto_rng_uniform(rng);
+        double u = fct_rng_uniform(rng);
         if (u < 1.0 - 0.0331 * x * x * x * x)
             return d * v;
         if (u > 0.0 && log(u) < 0.5 * x * x + d * (1.0 - v + log(v)))
@@ -102,10 +102,10 @@ double facto_rng_gamma(facto_rng *rng, double shape)
     }
 }
 
-void facto_rng_shuffle_i64(facto_rng *rng, int64_t *a, int64_t n)
+void fct_rng_shuffle_i64(fct_rng *rng, int64_t *a, int64_t n)
 {
     for (int64_t i = n - 1; i > 0; i--) {
-        int64_t j = (int64_t)facto_rng_below(rng, (uint64_t)i + 1);
+        int64_t j = (int64_t)fct_rng_below(rng, (uint64_t)i + 1);
         int64_t t = a[i];
         a[i] = a[j];
         a[j] = t;

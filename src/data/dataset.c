@@ -9,9 +9,9 @@
 #include <math.h>
 #include <string.h>
 
-void facto_coo_init(facto_coo *coo) { memset(coo, 0, sizeof *coo); }
+void fct_coo_init(fct_coo *coo) { memset(coo, 0, sizeof *coo); }
 
-void facto_coo_free(facto_coo *coo)
+void fct_coo_free(fct_coo *coo)
 {
     free(coo->users);
     free(coo->items);
@@ -20,27 +20,27 @@ void facto_coo_free(facto_coo *coo)
     memset(coo, 0, sizeof *coo);
 }
 
-facto_status facto_coo_push(facto_ctx *ctx, facto_coo *coo, int32_t user, int32_t item, float rating,
+facto_status fct_coo_push(facto_ctx *ctx, fct_coo *coo, int32_t user, int32_t item, float rating,
                             int has_time, int64_t timestamp)
 {
     if (coo->n == coo->cap) {
         int64_t cap = coo->cap ? coo->cap * 2 : 4096;
-        int32_t *u = facto_realloc_array(coo->users, (size_t)cap, sizeof *u);
+        int32_t *u = fct_realloc_array(coo->users, (size_t)cap, sizeof *u);
         if (!u)
-            return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory reading ratings");
+            return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory reading ratings");
         coo->users = u;
-        int32_t *it = facto_realloc_array(coo->items, (size_t)cap, sizeof *it);
+        int32_t *it = fct_realloc_array(coo->items, (size_t)cap, sizeof *it);
         if (!it)
-            return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory reading ratings");
+            return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory reading ratings");
         coo->items = it;
-        float *r = facto_realloc_array(coo->ratings, (size_t)cap, sizeof *r);
+        float *r = fct_realloc_array(coo->ratings, (size_t)cap, sizeof *r);
         if (!r)
-            return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory reading ratings");
+            return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory reading ratings");
         coo->ratings = r;
         if (coo->timestamps || has_time) {
-            int64_t *t = facto_realloc_array(coo->timestamps, (size_t)cap, sizeof *t);
+            int64_t *t = fct_realloc_array(coo->timestamps, (size_t)cap, sizeof *t);
             if (!t)
-                return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory reading ratings");
+                return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory reading ratings");
             if (!coo->timestamps)
                 memset(t, 0, (size_t)coo->n * sizeof *t);
             coo->timestamps = t;
@@ -48,9 +48,9 @@ facto_status facto_coo_push(facto_ctx *ctx, facto_coo *coo, int32_t user, int32_
         coo->cap = cap;
     }
     if (has_time && !coo->timestamps) {
-        coo->timestamps = facto_calloc_array((size_t)coo->cap, sizeof(int64_t));
+        coo->timestamps = fct_calloc_array((size_t)coo->cap, sizeof(int64_t));
         if (!coo->timestamps)
-            return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory reading ratings");
+            return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory reading ratings");
     }
     coo->users[coo->n] = user;
     coo->items[coo->n] = item;
@@ -68,7 +68,7 @@ facto_status facto_coo_push(facto_ctx *ctx, facto_coo *coo, int32_t user, int32_
  * in is NULL) ordered by key[value]; equal keys keep their input order.
  * count is [n_keys + 1] scratch. O(n + n_keys).
  */
-static void facto_counting_sort(const int32_t *key, int32_t n_keys, const int64_t *in, int64_t n, int64_t *count,
+static void fct_counting_sort(const int32_t *key, int32_t n_keys, const int64_t *in, int64_t n, int64_t *count,
                                 int64_t *out)
 {
     memset(count, 0, ((size_t)n_keys + 1) * sizeof *count);
@@ -82,7 +82,7 @@ static void facto_counting_sort(const int32_t *key, int32_t n_keys, const int64_
     }
 }
 
-facto_status facto_dataset_from_coo(facto_ctx *ctx, const facto_coo *coo, facto_idmap *users, facto_idmap *items,
+facto_status fct_dataset_from_coo(facto_ctx *ctx, const fct_coo *coo, facto_idmap *users, facto_idmap *items,
                                     facto_dataset **out, int64_t *n_duplicates)
 {
     *out = NULL;
@@ -98,7 +98,7 @@ facto_status facto_dataset_from_coo(facto_ctx *ctx, const facto_coo *coo, facto_
     int64_t n = coo->n;
     for (int64_t k = 0; k < n; k++)
         if (coo->users[k] < 0 || coo->users[k] >= ds->n_users || coo->items[k] < 0 || coo->items[k] >= ds->n_items) {
-            facto_fail(ctx, FACTO_ERR_INTERNAL, "rating %lld: index (%d, %d) outside the id maps (%d, %d)",
+            fct_fail(ctx, FACTO_ERR_INTERNAL, "rating %lld: index (%d, %d) outside the id maps (%d, %d)",
                        (long long)k, (int)coo->users[k], (int)coo->items[k], (int)ds->n_users, (int)ds->n_items);
             facto_dataset_free(ds);
             return FACTO_ERR_INTERNAL;
@@ -107,19 +107,19 @@ facto_status facto_dataset_from_coo(facto_ctx *ctx, const facto_coo *coo, facto_
     /* Two stable counting sorts (by item, then by user) order the triplets by
      * (user, item, file position) in O(n + n_users + n_items). */
     int32_t n_keys = ds->n_users > ds->n_items ? ds->n_users : ds->n_items;
-    count = facto_malloc_array((size_t)n_keys + 1, sizeof *count);
-    by_item = facto_malloc_array((size_t)n + 1, sizeof *by_item);
-    order = facto_malloc_array((size_t)n + 1, sizeof *order);
-    ds->row_ptr = facto_malloc_array((size_t)ds->n_users + 1, sizeof *ds->row_ptr);
-    ds->items = facto_malloc_array((size_t)n + 1, sizeof *ds->items);
-    ds->ratings = facto_malloc_array((size_t)n + 1, sizeof *ds->ratings);
+    count = fct_malloc_array((size_t)n_keys + 1, sizeof *count);
+    by_item = fct_malloc_array((size_t)n + 1, sizeof *by_item);
+    order = fct_malloc_array((size_t)n + 1, sizeof *order);
+    ds->row_ptr = fct_malloc_array((size_t)ds->n_users + 1, sizeof *ds->row_ptr);
+    ds->items = fct_malloc_array((size_t)n + 1, sizeof *ds->items);
+    ds->ratings = fct_malloc_array((size_t)n + 1, sizeof *ds->ratings);
     if (coo->has_time)
-        ds->timestamps = facto_malloc_array((size_t)n + 1, sizeof *ds->timestamps);
+        ds->timestamps = fct_malloc_array((size_t)n + 1, sizeof *ds->timestamps);
     if (!count || !by_item || !order || !ds->row_ptr || !ds->items || !ds->ratings ||
         (coo->has_time && !ds->timestamps))
         goto nomem;
-    facto_counting_sort(coo->items, ds->n_items, NULL, n, count, by_item);
-    facto_counting_sort(coo->users, ds->n_users, by_item, n, count, order);
+    fct_counting_sort(coo->items, ds->n_items, NULL, n, count, by_item);
+    fct_counting_sort(coo->users, ds->n_users, by_item, n, count, order);
     free(by_item);
     by_item = NULL;
 
@@ -154,16 +154,16 @@ facto_status facto_dataset_from_coo(facto_ctx *ctx, const facto_coo *coo, facto_
     if (n_duplicates)
         *n_duplicates = dups;
     *out = ds;
-    return facto_ok(ctx);
+    return fct_ok(ctx);
 
 nomem:
     free(count);
     free(by_item);
     free(order);
-    facto_idmap_free(users);
-    facto_idmap_free(items);
+    fct_idmap_free(users);
+    fct_idmap_free(items);
     facto_dataset_free(ds);
-    return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory building the rating matrix");
+    return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory building the rating matrix");
 }
 
 void facto_dataset_free(facto_dataset *ds)
@@ -174,8 +174,8 @@ void facto_dataset_free(facto_dataset *ds)
     free(ds->items);
     free(ds->ratings);
     free(ds->timestamps);
-    facto_idmap_free(ds->user_map);
-    facto_idmap_free(ds->item_map);
+    fct_idmap_free(ds->user_map);
+    fct_idmap_free(ds->item_map);
     free(ds);
 }
 

@@ -1,7 +1,7 @@
 /*
  * dataset.h — internal layout of id maps and rating data sets, and the COO
  * builder that every reader fills. Readers push (user, item, rating, time)
- * triplets as they stream a file; facto_dataset_from_coo() sorts them into
+ * triplets as they stream a file; fct_dataset_from_coo() sorts them into
  * CSR by user, merges duplicate pairs (the last one in file order wins) and
  * hands over the id maps. Cost O(n + n_users + n_items) for n ratings.
  */
@@ -10,24 +10,24 @@
 
 #include "../core/internal.h"
 
-struct facto_idmap_entry;
+struct fct_idmap_entry;
 
 struct facto_idmap {
-    struct facto_idmap_entry *hash; /* uthash head: id -> index */
+    struct fct_idmap_entry *hash; /* uthash head: id -> index */
     char **names;                   /* [n] owned NUL-terminated ids */
     int32_t n, cap;
 };
 
-facto_idmap *facto_idmap_new(void);
-void facto_idmap_free(facto_idmap *map);
+facto_idmap *fct_idmap_new(void);
+void fct_idmap_free(facto_idmap *map);
 /* Index of the id (len bytes, need not be NUL-terminated), adding it when
  * missing. Returns -1 when out of memory, -2 when len is 0 or > FACTO_MAX_ID_LEN
  * or the id holds a NUL byte, -3 when the map is full (2^31-1 ids). */
-int32_t facto_idmap_intern(facto_idmap *map, const char *id, size_t len);
+int32_t fct_idmap_intern(facto_idmap *map, const char *id, size_t len);
 /* Like facto_idmap_find with a length. */
-int32_t facto_idmap_find_n(const facto_idmap *map, const char *id, size_t len);
+int32_t fct_idmap_find_n(const facto_idmap *map, const char *id, size_t len);
 /* A copy with the same ids at the same indices; NULL when out of memory or map is NULL. */
-facto_idmap *facto_idmap_clone(const facto_idmap *map);
+facto_idmap *fct_idmap_clone(const facto_idmap *map);
 
 struct facto_dataset {
     int32_t n_users, n_items;
@@ -41,19 +41,19 @@ struct facto_dataset {
 };
 
 /* Growable triplet list filled by readers. */
-typedef struct facto_coo {
+typedef struct fct_coo {
     int32_t *users;
     int32_t *items;
     float *ratings;
     int64_t *timestamps; /* NULL until the first push with has_time */
     int64_t n, cap;
     int has_time;
-} facto_coo;
+} fct_coo;
 
-void facto_coo_init(facto_coo *coo);
-void facto_coo_free(facto_coo *coo);
+void fct_coo_init(fct_coo *coo);
+void fct_coo_free(fct_coo *coo);
 /* Append one triplet; timestamp is kept when has_time. FACTO_ERR_NOMEM on failure. */
-facto_status facto_coo_push(facto_ctx *ctx, facto_coo *coo, int32_t user, int32_t item, float rating,
+facto_status fct_coo_push(facto_ctx *ctx, fct_coo *coo, int32_t user, int32_t item, float rating,
                             int has_time, int64_t timestamp);
 
 /*
@@ -63,7 +63,7 @@ facto_status facto_coo_push(facto_ctx *ctx, facto_coo *coo, int32_t user, int32_
  * triplets were dropped because a later one had the same (user, item).
  * FACTO_ERR_INTERNAL when a triplet's index is outside the maps; FACTO_ERR_NOMEM.
  */
-facto_status facto_dataset_from_coo(facto_ctx *ctx, const facto_coo *coo, facto_idmap *users, facto_idmap *items,
+facto_status fct_dataset_from_coo(facto_ctx *ctx, const fct_coo *coo, facto_idmap *users, facto_idmap *items,
                                     facto_dataset **out, int64_t *n_duplicates);
 
 #endif /* FACTO_DATASET_H */

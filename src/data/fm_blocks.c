@@ -13,7 +13,7 @@
 #include <string.h>
 
 /* Largest key + 1 in `r` (0 for no entries), or r->feature_dim if larger. */
-static uint64_t facto_fm_rows_dim(const facto_rows *r)
+static uint64_t fct_fm_rows_dim(const facto_rows *r)
 {
     uint64_t dim = r->feature_dim;
     for (int64_t e = 0; e < r->nnz; e++)
@@ -22,7 +22,7 @@ static uint64_t facto_fm_rows_dim(const facto_rows *r)
     return dim;
 }
 
-facto_status facto_fm_infer_fields(facto_ctx *ctx, const facto_rows *rows, uint64_t dim, int32_t **groups,
+facto_status fct_fm_infer_fields(facto_ctx *ctx, const facto_rows *rows, uint64_t dim, int32_t **groups,
                                    int32_t *n_groups)
 {
     enum { MAXF = 64 };
@@ -59,9 +59,9 @@ facto_status facto_fm_infer_fields(facto_ctx *ctx, const facto_rows *rows, uint6
             return FACTO_OK;
     if (hi[m - 1] >= dim)
         return FACTO_OK;
-    int32_t *g = facto_malloc_array((size_t)dim, sizeof *g);
+    int32_t *g = fct_malloc_array((size_t)dim, sizeof *g);
     if (!g)
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %llu feature groups", (unsigned long long)dim);
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %llu feature groups", (unsigned long long)dim);
     int j = 0;
     for (uint64_t key = 0; key < dim; key++) {
         while (j + 1 < m && key >= lo[j + 1])
@@ -73,21 +73,21 @@ facto_status facto_fm_infer_fields(facto_ctx *ctx, const facto_rows *rows, uint6
     return FACTO_OK;
 }
 
-facto_status facto_fm_data_two_fields(facto_ctx *ctx, const facto_rows *rows, const int32_t *groups, uint64_t dim,
-                                      facto_fm_data *out, int *ok)
+facto_status fct_fm_data_two_fields(facto_ctx *ctx, const facto_rows *rows, const int32_t *groups, uint64_t dim,
+                                      fct_fm_data *out, int *ok)
 {
     *ok = 0;
     memset(out, 0, sizeof *out);
     const int64_t N = rows->n_rows, nnz = rows->row_ptr[N];
     size_t nd = dim ? (size_t)dim : 1, nr = N ? (size_t)N : 1;
-    int32_t *brow = facto_malloc_array(nd, sizeof *brow);
-    float *bval = facto_malloc_array(nd, sizeof *bval);
-    int32_t *ref[2] = {facto_malloc_array(nr, sizeof(int32_t)), facto_malloc_array(nr, sizeof(int32_t))};
+    int32_t *brow = fct_malloc_array(nd, sizeof *brow);
+    float *bval = fct_malloc_array(nd, sizeof *bval);
+    int32_t *ref[2] = {fct_malloc_array(nr, sizeof(int32_t)), fct_malloc_array(nr, sizeof(int32_t))};
     facto_rows *block[2] = {facto_rows_new(dim, 0), facto_rows_new(dim, 0)};
     facto_rows *direct = facto_rows_new(dim, 1);
     facto_status st = FACTO_OK;
     if (!brow || !bval || !ref[0] || !ref[1] || !block[0] || !block[1] || !direct || !rows->labels) {
-        st = rows->labels ? facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for the rows' two fields") : FACTO_OK;
+        st = rows->labels ? fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for the rows' two fields") : FACTO_OK;
         goto fail;
     }
     for (size_t key = 0; key < nd; key++)
@@ -122,13 +122,13 @@ facto_status facto_fm_data_two_fields(facto_ctx *ctx, const facto_rows *rows, co
         goto fail;
     free(brow);
     free(bval);
-    facto_fm_data_init(out, direct, 1);
-    st = facto_fm_data_add_block(ctx, out, block[0], 1, ref[0], 1);
-    facto_status st2 = facto_fm_data_add_block(ctx, out, block[1], 1, ref[1], 1);
+    fct_fm_data_init(out, direct, 1);
+    st = fct_fm_data_add_block(ctx, out, block[0], 1, ref[0], 1);
+    facto_status st2 = fct_fm_data_add_block(ctx, out, block[1], 1, ref[1], 1);
     if (st == FACTO_OK)
         st = st2;
     if (st != FACTO_OK) {
-        facto_fm_data_release(out);
+        fct_fm_data_release(out);
         return st;
     }
     out->feature_group = groups;
@@ -146,16 +146,16 @@ fail:
     return st;
 }
 
-void facto_fm_data_init(facto_fm_data *d, const facto_rows *direct, int owned)
+void fct_fm_data_init(fct_fm_data *d, const facto_rows *direct, int owned)
 {
     memset(d, 0, sizeof *d);
     d->direct = direct;
     d->direct_owned = owned;
     d->n_rows = direct ? direct->n_rows : 0;
-    d->feature_dim = direct ? facto_fm_rows_dim(direct) : 0;
+    d->feature_dim = direct ? fct_fm_rows_dim(direct) : 0;
 }
 
-static void facto_fm_block_release(facto_fm_block *b)
+static void fct_fm_block_release(fct_fm_block *b)
 {
     if (b->rows_owned)
         facto_rows_free((facto_rows *)b->rows);
@@ -164,35 +164,35 @@ static void facto_fm_block_release(facto_fm_block *b)
     memset(b, 0, sizeof *b);
 }
 
-facto_status facto_fm_data_add_block(facto_ctx *ctx, facto_fm_data *d, const facto_rows *rows, int rows_owned,
+facto_status fct_fm_data_add_block(facto_ctx *ctx, fct_fm_data *d, const facto_rows *rows, int rows_owned,
                                      const int32_t *ref, int ref_owned)
 {
-    facto_fm_block b = {rows, ref, rows_owned, ref_owned};
+    fct_fm_block b = {rows, ref, rows_owned, ref_owned};
     if (d->n_blocks >= FACTO_FM_MAX_BLOCKS) {
-        facto_fm_block_release(&b);
-        return facto_fail(ctx, FACTO_ERR_INVALID, "at most %d feature blocks are supported", FACTO_FM_MAX_BLOCKS);
+        fct_fm_block_release(&b);
+        return fct_fail(ctx, FACTO_ERR_INVALID, "at most %d feature blocks are supported", FACTO_FM_MAX_BLOCKS);
     }
     for (int64_t n = 0; n < d->n_rows; n++) {
         if (ref[n] < 0 || (int64_t)ref[n] >= rows->n_rows) {
-            facto_status st = facto_fail(ctx, FACTO_ERR_INVALID, "block %d: row %lld refers to block row %ld of %lld",
+            facto_status st = fct_fail(ctx, FACTO_ERR_INVALID, "block %d: row %lld refers to block row %ld of %lld",
                                          d->n_blocks, (long long)n, (long)ref[n], (long long)rows->n_rows);
-            facto_fm_block_release(&b);
+            fct_fm_block_release(&b);
             return st;
         }
     }
-    uint64_t dim = facto_fm_rows_dim(rows);
+    uint64_t dim = fct_fm_rows_dim(rows);
     if (dim > d->feature_dim)
         d->feature_dim = dim;
     d->block[d->n_blocks++] = b;
     return FACTO_OK;
 }
 
-void facto_fm_data_release(facto_fm_data *d)
+void fct_fm_data_release(fct_fm_data *d)
 {
     if (!d)
         return;
     for (int b = 0; b < d->n_blocks; b++)
-        facto_fm_block_release(&d->block[b]);
+        fct_fm_block_release(&d->block[b]);
     if (d->direct_owned)
         facto_rows_free((facto_rows *)d->direct);
     if (d->groups_owned)
@@ -200,15 +200,15 @@ void facto_fm_data_release(facto_fm_data *d)
     memset(d, 0, sizeof *d);
 }
 
-facto_status facto_fm_data_sources(facto_ctx *ctx, const facto_fm_data *d, uint64_t feature_dim,
+facto_status fct_fm_data_sources(facto_ctx *ctx, const fct_fm_data *d, uint64_t feature_dim,
                                    uint8_t **source_of)
 {
     if (feature_dim < d->feature_dim)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "data use feature %llu but feature_dim is %llu",
+        return fct_fail(ctx, FACTO_ERR_INVALID, "data use feature %llu but feature_dim is %llu",
                           (unsigned long long)d->feature_dim - 1, (unsigned long long)feature_dim);
-    uint8_t *src = facto_calloc_array(feature_dim ? (size_t)feature_dim : 1, 1);
+    uint8_t *src = fct_calloc_array(feature_dim ? (size_t)feature_dim : 1, 1);
     if (!src)
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %llu feature tags",
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %llu feature tags",
                           (unsigned long long)feature_dim);
     for (int s = 0; s <= d->n_blocks; s++) {
         const facto_rows *r = s == 0 ? d->direct : d->block[s - 1].rows;
@@ -220,7 +220,7 @@ facto_status facto_fm_data_sources(facto_ctx *ctx, const facto_fm_data *d, uint6
             if (src[k] != 0 && src[k] != tag) {
                 int first_direct = src[k] == 1;
                 free(src);
-                return facto_fail(ctx, FACTO_ERR_INVALID,
+                return fct_fail(ctx, FACTO_ERR_INVALID,
                                   "feature %lu appears in two sources (%s and block %d); each feature must "
                                   "belong to the direct rows or to one block",
                                   (unsigned long)k, first_direct ? "the direct rows" : "another block", s - 1);
@@ -232,12 +232,12 @@ facto_status facto_fm_data_sources(facto_ctx *ctx, const facto_fm_data *d, uint6
     return FACTO_OK;
 }
 
-facto_status facto_fm_data_expand(facto_ctx *ctx, const facto_fm_data *d, facto_rows **out)
+facto_status fct_fm_data_expand(facto_ctx *ctx, const fct_fm_data *d, facto_rows **out)
 {
     int labelled = d->direct && d->direct->labels;
     facto_rows *r = facto_rows_new(d->feature_dim, labelled);
     if (!r)
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory expanding feature blocks");
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory expanding feature blocks");
     for (int64_t n = 0; n < d->n_rows; n++) {
         for (int s = 0; s <= d->n_blocks; s++) {
             const facto_rows *src = s == 0 ? d->direct : d->block[s - 1].rows;
@@ -264,18 +264,18 @@ facto_status facto_fm_data_expand(facto_ctx *ctx, const facto_fm_data *d, facto_
 
 /* Map every rating of `ds` to (train user, train item) indices; unknown ids
  * get U (or I), the index of the empty block row. */
-static facto_status facto_fm_ratings_refs(facto_ctx *ctx, const facto_dataset *train, const facto_dataset *ds,
+static facto_status fct_fm_ratings_refs(facto_ctx *ctx, const facto_dataset *train, const facto_dataset *ds,
                                           int32_t **uref, int32_t **iref)
 {
     int64_t n = ds->n_ratings;
-    int32_t *ur = facto_malloc_array(n ? (size_t)n : 1, sizeof *ur);
-    int32_t *ir = facto_malloc_array(n ? (size_t)n : 1, sizeof *ir);
-    int32_t *imap = facto_malloc_array(ds->n_items ? (size_t)ds->n_items : 1, sizeof *imap);
+    int32_t *ur = fct_malloc_array(n ? (size_t)n : 1, sizeof *ur);
+    int32_t *ir = fct_malloc_array(n ? (size_t)n : 1, sizeof *ir);
+    int32_t *imap = fct_malloc_array(ds->n_items ? (size_t)ds->n_items : 1, sizeof *imap);
     if (!ur || !ir || !imap) {
         free(ur);
         free(ir);
         free(imap);
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %lld rating references", (long long)n);
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %lld rating references", (long long)n);
     }
     for (int32_t i = 0; i < ds->n_items; i++) {
         int32_t t = ds == train ? i : facto_idmap_find(train->item_map, ds->item_map->names[i]);
@@ -295,11 +295,11 @@ static facto_status facto_fm_ratings_refs(facto_ctx *ctx, const facto_dataset *t
 }
 
 /* Label-only direct rows (no features) holding the ratings of ds in CSR order. */
-static facto_status facto_fm_label_rows(facto_ctx *ctx, const facto_dataset *ds, facto_rows **out)
+static facto_status fct_fm_label_rows(facto_ctx *ctx, const facto_dataset *ds, facto_rows **out)
 {
     facto_rows *r = facto_rows_new(0, 1);
     if (!r)
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for label rows");
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for label rows");
     for (int64_t e = 0; e < ds->n_ratings; e++) {
         facto_status st = facto_rows_finish_row(ctx, r, ds->ratings[e]);
         if (st != FACTO_OK) {
@@ -311,32 +311,32 @@ static facto_status facto_fm_label_rows(facto_ctx *ctx, const facto_dataset *ds,
     return FACTO_OK;
 }
 
-facto_status facto_fm_data_from_ratings(facto_ctx *ctx, const facto_dataset *train, const facto_dataset *test,
-                                        const facto_fm_ratings_spec *spec, facto_fm_data *train_out,
-                                        facto_fm_data *test_out)
+facto_status fct_fm_data_from_ratings(facto_ctx *ctx, const facto_dataset *train, const facto_dataset *test,
+                                        const fct_fm_ratings_spec *spec, fct_fm_data *train_out,
+                                        fct_fm_data *test_out)
 {
-    static const facto_fm_ratings_spec none = {0, 0, NULL, NULL, NULL, NULL};
+    static const fct_fm_ratings_spec none = {0, 0, NULL, NULL, NULL, NULL};
     if (!spec)
         spec = &none;
     const int32_t U = train->n_users, I = train->n_items;
     if (spec->user_side && spec->user_side->n_rows != U)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "user side features have %lld rows, the training data %ld users",
+        return fct_fail(ctx, FACTO_ERR_INVALID, "user side features have %lld rows, the training data %ld users",
                           (long long)spec->user_side->n_rows, (long)U);
     if (spec->item_side && spec->item_side->n_rows != I)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "item side features have %lld rows, the training data %ld items",
+        return fct_fail(ctx, FACTO_ERR_INVALID, "item side features have %lld rows, the training data %ld items",
                           (long long)spec->item_side->n_rows, (long)I);
-    uint64_t du = spec->user_side ? facto_fm_rows_dim(spec->user_side) : 0;
-    uint64_t di = spec->item_side ? facto_fm_rows_dim(spec->item_side) : 0;
+    uint64_t du = spec->user_side ? fct_fm_rows_dim(spec->user_side) : 0;
+    uint64_t di = spec->item_side ? fct_fm_rows_dim(spec->item_side) : 0;
     uint64_t off_us = (uint64_t)U + (uint64_t)I, off_is = off_us + du, off_imp = off_is + di;
     uint64_t off_iimp = off_imp + (spec->implicit ? (uint64_t)I : 0);
     uint64_t dim = off_iimp + (spec->implicit_items ? (uint64_t)U : 0);
     if (dim > ((uint64_t)1 << 32))
-        return facto_fail(ctx, FACTO_ERR_INVALID, "%llu features do not fit 32-bit keys", (unsigned long long)dim);
+        return fct_fail(ctx, FACTO_ERR_INVALID, "%llu features do not fit 32-bit keys", (unsigned long long)dim);
 
     facto_rows *ub = facto_rows_new(dim, 0), *ib = facto_rows_new(dim, 0), *labels = NULL;
     facto_status st = FACTO_OK;
     if (!ub || !ib) {
-        st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for feature blocks");
+        st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for feature blocks");
         goto fail;
     }
     /* User block: one-hot, side features, implicit feedback; then an empty row. */
@@ -358,12 +358,12 @@ facto_status facto_fm_data_from_ratings(facto_ctx *ctx, const facto_dataset *tra
     int64_t *iptr = NULL;
     int32_t *iusers = NULL;
     if (spec->implicit_items && st == FACTO_OK) {
-        iptr = facto_calloc_array((size_t)I + 1, sizeof *iptr);
-        iusers = facto_malloc_array(train->n_ratings ? (size_t)train->n_ratings : 1, sizeof *iusers);
+        iptr = fct_calloc_array((size_t)I + 1, sizeof *iptr);
+        iusers = fct_malloc_array(train->n_ratings ? (size_t)train->n_ratings : 1, sizeof *iusers);
         if (!iptr || !iusers) {
             free(iptr);
             free(iusers);
-            st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for item raters");
+            st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for item raters");
             goto fail;
         }
         for (int64_t e = 0; e < train->n_ratings; e++)
@@ -400,27 +400,27 @@ facto_status facto_fm_data_from_ratings(facto_ctx *ctx, const facto_dataset *tra
         goto fail;
 
     int32_t *uref = NULL, *iref = NULL;
-    if ((st = facto_fm_label_rows(ctx, train, &labels)) != FACTO_OK)
+    if ((st = fct_fm_label_rows(ctx, train, &labels)) != FACTO_OK)
         goto fail;
-    if ((st = facto_fm_ratings_refs(ctx, train, train, &uref, &iref)) != FACTO_OK)
+    if ((st = fct_fm_ratings_refs(ctx, train, train, &uref, &iref)) != FACTO_OK)
         goto fail;
-    facto_fm_data_init(train_out, labels, 1);
+    fct_fm_data_init(train_out, labels, 1);
     labels = NULL;
-    if ((st = facto_fm_data_add_block(ctx, train_out, ub, 1, uref, 1)) != FACTO_OK) {
+    if ((st = fct_fm_data_add_block(ctx, train_out, ub, 1, uref, 1)) != FACTO_OK) {
         ub = NULL;
         free(iref);
         goto fail_out;
     }
     ub = NULL;
-    if ((st = facto_fm_data_add_block(ctx, train_out, ib, 1, iref, 1)) != FACTO_OK) {
+    if ((st = fct_fm_data_add_block(ctx, train_out, ib, 1, iref, 1)) != FACTO_OK) {
         ib = NULL;
         goto fail_out;
     }
     ib = NULL;
     train_out->feature_dim = dim;
-    int32_t *groups = facto_malloc_array((size_t)dim, sizeof *groups);
+    int32_t *groups = fct_malloc_array((size_t)dim, sizeof *groups);
     if (!groups) {
-        st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %llu feature groups", (unsigned long long)dim);
+        st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %llu feature groups", (unsigned long long)dim);
         goto fail_out;
     }
     /* Group ids: 0 user, 1 item, then side groups, implicit, item implicit. */
@@ -447,19 +447,19 @@ facto_status facto_fm_data_from_ratings(facto_ctx *ctx, const facto_dataset *tra
     train_out->n_groups = g_iimp + 1;
     train_out->groups_owned = 1;
     if (test) {
-        if ((st = facto_fm_label_rows(ctx, test, &labels)) != FACTO_OK)
+        if ((st = fct_fm_label_rows(ctx, test, &labels)) != FACTO_OK)
             goto fail_out;
-        if ((st = facto_fm_ratings_refs(ctx, train, test, &uref, &iref)) != FACTO_OK)
+        if ((st = fct_fm_ratings_refs(ctx, train, test, &uref, &iref)) != FACTO_OK)
             goto fail_out;
-        facto_fm_data_init(test_out, labels, 1);
+        fct_fm_data_init(test_out, labels, 1);
         labels = NULL;
-        st = facto_fm_data_add_block(ctx, test_out, train_out->block[0].rows, 0, uref, 1);
+        st = fct_fm_data_add_block(ctx, test_out, train_out->block[0].rows, 0, uref, 1);
         if (st == FACTO_OK)
-            st = facto_fm_data_add_block(ctx, test_out, train_out->block[1].rows, 0, iref, 1);
+            st = fct_fm_data_add_block(ctx, test_out, train_out->block[1].rows, 0, iref, 1);
         else
             free(iref);
         if (st != FACTO_OK) {
-            facto_fm_data_release(test_out);
+            fct_fm_data_release(test_out);
             goto fail_out;
         }
         test_out->feature_dim = dim;
@@ -468,7 +468,7 @@ facto_status facto_fm_data_from_ratings(facto_ctx *ctx, const facto_dataset *tra
     return FACTO_OK;
 
 fail_out:
-    facto_fm_data_release(train_out);
+    fct_fm_data_release(train_out);
 fail:
     facto_rows_free(ub);
     facto_rows_free(ib);

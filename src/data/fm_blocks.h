@@ -17,32 +17,32 @@
 #define FACTO_FM_MAX_BLOCKS 8
 
 /* One block: its design matrix and, per data row, which of its rows is joined. */
-typedef struct facto_fm_block {
+typedef struct fct_fm_block {
     const facto_rows *rows; /* [n_block_rows, feature_dim], keys are global feature indices */
     const int32_t *ref;     /* [n_rows] block row joined to each data row, in [0, rows->n_rows) */
-    int rows_owned;         /* 1: facto_fm_data_release frees rows */
-    int ref_owned;          /* 1: facto_fm_data_release frees ref */
-} facto_fm_block;
+    int rows_owned;         /* 1: fct_fm_data_release frees rows */
+    int ref_owned;          /* 1: fct_fm_data_release frees ref */
+} fct_fm_block;
 
 /* Data rows = direct features (+ labels) joined with the blocks. */
-typedef struct facto_fm_data {
+typedef struct fct_fm_data {
     int64_t n_rows;
     uint64_t feature_dim;     /* max over sources of (max key + 1) and their feature_dim */
     const facto_rows *direct; /* [n_rows, feature_dim] per-row features; labels here */
     int direct_owned;
     int n_blocks;
-    facto_fm_block block[FACTO_FM_MAX_BLOCKS];
+    fct_fm_block block[FACTO_FM_MAX_BLOCKS];
     /* Prior groups (MCMC hyperpriors are shared within a group, libFM's
      * -meta): [feature_dim] group of each feature in [0, n_groups), or NULL
      * for one group. */
     const int32_t *feature_group;
     int32_t n_groups;
     int groups_owned;
-    /* 1 when built by facto_fm_data_from_ratings: block 0 holds one row per
+    /* 1 when built by fct_fm_data_from_ratings: block 0 holds one row per
      * training user then an empty row, block 1 the same per item; the
      * solvers then also leave per-user / per-item sums in the model. */
     int pairs;
-} facto_fm_data;
+} fct_fm_data;
 
 /*
  * One-hot fields of flat rows, for the MCMC hyperpriors (one prior group per
@@ -56,11 +56,11 @@ typedef struct facto_fm_data {
  * (other layouts, no rows, dim > 2^26) *groups = NULL and *n_groups = 1.
  * *groups owned by the caller. FACTO_ERR_NOMEM. O(nnz + dim).
  */
-facto_status facto_fm_infer_fields(facto_ctx *ctx, const facto_rows *rows, uint64_t dim, int32_t **groups,
+facto_status fct_fm_infer_fields(facto_ctx *ctx, const facto_rows *rows, uint64_t dim, int32_t **groups,
                                    int32_t *n_groups);
 
 /*
- * Flat rows of exactly two one-hot fields (groups from facto_fm_infer_fields
+ * Flat rows of exactly two one-hot fields (groups from fct_fm_infer_fields
  * with n_groups 2, every key always with the same value) as pair-form block
  * data, the layout the sampler sweeps fastest (fm_mcmc.c): direct rows
  * without features (the labels), block 0 one row per key of field 0 seen in
@@ -68,21 +68,21 @@ facto_status facto_fm_infer_fields(facto_ctx *ctx, const facto_rows *rows, uint6
  * feature_group = groups (borrowed) and n_groups 2. *ok = 0 and *out empty
  * when a key comes with two values. FACTO_ERR_NOMEM. O(nnz + dim).
  */
-facto_status facto_fm_data_two_fields(facto_ctx *ctx, const facto_rows *rows, const int32_t *groups, uint64_t dim,
-                                      facto_fm_data *out, int *ok);
+facto_status fct_fm_data_two_fields(facto_ctx *ctx, const facto_rows *rows, const int32_t *groups, uint64_t dim,
+                                      fct_fm_data *out, int *ok);
 
 /* Start data from direct rows (a data set without blocks is just these).
  * owned = 1 hands `direct` over to d. Never fails. */
-void facto_fm_data_init(facto_fm_data *d, const facto_rows *direct, int owned);
+void fct_fm_data_init(fct_fm_data *d, const facto_rows *direct, int owned);
 
 /* Add a block. Ownership of what is flagged owned passes to d even when this
  * fails. Errors: FACTO_ERR_INVALID (too many blocks; a ref outside the
  * block, message "block B: row N refers to block row R of M"). O(n_rows). */
-facto_status facto_fm_data_add_block(facto_ctx *ctx, facto_fm_data *d, const facto_rows *rows, int rows_owned,
+facto_status fct_fm_data_add_block(facto_ctx *ctx, fct_fm_data *d, const facto_rows *rows, int rows_owned,
                                      const int32_t *ref, int ref_owned);
 
 /* Free what d owns and zero it. NULL-safe. */
-void facto_fm_data_release(facto_fm_data *d);
+void fct_fm_data_release(fct_fm_data *d);
 
 /*
  * Check that the sources use disjoint features and fill *source_of with a
@@ -90,13 +90,13 @@ void facto_fm_data_release(facto_fm_data *d);
  * (owned by the caller, free()). FACTO_ERR_INVALID names a shared feature.
  * O(feature_dim + nnz) time and feature_dim bytes.
  */
-facto_status facto_fm_data_sources(facto_ctx *ctx, const facto_fm_data *d, uint64_t feature_dim,
+facto_status fct_fm_data_sources(facto_ctx *ctx, const fct_fm_data *d, uint64_t feature_dim,
                                    uint8_t **source_of);
 
 /* Expand to flat rows: row n = direct row n + every joined block row, keys
  * sorted (a key in two sources is summed). For tests and for scoring with a
  * saved model. *out owned by the caller. O(expanded nnz). FACTO_ERR_NOMEM. */
-facto_status facto_fm_data_expand(facto_ctx *ctx, const facto_fm_data *d, facto_rows **out);
+facto_status fct_fm_data_expand(facto_ctx *ctx, const fct_fm_data *d, facto_rows **out);
 
 /*
  * Rating data as FM rows in block form. Features: [0, U) one-hot user,
@@ -111,7 +111,7 @@ facto_status facto_fm_data_expand(facto_ctx *ctx, const facto_fm_data *d, facto_
  * Prior groups: user id, item id, then the user side groups, the item side
  * groups, implicit, item implicit.
  */
-typedef struct facto_fm_ratings_spec {
+typedef struct fct_fm_ratings_spec {
     int implicit;                /* add the user's rated items (SVD++-style) to the user block */
     int implicit_items;          /* add the item's raters to the item block */
     const facto_rows *user_side; /* [U, d_u] per train user (NULL: none); borrowed */
@@ -120,14 +120,14 @@ typedef struct facto_fm_ratings_spec {
      * borrowed); NULL puts all user (item) side columns in one group. */
     const int32_t *user_side_group;
     const int32_t *item_side_group;
-} facto_fm_ratings_spec;
+} fct_fm_ratings_spec;
 
 /* Build train (and, when test != NULL, test) data in block form; the test
  * data borrows train's blocks, so release test first. Errors:
  * FACTO_ERR_INVALID (side rows count != U or I), FACTO_ERR_NOMEM. */
-facto_status facto_fm_data_from_ratings(facto_ctx *ctx, const facto_dataset *train, const facto_dataset *test,
-                                        const facto_fm_ratings_spec *spec, facto_fm_data *train_out,
-                                        facto_fm_data *test_out);
+facto_status fct_fm_data_from_ratings(facto_ctx *ctx, const facto_dataset *train, const facto_dataset *test,
+                                        const fct_fm_ratings_spec *spec, fct_fm_data *train_out,
+                                        fct_fm_data *test_out);
 
 /*
  * Side features of every id of `ids` (a training set's users or items) from
@@ -141,7 +141,7 @@ facto_status facto_fm_data_from_ratings(facto_ctx *ctx, const facto_dataset *tra
  * are owned by the caller. Errors: FACTO_ERR_IO, FACTO_ERR_PARSE
  * ("PATH:LINE: ..."), FACTO_ERR_NOMEM. O(file + nnz). fm_convert.c.
  */
-facto_status facto_fm_side_table(facto_ctx *ctx, const char *path, int is_user, const facto_idmap *ids,
+facto_status fct_fm_side_table(facto_ctx *ctx, const char *path, int is_user, const facto_idmap *ids,
                                  facto_rows **rows, int32_t **groups, int32_t *n_cols);
 
 #endif /* FACTO_FM_BLOCKS_H */

@@ -8,19 +8,19 @@
 #include <string.h>
 #include <uthash.h>
 
-typedef struct facto_idmap_entry {
+typedef struct fct_idmap_entry {
     int32_t index;
     UT_hash_handle hh;
     char key[]; /* NUL-terminated */
-} facto_idmap_entry;
+} fct_idmap_entry;
 
-facto_idmap *facto_idmap_new(void) { return calloc(1, sizeof(facto_idmap)); }
+facto_idmap *fct_idmap_new(void) { return calloc(1, sizeof(facto_idmap)); }
 
-void facto_idmap_free(facto_idmap *map)
+void fct_idmap_free(facto_idmap *map)
 {
     if (!map)
         return;
-    facto_idmap_entry *e, *tmp;
+    fct_idmap_entry *e, *tmp;
     HASH_ITER(hh, map->hash, e, tmp)
     {
         HASH_DEL(map->hash, e);
@@ -33,18 +33,18 @@ void facto_idmap_free(facto_idmap *map)
 
 int32_t facto_idmap_size(const facto_idmap *map) { return map ? map->n : 0; }
 
-int32_t facto_idmap_find_n(const facto_idmap *map, const char *id, size_t len)
+int32_t fct_idmap_find_n(const facto_idmap *map, const char *id, size_t len)
 {
     if (!map || !id || len == 0 || len > FACTO_MAX_ID_LEN)
         return -1;
-    facto_idmap_entry *e = NULL;
+    fct_idmap_entry *e = NULL;
     HASH_FIND(hh, map->hash, id, (unsigned)len, e);
     return e ? e->index : -1;
 }
 
 int32_t facto_idmap_find(const facto_idmap *map, const char *id)
 {
-    return id ? facto_idmap_find_n(map, id, strlen(id)) : -1;
+    return id ? fct_idmap_find_n(map, id, strlen(id)) : -1;
 }
 
 const char *facto_idmap_name(const facto_idmap *map, int32_t index)
@@ -54,12 +54,12 @@ const char *facto_idmap_name(const facto_idmap *map, int32_t index)
     return map->names[index];
 }
 
-int32_t facto_idmap_intern(facto_idmap *map, const char *id, size_t len)
+int32_t fct_idmap_intern(facto_idmap *map, const char *id, size_t len)
 {
     /* A NUL inside would make the stored name (a C string) differ from the key. */
     if (len == 0 || len > FACTO_MAX_ID_LEN || memchr(id, '\0', len))
         return -2;
-    facto_idmap_entry *e = NULL;
+    fct_idmap_entry *e = NULL;
     HASH_FIND(hh, map->hash, id, (unsigned)len, e);
     if (e)
         return e->index;
@@ -67,7 +67,7 @@ int32_t facto_idmap_intern(facto_idmap *map, const char *id, size_t len)
         return -3;
     if (map->n == map->cap) {
         int32_t cap = map->cap ? (map->cap > INT32_MAX / 2 ? INT32_MAX : map->cap * 2) : 64;
-        char **names = facto_realloc_array(map->names, (size_t)cap, sizeof *names);
+        char **names = fct_realloc_array(map->names, (size_t)cap, sizeof *names);
         if (!names)
             return -1;
         map->names = names;
@@ -84,16 +84,16 @@ int32_t facto_idmap_intern(facto_idmap *map, const char *id, size_t len)
     return map->n++;
 }
 
-facto_idmap *facto_idmap_clone(const facto_idmap *map)
+facto_idmap *fct_idmap_clone(const facto_idmap *map)
 {
     if (!map)
         return NULL;
-    facto_idmap *c = facto_idmap_new();
+    facto_idmap *c = fct_idmap_new();
     if (!c)
         return NULL;
     for (int32_t i = 0; i < map->n; i++) {
-        if (facto_idmap_intern(c, map->names[i], strlen(map->names[i])) != i) {
-            facto_idmap_free(c);
+        if (fct_idmap_intern(c, map->names[i], strlen(map->names[i])) != i) {
+            fct_idmap_free(c);
             return NULL;
         }
     }

@@ -21,7 +21,7 @@
  * control and non-ASCII bytes as \xNN so binary data stays one readable
  * line. `dst` holds at least 4 * 40 + 4 bytes. */
 enum { FACTO_LIBSVM_SHOW = 4 * 40 + 4 };
-static const char *facto_libsvm_show(char *dst, const char *s)
+static const char *fct_libsvm_show(char *dst, const char *s)
 {
     size_t n = strlen(s), k = n < 40 ? n : 40, w = 0;
     for (size_t i = 0; i < k; i++) {
@@ -36,7 +36,7 @@ static const char *facto_libsvm_show(char *dst, const char *s)
 }
 
 /* Token end: the next space, tab or NUL. */
-static char *facto_libsvm_tok_end(char *p)
+static char *fct_libsvm_tok_end(char *p)
 {
     while (*p && *p != ' ' && *p != '\t')
         p++;
@@ -52,7 +52,7 @@ static const float k_pow10f[11] = {1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f, 1e6f, 1e7
  * division m / 10^d is the correctly rounded float — the same bits strtof
  * gives. Returns 0 when the text is not of that form.
  */
-static int facto_libsvm_float_fast(const char *s, const char *e, float *out)
+static int fct_libsvm_float_fast(const char *s, const char *e, float *out)
 {
     const char *p = s;
     int neg = 0;
@@ -83,11 +83,11 @@ static int facto_libsvm_float_fast(const char *s, const char *e, float *out)
 }
 
 /* Parse a finite float filling exactly [s, e). */
-static int facto_libsvm_float(const char *s, const char *e, float *out)
+static int fct_libsvm_float(const char *s, const char *e, float *out)
 {
     if (s == e)
         return 0;
-    if (facto_libsvm_float_fast(s, e, out))
+    if (fct_libsvm_float_fast(s, e, out))
         return 1;
     char *end = NULL;
     errno = 0;
@@ -100,7 +100,7 @@ static int facto_libsvm_float(const char *s, const char *e, float *out)
 }
 
 /* Parse an unsigned decimal integer filling exactly [s, e). */
-static int facto_libsvm_uint(const char *s, const char *e, uint64_t *out)
+static int fct_libsvm_uint(const char *s, const char *e, uint64_t *out)
 {
     if (s == e || e - s > 20)
         return 0;
@@ -120,40 +120,40 @@ static int facto_libsvm_uint(const char *s, const char *e, uint64_t *out)
 facto_status facto_libsvm_read(facto_ctx *ctx, const char *path, uint64_t feature_dim, int index_base,
                                facto_rows **out)
 {
-    return facto_libsvm_read_origin(ctx, path, feature_dim, index_base, out, NULL);
+    return fct_libsvm_read_origin(ctx, path, feature_dim, index_base, out, NULL);
 }
 
-facto_status facto_libsvm_read_origin(facto_ctx *ctx, const char *path, uint64_t feature_dim, int index_base,
+facto_status fct_libsvm_read_origin(facto_ctx *ctx, const char *path, uint64_t feature_dim, int index_base,
                                       facto_rows **out, facto_rows_origin *origin)
 {
     *out = NULL;
     if (index_base != 0 && index_base != 1)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "libsvm index_base must be 0 or 1, not %d", index_base);
+        return fct_fail(ctx, FACTO_ERR_INVALID, "libsvm index_base must be 0 or 1, not %d", index_base);
     if (feature_dim > ((uint64_t)1 << 32))
-        return facto_fail(ctx, FACTO_ERR_INVALID, "feature_dim %llu is above 2^32", (unsigned long long)feature_dim);
-    facto_linereader lr;
-    facto_status st = facto_linereader_open(ctx, &lr, path);
+        return fct_fail(ctx, FACTO_ERR_INVALID, "feature_dim %llu is above 2^32", (unsigned long long)feature_dim);
+    fct_linereader lr;
+    facto_status st = fct_linereader_open(ctx, &lr, path);
     if (st != FACTO_OK)
         return st;
     facto_rows *rows = facto_rows_new(feature_dim, 1);
     if (!rows) {
-        facto_linereader_close(&lr);
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
+        fct_linereader_close(&lr);
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
     }
     uint64_t max_key_plus1 = 0;
     char shown[FACTO_LIBSVM_SHOW];
     char *line;
     size_t len;
     int r;
-    while ((r = facto_linereader_next(ctx, &lr, &line, &len)) == 1) {
+    while ((r = fct_linereader_next(ctx, &lr, &line, &len)) == 1) {
         long long ln = (long long)lr.lineno;
         if (lr.lineno == 1 && len >= 8 && memcmp(line, "FACTOMDL", 8) == 0) {
-            st = facto_fail(ctx, FACTO_ERR_PARSE, "%s: this is a facto model file, not libsvm rows", path);
+            st = fct_fail(ctx, FACTO_ERR_PARSE, "%s: this is a facto model file, not libsvm rows", path);
             goto fail;
         }
         const char *nul = memchr(line, '\0', len);
         if (nul) {
-            st = facto_fail(ctx, FACTO_ERR_PARSE,
+            st = fct_fail(ctx, FACTO_ERR_PARSE,
                             "%s:%lld: a NUL byte at column %lld: binary data, not libsvm text (recordIO? --format)",
                             path, ln, (long long)(nul - line) + 1);
             goto fail;
@@ -166,13 +166,13 @@ facto_status facto_libsvm_read_origin(facto_ctx *ctx, const char *path, uint64_t
         char *hash = strchr(p, '#');
         if (hash)
             *hash = '\0';
-        char *e = facto_libsvm_tok_end(p);
+        char *e = fct_libsvm_tok_end(p);
         float label;
-        if (!facto_libsvm_float(p, e, &label)) {
+        if (!fct_libsvm_float(p, e, &label)) {
             char c = *e;
             *e = '\0';
-            st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: label '%s' is not a finite number", path, ln,
-                            facto_libsvm_show(shown, p));
+            st = fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: label '%s' is not a finite number", path, ln,
+                            fct_libsvm_show(shown, p));
             *e = c;
             goto fail;
         }
@@ -182,7 +182,7 @@ facto_status facto_libsvm_read_origin(facto_ctx *ctx, const char *path, uint64_t
                 p++;
             if (*p == '\0')
                 break;
-            e = facto_libsvm_tok_end(p);
+            e = fct_libsvm_tok_end(p);
             char *colon = memchr(p, ':', (size_t)(e - p));
             if (colon && colon - p == 3 && memcmp(p, "qid", 3) == 0) {
                 p = e;
@@ -192,34 +192,34 @@ facto_status facto_libsvm_read_origin(facto_ctx *ctx, const char *path, uint64_t
             float value;
             if (!colon) {
                 *e = '\0';
-                st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: '%s' is not key:value", path, ln,
-                                facto_libsvm_show(shown, p));
+                st = fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: '%s' is not key:value", path, ln,
+                                fct_libsvm_show(shown, p));
                 goto fail;
             }
-            if (!facto_libsvm_uint(p, colon, &key)) {
+            if (!fct_libsvm_uint(p, colon, &key)) {
                 *colon = '\0';
-                st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: key '%s' is not an unsigned integer", path, ln,
-                                facto_libsvm_show(shown, p));
+                st = fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: key '%s' is not an unsigned integer", path, ln,
+                                fct_libsvm_show(shown, p));
                 goto fail;
             }
-            if (!facto_libsvm_float(colon + 1, e, &value)) {
+            if (!fct_libsvm_float(colon + 1, e, &value)) {
                 *e = '\0';
-                st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: value '%s' of key %llu is not a finite number",
-                                path, ln, facto_libsvm_show(shown, colon + 1), (unsigned long long)key);
+                st = fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: value '%s' of key %llu is not a finite number",
+                                path, ln, fct_libsvm_show(shown, colon + 1), (unsigned long long)key);
                 goto fail;
             }
             if (key < (uint64_t)index_base) {
-                st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: key 0 in a file read as 1-based", path, ln);
+                st = fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: key 0 in a file read as 1-based", path, ln);
                 goto fail;
             }
             key -= (uint64_t)index_base;
             if (key > UINT32_MAX) {
-                st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: key %llu is not below 2^32", path, ln,
+                st = fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: key %llu is not below 2^32", path, ln,
                                 (unsigned long long)key + (unsigned long long)index_base);
                 goto fail;
             }
             if (feature_dim > 0 && key >= feature_dim) {
-                st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: key %llu is not below feature_dim %llu", path, ln,
+                st = fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: key %llu is not below feature_dim %llu", path, ln,
                                 (unsigned long long)key + (unsigned long long)index_base,
                                 (unsigned long long)feature_dim);
                 goto fail;
@@ -233,7 +233,7 @@ facto_status facto_libsvm_read_origin(facto_ctx *ctx, const char *path, uint64_t
         }
         st = facto_rows_finish_row(ctx, rows, label);
         if (st == FACTO_OK && origin)
-            st = facto_rows_origin_push(ctx, origin, (int64_t)ln);
+            st = fct_rows_origin_push(ctx, origin, (int64_t)ln);
         if (st != FACTO_OK)
             goto fail;
     }
@@ -241,23 +241,23 @@ facto_status facto_libsvm_read_origin(facto_ctx *ctx, const char *path, uint64_t
         st = facto_errcode(ctx);
         goto fail;
     }
-    facto_linereader_close(&lr);
+    fct_linereader_close(&lr);
     if (rows->n_rows == 0) {
         facto_rows_free(rows);
-        return facto_fail(ctx, FACTO_ERR_EMPTY, "%s: no rows", path);
+        return fct_fail(ctx, FACTO_ERR_EMPTY, "%s: no rows", path);
     }
     if (feature_dim == 0)
         rows->feature_dim = max_key_plus1;
     *out = rows;
-    return facto_ok(ctx);
+    return fct_ok(ctx);
 fail:
-    facto_linereader_close(&lr);
+    fct_linereader_close(&lr);
     facto_rows_free(rows);
     return st;
 }
 
 /* Append the decimal digits of v at p; returns the new end. */
-static char *facto_libsvm_utoa(char *p, uint64_t v)
+static char *fct_libsvm_utoa(char *p, uint64_t v)
 {
     char tmp[24];
     int n = 0;
@@ -276,13 +276,13 @@ static char *facto_libsvm_utoa(char *p, uint64_t v)
  * that the reader's fast path (m / 10^d in float) maps back to the same
  * bits; else %.9g, which always reads back exactly. Room: 32 bytes.
  */
-static char *facto_libsvm_ftoa(char *p, float f)
+static char *fct_libsvm_ftoa(char *p, float f)
 {
     if (f == f && f > -16777216.0f && f < 16777216.0f && f == (float)(int32_t)f && !(f == 0.0f && signbit(f))) {
         int32_t i = (int32_t)f;
         if (i < 0)
             *p++ = '-';
-        return facto_libsvm_utoa(p, (uint64_t)(i < 0 ? -(int64_t)i : i));
+        return fct_libsvm_utoa(p, (uint64_t)(i < 0 ? -(int64_t)i : i));
     }
     float a = fabsf(f);
     if (a < 1e7f && a > 0.0f) {
@@ -298,7 +298,7 @@ static char *facto_libsvm_ftoa(char *p, float f)
                     scale *= 10;
                 if (f < 0)
                     *p++ = '-';
-                p = facto_libsvm_utoa(p, mi / scale);
+                p = fct_libsvm_utoa(p, mi / scale);
                 *p++ = '.';
                 uint64_t frac = mi % scale;
                 for (uint64_t s10 = scale / 10; s10 > 0; s10 /= 10)
@@ -313,32 +313,32 @@ static char *facto_libsvm_ftoa(char *p, float f)
 facto_status facto_libsvm_write(facto_ctx *ctx, const facto_rows *rows, const char *path, int index_base)
 {
     if (index_base != 0 && index_base != 1)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "libsvm index_base must be 0 or 1, not %d", index_base);
+        return fct_fail(ctx, FACTO_ERR_INVALID, "libsvm index_base must be 0 or 1, not %d", index_base);
     int to_stdout = strcmp(path, "-") == 0;
     FILE *f = to_stdout ? stdout : fopen(path, "w");
     if (!f)
-        return facto_fail(ctx, FACTO_ERR_IO, "%s: cannot open for writing: %s", path, strerror(errno));
+        return fct_fail(ctx, FACTO_ERR_IO, "%s: cannot open for writing: %s", path, strerror(errno));
     /* one entry needs at most 1 + 20 + 1 + 32 bytes */
     enum { CHUNK = 1 << 16, ENTRY = 64 };
     char *buf = malloc(CHUNK + ENTRY);
     if (!buf) {
         if (!to_stdout)
             fclose(f);
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
     }
     char *p = buf;
     int bad = 0;
     for (int64_t r = 0; r < rows->n_rows && !bad; r++) {
-        p = facto_libsvm_ftoa(p, rows->labels ? rows->labels[r] : 0.0f);
+        p = fct_libsvm_ftoa(p, rows->labels ? rows->labels[r] : 0.0f);
         for (int64_t j = rows->row_ptr[r]; j < rows->row_ptr[r + 1]; j++) {
             if (p - buf >= CHUNK) {
                 bad |= fwrite(buf, 1, (size_t)(p - buf), f) != (size_t)(p - buf);
                 p = buf;
             }
             *p++ = ' ';
-            p = facto_libsvm_utoa(p, (uint64_t)rows->keys[j] + (uint64_t)index_base);
+            p = fct_libsvm_utoa(p, (uint64_t)rows->keys[j] + (uint64_t)index_base);
             *p++ = ':';
-            p = facto_libsvm_ftoa(p, rows->values[j]);
+            p = fct_libsvm_ftoa(p, rows->values[j]);
         }
         *p++ = '\n';
         if (p - buf >= CHUNK) {
@@ -355,6 +355,6 @@ facto_status facto_libsvm_write(facto_ctx *ctx, const facto_rows *rows, const ch
     else
         bad |= fclose(f) != 0;
     if (bad)
-        return facto_fail(ctx, FACTO_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-    return facto_ok(ctx);
+        return fct_fail(ctx, FACTO_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+    return fct_ok(ctx);
 }

@@ -16,27 +16,27 @@
  * an endless stream such as /dev/zero), refused before it eats the memory. */
 #define FACTO_LR_MAX_LINE ((size_t)1 << 28)
 
-facto_status facto_linereader_open(facto_ctx *ctx, facto_linereader *lr, const char *path)
+facto_status fct_linereader_open(facto_ctx *ctx, fct_linereader *lr, const char *path)
 {
     memset(lr, 0, sizeof *lr);
     lr->path = path;
     errno = 0;
     gzFile gz = gzopen(path, "rb");
     if (!gz)
-        return facto_fail(ctx, errno == ENOMEM ? FACTO_ERR_NOMEM : FACTO_ERR_IO, "%s: cannot open: %s", path,
+        return fct_fail(ctx, errno == ENOMEM ? FACTO_ERR_NOMEM : FACTO_ERR_IO, "%s: cannot open: %s", path,
                           errno ? strerror(errno) : "unknown error");
     gzbuffer(gz, 1u << 17);
     lr->gz = gz;
     lr->cap = FACTO_LR_CHUNK;
     lr->buf = malloc(lr->cap);
     if (!lr->buf) {
-        facto_linereader_close(lr);
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
+        fct_linereader_close(lr);
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
     }
     return FACTO_OK;
 }
 
-void facto_linereader_close(facto_linereader *lr)
+void fct_linereader_close(fct_linereader *lr)
 {
     if (lr->gz)
         gzclose((gzFile)lr->gz);
@@ -47,24 +47,24 @@ void facto_linereader_close(facto_linereader *lr)
 
 /* Report a failed gzread: an OS error, or zlib's complaint about the gzip
  * data (its message without the "PATH: " zlib puts in front). */
-static void facto_lr_fail(facto_ctx *ctx, const facto_linereader *lr)
+static void fct_lr_fail(facto_ctx *ctx, const fct_linereader *lr)
 {
     int zerr = 0;
     const char *msg = gzerror((gzFile)lr->gz, &zerr);
     if (zerr == Z_ERRNO) {
-        facto_fail(ctx, FACTO_ERR_IO, "%s:%lld: cannot read: %s", lr->path, (long long)lr->lineno + 1,
+        fct_fail(ctx, FACTO_ERR_IO, "%s:%lld: cannot read: %s", lr->path, (long long)lr->lineno + 1,
                    strerror(errno));
         return;
     }
     size_t n = strlen(lr->path);
     if (strncmp(msg, lr->path, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
         msg += n + 2;
-    facto_fail(ctx, FACTO_ERR_IO, "%s:%lld: bad gzip data (truncated or corrupt): %s", lr->path,
+    fct_fail(ctx, FACTO_ERR_IO, "%s:%lld: bad gzip data (truncated or corrupt): %s", lr->path,
                (long long)lr->lineno + 1, msg);
 }
 
 /* Read more bytes after `end`, making room first. Returns 0 or -1 (error set). */
-static int facto_lr_fill(facto_ctx *ctx, facto_linereader *lr)
+static int fct_lr_fill(facto_ctx *ctx, fct_linereader *lr)
 {
     if (lr->start > 0) {
         memmove(lr->buf, lr->buf + lr->start, lr->end - lr->start);
@@ -75,7 +75,7 @@ static int facto_lr_fill(facto_ctx *ctx, facto_linereader *lr)
     /* Keep one spare byte so the last line can always be NUL-terminated. */
     if (lr->end > FACTO_LR_MAX_LINE) {
         /* After the memmove the buffer holds one unfinished line. */
-        facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the line is longer than %zu MiB; is this a text file?", lr->path,
+        fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the line is longer than %zu MiB; is this a text file?", lr->path,
                    (long long)lr->lineno + 1, FACTO_LR_MAX_LINE >> 20);
         return -1;
     }
@@ -86,7 +86,7 @@ static int facto_lr_fill(facto_ctx *ctx, facto_linereader *lr)
             cap = FACTO_LR_MAX_LINE + FACTO_LR_CHUNK;
         char *b = realloc(lr->buf, cap);
         if (!b) {
-            facto_fail(ctx, FACTO_ERR_NOMEM, "%s:%lld: out of memory for a line of %zu bytes", lr->path,
+            fct_fail(ctx, FACTO_ERR_NOMEM, "%s:%lld: out of memory for a line of %zu bytes", lr->path,
                        (long long)lr->lineno + 1, lr->end);
             return -1;
         }
@@ -98,7 +98,7 @@ static int facto_lr_fill(facto_ctx *ctx, facto_linereader *lr)
         want = 1u << 30;
     int got = gzread((gzFile)lr->gz, lr->buf + lr->end, (unsigned)want);
     if (got < 0) {
-        facto_lr_fail(ctx, lr);
+        fct_lr_fail(ctx, lr);
         return -1;
     }
     if (got == 0) {
@@ -106,7 +106,7 @@ static int facto_lr_fill(facto_ctx *ctx, facto_linereader *lr)
         int zerr = 0;
         gzerror((gzFile)lr->gz, &zerr);
         if (zerr != Z_OK) {
-            facto_lr_fail(ctx, lr);
+            fct_lr_fail(ctx, lr);
             return -1;
         }
         lr->eof = 1;
@@ -117,7 +117,7 @@ static int facto_lr_fill(facto_ctx *ctx, facto_linereader *lr)
     return 0;
 }
 
-int facto_linereader_next(facto_ctx *ctx, facto_linereader *lr, char **line, size_t *len)
+int fct_linereader_next(facto_ctx *ctx, fct_linereader *lr, char **line, size_t *len)
 {
     for (;;) {
         char *nl = lr->scan < lr->end ? memchr(lr->buf + lr->scan, '\n', lr->end - lr->scan) : NULL;
@@ -130,14 +130,14 @@ int facto_linereader_next(facto_ctx *ctx, facto_linereader *lr, char **line, siz
             stop = lr->end; /* last line without a line end */
         } else {
             lr->scan = lr->end;
-            if (facto_lr_fill(ctx, lr) < 0)
+            if (fct_lr_fill(ctx, lr) < 0)
                 return -1;
             continue;
         }
         char *s = lr->buf + lr->start;
         size_t n = stop - lr->start;
         if (n > FACTO_LR_MAX_LINE) {
-            facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the line is longer than %zu MiB; is this a text file?",
+            fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the line is longer than %zu MiB; is this a text file?",
                        lr->path, (long long)lr->lineno + 1, FACTO_LR_MAX_LINE >> 20);
             return -1;
         }

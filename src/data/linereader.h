@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct facto_linereader {
+typedef struct fct_linereader {
     void *gz;            /* gzFile */
     const char *path;    /* borrowed, used in messages */
     char *buf;           /* [cap] bytes; data lives in buf[start .. end) */
@@ -22,11 +22,11 @@ typedef struct facto_linereader {
     int64_t lineno;      /* 1-based number of the line last returned */
     int eof;             /* the file has no more bytes to give */
     int is_gzip;         /* 1 when the file started with the gzip magic */
-} facto_linereader;
+} fct_linereader;
 
 /* Open `path` (borrowed: must outlive the reader). FACTO_ERR_IO names the
  * file when it cannot be opened; FACTO_ERR_NOMEM. */
-facto_status facto_linereader_open(facto_ctx *ctx, facto_linereader *lr, const char *path);
+facto_status fct_linereader_open(facto_ctx *ctx, fct_linereader *lr, const char *path);
 
 /*
  * Next line, without its line end, NUL-terminated, into *line and *len. The bytes
@@ -34,9 +34,9 @@ facto_status facto_linereader_open(facto_ctx *ctx, facto_linereader *lr, const c
  * until the next call. Returns 1 for a line, 0 at the end of the file, -1 on
  * an error (the status and message "PATH:LINE: ..." are set in ctx).
  */
-int facto_linereader_next(facto_ctx *ctx, facto_linereader *lr, char **line, size_t *len);
+int fct_linereader_next(facto_ctx *ctx, fct_linereader *lr, char **line, size_t *len);
 
 /* Close the file and free the buffer; safe on a reader that failed to open. */
-void facto_linereader_close(facto_linereader *lr);
+void fct_linereader_close(fct_linereader *lr);
 
 #endif /* FACTO_LINEREADER_H */

@@ -5,7 +5,7 @@
  * streaming engine reads them all: the first data line fixes the dialect
  * (format, delimiter and header detection, column names resolved), then each
  * line is split in place, parsed and pushed to a COO list, which
- * facto_dataset_from_coo turns into CSR. O(file bytes) time, O(ratings) memory.
+ * fct_dataset_from_coo turns into CSR. O(file bytes) time, O(ratings) memory.
  */
 #include "dataset.h"
 #include "linereader.h"
@@ -16,14 +16,14 @@
 #include <string.h>
 
 enum { FACTO_COL_USER = 0, FACTO_COL_ITEM = 1, FACTO_COL_RATING = 2, FACTO_COL_TIME = 3 };
-static const char *const facto_col_what[4] = {"user id", "item id", "rating", "timestamp"};
+static const char *const fct_col_what[4] = {"user id", "item id", "rating", "timestamp"};
 
 #define FACTO_MAX_COLUMN 100000
 /* The dialect's code for the two-byte delimiter "::" (never a data byte we split on). */
 #define FACTO_DELIM_DCOLON '\x01'
 
 /* How the lines of one file are laid out. */
-typedef struct facto_dialect {
+typedef struct fct_dialect {
     facto_format format; /* resolved: never AUTO */
     char delim;          /* one byte, FACTO_DELIM_DCOLON for "::", or 0 = detect */
     int header;          /* 1, 0, or -1 = detect */
@@ -32,18 +32,18 @@ typedef struct facto_dialect {
     int time_optional;   /* the timestamp column may be absent (then no timestamps) */
     int columns_default; /* no columns were given: a header's names may place them */
     char name[4][FACTO_MAX_ID_LEN + 1]; /* header names when chosen by name, else "" */
-} facto_dialect;
+} fct_dialect;
 
 /* A field: a span of the (mutable) line, NUL-terminated in place. */
-typedef struct facto_field {
+typedef struct fct_field {
     char *s;
     size_t n;
-} facto_field;
+} fct_field;
 
-typedef struct facto_fields {
-    facto_field *f;
+typedef struct fct_fields {
+    fct_field *f;
     int n, cap;
-} facto_fields;
+} fct_fields;
 
 facto_read_options facto_read_options_default(void)
 {
@@ -55,12 +55,12 @@ facto_read_options facto_read_options_default(void)
     return o;
 }
 
-static int facto_is_space(char c) { return c == ' ' || c == '\t' || c == '\v' || c == '\f'; }
+static int fct_is_space(char c) { return c == ' ' || c == '\t' || c == '\v' || c == '\f'; }
 
 /* A field as it appears in a message: at most 40 bytes, then "...";
  * control bytes (a stray CR, NUL, binary data) as \xNN so the message
  * stays one readable line. `size` must be at least 4 * 40 + 4. */
-static void facto_show(char *dst, size_t size, const char *s, size_t n)
+static void fct_show(char *dst, size_t size, const char *s, size_t n)
 {
     size_t k = n < 40 ? n : 40, w = 0;
     for (size_t i = 0; i < k && w + 5 < size; i++) {
@@ -80,7 +80,7 @@ static void facto_show(char *dst, size_t size, const char *s, size_t n)
  * correctly rounded IEEE division, the same value strtod gives. Anything else
  * ("1e3", "nan", hex, long digit strings) goes to strtod.
  */
-static int facto_parse_double(const char *s, size_t n, double *v)
+static int fct_parse_double(const char *s, size_t n, double *v)
 {
     static const double pow10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                      1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
@@ -123,7 +123,7 @@ static int facto_parse_double(const char *s, size_t n, double *v)
 }
 
 /* Decimal integer in int64 range, optional sign, whole field. */
-static int facto_parse_i64(const char *s, size_t n, int64_t *v)
+static int fct_parse_i64(const char *s, size_t n, int64_t *v)
 {
     size_t i = 0;
     int neg = 0;
@@ -144,13 +144,13 @@ static int facto_parse_i64(const char *s, size_t n, int64_t *v)
     return 1;
 }
 
-static facto_status facto_fields_push(facto_ctx *ctx, facto_fields *fs, char *s, size_t n)
+static facto_status fct_fields_push(facto_ctx *ctx, fct_fields *fs, char *s, size_t n)
 {
     if (fs->n == fs->cap) {
         int cap = fs->cap ? fs->cap * 2 : 16;
-        facto_field *f = facto_realloc_array(fs->f, (size_t)cap, sizeof *f);
+        fct_field *f = fct_realloc_array(fs->f, (size_t)cap, sizeof *f);
         if (!f)
-            return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory splitting a line");
+            return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory splitting a line");
         fs->f = f;
         fs->cap = cap;
     }
@@ -165,22 +165,22 @@ static facto_status facto_fields_push(facto_ctx *ctx, facto_fields *fs, char *s,
  * spaces; a field in double quotes may hold the delimiter, and "" inside it
  * stands for one quote. With ' ' as the delimiter, runs of blanks separate.
  */
-static facto_status facto_split_line(facto_ctx *ctx, const char *path, int64_t lineno, char *line, size_t len,
-                                     char delim, facto_fields *fs)
+static facto_status fct_split_line(facto_ctx *ctx, const char *path, int64_t lineno, char *line, size_t len,
+                                     char delim, fct_fields *fs)
 {
     fs->n = 0;
     char *p = line, *end = line + len;
     if (delim == ' ') {
         for (;;) {
-            while (p < end && facto_is_space(*p))
+            while (p < end && fct_is_space(*p))
                 p++;
             if (p == end)
                 return FACTO_OK;
             char *s = p;
-            while (p < end && !facto_is_space(*p))
+            while (p < end && !fct_is_space(*p))
                 p++;
             *p = '\0'; /* at end this is the line's own terminator */
-            facto_status st = facto_fields_push(ctx, fs, s, (size_t)(p - s));
+            facto_status st = fct_fields_push(ctx, fs, s, (size_t)(p - s));
             if (st)
                 return st;
             if (p < end)
@@ -188,7 +188,7 @@ static facto_status facto_split_line(facto_ctx *ctx, const char *path, int64_t l
         }
     }
     for (;;) {
-        while (p < end && facto_is_space(*p) && *p != delim)
+        while (p < end && fct_is_space(*p) && *p != delim)
             p++;
         char *s = p, *fend;
         if (p < end && *p == '"') {
@@ -197,7 +197,7 @@ static facto_status facto_split_line(facto_ctx *ctx, const char *path, int64_t l
             p++;
             for (;;) {
                 if (p == end)
-                    return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: a quoted field has no closing quote", path,
+                    return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: a quoted field has no closing quote", path,
                                       (long long)lineno);
                 if (*p == '"') {
                     if (p + 1 < end && p[1] == '"') {
@@ -211,11 +211,11 @@ static facto_status facto_split_line(facto_ctx *ctx, const char *path, int64_t l
                 *w++ = *p++;
             }
             fend = w;
-            while (p < end && facto_is_space(*p) && *p != delim)
+            while (p < end && fct_is_space(*p) && *p != delim)
                 p++;
             int at_delim = delim == FACTO_DELIM_DCOLON ? p + 1 < end && p[0] == ':' && p[1] == ':' : *p == delim;
             if (p < end && !at_delim)
-                return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: unexpected text after a closing quote", path,
+                return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: unexpected text after a closing quote", path,
                                   (long long)lineno);
         } else {
             if (delim == FACTO_DELIM_DCOLON) {
@@ -228,11 +228,11 @@ static facto_status facto_split_line(facto_ctx *ctx, const char *path, int64_t l
                     p++;
             }
             fend = p;
-            while (fend > s && facto_is_space(fend[-1]) && fend[-1] != delim)
+            while (fend > s && fct_is_space(fend[-1]) && fend[-1] != delim)
                 fend--;
         }
         int more = p < end;
-        facto_status st = facto_fields_push(ctx, fs, s, (size_t)(fend - s));
+        facto_status st = fct_fields_push(ctx, fs, s, (size_t)(fend - s));
         if (st)
             return st;
         *fend = '\0';
@@ -243,27 +243,27 @@ static facto_status facto_split_line(facto_ctx *ctx, const char *path, int64_t l
 }
 
 /* Parse "user,item,rating[,timestamp]" as names or 1-based positions. */
-static facto_status facto_parse_columns(facto_ctx *ctx, const char *spec, facto_dialect *d)
+static facto_status fct_parse_columns(facto_ctx *ctx, const char *spec, fct_dialect *d)
 {
     int k = 0;
     const char *p = spec;
     for (;;) {
         const char *q = strchr(p, ',');
         size_t n = q ? (size_t)(q - p) : strlen(p);
-        while (n > 0 && facto_is_space(*p)) {
+        while (n > 0 && fct_is_space(*p)) {
             p++;
             n--;
         }
-        while (n > 0 && facto_is_space(p[n - 1]))
+        while (n > 0 && fct_is_space(p[n - 1]))
             n--;
         if (k == 4)
-            return facto_fail(ctx, FACTO_ERR_INVALID,
+            return fct_fail(ctx, FACTO_ERR_INVALID,
                               "columns '%s': give 3 or 4 columns (user,item,rating[,timestamp])", spec);
         if (n == 0)
-            return facto_fail(ctx, FACTO_ERR_INVALID, "columns '%s': column %d (%s) is empty", spec, k + 1,
-                              facto_col_what[k]);
+            return fct_fail(ctx, FACTO_ERR_INVALID, "columns '%s': column %d (%s) is empty", spec, k + 1,
+                              fct_col_what[k]);
         if (n > FACTO_MAX_ID_LEN)
-            return facto_fail(ctx, FACTO_ERR_INVALID, "columns '%s': column %d is longer than %d bytes", spec, k + 1,
+            return fct_fail(ctx, FACTO_ERR_INVALID, "columns '%s': column %d is longer than %d bytes", spec, k + 1,
                               FACTO_MAX_ID_LEN);
         size_t digits = 0;
         while (digits < n && p[digits] >= '0' && p[digits] <= '9')
@@ -273,7 +273,7 @@ static facto_status facto_parse_columns(facto_ctx *ctx, const char *spec, facto_
             for (size_t i = 0; i < n && v <= FACTO_MAX_COLUMN; i++)
                 v = v * 10 + (p[i] - '0');
             if (v < 1 || v > FACTO_MAX_COLUMN)
-                return facto_fail(ctx, FACTO_ERR_INVALID, "columns '%s': position %.*s is not in 1..%d", spec, (int)n,
+                return fct_fail(ctx, FACTO_ERR_INVALID, "columns '%s': position %.*s is not in 1..%d", spec, (int)n,
                                   p, FACTO_MAX_COLUMN);
             d->pos[k] = (int)(v - 1);
             d->name[k][0] = '\0';
@@ -288,19 +288,19 @@ static facto_status facto_parse_columns(facto_ctx *ctx, const char *spec, facto_
         p = q + 1;
     }
     if (k < 3)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "columns '%s': give 3 or 4 columns (user,item,rating[,timestamp])",
+        return fct_fail(ctx, FACTO_ERR_INVALID, "columns '%s': give 3 or 4 columns (user,item,rating[,timestamp])",
                           spec);
     d->n_cols = k;
     for (int i = 0; i < k; i++)
         for (int j = 0; j < i; j++)
             if ((d->pos[i] >= 0 && d->pos[i] == d->pos[j]) ||
                 (d->pos[i] < 0 && d->pos[j] < 0 && strcmp(d->name[i], d->name[j]) == 0))
-                return facto_fail(ctx, FACTO_ERR_INVALID, "columns '%s': the %s and the %s are the same column", spec,
-                                  facto_col_what[j], facto_col_what[i]);
+                return fct_fail(ctx, FACTO_ERR_INVALID, "columns '%s': the %s and the %s are the same column", spec,
+                                  fct_col_what[j], fct_col_what[i]);
     return FACTO_OK;
 }
 
-static facto_status facto_dialect_init(facto_ctx *ctx, const facto_read_options *o, facto_dialect *d)
+static facto_status fct_dialect_init(facto_ctx *ctx, const facto_read_options *o, fct_dialect *d)
 {
     memset(d, 0, sizeof *d);
     d->format = o->format;
@@ -311,13 +311,13 @@ static facto_status facto_dialect_init(facto_ctx *ctx, const facto_read_options 
     for (int i = 0; i < 4; i++)
         d->pos[i] = i;
     if (o->format < FACTO_FORMAT_AUTO || o->format > FACTO_FORMAT_DELIMITED)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "read options: unknown format %d", (int)o->format);
+        return fct_fail(ctx, FACTO_ERR_INVALID, "read options: unknown format %d", (int)o->format);
     if (o->header < -1 || o->header > 1)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "read options: header must be 1, 0 or -1 (detect), not %d",
+        return fct_fail(ctx, FACTO_ERR_INVALID, "read options: header must be 1, 0 or -1 (detect), not %d",
                           o->header);
     unsigned char dc = (unsigned char)o->delimiter;
     if (dc != 0 && dc != '\t' && (dc < 0x20 || dc >= 0x7f || dc == '"' || dc == '#'))
-        return facto_fail(ctx, FACTO_ERR_INVALID,
+        return fct_fail(ctx, FACTO_ERR_INVALID,
                           "read options: the delimiter must be tab or a printable ASCII byte other than '\"' "
                           "and '#', or 0 (detect); not byte %d",
                           (int)dc);
@@ -328,11 +328,11 @@ static facto_status facto_dialect_init(facto_ctx *ctx, const facto_read_options 
         const char *fname = fmt_names[o->format == FACTO_FORMAT_ML100K ? 0 : o->format == FACTO_FORMAT_ML1M ? 1 : 2];
         char fixed = o->format == FACTO_FORMAT_ML100K ? '\t' : o->format == FACTO_FORMAT_ML_CSV ? ',' : 0;
         if (o->columns)
-            return facto_fail(ctx, FACTO_ERR_INVALID,
+            return fct_fail(ctx, FACTO_ERR_INVALID,
                               "read options: columns '%s' apply to delimited text; the %s format fixes its columns",
                               o->columns, fname);
         if (o->delimiter && o->delimiter != fixed)
-            return facto_fail(ctx, FACTO_ERR_INVALID,
+            return fct_fail(ctx, FACTO_ERR_INVALID,
                               "read options: delimiter '%c' applies to delimited text; the %s format fixes its "
                               "delimiter",
                               o->delimiter, fname);
@@ -356,7 +356,7 @@ static facto_status facto_dialect_init(facto_ctx *ctx, const facto_read_options 
     case FACTO_FORMAT_DELIMITED:
         d->delim = o->delimiter;
         if (o->columns) {
-            facto_status st = facto_parse_columns(ctx, o->columns, d);
+            facto_status st = fct_parse_columns(ctx, o->columns, d);
             if (st)
                 return st;
             d->time_optional = 0;
@@ -364,7 +364,7 @@ static facto_status facto_dialect_init(facto_ctx *ctx, const facto_read_options 
             for (int i = 0; i < d->n_cols; i++)
                 by_name |= d->pos[i] < 0;
             if (by_name && o->header == 0)
-                return facto_fail(ctx, FACTO_ERR_INVALID,
+                return fct_fail(ctx, FACTO_ERR_INVALID,
                                   "columns '%s' are given by name, but the options say the file has no header",
                                   o->columns);
             if (by_name)
@@ -388,7 +388,7 @@ static facto_status facto_dialect_init(facto_ctx *ctx, const facto_read_options 
  * first of tab, comma, semicolon that splits it into enough columns; else runs of blanks when they do; else
  * whichever of the three gives the most columns (the line then fails with a
  * "missing column" message that shows the count). */
-static char facto_detect_delim(const char *line, size_t len, int need)
+static char fct_detect_delim(const char *line, size_t len, int need)
 {
     if (strstr(line, "::"))
         return FACTO_DELIM_DCOLON;
@@ -408,18 +408,18 @@ static char facto_detect_delim(const char *line, size_t len, int need)
     }
     int blanks = 0;
     for (size_t i = 0; i < len;) {
-        while (i < len && facto_is_space(line[i]))
+        while (i < len && fct_is_space(line[i]))
             i++;
         if (i < len)
             blanks++;
-        while (i < len && !facto_is_space(line[i]))
+        while (i < len && !fct_is_space(line[i]))
             i++;
     }
     return blanks >= need || blanks > best ? ' ' : best_c;
 }
 
 /* A header name that says "time": holds "time" or "date" in any case, or is "ts". */
-static int facto_names_time(const char *s, size_t n)
+static int fct_names_time(const char *s, size_t n)
 {
     char low[FACTO_MAX_ID_LEN + 1];
     if (n > FACTO_MAX_ID_LEN)
@@ -433,7 +433,7 @@ static int facto_names_time(const char *s, size_t n)
 /* Which column a header name speaks of: FACTO_COL_USER, _ITEM, _RATING,
  * _TIME, or -1. Case, '_', '-' and ' ' are ignored ("userId", "user_id",
  * "Movie ID" all match). */
-static int facto_header_role(const char *s, size_t n)
+static int fct_header_role(const char *s, size_t n)
 {
     static const char *const users[] = {"user", "userid", "uid", "users", "customer", "customerid", "member",
                                         "memberid", "reviewer", "reviewerid", NULL};
@@ -459,17 +459,17 @@ static int facto_header_role(const char *s, size_t n)
         for (int i = 0; lists[l][i]; i++)
             if (strcmp(low, lists[l][i]) == 0)
                 return roles[l];
-    return facto_names_time(s, n) ? FACTO_COL_TIME : -1;
+    return fct_names_time(s, n) ? FACTO_COL_TIME : -1;
 }
 
 /* A header with names for the user, the item and the rating places those
  * columns when no columns were given ("rating;item;user" reads right).
  * Without all three names the columns stay in their default order. */
-static void facto_dialect_place_by_header(facto_dialect *d, const facto_fields *fs)
+static void fct_dialect_place_by_header(fct_dialect *d, const fct_fields *fs)
 {
     int pos[4] = {-1, -1, -1, -1};
     for (int i = 0; i < fs->n; i++) {
-        int role = facto_header_role(fs->f[i].s, fs->f[i].n);
+        int role = fct_header_role(fs->f[i].s, fs->f[i].n);
         if (role >= 0 && pos[role] < 0)
             pos[role] = i;
     }
@@ -490,8 +490,8 @@ static void facto_dialect_place_by_header(facto_dialect *d, const facto_fields *
  * Fix the dialect from the first data line (a copy: splitting is in place).
  * Returns FACTO_OK and sets *is_header when that line is the header.
  */
-static facto_status facto_dialect_resolve(facto_ctx *ctx, const char *path, int64_t lineno, char *line, size_t len,
-                                          facto_dialect *d, facto_fields *fs, int *is_header)
+static facto_status fct_dialect_resolve(facto_ctx *ctx, const char *path, int64_t lineno, char *line, size_t len,
+                                          fct_dialect *d, fct_fields *fs, int *is_header)
 {
     *is_header = 0;
     if (d->format == FACTO_FORMAT_AUTO) {
@@ -517,9 +517,9 @@ static facto_status facto_dialect_resolve(facto_ctx *ctx, const char *path, int6
         for (int i = 0; i < d->n_cols; i++)
             if (d->pos[i] + 1 > need && !(i == FACTO_COL_TIME && d->time_optional))
                 need = d->pos[i] + 1;
-        d->delim = facto_detect_delim(line, len, need);
+        d->delim = fct_detect_delim(line, len, need);
     }
-    facto_status st = facto_split_line(ctx, path, lineno, line, len, d->delim, fs);
+    facto_status st = fct_split_line(ctx, path, lineno, line, len, d->delim, fs);
     if (st)
         return st;
     if (d->header == -1) {
@@ -531,12 +531,12 @@ static facto_status facto_dialect_resolve(facto_ctx *ctx, const char *path, int6
             if (c != FACTO_COL_TIME && d->pos[c] >= fs->n)
                 numeric = 1;
         for (int i = 0; i < fs->n && !numeric; i++)
-            numeric = facto_parse_double(fs->f[i].s, fs->f[i].n, &v);
+            numeric = fct_parse_double(fs->f[i].s, fs->f[i].n, &v);
         d->header = !numeric;
     }
     *is_header = d->header == 1;
     if (*is_header && d->columns_default && d->format == FACTO_FORMAT_DELIMITED)
-        facto_dialect_place_by_header(d, fs);
+        fct_dialect_place_by_header(d, fs);
     if (*is_header) {
         for (int c = 0; c < d->n_cols; c++) {
             if (d->pos[c] >= 0)
@@ -551,25 +551,25 @@ static facto_status facto_dialect_resolve(facto_ctx *ctx, const char *path, int6
                     d->n_cols = 3;
                     break;
                 }
-                return facto_fail(ctx, FACTO_ERR_PARSE,
+                return fct_fail(ctx, FACTO_ERR_PARSE,
                                   "%s:%lld: the header has no column '%s' (for the %s); columns given by name need "
                                   "a header line that names them, for a file without one give positions (e.g. "
                                   "--columns 1,2,3)",
-                                  path, (long long)lineno, d->name[c], facto_col_what[c]);
+                                  path, (long long)lineno, d->name[c], fct_col_what[c]);
             }
         }
         /* The header settles the timestamp: a named one is required; the
          * default 4th column counts only when its name speaks of time. */
         if (d->time_optional && d->n_cols == 4 && d->name[FACTO_COL_TIME][0] == '\0') {
             int p = d->pos[FACTO_COL_TIME];
-            if (p >= fs->n || !facto_names_time(fs->f[p].s, fs->f[p].n))
+            if (p >= fs->n || !fct_names_time(fs->f[p].s, fs->f[p].n))
                 d->n_cols = 3;
         }
         d->time_optional = 0;
     } else {
         for (int c = 0; c < d->n_cols; c++)
             if (d->pos[c] < 0)
-                return facto_fail(ctx, FACTO_ERR_PARSE,
+                return fct_fail(ctx, FACTO_ERR_PARSE,
                                   "%s:%lld: expected a header naming the column '%s', found data", path,
                                   (long long)lineno, d->name[c]);
     }
@@ -578,7 +578,7 @@ static facto_status facto_dialect_resolve(facto_ctx *ctx, const char *path, int6
 
 /* Once the first data line is split: a timestamp column that is optional is
  * used only when that line has it. */
-static void facto_dialect_settle_time(facto_dialect *d, const facto_fields *fs)
+static void fct_dialect_settle_time(fct_dialect *d, const fct_fields *fs)
 {
     if (d->n_cols == 4 && d->time_optional && d->pos[FACTO_COL_TIME] >= fs->n)
         d->n_cols = 3;
@@ -593,12 +593,12 @@ static void facto_dialect_settle_time(facto_dialect *d, const facto_fields *fs)
  */
 #define FACTO_ID_CACHE_MAX ((int64_t)1 << 22)
 
-typedef struct facto_id_cache {
+typedef struct fct_id_cache {
     int32_t *slot; /* [cap] index of id value v, or -1 */
     int64_t cap;
-} facto_id_cache;
+} fct_id_cache;
 
-static int32_t facto_intern_cached(facto_id_cache *c, facto_idmap *map, const char *s, size_t n)
+static int32_t fct_intern_cached(fct_id_cache *c, facto_idmap *map, const char *s, size_t n)
 {
     int64_t v = -1;
     if (n <= 7 && s[0] >= '1' && s[0] <= '9') {
@@ -610,14 +610,14 @@ static int32_t facto_intern_cached(facto_id_cache *c, facto_idmap *map, const ch
     }
     if (v >= 0 && v < c->cap && c->slot[v] >= 0)
         return c->slot[v];
-    int32_t idx = facto_idmap_intern(map, s, n);
+    int32_t idx = fct_idmap_intern(map, s, n);
     if (v < 0 || idx < 0)
         return idx;
     if (v >= c->cap) {
         int64_t cap = 2 * (v + 1) < 1024 ? 1024 : 2 * (v + 1);
         if (cap > FACTO_ID_CACHE_MAX)
             cap = FACTO_ID_CACHE_MAX;
-        int32_t *slot = facto_realloc_array(c->slot, (size_t)cap, sizeof *slot);
+        int32_t *slot = fct_realloc_array(c->slot, (size_t)cap, sizeof *slot);
         if (!slot)
             return idx; /* the table is only a shortcut */
         for (int64_t k = c->cap; k < cap; k++)
@@ -629,64 +629,64 @@ static int32_t facto_intern_cached(facto_id_cache *c, facto_idmap *map, const ch
     return idx;
 }
 
-static facto_status facto_parse_record(facto_ctx *ctx, const char *path, int64_t lineno, const facto_dialect *d,
-                                       const facto_fields *fs, facto_idmap *maps[2], facto_id_cache caches[2],
-                                       facto_coo *coo)
+static facto_status fct_parse_record(facto_ctx *ctx, const char *path, int64_t lineno, const fct_dialect *d,
+                                       const fct_fields *fs, facto_idmap *maps[2], fct_id_cache caches[2],
+                                       fct_coo *coo)
 {
     char shown[4 * 40 + 8];
     for (int c = 0; c < d->n_cols; c++)
         if (d->pos[c] >= fs->n)
-            return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: missing column %d (%s): the line has %d column%s", path,
-                              (long long)lineno, d->pos[c] + 1, facto_col_what[c], fs->n, fs->n == 1 ? "" : "s");
+            return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: missing column %d (%s): the line has %d column%s", path,
+                              (long long)lineno, d->pos[c] + 1, fct_col_what[c], fs->n, fs->n == 1 ? "" : "s");
     int32_t idx[2];
     for (int c = 0; c < 2; c++) {
-        const facto_field *f = &fs->f[d->pos[c]];
+        const fct_field *f = &fs->f[d->pos[c]];
         if (f->n == 0)
-            return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the %s is empty", path, (long long)lineno,
-                              facto_col_what[c]);
+            return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the %s is empty", path, (long long)lineno,
+                              fct_col_what[c]);
         if (f->n > FACTO_MAX_ID_LEN)
-            return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the %s is %zu bytes long; at most %d are allowed", path,
-                              (long long)lineno, facto_col_what[c], f->n, FACTO_MAX_ID_LEN);
+            return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the %s is %zu bytes long; at most %d are allowed", path,
+                              (long long)lineno, fct_col_what[c], f->n, FACTO_MAX_ID_LEN);
         if (memchr(f->s, '\0', f->n))
-            return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the %s holds a NUL byte", path, (long long)lineno,
-                              facto_col_what[c]);
-        idx[c] = facto_intern_cached(&caches[c], maps[c], f->s, f->n);
+            return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the %s holds a NUL byte", path, (long long)lineno,
+                              fct_col_what[c]);
+        idx[c] = fct_intern_cached(&caches[c], maps[c], f->s, f->n);
         if (idx[c] == -1)
-            return facto_fail(ctx, FACTO_ERR_NOMEM, "%s:%lld: out of memory", path, (long long)lineno);
+            return fct_fail(ctx, FACTO_ERR_NOMEM, "%s:%lld: out of memory", path, (long long)lineno);
         if (idx[c] < 0)
-            return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: too many distinct %ss", path, (long long)lineno,
+            return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: too many distinct %ss", path, (long long)lineno,
                               c == 0 ? "user" : "item");
     }
-    const facto_field *fr = &fs->f[d->pos[FACTO_COL_RATING]];
+    const fct_field *fr = &fs->f[d->pos[FACTO_COL_RATING]];
     double r;
     if (fr->n == 0)
-        return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the rating is empty", path, (long long)lineno);
+        return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the rating is empty", path, (long long)lineno);
     if (memchr(fr->s, '\0', fr->n))
-        return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the rating holds a NUL byte", path, (long long)lineno);
-    if (!facto_parse_double(fr->s, fr->n, &r) || !isfinite(r)) {
-        facto_show(shown, sizeof shown, fr->s, fr->n);
-        return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: rating '%s' is not a finite number", path,
+        return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the rating holds a NUL byte", path, (long long)lineno);
+    if (!fct_parse_double(fr->s, fr->n, &r) || !isfinite(r)) {
+        fct_show(shown, sizeof shown, fr->s, fr->n);
+        return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: rating '%s' is not a finite number", path,
                           (long long)lineno, shown);
     }
     if (fabs(r) > FLT_MAX) {
-        facto_show(shown, sizeof shown, fr->s, fr->n);
-        return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: rating '%s' is too large for a float", path,
+        fct_show(shown, sizeof shown, fr->s, fr->n);
+        return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: rating '%s' is too large for a float", path,
                           (long long)lineno, shown);
     }
     int64_t t = 0;
     int has_time = d->n_cols == 4;
     if (has_time) {
-        const facto_field *ft = &fs->f[d->pos[FACTO_COL_TIME]];
+        const fct_field *ft = &fs->f[d->pos[FACTO_COL_TIME]];
         if (memchr(ft->s, '\0', ft->n))
-            return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the timestamp holds a NUL byte", path,
+            return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the timestamp holds a NUL byte", path,
                               (long long)lineno);
-        if (!facto_parse_i64(ft->s, ft->n, &t)) {
-            facto_show(shown, sizeof shown, ft->s, ft->n);
-            return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: timestamp '%s' is not an integer", path,
+        if (!fct_parse_i64(ft->s, ft->n, &t)) {
+            fct_show(shown, sizeof shown, ft->s, ft->n);
+            return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: timestamp '%s' is not an integer", path,
                               (long long)lineno, shown);
         }
     }
-    return facto_coo_push(ctx, coo, idx[0], idx[1], (float)r, has_time, t);
+    return fct_coo_push(ctx, coo, idx[0], idx[1], (float)r, has_time, t);
 }
 
 facto_status facto_dataset_read(facto_ctx *ctx, const char *path, const facto_read_options *opts,
@@ -697,34 +697,34 @@ facto_status facto_dataset_read(facto_ctx *ctx, const char *path, const facto_re
     if (n_duplicates)
         *n_duplicates = 0;
     if (!path || !out)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_dataset_read: path and out must not be NULL");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_dataset_read: path and out must not be NULL");
     facto_read_options defaults = facto_read_options_default();
-    facto_dialect d;
-    facto_status st = facto_dialect_init(ctx, opts ? opts : &defaults, &d);
+    fct_dialect d;
+    facto_status st = fct_dialect_init(ctx, opts ? opts : &defaults, &d);
     if (st)
         return st;
 
-    facto_linereader lr;
-    st = facto_linereader_open(ctx, &lr, path);
+    fct_linereader lr;
+    st = fct_linereader_open(ctx, &lr, path);
     if (st)
         return st;
-    facto_idmap *users = facto_idmap_new(), *items = facto_idmap_new();
-    facto_coo coo;
-    facto_coo_init(&coo);
-    facto_fields fs = {NULL, 0, 0};
-    facto_id_cache caches[2] = {{NULL, 0}, {NULL, 0}};
+    facto_idmap *users = fct_idmap_new(), *items = fct_idmap_new();
+    fct_coo coo;
+    fct_coo_init(&coo);
+    fct_fields fs = {NULL, 0, 0};
+    fct_id_cache caches[2] = {{NULL, 0}, {NULL, 0}};
     char *copy = NULL;
     int resolved = 0, saw_header = 0;
     if (!users || !items) {
-        st = facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
+        st = fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
         goto done;
     }
     char *line;
     size_t len;
     int r;
-    while ((r = facto_linereader_next(ctx, &lr, &line, &len)) == 1) {
+    while ((r = fct_linereader_next(ctx, &lr, &line, &len)) == 1) {
         size_t i = 0;
-        while (i < len && facto_is_space(line[i]))
+        while (i < len && fct_is_space(line[i]))
             i++;
         if (i == len || line[i] == '#')
             continue;
@@ -732,11 +732,11 @@ facto_status facto_dataset_read(facto_ctx *ctx, const char *path, const facto_re
             int is_header = 0;
             /* Say what a binary file is instead of failing on its "columns". */
             if (len >= 8 && memcmp(line, "FACTOMDL", 8) == 0) {
-                st = facto_fail(ctx, FACTO_ERR_PARSE, "%s: this is a facto model file, not ratings", path);
+                st = fct_fail(ctx, FACTO_ERR_PARSE, "%s: this is a facto model file, not ratings", path);
                 goto done;
             }
             if (memchr(line, '\0', len)) {
-                st = facto_fail(ctx, FACTO_ERR_PARSE,
+                st = fct_fail(ctx, FACTO_ERR_PARSE,
                                 "%s:%lld: binary data (a NUL byte in the first line): not a text ratings file", path,
                                 (long long)lr.lineno);
                 goto done;
@@ -744,11 +744,11 @@ facto_status facto_dataset_read(facto_ctx *ctx, const char *path, const facto_re
             /* Resolution splits a copy, so the line can be split again as data. */
             copy = malloc(len + 1);
             if (!copy) {
-                st = facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
+                st = fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
                 goto done;
             }
             memcpy(copy, line, len + 1);
-            st = facto_dialect_resolve(ctx, path, lr.lineno, copy, len, &d, &fs, &is_header);
+            st = fct_dialect_resolve(ctx, path, lr.lineno, copy, len, &d, &fs, &is_header);
             free(copy);
             copy = NULL;
             if (st)
@@ -759,13 +759,13 @@ facto_status facto_dataset_read(facto_ctx *ctx, const char *path, const facto_re
                 continue;
             }
         }
-        st = facto_split_line(ctx, path, lr.lineno, line, len, d.delim, &fs);
+        st = fct_split_line(ctx, path, lr.lineno, line, len, d.delim, &fs);
         if (st)
             goto done;
         if (d.time_optional)
-            facto_dialect_settle_time(&d, &fs);
+            fct_dialect_settle_time(&d, &fs);
         facto_idmap *maps[2] = {users, items};
-        st = facto_parse_record(ctx, path, lr.lineno, &d, &fs, maps, caches, &coo);
+        st = fct_parse_record(ctx, path, lr.lineno, &d, &fs, maps, caches, &coo);
         if (st)
             goto done;
     }
@@ -774,31 +774,31 @@ facto_status facto_dataset_read(facto_ctx *ctx, const char *path, const facto_re
         goto done;
     }
     if (coo.n == 0) {
-        st = facto_fail(ctx, FACTO_ERR_EMPTY, "%s: no ratings: the file %s", path,
+        st = fct_fail(ctx, FACTO_ERR_EMPTY, "%s: no ratings: the file %s", path,
                         saw_header ? "holds only a header"
                         : lr.lineno ? "holds only blank or comment lines"
                                     : "is empty");
         goto done;
     }
-    facto_linereader_close(&lr);
+    fct_linereader_close(&lr);
     free(fs.f);
     free(caches[0].slot);
     free(caches[1].slot);
-    st = facto_dataset_from_coo(ctx, &coo, users, items, out, n_duplicates);
+    st = fct_dataset_from_coo(ctx, &coo, users, items, out, n_duplicates);
     users = items = NULL; /* owned by the data set now, or freed */
-    facto_coo_free(&coo);
+    fct_coo_free(&coo);
     if (st == FACTO_OK)
         facto_log(ctx, FACTO_LOG_DEBUG, "%s: %lld ratings, %d users, %d items", path,
                   (long long)(*out)->n_ratings, (int)(*out)->n_users, (int)(*out)->n_items);
     return st;
 
 done:
-    facto_linereader_close(&lr);
+    fct_linereader_close(&lr);
     free(fs.f);
     free(caches[0].slot);
     free(caches[1].slot);
-    facto_idmap_free(users);
-    facto_idmap_free(items);
-    facto_coo_free(&coo);
+    fct_idmap_free(users);
+    fct_idmap_free(items);
+    fct_coo_free(&coo);
     return st;
 }

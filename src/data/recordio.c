@@ -25,27 +25,27 @@
 
 /* ---- byte buffer and framing ------------------------------------------- */
 
-facto_status facto_bytebuf_reserve(facto_ctx *ctx, facto_bytebuf *b, size_t extra)
+facto_status fct_bytebuf_reserve(facto_ctx *ctx, fct_bytebuf *b, size_t extra)
 {
     if (b->cap - b->len >= extra)
         return FACTO_OK;
     size_t need = b->len + extra;
     if (need < b->len)
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "buffer size overflow");
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "buffer size overflow");
     size_t cap = b->cap ? b->cap : 256;
     while (cap < need)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
     uint8_t *d = realloc(b->data, cap);
     if (!d)
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory growing a buffer to %zu bytes", cap);
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory growing a buffer to %zu bytes", cap);
     b->data = d;
     b->cap = cap;
     return FACTO_OK;
 }
 
-facto_status facto_bytebuf_append(facto_ctx *ctx, facto_bytebuf *b, const void *data, size_t n)
+facto_status fct_bytebuf_append(facto_ctx *ctx, fct_bytebuf *b, const void *data, size_t n)
 {
-    facto_status st = facto_bytebuf_reserve(ctx, b, n);
+    facto_status st = fct_bytebuf_reserve(ctx, b, n);
     if (st != FACTO_OK)
         return st;
     if (n)
@@ -54,7 +54,7 @@ facto_status facto_bytebuf_append(facto_ctx *ctx, facto_bytebuf *b, const void *
     return FACTO_OK;
 }
 
-static void facto_put_u32le(uint8_t *p, uint32_t v)
+static void fct_put_u32le(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)v;
     p[1] = (uint8_t)(v >> 8);
@@ -62,24 +62,24 @@ static void facto_put_u32le(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)(v >> 24);
 }
 
-static uint32_t facto_get_u32le(const uint8_t *p)
+static uint32_t fct_get_u32le(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 #define FACTO_RECORDIO_LEN_MASK ((1u << 29) - 1u)
 
-facto_status facto_recordio_frame(facto_ctx *ctx, facto_bytebuf *b, const void *payload, size_t len)
+facto_status fct_recordio_frame(facto_ctx *ctx, fct_bytebuf *b, const void *payload, size_t len)
 {
     if (len > FACTO_RECORDIO_LEN_MASK)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "a record of %zu bytes does not fit RecordIO's 29-bit length", len);
+        return fct_fail(ctx, FACTO_ERR_INVALID, "a record of %zu bytes does not fit RecordIO's 29-bit length", len);
     size_t padded = (len + 3) & ~(size_t)3;
-    facto_status st = facto_bytebuf_reserve(ctx, b, 8 + padded);
+    facto_status st = fct_bytebuf_reserve(ctx, b, 8 + padded);
     if (st != FACTO_OK)
         return st;
     uint8_t *p = b->data + b->len;
-    facto_put_u32le(p, FACTO_RECORDIO_MAGIC);
-    facto_put_u32le(p + 4, (uint32_t)len); /* cflag 0: a whole record */
+    fct_put_u32le(p, FACTO_RECORDIO_MAGIC);
+    fct_put_u32le(p + 4, (uint32_t)len); /* cflag 0: a whole record */
     if (len)
         memcpy(p + 8, payload, len);
     memset(p + 8 + len, 0, padded - len);
@@ -89,15 +89,15 @@ facto_status facto_recordio_frame(facto_ctx *ctx, facto_bytebuf *b, const void *
 
 /* ---- sources: a gzip/plain file or a memory block ------------------------ */
 
-typedef struct facto_rio_src {
+typedef struct fct_rio_src {
     gzFile gz;
     const uint8_t *mem;
     size_t mem_size, mem_pos;
     int64_t offset; /* bytes consumed so far */
-} facto_rio_src;
+} fct_rio_src;
 
 /* Read up to n bytes; returns the count (short only at the end), or -1 on an I/O error. */
-static int64_t facto_rio_read(facto_rio_src *s, void *dst, size_t n)
+static int64_t fct_rio_read(fct_rio_src *s, void *dst, size_t n)
 {
     size_t got = 0;
     if (s->mem) {
@@ -130,7 +130,7 @@ static int64_t facto_rio_read(facto_rio_src *s, void *dst, size_t n)
 }
 
 /* Why the last read failed: zlib's message for bad or truncated gzip data. */
-static const char *facto_rio_errstr(facto_rio_src *s)
+static const char *fct_rio_errstr(fct_rio_src *s)
 {
     if (!s->gz)
         return "read error";
@@ -152,16 +152,16 @@ static const char *facto_rio_errstr(facto_rio_src *s)
  * record (free is a no-op). A request that does not fit goes to malloc and
  * is remembered; at reset the buffer grows to what the record needed.
  */
-typedef struct facto_rio_arena {
+typedef struct fct_rio_arena {
     uint8_t *buf;
     size_t cap, used, overflow_bytes;
     void **big; /* malloc'ed blocks of this record */
     size_t n_big, cap_big;
-} facto_rio_arena;
+} fct_rio_arena;
 
-static void *facto_rio_arena_alloc(void *data, size_t size)
+static void *fct_rio_arena_alloc(void *data, size_t size)
 {
-    facto_rio_arena *a = data;
+    fct_rio_arena *a = data;
     size = (size + 15) & ~(size_t)15;
     if (a->buf && a->cap - a->used >= size) {
         void *p = a->buf + a->used;
@@ -184,13 +184,13 @@ static void *facto_rio_arena_alloc(void *data, size_t size)
     return p;
 }
 
-static void facto_rio_arena_free(void *data, void *p)
+static void fct_rio_arena_free(void *data, void *p)
 {
     (void)data;
     (void)p;
 }
 
-static void facto_rio_arena_reset(facto_rio_arena *a)
+static void fct_rio_arena_reset(fct_rio_arena *a)
 {
     for (size_t i = 0; i < a->n_big; i++)
         free(a->big[i]);
@@ -208,14 +208,14 @@ static void facto_rio_arena_reset(facto_rio_arena *a)
     a->overflow_bytes = 0;
 }
 
-static void facto_rio_arena_destroy(facto_rio_arena *a)
+static void fct_rio_arena_destroy(fct_rio_arena *a)
 {
-    facto_rio_arena_reset(a);
+    fct_rio_arena_reset(a);
     free(a->buf);
     free(a->big);
 }
 
-typedef struct facto_rio_dec {
+typedef struct fct_rio_dec {
     facto_ctx *ctx;
     const char *name; /* source name for messages */
     const char *what; /* "record" or "instance" */
@@ -228,35 +228,35 @@ typedef struct facto_rio_dec {
     int64_t index_base;   /* messages: records of a file count from 1, request instances from 0 */
     int64_t at;           /* byte offset of its header */
     facto_rows_origin *origin; /* where each row came from, or NULL */
-    facto_rio_arena arena;
+    fct_rio_arena arena;
     ProtobufCAllocator alloc;
-} facto_rio_dec;
+} fct_rio_dec;
 
-#define FACTO_RIO_FAIL(d, code, ...) facto_rio_fail((d), (code), __VA_ARGS__)
+#define FACTO_RIO_FAIL(d, code, ...) fct_rio_fail((d), (code), __VA_ARGS__)
 
-static facto_status facto_rio_fail(facto_rio_dec *d, facto_status code, const char *fmt, ...) FACTO_PRINTF(3, 4);
-static facto_status facto_rio_fail(facto_rio_dec *d, facto_status code, const char *fmt, ...)
+static facto_status fct_rio_fail(fct_rio_dec *d, facto_status code, const char *fmt, ...) FACTO_PRINTF(3, 4);
+static facto_status fct_rio_fail(fct_rio_dec *d, facto_status code, const char *fmt, ...)
 {
     char detail[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(detail, sizeof detail, fmt, ap);
     va_end(ap);
-    return facto_fail(d->ctx, code, "%s: %s %lld at byte %lld: %s", d->name, d->what,
+    return fct_fail(d->ctx, code, "%s: %s %lld at byte %lld: %s", d->name, d->what,
                       (long long)(d->index + d->index_base), (long long)d->at, detail);
 }
 
 /* A numeric tensor of any of the three element types, read uniformly. */
-typedef struct facto_rio_tensor {
+typedef struct fct_rio_tensor {
     int kind; /* 32 float, 64 double, 7 int32 */
     size_t n_values, n_keys, n_shape;
     const float *f32;
     const double *f64;
     const int32_t *i32;
     const uint64_t *keys, *shape;
-} facto_rio_tensor;
+} fct_rio_tensor;
 
-static int facto_rio_tensor_of(const Aialgs__Data__Value *v, facto_rio_tensor *t)
+static int fct_rio_tensor_of(const Aialgs__Data__Value *v, fct_rio_tensor *t)
 {
     memset(t, 0, sizeof *t);
     if (!v)
@@ -291,12 +291,12 @@ static int facto_rio_tensor_of(const Aialgs__Data__Value *v, facto_rio_tensor *t
     }
 }
 
-static double facto_rio_value(const facto_rio_tensor *t, size_t i)
+static double fct_rio_value(const fct_rio_tensor *t, size_t i)
 {
     return t->kind == 32 ? (double)t->f32[i] : t->kind == 64 ? t->f64[i] : (double)t->i32[i];
 }
 
-static const Aialgs__Data__Value *facto_rio_find_feature(const Aialgs__Data__Record *rec)
+static const Aialgs__Data__Value *fct_rio_find_feature(const Aialgs__Data__Record *rec)
 {
     for (size_t i = 0; i < rec->n_features; i++)
         if (rec->features[i]->key && strcmp(rec->features[i]->key, "values") == 0)
@@ -304,7 +304,7 @@ static const Aialgs__Data__Value *facto_rio_find_feature(const Aialgs__Data__Rec
     return rec->n_features == 1 ? rec->features[0]->value : NULL;
 }
 
-static const Aialgs__Data__Value *facto_rio_find_label(const Aialgs__Data__Record *rec)
+static const Aialgs__Data__Value *fct_rio_find_label(const Aialgs__Data__Record *rec)
 {
     for (size_t i = 0; i < rec->n_label; i++)
         if (rec->label[i]->key && strcmp(rec->label[i]->key, "values") == 0)
@@ -313,7 +313,7 @@ static const Aialgs__Data__Value *facto_rio_find_label(const Aialgs__Data__Recor
 }
 
 /* Check the row's dimension against the caller's or the first record's. */
-static facto_status facto_rio_check_dim(facto_rio_dec *d, uint64_t dim, const char *how)
+static facto_status fct_rio_check_dim(fct_rio_dec *d, uint64_t dim, const char *how)
 {
     if (dim == 0)
         return FACTO_RIO_FAIL(d, FACTO_ERR_PARSE, "%s 0: feature_dim must be positive", how);
@@ -334,21 +334,21 @@ static facto_status facto_rio_check_dim(facto_rio_dec *d, uint64_t dim, const ch
     return FACTO_OK;
 }
 
-static facto_status facto_rio_decode_one(facto_rio_dec *d, const uint8_t *payload, size_t len)
+static facto_status fct_rio_decode_one(fct_rio_dec *d, const uint8_t *payload, size_t len)
 {
     facto_ctx *ctx = d->ctx;
-    facto_rio_arena_reset(&d->arena);
+    fct_rio_arena_reset(&d->arena);
     Aialgs__Data__Record *rec = aialgs__data__record__unpack(&d->alloc, len, payload);
     if (!rec)
         return FACTO_RIO_FAIL(d, FACTO_ERR_PARSE, "payload of %zu bytes is not a Record protobuf", len);
     facto_status st = FACTO_OK;
-    facto_rio_tensor t;
-    const Aialgs__Data__Value *fv = facto_rio_find_feature(rec);
+    fct_rio_tensor t;
+    const Aialgs__Data__Value *fv = fct_rio_find_feature(rec);
     if (!fv) {
         st = FACTO_RIO_FAIL(d, FACTO_ERR_PARSE, "no features[\"values\"] tensor");
         goto done;
     }
-    if (!facto_rio_tensor_of(fv, &t)) {
+    if (!fct_rio_tensor_of(fv, &t)) {
         st = FACTO_RIO_FAIL(d, FACTO_ERR_PARSE, "features[\"values\"] is not a numeric tensor");
         goto done;
     }
@@ -371,11 +371,11 @@ static facto_status facto_rio_decode_one(facto_rio_dec *d, const uint8_t *payloa
                                 t.n_shape);
             goto done;
         }
-        if ((st = facto_rio_check_dim(d, dim, "shape")) != FACTO_OK)
+        if ((st = fct_rio_check_dim(d, dim, "shape")) != FACTO_OK)
             goto done;
         for (size_t i = 0; i < t.n_keys; i++) {
             uint64_t k = t.keys[i];
-            double v = facto_rio_value(&t, i);
+            double v = fct_rio_value(&t, i);
             if (k >= dim) {
                 st = FACTO_RIO_FAIL(d, FACTO_ERR_PARSE, "key %llu is not below feature_dim %llu",
                                     (unsigned long long)k, (unsigned long long)dim);
@@ -411,14 +411,14 @@ static facto_status facto_rio_decode_one(facto_rio_dec *d, const uint8_t *payloa
                 goto done;
             }
         }
-        if ((st = facto_rio_check_dim(d, t.n_values, "dense length")) != FACTO_OK)
+        if ((st = fct_rio_check_dim(d, t.n_values, "dense length")) != FACTO_OK)
             goto done;
         if (t.n_values - 1 > UINT32_MAX) {
             st = FACTO_RIO_FAIL(d, FACTO_ERR_PARSE, "dense features longer than 2^32");
             goto done;
         }
         for (size_t i = 0; i < t.n_values; i++) {
-            double v = facto_rio_value(&t, i);
+            double v = fct_rio_value(&t, i);
             if (!isfinite(v) || !isfinite((float)v)) {
                 st = FACTO_RIO_FAIL(d, FACTO_ERR_PARSE, "value %zu is not a finite float", i);
                 goto done;
@@ -430,7 +430,7 @@ static facto_status facto_rio_decode_one(facto_rio_dec *d, const uint8_t *payloa
     /* else: no keys, no values, no shape — an all-zero row */
     float label = 0.0f;
     if (d->keep_labels) {
-        const Aialgs__Data__Value *lv = facto_rio_find_label(rec);
+        const Aialgs__Data__Value *lv = fct_rio_find_label(rec);
         int has = lv != NULL;
         if (d->has_labels < 0)
             d->has_labels = has;
@@ -440,12 +440,12 @@ static facto_status facto_rio_decode_one(facto_rio_dec *d, const uint8_t *payloa
             goto done;
         }
         if (has) {
-            facto_rio_tensor lt;
-            if (!facto_rio_tensor_of(lv, &lt) || lt.n_values != 1) {
+            fct_rio_tensor lt;
+            if (!fct_rio_tensor_of(lv, &lt) || lt.n_values != 1) {
                 st = FACTO_RIO_FAIL(d, FACTO_ERR_PARSE, "label[\"values\"] must be a numeric tensor of one value");
                 goto done;
             }
-            double v = facto_rio_value(&lt, 0);
+            double v = fct_rio_value(&lt, 0);
             if (!isfinite(v) || !isfinite((float)v)) {
                 st = FACTO_RIO_FAIL(d, FACTO_ERR_PARSE, "label is not a finite float");
                 goto done;
@@ -460,14 +460,14 @@ done:
 }
 
 /* Read every record of `s` into rows. */
-static facto_status facto_rio_decode_stream(facto_ctx *ctx, facto_rio_src *s, const char *name, const char *what,
+static facto_status fct_rio_decode_stream(facto_ctx *ctx, fct_rio_src *s, const char *name, const char *what,
                                             uint64_t feature_dim, int keep_labels, facto_rows **out,
                                             facto_rows_origin *origin)
 {
     *out = NULL;
     if (feature_dim > ((uint64_t)1 << 32))
-        return facto_fail(ctx, FACTO_ERR_INVALID, "feature_dim %llu is above 2^32", (unsigned long long)feature_dim);
-    facto_rio_dec d;
+        return fct_fail(ctx, FACTO_ERR_INVALID, "feature_dim %llu is above 2^32", (unsigned long long)feature_dim);
+    fct_rio_dec d;
     memset(&d, 0, sizeof d);
     d.ctx = ctx;
     d.name = name;
@@ -477,13 +477,13 @@ static facto_status facto_rio_decode_stream(facto_ctx *ctx, facto_rio_src *s, co
     d.feature_dim = feature_dim;
     d.keep_labels = keep_labels;
     d.has_labels = -1;
-    d.alloc.alloc = facto_rio_arena_alloc;
-    d.alloc.free = facto_rio_arena_free;
+    d.alloc.alloc = fct_rio_arena_alloc;
+    d.alloc.free = fct_rio_arena_free;
     d.alloc.allocator_data = &d.arena;
     d.rows = facto_rows_new(0, 1);
     if (!d.rows)
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", name);
-    facto_bytebuf payload = {0};
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", name);
+    fct_bytebuf payload = {0};
     facto_status st = FACTO_OK;
     int in_multi = 0;
     for (;;) {
@@ -493,10 +493,10 @@ static facto_status facto_rio_decode_stream(facto_ctx *ctx, facto_rio_src *s, co
             d.at = at;
             payload.len = 0;
         }
-        int64_t got = facto_rio_read(s, hdr, 8);
+        int64_t got = fct_rio_read(s, hdr, 8);
         if (got < 0) {
-            st = facto_fail(ctx, FACTO_ERR_IO, "%s: read error at byte %lld: %s", name, (long long)at,
-                            facto_rio_errstr(s));
+            st = fct_fail(ctx, FACTO_ERR_IO, "%s: read error at byte %lld: %s", name, (long long)at,
+                            fct_rio_errstr(s));
             goto done;
         }
         if (got == 0 && !in_multi)
@@ -505,7 +505,7 @@ static facto_status facto_rio_decode_stream(facto_ctx *ctx, facto_rio_src *s, co
             st = FACTO_RIO_FAIL(&d, FACTO_ERR_PARSE, "truncated header at byte %lld", (long long)at);
             goto done;
         }
-        uint32_t magic = facto_get_u32le(hdr), word = facto_get_u32le(hdr + 4);
+        uint32_t magic = fct_get_u32le(hdr), word = fct_get_u32le(hdr + 4);
         if (magic != FACTO_RECORDIO_MAGIC) {
             st = FACTO_RIO_FAIL(&d, FACTO_ERR_PARSE, "bad magic 0x%08X at byte %lld (not recordIO, or corrupt)",
                                 (unsigned)magic, (long long)at);
@@ -525,12 +525,12 @@ static facto_status facto_rio_decode_stream(facto_ctx *ctx, facto_rio_src *s, co
             size_t want = padded - (size_t)got;
             if (want > (1u << 20))
                 want = 1u << 20;
-            if ((st = facto_bytebuf_reserve(ctx, &payload, (size_t)got + want + 4)) != FACTO_OK)
+            if ((st = fct_bytebuf_reserve(ctx, &payload, (size_t)got + want + 4)) != FACTO_OK)
                 goto done;
-            int64_t r = facto_rio_read(s, payload.data + payload.len + got, want);
+            int64_t r = fct_rio_read(s, payload.data + payload.len + got, want);
             if (r < 0) {
-                st = facto_fail(ctx, FACTO_ERR_IO, "%s: read error at byte %lld: %s", name, (long long)s->offset,
-                                facto_rio_errstr(s));
+                st = fct_fail(ctx, FACTO_ERR_IO, "%s: read error at byte %lld: %s", name, (long long)s->offset,
+                                fct_rio_errstr(s));
                 goto done;
             }
             got += r;
@@ -547,20 +547,20 @@ static facto_status facto_rio_decode_stream(facto_ctx *ctx, facto_rio_src *s, co
         if (cflag == 1 || cflag == 2) {
             in_multi = 1;
             uint8_t m[4];
-            facto_put_u32le(m, FACTO_RECORDIO_MAGIC);
+            fct_put_u32le(m, FACTO_RECORDIO_MAGIC);
             memcpy(payload.data + payload.len, m, 4);
             payload.len += 4;
             continue;
         }
         in_multi = 0;
-        if ((st = facto_rio_decode_one(&d, payload.data, payload.len)) != FACTO_OK)
+        if ((st = fct_rio_decode_one(&d, payload.data, payload.len)) != FACTO_OK)
             goto done;
-        if (d.origin && (st = facto_rows_origin_push(ctx, d.origin, d.at)) != FACTO_OK)
+        if (d.origin && (st = fct_rows_origin_push(ctx, d.origin, d.at)) != FACTO_OK)
             goto done;
         d.index++;
     }
     if (d.rows->n_rows == 0) {
-        st = facto_fail(ctx, FACTO_ERR_EMPTY, "%s: no records", name);
+        st = fct_fail(ctx, FACTO_ERR_EMPTY, "%s: no records", name);
         goto done;
     }
     d.rows->feature_dim = feature_dim > 0 ? feature_dim : d.seen_dim;
@@ -572,42 +572,42 @@ static facto_status facto_rio_decode_stream(facto_ctx *ctx, facto_rio_src *s, co
     d.rows = NULL;
 done:
     free(payload.data);
-    facto_rio_arena_destroy(&d.arena);
+    fct_rio_arena_destroy(&d.arena);
     facto_rows_free(d.rows);
-    return st == FACTO_OK ? facto_ok(ctx) : st;
+    return st == FACTO_OK ? fct_ok(ctx) : st;
 }
 
-facto_status facto_recordio_decode_ex(facto_ctx *ctx, const void *data, size_t size, const char *name,
+facto_status fct_recordio_decode_ex(facto_ctx *ctx, const void *data, size_t size, const char *name,
                                       uint64_t feature_dim, int keep_labels, const char *what, facto_rows **out)
 {
-    facto_rio_src s = {0};
+    fct_rio_src s = {0};
     s.mem = data ? data : (const uint8_t *)"";
     s.mem_size = data ? size : 0;
-    return facto_rio_decode_stream(ctx, &s, name ? name : "recordIO data", what, feature_dim, keep_labels, out,
+    return fct_rio_decode_stream(ctx, &s, name ? name : "recordIO data", what, feature_dim, keep_labels, out,
                                    NULL);
 }
 
 facto_status facto_recordio_decode(facto_ctx *ctx, const void *data, size_t size, const char *name,
                                    uint64_t feature_dim, facto_rows **out)
 {
-    return facto_recordio_decode_ex(ctx, data, size, name, feature_dim, 1, "record", out);
+    return fct_recordio_decode_ex(ctx, data, size, name, feature_dim, 1, "record", out);
 }
 
 facto_status facto_recordio_read(facto_ctx *ctx, const char *path, uint64_t feature_dim, facto_rows **out)
 {
-    return facto_recordio_read_origin(ctx, path, feature_dim, out, NULL);
+    return fct_recordio_read_origin(ctx, path, feature_dim, out, NULL);
 }
 
-facto_status facto_recordio_read_origin(facto_ctx *ctx, const char *path, uint64_t feature_dim, facto_rows **out,
+facto_status fct_recordio_read_origin(facto_ctx *ctx, const char *path, uint64_t feature_dim, facto_rows **out,
                                         facto_rows_origin *origin)
 {
     *out = NULL;
-    facto_rio_src s = {0};
+    fct_rio_src s = {0};
     s.gz = gzopen(path, "rb");
     if (!s.gz)
-        return facto_fail(ctx, FACTO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return fct_fail(ctx, FACTO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     gzbuffer(s.gz, 1 << 17);
-    facto_status st = facto_rio_decode_stream(ctx, &s, path, "record", feature_dim, 1, out, origin);
+    facto_status st = fct_rio_decode_stream(ctx, &s, path, "record", feature_dim, 1, out, origin);
     gzclose(s.gz);
     return st;
 }
@@ -616,21 +616,21 @@ facto_status facto_rows_detect(facto_ctx *ctx, const char *path, facto_rows_form
 {
     gzFile gz = gzopen(path, "rb");
     if (!gz)
-        return facto_fail(ctx, FACTO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return fct_fail(ctx, FACTO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     uint8_t b[4];
     int r = gzread(gz, b, 4);
     gzclose(gz);
     if (r < 0)
-        return facto_fail(ctx, FACTO_ERR_IO, "%s: read error", path);
-    *out = r == 4 && facto_get_u32le(b) == FACTO_RECORDIO_MAGIC ? FACTO_ROWS_RECORDIO : FACTO_ROWS_LIBSVM;
-    return facto_ok(ctx);
+        return fct_fail(ctx, FACTO_ERR_IO, "%s: read error", path);
+    *out = r == 4 && fct_get_u32le(b) == FACTO_RECORDIO_MAGIC ? FACTO_ROWS_RECORDIO : FACTO_ROWS_LIBSVM;
+    return fct_ok(ctx);
 }
 
 /* ---- encoding ------------------------------------------------------------ */
 
 /* Append row r of `rows` as one framed Record; `keys64` is scratch of at least the row length. */
-static facto_status facto_rio_encode_row(facto_ctx *ctx, const facto_rows *rows, int64_t r, uint64_t dim,
-                                         uint64_t *keys64, facto_bytebuf *scratch, facto_bytebuf *out)
+static facto_status fct_rio_encode_row(facto_ctx *ctx, const facto_rows *rows, int64_t r, uint64_t dim,
+                                         uint64_t *keys64, fct_bytebuf *scratch, fct_bytebuf *out)
 {
     int64_t b = rows->row_ptr[r], n = rows->row_ptr[r + 1] - b;
     for (int64_t j = 0; j < n; j++)
@@ -671,15 +671,15 @@ static facto_status facto_rio_encode_row(facto_ctx *ctx, const facto_rows *rows,
     }
     size_t len = aialgs__data__record__get_packed_size(&rec);
     scratch->len = 0;
-    facto_status st = facto_bytebuf_reserve(ctx, scratch, len);
+    facto_status st = fct_bytebuf_reserve(ctx, scratch, len);
     if (st != FACTO_OK)
         return st;
     aialgs__data__record__pack(&rec, scratch->data);
-    return facto_recordio_frame(ctx, out, scratch->data, len);
+    return fct_recordio_frame(ctx, out, scratch->data, len);
 }
 
 /* Longest row of `rows`. */
-static int64_t facto_rio_max_row(const facto_rows *rows)
+static int64_t fct_rio_max_row(const facto_rows *rows)
 {
     int64_t m = 0;
     for (int64_t r = 0; r < rows->n_rows; r++)
@@ -689,22 +689,22 @@ static int64_t facto_rio_max_row(const facto_rows *rows)
 }
 
 /* Encode rows [all] into `out`; when `f` is set, flush to it every ~1 MiB. */
-static facto_status facto_rio_encode_all(facto_ctx *ctx, const facto_rows *rows, facto_bytebuf *out, FILE *f,
+static facto_status fct_rio_encode_all(facto_ctx *ctx, const facto_rows *rows, fct_bytebuf *out, FILE *f,
                                          const char *path)
 {
     uint64_t dim = facto_rows_dim(rows);
-    int64_t maxlen = facto_rio_max_row(rows);
-    uint64_t *keys64 = facto_malloc_array((size_t)(maxlen > 0 ? maxlen : 1), sizeof *keys64);
+    int64_t maxlen = fct_rio_max_row(rows);
+    uint64_t *keys64 = fct_malloc_array((size_t)(maxlen > 0 ? maxlen : 1), sizeof *keys64);
     if (!keys64)
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory encoding recordIO");
-    facto_bytebuf scratch = {0};
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory encoding recordIO");
+    fct_bytebuf scratch = {0};
     facto_status st = FACTO_OK;
     for (int64_t r = 0; r < rows->n_rows; r++) {
-        if ((st = facto_rio_encode_row(ctx, rows, r, dim, keys64, &scratch, out)) != FACTO_OK)
+        if ((st = fct_rio_encode_row(ctx, rows, r, dim, keys64, &scratch, out)) != FACTO_OK)
             break;
         if (f && (out->len >= (1u << 20) || r + 1 == rows->n_rows)) {
             if (fwrite(out->data, 1, out->len, f) != out->len) {
-                st = facto_fail(ctx, FACTO_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+                st = fct_fail(ctx, FACTO_ERR_IO, "%s: write failed: %s", path, strerror(errno));
                 break;
             }
             out->len = 0;
@@ -719,17 +719,17 @@ facto_status facto_recordio_encode(facto_ctx *ctx, const facto_rows *rows, void 
 {
     *data = NULL;
     *size = 0;
-    facto_bytebuf out = {0};
-    facto_status st = facto_rio_encode_all(ctx, rows, &out, NULL, NULL);
+    fct_bytebuf out = {0};
+    facto_status st = fct_rio_encode_all(ctx, rows, &out, NULL, NULL);
     if (st != FACTO_OK) {
         free(out.data);
         return st;
     }
     *data = out.data ? (void *)out.data : malloc(1);
     if (!*data)
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
     *size = out.len;
-    return facto_ok(ctx);
+    return fct_ok(ctx);
 }
 
 facto_status facto_recordio_write(facto_ctx *ctx, const facto_rows *rows, const char *path)
@@ -737,14 +737,14 @@ facto_status facto_recordio_write(facto_ctx *ctx, const facto_rows *rows, const 
     int to_stdout = strcmp(path, "-") == 0;
     FILE *f = to_stdout ? stdout : fopen(path, "wb");
     if (!f)
-        return facto_fail(ctx, FACTO_ERR_IO, "%s: cannot open for writing: %s", path, strerror(errno));
-    facto_bytebuf out = {0};
-    facto_status st = facto_rio_encode_all(ctx, rows, &out, f, path);
+        return fct_fail(ctx, FACTO_ERR_IO, "%s: cannot open for writing: %s", path, strerror(errno));
+    fct_bytebuf out = {0};
+    facto_status st = fct_rio_encode_all(ctx, rows, &out, f, path);
     free(out.data);
     int bad = to_stdout ? fflush(f) != 0 : fclose(f) != 0;
     if (st != FACTO_OK)
         return st;
     if (bad)
-        return facto_fail(ctx, FACTO_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-    return facto_ok(ctx);
+        return fct_fail(ctx, FACTO_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+    return fct_ok(ctx);
 }

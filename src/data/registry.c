@@ -31,7 +31,7 @@
  * MD5 is checked; ml-latest-small has no published MD5. Every fetch checks
  * every value it has and the size when known.
  */
-typedef struct facto_registry_entry {
+typedef struct fct_registry_entry {
     const char *name;
     const char *zip;      /* file name under FACTO_ML_BASE_URL */
     const char *folder;   /* folder the zip unpacks to */
@@ -41,11 +41,11 @@ typedef struct facto_registry_entry {
     const char *md5;      /* hex, or NULL when unknown */
     int64_t zip_bytes;    /* expected size in bytes, or -1 */
     int official_splits;  /* 1: u1..u5, ua, ub as NAME.base / NAME.test */
-} facto_registry_entry;
+} fct_registry_entry;
 
 #define FACTO_ML_BASE_URL "https://files.grouplens.org/datasets/movielens/"
 
-static const facto_registry_entry facto_registry[] = {
+static const fct_registry_entry fct_registry[] = {
     {"ml-100k", "ml-100k.zip", "ml-100k", "u.data", "u.item",
      "50d2a982c66986937beb9ffb3aa76efe955bf3d5c6b761f4e3a7cd717c6a3229", "0e33842e24a9c977be4e0107933c0723",
      4924029, 1},
@@ -60,33 +60,33 @@ static const facto_registry_entry facto_registry[] = {
     {"ml-latest-small", "ml-latest-small.zip", "ml-latest-small", "ratings.csv", "movies.csv",
      "696d65a3dfceac7c45750ad32df2c259311949efec81f0f144fdfb91ebc9e436", NULL, 978202, 0},
 };
-#define FACTO_N_REGISTRY ((int)(sizeof facto_registry / sizeof facto_registry[0]))
+#define FACTO_N_REGISTRY ((int)(sizeof fct_registry / sizeof fct_registry[0]))
 
-static const char *const facto_registry_names[] = {"ml-100k", "ml-1m", "ml-10m", "ml-20m", "ml-latest-small"};
-static const char *const facto_official_splits[] = {"u1", "u2", "u3", "u4", "u5", "ua", "ub"};
+static const char *const fct_registry_names[] = {"ml-100k", "ml-1m", "ml-10m", "ml-20m", "ml-latest-small"};
+static const char *const fct_official_splits[] = {"u1", "u2", "u3", "u4", "u5", "ua", "ub"};
 
 int facto_datasets_list(const char *const **names)
 {
     if (names)
-        *names = facto_registry_names;
+        *names = fct_registry_names;
     return FACTO_N_REGISTRY;
 }
 
-static const facto_registry_entry *facto_registry_find(facto_ctx *ctx, const char *name)
+static const fct_registry_entry *fct_registry_find(facto_ctx *ctx, const char *name)
 {
     for (int i = 0; name && i < FACTO_N_REGISTRY; i++)
-        if (strcmp(facto_registry[i].name, name) == 0)
-            return &facto_registry[i];
-    facto_fail(ctx, FACTO_ERR_NOT_FOUND,
+        if (strcmp(fct_registry[i].name, name) == 0)
+            return &fct_registry[i];
+    fct_fail(ctx, FACTO_ERR_NOT_FOUND,
                "unknown data set '%s' (known: ml-100k, ml-1m, ml-10m, ml-20m, ml-latest-small)", name ? name : "");
     return NULL;
 }
 
-static facto_status facto_join(facto_ctx *ctx, char *buf, size_t size, const char *a, const char *b)
+static facto_status fct_join(facto_ctx *ctx, char *buf, size_t size, const char *a, const char *b)
 {
     int n = snprintf(buf, size, "%s/%s", a, b);
     if (n < 0 || (size_t)n >= size)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "path '%s/%s' is longer than %zu bytes", a, b, size ? size - 1 : 0);
+        return fct_fail(ctx, FACTO_ERR_INVALID, "path '%s/%s' is longer than %zu bytes", a, b, size ? size - 1 : 0);
     return FACTO_OK;
 }
 
@@ -101,37 +101,37 @@ facto_status facto_data_home(facto_ctx *ctx, char *buf, size_t size)
     } else if ((env = getenv("HOME")) && *env) {
         n = snprintf(buf, size, "%s/.cache/facto", env);
     } else {
-        return facto_fail(ctx, FACTO_ERR_INVALID,
+        return fct_fail(ctx, FACTO_ERR_INVALID,
                           "no data home: set FACTO_DATA_HOME (or XDG_CACHE_HOME or HOME) to a folder for data sets");
     }
     if (n < 0 || (size_t)n >= size)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "data home path is longer than %zu bytes", size ? size - 1 : 0);
+        return fct_fail(ctx, FACTO_ERR_INVALID, "data home path is longer than %zu bytes", size ? size - 1 : 0);
     /* Drop trailing slashes (but keep "/"). */
     while (n > 1 && buf[n - 1] == '/')
         buf[--n] = '\0';
-    return facto_ok(ctx);
+    return fct_ok(ctx);
 }
 
-static int facto_is_dir(const char *path)
+static int fct_is_dir(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int facto_is_file(const char *path)
+static int fct_is_file(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-static facto_status facto_missing(facto_ctx *ctx, const facto_registry_entry *e, const char *home, const char *what)
+static facto_status fct_missing(facto_ctx *ctx, const fct_registry_entry *e, const char *home, const char *what)
 {
     struct stat hs;
     if (stat(home, &hs) == 0 && !S_ISDIR(hs.st_mode))
-        return facto_fail(ctx, FACTO_ERR_NOT_FOUND,
+        return fct_fail(ctx, FACTO_ERR_NOT_FOUND,
                           "data set %s: the data home %s is not a folder; point FACTO_DATA_HOME at a folder", e->name,
                           home);
-    return facto_fail(ctx, FACTO_ERR_NOT_FOUND,
+    return fct_fail(ctx, FACTO_ERR_NOT_FOUND,
                       "data set %s: %s is missing; run `facto datasets fetch %s`, or download %s%s and unzip it "
                       "into %s (it makes the folder %s/%s), or set FACTO_DATA_HOME to the folder that holds your "
                       "copy of %s/",
@@ -140,18 +140,18 @@ static facto_status facto_missing(facto_ctx *ctx, const facto_registry_entry *e,
 
 facto_status facto_dataset_path(facto_ctx *ctx, const char *name, char *buf, size_t size)
 {
-    const facto_registry_entry *e = facto_registry_find(ctx, name);
+    const fct_registry_entry *e = fct_registry_find(ctx, name);
     if (!e)
         return FACTO_ERR_NOT_FOUND;
     char home[FACTO_REGISTRY_PATH_MAX];
     facto_status st = facto_data_home(ctx, home, sizeof home);
     if (st != FACTO_OK)
         return st;
-    if ((st = facto_join(ctx, buf, size, home, e->folder)) != FACTO_OK)
+    if ((st = fct_join(ctx, buf, size, home, e->folder)) != FACTO_OK)
         return st;
-    if (!facto_is_dir(buf))
-        return facto_missing(ctx, e, home, buf);
-    return facto_ok(ctx);
+    if (!fct_is_dir(buf))
+        return fct_missing(ctx, e, home, buf);
+    return fct_ok(ctx);
 }
 
 facto_status facto_dataset_split_files(facto_ctx *ctx, const char *name, const char *split, char *train_path,
@@ -161,43 +161,43 @@ facto_status facto_dataset_split_files(facto_ctx *ctx, const char *name, const c
     facto_status st = facto_dataset_path(ctx, name, dir, sizeof dir);
     if (st != FACTO_OK)
         return st;
-    const facto_registry_entry *e = facto_registry_find(ctx, name);
+    const fct_registry_entry *e = fct_registry_find(ctx, name);
     char home[FACTO_REGISTRY_PATH_MAX];
     if ((st = facto_data_home(ctx, home, sizeof home)) != FACTO_OK)
         return st;
     if (size > 0)
         test_path[0] = '\0';
     if (!split || !*split || strcmp(split, "all") == 0) {
-        if ((st = facto_join(ctx, train_path, size, dir, e->ratings)) != FACTO_OK)
+        if ((st = fct_join(ctx, train_path, size, dir, e->ratings)) != FACTO_OK)
             return st;
-        if (!facto_is_file(train_path))
-            return facto_missing(ctx, e, home, train_path);
-        return facto_ok(ctx);
+        if (!fct_is_file(train_path))
+            return fct_missing(ctx, e, home, train_path);
+        return fct_ok(ctx);
     }
     int known = 0;
-    for (size_t i = 0; e->official_splits && i < sizeof facto_official_splits / sizeof *facto_official_splits; i++)
-        known |= strcmp(split, facto_official_splits[i]) == 0;
+    for (size_t i = 0; e->official_splits && i < sizeof fct_official_splits / sizeof *fct_official_splits; i++)
+        known |= strcmp(split, fct_official_splits[i]) == 0;
     if (!known) {
         if (e->official_splits)
-            return facto_fail(ctx, FACTO_ERR_NOT_FOUND,
+            return fct_fail(ctx, FACTO_ERR_NOT_FOUND,
                               "data set %s has no official split '%s' (it has u1..u5, ua, ub; or use "
                               "random:F, kfold:K:I, time:F)",
                               name, split);
-        return facto_fail(ctx, FACTO_ERR_NOT_FOUND,
+        return fct_fail(ctx, FACTO_ERR_NOT_FOUND,
                           "data set %s has no official split '%s' (use random:F, kfold:K:I or time:F)", name, split);
     }
     char file[64];
     snprintf(file, sizeof file, "%s.base", split);
-    if ((st = facto_join(ctx, train_path, size, dir, file)) != FACTO_OK)
+    if ((st = fct_join(ctx, train_path, size, dir, file)) != FACTO_OK)
         return st;
     snprintf(file, sizeof file, "%s.test", split);
-    if ((st = facto_join(ctx, test_path, size, dir, file)) != FACTO_OK)
+    if ((st = fct_join(ctx, test_path, size, dir, file)) != FACTO_OK)
         return st;
-    if (!facto_is_file(train_path))
-        return facto_missing(ctx, e, home, train_path);
-    if (!facto_is_file(test_path))
-        return facto_missing(ctx, e, home, test_path);
-    return facto_ok(ctx);
+    if (!fct_is_file(train_path))
+        return fct_missing(ctx, e, home, train_path);
+    if (!fct_is_file(test_path))
+        return fct_missing(ctx, e, home, test_path);
+    return fct_ok(ctx);
 }
 
 /* ---------------------------------------------------------------------------
@@ -205,7 +205,7 @@ facto_status facto_dataset_split_files(facto_ctx *ctx, const char *name, const c
  * ------------------------------------------------------------------------- */
 
 /* Remove a file tree (no symlinks followed). Best effort: used for clean-up. */
-static void facto_rmtree(const char *path)
+static void fct_rmtree(const char *path)
 {
     struct stat st;
     if (lstat(path, &st) != 0)
@@ -220,7 +220,7 @@ static void facto_rmtree(const char *path)
                     continue;
                 int n = snprintf(child, sizeof child, "%s/%s", path, de->d_name);
                 if (n > 0 && (size_t)n < sizeof child)
-                    facto_rmtree(child);
+                    fct_rmtree(child);
             }
             closedir(d);
         }
@@ -231,28 +231,28 @@ static void facto_rmtree(const char *path)
 }
 
 /* mkdir -p */
-static facto_status facto_mkdirs(facto_ctx *ctx, const char *path)
+static facto_status fct_mkdirs(facto_ctx *ctx, const char *path)
 {
     char buf[FACTO_REGISTRY_PATH_MAX];
     size_t n = strlen(path);
     if (n == 0 || n >= sizeof buf)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "bad folder path '%s'", path);
+        return fct_fail(ctx, FACTO_ERR_INVALID, "bad folder path '%s'", path);
     memcpy(buf, path, n + 1);
     for (size_t i = 1; i <= n; i++) {
         if (buf[i] == '/' || buf[i] == '\0') {
             char c = buf[i];
             buf[i] = '\0';
             if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return facto_fail(ctx, FACTO_ERR_IO, "%s: cannot create folder: %s", buf, strerror(errno));
+                return fct_fail(ctx, FACTO_ERR_IO, "%s: cannot create folder: %s", buf, strerror(errno));
             buf[i] = c;
         }
     }
-    if (!facto_is_dir(path))
-        return facto_fail(ctx, FACTO_ERR_IO, "%s: not a folder", path);
+    if (!fct_is_dir(path))
+        return fct_fail(ctx, FACTO_ERR_IO, "%s: not a folder", path);
     return FACTO_OK;
 }
 
-typedef struct facto_download {
+typedef struct fct_download {
     FILE *out;
     EVP_MD_CTX *sha256;
     EVP_MD_CTX *md5;
@@ -260,11 +260,11 @@ typedef struct facto_download {
     int write_failed;
     int64_t limit;   /* stop after this many bytes (the expected size), or -1 */
     int too_big;     /* the server sent more than `limit` */
-} facto_download;
+} fct_download;
 
-static size_t facto_download_write(char *data, size_t size, size_t nmemb, void *user)
+static size_t fct_download_write(char *data, size_t size, size_t nmemb, void *user)
 {
-    facto_download *d = user;
+    fct_download *d = user;
     size_t n = size * nmemb;
     /* A mirror that sends more than the known size of the zip (or without
      * end) is cut off here, before it can fill the disk. */
@@ -282,7 +282,7 @@ static size_t facto_download_write(char *data, size_t size, size_t nmemb, void *
     return n;
 }
 
-static void facto_hex(const unsigned char *bytes, unsigned n, char *out)
+static void fct_hex(const unsigned char *bytes, unsigned n, char *out)
 {
     static const char digits[] = "0123456789abcdef";
     for (unsigned i = 0; i < n; i++) {
@@ -292,7 +292,7 @@ static void facto_hex(const unsigned char *bytes, unsigned n, char *out)
     out[2 * n] = '\0';
 }
 
-static int facto_hex_equal(const char *a, const char *b)
+static int fct_hex_equal(const char *a, const char *b)
 {
     for (; *a && *b; a++, b++)
         if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
@@ -300,7 +300,7 @@ static int facto_hex_equal(const char *a, const char *b)
     return *a == *b;
 }
 
-static long facto_env_seconds(const char *name, long fallback)
+static long fct_env_seconds(const char *name, long fallback)
 {
     const char *v = getenv(name);
     if (!v || !*v)
@@ -311,49 +311,49 @@ static long facto_env_seconds(const char *name, long fallback)
 }
 
 /* Download `url` into the open file `out`, hashing as it goes. */
-static facto_status facto_download_url(facto_ctx *ctx, const char *url, FILE *out, const char *dest_dir,
+static facto_status fct_download_url(facto_ctx *ctx, const char *url, FILE *out, const char *dest_dir,
                                        const char *folder, int64_t limit, char *sha256_hex, char *md5_hex,
                                        int64_t *bytes)
 {
-    facto_download d = {out, EVP_MD_CTX_new(), EVP_MD_CTX_new(), 0, 0, limit, 0};
+    fct_download d = {out, EVP_MD_CTX_new(), EVP_MD_CTX_new(), 0, 0, limit, 0};
     facto_status st = FACTO_OK;
     CURL *curl = NULL;
     if (!d.sha256 || !d.md5 || !EVP_DigestInit_ex(d.sha256, EVP_sha256(), NULL) ||
         !EVP_DigestInit_ex(d.md5, EVP_md5(), NULL)) {
-        st = facto_fail(ctx, FACTO_ERR_INTERNAL, "OpenSSL: cannot set up SHA-256/MD5");
+        st = fct_fail(ctx, FACTO_ERR_INTERNAL, "OpenSSL: cannot set up SHA-256/MD5");
         goto done;
     }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(curl = curl_easy_init())) {
-        st = facto_fail(ctx, FACTO_ERR_NETWORK, "cannot start libcurl to download %s", url);
+        st = fct_fail(ctx, FACTO_ERR_NETWORK, "cannot start libcurl to download %s", url);
         goto done;
     }
     char curl_err[CURL_ERROR_SIZE] = "";
     curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, facto_download_write);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, fct_download_write);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &d);
     curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
     curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_err);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, facto_env_seconds("FACTO_CONNECT_TIMEOUT", 30));
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, fct_env_seconds("FACTO_CONNECT_TIMEOUT", 30));
     /* Give up on a stalled transfer: under 1 byte/s for 60 s. */
     curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "facto/" FACTO_VERSION_STRING);
     CURLcode rc = curl_easy_perform(curl);
     if (d.too_big) {
-        st = facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: the download is larger than the expected %lld bytes; stopped",
+        st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: the download is larger than the expected %lld bytes; stopped",
                         url, (long long)limit);
         goto done;
     }
     if (d.write_failed) {
-        st = facto_fail(ctx, FACTO_ERR_IO, "cannot write the download of %s into %s: %s", url, dest_dir,
+        st = fct_fail(ctx, FACTO_ERR_IO, "cannot write the download of %s into %s: %s", url, dest_dir,
                         strerror(errno));
         goto done;
     }
     if (rc != CURLE_OK) {
-        st = facto_fail(ctx, FACTO_ERR_NETWORK,
+        st = fct_fail(ctx, FACTO_ERR_NETWORK,
                         "cannot download %s: %s; download it by hand and unzip it into %s (it makes the folder "
                         "%s/%s), or set FACTO_DATA_HOME to the folder that holds your copy of %s/",
                         url, curl_err[0] ? curl_err : curl_easy_strerror(rc), dest_dir, dest_dir, folder, folder);
@@ -362,9 +362,9 @@ static facto_status facto_download_url(facto_ctx *ctx, const char *url, FILE *ou
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned n = 0;
     EVP_DigestFinal_ex(d.sha256, digest, &n);
-    facto_hex(digest, n, sha256_hex);
+    fct_hex(digest, n, sha256_hex);
     EVP_DigestFinal_ex(d.md5, digest, &n);
-    facto_hex(digest, n, md5_hex);
+    fct_hex(digest, n, md5_hex);
     *bytes = d.bytes;
 done:
     if (curl)
@@ -375,7 +375,7 @@ done:
 }
 
 /* Is a zip entry name safe to unpack (relative, no "..")? */
-static int facto_safe_entry(const char *name)
+static int fct_safe_entry(const char *name)
 {
     if (!*name || name[0] == '/')
         return 0;
@@ -392,14 +392,14 @@ static int facto_safe_entry(const char *name)
 }
 
 /* Unpack every entry of `zip_path` under `dir`. */
-static facto_status facto_unzip(facto_ctx *ctx, const char *zip_path, const char *dir)
+static facto_status fct_unzip(facto_ctx *ctx, const char *zip_path, const char *dir)
 {
     int zerr = 0;
     zip_t *za = zip_open(zip_path, ZIP_RDONLY, &zerr);
     if (!za) {
         zip_error_t ze;
         zip_error_init_with_code(&ze, zerr);
-        facto_status st = facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: not a readable zip file: %s", zip_path,
+        facto_status st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: not a readable zip file: %s", zip_path,
                                      zip_error_strerror(&ze));
         zip_error_fini(&ze);
         return st;
@@ -410,30 +410,30 @@ static facto_status facto_unzip(facto_ctx *ctx, const char *zip_path, const char
     char buf[65536];
     for (zip_int64_t i = 0; i < n && st == FACTO_OK; i++) {
         const char *name = zip_get_name(za, (zip_uint64_t)i, 0);
-        if (!name || !facto_safe_entry(name)) {
-            st = facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: entry %lld has an unsafe name '%s'", zip_path, (long long)i,
+        if (!name || !fct_safe_entry(name)) {
+            st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: entry %lld has an unsafe name '%s'", zip_path, (long long)i,
                             name ? name : "");
             break;
         }
-        if ((st = facto_join(ctx, path, sizeof path, dir, name)) != FACTO_OK)
+        if ((st = fct_join(ctx, path, sizeof path, dir, name)) != FACTO_OK)
             break;
         size_t len = strlen(path);
         if (path[len - 1] == '/') {
             path[len - 1] = '\0';
-            st = facto_mkdirs(ctx, path);
+            st = fct_mkdirs(ctx, path);
             continue;
         }
         char *slash = strrchr(path, '/');
         *slash = '\0';
-        st = facto_mkdirs(ctx, path);
+        st = fct_mkdirs(ctx, path);
         *slash = '/';
         if (st != FACTO_OK)
             break;
         zip_file_t *zf = zip_fopen_index(za, (zip_uint64_t)i, 0);
         FILE *out = zf ? fopen(path, "wb") : NULL;
         if (!zf || !out) {
-            st = zf ? facto_fail(ctx, FACTO_ERR_IO, "%s: cannot create: %s", path, strerror(errno))
-                    : facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: cannot read entry '%s': %s", zip_path, name,
+            st = zf ? fct_fail(ctx, FACTO_ERR_IO, "%s: cannot create: %s", path, strerror(errno))
+                    : fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: cannot read entry '%s': %s", zip_path, name,
                                  zip_strerror(za));
             if (zf)
                 zip_fclose(zf);
@@ -442,16 +442,16 @@ static facto_status facto_unzip(facto_ctx *ctx, const char *zip_path, const char
         zip_int64_t got;
         while ((got = zip_fread(zf, buf, sizeof buf)) > 0) {
             if (fwrite(buf, 1, (size_t)got, out) != (size_t)got) {
-                st = facto_fail(ctx, FACTO_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+                st = fct_fail(ctx, FACTO_ERR_IO, "%s: write failed: %s", path, strerror(errno));
                 break;
             }
         }
         if (got < 0 && st == FACTO_OK)
-            st = facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: entry '%s' is damaged: %s", zip_path, name,
+            st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: entry '%s' is damaged: %s", zip_path, name,
                             zip_file_strerror(zf));
         zip_fclose(zf);
         if (fclose(out) != 0 && st == FACTO_OK)
-            st = facto_fail(ctx, FACTO_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+            st = fct_fail(ctx, FACTO_ERR_IO, "%s: write failed: %s", path, strerror(errno));
     }
     zip_discard(za);
     return st;
@@ -463,68 +463,68 @@ static facto_status facto_unzip(facto_ctx *ctx, const char *zip_path, const char
  * in dest_dir and rename its `folder` into place. Shared by
  * facto_dataset_fetch and the tests (which point it at file:// URLs).
  */
-facto_status facto_fetch_zip(facto_ctx *ctx, const char *url, const char *sha256, const char *md5,
+facto_status fct_fetch_zip(facto_ctx *ctx, const char *url, const char *sha256, const char *md5,
                              int64_t expect_bytes, const char *dest_dir, const char *folder)
 {
-    facto_status st = facto_mkdirs(ctx, dest_dir);
+    facto_status st = fct_mkdirs(ctx, dest_dir);
     if (st != FACTO_OK)
         return st;
     char target[FACTO_REGISTRY_PATH_MAX], zip_path[FACTO_REGISTRY_PATH_MAX], tmp_dir[FACTO_REGISTRY_PATH_MAX];
     char unpacked[FACTO_REGISTRY_PATH_MAX];
-    if ((st = facto_join(ctx, target, sizeof target, dest_dir, folder)) != FACTO_OK)
+    if ((st = fct_join(ctx, target, sizeof target, dest_dir, folder)) != FACTO_OK)
         return st;
     int n1 = snprintf(zip_path, sizeof zip_path, "%s/.facto-fetch-%s-%ld.zip", dest_dir, folder, (long)getpid());
     int n2 = snprintf(tmp_dir, sizeof tmp_dir, "%s/.facto-unpack-%s-XXXXXX", dest_dir, folder);
     if (n1 < 0 || (size_t)n1 >= sizeof zip_path || n2 < 0 || (size_t)n2 >= sizeof tmp_dir)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "data home path '%s' is too long", dest_dir);
+        return fct_fail(ctx, FACTO_ERR_INVALID, "data home path '%s' is too long", dest_dir);
 
     FILE *out = fopen(zip_path, "wb");
     if (!out)
-        return facto_fail(ctx, FACTO_ERR_IO, "%s: cannot create: %s", zip_path, strerror(errno));
+        return fct_fail(ctx, FACTO_ERR_IO, "%s: cannot create: %s", zip_path, strerror(errno));
     char got_sha[2 * EVP_MAX_MD_SIZE + 1] = "", got_md5[2 * EVP_MAX_MD_SIZE + 1] = "";
     int64_t bytes = 0;
-    st = facto_download_url(ctx, url, out, dest_dir, folder, expect_bytes, got_sha, got_md5, &bytes);
+    st = fct_download_url(ctx, url, out, dest_dir, folder, expect_bytes, got_sha, got_md5, &bytes);
     if (fclose(out) != 0 && st == FACTO_OK)
-        st = facto_fail(ctx, FACTO_ERR_IO, "%s: write failed: %s", zip_path, strerror(errno));
+        st = fct_fail(ctx, FACTO_ERR_IO, "%s: write failed: %s", zip_path, strerror(errno));
     if (st != FACTO_OK)
         goto fail;
     if (expect_bytes >= 0 && bytes != expect_bytes) {
-        st = facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: downloaded %lld bytes, expected %lld", url, (long long)bytes,
+        st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: downloaded %lld bytes, expected %lld", url, (long long)bytes,
                         (long long)expect_bytes);
         goto fail;
     }
-    if (sha256 && !facto_hex_equal(sha256, got_sha)) {
-        st = facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: SHA-256 is %s, expected %s", url, got_sha, sha256);
+    if (sha256 && !fct_hex_equal(sha256, got_sha)) {
+        st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: SHA-256 is %s, expected %s", url, got_sha, sha256);
         goto fail;
     }
-    if (md5 && !facto_hex_equal(md5, got_md5)) {
-        st = facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: MD5 is %s, expected %s", url, got_md5, md5);
+    if (md5 && !fct_hex_equal(md5, got_md5)) {
+        st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: MD5 is %s, expected %s", url, got_md5, md5);
         goto fail;
     }
     if (!mkdtemp(tmp_dir)) {
-        st = facto_fail(ctx, FACTO_ERR_IO, "%s: cannot create a temporary folder: %s", dest_dir, strerror(errno));
+        st = fct_fail(ctx, FACTO_ERR_IO, "%s: cannot create a temporary folder: %s", dest_dir, strerror(errno));
         goto fail;
     }
-    if ((st = facto_unzip(ctx, zip_path, tmp_dir)) != FACTO_OK)
+    if ((st = fct_unzip(ctx, zip_path, tmp_dir)) != FACTO_OK)
         goto fail_dir;
-    if ((st = facto_join(ctx, unpacked, sizeof unpacked, tmp_dir, folder)) != FACTO_OK)
+    if ((st = fct_join(ctx, unpacked, sizeof unpacked, tmp_dir, folder)) != FACTO_OK)
         goto fail_dir;
-    if (!facto_is_dir(unpacked)) {
-        st = facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: the zip holds no folder '%s'", url, folder);
+    if (!fct_is_dir(unpacked)) {
+        st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: the zip holds no folder '%s'", url, folder);
         goto fail_dir;
     }
     if (rename(unpacked, target) != 0) {
-        st = facto_is_dir(target) ? FACTO_OK
-                                  : facto_fail(ctx, FACTO_ERR_IO, "cannot move %s to %s: %s", unpacked, target,
+        st = fct_is_dir(target) ? FACTO_OK
+                                  : fct_fail(ctx, FACTO_ERR_IO, "cannot move %s to %s: %s", unpacked, target,
                                                strerror(errno));
         if (st != FACTO_OK)
             goto fail_dir;
     }
-    facto_rmtree(tmp_dir);
+    fct_rmtree(tmp_dir);
     unlink(zip_path);
-    return facto_ok(ctx);
+    return fct_ok(ctx);
 fail_dir:
-    facto_rmtree(tmp_dir);
+    fct_rmtree(tmp_dir);
 fail:
     unlink(zip_path);
     return st;
@@ -532,18 +532,18 @@ fail:
 
 facto_status facto_dataset_fetch(facto_ctx *ctx, const char *name)
 {
-    const facto_registry_entry *e = facto_registry_find(ctx, name);
+    const fct_registry_entry *e = fct_registry_find(ctx, name);
     if (!e)
         return FACTO_ERR_NOT_FOUND;
     char home[FACTO_REGISTRY_PATH_MAX], target[FACTO_REGISTRY_PATH_MAX], url[1024];
     facto_status st = facto_data_home(ctx, home, sizeof home);
     if (st != FACTO_OK)
         return st;
-    if ((st = facto_join(ctx, target, sizeof target, home, e->folder)) != FACTO_OK)
+    if ((st = fct_join(ctx, target, sizeof target, home, e->folder)) != FACTO_OK)
         return st;
-    if (facto_is_dir(target)) {
+    if (fct_is_dir(target)) {
         facto_log(ctx, FACTO_LOG_INFO, "%s is already in %s", e->name, target);
-        return facto_ok(ctx);
+        return fct_ok(ctx);
     }
     /* FACTO_DATASETS_URL points at a mirror holding the same zips. */
     const char *base = getenv("FACTO_DATASETS_URL");
@@ -552,7 +552,7 @@ facto_status facto_dataset_fetch(facto_ctx *ctx, const char *name)
     size_t blen = strlen(base);
     int n = snprintf(url, sizeof url, "%s%s%s", base, base[blen - 1] == '/' ? "" : "/", e->zip);
     if (n < 0 || (size_t)n >= sizeof url)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "FACTO_DATASETS_URL is too long");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "FACTO_DATASETS_URL is too long");
     facto_log(ctx, FACTO_LOG_INFO, "downloading %s into %s", url, home);
-    return facto_fetch_zip(ctx, url, e->sha256, e->md5, e->zip_bytes, home, e->folder);
+    return fct_fetch_zip(ctx, url, e->sha256, e->md5, e->zip_bytes, home, e->folder);
 }

@@ -25,11 +25,11 @@ facto_rows *facto_rows_new(uint64_t feature_dim, int with_labels)
     r->feature_dim = feature_dim;
     r->row_cap = 16;
     r->nnz_cap = 64;
-    r->row_ptr = facto_malloc_array((size_t)r->row_cap + 1, sizeof *r->row_ptr);
-    r->keys = facto_malloc_array((size_t)r->nnz_cap, sizeof *r->keys);
-    r->values = facto_malloc_array((size_t)r->nnz_cap, sizeof *r->values);
+    r->row_ptr = fct_malloc_array((size_t)r->row_cap + 1, sizeof *r->row_ptr);
+    r->keys = fct_malloc_array((size_t)r->nnz_cap, sizeof *r->keys);
+    r->values = fct_malloc_array((size_t)r->nnz_cap, sizeof *r->values);
     if (with_labels)
-        r->labels = facto_malloc_array((size_t)r->row_cap, sizeof *r->labels);
+        r->labels = fct_malloc_array((size_t)r->row_cap, sizeof *r->labels);
     if (!r->row_ptr || !r->keys || !r->values || (with_labels && !r->labels)) {
         facto_rows_free(r);
         return NULL;
@@ -52,18 +52,18 @@ void facto_rows_free(facto_rows *rows)
 facto_status facto_rows_push(facto_ctx *ctx, facto_rows *rows, uint32_t key, float value)
 {
     if (rows->feature_dim > 0 && (uint64_t)key >= rows->feature_dim)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "feature key %lu is not below feature_dim %llu",
+        return fct_fail(ctx, FACTO_ERR_INVALID, "feature key %lu is not below feature_dim %llu",
                           (unsigned long)key, (unsigned long long)rows->feature_dim);
     if (rows->nnz == rows->nnz_cap) {
         int64_t cap = rows->nnz_cap * 2;
-        uint32_t *k = facto_realloc_array(rows->keys, (size_t)cap, sizeof *k);
+        uint32_t *k = fct_realloc_array(rows->keys, (size_t)cap, sizeof *k);
         if (!k)
-            return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory growing feature rows to %lld entries",
+            return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory growing feature rows to %lld entries",
                               (long long)cap);
         rows->keys = k;
-        float *v = facto_realloc_array(rows->values, (size_t)cap, sizeof *v);
+        float *v = fct_realloc_array(rows->values, (size_t)cap, sizeof *v);
         if (!v)
-            return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory growing feature rows to %lld entries",
+            return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory growing feature rows to %lld entries",
                               (long long)cap);
         rows->values = v;
         rows->nnz_cap = cap;
@@ -74,17 +74,17 @@ facto_status facto_rows_push(facto_ctx *ctx, facto_rows *rows, uint32_t key, flo
     return FACTO_OK;
 }
 
-typedef struct facto_rows_entry {
+typedef struct fct_rows_entry {
     uint32_t key;
     float value;
-} facto_rows_entry;
+} fct_rows_entry;
 
 /* Stable merge sort of a[0..n) by key, using tmp[n]. */
-static void facto_rows_msort(facto_rows_entry *a, facto_rows_entry *tmp, int64_t n)
+static void fct_rows_msort(fct_rows_entry *a, fct_rows_entry *tmp, int64_t n)
 {
     if (n <= 32) {
         for (int64_t i = 1; i < n; i++) {
-            facto_rows_entry e = a[i];
+            fct_rows_entry e = a[i];
             int64_t j = i;
             while (j > 0 && a[j - 1].key > e.key) {
                 a[j] = a[j - 1];
@@ -95,8 +95,8 @@ static void facto_rows_msort(facto_rows_entry *a, facto_rows_entry *tmp, int64_t
         return;
     }
     int64_t h = n / 2;
-    facto_rows_msort(a, tmp, h);
-    facto_rows_msort(a + h, tmp, n - h);
+    fct_rows_msort(a, tmp, h);
+    fct_rows_msort(a + h, tmp, n - h);
     if (a[h - 1].key <= a[h].key)
         return;
     memcpy(tmp, a, (size_t)n * sizeof *a);
@@ -121,14 +121,14 @@ facto_status facto_rows_finish_row(facto_ctx *ctx, facto_rows *rows, float label
         }
     }
     if (!sorted) {
-        facto_rows_entry *e = facto_malloc_array((size_t)len * 2, sizeof *e);
+        fct_rows_entry *e = fct_malloc_array((size_t)len * 2, sizeof *e);
         if (!e)
-            return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory sorting a row of %lld entries", (long long)len);
+            return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory sorting a row of %lld entries", (long long)len);
         for (int64_t i = 0; i < len; i++) {
             e[i].key = rows->keys[start + i];
             e[i].value = rows->values[start + i];
         }
-        facto_rows_msort(e, e + len, len);
+        fct_rows_msort(e, e + len, len);
         int64_t o = start;
         for (int64_t i = 0; i < len; i++) {
             if (o > start && rows->keys[o - 1] == e[i].key) {
@@ -144,15 +144,15 @@ facto_status facto_rows_finish_row(facto_ctx *ctx, facto_rows *rows, float label
     }
     if (rows->n_rows == rows->row_cap) {
         int64_t cap = rows->row_cap * 2;
-        int64_t *p = facto_realloc_array(rows->row_ptr, (size_t)cap + 1, sizeof *p);
+        int64_t *p = fct_realloc_array(rows->row_ptr, (size_t)cap + 1, sizeof *p);
         if (!p)
-            return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory growing feature rows to %lld rows",
+            return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory growing feature rows to %lld rows",
                               (long long)cap);
         rows->row_ptr = p;
         if (rows->labels) {
-            float *l = facto_realloc_array(rows->labels, (size_t)cap, sizeof *l);
+            float *l = fct_realloc_array(rows->labels, (size_t)cap, sizeof *l);
             if (!l)
-                return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory growing feature rows to %lld rows",
+                return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory growing feature rows to %lld rows",
                                   (long long)cap);
             rows->labels = l;
         }
@@ -196,7 +196,7 @@ enum { FACTO_ORIGIN_EVERY = 1024 };
 
 struct facto_rows_origin {
     char *path;
-    facto_origin_kind kind;
+    fct_origin_kind kind;
     int dense;
     int64_t n;    /* rows recorded */
     int64_t last; /* position of row n - 1 */
@@ -206,7 +206,7 @@ struct facto_rows_origin {
     int64_t cap_step;
 };
 
-facto_rows_origin *facto_rows_origin_new(const char *path, facto_origin_kind kind)
+facto_rows_origin *fct_rows_origin_new(const char *path, fct_origin_kind kind)
 {
     facto_rows_origin *o = calloc(1, sizeof *o);
     if (!o)
@@ -234,15 +234,15 @@ void facto_rows_origin_free(facto_rows_origin *o)
     free(o);
 }
 
-static int facto_origin_anchor(facto_rows_origin *o, int64_t row, int64_t pos)
+static int fct_origin_anchor(facto_rows_origin *o, int64_t row, int64_t pos)
 {
     if (o->n_anchor == o->cap_anchor) {
         int64_t cap = o->cap_anchor ? o->cap_anchor * 2 : 16;
-        int64_t *r = facto_realloc_array(o->anchor_row, (size_t)cap, sizeof *r);
+        int64_t *r = fct_realloc_array(o->anchor_row, (size_t)cap, sizeof *r);
         if (!r)
             return -1;
         o->anchor_row = r;
-        int64_t *p = facto_realloc_array(o->anchor_pos, (size_t)cap, sizeof *p);
+        int64_t *p = fct_realloc_array(o->anchor_pos, (size_t)cap, sizeof *p);
         if (!p)
             return -1;
         o->anchor_pos = p;
@@ -255,7 +255,7 @@ static int facto_origin_anchor(facto_rows_origin *o, int64_t row, int64_t pos)
 }
 
 /* Record row o->n at pos in dense mode (o->n and o->last not advanced here). */
-static int facto_origin_dense_push(facto_rows_origin *o, int64_t pos)
+static int fct_origin_dense_push(facto_rows_origin *o, int64_t pos)
 {
     int need_anchor = o->n % FACTO_ORIGIN_EVERY == 0;
     if (o->n > 0) {
@@ -263,7 +263,7 @@ static int facto_origin_dense_push(facto_rows_origin *o, int64_t pos)
             int64_t cap = o->cap_step ? o->cap_step * 2 : 1024;
             while (cap < o->n)
                 cap *= 2;
-            uint32_t *s = facto_realloc_array(o->step, (size_t)cap, sizeof *s);
+            uint32_t *s = fct_realloc_array(o->step, (size_t)cap, sizeof *s);
             if (!s)
                 return -1;
             o->step = s;
@@ -276,11 +276,11 @@ static int facto_origin_dense_push(facto_rows_origin *o, int64_t pos)
         }
         o->step[o->n - 1] = (uint32_t)d;
     }
-    return need_anchor ? facto_origin_anchor(o, o->n, pos) : 0;
+    return need_anchor ? fct_origin_anchor(o, o->n, pos) : 0;
 }
 
 /* Index of the last anchor at or before row r (anchors are sorted, the first is row 0). */
-static int64_t facto_origin_find(const facto_rows_origin *o, int64_t r)
+static int64_t fct_origin_find(const facto_rows_origin *o, int64_t r)
 {
     int64_t lo = 0, hi = o->n_anchor - 1;
     while (lo < hi) {
@@ -297,7 +297,7 @@ int64_t facto_rows_origin_pos(const facto_rows_origin *o, int64_t row)
 {
     if (!o || row < 0 || row >= o->n)
         return -1;
-    int64_t k = facto_origin_find(o, row);
+    int64_t k = fct_origin_find(o, row);
     int64_t pos = o->anchor_pos[k];
     if (!o->dense)
         return pos + (row - o->anchor_row[k]);
@@ -307,7 +307,7 @@ int64_t facto_rows_origin_pos(const facto_rows_origin *o, int64_t row)
 }
 
 /* Sparse text whose anchors outgrew 4 bytes a row: rebuild it dense. */
-static int facto_origin_densify(facto_rows_origin *o)
+static int fct_origin_densify(facto_rows_origin *o)
 {
     facto_rows_origin d;
     memset(&d, 0, sizeof d);
@@ -318,7 +318,7 @@ static int facto_origin_densify(facto_rows_origin *o)
         while (k + 1 < o->n_anchor && o->anchor_row[k + 1] <= r)
             k++;
         int64_t pos = o->anchor_pos[k] + (r - o->anchor_row[k]);
-        if (facto_origin_dense_push(&d, pos) != 0) {
+        if (fct_origin_dense_push(&d, pos) != 0) {
             free(d.anchor_row);
             free(d.anchor_pos);
             free(d.step);
@@ -340,28 +340,28 @@ static int facto_origin_densify(facto_rows_origin *o)
     return 0;
 }
 
-facto_status facto_rows_origin_push(facto_ctx *ctx, facto_rows_origin *o, int64_t pos)
+facto_status fct_rows_origin_push(facto_ctx *ctx, facto_rows_origin *o, int64_t pos)
 {
     if (o->n > 0 && pos < o->last)
-        return facto_fail(ctx, FACTO_ERR_INTERNAL, "%s: row positions out of order (%lld after %lld)", o->path,
+        return fct_fail(ctx, FACTO_ERR_INTERNAL, "%s: row positions out of order (%lld after %lld)", o->path,
                           (long long)pos, (long long)o->last);
     int bad;
     if (o->dense) {
-        bad = facto_origin_dense_push(o, pos);
+        bad = fct_origin_dense_push(o, pos);
     } else {
-        bad = (o->n == 0 || pos != o->last + 1) ? facto_origin_anchor(o, o->n, pos) : 0;
+        bad = (o->n == 0 || pos != o->last + 1) ? fct_origin_anchor(o, o->n, pos) : 0;
         if (!bad && o->n_anchor >= FACTO_ORIGIN_EVERY && o->n_anchor > (o->n + 1) / 4) {
             o->n++; /* densify replays rows 0..n-1, this one included */
             o->last = pos;
-            bad = facto_origin_densify(o);
+            bad = fct_origin_densify(o);
             if (bad)
-                return facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory for the line numbers of %lld rows",
+                return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory for the line numbers of %lld rows",
                                   o->path, (long long)o->n);
             return FACTO_OK;
         }
     }
     if (bad)
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory for the positions of %lld rows", o->path,
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory for the positions of %lld rows", o->path,
                           (long long)o->n + 1);
     o->n++;
     o->last = pos;
@@ -397,7 +397,7 @@ facto_status facto_rows_read_origin(facto_ctx *ctx, const char *path, facto_rows
         *origin = NULL;
     struct stat dsb;
     if (path && stat(path, &dsb) == 0 && S_ISDIR(dsb.st_mode))
-        return facto_fail(ctx, FACTO_ERR_IO,
+        return fct_fail(ctx, FACTO_ERR_IO,
                           "%s: is a folder; give a file (for a SageMaker channel folder, the file in it, "
                           "e.g. %s/part-0)",
                           path, path);
@@ -406,7 +406,7 @@ facto_status facto_rows_read_origin(facto_ctx *ctx, const char *path, facto_rows
          * or FIFO those bytes would be lost (rows dropped, or a bogus error). */
         struct stat sb;
         if (path && stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode))
-            return facto_fail(ctx, FACTO_ERR_IO,
+            return fct_fail(ctx, FACTO_ERR_IO,
                               "%s: not a regular file (a pipe?), so its format cannot be detected without "
                               "losing data: give the format (--format libsvm or recordio)",
                               path);
@@ -415,15 +415,15 @@ facto_status facto_rows_read_origin(facto_ctx *ctx, const char *path, facto_rows
             return st;
     }
     if (format != FACTO_ROWS_LIBSVM && format != FACTO_ROWS_RECORDIO)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "unknown feature rows format %d", (int)format);
+        return fct_fail(ctx, FACTO_ERR_INVALID, "unknown feature rows format %d", (int)format);
     facto_rows_origin *o = NULL;
     if (origin) {
-        o = facto_rows_origin_new(path, format == FACTO_ROWS_LIBSVM ? FACTO_ORIGIN_LINES : FACTO_ORIGIN_RECORDS);
+        o = fct_rows_origin_new(path, format == FACTO_ROWS_LIBSVM ? FACTO_ORIGIN_LINES : FACTO_ORIGIN_RECORDS);
         if (!o)
-            return facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
+            return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
     }
-    facto_status st = format == FACTO_ROWS_LIBSVM ? facto_libsvm_read_origin(ctx, path, feature_dim, 0, out, o)
-                                                  : facto_recordio_read_origin(ctx, path, feature_dim, out, o);
+    facto_status st = format == FACTO_ROWS_LIBSVM ? fct_libsvm_read_origin(ctx, path, feature_dim, 0, out, o)
+                                                  : fct_recordio_read_origin(ctx, path, feature_dim, out, o);
     if (st != FACTO_OK || !origin)
         facto_rows_origin_free(o);
     else
@@ -437,7 +437,7 @@ facto_status facto_rows_write(facto_ctx *ctx, const facto_rows *rows, const char
     case FACTO_ROWS_LIBSVM: return facto_libsvm_write(ctx, rows, path, 0);
     case FACTO_ROWS_RECORDIO: return facto_recordio_write(ctx, rows, path);
     default:
-        return facto_fail(ctx, FACTO_ERR_INVALID, "writing feature rows needs a format (libsvm or recordio), not %d",
+        return fct_fail(ctx, FACTO_ERR_INVALID, "writing feature rows needs a format (libsvm or recordio), not %d",
                           (int)format);
     }
 }

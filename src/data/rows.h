@@ -14,19 +14,19 @@
 
 /* What a position is: a text line number (1-based) or the byte offset of
  * a recordIO record's first header. */
-typedef enum { FACTO_ORIGIN_LINES = 0, FACTO_ORIGIN_RECORDS = 1 } facto_origin_kind;
+typedef enum { FACTO_ORIGIN_LINES = 0, FACTO_ORIGIN_RECORDS = 1 } fct_origin_kind;
 
 /* An empty origin for `path` (copied); NULL when out of memory. */
-facto_rows_origin *facto_rows_origin_new(const char *path, facto_origin_kind kind);
+facto_rows_origin *fct_rows_origin_new(const char *path, fct_origin_kind kind);
 
 /* The next row (row number facto_rows_origin's count) starts at `pos`:
  * positions must not decrease. FACTO_ERR_NOMEM. */
-facto_status facto_rows_origin_push(facto_ctx *ctx, facto_rows_origin *o, int64_t pos);
+facto_status fct_rows_origin_push(facto_ctx *ctx, facto_rows_origin *o, int64_t pos);
 
 /* The readers, also recording origins when `origin` is not NULL. */
-facto_status facto_libsvm_read_origin(facto_ctx *ctx, const char *path, uint64_t feature_dim, int index_base,
+facto_status fct_libsvm_read_origin(facto_ctx *ctx, const char *path, uint64_t feature_dim, int index_base,
                                       facto_rows **out, facto_rows_origin *origin);
-facto_status facto_recordio_read_origin(facto_ctx *ctx, const char *path, uint64_t feature_dim, facto_rows **out,
+facto_status fct_recordio_read_origin(facto_ctx *ctx, const char *path, uint64_t feature_dim, facto_rows **out,
                                         facto_rows_origin *origin);
 
 #endif /* FACTO_DATA_ROWS_H */

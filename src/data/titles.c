@@ -15,7 +15,7 @@
 #include <string.h>
 
 /* 1 when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates). */
-static int facto_utf8_valid(const unsigned char *s, size_t len)
+static int fct_utf8_valid(const unsigned char *s, size_t len)
 {
     size_t i = 0;
     while (i < len) {
@@ -53,7 +53,7 @@ static int facto_utf8_valid(const unsigned char *s, size_t len)
  * (U+0080..U+009F, bytes 0x80..0x9F in Latin-1) — become spaces: titles are
  * printed to terminals, where an escape sequence in a data file must not
  * act. NULL when out of memory. */
-static char *facto_title_dup(const char *s, size_t len, int utf8)
+static char *fct_title_dup(const char *s, size_t len, int utf8)
 {
     char *out = malloc(utf8 ? len + 1 : 2 * len + 1);
     if (!out)
@@ -78,14 +78,14 @@ static char *facto_title_dup(const char *s, size_t len, int utf8)
     return out;
 }
 
-typedef enum { FACTO_TITLES_UITEM, FACTO_TITLES_DAT, FACTO_TITLES_CSV } facto_titles_kind;
+typedef enum { FACTO_TITLES_UITEM, FACTO_TITLES_DAT, FACTO_TITLES_CSV } fct_titles_kind;
 
 /*
  * Split one line into its id and title. For CSV the title may be quoted; the
  * unquoted text is written into `scratch` (at least line_len bytes). Returns
  * 0 on success, or -1 with *why set.
  */
-static int facto_titles_split(facto_titles_kind kind, char *line, size_t len, char *scratch, const char **id,
+static int fct_titles_split(fct_titles_kind kind, char *line, size_t len, char *scratch, const char **id,
                               size_t *id_len, const char **title, size_t *title_len, const char **why)
 {
     const char *sep = kind == FACTO_TITLES_UITEM ? "|" : kind == FACTO_TITLES_DAT ? "::" : ",";
@@ -152,37 +152,37 @@ facto_status facto_titles_read(facto_ctx *ctx, const char *dataset_dir, const fa
 {
     static const struct {
         const char *file;
-        facto_titles_kind kind;
+        fct_titles_kind kind;
     } candidates[] = {{"u.item", FACTO_TITLES_UITEM}, {"movies.dat", FACTO_TITLES_DAT}, {"movies.csv", FACTO_TITLES_CSV}};
     if (!dataset_dir || !items || !titles || !n)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_titles_read: NULL argument");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_titles_read: NULL argument");
     *titles = NULL;
     *n = 0;
     char path[4096];
     FILE *f = NULL;
-    facto_titles_kind kind = FACTO_TITLES_UITEM;
+    fct_titles_kind kind = FACTO_TITLES_UITEM;
     for (size_t c = 0; c < sizeof candidates / sizeof *candidates && !f; c++) {
         int len = snprintf(path, sizeof path, "%s/%s", dataset_dir, candidates[c].file);
         if (len < 0 || (size_t)len >= sizeof path)
-            return facto_fail(ctx, FACTO_ERR_INVALID, "path '%s' is too long", dataset_dir);
+            return fct_fail(ctx, FACTO_ERR_INVALID, "path '%s' is too long", dataset_dir);
         f = fopen(path, "rb");
         if (!f && errno != ENOENT)
-            return facto_fail(ctx, FACTO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+            return fct_fail(ctx, FACTO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
         kind = candidates[c].kind;
     }
     if (!f)
-        return facto_fail(ctx, FACTO_ERR_NOT_FOUND, "%s: no titles file (u.item, movies.dat or movies.csv)",
+        return fct_fail(ctx, FACTO_ERR_NOT_FOUND, "%s: no titles file (u.item, movies.dat or movies.csv)",
                           dataset_dir);
 
     int32_t count = facto_idmap_size(items);
-    char **out = facto_calloc_array(count > 0 ? (size_t)count : 1, sizeof *out);
+    char **out = fct_calloc_array(count > 0 ? (size_t)count : 1, sizeof *out);
     char *line = NULL, *scratch = NULL;
     size_t cap = 0, scratch_cap = 0;
     long long lineno = 0;
     facto_status st = FACTO_OK;
     if (!out) {
         fclose(f);
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %lld titles", (long long)count);
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %lld titles", (long long)count);
     }
     ssize_t got;
     errno = 0;
@@ -202,27 +202,27 @@ facto_status facto_titles_read(facto_ctx *ctx, const char *dataset_dir, const fa
             free(scratch);
             scratch_cap = len + 1;
             if (!(scratch = malloc(scratch_cap))) {
-                st = facto_fail(ctx, FACTO_ERR_NOMEM, "%s:%lld: out of memory", path, lineno);
+                st = fct_fail(ctx, FACTO_ERR_NOMEM, "%s:%lld: out of memory", path, lineno);
                 break;
             }
         }
         const char *id, *title, *why = NULL;
         size_t id_len, title_len;
-        if (facto_titles_split(kind, s, len, scratch, &id, &id_len, &title, &title_len, &why) != 0 || id_len == 0) {
-            st = facto_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: %s", path, lineno, why ? why : "empty item id");
+        if (fct_titles_split(kind, s, len, scratch, &id, &id_len, &title, &title_len, &why) != 0 || id_len == 0) {
+            st = fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: %s", path, lineno, why ? why : "empty item id");
             break;
         }
-        int32_t idx = facto_idmap_find_n(items, id, id_len);
+        int32_t idx = fct_idmap_find_n(items, id, id_len);
         if (idx < 0 || out[idx])
             continue;
-        int utf8 = facto_utf8_valid((const unsigned char *)title, title_len);
-        if (!(out[idx] = facto_title_dup(title, title_len, utf8))) {
-            st = facto_fail(ctx, FACTO_ERR_NOMEM, "%s:%lld: out of memory", path, lineno);
+        int utf8 = fct_utf8_valid((const unsigned char *)title, title_len);
+        if (!(out[idx] = fct_title_dup(title, title_len, utf8))) {
+            st = fct_fail(ctx, FACTO_ERR_NOMEM, "%s:%lld: out of memory", path, lineno);
             break;
         }
     }
     if (st == FACTO_OK && ferror(f))
-        st = facto_fail(ctx, FACTO_ERR_IO, "%s:%lld: read error: %s", path, lineno + 1, strerror(errno));
+        st = fct_fail(ctx, FACTO_ERR_IO, "%s:%lld: read error: %s", path, lineno + 1, strerror(errno));
     free(line);
     free(scratch);
     fclose(f);
@@ -232,7 +232,7 @@ facto_status facto_titles_read(facto_ctx *ctx, const char *dataset_dir, const fa
     }
     *titles = out;
     *n = count;
-    return facto_ok(ctx);
+    return fct_ok(ctx);
 }
 
 void facto_titles_free(char **titles, int32_t n)

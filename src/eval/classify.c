@@ -14,11 +14,11 @@
 typedef struct {
     float score;
     int positive;
-} facto_scored;
+} fct_scored;
 
-static int facto_scored_cmp(const void *a, const void *b)
+static int fct_scored_cmp(const void *a, const void *b)
 {
-    float x = ((const facto_scored *)a)->score, y = ((const facto_scored *)b)->score;
+    float x = ((const fct_scored *)a)->score, y = ((const fct_scored *)b)->score;
     return (x > y) - (x < y);
 }
 
@@ -26,9 +26,9 @@ facto_status facto_binary_metrics_compute(facto_ctx *ctx, const float *labels, c
                                           double threshold, double beta, facto_binary_metrics *out)
 {
     if (!out || (n > 0 && (!labels || !scores)) || n < 0)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_binary_metrics_compute: labels, scores and out must be given");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_binary_metrics_compute: labels, scores and out must be given");
     if (!(beta > 0.0) || !isfinite(beta))
-        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_binary_metrics_compute: beta must be a positive number");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_binary_metrics_compute: beta must be a positive number");
     memset(out, 0, sizeof *out);
     out->n = n;
     if (n == 0) {
@@ -37,7 +37,7 @@ facto_status facto_binary_metrics_compute(facto_ctx *ctx, const float *labels, c
     }
     for (int64_t i = 0; i < n; i++)
         if (!isfinite(scores[i]))
-            return facto_fail(ctx, FACTO_ERR_INVALID, "score %lld is not a finite number", (long long)i + 1);
+            return fct_fail(ctx, FACTO_ERR_INVALID, "score %lld is not a finite number", (long long)i + 1);
     int64_t tp = 0, fp = 0, fn = 0, tn = 0;
     double ce = 0.0;
     for (int64_t i = 0; i < n; i++) {
@@ -64,14 +64,14 @@ facto_status facto_binary_metrics_compute(facto_ctx *ctx, const float *labels, c
         out->auc = NAN;
         return FACTO_OK;
     }
-    facto_scored *a = facto_malloc_array((size_t)n, sizeof *a);
+    fct_scored *a = fct_malloc_array((size_t)n, sizeof *a);
     if (!a)
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %lld scores (AUC)", (long long)n);
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %lld scores (AUC)", (long long)n);
     for (int64_t i = 0; i < n; i++) {
         a[i].score = scores[i];
         a[i].positive = labels[i] > 0.0f;
     }
-    qsort(a, (size_t)n, sizeof *a, facto_scored_cmp);
+    qsort(a, (size_t)n, sizeof *a, fct_scored_cmp);
     /* Sum of the 1-based ranks of the positives, tied scores sharing their
      * average rank. */
     double rank_sum = 0.0;

@@ -8,7 +8,7 @@
 
 #include <math.h>
 
-void facto_err_acc_add(facto_err_acc *acc, double pred, double truth)
+void fct_err_acc_add(fct_err_acc *acc, double pred, double truth)
 {
     double e = pred - truth;
     acc->sse += e * e;
@@ -16,32 +16,32 @@ void facto_err_acc_add(facto_err_acc *acc, double pred, double truth)
     acc->n++;
 }
 
-void facto_err_acc_merge(facto_err_acc *a, const facto_err_acc *b)
+void fct_err_acc_merge(fct_err_acc *a, const fct_err_acc *b)
 {
     a->sse += b->sse;
     a->sae += b->sae;
     a->n += b->n;
 }
 
-double facto_err_acc_rmse(const facto_err_acc *acc)
+double fct_err_acc_rmse(const fct_err_acc *acc)
 {
     return acc->n > 0 ? sqrt(acc->sse / (double)acc->n) : NAN;
 }
 
-double facto_err_acc_mae(const facto_err_acc *acc) { return acc->n > 0 ? acc->sae / (double)acc->n : NAN; }
+double fct_err_acc_mae(const fct_err_acc *acc) { return acc->n > 0 ? acc->sae / (double)acc->n : NAN; }
 
-double facto_rmse(const float *pred, const float *truth, int64_t n)
+double fct_rmse(const float *pred, const float *truth, int64_t n)
 {
-    facto_err_acc acc = {0, 0, 0};
+    fct_err_acc acc = {0, 0, 0};
     for (int64_t i = 0; i < n; i++)
-        facto_err_acc_add(&acc, pred[i], truth[i]);
-    return facto_err_acc_rmse(&acc);
+        fct_err_acc_add(&acc, pred[i], truth[i]);
+    return fct_err_acc_rmse(&acc);
 }
 
-double facto_mae(const float *pred, const float *truth, int64_t n)
+double fct_mae(const float *pred, const float *truth, int64_t n)
 {
-    facto_err_acc acc = {0, 0, 0};
+    fct_err_acc acc = {0, 0, 0};
     for (int64_t i = 0; i < n; i++)
-        facto_err_acc_add(&acc, pred[i], truth[i]);
-    return facto_err_acc_mae(&acc);
+        fct_err_acc_add(&acc, pred[i], truth[i]);
+    return fct_err_acc_mae(&acc);
 }

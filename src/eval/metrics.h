@@ -9,21 +9,21 @@
 #include <stdint.h>
 
 /* Running sums of squared and absolute errors. Zero-initialise to start. */
-typedef struct facto_err_acc {
+typedef struct fct_err_acc {
     double sse; /* sum of (pred - truth)^2 */
     double sae; /* sum of |pred - truth| */
     int64_t n;
-} facto_err_acc;
+} fct_err_acc;
 
-void facto_err_acc_add(facto_err_acc *acc, double pred, double truth);
+void fct_err_acc_add(fct_err_acc *acc, double pred, double truth);
 /* Merge b into a (for per-thread accumulators). */
-void facto_err_acc_merge(facto_err_acc *a, const facto_err_acc *b);
+void fct_err_acc_merge(fct_err_acc *a, const fct_err_acc *b);
 /* sqrt(sse / n) and sae / n; NAN when n == 0. */
-double facto_err_acc_rmse(const facto_err_acc *acc);
-double facto_err_acc_mae(const facto_err_acc *acc);
+double fct_err_acc_rmse(const fct_err_acc *acc);
+double fct_err_acc_mae(const fct_err_acc *acc);
 
 /* Over arrays pred [n] and truth [n]; NAN when n == 0. */
-double facto_rmse(const float *pred, const float *truth, int64_t n);
-double facto_mae(const float *pred, const float *truth, int64_t n);
+double fct_rmse(const float *pred, const float *truth, int64_t n);
+double fct_mae(const float *pred, const float *truth, int64_t n);
 
 #endif /* FACTO_METRICS_H */

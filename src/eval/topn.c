@@ -7,20 +7,20 @@
 #include "topn.h"
 
 /* 1 when a ranks below b: lower score, or equal score and higher item. */
-static int facto_topk_worse(const facto_recommendation *a, const facto_recommendation *b)
+static int fct_topk_worse(const facto_recommendation *a, const facto_recommendation *b)
 {
     if (a->score != b->score)
         return a->score < b->score;
     return a->item > b->item;
 }
 
-static void facto_topk_sift_down(facto_recommendation *h, int n, int i)
+static void fct_topk_sift_down(facto_recommendation *h, int n, int i)
 {
     for (;;) {
         int l = 2 * i + 1, r = l + 1, m = i;
-        if (l < n && facto_topk_worse(&h[l], &h[m]))
+        if (l < n && fct_topk_worse(&h[l], &h[m]))
             m = l;
-        if (r < n && facto_topk_worse(&h[r], &h[m]))
+        if (r < n && fct_topk_worse(&h[r], &h[m]))
             m = r;
         if (m == i)
             return;
@@ -31,14 +31,14 @@ static void facto_topk_sift_down(facto_recommendation *h, int n, int i)
     }
 }
 
-void facto_topk_init(facto_topk *t, facto_recommendation *buf, int k)
+void fct_topk_init(fct_topk *t, facto_recommendation *buf, int k)
 {
     t->heap = buf;
     t->k = k > 0 ? k : 0;
     t->n = 0;
 }
 
-void facto_topk_push(facto_topk *t, int32_t item, float score)
+void fct_topk_push(fct_topk *t, int32_t item, float score)
 {
     if (t->k == 0 || score != score) /* NaN never ranks */
         return;
@@ -49,7 +49,7 @@ void facto_topk_push(facto_topk *t, int32_t item, float score)
         h[i] = c;
         while (i > 0) {
             int parent = (i - 1) / 2;
-            if (!facto_topk_worse(&h[i], &h[parent]))
+            if (!fct_topk_worse(&h[i], &h[parent]))
                 break;
             facto_recommendation tmp = h[i];
             h[i] = h[parent];
@@ -58,20 +58,20 @@ void facto_topk_push(facto_topk *t, int32_t item, float score)
         }
         return;
     }
-    if (!facto_topk_worse(&h[0], &c))
+    if (!fct_topk_worse(&h[0], &c))
         return;
     h[0] = c;
-    facto_topk_sift_down(h, t->n, 0);
+    fct_topk_sift_down(h, t->n, 0);
 }
 
-int facto_topk_finish(facto_topk *t)
+int fct_topk_finish(fct_topk *t)
 {
     facto_recommendation *h = t->heap;
     for (int end = t->n - 1; end > 0; end--) {
         facto_recommendation tmp = h[0];
         h[0] = h[end];
         h[end] = tmp;
-        facto_topk_sift_down(h, end, 0);
+        fct_topk_sift_down(h, end, 0);
     }
     return t->n;
 }

@@ -10,18 +10,18 @@
 
 #include "facto.h"
 
-typedef struct facto_topk {
+typedef struct fct_topk {
     facto_recommendation *heap; /* [k], borrowed from the caller */
     int k;                      /* capacity, >= 0 */
     int n;                      /* entries held, <= k */
-} facto_topk;
+} fct_topk;
 
 /* Start a selection of at most k entries into buf [k]. */
-void facto_topk_init(facto_topk *t, facto_recommendation *buf, int k);
+void fct_topk_init(fct_topk *t, facto_recommendation *buf, int k);
 /* Offer one candidate. */
-void facto_topk_push(facto_topk *t, int32_t item, float score);
+void fct_topk_push(fct_topk *t, int32_t item, float score);
 /* Sort the held entries best first in place (buf[0] is the best); returns
  * their count. The selection must not be pushed to afterwards. */
-int facto_topk_finish(facto_topk *t);
+int fct_topk_finish(fct_topk *t);
 
 #endif /* FACTO_TOPN_H */

@@ -26,36 +26,36 @@
 #define MFILE_HASH_SIZE 8
 #define MFILE_IO_CHUNK ((size_t)1 << 20)
 
-typedef struct facto_mfile_dirent {
+typedef struct fct_mfile_dirent {
     uint32_t tag;
     uint32_t width; /* element width in bytes: 1 (opaque), 2, 4 or 8 */
     uint64_t offset;
     uint64_t size;
-} facto_mfile_dirent;
+} fct_mfile_dirent;
 
-struct facto_mfile_writer {
+struct fct_mfile_writer {
     char *path;
     char *tmp_path;
     FILE *f;
     facto_model_kind kind;
     uint64_t offset; /* bytes written so far */
-    facto_mfile_dirent *dir;
+    fct_mfile_dirent *dir;
     int32_t n, cap;
     facto_status failed;          /* first error of a put; commit repeats it */
     char failed_msg[FACTO_ERRMSG_MAX];
 };
 
-struct facto_mfile_reader {
+struct fct_mfile_reader {
     char *path;
     unsigned char *buf; /* whole file, 64-byte aligned */
     uint64_t size;
     uint32_t version;
     facto_model_kind kind;
-    facto_mfile_dirent *dir;
+    fct_mfile_dirent *dir;
     int32_t n;
 };
 
-static int facto_mfile_host_le(void)
+static int fct_mfile_host_le(void)
 {
     const uint16_t one = 1;
     unsigned char c;
@@ -64,7 +64,7 @@ static int facto_mfile_host_le(void)
 }
 
 /* Reverse the bytes of each of `count` elements of `width` bytes, in place. */
-static void facto_mfile_swap(unsigned char *p, size_t width, uint64_t count)
+static void fct_mfile_swap(unsigned char *p, size_t width, uint64_t count)
 {
     for (uint64_t e = 0; e < count; e++, p += width)
         for (size_t i = 0; i < width / 2; i++) {
@@ -75,7 +75,7 @@ static void facto_mfile_swap(unsigned char *p, size_t width, uint64_t count)
 }
 
 /* Printable form of a tag: "MFPQ", or "0x........" when not ASCII letters/digits. */
-static const char *facto_mfile_tag_str(uint32_t tag, char out[16])
+static const char *fct_mfile_tag_str(uint32_t tag, char out[16])
 {
     int printable = 1;
     for (int i = 0; i < 4; i++) {
@@ -96,9 +96,9 @@ static const char *facto_mfile_tag_str(uint32_t tag, char out[16])
  * ====================================================================== */
 
 /* Record the first failure of a writer so commit can report it again. */
-static facto_status facto_mfile_wfail(facto_ctx *ctx, facto_mfile_writer *w, facto_status st, const char *fmt, ...)
+static facto_status fct_mfile_wfail(facto_ctx *ctx, fct_mfile_writer *w, facto_status st, const char *fmt, ...)
     FACTO_PRINTF(4, 5);
-static facto_status facto_mfile_wfail(facto_ctx *ctx, facto_mfile_writer *w, facto_status st, const char *fmt, ...)
+static facto_status fct_mfile_wfail(facto_ctx *ctx, fct_mfile_writer *w, facto_status st, const char *fmt, ...)
 {
     char msg[FACTO_ERRMSG_MAX];
     va_list ap;
@@ -109,31 +109,31 @@ static facto_status facto_mfile_wfail(facto_ctx *ctx, facto_mfile_writer *w, fac
         w->failed = st;
         memcpy(w->failed_msg, msg, sizeof msg);
     }
-    return facto_fail(ctx, st, "%s", msg);
+    return fct_fail(ctx, st, "%s", msg);
 }
 
-static facto_status facto_mfile_write(facto_ctx *ctx, facto_mfile_writer *w, const void *data, size_t n)
+static facto_status fct_mfile_write(facto_ctx *ctx, fct_mfile_writer *w, const void *data, size_t n)
 {
     if (n == 0)
         return FACTO_OK;
     errno = 0;
     if (fwrite(data, 1, n, w->f) != n) {
         int e = errno ? errno : EIO;
-        return facto_mfile_wfail(ctx, w, FACTO_ERR_IO, "%s: cannot write %s: %s", w->path, w->tmp_path,
+        return fct_mfile_wfail(ctx, w, FACTO_ERR_IO, "%s: cannot write %s: %s", w->path, w->tmp_path,
                                  strerror(e));
     }
     w->offset += n;
     return FACTO_OK;
 }
 
-static facto_status facto_mfile_pad(facto_ctx *ctx, facto_mfile_writer *w)
+static facto_status fct_mfile_pad(facto_ctx *ctx, fct_mfile_writer *w)
 {
     static const unsigned char zeros[FACTO_MFILE_ALIGN];
     size_t rem = (size_t)(w->offset % FACTO_MFILE_ALIGN);
-    return rem ? facto_mfile_write(ctx, w, zeros, FACTO_MFILE_ALIGN - rem) : FACTO_OK;
+    return rem ? fct_mfile_write(ctx, w, zeros, FACTO_MFILE_ALIGN - rem) : FACTO_OK;
 }
 
-static void facto_mfile_writer_free(facto_mfile_writer *w)
+static void fct_mfile_writer_free(fct_mfile_writer *w)
 {
     if (!w)
         return;
@@ -145,7 +145,7 @@ static void facto_mfile_writer_free(facto_mfile_writer *w)
     free(w);
 }
 
-void facto_mfile_abort(facto_mfile_writer *w)
+void fct_mfile_abort(fct_mfile_writer *w)
 {
     if (!w)
         return;
@@ -155,7 +155,7 @@ void facto_mfile_abort(facto_mfile_writer *w)
     }
     if (w->tmp_path)
         unlink(w->tmp_path);
-    facto_mfile_writer_free(w);
+    fct_mfile_writer_free(w);
 }
 
 /*
@@ -167,7 +167,7 @@ void facto_mfile_abort(facto_mfile_writer *w)
  * replaced and the link is kept; *resolved (malloc'd) is then the target's
  * path, else NULL. O(1).
  */
-static facto_status facto_mfile_check_target(facto_ctx *ctx, const char *path, char **resolved)
+static facto_status fct_mfile_check_target(facto_ctx *ctx, const char *path, char **resolved)
 {
     *resolved = NULL;
     struct stat ls, st;
@@ -175,11 +175,11 @@ static facto_status facto_mfile_check_target(facto_ctx *ctx, const char *path, c
         return FACTO_OK; /* missing (or unreachable): creating the temporary file reports it */
     if (S_ISLNK(ls.st_mode)) {
         if (stat(path, &st) != 0)
-            return facto_fail(ctx, FACTO_ERR_IO, "%s: a symbolic link to a missing file; refusing to replace it",
+            return fct_fail(ctx, FACTO_ERR_IO, "%s: a symbolic link to a missing file; refusing to replace it",
                               path);
         *resolved = realpath(path, NULL);
         if (!*resolved)
-            return facto_fail(ctx, FACTO_ERR_IO, "%s: cannot resolve the symbolic link: %s", path, strerror(errno));
+            return fct_fail(ctx, FACTO_ERR_IO, "%s: cannot resolve the symbolic link: %s", path, strerror(errno));
     } else {
         st = ls;
     }
@@ -203,7 +203,7 @@ static facto_status facto_mfile_check_target(facto_ctx *ctx, const char *path, c
     if (what) {
         free(*resolved);
         *resolved = NULL;
-        return facto_fail(ctx, FACTO_ERR_IO,
+        return fct_fail(ctx, FACTO_ERR_IO,
                           "%s: exists and is %s; refusing to replace it with a model (remove it or choose another "
                           "path)",
                           path, what);
@@ -211,12 +211,12 @@ static facto_status facto_mfile_check_target(facto_ctx *ctx, const char *path, c
     return FACTO_OK;
 }
 
-facto_status facto_mfile_check_path(facto_ctx *ctx, const char *path)
+facto_status fct_mfile_check_path(facto_ctx *ctx, const char *path)
 {
     if (!path || !*path)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "the model path is empty");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "the model path is empty");
     char *resolved = NULL;
-    facto_status st = facto_mfile_check_target(ctx, path, &resolved);
+    facto_status st = fct_mfile_check_target(ctx, path, &resolved);
     if (st != FACTO_OK)
         return st;
     const char *target = resolved ? resolved : path;
@@ -224,43 +224,43 @@ facto_status facto_mfile_check_path(facto_ctx *ctx, const char *path)
     char *probe = malloc(len + 40);
     if (!probe) {
         free(resolved);
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
     }
     snprintf(probe, len + 40, "%s.tmp.%ld.probe", target, (long)getpid());
     int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
     if (fd < 0) {
         int e = errno;
-        st = facto_fail(ctx, FACTO_ERR_IO, "%s: cannot write a file there: %s", path, strerror(e));
+        st = fct_fail(ctx, FACTO_ERR_IO, "%s: cannot write a file there: %s", path, strerror(e));
     } else {
         close(fd);
         unlink(probe);
-        st = facto_ok(ctx);
+        st = fct_ok(ctx);
     }
     free(probe);
     free(resolved);
     return st;
 }
 
-facto_status facto_mfile_create(facto_ctx *ctx, const char *path, facto_model_kind kind, facto_mfile_writer **out)
+facto_status fct_mfile_create(facto_ctx *ctx, const char *path, facto_model_kind kind, fct_mfile_writer **out)
 {
     if (!path || !*path || !out)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_mfile_create: path and out must be given");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "fct_mfile_create: path and out must be given");
     *out = NULL;
     char *resolved = NULL;
-    facto_status cst = facto_mfile_check_target(ctx, path, &resolved);
+    facto_status cst = fct_mfile_check_target(ctx, path, &resolved);
     if (cst != FACTO_OK)
         return cst;
     if (resolved)
         path = resolved;
-    facto_mfile_writer *w = calloc(1, sizeof *w);
+    fct_mfile_writer *w = calloc(1, sizeof *w);
     size_t len = strlen(path);
     if (w) {
         w->path = malloc(len + 1);
         w->tmp_path = malloc(len + 32);
     }
     if (!w || !w->path || !w->tmp_path) {
-        facto_mfile_writer_free(w);
-        cst = facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
+        fct_mfile_writer_free(w);
+        cst = fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
         free(resolved);
         return cst;
     }
@@ -273,95 +273,95 @@ facto_status facto_mfile_create(facto_ctx *ctx, const char *path, facto_model_ki
     int fd = open(w->tmp_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
     if (fd < 0) {
         int e = errno;
-        facto_fail(ctx, FACTO_ERR_IO, "%s: cannot create %s: %s", path, w->tmp_path, strerror(e));
+        fct_fail(ctx, FACTO_ERR_IO, "%s: cannot create %s: %s", path, w->tmp_path, strerror(e));
         free(w->tmp_path); /* nothing was created: do not unlink */
         w->tmp_path = NULL;
-        facto_mfile_writer_free(w);
+        fct_mfile_writer_free(w);
         return FACTO_ERR_IO;
     }
     w->f = fdopen(fd, "w+b");
     if (!w->f) {
         int e = errno;
         close(fd);
-        facto_fail(ctx, FACTO_ERR_IO, "%s: cannot open %s: %s", path, w->tmp_path, strerror(e));
-        facto_mfile_abort(w);
+        fct_fail(ctx, FACTO_ERR_IO, "%s: cannot open %s: %s", path, w->tmp_path, strerror(e));
+        fct_mfile_abort(w);
         return FACTO_ERR_IO;
     }
     /* Placeholder header; patched by commit once sizes are known. */
     unsigned char header[FACTO_MFILE_HEADER_SIZE] = {0};
-    facto_status st = facto_mfile_write(ctx, w, header, sizeof header);
+    facto_status st = fct_mfile_write(ctx, w, header, sizeof header);
     if (st != FACTO_OK) {
-        facto_mfile_abort(w);
+        fct_mfile_abort(w);
         return st;
     }
     *out = w;
-    return facto_ok(ctx);
+    return fct_ok(ctx);
 }
 
 /* Start a section: check the tag, align, add its directory entry. */
-static facto_status facto_mfile_begin(facto_ctx *ctx, facto_mfile_writer *w, uint32_t tag, uint32_t width,
+static facto_status fct_mfile_begin(facto_ctx *ctx, fct_mfile_writer *w, uint32_t tag, uint32_t width,
                                       uint64_t nbytes)
 {
     char ts[16];
     if (w->failed != FACTO_OK)
-        return facto_fail(ctx, w->failed, "%s", w->failed_msg);
+        return fct_fail(ctx, w->failed, "%s", w->failed_msg);
     for (int32_t i = 0; i < w->n; i++)
         if (w->dir[i].tag == tag)
-            return facto_mfile_wfail(ctx, w, FACTO_ERR_INVALID, "%s: section '%s' written twice", w->path,
-                                     facto_mfile_tag_str(tag, ts));
+            return fct_mfile_wfail(ctx, w, FACTO_ERR_INVALID, "%s: section '%s' written twice", w->path,
+                                     fct_mfile_tag_str(tag, ts));
     if (w->n == w->cap) {
         int32_t cap = w->cap ? w->cap * 2 : 16;
-        facto_mfile_dirent *d = facto_realloc_array(w->dir, (size_t)cap, sizeof *d);
+        fct_mfile_dirent *d = fct_realloc_array(w->dir, (size_t)cap, sizeof *d);
         if (!d)
-            return facto_mfile_wfail(ctx, w, FACTO_ERR_NOMEM, "%s: out of memory", w->path);
+            return fct_mfile_wfail(ctx, w, FACTO_ERR_NOMEM, "%s: out of memory", w->path);
         w->dir = d;
         w->cap = cap;
     }
-    facto_status st = facto_mfile_pad(ctx, w);
+    facto_status st = fct_mfile_pad(ctx, w);
     if (st != FACTO_OK)
         return st;
-    w->dir[w->n++] = (facto_mfile_dirent){tag, width, w->offset, nbytes};
+    w->dir[w->n++] = (fct_mfile_dirent){tag, width, w->offset, nbytes};
     return FACTO_OK;
 }
 
-facto_status facto_mfile_put(facto_ctx *ctx, facto_mfile_writer *w, uint32_t tag, const void *data, uint64_t nbytes)
+facto_status fct_mfile_put(facto_ctx *ctx, fct_mfile_writer *w, uint32_t tag, const void *data, uint64_t nbytes)
 {
     if (!w || (!data && nbytes))
-        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_mfile_put: writer and data must be given");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "fct_mfile_put: writer and data must be given");
     if (nbytes > (uint64_t)SIZE_MAX)
-        return facto_mfile_wfail(ctx, w, FACTO_ERR_INVALID, "%s: section too large", w->path);
-    facto_status st = facto_mfile_begin(ctx, w, tag, 1, nbytes);
+        return fct_mfile_wfail(ctx, w, FACTO_ERR_INVALID, "%s: section too large", w->path);
+    facto_status st = fct_mfile_begin(ctx, w, tag, 1, nbytes);
     if (st != FACTO_OK)
         return st;
     const unsigned char *p = data;
     for (uint64_t done = 0; done < nbytes;) {
         size_t n = nbytes - done < MFILE_IO_CHUNK ? (size_t)(nbytes - done) : MFILE_IO_CHUNK;
-        if ((st = facto_mfile_write(ctx, w, p + done, n)) != FACTO_OK)
+        if ((st = fct_mfile_write(ctx, w, p + done, n)) != FACTO_OK)
             return st;
         done += n;
     }
-    return facto_ok(ctx);
+    return fct_ok(ctx);
 }
 
-facto_status facto_mfile_put_array(facto_ctx *ctx, facto_mfile_writer *w, uint32_t tag, const void *data,
+facto_status fct_mfile_put_array(facto_ctx *ctx, fct_mfile_writer *w, uint32_t tag, const void *data,
                                    size_t elem_size, uint64_t count)
 {
     if (!w || (!data && count))
-        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_mfile_put_array: writer and data must be given");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "fct_mfile_put_array: writer and data must be given");
     if (elem_size != 1 && elem_size != 2 && elem_size != 4 && elem_size != 8)
-        return facto_mfile_wfail(ctx, w, FACTO_ERR_INVALID, "%s: element size %zu is not 1, 2, 4 or 8", w->path,
+        return fct_mfile_wfail(ctx, w, FACTO_ERR_INVALID, "%s: element size %zu is not 1, 2, 4 or 8", w->path,
                                  elem_size);
     if (count > (uint64_t)SIZE_MAX / elem_size)
-        return facto_mfile_wfail(ctx, w, FACTO_ERR_INVALID, "%s: section too large", w->path);
+        return fct_mfile_wfail(ctx, w, FACTO_ERR_INVALID, "%s: section too large", w->path);
     uint64_t nbytes = count * elem_size;
-    facto_status st = facto_mfile_begin(ctx, w, tag, (uint32_t)elem_size, nbytes);
+    facto_status st = fct_mfile_begin(ctx, w, tag, (uint32_t)elem_size, nbytes);
     if (st != FACTO_OK)
         return st;
     const unsigned char *p = data;
-    if (facto_mfile_host_le() || elem_size == 1) {
+    if (fct_mfile_host_le() || elem_size == 1) {
         for (uint64_t done = 0; done < nbytes;) {
             size_t n = nbytes - done < MFILE_IO_CHUNK ? (size_t)(nbytes - done) : MFILE_IO_CHUNK;
-            if ((st = facto_mfile_write(ctx, w, p + done, n)) != FACTO_OK)
+            if ((st = fct_mfile_write(ctx, w, p + done, n)) != FACTO_OK)
                 return st;
             done += n;
         }
@@ -370,17 +370,17 @@ facto_status facto_mfile_put_array(facto_ctx *ctx, facto_mfile_writer *w, uint32
         for (uint64_t done = 0; done < nbytes;) {
             size_t n = nbytes - done < sizeof tmp ? (size_t)(nbytes - done) : sizeof tmp;
             memcpy(tmp, p + done, n);
-            facto_mfile_swap(tmp, elem_size, n / elem_size);
-            if ((st = facto_mfile_write(ctx, w, tmp, n)) != FACTO_OK)
+            fct_mfile_swap(tmp, elem_size, n / elem_size);
+            if ((st = fct_mfile_write(ctx, w, tmp, n)) != FACTO_OK)
                 return st;
             done += n;
         }
     }
-    return facto_ok(ctx);
+    return fct_ok(ctx);
 }
 
 /* fsync the folder holding `path` so the rename itself is durable. Best effort. */
-static void facto_mfile_sync_dir(const char *path)
+static void fct_mfile_sync_dir(const char *path)
 {
     const char *slash = strrchr(path, '/');
     char dir[4096];
@@ -400,25 +400,25 @@ static void facto_mfile_sync_dir(const char *path)
 }
 
 /* Hash bytes [0, n) of w's file by reading it back. */
-static facto_status facto_mfile_hash_back(facto_ctx *ctx, facto_mfile_writer *w, uint64_t n, uint64_t *hash)
+static facto_status fct_mfile_hash_back(facto_ctx *ctx, fct_mfile_writer *w, uint64_t n, uint64_t *hash)
 {
     XXH64_state_t *state = XXH64_createState();
     unsigned char *chunk = malloc(MFILE_IO_CHUNK);
     facto_status st = FACTO_OK;
     if (!state || !chunk) {
-        st = facto_mfile_wfail(ctx, w, FACTO_ERR_NOMEM, "%s: out of memory", w->path);
+        st = fct_mfile_wfail(ctx, w, FACTO_ERR_NOMEM, "%s: out of memory", w->path);
         goto done;
     }
     XXH64_reset(state, 0);
     if (fflush(w->f) != 0 || fseek(w->f, 0, SEEK_SET) != 0) {
-        st = facto_mfile_wfail(ctx, w, FACTO_ERR_IO, "%s: cannot write %s: %s", w->path, w->tmp_path,
+        st = fct_mfile_wfail(ctx, w, FACTO_ERR_IO, "%s: cannot write %s: %s", w->path, w->tmp_path,
                                strerror(errno));
         goto done;
     }
     for (uint64_t done = 0; done < n;) {
         size_t want = n - done < MFILE_IO_CHUNK ? (size_t)(n - done) : MFILE_IO_CHUNK;
         if (fread(chunk, 1, want, w->f) != want) {
-            st = facto_mfile_wfail(ctx, w, FACTO_ERR_IO, "%s: cannot read back %s", w->path, w->tmp_path);
+            st = fct_mfile_wfail(ctx, w, FACTO_ERR_IO, "%s: cannot read back %s", w->path, w->tmp_path);
             goto done;
         }
         XXH64_update(state, chunk, want);
@@ -431,70 +431,70 @@ done:
     return st;
 }
 
-facto_status facto_mfile_commit(facto_ctx *ctx, facto_mfile_writer *w)
+facto_status fct_mfile_commit(facto_ctx *ctx, fct_mfile_writer *w)
 {
     if (!w)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_mfile_commit: no writer");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "fct_mfile_commit: no writer");
     facto_status st = w->failed;
     if (st != FACTO_OK) {
-        facto_fail(ctx, st, "%s", w->failed_msg);
-        facto_mfile_abort(w);
+        fct_fail(ctx, st, "%s", w->failed_msg);
+        fct_mfile_abort(w);
         return st;
     }
     /* Directory on a 64-byte boundary, then the header, then the hash. */
-    if ((st = facto_mfile_pad(ctx, w)) != FACTO_OK)
+    if ((st = fct_mfile_pad(ctx, w)) != FACTO_OK)
         goto fail;
     uint64_t dir_off = w->offset;
     for (int32_t i = 0; i < w->n; i++) {
         unsigned char e[MFILE_DIRENT_SIZE];
-        facto_le_store_u32(e, w->dir[i].tag);
-        facto_le_store_u32(e + 4, w->dir[i].width);
-        facto_le_store_u64(e + 8, w->dir[i].offset);
-        facto_le_store_u64(e + 16, w->dir[i].size);
-        if ((st = facto_mfile_write(ctx, w, e, sizeof e)) != FACTO_OK)
+        fct_le_store_u32(e, w->dir[i].tag);
+        fct_le_store_u32(e + 4, w->dir[i].width);
+        fct_le_store_u64(e + 8, w->dir[i].offset);
+        fct_le_store_u64(e + 16, w->dir[i].size);
+        if ((st = fct_mfile_write(ctx, w, e, sizeof e)) != FACTO_OK)
             goto fail;
     }
     uint64_t hashed = w->offset;
     unsigned char h[FACTO_MFILE_HEADER_SIZE] = {0};
     memcpy(h, MFILE_MAGIC, 8);
-    facto_le_store_u32(h + 8, FACTO_MFILE_VERSION);
-    facto_le_store_u32(h + 12, (uint32_t)w->kind);
-    facto_le_store_u64(h + 16, hashed + MFILE_HASH_SIZE);
-    facto_le_store_u32(h + 24, (uint32_t)w->n);
-    facto_le_store_u64(h + 32, dir_off);
+    fct_le_store_u32(h + 8, FACTO_MFILE_VERSION);
+    fct_le_store_u32(h + 12, (uint32_t)w->kind);
+    fct_le_store_u64(h + 16, hashed + MFILE_HASH_SIZE);
+    fct_le_store_u32(h + 24, (uint32_t)w->n);
+    fct_le_store_u64(h + 32, dir_off);
     if (fflush(w->f) != 0 || fseek(w->f, 0, SEEK_SET) != 0 || fwrite(h, 1, sizeof h, w->f) != sizeof h) {
-        st = facto_mfile_wfail(ctx, w, FACTO_ERR_IO, "%s: cannot write %s: %s", w->path, w->tmp_path,
+        st = fct_mfile_wfail(ctx, w, FACTO_ERR_IO, "%s: cannot write %s: %s", w->path, w->tmp_path,
                                strerror(errno));
         goto fail;
     }
     uint64_t hash = 0;
-    if ((st = facto_mfile_hash_back(ctx, w, hashed, &hash)) != FACTO_OK)
+    if ((st = fct_mfile_hash_back(ctx, w, hashed, &hash)) != FACTO_OK)
         goto fail;
     unsigned char hb[MFILE_HASH_SIZE];
-    facto_le_store_u64(hb, hash);
+    fct_le_store_u64(hb, hash);
     if (fseek(w->f, 0, SEEK_END) != 0 || fwrite(hb, 1, sizeof hb, w->f) != sizeof hb || fflush(w->f) != 0 ||
         fsync(fileno(w->f)) != 0) {
-        st = facto_mfile_wfail(ctx, w, FACTO_ERR_IO, "%s: cannot write %s: %s", w->path, w->tmp_path,
+        st = fct_mfile_wfail(ctx, w, FACTO_ERR_IO, "%s: cannot write %s: %s", w->path, w->tmp_path,
                                strerror(errno));
         goto fail;
     }
     FILE *f = w->f;
     w->f = NULL;
     if (fclose(f) != 0) {
-        st = facto_mfile_wfail(ctx, w, FACTO_ERR_IO, "%s: cannot close %s: %s", w->path, w->tmp_path,
+        st = fct_mfile_wfail(ctx, w, FACTO_ERR_IO, "%s: cannot close %s: %s", w->path, w->tmp_path,
                                strerror(errno));
         goto fail;
     }
     if (rename(w->tmp_path, w->path) != 0) {
-        st = facto_mfile_wfail(ctx, w, FACTO_ERR_IO, "%s: cannot rename %s over it: %s", w->path, w->tmp_path,
+        st = fct_mfile_wfail(ctx, w, FACTO_ERR_IO, "%s: cannot rename %s over it: %s", w->path, w->tmp_path,
                                strerror(errno));
         goto fail;
     }
-    facto_mfile_sync_dir(w->path);
-    facto_mfile_writer_free(w);
-    return facto_ok(ctx);
+    fct_mfile_sync_dir(w->path);
+    fct_mfile_writer_free(w);
+    return fct_ok(ctx);
 fail:
-    facto_mfile_abort(w);
+    fct_mfile_abort(w);
     return st;
 }
 
@@ -502,22 +502,22 @@ fail:
  * Reader
  * ====================================================================== */
 
-void facto_mfile_close(facto_mfile_reader *r)
+void fct_mfile_close(fct_mfile_reader *r)
 {
     if (!r)
         return;
     free(r->path);
-    facto_aligned_free(r->buf);
+    fct_aligned_free(r->buf);
     free(r->dir);
     free(r);
 }
 
-facto_model_kind facto_mfile_kind(const facto_mfile_reader *r) { return r->kind; }
-uint32_t facto_mfile_version(const facto_mfile_reader *r) { return r->version; }
-const char *facto_mfile_path(const facto_mfile_reader *r) { return r->path; }
-int32_t facto_mfile_n_sections(const facto_mfile_reader *r) { return r ? r->n : 0; }
+facto_model_kind fct_mfile_kind(const fct_mfile_reader *r) { return r->kind; }
+uint32_t fct_mfile_version(const fct_mfile_reader *r) { return r->version; }
+const char *fct_mfile_path(const fct_mfile_reader *r) { return r->path; }
+int32_t fct_mfile_n_sections(const fct_mfile_reader *r) { return r ? r->n : 0; }
 
-facto_status facto_mfile_section(const facto_mfile_reader *r, int32_t i, uint32_t *tag, uint64_t *nbytes)
+facto_status fct_mfile_section(const fct_mfile_reader *r, int32_t i, uint32_t *tag, uint64_t *nbytes)
 {
     if (!r || i < 0 || i >= r->n)
         return FACTO_ERR_INVALID;
@@ -528,7 +528,7 @@ facto_status facto_mfile_section(const facto_mfile_reader *r, int32_t i, uint32_
     return FACTO_OK;
 }
 
-static const facto_mfile_dirent *facto_mfile_find(const facto_mfile_reader *r, uint32_t tag)
+static const fct_mfile_dirent *fct_mfile_find(const fct_mfile_reader *r, uint32_t tag)
 {
     for (int32_t i = 0; r && i < r->n; i++)
         if (r->dir[i].tag == tag)
@@ -536,16 +536,16 @@ static const facto_mfile_dirent *facto_mfile_find(const facto_mfile_reader *r, u
     return NULL;
 }
 
-int facto_mfile_has(const facto_mfile_reader *r, uint32_t tag) { return facto_mfile_find(r, tag) != NULL; }
+int fct_mfile_has(const fct_mfile_reader *r, uint32_t tag) { return fct_mfile_find(r, tag) != NULL; }
 
-static int facto_mfile_cmp_u32(const void *a, const void *b)
+static int fct_mfile_cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return (x > y) - (x < y);
 }
 
 /* Read exactly n bytes at `off`; returns 0, or an errno value (EIO on a short read). */
-static int facto_mfile_pread_all(int fd, unsigned char *buf, size_t n, uint64_t off)
+static int fct_mfile_pread_all(int fd, unsigned char *buf, size_t n, uint64_t off)
 {
     size_t done = 0;
     while (done < n) {
@@ -563,37 +563,37 @@ static int facto_mfile_pread_all(int fd, unsigned char *buf, size_t n, uint64_t 
 }
 
 /* Verify the directory of a checksummed file and fill r->dir. */
-static facto_status facto_mfile_parse_dir(facto_ctx *ctx, facto_mfile_reader *r)
+static facto_status fct_mfile_parse_dir(facto_ctx *ctx, fct_mfile_reader *r)
 {
     const unsigned char *h = r->buf;
     const char *path = r->path;
-    uint32_t count = facto_le_load_u32(h + 24);
-    uint64_t dir_off = facto_le_load_u64(h + 32);
+    uint32_t count = fct_le_load_u32(h + 24);
+    uint64_t dir_off = fct_le_load_u64(h + 32);
     for (int i = 28; i < FACTO_MFILE_HEADER_SIZE; i++)
         if (i >= 32 && i < 40)
             continue;
         else if (h[i] != 0)
-            return facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: reserved header byte %d is not zero", path, i);
+            return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: reserved header byte %d is not zero", path, i);
     uint64_t body_end = r->size - MFILE_HASH_SIZE;
     if (dir_off < FACTO_MFILE_HEADER_SIZE || dir_off % FACTO_MFILE_ALIGN != 0 || dir_off > body_end ||
         (body_end - dir_off) % MFILE_DIRENT_SIZE != 0 || (body_end - dir_off) / MFILE_DIRENT_SIZE != count ||
         count > INT32_MAX)
-        return facto_fail(ctx, FACTO_ERR_CORRUPT,
+        return fct_fail(ctx, FACTO_ERR_CORRUPT,
                           "%s: section directory at offset %llu with %u entries does not fit a %llu-byte file",
                           path, (unsigned long long)dir_off, (unsigned)count, (unsigned long long)r->size);
-    r->dir = facto_malloc_array(count, sizeof *r->dir);
-    uint32_t *tags = facto_malloc_array(count, sizeof *tags);
+    r->dir = fct_malloc_array(count, sizeof *r->dir);
+    uint32_t *tags = fct_malloc_array(count, sizeof *tags);
     if (!r->dir || !tags) {
         free(tags);
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
     }
     uint64_t prev_end = FACTO_MFILE_HEADER_SIZE;
     char ts[16];
     for (uint32_t i = 0; i < count; i++) {
         const unsigned char *e = r->buf + dir_off + (uint64_t)i * MFILE_DIRENT_SIZE;
-        facto_mfile_dirent d = {facto_le_load_u32(e), facto_le_load_u32(e + 4), facto_le_load_u64(e + 8),
-                                facto_le_load_u64(e + 16)};
-        facto_mfile_tag_str(d.tag, ts);
+        fct_mfile_dirent d = {fct_le_load_u32(e), fct_le_load_u32(e + 4), fct_le_load_u64(e + 8),
+                                fct_le_load_u64(e + 16)};
+        fct_mfile_tag_str(d.tag, ts);
         const char *bad = NULL;
         if (d.width != 1 && d.width != 2 && d.width != 4 && d.width != 8)
             bad = "has an element width other than 1, 2, 4 or 8";
@@ -605,47 +605,47 @@ static facto_status facto_mfile_parse_dir(facto_ctx *ctx, facto_mfile_reader *r)
             bad = "has a size that is not a multiple of its element width";
         if (bad) {
             free(tags);
-            return facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: section %u ('%s', offset %llu, %llu bytes) %s", path,
+            return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: section %u ('%s', offset %llu, %llu bytes) %s", path,
                               (unsigned)i, ts, (unsigned long long)d.offset, (unsigned long long)d.size, bad);
         }
         prev_end = d.offset + d.size;
         r->dir[i] = d;
         tags[i] = d.tag;
     }
-    qsort(tags, count, sizeof *tags, facto_mfile_cmp_u32);
+    qsort(tags, count, sizeof *tags, fct_mfile_cmp_u32);
     for (uint32_t i = 1; i < count; i++)
         if (tags[i] == tags[i - 1]) {
-            facto_mfile_tag_str(tags[i], ts);
+            fct_mfile_tag_str(tags[i], ts);
             free(tags);
-            return facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: section '%s' appears twice", path, ts);
+            return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: section '%s' appears twice", path, ts);
         }
     free(tags);
     r->n = (int32_t)count;
     return FACTO_OK;
 }
 
-facto_status facto_mfile_open(facto_ctx *ctx, const char *path, facto_mfile_reader **out)
+facto_status fct_mfile_open(facto_ctx *ctx, const char *path, fct_mfile_reader **out)
 {
     if (!path || !out)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_mfile_open: path and out must be given");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "fct_mfile_open: path and out must be given");
     *out = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
-        return facto_fail(ctx, FACTO_ERR_IO, "%s: cannot open: %s", path, strerror(e));
+        return fct_fail(ctx, FACTO_ERR_IO, "%s: cannot open: %s", path, strerror(e));
     }
     struct stat sb;
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
         close(fd);
-        return facto_fail(ctx, FACTO_ERR_IO, "%s: not a regular file", path);
+        return fct_fail(ctx, FACTO_ERR_IO, "%s: not a regular file", path);
     }
     uint64_t size = (uint64_t)sb.st_size;
     facto_status st = FACTO_OK;
-    facto_mfile_reader *r = calloc(1, sizeof *r);
+    fct_mfile_reader *r = calloc(1, sizeof *r);
     if (r)
         r->path = strdup(path);
     if (!r || !r->path || size > (uint64_t)SIZE_MAX) {
-        st = facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
+        st = fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
         goto fail;
     }
     r->size = size;
@@ -653,118 +653,118 @@ facto_status facto_mfile_open(facto_ctx *ctx, const char *path, facto_mfile_read
     /* 1. Magic (on whatever prefix exists), 2. fixed parts present. */
     unsigned char h[FACTO_MFILE_HEADER_SIZE] = {0};
     size_t head = size < sizeof h ? (size_t)size : sizeof h;
-    int e = facto_mfile_pread_all(fd, h, head, 0);
+    int e = fct_mfile_pread_all(fd, h, head, 0);
     if (e) {
-        st = facto_fail(ctx, FACTO_ERR_IO, "%s: cannot read: %s", path, strerror(e));
+        st = fct_fail(ctx, FACTO_ERR_IO, "%s: cannot read: %s", path, strerror(e));
         goto fail;
     }
     if (memcmp(h, MFILE_MAGIC, head < 8 ? head : 8) != 0) {
-        st = facto_fail(ctx, FACTO_ERR_FORMAT, "%s: not a facto model file (no FACTOMDL magic)", path);
+        st = fct_fail(ctx, FACTO_ERR_FORMAT, "%s: not a facto model file (no FACTOMDL magic)", path);
         goto fail;
     }
     if (size < FACTO_MFILE_HEADER_SIZE + MFILE_HASH_SIZE) {
-        st = facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: truncated: %llu bytes, a model file has at least %d", path,
+        st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: truncated: %llu bytes, a model file has at least %d", path,
                         (unsigned long long)size, FACTO_MFILE_HEADER_SIZE + MFILE_HASH_SIZE);
         goto fail;
     }
     /* 3. Version before anything that a newer format may have changed. */
-    r->version = facto_le_load_u32(h + 8);
+    r->version = fct_le_load_u32(h + 8);
     if (r->version > FACTO_MFILE_VERSION) {
-        st = facto_fail(ctx, FACTO_ERR_VERSION,
+        st = fct_fail(ctx, FACTO_ERR_VERSION,
                         "%s: written by a newer facto (format %u, this build reads up to %d)", path,
                         (unsigned)r->version, FACTO_MFILE_VERSION);
         goto fail;
     }
     if (r->version == 0) {
-        st = facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: format version 0 does not exist", path);
+        st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: format version 0 does not exist", path);
         goto fail;
     }
     /* 4. Size field. */
-    uint64_t total = facto_le_load_u64(h + 16);
+    uint64_t total = fct_le_load_u64(h + 16);
     if (total != size) {
         if (size < total)
-            st = facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: truncated: %llu bytes, the header says %llu", path,
+            st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: truncated: %llu bytes, the header says %llu", path,
                             (unsigned long long)size, (unsigned long long)total);
         else
-            st = facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: %llu bytes, the header says %llu: extra bytes at the end",
+            st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: %llu bytes, the header says %llu: extra bytes at the end",
                             path, (unsigned long long)size, (unsigned long long)total);
         goto fail;
     }
     /* 5. Whole file, checksum. */
-    r->buf = facto_aligned_alloc((size_t)size);
+    r->buf = fct_aligned_alloc((size_t)size);
     if (!r->buf) {
-        st = facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory for %llu bytes", path, (unsigned long long)size);
+        st = fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory for %llu bytes", path, (unsigned long long)size);
         goto fail;
     }
-    if ((e = facto_mfile_pread_all(fd, r->buf, (size_t)size, 0)) != 0) {
-        st = facto_fail(ctx, e == EIO ? FACTO_ERR_CORRUPT : FACTO_ERR_IO, "%s: cannot read: %s", path,
+    if ((e = fct_mfile_pread_all(fd, r->buf, (size_t)size, 0)) != 0) {
+        st = fct_fail(ctx, e == EIO ? FACTO_ERR_CORRUPT : FACTO_ERR_IO, "%s: cannot read: %s", path,
                         e == EIO ? "truncated while reading" : strerror(e));
         goto fail;
     }
     close(fd);
     fd = -1;
-    uint64_t stored = facto_le_load_u64(r->buf + size - MFILE_HASH_SIZE);
+    uint64_t stored = fct_le_load_u64(r->buf + size - MFILE_HASH_SIZE);
     uint64_t computed = XXH64(r->buf, (size_t)(size - MFILE_HASH_SIZE), 0);
     if (stored != computed) {
-        st = facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: checksum mismatch (stored %016llx, computed %016llx)", path,
+        st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: checksum mismatch (stored %016llx, computed %016llx)", path,
                         (unsigned long long)stored, (unsigned long long)computed);
         goto fail;
     }
     /* 6. Directory. */
-    if ((st = facto_mfile_parse_dir(ctx, r)) != FACTO_OK)
+    if ((st = fct_mfile_parse_dir(ctx, r)) != FACTO_OK)
         goto fail;
-    r->kind = (facto_model_kind)facto_le_load_u32(r->buf + 12);
-    if (!facto_mfile_host_le())
+    r->kind = (facto_model_kind)fct_le_load_u32(r->buf + 12);
+    if (!fct_mfile_host_le())
         for (int32_t i = 0; i < r->n; i++)
             if (r->dir[i].width > 1)
-                facto_mfile_swap(r->buf + r->dir[i].offset, r->dir[i].width, r->dir[i].size / r->dir[i].width);
+                fct_mfile_swap(r->buf + r->dir[i].offset, r->dir[i].width, r->dir[i].size / r->dir[i].width);
     *out = r;
-    return facto_ok(ctx);
+    return fct_ok(ctx);
 fail:
     if (fd >= 0)
         close(fd);
-    facto_mfile_close(r);
+    fct_mfile_close(r);
     return st;
 }
 
-facto_status facto_mfile_get(facto_ctx *ctx, const facto_mfile_reader *r, uint32_t tag, int64_t expect_bytes,
+facto_status fct_mfile_get(facto_ctx *ctx, const fct_mfile_reader *r, uint32_t tag, int64_t expect_bytes,
                              const void **data, uint64_t *nbytes)
 {
     if (!r || !data)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_mfile_get: reader and data must be given");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "fct_mfile_get: reader and data must be given");
     char ts[16];
-    const facto_mfile_dirent *d = facto_mfile_find(r, tag);
+    const fct_mfile_dirent *d = fct_mfile_find(r, tag);
     if (!d)
-        return facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: section '%s' is missing", r->path,
-                          facto_mfile_tag_str(tag, ts));
+        return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: section '%s' is missing", r->path,
+                          fct_mfile_tag_str(tag, ts));
     if (expect_bytes >= 0 && d->size != (uint64_t)expect_bytes)
-        return facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: section '%s' has %llu bytes, expected %lld", r->path,
-                          facto_mfile_tag_str(tag, ts), (unsigned long long)d->size, (long long)expect_bytes);
+        return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: section '%s' has %llu bytes, expected %lld", r->path,
+                          fct_mfile_tag_str(tag, ts), (unsigned long long)d->size, (long long)expect_bytes);
     *data = r->buf + d->offset;
     if (nbytes)
         *nbytes = d->size;
-    return facto_ok(ctx);
+    return fct_ok(ctx);
 }
 
 /* ======================================================================
  * Id maps
  * ====================================================================== */
 
-facto_status facto_mfile_put_idmap(facto_ctx *ctx, facto_mfile_writer *w, uint32_t tag, const facto_idmap *map)
+facto_status fct_mfile_put_idmap(facto_ctx *ctx, fct_mfile_writer *w, uint32_t tag, const facto_idmap *map)
 {
     if (!w || !map)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_mfile_put_idmap: writer and map must be given");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "fct_mfile_put_idmap: writer and map must be given");
     uint64_t total = 4;
     for (int32_t i = 0; i < map->n; i++) {
         size_t len = strlen(map->names[i]);
         if (len == 0 || len > FACTO_MAX_ID_LEN)
-            return facto_mfile_wfail(ctx, w, FACTO_ERR_INTERNAL, "%s: id %d has length %zu", w->path, (int)i, len);
+            return fct_mfile_wfail(ctx, w, FACTO_ERR_INTERNAL, "%s: id %d has length %zu", w->path, (int)i, len);
         total += 1 + len;
     }
     unsigned char *buf = malloc((size_t)total);
     if (!buf)
-        return facto_mfile_wfail(ctx, w, FACTO_ERR_NOMEM, "%s: out of memory", w->path);
-    facto_le_store_u32(buf, (uint32_t)map->n);
+        return fct_mfile_wfail(ctx, w, FACTO_ERR_NOMEM, "%s: out of memory", w->path);
+    fct_le_store_u32(buf, (uint32_t)map->n);
     size_t at = 4;
     for (int32_t i = 0; i < map->n; i++) {
         size_t len = strlen(map->names[i]);
@@ -772,34 +772,34 @@ facto_status facto_mfile_put_idmap(facto_ctx *ctx, facto_mfile_writer *w, uint32
         memcpy(buf + at, map->names[i], len);
         at += len;
     }
-    facto_status st = facto_mfile_put(ctx, w, tag, buf, total);
+    facto_status st = fct_mfile_put(ctx, w, tag, buf, total);
     free(buf);
     return st;
 }
 
-facto_status facto_mfile_get_idmap(facto_ctx *ctx, const facto_mfile_reader *r, uint32_t tag, facto_idmap **out)
+facto_status fct_mfile_get_idmap(facto_ctx *ctx, const fct_mfile_reader *r, uint32_t tag, facto_idmap **out)
 {
     if (!r || !out)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_mfile_get_idmap: reader and out must be given");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "fct_mfile_get_idmap: reader and out must be given");
     *out = NULL;
     const void *data;
     uint64_t nbytes;
-    facto_status st = facto_mfile_get(ctx, r, tag, -1, &data, &nbytes);
+    facto_status st = fct_mfile_get(ctx, r, tag, -1, &data, &nbytes);
     if (st != FACTO_OK)
         return st;
     char ts[16];
-    facto_mfile_tag_str(tag, ts);
+    fct_mfile_tag_str(tag, ts);
     const unsigned char *p = data;
     if (nbytes < 4)
-        return facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: id map '%s' has %llu bytes, too few for its count",
+        return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: id map '%s' has %llu bytes, too few for its count",
                           r->path, ts, (unsigned long long)nbytes);
-    uint32_t count = facto_le_load_u32(p);
+    uint32_t count = fct_le_load_u32(p);
     if (count > INT32_MAX || count > (nbytes - 4) / 2)
-        return facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: id map '%s' claims %u ids in %llu bytes", r->path, ts,
+        return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: id map '%s' claims %u ids in %llu bytes", r->path, ts,
                           (unsigned)count, (unsigned long long)nbytes);
-    facto_idmap *map = facto_idmap_new();
+    facto_idmap *map = fct_idmap_new();
     if (!map)
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", r->path);
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", r->path);
     uint64_t at = 4;
     for (uint32_t i = 0; i < count; i++) {
         size_t len = at < nbytes ? p[at] : 0;
@@ -812,25 +812,25 @@ facto_status facto_mfile_get_idmap(facto_ctx *ctx, const facto_mfile_reader *r, 
             why = "runs past the end of the section";
         else if (memchr(p + at + 1, '\0', len))
             why = "holds a NUL byte";
-        int32_t idx = why ? -4 : facto_idmap_intern(map, (const char *)(p + at + 1), len);
+        int32_t idx = why ? -4 : fct_idmap_intern(map, (const char *)(p + at + 1), len);
         if (idx == -1) {
-            facto_idmap_free(map);
-            return facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", r->path);
+            fct_idmap_free(map);
+            return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", r->path);
         }
         if (!why && idx != (int32_t)i)
             why = "repeats an earlier id";
         if (why) {
-            facto_idmap_free(map);
-            return facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: id map '%s': id %u (byte %llu of the section) %s",
+            fct_idmap_free(map);
+            return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: id map '%s': id %u (byte %llu of the section) %s",
                               r->path, ts, (unsigned)i, (unsigned long long)at, why);
         }
         at += 1 + len;
     }
     if (at != nbytes) {
-        facto_idmap_free(map);
-        return facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: id map '%s': %llu bytes after its %u ids", r->path, ts,
+        fct_idmap_free(map);
+        return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: id map '%s': %llu bytes after its %u ids", r->path, ts,
                           (unsigned long long)(nbytes - at), (unsigned)count);
     }
     *out = map;
-    return facto_ok(ctx);
+    return fct_ok(ctx);
 }

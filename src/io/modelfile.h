@@ -23,8 +23,8 @@
 /* Section tags: four ASCII bytes read as a little-endian u32. */
 #define FACTO_TAG(a, b, c, d) ((uint32_t)(a) | ((uint32_t)(b) << 8) | ((uint32_t)(c) << 16) | ((uint32_t)(d) << 24))
 
-typedef struct facto_mfile_writer facto_mfile_writer;
-typedef struct facto_mfile_reader facto_mfile_reader;
+typedef struct fct_mfile_writer fct_mfile_writer;
+typedef struct fct_mfile_reader fct_mfile_reader;
 
 /* ---- writing ------------------------------------------------------------- */
 
@@ -32,29 +32,29 @@ typedef struct facto_mfile_reader facto_mfile_reader;
  * is missing, an empty file or a facto model (never a folder, device, FIFO
  * or other file), and its folder takes a new file (one is created and
  * removed). FACTO_ERR_INVALID (empty path), FACTO_ERR_IO naming the path. */
-facto_status facto_mfile_check_path(facto_ctx *ctx, const char *path);
+facto_status fct_mfile_check_path(facto_ctx *ctx, const char *path);
 /* Start writing a model of `kind` to "PATH.tmp.PID" next to `path`.
  * Errors: FACTO_ERR_IO (cannot create the temporary file; message names
  * path and reason), FACTO_ERR_NOMEM, FACTO_ERR_INVALID (NULL args).
- * *out is owned by the caller until facto_mfile_commit/abort frees it. */
-facto_status facto_mfile_create(facto_ctx *ctx, const char *path, facto_model_kind kind, facto_mfile_writer **out);
+ * *out is owned by the caller until fct_mfile_commit/abort frees it. */
+facto_status fct_mfile_create(facto_ctx *ctx, const char *path, facto_model_kind kind, fct_mfile_writer **out);
 /* Append a section of `nbytes` opaque bytes (borrowed; NULL allowed when
  * nbytes is 0). A tag may appear once (FACTO_ERR_INVALID otherwise).
- * Use facto_mfile_put_array for numbers so the byte order is right on any host.
+ * Use fct_mfile_put_array for numbers so the byte order is right on any host.
  * Errors: FACTO_ERR_IO, FACTO_ERR_INVALID. After an error, commit fails. */
-facto_status facto_mfile_put(facto_ctx *ctx, facto_mfile_writer *w, uint32_t tag, const void *data, uint64_t nbytes);
+facto_status fct_mfile_put(facto_ctx *ctx, fct_mfile_writer *w, uint32_t tag, const void *data, uint64_t nbytes);
 /* Append a section holding `count` numbers of `elem_size` bytes each (1, 2,
  * 4 or 8: int32, float, int64, double ...), in host order in `data`
  * (borrowed), stored little-endian. The element width is recorded in the
  * directory so readers on a big-endian host get host order back. */
-facto_status facto_mfile_put_array(facto_ctx *ctx, facto_mfile_writer *w, uint32_t tag, const void *data,
+facto_status fct_mfile_put_array(facto_ctx *ctx, fct_mfile_writer *w, uint32_t tag, const void *data,
                                    size_t elem_size, uint64_t count);
 /* Write directory + checksum, fsync, rename over the target, free w. On
  * failure the temporary file is removed and the old target is untouched.
  * Errors: FACTO_ERR_IO (and whatever an earlier put failed with). */
-facto_status facto_mfile_commit(facto_ctx *ctx, facto_mfile_writer *w);
+facto_status fct_mfile_commit(facto_ctx *ctx, fct_mfile_writer *w);
 /* Give up: remove the temporary file and free w. NULL is a no-op. */
-void facto_mfile_abort(facto_mfile_writer *w);
+void fct_mfile_abort(fct_mfile_writer *w);
 
 /* ---- reading ------------------------------------------------------------- */
 
@@ -65,26 +65,26 @@ void facto_mfile_abort(facto_mfile_writer *w);
  * checksum (FACTO_ERR_CORRUPT "checksum mismatch"), directory bounds and
  * alignment (FACTO_ERR_CORRUPT). Every message starts with the path.
  * FACTO_ERR_IO when the file cannot be opened or read, FACTO_ERR_NOMEM.
- * *out owned by the caller: free with facto_mfile_close(). */
-facto_status facto_mfile_open(facto_ctx *ctx, const char *path, facto_mfile_reader **out);
-void facto_mfile_close(facto_mfile_reader *r);
+ * *out owned by the caller: free with fct_mfile_close(). */
+facto_status fct_mfile_open(facto_ctx *ctx, const char *path, fct_mfile_reader **out);
+void fct_mfile_close(fct_mfile_reader *r);
 /* Model kind as recorded in the header (not checked against known kinds). */
-facto_model_kind facto_mfile_kind(const facto_mfile_reader *r);
+facto_model_kind fct_mfile_kind(const fct_mfile_reader *r);
 /* Format version of the file (1 .. FACTO_MFILE_VERSION). */
-uint32_t facto_mfile_version(const facto_mfile_reader *r);
+uint32_t fct_mfile_version(const fct_mfile_reader *r);
 /* Path the reader was opened from (for messages); borrowed. */
-const char *facto_mfile_path(const facto_mfile_reader *r);
+const char *fct_mfile_path(const fct_mfile_reader *r);
 /* 1 when the file holds section `tag`, else 0 (for optional sections). */
-int facto_mfile_has(const facto_mfile_reader *r, uint32_t tag);
+int fct_mfile_has(const fct_mfile_reader *r, uint32_t tag);
 /* Sections in file order: count, and the tag and size of the i-th
  * (0 <= i < count; returns FACTO_ERR_INVALID otherwise). */
-int32_t facto_mfile_n_sections(const facto_mfile_reader *r);
-facto_status facto_mfile_section(const facto_mfile_reader *r, int32_t i, uint32_t *tag, uint64_t *nbytes);
+int32_t fct_mfile_n_sections(const fct_mfile_reader *r);
+facto_status fct_mfile_section(const fct_mfile_reader *r, int32_t i, uint32_t *tag, uint64_t *nbytes);
 /* Find section `tag`: *data (64-byte aligned, borrowed from r, valid until
- * facto_mfile_close; numbers written with put_array are in host order) and
+ * fct_mfile_close; numbers written with put_array are in host order) and
  * *nbytes (may be NULL). FACTO_ERR_CORRUPT with a message naming the tag when
  * it is missing; when `expect_bytes` >= 0 the size must match exactly. */
-facto_status facto_mfile_get(facto_ctx *ctx, const facto_mfile_reader *r, uint32_t tag, int64_t expect_bytes,
+facto_status fct_mfile_get(facto_ctx *ctx, const fct_mfile_reader *r, uint32_t tag, int64_t expect_bytes,
                              const void **data, uint64_t *nbytes);
 
 /* ---- id maps ------------------------------------------------------------- */
@@ -92,58 +92,58 @@ facto_status facto_mfile_get(facto_ctx *ctx, const facto_mfile_reader *r, uint32
 /* Id maps as a section: u32 count, then per id u8 length (1..255) + bytes.
  * get: a zero length, a NUL byte inside an id, a duplicate id, a count that
  * does not match the bytes -> FACTO_ERR_CORRUPT naming path, tag and index.
- * *out owned by the caller: free with facto_idmap_free(). */
-facto_status facto_mfile_put_idmap(facto_ctx *ctx, facto_mfile_writer *w, uint32_t tag, const facto_idmap *map);
-facto_status facto_mfile_get_idmap(facto_ctx *ctx, const facto_mfile_reader *r, uint32_t tag, facto_idmap **out);
+ * *out owned by the caller: free with fct_idmap_free(). */
+facto_status fct_mfile_put_idmap(facto_ctx *ctx, fct_mfile_writer *w, uint32_t tag, const facto_idmap *map);
+facto_status fct_mfile_get_idmap(facto_ctx *ctx, const fct_mfile_reader *r, uint32_t tag, facto_idmap **out);
 
 /* ---- little-endian helpers for small structs (hyperparameters) ---------- */
 
-static inline void facto_le_store_u32(unsigned char *p, uint32_t v)
+static inline void fct_le_store_u32(unsigned char *p, uint32_t v)
 {
     for (int i = 0; i < 4; i++)
         p[i] = (unsigned char)(v >> (8 * i));
 }
-static inline void facto_le_store_u64(unsigned char *p, uint64_t v)
+static inline void fct_le_store_u64(unsigned char *p, uint64_t v)
 {
     for (int i = 0; i < 8; i++)
         p[i] = (unsigned char)(v >> (8 * i));
 }
-static inline uint32_t facto_le_load_u32(const unsigned char *p)
+static inline uint32_t fct_le_load_u32(const unsigned char *p)
 {
     uint32_t v = 0;
     for (int i = 0; i < 4; i++)
         v |= (uint32_t)p[i] << (8 * i);
     return v;
 }
-static inline uint64_t facto_le_load_u64(const unsigned char *p)
+static inline uint64_t fct_le_load_u64(const unsigned char *p)
 {
     uint64_t v = 0;
     for (int i = 0; i < 8; i++)
         v |= (uint64_t)p[i] << (8 * i);
     return v;
 }
-static inline void facto_le_store_f32(unsigned char *p, float f)
+static inline void fct_le_store_f32(unsigned char *p, float f)
 {
     uint32_t v;
     memcpy(&v, &f, 4);
-    facto_le_store_u32(p, v);
+    fct_le_store_u32(p, v);
 }
-static inline float facto_le_load_f32(const unsigned char *p)
+static inline float fct_le_load_f32(const unsigned char *p)
 {
-    uint32_t v = facto_le_load_u32(p);
+    uint32_t v = fct_le_load_u32(p);
     float f;
     memcpy(&f, &v, 4);
     return f;
 }
-static inline void facto_le_store_f64(unsigned char *p, double f)
+static inline void fct_le_store_f64(unsigned char *p, double f)
 {
     uint64_t v;
     memcpy(&v, &f, 8);
-    facto_le_store_u64(p, v);
+    fct_le_store_u64(p, v);
 }
-static inline double facto_le_load_f64(const unsigned char *p)
+static inline double fct_le_load_f64(const unsigned char *p)
 {
-    uint64_t v = facto_le_load_u64(p);
+    uint64_t v = fct_le_load_u64(p);
     double f;
     memcpy(&f, &v, 8);
     return f;

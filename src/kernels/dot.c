@@ -17,10 +17,10 @@
 #define FACTO_HAVE_X86 0
 #endif
 
-/* -1 = not yet detected, else a facto_kernel_path. */
-static atomic_int facto_kernel_current = -1;
+/* -1 = not yet detected, else a fct_kernel_path. */
+static atomic_int fct_kernel_current = -1;
 
-facto_kernel_path facto_kernel_path_detect(void)
+fct_kernel_path fct_kernel_path_detect(void)
 {
 #if FACTO_HAVE_X86
     __builtin_cpu_init();
@@ -30,26 +30,26 @@ facto_kernel_path facto_kernel_path_detect(void)
     return FACTO_KERNEL_SCALAR;
 }
 
-facto_kernel_path facto_kernel_path_get(void)
+fct_kernel_path fct_kernel_path_get(void)
 {
-    int p = atomic_load_explicit(&facto_kernel_current, memory_order_relaxed);
+    int p = atomic_load_explicit(&fct_kernel_current, memory_order_relaxed);
     if (p < 0) {
-        p = (int)facto_kernel_path_detect();
-        atomic_store_explicit(&facto_kernel_current, p, memory_order_relaxed);
+        p = (int)fct_kernel_path_detect();
+        atomic_store_explicit(&fct_kernel_current, p, memory_order_relaxed);
     }
-    return (facto_kernel_path)p;
+    return (fct_kernel_path)p;
 }
 
-void facto_kernel_path_set(facto_kernel_path path)
+void fct_kernel_path_set(fct_kernel_path path)
 {
-    if (path == FACTO_KERNEL_AVX2 && facto_kernel_path_detect() != FACTO_KERNEL_AVX2)
+    if (path == FACTO_KERNEL_AVX2 && fct_kernel_path_detect() != FACTO_KERNEL_AVX2)
         path = FACTO_KERNEL_SCALAR;
-    atomic_store_explicit(&facto_kernel_current, (int)path, memory_order_relaxed);
+    atomic_store_explicit(&fct_kernel_current, (int)path, memory_order_relaxed);
 }
 
 /* ---- scalar ------------------------------------------------------------ */
 
-float facto_dot_scalar(const float *a, const float *b, int n)
+float fct_dot_scalar(const float *a, const float *b, int n)
 {
     /* Four independent sums: the compiler keeps them in SSE lanes and the
      * additions no longer wait on each other. */
@@ -66,13 +66,13 @@ float facto_dot_scalar(const float *a, const float *b, int n)
     return (s0 + s1) + (s2 + s3);
 }
 
-void facto_axpy_scalar(float alpha, const float *x, float *y, int n)
+void fct_axpy_scalar(float alpha, const float *x, float *y, int n)
 {
     for (int f = 0; f < n; f++)
         y[f] += alpha * x[f];
 }
 
-void facto_sgd_pair_scalar(float *p, float *q, int n, float err, float lr, float reg)
+void fct_sgd_pair_scalar(float *p, float *q, int n, float err, float lr, float reg)
 {
     const float shrink = 1.0f - lr * reg, step = lr * err;
     for (int f = 0; f < n; f++) {
@@ -82,7 +82,7 @@ void facto_sgd_pair_scalar(float *p, float *q, int n, float err, float lr, float
     }
 }
 
-void facto_adam_pair_scalar(float *p, float *q, float *mp, float *mq, float *vp, float *vq, int n, float err,
+void fct_adam_pair_scalar(float *p, float *q, float *mp, float *mq, float *vp, float *vq, int n, float err,
                             float reg, float lr_c1, float inv_c2, float b1, float b2, float eps)
 {
     for (int f = 0; f < n; f++) {
@@ -112,7 +112,7 @@ __attribute__((target("avx2,fma"))) static float hsum256(__m256 v)
     return _mm_cvtss_f32(s);
 }
 
-__attribute__((target("avx2,fma"))) float facto_dot_avx2(const float *a, const float *b, int n)
+__attribute__((target("avx2,fma"))) float fct_dot_avx2(const float *a, const float *b, int n)
 {
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     int f = 0;
@@ -128,7 +128,7 @@ __attribute__((target("avx2,fma"))) float facto_dot_avx2(const float *a, const f
     return s;
 }
 
-__attribute__((target("avx2,fma"))) void facto_axpy_avx2(float alpha, const float *x, float *y, int n)
+__attribute__((target("avx2,fma"))) void fct_axpy_avx2(float alpha, const float *x, float *y, int n)
 {
     __m256 va = _mm256_set1_ps(alpha);
     int f = 0;
@@ -138,7 +138,7 @@ __attribute__((target("avx2,fma"))) void facto_axpy_avx2(float alpha, const floa
         y[f] += alpha * x[f];
 }
 
-__attribute__((target("avx2,fma"))) void facto_sgd_pair_avx2(float *p, float *q, int n, float err, float lr,
+__attribute__((target("avx2,fma"))) void fct_sgd_pair_avx2(float *p, float *q, int n, float err, float lr,
                                                                float reg)
 {
     /* p' = p * (1 - lr reg) + (lr err) q, and the same for q. */
@@ -156,7 +156,7 @@ __attribute__((target("avx2,fma"))) void facto_sgd_pair_avx2(float *p, float *q,
         q[f] = shrink * qf + step * pf;
     }
 }
-__attribute__((target("avx2,fma"))) void facto_adam_pair_avx2(float *p, float *q, float *mp, float *mq, float *vp,
+__attribute__((target("avx2,fma"))) void fct_adam_pair_avx2(float *p, float *q, float *mp, float *mq, float *vp,
                                                                 float *vq, int n, float err, float reg, float lr_c1,
                                                                 float inv_c2, float b1, float b2, float eps)
 {
@@ -182,51 +182,51 @@ __attribute__((target("avx2,fma"))) void facto_adam_pair_avx2(float *p, float *q
         _mm256_storeu_ps(q + f, _mm256_sub_ps(qf, _mm256_div_ps(_mm256_mul_ps(vlr, m2), d2)));
     }
     if (f < n)
-        facto_adam_pair_scalar(p + f, q + f, mp + f, mq + f, vp + f, vq + f, n - f, err, reg, lr_c1, inv_c2, b1, b2,
+        fct_adam_pair_scalar(p + f, q + f, mp + f, mq + f, vp + f, vq + f, n - f, err, reg, lr_c1, inv_c2, b1, b2,
                                eps);
 }
 #else
-float facto_dot_avx2(const float *a, const float *b, int n) { return facto_dot_scalar(a, b, n); }
-void facto_axpy_avx2(float alpha, const float *x, float *y, int n) { facto_axpy_scalar(alpha, x, y, n); }
-void facto_sgd_pair_avx2(float *p, float *q, int n, float err, float lr, float reg)
+float fct_dot_avx2(const float *a, const float *b, int n) { return fct_dot_scalar(a, b, n); }
+void fct_axpy_avx2(float alpha, const float *x, float *y, int n) { fct_axpy_scalar(alpha, x, y, n); }
+void fct_sgd_pair_avx2(float *p, float *q, int n, float err, float lr, float reg)
 {
-    facto_sgd_pair_scalar(p, q, n, err, lr, reg);
+    fct_sgd_pair_scalar(p, q, n, err, lr, reg);
 }
-void facto_adam_pair_avx2(float *p, float *q, float *mp, float *mq, float *vp, float *vq, int n, float err,
+void fct_adam_pair_avx2(float *p, float *q, float *mp, float *mq, float *vp, float *vq, int n, float err,
                           float reg, float lr_c1, float inv_c2, float b1, float b2, float eps)
 {
-    facto_adam_pair_scalar(p, q, mp, mq, vp, vq, n, err, reg, lr_c1, inv_c2, b1, b2, eps);
+    fct_adam_pair_scalar(p, q, mp, mq, vp, vq, n, err, reg, lr_c1, inv_c2, b1, b2, eps);
 }
 #endif
 
 /* ---- dispatch ------------------------------------------------------------ */
 
-float facto_dot(const float *a, const float *b, int n)
+float fct_dot(const float *a, const float *b, int n)
 {
-    return facto_kernel_path_get() == FACTO_KERNEL_AVX2 ? facto_dot_avx2(a, b, n) : facto_dot_scalar(a, b, n);
+    return fct_kernel_path_get() == FACTO_KERNEL_AVX2 ? fct_dot_avx2(a, b, n) : fct_dot_scalar(a, b, n);
 }
 
-void facto_axpy(float alpha, const float *x, float *y, int n)
+void fct_axpy(float alpha, const float *x, float *y, int n)
 {
-    if (facto_kernel_path_get() == FACTO_KERNEL_AVX2)
-        facto_axpy_avx2(alpha, x, y, n);
+    if (fct_kernel_path_get() == FACTO_KERNEL_AVX2)
+        fct_axpy_avx2(alpha, x, y, n);
     else
-        facto_axpy_scalar(alpha, x, y, n);
+        fct_axpy_scalar(alpha, x, y, n);
 }
 
-void facto_sgd_pair(float *p, float *q, int n, float err, float lr, float reg)
+void fct_sgd_pair(float *p, float *q, int n, float err, float lr, float reg)
 {
-    if (facto_kernel_path_get() == FACTO_KERNEL_AVX2)
-        facto_sgd_pair_avx2(p, q, n, err, lr, reg);
+    if (fct_kernel_path_get() == FACTO_KERNEL_AVX2)
+        fct_sgd_pair_avx2(p, q, n, err, lr, reg);
     else
-        facto_sgd_pair_scalar(p, q, n, err, lr, reg);
+        fct_sgd_pair_scalar(p, q, n, err, lr, reg);
 }
 
-void facto_adam_pair(float *p, float *q, float *mp, float *mq, float *vp, float *vq, int n, float err, float reg,
+void fct_adam_pair(float *p, float *q, float *mp, float *mq, float *vp, float *vq, int n, float err, float reg,
                      float lr_c1, float inv_c2, float b1, float b2, float eps)
 {
-    if (facto_kernel_path_get() == FACTO_KERNEL_AVX2)
-        facto_adam_pair_avx2(p, q, mp, mq, vp, vq, n, err, reg, lr_c1, inv_c2, b1, b2, eps);
+    if (fct_kernel_path_get() == FACTO_KERNEL_AVX2)
+        fct_adam_pair_avx2(p, q, mp, mq, vp, vq, n, err, reg, lr_c1, inv_c2, b1, b2, eps);
     else
-        facto_adam_pair_scalar(p, q, mp, mq, vp, vq, n, err, reg, lr_c1, inv_c2, b1, b2, eps);
+        fct_adam_pair_scalar(p, q, mp, mq, vp, vq, n, err, reg, lr_c1, inv_c2, b1, b2, eps);
 }

@@ -18,7 +18,7 @@
 #define FACTO_GRAM_X86 0
 #endif
 
-void facto_gram_update_scalar(const double *V, int64_t n, int32_t k, const double *omega, int32_t r, double *t,
+void fct_gram_update_scalar(const double *V, int64_t n, int32_t k, const double *omega, int32_t r, double *t,
                               double *y)
 {
     memset(t, 0, (size_t)k * (size_t)r * sizeof *t);
@@ -45,7 +45,7 @@ void facto_gram_update_scalar(const double *V, int64_t n, int32_t k, const doubl
 /* Rows of Omega per block of step 1: 64 rows of r = 256 doubles are 128 KiB. */
 #define FACTO_GRAM_IB 64
 
-__attribute__((target("avx2,fma"))) void facto_gram_update_avx2(const double *V, int64_t n, int32_t k,
+__attribute__((target("avx2,fma"))) void fct_gram_update_avx2(const double *V, int64_t n, int32_t k,
                                                                 const double *omega, int32_t r, double *t,
                                                                 double *y)
 {
@@ -163,18 +163,18 @@ __attribute__((target("avx2,fma"))) void facto_gram_update_avx2(const double *V,
     }
 }
 #else
-void facto_gram_update_avx2(const double *V, int64_t n, int32_t k, const double *omega, int32_t r, double *t,
+void fct_gram_update_avx2(const double *V, int64_t n, int32_t k, const double *omega, int32_t r, double *t,
                             double *y)
 {
-    facto_gram_update_scalar(V, n, k, omega, r, t, y);
+    fct_gram_update_scalar(V, n, k, omega, r, t, y);
 }
 #endif
 
-void facto_gram_update(const double *V, int64_t n, int32_t k, const double *omega, int32_t r, double *t,
+void fct_gram_update(const double *V, int64_t n, int32_t k, const double *omega, int32_t r, double *t,
                        double *y)
 {
-    if (facto_kernel_path_get() == FACTO_KERNEL_AVX2)
-        facto_gram_update_avx2(V, n, k, omega, r, t, y);
+    if (fct_kernel_path_get() == FACTO_KERNEL_AVX2)
+        fct_gram_update_avx2(V, n, k, omega, r, t, y);
     else
-        facto_gram_update_scalar(V, n, k, omega, r, t, y);
+        fct_gram_update_scalar(V, n, k, omega, r, t, y);
 }

@@ -11,29 +11,29 @@
 #include <stdint.h>
 
 /* Which implementation the dispatching kernels use. */
-typedef enum facto_kernel_path {
+typedef enum fct_kernel_path {
     FACTO_KERNEL_SCALAR = 0,
     FACTO_KERNEL_AVX2 = 1
-} facto_kernel_path;
+} fct_kernel_path;
 
 /* Path chosen for this CPU (AVX2 when it has AVX2 and FMA). */
-facto_kernel_path facto_kernel_path_detect(void);
+fct_kernel_path fct_kernel_path_detect(void);
 /* Path in use now: the detected one unless overridden (tests, benchmarks). */
-facto_kernel_path facto_kernel_path_get(void);
+fct_kernel_path fct_kernel_path_get(void);
 /* Force a path; asking for AVX2 on a CPU without it keeps scalar. Not
  * thread-safe: call before training starts. */
-void facto_kernel_path_set(facto_kernel_path path);
+void fct_kernel_path_set(fct_kernel_path path);
 
 /* sum_f a[f] * b[f], a and b [n] (no alignment needed). */
-float facto_dot(const float *a, const float *b, int n);
+float fct_dot(const float *a, const float *b, int n);
 /* y[f] += alpha * x[f], x and y [n]. */
-void facto_axpy(float alpha, const float *x, float *y, int n);
+void fct_axpy(float alpha, const float *x, float *y, int n);
 /*
  * One SGD step on the factor pair of a rating with error err = r - r^:
  *   p' = p + lr * (err * q - reg * p),   q' = q + lr * (err * p - reg * q)
  * both from the old values (the gradient of 0.5 err^2 + 0.5 reg (|p|^2 + |q|^2)).
  */
-void facto_sgd_pair(float *p, float *q, int n, float err, float lr, float reg);
+void fct_sgd_pair(float *p, float *q, int n, float err, float lr, float reg);
 
 /*
  * One Adam step (Kingma & Ba 2015, Algorithm 1) on the factor pair of a
@@ -44,20 +44,20 @@ void facto_sgd_pair(float *p, float *q, int n, float err, float lr, float reg);
  * where lr_c1 = lr / (1 - b1^t) and inv_c2 = 1 / (1 - b2^t). mp, vp (mq, vq)
  * are the moments of p (q), all [n].
  */
-void facto_adam_pair(float *p, float *q, float *mp, float *mq, float *vp, float *vq, int n, float err, float reg,
+void fct_adam_pair(float *p, float *q, float *mp, float *mq, float *vp, float *vq, int n, float err, float reg,
                      float lr_c1, float inv_c2, float b1, float b2, float eps);
 
 /* The two implementations, for tests that check they agree. The AVX2 ones
- * may only be called when facto_kernel_path_detect() == FACTO_KERNEL_AVX2. */
-float facto_dot_scalar(const float *a, const float *b, int n);
-void facto_axpy_scalar(float alpha, const float *x, float *y, int n);
-void facto_sgd_pair_scalar(float *p, float *q, int n, float err, float lr, float reg);
-float facto_dot_avx2(const float *a, const float *b, int n);
-void facto_axpy_avx2(float alpha, const float *x, float *y, int n);
-void facto_sgd_pair_avx2(float *p, float *q, int n, float err, float lr, float reg);
-void facto_adam_pair_scalar(float *p, float *q, float *mp, float *mq, float *vp, float *vq, int n, float err,
+ * may only be called when fct_kernel_path_detect() == FACTO_KERNEL_AVX2. */
+float fct_dot_scalar(const float *a, const float *b, int n);
+void fct_axpy_scalar(float alpha, const float *x, float *y, int n);
+void fct_sgd_pair_scalar(float *p, float *q, int n, float err, float lr, float reg);
+float fct_dot_avx2(const float *a, const float *b, int n);
+void fct_axpy_avx2(float alpha, const float *x, float *y, int n);
+void fct_sgd_pair_avx2(float *p, float *q, int n, float err, float lr, float reg);
+void fct_adam_pair_scalar(float *p, float *q, float *mp, float *mq, float *vp, float *vq, int n, float err,
                             float reg, float lr_c1, float inv_c2, float b1, float b2, float eps);
-void facto_adam_pair_avx2(float *p, float *q, float *mp, float *mq, float *vp, float *vq, int n, float err,
+void fct_adam_pair_avx2(float *p, float *q, float *mp, float *mq, float *vp, float *vq, int n, float err,
                           float reg, float lr_c1, float inv_c2, float b1, float b2, float eps);
 
 #endif /* FACTO_KERNELS_H */

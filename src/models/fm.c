@@ -17,46 +17,46 @@
 #include <stdio.h>
 #include <string.h>
 
-static void facto_fm_free(facto_model *base)
+static void fct_fm_free(facto_model *base)
 {
-    facto_fm_model *m = (facto_fm_model *)base;
+    fct_fm_model *m = (fct_fm_model *)base;
     if (!m)
         return;
-    facto_aligned_free(m->w);
-    facto_aligned_free(m->V);
+    fct_aligned_free(m->w);
+    fct_aligned_free(m->V);
     free(m->slot_keys);
     free(m->hash_keys);
     free(m->hash_slots);
     free(m->sample_w0);
-    facto_aligned_free(m->sample_w);
-    facto_aligned_free(m->sample_V);
-    facto_idmap_free(m->users);
-    facto_idmap_free(m->items);
+    fct_aligned_free(m->sample_w);
+    fct_aligned_free(m->sample_V);
+    fct_idmap_free(m->users);
+    fct_idmap_free(m->items);
     free(m->pair_b);
-    facto_aligned_free(m->pair_q);
+    fct_aligned_free(m->pair_q);
     free(m);
 }
 
 /* Draw one weight from an init method; sigma NAN means the default. */
-static float facto_fm_draw(facto_rng *rng, facto_fm_init_method method, float scale, float sigma,
+static float fct_fm_draw(fct_rng *rng, facto_fm_init_method method, float scale, float sigma,
                            float default_sigma, float value)
 {
     switch (method) {
-    case FACTO_FM_INIT_UNIFORM: return (float)((2.0 * facto_rng_uniform(rng) - 1.0) * scale);
+    case FACTO_FM_INIT_UNIFORM: return (float)((2.0 * fct_rng_uniform(rng) - 1.0) * scale);
     case FACTO_FM_INIT_CONSTANT: return value;
     case FACTO_FM_INIT_NORMAL: break;
     }
-    return (float)(facto_rng_normal(rng) * (isnan(sigma) ? default_sigma : sigma));
+    return (float)(fct_rng_normal(rng) * (isnan(sigma) ? default_sigma : sigma));
 }
 
-static int facto_fm_cmp_u32(const void *a, const void *b)
+static int fct_fm_cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return (x > y) - (x < y);
 }
 
 /* Build the open-addressing table over m->slot_keys[0..n_slots). */
-static facto_status facto_fm_build_hash(facto_ctx *ctx, facto_fm_model *m)
+static facto_status fct_fm_build_hash(facto_ctx *ctx, fct_fm_model *m)
 {
     uint64_t cells = 16;
     int bits = 4;
@@ -64,10 +64,10 @@ static facto_status facto_fm_build_hash(facto_ctx *ctx, facto_fm_model *m)
         cells <<= 1;
         bits++;
     }
-    m->hash_keys = facto_malloc_array(cells, sizeof(uint32_t));
-    m->hash_slots = facto_malloc_array(cells, sizeof(uint32_t));
+    m->hash_keys = fct_malloc_array(cells, sizeof(uint32_t));
+    m->hash_slots = fct_malloc_array(cells, sizeof(uint32_t));
     if (!m->hash_keys || !m->hash_slots)
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for a %llu-cell key table",
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for a %llu-cell key table",
                           (unsigned long long)cells);
     memset(m->hash_slots, 0xff, cells * sizeof(uint32_t));
     m->hash_mask = cells - 1;
@@ -83,37 +83,37 @@ static facto_status facto_fm_build_hash(facto_ctx *ctx, facto_fm_model *m)
     return FACTO_OK;
 }
 
-static facto_fm_model *facto_fm_alloc(void)
+static fct_fm_model *fct_fm_alloc(void)
 {
-    facto_fm_model *m = calloc(1, sizeof *m);
+    fct_fm_model *m = calloc(1, sizeof *m);
     if (m)
-        m->base.ops = &facto_fm_ops;
+        m->base.ops = &fct_fm_ops;
     return m;
 }
 
-static facto_status facto_fm_alloc_params(facto_ctx *ctx, facto_fm_model *m)
+static facto_status fct_fm_alloc_params(facto_ctx *ctx, fct_fm_model *m)
 {
     uint64_t nw = (uint64_t)m->n_slots, nv = (uint64_t)m->n_slots * (uint64_t)m->k;
-    m->w = facto_aligned_alloc((nw ? nw : 1) * sizeof(float));
-    m->V = facto_aligned_alloc((nv ? nv : 1) * sizeof(float));
+    m->w = fct_aligned_alloc((nw ? nw : 1) * sizeof(float));
+    m->V = fct_aligned_alloc((nv ? nv : 1) * sizeof(float));
     if (!m->w || !m->V)
-        return facto_fail(ctx, FACTO_ERR_NOMEM,
+        return fct_fail(ctx, FACTO_ERR_NOMEM,
                           "factorization machine: out of memory for %lld slots x %d factors (lower num_factors, or "
                           "feature_dim to the keys really used)",
                           (long long)m->n_slots, m->k);
     return FACTO_OK;
 }
 
-facto_status facto_fm_model_new(facto_ctx *ctx, const facto_fm_params *params, const facto_rows *train,
-                                facto_fm_model **out)
+facto_status fct_fm_model_new(facto_ctx *ctx, const facto_fm_params *params, const facto_rows *train,
+                                fct_fm_model **out)
 {
     *out = NULL;
     facto_status st = facto_fm_params_validate(ctx, params);
     if (st != FACTO_OK)
         return st;
-    facto_fm_model *m = facto_fm_alloc();
+    fct_fm_model *m = fct_fm_alloc();
     if (!m)
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory");
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory");
     m->params = *params;
     m->k = params->num_factors;
     m->target_min = 0.0f;
@@ -126,67 +126,67 @@ facto_status facto_fm_model_new(facto_ctx *ctx, const facto_fm_params *params, c
         /* Hashed: one slot per distinct key of the training rows. */
         m->hashed = 1;
         int64_t nnz = train ? train->nnz : 0;
-        m->slot_keys = facto_malloc_array((size_t)(nnz ? nnz : 1), sizeof(uint32_t));
+        m->slot_keys = fct_malloc_array((size_t)(nnz ? nnz : 1), sizeof(uint32_t));
         if (!m->slot_keys) {
-            facto_fm_free(&m->base);
-            return facto_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for %lld keys",
+            fct_fm_free(&m->base);
+            return fct_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for %lld keys",
                               (long long)nnz);
         }
         for (int64_t r = 0; train && r < train->n_rows; r++)
             for (int64_t j = train->row_ptr[r]; j < train->row_ptr[r + 1]; j++) {
                 if ((uint64_t)train->keys[j] >= dim) {
-                    facto_fm_free(&m->base);
-                    return facto_fail(ctx, FACTO_ERR_INVALID, "row %lld: feature key %u >= feature_dim %llu",
+                    fct_fm_free(&m->base);
+                    return fct_fail(ctx, FACTO_ERR_INVALID, "row %lld: feature key %u >= feature_dim %llu",
                                       (long long)r + 1, train->keys[j], (unsigned long long)dim);
                 }
                 m->slot_keys[j] = train->keys[j];
             }
-        qsort(m->slot_keys, (size_t)nnz, sizeof(uint32_t), facto_fm_cmp_u32);
+        qsort(m->slot_keys, (size_t)nnz, sizeof(uint32_t), fct_fm_cmp_u32);
         int64_t n = 0;
         for (int64_t j = 0; j < nnz; j++)
             if (n == 0 || m->slot_keys[n - 1] != m->slot_keys[j])
                 m->slot_keys[n++] = m->slot_keys[j];
         if (n >= (int64_t)FACTO_FM_NO_SLOT) {
-            facto_fm_free(&m->base);
-            return facto_fail(ctx, FACTO_ERR_INVALID, "training rows use %lld distinct keys; at most %u are supported",
+            fct_fm_free(&m->base);
+            return fct_fail(ctx, FACTO_ERR_INVALID, "training rows use %lld distinct keys; at most %u are supported",
                               (long long)n, FACTO_FM_NO_SLOT - 1);
         }
         m->n_slots = n;
-        uint32_t *shrunk = facto_realloc_array(m->slot_keys, (size_t)(n ? n : 1), sizeof(uint32_t));
+        uint32_t *shrunk = fct_realloc_array(m->slot_keys, (size_t)(n ? n : 1), sizeof(uint32_t));
         if (shrunk)
             m->slot_keys = shrunk;
-        st = facto_fm_build_hash(ctx, m);
+        st = fct_fm_build_hash(ctx, m);
         if (st != FACTO_OK) {
-            facto_fm_free(&m->base);
+            fct_fm_free(&m->base);
             return st;
         }
     }
-    st = facto_fm_alloc_params(ctx, m);
+    st = fct_fm_alloc_params(ctx, m);
     if (st != FACTO_OK) {
-        facto_fm_free(&m->base);
+        fct_fm_free(&m->base);
         return st;
     }
-    facto_rng rng;
-    facto_rng_seed(&rng, params->seed);
-    m->w0 = facto_fm_draw(&rng, params->bias_init_method, params->bias_init_scale, params->bias_init_sigma, 0.01f,
+    fct_rng rng;
+    fct_rng_seed(&rng, params->seed);
+    m->w0 = fct_fm_draw(&rng, params->bias_init_method, params->bias_init_scale, params->bias_init_sigma, 0.01f,
                           params->bias_init_value);
     for (int64_t s = 0; s < m->n_slots; s++)
-        m->w[s] = facto_fm_draw(&rng, params->linear_init_method, params->linear_init_scale,
+        m->w[s] = fct_fm_draw(&rng, params->linear_init_method, params->linear_init_scale,
                                 params->linear_init_sigma, 0.01f, params->linear_init_value);
     int64_t nv = m->n_slots * m->k;
     for (int64_t i = 0; i < nv; i++)
-        m->V[i] = facto_fm_draw(&rng, params->factors_init_method, params->factors_init_scale,
+        m->V[i] = fct_fm_draw(&rng, params->factors_init_method, params->factors_init_scale,
                                 params->factors_init_sigma, 0.001f, params->factors_init_value);
     *out = m;
     return FACTO_OK;
 }
 
-facto_status facto_fm_map_rows(facto_ctx *ctx, const facto_fm_model *m, const facto_rows *rows, uint32_t **slots)
+facto_status fct_fm_map_rows(facto_ctx *ctx, const fct_fm_model *m, const facto_rows *rows, uint32_t **slots)
 {
     *slots = NULL;
-    uint32_t *s = facto_malloc_array((size_t)(rows->nnz ? rows->nnz : 1), sizeof(uint32_t));
+    uint32_t *s = fct_malloc_array((size_t)(rows->nnz ? rows->nnz : 1), sizeof(uint32_t));
     if (!s)
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory mapping %lld entries",
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory mapping %lld entries",
                           (long long)rows->nnz);
     uint64_t dim = m->params.feature_dim;
     for (int64_t r = 0; r < rows->n_rows; r++)
@@ -194,15 +194,15 @@ facto_status facto_fm_map_rows(facto_ctx *ctx, const facto_fm_model *m, const fa
             uint32_t key = rows->keys[j];
             if ((uint64_t)key >= dim) {
                 free(s);
-                return facto_fail(ctx, FACTO_ERR_INVALID, "row %lld: feature key %u >= feature_dim %llu",
+                return fct_fail(ctx, FACTO_ERR_INVALID, "row %lld: feature key %u >= feature_dim %llu",
                                   (long long)r + 1, key, (unsigned long long)dim);
             }
             if (!isfinite(rows->values[j])) {
                 free(s);
-                return facto_fail(ctx, FACTO_ERR_INVALID, "row %lld: the value of feature key %u is not finite",
+                return fct_fail(ctx, FACTO_ERR_INVALID, "row %lld: the value of feature key %u is not finite",
                                   (long long)r + 1, key);
             }
-            s[j] = facto_fm_slot(m, key);
+            s[j] = fct_fm_slot(m, key);
         }
     *slots = s;
     return FACTO_OK;
@@ -210,7 +210,7 @@ facto_status facto_fm_map_rows(facto_ctx *ctx, const facto_fm_model *m, const fa
 
 /* y^ of one row with parameters (w0, w, V), without scratch memory: the
  * factors are walked in blocks of 64 on the stack. */
-static double facto_fm_raw_noscratch(const facto_fm_model *m, float w0, const float *w, const float *V,
+static double fct_fm_raw_noscratch(const fct_fm_model *m, float w0, const float *w, const float *V,
                                      const uint32_t *slots, const float *values, int64_t n)
 {
     const int32_t k = m->k;
@@ -242,7 +242,7 @@ static double facto_fm_raw_noscratch(const facto_fm_model *m, float w0, const fl
     return y;
 }
 
-static float facto_fm_finish(const facto_fm_model *m, double y)
+static float fct_fm_finish(const fct_fm_model *m, double y)
 {
     if (m->params.predictor_type == FACTO_FM_BINARY_CLASSIFIER)
         return (float)(1.0 / (1.0 + exp(-y)));
@@ -253,7 +253,7 @@ static float facto_fm_finish(const facto_fm_model *m, double y)
     return (float)y;
 }
 
-void facto_fm_score_rows(const facto_fm_model *m, const facto_rows *rows, const uint32_t *slots, float *scores)
+void fct_fm_score_rows(const fct_fm_model *m, const facto_rows *rows, const uint32_t *slots, float *scores)
 {
     for (int64_t r = 0; r < rows->n_rows; r++) {
         int64_t b = rows->row_ptr[r], n = rows->row_ptr[r + 1] - b;
@@ -262,18 +262,18 @@ void facto_fm_score_rows(const facto_fm_model *m, const facto_rows *rows, const 
             for (int32_t t = 0; t < m->n_samples; t++) {
                 const float *w = m->sample_w + (int64_t)t * m->n_slots;
                 const float *V = m->sample_V + (int64_t)t * m->n_slots * m->k;
-                acc += facto_fm_finish(m, facto_fm_raw_noscratch(m, m->sample_w0[t], w, V, slots + b,
+                acc += fct_fm_finish(m, fct_fm_raw_noscratch(m, m->sample_w0[t], w, V, slots + b,
                                                                  rows->values + b, n));
             }
             scores[r] = (float)(acc / m->n_samples);
         } else {
-            scores[r] = facto_fm_finish(m, facto_fm_raw_noscratch(m, m->w0, m->w, m->V, slots + b,
+            scores[r] = fct_fm_finish(m, fct_fm_raw_noscratch(m, m->w0, m->w, m->V, slots + b,
                                                                   rows->values + b, n));
         }
     }
 }
 
-facto_status facto_fm_metrics_from_scores(facto_ctx *ctx, const facto_fm_model *m, const facto_rows *rows,
+facto_status fct_fm_metrics_from_scores(facto_ctx *ctx, const fct_fm_model *m, const facto_rows *rows,
                                           const float *scores, facto_fm_metrics *out)
 {
     memset(out, 0, sizeof *out);
@@ -283,7 +283,7 @@ facto_status facto_fm_metrics_from_scores(facto_ctx *ctx, const facto_fm_model *
     out->binary.accuracy = out->binary.cross_entropy = out->binary.f_beta = NAN;
     out->binary.precision = out->binary.recall = out->binary.auc = NAN;
     if (!rows->labels)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "factorization machine: the rows have no labels to score against");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "factorization machine: the rows have no labels to score against");
     if (rows->n_rows == 0)
         return FACTO_OK;
     if (m->params.predictor_type == FACTO_FM_REGRESSOR) {
@@ -301,18 +301,18 @@ facto_status facto_fm_metrics_from_scores(facto_ctx *ctx, const facto_fm_model *
 }
 
 /* Labels must be present and finite; a classifier's must be 0/1 or -1/+1. */
-static facto_status facto_fm_check_labels(facto_ctx *ctx, const facto_fm_params *p, const facto_rows *rows,
+static facto_status fct_fm_check_labels(facto_ctx *ctx, const facto_fm_params *p, const facto_rows *rows,
                                           const char *what)
 {
     if (!rows->labels)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "%s rows have no labels", what);
+        return fct_fail(ctx, FACTO_ERR_INVALID, "%s rows have no labels", what);
     for (int64_t r = 0; r < rows->n_rows; r++) {
         float y = rows->labels[r];
         if (!isfinite(y))
-            return facto_fail(ctx, FACTO_ERR_INVALID, "%s row %lld: the label is not a finite number", what,
+            return fct_fail(ctx, FACTO_ERR_INVALID, "%s row %lld: the label is not a finite number", what,
                               (long long)r + 1);
         if (p->predictor_type == FACTO_FM_BINARY_CLASSIFIER && y != 0.0f && y != 1.0f && y != -1.0f)
-            return facto_fail(ctx, FACTO_ERR_INVALID,
+            return fct_fail(ctx, FACTO_ERR_INVALID,
                               "%s row %lld: label %g is not 0 or 1 (or -1/+1) as binary_classifier needs", what,
                               (long long)r + 1, (double)y);
     }
@@ -323,12 +323,12 @@ static facto_status facto_fm_check_labels(facto_ctx *ctx, const facto_fm_params 
  * mode gives every key a slot), or the prior mean under MCMC: set w and v
  * (and those of every stored sample) to 0 so an unseen feature scores 0,
  * as a hashed model's missing key does. O(nnz + n_slots (k + 1)). */
-facto_status facto_fm_zero_unseen(facto_ctx *ctx, facto_fm_model *m, const facto_rows *train,
+facto_status fct_fm_zero_unseen(facto_ctx *ctx, fct_fm_model *m, const facto_rows *train,
                                   const uint32_t *slots)
 {
-    uint8_t *seen = facto_calloc_array(m->n_slots ? (size_t)m->n_slots : 1, 1);
+    uint8_t *seen = fct_calloc_array(m->n_slots ? (size_t)m->n_slots : 1, 1);
     if (!seen)
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for %lld slot flags",
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for %lld slot flags",
                           (long long)m->n_slots);
     for (int64_t j = 0; j < train->nnz; j++)
         if (slots[j] != FACTO_FM_NO_SLOT && train->values[j] != 0.0f)
@@ -352,30 +352,30 @@ facto_status facto_fm_fit(facto_ctx *ctx, const facto_rows *train, const facto_r
                           const facto_fm_params *params, const facto_fm_callbacks *callbacks, facto_model **out)
 {
     if (!out || !train || !params)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_fm_fit: train, params and out must be given");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_fm_fit: train, params and out must be given");
     *out = NULL;
     facto_status st = facto_fm_params_validate(ctx, params);
     if (st != FACTO_OK)
         return st;
     if (train->n_rows <= 0)
-        return facto_fail(ctx, FACTO_ERR_EMPTY, "factorization machine: the training rows are empty");
-    st = facto_fm_check_labels(ctx, params, train, "training");
+        return fct_fail(ctx, FACTO_ERR_EMPTY, "factorization machine: the training rows are empty");
+    st = fct_fm_check_labels(ctx, params, train, "training");
     if (st == FACTO_OK && test)
-        st = facto_fm_check_labels(ctx, params, test, "test");
+        st = fct_fm_check_labels(ctx, params, test, "test");
     if (st != FACTO_OK)
         return st;
-    facto_status (*solve)(facto_ctx *, facto_fm_model *, const facto_rows *, const uint32_t *, const facto_rows *,
+    facto_status (*solve)(facto_ctx *, fct_fm_model *, const facto_rows *, const uint32_t *, const facto_rows *,
                           const uint32_t *, const facto_fm_callbacks *) = NULL;
     switch (params->solver) {
-    case FACTO_FM_SOLVER_SGD: solve = facto_fm_fit_sgd; break;
-    case FACTO_FM_SOLVER_ALS: solve = facto_fm_fit_als; break;
-    case FACTO_FM_SOLVER_MCMC: solve = facto_fm_fit_mcmc; break;
+    case FACTO_FM_SOLVER_SGD: solve = fct_fm_fit_sgd; break;
+    case FACTO_FM_SOLVER_ALS: solve = fct_fm_fit_als; break;
+    case FACTO_FM_SOLVER_MCMC: solve = fct_fm_fit_mcmc; break;
     }
     if (!solve)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "hyperparameter solver: %d is not one of sgd, als, mcmc",
+        return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter solver: %d is not one of sgd, als, mcmc",
                           (int)params->solver);
-    facto_fm_model *m = NULL;
-    st = facto_fm_model_new(ctx, params, train, &m);
+    fct_fm_model *m = NULL;
+    st = fct_fm_model_new(ctx, params, train, &m);
     if (st != FACTO_OK)
         return st;
     if (params->predictor_type == FACTO_FM_REGRESSOR) {
@@ -388,107 +388,107 @@ facto_status facto_fm_fit(facto_ctx *ctx, const facto_rows *train, const facto_r
         m->target_max = hi;
     }
     uint32_t *train_slots = NULL, *test_slots = NULL;
-    st = facto_fm_map_rows(ctx, m, train, &train_slots);
+    st = fct_fm_map_rows(ctx, m, train, &train_slots);
     if (st == FACTO_OK && test)
-        st = facto_fm_map_rows(ctx, m, test, &test_slots);
+        st = fct_fm_map_rows(ctx, m, test, &test_slots);
     if (st == FACTO_OK)
         st = solve(ctx, m, train, train_slots, test, test_slots, callbacks);
     if (st == FACTO_OK)
-        st = facto_fm_zero_unseen(ctx, m, train, train_slots);
+        st = fct_fm_zero_unseen(ctx, m, train, train_slots);
     free(train_slots);
     free(test_slots);
     if (st != FACTO_OK) {
-        facto_fm_free(&m->base);
+        fct_fm_free(&m->base);
         return st;
     }
     *out = &m->base;
-    return facto_ok(ctx);
+    return fct_ok(ctx);
 }
 
-static facto_status facto_fm_of(facto_ctx *ctx, const facto_model *model, const facto_fm_model **m)
+static facto_status fct_fm_of(facto_ctx *ctx, const facto_model *model, const fct_fm_model **m)
 {
-    if (!model || model->ops != &facto_fm_ops)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "not a factorization machine model");
-    *m = (const facto_fm_model *)model;
+    if (!model || model->ops != &fct_fm_ops)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "not a factorization machine model");
+    *m = (const fct_fm_model *)model;
     return FACTO_OK;
 }
 
 facto_status facto_fm_predict(facto_ctx *ctx, const facto_model *model, const facto_rows *rows, float *scores,
                               float *predicted_labels)
 {
-    const facto_fm_model *m = NULL;
-    facto_status st = facto_fm_of(ctx, model, &m);
+    const fct_fm_model *m = NULL;
+    facto_status st = fct_fm_of(ctx, model, &m);
     if (st != FACTO_OK)
         return st;
     if (!rows || (!scores && rows->n_rows > 0))
-        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_fm_predict: rows and scores must be given");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_fm_predict: rows and scores must be given");
     if (m->users)
         /* Its w / V are one sample; what it predicts with are the posterior
          * per-user / per-item sums, reached by ids only. */
-        return facto_fail(ctx, FACTO_ERR_INVALID,
+        return fct_fail(ctx, FACTO_ERR_INVALID,
                           "this factorization machine was trained from ratings in block form: it predicts (user, "
                           "item) pairs by id (facto predict --input PAIRS, facto eval --test RATINGS), not "
                           "feature rows");
     uint32_t *slots = NULL;
-    st = facto_fm_map_rows(ctx, m, rows, &slots);
+    st = fct_fm_map_rows(ctx, m, rows, &slots);
     if (st != FACTO_OK)
         return st;
-    facto_fm_score_rows(m, rows, slots, scores);
+    fct_fm_score_rows(m, rows, slots, scores);
     free(slots);
     if (predicted_labels)
         for (int64_t r = 0; r < rows->n_rows; r++)
             predicted_labels[r] = m->params.predictor_type == FACTO_FM_BINARY_CLASSIFIER
                                       ? (scores[r] >= 0.5f ? 1.0f : 0.0f)
                                       : scores[r];
-    return facto_ok(ctx);
+    return fct_ok(ctx);
 }
 
 facto_status facto_fm_evaluate(facto_ctx *ctx, const facto_model *model, const facto_rows *rows,
                                facto_fm_metrics *metrics)
 {
-    const facto_fm_model *m = NULL;
-    facto_status st = facto_fm_of(ctx, model, &m);
+    const fct_fm_model *m = NULL;
+    facto_status st = fct_fm_of(ctx, model, &m);
     if (st != FACTO_OK)
         return st;
     if (!rows || !metrics)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_fm_evaluate: rows and metrics must be given");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_fm_evaluate: rows and metrics must be given");
     if (rows->n_rows <= 0)
-        return facto_fail(ctx, FACTO_ERR_EMPTY, "factorization machine: no rows to evaluate");
-    st = facto_fm_check_labels(ctx, &m->params, rows, "evaluation");
+        return fct_fail(ctx, FACTO_ERR_EMPTY, "factorization machine: no rows to evaluate");
+    st = fct_fm_check_labels(ctx, &m->params, rows, "evaluation");
     if (st != FACTO_OK)
         return st;
-    float *scores = facto_malloc_array((size_t)rows->n_rows, sizeof(float));
+    float *scores = fct_malloc_array((size_t)rows->n_rows, sizeof(float));
     if (!scores)
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for %lld scores",
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for %lld scores",
                           (long long)rows->n_rows);
     st = facto_fm_predict(ctx, model, rows, scores, NULL);
     if (st == FACTO_OK)
-        st = facto_fm_metrics_from_scores(ctx, m, rows, scores, metrics);
+        st = fct_fm_metrics_from_scores(ctx, m, rows, scores, metrics);
     free(scores);
-    return st == FACTO_OK ? facto_ok(ctx) : st;
+    return st == FACTO_OK ? fct_ok(ctx) : st;
 }
 
 /* ---- ratings models: (user, item) by ids -------------------------------- */
 
 int facto_fm_by_ids(const facto_model *model)
 {
-    return model && model->ops == &facto_fm_ops && ((const facto_fm_model *)model)->users != NULL;
+    return model && model->ops == &fct_fm_ops && ((const fct_fm_model *)model)->users != NULL;
 }
 
-static facto_status facto_fm_ratings_of(facto_ctx *ctx, const facto_model *model, const facto_fm_model **m)
+static facto_status fct_fm_ratings_of(facto_ctx *ctx, const facto_model *model, const fct_fm_model **m)
 {
-    facto_status st = facto_fm_of(ctx, model, m);
+    facto_status st = fct_fm_of(ctx, model, m);
     if (st != FACTO_OK)
         return st;
     if (!(*m)->users)
-        return facto_fail(ctx, FACTO_ERR_INVALID,
+        return fct_fail(ctx, FACTO_ERR_INVALID,
                           "this factorization machine was trained on feature rows: it scores feature rows "
                           "(facto_fm_predict), not (user, item) ids");
     return FACTO_OK;
 }
 
 /* Score of train user u / item i (-1 = unknown: its sums are 0). */
-static float facto_fm_pair_score(const facto_fm_model *m, int32_t u, int32_t i)
+static float fct_fm_pair_score(const fct_fm_model *m, int32_t u, int32_t i)
 {
     const int32_t pk = m->pair_k;
     double y = m->pair_w0;
@@ -503,40 +503,40 @@ static float facto_fm_pair_score(const facto_fm_model *m, int32_t u, int32_t i)
             dot += (double)a[f] * b[f];
         y += dot;
     }
-    return facto_fm_finish(m, y);
+    return fct_fm_finish(m, y);
 }
 
 facto_status facto_fm_predict_pair(facto_ctx *ctx, const facto_model *model, const char *user, const char *item,
                                    float *score, int *flags)
 {
-    const facto_fm_model *m = NULL;
-    facto_status st = facto_fm_ratings_of(ctx, model, &m);
+    const fct_fm_model *m = NULL;
+    facto_status st = fct_fm_ratings_of(ctx, model, &m);
     if (st != FACTO_OK)
         return st;
     if (!user || !item || !score)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_fm_predict_pair: user, item and score must be given");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_fm_predict_pair: user, item and score must be given");
     int32_t u = facto_idmap_find(m->users, user), i = facto_idmap_find(m->items, item);
-    *score = facto_fm_pair_score(m, u, i);
+    *score = fct_fm_pair_score(m, u, i);
     if (flags)
         *flags = (u < 0 ? FACTO_PRED_UNKNOWN_USER : 0) | (i < 0 ? FACTO_PRED_UNKNOWN_ITEM : 0);
-    return facto_ok(ctx);
+    return fct_ok(ctx);
 }
 
 facto_status facto_fm_evaluate_ratings(facto_ctx *ctx, const facto_model *model, const facto_dataset *test,
                                        facto_eval_result *result, float *scores)
 {
-    const facto_fm_model *m = NULL;
-    facto_status st = facto_fm_ratings_of(ctx, model, &m);
+    const fct_fm_model *m = NULL;
+    facto_status st = fct_fm_ratings_of(ctx, model, &m);
     if (st != FACTO_OK)
         return st;
     if (!test || !result)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_fm_evaluate_ratings: test and result must be given");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_fm_evaluate_ratings: test and result must be given");
     if (test->n_ratings == 0)
-        return facto_fail(ctx, FACTO_ERR_EMPTY, "no ratings to evaluate");
+        return fct_fail(ctx, FACTO_ERR_EMPTY, "no ratings to evaluate");
     memset(result, 0, sizeof *result);
-    int32_t *imap = facto_malloc_array(test->n_items ? (size_t)test->n_items : 1, sizeof *imap);
+    int32_t *imap = fct_malloc_array(test->n_items ? (size_t)test->n_items : 1, sizeof *imap);
     if (!imap)
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %ld item ids", (long)test->n_items);
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %ld item ids", (long)test->n_items);
     for (int32_t i = 0; i < test->n_items; i++)
         imap[i] = facto_idmap_find(m->items, test->item_map->names[i]);
     double se = 0.0, ae = 0.0;
@@ -544,7 +544,7 @@ facto_status facto_fm_evaluate_ratings(facto_ctx *ctx, const facto_model *model,
         int32_t u = facto_idmap_find(m->users, test->user_map->names[tu]);
         for (int64_t e = test->row_ptr[tu]; e < test->row_ptr[tu + 1]; e++) {
             int32_t i = imap[test->items[e]];
-            float p = facto_fm_pair_score(m, u, i);
+            float p = fct_fm_pair_score(m, u, i);
             if (scores)
                 scores[e] = p;
             double d = (double)p - test->ratings[e];
@@ -558,14 +558,14 @@ facto_status facto_fm_evaluate_ratings(facto_ctx *ctx, const facto_model *model,
     result->n_ratings = test->n_ratings;
     result->rmse = sqrt(se / (double)test->n_ratings);
     result->mae = ae / (double)test->n_ratings;
-    return facto_ok(ctx);
+    return fct_ok(ctx);
 }
 
 facto_status facto_fm_get_params(const facto_model *model, facto_fm_params *params)
 {
-    if (!model || model->ops != &facto_fm_ops || !params)
+    if (!model || model->ops != &fct_fm_ops || !params)
         return FACTO_ERR_INVALID;
-    *params = ((const facto_fm_model *)model)->params;
+    *params = ((const fct_fm_model *)model)->params;
     return FACTO_OK;
 }
 
@@ -595,15 +595,15 @@ facto_status facto_fm_get_params(const facto_model *model, facto_fm_params *para
 #define FACTO_FM_TAG_PAIR_Q FACTO_TAG('F', 'M', 'P', 'Q')
 #define FACTO_FM_PAIR_HEAD_BYTES 20
 
-static facto_status facto_fm_save(facto_ctx *ctx, const facto_model *model, facto_mfile_writer *w)
+static facto_status fct_fm_save(facto_ctx *ctx, const facto_model *model, fct_mfile_writer *w)
 {
-    const facto_fm_model *m = (const facto_fm_model *)model;
-    size_t need = facto_fm_params_dump(&m->params, NULL, 0) + 1;
+    const fct_fm_model *m = (const fct_fm_model *)model;
+    size_t need = fct_fm_params_dump(&m->params, NULL, 0) + 1;
     char *text = malloc(need);
     if (!text)
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory saving hyperparameters");
-    facto_fm_params_dump(&m->params, text, need);
-    facto_status st = facto_mfile_put(ctx, w, FACTO_FM_TAG_PARAMS, text, need - 1);
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory saving hyperparameters");
+    fct_fm_params_dump(&m->params, text, need);
+    facto_status st = fct_mfile_put(ctx, w, FACTO_FM_TAG_PARAMS, text, need - 1);
     free(text);
     if (st != FACTO_OK)
         return st;
@@ -615,20 +615,20 @@ static facto_status facto_fm_save(facto_ctx *ctx, const facto_model *model, fact
     memcpy(head + 8, &ns, 8);
     memcpy(head + 16, i3, 12);
     memcpy(head + 28, f3, 12);
-    st = facto_mfile_put(ctx, w, FACTO_FM_TAG_HEAD, head, sizeof head);
+    st = fct_mfile_put(ctx, w, FACTO_FM_TAG_HEAD, head, sizeof head);
     uint64_t nw = (uint64_t)m->n_slots * sizeof(float), nv = nw * (uint64_t)m->k;
     if (st == FACTO_OK)
-        st = facto_mfile_put(ctx, w, FACTO_FM_TAG_W, m->w, nw);
+        st = fct_mfile_put(ctx, w, FACTO_FM_TAG_W, m->w, nw);
     if (st == FACTO_OK)
-        st = facto_mfile_put(ctx, w, FACTO_FM_TAG_V, m->V, nv);
+        st = fct_mfile_put(ctx, w, FACTO_FM_TAG_V, m->V, nv);
     if (st == FACTO_OK && m->hashed)
-        st = facto_mfile_put(ctx, w, FACTO_FM_TAG_KEYS, m->slot_keys, (uint64_t)m->n_slots * sizeof(uint32_t));
+        st = fct_mfile_put(ctx, w, FACTO_FM_TAG_KEYS, m->slot_keys, (uint64_t)m->n_slots * sizeof(uint32_t));
     if (st == FACTO_OK && m->n_samples > 0) {
-        st = facto_mfile_put(ctx, w, FACTO_FM_TAG_S0, m->sample_w0, (uint64_t)m->n_samples * sizeof(float));
+        st = fct_mfile_put(ctx, w, FACTO_FM_TAG_S0, m->sample_w0, (uint64_t)m->n_samples * sizeof(float));
         if (st == FACTO_OK)
-            st = facto_mfile_put(ctx, w, FACTO_FM_TAG_SW, m->sample_w, (uint64_t)m->n_samples * nw);
+            st = fct_mfile_put(ctx, w, FACTO_FM_TAG_SW, m->sample_w, (uint64_t)m->n_samples * nw);
         if (st == FACTO_OK)
-            st = facto_mfile_put(ctx, w, FACTO_FM_TAG_SV, m->sample_V, (uint64_t)m->n_samples * nv);
+            st = fct_mfile_put(ctx, w, FACTO_FM_TAG_SV, m->sample_V, (uint64_t)m->n_samples * nv);
     }
     if (st == FACTO_OK && m->users) {
         uint8_t ph[FACTO_FM_PAIR_HEAD_BYTES];
@@ -636,45 +636,45 @@ static facto_status facto_fm_save(facto_ctx *ctx, const facto_model *model, fact
         memcpy(ph, p4, 16);
         memcpy(ph + 16, &m->pair_w0, 4);
         uint64_t rows = (uint64_t)m->n_users + (uint64_t)m->n_items;
-        st = facto_mfile_put(ctx, w, FACTO_FM_TAG_PAIR_HEAD, ph, sizeof ph);
+        st = fct_mfile_put(ctx, w, FACTO_FM_TAG_PAIR_HEAD, ph, sizeof ph);
         if (st == FACTO_OK)
-            st = facto_mfile_put_idmap(ctx, w, FACTO_FM_TAG_USERS, m->users);
+            st = fct_mfile_put_idmap(ctx, w, FACTO_FM_TAG_USERS, m->users);
         if (st == FACTO_OK)
-            st = facto_mfile_put_idmap(ctx, w, FACTO_FM_TAG_ITEMS, m->items);
+            st = fct_mfile_put_idmap(ctx, w, FACTO_FM_TAG_ITEMS, m->items);
         if (st == FACTO_OK)
-            st = facto_mfile_put(ctx, w, FACTO_FM_TAG_PAIR_B, m->pair_b, rows * sizeof(float));
+            st = fct_mfile_put(ctx, w, FACTO_FM_TAG_PAIR_B, m->pair_b, rows * sizeof(float));
         if (st == FACTO_OK)
-            st = facto_mfile_put(ctx, w, FACTO_FM_TAG_PAIR_Q, m->pair_q, rows * (uint64_t)m->pair_k * sizeof(float));
+            st = fct_mfile_put(ctx, w, FACTO_FM_TAG_PAIR_Q, m->pair_q, rows * (uint64_t)m->pair_k * sizeof(float));
     }
     return st;
 }
 
 /* Copy a section of exactly `bytes` bytes into fresh 64-byte aligned memory. */
-static facto_status facto_fm_get_array(facto_ctx *ctx, const facto_mfile_reader *r, uint32_t tag, uint64_t bytes,
+static facto_status fct_fm_get_array(facto_ctx *ctx, const fct_mfile_reader *r, uint32_t tag, uint64_t bytes,
                                        int aligned, void **out)
 {
     const void *data;
     uint64_t n;
     *out = NULL;
-    facto_status st = facto_mfile_get(ctx, r, tag, (int64_t)bytes, &data, &n);
+    facto_status st = fct_mfile_get(ctx, r, tag, (int64_t)bytes, &data, &n);
     if (st != FACTO_OK)
         return st;
-    void *p = aligned ? facto_aligned_alloc(bytes ? bytes : 1) : malloc(bytes ? bytes : 1);
+    void *p = aligned ? fct_aligned_alloc(bytes ? bytes : 1) : malloc(bytes ? bytes : 1);
     if (!p)
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory for %llu bytes", facto_mfile_path(r),
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory for %llu bytes", fct_mfile_path(r),
                           (unsigned long long)bytes);
     memcpy(p, data, bytes);
     *out = p;
     return FACTO_OK;
 }
 
-static facto_status facto_fm_load(facto_ctx *ctx, const facto_mfile_reader *r, facto_model **out)
+static facto_status fct_fm_load(facto_ctx *ctx, const fct_mfile_reader *r, facto_model **out)
 {
-    const char *path = facto_mfile_path(r);
+    const char *path = fct_mfile_path(r);
     *out = NULL;
     const void *data;
     uint64_t n;
-    facto_status st = facto_mfile_get(ctx, r, FACTO_FM_TAG_PARAMS, -1, &data, &n);
+    facto_status st = fct_mfile_get(ctx, r, FACTO_FM_TAG_PARAMS, -1, &data, &n);
     if (st != FACTO_OK)
         return st;
     facto_fm_params p = facto_fm_params_default();
@@ -686,7 +686,7 @@ static facto_status facto_fm_load(facto_ctx *ctx, const facto_mfile_reader *r, f
         const char *eq = memchr(s, '=', (size_t)(le - s));
         char name[64], value[128];
         if (!eq || eq - s >= (ptrdiff_t)sizeof name || le - eq - 1 >= (ptrdiff_t)sizeof value)
-            return facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: the hyperparameter section is malformed", path);
+            return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: the hyperparameter section is malformed", path);
         memcpy(name, s, (size_t)(eq - s));
         name[eq - s] = '\0';
         memcpy(value, eq + 1, (size_t)(le - eq - 1));
@@ -694,16 +694,16 @@ static facto_status facto_fm_load(facto_ctx *ctx, const facto_mfile_reader *r, f
         if (facto_fm_params_set(ctx, &p, name, value) != FACTO_OK) {
             char msg[FACTO_ERRMSG_MAX];
             snprintf(msg, sizeof msg, "%s", facto_errmsg(ctx));
-            return facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: bad hyperparameter in the model: %s", path, msg);
+            return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: bad hyperparameter in the model: %s", path, msg);
         }
         s = le + 1;
     }
     if (facto_fm_params_validate(ctx, &p) != FACTO_OK) {
         char msg[FACTO_ERRMSG_MAX];
         snprintf(msg, sizeof msg, "%s", facto_errmsg(ctx));
-        return facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: the model's hyperparameters are invalid: %s", path, msg);
+        return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: the model's hyperparameters are invalid: %s", path, msg);
     }
-    st = facto_mfile_get(ctx, r, FACTO_FM_TAG_HEAD, FACTO_FM_HEAD_BYTES, &data, &n);
+    st = fct_mfile_get(ctx, r, FACTO_FM_TAG_HEAD, FACTO_FM_HEAD_BYTES, &data, &n);
     if (st != FACTO_OK)
         return st;
     const uint8_t *head = data;
@@ -723,10 +723,10 @@ static facto_status facto_fm_load(facto_ctx *ctx, const facto_mfile_reader *r, f
         (i3[1] == 1 && ((dense_ok && !any_layout) || ns > dim || ns >= FACTO_FM_NO_SLOT)) ||
         !isfinite(f3[0]) || !isfinite(f3[1]) || !isfinite(f3[2]) || f3[1] > f3[2] ||
         (ns > 0 && (uint64_t)i3[0] > ((uint64_t)1 << 60) / ns))
-        return facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: the factorization machine header is inconsistent", path);
-    facto_fm_model *m = facto_fm_alloc();
+        return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: the factorization machine header is inconsistent", path);
+    fct_fm_model *m = fct_fm_alloc();
     if (!m)
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
     m->params = p;
     m->k = i3[0];
     m->hashed = i3[1];
@@ -736,41 +736,41 @@ static facto_status facto_fm_load(facto_ctx *ctx, const facto_mfile_reader *r, f
     m->target_min = f3[1];
     m->target_max = f3[2];
     uint64_t nw = ns * sizeof(float), nv = nw * (uint64_t)m->k;
-    st = facto_fm_get_array(ctx, r, FACTO_FM_TAG_W, nw, 1, (void **)&m->w);
+    st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_W, nw, 1, (void **)&m->w);
     if (st == FACTO_OK)
-        st = facto_fm_get_array(ctx, r, FACTO_FM_TAG_V, nv, 1, (void **)&m->V);
+        st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_V, nv, 1, (void **)&m->V);
     if (st == FACTO_OK && m->hashed) {
-        st = facto_fm_get_array(ctx, r, FACTO_FM_TAG_KEYS, ns * sizeof(uint32_t), 0, (void **)&m->slot_keys);
+        st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_KEYS, ns * sizeof(uint32_t), 0, (void **)&m->slot_keys);
         for (uint64_t i = 0; st == FACTO_OK && i < ns; i++)
             if ((uint64_t)m->slot_keys[i] >= dim || (i > 0 && m->slot_keys[i] <= m->slot_keys[i - 1]))
-                st = facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: the factorization machine's keys are not ascending",
+                st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: the factorization machine's keys are not ascending",
                                 path);
         if (st == FACTO_OK)
-            st = facto_fm_build_hash(ctx, m);
+            st = fct_fm_build_hash(ctx, m);
     }
     if (st == FACTO_OK && m->n_samples > 0) {
-        st = facto_fm_get_array(ctx, r, FACTO_FM_TAG_S0, (uint64_t)m->n_samples * sizeof(float), 0,
+        st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_S0, (uint64_t)m->n_samples * sizeof(float), 0,
                                 (void **)&m->sample_w0);
         if (st == FACTO_OK)
-            st = facto_fm_get_array(ctx, r, FACTO_FM_TAG_SW, (uint64_t)m->n_samples * nw, 1, (void **)&m->sample_w);
+            st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_SW, (uint64_t)m->n_samples * nw, 1, (void **)&m->sample_w);
         if (st == FACTO_OK)
-            st = facto_fm_get_array(ctx, r, FACTO_FM_TAG_SV, (uint64_t)m->n_samples * nv, 1, (void **)&m->sample_V);
+            st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_SV, (uint64_t)m->n_samples * nv, 1, (void **)&m->sample_V);
     }
-    if (st == FACTO_OK && facto_mfile_has(r, FACTO_FM_TAG_PAIR_HEAD)) {
-        st = facto_mfile_get(ctx, r, FACTO_FM_TAG_PAIR_HEAD, FACTO_FM_PAIR_HEAD_BYTES, &data, &n);
+    if (st == FACTO_OK && fct_mfile_has(r, FACTO_FM_TAG_PAIR_HEAD)) {
+        st = fct_mfile_get(ctx, r, FACTO_FM_TAG_PAIR_HEAD, FACTO_FM_PAIR_HEAD_BYTES, &data, &n);
         int32_t p4[4] = {0, 0, 0, 0};
         if (st == FACTO_OK) {
             memcpy(p4, data, 16);
             memcpy(&m->pair_w0, (const uint8_t *)data + 16, 4);
             if (p4[0] < 0 || p4[1] < 0 || p4[2] < 1 || p4[2] > (1 << 20) || !isfinite(m->pair_w0))
-                st = facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: the per-user / per-item header is inconsistent", path);
+                st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: the per-user / per-item header is inconsistent", path);
         }
         if (st == FACTO_OK)
-            st = facto_mfile_get_idmap(ctx, r, FACTO_FM_TAG_USERS, &m->users);
+            st = fct_mfile_get_idmap(ctx, r, FACTO_FM_TAG_USERS, &m->users);
         if (st == FACTO_OK)
-            st = facto_mfile_get_idmap(ctx, r, FACTO_FM_TAG_ITEMS, &m->items);
+            st = fct_mfile_get_idmap(ctx, r, FACTO_FM_TAG_ITEMS, &m->items);
         if (st == FACTO_OK && (facto_idmap_size(m->users) != p4[0] || facto_idmap_size(m->items) != p4[1]))
-            st = facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: the id maps do not match the per-user / per-item sums",
+            st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: the id maps do not match the per-user / per-item sums",
                             path);
         if (st == FACTO_OK) {
             m->n_users = p4[0];
@@ -778,9 +778,9 @@ static facto_status facto_fm_load(facto_ctx *ctx, const facto_mfile_reader *r, f
             m->pair_k = p4[2];
             m->pair_features = (uint32_t)p4[3];
             uint64_t rows = (uint64_t)p4[0] + (uint64_t)p4[1];
-            st = facto_fm_get_array(ctx, r, FACTO_FM_TAG_PAIR_B, rows * sizeof(float), 0, (void **)&m->pair_b);
+            st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_PAIR_B, rows * sizeof(float), 0, (void **)&m->pair_b);
             if (st == FACTO_OK)
-                st = facto_fm_get_array(ctx, r, FACTO_FM_TAG_PAIR_Q, rows * (uint64_t)p4[2] * sizeof(float), 1,
+                st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_PAIR_Q, rows * (uint64_t)p4[2] * sizeof(float), 1,
                                         (void **)&m->pair_q);
         }
     }
@@ -805,7 +805,7 @@ static facto_status facto_fm_load(facto_ctx *ctx, const facto_mfile_reader *r, f
             for (uint64_t i = 0; i < arrays[a].n; i++) {
                 if (!isfinite(arrays[a].a[i])) {
                     uint32_t t = arrays[a].tag;
-                    st = facto_fail(ctx, FACTO_ERR_CORRUPT,
+                    st = fct_fail(ctx, FACTO_ERR_CORRUPT,
                                     "%s: section '%c%c%c%c' holds a non-finite parameter (element %llu is %g)", path,
                                     (char)(t & 0xff), (char)(t >> 8 & 0xff), (char)(t >> 16 & 0xff),
                                     (char)(t >> 24 & 0xff), (unsigned long long)i, (double)arrays[a].a[i]);
@@ -815,16 +815,16 @@ static facto_status facto_fm_load(facto_ctx *ctx, const facto_mfile_reader *r, f
         }
     }
     if (st != FACTO_OK) {
-        facto_fm_free(&m->base);
+        fct_fm_free(&m->base);
         return st;
     }
     *out = &m->base;
     return FACTO_OK;
 }
 
-const facto_model_ops facto_fm_ops = {
+const fct_model_ops fct_fm_ops = {
     .kind = FACTO_MODEL_FM,
-    .free = facto_fm_free,
-    .save = facto_fm_save,
-    .load = facto_fm_load,
+    .free = fct_fm_free,
+    .save = fct_fm_save,
+    .load = fct_fm_load,
 };

@@ -23,8 +23,8 @@
 /* "No slot": the key was not seen in training (or an empty hash cell). */
 #define FACTO_FM_NO_SLOT UINT32_MAX
 
-typedef struct facto_fm_model {
-    facto_model base;          /* base.ops == &facto_fm_ops */
+typedef struct fct_fm_model {
+    facto_model base;          /* base.ops == &fct_fm_ops */
     facto_fm_params params;    /* validated; params.num_factors == k */
     int32_t k;                 /* num_factors */
     int hashed;                /* 0 dense (slot == key), 1 hashed */
@@ -62,10 +62,10 @@ typedef struct facto_fm_model {
     float pair_w0;
     float *pair_b;              /* [n_users + n_items]: users first */
     float *pair_q;              /* [n_users + n_items, pair_k], 64-byte aligned */
-} facto_fm_model;
+} fct_fm_model;
 
 /* Slot of `key`, or FACTO_FM_NO_SLOT when the model has none for it. O(1). */
-static inline uint32_t facto_fm_slot(const facto_fm_model *m, uint32_t key) {
+static inline uint32_t fct_fm_slot(const fct_fm_model *m, uint32_t key) {
     if (!m->hashed)
         return (int64_t)key < m->n_slots ? key : FACTO_FM_NO_SLOT;
     uint64_t h = ((uint64_t)key * 0x9E3779B97F4A7C15ull) >> m->hash_shift;
@@ -79,7 +79,7 @@ static inline uint32_t facto_fm_slot(const facto_fm_model *m, uint32_t key) {
 
 /* Label of row r as 0/1 for a classifier (1 when > 0, so 0/1 and -1/+1
  * both work), the raw label for a regressor. */
-static inline float facto_fm_label(const facto_fm_model *m, float y) {
+static inline float fct_fm_label(const fct_fm_model *m, float y) {
     if (m->params.predictor_type == FACTO_FM_BINARY_CLASSIFIER)
         return y > 0.0f ? 1.0f : 0.0f;
     return y;
@@ -91,7 +91,7 @@ static inline float facto_fm_label(const facto_fm_model *m, float y) {
  * `sum` [k] scratch receives sum_i v_if x_i (what gradients need).
  * O(k * n).
  */
-static inline double facto_fm_row_raw(const facto_fm_model *m, const float *w, const float *V, float w0,
+static inline double fct_fm_row_raw(const fct_fm_model *m, const float *w, const float *V, float w0,
                                       const uint32_t *slots, const float *values, int64_t n, float *sum) {
     const int32_t k = m->k;
     double y = w0, sq = 0.0;
@@ -123,8 +123,8 @@ static inline double facto_fm_row_raw(const facto_fm_model *m, const float *w, c
  * with facto_model_free(&(*out)->base)). Errors: FACTO_ERR_INVALID,
  * FACTO_ERR_NOMEM. Cost O(nnz(train) + n_slots * k).
  */
-facto_status facto_fm_model_new(facto_ctx *ctx, const facto_fm_params *params, const facto_rows *train,
-                                facto_fm_model **out);
+facto_status fct_fm_model_new(facto_ctx *ctx, const facto_fm_params *params, const facto_rows *train,
+                                fct_fm_model **out);
 
 /*
  * Map every key of `rows` to its slot once: *slots [rows->nnz], owned by the
@@ -133,53 +133,53 @@ facto_status facto_fm_model_new(facto_ctx *ctx, const facto_fm_params *params, c
  * the row and key),
  * FACTO_ERR_NOMEM. O(nnz).
  */
-facto_status facto_fm_map_rows(facto_ctx *ctx, const facto_fm_model *m, const facto_rows *rows, uint32_t **slots);
+facto_status fct_fm_map_rows(facto_ctx *ctx, const fct_fm_model *m, const facto_rows *rows, uint32_t **slots);
 
 /* Set w and V of every slot that no entry of `train` (mapped by `slots`)
  * uses to 0, in the stored samples too: an unseen feature scores 0.
  * FACTO_ERR_NOMEM. O(nnz + n_slots k). */
-facto_status facto_fm_zero_unseen(facto_ctx *ctx, facto_fm_model *m, const facto_rows *train,
+facto_status fct_fm_zero_unseen(facto_ctx *ctx, fct_fm_model *m, const facto_rows *train,
                                   const uint32_t *slots);
 
 /* Final scores of every row of `rows` (mapped by `slots`) into scores[n_rows]:
  * regressor y^ clipped to [target_min, target_max], classifier sigmoid(y^);
  * averages over posterior samples when the model has them. */
-void facto_fm_score_rows(const facto_fm_model *m, const facto_rows *rows, const uint32_t *slots, float *scores);
+void fct_fm_score_rows(const fct_fm_model *m, const facto_rows *rows, const uint32_t *slots, float *scores);
 
 /* Metrics of scores[n] against the labels of `rows` for m's predictor type. */
-facto_status facto_fm_metrics_from_scores(facto_ctx *ctx, const facto_fm_model *m, const facto_rows *rows,
+facto_status fct_fm_metrics_from_scores(facto_ctx *ctx, const fct_fm_model *m, const facto_rows *rows,
                                           const float *scores, facto_fm_metrics *out);
 
 /*
  * Solvers. Each trains `model` in place (created and initialised by
- * facto_fm_model_new with the same params), reading train rows + their
+ * fct_fm_model_new with the same params), reading train rows + their
  * slots and, when test != NULL, reporting test metrics after every
  * epoch/iteration through callbacks (may be NULL). Labels were checked by
  * facto_fm_fit (finite; classifier labels are 0/1 or -1/+1, read them
- * through facto_fm_label). Must return FACTO_ERR_DIVERGED when the loss
+ * through fct_fm_label). Must return FACTO_ERR_DIVERGED when the loss
  * becomes non-finite, naming the setting to lower. ALS and MCMC live in
  * fm_als.c / fm_mcmc.c and read params.num_iter, params.init_stdev,
  * params.mcmc_samples (MCMC), bias_wd/linear_wd/factors_wd (ALS: L2).
  */
-facto_status facto_fm_fit_sgd(facto_ctx *ctx, facto_fm_model *model, const facto_rows *train,
+facto_status fct_fm_fit_sgd(facto_ctx *ctx, fct_fm_model *model, const facto_rows *train,
                               const uint32_t *train_slots, const facto_rows *test, const uint32_t *test_slots,
                               const facto_fm_callbacks *callbacks);
-facto_status facto_fm_fit_als(facto_ctx *ctx, facto_fm_model *model, const facto_rows *train,
+facto_status fct_fm_fit_als(facto_ctx *ctx, fct_fm_model *model, const facto_rows *train,
                               const uint32_t *train_slots, const facto_rows *test, const uint32_t *test_slots,
                               const facto_fm_callbacks *callbacks);
-facto_status facto_fm_fit_mcmc(facto_ctx *ctx, facto_fm_model *model, const facto_rows *train,
+facto_status fct_fm_fit_mcmc(facto_ctx *ctx, fct_fm_model *model, const facto_rows *train,
                                const uint32_t *train_slots, const facto_rows *test, const uint32_t *test_slots,
                                const facto_fm_callbacks *callbacks);
 
 /* "name=value\n" lines of every hyperparameter that is set, into buf (size
  * bytes, NUL-terminated when it fits); returns the length needed without the
  * NUL, like snprintf. facto_fm_params_set() reads each line back exactly. */
-size_t facto_fm_params_dump(const facto_fm_params *p, char *buf, size_t size);
+size_t fct_fm_params_dump(const facto_fm_params *p, char *buf, size_t size);
 
 /* Names of enum values, for messages and the model file ("regressor", "adam"). */
-const char *facto_fm_predictor_name(facto_fm_predictor p);
-const char *facto_fm_solver_name(facto_fm_solver s);
-const char *facto_fm_optimizer_name(facto_optimizer o);
-const char *facto_fm_init_name(facto_fm_init_method m);
+const char *fct_fm_predictor_name(facto_fm_predictor p);
+const char *fct_fm_solver_name(facto_fm_solver s);
+const char *fct_fm_optimizer_name(facto_optimizer o);
+const char *fct_fm_init_name(facto_fm_init_method m);
 
 #endif /* FACTO_FM_H */

@@ -25,16 +25,16 @@ typedef enum {
     FM_T_INIT,
     FM_T_SOLVER,
     FM_T_OPTIMIZER
-} facto_fm_ptype;
+} fct_fm_ptype;
 
 typedef struct {
     const char *name;
-    facto_fm_ptype type;
+    fct_fm_ptype type;
     size_t offset;
-} facto_fm_pdesc;
+} fct_fm_pdesc;
 
 #define P(name, type) {#name, type, offsetof(facto_fm_params, name)}
-static const facto_fm_pdesc facto_fm_pdescs[] = {
+static const fct_fm_pdesc fct_fm_pdescs[] = {
     P(feature_dim, FM_T_U64),
     P(num_factors, FM_T_INT),
     P(predictor_type, FM_T_PREDICTOR),
@@ -76,7 +76,7 @@ static const facto_fm_pdesc facto_fm_pdescs[] = {
     P(prior_groups, FM_T_INT),
 };
 #undef P
-#define FACTO_FM_NPARAMS ((int)(sizeof facto_fm_pdescs / sizeof facto_fm_pdescs[0]))
+#define FACTO_FM_NPARAMS ((int)(sizeof fct_fm_pdescs / sizeof fct_fm_pdescs[0]))
 
 facto_fm_params facto_fm_params_default(void)
 {
@@ -116,7 +116,7 @@ facto_fm_params facto_fm_params_default(void)
     return p;
 }
 
-const char *facto_fm_predictor_name(facto_fm_predictor p)
+const char *fct_fm_predictor_name(facto_fm_predictor p)
 {
     switch (p) {
     case FACTO_FM_REGRESSOR: return "regressor";
@@ -126,7 +126,7 @@ const char *facto_fm_predictor_name(facto_fm_predictor p)
     return "unset";
 }
 
-const char *facto_fm_solver_name(facto_fm_solver s)
+const char *fct_fm_solver_name(facto_fm_solver s)
 {
     switch (s) {
     case FACTO_FM_SOLVER_SGD: return "sgd";
@@ -136,7 +136,7 @@ const char *facto_fm_solver_name(facto_fm_solver s)
     return "unknown";
 }
 
-const char *facto_fm_optimizer_name(facto_optimizer o)
+const char *fct_fm_optimizer_name(facto_optimizer o)
 {
     switch (o) {
     case FACTO_OPT_SGD: return "sgd";
@@ -147,7 +147,7 @@ const char *facto_fm_optimizer_name(facto_optimizer o)
     return "unknown";
 }
 
-const char *facto_fm_init_name(facto_fm_init_method m)
+const char *fct_fm_init_name(facto_fm_init_method m)
 {
     switch (m) {
     case FACTO_FM_INIT_NORMAL: return "normal";
@@ -158,7 +158,7 @@ const char *facto_fm_init_name(facto_fm_init_method m)
 }
 
 /* Trimmed copy of value into buf; 0 when it does not fit or is empty. */
-static int facto_fm_trim(const char *value, char *buf, size_t size)
+static int fct_fm_trim(const char *value, char *buf, size_t size)
 {
     while (isspace((unsigned char)*value))
         value++;
@@ -172,84 +172,84 @@ static int facto_fm_trim(const char *value, char *buf, size_t size)
     return 1;
 }
 
-static facto_status facto_fm_parse_u64(facto_ctx *ctx, const char *name, const char *text, uint64_t *out)
+static facto_status fct_fm_parse_u64(facto_ctx *ctx, const char *name, const char *text, uint64_t *out)
 {
     char *end = NULL;
     if (text[0] == '-' || text[0] == '+')
-        return facto_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: '%s' is not a non-negative integer", name,
+        return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: '%s' is not a non-negative integer", name,
                           text);
     errno = 0;
     unsigned long long v = strtoull(text, &end, 10);
     if (end == text || *end != '\0')
-        return facto_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: '%s' is not an integer", name, text);
+        return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: '%s' is not an integer", name, text);
     if (errno == ERANGE)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: '%s' is too large", name, text);
+        return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: '%s' is too large", name, text);
     *out = (uint64_t)v;
     return FACTO_OK;
 }
 
-static facto_status facto_fm_parse_int(facto_ctx *ctx, const char *name, const char *text, int *out)
+static facto_status fct_fm_parse_int(facto_ctx *ctx, const char *name, const char *text, int *out)
 {
     char *end = NULL;
     errno = 0;
     long long v = strtoll(text, &end, 10);
     if (end == text || *end != '\0')
-        return facto_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: '%s' is not an integer", name, text);
+        return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: '%s' is not an integer", name, text);
     if (errno == ERANGE || v > INT32_MAX || v < INT32_MIN)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: '%s' is out of the integer range", name,
+        return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: '%s' is out of the integer range", name,
                           text);
     *out = (int)v;
     return FACTO_OK;
 }
 
-static facto_status facto_fm_parse_float(facto_ctx *ctx, const char *name, const char *text, float *out)
+static facto_status fct_fm_parse_float(facto_ctx *ctx, const char *name, const char *text, float *out)
 {
     char *end = NULL;
     errno = 0;
     double v = strtod(text, &end);
     if (end == text || *end != '\0')
-        return facto_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: '%s' is not a number", name, text);
+        return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: '%s' is not a number", name, text);
     if (!isfinite(v) || fabs(v) > 3.4e38)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: '%s' is not a finite float", name, text);
+        return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: '%s' is not a finite float", name, text);
     *out = (float)v;
     return FACTO_OK;
 }
 
-static const facto_fm_pdesc *facto_fm_find(const char *name)
+static const fct_fm_pdesc *fct_fm_find(const char *name)
 {
     for (int i = 0; i < FACTO_FM_NPARAMS; i++)
-        if (strcmp(facto_fm_pdescs[i].name, name) == 0)
-            return &facto_fm_pdescs[i];
+        if (strcmp(fct_fm_pdescs[i].name, name) == 0)
+            return &fct_fm_pdescs[i];
     return NULL;
 }
 
 /* Per-value rules (ranges); cross-field rules are in validate. */
-static facto_status facto_fm_check_one(facto_ctx *ctx, const facto_fm_pdesc *d, const facto_fm_params *p);
+static facto_status fct_fm_check_one(facto_ctx *ctx, const fct_fm_pdesc *d, const facto_fm_params *p);
 
 facto_status facto_fm_params_set(facto_ctx *ctx, facto_fm_params *params, const char *name, const char *value)
 {
     if (!params || !name || !value)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_fm_params_set: params, name and value must be given");
-    const facto_fm_pdesc *d = facto_fm_find(name);
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_fm_params_set: params, name and value must be given");
+    const fct_fm_pdesc *d = fct_fm_find(name);
     if (!d)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "unknown hyperparameter '%s' for factorization machines", name);
+        return fct_fail(ctx, FACTO_ERR_INVALID, "unknown hyperparameter '%s' for factorization machines", name);
     char text[128];
-    if (!facto_fm_trim(value, text, sizeof text))
-        return facto_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: the value is empty or too long", name);
+    if (!fct_fm_trim(value, text, sizeof text))
+        return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: the value is empty or too long", name);
     facto_fm_params tmp = *params;
     char *field = (char *)&tmp + d->offset;
     facto_status st = FACTO_OK;
     switch (d->type) {
-    case FM_T_U64: st = facto_fm_parse_u64(ctx, name, text, (uint64_t *)(void *)field); break;
-    case FM_T_INT: st = facto_fm_parse_int(ctx, name, text, (int *)(void *)field); break;
-    case FM_T_FLOAT: st = facto_fm_parse_float(ctx, name, text, (float *)(void *)field); break;
+    case FM_T_U64: st = fct_fm_parse_u64(ctx, name, text, (uint64_t *)(void *)field); break;
+    case FM_T_INT: st = fct_fm_parse_int(ctx, name, text, (int *)(void *)field); break;
+    case FM_T_FLOAT: st = fct_fm_parse_float(ctx, name, text, (float *)(void *)field); break;
     case FM_T_PREDICTOR:
         if (strcmp(text, "regressor") == 0)
             tmp.predictor_type = FACTO_FM_REGRESSOR;
         else if (strcmp(text, "binary_classifier") == 0)
             tmp.predictor_type = FACTO_FM_BINARY_CLASSIFIER;
         else
-            st = facto_fail(ctx, FACTO_ERR_INVALID,
+            st = fct_fail(ctx, FACTO_ERR_INVALID,
                             "hyperparameter predictor_type: '%s' is not binary_classifier or regressor", text);
         break;
     case FM_T_INIT: {
@@ -261,7 +261,7 @@ facto_status facto_fm_params_set(facto_ctx *ctx, facto_fm_params *params, const 
         else if (strcmp(text, "constant") == 0)
             m = FACTO_FM_INIT_CONSTANT;
         else {
-            st = facto_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: '%s' is not uniform, normal or constant",
+            st = fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: '%s' is not uniform, normal or constant",
                             name, text);
             break;
         }
@@ -276,7 +276,7 @@ facto_status facto_fm_params_set(facto_ctx *ctx, facto_fm_params *params, const 
         else if (strcmp(text, "mcmc") == 0)
             tmp.solver = FACTO_FM_SOLVER_MCMC;
         else
-            st = facto_fail(ctx, FACTO_ERR_INVALID, "hyperparameter solver: '%s' is not sgd, als or mcmc", text);
+            st = fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter solver: '%s' is not sgd, als or mcmc", text);
         break;
     case FM_T_OPTIMIZER:
         if (strcmp(text, "sgd") == 0)
@@ -288,29 +288,29 @@ facto_status facto_fm_params_set(facto_ctx *ctx, facto_fm_params *params, const 
         else if (strcmp(text, "ftrl") == 0)
             tmp.optimizer = FACTO_OPT_FTRL;
         else
-            st = facto_fail(ctx, FACTO_ERR_INVALID, "hyperparameter optimizer: '%s' is not sgd, adagrad, adam or ftrl",
+            st = fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter optimizer: '%s' is not sgd, adagrad, adam or ftrl",
                             text);
         break;
     }
     if (st != FACTO_OK)
         return st;
-    st = facto_fm_check_one(ctx, d, &tmp);
+    st = fct_fm_check_one(ctx, d, &tmp);
     if (st != FACTO_OK)
         return st;
     *params = tmp;
-    return facto_ok(ctx);
+    return fct_ok(ctx);
 }
 
-static facto_status facto_fm_check_one(facto_ctx *ctx, const facto_fm_pdesc *d, const facto_fm_params *p)
+static facto_status fct_fm_check_one(facto_ctx *ctx, const fct_fm_pdesc *d, const facto_fm_params *p)
 {
     const char *name = d->name;
     const char *field = (const char *)p + d->offset;
     switch (d->type) {
     case FM_T_U64:
         if (strcmp(name, "feature_dim") == 0 && p->feature_dim == 0)
-            return facto_fail(ctx, FACTO_ERR_INVALID, "hyperparameter feature_dim: 0 is not a positive integer");
+            return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter feature_dim: 0 is not a positive integer");
         if (strcmp(name, "feature_dim") == 0 && p->feature_dim > ((uint64_t)1 << 32))
-            return facto_fail(ctx, FACTO_ERR_INVALID,
+            return fct_fail(ctx, FACTO_ERR_INVALID,
                               "hyperparameter feature_dim: %llu is larger than 2^32 (feature keys are 32-bit)",
                               (unsigned long long)p->feature_dim);
         return FACTO_OK;
@@ -323,7 +323,7 @@ static facto_status facto_fm_check_one(facto_ctx *ctx, const facto_fm_pdesc *d, 
             min = 0;
         if (strcmp(name, "summary_rank") == 0) {
             if (v < -1 || v > 4096)
-                return facto_fail(ctx, FACTO_ERR_INVALID,
+                return fct_fail(ctx, FACTO_ERR_INVALID,
                                   "hyperparameter summary_rank: %d is not -1 (automatic), 0 (thinned samples) or a "
                                   "rank in 1..4096",
                                   v);
@@ -331,14 +331,14 @@ static facto_status facto_fm_check_one(facto_ctx *ctx, const facto_fm_pdesc *d, 
         }
         if (strcmp(name, "prior_groups") == 0) {
             if (v != 0 && v != 1)
-                return facto_fail(ctx, FACTO_ERR_INVALID,
+                return fct_fail(ctx, FACTO_ERR_INVALID,
                                   "hyperparameter prior_groups: %d is not 0 (one group) or 1 (one per one-hot field)", v);
             return FACTO_OK;
         }
         if (strcmp(name, "mcmc_chains") == 0 && (v < 1 || v > 256))
-            return facto_fail(ctx, FACTO_ERR_INVALID, "hyperparameter mcmc_chains: %d is not in 1..256", v);
+            return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter mcmc_chains: %d is not in 1..256", v);
         if (v < min)
-            return facto_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: %d is not a %s integer", name, v,
+            return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: %d is not a %s integer", name, v,
                               min == 1 ? "positive" : "non-negative");
         return FACTO_OK;
     }
@@ -348,15 +348,15 @@ static facto_status facto_fm_check_one(facto_ctx *ctx, const facto_fm_pdesc *d, 
         if (isnan(v))
             return FACTO_OK; /* not set */
         if (!isfinite(v))
-            return facto_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: the value is not finite", name);
+            return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: the value is not finite", name);
         /* Any float: *_init_value (SageMaker: "Float"), clip_gradient ("Float";
          * <= 0 turns clipping off, as in MXNet). Every other one must be >= 0. */
         size_t n = strlen(name);
         int any_sign = strcmp(name, "clip_gradient") == 0 || (n > 11 && strcmp(name + n - 11, "_init_value") == 0);
         if (strcmp(name, "lr_decay") == 0 && !(v > 0.0f && v <= 1.0f))
-            return facto_fail(ctx, FACTO_ERR_INVALID, "hyperparameter lr_decay: %g is not in (0, 1]", (double)v);
+            return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter lr_decay: %g is not in (0, 1]", (double)v);
         if (!any_sign && v < 0.0f)
-            return facto_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: %g is negative; it must be a non-negative float",
+            return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: %g is negative; it must be a non-negative float",
                               name, (double)v);
         return FACTO_OK;
     }
@@ -366,19 +366,19 @@ static facto_status facto_fm_check_one(facto_ctx *ctx, const facto_fm_pdesc *d, 
         facto_fm_init_method m;
         memcpy(&m, field, sizeof m);
         if (m != FACTO_FM_INIT_NORMAL && m != FACTO_FM_INIT_UNIFORM && m != FACTO_FM_INIT_CONSTANT)
-            return facto_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: %d is not uniform, normal or constant", name,
+            return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: %d is not uniform, normal or constant", name,
                               (int)m);
         return FACTO_OK;
     }
     case FM_T_SOLVER:
         if (p->solver != FACTO_FM_SOLVER_SGD && p->solver != FACTO_FM_SOLVER_ALS && p->solver != FACTO_FM_SOLVER_MCMC)
-            return facto_fail(ctx, FACTO_ERR_INVALID, "hyperparameter solver: %d is not sgd, als or mcmc",
+            return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter solver: %d is not sgd, als or mcmc",
                               (int)p->solver);
         return FACTO_OK;
     case FM_T_OPTIMIZER:
         if (p->optimizer != FACTO_OPT_SGD && p->optimizer != FACTO_OPT_ADAGRAD && p->optimizer != FACTO_OPT_ADAM &&
             p->optimizer != FACTO_OPT_FTRL)
-            return facto_fail(ctx, FACTO_ERR_INVALID, "hyperparameter optimizer: %d is not sgd, adagrad, adam or ftrl",
+            return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter optimizer: %d is not sgd, adagrad, adam or ftrl",
                               (int)p->optimizer);
         return FACTO_OK;
     }
@@ -386,28 +386,28 @@ static facto_status facto_fm_check_one(facto_ctx *ctx, const facto_fm_pdesc *d, 
 }
 
 /* The init-method consistency rules for one of bias / linear / factors. */
-static facto_status facto_fm_check_init(facto_ctx *ctx, const char *term, facto_fm_init_method m, float scale,
+static facto_status fct_fm_check_init(facto_ctx *ctx, const char *term, facto_fm_init_method m, float scale,
                                         float sigma, float value)
 {
-    const char *mname = facto_fm_init_name(m);
+    const char *mname = fct_fm_init_name(m);
     if (!isnan(scale) && m != FACTO_FM_INIT_UNIFORM)
-        return facto_fail(ctx, FACTO_ERR_INVALID,
+        return fct_fail(ctx, FACTO_ERR_INVALID,
                           "hyperparameter %s_init_scale: it takes effect only with %s_init_method uniform, not %s",
                           term, term, mname);
     if (!isnan(sigma) && m != FACTO_FM_INIT_NORMAL)
-        return facto_fail(ctx, FACTO_ERR_INVALID,
+        return fct_fail(ctx, FACTO_ERR_INVALID,
                           "hyperparameter %s_init_sigma: it takes effect only with %s_init_method normal, not %s",
                           term, term, mname);
     if (!isnan(value) && m != FACTO_FM_INIT_CONSTANT)
-        return facto_fail(ctx, FACTO_ERR_INVALID,
+        return fct_fail(ctx, FACTO_ERR_INVALID,
                           "hyperparameter %s_init_value: it takes effect only with %s_init_method constant, not %s",
                           term, term, mname);
     if (m == FACTO_FM_INIT_UNIFORM && isnan(scale))
-        return facto_fail(ctx, FACTO_ERR_INVALID,
+        return fct_fail(ctx, FACTO_ERR_INVALID,
                           "hyperparameter %s_init_scale: %s_init_method uniform needs it (it has no default)", term,
                           term);
     if (m == FACTO_FM_INIT_CONSTANT && isnan(value))
-        return facto_fail(ctx, FACTO_ERR_INVALID,
+        return fct_fail(ctx, FACTO_ERR_INVALID,
                           "hyperparameter %s_init_value: %s_init_method constant needs it (it has no default)", term,
                           term);
     return FACTO_OK;
@@ -416,60 +416,60 @@ static facto_status facto_fm_check_init(facto_ctx *ctx, const char *term, facto_
 facto_status facto_fm_params_validate(facto_ctx *ctx, const facto_fm_params *p)
 {
     if (!p)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_fm_params_validate: params must be given");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_fm_params_validate: params must be given");
     if (p->feature_dim == 0)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "hyperparameter feature_dim is required (a positive integer)");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter feature_dim is required (a positive integer)");
     if (p->num_factors == 0)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "hyperparameter num_factors is required (a positive integer)");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter num_factors is required (a positive integer)");
     if (p->predictor_type == FACTO_FM_PREDICTOR_UNSET)
-        return facto_fail(ctx, FACTO_ERR_INVALID,
+        return fct_fail(ctx, FACTO_ERR_INVALID,
                           "hyperparameter predictor_type is required (binary_classifier or regressor)");
     if (p->predictor_type != FACTO_FM_REGRESSOR && p->predictor_type != FACTO_FM_BINARY_CLASSIFIER)
-        return facto_fail(ctx, FACTO_ERR_INVALID,
+        return fct_fail(ctx, FACTO_ERR_INVALID,
                           "hyperparameter predictor_type: %d is not binary_classifier or regressor",
                           (int)p->predictor_type);
     for (int i = 0; i < FACTO_FM_NPARAMS; i++) {
-        facto_status st = facto_fm_check_one(ctx, &facto_fm_pdescs[i], p);
+        facto_status st = fct_fm_check_one(ctx, &fct_fm_pdescs[i], p);
         if (st != FACTO_OK)
             return st;
     }
-    facto_status st = facto_fm_check_init(ctx, "bias", p->bias_init_method, p->bias_init_scale, p->bias_init_sigma,
+    facto_status st = fct_fm_check_init(ctx, "bias", p->bias_init_method, p->bias_init_scale, p->bias_init_sigma,
                                           p->bias_init_value);
     if (st == FACTO_OK)
-        st = facto_fm_check_init(ctx, "linear", p->linear_init_method, p->linear_init_scale, p->linear_init_sigma,
+        st = fct_fm_check_init(ctx, "linear", p->linear_init_method, p->linear_init_scale, p->linear_init_sigma,
                                  p->linear_init_value);
     if (st == FACTO_OK)
-        st = facto_fm_check_init(ctx, "factors", p->factors_init_method, p->factors_init_scale,
+        st = fct_fm_check_init(ctx, "factors", p->factors_init_method, p->factors_init_scale,
                                  p->factors_init_sigma, p->factors_init_value);
     if (st != FACTO_OK)
         return st;
     if (p->solver == FACTO_FM_SOLVER_MCMC && p->burn_in >= p->num_iter)
-        return facto_fail(ctx, FACTO_ERR_INVALID,
+        return fct_fail(ctx, FACTO_ERR_INVALID,
                           "hyperparameter burn_in: %d leaves no sample of the %d MCMC iterations (num_iter); it "
                           "must be smaller than num_iter",
                           p->burn_in, p->num_iter);
-    return facto_ok(ctx);
+    return fct_ok(ctx);
 }
 
 facto_status facto_fm_params_load_json(facto_ctx *ctx, facto_fm_params *params, const char *path)
 {
     if (!params || !path)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_fm_params_load_json: params and path must be given");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_fm_params_load_json: params and path must be given");
     json_error_t err;
     struct stat sb;
     if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
-        return facto_fail(ctx, FACTO_ERR_IO, "%s: is a folder, not a hyperparameters.json file", path);
+        return fct_fail(ctx, FACTO_ERR_IO, "%s: is a folder, not a hyperparameters.json file", path);
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
     if (!root) {
         FILE *f = fopen(path, "rb");
         if (!f)
-            return facto_fail(ctx, FACTO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+            return fct_fail(ctx, FACTO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
         fclose(f);
-        return facto_fail(ctx, FACTO_ERR_PARSE, "%s:%d: %s", path, err.line, err.text);
+        return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%d: %s", path, err.line, err.text);
     }
     if (!json_is_object(root)) {
         json_decref(root);
-        return facto_fail(ctx, FACTO_ERR_PARSE, "%s:1: hyperparameters must be a JSON object", path);
+        return fct_fail(ctx, FACTO_ERR_PARSE, "%s:1: hyperparameters must be a JSON object", path);
     }
     facto_fm_params tmp = *params;
     const char *key;
@@ -490,7 +490,7 @@ facto_status facto_fm_params_load_json(facto_ctx *ctx, facto_fm_params *params, 
             snprintf(num, sizeof num, "%.17g", json_real_value(val));
             text = num;
         } else {
-            st = facto_fail(ctx, FACTO_ERR_INVALID, "%s: hyperparameter %s: the value must be a string or a number",
+            st = fct_fail(ctx, FACTO_ERR_INVALID, "%s: hyperparameter %s: the value must be a string or a number",
                             path, key);
             break;
         }
@@ -498,7 +498,7 @@ facto_status facto_fm_params_load_json(facto_ctx *ctx, facto_fm_params *params, 
         if (st != FACTO_OK) {
             char msg[FACTO_ERRMSG_MAX];
             snprintf(msg, sizeof msg, "%s", facto_errmsg(ctx));
-            st = facto_fail(ctx, st, "%s: %s", path, msg);
+            st = fct_fail(ctx, st, "%s: %s", path, msg);
             break;
         }
     }
@@ -506,18 +506,18 @@ facto_status facto_fm_params_load_json(facto_ctx *ctx, facto_fm_params *params, 
     if (st != FACTO_OK)
         return st;
     *params = tmp;
-    return facto_ok(ctx);
+    return fct_ok(ctx);
 }
 
 /* "name=value\n" for every hyperparameter that is set (NAN floats are left
  * out), in table order, into buf; returns the length it needs (like
  * snprintf). facto_fm_params_set() reads each line back exactly: floats are
  * printed with 9 significant digits. Used by the model file. */
-size_t facto_fm_params_dump(const facto_fm_params *p, char *buf, size_t size)
+size_t fct_fm_params_dump(const facto_fm_params *p, char *buf, size_t size)
 {
     size_t len = 0;
     for (int i = 0; i < FACTO_FM_NPARAMS; i++) {
-        const facto_fm_pdesc *d = &facto_fm_pdescs[i];
+        const fct_fm_pdesc *d = &fct_fm_pdescs[i];
         const char *field = (const char *)p + d->offset;
         char val[64];
         switch (d->type) {
@@ -548,16 +548,16 @@ size_t facto_fm_params_dump(const facto_fm_params *p, char *buf, size_t size)
         case FM_T_PREDICTOR:
             if (p->predictor_type == FACTO_FM_PREDICTOR_UNSET)
                 continue;
-            snprintf(val, sizeof val, "%s", facto_fm_predictor_name(p->predictor_type));
+            snprintf(val, sizeof val, "%s", fct_fm_predictor_name(p->predictor_type));
             break;
         case FM_T_INIT: {
             facto_fm_init_method m;
             memcpy(&m, field, sizeof m);
-            snprintf(val, sizeof val, "%s", facto_fm_init_name(m));
+            snprintf(val, sizeof val, "%s", fct_fm_init_name(m));
             break;
         }
-        case FM_T_SOLVER: snprintf(val, sizeof val, "%s", facto_fm_solver_name(p->solver)); break;
-        case FM_T_OPTIMIZER: snprintf(val, sizeof val, "%s", facto_fm_optimizer_name(p->optimizer)); break;
+        case FM_T_SOLVER: snprintf(val, sizeof val, "%s", fct_fm_solver_name(p->solver)); break;
+        case FM_T_OPTIMIZER: snprintf(val, sizeof val, "%s", fct_fm_optimizer_name(p->optimizer)); break;
         }
         int n = snprintf(len < size ? buf + len : NULL, len < size ? size - len : 0, "%s=%s\n", d->name, val);
         if (n > 0)
@@ -575,5 +575,5 @@ size_t facto_fm_params_format(const facto_fm_params *params, char *buf, size_t s
     }
     if (buf && size > 0)
         buf[0] = '\0';
-    return facto_fm_params_dump(params, buf, size);
+    return fct_fm_params_dump(params, buf, size);
 }

@@ -46,109 +46,109 @@ facto_mf_params facto_mf_params_default(void)
     return p;
 }
 
-static facto_status facto_mf_validate(facto_ctx *ctx, const facto_mf_params *p)
+static facto_status fct_mf_validate(facto_ctx *ctx, const facto_mf_params *p)
 {
     if (p->num_factors < 1 || p->num_factors > 65536)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "num_factors = %d: must be in 1..65536 (--factors)",
+        return fct_fail(ctx, FACTO_ERR_INVALID, "num_factors = %d: must be in 1..65536 (--factors)",
                           p->num_factors);
     if (p->epochs < 1)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "epochs = %d: must be >= 1 (--epochs)", p->epochs);
+        return fct_fail(ctx, FACTO_ERR_INVALID, "epochs = %d: must be >= 1 (--epochs)", p->epochs);
     if (p->optimizer != FACTO_OPT_SGD && p->optimizer != FACTO_OPT_ADAM)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "optimizer = %d: mf trains with sgd or adam (--optimizer)",
+        return fct_fail(ctx, FACTO_ERR_INVALID, "optimizer = %d: mf trains with sgd or adam (--optimizer)",
                           (int)p->optimizer);
     if (!(p->learning_rate > 0.0f) || !isfinite(p->learning_rate))
-        return facto_fail(ctx, FACTO_ERR_INVALID, "learning_rate = %g: must be a finite number > 0 (--lr)",
+        return fct_fail(ctx, FACTO_ERR_INVALID, "learning_rate = %g: must be a finite number > 0 (--lr)",
                           (double)p->learning_rate);
     if (!(p->lr_decay > 0.0f && p->lr_decay <= 1.0f))
-        return facto_fail(ctx, FACTO_ERR_INVALID, "lr_decay = %g: must be in (0, 1] (--lr-decay)",
+        return fct_fail(ctx, FACTO_ERR_INVALID, "lr_decay = %g: must be in (0, 1] (--lr-decay)",
                           (double)p->lr_decay);
     if (!(p->momentum >= 0.0f && p->momentum < 1.0f))
-        return facto_fail(ctx, FACTO_ERR_INVALID, "momentum = %g: must be in [0, 1) (--momentum)",
+        return fct_fail(ctx, FACTO_ERR_INVALID, "momentum = %g: must be in [0, 1) (--momentum)",
                           (double)p->momentum);
     if (!(p->reg_factors >= 0.0f) || !isfinite(p->reg_factors))
-        return facto_fail(ctx, FACTO_ERR_INVALID, "reg_factors = %g: must be a finite number >= 0 (--reg)",
+        return fct_fail(ctx, FACTO_ERR_INVALID, "reg_factors = %g: must be a finite number >= 0 (--reg)",
                           (double)p->reg_factors);
     if (!(p->reg_bias >= 0.0f) || !isfinite(p->reg_bias))
-        return facto_fail(ctx, FACTO_ERR_INVALID, "reg_bias = %g: must be a finite number >= 0 (--reg-bias)",
+        return fct_fail(ctx, FACTO_ERR_INVALID, "reg_bias = %g: must be a finite number >= 0 (--reg-bias)",
                           (double)p->reg_bias);
     if (!(p->init_std >= 0.0f) || !isfinite(p->init_std))
-        return facto_fail(ctx, FACTO_ERR_INVALID, "init_std = %g: must be a finite number >= 0 (--init-std)",
+        return fct_fail(ctx, FACTO_ERR_INVALID, "init_std = %g: must be a finite number >= 0 (--init-std)",
                           (double)p->init_std);
     return FACTO_OK;
 }
 
 /* ---- the model object ------------------------------------------------------ */
 
-static float *facto_mf_zeroed(size_t n)
+static float *fct_mf_zeroed(size_t n)
 {
     if (n > SIZE_MAX / sizeof(float))
         return NULL;
-    float *a = facto_aligned_alloc(n * sizeof(float));
+    float *a = fct_aligned_alloc(n * sizeof(float));
     if (a)
         memset(a, 0, n * sizeof(float));
     return a;
 }
 
-facto_mf_model *facto_mf_model_alloc(int32_t n_users, int32_t n_items, int32_t k, int64_t n_seen)
+fct_mf_model *fct_mf_model_alloc(int32_t n_users, int32_t n_items, int32_t k, int64_t n_seen)
 {
     if (n_users < 0 || n_items < 0 || k < 1 || n_seen < 0)
         return NULL;
-    facto_mf_model *m = calloc(1, sizeof *m);
+    fct_mf_model *m = calloc(1, sizeof *m);
     if (!m)
         return NULL;
-    m->base.ops = &facto_mf_ops;
+    m->base.ops = &fct_mf_ops;
     m->n_users = n_users;
     m->n_items = n_items;
     m->k = k;
     m->n_seen = n_seen;
-    m->bu = facto_mf_zeroed((size_t)n_users);
-    m->bi = facto_mf_zeroed((size_t)n_items);
-    m->P = facto_mf_zeroed((size_t)n_users * (size_t)k);
-    m->Q = facto_mf_zeroed((size_t)n_items * (size_t)k);
-    m->seen_ptr = facto_calloc_array((size_t)n_users + 1, sizeof *m->seen_ptr);
-    m->seen_items = facto_malloc_array((size_t)n_seen, sizeof *m->seen_items);
+    m->bu = fct_mf_zeroed((size_t)n_users);
+    m->bi = fct_mf_zeroed((size_t)n_items);
+    m->P = fct_mf_zeroed((size_t)n_users * (size_t)k);
+    m->Q = fct_mf_zeroed((size_t)n_items * (size_t)k);
+    m->seen_ptr = fct_calloc_array((size_t)n_users + 1, sizeof *m->seen_ptr);
+    m->seen_items = fct_malloc_array((size_t)n_seen, sizeof *m->seen_items);
     if (!m->bu || !m->bi || !m->P || !m->Q || !m->seen_ptr || !m->seen_items) {
-        facto_mf_model_destroy(m);
+        fct_mf_model_destroy(m);
         return NULL;
     }
     return m;
 }
 
-void facto_mf_model_destroy(facto_mf_model *m)
+void fct_mf_model_destroy(fct_mf_model *m)
 {
     if (!m)
         return;
-    facto_aligned_free(m->bu);
-    facto_aligned_free(m->bi);
-    facto_aligned_free(m->P);
-    facto_aligned_free(m->Q);
+    fct_aligned_free(m->bu);
+    fct_aligned_free(m->bi);
+    fct_aligned_free(m->P);
+    fct_aligned_free(m->Q);
     free(m->seen_ptr);
     free(m->seen_items);
-    facto_idmap_free(m->users);
-    facto_idmap_free(m->items);
+    fct_idmap_free(m->users);
+    fct_idmap_free(m->items);
     free(m);
 }
 
-static void facto_mf_free(facto_model *model) { facto_mf_model_destroy((facto_mf_model *)model); }
+static void fct_mf_free(facto_model *model) { fct_mf_model_destroy((fct_mf_model *)model); }
 
-static const facto_mf_model *facto_as_mf(const facto_model *model)
+static const fct_mf_model *fct_as_mf(const facto_model *model)
 {
-    return model && model->ops == &facto_mf_ops ? (const facto_mf_model *)model : NULL;
+    return model && model->ops == &fct_mf_ops ? (const fct_mf_model *)model : NULL;
 }
 
-float facto_mf_score(const facto_mf_model *m, int32_t u, int32_t i)
+float fct_mf_score(const fct_mf_model *m, int32_t u, int32_t i)
 {
     const size_t k = (size_t)m->k;
-    return (float)m->mu + m->bu[u] + m->bi[i] + facto_dot(m->P + (size_t)u * k, m->Q + (size_t)i * k, m->k);
+    return (float)m->mu + m->bu[u] + m->bi[i] + fct_dot(m->P + (size_t)u * k, m->Q + (size_t)i * k, m->k);
 }
 
 /* Prediction of model indices, -1 = unknown; clipped; flags as in facto.h. */
-static float facto_mf_predict_idx(const facto_mf_model *m, int32_t u, int32_t i, int *flags)
+static float fct_mf_predict_idx(const fct_mf_model *m, int32_t u, int32_t i, int *flags)
 {
     float s;
     int f = 0;
     if (u >= 0 && i >= 0) {
-        s = facto_mf_score(m, u, i);
+        s = fct_mf_score(m, u, i);
     } else {
         s = (float)m->mu;
         if (u >= 0)
@@ -171,7 +171,7 @@ static float facto_mf_predict_idx(const facto_mf_model *m, int32_t u, int32_t i,
 
 /* ---- objective and gradient (tests, diagnostics) -------------------------- */
 
-double facto_mf_objective(const facto_mf_model *m, const facto_dataset *data, float reg_factors, float reg_bias)
+double fct_mf_objective(const fct_mf_model *m, const facto_dataset *data, float reg_factors, float reg_bias)
 {
     const size_t k = (size_t)m->k;
     double J = 0.0;
@@ -193,7 +193,7 @@ double facto_mf_objective(const facto_mf_model *m, const facto_dataset *data, fl
     return J;
 }
 
-void facto_mf_gradient(const facto_mf_model *m, const facto_dataset *data, float reg_factors, float reg_bias,
+void fct_mf_gradient(const fct_mf_model *m, const facto_dataset *data, float reg_factors, float reg_bias,
                        double *g_bu, double *g_bi, double *g_P, double *g_Q)
 {
     const size_t k = (size_t)m->k;
@@ -222,13 +222,13 @@ void facto_mf_gradient(const facto_mf_model *m, const facto_dataset *data, float
 /* ---- evaluation on a data set ---------------------------------------------- */
 
 /* Map a data set's indices to the model's by id; -1 where unknown. */
-static facto_status facto_mf_map_ids(facto_ctx *ctx, const facto_idmap *from, const facto_idmap *to,
+static facto_status fct_mf_map_ids(facto_ctx *ctx, const facto_idmap *from, const facto_idmap *to,
                                      int32_t **out)
 {
     int32_t n = facto_idmap_size(from);
-    int32_t *map = facto_malloc_array((size_t)n, sizeof *map);
+    int32_t *map = fct_malloc_array((size_t)n, sizeof *map);
     if (!map)
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory mapping ids");
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory mapping ids");
     for (int32_t x = 0; x < n; x++)
         map[x] = facto_idmap_find(to, facto_idmap_name(from, x));
     *out = map;
@@ -236,8 +236,8 @@ static facto_status facto_mf_map_ids(facto_ctx *ctx, const facto_idmap *from, co
 }
 
 /* Score all of `data` (ids matched through umap/imap) into acc; unknown counts. */
-static void facto_mf_score_set(const facto_mf_model *m, const facto_dataset *data, const int32_t *umap,
-                               const int32_t *imap, facto_err_acc *acc, int64_t *n_unk_u, int64_t *n_unk_i,
+static void fct_mf_score_set(const fct_mf_model *m, const facto_dataset *data, const int32_t *umap,
+                               const int32_t *imap, fct_err_acc *acc, int64_t *n_unk_u, int64_t *n_unk_i,
                                float *scores)
 {
     for (int32_t tu = 0; tu < data->n_users; tu++) {
@@ -245,12 +245,12 @@ static void facto_mf_score_set(const facto_mf_model *m, const facto_dataset *dat
         for (int64_t x = data->row_ptr[tu]; x < data->row_ptr[tu + 1]; x++) {
             int32_t i = imap ? imap[data->items[x]] : data->items[x];
             int flags = 0;
-            float s = facto_mf_predict_idx(m, u, i, &flags);
+            float s = fct_mf_predict_idx(m, u, i, &flags);
             if (flags & FACTO_PRED_UNKNOWN_USER)
                 (*n_unk_u)++;
             if (flags & FACTO_PRED_UNKNOWN_ITEM)
                 (*n_unk_i)++;
-            facto_err_acc_add(acc, s, data->ratings[x]);
+            fct_err_acc_add(acc, s, data->ratings[x]);
             if (scores)
                 scores[x] = s;
         }
@@ -260,28 +260,28 @@ static void facto_mf_score_set(const facto_mf_model *m, const facto_dataset *dat
 facto_status facto_model_evaluate(facto_ctx *ctx, const facto_model *model, const facto_dataset *test,
                                   facto_eval_result *result, float *scores)
 {
-    const facto_mf_model *m = facto_as_mf(model);
+    const fct_mf_model *m = fct_as_mf(model);
     if (!m || !test || !result)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "evaluate needs a rating (mf) model, a data set and a result");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "evaluate needs a rating (mf) model, a data set and a result");
     if (test->n_ratings == 0)
-        return facto_fail(ctx, FACTO_ERR_EMPTY, "the test data set holds no ratings");
+        return fct_fail(ctx, FACTO_ERR_EMPTY, "the test data set holds no ratings");
     int32_t *umap = NULL, *imap = NULL;
-    facto_status st = facto_mf_map_ids(ctx, test->user_map, m->users, &umap);
+    facto_status st = fct_mf_map_ids(ctx, test->user_map, m->users, &umap);
     if (st == FACTO_OK)
-        st = facto_mf_map_ids(ctx, test->item_map, m->items, &imap);
+        st = fct_mf_map_ids(ctx, test->item_map, m->items, &imap);
     if (st != FACTO_OK) {
         free(umap);
         return st;
     }
-    facto_err_acc acc = {0, 0, 0};
+    fct_err_acc acc = {0, 0, 0};
     memset(result, 0, sizeof *result);
-    facto_mf_score_set(m, test, umap, imap, &acc, &result->n_unknown_users, &result->n_unknown_items, scores);
-    result->rmse = facto_err_acc_rmse(&acc);
-    result->mae = facto_err_acc_mae(&acc);
+    fct_mf_score_set(m, test, umap, imap, &acc, &result->n_unknown_users, &result->n_unknown_items, scores);
+    result->rmse = fct_err_acc_rmse(&acc);
+    result->mae = fct_err_acc_mae(&acc);
     result->n_ratings = acc.n;
     free(umap);
     free(imap);
-    return facto_ok(ctx);
+    return fct_ok(ctx);
 }
 
 /* ---- predict, recommend, accessors ------------------------------------------ */
@@ -289,29 +289,29 @@ facto_status facto_model_evaluate(facto_ctx *ctx, const facto_model *model, cons
 facto_status facto_model_predict(facto_ctx *ctx, const facto_model *model, const char *user, const char *item,
                                  float *score, int *flags)
 {
-    const facto_mf_model *m = facto_as_mf(model);
+    const fct_mf_model *m = fct_as_mf(model);
     if (!m)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "predict by user and item needs a rating (mf) model");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "predict by user and item needs a rating (mf) model");
     if (!user || !item || !score)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "predict: user, item and score must not be NULL");
-    *score = facto_mf_predict_idx(m, facto_idmap_find(m->users, user), facto_idmap_find(m->items, item), flags);
-    return facto_ok(ctx);
+        return fct_fail(ctx, FACTO_ERR_INVALID, "predict: user, item and score must not be NULL");
+    *score = fct_mf_predict_idx(m, facto_idmap_find(m->users, user), facto_idmap_find(m->items, item), flags);
+    return fct_ok(ctx);
 }
 
 facto_status facto_model_recommend(facto_ctx *ctx, const facto_model *model, const char *user, int k,
                                    int include_seen, facto_recommendation *out, int *n_out)
 {
-    const facto_mf_model *m = facto_as_mf(model);
+    const fct_mf_model *m = fct_as_mf(model);
     if (!m)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "recommend needs a rating (mf) model");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "recommend needs a rating (mf) model");
     if (!user || !n_out || k < 0 || (k > 0 && !out))
-        return facto_fail(ctx, FACTO_ERR_INVALID, "recommend: bad arguments (user, out, n_out, k = %d)", k);
+        return fct_fail(ctx, FACTO_ERR_INVALID, "recommend: bad arguments (user, out, n_out, k = %d)", k);
     *n_out = 0;
     int32_t u = facto_idmap_find(m->users, user);
     if (u < 0)
-        return facto_fail(ctx, FACTO_ERR_NOT_FOUND, "user '%s' was not in the training data", user);
-    facto_topk top;
-    facto_topk_init(&top, out, k);
+        return fct_fail(ctx, FACTO_ERR_NOT_FOUND, "user '%s' was not in the training data", user);
+    fct_topk top;
+    fct_topk_init(&top, out, k);
     const int32_t *seen = m->seen_items + m->seen_ptr[u], *seen_end = m->seen_items + m->seen_ptr[u + 1];
     for (int32_t i = 0; i < m->n_items && k > 0; i++) {
         if (!include_seen) {
@@ -320,27 +320,27 @@ facto_status facto_model_recommend(facto_ctx *ctx, const facto_model *model, con
             if (seen < seen_end && *seen == i)
                 continue;
         }
-        facto_topk_push(&top, i, facto_mf_score(m, u, i));
+        fct_topk_push(&top, i, fct_mf_score(m, u, i));
     }
-    *n_out = facto_topk_finish(&top);
-    return facto_ok(ctx);
+    *n_out = fct_topk_finish(&top);
+    return fct_ok(ctx);
 }
 
 const facto_idmap *facto_model_users(const facto_model *model)
 {
-    const facto_mf_model *m = facto_as_mf(model);
+    const fct_mf_model *m = fct_as_mf(model);
     return m ? m->users : NULL;
 }
 
 const facto_idmap *facto_model_items(const facto_model *model)
 {
-    const facto_mf_model *m = facto_as_mf(model);
+    const fct_mf_model *m = fct_as_mf(model);
     return m ? m->items : NULL;
 }
 
 facto_status facto_mf_get_params(const facto_model *model, facto_mf_params *params)
 {
-    const facto_mf_model *m = facto_as_mf(model);
+    const fct_mf_model *m = fct_as_mf(model);
     if (!m || !params)
         return FACTO_ERR_INVALID;
     *params = m->params;
@@ -349,14 +349,14 @@ facto_status facto_mf_get_params(const facto_model *model, facto_mf_params *para
 
 /* ---- training ------------------------------------------------------------------ */
 
-static double facto_now(void)
+static double fct_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static int facto_mf_params_finite(const facto_mf_model *m)
+static int fct_mf_params_finite(const fct_mf_model *m)
 {
     size_t k = (size_t)m->k;
     float acc = 0.0f; /* any inf or nan makes the product non-finite */
@@ -371,7 +371,7 @@ static int facto_mf_params_finite(const facto_mf_model *m)
     return acc == 0.0f;
 }
 
-static facto_status facto_mf_diverged(facto_ctx *ctx, const facto_mf_params *p, int epoch, double max_abs_rating)
+static facto_status fct_mf_diverged(facto_ctx *ctx, const facto_mf_params *p, int epoch, double max_abs_rating)
 {
     /* Name every setting that can blow the loss up, the learning rate first. */
     char more[256] = "";
@@ -390,26 +390,26 @@ static facto_status facto_mf_diverged(facto_ctx *ctx, const facto_mf_params *p, 
     /* Squared errors are summed in float: ratings near 1e19 overflow whatever the settings. */
     if (max_abs_rating > 1e6 && used < sizeof more)
         snprintf(more + used, sizeof more - used, "; or rescale the ratings (they reach %g)", max_abs_rating);
-    return facto_fail(ctx, FACTO_ERR_DIVERGED,
+    return fct_fail(ctx, FACTO_ERR_DIVERGED,
                       "training diverged in epoch %d (the loss is not finite): lower the learning rate "
                       "(--lr, now %g)%s",
                       epoch, (double)p->learning_rate, more);
 }
 
 /* Build the model shell: maps, mu, range, seen lists, random factors. */
-static facto_status facto_mf_init(facto_ctx *ctx, const facto_dataset *train, const facto_mf_params *p,
-                                  facto_rng *rng, facto_mf_model **out)
+static facto_status fct_mf_init(facto_ctx *ctx, const facto_dataset *train, const facto_mf_params *p,
+                                  fct_rng *rng, fct_mf_model **out)
 {
-    facto_mf_model *m = facto_mf_model_alloc(train->n_users, train->n_items, p->num_factors, train->n_ratings);
+    fct_mf_model *m = fct_mf_model_alloc(train->n_users, train->n_items, p->num_factors, train->n_ratings);
     if (!m)
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for a model of %d users, %d items, %d factors",
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for a model of %d users, %d items, %d factors",
                           train->n_users, train->n_items, p->num_factors);
     m->params = *p;
-    m->users = facto_idmap_clone(train->user_map);
-    m->items = facto_idmap_clone(train->item_map);
+    m->users = fct_idmap_clone(train->user_map);
+    m->items = fct_idmap_clone(train->item_map);
     if (!m->users || !m->items) {
-        facto_mf_model_destroy(m);
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory copying id maps");
+        fct_mf_model_destroy(m);
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory copying id maps");
     }
     double sum = 0.0;
     for (int64_t x = 0; x < train->n_ratings; x++)
@@ -421,9 +421,9 @@ static facto_status facto_mf_init(facto_ctx *ctx, const facto_dataset *train, co
     memcpy(m->seen_items, train->items, (size_t)train->n_ratings * sizeof *m->seen_items);
     size_t k = (size_t)m->k;
     for (size_t x = 0; x < (size_t)m->n_users * k; x++)
-        m->P[x] = (float)(p->init_std * facto_rng_normal(rng));
+        m->P[x] = (float)(p->init_std * fct_rng_normal(rng));
     for (size_t x = 0; x < (size_t)m->n_items * k; x++)
-        m->Q[x] = (float)(p->init_std * facto_rng_normal(rng));
+        m->Q[x] = (float)(p->init_std * fct_rng_normal(rng));
     *out = m;
     return FACTO_OK;
 }
@@ -433,32 +433,32 @@ facto_status facto_mf_fit(facto_ctx *ctx, const facto_dataset *train, const fact
                           facto_model **out)
 {
     if (!out)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_mf_fit: out must not be NULL");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_mf_fit: out must not be NULL");
     *out = NULL;
     if (!train || !params)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_mf_fit: train and params must not be NULL");
-    facto_status st = facto_mf_validate(ctx, params);
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_mf_fit: train and params must not be NULL");
+    facto_status st = fct_mf_validate(ctx, params);
     if (st != FACTO_OK)
         return st;
     if (train->n_ratings == 0)
-        return facto_fail(ctx, FACTO_ERR_EMPTY, "the training data set holds no ratings");
+        return fct_fail(ctx, FACTO_ERR_EMPTY, "the training data set holds no ratings");
     if (test && test->n_ratings == 0)
         test = NULL;
 
-    facto_rng rng;
-    facto_rng_seed(&rng, params->seed);
-    facto_mf_model *m = NULL;
-    st = facto_mf_init(ctx, train, params, &rng, &m);
+    fct_rng rng;
+    fct_rng_seed(&rng, params->seed);
+    fct_mf_model *m = NULL;
+    st = fct_mf_init(ctx, train, params, &rng, &m);
     if (st != FACTO_OK)
         return st;
 
     const int64_t n = train->n_ratings;
-    int32_t *users = facto_malloc_array((size_t)n, sizeof *users);
-    int64_t *order = facto_malloc_array((size_t)n, sizeof *order);
+    int32_t *users = fct_malloc_array((size_t)n, sizeof *users);
+    int64_t *order = fct_malloc_array((size_t)n, sizeof *order);
     int32_t *tumap = NULL, *timap = NULL;
-    facto_mf_solver *solver = facto_mf_solver_new(m, params);
+    fct_mf_solver *solver = fct_mf_solver_new(m, params);
     if (!users || !order || !solver) {
-        st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for training state");
+        st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for training state");
         goto done;
     }
     for (int32_t u = 0; u < train->n_users; u++)
@@ -467,25 +467,25 @@ facto_status facto_mf_fit(facto_ctx *ctx, const facto_dataset *train, const fact
     for (int64_t x = 0; x < n; x++)
         order[x] = x;
     if (test) {
-        st = facto_mf_map_ids(ctx, test->user_map, m->users, &tumap);
+        st = fct_mf_map_ids(ctx, test->user_map, m->users, &tumap);
         if (st == FACTO_OK)
-            st = facto_mf_map_ids(ctx, test->item_map, m->items, &timap);
+            st = fct_mf_map_ids(ctx, test->item_map, m->items, &timap);
         if (st != FACTO_OK)
             goto done;
     }
-    facto_mf_triplets trip = {users, train->items, train->ratings, n};
-    const int n_threads = facto_threads(ctx);
+    fct_mf_triplets trip = {users, train->items, train->ratings, n};
+    const int n_threads = fct_threads(ctx);
     const int64_t chunk = (n + 99) / 100; /* progress about every 1% */
     float lr = params->learning_rate;
     int stop = 0;
     for (int epoch = 1; epoch <= params->epochs && !stop; epoch++) {
-        facto_rng_shuffle_i64(&rng, order, n);
+        fct_rng_shuffle_i64(&rng, order, n);
         solver->step_base = (int64_t)(epoch - 1) * n;
-        double t0 = facto_now(), sse = 0.0;
+        double t0 = fct_now(), sse = 0.0;
         if (n_threads <= 1) {
             for (int64_t b = 0; b < n && !stop; b += chunk) {
                 int64_t e = b + chunk < n ? b + chunk : n;
-                sse += facto_mf_solver_run(solver, m, &trip, order, b, e, lr, 1);
+                sse += fct_mf_solver_run(solver, m, &trip, order, b, e, lr, 1);
                 if (!isfinite(sse))
                     break;
                 if (callbacks && callbacks->on_progress &&
@@ -508,7 +508,7 @@ facto_status facto_mf_fit(facto_ctx *ctx, const facto_dataset *train, const fact
                     if (h)
                         break;
                     int64_t e = b + step < e0 ? b + step : e0;
-                    sse += facto_mf_solver_run(solver, m, &trip, order, b, e, lr, 1);
+                    sse += fct_mf_solver_run(solver, m, &trip, order, b, e, lr, 1);
                     int bad = !isfinite(sse), want_stop = 0;
                     if (t == 0 && !bad && callbacks && callbacks->on_progress) {
                         int64_t done = e == e0 ? n : (e - b0) * nt;
@@ -523,9 +523,9 @@ facto_status facto_mf_fit(facto_ctx *ctx, const facto_dataset *train, const fact
                 }
             }
         }
-        double secs = facto_now() - t0;
-        if (!isfinite(sse) || !facto_mf_params_finite(m)) {
-            st = facto_mf_diverged(ctx, params, epoch,
+        double secs = fct_now() - t0;
+        if (!isfinite(sse) || !fct_mf_params_finite(m)) {
+            st = fct_mf_diverged(ctx, params, epoch,
                                    fmax(fabs((double)train->min_rating), fabs((double)train->max_rating)));
             goto done;
         }
@@ -536,17 +536,17 @@ facto_status facto_mf_fit(facto_ctx *ctx, const facto_dataset *train, const fact
             memset(&rep, 0, sizeof rep);
             rep.epoch = epoch;
             rep.epochs = params->epochs;
-            facto_err_acc acc = {0, 0, 0};
+            fct_err_acc acc = {0, 0, 0};
             int64_t uu = 0, ui = 0;
-            facto_mf_score_set(m, train, NULL, NULL, &acc, &uu, &ui, NULL);
-            rep.train_rmse = facto_err_acc_rmse(&acc);
-            rep.train_mae = facto_err_acc_mae(&acc);
+            fct_mf_score_set(m, train, NULL, NULL, &acc, &uu, &ui, NULL);
+            rep.train_rmse = fct_err_acc_rmse(&acc);
+            rep.train_mae = fct_err_acc_mae(&acc);
             rep.test_rmse = rep.test_mae = NAN;
             if (test) {
-                facto_err_acc tacc = {0, 0, 0};
-                facto_mf_score_set(m, test, tumap, timap, &tacc, &uu, &ui, NULL);
-                rep.test_rmse = facto_err_acc_rmse(&tacc);
-                rep.test_mae = facto_err_acc_mae(&tacc);
+                fct_err_acc tacc = {0, 0, 0};
+                fct_mf_score_set(m, test, tumap, timap, &tacc, &uu, &ui, NULL);
+                rep.test_rmse = fct_err_acc_rmse(&tacc);
+                rep.test_mae = fct_err_acc_mae(&tacc);
             }
             rep.seconds = secs;
             rep.ratings_per_second = secs > 0.0 ? (double)n / secs : 0.0;
@@ -557,17 +557,17 @@ facto_status facto_mf_fit(facto_ctx *ctx, const facto_dataset *train, const fact
     }
     st = FACTO_OK;
 done:
-    facto_mf_solver_free(solver);
+    fct_mf_solver_free(solver);
     free(users);
     free(order);
     free(tumap);
     free(timap);
     if (st != FACTO_OK) {
-        facto_mf_model_destroy(m);
+        fct_mf_model_destroy(m);
         return st;
     }
     *out = &m->base;
-    return facto_ok(ctx);
+    return fct_ok(ctx);
 }
 
 /* ---- model file sections ---------------------------------------------------------- */
@@ -587,84 +587,84 @@ done:
 #define FACTO_MF_HP_BYTES 80
 #define FACTO_MF_HP_LAYOUT 1
 
-static void facto_put32(unsigned char *b, size_t off, const void *v) { memcpy(b + off, v, 4); }
-static void facto_put64(unsigned char *b, size_t off, const void *v) { memcpy(b + off, v, 8); }
+static void fct_put32(unsigned char *b, size_t off, const void *v) { memcpy(b + off, v, 4); }
+static void fct_put64(unsigned char *b, size_t off, const void *v) { memcpy(b + off, v, 8); }
 
-static void facto_mf_pack_header(const facto_mf_model *m, unsigned char *b)
+static void fct_mf_pack_header(const fct_mf_model *m, unsigned char *b)
 {
     memset(b, 0, FACTO_MF_HP_BYTES);
     uint32_t layout = FACTO_MF_HP_LAYOUT;
     int32_t opt = (int32_t)m->params.optimizer;
-    facto_put32(b, 0, &layout);
-    facto_put32(b, 4, &m->params.num_factors);
-    facto_put32(b, 8, &m->params.epochs);
-    facto_put32(b, 12, &opt);
-    facto_put32(b, 16, &m->params.learning_rate);
-    facto_put32(b, 20, &m->params.lr_decay);
-    facto_put32(b, 24, &m->params.momentum);
-    facto_put32(b, 28, &m->params.reg_factors);
-    facto_put32(b, 32, &m->params.reg_bias);
-    facto_put32(b, 36, &m->params.init_std);
-    facto_put64(b, 40, &m->params.seed);
-    facto_put32(b, 48, &m->n_users);
-    facto_put32(b, 52, &m->n_items);
-    facto_put64(b, 56, &m->mu);
-    facto_put32(b, 64, &m->min_rating);
-    facto_put32(b, 68, &m->max_rating);
-    facto_put64(b, 72, &m->n_seen);
+    fct_put32(b, 0, &layout);
+    fct_put32(b, 4, &m->params.num_factors);
+    fct_put32(b, 8, &m->params.epochs);
+    fct_put32(b, 12, &opt);
+    fct_put32(b, 16, &m->params.learning_rate);
+    fct_put32(b, 20, &m->params.lr_decay);
+    fct_put32(b, 24, &m->params.momentum);
+    fct_put32(b, 28, &m->params.reg_factors);
+    fct_put32(b, 32, &m->params.reg_bias);
+    fct_put32(b, 36, &m->params.init_std);
+    fct_put64(b, 40, &m->params.seed);
+    fct_put32(b, 48, &m->n_users);
+    fct_put32(b, 52, &m->n_items);
+    fct_put64(b, 56, &m->mu);
+    fct_put32(b, 64, &m->min_rating);
+    fct_put32(b, 68, &m->max_rating);
+    fct_put64(b, 72, &m->n_seen);
 }
 
-static facto_status facto_mf_save(facto_ctx *ctx, const facto_model *model, facto_mfile_writer *w)
+static facto_status fct_mf_save(facto_ctx *ctx, const facto_model *model, fct_mfile_writer *w)
 {
-    const facto_mf_model *m = facto_as_mf(model);
+    const fct_mf_model *m = fct_as_mf(model);
     if (!m)
-        return facto_fail(ctx, FACTO_ERR_INTERNAL, "mf save called on another model kind");
+        return fct_fail(ctx, FACTO_ERR_INTERNAL, "mf save called on another model kind");
     unsigned char hp[FACTO_MF_HP_BYTES];
-    facto_mf_pack_header(m, hp);
+    fct_mf_pack_header(m, hp);
     size_t k = (size_t)m->k, nu = (size_t)m->n_users, ni = (size_t)m->n_items;
-    facto_status st = facto_mfile_put(ctx, w, FACTO_MF_TAG_HPARAMS, hp, sizeof hp);
+    facto_status st = fct_mfile_put(ctx, w, FACTO_MF_TAG_HPARAMS, hp, sizeof hp);
     if (st == FACTO_OK)
-        st = facto_mfile_put_array(ctx, w, FACTO_MF_TAG_BU, m->bu, sizeof(float), nu);
+        st = fct_mfile_put_array(ctx, w, FACTO_MF_TAG_BU, m->bu, sizeof(float), nu);
     if (st == FACTO_OK)
-        st = facto_mfile_put_array(ctx, w, FACTO_MF_TAG_BI, m->bi, sizeof(float), ni);
+        st = fct_mfile_put_array(ctx, w, FACTO_MF_TAG_BI, m->bi, sizeof(float), ni);
     if (st == FACTO_OK)
-        st = facto_mfile_put_array(ctx, w, FACTO_MF_TAG_P, m->P, sizeof(float), nu * k);
+        st = fct_mfile_put_array(ctx, w, FACTO_MF_TAG_P, m->P, sizeof(float), nu * k);
     if (st == FACTO_OK)
-        st = facto_mfile_put_array(ctx, w, FACTO_MF_TAG_Q, m->Q, sizeof(float), ni * k);
+        st = fct_mfile_put_array(ctx, w, FACTO_MF_TAG_Q, m->Q, sizeof(float), ni * k);
     if (st == FACTO_OK)
-        st = facto_mfile_put_idmap(ctx, w, FACTO_MF_TAG_USERS, m->users);
+        st = fct_mfile_put_idmap(ctx, w, FACTO_MF_TAG_USERS, m->users);
     if (st == FACTO_OK)
-        st = facto_mfile_put_idmap(ctx, w, FACTO_MF_TAG_ITEMS, m->items);
+        st = fct_mfile_put_idmap(ctx, w, FACTO_MF_TAG_ITEMS, m->items);
     if (st == FACTO_OK)
-        st = facto_mfile_put_array(ctx, w, FACTO_MF_TAG_SEEN_PTR, m->seen_ptr, sizeof(int64_t), nu + 1);
+        st = fct_mfile_put_array(ctx, w, FACTO_MF_TAG_SEEN_PTR, m->seen_ptr, sizeof(int64_t), nu + 1);
     if (st == FACTO_OK)
-        st = facto_mfile_put_array(ctx, w, FACTO_MF_TAG_SEEN, m->seen_items, sizeof(int32_t), (uint64_t)m->n_seen);
+        st = fct_mfile_put_array(ctx, w, FACTO_MF_TAG_SEEN, m->seen_items, sizeof(int32_t), (uint64_t)m->n_seen);
     return st;
 }
 
-static facto_status facto_mf_corrupt(facto_ctx *ctx, const facto_mfile_reader *r, const char *what)
+static facto_status fct_mf_corrupt(facto_ctx *ctx, const fct_mfile_reader *r, const char *what)
 {
-    return facto_fail(ctx, FACTO_ERR_CORRUPT, "%s: mf model: %s", facto_mfile_path(r), what);
+    return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: mf model: %s", fct_mfile_path(r), what);
 }
 
 /* Copy section `tag` of exactly `bytes` bytes into dst. */
-static facto_status facto_mf_get_copy(facto_ctx *ctx, const facto_mfile_reader *r, uint32_t tag, void *dst,
+static facto_status fct_mf_get_copy(facto_ctx *ctx, const fct_mfile_reader *r, uint32_t tag, void *dst,
                                       size_t bytes)
 {
     const void *data = NULL;
     uint64_t nbytes = 0;
-    facto_status st = facto_mfile_get(ctx, r, tag, (int64_t)bytes, &data, &nbytes);
+    facto_status st = fct_mfile_get(ctx, r, tag, (int64_t)bytes, &data, &nbytes);
     if (st == FACTO_OK && bytes)
         memcpy(dst, data, bytes);
     return st;
 }
 
-static facto_status facto_mf_load(facto_ctx *ctx, const facto_mfile_reader *r, facto_model **out)
+static facto_status fct_mf_load(facto_ctx *ctx, const fct_mfile_reader *r, facto_model **out)
 {
     *out = NULL;
     const void *hpv = NULL;
     uint64_t nb = 0;
-    facto_status st = facto_mfile_get(ctx, r, FACTO_MF_TAG_HPARAMS, FACTO_MF_HP_BYTES, &hpv, &nb);
+    facto_status st = fct_mfile_get(ctx, r, FACTO_MF_TAG_HPARAMS, FACTO_MF_HP_BYTES, &hpv, &nb);
     if (st != FACTO_OK)
         return st;
     const unsigned char *b = hpv;
@@ -694,86 +694,86 @@ static facto_status facto_mf_load(facto_ctx *ctx, const facto_mfile_reader *r, f
     memcpy(&n_seen, b + 72, 8);
     p.optimizer = (facto_optimizer)opt;
     if (layout != FACTO_MF_HP_LAYOUT)
-        return facto_mf_corrupt(ctx, r, "unknown hyperparameter layout");
-    if (facto_mf_validate(ctx, &p) != FACTO_OK)
-        return facto_mf_corrupt(ctx, r, "hyperparameters out of range");
+        return fct_mf_corrupt(ctx, r, "unknown hyperparameter layout");
+    if (fct_mf_validate(ctx, &p) != FACTO_OK)
+        return fct_mf_corrupt(ctx, r, "hyperparameters out of range");
     if (n_users < 0 || n_items < 0 || n_seen < 0 || !isfinite(mu) || !(min_r <= max_r))
-        return facto_mf_corrupt(ctx, r, "bad sizes or rating range in the header");
+        return fct_mf_corrupt(ctx, r, "bad sizes or rating range in the header");
     /* Training saves only finite figures, and mu is the mean of ratings in
      * [min_r, max_r] (allow for its rounding). */
     double slack = 1e-6 * (1.0 + fabs((double)min_r) + fabs((double)max_r));
     if (!isfinite(min_r) || !isfinite(max_r) || mu < (double)min_r - slack || mu > (double)max_r + slack)
-        return facto_mf_corrupt(ctx, r, "the mean rating or the rating range in the header is not finite or "
+        return fct_mf_corrupt(ctx, r, "the mean rating or the rating range in the header is not finite or "
                                          "not consistent");
     /* Sizes must match the sections before anything is allocated from them. */
     size_t k = (size_t)p.num_factors, nu = (size_t)n_users, ni = (size_t)n_items;
     const void *tmp;
-    if (facto_mfile_get(ctx, r, FACTO_MF_TAG_P, -1, &tmp, &nb) != FACTO_OK)
+    if (fct_mfile_get(ctx, r, FACTO_MF_TAG_P, -1, &tmp, &nb) != FACTO_OK)
         return facto_errcode(ctx);
     if (nb != (uint64_t)nu * k * sizeof(float))
-        return facto_mf_corrupt(ctx, r, "user factor section size does not match the header");
-    if (facto_mfile_get(ctx, r, FACTO_MF_TAG_Q, -1, &tmp, &nb) != FACTO_OK)
+        return fct_mf_corrupt(ctx, r, "user factor section size does not match the header");
+    if (fct_mfile_get(ctx, r, FACTO_MF_TAG_Q, -1, &tmp, &nb) != FACTO_OK)
         return facto_errcode(ctx);
     if (nb != (uint64_t)ni * k * sizeof(float))
-        return facto_mf_corrupt(ctx, r, "item factor section size does not match the header");
-    if (facto_mfile_get(ctx, r, FACTO_MF_TAG_SEEN, -1, &tmp, &nb) != FACTO_OK)
+        return fct_mf_corrupt(ctx, r, "item factor section size does not match the header");
+    if (fct_mfile_get(ctx, r, FACTO_MF_TAG_SEEN, -1, &tmp, &nb) != FACTO_OK)
         return facto_errcode(ctx);
     if (nb != (uint64_t)n_seen * sizeof(int32_t))
-        return facto_mf_corrupt(ctx, r, "seen list section size does not match the header");
+        return fct_mf_corrupt(ctx, r, "seen list section size does not match the header");
 
-    facto_mf_model *m = facto_mf_model_alloc(n_users, n_items, p.num_factors, n_seen);
+    fct_mf_model *m = fct_mf_model_alloc(n_users, n_items, p.num_factors, n_seen);
     if (!m)
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory loading %s", facto_mfile_path(r));
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory loading %s", fct_mfile_path(r));
     m->params = p;
     m->mu = mu;
     m->min_rating = min_r;
     m->max_rating = max_r;
-    st = facto_mf_get_copy(ctx, r, FACTO_MF_TAG_BU, m->bu, nu * sizeof(float));
+    st = fct_mf_get_copy(ctx, r, FACTO_MF_TAG_BU, m->bu, nu * sizeof(float));
     if (st == FACTO_OK)
-        st = facto_mf_get_copy(ctx, r, FACTO_MF_TAG_BI, m->bi, ni * sizeof(float));
+        st = fct_mf_get_copy(ctx, r, FACTO_MF_TAG_BI, m->bi, ni * sizeof(float));
     if (st == FACTO_OK)
-        st = facto_mf_get_copy(ctx, r, FACTO_MF_TAG_P, m->P, nu * k * sizeof(float));
+        st = fct_mf_get_copy(ctx, r, FACTO_MF_TAG_P, m->P, nu * k * sizeof(float));
     if (st == FACTO_OK)
-        st = facto_mf_get_copy(ctx, r, FACTO_MF_TAG_Q, m->Q, ni * k * sizeof(float));
+        st = fct_mf_get_copy(ctx, r, FACTO_MF_TAG_Q, m->Q, ni * k * sizeof(float));
     if (st == FACTO_OK)
-        st = facto_mf_get_copy(ctx, r, FACTO_MF_TAG_SEEN_PTR, m->seen_ptr, (nu + 1) * sizeof(int64_t));
+        st = fct_mf_get_copy(ctx, r, FACTO_MF_TAG_SEEN_PTR, m->seen_ptr, (nu + 1) * sizeof(int64_t));
     if (st == FACTO_OK)
-        st = facto_mf_get_copy(ctx, r, FACTO_MF_TAG_SEEN, m->seen_items, (size_t)n_seen * sizeof(int32_t));
+        st = fct_mf_get_copy(ctx, r, FACTO_MF_TAG_SEEN, m->seen_items, (size_t)n_seen * sizeof(int32_t));
     if (st == FACTO_OK)
-        st = facto_mfile_get_idmap(ctx, r, FACTO_MF_TAG_USERS, &m->users);
+        st = fct_mfile_get_idmap(ctx, r, FACTO_MF_TAG_USERS, &m->users);
     if (st == FACTO_OK)
-        st = facto_mfile_get_idmap(ctx, r, FACTO_MF_TAG_ITEMS, &m->items);
+        st = fct_mfile_get_idmap(ctx, r, FACTO_MF_TAG_ITEMS, &m->items);
     if (st == FACTO_OK && (facto_idmap_size(m->users) != n_users || facto_idmap_size(m->items) != n_items))
-        st = facto_mf_corrupt(ctx, r, "id map sizes do not match the header");
+        st = fct_mf_corrupt(ctx, r, "id map sizes do not match the header");
     if (st == FACTO_OK && (m->seen_ptr[0] != 0 || m->seen_ptr[nu] != n_seen))
-        st = facto_mf_corrupt(ctx, r, "seen list offsets do not span the seen list");
+        st = fct_mf_corrupt(ctx, r, "seen list offsets do not span the seen list");
     for (size_t u = 0; st == FACTO_OK && u < nu; u++) {
         int64_t a = m->seen_ptr[u], z = m->seen_ptr[u + 1];
         if (a > z || a < 0 || z > n_seen) {
-            st = facto_mf_corrupt(ctx, r, "seen list offsets are not increasing");
+            st = fct_mf_corrupt(ctx, r, "seen list offsets are not increasing");
             break;
         }
         for (int64_t x = a; x < z; x++) {
             int32_t i = m->seen_items[x];
             if (i < 0 || i >= n_items || (x > a && i <= m->seen_items[x - 1])) {
-                st = facto_mf_corrupt(ctx, r, "seen list holds an item out of range or out of order");
+                st = fct_mf_corrupt(ctx, r, "seen list holds an item out of range or out of order");
                 break;
             }
         }
     }
-    if (st == FACTO_OK && !facto_mf_params_finite(m))
-        st = facto_mf_corrupt(ctx, r, "the biases or factors hold a value that is not finite (inf or nan)");
+    if (st == FACTO_OK && !fct_mf_params_finite(m))
+        st = fct_mf_corrupt(ctx, r, "the biases or factors hold a value that is not finite (inf or nan)");
     if (st != FACTO_OK) {
-        facto_mf_model_destroy(m);
+        fct_mf_model_destroy(m);
         return st;
     }
     *out = &m->base;
     return FACTO_OK;
 }
 
-const facto_model_ops facto_mf_ops = {
+const fct_model_ops fct_mf_ops = {
     FACTO_MODEL_MF,
-    facto_mf_free,
-    facto_mf_save,
-    facto_mf_load,
+    fct_mf_free,
+    fct_mf_save,
+    fct_mf_load,
 };

@@ -10,7 +10,7 @@
 
 #include "model.h"
 
-typedef struct facto_mf_model {
+typedef struct fct_mf_model {
     facto_model base;
     facto_mf_params params;  /* hyperparameters it was trained with */
     int32_t n_users, n_items;
@@ -25,16 +25,16 @@ typedef struct facto_mf_model {
     int64_t n_seen;          /* training ratings */
     int64_t *seen_ptr;       /* [n_users + 1] offsets into seen_items */
     int32_t *seen_items;     /* [n_seen] items each user rated in training, ascending */
-} facto_mf_model;
+} fct_mf_model;
 
 /* Allocate a model with zeroed arrays (maps and params left for the caller).
  * NULL when out of memory. */
-facto_mf_model *facto_mf_model_alloc(int32_t n_users, int32_t n_items, int32_t k, int64_t n_seen);
+fct_mf_model *fct_mf_model_alloc(int32_t n_users, int32_t n_items, int32_t k, int64_t n_seen);
 /* Free everything the model owns; NULL is a no-op. */
-void facto_mf_model_destroy(facto_mf_model *m);
+void fct_mf_model_destroy(fct_mf_model *m);
 
 /* Unclipped prediction mu + b_u + b_i + p_u . q_i of known indices. */
-float facto_mf_score(const facto_mf_model *m, int32_t u, int32_t i);
+float fct_mf_score(const fct_mf_model *m, int32_t u, int32_t i);
 
 /*
  * Regularized training objective (the function SGD descends, summed over the
@@ -44,24 +44,24 @@ float facto_mf_score(const facto_mf_model *m, int32_t u, int32_t i);
  * and its exact gradient (arrays shaped like bu, bi, P, Q; zeroed here).
  * For tests (finite differences) and diagnostics; O(nnz k).
  */
-double facto_mf_objective(const facto_mf_model *m, const facto_dataset *data, float reg_factors, float reg_bias);
-void facto_mf_gradient(const facto_mf_model *m, const facto_dataset *data, float reg_factors, float reg_bias,
+double fct_mf_objective(const fct_mf_model *m, const facto_dataset *data, float reg_factors, float reg_bias);
+void fct_mf_gradient(const fct_mf_model *m, const facto_dataset *data, float reg_factors, float reg_bias,
                        double *g_bu, double *g_bi, double *g_P, double *g_Q);
 
 /* Training ratings in the solvers' form (borrowed arrays, [n] each). */
-typedef struct facto_mf_triplets {
+typedef struct fct_mf_triplets {
     const int32_t *users;
     const int32_t *items;
     const float *ratings;
     int64_t n;
-} facto_mf_triplets;
+} fct_mf_triplets;
 
 /* Solver state (momentum velocities or Adam moments), created per fit. */
-typedef struct facto_mf_solver facto_mf_solver;
+typedef struct fct_mf_solver fct_mf_solver;
 
 /* Create the state the optimizer in `hp` needs for model m; NULL when out of memory. */
-facto_mf_solver *facto_mf_solver_new(const facto_mf_model *m, const facto_mf_params *hp);
-void facto_mf_solver_free(facto_mf_solver *s);
+fct_mf_solver *fct_mf_solver_new(const fct_mf_model *m, const facto_mf_params *hp);
+void fct_mf_solver_free(fct_mf_solver *s);
 /*
  * Update on ratings order[begin..end-1] (indices into t) at learning rate lr,
  * with n_threads > 1 as Hogwild (lock-free, Recht et al. NIPS 2011). Writes
@@ -70,11 +70,11 @@ void facto_mf_solver_free(facto_mf_solver *s);
  * Returns the sum of squared errors seen before each update (non-finite when
  * training diverged). One thread: deterministic.
  */
-double facto_mf_solver_run(facto_mf_solver *s, facto_mf_model *m, const facto_mf_triplets *t, const int64_t *order,
+double fct_mf_solver_run(fct_mf_solver *s, fct_mf_model *m, const fct_mf_triplets *t, const int64_t *order,
                            int64_t begin, int64_t end, float lr, int n_threads);
 
-/* Per-optimizer entry points behind facto_mf_solver_* (sgd_mf.c, adam_mf.c). */
-struct facto_mf_solver {
+/* Per-optimizer entry points behind fct_mf_solver_* (sgd_mf.c, adam_mf.c). */
+struct fct_mf_solver {
     facto_optimizer optimizer;
     float momentum, reg_factors, reg_bias;
     /* SGD with momentum: velocities; Adam: first moments. Shaped like bu, bi, P, Q. */
@@ -84,9 +84,9 @@ struct facto_mf_solver {
     int64_t step_base;       /* Adam: updates done before this epoch; the update at
                                 position x of the epoch's order is step step_base + x + 1 */
 };
-double facto_mf_sgd_run(facto_mf_solver *s, facto_mf_model *m, const facto_mf_triplets *t, const int64_t *order,
+double fct_mf_sgd_run(fct_mf_solver *s, fct_mf_model *m, const fct_mf_triplets *t, const int64_t *order,
                         int64_t begin, int64_t end, float lr, int n_threads);
-double facto_mf_adam_run(facto_mf_solver *s, facto_mf_model *m, const facto_mf_triplets *t, const int64_t *order,
+double fct_mf_adam_run(fct_mf_solver *s, fct_mf_model *m, const fct_mf_triplets *t, const int64_t *order,
                          int64_t begin, int64_t end, float lr, int n_threads);
 
 /* Adam's constants (Kingma & Ba 2015, Algorithm 1 defaults). */

@@ -1,6 +1,6 @@
 /*
  * model.c — the generic model interface: free, kind, save and load, all
- * dispatched through the facto_model_ops of each model kind. Load reads the
+ * dispatched through the fct_model_ops of each model kind. Load reads the
  * kind from the verified file header and looks it up in a small table, so a
  * file of a kind this build does not know is refused with a message saying
  * so. Cost: that of the model's own
@@ -11,11 +11,11 @@
 #include <string.h>
 
 /* The ops tables live in mf.c and fm.c (declared in model.h). */
-static const facto_model_ops *facto_model_ops_of(facto_model_kind kind)
+static const fct_model_ops *fct_model_ops_of(facto_model_kind kind)
 {
     switch (kind) {
-    case FACTO_MODEL_MF: return &facto_mf_ops;
-    case FACTO_MODEL_FM: return &facto_fm_ops;
+    case FACTO_MODEL_MF: return &fct_mf_ops;
+    case FACTO_MODEL_FM: return &fct_fm_ops;
     }
     return NULL;
 }
@@ -40,56 +40,56 @@ const char *facto_model_kind_name(facto_model_kind kind)
     return "unknown";
 }
 
-facto_status facto_model_save_check(facto_ctx *ctx, const char *path) { return facto_mfile_check_path(ctx, path); }
+facto_status facto_model_save_check(facto_ctx *ctx, const char *path) { return fct_mfile_check_path(ctx, path); }
 
 facto_status facto_model_save(facto_ctx *ctx, const facto_model *model, const char *path)
 {
     if (!model || !model->ops || !model->ops->save || !path || !*path)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_model_save: a model and a path must be given");
-    facto_mfile_writer *w = NULL;
-    facto_status st = facto_mfile_create(ctx, path, model->ops->kind, &w);
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_model_save: a model and a path must be given");
+    fct_mfile_writer *w = NULL;
+    facto_status st = fct_mfile_create(ctx, path, model->ops->kind, &w);
     if (st != FACTO_OK)
         return st;
     st = model->ops->save(ctx, model, w);
     if (st != FACTO_OK) {
-        facto_mfile_abort(w);
+        fct_mfile_abort(w);
         return st;
     }
-    return facto_mfile_commit(ctx, w);
+    return fct_mfile_commit(ctx, w);
 }
 
 facto_status facto_model_load(facto_ctx *ctx, const char *path, facto_model **out)
 {
     if (!path || !out)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_model_load: a path and out must be given");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_model_load: a path and out must be given");
     *out = NULL;
-    facto_mfile_reader *r = NULL;
-    facto_status st = facto_mfile_open(ctx, path, &r);
+    fct_mfile_reader *r = NULL;
+    facto_status st = fct_mfile_open(ctx, path, &r);
     if (st != FACTO_OK)
         return st;
-    uint32_t kind = (uint32_t)facto_mfile_kind(r);
-    const facto_model_ops *ops = facto_model_ops_of((facto_model_kind)kind);
+    uint32_t kind = (uint32_t)fct_mfile_kind(r);
+    const fct_model_ops *ops = fct_model_ops_of((facto_model_kind)kind);
     if (!ops || !ops->load) {
         if (kind == FACTO_MODEL_MF || kind == FACTO_MODEL_FM)
-            st = facto_fail(ctx, FACTO_ERR_FORMAT, "%s: a %s model, and this build of facto has no %s models",
+            st = fct_fail(ctx, FACTO_ERR_FORMAT, "%s: a %s model, and this build of facto has no %s models",
                             path, facto_model_kind_name((facto_model_kind)kind),
                             facto_model_kind_name((facto_model_kind)kind));
         else
-            st = facto_fail(ctx, FACTO_ERR_FORMAT, "%s: model kind %u is unknown to this build of facto", path,
+            st = fct_fail(ctx, FACTO_ERR_FORMAT, "%s: model kind %u is unknown to this build of facto", path,
                             (unsigned)kind);
-        facto_mfile_close(r);
+        fct_mfile_close(r);
         return st;
     }
     facto_model *m = NULL;
     st = ops->load(ctx, r, &m);
-    facto_mfile_close(r);
+    fct_mfile_close(r);
     if (st != FACTO_OK)
         return st; /* a loader frees what it built when it fails */
     if (!m)
-        return facto_fail(ctx, FACTO_ERR_INTERNAL, "%s: the %s loader returned no model", path,
+        return fct_fail(ctx, FACTO_ERR_INTERNAL, "%s: the %s loader returned no model", path,
                           facto_model_kind_name((facto_model_kind)kind));
     if (!m->ops)
         m->ops = ops;
     *out = m;
-    return facto_ok(ctx);
+    return fct_ok(ctx);
 }

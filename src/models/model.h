@@ -10,21 +10,21 @@
 #include "../core/internal.h"
 #include "../io/modelfile.h"
 
-typedef struct facto_model_ops {
+typedef struct fct_model_ops {
     facto_model_kind kind;
     void (*free)(facto_model *model);
     /* Write the model's sections; the caller creates and commits the file. */
-    facto_status (*save)(facto_ctx *ctx, const facto_model *model, facto_mfile_writer *w);
+    facto_status (*save)(facto_ctx *ctx, const facto_model *model, fct_mfile_writer *w);
     /* Build a model from a verified file's sections. */
-    facto_status (*load)(facto_ctx *ctx, const facto_mfile_reader *r, facto_model **out);
-} facto_model_ops;
+    facto_status (*load)(facto_ctx *ctx, const fct_mfile_reader *r, facto_model **out);
+} fct_model_ops;
 
 struct facto_model {
-    const facto_model_ops *ops;
+    const fct_model_ops *ops;
 };
 
 /* Registered model kinds (mf.c, fm.c define these). */
-extern const facto_model_ops facto_mf_ops;
-extern const facto_model_ops facto_fm_ops;
+extern const fct_model_ops fct_mf_ops;
+extern const fct_model_ops fct_fm_ops;
 
 #endif /* FACTO_MODEL_H */

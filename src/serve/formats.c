@@ -37,7 +37,7 @@ facto_status facto_content_type_parse(facto_ctx *ctx, const char *text, facto_co
         {"application/x-recordio-protobuf", FACTO_CONTENT_RECORDIO},
     };
     if (!text)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "no content type given");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "no content type given");
     int wildcard = 0;
     const char *p = text;
     for (;;) {
@@ -56,7 +56,7 @@ facto_status facto_content_type_parse(facto_ctx *ctx, const char *text, facto_co
             for (size_t i = 0; i < sizeof k_types / sizeof k_types[0]; i++) {
                 if (strcmp(t, k_types[i].name) == 0) {
                     *out = k_types[i].type;
-                    return facto_ok(ctx);
+                    return fct_ok(ctx);
                 }
             }
             if (strcmp(t, "*/*") == 0 || strcmp(t, "application/*") == 0)
@@ -68,9 +68,9 @@ facto_status facto_content_type_parse(facto_ctx *ctx, const char *text, facto_co
     }
     if (wildcard) {
         *out = FACTO_CONTENT_JSON;
-        return facto_ok(ctx);
+        return fct_ok(ctx);
     }
-    return facto_fail(ctx, FACTO_ERR_INVALID,
+    return fct_fail(ctx, FACTO_ERR_INVALID,
                       "unsupported content type '%.100s' (use application/json, application/jsonlines or "
                       "application/x-recordio-protobuf)",
                       text);
@@ -88,17 +88,17 @@ const char *facto_content_type_name(facto_content_type type)
 
 /* ---- requests -------------------------------------------------------------- */
 
-typedef struct facto_req {
+typedef struct fct_req {
     facto_ctx *ctx;
     facto_rows *rows;
     uint64_t feature_dim; /* caller's, or 0 */
     uint64_t seen_dim;    /* first instance's when feature_dim is 0 */
     int64_t index;        /* 0-based instance index */
     int64_t line;         /* 1-based line for JSON Lines, 0 for JSON */
-} facto_req;
+} fct_req;
 
-static facto_status facto_req_fail(facto_req *q, const char *fmt, ...) FACTO_PRINTF(2, 3);
-static facto_status facto_req_fail(facto_req *q, const char *fmt, ...)
+static facto_status fct_req_fail(fct_req *q, const char *fmt, ...) FACTO_PRINTF(2, 3);
+static facto_status fct_req_fail(fct_req *q, const char *fmt, ...)
 {
     char detail[512];
     va_list ap;
@@ -106,12 +106,12 @@ static facto_status facto_req_fail(facto_req *q, const char *fmt, ...)
     vsnprintf(detail, sizeof detail, fmt, ap);
     va_end(ap);
     if (q->line > 0)
-        return facto_fail(q->ctx, FACTO_ERR_PARSE, "request line %lld (instance %lld): %s", (long long)q->line,
+        return fct_fail(q->ctx, FACTO_ERR_PARSE, "request line %lld (instance %lld): %s", (long long)q->line,
                           (long long)q->index, detail);
-    return facto_fail(q->ctx, FACTO_ERR_PARSE, "request instance %lld: %s", (long long)q->index, detail);
+    return fct_fail(q->ctx, FACTO_ERR_PARSE, "request instance %lld: %s", (long long)q->index, detail);
 }
 
-static const char *facto_json_kind(const json_t *j)
+static const char *fct_json_kind(const json_t *j)
 {
     switch (json_typeof(j)) {
     case JSON_OBJECT: return "an object";
@@ -128,19 +128,19 @@ static const char *facto_json_kind(const json_t *j)
 
 /* What a JSON value is, for a message: the kind, and a number's value
  * ("the number 1e+39", "the number -1"), into buf[64]. */
-static const char *facto_json_desc(const json_t *j, char *buf)
+static const char *fct_json_desc(const json_t *j, char *buf)
 {
     if (json_is_integer(j))
         snprintf(buf, 64, "the number %lld", (long long)json_integer_value(j));
     else if (json_is_real(j))
         snprintf(buf, 64, "the number %.9g", json_real_value(j));
     else
-        snprintf(buf, 64, "%s", facto_json_kind(j));
+        snprintf(buf, 64, "%s", fct_json_kind(j));
     return buf;
 }
 
 /* A finite float from a JSON number; 0 when it is not one. */
-static int facto_json_float(const json_t *j, float *out)
+static int fct_json_float(const json_t *j, float *out)
 {
     if (!json_is_number(j))
         return 0;
@@ -152,7 +152,7 @@ static int facto_json_float(const json_t *j, float *out)
 }
 
 /* A non-negative integral JSON number; 0 when it is not one. */
-static int facto_json_uint(const json_t *j, uint64_t *out)
+static int fct_json_uint(const json_t *j, uint64_t *out)
 {
     if (json_is_integer(j)) {
         json_int_t v = json_integer_value(j);
@@ -171,38 +171,38 @@ static int facto_json_uint(const json_t *j, uint64_t *out)
     return 0;
 }
 
-static facto_status facto_req_check_dim(facto_req *q, uint64_t dim, const char *how)
+static facto_status fct_req_check_dim(fct_req *q, uint64_t dim, const char *how)
 {
     if (dim > ((uint64_t)1 << 32))
-        return facto_req_fail(q, "%s %llu is above 2^32, the largest feature_dim", how, (unsigned long long)dim);
+        return fct_req_fail(q, "%s %llu is above 2^32, the largest feature_dim", how, (unsigned long long)dim);
     if (q->feature_dim > 0) {
         if (dim != q->feature_dim)
-            return facto_req_fail(q, "%s %llu does not match the model's feature_dim %llu", how,
+            return fct_req_fail(q, "%s %llu does not match the model's feature_dim %llu", how,
                                   (unsigned long long)dim, (unsigned long long)q->feature_dim);
     } else if (q->seen_dim == 0) {
         q->seen_dim = dim;
     } else if (dim != q->seen_dim) {
-        return facto_req_fail(q, "%s %llu differs from %llu of instance 0", how, (unsigned long long)dim,
+        return fct_req_fail(q, "%s %llu differs from %llu of instance 0", how, (unsigned long long)dim,
                               (unsigned long long)q->seen_dim);
     }
     return FACTO_OK;
 }
 
 /* Dense values: key = position; exact zeros are not stored. */
-static facto_status facto_req_dense(facto_req *q, const json_t *values)
+static facto_status fct_req_dense(fct_req *q, const json_t *values)
 {
     char desc[64];
     size_t n = json_array_size(values);
     if (n > (size_t)UINT32_MAX + 1)
-        return facto_req_fail(q, "dense features longer than 2^32");
-    facto_status st = facto_req_check_dim(q, n, "dense length");
+        return fct_req_fail(q, "dense features longer than 2^32");
+    facto_status st = fct_req_check_dim(q, n, "dense length");
     if (st != FACTO_OK)
         return st;
     for (size_t i = 0; i < n; i++) {
         const json_t *v = json_array_get(values, i);
         float f;
-        if (!facto_json_float(v, &f))
-            return facto_req_fail(q, "value %zu is %s, not a finite float", i, facto_json_desc(v, desc));
+        if (!fct_json_float(v, &f))
+            return fct_req_fail(q, "value %zu is %s, not a finite float", i, fct_json_desc(v, desc));
         if (f != 0.0f && (st = facto_rows_push(q->ctx, q->rows, (uint32_t)i, f)) != FACTO_OK)
             return st;
     }
@@ -210,59 +210,59 @@ static facto_status facto_req_dense(facto_req *q, const json_t *values)
 }
 
 /* A tensor object {"keys": [...], "shape": [N], "values": [...]}. */
-static facto_status facto_req_tensor(facto_req *q, const json_t *t)
+static facto_status fct_req_tensor(fct_req *q, const json_t *t)
 {
     const json_t *values = json_object_get(t, "values");
     const json_t *keys = json_object_get(t, "keys");
     const json_t *shape = json_object_get(t, "shape");
     char desc[64];
     if (!values || !json_is_array(values))
-        return facto_req_fail(q, "features have no \"values\" array");
+        return fct_req_fail(q, "features have no \"values\" array");
     if (keys && !json_is_array(keys))
-        return facto_req_fail(q, "\"keys\" is %s, not an array", facto_json_kind(keys));
+        return fct_req_fail(q, "\"keys\" is %s, not an array", fct_json_kind(keys));
     if (shape && !json_is_array(shape))
-        return facto_req_fail(q, "\"shape\" is %s, not an array", facto_json_kind(shape));
+        return fct_req_fail(q, "\"shape\" is %s, not an array", fct_json_kind(shape));
     size_t n_shape = shape ? json_array_size(shape) : 0;
     uint64_t dim = 0;
     if (n_shape > 0) {
         size_t di = n_shape == 2 ? 1 : 0;
         uint64_t first = 0;
-        if (n_shape > 2 || (n_shape == 2 && (!facto_json_uint(json_array_get(shape, 0), &first) || first != 1)))
-            return facto_req_fail(q, "\"shape\" must be [feature_dim]");
-        if (!facto_json_uint(json_array_get(shape, di), &dim))
-            return facto_req_fail(q, "\"shape\" holds %s, not a non-negative integer",
-                                  facto_json_desc(json_array_get(shape, di), desc));
+        if (n_shape > 2 || (n_shape == 2 && (!fct_json_uint(json_array_get(shape, 0), &first) || first != 1)))
+            return fct_req_fail(q, "\"shape\" must be [feature_dim]");
+        if (!fct_json_uint(json_array_get(shape, di), &dim))
+            return fct_req_fail(q, "\"shape\" holds %s, not a non-negative integer",
+                                  fct_json_desc(json_array_get(shape, di), desc));
     }
     size_t nk = keys ? json_array_size(keys) : 0, nv = json_array_size(values);
     /* as in the protobuf form: no (or empty) keys means dense values */
     if (nk == 0 && nv > 0) {
         if (n_shape > 0 && dim != nv)
-            return facto_req_fail(q, "dense features have %zu values but shape [%llu]", nv, (unsigned long long)dim);
-        return facto_req_dense(q, values);
+            return fct_req_fail(q, "dense features have %zu values but shape [%llu]", nv, (unsigned long long)dim);
+        return fct_req_dense(q, values);
     }
     if (nk == 0 && n_shape == 0)
         return FACTO_OK; /* no keys, values or shape: an all-zero row */
     if (nk != nv)
-        return facto_req_fail(q, "%zu keys but %zu values", nk, nv);
+        return fct_req_fail(q, "%zu keys but %zu values", nk, nv);
     if (n_shape == 0)
-        return facto_req_fail(q, "sparse features (with keys) have no \"shape\"; give \"shape\": [feature_dim]");
-    facto_status st = facto_req_check_dim(q, dim, "shape");
+        return fct_req_fail(q, "sparse features (with keys) have no \"shape\"; give \"shape\": [feature_dim]");
+    facto_status st = fct_req_check_dim(q, dim, "shape");
     if (st != FACTO_OK)
         return st;
     for (size_t i = 0; i < nk; i++) {
         const json_t *kj = json_array_get(keys, i), *vj = json_array_get(values, i);
         uint64_t k;
         float f;
-        if (!facto_json_uint(kj, &k))
-            return facto_req_fail(q, "keys[%zu] is %s, not a non-negative integer", i, facto_json_desc(kj, desc));
+        if (!fct_json_uint(kj, &k))
+            return fct_req_fail(q, "keys[%zu] is %s, not a non-negative integer", i, fct_json_desc(kj, desc));
         if (k >= dim)
-            return facto_req_fail(q, "key %llu is not below feature_dim %llu", (unsigned long long)k,
+            return fct_req_fail(q, "key %llu is not below feature_dim %llu", (unsigned long long)k,
                                   (unsigned long long)dim);
         if (k > UINT32_MAX)
-            return facto_req_fail(q, "key %llu is not below 2^32", (unsigned long long)k);
-        if (!facto_json_float(vj, &f))
-            return facto_req_fail(q, "value %zu (key %llu) is %s, not a finite float", i, (unsigned long long)k,
-                                  facto_json_desc(vj, desc));
+            return fct_req_fail(q, "key %llu is not below 2^32", (unsigned long long)k);
+        if (!fct_json_float(vj, &f))
+            return fct_req_fail(q, "value %zu (key %llu) is %s, not a finite float", i, (unsigned long long)k,
+                                  fct_json_desc(vj, desc));
         if ((st = facto_rows_push(q->ctx, q->rows, (uint32_t)k, f)) != FACTO_OK)
             return st;
     }
@@ -270,39 +270,39 @@ static facto_status facto_req_tensor(facto_req *q, const json_t *t)
 }
 
 /* The features element: an array (dense) or a tensor object. */
-static facto_status facto_req_features(facto_req *q, const json_t *f)
+static facto_status fct_req_features(fct_req *q, const json_t *f)
 {
     if (json_is_array(f))
-        return facto_req_dense(q, f);
+        return fct_req_dense(q, f);
     if (json_is_object(f))
-        return facto_req_tensor(q, f);
-    return facto_req_fail(q, "\"features\" is %s, not an array or a {keys, shape, values} object",
-                          facto_json_kind(f));
+        return fct_req_tensor(q, f);
+    return fct_req_fail(q, "\"features\" is %s, not an array or a {keys, shape, values} object",
+                          fct_json_kind(f));
 }
 
-static facto_status facto_req_instance(facto_req *q, const json_t *inst)
+static facto_status fct_req_instance(fct_req *q, const json_t *inst)
 {
     facto_status st;
     if (json_is_array(inst)) {
-        st = facto_req_dense(q, inst);
+        st = fct_req_dense(q, inst);
     } else if (!json_is_object(inst)) {
-        st = facto_req_fail(q, "is %s, not an object", facto_json_kind(inst));
+        st = fct_req_fail(q, "is %s, not an object", fct_json_kind(inst));
     } else {
         const json_t *f = json_object_get(inst, "features");
         const json_t *data = json_object_get(inst, "data");
         if (f) {
-            st = facto_req_features(q, f);
+            st = fct_req_features(q, f);
         } else if (data) {
             if (!json_is_object(data))
-                return facto_req_fail(q, "\"data\" is %s, not an object", facto_json_kind(data));
+                return fct_req_fail(q, "\"data\" is %s, not an object", fct_json_kind(data));
             f = json_object_get(data, "features");
             if (!f && json_object_size(data) == 1)
                 f = json_object_iter_value(json_object_iter((json_t *)data));
             if (!f)
-                return facto_req_fail(q, "\"data\" has no \"features\"");
-            st = facto_req_features(q, f);
+                return fct_req_fail(q, "\"data\" has no \"features\"");
+            st = fct_req_features(q, f);
         } else {
-            st = facto_req_fail(q, "has neither \"features\" nor \"data\"");
+            st = fct_req_fail(q, "has neither \"features\" nor \"data\"");
         }
     }
     if (st != FACTO_OK)
@@ -312,26 +312,26 @@ static facto_status facto_req_instance(facto_req *q, const json_t *inst)
     return st;
 }
 
-static facto_status facto_req_json(facto_req *q, const char *body, size_t size)
+static facto_status fct_req_json(fct_req *q, const char *body, size_t size)
 {
     json_error_t err;
     json_t *root = json_loadb(body, size, 0, &err);
     if (!root)
-        return facto_fail(q->ctx, FACTO_ERR_PARSE, "request: JSON error at line %d column %d: %s", err.line,
+        return fct_fail(q->ctx, FACTO_ERR_PARSE, "request: JSON error at line %d column %d: %s", err.line,
                           err.column, err.text);
     facto_status st = FACTO_OK;
     const json_t *inst = json_is_object(root) ? json_object_get(root, "instances") : NULL;
     if (!inst || !json_is_array(inst)) {
-        st = facto_fail(q->ctx, FACTO_ERR_PARSE, "request: expected {\"instances\": [...]}");
+        st = fct_fail(q->ctx, FACTO_ERR_PARSE, "request: expected {\"instances\": [...]}");
     } else {
         for (size_t i = 0; i < json_array_size(inst) && st == FACTO_OK; i++)
-            st = facto_req_instance(q, json_array_get(inst, i));
+            st = fct_req_instance(q, json_array_get(inst, i));
     }
     json_decref(root);
     return st;
 }
 
-static facto_status facto_req_jsonlines(facto_req *q, const char *body, size_t size)
+static facto_status fct_req_jsonlines(fct_req *q, const char *body, size_t size)
 {
     size_t pos = 0;
     q->line = 0;
@@ -350,8 +350,8 @@ static facto_status facto_req_jsonlines(facto_req *q, const char *body, size_t s
         json_error_t err;
         json_t *j = json_loadb(body + a, b - a, 0, &err);
         if (!j)
-            return facto_req_fail(q, "JSON error at column %d: %s", err.column, err.text);
-        facto_status st = facto_req_instance(q, j);
+            return fct_req_fail(q, "JSON error at column %d: %s", err.column, err.text);
+        facto_status st = fct_req_instance(q, j);
         json_decref(j);
         if (st != FACTO_OK)
             return st;
@@ -364,37 +364,37 @@ facto_status facto_inference_request_parse(facto_ctx *ctx, facto_content_type ty
 {
     *out = NULL;
     if (type == FACTO_CONTENT_RECORDIO) {
-        facto_status st = facto_recordio_decode_ex(ctx, body, size, "request", feature_dim, 0, "instance", out);
+        facto_status st = fct_recordio_decode_ex(ctx, body, size, "request", feature_dim, 0, "instance", out);
         if (st == FACTO_ERR_EMPTY)
-            return facto_fail(ctx, FACTO_ERR_EMPTY, "request: no instances");
+            return fct_fail(ctx, FACTO_ERR_EMPTY, "request: no instances");
         return st;
     }
     if (type != FACTO_CONTENT_JSON && type != FACTO_CONTENT_JSONLINES)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "unknown content type %d", (int)type);
+        return fct_fail(ctx, FACTO_ERR_INVALID, "unknown content type %d", (int)type);
     if (feature_dim > ((uint64_t)1 << 32))
-        return facto_fail(ctx, FACTO_ERR_INVALID, "feature_dim %llu is above 2^32", (unsigned long long)feature_dim);
-    facto_req q = {ctx, NULL, feature_dim, 0, 0, 0};
+        return fct_fail(ctx, FACTO_ERR_INVALID, "feature_dim %llu is above 2^32", (unsigned long long)feature_dim);
+    fct_req q = {ctx, NULL, feature_dim, 0, 0, 0};
     q.rows = facto_rows_new(0, 0);
     if (!q.rows)
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "request: out of memory");
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "request: out of memory");
     const char *text = body ? (const char *)body : "";
     size = body ? size : 0;
-    facto_status st = type == FACTO_CONTENT_JSON ? facto_req_json(&q, text, size) : facto_req_jsonlines(&q, text, size);
+    facto_status st = type == FACTO_CONTENT_JSON ? fct_req_json(&q, text, size) : fct_req_jsonlines(&q, text, size);
     if (st == FACTO_OK && q.rows->n_rows == 0)
-        st = facto_fail(ctx, FACTO_ERR_EMPTY, "request: no instances");
+        st = fct_fail(ctx, FACTO_ERR_EMPTY, "request: no instances");
     if (st != FACTO_OK) {
         facto_rows_free(q.rows);
         return st;
     }
     q.rows->feature_dim = feature_dim > 0 ? feature_dim : q.seen_dim;
     *out = q.rows;
-    return facto_ok(ctx);
+    return fct_ok(ctx);
 }
 
 /* ---- responses ----------------------------------------------------------------- */
 
 /* Shortest of %.1g .. %.9g that reads back as exactly f. */
-static void facto_fmt_float(char *buf, size_t size, float f)
+static void fct_fmt_float(char *buf, size_t size, float f)
 {
     for (int p = 1; p <= 9; p++) {
         snprintf(buf, size, "%.*g", p, (double)f);
@@ -409,23 +409,23 @@ facto_status facto_inference_response_write(facto_ctx *ctx, facto_content_type t
     *body = NULL;
     *size = 0;
     if (n < 0 || (n > 0 && !scores))
-        return facto_fail(ctx, FACTO_ERR_INVALID, "response: %lld scores given without an array", (long long)n);
+        return fct_fail(ctx, FACTO_ERR_INVALID, "response: %lld scores given without an array", (long long)n);
     for (int64_t i = 0; i < n; i++) {
         if (!isfinite(scores[i]))
-            return facto_fail(ctx, FACTO_ERR_INVALID, "response: score %lld is not finite", (long long)i);
+            return fct_fail(ctx, FACTO_ERR_INVALID, "response: score %lld is not finite", (long long)i);
         if (predicted_labels && predicted_labels[i] != 0.0f && predicted_labels[i] != 1.0f)
-            return facto_fail(ctx, FACTO_ERR_INVALID, "response: predicted_label %lld is %g, not 0 or 1",
+            return fct_fail(ctx, FACTO_ERR_INVALID, "response: predicted_label %lld is %g, not 0 or 1",
                               (long long)i, (double)predicted_labels[i]);
     }
-    facto_bytebuf b = {0};
+    fct_bytebuf b = {0};
     facto_status st = FACTO_OK;
     if (type == FACTO_CONTENT_JSON || type == FACTO_CONTENT_JSONLINES) {
         int json = type == FACTO_CONTENT_JSON;
         if (json)
-            st = facto_bytebuf_append(ctx, &b, "{\"predictions\": [", 17);
+            st = fct_bytebuf_append(ctx, &b, "{\"predictions\": [", 17);
         for (int64_t i = 0; i < n && st == FACTO_OK; i++) {
             char num[32], item[96];
-            facto_fmt_float(num, sizeof num, scores[i]);
+            fct_fmt_float(num, sizeof num, scores[i]);
             int len;
             if (predicted_labels)
                 len = snprintf(item, sizeof item, "%s{\"score\": %s, \"predicted_label\": %d}%s",
@@ -433,16 +433,16 @@ facto_status facto_inference_response_write(facto_ctx *ctx, facto_content_type t
             else
                 len = snprintf(item, sizeof item, "%s{\"score\": %s}%s", json && i > 0 ? ", " : "", num,
                                json ? "" : "\n");
-            st = facto_bytebuf_append(ctx, &b, item, (size_t)len);
+            st = fct_bytebuf_append(ctx, &b, item, (size_t)len);
         }
         if (st == FACTO_OK && json)
-            st = facto_bytebuf_append(ctx, &b, "]}\n", 3);
+            st = fct_bytebuf_append(ctx, &b, "]}\n", 3);
         if (st == FACTO_OK)
-            st = facto_bytebuf_append(ctx, &b, "", 1); /* NUL, not counted in the size */
+            st = fct_bytebuf_append(ctx, &b, "", 1); /* NUL, not counted in the size */
         if (st == FACTO_OK)
             b.len--;
     } else if (type == FACTO_CONTENT_RECORDIO) {
-        facto_bytebuf scratch = {0};
+        fct_bytebuf scratch = {0};
         for (int64_t i = 0; i < n && st == FACTO_OK; i++) {
             float score = scores[i], label = predicted_labels ? predicted_labels[i] : 0.0f;
             Aialgs__Data__Float32Tensor ts = AIALGS__DATA__FLOAT32_TENSOR__INIT, tl = AIALGS__DATA__FLOAT32_TENSOR__INIT;
@@ -466,16 +466,16 @@ facto_status facto_inference_response_write(facto_ctx *ctx, facto_content_type t
             rec.label = entries;
             size_t len = aialgs__data__record__get_packed_size(&rec);
             scratch.len = 0;
-            if ((st = facto_bytebuf_reserve(ctx, &scratch, len)) != FACTO_OK)
+            if ((st = fct_bytebuf_reserve(ctx, &scratch, len)) != FACTO_OK)
                 break;
             aialgs__data__record__pack(&rec, scratch.data);
-            st = facto_recordio_frame(ctx, &b, scratch.data, len);
+            st = fct_recordio_frame(ctx, &b, scratch.data, len);
         }
         free(scratch.data);
         if (st == FACTO_OK && !b.data)
-            st = facto_bytebuf_reserve(ctx, &b, 1);
+            st = fct_bytebuf_reserve(ctx, &b, 1);
     } else {
-        st = facto_fail(ctx, FACTO_ERR_INVALID, "unknown content type %d", (int)type);
+        st = fct_fail(ctx, FACTO_ERR_INVALID, "unknown content type %d", (int)type);
     }
     if (st != FACTO_OK) {
         free(b.data);
@@ -483,5 +483,5 @@ facto_status facto_inference_response_write(facto_ctx *ctx, facto_content_type t
     }
     *body = b.data;
     *size = b.len;
-    return facto_ok(ctx);
+    return fct_ok(ctx);
 }

@@ -14,14 +14,14 @@
 #include <math.h>
 
 /* x -= lr * mhat / (sqrt(vhat) + eps) for one parameter with gradient g. */
-static inline void facto_adam_param(float *x, float *mo, float *ve, float g, float lr_c1, float inv_c2)
+static inline void fct_adam_param(float *x, float *mo, float *ve, float g, float lr_c1, float inv_c2)
 {
     *mo = FACTO_ADAM_BETA1 * *mo + (1.0f - FACTO_ADAM_BETA1) * g;
     *ve = FACTO_ADAM_BETA2 * *ve + (1.0f - FACTO_ADAM_BETA2) * g * g;
     *x -= lr_c1 * *mo / (sqrtf(*ve * inv_c2) + FACTO_ADAM_EPS);
 }
 
-static inline double facto_adam_one(facto_mf_solver *s, facto_mf_model *m, float mu, int32_t u, int32_t i, float r,
+static inline double fct_adam_one(fct_mf_solver *s, fct_mf_model *m, float mu, int32_t u, int32_t i, float r,
                                     float lr, int64_t step)
 {
     const int k = m->k;
@@ -36,15 +36,15 @@ static inline double facto_adam_one(facto_mf_solver *s, facto_mf_model *m, float
     size_t ou = (size_t)u * (size_t)k, oi = (size_t)i * (size_t)k;
     float *p = m->P + ou, *q = m->Q + oi;
     float *mp = s->m_P + ou, *mq = s->m_Q + oi, *vp = s->v_P + ou, *vq = s->v_Q + oi;
-    float e = r - (mu + m->bu[u] + m->bi[i] + facto_dot(p, q, k));
-    facto_adam_param(&m->bu[u], &s->m_bu[u], &s->v_bu[u], -e + rb * m->bu[u], lr_c1, inv_c2);
-    facto_adam_param(&m->bi[i], &s->m_bi[i], &s->v_bi[i], -e + rb * m->bi[i], lr_c1, inv_c2);
-    facto_adam_pair(p, q, mp, mq, vp, vq, k, e, rf, lr_c1, inv_c2, FACTO_ADAM_BETA1, FACTO_ADAM_BETA2,
+    float e = r - (mu + m->bu[u] + m->bi[i] + fct_dot(p, q, k));
+    fct_adam_param(&m->bu[u], &s->m_bu[u], &s->v_bu[u], -e + rb * m->bu[u], lr_c1, inv_c2);
+    fct_adam_param(&m->bi[i], &s->m_bi[i], &s->v_bi[i], -e + rb * m->bi[i], lr_c1, inv_c2);
+    fct_adam_pair(p, q, mp, mq, vp, vq, k, e, rf, lr_c1, inv_c2, FACTO_ADAM_BETA1, FACTO_ADAM_BETA2,
                     FACTO_ADAM_EPS);
     return (double)e * (double)e;
 }
 
-double facto_mf_adam_run(facto_mf_solver *s, facto_mf_model *m, const facto_mf_triplets *t, const int64_t *order,
+double fct_mf_adam_run(fct_mf_solver *s, fct_mf_model *m, const fct_mf_triplets *t, const int64_t *order,
                          int64_t begin, int64_t end, float lr, int n_threads)
 {
     const float mu = (float)m->mu;
@@ -55,13 +55,13 @@ double facto_mf_adam_run(facto_mf_solver *s, facto_mf_model *m, const facto_mf_t
     if (n_threads <= 1) {
         for (int64_t x = begin; x < end; x++) {
             int64_t j = order[x];
-            sse += facto_adam_one(s, m, mu, us[j], is[j], rs[j], lr, step0 + x + 1);
+            sse += fct_adam_one(s, m, mu, us[j], is[j], rs[j], lr, step0 + x + 1);
         }
     } else {
 #pragma omp parallel for num_threads(n_threads) schedule(static) reduction(+ : sse)
         for (int64_t x = begin; x < end; x++) {
             int64_t j = order[x];
-            sse += facto_adam_one(s, m, mu, us[j], is[j], rs[j], lr, step0 + x + 1);
+            sse += fct_adam_one(s, m, mu, us[j], is[j], rs[j], lr, step0 + x + 1);
         }
     }
     return sse;

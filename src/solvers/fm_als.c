@@ -12,22 +12,22 @@
 
 #include <string.h>
 
-facto_status facto_fm_fit_als(facto_ctx *ctx, facto_fm_model *model, const facto_rows *train,
+facto_status fct_fm_fit_als(facto_ctx *ctx, fct_fm_model *model, const facto_rows *train,
                               const uint32_t *train_slots, const facto_rows *test, const uint32_t *test_slots,
                               const facto_fm_callbacks *callbacks)
 {
-    return facto_fm_cd_run_rows(ctx, model, FACTO_FM_CD_ALS, train, train_slots, test, test_slots, callbacks, NULL);
+    return fct_fm_cd_run_rows(ctx, model, FACTO_FM_CD_ALS, train, train_slots, test, test_slots, callbacks, NULL);
 }
 
-facto_status facto_fm_als_objective(facto_ctx *ctx, const facto_fm_model *m, const facto_fm_data *d,
+facto_status fct_fm_als_objective(facto_ctx *ctx, const fct_fm_model *m, const fct_fm_data *d,
                                     const uint32_t *const *slots, double *objective)
 {
     if (!d->direct || !d->direct->labels)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "rows have no labels");
-    double *pred = facto_malloc_array(d->n_rows ? (size_t)d->n_rows : 1, sizeof *pred);
+        return fct_fail(ctx, FACTO_ERR_INVALID, "rows have no labels");
+    double *pred = fct_malloc_array(d->n_rows ? (size_t)d->n_rows : 1, sizeof *pred);
     if (!pred)
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %lld predictions", (long long)d->n_rows);
-    facto_status st = facto_fm_blocks_predict_raw(ctx, m, d, slots, pred);
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %lld predictions", (long long)d->n_rows);
+    facto_status st = fct_fm_blocks_predict_raw(ctx, m, d, slots, pred);
     if (st != FACTO_OK) {
         free(pred);
         return st;

@@ -17,7 +17,7 @@
  * samples, so a saved model predicts new rows with the same kind of average;
  * on ratings data (user block + item block per row) it keeps per-user /
  * per-item sums and a rank-r summary of their posterior Gram matrix instead
- * (facto_fm_pairs below; facto_fm_fit_ratings is the public entry point).
+ * (fct_fm_pairs below; facto_fm_fit_ratings is the public entry point).
  */
 #include "fm_mcmc.h"
 
@@ -38,28 +38,28 @@
  * model's sigmoid: Phi(t) ~ 1 / (1 + exp(-1.702 t)), max error 0.0095. */
 #define FACTO_FM_PROBIT_SCALE 1.702
 
-typedef struct facto_fm_eq {
+typedef struct fct_fm_eq {
     double e; /* y^ - target (target = label, or z for probit) */
     double q; /* q_f(n) of the factor being swept */
-} facto_fm_eq;
+} fct_fm_eq;
 
-typedef struct facto_fm_agg {
+typedef struct fct_fm_agg {
     double s1, s2; /* sum over joined rows of q_rest, q_rest^2 */
     double e, eq;  /* sum over joined rows of e, e * q_rest */
-} facto_fm_agg;
+} fct_fm_agg;
 
 /* Rows of one block (shared by train and test when the pointer is the same),
  * with per-row values of the current factor. */
-typedef struct facto_fm_brows {
+typedef struct fct_fm_brows {
     const facto_rows *rows;
     const uint32_t *slots; /* [nnz] */
     double *lin;           /* [n_rows] sum_i w_i x_i */
     double *qf;            /* [n_rows] sum_i v_if x_i */
     double *sf;            /* [n_rows] sum_i (v_if x_i)^2 */
-} facto_fm_brows;
+} fct_fm_brows;
 
 /* One training source: direct rows (ref == NULL) or a block. */
-typedef struct facto_fm_src {
+typedef struct fct_fm_src {
     int64_t n_rows; /* data rows (direct) or block rows */
     const int64_t *row_ptr;
     const uint32_t *slot;
@@ -74,21 +74,21 @@ typedef struct facto_fm_src {
     float *col_val;
     /* block work arrays [n_rows] */
     double *cnt;
-    facto_fm_agg *agg;
+    fct_fm_agg *agg;
     double *dq, *dy;
-} facto_fm_src;
+} fct_fm_src;
 
-typedef struct facto_fm_engine {
+typedef struct fct_fm_engine {
     facto_ctx *ctx;
-    facto_fm_model *m;
-    facto_fm_cd_mode mode;
+    fct_fm_model *m;
+    fct_fm_cd_mode mode;
     int classify;
     int32_t k;
     int64_t n_slots;
     int64_t n;
     const float *labels;
     float *z;        /* probit latent targets [n] */
-    facto_fm_eq *eq; /* [n] */
+    fct_fm_eq *eq; /* [n] */
     double w0;
     double *w; /* [n_slots] */
     double *V; /* [k, n_slots] factor-major: V[f * n_slots + s] */
@@ -101,16 +101,16 @@ typedef struct facto_fm_engine {
     double *mu_w, *lambda_w; /* [G] */
     double *mu_v, *lambda_v; /* [G, k] */
     int n_src;
-    facto_fm_src src[1 + FACTO_FM_MAX_BLOCKS];
+    fct_fm_src src[1 + FACTO_FM_MAX_BLOCKS];
     int n_brows;
-    facto_fm_brows brows[2 * FACTO_FM_MAX_BLOCKS];
+    fct_fm_brows brows[2 * FACTO_FM_MAX_BLOCKS];
     /* Last block's change of the previous factor, applied in the next
      * factor's first pass (saves one pass over the rows per factor):
      * e += q_prev * pend_a[j] + pend_b[j]. pending = 0 when none. */
     int pending;
     double *pend_a, *pend_b; /* [rows of the last block] */
     /* Pair form (no direct features, two blocks: every ratings data set):
-     * facto_fm_sweep_v_pair, whose deferred change is e += pend_q1[j1]
+     * fct_fm_sweep_v_pair, whose deferred change is e += pend_q1[j1]
      * pend_a[j2] + pend_b[j2] (pending = 2), with pend_q1 the first block's
      * final q of the previous factor; q of the rows is not kept. */
     double *pend_q1; /* [rows of block 1] */
@@ -118,41 +118,41 @@ typedef struct facto_fm_engine {
      * update pass; qn_ok once it holds the next factor's q. */
     double *qn; /* [n] */
     int qn_ok;
-    facto_rng rng;
-} facto_fm_engine;
+    fct_rng rng;
+} fct_fm_engine;
 
-static double facto_fm_clock(clockid_t id)
+static double fct_fm_clock(clockid_t id)
 {
     struct timespec ts;
     clock_gettime(id, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static double facto_fm_now(void)
+static double fct_fm_now(void)
 {
-    return facto_fm_clock(CLOCK_MONOTONIC);
+    return fct_fm_clock(CLOCK_MONOTONIC);
 }
 
 /* Index in eng->brows of `rows` (added when new), -1 when out of memory. */
-static int facto_fm_brows_get(facto_fm_engine *eng, const facto_rows *rows, const uint32_t *slots)
+static int fct_fm_brows_get(fct_fm_engine *eng, const facto_rows *rows, const uint32_t *slots)
 {
     for (int i = 0; i < eng->n_brows; i++)
         if (eng->brows[i].rows == rows)
             return i;
-    facto_fm_brows *b = &eng->brows[eng->n_brows];
+    fct_fm_brows *b = &eng->brows[eng->n_brows];
     size_t nr = rows->n_rows ? (size_t)rows->n_rows : 1;
     b->rows = rows;
     b->slots = slots;
-    b->lin = facto_calloc_array(nr, sizeof(double));
-    b->qf = facto_calloc_array(nr, sizeof(double));
-    b->sf = facto_calloc_array(nr, sizeof(double));
+    b->lin = fct_calloc_array(nr, sizeof(double));
+    b->qf = fct_calloc_array(nr, sizeof(double));
+    b->sf = fct_calloc_array(nr, sizeof(double));
     if (!b->lin || !b->qf || !b->sf)
         return -1;
     return eng->n_brows++;
 }
 
 /* Build the CSC of a source and mark its slots seen. */
-static facto_status facto_fm_src_build(facto_fm_engine *eng, facto_fm_src *s, uint8_t *seen, int64_t *count)
+static facto_status fct_fm_src_build(fct_fm_engine *eng, fct_fm_src *s, uint8_t *seen, int64_t *count)
 {
     int64_t nnz = s->row_ptr[s->n_rows];
     memset(count, 0, (size_t)eng->n_slots * sizeof *count);
@@ -163,19 +163,19 @@ static facto_status facto_fm_src_build(facto_fm_engine *eng, facto_fm_src *s, ui
     for (int64_t i = 0; i < eng->n_slots; i++)
         if (count[i])
             s->n_cols++;
-    s->col_slot = facto_malloc_array((size_t)s->n_cols + 1, sizeof *s->col_slot);
-    s->col_ptr = facto_malloc_array((size_t)s->n_cols + 1, sizeof *s->col_ptr);
-    s->col_row = facto_malloc_array(nnz ? (size_t)nnz : 1, sizeof *s->col_row);
-    s->col_val = facto_malloc_array(nnz ? (size_t)nnz : 1, sizeof *s->col_val);
+    s->col_slot = fct_malloc_array((size_t)s->n_cols + 1, sizeof *s->col_slot);
+    s->col_ptr = fct_malloc_array((size_t)s->n_cols + 1, sizeof *s->col_ptr);
+    s->col_row = fct_malloc_array(nnz ? (size_t)nnz : 1, sizeof *s->col_row);
+    s->col_val = fct_malloc_array(nnz ? (size_t)nnz : 1, sizeof *s->col_val);
     if (!s->col_slot || !s->col_ptr || !s->col_row || !s->col_val)
-        return facto_fail(eng->ctx, FACTO_ERR_NOMEM, "out of memory transposing %lld entries", (long long)nnz);
+        return fct_fail(eng->ctx, FACTO_ERR_NOMEM, "out of memory transposing %lld entries", (long long)nnz);
     /* count[slot] becomes the write position of the slot's column. */
     int64_t c = 0, pos = 0;
     for (int64_t i = 0; i < eng->n_slots; i++) {
         if (!count[i])
             continue;
         if (seen[i])
-            return facto_fail(eng->ctx, FACTO_ERR_INVALID,
+            return fct_fail(eng->ctx, FACTO_ERR_INVALID,
                               "feature slot %lld appears in two sources (direct rows or blocks); each feature must "
                               "belong to one",
                               (long long)i);
@@ -200,22 +200,22 @@ static facto_status facto_fm_src_build(facto_fm_engine *eng, facto_fm_src *s, ui
     }
     if (s->ref) {
         size_t nr = s->n_rows ? (size_t)s->n_rows : 1;
-        s->cnt = facto_calloc_array(nr, sizeof *s->cnt);
-        s->agg = facto_calloc_array(nr, sizeof *s->agg);
-        s->dq = facto_calloc_array(nr, sizeof *s->dq);
-        s->dy = facto_calloc_array(nr, sizeof *s->dy);
+        s->cnt = fct_calloc_array(nr, sizeof *s->cnt);
+        s->agg = fct_calloc_array(nr, sizeof *s->agg);
+        s->dq = fct_calloc_array(nr, sizeof *s->dq);
+        s->dy = fct_calloc_array(nr, sizeof *s->dy);
         if (!s->cnt || !s->agg || !s->dq || !s->dy)
-            return facto_fail(eng->ctx, FACTO_ERR_NOMEM, "out of memory for block sums");
+            return fct_fail(eng->ctx, FACTO_ERR_NOMEM, "out of memory for block sums");
         for (int64_t n = 0; n < eng->n; n++)
             s->cnt[s->ref[n]] += 1.0;
     }
     return FACTO_OK;
 }
 
-static void facto_fm_engine_free(facto_fm_engine *eng)
+static void fct_fm_engine_free(fct_fm_engine *eng)
 {
     for (int i = 0; i < eng->n_src; i++) {
-        facto_fm_src *s = &eng->src[i];
+        fct_fm_src *s = &eng->src[i];
         free(s->col_slot);
         free(s->col_ptr);
         free(s->col_row);
@@ -251,36 +251,36 @@ static void facto_fm_engine_free(facto_fm_engine *eng)
  * data do not determine (prec 0: no prior precision and h = 0 in every
  * row, e.g. v of a row's only feature under ALS without L2) is set to 0,
  * as libFM does. */
-static double facto_fm_draw(facto_fm_engine *eng, double mean, double prec)
+static double fct_fm_draw(fct_fm_engine *eng, double mean, double prec)
 {
     if (!(prec > 0.0) || !isfinite(mean))
         return 0.0;
     if (eng->mode == FACTO_FM_CD_ALS)
         return mean;
-    return mean + facto_rng_normal(&eng->rng) / sqrt(prec);
+    return mean + fct_rng_normal(&eng->rng) / sqrt(prec);
 }
 
 /* Sample z ~ N(mean, 1) truncated to z > 0 (positive) or z < 0. Rejection
  * from the normal when the bound is near the mean, else Robert's (1995)
  * exponential proposal. */
-static double facto_fm_trunc_normal(facto_rng *rng, double mean, int positive)
+static double fct_fm_trunc_normal(fct_rng *rng, double mean, int positive)
 {
     double a = positive ? -mean : mean; /* t = +-(z - mean) must exceed a */
     double t;
     if (a < 0.5) {
         do {
-            t = facto_rng_normal(rng);
+            t = fct_rng_normal(rng);
         } while (t <= a);
     } else {
         double lam = 0.5 * (a + sqrt(a * a + 4.0));
         for (;;) {
             double u;
             do {
-                u = facto_rng_uniform(rng);
+                u = fct_rng_uniform(rng);
             } while (u <= 0.0);
             t = a - log(u) / lam;
             double r = exp(-0.5 * (t - lam) * (t - lam));
-            if (facto_rng_uniform(rng) <= r)
+            if (fct_rng_uniform(rng) <= r)
                 break;
         }
     }
@@ -289,7 +289,7 @@ static double facto_fm_trunc_normal(facto_rng *rng, double mean, int positive)
 
 /* ---- hyperparameters --------------------------------------------------- */
 
-static void facto_fm_draw_alpha(facto_fm_engine *eng)
+static void fct_fm_draw_alpha(fct_fm_engine *eng)
 {
     if (eng->mode == FACTO_FM_CD_ALS || eng->classify) {
         eng->alpha = 1.0;
@@ -300,12 +300,12 @@ static void facto_fm_draw_alpha(facto_fm_engine *eng)
         sse += eng->eq[n].e * eng->eq[n].e;
     double shape = 0.5 * (FACTO_FM_HYPER_A0 + (double)eng->n);
     double rate = 0.5 * (FACTO_FM_HYPER_B0 + sse);
-    eng->alpha = facto_rng_gamma(&eng->rng, shape) / rate;
+    eng->alpha = fct_rng_gamma(&eng->rng, shape) / rate;
 }
 
 /* lambda then mu of each group for the parameters theta[s * stride] (libFM's
  * order), over the slots seen in training. */
-static void facto_fm_draw_hyper(facto_fm_engine *eng, const double *theta, double *mu, double *lambda,
+static void fct_fm_draw_hyper(fct_fm_engine *eng, const double *theta, double *mu, double *lambda,
                                 int64_t gstride)
 {
     const int32_t G = eng->n_groups;
@@ -313,7 +313,7 @@ static void facto_fm_draw_hyper(facto_fm_engine *eng, const double *theta, doubl
     for (int32_t g = 0; g < G; g++)
         sum[g] = sq[g] = 0.0;
     for (int i = 0; i < eng->n_src; i++) {
-        const facto_fm_src *s = &eng->src[i];
+        const fct_fm_src *s = &eng->src[i];
         for (int64_t c = 0; c < s->n_cols; c++) {
             uint32_t sl = s->col_slot[c];
             int32_t g = eng->group[sl];
@@ -328,10 +328,10 @@ static void facto_fm_draw_hyper(facto_fm_engine *eng, const double *theta, doubl
         double m = mu[g * gstride];
         double shape = 0.5 * (FACTO_FM_HYPER_A0 + p + 1.0);
         double rate = 0.5 * (FACTO_FM_HYPER_B0 + FACTO_FM_HYPER_G0 * m * m + sq[g]);
-        lambda[g * gstride] = facto_rng_gamma(&eng->rng, shape) / rate;
+        lambda[g * gstride] = fct_rng_gamma(&eng->rng, shape) / rate;
     }
     for (int i = 0; i < eng->n_src; i++) {
-        const facto_fm_src *s = &eng->src[i];
+        const fct_fm_src *s = &eng->src[i];
         for (int64_t c = 0; c < s->n_cols; c++) {
             uint32_t sl = s->col_slot[c];
             sum[eng->group[sl]] += theta[sl];
@@ -343,13 +343,13 @@ static void facto_fm_draw_hyper(facto_fm_engine *eng, const double *theta, doubl
         double p = (double)eng->group_size[g];
         double prec = (p + FACTO_FM_HYPER_G0) * lambda[g * gstride];
         double mean = sum[g] / (p + FACTO_FM_HYPER_G0);
-        mu[g * gstride] = mean + facto_rng_normal(&eng->rng) / sqrt(prec);
+        mu[g * gstride] = mean + fct_rng_normal(&eng->rng) / sqrt(prec);
     }
 }
 
 /* ---- the sweeps ------------------------------------------------------- */
 
-static void facto_fm_sweep_w0(facto_fm_engine *eng)
+static void fct_fm_sweep_w0(fct_fm_engine *eng)
 {
     double se = 0.0;
     for (int64_t n = 0; n < eng->n; n++)
@@ -357,18 +357,18 @@ static void facto_fm_sweep_w0(facto_fm_engine *eng)
     double sh2 = (double)eng->n;
     double prec = eng->alpha * sh2 + eng->lambda0;
     double mean = eng->alpha * (eng->w0 * sh2 - se) / prec;
-    double nw = facto_fm_draw(eng, mean, prec);
+    double nw = fct_fm_draw(eng, mean, prec);
     double d = nw - eng->w0;
     eng->w0 = nw;
     for (int64_t n = 0; n < eng->n; n++)
         eng->eq[n].e += d;
 }
 
-static void facto_fm_sweep_w(facto_fm_engine *eng)
+static void fct_fm_sweep_w(fct_fm_engine *eng)
 {
     double *w = eng->w;
     for (int i = 0; i < eng->n_src; i++) {
-        facto_fm_src *s = &eng->src[i];
+        fct_fm_src *s = &eng->src[i];
         if (!s->ref) {
             for (int64_t c = 0; c < s->n_cols; c++) {
                 uint32_t sl = s->col_slot[c];
@@ -381,7 +381,7 @@ static void facto_fm_sweep_w(facto_fm_engine *eng)
                 }
                 double prec = eng->alpha * sh2 + eng->lambda_w[g];
                 double mean = (eng->alpha * (w[sl] * sh2 - she) + eng->mu_w[g] * eng->lambda_w[g]) / prec;
-                double nw = facto_fm_draw(eng, mean, prec);
+                double nw = fct_fm_draw(eng, mean, prec);
                 double d = nw - w[sl];
                 w[sl] = nw;
                 for (int64_t p = s->col_ptr[c]; p < s->col_ptr[c + 1]; p++)
@@ -409,7 +409,7 @@ static void facto_fm_sweep_w(facto_fm_engine *eng)
             }
             double prec = eng->alpha * sh2 + eng->lambda_w[g];
             double mean = (eng->alpha * (w[sl] * sh2 - she) + eng->mu_w[g] * eng->lambda_w[g]) / prec;
-            double nw = facto_fm_draw(eng, mean, prec);
+            double nw = fct_fm_draw(eng, mean, prec);
             double d = nw - w[sl];
             w[sl] = nw;
             for (int64_t p = s->col_ptr[c]; p < s->col_ptr[c + 1]; p++) {
@@ -427,7 +427,7 @@ static void facto_fm_sweep_w(facto_fm_engine *eng)
 }
 
 /* q_f of every row of block rows b, and sum_i (v_if x_i)^2 when with_sq. */
-static void facto_fm_brows_factor(facto_fm_engine *eng, facto_fm_brows *b, const double *vf, int with_sq)
+static void fct_fm_brows_factor(fct_fm_engine *eng, fct_fm_brows *b, const double *vf, int with_sq)
 {
     (void)eng;
     const facto_rows *r = b->rows;
@@ -451,7 +451,7 @@ static void facto_fm_brows_factor(facto_fm_engine *eng, facto_fm_brows *b, const
 /* Aggregate rows for block s: qr = q - q^B_j summed per block row j. Train
  * rows often arrive grouped by j (sorted by user), so sums run in registers
  * while j repeats and are flushed when it changes. */
-static inline void facto_fm_agg_flush(facto_fm_agg *a, double s1, double s2, double e, double eq)
+static inline void fct_fm_agg_flush(fct_fm_agg *a, double s1, double s2, double e, double eq)
 {
     a->s1 += s1;
     a->s2 += s2;
@@ -460,7 +460,7 @@ static inline void facto_fm_agg_flush(facto_fm_agg *a, double s1, double s2, dou
 }
 
 /* Sweep v_if of block source s for factor f (aggregates already built). */
-static void facto_fm_block_sweep_v(facto_fm_engine *eng, facto_fm_src *s, int32_t f, double *vf)
+static void fct_fm_block_sweep_v(fct_fm_engine *eng, fct_fm_src *s, int32_t f, double *vf)
 {
     const int32_t k = eng->k;
     const double *mu = eng->mu_v, *lam = eng->lambda_v;
@@ -475,7 +475,7 @@ static void facto_fm_block_sweep_v(facto_fm_engine *eng, facto_fm_src *s, int32_
          * an implicit-feedback column holds one entry per rater */
         for (; p + 2 <= p1; p += 2) {
             uint32_t j = s->col_row[p], j2 = s->col_row[p + 1];
-            const facto_fm_agg *a = &s->agg[j], *a2 = &s->agg[j2];
+            const fct_fm_agg *a = &s->agg[j], *a2 = &s->agg[j2];
             double x = s->col_val[p], x2 = s->col_val[p + 1];
             double aj = qb[j] - x * v, aj2 = qb[j2] - x2 * v;
             sh2 += x * x * (a->s2 + 2.0 * aj * a->s1 + s->cnt[j] * aj * aj);
@@ -485,7 +485,7 @@ static void facto_fm_block_sweep_v(facto_fm_engine *eng, facto_fm_src *s, int32_
         }
         if (p < p1) {
             uint32_t j = s->col_row[p];
-            const facto_fm_agg *a = &s->agg[j];
+            const fct_fm_agg *a = &s->agg[j];
             double x = s->col_val[p];
             double aj = qb[j] - x * v;
             sh2 += x * x * (a->s2 + 2.0 * aj * a->s1 + s->cnt[j] * aj * aj);
@@ -496,12 +496,12 @@ static void facto_fm_block_sweep_v(facto_fm_engine *eng, facto_fm_src *s, int32_
         double l = lam[g * k + f];
         double prec = eng->alpha * sh2 + l;
         double mean = (eng->alpha * (v * sh2 - she) + mu[g * k + f] * l) / prec;
-        double nv = facto_fm_draw(eng, mean, prec);
+        double nv = fct_fm_draw(eng, mean, prec);
         double d = nv - v;
         vf[sl] = nv;
         for (int64_t p = s->col_ptr[c]; p < s->col_ptr[c + 1]; p++) {
             uint32_t j = s->col_row[p];
-            facto_fm_agg *a = &s->agg[j];
+            fct_fm_agg *a = &s->agg[j];
             double x = s->col_val[p];
             double aj = qb[j] - x * v;
             double dx = d * x;
@@ -517,7 +517,7 @@ static void facto_fm_block_sweep_v(facto_fm_engine *eng, facto_fm_src *s, int32_
 /* sum h^2 and sum h e over the rows p0..p1 of a direct column with
  * h = x (q - x v): four independent sums, so the additions do not wait on
  * each other (a column of a one-hot id holds tens of rows). */
-static inline void facto_fm_direct_sums(const facto_fm_eq *restrict eq, const uint32_t *restrict row,
+static inline void fct_fm_direct_sums(const fct_fm_eq *restrict eq, const uint32_t *restrict row,
                                         const float *restrict val, int64_t p0, int64_t p1, double v, double *sh2,
                                         double *she)
 {
@@ -525,7 +525,7 @@ static inline void facto_fm_direct_sums(const facto_fm_eq *restrict eq, const ui
     int64_t p = p0;
     for (; p + 4 <= p1; p += 4) {
         for (int u = 0; u < 4; u++) {
-            const facto_fm_eq *t = &eq[row[p + u]];
+            const fct_fm_eq *t = &eq[row[p + u]];
             double x = val[p + u];
             double h = x * (t->q - x * v);
             a[u] += h * h;
@@ -533,7 +533,7 @@ static inline void facto_fm_direct_sums(const facto_fm_eq *restrict eq, const ui
         }
     }
     for (; p < p1; p++) {
-        const facto_fm_eq *t = &eq[row[p]];
+        const fct_fm_eq *t = &eq[row[p]];
         double x = val[p];
         double h = x * (t->q - x * v);
         a[0] += h * h;
@@ -551,24 +551,24 @@ static inline void facto_fm_direct_sums(const facto_fm_eq *restrict eq, const ui
  * sweep follows, pass 2 applies it and sums per item (q_rest = q1_u), then
  * the item sweep, whose change is deferred. Two passes over the rows.
  */
-static void facto_fm_sweep_v_pair(facto_fm_engine *eng, int32_t f)
+static void fct_fm_sweep_v_pair(fct_fm_engine *eng, int32_t f)
 {
     const int64_t N = eng->n;
-    facto_fm_eq *restrict eq = eng->eq;
+    fct_fm_eq *restrict eq = eng->eq;
     double *vf = eng->V + (int64_t)f * eng->n_slots;
-    facto_fm_src *s1 = &eng->src[1], *s2 = &eng->src[2];
+    fct_fm_src *s1 = &eng->src[1], *s2 = &eng->src[2];
     const int32_t *restrict r1 = s1->ref, *restrict r2 = s2->ref;
     double *q1 = eng->brows[s1->brows].qf, *q2 = eng->brows[s2->brows].qf;
     for (int b = 1; b <= 2; b++) {
-        facto_fm_src *s = &eng->src[b];
-        facto_fm_brows_factor(eng, &eng->brows[s->brows], vf, 0);
+        fct_fm_src *s = &eng->src[b];
+        fct_fm_brows_factor(eng, &eng->brows[s->brows], vf, 0);
         memset(s->agg, 0, (size_t)s->n_rows * sizeof *s->agg);
         memset(s->dq, 0, (size_t)s->n_rows * sizeof *s->dq);
         memset(s->dy, 0, (size_t)s->n_rows * sizeof *s->dy);
     }
     {
         const double *restrict pa = eng->pend_a, *restrict pb = eng->pend_b, *restrict pq = eng->pend_q1;
-        facto_fm_agg *restrict ag = s1->agg;
+        fct_fm_agg *restrict ag = s1->agg;
         const int pend = eng->pending == 2;
         /* per run of rows of one user (rows usually come sorted by user):
          * two sets of sums, even and odd rows, so additions overlap */
@@ -609,15 +609,15 @@ static void facto_fm_sweep_v_pair(facto_fm_engine *eng, int32_t f)
                 aeq += e * qr;
                 m++;
             }
-            facto_fm_agg_flush(&ag[u], a1 + b1, a2 + b2, ae + be, aeq + beq);
+            fct_fm_agg_flush(&ag[u], a1 + b1, a2 + b2, ae + be, aeq + beq);
             n = m;
         }
         eng->pending = 0;
     }
-    facto_fm_block_sweep_v(eng, s1, f, vf);
+    fct_fm_block_sweep_v(eng, s1, f, vf);
     {
         const double *restrict dq = s1->dq, *restrict dy = s1->dy;
-        facto_fm_agg *restrict ag = s2->agg;
+        fct_fm_agg *restrict ag = s2->agg;
         int32_t cj = -1;
         double a1 = 0, a2 = 0, ae = 0, aeq = 0;
         for (int64_t n = 0; n < N; n++) {
@@ -626,7 +626,7 @@ static void facto_fm_sweep_v_pair(facto_fm_engine *eng, int32_t f)
             eq[n].e = e;
             if (i != cj) {
                 if (cj >= 0)
-                    facto_fm_agg_flush(&ag[cj], a1, a2, ae, aeq);
+                    fct_fm_agg_flush(&ag[cj], a1, a2, ae, aeq);
                 cj = i;
                 a1 = a2 = ae = aeq = 0.0;
             }
@@ -637,9 +637,9 @@ static void facto_fm_sweep_v_pair(facto_fm_engine *eng, int32_t f)
             aeq += e * qr;
         }
         if (cj >= 0)
-            facto_fm_agg_flush(&ag[cj], a1, a2, ae, aeq);
+            fct_fm_agg_flush(&ag[cj], a1, a2, ae, aeq);
     }
-    facto_fm_block_sweep_v(eng, s2, f, vf);
+    fct_fm_block_sweep_v(eng, s2, f, vf);
     memcpy(eng->pend_a, s2->dq, (size_t)s2->n_rows * sizeof *eng->pend_a);
     memcpy(eng->pend_b, s2->dy, (size_t)s2->n_rows * sizeof *eng->pend_b);
     memcpy(eng->pend_q1, q1, (size_t)s1->n_rows * sizeof *eng->pend_q1);
@@ -659,24 +659,24 @@ static void facto_fm_sweep_v_pair(facto_fm_engine *eng, int32_t f)
  * of block b + 1; the last block's change is deferred into the next factor's
  * first pass. Passes over the rows per factor: n_blocks (direct sweep aside).
  */
-static void facto_fm_sweep_v(facto_fm_engine *eng, int32_t f)
+static void fct_fm_sweep_v(fct_fm_engine *eng, int32_t f)
 {
     const int64_t N = eng->n;
-    facto_fm_eq *eq = eng->eq;
+    fct_fm_eq *eq = eng->eq;
     double *vf = eng->V + (int64_t)f * eng->n_slots;
     const double *mu = eng->mu_v, *lam = eng->lambda_v;
     const int32_t k = eng->k;
     const int nb = eng->n_src - 1;
-    facto_fm_src *d0 = &eng->src[0];
+    fct_fm_src *d0 = &eng->src[0];
     const int has_direct = d0->n_cols > 0;
 
     if (!has_direct && nb == 2) {
-        facto_fm_sweep_v_pair(eng, f);
+        fct_fm_sweep_v_pair(eng, f);
         return;
     }
     for (int b = 1; b <= nb; b++) {
-        facto_fm_src *s = &eng->src[b];
-        facto_fm_brows_factor(eng, &eng->brows[s->brows], vf, 0);
+        fct_fm_src *s = &eng->src[b];
+        fct_fm_brows_factor(eng, &eng->brows[s->brows], vf, 0);
         memset(s->agg, 0, (size_t)s->n_rows * sizeof *s->agg);
         memset(s->dq, 0, (size_t)s->n_rows * sizeof *s->dq);
         memset(s->dy, 0, (size_t)s->n_rows * sizeof *s->dy);
@@ -703,7 +703,7 @@ static void facto_fm_sweep_v(facto_fm_engine *eng, int32_t f)
             eq[n].q = q;
         }
     } else {
-        facto_fm_src *s1 = nb > 0 && !has_direct ? &eng->src[1] : NULL;
+        fct_fm_src *s1 = nb > 0 && !has_direct ? &eng->src[1] : NULL;
         int32_t cj = -1;
         double a1 = 0, a2 = 0, ae = 0, aeq = 0;
         const int32_t *pref = eng->pending ? eng->src[nb].ref : NULL;
@@ -725,7 +725,7 @@ static void facto_fm_sweep_v(facto_fm_engine *eng, int32_t f)
                 int32_t j = s1->ref[n];
                 if (j != cj) {
                     if (cj >= 0)
-                        facto_fm_agg_flush(&s1->agg[cj], a1, a2, ae, aeq);
+                        fct_fm_agg_flush(&s1->agg[cj], a1, a2, ae, aeq);
                     cj = j;
                     a1 = a2 = ae = aeq = 0.0;
                 }
@@ -737,12 +737,12 @@ static void facto_fm_sweep_v(facto_fm_engine *eng, int32_t f)
             }
         }
         if (s1 && cj >= 0)
-            facto_fm_agg_flush(&s1->agg[cj], a1, a2, ae, aeq);
+            fct_fm_agg_flush(&s1->agg[cj], a1, a2, ae, aeq);
         eng->pending = 0;
     }
 
     if (has_direct) {
-        facto_fm_src *s = d0;
+        fct_fm_src *s = d0;
         /* Flat rows: the update pass also sums q of the next factor (its
          * v are final: the next factor's, or factor 0's for the next
          * iteration), which saves the next factor's pass over the rows. */
@@ -754,18 +754,18 @@ static void facto_fm_sweep_v(facto_fm_engine *eng, int32_t f)
             uint32_t sl = s->col_slot[c];
             int32_t g = eng->group[sl];
             double v = vf[sl], sh2, she;
-            facto_fm_direct_sums(eq, s->col_row, s->col_val, s->col_ptr[c], s->col_ptr[c + 1], v, &sh2, &she);
+            fct_fm_direct_sums(eq, s->col_row, s->col_val, s->col_ptr[c], s->col_ptr[c + 1], v, &sh2, &she);
             double l = lam[g * k + f];
             double prec = eng->alpha * sh2 + l;
             double mean = (eng->alpha * (v * sh2 - she) + mu[g * k + f] * l) / prec;
-            double nv = facto_fm_draw(eng, mean, prec);
+            double nv = fct_fm_draw(eng, mean, prec);
             double d = nv - v;
             vf[sl] = nv;
             if (qn) {
                 const double vn = vnext[sl];
                 for (int64_t p = s->col_ptr[c]; p < s->col_ptr[c + 1]; p++) {
                     uint32_t r = s->col_row[p];
-                    facto_fm_eq *t = &eq[r];
+                    fct_fm_eq *t = &eq[r];
                     double x = s->col_val[p];
                     double h = x * (t->q - x * v);
                     t->q += d * x;
@@ -775,7 +775,7 @@ static void facto_fm_sweep_v(facto_fm_engine *eng, int32_t f)
                 continue;
             }
             for (int64_t p = s->col_ptr[c]; p < s->col_ptr[c + 1]; p++) {
-                facto_fm_eq *t = &eq[s->col_row[p]];
+                fct_fm_eq *t = &eq[s->col_row[p]];
                 double x = s->col_val[p];
                 double h = x * (t->q - x * v);
                 t->q += d * x;
@@ -786,27 +786,27 @@ static void facto_fm_sweep_v(facto_fm_engine *eng, int32_t f)
             eng->qn_ok = 1;
         if (nb > 0) {
             /* Sums of the first block after the direct sweep. */
-            facto_fm_src *s1 = &eng->src[1];
+            fct_fm_src *s1 = &eng->src[1];
             const double *qb = eng->brows[s1->brows].qf;
             for (int64_t n = 0; n < N; n++) {
                 int32_t j = s1->ref[n];
                 double qr = eq[n].q - qb[j], e = eq[n].e;
-                facto_fm_agg_flush(&s1->agg[j], qr, qr * qr, e, e * qr);
+                fct_fm_agg_flush(&s1->agg[j], qr, qr * qr, e, e * qr);
             }
         }
     }
 
     for (int b = 1; b <= nb; b++) {
-        facto_fm_src *s = &eng->src[b];
-        facto_fm_block_sweep_v(eng, s, f, vf);
+        fct_fm_src *s = &eng->src[b];
+        fct_fm_block_sweep_v(eng, s, f, vf);
         /* Apply block b to every row; gather the sums of block b + 1. */
         const double *qb = eng->brows[s->brows].qf, *dq = s->dq, *dy = s->dy;
         const int32_t *ref = s->ref;
-        facto_fm_src *sn = b < nb ? &eng->src[b + 1] : NULL;
+        fct_fm_src *sn = b < nb ? &eng->src[b + 1] : NULL;
         if (!sn) {
             /* Deferred: with q_prev = q before this block's change,
              * e += (q_prev - q^B_old_j) dq_j + dy_j. q itself is rebuilt by
-             * the next factor's first pass; facto_fm_flush_pending applies
+             * the next factor's first pass; fct_fm_flush_pending applies
              * e at the end of the iteration. */
             for (int64_t j = 0; j < s->n_rows; j++) {
                 eng->pend_a[j] = dq[j];
@@ -829,7 +829,7 @@ static void facto_fm_sweep_v(facto_fm_engine *eng, int32_t f)
             int32_t jn = sn->ref[n];
             if (jn != cj) {
                 if (cj >= 0)
-                    facto_fm_agg_flush(&sn->agg[cj], a1, a2, ae, aeq);
+                    fct_fm_agg_flush(&sn->agg[cj], a1, a2, ae, aeq);
                 cj = jn;
                 a1 = a2 = ae = aeq = 0.0;
             }
@@ -840,7 +840,7 @@ static void facto_fm_sweep_v(facto_fm_engine *eng, int32_t f)
             aeq += e * qrn;
         }
         if (cj >= 0)
-            facto_fm_agg_flush(&sn->agg[cj], a1, a2, ae, aeq);
+            fct_fm_agg_flush(&sn->agg[cj], a1, a2, ae, aeq);
     }
     for (int64_t u = 0; u < eng->n_unseen; u++) {
         uint32_t sl = eng->unseen[u];
@@ -849,7 +849,7 @@ static void facto_fm_sweep_v(facto_fm_engine *eng, int32_t f)
 }
 
 /* Apply the last block's deferred change to e (and q). */
-static void facto_fm_flush_pending(facto_fm_engine *eng)
+static void fct_fm_flush_pending(fct_fm_engine *eng)
 {
     if (!eng->pending)
         return;
@@ -872,8 +872,8 @@ static void facto_fm_flush_pending(facto_fm_engine *eng)
 /* ---- prediction with the engine's parameters, factor by factor --------- */
 
 /* Add the factor-f pairwise part of y^ of data d into out[n] (after
- * facto_fm_brows_factor ran for d's blocks with the final v_f). */
-static void facto_fm_add_factor(facto_fm_engine *eng, const facto_fm_data *d, const uint32_t *const *slots,
+ * fct_fm_brows_factor ran for d's blocks with the final v_f). */
+static void fct_fm_add_factor(fct_fm_engine *eng, const fct_fm_data *d, const uint32_t *const *slots,
                                 const int *bidx, const double *vf, double *out)
 {
     const facto_rows *r = d->direct;
@@ -890,7 +890,7 @@ static void facto_fm_add_factor(facto_fm_engine *eng, const facto_fm_data *d, co
             }
         }
         for (int b = 0; b < d->n_blocks; b++) {
-            const facto_fm_brows *br = &eng->brows[bidx[b]];
+            const fct_fm_brows *br = &eng->brows[bidx[b]];
             int32_t j = d->block[b].ref[n];
             q += br->qf[j];
             s2 += br->sf[j];
@@ -900,7 +900,7 @@ static void facto_fm_add_factor(facto_fm_engine *eng, const facto_fm_data *d, co
 }
 
 /* w0 + linear part of y^ of data d into out[n] (after the brows' lin). */
-static void facto_fm_set_linear(facto_fm_engine *eng, const facto_fm_data *d, const uint32_t *const *slots,
+static void fct_fm_set_linear(fct_fm_engine *eng, const fct_fm_data *d, const uint32_t *const *slots,
                                 const int *bidx, double *out)
 {
     const facto_rows *r = d->direct;
@@ -921,12 +921,12 @@ static void facto_fm_set_linear(facto_fm_engine *eng, const facto_fm_data *d, co
 
 /* Full y^ of up to two data sets (train resync, test) with the current
  * parameters: O(k (nnz(direct) + sum_B nnz(B) + n n_blocks)). */
-static void facto_fm_predict_sets(facto_fm_engine *eng, int nd, const facto_fm_data *const *d,
+static void fct_fm_predict_sets(fct_fm_engine *eng, int nd, const fct_fm_data *const *d,
                                   const uint32_t *const *const *slots, const int *const *bidx, double *const *out)
 {
     /* linear parts */
     for (int i = 0; i < eng->n_brows; i++) {
-        facto_fm_brows *b = &eng->brows[i];
+        fct_fm_brows *b = &eng->brows[i];
         const facto_rows *r = b->rows;
         for (int64_t j = 0; j < r->n_rows; j++) {
             double lin = 0.0;
@@ -937,19 +937,19 @@ static void facto_fm_predict_sets(facto_fm_engine *eng, int nd, const facto_fm_d
         }
     }
     for (int i = 0; i < nd; i++)
-        facto_fm_set_linear(eng, d[i], slots[i], bidx[i], out[i]);
+        fct_fm_set_linear(eng, d[i], slots[i], bidx[i], out[i]);
     for (int32_t f = 0; f < eng->k; f++) {
         const double *vf = eng->V + (int64_t)f * eng->n_slots;
         for (int i = 0; i < eng->n_brows; i++)
-            facto_fm_brows_factor(eng, &eng->brows[i], vf, 1);
+            fct_fm_brows_factor(eng, &eng->brows[i], vf, 1);
         for (int i = 0; i < nd; i++)
-            facto_fm_add_factor(eng, d[i], slots[i], bidx[i], vf, out[i]);
+            fct_fm_add_factor(eng, d[i], slots[i], bidx[i], vf, out[i]);
     }
 }
 
 /* ---- samples kept in the model ---------------------------------------- */
 
-static void facto_fm_store_params(facto_fm_engine *eng, float *w0, float *w, float *V)
+static void fct_fm_store_params(fct_fm_engine *eng, float *w0, float *w, float *V)
 {
     const int64_t S = eng->n_slots;
     const int32_t k = eng->k;
@@ -965,7 +965,7 @@ static void facto_fm_store_params(facto_fm_engine *eng, float *w0, float *w, flo
     }
 }
 
-static double facto_fm_probit(double t)
+static double fct_fm_probit(double t)
 {
     return 1.0 / (1.0 + exp(-FACTO_FM_PROBIT_SCALE * t));
 }
@@ -992,15 +992,15 @@ static double facto_fm_probit(double t)
  * up (rank 256: 0.947 instead of 0.897 with side features), so thinned
  * samples stay the default and the summary is opt-in.
  */
-typedef struct facto_fm_summary {
+typedef struct fct_fm_summary {
     int32_t r;
     int64_t n;   /* samples accumulated */
     double *omega; /* [n_slots, r] */
     double *y;     /* [n_slots, r] */
     double *t;     /* [k, r] scratch */
-} facto_fm_summary;
+} fct_fm_summary;
 
-static void facto_fm_summary_free(facto_fm_summary *s)
+static void fct_fm_summary_free(fct_fm_summary *s)
 {
     free(s->omega);
     free(s->y);
@@ -1008,46 +1008,46 @@ static void facto_fm_summary_free(facto_fm_summary *s)
     memset(s, 0, sizeof *s);
 }
 
-static facto_status facto_fm_summary_init(facto_fm_engine *eng, facto_fm_summary *s, int64_t n, int32_t r,
+static facto_status fct_fm_summary_init(fct_fm_engine *eng, fct_fm_summary *s, int64_t n, int32_t r,
                                           uint64_t seed)
 {
     size_t NS = n ? (size_t)n : 1;
     if ((size_t)r > NS) /* rank n_slots is already exact */
         r = (int32_t)NS;
     s->r = r;
-    s->omega = facto_malloc_array(NS * (size_t)r, sizeof *s->omega);
-    s->y = facto_calloc_array(NS * (size_t)r, sizeof *s->y);
-    s->t = facto_malloc_array((size_t)eng->k * (size_t)r, sizeof *s->t);
+    s->omega = fct_malloc_array(NS * (size_t)r, sizeof *s->omega);
+    s->y = fct_calloc_array(NS * (size_t)r, sizeof *s->y);
+    s->t = fct_malloc_array((size_t)eng->k * (size_t)r, sizeof *s->t);
     if (!s->omega || !s->y || !s->t)
-        return facto_fail(eng->ctx, FACTO_ERR_NOMEM, "out of memory for a rank-%ld posterior summary", (long)r);
-    facto_rng rng; /* its own stream: the chain does not depend on r */
-    facto_rng_seed(&rng, seed ^ 0x6a09e667f3bcc909ull);
+        return fct_fail(eng->ctx, FACTO_ERR_NOMEM, "out of memory for a rank-%ld posterior summary", (long)r);
+    fct_rng rng; /* its own stream: the chain does not depend on r */
+    fct_rng_seed(&rng, seed ^ 0x6a09e667f3bcc909ull);
     for (size_t i = 0; i < NS * (size_t)r; i++)
-        s->omega[i] = facto_rng_normal(&rng);
+        s->omega[i] = fct_rng_normal(&rng);
     return FACTO_OK;
 }
 
 /* Y += V V^T Omega for V [k, NS] factor-major (the engine's V, or the
  * per-user / per-item sums of a ratings model). O(NS k r). */
-static void facto_fm_summary_add(facto_fm_engine *eng, facto_fm_summary *s, const double *V, int64_t NS)
+static void fct_fm_summary_add(fct_fm_engine *eng, fct_fm_summary *s, const double *V, int64_t NS)
 {
-    facto_gram_update(V, NS, eng->k, s->omega, s->r, s->t, s->y);
+    fct_gram_update(V, NS, eng->k, s->omega, s->r, s->t, s->y);
     s->n++;
 }
 
 /* F [NS, r] (64-byte aligned, owned by the caller) with F F^T ~ the mean
  * of V V^T over the samples added. */
-static facto_status facto_fm_summary_factor(facto_fm_engine *eng, facto_fm_summary *s, int64_t NS, float **out)
+static facto_status fct_fm_summary_factor(fct_fm_engine *eng, fct_fm_summary *s, int64_t NS, float **out)
 {
     const int32_t r = s->r;
     *out = NULL;
     facto_status st = FACTO_OK;
-    double *c = facto_malloc_array((size_t)r * (size_t)r, sizeof *c);
-    float *F = facto_aligned_alloc((size_t)(NS ? NS : 1) * (size_t)r * sizeof(float));
+    double *c = fct_malloc_array((size_t)r * (size_t)r, sizeof *c);
+    float *F = fct_aligned_alloc((size_t)(NS ? NS : 1) * (size_t)r * sizeof(float));
     if (!c || !F) {
         free(c);
-        facto_aligned_free(F);
-        return facto_fail(eng->ctx, FACTO_ERR_NOMEM, "out of memory finishing the posterior summary");
+        fct_aligned_free(F);
+        return fct_fail(eng->ctx, FACTO_ERR_NOMEM, "out of memory finishing the posterior summary");
     }
     double fro = 0.0;
     for (int64_t i = 0; i < NS * r; i++) {
@@ -1107,21 +1107,21 @@ static facto_status facto_fm_summary_factor(facto_fm_engine *eng, facto_fm_summa
         *out = F;
         return FACTO_OK;
     }
-    st = facto_fail(eng->ctx, FACTO_ERR_INTERNAL, "posterior summary: Omega^T A Omega is not positive definite");
+    st = fct_fail(eng->ctx, FACTO_ERR_INTERNAL, "posterior summary: Omega^T A Omega is not positive definite");
     free(c);
-    facto_aligned_free(F);
+    fct_aligned_free(F);
     return st;
 }
 
 /* Turn the summary into the model's parameters: V := F [n_slots, r],
  * w0 / w := posterior means, no stored samples; the classifier's scaled as
- * facto_fm_store_params scales a sample (probit to logistic: w0, w times
+ * fct_fm_store_params scales a sample (probit to logistic: w0, w times
  * the scale, V times its root, so F F^T times the scale). */
-static facto_status facto_fm_summary_finish(facto_fm_engine *eng, facto_fm_summary *s, facto_fm_model *m,
+static facto_status fct_fm_summary_finish(fct_fm_engine *eng, fct_fm_summary *s, fct_fm_model *m,
                                             double w0_mean, const double *w_sum, int n_lin)
 {
     float *F = NULL;
-    facto_status st = facto_fm_summary_factor(eng, s, eng->n_slots, &F);
+    facto_status st = fct_fm_summary_factor(eng, s, eng->n_slots, &F);
     if (st != FACTO_OK)
         return st;
     double scale = eng->classify ? FACTO_FM_PROBIT_SCALE : 1.0;
@@ -1130,7 +1130,7 @@ static facto_status facto_fm_summary_finish(facto_fm_engine *eng, facto_fm_summa
         for (int64_t i = 0; i < eng->n_slots * (int64_t)s->r; i++)
             F[i] *= vs;
     }
-    facto_aligned_free(m->V);
+    fct_aligned_free(m->V);
     m->V = F;
     m->k = s->r;
     m->params.num_factors = s->r;
@@ -1153,7 +1153,7 @@ static facto_status facto_fm_summary_finish(facto_fm_engine *eng, facto_fm_summa
  * Every row of these data is one user and one item, so the one-hot case of
  * the feature-level summary applies whatever the blocks hold.
  */
-typedef struct facto_fm_pairs {
+typedef struct fct_fm_pairs {
     int64_t nb, off1;      /* block rows: users [0, off1), items [off1, nb) */
     int bidx[2];           /* engine brows of the user and item blocks */
     double *q;             /* [k, nb] sums of the current parameters */
@@ -1163,25 +1163,25 @@ typedef struct facto_fm_pairs {
     int64_t n;             /* samples in sum_b */
     int keep, n_kept;      /* thinned samples of q (no summary) */
     float *kept;           /* [keep, nb, k] */
-    facto_fm_summary sum;  /* r > 0: Nystrom summary of G */
-} facto_fm_pairs;
+    fct_fm_summary sum;  /* r > 0: Nystrom summary of G */
+} fct_fm_pairs;
 
-static void facto_fm_pairs_free(facto_fm_pairs *p)
+static void fct_fm_pairs_free(fct_fm_pairs *p)
 {
     free(p->q);
     free(p->b);
     free(p->sum_b);
     free(p->kept);
-    facto_fm_summary_free(&p->sum);
+    fct_fm_summary_free(&p->sum);
     memset(p, 0, sizeof *p);
 }
 
 /* b and q of every block row for the engine's current parameters.
  * O(k (nnz(user block) + nnz(item block))). */
-static void facto_fm_pairs_compute(facto_fm_engine *eng, facto_fm_pairs *p)
+static void fct_fm_pairs_compute(fct_fm_engine *eng, fct_fm_pairs *p)
 {
     for (int bi = 0; bi < 2; bi++) {
-        facto_fm_brows *br = &eng->brows[p->bidx[bi]];
+        fct_fm_brows *br = &eng->brows[p->bidx[bi]];
         const facto_rows *r = br->rows;
         int64_t off = bi ? p->off1 : 0;
         for (int64_t j = 0; j < r->n_rows; j++) {
@@ -1195,9 +1195,9 @@ static void facto_fm_pairs_compute(facto_fm_engine *eng, facto_fm_pairs *p)
     for (int32_t f = 0; f < eng->k; f++) {
         const double *vf = eng->V + (int64_t)f * eng->n_slots;
         for (int bi = 0; bi < 2; bi++) {
-            facto_fm_brows *br = &eng->brows[p->bidx[bi]];
+            fct_fm_brows *br = &eng->brows[p->bidx[bi]];
             int64_t off = bi ? p->off1 : 0;
-            facto_fm_brows_factor(eng, br, vf, 1);
+            fct_fm_brows_factor(eng, br, vf, 1);
             for (int64_t j = 0; j < br->rows->n_rows; j++) {
                 p->q[(int64_t)f * p->nb + off + j] = br->qf[j];
                 p->b[off + j] += 0.5 * (br->qf[j] * br->qf[j] - br->sf[j]);
@@ -1208,7 +1208,7 @@ static void facto_fm_pairs_compute(facto_fm_engine *eng, facto_fm_pairs *p)
 
 /* Write the model's pair part: users = block rows [0, U), items = block
  * rows [off1, off1 + I); the empty rows for unknown ids are left out. */
-static facto_status facto_fm_pairs_finish(facto_fm_engine *eng, facto_fm_pairs *p, facto_fm_model *m)
+static facto_status fct_fm_pairs_finish(fct_fm_engine *eng, fct_fm_pairs *p, fct_fm_model *m)
 {
     const int64_t U = p->off1 - 1, I = p->nb - p->off1 - 1;
     const int32_t k = eng->k;
@@ -1216,14 +1216,14 @@ static facto_status facto_fm_pairs_finish(facto_fm_engine *eng, facto_fm_pairs *
     int32_t pk;
     float *F = NULL;
     if (p->n == 0) { /* ALS, or no sample after burn-in: the last parameters */
-        facto_fm_pairs_compute(eng, p);
+        fct_fm_pairs_compute(eng, p);
         for (int64_t j = 0; j < p->nb; j++)
             p->sum_b[j] = p->b[j];
         p->sum_w0 = eng->w0;
         p->n = 1;
         pk = k;
     } else if (p->sum.r > 0 && p->sum.n > 0) {
-        facto_status st = facto_fm_summary_factor(eng, &p->sum, p->nb, &F);
+        facto_status st = fct_fm_summary_factor(eng, &p->sum, p->nb, &F);
         if (st != FACTO_OK)
             return st;
         pk = p->sum.r;
@@ -1236,11 +1236,11 @@ static facto_status facto_fm_pairs_finish(facto_fm_engine *eng, facto_fm_pairs *
     m->n_items = (int32_t)I;
     m->pair_k = pk;
     size_t rows = (size_t)(U + I) ? (size_t)(U + I) : 1;
-    m->pair_b = facto_malloc_array(rows, sizeof *m->pair_b);
-    m->pair_q = facto_aligned_alloc(rows * (size_t)pk * sizeof(float));
+    m->pair_b = fct_malloc_array(rows, sizeof *m->pair_b);
+    m->pair_q = fct_aligned_alloc(rows * (size_t)pk * sizeof(float));
     if (!m->pair_b || !m->pair_q) {
-        facto_aligned_free(F);
-        return facto_fail(eng->ctx, FACTO_ERR_NOMEM, "out of memory for %lld per-user and per-item sums",
+        fct_aligned_free(F);
+        return fct_fail(eng->ctx, FACTO_ERR_NOMEM, "out of memory for %lld per-user and per-item sums",
                           (long long)(U + I));
     }
     m->pair_w0 = (float)(scale * p->sum_w0 / (double)p->n);
@@ -1261,7 +1261,7 @@ static facto_status facto_fm_pairs_finish(facto_fm_engine *eng, facto_fm_pairs *
                 out[f] = (float)(vs * p->q[(int64_t)f * p->nb + j]);
         }
     }
-    facto_aligned_free(F);
+    fct_aligned_free(F);
     return FACTO_OK;
 }
 
@@ -1277,13 +1277,13 @@ static facto_status facto_fm_pairs_finish(facto_fm_engine *eng, facto_fm_pairs *
  * there is a callback that could stop chain 0), and ends when chain 0 ended
  * before `it`. `failed`: a chain's error, which ends every chain.
  */
-typedef struct facto_fm_chain_sync {
+typedef struct fct_fm_chain_sync {
     atomic_int started, done, failed;
     int lockstep;
-} facto_fm_chain_sync;
+} fct_fm_chain_sync;
 
-/* Chain `chain` may run iteration `it` (see facto_fm_chain_sync). */
-static int facto_fm_chain_may_run(facto_fm_chain_sync *sync, int chain, int it)
+/* Chain `chain` may run iteration `it` (see fct_fm_chain_sync). */
+static int fct_fm_chain_may_run(fct_fm_chain_sync *sync, int chain, int it)
 {
     if (!sync)
         return 1;
@@ -1313,20 +1313,20 @@ static int facto_fm_chain_may_run(facto_fm_chain_sync *sync, int chain, int it)
 /*
  * One chain (MCMC) or the ALS run. test_avg (may be NULL): [test rows] the
  * chain's running average of the test predictions (probabilities for the
- * classifier; not clipped). sync, chain: see facto_fm_chain_sync.
+ * classifier; not clipped). sync, chain: see fct_fm_chain_sync.
  */
-static facto_status facto_fm_cd_chain(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode mode,
-                                      const facto_fm_data *train, const uint32_t *const *train_slots,
-                                      const facto_fm_data *test, const uint32_t *const *test_slots,
+static facto_status fct_fm_cd_chain(facto_ctx *ctx, fct_fm_model *m, fct_fm_cd_mode mode,
+                                      const fct_fm_data *train, const uint32_t *const *train_slots,
+                                      const fct_fm_data *test, const uint32_t *const *test_slots,
                                       const facto_fm_callbacks *callbacks, int burnin_req, int summary_rank,
-                                      facto_fm_cd_result *result, double *test_avg, facto_fm_chain_sync *sync,
+                                      fct_fm_cd_result *result, double *test_avg, fct_fm_chain_sync *sync,
                                       int chain)
 {
-    facto_fm_engine eng;
+    fct_fm_engine eng;
     memset(&eng, 0, sizeof eng);
-    facto_fm_summary sum; /* before any goto done */
+    fct_fm_summary sum; /* before any goto done */
     memset(&sum, 0, sizeof sum);
-    facto_fm_pairs pr;
+    fct_fm_pairs pr;
     memset(&pr, 0, sizeof pr);
     eng.ctx = ctx;
     eng.m = m;
@@ -1345,43 +1345,43 @@ static facto_status facto_fm_cd_chain(facto_ctx *ctx, facto_fm_model *m, facto_f
     int train_bidx[FACTO_FM_MAX_BLOCKS], test_bidx[FACTO_FM_MAX_BLOCKS];
 
     if (!train->direct || !train->direct->labels)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "training rows have no labels");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "training rows have no labels");
     if (eng.n < 1)
-        return facto_fail(ctx, FACTO_ERR_EMPTY, "no training rows");
+        return fct_fail(ctx, FACTO_ERR_EMPTY, "no training rows");
     if (eng.n >= (int64_t)UINT32_MAX)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "%lld training rows: the %s solver takes at most 2^32-2",
+        return fct_fail(ctx, FACTO_ERR_INVALID, "%lld training rows: the %s solver takes at most 2^32-2",
                           (long long)eng.n, mode == FACTO_FM_CD_ALS ? "als" : "mcmc");
     if (eng.n_slots >= (int64_t)UINT32_MAX)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "too many parameter slots");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "too many parameter slots");
     if (test && (!test->direct || !test->direct->labels))
         test = NULL;
     eng.labels = train->direct->labels;
-    facto_rng_seed(&eng.rng, P->seed);
+    fct_rng_seed(&eng.rng, P->seed);
 
     const size_t NS = eng.n_slots ? (size_t)eng.n_slots : 1;
-    eng.eq = facto_calloc_array((size_t)eng.n, sizeof *eng.eq);
-    eng.w = facto_calloc_array(NS, sizeof *eng.w);
-    eng.V = facto_malloc_array(NS * (size_t)eng.k, sizeof *eng.V);
-    eng.group = facto_calloc_array(NS, sizeof *eng.group);
-    seen = facto_calloc_array(NS, 1);
-    count = facto_malloc_array(NS, sizeof *count);
-    pred_tr = facto_malloc_array((size_t)eng.n, sizeof *pred_tr);
-    scores_tr = facto_malloc_array((size_t)eng.n, sizeof *scores_tr);
+    eng.eq = fct_calloc_array((size_t)eng.n, sizeof *eng.eq);
+    eng.w = fct_calloc_array(NS, sizeof *eng.w);
+    eng.V = fct_malloc_array(NS * (size_t)eng.k, sizeof *eng.V);
+    eng.group = fct_calloc_array(NS, sizeof *eng.group);
+    seen = fct_calloc_array(NS, 1);
+    count = fct_malloc_array(NS, sizeof *count);
+    pred_tr = fct_malloc_array((size_t)eng.n, sizeof *pred_tr);
+    scores_tr = fct_malloc_array((size_t)eng.n, sizeof *scores_tr);
     if (eng.classify)
-        eng.z = facto_calloc_array((size_t)eng.n, sizeof *eng.z);
+        eng.z = fct_calloc_array((size_t)eng.n, sizeof *eng.z);
     if (!eng.eq || !eng.w || !eng.V || !eng.group || !seen || !count || !pred_tr || !scores_tr ||
         (eng.classify && !eng.z)) {
-        st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for the %s solver state",
+        st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for the %s solver state",
                         mode == FACTO_FM_CD_ALS ? "als" : "mcmc");
         goto done;
     }
     if (test) {
         size_t nt = test->n_rows ? (size_t)test->n_rows : 1;
-        pred_te = facto_malloc_array(nt, sizeof *pred_te);
-        sum_te = facto_calloc_array(nt, sizeof *sum_te);
-        scores_te = facto_malloc_array(nt, sizeof *scores_te);
+        pred_te = fct_malloc_array(nt, sizeof *pred_te);
+        sum_te = fct_calloc_array(nt, sizeof *sum_te);
+        scores_te = fct_malloc_array(nt, sizeof *scores_te);
         if (!pred_te || !sum_te || !scores_te) {
-            st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for test predictions");
+            st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for test predictions");
             goto done;
         }
     }
@@ -1389,7 +1389,7 @@ static facto_status facto_fm_cd_chain(facto_ctx *ctx, facto_fm_model *m, facto_f
     /* Prior groups per slot. */
     eng.n_groups = train->feature_group && train->n_groups > 0 ? train->n_groups : 1;
     if (eng.n_groups > 256) {
-        st = facto_fail(ctx, FACTO_ERR_INVALID, "%ld prior groups: at most 256", (long)eng.n_groups);
+        st = fct_fail(ctx, FACTO_ERR_INVALID, "%ld prior groups: at most 256", (long)eng.n_groups);
         goto done;
     }
     if (train->feature_group) {
@@ -1397,7 +1397,7 @@ static facto_status facto_fm_cd_chain(facto_ctx *ctx, facto_fm_model *m, facto_f
             uint64_t key = m->hashed ? m->slot_keys[s] : (uint64_t)s;
             int32_t g = key < train->feature_dim ? train->feature_group[key] : 0;
             if (g < 0 || g >= eng.n_groups) {
-                st = facto_fail(ctx, FACTO_ERR_INVALID, "feature %llu: prior group %ld is not in [0, %ld)",
+                st = fct_fail(ctx, FACTO_ERR_INVALID, "feature %llu: prior group %ld is not in [0, %ld)",
                                 (unsigned long long)key, (long)g, (long)eng.n_groups);
                 goto done;
             }
@@ -1408,61 +1408,61 @@ static facto_status facto_fm_cd_chain(facto_ctx *ctx, facto_fm_model *m, facto_f
     /* Sources and their transposes. */
     eng.n_src = 1 + train->n_blocks;
     for (int i = 0; i < eng.n_src; i++) {
-        facto_fm_src *s = &eng.src[i];
+        fct_fm_src *s = &eng.src[i];
         if (i == 0) {
             s->n_rows = eng.n;
             s->row_ptr = train->direct->row_ptr;
             s->val = train->direct->values;
             s->brows = -1;
         } else {
-            const facto_fm_block *b = &train->block[i - 1];
+            const fct_fm_block *b = &train->block[i - 1];
             s->n_rows = b->rows->n_rows;
             s->row_ptr = b->rows->row_ptr;
             s->val = b->rows->values;
             s->ref = b->ref;
-            s->brows = facto_fm_brows_get(&eng, b->rows, train_slots[i]);
+            s->brows = fct_fm_brows_get(&eng, b->rows, train_slots[i]);
             train_bidx[i - 1] = s->brows;
             if (s->brows < 0) {
-                st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for block caches");
+                st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for block caches");
                 goto done;
             }
         }
         s->slot = train_slots[i];
-        if ((st = facto_fm_src_build(&eng, s, seen, count)) != FACTO_OK)
+        if ((st = fct_fm_src_build(&eng, s, seen, count)) != FACTO_OK)
             goto done;
     }
     for (int b = 0; test && b < test->n_blocks; b++) {
-        test_bidx[b] = facto_fm_brows_get(&eng, test->block[b].rows, test_slots[1 + b]);
+        test_bidx[b] = fct_fm_brows_get(&eng, test->block[b].rows, test_slots[1 + b]);
         if (test_bidx[b] < 0) {
-            st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for block caches");
+            st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for block caches");
             goto done;
         }
     }
     if (eng.n_src > 1) {
         size_t nr = eng.src[eng.n_src - 1].n_rows ? (size_t)eng.src[eng.n_src - 1].n_rows : 1;
-        eng.pend_a = facto_calloc_array(nr, sizeof *eng.pend_a);
-        eng.pend_b = facto_calloc_array(nr, sizeof *eng.pend_b);
-        eng.pend_q1 = facto_calloc_array(eng.src[1].n_rows ? (size_t)eng.src[1].n_rows : 1, sizeof *eng.pend_q1);
+        eng.pend_a = fct_calloc_array(nr, sizeof *eng.pend_a);
+        eng.pend_b = fct_calloc_array(nr, sizeof *eng.pend_b);
+        eng.pend_q1 = fct_calloc_array(eng.src[1].n_rows ? (size_t)eng.src[1].n_rows : 1, sizeof *eng.pend_q1);
         if (!eng.pend_a || !eng.pend_b || !eng.pend_q1) {
-            st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for block sums");
+            st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for block sums");
             goto done;
         }
     }
-    if (eng.n_src == 1 && !(eng.qn = facto_calloc_array((size_t)eng.n, sizeof *eng.qn))) {
-        st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for the rows' q");
+    if (eng.n_src == 1 && !(eng.qn = fct_calloc_array((size_t)eng.n, sizeof *eng.qn))) {
+        st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for the rows' q");
         goto done;
     }
-    eng.group_size = facto_calloc_array((size_t)eng.n_groups, sizeof *eng.group_size);
+    eng.group_size = fct_calloc_array((size_t)eng.n_groups, sizeof *eng.group_size);
     int64_t n_unseen = 0;
     for (int64_t s = 0; s < eng.n_slots; s++)
         n_unseen += !seen[s];
-    eng.unseen = facto_malloc_array(n_unseen ? (size_t)n_unseen : 1, sizeof *eng.unseen);
-    eng.mu_w = facto_calloc_array((size_t)eng.n_groups, sizeof *eng.mu_w);
-    eng.lambda_w = facto_calloc_array((size_t)eng.n_groups, sizeof *eng.lambda_w);
-    eng.mu_v = facto_calloc_array((size_t)eng.n_groups * (size_t)eng.k, sizeof *eng.mu_v);
-    eng.lambda_v = facto_calloc_array((size_t)eng.n_groups * (size_t)eng.k, sizeof *eng.lambda_v);
+    eng.unseen = fct_malloc_array(n_unseen ? (size_t)n_unseen : 1, sizeof *eng.unseen);
+    eng.mu_w = fct_calloc_array((size_t)eng.n_groups, sizeof *eng.mu_w);
+    eng.lambda_w = fct_calloc_array((size_t)eng.n_groups, sizeof *eng.lambda_w);
+    eng.mu_v = fct_calloc_array((size_t)eng.n_groups * (size_t)eng.k, sizeof *eng.mu_v);
+    eng.lambda_v = fct_calloc_array((size_t)eng.n_groups * (size_t)eng.k, sizeof *eng.lambda_v);
     if (!eng.group_size || !eng.unseen || !eng.mu_w || !eng.lambda_w || !eng.mu_v || !eng.lambda_v) {
-        st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for hyperparameters");
+        st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for hyperparameters");
         goto done;
     }
     for (int64_t s = 0; s < eng.n_slots; s++) {
@@ -1492,14 +1492,14 @@ static facto_status facto_fm_cd_chain(facto_ctx *ctx, facto_fm_model *m, facto_f
     }
     for (int32_t f = 0; f < eng.k; f++)
         for (int64_t s = 0; s < eng.n_slots; s++)
-            eng.V[(int64_t)f * eng.n_slots + s] = seen[s] ? P->init_stdev * facto_rng_normal(&eng.rng) : 0.0;
+            eng.V[(int64_t)f * eng.n_slots + s] = seen[s] ? P->init_stdev * fct_rng_normal(&eng.rng) : 0.0;
 
     /* Training targets and the running prediction range. */
     float tmin = INFINITY, tmax = -INFINITY;
     for (int64_t n = 0; n < eng.n; n++) {
-        float y = facto_fm_label(m, eng.labels[n]);
+        float y = fct_fm_label(m, eng.labels[n]);
         if (!isfinite(y)) {
-            st = facto_fail(ctx, FACTO_ERR_INVALID, "training row %lld: label is not finite", (long long)n + 1);
+            st = fct_fail(ctx, FACTO_ERR_INVALID, "training row %lld: label is not finite", (long long)n + 1);
             goto done;
         }
         if (y < tmin)
@@ -1520,16 +1520,16 @@ static facto_status facto_fm_cd_chain(facto_ctx *ctx, facto_fm_model *m, facto_f
     if (keep > T - burnin)
         keep = T - burnin;
     int thin = keep > 0 ? (T - burnin) / keep : 1;
-    /* Low-rank summary (see facto_fm_summary_*): about 100 samples go into
+    /* Low-rank summary (see fct_fm_summary_*): about 100 samples go into
      * Y = mean_s V_s V_s^T Omega. */
     int sum_every = (T - burnin) / 100 > 1 ? (T - burnin) / 100 : 1;
     if (mode == FACTO_FM_CD_MCMC && summary_rank > 0) {
         keep = 0;
-        if ((st = facto_fm_summary_init(&eng, &sum, eng.n_slots, summary_rank, P->seed)) != FACTO_OK)
+        if ((st = fct_fm_summary_init(&eng, &sum, eng.n_slots, summary_rank, P->seed)) != FACTO_OK)
             goto done;
     }
     /* Ratings data: the model keeps per-user / per-item sums (see
-     * facto_fm_pairs) instead of feature-level samples. */
+     * fct_fm_pairs) instead of feature-level samples. */
     const int pairs = train->pairs && train->n_blocks == 2;
     if (pairs) {
         keep = 0;
@@ -1537,26 +1537,26 @@ static facto_status facto_fm_cd_chain(facto_ctx *ctx, facto_fm_model *m, facto_f
         pr.nb = pr.off1 + train->block[1].rows->n_rows;
         pr.bidx[0] = train_bidx[0];
         pr.bidx[1] = train_bidx[1];
-        pr.q = facto_malloc_array((size_t)pr.nb * (size_t)eng.k, sizeof *pr.q);
-        pr.b = facto_malloc_array((size_t)pr.nb, sizeof *pr.b);
-        pr.sum_b = facto_calloc_array((size_t)pr.nb, sizeof *pr.sum_b);
+        pr.q = fct_malloc_array((size_t)pr.nb * (size_t)eng.k, sizeof *pr.q);
+        pr.b = fct_malloc_array((size_t)pr.nb, sizeof *pr.b);
+        pr.sum_b = fct_calloc_array((size_t)pr.nb, sizeof *pr.sum_b);
         if (!pr.q || !pr.b || !pr.sum_b) {
-            st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for per-user and per-item sums");
+            st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for per-user and per-item sums");
             goto done;
         }
         int rank = P->summary_rank < 0 ? 256 : P->summary_rank;
         if (mode == FACTO_FM_CD_MCMC && rank > 0) {
             if (rank > pr.nb)
                 rank = (int)pr.nb;
-            if ((st = facto_fm_summary_init(&eng, &pr.sum, pr.nb, rank, P->seed)) != FACTO_OK)
+            if ((st = fct_fm_summary_init(&eng, &pr.sum, pr.nb, rank, P->seed)) != FACTO_OK)
                 goto done;
         } else if (mode == FACTO_FM_CD_MCMC) {
             pr.keep = P->mcmc_samples > 0 ? P->mcmc_samples : 1;
             if (pr.keep > T - burnin)
                 pr.keep = T - burnin;
-            pr.kept = facto_malloc_array((size_t)pr.keep * (size_t)pr.nb * (size_t)eng.k, sizeof *pr.kept);
+            pr.kept = fct_malloc_array((size_t)pr.keep * (size_t)pr.nb * (size_t)eng.k, sizeof *pr.kept);
             if (!pr.kept) {
-                st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %d posterior samples", pr.keep);
+                st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %d posterior samples", pr.keep);
                 goto done;
             }
         }
@@ -1566,19 +1566,19 @@ static facto_status facto_fm_cd_chain(facto_ctx *ctx, facto_fm_model *m, facto_f
         thin = 1;
     if (keep > 0) {
         size_t ns = (size_t)keep;
-        float *sw0 = facto_calloc_array(ns, sizeof *sw0);
-        float *sw = facto_aligned_alloc(ns * NS * sizeof(float));
-        float *sv = facto_aligned_alloc(ns * NS * (size_t)eng.k * sizeof(float));
+        float *sw0 = fct_calloc_array(ns, sizeof *sw0);
+        float *sw = fct_aligned_alloc(ns * NS * sizeof(float));
+        float *sv = fct_aligned_alloc(ns * NS * (size_t)eng.k * sizeof(float));
         if (!sw0 || !sw || !sv) {
             free(sw0);
-            facto_aligned_free(sw);
-            facto_aligned_free(sv);
-            st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %d posterior samples", keep);
+            fct_aligned_free(sw);
+            fct_aligned_free(sv);
+            st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %d posterior samples", keep);
             goto done;
         }
         free(m->sample_w0);
-        facto_aligned_free(m->sample_w);
-        facto_aligned_free(m->sample_V);
+        fct_aligned_free(m->sample_w);
+        fct_aligned_free(m->sample_V);
         m->sample_w0 = sw0;
         m->sample_w = sw;
         m->sample_V = sv;
@@ -1587,33 +1587,33 @@ static facto_status facto_fm_cd_chain(facto_ctx *ctx, facto_fm_model *m, facto_f
 
     /* Exact errors of the starting point. */
     {
-        const facto_fm_data *dd[1] = {train};
+        const fct_fm_data *dd[1] = {train};
         const uint32_t *const *ss[1] = {train_slots};
         const int *bb[1] = {train_bidx};
         double *oo[1] = {pred_tr};
-        facto_fm_predict_sets(&eng, 1, dd, ss, bb, oo);
+        fct_fm_predict_sets(&eng, 1, dd, ss, bb, oo);
         for (int64_t n = 0; n < eng.n; n++)
             eng.eq[n].e = pred_tr[n] - (eng.classify ? 0.0 : eng.labels[n]); /* probit: z starts at 0 */
     }
 
     double seconds = 0.0, cpu_seconds = 0.0, sum_w0 = 0.0;
     int n_avg = 0, n_lin = 0, it;
-    sum_w = facto_calloc_array(NS, sizeof *sum_w);
+    sum_w = fct_calloc_array(NS, sizeof *sum_w);
     if (!sum_w) {
-        st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for posterior means");
+        st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for posterior means");
         goto done;
     }
     double test_rmse_avg = NAN;
     for (it = 1; it <= T; it++) {
-        if (!facto_fm_chain_may_run(sync, chain, it)) {
+        if (!fct_fm_chain_may_run(sync, chain, it)) {
             it--; /* chain 0 stopped before it, or a chain failed: iteration `it` does not run */
             break;
         }
-        double t0 = facto_fm_now(), c0 = facto_fm_clock(CLOCK_THREAD_CPUTIME_ID);
+        double t0 = fct_fm_now(), c0 = fct_fm_clock(CLOCK_THREAD_CPUTIME_ID);
         if (eng.classify && mode == FACTO_FM_CD_MCMC) {
             for (int64_t n = 0; n < eng.n; n++) {
                 double yhat = eng.eq[n].e + eng.z[n];
-                eng.z[n] = (float)facto_fm_trunc_normal(&eng.rng, yhat, eng.labels[n] > 0.0f);
+                eng.z[n] = (float)fct_fm_trunc_normal(&eng.rng, yhat, eng.labels[n] > 0.0f);
                 eng.eq[n].e = yhat - eng.z[n];
             }
         } else if (eng.classify) {
@@ -1624,34 +1624,34 @@ static facto_status facto_fm_cd_chain(facto_ctx *ctx, facto_fm_model *m, facto_f
                 eng.eq[n].e = yhat - eng.z[n];
             }
         }
-        facto_fm_draw_alpha(&eng);
-        facto_fm_sweep_w0(&eng);
+        fct_fm_draw_alpha(&eng);
+        fct_fm_sweep_w0(&eng);
         if (mode == FACTO_FM_CD_MCMC)
-            facto_fm_draw_hyper(&eng, eng.w, eng.mu_w, eng.lambda_w, 1);
-        facto_fm_sweep_w(&eng);
+            fct_fm_draw_hyper(&eng, eng.w, eng.mu_w, eng.lambda_w, 1);
+        fct_fm_sweep_w(&eng);
         if (mode == FACTO_FM_CD_MCMC) {
             for (int32_t f = 0; f < eng.k; f++)
-                facto_fm_draw_hyper(&eng, eng.V + (int64_t)f * eng.n_slots, eng.mu_v + f, eng.lambda_v + f,
+                fct_fm_draw_hyper(&eng, eng.V + (int64_t)f * eng.n_slots, eng.mu_v + f, eng.lambda_v + f,
                                     eng.k);
         }
         for (int32_t f = 0; f < eng.k; f++)
-            facto_fm_sweep_v(&eng, f);
-        facto_fm_flush_pending(&eng);
-        seconds += facto_fm_now() - t0;
-        cpu_seconds += facto_fm_clock(CLOCK_THREAD_CPUTIME_ID) - c0;
+            fct_fm_sweep_v(&eng, f);
+        fct_fm_flush_pending(&eng);
+        seconds += fct_fm_now() - t0;
+        cpu_seconds += fct_fm_clock(CLOCK_THREAD_CPUTIME_ID) - c0;
 
         /* Train errors: resynchronised exactly every 8 iterations (bounds
          * rounding drift of the incremental updates). Test: every iteration. */
         {
-            const facto_fm_data *dd[2] = {test, train};
+            const fct_fm_data *dd[2] = {test, train};
             const uint32_t *const *ss[2] = {test_slots, train_slots};
             const int *bb[2] = {test_bidx, train_bidx};
             double *oo[2] = {pred_te, pred_tr};
             int resync = it % 8 == 0 || it == T;
             if (test)
-                facto_fm_predict_sets(&eng, 1 + resync, dd, ss, bb, oo);
+                fct_fm_predict_sets(&eng, 1 + resync, dd, ss, bb, oo);
             else if (resync)
-                facto_fm_predict_sets(&eng, 1, dd + 1, ss + 1, bb + 1, oo + 1);
+                fct_fm_predict_sets(&eng, 1, dd + 1, ss + 1, bb + 1, oo + 1);
             if (resync) {
                 for (int64_t n = 0; n < eng.n; n++) {
                     double target = eng.classify ? eng.z[n] : eng.labels[n];
@@ -1663,7 +1663,7 @@ static facto_status facto_fm_cd_chain(facto_ctx *ctx, facto_fm_model *m, facto_f
         for (int64_t n = 0; n < eng.n; n++)
             sse += eng.eq[n].e * eng.eq[n].e;
         if (!isfinite(sse)) {
-            st = facto_fail(ctx, FACTO_ERR_DIVERGED,
+            st = fct_fail(ctx, FACTO_ERR_DIVERGED,
                             "%s iteration %d: the training error became non-finite; lower init_stdev%s", 
                             mode == FACTO_FM_CD_ALS ? "als" : "mcmc", it,
                             mode == FACTO_FM_CD_ALS ? " or raise linear_wd / factors_wd" : "");
@@ -1679,7 +1679,7 @@ static facto_status facto_fm_cd_chain(facto_ctx *ctx, facto_fm_model *m, facto_f
             n_avg++;
             for (int64_t n = 0; n < test->n_rows; n++) {
                 double p = pred_te[n];
-                sum_te[n] += eng.classify ? facto_fm_probit(p) : p < lo ? lo : p > hi ? hi : p;
+                sum_te[n] += eng.classify ? fct_fm_probit(p) : p < lo ? lo : p > hi ? hi : p;
             }
         }
         if (track_means && it > burnin) {
@@ -1689,8 +1689,8 @@ static facto_status facto_fm_cd_chain(facto_ctx *ctx, facto_fm_model *m, facto_f
                 sum_w[s] += eng.w[s];
         }
         if (pairs && mode == FACTO_FM_CD_MCMC && it > burnin) {
-            double s0 = facto_fm_now(), sc0 = facto_fm_clock(CLOCK_THREAD_CPUTIME_ID);
-            facto_fm_pairs_compute(&eng, &pr);
+            double s0 = fct_fm_now(), sc0 = fct_fm_clock(CLOCK_THREAD_CPUTIME_ID);
+            fct_fm_pairs_compute(&eng, &pr);
             for (int64_t j = 0; j < pr.nb; j++)
                 pr.sum_b[j] += pr.b[j];
             pr.sum_w0 += eng.w0;
@@ -1700,7 +1700,7 @@ static facto_status facto_fm_cd_chain(facto_ctx *ctx, facto_fm_model *m, facto_f
              * lose accuracy on short chains (100 iterations, every 5th:
              * saved 0.9116 against the chain's 0.9093; every one: 0.9098) */
             if (pr.sum.r > 0 && (T - it) % sum_every == 0)
-                facto_fm_summary_add(&eng, &pr.sum, pr.q, pr.nb);
+                fct_fm_summary_add(&eng, &pr.sum, pr.q, pr.nb);
             int pthin = pr.keep > 0 ? (T - burnin) / pr.keep : 1;
             if (pthin < 1)
                 pthin = 1;
@@ -1710,18 +1710,18 @@ static facto_status facto_fm_cd_chain(facto_ctx *ctx, facto_fm_model *m, facto_f
                     for (int32_t f = 0; f < eng.k; f++)
                         dst[j * eng.k + f] = (float)pr.q[(int64_t)f * pr.nb + j];
             }
-            seconds += facto_fm_now() - s0;
-            cpu_seconds += facto_fm_clock(CLOCK_THREAD_CPUTIME_ID) - sc0;
+            seconds += fct_fm_now() - s0;
+            cpu_seconds += fct_fm_clock(CLOCK_THREAD_CPUTIME_ID) - sc0;
         }
         if (sum.r > 0 && it > burnin && (T - it) % sum_every == 0) {
-            double s0 = facto_fm_now(), sc0 = facto_fm_clock(CLOCK_THREAD_CPUTIME_ID);
-            facto_fm_summary_add(&eng, &sum, eng.V, eng.n_slots);
-            seconds += facto_fm_now() - s0; /* part of training: counted */
-            cpu_seconds += facto_fm_clock(CLOCK_THREAD_CPUTIME_ID) - sc0;
+            double s0 = fct_fm_now(), sc0 = fct_fm_clock(CLOCK_THREAD_CPUTIME_ID);
+            fct_fm_summary_add(&eng, &sum, eng.V, eng.n_slots);
+            seconds += fct_fm_now() - s0; /* part of training: counted */
+            cpu_seconds += fct_fm_clock(CLOCK_THREAD_CPUTIME_ID) - sc0;
         }
         if (keep > 0 && it > burnin && (T - it) % thin == 0 && (T - it) / thin < keep) {
             int32_t si = m->n_samples++;
-            facto_fm_store_params(&eng, &m->sample_w0[si], m->sample_w + (size_t)si * NS,
+            fct_fm_store_params(&eng, &m->sample_w0[si], m->sample_w + (size_t)si * NS,
                                   m->sample_V + (size_t)si * NS * (size_t)eng.k);
         }
 
@@ -1729,13 +1729,13 @@ static facto_status facto_fm_cd_chain(facto_ctx *ctx, facto_fm_model *m, facto_f
         memset(&rep, 0, sizeof rep);
         rep.epoch = it;
         rep.epochs = T;
-        rep.seconds = facto_fm_now() - t0;
+        rep.seconds = fct_fm_now() - t0;
         rep.samples_per_second = rep.seconds > 0 ? (double)eng.n / rep.seconds : 0.0;
         int want_report = callbacks && callbacks->on_epoch;
         if (test) {
             for (int64_t n = 0; n < test->n_rows; n++) {
                 double p = n_avg > 0 ? sum_te[n] / n_avg
-                                     : (eng.classify ? facto_fm_probit(pred_te[n]) : pred_te[n]);
+                                     : (eng.classify ? fct_fm_probit(pred_te[n]) : pred_te[n]);
                 if (!eng.classify)
                     p = p < m->target_min ? m->target_min : p > m->target_max ? m->target_max : p;
                 scores_te[n] = (float)p;
@@ -1749,7 +1749,7 @@ static facto_status facto_fm_cd_chain(facto_ctx *ctx, facto_fm_model *m, facto_f
                 test_rmse_avg = test->n_rows ? sqrt(s2 / (double)test->n_rows) : NAN;
             }
             if (want_report &&
-                (st = facto_fm_metrics_from_scores(ctx, m, test->direct, scores_te, &rep.test)) != FACTO_OK)
+                (st = fct_fm_metrics_from_scores(ctx, m, test->direct, scores_te, &rep.test)) != FACTO_OK)
                 goto done;
         }
         if (want_report) {
@@ -1757,12 +1757,12 @@ static facto_status facto_fm_cd_chain(facto_ctx *ctx, facto_fm_model *m, facto_f
                 double target = eng.classify ? eng.z[n] : eng.labels[n];
                 double p = eng.eq[n].e + target;
                 if (eng.classify)
-                    p = facto_fm_probit(p);
+                    p = fct_fm_probit(p);
                 else
                     p = p < m->target_min ? m->target_min : p > m->target_max ? m->target_max : p;
                 scores_tr[n] = (float)p;
             }
-            if ((st = facto_fm_metrics_from_scores(ctx, m, train->direct, scores_tr, &rep.train)) != FACTO_OK)
+            if ((st = fct_fm_metrics_from_scores(ctx, m, train->direct, scores_tr, &rep.train)) != FACTO_OK)
                 goto done;
             if (callbacks->on_epoch(&rep, callbacks->user_data))
                 break;
@@ -1775,14 +1775,14 @@ static facto_status facto_fm_cd_chain(facto_ctx *ctx, facto_fm_model *m, facto_f
     if (test_avg && test) {
         for (int64_t n = 0; n < test->n_rows; n++)
             test_avg[n] = n_avg > 0 ? sum_te[n] / n_avg
-                                    : (eng.classify ? facto_fm_probit(pred_te[n]) : pred_te[n]);
+                                    : (eng.classify ? fct_fm_probit(pred_te[n]) : pred_te[n]);
     }
-    if (pairs && (st = facto_fm_pairs_finish(&eng, &pr, m)) != FACTO_OK)
+    if (pairs && (st = fct_fm_pairs_finish(&eng, &pr, m)) != FACTO_OK)
         goto done;
     /* The last sample is the model's point estimate (and the ALS solution). */
     {
         float *w = m->w, *V = m->V;
-        facto_fm_store_params(&eng, &m->w0, w, V);
+        fct_fm_store_params(&eng, &m->w0, w, V);
     }
     if (pairs && mode == FACTO_FM_CD_MCMC && n_lin > 0) {
         /* ratings model: w0 and w as posterior means (V stays the last sample) */
@@ -1792,11 +1792,11 @@ static facto_status facto_fm_cd_chain(facto_ctx *ctx, facto_fm_model *m, facto_f
             m->w[s] = (float)(scale * sum_w[s] / n_lin);
     }
     if (keep > 0 && m->n_samples == 0) {
-        facto_fm_store_params(&eng, &m->sample_w0[0], m->sample_w, m->sample_V);
+        fct_fm_store_params(&eng, &m->sample_w0[0], m->sample_w, m->sample_V);
         m->n_samples = 1;
     }
     if (sum.r > 0 && sum.n > 0) {
-        if ((st = facto_fm_summary_finish(&eng, &sum, m, sum_w0 / n_lin, sum_w, n_lin)) != FACTO_OK)
+        if ((st = fct_fm_summary_finish(&eng, &sum, m, sum_w0 / n_lin, sum_w, n_lin)) != FACTO_OK)
             goto done;
     }
     /* w0 and w enter y^ linearly, so the mean over all post-burn-in samples
@@ -1822,12 +1822,12 @@ static facto_status facto_fm_cd_chain(facto_ctx *ctx, facto_fm_model *m, facto_f
     }
     facto_log(ctx, FACTO_LOG_INFO, "%s: %d iterations, %.3f s, %d samples kept", mode == FACTO_FM_CD_ALS ? "als" : "mcmc",
               it, seconds, (int)m->n_samples);
-    st = facto_ok(ctx);
+    st = fct_ok(ctx);
 
 done:
-    facto_fm_summary_free(&sum);
-    facto_fm_pairs_free(&pr);
-    facto_fm_engine_free(&eng);
+    fct_fm_summary_free(&sum);
+    fct_fm_pairs_free(&pr);
+    fct_fm_engine_free(&eng);
     free(seen);
     free(count);
     free(pred_tr);
@@ -1843,7 +1843,7 @@ done:
 
 /*
  * MCMC runs params.mcmc_chains independent chains (own seeds, own starting
- * points) on up to facto_threads(ctx) threads and pools their samples: the
+ * points) on up to fct_threads(ctx) threads and pools their samples: the
  * prediction is the mean over every chain's post-burn-in samples. A Gibbs
  * chain on an FM moves slowly between the posterior's modes (the factors'
  * rotations, and V's scale against lambda), and one chain's training error
@@ -1857,7 +1857,7 @@ done:
  * number of threads.
  */
 
-static uint64_t facto_fm_chain_seed(uint64_t seed, int c)
+static uint64_t fct_fm_chain_seed(uint64_t seed, int c)
 {
     if (c == 0)
         return seed;
@@ -1868,13 +1868,13 @@ static uint64_t facto_fm_chain_seed(uint64_t seed, int c)
 }
 
 /* A model for chain c > 0: shares m's read-only slot map, owns w, V and
- * what the run allocates. Free with facto_fm_chain_model_free. */
-static facto_status facto_fm_chain_model(facto_ctx *ctx, const facto_fm_model *m, facto_fm_model *c)
+ * what the run allocates. Free with fct_fm_chain_model_free. */
+static facto_status fct_fm_chain_model(facto_ctx *ctx, const fct_fm_model *m, fct_fm_model *c)
 {
     *c = *m;
     size_t NS = m->n_slots ? (size_t)m->n_slots : 1;
-    c->w = facto_aligned_alloc(NS * sizeof(float));
-    c->V = facto_aligned_alloc(NS * (size_t)m->k * sizeof(float));
+    c->w = fct_aligned_alloc(NS * sizeof(float));
+    c->V = fct_aligned_alloc(NS * (size_t)m->k * sizeof(float));
     c->n_samples = 0;
     c->sample_w0 = NULL;
     c->sample_w = c->sample_V = NULL;
@@ -1882,19 +1882,19 @@ static facto_status facto_fm_chain_model(facto_ctx *ctx, const facto_fm_model *m
     c->pair_b = c->pair_q = NULL;
     c->pair_k = 0;
     if (!c->w || !c->V)
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for another MCMC chain's parameters");
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for another MCMC chain's parameters");
     return FACTO_OK;
 }
 
-static void facto_fm_chain_model_free(facto_fm_model *c)
+static void fct_fm_chain_model_free(fct_fm_model *c)
 {
-    facto_aligned_free(c->w);
-    facto_aligned_free(c->V);
+    fct_aligned_free(c->w);
+    fct_aligned_free(c->V);
     free(c->sample_w0);
-    facto_aligned_free(c->sample_w);
-    facto_aligned_free(c->sample_V);
+    fct_aligned_free(c->sample_w);
+    fct_aligned_free(c->sample_V);
     free(c->pair_b);
-    facto_aligned_free(c->pair_q);
+    fct_aligned_free(c->pair_q);
     memset(c, 0, sizeof *c);
 }
 
@@ -1903,48 +1903,48 @@ static void facto_fm_chain_model_free(facto_fm_model *c)
  * row-major (each chain's summary): the Nystrom summary above applied to
  * the chains' own summaries. *out 64-byte aligned, owned by the caller.
  */
-static facto_status facto_fm_lowrank_merge(facto_ctx *ctx, float *const *F, int C, int64_t NS, int32_t rin,
+static facto_status fct_fm_lowrank_merge(facto_ctx *ctx, float *const *F, int C, int64_t NS, int32_t rin,
                                            int32_t rout, uint64_t seed, float **out, int32_t *rank)
 {
-    facto_fm_engine tmp;
+    fct_fm_engine tmp;
     memset(&tmp, 0, sizeof tmp);
     tmp.ctx = ctx;
     tmp.k = rin;
-    facto_fm_summary sm;
+    fct_fm_summary sm;
     memset(&sm, 0, sizeof sm);
     size_t ns = NS ? (size_t)NS : 1;
-    double *V = facto_malloc_array(ns * (size_t)rin, sizeof *V);
-    facto_status st = V ? facto_fm_summary_init(&tmp, &sm, NS, rout, seed)
-                        : facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory merging MCMC chains");
+    double *V = fct_malloc_array(ns * (size_t)rin, sizeof *V);
+    facto_status st = V ? fct_fm_summary_init(&tmp, &sm, NS, rout, seed)
+                        : fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory merging MCMC chains");
     for (int c = 0; c < C && st == FACTO_OK; c++) {
         for (int64_t i = 0; i < NS; i++)
             for (int32_t a = 0; a < rin; a++)
                 V[(int64_t)a * NS + i] = F[c][i * rin + a];
-        facto_fm_summary_add(&tmp, &sm, V, NS);
+        fct_fm_summary_add(&tmp, &sm, V, NS);
     }
     if (st == FACTO_OK)
-        st = facto_fm_summary_factor(&tmp, &sm, NS, out);
+        st = fct_fm_summary_factor(&tmp, &sm, NS, out);
     *rank = sm.r; /* rout, or NS when smaller */
-    facto_fm_summary_free(&sm);
+    fct_fm_summary_free(&sm);
     free(V);
     return st;
 }
 
 /* Pool chains 1..C-1 (cm[1..C-1]) into chain 0's model m (see above);
  * feature_summary: the run kept a feature-level summary (summary_rank > 0). */
-static facto_status facto_fm_chains_merge(facto_ctx *ctx, facto_fm_model *m, facto_fm_model *const *cm, int C,
+static facto_status fct_fm_chains_merge(facto_ctx *ctx, fct_fm_model *m, fct_fm_model *const *cm, int C,
                                           int feature_summary)
 {
     const int64_t NS = m->n_slots;
     const size_t ns = NS ? (size_t)NS : 1;
     facto_status st = FACTO_OK;
-    /* The chains ran the same iterations (facto_fm_chain_sync), so their
+    /* The chains ran the same iterations (fct_fm_chain_sync), so their
      * outputs have one shape; the merges below rely on it. */
     for (int c = 1; c < C; c++)
         if (cm[c]->k != m->k || !cm[c]->pair_q != !m->pair_q || (m->pair_q && m->params.summary_rank != 0 &&
                                                                    cm[c]->pair_k != m->pair_k) ||
             (m->n_samples > 0) != (cm[c]->n_samples > 0))
-            return facto_fail(ctx, FACTO_ERR_INTERNAL, "MCMC chain %d ended with another shape than chain 0", c);
+            return fct_fail(ctx, FACTO_ERR_INTERNAL, "MCMC chain %d ended with another shape than chain 0", c);
     if (m->pair_q) { /* ratings model: w0 / w / b are posterior means; q pooled */
         const int64_t rows = (int64_t)m->n_users + m->n_items;
         double w0 = m->w0, pw0 = m->pair_w0;
@@ -1967,15 +1967,15 @@ static facto_status facto_fm_chains_merge(facto_ctx *ctx, facto_fm_model *m, fac
         for (int c = 0; c < C; c++)
             Fs[c] = cm[c]->pair_q;
         if (m->params.summary_rank != 0) {
-            if ((st = facto_fm_lowrank_merge(ctx, Fs, C, rows, pk, pk, m->params.seed ^ 0x3c6ef372fe94f82bull, &F,
+            if ((st = fct_fm_lowrank_merge(ctx, Fs, C, rows, pk, pk, m->params.seed ^ 0x3c6ef372fe94f82bull, &F,
                                              &pk)) != FACTO_OK)
                 return st;
         } else { /* thinned samples: concatenate, each chain's mean weighted 1/C */
             int64_t tk = 0;
             for (int c = 0; c < C; c++)
                 tk += cm[c]->pair_k;
-            if (tk > INT32_MAX / 2 || !(F = facto_aligned_alloc((size_t)(rows ? rows : 1) * (size_t)tk * sizeof(float))))
-                return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory merging MCMC chains");
+            if (tk > INT32_MAX / 2 || !(F = fct_aligned_alloc((size_t)(rows ? rows : 1) * (size_t)tk * sizeof(float))))
+                return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory merging MCMC chains");
             double sc = 1.0 / sqrt((double)C);
             for (int64_t r = 0; r < rows; r++) {
                 float *o = F + r * tk;
@@ -1987,7 +1987,7 @@ static facto_status facto_fm_chains_merge(facto_ctx *ctx, facto_fm_model *m, fac
             }
             pk = (int32_t)tk;
         }
-        facto_aligned_free(m->pair_q);
+        fct_aligned_free(m->pair_q);
         m->pair_q = F;
         m->pair_k = pk;
         return FACTO_OK;
@@ -1996,21 +1996,21 @@ static facto_status facto_fm_chains_merge(facto_ctx *ctx, facto_fm_model *m, fac
         int64_t S = 0;
         for (int c = 0; c < C; c++)
             S += cm[c]->n_samples;
-        float *sw0 = facto_calloc_array((size_t)S, sizeof *sw0);
-        float *sw = facto_aligned_alloc((size_t)S * ns * sizeof(float));
-        float *sv = facto_aligned_alloc((size_t)S * ns * (size_t)m->k * sizeof(float));
-        double *mw = facto_calloc_array(ns, sizeof *mw);
+        float *sw0 = fct_calloc_array((size_t)S, sizeof *sw0);
+        float *sw = fct_aligned_alloc((size_t)S * ns * sizeof(float));
+        float *sv = fct_aligned_alloc((size_t)S * ns * (size_t)m->k * sizeof(float));
+        double *mw = fct_calloc_array(ns, sizeof *mw);
         if (!sw0 || !sw || !sv || !mw) {
             free(sw0);
-            facto_aligned_free(sw);
-            facto_aligned_free(sv);
+            fct_aligned_free(sw);
+            fct_aligned_free(sv);
             free(mw);
-            return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %lld pooled posterior samples", (long long)S);
+            return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %lld pooled posterior samples", (long long)S);
         }
         double mw0 = 0.0;
         int64_t t = 0;
         for (int c = 0; c < C; c++) { /* every sample of a chain carries that chain's means */
-            const facto_fm_model *x = cm[c];
+            const fct_fm_model *x = cm[c];
             mw0 += x->sample_w0[0];
             for (int64_t s = 0; s < NS; s++)
                 mw[s] += x->sample_w[s];
@@ -2025,8 +2025,8 @@ static facto_status facto_fm_chains_merge(facto_ctx *ctx, facto_fm_model *m, fac
         }
         free(mw);
         free(m->sample_w0);
-        facto_aligned_free(m->sample_w);
-        facto_aligned_free(m->sample_V);
+        fct_aligned_free(m->sample_w);
+        fct_aligned_free(m->sample_V);
         m->sample_w0 = sw0;
         m->sample_w = sw;
         m->sample_V = sv;
@@ -2043,7 +2043,7 @@ static facto_status facto_fm_chains_merge(facto_ctx *ctx, facto_fm_model *m, fac
                 m->w[s] += cm[c]->w[s];
         }
         int32_t r = m->k;
-        if ((st = facto_fm_lowrank_merge(ctx, Fs, C, NS, m->k, m->k, m->params.seed ^ 0x3c6ef372fe94f82bull, &F,
+        if ((st = fct_fm_lowrank_merge(ctx, Fs, C, NS, m->k, m->k, m->params.seed ^ 0x3c6ef372fe94f82bull, &F,
                                          &r)) != FACTO_OK)
             return st;
         m->k = r;
@@ -2051,7 +2051,7 @@ static facto_status facto_fm_chains_merge(facto_ctx *ctx, facto_fm_model *m, fac
         m->w0 = (float)(w0 / C);
         for (int64_t s = 0; s < NS; s++)
             m->w[s] /= (float)C;
-        facto_aligned_free(m->V);
+        fct_aligned_free(m->V);
         m->V = F;
     }
     return FACTO_OK; /* mcmc_samples 0: the last sample of chain 0 */
@@ -2063,7 +2063,7 @@ static facto_status facto_fm_chains_merge(facto_ctx *ctx, facto_fm_model *m, fac
  * way, and a model holding inf or NaN is one no load accepts (fm.c): refuse
  * it here, naming the first such parameter.
  */
-static facto_status facto_fm_check_finite(facto_ctx *ctx, const facto_fm_model *m, facto_fm_cd_mode mode)
+static facto_status fct_fm_check_finite(facto_ctx *ctx, const fct_fm_model *m, fct_fm_cd_mode mode)
 {
     const uint64_t NS = (uint64_t)m->n_slots, k = (uint64_t)m->k, S = (uint64_t)m->n_samples;
     const uint64_t pr = (uint64_t)m->n_users + (uint64_t)m->n_items;
@@ -2085,7 +2085,7 @@ static facto_status facto_fm_check_finite(facto_ctx *ctx, const facto_fm_model *
     for (size_t a = 0; a < sizeof arrays / sizeof arrays[0]; a++)
         for (uint64_t i = 0; i < arrays[a].n; i++)
             if (!isfinite(arrays[a].a[i]))
-                return facto_fail(ctx, FACTO_ERR_DIVERGED,
+                return fct_fail(ctx, FACTO_ERR_DIVERGED,
                                   "%s: %s (element %llu) does not fit a float (%g): scale the feature values or "
                                   "labels down, or lower init_stdev (now %g)%s",
                                   mode == FACTO_FM_CD_ALS ? "als" : "mcmc", arrays[a].name, (unsigned long long)i,
@@ -2094,24 +2094,24 @@ static facto_status facto_fm_check_finite(facto_ctx *ctx, const facto_fm_model *
     return FACTO_OK;
 }
 
-static facto_status facto_fm_cd_chains(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode mode,
-                                       const facto_fm_data *train, const uint32_t *const *train_slots,
-                                       const facto_fm_data *test, const uint32_t *const *test_slots,
+static facto_status fct_fm_cd_chains(facto_ctx *ctx, fct_fm_model *m, fct_fm_cd_mode mode,
+                                       const fct_fm_data *train, const uint32_t *const *train_slots,
+                                       const fct_fm_data *test, const uint32_t *const *test_slots,
                                        const facto_fm_callbacks *callbacks, int burnin, int summary_rank,
-                                       facto_fm_cd_result *result);
+                                       fct_fm_cd_result *result);
 
-facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode mode,
-                             const facto_fm_data *train, const uint32_t *const *train_slots,
-                             const facto_fm_data *test, const uint32_t *const *test_slots,
+facto_status fct_fm_cd_run(facto_ctx *ctx, fct_fm_model *m, fct_fm_cd_mode mode,
+                             const fct_fm_data *train, const uint32_t *const *train_slots,
+                             const fct_fm_data *test, const uint32_t *const *test_slots,
                              const facto_fm_callbacks *callbacks, int burnin, int summary_rank,
-                             facto_fm_cd_result *result)
+                             fct_fm_cd_result *result)
 {
     const int C = mode == FACTO_FM_CD_MCMC && m->params.mcmc_chains > 1 ? m->params.mcmc_chains : 1;
     /* Ratings data with thinned samples (summary_rank 0): the model keeps
      * every chain's samples of q side by side, k columns each, and a model
      * file holds at most 2^20 per user / item (fm.c); refuse a run that
      * would end past it rather than save a model no load accepts. The
-     * samples per chain as facto_fm_cd_chain keeps them. */
+     * samples per chain as fct_fm_cd_chain keeps them. */
     if (mode == FACTO_FM_CD_MCMC && train->pairs && train->n_blocks == 2 && m->params.summary_rank == 0) {
         const int T = m->params.num_iter > 0 ? m->params.num_iter : 1, S = m->params.mcmc_samples;
         int b = burnin >= 0 ? burnin : m->params.burn_in;
@@ -2124,62 +2124,62 @@ facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode
             cols += (int64_t)(keep < T - b ? keep : T - b) * m->k;
         }
         if (cols > ((int64_t)1 << 20))
-            return facto_fail(ctx, FACTO_ERR_INVALID,
+            return fct_fail(ctx, FACTO_ERR_INVALID,
                               "mcmc_samples %d with summary_rank 0: %lld samples of num_factors %d would keep %lld "
                               "columns per user and item, more than 2^20 (1048576) a model holds; keep fewer "
                               "samples, or a summary (summary_rank > 0)",
                               S, (long long)(cols / m->k), (int)m->k, (long long)cols);
     }
-    facto_status st = C == 1 ? facto_fm_cd_chain(ctx, m, mode, train, train_slots, test, test_slots, callbacks,
+    facto_status st = C == 1 ? fct_fm_cd_chain(ctx, m, mode, train, train_slots, test, test_slots, callbacks,
                                                  burnin, summary_rank, result, NULL, NULL, 0)
-                             : facto_fm_cd_chains(ctx, m, mode, train, train_slots, test, test_slots, callbacks,
+                             : fct_fm_cd_chains(ctx, m, mode, train, train_slots, test, test_slots, callbacks,
                                                   burnin, summary_rank, result);
     if (st == FACTO_OK)
-        st = facto_fm_check_finite(ctx, m, mode);
+        st = fct_fm_check_finite(ctx, m, mode);
     return st;
 }
 
-/* facto_fm_cd_run with params.mcmc_chains > 1 (MCMC). */
-static facto_status facto_fm_cd_chains(facto_ctx *ctx, facto_fm_model *m, facto_fm_cd_mode mode,
-                                       const facto_fm_data *train, const uint32_t *const *train_slots,
-                                       const facto_fm_data *test, const uint32_t *const *test_slots,
+/* fct_fm_cd_run with params.mcmc_chains > 1 (MCMC). */
+static facto_status fct_fm_cd_chains(facto_ctx *ctx, fct_fm_model *m, fct_fm_cd_mode mode,
+                                       const fct_fm_data *train, const uint32_t *const *train_slots,
+                                       const fct_fm_data *test, const uint32_t *const *test_slots,
                                        const facto_fm_callbacks *callbacks, int burnin, int summary_rank,
-                                       facto_fm_cd_result *result)
+                                       fct_fm_cd_result *result)
 {
     const int C = m->params.mcmc_chains;
     if (C > 256)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "mcmc_chains %d: at most 256", C);
+        return fct_fail(ctx, FACTO_ERR_INVALID, "mcmc_chains %d: at most 256", C);
     if (test && (!test->direct || !test->direct->labels))
         test = NULL;
     const facto_fm_params P = m->params;
     const int S = P.mcmc_samples;
-    facto_fm_model *cm[256] = {0};
-    facto_fm_model *copies = facto_calloc_array((size_t)C, sizeof *copies);
+    fct_fm_model *cm[256] = {0};
+    fct_fm_model *copies = fct_calloc_array((size_t)C, sizeof *copies);
     facto_ctx *cctx[256] = {0};
-    facto_fm_cd_result cres[256];
+    fct_fm_cd_result cres[256];
     facto_status cst[256];
     double *tavg = NULL;
     size_t nt = test && test->n_rows ? (size_t)test->n_rows : 1;
     facto_status st = FACTO_OK;
-    facto_fm_chain_sync sync;
+    fct_fm_chain_sync sync;
     atomic_init(&sync.started, 0);
     atomic_init(&sync.done, 0);
     atomic_init(&sync.failed, 0);
     sync.lockstep = callbacks && callbacks->on_epoch;
     atomic_int next;
     atomic_init(&next, 1);
-    if (!copies || (test && !(tavg = facto_calloc_array((size_t)C * nt, sizeof *tavg)))) {
-        st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %d MCMC chains", C);
+    if (!copies || (test && !(tavg = fct_calloc_array((size_t)C * nt, sizeof *tavg)))) {
+        st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %d MCMC chains", C);
         goto done;
     }
     for (int c = 0; c < C && st == FACTO_OK; c++) {
         cm[c] = c == 0 ? m : &copies[c];
         if (c > 0)
-            st = facto_fm_chain_model(ctx, m, cm[c]);
+            st = fct_fm_chain_model(ctx, m, cm[c]);
         if (st == FACTO_OK && !(cctx[c] = facto_ctx_new()))
-            st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %d MCMC chains", C);
+            st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %d MCMC chains", C);
         if (st == FACTO_OK) {
-            cm[c]->params.seed = facto_fm_chain_seed(P.seed, c);
+            cm[c]->params.seed = fct_fm_chain_seed(P.seed, c);
             /* mcmc_samples split over the chains, at least one each */
             int share = S / C + (c < S % C);
             cm[c]->params.mcmc_samples = S > 0 && share < 1 ? 1 : share;
@@ -2187,19 +2187,19 @@ static facto_status facto_fm_cd_chains(facto_ctx *ctx, facto_fm_model *m, facto_
     }
     if (st != FACTO_OK)
         goto done;
-    int nthreads = facto_threads(ctx);
+    int nthreads = fct_threads(ctx);
     if (nthreads > C)
         nthreads = C;
-    double t0 = facto_fm_now();
+    double t0 = fct_fm_now();
     /* The first thread runs chain 0 from the start (chains c > 0 may wait
-     * for it, see facto_fm_chain_sync), then every thread takes the next
+     * for it, see fct_fm_chain_sync), then every thread takes the next
      * chain not yet taken. */
 #pragma omp parallel num_threads(nthreads)
     {
         int c = omp_get_thread_num() == 0 ? 0 : atomic_fetch_add(&next, 1);
         while (c < C) {
             memset(&cres[c], 0, sizeof cres[c]);
-            cst[c] = facto_fm_cd_chain(cctx[c], cm[c], mode, train, train_slots, test, test_slots,
+            cst[c] = fct_fm_cd_chain(cctx[c], cm[c], mode, train, train_slots, test, test_slots,
                                        c == 0 ? callbacks : NULL, burnin, summary_rank, &cres[c],
                                        tavg ? tavg + (size_t)c * nt : NULL, &sync, c);
             if (cst[c] != FACTO_OK)
@@ -2209,16 +2209,16 @@ static facto_status facto_fm_cd_chains(facto_ctx *ctx, facto_fm_model *m, facto_
             c = atomic_fetch_add(&next, 1);
         }
     }
-    double wall = facto_fm_now() - t0;
+    double wall = fct_fm_now() - t0;
     for (int c = 0; c < C; c++) {
         if (cst[c] != FACTO_OK) {
-            st = facto_fail(ctx, cst[c], "%s", facto_errmsg(cctx[c]));
+            st = fct_fail(ctx, cst[c], "%s", facto_errmsg(cctx[c]));
             goto done;
         }
     }
     m->params.seed = P.seed;
     m->params.mcmc_samples = S;
-    if ((st = facto_fm_chains_merge(ctx, m, cm, C, summary_rank > 0)) != FACTO_OK)
+    if ((st = fct_fm_chains_merge(ctx, m, cm, C, summary_rank > 0)) != FACTO_OK)
         goto done;
     if (result) {
         *result = cres[0];
@@ -2246,11 +2246,11 @@ static facto_status facto_fm_cd_chains(facto_ctx *ctx, facto_fm_model *m, facto_
         }
     }
     facto_log(ctx, FACTO_LOG_INFO, "mcmc: %d chains of %d iterations pooled, %.3f s", C, cres[0].iterations, wall);
-    st = facto_ok(ctx);
+    st = fct_ok(ctx);
 done:
     for (int c = 0; c < C; c++) {
         if (c > 0 && copies)
-            facto_fm_chain_model_free(&copies[c]);
+            fct_fm_chain_model_free(&copies[c]);
         facto_ctx_free(cctx[c]);
     }
     if (st != FACTO_OK) {
@@ -2264,17 +2264,17 @@ done:
 
 /* ---- entry points ------------------------------------------------------- */
 
-facto_status facto_fm_cd_run_rows(facto_ctx *ctx, facto_fm_model *model, facto_fm_cd_mode mode,
+facto_status fct_fm_cd_run_rows(facto_ctx *ctx, fct_fm_model *model, fct_fm_cd_mode mode,
                                   const facto_rows *train, const uint32_t *train_slots, const facto_rows *test,
                                   const uint32_t *test_slots, const facto_fm_callbacks *callbacks,
-                                  facto_fm_cd_result *result)
+                                  fct_fm_cd_result *result)
 {
-    facto_fm_data tr, te, pair;
-    facto_fm_data_init(&tr, train, 0);
+    fct_fm_data tr, te, pair;
+    fct_fm_data_init(&tr, train, 0);
     memset(&pair, 0, sizeof pair);
     const uint32_t *trs[1] = {train_slots}, *tes[1] = {test_slots};
     if (test)
-        facto_fm_data_init(&te, test, 0);
+        fct_fm_data_init(&te, test, 0);
     /* Feature rows: summary_rank r > 0 asks for the rank-r summary of the
      * features' factors; -1 (automatic) and 0 keep thinned samples. */
     int rank = mode == FACTO_FM_CD_MCMC && model->params.summary_rank > 0 ? model->params.summary_rank : 0;
@@ -2288,13 +2288,13 @@ facto_status facto_fm_cd_run_rows(facto_ctx *ctx, facto_fm_model *model, facto_f
     facto_status st = FACTO_OK;
     if (!model->hashed) {
         uint64_t dim = tr.feature_dim > (uint64_t)model->n_slots ? tr.feature_dim : (uint64_t)model->n_slots;
-        if ((st = facto_fm_infer_fields(ctx, train, dim, &groups, &ng)) != FACTO_OK)
+        if ((st = fct_fm_infer_fields(ctx, train, dim, &groups, &ng)) != FACTO_OK)
             return st;
         int ok = 0;
         /* Two one-hot fields (user + item rows, SageMaker's layout): sweep
          * them as pair-form blocks, as ratings are (the same chain up to
          * rounding, about 25% less time an iteration). */
-        if (groups && ng == 2 && (st = facto_fm_data_two_fields(ctx, train, groups, dim, &pair, &ok)) != FACTO_OK) {
+        if (groups && ng == 2 && (st = fct_fm_data_two_fields(ctx, train, groups, dim, &pair, &ok)) != FACTO_OK) {
             free(groups);
             return st;
         }
@@ -2310,35 +2310,35 @@ facto_status facto_fm_cd_run_rows(facto_ctx *ctx, facto_fm_model *model, facto_f
         if (ok) {
             uint32_t *ps[3] = {NULL, NULL, NULL};
             for (int b = 0; b < 2 && st == FACTO_OK; b++)
-                st = facto_fm_map_rows(ctx, model, pair.block[b].rows, &ps[1 + b]);
+                st = fct_fm_map_rows(ctx, model, pair.block[b].rows, &ps[1 + b]);
             if (st == FACTO_OK)
-                st = facto_fm_cd_run(ctx, model, mode, &pair, (const uint32_t *const *)ps, test ? &te : NULL, tes,
+                st = fct_fm_cd_run(ctx, model, mode, &pair, (const uint32_t *const *)ps, test ? &te : NULL, tes,
                                      callbacks, -1, rank, result);
             free(ps[1]);
             free(ps[2]);
-            facto_fm_data_release(&pair);
+            fct_fm_data_release(&pair);
             free(groups);
             return st;
         }
     }
-    st = facto_fm_cd_run(ctx, model, mode, &tr, trs, test ? &te : NULL, tes, callbacks, -1, rank, result);
+    st = fct_fm_cd_run(ctx, model, mode, &tr, trs, test ? &te : NULL, tes, callbacks, -1, rank, result);
     free(groups);
     return st;
 }
 
-facto_status facto_fm_fit_mcmc(facto_ctx *ctx, facto_fm_model *model, const facto_rows *train,
+facto_status fct_fm_fit_mcmc(facto_ctx *ctx, fct_fm_model *model, const facto_rows *train,
                                const uint32_t *train_slots, const facto_rows *test, const uint32_t *test_slots,
                                const facto_fm_callbacks *callbacks)
 {
-    return facto_fm_cd_run_rows(ctx, model, FACTO_FM_CD_MCMC, train, train_slots, test, test_slots, callbacks, NULL);
+    return fct_fm_cd_run_rows(ctx, model, FACTO_FM_CD_MCMC, train, train_slots, test, test_slots, callbacks, NULL);
 }
 
-/* All keys of every source as rows, so facto_fm_model_new sees them. */
-static facto_status facto_fm_key_rows(facto_ctx *ctx, const facto_fm_data *d, uint64_t dim, facto_rows **out)
+/* All keys of every source as rows, so fct_fm_model_new sees them. */
+static facto_status fct_fm_key_rows(facto_ctx *ctx, const fct_fm_data *d, uint64_t dim, facto_rows **out)
 {
     facto_rows *r = facto_rows_new(dim, 1);
     if (!r)
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
     facto_status st = FACTO_OK;
     for (int s = 0; s <= d->n_blocks && st == FACTO_OK; s++) {
         const facto_rows *src = s == 0 ? d->direct : d->block[s - 1].rows;
@@ -2357,29 +2357,29 @@ static facto_status facto_fm_key_rows(facto_ctx *ctx, const facto_fm_data *d, ui
     return FACTO_OK;
 }
 
-facto_status facto_fm_fit_blocks(facto_ctx *ctx, const facto_fm_data *train, const facto_fm_data *test,
+facto_status fct_fm_fit_blocks(facto_ctx *ctx, const fct_fm_data *train, const fct_fm_data *test,
                                  const facto_fm_params *params, const facto_fm_callbacks *callbacks,
-                                 int burnin, int summary_rank, facto_model **out, facto_fm_cd_result *result)
+                                 int burnin, int summary_rank, facto_model **out, fct_fm_cd_result *result)
 {
     if (params->solver != FACTO_FM_SOLVER_ALS && params->solver != FACTO_FM_SOLVER_MCMC)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "solver: block data need the als or mcmc solver");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "solver: block data need the als or mcmc solver");
     facto_fm_params p = *params;
     if (p.feature_dim < train->feature_dim)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "feature_dim %llu: the data use %llu features",
+        return fct_fail(ctx, FACTO_ERR_INVALID, "feature_dim %llu: the data use %llu features",
                           (unsigned long long)p.feature_dim, (unsigned long long)train->feature_dim);
     facto_rows *keys = NULL;
-    facto_fm_model *m = NULL;
+    fct_fm_model *m = NULL;
     uint32_t *trs[1 + FACTO_FM_MAX_BLOCKS] = {0}, *tes[1 + FACTO_FM_MAX_BLOCKS] = {0};
-    facto_status st = facto_fm_key_rows(ctx, train, p.feature_dim, &keys);
+    facto_status st = fct_fm_key_rows(ctx, train, p.feature_dim, &keys);
     if (st == FACTO_OK)
-        st = facto_fm_model_new(ctx, &p, keys, &m);
+        st = fct_fm_model_new(ctx, &p, keys, &m);
     facto_rows_free(keys);
     for (int s = 0; st == FACTO_OK && s <= train->n_blocks; s++)
-        st = facto_fm_map_rows(ctx, m, s == 0 ? train->direct : train->block[s - 1].rows, &trs[s]);
+        st = fct_fm_map_rows(ctx, m, s == 0 ? train->direct : train->block[s - 1].rows, &trs[s]);
     for (int s = 0; st == FACTO_OK && test && s <= test->n_blocks; s++)
-        st = facto_fm_map_rows(ctx, m, s == 0 ? test->direct : test->block[s - 1].rows, &tes[s]);
+        st = fct_fm_map_rows(ctx, m, s == 0 ? test->direct : test->block[s - 1].rows, &tes[s]);
     if (st == FACTO_OK)
-        st = facto_fm_cd_run(ctx, m, p.solver == FACTO_FM_SOLVER_ALS ? FACTO_FM_CD_ALS : FACTO_FM_CD_MCMC, train,
+        st = fct_fm_cd_run(ctx, m, p.solver == FACTO_FM_SOLVER_ALS ? FACTO_FM_CD_ALS : FACTO_FM_CD_MCMC, train,
                              (const uint32_t *const *)trs, test, (const uint32_t *const *)tes, callbacks, burnin,
                              summary_rank, result);
     for (int s = 0; s <= FACTO_FM_MAX_BLOCKS; s++) {
@@ -2395,10 +2395,10 @@ facto_status facto_fm_fit_blocks(facto_ctx *ctx, const facto_fm_data *train, con
     return FACTO_OK;
 }
 
-facto_status facto_fm_blocks_predict_raw(facto_ctx *ctx, const facto_fm_model *m, const facto_fm_data *d,
+facto_status fct_fm_blocks_predict_raw(facto_ctx *ctx, const fct_fm_model *m, const fct_fm_data *d,
                                          const uint32_t *const *slots, double *out)
 {
-    facto_fm_engine eng;
+    fct_fm_engine eng;
     memset(&eng, 0, sizeof eng);
     eng.ctx = ctx;
     eng.k = m->k;
@@ -2406,10 +2406,10 @@ facto_status facto_fm_blocks_predict_raw(facto_ctx *ctx, const facto_fm_model *m
     const size_t NS = eng.n_slots ? (size_t)eng.n_slots : 1;
     facto_status st = FACTO_OK;
     int bidx[FACTO_FM_MAX_BLOCKS];
-    eng.w = facto_malloc_array(NS, sizeof *eng.w);
-    eng.V = facto_malloc_array(NS * (size_t)eng.k, sizeof *eng.V);
+    eng.w = fct_malloc_array(NS, sizeof *eng.w);
+    eng.V = fct_malloc_array(NS * (size_t)eng.k, sizeof *eng.V);
     if (!eng.w || !eng.V) {
-        st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
+        st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
         goto done;
     }
     eng.w0 = m->w0;
@@ -2419,21 +2419,21 @@ facto_status facto_fm_blocks_predict_raw(facto_ctx *ctx, const facto_fm_model *m
             eng.V[(int64_t)f * eng.n_slots + s] = m->V[s * eng.k + f];
     }
     for (int b = 0; b < d->n_blocks; b++) {
-        bidx[b] = facto_fm_brows_get(&eng, d->block[b].rows, slots[1 + b]);
+        bidx[b] = fct_fm_brows_get(&eng, d->block[b].rows, slots[1 + b]);
         if (bidx[b] < 0) {
-            st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
+            st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
             goto done;
         }
     }
     {
-        const facto_fm_data *dd[1] = {d};
+        const fct_fm_data *dd[1] = {d};
         const uint32_t *const *ss[1] = {slots};
         const int *bb[1] = {bidx};
         double *oo[1] = {out};
-        facto_fm_predict_sets(&eng, 1, dd, ss, bb, oo);
+        fct_fm_predict_sets(&eng, 1, dd, ss, bb, oo);
     }
 done:
-    facto_fm_engine_free(&eng);
+    fct_fm_engine_free(&eng);
     return st;
 }
 
@@ -2452,7 +2452,7 @@ facto_status facto_fm_fit_ratings(facto_ctx *ctx, const facto_dataset *train, co
                                   const facto_fm_callbacks *callbacks, facto_model **out, double *test_rmse_chain)
 {
     if (!train || !params || !out)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_fm_fit_ratings: train, params and out must be given");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_fm_fit_ratings: train, params and out must be given");
     *out = NULL;
     if (test_rmse_chain)
         *test_rmse_chain = NAN;
@@ -2460,41 +2460,41 @@ facto_status facto_fm_fit_ratings(facto_ctx *ctx, const facto_dataset *train, co
     if (!opts)
         opts = &def;
     if (opts->implicit & ~(FACTO_FM_IMPLICIT_USER | FACTO_FM_IMPLICIT_ITEM))
-        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_fm_ratings_options.implicit: %d is not a set of "
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_fm_ratings_options.implicit: %d is not a set of "
                                                   "FACTO_FM_IMPLICIT_USER | FACTO_FM_IMPLICIT_ITEM",
                           opts->implicit);
     if (opts->prior_groups < 0 || opts->prior_groups > 2)
-        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_fm_ratings_options.prior_groups: %d is not 0, 1 or 2",
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_fm_ratings_options.prior_groups: %d is not 0, 1 or 2",
                           opts->prior_groups);
     if (!(opts->binarize >= 0.0f))
-        return facto_fail(ctx, FACTO_ERR_INVALID, "facto_fm_ratings_options.binarize must be >= 0");
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_fm_ratings_options.binarize must be >= 0");
     if (params->solver == FACTO_FM_SOLVER_SGD)
-        return facto_fail(ctx, FACTO_ERR_INVALID,
+        return fct_fail(ctx, FACTO_ERR_INVALID,
                           "hyperparameter solver: training from ratings in block form needs als or mcmc, not sgd "
                           "(sgd trains on feature rows: facto_fm_encode then facto_fm_fit)");
     if (params->predictor_type == FACTO_FM_BINARY_CLASSIFIER && !(opts->binarize > 0.0f))
-        return facto_fail(ctx, FACTO_ERR_INVALID,
+        return fct_fail(ctx, FACTO_ERR_INVALID,
                           "binary_classifier on ratings needs facto_fm_ratings_options.binarize > 0");
     if (train->n_ratings == 0)
-        return facto_fail(ctx, FACTO_ERR_EMPTY, "factorization machine: the training ratings are empty");
+        return fct_fail(ctx, FACTO_ERR_EMPTY, "factorization machine: the training ratings are empty");
     facto_rows *us = NULL, *is = NULL;
     int32_t *ug = NULL, *ig = NULL, nu = 0, ni = 0;
-    facto_fm_data tr, te;
+    fct_fm_data tr, te;
     memset(&tr, 0, sizeof tr);
     memset(&te, 0, sizeof te);
     facto_model *model = NULL;
     facto_status st = FACTO_OK;
     if (opts->user_file)
-        st = facto_fm_side_table(ctx, opts->user_file, 1, train->user_map, &us, &ug, &nu);
+        st = fct_fm_side_table(ctx, opts->user_file, 1, train->user_map, &us, &ug, &nu);
     if (st == FACTO_OK && opts->item_file)
-        st = facto_fm_side_table(ctx, opts->item_file, 0, train->item_map, &is, &ig, &ni);
+        st = fct_fm_side_table(ctx, opts->item_file, 0, train->item_map, &is, &ig, &ni);
     if (st != FACTO_OK)
         goto done;
     /* prior_groups 1: one group per side file; 2: one per kind of side feature */
-    facto_fm_ratings_spec spec = {(opts->implicit & FACTO_FM_IMPLICIT_USER) != 0,
+    fct_fm_ratings_spec spec = {(opts->implicit & FACTO_FM_IMPLICIT_USER) != 0,
                                   (opts->implicit & FACTO_FM_IMPLICIT_ITEM) != 0, us, is,
                                   opts->prior_groups == 2 ? ug : NULL, opts->prior_groups == 2 ? ig : NULL};
-    if ((st = facto_fm_data_from_ratings(ctx, train, test, &spec, &tr, test ? &te : NULL)) != FACTO_OK)
+    if ((st = fct_fm_data_from_ratings(ctx, train, test, &spec, &tr, test ? &te : NULL)) != FACTO_OK)
         goto done;
     if (!opts->prior_groups && tr.groups_owned) {
         free((int32_t *)tr.feature_group);
@@ -2512,22 +2512,22 @@ facto_status facto_fm_fit_ratings(facto_ctx *ctx, const facto_dataset *train, co
     if (p.feature_dim == 0)
         p.feature_dim = tr.feature_dim;
     else if (p.feature_dim != tr.feature_dim) {
-        st = facto_fail(ctx, FACTO_ERR_INVALID,
+        st = fct_fail(ctx, FACTO_ERR_INVALID,
                         "hyperparameter feature_dim: %llu, but the ratings' layout has %llu features (leave it 0)",
                         (unsigned long long)p.feature_dim, (unsigned long long)tr.feature_dim);
         goto done;
     }
     if ((st = facto_fm_params_validate(ctx, &p)) != FACTO_OK)
         goto done;
-    facto_fm_cd_result res;
-    st = facto_fm_fit_blocks(ctx, &tr, test ? &te : NULL, &p, callbacks, -1, 0, &model, &res);
+    fct_fm_cd_result res;
+    st = fct_fm_fit_blocks(ctx, &tr, test ? &te : NULL, &p, callbacks, -1, 0, &model, &res);
     if (st != FACTO_OK)
         goto done;
-    facto_fm_model *m = (facto_fm_model *)model;
-    m->users = facto_idmap_clone(train->user_map);
-    m->items = facto_idmap_clone(train->item_map);
+    fct_fm_model *m = (fct_fm_model *)model;
+    m->users = fct_idmap_clone(train->user_map);
+    m->items = fct_idmap_clone(train->item_map);
     if (!m->users || !m->items) {
-        st = facto_fail(ctx, FACTO_ERR_NOMEM, "out of memory copying the id maps");
+        st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory copying the id maps");
         goto done;
     }
     m->pair_features = (us ? FACTO_FM_FEATURES_USER_SIDE : 0) | (is ? FACTO_FM_FEATURES_ITEM_SIDE : 0) |
@@ -2536,11 +2536,11 @@ facto_status facto_fm_fit_ratings(facto_ctx *ctx, const facto_dataset *train, co
         *test_rmse_chain = res.test_rmse_avg;
     *out = model;
     model = NULL;
-    st = facto_ok(ctx);
+    st = fct_ok(ctx);
 done:
     facto_model_free(model);
-    facto_fm_data_release(&te);
-    facto_fm_data_release(&tr);
+    fct_fm_data_release(&te);
+    fct_fm_data_release(&tr);
     facto_rows_free(us);
     facto_rows_free(is);
     free(ug);

@@ -6,7 +6,7 @@
  * (fm_mcmc.c) that also understands libFM's block structure (Rendle, VLDB
  * 2013), so per-user blocks (side features, implicit feedback) are never
  * repeated per row. Cost per iteration O(k * (nnz(direct) + sum_B (nnz(B)
- * + n_rows))). facto_fm_fit_mcmc / facto_fm_fit_als (fm.h) call in here.
+ * + n_rows))). fct_fm_fit_mcmc / fct_fm_fit_als (fm.h) call in here.
  */
 #ifndef FACTO_FM_MCMC_H
 #define FACTO_FM_MCMC_H
@@ -14,13 +14,13 @@
 #include "data/fm_blocks.h"
 #include "models/fm.h"
 
-typedef enum facto_fm_cd_mode {
+typedef enum fct_fm_cd_mode {
     FACTO_FM_CD_MCMC = 1, /* draw every parameter from its conditional posterior */
     FACTO_FM_CD_ALS = 2   /* set every parameter to its conditional mode (fixed L2) */
-} facto_fm_cd_mode;
+} fct_fm_cd_mode;
 
 /* Everything the engine reports besides the model. */
-typedef struct facto_fm_cd_result {
+typedef struct fct_fm_cd_result {
     int iterations;        /* iterations run */
     int burnin;            /* MCMC: iterations left out of the running prediction average */
     double alpha;          /* last noise precision (MCMC regression) */
@@ -31,13 +31,13 @@ typedef struct facto_fm_cd_result {
                               several chains, the sum over the chains */
     int chains;            /* MCMC chains pooled (params.mcmc_chains; 1 for ALS); seconds is then the
                               wall time of all chains together */
-} facto_fm_cd_result;
+} fct_fm_cd_result;
 
 /*
- * Train `model` (made by facto_fm_model_new, its w/V get re-initialised: w0 =
+ * Train `model` (made by fct_fm_model_new, its w/V get re-initialised: w0 =
  * w = 0, V ~ N(0, init_stdev^2) as libFM does) on block data. `train_slots`
  * and `test_slots` are per source (index 0 = direct rows, 1 + b = block b)
- * slot maps from facto_fm_map_rows. test may be NULL. MCMC keeps
+ * slot maps from fct_fm_map_rows. test may be NULL. MCMC keeps
  * params.mcmc_samples thinned samples in the model (see fm_mcmc.c).
  * ALS minimises sum_n (y_n - y^_n)^2 + bias_wd w0^2 + linear_wd |w|^2 +
  * factors_wd |V|^2 (libFM's -regular r0,r1,r2). burnin: MCMC iterations
@@ -52,48 +52,48 @@ typedef struct facto_fm_cd_result {
  * Errors: FACTO_ERR_INVALID (more than 2^32-1 rows, features shared between
  * sources), FACTO_ERR_NOMEM, FACTO_ERR_DIVERGED (non-finite error term).
  */
-facto_status facto_fm_cd_run(facto_ctx *ctx, facto_fm_model *model, facto_fm_cd_mode mode,
-                             const facto_fm_data *train, const uint32_t *const *train_slots,
-                             const facto_fm_data *test, const uint32_t *const *test_slots,
+facto_status fct_fm_cd_run(facto_ctx *ctx, fct_fm_model *model, fct_fm_cd_mode mode,
+                             const fct_fm_data *train, const uint32_t *const *train_slots,
+                             const fct_fm_data *test, const uint32_t *const *test_slots,
                              const facto_fm_callbacks *callbacks, int burnin, int summary_rank,
-                             facto_fm_cd_result *result);
+                             fct_fm_cd_result *result);
 
 /*
- * facto_fm_cd_run on flat feature rows (facto_fm_fit_mcmc / _als): finds
- * one-hot fields (facto_fm_infer_fields) for MCMC's prior groups when
+ * fct_fm_cd_run on flat feature rows (fct_fm_fit_mcmc / _als): finds
+ * one-hot fields (fct_fm_infer_fields) for MCMC's prior groups when
  * params.prior_groups is 1, and sweeps rows of exactly two one-hot fields
- * in pair form (facto_fm_data_two_fields). test, test_slots and result may
+ * in pair form (fct_fm_data_two_fields). test, test_slots and result may
  * be NULL.
- * Errors: those of facto_fm_cd_run; FACTO_ERR_NOMEM.
+ * Errors: those of fct_fm_cd_run; FACTO_ERR_NOMEM.
  */
-facto_status facto_fm_cd_run_rows(facto_ctx *ctx, facto_fm_model *model, facto_fm_cd_mode mode,
+facto_status fct_fm_cd_run_rows(facto_ctx *ctx, fct_fm_model *model, fct_fm_cd_mode mode,
                                   const facto_rows *train, const uint32_t *train_slots, const facto_rows *test,
                                   const uint32_t *test_slots, const facto_fm_callbacks *callbacks,
-                                  facto_fm_cd_result *result);
+                                  fct_fm_cd_result *result);
 
 /*
  * Fit an FM with the ALS or MCMC solver (params->solver) on block data:
  * creates the model, maps every source to slots and runs the engine.
  * test may be NULL. *out owned by the caller (facto_model_free).
- * Errors: those of facto_fm_model_new and facto_fm_cd_run;
+ * Errors: those of fct_fm_model_new and fct_fm_cd_run;
  * FACTO_ERR_INVALID when params->solver is sgd.
  */
-facto_status facto_fm_fit_blocks(facto_ctx *ctx, const facto_fm_data *train, const facto_fm_data *test,
+facto_status fct_fm_fit_blocks(facto_ctx *ctx, const fct_fm_data *train, const fct_fm_data *test,
                                  const facto_fm_params *params, const facto_fm_callbacks *callbacks,
-                                 int burnin, int summary_rank, facto_model **out, facto_fm_cd_result *result);
+                                 int burnin, int summary_rank, facto_model **out, fct_fm_cd_result *result);
 
 /*
  * Predict raw y^ (no clipping, no link) of every row of block data `d` with
  * the model's current w0/w/V into out[n_rows]. slots per source as above.
  * O(k * (nnz(direct) + sum_B nnz(B) + n_rows * n_blocks)). FACTO_ERR_NOMEM.
  */
-facto_status facto_fm_blocks_predict_raw(facto_ctx *ctx, const facto_fm_model *model, const facto_fm_data *d,
+facto_status fct_fm_blocks_predict_raw(facto_ctx *ctx, const fct_fm_model *model, const fct_fm_data *d,
                                          const uint32_t *const *slots, double *out);
 
 /* ALS objective sum_n (y_n - y^_n)^2 + bias_wd w0^2 + linear_wd |w|^2 +
  * factors_wd |V|^2 of the model's current parameters on block data d
  * (what every ALS coordinate step cannot increase). fm_als.c. */
-facto_status facto_fm_als_objective(facto_ctx *ctx, const facto_fm_model *model, const facto_fm_data *d,
+facto_status fct_fm_als_objective(facto_ctx *ctx, const fct_fm_model *model, const fct_fm_data *d,
                                     const uint32_t *const *slots, double *objective);
 
 #endif /* FACTO_FM_MCMC_H */

@@ -49,10 +49,10 @@ typedef struct {
      * the same order as the scalar loops, so the results are identical. */
     void (*adam8)(float *, float *, float *, const float *, int32_t, float, float, float, float, float);
     void (*adagrad8)(float *, float *, const float *, int32_t, float, float, float);
-} facto_fm_opt;
+} fct_fm_opt;
 
 #ifdef FACTO_FM_HAVE_AVX2
-__attribute__((target("avx2"))) static void facto_fm_adam_avx2(float *theta, float *m1, float *m2, const float *g,
+__attribute__((target("avx2"))) static void fct_fm_adam_avx2(float *theta, float *m1, float *m2, const float *g,
                                                                int32_t n, float wd, float b1, float b2, float lrt,
                                                                float eps)
 {
@@ -78,7 +78,7 @@ __attribute__((target("avx2"))) static void facto_fm_adam_avx2(float *theta, flo
     }
 }
 
-__attribute__((target("avx2"))) static void facto_fm_adagrad_avx2(float *theta, float *h, const float *g, int32_t n,
+__attribute__((target("avx2"))) static void fct_fm_adagrad_avx2(float *theta, float *h, const float *g, int32_t n,
                                                                   float wd, float lr, float eps)
 {
     const __m256 vwd = _mm256_set1_ps(wd), vlr = _mm256_set1_ps(lr), veps = _mm256_set1_ps(eps);
@@ -99,25 +99,25 @@ __attribute__((target("avx2"))) static void facto_fm_adagrad_avx2(float *theta, 
 }
 #endif
 
-static double facto_fm_now(void)
+static double fct_fm_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static inline float facto_fm_clipf(float g, float c) { return g > c ? c : (g < -c ? -c : g); }
+static inline float fct_fm_clipf(float g, float c) { return g > c ? c : (g < -c ? -c : g); }
 
 /* One optimizer step on theta[0..n) with raw batch gradients g[0..n)
  * (rescaled and clipped here). `which`: 0 bias, 1 linear, 2 factors. */
-static inline void facto_fm_step(const facto_fm_opt *o, int which, float *restrict theta, float *restrict s1,
+static inline void fct_fm_step(const fct_fm_opt *o, int which, float *restrict theta, float *restrict s1,
                                  float *restrict s2, float *restrict g,
                                  int32_t n)
 {
     const float lr = o->lr[which], wd = o->wd[which], rs = o->rescale;
     if (o->do_clip)
         for (int32_t i = 0; i < n; i++)
-            g[i] = facto_fm_clipf(g[i] * rs, o->clip);
+            g[i] = fct_fm_clipf(g[i] * rs, o->clip);
     else
         for (int32_t i = 0; i < n; i++)
             g[i] *= rs;
@@ -165,7 +165,7 @@ static inline void facto_fm_step(const facto_fm_opt *o, int which, float *restri
     }
 }
 
-static facto_status facto_fm_opt_init(facto_ctx *ctx, facto_fm_opt *o, const facto_fm_model *m)
+static facto_status fct_fm_opt_init(facto_ctx *ctx, fct_fm_opt *o, const fct_fm_model *m)
 {
     const facto_fm_params *p = &m->params;
     memset(o, 0, sizeof *o);
@@ -187,24 +187,24 @@ static facto_status facto_fm_opt_init(facto_ctx *ctx, facto_fm_opt *o, const fac
 #ifdef FACTO_FM_HAVE_AVX2
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2")) {
-        o->adam8 = facto_fm_adam_avx2;
-        o->adagrad8 = facto_fm_adagrad_avx2;
+        o->adam8 = fct_fm_adam_avx2;
+        o->adagrad8 = fct_fm_adagrad_avx2;
     }
 #endif
     if (o->opt == FACTO_OPT_SGD)
         return FACTO_OK;
     size_t nw = (size_t)(m->n_slots > 0 ? m->n_slots : 1);
     size_t nv = nw * (size_t)m->k;
-    o->w_s1 = facto_aligned_alloc(nw * sizeof(float));
-    o->V_s1 = facto_aligned_alloc(nv * sizeof(float));
+    o->w_s1 = fct_aligned_alloc(nw * sizeof(float));
+    o->V_s1 = fct_aligned_alloc(nv * sizeof(float));
     int two = o->opt == FACTO_OPT_ADAM || o->opt == FACTO_OPT_FTRL;
     if (two) {
-        o->w_s2 = facto_aligned_alloc(nw * sizeof(float));
-        o->V_s2 = facto_aligned_alloc(nv * sizeof(float));
+        o->w_s2 = fct_aligned_alloc(nw * sizeof(float));
+        o->V_s2 = fct_aligned_alloc(nv * sizeof(float));
     }
     if (!o->w_s1 || !o->V_s1 || (two && (!o->w_s2 || !o->V_s2)))
-        return facto_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for the %s optimizer state",
-                          facto_fm_optimizer_name(o->opt));
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for the %s optimizer state",
+                          fct_fm_optimizer_name(o->opt));
     memset(o->w_s1, 0, nw * sizeof(float));
     memset(o->V_s1, 0, nv * sizeof(float));
     if (two) {
@@ -214,16 +214,16 @@ static facto_status facto_fm_opt_init(facto_ctx *ctx, facto_fm_opt *o, const fac
     return FACTO_OK;
 }
 
-static void facto_fm_opt_free(facto_fm_opt *o)
+static void fct_fm_opt_free(fct_fm_opt *o)
 {
-    facto_aligned_free(o->w_s1);
-    facto_aligned_free(o->w_s2);
-    facto_aligned_free(o->V_s1);
-    facto_aligned_free(o->V_s2);
+    fct_aligned_free(o->w_s1);
+    fct_aligned_free(o->w_s2);
+    fct_aligned_free(o->V_s1);
+    fct_aligned_free(o->V_s2);
 }
 
 /* Advance the step count (Adam's bias correction). */
-static inline void facto_fm_opt_tick(facto_fm_opt *o)
+static inline void fct_fm_opt_tick(fct_fm_opt *o)
 {
     if (o->opt != FACTO_OPT_ADAM)
         return;
@@ -235,7 +235,7 @@ static inline void facto_fm_opt_tick(facto_fm_opt *o)
 #define S1(a, i) ((a) ? (a) + (i) : NULL)
 
 /* Loss and d loss / d y^ of one row; *score receives the final score. */
-static inline double facto_fm_loss_grad(const facto_fm_model *m, double y, float label, double *g, float *score)
+static inline double fct_fm_loss_grad(const fct_fm_model *m, double y, float label, double *g, float *score)
 {
     if (m->params.predictor_type == FACTO_FM_BINARY_CLASSIFIER) {
         double t = label > 0.0f ? 1.0 : 0.0;
@@ -254,22 +254,22 @@ static inline double facto_fm_loss_grad(const facto_fm_model *m, double y, float
 }
 
 /* Running figures of an epoch, for the log lines. */
-typedef struct facto_fm_running {
+typedef struct fct_fm_running {
     double loss, se;
     int64_t n, correct;
-} facto_fm_running;
+} fct_fm_running;
 
 /* Score row r (its n slots `sl` and values `xs`), put the loss gradient
  * with respect to the raw score in *gd, keep the score in prog[r] and add
  * the row to *run. Returns 0, or -1 when the loss or gradient is not finite.
  * Shared by the per-row and the mini-batch loops: O(k * n). */
-static inline int facto_fm_row_grad(const facto_fm_model *m, const facto_rows *train, int64_t r,
+static inline int fct_fm_row_grad(const fct_fm_model *m, const facto_rows *train, int64_t r,
                                     const uint32_t *sl, const float *xs, int64_t n, float *sum, float *prog,
-                                    double *gd, facto_fm_running *run)
+                                    double *gd, fct_fm_running *run)
 {
-    double y = facto_fm_row_raw(m, m->w, m->V, m->w0, sl, xs, n, sum);
+    double y = fct_fm_row_raw(m, m->w, m->V, m->w0, sl, xs, n, sum);
     float label = train->labels[r];
-    double loss = facto_fm_loss_grad(m, y, label, gd, &prog[r]);
+    double loss = fct_fm_loss_grad(m, y, label, gd, &prog[r]);
     if (!isfinite(loss) || !isfinite(*gd))
         return -1;
     run->loss += loss;
@@ -285,14 +285,14 @@ static inline int facto_fm_row_grad(const facto_fm_model *m, const facto_rows *t
  * float lanes so the compiler vectorises every loop, and the body is
  * compiled four times (baseline and AVX2+FMA, each without and with
  * clip_gradient; picked at run time), so the unclipped loops stay as fast
- * as they were, and with gcc give the same bits. Clipping is facto_fm_step's:
+ * as they were, and with gcc give the same bits. Clipping is fct_fm_step's:
  * each element of the rescaled gradient (bias g, linear g x_i, factor
  * g x_i (sum_f - v_if x_i), with g = d loss / d y^ * rescale_grad) is
  * clipped to [-clip, clip] before weight decay is added, as MXNet does.
  * Returns i1, or the index of the first row whose loss is not finite.
  */
 typedef struct {
-    facto_fm_model *m;
+    fct_fm_model *m;
     const facto_rows *rows;
     const uint32_t *slots;
     const int64_t *order;
@@ -302,11 +302,11 @@ typedef struct {
     float *prog;     /* [n_rows] progressive scores */
     double loss, se;
     int64_t n, correct;
-} facto_fm_plain;
+} fct_fm_plain;
 
 /* Ask for the parameters of row r ahead of time: with many features they
  * are random reads from a large array, and the loop is memory-bound. */
-static inline __attribute__((always_inline)) void facto_fm_prefetch_row(const facto_fm_model *m,
+static inline __attribute__((always_inline)) void fct_fm_prefetch_row(const fct_fm_model *m,
                                                                         const facto_rows *rows,
                                                                         const uint32_t *slots, int64_t r,
                                                                         const int32_t *local)
@@ -326,7 +326,7 @@ static inline __attribute__((always_inline)) void facto_fm_prefetch_row(const fa
 }
 
 /* The same for one slot's optimizer state (and its parameters). */
-static inline void facto_fm_prefetch_slot(const facto_fm_opt *o, const facto_fm_model *m, uint32_t s)
+static inline void fct_fm_prefetch_slot(const fct_fm_opt *o, const fct_fm_model *m, uint32_t s)
 {
     const int64_t bytes = (int64_t)m->k * (int64_t)sizeof(float), at = (int64_t)s * m->k;
     for (int64_t off = 0; off < bytes; off += 64) {
@@ -339,10 +339,10 @@ static inline void facto_fm_prefetch_slot(const facto_fm_opt *o, const facto_fm_
     __builtin_prefetch(m->w + s, 1, 3);
 }
 
-static inline __attribute__((always_inline)) int64_t facto_fm_plain_body(facto_fm_plain *c, int64_t i0, int64_t i1,
+static inline __attribute__((always_inline)) int64_t fct_fm_plain_body(fct_fm_plain *c, int64_t i0, int64_t i1,
                                                                          const int do_clip)
 {
-    facto_fm_model *m = c->m;
+    fct_fm_model *m = c->m;
     const int32_t k = m->k;
     float *restrict w = m->w;
     float *restrict V = m->V;
@@ -372,7 +372,7 @@ static inline __attribute__((always_inline)) int64_t facto_fm_plain_body(facto_f
             __builtin_prefetch(values + b4, 0, 3);
         }
         if (i + 2 < i1)
-            facto_fm_prefetch_row(m, c->rows, slots, c->order[i + 2], NULL);
+            fct_fm_prefetch_row(m, c->rows, slots, c->order[i + 2], NULL);
         for (int32_t f = 0; f < k; f++)
             sum[f] = sq[f] = 0.0f;
         float lin = m->w0;
@@ -415,11 +415,11 @@ static inline __attribute__((always_inline)) int64_t facto_fm_plain_body(facto_f
         loss_acc += loss;
         se_acc += (double)(score - label) * (double)(score - label);
         const float g = (float)gd * rs;
-        m->w0 -= lr0 * ((do_clip ? facto_fm_clipf(g, cl) : g) + wd0 * m->w0);
+        m->w0 -= lr0 * ((do_clip ? fct_fm_clipf(g, cl) : g) + wd0 * m->w0);
         for (int64_t j = 0; j < n; j++) {
             const uint32_t s = sl[j];
             const float x = xs[j], gx = g * x;
-            w[s] -= lr1 * ((do_clip ? facto_fm_clipf(gx, cl) : gx) + wd1 * w[s]);
+            w[s] -= lr1 * ((do_clip ? fct_fm_clipf(gx, cl) : gx) + wd1 * w[s]);
             float *restrict v = V + (int64_t)s * k;
             /* The gradient element is a statement of its own, so a compiler
              * that fuses a * b + c (clang's default FP contraction; gcc in
@@ -428,7 +428,7 @@ static inline __attribute__((always_inline)) int64_t facto_fm_plain_body(facto_f
             for (int32_t q = 0; q < k; q++) {
                 float gq = gx * (sum[q] - v[q] * x);
                 if (do_clip)
-                    gq = facto_fm_clipf(gq, cl);
+                    gq = fct_fm_clipf(gq, cl);
                 v[q] -= lr2 * (gq + wd2 * v[q]);
             }
         }
@@ -440,46 +440,46 @@ static inline __attribute__((always_inline)) int64_t facto_fm_plain_body(facto_f
     return i;
 }
 
-static int64_t facto_fm_plain_generic(facto_fm_plain *c, int64_t i0, int64_t i1)
+static int64_t fct_fm_plain_generic(fct_fm_plain *c, int64_t i0, int64_t i1)
 {
-    return facto_fm_plain_body(c, i0, i1, 0);
+    return fct_fm_plain_body(c, i0, i1, 0);
 }
 
-static int64_t facto_fm_plain_generic_clip(facto_fm_plain *c, int64_t i0, int64_t i1)
+static int64_t fct_fm_plain_generic_clip(fct_fm_plain *c, int64_t i0, int64_t i1)
 {
-    return facto_fm_plain_body(c, i0, i1, 1);
+    return fct_fm_plain_body(c, i0, i1, 1);
 }
 
 #ifdef FACTO_FM_HAVE_AVX2
-__attribute__((target("avx2,fma"))) static int64_t facto_fm_plain_avx2(facto_fm_plain *c, int64_t i0, int64_t i1)
+__attribute__((target("avx2,fma"))) static int64_t fct_fm_plain_avx2(fct_fm_plain *c, int64_t i0, int64_t i1)
 {
-    return facto_fm_plain_body(c, i0, i1, 0);
+    return fct_fm_plain_body(c, i0, i1, 0);
 }
 
-__attribute__((target("avx2,fma"))) static int64_t facto_fm_plain_avx2_clip(facto_fm_plain *c, int64_t i0,
+__attribute__((target("avx2,fma"))) static int64_t fct_fm_plain_avx2_clip(fct_fm_plain *c, int64_t i0,
                                                                             int64_t i1)
 {
-    return facto_fm_plain_body(c, i0, i1, 1);
+    return fct_fm_plain_body(c, i0, i1, 1);
 }
 #endif
 
-typedef int64_t (*facto_fm_plain_fn)(facto_fm_plain *, int64_t, int64_t);
+typedef int64_t (*fct_fm_plain_fn)(fct_fm_plain *, int64_t, int64_t);
 
-static facto_fm_plain_fn facto_fm_plain_pick(int do_clip)
+static fct_fm_plain_fn fct_fm_plain_pick(int do_clip)
 {
 #ifdef FACTO_FM_HAVE_AVX2
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        return do_clip ? facto_fm_plain_avx2_clip : facto_fm_plain_avx2;
+        return do_clip ? fct_fm_plain_avx2_clip : fct_fm_plain_avx2;
 #endif
-    return do_clip ? facto_fm_plain_generic_clip : facto_fm_plain_generic;
+    return do_clip ? fct_fm_plain_generic_clip : fct_fm_plain_generic;
 }
 
 /* SageMaker-style progress line (MXNet's Speedometer wording). */
-static void facto_fm_log_batch(facto_ctx *ctx, int classifier, int epoch, int64_t batch, int64_t run_n, int64_t *log_n,
+static void fct_fm_log_batch(facto_ctx *ctx, int classifier, int epoch, int64_t batch, int64_t run_n, int64_t *log_n,
                                int64_t run_correct, double run_loss, double run_se, double *tlog)
 {
-    double now = facto_fm_now();
+    double now = fct_fm_now();
     double speed = (double)(run_n - *log_n) / (now - *tlog > 1e-9 ? now - *tlog : 1e-9);
     double n = run_n > 0 ? (double)run_n : 1.0;
     if (classifier)
@@ -494,24 +494,24 @@ static void facto_fm_log_batch(facto_ctx *ctx, int classifier, int epoch, int64_
     *log_n = run_n;
 }
 
-static facto_status facto_fm_diverged(facto_ctx *ctx, const facto_fm_model *m, int epoch, int64_t batch)
+static facto_status fct_fm_diverged(facto_ctx *ctx, const fct_fm_model *m, int epoch, int64_t batch)
 {
     const facto_fm_params *p = &m->params;
-    return facto_fail(ctx, FACTO_ERR_DIVERGED,
+    return fct_fail(ctx, FACTO_ERR_DIVERGED,
                       "training diverged in epoch %d, mini-batch %lld: the loss is not finite; lower factors_lr "
                       "(now %g), linear_lr (%g) or bias_lr (%g), or set clip_gradient",
                       epoch, (long long)batch + 1, (double)p->factors_lr, (double)p->linear_lr, (double)p->bias_lr);
 }
 
-facto_status facto_fm_fit_sgd(facto_ctx *ctx, facto_fm_model *m, const facto_rows *train, const uint32_t *train_slots,
+facto_status fct_fm_fit_sgd(facto_ctx *ctx, fct_fm_model *m, const facto_rows *train, const uint32_t *train_slots,
                               const facto_rows *test, const uint32_t *test_slots, const facto_fm_callbacks *callbacks)
 {
     const facto_fm_params *p = &m->params;
     const int32_t k = m->k;
     const int64_t n_rows = train->n_rows;
     const int64_t B = p->mini_batch_size < n_rows ? p->mini_batch_size : n_rows;
-    facto_fm_opt o;
-    facto_status st = facto_fm_opt_init(ctx, &o, m);
+    fct_fm_opt o;
+    facto_status st = fct_fm_opt_init(ctx, &o, m);
     int64_t max_nnz = 0;
     for (int64_t r = 0; r < n_rows; r++)
         if (train->row_ptr[r + 1] - train->row_ptr[r] > max_nnz)
@@ -522,41 +522,41 @@ facto_status facto_fm_fit_sgd(facto_ctx *ctx, facto_fm_model *m, const facto_row
     int32_t *local = NULL;
     uint32_t *touched = NULL;
     float *gw = NULL, *gV = NULL;
-    int64_t *order = facto_malloc_array((size_t)n_rows, sizeof(int64_t));
-    float *sum = facto_aligned_alloc((size_t)(k + 16) * sizeof(float));
-    float *prog = facto_malloc_array((size_t)n_rows, sizeof(float));
-    float *test_scores = test ? facto_malloc_array((size_t)(test->n_rows ? test->n_rows : 1), sizeof(float)) : NULL;
+    int64_t *order = fct_malloc_array((size_t)n_rows, sizeof(int64_t));
+    float *sum = fct_aligned_alloc((size_t)(k + 16) * sizeof(float));
+    float *prog = fct_malloc_array((size_t)n_rows, sizeof(float));
+    float *test_scores = test ? fct_malloc_array((size_t)(test->n_rows ? test->n_rows : 1), sizeof(float)) : NULL;
     if (st == FACTO_OK && (!order || !sum || !prog || (test && !test_scores)))
-        st = facto_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for training buffers");
+        st = fct_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for training buffers");
     if (st == FACTO_OK && B > 1) {
-        local = facto_malloc_array((size_t)(m->n_slots ? m->n_slots : 1), sizeof(int32_t));
-        touched = facto_malloc_array((size_t)(cap ? cap : 1), sizeof(uint32_t));
-        gw = facto_malloc_array((size_t)(cap ? cap : 1), sizeof(float));
-        gV = facto_aligned_alloc((size_t)(cap ? cap : 1) * (size_t)k * sizeof(float));
+        local = fct_malloc_array((size_t)(m->n_slots ? m->n_slots : 1), sizeof(int32_t));
+        touched = fct_malloc_array((size_t)(cap ? cap : 1), sizeof(uint32_t));
+        gw = fct_malloc_array((size_t)(cap ? cap : 1), sizeof(float));
+        gV = fct_aligned_alloc((size_t)(cap ? cap : 1) * (size_t)k * sizeof(float));
         if (!local || !touched || !gw || !gV)
-            st = facto_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for mini-batch gradients "
+            st = fct_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for mini-batch gradients "
                                                   "(lower mini_batch_size)");
         else
             for (int64_t s = 0; s < m->n_slots; s++)
                 local[s] = -1;
     }
-    float *gtmp = facto_aligned_alloc((size_t)(k + 16) * sizeof(float));
+    float *gtmp = fct_aligned_alloc((size_t)(k + 16) * sizeof(float));
     if (st == FACTO_OK && !gtmp)
-        st = facto_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for training buffers");
-    facto_rng rng;
-    facto_rng_seed(&rng, p->seed ^ 0x5bd1e995u);
+        st = fct_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for training buffers");
+    fct_rng rng;
+    fct_rng_seed(&rng, p->seed ^ 0x5bd1e995u);
     for (int64_t r = 0; r < n_rows && order; r++)
         order[r] = r;
     const int classifier = p->predictor_type == FACTO_FM_BINARY_CLASSIFIER;
     const int64_t n_batches = (n_rows + B - 1) / B;
-    float *sq = facto_aligned_alloc((size_t)(k + 16) * sizeof(float));
+    float *sq = fct_aligned_alloc((size_t)(k + 16) * sizeof(float));
     if (st == FACTO_OK && !sq)
-        st = facto_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for training buffers");
-    facto_fm_plain pc;
+        st = fct_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for training buffers");
+    fct_fm_plain pc;
     memset(&pc, 0, sizeof pc);
-    facto_fm_plain_fn plain = NULL;
+    fct_fm_plain_fn plain = NULL;
     if (B == 1 && o.opt == FACTO_OPT_SGD) {
-        plain = facto_fm_plain_pick(o.do_clip);
+        plain = fct_fm_plain_pick(o.do_clip);
         pc.m = m;
         pc.rows = train;
         pc.slots = train_slots;
@@ -573,20 +573,20 @@ facto_status facto_fm_fit_sgd(facto_ctx *ctx, facto_fm_model *m, const facto_row
     int n_avg = 0;
     float avg_w0 = 0.0f, *avg_w = NULL, *avg_V = NULL;
     if (st == FACTO_OK && p->average_epochs > 0) {
-        avg_w = facto_aligned_alloc((size_t)(m->n_slots > 0 ? m->n_slots : 1) * sizeof(float));
-        avg_V = facto_aligned_alloc((size_t)(m->n_slots > 0 ? m->n_slots : 1) * (size_t)k * sizeof(float));
+        avg_w = fct_aligned_alloc((size_t)(m->n_slots > 0 ? m->n_slots : 1) * sizeof(float));
+        avg_V = fct_aligned_alloc((size_t)(m->n_slots > 0 ? m->n_slots : 1) * (size_t)k * sizeof(float));
         if (!avg_w || !avg_V)
-            st = facto_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for average_epochs");
+            st = fct_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for average_epochs");
     }
 
     for (int epoch = 1; st == FACTO_OK && epoch <= p->epochs; epoch++) {
-        facto_rng_shuffle_i64(&rng, order, n_rows);
+        fct_rng_shuffle_i64(&rng, order, n_rows);
         for (int i = 0; i < 3; i++) {
             pc.lr[i] = o.lr[i];
             pc.wd[i] = o.wd[i];
         }
-        double t0 = facto_fm_now(), tlog = t0;
-        facto_fm_running run = {0.0, 0.0, 0, 0};
+        double t0 = fct_fm_now(), tlog = t0;
+        fct_fm_running run = {0.0, 0.0, 0, 0};
         int64_t log_n = 0;
         if (plain) {
             /* Fused fast path, in stretches of log_interval rows. */
@@ -600,16 +600,16 @@ facto_status facto_fm_fit_sgd(facto_ctx *ctx, facto_fm_model *m, const facto_row
                 run.correct += pc.correct;
                 run.n += pc.n;
                 if (stop < i1) {
-                    st = facto_fm_diverged(ctx, m, epoch, stop);
+                    st = fct_fm_diverged(ctx, m, epoch, stop);
                     break;
                 }
                 i0 = i1;
-                facto_fm_log_batch(ctx, classifier, epoch, i1, run.n, &log_n, run.correct, run.loss, run.se, &tlog);
+                fct_fm_log_batch(ctx, classifier, epoch, i1, run.n, &log_n, run.correct, run.loss, run.se, &tlog);
             }
         }
         for (int64_t bi = 0; !plain && bi < n_batches && st == FACTO_OK; bi++) {
             const int64_t i0 = bi * B, i1 = i0 + B < n_rows ? i0 + B : n_rows;
-            facto_fm_opt_tick(&o);
+            fct_fm_opt_tick(&o);
             if (B == 1) {
                 /* Fused path: a row's keys are distinct, so each entry's
                  * gradient (at the pre-update sums) is applied at once. */
@@ -617,23 +617,23 @@ facto_status facto_fm_fit_sgd(facto_ctx *ctx, facto_fm_model *m, const facto_row
                 const uint32_t *sl = train_slots + b;
                 const float *xs = train->values + b;
                 double gd;
-                if (facto_fm_row_grad(m, train, r, sl, xs, n, sum, prog, &gd, &run) != 0) {
-                    st = facto_fm_diverged(ctx, m, epoch, bi);
+                if (fct_fm_row_grad(m, train, r, sl, xs, n, sum, prog, &gd, &run) != 0) {
+                    st = fct_fm_diverged(ctx, m, epoch, bi);
                     break;
                 }
                 const float g = (float)gd;
                 float g0 = g;
-                facto_fm_step(&o, 0, &m->w0, &o.w0_s1, &o.w0_s2, &g0, 1);
+                fct_fm_step(&o, 0, &m->w0, &o.w0_s1, &o.w0_s2, &g0, 1);
                 /* (optimizer sgd takes the vectorised path above) */
                 for (int64_t j = 0; j < n; j++) {
                     const uint32_t s = sl[j];
                     const float x = xs[j], gx = g * x;
                     float gl = gx;
-                    facto_fm_step(&o, 1, &m->w[s], S1(o.w_s1, s), S1(o.w_s2, s), &gl, 1);
+                    fct_fm_step(&o, 1, &m->w[s], S1(o.w_s1, s), S1(o.w_s2, s), &gl, 1);
                     float *v = m->V + (int64_t)s * k;
                     for (int32_t f = 0; f < k; f++)
                         gtmp[f] = gx * (sum[f] - v[f] * x);
-                    facto_fm_step(&o, 2, v, S1(o.V_s1, (int64_t)s * k), S1(o.V_s2, (int64_t)s * k), gtmp, k);
+                    fct_fm_step(&o, 2, v, S1(o.V_s1, (int64_t)s * k), S1(o.V_s2, (int64_t)s * k), gtmp, k);
                 }
             } else {
                 float g0sum = 0.0f;
@@ -654,10 +654,10 @@ facto_status facto_fm_fit_sgd(facto_ctx *ctx, facto_fm_model *m, const facto_row
                         __builtin_prefetch(train->values + b4, 0, 3);
                     }
                     if (i + 2 < i1)
-                        facto_fm_prefetch_row(m, train, train_slots, order[i + 2], local);
+                        fct_fm_prefetch_row(m, train, train_slots, order[i + 2], local);
                     double gd;
-                    if (facto_fm_row_grad(m, train, r, sl, xs, n, sum, prog, &gd, &run) != 0) {
-                        st = facto_fm_diverged(ctx, m, epoch, bi);
+                    if (fct_fm_row_grad(m, train, r, sl, xs, n, sum, prog, &gd, &run) != 0) {
+                        st = fct_fm_diverged(ctx, m, epoch, bi);
                         break;
                     }
                     const float g = (float)gd;
@@ -684,29 +684,29 @@ facto_status facto_fm_fit_sgd(facto_ctx *ctx, facto_fm_model *m, const facto_row
                         local[touched[li]] = -1;
                     break;
                 }
-                facto_fm_step(&o, 0, &m->w0, &o.w0_s1, &o.w0_s2, &g0sum, 1);
+                fct_fm_step(&o, 0, &m->w0, &o.w0_s1, &o.w0_s2, &g0sum, 1);
                 for (int64_t li = 0; li < nt; li++) {
                     const uint32_t s = touched[li];
                     if (li + 2 < nt) /* optimizer state of a slot ahead */
-                        facto_fm_prefetch_slot(&o, m, touched[li + 2]);
+                        fct_fm_prefetch_slot(&o, m, touched[li + 2]);
                     local[s] = -1;
-                    facto_fm_step(&o, 1, &m->w[s], S1(o.w_s1, s), S1(o.w_s2, s), &gw[li], 1);
-                    facto_fm_step(&o, 2, m->V + (int64_t)s * k, S1(o.V_s1, (int64_t)s * k), S1(o.V_s2, (int64_t)s * k),
+                    fct_fm_step(&o, 1, &m->w[s], S1(o.w_s1, s), S1(o.w_s2, s), &gw[li], 1);
+                    fct_fm_step(&o, 2, m->V + (int64_t)s * k, S1(o.V_s1, (int64_t)s * k), S1(o.V_s2, (int64_t)s * k),
                                   gV + li * k, k);
                 }
             }
             if ((bi + 1) % p->log_interval == 0)
-                facto_fm_log_batch(ctx, classifier, epoch, bi + 1, run.n, &log_n, run.correct, run.loss, run.se,
+                fct_fm_log_batch(ctx, classifier, epoch, bi + 1, run.n, &log_n, run.correct, run.loss, run.se,
                                    &tlog);
         }
         if (st != FACTO_OK)
             break;
         if (!isfinite(m->w0)) {
-            st = facto_fm_diverged(ctx, m, epoch, n_batches - 1);
+            st = fct_fm_diverged(ctx, m, epoch, n_batches - 1);
             break;
         }
-        double secs = facto_fm_now() - t0;
-        facto_fm_model avg_view = *m; /* the averaged parameters, for the test report */
+        double secs = fct_fm_now() - t0;
+        fct_fm_model avg_view = *m; /* the averaged parameters, for the test report */
         if (avg_w && epoch > p->epochs - p->average_epochs) {
             n_avg++;
             const float a = 1.0f / (float)n_avg;
@@ -730,10 +730,10 @@ facto_status facto_fm_fit_sgd(facto_ctx *ctx, facto_fm_model *m, const facto_row
         rep.epochs = p->epochs;
         rep.seconds = secs;
         rep.samples_per_second = (double)n_rows / (secs > 1e-9 ? secs : 1e-9);
-        st = facto_fm_metrics_from_scores(ctx, m, train, prog, &rep.train);
+        st = fct_fm_metrics_from_scores(ctx, m, train, prog, &rep.train);
         if (st == FACTO_OK && test) {
-            facto_fm_score_rows(&avg_view, test, test_slots, test_scores);
-            st = facto_fm_metrics_from_scores(ctx, m, test, test_scores, &rep.test);
+            fct_fm_score_rows(&avg_view, test, test_slots, test_scores);
+            st = fct_fm_metrics_from_scores(ctx, m, test, test_scores, &rep.test);
         } else {
             rep.test.predictor_type = p->predictor_type;
             rep.test.rmse = rep.test.mae = NAN;
@@ -762,17 +762,17 @@ facto_status facto_fm_fit_sgd(facto_ctx *ctx, facto_fm_model *m, const facto_row
         memcpy(m->w, avg_w, (size_t)m->n_slots * sizeof(float));
         memcpy(m->V, avg_V, (size_t)m->n_slots * (size_t)k * sizeof(float));
     }
-    facto_aligned_free(avg_w);
-    facto_aligned_free(avg_V);
-    facto_fm_opt_free(&o);
+    fct_aligned_free(avg_w);
+    fct_aligned_free(avg_V);
+    fct_fm_opt_free(&o);
     free(local);
     free(touched);
     free(gw);
-    facto_aligned_free(gV);
+    fct_aligned_free(gV);
     free(order);
-    facto_aligned_free(sum);
-    facto_aligned_free(gtmp);
-    facto_aligned_free(sq);
+    fct_aligned_free(sum);
+    fct_aligned_free(gtmp);
+    fct_aligned_free(sq);
     free(prog);
     free(test_scores);
     return st;

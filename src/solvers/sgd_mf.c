@@ -12,31 +12,31 @@
 
 #include <string.h>
 
-static void facto_mf_solver_free_arrays(facto_mf_solver *s)
+static void fct_mf_solver_free_arrays(fct_mf_solver *s)
 {
-    facto_aligned_free(s->m_bu);
-    facto_aligned_free(s->m_bi);
-    facto_aligned_free(s->m_P);
-    facto_aligned_free(s->m_Q);
-    facto_aligned_free(s->v_bu);
-    facto_aligned_free(s->v_bi);
-    facto_aligned_free(s->v_P);
-    facto_aligned_free(s->v_Q);
+    fct_aligned_free(s->m_bu);
+    fct_aligned_free(s->m_bi);
+    fct_aligned_free(s->m_P);
+    fct_aligned_free(s->m_Q);
+    fct_aligned_free(s->v_bu);
+    fct_aligned_free(s->v_bi);
+    fct_aligned_free(s->v_P);
+    fct_aligned_free(s->v_Q);
 }
 
-static float *facto_zeroed(size_t n)
+static float *fct_zeroed(size_t n)
 {
     if (n > SIZE_MAX / sizeof(float))
         return NULL;
-    float *a = facto_aligned_alloc(n * sizeof(float));
+    float *a = fct_aligned_alloc(n * sizeof(float));
     if (a)
         memset(a, 0, n * sizeof(float));
     return a;
 }
 
-facto_mf_solver *facto_mf_solver_new(const facto_mf_model *m, const facto_mf_params *hp)
+fct_mf_solver *fct_mf_solver_new(const fct_mf_model *m, const facto_mf_params *hp)
 {
-    facto_mf_solver *s = calloc(1, sizeof *s);
+    fct_mf_solver *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     s->optimizer = hp->optimizer;
@@ -47,66 +47,66 @@ facto_mf_solver *facto_mf_solver_new(const facto_mf_model *m, const facto_mf_par
     int first = s->optimizer == FACTO_OPT_ADAM || s->momentum > 0.0f;
     int second = s->optimizer == FACTO_OPT_ADAM;
     if (first) {
-        s->m_bu = facto_zeroed(nu);
-        s->m_bi = facto_zeroed(ni);
-        s->m_P = facto_zeroed(nu * k);
-        s->m_Q = facto_zeroed(ni * k);
+        s->m_bu = fct_zeroed(nu);
+        s->m_bi = fct_zeroed(ni);
+        s->m_P = fct_zeroed(nu * k);
+        s->m_Q = fct_zeroed(ni * k);
         if (!s->m_bu || !s->m_bi || !s->m_P || !s->m_Q)
             goto fail;
     }
     if (second) {
-        s->v_bu = facto_zeroed(nu);
-        s->v_bi = facto_zeroed(ni);
-        s->v_P = facto_zeroed(nu * k);
-        s->v_Q = facto_zeroed(ni * k);
+        s->v_bu = fct_zeroed(nu);
+        s->v_bi = fct_zeroed(ni);
+        s->v_P = fct_zeroed(nu * k);
+        s->v_Q = fct_zeroed(ni * k);
         if (!s->v_bu || !s->v_bi || !s->v_P || !s->v_Q)
             goto fail;
     }
     return s;
 fail:
-    facto_mf_solver_free_arrays(s);
+    fct_mf_solver_free_arrays(s);
     free(s);
     return NULL;
 }
 
-void facto_mf_solver_free(facto_mf_solver *s)
+void fct_mf_solver_free(fct_mf_solver *s)
 {
     if (!s)
         return;
-    facto_mf_solver_free_arrays(s);
+    fct_mf_solver_free_arrays(s);
     free(s);
 }
 
-double facto_mf_solver_run(facto_mf_solver *s, facto_mf_model *m, const facto_mf_triplets *t, const int64_t *order,
+double fct_mf_solver_run(fct_mf_solver *s, fct_mf_model *m, const fct_mf_triplets *t, const int64_t *order,
                            int64_t begin, int64_t end, float lr, int n_threads)
 {
     if (s->optimizer == FACTO_OPT_ADAM)
-        return facto_mf_adam_run(s, m, t, order, begin, end, lr, n_threads);
-    return facto_mf_sgd_run(s, m, t, order, begin, end, lr, n_threads);
+        return fct_mf_adam_run(s, m, t, order, begin, end, lr, n_threads);
+    return fct_mf_sgd_run(s, m, t, order, begin, end, lr, n_threads);
 }
 
 /* One rating: plain SGD. Returns e^2 (before the update). */
-static inline double facto_sgd_one(const facto_mf_solver *s, facto_mf_model *m, float mu, int32_t u, int32_t i,
+static inline double fct_sgd_one(const fct_mf_solver *s, fct_mf_model *m, float mu, int32_t u, int32_t i,
                                    float r, float lr)
 {
     const int k = m->k;
     float *p = m->P + (size_t)u * (size_t)k, *q = m->Q + (size_t)i * (size_t)k;
-    float e = r - (mu + m->bu[u] + m->bi[i] + facto_dot(p, q, k));
+    float e = r - (mu + m->bu[u] + m->bi[i] + fct_dot(p, q, k));
     m->bu[u] += lr * (e - s->reg_bias * m->bu[u]);
     m->bi[i] += lr * (e - s->reg_bias * m->bi[i]);
-    facto_sgd_pair(p, q, k, e, lr, s->reg_factors);
+    fct_sgd_pair(p, q, k, e, lr, s->reg_factors);
     return (double)e * (double)e;
 }
 
 /* One rating: heavy-ball momentum, v <- beta v - lr g, x <- x + v. */
-static inline double facto_momentum_one(facto_mf_solver *s, facto_mf_model *m, float mu, int32_t u, int32_t i,
+static inline double fct_momentum_one(fct_mf_solver *s, fct_mf_model *m, float mu, int32_t u, int32_t i,
                                         float r, float lr)
 {
     const int k = m->k;
     const float beta = s->momentum, rf = s->reg_factors, rb = s->reg_bias;
     size_t ou = (size_t)u * (size_t)k, oi = (size_t)i * (size_t)k;
     float *p = m->P + ou, *q = m->Q + oi, *vp = s->m_P + ou, *vq = s->m_Q + oi;
-    float e = r - (mu + m->bu[u] + m->bi[i] + facto_dot(p, q, k));
+    float e = r - (mu + m->bu[u] + m->bi[i] + fct_dot(p, q, k));
     s->m_bu[u] = beta * s->m_bu[u] + lr * (e - rb * m->bu[u]);
     s->m_bi[i] = beta * s->m_bi[i] + lr * (e - rb * m->bi[i]);
     m->bu[u] += s->m_bu[u];
@@ -121,7 +121,7 @@ static inline double facto_momentum_one(facto_mf_solver *s, facto_mf_model *m, f
     return (double)e * (double)e;
 }
 
-double facto_mf_sgd_run(facto_mf_solver *s, facto_mf_model *m, const facto_mf_triplets *t, const int64_t *order,
+double fct_mf_sgd_run(fct_mf_solver *s, fct_mf_model *m, const fct_mf_triplets *t, const int64_t *order,
                         int64_t begin, int64_t end, float lr, int n_threads)
 {
     const float mu = (float)m->mu;
@@ -132,8 +132,8 @@ double facto_mf_sgd_run(facto_mf_solver *s, facto_mf_model *m, const facto_mf_tr
     if (n_threads <= 1) {
         for (int64_t x = begin; x < end; x++) {
             int64_t j = order[x];
-            sse += mom ? facto_momentum_one(s, m, mu, us[j], is[j], rs[j], lr)
-                       : facto_sgd_one(s, m, mu, us[j], is[j], rs[j], lr);
+            sse += mom ? fct_momentum_one(s, m, mu, us[j], is[j], rs[j], lr)
+                       : fct_sgd_one(s, m, mu, us[j], is[j], rs[j], lr);
         }
         return sse;
     }
@@ -142,8 +142,8 @@ double facto_mf_sgd_run(facto_mf_solver *s, facto_mf_model *m, const facto_mf_tr
 #pragma omp parallel for num_threads(n_threads) schedule(static) reduction(+ : sse)
     for (int64_t x = begin; x < end; x++) {
         int64_t j = order[x];
-        sse += mom ? facto_momentum_one(s, m, mu, us[j], is[j], rs[j], lr)
-                   : facto_sgd_one(s, m, mu, us[j], is[j], rs[j], lr);
+        sse += mom ? fct_momentum_one(s, m, mu, us[j], is[j], rs[j], lr)
+                   : fct_sgd_one(s, m, mu, us[j], is[j], rs[j], lr);
     }
     return sse;
 }

@@ -68,18 +68,18 @@ static facto_fm_params small_params(uint64_t dim, int k, facto_fm_predictor type
 }
 
 /* Naive degree-2 FM: w0 + sum w_i x_i + sum_{i<j} <v_i, v_j> x_i x_j, in double. */
-static double naive_score(const facto_fm_model *m, const double *w0, const double *w, const double *V,
+static double naive_score(const fct_fm_model *m, const double *w0, const double *w, const double *V,
                           const facto_rows *rows, int64_t r)
 {
     int k = m->k;
     double y = *w0;
     for (int64_t a = rows->row_ptr[r]; a < rows->row_ptr[r + 1]; a++) {
-        uint32_t sa = facto_fm_slot(m, rows->keys[a]);
+        uint32_t sa = fct_fm_slot(m, rows->keys[a]);
         if (sa == FACTO_FM_NO_SLOT)
             continue;
         y += w[sa] * rows->values[a];
         for (int64_t b = a + 1; b < rows->row_ptr[r + 1]; b++) {
-            uint32_t sb = facto_fm_slot(m, rows->keys[b]);
+            uint32_t sb = fct_fm_slot(m, rows->keys[b]);
             if (sb == FACTO_FM_NO_SLOT)
                 continue;
             double dot = 0.0;
@@ -92,7 +92,7 @@ static double naive_score(const facto_fm_model *m, const double *w0, const doubl
 }
 
 /* Parameters of a model copied to double: [1 + n_slots + n_slots * k] = (w0, w, V). */
-static double *params_to_double(const facto_fm_model *m)
+static double *params_to_double(const fct_fm_model *m)
 {
     int64_t n = 1 + m->n_slots + m->n_slots * m->k;
     double *t = malloc((size_t)n * sizeof *t);
@@ -110,7 +110,7 @@ static double *params_to_double(const facto_fm_model *m)
  * slot the batch touches, loss 1/2 (y - t)^2 or -log p(t).
  * With rescale = 1 and no clipping its gradient is the update direction.
  */
-static double objective(const facto_fm_model *m, const double *theta, const facto_rows *rows, double rescale,
+static double objective(const fct_fm_model *m, const double *theta, const facto_rows *rows, double rescale,
                         int with_wd)
 {
     const double *w0 = theta, *w = theta + 1, *V = theta + 1 + m->n_slots;
@@ -131,7 +131,7 @@ static double objective(const facto_fm_model *m, const double *theta, const fact
     L += 0.5 * p->bias_wd * w0[0] * w0[0];
     char *used = calloc((size_t)m->n_slots, 1);
     for (int64_t j = 0; j < rows->nnz; j++)
-        used[facto_fm_slot(m, rows->keys[j])] = 1;
+        used[fct_fm_slot(m, rows->keys[j])] = 1;
     for (int64_t s = 0; s < m->n_slots; s++) {
         if (!used[s])
             continue;
@@ -144,7 +144,7 @@ static double objective(const facto_fm_model *m, const double *theta, const fact
 }
 
 /* Central finite differences of the objective at theta (h = 1e-5). */
-static double *fd_gradient(const facto_fm_model *m, const double *theta0, const facto_rows *rows, double rescale,
+static double *fd_gradient(const fct_fm_model *m, const double *theta0, const facto_rows *rows, double rescale,
                            int with_wd)
 {
     int64_t n = 1 + m->n_slots + m->n_slots * m->k;
@@ -167,20 +167,20 @@ static double *fd_gradient(const facto_fm_model *m, const double *theta0, const 
 /* Train one SGD step (the whole of `rows` in one mini-batch, or one row with
  * mini_batch_size 1) and return -(theta_after - theta_before) / lr. */
 static double *sgd_step_direction(facto_ctx *ctx, const facto_fm_params *p, const facto_rows *rows,
-                                  facto_fm_model **init_out)
+                                  fct_fm_model **init_out)
 {
-    facto_fm_model *init = NULL;
-    assert_int_equal(facto_fm_model_new(ctx, p, rows, &init), FACTO_OK);
+    fct_fm_model *init = NULL;
+    assert_int_equal(fct_fm_model_new(ctx, p, rows, &init), FACTO_OK);
     /* fit zeroes the parameters of features no row uses (they score 0);
      * do the same to the start so their "update" is 0, as their gradient. */
     uint32_t *slots = NULL;
-    assert_int_equal(facto_fm_map_rows(ctx, init, rows, &slots), FACTO_OK);
-    assert_int_equal(facto_fm_zero_unseen(ctx, init, rows, slots), FACTO_OK);
+    assert_int_equal(fct_fm_map_rows(ctx, init, rows, &slots), FACTO_OK);
+    assert_int_equal(fct_fm_zero_unseen(ctx, init, rows, slots), FACTO_OK);
     free(slots);
     facto_model *trained = NULL;
     if (facto_fm_fit(ctx, rows, NULL, p, NULL, &trained) != FACTO_OK)
         fail_msg("fit: %s", facto_errmsg(ctx));
-    const facto_fm_model *t = (const facto_fm_model *)trained;
+    const fct_fm_model *t = (const fct_fm_model *)trained;
     double *a = params_to_double(init), *b = params_to_double(t);
     int64_t n = 1 + init->n_slots + init->n_slots * init->k;
     for (int64_t i = 0; i < n; i++)
@@ -213,19 +213,19 @@ static void test_identity_matches_naive_sum(void **state)
     for (int k = 1; k <= 33; k += 8) {
         facto_rows *rows = random_rows(ctx, 40, 50, 12, 0);
         facto_fm_params p = small_params(50, k, FACTO_FM_REGRESSOR);
-        facto_fm_model *m = NULL;
-        assert_int_equal(facto_fm_model_new(ctx, &p, rows, &m), FACTO_OK);
+        fct_fm_model *m = NULL;
+        assert_int_equal(fct_fm_model_new(ctx, &p, rows, &m), FACTO_OK);
         m->target_min = -1e30f;
         m->target_max = 1e30f;
         double *theta = params_to_double(m);
         uint32_t *slots = NULL;
-        assert_int_equal(facto_fm_map_rows(ctx, m, rows, &slots), FACTO_OK);
+        assert_int_equal(fct_fm_map_rows(ctx, m, rows, &slots), FACTO_OK);
         float *sum = malloc((size_t)k * sizeof *sum), *scores = malloc((size_t)rows->n_rows * sizeof *scores);
         assert_int_equal(facto_fm_predict(ctx, &m->base, rows, scores, NULL), FACTO_OK);
         for (int64_t r = 0; r < rows->n_rows; r++) {
             double want = naive_score(m, theta, theta + 1, theta + 1 + m->n_slots, rows, r);
             int64_t b = rows->row_ptr[r];
-            double got = facto_fm_row_raw(m, m->w, m->V, m->w0, slots + b, rows->values + b,
+            double got = fct_fm_row_raw(m, m->w, m->V, m->w0, slots + b, rows->values + b,
                                           rows->row_ptr[r + 1] - b, sum);
             assert_float_equal(got, want, 1e-4 * (1.0 + fabs(want)));
             assert_float_equal(scores[r], want, 1e-4 * (1.0 + fabs(want)));
@@ -261,7 +261,7 @@ static void gradient_check(facto_fm_predictor type, int batch_size, int clip)
     p.factors_wd = 0.1f;
     if (clip)
         p.clip_gradient = 0.05f;
-    facto_fm_model *init = NULL;
+    fct_fm_model *init = NULL;
     double *dir = sgd_step_direction(ctx, &p, rows, &init);
     double *theta = params_to_double(init);
     int64_t n = 1 + init->n_slots + init->n_slots * init->k;
@@ -318,7 +318,7 @@ static void test_rescale_default_is_batch_mean(void **state)
     p.mini_batch_size = 6;
     p.bias_lr = p.linear_lr = p.factors_lr = 0.5f;
     p.bias_wd = p.linear_wd = p.factors_wd = 0.0f;
-    facto_fm_model *init = NULL;
+    fct_fm_model *init = NULL;
     double *dir = sgd_step_direction(ctx, &p, rows, &init);
     double *theta = params_to_double(init);
     double *want = fd_gradient(init, theta, rows, 1.0 / 6.0, 0);
@@ -348,12 +348,12 @@ static void test_optimizers_learn(void **state)
         p.bias_wd = p.linear_wd = p.factors_wd = 0.0f;
         facto_model *model = NULL;
         if (facto_fm_fit(ctx, rows, NULL, &p, NULL, &model) != FACTO_OK)
-            fail_msg("%s: %s", facto_fm_optimizer_name(opts[i]), facto_errmsg(ctx));
+            fail_msg("%s: %s", fct_fm_optimizer_name(opts[i]), facto_errmsg(ctx));
         facto_fm_metrics met;
         assert_int_equal(facto_fm_evaluate(ctx, model, rows, &met), FACTO_OK);
         /* labels are U(0, 5): predicting the mean gives rmse 5/sqrt(12) = 1.44 */
         if (!(met.rmse < 1.35))
-            fail_msg("%s: training rmse %.4f", facto_fm_optimizer_name(opts[i]), met.rmse);
+            fail_msg("%s: training rmse %.4f", fct_fm_optimizer_name(opts[i]), met.rmse);
         facto_model_free(model);
     }
     facto_rows_free(rows);
@@ -423,12 +423,12 @@ static void test_hashed_slots(void **state)
     facto_model *model = NULL;
     if (facto_fm_fit(ctx, rows, NULL, &p, NULL, &model) != FACTO_OK)
         fail_msg("fit: %s", facto_errmsg(ctx));
-    const facto_fm_model *m = (const facto_fm_model *)model;
+    const fct_fm_model *m = (const fct_fm_model *)model;
     assert_int_equal(m->hashed, 1);
     assert_int_equal(m->n_slots, 5);
     for (int i = 0; i < 5; i++)
-        assert_int_equal(facto_fm_slot(m, keys[i]), i); /* slots follow ascending keys */
-    assert_int_equal(facto_fm_slot(m, 8u), FACTO_FM_NO_SLOT);
+        assert_int_equal(fct_fm_slot(m, keys[i]), i); /* slots follow ascending keys */
+    assert_int_equal(fct_fm_slot(m, 8u), FACTO_FM_NO_SLOT);
     facto_fm_metrics met;
     assert_int_equal(facto_fm_evaluate(ctx, model, rows, &met), FACTO_OK);
     if (!(met.rmse < 0.2)) /* the labels are additive in the keys */
@@ -450,11 +450,11 @@ static void test_hashed_slots(void **state)
         assert_int_equal(facto_rows_push(ctx, big, (uint32_t)(9999999 - r % 7), 1.0f), FACTO_OK);
         assert_int_equal(facto_rows_finish_row(ctx, big, 1.0f), FACTO_OK);
     }
-    facto_fm_model *fm = NULL;
-    assert_int_equal(facto_fm_model_new(ctx, &q, big, &fm), FACTO_OK);
+    fct_fm_model *fm = NULL;
+    assert_int_equal(fct_fm_model_new(ctx, &q, big, &fm), FACTO_OK);
     assert_int_equal(fm->hashed, 1);
     assert_int_equal(fm->n_slots, 7);
-    assert_int_equal(facto_fm_slot(fm, 9999993u), 0);
+    assert_int_equal(fct_fm_slot(fm, 9999993u), 0);
     facto_model_free(&fm->base);
     facto_rows_free(big);
     facto_rows_free(rows);
@@ -529,7 +529,7 @@ static void test_deterministic(void **state)
         facto_model *a = NULL, *b = NULL;
         assert_int_equal(facto_fm_fit(ctx, rows, NULL, &p, NULL, &a), FACTO_OK);
         assert_int_equal(facto_fm_fit(ctx, rows, NULL, &p, NULL, &b), FACTO_OK);
-        const facto_fm_model *ma = (const facto_fm_model *)a, *mb = (const facto_fm_model *)b;
+        const fct_fm_model *ma = (const fct_fm_model *)a, *mb = (const fct_fm_model *)b;
         assert_memory_equal(ma->w, mb->w, (size_t)ma->n_slots * sizeof(float));
         assert_memory_equal(ma->V, mb->V, (size_t)ma->n_slots * (size_t)ma->k * sizeof(float));
         assert_true(ma->w0 == mb->w0);
@@ -537,7 +537,7 @@ static void test_deterministic(void **state)
         p.seed = 8;
         facto_model *c = NULL;
         assert_int_equal(facto_fm_fit(ctx, rows, NULL, &p, NULL, &c), FACTO_OK);
-        assert_true(memcmp(ma->V, ((const facto_fm_model *)c)->V, (size_t)ma->n_slots * (size_t)ma->k * sizeof(float)) != 0);
+        assert_true(memcmp(ma->V, ((const fct_fm_model *)c)->V, (size_t)ma->n_slots * (size_t)ma->k * sizeof(float)) != 0);
         facto_model_free(a);
         facto_model_free(b);
         facto_model_free(c);
@@ -598,7 +598,7 @@ static void test_save_load_identical(void **state)
         assert_int_equal(facto_fm_get_params(loaded, &pb), FACTO_OK);
         assert_int_equal(pa.feature_dim, pb.feature_dim);
         assert_int_equal(pa.optimizer, pb.optimizer);
-        assert_int_equal(((facto_fm_model *)loaded)->hashed, d);
+        assert_int_equal(((fct_fm_model *)loaded)->hashed, d);
         unlink(path);
         free(a);
         free(b);
@@ -873,7 +873,7 @@ static void test_unseen_dense_features_score_zero(void **state)
         }
         facto_model *m = NULL;
         assert_int_equal(facto_fm_fit(ctx, train, NULL, &p, NULL, &m), FACTO_OK);
-        const facto_fm_model *fm = (const facto_fm_model *)m;
+        const fct_fm_model *fm = (const fct_fm_model *)m;
         assert_int_equal(fm->hashed, 0);
         assert_int_equal(fm->n_slots, 12);
         for (int s = 6; s < 12; s++) {
@@ -908,7 +908,7 @@ static void test_unseen_dense_features_score_zero(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(g_dir, sizeof g_dir, "/tmp/facto_fm_XXXXXX");
+    snprintf(g_dir, sizeof g_dir, "/tmp/fct_fm_XXXXXX");
     return mkdtemp(g_dir) ? 0 : -1;
 }
 

@@ -26,16 +26,16 @@
 /* Block data: direct features [0, 3), users [3, 15) + 5 shared real-valued
  * attributes [15, 20) in block 0, items [20, 29) in block 1. Labels from a
  * known FM (k = 2) + N(0, 0.2^2). */
-static void make_data(facto_fm_data *d, facto_rows **flat, int64_t n_rows, uint64_t seed)
+static void make_data(fct_fm_data *d, facto_rows **flat, int64_t n_rows, uint64_t seed)
 {
     facto_ctx *ctx = facto_ctx_new();
-    facto_rng rng;
-    facto_rng_seed(&rng, seed);
+    fct_rng rng;
+    fct_rng_seed(&rng, seed);
     double tw[29], tv[29][2];
     for (int i = 0; i < 29; i++) {
-        tw[i] = 0.3 * facto_rng_normal(&rng);
-        tv[i][0] = 0.6 * facto_rng_normal(&rng);
-        tv[i][1] = 0.6 * facto_rng_normal(&rng);
+        tw[i] = 0.3 * fct_rng_normal(&rng);
+        tv[i][0] = 0.6 * fct_rng_normal(&rng);
+        tv[i][1] = 0.6 * fct_rng_normal(&rng);
     }
     facto_rows *users = facto_rows_new(0, 0), *items = facto_rows_new(0, 0), *direct = facto_rows_new(0, 1);
     for (int u = 0; u < 12; u++) {
@@ -51,9 +51,9 @@ static void make_data(facto_fm_data *d, facto_rows **flat, int64_t n_rows, uint6
     }
     int32_t *uref = malloc((size_t)n_rows * sizeof *uref), *iref = malloc((size_t)n_rows * sizeof *iref);
     for (int64_t n = 0; n < n_rows; n++) {
-        uref[n] = (int32_t)facto_rng_below(&rng, 12);
-        iref[n] = (int32_t)facto_rng_below(&rng, 9);
-        uint32_t c = (uint32_t)facto_rng_below(&rng, 3);
+        uref[n] = (int32_t)fct_rng_below(&rng, 12);
+        iref[n] = (int32_t)fct_rng_below(&rng, 9);
+        uint32_t c = (uint32_t)fct_rng_below(&rng, 3);
         assert_int_equal(facto_rows_push(ctx, direct, c, 1.0f), FACTO_OK);
         /* the known FM on the expanded row */
         uint32_t keys[8];
@@ -70,13 +70,13 @@ static void make_data(facto_fm_data *d, facto_rows **flat, int64_t n_rows, uint6
             q1 += tv[keys[a]][1] * vals[a];
             s += (tv[keys[a]][0] * tv[keys[a]][0] + tv[keys[a]][1] * tv[keys[a]][1]) * vals[a] * vals[a];
         }
-        y += 0.5 * (q0 * q0 + q1 * q1 - s) + 0.2 * facto_rng_normal(&rng);
+        y += 0.5 * (q0 * q0 + q1 * q1 - s) + 0.2 * fct_rng_normal(&rng);
         assert_int_equal(facto_rows_finish_row(ctx, direct, (float)y), FACTO_OK);
     }
-    facto_fm_data_init(d, direct, 1);
-    assert_int_equal(facto_fm_data_add_block(ctx, d, users, 1, uref, 1), FACTO_OK);
-    assert_int_equal(facto_fm_data_add_block(ctx, d, items, 1, iref, 1), FACTO_OK);
-    assert_int_equal(facto_fm_data_expand(ctx, d, flat), FACTO_OK);
+    fct_fm_data_init(d, direct, 1);
+    assert_int_equal(fct_fm_data_add_block(ctx, d, users, 1, uref, 1), FACTO_OK);
+    assert_int_equal(fct_fm_data_add_block(ctx, d, items, 1, iref, 1), FACTO_OK);
+    assert_int_equal(fct_fm_data_expand(ctx, d, flat), FACTO_OK);
     facto_ctx_free(ctx);
 }
 
@@ -97,22 +97,22 @@ static facto_fm_params als_params(int iters)
 }
 
 /* Fit on block data (blocks = 1) or its flat expansion; J of the result. */
-static double fit_objective(facto_fm_data *d, facto_rows *flat, int blocks, int iters, facto_model **keep)
+static double fit_objective(fct_fm_data *d, facto_rows *flat, int blocks, int iters, facto_model **keep)
 {
     facto_ctx *ctx = facto_ctx_new();
     facto_fm_params p = als_params(iters);
     facto_model *m = NULL;
     if (blocks)
-        assert_int_equal(facto_fm_fit_blocks(ctx, d, NULL, &p, NULL, -1, 0, &m, NULL), FACTO_OK);
+        assert_int_equal(fct_fm_fit_blocks(ctx, d, NULL, &p, NULL, -1, 0, &m, NULL), FACTO_OK);
     else
         assert_int_equal(facto_fm_fit(ctx, flat, NULL, &p, NULL, &m), FACTO_OK);
-    facto_fm_data fd;
-    facto_fm_data_init(&fd, flat, 0);
+    fct_fm_data fd;
+    fct_fm_data_init(&fd, flat, 0);
     uint32_t *slots = NULL;
-    assert_int_equal(facto_fm_map_rows(ctx, (facto_fm_model *)m, flat, &slots), FACTO_OK);
+    assert_int_equal(fct_fm_map_rows(ctx, (fct_fm_model *)m, flat, &slots), FACTO_OK);
     const uint32_t *ss[1] = {slots};
     double J = 0.0;
-    assert_int_equal(facto_fm_als_objective(ctx, (facto_fm_model *)m, &fd, ss, &J), FACTO_OK);
+    assert_int_equal(fct_fm_als_objective(ctx, (fct_fm_model *)m, &fd, ss, &J), FACTO_OK);
     free(slots);
     if (keep)
         *keep = m;
@@ -124,7 +124,7 @@ static double fit_objective(facto_fm_data *d, facto_rows *flat, int blocks, int 
 
 static void check_monotone(int blocks)
 {
-    facto_fm_data d;
+    fct_fm_data d;
     facto_rows *flat = NULL;
     make_data(&d, &flat, 500, 3);
     double prev = INFINITY, first = 0.0, last = 0.0;
@@ -141,7 +141,7 @@ static void check_monotone(int blocks)
     printf("%s: J after 1 sweep %.4f, after 12 %.4f\n", blocks ? "blocks" : "flat", first, last);
     assert_true(last < first);
     facto_rows_free(flat);
-    facto_fm_data_release(&d);
+    fct_fm_data_release(&d);
 }
 
 static void test_monotone_flat(void **state)
@@ -157,7 +157,7 @@ static void test_monotone_blocks(void **state)
 }
 
 /* Largest |dJ/dtheta| over all parameters, by central differences. */
-static double max_abs_gradient(facto_fm_model *m, facto_fm_data *fd, const uint32_t *const *ss)
+static double max_abs_gradient(fct_fm_model *m, fct_fm_data *fd, const uint32_t *const *ss)
 {
     facto_ctx *ctx = facto_ctx_new();
     const float h = 1e-2f;
@@ -168,9 +168,9 @@ static double max_abs_gradient(facto_fm_model *m, facto_fm_data *fd, const uint3
         float old = *theta;
         double jp, jm;
         *theta = old + h;
-        assert_int_equal(facto_fm_als_objective(ctx, m, fd, ss, &jp), FACTO_OK);
+        assert_int_equal(fct_fm_als_objective(ctx, m, fd, ss, &jp), FACTO_OK);
         *theta = old - h;
-        assert_int_equal(facto_fm_als_objective(ctx, m, fd, ss, &jm), FACTO_OK);
+        assert_int_equal(fct_fm_als_objective(ctx, m, fd, ss, &jm), FACTO_OK);
         *theta = old;
         double g = (jp - jm) / (2.0 * (double)h);
         worst = fmax(worst, fabs(g));
@@ -182,20 +182,20 @@ static double max_abs_gradient(facto_fm_model *m, facto_fm_data *fd, const uint3
 static void test_stationary(void **state)
 {
     (void)state;
-    facto_fm_data d;
+    fct_fm_data d;
     facto_rows *flat = NULL;
     make_data(&d, &flat, 400, 9);
     facto_model *m1 = NULL, *m300 = NULL;
     fit_objective(&d, flat, 1, 1, &m1);
     fit_objective(&d, flat, 1, 300, &m300);
     facto_ctx *ctx = facto_ctx_new();
-    facto_fm_data fd;
-    facto_fm_data_init(&fd, flat, 0);
+    fct_fm_data fd;
+    fct_fm_data_init(&fd, flat, 0);
     uint32_t *slots = NULL;
-    assert_int_equal(facto_fm_map_rows(ctx, (facto_fm_model *)m1, flat, &slots), FACTO_OK);
+    assert_int_equal(fct_fm_map_rows(ctx, (fct_fm_model *)m1, flat, &slots), FACTO_OK);
     const uint32_t *ss[1] = {slots};
-    double g1 = max_abs_gradient((facto_fm_model *)m1, &fd, ss);
-    double g300 = max_abs_gradient((facto_fm_model *)m300, &fd, ss);
+    double g1 = max_abs_gradient((fct_fm_model *)m1, &fd, ss);
+    double g300 = max_abs_gradient((fct_fm_model *)m300, &fd, ss);
     printf("max |dJ/dtheta|: %.4g after 1 sweep, %.4g after 300\n", g1, g300);
     assert_true(g1 > 1.0);
     assert_true(g300 < 1e-2 * g1);
@@ -203,7 +203,7 @@ static void test_stationary(void **state)
     facto_model_free(m1);
     facto_model_free(m300);
     facto_rows_free(flat);
-    facto_fm_data_release(&d);
+    fct_fm_data_release(&d);
     facto_ctx_free(ctx);
 }
 
@@ -212,7 +212,7 @@ static void test_stationary(void **state)
 static void test_generalises(void **state)
 {
     (void)state;
-    facto_fm_data d;
+    fct_fm_data d;
     facto_rows *flat = NULL;
     make_data(&d, &flat, 2000, 4);
     facto_ctx *ctx = facto_ctx_new();
@@ -242,7 +242,7 @@ static void test_generalises(void **state)
     facto_rows_free(tr);
     facto_rows_free(te);
     facto_rows_free(flat);
-    facto_fm_data_release(&d);
+    fct_fm_data_release(&d);
     facto_ctx_free(ctx);
 }
 

@@ -67,7 +67,7 @@ static void train_tiny(int copies, int batch, float clip, float rescale, float *
     facto_model *model = NULL;
     if (facto_fm_fit(ctx, rows, NULL, &p, NULL, &model) != FACTO_OK)
         fail_msg("fit: %s", facto_errmsg(ctx));
-    const facto_fm_model *m = (const facto_fm_model *)model;
+    const fct_fm_model *m = (const fct_fm_model *)model;
     assert_int_equal(m->n_slots, 3);
     assert_int_equal(m->k, 2);
     *w0 = m->w0;
@@ -181,7 +181,7 @@ static facto_model *fit(facto_ctx *ctx, const facto_rows *rows, facto_fm_params 
 
 static int same_params(const facto_model *a, const facto_model *b)
 {
-    const facto_fm_model *x = (const facto_fm_model *)a, *y = (const facto_fm_model *)b;
+    const fct_fm_model *x = (const fct_fm_model *)a, *y = (const fct_fm_model *)b;
     assert_int_equal(x->n_slots, y->n_slots);
     return memcmp(&x->w0, &y->w0, sizeof x->w0) == 0 &&
            memcmp(x->w, y->w, (size_t)x->n_slots * sizeof(float)) == 0 &&

@@ -24,19 +24,19 @@
 static int setup_dir(void **state)
 {
     (void)state;
-    return facto_test_dir_make("facto_fmconv");
+    return fct_test_dir_make("fct_fmconv");
 }
 
 static int teardown_dir(void **state)
 {
     (void)state;
-    return facto_test_dir_remove();
+    return fct_test_dir_remove();
 }
 
 static char *tmp_file(const char *name, const char *text)
 {
     char *p = malloc(200);
-    snprintf(p, 200, "%s/%s", facto_test_dir, name);
+    snprintf(p, 200, "%s/%s", fct_test_dir, name);
     if (text) {
         FILE *f = fopen(p, "wb");
         assert_non_null(f);
@@ -331,13 +331,13 @@ static void test_movielens_u1(void **state)
 
     /* round trips on real rows */
     char p[256];
-    snprintf(p, sizeof p, "%s/u1.rec", facto_test_dir);
+    snprintf(p, sizeof p, "%s/u1.rec", fct_test_dir);
     assert_int_equal(facto_rows_write(ctx, rtr, p, FACTO_ROWS_RECORDIO), FACTO_OK);
     facto_rows *back = NULL;
     assert_int_equal(facto_rows_read(ctx, p, FACTO_ROWS_AUTO, facto_fm_encoder_dim(enc), &back), FACTO_OK);
     assert_rows_identical(rtr, back);
     facto_rows_free(back);
-    snprintf(p, sizeof p, "%s/u1.libsvm", facto_test_dir);
+    snprintf(p, sizeof p, "%s/u1.libsvm", fct_test_dir);
     assert_int_equal(facto_rows_write(ctx, rtr, p, FACTO_ROWS_LIBSVM), FACTO_OK);
     assert_int_equal(facto_rows_read(ctx, p, FACTO_ROWS_AUTO, facto_fm_encoder_dim(enc), &back), FACTO_OK);
     assert_rows_identical(rtr, back);

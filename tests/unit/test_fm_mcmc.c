@@ -41,8 +41,8 @@ typedef struct truth {
 
 static void truth_make(truth *t, int U, int I, int k, uint64_t seed)
 {
-    facto_rng rng;
-    facto_rng_seed(&rng, seed);
+    fct_rng rng;
+    fct_rng_seed(&rng, seed);
     t->U = U;
     t->I = I;
     t->k = k;
@@ -50,9 +50,9 @@ static void truth_make(truth *t, int U, int I, int k, uint64_t seed)
     t->w = calloc((size_t)(U + I), sizeof *t->w);
     t->V = calloc((size_t)(U + I) * (size_t)k, sizeof *t->V);
     for (int i = 0; i < U + I; i++) {
-        t->w[i] = 0.3 * facto_rng_normal(&rng);
+        t->w[i] = 0.3 * fct_rng_normal(&rng);
         for (int f = 0; f < k; f++)
-            t->V[i * k + f] = 0.6 * facto_rng_normal(&rng);
+            t->V[i * k + f] = 0.6 * fct_rng_normal(&rng);
     }
 }
 
@@ -72,17 +72,17 @@ static facto_rows *truth_rows(const truth *t, int from, int to, double noise, ui
     facto_ctx *ctx = facto_ctx_new();
     int n = t->U * t->I;
     int *perm = malloc((size_t)n * sizeof *perm);
-    facto_rng rng;
-    facto_rng_seed(&rng, 99);
+    fct_rng rng;
+    fct_rng_seed(&rng, 99);
     for (int p = 0; p < n; p++)
         perm[p] = p;
     for (int p = n - 1; p > 0; p--) {
-        int j = (int)facto_rng_below(&rng, (uint64_t)p + 1);
+        int j = (int)fct_rng_below(&rng, (uint64_t)p + 1);
         int x = perm[p];
         perm[p] = perm[j];
         perm[j] = x;
     }
-    facto_rng_seed(&rng, seed);
+    fct_rng_seed(&rng, seed);
     facto_rows *r = facto_rows_new((uint64_t)(t->U + t->I), 1);
     for (int p = from; p < to; p++) {
         int u = perm[p] / t->I, i = perm[p] % t->I;
@@ -91,7 +91,7 @@ static facto_rows *truth_rows(const truth *t, int from, int to, double noise, ui
             clean[p - from] = y;
         assert_int_equal(facto_rows_push(ctx, r, (uint32_t)u, 1.0f), FACTO_OK);
         assert_int_equal(facto_rows_push(ctx, r, (uint32_t)(t->U + i), 1.0f), FACTO_OK);
-        assert_int_equal(facto_rows_finish_row(ctx, r, (float)(y + noise * facto_rng_normal(&rng))), FACTO_OK);
+        assert_int_equal(facto_rows_finish_row(ctx, r, (float)(y + noise * fct_rng_normal(&rng))), FACTO_OK);
     }
     free(perm);
     facto_ctx_free(ctx);
@@ -285,11 +285,11 @@ static void test_determinism(void **state)
  * users, and 1..3 real-valued "implicit" entries per user), block 1 the 9
  * items [20, 29) with a second entry for some. Keys ascend source by source,
  * so the flat sampler visits the features in the same order. */
-static void make_block_data(facto_fm_data *d, facto_rows **flat, int64_t n_rows, uint64_t seed)
+static void make_block_data(fct_fm_data *d, facto_rows **flat, int64_t n_rows, uint64_t seed)
 {
     facto_ctx *ctx = facto_ctx_new();
-    facto_rng rng;
-    facto_rng_seed(&rng, seed);
+    fct_rng rng;
+    fct_rng_seed(&rng, seed);
     facto_rows *users = facto_rows_new(0, 0), *items = facto_rows_new(0, 0), *direct = facto_rows_new(0, 1);
     for (int u = 0; u < 12; u++) {
         assert_int_equal(facto_rows_push(ctx, users, (uint32_t)(3 + u), 1.0f), FACTO_OK);
@@ -308,23 +308,23 @@ static void make_block_data(facto_fm_data *d, facto_rows **flat, int64_t n_rows,
     }
     int32_t *uref = malloc((size_t)n_rows * sizeof *uref), *iref = malloc((size_t)n_rows * sizeof *iref);
     for (int64_t n = 0; n < n_rows; n++) {
-        uref[n] = (int32_t)facto_rng_below(&rng, 12);
-        iref[n] = (int32_t)facto_rng_below(&rng, 9);
-        assert_int_equal(facto_rows_push(ctx, direct, (uint32_t)facto_rng_below(&rng, 3), 1.0f), FACTO_OK);
+        uref[n] = (int32_t)fct_rng_below(&rng, 12);
+        iref[n] = (int32_t)fct_rng_below(&rng, 9);
+        assert_int_equal(facto_rows_push(ctx, direct, (uint32_t)fct_rng_below(&rng, 3), 1.0f), FACTO_OK);
         float y = (float)(1.0 + 0.3 * uref[n] - 0.2 * iref[n] + 0.05 * uref[n] * iref[n] +
-                          0.2 * facto_rng_normal(&rng));
+                          0.2 * fct_rng_normal(&rng));
         assert_int_equal(facto_rows_finish_row(ctx, direct, y), FACTO_OK);
     }
-    facto_fm_data_init(d, direct, 1);
-    assert_int_equal(facto_fm_data_add_block(ctx, d, users, 1, uref, 1), FACTO_OK);
-    assert_int_equal(facto_fm_data_add_block(ctx, d, items, 1, iref, 1), FACTO_OK);
-    assert_int_equal(facto_fm_data_expand(ctx, d, flat), FACTO_OK);
+    fct_fm_data_init(d, direct, 1);
+    assert_int_equal(fct_fm_data_add_block(ctx, d, users, 1, uref, 1), FACTO_OK);
+    assert_int_equal(fct_fm_data_add_block(ctx, d, items, 1, iref, 1), FACTO_OK);
+    assert_int_equal(fct_fm_data_expand(ctx, d, flat), FACTO_OK);
     facto_ctx_free(ctx);
 }
 
 static void check_blocks_equal_flat(facto_fm_solver solver)
 {
-    facto_fm_data d;
+    fct_fm_data d;
     facto_rows *flat = NULL;
     make_block_data(&d, &flat, 600, 5);
     assert_int_equal(d.feature_dim, 29);
@@ -336,7 +336,7 @@ static void check_blocks_equal_flat(facto_fm_solver solver)
     p.linear_wd = 1.0f;
     p.factors_wd = 1.0f;
     facto_model *mb = NULL, *mf = NULL;
-    assert_int_equal(facto_fm_fit_blocks(ctx, &d, NULL, &p, NULL, -1, 0, &mb, NULL), FACTO_OK);
+    assert_int_equal(fct_fm_fit_blocks(ctx, &d, NULL, &p, NULL, -1, 0, &mb, NULL), FACTO_OK);
     assert_int_equal(facto_fm_fit(ctx, flat, NULL, &p, NULL, &mf), FACTO_OK);
     float *sb = malloc((size_t)flat->n_rows * sizeof *sb), *sf = malloc((size_t)flat->n_rows * sizeof *sf);
     assert_int_equal(facto_fm_predict(ctx, mb, flat, sb, NULL), FACTO_OK);
@@ -353,18 +353,18 @@ static void check_blocks_equal_flat(facto_fm_solver solver)
 
     /* The block predictor on block data equals the flat predictor on the
      * expanded rows for the same parameters. */
-    facto_fm_model *fm = (facto_fm_model *)mb;
+    fct_fm_model *fm = (fct_fm_model *)mb;
     uint32_t *slots[3], *fslots = NULL;
-    assert_int_equal(facto_fm_map_rows(ctx, fm, d.direct, &slots[0]), FACTO_OK);
-    assert_int_equal(facto_fm_map_rows(ctx, fm, d.block[0].rows, &slots[1]), FACTO_OK);
-    assert_int_equal(facto_fm_map_rows(ctx, fm, d.block[1].rows, &slots[2]), FACTO_OK);
-    assert_int_equal(facto_fm_map_rows(ctx, fm, flat, &fslots), FACTO_OK);
+    assert_int_equal(fct_fm_map_rows(ctx, fm, d.direct, &slots[0]), FACTO_OK);
+    assert_int_equal(fct_fm_map_rows(ctx, fm, d.block[0].rows, &slots[1]), FACTO_OK);
+    assert_int_equal(fct_fm_map_rows(ctx, fm, d.block[1].rows, &slots[2]), FACTO_OK);
+    assert_int_equal(fct_fm_map_rows(ctx, fm, flat, &fslots), FACTO_OK);
     double *raw = malloc((size_t)flat->n_rows * sizeof *raw);
-    assert_int_equal(facto_fm_blocks_predict_raw(ctx, fm, &d, (const uint32_t *const *)slots, raw), FACTO_OK);
+    assert_int_equal(fct_fm_blocks_predict_raw(ctx, fm, &d, (const uint32_t *const *)slots, raw), FACTO_OK);
     float *sum = malloc((size_t)fm->k * sizeof *sum);
     for (int64_t n = 0; n < flat->n_rows; n++) {
         int64_t b = flat->row_ptr[n], len = flat->row_ptr[n + 1] - b;
-        double ref = facto_fm_row_raw(fm, fm->w, fm->V, fm->w0, fslots + b, flat->values + b, len, sum);
+        double ref = fct_fm_row_raw(fm, fm->w, fm->V, fm->w0, fslots + b, flat->values + b, len, sum);
         assert_true(fabs(raw[n] - ref) < 1e-5 * (1.0 + fabs(ref)));
     }
     free(sum);
@@ -377,7 +377,7 @@ static void check_blocks_equal_flat(facto_fm_solver solver)
     facto_model_free(mb);
     facto_model_free(mf);
     facto_rows_free(flat);
-    facto_fm_data_release(&d);
+    fct_fm_data_release(&d);
     facto_ctx_free(ctx);
 }
 
@@ -403,7 +403,7 @@ static void test_blocks_equal_flat_als(void **state)
 static void test_summary_equals_sample_average(void **state)
 {
     (void)state;
-    facto_fm_data d;
+    fct_fm_data d;
     facto_rows *flat = NULL;
     make_block_data(&d, &flat, 600, 6);
     facto_ctx *ctx = facto_ctx_new();
@@ -411,26 +411,26 @@ static void test_summary_equals_sample_average(void **state)
     p.mcmc_chains = 3;
     p.mcmc_samples = 3 * 60; /* each chain keeps all its 60 samples */
     facto_model *ms = NULL, *mr = NULL;
-    assert_int_equal(facto_fm_fit_blocks(ctx, &d, NULL, &p, NULL, -1, 0, &ms, NULL), FACTO_OK);
-    assert_int_equal(facto_fm_fit_blocks(ctx, &d, NULL, &p, NULL, -1, 32, &mr, NULL), FACTO_OK);
-    facto_fm_model *fs = (facto_fm_model *)ms, *fr = (facto_fm_model *)mr;
+    assert_int_equal(fct_fm_fit_blocks(ctx, &d, NULL, &p, NULL, -1, 0, &ms, NULL), FACTO_OK);
+    assert_int_equal(fct_fm_fit_blocks(ctx, &d, NULL, &p, NULL, -1, 32, &mr, NULL), FACTO_OK);
+    fct_fm_model *fs = (fct_fm_model *)ms, *fr = (fct_fm_model *)mr;
     assert_int_equal(fs->n_samples, 180);
     assert_int_equal(fr->n_samples, 0);
     assert_int_equal(fr->k, 29); /* clamped to the number of slots */
     uint32_t *slots = NULL;
-    assert_int_equal(facto_fm_map_rows(ctx, fs, flat, &slots), FACTO_OK);
+    assert_int_equal(fct_fm_map_rows(ctx, fs, flat, &slots), FACTO_OK);
     float *sum = malloc(32 * sizeof *sum);
     double maxd = 0.0, spread = 0.0;
     for (int64_t n = 0; n < flat->n_rows; n++) {
         int64_t b = flat->row_ptr[n], len = flat->row_ptr[n + 1] - b;
         double avg = 0.0;
         for (int32_t t = 0; t < fs->n_samples; t++)
-            avg += facto_fm_row_raw(fs, fs->sample_w + (size_t)t * fs->n_slots,
+            avg += fct_fm_row_raw(fs, fs->sample_w + (size_t)t * fs->n_slots,
                                     fs->sample_V + (size_t)t * fs->n_slots * fs->k, fs->sample_w0[t], slots + b,
                                     flat->values + b, len, sum);
         avg /= fs->n_samples;
-        double last = facto_fm_row_raw(fs, fs->w, fs->V, fs->w0, slots + b, flat->values + b, len, sum);
-        double summ = facto_fm_row_raw(fr, fr->w, fr->V, fr->w0, slots + b, flat->values + b, len, sum);
+        double last = fct_fm_row_raw(fs, fs->w, fs->V, fs->w0, slots + b, flat->values + b, len, sum);
+        double summ = fct_fm_row_raw(fr, fr->w, fr->V, fr->w0, slots + b, flat->values + b, len, sum);
         maxd = fmax(maxd, fabs(summ - avg));
         spread = fmax(spread, fabs(last - avg));
     }
@@ -459,7 +459,7 @@ static void test_summary_equals_sample_average(void **state)
     facto_model_free(ms);
     facto_model_free(mr);
     facto_rows_free(flat);
-    facto_fm_data_release(&d);
+    fct_fm_data_release(&d);
     facto_ctx_free(ctx);
 }
 
@@ -473,23 +473,23 @@ static void test_shared_feature_refused(void **state)
     assert_int_equal(facto_rows_push(ctx, blk, 1, 1.0f), FACTO_OK);
     assert_int_equal(facto_rows_finish_row(ctx, blk, 0.0f), FACTO_OK);
     int32_t *ref = calloc(1, sizeof *ref);
-    facto_fm_data d;
-    facto_fm_data_init(&d, direct, 1);
-    assert_int_equal(facto_fm_data_add_block(ctx, &d, blk, 1, ref, 1), FACTO_OK);
+    fct_fm_data d;
+    fct_fm_data_init(&d, direct, 1);
+    assert_int_equal(fct_fm_data_add_block(ctx, &d, blk, 1, ref, 1), FACTO_OK);
     uint8_t *src = NULL;
-    assert_int_equal(facto_fm_data_sources(ctx, &d, 2, &src), FACTO_ERR_INVALID);
+    assert_int_equal(fct_fm_data_sources(ctx, &d, 2, &src), FACTO_ERR_INVALID);
     assert_non_null(strstr(facto_errmsg(ctx), "feature 1"));
     facto_fm_params p = mcmc_params(2, 2, 3, 1);
     facto_model *m = NULL;
-    assert_int_equal(facto_fm_fit_blocks(ctx, &d, NULL, &p, NULL, -1, 0, &m, NULL), FACTO_ERR_INVALID);
+    assert_int_equal(fct_fm_fit_blocks(ctx, &d, NULL, &p, NULL, -1, 0, &m, NULL), FACTO_ERR_INVALID);
     assert_null(m);
     /* A reference outside the block is refused when added. */
     int32_t *bad = malloc(sizeof *bad);
     bad[0] = 1;
     facto_rows *blk2 = facto_rows_new(0, 0);
     assert_int_equal(facto_rows_finish_row(ctx, blk2, 0.0f), FACTO_OK);
-    assert_int_equal(facto_fm_data_add_block(ctx, &d, blk2, 1, bad, 1), FACTO_ERR_INVALID);
-    facto_fm_data_release(&d);
+    assert_int_equal(fct_fm_data_add_block(ctx, &d, blk2, 1, bad, 1), FACTO_ERR_INVALID);
+    fct_fm_data_release(&d);
     facto_ctx_free(ctx);
 }
 
@@ -505,7 +505,7 @@ static void test_saved_model_predicts_new_rows(void **state)
     p.mcmc_samples = 8;
     facto_model *m = NULL, *back = NULL;
     assert_int_equal(facto_fm_fit(ctx, tr, NULL, &p, NULL, &m), FACTO_OK);
-    facto_fm_model *fm = (facto_fm_model *)m;
+    fct_fm_model *fm = (fct_fm_model *)m;
     assert_int_equal(fm->n_samples, 8);
     /* The stored samples differ from one another (they are draws). */
     assert_true(memcmp(fm->sample_V, fm->sample_V + fm->n_slots * fm->k, (size_t)fm->n_slots * fm->k * 4) != 0);
@@ -522,10 +522,10 @@ static void test_saved_model_predicts_new_rows(void **state)
     int differ = 0;
     float *sum = malloc((size_t)fm->k * sizeof *sum);
     uint32_t *slots = NULL;
-    assert_int_equal(facto_fm_map_rows(ctx, fm, te, &slots), FACTO_OK);
+    assert_int_equal(fct_fm_map_rows(ctx, fm, te, &slots), FACTO_OK);
     for (int64_t r = 0; r < te->n_rows; r++) {
         int64_t o = te->row_ptr[r];
-        double last = facto_fm_row_raw(fm, fm->w, fm->V, fm->w0, slots + o, te->values + o, 2, sum);
+        double last = fct_fm_row_raw(fm, fm->w, fm->V, fm->w0, slots + o, te->values + o, 2, sum);
         differ += fabs(last - a[r]) > 1e-4;
     }
     assert_true(differ > te->n_rows / 2);
@@ -608,7 +608,7 @@ static double rdata_rnd(uint64_t *x)
 
 static void rdata_make(rdata *d, int U, int I, int per_user, uint64_t seed)
 {
-    snprintf(d->dir, sizeof d->dir, "/tmp/facto_test_fm_ratings.%ld", (long)getpid());
+    snprintf(d->dir, sizeof d->dir, "/tmp/fct_test_fm_ratings.%ld", (long)getpid());
     char cmd[512], tr[300], te[300];
     snprintf(cmd, sizeof cmd, "mkdir -p %s", d->dir);
     assert_int_equal(system(cmd), 0);
@@ -719,15 +719,15 @@ static void check_ratings_equal_flat(facto_fm_solver solver, int rich, int chain
     /* the same data flat, through the internal builder the public path uses */
     facto_rows *us = NULL, *is = NULL;
     int32_t *ug = NULL, *ig = NULL, nu = 0, ni = 0;
-    assert_int_equal(facto_fm_side_table(ctx, d.users, 1, facto_dataset_users(d.train), &us, &ug, &nu), FACTO_OK);
-    assert_int_equal(facto_fm_side_table(ctx, d.items, 0, facto_dataset_items(d.train), &is, &ig, &ni), FACTO_OK);
+    assert_int_equal(fct_fm_side_table(ctx, d.users, 1, facto_dataset_users(d.train), &us, &ug, &nu), FACTO_OK);
+    assert_int_equal(fct_fm_side_table(ctx, d.items, 0, facto_dataset_items(d.train), &is, &ig, &ni), FACTO_OK);
     assert_int_equal(nu, 3); /* kind=a, kind=b, score (u_nobody adds no new name) */
-    facto_fm_ratings_spec spec = {rich, rich, rich ? us : NULL, rich ? is : NULL, ug, ig};
-    facto_fm_data tr, te;
-    assert_int_equal(facto_fm_data_from_ratings(ctx, d.train, d.test, &spec, &tr, &te), FACTO_OK);
+    fct_fm_ratings_spec spec = {rich, rich, rich ? us : NULL, rich ? is : NULL, ug, ig};
+    fct_fm_data tr, te;
+    assert_int_equal(fct_fm_data_from_ratings(ctx, d.train, d.test, &spec, &tr, &te), FACTO_OK);
     facto_rows *ftr = NULL, *fte = NULL;
-    assert_int_equal(facto_fm_data_expand(ctx, &tr, &ftr), FACTO_OK);
-    assert_int_equal(facto_fm_data_expand(ctx, &te, &fte), FACTO_OK);
+    assert_int_equal(fct_fm_data_expand(ctx, &tr, &ftr), FACTO_OK);
+    assert_int_equal(fct_fm_data_expand(ctx, &te, &fte), FACTO_OK);
     facto_fm_params pf = p;
     pf.feature_dim = tr.feature_dim;
     cb.user_data = &lf;
@@ -742,18 +742,18 @@ static void check_ratings_equal_flat(facto_fm_solver solver, int rich, int chain
     /* saved predictions, pair by pair, against the flat model on the expanded rows */
     float *sf = malloc((size_t)fte->n_rows * sizeof *sf), *sb = malloc((size_t)fte->n_rows * sizeof *sb);
     assert_int_equal(facto_fm_predict(ctx, mf, fte, sf, NULL), FACTO_OK);
-    const facto_fm_model *ff = (const facto_fm_model *)mf;
+    const fct_fm_model *ff = (const fct_fm_model *)mf;
     if (ff->n_samples > 0) {
         /* the flat model clips each sample's prediction, the pair model the
          * mean: compare the clipped mean of the raw sample predictions */
         uint32_t *slots = NULL;
-        assert_int_equal(facto_fm_map_rows(ctx, ff, fte, &slots), FACTO_OK);
+        assert_int_equal(fct_fm_map_rows(ctx, ff, fte, &slots), FACTO_OK);
         float *sum = malloc((size_t)ff->k * sizeof *sum);
         for (int64_t n = 0; n < fte->n_rows; n++) {
             int64_t b = fte->row_ptr[n], len = fte->row_ptr[n + 1] - b;
             double acc = 0.0;
             for (int32_t t = 0; t < ff->n_samples; t++)
-                acc += facto_fm_row_raw(ff, ff->sample_w + (int64_t)t * ff->n_slots,
+                acc += fct_fm_row_raw(ff, ff->sample_w + (int64_t)t * ff->n_slots,
                                         ff->sample_V + (int64_t)t * ff->n_slots * ff->k, ff->sample_w0[t],
                                         slots + b, fte->values + b, len, sum);
             acc /= ff->n_samples;
@@ -773,8 +773,8 @@ static void check_ratings_equal_flat(facto_fm_solver solver, int rich, int chain
     free(sb);
     facto_rows_free(ftr);
     facto_rows_free(fte);
-    facto_fm_data_release(&te);
-    facto_fm_data_release(&tr);
+    fct_fm_data_release(&te);
+    fct_fm_data_release(&tr);
     facto_rows_free(us);
     facto_rows_free(is);
     free(ug);
@@ -799,7 +799,7 @@ static void test_ratings_equal_flat_als(void **state)
     check_ratings_equal_flat(FACTO_FM_SOLVER_ALS, 1, 1);
 }
 
-/* One-hot fields of flat rows (facto_fm_infer_fields): found for the
+/* One-hot fields of flat rows (fct_fm_infer_fields): found for the
  * user + item layout in any key order within rows, with the gap keys and the
  * keys past the last field assigned to the neighbouring field; not found
  * for rows of different lengths, overlapping position ranges or one key a
@@ -816,7 +816,7 @@ static void test_infer_fields(void **state)
         assert_int_equal(facto_rows_finish_row(ctx, r, 1.0f), FACTO_OK);
     }
     int32_t *g = NULL, ng = 0;
-    assert_int_equal(facto_fm_infer_fields(ctx, r, 12, &g, &ng), FACTO_OK);
+    assert_int_equal(fct_fm_infer_fields(ctx, r, 12, &g, &ng), FACTO_OK);
     assert_non_null(g);
     assert_int_equal(ng, 2);
     /* position 0 spans keys 0..4, position 1 keys 5..9: field 1 from key 5 */
@@ -831,7 +831,7 @@ static void test_infer_fields(void **state)
         facto_rows_push(ctx, o, over[i][1], 1.0f);
         facto_rows_finish_row(ctx, o, 1.0f);
     }
-    assert_int_equal(facto_fm_infer_fields(ctx, o, 12, &g, &ng), FACTO_OK);
+    assert_int_equal(fct_fm_infer_fields(ctx, o, 12, &g, &ng), FACTO_OK);
     assert_null(g);
     assert_int_equal(ng, 1);
     /* a third key in one row */
@@ -839,13 +839,13 @@ static void test_infer_fields(void **state)
     facto_rows_push(ctx, r, 6, 1.0f);
     facto_rows_push(ctx, r, 11, 1.0f);
     facto_rows_finish_row(ctx, r, 1.0f);
-    assert_int_equal(facto_fm_infer_fields(ctx, r, 12, &g, &ng), FACTO_OK);
+    assert_int_equal(fct_fm_infer_fields(ctx, r, 12, &g, &ng), FACTO_OK);
     assert_null(g);
     /* one key a row: nothing to tell apart */
     facto_rows *one = facto_rows_new(12, 1);
     facto_rows_push(ctx, one, 3, 1.0f);
     facto_rows_finish_row(ctx, one, 1.0f);
-    assert_int_equal(facto_fm_infer_fields(ctx, one, 12, &g, &ng), FACTO_OK);
+    assert_int_equal(fct_fm_infer_fields(ctx, one, 12, &g, &ng), FACTO_OK);
     assert_null(g);
     assert_int_equal(ng, 1);
     facto_rows_free(r);
@@ -855,7 +855,7 @@ static void test_infer_fields(void **state)
 }
 
 /* Rows of two one-hot fields (user + item keys) train through the pair-form
- * sweep (facto_fm_data_two_fields); the chain must be the one the direct
+ * sweep (fct_fm_data_two_fields); the chain must be the one the direct
  * sweep of the same rows follows with the same two prior groups, up to
  * rounding, for MCMC and ALS. */
 static void test_two_fields_equal_direct(void **state)
@@ -867,7 +867,7 @@ static void test_two_fields_equal_direct(void **state)
     facto_rows *te = truth_rows(&t, 300, 375, 0.3, 2, NULL);
     facto_ctx *ctx = facto_ctx_new();
     int32_t *g = NULL, ng = 0;
-    assert_int_equal(facto_fm_infer_fields(ctx, tr, 40, &g, &ng), FACTO_OK);
+    assert_int_equal(fct_fm_infer_fields(ctx, tr, 40, &g, &ng), FACTO_OK);
     assert_int_equal(ng, 2);
     for (int solver = 0; solver < 2; solver++) {
         facto_fm_params p = mcmc_params(40, 3, 25, 5);
@@ -876,11 +876,11 @@ static void test_two_fields_equal_direct(void **state)
         p.mcmc_chains = 2;
         facto_model *mp = NULL, *md = NULL;
         assert_int_equal(facto_fm_fit(ctx, tr, NULL, &p, NULL, &mp), FACTO_OK);
-        facto_fm_data d;
-        facto_fm_data_init(&d, tr, 0);
+        fct_fm_data d;
+        fct_fm_data_init(&d, tr, 0);
         d.feature_group = solver ? NULL : g;
         d.n_groups = solver ? 0 : 2;
-        assert_int_equal(facto_fm_fit_blocks(ctx, &d, NULL, &p, NULL, -1, 0, &md, NULL), FACTO_OK);
+        assert_int_equal(fct_fm_fit_blocks(ctx, &d, NULL, &p, NULL, -1, 0, &md, NULL), FACTO_OK);
         float *sp = malloc((size_t)te->n_rows * sizeof *sp), *sd = malloc((size_t)te->n_rows * sizeof *sd);
         assert_int_equal(facto_fm_predict(ctx, mp, te, sp, NULL), FACTO_OK);
         assert_int_equal(facto_fm_predict(ctx, md, te, sd, NULL), FACTO_OK);
@@ -906,9 +906,9 @@ static void test_two_fields_equal_direct(void **state)
     facto_rows_push(ctx, v, 1, 2.0f);
     facto_rows_push(ctx, v, 31, 1.0f);
     facto_rows_finish_row(ctx, v, 4.0f);
-    facto_fm_data pd;
+    fct_fm_data pd;
     int ok = 1;
-    assert_int_equal(facto_fm_data_two_fields(ctx, v, g, 40, &pd, &ok), FACTO_OK);
+    assert_int_equal(fct_fm_data_two_fields(ctx, v, g, 40, &pd, &ok), FACTO_OK);
     assert_int_equal(ok, 0);
     assert_int_equal(pd.n_blocks, 0);
     facto_rows_free(v);
@@ -965,7 +965,7 @@ static void test_ratings_saved_model(void **state)
     assert_true(s1 == s2);
     assert_int_equal(f1, 0);
     /* unknown user: w0 + b_i; unknown both: w0 */
-    const facto_fm_model *fm = (const facto_fm_model *)l;
+    const fct_fm_model *fm = (const fct_fm_model *)l;
     int32_t i7 = facto_idmap_find(fm->items, "i7");
     assert_int_equal(facto_fm_predict_pair(ctx, l, "nobody", "i7", &s3, &f3), FACTO_OK);
     assert_int_equal(f3, FACTO_PRED_UNKNOWN_USER);
@@ -1030,7 +1030,7 @@ static unsigned char *model_bytes(facto_ctx *ctx, const facto_model *m, long *n)
 static void test_chains_stop_together(void **state)
 {
     (void)state;
-    facto_fm_data d;
+    fct_fm_data d;
     facto_rows *flat = NULL;
     make_block_data(&d, &flat, 300, 7);
     facto_fm_params p = mcmc_params(29, 3, 20, 5);
@@ -1045,8 +1045,8 @@ static void test_chains_stop_together(void **state)
                 facto_ctx_set_threads(ctx, t ? 3 : 1);
                 facto_fm_callbacks cb = {stop_after, &stop};
                 facto_model *m = NULL;
-                facto_fm_cd_result res;
-                assert_int_equal(facto_fm_fit_blocks(ctx, &d, NULL, &p, &cb, -1, summary, &m, &res), FACTO_OK);
+                fct_fm_cd_result res;
+                assert_int_equal(fct_fm_fit_blocks(ctx, &d, NULL, &p, &cb, -1, summary, &m, &res), FACTO_OK);
                 assert_int_equal(res.iterations, stop);
                 assert_int_equal(res.chains, 3);
                 bytes[t] = model_bytes(ctx, m, &n[t]);
@@ -1060,7 +1060,7 @@ static void test_chains_stop_together(void **state)
         }
     }
     facto_rows_free(flat);
-    facto_fm_data_release(&d);
+    fct_fm_data_release(&d);
 
     rdata r;
     rdata_make(&r, 30, 20, 12, 5);
@@ -1117,24 +1117,24 @@ static void test_classifier_summary_scaled(void **state)
         assert_int_equal(facto_fm_fit(ctx, tr, NULL, &p, NULL, &ms), FACTO_OK);
         p.summary_rank = 24;
         assert_int_equal(facto_fm_fit(ctx, tr, NULL, &p, NULL, &mr), FACTO_OK);
-        assert_int_equal(((facto_fm_model *)mr)->n_samples, 0);
+        assert_int_equal(((fct_fm_model *)mr)->n_samples, 0);
         /* the summary's logit against the mean of the samples' logits (the
          * sample model averages probabilities, so compare before the link) */
-        const facto_fm_model *fs = (const facto_fm_model *)ms, *fr = (const facto_fm_model *)mr;
+        const fct_fm_model *fs = (const fct_fm_model *)ms, *fr = (const fct_fm_model *)mr;
         assert_int_equal(fs->n_samples, chains);
         uint32_t *slots = NULL;
-        assert_int_equal(facto_fm_map_rows(ctx, fs, te, &slots), FACTO_OK);
+        assert_int_equal(fct_fm_map_rows(ctx, fs, te, &slots), FACTO_OK);
         float *sum = malloc(32 * sizeof *sum);
         double maxd = 0.0, spread = 0.0;
         for (int64_t n = 0; n < te->n_rows; n++) {
             int64_t o = te->row_ptr[n], len = te->row_ptr[n + 1] - o;
             double avg = 0.0;
             for (int32_t t = 0; t < fs->n_samples; t++)
-                avg += facto_fm_row_raw(fs, fs->sample_w + (size_t)t * fs->n_slots,
+                avg += fct_fm_row_raw(fs, fs->sample_w + (size_t)t * fs->n_slots,
                                         fs->sample_V + (size_t)t * fs->n_slots * fs->k, fs->sample_w0[t], slots + o,
                                         te->values + o, len, sum);
             avg /= fs->n_samples;
-            double summ = facto_fm_row_raw(fr, fr->w, fr->V, fr->w0, slots + o, te->values + o, len, sum);
+            double summ = fct_fm_row_raw(fr, fr->w, fr->V, fr->w0, slots + o, te->values + o, len, sum);
             maxd = fmax(maxd, fabs(summ - avg));
             spread = fmax(spread, fabs(avg));
         }
@@ -1179,7 +1179,7 @@ static void test_ml100k_u1(void **state)
     assert_int_equal(er.n_ratings, 20000);
     printf("ml-100k u1 one-hot (public block path), mcmc k=32, 100 iterations: test RMSE %.4f (running average), "
            "%.4f (saved model, rank-%d summary)\n",
-           chain, er.rmse, (int)((facto_fm_model *)m)->pair_k);
+           chain, er.rmse, (int)((fct_fm_model *)m)->pair_k);
     assert_true(chain <= 0.912);
     /* the saved model predicts about as well as the chain's average */
     assert_true(er.rmse <= chain + 2e-3);
@@ -1192,7 +1192,7 @@ static void test_ml100k_u1(void **state)
     assert_int_equal(facto_fm_evaluate_ratings(ctx, m, dte, &er, NULL), FACTO_OK);
     printf("  16 thinned samples: test RMSE %.4f\n", er.rmse);
     assert_true(chain2 == chain);
-    assert_int_equal(((facto_fm_model *)m)->pair_k, 16 * 32); /* 2 chains x 8 samples x k */
+    assert_int_equal(((fct_fm_model *)m)->pair_k, 16 * 32); /* 2 chains x 8 samples x k */
     assert_true(er.rmse <= 0.92);
     facto_model_free(m);
     facto_dataset_free(dtr);
@@ -1208,15 +1208,15 @@ static void test_gram_kernel(void **state)
     (void)state;
     const int64_t n = 131;
     const int32_t k = 5, r = 37;
-    facto_rng rng;
-    facto_rng_seed(&rng, 7);
+    fct_rng rng;
+    fct_rng_seed(&rng, 7);
     double *V = malloc((size_t)(k * n) * sizeof *V), *om = malloc((size_t)(n * r) * sizeof *om);
     double *y0 = malloc((size_t)(n * r) * sizeof *y0), *y1 = malloc((size_t)(n * r) * sizeof *y1);
     double *ref = malloc((size_t)(n * r) * sizeof *ref), *t = malloc((size_t)(k * r) * sizeof *t);
     for (int64_t i = 0; i < k * n; i++)
-        V[i] = facto_rng_normal(&rng);
+        V[i] = fct_rng_normal(&rng);
     for (int64_t i = 0; i < n * r; i++) {
-        om[i] = facto_rng_normal(&rng);
+        om[i] = fct_rng_normal(&rng);
         y0[i] = y1[i] = ref[i] = 0.25 * (double)(i % 7);
     }
     for (int64_t i = 0; i < n; i++)
@@ -1230,10 +1230,10 @@ static void test_gram_kernel(void **state)
             }
             ref[i * r + c] += a;
         }
-    facto_gram_update_scalar(V, n, k, om, r, t, y0);
-    int avx = facto_kernel_path_detect() == FACTO_KERNEL_AVX2;
+    fct_gram_update_scalar(V, n, k, om, r, t, y0);
+    int avx = fct_kernel_path_detect() == FACTO_KERNEL_AVX2;
     if (avx)
-        facto_gram_update_avx2(V, n, k, om, r, t, y1);
+        fct_gram_update_avx2(V, n, k, om, r, t, y1);
     for (int64_t i = 0; i < n * r; i++) {
         assert_true(fabs(y0[i] - ref[i]) < 1e-9 * (1.0 + fabs(ref[i])));
         if (avx)

@@ -36,8 +36,8 @@ static facto_fm_params required(void)
 static void assert_same(const facto_fm_params *a, const facto_fm_params *b)
 {
     char x[4096], y[4096];
-    facto_fm_params_dump(a, x, sizeof x);
-    facto_fm_params_dump(b, y, sizeof y);
+    fct_fm_params_dump(a, x, sizeof x);
+    fct_fm_params_dump(b, y, sizeof y);
     assert_string_equal(x, y);
 }
 
@@ -325,7 +325,7 @@ static void test_dump_round_trip(void **state)
     p.optimizer = FACTO_OPT_FTRL;
     p.clip_gradient = 2.5f;
     char buf[4096];
-    size_t n = facto_fm_params_dump(&p, buf, sizeof buf);
+    size_t n = fct_fm_params_dump(&p, buf, sizeof buf);
     assert_true(n < sizeof buf);
     assert_int_equal(strlen(buf), n);
     facto_fm_params q = facto_fm_params_default();
@@ -349,14 +349,14 @@ static void test_dump_round_trip(void **state)
     assert_null(strstr(pub, "feature_dim=")); /* not set */
     /* a too-small buffer reports the length it needs */
     char small[8];
-    assert_int_equal(facto_fm_params_dump(&p, small, sizeof small), n);
+    assert_int_equal(fct_fm_params_dump(&p, small, sizeof small), n);
     facto_ctx_free(ctx);
 }
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(g_dir, sizeof g_dir, "/tmp/facto_fm_params_XXXXXX");
+    snprintf(g_dir, sizeof g_dir, "/tmp/fct_fm_params_XXXXXX");
     return mkdtemp(g_dir) ? 0 : -1;
 }
 

@@ -19,15 +19,15 @@
 static void test_basic(void **state)
 {
     (void)state;
-    facto_idmap *m = facto_idmap_new();
+    facto_idmap *m = fct_idmap_new();
     assert_non_null(m);
     assert_int_equal(facto_idmap_size(m), 0);
-    assert_int_equal(facto_idmap_intern(m, "196", 3), 0);
-    assert_int_equal(facto_idmap_intern(m, "242", 3), 1);
-    assert_int_equal(facto_idmap_intern(m, "196", 3), 0); /* already there */
-    assert_int_equal(facto_idmap_intern(m, "1", 1), 2);
-    assert_int_equal(facto_idmap_intern(m, "19", 2), 3); /* a prefix is another id */
-    assert_int_equal(facto_idmap_intern(m, "0196", 4), 4); /* text, not number */
+    assert_int_equal(fct_idmap_intern(m, "196", 3), 0);
+    assert_int_equal(fct_idmap_intern(m, "242", 3), 1);
+    assert_int_equal(fct_idmap_intern(m, "196", 3), 0); /* already there */
+    assert_int_equal(fct_idmap_intern(m, "1", 1), 2);
+    assert_int_equal(fct_idmap_intern(m, "19", 2), 3); /* a prefix is another id */
+    assert_int_equal(fct_idmap_intern(m, "0196", 4), 4); /* text, not number */
     assert_int_equal(facto_idmap_size(m), 5);
     assert_int_equal(facto_idmap_find(m, "196"), 0);
     assert_int_equal(facto_idmap_find(m, "242"), 1);
@@ -39,52 +39,52 @@ static void test_basic(void **state)
     assert_null(facto_idmap_name(m, 5));
     assert_null(facto_idmap_name(m, -1));
     /* By length: the bytes after len are not part of the id. */
-    assert_int_equal(facto_idmap_intern(m, "abcdef", 3), 5);
+    assert_int_equal(fct_idmap_intern(m, "abcdef", 3), 5);
     assert_string_equal(facto_idmap_name(m, 5), "abc");
-    assert_int_equal(facto_idmap_find_n(m, "abcxyz", 3), 5);
+    assert_int_equal(fct_idmap_find_n(m, "abcxyz", 3), 5);
     assert_int_equal(facto_idmap_find(m, "abcdef"), -1);
     /* Case matters; bytes that are not UTF-8 are fine (u.item is Latin-1). */
-    assert_int_equal(facto_idmap_intern(m, "ABC", 3), 6);
-    assert_int_equal(facto_idmap_intern(m, "Mis\xe9rables", 10), 7);
+    assert_int_equal(fct_idmap_intern(m, "ABC", 3), 6);
+    assert_int_equal(fct_idmap_intern(m, "Mis\xe9rables", 10), 7);
     assert_int_equal(facto_idmap_find(m, "Mis\xe9rables"), 7);
-    facto_idmap_free(m);
+    fct_idmap_free(m);
 }
 
 static void test_limits(void **state)
 {
     (void)state;
-    facto_idmap *m = facto_idmap_new();
+    facto_idmap *m = fct_idmap_new();
     char id[300];
     memset(id, 'x', sizeof id);
-    assert_int_equal(facto_idmap_intern(m, id, 0), -2);
-    assert_int_equal(facto_idmap_intern(m, id, FACTO_MAX_ID_LEN + 1), -2);
-    assert_int_equal(facto_idmap_intern(m, "a\0b", 3), -2); /* a NUL inside */
+    assert_int_equal(fct_idmap_intern(m, id, 0), -2);
+    assert_int_equal(fct_idmap_intern(m, id, FACTO_MAX_ID_LEN + 1), -2);
+    assert_int_equal(fct_idmap_intern(m, "a\0b", 3), -2); /* a NUL inside */
     assert_int_equal(facto_idmap_size(m), 0);
-    assert_int_equal(facto_idmap_intern(m, id, FACTO_MAX_ID_LEN), 0);
-    assert_int_equal(facto_idmap_find_n(m, id, FACTO_MAX_ID_LEN), 0);
-    assert_int_equal(facto_idmap_find_n(m, id, FACTO_MAX_ID_LEN + 1), -1);
+    assert_int_equal(fct_idmap_intern(m, id, FACTO_MAX_ID_LEN), 0);
+    assert_int_equal(fct_idmap_find_n(m, id, FACTO_MAX_ID_LEN), 0);
+    assert_int_equal(fct_idmap_find_n(m, id, FACTO_MAX_ID_LEN + 1), -1);
     assert_int_equal(strlen(facto_idmap_name(m, 0)), FACTO_MAX_ID_LEN);
     /* The largest int64 as text. */
-    assert_int_equal(facto_idmap_intern(m, "9223372036854775807", 19), 1);
+    assert_int_equal(fct_idmap_intern(m, "9223372036854775807", 19), 1);
     assert_int_equal(facto_idmap_find(m, "9223372036854775807"), 1);
-    facto_idmap_free(m);
+    fct_idmap_free(m);
     /* NULL handling of the public accessors. */
     assert_int_equal(facto_idmap_size(NULL), 0);
     assert_int_equal(facto_idmap_find(NULL, "1"), -1);
     assert_null(facto_idmap_name(NULL, 0));
-    facto_idmap_free(NULL);
-    assert_null(facto_idmap_clone(NULL));
+    fct_idmap_free(NULL);
+    assert_null(fct_idmap_clone(NULL));
 }
 
 static void test_growth_and_clone(void **state)
 {
     (void)state;
     enum { N = 200000 };
-    facto_idmap *m = facto_idmap_new();
+    facto_idmap *m = fct_idmap_new();
     char id[32];
     for (int k = 0; k < N; k++) {
         int n = snprintf(id, sizeof id, "user-%d", k * 7);
-        assert_int_equal(facto_idmap_intern(m, id, (size_t)n), k);
+        assert_int_equal(fct_idmap_intern(m, id, (size_t)n), k);
     }
     assert_int_equal(facto_idmap_size(m), N);
     for (int k = 0; k < N; k += 997) {
@@ -93,7 +93,7 @@ static void test_growth_and_clone(void **state)
         assert_string_equal(facto_idmap_name(m, k), id);
     }
     assert_int_equal(facto_idmap_find(m, "user-1"), -1);
-    facto_idmap *c = facto_idmap_clone(m);
+    facto_idmap *c = fct_idmap_clone(m);
     assert_non_null(c);
     assert_int_equal(facto_idmap_size(c), N);
     for (int k = 0; k < N; k += 101) {
@@ -101,12 +101,12 @@ static void test_growth_and_clone(void **state)
         assert_int_equal(facto_idmap_find(c, facto_idmap_name(m, k)), k);
     }
     /* The clone is independent. */
-    assert_int_equal(facto_idmap_intern(c, "new", 3), N);
+    assert_int_equal(fct_idmap_intern(c, "new", 3), N);
     assert_int_equal(facto_idmap_find(m, "new"), -1);
     assert_int_equal(facto_idmap_size(m), N);
-    facto_idmap_free(m);
+    fct_idmap_free(m);
     assert_int_equal(facto_idmap_find(c, "user-7"), 1); /* survives the original */
-    facto_idmap_free(c);
+    fct_idmap_free(c);
 }
 
 int main(void)

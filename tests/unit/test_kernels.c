@@ -24,10 +24,10 @@
 
 #define MAXN 67
 
-static void fill(facto_rng *rng, float *a, int n)
+static void fill(fct_rng *rng, float *a, int n)
 {
     for (int f = 0; f < n; f++)
-        a[f] = (float)(2.0 * facto_rng_uniform(rng) - 1.0);
+        a[f] = (float)(2.0 * fct_rng_uniform(rng) - 1.0);
 }
 
 static double ref_dot(const float *a, const float *b, int n)
@@ -43,8 +43,8 @@ static double tol(int n) { return 1e-6 * (n + 1); }
 
 static void check_dot(float (*dot)(const float *, const float *, int))
 {
-    facto_rng rng;
-    facto_rng_seed(&rng, 7);
+    fct_rng rng;
+    fct_rng_seed(&rng, 7);
     float buf_a[MAXN + 1], buf_b[MAXN + 1];
     for (int n = 0; n <= MAXN; n++) {
         float *a = buf_a + 1, *b = buf_b + 1; /* deliberately unaligned */
@@ -56,8 +56,8 @@ static void check_dot(float (*dot)(const float *, const float *, int))
 
 static void check_axpy(void (*axpy)(float, const float *, float *, int))
 {
-    facto_rng rng;
-    facto_rng_seed(&rng, 8);
+    fct_rng rng;
+    fct_rng_seed(&rng, 8);
     float x[MAXN + 1], y[MAXN + 1], y0[MAXN + 1];
     for (int n = 0; n <= MAXN; n++) {
         fill(&rng, x, n + 1);
@@ -73,8 +73,8 @@ static void check_axpy(void (*axpy)(float, const float *, float *, int))
 /* p' = p + lr (e q - reg p), q' = q + lr (e p - reg q) from the old values. */
 static void check_sgd_pair(void (*step)(float *, float *, int, float, float, float))
 {
-    facto_rng rng;
-    facto_rng_seed(&rng, 9);
+    fct_rng rng;
+    fct_rng_seed(&rng, 9);
     float p[MAXN], q[MAXN], p0[MAXN], q0[MAXN];
     const float e = 0.8f, lr = 0.05f, reg = 0.1f;
     for (int n = 0; n <= MAXN; n++) {
@@ -97,8 +97,8 @@ static void check_sgd_pair(void (*step)(float *, float *, int, float, float, flo
 static void check_adam_pair(void (*step)(float *, float *, float *, float *, float *, float *, int, float, float,
                                          float, float, float, float, float))
 {
-    facto_rng rng;
-    facto_rng_seed(&rng, 12);
+    fct_rng rng;
+    fct_rng_seed(&rng, 12);
     const float reg = 0.05f, lr = 0.01f, b1 = 0.9f, b2 = 0.999f, eps = 1e-8f;
     for (int n = 0; n <= MAXN; n++) {
         float p[MAXN], q[MAXN], mp[MAXN] = {0}, mq[MAXN] = {0}, vp[MAXN] = {0}, vq[MAXN] = {0};
@@ -132,21 +132,21 @@ static void check_adam_pair(void (*step)(float *, float *, float *, float *, flo
 static void test_scalar_kernels(void **state)
 {
     (void)state;
-    check_dot(facto_dot_scalar);
-    check_axpy(facto_axpy_scalar);
-    check_sgd_pair(facto_sgd_pair_scalar);
-    check_adam_pair(facto_adam_pair_scalar);
+    check_dot(fct_dot_scalar);
+    check_axpy(fct_axpy_scalar);
+    check_sgd_pair(fct_sgd_pair_scalar);
+    check_adam_pair(fct_adam_pair_scalar);
 }
 
 static void test_avx2_kernels(void **state)
 {
     (void)state;
-    if (facto_kernel_path_detect() != FACTO_KERNEL_AVX2)
+    if (fct_kernel_path_detect() != FACTO_KERNEL_AVX2)
         skip();
-    check_dot(facto_dot_avx2);
-    check_axpy(facto_axpy_avx2);
-    check_sgd_pair(facto_sgd_pair_avx2);
-    check_adam_pair(facto_adam_pair_avx2);
+    check_dot(fct_dot_avx2);
+    check_axpy(fct_axpy_avx2);
+    check_sgd_pair(fct_sgd_pair_avx2);
+    check_adam_pair(fct_adam_pair_avx2);
 }
 
 /* Both paths agree with each other on the same inputs, and the dispatcher
@@ -154,25 +154,25 @@ static void test_avx2_kernels(void **state)
 static void test_paths_agree(void **state)
 {
     (void)state;
-    if (facto_kernel_path_detect() != FACTO_KERNEL_AVX2)
+    if (fct_kernel_path_detect() != FACTO_KERNEL_AVX2)
         skip();
-    facto_rng rng;
-    facto_rng_seed(&rng, 10);
+    fct_rng rng;
+    fct_rng_seed(&rng, 10);
     float a[MAXN], b[MAXN];
     for (int n = 1; n <= MAXN; n++) {
         fill(&rng, a, n);
         fill(&rng, b, n);
-        facto_kernel_path_set(FACTO_KERNEL_SCALAR);
-        assert_int_equal(facto_kernel_path_get(), FACTO_KERNEL_SCALAR);
-        float s = facto_dot(a, b, n);
-        assert_true(s == facto_dot_scalar(a, b, n));
-        facto_kernel_path_set(FACTO_KERNEL_AVX2);
-        assert_int_equal(facto_kernel_path_get(), FACTO_KERNEL_AVX2);
-        float v = facto_dot(a, b, n);
-        assert_true(v == facto_dot_avx2(a, b, n));
+        fct_kernel_path_set(FACTO_KERNEL_SCALAR);
+        assert_int_equal(fct_kernel_path_get(), FACTO_KERNEL_SCALAR);
+        float s = fct_dot(a, b, n);
+        assert_true(s == fct_dot_scalar(a, b, n));
+        fct_kernel_path_set(FACTO_KERNEL_AVX2);
+        assert_int_equal(fct_kernel_path_get(), FACTO_KERNEL_AVX2);
+        float v = fct_dot(a, b, n);
+        assert_true(v == fct_dot_avx2(a, b, n));
         assert_true(fabs((double)s - v) <= tol(n));
     }
-    facto_kernel_path_set(facto_kernel_path_detect());
+    fct_kernel_path_set(fct_kernel_path_detect());
 }
 
 static void test_metrics(void **state)
@@ -180,16 +180,16 @@ static void test_metrics(void **state)
     (void)state;
     const float pred[4] = {1, 2, 3, 4}, truth[4] = {2, 2, 1, 4};
     /* errors -1, 0, 2, 0: squared 1+0+4+0 = 5, absolute 3 */
-    assert_true(fabs(facto_rmse(pred, truth, 4) - sqrt(5.0 / 4.0)) < 1e-12);
-    assert_true(fabs(facto_mae(pred, truth, 4) - 0.75) < 1e-12);
-    assert_true(isnan(facto_rmse(pred, truth, 0)));
-    facto_err_acc a = {0, 0, 0}, b = {0, 0, 0};
-    facto_err_acc_add(&a, 1, 2);
-    facto_err_acc_add(&b, 3, 1);
-    facto_err_acc_merge(&a, &b);
+    assert_true(fabs(fct_rmse(pred, truth, 4) - sqrt(5.0 / 4.0)) < 1e-12);
+    assert_true(fabs(fct_mae(pred, truth, 4) - 0.75) < 1e-12);
+    assert_true(isnan(fct_rmse(pred, truth, 0)));
+    fct_err_acc a = {0, 0, 0}, b = {0, 0, 0};
+    fct_err_acc_add(&a, 1, 2);
+    fct_err_acc_add(&b, 3, 1);
+    fct_err_acc_merge(&a, &b);
     assert_int_equal(a.n, 2);
-    assert_true(fabs(facto_err_acc_rmse(&a) - sqrt(2.5)) < 1e-12);
-    assert_true(fabs(facto_err_acc_mae(&a) - 1.5) < 1e-12);
+    assert_true(fabs(fct_err_acc_rmse(&a) - sqrt(2.5)) < 1e-12);
+    assert_true(fabs(fct_err_acc_mae(&a) - 1.5) < 1e-12);
 }
 
 static int cmp_rec(const void *x, const void *y)
@@ -203,23 +203,23 @@ static int cmp_rec(const void *x, const void *y)
 static void test_topk_matches_sort(void **state)
 {
     (void)state;
-    facto_rng rng;
-    facto_rng_seed(&rng, 11);
+    fct_rng rng;
+    fct_rng_seed(&rng, 11);
     enum { N = 500 };
     facto_recommendation all[N], buf[N];
     for (int trial = 0; trial < 20; trial++) {
         for (int i = 0; i < N; i++) {
             all[i].item = i;
             /* few distinct values: many ties */
-            all[i].score = (float)facto_rng_below(&rng, 40) / 8.0f;
+            all[i].score = (float)fct_rng_below(&rng, 40) / 8.0f;
         }
-        int k = trial == 0 ? 0 : (trial == 1 ? N : 1 + (int)facto_rng_below(&rng, 60));
-        facto_topk t;
-        facto_topk_init(&t, buf, k);
+        int k = trial == 0 ? 0 : (trial == 1 ? N : 1 + (int)fct_rng_below(&rng, 60));
+        fct_topk t;
+        fct_topk_init(&t, buf, k);
         for (int i = 0; i < N; i++)
-            facto_topk_push(&t, all[i].item, all[i].score);
-        facto_topk_push(&t, N, NAN); /* never selected */
-        int got = facto_topk_finish(&t);
+            fct_topk_push(&t, all[i].item, all[i].score);
+        fct_topk_push(&t, N, NAN); /* never selected */
+        int got = fct_topk_finish(&t);
         assert_int_equal(got, k);
         qsort(all, N, sizeof *all, cmp_rec);
         for (int x = 0; x < k; x++) {

@@ -23,16 +23,16 @@
 static int setup_dir(void **state)
 {
     (void)state;
-    return facto_test_dir_make("facto_libsvm");
+    return fct_test_dir_make("fct_libsvm");
 }
 
 static int teardown_dir(void **state)
 {
     (void)state;
-    return facto_test_dir_remove();
+    return fct_test_dir_remove();
 }
 
-static const char *tmp_path(const char *name) { return facto_test_path(name); }
+static const char *tmp_path(const char *name) { return fct_test_path(name); }
 
 static void write_file(const char *path, const char *text)
 {
@@ -135,8 +135,8 @@ static void test_errors(void **state)
     facto_ctx_free(ctx);
 }
 
-#define rnd facto_test_rnd
-#define rnd_float facto_test_rnd_float
+#define rnd fct_test_rnd
+#define rnd_float fct_test_rnd_float
 
 static facto_rows *random_rows(int64_t n, uint32_t dim, int with_labels)
 {

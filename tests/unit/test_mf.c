@@ -32,7 +32,7 @@ static int group_setup(void **state)
 {
     (void)state;
     const char *tmp = getenv("TMPDIR");
-    snprintf(g_dir, sizeof g_dir, "%s/facto_mf_XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    snprintf(g_dir, sizeof g_dir, "%s/fct_mf_XXXXXX", tmp && *tmp ? tmp : "/tmp");
     return mkdtemp(g_dir) ? 0 : -1;
 }
 
@@ -49,20 +49,20 @@ static int group_teardown(void **state)
 static facto_dataset *make_ds(const int *users, const int *items, const float *ratings, int n)
 {
     facto_ctx *ctx = facto_ctx_new();
-    facto_coo coo;
-    facto_coo_init(&coo);
-    facto_idmap *um = facto_idmap_new(), *im = facto_idmap_new();
+    fct_coo coo;
+    fct_coo_init(&coo);
+    facto_idmap *um = fct_idmap_new(), *im = fct_idmap_new();
     for (int x = 0; x < n; x++) {
         char ub[32], ib[32];
         snprintf(ub, sizeof ub, "u%d", users[x]);
         snprintf(ib, sizeof ib, "i%d", items[x]);
-        int32_t u = facto_idmap_intern(um, ub, strlen(ub)), i = facto_idmap_intern(im, ib, strlen(ib));
+        int32_t u = fct_idmap_intern(um, ub, strlen(ub)), i = fct_idmap_intern(im, ib, strlen(ib));
         assert_true(u >= 0 && i >= 0);
-        assert_int_equal(facto_coo_push(ctx, &coo, u, i, ratings[x], 0, 0), FACTO_OK);
+        assert_int_equal(fct_coo_push(ctx, &coo, u, i, ratings[x], 0, 0), FACTO_OK);
     }
     facto_dataset *ds = NULL;
-    assert_int_equal(facto_dataset_from_coo(ctx, &coo, um, im, &ds, NULL), FACTO_OK);
-    facto_coo_free(&coo);
+    assert_int_equal(fct_dataset_from_coo(ctx, &coo, um, im, &ds, NULL), FACTO_OK);
+    fct_coo_free(&coo);
     facto_ctx_free(ctx);
     return ds;
 }
@@ -72,18 +72,18 @@ static facto_dataset *make_ds(const int *users, const int *items, const float *r
 static void make_low_rank(int n_users, int n_items, int rank, double keep, double noise, uint64_t seed,
                           facto_dataset **train, facto_dataset **test)
 {
-    facto_rng rng;
-    facto_rng_seed(&rng, seed);
+    fct_rng rng;
+    fct_rng_seed(&rng, seed);
     double *X = malloc(sizeof(double) * n_users * rank), *Y = malloc(sizeof(double) * n_items * rank);
     double *a = malloc(sizeof(double) * n_users), *c = malloc(sizeof(double) * n_items);
     for (int x = 0; x < n_users * rank; x++)
-        X[x] = facto_rng_normal(&rng) * 0.7;
+        X[x] = fct_rng_normal(&rng) * 0.7;
     for (int x = 0; x < n_items * rank; x++)
-        Y[x] = facto_rng_normal(&rng) * 0.7;
+        Y[x] = fct_rng_normal(&rng) * 0.7;
     for (int u = 0; u < n_users; u++)
-        a[u] = facto_rng_normal(&rng) * 0.3;
+        a[u] = fct_rng_normal(&rng) * 0.3;
     for (int i = 0; i < n_items; i++)
-        c[i] = facto_rng_normal(&rng) * 0.3;
+        c[i] = fct_rng_normal(&rng) * 0.3;
     int cap = n_users * n_items;
     int *tu = malloc(sizeof(int) * cap), *ti = malloc(sizeof(int) * cap);
     int *su = malloc(sizeof(int) * cap), *si = malloc(sizeof(int) * cap);
@@ -91,11 +91,11 @@ static void make_low_rank(int n_users, int n_items, int rank, double keep, doubl
     int nt = 0, ns = 0;
     for (int u = 0; u < n_users; u++) {
         for (int i = 0; i < n_items; i++) {
-            double r = 3.0 + a[u] + c[i] + noise * facto_rng_normal(&rng);
+            double r = 3.0 + a[u] + c[i] + noise * fct_rng_normal(&rng);
             for (int f = 0; f < rank; f++)
                 r += X[u * rank + f] * Y[i * rank + f];
             /* every user and item keeps its first entries in train */
-            if (facto_rng_uniform(&rng) < keep || i < 2 || u < 2) {
+            if (fct_rng_uniform(&rng) < keep || i < 2 || u < 2) {
                 tu[nt] = u, ti[nt] = i, tr[nt++] = (float)r;
             } else {
                 su[ns] = u, si[ns] = i, sr[ns++] = (float)r;
@@ -123,7 +123,7 @@ static facto_mf_params small_params(void)
     return p;
 }
 
-static facto_mf_model *fit_ok(facto_ctx *ctx, const facto_dataset *train, const facto_mf_params *p)
+static fct_mf_model *fit_ok(facto_ctx *ctx, const facto_dataset *train, const facto_mf_params *p)
 {
     facto_model *m = NULL;
     facto_status st = facto_mf_fit(ctx, train, NULL, p, NULL, &m);
@@ -132,21 +132,21 @@ static facto_mf_model *fit_ok(facto_ctx *ctx, const facto_dataset *train, const 
     assert_int_equal(st, FACTO_OK);
     assert_non_null(m);
     assert_int_equal(facto_model_get_kind(m), FACTO_MODEL_MF);
-    return (facto_mf_model *)m;
+    return (fct_mf_model *)m;
 }
 
-static void fill_random(facto_mf_model *m, uint64_t seed)
+static void fill_random(fct_mf_model *m, uint64_t seed)
 {
-    facto_rng rng;
-    facto_rng_seed(&rng, seed);
+    fct_rng rng;
+    fct_rng_seed(&rng, seed);
     for (int32_t u = 0; u < m->n_users; u++)
-        m->bu[u] = (float)(0.3 * facto_rng_normal(&rng));
+        m->bu[u] = (float)(0.3 * fct_rng_normal(&rng));
     for (int32_t i = 0; i < m->n_items; i++)
-        m->bi[i] = (float)(0.3 * facto_rng_normal(&rng));
+        m->bi[i] = (float)(0.3 * fct_rng_normal(&rng));
     for (int64_t x = 0; x < (int64_t)m->n_users * m->k; x++)
-        m->P[x] = (float)(0.5 * facto_rng_normal(&rng));
+        m->P[x] = (float)(0.5 * fct_rng_normal(&rng));
     for (int64_t x = 0; x < (int64_t)m->n_items * m->k; x++)
-        m->Q[x] = (float)(0.5 * facto_rng_normal(&rng));
+        m->Q[x] = (float)(0.5 * fct_rng_normal(&rng));
 }
 
 static const int tiny_u[] = {0, 0, 0, 1, 1, 2, 2, 2, 3, 3, 3};
@@ -156,12 +156,12 @@ static const float tiny_r[] = {5, 3, 1, 4, 2, 1, 5, 4, 2, 3, 5};
 
 /* ---- gradient ---------------------------------------------------------------- */
 
-/* Central differences of J in every parameter against facto_mf_gradient. */
+/* Central differences of J in every parameter against fct_mf_gradient. */
 static void test_gradient_finite_differences(void **state)
 {
     (void)state;
     facto_dataset *ds = make_ds(tiny_u, tiny_i, tiny_r, TINY_N);
-    facto_mf_model *m = facto_mf_model_alloc(ds->n_users, ds->n_items, 3, 0);
+    fct_mf_model *m = fct_mf_model_alloc(ds->n_users, ds->n_items, 3, 0);
     assert_non_null(m);
     m->mu = 3.2;
     fill_random(m, 21);
@@ -169,7 +169,7 @@ static void test_gradient_finite_differences(void **state)
     size_t k = (size_t)m->k, nu = (size_t)m->n_users, ni = (size_t)m->n_items;
     double *gbu = malloc(nu * sizeof(double)), *gbi = malloc(ni * sizeof(double));
     double *gP = malloc(nu * k * sizeof(double)), *gQ = malloc(ni * k * sizeof(double));
-    facto_mf_gradient(m, ds, rf, rb, gbu, gbi, gP, gQ);
+    fct_mf_gradient(m, ds, rf, rb, gbu, gbi, gP, gQ);
     struct {
         float *x;
         double *g;
@@ -181,9 +181,9 @@ static void test_gradient_finite_differences(void **state)
             float x0 = blocks[b].x[j];
             float xp = x0 + 1e-2f, xm = x0 - 1e-2f;
             blocks[b].x[j] = xp;
-            double jp = facto_mf_objective(m, ds, rf, rb);
+            double jp = fct_mf_objective(m, ds, rf, rb);
             blocks[b].x[j] = xm;
-            double jm = facto_mf_objective(m, ds, rf, rb);
+            double jm = fct_mf_objective(m, ds, rf, rb);
             blocks[b].x[j] = x0;
             double fd = (jp - jm) / ((double)xp - (double)xm);
             /* J is a polynomial of degree 4 per coordinate: the central difference
@@ -196,7 +196,7 @@ static void test_gradient_finite_differences(void **state)
     /* the gradient is not trivially zero */
     assert_true(fabs(gP[0]) + fabs(gQ[0]) + fabs(gbu[0]) > 1e-3);
     free(gbu), free(gbi), free(gP), free(gQ);
-    facto_mf_model_destroy(m);
+    fct_mf_model_destroy(m);
     facto_dataset_free(ds);
 }
 
@@ -207,7 +207,7 @@ static void run_one_step(facto_optimizer opt, float momentum)
     const int u1[] = {0}, i1[] = {0};
     const float r1[] = {4.5f};
     facto_dataset *ds = make_ds(u1, i1, r1, 1);
-    facto_mf_model *m = facto_mf_model_alloc(1, 1, 5, 0);
+    fct_mf_model *m = fct_mf_model_alloc(1, 1, 5, 0);
     m->mu = 3.0;
     fill_random(m, 5);
     facto_mf_params hp = facto_mf_params_default();
@@ -217,18 +217,18 @@ static void run_one_step(facto_optimizer opt, float momentum)
     hp.reg_bias = 0.02f;
     size_t k = 5;
     double gbu, gbi, gP[5], gQ[5];
-    facto_mf_gradient(m, ds, hp.reg_factors, hp.reg_bias, &gbu, &gbi, gP, gQ);
+    fct_mf_gradient(m, ds, hp.reg_factors, hp.reg_bias, &gbu, &gbi, gP, gQ);
     float bu0 = m->bu[0], bi0 = m->bi[0], P0[5], Q0[5];
     memcpy(P0, m->P, sizeof P0);
     memcpy(Q0, m->Q, sizeof Q0);
-    facto_mf_solver *s = facto_mf_solver_new(m, &hp);
+    fct_mf_solver *s = fct_mf_solver_new(m, &hp);
     assert_non_null(s);
     int32_t us = 0, is = 0;
     float rs = 4.5f;
     int64_t order = 0;
-    facto_mf_triplets t = {&us, &is, &rs, 1};
+    fct_mf_triplets t = {&us, &is, &rs, 1};
     const float lr = 0.01f;
-    double sse = facto_mf_solver_run(s, m, &t, &order, 0, 1, lr, 1);
+    double sse = fct_mf_solver_run(s, m, &t, &order, 0, 1, lr, 1);
     double e = 4.5 - (3.0 + bu0 + bi0);
     for (size_t f = 0; f < k; f++)
         e -= (double)P0[f] * Q0[f];
@@ -241,8 +241,8 @@ static void run_one_step(facto_optimizer opt, float momentum)
         assert_true(fabs((double)m->Q[f] - (Q0[f] - STEP(gQ[f]))) < 1e-5);
     }
 #undef STEP
-    facto_mf_solver_free(s);
-    facto_mf_model_destroy(m);
+    fct_mf_solver_free(s);
+    fct_mf_model_destroy(m);
     facto_dataset_free(ds);
 }
 
@@ -256,7 +256,7 @@ static void test_sgd_step_follows_gradient(void **state)
 
 /* ---- fitting -------------------------------------------------------------------- */
 
-static double rmse_on(facto_ctx *ctx, const facto_mf_model *m, const facto_dataset *ds)
+static double rmse_on(facto_ctx *ctx, const fct_mf_model *m, const facto_dataset *ds)
 {
     facto_eval_result r;
     assert_int_equal(facto_model_evaluate(ctx, &m->base, ds, &r, NULL), FACTO_OK);
@@ -273,7 +273,7 @@ static void test_low_rank_recovery(void **state)
     facto_dataset *train, *test;
     make_low_rank(60, 50, 3, 0.6, 0.0, 17, &train, &test);
     facto_mf_params p = small_params();
-    facto_mf_model *m = fit_ok(ctx, train, &p);
+    fct_mf_model *m = fit_ok(ctx, train, &p);
     double tr = rmse_on(ctx, m, train), te = rmse_on(ctx, m, test);
     /* spread of the held-out ratings around their mean */
     double mean = 0, var = 0;
@@ -292,19 +292,19 @@ static void test_low_rank_recovery(void **state)
     pa.optimizer = FACTO_OPT_ADAM;
     pa.learning_rate = 0.005f;
     pa.epochs = 100;
-    facto_mf_model *ma = fit_ok(ctx, train, &pa);
+    fct_mf_model *ma = fit_ok(ctx, train, &pa);
     assert_true(rmse_on(ctx, ma, test) < 0.2);
 
     /* Momentum with a smaller step, too. */
     facto_mf_params pm = p;
     pm.momentum = 0.5f;
     pm.learning_rate = 0.01f;
-    facto_mf_model *mm = fit_ok(ctx, train, &pm);
+    fct_mf_model *mm = fit_ok(ctx, train, &pm);
     assert_true(rmse_on(ctx, mm, test) < 0.15);
 
     /* Hogwild with two threads: not deterministic, still accurate. */
     facto_ctx_set_threads(ctx, 2);
-    facto_mf_model *mh = fit_ok(ctx, train, &p);
+    fct_mf_model *mh = fit_ok(ctx, train, &p);
     assert_true(rmse_on(ctx, mh, test) < 0.2);
 
     facto_model_free(&m->base);
@@ -329,11 +329,11 @@ static void test_constant_ratings(void **state)
     p.learning_rate = 0.05f;
     p.lr_decay = 1.0f;
     p.reg_factors = 0.1f;
-    facto_mf_model *m = fit_ok(ctx, ds, &p);
+    fct_mf_model *m = fit_ok(ctx, ds, &p);
     assert_true(fabs(m->mu - 3.5) < 1e-9);
     for (int32_t u = 0; u < m->n_users; u++)
         for (int32_t i = 0; i < m->n_items; i++)
-            assert_true(fabs(facto_mf_score(m, u, i) - 3.5f) < 0.01f); /* unclipped score */
+            assert_true(fabs(fct_mf_score(m, u, i) - 3.5f) < 0.01f); /* unclipped score */
     float s = 0;
     assert_int_equal(facto_model_predict(ctx, &m->base, "u2", "i3", &s, NULL), FACTO_OK);
     assert_true(s == 3.5f);
@@ -349,7 +349,7 @@ static void test_unknown_fallback_and_clipping(void **state)
     facto_dataset *ds = make_ds(tiny_u, tiny_i, tiny_r, TINY_N);
     facto_mf_params p = small_params();
     p.epochs = 5;
-    facto_mf_model *m = fit_ok(ctx, ds, &p);
+    fct_mf_model *m = fit_ok(ctx, ds, &p);
     int32_t u1 = facto_idmap_find(facto_model_users(&m->base), "u1");
     int32_t i2 = facto_idmap_find(facto_model_items(&m->base), "i2");
     assert_true(u1 >= 0 && i2 >= 0);
@@ -369,7 +369,7 @@ static void test_unknown_fallback_and_clipping(void **state)
     assert_true(fabs(s - (float)m->mu) < 1e-6);
     assert_int_equal(facto_model_predict(ctx, &m->base, "u1", "i2", &s, &flags), FACTO_OK);
     assert_int_equal(flags, 0);
-    assert_true(fabs(s - facto_mf_score(m, u1, i2)) < 1e-6);
+    assert_true(fabs(s - fct_mf_score(m, u1, i2)) < 1e-6);
 
     /* clipping to the training range [1, 5] */
     m->bu[u1] = 100.0f;
@@ -432,7 +432,7 @@ static void test_recommend_brute_force(void **state)
     make_low_rank(30, 40, 3, 0.3, 0.1, 23, &train, NULL);
     facto_mf_params p = small_params();
     p.epochs = 20;
-    facto_mf_model *m = fit_ok(ctx, train, &p);
+    fct_mf_model *m = fit_ok(ctx, train, &p);
     facto_recommendation all[40], got[40];
     for (int include = 0; include < 2; include++) {
         for (int32_t u = 0; u < m->n_users; u++) {
@@ -448,7 +448,7 @@ static void test_recommend_brute_force(void **state)
                 if (seen && !include)
                     continue;
                 all[n].item = i;
-                all[n++].score = facto_mf_score(m, u, i);
+                all[n++].score = fct_mf_score(m, u, i);
             }
             qsort(all, (size_t)n, sizeof *all, cmp_desc);
             int k = 7, n_out = -1;
@@ -505,7 +505,7 @@ static void test_save_load_roundtrip(void **state)
     facto_mf_params p = small_params();
     p.epochs = 10;
     p.momentum = 0.3f;
-    facto_mf_model *m = fit_ok(ctx, train, &p);
+    fct_mf_model *m = fit_ok(ctx, train, &p);
     char a[512], b[512];
     snprintf(a, sizeof a, "%s/a.facto", g_dir);
     snprintf(b, sizeof b, "%s/b.facto", g_dir);
@@ -553,7 +553,7 @@ static void test_determinism(void **state)
         p.epochs = 15;
         if (run == 2)
             p.seed = 4; /* a different seed gives a different model */
-        facto_mf_model *m = fit_ok(ctx, train, &p);
+        fct_mf_model *m = fit_ok(ctx, train, &p);
         snprintf(path[run], sizeof path[run], "%s/det%d.facto", g_dir, run);
         assert_int_equal(facto_model_save(ctx, &m->base, path[run]), FACTO_OK);
         facto_model_free(&m->base);
@@ -576,7 +576,7 @@ static void test_load_refuses_inconsistent_sections(void **state)
     char path[512];
     snprintf(path, sizeof path, "%s/bad.facto", g_dir);
     for (int c = 0; c < 8; c++) {
-        facto_mf_model *m = fit_ok(ctx, train, &p);
+        fct_mf_model *m = fit_ok(ctx, train, &p);
         if (c == 4)
             m->P[1] = NAN; /* a checksummed file can still carry nan/inf figures */
         else if (c == 5)

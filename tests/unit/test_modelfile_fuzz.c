@@ -44,25 +44,25 @@ static char g_dir[256];
 /* A small mf model trained on 20 users x 15 items of synthetic ratings. */
 static void train_reference(facto_ctx *ctx, const char *path)
 {
-    facto_idmap *users = facto_idmap_new(), *items = facto_idmap_new();
-    facto_coo coo;
-    facto_coo_init(&coo);
+    facto_idmap *users = fct_idmap_new(), *items = fct_idmap_new();
+    fct_coo coo;
+    fct_coo_init(&coo);
     char id[32];
     for (int u = 0; u < 20; u++) {
         snprintf(id, sizeof id, "user%d", u);
-        assert_int_equal(facto_idmap_intern(users, id, strlen(id)), u);
+        assert_int_equal(fct_idmap_intern(users, id, strlen(id)), u);
     }
     for (int i = 0; i < 15; i++) {
         snprintf(id, sizeof id, "item-%d", i);
-        assert_int_equal(facto_idmap_intern(items, id, strlen(id)), i);
+        assert_int_equal(fct_idmap_intern(items, id, strlen(id)), i);
     }
     for (int u = 0; u < 20; u++)
         for (int i = 0; i < 15; i++)
             if ((u * 7 + i * 3) % 4 != 0)
-                assert_int_equal(facto_coo_push(ctx, &coo, u, i, (float)(1 + (u + 2 * i) % 5), 0, 0), FACTO_OK);
+                assert_int_equal(fct_coo_push(ctx, &coo, u, i, (float)(1 + (u + 2 * i) % 5), 0, 0), FACTO_OK);
     facto_dataset *ds = NULL;
-    assert_int_equal(facto_dataset_from_coo(ctx, &coo, users, items, &ds, NULL), FACTO_OK);
-    facto_coo_free(&coo);
+    assert_int_equal(fct_dataset_from_coo(ctx, &coo, users, items, &ds, NULL), FACTO_OK);
+    fct_coo_free(&coo);
     facto_mf_params p = facto_mf_params_default();
     p.num_factors = 4;
     p.epochs = 2;
@@ -152,7 +152,7 @@ resave:
     assert_int_equal(facto_model_save(ctx, m2, p2), FACTO_OK);
     facto_model_free(m2);
     size_t n1, n2;
-    unsigned char *b1 = facto_test_slurp(p1, &n1), *b2 = facto_test_slurp(p2, &n2);
+    unsigned char *b1 = fct_test_slurp(p1, &n1), *b2 = fct_test_slurp(p2, &n2);
     assert_int_equal(n1, n2);
     assert_memory_equal(b1, b2, n1);
     free(b1);
@@ -167,17 +167,17 @@ static void put_le(unsigned char *p, int bytes, uint64_t v)
 
 /* A value that is likely to hit an edge: 0, small, off-by-one of a nearby
  * value, huge, or random. */
-static uint64_t edge_value(facto_rng *rng, uint64_t near)
+static uint64_t edge_value(fct_rng *rng, uint64_t near)
 {
-    switch (facto_rng_below(rng, 8)) {
+    switch (fct_rng_below(rng, 8)) {
     case 0: return 0;
-    case 1: return facto_rng_below(rng, 130);
+    case 1: return fct_rng_below(rng, 130);
     case 2: return near + 1;
     case 3: return near - 1;
     case 4: return near + 64;
-    case 5: return UINT64_MAX - facto_rng_below(rng, 4);
-    case 6: return (uint64_t)INT32_MAX + facto_rng_below(rng, 3);
-    default: return facto_rng_u64(rng);
+    case 5: return UINT64_MAX - fct_rng_below(rng, 4);
+    case 6: return (uint64_t)INT32_MAX + fct_rng_below(rng, 3);
+    default: return fct_rng_u64(rng);
     }
 }
 
@@ -187,74 +187,74 @@ static void fuzz_file(facto_ctx *ctx, const char *ref, uint64_t seed)
     char bad[512];
     snprintf(bad, sizeof bad, "%s/variant.facto", g_dir);
     size_t n;
-    unsigned char *orig = facto_test_slurp(ref, &n);
-    uint64_t dir = facto_le_load_u64(orig + 32);
-    uint32_t n_sec = facto_le_load_u32(orig + 24);
+    unsigned char *orig = fct_test_slurp(ref, &n);
+    uint64_t dir = fct_le_load_u64(orig + 32);
+    uint32_t n_sec = fct_le_load_u32(orig + 24);
     assert_true(n_sec >= 5);
     unsigned char *b = malloc(n + 4096);
-    facto_rng rng;
-    facto_rng_seed(&rng, seed);
+    fct_rng rng;
+    fct_rng_seed(&rng, seed);
     int counts[16] = {0}, loaded = 0;
 
     for (int v = 0; v < N_VARIANTS; v++) {
         memcpy(b, orig, n);
         size_t len = n;
         int reseal = 1;
-        int kind = (int)facto_rng_below(&rng, 7);
+        int kind = (int)fct_rng_below(&rng, 7);
         switch (kind) {
         case 0: /* truncate anywhere */
-            len = (size_t)facto_rng_below(&rng, n);
+            len = (size_t)fct_rng_below(&rng, n);
             reseal = 0;
             break;
         case 1: /* 1-3 random bit flips, checksum left as it was */
-            for (int k = 1 + (int)facto_rng_below(&rng, 3); k > 0; k--)
-                b[facto_rng_below(&rng, n)] ^= (unsigned char)(1u << facto_rng_below(&rng, 8));
+            for (int k = 1 + (int)fct_rng_below(&rng, 3); k > 0; k--)
+                b[fct_rng_below(&rng, n)] ^= (unsigned char)(1u << fct_rng_below(&rng, 8));
             reseal = 0;
             break;
         case 2: /* 1-4 random bytes anywhere before the checksum, re-sealed */
-            for (int k = 1 + (int)facto_rng_below(&rng, 4); k > 0; k--)
-                b[facto_rng_below(&rng, n - 8)] = (unsigned char)facto_rng_u64(&rng);
+            for (int k = 1 + (int)fct_rng_below(&rng, 4); k > 0; k--)
+                b[fct_rng_below(&rng, n - 8)] = (unsigned char)fct_rng_u64(&rng);
             break;
         case 3: { /* a header field */
             static const int off[] = {0, 8, 12, 16, 24, 28, 32, 40, 48, 56};
             static const int width[] = {8, 4, 4, 8, 4, 4, 8, 8, 8, 8};
-            int f = (int)facto_rng_below(&rng, 10);
-            uint64_t near = width[f] == 4 ? facto_le_load_u32(b + off[f]) : facto_le_load_u64(b + off[f]);
+            int f = (int)fct_rng_below(&rng, 10);
+            uint64_t near = width[f] == 4 ? fct_le_load_u32(b + off[f]) : fct_le_load_u64(b + off[f]);
             put_le(b + off[f], width[f], edge_value(&rng, near));
             break;
         }
         case 4: { /* a directory field */
-            unsigned char *e = b + dir + 24 * facto_rng_below(&rng, n_sec);
+            unsigned char *e = b + dir + 24 * fct_rng_below(&rng, n_sec);
             static const int off[] = {0, 4, 8, 16};
             static const int width[] = {4, 4, 8, 8};
-            int f = (int)facto_rng_below(&rng, 4);
-            uint64_t near = width[f] == 4 ? facto_le_load_u32(e + off[f]) : facto_le_load_u64(e + off[f]);
+            int f = (int)fct_rng_below(&rng, 4);
+            uint64_t near = width[f] == 4 ? fct_le_load_u32(e + off[f]) : fct_le_load_u64(e + off[f]);
             put_le(e + off[f], width[f], edge_value(&rng, near));
             break;
         }
         case 5: { /* section contents: hyperparameters, id maps, seen lists */
-            uint32_t s = (uint32_t)facto_rng_below(&rng, n_sec);
+            uint32_t s = (uint32_t)fct_rng_below(&rng, n_sec);
             const unsigned char *e = orig + dir + 24 * s;
-            uint64_t off = facto_le_load_u64(e + 8), size = facto_le_load_u64(e + 16);
+            uint64_t off = fct_le_load_u64(e + 8), size = fct_le_load_u64(e + 16);
             if (size >= 8) {
-                uint64_t at = off + 4 * facto_rng_below(&rng, size / 4 - 1);
-                put_le(b + at, (int)(1 + facto_rng_below(&rng, 4)), edge_value(&rng, facto_le_load_u32(b + at)));
+                uint64_t at = off + 4 * fct_rng_below(&rng, size / 4 - 1);
+                put_le(b + at, (int)(1 + fct_rng_below(&rng, 4)), edge_value(&rng, fct_le_load_u32(b + at)));
             }
             break;
         }
         default: { /* grow the file with junk and fix the size field */
-            size_t extra = (size_t)facto_rng_below(&rng, 200);
+            size_t extra = (size_t)fct_rng_below(&rng, 200);
             for (size_t k = 0; k < extra; k++)
-                b[n - 8 + k] = (unsigned char)facto_rng_u64(&rng);
+                b[n - 8 + k] = (unsigned char)fct_rng_u64(&rng);
             len = n + extra;
             put_le(b + 16, 8, len);
             break;
         }
         }
         if (reseal && len >= 72)
-            facto_le_store_u64(b + len - 8, XXH64(b, len - 8, 0));
+            fct_le_store_u64(b + len - 8, XXH64(b, len - 8, 0));
         int changed = len != n || memcmp(b, orig, n) != 0;
-        facto_test_spit(bad, b, len);
+        fct_test_spit(bad, b, len);
 
         facto_model *m = NULL;
         facto_status st = facto_model_load(ctx, bad, &m);
@@ -304,10 +304,10 @@ static void fuzz_fm(uint64_t dim, uint32_t must_have, uint64_t seed)
     char ref[512];
     snprintf(ref, sizeof ref, "%s/fm%llu.facto", g_dir, (unsigned long long)dim);
     train_fm_reference(ctx, ref, dim);
-    facto_mfile_reader *r = NULL;
-    assert_int_equal(facto_mfile_open(ctx, ref, &r), FACTO_OK);
-    assert_true(facto_mfile_has(r, must_have));
-    facto_mfile_close(r);
+    fct_mfile_reader *r = NULL;
+    assert_int_equal(fct_mfile_open(ctx, ref, &r), FACTO_OK);
+    assert_true(fct_mfile_has(r, must_have));
+    fct_mfile_close(r);
     fuzz_file(ctx, ref, seed);
     facto_ctx_free(ctx);
 }
@@ -331,7 +331,7 @@ static int group_setup(void **state)
     const char *tmp = getenv("TMPDIR");
     if (!tmp || !*tmp)
         tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-    snprintf(g_dir, sizeof g_dir, "%s/facto_fuzz_XXXXXX", tmp);
+    snprintf(g_dir, sizeof g_dir, "%s/fct_fuzz_XXXXXX", tmp);
     return mkdtemp(g_dir) ? 0 : -1;
 }
 

@@ -37,7 +37,7 @@ static int group_setup(void **state)
 {
     (void)state;
     const char *tmp = getenv("TMPDIR");
-    snprintf(g_dir, sizeof g_dir, "%s/facto_readers_XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    snprintf(g_dir, sizeof g_dir, "%s/fct_readers_XXXXXX", tmp && *tmp ? tmp : "/tmp");
     return mkdtemp(g_dir) ? 0 : -1;
 }
 
@@ -786,10 +786,10 @@ static void test_titles_control_characters(void **state)
     assert_non_null(f);
     assert_int_equal(fwrite(data, 1, sizeof data - 1, f), sizeof data - 1);
     fclose(f);
-    facto_idmap *items = facto_idmap_new();
-    assert_int_equal(facto_idmap_intern(items, "1", 1), 0);
-    assert_int_equal(facto_idmap_intern(items, "2", 1), 1);
-    assert_int_equal(facto_idmap_intern(items, "3", 1), 2);
+    facto_idmap *items = fct_idmap_new();
+    assert_int_equal(fct_idmap_intern(items, "1", 1), 0);
+    assert_int_equal(fct_idmap_intern(items, "2", 1), 1);
+    assert_int_equal(fct_idmap_intern(items, "3", 1), 2);
     facto_ctx *ctx = facto_ctx_new();
     char **titles = NULL;
     int32_t n = 0;
@@ -799,7 +799,7 @@ static void test_titles_control_characters(void **state)
     assert_string_equal(titles[1], "Caf\xc3\xa9 ");
     assert_string_equal(titles[2], "A B \xc3\xa9");
     facto_titles_free(titles, n);
-    facto_idmap_free(items);
+    fct_idmap_free(items);
     facto_ctx_free(ctx);
 }
 

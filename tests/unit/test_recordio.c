@@ -28,16 +28,16 @@
 static int setup_dir(void **state)
 {
     (void)state;
-    return facto_test_dir_make("facto_rio");
+    return fct_test_dir_make("fct_rio");
 }
 
 static int teardown_dir(void **state)
 {
     (void)state;
-    return facto_test_dir_remove();
+    return fct_test_dir_remove();
 }
 
-static const char *tmp_path(const char *name) { return facto_test_path(name); }
+static const char *tmp_path(const char *name) { return fct_test_path(name); }
 
 /*
  * One row {3: 1.0}, feature_dim 5, label 4.0, by hand:
@@ -88,8 +88,8 @@ static void test_known_bytes(void **state)
     facto_ctx_free(ctx);
 }
 
-#define rnd facto_test_rnd
-#define rnd_float facto_test_rnd_float
+#define rnd fct_test_rnd
+#define rnd_float fct_test_rnd_float
 
 static void assert_rows_identical(const facto_rows *a, const facto_rows *b)
 {

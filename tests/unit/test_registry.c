@@ -26,7 +26,7 @@
 #include "facto.h"
 
 /* Defined in src/data/registry.c (internal, used by facto_dataset_fetch). */
-facto_status facto_fetch_zip(facto_ctx *ctx, const char *url, const char *sha256, const char *md5,
+facto_status fct_fetch_zip(facto_ctx *ctx, const char *url, const char *sha256, const char *md5,
                              int64_t expect_bytes, const char *dest_dir, const char *folder);
 
 static char tmp_root[256];
@@ -285,25 +285,25 @@ static void test_fetch_local_zip(void **state)
     char bad[65];
     memcpy(bad, sha, 65);
     bad[0] = bad[0] == '0' ? '1' : '0';
-    assert_int_equal(facto_fetch_zip(ctx, url, bad, NULL, size, dest, "pack"), FACTO_ERR_CORRUPT);
+    assert_int_equal(fct_fetch_zip(ctx, url, bad, NULL, size, dest, "pack"), FACTO_ERR_CORRUPT);
     assert_non_null(strstr(facto_errmsg(ctx), "SHA-256"));
     snprintf(p, sizeof p, "%s/pack", dest);
     assert_false(is_dir(p));
     assert_int_equal(count_entries(dest), 0);
     /* Wrong size. */
-    assert_int_equal(facto_fetch_zip(ctx, url, sha, NULL, size + 1, dest, "pack"), FACTO_ERR_CORRUPT);
+    assert_int_equal(fct_fetch_zip(ctx, url, sha, NULL, size + 1, dest, "pack"), FACTO_ERR_CORRUPT);
     /* Wrong MD5 (the MD5 of the empty string). */
-    assert_int_equal(facto_fetch_zip(ctx, url, sha, "d41d8cd98f00b204e9800998ecf8427e", size, dest, "pack"),
+    assert_int_equal(fct_fetch_zip(ctx, url, sha, "d41d8cd98f00b204e9800998ecf8427e", size, dest, "pack"),
                      FACTO_ERR_CORRUPT);
     assert_non_null(strstr(facto_errmsg(ctx), "MD5"));
     /* The zip does not make the folder we expect. */
-    assert_int_equal(facto_fetch_zip(ctx, url, sha, NULL, size, dest, "other"), FACTO_ERR_CORRUPT);
+    assert_int_equal(fct_fetch_zip(ctx, url, sha, NULL, size, dest, "other"), FACTO_ERR_CORRUPT);
     assert_int_equal(count_entries(dest), 0);
     /* Good: unpacked into place with its contents (checksum given in upper case). */
     for (char *c = sha; *c; c++)
         if (*c >= 'a' && *c <= 'f')
             *c = (char)(*c - 'a' + 'A');
-    assert_int_equal(facto_fetch_zip(ctx, url, sha, NULL, size, dest, "pack"), FACTO_OK);
+    assert_int_equal(fct_fetch_zip(ctx, url, sha, NULL, size, dest, "pack"), FACTO_OK);
     snprintf(p, sizeof p, "%s/pack/a.txt", dest);
     read_back(p, buf, sizeof buf);
     assert_string_equal(buf, "alpha\n");
@@ -316,15 +316,15 @@ static void test_fetch_local_zip(void **state)
     const char *evil_names[] = {"pack2/../../evil.txt"};
     const char *evil_contents[] = {"x"};
     make_zip(zip_path, evil_names, evil_contents, 1);
-    assert_int_equal(facto_fetch_zip(ctx, url, NULL, NULL, -1, dest, "pack2"), FACTO_ERR_CORRUPT);
+    assert_int_equal(fct_fetch_zip(ctx, url, NULL, NULL, -1, dest, "pack2"), FACTO_ERR_CORRUPT);
     snprintf(p, sizeof p, "%s/../evil.txt", dest);
     assert_int_not_equal(access(p, F_OK), 0);
     /* Not a zip at all. */
     write_file(zip_path, "not a zip", 9);
-    assert_int_equal(facto_fetch_zip(ctx, url, NULL, NULL, -1, dest, "pack3"), FACTO_ERR_CORRUPT);
+    assert_int_equal(fct_fetch_zip(ctx, url, NULL, NULL, -1, dest, "pack3"), FACTO_ERR_CORRUPT);
     /* Missing file: a download error. */
     snprintf(url, sizeof url, "file://%s/missing.zip", tmp_root);
-    assert_int_equal(facto_fetch_zip(ctx, url, NULL, NULL, -1, dest, "pack4"), FACTO_ERR_NETWORK);
+    assert_int_equal(fct_fetch_zip(ctx, url, NULL, NULL, -1, dest, "pack4"), FACTO_ERR_NETWORK);
     assert_non_null(strstr(facto_errmsg(ctx), "missing.zip"));
     assert_int_equal(count_entries(dest), 1);
     facto_ctx_free(ctx);
@@ -332,10 +332,10 @@ static void test_fetch_local_zip(void **state)
 
 static facto_idmap *make_items(const char *const *ids, int n)
 {
-    facto_idmap *m = facto_idmap_new();
+    facto_idmap *m = fct_idmap_new();
     assert_non_null(m);
     for (int i = 0; i < n; i++)
-        assert_int_equal(facto_idmap_intern(m, ids[i], strlen(ids[i])), i);
+        assert_int_equal(fct_idmap_intern(m, ids[i], strlen(ids[i])), i);
     return m;
 }
 
@@ -368,7 +368,7 @@ static void test_titles_uitem_latin1(void **state)
     assert_int_equal(facto_titles_read(ctx, dir, items, &titles, &n), FACTO_ERR_PARSE);
     assert_non_null(strstr(facto_errmsg(ctx), "u.item:2:"));
     assert_null(titles);
-    facto_idmap_free(items);
+    fct_idmap_free(items);
     facto_ctx_free(ctx);
 }
 
@@ -418,7 +418,7 @@ static void test_titles_dat_and_csv(void **state)
     snprintf(dir, sizeof dir, "%s/none", tmp_root);
     mkdir(dir, 0777);
     assert_int_equal(facto_titles_read(ctx, dir, items, &titles, &n), FACTO_ERR_NOT_FOUND);
-    facto_idmap_free(items);
+    fct_idmap_free(items);
     facto_ctx_free(ctx);
 }
 
@@ -441,11 +441,11 @@ static void test_real_ml100k(void **state)
     assert_non_null(strstr(train, "/ml-100k/ub.base"));
     assert_non_null(strstr(test, "/ml-100k/ub.test"));
 
-    facto_idmap *items = facto_idmap_new();
+    facto_idmap *items = fct_idmap_new();
     char id[16];
     for (int i = 1; i <= 1682; i++) {
         int len = snprintf(id, sizeof id, "%d", i);
-        assert_int_equal(facto_idmap_intern(items, id, (size_t)len), i - 1);
+        assert_int_equal(fct_idmap_intern(items, id, (size_t)len), i - 1);
     }
     char **titles = NULL;
     int32_t n = 0;
@@ -456,7 +456,7 @@ static void test_real_ml100k(void **state)
     assert_string_equal(titles[49], "Star Wars (1977)");
     assert_string_equal(titles[542], "Mis\xc3\xa9rables, Les (1995)");
     facto_titles_free(titles, n);
-    facto_idmap_free(items);
+    fct_idmap_free(items);
     facto_ctx_free(ctx);
 }
 

@@ -25,13 +25,13 @@
 static int setup_dir(void **state)
 {
     (void)state;
-    return facto_test_dir_make("facto_rows_origin");
+    return fct_test_dir_make("facto_rows_origin");
 }
 
 static int teardown_dir(void **state)
 {
     (void)state;
-    return facto_test_dir_remove();
+    return fct_test_dir_remove();
 }
 
 static void write_text(const char *path, const char *text)
@@ -57,12 +57,12 @@ static void test_libsvm_lines(void **state)
     /* rows on lines 4, 5, 9, 10, 12 */
     const char *text = "# header\n\n  \t \n1 0:1\n2 1:1 # trailing\r\n# c\n\n\r\n3 2:1\n4\n#\n5 0:1 1:1\n\n# end\n";
     const int64_t want[] = {4, 5, 9, 10, 12};
-    const char *path = facto_test_path("a.svm");
+    const char *path = fct_test_path("a.svm");
     write_text(path, text);
     for (int gz = 0; gz < 2; gz++) {
         const char *p = path;
         if (gz) {
-            p = facto_test_path("a.svm.gz");
+            p = fct_test_path("a.svm.gz");
             gzFile g = gzopen(p, "wb");
             assert_non_null(g);
             assert_int_equal(gzwrite(g, text, (unsigned)strlen(text)), (int)strlen(text));
@@ -105,23 +105,23 @@ static void test_libsvm_dense(void **state)
 {
     (void)state;
     facto_ctx *ctx = facto_ctx_new();
-    const char *path = facto_test_path("dense.svm");
+    const char *path = fct_test_path("dense.svm");
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
     enum { N = 9000 };
     int64_t *want = malloc(N * sizeof *want);
     int64_t line = 0;
-    facto_test_rng = 12345;
+    fct_test_rng = 12345;
     for (int64_t r = 0; r < N; r++) {
         /* plain rows first, then 0-3 skipped lines (sometimes many) before each */
-        int skip = r < 2000 ? 0 : (int)(facto_test_rnd() % 4);
+        int skip = r < 2000 ? 0 : (int)(fct_test_rnd() % 4);
         if (r % 997 == 0)
             skip += 300;
         for (int s = 0; s < skip; s++) {
             fputs(s % 2 ? "# comment\n" : "\n", f);
             line++;
         }
-        fprintf(f, "%lld %u:1\n", (long long)(r % 5), facto_test_rnd() % 50);
+        fprintf(f, "%lld %u:1\n", (long long)(r % 5), fct_test_rnd() % 50);
         want[r] = ++line;
     }
     assert_int_equal(fclose(f), 0);
@@ -151,17 +151,17 @@ static void test_recordio_offsets(void **state)
     facto_ctx *ctx = facto_ctx_new();
     enum { N = 2600 }; /* past two 1024-row anchors */
     facto_rows *w = facto_rows_new(100000, 1);
-    facto_test_rng = 777;
+    fct_test_rng = 777;
     for (int64_t r = 0; r < N; r++) {
-        int len = (int)(facto_test_rnd() % 6); /* records of different sizes, some empty */
+        int len = (int)(fct_test_rnd() % 6); /* records of different sizes, some empty */
         for (int j = 0; j < len; j++)
-            assert_int_equal(facto_rows_push(ctx, w, facto_test_rnd() % 100000, 1.5f), FACTO_OK);
+            assert_int_equal(facto_rows_push(ctx, w, fct_test_rnd() % 100000, 1.5f), FACTO_OK);
         assert_int_equal(facto_rows_finish_row(ctx, w, (float)(r % 3)), FACTO_OK);
     }
-    const char *path = facto_test_path("o.rec");
+    const char *path = fct_test_path("o.rec");
     assert_int_equal(facto_rows_write(ctx, w, path, FACTO_ROWS_RECORDIO), FACTO_OK);
     size_t size = 0;
-    unsigned char *bytes = facto_test_slurp(path, &size);
+    unsigned char *bytes = fct_test_slurp(path, &size);
     facto_rows *rows = NULL;
     facto_rows_origin *o = NULL;
     read_origin(ctx, path, FACTO_ROWS_AUTO, &rows, &o);
@@ -194,20 +194,20 @@ static void test_huge_steps(void **state)
 {
     (void)state;
     facto_ctx *ctx = facto_ctx_new();
-    facto_rows_origin *o = facto_rows_origin_new("big.rec", FACTO_ORIGIN_RECORDS);
+    facto_rows_origin *o = fct_rows_origin_new("big.rec", FACTO_ORIGIN_RECORDS);
     assert_non_null(o);
     enum { N = 3000 };
     int64_t *want = malloc(N * sizeof *want), pos = 0;
-    facto_test_rng = 99;
+    fct_test_rng = 99;
     for (int64_t r = 0; r < N; r++) {
         want[r] = pos;
-        assert_int_equal(facto_rows_origin_push(ctx, o, pos), FACTO_OK);
-        pos += r % 700 == 5 ? ((int64_t)1 << 33) + 12 : 8 + 4 * (int64_t)(facto_test_rnd() % 50);
+        assert_int_equal(fct_rows_origin_push(ctx, o, pos), FACTO_OK);
+        pos += r % 700 == 5 ? ((int64_t)1 << 33) + 12 : 8 + 4 * (int64_t)(fct_test_rnd() % 50);
     }
     for (int64_t r = 0; r < N; r++)
         assert_int_equal(facto_rows_origin_pos(o, r), want[r]);
     /* positions must not go back */
-    assert_int_equal(facto_rows_origin_push(ctx, o, 3), FACTO_ERR_INTERNAL);
+    assert_int_equal(fct_rows_origin_push(ctx, o, 3), FACTO_ERR_INTERNAL);
     facto_rows_origin_free(o);
     free(want);
     facto_ctx_free(ctx);
@@ -218,7 +218,7 @@ static void test_failed_read(void **state)
 {
     (void)state;
     facto_ctx *ctx = facto_ctx_new();
-    const char *path = facto_test_path("bad.svm");
+    const char *path = fct_test_path("bad.svm");
     write_text(path, "1 0:1\n\n2 x:1\n");
     facto_rows *rows = (facto_rows *)1;
     facto_rows_origin *o = (facto_rows_origin *)1;
@@ -227,7 +227,7 @@ static void test_failed_read(void **state)
     assert_null(o);
     assert_non_null(strstr(facto_errmsg(ctx), "bad.svm:3: key 'x' is not an unsigned integer"));
     /* without an origin asked for, the plain reader */
-    assert_int_equal(facto_rows_read_origin(ctx, facto_test_path("none.svm"), FACTO_ROWS_LIBSVM, 0, &rows, NULL),
+    assert_int_equal(facto_rows_read_origin(ctx, fct_test_path("none.svm"), FACTO_ROWS_LIBSVM, 0, &rows, NULL),
                      FACTO_ERR_IO);
     facto_ctx_free(ctx);
 }

@@ -33,31 +33,31 @@
 static facto_dataset *synthetic(int n_users, int n_items, int with_time)
 {
     facto_ctx *ctx = facto_ctx_new();
-    facto_idmap *users = facto_idmap_new(), *items = facto_idmap_new();
-    facto_coo coo;
-    facto_coo_init(&coo);
+    facto_idmap *users = fct_idmap_new(), *items = fct_idmap_new();
+    fct_coo coo;
+    fct_coo_init(&coo);
     char name[32];
     for (int u = 0; u < n_users; u++) {
         int d = u == 0 ? 1 : (u % 7) + 1 + u / 3;
         if (d > n_items / 5)
             d = n_items / 5;
         snprintf(name, sizeof name, "u%d", u);
-        int32_t ui = facto_idmap_intern(users, name, strlen(name));
+        int32_t ui = fct_idmap_intern(users, name, strlen(name));
         assert_true(ui >= 0);
         for (int j = 0; j < d; j++) {
             snprintf(name, sizeof name, "i%d", (u * 13 + j * 5) % n_items);
-            int32_t ii = facto_idmap_intern(items, name, strlen(name));
+            int32_t ii = fct_idmap_intern(items, name, strlen(name));
             assert_true(ii >= 0);
             float r = (float)(1 + (u * 3 + j * 7) % 5);
             int64_t t = 1000 + (int64_t)((j * 37 + u) % 11); /* ties on purpose */
-            assert_int_equal(facto_coo_push(ctx, &coo, ui, ii, r, with_time, t), FACTO_OK);
+            assert_int_equal(fct_coo_push(ctx, &coo, ui, ii, r, with_time, t), FACTO_OK);
         }
     }
     facto_dataset *ds = NULL;
     int64_t dups = -1;
-    assert_int_equal(facto_dataset_from_coo(ctx, &coo, users, items, &ds, &dups), FACTO_OK);
+    assert_int_equal(fct_dataset_from_coo(ctx, &coo, users, items, &ds, &dups), FACTO_OK);
     assert_int_equal(dups, 0);
-    facto_coo_free(&coo);
+    fct_coo_free(&coo);
     facto_ctx_free(ctx);
     return ds;
 }
@@ -351,19 +351,19 @@ static void test_time_by_hand(void **state)
 {
     (void)state;
     facto_ctx *ctx = facto_ctx_new();
-    facto_idmap *users = facto_idmap_new(), *items = facto_idmap_new();
-    facto_coo coo;
-    facto_coo_init(&coo);
+    facto_idmap *users = fct_idmap_new(), *items = fct_idmap_new();
+    fct_coo coo;
+    fct_coo_init(&coo);
     static const char *const names[5] = {"a", "b", "c", "d", "e"};
     static const int64_t ts[5] = {5, 3, 9, 1, 7};
-    assert_int_equal(facto_idmap_intern(users, "x", 1), 0);
+    assert_int_equal(fct_idmap_intern(users, "x", 1), 0);
     for (int j = 0; j < 5; j++) {
-        int32_t i = facto_idmap_intern(items, names[j], 1);
-        assert_int_equal(facto_coo_push(ctx, &coo, 0, i, (float)(j + 1), 1, ts[j]), FACTO_OK);
+        int32_t i = fct_idmap_intern(items, names[j], 1);
+        assert_int_equal(fct_coo_push(ctx, &coo, 0, i, (float)(j + 1), 1, ts[j]), FACTO_OK);
     }
     facto_dataset *all, *tr, *te;
-    assert_int_equal(facto_dataset_from_coo(ctx, &coo, users, items, &all, NULL), FACTO_OK);
-    facto_coo_free(&coo);
+    assert_int_equal(fct_dataset_from_coo(ctx, &coo, users, items, &all, NULL), FACTO_OK);
+    fct_coo_free(&coo);
     split_ok(all, make(FACTO_SPLIT_TIME, 0.4, 0, 0, 0), &tr, &te);
     assert_int_equal(facto_dataset_n_ratings(te), 2);
     assert_true(find(te, "x", "c") >= 0);
@@ -428,17 +428,17 @@ static void test_coo_bounds(void **state)
     (void)state;
     facto_ctx *ctx = facto_ctx_new();
     for (int bad = 0; bad < 2; bad++) {
-        facto_idmap *users = facto_idmap_new(), *items = facto_idmap_new();
-        assert_int_equal(facto_idmap_intern(users, "a", 1), 0);
-        assert_int_equal(facto_idmap_intern(items, "b", 1), 0);
-        facto_coo coo;
-        facto_coo_init(&coo);
-        assert_int_equal(facto_coo_push(ctx, &coo, 0, 0, 1.0f, 0, 0), FACTO_OK);
-        assert_int_equal(facto_coo_push(ctx, &coo, bad ? 0 : 1, bad ? 1 : 0, 2.0f, 0, 0), FACTO_OK);
+        facto_idmap *users = fct_idmap_new(), *items = fct_idmap_new();
+        assert_int_equal(fct_idmap_intern(users, "a", 1), 0);
+        assert_int_equal(fct_idmap_intern(items, "b", 1), 0);
+        fct_coo coo;
+        fct_coo_init(&coo);
+        assert_int_equal(fct_coo_push(ctx, &coo, 0, 0, 1.0f, 0, 0), FACTO_OK);
+        assert_int_equal(fct_coo_push(ctx, &coo, bad ? 0 : 1, bad ? 1 : 0, 2.0f, 0, 0), FACTO_OK);
         facto_dataset *ds = (facto_dataset *)1;
-        assert_int_equal(facto_dataset_from_coo(ctx, &coo, users, items, &ds, NULL), FACTO_ERR_INTERNAL);
+        assert_int_equal(fct_dataset_from_coo(ctx, &coo, users, items, &ds, NULL), FACTO_ERR_INTERNAL);
         assert_null(ds);
-        facto_coo_free(&coo);
+        fct_coo_free(&coo);
     }
     facto_ctx_free(ctx);
 }
