@@ -150,26 +150,9 @@ void fct_fm_score_rows(const fct_fm_model *m, const facto_rows *rows, const uint
 facto_status fct_fm_metrics_from_scores(facto_ctx *ctx, const fct_fm_model *m, const facto_rows *rows,
                                           const float *scores, facto_fm_metrics *out);
 
-/*
- * Solvers. Each trains `model` in place (created and initialised by
- * fct_fm_model_new with the same params), reading train rows + their
- * slots and, when test != NULL, reporting test metrics after every
- * epoch/iteration through callbacks (may be NULL). Labels were checked by
- * facto_fm_fit (finite; classifier labels are 0/1 or -1/+1, read them
- * through fct_fm_label). Must return FACTO_ERR_DIVERGED when the loss
- * becomes non-finite, naming the setting to lower. ALS and MCMC live in
- * fm_als.c / fm_mcmc.c and read params.num_iter, params.init_stdev,
- * params.mcmc_samples (MCMC), bias_wd/linear_wd/factors_wd (ALS: L2).
- */
-facto_status fct_fm_fit_sgd(facto_ctx *ctx, fct_fm_model *model, const facto_rows *train,
-                              const uint32_t *train_slots, const facto_rows *test, const uint32_t *test_slots,
-                              const facto_fm_callbacks *callbacks);
-facto_status fct_fm_fit_als(facto_ctx *ctx, fct_fm_model *model, const facto_rows *train,
-                              const uint32_t *train_slots, const facto_rows *test, const uint32_t *test_slots,
-                              const facto_fm_callbacks *callbacks);
-facto_status fct_fm_fit_mcmc(facto_ctx *ctx, fct_fm_model *model, const facto_rows *train,
-                               const uint32_t *train_slots, const facto_rows *test, const uint32_t *test_slots,
-                               const facto_fm_callbacks *callbacks);
+/* Labels of `rows` must be present and finite; a classifier's 0/1 or
+ * -1/+1. FACTO_ERR_INVALID naming `what` ("training") and the row (1-based). */
+facto_status fct_fm_check_labels(facto_ctx *ctx, const facto_fm_params *p, const facto_rows *rows, const char *what);
 
 /* "name=value\n" lines of every hyperparameter that is set, into buf (size
  * bytes, NUL-terminated when it fits); returns the length needed without the

@@ -10,6 +10,8 @@
 
 #include "model.h"
 
+#include "metrics/metrics.h"
+
 typedef struct fct_mf_model {
     facto_model base;
     facto_mf_params params;  /* hyperparameters it was trained with */
@@ -33,6 +35,24 @@ fct_mf_model *fct_mf_model_alloc(int32_t n_users, int32_t n_items, int32_t k, in
 /* Free everything the model owns; NULL is a no-op. */
 void fct_mf_model_destroy(fct_mf_model *m);
 
+/* Check every hyperparameter's range; FACTO_ERR_INVALID naming the first bad one. */
+facto_status fct_mf_validate(facto_ctx *ctx, const facto_mf_params *p);
+/* 1 when every bias and factor is finite. O((n_users + n_items) k). */
+int fct_mf_params_finite(const fct_mf_model *m);
+/* Build a model for `train`: copies of its id maps and per-user item lists,
+ * mu = mean rating, the rating range, biases 0, factors N(0, init_std^2)
+ * drawn from rng (P first, then Q). FACTO_ERR_NOMEM. */
+facto_status fct_mf_init(facto_ctx *ctx, const facto_dataset *train, const facto_mf_params *p, fct_rng *rng,
+                         fct_mf_model **out);
+/* Map a data set's indices to the model's by id; -1 where unknown. *out [size of from], free(). */
+facto_status fct_mf_map_ids(facto_ctx *ctx, const facto_idmap *from, const facto_idmap *to, int32_t **out);
+
+/* Score all of `data` (ids matched through umap / imap, NULL = the model's
+ * own indices) into acc, counting ratings with an unknown user / item; the
+ * clipped predictions go to scores [n_ratings] when it is not NULL. */
+void fct_mf_score_set(const fct_mf_model *m, const facto_dataset *data, const int32_t *umap, const int32_t *imap,
+                      fct_err_acc *acc, int64_t *n_unk_u, int64_t *n_unk_i, float *scores);
+
 /* Unclipped prediction mu + b_u + b_i + p_u . q_i of known indices. */
 float fct_mf_score(const fct_mf_model *m, int32_t u, int32_t i);
 
@@ -47,51 +67,5 @@ float fct_mf_score(const fct_mf_model *m, int32_t u, int32_t i);
 double fct_mf_objective(const fct_mf_model *m, const facto_dataset *data, float reg_factors, float reg_bias);
 void fct_mf_gradient(const fct_mf_model *m, const facto_dataset *data, float reg_factors, float reg_bias,
                        double *g_bu, double *g_bi, double *g_P, double *g_Q);
-
-/* Training ratings in the solvers' form (borrowed arrays, [n] each). */
-typedef struct fct_mf_triplets {
-    const int32_t *users;
-    const int32_t *items;
-    const float *ratings;
-    int64_t n;
-} fct_mf_triplets;
-
-/* Solver state (momentum velocities or Adam moments), created per fit. */
-typedef struct fct_mf_solver fct_mf_solver;
-
-/* Create the state the optimizer in `hp` needs for model m; NULL when out of memory. */
-fct_mf_solver *fct_mf_solver_new(const fct_mf_model *m, const facto_mf_params *hp);
-void fct_mf_solver_free(fct_mf_solver *s);
-/*
- * Update on ratings order[begin..end-1] (indices into t) at learning rate lr,
- * with n_threads > 1 as Hogwild (lock-free, Recht et al. NIPS 2011). Writes
- * only parameters and per-parameter state, so disjoint ranges may also run
- * from several threads at once (that is how facto_mf_fit parallelises).
- * Returns the sum of squared errors seen before each update (non-finite when
- * training diverged). One thread: deterministic.
- */
-double fct_mf_solver_run(fct_mf_solver *s, fct_mf_model *m, const fct_mf_triplets *t, const int64_t *order,
-                           int64_t begin, int64_t end, float lr, int n_threads);
-
-/* Per-optimizer entry points behind fct_mf_solver_* (sgd_mf.c, adam_mf.c). */
-struct fct_mf_solver {
-    facto_optimizer optimizer;
-    float momentum, reg_factors, reg_bias;
-    /* SGD with momentum: velocities; Adam: first moments. Shaped like bu, bi, P, Q. */
-    float *m_bu, *m_bi, *m_P, *m_Q;
-    /* Adam: second moments. */
-    float *v_bu, *v_bi, *v_P, *v_Q;
-    int64_t step_base;       /* Adam: updates done before this epoch; the update at
-                                position x of the epoch's order is step step_base + x + 1 */
-};
-double fct_mf_sgd_run(fct_mf_solver *s, fct_mf_model *m, const fct_mf_triplets *t, const int64_t *order,
-                        int64_t begin, int64_t end, float lr, int n_threads);
-double fct_mf_adam_run(fct_mf_solver *s, fct_mf_model *m, const fct_mf_triplets *t, const int64_t *order,
-                         int64_t begin, int64_t end, float lr, int n_threads);
-
-/* Adam's constants (Kingma & Ba 2015, Algorithm 1 defaults). */
-#define FACTO_ADAM_BETA1 0.9f
-#define FACTO_ADAM_BETA2 0.999f
-#define FACTO_ADAM_EPS 1e-8f
 
 #endif /* FACTO_MF_H */

@@ -7,7 +7,7 @@
  * beta2 0.999, eps 1e-8.
  * O(k) per rating plus two sqrt per parameter; moments O(params) memory.
  */
-#include "../models/mf.h"
+#include "mf_solvers.h"
 
 #include "../kernels/kernels.h"
 

@@ -9,6 +9,7 @@
  * costs O(k (nnz + n)) and can never increase the objective above.
  */
 #include "fm_mcmc.h"
+#include "fm_solvers.h"
 
 #include <string.h>
 

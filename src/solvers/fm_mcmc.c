@@ -20,6 +20,7 @@
  * (fct_fm_pairs below; facto_fm_fit_ratings is the public entry point).
  */
 #include "fm_mcmc.h"
+#include "fm_solvers.h"
 
 #include "kernels/gram.h"
 

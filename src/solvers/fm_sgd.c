@@ -22,7 +22,7 @@
  * average_epochs N keeps one more copy of the parameters: the running mean
  * of their values at the end of each of the last N epochs (SWA).
  */
-#include "../models/fm.h"
+#include "fm_solvers.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define FACTO_FM_HAVE_AVX2 1

@@ -6,7 +6,7 @@
  * momentum (Polyak 1964) keeps a velocity per parameter. Also hosts the solver
  * state shared with Adam. O(k) per rating; momentum/Adam state O(params).
  */
-#include "../models/mf.h"
+#include "mf_solvers.h"
 
 #include "../kernels/kernels.h"
 

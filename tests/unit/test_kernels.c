@@ -18,7 +18,7 @@
 
 #include "facto.h"
 #include "core/internal.h"
-#include "eval/metrics.h"
+#include "metrics/metrics.h"
 #include "eval/topn.h"
 #include "kernels/kernels.h"
 

@@ -22,7 +22,7 @@
 
 #include "facto.h"
 #include "data/dataset.h"
-#include "models/mf.h"
+#include "solvers/mf_solvers.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 
