@@ -319,20 +319,18 @@ int main(int argc, char **argv)
         die(ctx, "fit");
     }
     double cpu_fit = (double)(clock() - cpu0) / CLOCKS_PER_SEC;
-    facto_fm_metrics mt;
+    facto_metrics mt;
     fct_fm_model *fmm = (fct_fm_model *)m;
     if (fmm->pair_b) {
         /* block data from ratings: the model keeps per-user / per-item sums
          * and predicts by ids (the ids as facto_fm_fit_ratings sets them) */
         fmm->users = fct_idmap_clone(facto_dataset_users(dtr));
         fmm->items = fct_idmap_clone(facto_dataset_items(dtr));
-        float *sc = malloc((size_t)te.n_rows * sizeof *sc);
-        facto_eval_result er;
-        if (!sc || facto_fm_evaluate_ratings(ctx, m, dte, &er, sc) != FACTO_OK ||
-            fct_fm_metrics_from_scores(ctx, fmm, te.direct, sc, &mt) != FACTO_OK)
+        facto_eval_options eo = facto_eval_options_default();
+        eo.binarize = classify ? 4.0f : 0.0f;
+        if (facto_model_evaluate(ctx, m, dte, &eo, &mt, NULL) != FACTO_OK)
             die(ctx, "evaluate");
-        free(sc);
-    } else if (facto_fm_evaluate(ctx, m, fte, &mt) != FACTO_OK) {
+    } else if (facto_model_evaluate_rows(ctx, m, fte, &mt) != FACTO_OK) {
         die(ctx, "evaluate");
     }
     char path[512];

@@ -260,9 +260,9 @@ int main(int argc, char **argv)
         double t0 = now_s();
         facto_status st = facto_mf_fit(ctx, train, NULL, &p, NULL, &m);
         double secs = now_s() - t0;
-        facto_eval_result r;
+        facto_metrics r;
         if (st == FACTO_OK)
-            st = facto_model_evaluate(ctx, m, test, &r, NULL);
+            st = facto_model_evaluate(ctx, m, test, NULL, &r, NULL);
         if (st != FACTO_OK) {
             fprintf(stderr, "mf_tune: %s\n", facto_errmsg(ctx));
             rc = 3;
@@ -270,7 +270,7 @@ int main(int argc, char **argv)
             double rps = (double)facto_dataset_n_ratings(train) * p.epochs / secs;
             printf("%-3s %s  rmse %.4f  mae %.4f  train %.2f s  %.2fM ratings/s  (train %lld, eval %lld)\n",
                    names[s], strcmp(sets, "val") ? "test" : "val ", r.rmse, r.mae, secs, rps / 1e6,
-                   (long long)facto_dataset_n_ratings(train), (long long)r.n_ratings);
+                   (long long)facto_dataset_n_ratings(train), (long long)r.n);
             sum_rmse += r.rmse;
             sum_mae += r.mae;
             sum_s += secs;

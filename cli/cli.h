@@ -45,7 +45,7 @@ int cli_fm_predict(facto_ctx *ctx, const facto_model *model, const char *input, 
 /* `facto eval` for a loaded FM model on the labelled rows of `path`. */
 int cli_fm_eval(facto_ctx *ctx, const facto_model *model, const char *path, facto_rows_format format, int json);
 /* Print FM test metrics as facto eval does (text, or JSON with --json); returns an exit code. */
-int cli_fm_report(const facto_fm_metrics *m, int json);
+int cli_fm_report(const facto_metrics *m, int json);
 
 /* Where FM rows come from when they are built from ratings (cmd_convert.c). */
 typedef struct cli_fm_source {

@@ -127,7 +127,7 @@ int cli_fm_from_ratings(facto_ctx *ctx, const char *verb, const cli_fm_source *s
         rc = cli_fail(ctx, st, 0);
         goto done;
     }
-    fprintf(info, "encoded %lld training ratings (%d users, %d items", (long long)(*train)->n_rows,
+    fprintf(info, "encoded %lld training ratings (%d users, %d items", (long long)facto_rows_count(*train),
             (int)facto_dataset_n_users(dtr), (int)facto_dataset_n_items(dtr));
     if (eo.user_file || eo.item_file)
         fprintf(info, ", side features from%s%s%s%s", eo.user_file ? " " : "", eo.user_file ? eo.user_file : "",
@@ -135,7 +135,7 @@ int cli_fm_from_ratings(facto_ctx *ctx, const char *verb, const cli_fm_source *s
     fprintf(info, "): feature_dim %llu\n", (unsigned long long)*dim);
     if (*test)
         fprintf(info, "encoded %lld test ratings (%lld with a user and %lld with an item unknown to training)\n",
-                (long long)(*test)->n_rows, (long long)uu, (long long)ui);
+                (long long)facto_rows_count(*test), (long long)uu, (long long)ui);
 done:
     if (rc) {
         facto_rows_free(*train);
@@ -243,8 +243,10 @@ static int cli_convert_rows(facto_ctx *ctx, const char *input, facto_rows_format
     facto_status st = facto_rows_read(ctx, input, from, dim, &rows);
     if (st != FACTO_OK)
         return cli_fail(ctx, st, 0);
-    if (dim > 0)
-        rows->feature_dim = dim;
+    if (dim > 0 && (st = facto_rows_set_dim(ctx, rows, dim)) != FACTO_OK) {
+        facto_rows_free(rows);
+        return cli_fail(ctx, st, 0);
+    }
     uint64_t d = facto_rows_dim(rows);
     int rc = 0;
     if ((st = facto_rows_write(ctx, rows, out, to)) != FACTO_OK) {
@@ -253,13 +255,13 @@ static int cli_convert_rows(facto_ctx *ctx, const char *input, facto_rows_format
         if (json) {
             json_t *root = json_object();
             json_object_set_new(root, "feature_dim", json_integer((json_int_t)d));
-            json_object_set_new(root, "n_rows", json_integer(rows->n_rows));
-            json_object_set_new(root, "nnz", json_integer(rows->nnz));
+            json_object_set_new(root, "n_rows", json_integer(facto_rows_count(rows)));
+            json_object_set_new(root, "nnz", json_integer(facto_rows_nnz(rows)));
             json_object_set_new(root, "out", cli_json_str(out));
             rc = cli_json_print(root);
         } else {
             printf("feature_dim %llu\n%lld rows, %lld entries -> %s\n", (unsigned long long)d,
-                   (long long)rows->n_rows, (long long)rows->nnz, out);
+                   (long long)facto_rows_count(rows), (long long)facto_rows_nnz(rows), out);
         }
     }
     facto_rows_free(rows);
@@ -380,16 +382,16 @@ int cli_cmd_convert(int argc, char **argv)
     if (rc == 0 && json) {
         json_t *root = json_object();
         json_object_set_new(root, "feature_dim", json_integer((json_int_t)dim));
-        json_object_set_new(root, "n_train", json_integer(train->n_rows));
-        json_object_set_new(root, "n_test", json_integer(test ? test->n_rows : 0));
+        json_object_set_new(root, "n_train", json_integer(facto_rows_count(train)));
+        json_object_set_new(root, "n_test", json_integer(test ? facto_rows_count(test) : 0));
         json_object_set_new(root, "train", cli_json_str(train_path));
         json_object_set_new(root, "test", test ? cli_json_str(test_path) : json_null());
         rc = cli_json_print(root);
     } else if (rc == 0) {
-        printf("feature_dim %llu\n%lld rows -> %s\n", (unsigned long long)dim, (long long)train->n_rows,
+        printf("feature_dim %llu\n%lld rows -> %s\n", (unsigned long long)dim, (long long)facto_rows_count(train),
                train_path);
         if (test)
-            printf("%lld rows -> %s\n", (long long)test->n_rows, test_path);
+            printf("%lld rows -> %s\n", (long long)facto_rows_count(test), test_path);
     }
     facto_rows_free(train);
     facto_rows_free(test);

@@ -93,70 +93,52 @@ int cli_cmd_eval(int argc, char **argv)
         rc = cli_fail(ctx, st, 0);
         goto done;
     }
-    int fm_ids = facto_fm_by_ids(model);
-    if (facto_model_get_kind(model) == FACTO_MODEL_FM && (!fm_ids || rows_format_set)) {
+    unsigned inputs = facto_model_inputs(model);
+    if ((inputs & FACTO_INPUT_ROWS) && (!(inputs & FACTO_INPUT_RATINGS) || rows_format_set)) {
         if (read.format_set || read.opts.columns || read.opts.delimiter)
-            rc = cli_usage(verb, "an FM model reads rows: --format auto|libsvm|recordio only");
+            rc = cli_usage(verb, "a model trained on feature rows reads rows: --format auto|libsvm|recordio only");
         else
             rc = cli_fm_eval(ctx, model, test_path, rows_format, json);
         goto done;
     }
     if (rows_format_set) {
-        rc = cli_usage(verb, "--format libsvm|recordio is for factorization machine models");
+        rc = cli_usage(verb, "--format libsvm|recordio is for models trained on feature rows");
         goto done;
     }
-    facto_fm_params fp;
-    int fm_classifier = fm_ids && facto_fm_get_params(model, &fp) == FACTO_OK &&
-                        fp.predictor_type == FACTO_FM_BINARY_CLASSIFIER;
-    if (fm_classifier && !(binarize > 0.0f)) {
+    int classifier = facto_model_task(model) == FACTO_TASK_BINARY;
+    if (classifier && !(binarize > 0.0f)) {
         /* Its scores are probabilities of rating >= the training's --binarize
          * threshold, which the model does not keep: an RMSE against the
          * ratings would mean nothing. */
         cli_error("%s: a binary_classifier trained from ratings needs --binarize T (the threshold it was "
-                        "trained with) to be evaluated against ratings",
-                        model_path);
+                  "trained with) to be evaluated against ratings",
+                  model_path);
         rc = FACTO_EXIT_USAGE;
         goto done;
     }
-    if (!fm_classifier && binarize > 0.0f) {
+    if (!classifier && binarize > 0.0f) {
         rc = cli_usage(verb, "--binarize is for a binary_classifier trained from ratings");
         goto done;
     }
     if ((rc = cli_read(ctx, &read, test_path, &test, NULL)) != 0)
         goto done;
-    facto_eval_result r;
-    if (fm_classifier) {
-        /* scores in the test set's CSR order, labels from its ratings */
-        int64_t n = facto_dataset_n_ratings(test);
-        float *scores = malloc((size_t)(n > 0 ? n : 1) * sizeof *scores);
-        float *labels = malloc((size_t)(n > 0 ? n : 1) * sizeof *labels);
-        const float *ratings = NULL;
-        facto_dataset_csr(test, NULL, NULL, &ratings, NULL);
-        facto_fm_metrics m;
-        memset(&m, 0, sizeof m);
-        m.predictor_type = FACTO_FM_BINARY_CLASSIFIER;
-        m.n_rows = n;
-        m.rmse = m.mae = NAN;
-        st = scores && labels ? facto_fm_evaluate_ratings(ctx, model, test, &r, scores) : FACTO_ERR_NOMEM;
-        for (int64_t i = 0; st == FACTO_OK && i < n; i++)
-            labels[i] = ratings[i] >= binarize ? 1.0f : 0.0f;
-        if (st == FACTO_OK)
-            st = facto_binary_metrics_compute(ctx, labels, scores, n, 0.5, 1.0, &m.binary);
-        free(scores);
-        free(labels);
-        rc = st == FACTO_OK ? cli_fm_report(&m, json) : cli_fail(ctx, st, 0);
-        goto done;
-    }
-    st = fm_ids ? facto_fm_evaluate_ratings(ctx, model, test, &r, NULL) : facto_model_evaluate(ctx, model, test, &r, NULL);
+    facto_eval_options eo = facto_eval_options_default();
+    eo.binarize = binarize;
+    facto_metrics r;
+    st = facto_model_evaluate(ctx, model, test, &eo, &r, NULL);
     if (st != FACTO_OK) {
         rc = cli_fail(ctx, st, 0);
+        goto done;
+    }
+    if (classifier) {
+        rc = cli_fm_report(&r, json);
         goto done;
     }
     if (json) {
         json_t *root = json_object();
         json_object_set_new(root, "rmse", cli_json_num(r.rmse, 6));
         json_object_set_new(root, "mae", cli_json_num(r.mae, 6));
-        json_object_set_new(root, "count", json_integer(r.n_ratings));
+        json_object_set_new(root, "count", json_integer(r.n));
         json_object_set_new(root, "unknown_users", json_integer(r.n_unknown_users));
         json_object_set_new(root, "unknown_items", json_integer(r.n_unknown_items));
         rc = cli_json_print(root);
@@ -166,7 +148,7 @@ int cli_cmd_eval(int argc, char **argv)
                "ratings        %lld\n"
                "unknown users  %lld\n"
                "unknown items  %lld\n",
-               r.rmse, r.mae, (long long)r.n_ratings, (long long)r.n_unknown_users, (long long)r.n_unknown_items);
+               r.rmse, r.mae, (long long)r.n, (long long)r.n_unknown_users, (long long)r.n_unknown_items);
     }
 done:
     facto_dataset_free(test);

@@ -167,30 +167,27 @@ int cli_cmd_predict(int argc, char **argv)
         rc = cli_fail(ctx, st, 0);
         goto done;
     }
-    int fm_ids = facto_fm_by_ids(model);
-    if (facto_model_get_kind(model) == FACTO_MODEL_FM && (!fm_ids || content_type || accept || output)) {
-        if (!content_type && !accept && !output && !fm_ids) {
-            cli_error("%s: this factorization machine was trained on feature rows, so it scores feature "
-                            "rows, not 'user item' pairs: pass a SageMaker request with --content-type "
-                            "application/json|application/jsonlines|application/x-recordio-protobuf (a model "
-                            "trained from ratings with --solver als|mcmc predicts by ids)",
-                            model_path);
+    unsigned inputs = facto_model_inputs(model);
+    int by_ids = (inputs & FACTO_INPUT_RATINGS) != 0;
+    if (!by_ids || content_type || accept || output) {
+        if (!content_type && !accept && !output) {
+            cli_error("%s: this model was trained on feature rows, so it scores feature rows, not 'user item' "
+                      "pairs: pass a SageMaker request with --content-type "
+                      "application/json|application/jsonlines|application/x-recordio-protobuf (a factorization "
+                      "machine trained from ratings with --solver als|mcmc predicts by ids)",
+                      model_path);
             rc = FACTO_EXIT_DATA;
-        } else if (fm_ids) {
-            cli_error("%s: this factorization machine was trained from ratings in block form: it predicts "
-                            "(user, item) pairs by id (facto predict --model M --input PAIRS), not feature rows "
-                            "or SageMaker requests (train on rows with --train for those)",
-                            model_path);
+        } else if (!(inputs & FACTO_INPUT_ROWS)) {
+            cli_error("%s: this model was trained from ratings: it predicts (user, item) pairs by id (facto "
+                      "predict --model M --input PAIRS), not feature rows or SageMaker requests (train a "
+                      "factorization machine on rows with --train for those)",
+                      model_path);
             rc = FACTO_EXIT_DATA;
         } else if (json) {
-            rc = cli_usage(verb, "--json is for rating models; FM responses follow --accept");
+            rc = cli_usage(verb, "--json is for pairs; responses to SageMaker requests follow --accept");
         } else {
             rc = cli_fm_predict(ctx, model, input, content_type, accept, output);
         }
-        goto done;
-    }
-    if (content_type || accept || output) {
-        rc = cli_usage(verb, "--content-type, --accept and --output are for factorization machine models");
         goto done;
     }
     f = from_stdin ? stdin : fopen(input, "rb");
@@ -249,8 +246,7 @@ int cli_cmd_predict(int argc, char **argv)
             continue;
         float score;
         int flags = 0;
-        st = fm_ids ? facto_fm_predict_pair(ctx, model, user, item, &score, &flags)
-                    : facto_model_predict(ctx, model, user, item, &score, &flags);
+        st = facto_model_predict(ctx, model, user, item, &score, &flags);
         if (st != FACTO_OK) {
             cli_error("%s:%lld: %s", name, lineno, facto_errmsg(ctx));
             rc = st == FACTO_ERR_NOMEM || st == FACTO_ERR_INTERNAL ? FACTO_EXIT_INTERNAL : FACTO_EXIT_DATA;

@@ -80,10 +80,10 @@ static int cli_on_epoch(const facto_epoch_report *r, void *user)
     cli_bar_clear(s);
     FILE *out = s->json ? stderr : stdout;
     fprintf(out, "epoch %*d/%d  train RMSE %.4f MAE %.4f", r->epochs >= 100 ? 3 : 2, r->epoch, r->epochs,
-            r->train_rmse, r->train_mae);
-    if (isfinite(r->test_rmse))
-        fprintf(out, "  test RMSE %.4f MAE %.4f", r->test_rmse, r->test_mae);
-    fprintf(out, "  %.2fs %.0f ratings/s\n", r->seconds, r->ratings_per_second);
+            r->train.rmse, r->train.mae);
+    if (r->test.n > 0)
+        fprintf(out, "  test RMSE %.4f MAE %.4f", r->test.rmse, r->test.mae);
+    fprintf(out, "  %.2fs %.0f ratings/s\n", r->seconds, r->samples_per_second);
     fflush(out);
     s->last = *r;
     s->have_last = 1;
@@ -349,7 +349,7 @@ static int cli_train_mf(int argc, char **argv)
     s.tty = cli_stderr_is_tty();
     s.n_train = facto_dataset_n_ratings(train);
     s.last.epochs = a.params.epochs;
-    facto_train_callbacks cb = {cli_on_epoch, cli_on_progress, &s};
+    facto_fit_callbacks cb = {cli_on_epoch, cli_on_progress, &s};
     FILE *info = a.json ? stderr : stdout;
     fprintf(info, "training mf on %lld ratings (%d users, %d items)", (long long)s.n_train,
             (int)facto_dataset_n_users(train), (int)facto_dataset_n_items(train));
@@ -376,10 +376,10 @@ static int cli_train_mf(int argc, char **argv)
         double rps = s.update_seconds > 0 ? (double)s.n_train * s.last.epoch / s.update_seconds : 0;
         root = json_object();
         json_object_set_new(root, "model", json_string("mf"));
-        json_object_set_new(root, "train_rmse", cli_json_num(s.have_last ? s.last.train_rmse : NAN, 6));
-        json_object_set_new(root, "train_mae", cli_json_num(s.have_last ? s.last.train_mae : NAN, 6));
-        json_object_set_new(root, "test_rmse", cli_json_num(s.have_last && test ? s.last.test_rmse : NAN, 6));
-        json_object_set_new(root, "test_mae", cli_json_num(s.have_last && test ? s.last.test_mae : NAN, 6));
+        json_object_set_new(root, "train_rmse", cli_json_num(s.have_last ? s.last.train.rmse : NAN, 6));
+        json_object_set_new(root, "train_mae", cli_json_num(s.have_last ? s.last.train.mae : NAN, 6));
+        json_object_set_new(root, "test_rmse", cli_json_num(s.have_last && test ? s.last.test.rmse : NAN, 6));
+        json_object_set_new(root, "test_mae", cli_json_num(s.have_last && test ? s.last.test.mae : NAN, 6));
         json_object_set_new(root, "epochs", json_integer(s.have_last ? s.last.epoch : 0));
         json_object_set_new(root, "seconds", cli_json_num(seconds, 4));
         json_object_set_new(root, "ratings_per_second", cli_json_num(rps, 4));

@@ -376,6 +376,21 @@ static int cli_fm_build_params(facto_ctx *ctx, const char *verb, const cli_fm_ar
     return 0;
 }
 
+/* The feature_dim hyperparameter of a trained model (rows models: the width of a row). */
+static int cli_model_feature_dim(facto_ctx *ctx, const facto_model *model, uint64_t *dim)
+{
+    facto_params *p = NULL;
+    char buf[64];
+    facto_status st = facto_model_params(ctx, model, &p);
+    if (st == FACTO_OK)
+        st = facto_params_get(ctx, p, "feature_dim", buf, sizeof buf);
+    facto_params_free(p);
+    if (st != FACTO_OK)
+        return cli_fail(ctx, st, 0);
+    *dim = strtoull(buf, NULL, 10);
+    return 0;
+}
+
 /* ---- training ------------------------------------------------------------ */
 
 static const char *cli_fm_predictor_name_cli(facto_fm_predictor p)
@@ -386,27 +401,27 @@ static const char *cli_fm_predictor_name_cli(facto_fm_predictor p)
 typedef struct cli_fm_state {
     FILE *out;
     int have_last;
-    facto_fm_epoch_report last;
+    facto_epoch_report last;
     double update_seconds;
     int64_t samples;
     int64_t n_train;
 } cli_fm_state;
 
-static int cli_fm_on_epoch(const facto_fm_epoch_report *r, void *user)
+static int cli_fm_on_epoch(const facto_epoch_report *r, void *user)
 {
     cli_fm_state *s = user;
     FILE *out = s->out;
     int w = r->epochs >= 100 ? 3 : 2;
     fprintf(out, "epoch %*d/%d", w, r->epoch, r->epochs);
-    if (r->train.predictor_type == FACTO_FM_BINARY_CLASSIFIER) {
+    if (r->train.task == FACTO_TASK_BINARY) {
         fprintf(out, "  train accuracy %.4f cross_entropy %.4f", r->train.binary.accuracy,
                 r->train.binary.cross_entropy);
-        if (r->test.n_rows > 0)
+        if (r->test.n > 0)
             fprintf(out, "  test accuracy %.4f cross_entropy %.4f auc %.4f", r->test.binary.accuracy,
                     r->test.binary.cross_entropy, r->test.binary.auc);
     } else {
         fprintf(out, "  train rmse %.4f", r->train.rmse);
-        if (r->test.n_rows > 0)
+        if (r->test.n > 0)
             fprintf(out, "  test rmse %.4f mae %.4f", r->test.rmse, r->test.mae);
     }
     fprintf(out, "  %.3fs %.0f samples/s\n", r->seconds, r->samples_per_second);
@@ -461,10 +476,12 @@ static void cli_fm_row_error(const char *path, const facto_rows_origin *origin, 
 static int cli_fm_check_file_labels(const facto_rows *rows, const facto_rows_origin *origin, const char *path,
                                       facto_fm_predictor type)
 {
-    if (!rows->labels)
+    const float *labels = NULL;
+    facto_rows_csr(rows, NULL, NULL, NULL, &labels);
+    if (!labels)
         return 0;
-    for (int64_t r = 0; r < rows->n_rows; r++) {
-        float y = rows->labels[r];
+    for (int64_t r = 0; r < facto_rows_count(rows); r++) {
+        float y = labels[r];
         char detail[160];
         if (!isfinite(y)) {
             cli_fm_row_error(path, origin, r, "the label is not a finite number", "");
@@ -496,7 +513,7 @@ static int cli_fm_row_message(const char *msg, const char *prefix, const char *p
     char *end = NULL;
     errno = 0;
     long long row = strtoll(msg + n, &end, 10);
-    if (errno || strncmp(end, ": ", 2) != 0 || row < 1 || row > rows->n_rows)
+    if (errno || strncmp(end, ": ", 2) != 0 || row < 1 || row > facto_rows_count(rows))
         return 0;
     cli_fm_row_error(path, origin, row - 1, end + 2, hint);
     return 1;
@@ -524,9 +541,9 @@ static int cli_fm_read_files(facto_ctx *ctx, const char *verb, const cli_fm_args
         p->feature_dim = d;
         fprintf(stderr, "facto: note: feature_dim not given; %llu from the data\n", (unsigned long long)d);
     }
-    (*train)->feature_dim = p->feature_dim;
-    if (*test)
-        (*test)->feature_dim = p->feature_dim;
+    if ((st = facto_rows_set_dim(ctx, *train, p->feature_dim)) != FACTO_OK ||
+        (*test && (st = facto_rows_set_dim(ctx, *test, p->feature_dim)) != FACTO_OK))
+        return cli_fail(ctx, st, 0);
     if ((rc = cli_fm_check_file_labels(*train, *train_origin, a->train, p->predictor_type)) != 0)
         return rc;
     if (*test && (rc = cli_fm_check_file_labels(*test, *test_origin, a->test, p->predictor_type)) != 0)
@@ -534,7 +551,7 @@ static int cli_fm_read_files(facto_ctx *ctx, const char *verb, const cli_fm_args
     return 0;
 }
 
-static void cli_fm_json_metrics(json_t *root, const char *prefix, const facto_fm_metrics *m, int have)
+static void cli_fm_json_metrics(json_t *root, const char *prefix, const facto_metrics *m, int have)
 {
     char key[96];
 #define FACTO_FM_SET(name, value)                                                                                   \
@@ -542,7 +559,7 @@ static void cli_fm_json_metrics(json_t *root, const char *prefix, const facto_fm
         snprintf(key, sizeof key, "%s%s", prefix, name);                                                            \
         json_object_set_new(root, key, cli_json_num(have ? (value) : NAN, 6));                                    \
     } while (0)
-    if (m->predictor_type == FACTO_FM_BINARY_CLASSIFIER) {
+    if (m->task == FACTO_TASK_BINARY) {
         FACTO_FM_SET("binary_classification_accuracy", m->binary.accuracy);
         FACTO_FM_SET("binary_classification_cross_entropy", m->binary.cross_entropy);
         FACTO_FM_SET("binary_f_beta", m->binary.f_beta);
@@ -557,9 +574,9 @@ static void cli_fm_json_metrics(json_t *root, const char *prefix, const facto_fm
 }
 
 /* SageMaker's log form: #test_score (algo-1) : ('rmse', 0.9140) */
-static void cli_fm_print_scores(FILE *out, const char *which, const facto_fm_metrics *m)
+static void cli_fm_print_scores(FILE *out, const char *which, const facto_metrics *m)
 {
-    if (m->predictor_type == FACTO_FM_BINARY_CLASSIFIER) {
+    if (m->task == FACTO_TASK_BINARY) {
         const char *names[] = {"binary_classification_accuracy", "binary_classification_cross_entropy",
                                "binary_f_beta", "auc", "precision", "recall"};
         double v[] = {m->binary.accuracy, m->binary.cross_entropy, m->binary.f_beta,
@@ -572,41 +589,6 @@ static void cli_fm_print_scores(FILE *out, const char *which, const facto_fm_met
     }
 }
 
-/* Metrics of scores [n] against the ratings of ds (CSR order): RMSE / MAE,
- * or the classifier's with label = rating >= binarize. */
-static facto_status cli_fm_rating_metrics(facto_ctx *ctx, const facto_dataset *ds, const float *scores,
-                                            const facto_fm_params *p, float binarize, facto_fm_metrics *m)
-{
-    const int64_t *row_ptr, *ts;
-    const int32_t *items;
-    const float *ratings;
-    facto_dataset_csr(ds, &row_ptr, &items, &ratings, &ts);
-    int64_t n = facto_dataset_n_ratings(ds);
-    memset(m, 0, sizeof *m);
-    m->predictor_type = p->predictor_type;
-    m->n_rows = n;
-    m->rmse = m->mae = NAN;
-    if (p->predictor_type == FACTO_FM_REGRESSOR) {
-        double se = 0, ae = 0;
-        for (int64_t e = 0; e < n; e++) {
-            double d = (double)scores[e] - ratings[e];
-            se += d * d;
-            ae += fabs(d);
-        }
-        m->rmse = sqrt(se / (double)n);
-        m->mae = ae / (double)n;
-        return FACTO_OK;
-    }
-    float *labels = malloc((size_t)(n ? n : 1) * sizeof *labels);
-    if (!labels)
-        return FACTO_ERR_NOMEM;
-    for (int64_t e = 0; e < n; e++)
-        labels[e] = ratings[e] >= binarize ? 1.0f : 0.0f;
-    facto_status st = facto_binary_metrics_compute(ctx, labels, scores, n, 0.5, 1.0, &m->binary);
-    free(labels);
-    return st;
-}
-
 /* --solver als|mcmc on ratings: block form through facto_fm_fit_ratings. */
 static int cli_fm_train_ratings(facto_ctx *ctx, const char *verb, const cli_fm_args *a, facto_fm_params *p,
                                   FILE *info)
@@ -616,7 +598,6 @@ static int cli_fm_train_ratings(facto_ctx *ctx, const char *verb, const cli_fm_a
                                      "use the block form");
     facto_dataset *dtr = NULL, *dte = NULL;
     facto_model *model = NULL;
-    float *str = NULL, *ste = NULL;
     char uf[4200], itf[4200];
     cli_fm_source src = a->src;
     src.seed = p->seed;
@@ -650,7 +631,7 @@ static int cli_fm_train_ratings(facto_ctx *ctx, const char *verb, const cli_fm_a
     memset(&s, 0, sizeof s);
     s.out = info;
     s.n_train = ntr;
-    facto_fm_callbacks cb = {cli_fm_on_epoch, &s};
+    facto_fit_callbacks cb = {cli_fm_on_epoch, NULL, &s};
     double chain = NAN, t0 = cli_fm_now();
     facto_status st = facto_fm_fit_ratings(ctx, dtr, dte, &o, p, &cb, &model, &chain);
     double seconds = cli_fm_now() - t0;
@@ -658,22 +639,15 @@ static int cli_fm_train_ratings(facto_ctx *ctx, const char *verb, const cli_fm_a
         rc = cli_fail(ctx, st, 0);
         goto done;
     }
-    facto_fm_get_params(model, p);
-    str = malloc((size_t)ntr * sizeof *str);
-    ste = malloc((size_t)(nte ? nte : 1) * sizeof *ste);
-    if (!str || !ste) {
-        cli_error("out of memory");
-        rc = FACTO_EXIT_INTERNAL;
+    if ((rc = cli_model_feature_dim(ctx, model, &p->feature_dim)) != 0)
         goto done;
-    }
-    facto_eval_result er;
-    facto_fm_metrics mtrain, mtest;
+    facto_eval_options eo = facto_eval_options_default();
+    eo.binarize = o.binarize;
+    facto_metrics mtrain, mtest;
     memset(&mtest, 0, sizeof mtest);
-    mtest.predictor_type = p->predictor_type;
-    if ((st = facto_fm_evaluate_ratings(ctx, model, dtr, &er, str)) != FACTO_OK ||
-        (st = cli_fm_rating_metrics(ctx, dtr, str, p, o.binarize, &mtrain)) != FACTO_OK ||
-        (dte && ((st = facto_fm_evaluate_ratings(ctx, model, dte, &er, ste)) != FACTO_OK ||
-                 (st = cli_fm_rating_metrics(ctx, dte, ste, p, o.binarize, &mtest)) != FACTO_OK))) {
+    mtest.task = facto_model_task(model);
+    if ((st = facto_model_evaluate(ctx, model, dtr, &eo, &mtrain, NULL)) != FACTO_OK ||
+        (dte && (st = facto_model_evaluate(ctx, model, dte, &eo, &mtest, NULL)) != FACTO_OK)) {
         rc = cli_fail(ctx, st, 0);
         goto done;
     }
@@ -724,8 +698,6 @@ static int cli_fm_train_ratings(facto_ctx *ctx, const char *verb, const cli_fm_a
                s.have_last ? s.last.epoch : 0);
     }
 done:
-    free(str);
-    free(ste);
     facto_model_free(model);
     facto_dataset_free(dtr);
     facto_dataset_free(dte);
@@ -792,9 +764,13 @@ int cli_train_fm(int argc, char **argv)
                                  (unsigned long long)p.feature_dim, (unsigned long long)dim);
             goto done;
         }
-        train->feature_dim = p.feature_dim;
-        if (test)
-            test->feature_dim = p.feature_dim;
+        facto_status sd = facto_rows_set_dim(ctx, train, p.feature_dim);
+        if (sd == FACTO_OK && test)
+            sd = facto_rows_set_dim(ctx, test, p.feature_dim);
+        if (sd != FACTO_OK) {
+            rc = cli_fail(ctx, sd, 0);
+            goto done;
+        }
     }
     char solver[16], pred[32];
     {
@@ -806,9 +782,9 @@ int cli_train_fm(int argc, char **argv)
         snprintf(pred, sizeof pred, "%.*s", t ? (int)strcspn(t + 15, "\n") : 0, t ? t + 15 : "");
     }
     fprintf(info, "training fm (%s, solver %s, num_factors %d) on %lld rows, feature_dim %llu", pred, solver,
-            p.num_factors, (long long)train->n_rows, (unsigned long long)p.feature_dim);
+            p.num_factors, (long long)facto_rows_count(train), (unsigned long long)p.feature_dim);
     if (test)
-        fprintf(info, ", testing on %lld rows", (long long)test->n_rows);
+        fprintf(info, ", testing on %lld rows", (long long)facto_rows_count(test));
     fprintf(info, "\n");
     cli_fm_chains_note(info, &p);
     fflush(info);
@@ -816,8 +792,8 @@ int cli_train_fm(int argc, char **argv)
     cli_fm_state s;
     memset(&s, 0, sizeof s);
     s.out = info;
-    s.n_train = train->n_rows;
-    facto_fm_callbacks cb = {cli_fm_on_epoch, &s};
+    s.n_train = facto_rows_count(train);
+    facto_fit_callbacks cb = {cli_fm_on_epoch, NULL, &s};
     double t0 = cli_fm_now();
     facto_status st = facto_fm_fit(ctx, train, test, &p, &cb, &model);
     double seconds = cli_fm_now() - t0;
@@ -838,11 +814,11 @@ int cli_train_fm(int argc, char **argv)
         }
         goto done;
     }
-    facto_fm_metrics mtrain, mtest;
+    facto_metrics mtrain, mtest;
     memset(&mtest, 0, sizeof mtest);
-    mtest.predictor_type = p.predictor_type;
-    if ((st = facto_fm_evaluate(ctx, model, train, &mtrain)) != FACTO_OK ||
-        (test && (st = facto_fm_evaluate(ctx, model, test, &mtest)) != FACTO_OK)) {
+    mtest.task = facto_model_task(model);
+    if ((st = facto_model_evaluate_rows(ctx, model, train, &mtrain)) != FACTO_OK ||
+        (test && (st = facto_model_evaluate_rows(ctx, model, test, &mtest)) != FACTO_OK)) {
         rc = cli_fail(ctx, st, 0);
         goto done;
     }
@@ -868,12 +844,12 @@ int cli_train_fm(int argc, char **argv)
          * average over the whole chain; test_rmse is the saved model's. */
         if (p.solver == FACTO_FM_SOLVER_MCMC && p.predictor_type == FACTO_FM_REGRESSOR && test)
             json_object_set_new(root, "test_rmse_chain",
-                                cli_json_num(s.have_last ? s.last.test.rmse : NAN, 6));
+                                cli_json_num(s.have_last ? s.last.test_rmse_average : NAN, 6));
         json_object_set_new(root, "epochs", json_integer(s.have_last ? s.last.epoch : 0));
         json_object_set_new(root, "seconds", cli_json_num(seconds, 4));
         json_object_set_new(root, "samples_per_second", cli_json_num(sps, 4));
-        json_object_set_new(root, "n_train", json_integer(train->n_rows));
-        json_object_set_new(root, "n_test", json_integer(test ? test->n_rows : 0));
+        json_object_set_new(root, "n_train", json_integer(facto_rows_count(train)));
+        json_object_set_new(root, "n_test", json_integer(test ? facto_rows_count(test) : 0));
         if (a.out)
             json_object_set_new(root, "out", cli_json_str(a.out));
         rc = cli_json_print(root);
@@ -897,6 +873,7 @@ done:
 }
 
 /* ---- predict ------------------------------------------------------------ */
+
 
 /* Whole file (or stdin) into a buffer; *data owned by the caller. */
 /* The largest request body read (256 MiB, as the longest text line; SageMaker's own limits are 6 MB
@@ -969,28 +946,27 @@ int cli_fm_predict(facto_ctx *ctx, const facto_model *model, const char *input, 
     out_type = in_type;
     if (accept && facto_content_type_parse(ctx, accept, &out_type) != FACTO_OK)
         return cli_usage(verb, "--accept: %s", facto_errmsg(ctx));
-    facto_fm_params p;
-    if (facto_fm_get_params(model, &p) != FACTO_OK) {
-        cli_error("the model is not a factorization machine");
-        return FACTO_EXIT_DATA;
-    }
+    uint64_t feature_dim = 0;
+    int rc = cli_model_feature_dim(ctx, model, &feature_dim);
+    if (rc)
+        return rc;
     char *body = NULL;
     size_t size = 0;
-    int rc = cli_fm_slurp(input, &body, &size);
+    rc = cli_fm_slurp(input, &body, &size);
     if (rc)
         return rc;
     facto_rows *rows = NULL;
     float *scores = NULL, *labels = NULL;
     void *resp = NULL;
     size_t resp_size = 0;
-    facto_status st = facto_inference_request_parse(ctx, in_type, body, size, p.feature_dim, &rows);
+    facto_status st = facto_inference_request_parse(ctx, in_type, body, size, feature_dim, &rows);
     if (st != FACTO_OK) {
         /* a bad request is a data error; the message names the input file */
         cli_error("%s: %s", strcmp(input, "-") == 0 ? "<stdin>" : input, facto_errmsg(ctx));
         rc = st == FACTO_ERR_NOMEM || st == FACTO_ERR_INTERNAL ? FACTO_EXIT_INTERNAL : FACTO_EXIT_DATA;
         goto done;
     }
-    size_t n = (size_t)rows->n_rows;
+    size_t n = (size_t)facto_rows_count(rows);
     scores = malloc((n ? n : 1) * sizeof *scores);
     labels = malloc((n ? n : 1) * sizeof *labels);
     if (!scores || !labels) {
@@ -998,9 +974,9 @@ int cli_fm_predict(facto_ctx *ctx, const facto_model *model, const char *input, 
         rc = FACTO_EXIT_INTERNAL;
         goto done;
     }
-    int classifier = p.predictor_type == FACTO_FM_BINARY_CLASSIFIER;
-    if ((st = facto_fm_predict(ctx, model, rows, scores, labels)) != FACTO_OK ||
-        (st = facto_inference_response_write(ctx, out_type, scores, classifier ? labels : NULL, rows->n_rows, &resp,
+    int classifier = facto_model_task(model) == FACTO_TASK_BINARY;
+    if ((st = facto_model_predict_rows(ctx, model, rows, scores, labels)) != FACTO_OK ||
+        (st = facto_inference_response_write(ctx, out_type, scores, classifier ? labels : NULL, (int64_t)n, &resp,
                                              &resp_size)) != FACTO_OK) {
         rc = cli_fail(ctx, st, 0);
         goto done;
@@ -1032,37 +1008,42 @@ done:
 
 /* ---- eval --------------------------------------------------------------- */
 
-int cli_fm_report(const facto_fm_metrics *m, int json)
+int cli_fm_report(const facto_metrics *m, int json)
 {
     if (json) {
         json_t *root = json_object();
         cli_fm_json_metrics(root, "", m, 1);
-        json_object_set_new(root, "count", json_integer(m->n_rows));
+        json_object_set_new(root, "count", json_integer(m->n));
         return cli_json_print(root);
     }
     cli_fm_print_scores(stdout, "test", m);
-    printf("rows           %lld\n", (long long)m->n_rows);
+    printf("rows           %lld\n", (long long)m->n);
     return 0;
 }
 
 int cli_fm_eval(facto_ctx *ctx, const facto_model *model, const char *path, facto_rows_format format, int json)
 {
-    facto_fm_params p;
-    if (facto_fm_get_params(model, &p) != FACTO_OK) {
-        cli_error("the model is not a factorization machine");
-        return FACTO_EXIT_DATA;
-    }
+    uint64_t feature_dim = 0;
+    int rc = cli_model_feature_dim(ctx, model, &feature_dim);
+    if (rc)
+        return rc;
     facto_rows *rows = NULL;
     facto_rows_origin *origin = NULL;
-    facto_status st = facto_rows_read_origin(ctx, path, format, p.feature_dim, &rows, &origin);
-    if (st != FACTO_OK)
+    facto_status st = facto_rows_read_origin(ctx, path, format, feature_dim, &rows, &origin);
+    if (st == FACTO_OK)
+        st = facto_rows_set_dim(ctx, rows, feature_dim);
+    if (st != FACTO_OK) {
+        facto_rows_free(rows);
+        facto_rows_origin_free(origin);
         return cli_fail(ctx, st, 0);
-    rows->feature_dim = p.feature_dim;
-    facto_fm_metrics m;
-    int rc = cli_fm_check_file_labels(rows, origin, path, p.predictor_type);
+    }
+    facto_metrics m;
+    rc = cli_fm_check_file_labels(rows, origin, path,
+                                  facto_model_task(model) == FACTO_TASK_BINARY ? FACTO_FM_BINARY_CLASSIFIER
+                                                                               : FACTO_FM_REGRESSOR);
     if (rc) {
         /* reported */
-    } else if ((st = facto_fm_evaluate(ctx, model, rows, &m)) != FACTO_OK) {
+    } else if ((st = facto_model_evaluate_rows(ctx, model, rows, &m)) != FACTO_OK) {
         /* a message about one row ("evaluation row 2: ...") names its line; any other names the file */
         const char *msg = facto_errmsg(ctx);
         if (!cli_fm_row_message(msg, "evaluation row ", path, rows, origin,

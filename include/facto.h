@@ -149,6 +149,10 @@ typedef struct facto_read_options {
 
 FACTO_API facto_read_options facto_read_options_default(void);
 
+/* Sparse feature rows (libsvm, recordIO, SageMaker requests): see the FM
+ * data formats section. Opaque. */
+typedef struct facto_rows facto_rows;
+
 /*
  * A rating data set: n_ratings (user, item, rating[, timestamp]) held as CSR
  * by user, with the id maps of its users and items. Duplicate (user, item)
@@ -295,13 +299,35 @@ FACTO_API facto_status facto_titles_read(facto_ctx *ctx, const char *dataset_dir
 FACTO_API void facto_titles_free(char **titles, int32_t n);
 
 /* ======================================================================
- * Models: the shared interface
+ * Models: every kind behind one interface
+ *
+ * A model is trained by facto_model_fit() from a facto_params of its kind
+ * and used through the functions of this section and the next, whatever its
+ * kind: predict, evaluate and recommend are written once over the model
+ * interface (src/models/model.h), so a program (the CLI, the server) never
+ * needs to know which kind it holds. What a kind can do is asked, not
+ * assumed: facto_model_task() says what it predicts, facto_model_inputs()
+ * what it scores (ids or feature rows).
  * ====================================================================== */
 
+/* Model kinds; the numbers are stored in model files and never change. */
 typedef enum facto_model_kind {
-    FACTO_MODEL_MF = 1, /* biased matrix factorization */
-    FACTO_MODEL_FM = 2  /* factorization machine */
+    FACTO_MODEL_MF = 1, /* "mf": biased matrix factorization */
+    FACTO_MODEL_FM = 2  /* "fm": factorization machine */
 } facto_model_kind;
+
+/* What a model predicts. */
+typedef enum facto_task {
+    FACTO_TASK_REGRESSION = 1, /* a rating, clipped to the training range: RMSE, MAE */
+    FACTO_TASK_BINARY = 2,     /* the probability of label 1: accuracy, cross-entropy, AUC, ... */
+    FACTO_TASK_RANKING = 3     /* ranking scores only (implicit feedback) */
+} facto_task;
+
+/* What a kind trains on and a model scores (bits). */
+enum {
+    FACTO_INPUT_RATINGS = 1, /* (user, item[, rating]) by the data's own ids: facto_dataset */
+    FACTO_INPUT_ROWS = 2     /* sparse feature rows: facto_rows (libsvm, recordIO, SageMaker requests) */
+};
 
 typedef struct facto_model facto_model;
 
@@ -311,6 +337,32 @@ FACTO_API void facto_model_free(facto_model *model);
 FACTO_API facto_model_kind facto_model_get_kind(const facto_model *model);
 /* "mf", "fm", or "unknown" for any other value. Static storage. */
 FACTO_API const char *facto_model_kind_name(facto_model_kind kind);
+/* What the model predicts; 0 for NULL. */
+FACTO_API facto_task facto_model_task(const facto_model *model);
+/* FACTO_INPUT_* bits of what a trained model scores: RATINGS when it
+ * predicts (user, item) ids (facto_model_predict, evaluate, recommend), ROWS
+ * when it scores feature rows (facto_model_predict_rows); 0 for NULL. */
+FACTO_API unsigned facto_model_inputs(const facto_model *model);
+/* Id maps of the users and items the model was trained on; borrowed from the
+ * model; NULL for a model without ids (an FM trained on feature rows). */
+FACTO_API const facto_idmap *facto_model_users(const facto_model *model);
+FACTO_API const facto_idmap *facto_model_items(const facto_model *model);
+
+/* One registered kind. Strings are static storage. */
+typedef struct facto_kind_info {
+    const char *name;      /* "mf": the name facto_params_new() and `facto train --model` take */
+    facto_model_kind kind;
+    const char *summary;   /* one line: the model and its source */
+    unsigned train_inputs; /* FACTO_INPUT_* bits it trains on (facto_fit_data) */
+} facto_kind_info;
+
+/* Number of kinds this build knows; kind `index` (0-based) into *out.
+ * facto_model_kind_find looks one up by name. Errors: FACTO_ERR_NOT_FOUND
+ * (index out of range, unknown name: the message lists the known ones),
+ * FACTO_ERR_INVALID (NULL out). */
+FACTO_API int facto_model_kind_count(void);
+FACTO_API facto_status facto_model_kind_info(facto_ctx *ctx, int index, facto_kind_info *out);
+FACTO_API facto_status facto_model_kind_find(facto_ctx *ctx, const char *name, facto_kind_info *out);
 
 /*
  * Save the model to `path`: written to a temporary file in the same folder,
@@ -349,69 +401,277 @@ FACTO_API facto_status facto_model_save_check(facto_ctx *ctx, const char *path);
 FACTO_API facto_status facto_model_load(facto_ctx *ctx, const char *path, facto_model **out);
 
 /* ======================================================================
- * Rating models (MF): predict, evaluate, recommend
+ * Hyperparameters by name (every kind)
+ *
+ * Each kind describes its hyperparameters in one table (name, type, range,
+ * default, help); these functions walk it, so `facto train` flags,
+ * SageMaker's hyperparameters.json, `facto inspect` and the model file all
+ * use the same names. Names are SageMaker's where SageMaker has the
+ * setting (num_factors, epochs, ...); '-' and '_' are interchangeable and a
+ * few aliases are accepted (mf: factors = num_factors, lr = learning_rate).
+ * ====================================================================== */
+
+/* A kind's hyperparameter values: opaque, created with its defaults. */
+typedef struct facto_params facto_params;
+
+/* New hyperparameters of kind `kind` ("mf", "fm") at their defaults.
+ * Errors: FACTO_ERR_NOT_FOUND (unknown kind, the message lists the known
+ * ones), FACTO_ERR_NOMEM. *out owned by the caller: facto_params_free(). */
+FACTO_API facto_status facto_params_new(facto_ctx *ctx, const char *kind, facto_params **out);
+FACTO_API void facto_params_free(facto_params *params);
+/* The kind the params are for ("mf"); static storage. */
+FACTO_API const char *facto_params_kind(const facto_params *params);
+
+/*
+ * Set hyperparameter `name` (or an alias) from its text `value`, as a CLI
+ * flag or SageMaker passes it ("64", "0.001", "adam"); blanks around the
+ * value are ignored and numbers are read in the C locale whatever the
+ * process locale. The value's own rule is checked here (rules between
+ * fields at facto_params_validate). On error *params is unchanged.
+ * Errors: FACTO_ERR_INVALID naming the hyperparameter and the rule
+ * ("hyperparameter num_factors: 0 is not a positive integer"), also for an
+ * unknown name. Both strings are borrowed.
+ */
+FACTO_API facto_status facto_params_set(facto_ctx *ctx, facto_params *params, const char *name, const char *value);
+
+/* The value of `name` as text (what facto_params_set reads back to the
+ * same value) into buf (size bytes); "" when it is not set. Errors:
+ * FACTO_ERR_NOT_FOUND (unknown name), FACTO_ERR_INVALID (buf too small). */
+FACTO_API facto_status facto_params_get(facto_ctx *ctx, const facto_params *params, const char *name, char *buf,
+                                        size_t size);
+
+/*
+ * Apply SageMaker's hyperparameters.json (/opt/ml/input/config/): one JSON
+ * object whose values are strings (numbers accepted too), in file order;
+ * keys starting with "_" or "sagemaker_" (added by SageMaker's tuner and
+ * SDK) are skipped. On error *params is unchanged. Errors: FACTO_ERR_IO
+ * (cannot open; a folder), FACTO_ERR_PARSE ("PATH:LINE: ..." for malformed
+ * JSON), FACTO_ERR_INVALID ("PATH: hyperparameter ...").
+ */
+FACTO_API facto_status facto_params_load_json(facto_ctx *ctx, facto_params *params, const char *path);
+
+/* Every hyperparameter that is set as "name=value\n" lines, in table order,
+ * into buf (size bytes; NUL-terminated when it fits; buf may be NULL when
+ * size is 0). Returns the length needed without the NUL, like snprintf.
+ * Each line reads back exactly through facto_params_set (floats carry 9
+ * significant digits). */
+FACTO_API size_t facto_params_format(const facto_params *params, char *buf, size_t size);
+
+/* Check every rule: required ones set, each value in its range, and the
+ * rules between fields. facto_model_fit() calls it too. Errors:
+ * FACTO_ERR_INVALID naming the first hyperparameter that breaks a rule. */
+FACTO_API facto_status facto_params_validate(facto_ctx *ctx, const facto_params *params);
+
+/* One hyperparameter of the table. The pointers are static storage. */
+typedef struct facto_param_info {
+    const char *name;       /* canonical name ("num_factors") */
+    const char *aliases;    /* other names, comma-separated ("factors"), or "" */
+    const char *type;       /* "int", "float" or "choice" */
+    char choices[256];      /* "sgd|adam" for a choice, else "" */
+    const char *help;       /* one line */
+    const char *origin;     /* "sagemaker" (SageMaker's name and default), "facto" or "" */
+    const char *unset_text; /* what leaving it unset means ("1 / mini_batch_size"), or "" */
+    int required;           /* 1: training refuses to start without it */
+} facto_param_info;
+
+/* Number of hyperparameters of the kind; entry `index` (0-based, table
+ * order) into *out. Errors: FACTO_ERR_NOT_FOUND (index out of range). */
+FACTO_API int facto_params_count(const facto_params *params);
+FACTO_API facto_status facto_params_info(facto_ctx *ctx, const facto_params *params, int index,
+                                         facto_param_info *out);
+
+/* The hyperparameters a trained or loaded model was trained with (a copy,
+ * owned by the caller: facto_params_free). Errors: FACTO_ERR_INVALID (NULL
+ * model), FACTO_ERR_NOMEM. */
+FACTO_API facto_status facto_model_params(facto_ctx *ctx, const facto_model *model, facto_params **out);
+
+/* ======================================================================
+ * Training (every kind)
+ * ====================================================================== */
+
+/* Metrics of a binary classifier (SageMaker's metric names in the comments). */
+typedef struct facto_binary_metrics {
+    int64_t n;             /* rows scored */
+    int64_t n_positive;    /* rows with label > 0 */
+    double accuracy;       /* binary_classification_accuracy: share with (score >= threshold) == label */
+    double cross_entropy;  /* binary_classification_cross_entropy: mean -log p(label), nats, p clamped
+                              to [1e-15, 1 - 1e-15] */
+    double f_beta;         /* binary_f_beta: (1 + b^2) P R / (b^2 P + R); 0 when P = R = 0 */
+    double precision;      /* P = TP / (TP + FP); 0 when nothing is predicted positive */
+    double recall;         /* R = TP / (TP + FN); 0 when there are no positives */
+    double auc;            /* area under the ROC curve, a tie between a positive and a negative
+                              counting 1/2; NAN when only one class is present */
+} facto_binary_metrics;
+
+/* Accuracy of a model on a data set or on feature rows, whatever its kind.
+ * Figures that do not apply to the model's task are NAN. */
+typedef struct facto_metrics {
+    facto_task task;          /* the model's task: which figures below are set */
+    int64_t n;                /* ratings or rows scored; 0 (and every figure NAN) when none */
+    int64_t n_unknown_users;  /* ratings whose user the model never saw (predicted by its fallback) */
+    int64_t n_unknown_items;  /* ratings whose item the model never saw */
+    double rmse;              /* FACTO_TASK_REGRESSION: root mean squared error */
+    double mae;               /* FACTO_TASK_REGRESSION: mean absolute error */
+    facto_binary_metrics binary; /* FACTO_TASK_BINARY: threshold 0.5, beta 1 */
+} facto_metrics;
+
+/* Figures of one finished epoch (SGD), sweep (ALS) or iteration (MCMC). */
+typedef struct facto_epoch_report {
+    int epoch;                 /* 1-based */
+    int epochs;                /* total */
+    facto_metrics train;       /* on the training data; MF: with the parameters after the epoch; FM
+                                  SGD: progressive (each row scored just before its update) */
+    facto_metrics test;        /* after the epoch; n 0 and NAN figures without test data */
+    double test_rmse_average;  /* MCMC regressor: RMSE of the running average of every sample's
+                                  prediction so far (libFM's figure); NAN otherwise */
+    double seconds;            /* wall time of this epoch's updates, seconds */
+    double samples_per_second; /* training ratings or rows per second of update time */
+} facto_epoch_report;
+
+/* Callbacks during training; any may be NULL. Return non-zero to stop early
+ * (fit then returns FACTO_OK with the model so far). */
+typedef struct facto_fit_callbacks {
+    int (*on_epoch)(const facto_epoch_report *report, void *user_data);
+    /* Called about every 1% of an epoch: `done` of `total` samples this epoch
+     * (kinds that train in passes over ratings; others never call it). */
+    int (*on_progress)(int epoch, int64_t done, int64_t total, void *user_data);
+    void *user_data;
+} facto_fit_callbacks;
+
+/* Side features of users or items (facto_features_read), for kinds that use them. */
+typedef struct facto_features facto_features;
+
+/* What a model is trained on. Which fields a kind reads is given by its
+ * facto_kind_info.train_inputs; everything is borrowed for the call. */
+typedef struct facto_fit_data {
+    const facto_dataset *train;       /* FACTO_INPUT_RATINGS: ratings or interactions */
+    const facto_dataset *test;        /* optional: scored after every epoch for the report only */
+    const facto_rows *train_rows;     /* FACTO_INPUT_ROWS: labelled feature rows */
+    const facto_rows *test_rows;      /* optional */
+    const facto_features *user_features; /* optional side features, by user id (fm from ratings) */
+    const facto_features *item_features; /* optional side features, by item id */
+} facto_fit_data;
+
+/*
+ * Train a model of params' kind on `data`. Validates every hyperparameter
+ * first (facto_params_validate), then runs the kind's training driver
+ * (src/train/). Test data never influence training. With the same params,
+ * data and one thread, the model bytes are the same (MCMC: for any thread
+ * count). The source of each kind's algorithm is in its section below
+ * (facto_mf_fit, facto_fm_fit, facto_fm_fit_ratings), which are the typed
+ * forms of this call. Errors: FACTO_ERR_INVALID (a hyperparameter, data of a
+ * form the kind does not take: the message says which), FACTO_ERR_EMPTY (no
+ * training data), FACTO_ERR_DIVERGED (the loss became non-finite; the
+ * message names the settings to lower), FACTO_ERR_IO / FACTO_ERR_PARSE
+ * (side files), FACTO_ERR_NOMEM. *out owned by the caller
+ * (facto_model_free); NULL on failure.
+ */
+FACTO_API facto_status facto_model_fit(facto_ctx *ctx, const facto_params *params, const facto_fit_data *data,
+                                       const facto_fit_callbacks *callbacks, facto_model **out);
+
+/* ======================================================================
+ * Predict, evaluate, recommend (every kind)
  * ====================================================================== */
 
 /* Flags of one prediction. */
 enum {
-    FACTO_PRED_UNKNOWN_USER = 1, /* the user was not in training: mu + item bias */
-    FACTO_PRED_UNKNOWN_ITEM = 2  /* the item was not in training: mu + user bias */
+    FACTO_PRED_UNKNOWN_USER = 1, /* the user was not in training: the model's fallback (MF: mu + item bias) */
+    FACTO_PRED_UNKNOWN_ITEM = 2  /* the item was not in training: the model's fallback (MF: mu + user bias) */
 };
 
 /*
- * Predicted rating of (user, item), by the data's own ids, clipped to the
- * rating range seen in training. An unknown user or item falls back to
- * mu plus the known bias (mu alone when both are unknown) and sets *flags
- * (may be NULL; 0 when both are known). `user`, `item` borrowed. Cost O(k).
- * Errors: FACTO_ERR_INVALID (model kind has no user/item ratings, or a NULL
- * user, item or score).
+ * Prediction for (user, item), by the data's own ids (borrowed): a rating
+ * clipped to the training range (FACTO_TASK_REGRESSION) or the probability
+ * of label 1 (FACTO_TASK_BINARY). An unknown user or item falls back to
+ * what the model knows (MF: mu plus the known bias) and sets *flags (may be
+ * NULL; 0 when both are known). Cost O(num_factors). Errors:
+ * FACTO_ERR_INVALID (a model without ids, NULL user, item or score).
  */
-FACTO_API facto_status facto_model_predict(facto_ctx *ctx, const facto_model *model, const char *user, const char *item,
-                                           float *score, int *flags);
-
-/* Accuracy of a rating model on a data set. */
-typedef struct facto_eval_result {
-    double rmse;             /* root mean squared error */
-    double mae;              /* mean absolute error */
-    int64_t n_ratings;       /* ratings scored */
-    int64_t n_unknown_users; /* ratings whose user was not in training */
-    int64_t n_unknown_items; /* ratings whose item was not in training */
-} facto_eval_result;
+FACTO_API facto_status facto_model_predict(facto_ctx *ctx, const facto_model *model, const char *user,
+                                           const char *item, float *score, int *flags);
 
 /*
- * Score every rating of `test` (ids are matched to the model's by string) and
- * fill *result; predictions are facto_model_predict's (clipped, with the
- * unknown-id fallback). `scores` (may be NULL; owned by the caller) receives
- * [n_ratings] predictions in test's CSR order. Sums are kept in double.
- * Errors: FACTO_ERR_INVALID (model kind, NULL test or result),
- * FACTO_ERR_EMPTY (test holds no ratings), FACTO_ERR_NOMEM.
- * Cost O(n_ratings k + test's ids looked up once).
+ * Predictions for every row of `rows` ([n_rows, feature_dim], labels
+ * ignored) with a model that scores feature rows: scores [n_rows] receives
+ * the prediction (regressor: clipped to the training label range;
+ * classifier: the probability of label 1, for an MCMC model averaged over
+ * its posterior samples); predicted_labels [n_rows] (may be NULL) receives 1
+ * or 0 (score >= 0.5) for a classifier and the score again otherwise. Both
+ * arrays are owned by the caller. Errors: FACTO_ERR_INVALID (a model that
+ * does not score rows — one trained from ratings predicts by id; a key >=
+ * feature_dim or a value that is not finite: the message names the row),
+ * FACTO_ERR_NOMEM. Cost O(nnz * num_factors).
+ */
+FACTO_API facto_status facto_model_predict_rows(facto_ctx *ctx, const facto_model *model, const facto_rows *rows,
+                                                float *scores, float *predicted_labels);
+
+/* Options of facto_model_evaluate. Start from facto_eval_options_default(). */
+typedef struct facto_eval_options {
+    /* A binary classifier trained from ratings (FM --binarize T) is scored
+     * against label = (rating >= binarize); give the threshold it was trained
+     * with. 0 (default) = not a classifier's evaluation. */
+    float binarize;
+} facto_eval_options;
+
+FACTO_API facto_eval_options facto_eval_options_default(void);
+
+/*
+ * Score every rating of `test` (ids matched to the model's by string) and
+ * fill *out: RMSE and MAE of the predictions (facto_model_predict's, with
+ * the unknown-id fallback) for a regressor; a classifier's metrics against
+ * rating >= opts->binarize for a binary classifier. `scores` (may be NULL;
+ * owned by the caller) receives [n_ratings] predictions in test's CSR
+ * order. Sums are kept in double. Errors: FACTO_ERR_INVALID (a model
+ * without ids; a classifier without opts->binarize, or binarize for a
+ * regressor; NULL test or out), FACTO_ERR_EMPTY (test holds no ratings),
+ * FACTO_ERR_NOMEM. Cost O(n_ratings num_factors + test's ids looked up once).
  */
 FACTO_API facto_status facto_model_evaluate(facto_ctx *ctx, const facto_model *model, const facto_dataset *test,
-                                            facto_eval_result *result, float *scores);
+                                            const facto_eval_options *opts, facto_metrics *out, float *scores);
+
+/*
+ * Metrics of a model that scores feature rows on labelled `rows`: RMSE and
+ * MAE for a regressor; accuracy, cross-entropy, F1, AUC, precision and
+ * recall at threshold 0.5 for a classifier. Errors: FACTO_ERR_INVALID (a
+ * model that does not score rows, rows without labels or with bad labels
+ * or keys), FACTO_ERR_EMPTY (no rows), FACTO_ERR_NOMEM.
+ * Cost O(nnz * k + n_rows log n_rows).
+ */
+FACTO_API facto_status facto_model_evaluate_rows(facto_ctx *ctx, const facto_model *model, const facto_rows *rows,
+                                                 facto_metrics *out);
 
 /* One recommended item. */
 typedef struct facto_recommendation {
     int32_t item;  /* item index in facto_model_items(model) */
-    float score;   /* predicted rating (not clipped, so ties are rare) */
+    float score;   /* ranking score (raw: not clipped, so ties are rare) */
 } facto_recommendation;
 
 /*
- * Top-k items for `user` (the data's own id), best first, into out[0..*n_out-1]
- * (out has room for k). Items the user rated in training are left out unless
- * include_seen. Equal scores rank the lower item index first. *n_out is
- * min(k, candidates). `out` is owned by the caller; nothing is allocated.
- * Errors: FACTO_ERR_NOT_FOUND (unknown user), FACTO_ERR_INVALID (model kind,
- * k < 0, NULL user/n_out, or NULL out with k > 0).
- * Cost O(n_items * num_factors + n_items log k), a binary heap of k.
+ * Top-k items for `user` (the data's own id), best first, into
+ * out[0..*n_out-1] (out has room for k). Items the user had in training are
+ * left out unless include_seen. Equal scores rank the lower item index
+ * first. *n_out is min(k, candidates). `out` is owned by the caller;
+ * nothing is allocated but one score per item. Any model with ids.
+ * Errors: FACTO_ERR_NOT_FOUND (unknown user), FACTO_ERR_INVALID (a model
+ * without ids, k < 0, NULL user/n_out, or NULL out with k > 0),
+ * FACTO_ERR_NOMEM. Cost O(n_items * num_factors + n_items log k).
  */
 FACTO_API facto_status facto_model_recommend(facto_ctx *ctx, const facto_model *model, const char *user, int k,
                                              int include_seen, facto_recommendation *out, int *n_out);
 
-/* Id maps of the users and items the model was trained on; borrowed from the
- * model, NULL for models without them. */
-FACTO_API const facto_idmap *facto_model_users(const facto_model *model);
-FACTO_API const facto_idmap *facto_model_items(const facto_model *model);
+/*
+ * Top-k items for each of users[n_users] (the data's own ids) at once, for
+ * batch jobs and the server: out [n_users, k] row-major receives user j's
+ * list in row j (best first) and n_out [n_users] its length (0 for a user
+ * the model does not know). Models with a dot form (MF, FM from ratings)
+ * score blocks of users against every item with cblas_sgemm on
+ * facto_ctx_set_threads() threads; memory O(block x n_items + n_users x k).
+ * Seen items and ties as facto_model_recommend. Errors: as
+ * facto_model_recommend, but an unknown user is not an error.
+ */
+FACTO_API facto_status facto_model_recommend_batch(facto_ctx *ctx, const facto_model *model,
+                                                   const char *const *users, int32_t n_users, int k,
+                                                   int include_seen, facto_recommendation *out, int *n_out);
 
 /* ======================================================================
  * Biased matrix factorization
@@ -456,27 +716,6 @@ typedef struct facto_mf_params {
 /* The defaults above. Never fails. */
 FACTO_API facto_mf_params facto_mf_params_default(void);
 
-/* Figures of one finished epoch, passed to facto_train_callbacks.on_epoch. */
-typedef struct facto_epoch_report {
-    int epoch;          /* 1-based */
-    int epochs;         /* total */
-    double train_rmse;  /* on the training ratings, with the parameters after the epoch */
-    double train_mae;
-    double test_rmse;   /* NAN when no test set was given */
-    double test_mae;
-    double seconds;     /* wall time of this epoch's updates, seconds */
-    double ratings_per_second;
-} facto_epoch_report;
-
-/* Callbacks during training; any may be NULL. Return non-zero to stop early
- * (fit then returns FACTO_OK with the epochs done so far). */
-typedef struct facto_train_callbacks {
-    int (*on_epoch)(const facto_epoch_report *report, void *user_data);
-    /* Called about every 1% of an epoch: `done` of `total` ratings this epoch. */
-    int (*on_progress)(int epoch, int64_t done, int64_t total, void *user_data);
-    void *user_data;
-} facto_train_callbacks;
-
 /*
  * Train a biased MF model on `train`. `test` (may be NULL) is scored after
  * every epoch for the report only; it never influences training. Each epoch
@@ -499,38 +738,34 @@ typedef struct facto_train_callbacks {
  * over train and test.
  */
 FACTO_API facto_status facto_mf_fit(facto_ctx *ctx, const facto_dataset *train, const facto_dataset *test,
-                                    const facto_mf_params *params, const facto_train_callbacks *callbacks,
+                                    const facto_mf_params *params, const facto_fit_callbacks *callbacks,
                                     facto_model **out);
-
-/* Parameters of a loaded or trained MF model; FACTO_ERR_INVALID for another kind. */
-FACTO_API facto_status facto_mf_get_params(const facto_model *model, facto_mf_params *params);
 
 /* ======================================================================
  * Factorization machines (section filled by the FM work, issue 3)
  * ====================================================================== */
 
 /*
- * Sparse feature rows, the input of factorization machines: a CSR matrix
- * [n_rows, feature_dim] with an optional label per row. Keys are feature
- * indices < feature_dim (feature_dim <= 2^32), ascending within a row after
- * facto_rows_finish_row(); memory is O(nnz), never O(feature_dim).
+ * Sparse feature rows (typedef above), the input of factorization machines:
+ * a CSR matrix [n_rows, feature_dim] with an optional label per row. Keys are
+ * feature indices < feature_dim (feature_dim <= 2^32), ascending within a
+ * row after facto_rows_finish_row(); memory is O(nnz), never O(feature_dim).
  * Owned by its creator: free with facto_rows_free().
  */
-typedef struct facto_rows {
-    int64_t n_rows;
-    uint64_t feature_dim; /* number of columns; 0 = not yet known (max key + 1) */
-    int64_t nnz;          /* stored entries */
-    int64_t *row_ptr;     /* [n_rows + 1] */
-    uint32_t *keys;       /* [nnz] feature index of each entry */
-    float *values;        /* [nnz] value of each entry */
-    float *labels;        /* [n_rows] label of each row, or NULL when unlabelled */
-    /* capacities (internal) */
-    int64_t row_cap, nnz_cap;
-} facto_rows;
 
 /* Create empty rows; feature_dim 0 lets the data decide. NULL when out of memory. */
 FACTO_API facto_rows *facto_rows_new(uint64_t feature_dim, int with_labels);
 FACTO_API void facto_rows_free(facto_rows *rows);
+/* Rows, stored entries, and the CSR arrays (borrowed from rows, valid until
+ * it changes): row_ptr [n_rows + 1], keys [nnz], values [nnz], labels
+ * [n_rows] or NULL when unlabelled. Any out-pointer may be NULL. */
+FACTO_API int64_t facto_rows_count(const facto_rows *rows);
+FACTO_API int64_t facto_rows_nnz(const facto_rows *rows);
+FACTO_API void facto_rows_csr(const facto_rows *rows, const int64_t **row_ptr, const uint32_t **keys,
+                              const float **values, const float **labels);
+/* Set the number of columns. FACTO_ERR_INVALID when dim is 0 or above
+ * 2^32, or a stored key is >= dim (the message names the row, 1-based). */
+FACTO_API facto_status facto_rows_set_dim(facto_ctx *ctx, facto_rows *rows, uint64_t dim);
 /* Append one entry to the row being built. FACTO_ERR_NOMEM, or
  * FACTO_ERR_INVALID when key >= feature_dim (feature_dim > 0). */
 FACTO_API facto_status facto_rows_push(facto_ctx *ctx, facto_rows *rows, uint32_t key, float value);
@@ -679,22 +914,14 @@ typedef struct facto_fm_params {
                                           training row holds one key from each of the same disjoint key
                                           ranges (e.g. user keys, then item keys), else one group; 0 = one
                                           group for all features (libFM without -meta). Dense feature_dim
-                                          only. Ratings in block form use facto_fm_ratings_options instead */
+                                          only. Ratings in block form: 1 one per block kind (ids, each side
+                                          file, implicit), 2 one per kind of side feature too (0..2) */
+    int implicit;                      /* [facto] "implicit": ratings in block form (als, mcmc): the
+                                          FACTO_FM_IMPLICIT_* blocks, "none" | "user" | "item" | "both";
+                                          default none */
+    float binarize;                    /* [facto] "binarize": ratings: label = (rating >= binarize), for a
+                                          binary_classifier; 0 (default) = the rating is the label */
 } facto_fm_params;
-
-/* Metrics of a binary classifier (SageMaker's metric names in the comments). */
-typedef struct facto_binary_metrics {
-    int64_t n;             /* rows scored */
-    int64_t n_positive;    /* rows with label > 0 */
-    double accuracy;       /* binary_classification_accuracy: share with (score >= threshold) == label */
-    double cross_entropy;  /* binary_classification_cross_entropy: mean -log p(label), nats, p clamped
-                              to [1e-15, 1 - 1e-15] */
-    double f_beta;         /* binary_f_beta: (1 + b^2) P R / (b^2 P + R); 0 when P = R = 0 */
-    double precision;      /* P = TP / (TP + FP); 0 when nothing is predicted positive */
-    double recall;         /* R = TP / (TP + FN); 0 when there are no positives */
-    double auc;            /* area under the ROC curve, a tie between a positive and a negative
-                              counting 1/2; NAN when only one class is present */
-} facto_binary_metrics;
 
 /* Metrics of an FM model on labelled rows. */
 typedef struct facto_fm_metrics {
@@ -784,35 +1011,7 @@ FACTO_API facto_status facto_fm_params_validate(facto_ctx *ctx, const facto_fm_p
  * copies, adagrad one).
  */
 FACTO_API facto_status facto_fm_fit(facto_ctx *ctx, const facto_rows *train, const facto_rows *test,
-                                    const facto_fm_params *params, const facto_fm_callbacks *callbacks, facto_model **out);
-
-/*
- * Score every row of `rows` ([n_rows, feature_dim], labels ignored):
- * scores [n_rows] receives y^ (regressor) or the probability of label 1
- * (classifier; for an MCMC model, averaged over its posterior samples);
- * predicted_labels [n_rows] (may be NULL) receives 1 or 0 (score >= 0.5)
- * for a classifier and the score again for a regressor. Both arrays are
- * owned by the caller. Errors: FACTO_ERR_INVALID (not an FM model; a
- * model trained from ratings in block form, facto_fm_by_ids(), which
- * predicts pairs by id only; a key >= feature_dim: the message names the
- * row), FACTO_ERR_NOMEM. Cost O(nnz * k).
- */
-FACTO_API facto_status facto_fm_predict(facto_ctx *ctx, const facto_model *model, const facto_rows *rows, float *scores,
-                                        float *predicted_labels);
-
-/*
- * Metrics of `model` on labelled `rows`: rmse and mae for a regressor; for
- * a classifier accuracy, cross-entropy, F1, AUC, precision and recall at
- * threshold 0.5. Errors: FACTO_ERR_INVALID (not an FM model, rows without
- * labels or with bad labels or keys), FACTO_ERR_EMPTY (no rows),
- * FACTO_ERR_NOMEM. Cost O(nnz * k + n_rows log n_rows).
- */
-FACTO_API facto_status facto_fm_evaluate(facto_ctx *ctx, const facto_model *model, const facto_rows *rows,
-                                         facto_fm_metrics *metrics);
-
-/* Hyperparameters of a trained or loaded FM model into *params;
- * FACTO_ERR_INVALID for another kind (no message: there is no context). */
-FACTO_API facto_status facto_fm_get_params(const facto_model *model, facto_fm_params *params);
+                                    const facto_fm_params *params, const facto_fit_callbacks *callbacks, facto_model **out);
 
 /* ---- FM from ratings, in block form ------------------------------------- */
 
@@ -906,29 +1105,7 @@ FACTO_API facto_fm_ratings_options facto_fm_ratings_options_default(void);
  */
 FACTO_API facto_status facto_fm_fit_ratings(facto_ctx *ctx, const facto_dataset *train, const facto_dataset *test,
                                             const facto_fm_ratings_options *opts, const facto_fm_params *params,
-                                            const facto_fm_callbacks *callbacks, facto_model **out, double *test_rmse_chain);
-
-/* 1 when `model` is an FM trained from ratings (it predicts by ids), else 0. */
-FACTO_API int facto_fm_by_ids(const facto_model *model);
-
-/*
- * Score of (user, item), by the data's own ids (borrowed), with a ratings
- * FM model: clipped to the training rating range (regressor) or the
- * probability of label 1 (classifier). *flags (may be NULL) as
- * facto_model_predict's. O(pair_k). Errors: FACTO_ERR_INVALID (not an FM
- * ratings model: an FM trained on feature rows needs rows, facto_fm_predict;
- * NULL arguments).
- */
-FACTO_API facto_status facto_fm_predict_pair(facto_ctx *ctx, const facto_model *model, const char *user, const char *item,
-                                             float *score, int *flags);
-
-/*
- * facto_model_evaluate for a ratings FM model: RMSE / MAE of every rating of
- * `test` (scores [n_ratings] in test's CSR order, may be NULL). Errors:
- * FACTO_ERR_INVALID, FACTO_ERR_EMPTY, FACTO_ERR_NOMEM. O(n_ratings pair_k).
- */
-FACTO_API facto_status facto_fm_evaluate_ratings(facto_ctx *ctx, const facto_model *model, const facto_dataset *test,
-                                                 facto_eval_result *result, float *scores);
+                                            const facto_fit_callbacks *callbacks, facto_model **out, double *test_rmse_chain);
 
 /*
  * Binary classification metrics of scores [n] (probabilities in [0, 1])

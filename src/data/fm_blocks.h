@@ -13,6 +13,7 @@
 #define FACTO_FM_BLOCKS_H
 
 #include "dataset.h"
+#include "rows.h"
 
 #define FACTO_FM_MAX_BLOCKS 8
 

@@ -9,6 +9,7 @@
 #define FACTO_RECORDIO_H
 
 #include "../core/internal.h"
+#include "rows.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -176,6 +176,37 @@ uint64_t facto_rows_dim(const facto_rows *rows)
     return d;
 }
 
+int64_t facto_rows_count(const facto_rows *rows) { return rows ? rows->n_rows : 0; }
+
+int64_t facto_rows_nnz(const facto_rows *rows) { return rows ? rows->nnz : 0; }
+
+void facto_rows_csr(const facto_rows *rows, const int64_t **row_ptr, const uint32_t **keys, const float **values,
+                    const float **labels)
+{
+    if (row_ptr)
+        *row_ptr = rows ? rows->row_ptr : NULL;
+    if (keys)
+        *keys = rows ? rows->keys : NULL;
+    if (values)
+        *values = rows ? rows->values : NULL;
+    if (labels)
+        *labels = rows ? rows->labels : NULL;
+}
+
+facto_status facto_rows_set_dim(facto_ctx *ctx, facto_rows *rows, uint64_t dim)
+{
+    if (!rows || dim == 0 || dim > ((uint64_t)1 << 32))
+        return fct_fail(ctx, FACTO_ERR_INVALID, "feature_dim %llu: must be in 1..2^32",
+                        (unsigned long long)dim);
+    for (int64_t r = 0; r < rows->n_rows; r++)
+        for (int64_t j = rows->row_ptr[r]; j < rows->row_ptr[r + 1]; j++)
+            if ((uint64_t)rows->keys[j] >= dim)
+                return fct_fail(ctx, FACTO_ERR_INVALID, "row %lld: feature key %u >= feature_dim %llu",
+                                (long long)r + 1, rows->keys[j], (unsigned long long)dim);
+    rows->feature_dim = dim;
+    return fct_ok(ctx);
+}
+
 void facto_buffer_free(void *buffer) { free(buffer); }
 
 /* ---- origins ---------------------------------------------------------------

@@ -1,5 +1,6 @@
 /*
- * rows.h — internal side of facto_rows_origin (src/data/rows.c): the
+ * rows.h — the layout of facto_rows, and the internal side of
+ * facto_rows_origin (src/data/rows.c): the
  * readers (libsvm.c, recordio.c) record where each row they close came
  * from, one call per row. Cost: O(1) amortised a row; memory as described
  * at facto_rows_origin in rows.c (about nothing for ordinary text, 4 bytes
@@ -11,6 +12,18 @@
 #include "../core/internal.h"
 
 #include <stdint.h>
+
+/* The layout of facto_rows (opaque in facto.h): CSR [n_rows, feature_dim]. */
+struct facto_rows {
+    int64_t n_rows;
+    uint64_t feature_dim; /* number of columns; 0 = not yet known (max key + 1) */
+    int64_t nnz;          /* stored entries */
+    int64_t *row_ptr;     /* [n_rows + 1] */
+    uint32_t *keys;       /* [nnz] feature index of each entry */
+    float *values;        /* [nnz] value of each entry */
+    float *labels;        /* [n_rows] label of each row, or NULL when unlabelled */
+    int64_t row_cap, nnz_cap; /* capacities of the arrays above */
+};
 
 /* What a position is: a text line number (1-based) or the byte offset of
  * a recordIO record's first header. */

@@ -7,6 +7,7 @@
 #include "metrics.h"
 
 #include <math.h>
+#include <string.h>
 
 void fct_err_acc_add(fct_err_acc *acc, double pred, double truth)
 {
@@ -44,4 +45,20 @@ double fct_mae(const float *pred, const float *truth, int64_t n)
     for (int64_t i = 0; i < n; i++)
         fct_err_acc_add(&acc, pred[i], truth[i]);
     return fct_err_acc_mae(&acc);
+}
+
+void fct_metrics_empty(facto_metrics *m, facto_task task)
+{
+    memset(m, 0, sizeof *m);
+    m->task = task;
+    m->rmse = m->mae = NAN;
+    m->binary.accuracy = m->binary.cross_entropy = m->binary.f_beta = NAN;
+    m->binary.precision = m->binary.recall = m->binary.auc = NAN;
+}
+
+void fct_metrics_set_errors(facto_metrics *m, const fct_err_acc *acc)
+{
+    m->n = acc->n;
+    m->rmse = fct_err_acc_rmse(acc);
+    m->mae = fct_err_acc_mae(acc);
 }

@@ -6,6 +6,8 @@
 #ifndef FACTO_METRICS_H
 #define FACTO_METRICS_H
 
+#include "core/internal.h"
+
 #include <stdint.h>
 
 /* Running sums of squared and absolute errors. Zero-initialise to start. */
@@ -25,5 +27,10 @@ double fct_err_acc_mae(const fct_err_acc *acc);
 /* Over arrays pred [n] and truth [n]; NAN when n == 0. */
 double fct_rmse(const float *pred, const float *truth, int64_t n);
 double fct_mae(const float *pred, const float *truth, int64_t n);
+
+/* A facto_metrics of `task` with counts 0 and every figure NAN. */
+void fct_metrics_empty(facto_metrics *m, facto_task task);
+/* n, RMSE and MAE of m from acc (regression). */
+void fct_metrics_set_errors(facto_metrics *m, const fct_err_acc *acc);
 
 #endif /* FACTO_METRICS_H */

@@ -34,6 +34,8 @@ static void fct_fm_free(facto_model *base)
     fct_idmap_free(m->items);
     free(m->pair_b);
     fct_aligned_free(m->pair_q);
+    free(m->seen_ptr);
+    free(m->seen_items);
     free(m);
 }
 
@@ -253,23 +255,30 @@ static float fct_fm_finish(const fct_fm_model *m, double y)
     return (float)y;
 }
 
+/* The prediction (or, RAW, the raw y^ of a model without samples) of one
+ * row whose keys are mapped to slots[n]. Samples (MCMC) average their
+ * predictions. O(n k) per sample. */
+static float fct_fm_predict_slots(const fct_fm_model *m, const uint32_t *slots, const float *values, int64_t n,
+                                  fct_score_mode mode)
+{
+    if (m->n_samples > 0) {
+        double acc = 0.0;
+        for (int32_t t = 0; t < m->n_samples; t++) {
+            const float *w = m->sample_w + (int64_t)t * m->n_slots;
+            const float *V = m->sample_V + (int64_t)t * m->n_slots * m->k;
+            acc += fct_fm_finish(m, fct_fm_raw_noscratch(m, m->sample_w0[t], w, V, slots, values, n));
+        }
+        return (float)(acc / m->n_samples);
+    }
+    double y = fct_fm_raw_noscratch(m, m->w0, m->w, m->V, slots, values, n);
+    return mode == FCT_SCORE_PREDICT ? fct_fm_finish(m, y) : (float)y;
+}
+
 void fct_fm_score_rows(const fct_fm_model *m, const facto_rows *rows, const uint32_t *slots, float *scores)
 {
     for (int64_t r = 0; r < rows->n_rows; r++) {
         int64_t b = rows->row_ptr[r], n = rows->row_ptr[r + 1] - b;
-        if (m->n_samples > 0) {
-            double acc = 0.0;
-            for (int32_t t = 0; t < m->n_samples; t++) {
-                const float *w = m->sample_w + (int64_t)t * m->n_slots;
-                const float *V = m->sample_V + (int64_t)t * m->n_slots * m->k;
-                acc += fct_fm_finish(m, fct_fm_raw_noscratch(m, m->sample_w0[t], w, V, slots + b,
-                                                                 rows->values + b, n));
-            }
-            scores[r] = (float)(acc / m->n_samples);
-        } else {
-            scores[r] = fct_fm_finish(m, fct_fm_raw_noscratch(m, m->w0, m->w, m->V, slots + b,
-                                                                  rows->values + b, n));
-        }
+        scores[r] = fct_fm_predict_slots(m, slots + b, rows->values + b, n, FCT_SCORE_PREDICT);
     }
 }
 
@@ -348,90 +357,11 @@ facto_status fct_fm_zero_unseen(facto_ctx *ctx, fct_fm_model *m, const facto_row
     return FACTO_OK;
 }
 
-static facto_status fct_fm_of(facto_ctx *ctx, const facto_model *model, const fct_fm_model **m)
-{
-    if (!model || model->ops != &fct_fm_ops)
-        return fct_fail(ctx, FACTO_ERR_INVALID, "not a factorization machine model");
-    *m = (const fct_fm_model *)model;
-    return FACTO_OK;
-}
+/* ---- the model interface -------------------------------------------------------- */
 
-facto_status facto_fm_predict(facto_ctx *ctx, const facto_model *model, const facto_rows *rows, float *scores,
-                              float *predicted_labels)
-{
-    const fct_fm_model *m = NULL;
-    facto_status st = fct_fm_of(ctx, model, &m);
-    if (st != FACTO_OK)
-        return st;
-    if (!rows || (!scores && rows->n_rows > 0))
-        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_fm_predict: rows and scores must be given");
-    if (m->users)
-        /* Its w / V are one sample; what it predicts with are the posterior
-         * per-user / per-item sums, reached by ids only. */
-        return fct_fail(ctx, FACTO_ERR_INVALID,
-                          "this factorization machine was trained from ratings in block form: it predicts (user, "
-                          "item) pairs by id (facto predict --input PAIRS, facto eval --test RATINGS), not "
-                          "feature rows");
-    uint32_t *slots = NULL;
-    st = fct_fm_map_rows(ctx, m, rows, &slots);
-    if (st != FACTO_OK)
-        return st;
-    fct_fm_score_rows(m, rows, slots, scores);
-    free(slots);
-    if (predicted_labels)
-        for (int64_t r = 0; r < rows->n_rows; r++)
-            predicted_labels[r] = m->params.predictor_type == FACTO_FM_BINARY_CLASSIFIER
-                                      ? (scores[r] >= 0.5f ? 1.0f : 0.0f)
-                                      : scores[r];
-    return fct_ok(ctx);
-}
-
-facto_status facto_fm_evaluate(facto_ctx *ctx, const facto_model *model, const facto_rows *rows,
-                               facto_fm_metrics *metrics)
-{
-    const fct_fm_model *m = NULL;
-    facto_status st = fct_fm_of(ctx, model, &m);
-    if (st != FACTO_OK)
-        return st;
-    if (!rows || !metrics)
-        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_fm_evaluate: rows and metrics must be given");
-    if (rows->n_rows <= 0)
-        return fct_fail(ctx, FACTO_ERR_EMPTY, "factorization machine: no rows to evaluate");
-    st = fct_fm_check_labels(ctx, &m->params, rows, "evaluation");
-    if (st != FACTO_OK)
-        return st;
-    float *scores = fct_malloc_array((size_t)rows->n_rows, sizeof(float));
-    if (!scores)
-        return fct_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for %lld scores",
-                          (long long)rows->n_rows);
-    st = facto_fm_predict(ctx, model, rows, scores, NULL);
-    if (st == FACTO_OK)
-        st = fct_fm_metrics_from_scores(ctx, m, rows, scores, metrics);
-    free(scores);
-    return st == FACTO_OK ? fct_ok(ctx) : st;
-}
-
-/* ---- ratings models: (user, item) by ids -------------------------------- */
-
-int facto_fm_by_ids(const facto_model *model)
-{
-    return model && model->ops == &fct_fm_ops && ((const fct_fm_model *)model)->users != NULL;
-}
-
-static facto_status fct_fm_ratings_of(facto_ctx *ctx, const facto_model *model, const fct_fm_model **m)
-{
-    facto_status st = fct_fm_of(ctx, model, m);
-    if (st != FACTO_OK)
-        return st;
-    if (!(*m)->users)
-        return fct_fail(ctx, FACTO_ERR_INVALID,
-                          "this factorization machine was trained on feature rows: it scores feature rows "
-                          "(facto_fm_predict), not (user, item) ids");
-    return FACTO_OK;
-}
-
-/* Score of train user u / item i (-1 = unknown: its sums are 0). */
-static float fct_fm_pair_score(const fct_fm_model *m, int32_t u, int32_t i)
+/* y^ of (u, i) from the per-user / per-item sums of a ratings model, in
+ * double; -1 = unknown (its b and q count as 0). O(pair_k). */
+static double fct_fm_pair_raw(const fct_fm_model *m, int32_t u, int32_t i)
 {
     const int32_t pk = m->pair_k;
     double y = m->pair_w0;
@@ -446,69 +376,129 @@ static float fct_fm_pair_score(const fct_fm_model *m, int32_t u, int32_t i)
             dot += (double)a[f] * b[f];
         y += dot;
     }
-    return fct_fm_finish(m, y);
+    return y;
 }
 
-facto_status facto_fm_predict_pair(facto_ctx *ctx, const facto_model *model, const char *user, const char *item,
-                                   float *score, int *flags)
+/* One feature row's score: keys mapped to slots on the stack in chunks is
+ * not possible (the sum needs all of them), so a row over 256 keys takes a
+ * heap buffer. Samples (MCMC) average their predictions. */
+static facto_status fct_fm_score_row(facto_ctx *ctx, const fct_fm_model *m, const fct_query *q,
+                                     fct_score_mode mode, float *out)
 {
-    const fct_fm_model *m = NULL;
-    facto_status st = fct_fm_ratings_of(ctx, model, &m);
-    if (st != FACTO_OK)
-        return st;
-    if (!user || !item || !score)
-        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_fm_predict_pair: user, item and score must be given");
-    int32_t u = facto_idmap_find(m->users, user), i = facto_idmap_find(m->items, item);
-    *score = fct_fm_pair_score(m, u, i);
-    if (flags)
-        *flags = (u < 0 ? FACTO_PRED_UNKNOWN_USER : 0) | (i < 0 ? FACTO_PRED_UNKNOWN_ITEM : 0);
-    return fct_ok(ctx);
-}
-
-facto_status facto_fm_evaluate_ratings(facto_ctx *ctx, const facto_model *model, const facto_dataset *test,
-                                       facto_eval_result *result, float *scores)
-{
-    const fct_fm_model *m = NULL;
-    facto_status st = fct_fm_ratings_of(ctx, model, &m);
-    if (st != FACTO_OK)
-        return st;
-    if (!test || !result)
-        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_fm_evaluate_ratings: test and result must be given");
-    if (test->n_ratings == 0)
-        return fct_fail(ctx, FACTO_ERR_EMPTY, "no ratings to evaluate");
-    memset(result, 0, sizeof *result);
-    int32_t *imap = fct_malloc_array(test->n_items ? (size_t)test->n_items : 1, sizeof *imap);
-    if (!imap)
-        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %ld item ids", (long)test->n_items);
-    for (int32_t i = 0; i < test->n_items; i++)
-        imap[i] = facto_idmap_find(m->items, test->item_map->names[i]);
-    double se = 0.0, ae = 0.0;
-    for (int32_t tu = 0; tu < test->n_users; tu++) {
-        int32_t u = facto_idmap_find(m->users, test->user_map->names[tu]);
-        for (int64_t e = test->row_ptr[tu]; e < test->row_ptr[tu + 1]; e++) {
-            int32_t i = imap[test->items[e]];
-            float p = fct_fm_pair_score(m, u, i);
-            if (scores)
-                scores[e] = p;
-            double d = (double)p - test->ratings[e];
-            se += d * d;
-            ae += fabs(d);
-            result->n_unknown_users += u < 0;
-            result->n_unknown_items += i < 0;
-        }
+    uint32_t stack[256], *slots = stack;
+    if (q->n_keys > 256 && !(slots = fct_malloc_array((size_t)q->n_keys, sizeof *slots)))
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for a row of %lld keys",
+                        (long long)q->n_keys);
+    facto_status st = FACTO_OK;
+    for (int64_t j = 0; j < q->n_keys && st == FACTO_OK; j++) {
+        if ((uint64_t)q->keys[j] >= m->params.feature_dim)
+            st = fct_fail(ctx, FACTO_ERR_INVALID, "feature key %u >= feature_dim %llu", q->keys[j],
+                          (unsigned long long)m->params.feature_dim);
+        else if (!isfinite(q->values[j]))
+            st = fct_fail(ctx, FACTO_ERR_INVALID, "the value of feature key %u is not finite", q->keys[j]);
+        else
+            slots[j] = fct_fm_slot(m, q->keys[j]);
     }
-    free(imap);
-    result->n_ratings = test->n_ratings;
-    result->rmse = sqrt(se / (double)test->n_ratings);
-    result->mae = ae / (double)test->n_ratings;
-    return fct_ok(ctx);
+    if (st == FACTO_OK)
+        out[0] = fct_fm_predict_slots(m, slots, q->values, q->n_keys, mode);
+    if (slots != stack)
+        free(slots);
+    return st;
 }
 
-facto_status facto_fm_get_params(const facto_model *model, facto_fm_params *params)
+static facto_status fct_fm_ops_score(facto_ctx *ctx, const facto_model *model, const fct_query *q,
+                                     const int32_t *items, int64_t n, fct_score_mode mode, float *out)
 {
-    if (!model || model->ops != &fct_fm_ops || !params)
-        return FACTO_ERR_INVALID;
-    *params = ((const fct_fm_model *)model)->params;
+    const fct_fm_model *m = (const fct_fm_model *)model;
+    if (!m->users) {
+        if (q->user >= 0 || q->n_history > 0 || items)
+            return fct_fail(ctx, FACTO_ERR_INVALID,
+                            "this factorization machine was trained on feature rows: it scores feature rows "
+                            "(SageMaker requests), not (user, item) ids");
+        return fct_fm_score_row(ctx, m, q, mode, out);
+    }
+    if (q->n_keys > 0 || q->n_history > 0)
+        /* Its w / V are one sample; what it predicts with are the posterior
+         * per-user / per-item sums, reached by ids only. */
+        return fct_fail(ctx, FACTO_ERR_INVALID,
+                        "this factorization machine was trained from ratings in block form: it predicts (user, "
+                        "item) pairs by id, not feature rows or histories");
+    int32_t u = q->user < m->n_users ? q->user : -1;
+    if (!items)
+        n = m->n_items;
+    for (int64_t j = 0; j < n; j++) {
+        int32_t i = items ? items[j] : (int32_t)j;
+        double y = fct_fm_pair_raw(m, u, i < m->n_items ? i : -1);
+        out[j] = mode == FCT_SCORE_PREDICT ? fct_fm_finish(m, y) : (float)y;
+    }
+    return FACTO_OK;
+}
+
+static void fct_fm_ops_finish(const facto_model *model, float *scores, int64_t n)
+{
+    const fct_fm_model *m = (const fct_fm_model *)model;
+    for (int64_t j = 0; j < n; j++)
+        scores[j] = fct_fm_finish(m, scores[j]);
+}
+
+static int fct_fm_ops_dot_form(const facto_model *model, fct_dot_form *out)
+{
+    const fct_fm_model *m = (const fct_fm_model *)model;
+    if (!m->users)
+        return 0;
+    out->c = m->pair_w0;
+    out->user_bias = m->pair_b;
+    out->item_bias = m->pair_b + m->n_users;
+    out->U = m->pair_q;
+    out->V = m->pair_q + (int64_t)m->n_users * m->pair_k;
+    out->n_users = m->n_users;
+    out->n_items = m->n_items;
+    out->k = m->pair_k;
+    out->ldu = out->ldv = m->pair_k;
+    return 1;
+}
+
+static int64_t fct_fm_ops_seen(const facto_model *model, int32_t u, const int32_t **items)
+{
+    const fct_fm_model *m = (const fct_fm_model *)model;
+    *items = NULL;
+    if (!m->seen_ptr)
+        return -1;
+    if (u < 0 || u >= m->n_users)
+        return 0;
+    *items = m->seen_items + m->seen_ptr[u];
+    return m->seen_ptr[u + 1] - m->seen_ptr[u];
+}
+
+static const void *fct_fm_ops_params(const facto_model *model) { return &((const fct_fm_model *)model)->params; }
+
+static facto_task fct_fm_ops_task(const facto_model *model)
+{
+    return ((const fct_fm_model *)model)->params.predictor_type == FACTO_FM_BINARY_CLASSIFIER
+               ? FACTO_TASK_BINARY
+               : FACTO_TASK_REGRESSION;
+}
+
+static unsigned fct_fm_ops_inputs(const facto_model *model)
+{
+    return ((const fct_fm_model *)model)->users ? FACTO_INPUT_RATINGS : FACTO_INPUT_ROWS;
+}
+
+static const facto_idmap *fct_fm_ops_users(const facto_model *model) { return ((const fct_fm_model *)model)->users; }
+static const facto_idmap *fct_fm_ops_items(const facto_model *model) { return ((const fct_fm_model *)model)->items; }
+
+facto_status fct_fm_set_seen(facto_ctx *ctx, fct_fm_model *m, const facto_dataset *train)
+{
+    free(m->seen_ptr);
+    free(m->seen_items);
+    m->n_seen = train->n_ratings;
+    m->seen_ptr = fct_malloc_array((size_t)train->n_users + 1, sizeof *m->seen_ptr);
+    m->seen_items = fct_malloc_array((size_t)(train->n_ratings > 0 ? train->n_ratings : 1), sizeof *m->seen_items);
+    if (!m->seen_ptr || !m->seen_items)
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for %lld seen items",
+                        (long long)train->n_ratings);
+    memcpy(m->seen_ptr, train->row_ptr, ((size_t)train->n_users + 1) * sizeof *m->seen_ptr);
+    memcpy(m->seen_items, train->items, (size_t)train->n_ratings * sizeof *m->seen_items);
     return FACTO_OK;
 }
 
@@ -537,6 +527,10 @@ facto_status facto_fm_get_params(const facto_model *model, facto_fm_params *para
 #define FACTO_FM_TAG_PAIR_B FACTO_TAG('F', 'M', 'P', 'B')
 #define FACTO_FM_TAG_PAIR_Q FACTO_TAG('F', 'M', 'P', 'Q')
 #define FACTO_FM_PAIR_HEAD_BYTES 20
+/* Ratings models from facto 0.2 on: FMRP / FMRI each training user's rated
+ * items (CSR offsets [n_users + 1] int64, items int32), for top-N. */
+#define FACTO_FM_TAG_RATED_PTR FACTO_TAG('F', 'M', 'R', 'P')
+#define FACTO_FM_TAG_RATED FACTO_TAG('F', 'M', 'R', 'I')
 
 static facto_status fct_fm_save(facto_ctx *ctx, const facto_model *model, fct_mfile_writer *w)
 {
@@ -588,6 +582,9 @@ static facto_status fct_fm_save(facto_ctx *ctx, const facto_model *model, fct_mf
             st = fct_mfile_put(ctx, w, FACTO_FM_TAG_PAIR_B, m->pair_b, rows * sizeof(float));
         if (st == FACTO_OK)
             st = fct_mfile_put(ctx, w, FACTO_FM_TAG_PAIR_Q, m->pair_q, rows * (uint64_t)m->pair_k * sizeof(float));
+        if (st == FACTO_OK && m->seen_ptr)
+            st = fct_model_put_seen(ctx, w, FACTO_FM_TAG_RATED_PTR, FACTO_FM_TAG_RATED, m->n_users, m->seen_ptr,
+                                    m->seen_items);
     }
     return st;
 }
@@ -609,6 +606,45 @@ static facto_status fct_fm_get_array(facto_ctx *ctx, const fct_mfile_reader *r, 
     memcpy(p, data, bytes);
     *out = p;
     return FACTO_OK;
+}
+
+/* The per-user / per-item sums of a ratings model (FMPH, FMUS, FMIT, FMPB,
+ * FMPQ) and, when the file has them, the training users' rated items. */
+static facto_status fct_fm_load_pairs(facto_ctx *ctx, const fct_mfile_reader *r, fct_fm_model *m)
+{
+    const char *path = fct_mfile_path(r);
+    const void *data;
+    uint64_t n;
+    facto_status st = fct_mfile_get(ctx, r, FACTO_FM_TAG_PAIR_HEAD, FACTO_FM_PAIR_HEAD_BYTES, &data, &n);
+    int32_t p4[4] = {0, 0, 0, 0};
+    if (st == FACTO_OK) {
+        memcpy(p4, data, 16);
+        memcpy(&m->pair_w0, (const uint8_t *)data + 16, 4);
+        if (p4[0] < 0 || p4[1] < 0 || p4[2] < 1 || p4[2] > (1 << 20) || !isfinite(m->pair_w0))
+            st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: the per-user / per-item header is inconsistent", path);
+    }
+    if (st == FACTO_OK)
+        st = fct_mfile_get_idmap(ctx, r, FACTO_FM_TAG_USERS, &m->users);
+    if (st == FACTO_OK)
+        st = fct_mfile_get_idmap(ctx, r, FACTO_FM_TAG_ITEMS, &m->items);
+    if (st == FACTO_OK && (facto_idmap_size(m->users) != p4[0] || facto_idmap_size(m->items) != p4[1]))
+        st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: the id maps do not match the per-user / per-item sums",
+                        path);
+    if (st == FACTO_OK) {
+        m->n_users = p4[0];
+        m->n_items = p4[1];
+        m->pair_k = p4[2];
+        m->pair_features = (uint32_t)p4[3];
+        uint64_t rows = (uint64_t)p4[0] + (uint64_t)p4[1];
+        st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_PAIR_B, rows * sizeof(float), 0, (void **)&m->pair_b);
+        if (st == FACTO_OK)
+            st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_PAIR_Q, rows * (uint64_t)p4[2] * sizeof(float), 1,
+                                    (void **)&m->pair_q);
+    }
+    if (st == FACTO_OK && fct_mfile_has(r, FACTO_FM_TAG_RATED_PTR))
+        st = fct_model_get_seen(ctx, r, FACTO_FM_TAG_RATED_PTR, FACTO_FM_TAG_RATED, m->n_users, m->n_items,
+                                &m->seen_ptr, &m->seen_items, &m->n_seen);
+    return st;
 }
 
 static facto_status fct_fm_load(facto_ctx *ctx, const fct_mfile_reader *r, facto_model **out)
@@ -699,34 +735,8 @@ static facto_status fct_fm_load(facto_ctx *ctx, const fct_mfile_reader *r, facto
         if (st == FACTO_OK)
             st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_SV, (uint64_t)m->n_samples * nv, 1, (void **)&m->sample_V);
     }
-    if (st == FACTO_OK && fct_mfile_has(r, FACTO_FM_TAG_PAIR_HEAD)) {
-        st = fct_mfile_get(ctx, r, FACTO_FM_TAG_PAIR_HEAD, FACTO_FM_PAIR_HEAD_BYTES, &data, &n);
-        int32_t p4[4] = {0, 0, 0, 0};
-        if (st == FACTO_OK) {
-            memcpy(p4, data, 16);
-            memcpy(&m->pair_w0, (const uint8_t *)data + 16, 4);
-            if (p4[0] < 0 || p4[1] < 0 || p4[2] < 1 || p4[2] > (1 << 20) || !isfinite(m->pair_w0))
-                st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: the per-user / per-item header is inconsistent", path);
-        }
-        if (st == FACTO_OK)
-            st = fct_mfile_get_idmap(ctx, r, FACTO_FM_TAG_USERS, &m->users);
-        if (st == FACTO_OK)
-            st = fct_mfile_get_idmap(ctx, r, FACTO_FM_TAG_ITEMS, &m->items);
-        if (st == FACTO_OK && (facto_idmap_size(m->users) != p4[0] || facto_idmap_size(m->items) != p4[1]))
-            st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: the id maps do not match the per-user / per-item sums",
-                            path);
-        if (st == FACTO_OK) {
-            m->n_users = p4[0];
-            m->n_items = p4[1];
-            m->pair_k = p4[2];
-            m->pair_features = (uint32_t)p4[3];
-            uint64_t rows = (uint64_t)p4[0] + (uint64_t)p4[1];
-            st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_PAIR_B, rows * sizeof(float), 0, (void **)&m->pair_b);
-            if (st == FACTO_OK)
-                st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_PAIR_Q, rows * (uint64_t)p4[2] * sizeof(float), 1,
-                                        (void **)&m->pair_q);
-        }
-    }
+    if (st == FACTO_OK && fct_mfile_has(r, FACTO_FM_TAG_PAIR_HEAD))
+        st = fct_fm_load_pairs(ctx, r, m);
     /* A NaN or infinite parameter would turn every score it touches into
      * NaN (or a clamp); the checksum cannot tell, so look. */
     if (st == FACTO_OK) {
@@ -767,7 +777,20 @@ static facto_status fct_fm_load(facto_ctx *ctx, const fct_mfile_reader *r, facto
 
 const fct_model_ops fct_fm_ops = {
     .kind = FACTO_MODEL_FM,
+    .name = "fm",
+    .summary = "factorization machine with SageMaker's hyperparameters; SGD family, ALS or MCMC (Rendle 2010, 2012)",
+    .train_inputs = FACTO_INPUT_ROWS | FACTO_INPUT_RATINGS,
+    .params = &fct_fm_ptable,
     .free = fct_fm_free,
     .save = fct_fm_save,
     .load = fct_fm_load,
+    .get_params = fct_fm_ops_params,
+    .task = fct_fm_ops_task,
+    .inputs = fct_fm_ops_inputs,
+    .users = fct_fm_ops_users,
+    .items = fct_fm_ops_items,
+    .score = fct_fm_ops_score,
+    .finish = fct_fm_ops_finish,
+    .dot_form = fct_fm_ops_dot_form,
+    .seen = fct_fm_ops_seen,
 };

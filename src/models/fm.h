@@ -13,6 +13,8 @@
 
 #include "model.h"
 
+#include "data/rows.h"
+
 #include <math.h>
 
 /* Dense parameter arrays up to this many floats (16 MiB); hashed above, so
@@ -62,6 +64,11 @@ typedef struct fct_fm_model {
     float pair_w0;
     float *pair_b;              /* [n_users + n_items]: users first */
     float *pair_q;              /* [n_users + n_items, pair_k], 64-byte aligned */
+    /* Ratings models: each training user's items, ascending, so top-N can
+     * leave them out (NULL in files written before facto 0.2). */
+    int64_t n_seen;
+    int64_t *seen_ptr;          /* [n_users + 1] offsets into seen_items */
+    int32_t *seen_items;        /* [n_seen] */
 } fct_fm_model;
 
 /* Slot of `key`, or FACTO_FM_NO_SLOT when the model has none for it. O(1). */
@@ -149,6 +156,13 @@ void fct_fm_score_rows(const fct_fm_model *m, const facto_rows *rows, const uint
 /* Metrics of scores[n] against the labels of `rows` for m's predictor type. */
 facto_status fct_fm_metrics_from_scores(facto_ctx *ctx, const fct_fm_model *m, const facto_rows *rows,
                                           const float *scores, facto_fm_metrics *out);
+
+/* Keep train's per-user item lists in a ratings model (for top-N).
+ * FACTO_ERR_NOMEM. O(n_users + n_ratings). */
+facto_status fct_fm_set_seen(facto_ctx *ctx, fct_fm_model *m, const facto_dataset *train);
+
+/* The hyperparameter table (fm_params.c). */
+extern const fct_ptable fct_fm_ptable;
 
 /* Labels of `rows` must be present and finite; a classifier's 0/1 or
  * -1/+1. FACTO_ERR_INVALID naming `what` ("training") and the row (1-based). */

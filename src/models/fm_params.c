@@ -1,82 +1,135 @@
 /*
  * fm_params.c — hyperparameters of factorization machines under Amazon
  * SageMaker's names, defaults and validity rules, plus facto's extensions.
- * One table describes every hyperparameter (name, type, field offset); the
- * string setter, the hyperparameters.json reader (jansson; SageMaker writes
- * every value as a string), the validator and the text dump used by the
- * model file all walk it, so a name is spelled in one place only.
- * Cost: O(number of hyperparameters) per call; no allocation except jansson's.
+ * One table (fct_pdesc rows for the engine of src/core/params.c) describes
+ * every hyperparameter: name, type, field offset, range and help; the
+ * string setter, the hyperparameters.json reader (SageMaker writes every
+ * value as a string), the validator, --help and the text dump the model
+ * file stores all walk it, so a name is spelled in one place only. The
+ * rules between fields (init methods, burn_in < num_iter) are below.
+ * Cost: O(number of hyperparameters) per call.
  */
 #include "fm.h"
 
-#include <ctype.h>
-#include <errno.h>
-#include <jansson.h>
+#include <float.h>
 #include <stddef.h>
 #include <stdio.h>
-#include <sys/stat.h>
 #include <string.h>
 
-typedef enum {
-    FM_T_U64 = 1, /* feature_dim, seed */
-    FM_T_INT,
-    FM_T_FLOAT,
-    FM_T_PREDICTOR,
-    FM_T_INIT,
-    FM_T_SOLVER,
-    FM_T_OPTIMIZER
-} fct_fm_ptype;
+static const fct_penum fct_fm_predictors[] = {
+    {"binary_classifier", FACTO_FM_BINARY_CLASSIFIER}, {"regressor", FACTO_FM_REGRESSOR}, {NULL, 0}};
+static const fct_penum fct_fm_inits[] = {
+    {"uniform", FACTO_FM_INIT_UNIFORM}, {"normal", FACTO_FM_INIT_NORMAL}, {"constant", FACTO_FM_INIT_CONSTANT}, {NULL, 0}};
+static const fct_penum fct_fm_solvers[] = {
+    {"sgd", FACTO_FM_SOLVER_SGD}, {"als", FACTO_FM_SOLVER_ALS}, {"mcmc", FACTO_FM_SOLVER_MCMC}, {NULL, 0}};
+static const fct_penum fct_fm_optimizers[] = {
+    {"sgd", FACTO_OPT_SGD}, {"adagrad", FACTO_OPT_ADAGRAD}, {"adam", FACTO_OPT_ADAM}, {"ftrl", FACTO_OPT_FTRL}, {NULL, 0}};
+static const fct_penum fct_fm_implicits[] = {
+    {"none", 0}, {"user", FACTO_FM_IMPLICIT_USER}, {"item", FACTO_FM_IMPLICIT_ITEM},
+    {"both", FACTO_FM_IMPLICIT_USER | FACTO_FM_IMPLICIT_ITEM}, {NULL, 0}};
 
-typedef struct {
-    const char *name;
-    fct_fm_ptype type;
-    size_t offset;
-} fct_fm_pdesc;
-
-#define P(name, type) {#name, type, offsetof(facto_fm_params, name)}
-static const fct_fm_pdesc fct_fm_pdescs[] = {
-    P(feature_dim, FM_T_U64),
-    P(num_factors, FM_T_INT),
-    P(predictor_type, FM_T_PREDICTOR),
-    P(epochs, FM_T_INT),
-    P(mini_batch_size, FM_T_INT),
-    P(bias_lr, FM_T_FLOAT),
-    P(linear_lr, FM_T_FLOAT),
-    P(factors_lr, FM_T_FLOAT),
-    P(bias_wd, FM_T_FLOAT),
-    P(linear_wd, FM_T_FLOAT),
-    P(factors_wd, FM_T_FLOAT),
-    P(bias_init_method, FM_T_INIT),
-    P(bias_init_scale, FM_T_FLOAT),
-    P(bias_init_sigma, FM_T_FLOAT),
-    P(bias_init_value, FM_T_FLOAT),
-    P(linear_init_method, FM_T_INIT),
-    P(linear_init_scale, FM_T_FLOAT),
-    P(linear_init_sigma, FM_T_FLOAT),
-    P(linear_init_value, FM_T_FLOAT),
-    P(factors_init_method, FM_T_INIT),
-    P(factors_init_scale, FM_T_FLOAT),
-    P(factors_init_sigma, FM_T_FLOAT),
-    P(factors_init_value, FM_T_FLOAT),
-    P(clip_gradient, FM_T_FLOAT),
-    P(eps, FM_T_FLOAT),
-    P(rescale_grad, FM_T_FLOAT),
-    P(solver, FM_T_SOLVER),
-    P(optimizer, FM_T_OPTIMIZER),
-    P(seed, FM_T_U64),
-    P(num_iter, FM_T_INT),
-    P(init_stdev, FM_T_FLOAT),
-    P(mcmc_samples, FM_T_INT),
-    P(log_interval, FM_T_INT),
-    P(lr_decay, FM_T_FLOAT),
-    P(average_epochs, FM_T_INT),
-    P(burn_in, FM_T_INT),
-    P(summary_rank, FM_T_INT),
-    P(mcmc_chains, FM_T_INT),
-    P(prior_groups, FM_T_INT),
+#define F(field) offsetof(facto_fm_params, field)
+#define INT_MAXD 2147483647.0
+#define POS "is not a positive integer"
+#define NONNEG "is not a non-negative integer"
+#define NONNEG_F "is negative; it must be a non-negative float"
+#define SM "sagemaker"
+#define FX "facto"
+/* SageMaker's names first (their documentation's order), then facto's. The
+ * order is also the order of the "name=value" lines in model files. */
+static const fct_pdesc fct_fm_pdescs[] = {
+    {"feature_dim", NULL, FCT_PT_U64, F(feature_dim), NULL, 1, 4294967296.0, FCT_PF_REQUIRED,
+     "is not in 1..2^32 (feature keys are 32-bit)", "columns of the input; SageMaker requires it", SM,
+     "taken from the data"},
+    {"num_factors", NULL, FCT_PT_INT, F(num_factors), NULL, 1, INT_MAXD, FCT_PF_REQUIRED, POS,
+     "length of each factor vector v_i", SM, NULL},
+    {"predictor_type", NULL, FCT_PT_ENUM, F(predictor_type), fct_fm_predictors, 0, 0, FCT_PF_REQUIRED, NULL,
+     "regressor (squared loss) or binary_classifier (log loss)", SM, NULL},
+    {"epochs", NULL, FCT_PT_INT, F(epochs), NULL, 1, INT_MAXD, 0, POS, "passes over the training rows (sgd)", SM, NULL},
+    {"mini_batch_size", NULL, FCT_PT_INT, F(mini_batch_size), NULL, 1, INT_MAXD, 0, POS,
+     "rows per update (sgd; 1 takes the fused per-row path)", SM, NULL},
+    {"bias_lr", NULL, FCT_PT_FLOAT, F(bias_lr), NULL, 0, FLT_MAX, 0, NONNEG_F, "learning rate of w0", SM, NULL},
+    {"linear_lr", NULL, FCT_PT_FLOAT, F(linear_lr), NULL, 0, FLT_MAX, 0, NONNEG_F, "learning rate of w", SM, NULL},
+    {"factors_lr", NULL, FCT_PT_FLOAT, F(factors_lr), NULL, 0, FLT_MAX, 0, NONNEG_F, "learning rate of V", SM, NULL},
+    {"bias_wd", NULL, FCT_PT_FLOAT, F(bias_wd), NULL, 0, FLT_MAX, 0, NONNEG_F,
+     "weight decay of w0 (ALS: its L2, libFM -regular; SageMaker's tiny defaults overfit, try 10)", SM, NULL},
+    {"linear_wd", NULL, FCT_PT_FLOAT, F(linear_wd), NULL, 0, FLT_MAX, 0, NONNEG_F,
+     "weight decay of w (ALS: its L2, as bias_wd)", SM, NULL},
+    {"factors_wd", NULL, FCT_PT_FLOAT, F(factors_wd), NULL, 0, FLT_MAX, 0, NONNEG_F,
+     "weight decay of V (ALS: its L2, as linear_wd)", SM, NULL},
+    {"bias_init_method", NULL, FCT_PT_ENUM, F(bias_init_method), fct_fm_inits, 0, 0, 0, NULL,
+     "normal|uniform|constant", SM, NULL},
+    {"bias_init_scale", NULL, FCT_PT_FLOAT, F(bias_init_scale), NULL, 0, FLT_MAX, FCT_PF_UNSET_NAN, NONNEG_F,
+     "U[-s, s] scale of w0 (uniform init)", SM, "no default: uniform needs it"},
+    {"bias_init_sigma", NULL, FCT_PT_FLOAT, F(bias_init_sigma), NULL, 0, FLT_MAX, FCT_PF_UNSET_NAN, NONNEG_F,
+     "N(0, s^2) sigma of w0 (normal init)", SM, "0.01"},
+    {"bias_init_value", NULL, FCT_PT_FLOAT, F(bias_init_value), NULL, 0, 0, FCT_PF_UNSET_NAN | FCT_PF_ANY_FLOAT, NULL,
+     "value of w0 (constant init)", SM, "no default: constant needs it"},
+    {"linear_init_method", NULL, FCT_PT_ENUM, F(linear_init_method), fct_fm_inits, 0, 0, 0, NULL,
+     "normal|uniform|constant", SM, NULL},
+    {"linear_init_scale", NULL, FCT_PT_FLOAT, F(linear_init_scale), NULL, 0, FLT_MAX, FCT_PF_UNSET_NAN, NONNEG_F,
+     "uniform init scale of w", SM, "no default: uniform needs it"},
+    {"linear_init_sigma", NULL, FCT_PT_FLOAT, F(linear_init_sigma), NULL, 0, FLT_MAX, FCT_PF_UNSET_NAN, NONNEG_F,
+     "normal init sigma of w", SM, "0.01"},
+    {"linear_init_value", NULL, FCT_PT_FLOAT, F(linear_init_value), NULL, 0, 0, FCT_PF_UNSET_NAN | FCT_PF_ANY_FLOAT,
+     NULL, "constant init value of w", SM, "no default: constant needs it"},
+    {"factors_init_method", NULL, FCT_PT_ENUM, F(factors_init_method), fct_fm_inits, 0, 0, 0, NULL,
+     "normal|uniform|constant", SM, NULL},
+    {"factors_init_scale", NULL, FCT_PT_FLOAT, F(factors_init_scale), NULL, 0, FLT_MAX, FCT_PF_UNSET_NAN, NONNEG_F,
+     "uniform init scale of V", SM, "no default: uniform needs it"},
+    {"factors_init_sigma", NULL, FCT_PT_FLOAT, F(factors_init_sigma), NULL, 0, FLT_MAX, FCT_PF_UNSET_NAN, NONNEG_F,
+     "normal init sigma of V", SM, "0.001"},
+    {"factors_init_value", NULL, FCT_PT_FLOAT, F(factors_init_value), NULL, 0, 0, FCT_PF_UNSET_NAN | FCT_PF_ANY_FLOAT,
+     NULL, "constant init value of V", SM, "no default: constant needs it"},
+    {"clip_gradient", NULL, FCT_PT_FLOAT, F(clip_gradient), NULL, 0, 0, FCT_PF_UNSET_NAN | FCT_PF_ANY_FLOAT, NULL,
+     "clip each gradient element to [-c, c]; <= 0 = no clipping", SM, "no clipping"},
+    {"eps", NULL, FCT_PT_FLOAT, F(eps), NULL, 0, FLT_MAX, FCT_PF_UNSET_NAN, NONNEG_F,
+     "optimizer epsilon (adagrad, adam)", SM, "1e-8"},
+    {"rescale_grad", NULL, FCT_PT_FLOAT, F(rescale_grad), NULL, 0, FLT_MAX, FCT_PF_UNSET_NAN, NONNEG_F,
+     "factor on the summed batch gradient", SM, "1 / mini_batch_size"},
+    {"solver", NULL, FCT_PT_ENUM, F(solver), fct_fm_solvers, 0, 0, 0, NULL,
+     "sgd (mini-batch first-order), als or mcmc (libFM's, Rendle 2012)", FX, NULL},
+    {"optimizer", NULL, FCT_PT_ENUM, F(optimizer), fct_fm_optimizers, 0, 0, 0, NULL,
+     "update rule of solver sgd", FX, NULL},
+    {"seed", NULL, FCT_PT_U64, F(seed), NULL, 0, 18446744073709551615.0, 0, NULL, "initialisation and shuffling", FX,
+     NULL},
+    {"num_iter", NULL, FCT_PT_INT, F(num_iter), NULL, 1, INT_MAXD, 0, POS, "ALS sweeps / MCMC iterations (per chain)",
+     FX, NULL},
+    {"init_stdev", NULL, FCT_PT_FLOAT, F(init_stdev), NULL, 0, FLT_MAX, 0, NONNEG_F,
+     "ALS/MCMC factor init N(0, s^2)", FX, NULL},
+    {"mcmc_samples", NULL, FCT_PT_INT, F(mcmc_samples), NULL, 0, INT_MAXD, 0, NONNEG,
+     "posterior samples kept in an MCMC model", FX, NULL},
+    {"log_interval", NULL, FCT_PT_INT, F(log_interval), NULL, 1, INT_MAXD, 0, POS,
+     "a log line every N mini-batches", FX, NULL},
+    {"lr_decay", NULL, FCT_PT_FLOAT, F(lr_decay), NULL, 0, 1, FCT_PF_MIN_OPEN, "is not in (0, 1]",
+     "learning rates multiplied by this after each epoch", FX, NULL},
+    {"average_epochs", NULL, FCT_PT_INT, F(average_epochs), NULL, 0, INT_MAXD, 0, NONNEG,
+     "model = mean of the last N epochs' parameters, 0 = off", FX, NULL},
+    {"burn_in", NULL, FCT_PT_INT, F(burn_in), NULL, 0, INT_MAXD, 0, NONNEG,
+     "MCMC iterations left out of the average and of the model", FX, NULL},
+    {"summary_rank", NULL, FCT_PT_INT, F(summary_rank), NULL, -1, 4096, 0,
+     "is not -1 (automatic), 0 (thinned samples) or a rank in 1..4096",
+     "MCMC model: -1 auto (ratings: rank 256; rows: samples), 0 samples, r rank", FX, NULL},
+    {"mcmc_chains", NULL, FCT_PT_INT, F(mcmc_chains), NULL, 1, 256, 0, "is not in 1..256",
+     "independent MCMC chains pooled; they run on the context's threads", FX, NULL},
+    {"prior_groups", NULL, FCT_PT_INT, F(prior_groups), NULL, 0, 2, 0,
+     "is not 0 (one group), 1 (one per one-hot field or block kind) or 2 (ratings: one per kind of side feature)",
+     "MCMC hyperprior groups: 0 one for all, 1 one per one-hot field (rows) or block kind (ratings), 2 also "
+     "one per kind of side feature (ratings)",
+     FX, NULL},
+    {"implicit", NULL, FCT_PT_ENUM, F(implicit), fct_fm_implicits, 0, 0, FCT_PF_UNSET_ZERO, NULL,
+     "ratings in block form (als, mcmc): implicit-feedback blocks, none|user|item|both", FX, "none"},
+    {"binarize", NULL, FCT_PT_FLOAT, F(binarize), NULL, 0, FLT_MAX, FCT_PF_UNSET_ZERO, NONNEG_F,
+     "ratings: label = rating >= T (binary_classifier on ratings)", FX, "off"},
 };
-#undef P
+#undef F
 #define FACTO_FM_NPARAMS ((int)(sizeof fct_fm_pdescs / sizeof fct_fm_pdescs[0]))
+
+static void fct_fm_defaults(void *p) { *(facto_fm_params *)p = facto_fm_params_default(); }
+static facto_status fct_fm_validate_rules(facto_ctx *ctx, const void *params);
+
+const fct_ptable fct_fm_ptable = {"fm", fct_fm_pdescs, FACTO_FM_NPARAMS, sizeof(facto_fm_params), fct_fm_defaults,
+                                  fct_fm_validate_rules};
 
 facto_fm_params facto_fm_params_default(void)
 {
@@ -157,413 +210,73 @@ const char *fct_fm_init_name(facto_fm_init_method m)
     return "unknown";
 }
 
-/* Trimmed copy of value into buf; 0 when it does not fit or is empty. */
-static int fct_fm_trim(const char *value, char *buf, size_t size)
-{
-    while (isspace((unsigned char)*value))
-        value++;
-    size_t n = strlen(value);
-    while (n > 0 && isspace((unsigned char)value[n - 1]))
-        n--;
-    if (n == 0 || n >= size)
-        return 0;
-    memcpy(buf, value, n);
-    buf[n] = '\0';
-    return 1;
-}
-
-static facto_status fct_fm_parse_u64(facto_ctx *ctx, const char *name, const char *text, uint64_t *out)
-{
-    char *end = NULL;
-    if (text[0] == '-' || text[0] == '+')
-        return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: '%s' is not a non-negative integer", name,
-                          text);
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (end == text || *end != '\0')
-        return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: '%s' is not an integer", name, text);
-    if (errno == ERANGE)
-        return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: '%s' is too large", name, text);
-    *out = (uint64_t)v;
-    return FACTO_OK;
-}
-
-static facto_status fct_fm_parse_int(facto_ctx *ctx, const char *name, const char *text, int *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long long v = strtoll(text, &end, 10);
-    if (end == text || *end != '\0')
-        return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: '%s' is not an integer", name, text);
-    if (errno == ERANGE || v > INT32_MAX || v < INT32_MIN)
-        return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: '%s' is out of the integer range", name,
-                          text);
-    *out = (int)v;
-    return FACTO_OK;
-}
-
-static facto_status fct_fm_parse_float(facto_ctx *ctx, const char *name, const char *text, float *out)
-{
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (end == text || *end != '\0')
-        return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: '%s' is not a number", name, text);
-    if (!isfinite(v) || fabs(v) > 3.4e38)
-        return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: '%s' is not a finite float", name, text);
-    *out = (float)v;
-    return FACTO_OK;
-}
-
-static const fct_fm_pdesc *fct_fm_find(const char *name)
-{
-    for (int i = 0; i < FACTO_FM_NPARAMS; i++)
-        if (strcmp(fct_fm_pdescs[i].name, name) == 0)
-            return &fct_fm_pdescs[i];
-    return NULL;
-}
-
-/* Per-value rules (ranges); cross-field rules are in validate. */
-static facto_status fct_fm_check_one(facto_ctx *ctx, const fct_fm_pdesc *d, const facto_fm_params *p);
-
 facto_status facto_fm_params_set(facto_ctx *ctx, facto_fm_params *params, const char *name, const char *value)
 {
-    if (!params || !name || !value)
-        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_fm_params_set: params, name and value must be given");
-    const fct_fm_pdesc *d = fct_fm_find(name);
-    if (!d)
-        return fct_fail(ctx, FACTO_ERR_INVALID, "unknown hyperparameter '%s' for factorization machines", name);
-    char text[128];
-    if (!fct_fm_trim(value, text, sizeof text))
-        return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: the value is empty or too long", name);
-    facto_fm_params tmp = *params;
-    char *field = (char *)&tmp + d->offset;
-    facto_status st = FACTO_OK;
-    switch (d->type) {
-    case FM_T_U64: st = fct_fm_parse_u64(ctx, name, text, (uint64_t *)(void *)field); break;
-    case FM_T_INT: st = fct_fm_parse_int(ctx, name, text, (int *)(void *)field); break;
-    case FM_T_FLOAT: st = fct_fm_parse_float(ctx, name, text, (float *)(void *)field); break;
-    case FM_T_PREDICTOR:
-        if (strcmp(text, "regressor") == 0)
-            tmp.predictor_type = FACTO_FM_REGRESSOR;
-        else if (strcmp(text, "binary_classifier") == 0)
-            tmp.predictor_type = FACTO_FM_BINARY_CLASSIFIER;
-        else
-            st = fct_fail(ctx, FACTO_ERR_INVALID,
-                            "hyperparameter predictor_type: '%s' is not binary_classifier or regressor", text);
-        break;
-    case FM_T_INIT: {
-        facto_fm_init_method m;
-        if (strcmp(text, "normal") == 0)
-            m = FACTO_FM_INIT_NORMAL;
-        else if (strcmp(text, "uniform") == 0)
-            m = FACTO_FM_INIT_UNIFORM;
-        else if (strcmp(text, "constant") == 0)
-            m = FACTO_FM_INIT_CONSTANT;
-        else {
-            st = fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: '%s' is not uniform, normal or constant",
-                            name, text);
-            break;
-        }
-        memcpy(field, &m, sizeof m);
-        break;
-    }
-    case FM_T_SOLVER:
-        if (strcmp(text, "sgd") == 0)
-            tmp.solver = FACTO_FM_SOLVER_SGD;
-        else if (strcmp(text, "als") == 0)
-            tmp.solver = FACTO_FM_SOLVER_ALS;
-        else if (strcmp(text, "mcmc") == 0)
-            tmp.solver = FACTO_FM_SOLVER_MCMC;
-        else
-            st = fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter solver: '%s' is not sgd, als or mcmc", text);
-        break;
-    case FM_T_OPTIMIZER:
-        if (strcmp(text, "sgd") == 0)
-            tmp.optimizer = FACTO_OPT_SGD;
-        else if (strcmp(text, "adagrad") == 0)
-            tmp.optimizer = FACTO_OPT_ADAGRAD;
-        else if (strcmp(text, "adam") == 0)
-            tmp.optimizer = FACTO_OPT_ADAM;
-        else if (strcmp(text, "ftrl") == 0)
-            tmp.optimizer = FACTO_OPT_FTRL;
-        else
-            st = fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter optimizer: '%s' is not sgd, adagrad, adam or ftrl",
-                            text);
-        break;
-    }
-    if (st != FACTO_OK)
-        return st;
-    st = fct_fm_check_one(ctx, d, &tmp);
-    if (st != FACTO_OK)
-        return st;
-    *params = tmp;
-    return fct_ok(ctx);
-}
-
-static facto_status fct_fm_check_one(facto_ctx *ctx, const fct_fm_pdesc *d, const facto_fm_params *p)
-{
-    const char *name = d->name;
-    const char *field = (const char *)p + d->offset;
-    switch (d->type) {
-    case FM_T_U64:
-        if (strcmp(name, "feature_dim") == 0 && p->feature_dim == 0)
-            return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter feature_dim: 0 is not a positive integer");
-        if (strcmp(name, "feature_dim") == 0 && p->feature_dim > ((uint64_t)1 << 32))
-            return fct_fail(ctx, FACTO_ERR_INVALID,
-                              "hyperparameter feature_dim: %llu is larger than 2^32 (feature keys are 32-bit)",
-                              (unsigned long long)p->feature_dim);
-        return FACTO_OK;
-    case FM_T_INT: {
-        int v;
-        memcpy(&v, field, sizeof v);
-        int min = 1;
-        if (strcmp(name, "mcmc_samples") == 0 || strcmp(name, "average_epochs") == 0 ||
-            strcmp(name, "burn_in") == 0)
-            min = 0;
-        if (strcmp(name, "summary_rank") == 0) {
-            if (v < -1 || v > 4096)
-                return fct_fail(ctx, FACTO_ERR_INVALID,
-                                  "hyperparameter summary_rank: %d is not -1 (automatic), 0 (thinned samples) or a "
-                                  "rank in 1..4096",
-                                  v);
-            return FACTO_OK;
-        }
-        if (strcmp(name, "prior_groups") == 0) {
-            if (v != 0 && v != 1)
-                return fct_fail(ctx, FACTO_ERR_INVALID,
-                                  "hyperparameter prior_groups: %d is not 0 (one group) or 1 (one per one-hot field)", v);
-            return FACTO_OK;
-        }
-        if (strcmp(name, "mcmc_chains") == 0 && (v < 1 || v > 256))
-            return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter mcmc_chains: %d is not in 1..256", v);
-        if (v < min)
-            return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: %d is not a %s integer", name, v,
-                              min == 1 ? "positive" : "non-negative");
-        return FACTO_OK;
-    }
-    case FM_T_FLOAT: {
-        float v;
-        memcpy(&v, field, sizeof v);
-        if (isnan(v))
-            return FACTO_OK; /* not set */
-        if (!isfinite(v))
-            return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: the value is not finite", name);
-        /* Any float: *_init_value (SageMaker: "Float"), clip_gradient ("Float";
-         * <= 0 turns clipping off, as in MXNet). Every other one must be >= 0. */
-        size_t n = strlen(name);
-        int any_sign = strcmp(name, "clip_gradient") == 0 || (n > 11 && strcmp(name + n - 11, "_init_value") == 0);
-        if (strcmp(name, "lr_decay") == 0 && !(v > 0.0f && v <= 1.0f))
-            return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter lr_decay: %g is not in (0, 1]", (double)v);
-        if (!any_sign && v < 0.0f)
-            return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: %g is negative; it must be a non-negative float",
-                              name, (double)v);
-        return FACTO_OK;
-    }
-    case FM_T_PREDICTOR:
-        return FACTO_OK;
-    case FM_T_INIT: {
-        facto_fm_init_method m;
-        memcpy(&m, field, sizeof m);
-        if (m != FACTO_FM_INIT_NORMAL && m != FACTO_FM_INIT_UNIFORM && m != FACTO_FM_INIT_CONSTANT)
-            return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: %d is not uniform, normal or constant", name,
-                              (int)m);
-        return FACTO_OK;
-    }
-    case FM_T_SOLVER:
-        if (p->solver != FACTO_FM_SOLVER_SGD && p->solver != FACTO_FM_SOLVER_ALS && p->solver != FACTO_FM_SOLVER_MCMC)
-            return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter solver: %d is not sgd, als or mcmc",
-                              (int)p->solver);
-        return FACTO_OK;
-    case FM_T_OPTIMIZER:
-        if (p->optimizer != FACTO_OPT_SGD && p->optimizer != FACTO_OPT_ADAGRAD && p->optimizer != FACTO_OPT_ADAM &&
-            p->optimizer != FACTO_OPT_FTRL)
-            return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter optimizer: %d is not sgd, adagrad, adam or ftrl",
-                              (int)p->optimizer);
-        return FACTO_OK;
-    }
-    return FACTO_OK;
+    return fct_params_set(ctx, &fct_fm_ptable, params, name, value);
 }
 
 /* The init-method consistency rules for one of bias / linear / factors. */
 static facto_status fct_fm_check_init(facto_ctx *ctx, const char *term, facto_fm_init_method m, float scale,
-                                        float sigma, float value)
+                                      float sigma, float value)
 {
     const char *mname = fct_fm_init_name(m);
     if (!isnan(scale) && m != FACTO_FM_INIT_UNIFORM)
         return fct_fail(ctx, FACTO_ERR_INVALID,
-                          "hyperparameter %s_init_scale: it takes effect only with %s_init_method uniform, not %s",
-                          term, term, mname);
+                        "hyperparameter %s_init_scale: it takes effect only with %s_init_method uniform, not %s", term,
+                        term, mname);
     if (!isnan(sigma) && m != FACTO_FM_INIT_NORMAL)
         return fct_fail(ctx, FACTO_ERR_INVALID,
-                          "hyperparameter %s_init_sigma: it takes effect only with %s_init_method normal, not %s",
-                          term, term, mname);
+                        "hyperparameter %s_init_sigma: it takes effect only with %s_init_method normal, not %s", term,
+                        term, mname);
     if (!isnan(value) && m != FACTO_FM_INIT_CONSTANT)
         return fct_fail(ctx, FACTO_ERR_INVALID,
-                          "hyperparameter %s_init_value: it takes effect only with %s_init_method constant, not %s",
-                          term, term, mname);
+                        "hyperparameter %s_init_value: it takes effect only with %s_init_method constant, not %s",
+                        term, term, mname);
     if (m == FACTO_FM_INIT_UNIFORM && isnan(scale))
         return fct_fail(ctx, FACTO_ERR_INVALID,
-                          "hyperparameter %s_init_scale: %s_init_method uniform needs it (it has no default)", term,
-                          term);
+                        "hyperparameter %s_init_scale: %s_init_method uniform needs it (it has no default)", term, term);
     if (m == FACTO_FM_INIT_CONSTANT && isnan(value))
         return fct_fail(ctx, FACTO_ERR_INVALID,
-                          "hyperparameter %s_init_value: %s_init_method constant needs it (it has no default)", term,
-                          term);
+                        "hyperparameter %s_init_value: %s_init_method constant needs it (it has no default)", term,
+                        term);
+    return FACTO_OK;
+}
+
+/* Rules between fields (each field's own range is the table's). */
+static facto_status fct_fm_validate_rules(facto_ctx *ctx, const void *params)
+{
+    const facto_fm_params *p = params;
+    facto_status st = fct_fm_check_init(ctx, "bias", p->bias_init_method, p->bias_init_scale, p->bias_init_sigma,
+                                        p->bias_init_value);
+    if (st == FACTO_OK)
+        st = fct_fm_check_init(ctx, "linear", p->linear_init_method, p->linear_init_scale, p->linear_init_sigma,
+                               p->linear_init_value);
+    if (st == FACTO_OK)
+        st = fct_fm_check_init(ctx, "factors", p->factors_init_method, p->factors_init_scale, p->factors_init_sigma,
+                               p->factors_init_value);
+    if (st != FACTO_OK)
+        return st;
+    if (p->solver == FACTO_FM_SOLVER_MCMC && p->burn_in >= p->num_iter)
+        return fct_fail(ctx, FACTO_ERR_INVALID,
+                        "hyperparameter burn_in: %d leaves no sample of the %d MCMC iterations (num_iter); it "
+                        "must be smaller than num_iter",
+                        p->burn_in, p->num_iter);
     return FACTO_OK;
 }
 
 facto_status facto_fm_params_validate(facto_ctx *ctx, const facto_fm_params *p)
 {
-    if (!p)
-        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_fm_params_validate: params must be given");
-    if (p->feature_dim == 0)
-        return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter feature_dim is required (a positive integer)");
-    if (p->num_factors == 0)
-        return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter num_factors is required (a positive integer)");
-    if (p->predictor_type == FACTO_FM_PREDICTOR_UNSET)
-        return fct_fail(ctx, FACTO_ERR_INVALID,
-                          "hyperparameter predictor_type is required (binary_classifier or regressor)");
-    if (p->predictor_type != FACTO_FM_REGRESSOR && p->predictor_type != FACTO_FM_BINARY_CLASSIFIER)
-        return fct_fail(ctx, FACTO_ERR_INVALID,
-                          "hyperparameter predictor_type: %d is not binary_classifier or regressor",
-                          (int)p->predictor_type);
-    for (int i = 0; i < FACTO_FM_NPARAMS; i++) {
-        facto_status st = fct_fm_check_one(ctx, &fct_fm_pdescs[i], p);
-        if (st != FACTO_OK)
-            return st;
-    }
-    facto_status st = fct_fm_check_init(ctx, "bias", p->bias_init_method, p->bias_init_scale, p->bias_init_sigma,
-                                          p->bias_init_value);
-    if (st == FACTO_OK)
-        st = fct_fm_check_init(ctx, "linear", p->linear_init_method, p->linear_init_scale, p->linear_init_sigma,
-                                 p->linear_init_value);
-    if (st == FACTO_OK)
-        st = fct_fm_check_init(ctx, "factors", p->factors_init_method, p->factors_init_scale,
-                                 p->factors_init_sigma, p->factors_init_value);
-    if (st != FACTO_OK)
-        return st;
-    if (p->solver == FACTO_FM_SOLVER_MCMC && p->burn_in >= p->num_iter)
-        return fct_fail(ctx, FACTO_ERR_INVALID,
-                          "hyperparameter burn_in: %d leaves no sample of the %d MCMC iterations (num_iter); it "
-                          "must be smaller than num_iter",
-                          p->burn_in, p->num_iter);
-    return fct_ok(ctx);
+    return fct_params_check(ctx, &fct_fm_ptable, p);
 }
 
 facto_status facto_fm_params_load_json(facto_ctx *ctx, facto_fm_params *params, const char *path)
 {
-    if (!params || !path)
-        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_fm_params_load_json: params and path must be given");
-    json_error_t err;
-    struct stat sb;
-    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
-        return fct_fail(ctx, FACTO_ERR_IO, "%s: is a folder, not a hyperparameters.json file", path);
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
-    if (!root) {
-        FILE *f = fopen(path, "rb");
-        if (!f)
-            return fct_fail(ctx, FACTO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-        fclose(f);
-        return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%d: %s", path, err.line, err.text);
-    }
-    if (!json_is_object(root)) {
-        json_decref(root);
-        return fct_fail(ctx, FACTO_ERR_PARSE, "%s:1: hyperparameters must be a JSON object", path);
-    }
-    facto_fm_params tmp = *params;
-    const char *key;
-    json_t *val;
-    facto_status st = FACTO_OK;
-    json_object_foreach(root, key, val) {
-        /* Keys SageMaker itself adds (hyperparameter tuning, SDK settings). */
-        if (key[0] == '_' || strncmp(key, "sagemaker_", 10) == 0)
-            continue;
-        char num[64];
-        const char *text;
-        if (json_is_string(val)) {
-            text = json_string_value(val);
-        } else if (json_is_integer(val)) {
-            snprintf(num, sizeof num, "%lld", (long long)json_integer_value(val));
-            text = num;
-        } else if (json_is_real(val)) {
-            snprintf(num, sizeof num, "%.17g", json_real_value(val));
-            text = num;
-        } else {
-            st = fct_fail(ctx, FACTO_ERR_INVALID, "%s: hyperparameter %s: the value must be a string or a number",
-                            path, key);
-            break;
-        }
-        st = facto_fm_params_set(ctx, &tmp, key, text);
-        if (st != FACTO_OK) {
-            char msg[FACTO_ERRMSG_MAX];
-            snprintf(msg, sizeof msg, "%s", facto_errmsg(ctx));
-            st = fct_fail(ctx, st, "%s: %s", path, msg);
-            break;
-        }
-    }
-    json_decref(root);
-    if (st != FACTO_OK)
-        return st;
-    *params = tmp;
-    return fct_ok(ctx);
+    return fct_params_load_json(ctx, &fct_fm_ptable, params, path);
 }
 
-/* "name=value\n" for every hyperparameter that is set (NAN floats are left
- * out), in table order, into buf; returns the length it needs (like
- * snprintf). facto_fm_params_set() reads each line back exactly: floats are
- * printed with 9 significant digits. Used by the model file. */
 size_t fct_fm_params_dump(const facto_fm_params *p, char *buf, size_t size)
 {
-    size_t len = 0;
-    for (int i = 0; i < FACTO_FM_NPARAMS; i++) {
-        const fct_fm_pdesc *d = &fct_fm_pdescs[i];
-        const char *field = (const char *)p + d->offset;
-        char val[64];
-        switch (d->type) {
-        case FM_T_U64: {
-            uint64_t v;
-            memcpy(&v, field, sizeof v);
-            if (v == 0 && strcmp(d->name, "feature_dim") == 0)
-                continue;
-            snprintf(val, sizeof val, "%llu", (unsigned long long)v);
-            break;
-        }
-        case FM_T_INT: {
-            int v;
-            memcpy(&v, field, sizeof v);
-            if (v == 0 && strcmp(d->name, "num_factors") == 0)
-                continue;
-            snprintf(val, sizeof val, "%d", v);
-            break;
-        }
-        case FM_T_FLOAT: {
-            float v;
-            memcpy(&v, field, sizeof v);
-            if (isnan(v))
-                continue;
-            snprintf(val, sizeof val, "%.9g", (double)v);
-            break;
-        }
-        case FM_T_PREDICTOR:
-            if (p->predictor_type == FACTO_FM_PREDICTOR_UNSET)
-                continue;
-            snprintf(val, sizeof val, "%s", fct_fm_predictor_name(p->predictor_type));
-            break;
-        case FM_T_INIT: {
-            facto_fm_init_method m;
-            memcpy(&m, field, sizeof m);
-            snprintf(val, sizeof val, "%s", fct_fm_init_name(m));
-            break;
-        }
-        case FM_T_SOLVER: snprintf(val, sizeof val, "%s", fct_fm_solver_name(p->solver)); break;
-        case FM_T_OPTIMIZER: snprintf(val, sizeof val, "%s", fct_fm_optimizer_name(p->optimizer)); break;
-        }
-        int n = snprintf(len < size ? buf + len : NULL, len < size ? size - len : 0, "%s=%s\n", d->name, val);
-        if (n > 0)
-            len += (size_t)n;
-    }
-    return len;
+    return fct_params_dump(&fct_fm_ptable, p, buf, size);
 }
 
 size_t facto_fm_params_format(const facto_fm_params *params, char *buf, size_t size)
@@ -573,7 +286,5 @@ size_t facto_fm_params_format(const facto_fm_params *params, char *buf, size_t s
             buf[0] = '\0';
         return 0;
     }
-    if (buf && size > 0)
-        buf[0] = '\0';
-    return fct_fm_params_dump(params, buf, size);
+    return fct_params_dump(&fct_fm_ptable, params, buf, size);
 }

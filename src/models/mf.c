@@ -2,19 +2,19 @@
  * mf.c — biased matrix factorization (Koren, Bell & Volinsky, "Matrix
  * factorization techniques for recommender systems", IEEE Computer 2009):
  * r^ = mu + b_u + b_i + p_u . q_i with squared loss and separate L2 on biases
- * and factors. This file validates parameters, initialises (mu = training
- * mean, biases 0, factors N(0, init_std^2)), runs the epochs through a solver
- * (src/solvers) on a shuffled order, reports figures, and implements predict,
- * evaluate, top-N and the model file sections. Training costs O(nnz k) per
- * epoch; predict O(k); recommend O(n_items k + n_items log K).
+ * and factors. This file holds the hyperparameter table, the model object
+ * and its initialisation (mu = training mean, biases 0, factors
+ * N(0, init_std^2)), the model interface (score, finish, dot form, seen
+ * items: predict, evaluate and top-N are the drivers of src/eval/), the
+ * objective and gradient for tests, and the model file sections. Training is
+ * src/train/fit_mf.c. Scoring costs O(k) a pair.
  */
 #include "mf.h"
 
 #include "../data/dataset.h"
-#include "metrics/metrics.h"
-#include "../eval/topn.h"
 #include "../kernels/kernels.h"
 
+#include <float.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -46,36 +46,42 @@ facto_mf_params facto_mf_params_default(void)
     return p;
 }
 
-facto_status fct_mf_validate(facto_ctx *ctx, const facto_mf_params *p)
-{
-    if (p->num_factors < 1 || p->num_factors > 65536)
-        return fct_fail(ctx, FACTO_ERR_INVALID, "num_factors = %d: must be in 1..65536 (--factors)",
-                          p->num_factors);
-    if (p->epochs < 1)
-        return fct_fail(ctx, FACTO_ERR_INVALID, "epochs = %d: must be >= 1 (--epochs)", p->epochs);
-    if (p->optimizer != FACTO_OPT_SGD && p->optimizer != FACTO_OPT_ADAM)
-        return fct_fail(ctx, FACTO_ERR_INVALID, "optimizer = %d: mf trains with sgd or adam (--optimizer)",
-                          (int)p->optimizer);
-    if (!(p->learning_rate > 0.0f) || !isfinite(p->learning_rate))
-        return fct_fail(ctx, FACTO_ERR_INVALID, "learning_rate = %g: must be a finite number > 0 (--lr)",
-                          (double)p->learning_rate);
-    if (!(p->lr_decay > 0.0f && p->lr_decay <= 1.0f))
-        return fct_fail(ctx, FACTO_ERR_INVALID, "lr_decay = %g: must be in (0, 1] (--lr-decay)",
-                          (double)p->lr_decay);
-    if (!(p->momentum >= 0.0f && p->momentum < 1.0f))
-        return fct_fail(ctx, FACTO_ERR_INVALID, "momentum = %g: must be in [0, 1) (--momentum)",
-                          (double)p->momentum);
-    if (!(p->reg_factors >= 0.0f) || !isfinite(p->reg_factors))
-        return fct_fail(ctx, FACTO_ERR_INVALID, "reg_factors = %g: must be a finite number >= 0 (--reg)",
-                          (double)p->reg_factors);
-    if (!(p->reg_bias >= 0.0f) || !isfinite(p->reg_bias))
-        return fct_fail(ctx, FACTO_ERR_INVALID, "reg_bias = %g: must be a finite number >= 0 (--reg-bias)",
-                          (double)p->reg_bias);
-    if (!(p->init_std >= 0.0f) || !isfinite(p->init_std))
-        return fct_fail(ctx, FACTO_ERR_INVALID, "init_std = %g: must be a finite number >= 0 (--init-std)",
-                          (double)p->init_std);
-    return FACTO_OK;
-}
+/* The hyperparameter table: names, CLI aliases, ranges, help. The CLI's
+ * flags (--factors, --lr, --reg, --lr-decay ...) are these names or aliases
+ * ('-' and '_' alike). */
+static const fct_penum fct_mf_optimizers[] = {{"sgd", FACTO_OPT_SGD}, {"adam", FACTO_OPT_ADAM}, {NULL, 0}};
+
+#define F(field) offsetof(facto_mf_params, field)
+static const fct_pdesc fct_mf_pdesc[] = {
+    {"num_factors", "factors", FCT_PT_INT, F(num_factors), NULL, 1, 65536, 0, NULL,
+     "number of latent factors k", "sagemaker", NULL},
+    {"epochs", NULL, FCT_PT_INT, F(epochs), NULL, 1, INT32_MAX, 0, "is not a positive integer",
+     "passes over the training ratings", "sagemaker", NULL},
+    {"optimizer", NULL, FCT_PT_ENUM, F(optimizer), fct_mf_optimizers, 0, 0, 0, NULL,
+     "sgd (plain, or heavy-ball with momentum) or adam (lazy per row)", "facto", NULL},
+    {"learning_rate", "lr", FCT_PT_FLOAT, F(learning_rate), NULL, 0, FLT_MAX, FCT_PF_MIN_OPEN, NULL,
+     "step size of epoch 1 (Adam: try 0.001)", "facto", NULL},
+    {"lr_decay", NULL, FCT_PT_FLOAT, F(lr_decay), NULL, 0, 1, FCT_PF_MIN_OPEN, NULL,
+     "learning rate multiplier after each epoch", "facto", NULL},
+    {"momentum", NULL, FCT_PT_FLOAT, F(momentum), NULL, 0, 1, FCT_PF_MAX_OPEN, NULL,
+     "SGD heavy-ball momentum (0 = none; ignored by adam)", "facto", NULL},
+    {"reg_factors", "reg", FCT_PT_FLOAT, F(reg_factors), NULL, 0, FLT_MAX, 0, NULL,
+     "L2 weight of the factors, per rating", "facto", NULL},
+    {"reg_bias", NULL, FCT_PT_FLOAT, F(reg_bias), NULL, 0, FLT_MAX, 0, NULL,
+     "L2 weight of the biases, per rating", "facto", NULL},
+    {"init_std", NULL, FCT_PT_FLOAT, F(init_std), NULL, 0, FLT_MAX, 0, NULL,
+     "factors start as N(0, init_std^2)", "facto", NULL},
+    {"seed", NULL, FCT_PT_U64, F(seed), NULL, 0, 18446744073709551615.0, 0, NULL,
+     "seed of initialisation and shuffling", "facto", NULL},
+};
+#undef F
+
+static void fct_mf_defaults(void *p) { *(facto_mf_params *)p = facto_mf_params_default(); }
+
+const fct_ptable fct_mf_ptable = {"mf", fct_mf_pdesc, (int)(sizeof fct_mf_pdesc / sizeof fct_mf_pdesc[0]),
+                                  sizeof(facto_mf_params), fct_mf_defaults, NULL};
+
+facto_status fct_mf_validate(facto_ctx *ctx, const facto_mf_params *p) { return fct_params_check(ctx, &fct_mf_ptable, p); }
 
 /* ---- the model object ------------------------------------------------------ */
 
@@ -219,133 +225,81 @@ void fct_mf_gradient(const fct_mf_model *m, const facto_dataset *data, float reg
     }
 }
 
-/* ---- evaluation on a data set ---------------------------------------------- */
+/* ---- the model interface --------------------------------------------------- */
 
-/* Map a data set's indices to the model's by id; -1 where unknown. */
-facto_status fct_mf_map_ids(facto_ctx *ctx, const facto_idmap *from, const facto_idmap *to,
-                                     int32_t **out)
+/* Scores of user q->user (or the unknown-user fallback) against items:
+ * raw mu + b_u + b_i + p_u . q_i, or the clipped prediction with the
+ * unknown-id fallbacks of fct_mf_predict_idx. O(n k). */
+static facto_status fct_mf_ops_score(facto_ctx *ctx, const facto_model *model, const fct_query *q,
+                                     const int32_t *items, int64_t n, fct_score_mode mode, float *out)
 {
-    int32_t n = facto_idmap_size(from);
-    int32_t *map = fct_malloc_array((size_t)n, sizeof *map);
-    if (!map)
-        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory mapping ids");
-    for (int32_t x = 0; x < n; x++)
-        map[x] = facto_idmap_find(to, facto_idmap_name(from, x));
-    *out = map;
+    const fct_mf_model *m = (const fct_mf_model *)model;
+    if (q->n_history > 0 || q->n_keys > 0)
+        return fct_fail(ctx, FACTO_ERR_INVALID,
+                        "mf scores users of its training data; a user given by a history or a feature row is "
+                        "not supported by this model kind");
+    int32_t u = q->user < m->n_users ? q->user : -1;
+    if (!items)
+        n = m->n_items;
+    for (int64_t j = 0; j < n; j++) {
+        int32_t i = items ? items[j] : (int32_t)j;
+        if (i >= m->n_items)
+            i = -1;
+        if (mode == FCT_SCORE_PREDICT)
+            out[j] = fct_mf_predict_idx(m, u, i, NULL);
+        else if (u >= 0 && i >= 0)
+            out[j] = fct_mf_score(m, u, i);
+        else
+            out[j] = (float)m->mu + (u >= 0 ? m->bu[u] : 0.0f) + (i >= 0 ? m->bi[i] : 0.0f);
+    }
     return FACTO_OK;
 }
 
-/* Score all of `data` (ids matched through umap/imap) into acc; unknown counts. */
-void fct_mf_score_set(const fct_mf_model *m, const facto_dataset *data, const int32_t *umap,
-                               const int32_t *imap, fct_err_acc *acc, int64_t *n_unk_u, int64_t *n_unk_i,
-                               float *scores)
+static void fct_mf_ops_finish(const facto_model *model, float *scores, int64_t n)
 {
-    for (int32_t tu = 0; tu < data->n_users; tu++) {
-        int32_t u = umap ? umap[tu] : tu;
-        for (int64_t x = data->row_ptr[tu]; x < data->row_ptr[tu + 1]; x++) {
-            int32_t i = imap ? imap[data->items[x]] : data->items[x];
-            int flags = 0;
-            float s = fct_mf_predict_idx(m, u, i, &flags);
-            if (flags & FACTO_PRED_UNKNOWN_USER)
-                (*n_unk_u)++;
-            if (flags & FACTO_PRED_UNKNOWN_ITEM)
-                (*n_unk_i)++;
-            fct_err_acc_add(acc, s, data->ratings[x]);
-            if (scores)
-                scores[x] = s;
-        }
+    const fct_mf_model *m = (const fct_mf_model *)model;
+    for (int64_t j = 0; j < n; j++) {
+        float s = scores[j];
+        s = s < m->min_rating ? m->min_rating : s;
+        scores[j] = s > m->max_rating ? m->max_rating : s;
     }
 }
 
-facto_status facto_model_evaluate(facto_ctx *ctx, const facto_model *model, const facto_dataset *test,
-                                  facto_eval_result *result, float *scores)
+static int fct_mf_ops_dot_form(const facto_model *model, fct_dot_form *out)
 {
-    const fct_mf_model *m = fct_as_mf(model);
-    if (!m || !test || !result)
-        return fct_fail(ctx, FACTO_ERR_INVALID, "evaluate needs a rating (mf) model, a data set and a result");
-    if (test->n_ratings == 0)
-        return fct_fail(ctx, FACTO_ERR_EMPTY, "the test data set holds no ratings");
-    int32_t *umap = NULL, *imap = NULL;
-    facto_status st = fct_mf_map_ids(ctx, test->user_map, m->users, &umap);
-    if (st == FACTO_OK)
-        st = fct_mf_map_ids(ctx, test->item_map, m->items, &imap);
-    if (st != FACTO_OK) {
-        free(umap);
-        return st;
-    }
-    fct_err_acc acc = {0, 0, 0};
-    memset(result, 0, sizeof *result);
-    fct_mf_score_set(m, test, umap, imap, &acc, &result->n_unknown_users, &result->n_unknown_items, scores);
-    result->rmse = fct_err_acc_rmse(&acc);
-    result->mae = fct_err_acc_mae(&acc);
-    result->n_ratings = acc.n;
-    free(umap);
-    free(imap);
-    return fct_ok(ctx);
+    const fct_mf_model *m = (const fct_mf_model *)model;
+    out->c = (float)m->mu;
+    out->user_bias = m->bu;
+    out->item_bias = m->bi;
+    out->U = m->P;
+    out->V = m->Q;
+    out->n_users = m->n_users;
+    out->n_items = m->n_items;
+    out->k = m->k;
+    out->ldu = out->ldv = m->k;
+    return 1;
 }
 
-/* ---- predict, recommend, accessors ------------------------------------------ */
-
-facto_status facto_model_predict(facto_ctx *ctx, const facto_model *model, const char *user, const char *item,
-                                 float *score, int *flags)
+static int64_t fct_mf_ops_seen(const facto_model *model, int32_t u, const int32_t **items)
 {
-    const fct_mf_model *m = fct_as_mf(model);
-    if (!m)
-        return fct_fail(ctx, FACTO_ERR_INVALID, "predict by user and item needs a rating (mf) model");
-    if (!user || !item || !score)
-        return fct_fail(ctx, FACTO_ERR_INVALID, "predict: user, item and score must not be NULL");
-    *score = fct_mf_predict_idx(m, facto_idmap_find(m->users, user), facto_idmap_find(m->items, item), flags);
-    return fct_ok(ctx);
+    const fct_mf_model *m = (const fct_mf_model *)model;
+    *items = m->seen_items + m->seen_ptr[u];
+    return m->seen_ptr[u + 1] - m->seen_ptr[u];
 }
 
-facto_status facto_model_recommend(facto_ctx *ctx, const facto_model *model, const char *user, int k,
-                                   int include_seen, facto_recommendation *out, int *n_out)
+static const void *fct_mf_ops_params(const facto_model *model) { return &((const fct_mf_model *)model)->params; }
+static facto_task fct_mf_ops_task(const facto_model *model)
 {
-    const fct_mf_model *m = fct_as_mf(model);
-    if (!m)
-        return fct_fail(ctx, FACTO_ERR_INVALID, "recommend needs a rating (mf) model");
-    if (!user || !n_out || k < 0 || (k > 0 && !out))
-        return fct_fail(ctx, FACTO_ERR_INVALID, "recommend: bad arguments (user, out, n_out, k = %d)", k);
-    *n_out = 0;
-    int32_t u = facto_idmap_find(m->users, user);
-    if (u < 0)
-        return fct_fail(ctx, FACTO_ERR_NOT_FOUND, "user '%s' was not in the training data", user);
-    fct_topk top;
-    fct_topk_init(&top, out, k);
-    const int32_t *seen = m->seen_items + m->seen_ptr[u], *seen_end = m->seen_items + m->seen_ptr[u + 1];
-    for (int32_t i = 0; i < m->n_items && k > 0; i++) {
-        if (!include_seen) {
-            while (seen < seen_end && *seen < i)
-                seen++;
-            if (seen < seen_end && *seen == i)
-                continue;
-        }
-        fct_topk_push(&top, i, fct_mf_score(m, u, i));
-    }
-    *n_out = fct_topk_finish(&top);
-    return fct_ok(ctx);
+    (void)model;
+    return FACTO_TASK_REGRESSION;
 }
-
-const facto_idmap *facto_model_users(const facto_model *model)
+static unsigned fct_mf_ops_inputs(const facto_model *model)
 {
-    const fct_mf_model *m = fct_as_mf(model);
-    return m ? m->users : NULL;
+    (void)model;
+    return FACTO_INPUT_RATINGS;
 }
-
-const facto_idmap *facto_model_items(const facto_model *model)
-{
-    const fct_mf_model *m = fct_as_mf(model);
-    return m ? m->items : NULL;
-}
-
-facto_status facto_mf_get_params(const facto_model *model, facto_mf_params *params)
-{
-    const fct_mf_model *m = fct_as_mf(model);
-    if (!m || !params)
-        return FACTO_ERR_INVALID;
-    *params = m->params;
-    return FACTO_OK;
-}
+static const facto_idmap *fct_mf_ops_users(const facto_model *model) { return ((const fct_mf_model *)model)->users; }
+static const facto_idmap *fct_mf_ops_items(const facto_model *model) { return ((const fct_mf_model *)model)->items; }
 
 /* ---- training support (the epoch loop is src/train/fit_mf.c) ------------- */
 
@@ -571,21 +525,10 @@ static facto_status fct_mf_load(facto_ctx *ctx, const fct_mfile_reader *r, facto
         st = fct_mfile_get_idmap(ctx, r, FACTO_MF_TAG_ITEMS, &m->items);
     if (st == FACTO_OK && (facto_idmap_size(m->users) != n_users || facto_idmap_size(m->items) != n_items))
         st = fct_mf_corrupt(ctx, r, "id map sizes do not match the header");
-    if (st == FACTO_OK && (m->seen_ptr[0] != 0 || m->seen_ptr[nu] != n_seen))
-        st = fct_mf_corrupt(ctx, r, "seen list offsets do not span the seen list");
-    for (size_t u = 0; st == FACTO_OK && u < nu; u++) {
-        int64_t a = m->seen_ptr[u], z = m->seen_ptr[u + 1];
-        if (a > z || a < 0 || z > n_seen) {
-            st = fct_mf_corrupt(ctx, r, "seen list offsets are not increasing");
-            break;
-        }
-        for (int64_t x = a; x < z; x++) {
-            int32_t i = m->seen_items[x];
-            if (i < 0 || i >= n_items || (x > a && i <= m->seen_items[x - 1])) {
-                st = fct_mf_corrupt(ctx, r, "seen list holds an item out of range or out of order");
-                break;
-            }
-        }
+    if (st == FACTO_OK) {
+        const char *bad = fct_model_check_seen(m->seen_ptr, m->seen_items, n_users, n_items, n_seen);
+        if (bad)
+            st = fct_mf_corrupt(ctx, r, bad);
     }
     if (st == FACTO_OK && !fct_mf_params_finite(m))
         st = fct_mf_corrupt(ctx, r, "the biases or factors hold a value that is not finite (inf or nan)");
@@ -598,8 +541,21 @@ static facto_status fct_mf_load(facto_ctx *ctx, const fct_mfile_reader *r, facto
 }
 
 const fct_model_ops fct_mf_ops = {
-    FACTO_MODEL_MF,
-    fct_mf_free,
-    fct_mf_save,
-    fct_mf_load,
+    .kind = FACTO_MODEL_MF,
+    .name = "mf",
+    .summary = "biased matrix factorization, SGD or Adam (Koren, Bell & Volinsky 2009)",
+    .train_inputs = FACTO_INPUT_RATINGS,
+    .params = &fct_mf_ptable,
+    .free = fct_mf_free,
+    .save = fct_mf_save,
+    .load = fct_mf_load,
+    .get_params = fct_mf_ops_params,
+    .task = fct_mf_ops_task,
+    .inputs = fct_mf_ops_inputs,
+    .users = fct_mf_ops_users,
+    .items = fct_mf_ops_items,
+    .score = fct_mf_ops_score,
+    .finish = fct_mf_ops_finish,
+    .dot_form = fct_mf_ops_dot_form,
+    .seen = fct_mf_ops_seen,
 };

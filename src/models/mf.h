@@ -1,7 +1,8 @@
 /*
- * mf.h — internal layout of the biased matrix factorization model and the
- * interface between mf.c (fit, predict, evaluate, recommend, save/load) and
- * its solvers (src/solvers/sgd_mf.c, adam_mf.c). Parameters live in 64-byte
+ * mf.h — internal layout of the biased matrix factorization model, shared
+ * by mf.c (parameters, scoring through the model interface, save/load), its
+ * training driver (src/train/fit_mf.c) and its solvers (src/solvers/sgd_mf.c,
+ * adam_mf.c). Parameters live in 64-byte
  * aligned arrays; the model also keeps the training CSR item lists ("seen")
  * so recommend can leave rated items out. Memory O((n_users + n_items) k + nnz).
  */
@@ -9,8 +10,6 @@
 #define FACTO_MF_H
 
 #include "model.h"
-
-#include "metrics/metrics.h"
 
 typedef struct fct_mf_model {
     facto_model base;
@@ -44,15 +43,6 @@ int fct_mf_params_finite(const fct_mf_model *m);
  * drawn from rng (P first, then Q). FACTO_ERR_NOMEM. */
 facto_status fct_mf_init(facto_ctx *ctx, const facto_dataset *train, const facto_mf_params *p, fct_rng *rng,
                          fct_mf_model **out);
-/* Map a data set's indices to the model's by id; -1 where unknown. *out [size of from], free(). */
-facto_status fct_mf_map_ids(facto_ctx *ctx, const facto_idmap *from, const facto_idmap *to, int32_t **out);
-
-/* Score all of `data` (ids matched through umap / imap, NULL = the model's
- * own indices) into acc, counting ratings with an unknown user / item; the
- * clipped predictions go to scores [n_ratings] when it is not NULL. */
-void fct_mf_score_set(const fct_mf_model *m, const facto_dataset *data, const int32_t *umap, const int32_t *imap,
-                      fct_err_acc *acc, int64_t *n_unk_u, int64_t *n_unk_i, float *scores);
-
 /* Unclipped prediction mu + b_u + b_i + p_u . q_i of known indices. */
 float fct_mf_score(const fct_mf_model *m, int32_t u, int32_t i);
 

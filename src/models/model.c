@@ -1,24 +1,88 @@
 /*
- * model.c — the generic model interface: free, kind, save and load, all
- * dispatched through the fct_model_ops of each model kind. Load reads the
- * kind from the verified file header and looks it up in a small table, so a
+ * model.c — the generic side of the model interface (model.h): the table of
+ * registered kinds, free / kind / task / id maps, save and load, the
+ * hyperparameters by name (facto_params over each kind's table), and the
+ * helpers every driver uses to score a data set through the ops. Load reads
+ * the kind from the verified file header and looks it up in the table, so a
  * file of a kind this build does not know is refused with a message saying
- * so. Cost: that of the model's own
- * save/load plus one verified read of the file (src/io/modelfile.c).
+ * so. Cost: that of the model's own ops plus one verified read of the file.
  */
 #include "model.h"
 
+#include "data/dataset.h"
+
+#include <stdio.h>
 #include <string.h>
 
-/* The ops tables live in mf.c and fm.c (declared in model.h). */
-static const fct_model_ops *fct_model_ops_of(facto_model_kind kind)
+/* Every kind this build knows, in facto_model_kind order. A new kind adds
+ * its ops here (and a fit driver in src/train/fit.c). */
+static const fct_model_ops *const fct_model_kinds[] = {
+    &fct_mf_ops,
+    &fct_fm_ops,
+};
+#define FCT_N_KINDS ((int)(sizeof fct_model_kinds / sizeof fct_model_kinds[0]))
+
+const fct_model_ops *fct_model_kind_by_name(const char *name)
 {
-    switch (kind) {
-    case FACTO_MODEL_MF: return &fct_mf_ops;
-    case FACTO_MODEL_FM: return &fct_fm_ops;
-    }
+    for (int i = 0; name && i < FCT_N_KINDS; i++)
+        if (strcmp(fct_model_kinds[i]->name, name) == 0)
+            return fct_model_kinds[i];
     return NULL;
 }
+
+const fct_model_ops *fct_model_kind_by_id(facto_model_kind kind)
+{
+    for (int i = 0; i < FCT_N_KINDS; i++)
+        if (fct_model_kinds[i]->kind == kind)
+            return fct_model_kinds[i];
+    return NULL;
+}
+
+/* "mf, fm" into buf. */
+static const char *fct_kind_list(char *buf, size_t size)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < FCT_N_KINDS && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "", fct_model_kinds[i]->name);
+    return buf;
+}
+
+static void fct_kind_fill(const fct_model_ops *ops, facto_kind_info *out)
+{
+    out->name = ops->name;
+    out->kind = ops->kind;
+    out->summary = ops->summary;
+    out->train_inputs = ops->train_inputs;
+}
+
+int facto_model_kind_count(void) { return FCT_N_KINDS; }
+
+facto_status facto_model_kind_info(facto_ctx *ctx, int index, facto_kind_info *out)
+{
+    if (!out)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_model_kind_info: out must be given");
+    if (index < 0 || index >= FCT_N_KINDS)
+        return fct_fail(ctx, FACTO_ERR_NOT_FOUND, "model kind %d: this build knows %d kinds", index, FCT_N_KINDS);
+    fct_kind_fill(fct_model_kinds[index], out);
+    return fct_ok(ctx);
+}
+
+facto_status facto_model_kind_find(facto_ctx *ctx, const char *name, facto_kind_info *out)
+{
+    if (!out || !name)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_model_kind_find: a name and out must be given");
+    const fct_model_ops *ops = fct_model_kind_by_name(name);
+    if (!ops) {
+        char list[256];
+        return fct_fail(ctx, FACTO_ERR_NOT_FOUND, "unknown model kind '%s' (known: %s)", name,
+                        fct_kind_list(list, sizeof list));
+    }
+    fct_kind_fill(ops, out);
+    return fct_ok(ctx);
+}
+
+/* ---- a model of any kind ------------------------------------------------------ */
 
 void facto_model_free(facto_model *model)
 {
@@ -33,11 +97,28 @@ facto_model_kind facto_model_get_kind(const facto_model *model)
 
 const char *facto_model_kind_name(facto_model_kind kind)
 {
-    switch (kind) {
-    case FACTO_MODEL_MF: return "mf";
-    case FACTO_MODEL_FM: return "fm";
-    }
-    return "unknown";
+    const fct_model_ops *ops = fct_model_kind_by_id(kind);
+    return ops ? ops->name : "unknown";
+}
+
+facto_task facto_model_task(const facto_model *model)
+{
+    return model && model->ops ? model->ops->task(model) : (facto_task)0;
+}
+
+unsigned facto_model_inputs(const facto_model *model)
+{
+    return model && model->ops ? model->ops->inputs(model) : 0u;
+}
+
+const facto_idmap *facto_model_users(const facto_model *model)
+{
+    return model && model->ops && model->ops->users ? model->ops->users(model) : NULL;
+}
+
+const facto_idmap *facto_model_items(const facto_model *model)
+{
+    return model && model->ops && model->ops->items ? model->ops->items(model) : NULL;
 }
 
 facto_status facto_model_save_check(facto_ctx *ctx, const char *path) { return fct_mfile_check_path(ctx, path); }
@@ -68,15 +149,10 @@ facto_status facto_model_load(facto_ctx *ctx, const char *path, facto_model **ou
     if (st != FACTO_OK)
         return st;
     uint32_t kind = (uint32_t)fct_mfile_kind(r);
-    const fct_model_ops *ops = fct_model_ops_of((facto_model_kind)kind);
+    const fct_model_ops *ops = fct_model_kind_by_id((facto_model_kind)kind);
     if (!ops || !ops->load) {
-        if (kind == FACTO_MODEL_MF || kind == FACTO_MODEL_FM)
-            st = fct_fail(ctx, FACTO_ERR_FORMAT, "%s: a %s model, and this build of facto has no %s models",
-                            path, facto_model_kind_name((facto_model_kind)kind),
-                            facto_model_kind_name((facto_model_kind)kind));
-        else
-            st = fct_fail(ctx, FACTO_ERR_FORMAT, "%s: model kind %u is unknown to this build of facto", path,
-                            (unsigned)kind);
+        st = fct_fail(ctx, FACTO_ERR_FORMAT, "%s: model kind %u is unknown to this build of facto", path,
+                      (unsigned)kind);
         fct_mfile_close(r);
         return st;
     }
@@ -86,10 +162,272 @@ facto_status facto_model_load(facto_ctx *ctx, const char *path, facto_model **ou
     if (st != FACTO_OK)
         return st; /* a loader frees what it built when it fails */
     if (!m)
-        return fct_fail(ctx, FACTO_ERR_INTERNAL, "%s: the %s loader returned no model", path,
-                          facto_model_kind_name((facto_model_kind)kind));
+        return fct_fail(ctx, FACTO_ERR_INTERNAL, "%s: the %s loader returned no model", path, ops->name);
     if (!m->ops)
         m->ops = ops;
     *out = m;
     return fct_ok(ctx);
+}
+
+/* ---- hyperparameters by name ------------------------------------------------------ */
+
+struct facto_params {
+    const fct_ptable *table;
+    void *data; /* [table->size] bytes: the kind's struct */
+};
+
+static facto_status fct_params_alloc(facto_ctx *ctx, const fct_ptable *t, facto_params **out)
+{
+    facto_params *p = calloc(1, sizeof *p);
+    void *data = p ? calloc(1, t->size) : NULL;
+    if (!data) {
+        free(p);
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %s hyperparameters", t->kind);
+    }
+    p->table = t;
+    p->data = data;
+    *out = p;
+    return FACTO_OK;
+}
+
+facto_status facto_params_new(facto_ctx *ctx, const char *kind, facto_params **out)
+{
+    if (!out)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_params_new: out must be given");
+    *out = NULL;
+    const fct_model_ops *ops = fct_model_kind_by_name(kind);
+    if (!ops) {
+        char list[256];
+        return fct_fail(ctx, FACTO_ERR_NOT_FOUND, "unknown model kind '%s' (known: %s)", kind ? kind : "(null)",
+                        fct_kind_list(list, sizeof list));
+    }
+    facto_status st = fct_params_alloc(ctx, ops->params, out);
+    if (st != FACTO_OK)
+        return st;
+    ops->params->defaults((*out)->data);
+    return fct_ok(ctx);
+}
+
+void facto_params_free(facto_params *params)
+{
+    if (!params)
+        return;
+    free(params->data);
+    free(params);
+}
+
+const char *facto_params_kind(const facto_params *params) { return params ? params->table->kind : "unknown"; }
+
+const void *fct_params_struct(const facto_params *params) { return params ? params->data : NULL; }
+
+const fct_ptable *fct_params_table(const facto_params *params) { return params ? params->table : NULL; }
+
+facto_status facto_params_set(facto_ctx *ctx, facto_params *params, const char *name, const char *value)
+{
+    if (!params)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_params_set: params must be given");
+    return fct_params_set(ctx, params->table, params->data, name, value);
+}
+
+facto_status facto_params_get(facto_ctx *ctx, const facto_params *params, const char *name, char *buf, size_t size)
+{
+    if (!params || !name || !buf || size == 0)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_params_get: params, a name and a buffer must be given");
+    const fct_pdesc *d = fct_params_find(params->table, name);
+    if (!d)
+        return fct_fail(ctx, FACTO_ERR_NOT_FOUND, "unknown hyperparameter '%s' for %s models", name,
+                        params->table->kind);
+    char val[64];
+    fct_params_value(d, params->data, val, sizeof val);
+    if (strlen(val) >= size)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_params_get: %zu bytes are too few for %s", size, d->name);
+    memcpy(buf, val, strlen(val) + 1);
+    return fct_ok(ctx);
+}
+
+facto_status facto_params_load_json(facto_ctx *ctx, facto_params *params, const char *path)
+{
+    if (!params)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_params_load_json: params must be given");
+    return fct_params_load_json(ctx, params->table, params->data, path);
+}
+
+size_t facto_params_format(const facto_params *params, char *buf, size_t size)
+{
+    if (!params) {
+        if (buf && size > 0)
+            buf[0] = '\0';
+        return 0;
+    }
+    return fct_params_dump(params->table, params->data, buf, size);
+}
+
+facto_status facto_params_validate(facto_ctx *ctx, const facto_params *params)
+{
+    if (!params)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_params_validate: params must be given");
+    return fct_params_check(ctx, params->table, params->data);
+}
+
+int facto_params_count(const facto_params *params) { return params ? params->table->n : 0; }
+
+facto_status facto_params_info(facto_ctx *ctx, const facto_params *params, int index, facto_param_info *out)
+{
+    if (!params || !out)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_params_info: params and out must be given");
+    if (index < 0 || index >= params->table->n)
+        return fct_fail(ctx, FACTO_ERR_NOT_FOUND, "%s hyperparameter %d: there are %d", params->table->kind, index,
+                        params->table->n);
+    const fct_pdesc *d = &params->table->desc[index];
+    out->choices[0] = '\0';
+    if (d->type == FCT_PT_ENUM) {
+        size_t len = 0, cap = sizeof out->choices;
+        for (const fct_penum *c = d->choices; c && c->name && len < cap; c++)
+            len += (size_t)snprintf(out->choices + len, cap - len, "%s%s", len ? "|" : "", c->name);
+    }
+    out->name = d->name;
+    out->aliases = d->aliases ? d->aliases : "";
+    out->type = d->type == FCT_PT_FLOAT ? "float" : d->type == FCT_PT_ENUM ? "choice" : "int";
+    out->help = d->help ? d->help : "";
+    out->origin = d->origin ? d->origin : "";
+    out->unset_text = d->unset_text ? d->unset_text : "";
+    out->required = (d->flags & FCT_PF_REQUIRED) != 0;
+    return fct_ok(ctx);
+}
+
+facto_status facto_model_params(facto_ctx *ctx, const facto_model *model, facto_params **out)
+{
+    if (!model || !out || !model->ops->get_params)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_model_params: a model and out must be given");
+    *out = NULL;
+    const fct_ptable *t = model->ops->params;
+    facto_status st = fct_params_alloc(ctx, t, out);
+    if (st != FACTO_OK)
+        return st;
+    memcpy((*out)->data, model->ops->get_params(model), t->size);
+    return fct_ok(ctx);
+}
+
+/* ---- scoring helpers ------------------------------------------------------------ */
+
+facto_status fct_model_map_ids(facto_ctx *ctx, const facto_idmap *from, const facto_idmap *to, int32_t **out)
+{
+    int32_t n = facto_idmap_size(from);
+    int32_t *map = fct_malloc_array((size_t)(n > 0 ? n : 1), sizeof *map);
+    if (!map)
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory mapping %d ids", n);
+    for (int32_t x = 0; x < n; x++)
+        map[x] = facto_idmap_find(to, facto_idmap_name(from, x));
+    *out = map;
+    return FACTO_OK;
+}
+
+facto_status fct_model_score_dataset(facto_ctx *ctx, const facto_model *model, const facto_dataset *data,
+                                     const int32_t *umap, const int32_t *imap, float *scores, fct_err_acc *acc,
+                                     int64_t *n_unknown_users, int64_t *n_unknown_items)
+{
+    int64_t unk_u = 0, unk_i = 0, width = 0;
+    for (int32_t tu = 0; tu < data->n_users; tu++) {
+        int64_t d = data->row_ptr[tu + 1] - data->row_ptr[tu];
+        width = d > width ? d : width;
+    }
+    size_t cells = (size_t)(width > 0 ? width : 1);
+    int32_t *items = fct_malloc_array(cells, sizeof *items);
+    float *scratch = scores ? NULL : fct_malloc_array(cells, sizeof *scratch);
+    if (!items || (!scores && !scratch)) {
+        free(items);
+        free(scratch);
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory scoring %lld ratings", (long long)data->n_ratings);
+    }
+    facto_status st = FACTO_OK;
+    for (int32_t tu = 0; tu < data->n_users && st == FACTO_OK; tu++) {
+        int64_t b = data->row_ptr[tu], n = data->row_ptr[tu + 1] - b;
+        if (n == 0)
+            continue;
+        int32_t u = umap ? umap[tu] : tu;
+        for (int64_t x = 0; x < n; x++) {
+            int32_t i = data->items[b + x];
+            items[x] = imap ? imap[i] : i;
+            unk_i += items[x] < 0;
+        }
+        unk_u += u < 0 ? n : 0;
+        fct_query q = fct_query_user(u);
+        float *out = scores ? scores + b : scratch;
+        st = model->ops->score(ctx, model, &q, items, n, FCT_SCORE_PREDICT, out);
+        for (int64_t x = 0; acc && st == FACTO_OK && x < n; x++)
+            fct_err_acc_add(acc, out[x], data->ratings[b + x]);
+    }
+    free(items);
+    free(scratch);
+    if (n_unknown_users)
+        *n_unknown_users = unk_u;
+    if (n_unknown_items)
+        *n_unknown_items = unk_i;
+    return st;
+}
+
+/* ---- per-user training item lists in model files ------------------------------- */
+
+const char *fct_model_check_seen(const int64_t *ptr, const int32_t *items, int32_t n_users, int32_t n_items,
+                                 int64_t n_seen)
+{
+    if (ptr[0] != 0 || ptr[n_users] != n_seen)
+        return "seen list offsets do not span the seen list";
+    for (int32_t u = 0; u < n_users; u++) {
+        int64_t a = ptr[u], z = ptr[u + 1];
+        if (a > z || a < 0 || z > n_seen)
+            return "seen list offsets are not increasing";
+        for (int64_t x = a; x < z; x++) {
+            int32_t i = items[x];
+            if (i < 0 || i >= n_items || (x > a && i <= items[x - 1]))
+                return "seen list holds an item out of range or out of order";
+        }
+    }
+    return NULL;
+}
+
+facto_status fct_model_put_seen(facto_ctx *ctx, fct_mfile_writer *w, uint32_t tag_ptr, uint32_t tag_items,
+                                int32_t n_users, const int64_t *ptr, const int32_t *items)
+{
+    facto_status st = fct_mfile_put_array(ctx, w, tag_ptr, ptr, sizeof(int64_t), (uint64_t)n_users + 1);
+    if (st == FACTO_OK)
+        st = fct_mfile_put_array(ctx, w, tag_items, items, sizeof(int32_t), (uint64_t)ptr[n_users]);
+    return st;
+}
+
+facto_status fct_model_get_seen(facto_ctx *ctx, const fct_mfile_reader *r, uint32_t tag_ptr, uint32_t tag_items,
+                                int32_t n_users, int32_t n_items, int64_t **ptr, int32_t **items, int64_t *n_seen)
+{
+    *ptr = NULL;
+    *items = NULL;
+    const void *pd, *id;
+    uint64_t pb, ib;
+    facto_status st = fct_mfile_get(ctx, r, tag_ptr, (int64_t)(((uint64_t)n_users + 1) * sizeof(int64_t)), &pd, &pb);
+    if (st == FACTO_OK)
+        st = fct_mfile_get(ctx, r, tag_items, -1, &id, &ib);
+    if (st != FACTO_OK)
+        return st;
+    if (ib % sizeof(int32_t) != 0)
+        return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: the seen list section has a partial item", fct_mfile_path(r));
+    int64_t n = (int64_t)(ib / sizeof(int32_t));
+    int64_t *p = fct_malloc_array((size_t)n_users + 1, sizeof *p);
+    int32_t *it = fct_malloc_array((size_t)(n > 0 ? n : 1), sizeof *it);
+    if (!p || !it) {
+        free(p);
+        free(it);
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory for %lld seen items", fct_mfile_path(r),
+                        (long long)n);
+    }
+    memcpy(p, pd, ((size_t)n_users + 1) * sizeof *p);
+    memcpy(it, id, (size_t)n * sizeof *it);
+    const char *bad = fct_model_check_seen(p, it, n_users, n_items, n);
+    if (bad) {
+        free(p);
+        free(it);
+        return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: %s", fct_mfile_path(r), bad);
+    }
+    *ptr = p;
+    *items = it;
+    *n_seen = n;
+    return FACTO_OK;
 }

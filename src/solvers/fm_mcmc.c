@@ -21,6 +21,7 @@
  */
 #include "fm_mcmc.h"
 #include "fm_solvers.h"
+#include "train/train.h" /* until facto_fm_fit_ratings moves to src/train */
 
 #include "kernels/gram.h"
 
@@ -2450,7 +2451,7 @@ facto_fm_ratings_options facto_fm_ratings_options_default(void)
 
 facto_status facto_fm_fit_ratings(facto_ctx *ctx, const facto_dataset *train, const facto_dataset *test,
                                   const facto_fm_ratings_options *opts, const facto_fm_params *params,
-                                  const facto_fm_callbacks *callbacks, facto_model **out, double *test_rmse_chain)
+                                  const facto_fit_callbacks *callbacks, facto_model **out, double *test_rmse_chain)
 {
     if (!train || !params || !out)
         return fct_fail(ctx, FACTO_ERR_INVALID, "facto_fm_fit_ratings: train, params and out must be given");
@@ -2521,7 +2522,9 @@ facto_status facto_fm_fit_ratings(facto_ctx *ctx, const facto_dataset *train, co
     if ((st = facto_fm_params_validate(ctx, &p)) != FACTO_OK)
         goto done;
     fct_fm_cd_result res;
-    st = fct_fm_fit_blocks(ctx, &tr, test ? &te : NULL, &p, callbacks, -1, 0, &model, &res);
+    fct_fm_adapter ad;
+    facto_fm_callbacks fcb = fct_fm_adapt(&ad, callbacks, &p);
+    st = fct_fm_fit_blocks(ctx, &tr, test ? &te : NULL, &p, callbacks ? &fcb : NULL, -1, 0, &model, &res);
     if (st != FACTO_OK)
         goto done;
     fct_fm_model *m = (fct_fm_model *)model;
@@ -2531,6 +2534,8 @@ facto_status facto_fm_fit_ratings(facto_ctx *ctx, const facto_dataset *train, co
         st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory copying the id maps");
         goto done;
     }
+    if ((st = fct_fm_set_seen(ctx, m, train)) != FACTO_OK)
+        goto done;
     m->pair_features = (us ? FACTO_FM_FEATURES_USER_SIDE : 0) | (is ? FACTO_FM_FEATURES_ITEM_SIDE : 0) |
                        ((uint32_t)opts->implicit & (FACTO_FM_IMPLICIT_USER | FACTO_FM_IMPLICIT_ITEM)) << 2;
     if (test_rmse_chain)

@@ -8,11 +8,51 @@
  * Cost: the solver's, plus O(nnz) for the slot maps.
  */
 #include "solvers/fm_solvers.h"
+#include "train.h"
 
+#include <math.h>
 #include <string.h>
 
+/* The solvers report FM's own figures (facto_fm_epoch_report); the caller
+ * gets the one report type of every kind. */
+static void fct_fm_metrics_to(const facto_fm_metrics *in, facto_task task, facto_metrics *out)
+{
+    fct_metrics_empty(out, task);
+    out->n = in->n_rows;
+    if (in->n_rows == 0)
+        return;
+    out->rmse = in->rmse;
+    out->mae = in->mae;
+    out->binary = in->binary;
+}
+
+static int fct_fm_on_epoch(const facto_fm_epoch_report *r, void *user_data)
+{
+    const fct_fm_adapter *ad = user_data;
+    facto_epoch_report rep;
+    memset(&rep, 0, sizeof rep);
+    rep.epoch = r->epoch;
+    rep.epochs = r->epochs;
+    fct_fm_metrics_to(&r->train, ad->task, &rep.train);
+    fct_fm_metrics_to(&r->test, ad->task, &rep.test);
+    /* MCMC reports libFM's running average of every sample's prediction. */
+    rep.test_rmse_average = ad->mcmc && ad->task == FACTO_TASK_REGRESSION && r->test.n_rows > 0 ? r->test.rmse : NAN;
+    rep.seconds = r->seconds;
+    rep.samples_per_second = r->samples_per_second;
+    return ad->user->on_epoch ? ad->user->on_epoch(&rep, ad->user->user_data) : 0;
+}
+
+facto_fm_callbacks fct_fm_adapt(fct_fm_adapter *ad, const facto_fit_callbacks *user, const facto_fm_params *p)
+{
+    ad->user = user;
+    ad->task = p->predictor_type == FACTO_FM_BINARY_CLASSIFIER ? FACTO_TASK_BINARY : FACTO_TASK_REGRESSION;
+    ad->mcmc = p->solver == FACTO_FM_SOLVER_MCMC;
+    facto_fm_callbacks cb = {fct_fm_on_epoch, ad};
+    return cb;
+}
+
 facto_status facto_fm_fit(facto_ctx *ctx, const facto_rows *train, const facto_rows *test,
-                          const facto_fm_params *params, const facto_fm_callbacks *callbacks, facto_model **out)
+                          const facto_fm_params *params, const facto_fit_callbacks *callbacks, facto_model **out)
 {
     if (!out || !train || !params)
         return fct_fail(ctx, FACTO_ERR_INVALID, "facto_fm_fit: train, params and out must be given");
@@ -54,8 +94,10 @@ facto_status facto_fm_fit(facto_ctx *ctx, const facto_rows *train, const facto_r
     st = fct_fm_map_rows(ctx, m, train, &train_slots);
     if (st == FACTO_OK && test)
         st = fct_fm_map_rows(ctx, m, test, &test_slots);
+    fct_fm_adapter ad;
+    facto_fm_callbacks fcb = fct_fm_adapt(&ad, callbacks, params);
     if (st == FACTO_OK)
-        st = solve(ctx, m, train, train_slots, test, test_slots, callbacks);
+        st = solve(ctx, m, train, train_slots, test, test_slots, callbacks ? &fcb : NULL);
     if (st == FACTO_OK)
         st = fct_fm_zero_unseen(ctx, m, train, train_slots);
     free(train_slots);
@@ -68,3 +110,22 @@ facto_status facto_fm_fit(facto_ctx *ctx, const facto_rows *train, const facto_r
     return fct_ok(ctx);
 }
 
+
+facto_status fct_fit_fm(facto_ctx *ctx, const facto_params *params, const facto_fit_data *data,
+                        const facto_fit_callbacks *callbacks, facto_model **out)
+{
+    const facto_fm_params *p = fct_params_struct(params);
+    if (data->train_rows) {
+        if (data->train)
+            return fct_fail(ctx, FACTO_ERR_INVALID,
+                            "fm trains on feature rows or on ratings, not both at once (facto_fit_data)");
+        return facto_fm_fit(ctx, data->train_rows, data->test_rows, p, callbacks, out);
+    }
+    if (!data->train)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "fm needs training rows or ratings (facto_fit_data)");
+    facto_fm_ratings_options o = facto_fm_ratings_options_default();
+    o.implicit = p->implicit;
+    o.prior_groups = p->prior_groups;
+    o.binarize = p->binarize;
+    return facto_fm_fit_ratings(ctx, data->train, data->test, &o, p, callbacks, out, NULL);
+}

@@ -9,6 +9,7 @@
  * when an epoch callback is set.
  */
 #include "solvers/mf_solvers.h"
+#include "train.h"
 
 #include "data/dataset.h"
 #include "metrics/metrics.h"
@@ -18,13 +19,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-
-static double fct_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static facto_status fct_mf_diverged(facto_ctx *ctx, const facto_mf_params *p, int epoch, double max_abs_rating)
 {
@@ -52,7 +46,7 @@ static facto_status fct_mf_diverged(facto_ctx *ctx, const facto_mf_params *p, in
 }
 
 facto_status facto_mf_fit(facto_ctx *ctx, const facto_dataset *train, const facto_dataset *test,
-                          const facto_mf_params *params, const facto_train_callbacks *callbacks,
+                          const facto_mf_params *params, const facto_fit_callbacks *callbacks,
                           facto_model **out)
 {
     if (!out)
@@ -90,9 +84,9 @@ facto_status facto_mf_fit(facto_ctx *ctx, const facto_dataset *train, const fact
     for (int64_t x = 0; x < n; x++)
         order[x] = x;
     if (test) {
-        st = fct_mf_map_ids(ctx, test->user_map, m->users, &tumap);
+        st = fct_model_map_ids(ctx, test->user_map, m->users, &tumap);
         if (st == FACTO_OK)
-            st = fct_mf_map_ids(ctx, test->item_map, m->items, &timap);
+            st = fct_model_map_ids(ctx, test->item_map, m->items, &timap);
         if (st != FACTO_OK)
             goto done;
     }
@@ -159,20 +153,14 @@ facto_status facto_mf_fit(facto_ctx *ctx, const facto_dataset *train, const fact
             memset(&rep, 0, sizeof rep);
             rep.epoch = epoch;
             rep.epochs = params->epochs;
-            fct_err_acc acc = {0, 0, 0};
-            int64_t uu = 0, ui = 0;
-            fct_mf_score_set(m, train, NULL, NULL, &acc, &uu, &ui, NULL);
-            rep.train_rmse = fct_err_acc_rmse(&acc);
-            rep.train_mae = fct_err_acc_mae(&acc);
-            rep.test_rmse = rep.test_mae = NAN;
-            if (test) {
-                fct_err_acc tacc = {0, 0, 0};
-                fct_mf_score_set(m, test, tumap, timap, &tacc, &uu, &ui, NULL);
-                rep.test_rmse = fct_err_acc_rmse(&tacc);
-                rep.test_mae = fct_err_acc_mae(&tacc);
-            }
+            rep.test_rmse_average = NAN;
+            st = fct_fit_report_ratings(ctx, &m->base, train, NULL, NULL, &rep.train);
+            if (st == FACTO_OK)
+                st = fct_fit_report_ratings(ctx, &m->base, test, tumap, timap, &rep.test);
+            if (st != FACTO_OK)
+                goto done;
             rep.seconds = secs;
-            rep.ratings_per_second = secs > 0.0 ? (double)n / secs : 0.0;
+            rep.samples_per_second = secs > 0.0 ? (double)n / secs : 0.0;
             if (callbacks->on_epoch(&rep, callbacks->user_data))
                 stop = 1;
         }
@@ -193,3 +181,11 @@ done:
     return fct_ok(ctx);
 }
 
+
+facto_status fct_fit_mf(facto_ctx *ctx, const facto_params *params, const facto_fit_data *data,
+                        const facto_fit_callbacks *callbacks, facto_model **out)
+{
+    if (!data->train || data->train_rows)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "mf trains on ratings (facto_fit_data.train), not feature rows");
+    return facto_mf_fit(ctx, data->train, data->test, fct_params_struct(params), callbacks, out);
+}

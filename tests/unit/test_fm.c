@@ -25,6 +25,15 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+/* The typed hyperparameters of an FM model (the library's internal struct). */
+static facto_status test_fm_params_of(const facto_model *m, facto_fm_params *out)
+{
+    if (!m || facto_model_get_kind(m) != FACTO_MODEL_FM)
+        return FACTO_ERR_INVALID;
+    *out = ((const fct_fm_model *)m)->params;
+    return FACTO_OK;
+}
+
 static char g_dir[256];
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -221,7 +230,7 @@ static void test_identity_matches_naive_sum(void **state)
         uint32_t *slots = NULL;
         assert_int_equal(fct_fm_map_rows(ctx, m, rows, &slots), FACTO_OK);
         float *sum = malloc((size_t)k * sizeof *sum), *scores = malloc((size_t)rows->n_rows * sizeof *scores);
-        assert_int_equal(facto_fm_predict(ctx, &m->base, rows, scores, NULL), FACTO_OK);
+        assert_int_equal(facto_model_predict_rows(ctx, &m->base, rows, scores, NULL), FACTO_OK);
         for (int64_t r = 0; r < rows->n_rows; r++) {
             double want = naive_score(m, theta, theta + 1, theta + 1 + m->n_slots, rows, r);
             int64_t b = rows->row_ptr[r];
@@ -349,8 +358,8 @@ static void test_optimizers_learn(void **state)
         facto_model *model = NULL;
         if (facto_fm_fit(ctx, rows, NULL, &p, NULL, &model) != FACTO_OK)
             fail_msg("%s: %s", fct_fm_optimizer_name(opts[i]), facto_errmsg(ctx));
-        facto_fm_metrics met;
-        assert_int_equal(facto_fm_evaluate(ctx, model, rows, &met), FACTO_OK);
+        facto_metrics met;
+        assert_int_equal(facto_model_evaluate_rows(ctx, model, rows, &met), FACTO_OK);
         /* labels are U(0, 5): predicting the mean gives rmse 5/sqrt(12) = 1.44 */
         if (!(met.rmse < 1.35))
             fail_msg("%s: training rmse %.4f", fct_fm_optimizer_name(opts[i]), met.rmse);
@@ -429,8 +438,8 @@ static void test_hashed_slots(void **state)
     for (int i = 0; i < 5; i++)
         assert_int_equal(fct_fm_slot(m, keys[i]), i); /* slots follow ascending keys */
     assert_int_equal(fct_fm_slot(m, 8u), FACTO_FM_NO_SLOT);
-    facto_fm_metrics met;
-    assert_int_equal(facto_fm_evaluate(ctx, model, rows, &met), FACTO_OK);
+    facto_metrics met;
+    assert_int_equal(facto_model_evaluate_rows(ctx, model, rows, &met), FACTO_OK);
     if (!(met.rmse < 0.2)) /* the labels are additive in the keys */
         fail_msg("hashed: training rmse %.4f", met.rmse);
     /* an unseen key contributes nothing: a row of it alone scores w0 (clipped) */
@@ -438,7 +447,7 @@ static void test_hashed_slots(void **state)
     assert_int_equal(facto_rows_push(ctx, unseen, 99u, 1.0f), FACTO_OK);
     assert_int_equal(facto_rows_finish_row(ctx, unseen, 0), FACTO_OK);
     float score;
-    assert_int_equal(facto_fm_predict(ctx, model, unseen, &score, NULL), FACTO_OK);
+    assert_int_equal(facto_model_predict_rows(ctx, model, unseen, &score, NULL), FACTO_OK);
     float w0 = m->w0 < m->target_min ? m->target_min : (m->w0 > m->target_max ? m->target_max : m->w0);
     assert_float_equal(score, w0, 1e-6);
     facto_rows_free(unseen);
@@ -546,12 +555,12 @@ static void test_deterministic(void **state)
     facto_ctx_free(ctx);
 }
 
-static int stop_after_two(const facto_fm_epoch_report *rep, void *user)
+static int stop_after_two(const facto_epoch_report *rep, void *user)
 {
     int *calls = user;
     (*calls)++;
     assert_true(rep->epoch == *calls);
-    assert_true(rep->test.n_rows > 0 && isfinite(rep->test.binary.auc));
+    assert_true(rep->test.n > 0 && isfinite(rep->test.binary.auc));
     return rep->epoch >= 2;
 }
 
@@ -573,7 +582,7 @@ static void test_save_load_identical(void **state)
         p.epochs = 5;
         p.mini_batch_size = 16;
         int calls = 0;
-        facto_fm_callbacks cb = {stop_after_two, &calls};
+        facto_fit_callbacks cb = {stop_after_two, NULL, &calls};
         facto_model *model = NULL, *loaded = NULL;
         if (facto_fm_fit(ctx, rows, rows, &p, &cb, &model) != FACTO_OK)
             fail_msg("fit: %s", facto_errmsg(ctx));
@@ -587,15 +596,15 @@ static void test_save_load_identical(void **state)
         assert_int_equal(facto_model_get_kind(loaded), FACTO_MODEL_FM);
         float *a = malloc(120 * sizeof *a), *b = malloc(120 * sizeof *b), *la = malloc(120 * sizeof *la),
               *lb = malloc(120 * sizeof *lb);
-        assert_int_equal(facto_fm_predict(ctx, model, rows, a, la), FACTO_OK);
-        assert_int_equal(facto_fm_predict(ctx, loaded, rows, b, lb), FACTO_OK);
+        assert_int_equal(facto_model_predict_rows(ctx, model, rows, a, la), FACTO_OK);
+        assert_int_equal(facto_model_predict_rows(ctx, loaded, rows, b, lb), FACTO_OK);
         assert_memory_equal(a, b, 120 * sizeof *a);
         assert_memory_equal(la, lb, 120 * sizeof *la);
         for (int r = 0; r < 120; r++)
             assert_true(la[r] == (a[r] >= 0.5f ? 1.0f : 0.0f));
         facto_fm_params pa, pb;
-        assert_int_equal(facto_fm_get_params(model, &pa), FACTO_OK);
-        assert_int_equal(facto_fm_get_params(loaded, &pb), FACTO_OK);
+        assert_int_equal(test_fm_params_of(model, &pa), FACTO_OK);
+        assert_int_equal(test_fm_params_of(loaded, &pb), FACTO_OK);
         assert_int_equal(pa.feature_dim, pb.feature_dim);
         assert_int_equal(pa.optimizer, pb.optimizer);
         assert_int_equal(((fct_fm_model *)loaded)->hashed, d);
@@ -811,8 +820,8 @@ static void test_ml100k_u1(void **state)
     facto_model *model = NULL;
     if (facto_fm_fit(ctx, tr, NULL, &p, NULL, &model) != FACTO_OK)
         fail_msg("fit: %s", facto_errmsg(ctx));
-    facto_fm_metrics met;
-    assert_int_equal(facto_fm_evaluate(ctx, model, te, &met), FACTO_OK);
+    facto_metrics met;
+    assert_int_equal(facto_model_evaluate_rows(ctx, model, te, &met), FACTO_OK);
     print_message("u1 regressor (sgd, k=64, 60 epochs, average of the last 20): test rmse %.4f mae %.4f\n",
                   met.rmse, met.mae);
     assert_true(met.rmse <= 0.915);
@@ -833,7 +842,7 @@ static void test_ml100k_u1(void **state)
     p.factors_wd = 0.05f;
     if (facto_fm_fit(ctx, tr, NULL, &p, NULL, &model) != FACTO_OK)
         fail_msg("fit: %s", facto_errmsg(ctx));
-    assert_int_equal(facto_fm_evaluate(ctx, model, te, &met), FACTO_OK);
+    assert_int_equal(facto_model_evaluate_rows(ctx, model, te, &met), FACTO_OK);
     print_message("u1 classifier: accuracy %.4f cross_entropy %.4f f1 %.4f auc %.4f precision %.4f recall %.4f\n",
                   met.binary.accuracy, met.binary.cross_entropy, met.binary.f_beta, met.binary.auc,
                   met.binary.precision, met.binary.recall);
@@ -894,7 +903,7 @@ static void test_unseen_dense_features_score_zero(void **state)
         assert_int_equal(facto_rows_push(ctx, q, 8, 3.0f), FACTO_OK);
         assert_int_equal(facto_rows_finish_row(ctx, q, 0.0f), FACTO_OK); /* seen + unseen */
         float sc[4];
-        assert_int_equal(facto_fm_predict(ctx, m, q, sc, NULL), FACTO_OK);
+        assert_int_equal(facto_model_predict_rows(ctx, m, q, sc, NULL), FACTO_OK);
         assert_true(sc[1] == sc[0]);
         assert_true(sc[3] == sc[2]);
         assert_true(fm->V[1 * fm->k] != 0.0f); /* seen features keep theirs */

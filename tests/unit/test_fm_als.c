@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "facto.h"
+#include "data/rows.h"
 #include "solvers/fm_mcmc.h"
 
 /* Block data: direct features [0, 3), users [3, 15) + 5 shared real-valued
@@ -228,8 +229,8 @@ static void test_generalises(void **state)
     p.factors_wd = 0.5f;
     facto_model *m = NULL;
     assert_int_equal(facto_fm_fit(ctx, tr, NULL, &p, NULL, &m), FACTO_OK);
-    facto_fm_metrics mt;
-    assert_int_equal(facto_fm_evaluate(ctx, m, te, &mt), FACTO_OK);
+    facto_metrics mt;
+    assert_int_equal(facto_model_evaluate_rows(ctx, m, te, &mt), FACTO_OK);
     double mean = 0.0, sd = 0.0;
     for (int64_t n = 0; n < te->n_rows; n++)
         mean += te->labels[n] / (double)te->n_rows;
@@ -265,7 +266,7 @@ static void test_undetermined_parameters(void **state)
     facto_model *m = NULL;
     assert_int_equal(facto_fm_fit(ctx, r, NULL, &p, NULL, &m), FACTO_OK);
     float s[6];
-    assert_int_equal(facto_fm_predict(ctx, m, r, s, NULL), FACTO_OK);
+    assert_int_equal(facto_model_predict_rows(ctx, m, r, s, NULL), FACTO_OK);
     /* means per feature: 2, 2, 4.5 */
     const float want[6] = {2.0f, 2.0f, 2.0f, 2.0f, 4.5f, 4.5f};
     for (int n = 0; n < 6; n++)

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "facto.h"
+#include "data/rows.h"
 #include "unit/testutil.h"
 
 static int setup_dir(void **state)

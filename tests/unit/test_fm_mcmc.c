@@ -39,6 +39,15 @@ typedef struct truth {
     double *V; /* [U + I, k] */
 } truth;
 
+/* The typed hyperparameters of an FM model (the library's internal struct). */
+static facto_status test_fm_params_of(const facto_model *m, facto_fm_params *out)
+{
+    if (!m || facto_model_get_kind(m) != FACTO_MODEL_FM)
+        return FACTO_ERR_INVALID;
+    *out = ((const fct_fm_model *)m)->params;
+    return FACTO_OK;
+}
+
 static void truth_make(truth *t, int U, int I, int k, uint64_t seed)
 {
     fct_rng rng;
@@ -149,7 +158,7 @@ static void test_recovers_synthetic_fm(void **state)
     facto_model *m = NULL;
     assert_int_equal(facto_fm_fit(ctx, tr, te, &p, NULL, &m), FACTO_OK);
     float *scores = malloc((size_t)te->n_rows * sizeof *scores);
-    assert_int_equal(facto_fm_predict(ctx, m, te, scores, NULL), FACTO_OK);
+    assert_int_equal(facto_model_predict_rows(ctx, m, te, scores, NULL), FACTO_OK);
     double to_truth = rmse_f(scores, clean, te->n_rows);
     double s = 0.0, spread = 0.0, mean = 0.0;
     for (int64_t r = 0; r < te->n_rows; r++)
@@ -200,7 +209,7 @@ static float *fit_predict_file(const facto_rows *tr, const facto_rows *te, const
     facto_model *m = NULL;
     assert_int_equal(facto_fm_fit(ctx, tr, NULL, p, NULL, &m), FACTO_OK);
     float *s = malloc((size_t)te->n_rows * sizeof *s);
-    assert_int_equal(facto_fm_predict(ctx, m, te, s, NULL), FACTO_OK);
+    assert_int_equal(facto_model_predict_rows(ctx, m, te, s, NULL), FACTO_OK);
     if (bytes) {
         char path[64];
         snprintf(path, sizeof path, "test_fm_mcmc_det_%ld.facto", (long)getpid());
@@ -339,8 +348,8 @@ static void check_blocks_equal_flat(facto_fm_solver solver)
     assert_int_equal(fct_fm_fit_blocks(ctx, &d, NULL, &p, NULL, -1, 0, &mb, NULL), FACTO_OK);
     assert_int_equal(facto_fm_fit(ctx, flat, NULL, &p, NULL, &mf), FACTO_OK);
     float *sb = malloc((size_t)flat->n_rows * sizeof *sb), *sf = malloc((size_t)flat->n_rows * sizeof *sf);
-    assert_int_equal(facto_fm_predict(ctx, mb, flat, sb, NULL), FACTO_OK);
-    assert_int_equal(facto_fm_predict(ctx, mf, flat, sf, NULL), FACTO_OK);
+    assert_int_equal(facto_model_predict_rows(ctx, mb, flat, sb, NULL), FACTO_OK);
+    assert_int_equal(facto_model_predict_rows(ctx, mf, flat, sf, NULL), FACTO_OK);
     double maxd = 0.0, scale = 0.0;
     for (int64_t n = 0; n < flat->n_rows; n++) {
         maxd = fmax(maxd, fabs((double)sb[n] - sf[n]));
@@ -445,11 +454,11 @@ static void test_summary_equals_sample_average(void **state)
     assert_int_equal(facto_model_load(ctx, path, &back), FACTO_OK);
     unlink(path);
     float *a = malloc((size_t)flat->n_rows * sizeof *a), *b2 = malloc((size_t)flat->n_rows * sizeof *b2);
-    assert_int_equal(facto_fm_predict(ctx, mr, flat, a, NULL), FACTO_OK);
-    assert_int_equal(facto_fm_predict(ctx, back, flat, b2, NULL), FACTO_OK);
+    assert_int_equal(facto_model_predict_rows(ctx, mr, flat, a, NULL), FACTO_OK);
+    assert_int_equal(facto_model_predict_rows(ctx, back, flat, b2, NULL), FACTO_OK);
     assert_memory_equal(a, b2, (size_t)flat->n_rows * sizeof *a);
     facto_fm_params got;
-    assert_int_equal(facto_fm_get_params(back, &got), FACTO_OK);
+    assert_int_equal(test_fm_params_of(back, &got), FACTO_OK);
     assert_int_equal(got.num_factors, 29);
     free(a);
     free(b2);
@@ -515,8 +524,8 @@ static void test_saved_model_predicts_new_rows(void **state)
     assert_int_equal(facto_model_load(ctx, path, &back), FACTO_OK);
     unlink(path);
     float *a = malloc((size_t)te->n_rows * sizeof *a), *b = malloc((size_t)te->n_rows * sizeof *b);
-    assert_int_equal(facto_fm_predict(ctx, m, te, a, NULL), FACTO_OK);
-    assert_int_equal(facto_fm_predict(ctx, back, te, b, NULL), FACTO_OK);
+    assert_int_equal(facto_model_predict_rows(ctx, m, te, a, NULL), FACTO_OK);
+    assert_int_equal(facto_model_predict_rows(ctx, back, te, b, NULL), FACTO_OK);
     assert_memory_equal(a, b, (size_t)te->n_rows * sizeof *a);
     /* The average over samples is not the last sample's prediction. */
     int differ = 0;
@@ -571,8 +580,8 @@ static void test_probit_classifier(void **state)
     p.predictor_type = FACTO_FM_BINARY_CLASSIFIER;
     facto_model *m = NULL;
     assert_int_equal(facto_fm_fit(ctx, tr, NULL, &p, NULL, &m), FACTO_OK);
-    facto_fm_metrics mt;
-    assert_int_equal(facto_fm_evaluate(ctx, m, te, &mt), FACTO_OK);
+    facto_metrics mt;
+    assert_int_equal(facto_model_evaluate_rows(ctx, m, te, &mt), FACTO_OK);
     printf("probit: test accuracy %.3f auc %.3f\n", mt.binary.accuracy, mt.binary.auc);
     assert_true(mt.binary.auc > 0.85);
     assert_true(mt.binary.accuracy > 0.75);
@@ -676,7 +685,7 @@ typedef struct last_report {
     double test_rmse;
 } last_report;
 
-static int keep_last(const facto_fm_epoch_report *r, void *user)
+static int keep_last(const facto_epoch_report *r, void *user)
 {
     ((last_report *)user)->test_rmse = r->test.rmse;
     return 0;
@@ -711,11 +720,11 @@ static void check_ratings_equal_flat(facto_fm_solver solver, int rich, int chain
     p.mcmc_samples = chains * T; /* every sample: the pair model is the exact average */
     p.linear_wd = p.factors_wd = 0.5f;
     last_report lb = {NAN}, lf = {NAN};
-    facto_fm_callbacks cb = {keep_last, &lb};
+    facto_fit_callbacks cb = {keep_last, NULL, &lb};
     facto_model *mb = NULL, *mf = NULL;
     double chain = NAN;
     assert_int_equal(facto_fm_fit_ratings(ctx, d.train, d.test, &o, &p, &cb, &mb, &chain), FACTO_OK);
-    assert_true(facto_fm_by_ids(mb));
+    assert_true((facto_model_inputs(mb) & FACTO_INPUT_RATINGS));
     /* the same data flat, through the internal builder the public path uses */
     facto_rows *us = NULL, *is = NULL;
     int32_t *ug = NULL, *ig = NULL, nu = 0, ni = 0;
@@ -741,7 +750,7 @@ static void check_ratings_equal_flat(facto_fm_solver solver, int rich, int chain
         assert_true(chain < lb.test_rmse);
     /* saved predictions, pair by pair, against the flat model on the expanded rows */
     float *sf = malloc((size_t)fte->n_rows * sizeof *sf), *sb = malloc((size_t)fte->n_rows * sizeof *sb);
-    assert_int_equal(facto_fm_predict(ctx, mf, fte, sf, NULL), FACTO_OK);
+    assert_int_equal(facto_model_predict_rows(ctx, mf, fte, sf, NULL), FACTO_OK);
     const fct_fm_model *ff = (const fct_fm_model *)mf;
     if (ff->n_samples > 0) {
         /* the flat model clips each sample's prediction, the pair model the
@@ -762,8 +771,8 @@ static void check_ratings_equal_flat(facto_fm_solver solver, int rich, int chain
         free(sum);
         free(slots);
     }
-    facto_eval_result er;
-    assert_int_equal(facto_fm_evaluate_ratings(ctx, mb, d.test, &er, sb), FACTO_OK);
+    facto_metrics er;
+    assert_int_equal(facto_model_evaluate(ctx, mb, d.test, NULL, &er, sb), FACTO_OK);
     double worst = 0.0;
     for (int64_t n = 0; n < fte->n_rows; n++)
         worst = fmax(worst, fabs((double)sf[n] - sb[n]));
@@ -882,8 +891,8 @@ static void test_two_fields_equal_direct(void **state)
         d.n_groups = solver ? 0 : 2;
         assert_int_equal(fct_fm_fit_blocks(ctx, &d, NULL, &p, NULL, -1, 0, &md, NULL), FACTO_OK);
         float *sp = malloc((size_t)te->n_rows * sizeof *sp), *sd = malloc((size_t)te->n_rows * sizeof *sd);
-        assert_int_equal(facto_fm_predict(ctx, mp, te, sp, NULL), FACTO_OK);
-        assert_int_equal(facto_fm_predict(ctx, md, te, sd, NULL), FACTO_OK);
+        assert_int_equal(facto_model_predict_rows(ctx, mp, te, sp, NULL), FACTO_OK);
+        assert_int_equal(facto_model_predict_rows(ctx, md, te, sd, NULL), FACTO_OK);
         double maxd = 0.0, scale = 0.0;
         for (int64_t n = 0; n < te->n_rows; n++) {
             maxd = fmax(maxd, fabs((double)sp[n] - sd[n]));
@@ -933,15 +942,15 @@ static void test_ratings_saved_model(void **state)
     facto_model *m = NULL;
     double chain = NAN;
     assert_int_equal(facto_fm_fit_ratings(ctx, d.train, d.test, NULL, &p, NULL, &m, &chain), FACTO_OK);
-    facto_eval_result er;
+    facto_metrics er;
     float *scores = malloc((size_t)facto_dataset_n_ratings(d.test) * sizeof *scores);
-    assert_int_equal(facto_fm_evaluate_ratings(ctx, m, d.test, &er, scores), FACTO_OK);
+    assert_int_equal(facto_model_evaluate(ctx, m, d.test, NULL, &er, scores), FACTO_OK);
     p.summary_rank = 0;
     facto_model *m16 = NULL;
     double chain16 = NAN;
     assert_int_equal(facto_fm_fit_ratings(ctx, d.train, d.test, NULL, &p, NULL, &m16, &chain16), FACTO_OK);
-    facto_eval_result e16;
-    assert_int_equal(facto_fm_evaluate_ratings(ctx, m16, d.test, &e16, NULL), FACTO_OK);
+    facto_metrics e16;
+    assert_int_equal(facto_model_evaluate(ctx, m16, d.test, NULL, &e16, NULL), FACTO_OK);
     printf("synthetic 80x50: chain %.4f, saved summary %.4f, 16 thinned samples %.4f\n", chain, er.rmse, e16.rmse);
     assert_true(chain16 == chain);
     assert_true(fabs(er.rmse - chain) < 2e-3);
@@ -953,24 +962,24 @@ static void test_ratings_saved_model(void **state)
     assert_int_equal(facto_model_save(ctx, m, path), FACTO_OK);
     facto_model *l = NULL;
     assert_int_equal(facto_model_load(ctx, path, &l), FACTO_OK);
-    assert_true(facto_fm_by_ids(l));
+    assert_true((facto_model_inputs(l) & FACTO_INPUT_RATINGS));
     float *again = malloc((size_t)facto_dataset_n_ratings(d.test) * sizeof *again);
-    facto_eval_result el;
-    assert_int_equal(facto_fm_evaluate_ratings(ctx, l, d.test, &el, again), FACTO_OK);
+    facto_metrics el;
+    assert_int_equal(facto_model_evaluate(ctx, l, d.test, NULL, &el, again), FACTO_OK);
     assert_memory_equal(scores, again, (size_t)facto_dataset_n_ratings(d.test) * sizeof *scores);
     float s1, s2, s3;
     int f1, f2, f3;
-    assert_int_equal(facto_fm_predict_pair(ctx, m, "u3", "i7", &s1, &f1), FACTO_OK);
-    assert_int_equal(facto_fm_predict_pair(ctx, l, "u3", "i7", &s2, &f2), FACTO_OK);
+    assert_int_equal(facto_model_predict(ctx, m, "u3", "i7", &s1, &f1), FACTO_OK);
+    assert_int_equal(facto_model_predict(ctx, l, "u3", "i7", &s2, &f2), FACTO_OK);
     assert_true(s1 == s2);
     assert_int_equal(f1, 0);
     /* unknown user: w0 + b_i; unknown both: w0 */
     const fct_fm_model *fm = (const fct_fm_model *)l;
     int32_t i7 = facto_idmap_find(fm->items, "i7");
-    assert_int_equal(facto_fm_predict_pair(ctx, l, "nobody", "i7", &s3, &f3), FACTO_OK);
+    assert_int_equal(facto_model_predict(ctx, l, "nobody", "i7", &s3, &f3), FACTO_OK);
     assert_int_equal(f3, FACTO_PRED_UNKNOWN_USER);
     assert_float_equal(s3, fm->pair_w0 + fm->pair_b[fm->n_users + i7], 1e-5);
-    assert_int_equal(facto_fm_predict_pair(ctx, l, "nobody", "nothing", &s3, &f3), FACTO_OK);
+    assert_int_equal(facto_model_predict(ctx, l, "nobody", "nothing", &s3, &f3), FACTO_OK);
     assert_int_equal(f3, FACTO_PRED_UNKNOWN_USER | FACTO_PRED_UNKNOWN_ITEM);
     assert_float_equal(s3, fm->pair_w0, 1e-6);
     /* sgd is refused; a flat model does not predict by ids */
@@ -983,8 +992,8 @@ static void test_ratings_saved_model(void **state)
     facto_rows_finish_row(ctx, rows, 1.0f);
     facto_fm_params pf = mcmc_params(4, 2, 3, 1);
     assert_int_equal(facto_fm_fit(ctx, rows, NULL, &pf, NULL, &bad), FACTO_OK);
-    assert_false(facto_fm_by_ids(bad));
-    assert_int_equal(facto_fm_predict_pair(ctx, bad, "u1", "i1", &s3, NULL), FACTO_ERR_INVALID);
+    assert_false((facto_model_inputs(bad) & FACTO_INPUT_RATINGS));
+    assert_int_equal(facto_model_predict(ctx, bad, "u1", "i1", &s3, NULL), FACTO_ERR_INVALID);
     assert_non_null(strstr(facto_errmsg(ctx), "feature rows"));
     facto_model_free(bad);
     facto_rows_free(rows);
@@ -997,7 +1006,13 @@ static void test_ratings_saved_model(void **state)
 }
 
 /* A callback that asks to stop after epoch *(int *)user. */
-static int stop_after(const facto_fm_epoch_report *r, void *user)
+static int stop_after(const facto_epoch_report *r, void *user)
+{
+    return r->epoch >= *(const int *)user;
+}
+
+/* The same for the solver's own report (fct_fm_fit_blocks). */
+static int stop_after_fm(const facto_fm_epoch_report *r, void *user)
 {
     return r->epoch >= *(const int *)user;
 }
@@ -1043,7 +1058,7 @@ static void test_chains_stop_together(void **state)
             for (int t = 0; t < 2; t++) {
                 facto_ctx *ctx = facto_ctx_new();
                 facto_ctx_set_threads(ctx, t ? 3 : 1);
-                facto_fm_callbacks cb = {stop_after, &stop};
+                facto_fm_callbacks cb = {stop_after_fm, &stop};
                 facto_model *m = NULL;
                 fct_fm_cd_result res;
                 assert_int_equal(fct_fm_fit_blocks(ctx, &d, NULL, &p, &cb, -1, summary, &m, &res), FACTO_OK);
@@ -1073,7 +1088,7 @@ static void test_chains_stop_together(void **state)
     for (int t = 0; t < 2; t++) {
         facto_ctx *ctx = facto_ctx_new();
         facto_ctx_set_threads(ctx, t ? 3 : 1);
-        facto_fm_callbacks cb = {stop_after, &stop};
+        facto_fit_callbacks cb = {stop_after, NULL, &stop};
         facto_model *m = NULL;
         assert_int_equal(facto_fm_fit_ratings(ctx, r.train, r.test, NULL, &pr, &cb, &m, NULL), FACTO_OK);
         bytes[t] = model_bytes(ctx, m, &n[t]);
@@ -1174,9 +1189,9 @@ static void test_ml100k_u1(void **state)
     facto_model *m = NULL;
     double chain = NAN;
     assert_int_equal(facto_fm_fit_ratings(ctx, dtr, dte, NULL, &p, NULL, &m, &chain), FACTO_OK);
-    facto_eval_result er;
-    assert_int_equal(facto_fm_evaluate_ratings(ctx, m, dte, &er, NULL), FACTO_OK);
-    assert_int_equal(er.n_ratings, 20000);
+    facto_metrics er;
+    assert_int_equal(facto_model_evaluate(ctx, m, dte, NULL, &er, NULL), FACTO_OK);
+    assert_int_equal(er.n, 20000);
     printf("ml-100k u1 one-hot (public block path), mcmc k=32, 100 iterations: test RMSE %.4f (running average), "
            "%.4f (saved model, rank-%d summary)\n",
            chain, er.rmse, (int)((fct_fm_model *)m)->pair_k);
@@ -1189,7 +1204,7 @@ static void test_ml100k_u1(void **state)
     p.summary_rank = 0;
     double chain2 = NAN;
     assert_int_equal(facto_fm_fit_ratings(ctx, dtr, dte, NULL, &p, NULL, &m, &chain2), FACTO_OK);
-    assert_int_equal(facto_fm_evaluate_ratings(ctx, m, dte, &er, NULL), FACTO_OK);
+    assert_int_equal(facto_model_evaluate(ctx, m, dte, NULL, &er, NULL), FACTO_OK);
     printf("  16 thinned samples: test RMSE %.4f\n", er.rmse);
     assert_true(chain2 == chain);
     assert_int_equal(((fct_fm_model *)m)->pair_k, 16 * 32); /* 2 chains x 8 samples x k */

@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "facto.h"
+#include "data/rows.h"
 #include "record.pb-c.h"
 
 /* Read tests/golden/NAME into a NUL-terminated buffer. */

@@ -18,6 +18,7 @@
 #include <zlib.h>
 
 #include "facto.h"
+#include "data/rows.h"
 #include "unit/testutil.h"
 
 static int setup_dir(void **state)

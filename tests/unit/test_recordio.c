@@ -22,6 +22,7 @@
 #include <zlib.h>
 
 #include "facto.h"
+#include "data/rows.h"
 #include "unit/testutil.h"
 #include "record.pb-c.h"
 

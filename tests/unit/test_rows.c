@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "facto.h"
+#include "data/rows.h"
 
 static void test_sorted_rows(void **state)
 {

@@ -1,0 +1,21 @@
+/*
+ * blas.c — thin wrappers over OpenBLAS's cblas (blas.h). Products larger
+ * than int32 in any dimension are refused by the callers' blocking (blocks
+ * of users are small); the wrappers only convert the index types.
+ */
+#include "blas.h"
+
+#include <cblas.h>
+
+/* OpenBLAS's own thread control (declared in its cblas.h as well on
+ * Debian; repeated here so the intent is visible). */
+void openblas_set_num_threads(int num_threads);
+
+void fct_sgemm_nt(int64_t m, int64_t n, int64_t k, const float *A, int64_t lda, const float *B, int64_t ldb,
+                  float *C, int64_t ldc)
+{
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)n, (int)k, 1.0f, A, (int)lda, B, (int)ldb,
+                0.0f, C, (int)ldc);
+}
+
+void fct_blas_set_threads(int n) { openblas_set_num_threads(n > 0 ? n : 1); }

@@ -1,0 +1,62 @@
+/*
+ * fit.c — facto_model_fit: the one training entry point of every kind. It
+ * validates the hyperparameters through the kind's table and hands the data
+ * to the kind's driver (fit_<kind>.c). Also the pieces the drivers share:
+ * the epoch report on a rating data set (scored through the model
+ * interface, so it is computed the same way for every kind) and the clock.
+ */
+#include "train.h"
+
+#include "data/dataset.h"
+
+#include <string.h>
+#include <time.h>
+
+/* The driver of each kind, by name. A new kind adds a line. */
+static const struct {
+    const char *kind;
+    facto_status (*fit)(facto_ctx *, const facto_params *, const facto_fit_data *, const facto_fit_callbacks *,
+                        facto_model **);
+} fct_fit_drivers[] = {
+    {"mf", fct_fit_mf},
+    {"fm", fct_fit_fm},
+};
+
+facto_status facto_model_fit(facto_ctx *ctx, const facto_params *params, const facto_fit_data *data,
+                             const facto_fit_callbacks *callbacks, facto_model **out)
+{
+    if (!out)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_model_fit: out must be given");
+    *out = NULL;
+    if (!params || !data)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_model_fit: params and data must be given");
+    facto_status st = facto_params_validate(ctx, params);
+    if (st != FACTO_OK)
+        return st;
+    const char *kind = facto_params_kind(params);
+    for (size_t i = 0; i < sizeof fct_fit_drivers / sizeof fct_fit_drivers[0]; i++)
+        if (strcmp(fct_fit_drivers[i].kind, kind) == 0)
+            return fct_fit_drivers[i].fit(ctx, params, data, callbacks, out);
+    return fct_fail(ctx, FACTO_ERR_INTERNAL, "model kind '%s' has no training driver in this build", kind);
+}
+
+facto_status fct_fit_report_ratings(facto_ctx *ctx, const facto_model *model, const facto_dataset *data,
+                                    const int32_t *umap, const int32_t *imap, facto_metrics *out)
+{
+    fct_metrics_empty(out, model->ops->task(model));
+    if (!data)
+        return FACTO_OK;
+    fct_err_acc acc = {0, 0, 0};
+    facto_status st = fct_model_score_dataset(ctx, model, data, umap, imap, NULL, &acc, &out->n_unknown_users,
+                                              &out->n_unknown_items);
+    if (st == FACTO_OK)
+        fct_metrics_set_errors(out, &acc);
+    return st;
+}
+
+double fct_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
