@@ -34,7 +34,7 @@ asan-test: deps
 	@CC=$(ASAN_CC) cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFACTO_SANITIZE=ON >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --test-dir build-asan --output-on-failure -j $(JOBS) -L quick
+	  ctest --test-dir build-asan --output-on-failure -j $(JOBS) -L quick -LE lint
 
 bench: build
 	bench/ml100k.sh
