@@ -10,7 +10,9 @@ ifeq ($(origin FACTO_DATA_HOME),undefined)
   endif
 endif
 
-.PHONY: all deps build demo test asan-test bench clean
+PREFIX ?= /usr/local
+
+.PHONY: all deps build demo test asan-test install bench clean
 
 all: build
 
@@ -35,6 +37,11 @@ asan-test: deps
 	@cmake --build build-asan -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir build-asan --output-on-failure -j $(JOBS) -L quick -LE lint
+
+# Headers, libfacto and libfacto_fetch (static and shared), the facto command
+# and pkg-config files (facto, facto-fetch) under $(PREFIX); DESTDIR is honoured.
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 bench: build
 	bench/ml100k.sh
