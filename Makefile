@@ -10,7 +10,9 @@ ifeq ($(origin FACTO_DATA_HOME),undefined)
   endif
 endif
 
-.PHONY: all deps build demo test asan-test bench clean
+PREFIX ?= /usr/local
+
+.PHONY: all deps build demo test asan-test install bench clean
 
 all: build
 
@@ -34,7 +36,12 @@ asan-test: deps
 	@CC=$(ASAN_CC) cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFACTO_SANITIZE=ON >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --test-dir build-asan --output-on-failure -j $(JOBS) -L quick
+	  ctest --test-dir build-asan --output-on-failure -j $(JOBS) -L quick -LE lint
+
+# Headers, libfacto and libfacto_fetch (static and shared), the facto command
+# and pkg-config files (facto, facto-fetch) under $(PREFIX); DESTDIR is honoured.
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 bench: build
 	bench/ml100k.sh

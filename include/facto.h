@@ -257,6 +257,8 @@ FACTO_API facto_status facto_data_home(facto_ctx *ctx, char *buf, size_t size);
 FACTO_API facto_status facto_dataset_path(facto_ctx *ctx, const char *name, char *buf, size_t size);
 
 /*
+ * In libfacto_fetch, not libfacto: link with `pkg-config --libs facto-fetch`
+ * (-lfacto_fetch -lfacto), which brings libcurl, libzip and OpenSSL's libcrypto.
  * Download data set `name`'s official zip with libcurl, check it and unpack it
  * with libzip into the data home; does nothing when the folder is already
  * there. Checks: SHA-256 as recorded by TensorFlow Datasets for the same URL

@@ -11,7 +11,6 @@
  */
 #include "modelfile.h"
 
-#include "../data/dataset.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -515,6 +514,8 @@ void fct_mfile_close(fct_mfile_reader *r)
 facto_model_kind fct_mfile_kind(const fct_mfile_reader *r) { return r->kind; }
 uint32_t fct_mfile_version(const fct_mfile_reader *r) { return r->version; }
 const char *fct_mfile_path(const fct_mfile_reader *r) { return r->path; }
+
+const char *fct_mfile_writer_path(const fct_mfile_writer *w) { return w ? w->path : ""; }
 int32_t fct_mfile_n_sections(const fct_mfile_reader *r) { return r ? r->n : 0; }
 
 facto_status fct_mfile_section(const fct_mfile_reader *r, int32_t i, uint32_t *tag, uint64_t *nbytes)
@@ -746,91 +747,3 @@ facto_status fct_mfile_get(facto_ctx *ctx, const fct_mfile_reader *r, uint32_t t
     return fct_ok(ctx);
 }
 
-/* ======================================================================
- * Id maps
- * ====================================================================== */
-
-facto_status fct_mfile_put_idmap(facto_ctx *ctx, fct_mfile_writer *w, uint32_t tag, const facto_idmap *map)
-{
-    if (!w || !map)
-        return fct_fail(ctx, FACTO_ERR_INVALID, "fct_mfile_put_idmap: writer and map must be given");
-    uint64_t total = 4;
-    for (int32_t i = 0; i < map->n; i++) {
-        size_t len = strlen(map->names[i]);
-        if (len == 0 || len > FACTO_MAX_ID_LEN)
-            return fct_mfile_wfail(ctx, w, FACTO_ERR_INTERNAL, "%s: id %d has length %zu", w->path, (int)i, len);
-        total += 1 + len;
-    }
-    unsigned char *buf = malloc((size_t)total);
-    if (!buf)
-        return fct_mfile_wfail(ctx, w, FACTO_ERR_NOMEM, "%s: out of memory", w->path);
-    fct_le_store_u32(buf, (uint32_t)map->n);
-    size_t at = 4;
-    for (int32_t i = 0; i < map->n; i++) {
-        size_t len = strlen(map->names[i]);
-        buf[at++] = (unsigned char)len;
-        memcpy(buf + at, map->names[i], len);
-        at += len;
-    }
-    facto_status st = fct_mfile_put(ctx, w, tag, buf, total);
-    free(buf);
-    return st;
-}
-
-facto_status fct_mfile_get_idmap(facto_ctx *ctx, const fct_mfile_reader *r, uint32_t tag, facto_idmap **out)
-{
-    if (!r || !out)
-        return fct_fail(ctx, FACTO_ERR_INVALID, "fct_mfile_get_idmap: reader and out must be given");
-    *out = NULL;
-    const void *data;
-    uint64_t nbytes;
-    facto_status st = fct_mfile_get(ctx, r, tag, -1, &data, &nbytes);
-    if (st != FACTO_OK)
-        return st;
-    char ts[16];
-    fct_mfile_tag_str(tag, ts);
-    const unsigned char *p = data;
-    if (nbytes < 4)
-        return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: id map '%s' has %llu bytes, too few for its count",
-                          r->path, ts, (unsigned long long)nbytes);
-    uint32_t count = fct_le_load_u32(p);
-    if (count > INT32_MAX || count > (nbytes - 4) / 2)
-        return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: id map '%s' claims %u ids in %llu bytes", r->path, ts,
-                          (unsigned)count, (unsigned long long)nbytes);
-    facto_idmap *map = fct_idmap_new();
-    if (!map)
-        return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", r->path);
-    uint64_t at = 4;
-    for (uint32_t i = 0; i < count; i++) {
-        size_t len = at < nbytes ? p[at] : 0;
-        const char *why = NULL;
-        if (at >= nbytes)
-            why = "runs past the end of the section";
-        else if (len == 0)
-            why = "is empty";
-        else if (len > nbytes - at - 1)
-            why = "runs past the end of the section";
-        else if (memchr(p + at + 1, '\0', len))
-            why = "holds a NUL byte";
-        int32_t idx = why ? -4 : fct_idmap_intern(map, (const char *)(p + at + 1), len);
-        if (idx == -1) {
-            fct_idmap_free(map);
-            return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", r->path);
-        }
-        if (!why && idx != (int32_t)i)
-            why = "repeats an earlier id";
-        if (why) {
-            fct_idmap_free(map);
-            return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: id map '%s': id %u (byte %llu of the section) %s",
-                              r->path, ts, (unsigned)i, (unsigned long long)at, why);
-        }
-        at += 1 + len;
-    }
-    if (at != nbytes) {
-        fct_idmap_free(map);
-        return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: id map '%s': %llu bytes after its %u ids", r->path, ts,
-                          (unsigned long long)(nbytes - at), (unsigned)count);
-    }
-    *out = map;
-    return fct_ok(ctx);
-}

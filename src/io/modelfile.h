@@ -87,14 +87,8 @@ facto_status fct_mfile_section(const fct_mfile_reader *r, int32_t i, uint32_t *t
 facto_status fct_mfile_get(facto_ctx *ctx, const fct_mfile_reader *r, uint32_t tag, int64_t expect_bytes,
                              const void **data, uint64_t *nbytes);
 
-/* ---- id maps ------------------------------------------------------------- */
-
-/* Id maps as a section: u32 count, then per id u8 length (1..255) + bytes.
- * get: a zero length, a NUL byte inside an id, a duplicate id, a count that
- * does not match the bytes -> FACTO_ERR_CORRUPT naming path, tag and index.
- * *out owned by the caller: free with fct_idmap_free(). */
-facto_status fct_mfile_put_idmap(facto_ctx *ctx, fct_mfile_writer *w, uint32_t tag, const facto_idmap *map);
-facto_status fct_mfile_get_idmap(facto_ctx *ctx, const fct_mfile_reader *r, uint32_t tag, facto_idmap **out);
+/* Path a writer saves to (for messages); borrowed. */
+const char *fct_mfile_writer_path(const fct_mfile_writer *w);
 
 /* ---- little-endian helpers for small structs (hyperparameters) ---------- */
 

@@ -575,9 +575,9 @@ static facto_status fct_fm_save(facto_ctx *ctx, const facto_model *model, fct_mf
         uint64_t rows = (uint64_t)m->n_users + (uint64_t)m->n_items;
         st = fct_mfile_put(ctx, w, FACTO_FM_TAG_PAIR_HEAD, ph, sizeof ph);
         if (st == FACTO_OK)
-            st = fct_mfile_put_idmap(ctx, w, FACTO_FM_TAG_USERS, m->users);
+            st = fct_model_put_idmap(ctx, w, FACTO_FM_TAG_USERS, m->users);
         if (st == FACTO_OK)
-            st = fct_mfile_put_idmap(ctx, w, FACTO_FM_TAG_ITEMS, m->items);
+            st = fct_model_put_idmap(ctx, w, FACTO_FM_TAG_ITEMS, m->items);
         if (st == FACTO_OK)
             st = fct_mfile_put(ctx, w, FACTO_FM_TAG_PAIR_B, m->pair_b, rows * sizeof(float));
         if (st == FACTO_OK)
@@ -624,9 +624,9 @@ static facto_status fct_fm_load_pairs(facto_ctx *ctx, const fct_mfile_reader *r,
             st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: the per-user / per-item header is inconsistent", path);
     }
     if (st == FACTO_OK)
-        st = fct_mfile_get_idmap(ctx, r, FACTO_FM_TAG_USERS, &m->users);
+        st = fct_model_get_idmap(ctx, r, FACTO_FM_TAG_USERS, &m->users);
     if (st == FACTO_OK)
-        st = fct_mfile_get_idmap(ctx, r, FACTO_FM_TAG_ITEMS, &m->items);
+        st = fct_model_get_idmap(ctx, r, FACTO_FM_TAG_ITEMS, &m->items);
     if (st == FACTO_OK && (facto_idmap_size(m->users) != p4[0] || facto_idmap_size(m->items) != p4[1]))
         st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: the id maps do not match the per-user / per-item sums",
                         path);

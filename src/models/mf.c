@@ -412,9 +412,9 @@ static facto_status fct_mf_save(facto_ctx *ctx, const facto_model *model, fct_mf
     if (st == FACTO_OK)
         st = fct_mfile_put_array(ctx, w, FACTO_MF_TAG_Q, m->Q, sizeof(float), ni * k);
     if (st == FACTO_OK)
-        st = fct_mfile_put_idmap(ctx, w, FACTO_MF_TAG_USERS, m->users);
+        st = fct_model_put_idmap(ctx, w, FACTO_MF_TAG_USERS, m->users);
     if (st == FACTO_OK)
-        st = fct_mfile_put_idmap(ctx, w, FACTO_MF_TAG_ITEMS, m->items);
+        st = fct_model_put_idmap(ctx, w, FACTO_MF_TAG_ITEMS, m->items);
     if (st == FACTO_OK)
         st = fct_mfile_put_array(ctx, w, FACTO_MF_TAG_SEEN_PTR, m->seen_ptr, sizeof(int64_t), nu + 1);
     if (st == FACTO_OK)
@@ -520,9 +520,9 @@ static facto_status fct_mf_load(facto_ctx *ctx, const fct_mfile_reader *r, facto
     if (st == FACTO_OK)
         st = fct_mf_get_copy(ctx, r, FACTO_MF_TAG_SEEN, m->seen_items, (size_t)n_seen * sizeof(int32_t));
     if (st == FACTO_OK)
-        st = fct_mfile_get_idmap(ctx, r, FACTO_MF_TAG_USERS, &m->users);
+        st = fct_model_get_idmap(ctx, r, FACTO_MF_TAG_USERS, &m->users);
     if (st == FACTO_OK)
-        st = fct_mfile_get_idmap(ctx, r, FACTO_MF_TAG_ITEMS, &m->items);
+        st = fct_model_get_idmap(ctx, r, FACTO_MF_TAG_ITEMS, &m->items);
     if (st == FACTO_OK && (facto_idmap_size(m->users) != n_users || facto_idmap_size(m->items) != n_items))
         st = fct_mf_corrupt(ctx, r, "id map sizes do not match the header");
     if (st == FACTO_OK) {

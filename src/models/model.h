@@ -157,6 +157,13 @@ facto_status fct_model_put_seen(facto_ctx *ctx, fct_mfile_writer *w, uint32_t ta
 facto_status fct_model_get_seen(facto_ctx *ctx, const fct_mfile_reader *r, uint32_t tag_ptr, uint32_t tag_items,
                                 int32_t n_users, int32_t n_items, int64_t **ptr, int32_t **items, int64_t *n_seen);
 
+/* Id maps as a model file section: u32 count, then per id u8 length
+ * (1..255) + bytes. get: a zero length, a NUL byte inside an id, a duplicate
+ * id, a count that does not match the bytes -> FACTO_ERR_CORRUPT naming
+ * path, tag and index. *out owned by the caller: free with fct_idmap_free(). */
+facto_status fct_model_put_idmap(facto_ctx *ctx, fct_mfile_writer *w, uint32_t tag, const facto_idmap *map);
+facto_status fct_model_get_idmap(facto_ctx *ctx, const fct_mfile_reader *r, uint32_t tag, facto_idmap **out);
+
 /* The kind's struct inside a facto_params (borrowed), for the fit drivers. */
 const void *fct_params_struct(const facto_params *params);
 /* The table of a facto_params. */

@@ -330,8 +330,8 @@ static void test_idmap_round_trip(void **state)
     facto_ctx *ctx = facto_ctx_new();
     fct_mfile_writer *w = NULL;
     assert_int_equal(fct_mfile_create(ctx, path, FACTO_MODEL_MF, &w), FACTO_OK);
-    assert_int_equal(fct_mfile_put_idmap(ctx, w, TAG_A, m), FACTO_OK);
-    assert_int_equal(fct_mfile_put_idmap(ctx, w, TAG_B, empty), FACTO_OK);
+    assert_int_equal(fct_model_put_idmap(ctx, w, TAG_A, m), FACTO_OK);
+    assert_int_equal(fct_model_put_idmap(ctx, w, TAG_B, empty), FACTO_OK);
     assert_int_equal(fct_mfile_commit(ctx, w), FACTO_OK);
 
     fct_mfile_reader *r = NULL;
@@ -343,8 +343,8 @@ static void test_idmap_round_trip(void **state)
     const void *data;
     assert_int_equal(fct_mfile_get(ctx, r, TAG_A, (int64_t)want, &data, NULL), FACTO_OK);
     facto_idmap *back = NULL, *back_empty = NULL;
-    assert_int_equal(fct_mfile_get_idmap(ctx, r, TAG_A, &back), FACTO_OK);
-    assert_int_equal(fct_mfile_get_idmap(ctx, r, TAG_B, &back_empty), FACTO_OK);
+    assert_int_equal(fct_model_get_idmap(ctx, r, TAG_A, &back), FACTO_OK);
+    assert_int_equal(fct_model_get_idmap(ctx, r, TAG_B, &back_empty), FACTO_OK);
     assert_int_equal(facto_idmap_size(back), 6);
     assert_int_equal(facto_idmap_size(back_empty), 0);
     for (int i = 0; i < 6; i++) {
@@ -353,7 +353,7 @@ static void test_idmap_round_trip(void **state)
     }
     assert_int_equal(facto_idmap_find(back, "43"), -1);
     facto_idmap *none = NULL;
-    assert_int_equal(fct_mfile_get_idmap(ctx, r, TAG_C, &none), FACTO_ERR_CORRUPT);
+    assert_int_equal(fct_model_get_idmap(ctx, r, TAG_C, &none), FACTO_ERR_CORRUPT);
     assert_null(none);
     fct_idmap_free(back);
     fct_idmap_free(back_empty);
@@ -394,7 +394,7 @@ static void test_idmap_corrupt(void **state)
         fct_mfile_reader *r = NULL;
         assert_int_equal(fct_mfile_open(ctx, path, &r), FACTO_OK);
         facto_idmap *m = NULL;
-        facto_status st = fct_mfile_get_idmap(ctx, r, TAG_A, &m);
+        facto_status st = fct_model_get_idmap(ctx, r, TAG_A, &m);
         if (st != cases[c].want)
             fail_msg("case %zu: status %d (%s)", c, st, facto_errmsg(ctx));
         if (st == FACTO_OK) {

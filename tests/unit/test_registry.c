@@ -23,11 +23,8 @@
 #include <zip.h>
 
 #include "data/dataset.h"
+#include "data/registry.h" /* fct_fetch_zip (src/data/fetch.c, in libfacto_fetch) */
 #include "facto.h"
-
-/* Defined in src/data/registry.c (internal, used by facto_dataset_fetch). */
-facto_status fct_fetch_zip(facto_ctx *ctx, const char *url, const char *sha256, const char *md5,
-                             int64_t expect_bytes, const char *dest_dir, const char *folder);
 
 static char tmp_root[256];
 
