@@ -3,11 +3,13 @@
  * 2013): direct per-row features plus references into shared block design
  * matrices, so a per-user block (one-hot id, side features, the user's rated
  * items scaled by 1/sqrt(|N(u)|)) is stored once per user, not once per
- * rating. Also expands blocks into flat rows (tests, scoring a saved model)
- * and builds the block form of rating data. Costs: building O(nnz of the
- * blocks + n_rows); expanding O(expanded nnz), which blocks exist to avoid.
+ * rating. Also expands blocks into flat rows (tests, scoring a saved model),
+ * builds the block form of rating data and lays side-feature tables
+ * (features.c) onto the training ids. Costs: building O(nnz of the blocks +
+ * n_rows); expanding O(expanded nnz), which blocks exist to avoid.
  */
 #include "fm_blocks.h"
+#include "features.h"
 
 #include <math.h>
 #include <string.h>
@@ -474,4 +476,52 @@ fail:
     facto_rows_free(ib);
     facto_rows_free(labels);
     return st;
+}
+
+facto_status fct_fm_side_table(facto_ctx *ctx, const char *path, int is_user, const facto_idmap *ids,
+                                 facto_rows **rows, int32_t **groups, int32_t *n_cols)
+{
+    *rows = NULL;
+    *groups = NULL;
+    *n_cols = 0;
+    facto_features *f = NULL;
+    unsigned accept = FCT_FEATURES_ATTRIBUTES | (is_user ? FCT_FEATURES_ML_USERS : FCT_FEATURES_ML_ITEMS);
+    facto_status st = fct_features_read(ctx, path, accept, &f);
+    if (st != FACTO_OK)
+        return st;
+    int32_t d = f->columns->n;
+    facto_rows *r = facto_rows_new(0, 0);
+    int32_t *g = fct_malloc_array(d ? (size_t)d : 1, sizeof *g);
+    if (!r || !g)
+        st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
+    /* Row t = the features of training id t (empty when the file lacks it). */
+    int64_t with_features = 0;
+    for (int32_t t = 0; st == FACTO_OK && t < ids->n; t++) {
+        int32_t s = facto_idmap_find(f->ids, ids->names[t]);
+        const int64_t b = s >= 0 ? f->rows->row_ptr[s] : 0, e = s >= 0 ? f->rows->row_ptr[s + 1] : 0;
+        for (int64_t k = b; k < e && st == FACTO_OK; k++)
+            st = facto_rows_push(ctx, r, f->rows->keys[k], f->rows->values[k]);
+        with_features += e > b;
+        if (st == FACTO_OK)
+            st = facto_rows_finish_row(ctx, r, 0.0f);
+    }
+    /* A side file that gives no training id a feature (empty, or made for
+     * other data) would train silently without side features. */
+    if (st == FACTO_OK && with_features == 0)
+        st = fct_fail(ctx, FACTO_ERR_PARSE,
+                      "%s: gives no %s of the training ratings a feature (empty, or a side file for other data?)",
+                      path, is_user ? "user" : "item");
+    if (st == FACTO_OK && d > 0)
+        memcpy(g, f->column_group, (size_t)d * sizeof *g);
+    facto_features_free(f);
+    if (st != FACTO_OK) {
+        facto_rows_free(r);
+        free(g);
+        return st;
+    }
+    r->feature_dim = (uint64_t)d;
+    *rows = r;
+    *groups = g;
+    *n_cols = d;
+    return FACTO_OK;
 }
