@@ -301,6 +301,94 @@ FACTO_API facto_status facto_titles_read(facto_ctx *ctx, const char *dataset_dir
 FACTO_API void facto_titles_free(char **titles, int32_t n);
 
 /* ======================================================================
+ * Feature tables: side features of users or items
+ *
+ * A feature table gives each entity id (a user or an item, the data's own
+ * id strings) a sparse row of (column, value). Every column has a name
+ * ("age=25-34", "genre=Comedy", or an attribute's name) and a group, the
+ * kind of feature ("age", "genre"), so a model can treat each kind apart
+ * (MCMC gives each group its own prior). Factorization machines read their
+ * side files through it (facto_fm_encoder_new, training from ratings).
+ * Stored as CSR rows in the order the ids come in the file: memory
+ * O(ids + columns + entries), whatever the number of columns.
+ * ====================================================================== */
+
+typedef struct facto_features facto_features;
+
+/*
+ * Read a feature table from `path` (plain or gzip; bytes kept as they are,
+ * so ISO-8859-1 names stay ISO-8859-1). The first line that is neither blank
+ * nor a '#' comment tells the format:
+ *  - MovieLens 100K u.user when it holds 5 '|'-separated fields,
+ *    "id|age|gender|occupation|zip". Columns, in this order: age=<18,
+ *    age=18-24, age=25-34, age=35-44, age=45-49, age=50-55, age=56+ (group
+ *    "age"); gender=M, gender=F ("gender"); occupation=NAME for each
+ *    occupation of the file, sorted bytewise ("occupation"). A user's row is
+ *    1 in its age bucket, its gender and its occupation.
+ *  - MovieLens 100K u.item when it holds more '|'-separated fields,
+ *    "id|title|release date|video date|url|19 genre flags" (the flags are the
+ *    last 19 fields, so a title may hold '|'). Columns: genre=unknown,
+ *    genre=Action, ..., genre=Western in u.item's order ("genre"), then
+ *    decade=YYYY for each release decade of the file, ascending ("decade").
+ *    An item's row has each of its n genres at 1/n (the group sums to 1) and
+ *    its decade at 1 (none without a release date).
+ *  - otherwise attributes, one id a line: "id<TAB>name[:value] name[:value]
+ *    ..." (names separated by spaces or tabs; the value follows the last ':'
+ *    and is 1 when there is none; a name given twice on a line sums its
+ *    values). One column per distinct name, in first-seen order; its group is
+ *    the name up to the first '=' (all of it when it has none), so
+ *    "genre=Drama" and "genre=Comedy" share group "genre"; groups are numbered
+ *    in first-seen order. An id with no names gets an empty row.
+ * u.user / u.item skip blank lines; attribute files blank and '#' lines.
+ * An id given twice is an error, not merged: two lines for one id come from
+ * files joined by mistake more often than from a wish to add them up.
+ * Errors: FACTO_ERR_IO (cannot open or read `path`); FACTO_ERR_PARSE with
+ * "PATH:LINE: ..." for a wrong field count, an age that is not a whole number,
+ * a gender other than M or F, an empty occupation, a genre flag other than 0
+ * or 1, a release date without a year, a line without a TAB, a value that is
+ * not a finite float, a name that is empty or longer than 255 bytes, an id
+ * that is empty, longer than FACTO_MAX_ID_LEN or given twice; FACTO_ERR_EMPTY
+ * (no ids: an empty file, or only blank and '#' lines); FACTO_ERR_INVALID
+ * (path or out NULL); FACTO_ERR_NOMEM. *out owned by the caller: free with
+ * facto_features_free(). Cost O(file bytes + entries).
+ */
+FACTO_API facto_status facto_features_read(facto_ctx *ctx, const char *path, facto_features **out);
+FACTO_API void facto_features_free(facto_features *features);
+
+/* Number of ids (rows), of columns and of groups; 0 for NULL. */
+FACTO_API int32_t facto_features_n_ids(const facto_features *features);
+FACTO_API int32_t facto_features_n_columns(const facto_features *features);
+FACTO_API int32_t facto_features_n_groups(const facto_features *features);
+
+/* The table's ids: row r belongs to facto_idmap_name(ids, r), and the row of
+ * id s is facto_idmap_find(ids, s) (-1: no such id). Borrowed from the
+ * table: valid while it lives. */
+FACTO_API const facto_idmap *facto_features_ids(const facto_features *features);
+
+/*
+ * Column `column` (0 <= column < n_columns): *name (NUL-terminated,
+ * borrowed from the table) and *group (0 <= group < n_groups); either
+ * pointer may be NULL. FACTO_ERR_INVALID when column is out of range.
+ */
+FACTO_API facto_status facto_features_column(facto_ctx *ctx, const facto_features *features, int32_t column,
+                                             const char **name, int32_t *group);
+/* Name of group `group` (0 <= group < n_groups), borrowed from the table.
+ * FACTO_ERR_INVALID when group is out of range. */
+FACTO_API facto_status facto_features_group(facto_ctx *ctx, const facto_features *features, int32_t group,
+                                            const char **name);
+
+/*
+ * Row of id index `index` (0 <= index < n_ids, from facto_idmap_find on
+ * facto_features_ids): *n entries, *columns [*n] strictly ascending column
+ * indices and *values [*n] their values (finite floats). Both arrays are
+ * borrowed from the table (valid while it lives); any out-parameter may be
+ * NULL. FACTO_ERR_INVALID when index is out of range (-1 for an unknown id).
+ * O(1).
+ */
+FACTO_API facto_status facto_features_row(facto_ctx *ctx, const facto_features *features, int32_t index,
+                                          const uint32_t **columns, const float **values, int32_t *n);
+
+/* ======================================================================
  * Models: every kind behind one interface
  *
  * A model is trained by facto_model_fit() from a facto_params of its kind
@@ -539,9 +627,6 @@ typedef struct facto_fit_callbacks {
     int (*on_progress)(int epoch, int64_t done, int64_t total, void *user_data);
     void *user_data;
 } facto_fit_callbacks;
-
-/* Side features of users or items (facto_features_read), for kinds that use them. */
-typedef struct facto_features facto_features;
 
 /* What a model is trained on. Which fields a kind reads is given by its
  * facto_kind_info.train_inputs; everything is borrowed for the call. */

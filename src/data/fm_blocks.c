@@ -3,11 +3,13 @@
  * 2013): direct per-row features plus references into shared block design
  * matrices, so a per-user block (one-hot id, side features, the user's rated
  * items scaled by 1/sqrt(|N(u)|)) is stored once per user, not once per
- * rating. Also expands blocks into flat rows (tests, scoring a saved model)
- * and builds the block form of rating data. Costs: building O(nnz of the
- * blocks + n_rows); expanding O(expanded nnz), which blocks exist to avoid.
+ * rating. Also expands blocks into flat rows (tests, scoring a saved model),
+ * builds the block form of rating data and lays side-feature tables
+ * (features.c) onto the training ids. Costs: building O(nnz of the blocks +
+ * n_rows); expanding O(expanded nnz), which blocks exist to avoid.
  */
 #include "fm_blocks.h"
+#include "features.h"
 
 #include <math.h>
 #include <string.h>
@@ -311,84 +313,120 @@ static facto_status fct_fm_label_rows(facto_ctx *ctx, const facto_dataset *ds, f
     return FACTO_OK;
 }
 
-facto_status fct_fm_data_from_ratings(facto_ctx *ctx, const facto_dataset *train, const facto_dataset *test,
-                                        const fct_fm_ratings_spec *spec, fct_fm_data *train_out,
-                                        fct_fm_data *test_out)
-{
-    static const fct_fm_ratings_spec none = {0, 0, NULL, NULL, NULL, NULL};
-    if (!spec)
-        spec = &none;
-    const int32_t U = train->n_users, I = train->n_items;
-    if (spec->user_side && spec->user_side->n_rows != U)
-        return fct_fail(ctx, FACTO_ERR_INVALID, "user side features have %lld rows, the training data %ld users",
-                          (long long)spec->user_side->n_rows, (long)U);
-    if (spec->item_side && spec->item_side->n_rows != I)
-        return fct_fail(ctx, FACTO_ERR_INVALID, "item side features have %lld rows, the training data %ld items",
-                          (long long)spec->item_side->n_rows, (long)I);
-    uint64_t du = spec->user_side ? fct_fm_rows_dim(spec->user_side) : 0;
-    uint64_t di = spec->item_side ? fct_fm_rows_dim(spec->item_side) : 0;
-    uint64_t off_us = (uint64_t)U + (uint64_t)I, off_is = off_us + du, off_imp = off_is + di;
-    uint64_t off_iimp = off_imp + (spec->implicit ? (uint64_t)I : 0);
-    uint64_t dim = off_iimp + (spec->implicit_items ? (uint64_t)U : 0);
-    if (dim > ((uint64_t)1 << 32))
-        return fct_fail(ctx, FACTO_ERR_INVALID, "%llu features do not fit 32-bit keys", (unsigned long long)dim);
+/* Feature offsets of rating data in block form (fm_blocks.h): [0, U) user
+ * ids, [U, off_us) item ids, then user side, item side, implicit items,
+ * implicit users, up to dim. */
+typedef struct fct_fm_layout {
+    int32_t U, I;
+    uint64_t du, di; /* user / item side columns */
+    uint64_t off_us, off_is, off_imp, off_iimp, dim;
+} fct_fm_layout;
 
-    facto_rows *ub = facto_rows_new(dim, 0), *ib = facto_rows_new(dim, 0), *labels = NULL;
+/* Check the side rows against train and lay out the features. */
+static facto_status fct_fm_ratings_layout(facto_ctx *ctx, const facto_dataset *train, const fct_fm_ratings_spec *spec,
+                                          fct_fm_layout *L)
+{
+    L->U = train->n_users;
+    L->I = train->n_items;
+    if (spec->user_side && spec->user_side->n_rows != L->U)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "user side features have %lld rows, the training data %ld users",
+                          (long long)spec->user_side->n_rows, (long)L->U);
+    if (spec->item_side && spec->item_side->n_rows != L->I)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "item side features have %lld rows, the training data %ld items",
+                          (long long)spec->item_side->n_rows, (long)L->I);
+    L->du = spec->user_side ? fct_fm_rows_dim(spec->user_side) : 0;
+    L->di = spec->item_side ? fct_fm_rows_dim(spec->item_side) : 0;
+    L->off_us = (uint64_t)L->U + (uint64_t)L->I;
+    L->off_is = L->off_us + L->du;
+    L->off_imp = L->off_is + L->di;
+    L->off_iimp = L->off_imp + (spec->implicit ? (uint64_t)L->I : 0);
+    L->dim = L->off_iimp + (spec->implicit_items ? (uint64_t)L->U : 0);
+    if (L->dim > ((uint64_t)1 << 32))
+        return fct_fail(ctx, FACTO_ERR_INVALID, "%llu features do not fit 32-bit keys", (unsigned long long)L->dim);
+    return FACTO_OK;
+}
+
+/* User block: per train user its one-hot key, side features and (implicit)
+ * rated items at 1/sqrt(|N(u)|); then an empty row for unknown users. */
+static facto_status fct_fm_user_block(facto_ctx *ctx, const facto_dataset *train, const fct_fm_ratings_spec *spec,
+                                      const fct_fm_layout *L, facto_rows **out)
+{
+    facto_rows *ub = facto_rows_new(L->dim, 0);
+    if (!ub)
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for feature blocks");
     facto_status st = FACTO_OK;
-    if (!ub || !ib) {
-        st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for feature blocks");
-        goto fail;
-    }
-    /* User block: one-hot, side features, implicit feedback; then an empty row. */
-    for (int32_t u = 0; u <= U && st == FACTO_OK; u++) {
-        if (u < U) {
+    for (int32_t u = 0; u <= L->U && st == FACTO_OK; u++) {
+        if (u < L->U) {
             st = facto_rows_push(ctx, ub, (uint32_t)u, 1.0f);
             const facto_rows *s = spec->user_side;
             for (int64_t e = s ? s->row_ptr[u] : 0; s && e < s->row_ptr[u + 1] && st == FACTO_OK; e++)
-                st = facto_rows_push(ctx, ub, (uint32_t)(off_us + s->keys[e]), s->values[e]);
+                st = facto_rows_push(ctx, ub, (uint32_t)(L->off_us + s->keys[e]), s->values[e]);
             int64_t deg = train->row_ptr[u + 1] - train->row_ptr[u];
             float norm = deg > 0 ? (float)(1.0 / sqrt((double)deg)) : 0.0f;
             for (int64_t e = train->row_ptr[u]; spec->implicit && e < train->row_ptr[u + 1] && st == FACTO_OK; e++)
-                st = facto_rows_push(ctx, ub, (uint32_t)(off_imp + (uint64_t)train->items[e]), norm);
+                st = facto_rows_push(ctx, ub, (uint32_t)(L->off_imp + (uint64_t)train->items[e]), norm);
         }
         if (st == FACTO_OK)
             st = facto_rows_finish_row(ctx, ub, 0.0f);
     }
-    /* Raters of each item (CSC of train) for the item-side implicit block. */
+    if (st != FACTO_OK) {
+        facto_rows_free(ub);
+        return st;
+    }
+    *out = ub;
+    return FACTO_OK;
+}
+
+/* Raters of each item (CSC of train): item i's users are
+ * iusers[iptr[i] .. iptr[i + 1]), ascending. Both owned by the caller. */
+static facto_status fct_fm_item_raters(facto_ctx *ctx, const facto_dataset *train, int64_t **iptr_out,
+                                       int32_t **iusers_out)
+{
+    const int32_t U = train->n_users, I = train->n_items;
+    int64_t *iptr = fct_calloc_array((size_t)I + 1, sizeof *iptr);
+    int32_t *iusers = fct_malloc_array(train->n_ratings ? (size_t)train->n_ratings : 1, sizeof *iusers);
+    if (!iptr || !iusers) {
+        free(iptr);
+        free(iusers);
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for item raters");
+    }
+    for (int64_t e = 0; e < train->n_ratings; e++)
+        iptr[train->items[e] + 1]++;
+    for (int32_t i = 0; i < I; i++)
+        iptr[i + 1] += iptr[i];
+    for (int32_t u = 0; u < U; u++)
+        for (int64_t e = train->row_ptr[u]; e < train->row_ptr[u + 1]; e++)
+            iusers[iptr[train->items[e]]++] = u;
+    for (int32_t i = I; i > 0; i--)
+        iptr[i] = iptr[i - 1];
+    iptr[0] = 0;
+    *iptr_out = iptr;
+    *iusers_out = iusers;
+    return FACTO_OK;
+}
+
+/* Item block: per train item its one-hot key, side features and (implicit
+ * items) raters at 1/sqrt(|N(i)|); then an empty row for unknown items. */
+static facto_status fct_fm_item_block(facto_ctx *ctx, const facto_dataset *train, const fct_fm_ratings_spec *spec,
+                                      const fct_fm_layout *L, facto_rows **out)
+{
+    facto_rows *ib = facto_rows_new(L->dim, 0);
+    if (!ib)
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for feature blocks");
     int64_t *iptr = NULL;
     int32_t *iusers = NULL;
-    if (spec->implicit_items && st == FACTO_OK) {
-        iptr = fct_calloc_array((size_t)I + 1, sizeof *iptr);
-        iusers = fct_malloc_array(train->n_ratings ? (size_t)train->n_ratings : 1, sizeof *iusers);
-        if (!iptr || !iusers) {
-            free(iptr);
-            free(iusers);
-            st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for item raters");
-            goto fail;
-        }
-        for (int64_t e = 0; e < train->n_ratings; e++)
-            iptr[train->items[e] + 1]++;
-        for (int32_t i = 0; i < I; i++)
-            iptr[i + 1] += iptr[i];
-        for (int32_t u = 0; u < U; u++)
-            for (int64_t e = train->row_ptr[u]; e < train->row_ptr[u + 1]; e++)
-                iusers[iptr[train->items[e]]++] = u;
-        for (int32_t i = I; i > 0; i--)
-            iptr[i] = iptr[i - 1];
-        iptr[0] = 0;
-    }
-    /* Item block: one-hot, side features, raters; then an empty row. */
-    for (int32_t i = 0; i <= I && st == FACTO_OK; i++) {
-        if (i < I) {
-            st = facto_rows_push(ctx, ib, (uint32_t)(U + i), 1.0f);
+    facto_status st = spec->implicit_items ? fct_fm_item_raters(ctx, train, &iptr, &iusers) : FACTO_OK;
+    for (int32_t i = 0; i <= L->I && st == FACTO_OK; i++) {
+        if (i < L->I) {
+            st = facto_rows_push(ctx, ib, (uint32_t)(L->U + i), 1.0f);
             const facto_rows *s = spec->item_side;
             for (int64_t e = s ? s->row_ptr[i] : 0; s && e < s->row_ptr[i + 1] && st == FACTO_OK; e++)
-                st = facto_rows_push(ctx, ib, (uint32_t)(off_is + s->keys[e]), s->values[e]);
+                st = facto_rows_push(ctx, ib, (uint32_t)(L->off_is + s->keys[e]), s->values[e]);
             if (iptr) {
                 int64_t deg = iptr[i + 1] - iptr[i];
                 float norm = deg > 0 ? (float)(1.0 / sqrt((double)deg)) : 0.0f;
                 for (int64_t e = iptr[i]; e < iptr[i + 1] && st == FACTO_OK; e++)
-                    st = facto_rows_push(ctx, ib, (uint32_t)(off_iimp + (uint64_t)iusers[e]), norm);
+                    st = facto_rows_push(ctx, ib, (uint32_t)(L->off_iimp + (uint64_t)iusers[e]), norm);
             }
         }
         if (st == FACTO_OK)
@@ -396,82 +434,166 @@ facto_status fct_fm_data_from_ratings(facto_ctx *ctx, const facto_dataset *train
     }
     free(iptr);
     free(iusers);
-    if (st != FACTO_OK)
-        goto fail;
+    if (st != FACTO_OK) {
+        facto_rows_free(ib);
+        return st;
+    }
+    *out = ib;
+    return FACTO_OK;
+}
 
-    int32_t *uref = NULL, *iref = NULL;
-    if ((st = fct_fm_label_rows(ctx, train, &labels)) != FACTO_OK)
-        goto fail;
-    if ((st = fct_fm_ratings_refs(ctx, train, train, &uref, &iref)) != FACTO_OK)
-        goto fail;
-    fct_fm_data_init(train_out, labels, 1);
-    labels = NULL;
-    if ((st = fct_fm_data_add_block(ctx, train_out, ub, 1, uref, 1)) != FACTO_OK) {
-        ub = NULL;
-        free(iref);
-        goto fail_out;
-    }
-    ub = NULL;
-    if ((st = fct_fm_data_add_block(ctx, train_out, ib, 1, iref, 1)) != FACTO_OK) {
-        ib = NULL;
-        goto fail_out;
-    }
-    ib = NULL;
-    train_out->feature_dim = dim;
-    int32_t *groups = fct_malloc_array((size_t)dim, sizeof *groups);
-    if (!groups) {
-        st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %llu feature groups", (unsigned long long)dim);
-        goto fail_out;
-    }
-    /* Group ids: 0 user, 1 item, then side groups, implicit, item implicit. */
+/* Prior group of every feature [L->dim]: 0 user ids, 1 item ids, then the
+ * user side groups, the item side groups, implicit, item implicit. */
+static facto_status fct_fm_ratings_groups(facto_ctx *ctx, const fct_fm_ratings_spec *spec, const fct_fm_layout *L,
+                                          int32_t **out, int32_t *n_groups)
+{
+    int32_t *groups = fct_malloc_array((size_t)L->dim, sizeof *groups);
+    if (!groups)
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %llu feature groups", (unsigned long long)L->dim);
     int32_t gu = 1, gi = 1;
-    for (uint64_t c = 0; spec->user_side_group && c < du; c++)
+    for (uint64_t c = 0; spec->user_side_group && c < L->du; c++)
         gu = spec->user_side_group[c] + 1 > gu ? spec->user_side_group[c] + 1 : gu;
-    for (uint64_t c = 0; spec->item_side_group && c < di; c++)
+    for (uint64_t c = 0; spec->item_side_group && c < L->di; c++)
         gi = spec->item_side_group[c] + 1 > gi ? spec->item_side_group[c] + 1 : gi;
     const int32_t g_us = 2, g_is = 2 + gu, g_imp = g_is + gi, g_iimp = g_imp + 1;
-    for (uint64_t f = 0; f < dim; f++) {
-        if (f < (uint64_t)U)
+    for (uint64_t f = 0; f < L->dim; f++) {
+        if (f < (uint64_t)L->U)
             groups[f] = 0;
-        else if (f < off_us)
+        else if (f < L->off_us)
             groups[f] = 1;
-        else if (f < off_is)
-            groups[f] = g_us + (spec->user_side_group ? spec->user_side_group[f - off_us] : 0);
-        else if (f < off_imp)
-            groups[f] = g_is + (spec->item_side_group ? spec->item_side_group[f - off_is] : 0);
+        else if (f < L->off_is)
+            groups[f] = g_us + (spec->user_side_group ? spec->user_side_group[f - L->off_us] : 0);
+        else if (f < L->off_imp)
+            groups[f] = g_is + (spec->item_side_group ? spec->item_side_group[f - L->off_is] : 0);
         else
-            groups[f] = f < off_iimp ? g_imp : g_iimp;
+            groups[f] = f < L->off_iimp ? g_imp : g_iimp;
+    }
+    *out = groups;
+    *n_groups = g_iimp + 1;
+    return FACTO_OK;
+}
+
+/* *out = the ratings of ds (labels, no direct features) joined with the
+ * user block ub and the item block ib by id. owned = 1 hands ub and ib to
+ * *out, also on failure. On failure *out is released (or, when it fails
+ * before, left as it was). */
+static facto_status fct_fm_join_ratings(facto_ctx *ctx, const facto_dataset *train, const facto_dataset *ds,
+                                        const facto_rows *ub, const facto_rows *ib, int owned, fct_fm_data *out)
+{
+    facto_rows *labels = NULL;
+    int32_t *uref = NULL, *iref = NULL;
+    facto_status st = fct_fm_label_rows(ctx, ds, &labels);
+    if (st == FACTO_OK)
+        st = fct_fm_ratings_refs(ctx, train, ds, &uref, &iref);
+    if (st != FACTO_OK) {
+        facto_rows_free(labels);
+        if (owned) {
+            facto_rows_free((facto_rows *)ub);
+            facto_rows_free((facto_rows *)ib);
+        }
+        return st;
+    }
+    fct_fm_data_init(out, labels, 1);
+    st = fct_fm_data_add_block(ctx, out, ub, owned, uref, 1);
+    if (st == FACTO_OK) {
+        st = fct_fm_data_add_block(ctx, out, ib, owned, iref, 1);
+    } else {
+        free(iref);
+        if (owned)
+            facto_rows_free((facto_rows *)ib);
+    }
+    if (st != FACTO_OK)
+        fct_fm_data_release(out);
+    return st;
+}
+
+facto_status fct_fm_data_from_ratings(facto_ctx *ctx, const facto_dataset *train, const facto_dataset *test,
+                                        const fct_fm_ratings_spec *spec, fct_fm_data *train_out,
+                                        fct_fm_data *test_out)
+{
+    static const fct_fm_ratings_spec none = {0, 0, NULL, NULL, NULL, NULL};
+    if (!spec)
+        spec = &none;
+    fct_fm_layout L;
+    memset(&L, 0, sizeof L);
+    facto_status st = fct_fm_ratings_layout(ctx, train, spec, &L);
+    if (st != FACTO_OK)
+        return st;
+    facto_rows *ub = NULL, *ib = NULL;
+    if ((st = fct_fm_user_block(ctx, train, spec, &L, &ub)) != FACTO_OK)
+        return st;
+    if ((st = fct_fm_item_block(ctx, train, spec, &L, &ib)) != FACTO_OK) {
+        facto_rows_free(ub);
+        return st;
+    }
+    if ((st = fct_fm_join_ratings(ctx, train, train, ub, ib, 1, train_out)) != FACTO_OK)
+        return st;
+    train_out->feature_dim = L.dim;
+    int32_t *groups = NULL, n_groups = 0;
+    if ((st = fct_fm_ratings_groups(ctx, spec, &L, &groups, &n_groups)) != FACTO_OK) {
+        fct_fm_data_release(train_out);
+        return st;
     }
     train_out->pairs = 1;
     train_out->feature_group = groups;
-    train_out->n_groups = g_iimp + 1;
+    train_out->n_groups = n_groups;
     train_out->groups_owned = 1;
     if (test) {
-        if ((st = fct_fm_label_rows(ctx, test, &labels)) != FACTO_OK)
-            goto fail_out;
-        if ((st = fct_fm_ratings_refs(ctx, train, test, &uref, &iref)) != FACTO_OK)
-            goto fail_out;
-        fct_fm_data_init(test_out, labels, 1);
-        labels = NULL;
-        st = fct_fm_data_add_block(ctx, test_out, train_out->block[0].rows, 0, uref, 1);
-        if (st == FACTO_OK)
-            st = fct_fm_data_add_block(ctx, test_out, train_out->block[1].rows, 0, iref, 1);
-        else
-            free(iref);
+        st = fct_fm_join_ratings(ctx, train, test, train_out->block[0].rows, train_out->block[1].rows, 0, test_out);
         if (st != FACTO_OK) {
-            fct_fm_data_release(test_out);
-            goto fail_out;
+            fct_fm_data_release(train_out);
+            return st;
         }
-        test_out->feature_dim = dim;
+        test_out->feature_dim = L.dim;
         test_out->pairs = 1;
     }
     return FACTO_OK;
+}
 
-fail_out:
-    fct_fm_data_release(train_out);
-fail:
-    facto_rows_free(ub);
-    facto_rows_free(ib);
-    facto_rows_free(labels);
-    return st;
+facto_status fct_fm_side_table(facto_ctx *ctx, const char *path, int is_user, const facto_idmap *ids,
+                                 facto_rows **rows, int32_t **groups, int32_t *n_cols)
+{
+    *rows = NULL;
+    *groups = NULL;
+    *n_cols = 0;
+    facto_features *f = NULL;
+    unsigned accept = FCT_FEATURES_ATTRIBUTES | (is_user ? FCT_FEATURES_ML_USERS : FCT_FEATURES_ML_ITEMS);
+    facto_status st = fct_features_read(ctx, path, accept, &f);
+    if (st != FACTO_OK)
+        return st;
+    int32_t d = f->columns->n;
+    facto_rows *r = facto_rows_new(0, 0);
+    int32_t *g = fct_malloc_array(d ? (size_t)d : 1, sizeof *g);
+    if (!r || !g)
+        st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
+    /* Row t = the features of training id t (empty when the file lacks it). */
+    int64_t with_features = 0;
+    for (int32_t t = 0; st == FACTO_OK && t < ids->n; t++) {
+        int32_t s = facto_idmap_find(f->ids, ids->names[t]);
+        const int64_t b = s >= 0 ? f->rows->row_ptr[s] : 0, e = s >= 0 ? f->rows->row_ptr[s + 1] : 0;
+        for (int64_t k = b; k < e && st == FACTO_OK; k++)
+            st = facto_rows_push(ctx, r, f->rows->keys[k], f->rows->values[k]);
+        with_features += e > b;
+        if (st == FACTO_OK)
+            st = facto_rows_finish_row(ctx, r, 0.0f);
+    }
+    /* A side file that gives no training id a feature (empty, or made for
+     * other data) would train silently without side features. */
+    if (st == FACTO_OK && with_features == 0)
+        st = fct_fail(ctx, FACTO_ERR_PARSE,
+                      "%s: gives no %s of the training ratings a feature (empty, or a side file for other data?)",
+                      path, is_user ? "user" : "item");
+    if (st == FACTO_OK && d > 0)
+        memcpy(g, f->column_group, (size_t)d * sizeof *g);
+    facto_features_free(f);
+    if (st != FACTO_OK) {
+        facto_rows_free(r);
+        free(g);
+        return st;
+    }
+    r->feature_dim = (uint64_t)d;
+    *rows = r;
+    *groups = g;
+    *n_cols = d;
+    return FACTO_OK;
 }

@@ -132,15 +132,17 @@ facto_status fct_fm_data_from_ratings(facto_ctx *ctx, const facto_dataset *train
 
 /*
  * Side features of every id of `ids` (a training set's users or items) from
- * `path`: MovieLens 100K u.user / u.item when the first data line holds '|'
- * (user: age bucket, gender, occupation; item: genres / n_genres, release
- * decade), else the attribute format "id<TAB>name[:value] name[:value] ..."
- * (value 1 when omitted; '#' lines and blank lines skipped; the prior group
- * of a column is its name up to the first '=', so "genre=Drama" and
- * "genre=Comedy" share one). *rows [ids->n, *n_cols] (an id without a line
- * gets an empty row; ids not in `ids` are skipped) and *groups [*n_cols]
- * are owned by the caller. Errors: FACTO_ERR_IO, FACTO_ERR_PARSE
- * ("PATH:LINE: ..."), FACTO_ERR_NOMEM. O(file + nnz). fm_convert.c.
+ * `path`, read as a feature table (features.c, facto_features_read):
+ * MovieLens 100K u.user (is_user) or u.item (!is_user) when the first data
+ * line holds '|' (user: age bucket, gender, occupation; item: genres /
+ * n_genres, release decade), else the attribute format "id<TAB>name[:value]
+ * name[:value] ..." (value 1 when omitted; '#' lines and blank lines
+ * skipped; the prior group of a column is its name up to the first '=', so
+ * "genre=Drama" and "genre=Comedy" share one). *rows [ids->n, *n_cols] (an
+ * id without a line gets an empty row; ids not in `ids` are skipped) and
+ * *groups [*n_cols] (the table's column groups) are owned by the caller.
+ * Errors: FACTO_ERR_IO, FACTO_ERR_PARSE ("PATH:LINE: ..."; also when no id
+ * of `ids` gets a feature), FACTO_ERR_NOMEM. O(file + nnz). fm_blocks.c.
  */
 facto_status fct_fm_side_table(facto_ctx *ctx, const char *path, int is_user, const facto_idmap *ids,
                                  facto_rows **rows, int32_t **groups, int32_t *n_cols);

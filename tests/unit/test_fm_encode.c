@@ -1,9 +1,9 @@
 /*
- * test_fm_convert.c — ratings -> FM rows. A tiny hand-made MovieLens-style
- * fixture (ratings, u.user, u.item) is encoded and every key and value is
- * compared with the layout worked out by hand, for the train file and for a
- * test file with an unseen user and an unseen item; bad side files give
- * PATH:LINE errors. On the real MovieLens 100K u1 split (skipped without
+ * test_fm_encode.c — ratings -> FM rows (src/data/fm_encode.c). A tiny
+ * hand-made MovieLens-style fixture (ratings, u.user, u.item) is encoded and
+ * every key and value is compared with the layout worked out by hand, for
+ * the train file and for a test file with an unseen user and an unseen item;
+ * bad side files give PATH:LINE errors. On the real MovieLens 100K u1 split (skipped without
  * FACTO_DATA_HOME) row counts, dimensions and unknown-item counts are checked
  * against a separate naive count of the files, and the rows survive libsvm
  * and recordIO round trips bit-exact. Runs in about a second.
@@ -25,7 +25,7 @@
 static int setup_dir(void **state)
 {
     (void)state;
-    return fct_test_dir_make("fct_fmconv");
+    return fct_test_dir_make("fct_fmenc");
 }
 
 static int teardown_dir(void **state)
