@@ -552,6 +552,12 @@ FACTO_API size_t facto_params_format(const facto_params *params, char *buf, size
  * FACTO_ERR_INVALID naming the first hyperparameter that breaks a rule. */
 FACTO_API facto_status facto_params_validate(facto_ctx *ctx, const facto_params *params);
 
+/* FACTO_INPUT_* bits of what this configuration trains on: the kind's
+ * train_inputs, narrowed by settings that need one form (fm with solver
+ * sgd trains on feature rows only: one-hot encode ratings first,
+ * facto_fm_encode). 0 for NULL. */
+FACTO_API unsigned facto_params_inputs(const facto_params *params);
+
 /* One hyperparameter of the table. The pointers are static storage. */
 typedef struct facto_param_info {
     const char *name;       /* canonical name ("num_factors") */
@@ -641,8 +647,9 @@ typedef struct facto_fit_data {
 
 /*
  * Train a model of params' kind on `data`. Validates every hyperparameter
- * first (facto_params_validate), then runs the kind's training driver
- * (src/train/). Test data never influence training. With the same params,
+ * (facto_params_validate) once what comes from the data is filled in (fm:
+ * feature_dim, when 0, is the rows' largest key + 1 or the ratings'
+ * layout), then runs the kind's training driver (src/train/). Test data never influence training. With the same params,
  * data and one thread, the model bytes are the same (MCMC: for any thread
  * count). The source of each kind's algorithm is in its section below
  * (facto_mf_fit, facto_fm_fit, facto_fm_fit_ratings), which are the typed

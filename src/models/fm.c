@@ -470,6 +470,14 @@ static int64_t fct_fm_ops_seen(const facto_model *model, int32_t u, const int32_
     return m->seen_ptr[u + 1] - m->seen_ptr[u];
 }
 
+/* SGD trains on feature rows only (ratings are one-hot encoded first); ALS
+ * and MCMC also on ratings in block form. */
+static unsigned fct_fm_ops_inputs_of(const void *params)
+{
+    const facto_fm_params *p = params;
+    return p->solver == FACTO_FM_SOLVER_SGD ? FACTO_INPUT_ROWS : FACTO_INPUT_ROWS | FACTO_INPUT_RATINGS;
+}
+
 static const void *fct_fm_ops_params(const facto_model *model) { return &((const fct_fm_model *)model)->params; }
 
 static facto_task fct_fm_ops_task(const facto_model *model)
@@ -781,6 +789,7 @@ const fct_model_ops fct_fm_ops = {
     .summary = "factorization machine with SageMaker's hyperparameters; SGD family, ALS or MCMC (Rendle 2010, 2012)",
     .train_inputs = FACTO_INPUT_ROWS | FACTO_INPUT_RATINGS,
     .params = &fct_fm_ptable,
+    .inputs_of = fct_fm_ops_inputs_of,
     .free = fct_fm_free,
     .save = fct_fm_save,
     .load = fct_fm_load,

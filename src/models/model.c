@@ -269,6 +269,16 @@ facto_status facto_params_validate(facto_ctx *ctx, const facto_params *params)
     return fct_params_check(ctx, params->table, params->data);
 }
 
+unsigned facto_params_inputs(const facto_params *params)
+{
+    if (!params)
+        return 0;
+    const fct_model_ops *ops = fct_model_kind_by_name(params->table->kind);
+    if (!ops)
+        return 0;
+    return ops->inputs_of ? ops->inputs_of(params->data) : ops->train_inputs;
+}
+
 int facto_params_count(const facto_params *params) { return params ? params->table->n : 0; }
 
 facto_status facto_params_info(facto_ctx *ctx, const facto_params *params, int index, facto_param_info *out)

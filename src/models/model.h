@@ -73,6 +73,9 @@ typedef struct fct_model_ops {
     const char *summary;              /* one line for --help */
     unsigned train_inputs;            /* FACTO_INPUT_* bits the kind trains on */
     const fct_ptable *params;         /* its hyperparameter table */
+    /* Optional: FACTO_INPUT_* bits a configuration (the kind's params
+     * struct) trains on, when it is narrower than train_inputs. */
+    unsigned (*inputs_of)(const void *params);
 
     void (*free)(facto_model *model);
     /* Write the model's sections; the caller creates and commits the file. */

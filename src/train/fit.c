@@ -1,7 +1,8 @@
 /*
  * fit.c — facto_model_fit: the one training entry point of every kind. It
- * validates the hyperparameters through the kind's table and hands the data
- * to the kind's driver (fit_<kind>.c). Also the pieces the drivers share:
+ * hands the hyperparameters and the data to the kind's driver
+ * (fit_<kind>.c), which validates them through the kind's table once it has
+ * filled what comes from the data. Also the pieces the drivers share:
  * the epoch report on a rating data set (scored through the model
  * interface, so it is computed the same way for every kind) and the clock.
  */
@@ -30,9 +31,8 @@ facto_status facto_model_fit(facto_ctx *ctx, const facto_params *params, const f
     *out = NULL;
     if (!params || !data)
         return fct_fail(ctx, FACTO_ERR_INVALID, "facto_model_fit: params and data must be given");
-    facto_status st = facto_params_validate(ctx, params);
-    if (st != FACTO_OK)
-        return st;
+    /* Each driver validates: some settings come from the data (fm's
+     * feature_dim, when not given). */
     const char *kind = facto_params_kind(params);
     for (size_t i = 0; i < sizeof fct_fit_drivers / sizeof fct_fit_drivers[0]; i++)
         if (strcmp(fct_fit_drivers[i].kind, kind) == 0)

@@ -119,10 +119,23 @@ facto_status fct_fit_fm(facto_ctx *ctx, const facto_params *params, const facto_
         if (data->train)
             return fct_fail(ctx, FACTO_ERR_INVALID,
                             "fm trains on feature rows or on ratings, not both at once (facto_fit_data)");
-        return facto_fm_fit(ctx, data->train_rows, data->test_rows, p, callbacks, out);
+        facto_fm_params q = *p;
+        if (q.feature_dim == 0) {
+            /* SageMaker requires feature_dim; facto takes it from the rows when it is not given */
+            q.feature_dim = facto_rows_dim(data->train_rows);
+            if (data->test_rows && facto_rows_dim(data->test_rows) > q.feature_dim)
+                q.feature_dim = facto_rows_dim(data->test_rows);
+            fct_log(ctx, FACTO_LOG_INFO, "feature_dim not given; %llu from the data",
+                    (unsigned long long)q.feature_dim);
+        }
+        return facto_fm_fit(ctx, data->train_rows, data->test_rows, &q, callbacks, out);
     }
     if (!data->train)
         return fct_fail(ctx, FACTO_ERR_INVALID, "fm needs training rows or ratings (facto_fit_data)");
+    if (p->solver == FACTO_FM_SOLVER_SGD)
+        return fct_fail(ctx, FACTO_ERR_INVALID,
+                        "hyperparameter solver: sgd trains on feature rows; encode the ratings one-hot first "
+                        "(facto_fm_encode), or train on ratings with solver als or mcmc");
     facto_fm_ratings_options o = facto_fm_ratings_options_default();
     o.implicit = p->implicit;
     o.prior_groups = p->prior_groups;
