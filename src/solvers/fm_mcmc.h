@@ -72,17 +72,6 @@ facto_status fct_fm_cd_run_rows(facto_ctx *ctx, fct_fm_model *model, fct_fm_cd_m
                                   fct_fm_cd_result *result);
 
 /*
- * Fit an FM with the ALS or MCMC solver (params->solver) on block data:
- * creates the model, maps every source to slots and runs the engine.
- * test may be NULL. *out owned by the caller (facto_model_free).
- * Errors: those of fct_fm_model_new and fct_fm_cd_run;
- * FACTO_ERR_INVALID when params->solver is sgd.
- */
-facto_status fct_fm_fit_blocks(facto_ctx *ctx, const fct_fm_data *train, const fct_fm_data *test,
-                                 const facto_fm_params *params, const facto_fm_callbacks *callbacks,
-                                 int burnin, int summary_rank, facto_model **out, fct_fm_cd_result *result);
-
-/*
  * Predict raw y^ (no clipping, no link) of every row of block data `d` with
  * the model's current w0/w/V into out[n_rows]. slots per source as above.
  * O(k * (nnz(direct) + sum_B nnz(B) + n_rows * n_blocks)). FACTO_ERR_NOMEM.
