@@ -1,0 +1,214 @@
+/*
+ * fm_cd_engine.h — private to the FM solvers of src/solvers that share the
+ * column-wise sweep engine (Rendle, "Factorization Machines with libFM", ACM
+ * TIST 2012, sec. 4-5; blocks: Rendle, VLDB 2013): its state (errors e and
+ * factor sums q cached per row, parameters in double, every source's CSC),
+ * the posterior summaries a run leaves in the model, and the steps a chain is
+ * made of. Design and costs at each definition: fm_cd_engine.c (state, block
+ * rows, prediction), fm_cd_sweep.c (w0 / w / V sweeps), fm_mcmc_sampler.c
+ * (hyperpriors, noise, probit targets), fm_mcmc_summary.c (thinned samples,
+ * Nystrom summary, per-user / per-item sums), fm_mcmc_chains.c (several
+ * chains), fm_mcmc.c (one chain, entry points).
+ */
+#ifndef FACTO_FM_CD_ENGINE_H
+#define FACTO_FM_CD_ENGINE_H
+
+#include "fm_mcmc.h"
+
+#include <stdatomic.h>
+#include <time.h>
+
+/* Probit link written as a logistic one so stored samples score through the
+ * model's sigmoid: Phi(t) ~ 1 / (1 + exp(-1.702 t)), max error 0.0095. */
+#define FACTO_FM_PROBIT_SCALE 1.702
+
+typedef struct fct_fm_eq {
+    double e; /* y^ - target (target = label, or z for probit) */
+    double q; /* q_f(n) of the factor being swept */
+} fct_fm_eq;
+
+typedef struct fct_fm_agg {
+    double s1, s2; /* sum over joined rows of q_rest, q_rest^2 */
+    double e, eq;  /* sum over joined rows of e, e * q_rest */
+} fct_fm_agg;
+
+/* Rows of one block (shared by train and test when the pointer is the same),
+ * with per-row values of the current factor. */
+typedef struct fct_fm_brows {
+    const facto_rows *rows;
+    const uint32_t *slots; /* [nnz] */
+    double *lin;           /* [n_rows] sum_i w_i x_i */
+    double *qf;            /* [n_rows] sum_i v_if x_i */
+    double *sf;            /* [n_rows] sum_i (v_if x_i)^2 */
+} fct_fm_brows;
+
+/* One training source: direct rows (ref == NULL) or a block. */
+typedef struct fct_fm_src {
+    int64_t n_rows; /* data rows (direct) or block rows */
+    const int64_t *row_ptr;
+    const uint32_t *slot;
+    const float *val;
+    const int32_t *ref; /* [n] block row of each data row; NULL for direct */
+    int brows;          /* index into the engine's brows, -1 for direct */
+    /* CSC: columns = distinct slots of this source, ascending */
+    int64_t n_cols;
+    uint32_t *col_slot;
+    int64_t *col_ptr;
+    uint32_t *col_row;
+    float *col_val;
+    /* block work arrays [n_rows] */
+    double *cnt;
+    fct_fm_agg *agg;
+    double *dq, *dy;
+} fct_fm_src;
+
+/* The engine: one model's parameters in double while a run sweeps them, the
+ * errors of the n training rows and the sources' transposes. */
+typedef struct fct_fm_engine {
+    facto_ctx *ctx;
+    fct_fm_model *m;
+    fct_fm_cd_mode mode;
+    int classify;
+    int32_t k;
+    int64_t n_slots;
+    int64_t n;
+    const float *labels;
+    float *z;        /* probit latent targets [n] */
+    fct_fm_eq *eq; /* [n] */
+    double w0;
+    double *w; /* [n_slots] */
+    double *V; /* [k, n_slots] factor-major: V[f * n_slots + s] */
+    int32_t *group;
+    int32_t n_groups;
+    int64_t *group_size;
+    uint32_t *unseen;
+    int64_t n_unseen;
+    double alpha, lambda0;
+    double *mu_w, *lambda_w; /* [G] */
+    double *mu_v, *lambda_v; /* [G, k] */
+    int n_src;
+    fct_fm_src src[1 + FACTO_FM_MAX_BLOCKS];
+    int n_brows;
+    fct_fm_brows brows[2 * FACTO_FM_MAX_BLOCKS];
+    /* Last block's change of the previous factor, applied in the next
+     * factor's first pass (saves one pass over the rows per factor):
+     * e += q_prev * pend_a[j] + pend_b[j]. pending = 0 when none. */
+    int pending;
+    double *pend_a, *pend_b; /* [rows of the last block] */
+    /* Pair form (no direct features, two blocks: every ratings data set):
+     * fct_fm_sweep_v_pair, whose deferred change is e += pend_q1[j1]
+     * pend_a[j2] + pend_b[j2] (pending = 2), with pend_q1 the first block's
+     * final q of the previous factor; q of the rows is not kept. */
+    double *pend_q1; /* [rows of block 1] */
+    /* Flat rows (no blocks): q of the next factor, summed by each factor's
+     * update pass; qn_ok once it holds the next factor's q. */
+    double *qn; /* [n] */
+    int qn_ok;
+    fct_rng rng;
+} fct_fm_engine;
+
+/* Seconds on clock `id` (CLOCK_MONOTONIC: wall time; CLOCK_THREAD_CPUTIME_ID:
+ * this thread's CPU time). */
+static inline double fct_fm_clock(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static inline double fct_fm_now(void)
+{
+    return fct_fm_clock(CLOCK_MONOTONIC);
+}
+
+/* Rank-r Nystrom summary of mean_s V_s V_s^T (fm_mcmc_summary.c). */
+typedef struct fct_fm_summary {
+    int32_t r;
+    int64_t n;   /* samples accumulated */
+    double *omega; /* [n_slots, r] */
+    double *y;     /* [n_slots, r] */
+    double *t;     /* [k, r] scratch */
+} fct_fm_summary;
+
+/* Per-user / per-item sums of a ratings model (fm_mcmc_summary.c). */
+typedef struct fct_fm_pairs {
+    int64_t nb, off1;      /* block rows: users [0, off1), items [off1, nb) */
+    int bidx[2];           /* engine brows of the user and item blocks */
+    double *q;             /* [k, nb] sums of the current parameters */
+    double *b;             /* [nb] */
+    double *sum_b;         /* [nb] over post-burn-in samples */
+    double sum_w0;
+    int64_t n;             /* samples in sum_b */
+    int keep, n_kept;      /* thinned samples of q (no summary) */
+    float *kept;           /* [keep, nb, k] */
+    fct_fm_summary sum;  /* r > 0: Nystrom summary of G */
+} fct_fm_pairs;
+
+/*
+ * How the chains of one run keep in step (NULL for a lone chain). Only
+ * chain 0 has the callbacks, so only it can be asked to stop early; every
+ * other chain then ends after the same iterations, whatever the thread
+ * count. Chain 0 publishes each iteration before it runs it (`started`) and
+ * sets `done` when it leaves its loop; a chain c > 0 runs iteration `it`
+ * only once chain 0 has started it (waiting when `lockstep`, that is when
+ * there is a callback that could stop chain 0), and ends when chain 0 ended
+ * before `it`. `failed`: a chain's error, which ends every chain.
+ */
+typedef struct fct_fm_chain_sync {
+    atomic_int started, done, failed;
+    int lockstep;
+} fct_fm_chain_sync;
+
+/* ---- fm_cd_engine.c: state, block rows, prediction ---------------------- */
+
+int fct_fm_brows_get(fct_fm_engine *eng, const facto_rows *rows, const uint32_t *slots);
+facto_status fct_fm_src_build(fct_fm_engine *eng, fct_fm_src *s, uint8_t *seen, int64_t *count);
+void fct_fm_engine_free(fct_fm_engine *eng);
+void fct_fm_brows_factor(fct_fm_engine *eng, fct_fm_brows *b, const double *vf, int with_sq);
+void fct_fm_predict_sets(fct_fm_engine *eng, int nd, const fct_fm_data *const *d,
+                         const uint32_t *const *const *slots, const int *const *bidx, double *const *out);
+
+/* ---- fm_cd_sweep.c: the sweeps ------------------------------------------- */
+
+void fct_fm_sweep_w0(fct_fm_engine *eng);
+void fct_fm_sweep_w(fct_fm_engine *eng);
+void fct_fm_sweep_v(fct_fm_engine *eng, int32_t f);
+void fct_fm_flush_pending(fct_fm_engine *eng);
+
+/* ---- fm_mcmc_sampler.c: hyperparameters and probit targets ------------- */
+
+double fct_fm_trunc_normal(fct_rng *rng, double mean, int positive);
+void fct_fm_draw_alpha(fct_fm_engine *eng);
+void fct_fm_draw_hyper(fct_fm_engine *eng, const double *theta, double *mu, double *lambda, int64_t gstride);
+double fct_fm_probit(double t);
+
+/* ---- fm_mcmc_summary.c: what the model keeps ---------------------------- */
+
+void fct_fm_store_params(fct_fm_engine *eng, float *w0, float *w, float *V);
+void fct_fm_summary_free(fct_fm_summary *s);
+facto_status fct_fm_summary_init(fct_fm_engine *eng, fct_fm_summary *s, int64_t n, int32_t r, uint64_t seed);
+void fct_fm_summary_add(fct_fm_engine *eng, fct_fm_summary *s, const double *V, int64_t NS);
+facto_status fct_fm_summary_factor(fct_fm_engine *eng, fct_fm_summary *s, int64_t NS, float **out);
+facto_status fct_fm_summary_finish(fct_fm_engine *eng, fct_fm_summary *s, fct_fm_model *m, double w0_mean,
+                                   const double *w_sum, int n_lin);
+void fct_fm_pairs_free(fct_fm_pairs *p);
+void fct_fm_pairs_compute(fct_fm_engine *eng, fct_fm_pairs *p);
+facto_status fct_fm_pairs_finish(fct_fm_engine *eng, fct_fm_pairs *p, fct_fm_model *m);
+
+/* ---- fm_mcmc_chains.c: several chains ----------------------------------- */
+
+int fct_fm_chain_may_run(fct_fm_chain_sync *sync, int chain, int it);
+facto_status fct_fm_cd_chains(facto_ctx *ctx, fct_fm_model *m, fct_fm_cd_mode mode, const fct_fm_data *train,
+                              const uint32_t *const *train_slots, const fct_fm_data *test,
+                              const uint32_t *const *test_slots, const facto_fm_callbacks *callbacks, int burnin,
+                              int summary_rank, fct_fm_cd_result *result);
+
+/* ---- fm_mcmc.c: one chain ------------------------------------------------ */
+
+facto_status fct_fm_cd_chain(facto_ctx *ctx, fct_fm_model *m, fct_fm_cd_mode mode, const fct_fm_data *train,
+                             const uint32_t *const *train_slots, const fct_fm_data *test,
+                             const uint32_t *const *test_slots, const facto_fm_callbacks *callbacks,
+                             int burnin_req, int summary_rank, fct_fm_cd_result *result, double *test_avg,
+                             fct_fm_chain_sync *sync, int chain);
+
+#endif /* FACTO_FM_CD_ENGINE_H */
