@@ -12,7 +12,7 @@
 #include <string.h>
 
 /* Index in eng->brows of `rows` (added when new), -1 when out of memory. */
-int fct_fm_brows_get(fct_fm_engine *eng, const facto_rows *rows, const uint32_t *slots)
+static int fct_fm_brows_get(fct_fm_engine *eng, const facto_rows *rows, const uint32_t *slots)
 {
     for (int i = 0; i < eng->n_brows; i++)
         if (eng->brows[i].rows == rows)
@@ -30,7 +30,7 @@ int fct_fm_brows_get(fct_fm_engine *eng, const facto_rows *rows, const uint32_t 
 }
 
 /* Build the CSC of a source and mark its slots seen. */
-facto_status fct_fm_src_build(fct_fm_engine *eng, fct_fm_src *s, uint8_t *seen, int64_t *count)
+static facto_status fct_fm_src_build(fct_fm_engine *eng, fct_fm_src *s, uint8_t *seen, int64_t *count)
 {
     int64_t nnz = s->row_ptr[s->n_rows];
     memset(count, 0, (size_t)eng->n_slots * sizeof *count);
@@ -112,6 +112,8 @@ void fct_fm_engine_free(fct_fm_engine *eng)
     free(eng->pend_b);
     free(eng->pend_q1);
     free(eng->qn);
+    free(eng->seen);
+    free(eng->count);
     free(eng->z);
     free(eng->eq);
     free(eng->w);
@@ -123,6 +125,170 @@ void fct_fm_engine_free(fct_fm_engine *eng)
     free(eng->lambda_w);
     free(eng->mu_v);
     free(eng->lambda_v);
+}
+
+/* ---- setting up a run ---------------------------------------------------- */
+
+facto_status fct_fm_engine_alloc(fct_fm_engine *eng, facto_ctx *ctx, fct_fm_model *m, fct_fm_cd_mode mode,
+                                 const fct_fm_data *train)
+{
+    memset(eng, 0, sizeof *eng);
+    eng->ctx = ctx;
+    eng->m = m;
+    eng->mode = mode;
+    eng->classify = m->params.predictor_type == FACTO_FM_BINARY_CLASSIFIER;
+    eng->k = m->k;
+    eng->n_slots = m->n_slots;
+    eng->n = train->n_rows;
+    eng->labels = train->direct->labels;
+    fct_rng_seed(&eng->rng, m->params.seed);
+    const size_t NS = eng->n_slots ? (size_t)eng->n_slots : 1;
+    eng->eq = fct_calloc_array((size_t)eng->n, sizeof *eng->eq);
+    eng->w = fct_calloc_array(NS, sizeof *eng->w);
+    eng->V = fct_malloc_array(NS * (size_t)eng->k, sizeof *eng->V);
+    eng->group = fct_calloc_array(NS, sizeof *eng->group);
+    eng->seen = fct_calloc_array(NS, 1);
+    eng->count = fct_malloc_array(NS, sizeof *eng->count);
+    if (eng->classify)
+        eng->z = fct_calloc_array((size_t)eng->n, sizeof *eng->z);
+    if (!eng->eq || !eng->w || !eng->V || !eng->group || !eng->seen || !eng->count || (eng->classify && !eng->z))
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for the %s solver state",
+                        mode == FACTO_FM_CD_ALS ? "als" : "mcmc");
+    return FACTO_OK;
+}
+
+/* Prior group of every slot from train->feature_group (all 0 without). */
+static facto_status fct_fm_engine_groups(fct_fm_engine *eng, const fct_fm_data *train)
+{
+    const fct_fm_model *m = eng->m;
+    eng->n_groups = train->feature_group && train->n_groups > 0 ? train->n_groups : 1;
+    if (eng->n_groups > 256)
+        return fct_fail(eng->ctx, FACTO_ERR_INVALID, "%ld prior groups: at most 256", (long)eng->n_groups);
+    if (train->feature_group) {
+        for (int64_t s = 0; s < eng->n_slots; s++) {
+            uint64_t key = m->hashed ? m->slot_keys[s] : (uint64_t)s;
+            int32_t g = key < train->feature_dim ? train->feature_group[key] : 0;
+            if (g < 0 || g >= eng->n_groups)
+                return fct_fail(eng->ctx, FACTO_ERR_INVALID, "feature %llu: prior group %ld is not in [0, %ld)",
+                                (unsigned long long)key, (long)g, (long)eng->n_groups);
+            eng->group[s] = g;
+        }
+    }
+    return FACTO_OK;
+}
+
+/* The training sources (direct rows, then each block) and their
+ * transposes, the test blocks' rows (train_bidx / test_bidx [n_blocks]
+ * get their index in eng->brows) and the arrays of the deferred changes. */
+static facto_status fct_fm_engine_sources(fct_fm_engine *eng, const fct_fm_data *train,
+                                          const uint32_t *const *train_slots, const fct_fm_data *test,
+                                          const uint32_t *const *test_slots, int *train_bidx, int *test_bidx)
+{
+    facto_status st;
+    eng->n_src = 1 + train->n_blocks;
+    for (int i = 0; i < eng->n_src; i++) {
+        fct_fm_src *s = &eng->src[i];
+        if (i == 0) {
+            s->n_rows = eng->n;
+            s->row_ptr = train->direct->row_ptr;
+            s->val = train->direct->values;
+            s->brows = -1;
+        } else {
+            const fct_fm_block *b = &train->block[i - 1];
+            s->n_rows = b->rows->n_rows;
+            s->row_ptr = b->rows->row_ptr;
+            s->val = b->rows->values;
+            s->ref = b->ref;
+            s->brows = fct_fm_brows_get(eng, b->rows, train_slots[i]);
+            train_bidx[i - 1] = s->brows;
+            if (s->brows < 0)
+                return fct_fail(eng->ctx, FACTO_ERR_NOMEM, "out of memory for block caches");
+        }
+        s->slot = train_slots[i];
+        if ((st = fct_fm_src_build(eng, s, eng->seen, eng->count)) != FACTO_OK)
+            return st;
+    }
+    for (int b = 0; test && b < test->n_blocks; b++) {
+        test_bidx[b] = fct_fm_brows_get(eng, test->block[b].rows, test_slots[1 + b]);
+        if (test_bidx[b] < 0)
+            return fct_fail(eng->ctx, FACTO_ERR_NOMEM, "out of memory for block caches");
+    }
+    if (eng->n_src > 1) {
+        size_t nr = eng->src[eng->n_src - 1].n_rows ? (size_t)eng->src[eng->n_src - 1].n_rows : 1;
+        eng->pend_a = fct_calloc_array(nr, sizeof *eng->pend_a);
+        eng->pend_b = fct_calloc_array(nr, sizeof *eng->pend_b);
+        eng->pend_q1 = fct_calloc_array(eng->src[1].n_rows ? (size_t)eng->src[1].n_rows : 1, sizeof *eng->pend_q1);
+        if (!eng->pend_a || !eng->pend_b || !eng->pend_q1)
+            return fct_fail(eng->ctx, FACTO_ERR_NOMEM, "out of memory for block sums");
+    }
+    if (eng->n_src == 1 && !(eng->qn = fct_calloc_array((size_t)eng->n, sizeof *eng->qn)))
+        return fct_fail(eng->ctx, FACTO_ERR_NOMEM, "out of memory for the rows' q");
+    return FACTO_OK;
+}
+
+/* Group sizes (slots seen in training), the unseen slots and the
+ * hyperparameter arrays [G] and [G, k]. */
+static facto_status fct_fm_engine_hyper(fct_fm_engine *eng)
+{
+    eng->group_size = fct_calloc_array((size_t)eng->n_groups, sizeof *eng->group_size);
+    int64_t n_unseen = 0;
+    for (int64_t s = 0; s < eng->n_slots; s++)
+        n_unseen += !eng->seen[s];
+    eng->unseen = fct_malloc_array(n_unseen ? (size_t)n_unseen : 1, sizeof *eng->unseen);
+    eng->mu_w = fct_calloc_array((size_t)eng->n_groups, sizeof *eng->mu_w);
+    eng->lambda_w = fct_calloc_array((size_t)eng->n_groups, sizeof *eng->lambda_w);
+    eng->mu_v = fct_calloc_array((size_t)eng->n_groups * (size_t)eng->k, sizeof *eng->mu_v);
+    eng->lambda_v = fct_calloc_array((size_t)eng->n_groups * (size_t)eng->k, sizeof *eng->lambda_v);
+    if (!eng->group_size || !eng->unseen || !eng->mu_w || !eng->lambda_w || !eng->mu_v || !eng->lambda_v)
+        return fct_fail(eng->ctx, FACTO_ERR_NOMEM, "out of memory for hyperparameters");
+    for (int64_t s = 0; s < eng->n_slots; s++) {
+        if (eng->seen[s])
+            eng->group_size[eng->group[s]]++;
+        else
+            eng->unseen[eng->n_unseen++] = (uint32_t)s;
+    }
+    return FACTO_OK;
+}
+
+/* Start as libFM does: w0 = w = 0, V ~ N(0, init_stdev^2) on the slots seen
+ * in training (0 elsewhere); fixed precisions from the *_wd settings for
+ * ALS, lambda = 1 and mu = 0 for MCMC. */
+static void fct_fm_engine_start(fct_fm_engine *eng)
+{
+    const facto_fm_params *P = &eng->m->params;
+    eng->alpha = 1.0;
+    if (eng->mode == FACTO_FM_CD_ALS) {
+        eng->lambda0 = P->bias_wd;
+        for (int32_t g = 0; g < eng->n_groups; g++) {
+            eng->lambda_w[g] = P->linear_wd;
+            for (int32_t f = 0; f < eng->k; f++)
+                eng->lambda_v[g * eng->k + f] = P->factors_wd;
+        }
+    } else {
+        eng->lambda0 = 0.0;
+        for (int32_t g = 0; g < eng->n_groups; g++) {
+            eng->lambda_w[g] = 1.0;
+            for (int32_t f = 0; f < eng->k; f++)
+                eng->lambda_v[g * eng->k + f] = 1.0;
+        }
+    }
+    for (int32_t f = 0; f < eng->k; f++)
+        for (int64_t s = 0; s < eng->n_slots; s++)
+            eng->V[(int64_t)f * eng->n_slots + s] = eng->seen[s] ? P->init_stdev * fct_rng_normal(&eng->rng) : 0.0;
+}
+
+facto_status fct_fm_engine_build(fct_fm_engine *eng, const fct_fm_data *train, const uint32_t *const *train_slots,
+                                 const fct_fm_data *test, const uint32_t *const *test_slots, int *train_bidx,
+                                 int *test_bidx)
+{
+    facto_status st = fct_fm_engine_groups(eng, train);
+    if (st == FACTO_OK)
+        st = fct_fm_engine_sources(eng, train, train_slots, test, test_slots, train_bidx, test_bidx);
+    if (st == FACTO_OK)
+        st = fct_fm_engine_hyper(eng);
+    if (st == FACTO_OK)
+        fct_fm_engine_start(eng);
+    return st;
 }
 
 /* q_f of every row of block rows b, and sum_i (v_if x_i)^2 when with_sq. */

@@ -104,6 +104,8 @@ typedef struct fct_fm_engine {
      * update pass; qn_ok once it holds the next factor's q. */
     double *qn; /* [n] */
     int qn_ok;
+    uint8_t *seen;  /* [n_slots] 1 when a training source uses the slot */
+    int64_t *count; /* [n_slots] scratch of the transposes */
     fct_rng rng;
 } fct_fm_engine;
 
@@ -161,8 +163,20 @@ typedef struct fct_fm_chain_sync {
 
 /* ---- fm_cd_engine.c: state, block rows, prediction ---------------------- */
 
-int fct_fm_brows_get(fct_fm_engine *eng, const facto_rows *rows, const uint32_t *slots);
-facto_status fct_fm_src_build(fct_fm_engine *eng, fct_fm_src *s, uint8_t *seen, int64_t *count);
+/* A run's engine in two steps, so the caller can allocate its own buffers
+ * in between (fm_mcmc.c). fct_fm_engine_alloc: zeroes *eng, takes the
+ * model's sizes, seeds the stream with params.seed and allocates the
+ * per-row and per-slot state. fct_fm_engine_build: prior groups, the
+ * sources' transposes (train_bidx / test_bidx [n_blocks]: each block's
+ * index in eng->brows), hyperparameters and libFM's starting point (V from
+ * the stream). O(n_slots k + nnz of every source). Both: FACTO_ERR_NOMEM,
+ * FACTO_ERR_INVALID (a bad prior group, a feature in two sources). */
+facto_status fct_fm_engine_alloc(fct_fm_engine *eng, facto_ctx *ctx, fct_fm_model *m, fct_fm_cd_mode mode,
+                                 const fct_fm_data *train);
+facto_status fct_fm_engine_build(fct_fm_engine *eng, const fct_fm_data *train, const uint32_t *const *train_slots,
+                                 const fct_fm_data *test, const uint32_t *const *test_slots, int *train_bidx,
+                                 int *test_bidx);
+/* Frees what the engine allocated (also after a failed set-up). */
 void fct_fm_engine_free(fct_fm_engine *eng);
 void fct_fm_brows_factor(fct_fm_engine *eng, fct_fm_brows *b, const double *vf, int with_sq);
 void fct_fm_predict_sets(fct_fm_engine *eng, int nd, const fct_fm_data *const *d,
@@ -170,14 +184,13 @@ void fct_fm_predict_sets(fct_fm_engine *eng, int nd, const fct_fm_data *const *d
 
 /* ---- fm_cd_sweep.c: the sweeps ------------------------------------------- */
 
-void fct_fm_sweep_w0(fct_fm_engine *eng);
-void fct_fm_sweep_w(fct_fm_engine *eng);
-void fct_fm_sweep_v(fct_fm_engine *eng, int32_t f);
-void fct_fm_flush_pending(fct_fm_engine *eng);
+/* One iteration: alpha, w0, w, V (fm_cd_sweep.c). e stays exact up to
+ * rounding. O(k (nnz(direct) + sum_B (nnz(B) + n))). */
+void fct_fm_cd_sweep(fct_fm_engine *eng);
 
 /* ---- fm_mcmc_sampler.c: hyperparameters and probit targets ------------- */
 
-double fct_fm_trunc_normal(fct_rng *rng, double mean, int positive);
+void fct_fm_update_targets(fct_fm_engine *eng);
 void fct_fm_draw_alpha(fct_fm_engine *eng);
 void fct_fm_draw_hyper(fct_fm_engine *eng, const double *theta, double *mu, double *lambda, int64_t gstride);
 double fct_fm_probit(double t);
@@ -192,7 +205,9 @@ facto_status fct_fm_summary_factor(fct_fm_engine *eng, fct_fm_summary *s, int64_
 facto_status fct_fm_summary_finish(fct_fm_engine *eng, fct_fm_summary *s, fct_fm_model *m, double w0_mean,
                                    const double *w_sum, int n_lin);
 void fct_fm_pairs_free(fct_fm_pairs *p);
-void fct_fm_pairs_compute(fct_fm_engine *eng, fct_fm_pairs *p);
+facto_status fct_fm_pairs_init(fct_fm_engine *eng, fct_fm_pairs *p, const fct_fm_data *train, const int *bidx,
+                               int T, int burnin);
+void fct_fm_pairs_add(fct_fm_engine *eng, fct_fm_pairs *p, int T, int it, int burnin, int sum_every);
 facto_status fct_fm_pairs_finish(fct_fm_engine *eng, fct_fm_pairs *p, fct_fm_model *m);
 
 /* ---- fm_mcmc_chains.c: several chains ----------------------------------- */

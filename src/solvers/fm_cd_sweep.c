@@ -28,7 +28,7 @@ static double fct_fm_draw(fct_fm_engine *eng, double mean, double prec)
     return mean + fct_rng_normal(&eng->rng) / sqrt(prec);
 }
 
-void fct_fm_sweep_w0(fct_fm_engine *eng)
+static void fct_fm_sweep_w0(fct_fm_engine *eng)
 {
     double se = 0.0;
     for (int64_t n = 0; n < eng->n; n++)
@@ -43,7 +43,7 @@ void fct_fm_sweep_w0(fct_fm_engine *eng)
         eng->eq[n].e += d;
 }
 
-void fct_fm_sweep_w(fct_fm_engine *eng)
+static void fct_fm_sweep_w(fct_fm_engine *eng)
 {
     double *w = eng->w;
     for (int i = 0; i < eng->n_src; i++) {
@@ -316,7 +316,7 @@ static void fct_fm_sweep_v_pair(fct_fm_engine *eng, int32_t f)
  * of block b + 1; the last block's change is deferred into the next factor's
  * first pass. Passes over the rows per factor: n_blocks (direct sweep aside).
  */
-void fct_fm_sweep_v(fct_fm_engine *eng, int32_t f)
+static void fct_fm_sweep_v(fct_fm_engine *eng, int32_t f)
 {
     const int64_t N = eng->n;
     fct_fm_eq *eq = eng->eq;
@@ -506,7 +506,7 @@ void fct_fm_sweep_v(fct_fm_engine *eng, int32_t f)
 }
 
 /* Apply the last block's deferred change to e (and q). */
-void fct_fm_flush_pending(fct_fm_engine *eng)
+static void fct_fm_flush_pending(fct_fm_engine *eng)
 {
     if (!eng->pending)
         return;
@@ -524,4 +524,23 @@ void fct_fm_flush_pending(fct_fm_engine *eng)
         eng->eq[n].q += eng->pend_a[j];
     }
     eng->pending = 0;
+}
+
+/* One iteration of the engine (libFM's order, TIST 2012 Algorithm 2): the
+ * noise precision, w0, the hyperparameters of w then w, those of V then V
+ * one factor at a time (MCMC draws the hyperparameters; ALS keeps them). */
+void fct_fm_cd_sweep(fct_fm_engine *eng)
+{
+    fct_fm_draw_alpha(eng);
+    fct_fm_sweep_w0(eng);
+    if (eng->mode == FACTO_FM_CD_MCMC)
+        fct_fm_draw_hyper(eng, eng->w, eng->mu_w, eng->lambda_w, 1);
+    fct_fm_sweep_w(eng);
+    if (eng->mode == FACTO_FM_CD_MCMC) {
+        for (int32_t f = 0; f < eng->k; f++)
+            fct_fm_draw_hyper(eng, eng->V + (int64_t)f * eng->n_slots, eng->mu_v + f, eng->lambda_v + f, eng->k);
+    }
+    for (int32_t f = 0; f < eng->k; f++)
+        fct_fm_sweep_v(eng, f);
+    fct_fm_flush_pending(eng);
 }

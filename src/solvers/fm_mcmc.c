@@ -16,532 +16,480 @@
 #include <math.h>
 #include <string.h>
 
-/*
- * One chain (MCMC) or the ALS run. test_avg (may be NULL): [test rows] the
- * chain's running average of the test predictions (probabilities for the
- * classifier; not clipped). sync, chain: see fct_fm_chain_sync.
- */
-facto_status fct_fm_cd_chain(facto_ctx *ctx, fct_fm_model *m, fct_fm_cd_mode mode,
-                               const fct_fm_data *train, const uint32_t *const *train_slots,
-                               const fct_fm_data *test, const uint32_t *const *test_slots,
-                               const facto_fm_callbacks *callbacks, int burnin_req, int summary_rank,
-                               fct_fm_cd_result *result, double *test_avg, fct_fm_chain_sync *sync,
-                               int chain)
-{
+/* ---- one chain -------------------------------------------------------------- */
+
+/* One chain's run: its inputs, the engine, what the model keeps and the
+ * running sums over the post-burn-in iterations. */
+typedef struct fct_fm_chain {
+    facto_ctx *ctx;
+    fct_fm_model *m;
+    fct_fm_cd_mode mode;
+    const fct_fm_data *train;
+    const uint32_t *const *train_slots;
+    const fct_fm_data *test; /* NULL when the test rows have no labels */
+    const uint32_t *const *test_slots;
+    const facto_fm_callbacks *callbacks;
     fct_fm_engine eng;
-    memset(&eng, 0, sizeof eng);
-    fct_fm_summary sum; /* before any goto done */
-    memset(&sum, 0, sizeof sum);
+    int train_bidx[FACTO_FM_MAX_BLOCKS], test_bidx[FACTO_FM_MAX_BLOCKS]; /* each block's eng.brows */
+    /* The plan (fct_fm_chain_plan). */
+    int T;           /* iterations */
+    int burnin;      /* iterations left out of every average */
+    int keep, thin;  /* thinned samples in the model: the last `keep` post-burn-in iterations spaced `thin` */
+    int sum_every;   /* the summaries take every sum_every-th post-burn-in iteration, about 100 in all */
+    int pairs;       /* ratings data: the model keeps per-user / per-item sums (pr) */
+    int track_means; /* posterior means of w0 and w are needed */
+    fct_fm_summary sum; /* feature-level summary (summary_rank > 0) */
     fct_fm_pairs pr;
-    memset(&pr, 0, sizeof pr);
-    eng.ctx = ctx;
-    eng.m = m;
-    eng.mode = mode;
-    eng.classify = m->params.predictor_type == FACTO_FM_BINARY_CLASSIFIER;
-    eng.k = m->k;
-    eng.n_slots = m->n_slots;
-    eng.n = train->n_rows;
-    const facto_fm_params *P = &m->params;
-    const int T = P->num_iter > 0 ? P->num_iter : 1;
-    facto_status st = FACTO_OK;
-    uint8_t *seen = NULL;
-    int64_t *count = NULL;
-    double *pred_tr = NULL, *pred_te = NULL, *sum_te = NULL, *sum_w = NULL;
-    float *scores_tr = NULL, *scores_te = NULL;
-    int train_bidx[FACTO_FM_MAX_BLOCKS], test_bidx[FACTO_FM_MAX_BLOCKS];
+    /* Predictions. */
+    double *pred_tr;              /* [n] y^ of the training rows (start, resync) */
+    double *pred_te, *sum_te;     /* [test rows] y^ now; sum over post-burn-in samples (clipped / probit) */
+    float *scores_tr, *scores_te; /* [n], [test rows] scores for the metrics */
+    int n_avg;                    /* samples in sum_te */
+    double test_rmse_avg;
+    /* Posterior means of w0 and w: sums over n_lin post-burn-in samples. */
+    double sum_w0, *sum_w; /* sum_w [n_slots] */
+    int n_lin;
+    double seconds, cpu_seconds; /* sweeps and sample keeping, not test scoring */
+} fct_fm_chain;
 
+static const char *fct_fm_mode_name(fct_fm_cd_mode mode)
+{
+    return mode == FACTO_FM_CD_ALS ? "als" : "mcmc";
+}
+
+/* The checks before anything is allocated. */
+static facto_status fct_fm_chain_check(const fct_fm_chain *ch)
+{
+    const fct_fm_data *train = ch->train;
     if (!train->direct || !train->direct->labels)
-        return fct_fail(ctx, FACTO_ERR_INVALID, "training rows have no labels");
-    if (eng.n < 1)
-        return fct_fail(ctx, FACTO_ERR_EMPTY, "no training rows");
-    if (eng.n >= (int64_t)UINT32_MAX)
-        return fct_fail(ctx, FACTO_ERR_INVALID, "%lld training rows: the %s solver takes at most 2^32-2",
-                          (long long)eng.n, mode == FACTO_FM_CD_ALS ? "als" : "mcmc");
-    if (eng.n_slots >= (int64_t)UINT32_MAX)
-        return fct_fail(ctx, FACTO_ERR_INVALID, "too many parameter slots");
-    if (test && (!test->direct || !test->direct->labels))
-        test = NULL;
-    eng.labels = train->direct->labels;
-    fct_rng_seed(&eng.rng, P->seed);
+        return fct_fail(ch->ctx, FACTO_ERR_INVALID, "training rows have no labels");
+    if (train->n_rows < 1)
+        return fct_fail(ch->ctx, FACTO_ERR_EMPTY, "no training rows");
+    if (train->n_rows >= (int64_t)UINT32_MAX)
+        return fct_fail(ch->ctx, FACTO_ERR_INVALID, "%lld training rows: the %s solver takes at most 2^32-2",
+                        (long long)train->n_rows, fct_fm_mode_name(ch->mode));
+    if (ch->m->n_slots >= (int64_t)UINT32_MAX)
+        return fct_fail(ch->ctx, FACTO_ERR_INVALID, "too many parameter slots");
+    return FACTO_OK;
+}
 
-    const size_t NS = eng.n_slots ? (size_t)eng.n_slots : 1;
-    eng.eq = fct_calloc_array((size_t)eng.n, sizeof *eng.eq);
-    eng.w = fct_calloc_array(NS, sizeof *eng.w);
-    eng.V = fct_malloc_array(NS * (size_t)eng.k, sizeof *eng.V);
-    eng.group = fct_calloc_array(NS, sizeof *eng.group);
-    seen = fct_calloc_array(NS, 1);
-    count = fct_malloc_array(NS, sizeof *count);
-    pred_tr = fct_malloc_array((size_t)eng.n, sizeof *pred_tr);
-    scores_tr = fct_malloc_array((size_t)eng.n, sizeof *scores_tr);
-    if (eng.classify)
-        eng.z = fct_calloc_array((size_t)eng.n, sizeof *eng.z);
-    if (!eng.eq || !eng.w || !eng.V || !eng.group || !seen || !count || !pred_tr || !scores_tr ||
-        (eng.classify && !eng.z)) {
-        st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for the %s solver state",
-                        mode == FACTO_FM_CD_ALS ? "als" : "mcmc");
-        goto done;
+/* Prediction buffers of the train and test rows. */
+static facto_status fct_fm_chain_buffers(fct_fm_chain *ch)
+{
+    const size_t n = (size_t)ch->eng.n;
+    ch->pred_tr = fct_malloc_array(n, sizeof *ch->pred_tr);
+    ch->scores_tr = fct_malloc_array(n, sizeof *ch->scores_tr);
+    if (!ch->pred_tr || !ch->scores_tr)
+        return fct_fail(ch->ctx, FACTO_ERR_NOMEM, "out of memory for the %s solver state",
+                        fct_fm_mode_name(ch->mode));
+    if (ch->test) {
+        size_t nt = ch->test->n_rows ? (size_t)ch->test->n_rows : 1;
+        ch->pred_te = fct_malloc_array(nt, sizeof *ch->pred_te);
+        ch->sum_te = fct_calloc_array(nt, sizeof *ch->sum_te);
+        ch->scores_te = fct_malloc_array(nt, sizeof *ch->scores_te);
+        if (!ch->pred_te || !ch->sum_te || !ch->scores_te)
+            return fct_fail(ch->ctx, FACTO_ERR_NOMEM, "out of memory for test predictions");
     }
-    if (test) {
-        size_t nt = test->n_rows ? (size_t)test->n_rows : 1;
-        pred_te = fct_malloc_array(nt, sizeof *pred_te);
-        sum_te = fct_calloc_array(nt, sizeof *sum_te);
-        scores_te = fct_malloc_array(nt, sizeof *scores_te);
-        if (!pred_te || !sum_te || !scores_te) {
-            st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for test predictions");
-            goto done;
-        }
-    }
+    return FACTO_OK;
+}
 
-    /* Prior groups per slot. */
-    eng.n_groups = train->feature_group && train->n_groups > 0 ? train->n_groups : 1;
-    if (eng.n_groups > 256) {
-        st = fct_fail(ctx, FACTO_ERR_INVALID, "%ld prior groups: at most 256", (long)eng.n_groups);
-        goto done;
-    }
-    if (train->feature_group) {
-        for (int64_t s = 0; s < eng.n_slots; s++) {
-            uint64_t key = m->hashed ? m->slot_keys[s] : (uint64_t)s;
-            int32_t g = key < train->feature_dim ? train->feature_group[key] : 0;
-            if (g < 0 || g >= eng.n_groups) {
-                st = fct_fail(ctx, FACTO_ERR_INVALID, "feature %llu: prior group %ld is not in [0, %ld)",
-                                (unsigned long long)key, (long)g, (long)eng.n_groups);
-                goto done;
-            }
-            eng.group[s] = g;
-        }
-    }
-
-    /* Sources and their transposes. */
-    eng.n_src = 1 + train->n_blocks;
-    for (int i = 0; i < eng.n_src; i++) {
-        fct_fm_src *s = &eng.src[i];
-        if (i == 0) {
-            s->n_rows = eng.n;
-            s->row_ptr = train->direct->row_ptr;
-            s->val = train->direct->values;
-            s->brows = -1;
-        } else {
-            const fct_fm_block *b = &train->block[i - 1];
-            s->n_rows = b->rows->n_rows;
-            s->row_ptr = b->rows->row_ptr;
-            s->val = b->rows->values;
-            s->ref = b->ref;
-            s->brows = fct_fm_brows_get(&eng, b->rows, train_slots[i]);
-            train_bidx[i - 1] = s->brows;
-            if (s->brows < 0) {
-                st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for block caches");
-                goto done;
-            }
-        }
-        s->slot = train_slots[i];
-        if ((st = fct_fm_src_build(&eng, s, seen, count)) != FACTO_OK)
-            goto done;
-    }
-    for (int b = 0; test && b < test->n_blocks; b++) {
-        test_bidx[b] = fct_fm_brows_get(&eng, test->block[b].rows, test_slots[1 + b]);
-        if (test_bidx[b] < 0) {
-            st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for block caches");
-            goto done;
-        }
-    }
-    if (eng.n_src > 1) {
-        size_t nr = eng.src[eng.n_src - 1].n_rows ? (size_t)eng.src[eng.n_src - 1].n_rows : 1;
-        eng.pend_a = fct_calloc_array(nr, sizeof *eng.pend_a);
-        eng.pend_b = fct_calloc_array(nr, sizeof *eng.pend_b);
-        eng.pend_q1 = fct_calloc_array(eng.src[1].n_rows ? (size_t)eng.src[1].n_rows : 1, sizeof *eng.pend_q1);
-        if (!eng.pend_a || !eng.pend_b || !eng.pend_q1) {
-            st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for block sums");
-            goto done;
-        }
-    }
-    if (eng.n_src == 1 && !(eng.qn = fct_calloc_array((size_t)eng.n, sizeof *eng.qn))) {
-        st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for the rows' q");
-        goto done;
-    }
-    eng.group_size = fct_calloc_array((size_t)eng.n_groups, sizeof *eng.group_size);
-    int64_t n_unseen = 0;
-    for (int64_t s = 0; s < eng.n_slots; s++)
-        n_unseen += !seen[s];
-    eng.unseen = fct_malloc_array(n_unseen ? (size_t)n_unseen : 1, sizeof *eng.unseen);
-    eng.mu_w = fct_calloc_array((size_t)eng.n_groups, sizeof *eng.mu_w);
-    eng.lambda_w = fct_calloc_array((size_t)eng.n_groups, sizeof *eng.lambda_w);
-    eng.mu_v = fct_calloc_array((size_t)eng.n_groups * (size_t)eng.k, sizeof *eng.mu_v);
-    eng.lambda_v = fct_calloc_array((size_t)eng.n_groups * (size_t)eng.k, sizeof *eng.lambda_v);
-    if (!eng.group_size || !eng.unseen || !eng.mu_w || !eng.lambda_w || !eng.mu_v || !eng.lambda_v) {
-        st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for hyperparameters");
-        goto done;
-    }
-    for (int64_t s = 0; s < eng.n_slots; s++) {
-        if (seen[s])
-            eng.group_size[eng.group[s]]++;
-        else
-            eng.unseen[eng.n_unseen++] = (uint32_t)s;
-    }
-
-    /* Start as libFM does: w0 = w = 0, V ~ N(0, init_stdev^2); fixed
-     * precisions from the *_wd settings for ALS. */
-    eng.alpha = 1.0;
-    if (mode == FACTO_FM_CD_ALS) {
-        eng.lambda0 = P->bias_wd;
-        for (int32_t g = 0; g < eng.n_groups; g++) {
-            eng.lambda_w[g] = P->linear_wd;
-            for (int32_t f = 0; f < eng.k; f++)
-                eng.lambda_v[g * eng.k + f] = P->factors_wd;
-        }
-    } else {
-        eng.lambda0 = 0.0;
-        for (int32_t g = 0; g < eng.n_groups; g++) {
-            eng.lambda_w[g] = 1.0;
-            for (int32_t f = 0; f < eng.k; f++)
-                eng.lambda_v[g * eng.k + f] = 1.0;
-        }
-    }
-    for (int32_t f = 0; f < eng.k; f++)
-        for (int64_t s = 0; s < eng.n_slots; s++)
-            eng.V[(int64_t)f * eng.n_slots + s] = seen[s] ? P->init_stdev * fct_rng_normal(&eng.rng) : 0.0;
-
-    /* Training targets and the running prediction range. */
+/* Training targets (finite) and the regressor's prediction range. */
+static facto_status fct_fm_chain_targets(fct_fm_chain *ch)
+{
+    const fct_fm_engine *eng = &ch->eng;
     float tmin = INFINITY, tmax = -INFINITY;
-    for (int64_t n = 0; n < eng.n; n++) {
-        float y = fct_fm_label(m, eng.labels[n]);
-        if (!isfinite(y)) {
-            st = fct_fail(ctx, FACTO_ERR_INVALID, "training row %lld: label is not finite", (long long)n + 1);
-            goto done;
-        }
+    for (int64_t n = 0; n < eng->n; n++) {
+        float y = fct_fm_label(ch->m, eng->labels[n]);
+        if (!isfinite(y))
+            return fct_fail(ch->ctx, FACTO_ERR_INVALID, "training row %lld: label is not finite", (long long)n + 1);
         if (y < tmin)
             tmin = y;
         if (y > tmax)
             tmax = y;
     }
-    if (!eng.classify) {
-        m->target_min = tmin;
-        m->target_max = tmax;
+    if (!eng->classify) {
+        ch->m->target_min = tmin;
+        ch->m->target_max = tmax;
     }
+    return FACTO_OK;
+}
 
+/* Room in the model for `keep` thinned samples of every parameter. */
+static facto_status fct_fm_chain_sample_arrays(fct_fm_chain *ch)
+{
+    fct_fm_model *m = ch->m;
+    const size_t ns = (size_t)ch->keep, NS = ch->eng.n_slots ? (size_t)ch->eng.n_slots : 1;
+    float *sw0 = fct_calloc_array(ns, sizeof *sw0);
+    float *sw = fct_aligned_alloc(ns * NS * sizeof(float));
+    float *sv = fct_aligned_alloc(ns * NS * (size_t)ch->eng.k * sizeof(float));
+    if (!sw0 || !sw || !sv) {
+        free(sw0);
+        fct_aligned_free(sw);
+        fct_aligned_free(sv);
+        return fct_fail(ch->ctx, FACTO_ERR_NOMEM, "out of memory for %d posterior samples", ch->keep);
+    }
+    free(m->sample_w0);
+    fct_aligned_free(m->sample_w);
+    fct_aligned_free(m->sample_V);
+    m->sample_w0 = sw0;
+    m->sample_w = sw;
+    m->sample_V = sv;
+    return FACTO_OK;
+}
+
+/* What the run keeps: burn-in, thinned samples, a summary, or the
+ * per-user / per-item sums of ratings data. */
+static facto_status fct_fm_chain_plan(fct_fm_chain *ch, int burnin_req, int summary_rank)
+{
+    const facto_fm_params *P = &ch->m->params;
+    const int T = ch->T, mcmc = ch->mode == FACTO_FM_CD_MCMC;
+    facto_status st;
     /* Samples to keep: the last S post-burn-in iterations spaced `thin`. */
-    int burnin = mode != FACTO_FM_CD_MCMC ? T - 1 : burnin_req >= 0 ? burnin_req : P->burn_in;
+    int burnin = !mcmc ? T - 1 : burnin_req >= 0 ? burnin_req : P->burn_in;
     if (burnin > T - 1)
         burnin = T - 1;
-    int keep = mode == FACTO_FM_CD_MCMC ? P->mcmc_samples : 0;
+    int keep = mcmc ? P->mcmc_samples : 0;
     if (keep > T - burnin)
         keep = T - burnin;
     int thin = keep > 0 ? (T - burnin) / keep : 1;
     /* Low-rank summary (see fct_fm_summary_*): about 100 samples go into
      * Y = mean_s V_s V_s^T Omega. */
-    int sum_every = (T - burnin) / 100 > 1 ? (T - burnin) / 100 : 1;
-    if (mode == FACTO_FM_CD_MCMC && summary_rank > 0) {
+    ch->sum_every = (T - burnin) / 100 > 1 ? (T - burnin) / 100 : 1;
+    if (mcmc && summary_rank > 0) {
         keep = 0;
-        if ((st = fct_fm_summary_init(&eng, &sum, eng.n_slots, summary_rank, P->seed)) != FACTO_OK)
-            goto done;
+        if ((st = fct_fm_summary_init(&ch->eng, &ch->sum, ch->eng.n_slots, summary_rank, P->seed)) != FACTO_OK)
+            return st;
     }
     /* Ratings data: the model keeps per-user / per-item sums (see
      * fct_fm_pairs) instead of feature-level samples. */
-    const int pairs = train->pairs && train->n_blocks == 2;
-    if (pairs) {
+    ch->pairs = ch->train->pairs && ch->train->n_blocks == 2;
+    if (ch->pairs) {
         keep = 0;
-        pr.off1 = train->block[0].rows->n_rows;
-        pr.nb = pr.off1 + train->block[1].rows->n_rows;
-        pr.bidx[0] = train_bidx[0];
-        pr.bidx[1] = train_bidx[1];
-        pr.q = fct_malloc_array((size_t)pr.nb * (size_t)eng.k, sizeof *pr.q);
-        pr.b = fct_malloc_array((size_t)pr.nb, sizeof *pr.b);
-        pr.sum_b = fct_calloc_array((size_t)pr.nb, sizeof *pr.sum_b);
-        if (!pr.q || !pr.b || !pr.sum_b) {
-            st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for per-user and per-item sums");
-            goto done;
-        }
-        int rank = P->summary_rank < 0 ? 256 : P->summary_rank;
-        if (mode == FACTO_FM_CD_MCMC && rank > 0) {
-            if (rank > pr.nb)
-                rank = (int)pr.nb;
-            if ((st = fct_fm_summary_init(&eng, &pr.sum, pr.nb, rank, P->seed)) != FACTO_OK)
-                goto done;
-        } else if (mode == FACTO_FM_CD_MCMC) {
-            pr.keep = P->mcmc_samples > 0 ? P->mcmc_samples : 1;
-            if (pr.keep > T - burnin)
-                pr.keep = T - burnin;
-            pr.kept = fct_malloc_array((size_t)pr.keep * (size_t)pr.nb * (size_t)eng.k, sizeof *pr.kept);
-            if (!pr.kept) {
-                st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %d posterior samples", pr.keep);
-                goto done;
-            }
-        }
+        if ((st = fct_fm_pairs_init(&ch->eng, &ch->pr, ch->train, ch->train_bidx, T, burnin)) != FACTO_OK)
+            return st;
     }
-    const int track_means = keep > 0 || sum.r > 0 || pairs;
-    if (thin < 1)
-        thin = 1;
-    if (keep > 0) {
-        size_t ns = (size_t)keep;
-        float *sw0 = fct_calloc_array(ns, sizeof *sw0);
-        float *sw = fct_aligned_alloc(ns * NS * sizeof(float));
-        float *sv = fct_aligned_alloc(ns * NS * (size_t)eng.k * sizeof(float));
-        if (!sw0 || !sw || !sv) {
-            free(sw0);
-            fct_aligned_free(sw);
-            fct_aligned_free(sv);
-            st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %d posterior samples", keep);
-            goto done;
-        }
-        free(m->sample_w0);
-        fct_aligned_free(m->sample_w);
-        fct_aligned_free(m->sample_V);
-        m->sample_w0 = sw0;
-        m->sample_w = sw;
-        m->sample_V = sv;
-    }
-    m->n_samples = 0;
+    ch->burnin = burnin;
+    ch->keep = keep;
+    ch->thin = thin < 1 ? 1 : thin;
+    ch->track_means = keep > 0 || ch->sum.r > 0 || ch->pairs;
+    if (keep > 0 && (st = fct_fm_chain_sample_arrays(ch)) != FACTO_OK)
+        return st;
+    ch->m->n_samples = 0;
+    return FACTO_OK;
+}
 
-    /* Exact errors of the starting point. */
-    {
-        const fct_fm_data *dd[1] = {train};
-        const uint32_t *const *ss[1] = {train_slots};
-        const int *bb[1] = {train_bidx};
-        double *oo[1] = {pred_tr};
-        fct_fm_predict_sets(&eng, 1, dd, ss, bb, oo);
-        for (int64_t n = 0; n < eng.n; n++)
-            eng.eq[n].e = pred_tr[n] - (eng.classify ? 0.0 : eng.labels[n]); /* probit: z starts at 0 */
-    }
+/* Everything before the first iteration: the engine, the buffers, the
+ * plan and the exact errors of the starting point. */
+static facto_status fct_fm_chain_setup(fct_fm_chain *ch, int burnin_req, int summary_rank)
+{
+    fct_fm_engine *eng = &ch->eng;
+    facto_status st = fct_fm_engine_alloc(eng, ch->ctx, ch->m, ch->mode, ch->train);
+    if (st == FACTO_OK)
+        st = fct_fm_chain_buffers(ch);
+    if (st == FACTO_OK)
+        st = fct_fm_engine_build(eng, ch->train, ch->train_slots, ch->test, ch->test_slots, ch->train_bidx,
+                                 ch->test_bidx);
+    if (st == FACTO_OK)
+        st = fct_fm_chain_targets(ch);
+    if (st == FACTO_OK)
+        st = fct_fm_chain_plan(ch, burnin_req, summary_rank);
+    if (st != FACTO_OK)
+        return st;
+    const fct_fm_data *dd[1] = {ch->train};
+    const uint32_t *const *ss[1] = {ch->train_slots};
+    const int *bb[1] = {ch->train_bidx};
+    double *oo[1] = {ch->pred_tr};
+    fct_fm_predict_sets(eng, 1, dd, ss, bb, oo);
+    for (int64_t n = 0; n < eng->n; n++)
+        eng->eq[n].e = ch->pred_tr[n] - (eng->classify ? 0.0 : eng->labels[n]); /* probit: z starts at 0 */
+    ch->sum_w = fct_calloc_array(eng->n_slots ? (size_t)eng->n_slots : 1, sizeof *ch->sum_w);
+    if (!ch->sum_w)
+        return fct_fail(ch->ctx, FACTO_ERR_NOMEM, "out of memory for posterior means");
+    return FACTO_OK;
+}
 
-    double seconds = 0.0, cpu_seconds = 0.0, sum_w0 = 0.0;
-    int n_avg = 0, n_lin = 0, it;
-    sum_w = fct_calloc_array(NS, sizeof *sum_w);
-    if (!sum_w) {
-        st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for posterior means");
-        goto done;
+/* Test predictions of iteration `it`, and the train errors resynchronised
+ * exactly every 8 iterations (bounds rounding drift of the incremental
+ * updates); FACTO_ERR_DIVERGED when they are not finite. */
+static facto_status fct_fm_chain_predict(fct_fm_chain *ch, int it)
+{
+    fct_fm_engine *eng = &ch->eng;
+    const fct_fm_data *dd[2] = {ch->test, ch->train};
+    const uint32_t *const *ss[2] = {ch->test_slots, ch->train_slots};
+    const int *bb[2] = {ch->test_bidx, ch->train_bidx};
+    double *oo[2] = {ch->pred_te, ch->pred_tr};
+    int resync = it % 8 == 0 || it == ch->T;
+    if (ch->test)
+        fct_fm_predict_sets(eng, 1 + resync, dd, ss, bb, oo);
+    else if (resync)
+        fct_fm_predict_sets(eng, 1, dd + 1, ss + 1, bb + 1, oo + 1);
+    if (resync) {
+        for (int64_t n = 0; n < eng->n; n++) {
+            double target = eng->classify ? eng->z[n] : eng->labels[n];
+            eng->eq[n].e = ch->pred_tr[n] - target;
+        }
     }
-    double test_rmse_avg = NAN;
+    double sse = 0.0;
+    for (int64_t n = 0; n < eng->n; n++)
+        sse += eng->eq[n].e * eng->eq[n].e;
+    if (!isfinite(sse))
+        return fct_fail(ch->ctx, FACTO_ERR_DIVERGED,
+                        "%s iteration %d: the training error became non-finite; lower init_stdev%s",
+                        fct_fm_mode_name(ch->mode), it,
+                        ch->mode == FACTO_FM_CD_ALS ? " or raise linear_wd / factors_wd" : "");
+    return FACTO_OK;
+}
+
+/* A post-burn-in iteration `it` into the averages and what the model keeps. */
+static void fct_fm_chain_collect(fct_fm_chain *ch, int it)
+{
+    fct_fm_engine *eng = &ch->eng;
+    fct_fm_model *m = ch->m;
+    const int T = ch->T;
+    if (ch->test) {
+        /* Each sample's prediction clipped to the training range before
+         * averaging, as libFM does (a saved model of thinned samples
+         * scores the same way). ML-100K u1, side features, one chain of
+         * 500, seeds 1-4: chain RMSE 0.8953-0.8963 (bench/fm_seeds.sh),
+         * where libFM gives 0.8947-0.8965. */
+        const double lo = m->target_min, hi = m->target_max;
+        ch->n_avg++;
+        for (int64_t n = 0; n < ch->test->n_rows; n++) {
+            double p = ch->pred_te[n];
+            ch->sum_te[n] += eng->classify ? fct_fm_probit(p) : p < lo ? lo : p > hi ? hi : p;
+        }
+    }
+    if (ch->track_means) {
+        ch->n_lin++;
+        ch->sum_w0 += eng->w0;
+        for (int64_t s = 0; s < eng->n_slots; s++)
+            ch->sum_w[s] += eng->w[s];
+    }
+    if (ch->pairs && ch->mode == FACTO_FM_CD_MCMC) {
+        double s0 = fct_fm_now(), sc0 = fct_fm_clock(CLOCK_THREAD_CPUTIME_ID);
+        fct_fm_pairs_add(eng, &ch->pr, T, it, ch->burnin, ch->sum_every);
+        ch->seconds += fct_fm_now() - s0;
+        ch->cpu_seconds += fct_fm_clock(CLOCK_THREAD_CPUTIME_ID) - sc0;
+    }
+    if (ch->sum.r > 0 && (T - it) % ch->sum_every == 0) {
+        double s0 = fct_fm_now(), sc0 = fct_fm_clock(CLOCK_THREAD_CPUTIME_ID);
+        fct_fm_summary_add(eng, &ch->sum, eng->V, eng->n_slots);
+        ch->seconds += fct_fm_now() - s0; /* part of training: counted */
+        ch->cpu_seconds += fct_fm_clock(CLOCK_THREAD_CPUTIME_ID) - sc0;
+    }
+    if (ch->keep > 0 && (T - it) % ch->thin == 0 && (T - it) / ch->thin < ch->keep) {
+        const size_t NS = eng->n_slots ? (size_t)eng->n_slots : 1;
+        int32_t si = m->n_samples++;
+        fct_fm_store_params(eng, &m->sample_w0[si], m->sample_w + (size_t)si * NS,
+                            m->sample_V + (size_t)si * NS * (size_t)eng->k);
+    }
+}
+
+/* Scores of the test rows (the running average, clipped for the regressor)
+ * and the regressor's test RMSE of that average. */
+static void fct_fm_chain_test_scores(fct_fm_chain *ch)
+{
+    const fct_fm_engine *eng = &ch->eng;
+    const fct_fm_model *m = ch->m;
+    const fct_fm_data *test = ch->test;
+    for (int64_t n = 0; n < test->n_rows; n++) {
+        double p = ch->n_avg > 0 ? ch->sum_te[n] / ch->n_avg
+                                 : (eng->classify ? fct_fm_probit(ch->pred_te[n]) : ch->pred_te[n]);
+        if (!eng->classify)
+            p = p < m->target_min ? m->target_min : p > m->target_max ? m->target_max : p;
+        ch->scores_te[n] = (float)p;
+    }
+    if (!eng->classify) {
+        double s2 = 0.0;
+        for (int64_t n = 0; n < test->n_rows; n++) {
+            double d = ch->scores_te[n] - test->direct->labels[n];
+            s2 += d * d;
+        }
+        ch->test_rmse_avg = test->n_rows ? sqrt(s2 / (double)test->n_rows) : NAN;
+    }
+}
+
+/* Scores of the training rows from the current errors. */
+static void fct_fm_chain_train_scores(fct_fm_chain *ch)
+{
+    const fct_fm_engine *eng = &ch->eng;
+    const fct_fm_model *m = ch->m;
+    for (int64_t n = 0; n < eng->n; n++) {
+        double target = eng->classify ? eng->z[n] : eng->labels[n];
+        double p = eng->eq[n].e + target;
+        if (eng->classify)
+            p = fct_fm_probit(p);
+        else
+            p = p < m->target_min ? m->target_min : p > m->target_max ? m->target_max : p;
+        ch->scores_tr[n] = (float)p;
+    }
+}
+
+/* Test scores of iteration `it` (begun at t0), and the report to the
+ * callbacks when there is one; *stop when it asks to stop. */
+static facto_status fct_fm_chain_report(fct_fm_chain *ch, int it, double t0, int *stop)
+{
+    const facto_fm_callbacks *callbacks = ch->callbacks;
+    facto_status st;
+    facto_fm_epoch_report rep;
+    memset(&rep, 0, sizeof rep);
+    rep.epoch = it;
+    rep.epochs = ch->T;
+    rep.seconds = fct_fm_now() - t0;
+    rep.samples_per_second = rep.seconds > 0 ? (double)ch->eng.n / rep.seconds : 0.0;
+    int want_report = callbacks && callbacks->on_epoch;
+    if (ch->test) {
+        fct_fm_chain_test_scores(ch);
+        if (want_report &&
+            (st = fct_fm_metrics_from_scores(ch->ctx, ch->m, ch->test->direct, ch->scores_te, &rep.test)) != FACTO_OK)
+            return st;
+    }
+    if (want_report) {
+        fct_fm_chain_train_scores(ch);
+        if ((st = fct_fm_metrics_from_scores(ch->ctx, ch->m, ch->train->direct, ch->scores_tr, &rep.train)) !=
+            FACTO_OK)
+            return st;
+        if (callbacks->on_epoch(&rep, callbacks->user_data))
+            *stop = 1;
+    }
+    return FACTO_OK;
+}
+
+/* The iterations; *iters gets how many ran. */
+static facto_status fct_fm_chain_iterate(fct_fm_chain *ch, fct_fm_chain_sync *sync, int chain, int *iters)
+{
+    const int T = ch->T;
+    facto_status st = FACTO_OK;
+    int it, stop = 0;
     for (it = 1; it <= T; it++) {
         if (!fct_fm_chain_may_run(sync, chain, it)) {
             it--; /* chain 0 stopped before it, or a chain failed: iteration `it` does not run */
             break;
         }
         double t0 = fct_fm_now(), c0 = fct_fm_clock(CLOCK_THREAD_CPUTIME_ID);
-        if (eng.classify && mode == FACTO_FM_CD_MCMC) {
-            for (int64_t n = 0; n < eng.n; n++) {
-                double yhat = eng.eq[n].e + eng.z[n];
-                eng.z[n] = (float)fct_fm_trunc_normal(&eng.rng, yhat, eng.labels[n] > 0.0f);
-                eng.eq[n].e = yhat - eng.z[n];
-            }
-        } else if (eng.classify) {
-            /* ALS classifier: least squares on +-1 targets. */
-            for (int64_t n = 0; n < eng.n; n++) {
-                double yhat = eng.eq[n].e + eng.z[n];
-                eng.z[n] = eng.labels[n] > 0.0f ? 1.0f : -1.0f;
-                eng.eq[n].e = yhat - eng.z[n];
-            }
-        }
-        fct_fm_draw_alpha(&eng);
-        fct_fm_sweep_w0(&eng);
-        if (mode == FACTO_FM_CD_MCMC)
-            fct_fm_draw_hyper(&eng, eng.w, eng.mu_w, eng.lambda_w, 1);
-        fct_fm_sweep_w(&eng);
-        if (mode == FACTO_FM_CD_MCMC) {
-            for (int32_t f = 0; f < eng.k; f++)
-                fct_fm_draw_hyper(&eng, eng.V + (int64_t)f * eng.n_slots, eng.mu_v + f, eng.lambda_v + f,
-                                    eng.k);
-        }
-        for (int32_t f = 0; f < eng.k; f++)
-            fct_fm_sweep_v(&eng, f);
-        fct_fm_flush_pending(&eng);
-        seconds += fct_fm_now() - t0;
-        cpu_seconds += fct_fm_clock(CLOCK_THREAD_CPUTIME_ID) - c0;
-
-        /* Train errors: resynchronised exactly every 8 iterations (bounds
-         * rounding drift of the incremental updates). Test: every iteration. */
-        {
-            const fct_fm_data *dd[2] = {test, train};
-            const uint32_t *const *ss[2] = {test_slots, train_slots};
-            const int *bb[2] = {test_bidx, train_bidx};
-            double *oo[2] = {pred_te, pred_tr};
-            int resync = it % 8 == 0 || it == T;
-            if (test)
-                fct_fm_predict_sets(&eng, 1 + resync, dd, ss, bb, oo);
-            else if (resync)
-                fct_fm_predict_sets(&eng, 1, dd + 1, ss + 1, bb + 1, oo + 1);
-            if (resync) {
-                for (int64_t n = 0; n < eng.n; n++) {
-                    double target = eng.classify ? eng.z[n] : eng.labels[n];
-                    eng.eq[n].e = pred_tr[n] - target;
-                }
-            }
-        }
-        double sse = 0.0;
-        for (int64_t n = 0; n < eng.n; n++)
-            sse += eng.eq[n].e * eng.eq[n].e;
-        if (!isfinite(sse)) {
-            st = fct_fail(ctx, FACTO_ERR_DIVERGED,
-                            "%s iteration %d: the training error became non-finite; lower init_stdev%s", 
-                            mode == FACTO_FM_CD_ALS ? "als" : "mcmc", it,
-                            mode == FACTO_FM_CD_ALS ? " or raise linear_wd / factors_wd" : "");
-            goto done;
-        }
-        if (test && it > burnin) {
-            /* Each sample's prediction clipped to the training range before
-             * averaging, as libFM does (a saved model of thinned samples
-             * scores the same way). ML-100K u1, side features, one chain of
-             * 500, seeds 1-4: chain RMSE 0.8953-0.8963 (bench/fm_seeds.sh),
-             * where libFM gives 0.8947-0.8965. */
-            const double lo = m->target_min, hi = m->target_max;
-            n_avg++;
-            for (int64_t n = 0; n < test->n_rows; n++) {
-                double p = pred_te[n];
-                sum_te[n] += eng.classify ? fct_fm_probit(p) : p < lo ? lo : p > hi ? hi : p;
-            }
-        }
-        if (track_means && it > burnin) {
-            n_lin++;
-            sum_w0 += eng.w0;
-            for (int64_t s = 0; s < eng.n_slots; s++)
-                sum_w[s] += eng.w[s];
-        }
-        if (pairs && mode == FACTO_FM_CD_MCMC && it > burnin) {
-            double s0 = fct_fm_now(), sc0 = fct_fm_clock(CLOCK_THREAD_CPUTIME_ID);
-            fct_fm_pairs_compute(&eng, &pr);
-            for (int64_t j = 0; j < pr.nb; j++)
-                pr.sum_b[j] += pr.b[j];
-            pr.sum_w0 += eng.w0;
-            pr.n++;
-            /* about 100 samples spread over the chain: each add costs
-             * O(nb k r) (~4 ms on ML-100K at r 256, k 32, AVX2); fewer samples
-             * lose accuracy on short chains (100 iterations, every 5th:
-             * saved 0.9116 against the chain's 0.9093; every one: 0.9098) */
-            if (pr.sum.r > 0 && (T - it) % sum_every == 0)
-                fct_fm_summary_add(&eng, &pr.sum, pr.q, pr.nb);
-            int pthin = pr.keep > 0 ? (T - burnin) / pr.keep : 1;
-            if (pthin < 1)
-                pthin = 1;
-            if (pr.keep > 0 && (T - it) % pthin == 0 && (T - it) / pthin < pr.keep && pr.n_kept < pr.keep) {
-                float *dst = pr.kept + (size_t)pr.n_kept++ * (size_t)pr.nb * (size_t)eng.k;
-                for (int64_t j = 0; j < pr.nb; j++)
-                    for (int32_t f = 0; f < eng.k; f++)
-                        dst[j * eng.k + f] = (float)pr.q[(int64_t)f * pr.nb + j];
-            }
-            seconds += fct_fm_now() - s0;
-            cpu_seconds += fct_fm_clock(CLOCK_THREAD_CPUTIME_ID) - sc0;
-        }
-        if (sum.r > 0 && it > burnin && (T - it) % sum_every == 0) {
-            double s0 = fct_fm_now(), sc0 = fct_fm_clock(CLOCK_THREAD_CPUTIME_ID);
-            fct_fm_summary_add(&eng, &sum, eng.V, eng.n_slots);
-            seconds += fct_fm_now() - s0; /* part of training: counted */
-            cpu_seconds += fct_fm_clock(CLOCK_THREAD_CPUTIME_ID) - sc0;
-        }
-        if (keep > 0 && it > burnin && (T - it) % thin == 0 && (T - it) / thin < keep) {
-            int32_t si = m->n_samples++;
-            fct_fm_store_params(&eng, &m->sample_w0[si], m->sample_w + (size_t)si * NS,
-                                  m->sample_V + (size_t)si * NS * (size_t)eng.k);
-        }
-
-        facto_fm_epoch_report rep;
-        memset(&rep, 0, sizeof rep);
-        rep.epoch = it;
-        rep.epochs = T;
-        rep.seconds = fct_fm_now() - t0;
-        rep.samples_per_second = rep.seconds > 0 ? (double)eng.n / rep.seconds : 0.0;
-        int want_report = callbacks && callbacks->on_epoch;
-        if (test) {
-            for (int64_t n = 0; n < test->n_rows; n++) {
-                double p = n_avg > 0 ? sum_te[n] / n_avg
-                                     : (eng.classify ? fct_fm_probit(pred_te[n]) : pred_te[n]);
-                if (!eng.classify)
-                    p = p < m->target_min ? m->target_min : p > m->target_max ? m->target_max : p;
-                scores_te[n] = (float)p;
-            }
-            if (!eng.classify) {
-                double s2 = 0.0;
-                for (int64_t n = 0; n < test->n_rows; n++) {
-                    double d = scores_te[n] - test->direct->labels[n];
-                    s2 += d * d;
-                }
-                test_rmse_avg = test->n_rows ? sqrt(s2 / (double)test->n_rows) : NAN;
-            }
-            if (want_report &&
-                (st = fct_fm_metrics_from_scores(ctx, m, test->direct, scores_te, &rep.test)) != FACTO_OK)
-                goto done;
-        }
-        if (want_report) {
-            for (int64_t n = 0; n < eng.n; n++) {
-                double target = eng.classify ? eng.z[n] : eng.labels[n];
-                double p = eng.eq[n].e + target;
-                if (eng.classify)
-                    p = fct_fm_probit(p);
-                else
-                    p = p < m->target_min ? m->target_min : p > m->target_max ? m->target_max : p;
-                scores_tr[n] = (float)p;
-            }
-            if ((st = fct_fm_metrics_from_scores(ctx, m, train->direct, scores_tr, &rep.train)) != FACTO_OK)
-                goto done;
-            if (callbacks->on_epoch(&rep, callbacks->user_data))
-                break;
-        }
+        fct_fm_update_targets(&ch->eng);
+        fct_fm_cd_sweep(&ch->eng);
+        ch->seconds += fct_fm_now() - t0;
+        ch->cpu_seconds += fct_fm_clock(CLOCK_THREAD_CPUTIME_ID) - c0;
+        if ((st = fct_fm_chain_predict(ch, it)) != FACTO_OK)
+            break;
+        if (it > ch->burnin)
+            fct_fm_chain_collect(ch, it);
+        if ((st = fct_fm_chain_report(ch, it, t0, &stop)) != FACTO_OK || stop)
+            break;
     }
-    if (it > T)
-        it = T;
-    if (sync && chain == 0)
-        atomic_store(&sync->done, 1); /* the other chains run no iteration past `it` */
-    if (test_avg && test) {
-        for (int64_t n = 0; n < test->n_rows; n++)
-            test_avg[n] = n_avg > 0 ? sum_te[n] / n_avg
-                                    : (eng.classify ? fct_fm_probit(pred_te[n]) : pred_te[n]);
-    }
-    if (pairs && (st = fct_fm_pairs_finish(&eng, &pr, m)) != FACTO_OK)
-        goto done;
+    *iters = it > T ? T : it;
+    return st;
+}
+
+/* The model's parameters after the last iteration: the last sample (the
+ * ALS solution) as its point estimate, then the posterior means, the
+ * summaries and the samples' means as the plan says. */
+static facto_status fct_fm_chain_store(fct_fm_chain *ch)
+{
+    fct_fm_engine *eng = &ch->eng;
+    fct_fm_model *m = ch->m;
+    const int n_lin = ch->n_lin;
+    const double scale = eng->classify ? FACTO_FM_PROBIT_SCALE : 1.0;
+    facto_status st;
+    if (ch->pairs && (st = fct_fm_pairs_finish(eng, &ch->pr, m)) != FACTO_OK)
+        return st;
     /* The last sample is the model's point estimate (and the ALS solution). */
-    {
-        float *w = m->w, *V = m->V;
-        fct_fm_store_params(&eng, &m->w0, w, V);
-    }
-    if (pairs && mode == FACTO_FM_CD_MCMC && n_lin > 0) {
+    fct_fm_store_params(eng, &m->w0, m->w, m->V);
+    if (ch->pairs && ch->mode == FACTO_FM_CD_MCMC && n_lin > 0) {
         /* ratings model: w0 and w as posterior means (V stays the last sample) */
-        double scale = eng.classify ? FACTO_FM_PROBIT_SCALE : 1.0;
-        m->w0 = (float)(scale * sum_w0 / n_lin);
-        for (int64_t s = 0; s < eng.n_slots; s++)
-            m->w[s] = (float)(scale * sum_w[s] / n_lin);
+        m->w0 = (float)(scale * ch->sum_w0 / n_lin);
+        for (int64_t s = 0; s < eng->n_slots; s++)
+            m->w[s] = (float)(scale * ch->sum_w[s] / n_lin);
     }
-    if (keep > 0 && m->n_samples == 0) {
-        fct_fm_store_params(&eng, &m->sample_w0[0], m->sample_w, m->sample_V);
+    if (ch->keep > 0 && m->n_samples == 0) {
+        fct_fm_store_params(eng, &m->sample_w0[0], m->sample_w, m->sample_V);
         m->n_samples = 1;
     }
-    if (sum.r > 0 && sum.n > 0) {
-        if ((st = fct_fm_summary_finish(&eng, &sum, m, sum_w0 / n_lin, sum_w, n_lin)) != FACTO_OK)
-            goto done;
-    }
+    if (ch->sum.r > 0 && ch->sum.n > 0 &&
+        (st = fct_fm_summary_finish(eng, &ch->sum, m, ch->sum_w0 / n_lin, ch->sum_w, n_lin)) != FACTO_OK)
+        return st;
     /* w0 and w enter y^ linearly, so the mean over all post-burn-in samples
      * of their contribution is exact with their posterior means: every
      * stored sample carries those means and keeps its own V. */
-    if (keep > 0 && n_lin > 0) {
-        double scale = eng.classify ? FACTO_FM_PROBIT_SCALE : 1.0;
+    if (ch->keep > 0 && n_lin > 0) {
+        const size_t NS = eng->n_slots ? (size_t)eng->n_slots : 1;
         for (int32_t t = 0; t < m->n_samples; t++) {
-            m->sample_w0[t] = (float)(scale * sum_w0 / n_lin);
+            m->sample_w0[t] = (float)(scale * ch->sum_w0 / n_lin);
             float *w = m->sample_w + (size_t)t * NS;
-            for (int64_t s = 0; s < eng.n_slots; s++)
-                w[s] = (float)(scale * sum_w[s] / n_lin);
+            for (int64_t s = 0; s < eng->n_slots; s++)
+                w[s] = (float)(scale * ch->sum_w[s] / n_lin);
         }
     }
+    return FACTO_OK;
+}
+
+static void fct_fm_chain_free(fct_fm_chain *ch)
+{
+    fct_fm_summary_free(&ch->sum);
+    fct_fm_pairs_free(&ch->pr);
+    fct_fm_engine_free(&ch->eng);
+    free(ch->pred_tr);
+    free(ch->pred_te);
+    free(ch->sum_te);
+    free(ch->sum_w);
+    free(ch->scores_tr);
+    free(ch->scores_te);
+}
+
+/*
+ * One chain (MCMC) or the ALS run. test_avg (may be NULL): [test rows] the
+ * chain's running average of the test predictions (probabilities for the
+ * classifier; not clipped). sync, chain: see fct_fm_chain_sync.
+ */
+facto_status fct_fm_cd_chain(facto_ctx *ctx, fct_fm_model *m, fct_fm_cd_mode mode, const fct_fm_data *train,
+                             const uint32_t *const *train_slots, const fct_fm_data *test,
+                             const uint32_t *const *test_slots, const facto_fm_callbacks *callbacks,
+                             int burnin_req, int summary_rank, fct_fm_cd_result *result, double *test_avg,
+                             fct_fm_chain_sync *sync, int chain)
+{
+    fct_fm_chain ch;
+    memset(&ch, 0, sizeof ch);
+    ch.ctx = ctx;
+    ch.m = m;
+    ch.mode = mode;
+    ch.train = train;
+    ch.train_slots = train_slots;
+    ch.test = test && test->direct && test->direct->labels ? test : NULL;
+    ch.test_slots = test_slots;
+    ch.callbacks = callbacks;
+    ch.T = m->params.num_iter > 0 ? m->params.num_iter : 1;
+    ch.test_rmse_avg = NAN;
+    int it = 0;
+    facto_status st = fct_fm_chain_check(&ch);
+    if (st != FACTO_OK)
+        return st;
+    if ((st = fct_fm_chain_setup(&ch, burnin_req, summary_rank)) != FACTO_OK ||
+        (st = fct_fm_chain_iterate(&ch, sync, chain, &it)) != FACTO_OK)
+        goto done;
+    if (sync && chain == 0)
+        atomic_store(&sync->done, 1); /* the other chains run no iteration past `it` */
+    if (test_avg && ch.test) {
+        for (int64_t n = 0; n < ch.test->n_rows; n++)
+            test_avg[n] = ch.n_avg > 0 ? ch.sum_te[n] / ch.n_avg
+                                       : (ch.eng.classify ? fct_fm_probit(ch.pred_te[n]) : ch.pred_te[n]);
+    }
+    if ((st = fct_fm_chain_store(&ch)) != FACTO_OK)
+        goto done;
     if (result) {
         result->iterations = it;
-        result->burnin = burnin;
-        result->alpha = eng.alpha;
-        result->test_rmse_avg = test_rmse_avg;
-        result->seconds = seconds;
-        result->cpu_seconds = cpu_seconds;
+        result->burnin = ch.burnin;
+        result->alpha = ch.eng.alpha;
+        result->test_rmse_avg = ch.test_rmse_avg;
+        result->seconds = ch.seconds;
+        result->cpu_seconds = ch.cpu_seconds;
         result->chains = 1;
     }
-    facto_log(ctx, FACTO_LOG_INFO, "%s: %d iterations, %.3f s, %d samples kept", mode == FACTO_FM_CD_ALS ? "als" : "mcmc",
-              it, seconds, (int)m->n_samples);
+    facto_log(ctx, FACTO_LOG_INFO, "%s: %d iterations, %.3f s, %d samples kept", fct_fm_mode_name(mode), it,
+              ch.seconds, (int)m->n_samples);
     st = fct_ok(ctx);
-
 done:
-    fct_fm_summary_free(&sum);
-    fct_fm_pairs_free(&pr);
-    fct_fm_engine_free(&eng);
-    free(seen);
-    free(count);
-    free(pred_tr);
-    free(pred_te);
-    free(sum_te);
-    free(sum_w);
-    free(scores_tr);
-    free(scores_te);
+    fct_fm_chain_free(&ch);
     return st;
 }
 

@@ -21,7 +21,7 @@
 /* Sample z ~ N(mean, 1) truncated to z > 0 (positive) or z < 0. Rejection
  * from the normal when the bound is near the mean, else Robert's (1995)
  * exponential proposal. */
-double fct_fm_trunc_normal(fct_rng *rng, double mean, int positive)
+static double fct_fm_trunc_normal(fct_rng *rng, double mean, int positive)
 {
     double a = positive ? -mean : mean; /* t = +-(z - mean) must exceed a */
     double t;
@@ -43,6 +43,28 @@ double fct_fm_trunc_normal(fct_rng *rng, double mean, int positive)
         }
     }
     return positive ? mean + t : mean - t;
+}
+
+/* The classifier's targets before an iteration's sweeps, with e = y^ - z
+ * kept: MCMC draws the probit latent z_n ~ N(y^_n, 1) truncated to the
+ * label's side of 0 (Albert & Chib, JASA 1993); ALS regresses on +-1.
+ * Regression: nothing. O(n). */
+void fct_fm_update_targets(fct_fm_engine *eng)
+{
+    if (eng->classify && eng->mode == FACTO_FM_CD_MCMC) {
+        for (int64_t n = 0; n < eng->n; n++) {
+            double yhat = eng->eq[n].e + eng->z[n];
+            eng->z[n] = (float)fct_fm_trunc_normal(&eng->rng, yhat, eng->labels[n] > 0.0f);
+            eng->eq[n].e = yhat - eng->z[n];
+        }
+    } else if (eng->classify) {
+        /* ALS classifier: least squares on +-1 targets. */
+        for (int64_t n = 0; n < eng->n; n++) {
+            double yhat = eng->eq[n].e + eng->z[n];
+            eng->z[n] = eng->labels[n] > 0.0f ? 1.0f : -1.0f;
+            eng->eq[n].e = yhat - eng->z[n];
+        }
+    }
 }
 
 void fct_fm_draw_alpha(fct_fm_engine *eng)

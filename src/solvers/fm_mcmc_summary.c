@@ -217,7 +217,7 @@ void fct_fm_pairs_free(fct_fm_pairs *p)
 
 /* b and q of every block row for the engine's current parameters.
  * O(k (nnz(user block) + nnz(item block))). */
-void fct_fm_pairs_compute(fct_fm_engine *eng, fct_fm_pairs *p)
+static void fct_fm_pairs_compute(fct_fm_engine *eng, fct_fm_pairs *p)
 {
     for (int bi = 0; bi < 2; bi++) {
         fct_fm_brows *br = &eng->brows[p->bidx[bi]];
@@ -242,6 +242,67 @@ void fct_fm_pairs_compute(fct_fm_engine *eng, fct_fm_pairs *p)
                 p->b[off + j] += 0.5 * (br->qf[j] * br->qf[j] - br->sf[j]);
             }
         }
+    }
+}
+
+/* Set up p for ratings data (block 0 users, block 1 items; bidx: their
+ * engine brows) in a run of T iterations after `burnin`: MCMC keeps a
+ * rank-r summary (params.summary_rank, -1 = 256) or thinned samples of q
+ * (summary_rank 0); ALS only the last parameters. FACTO_ERR_NOMEM. */
+facto_status fct_fm_pairs_init(fct_fm_engine *eng, fct_fm_pairs *p, const fct_fm_data *train, const int *bidx,
+                               int T, int burnin)
+{
+    const facto_fm_params *P = &eng->m->params;
+    p->off1 = train->block[0].rows->n_rows;
+    p->nb = p->off1 + train->block[1].rows->n_rows;
+    p->bidx[0] = bidx[0];
+    p->bidx[1] = bidx[1];
+    p->q = fct_malloc_array((size_t)p->nb * (size_t)eng->k, sizeof *p->q);
+    p->b = fct_malloc_array((size_t)p->nb, sizeof *p->b);
+    p->sum_b = fct_calloc_array((size_t)p->nb, sizeof *p->sum_b);
+    if (!p->q || !p->b || !p->sum_b)
+        return fct_fail(eng->ctx, FACTO_ERR_NOMEM, "out of memory for per-user and per-item sums");
+    int rank = P->summary_rank < 0 ? 256 : P->summary_rank;
+    if (eng->mode == FACTO_FM_CD_MCMC && rank > 0) {
+        if (rank > p->nb)
+            rank = (int)p->nb;
+        return fct_fm_summary_init(eng, &p->sum, p->nb, rank, P->seed);
+    } else if (eng->mode == FACTO_FM_CD_MCMC) {
+        p->keep = P->mcmc_samples > 0 ? P->mcmc_samples : 1;
+        if (p->keep > T - burnin)
+            p->keep = T - burnin;
+        p->kept = fct_malloc_array((size_t)p->keep * (size_t)p->nb * (size_t)eng->k, sizeof *p->kept);
+        if (!p->kept)
+            return fct_fail(eng->ctx, FACTO_ERR_NOMEM, "out of memory for %d posterior samples", p->keep);
+    }
+    return FACTO_OK;
+}
+
+/* Add the engine's current parameters, post-burn-in iteration `it` of T,
+ * to p: b and w0 always, q into the summary every sum_every-th iteration
+ * counted back from T, or as one of p->keep thinned samples.
+ * O(k nnz(blocks)) + O(nb k r) when the summary takes it. */
+void fct_fm_pairs_add(fct_fm_engine *eng, fct_fm_pairs *p, int T, int it, int burnin, int sum_every)
+{
+    fct_fm_pairs_compute(eng, p);
+    for (int64_t j = 0; j < p->nb; j++)
+        p->sum_b[j] += p->b[j];
+    p->sum_w0 += eng->w0;
+    p->n++;
+    /* about 100 samples spread over the chain: each add costs
+     * O(nb k r) (~4 ms on ML-100K at r 256, k 32, AVX2); fewer samples
+     * lose accuracy on short chains (100 iterations, every 5th:
+     * saved 0.9116 against the chain's 0.9093; every one: 0.9098) */
+    if (p->sum.r > 0 && (T - it) % sum_every == 0)
+        fct_fm_summary_add(eng, &p->sum, p->q, p->nb);
+    int pthin = p->keep > 0 ? (T - burnin) / p->keep : 1;
+    if (pthin < 1)
+        pthin = 1;
+    if (p->keep > 0 && (T - it) % pthin == 0 && (T - it) / pthin < p->keep && p->n_kept < p->keep) {
+        float *dst = p->kept + (size_t)p->n_kept++ * (size_t)p->nb * (size_t)eng->k;
+        for (int64_t j = 0; j < p->nb; j++)
+            for (int32_t f = 0; f < eng->k; f++)
+                dst[j * eng->k + f] = (float)p->q[(int64_t)f * p->nb + j];
     }
 }
 
