@@ -200,6 +200,117 @@ static inline void fct_fm_direct_sums(const fct_fm_eq *restrict eq, const uint32
     *she = (b[0] + b[1]) + (b[2] + b[3]);
 }
 
+/* Begin factor f on blocks 1..nb: q^B_f of their rows, sums zeroed. */
+static void fct_fm_blocks_begin(fct_fm_engine *eng, int nb, const double *vf)
+{
+    for (int b = 1; b <= nb; b++) {
+        fct_fm_src *s = &eng->src[b];
+        fct_fm_brows_factor(eng, &eng->brows[s->brows], vf, 0);
+        memset(s->agg, 0, (size_t)s->n_rows * sizeof *s->agg);
+        memset(s->dq, 0, (size_t)s->n_rows * sizeof *s->dq);
+        memset(s->dy, 0, (size_t)s->n_rows * sizeof *s->dy);
+    }
+}
+
+/* v_f of the slots no training row uses: their group's mu (MCMC), 0 (ALS). */
+static void fct_fm_unseen_v(fct_fm_engine *eng, int32_t f, double *vf)
+{
+    for (int64_t u = 0; u < eng->n_unseen; u++) {
+        uint32_t sl = eng->unseen[u];
+        vf[sl] = eng->mode == FACTO_FM_CD_ALS ? 0.0 : eng->mu_v[eng->group[sl] * eng->k + f];
+    }
+}
+
+/* Pair form, pass 1: the previous factor's deferred item change into e
+ * (pending 2), and the sums per user with q_rest = q2_i. */
+static void fct_fm_pair_user_sums(fct_fm_engine *eng)
+{
+    const int64_t N = eng->n;
+    fct_fm_eq *restrict eq = eng->eq;
+    fct_fm_src *s1 = &eng->src[1], *s2 = &eng->src[2];
+    const int32_t *restrict r1 = s1->ref, *restrict r2 = s2->ref;
+    const double *q2 = eng->brows[s2->brows].qf;
+    const double *restrict pa = eng->pend_a, *restrict pb = eng->pend_b, *restrict pq = eng->pend_q1;
+    fct_fm_agg *restrict ag = s1->agg;
+    const int pend = eng->pending == 2;
+    /* per run of rows of one user (rows usually come sorted by user):
+     * two sets of sums, even and odd rows, so additions overlap */
+    for (int64_t n = 0; n < N;) {
+        const int32_t u = r1[n];
+        double a1 = 0, a2 = 0, ae = 0, aeq = 0, b1 = 0, b2 = 0, be = 0, beq = 0;
+        int64_t m = n;
+        for (; m + 1 < N && r1[m] == u && r1[m + 1] == u; m += 2) {
+            int32_t i = r2[m], i2 = r2[m + 1];
+            double e = eq[m].e, e2 = eq[m + 1].e;
+            if (pend) {
+                e += pq[u] * pa[i] + pb[i];
+                e2 += pq[u] * pa[i2] + pb[i2];
+                eq[m].e = e;
+                eq[m + 1].e = e2;
+            }
+            double qr = q2[i], qr2 = q2[i2];
+            a1 += qr;
+            a2 += qr * qr;
+            ae += e;
+            aeq += e * qr;
+            b1 += qr2;
+            b2 += qr2 * qr2;
+            be += e2;
+            beq += e2 * qr2;
+        }
+        if (m < N && r1[m] == u) {
+            int32_t i = r2[m];
+            double e = eq[m].e;
+            if (pend) {
+                e += pq[u] * pa[i] + pb[i];
+                eq[m].e = e;
+            }
+            double qr = q2[i];
+            a1 += qr;
+            a2 += qr * qr;
+            ae += e;
+            aeq += e * qr;
+            m++;
+        }
+        fct_fm_agg_flush(&ag[u], a1 + b1, a2 + b2, ae + be, aeq + beq);
+        n = m;
+    }
+    eng->pending = 0;
+}
+
+/* Pair form, pass 2: the user sweep's change into e, and the sums per item
+ * with q_rest = q1_u. */
+static void fct_fm_pair_item_sums(fct_fm_engine *eng)
+{
+    const int64_t N = eng->n;
+    fct_fm_eq *restrict eq = eng->eq;
+    fct_fm_src *s1 = &eng->src[1], *s2 = &eng->src[2];
+    const int32_t *restrict r1 = s1->ref, *restrict r2 = s2->ref;
+    const double *q1 = eng->brows[s1->brows].qf, *q2 = eng->brows[s2->brows].qf;
+    const double *restrict dq = s1->dq, *restrict dy = s1->dy;
+    fct_fm_agg *restrict ag = s2->agg;
+    int32_t cj = -1;
+    double a1 = 0, a2 = 0, ae = 0, aeq = 0;
+    for (int64_t n = 0; n < N; n++) {
+        int32_t u = r1[n], i = r2[n];
+        double e = eq[n].e + q2[i] * dq[u] + dy[u];
+        eq[n].e = e;
+        if (i != cj) {
+            if (cj >= 0)
+                fct_fm_agg_flush(&ag[cj], a1, a2, ae, aeq);
+            cj = i;
+            a1 = a2 = ae = aeq = 0.0;
+        }
+        double qr = q1[u];
+        a1 += qr;
+        a2 += qr * qr;
+        ae += e;
+        aeq += e * qr;
+    }
+    if (cj >= 0)
+        fct_fm_agg_flush(&ag[cj], a1, a2, ae, aeq);
+}
+
 /*
  * One factor f on pair-form data (no direct features, blocks 1 = users and
  * 2 = items, e.g. every ratings data set): q(n) = q1_u + q2_i comes from the
@@ -210,101 +321,210 @@ static inline void fct_fm_direct_sums(const fct_fm_eq *restrict eq, const uint32
  */
 static void fct_fm_sweep_v_pair(fct_fm_engine *eng, int32_t f)
 {
-    const int64_t N = eng->n;
-    fct_fm_eq *restrict eq = eng->eq;
     double *vf = eng->V + (int64_t)f * eng->n_slots;
     fct_fm_src *s1 = &eng->src[1], *s2 = &eng->src[2];
-    const int32_t *restrict r1 = s1->ref, *restrict r2 = s2->ref;
-    double *q1 = eng->brows[s1->brows].qf, *q2 = eng->brows[s2->brows].qf;
-    for (int b = 1; b <= 2; b++) {
-        fct_fm_src *s = &eng->src[b];
-        fct_fm_brows_factor(eng, &eng->brows[s->brows], vf, 0);
-        memset(s->agg, 0, (size_t)s->n_rows * sizeof *s->agg);
-        memset(s->dq, 0, (size_t)s->n_rows * sizeof *s->dq);
-        memset(s->dy, 0, (size_t)s->n_rows * sizeof *s->dy);
-    }
-    {
-        const double *restrict pa = eng->pend_a, *restrict pb = eng->pend_b, *restrict pq = eng->pend_q1;
-        fct_fm_agg *restrict ag = s1->agg;
-        const int pend = eng->pending == 2;
-        /* per run of rows of one user (rows usually come sorted by user):
-         * two sets of sums, even and odd rows, so additions overlap */
-        for (int64_t n = 0; n < N;) {
-            const int32_t u = r1[n];
-            double a1 = 0, a2 = 0, ae = 0, aeq = 0, b1 = 0, b2 = 0, be = 0, beq = 0;
-            int64_t m = n;
-            for (; m + 1 < N && r1[m] == u && r1[m + 1] == u; m += 2) {
-                int32_t i = r2[m], i2 = r2[m + 1];
-                double e = eq[m].e, e2 = eq[m + 1].e;
-                if (pend) {
-                    e += pq[u] * pa[i] + pb[i];
-                    e2 += pq[u] * pa[i2] + pb[i2];
-                    eq[m].e = e;
-                    eq[m + 1].e = e2;
-                }
-                double qr = q2[i], qr2 = q2[i2];
-                a1 += qr;
-                a2 += qr * qr;
-                ae += e;
-                aeq += e * qr;
-                b1 += qr2;
-                b2 += qr2 * qr2;
-                be += e2;
-                beq += e2 * qr2;
-            }
-            if (m < N && r1[m] == u) {
-                int32_t i = r2[m];
-                double e = eq[m].e;
-                if (pend) {
-                    e += pq[u] * pa[i] + pb[i];
-                    eq[m].e = e;
-                }
-                double qr = q2[i];
-                a1 += qr;
-                a2 += qr * qr;
-                ae += e;
-                aeq += e * qr;
-                m++;
-            }
-            fct_fm_agg_flush(&ag[u], a1 + b1, a2 + b2, ae + be, aeq + beq);
-            n = m;
-        }
-        eng->pending = 0;
-    }
+    fct_fm_blocks_begin(eng, 2, vf);
+    fct_fm_pair_user_sums(eng);
     fct_fm_block_sweep_v(eng, s1, f, vf);
-    {
-        const double *restrict dq = s1->dq, *restrict dy = s1->dy;
-        fct_fm_agg *restrict ag = s2->agg;
-        int32_t cj = -1;
-        double a1 = 0, a2 = 0, ae = 0, aeq = 0;
+    fct_fm_pair_item_sums(eng);
+    fct_fm_block_sweep_v(eng, s2, f, vf);
+    memcpy(eng->pend_a, s2->dq, (size_t)s2->n_rows * sizeof *eng->pend_a);
+    memcpy(eng->pend_b, s2->dy, (size_t)s2->n_rows * sizeof *eng->pend_b);
+    memcpy(eng->pend_q1, eng->brows[s1->brows].qf, (size_t)s1->n_rows * sizeof *eng->pend_q1);
+    eng->pending = 2;
+    fct_fm_unseen_v(eng, f, vf);
+}
+
+/* Pass 1 on flat rows (no blocks): q_f of every row, taken from the
+ * previous factor's update pass once it sums it (qn_ok). */
+static void fct_fm_flat_q(fct_fm_engine *eng, const double *vf)
+{
+    const int64_t N = eng->n;
+    fct_fm_eq *eq = eng->eq;
+    const fct_fm_src *d0 = &eng->src[0];
+    if (eng->qn_ok) {
+        /* flat rows: q was summed by the previous factor's sweep */
+        const double *restrict qn = eng->qn;
+        for (int64_t n = 0; n < N; n++)
+            eq[n].q = qn[n];
+    } else {
+        /* flat rows: pointers in registers, nothing but the direct entries */
+        const int64_t *restrict rp = d0->row_ptr;
+        const uint32_t *restrict sl = d0->slot;
+        const float *restrict xv = d0->val;
+        const double *restrict v = vf;
         for (int64_t n = 0; n < N; n++) {
-            int32_t u = r1[n], i = r2[n];
-            double e = eq[n].e + q2[i] * dq[u] + dy[u];
-            eq[n].e = e;
-            if (i != cj) {
+            double q = 0.0;
+            for (int64_t e = rp[n]; e < rp[n + 1]; e++)
+                if (sl[e] != FACTO_FM_NO_SLOT)
+                    q += v[sl[e]] * xv[e];
+            eq[n].q = q;
+        }
+    }
+}
+
+/* Pass 1 with blocks: the last block's deferred change into e (pending 1),
+ * q_f of every row from its direct entries and the blocks' q^B_f, and the
+ * sums of block 1 when no direct sweep comes in between. */
+static void fct_fm_rows_q(fct_fm_engine *eng, const double *vf, int has_direct)
+{
+    const int64_t N = eng->n;
+    fct_fm_eq *eq = eng->eq;
+    const int nb = eng->n_src - 1;
+    const fct_fm_src *d0 = &eng->src[0];
+    fct_fm_src *s1 = nb > 0 && !has_direct ? &eng->src[1] : NULL;
+    int32_t cj = -1;
+    double a1 = 0, a2 = 0, ae = 0, aeq = 0;
+    const int32_t *pref = eng->pending ? eng->src[nb].ref : NULL;
+    for (int64_t n = 0; n < N; n++) {
+        double q = 0.0;
+        if (pref) {
+            int32_t j = pref[n];
+            eq[n].e += eq[n].q * eng->pend_a[j] + eng->pend_b[j];
+        }
+        if (has_direct) {
+            for (int64_t e = d0->row_ptr[n]; e < d0->row_ptr[n + 1]; e++)
+                if (d0->slot[e] != FACTO_FM_NO_SLOT)
+                    q += vf[d0->slot[e]] * d0->val[e];
+        }
+        for (int b = 1; b <= nb; b++)
+            q += eng->brows[eng->src[b].brows].qf[eng->src[b].ref[n]];
+        eq[n].q = q;
+        if (s1) {
+            int32_t j = s1->ref[n];
+            if (j != cj) {
                 if (cj >= 0)
-                    fct_fm_agg_flush(&ag[cj], a1, a2, ae, aeq);
-                cj = i;
+                    fct_fm_agg_flush(&s1->agg[cj], a1, a2, ae, aeq);
+                cj = j;
                 a1 = a2 = ae = aeq = 0.0;
             }
-            double qr = q1[u];
+            double qr = q - eng->brows[s1->brows].qf[j], e = eq[n].e;
             a1 += qr;
             a2 += qr * qr;
             ae += e;
             aeq += e * qr;
         }
-        if (cj >= 0)
-            fct_fm_agg_flush(&ag[cj], a1, a2, ae, aeq);
     }
-    fct_fm_block_sweep_v(eng, s2, f, vf);
-    memcpy(eng->pend_a, s2->dq, (size_t)s2->n_rows * sizeof *eng->pend_a);
-    memcpy(eng->pend_b, s2->dy, (size_t)s2->n_rows * sizeof *eng->pend_b);
-    memcpy(eng->pend_q1, q1, (size_t)s1->n_rows * sizeof *eng->pend_q1);
-    eng->pending = 2;
-    for (int64_t u = 0; u < eng->n_unseen; u++) {
-        uint32_t sl = eng->unseen[u];
-        vf[sl] = eng->mode == FACTO_FM_CD_ALS ? 0.0 : eng->mu_v[eng->group[sl] * eng->k + f];
+    if (s1 && cj >= 0)
+        fct_fm_agg_flush(&s1->agg[cj], a1, a2, ae, aeq);
+    eng->pending = 0;
+}
+
+/* v_f of the direct features, column by column, with e and q of their rows
+ * updated. Flat rows: the update pass also sums q of the next factor (its
+ * v are final: the next factor's, or factor 0's for the next iteration),
+ * which saves the next factor's pass over the rows. */
+static void fct_fm_direct_sweep_v(fct_fm_engine *eng, int32_t f, double *vf)
+{
+    const int64_t N = eng->n;
+    fct_fm_eq *eq = eng->eq;
+    const double *mu = eng->mu_v, *lam = eng->lambda_v;
+    const int32_t k = eng->k;
+    const int nb = eng->n_src - 1;
+    fct_fm_src *s = &eng->src[0];
+    double *restrict qn = nb == 0 ? eng->qn : NULL;
+    const double *vnext = eng->V + (int64_t)((f + 1) % k) * eng->n_slots;
+    if (qn)
+        memset(qn, 0, (size_t)N * sizeof *qn);
+    for (int64_t c = 0; c < s->n_cols; c++) {
+        uint32_t sl = s->col_slot[c];
+        int32_t g = eng->group[sl];
+        double v = vf[sl], sh2, she;
+        fct_fm_direct_sums(eq, s->col_row, s->col_val, s->col_ptr[c], s->col_ptr[c + 1], v, &sh2, &she);
+        double l = lam[g * k + f];
+        double prec = eng->alpha * sh2 + l;
+        double mean = (eng->alpha * (v * sh2 - she) + mu[g * k + f] * l) / prec;
+        double nv = fct_fm_draw(eng, mean, prec);
+        double d = nv - v;
+        vf[sl] = nv;
+        if (qn) {
+            const double vn = vnext[sl];
+            for (int64_t p = s->col_ptr[c]; p < s->col_ptr[c + 1]; p++) {
+                uint32_t r = s->col_row[p];
+                fct_fm_eq *t = &eq[r];
+                double x = s->col_val[p];
+                double h = x * (t->q - x * v);
+                t->q += d * x;
+                t->e += d * h;
+                qn[r] += vn * x;
+            }
+            continue;
+        }
+        for (int64_t p = s->col_ptr[c]; p < s->col_ptr[c + 1]; p++) {
+            fct_fm_eq *t = &eq[s->col_row[p]];
+            double x = s->col_val[p];
+            double h = x * (t->q - x * v);
+            t->q += d * x;
+            t->e += d * h;
+        }
     }
+    if (qn)
+        eng->qn_ok = 1;
+}
+
+/* Sums of block 1 after the direct sweep. */
+static void fct_fm_first_block_sums(fct_fm_engine *eng)
+{
+    const fct_fm_eq *eq = eng->eq;
+    fct_fm_src *s1 = &eng->src[1];
+    const double *qb = eng->brows[s1->brows].qf;
+    for (int64_t n = 0; n < eng->n; n++) {
+        int32_t j = s1->ref[n];
+        double qr = eq[n].q - qb[j], e = eq[n].e;
+        fct_fm_agg_flush(&s1->agg[j], qr, qr * qr, e, e * qr);
+    }
+}
+
+/* After block b's sweep: its changes into every joined row (e += q_rest
+ * dq_j + dy_j, q += dq_j), fused with the sums of block b + 1; the last
+ * block's change is deferred (pending 1) into the next factor's first pass. */
+static void fct_fm_block_apply(fct_fm_engine *eng, int b)
+{
+    const int64_t N = eng->n;
+    fct_fm_eq *eq = eng->eq;
+    const int nb = eng->n_src - 1;
+    fct_fm_src *s = &eng->src[b];
+    const double *qb = eng->brows[s->brows].qf, *dq = s->dq, *dy = s->dy;
+    const int32_t *ref = s->ref;
+    fct_fm_src *sn = b < nb ? &eng->src[b + 1] : NULL;
+    if (!sn) {
+        /* Deferred: with q_prev = q before this block's change,
+         * e += (q_prev - q^B_old_j) dq_j + dy_j. q itself is rebuilt by
+         * the next factor's first pass; fct_fm_flush_pending applies
+         * e at the end of the iteration. */
+        for (int64_t j = 0; j < s->n_rows; j++) {
+            eng->pend_a[j] = dq[j];
+            eng->pend_b[j] = dy[j] - (qb[j] - dq[j]) * dq[j];
+        }
+        eng->pending = 1;
+        return;
+    }
+    const double *qbn = eng->brows[sn->brows].qf;
+    int32_t cj = -1;
+    double a1 = 0, a2 = 0, ae = 0, aeq = 0;
+    for (int64_t n = 0; n < N; n++) {
+        int32_t j = ref[n];
+        double q = eq[n].q;
+        double qr = q - (qb[j] - dq[j]);
+        double e = eq[n].e + qr * dq[j] + dy[j];
+        q += dq[j];
+        eq[n].e = e;
+        eq[n].q = q;
+        int32_t jn = sn->ref[n];
+        if (jn != cj) {
+            if (cj >= 0)
+                fct_fm_agg_flush(&sn->agg[cj], a1, a2, ae, aeq);
+            cj = jn;
+            a1 = a2 = ae = aeq = 0.0;
+        }
+        double qrn = q - qbn[jn];
+        a1 += qrn;
+        a2 += qrn * qrn;
+        ae += e;
+        aeq += e * qrn;
+    }
+    if (cj >= 0)
+        fct_fm_agg_flush(&sn->agg[cj], a1, a2, ae, aeq);
 }
 
 /*
@@ -318,191 +538,31 @@ static void fct_fm_sweep_v_pair(fct_fm_engine *eng, int32_t f)
  */
 static void fct_fm_sweep_v(fct_fm_engine *eng, int32_t f)
 {
-    const int64_t N = eng->n;
-    fct_fm_eq *eq = eng->eq;
     double *vf = eng->V + (int64_t)f * eng->n_slots;
-    const double *mu = eng->mu_v, *lam = eng->lambda_v;
-    const int32_t k = eng->k;
     const int nb = eng->n_src - 1;
-    fct_fm_src *d0 = &eng->src[0];
-    const int has_direct = d0->n_cols > 0;
+    const int has_direct = eng->src[0].n_cols > 0;
 
     if (!has_direct && nb == 2) {
         fct_fm_sweep_v_pair(eng, f);
         return;
     }
-    for (int b = 1; b <= nb; b++) {
-        fct_fm_src *s = &eng->src[b];
-        fct_fm_brows_factor(eng, &eng->brows[s->brows], vf, 0);
-        memset(s->agg, 0, (size_t)s->n_rows * sizeof *s->agg);
-        memset(s->dq, 0, (size_t)s->n_rows * sizeof *s->dq);
-        memset(s->dy, 0, (size_t)s->n_rows * sizeof *s->dy);
-    }
-
+    fct_fm_blocks_begin(eng, nb, vf);
     /* Pass 1: q of every row (+ sums of the first block when there is no
      * direct sweep in between). */
-    if (nb == 0 && eng->qn_ok) {
-        /* flat rows: q was summed by the previous factor's sweep */
-        const double *restrict qn = eng->qn;
-        for (int64_t n = 0; n < N; n++)
-            eq[n].q = qn[n];
-    } else if (nb == 0) {
-        /* flat rows: pointers in registers, nothing but the direct entries */
-        const int64_t *restrict rp = d0->row_ptr;
-        const uint32_t *restrict sl = d0->slot;
-        const float *restrict xv = d0->val;
-        const double *restrict v = vf;
-        for (int64_t n = 0; n < N; n++) {
-            double q = 0.0;
-            for (int64_t e = rp[n]; e < rp[n + 1]; e++)
-                if (sl[e] != FACTO_FM_NO_SLOT)
-                    q += v[sl[e]] * xv[e];
-            eq[n].q = q;
-        }
-    } else {
-        fct_fm_src *s1 = nb > 0 && !has_direct ? &eng->src[1] : NULL;
-        int32_t cj = -1;
-        double a1 = 0, a2 = 0, ae = 0, aeq = 0;
-        const int32_t *pref = eng->pending ? eng->src[nb].ref : NULL;
-        for (int64_t n = 0; n < N; n++) {
-            double q = 0.0;
-            if (pref) {
-                int32_t j = pref[n];
-                eq[n].e += eq[n].q * eng->pend_a[j] + eng->pend_b[j];
-            }
-            if (has_direct) {
-                for (int64_t e = d0->row_ptr[n]; e < d0->row_ptr[n + 1]; e++)
-                    if (d0->slot[e] != FACTO_FM_NO_SLOT)
-                        q += vf[d0->slot[e]] * d0->val[e];
-            }
-            for (int b = 1; b <= nb; b++)
-                q += eng->brows[eng->src[b].brows].qf[eng->src[b].ref[n]];
-            eq[n].q = q;
-            if (s1) {
-                int32_t j = s1->ref[n];
-                if (j != cj) {
-                    if (cj >= 0)
-                        fct_fm_agg_flush(&s1->agg[cj], a1, a2, ae, aeq);
-                    cj = j;
-                    a1 = a2 = ae = aeq = 0.0;
-                }
-                double qr = q - eng->brows[s1->brows].qf[j], e = eq[n].e;
-                a1 += qr;
-                a2 += qr * qr;
-                ae += e;
-                aeq += e * qr;
-            }
-        }
-        if (s1 && cj >= 0)
-            fct_fm_agg_flush(&s1->agg[cj], a1, a2, ae, aeq);
-        eng->pending = 0;
-    }
-
+    if (nb == 0)
+        fct_fm_flat_q(eng, vf);
+    else
+        fct_fm_rows_q(eng, vf, has_direct);
     if (has_direct) {
-        fct_fm_src *s = d0;
-        /* Flat rows: the update pass also sums q of the next factor (its
-         * v are final: the next factor's, or factor 0's for the next
-         * iteration), which saves the next factor's pass over the rows. */
-        double *restrict qn = nb == 0 ? eng->qn : NULL;
-        const double *vnext = eng->V + (int64_t)((f + 1) % k) * eng->n_slots;
-        if (qn)
-            memset(qn, 0, (size_t)N * sizeof *qn);
-        for (int64_t c = 0; c < s->n_cols; c++) {
-            uint32_t sl = s->col_slot[c];
-            int32_t g = eng->group[sl];
-            double v = vf[sl], sh2, she;
-            fct_fm_direct_sums(eq, s->col_row, s->col_val, s->col_ptr[c], s->col_ptr[c + 1], v, &sh2, &she);
-            double l = lam[g * k + f];
-            double prec = eng->alpha * sh2 + l;
-            double mean = (eng->alpha * (v * sh2 - she) + mu[g * k + f] * l) / prec;
-            double nv = fct_fm_draw(eng, mean, prec);
-            double d = nv - v;
-            vf[sl] = nv;
-            if (qn) {
-                const double vn = vnext[sl];
-                for (int64_t p = s->col_ptr[c]; p < s->col_ptr[c + 1]; p++) {
-                    uint32_t r = s->col_row[p];
-                    fct_fm_eq *t = &eq[r];
-                    double x = s->col_val[p];
-                    double h = x * (t->q - x * v);
-                    t->q += d * x;
-                    t->e += d * h;
-                    qn[r] += vn * x;
-                }
-                continue;
-            }
-            for (int64_t p = s->col_ptr[c]; p < s->col_ptr[c + 1]; p++) {
-                fct_fm_eq *t = &eq[s->col_row[p]];
-                double x = s->col_val[p];
-                double h = x * (t->q - x * v);
-                t->q += d * x;
-                t->e += d * h;
-            }
-        }
-        if (qn)
-            eng->qn_ok = 1;
-        if (nb > 0) {
-            /* Sums of the first block after the direct sweep. */
-            fct_fm_src *s1 = &eng->src[1];
-            const double *qb = eng->brows[s1->brows].qf;
-            for (int64_t n = 0; n < N; n++) {
-                int32_t j = s1->ref[n];
-                double qr = eq[n].q - qb[j], e = eq[n].e;
-                fct_fm_agg_flush(&s1->agg[j], qr, qr * qr, e, e * qr);
-            }
-        }
+        fct_fm_direct_sweep_v(eng, f, vf);
+        if (nb > 0)
+            fct_fm_first_block_sums(eng);
     }
-
     for (int b = 1; b <= nb; b++) {
-        fct_fm_src *s = &eng->src[b];
-        fct_fm_block_sweep_v(eng, s, f, vf);
-        /* Apply block b to every row; gather the sums of block b + 1. */
-        const double *qb = eng->brows[s->brows].qf, *dq = s->dq, *dy = s->dy;
-        const int32_t *ref = s->ref;
-        fct_fm_src *sn = b < nb ? &eng->src[b + 1] : NULL;
-        if (!sn) {
-            /* Deferred: with q_prev = q before this block's change,
-             * e += (q_prev - q^B_old_j) dq_j + dy_j. q itself is rebuilt by
-             * the next factor's first pass; fct_fm_flush_pending applies
-             * e at the end of the iteration. */
-            for (int64_t j = 0; j < s->n_rows; j++) {
-                eng->pend_a[j] = dq[j];
-                eng->pend_b[j] = dy[j] - (qb[j] - dq[j]) * dq[j];
-            }
-            eng->pending = 1;
-            continue;
-        }
-        const double *qbn = eng->brows[sn->brows].qf;
-        int32_t cj = -1;
-        double a1 = 0, a2 = 0, ae = 0, aeq = 0;
-        for (int64_t n = 0; n < N; n++) {
-            int32_t j = ref[n];
-            double q = eq[n].q;
-            double qr = q - (qb[j] - dq[j]);
-            double e = eq[n].e + qr * dq[j] + dy[j];
-            q += dq[j];
-            eq[n].e = e;
-            eq[n].q = q;
-            int32_t jn = sn->ref[n];
-            if (jn != cj) {
-                if (cj >= 0)
-                    fct_fm_agg_flush(&sn->agg[cj], a1, a2, ae, aeq);
-                cj = jn;
-                a1 = a2 = ae = aeq = 0.0;
-            }
-            double qrn = q - qbn[jn];
-            a1 += qrn;
-            a2 += qrn * qrn;
-            ae += e;
-            aeq += e * qrn;
-        }
-        if (cj >= 0)
-            fct_fm_agg_flush(&sn->agg[cj], a1, a2, ae, aeq);
+        fct_fm_block_sweep_v(eng, &eng->src[b], f, vf);
+        fct_fm_block_apply(eng, b);
     }
-    for (int64_t u = 0; u < eng->n_unseen; u++) {
-        uint32_t sl = eng->unseen[u];
-        vf[sl] = eng->mode == FACTO_FM_CD_ALS ? 0.0 : mu[eng->group[sl] * k + f];
-    }
+    fct_fm_unseen_v(eng, f, vf);
 }
 
 /* Apply the last block's deferred change to e (and q). */

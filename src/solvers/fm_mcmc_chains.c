@@ -130,14 +130,139 @@ static facto_status fct_fm_lowrank_merge(facto_ctx *ctx, float *const *F, int C,
     return st;
 }
 
-/* Pool chains 1..C-1 (cm[1..C-1]) into chain 0's model m (see above);
- * feature_summary: the run kept a feature-level summary (summary_rank > 0). */
-static facto_status fct_fm_chains_merge(facto_ctx *ctx, fct_fm_model *m, fct_fm_model *const *cm, int C,
-                                          int feature_summary)
+/* Ratings models: w0, w and the per-user / per-item b are posterior means,
+ * averaged; q pooled by a second summary (summary_rank != 0) or by
+ * concatenating every chain's thinned samples, each chain weighted 1/C. */
+static facto_status fct_fm_merge_pairs(facto_ctx *ctx, fct_fm_model *m, fct_fm_model *const *cm, int C)
+{
+    const int64_t NS = m->n_slots;
+    facto_status st;
+    const int64_t rows = (int64_t)m->n_users + m->n_items;
+    double w0 = m->w0, pw0 = m->pair_w0;
+    for (int c = 1; c < C; c++) {
+        w0 += cm[c]->w0;
+        pw0 += cm[c]->pair_w0;
+        for (int64_t s = 0; s < NS; s++)
+            m->w[s] += cm[c]->w[s];
+        for (int64_t r = 0; r < rows; r++)
+            m->pair_b[r] += cm[c]->pair_b[r];
+    }
+    m->w0 = (float)(w0 / C);
+    m->pair_w0 = (float)(pw0 / C);
+    for (int64_t s = 0; s < NS; s++)
+        m->w[s] /= (float)C;
+    for (int64_t r = 0; r < rows; r++)
+        m->pair_b[r] /= (float)C;
+    float *F = NULL, *Fs[256];
+    int32_t pk = m->pair_k;
+    for (int c = 0; c < C; c++)
+        Fs[c] = cm[c]->pair_q;
+    if (m->params.summary_rank != 0) {
+        if ((st = fct_fm_lowrank_merge(ctx, Fs, C, rows, pk, pk, m->params.seed ^ 0x3c6ef372fe94f82bull, &F,
+                                       &pk)) != FACTO_OK)
+            return st;
+    } else { /* thinned samples: concatenate, each chain's mean weighted 1/C */
+        int64_t tk = 0;
+        for (int c = 0; c < C; c++)
+            tk += cm[c]->pair_k;
+        if (tk > INT32_MAX / 2 || !(F = fct_aligned_alloc((size_t)(rows ? rows : 1) * (size_t)tk * sizeof(float))))
+            return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory merging MCMC chains");
+        double sc = 1.0 / sqrt((double)C);
+        for (int64_t r = 0; r < rows; r++) {
+            float *o = F + r * tk;
+            for (int c = 0; c < C; c++) {
+                const float *q = cm[c]->pair_q + r * cm[c]->pair_k;
+                for (int32_t a = 0; a < cm[c]->pair_k; a++)
+                    *o++ = (float)(sc * q[a]);
+            }
+        }
+        pk = (int32_t)tk;
+    }
+    fct_aligned_free(m->pair_q);
+    m->pair_q = F;
+    m->pair_k = pk;
+    return FACTO_OK;
+}
+
+/* Thinned samples: concatenated; w0 / w of every sample = the pooled
+ * posterior means (each chain's samples carry that chain's means). */
+static facto_status fct_fm_merge_samples(facto_ctx *ctx, fct_fm_model *m, fct_fm_model *const *cm, int C)
 {
     const int64_t NS = m->n_slots;
     const size_t ns = NS ? (size_t)NS : 1;
-    facto_status st = FACTO_OK;
+    int64_t S = 0;
+    for (int c = 0; c < C; c++)
+        S += cm[c]->n_samples;
+    float *sw0 = fct_calloc_array((size_t)S, sizeof *sw0);
+    float *sw = fct_aligned_alloc((size_t)S * ns * sizeof(float));
+    float *sv = fct_aligned_alloc((size_t)S * ns * (size_t)m->k * sizeof(float));
+    double *mw = fct_calloc_array(ns, sizeof *mw);
+    if (!sw0 || !sw || !sv || !mw) {
+        free(sw0);
+        fct_aligned_free(sw);
+        fct_aligned_free(sv);
+        free(mw);
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %lld pooled posterior samples", (long long)S);
+    }
+    double mw0 = 0.0;
+    int64_t t = 0;
+    for (int c = 0; c < C; c++) { /* every sample of a chain carries that chain's means */
+        const fct_fm_model *x = cm[c];
+        mw0 += x->sample_w0[0];
+        for (int64_t s = 0; s < NS; s++)
+            mw[s] += x->sample_w[s];
+        memcpy(sv + (size_t)t * ns * (size_t)m->k, x->sample_V,
+               (size_t)x->n_samples * ns * (size_t)m->k * sizeof(float));
+        t += x->n_samples;
+    }
+    for (int64_t j = 0; j < S; j++) {
+        sw0[j] = (float)(mw0 / C);
+        for (int64_t s = 0; s < NS; s++)
+            sw[(size_t)j * ns + (size_t)s] = (float)(mw[s] / C);
+    }
+    free(mw);
+    free(m->sample_w0);
+    fct_aligned_free(m->sample_w);
+    fct_aligned_free(m->sample_V);
+    m->sample_w0 = sw0;
+    m->sample_w = sw;
+    m->sample_V = sv;
+    m->n_samples = (int32_t)S;
+    return FACTO_OK;
+}
+
+/* Feature-level summaries: V = a summary of the chains' F, w0 / w means. */
+static facto_status fct_fm_merge_summary(facto_ctx *ctx, fct_fm_model *m, fct_fm_model *const *cm, int C)
+{
+    const int64_t NS = m->n_slots;
+    facto_status st;
+    double w0 = 0.0;
+    float *Fs[256], *F = NULL;
+    for (int c = 0; c < C; c++) {
+        w0 += cm[c]->w0;
+        Fs[c] = cm[c]->V;
+        for (int64_t s = 0; c > 0 && s < NS; s++)
+            m->w[s] += cm[c]->w[s];
+    }
+    int32_t r = m->k;
+    if ((st = fct_fm_lowrank_merge(ctx, Fs, C, NS, m->k, m->k, m->params.seed ^ 0x3c6ef372fe94f82bull, &F,
+                                   &r)) != FACTO_OK)
+        return st;
+    m->k = r;
+    m->params.num_factors = r;
+    m->w0 = (float)(w0 / C);
+    for (int64_t s = 0; s < NS; s++)
+        m->w[s] /= (float)C;
+    fct_aligned_free(m->V);
+    m->V = F;
+    return FACTO_OK;
+}
+
+/* Pool chains 1..C-1 (cm[1..C-1]) into chain 0's model m (see above);
+ * feature_summary: the run kept a feature-level summary (summary_rank > 0). */
+static facto_status fct_fm_chains_merge(facto_ctx *ctx, fct_fm_model *m, fct_fm_model *const *cm, int C,
+                                        int feature_summary)
+{
     /* The chains ran the same iterations (fct_fm_chain_sync), so their
      * outputs have one shape; the merges below rely on it. */
     for (int c = 1; c < C; c++)
@@ -145,116 +270,44 @@ static facto_status fct_fm_chains_merge(facto_ctx *ctx, fct_fm_model *m, fct_fm_
                                                                    cm[c]->pair_k != m->pair_k) ||
             (m->n_samples > 0) != (cm[c]->n_samples > 0))
             return fct_fail(ctx, FACTO_ERR_INTERNAL, "MCMC chain %d ended with another shape than chain 0", c);
-    if (m->pair_q) { /* ratings model: w0 / w / b are posterior means; q pooled */
-        const int64_t rows = (int64_t)m->n_users + m->n_items;
-        double w0 = m->w0, pw0 = m->pair_w0;
-        for (int c = 1; c < C; c++) {
-            w0 += cm[c]->w0;
-            pw0 += cm[c]->pair_w0;
-            for (int64_t s = 0; s < NS; s++)
-                m->w[s] += cm[c]->w[s];
-            for (int64_t r = 0; r < rows; r++)
-                m->pair_b[r] += cm[c]->pair_b[r];
-        }
-        m->w0 = (float)(w0 / C);
-        m->pair_w0 = (float)(pw0 / C);
-        for (int64_t s = 0; s < NS; s++)
-            m->w[s] /= (float)C;
-        for (int64_t r = 0; r < rows; r++)
-            m->pair_b[r] /= (float)C;
-        float *F = NULL, *Fs[256];
-        int32_t pk = m->pair_k;
-        for (int c = 0; c < C; c++)
-            Fs[c] = cm[c]->pair_q;
-        if (m->params.summary_rank != 0) {
-            if ((st = fct_fm_lowrank_merge(ctx, Fs, C, rows, pk, pk, m->params.seed ^ 0x3c6ef372fe94f82bull, &F,
-                                             &pk)) != FACTO_OK)
-                return st;
-        } else { /* thinned samples: concatenate, each chain's mean weighted 1/C */
-            int64_t tk = 0;
-            for (int c = 0; c < C; c++)
-                tk += cm[c]->pair_k;
-            if (tk > INT32_MAX / 2 || !(F = fct_aligned_alloc((size_t)(rows ? rows : 1) * (size_t)tk * sizeof(float))))
-                return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory merging MCMC chains");
-            double sc = 1.0 / sqrt((double)C);
-            for (int64_t r = 0; r < rows; r++) {
-                float *o = F + r * tk;
-                for (int c = 0; c < C; c++) {
-                    const float *q = cm[c]->pair_q + r * cm[c]->pair_k;
-                    for (int32_t a = 0; a < cm[c]->pair_k; a++)
-                        *o++ = (float)(sc * q[a]);
-                }
-            }
-            pk = (int32_t)tk;
-        }
-        fct_aligned_free(m->pair_q);
-        m->pair_q = F;
-        m->pair_k = pk;
-        return FACTO_OK;
-    }
-    if (m->n_samples > 0) { /* thinned samples: concatenate; w0 / w = pooled posterior means */
-        int64_t S = 0;
-        for (int c = 0; c < C; c++)
-            S += cm[c]->n_samples;
-        float *sw0 = fct_calloc_array((size_t)S, sizeof *sw0);
-        float *sw = fct_aligned_alloc((size_t)S * ns * sizeof(float));
-        float *sv = fct_aligned_alloc((size_t)S * ns * (size_t)m->k * sizeof(float));
-        double *mw = fct_calloc_array(ns, sizeof *mw);
-        if (!sw0 || !sw || !sv || !mw) {
-            free(sw0);
-            fct_aligned_free(sw);
-            fct_aligned_free(sv);
-            free(mw);
-            return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %lld pooled posterior samples", (long long)S);
-        }
-        double mw0 = 0.0;
-        int64_t t = 0;
-        for (int c = 0; c < C; c++) { /* every sample of a chain carries that chain's means */
-            const fct_fm_model *x = cm[c];
-            mw0 += x->sample_w0[0];
-            for (int64_t s = 0; s < NS; s++)
-                mw[s] += x->sample_w[s];
-            memcpy(sv + (size_t)t * ns * (size_t)m->k, x->sample_V,
-                   (size_t)x->n_samples * ns * (size_t)m->k * sizeof(float));
-            t += x->n_samples;
-        }
-        for (int64_t j = 0; j < S; j++) {
-            sw0[j] = (float)(mw0 / C);
-            for (int64_t s = 0; s < NS; s++)
-                sw[(size_t)j * ns + (size_t)s] = (float)(mw[s] / C);
-        }
-        free(mw);
-        free(m->sample_w0);
-        fct_aligned_free(m->sample_w);
-        fct_aligned_free(m->sample_V);
-        m->sample_w0 = sw0;
-        m->sample_w = sw;
-        m->sample_V = sv;
-        m->n_samples = (int32_t)S;
-        return FACTO_OK;
-    }
-    if (feature_summary) { /* feature-level summary: V = F, w0 / w means */
-        double w0 = 0.0;
-        float *Fs[256], *F = NULL;
-        for (int c = 0; c < C; c++) {
-            w0 += cm[c]->w0;
-            Fs[c] = cm[c]->V;
-            for (int64_t s = 0; c > 0 && s < NS; s++)
-                m->w[s] += cm[c]->w[s];
-        }
-        int32_t r = m->k;
-        if ((st = fct_fm_lowrank_merge(ctx, Fs, C, NS, m->k, m->k, m->params.seed ^ 0x3c6ef372fe94f82bull, &F,
-                                         &r)) != FACTO_OK)
-            return st;
-        m->k = r;
-        m->params.num_factors = r;
-        m->w0 = (float)(w0 / C);
-        for (int64_t s = 0; s < NS; s++)
-            m->w[s] /= (float)C;
-        fct_aligned_free(m->V);
-        m->V = F;
-    }
+    if (m->pair_q)
+        return fct_fm_merge_pairs(ctx, m, cm, C);
+    if (m->n_samples > 0)
+        return fct_fm_merge_samples(ctx, m, cm, C);
+    if (feature_summary)
+        return fct_fm_merge_summary(ctx, m, cm, C);
     return FACTO_OK; /* mcmc_samples 0: the last sample of chain 0 */
+}
+
+/* The pooled run's result: chain 0's, with the wall time of all chains,
+ * their CPU time summed, the fewest iterations any ran, and the regressor's
+ * test RMSE of the mean of the chains' averages tavg [C, nt] (clipped). */
+static void fct_fm_chains_result(const fct_fm_model *m, const fct_fm_data *test, const fct_fm_cd_result *cres,
+                                 int C, const double *tavg, size_t nt, double wall, fct_fm_cd_result *result)
+{
+    *result = cres[0];
+    result->seconds = wall;
+    result->cpu_seconds = 0.0;
+    for (int c = 0; c < C; c++) {
+        result->cpu_seconds += cres[c].cpu_seconds;
+        if (cres[c].iterations < result->iterations)
+            result->iterations = cres[c].iterations;
+    }
+    result->chains = C;
+    result->test_rmse_avg = NAN;
+    if (test && m->params.predictor_type != FACTO_FM_BINARY_CLASSIFIER && test->n_rows > 0) {
+        double s2 = 0.0;
+        for (int64_t n = 0; n < test->n_rows; n++) {
+            double p = 0.0;
+            for (int c = 0; c < C; c++)
+                p += tavg[(size_t)c * nt + (size_t)n];
+            p /= C;
+            p = p < m->target_min ? m->target_min : p > m->target_max ? m->target_max : p;
+            double d = p - test->direct->labels[n];
+            s2 += d * d;
+        }
+        result->test_rmse_avg = sqrt(s2 / (double)test->n_rows);
+    }
 }
 
 /* fct_fm_cd_run with params.mcmc_chains > 1 (MCMC). */
@@ -338,31 +391,8 @@ facto_status fct_fm_cd_chains(facto_ctx *ctx, fct_fm_model *m, fct_fm_cd_mode mo
     m->params.mcmc_samples = S;
     if ((st = fct_fm_chains_merge(ctx, m, cm, C, summary_rank > 0)) != FACTO_OK)
         goto done;
-    if (result) {
-        *result = cres[0];
-        result->seconds = wall;
-        result->cpu_seconds = 0.0;
-        for (int c = 0; c < C; c++) {
-            result->cpu_seconds += cres[c].cpu_seconds;
-            if (cres[c].iterations < result->iterations)
-                result->iterations = cres[c].iterations;
-        }
-        result->chains = C;
-        result->test_rmse_avg = NAN;
-        if (test && m->params.predictor_type != FACTO_FM_BINARY_CLASSIFIER && test->n_rows > 0) {
-            double s2 = 0.0;
-            for (int64_t n = 0; n < test->n_rows; n++) {
-                double p = 0.0;
-                for (int c = 0; c < C; c++)
-                    p += tavg[(size_t)c * nt + (size_t)n];
-                p /= C;
-                p = p < m->target_min ? m->target_min : p > m->target_max ? m->target_max : p;
-                double d = p - test->direct->labels[n];
-                s2 += d * d;
-            }
-            result->test_rmse_avg = sqrt(s2 / (double)test->n_rows);
-        }
-    }
+    if (result)
+        fct_fm_chains_result(m, test, cres, C, tavg, nt, wall, result);
     facto_log(ctx, FACTO_LOG_INFO, "mcmc: %d chains of %d iterations pooled, %.3f s", C, cres[0].iterations, wall);
     st = fct_ok(ctx);
 done:
