@@ -1,14 +1,13 @@
 /*
  * fm_cd_sweep.c — the sweeps of the FM engine (Rendle, "Factorization
- * Machines with libFM", ACM TIST 2012, sec. 4.2-4.4, Algorithm 2): each
- * parameter theta enters y^ linearly, y^ = g + theta h, so with the error
- * e = y^ - y cached per row its conditional posterior is Gaussian with
- * precision alpha sum h^2 + lambda and mean (alpha (theta sum h^2 - sum h e)
- * + mu lambda) / precision; MCMC draws from it, ALS takes its mean. w0, then
- * w, then V one factor f at a time over each source's CSC with the cache
- * q_f(n) = sum_i v_if x_i, so a direct feature costs O(its rows); blocks
- * (VLDB 2013) keep per-block-row sums of e, e q, q, q^2, so a block feature
- * costs O(its block rows). Per iteration O(k (nnz(direct) + sum_B (nnz(B) + n))).
+ * Machines with libFM", ACM TIST 2012, sec. 4.2-4.4, Algorithm 2): theta
+ * enters y^ linearly, y^ = g + theta h, so with e = y^ - y cached per row its
+ * conditional posterior is Gaussian with precision alpha sum h^2 + lambda and
+ * mean (alpha (theta sum h^2 - sum h e) + mu lambda) / precision; MCMC draws
+ * from it, ALS takes its mean. w0, w, then V one factor f at a time over each
+ * source's CSC with the cache q_f(n) = sum_i v_if x_i: a direct feature costs
+ * O(its rows); blocks (VLDB 2013) keep per-block-row sums of e, e q, q, q^2,
+ * so a block feature costs O(its block rows). Per iteration O(k nnz + k n B).
  */
 #include "fm_cd_engine.h"
 

@@ -1,14 +1,12 @@
 /*
- * fm_mcmc.c — Gibbs sampling (MCMC) and ALS for factorization machines
- * (Rendle, "Factorization Machines with libFM", ACM TIST 2012, sec. 4.3-4.4
- * and Algorithm 2), the driver: one chain runs num_iter iterations of the
- * engine (fm_cd_sweep.c; per iteration O(k (nnz(direct) + sum_B (nnz(B) +
- * n)))), averages the test predictions after burn-in and keeps what the
- * model stores (fm_mcmc_summary.c: thinned samples, a Nystrom summary, or
- * per-user / per-item sums on ratings data); fct_fm_cd_run runs one chain or
- * several (fm_mcmc_chains.c) and refuses a model that does not fit floats;
- * fct_fm_cd_run_rows takes flat feature rows (prior groups per one-hot
- * field, pair form for two fields).
+ * fm_mcmc.c — the driver of MCMC and ALS for factorization machines (Rendle,
+ * "Factorization Machines with libFM", ACM TIST 2012, Algorithm 2): one
+ * chain runs num_iter iterations of the engine (fm_cd_sweep.c, O(k (nnz(direct)
+ * + sum_B (nnz(B) + n))) each), averages the test predictions after burn-in
+ * and keeps what the model stores (fm_mcmc_summary.c); fct_fm_cd_run runs one
+ * chain or several (fm_mcmc_chains.c) and refuses a model that does not fit
+ * floats; fct_fm_cd_run_rows takes flat feature rows (a prior group per
+ * one-hot field, pair form for two fields).
  */
 #include "fm_cd_engine.h"
 #include "fm_solvers.h"
@@ -16,7 +14,7 @@
 #include <math.h>
 #include <string.h>
 
-/* ---- one chain -------------------------------------------------------------- */
+/* ---- one chain ----------------------------------------------------------- */
 
 /* One chain's run: its inputs, the engine, what the model keeps and the
  * running sums over the post-burn-in iterations. */

@@ -100,8 +100,9 @@ static void fct_fm_chain_model_free(fct_fm_model *c)
 
 /*
  * F [NS, rout] with F F^T ~ (1/C) sum_c F_c F_c^T, for F_c [NS, rin]
- * row-major (each chain's summary): the Nystrom summary above applied to
- * the chains' own summaries. *out 64-byte aligned, owned by the caller.
+ * row-major (each chain's summary): the Nystrom summary (fm_mcmc_summary.c)
+ * applied to the chains' own summaries. *out 64-byte aligned, owned by the
+ * caller.
  */
 static facto_status fct_fm_lowrank_merge(facto_ctx *ctx, float *const *F, int C, int64_t NS, int32_t rin,
                                            int32_t rout, uint64_t seed, float **out, int32_t *rank)

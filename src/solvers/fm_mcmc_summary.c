@@ -14,6 +14,9 @@
 #include <math.h>
 #include <string.h>
 
+/* ---- samples kept in the model ---------------------------------------- */
+
+/* The engine's parameters as one sample (fm_cd_engine.h). O(n_slots k). */
 void fct_fm_store_params(fct_fm_engine *eng, float *w0, float *w, float *V)
 {
     const int64_t S = eng->n_slots;
