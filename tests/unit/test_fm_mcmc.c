@@ -29,6 +29,7 @@
 #include "kernels/gram.h"
 #include "kernels/kernels.h"
 #include "solvers/fm_mcmc.h"
+#include "train/fit_fm_ratings.h"
 
 /* ---- a known FM ---------------------------------------------------------- */
 
