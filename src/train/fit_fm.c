@@ -9,6 +9,7 @@
  */
 #include "solvers/fm_solvers.h"
 #include "train.h"
+#include "fit_fm_ratings.h"
 
 #include <math.h>
 #include <string.h>
@@ -140,5 +141,6 @@ facto_status fct_fit_fm(facto_ctx *ctx, const facto_params *params, const facto_
     o.implicit = p->implicit;
     o.prior_groups = p->prior_groups;
     o.binarize = p->binarize;
-    return facto_fm_fit_ratings(ctx, data->train, data->test, &o, p, callbacks, out, NULL);
+    return fct_fm_fit_ratings_with(ctx, data->train, data->test, data->user_features, data->item_features, &o, p,
+                                   callbacks, out, NULL);
 }

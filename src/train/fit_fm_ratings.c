@@ -10,6 +10,8 @@
  * source) for the key rows and slot maps.
  */
 #include "fit_fm_ratings.h"
+
+#include "data/features.h"
 #include "train.h"
 
 #include <math.h>
@@ -87,9 +89,11 @@ facto_fm_ratings_options facto_fm_ratings_options_default(void)
     return o;
 }
 
-facto_status facto_fm_fit_ratings(facto_ctx *ctx, const facto_dataset *train, const facto_dataset *test,
-                                  const facto_fm_ratings_options *opts, const facto_fm_params *params,
-                                  const facto_fit_callbacks *callbacks, facto_model **out, double *test_rmse_chain)
+facto_status fct_fm_fit_ratings_with(facto_ctx *ctx, const facto_dataset *train, const facto_dataset *test,
+                                     const facto_features *user_features, const facto_features *item_features,
+                                     const facto_fm_ratings_options *opts, const facto_fm_params *params,
+                                     const facto_fit_callbacks *callbacks, facto_model **out,
+                                     double *test_rmse_chain)
 {
     if (!train || !params || !out)
         return fct_fail(ctx, FACTO_ERR_INVALID, "facto_fm_fit_ratings: train, params and out must be given");
@@ -124,10 +128,12 @@ facto_status facto_fm_fit_ratings(facto_ctx *ctx, const facto_dataset *train, co
     memset(&te, 0, sizeof te);
     facto_model *model = NULL;
     facto_status st = FACTO_OK;
-    if (opts->user_file)
-        st = fct_fm_side_table(ctx, opts->user_file, 1, train->user_map, &us, &ug, &nu);
-    if (st == FACTO_OK && opts->item_file)
-        st = fct_fm_side_table(ctx, opts->item_file, 0, train->item_map, &is, &ig, &ni);
+    if (user_features)
+        st = fct_fm_side_rows(ctx, user_features, opts->user_file ? opts->user_file : "the user features", 1,
+                              train->user_map, &us, &ug, &nu);
+    if (st == FACTO_OK && item_features)
+        st = fct_fm_side_rows(ctx, item_features, opts->item_file ? opts->item_file : "the item features", 0,
+                              train->item_map, &is, &ig, &ni);
     if (st != FACTO_OK)
         goto done;
     /* prior_groups 1: one group per side file; 2: one per kind of side feature */
@@ -189,5 +195,27 @@ done:
     facto_rows_free(is);
     free(ug);
     free(ig);
+    return st;
+}
+
+facto_status facto_fm_fit_ratings(facto_ctx *ctx, const facto_dataset *train, const facto_dataset *test,
+                                  const facto_fm_ratings_options *opts, const facto_fm_params *params,
+                                  const facto_fit_callbacks *callbacks, facto_model **out, double *test_rmse_chain)
+{
+    if (out)
+        *out = NULL;
+    facto_fm_ratings_options def = facto_fm_ratings_options_default();
+    if (!opts)
+        opts = &def;
+    facto_features *uf = NULL, *itf = NULL;
+    facto_status st = FACTO_OK;
+    if (opts->user_file)
+        st = fct_features_read(ctx, opts->user_file, FCT_FEATURES_ATTRIBUTES | FCT_FEATURES_ML_USERS, &uf);
+    if (st == FACTO_OK && opts->item_file)
+        st = fct_features_read(ctx, opts->item_file, FCT_FEATURES_ATTRIBUTES | FCT_FEATURES_ML_ITEMS, &itf);
+    if (st == FACTO_OK)
+        st = fct_fm_fit_ratings_with(ctx, train, test, uf, itf, opts, params, callbacks, out, test_rmse_chain);
+    facto_features_free(uf);
+    facto_features_free(itf);
     return st;
 }

@@ -22,4 +22,15 @@ facto_status fct_fm_fit_blocks(facto_ctx *ctx, const fct_fm_data *train, const f
                                  const facto_fm_params *params, const facto_fm_callbacks *callbacks,
                                  int burnin, int summary_rank, facto_model **out, fct_fm_cd_result *result);
 
+/*
+ * facto_fm_fit_ratings with side features already read (either may be
+ * NULL); opts->user_file / item_file only name them in messages.
+ * facto_model_fit's ratings path for fm (fit_fm.c). Same errors.
+ */
+facto_status fct_fm_fit_ratings_with(facto_ctx *ctx, const facto_dataset *train, const facto_dataset *test,
+                                     const facto_features *user_features, const facto_features *item_features,
+                                     const facto_fm_ratings_options *opts, const facto_fm_params *params,
+                                     const facto_fit_callbacks *callbacks, facto_model **out,
+                                     double *test_rmse_chain);
+
 #endif /* FACTO_FIT_FM_RATINGS_H */
