@@ -39,8 +39,8 @@ static inline double fct_adam_one(fct_mf_solver *s, fct_mf_model *m, float mu, i
     float e = r - (mu + m->bu[u] + m->bi[i] + fct_dot(p, q, k));
     fct_adam_param(&m->bu[u], &s->m_bu[u], &s->v_bu[u], -e + rb * m->bu[u], lr_c1, inv_c2);
     fct_adam_param(&m->bi[i], &s->m_bi[i], &s->v_bi[i], -e + rb * m->bi[i], lr_c1, inv_c2);
-    fct_adam_pair(p, q, mp, mq, vp, vq, k, e, rf, lr_c1, inv_c2, FACTO_ADAM_BETA1, FACTO_ADAM_BETA2,
-                    FACTO_ADAM_EPS);
+    fct_kern.adam_pair(p, q, mp, mq, vp, vq, k, -e, rf, lr_c1, inv_c2, FACTO_ADAM_BETA1, FACTO_ADAM_BETA2,
+                       FACTO_ADAM_EPS);
     return (double)e * (double)e;
 }
 

@@ -24,10 +24,7 @@
  */
 #include "fm_solvers.h"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define FACTO_FM_HAVE_AVX2 1
-#include <immintrin.h>
-#endif
+#include "kernels/kernels.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -44,60 +41,7 @@ typedef struct {
     float w0_s1, w0_s2;
     float *w_s1, *w_s2; /* [n_slots] */
     float *V_s1, *V_s2; /* [n_slots, k] */
-    /* 8-wide adam / adagrad steps (AVX2), or NULL: sqrtf's errno keeps the
-     * compiler from vectorising those loops by itself. Same operations in
-     * the same order as the scalar loops, so the results are identical. */
-    void (*adam8)(float *, float *, float *, const float *, int32_t, float, float, float, float, float);
-    void (*adagrad8)(float *, float *, const float *, int32_t, float, float, float);
 } fct_fm_opt;
-
-#ifdef FACTO_FM_HAVE_AVX2
-__attribute__((target("avx2"))) static void fct_fm_adam_avx2(float *theta, float *m1, float *m2, const float *g,
-                                                               int32_t n, float wd, float b1, float b2, float lrt,
-                                                               float eps)
-{
-    const __m256 vwd = _mm256_set1_ps(wd), vb1 = _mm256_set1_ps(b1), vc1 = _mm256_set1_ps(1.0f - b1);
-    const __m256 vb2 = _mm256_set1_ps(b2), vc2 = _mm256_set1_ps(1.0f - b2), vlr = _mm256_set1_ps(lrt);
-    const __m256 veps = _mm256_set1_ps(eps);
-    int32_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 th = _mm256_loadu_ps(theta + i);
-        __m256 gi = _mm256_add_ps(_mm256_loadu_ps(g + i), _mm256_mul_ps(vwd, th));
-        __m256 a = _mm256_add_ps(_mm256_mul_ps(vb1, _mm256_loadu_ps(m1 + i)), _mm256_mul_ps(vc1, gi));
-        __m256 b = _mm256_add_ps(_mm256_mul_ps(vb2, _mm256_loadu_ps(m2 + i)), _mm256_mul_ps(_mm256_mul_ps(vc2, gi), gi));
-        _mm256_storeu_ps(m1 + i, a);
-        _mm256_storeu_ps(m2 + i, b);
-        th = _mm256_sub_ps(th, _mm256_div_ps(_mm256_mul_ps(vlr, a), _mm256_add_ps(_mm256_sqrt_ps(b), veps)));
-        _mm256_storeu_ps(theta + i, th);
-    }
-    for (; i < n; i++) {
-        float gi = g[i] + wd * theta[i];
-        m1[i] = b1 * m1[i] + (1.0f - b1) * gi;
-        m2[i] = b2 * m2[i] + (1.0f - b2) * gi * gi;
-        theta[i] -= lrt * m1[i] / (sqrtf(m2[i]) + eps);
-    }
-}
-
-__attribute__((target("avx2"))) static void fct_fm_adagrad_avx2(float *theta, float *h, const float *g, int32_t n,
-                                                                  float wd, float lr, float eps)
-{
-    const __m256 vwd = _mm256_set1_ps(wd), vlr = _mm256_set1_ps(lr), veps = _mm256_set1_ps(eps);
-    int32_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 th = _mm256_loadu_ps(theta + i);
-        __m256 gi = _mm256_add_ps(_mm256_loadu_ps(g + i), _mm256_mul_ps(vwd, th));
-        __m256 hh = _mm256_add_ps(_mm256_loadu_ps(h + i), _mm256_mul_ps(gi, gi));
-        _mm256_storeu_ps(h + i, hh);
-        th = _mm256_sub_ps(th, _mm256_div_ps(_mm256_mul_ps(vlr, gi), _mm256_add_ps(_mm256_sqrt_ps(hh), veps)));
-        _mm256_storeu_ps(theta + i, th);
-    }
-    for (; i < n; i++) {
-        float gi = g[i] + wd * theta[i];
-        h[i] += gi * gi;
-        theta[i] -= lr * gi / (sqrtf(h[i]) + eps);
-    }
-}
-#endif
 
 static double fct_fm_now(void)
 {
@@ -127,8 +71,8 @@ static inline void fct_fm_step(const fct_fm_opt *o, int which, float *restrict t
             theta[i] -= lr * (g[i] + wd * theta[i]);
         break;
     case FACTO_OPT_ADAGRAD:
-        if (o->adagrad8 && n >= 8) {
-            o->adagrad8(theta, s1, g, n, wd, lr, o->eps);
+        if (n >= 8) {
+            fct_kern.adagrad(theta, s1, g, n, wd, lr, o->eps);
             break;
         }
         for (int32_t i = 0; i < n; i++) {
@@ -139,8 +83,8 @@ static inline void fct_fm_step(const fct_fm_opt *o, int which, float *restrict t
         break;
     case FACTO_OPT_ADAM: {
         const float b1 = o->b1, b2 = o->b2, lrt = lr * o->adam_scale;
-        if (o->adam8 && n >= 8) {
-            o->adam8(theta, s1, s2, g, n, wd, b1, b2, lrt, o->eps);
+        if (n >= 8) {
+            fct_kern.adam(theta, s1, s2, g, n, wd, b1, b2, lrt, 1.0f, o->eps);
             break;
         }
         for (int32_t i = 0; i < n; i++) {
@@ -184,13 +128,6 @@ static facto_status fct_fm_opt_init(facto_ctx *ctx, fct_fm_opt *o, const fct_fm_
     o->b2 = 0.999f;
     o->b1t = o->b2t = 1.0;
     o->adam_scale = 1.0f;
-#ifdef FACTO_FM_HAVE_AVX2
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2")) {
-        o->adam8 = fct_fm_adam_avx2;
-        o->adagrad8 = fct_fm_adagrad_avx2;
-    }
-#endif
     if (o->opt == FACTO_OPT_SGD)
         return FACTO_OK;
     size_t nw = (size_t)(m->n_slots > 0 ? m->n_slots : 1);
@@ -281,11 +218,9 @@ static inline int fct_fm_row_grad(const fct_fm_model *m, const facto_rows *train
 
 /*
  * The hot path: mini_batch_size 1, optimizer sgd. Rows order[i0..i1) are
- * scored and updated one at a time; sums of squares are kept per factor in
- * float lanes so the compiler vectorises every loop, and the body is
- * compiled four times (baseline and AVX2+FMA, each without and with
- * clip_gradient; picked at run time), so the unclipped loops stay as fast
- * as they were, and with gcc give the same bits. Clipping is fct_fm_step's:
+ * scored and updated one at a time by two kernels (kernels.h: fm_score,
+ * then fm_sgd or fm_sgd_clip, vectorised, AVX2+FMA when the CPU has it);
+ * the unclipped kernel stays as fast as it was. Clipping is fct_fm_step's:
  * each element of the rescaled gradient (bias g, linear g x_i, factor
  * g x_i (sum_f - v_if x_i), with g = d loss / d y^ * rescale_grad) is
  * clipped to [-clip, clip] before weight decay is added, as MXNet does.
@@ -297,7 +232,7 @@ typedef struct {
     const uint32_t *slots;
     const int64_t *order;
     float lr[3], wd[3], rescale, clip;
-    int classifier;
+    int classifier, do_clip;
     float *sum, *sq; /* [k + 16] scratch each */
     float *prog;     /* [n_rows] progressive scores */
     double loss, se;
@@ -339,21 +274,17 @@ static inline void fct_fm_prefetch_slot(const fct_fm_opt *o, const fct_fm_model 
     __builtin_prefetch(m->w + s, 1, 3);
 }
 
-static inline __attribute__((always_inline)) int64_t fct_fm_plain_body(fct_fm_plain *c, int64_t i0, int64_t i1,
-                                                                         const int do_clip)
+static int64_t fct_fm_plain_run(fct_fm_plain *c, int64_t i0, int64_t i1)
 {
     fct_fm_model *m = c->m;
     const int32_t k = m->k;
-    float *restrict w = m->w;
-    float *restrict V = m->V;
-    float *restrict sum = c->sum;
-    float *restrict sq = c->sq;
     const int64_t *row_ptr = c->rows->row_ptr;
     const float *values = c->rows->values, *labels = c->rows->labels;
     const uint32_t *slots = c->slots;
     const float lr0 = c->lr[0], lr1 = c->lr[1], lr2 = c->lr[2];
     const float wd0 = c->wd[0], wd1 = c->wd[1], wd2 = c->wd[2], rs = c->rescale, cl = c->clip;
     const float tmin = m->target_min, tmax = m->target_max;
+    const int do_clip = c->do_clip;
     double loss_acc = 0.0, se_acc = 0.0;
     int64_t correct = 0, i;
     for (i = i0; i < i1; i++) {
@@ -373,28 +304,7 @@ static inline __attribute__((always_inline)) int64_t fct_fm_plain_body(fct_fm_pl
         }
         if (i + 2 < i1)
             fct_fm_prefetch_row(m, c->rows, slots, c->order[i + 2], NULL);
-        for (int32_t f = 0; f < k; f++)
-            sum[f] = sq[f] = 0.0f;
-        float lin = m->w0;
-        for (int64_t j = 0; j < n; j++) {
-            const float x = xs[j];
-            const float *restrict v = V + (int64_t)sl[j] * k;
-            lin += w[sl[j]] * x;
-            for (int32_t f = 0; f < k; f++) {
-                const float t = v[f] * x;
-                sum[f] += t;
-                sq[f] += t * t;
-            }
-        }
-        float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        int32_t f = 0;
-        for (; f + 8 <= k; f += 8)
-            for (int l = 0; l < 8; l++)
-                lanes[l] += sum[f + l] * sum[f + l] - sq[f + l];
-        for (; f < k; f++)
-            lanes[0] += sum[f] * sum[f] - sq[f];
-        const float inter = ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
-        const double y = (double)lin + 0.5 * (double)inter;
+        const double y = fct_kern.fm_score(m->w0, m->w, m->V, k, sl, xs, n, c->sum, c->sq);
         const float label = labels[r];
         double gd, loss;
         float score;
@@ -416,63 +326,16 @@ static inline __attribute__((always_inline)) int64_t fct_fm_plain_body(fct_fm_pl
         se_acc += (double)(score - label) * (double)(score - label);
         const float g = (float)gd * rs;
         m->w0 -= lr0 * ((do_clip ? fct_fm_clipf(g, cl) : g) + wd0 * m->w0);
-        for (int64_t j = 0; j < n; j++) {
-            const uint32_t s = sl[j];
-            const float x = xs[j], gx = g * x;
-            w[s] -= lr1 * ((do_clip ? fct_fm_clipf(gx, cl) : gx) + wd1 * w[s]);
-            float *restrict v = V + (int64_t)s * k;
-            /* The gradient element is a statement of its own, so a compiler
-             * that fuses a * b + c (clang's default FP contraction; gcc in
-             * ISO C mode does not) fuses the same operations with and
-             * without clipping: a clip too large to bite changes nothing. */
-            for (int32_t q = 0; q < k; q++) {
-                float gq = gx * (sum[q] - v[q] * x);
-                if (do_clip)
-                    gq = fct_fm_clipf(gq, cl);
-                v[q] -= lr2 * (gq + wd2 * v[q]);
-            }
-        }
+        if (do_clip)
+            fct_kern.fm_sgd_clip(m->w, m->V, k, sl, xs, n, c->sum, g, lr1, wd1, lr2, wd2, cl);
+        else
+            fct_kern.fm_sgd(m->w, m->V, k, sl, xs, n, c->sum, g, lr1, wd1, lr2, wd2, cl);
     }
     c->loss += loss_acc;
     c->se += se_acc;
     c->correct += correct;
     c->n += i - i0;
     return i;
-}
-
-static int64_t fct_fm_plain_generic(fct_fm_plain *c, int64_t i0, int64_t i1)
-{
-    return fct_fm_plain_body(c, i0, i1, 0);
-}
-
-static int64_t fct_fm_plain_generic_clip(fct_fm_plain *c, int64_t i0, int64_t i1)
-{
-    return fct_fm_plain_body(c, i0, i1, 1);
-}
-
-#ifdef FACTO_FM_HAVE_AVX2
-__attribute__((target("avx2,fma"))) static int64_t fct_fm_plain_avx2(fct_fm_plain *c, int64_t i0, int64_t i1)
-{
-    return fct_fm_plain_body(c, i0, i1, 0);
-}
-
-__attribute__((target("avx2,fma"))) static int64_t fct_fm_plain_avx2_clip(fct_fm_plain *c, int64_t i0,
-                                                                            int64_t i1)
-{
-    return fct_fm_plain_body(c, i0, i1, 1);
-}
-#endif
-
-typedef int64_t (*fct_fm_plain_fn)(fct_fm_plain *, int64_t, int64_t);
-
-static fct_fm_plain_fn fct_fm_plain_pick(int do_clip)
-{
-#ifdef FACTO_FM_HAVE_AVX2
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        return do_clip ? fct_fm_plain_avx2_clip : fct_fm_plain_avx2;
-#endif
-    return do_clip ? fct_fm_plain_generic_clip : fct_fm_plain_generic;
 }
 
 /* SageMaker-style progress line (MXNet's Speedometer wording). */
@@ -554,9 +417,9 @@ facto_status fct_fm_fit_sgd(facto_ctx *ctx, fct_fm_model *m, const facto_rows *t
         st = fct_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for training buffers");
     fct_fm_plain pc;
     memset(&pc, 0, sizeof pc);
-    fct_fm_plain_fn plain = NULL;
-    if (B == 1 && o.opt == FACTO_OPT_SGD) {
-        plain = fct_fm_plain_pick(o.do_clip);
+    const int plain = B == 1 && o.opt == FACTO_OPT_SGD;
+    if (plain) {
+        pc.do_clip = o.do_clip;
         pc.m = m;
         pc.rows = train;
         pc.slots = train_slots;
@@ -594,7 +457,7 @@ facto_status fct_fm_fit_sgd(facto_ctx *ctx, fct_fm_model *m, const facto_rows *t
                 int64_t i1 = i0 + p->log_interval < n_rows ? i0 + p->log_interval : n_rows;
                 pc.loss = pc.se = 0.0;
                 pc.n = pc.correct = 0;
-                int64_t stop = plain(&pc, i0, i1);
+                int64_t stop = fct_fm_plain_run(&pc, i0, i1);
                 run.loss += pc.loss;
                 run.se += pc.se;
                 run.correct += pc.correct;

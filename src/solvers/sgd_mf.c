@@ -94,7 +94,7 @@ static inline double fct_sgd_one(const fct_mf_solver *s, fct_mf_model *m, float 
     float e = r - (mu + m->bu[u] + m->bi[i] + fct_dot(p, q, k));
     m->bu[u] += lr * (e - s->reg_bias * m->bu[u]);
     m->bi[i] += lr * (e - s->reg_bias * m->bi[i]);
-    fct_sgd_pair(p, q, k, e, lr, s->reg_factors);
+    fct_kern.sgd_pair(p, q, k, -e, lr, s->reg_factors);
     return (double)e * (double)e;
 }
 
