@@ -1017,32 +1017,6 @@ typedef struct facto_fm_params {
                                           binary_classifier; 0 (default) = the rating is the label */
 } facto_fm_params;
 
-/* Metrics of an FM model on labelled rows. */
-typedef struct facto_fm_metrics {
-    facto_fm_predictor predictor_type;
-    int64_t n_rows;
-    double rmse;                   /* regressor: test:rmse; NAN for a classifier */
-    double mae;                    /* regressor: mean absolute error; NAN for a classifier */
-    facto_binary_metrics binary;   /* classifier, threshold 0.5, beta 1; NAN fields for a regressor */
-} facto_fm_metrics;
-
-/* Figures of one finished epoch (SGD) or iteration (ALS, MCMC). */
-typedef struct facto_fm_epoch_report {
-    int epoch;                 /* 1-based */
-    int epochs;                /* total */
-    facto_fm_metrics train;    /* progressive: each row scored just before its own update */
-    facto_fm_metrics test;     /* after the epoch; n_rows 0 and NAN metrics when no test rows were given */
-    double seconds;            /* wall time of this epoch's updates, seconds */
-    double samples_per_second; /* training rows per second of this epoch */
-} facto_fm_epoch_report;
-
-/* Callbacks during FM training; on_epoch may be NULL. Return non-zero from
- * on_epoch to stop early (fit then returns FACTO_OK with the model so far). */
-typedef struct facto_fm_callbacks {
-    int (*on_epoch)(const facto_fm_epoch_report *report, void *user_data);
-    void *user_data;
-} facto_fm_callbacks;
-
 /* SageMaker's defaults, the required three unset (see facto_fm_params). */
 FACTO_API facto_fm_params facto_fm_params_default(void);
 
@@ -1092,7 +1066,7 @@ FACTO_API facto_status facto_fm_params_validate(facto_ctx *ctx, const facto_fm_p
  * params->solver: sgd is mini-batch training with params->optimizer (rows
  * shuffled each epoch with params->seed; mini_batch_size 1 takes a fused
  * path); als and mcmc are libFM's solvers (Rendle, ACM TIST 2012) when this
- * build has them. Logs (facto_log, INFO) a line every log_interval
+ * build has them. Logs (the context's logger, INFO) a line every log_interval
  * mini-batches with samples/s and the running train metric, and one line
  * per epoch. With the same seed and params the model is the same.
  * Errors: FACTO_ERR_INVALID (a hyperparameter, a solver not in this build,
