@@ -809,6 +809,35 @@ FACTO_API facto_status facto_model_recommend_batch(facto_ctx *ctx, const facto_m
                                                    const char *const *users, int32_t n_users, int k,
                                                    int include_seen, facto_recommendation *out, int *n_out);
 
+/*
+ * Top-k items for a user not in training, given by the items it interacted
+ * with (the data's own ids, borrowed; values [n] = weights or ratings, NULL
+ * = 1 each; a repeated item's values add up): the model folds the user in
+ * from them (factor models: one least-squares solve against the item
+ * factors; item-item models: the product with their weights; popularity:
+ * the same list for everyone) and ranks every other item. Items the model
+ * never saw are ignored and counted in *n_unknown (may be NULL). Ties and
+ * ownership as facto_model_recommend. Errors: FACTO_ERR_INVALID (a model
+ * without ids, or a kind that cannot fold a user in, e.g. mf), as
+ * facto_model_recommend otherwise. Cost: one score() call plus
+ * O(n_items log k).
+ */
+FACTO_API facto_status facto_model_recommend_history(facto_ctx *ctx, const facto_model *model,
+                                                     const char *const *items, const float *values, int32_t n, int k,
+                                                     facto_recommendation *out, int *n_out, int32_t *n_unknown);
+
+/*
+ * The k items most similar to `item` (the data's own id), best first,
+ * itself left out: by the model's item-item weights when it has them
+ * (itemknn, ease), else by the cosine of its item factors (mf, fm from
+ * ratings, factor models). out [k] owned by the caller; *n_out =
+ * min(k, n_items - 1). Errors: FACTO_ERR_NOT_FOUND (unknown item),
+ * FACTO_ERR_INVALID (a model without items or item vectors, k < 0),
+ * FACTO_ERR_NOMEM. Cost O(n_items num_factors + n_items log k).
+ */
+FACTO_API facto_status facto_model_similar(facto_ctx *ctx, const facto_model *model, const char *item, int k,
+                                           facto_recommendation *out, int *n_out);
+
 /* ======================================================================
  * Biased matrix factorization
  *

@@ -146,3 +146,67 @@ facto_status facto_model_recommend_batch(facto_ctx *ctx, const facto_model *mode
     free(idx);
     return st == FACTO_OK ? fct_ok(ctx) : st;
 }
+
+facto_status facto_model_recommend_history(facto_ctx *ctx, const facto_model *model, const char *const *items,
+                                           const float *values, int32_t n, int k, facto_recommendation *out,
+                                           int *n_out, int32_t *n_unknown)
+{
+    const facto_idmap *users = NULL;
+    facto_status st = fct_rec_check(ctx, model, k, out, &users);
+    if (st != FACTO_OK)
+        return st;
+    if (n < 0 || (n > 0 && !items) || !n_out)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "recommend: items and n_out must be given for %d items", n);
+    *n_out = 0;
+    const facto_idmap *imap = facto_model_items(model);
+    const int32_t n_items = facto_idmap_size(imap);
+    int32_t *hist = fct_malloc_array((size_t)(n > 0 ? n : 1), sizeof *hist);
+    float *vals = fct_malloc_array((size_t)(n > 0 ? n : 1), sizeof *vals);
+    float *scores = fct_malloc_array((size_t)(n_items > 0 ? n_items : 1), sizeof *scores);
+    if (!hist || !vals || !scores) {
+        st = fct_fail(ctx, FACTO_ERR_NOMEM, "recommend: out of memory for a history of %d items", n);
+        goto done;
+    }
+    /* known items, ascending, a repeated item's values added */
+    int32_t m = 0, unknown = 0;
+    for (int32_t x = 0; x < n; x++) {
+        int32_t i = items[x] ? facto_idmap_find(imap, items[x]) : -1;
+        float v = values ? values[x] : 1.0f;
+        if (i < 0) {
+            unknown++;
+            continue;
+        }
+        int32_t at = m;
+        while (at > 0 && hist[at - 1] > i)
+            at--;
+        if (at > 0 && hist[at - 1] == i) {
+            vals[at - 1] += v;
+            continue;
+        }
+        memmove(hist + at + 1, hist + at, (size_t)(m - at) * sizeof *hist);
+        memmove(vals + at + 1, vals + at, (size_t)(m - at) * sizeof *vals);
+        hist[at] = i;
+        vals[at] = v;
+        m++;
+    }
+    if (n_unknown)
+        *n_unknown = unknown;
+    fct_query q = {-1, m, hist, vals, 0, NULL, NULL};
+    if (k == 0 || (st = model->ops->score(ctx, model, &q, NULL, n_items, FCT_SCORE_RAW, scores)) != FACTO_OK)
+        goto done;
+    fct_topk top;
+    fct_topk_init(&top, out, k);
+    for (int32_t i = 0, h = 0; i < n_items; i++) {
+        while (h < m && hist[h] < i)
+            h++;
+        if (h < m && hist[h] == i)
+            continue;
+        fct_topk_push(&top, i, scores[i]);
+    }
+    *n_out = fct_topk_finish(&top);
+done:
+    free(hist);
+    free(vals);
+    free(scores);
+    return st == FACTO_OK ? fct_ok(ctx) : st;
+}
