@@ -23,14 +23,19 @@ typedef struct fct_scorer {
     int block;   /* users a call takes */
     float *S;    /* [block, n_items] raw scores of the last call */
     float *Ub;   /* [block, k] gathered user factors (dot form) */
+    int32_t *users; /* [block] the users of the last call */
 } fct_scorer;
 
 /* Set up a scorer for `model` (it must have ids). FACTO_ERR_NOMEM. */
 facto_status fct_scorer_init(facto_ctx *ctx, fct_scorer *sc, const facto_model *model);
 void fct_scorer_free(fct_scorer *sc);
-/* Raw scores of users[nb] (model indices >= 0, nb <= sc->block) into rows
- * 0..nb-1 of sc->S. Errors: those of the model's score(). */
+/* Scores of users[nb] (model indices >= 0, nb <= sc->block): the products
+ * of the block (one sgemm), or the model's score() for a one-user block.
+ * Errors: those of the model's score(). */
 facto_status fct_scorer_run(facto_ctx *ctx, fct_scorer *sc, const int32_t *users, int nb);
+/* Row b's raw scores [n_items] of the last run, finished once (c + b_u + b_i
+ * added to the products in place); call it once per row, from any thread. */
+float *fct_scorer_row(fct_scorer *sc, int b);
 
 /* User u's training items, ascending (borrowed); 0 when the model keeps
  * none (*kept = 0 then, when kept is not NULL). */

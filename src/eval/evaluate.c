@@ -117,7 +117,7 @@ static void fct_rank_one(fct_rank_work *w, int kmax, const float *scores, int32_
             e++;
         if (e < e_end && *e == i)
             continue;
-        fct_topk_push(&top, i, scores[i]);
+        fct_topk_offer(&top, i, scores[i]);
     }
     int n_top = fct_topk_finish(&top);
     int32_t items[256], *it = n_top <= 256 ? items : fct_malloc_array((size_t)n_top, sizeof *it);
@@ -157,7 +157,7 @@ static facto_status fct_rank_known(facto_ctx *ctx, const facto_model *model, con
             const int32_t *excl = NULL;
             int64_t n_excl = fct_seen_items(model, bu[b], &excl, NULL);
             int64_t r0 = test->row_ptr[bt[b]], r1 = test->row_ptr[bt[b] + 1];
-            fct_rank_one(&work[omp_get_thread_num()], kmax, sc.S + (int64_t)b * sc.n_items, sc.n_items, excl, n_excl,
+            fct_rank_one(&work[omp_get_thread_num()], kmax, fct_scorer_row(&sc, b), sc.n_items, excl, n_excl,
                          imap_items + r0, r1 - r0);
         }
     }

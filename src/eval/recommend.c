@@ -31,7 +31,7 @@ static int fct_rec_select(const facto_model *model, int32_t u, const float *scor
             s++;
         if (s && s < s_end && *s == i)
             continue;
-        fct_topk_push(&top, i, scores[i]);
+        fct_topk_offer(&top, i, scores[i]);
     }
     return fct_topk_finish(&top);
 }
@@ -78,7 +78,7 @@ static facto_status fct_rec_batch(facto_ctx *ctx, const facto_model *model, cons
             break;
 #pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1) if (nb > 1)
         for (int b = 0; b < nb; b++)
-            n_out[pos[b]] = fct_rec_select(model, bu[b], sc.S + (int64_t)b * sc.n_items, sc.n_items, k,
+            n_out[pos[b]] = fct_rec_select(model, bu[b], fct_scorer_row(&sc, b), sc.n_items, k,
                                            include_seen, out + pos[b] * (int64_t)k);
     }
     free(bu);
@@ -201,7 +201,7 @@ facto_status facto_model_recommend_history(facto_ctx *ctx, const facto_model *mo
             h++;
         if (h < m && hist[h] == i)
             continue;
-        fct_topk_push(&top, i, scores[i]);
+        fct_topk_offer(&top, i, scores[i]);
     }
     *n_out = fct_topk_finish(&top);
 done:

@@ -61,7 +61,7 @@ facto_status facto_model_similar(facto_ctx *ctx, const facto_model *model, const
         fct_topk_init(&top, out, k);
         for (int32_t j = 0; j < n_items; j++)
             if (j != i)
-                fct_topk_push(&top, j, sim[j]);
+                fct_topk_offer(&top, j, sim[j]);
         *n_out = fct_topk_finish(&top);
     }
     free(sim);
