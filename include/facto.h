@@ -251,24 +251,39 @@ FACTO_API void facto_dataset_csr(const facto_dataset *ds, const int64_t **row_pt
 /* Smallest and largest rating in the data set. */
 FACTO_API void facto_dataset_rating_range(const facto_dataset *ds, float *min_rating, float *max_rating);
 
-/* How to split one data set into train and test. */
+/* How to split one data set into train and test. The last three are the
+ * splits of ranking (implicit feedback); d is a user's number of ratings. */
 typedef enum facto_split_kind {
-    FACTO_SPLIT_RANDOM = 1, /* each rating goes to test with probability `fraction` */
-    FACTO_SPLIT_KFOLD = 2,  /* ratings shuffled into `k` folds; fold `fold` (1-based) is test */
-    FACTO_SPLIT_TIME = 3    /* each user's latest `fraction` of ratings (by timestamp) is test */
+    FACTO_SPLIT_RANDOM = 1,         /* each rating goes to test with probability `fraction` */
+    FACTO_SPLIT_KFOLD = 2,          /* ratings shuffled into `k` folds; fold `fold` (1-based) is test */
+    FACTO_SPLIT_TIME = 3,           /* each user's latest `fraction` of ratings (by timestamp) is test */
+    FACTO_SPLIT_PER_USER = 4,       /* each user's round(fraction * d) ratings, at most d - 1, drawn at
+                                       random, are test: every user keeps at least one in train */
+    FACTO_SPLIT_LEAVE_LAST_OUT = 5, /* each user's latest rating (by timestamp) is test; a user with
+                                       one rating keeps it in train */
+    FACTO_SPLIT_USERS = 6           /* strong generalisation: round(fraction * n_users) users drawn at
+                                       random are held out, all their ratings in test (see
+                                       facto_dataset_split_users for fold-in history and target) */
 } facto_split_kind;
 
 typedef struct facto_split {
     facto_split_kind kind;
-    double fraction; /* RANDOM, TIME: in (0, 1) */
+    double fraction; /* RANDOM, TIME, PER_USER: share of ratings; USERS: share of users; in (0, 1) */
     int k;           /* KFOLD: number of folds, >= 2 */
     int fold;        /* KFOLD: 1..k */
-    uint64_t seed;   /* RANDOM, KFOLD: shuffling seed */
+    uint64_t seed;   /* RANDOM, KFOLD, PER_USER, USERS: the seed of every random draw */
 } facto_split;
 
+/* The usual share of a held-out user's ratings folded in at evaluation, for
+ * facto_dataset_split_users: 80% folded in, 20% scored. */
+#define FACTO_SPLIT_HISTORY_FRACTION 0.8
+
 /*
- * Parse "random:0.2", "kfold:5:3" or "time:0.2" into *out (seed is left as
- * given). Errors: FACTO_ERR_INVALID with a message saying what is wrong.
+ * Parse "random:0.2", "kfold:5:3", "time:0.2", "per-user:0.2",
+ * "leave-last-out" or "users:0.2" into *out. Every field but seed is set
+ * (fraction 0 for leave-last-out, 1/k for kfold; k and fold 0 but for
+ * kfold); seed is left as given. Errors: FACTO_ERR_INVALID with a message
+ * saying what is wrong; *out is then untouched.
  */
 FACTO_API facto_status facto_split_parse(facto_ctx *ctx, const char *text, facto_split *out);
 
@@ -278,15 +293,58 @@ FACTO_API facto_status facto_split_parse(facto_ctx *ctx, const char *text, facto
  * RANDOM draws one uniform number per rating in CSR order; KFOLD shuffles the
  * ratings (Fisher-Yates) and deals them round-robin into k folds, so the k
  * folds of one seed partition the data; TIME holds out each user's latest
- * round(fraction * d) of d ratings (at most d - 1; ties broken by item index).
- * O(n_ratings) time and memory (TIME: plus a sort per user).
- * Deterministic for a given seed. TIME needs timestamps (FACTO_ERR_INVALID
- * otherwise); a user with one rating keeps it in train.
+ * round(fraction * d) of d ratings (at most d - 1; ties broken by item index,
+ * the later item in the data set's order counting as later).
+ * PER_USER holds out, for each user in index order, round(fraction * d) of
+ * their d ratings (half rounds up; at most d - 1), drawn without replacement
+ * (a partial Fisher-Yates over the user's CSR positions) from one stream of
+ * the seed: sizes depend only on the degrees, which ratings on the seed.
+ * LEAVE_LAST_OUT holds out each user's latest rating, ties broken as TIME
+ * (so it is TIME holding out exactly one); no randomness.
+ * USERS draws round(fraction * n_users) users (a partial Fisher-Yates over
+ * user indices) and puts all their ratings in test, the other users' in
+ * train; test_history + test_target of facto_dataset_split_users with the
+ * same fraction and seed are this test set, and its train this train.
+ * O(n_ratings + n_users) time and memory (TIME, LEAVE_LAST_OUT: plus a sort
+ * per user). Deterministic for a given seed (TIME, LEAVE_LAST_OUT need
+ * none): the same data set, split and seed give the same outputs on every
+ * platform. TIME and LEAVE_LAST_OUT need timestamps (FACTO_ERR_INVALID
+ * otherwise); there a user with one rating keeps it in train.
  * Errors: FACTO_ERR_INVALID, FACTO_ERR_EMPTY (train or test would be empty),
  * FACTO_ERR_NOMEM. Outputs owned by the caller.
+ * ml-100k u.data read with implicit = 1 and threshold 4 (55,375 positives),
+ * per-user:0.2: 44,296 train and 11,079 test, every one of the 942 users in
+ * both (for any seed: the sizes depend on the degrees only).
  */
 FACTO_API facto_status facto_dataset_split(facto_ctx *ctx, const facto_dataset *all, const facto_split *split,
                                            facto_dataset **train, facto_dataset **test);
+
+/*
+ * Strong generalisation ("users:F"): the users of a test are not in
+ * training, and are folded in at evaluation from part of their own history.
+ * round(fraction * n_users) users are drawn as by facto_dataset_split with
+ * FACTO_SPLIT_USERS (same fraction and seed: the same users, the same
+ * *train). The ratings of the others go to *train. For each held-out user in
+ * index order, a random h = round(history_fraction * d) of their d ratings
+ * (half rounds up; at least 1, at most d) go to *test_history, the other
+ * d - h, drawn without replacement from the seed's stream after the users'
+ * draw, to *test_target, what is scored: with history_fraction
+ * FACTO_SPLIT_HISTORY_FRACTION (0.8), a random 80% folded in and 20% scored. A held-out user with too few ratings for a
+ * target (d = 1; d = 2 at 0.8) is in test_history only; evaluation skips a
+ * user without target. Every rating is in exactly one of the three; the
+ * users of test_history and test_target are the held-out ones; each output
+ * has its own compact id maps, and items of the test sides may be missing
+ * from train. fraction and history_fraction in (0, 1).
+ * Errors: FACTO_ERR_INVALID (NULL arguments, a fraction out of range),
+ * FACTO_ERR_EMPTY (no user held out, every user held out, or no held-out user
+ * with a target), FACTO_ERR_NOMEM. On error the outputs are NULL; on success
+ * all three are owned by the caller. O(n_ratings + n_users).
+ * ml-100k u.data at threshold 4, users:0.2 seed 1, history 0.8: 188 users
+ * held out; 45,124 train, 8,205 test history and 2,046 test target ratings.
+ */
+FACTO_API facto_status facto_dataset_split_users(facto_ctx *ctx, const facto_dataset *all, double fraction,
+                                                 uint64_t seed, double history_fraction, facto_dataset **train,
+                                                 facto_dataset **test_history, facto_dataset **test_target);
 
 /* ======================================================================
  * Data set registry (MovieLens)
