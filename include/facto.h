@@ -195,12 +195,16 @@ typedef struct facto_dataset facto_dataset;
  * starts with the gzip magic). Streaming: memory is O(ratings), not O(file).
  * Accepts CRLF line ends, a UTF-8 BOM, blank lines and lines starting with '#'.
  * Errors: FACTO_ERR_IO (cannot open/read), FACTO_ERR_PARSE (bad line; the
- * message is "PATH:LINE: what is wrong"), FACTO_ERR_EMPTY (no ratings),
- * FACTO_ERR_INVALID (bad options). On success *out is owned by the caller:
- * free with facto_dataset_free(). `n_duplicates` (may be NULL) receives the
- * number of lines dropped because a later line had the same (user, item), so
- * lines read = n_ratings + n_duplicates. Ids are the fields' bytes (1..255,
- * no NUL); ratings must be finite floats, timestamps int64 integers.
+ * message is "PATH:LINE: what is wrong"), FACTO_ERR_EMPTY (no ratings, or
+ * none reaches the implicit threshold), FACTO_ERR_INVALID (bad options). On
+ * success *out is owned by the caller: free with facto_dataset_free().
+ * `n_duplicates` (may be NULL) receives the number of lines dropped because
+ * a later line had the same (user, item), so lines read = n_ratings +
+ * n_duplicates (implicit data: the lines added into an earlier line's pair;
+ * with a threshold, the pairs it drops are counted by
+ * facto_dataset_read_with_stats). Ids are the fields' bytes (1..255, no NUL);
+ * ratings must be finite floats (implicit weights also >= 0), timestamps
+ * int64 integers.
  * Cost O(file bytes + n_users + n_items); u.data (100K lines) takes ~10 ms.
  */
 FACTO_API facto_status facto_dataset_read(facto_ctx *ctx, const char *path, const facto_read_options *opts,
