@@ -119,6 +119,16 @@ facto_status fct_fit_fm(facto_ctx *ctx, const facto_params *params, const facto_
         if (data->train)
             return fct_fail(ctx, FACTO_ERR_INVALID,
                             "fm trains on feature rows or on ratings, not both at once (facto_fit_data)");
+        /* Settings of ratings have no meaning for rows: refuse rather than ignore them. */
+        if (p->implicit)
+            return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter implicit: implicit-feedback blocks are built "
+                                                    "from ratings (solver als or mcmc), not from feature rows");
+        if (p->binarize > 0.0f)
+            return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter binarize: it turns ratings into labels; "
+                                                    "feature rows carry their own labels");
+        if (p->prior_groups == 2)
+            return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter prior_groups: 2 (a group per kind of side "
+                                                    "feature) is for ratings; rows take 0 or 1");
         facto_fm_params q = *p;
         if (q.feature_dim == 0) {
             /* SageMaker requires feature_dim; facto takes it from the rows when it is not given */
@@ -136,9 +146,19 @@ facto_status fct_fit_fm(facto_ctx *ctx, const facto_params *params, const facto_
         return fct_fail(ctx, FACTO_ERR_INVALID,
                         "hyperparameter solver: sgd trains on feature rows; encode the ratings one-hot first "
                         "(facto_fm_encode), or train on ratings with solver als or mcmc");
+    if (p->predictor_type == FACTO_FM_BINARY_CLASSIFIER && !(p->binarize > 0.0f))
+        return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter binarize: a binary_classifier trained from ratings "
+                                                "needs it (label 1 when the rating is >= binarize)");
     facto_fm_ratings_options o = facto_fm_ratings_options_default();
     o.implicit = p->implicit;
     o.prior_groups = p->prior_groups;
     o.binarize = p->binarize;
-    return facto_fm_fit_ratings(ctx, data->train, data->test, &o, p, callbacks, out, NULL);
+    /* implicit and binarize travel as options, as in the typed call; the
+     * model keeps implicit in its feature flags. Its stored hyperparameters
+     * are then those of facto_fm_fit_ratings with the same options, so both
+     * calls give the same model bytes. */
+    facto_fm_params q = *p;
+    q.implicit = 0;
+    q.binarize = 0.0f;
+    return facto_fm_fit_ratings(ctx, data->train, data->test, &o, &q, callbacks, out, NULL);
 }
