@@ -22,6 +22,7 @@
  */
 #include "data/fm_blocks.h"
 #include "solvers/fm_mcmc.h"
+#include "train/fit_fm_ratings.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -550,18 +550,14 @@ facto_status fct_fm_data_from_ratings(facto_ctx *ctx, const facto_dataset *train
     return FACTO_OK;
 }
 
-facto_status fct_fm_side_table(facto_ctx *ctx, const char *path, int is_user, const facto_idmap *ids,
-                                 facto_rows **rows, int32_t **groups, int32_t *n_cols)
+facto_status fct_fm_side_rows(facto_ctx *ctx, const facto_features *f, const char *name, int is_user,
+                              const facto_idmap *ids, facto_rows **rows, int32_t **groups, int32_t *n_cols)
 {
     *rows = NULL;
     *groups = NULL;
     *n_cols = 0;
-    facto_features *f = NULL;
-    unsigned accept = FCT_FEATURES_ATTRIBUTES | (is_user ? FCT_FEATURES_ML_USERS : FCT_FEATURES_ML_ITEMS);
-    facto_status st = fct_features_read(ctx, path, accept, &f);
-    if (st != FACTO_OK)
-        return st;
     int32_t d = f->columns->n;
+    facto_status st = FACTO_OK;
     facto_rows *r = facto_rows_new(0, 0);
     int32_t *g = fct_malloc_array(d ? (size_t)d : 1, sizeof *g);
     if (!r || !g)
@@ -582,10 +578,9 @@ facto_status fct_fm_side_table(facto_ctx *ctx, const char *path, int is_user, co
     if (st == FACTO_OK && with_features == 0)
         st = fct_fail(ctx, FACTO_ERR_PARSE,
                       "%s: gives no %s of the training ratings a feature (empty, or a side file for other data?)",
-                      path, is_user ? "user" : "item");
+                      name, is_user ? "user" : "item");
     if (st == FACTO_OK && d > 0)
         memcpy(g, f->column_group, (size_t)d * sizeof *g);
-    facto_features_free(f);
     if (st != FACTO_OK) {
         facto_rows_free(r);
         free(g);
@@ -596,4 +591,19 @@ facto_status fct_fm_side_table(facto_ctx *ctx, const char *path, int is_user, co
     *groups = g;
     *n_cols = d;
     return FACTO_OK;
+}
+
+facto_status fct_fm_side_table(facto_ctx *ctx, const char *path, int is_user, const facto_idmap *ids,
+                               facto_rows **rows, int32_t **groups, int32_t *n_cols)
+{
+    *rows = NULL;
+    *groups = NULL;
+    *n_cols = 0;
+    facto_features *f = NULL;
+    unsigned accept = FCT_FEATURES_ATTRIBUTES | (is_user ? FCT_FEATURES_ML_USERS : FCT_FEATURES_ML_ITEMS);
+    facto_status st = fct_features_read(ctx, path, accept, &f);
+    if (st == FACTO_OK)
+        st = fct_fm_side_rows(ctx, f, path, is_user, ids, rows, groups, n_cols);
+    facto_features_free(f);
+    return st;
 }

@@ -146,5 +146,9 @@ facto_status fct_fm_data_from_ratings(facto_ctx *ctx, const facto_dataset *train
  */
 facto_status fct_fm_side_table(facto_ctx *ctx, const char *path, int is_user, const facto_idmap *ids,
                                  facto_rows **rows, int32_t **groups, int32_t *n_cols);
+/* The same from a table already read (facto_features_read); `name` names
+ * it in messages (its path, or "user features"). */
+facto_status fct_fm_side_rows(facto_ctx *ctx, const facto_features *f, const char *name, int is_user,
+                              const facto_idmap *ids, facto_rows **rows, int32_t **groups, int32_t *n_cols);
 
 #endif /* FACTO_FM_BLOCKS_H */

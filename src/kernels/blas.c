@@ -18,4 +18,11 @@ void fct_sgemm_nt(int64_t m, int64_t n, int64_t k, const float *A, int64_t lda, 
                 0.0f, C, (int)ldc);
 }
 
+void fct_dgemm(int trans_a, int64_t m, int64_t n, int64_t k, double alpha, const double *A, int64_t lda,
+               const double *B, int64_t ldb, double beta, double *C, int64_t ldc)
+{
+    cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)k, alpha, A,
+                (int)lda, B, (int)ldb, beta, C, (int)ldc);
+}
+
 void fct_blas_set_threads(int n) { openblas_set_num_threads(n > 0 ? n : 1); }

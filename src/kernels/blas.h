@@ -17,6 +17,21 @@
 void fct_sgemm_nt(int64_t m, int64_t n, int64_t k, const float *A, int64_t lda, const float *B, int64_t ldb,
                   float *C, int64_t ldc);
 
+/*
+ * C [m, n] = alpha op(A) op(B) + beta C, double, row-major; op(A) is A
+ * [m, k] (trans_a 0) or A^T for A stored [k, m] (trans_a 1); B is [k, n].
+ * Dimensions and leading dimensions must fit in int (cblas_dgemm).
+ */
+void fct_dgemm(int trans_a, int64_t m, int64_t n, int64_t k, double alpha, const double *A, int64_t lda,
+               const double *B, int64_t ldb, double beta, double *C, int64_t ldc);
+
+/* OpenBLAS runs a gemm of m n k up to 65536 * GEMM_MULTITHREAD_THRESHOLD
+ * (4 by default) multiply-adds on the calling thread, whatever
+ * fct_blas_set_threads says; products of at most this many (half that, a
+ * margin) therefore do, and their bits depend on the sizes only (its
+ * threaded driver blocks the sums differently). */
+#define FCT_BLAS_SERIAL_MNK ((int64_t)1 << 17)
+
 /* Threads OpenBLAS may use inside one call (facto calls it from one thread
  * at a time and sizes this from the context). */
 void fct_blas_set_threads(int n);

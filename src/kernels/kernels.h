@@ -1,16 +1,33 @@
 /*
- * kernels.h — small dense vector kernels used by the solvers: dot product,
- * axpy and the fused SGD and Adam steps of one (p_u, q_i) pair. Each has a scalar
- * version and an AVX2+FMA version; the public entry points pick one at run
- * time (__builtin_cpu_supports, checked once). Cost O(n) per call, no memory.
- * The two paths sum in a different order, so results agree to rounding only.
+ * kernels.h — every dense vector kernel of the solvers, behind one table of
+ * function pointers (fct_kern) that is filled once, at start-up, with the
+ * scalar or the AVX2+FMA implementation of each. A call is one load of the
+ * pointer and an indirect call: no CPU check and no atomic per call.
+ *
+ * Contents: dot and axpy (MF scoring); the fused steps of MF's (p_u, q_i)
+ * pair (SGD, Adam); Adam's and AdaGrad's step on a vector (FM's rows); the
+ * forward pass and the fused SGD step of one FM row (FM's mini_batch_size 1
+ * path). Optimizer steps are called by the optimizer module
+ * (src/solvers/optim.h) only. The dense Gram kernel of the MCMC summary is
+ * BLAS (gram.h).
+ *
+ * Design: every kernel has a scalar version, always built and tested, and an
+ * AVX2 one compiled with __attribute__((target)) so the library still runs
+ * on CPUs without AVX2 (on other architectures the AVX2 names are the scalar
+ * code). The table starts out scalar (static initialiser) and a constructor
+ * upgrades it when the CPU has AVX2 and FMA; fct_kernel_path_set refills it
+ * (tests, benchmarks). dot, axpy and the MF pair steps round differently
+ * from their scalar twins (FMA, another summation order) and agree to
+ * rounding only; the others give the same bits when built with gcc (see
+ * update.h).
+ * Cost O(n) per call (FM rows: O(k * nnz)), no memory.
  */
 #ifndef FACTO_KERNELS_H
 #define FACTO_KERNELS_H
 
 #include <stdint.h>
 
-/* Which implementation the dispatching kernels use. */
+/* Which implementation the table holds. */
 typedef enum fct_kernel_path {
     FACTO_KERNEL_SCALAR = 0,
     FACTO_KERNEL_AVX2 = 1
@@ -18,46 +35,100 @@ typedef enum fct_kernel_path {
 
 /* Path chosen for this CPU (AVX2 when it has AVX2 and FMA). */
 fct_kernel_path fct_kernel_path_detect(void);
-/* Path in use now: the detected one unless overridden (tests, benchmarks). */
+/* Path the table holds now: the detected one unless overridden. */
 fct_kernel_path fct_kernel_path_get(void);
-/* Force a path; asking for AVX2 on a CPU without it keeps scalar. Not
- * thread-safe: call before training starts. */
+/* Refill the table with `path`'s kernels; asking for AVX2 on a CPU without
+ * it gives scalar. Not thread-safe: call before training starts. */
 void fct_kernel_path_set(fct_kernel_path path);
 
-/* sum_f a[f] * b[f], a and b [n] (no alignment needed). */
-float fct_dot(const float *a, const float *b, int n);
-/* y[f] += alpha * x[f], x and y [n]. */
-void fct_axpy(float alpha, const float *x, float *y, int n);
 /*
- * One SGD step on the factor pair of a rating with error err = r - r^:
- *   p' = p + lr * (err * q - reg * p),   q' = q + lr * (err * p - reg * q)
- * both from the old values (the gradient of 0.5 err^2 + 0.5 reg (|p|^2 + |q|^2)).
+ * The kernel table. Shapes: vectors [n] (no alignment needed); FM rows as
+ * in models/fm.h: slots[n] and values x[n] of one row, w [n_slots],
+ * V [n_slots, k] row-major, sum and sq [k] scratch.
  */
-void fct_sgd_pair(float *p, float *q, int n, float err, float lr, float reg);
+typedef struct fct_kernels {
+    fct_kernel_path path;
+    /* sum_f a[f] b[f] */
+    float (*dot)(const float *a, const float *b, int n);
+    /* y[f] += alpha x[f] */
+    void (*axpy)(float alpha, const float *x, float *y, int n);
+    /*
+     * One SGD step on the factor pair of a rating whose loss has derivative
+     * d with respect to the score (squared loss: d = r^ - r), gradients
+     * from the old values (of loss + reg/2 (|p|^2 + |q|^2)):
+     *   p' = (1 - lr reg) p - (lr d) q,   q' = (1 - lr reg) q - (lr d) p
+     */
+    void (*sgd_pair)(float *p, float *q, int n, float d, float lr, float reg);
+    /*
+     * One Adam step (update.h's fct_adam_elem) on the same pair, gradients
+     * g_p = d q + reg p, g_q = d p + reg q from the old values; mp, vp
+     * (mq, vq) are the moments of p (q), all [n]. a, c: bias correction.
+     */
+    void (*adam_pair)(float *p, float *q, float *mp, float *mq, float *vp, float *vq, int n, float d, float reg,
+                      float a, float c, float b1, float b2, float eps);
+    /* fct_adam_elem on x[i], m[i], v[i] with gradient g[i], i < n. */
+    void (*adam)(float *x, float *m, float *v, const float *g, int32_t n, float wd, float b1, float b2, float a,
+                 float c, float eps);
+    /* fct_adagrad_elem on x[i], h[i] with gradient g[i], i < n. */
+    void (*adagrad)(float *x, float *h, const float *g, int32_t n, float wd, float lr, float eps);
+    /*
+     * FM forward pass of one training row (Rendle 2010, eq. 5): sum[f] =
+     * sum_j v_{s_j f} x_j, sq[f] = sum_j (v_{s_j f} x_j)^2, and returns
+     * y^ = lin + 0.5 * inter with lin = w0 + sum_j w_{s_j} x_j (float, in j
+     * order) and inter = sum_f (sum[f]^2 - sq[f]) over 8 float lanes.
+     * Every slot must be valid (no FACTO_FM_NO_SLOT).
+     */
+    double (*fm_score)(float w0, const float *w, const float *V, int32_t k, const uint32_t *slots, const float *x,
+                       int64_t n, float *sum, float *sq);
+    /*
+     * FM fused SGD step on one row (keys distinct) whose rescaled loss
+     * derivative is g, with sum from fm_score (before the update): for
+     * each entry, gradient g x for w_s and g x (sum[f] - v_sf x) for v_sf
+     * (Rendle 2010, eq. 7), each element clipped to [-clip, clip]
+     * (fm_sgd_clip only), then fct_sgd_elem with (lr_w, wd_w) or (lr_v, wd_v).
+     */
+    void (*fm_sgd)(float *w, float *V, int32_t k, const uint32_t *slots, const float *x, int64_t n,
+                   const float *sum, float g, float lr_w, float wd_w, float lr_v, float wd_v, float clip);
+    void (*fm_sgd_clip)(float *w, float *V, int32_t k, const uint32_t *slots, const float *x, int64_t n,
+                        const float *sum, float g, float lr_w, float wd_w, float lr_v, float wd_v, float clip);
+} fct_kernels;
 
-/*
- * One Adam step (Kingma & Ba 2015, Algorithm 1) on the factor pair of a
- * rating with error err, gradients from the old values:
- *   g_p = -err * q + reg * p,  g_q = -err * p + reg * q
- *   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
- *   x -= lr_c1 * m / (sqrt(v * inv_c2) + eps)
- * where lr_c1 = lr / (1 - b1^t) and inv_c2 = 1 / (1 - b2^t). mp, vp (mq, vq)
- * are the moments of p (q), all [n].
- */
-void fct_adam_pair(float *p, float *q, float *mp, float *mq, float *vp, float *vq, int n, float err, float reg,
-                     float lr_c1, float inv_c2, float b1, float b2, float eps);
+/* The table in use (read-only outside kernels.c). */
+extern fct_kernels fct_kern;
 
-/* The two implementations, for tests that check they agree. The AVX2 ones
- * may only be called when fct_kernel_path_detect() == FACTO_KERNEL_AVX2. */
+static inline float fct_dot(const float *a, const float *b, int n) { return fct_kern.dot(a, b, n); }
+static inline void fct_axpy(float alpha, const float *x, float *y, int n) { fct_kern.axpy(alpha, x, y, n); }
+
+/* Both implementations of each kernel, for the table and for tests that
+ * check they agree. The AVX2 ones may only be called when
+ * fct_kernel_path_detect() == FACTO_KERNEL_AVX2. */
 float fct_dot_scalar(const float *a, const float *b, int n);
-void fct_axpy_scalar(float alpha, const float *x, float *y, int n);
-void fct_sgd_pair_scalar(float *p, float *q, int n, float err, float lr, float reg);
 float fct_dot_avx2(const float *a, const float *b, int n);
+void fct_axpy_scalar(float alpha, const float *x, float *y, int n);
 void fct_axpy_avx2(float alpha, const float *x, float *y, int n);
-void fct_sgd_pair_avx2(float *p, float *q, int n, float err, float lr, float reg);
-void fct_adam_pair_scalar(float *p, float *q, float *mp, float *mq, float *vp, float *vq, int n, float err,
-                            float reg, float lr_c1, float inv_c2, float b1, float b2, float eps);
-void fct_adam_pair_avx2(float *p, float *q, float *mp, float *mq, float *vp, float *vq, int n, float err,
-                          float reg, float lr_c1, float inv_c2, float b1, float b2, float eps);
+void fct_sgd_pair_scalar(float *p, float *q, int n, float d, float lr, float reg);
+void fct_sgd_pair_avx2(float *p, float *q, int n, float d, float lr, float reg);
+void fct_adam_pair_scalar(float *p, float *q, float *mp, float *mq, float *vp, float *vq, int n, float d,
+                          float reg, float a, float c, float b1, float b2, float eps);
+void fct_adam_pair_avx2(float *p, float *q, float *mp, float *mq, float *vp, float *vq, int n, float d, float reg,
+                        float a, float c, float b1, float b2, float eps);
+void fct_adam_scalar(float *x, float *m, float *v, const float *g, int32_t n, float wd, float b1, float b2,
+                     float a, float c, float eps);
+void fct_adam_avx2(float *x, float *m, float *v, const float *g, int32_t n, float wd, float b1, float b2, float a,
+                   float c, float eps);
+void fct_adagrad_scalar(float *x, float *h, const float *g, int32_t n, float wd, float lr, float eps);
+void fct_adagrad_avx2(float *x, float *h, const float *g, int32_t n, float wd, float lr, float eps);
+double fct_fm_score_scalar(float w0, const float *w, const float *V, int32_t k, const uint32_t *slots,
+                           const float *x, int64_t n, float *sum, float *sq);
+double fct_fm_score_avx2(float w0, const float *w, const float *V, int32_t k, const uint32_t *slots, const float *x,
+                         int64_t n, float *sum, float *sq);
+void fct_fm_sgd_scalar(float *w, float *V, int32_t k, const uint32_t *slots, const float *x, int64_t n,
+                       const float *sum, float g, float lr_w, float wd_w, float lr_v, float wd_v, float clip);
+void fct_fm_sgd_avx2(float *w, float *V, int32_t k, const uint32_t *slots, const float *x, int64_t n,
+                     const float *sum, float g, float lr_w, float wd_w, float lr_v, float wd_v, float clip);
+void fct_fm_sgd_clip_scalar(float *w, float *V, int32_t k, const uint32_t *slots, const float *x, int64_t n,
+                            const float *sum, float g, float lr_w, float wd_w, float lr_v, float wd_v, float clip);
+void fct_fm_sgd_clip_avx2(float *w, float *V, int32_t k, const uint32_t *slots, const float *x, int64_t n,
+                          const float *sum, float g, float lr_w, float wd_w, float lr_v, float wd_v, float clip);
 
 #endif /* FACTO_KERNELS_H */

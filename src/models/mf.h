@@ -1,8 +1,8 @@
 /*
  * mf.h — internal layout of the biased matrix factorization model, shared
  * by mf.c (parameters, scoring through the model interface, save/load), its
- * training driver (src/train/fit_mf.c) and its solvers (src/solvers/sgd_mf.c,
- * adam_mf.c). Parameters live in 64-byte
+ * training driver (src/train/fit_mf.c) and its solver (src/solvers/sgd_mf.c).
+ * Parameters live in 64-byte
  * aligned arrays; the model also keeps the training CSR item lists ("seen")
  * so recommend can leave rated items out. Memory O((n_users + n_items) k + nnz).
  */

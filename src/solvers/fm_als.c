@@ -5,8 +5,9 @@
  *   sum_n (y_n - y^_n)^2 + bias_wd w0^2 + linear_wd |w|^2 + factors_wd |V|^2
  * with the others fixed, which is closed-form because y^ is linear in each
  * parameter. It is the MCMC sweep with the draws replaced by conditional
- * modes and fixed precisions, so both share fm_mcmc.c's engine; each sweep
- * costs O(k (nnz + n)) and can never increase the objective above.
+ * modes and fixed precisions, so both share one engine (fm_cd_engine.c,
+ * fm_cd_sweep.c, driven by fm_mcmc.c); each sweep costs O(k (nnz + n)) and
+ * can never increase the objective above.
  */
 #include "fm_mcmc.h"
 #include "fm_solvers.h"

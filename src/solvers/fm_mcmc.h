@@ -3,10 +3,12 @@
  * sampling with hyperpriors (MCMC) and alternating least squares /
  * coordinate descent (ALS), Rendle, "Factorization Machines with libFM",
  * ACM TIST 2012, sec. 4-5. Both share one column-wise sweep engine
- * (fm_mcmc.c) that also understands libFM's block structure (Rendle, VLDB
- * 2013), so per-user blocks (side features, implicit feedback) are never
- * repeated per row. Cost per iteration O(k * (nnz(direct) + sum_B (nnz(B)
- * + n_rows))). fct_fm_fit_mcmc / fct_fm_fit_als (fm.h) call in here.
+ * (fm_cd_engine.c, fm_cd_sweep.c; private header fm_cd_engine.h) that also
+ * understands libFM's block structure (Rendle, VLDB 2013), so per-user
+ * blocks (side features, implicit feedback) are never repeated per row.
+ * Cost per iteration O(k * (nnz(direct) + sum_B (nnz(B) + n_rows))).
+ * fct_fm_fit_mcmc / fct_fm_fit_als (fm_solvers.h) call in here; training
+ * on block data: src/train/fit_fm_ratings.h.
  */
 #ifndef FACTO_FM_MCMC_H
 #define FACTO_FM_MCMC_H
@@ -38,16 +40,17 @@ typedef struct fct_fm_cd_result {
  * w = 0, V ~ N(0, init_stdev^2) as libFM does) on block data. `train_slots`
  * and `test_slots` are per source (index 0 = direct rows, 1 + b = block b)
  * slot maps from fct_fm_map_rows. test may be NULL. MCMC keeps
- * params.mcmc_samples thinned samples in the model (see fm_mcmc.c).
+ * params.mcmc_samples thinned samples in the model (see fm_mcmc.c and
+ * fm_mcmc_summary.c).
  * ALS minimises sum_n (y_n - y^_n)^2 + bias_wd w0^2 + linear_wd |w|^2 +
  * factors_wd |V|^2 (libFM's -regular r0,r1,r2). burnin: MCMC iterations
  * left out of the prediction average and of the stored samples; -1 = the
  * default, 0 (average every sample from the first, as libFM does).
  * summary_rank r > 0 (MCMC): instead of thinned samples the model gets a
- * rank-r Nystrom summary of the posterior average (fm_mcmc.c): V becomes
- * [n_slots, r] (num_factors = r), w0 / w the posterior means, n_samples 0;
- * cost O(n_slots k r) for each of about 100 samples. Accurate for rows
- * with few features (one-hot user + item), not with many (see fm_mcmc.c).
+ * rank-r Nystrom summary of the posterior average (fm_mcmc_summary.c): V
+ * becomes [n_slots, r] (num_factors = r), w0 / w the posterior means,
+ * n_samples 0; cost O(n_slots k r) for each of about 100 samples. Accurate
+ * for rows with few features (one-hot user + item), not with many.
  * result may be NULL.
  * Errors: FACTO_ERR_INVALID (more than 2^32-1 rows, features shared between
  * sources), FACTO_ERR_NOMEM, FACTO_ERR_DIVERGED (non-finite error term).
@@ -70,17 +73,6 @@ facto_status fct_fm_cd_run_rows(facto_ctx *ctx, fct_fm_model *model, fct_fm_cd_m
                                   const facto_rows *train, const uint32_t *train_slots, const facto_rows *test,
                                   const uint32_t *test_slots, const facto_fm_callbacks *callbacks,
                                   fct_fm_cd_result *result);
-
-/*
- * Fit an FM with the ALS or MCMC solver (params->solver) on block data:
- * creates the model, maps every source to slots and runs the engine.
- * test may be NULL. *out owned by the caller (facto_model_free).
- * Errors: those of fct_fm_model_new and fct_fm_cd_run;
- * FACTO_ERR_INVALID when params->solver is sgd.
- */
-facto_status fct_fm_fit_blocks(facto_ctx *ctx, const fct_fm_data *train, const fct_fm_data *test,
-                                 const facto_fm_params *params, const facto_fm_callbacks *callbacks,
-                                 int burnin, int summary_rank, facto_model **out, fct_fm_cd_result *result);
 
 /*
  * Predict raw y^ (no clipping, no link) of every row of block data `d` with

@@ -5,99 +5,37 @@
  * rescale_grad (default 1/mini_batch_size, i.e. the batch mean), clipped
  * element-wise to [-clip_gradient, clip_gradient] (MXNet's rule; <= 0 or
  * unset: no clipping), then weight decay wd*theta is added and the optimizer
- * steps: sgd, adagrad (Duchi et al. 2011), adam (Kingma & Ba 2015, Alg. 1;
- * the default: MXNet's FM example, which SageMaker's eps hints at) or
- * ftrl (McMahan et al. 2013, MXNet's form with lambda1 = 0, beta = 1, wd in
- * the denominator). Updates are lazy: only the slots a batch touches change.
- * Losses: regressor 1/2 (y^ - y)^2, classifier log(1 + e^{-y^}) form of log
- * loss; d loss / d y^ is (y^ - y) and (sigmoid(y^) - y).
+ * steps: sgd, adagrad (Duchi et al. 2011), adam (Kingma & Ba 2015, with
+ * MXNet's learning-rate form of the bias correction; the default: MXNet's
+ * FM example, which SageMaker's eps hints at) or ftrl (McMahan et al. 2013,
+ * MXNet's form with lambda1 = 0, beta = 1, wd in the denominator). The
+ * optimizers are the optimizer module's (optim.h), lazy: only the slots a
+ * batch touches change. Losses (loss.h): regressor squared 1/2 (y^ - y)^2,
+ * classifier logistic log(1 + e^{-y^}); d loss / d y^ is (y^ - y) and
+ * (sigmoid(y^) - y).
  * Cost O(k * nnz) per epoch; memory O(n_slots * k) optimizer state plus
  * O(mini_batch_size * max row nnz * k) gradient buffers, none per sample.
- * mini_batch_size 1 with optimizer sgd takes a fused, vectorised path (AVX2
- * when the CPU has it) with no gradient buffers, clip_gradient or not: ~15M
- * samples/s at k = 32 on one-hot ML-100K, one core (clipping costs 15-25%).
+ * mini_batch_size 1 with optimizer sgd takes a fused, vectorised path
+ * (kernels fm_score and fm_sgd, AVX2 when the CPU has it) with no gradient
+ * buffers, clip_gradient or not: ~15M samples/s at k = 32 on one-hot
+ * ML-100K, one core (clipping costs 15-25%).
  * Rows are visited in a shuffled order, so with many features the loops
  * are memory-bound; the parameters of rows (and slots) a few steps ahead
  * are prefetched.
  * average_epochs N keeps one more copy of the parameters: the running mean
  * of their values at the end of each of the last N epochs (SWA).
+ * Steps of fct_fm_fit_sgd: set-up (fct_fm_fit_init), then per epoch a pass
+ * (fct_fm_epoch_pass: fused rows, single rows or mini-batches), the
+ * average (fct_fm_average_epoch) and the report (fct_fm_epoch_report).
  */
 #include "fm_solvers.h"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define FACTO_FM_HAVE_AVX2 1
-#include <immintrin.h>
-#endif
+#include "loss.h"
+#include "optim.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-
-typedef struct {
-    facto_optimizer opt;
-    float lr[3], wd[3]; /* 0 bias, 1 linear, 2 factors */
-    float rescale, clip, eps;
-    int do_clip;
-    float b1, b2;
-    double b1t, b2t; /* b1^t, b2^t for Adam's bias correction */
-    float adam_scale; /* sqrt(1 - b2^t) / (1 - b1^t) of the current step */
-    float w0_s1, w0_s2;
-    float *w_s1, *w_s2; /* [n_slots] */
-    float *V_s1, *V_s2; /* [n_slots, k] */
-    /* 8-wide adam / adagrad steps (AVX2), or NULL: sqrtf's errno keeps the
-     * compiler from vectorising those loops by itself. Same operations in
-     * the same order as the scalar loops, so the results are identical. */
-    void (*adam8)(float *, float *, float *, const float *, int32_t, float, float, float, float, float);
-    void (*adagrad8)(float *, float *, const float *, int32_t, float, float, float);
-} fct_fm_opt;
-
-#ifdef FACTO_FM_HAVE_AVX2
-__attribute__((target("avx2"))) static void fct_fm_adam_avx2(float *theta, float *m1, float *m2, const float *g,
-                                                               int32_t n, float wd, float b1, float b2, float lrt,
-                                                               float eps)
-{
-    const __m256 vwd = _mm256_set1_ps(wd), vb1 = _mm256_set1_ps(b1), vc1 = _mm256_set1_ps(1.0f - b1);
-    const __m256 vb2 = _mm256_set1_ps(b2), vc2 = _mm256_set1_ps(1.0f - b2), vlr = _mm256_set1_ps(lrt);
-    const __m256 veps = _mm256_set1_ps(eps);
-    int32_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 th = _mm256_loadu_ps(theta + i);
-        __m256 gi = _mm256_add_ps(_mm256_loadu_ps(g + i), _mm256_mul_ps(vwd, th));
-        __m256 a = _mm256_add_ps(_mm256_mul_ps(vb1, _mm256_loadu_ps(m1 + i)), _mm256_mul_ps(vc1, gi));
-        __m256 b = _mm256_add_ps(_mm256_mul_ps(vb2, _mm256_loadu_ps(m2 + i)), _mm256_mul_ps(_mm256_mul_ps(vc2, gi), gi));
-        _mm256_storeu_ps(m1 + i, a);
-        _mm256_storeu_ps(m2 + i, b);
-        th = _mm256_sub_ps(th, _mm256_div_ps(_mm256_mul_ps(vlr, a), _mm256_add_ps(_mm256_sqrt_ps(b), veps)));
-        _mm256_storeu_ps(theta + i, th);
-    }
-    for (; i < n; i++) {
-        float gi = g[i] + wd * theta[i];
-        m1[i] = b1 * m1[i] + (1.0f - b1) * gi;
-        m2[i] = b2 * m2[i] + (1.0f - b2) * gi * gi;
-        theta[i] -= lrt * m1[i] / (sqrtf(m2[i]) + eps);
-    }
-}
-
-__attribute__((target("avx2"))) static void fct_fm_adagrad_avx2(float *theta, float *h, const float *g, int32_t n,
-                                                                  float wd, float lr, float eps)
-{
-    const __m256 vwd = _mm256_set1_ps(wd), vlr = _mm256_set1_ps(lr), veps = _mm256_set1_ps(eps);
-    int32_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 th = _mm256_loadu_ps(theta + i);
-        __m256 gi = _mm256_add_ps(_mm256_loadu_ps(g + i), _mm256_mul_ps(vwd, th));
-        __m256 hh = _mm256_add_ps(_mm256_loadu_ps(h + i), _mm256_mul_ps(gi, gi));
-        _mm256_storeu_ps(h + i, hh);
-        th = _mm256_sub_ps(th, _mm256_div_ps(_mm256_mul_ps(vlr, gi), _mm256_add_ps(_mm256_sqrt_ps(hh), veps)));
-        _mm256_storeu_ps(theta + i, th);
-    }
-    for (; i < n; i++) {
-        float gi = g[i] + wd * theta[i];
-        h[i] += gi * gi;
-        theta[i] -= lr * gi / (sqrtf(h[i]) + eps);
-    }
-}
-#endif
 
 static double fct_fm_now(void)
 {
@@ -106,152 +44,61 @@ static double fct_fm_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static inline float fct_fm_clipf(float g, float c) { return g > c ? c : (g < -c ? -c : g); }
+/* ---- optimizer ------------------------------------------------------------ */
 
-/* One optimizer step on theta[0..n) with raw batch gradients g[0..n)
- * (rescaled and clipped here). `which`: 0 bias, 1 linear, 2 factors. */
-static inline void fct_fm_step(const fct_fm_opt *o, int which, float *restrict theta, float *restrict s1,
-                                 float *restrict s2, float *restrict g,
-                                 int32_t n)
-{
-    const float lr = o->lr[which], wd = o->wd[which], rs = o->rescale;
-    if (o->do_clip)
-        for (int32_t i = 0; i < n; i++)
-            g[i] = fct_fm_clipf(g[i] * rs, o->clip);
-    else
-        for (int32_t i = 0; i < n; i++)
-            g[i] *= rs;
-    switch (o->opt) {
-    case FACTO_OPT_SGD:
-        for (int32_t i = 0; i < n; i++)
-            theta[i] -= lr * (g[i] + wd * theta[i]);
-        break;
-    case FACTO_OPT_ADAGRAD:
-        if (o->adagrad8 && n >= 8) {
-            o->adagrad8(theta, s1, g, n, wd, lr, o->eps);
-            break;
-        }
-        for (int32_t i = 0; i < n; i++) {
-            float gi = g[i] + wd * theta[i];
-            s1[i] += gi * gi;
-            theta[i] -= lr * gi / (sqrtf(s1[i]) + o->eps);
-        }
-        break;
-    case FACTO_OPT_ADAM: {
-        const float b1 = o->b1, b2 = o->b2, lrt = lr * o->adam_scale;
-        if (o->adam8 && n >= 8) {
-            o->adam8(theta, s1, s2, g, n, wd, b1, b2, lrt, o->eps);
-            break;
-        }
-        for (int32_t i = 0; i < n; i++) {
-            float gi = g[i] + wd * theta[i];
-            s1[i] = b1 * s1[i] + (1.0f - b1) * gi;
-            s2[i] = b2 * s2[i] + (1.0f - b2) * gi * gi;
-            theta[i] -= lrt * s1[i] / (sqrtf(s2[i]) + o->eps);
-        }
-        break;
-    }
-    case FACTO_OPT_FTRL:
-        if (lr <= 0.0f)
-            break;
-        for (int32_t i = 0; i < n; i++) {
-            float gi = g[i];
-            float nn = s2[i] + gi * gi;
-            s1[i] += gi - (sqrtf(nn) - sqrtf(s2[i])) * theta[i] / lr;
-            s2[i] = nn;
-            theta[i] = -s1[i] / ((1.0f + sqrtf(nn)) / lr + wd);
-        }
-        break;
-    }
-}
+/* The optimizer of a fit over the three parameter groups (0 bias w0,
+ * 1 linear w [n_slots], 2 factors V [n_slots, k]), their learning rates
+ * (decayed per epoch) and weight decays, and the rates of the current step. */
+typedef struct fct_fm_opt {
+    fct_optim o;
+    fct_optim_param p[3];
+    float lr[3], wd[3];
+    fct_optim_rate rate[3];
+} fct_fm_opt;
 
-static facto_status fct_fm_opt_init(facto_ctx *ctx, fct_fm_opt *o, const fct_fm_model *m)
+static facto_status fct_fm_opt_init(facto_ctx *ctx, fct_fm_opt *fo, fct_fm_model *m)
 {
     const facto_fm_params *p = &m->params;
-    memset(o, 0, sizeof *o);
-    o->opt = p->optimizer;
-    o->lr[0] = p->bias_lr;
-    o->lr[1] = p->linear_lr;
-    o->lr[2] = p->factors_lr;
-    o->wd[0] = p->bias_wd;
-    o->wd[1] = p->linear_wd;
-    o->wd[2] = p->factors_wd;
-    o->rescale = isnan(p->rescale_grad) ? 1.0f / (float)p->mini_batch_size : p->rescale_grad;
-    o->do_clip = !isnan(p->clip_gradient) && p->clip_gradient > 0.0f;
-    o->clip = o->do_clip ? p->clip_gradient : 0.0f;
-    o->eps = isnan(p->eps) ? 1e-8f : p->eps;
-    o->b1 = 0.9f;
-    o->b2 = 0.999f;
-    o->b1t = o->b2t = 1.0;
-    o->adam_scale = 1.0f;
-#ifdef FACTO_FM_HAVE_AVX2
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2")) {
-        o->adam8 = fct_fm_adam_avx2;
-        o->adagrad8 = fct_fm_adagrad_avx2;
-    }
-#endif
-    if (o->opt == FACTO_OPT_SGD)
-        return FACTO_OK;
-    size_t nw = (size_t)(m->n_slots > 0 ? m->n_slots : 1);
-    size_t nv = nw * (size_t)m->k;
-    o->w_s1 = fct_aligned_alloc(nw * sizeof(float));
-    o->V_s1 = fct_aligned_alloc(nv * sizeof(float));
-    int two = o->opt == FACTO_OPT_ADAM || o->opt == FACTO_OPT_FTRL;
-    if (two) {
-        o->w_s2 = fct_aligned_alloc(nw * sizeof(float));
-        o->V_s2 = fct_aligned_alloc(nv * sizeof(float));
-    }
-    if (!o->w_s1 || !o->V_s1 || (two && (!o->w_s2 || !o->V_s2)))
+    static const fct_optim_kind kinds[] = {
+        [FACTO_OPT_SGD] = FCT_OPTIM_SGD,
+        [FACTO_OPT_ADAM] = FCT_OPTIM_ADAM,
+        [FACTO_OPT_ADAGRAD] = FCT_OPTIM_ADAGRAD,
+        [FACTO_OPT_FTRL] = FCT_OPTIM_FTRL,
+    };
+    memset(fo, 0, sizeof *fo);
+    fct_optim_init(&fo->o, kinds[p->optimizer]);
+    fo->o.adam_form = FCT_ADAM_RATE;
+    fo->o.eps = isnan(p->eps) ? 1e-8f : p->eps;
+    fo->o.rescale = isnan(p->rescale_grad) ? 1.0f / (float)p->mini_batch_size : p->rescale_grad;
+    fo->o.clip = !isnan(p->clip_gradient) && p->clip_gradient > 0.0f ? p->clip_gradient : 0.0f;
+    fo->lr[0] = p->bias_lr;
+    fo->lr[1] = p->linear_lr;
+    fo->lr[2] = p->factors_lr;
+    fo->wd[0] = p->bias_wd;
+    fo->wd[1] = p->linear_wd;
+    fo->wd[2] = p->factors_wd;
+    if (fct_optim_param_init(&fo->p[0], &fo->o, &m->w0, 1, 1) != 0 ||
+        fct_optim_param_init(&fo->p[1], &fo->o, m->w, m->n_slots, 1) != 0 ||
+        fct_optim_param_init(&fo->p[2], &fo->o, m->V, m->n_slots, m->k) != 0)
         return fct_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for the %s optimizer state",
-                          fct_fm_optimizer_name(o->opt));
-    memset(o->w_s1, 0, nw * sizeof(float));
-    memset(o->V_s1, 0, nv * sizeof(float));
-    if (two) {
-        memset(o->w_s2, 0, nw * sizeof(float));
-        memset(o->V_s2, 0, nv * sizeof(float));
-    }
+                        fct_fm_optimizer_name(p->optimizer));
     return FACTO_OK;
 }
 
-static void fct_fm_opt_free(fct_fm_opt *o)
+static void fct_fm_opt_free(fct_fm_opt *fo)
 {
-    fct_aligned_free(o->w_s1);
-    fct_aligned_free(o->w_s2);
-    fct_aligned_free(o->V_s1);
-    fct_aligned_free(o->V_s2);
+    for (int i = 0; i < 3; i++)
+        fct_optim_param_free(&fo->p[i]);
 }
 
-/* Advance the step count (Adam's bias correction). */
-static inline void fct_fm_opt_tick(fct_fm_opt *o)
+/* The rates of the three groups at the optimizer's current clock. */
+static void fct_fm_opt_rates(fct_fm_opt *fo)
 {
-    if (o->opt != FACTO_OPT_ADAM)
-        return;
-    o->b1t *= o->b1;
-    o->b2t *= o->b2;
-    o->adam_scale = (float)(sqrt(1.0 - o->b2t) / (1.0 - o->b1t));
+    for (int i = 0; i < 3; i++)
+        fo->rate[i] = fct_optim_rate_of(&fo->o, fo->o.clock, fo->lr[i], fo->wd[i]);
 }
 
-#define S1(a, i) ((a) ? (a) + (i) : NULL)
-
-/* Loss and d loss / d y^ of one row; *score receives the final score. */
-static inline double fct_fm_loss_grad(const fct_fm_model *m, double y, float label, double *g, float *score)
-{
-    if (m->params.predictor_type == FACTO_FM_BINARY_CLASSIFIER) {
-        double t = label > 0.0f ? 1.0 : 0.0;
-        double p = 1.0 / (1.0 + exp(-y));
-        *g = p - t;
-        *score = (float)p;
-        /* log(1 + e^{-y}) for t = 1, log(1 + e^{y}) for t = 0, overflow-safe */
-        double z = t > 0.5 ? -y : y;
-        return z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));
-    }
-    double e = y - label;
-    *g = e;
-    double c = y < m->target_min ? m->target_min : (y > m->target_max ? m->target_max : y);
-    *score = (float)c;
-    return 0.5 * e * e;
-}
+/* ---- one row's loss ---------------------------------------------------------- */
 
 /* Running figures of an epoch, for the log lines. */
 typedef struct fct_fm_running {
@@ -259,57 +106,155 @@ typedef struct fct_fm_running {
     int64_t n, correct;
 } fct_fm_running;
 
+/* The loss of raw score y; *score: what the model reports (classifier: the
+ * probability; regressor: y clipped to the training range). */
+static inline fct_loss_value fct_fm_loss(const fct_fm_model *m, fct_loss_kind kind, double y, float label,
+                                         float *score)
+{
+    const fct_loss_value l = fct_loss_point(kind, y, label);
+    if (kind == FCT_LOSS_LOGISTIC)
+        *score = (float)l.pred;
+    else
+        *score = (float)(y < m->target_min ? m->target_min : (y > m->target_max ? m->target_max : y));
+    return l;
+}
+
 /* Score row r (its n slots `sl` and values `xs`), put the loss gradient
  * with respect to the raw score in *gd, keep the score in prog[r] and add
  * the row to *run. Returns 0, or -1 when the loss or gradient is not finite.
  * Shared by the per-row and the mini-batch loops: O(k * n). */
-static inline int fct_fm_row_grad(const fct_fm_model *m, const facto_rows *train, int64_t r,
-                                    const uint32_t *sl, const float *xs, int64_t n, float *sum, float *prog,
-                                    double *gd, fct_fm_running *run)
+static inline int fct_fm_row_grad(const fct_fm_model *m, fct_loss_kind kind, const facto_rows *train, int64_t r,
+                                  const uint32_t *sl, const float *xs, int64_t n, float *sum, float *prog, double *gd,
+                                  fct_fm_running *run)
 {
-    double y = fct_fm_row_raw(m, m->w, m->V, m->w0, sl, xs, n, sum);
-    float label = train->labels[r];
-    double loss = fct_fm_loss_grad(m, y, label, gd, &prog[r]);
-    if (!isfinite(loss) || !isfinite(*gd))
+    const double y = fct_fm_row_raw(m, m->w, m->V, m->w0, sl, xs, n, sum);
+    const float label = train->labels[r];
+    const fct_loss_value l = fct_fm_loss(m, kind, y, label, &prog[r]);
+    *gd = l.dscore;
+    if (!isfinite(l.loss) || !isfinite(l.dscore))
         return -1;
-    run->loss += loss;
+    run->loss += l.loss;
     run->se += (double)(prog[r] - label) * (prog[r] - label);
     run->correct += (prog[r] >= 0.5f) == (label > 0.0f);
     run->n++;
     return 0;
 }
 
-/*
- * The hot path: mini_batch_size 1, optimizer sgd. Rows order[i0..i1) are
- * scored and updated one at a time; sums of squares are kept per factor in
- * float lanes so the compiler vectorises every loop, and the body is
- * compiled four times (baseline and AVX2+FMA, each without and with
- * clip_gradient; picked at run time), so the unclipped loops stay as fast
- * as they were, and with gcc give the same bits. Clipping is fct_fm_step's:
- * each element of the rescaled gradient (bias g, linear g x_i, factor
- * g x_i (sum_f - v_if x_i), with g = d loss / d y^ * rescale_grad) is
- * clipped to [-clip, clip] before weight decay is added, as MXNet does.
- * Returns i1, or the index of the first row whose loss is not finite.
- */
-typedef struct {
+/* ---- the state of a fit ------------------------------------------------------ */
+
+typedef struct fct_fm_fit {
+    facto_ctx *ctx;
     fct_fm_model *m;
-    const facto_rows *rows;
-    const uint32_t *slots;
-    const int64_t *order;
-    float lr[3], wd[3], rescale, clip;
-    int classifier;
-    float *sum, *sq; /* [k + 16] scratch each */
-    float *prog;     /* [n_rows] progressive scores */
-    double loss, se;
-    int64_t n, correct;
-} fct_fm_plain;
+    const facto_rows *train, *test;
+    const uint32_t *train_slots, *test_slots;
+    fct_loss_kind loss;
+    int64_t B, n_batches; /* rows per mini-batch, mini-batches per epoch */
+    int fused;            /* B == 1 with optimizer sgd: fct_fm_fused_rows */
+    fct_fm_opt opt;
+    fct_rng rng;
+    int64_t *order;          /* [n_rows] this epoch's order */
+    float *sum, *sq, *gtmp;  /* [k + 16] scratch */
+    float *prog;             /* [n_rows] progressive (pre-update) scores */
+    float *test_scores;      /* [test rows] */
+    /* B > 1: local index of each slot in the batch (-1: untouched), the
+     * touched slots, and their summed gradients [cap], [cap, k] */
+    int32_t *local;
+    uint32_t *touched;
+    float *gw, *gV;
+    /* average_epochs: epochs averaged so far and the running means */
+    int n_avg;
+    float avg_w0, *avg_w, *avg_V;
+} fct_fm_fit;
+
+static void fct_fm_fit_free(fct_fm_fit *f)
+{
+    fct_fm_opt_free(&f->opt);
+    free(f->order);
+    fct_aligned_free(f->sum);
+    fct_aligned_free(f->sq);
+    fct_aligned_free(f->gtmp);
+    free(f->prog);
+    free(f->test_scores);
+    free(f->local);
+    free(f->touched);
+    free(f->gw);
+    fct_aligned_free(f->gV);
+    fct_aligned_free(f->avg_w);
+    fct_aligned_free(f->avg_V);
+}
+
+/* Gradient buffers of a mini-batch (B > 1). */
+static facto_status fct_fm_fit_batch_buffers(fct_fm_fit *f)
+{
+    const fct_fm_model *m = f->m;
+    int64_t max_nnz = 0;
+    for (int64_t r = 0; r < f->train->n_rows; r++)
+        if (f->train->row_ptr[r + 1] - f->train->row_ptr[r] > max_nnz)
+            max_nnz = f->train->row_ptr[r + 1] - f->train->row_ptr[r];
+    const int64_t cap = f->B * max_nnz < m->n_slots ? f->B * max_nnz : m->n_slots;
+    f->local = fct_malloc_array((size_t)(m->n_slots ? m->n_slots : 1), sizeof(int32_t));
+    f->touched = fct_malloc_array((size_t)(cap ? cap : 1), sizeof(uint32_t));
+    f->gw = fct_malloc_array((size_t)(cap ? cap : 1), sizeof(float));
+    f->gV = fct_aligned_alloc((size_t)(cap ? cap : 1) * (size_t)m->k * sizeof(float));
+    if (!f->local || !f->touched || !f->gw || !f->gV)
+        return fct_fail(f->ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for mini-batch gradients "
+                                                 "(lower mini_batch_size)");
+    for (int64_t s = 0; s < m->n_slots; s++)
+        f->local[s] = -1;
+    return FACTO_OK;
+}
+
+static facto_status fct_fm_fit_init(fct_fm_fit *f, facto_ctx *ctx, fct_fm_model *m, const facto_rows *train,
+                                    const uint32_t *train_slots, const facto_rows *test, const uint32_t *test_slots)
+{
+    const facto_fm_params *p = &m->params;
+    const int64_t n_rows = train->n_rows;
+    const size_t kk = (size_t)(m->k + 16) * sizeof(float);
+    memset(f, 0, sizeof *f);
+    f->ctx = ctx;
+    f->m = m;
+    f->train = train;
+    f->test = test;
+    f->train_slots = train_slots;
+    f->test_slots = test_slots;
+    f->loss = p->predictor_type == FACTO_FM_BINARY_CLASSIFIER ? FCT_LOSS_LOGISTIC : FCT_LOSS_SQUARED;
+    f->B = p->mini_batch_size < n_rows ? p->mini_batch_size : n_rows;
+    f->n_batches = (n_rows + f->B - 1) / f->B;
+    f->fused = f->B == 1 && p->optimizer == FACTO_OPT_SGD;
+    facto_status st = fct_fm_opt_init(ctx, &f->opt, m);
+    if (st != FACTO_OK)
+        return st;
+    f->order = fct_malloc_array((size_t)n_rows, sizeof(int64_t));
+    f->sum = fct_aligned_alloc(kk);
+    f->sq = fct_aligned_alloc(kk);
+    f->gtmp = fct_aligned_alloc(kk);
+    f->prog = fct_malloc_array((size_t)n_rows, sizeof(float));
+    if (test)
+        f->test_scores = fct_malloc_array((size_t)(test->n_rows ? test->n_rows : 1), sizeof(float));
+    if (!f->order || !f->sum || !f->sq || !f->gtmp || !f->prog || (test && !f->test_scores))
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for training buffers");
+    if (f->B > 1 && (st = fct_fm_fit_batch_buffers(f)) != FACTO_OK)
+        return st;
+    if (p->average_epochs > 0) {
+        f->avg_w = fct_aligned_alloc((size_t)(m->n_slots > 0 ? m->n_slots : 1) * sizeof(float));
+        f->avg_V = fct_aligned_alloc((size_t)(m->n_slots > 0 ? m->n_slots : 1) * (size_t)m->k * sizeof(float));
+        if (!f->avg_w || !f->avg_V)
+            return fct_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for average_epochs");
+    }
+    fct_rng_seed(&f->rng, p->seed ^ 0x5bd1e995u);
+    for (int64_t r = 0; r < n_rows; r++)
+        f->order[r] = r;
+    return FACTO_OK;
+}
+
+/* ---- prefetching ----------------------------------------------------------- */
 
 /* Ask for the parameters of row r ahead of time: with many features they
  * are random reads from a large array, and the loop is memory-bound. */
 static inline __attribute__((always_inline)) void fct_fm_prefetch_row(const fct_fm_model *m,
-                                                                        const facto_rows *rows,
-                                                                        const uint32_t *slots, int64_t r,
-                                                                        const int32_t *local)
+                                                                      const facto_rows *rows,
+                                                                      const uint32_t *slots, int64_t r,
+                                                                      const int32_t *local)
 {
     const int64_t b = rows->row_ptr[r], e = rows->row_ptr[r + 1];
     for (int64_t j = b; j < e; j++) {
@@ -325,159 +270,178 @@ static inline __attribute__((always_inline)) void fct_fm_prefetch_row(const fct_
     }
 }
 
+/* The row pointers, labels and entries of the rows at order[i + 8] and
+ * order[i + 4], and the parameters of the row at order[i + 2]. */
+static inline __attribute__((always_inline)) void fct_fm_prefetch_ahead(const fct_fm_fit *f, int64_t i,
+                                                                        int64_t i1, const int32_t *local)
+{
+    const facto_rows *rows = f->train;
+    if (i + 8 < i1) {
+        const int64_t r8 = f->order[i + 8];
+        __builtin_prefetch(rows->row_ptr + r8, 0, 3);
+        __builtin_prefetch(rows->labels + r8, 0, 3);
+        __builtin_prefetch(f->prog + r8, 1, 3);
+    }
+    if (i + 4 < i1) {
+        const int64_t b4 = rows->row_ptr[f->order[i + 4]];
+        __builtin_prefetch(f->train_slots + b4, 0, 3);
+        __builtin_prefetch(rows->values + b4, 0, 3);
+    }
+    if (i + 2 < i1)
+        fct_fm_prefetch_row(f->m, rows, f->train_slots, f->order[i + 2], local);
+}
+
 /* The same for one slot's optimizer state (and its parameters). */
-static inline void fct_fm_prefetch_slot(const fct_fm_opt *o, const fct_fm_model *m, uint32_t s)
+static inline void fct_fm_prefetch_slot(const fct_fm_opt *fo, const fct_fm_model *m, uint32_t s)
 {
     const int64_t bytes = (int64_t)m->k * (int64_t)sizeof(float), at = (int64_t)s * m->k;
+    const float *s1 = fo->p[2].s1, *s2 = fo->p[2].s2;
     for (int64_t off = 0; off < bytes; off += 64) {
         __builtin_prefetch((const char *)(m->V + at) + off, 1, 3);
-        if (o->V_s1)
-            __builtin_prefetch((const char *)(o->V_s1 + at) + off, 1, 3);
-        if (o->V_s2)
-            __builtin_prefetch((const char *)(o->V_s2 + at) + off, 1, 3);
+        if (s1)
+            __builtin_prefetch((const char *)(s1 + at) + off, 1, 3);
+        if (s2)
+            __builtin_prefetch((const char *)(s2 + at) + off, 1, 3);
     }
     __builtin_prefetch(m->w + s, 1, 3);
 }
 
-static inline __attribute__((always_inline)) int64_t fct_fm_plain_body(fct_fm_plain *c, int64_t i0, int64_t i1,
-                                                                         const int do_clip)
+/* ---- the three kinds of step ------------------------------------------------ */
+
+/*
+ * The hot path: mini_batch_size 1, optimizer sgd. Rows order[i0..i1) are
+ * scored and updated one at a time by two kernels (fm_score, then the
+ * optimizer module's fused fct_optim_fm_sgd_row: vectorised, AVX2+FMA when
+ * the CPU has it); sums are kept per factor in float, not double as
+ * fct_fm_row_raw does. Clipping is the optimizer's: each element of the
+ * rescaled gradient (bias g, linear g x_i, factor g x_i (sum_f - v_if x_i),
+ * with g = d loss / d y^ * rescale_grad) is clipped to [-clip, clip]
+ * before weight decay is added, as MXNet does. Adds the rows' figures to
+ * *run (summed over the stretch first); returns i1, or the index of the
+ * first row whose loss is not finite.
+ */
+static int64_t fct_fm_fused_rows(fct_fm_fit *f, int64_t i0, int64_t i1, fct_fm_running *run)
 {
-    fct_fm_model *m = c->m;
+    fct_fm_model *m = f->m;
     const int32_t k = m->k;
-    float *restrict w = m->w;
-    float *restrict V = m->V;
-    float *restrict sum = c->sum;
-    float *restrict sq = c->sq;
-    const int64_t *row_ptr = c->rows->row_ptr;
-    const float *values = c->rows->values, *labels = c->rows->labels;
-    const uint32_t *slots = c->slots;
-    const float lr0 = c->lr[0], lr1 = c->lr[1], lr2 = c->lr[2];
-    const float wd0 = c->wd[0], wd1 = c->wd[1], wd2 = c->wd[2], rs = c->rescale, cl = c->clip;
-    const float tmin = m->target_min, tmax = m->target_max;
+    const int64_t *row_ptr = f->train->row_ptr;
+    const float *values = f->train->values, *labels = f->train->labels;
+    const fct_optim *o = &f->opt.o;
+    const fct_optim_rate *rates = f->opt.rate;
+    const fct_loss_kind kind = f->loss;
     double loss_acc = 0.0, se_acc = 0.0;
     int64_t correct = 0, i;
     for (i = i0; i < i1; i++) {
-        const int64_t r = c->order[i], b = row_ptr[r], n = row_ptr[r + 1] - b;
-        const uint32_t *sl = slots + b;
+        const int64_t r = f->order[i], b = row_ptr[r], n = row_ptr[r + 1] - b;
+        const uint32_t *sl = f->train_slots + b;
         const float *xs = values + b;
-        if (i + 8 < i1) {
-            const int64_t r8 = c->order[i + 8];
-            __builtin_prefetch(row_ptr + r8, 0, 3);
-            __builtin_prefetch(labels + r8, 0, 3);
-            __builtin_prefetch(c->prog + r8, 1, 3);
-        }
-        if (i + 4 < i1) {
-            const int64_t b4 = row_ptr[c->order[i + 4]];
-            __builtin_prefetch(slots + b4, 0, 3);
-            __builtin_prefetch(values + b4, 0, 3);
-        }
-        if (i + 2 < i1)
-            fct_fm_prefetch_row(m, c->rows, slots, c->order[i + 2], NULL);
-        for (int32_t f = 0; f < k; f++)
-            sum[f] = sq[f] = 0.0f;
-        float lin = m->w0;
-        for (int64_t j = 0; j < n; j++) {
-            const float x = xs[j];
-            const float *restrict v = V + (int64_t)sl[j] * k;
-            lin += w[sl[j]] * x;
-            for (int32_t f = 0; f < k; f++) {
-                const float t = v[f] * x;
-                sum[f] += t;
-                sq[f] += t * t;
-            }
-        }
-        float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        int32_t f = 0;
-        for (; f + 8 <= k; f += 8)
-            for (int l = 0; l < 8; l++)
-                lanes[l] += sum[f + l] * sum[f + l] - sq[f + l];
-        for (; f < k; f++)
-            lanes[0] += sum[f] * sum[f] - sq[f];
-        const float inter = ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
-        const double y = (double)lin + 0.5 * (double)inter;
+        fct_fm_prefetch_ahead(f, i, i1, NULL);
+        const double y = fct_kern.fm_score(m->w0, m->w, m->V, k, sl, xs, n, f->sum, f->sq);
         const float label = labels[r];
-        double gd, loss;
         float score;
-        if (c->classifier) {
-            const double t = label > 0.0f ? 1.0 : 0.0, p = 1.0 / (1.0 + exp(-y)), z = t > 0.5 ? -y : y;
-            gd = p - t;
-            score = (float)p;
-            loss = z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));
-            correct += (score >= 0.5f) == (t > 0.5);
-        } else {
-            gd = y - label;
-            score = (float)(y < tmin ? tmin : (y > tmax ? tmax : y));
-            loss = 0.5 * gd * gd;
-        }
-        if (!isfinite(loss) || !isfinite(gd))
+        const fct_loss_value l = fct_fm_loss(m, kind, y, label, &score);
+        if (!isfinite(l.loss) || !isfinite(l.dscore))
             break;
-        c->prog[r] = score;
-        loss_acc += loss;
+        if (kind == FCT_LOSS_LOGISTIC)
+            correct += (score >= 0.5f) == (label > 0.0f);
+        f->prog[r] = score;
+        loss_acc += l.loss;
         se_acc += (double)(score - label) * (double)(score - label);
-        const float g = (float)gd * rs;
-        m->w0 -= lr0 * ((do_clip ? fct_fm_clipf(g, cl) : g) + wd0 * m->w0);
-        for (int64_t j = 0; j < n; j++) {
-            const uint32_t s = sl[j];
-            const float x = xs[j], gx = g * x;
-            w[s] -= lr1 * ((do_clip ? fct_fm_clipf(gx, cl) : gx) + wd1 * w[s]);
-            float *restrict v = V + (int64_t)s * k;
-            /* The gradient element is a statement of its own, so a compiler
-             * that fuses a * b + c (clang's default FP contraction; gcc in
-             * ISO C mode does not) fuses the same operations with and
-             * without clipping: a clip too large to bite changes nothing. */
-            for (int32_t q = 0; q < k; q++) {
-                float gq = gx * (sum[q] - v[q] * x);
-                if (do_clip)
-                    gq = fct_fm_clipf(gq, cl);
-                v[q] -= lr2 * (gq + wd2 * v[q]);
-            }
-        }
+        fct_optim_fm_sgd_row(o, rates, &m->w0, m->w, m->V, k, sl, xs, n, f->sum, (float)l.dscore);
     }
-    c->loss += loss_acc;
-    c->se += se_acc;
-    c->correct += correct;
-    c->n += i - i0;
+    run->loss += loss_acc;
+    run->se += se_acc;
+    run->correct += correct;
+    run->n += i - i0;
     return i;
 }
 
-static int64_t fct_fm_plain_generic(fct_fm_plain *c, int64_t i0, int64_t i1)
+/* mini_batch_size 1, any other optimizer: row order[i]. A row's keys are
+ * distinct, so each entry's gradient (at the pre-update sums) is applied
+ * at once. 0, or -1 when the loss is not finite. */
+static int fct_fm_single_row(fct_fm_fit *f, int64_t i, fct_fm_running *run)
 {
-    return fct_fm_plain_body(c, i0, i1, 0);
+    fct_fm_model *m = f->m;
+    const int32_t k = m->k;
+    const fct_fm_opt *fo = &f->opt;
+    const int64_t r = f->order[i], b = f->train->row_ptr[r], n = f->train->row_ptr[r + 1] - b;
+    const uint32_t *sl = f->train_slots + b;
+    const float *xs = f->train->values + b;
+    double gd;
+    if (fct_fm_row_grad(m, f->loss, f->train, r, sl, xs, n, f->sum, f->prog, &gd, run) != 0)
+        return -1;
+    const float g = (float)gd;
+    fct_optim_step1(&fo->o, &fo->rate[0], &fo->p[0], 0, g);
+    for (int64_t j = 0; j < n; j++) {
+        const uint32_t s = sl[j];
+        const float x = xs[j], gx = g * x;
+        fct_optim_step1(&fo->o, &fo->rate[1], &fo->p[1], s, gx);
+        const float *v = m->V + (int64_t)s * k;
+        for (int32_t q = 0; q < k; q++)
+            f->gtmp[q] = gx * (f->sum[q] - v[q] * x);
+        fct_optim_step(&fo->o, &fo->rate[2], &fo->p[2], s, f->gtmp);
+    }
+    return 0;
 }
 
-static int64_t fct_fm_plain_generic_clip(fct_fm_plain *c, int64_t i0, int64_t i1)
+/* Mini-batch order[i0..i1) (B > 1): every row's gradient at the
+ * parameters before the batch, summed per touched slot, then one step per
+ * touched slot. 0, or -1 when a loss is not finite (nothing is updated). */
+static int fct_fm_batch(fct_fm_fit *f, int64_t i0, int64_t i1, fct_fm_running *run)
 {
-    return fct_fm_plain_body(c, i0, i1, 1);
+    fct_fm_model *m = f->m;
+    const int32_t k = m->k;
+    const fct_fm_opt *fo = &f->opt;
+    int32_t *local = f->local;
+    float g0sum = 0.0f;
+    int64_t nt = 0;
+    for (int64_t i = i0; i < i1; i++) {
+        const int64_t r = f->order[i], b = f->train->row_ptr[r], n = f->train->row_ptr[r + 1] - b;
+        const uint32_t *sl = f->train_slots + b;
+        const float *xs = f->train->values + b;
+        fct_fm_prefetch_ahead(f, i, i1, local);
+        double gd;
+        if (fct_fm_row_grad(m, f->loss, f->train, r, sl, xs, n, f->sum, f->prog, &gd, run) != 0) {
+            for (int64_t li = 0; li < nt; li++)
+                local[f->touched[li]] = -1;
+            return -1;
+        }
+        const float g = (float)gd;
+        g0sum += g;
+        for (int64_t j = 0; j < n; j++) {
+            const uint32_t s = sl[j];
+            int32_t li = local[s];
+            if (li < 0) {
+                li = local[s] = (int32_t)nt;
+                f->touched[nt++] = s;
+                f->gw[li] = 0.0f;
+                memset(f->gV + (int64_t)li * k, 0, (size_t)k * sizeof(float));
+            }
+            const float x = xs[j], gx = g * x;
+            f->gw[li] += gx;
+            const float *restrict v = m->V + (int64_t)s * k;
+            float *restrict gv = f->gV + (int64_t)li * k;
+            for (int32_t q = 0; q < k; q++)
+                gv[q] += gx * (f->sum[q] - v[q] * x);
+        }
+    }
+    fct_optim_step1(&fo->o, &fo->rate[0], &fo->p[0], 0, g0sum);
+    for (int64_t li = 0; li < nt; li++) {
+        const uint32_t s = f->touched[li];
+        if (li + 2 < nt) /* optimizer state of a slot ahead */
+            fct_fm_prefetch_slot(fo, m, f->touched[li + 2]);
+        local[s] = -1;
+        fct_optim_step1(&fo->o, &fo->rate[1], &fo->p[1], s, f->gw[li]);
+        fct_optim_step(&fo->o, &fo->rate[2], &fo->p[2], s, f->gV + li * k);
+    }
+    return 0;
 }
 
-#ifdef FACTO_FM_HAVE_AVX2
-__attribute__((target("avx2,fma"))) static int64_t fct_fm_plain_avx2(fct_fm_plain *c, int64_t i0, int64_t i1)
-{
-    return fct_fm_plain_body(c, i0, i1, 0);
-}
-
-__attribute__((target("avx2,fma"))) static int64_t fct_fm_plain_avx2_clip(fct_fm_plain *c, int64_t i0,
-                                                                            int64_t i1)
-{
-    return fct_fm_plain_body(c, i0, i1, 1);
-}
-#endif
-
-typedef int64_t (*fct_fm_plain_fn)(fct_fm_plain *, int64_t, int64_t);
-
-static fct_fm_plain_fn fct_fm_plain_pick(int do_clip)
-{
-#ifdef FACTO_FM_HAVE_AVX2
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        return do_clip ? fct_fm_plain_avx2_clip : fct_fm_plain_avx2;
-#endif
-    return do_clip ? fct_fm_plain_generic_clip : fct_fm_plain_generic;
-}
+/* ---- an epoch ---------------------------------------------------------------- */
 
 /* SageMaker-style progress line (MXNet's Speedometer wording). */
 static void fct_fm_log_batch(facto_ctx *ctx, int classifier, int epoch, int64_t batch, int64_t run_n, int64_t *log_n,
-                               int64_t run_correct, double run_loss, double run_se, double *tlog)
+                             int64_t run_correct, double run_loss, double run_se, double *tlog)
 {
     double now = fct_fm_now();
     double speed = (double)(run_n - *log_n) / (now - *tlog > 1e-9 ? now - *tlog : 1e-9);
@@ -498,282 +462,141 @@ static facto_status fct_fm_diverged(facto_ctx *ctx, const fct_fm_model *m, int e
 {
     const facto_fm_params *p = &m->params;
     return fct_fail(ctx, FACTO_ERR_DIVERGED,
-                      "training diverged in epoch %d, mini-batch %lld: the loss is not finite; lower factors_lr "
-                      "(now %g), linear_lr (%g) or bias_lr (%g), or set clip_gradient",
-                      epoch, (long long)batch + 1, (double)p->factors_lr, (double)p->linear_lr, (double)p->bias_lr);
+                    "training diverged in epoch %d, mini-batch %lld: the loss is not finite; lower factors_lr "
+                    "(now %g), linear_lr (%g) or bias_lr (%g), or set clip_gradient",
+                    epoch, (long long)batch + 1, (double)p->factors_lr, (double)p->linear_lr, (double)p->bias_lr);
+}
+
+/* One pass over the shuffled rows: fused rows in stretches of
+ * log_interval rows, or mini-batches (one tick of the optimizer's clock
+ * each), with a progress line every log_interval rows / batches. */
+static facto_status fct_fm_epoch_pass(fct_fm_fit *f, int epoch)
+{
+    const facto_fm_params *p = &f->m->params;
+    const int64_t n_rows = f->train->n_rows;
+    const int classifier = f->loss == FCT_LOSS_LOGISTIC;
+    double tlog = fct_fm_now();
+    fct_fm_running run = {0.0, 0.0, 0, 0};
+    int64_t log_n = 0;
+    if (f->fused) {
+        fct_fm_opt_rates(&f->opt);
+        for (int64_t i0 = 0; i0 < n_rows;) {
+            const int64_t i1 = i0 + p->log_interval < n_rows ? i0 + p->log_interval : n_rows;
+            const int64_t stop = fct_fm_fused_rows(f, i0, i1, &run);
+            if (stop < i1)
+                return fct_fm_diverged(f->ctx, f->m, epoch, stop);
+            i0 = i1;
+            fct_fm_log_batch(f->ctx, classifier, epoch, i1, run.n, &log_n, run.correct, run.loss, run.se, &tlog);
+        }
+        return FACTO_OK;
+    }
+    for (int64_t bi = 0; bi < f->n_batches; bi++) {
+        const int64_t i0 = bi * f->B, i1 = i0 + f->B < n_rows ? i0 + f->B : n_rows;
+        fct_optim_tick(&f->opt.o);
+        fct_fm_opt_rates(&f->opt);
+        if ((f->B == 1 ? fct_fm_single_row(f, i0, &run) : fct_fm_batch(f, i0, i1, &run)) != 0)
+            return fct_fm_diverged(f->ctx, f->m, epoch, bi);
+        if ((bi + 1) % p->log_interval == 0)
+            fct_fm_log_batch(f->ctx, classifier, epoch, bi + 1, run.n, &log_n, run.correct, run.loss, run.se, &tlog);
+    }
+    return FACTO_OK;
+}
+
+/* After epoch `epoch`: fold the parameters into the running means when the
+ * epoch is one of the last average_epochs, and point *view at the means
+ * (else *view is the model). O(n_slots k). */
+static void fct_fm_average_epoch(fct_fm_fit *f, int epoch, fct_fm_model *view)
+{
+    const fct_fm_model *m = f->m;
+    const facto_fm_params *p = &m->params;
+    *view = *m;
+    if (!f->avg_w || epoch <= p->epochs - p->average_epochs)
+        return;
+    f->n_avg++;
+    const float a = 1.0f / (float)f->n_avg;
+    f->avg_w0 += a * (m->w0 - f->avg_w0);
+    if (f->n_avg == 1) {
+        memcpy(f->avg_w, m->w, (size_t)m->n_slots * sizeof(float));
+        memcpy(f->avg_V, m->V, (size_t)m->n_slots * (size_t)m->k * sizeof(float));
+    } else {
+        for (int64_t s = 0; s < m->n_slots; s++)
+            f->avg_w[s] += a * (m->w[s] - f->avg_w[s]);
+        for (int64_t i = 0; i < m->n_slots * m->k; i++)
+            f->avg_V[i] += a * (m->V[i] - f->avg_V[i]);
+    }
+    view->w0 = f->avg_w0;
+    view->w = f->avg_w;
+    view->V = f->avg_V;
+}
+
+/* Train metrics from the progressive scores, test metrics of `view` (the
+ * averaged parameters when averaging), the epoch line and the callback.
+ * *stop = 1 when the callback asks to stop. */
+static facto_status fct_fm_epoch_report(fct_fm_fit *f, int epoch, double secs, const fct_fm_model *view,
+                                        const facto_fm_callbacks *callbacks, int *stop)
+{
+    const fct_fm_model *m = f->m;
+    const facto_fm_params *p = &m->params;
+    facto_fm_epoch_report rep;
+    memset(&rep, 0, sizeof rep);
+    rep.epoch = epoch;
+    rep.epochs = p->epochs;
+    rep.seconds = secs;
+    rep.samples_per_second = (double)f->train->n_rows / (secs > 1e-9 ? secs : 1e-9);
+    facto_status st = fct_fm_metrics_from_scores(f->ctx, m, f->train, f->prog, &rep.train);
+    if (st == FACTO_OK && f->test) {
+        fct_fm_score_rows(view, f->test, f->test_slots, f->test_scores);
+        st = fct_fm_metrics_from_scores(f->ctx, m, f->test, f->test_scores, &rep.test);
+    } else {
+        rep.test.predictor_type = p->predictor_type;
+        rep.test.rmse = rep.test.mae = NAN;
+        rep.test.binary.accuracy = rep.test.binary.cross_entropy = rep.test.binary.f_beta = NAN;
+        rep.test.binary.precision = rep.test.binary.recall = rep.test.binary.auc = NAN;
+    }
+    if (st != FACTO_OK)
+        return st;
+    if (f->loss == FCT_LOSS_LOGISTIC)
+        facto_log(f->ctx, FACTO_LOG_INFO,
+                  "epoch %d/%d: train accuracy %.4f cross_entropy %.4f; test accuracy %.4f cross_entropy %.4f "
+                  "f1 %.4f auc %.4f (%.3f s, %.0f samples/s)",
+                  epoch, p->epochs, rep.train.binary.accuracy, rep.train.binary.cross_entropy,
+                  rep.test.binary.accuracy, rep.test.binary.cross_entropy, rep.test.binary.f_beta,
+                  rep.test.binary.auc, secs, rep.samples_per_second);
+    else
+        facto_log(f->ctx, FACTO_LOG_INFO,
+                  "epoch %d/%d: train rmse %.4f; test rmse %.4f mae %.4f (%.3f s, %.0f samples/s)", epoch, p->epochs,
+                  rep.train.rmse, rep.test.rmse, rep.test.mae, secs, rep.samples_per_second);
+    *stop = callbacks && callbacks->on_epoch && callbacks->on_epoch(&rep, callbacks->user_data);
+    return FACTO_OK;
 }
 
 facto_status fct_fm_fit_sgd(facto_ctx *ctx, fct_fm_model *m, const facto_rows *train, const uint32_t *train_slots,
-                              const facto_rows *test, const uint32_t *test_slots, const facto_fm_callbacks *callbacks)
+                            const facto_rows *test, const uint32_t *test_slots, const facto_fm_callbacks *callbacks)
 {
     const facto_fm_params *p = &m->params;
-    const int32_t k = m->k;
-    const int64_t n_rows = train->n_rows;
-    const int64_t B = p->mini_batch_size < n_rows ? p->mini_batch_size : n_rows;
-    fct_fm_opt o;
-    facto_status st = fct_fm_opt_init(ctx, &o, m);
-    int64_t max_nnz = 0;
-    for (int64_t r = 0; r < n_rows; r++)
-        if (train->row_ptr[r + 1] - train->row_ptr[r] > max_nnz)
-            max_nnz = train->row_ptr[r + 1] - train->row_ptr[r];
-    /* Batch gradient buffers (B > 1 only): local index of each slot, the
-     * touched slots, and their gradients. */
-    int64_t cap = B * max_nnz < m->n_slots ? B * max_nnz : m->n_slots;
-    int32_t *local = NULL;
-    uint32_t *touched = NULL;
-    float *gw = NULL, *gV = NULL;
-    int64_t *order = fct_malloc_array((size_t)n_rows, sizeof(int64_t));
-    float *sum = fct_aligned_alloc((size_t)(k + 16) * sizeof(float));
-    float *prog = fct_malloc_array((size_t)n_rows, sizeof(float));
-    float *test_scores = test ? fct_malloc_array((size_t)(test->n_rows ? test->n_rows : 1), sizeof(float)) : NULL;
-    if (st == FACTO_OK && (!order || !sum || !prog || (test && !test_scores)))
-        st = fct_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for training buffers");
-    if (st == FACTO_OK && B > 1) {
-        local = fct_malloc_array((size_t)(m->n_slots ? m->n_slots : 1), sizeof(int32_t));
-        touched = fct_malloc_array((size_t)(cap ? cap : 1), sizeof(uint32_t));
-        gw = fct_malloc_array((size_t)(cap ? cap : 1), sizeof(float));
-        gV = fct_aligned_alloc((size_t)(cap ? cap : 1) * (size_t)k * sizeof(float));
-        if (!local || !touched || !gw || !gV)
-            st = fct_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for mini-batch gradients "
-                                                  "(lower mini_batch_size)");
-        else
-            for (int64_t s = 0; s < m->n_slots; s++)
-                local[s] = -1;
-    }
-    float *gtmp = fct_aligned_alloc((size_t)(k + 16) * sizeof(float));
-    if (st == FACTO_OK && !gtmp)
-        st = fct_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for training buffers");
-    fct_rng rng;
-    fct_rng_seed(&rng, p->seed ^ 0x5bd1e995u);
-    for (int64_t r = 0; r < n_rows && order; r++)
-        order[r] = r;
-    const int classifier = p->predictor_type == FACTO_FM_BINARY_CLASSIFIER;
-    const int64_t n_batches = (n_rows + B - 1) / B;
-    float *sq = fct_aligned_alloc((size_t)(k + 16) * sizeof(float));
-    if (st == FACTO_OK && !sq)
-        st = fct_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for training buffers");
-    fct_fm_plain pc;
-    memset(&pc, 0, sizeof pc);
-    fct_fm_plain_fn plain = NULL;
-    if (B == 1 && o.opt == FACTO_OPT_SGD) {
-        plain = fct_fm_plain_pick(o.do_clip);
-        pc.m = m;
-        pc.rows = train;
-        pc.slots = train_slots;
-        pc.order = order;
-        pc.rescale = o.rescale;
-        pc.clip = o.clip;
-        pc.classifier = classifier;
-        pc.sum = sum;
-        pc.sq = sq;
-        pc.prog = prog;
-    }
-
-    /* Weight averaging over the last average_epochs epochs. */
-    int n_avg = 0;
-    float avg_w0 = 0.0f, *avg_w = NULL, *avg_V = NULL;
-    if (st == FACTO_OK && p->average_epochs > 0) {
-        avg_w = fct_aligned_alloc((size_t)(m->n_slots > 0 ? m->n_slots : 1) * sizeof(float));
-        avg_V = fct_aligned_alloc((size_t)(m->n_slots > 0 ? m->n_slots : 1) * (size_t)k * sizeof(float));
-        if (!avg_w || !avg_V)
-            st = fct_fail(ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for average_epochs");
-    }
-
-    for (int epoch = 1; st == FACTO_OK && epoch <= p->epochs; epoch++) {
-        fct_rng_shuffle_i64(&rng, order, n_rows);
-        for (int i = 0; i < 3; i++) {
-            pc.lr[i] = o.lr[i];
-            pc.wd[i] = o.wd[i];
-        }
-        double t0 = fct_fm_now(), tlog = t0;
-        fct_fm_running run = {0.0, 0.0, 0, 0};
-        int64_t log_n = 0;
-        if (plain) {
-            /* Fused fast path, in stretches of log_interval rows. */
-            for (int64_t i0 = 0; i0 < n_rows;) {
-                int64_t i1 = i0 + p->log_interval < n_rows ? i0 + p->log_interval : n_rows;
-                pc.loss = pc.se = 0.0;
-                pc.n = pc.correct = 0;
-                int64_t stop = plain(&pc, i0, i1);
-                run.loss += pc.loss;
-                run.se += pc.se;
-                run.correct += pc.correct;
-                run.n += pc.n;
-                if (stop < i1) {
-                    st = fct_fm_diverged(ctx, m, epoch, stop);
-                    break;
-                }
-                i0 = i1;
-                fct_fm_log_batch(ctx, classifier, epoch, i1, run.n, &log_n, run.correct, run.loss, run.se, &tlog);
-            }
-        }
-        for (int64_t bi = 0; !plain && bi < n_batches && st == FACTO_OK; bi++) {
-            const int64_t i0 = bi * B, i1 = i0 + B < n_rows ? i0 + B : n_rows;
-            fct_fm_opt_tick(&o);
-            if (B == 1) {
-                /* Fused path: a row's keys are distinct, so each entry's
-                 * gradient (at the pre-update sums) is applied at once. */
-                const int64_t r = order[i0], b = train->row_ptr[r], n = train->row_ptr[r + 1] - b;
-                const uint32_t *sl = train_slots + b;
-                const float *xs = train->values + b;
-                double gd;
-                if (fct_fm_row_grad(m, train, r, sl, xs, n, sum, prog, &gd, &run) != 0) {
-                    st = fct_fm_diverged(ctx, m, epoch, bi);
-                    break;
-                }
-                const float g = (float)gd;
-                float g0 = g;
-                fct_fm_step(&o, 0, &m->w0, &o.w0_s1, &o.w0_s2, &g0, 1);
-                /* (optimizer sgd takes the vectorised path above) */
-                for (int64_t j = 0; j < n; j++) {
-                    const uint32_t s = sl[j];
-                    const float x = xs[j], gx = g * x;
-                    float gl = gx;
-                    fct_fm_step(&o, 1, &m->w[s], S1(o.w_s1, s), S1(o.w_s2, s), &gl, 1);
-                    float *v = m->V + (int64_t)s * k;
-                    for (int32_t f = 0; f < k; f++)
-                        gtmp[f] = gx * (sum[f] - v[f] * x);
-                    fct_fm_step(&o, 2, v, S1(o.V_s1, (int64_t)s * k), S1(o.V_s2, (int64_t)s * k), gtmp, k);
-                }
-            } else {
-                float g0sum = 0.0f;
-                int64_t nt = 0;
-                for (int64_t i = i0; i < i1; i++) {
-                    const int64_t r = order[i], b = train->row_ptr[r], n = train->row_ptr[r + 1] - b;
-                    const uint32_t *sl = train_slots + b;
-                    const float *xs = train->values + b;
-                    if (i + 8 < i1) {
-                        const int64_t r8 = order[i + 8];
-                        __builtin_prefetch(train->row_ptr + r8, 0, 3);
-                        __builtin_prefetch(train->labels + r8, 0, 3);
-                        __builtin_prefetch(prog + r8, 1, 3);
-                    }
-                    if (i + 4 < i1) {
-                        const int64_t b4 = train->row_ptr[order[i + 4]];
-                        __builtin_prefetch(train_slots + b4, 0, 3);
-                        __builtin_prefetch(train->values + b4, 0, 3);
-                    }
-                    if (i + 2 < i1)
-                        fct_fm_prefetch_row(m, train, train_slots, order[i + 2], local);
-                    double gd;
-                    if (fct_fm_row_grad(m, train, r, sl, xs, n, sum, prog, &gd, &run) != 0) {
-                        st = fct_fm_diverged(ctx, m, epoch, bi);
-                        break;
-                    }
-                    const float g = (float)gd;
-                    g0sum += g;
-                    for (int64_t j = 0; j < n; j++) {
-                        const uint32_t s = sl[j];
-                        int32_t li = local[s];
-                        if (li < 0) {
-                            li = local[s] = (int32_t)nt;
-                            touched[nt++] = s;
-                            gw[li] = 0.0f;
-                            memset(gV + (int64_t)li * k, 0, (size_t)k * sizeof(float));
-                        }
-                        const float x = xs[j], gx = g * x;
-                        gw[li] += gx;
-                        const float *restrict v = m->V + (int64_t)s * k;
-                        float *restrict gv = gV + (int64_t)li * k;
-                        for (int32_t f = 0; f < k; f++)
-                            gv[f] += gx * (sum[f] - v[f] * x);
-                    }
-                }
-                if (st != FACTO_OK) {
-                    for (int64_t li = 0; li < nt; li++)
-                        local[touched[li]] = -1;
-                    break;
-                }
-                fct_fm_step(&o, 0, &m->w0, &o.w0_s1, &o.w0_s2, &g0sum, 1);
-                for (int64_t li = 0; li < nt; li++) {
-                    const uint32_t s = touched[li];
-                    if (li + 2 < nt) /* optimizer state of a slot ahead */
-                        fct_fm_prefetch_slot(&o, m, touched[li + 2]);
-                    local[s] = -1;
-                    fct_fm_step(&o, 1, &m->w[s], S1(o.w_s1, s), S1(o.w_s2, s), &gw[li], 1);
-                    fct_fm_step(&o, 2, m->V + (int64_t)s * k, S1(o.V_s1, (int64_t)s * k), S1(o.V_s2, (int64_t)s * k),
-                                  gV + li * k, k);
-                }
-            }
-            if ((bi + 1) % p->log_interval == 0)
-                fct_fm_log_batch(ctx, classifier, epoch, bi + 1, run.n, &log_n, run.correct, run.loss, run.se,
-                                   &tlog);
-        }
+    fct_fm_fit f;
+    facto_status st = fct_fm_fit_init(&f, ctx, m, train, train_slots, test, test_slots);
+    int stop = 0;
+    for (int epoch = 1; st == FACTO_OK && !stop && epoch <= p->epochs; epoch++) {
+        fct_rng_shuffle_i64(&f.rng, f.order, train->n_rows);
+        const double t0 = fct_fm_now();
+        st = fct_fm_epoch_pass(&f, epoch);
+        if (st == FACTO_OK && !isfinite(m->w0))
+            st = fct_fm_diverged(ctx, m, epoch, f.n_batches - 1);
         if (st != FACTO_OK)
             break;
-        if (!isfinite(m->w0)) {
-            st = fct_fm_diverged(ctx, m, epoch, n_batches - 1);
-            break;
-        }
-        double secs = fct_fm_now() - t0;
-        fct_fm_model avg_view = *m; /* the averaged parameters, for the test report */
-        if (avg_w && epoch > p->epochs - p->average_epochs) {
-            n_avg++;
-            const float a = 1.0f / (float)n_avg;
-            avg_w0 += a * (m->w0 - avg_w0);
-            if (n_avg == 1) {
-                memcpy(avg_w, m->w, (size_t)m->n_slots * sizeof(float));
-                memcpy(avg_V, m->V, (size_t)m->n_slots * (size_t)k * sizeof(float));
-            } else {
-                for (int64_t s = 0; s < m->n_slots; s++)
-                    avg_w[s] += a * (m->w[s] - avg_w[s]);
-                for (int64_t i = 0; i < m->n_slots * k; i++)
-                    avg_V[i] += a * (m->V[i] - avg_V[i]);
-            }
-            avg_view.w0 = avg_w0;
-            avg_view.w = avg_w;
-            avg_view.V = avg_V;
-        }
-        facto_fm_epoch_report rep;
-        memset(&rep, 0, sizeof rep);
-        rep.epoch = epoch;
-        rep.epochs = p->epochs;
-        rep.seconds = secs;
-        rep.samples_per_second = (double)n_rows / (secs > 1e-9 ? secs : 1e-9);
-        st = fct_fm_metrics_from_scores(ctx, m, train, prog, &rep.train);
-        if (st == FACTO_OK && test) {
-            fct_fm_score_rows(&avg_view, test, test_slots, test_scores);
-            st = fct_fm_metrics_from_scores(ctx, m, test, test_scores, &rep.test);
-        } else {
-            rep.test.predictor_type = p->predictor_type;
-            rep.test.rmse = rep.test.mae = NAN;
-            rep.test.binary.accuracy = rep.test.binary.cross_entropy = rep.test.binary.f_beta = NAN;
-            rep.test.binary.precision = rep.test.binary.recall = rep.test.binary.auc = NAN;
-        }
-        if (st != FACTO_OK)
-            break;
-        if (classifier)
-            facto_log(ctx, FACTO_LOG_INFO,
-                      "epoch %d/%d: train accuracy %.4f cross_entropy %.4f; test accuracy %.4f cross_entropy %.4f "
-                      "f1 %.4f auc %.4f (%.3f s, %.0f samples/s)",
-                      epoch, p->epochs, rep.train.binary.accuracy, rep.train.binary.cross_entropy,
-                      rep.test.binary.accuracy, rep.test.binary.cross_entropy, rep.test.binary.f_beta,
-                      rep.test.binary.auc, secs, rep.samples_per_second);
-        else
-            facto_log(ctx, FACTO_LOG_INFO, "epoch %d/%d: train rmse %.4f; test rmse %.4f mae %.4f (%.3f s, %.0f samples/s)",
-                      epoch, p->epochs, rep.train.rmse, rep.test.rmse, rep.test.mae, secs, rep.samples_per_second);
-        if (callbacks && callbacks->on_epoch && callbacks->on_epoch(&rep, callbacks->user_data))
-            break;
+        const double secs = fct_fm_now() - t0;
+        fct_fm_model view; /* the averaged parameters, for the test report */
+        fct_fm_average_epoch(&f, epoch, &view);
+        st = fct_fm_epoch_report(&f, epoch, secs, &view, callbacks, &stop);
         for (int i = 0; i < 3; i++)
-            o.lr[i] *= p->lr_decay;
+            f.opt.lr[i] *= p->lr_decay;
     }
-    if (st == FACTO_OK && n_avg > 0) {
-        m->w0 = avg_w0;
-        memcpy(m->w, avg_w, (size_t)m->n_slots * sizeof(float));
-        memcpy(m->V, avg_V, (size_t)m->n_slots * (size_t)k * sizeof(float));
+    if (st == FACTO_OK && f.n_avg > 0) {
+        m->w0 = f.avg_w0;
+        memcpy(m->w, f.avg_w, (size_t)m->n_slots * sizeof(float));
+        memcpy(m->V, f.avg_V, (size_t)m->n_slots * (size_t)m->k * sizeof(float));
     }
-    fct_aligned_free(avg_w);
-    fct_aligned_free(avg_V);
-    fct_fm_opt_free(&o);
-    free(local);
-    free(touched);
-    free(gw);
-    fct_aligned_free(gV);
-    free(order);
-    fct_aligned_free(sum);
-    fct_aligned_free(gtmp);
-    fct_aligned_free(sq);
-    free(prog);
-    free(test_scores);
+    fct_fm_fit_free(&f);
     return st;
 }

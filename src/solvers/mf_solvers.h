@@ -1,6 +1,7 @@
 /*
- * mf_solvers.h — the optimizers of biased MF (sgd_mf.c: SGD with optional
- * heavy-ball momentum; adam_mf.c: lazy per-row Adam), called by the training
+ * mf_solvers.h — the first-order solver of biased MF (sgd_mf.c: per-rating
+ * steps of SGD, heavy-ball momentum or lazy Adam through the optimizer
+ * module optim.h, squared loss through loss.h), called by the training
  * driver src/train/fit_mf.c on ranges of a shuffled order of the ratings.
  * Each update touches b_u, b_i, p_u and q_i of one rating, O(k).
  */
@@ -8,6 +9,7 @@
 #define FACTO_MF_SOLVERS_H
 
 #include "models/mf.h"
+#include "optim.h"
 
 /* Training ratings in the solvers' form (borrowed arrays, [n] each). */
 typedef struct fct_mf_triplets {
@@ -34,25 +36,13 @@ void fct_mf_solver_free(fct_mf_solver *s);
 double fct_mf_solver_run(fct_mf_solver *s, fct_mf_model *m, const fct_mf_triplets *t, const int64_t *order,
                            int64_t begin, int64_t end, float lr, int n_threads);
 
-/* Per-optimizer entry points behind fct_mf_solver_* (sgd_mf.c, adam_mf.c). */
+/* The solver state: the optimizer and its state for b_u, b_i, P, Q. */
 struct fct_mf_solver {
-    facto_optimizer optimizer;
-    float momentum, reg_factors, reg_bias;
-    /* SGD with momentum: velocities; Adam: first moments. Shaped like bu, bi, P, Q. */
-    float *m_bu, *m_bi, *m_P, *m_Q;
-    /* Adam: second moments. */
-    float *v_bu, *v_bi, *v_P, *v_Q;
-    int64_t step_base;       /* Adam: updates done before this epoch; the update at
-                                position x of the epoch's order is step step_base + x + 1 */
+    fct_optim opt;
+    fct_optim_param bu, bi, P, Q; /* [n_users], [n_items], [n_users, k], [n_items, k] */
+    float reg_factors, reg_bias;  /* the weight decay of P, Q and of bu, bi */
+    int64_t step_base;            /* updates done before this epoch; the update at position x
+                                     of the epoch's order is step step_base + x + 1 (Adam) */
 };
-double fct_mf_sgd_run(fct_mf_solver *s, fct_mf_model *m, const fct_mf_triplets *t, const int64_t *order,
-                        int64_t begin, int64_t end, float lr, int n_threads);
-double fct_mf_adam_run(fct_mf_solver *s, fct_mf_model *m, const fct_mf_triplets *t, const int64_t *order,
-                         int64_t begin, int64_t end, float lr, int n_threads);
-
-/* Adam's constants (Kingma & Ba 2015, Algorithm 1 defaults). */
-#define FACTO_ADAM_BETA1 0.9f
-#define FACTO_ADAM_BETA2 0.999f
-#define FACTO_ADAM_EPS 1e-8f
 
 #endif /* FACTO_MF_SOLVERS_H */

@@ -9,6 +9,7 @@
  */
 #include "solvers/fm_solvers.h"
 #include "train.h"
+#include "fit_fm_ratings.h"
 
 #include <math.h>
 #include <string.h>
@@ -160,5 +161,6 @@ facto_status fct_fit_fm(facto_ctx *ctx, const facto_params *params, const facto_
     facto_fm_params q = *p;
     q.implicit = 0;
     q.binarize = 0.0f;
-    return facto_fm_fit_ratings(ctx, data->train, data->test, &o, &q, callbacks, out, NULL);
+    return fct_fm_fit_ratings_with(ctx, data->train, data->test, data->user_features, data->item_features, &o, &q,
+                                   callbacks, out, NULL);
 }

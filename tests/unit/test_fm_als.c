@@ -23,6 +23,7 @@
 #include "facto.h"
 #include "data/rows.h"
 #include "solvers/fm_mcmc.h"
+#include "train/fit_fm_ratings.h"
 
 /* Block data: direct features [0, 3), users [3, 15) + 5 shared real-valued
  * attributes [15, 20) in block 0, items [20, 29) in block 1. Labels from a

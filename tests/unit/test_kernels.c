@@ -3,7 +3,8 @@
  * helpers (RMSE/MAE, top-k heap). Each kernel is checked against a double
  * precision reference on lengths 0..67 (all tail cases of the 8- and 16-wide
  * loops) and unaligned pointers; the AVX2 path (when the CPU has it) must
- * agree with the scalar one to float rounding. Top-k is checked against a
+ * agree with the scalar one to float rounding, and the kernel table must
+ * hold the path fct_kernel_path_set asks for. Top-k is checked against a
  * full sort on random scores with ties. Runs in milliseconds.
  */
 #include <setjmp.h>
@@ -70,19 +71,19 @@ static void check_axpy(void (*axpy)(float, const float *, float *, int))
     }
 }
 
-/* p' = p + lr (e q - reg p), q' = q + lr (e p - reg q) from the old values. */
+/* p' = p - lr (d q + reg p), q' = q - lr (d p + reg q) from the old values. */
 static void check_sgd_pair(void (*step)(float *, float *, int, float, float, float))
 {
     fct_rng rng;
     fct_rng_seed(&rng, 9);
     float p[MAXN], q[MAXN], p0[MAXN], q0[MAXN];
-    const float e = 0.8f, lr = 0.05f, reg = 0.1f;
+    const float e = 0.8f, lr = 0.05f, reg = 0.1f; /* d = -e */
     for (int n = 0; n <= MAXN; n++) {
         fill(&rng, p, n);
         fill(&rng, q, n);
         memcpy(p0, p, sizeof p);
         memcpy(q0, q, sizeof q);
-        step(p, q, n, e, lr, reg);
+        step(p, q, n, -e, lr, reg);
         for (int f = 0; f < n; f++) {
             double ep = p0[f] + (double)lr * ((double)e * q0[f] - (double)reg * p0[f]);
             double eq = q0[f] + (double)lr * ((double)e * p0[f] - (double)reg * q0[f]);
@@ -110,7 +111,7 @@ static void check_adam_pair(void (*step)(float *, float *, float *, float *, flo
         for (int t = 1; t <= 3; t++) {
             float err = 0.7f - 0.4f * (float)t;
             double c1 = 1.0 - pow(b1, t), c2 = 1.0 - pow(b2, t);
-            step(p, q, mp, mq, vp, vq, n, err, reg, (float)(lr / c1), (float)(1.0 / c2), b1, b2, eps);
+            step(p, q, mp, mq, vp, vq, n, -err, reg, (float)(lr / c1), (float)(1.0 / c2), b1, b2, eps);
             for (int f = 0; f < n; f++) {
                 double gp = reg * P[f] - err * Q[f], gq = reg * Q[f] - err * P[f];
                 MP[f] = b1 * MP[f] + (1 - b1) * gp;
@@ -129,6 +130,130 @@ static void check_adam_pair(void (*step)(float *, float *, float *, float *, flo
     }
 }
 
+/* Adam and AdaGrad on a row: three steps against update.h's formulas in
+ * double, with weight decay and Adam's bias-correction factors a and c. */
+typedef void (*adam_fn)(float *, float *, float *, const float *, int32_t, float, float, float, float, float, float);
+typedef void (*adagrad_fn)(float *, float *, const float *, int32_t, float, float, float);
+
+static void check_adam_row(adam_fn step)
+{
+    fct_rng rng;
+    fct_rng_seed(&rng, 13);
+    const float wd = 0.01f, b1 = 0.9f, b2 = 0.999f, eps = 1e-8f, lr = 0.01f;
+    for (int n = 0; n <= MAXN; n++) {
+        float x[MAXN + 1], m[MAXN + 1] = {0}, v[MAXN + 1] = {0}, g[MAXN + 1];
+        double X[MAXN + 1], M[MAXN + 1] = {0}, W[MAXN + 1] = {0};
+        fill(&rng, x, n + 1);
+        for (int i = 0; i <= n; i++)
+            X[i] = x[i];
+        for (int t = 1; t <= 3; t++) {
+            fill(&rng, g, n + 1);
+            const double c1 = 1.0 - pow(b1, t), c2 = 1.0 - pow(b2, t);
+            step(x + 1, m + 1, v + 1, g + 1, n, wd, b1, b2, (float)(lr / c1), (float)(1.0 / c2), eps);
+            for (int i = 1; i <= n; i++) {
+                double gi = g[i] + (double)wd * X[i];
+                M[i] = b1 * M[i] + (1 - b1) * gi;
+                W[i] = b2 * W[i] + (1 - b2) * gi * gi;
+                X[i] -= lr * (M[i] / c1) / (sqrt(W[i] / c2) + eps);
+            }
+            assert_true(x[0] == (float)X[0] && m[0] == 0.0f); /* nothing before the range */
+            for (int i = 1; i <= n; i++)
+                assert_true(fabs(x[i] - X[i]) <= 1e-5 && fabs(m[i] - M[i]) <= 1e-6 && fabs(v[i] - W[i]) <= 1e-6);
+        }
+    }
+}
+
+static void check_adagrad_row(adagrad_fn step)
+{
+    fct_rng rng;
+    fct_rng_seed(&rng, 14);
+    const float wd = 0.02f, lr = 0.05f, eps = 1e-8f;
+    for (int n = 0; n <= MAXN; n++) {
+        float x[MAXN], h[MAXN] = {0}, g[MAXN];
+        double X[MAXN], H[MAXN] = {0};
+        fill(&rng, x, n);
+        for (int i = 0; i < n; i++)
+            X[i] = x[i];
+        for (int t = 1; t <= 3; t++) {
+            fill(&rng, g, n);
+            step(x, h, g, n, wd, lr, eps);
+            for (int i = 0; i < n; i++) {
+                double gi = g[i] + (double)wd * X[i];
+                H[i] += gi * gi;
+                X[i] -= lr * gi / (sqrt(H[i]) + eps);
+                assert_true(fabs(x[i] - X[i]) <= 1e-5 && fabs(h[i] - H[i]) <= 1e-5);
+            }
+        }
+    }
+}
+
+/* A small FM: w [NS], V [NS, k] and one row of distinct slots. */
+enum { FM_NS = 40 };
+
+static void fm_setup(fct_rng *rng, int32_t k, int64_t n, float *w, float *V, uint32_t *sl, float *xs)
+{
+    fill(rng, w, FM_NS);
+    for (int s = 0; s < FM_NS; s++)
+        fill(rng, V + (size_t)s * (size_t)k, k);
+    for (int64_t j = 0; j < n; j++) {
+        sl[j] = (uint32_t)(3 * j + 1) % FM_NS; /* distinct for n <= FM_NS / 3 */
+        xs[j] = (float)(0.5 + fct_rng_uniform(rng));
+    }
+}
+
+/* fm_score against eq. 5 in double; fm_sgd / fm_sgd_clip against eq. 7's
+ * gradients and the SGD step in double. */
+static void check_fm_kernels(double (*score)(float, const float *, const float *, int32_t, const uint32_t *,
+                                             const float *, int64_t, float *, float *),
+                             void (*sgd)(float *, float *, int32_t, const uint32_t *, const float *, int64_t,
+                                         const float *, float, float, float, float, float, float),
+                             int clipped)
+{
+    fct_rng rng;
+    fct_rng_seed(&rng, 15);
+    static float w[FM_NS], V[FM_NS * MAXN], w1[FM_NS], V1[FM_NS * MAXN];
+    float sum[MAXN + 16], sq[MAXN + 16], xs[13];
+    uint32_t sl[13];
+    const float g = 0.3f, lrw = 0.05f, wdw = 0.01f, lrv = 0.02f, wdv = 0.03f, clip = clipped ? 0.1f : 0.0f;
+    for (int32_t k = 1; k <= MAXN; k += 3) {
+        for (int64_t n = 0; n <= 13; n += 1) {
+            fm_setup(&rng, k, n, w, V, sl, xs);
+            double lin = 0.25, inter = 0.0;
+            for (int32_t f = 0; f < k; f++) {
+                double s1 = 0.0, s2 = 0.0;
+                for (int64_t j = 0; j < n; j++) {
+                    double t = (double)V[sl[j] * k + f] * xs[j];
+                    s1 += t, s2 += t * t;
+                }
+                inter += s1 * s1 - s2;
+            }
+            for (int64_t j = 0; j < n; j++)
+                lin += (double)w[sl[j]] * xs[j];
+            double y = score(0.25f, w, V, k, sl, xs, n, sum, sq);
+            assert_true(fabs(y - (lin + 0.5 * inter)) <= 1e-4 * (1.0 + fabs(y)));
+            memcpy(w1, w, sizeof w);
+            memcpy(V1, V, sizeof V);
+            sgd(w1, V1, k, sl, xs, n, sum, g, lrw, wdw, lrv, wdv, clip);
+            for (int64_t j = 0; j < n; j++) {
+                const uint32_t s = sl[j];
+                double gl = (double)g * xs[j];
+                if (clipped)
+                    gl = fmax(-clip, fmin(clip, gl));
+                assert_true(fabs(w1[s] - (w[s] - lrw * (gl + wdw * w[s]))) <= 1e-6);
+                for (int32_t f = 0; f < k; f++) {
+                    double v = V[s * k + f], gv = (double)g * xs[j] * (sum[f] - v * xs[j]);
+                    if (clipped)
+                        gv = fmax(-clip, fmin(clip, gv));
+                    assert_true(fabs(V1[s * k + f] - (v - lrv * (gv + wdv * v))) <= 1e-6);
+                }
+            }
+            for (int s = 0; s < FM_NS; s++) /* slots outside the row: untouched */
+                if (s % 3 != 1 || (s - 1) / 3 >= n)
+                    assert_true(w1[s] == w[s] && memcmp(V1 + s * k, V + s * k, (size_t)k * sizeof *V) == 0);
+        }
+    }
+}
+
 static void test_scalar_kernels(void **state)
 {
     (void)state;
@@ -136,6 +261,10 @@ static void test_scalar_kernels(void **state)
     check_axpy(fct_axpy_scalar);
     check_sgd_pair(fct_sgd_pair_scalar);
     check_adam_pair(fct_adam_pair_scalar);
+    check_adam_row(fct_adam_scalar);
+    check_adagrad_row(fct_adagrad_scalar);
+    check_fm_kernels(fct_fm_score_scalar, fct_fm_sgd_scalar, 0);
+    check_fm_kernels(fct_fm_score_scalar, fct_fm_sgd_clip_scalar, 1);
 }
 
 static void test_avx2_kernels(void **state)
@@ -147,10 +276,45 @@ static void test_avx2_kernels(void **state)
     check_axpy(fct_axpy_avx2);
     check_sgd_pair(fct_sgd_pair_avx2);
     check_adam_pair(fct_adam_pair_avx2);
+    check_adam_row(fct_adam_avx2);
+    check_adagrad_row(fct_adagrad_avx2);
+    check_fm_kernels(fct_fm_score_avx2, fct_fm_sgd_avx2, 0);
+    check_fm_kernels(fct_fm_score_avx2, fct_fm_sgd_clip_avx2, 1);
+}
+
+/* The table holds the path asked for, entry by entry; asking for AVX2
+ * where the CPU lacks it keeps scalar. */
+static void check_table(fct_kernel_path want)
+{
+    const int v = want == FACTO_KERNEL_AVX2;
+    assert_int_equal(fct_kernel_path_get(), want);
+    assert_int_equal(fct_kern.path, want);
+    assert_true(fct_kern.dot == (v ? fct_dot_avx2 : fct_dot_scalar));
+    assert_true(fct_kern.axpy == (v ? fct_axpy_avx2 : fct_axpy_scalar));
+    assert_true(fct_kern.sgd_pair == (v ? fct_sgd_pair_avx2 : fct_sgd_pair_scalar));
+    assert_true(fct_kern.adam_pair == (v ? fct_adam_pair_avx2 : fct_adam_pair_scalar));
+    assert_true(fct_kern.adam == (v ? fct_adam_avx2 : fct_adam_scalar));
+    assert_true(fct_kern.adagrad == (v ? fct_adagrad_avx2 : fct_adagrad_scalar));
+    assert_true(fct_kern.fm_score == (v ? fct_fm_score_avx2 : fct_fm_score_scalar));
+    assert_true(fct_kern.fm_sgd == (v ? fct_fm_sgd_avx2 : fct_fm_sgd_scalar));
+    assert_true(fct_kern.fm_sgd_clip == (v ? fct_fm_sgd_clip_avx2 : fct_fm_sgd_clip_scalar));
+}
+
+static void test_table(void **state)
+{
+    (void)state;
+    const fct_kernel_path det = fct_kernel_path_detect();
+    check_table(det); /* filled at start-up */
+    fct_kernel_path_set(FACTO_KERNEL_SCALAR);
+    check_table(FACTO_KERNEL_SCALAR);
+    fct_kernel_path_set(FACTO_KERNEL_AVX2);
+    check_table(det);
+    fct_kernel_path_set(det);
 }
 
 /* Both paths agree with each other on the same inputs, and the dispatcher
- * really switches between them. */
+ * really switches between them; the row steps without FMA (Adam, AdaGrad)
+ * give the same bits on both. */
 static void test_paths_agree(void **state)
 {
     (void)state;
@@ -173,6 +337,21 @@ static void test_paths_agree(void **state)
         assert_true(fabs((double)s - v) <= tol(n));
     }
     fct_kernel_path_set(fct_kernel_path_detect());
+    for (int n = 0; n <= MAXN; n++) {
+        float x0[MAXN], x1[MAXN], m0[MAXN] = {0}, m1[MAXN] = {0}, v0[MAXN] = {0}, v1[MAXN] = {0}, g[MAXN];
+        fill(&rng, x0, n);
+        memcpy(x1, x0, sizeof x0);
+        for (int t = 0; t < 3; t++) {
+            fill(&rng, g, n);
+            fct_adam_scalar(x0, m0, v0, g, n, 0.01f, 0.9f, 0.999f, 0.03f, 1.5f, 1e-8f);
+            fct_adam_avx2(x1, m1, v1, g, n, 0.01f, 0.9f, 0.999f, 0.03f, 1.5f, 1e-8f);
+            assert_memory_equal(x0, x1, (size_t)n * sizeof *x0);
+            assert_memory_equal(v0, v1, (size_t)n * sizeof *v0);
+            fct_adagrad_scalar(x0, m0, g, n, 0.01f, 0.1f, 1e-8f);
+            fct_adagrad_avx2(x1, m1, g, n, 0.01f, 0.1f, 1e-8f);
+            assert_memory_equal(x0, x1, (size_t)n * sizeof *x0);
+        }
+    }
 }
 
 static void test_metrics(void **state)
@@ -236,7 +415,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scalar_kernels),  cmocka_unit_test(test_avx2_kernels),
-        cmocka_unit_test(test_paths_agree),     cmocka_unit_test(test_metrics),
+        cmocka_unit_test(test_table),           cmocka_unit_test(test_paths_agree),
+        cmocka_unit_test(test_metrics),
         cmocka_unit_test(test_topk_matches_sort),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

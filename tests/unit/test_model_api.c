@@ -426,6 +426,56 @@ static void test_capabilities(void **state)
     facto_ctx_free(ctx);
 }
 
+/* Side features through facto_fit_data are the side files of the typed
+ * call: the same model bytes, and the features change the model. */
+static void test_fm_side_features(void **state)
+{
+    (void)state;
+    facto_ctx *ctx = facto_ctx_new();
+    facto_dataset *ds = ratings(ctx);
+    const char *side = fct_test_path("users.attr");
+    FILE *f = fopen(side, "w");
+    assert_non_null(f);
+    for (int u = 0; u < 40; u++)
+        fprintf(f, "u%d\tage:%d group=g%d\n", u, 20 + u % 7, u % 3);
+    fclose(f);
+    const char *nv[] = {"num_factors", "3", "predictor_type", "regressor", "solver", "mcmc", "num_iter", "6",
+                        "mcmc_chains", "1", NULL};
+    facto_params *p = params_of(ctx, "fm", nv);
+    facto_features *uf = NULL;
+    assert_int_equal(facto_features_read(ctx, side, &uf), FACTO_OK);
+    facto_fit_data data = {ds, NULL, NULL, NULL, uf, NULL}, plain = {ds, NULL, NULL, NULL, NULL, NULL};
+    facto_model *a = NULL, *b = NULL, *c = NULL;
+    if (facto_model_fit(ctx, p, &data, NULL, &a) != FACTO_OK)
+        fail_msg("fit: %s", facto_errmsg(ctx));
+    facto_fm_params fp = facto_fm_params_default();
+    fp.num_factors = 3;
+    fp.predictor_type = FACTO_FM_REGRESSOR;
+    fp.solver = FACTO_FM_SOLVER_MCMC;
+    fp.num_iter = 6;
+    fp.mcmc_chains = 1;
+    facto_fm_ratings_options o = facto_fm_ratings_options_default();
+    o.user_file = side;
+    assert_int_equal(facto_fm_fit_ratings(ctx, ds, NULL, &o, &fp, NULL, &b, NULL), FACTO_OK);
+    assert_int_equal(facto_model_fit(ctx, p, &plain, NULL, &c), FACTO_OK);
+    size_t na, nb, nc;
+    unsigned char *ba = model_bytes(ctx, a, "sa.facto", &na), *bb = model_bytes(ctx, b, "sb.facto", &nb),
+                  *bc = model_bytes(ctx, c, "sc.facto", &nc);
+    assert_int_equal(na, nb);
+    assert_memory_equal(ba, bb, na);
+    assert_true(na != nc || memcmp(ba, bc, na) != 0);
+    free(ba);
+    free(bb);
+    free(bc);
+    facto_features_free(uf);
+    facto_params_free(p);
+    facto_model_free(a);
+    facto_model_free(b);
+    facto_model_free(c);
+    facto_dataset_free(ds);
+    facto_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -434,6 +484,7 @@ int main(void)
         cmocka_unit_test(test_capabilities),
         cmocka_unit_test(test_topn_mf),
         cmocka_unit_test(test_fm_from_ratings),
+        cmocka_unit_test(test_fm_side_features),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,47 @@
+/*
+ * kernels.c — the kernel table (kernels.h): which implementation each
+ * entry points to. The table is statically initialised to the scalar
+ * kernels, so it is valid before any constructor runs; a constructor then
+ * detects the CPU once (__builtin_cpu_supports) and refills it with the
+ * AVX2+FMA kernels when the CPU has both. fct_kernel_path_set refills it
+ * on demand. O(1), no memory.
+ */
+#include "kernels.h"
+
+fct_kernels fct_kern = {
+    FACTO_KERNEL_SCALAR, fct_dot_scalar,        fct_axpy_scalar,     fct_sgd_pair_scalar,
+    fct_adam_pair_scalar, fct_adam_scalar,      fct_adagrad_scalar,  fct_fm_score_scalar,
+    fct_fm_sgd_scalar,    fct_fm_sgd_clip_scalar,
+};
+
+fct_kernel_path fct_kernel_path_detect(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return FACTO_KERNEL_AVX2;
+#endif
+    return FACTO_KERNEL_SCALAR;
+}
+
+fct_kernel_path fct_kernel_path_get(void) { return fct_kern.path; }
+
+void fct_kernel_path_set(fct_kernel_path path)
+{
+    if (path == FACTO_KERNEL_AVX2 && fct_kernel_path_detect() != FACTO_KERNEL_AVX2)
+        path = FACTO_KERNEL_SCALAR;
+    const int v = path == FACTO_KERNEL_AVX2;
+    fct_kern.path = path;
+    fct_kern.dot = v ? fct_dot_avx2 : fct_dot_scalar;
+    fct_kern.axpy = v ? fct_axpy_avx2 : fct_axpy_scalar;
+    fct_kern.sgd_pair = v ? fct_sgd_pair_avx2 : fct_sgd_pair_scalar;
+    fct_kern.adam_pair = v ? fct_adam_pair_avx2 : fct_adam_pair_scalar;
+    fct_kern.adam = v ? fct_adam_avx2 : fct_adam_scalar;
+    fct_kern.adagrad = v ? fct_adagrad_avx2 : fct_adagrad_scalar;
+    fct_kern.fm_score = v ? fct_fm_score_avx2 : fct_fm_score_scalar;
+    fct_kern.fm_sgd = v ? fct_fm_sgd_avx2 : fct_fm_sgd_scalar;
+    fct_kern.fm_sgd_clip = v ? fct_fm_sgd_clip_avx2 : fct_fm_sgd_clip_scalar;
+}
+
+/* Once per process, before main (and before any library call). */
+__attribute__((constructor)) static void fct_kernels_startup(void) { fct_kernel_path_set(fct_kernel_path_detect()); }
