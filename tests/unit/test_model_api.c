@@ -476,6 +476,46 @@ static void test_fm_side_features(void **state)
     facto_ctx_free(ctx);
 }
 
+static int last_report(const facto_epoch_report *r, void *user_data)
+{
+    *(facto_epoch_report *)user_data = *r;
+    return 0;
+}
+
+/* MCMC from ratings with several chains: the last epoch report carries the
+ * pooled chains' running test RMSE, the figure the typed call returns. */
+static void test_fm_pooled_chain(void **state)
+{
+    (void)state;
+    facto_ctx *ctx = facto_ctx_new();
+    facto_dataset *ds = ratings(ctx);
+    const char *nv[] = {"num_factors", "3", "predictor_type", "regressor", "solver", "mcmc", "num_iter", "6",
+                        "mcmc_chains", "3", NULL};
+    facto_params *p = params_of(ctx, "fm", nv);
+    facto_fit_data data = {ds, ds, NULL, NULL, NULL, NULL};
+    facto_epoch_report last;
+    memset(&last, 0, sizeof last);
+    facto_fit_callbacks cb = {last_report, NULL, &last};
+    facto_model *a = NULL, *b = NULL;
+    assert_int_equal(facto_model_fit(ctx, p, &data, &cb, &a), FACTO_OK);
+    facto_fm_params fp = facto_fm_params_default();
+    fp.num_factors = 3;
+    fp.predictor_type = FACTO_FM_REGRESSOR;
+    fp.solver = FACTO_FM_SOLVER_MCMC;
+    fp.num_iter = 6;
+    fp.mcmc_chains = 3;
+    double chain = NAN;
+    assert_int_equal(facto_fm_fit_ratings(ctx, ds, ds, NULL, &fp, NULL, &b, &chain), FACTO_OK);
+    assert_int_equal(last.epoch, 6);
+    assert_true(isfinite(chain));
+    assert_true(last.test_rmse_average == chain);
+    facto_params_free(p);
+    facto_model_free(a);
+    facto_model_free(b);
+    facto_dataset_free(ds);
+    facto_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -485,6 +525,7 @@ int main(void)
         cmocka_unit_test(test_topn_mf),
         cmocka_unit_test(test_fm_from_ratings),
         cmocka_unit_test(test_fm_side_features),
+        cmocka_unit_test(test_fm_pooled_chain),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
