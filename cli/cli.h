@@ -33,6 +33,7 @@ int cli_cmd_train(int argc, char **argv);
 int cli_cmd_eval(int argc, char **argv);
 int cli_cmd_predict(int argc, char **argv);
 int cli_cmd_recommend(int argc, char **argv);
+int cli_cmd_inspect(int argc, char **argv);
 int cli_cmd_datasets(int argc, char **argv);
 int cli_cmd_convert(int argc, char **argv);
 

@@ -22,6 +22,7 @@ static const cli_command cli_commands[] = {
     {"eval", cli_cmd_eval, "score a saved model on a test file (RMSE, MAE; a classifier's metrics)"},
     {"predict", cli_cmd_predict, "predict 'user item' pairs, or answer SageMaker inference requests"},
     {"recommend", cli_cmd_recommend, "top-k items for one user"},
+    {"inspect", cli_cmd_inspect, "what a saved model is: kind, task, inputs, sizes, hyperparameters"},
     {"datasets", cli_cmd_datasets, "list, locate and fetch MovieLens data sets"},
     {"convert", cli_cmd_convert, "ratings -> one-hot feature rows; libsvm <-> recordIO-protobuf"},
 };
