@@ -54,9 +54,17 @@ typedef struct cli_train_args {
 
 static void cli_train_help_usage(const char *model)
 {
-    printf("Usage: facto train %s%s(--dataset NAME --split SPLIT | --train FILE [--test FILE]\n"
+    printf("Usage: facto train %s%s%s(--dataset NAME --split SPLIT | --train FILE [--test FILE]\n"
            "                   | --from-ratings FILE [--test-ratings FILE]) [OPTIONS] [--HYPERPARAMETER VALUE ...]\n\n",
-           model ? "--model " : "[--model KIND] ", model ? model : "");
+           model ? "--model " : "[--model KIND] ", model ? model : "", model ? " " : "");
+}
+
+/* What a kind trains on, in words. */
+static const char *cli_train_inputs_text(unsigned inputs)
+{
+    if ((inputs & FACTO_INPUT_ROWS) && (inputs & FACTO_INPUT_RATINGS))
+        return "feature rows (--train) or ratings (--dataset, --from-ratings)";
+    return inputs & FACTO_INPUT_ROWS ? "feature rows (--train)" : "ratings (--dataset, --train, --from-ratings)";
 }
 
 static void cli_train_help_kinds(void)
@@ -66,10 +74,7 @@ static void cli_train_help_kinds(void)
     for (int i = 0; i < facto_model_kind_count(); i++) {
         facto_kind_info k;
         if (facto_model_kind_info(NULL, i, &k) == FACTO_OK)
-            printf("  %-6s %s;\n         trains on %s\n", k.name, k.summary,
-                   k.train_inputs == (FACTO_INPUT_ROWS | FACTO_INPUT_RATINGS) ? "feature rows or ratings"
-                   : k.train_inputs & FACTO_INPUT_ROWS                         ? "feature rows"
-                                                                               : "ratings");
+            printf("  %-6s %s;\n         trains on %s\n", k.name, k.summary, cli_train_inputs_text(k.train_inputs));
     }
     printf("\n");
 }
@@ -142,8 +147,13 @@ static void cli_train_help(facto_ctx *ctx, const facto_kind_info *kind, const fa
     printf("Train a model and print its figures after every epoch (regression: RMSE and MAE;\n"
            "binary: accuracy, cross-entropy, AUC), then the saved model's in SageMaker's form:\n"
            "  #test_score (algo-1) : ('rmse', 0.9140)\n\n");
-    if (kind)
-        printf("%s: %s.\n\n", kind->name, kind->summary);
+    if (kind) {
+        printf("%s: %s.\nTrains on %s.\n", kind->name, kind->summary, cli_train_inputs_text(kind->train_inputs));
+        if (kind->train_inputs & FACTO_INPUT_ROWS)
+            printf("A configuration that trains on feature rows only gets ratings one-hot encoded first\n"
+                   "(user + item + side features, as `facto convert` writes them).\n");
+        printf("\n");
+    }
     else
         cli_train_help_kinds();
     cli_train_help_common(kind);

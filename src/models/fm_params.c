@@ -318,9 +318,15 @@ size_t fct_fm_params_describe(const void *params, char *buf, size_t size)
     if (p->num_factors > 0)
         snprintf(k, sizeof k, "num_factors %d", p->num_factors);
     int sgd = p->solver == FACTO_FM_SOLVER_SGD;
-    int n = snprintf(buf, size, "%s, solver %s, %s, %d %s\n",
+    char extra[96] = "";
+    for (const fct_penum *c = fct_fm_implicits; p->implicit && c->name; c++)
+        if (c->value == p->implicit)
+            snprintf(extra, sizeof extra, ", implicit %s", c->name);
+    if (p->binarize > 0.0f)
+        snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ", label = rating >= %g", (double)p->binarize);
+    int n = snprintf(buf, size, "%s, solver %s, %s, %d %s%s\n",
                      p->predictor_type ? fct_fm_predictor_name(p->predictor_type) : "predictor_type not set", solver,
-                     k, sgd ? p->epochs : p->num_iter, sgd ? "epochs" : "iterations");
+                     k, sgd ? p->epochs : p->num_iter, sgd ? "epochs" : "iterations", extra);
     size_t len = n > 0 ? (size_t)n : 0;
     if (p->solver == FACTO_FM_SOLVER_MCMC && p->mcmc_chains > 1) {
         n = snprintf(len < size ? buf + len : NULL, len < size ? size - len : 0,
