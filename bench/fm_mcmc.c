@@ -150,7 +150,7 @@ typedef struct trace_state {
     int every;
 } trace_state;
 
-static int on_iter(const facto_fm_epoch_report *r, void *ud)
+static int on_iter(const fct_fm_epoch_report *r, void *ud)
 {
     trace_state *t = ud;
     if (t->every > 0 && (r->epoch % t->every == 0 || r->epoch == r->epochs))
@@ -291,7 +291,7 @@ int main(int argc, char **argv)
         p.factors_wd = reg;
     }
     trace_state ts = {trace};
-    facto_fm_callbacks cb = {on_iter, &ts};
+    fct_fm_callbacks cb = {on_iter, &ts};
     facto_model *m = NULL;
     fct_fm_cd_result res;
     memset(&res, 0, sizeof res);

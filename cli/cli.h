@@ -96,8 +96,8 @@ const char *cli_task_name(facto_task task);
 /* A model's metrics in SageMaker's log form, one line each:
  *   #test_score (algo-1) : ('rmse', 0.914)
  * regression: rmse, mae; binary: binary_classification_accuracy,
- * binary_classification_cross_entropy, binary_f_beta, auc, precision, recall.
- * `which` is "train" or "test". */
+ * binary_classification_cross_entropy, binary_f_beta, auc, precision, recall;
+ * then any ranking metric computed ("ndcg@10"). `which` is "train" or "test". */
 void cli_print_scores(FILE *out, const char *which, const facto_metrics *m);
 /* The same figures into `root` as prefix + name (SageMaker's names; NAN,
  * or all of them when !have, become null). */

@@ -133,34 +133,40 @@ const char *cli_task_name(facto_task task)
     return "unknown";
 }
 
-/* The figures of a task under SageMaker's metric names; returns their count. */
+/* Room for every figure cli_metric_list gives. */
+#define CLI_MAX_FIGURES (6 + FACTO_METRICS_MAX_RANKING)
+
+/* The figures of a task under SageMaker's metric names, then the ranking
+ * metrics computed (their own names, "ndcg@10"); returns their count. */
 static int cli_metric_list(const facto_metrics *m, const char **names, double *values)
 {
+    int n = 0;
     if (m->task == FACTO_TASK_BINARY) {
         static const char *const bin[] = {"binary_classification_accuracy", "binary_classification_cross_entropy",
                                           "binary_f_beta", "auc", "precision", "recall"};
         const double v[] = {m->binary.accuracy, m->binary.cross_entropy, m->binary.f_beta,
                             m->binary.auc,      m->binary.precision,     m->binary.recall};
-        for (int i = 0; i < 6; i++) {
-            names[i] = bin[i];
-            values[i] = v[i];
+        for (; n < 6; n++) {
+            names[n] = bin[n];
+            values[n] = v[n];
         }
-        return 6;
+    } else if (m->task == FACTO_TASK_REGRESSION) {
+        names[n] = "rmse";
+        values[n++] = m->rmse;
+        names[n] = "mae";
+        values[n++] = m->mae;
     }
-    if (m->task == FACTO_TASK_REGRESSION) {
-        names[0] = "rmse";
-        values[0] = m->rmse;
-        names[1] = "mae";
-        values[1] = m->mae;
-        return 2;
+    for (int i = 0; i < m->n_ranking && i < FACTO_METRICS_MAX_RANKING; i++) {
+        names[n] = m->ranking[i].name;
+        values[n++] = m->ranking[i].value;
     }
-    return 0;
+    return n;
 }
 
 void cli_print_scores(FILE *out, const char *which, const facto_metrics *m)
 {
-    const char *names[8];
-    double values[8];
+    const char *names[CLI_MAX_FIGURES];
+    double values[CLI_MAX_FIGURES];
     int n = cli_metric_list(m, names, values);
     for (int i = 0; i < n; i++)
         fprintf(out, "#%s_score (algo-1) : ('%s', %.6g)\n", which, names[i], values[i]);
@@ -168,8 +174,8 @@ void cli_print_scores(FILE *out, const char *which, const facto_metrics *m)
 
 void cli_json_metrics(json_t *root, const char *prefix, const facto_metrics *m, int have)
 {
-    const char *names[8];
-    double values[8];
+    const char *names[CLI_MAX_FIGURES];
+    double values[CLI_MAX_FIGURES];
     int n = cli_metric_list(m, names, values);
     for (int i = 0; i < n; i++) {
         char key[96];

@@ -90,7 +90,7 @@ facto_status fct_ok(facto_ctx *ctx)
     return FACTO_OK;
 }
 
-void facto_log(facto_ctx *ctx, facto_log_level level, const char *fmt, ...)
+void fct_log(facto_ctx *ctx, facto_log_level level, const char *fmt, ...)
 {
     if (!ctx || !ctx->log_fn || level > ctx->log_max)
         return;

@@ -36,8 +36,7 @@ facto_status fct_fail(facto_ctx *ctx, facto_status status, const char *fmt, ...)
 /* Mark the last call successful (code FACTO_OK, empty message). Returns FACTO_OK. */
 facto_status fct_ok(facto_ctx *ctx);
 /* Send a log line (no trailing newline needed) if level <= the ctx's max. */
-void facto_log(facto_ctx *ctx, facto_log_level level, const char *fmt, ...) FACTO_PRINTF(3, 4);
-#define fct_log facto_log /* the internal name; the old one goes once every file uses this */
+void fct_log(facto_ctx *ctx, facto_log_level level, const char *fmt, ...) FACTO_PRINTF(3, 4);
 /* Threads to use: ctx's setting with 0 resolved to the number of cores. */
 int fct_threads(const facto_ctx *ctx);
 

@@ -359,7 +359,7 @@ facto_status facto_dataset_fetch(facto_ctx *ctx, const char *name)
     if ((st = fct_path_join(ctx, target, sizeof target, home, e->folder)) != FACTO_OK)
         return st;
     if (fct_path_is_dir(target)) {
-        facto_log(ctx, FACTO_LOG_INFO, "%s is already in %s", e->name, target);
+        fct_log(ctx, FACTO_LOG_INFO, "%s is already in %s", e->name, target);
         return fct_ok(ctx);
     }
     /* FACTO_DATASETS_URL points at a mirror holding the same zips. */
@@ -370,6 +370,6 @@ facto_status facto_dataset_fetch(facto_ctx *ctx, const char *name)
     int n = snprintf(url, sizeof url, "%s%s%s", base, base[blen - 1] == '/' ? "" : "/", e->zip);
     if (n < 0 || (size_t)n >= sizeof url)
         return fct_fail(ctx, FACTO_ERR_INVALID, "FACTO_DATASETS_URL is too long");
-    facto_log(ctx, FACTO_LOG_INFO, "downloading %s into %s", url, home);
+    fct_log(ctx, FACTO_LOG_INFO, "downloading %s into %s", url, home);
     return fct_fetch_zip(ctx, url, e->sha256, e->md5, e->zip_bytes, home, e->folder);
 }

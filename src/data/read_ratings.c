@@ -788,7 +788,7 @@ facto_status facto_dataset_read(facto_ctx *ctx, const char *path, const facto_re
     users = items = NULL; /* owned by the data set now, or freed */
     fct_coo_free(&coo);
     if (st == FACTO_OK)
-        facto_log(ctx, FACTO_LOG_DEBUG, "%s: %lld ratings, %d users, %d items", path,
+        fct_log(ctx, FACTO_LOG_DEBUG, "%s: %lld ratings, %d users, %d items", path,
                   (long long)(*out)->n_ratings, (int)(*out)->n_users, (int)(*out)->n_items);
     return st;
 

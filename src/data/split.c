@@ -280,7 +280,7 @@ facto_status facto_dataset_split(facto_ctx *ctx, const facto_dataset *all, const
         *train = NULL;
         goto done;
     }
-    facto_log(ctx, FACTO_LOG_DEBUG, "split %s: %lld train, %lld test ratings", name, (long long)(n - n_test),
+    fct_log(ctx, FACTO_LOG_DEBUG, "split %s: %lld train, %lld test ratings", name, (long long)(n - n_test),
               (long long)n_test);
     st = fct_ok(ctx);
 done:

@@ -283,7 +283,7 @@ void fct_fm_score_rows(const fct_fm_model *m, const facto_rows *rows, const uint
 }
 
 facto_status fct_fm_metrics_from_scores(facto_ctx *ctx, const fct_fm_model *m, const facto_rows *rows,
-                                          const float *scores, facto_fm_metrics *out)
+                                          const float *scores, fct_fm_metrics *out)
 {
     memset(out, 0, sizeof *out);
     out->predictor_type = m->params.predictor_type;

@@ -71,6 +71,33 @@ typedef struct fct_fm_model {
     int32_t *seen_items;        /* [n_seen] */
 } fct_fm_model;
 
+/* What the FM solvers report (the training drivers turn it into the
+ * public facto_epoch_report): metrics of an FM model on labelled rows. */
+typedef struct fct_fm_metrics {
+    facto_fm_predictor predictor_type;
+    int64_t n_rows;
+    double rmse;                   /* regressor: test:rmse; NAN for a classifier */
+    double mae;                    /* regressor: mean absolute error; NAN for a classifier */
+    facto_binary_metrics binary;   /* classifier, threshold 0.5, beta 1; NAN fields for a regressor */
+} fct_fm_metrics;
+
+/* Figures of one finished epoch (SGD) or iteration (ALS, MCMC). */
+typedef struct fct_fm_epoch_report {
+    int epoch;                 /* 1-based */
+    int epochs;                /* total */
+    fct_fm_metrics train;    /* progressive: each row scored just before its own update */
+    fct_fm_metrics test;     /* after the epoch; n_rows 0 and NAN metrics when no test rows were given */
+    double seconds;            /* wall time of this epoch's updates, seconds */
+    double samples_per_second; /* training rows per second of this epoch */
+} fct_fm_epoch_report;
+
+/* Callbacks during FM training; on_epoch may be NULL. Return non-zero from
+ * on_epoch to stop early (fit then returns FACTO_OK with the model so far). */
+typedef struct fct_fm_callbacks {
+    int (*on_epoch)(const fct_fm_epoch_report *report, void *user_data);
+    void *user_data;
+} fct_fm_callbacks;
+
 /* Slot of `key`, or FACTO_FM_NO_SLOT when the model has none for it. O(1). */
 static inline uint32_t fct_fm_slot(const fct_fm_model *m, uint32_t key) {
     if (!m->hashed)
@@ -155,7 +182,7 @@ void fct_fm_score_rows(const fct_fm_model *m, const facto_rows *rows, const uint
 
 /* Metrics of scores[n] against the labels of `rows` for m's predictor type. */
 facto_status fct_fm_metrics_from_scores(facto_ctx *ctx, const fct_fm_model *m, const facto_rows *rows,
-                                          const float *scores, facto_fm_metrics *out);
+                                          const float *scores, fct_fm_metrics *out);
 
 /* Keep train's per-user item lists in a ratings model (for top-N).
  * FACTO_ERR_NOMEM. O(n_users + n_ratings). */

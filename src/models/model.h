@@ -118,6 +118,11 @@ typedef struct fct_model_ops {
     void (*finish)(const facto_model *model, float *scores, int64_t n);
     /* Optional: fill *out and return 1 when the model has a dot form. */
     int (*dot_form)(const facto_model *model, fct_dot_form *out);
+    /* Optional: similarity of item i to every item into out [n_items]
+     * (higher = more similar), for "similar items": item-item models give
+     * their own weights; NULL: the driver uses the cosine of the dot
+     * form's item factors. Reentrant. */
+    facto_status (*item_similarity)(facto_ctx *ctx, const facto_model *model, int32_t item, float *out);
     /* Optional: the items user u had in training, ascending (borrowed);
      * returns their count, or -1 when this model keeps none (NULL op: the
      * kind never keeps them). */

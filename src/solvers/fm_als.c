@@ -16,7 +16,7 @@
 
 facto_status fct_fm_fit_als(facto_ctx *ctx, fct_fm_model *model, const facto_rows *train,
                               const uint32_t *train_slots, const facto_rows *test, const uint32_t *test_slots,
-                              const facto_fm_callbacks *callbacks)
+                              const fct_fm_callbacks *callbacks)
 {
     return fct_fm_cd_run_rows(ctx, model, FACTO_FM_CD_ALS, train, train_slots, test, test_slots, callbacks, NULL);
 }

@@ -235,7 +235,7 @@ int fct_fm_chain_may_run(fct_fm_chain_sync *sync, int chain, int it);
 /* fct_fm_cd_run with params.mcmc_chains > 1 (MCMC): the chains, pooled. */
 facto_status fct_fm_cd_chains(facto_ctx *ctx, fct_fm_model *m, fct_fm_cd_mode mode, const fct_fm_data *train,
                               const uint32_t *const *train_slots, const fct_fm_data *test,
-                              const uint32_t *const *test_slots, const facto_fm_callbacks *callbacks, int burnin,
+                              const uint32_t *const *test_slots, const fct_fm_callbacks *callbacks, int burnin,
                               int summary_rank, fct_fm_cd_result *result);
 
 /* ---- fm_mcmc.c: one chain ------------------------------------------------ */
@@ -246,7 +246,7 @@ facto_status fct_fm_cd_chains(facto_ctx *ctx, fct_fm_model *m, fct_fm_cd_mode mo
 
 facto_status fct_fm_cd_chain(facto_ctx *ctx, fct_fm_model *m, fct_fm_cd_mode mode, const fct_fm_data *train,
                              const uint32_t *const *train_slots, const fct_fm_data *test,
-                             const uint32_t *const *test_slots, const facto_fm_callbacks *callbacks,
+                             const uint32_t *const *test_slots, const fct_fm_callbacks *callbacks,
                              int burnin_req, int summary_rank, fct_fm_cd_result *result, double *test_avg,
                              fct_fm_chain_sync *sync, int chain);
 

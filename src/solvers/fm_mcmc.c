@@ -26,7 +26,7 @@ typedef struct fct_fm_chain {
     const uint32_t *const *train_slots;
     const fct_fm_data *test; /* NULL when the test rows have no labels */
     const uint32_t *const *test_slots;
-    const facto_fm_callbacks *callbacks;
+    const fct_fm_callbacks *callbacks;
     fct_fm_engine eng;
     int train_bidx[FACTO_FM_MAX_BLOCKS], test_bidx[FACTO_FM_MAX_BLOCKS]; /* each block's eng.brows */
     /* The plan (fct_fm_chain_plan). */
@@ -327,9 +327,9 @@ static void fct_fm_chain_train_scores(fct_fm_chain *ch)
  * callbacks when there is one; *stop when it asks to stop. */
 static facto_status fct_fm_chain_report(fct_fm_chain *ch, int it, double t0, int *stop)
 {
-    const facto_fm_callbacks *callbacks = ch->callbacks;
+    const fct_fm_callbacks *callbacks = ch->callbacks;
     facto_status st;
-    facto_fm_epoch_report rep;
+    fct_fm_epoch_report rep;
     memset(&rep, 0, sizeof rep);
     rep.epoch = it;
     rep.epochs = ch->T;
@@ -442,7 +442,7 @@ static void fct_fm_chain_free(fct_fm_chain *ch)
  */
 facto_status fct_fm_cd_chain(facto_ctx *ctx, fct_fm_model *m, fct_fm_cd_mode mode, const fct_fm_data *train,
                              const uint32_t *const *train_slots, const fct_fm_data *test,
-                             const uint32_t *const *test_slots, const facto_fm_callbacks *callbacks,
+                             const uint32_t *const *test_slots, const fct_fm_callbacks *callbacks,
                              int burnin_req, int summary_rank, fct_fm_cd_result *result, double *test_avg,
                              fct_fm_chain_sync *sync, int chain)
 {
@@ -483,7 +483,7 @@ facto_status fct_fm_cd_chain(facto_ctx *ctx, fct_fm_model *m, fct_fm_cd_mode mod
         result->cpu_seconds = ch.cpu_seconds;
         result->chains = 1;
     }
-    facto_log(ctx, FACTO_LOG_INFO, "%s: %d iterations, %.3f s, %d samples kept", fct_fm_mode_name(mode), it,
+    fct_log(ctx, FACTO_LOG_INFO, "%s: %d iterations, %.3f s, %d samples kept", fct_fm_mode_name(mode), it,
               ch.seconds, (int)m->n_samples);
     st = fct_ok(ctx);
 done:
@@ -531,7 +531,7 @@ static facto_status fct_fm_check_finite(facto_ctx *ctx, const fct_fm_model *m, f
 facto_status fct_fm_cd_run(facto_ctx *ctx, fct_fm_model *m, fct_fm_cd_mode mode,
                              const fct_fm_data *train, const uint32_t *const *train_slots,
                              const fct_fm_data *test, const uint32_t *const *test_slots,
-                             const facto_fm_callbacks *callbacks, int burnin, int summary_rank,
+                             const fct_fm_callbacks *callbacks, int burnin, int summary_rank,
                              fct_fm_cd_result *result)
 {
     const int C = mode == FACTO_FM_CD_MCMC && m->params.mcmc_chains > 1 ? m->params.mcmc_chains : 1;
@@ -571,7 +571,7 @@ facto_status fct_fm_cd_run(facto_ctx *ctx, fct_fm_model *m, fct_fm_cd_mode mode,
 
 facto_status fct_fm_cd_run_rows(facto_ctx *ctx, fct_fm_model *model, fct_fm_cd_mode mode,
                                   const facto_rows *train, const uint32_t *train_slots, const facto_rows *test,
-                                  const uint32_t *test_slots, const facto_fm_callbacks *callbacks,
+                                  const uint32_t *test_slots, const fct_fm_callbacks *callbacks,
                                   fct_fm_cd_result *result)
 {
     fct_fm_data tr, te, pair;
@@ -606,7 +606,7 @@ facto_status fct_fm_cd_run_rows(facto_ctx *ctx, fct_fm_model *model, fct_fm_cd_m
         if (groups && mode == FACTO_FM_CD_MCMC && model->params.prior_groups) {
             tr.feature_group = groups;
             tr.n_groups = ng;
-            facto_log(ctx, FACTO_LOG_INFO, "mcmc: %d one-hot fields in the training rows, a prior group each", (int)ng);
+            fct_log(ctx, FACTO_LOG_INFO, "mcmc: %d one-hot fields in the training rows, a prior group each", (int)ng);
         }
         if (ok && !(mode == FACTO_FM_CD_MCMC && model->params.prior_groups)) {
             pair.feature_group = NULL; /* ALS, or MCMC with one group: no groups */
@@ -633,7 +633,7 @@ facto_status fct_fm_cd_run_rows(facto_ctx *ctx, fct_fm_model *model, fct_fm_cd_m
 
 facto_status fct_fm_fit_mcmc(facto_ctx *ctx, fct_fm_model *model, const facto_rows *train,
                                const uint32_t *train_slots, const facto_rows *test, const uint32_t *test_slots,
-                               const facto_fm_callbacks *callbacks)
+                               const fct_fm_callbacks *callbacks)
 {
     return fct_fm_cd_run_rows(ctx, model, FACTO_FM_CD_MCMC, train, train_slots, test, test_slots, callbacks, NULL);
 }

@@ -58,7 +58,7 @@ typedef struct fct_fm_cd_result {
 facto_status fct_fm_cd_run(facto_ctx *ctx, fct_fm_model *model, fct_fm_cd_mode mode,
                              const fct_fm_data *train, const uint32_t *const *train_slots,
                              const fct_fm_data *test, const uint32_t *const *test_slots,
-                             const facto_fm_callbacks *callbacks, int burnin, int summary_rank,
+                             const fct_fm_callbacks *callbacks, int burnin, int summary_rank,
                              fct_fm_cd_result *result);
 
 /*
@@ -71,7 +71,7 @@ facto_status fct_fm_cd_run(facto_ctx *ctx, fct_fm_model *model, fct_fm_cd_mode m
  */
 facto_status fct_fm_cd_run_rows(facto_ctx *ctx, fct_fm_model *model, fct_fm_cd_mode mode,
                                   const facto_rows *train, const uint32_t *train_slots, const facto_rows *test,
-                                  const uint32_t *test_slots, const facto_fm_callbacks *callbacks,
+                                  const uint32_t *test_slots, const fct_fm_callbacks *callbacks,
                                   fct_fm_cd_result *result);
 
 /*

@@ -315,7 +315,7 @@ static void fct_fm_chains_result(const fct_fm_model *m, const fct_fm_data *test,
 facto_status fct_fm_cd_chains(facto_ctx *ctx, fct_fm_model *m, fct_fm_cd_mode mode,
                                 const fct_fm_data *train, const uint32_t *const *train_slots,
                                 const fct_fm_data *test, const uint32_t *const *test_slots,
-                                const facto_fm_callbacks *callbacks, int burnin, int summary_rank,
+                                const fct_fm_callbacks *callbacks, int burnin, int summary_rank,
                                 fct_fm_cd_result *result)
 {
     const int C = m->params.mcmc_chains;
@@ -394,7 +394,7 @@ facto_status fct_fm_cd_chains(facto_ctx *ctx, fct_fm_model *m, fct_fm_cd_mode mo
         goto done;
     if (result)
         fct_fm_chains_result(m, test, cres, C, tavg, nt, wall, result);
-    facto_log(ctx, FACTO_LOG_INFO, "mcmc: %d chains of %d iterations pooled, %.3f s", C, cres[0].iterations, wall);
+    fct_log(ctx, FACTO_LOG_INFO, "mcmc: %d chains of %d iterations pooled, %.3f s", C, cres[0].iterations, wall);
     st = fct_ok(ctx);
 done:
     for (int c = 0; c < C; c++) {

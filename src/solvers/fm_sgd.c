@@ -447,12 +447,12 @@ static void fct_fm_log_batch(facto_ctx *ctx, int classifier, int epoch, int64_t 
     double speed = (double)(run_n - *log_n) / (now - *tlog > 1e-9 ? now - *tlog : 1e-9);
     double n = run_n > 0 ? (double)run_n : 1.0;
     if (classifier)
-        facto_log(ctx, FACTO_LOG_INFO,
+        fct_log(ctx, FACTO_LOG_INFO,
                   "Epoch[%d] Batch[%lld] Speed: %.0f samples/sec train binary_classification_accuracy=%.4f "
                   "binary_classification_cross_entropy=%.4f",
                   epoch - 1, (long long)batch, speed, (double)run_correct / n, run_loss / n);
     else
-        facto_log(ctx, FACTO_LOG_INFO, "Epoch[%d] Batch[%lld] Speed: %.0f samples/sec train rmse=%.4f", epoch - 1,
+        fct_log(ctx, FACTO_LOG_INFO, "Epoch[%d] Batch[%lld] Speed: %.0f samples/sec train rmse=%.4f", epoch - 1,
                   (long long)batch, speed, sqrt(run_se / n));
     *tlog = now;
     *log_n = run_n;
@@ -532,12 +532,12 @@ static void fct_fm_average_epoch(fct_fm_fit *f, int epoch, fct_fm_model *view)
 /* Train metrics from the progressive scores, test metrics of `view` (the
  * averaged parameters when averaging), the epoch line and the callback.
  * *stop = 1 when the callback asks to stop. */
-static facto_status fct_fm_epoch_report(fct_fm_fit *f, int epoch, double secs, const fct_fm_model *view,
-                                        const facto_fm_callbacks *callbacks, int *stop)
+static facto_status fct_fm_sgd_report(fct_fm_fit *f, int epoch, double secs, const fct_fm_model *view,
+                                        const fct_fm_callbacks *callbacks, int *stop)
 {
     const fct_fm_model *m = f->m;
     const facto_fm_params *p = &m->params;
-    facto_fm_epoch_report rep;
+    fct_fm_epoch_report rep;
     memset(&rep, 0, sizeof rep);
     rep.epoch = epoch;
     rep.epochs = p->epochs;
@@ -556,14 +556,14 @@ static facto_status fct_fm_epoch_report(fct_fm_fit *f, int epoch, double secs, c
     if (st != FACTO_OK)
         return st;
     if (f->loss == FCT_LOSS_LOGISTIC)
-        facto_log(f->ctx, FACTO_LOG_INFO,
+        fct_log(f->ctx, FACTO_LOG_INFO,
                   "epoch %d/%d: train accuracy %.4f cross_entropy %.4f; test accuracy %.4f cross_entropy %.4f "
                   "f1 %.4f auc %.4f (%.3f s, %.0f samples/s)",
                   epoch, p->epochs, rep.train.binary.accuracy, rep.train.binary.cross_entropy,
                   rep.test.binary.accuracy, rep.test.binary.cross_entropy, rep.test.binary.f_beta,
                   rep.test.binary.auc, secs, rep.samples_per_second);
     else
-        facto_log(f->ctx, FACTO_LOG_INFO,
+        fct_log(f->ctx, FACTO_LOG_INFO,
                   "epoch %d/%d: train rmse %.4f; test rmse %.4f mae %.4f (%.3f s, %.0f samples/s)", epoch, p->epochs,
                   rep.train.rmse, rep.test.rmse, rep.test.mae, secs, rep.samples_per_second);
     *stop = callbacks && callbacks->on_epoch && callbacks->on_epoch(&rep, callbacks->user_data);
@@ -571,7 +571,7 @@ static facto_status fct_fm_epoch_report(fct_fm_fit *f, int epoch, double secs, c
 }
 
 facto_status fct_fm_fit_sgd(facto_ctx *ctx, fct_fm_model *m, const facto_rows *train, const uint32_t *train_slots,
-                            const facto_rows *test, const uint32_t *test_slots, const facto_fm_callbacks *callbacks)
+                            const facto_rows *test, const uint32_t *test_slots, const fct_fm_callbacks *callbacks)
 {
     const facto_fm_params *p = &m->params;
     fct_fm_fit f;
@@ -588,7 +588,7 @@ facto_status fct_fm_fit_sgd(facto_ctx *ctx, fct_fm_model *m, const facto_rows *t
         const double secs = fct_fm_now() - t0;
         fct_fm_model view; /* the averaged parameters, for the test report */
         fct_fm_average_epoch(&f, epoch, &view);
-        st = fct_fm_epoch_report(&f, epoch, secs, &view, callbacks, &stop);
+        st = fct_fm_sgd_report(&f, epoch, secs, &view, callbacks, &stop);
         for (int i = 0; i < 3; i++)
             f.opt.lr[i] *= p->lr_decay;
     }

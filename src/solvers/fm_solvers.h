@@ -18,11 +18,11 @@
 #include "models/fm.h"
 
 facto_status fct_fm_fit_sgd(facto_ctx *ctx, fct_fm_model *model, const facto_rows *train, const uint32_t *train_slots,
-                            const facto_rows *test, const uint32_t *test_slots, const facto_fm_callbacks *callbacks);
+                            const facto_rows *test, const uint32_t *test_slots, const fct_fm_callbacks *callbacks);
 facto_status fct_fm_fit_als(facto_ctx *ctx, fct_fm_model *model, const facto_rows *train, const uint32_t *train_slots,
-                            const facto_rows *test, const uint32_t *test_slots, const facto_fm_callbacks *callbacks);
+                            const facto_rows *test, const uint32_t *test_slots, const fct_fm_callbacks *callbacks);
 facto_status fct_fm_fit_mcmc(facto_ctx *ctx, fct_fm_model *model, const facto_rows *train,
                              const uint32_t *train_slots, const facto_rows *test, const uint32_t *test_slots,
-                             const facto_fm_callbacks *callbacks);
+                             const fct_fm_callbacks *callbacks);
 
 #endif /* FACTO_FM_SOLVERS_H */

@@ -14,9 +14,9 @@
 #include <math.h>
 #include <string.h>
 
-/* The solvers report FM's own figures (facto_fm_epoch_report); the caller
+/* The solvers report FM's own figures (fct_fm_epoch_report); the caller
  * gets the one report type of every kind. */
-static void fct_fm_metrics_to(const facto_fm_metrics *in, facto_task task, facto_metrics *out)
+static void fct_fm_metrics_to(const fct_fm_metrics *in, facto_task task, facto_metrics *out)
 {
     fct_metrics_empty(out, task);
     out->n = in->n_rows;
@@ -27,7 +27,7 @@ static void fct_fm_metrics_to(const facto_fm_metrics *in, facto_task task, facto
     out->binary = in->binary;
 }
 
-static int fct_fm_on_epoch(const facto_fm_epoch_report *r, void *user_data)
+static int fct_fm_on_epoch(const fct_fm_epoch_report *r, void *user_data)
 {
     const fct_fm_adapter *ad = user_data;
     facto_epoch_report rep;
@@ -43,12 +43,12 @@ static int fct_fm_on_epoch(const facto_fm_epoch_report *r, void *user_data)
     return ad->user->on_epoch ? ad->user->on_epoch(&rep, ad->user->user_data) : 0;
 }
 
-facto_fm_callbacks fct_fm_adapt(fct_fm_adapter *ad, const facto_fit_callbacks *user, const facto_fm_params *p)
+fct_fm_callbacks fct_fm_adapt(fct_fm_adapter *ad, const facto_fit_callbacks *user, const facto_fm_params *p)
 {
     ad->user = user;
     ad->task = p->predictor_type == FACTO_FM_BINARY_CLASSIFIER ? FACTO_TASK_BINARY : FACTO_TASK_REGRESSION;
     ad->mcmc = p->solver == FACTO_FM_SOLVER_MCMC;
-    facto_fm_callbacks cb = {fct_fm_on_epoch, ad};
+    fct_fm_callbacks cb = {fct_fm_on_epoch, ad};
     return cb;
 }
 
@@ -69,7 +69,7 @@ facto_status facto_fm_fit(facto_ctx *ctx, const facto_rows *train, const facto_r
     if (st != FACTO_OK)
         return st;
     facto_status (*solve)(facto_ctx *, fct_fm_model *, const facto_rows *, const uint32_t *, const facto_rows *,
-                          const uint32_t *, const facto_fm_callbacks *) = NULL;
+                          const uint32_t *, const fct_fm_callbacks *) = NULL;
     switch (params->solver) {
     case FACTO_FM_SOLVER_SGD: solve = fct_fm_fit_sgd; break;
     case FACTO_FM_SOLVER_ALS: solve = fct_fm_fit_als; break;
@@ -96,7 +96,7 @@ facto_status facto_fm_fit(facto_ctx *ctx, const facto_rows *train, const facto_r
     if (st == FACTO_OK && test)
         st = fct_fm_map_rows(ctx, m, test, &test_slots);
     fct_fm_adapter ad;
-    facto_fm_callbacks fcb = fct_fm_adapt(&ad, callbacks, params);
+    fct_fm_callbacks fcb = fct_fm_adapt(&ad, callbacks, params);
     if (st == FACTO_OK)
         st = solve(ctx, m, train, train_slots, test, test_slots, callbacks ? &fcb : NULL);
     if (st == FACTO_OK)

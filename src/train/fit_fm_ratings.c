@@ -42,7 +42,7 @@ static facto_status fct_fm_key_rows(facto_ctx *ctx, const fct_fm_data *d, uint64
 }
 
 facto_status fct_fm_fit_blocks(facto_ctx *ctx, const fct_fm_data *train, const fct_fm_data *test,
-                                 const facto_fm_params *params, const facto_fm_callbacks *callbacks,
+                                 const facto_fm_params *params, const fct_fm_callbacks *callbacks,
                                  int burnin, int summary_rank, facto_model **out, fct_fm_cd_result *result)
 {
     if (params->solver != FACTO_FM_SOLVER_ALS && params->solver != FACTO_FM_SOLVER_MCMC)
@@ -167,7 +167,7 @@ facto_status fct_fm_fit_ratings_with(facto_ctx *ctx, const facto_dataset *train,
         goto done;
     fct_fm_cd_result res;
     fct_fm_adapter ad;
-    facto_fm_callbacks fcb = fct_fm_adapt(&ad, callbacks, &p);
+    fct_fm_callbacks fcb = fct_fm_adapt(&ad, callbacks, &p);
     st = fct_fm_fit_blocks(ctx, &tr, test ? &te : NULL, &p, callbacks ? &fcb : NULL, -1, 0, &model, &res);
     if (st != FACTO_OK)
         goto done;

@@ -19,7 +19,7 @@
  * FACTO_ERR_INVALID when params->solver is sgd.
  */
 facto_status fct_fm_fit_blocks(facto_ctx *ctx, const fct_fm_data *train, const fct_fm_data *test,
-                                 const facto_fm_params *params, const facto_fm_callbacks *callbacks,
+                                 const facto_fm_params *params, const fct_fm_callbacks *callbacks,
                                  int burnin, int summary_rank, facto_model **out, fct_fm_cd_result *result);
 
 /*

@@ -146,7 +146,7 @@ facto_status facto_mf_fit(facto_ctx *ctx, const facto_dataset *train, const fact
                                    fmax(fabs((double)train->min_rating), fabs((double)train->max_rating)));
             goto done;
         }
-        facto_log(ctx, FACTO_LOG_DEBUG, "mf epoch %d: running train rmse %.4f, lr %g", epoch, sqrt(sse / (double)n),
+        fct_log(ctx, FACTO_LOG_DEBUG, "mf epoch %d: running train rmse %.4f, lr %g", epoch, sqrt(sse / (double)n),
                   (double)lr);
         if (callbacks && callbacks->on_epoch) {
             facto_epoch_report rep;

@@ -7,6 +7,7 @@
 #ifndef FACTO_TRAIN_H
 #define FACTO_TRAIN_H
 
+#include "models/fm.h"
 #include "models/model.h"
 
 /*
@@ -34,6 +35,6 @@ typedef struct fct_fm_adapter {
     facto_task task;
     int mcmc;
 } fct_fm_adapter;
-facto_fm_callbacks fct_fm_adapt(fct_fm_adapter *ad, const facto_fit_callbacks *user, const facto_fm_params *p);
+fct_fm_callbacks fct_fm_adapt(fct_fm_adapter *ad, const facto_fit_callbacks *user, const facto_fm_params *p);
 
 #endif /* FACTO_TRAIN_H */

@@ -1012,7 +1012,7 @@ static int stop_after(const facto_epoch_report *r, void *user)
 }
 
 /* The same for the solver's own report (fct_fm_fit_blocks). */
-static int stop_after_fm(const facto_fm_epoch_report *r, void *user)
+static int stop_after_fm(const fct_fm_epoch_report *r, void *user)
 {
     return r->epoch >= *(const int *)user;
 }
@@ -1058,7 +1058,7 @@ static void test_chains_stop_together(void **state)
             for (int t = 0; t < 2; t++) {
                 facto_ctx *ctx = facto_ctx_new();
                 facto_ctx_set_threads(ctx, t ? 3 : 1);
-                facto_fm_callbacks cb = {stop_after_fm, &stop};
+                fct_fm_callbacks cb = {stop_after_fm, &stop};
                 facto_model *m = NULL;
                 fct_fm_cd_result res;
                 assert_int_equal(fct_fm_fit_blocks(ctx, &d, NULL, &p, &cb, -1, summary, &m, &res), FACTO_OK);

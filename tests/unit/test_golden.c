@@ -1,0 +1,139 @@
+/*
+ * test_golden.c — model files written by an earlier facto keep loading and
+ * scoring the same. tests/golden/v1/ holds small models of every kind and
+ * training path written by facto 0.1.0 (format 1; how: tests/golden/
+ * README.md) from synthetic ratings, and expected.txt the predictions each
+ * gives: by id for pairs.tsv, or for the feature rows of rows.test, plus a
+ * top-5 list. Every build must load them and reproduce those values exactly
+ * (each float printed with 9 significant digits, so equal text is equal
+ * bits). FACTO_GOLDEN_WRITE=1 rewrites expected.txt instead, for a new
+ * format version only.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "facto.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char g_dir[4096];
+
+/* The models and what each is asked. */
+static const struct {
+    const char *file;
+    int by_ids; /* 1: pairs.tsv and top-5; 0: rows.test */
+} g_models[] = {
+    {"mf.facto", 1},
+    {"fm_sgd.facto", 0},
+    {"fm_mcmc_rows.facto", 0},
+    {"fm_mcmc_ratings.facto", 1},
+    {"fm_als_cls.facto", 1},
+};
+
+/* Append one model's lines ("file\twhat\tvalue") to out. */
+static void model_lines(facto_ctx *ctx, const char *file, int by_ids, FILE *out)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", g_dir, file);
+    facto_model *m = NULL;
+    if (facto_model_load(ctx, path, &m) != FACTO_OK)
+        fail_msg("%s", facto_errmsg(ctx));
+    if (!by_ids) {
+        snprintf(path, sizeof path, "%s/rows.test", g_dir);
+        facto_rows *rows = NULL;
+        assert_int_equal(facto_rows_read(ctx, path, FACTO_ROWS_AUTO, 0, &rows), FACTO_OK);
+        int64_t n = facto_rows_count(rows);
+        float *s = malloc((size_t)n * sizeof *s);
+        if (facto_model_predict_rows(ctx, m, rows, s, NULL) != FACTO_OK)
+            fail_msg("%s: %s", file, facto_errmsg(ctx));
+        for (int64_t r = 0; r < n; r++)
+            fprintf(out, "%s\trow %lld\t%.9g\n", file, (long long)r, (double)s[r]);
+        free(s);
+        facto_rows_free(rows);
+        facto_model_free(m);
+        return;
+    }
+    snprintf(path, sizeof path, "%s/pairs.tsv", g_dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char user[64], item[64];
+    while (fscanf(f, "%63s %63s", user, item) == 2) {
+        float s;
+        int flags;
+        if (facto_model_predict(ctx, m, user, item, &s, &flags) != FACTO_OK)
+            fail_msg("%s: %s", file, facto_errmsg(ctx));
+        fprintf(out, "%s\t%s %s\t%.9g %d\n", file, user, item, (double)s, flags);
+    }
+    fclose(f);
+    facto_recommendation top[5];
+    int n = 0;
+    if (facto_model_recommend(ctx, m, "u1", 5, 1, top, &n) != FACTO_OK)
+        fail_msg("%s: %s", file, facto_errmsg(ctx));
+    for (int x = 0; x < n; x++)
+        fprintf(out, "%s\ttop %d\t%s %.9g\n", file, x + 1, facto_idmap_name(facto_model_items(m), top[x].item),
+                (double)top[x].score);
+    facto_model_free(m);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = calloc((size_t)n + 1, 1);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    return buf;
+}
+
+static void test_golden_v1(void **state)
+{
+    (void)state;
+    facto_ctx *ctx = facto_ctx_new();
+    char got_path[4200], want_path[4200];
+    snprintf(got_path, sizeof got_path, "test_golden_%ld.txt", (long)getpid());
+    snprintf(want_path, sizeof want_path, "%s/expected.txt", g_dir);
+    FILE *out = fopen(got_path, "w");
+    assert_non_null(out);
+    for (size_t i = 0; i < sizeof g_models / sizeof g_models[0]; i++)
+        model_lines(ctx, g_models[i].file, g_models[i].by_ids, out);
+    fclose(out);
+    const char *w = getenv("FACTO_GOLDEN_WRITE");
+    if (w && strcmp(w, "1") == 0) {
+        assert_int_equal(rename(got_path, want_path), 0);
+        print_message("wrote %s\n", want_path);
+    } else {
+        char *got = slurp(got_path), *want = slurp(want_path);
+        assert_non_null(want);
+        /* the first line that differs, for the message */
+        const char *g = got, *e = want;
+        while (*g && *g == *e) {
+            g++;
+            e++;
+        }
+        if (*g || *e)
+            fail_msg("golden predictions differ at '%.80s' (expected '%.80s')", g, e);
+        free(got);
+        free(want);
+        remove(got_path);
+    }
+    facto_ctx_free(ctx);
+}
+
+int main(void)
+{
+    const char *src = getenv("FACTO_SOURCE_DIR");
+    snprintf(g_dir, sizeof g_dir, "%s/tests/golden/v1", src ? src : ".");
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_golden_v1)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
