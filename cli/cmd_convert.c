@@ -55,9 +55,9 @@ static void cli_convert_help(const char *verb)
            "The second form converts rows between the two formats (reading back gives the same rows).\n\n"
            "Ratings:\n"
            "  --dataset NAME     a registered data set, see `facto datasets list` (default: none)\n"
-           "  --split SPLIT      an official split (ml-100k: u1..u5, ua, ub), or random:F, kfold:K:I, time:F\n"
+           "  --split SPLIT      an official split (ml-100k: u1..u5, ua, ub), or " CLI_SPLIT_SPECS "\n"
            "                     applied to the data set's ratings or to --from-ratings (no default)\n"
-           "  --seed N           seed of random/kfold splits (default 0)\n"
+           "  --seed N           seed of the splits made on the fly (default 0)\n"
            "  --from-ratings FILE  training ratings, any format `facto train` reads (default: none)\n"
            "  --test-ratings FILE  test ratings, encoded with the training layout (default: none)\n"
            "  --side-features    add MovieLens 100K side features from u.user (age bucket, gender,\n"
@@ -200,12 +200,11 @@ static int cli_convert_parse(int argc, char **argv, cli_convert_args *a, int *he
     if (!a->input && (a->from != FACTO_ROWS_AUTO || a->dim > 0))
         return cli_usage(verb, "--from and --feature_dim go with --input");
     if (s->dataset && !s->split)
-        return cli_usage(verb, "--dataset needs --split (u1..u5, ua, ub, random:F, kfold:K:I or time:F)");
+        return cli_usage(verb, "--dataset needs --split (an official split such as u1, or " CLI_SPLIT_SPECS ")");
     if (s->dataset && s->test_ratings)
         return cli_usage(verb, "--test-ratings goes with --from-ratings, not with --dataset");
-    if (s->ratings && s->split && (s->test_ratings || !strchr(s->split, ':')))
-        return cli_usage(verb, "--split with --from-ratings must be random:F, kfold:K:I or time:F, "
-                               "without --test-ratings");
+    if (s->ratings && s->split && (s->test_ratings || !cli_split_is_spec(s->split)))
+        return cli_usage(verb, "--split with --from-ratings must be " CLI_SPLIT_SPECS ", without --test-ratings");
     return 0;
 }
 

@@ -25,6 +25,17 @@ static void cli_dir_of(const char *path, char *buf, size_t size)
     snprintf(buf, size, "%s", dirname(tmp));
 }
 
+int cli_split_is_spec(const char *split)
+{
+    if (strchr(split, ':'))
+        return 1;
+    facto_ctx *ctx = facto_ctx_new();
+    facto_split parsed;
+    int spec = ctx && facto_split_parse(ctx, split, &parsed) == FACTO_OK;
+    facto_ctx_free(ctx);
+    return spec;
+}
+
 /* The files of src into train_path / test_path ("" = none), the split to
  * apply (*spec NULL: none) and the folder side files are looked up in. */
 static int cli_ratings_files(facto_ctx *ctx, const cli_ratings_source *src, char *train_path, char *test_path,
@@ -39,7 +50,7 @@ static int cli_ratings_files(facto_ctx *ctx, const cli_ratings_source *src, char
         cli_dir_of(src->ratings, dir, dir_size);
         return 0;
     }
-    int custom = strchr(src->split, ':') != NULL;
+    int custom = cli_split_is_spec(src->split);
     facto_status st = facto_dataset_split_files(ctx, src->dataset, custom ? NULL : src->split, train_path,
                                                 test_path, size);
     if (st == FACTO_OK && src->side_features)
@@ -161,11 +172,11 @@ int cli_data_check(const char *verb, cli_data_opts *o, int rows_kind)
     if (n > 1)
         return cli_usage(verb, "give one of --dataset, --train, --from-ratings");
     if (s->dataset && !s->split)
-        return cli_usage(verb, "--dataset needs --split (u1..u5, ua, ub, random:F, kfold:K:I or time:F)");
+        return cli_usage(verb, "--dataset needs --split (an official split such as u1, or " CLI_SPLIT_SPECS ")");
     if (s->ratings && s->split && s->test_ratings)
         return cli_usage(verb, "give a test file or --split, not both");
-    if (s->ratings && s->split && !strchr(s->split, ':'))
-        return cli_usage(verb, "--split with a ratings file must be random:F, kfold:K:I or time:F");
+    if (s->ratings && s->split && !cli_split_is_spec(s->split))
+        return cli_usage(verb, "--split with a ratings file must be " CLI_SPLIT_SPECS);
     if (o->train_rows && (s->split || o->read.opts.columns || o->read.opts.delimiter || s->side_features ||
                           s->user_file || s->item_file || o->numeric_ids))
         return cli_usage(verb, "--train reads feature rows for this kind; --split, --columns, --delimiter and "

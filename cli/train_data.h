@@ -27,6 +27,13 @@ typedef struct cli_ratings_source {
     uint64_t seed;             /* random / kfold splits */
 } cli_ratings_source;
 
+/* The splits made on the fly, for help texts and messages. */
+#define CLI_SPLIT_SPECS "random:F, kfold:K:I, time:F, per-user:F, leave-last-out or users:F"
+
+/* 1 when `split` is a split made on the fly (facto_split_parse reads it, or
+ * it has a ':' and is a bad one), 0 for a data set's official split name. */
+int cli_split_is_spec(const char *split);
+
 /*
  * Read the train (and test: *test NULL when there is none) ratings `src`
  * names; *dups (may be NULL) gets the duplicate pairs merged in the training
