@@ -879,6 +879,13 @@ typedef struct facto_eval_options {
 
 FACTO_API facto_eval_options facto_eval_options_default(void);
 
+/* Check a list of ranking metrics as facto_eval_options.metrics reads it
+ * ("ndcg@10,recall@20,mrr"), so a program can refuse a bad one before it
+ * trains or reads data. Errors: FACTO_ERR_INVALID naming the bad entry (an
+ * unknown name, a cut-off missing, given to mrr / auc or out of 1..100000,
+ * a repeat, more than FACTO_METRICS_MAX_RANKING, an empty list or NULL). */
+FACTO_API facto_status facto_ranking_metrics_check(facto_ctx *ctx, const char *metrics);
+
 /*
  * Score every rating of `test` (ids matched to the model's by string) and
  * fill *out: RMSE and MAE of the predictions (facto_model_predict's, with
