@@ -402,8 +402,11 @@ FACTO_API facto_status facto_features_row(facto_ctx *ctx, const facto_features *
 
 /* Model kinds; the numbers are stored in model files and never change. */
 typedef enum facto_model_kind {
-    FACTO_MODEL_MF = 1, /* "mf": biased matrix factorization */
-    FACTO_MODEL_FM = 2  /* "fm": factorization machine */
+    FACTO_MODEL_MF = 1,      /* "mf": biased matrix factorization */
+    FACTO_MODEL_FM = 2,      /* "fm": factorization machine */
+    FACTO_MODEL_POPULAR = 3, /* "popular": most interactions (implicit feedback baseline) */
+    FACTO_MODEL_ITEMKNN = 4, /* "itemknn": item-item nearest neighbours, cosine or BM25 */
+    FACTO_MODEL_EASE = 5     /* "ease": closed-form item-item model (Steck, WWW 2019) */
 } facto_model_kind;
 
 /* What a model predicts. */
