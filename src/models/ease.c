@@ -28,8 +28,9 @@
 #define F(field) offsetof(fct_ease_params, field)
 static const fct_pdesc fct_ease_pdesc[] = {
     {"reg", "lambda,l2", FCT_PT_FLOAT, F(reg), NULL, 0, FLT_MAX, FCT_PF_MIN_OPEN, NULL,
-     "lambda, the L2 weight on B added to the diagonal of X^T X. Default 200: the best of 10..5000 on validation "
-     "carve-outs of training data (bench/rank_tune.c); grows with the number of users",
+     "lambda, the L2 weight on B, added to the diagonal of X^T X. Default 400: the best of 10..5000 on "
+     "validation carve-outs of training data (bench/rank_tune.c; NDCG@10 0.221 on ml-100k ratings >= 4, 0.267 "
+     "with every rating; 300-600 within 0.001); the best value grows with the number of interactions",
      "facto", NULL},
     {"max_memory", NULL, FCT_PT_U64, F(max_memory), NULL, 1, 18446744073709551615.0, FCT_PF_UNSET_ZERO, NULL,
      "bytes the items x items float matrix may take (items^2 x 4); a larger catalogue is refused with what it "
@@ -41,7 +42,7 @@ static void fct_ease_defaults(void *p)
 {
     fct_ease_params *q = p;
     memset(q, 0, sizeof *q);
-    q->reg = 200.0f;
+    q->reg = 400.0f;
     q->max_memory = 0;
 }
 
