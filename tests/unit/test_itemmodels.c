@@ -4,12 +4,13 @@
  * counts (pairs and weights), itemknn against brute-force cosine and
  * BM25-weighted cosine with top-K pruning, EASE against a direct dense
  * inverse in double; a training user scores exactly as the history query
- * of their items (fold-in); save -> load gives the same bits; damaged
+ * of their items (fold-in, also through facto_model_recommend_history);
+ * save -> load gives the same bits; damaged
  * sections are refused with FACTO_ERR_CORRUPT naming the path; top-N never
  * returns a training item; EASE refuses a catalogue beyond max_memory with
  * the bytes it would need; and, when FACTO_DATA_HOME has MovieLens 100K,
  * issue 9's accuracy targets on its ranking protocol (ratings >= 4, 20% of
- * each user held out).
+ * each user held out), the library's NDCG@10 equal to this file's.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -606,6 +607,41 @@ static void test_topn_leaves_out_seen(void **state)
     facto_ctx_free(ctx);
 }
 
+/* facto_model_recommend_history with a training user's items and weights
+ * gives that user's list, item for item and bit for bit. */
+static void test_fold_in_public(void **state)
+{
+    (void)state;
+    facto_ctx *ctx = facto_ctx_new();
+    facto_dataset *ds = synthetic(ctx);
+    facto_recommendation a[10], b[10];
+    const char *ids[70];
+    for (int k = 0; k < 3; k++) {
+        facto_model *m = fit(ctx, KINDS[k], ds, NULL);
+        for (int32_t u = 0; u < ds->n_users; u += 7) {
+            int64_t o = ds->row_ptr[u], d = ds->row_ptr[u + 1] - o;
+            for (int64_t x = 0; x < d; x++)
+                ids[x] = facto_idmap_name(ds->item_map, ds->items[o + x]);
+            int na = 0, nb = 0;
+            int32_t unknown = -1;
+            assert_int_equal(facto_model_recommend(ctx, m, facto_idmap_name(ds->user_map, u), 10, 0, a, &na),
+                             FACTO_OK);
+            if (facto_model_recommend_history(ctx, m, ids, ds->ratings + o, (int32_t)d, 10, b, &nb, &unknown) !=
+                FACTO_OK)
+                fail_msg("%s: %s", KINDS[k], facto_errmsg(ctx));
+            assert_int_equal(unknown, 0);
+            assert_int_equal(na, nb);
+            for (int r = 0; r < na; r++) {
+                assert_int_equal(a[r].item, b[r].item);
+                assert_true(a[r].score == b[r].score);
+            }
+        }
+        facto_model_free(m);
+    }
+    facto_dataset_free(ds);
+    facto_ctx_free(ctx);
+}
+
 static void test_refusals(void **state)
 {
     (void)state;
@@ -731,6 +767,13 @@ static void test_ml100k_ndcg(void **state)
             int32_t users = 0;
             ndcg[k] = rank_ndcg(ctx, m, test, 10, &users);
             assert_true(users > 900);
+            /* the library's own ranking metrics agree with this file's helper */
+            facto_eval_options o = facto_eval_options_default();
+            o.metrics = "ndcg@10";
+            facto_metrics met;
+            if (facto_model_evaluate(ctx, m, test, &o, &met, NULL) != FACTO_OK)
+                fail_msg("evaluate: %s", facto_errmsg(ctx));
+            near(facto_metrics_get(&met, "ndcg@10"), ndcg[k], 1e-9, "library ndcg@10", (int)seed, k);
             facto_model_free(m);
         }
         print_message("seed %llu: ndcg@10 popular %.4f itemknn %.4f ease %.4f\n", (unsigned long long)seed, ndcg[0],
@@ -760,6 +803,7 @@ int main(void)
         cmocka_unit_test(test_save_load_same_scores),
         cmocka_unit_test(test_corrupt_sections_refused),
         cmocka_unit_test(test_topn_leaves_out_seen),
+        cmocka_unit_test(test_fold_in_public),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_defaults_documented),
         cmocka_unit_test(test_itemknn_threads),
