@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "data/dataset.h"
+#include "kernels/lapack.h"
 #include "models/itemmodels.h"
 #include "unit/rankeval.h"
 #include "unit/testutil.h"
@@ -308,6 +309,45 @@ static void test_ease_dense_inverse(void **state)
     check_ease(ctx, ds, "200");
     facto_dataset_free(ds);
     facto_ctx_free(ctx);
+}
+
+/* fct_spd_inverse on a 150 x 150 SPD matrix (more than two of its 64 x 64
+ * mirror tiles): A P = I to float precision, P exactly symmetric; a matrix
+ * that is not positive definite gives the failing column. */
+static void test_spd_inverse(void **state)
+{
+    (void)state;
+    enum { N = 150 };
+    float *A = malloc(sizeof(float) * N * N), *P = malloc(sizeof(float) * N * N);
+    double *M = malloc(sizeof(double) * N * N);
+    fct_test_rng = 5;
+    for (int x = 0; x < N * N; x++)
+        M[x] = (double)(fct_test_rnd() % 1000) / 1000.0 - 0.5;
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < N; j++) {
+            double g = i == j ? 2.0 : 0.0;
+            for (int r = 0; r < N; r++)
+                g += M[r * N + i] * M[r * N + j];
+            A[i * N + j] = P[i * N + j] = (float)g;
+        }
+    assert_int_equal(fct_spd_inverse(N, P), 0);
+    double worst = 0.0;
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < N; j++) {
+            assert_true(P[i * N + j] == P[j * N + i]);
+            double e = i == j ? -1.0 : 0.0;
+            for (int r = 0; r < N; r++)
+                e += (double)A[i * N + r] * P[r * N + j];
+            worst = fabs(e) > worst ? fabs(e) : worst;
+        }
+    assert_true(worst < 1e-4);
+    /* indefinite: the leading 3 x 3 minor is not positive definite */
+    float B[9] = {1, 2, 0, 2, 1, 0, 0, 0, 1};
+    assert_int_equal(fct_spd_inverse(3, B), 2);
+    assert_int_equal(fct_spd_inverse(-1, B), -1);
+    free(A);
+    free(P);
+    free(M);
 }
 
 /* ---- every kind: fold-in, save / load, corrupt files, top-N --------------------- */
@@ -799,6 +839,7 @@ int main(void)
         cmocka_unit_test(test_popular_counts),
         cmocka_unit_test(test_itemknn_brute_force),
         cmocka_unit_test(test_ease_dense_inverse),
+        cmocka_unit_test(test_spd_inverse),
         cmocka_unit_test(test_history_query_is_the_user),
         cmocka_unit_test(test_save_load_same_scores),
         cmocka_unit_test(test_corrupt_sections_refused),
