@@ -7,9 +7,10 @@
  *             [--mode val|test] [--verbose] KIND [name=v1,v2,...]...
  *
  * Data: DIR/u.data (default $FACTO_DATA_HOME/ml-100k), the pairs with
- * rating >= T (default 4) as interactions of weight 1. For each seed s the
- * data are split per user (20% of each user's interactions held out,
- * tests/unit/rankeval.h) into train and test; --mode val (default) splits
+ * rating >= T (default 4) as interactions of weight 1 (the library's
+ * implicit reading). For each seed s the data are split per user (20% of
+ * each user's interactions held out: the library's per-user split) into
+ * train and test; --mode val (default) splits
  * that train again the same way (seed s + 1000) into a fit part and a
  * validation part, fits on the first and scores NDCG@10 on the second
  * (full ranking, the fit part's items left out). --mode test fits on the
@@ -23,29 +24,29 @@
  * means; "t4" = ratings >= 4, 942 users x 1447 items, 55,375 pairs; "t1" =
  * every rating as an interaction, 943 x 1682, 100,000 pairs: a denser data
  * set, so that a choice holds beyond one data set):
- *   popular count:  pairs = weights on 0/1 data (t4 0.115, t1 0.149).
- *   ease reg:       10 0.176 / 0.210, 50 0.203 / 0.240, 100 0.212 / 0.253,
- *                   200 0.219 / 0.263, 300 0.220 / 0.265, 400 0.221 / 0.267,
- *                   500 0.220 / 0.267, 800 0.216 / 0.266, 1000 0.214 / 0.265,
- *                   2000 0.203 / 0.258, 5000 0.185 / 0.244 (t4 / t1):
- *                   reg = 400, best on t4 and within 0.0002 of t1's best.
- *   itemknn:        cosine, K 5..1000: t4 0.167 (K 5) rising to 0.191 (K
- *                   1000), t1 0.229..0.237. bm25 over K {20, 50, 100, 200,
- *                   500} x K1 {0.5, 1, 2, 5, 20, 100} x B {0, 0.5, 0.75, 0.9,
- *                   1} (B 0 is cosine): K1 5, B 0.9 is among the two best on
- *                   the mean of both sets (each relative to its best) at
- *                   every K; at K 200: 0.210 / 0.256 against cosine's 0.187
- *                   / 0.231. K 20 0.198 / 0.250, 50 0.204 / 0.255, 100
- *                   0.208 / 0.255, 200 0.210 / 0.256, 500 0.212 / 0.259,
- *                   1000 and all 0.212 / 0.259: K = 200, since 500 or more
- *                   gains 0.002-0.003 (less than the seed spread) for 2.5x
- *                   the memory and query time.
+ *   popular count:  pairs = weights on 0/1 data.
+ *   ease reg:       50 0.198 / 0.242, 100 0.208 / 0.255, 200 0.215 / 0.264,
+ *                   300 0.2171 / 0.2671, 400 0.2167 / 0.2685, 500 0.2157 /
+ *                   0.2693, 600 0.215 / 0.269, 800 0.212 / 0.269, 1000 0.209
+ *                   / 0.268, 2000 0.200 / 0.260 (t4 / t1): reg = 400, within
+ *                   0.001 of each set's best and the best on both together
+ *                   (an earlier pass from 10 to 5000 with a split of this
+ *                   file's own had its optimum at 300-500 too).
+ *   itemknn:        cosine, K 20..1000: t4 0.174 (K 20) .. 0.185 (K 500,
+ *                   1000), t1 0.226 .. 0.231. bm25 over K {20, 100, 200, 500,
+ *                   1000} x K1 {1, 2, 5, 20, 100} x B {0.5, 0.75, 0.9, 1}:
+ *                   K1 5, B 0.9 is within 0.0011 of the best (K1, B) on
+ *                   each set at every K (no setting is best on both). With it, K 20 0.194 / 0.244,
+ *                   100 0.203 / 0.250, 200 0.206 / 0.252, 500 0.209 / 0.256,
+ *                   1000 0.209 / 0.256: K = 500, where both level off; bm25
+ *                   beats cosine by 0.024 / 0.025 at that K.
  * Then, once, on the test parts (--mode test, seeds 1..10, t4; fit seconds
- * on 2 threads): popular 0.152 [0.142, 0.158] in under 1 ms; itemknn
- * cosine 0.257 [0.244, 0.266] 0.07 s; itemknn bm25 0.290 [0.279, 0.301]
- * 0.06 s; ease 0.319 [0.307, 0.328] 0.06 s. An independent numpy run of
- * the same protocol (issue 9) measured popular 0.152 and EASE (reg 200)
- * 0.316.
+ * on 2 shared cores): popular 0.152 [0.149, 0.154] in about 1 ms; itemknn
+ * cosine 0.263 [0.255, 0.267] and bm25 0.293 [0.285, 0.299] in 0.1-0.2 s;
+ * ease 0.319 [0.313, 0.325] in 0.06-0.2 s. Seed 1 alone (issue 9's
+ * protocol): popular 0.150, itemknn cosine 0.262, bm25 0.295, ease 0.322.
+ * An independent numpy run of that protocol (issue 9) measured popular
+ * 0.152 and EASE (reg 200) 0.316.
  */
 #include "facto.h"
 
@@ -140,12 +141,9 @@ int main(int argc, char **argv)
         snprintf(path, sizeof path, "%s/ml-100k/u.data", home ? home : ".");
     facto_ctx *ctx = facto_ctx_new();
     facto_ctx_set_threads(ctx, threads);
-    facto_dataset *raw = NULL;
-    if (facto_dataset_read(ctx, path, NULL, &raw, NULL) != FACTO_OK)
-        die(ctx, path);
-    facto_dataset *all = rank_implicit(ctx, raw, threshold);
+    facto_dataset *all = rank_read(ctx, path, threshold);
     if (!all)
-        die(ctx, "threshold");
+        die(ctx, path);
     uint64_t seeds[32];
     int n_seeds = 0;
     for (char *s = strtok(seeds_text, ","); s && n_seeds < 32; s = strtok(NULL, ","))
@@ -210,7 +208,6 @@ int main(int argc, char **argv)
         facto_dataset_free(evald[s]);
     }
     facto_dataset_free(all);
-    facto_dataset_free(raw);
     facto_ctx_free(ctx);
     return 0;
 }

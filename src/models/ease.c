@@ -28,9 +28,10 @@
 #define F(field) offsetof(fct_ease_params, field)
 static const fct_pdesc fct_ease_pdesc[] = {
     {"reg", "lambda,l2", FCT_PT_FLOAT, F(reg), NULL, 0, FLT_MAX, FCT_PF_MIN_OPEN, NULL,
-     "lambda, the L2 weight on B, added to the diagonal of X^T X. Default 400: the best of 10..5000 on "
-     "validation carve-outs of training data (bench/rank_tune.c; NDCG@10 0.221 on ml-100k ratings >= 4, 0.267 "
-     "with every rating; 300-600 within 0.001); the best value grows with the number of interactions",
+     "lambda, the L2 weight on B, added to the diagonal of X^T X. Default 400, chosen on validation carve-outs "
+     "of training data (bench/rank_tune.c) from 50..2000: NDCG@10 0.217 on ml-100k ratings >= 4 and 0.269 with "
+     "every rating as an interaction, within 0.001 of each set's best (300, 500) and the best on both; the best "
+     "value grows with the number of interactions",
      "facto", NULL},
     {"max_memory", NULL, FCT_PT_U64, F(max_memory), NULL, 1, 18446744073709551615.0, FCT_PF_UNSET_ZERO, NULL,
      "bytes the items x items float matrix may take (items^2 x 4); a larger catalogue is refused with what it "
@@ -107,6 +108,11 @@ static int64_t fct_ease_seen(const facto_model *model, int32_t u, const int32_t 
 }
 
 static const void *fct_ease_get_params(const facto_model *model) { return &((const fct_ease_model *)model)->params; }
+static facto_task fct_ease_task_of(const void *params)
+{
+    (void)params;
+    return FACTO_TASK_RANKING;
+}
 static facto_task fct_ease_task(const facto_model *model)
 {
     (void)model;
@@ -189,6 +195,9 @@ const fct_model_ops fct_ease_ops = {
                "2019)",
     .train_inputs = FACTO_INPUT_RATINGS,
     .params = &fct_ease_ptable,
+    .thread_invariant = 0, /* the Gram rows are, but OpenBLAS's threaded Cholesky and inverse round
+                              differently with more threads (the same rankings to rounding, not the same bits) */
+    .task_of = fct_ease_task_of,
     .free = fct_ease_free,
     .save = fct_ease_save,
     .load = fct_ease_load,

@@ -88,6 +88,11 @@ static const void *fct_popular_get_params(const facto_model *model)
 {
     return &((const fct_popular_model *)model)->params;
 }
+static facto_task fct_popular_task_of(const void *params)
+{
+    (void)params;
+    return FACTO_TASK_RANKING;
+}
 static facto_task fct_popular_task(const facto_model *model)
 {
     (void)model;
@@ -140,6 +145,8 @@ const fct_model_ops fct_popular_ops = {
     .summary = "most popular items, the same list for everyone minus their own (implicit feedback baseline)",
     .train_inputs = FACTO_INPUT_RATINGS,
     .params = &fct_popular_ptable,
+    .thread_invariant = 1, /* one pass, no threads */
+    .task_of = fct_popular_task_of,
     .free = fct_popular_free,
     .save = fct_popular_save,
     .load = fct_popular_load,

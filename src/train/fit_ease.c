@@ -1,8 +1,8 @@
 /*
  * fit_ease.c — the training driver of EASE (models/ease.c): validates the
- * parameters, refuses a catalogue whose n_items^2 floats exceed max_memory
- * (default half of what the system gives the process) saying how many bytes
- * it would need, keeps the training users' items and weights, builds the
+ * parameters, refuses (FACTO_ERR_INVALID) a catalogue whose n_items^2
+ * floats exceed max_memory (default half of what the system gives the
+ * process) saying how many bytes it would need, keeps the training users' items and weights, builds the
  * Gram matrix X^T X by sparse accumulation (fct_gram_dense) and turns it
  * into B in place (fct_ease_solve: Cholesky inverse through LAPACK in
  * float). Threads: facto_ctx_set_threads() for the Gram rows and OpenBLAS.
@@ -15,7 +15,24 @@
 #include "models/itemmodels.h"
 #include "solvers/itemsim.h"
 
+#include <stdio.h>
 #include <string.h>
+
+/* "1.5 GiB", "320.0 MiB", "5.3 KiB", "100 bytes" into buf. */
+static const char *fct_ease_bytes(uint64_t n, char *buf, size_t size)
+{
+    static const char *const unit[] = {"KiB", "MiB", "GiB", "TiB"};
+    if (n < 1024) {
+        snprintf(buf, size, "%llu bytes", (unsigned long long)n);
+        return buf;
+    }
+    double v = (double)n / 1024.0;
+    int u = 0;
+    for (; v >= 1024.0 && u < 3; u++)
+        v /= 1024.0;
+    snprintf(buf, size, "%.1f %s", v, unit[u]);
+    return buf;
+}
 
 facto_status fct_fit_ease(facto_ctx *ctx, const facto_params *params, const facto_fit_data *data,
                           const facto_fit_callbacks *callbacks, facto_model **out)
@@ -36,13 +53,16 @@ facto_status fct_fit_ease(facto_ctx *ctx, const facto_params *params, const fact
         if (total == 0)
             limit = UINT64_MAX; /* nothing to go by: let the allocation decide */
     }
-    if (need > limit)
-        return fct_fail(ctx, FACTO_ERR_NOMEM,
-                        "ease: %llu items need a %llu x %llu float matrix, %llu bytes (%.1f GiB), more than max_memory "
-                        "allows (%llu bytes%s): raise max_memory (--max-memory) or keep fewer items",
+    if (need > limit) {
+        char need_h[32], limit_h[32];
+        return fct_fail(ctx, FACTO_ERR_INVALID,
+                        "ease: %llu items need a %llu x %llu float matrix, %llu bytes (%s), more than max_memory "
+                        "allows: %llu bytes (%s%s); raise max_memory (--max-memory BYTES) or keep fewer items",
                         (unsigned long long)ni, (unsigned long long)ni, (unsigned long long)ni,
-                        (unsigned long long)need, (double)need / 1073741824.0, (unsigned long long)limit,
+                        (unsigned long long)need, fct_ease_bytes(need, need_h, sizeof need_h),
+                        (unsigned long long)limit, fct_ease_bytes(limit, limit_h, sizeof limit_h),
                         p->max_memory ? "" : ", half of this machine's memory");
+    }
     double t0 = fct_now();
     fct_ease_model *m = calloc(1, sizeof *m);
     if (!m)
