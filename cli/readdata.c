@@ -41,18 +41,24 @@ int cli_read_finish(cli_readopts *r)
     return 0;
 }
 
+/* "s" unless n is 1. */
+static const char *cli_plural(long long n) { return n == 1 ? "" : "s"; }
+
 /* What the reader did with an implicit file, on stderr. */
 static void cli_read_summary(const char *path, const facto_read_options *o, const facto_dataset *ds,
                              const facto_read_stats *s)
 {
-    fprintf(stderr, "facto: note: %s: %lld lines of implicit feedback -> %lld pairs (%d users, %d items)", path,
-            (long long)s->n_lines, (long long)facto_dataset_n_ratings(ds), (int)facto_dataset_n_users(ds),
-            (int)facto_dataset_n_items(ds));
-    fprintf(stderr, "; %lld repeated lines added into their pair", (long long)s->n_duplicates);
+    long long pairs = facto_dataset_n_ratings(ds), users = facto_dataset_n_users(ds), items = facto_dataset_n_items(ds);
+    fprintf(stderr, "facto: note: %s: %lld line%s of implicit feedback -> %lld pair%s (%lld user%s, %lld item%s)",
+            path, (long long)s->n_lines, cli_plural(s->n_lines), pairs, cli_plural(pairs), users, cli_plural(users),
+            items, cli_plural(items));
+    fprintf(stderr, "; %lld repeated line%s added into their pair", (long long)s->n_duplicates,
+            cli_plural(s->n_duplicates));
     if (o->implicit_threshold > 0)
-        fprintf(stderr, "; %lld pairs below the threshold %g dropped, and with them %d user%s and %d item%s",
-                (long long)s->n_below_threshold, o->implicit_threshold, (int)s->n_users_dropped,
-                s->n_users_dropped == 1 ? "" : "s", (int)s->n_items_dropped, s->n_items_dropped == 1 ? "" : "s");
+        fprintf(stderr, "; %lld pair%s below the threshold %g dropped, and with them %d user%s and %d item%s",
+                (long long)s->n_below_threshold, cli_plural(s->n_below_threshold), o->implicit_threshold,
+                (int)s->n_users_dropped, cli_plural(s->n_users_dropped), (int)s->n_items_dropped,
+                cli_plural(s->n_items_dropped));
     fputc('\n', stderr);
 }
 
