@@ -116,7 +116,8 @@ static void cli_train_help_threads(const facto_kind_info *kind)
     printf(";\n                     0 where the model is the same for any count)\n");
 }
 
-static void cli_train_help_common(const facto_kind_info *kind)
+/* own_seed / own_implicit: the kind has a hyperparameter of that name, which --seed / --implicit then set. */
+static void cli_train_help_common(const facto_kind_info *kind, int own_seed, int own_implicit)
 {
     printf("Data:\n"
            "  --dataset NAME     a registered data set, see `facto datasets list` (default: none)\n"
@@ -125,10 +126,11 @@ static void cli_train_help_common(const facto_kind_info *kind)
            "                     per-user:F (F of each user's), leave-last-out (each user's latest),\n"
            "                     users:F (F of the users, held out whole and folded in at evaluation),\n"
            "                     of the data set's ratings or of a ratings file; seeded by the kind's seed\n"
-           "                     hyperparameter, or --seed for a kind without one (no default)\n"
-           "  --seed N           seed of a split made on the fly, for a kind without a seed\n"
-           "                     hyperparameter (default 0; a kind with one reads --seed as it)\n"
-           "  --fold-in-fraction H  users:F only: the share of a held-out user's ratings folded in at\n"
+           "                     hyperparameter, or --seed for a kind without one (no default)\n");
+    if (!own_seed)
+        printf("  --seed N           seed of a split made on the fly, for a kind without a seed\n"
+               "                     hyperparameter (default 0; a kind with one reads --seed as it)\n");
+    printf("  --fold-in-fraction H  users:F only: the share of a held-out user's ratings folded in at\n"
            "                     evaluation, the rest scored (default 0.8)\n"
            "  --train FILE       training data: feature rows (libsvm/libFM text or recordIO-protobuf,\n"
            "                     told apart by content) for a kind that trains on rows, else ratings\n"
@@ -148,10 +150,15 @@ static void cli_train_help_common(const facto_kind_info *kind)
            "                     u.item, or 'id<TAB>name[:value] ...' lines (default: none)\n"
            "  --numeric-ids      ratings encoded into feature rows (a configuration that trains on rows\n"
            "                     only): SageMaker's demo layout, feature_dim = max user id + max item id\n"
-           "                     (default: off; else one-hot keys of the training ids)\n"
-           CLI_IMPLICIT_HELP("off; on for a kind whose task is ranking")
-           "  --implicit-feedback  --implicit, for a kind with a hyperparameter named implicit, which\n"
-           "                     --implicit then sets (default: off)\n"
+           "                     (default: off; else one-hot keys of the training ids)\n");
+    if (!own_implicit)
+        printf(CLI_IMPLICIT_FLAG_HELP("off; on for a kind whose task is ranking"));
+    printf("  --implicit-feedback  %s\n                     (default: off; on for a kind whose task is ranking)\n",
+           own_implicit ? "read implicit feedback: the third column is a weight (plays, clicks;\n"
+                          "                     absent = 1), repeated (user, item) pairs add up; --implicit is this\n"
+                          "                     kind's hyperparameter"
+                        : "the same, for a kind with a hyperparameter named implicit");
+    printf(CLI_THRESHOLD_HELP
            "\nHyperparameters:\n"
            "  --hyperparameters FILE  SageMaker's hyperparameters.json, values as strings (default: none)\n"
            "  --NAME VALUE       a hyperparameter of the kind, also --NAME=VALUE; '-' and '_' alike;\n"
@@ -194,7 +201,8 @@ static void cli_train_help(facto_ctx *ctx, const facto_kind_info *kind, const fa
     }
     else
         cli_train_help_kinds();
-    cli_train_help_common(kind);
+    cli_train_help_common(kind, kind && cli_param_known(ctx, fresh, CLI_HP_SEED),
+                          kind && cli_param_known(ctx, fresh, "implicit"));
     if (kind) {
         printf("\nHyperparameters of %s (--NAME VALUE; [sagemaker]: SageMaker's name and default):\n", kind->name);
         cli_params_help(stdout, ctx, fresh);

@@ -17,13 +17,15 @@ typedef struct cli_readopts {
     int implicit_set; /* --implicit or --implicit-threshold was given */
 } cli_readopts;
 
-/* Help lines of --implicit and --implicit-threshold; `dflt` is the default of --implicit. */
-#define CLI_IMPLICIT_HELP(dflt)                                                                                     \
+/* Help lines of --implicit (`dflt`: its default) and --implicit-threshold. */
+#define CLI_IMPLICIT_FLAG_HELP(dflt)                                                                                \
     "  --implicit         read implicit feedback: the third column is a weight (plays, clicks; absent\n"           \
     "                     = 1), repeated (user, item) pairs add up\n"                                          \
-    "                     (default: " dflt ")\n"                                                                  \
+    "                     (default: " dflt ")\n"
+#define CLI_THRESHOLD_HELP                                                                                          \
     "  --implicit-threshold T  keep the pairs whose summed weight is >= T, each a positive of weight 1\n"      \
     "                     (MovieLens stars >= 4: 4); implies --implicit (default: none, every pair kept)\n"
+#define CLI_IMPLICIT_HELP(dflt) CLI_IMPLICIT_FLAG_HELP(dflt) CLI_THRESHOLD_HELP
 
 void cli_read_defaults(cli_readopts *r);
 /* --implicit (threshold NULL) or --implicit-threshold T into r. Usage error or 0. */
