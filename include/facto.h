@@ -402,8 +402,9 @@ FACTO_API facto_status facto_features_row(facto_ctx *ctx, const facto_features *
 
 /* Model kinds; the numbers are stored in model files and never change. */
 typedef enum facto_model_kind {
-    FACTO_MODEL_MF = 1, /* "mf": biased matrix factorization */
-    FACTO_MODEL_FM = 2  /* "fm": factorization machine */
+    FACTO_MODEL_MF = 1,  /* "mf": biased matrix factorization */
+    FACTO_MODEL_FM = 2,  /* "fm": factorization machine */
+    FACTO_MODEL_IALS = 3 /* "ials": implicit alternating least squares (ranking) */
 } facto_model_kind;
 
 /* What a model predicts. */
@@ -622,6 +623,9 @@ typedef struct facto_epoch_report {
                                   prediction so far (libFM's figure); NAN otherwise */
     double seconds;            /* wall time of this epoch's updates, seconds */
     double samples_per_second; /* training ratings or rows per second of update time */
+    double train_loss;         /* the kind's training objective after the epoch divided by the training
+                                  pairs (ials: the weighted squared error over every (user, item) pair
+                                  plus L2); NAN when the kind reports none */
 } facto_epoch_report;
 
 /* Callbacks during training; any may be NULL. Return non-zero to stop early

@@ -123,9 +123,10 @@ struct facto_model {
     const fct_model_ops *ops;
 };
 
-/* Registered kinds (mf.c, fm.c define the ops), in facto_model_kind order. */
+/* Registered kinds (mf.c, fm.c, ials.c define the ops), in facto_model_kind order. */
 extern const fct_model_ops fct_mf_ops;
 extern const fct_model_ops fct_fm_ops;
+extern const fct_model_ops fct_ials_ops;
 
 /* The ops of kind `name` ("mf") or of kind number `kind`; NULL when unknown. */
 const fct_model_ops *fct_model_kind_by_name(const char *name);

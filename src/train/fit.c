@@ -21,6 +21,7 @@ static const struct {
 } fct_fit_drivers[] = {
     {"mf", fct_fit_mf},
     {"fm", fct_fit_fm},
+    {"ials", fct_fit_ials},
 };
 
 facto_status facto_model_fit(facto_ctx *ctx, const facto_params *params, const facto_fit_data *data,

@@ -22,11 +22,13 @@ facto_status fct_fit_report_ratings(facto_ctx *ctx, const facto_model *model, co
 /* Seconds on a monotonic clock. */
 double fct_now(void);
 
-/* Fit drivers by kind (fit_mf.c, fit_fm.c, fit_fm_ratings.c). */
+/* Fit drivers by kind (fit_mf.c, fit_fm.c, fit_fm_ratings.c, fit_ials.c). */
 facto_status fct_fit_mf(facto_ctx *ctx, const facto_params *params, const facto_fit_data *data,
                         const facto_fit_callbacks *callbacks, facto_model **out);
 facto_status fct_fit_fm(facto_ctx *ctx, const facto_params *params, const facto_fit_data *data,
                         const facto_fit_callbacks *callbacks, facto_model **out);
+facto_status fct_fit_ials(facto_ctx *ctx, const facto_params *params, const facto_fit_data *data,
+                          const facto_fit_callbacks *callbacks, facto_model **out);
 
 /* The FM solvers' callbacks turned into the caller's facto_fit_callbacks
  * (fit_fm.c): `ad` must live as long as the returned callbacks. */
