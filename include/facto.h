@@ -600,8 +600,19 @@ typedef struct facto_binary_metrics {
                               counting 1/2; NAN when only one class is present */
 } facto_binary_metrics;
 
+/* Most ranking metrics one evaluation computes. */
+#define FACTO_METRICS_MAX_RANKING 16
+
+/* One ranking metric: its name as asked ("ndcg@10", "recall@20", "mrr",
+ * "auc", "coverage@10"; docs/metrics.md has every definition) and its value,
+ * averaged over the users scored (coverage: over the catalogue). */
+typedef struct facto_ranking_value {
+    char name[24];
+    double value;
+} facto_ranking_value;
+
 /* Accuracy of a model on a data set or on feature rows, whatever its kind.
- * Figures that do not apply to the model's task are NAN. */
+ * Figures that do not apply are NAN (or absent, for ranking metrics). */
 typedef struct facto_metrics {
     facto_task task;          /* the model's task: which figures below are set */
     int64_t n;                /* ratings or rows scored; 0 (and every figure NAN) when none */
@@ -610,7 +621,20 @@ typedef struct facto_metrics {
     double rmse;              /* FACTO_TASK_REGRESSION: root mean squared error */
     double mae;               /* FACTO_TASK_REGRESSION: mean absolute error */
     facto_binary_metrics binary; /* FACTO_TASK_BINARY: threshold 0.5, beta 1 */
+    /* Ranking (FACTO_TASK_RANKING, or any model with ids when asked):
+     * full ranking over every item but each user's training items. */
+    int64_t n_users;          /* test users scored */
+    int64_t n_users_skipped;  /* test users left out: no test item, or unknown to the model with no
+                                 history to fold in */
+    int n_ranking;
+    facto_ranking_value ranking[FACTO_METRICS_MAX_RANKING];
 } facto_metrics;
+
+/* The value of metric `name` in m: "rmse", "mae", a ranking metric as
+ * computed ("ndcg@10"), or a classifier's "accuracy", "cross_entropy",
+ * "f_beta", "precision", "recall", "auc" (a ranking "auc" first). NAN when
+ * m does not hold it. */
+FACTO_API double facto_metrics_get(const facto_metrics *m, const char *name);
 
 /* Figures of one finished epoch (SGD), sweep (ALS) or iteration (MCMC). */
 typedef struct facto_epoch_report {
@@ -709,6 +733,19 @@ typedef struct facto_eval_options {
      * against label = (rating >= binarize); give the threshold it was trained
      * with. 0 (default) = not a classifier's evaluation. */
     float binarize;
+    /* Ranking metrics to compute, comma-separated ("ndcg@10,recall@20,mrr"):
+     * precision@k, recall@k, ndcg@k, map@k, hr@k, mrr, auc, coverage@k
+     * (docs/metrics.md). NULL (default): none for a rating model or a
+     * classifier; for a FACTO_TASK_RANKING model "ndcg@10,recall@20,
+     * precision@10,map@10,mrr,hr@10,auc,coverage@10". Every test pair of a
+     * user is relevant; the user's training items (the model's, or the
+     * history below) are not ranked. Borrowed. */
+    const char *metrics;
+    /* Users the model never saw, given by their items (a users:F split's
+     * fold-in part): a test user missing from the model is scored from its
+     * items here (the model's history query), which are then not ranked.
+     * NULL: such users are skipped and counted. Borrowed. */
+    const facto_dataset *history;
 } facto_eval_options;
 
 FACTO_API facto_eval_options facto_eval_options_default(void);
@@ -717,12 +754,17 @@ FACTO_API facto_eval_options facto_eval_options_default(void);
  * Score every rating of `test` (ids matched to the model's by string) and
  * fill *out: RMSE and MAE of the predictions (facto_model_predict's, with
  * the unknown-id fallback) for a regressor; a classifier's metrics against
- * rating >= opts->binarize for a binary classifier. `scores` (may be NULL;
- * owned by the caller) receives [n_ratings] predictions in test's CSR
- * order. Sums are kept in double. Errors: FACTO_ERR_INVALID (a model
- * without ids; a classifier without opts->binarize, or binarize for a
- * regressor; NULL test or out), FACTO_ERR_EMPTY (test holds no ratings),
- * FACTO_ERR_NOMEM. Cost O(n_ratings num_factors + test's ids looked up once).
+ * rating >= opts->binarize for a binary classifier; the ranking metrics of
+ * opts->metrics (by default every one for a FACTO_TASK_RANKING model), each
+ * test user's items ranked among all items but its training ones, users
+ * scored in blocks as facto_model_recommend_batch does, on
+ * facto_ctx_set_threads() threads. `scores` (may be NULL; owned by the
+ * caller) receives [n_ratings] predictions in test's CSR order (not for a
+ * ranking model). Sums are kept in double. Errors: FACTO_ERR_INVALID (a
+ * model without ids; a classifier without opts->binarize, or binarize for a
+ * regressor; a bad metrics list; NULL test or out), FACTO_ERR_EMPTY (test
+ * holds no ratings), FACTO_ERR_NOMEM. Cost O(n_ratings num_factors) for
+ * predictions, O(test users x n_items x num_factors) for ranking metrics.
  */
 FACTO_API facto_status facto_model_evaluate(facto_ctx *ctx, const facto_model *model, const facto_dataset *test,
                                             const facto_eval_options *opts, facto_metrics *out, float *scores);
@@ -770,6 +812,35 @@ FACTO_API facto_status facto_model_recommend(facto_ctx *ctx, const facto_model *
 FACTO_API facto_status facto_model_recommend_batch(facto_ctx *ctx, const facto_model *model,
                                                    const char *const *users, int32_t n_users, int k,
                                                    int include_seen, facto_recommendation *out, int *n_out);
+
+/*
+ * Top-k items for a user not in training, given by the items it interacted
+ * with (the data's own ids, borrowed; values [n] = weights or ratings, NULL
+ * = 1 each; a repeated item's values add up): the model folds the user in
+ * from them (factor models: one least-squares solve against the item
+ * factors; item-item models: the product with their weights; popularity:
+ * the same list for everyone) and ranks every other item. Items the model
+ * never saw are ignored and counted in *n_unknown (may be NULL). Ties and
+ * ownership as facto_model_recommend. Errors: FACTO_ERR_INVALID (a model
+ * without ids, or a kind that cannot fold a user in, e.g. mf), as
+ * facto_model_recommend otherwise. Cost: one score() call plus
+ * O(n_items log k).
+ */
+FACTO_API facto_status facto_model_recommend_history(facto_ctx *ctx, const facto_model *model,
+                                                     const char *const *items, const float *values, int32_t n, int k,
+                                                     facto_recommendation *out, int *n_out, int32_t *n_unknown);
+
+/*
+ * The k items most similar to `item` (the data's own id), best first,
+ * itself left out: by the model's item-item weights when it has them
+ * (itemknn, ease), else by the cosine of its item factors (mf, fm from
+ * ratings, factor models). out [k] owned by the caller; *n_out =
+ * min(k, n_items - 1). Errors: FACTO_ERR_NOT_FOUND (unknown item),
+ * FACTO_ERR_INVALID (a model without items or item vectors, k < 0),
+ * FACTO_ERR_NOMEM. Cost O(n_items num_factors + n_items log k).
+ */
+FACTO_API facto_status facto_model_similar(facto_ctx *ctx, const facto_model *model, const char *item, int k,
+                                           facto_recommendation *out, int *n_out);
 
 /* ======================================================================
  * Biased matrix factorization

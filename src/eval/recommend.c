@@ -1,39 +1,28 @@
 /*
  * recommend.c — top-N for any model with ids, one user or a batch, through
- * the model interface. A model with a dot form (score = c + b_u + b_i +
- * <U_u, V_i>) is scored a block of users at a time with one cblas_sgemm
- * against every item; any other model through score() per user. Each
- * user's candidates go through a bounded heap (topn.c), the user's training
- * items left out unless asked; ties rank the lower item index first. The one
- * -user call is the batch path with one user, so both give the same lists.
+ * the model interface: blocks of users scored against every item
+ * (scoring.c: one cblas_sgemm a block through a dot form, else score() per
+ * user). Each user's candidates go through a bounded heap (topn.c), the
+ * user's training items left out unless asked; ties rank the lower item
+ * index first. The one-user call is the batch path with one user, so both
+ * give the same lists.
  * Memory O(block x n_items + k) besides the output; time O(n_users n_items
  * num_factors) for the products plus O(n_items log k) a user.
  */
-#include "models/model.h"
-
+#include "eval.h"
 #include "kernels/blas.h"
 #include "topn.h"
 
 #include <omp.h>
 #include <string.h>
 
-/* Scores of a block of at most this many users at once: [block, n_items]
- * floats, capped at 64 MiB. */
-#define FCT_REC_BLOCK 256
-#define FCT_REC_BLOCK_BYTES ((size_t)64 << 20)
-
-/* Select user u's top k from raw scores [n_items] (seen items skipped). */
+/* Select user u's top k from raw scores [n_items], seen items skipped
+ * (ascending lists of both, walked together). */
 static int fct_rec_select(const facto_model *model, int32_t u, const float *scores, int32_t n_items, int k,
                           int include_seen, facto_recommendation *out)
 {
     const int32_t *seen = NULL;
-    int64_t n_seen = 0;
-    if (!include_seen && model->ops->seen && u >= 0)
-        n_seen = model->ops->seen(model, u, &seen);
-    if (n_seen < 0) { /* the model keeps no training items */
-        n_seen = 0;
-        seen = NULL;
-    }
+    int64_t n_seen = include_seen ? 0 : fct_seen_items(model, u, &seen, NULL);
     const int32_t *s = seen, *s_end = seen ? seen + n_seen : NULL;
     fct_topk top;
     fct_topk_init(&top, out, k);
@@ -42,64 +31,41 @@ static int fct_rec_select(const facto_model *model, int32_t u, const float *scor
             s++;
         if (s && s < s_end && *s == i)
             continue;
-        fct_topk_push(&top, i, scores[i]);
+        fct_topk_offer(&top, i, scores[i]);
     }
     return fct_topk_finish(&top);
-}
-
-/* Raw scores of users[nb] (model indices, >= 0) into S [nb, n_items] through
- * the dot form: one sgemm, then c + b_u + b_i added in the order the models'
- * own scoring adds them ((c + b_u) + b_i + dot). */
-static void fct_rec_dot_block(const fct_dot_form *d, const int32_t *users, int nb, float *Ub, float *S)
-{
-    const int64_t ni = d->n_items, k = d->k;
-    for (int b = 0; b < nb; b++)
-        memcpy(Ub + (int64_t)b * k, d->U + (int64_t)users[b] * d->ldu, (size_t)k * sizeof(float));
-    fct_sgemm_nt(nb, ni, k, Ub, k, d->V, d->ldv, S, ni);
-    for (int b = 0; b < nb; b++) {
-        float cu = d->c + (d->user_bias ? d->user_bias[users[b]] : 0.0f);
-        float *row = S + (int64_t)b * ni;
-        for (int64_t i = 0; i < ni; i++)
-            row[i] = cu + (d->item_bias ? d->item_bias[i] : 0.0f) + row[i];
-    }
 }
 
 /* The batch driver over model indices: idx [n] (-1 = unknown user: n_out 0). */
 static facto_status fct_rec_batch(facto_ctx *ctx, const facto_model *model, const int32_t *idx, int32_t n, int k,
                                   int include_seen, facto_recommendation *out, int *n_out)
 {
-    const int32_t n_items = facto_idmap_size(facto_model_items(model));
-    fct_dot_form dot;
-    int has_dot = model->ops->dot_form && model->ops->dot_form(model, &dot);
-    size_t row_bytes = (size_t)(n_items > 0 ? n_items : 1) * sizeof(float);
-    int block = (int)(FCT_REC_BLOCK_BYTES / row_bytes);
-    block = block < 1 ? 1 : block > FCT_REC_BLOCK ? FCT_REC_BLOCK : block;
-    if (!has_dot)
-        block = 1;
-    float *S = fct_malloc_array((size_t)block, row_bytes);
-    float *Ub = has_dot ? fct_malloc_array((size_t)block * (size_t)dot.k, sizeof(float)) : NULL;
-    int32_t *bu = fct_malloc_array((size_t)block, sizeof *bu);
-    int64_t *pos = fct_malloc_array((size_t)block, sizeof *pos);
-    if (!S || !bu || !pos || (has_dot && !Ub)) {
-        free(S);
-        free(Ub);
+    fct_scorer sc;
+    facto_status st = fct_scorer_init(ctx, &sc, model);
+    if (st != FACTO_OK)
+        return st;
+    int32_t *bu = fct_malloc_array((size_t)sc.block, sizeof *bu);
+    int64_t *pos = fct_malloc_array((size_t)sc.block, sizeof *pos);
+    if (!bu || !pos) {
         free(bu);
         free(pos);
-        return fct_fail(ctx, FACTO_ERR_NOMEM, "top-N: out of memory for a block of %d users x %d items", block,
-                        n_items);
+        fct_scorer_free(&sc);
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "top-N: out of memory for a block of %d users", sc.block);
     }
     const int n_threads = fct_threads(ctx);
     fct_blas_set_threads(n_threads);
+    int kept = 1;
     const int32_t *probe;
-    if (!include_seen && (!model->ops->seen || model->ops->seen(model, 0, &probe) < 0))
+    if (!include_seen)
+        fct_seen_items(model, 0, &probe, &kept);
+    if (!kept)
         fct_log(ctx, FACTO_LOG_WARN,
                 "this %s model keeps no training items (a file written before facto 0.2): items users had in "
                 "training are not left out",
                 model->ops->name);
-    facto_status st = FACTO_OK;
     for (int32_t j = 0; j < n && st == FACTO_OK;) {
         int nb = 0;
-        for (; j < n && nb < block; j++) {
+        for (; j < n && nb < sc.block; j++) {
             n_out[j] = 0;
             if (idx[j] >= 0) {
                 bu[nb] = idx[j];
@@ -108,23 +74,16 @@ static facto_status fct_rec_batch(facto_ctx *ctx, const facto_model *model, cons
         }
         if (nb == 0)
             continue;
-        if (has_dot) {
-            fct_rec_dot_block(&dot, bu, nb, Ub, S);
-        } else {
-            fct_query q = fct_query_user(bu[0]);
-            st = model->ops->score(ctx, model, &q, NULL, n_items, FCT_SCORE_RAW, S);
-            if (st != FACTO_OK)
-                break;
-        }
+        if ((st = fct_scorer_run(ctx, &sc, bu, nb)) != FACTO_OK)
+            break;
 #pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1) if (nb > 1)
         for (int b = 0; b < nb; b++)
-            n_out[pos[b]] = fct_rec_select(model, bu[b], S + (int64_t)b * n_items, n_items, k, include_seen,
-                                           out + pos[b] * (int64_t)k);
+            n_out[pos[b]] = fct_rec_select(model, bu[b], fct_scorer_row(&sc, b), sc.n_items, k,
+                                           include_seen, out + pos[b] * (int64_t)k);
     }
-    free(S);
-    free(Ub);
     free(bu);
     free(pos);
+    fct_scorer_free(&sc);
     return st;
 }
 
@@ -185,5 +144,69 @@ facto_status facto_model_recommend_batch(facto_ctx *ctx, const facto_model *mode
     else
         memset(n_out, 0, (size_t)n_users * sizeof *n_out);
     free(idx);
+    return st == FACTO_OK ? fct_ok(ctx) : st;
+}
+
+facto_status facto_model_recommend_history(facto_ctx *ctx, const facto_model *model, const char *const *items,
+                                           const float *values, int32_t n, int k, facto_recommendation *out,
+                                           int *n_out, int32_t *n_unknown)
+{
+    const facto_idmap *users = NULL;
+    facto_status st = fct_rec_check(ctx, model, k, out, &users);
+    if (st != FACTO_OK)
+        return st;
+    if (n < 0 || (n > 0 && !items) || !n_out)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "recommend: items and n_out must be given for %d items", n);
+    *n_out = 0;
+    const facto_idmap *imap = facto_model_items(model);
+    const int32_t n_items = facto_idmap_size(imap);
+    int32_t *hist = fct_malloc_array((size_t)(n > 0 ? n : 1), sizeof *hist);
+    float *vals = fct_malloc_array((size_t)(n > 0 ? n : 1), sizeof *vals);
+    float *scores = fct_malloc_array((size_t)(n_items > 0 ? n_items : 1), sizeof *scores);
+    if (!hist || !vals || !scores) {
+        st = fct_fail(ctx, FACTO_ERR_NOMEM, "recommend: out of memory for a history of %d items", n);
+        goto done;
+    }
+    /* known items, ascending, a repeated item's values added */
+    int32_t m = 0, unknown = 0;
+    for (int32_t x = 0; x < n; x++) {
+        int32_t i = items[x] ? facto_idmap_find(imap, items[x]) : -1;
+        float v = values ? values[x] : 1.0f;
+        if (i < 0) {
+            unknown++;
+            continue;
+        }
+        int32_t at = m;
+        while (at > 0 && hist[at - 1] > i)
+            at--;
+        if (at > 0 && hist[at - 1] == i) {
+            vals[at - 1] += v;
+            continue;
+        }
+        memmove(hist + at + 1, hist + at, (size_t)(m - at) * sizeof *hist);
+        memmove(vals + at + 1, vals + at, (size_t)(m - at) * sizeof *vals);
+        hist[at] = i;
+        vals[at] = v;
+        m++;
+    }
+    if (n_unknown)
+        *n_unknown = unknown;
+    fct_query q = {-1, m, hist, vals, 0, NULL, NULL};
+    if (k == 0 || (st = model->ops->score(ctx, model, &q, NULL, n_items, FCT_SCORE_RAW, scores)) != FACTO_OK)
+        goto done;
+    fct_topk top;
+    fct_topk_init(&top, out, k);
+    for (int32_t i = 0, h = 0; i < n_items; i++) {
+        while (h < m && hist[h] < i)
+            h++;
+        if (h < m && hist[h] == i)
+            continue;
+        fct_topk_offer(&top, i, scores[i]);
+    }
+    *n_out = fct_topk_finish(&top);
+done:
+    free(hist);
+    free(vals);
+    free(scores);
     return st == FACTO_OK ? fct_ok(ctx) : st;
 }

@@ -20,6 +20,15 @@ typedef struct fct_topk {
 void fct_topk_init(fct_topk *t, facto_recommendation *buf, int k);
 /* Offer one candidate. */
 void fct_topk_push(fct_topk *t, int32_t item, float score);
+/* Offer candidates in increasing item order: then a full heap rejects
+ * anything not strictly above its worst (an equal score has the higher
+ * index) without a call. */
+static inline void fct_topk_offer(fct_topk *t, int32_t item, float score)
+{
+    if (t->n == t->k && !(score > t->heap[0].score))
+        return;
+    fct_topk_push(t, item, score);
+}
 /* Sort the held entries best first in place (buf[0] is the best); returns
  * their count. The selection must not be pushed to afterwards. */
 int fct_topk_finish(fct_topk *t);

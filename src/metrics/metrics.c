@@ -7,6 +7,7 @@
 #include "metrics.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 void fct_err_acc_add(fct_err_acc *acc, double pred, double truth)
@@ -61,4 +62,33 @@ void fct_metrics_set_errors(facto_metrics *m, const fct_err_acc *acc)
     m->n = acc->n;
     m->rmse = fct_err_acc_rmse(acc);
     m->mae = fct_err_acc_mae(acc);
+}
+
+double facto_metrics_get(const facto_metrics *m, const char *name)
+{
+    if (!m || !name)
+        return NAN;
+    for (int i = 0; i < m->n_ranking && i < FACTO_METRICS_MAX_RANKING; i++)
+        if (strcmp(m->ranking[i].name, name) == 0)
+            return m->ranking[i].value;
+    static const struct {
+        const char *name;
+        size_t offset;
+    } fields[] = {
+        {"rmse", offsetof(facto_metrics, rmse)},
+        {"mae", offsetof(facto_metrics, mae)},
+        {"accuracy", offsetof(facto_metrics, binary.accuracy)},
+        {"cross_entropy", offsetof(facto_metrics, binary.cross_entropy)},
+        {"f_beta", offsetof(facto_metrics, binary.f_beta)},
+        {"precision", offsetof(facto_metrics, binary.precision)},
+        {"recall", offsetof(facto_metrics, binary.recall)},
+        {"auc", offsetof(facto_metrics, binary.auc)},
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        if (strcmp(fields[i].name, name) == 0) {
+            double v;
+            memcpy(&v, (const char *)m + fields[i].offset, sizeof v);
+            return v;
+        }
+    return NAN;
 }

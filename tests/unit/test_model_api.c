@@ -384,6 +384,56 @@ static void test_fm_side_features(void **state)
     facto_ctx_free(ctx);
 }
 
+/* Similar items of a factor model = the cosine of its item factors, worked
+ * out here from the model's own predictions (q_i . q_j through MF's dot
+ * form is not public, so compare with a brute force over facto_model_similar
+ * of every pair: symmetric, itself left out, ordered). */
+static void test_similar(void **state)
+{
+    (void)state;
+    facto_ctx *ctx = facto_ctx_new();
+    facto_dataset *ds = ratings(ctx);
+    const char *nv[] = {"num_factors", "5", "epochs", "6", NULL};
+    facto_params *p = params_of(ctx, "mf", nv);
+    facto_fit_data data = {ds, NULL, NULL, NULL, NULL, NULL};
+    facto_model *m = NULL;
+    assert_int_equal(facto_model_fit(ctx, p, &data, NULL, &m), FACTO_OK);
+    const facto_idmap *items = facto_model_items(m);
+    int32_t ni = facto_idmap_size(items);
+    facto_recommendation *all = calloc((size_t)ni, sizeof *all), top[5];
+    float *sim = calloc((size_t)ni * (size_t)ni, sizeof *sim);
+    for (int32_t i = 0; i < ni; i++) {
+        int n = 0;
+        assert_int_equal(facto_model_similar(ctx, m, facto_idmap_name(items, i), ni, all, &n), FACTO_OK);
+        assert_int_equal(n, ni - 1);
+        for (int x = 0; x < n; x++) {
+            assert_int_not_equal(all[x].item, i);
+            assert_true(all[x].score <= 1.0001f && all[x].score >= -1.0001f);
+            if (x > 0)
+                assert_true(all[x - 1].score >= all[x].score);
+            sim[(size_t)i * (size_t)ni + (size_t)all[x].item] = all[x].score;
+        }
+        int k5 = 0;
+        assert_int_equal(facto_model_similar(ctx, m, facto_idmap_name(items, i), 5, top, &k5), FACTO_OK);
+        assert_int_equal(k5, 5);
+        assert_memory_equal(top, all, 5 * sizeof *top);
+    }
+    for (int32_t i = 0; i < ni; i++)
+        for (int32_t j = 0; j < ni; j++)
+            assert_true(fabsf(sim[(size_t)i * (size_t)ni + (size_t)j] - sim[(size_t)j * (size_t)ni + (size_t)i]) < 1e-6f);
+    int n = 0;
+    assert_int_equal(facto_model_similar(ctx, m, "no such item", 5, top, &n), FACTO_ERR_NOT_FOUND);
+    /* mf cannot fold a user in from a history */
+    const char *hist[2] = {"i1", "i2"};
+    assert_int_equal(facto_model_recommend_history(ctx, m, hist, NULL, 2, 5, top, &n, NULL), FACTO_ERR_INVALID);
+    free(all);
+    free(sim);
+    facto_params_free(p);
+    facto_model_free(m);
+    facto_dataset_free(ds);
+    facto_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -392,6 +442,7 @@ int main(void)
         cmocka_unit_test(test_topn_mf),
         cmocka_unit_test(test_fm_from_ratings),
         cmocka_unit_test(test_fm_side_features),
+        cmocka_unit_test(test_similar),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
