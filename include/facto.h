@@ -145,6 +145,34 @@ typedef struct facto_read_options {
      * header: when its name holds "time" or "date", or is "ts"). Fields are
      * trimmed of blanks and may be double-quoted ("a,b", "" for a quote).
      * Columns after those used are ignored. */
+
+    /* Implicit feedback (plays, clicks, purchases), any format:
+     *  implicit = 0 (default): explicit ratings, as described above; a
+     *    repeated (user, item) keeps its last line's rating and timestamp.
+     *  implicit = 1: the third column is a weight (a count of plays, clicks,
+     *    ...), a finite number >= 0: a weight that is not a number, is
+     *    negative or does not fit a float is FACTO_ERR_PARSE "PATH:LINE: ...".
+     *    A repeated (user, item) is one pair whose weight is the sum of its
+     *    lines' weights and whose timestamp is the latest of theirs. The
+     *    weight column may be absent, every weight then being 1: with
+     *    `columns` "user,item" or "user,item,,timestamp" (an empty third
+     *    entry); without `columns`, in delimited text, when the first data
+     *    line has two columns, or a header names the user and the item but no
+     *    weight ("user,item,timestamp"; besides the rating names, "weight",
+     *    "count", "plays", "clicks", "views", "quantity", ... name the weight).
+     *    Then a first line of two fields is a header only when a field names
+     *    a column. A third column that is not a weight (a timestamp) must be
+     *    placed with `columns`. The MovieLens formats read their rating as the
+     *    weight.
+     *  implicit_threshold = T > 0 (implicit only; 0 = none, the default):
+     *    keeps the pairs whose summed weight is >= T, each as a positive of
+     *    weight 1, and drops the others (T = 4 on MovieLens ratings keeps
+     *    4 and 5 stars); users and items left with no pair are not in the data
+     *    set. facto_dataset_read_with_stats counts what was dropped.
+     * Errors (FACTO_ERR_INVALID): implicit not 0 or 1, a threshold that is
+     * negative or not finite, a threshold > 0 with implicit = 0. */
+    int implicit;
+    double implicit_threshold;
 } facto_read_options;
 
 FACTO_API facto_read_options facto_read_options_default(void);
@@ -156,8 +184,9 @@ typedef struct facto_rows facto_rows;
 /*
  * A rating data set: n_ratings (user, item, rating[, timestamp]) held as CSR
  * by user, with the id maps of its users and items. Duplicate (user, item)
- * pairs are merged when read, keeping the last rating in file order.
- * Immutable once built.
+ * pairs are merged when read, keeping the last rating in file order (implicit
+ * data: adding their weights, see facto_read_options); for implicit data the
+ * "ratings" are the pairs' weights. Immutable once built.
  */
 typedef struct facto_dataset facto_dataset;
 
@@ -166,16 +195,45 @@ typedef struct facto_dataset facto_dataset;
  * starts with the gzip magic). Streaming: memory is O(ratings), not O(file).
  * Accepts CRLF line ends, a UTF-8 BOM, blank lines and lines starting with '#'.
  * Errors: FACTO_ERR_IO (cannot open/read), FACTO_ERR_PARSE (bad line; the
- * message is "PATH:LINE: what is wrong"), FACTO_ERR_EMPTY (no ratings),
- * FACTO_ERR_INVALID (bad options). On success *out is owned by the caller:
- * free with facto_dataset_free(). `n_duplicates` (may be NULL) receives the
- * number of lines dropped because a later line had the same (user, item), so
- * lines read = n_ratings + n_duplicates. Ids are the fields' bytes (1..255,
- * no NUL); ratings must be finite floats, timestamps int64 integers.
+ * message is "PATH:LINE: what is wrong"), FACTO_ERR_EMPTY (no ratings, or
+ * none reaches the implicit threshold), FACTO_ERR_INVALID (bad options). On
+ * success *out is owned by the caller: free with facto_dataset_free().
+ * `n_duplicates` (may be NULL) receives the number of lines dropped because
+ * a later line had the same (user, item), so lines read = n_ratings +
+ * n_duplicates (implicit data: the lines added into an earlier line's pair;
+ * with a threshold, the pairs it drops are counted by
+ * facto_dataset_read_with_stats). Ids are the fields' bytes (1..255, no NUL);
+ * ratings must be finite floats (implicit weights also >= 0), timestamps
+ * int64 integers.
  * Cost O(file bytes + n_users + n_items); u.data (100K lines) takes ~10 ms.
  */
 FACTO_API facto_status facto_dataset_read(facto_ctx *ctx, const char *path, const facto_read_options *opts,
                                           facto_dataset **out, int64_t *n_duplicates);
+
+/* What facto_dataset_read_with_stats did with the lines of a file. Always
+ * n_lines = n_ratings + n_duplicates + n_below_threshold. */
+typedef struct facto_read_stats {
+    int64_t n_lines;           /* data lines read (blank, comment and header lines not counted) */
+    int64_t n_duplicates;      /* lines whose (user, item) came on another line: explicit data keeps the
+                                  last one only; implicit data adds their weights into one pair */
+    int64_t n_below_threshold; /* implicit with a threshold: pairs (after summing) dropped below it */
+    int32_t n_users_dropped;   /* users whose every pair was dropped by the threshold */
+    int32_t n_items_dropped;   /* items whose every pair was dropped by the threshold */
+} facto_read_stats;
+
+/*
+ * facto_dataset_read, with the counts of *stats (may be NULL; zeroed first,
+ * filled on success). Same inputs, outputs, errors and cost; and with a
+ * threshold that drops every pair, FACTO_ERR_EMPTY "PATH: no pair reaches the
+ * implicit threshold T (N pairs below it)"; when the weights of one pair add
+ * up past the float range, FACTO_ERR_PARSE "PATH: the weights of user 'U' and
+ * item 'I' add up to X, more than a float holds". On ml-100k's u.data with
+ * implicit = 1 and threshold 4: 55,375 positives of 942 users and 1,447
+ * items; 44,625 pairs, 1 user and 235 items dropped.
+ */
+FACTO_API facto_status facto_dataset_read_with_stats(facto_ctx *ctx, const char *path,
+                                                     const facto_read_options *opts, facto_dataset **out,
+                                                     facto_read_stats *stats);
 FACTO_API void facto_dataset_free(facto_dataset *ds);
 
 FACTO_API int32_t facto_dataset_n_users(const facto_dataset *ds);
@@ -197,24 +255,39 @@ FACTO_API void facto_dataset_csr(const facto_dataset *ds, const int64_t **row_pt
 /* Smallest and largest rating in the data set. */
 FACTO_API void facto_dataset_rating_range(const facto_dataset *ds, float *min_rating, float *max_rating);
 
-/* How to split one data set into train and test. */
+/* How to split one data set into train and test. The last three are the
+ * splits of ranking (implicit feedback); d is a user's number of ratings. */
 typedef enum facto_split_kind {
-    FACTO_SPLIT_RANDOM = 1, /* each rating goes to test with probability `fraction` */
-    FACTO_SPLIT_KFOLD = 2,  /* ratings shuffled into `k` folds; fold `fold` (1-based) is test */
-    FACTO_SPLIT_TIME = 3    /* each user's latest `fraction` of ratings (by timestamp) is test */
+    FACTO_SPLIT_RANDOM = 1,         /* each rating goes to test with probability `fraction` */
+    FACTO_SPLIT_KFOLD = 2,          /* ratings shuffled into `k` folds; fold `fold` (1-based) is test */
+    FACTO_SPLIT_TIME = 3,           /* each user's latest `fraction` of ratings (by timestamp) is test */
+    FACTO_SPLIT_PER_USER = 4,       /* each user's round(fraction * d) ratings, at most d - 1, drawn at
+                                       random, are test: every user keeps at least one in train */
+    FACTO_SPLIT_LEAVE_LAST_OUT = 5, /* each user's latest rating (by timestamp) is test; a user with
+                                       one rating keeps it in train */
+    FACTO_SPLIT_USERS = 6           /* strong generalisation: round(fraction * n_users) users drawn at
+                                       random are held out, all their ratings in test (see
+                                       facto_dataset_split_users for fold-in history and target) */
 } facto_split_kind;
 
 typedef struct facto_split {
     facto_split_kind kind;
-    double fraction; /* RANDOM, TIME: in (0, 1) */
+    double fraction; /* RANDOM, TIME, PER_USER: share of ratings; USERS: share of users; in (0, 1) */
     int k;           /* KFOLD: number of folds, >= 2 */
     int fold;        /* KFOLD: 1..k */
-    uint64_t seed;   /* RANDOM, KFOLD: shuffling seed */
+    uint64_t seed;   /* RANDOM, KFOLD, PER_USER, USERS: the seed of every random draw */
 } facto_split;
 
+/* The usual share of a held-out user's ratings folded in at evaluation, for
+ * facto_dataset_split_users: 80% folded in, 20% scored. */
+#define FACTO_SPLIT_HISTORY_FRACTION 0.8
+
 /*
- * Parse "random:0.2", "kfold:5:3" or "time:0.2" into *out (seed is left as
- * given). Errors: FACTO_ERR_INVALID with a message saying what is wrong.
+ * Parse "random:0.2", "kfold:5:3", "time:0.2", "per-user:0.2",
+ * "leave-last-out" or "users:0.2" into *out. Every field but seed is set
+ * (fraction 0 for leave-last-out, 1/k for kfold; k and fold 0 but for
+ * kfold); seed is left as given. Errors: FACTO_ERR_INVALID with a message
+ * saying what is wrong; *out is then untouched.
  */
 FACTO_API facto_status facto_split_parse(facto_ctx *ctx, const char *text, facto_split *out);
 
@@ -224,15 +297,58 @@ FACTO_API facto_status facto_split_parse(facto_ctx *ctx, const char *text, facto
  * RANDOM draws one uniform number per rating in CSR order; KFOLD shuffles the
  * ratings (Fisher-Yates) and deals them round-robin into k folds, so the k
  * folds of one seed partition the data; TIME holds out each user's latest
- * round(fraction * d) of d ratings (at most d - 1; ties broken by item index).
- * O(n_ratings) time and memory (TIME: plus a sort per user).
- * Deterministic for a given seed. TIME needs timestamps (FACTO_ERR_INVALID
- * otherwise); a user with one rating keeps it in train.
+ * round(fraction * d) of d ratings (at most d - 1; ties broken by item index,
+ * the later item in the data set's order counting as later).
+ * PER_USER holds out, for each user in index order, round(fraction * d) of
+ * their d ratings (half rounds up; at most d - 1), drawn without replacement
+ * (a partial Fisher-Yates over the user's CSR positions) from one stream of
+ * the seed: sizes depend only on the degrees, which ratings on the seed.
+ * LEAVE_LAST_OUT holds out each user's latest rating, ties broken as TIME
+ * (so it is TIME holding out exactly one); no randomness.
+ * USERS draws round(fraction * n_users) users (a partial Fisher-Yates over
+ * user indices) and puts all their ratings in test, the other users' in
+ * train; test_history + test_target of facto_dataset_split_users with the
+ * same fraction and seed are this test set, and its train this train.
+ * O(n_ratings + n_users) time and memory (TIME, LEAVE_LAST_OUT: plus a sort
+ * per user). Deterministic for a given seed (TIME, LEAVE_LAST_OUT need
+ * none): the same data set, split and seed give the same outputs on every
+ * platform. TIME and LEAVE_LAST_OUT need timestamps (FACTO_ERR_INVALID
+ * otherwise); there a user with one rating keeps it in train.
  * Errors: FACTO_ERR_INVALID, FACTO_ERR_EMPTY (train or test would be empty),
  * FACTO_ERR_NOMEM. Outputs owned by the caller.
+ * ml-100k u.data read with implicit = 1 and threshold 4 (55,375 positives),
+ * per-user:0.2: 44,296 train and 11,079 test, every one of the 942 users in
+ * both (for any seed: the sizes depend on the degrees only).
  */
 FACTO_API facto_status facto_dataset_split(facto_ctx *ctx, const facto_dataset *all, const facto_split *split,
                                            facto_dataset **train, facto_dataset **test);
+
+/*
+ * Strong generalisation ("users:F"): the users of a test are not in
+ * training, and are folded in at evaluation from part of their own history.
+ * round(fraction * n_users) users are drawn as by facto_dataset_split with
+ * FACTO_SPLIT_USERS (same fraction and seed: the same users, the same
+ * *train). The ratings of the others go to *train. For each held-out user in
+ * index order, a random h = round(history_fraction * d) of their d ratings
+ * (half rounds up; at least 1, at most d) go to *test_history, the other
+ * d - h, drawn without replacement from the seed's stream after the users'
+ * draw, to *test_target, what is scored: with history_fraction
+ * FACTO_SPLIT_HISTORY_FRACTION (0.8), a random 80% folded in and 20% scored. A held-out user with too few ratings for a
+ * target (d = 1; d = 2 at 0.8) is in test_history only; evaluation skips a
+ * user without target. Every rating is in exactly one of the three; the
+ * users of test_history and test_target are the held-out ones; each output
+ * has its own compact id maps, and items of the test sides may be missing
+ * from train. fraction and history_fraction in (0, 1).
+ * Errors: FACTO_ERR_INVALID (NULL arguments, a fraction out of range),
+ * FACTO_ERR_EMPTY (no user held out, every user held out, or no held-out user
+ * with a target), FACTO_ERR_NOMEM. On error the outputs are NULL; on success
+ * all three are owned by the caller. O(n_ratings + n_users).
+ * ml-100k u.data at threshold 4, users:0.2 seed 1, history 0.8: 188 users
+ * held out; 45,124 train, 8,205 test history and 2,046 test target ratings.
+ */
+FACTO_API facto_status facto_dataset_split_users(facto_ctx *ctx, const facto_dataset *all, double fraction,
+                                                 uint64_t seed, double history_fraction, facto_dataset **train,
+                                                 facto_dataset **test_history, facto_dataset **test_target);
 
 /* ======================================================================
  * Data set registry (MovieLens)
