@@ -561,6 +561,10 @@ typedef struct facto_kind_info {
     facto_model_kind kind;
     const char *summary;   /* one line: the model and its source */
     unsigned train_inputs; /* FACTO_INPUT_* bits it trains on (facto_fit_data) */
+    int thread_invariant;  /* 1: a model is the same for any facto_ctx_set_threads() count (fm: only
+                              MCMC chains run in parallel, each with its own seed), so a program may
+                              use every core by default; 0: more threads change the result (mf:
+                              Hogwild SGD), so 1 thread is the reproducible default */
 } facto_kind_info;
 
 /* Number of kinds this build knows; kind `index` (0-based) into *out.
@@ -674,6 +678,19 @@ FACTO_API facto_status facto_params_validate(facto_ctx *ctx, const facto_params 
  * sgd trains on feature rows only: one-hot encode ratings first,
  * facto_fm_encode). 0 for NULL. */
 FACTO_API unsigned facto_params_inputs(const facto_params *params);
+
+/* FACTO_TASK_* a model trained with this configuration will have (fm: its
+ * predictor_type; mf: regression); 0 while a setting it depends on is not
+ * set, or for NULL. Lets a program check its data before a fit. */
+FACTO_API facto_task facto_params_task(const facto_params *params);
+
+/* How this configuration will train, for a program to show before a fit,
+ * into buf (size bytes; buf may be NULL when size is 0) as snprintf does
+ * (returns the length needed without the NUL): a one-line summary ("regressor,
+ * solver mcmc, num_factors 8, 20 iterations"), then a line for each note
+ * worth showing ("mcmc: 4 chains of 20 iterations, pooled at the end; the
+ * epoch reports follow chain 1"), each line ending in '\n'. "" for NULL. */
+FACTO_API size_t facto_params_describe(const facto_params *params, char *buf, size_t size);
 
 /* One hyperparameter of the table. The pointers are static storage. */
 typedef struct facto_param_info {
