@@ -32,6 +32,8 @@ static int cli_on_epoch(const facto_epoch_report *e, void *user)
         if (e->test.n > 0)
             fprintf(out, "  test RMSE %.4f MAE %.4f", e->test.rmse, e->test.mae);
     }
+    if (isfinite(e->train_loss)) /* kinds that report their objective (ials) */
+        fprintf(out, "  train loss %.6f", e->train_loss);
     fprintf(out, "  %.3fs %.0f %s/s\n", e->seconds, e->samples_per_second, r->unit);
     fflush(out);
     r->last = *e;
