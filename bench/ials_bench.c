@@ -260,7 +260,8 @@ int main(int argc, char **argv)
         die("fit", ctx);
     double fit_secs = now() - tf;
     const double nu = facto_dataset_n_users(ds), ni = facto_dataset_n_items(ds), kk = k, nz = (double)nnz;
-    const double flops = nu * kk * (kk + 1) + ni * kk * (kk + 1) + (cg + 1) * (8.0 * nz * kk + 2.0 * (nu + ni) * kk * kk);
+    const double flops =
+        (nu + ni) * kk * (kk + 1) + (cg + 1) * (8.0 * nz * kk + 2.0 * (nu + ni) * kk * kk);
     double med = median(st.secs, st.n);
     double gemm = do_sgemm ? sgemm_gflops(threads, 2048) : NAN;
     double load[3] = {0, 0, 0};

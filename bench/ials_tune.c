@@ -11,8 +11,8 @@
  * (`--eval val`: trained on train minus validation); `--eval test` trains
  * on the whole training part and reads TEST, once the settings are fixed.
  *
- * Usage: ials_tune [--data DIR] [--eval val|test] [--seeds N] [--ease LAMBDA]
- *                  [--threads T] [name=value ...]
+ * Usage: ials_tune [--data DIR] [--eval val|test] [--val-seed S] [--seeds N]
+ *                  [--ease LAMBDA] [--threads T] [name=value ...]
  *   name=value: any ials hyperparameter (num_factors=128, reg=0.003, ...);
  *   --seeds N: repeat with model seeds 1..N and print the mean and spread;
  *   --ease L: instead of iALS, EASE (Steck 2019) with L2 weight L: B = I -
@@ -193,7 +193,8 @@ int main(int argc, char **argv)
             if (facto_params_set(ctx, params, name, eq + 1) != FACTO_OK)
                 die(ctx, argv[a]);
         } else {
-            fprintf(stderr, "usage: ials_tune [--data DIR] [--eval val|test] [--seeds N] [--ease L] [name=value ...]\n");
+            fprintf(stderr, "usage: ials_tune [--data DIR] [--eval val|test] [--val-seed S] [--seeds N] [--ease L] "
+                            "[--threads T] [name=value ...]\n");
             return 2;
         }
     }
