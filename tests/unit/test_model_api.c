@@ -139,8 +139,11 @@ static void test_params_by_name(void **state)
     assert_non_null(strstr(facto_errmsg(ctx), "mf, fm"));
     assert_null(bad);
     /* the kinds this build knows */
-    assert_int_equal(facto_model_kind_count(), 3);
+    assert_int_equal(facto_model_kind_count(), 6);
     facto_kind_info k;
+    assert_int_equal(facto_model_kind_info(ctx, 4, &k), FACTO_OK);
+    assert_string_equal(k.name, "ease");
+    assert_int_equal(k.kind, FACTO_MODEL_EASE);
     assert_int_equal(facto_model_kind_find(ctx, "fm", &k), FACTO_OK);
     assert_int_equal(k.kind, FACTO_MODEL_FM);
     assert_int_equal(k.train_inputs, FACTO_INPUT_ROWS | FACTO_INPUT_RATINGS);
