@@ -32,6 +32,8 @@ static int cli_on_epoch(const facto_epoch_report *e, void *user)
         if (e->test.n > 0)
             fprintf(out, "  test RMSE %.4f MAE %.4f", e->test.rmse, e->test.mae);
     }
+    if (isfinite(e->train_loss)) /* kinds that report their objective (ials) */
+        fprintf(out, "  train loss %.6f", e->train_loss);
     /* the ranking metrics an epoch's evaluation computed, the first three */
     for (int i = 0; i < e->test.n_ranking && i < 3; i++)
         fprintf(out, "%s%s %.4f", i ? " " : "  test ", e->test.ranking[i].name, e->test.ranking[i].value);

@@ -25,4 +25,17 @@ void fct_dgemm(int trans_a, int64_t m, int64_t n, int64_t k, double alpha, const
                 (int)lda, B, (int)ldb, beta, C, (int)ldc);
 }
 
+void fct_gram_tn(int64_t n, int64_t k, const float *A, int64_t lda, float *C)
+{
+    if (n == 0) {
+        for (int64_t x = 0; x < k * k; x++)
+            C[x] = 0.0f;
+        return;
+    }
+    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)k, (int)n, 1.0f, A, (int)lda, 0.0f, C, (int)k);
+    for (int64_t i = 1; i < k; i++)
+        for (int64_t j = 0; j < i; j++)
+            C[i * k + j] = C[j * k + i];
+}
+
 void fct_blas_set_threads(int n) { openblas_set_num_threads(n > 0 ? n : 1); }

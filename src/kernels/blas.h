@@ -25,6 +25,15 @@ void fct_sgemm_nt(int64_t m, int64_t n, int64_t k, const float *A, int64_t lda, 
 void fct_dgemm(int trans_a, int64_t m, int64_t n, int64_t k, double alpha, const double *A, int64_t lda,
                const double *B, int64_t ldb, double beta, double *C, int64_t ldc);
 
+/*
+ * C [k, k] = A^T A for A [n, k] row-major with leading dimension lda: the
+ * Gram matrix of n factor rows (cblas_ssyrk, upper triangle, mirrored into
+ * the lower one so C is the full symmetric matrix, row stride k). n and k
+ * must fit in int. With one BLAS thread (fct_blas_set_threads(1)) the bits
+ * depend on the sizes only. n 0 gives zeros.
+ */
+void fct_gram_tn(int64_t n, int64_t k, const float *A, int64_t lda, float *C);
+
 /* OpenBLAS runs a gemm of m n k up to 65536 * GEMM_MULTITHREAD_THRESHOLD
  * (4 by default) multiply-adds on the calling thread, whatever
  * fct_blas_set_threads says; products of at most this many (half that, a

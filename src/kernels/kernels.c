@@ -11,7 +11,7 @@
 fct_kernels fct_kern = {
     FACTO_KERNEL_SCALAR, fct_dot_scalar,        fct_axpy_scalar,     fct_sgd_pair_scalar,
     fct_adam_pair_scalar, fct_adam_scalar,      fct_adagrad_scalar,  fct_fm_score_scalar,
-    fct_fm_sgd_scalar,    fct_fm_sgd_clip_scalar,
+    fct_fm_sgd_scalar,    fct_fm_sgd_clip_scalar, fct_rows_apply_scalar, fct_symv_scalar,
 };
 
 fct_kernel_path fct_kernel_path_detect(void)
@@ -41,6 +41,8 @@ void fct_kernel_path_set(fct_kernel_path path)
     fct_kern.fm_score = v ? fct_fm_score_avx2 : fct_fm_score_scalar;
     fct_kern.fm_sgd = v ? fct_fm_sgd_avx2 : fct_fm_sgd_scalar;
     fct_kern.fm_sgd_clip = v ? fct_fm_sgd_clip_avx2 : fct_fm_sgd_clip_scalar;
+    fct_kern.rows_apply = v ? fct_rows_apply_avx2 : fct_rows_apply_scalar;
+    fct_kern.symv = v ? fct_symv_avx2 : fct_symv_scalar;
 }
 
 /* Once per process, before main (and before any library call). */

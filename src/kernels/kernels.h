@@ -7,7 +7,8 @@
  * Contents: dot and axpy (MF scoring); the fused steps of MF's (p_u, q_i)
  * pair (SGD, Adam); Adam's and AdaGrad's step on a vector (FM's rows); the
  * forward pass and the fused SGD step of one FM row (FM's mini_batch_size 1
- * path). Optimizer steps are called by the optimizer module
+ * path); the sparse row pass and the Gram product of the implicit
+ * least-squares solvers (iALS's CG). Optimizer steps are called by the optimizer module
  * (src/solvers/optim.h) only. The dense Gram kernel of the MCMC summary is
  * BLAS (gram.h).
  *
@@ -91,6 +92,15 @@ typedef struct fct_kernels {
                    const float *sum, float g, float lr_w, float wd_w, float lr_v, float wd_v, float clip);
     void (*fm_sgd_clip)(float *w, float *V, int32_t k, const uint32_t *slots, const float *x, int64_t n,
                         const float *sum, float g, float lr_w, float wd_w, float lr_v, float wd_v, float clip);
+    /*
+     * Implicit least squares (ials_kernels.c): y[f] += sum_j (a_j + s w_j
+     * <x_j, d>) x_j[f], f < k, over the n rows x_j = X + idx[j] ldx (idx
+     * NULL: X + j ldx); a NULL means a_j = 0. y must not alias d or a row.
+     */
+    void (*rows_apply)(const float *X, int64_t ldx, const int32_t *idx, int64_t n, const float *a, const float *w,
+                       float s, const float *d, int k, float *y);
+    /* y = alpha G d + beta d for a symmetric G [k, k] row-major; y must not alias d. */
+    void (*symv)(const float *G, int k, float alpha, float beta, const float *d, float *y);
 } fct_kernels;
 
 /* The table in use (read-only outside kernels.c). */
@@ -130,5 +140,12 @@ void fct_fm_sgd_clip_scalar(float *w, float *V, int32_t k, const uint32_t *slots
                             const float *sum, float g, float lr_w, float wd_w, float lr_v, float wd_v, float clip);
 void fct_fm_sgd_clip_avx2(float *w, float *V, int32_t k, const uint32_t *slots, const float *x, int64_t n,
                           const float *sum, float g, float lr_w, float wd_w, float lr_v, float wd_v, float clip);
+
+void fct_rows_apply_scalar(const float *X, int64_t ldx, const int32_t *idx, int64_t n, const float *a,
+                           const float *w, float s, const float *d, int k, float *y);
+void fct_rows_apply_avx2(const float *X, int64_t ldx, const int32_t *idx, int64_t n, const float *a,
+                         const float *w, float s, const float *d, int k, float *y);
+void fct_symv_scalar(const float *G, int k, float alpha, float beta, const float *d, float *y);
+void fct_symv_avx2(const float *G, int k, float alpha, float beta, const float *d, float *y);
 
 #endif /* FACTO_KERNELS_H */

@@ -22,6 +22,7 @@ static const fct_model_ops *const fct_model_kinds[] = {
     &fct_popular_ops,
     &fct_itemknn_ops,
     &fct_ease_ops,
+    &fct_ials_ops,
 };
 #define FCT_N_KINDS ((int)(sizeof fct_model_kinds / sizeof fct_model_kinds[0]))
 

@@ -25,6 +25,7 @@ static const struct {
     {"popular", fct_fit_popular},
     {"itemknn", fct_fit_itemknn},
     {"ease", fct_fit_ease},
+    {"ials", fct_fit_ials},
 };
 
 facto_status facto_model_fit(facto_ctx *ctx, const facto_params *params, const facto_fit_data *data,
@@ -69,6 +70,7 @@ void fct_fit_report_once(const facto_model *model, const facto_dataset *train, c
     fct_metrics_empty(&rep.train, model->ops->task(model));
     fct_metrics_empty(&rep.test, model->ops->task(model));
     rep.test_rmse_average = NAN;
+    rep.train_loss = NAN;
     rep.seconds = seconds;
     rep.samples_per_second = seconds > 0.0 ? (double)train->n_ratings / seconds : 0.0;
     callbacks->on_epoch(&rep, callbacks->user_data);

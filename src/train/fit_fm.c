@@ -40,6 +40,7 @@ static int fct_fm_on_epoch(const fct_fm_epoch_report *r, void *user_data)
     rep.test_rmse_average = ad->mcmc && ad->task == FACTO_TASK_REGRESSION && r->test.n_rows > 0 ? r->test.rmse : NAN;
     rep.seconds = r->seconds;
     rep.samples_per_second = r->samples_per_second;
+    rep.train_loss = NAN;
     return ad->user->on_epoch ? ad->user->on_epoch(&rep, ad->user->user_data) : 0;
 }
 

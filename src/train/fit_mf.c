@@ -154,6 +154,7 @@ facto_status facto_mf_fit(facto_ctx *ctx, const facto_dataset *train, const fact
             rep.epoch = epoch;
             rep.epochs = params->epochs;
             rep.test_rmse_average = NAN;
+            rep.train_loss = NAN;
             st = fct_fit_report_ratings(ctx, &m->base, train, NULL, NULL, &rep.train);
             if (st == FACTO_OK)
                 st = fct_fit_report_ratings(ctx, &m->base, test, tumap, timap, &rep.test);

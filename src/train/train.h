@@ -42,6 +42,9 @@ facto_status fct_fit_itemknn(facto_ctx *ctx, const facto_params *params, const f
                              const facto_fit_callbacks *callbacks, facto_model **out);
 facto_status fct_fit_ease(facto_ctx *ctx, const facto_params *params, const facto_fit_data *data,
                           const facto_fit_callbacks *callbacks, facto_model **out);
+/* The implicit factor kinds (fit_ials.c). */
+facto_status fct_fit_ials(facto_ctx *ctx, const facto_params *params, const facto_fit_data *data,
+                          const facto_fit_callbacks *callbacks, facto_model **out);
 
 /* The FM solvers' callbacks turned into the caller's facto_fit_callbacks
  * (fit_fm.c): `ad` must live as long as the returned callbacks. */

@@ -139,7 +139,7 @@ static void test_params_by_name(void **state)
     assert_non_null(strstr(facto_errmsg(ctx), "mf, fm"));
     assert_null(bad);
     /* the kinds this build knows */
-    assert_int_equal(facto_model_kind_count(), 5);
+    assert_int_equal(facto_model_kind_count(), 6);
     facto_kind_info k;
     assert_int_equal(facto_model_kind_info(ctx, 4, &k), FACTO_OK);
     assert_string_equal(k.name, "ease");
@@ -147,6 +147,9 @@ static void test_params_by_name(void **state)
     assert_int_equal(facto_model_kind_find(ctx, "fm", &k), FACTO_OK);
     assert_int_equal(k.kind, FACTO_MODEL_FM);
     assert_int_equal(k.train_inputs, FACTO_INPUT_ROWS | FACTO_INPUT_RATINGS);
+    assert_int_equal(facto_model_kind_find(ctx, "ials", &k), FACTO_OK);
+    assert_int_equal(k.kind, FACTO_MODEL_IALS);
+    assert_int_equal(k.train_inputs, FACTO_INPUT_RATINGS);
     facto_params_free(p);
     facto_params_free(q);
     facto_params_free(f);
