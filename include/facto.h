@@ -949,8 +949,11 @@ FACTO_API facto_status facto_model_recommend(facto_ctx *ctx, const facto_model *
  * the model does not know). Models with a dot form (MF, FM from ratings)
  * score blocks of users against every item with cblas_sgemm on
  * facto_ctx_set_threads() threads; memory O(block x n_items + n_users x k).
- * Seen items and ties as facto_model_recommend. Errors: as
- * facto_model_recommend, but an unknown user is not an error.
+ * Seen items and ties as facto_model_recommend; each user's list and
+ * scores are exactly its facto_model_recommend's, bit for bit, whatever
+ * the batch and thread count (the items near a list's cut-off are scored
+ * again in one fixed order: BLAS rounds a row by its place in the block).
+ * Errors: as facto_model_recommend, but an unknown user is not an error.
  */
 FACTO_API facto_status facto_model_recommend_batch(facto_ctx *ctx, const facto_model *model,
                                                    const char *const *users, int32_t n_users, int k,
