@@ -4,7 +4,7 @@
 # (TSV and JSON lines), never lists a training item (unless
 # --include-seen), honours --exclude, and writes --out whole or not at all;
 # --history folds a new user in (ease: a training user's own items give its
-# list; unknown items are named; mf refuses with its error); `facto
+# list, ials: near it; unknown items are named; mf refuses with its error); `facto
 # similar` prints the nearest items (text and --json). Self-contained first
 # (generated interactions), then on ml-100k (else exit 77).
 set -u
@@ -15,26 +15,32 @@ awk -v tr="$TMP/r.train" -v te="$TMP/r.test" 'BEGIN { srand(11);
     for (u = 1; u <= 60; u++) for (r = 0; r < 12; r++) { i = 1 + int(rand() * rand() * 40);
       printf "%d\t%d\t1\n", u, i > (rand() < 0.8 ? tr : te) } }'
 E="$TMP/ease.facto"
+I="$TMP/ials.facto"
 expect_rc 0 "$F" train --model ease --train "$TMP/r.train" --test "$TMP/r.test" --out "$E"
+expect_rc 0 "$F" train --model ials --train "$TMP/r.train" --test "$TMP/r.test" --factors 8 --out "$I"
 
 # every user: the batch lines are the one-user lines (TSV), and each JSON line is --json's
-expect_rc 0 "$F" recommend --model "$E" --all-users -k 7
-cp "$TMP/out" "$TMP/all.tsv"
-expect_rc 0 "$F" recommend --model "$E" --all-users -k 7 --format jsonl --threads 2
-cp "$TMP/out" "$TMP/all.jsonl"
-[ "$(cut -f1 "$TMP/all.tsv" | uniq | tr '\n' ' ')" = "$(cut -f1 "$TMP/r.train" | sort -n -u | tr '\n' ' ')" ] ||
-    fail "--all-users: users not in id order, or some missing"
-: >"$TMP/one.tsv"
-: >"$TMP/one.jsonl"
-for u in $(cut -f1 "$TMP/r.train" | sort -n -u); do
-    "$F" recommend --model "$E" --user "$u" -k 7 --format tsv >>"$TMP/one.tsv" || fail "recommend --user $u"
-    "$F" recommend --model "$E" --user "$u" -k 7 --json >>"$TMP/one.jsonl" || fail "recommend --user $u --json"
+# (ease scores users one at a time, ials in sgemm blocks)
+for m in "$E" "$I"; do
+    expect_rc 0 "$F" recommend --model "$m" --all-users -k 7
+    cp "$TMP/out" "$TMP/all.tsv"
+    cp "$TMP/out" "$m.tsv"
+    expect_rc 0 "$F" recommend --model "$m" --all-users -k 7 --format jsonl --threads 2
+    cp "$TMP/out" "$TMP/all.jsonl"
+    [ "$(cut -f1 "$TMP/all.tsv" | uniq | tr '\n' ' ')" = "$(cut -f1 "$TMP/r.train" | sort -n -u | tr '\n' ' ')" ] ||
+        fail "--all-users: users not in id order, or some missing"
+    : >"$TMP/one.tsv"
+    : >"$TMP/one.jsonl"
+    for u in $(cut -f1 "$TMP/r.train" | sort -n -u); do
+        "$F" recommend --model "$m" --user "$u" -k 7 --format tsv >>"$TMP/one.tsv" || fail "recommend --user $u"
+        "$F" recommend --model "$m" --user "$u" -k 7 --json >>"$TMP/one.jsonl" || fail "recommend --user $u --json"
+    done
+    cmp -s "$TMP/all.tsv" "$TMP/one.tsv" || { diff "$TMP/all.tsv" "$TMP/one.tsv" | head >&2; fail "$m: --all-users TSV != one-user"; }
+    cmp -s "$TMP/all.jsonl" "$TMP/one.jsonl" || fail "$m: --all-users JSON lines != one-user --json"
+    # no training item is ever listed
+    if awk -F'\t' 'NR == FNR { seen[$1 FS $2] = 1; next } ($1 FS $2) in seen { print; bad = 1 } END { exit !bad }' \
+        "$TMP/r.train" "$TMP/all.tsv" >&2; then fail "$m: a training item was recommended"; fi
 done
-cmp -s "$TMP/all.tsv" "$TMP/one.tsv" || { diff "$TMP/all.tsv" "$TMP/one.tsv" | head >&2; fail "--all-users TSV != one-user"; }
-cmp -s "$TMP/all.jsonl" "$TMP/one.jsonl" || fail "--all-users JSON lines != one-user --json"
-# no training item is ever listed
-if awk -F'\t' 'NR == FNR { seen[$1 FS $2] = 1; next } ($1 FS $2) in seen { print; bad = 1 } END { exit !bad }' \
-    "$TMP/r.train" "$TMP/all.tsv" >&2; then fail "a training item was recommended"; fi
 
 # --history: a training user's own items fold in to that user's list (EASE scores a history as a user)
 items=$(awk '$1 == 3 { print $2 }' "$TMP/r.train" | paste -sd, -) # repeats add, as in training
@@ -50,6 +56,14 @@ grep -q '"unknown_items": \["nosuch"\]' "$TMP/out" || fail "--history --json lac
     fail "--history - (stdin) differs from the comma list"
 expect_rc 2 "$F" recommend --model "$E" --history nosuch,nothing
 expect_err "none of its 2 items"
+# ials folds a user in with one least-squares solve: near the trained user's own list
+expect_rc 0 "$F" recommend --model "$I" --user 3 -k 10
+awk 'NR > 1 { print $2 }' "$TMP/out" | sort >"$TMP/iu3"
+expect_rc 0 "$F" recommend --model "$I" --history "$items,nosuch" -k 10
+expect_err "'nosuch'"
+awk 'NR > 1 { print $2 }' "$TMP/out" | sort >"$TMP/ih3"
+common=$(comm -12 "$TMP/iu3" "$TMP/ih3" | wc -l)
+[ "$common" -ge 7 ] || fail "ials --history of user 3's items shares $common of 10 items with user 3's list"
 
 # mf cannot fold a user in: the library's error, exit 2
 M="$TMP/mf.facto"
@@ -59,7 +73,7 @@ expect_err "mf scores users of its training data"
 
 # --out: whole or nothing
 expect_rc 0 "$F" recommend --model "$E" --all-users -k 7 --out "$TMP/recs.tsv"
-cmp -s "$TMP/recs.tsv" "$TMP/all.tsv" || fail "--out wrote another list than stdout"
+cmp -s "$TMP/recs.tsv" "$E.tsv" || fail "--out wrote another list than stdout"
 [ ! -s "$TMP/out" ] || fail "--out also printed to stdout"
 mkdir "$TMP/adir"
 expect_rc 2 "$F" recommend --model "$E" --all-users --out "$TMP/adir"
