@@ -85,6 +85,10 @@ int cli_json_print(json_t *root);
 /* A JSON number from a float/double, rounded to `digits` significant digits
  * so 4.71f prints as 4.71; NaN/inf become null. */
 json_t *cli_json_num(double value, int digits);
+/* Protect the file `path` (NULL and "-" ignored) from every output through
+ * ctx (facto_ctx_add_input); a path that does not exist is left to the
+ * reader to report. */
+void cli_protect(facto_ctx *ctx, const char *path);
 /* A JSON string of `text`; bytes that are not UTF-8 are read as ISO-8859-1
  * (ids are the data's own bytes). NULL when out of memory. */
 json_t *cli_json_str(const char *text);

@@ -65,6 +65,12 @@ json_t *cli_json_num(double value, int digits)
     return json_real(strtod(buf, NULL));
 }
 
+void cli_protect(facto_ctx *ctx, const char *path)
+{
+    if (ctx && path && strcmp(path, "-") != 0)
+        (void)facto_ctx_add_input(ctx, path); /* a missing file: its reader reports it */
+}
+
 int cli_json_print(json_t *root)
 {
     if (!root) {

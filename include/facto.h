@@ -16,6 +16,7 @@
 #define FACTO_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -95,6 +96,70 @@ FACTO_API facto_status facto_errcode(const facto_ctx *ctx);
 FACTO_API void facto_ctx_set_log(facto_ctx *ctx, facto_log_fn fn, void *user_data, facto_log_level max_level);
 /* Threads used by training and batch scoring; 0 means all cores. Default 1. */
 FACTO_API void facto_ctx_set_threads(facto_ctx *ctx, int n_threads);
+
+/* ======================================================================
+ * Output files and number text
+ * ====================================================================== */
+
+/*
+ * Every file libfacto and the facto command write goes through one atomic
+ * output: a temporary file ".NAME.facto-tmp.PID.N" in NAME's folder
+ * (created with O_EXCL), written through facto_output_stream(), then on
+ * facto_output_commit() flushed, fsync'ed, renamed over NAME and the
+ * folder fsync'ed. A reader never sees half a file; a failure (full disk,
+ * EFBIG, a signal) leaves any old NAME unchanged and no temporary file.
+ * The output refuses (FACTO_ERR_IO, message naming the path) to replace
+ *  - a file read through the same ctx (compared by device and inode): every
+ *    libfacto reader notes its file, and facto_ctx_add_input() adds others;
+ *  - an existing facto model, unless flags hold FACTO_OUTPUT_MODEL (then
+ *    anything but a missing or empty file or a model is refused instead);
+ *  - a folder.
+ * A symbolic link is followed (its target is replaced, the link kept); an
+ * existing device or FIFO (/dev/null, /dev/stdout) is written in place.
+ * Temporary files are unlinked on SIGINT, SIGTERM and SIGHUP by a handler
+ * installed on first use where the signal's action is the default (it then
+ * re-raises the signal); temporary files of NAME left by a process that no
+ * longer runs are removed after the next successful commit of NAME.
+ * Ownership: *out is the caller's until commit or abort frees it.
+ */
+typedef struct facto_output facto_output;
+#define FACTO_OUTPUT_MODEL 1u /* the output is a facto model file */
+
+/* Open an output for `path`. Errors: FACTO_ERR_INVALID (empty path),
+ * FACTO_ERR_IO (refused as above; the folder takes no new file),
+ * FACTO_ERR_NOMEM. */
+FACTO_API facto_status facto_output_open(facto_ctx *ctx, const char *path, unsigned flags, facto_output **out);
+/* The stream to write to (opened "w+b" for a regular file: it may be read
+ * back). Borrowed; never fclose it. */
+FACTO_API FILE *facto_output_stream(facto_output *o);
+/* The path as given to facto_output_open (for messages). Borrowed. */
+FACTO_API const char *facto_output_path(const facto_output *o);
+/* Flush, fsync, check the rules again (files read since the open count),
+ * rename over the target, fsync its folder, free o. Errors: FACTO_ERR_IO
+ * "PATH: cannot write: REASON (...)" (a write error seen by the stream,
+ * ENOSPC, EFBIG), the refusals above; the temporary file is removed. */
+FACTO_API facto_status facto_output_commit(facto_ctx *ctx, facto_output *o);
+/* Give up: remove the temporary file, free o. NULL is a no-op. */
+FACTO_API void facto_output_abort(facto_output *o);
+/* Protect the file at `path` from every output through ctx (a program's
+ * own inputs that libfacto does not read). FACTO_ERR_IO when it cannot be
+ * stat'ed. facto_ctx_clear_inputs() forgets every file noted so far. */
+FACTO_API facto_status facto_ctx_add_input(facto_ctx *ctx, const char *path);
+FACTO_API void facto_ctx_clear_inputs(facto_ctx *ctx);
+
+/*
+ * Numbers as text in every process locale (libfacto never calls setlocale;
+ * an application's decimal comma changes none of its input or output).
+ * facto_format_float writes the shortest "%.{1..9}g" text that reads back
+ * as exactly v ("0.1", "1e-05", "0.91486233"), facto_format_double the
+ * shortest of up to 17 digits; "nan", "inf", "-inf" when not finite. buf
+ * of 32 bytes always suffices; returns the length (snprintf's result).
+ * facto_parse_number reads a whole text as strtod does in the C locale:
+ * 1 on success, 0 when the text is not one number.
+ */
+FACTO_API int facto_format_float(char *buf, size_t size, float v);
+FACTO_API int facto_format_double(char *buf, size_t size, double v);
+FACTO_API int facto_parse_number(const char *text, double *out);
 
 /* ======================================================================
  * Id maps: the data's own ids <-> dense 0-based indices
