@@ -154,13 +154,14 @@ static int cli_pairs_emit(cli_pairs *s, const char *user, const char *item, floa
     s->n_pairs++;
     s->n_unknown += flags != 0;
     if (!s->preds) {
-        printf("%s\t%s\t%.4f\n", user, item, (double)score);
+        char num[32];
+        printf("%s\t%s\t%s\n", user, item, cli_num(num, score));
         return 0;
     }
     json_t *o = json_object();
     json_object_set_new(o, "user", cli_json_str(user));
     json_object_set_new(o, "item", cli_json_str(item));
-    json_object_set_new(o, "score", cli_json_num(score, 6));
+    json_object_set_new(o, "score", cli_json_float(score));
     if (flags & FACTO_PRED_UNKNOWN_USER)
         json_object_set_new(o, "unknown_user", json_true());
     if (flags & FACTO_PRED_UNKNOWN_ITEM)
@@ -280,12 +281,11 @@ int cli_cmd_predict(int argc, char **argv)
     }
     if (rc)
         return rc;
-    facto_ctx *ctx = facto_ctx_new();
+    facto_ctx *ctx = cli_ctx_new();
     if (!ctx) {
         cli_error("out of memory");
         return FACTO_EXIT_INTERNAL;
     }
-    cli_protect(ctx, a.input); /* --output never replaces it */
     facto_model *model = NULL;
     facto_status st = facto_model_load(ctx, a.model, &model);
     rc = st != FACTO_OK ? cli_fail(ctx, st, 0) : cli_predict_run(ctx, argv[0], model, &a);

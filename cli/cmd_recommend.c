@@ -366,13 +366,11 @@ int cli_cmd_recommend(int argc, char **argv)
     }
     if (rc)
         return rc;
-    facto_ctx *ctx = facto_ctx_new();
+    facto_ctx *ctx = cli_ctx_new();
     if (!ctx) {
         cli_error("out of memory");
         return FACTO_EXIT_INTERNAL;
     }
-    cli_protect(ctx, a.exclude); /* --out never replaces them */
-    cli_protect(ctx, a.history);
     facto_model *model = NULL;
     facto_status st = facto_model_load(ctx, a.model, &model);
     rc = st != FACTO_OK ? cli_fail(ctx, st, 0) : cli_rec_run(ctx, model, &a);

@@ -61,6 +61,7 @@ static int cli_run(const cli_command *cmd, int argc, char **argv)
     char verb[64];
     snprintf(verb, sizeof verb, "facto %s", cmd->name);
     argv[0] = verb;
+    cli_inputs_set(argc, argv); /* every existing file named is an input: no output replaces it */
     return cmd->run(argc, argv);
 }
 

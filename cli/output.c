@@ -65,10 +65,61 @@ json_t *cli_json_num(double value, int digits)
     return json_real(strtod(buf, NULL));
 }
 
-void cli_protect(facto_ctx *ctx, const char *path)
+static int cli_argc;
+static char **cli_argv;
+
+void cli_inputs_set(int argc, char **argv)
 {
-    if (ctx && path && strcmp(path, "-") != 0)
-        (void)facto_ctx_add_input(ctx, path); /* a missing file: its reader reports it */
+    cli_argc = argc;
+    cli_argv = argv;
+}
+
+static int cli_is_output_opt(const char *arg, size_t n)
+{
+    return (n == 5 && strncmp(arg, "--out", 5) == 0) || (n == 8 && strncmp(arg, "--output", 8) == 0);
+}
+
+facto_ctx *cli_ctx_new(void)
+{
+    facto_ctx *ctx = facto_ctx_new();
+    for (int i = 1; ctx && i < cli_argc; i++) {
+        const char *arg = cli_argv[i], *eq = strncmp(arg, "--", 2) == 0 ? strchr(arg, '=') : NULL;
+        if (cli_is_output_opt(arg, eq ? (size_t)(eq - arg) : strlen(arg))) {
+            i += !eq; /* its value is the output, not an input */
+            continue;
+        }
+        struct stat st;
+        const char *path = eq ? eq + 1 : arg;
+        if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+            (void)facto_ctx_add_input(ctx, path);
+    }
+    return ctx;
+}
+
+const char *cli_num(char *buf, double v)
+{
+    facto_format_float(buf, 32, (float)v);
+    return buf;
+}
+
+json_t *cli_json_float(double v)
+{
+    if (!isfinite((float)v))
+        return json_null();
+    char buf[32];
+    double back = 0.0;
+    facto_format_float(buf, sizeof buf, (float)v);
+    /* printed with 15 digits by cli_json_print: the same short text */
+    return json_real(facto_parse_number(buf, &back) ? back : v);
+}
+
+const char *cli_rnum(char *buf, double v, int decimals)
+{
+    if (v != 0.0 && isfinite(v) && fabs(v) < 1e-3)
+        snprintf(buf, 32, "%.4g", v);
+    else
+        snprintf(buf, 32, "%.*f", decimals, v);
+    return buf;
 }
 
 int cli_json_print(json_t *root)
@@ -174,8 +225,10 @@ void cli_print_scores(FILE *out, const char *which, const facto_metrics *m)
     const char *names[CLI_MAX_FIGURES];
     double values[CLI_MAX_FIGURES];
     int n = cli_metric_list(m, names, values);
-    for (int i = 0; i < n; i++)
-        fprintf(out, "#%s_score (algo-1) : ('%s', %.6g)\n", which, names[i], values[i]);
+    for (int i = 0; i < n; i++) {
+        char num[32];
+        fprintf(out, "#%s_score (algo-1) : ('%s', %s)\n", which, names[i], cli_num(num, values[i]));
+    }
 }
 
 void cli_print_users(FILE *out, const char *which, const facto_metrics *m)
@@ -203,6 +256,6 @@ void cli_json_metrics(json_t *root, const char *prefix, const facto_metrics *m, 
         snprintf(key, sizeof key, "%s%s", i < first_ranking ? prefix : "", names[i]);
         if (i >= first_ranking && json_object_get(root, key)) /* a classifier's own "auc" */
             snprintf(key, sizeof key, "ranking_%s", names[i]);
-        json_object_set_new(root, key, cli_json_num(have ? values[i] : NAN, 6));
+        json_object_set_new(root, key, cli_json_float(have ? values[i] : NAN));
     }
 }

@@ -52,21 +52,21 @@ static const char *cli_item_id(const facto_idmap *items, int32_t item, char *buf
 void cli_recs_table(FILE *out, const facto_idmap *items, const facto_recommendation *recs, int n,
                     const cli_titles *t)
 {
-    fprintf(out, "rank  item      score  title\n");
+    fprintf(out, "rank  item          score  title\n");
     for (int i = 0; i < n; i++) {
-        char buf[32];
+        char buf[32], num[32];
         const char *title = cli_title(t, recs[i].item);
-        fprintf(out, "%4d  %-8s %6.3f  %s\n", i + 1, cli_item_id(items, recs[i].item, buf, sizeof buf),
-                (double)recs[i].score, title ? title : "");
+        fprintf(out, "%4d  %-8s %10s  %s\n", i + 1, cli_item_id(items, recs[i].item, buf, sizeof buf),
+                cli_num(num, recs[i].score), title ? title : "");
     }
 }
 
 void cli_recs_tsv(FILE *out, const char *id, const facto_idmap *items, const facto_recommendation *recs, int n)
 {
     for (int i = 0; i < n; i++) {
-        char buf[32];
-        fprintf(out, "%s\t%s\t%.6g\n", id, cli_item_id(items, recs[i].item, buf, sizeof buf),
-                (double)recs[i].score);
+        char buf[32], num[32];
+        fprintf(out, "%s\t%s\t%s\n", id, cli_item_id(items, recs[i].item, buf, sizeof buf),
+                cli_num(num, recs[i].score));
     }
 }
 
@@ -78,7 +78,7 @@ json_t *cli_recs_items(const facto_idmap *items, const facto_recommendation *rec
         const char *title = cli_title(t, recs[i].item);
         json_t *o = json_object();
         json_object_set_new(o, "item", cli_json_str(cli_item_id(items, recs[i].item, buf, sizeof buf)));
-        json_object_set_new(o, "score", cli_json_num(recs[i].score, 6));
+        json_object_set_new(o, "score", cli_json_float(recs[i].score));
         if (title)
             json_object_set_new(o, "title", json_string(title));
         if (!o || json_array_append_new(arr, o) != 0) {

@@ -109,8 +109,10 @@ FACTO_API void facto_ctx_set_threads(facto_ctx *ctx, int n_threads);
  * folder fsync'ed. A reader never sees half a file; a failure (full disk,
  * EFBIG, a signal) leaves any old NAME unchanged and no temporary file.
  * The output refuses (FACTO_ERR_IO, message naming the path) to replace
- *  - a file read through the same ctx (compared by device and inode): every
- *    libfacto reader notes its file, and facto_ctx_add_input() adds others;
+ *  - a file named an input of the ctx with facto_ctx_add_input() (compared
+ *    by device and inode; the facto command adds every file on its command
+ *    line but the output's; libfacto's readers add nothing, so a program may
+ *    load a model and save over it);
  *  - an existing facto model, unless flags hold FACTO_OUTPUT_MODEL (then
  *    anything but a missing or empty file or a model is refused instead);
  *  - a folder.
@@ -141,9 +143,9 @@ FACTO_API const char *facto_output_path(const facto_output *o);
 FACTO_API facto_status facto_output_commit(facto_ctx *ctx, facto_output *o);
 /* Give up: remove the temporary file, free o. NULL is a no-op. */
 FACTO_API void facto_output_abort(facto_output *o);
-/* Protect the file at `path` from every output through ctx (a program's
- * own inputs that libfacto does not read). FACTO_ERR_IO when it cannot be
- * stat'ed. facto_ctx_clear_inputs() forgets every file noted so far. */
+/* Protect the file at `path` from every output through ctx (a command's
+ * inputs). FACTO_ERR_IO when it cannot be stat'ed; a folder or device is
+ * accepted and not noted. facto_ctx_clear_inputs() forgets every file. */
 FACTO_API facto_status facto_ctx_add_input(facto_ctx *ctx, const char *path);
 FACTO_API void facto_ctx_clear_inputs(facto_ctx *ctx);
 

@@ -206,7 +206,7 @@ static facto_status fct_output_check_existing(facto_ctx *ctx, const char *shown,
                         "%s: is an input of this command; refusing to replace it (choose another output path)",
                         shown);
     if (S_ISDIR(st->st_mode))
-        return fct_fail(ctx, FACTO_ERR_IO, "%s: is a folder; refusing to replace it", shown);
+        return fct_fail(ctx, FACTO_ERR_IO, "%s: exists and is a folder; refusing to replace it", shown);
     if (flags & FACTO_OUTPUT_MODEL) {
         const char *what = S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode) ? "a device"
                            : S_ISFIFO(st->st_mode)                      ? "a FIFO"
@@ -317,7 +317,7 @@ facto_status facto_output_open(facto_ctx *ctx, const char *path, unsigned flags,
             break;
     }
     if (fd < 0) {
-        facto_status e = fct_fail(ctx, FACTO_ERR_IO, "%s: cannot create a file in its folder: %s", path,
+        facto_status e = fct_fail(ctx, FACTO_ERR_IO, "%s: cannot write a file there: %s", path,
                                   strerror(errno));
         free(o->tmp);
         o->tmp = NULL; /* nothing was created */

@@ -6,8 +6,8 @@
  * fsync'ed. A reader never sees half a file; a failed or interrupted
  * write leaves the old file as it was. Rules checked when the output is
  * opened and again just before the rename:
- *  - never replace a file this context read (facto_ctx_add_input, and every
- *    reader of libfacto notes its file): compared by device and inode;
+ *  - never replace a file named an input of the context
+ *    (facto_ctx_add_input): compared by device and inode;
  *  - never replace an existing facto model unless the output is a model
  *    (FACTO_OUTPUT_MODEL), which in turn refuses to replace anything but
  *    an empty file or a model;
@@ -26,12 +26,12 @@
 
 #include <stdio.h>
 
-/* Remember the file at `path` (or open descriptor `fd`) as read through
+/* Remember the file at `path` (or open descriptor `fd`) as an input of
  * ctx, so no output through ctx replaces it. Best effort: a file that
  * cannot be stat'ed is not noted. */
 void fct_ctx_note_input(facto_ctx *ctx, const char *path);
 void fct_ctx_note_fd(facto_ctx *ctx, int fd);
-/* Free the list (facto_ctx_free). */
+/* Free the list (facto_ctx_clear_inputs). */
 void fct_ctx_inputs_free(facto_ctx *ctx);
 
 /* 1 when the first 8 bytes of the regular file at path are a model's magic. */

@@ -8,8 +8,6 @@
  */
 #include "params.h"
 
-#include "output.h"
-
 #include <ctype.h>
 #include <errno.h>
 #include <float.h>
@@ -388,7 +386,6 @@ facto_status fct_params_load_json(facto_ctx *ctx, const fct_ptable *t, void *par
     if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
         return fct_fail(ctx, FACTO_ERR_IO, "%s: is a folder, not a hyperparameters.json file", path);
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
-    fct_ctx_note_input(ctx, path);
     if (!root) {
         FILE *f = fopen(path, "rb");
         if (!f)

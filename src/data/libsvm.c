@@ -93,7 +93,7 @@ static int fct_libsvm_float(const char *s, const char *e, float *out)
         return 1;
     char *end = NULL;
     errno = 0;
-    float v = strtof(s, &end);
+    float v = fct_strtof(s, &end);
     if (end != e || !isfinite(v))
         return 0;
     /* ERANGE for subnormals is fine (the value is still the nearest float). */

@@ -7,8 +7,6 @@
  */
 #include "linereader.h"
 
-#include "../core/output.h"
-
 #include <errno.h>
 #include <string.h>
 #include <zlib.h>
@@ -27,7 +25,6 @@ facto_status fct_linereader_open(facto_ctx *ctx, fct_linereader *lr, const char 
     if (!gz)
         return fct_fail(ctx, errno == ENOMEM ? FACTO_ERR_NOMEM : FACTO_ERR_IO, "%s: cannot open: %s", path,
                           errno ? strerror(errno) : "unknown error");
-    fct_ctx_note_input(ctx, path); /* no output of this context may replace it */
     gzbuffer(gz, 1u << 17);
     lr->gz = gz;
     lr->cap = FACTO_LR_CHUNK;

@@ -607,7 +607,6 @@ facto_status fct_recordio_read_origin(facto_ctx *ctx, const char *path, uint64_t
     s.gz = gzopen(path, "rb");
     if (!s.gz)
         return fct_fail(ctx, FACTO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    fct_ctx_note_input(ctx, path); /* no output of this context may replace it */
     gzbuffer(s.gz, 1 << 17);
     facto_status st = fct_rio_decode_stream(ctx, &s, path, "record", feature_dim, 1, out, origin);
     gzclose(s.gz);

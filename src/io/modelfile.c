@@ -497,7 +497,6 @@ facto_status fct_mfile_open(facto_ctx *ctx, const char *path, fct_mfile_reader *
         int e = errno;
         return fct_fail(ctx, FACTO_ERR_IO, "%s: cannot open: %s", path, strerror(e));
     }
-    fct_ctx_note_fd(ctx, fd); /* no output of this context may replace it */
     struct stat sb;
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
         close(fd);
