@@ -102,8 +102,9 @@ const char *cli_rnum(char *buf, double v, int decimals);
  * one of its inputs, whichever option named it. */
 void cli_inputs_set(int argc, char **argv);
 facto_ctx *cli_ctx_new(void);
-/* A JSON string of `text`; bytes that are not UTF-8 are read as ISO-8859-1
- * (ids are the data's own bytes). NULL when out of memory. */
+/* A JSON string of an id (facto_id_escape: valid UTF-8 as is, a backslash
+ * doubled, any other byte as \xHH), so two ids never print alike. NULL
+ * when out of memory. */
 json_t *cli_json_str(const char *text);
 /* 1 when stderr is a terminal (progress bars go there only then). */
 int cli_stderr_is_tty(void);

@@ -141,26 +141,17 @@ int cli_json_print(json_t *root)
 
 json_t *cli_json_str(const char *text)
 {
-    json_t *j = json_string(text);
-    if (j)
-        return j;
-    /* Not UTF-8 (ids are the data's own bytes): read it as ISO-8859-1. */
-    size_t n = strlen(text);
-    char *buf = malloc(2 * n + 1);
+    /* Ids are the data's own bytes: facto_id_escape makes them UTF-8 without
+     * making two ids alike (invalid bytes as \xHH, a backslash doubled). */
+    char small[256];
+    size_t n = facto_id_escape(text, small, sizeof small);
+    if (n < sizeof small)
+        return json_string(small);
+    char *buf = malloc(n + 1);
     if (!buf)
         return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)text[i];
-        if (c < 0x80) {
-            buf[o++] = (char)c;
-        } else {
-            buf[o++] = (char)(0xC0 | (c >> 6));
-            buf[o++] = (char)(0x80 | (c & 0x3F));
-        }
-    }
-    buf[o] = '\0';
-    j = json_string(buf);
+    facto_id_escape(text, buf, n + 1);
+    json_t *j = json_string(buf);
     free(buf);
     return j;
 }

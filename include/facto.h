@@ -159,6 +159,20 @@ FACTO_API void facto_ctx_clear_inputs(facto_ctx *ctx);
  * facto_parse_number reads a whole text as strtod does in the C locale:
  * 1 on success, 0 when the text is not one number.
  */
+/*
+ * Ids as JSON text. Ids are the data's own bytes, in whatever encoding the
+ * file used; a JSON string must be UTF-8. facto_id_escape keeps valid UTF-8
+ * as it is, writes a backslash as two backslashes and every byte that is
+ * not part of valid UTF-8 as the four characters \xHH (lowercase hex), so
+ * the text is UTF-8 and two different ids never give the same text: the
+ * Latin-1 id "jos\xe9" (bytes 6a 6f 73 e9) is "jos\xe9", its UTF-8
+ * look-alike "jos\u00e9" stays "jos\u00e9". Reverse: "\\" -> one
+ * backslash, "\xHH" -> byte HH. Writes at most size bytes including the
+ * NUL into out (size 0: nothing) and returns the length of the whole
+ * escaped text, as snprintf does; at most 4 x strlen(id). NULL id = "".
+ */
+FACTO_API size_t facto_id_escape(const char *id, char *out, size_t size);
+
 FACTO_API int facto_format_float(char *buf, size_t size, float v);
 FACTO_API int facto_format_double(char *buf, size_t size, double v);
 FACTO_API int facto_parse_number(const char *text, double *out);

@@ -108,6 +108,22 @@ rm -f "$TMP/.other.svm.facto-tmp.999999999.0"
 # Devices are written in place.
 expect_rc 0 "$F" convert --input "$TMP/rows.train" --to libsvm --out /dev/null
 
+# Ids in other encodings: --json keeps valid UTF-8, writes other bytes as \xHH and
+# doubles a backslash, so a Latin-1 "jos\xe9" and a UTF-8 "josé" stay two users.
+printf 'jos\xe9\t1\t5\njos\xc3\xa9\t2\t3\na\\b\t1\t4\njos\xe9\t3\t2\n' >"$TMP/ids.tsv"
+expect_rc 0 "$F" train --train "$TMP/ids.tsv" --epochs 1 --factors 2 --out "$TMP/ids.facto"
+printf 'jos\xe9 1\njos\xc3\xa9 1\na\\b 1\n' >"$TMP/idp.txt"
+expect_rc 0 "$F" predict --model "$TMP/ids.facto" --input "$TMP/idp.txt" --json
+grep -qF '"user": "jos\\xe9"' "$TMP/out" || fail "a Latin-1 id is not written as \\xe9: $(cat "$TMP/out")"
+grep -qF "\"user\": \"jos$(printf '\xc3\xa9')\"" "$TMP/out" || fail "a UTF-8 id was changed: $(cat "$TMP/out")"
+grep -qF '"user": "a\\\\b"' "$TMP/out" || fail "a backslash in an id is not doubled: $(cat "$TMP/out")"
+grep -q unknown_user "$TMP/out" && fail "an id was not found again: $(cat "$TMP/out")"
+expect_rc 0 "$F" recommend --model "$TMP/ids.facto" --all-users --format jsonl -k 1
+[ "$(grep -c '"user": "jos' "$TMP/out")" = 2 ] || fail "two users print alike: $(cat "$TMP/out")"
+# text output keeps the bytes as they were
+expect_rc 0 "$F" predict --model "$TMP/ids.facto" --input "$TMP/idp.txt"
+grep -q "^jos$(printf '\xe9')	1	" "$TMP/out" || fail "text output changed a Latin-1 id"
+
 # Writing to stdout fails loudly: every command exits 2 on /dev/full.
 full() { "$@" >/dev/full 2>"$TMP/err"; local rc=$?; [ $rc -eq 2 ] || fail "exit $rc on /dev/full, want 2: $*"; }
 full "$F" --version

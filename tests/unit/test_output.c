@@ -264,6 +264,32 @@ static void test_float_text(void **state)
     assert_string_equal(buf, "inf");
 }
 
+static void test_id_escape(void **state)
+{
+    (void)state;
+    const struct { const char *id, *text; } cases[] = {
+        {"plain", "plain"},
+        {"jos\xe9", "jos\\xe9"},                 /* Latin-1: the byte as \xe9 */
+        {"jos\xc3\xa9", "jos\xc3\xa9"},         /* UTF-8 kept */
+        {"a\\b", "a\\\\b"},                   /* a backslash doubled */
+        {"a\\xe9", "a\\\\xe9"},               /* ... so it never reads as a byte */
+        {"\xc0\xaf", "\\xc0\\xaf"},           /* overlong '/' */
+        {"\xed\xa0\x80", "\\xed\\xa0\\x80"}, /* a surrogate */
+        {"\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80"}, /* above U+10FFFF */
+        {"\xf0\x9f\x98\x80!", "\xf0\x9f\x98\x80!"}, /* U+1F600 kept */
+        {"", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[64];
+        size_t n = facto_id_escape(cases[i].id, buf, sizeof buf);
+        assert_string_equal(buf, cases[i].text);
+        assert_int_equal(n, strlen(cases[i].text));
+    }
+    char small[4];
+    assert_int_equal(facto_id_escape("jos\xe9", small, sizeof small), 7); /* truncated, length of the whole */
+    assert_string_equal(small, "jos");
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -282,7 +308,7 @@ int main(void)
         cmocka_unit_test(test_commit_and_abort),  cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_file_too_big),      cmocka_unit_test(test_signals_remove_temp),
         cmocka_unit_test(test_stale_temps),       cmocka_unit_test(test_device_in_place),
-        cmocka_unit_test(test_float_text),
+        cmocka_unit_test(test_float_text),        cmocka_unit_test(test_id_escape),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
