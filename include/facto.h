@@ -663,7 +663,8 @@ FACTO_API facto_status facto_model_kind_find(facto_ctx *ctx, const char *name, f
  * Save the model to `path`: written to a temporary file in the same folder,
  * fsync'ed, then renamed over `path`, so a crash never leaves a half-written
  * model and an older file at `path` survives any failure (a crash may leave
- * a stale "PATH.tmp.PID"). Layout: docs/format.md (64-byte aligned sections,
+ * a stale ".NAME.facto-tmp.PID.N", removed by the next save of `path`;
+ * see facto_output_open). Layout: docs/format.md (64-byte aligned sections,
  * little-endian, XXH64 checksum; the GGUF / Redis RDB style of versioned
  * binary). Errors: FACTO_ERR_IO (cannot create, write, fsync or rename; the
  * message names the path and the reason), FACTO_ERR_NOMEM, FACTO_ERR_INVALID
