@@ -325,6 +325,8 @@ facto_status facto_output_open(facto_ctx *ctx, const char *path, unsigned flags,
         return e;
     }
     o->slot = fct_tmp_register(o->tmp);
+    if (exists)
+        (void)fchmod(fd, st.st_mode & 07777); /* the new file keeps the old one's permissions */
     if (!(o->f = fdopen(fd, "w+b"))) {
         close(fd);
         goto nomem;
