@@ -139,8 +139,8 @@ static void synth_user_items(synth_state *s, int32_t u, int32_t d, int32_t *out)
     int32_t M = s->o->n_items;
     int implicit = s->o->implicit;
     int32_t got = 0;
-    if ((int64_t)d * 3 <= M) {
-        int64_t tries = 0, limit = 40 * (int64_t)d + 1000;
+    if ((int64_t)d * 8 <= M) {
+        int64_t tries = 0, limit = 8 * (int64_t)d + 1000;
         while (got < d && tries < limit) {
             tries++;
             int32_t i = (int32_t)fct_rng_below(&s->rng, (uint64_t)M);
@@ -164,9 +164,21 @@ static void synth_user_items(synth_state *s, int32_t u, int32_t d, int32_t *out)
         }
         qsort(s->keys, (size_t)M, sizeof *s->keys, synth_cmp_key);
         for (int32_t j = 0; j < d; j++)
-            out[j] = s->keys[j].item;
+            s->stamp[s->keys[j].item] = -(u + 1);
+        got = 0;
+        for (int32_t i = 0; i < M; i++)
+            if (s->stamp[i] == -(u + 1))
+                out[got++] = i;
+        return;
     }
-    qsort(out, (size_t)d, sizeof *out, synth_cmp_i32);
+    if ((int64_t)d * 32 > M) {
+        got = 0; /* a scan of the stamps gives them in order */
+        for (int32_t i = 0; i < M; i++)
+            if (s->stamp[i] == u + 1)
+                out[got++] = i;
+    } else {
+        qsort(out, (size_t)d, sizeof *out, synth_cmp_i32);
+    }
 }
 
 /* Per-user counts summing to R, each in [1, M]. */
