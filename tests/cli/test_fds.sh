@@ -5,7 +5,8 @@
 # gives the same model bytes as training on the text; --implicit-threshold
 # applies to it; `datasets synth` is the same file for a seed (fds and tsv
 # agree), and a model trained on it beats the mean by a wide margin;
-# corrupt files exit 2, bad flags 1. About two seconds.
+# predict and recommend --exclude read .fds pairs; corrupt files exit 2,
+# bad flags 1. About two seconds.
 set -u
 . "$(dirname "$0")/lib.bash"
 
@@ -58,6 +59,18 @@ expect_rc 0 "$F" convert --train "$TMP/s1.tsv" --to fds --out "$TMP/t.fds"
 expect_rc 0 "$F" train --train "$TMP/s1.tsv" --split random:0.2 --seed 1 --epochs 5 --out "$TMP/a.facto"
 expect_rc 0 "$F" train --train "$TMP/t.fds" --split random:0.2 --seed 1 --epochs 5 --out "$TMP/b.facto"
 cmp -s "$TMP/a.facto" "$TMP/b.facto" || fail "train on fds differs from train on text"
+
+# predict --input and recommend --exclude take a .fds file of pairs too.
+head -n 300 "$TMP/s1.tsv" >"$TMP/p.tsv"
+expect_rc 0 "$F" convert --train "$TMP/p.tsv" --to fds --out "$TMP/p.fds"
+expect_rc 0 "$F" predict --model "$TMP/a.facto" --input "$TMP/p.tsv"
+sort "$TMP/out" >"$TMP/pa"
+expect_rc 0 "$F" predict --model "$TMP/a.facto" --input "$TMP/p.fds"
+[ "$(wc -l <"$TMP/pa")" -eq 300 ] && [ "$(sort "$TMP/out")" = "$(cat "$TMP/pa")" ] || fail "predict on fds pairs"
+expect_rc 0 "$F" recommend --model "$TMP/a.facto" --user 1 --exclude "$TMP/p.tsv" -k 20
+cp "$TMP/out" "$TMP/ra"
+expect_rc 0 "$F" recommend --model "$TMP/a.facto" --user 1 --exclude "$TMP/p.fds" -k 20
+cmp -s "$TMP/out" "$TMP/ra" || fail "recommend --exclude fds"
 
 # Corrupt files: exit 2 with the reason; bad flags: exit 1.
 cp "$TMP/r.fds" "$TMP/bad.fds"
