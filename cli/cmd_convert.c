@@ -2,9 +2,10 @@
  * cmd_convert.c — `facto convert`: ratings -> feature rows (one-hot user +
  * item, optional side features, through facto_fm_encoder; the test file is
  * encoded with the train file's layout; train_data.c reads and encodes)
- * written as libsvm text or SageMaker recordIO-protobuf, and rows from one
- * of those formats to the other (exact round trip). Cost: one pass over the
- * ratings, O(ratings * row length) to encode.
+ * written as libsvm text or SageMaker recordIO-protobuf, rows from one
+ * of those formats to the other (exact round trip), and a ratings file
+ * (text or .fds) to a .fds data set or to user<TAB>item<TAB>rating text.
+ * Cost: one pass over the ratings, O(ratings * row length) to encode.
  */
 #include "train_data.h"
 
