@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 long cli_read_line(FILE *f, char *buf, size_t cap)
 {
@@ -98,8 +99,12 @@ int cli_pairs_open(cli_pairs_reader *r, const char *path)
         cli_error("out of memory");
         return FACTO_EXIT_INTERNAL;
     }
+    /* A .fds data set file: only a regular file is sniffed (a pipe's bytes
+     * would be lost), then rewound for the text reader when it is not one. */
     unsigned char head[8];
-    if (!r->from_stdin && fread(head, 1, sizeof head, r->f) == sizeof head && memcmp(head, "FACTOFDS", 8) == 0) {
+    struct stat sb;
+    int regular = !r->from_stdin && fstat(fileno(r->f), &sb) == 0 && S_ISREG(sb.st_mode);
+    if (regular && fread(head, 1, sizeof head, r->f) == sizeof head && memcmp(head, "FACTOFDS", 8) == 0) {
         facto_ctx *ctx = facto_ctx_new();
         facto_status st = ctx ? facto_dataset_read(ctx, path, NULL, &r->ds, NULL) : FACTO_ERR_NOMEM;
         int rc = st == FACTO_OK ? 0 : ctx ? cli_fail(ctx, st, 0) : FACTO_EXIT_INTERNAL;
@@ -110,7 +115,7 @@ int cli_pairs_open(cli_pairs_reader *r, const char *path)
         }
         return 0;
     }
-    if (!r->from_stdin)
+    if (regular)
         rewind(r->f);
     return 0;
 }

@@ -90,6 +90,10 @@ struct fct_fds {
 int fct_fds_sniff(const char *path)
 {
     unsigned char head[8];
+    struct stat sb;
+    /* Only a regular file: reading from a pipe would eat the text's first bytes. */
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;
