@@ -7,7 +7,8 @@
 # processes of bench/fds_open.c (medians): the seconds to map and verify the
 # file (mmap + XXH64 + directory checks), to load it as a data set (verify +
 # decode the 2-byte items and 1-byte codes to int32 / float + id views),
-# and the peak RSS of that process. The same for ml-100k's u.data as text
+# and the peak RSS of that process; wall and CPU seconds (on a shared
+# machine the CPU figure is the steadier one). The same for ml-100k's u.data as text
 # and as .fds when FACTO_DATA_HOME has it. The machine may be shared: the
 # load average is printed around each part.
 # Usage: bench/fds.sh [RUNS=3]   (files go to $FDS_DIR, default a temp folder)
@@ -24,16 +25,18 @@ median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2 ? v[(NR+1)/2] : (v[NR/2]
 
 # One file: size, bytes a rating, medians of verify / load seconds, peak RSS.
 report() {
-  local label=$1 file=$2 n size out v=() l=() r=()
+  local label=$1 file=$2 n size out v=() l=() r=() vc=() lc=()
   for i in $(seq 1 "$runs"); do
     out=$("$open" "$file")
     v+=("$(awk '{print $2}' <<<"$out")"); l+=("$(awk '{print $4}' <<<"$out")"); r+=("$(awk '{print $8}' <<<"$out")")
+    vc+=("$(awk '{print $10}' <<<"$out")"); lc+=("$(awk '{print $12}' <<<"$out")")
     n=$(awk '{print $6}' <<<"$out")
   done
   size=$(stat -c %s "$file")
-  printf '%-22s %11d bytes (%6.2f MB), %5.2f bytes/rating; verify %s s, load %s s (medians of %d); peak RSS %s MB\n' \
+  printf '%-22s %11d bytes (%6.2f MB), %5.2f bytes/rating; verify %s s (CPU %s), load %s s (CPU %s) (medians of %d); peak RSS %s MB\n' \
     "$label" "$size" "$(awk -v s="$size" 'BEGIN {print s / 1e6}')" "$(awk -v s="$size" -v n="$n" 'BEGIN {print s / n}')" \
-    "$(printf '%s\n' "${v[@]}" | median)" "$(printf '%s\n' "${l[@]}" | median)" "$runs" \
+    "$(printf '%s\n' "${v[@]}" | median)" "$(printf '%s\n' "${vc[@]}" | median)" \
+    "$(printf '%s\n' "${l[@]}" | median)" "$(printf '%s\n' "${lc[@]}" | median)" "$runs" \
     "$(printf '%s\n' "${r[@]}" | median | awk '{printf "%.1f", $1 / 1024}')"
 }
 
