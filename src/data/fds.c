@@ -2,9 +2,9 @@
  * fds.c — reader and writer of the .fds data set file (layout in
  * docs/format.md, conventions of the model file container). The writer
  * knows every section's size before it starts, so it writes header,
- * directory and sections in one pass into "PATH.tmp.PID", hashing as it
- * goes (XXH64, seed 0), appends the hash, fsyncs and renames over PATH; any
- * failure unlinks the temporary file. The reader maps the file read-only,
+ * directory and sections in one pass through the atomic output
+ * (core/output.c: temporary file, fsync, rename), hashing as it goes (XXH64,
+ * seed 0), and appends the hash; any failure leaves the old file. The reader maps the file read-only,
  * hashes it, checks the directory, then decodes or borrows each array while
  * checking every value a later index could trip over. Cost: O(file size)
  * time for both; the writer holds a 64 KB encoding buffer besides the data
@@ -566,7 +566,7 @@ facto_status fct_fds_read(facto_ctx *ctx, const char *path, const facto_read_opt
 
 typedef struct fds_writer {
     const char *path;
-    char *tmp;
+    facto_output *out;
     FILE *f;
     XXH64_state_t *hash;
     uint64_t off;
@@ -705,30 +705,19 @@ facto_status facto_dataset_write_fds(facto_ctx *ctx, const facto_dataset *ds, co
     uint64_t file_size = at + FDS_HASH;
 
     fds_writer *w = calloc(1, sizeof *w);
-    size_t plen = strlen(path);
-    if (!w || !(w->tmp = malloc(plen + 32)) || !(w->hash = XXH64_createState())) {
-        if (w) {
-            free(w->tmp);
-            free(w);
-        }
+    if (!w || !(w->hash = XXH64_createState())) {
+        free(w);
         return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
     }
     w->path = path;
     XXH64_reset(w->hash, 0);
-    snprintf(w->tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
-    facto_status st = FACTO_OK;
-    int fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
-    if (fd < 0 || !(w->f = fdopen(fd, "wb"))) {
-        st = fct_fail(ctx, FACTO_ERR_IO, "%s: cannot create %s: %s", path, w->tmp, strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-            unlink(w->tmp);
-        }
+    facto_status st = facto_output_open(ctx, path, 0, &w->out);
+    if (st != FACTO_OK) {
         XXH64_freeState(w->hash);
-        free(w->tmp);
         free(w);
         return st;
     }
+    w->f = facto_output_stream(w->out);
 
     unsigned char h[FDS_HEADER] = {0};
     memcpy(h, FACTO_FDS_MAGIC, 8);
@@ -789,20 +778,13 @@ facto_status facto_dataset_write_fds(facto_ctx *ctx, const facto_dataset *ds, co
     le_put(hb, XXH64_digest(w->hash), 8);
     if (!w->failed && fwrite(hb, 1, sizeof hb, w->f) != sizeof hb)
         w->failed = errno ? errno : EIO;
-    if (!w->failed && (fflush(w->f) != 0 || fsync(fileno(w->f)) != 0))
-        w->failed = errno ? errno : EIO;
-    if (fclose(w->f) != 0 && !w->failed)
-        w->failed = errno ? errno : EIO;
-    if (!w->failed && rename(w->tmp, path) != 0)
-        w->failed = errno ? errno : EIO;
     if (w->failed) {
-        st = fct_fail(ctx, FACTO_ERR_IO, "%s: cannot write %s: %s", path, w->tmp, strerror(w->failed));
-        unlink(w->tmp);
+        st = fct_fail(ctx, FACTO_ERR_IO, "%s: cannot write: %s", path, strerror(w->failed));
+        facto_output_abort(w->out);
     } else {
-        st = fct_ok(ctx);
+        st = facto_output_commit(ctx, w->out);
     }
     XXH64_freeState(w->hash);
-    free(w->tmp);
     free(w);
     return st;
 }
