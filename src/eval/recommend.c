@@ -1,14 +1,17 @@
 /*
  * recommend.c — top-N for any model with ids, one user or a batch, through
- * the model interface: blocks of users scored against every item
- * (scoring.c: one cblas_sgemm a block through a dot form, else score() per
- * user). Each user's candidates go through a bounded heap (topn.c), the
- * user's training items left out unless asked; ties rank the lower item
- * index first. The one-user call is the batch path with one user, and the
- * scores a list reports are computed in one fixed order whatever the block
- * (fct_rec_select), so both give the same lists, bit for bit.
- * Memory O(block x n_items + k) besides the output; time O(n_users n_items
- * num_factors) for the products plus O(n_items log k) a user.
+ * the model interface. A dot-form model: tiles of users x items scored with
+ * a single-threaded sgemm per thread and scanned at once with a SIMD
+ * threshold kernel (fct_kern.scan_above); any other model: score() per
+ * user (scoring.c). Each user's candidates go through a bounded heap
+ * (topn.c), the user's training items left out unless asked; ties rank the
+ * lower item index first. The one-user call is the batch path with one
+ * user, and the scores a list reports are computed in one fixed order
+ * whatever the tile (fct_rec_finish), so both give the same lists, bit for
+ * bit.
+ * Memory O(threads x tile) besides the output; time O(n_users n_items
+ * num_factors) for the products plus O(n_items + log(n_items) k log k) a
+ * user for the selection.
  */
 #include "eval.h"
 #include "kernels/blas.h"
@@ -78,7 +81,7 @@ static float fct_rec_slack(const fct_dot_form *d, const fct_rec_bound *b, int32_
 #define FCT_REC_MARGIN 16
 /* A dot-form tile: users a thread takes at once x items an sgemm call
  * makes, 256 x 512 floats = 512 KiB, so the products are read back from L2
- * (measured on bench/topn.sh: see docs/design.md). */
+ * (measured on bench/topn.sh: docs/design.md, Kernels). */
 #define FCT_REC_TILE_USERS 256
 #define FCT_REC_TILE_ITEMS 512
 
