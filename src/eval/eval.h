@@ -24,6 +24,9 @@ typedef struct fct_scorer {
     float *S;    /* [block, n_items] raw scores of the last call */
     float *Ub;   /* [block, k] gathered user factors (dot form) */
     int32_t *users; /* [block] the users of the last call */
+    int gemv_one;   /* 1: a one-user block is one sgemv (no packing of V); set by
+                       callers whose results do not depend on BLAS's rounding
+                       (top-N rescores the items near its cut-off) */
 } fct_scorer;
 
 /* Set up a scorer for `model` (it must have ids). FACTO_ERR_NOMEM. */

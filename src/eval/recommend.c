@@ -42,9 +42,19 @@ static void fct_rec_bound_init(const fct_scorer *sc, fct_rec_bound *b)
     const fct_dot_form *d = &sc->dot;
     for (int32_t i = 0; i < d->n_items; i++) {
         const float *v = d->V + (int64_t)i * d->ldv;
-        double n2 = 0.0;
-        for (int32_t f = 0; f < d->k; f++)
+        /* eight float partial sums, so the compiler vectorizes the pass (it
+         * runs once a call: for one user it would cost as much as the
+         * scoring in double); their rounding (< k 2^-24 relative) is
+         * covered by raising the norm by 0.1% plus k 2^-23 */
+        float p[8] = {0};
+        int32_t f = 0;
+        for (; f + 8 <= d->k; f += 8)
+            for (int j = 0; j < 8; j++)
+                p[j] += v[f + j] * v[f + j];
+        double n2 = ((double)(p[0] + p[1]) + (double)(p[2] + p[3])) + ((double)(p[4] + p[5]) + (double)(p[6] + p[7]));
+        for (; f < d->k; f++)
             n2 += (double)v[f] * v[f];
+        n2 *= 1.002 + 2.4e-7 * d->k; /* sqrt: +0.1% and the rounding */
         b->max_norm_v = (float)sqrt(n2) > b->max_norm_v ? (float)sqrt(n2) : b->max_norm_v;
         if (d->item_bias && fabsf(d->item_bias[i]) > b->max_bias)
             b->max_bias = fabsf(d->item_bias[i]);
@@ -133,6 +143,7 @@ static facto_status fct_rec_batch(facto_ctx *ctx, const facto_model *model, cons
     facto_status st = fct_scorer_init(ctx, &sc, model);
     if (st != FACTO_OK)
         return st;
+    sc.gemv_one = 1; /* the lists are rescored near the cut-off: any rounding gives them */
     const int n_threads = fct_threads(ctx);
     const size_t cap = sc.has_dot ? (size_t)k + FCT_REC_MARGIN : 1; /* a thread's scratch list */
     int32_t *bu = fct_malloc_array((size_t)sc.block, sizeof *bu);

@@ -55,7 +55,10 @@ facto_status fct_scorer_run(facto_ctx *ctx, fct_scorer *sc, const int32_t *users
     const int64_t ni = d->n_items, k = d->k;
     for (int b = 0; b < nb; b++)
         memcpy(sc->Ub + (int64_t)b * k, d->U + (int64_t)users[b] * d->ldu, (size_t)k * sizeof(float));
-    fct_sgemm_nt(nb, ni, k, sc->Ub, k, d->V, d->ldv, sc->S, ni);
+    if (nb == 1 && sc->gemv_one)
+        fct_sgemv_n(ni, k, sc->Ub, d->V, d->ldv, sc->S);
+    else
+        fct_sgemm_nt(nb, ni, k, sc->Ub, k, d->V, d->ldv, sc->S, ni);
     return FACTO_OK;
 }
 
