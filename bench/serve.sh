@@ -4,7 +4,9 @@
 # (trained on u1.base): POST /invocations with 10 {"user", "item"}
 # instances a request, and GET /recommendations?user=U&k=10 over random
 # training users. Prints one line a route: requests/s, p50 and p99 latency
-# (wrk's, in ms), and the share of non-2xx answers.
+# (wrk's, in ms), the share of non-2xx answers, and the server's CPU time
+# a request (user + system, from /proc: what the rate would be per core on
+# an idle machine is 1000 / cpu_ms).
 # Environment: FACTO_DATA_HOME (ml-100k), DURATION (seconds a route, default
 # 10), CONNECTIONS (default 16), WRK_THREADS (default 1), SERVER_THREADS
 # (default: all cores). Needs wrk (Debian: apt-get install wrk).
@@ -67,12 +69,17 @@ LUA
 echo "machine: $(uname -sm), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "facto:   $("$F" --version); MF at its defaults on ml-100k u1; server threads: ${SERVER_THREADS/#0/all cores}"
 echo "wrk:     $WRK_THREADS thread(s), $CONNECTIONS connections, ${DURATION}s a route, same machine"
-printf '%-18s %12s %10s %10s %8s\n' route requests/s p50_ms p99_ms errors
+printf '%-18s %12s %10s %10s %12s %8s\n' route requests/s p50_ms p99_ms errors cpu_ms/req
+cpu() { awk '{ print $14 + $15 }' "/proc/$srv/stat"; }
+hz=$(getconf CLK_TCK)
 for route in invocations recommendations; do
     cat "$tmp/$route.lua" "$tmp/report.lua" >"$tmp/run.lua"
+    c0=$(cpu)
     wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -s "$tmp/run.lua" "$url" >"$tmp/wrk.out" 2>&1
     read -r _ rps p50 p99 bad n < <(grep '^RESULT' "$tmp/wrk.out") || { cat "$tmp/wrk.out" >&2; exit 1; }
-    printf '%-18s %12s %10s %10s %8s\n' "/$route" "$rps" "$p50" "$p99" "$bad/$n"
+    c1=$(cpu)
+    printf '%-18s %12s %10s %10s %12s %8.3f\n' "/$route" "$rps" "$p50" "$p99" "$bad/$n" \
+        "$(awk -v c=$((c1 - c0)) -v hz="$hz" -v n="$n" 'BEGIN { print n ? c / hz * 1000 / n : 0 }')"
 done
 kill -TERM $srv
 wait $srv
