@@ -37,6 +37,7 @@ int cli_cmd_similar(int argc, char **argv);
 int cli_cmd_inspect(int argc, char **argv);
 int cli_cmd_datasets(int argc, char **argv);
 int cli_cmd_convert(int argc, char **argv);
+int cli_cmd_serve(int argc, char **argv);
 
 /* ---- errors (output.c) ---- */
 

@@ -1893,6 +1893,69 @@ FACTO_API facto_status facto_inference_request_parse(facto_ctx *ctx, facto_conte
 FACTO_API facto_status facto_inference_response_write(facto_ctx *ctx, facto_content_type type, const float *scores,
                                                       const float *predicted_labels, int64_t n, void **body, size_t *size);
 
+/* ======================================================================
+ * HTTP inference server (`facto serve`; library libfacto_serve)
+ *
+ * One model behind SageMaker's inference container contract and top-N
+ * routes, on libmicrohttpd (epoll, a pool of worker threads):
+ *   GET  /ping                      200 once the model is loaded (no key needed)
+ *   POST /invocations               SageMaker bodies (facto_inference_request_parse;
+ *                                   the answer's type from Accept), or, for a
+ *                                   model with user and item ids,
+ *                                   {"instances": [{"user": U, "item": I}, ...]}
+ *   GET  /recommendations?user=ID&k=10[&include_seen=1]
+ *   POST /recommendations           {"user": ID} or {"history": [items]} (fold-in)
+ *   GET  /similar-items?item=ID&k=10
+ *   GET  /metrics                   Prometheus text
+ *   POST /admin/reload              load the model file again
+ * docs/serving.md gives every body, status and error. Answers come from
+ * the model interface only (predict, predict_rows, recommend,
+ * recommend_history, similar): the server never asks the kind. The model is
+ * shared read-only by the workers; a reload builds a new one and swaps it
+ * in (requests in flight finish on the old one, freed by the last of them).
+ * ====================================================================== */
+
+/* Settings of facto_serve_run. Start from facto_serve_options_default(). */
+typedef struct facto_serve_options {
+    /* Model file. NULL: the first facto model file (by name) in
+     * $SM_MODEL_DIR, else /opt/ml/model (SageMaker's model folder). */
+    const char *model_path;
+    /* Address to listen on (an IPv4 or IPv6 literal). NULL: 127.0.0.1, or
+     * 0.0.0.0 when SAGEMAKER_BIND_TO_PORT is set (inside a container). */
+    const char *bind;
+    /* TCP port; 0 picks a free one (on_ready tells which); -1 (default):
+     * $SAGEMAKER_BIND_TO_PORT, else 8080. */
+    int port;
+    int threads;               /* worker threads; 0 (default) = cores */
+    const char *api_key;       /* every route but /ping needs "Authorization: Bearer KEY"; NULL: none */
+    size_t max_body_bytes;     /* larger bodies get 413; default 6 MiB (SageMaker's payload limit) */
+    int max_instances;         /* instances of one /invocations request, else 413; default 100000 */
+    int max_k;                 /* largest k of the top-N routes, else 400; default 1000 */
+    unsigned timeout_seconds;  /* an idle or stalled connection is closed after this; default 30 */
+    const char *titles_dir;    /* u.item, movies.dat or movies.csv for titles (facto_titles_read); NULL: none */
+    /* Called once the server listens (address and port, the chosen one
+     * for port 0), from the calling thread; may be NULL. */
+    void (*on_ready)(const char *bind, int port, void *user_data);
+    void *user_data;
+} facto_serve_options;
+
+FACTO_API facto_serve_options facto_serve_options_default(void);
+
+/*
+ * Load the model and serve it until SIGTERM or SIGINT, then stop accepting,
+ * let requests in flight finish (up to 30 s), and return FACTO_OK. SIGHUP
+ * reloads the model file: a file that does not load is refused and logged,
+ * and the old model keeps serving. The calling thread blocks SIGHUP,
+ * SIGTERM and SIGINT (the workers inherit the mask) and waits for them with
+ * sigwait; SIGPIPE is ignored. Log lines (start, reloads, refusals) go to
+ * ctx's log function (facto_ctx_set_log) at FACTO_LOG_INFO / WARN.
+ * Errors: FACTO_ERR_INVALID (bad options, an address that is not one),
+ * FACTO_ERR_IO (cannot listen: the port is taken; no model file found),
+ * those of facto_model_load for the first load. Strings are borrowed for
+ * the call.
+ */
+FACTO_API facto_status facto_serve_run(facto_ctx *ctx, const facto_serve_options *opts);
+
 #ifdef __cplusplus
 }
 #endif

@@ -18,6 +18,11 @@ void fct_sgemm_nt(int64_t m, int64_t n, int64_t k, const float *A, int64_t lda, 
                 0.0f, C, (int)ldc);
 }
 
+void fct_sgemv_n(int64_t n, int64_t k, const float *a, const float *B, int64_t ldb, float *C)
+{
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)k, 1.0f, B, (int)ldb, a, 1, 0.0f, C, 1);
+}
+
 void fct_dgemm(int trans_a, int64_t m, int64_t n, int64_t k, double alpha, const double *A, int64_t lda,
                const double *B, int64_t ldb, double beta, double *C, int64_t ldc)
 {

@@ -22,6 +22,11 @@ void fct_sgemm_nt(int64_t m, int64_t n, int64_t k, const float *A, int64_t lda, 
  * [m, k] (trans_a 0) or A^T for A stored [k, m] (trans_a 1); B is [k, n].
  * Dimensions and leading dimensions must fit in int (cblas_dgemm).
  */
+/* C [n] = B [n, k] (row stride ldb) x a [k]: one row of fct_sgemm_nt
+ * without packing B (cblas_sgemv), for one user against every item. The
+ * sums run in BLAS's own order, as sgemm's do. */
+void fct_sgemv_n(int64_t n, int64_t k, const float *a, const float *B, int64_t ldb, float *C);
+
 void fct_dgemm(int trans_a, int64_t m, int64_t n, int64_t k, double alpha, const double *A, int64_t lda,
                const double *B, int64_t ldb, double beta, double *C, int64_t ldc);
 

@@ -2,7 +2,7 @@
 # check_exports.sh LIBFACTO_SO LIBFACTO_FETCH_SO LIBFACTO_A LIBFACTO_FETCH_A FACTO_H
 # What the libraries show the world:
 #  - libfacto.so exports facto_* symbols only, and every FACTO_API function of
-#    facto.h but facto_dataset_fetch; its SONAME is libfacto.so.MAJOR, MAJOR
+#    facto.h but facto_dataset_fetch and facto_serve_* (libfacto_serve, static); its SONAME is libfacto.so.MAJOR, MAJOR
 #    being FACTO_VERSION_MAJOR of facto.h;
 #  - libfacto_fetch.so exports facto_dataset_fetch and nothing else;
 #  - libfacto (.so and .a) uses no libcurl, libzip or libcrypto (they are
@@ -18,7 +18,7 @@ exports() { nm -D --defined-only "$1" | awk 'NF >= 3 { print $3 }' | sed 's/@.*/
 
 others=$(exports "$so" | grep -v '^facto_' || true)
 [ -z "$others" ] || fail "$so exports symbols not named facto_*: $(echo $others)"
-public=$(grep -o '^FACTO_API[^(]*(' "$header" | sed 's/($//; s/.*[ *]//' | grep -vx facto_dataset_fetch | LC_ALL=C sort -u)
+public=$(grep -o '^FACTO_API[^(]*(' "$header" | sed 's/($//; s/.*[ *]//' | grep -vx facto_dataset_fetch | grep -v '^facto_serve_' | LC_ALL=C sort -u)
 [ -n "$public" ] || fail "found no FACTO_API function in $header"
 missing=$(LC_ALL=C comm -23 <(echo "$public") <(exports "$so"))
 [ -z "$missing" ] || fail "$so does not export: $(echo $missing)"

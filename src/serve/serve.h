@@ -1,0 +1,94 @@
+/*
+ * serve.h — what the HTTP server's files share (src/serve/server.c: the
+ * daemon, routing, keys, metrics, reload and shutdown; src/serve/routes.c:
+ * the answers of /invocations, /recommendations and /similar-items;
+ * src/serve/jsonbuf.c: answer bodies). Internal to libfacto_serve.
+ *
+ * A request's life: server.c reads it (headers, the body up to
+ * max_body_bytes), checks the key, takes a reference to the current model
+ * (srv_model_acquire), calls the route, which fills an srv_answer, queues
+ * the answer and drops the reference. A route never sees libmicrohttpd:
+ * it reads an srv_call and writes an srv_answer, so a new route (POST
+ * /events, impression logging) is one function and one row of the table
+ * in server.c.
+ */
+#ifndef FACTO_SERVE_H
+#define FACTO_SERVE_H
+
+#include "core/internal.h"
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A growing byte buffer for answer bodies. */
+typedef struct srv_buf {
+    char *p;
+    size_t len, cap;
+    int failed; /* an allocation failed: the content is incomplete */
+} srv_buf;
+
+void srv_buf_add(srv_buf *b, const char *s, size_t n);
+void srv_buf_str(srv_buf *b, const char *s);
+void srv_buf_printf(srv_buf *b, const char *fmt, ...) FACTO_PRINTF(2, 3);
+/* s as a JSON string, quotes included: valid UTF-8 is kept, control
+ * characters escaped, any other byte read as Latin-1 (titles of
+ * MovieLens 100K are Latin-1). */
+void srv_buf_json_str(srv_buf *b, const char *s);
+/* f with the fewest digits (<= 9) that read back to it; null when not finite. */
+void srv_buf_json_float(srv_buf *b, float f);
+/* 1 when s[0..n) is valid UTF-8 (no overlong forms, no surrogates). */
+int srv_utf8_valid(const char *s, size_t n);
+
+/* One loaded model, shared by the requests that hold a reference. */
+typedef struct srv_model {
+    facto_model *model;
+    atomic_int refs;
+    const char *kind;     /* static storage */
+    facto_task task;
+    unsigned inputs;      /* FACTO_INPUT_* */
+    uint64_t feature_dim; /* models that score rows; 0 when not known */
+    char **titles;        /* [n_titles] or NULL */
+    int32_t n_titles;
+    char checksum[17];    /* the file's XXH64, hex */
+    double load_seconds;
+    double loaded_at;     /* Unix time */
+} srv_model;
+
+/* What a route reads. */
+typedef struct srv_call {
+    const char *method;
+    const char *body; /* NUL-terminated copy; NULL for no body */
+    size_t body_len;
+    const char *content_type; /* header value or NULL */
+    const char *accept;       /* header value or NULL */
+    /* query argument by name (percent-decoded), or NULL */
+    const char *(*arg)(void *conn, const char *name);
+    void *conn;
+    const char *request_id;
+    const srv_model *m;
+    facto_ctx *ctx;    /* this request's own */
+    int max_instances, max_k;
+} srv_call;
+
+/* What a route writes: a status, a content type (static) and a body. */
+typedef struct srv_answer {
+    unsigned status;
+    const char *content_type;
+    srv_buf body;
+    void *raw;       /* a body from facto_inference_response_write, or NULL */
+    size_t raw_len;
+} srv_answer;
+
+/* An error answer: {"error": code, "detail": detail, "request_id": id}. */
+void srv_error(srv_answer *a, const srv_call *c, unsigned status, const char *code, const char *fmt, ...)
+    FACTO_PRINTF(5, 6);
+/* An error answer from a facto status and the ctx's message: 400 for bad
+ * input (PARSE, INVALID, EMPTY), 404 NOT_FOUND, 503 NOMEM, 500 otherwise. */
+void srv_error_status(srv_answer *a, const srv_call *c, facto_status st);
+
+void srv_route_invocations(const srv_call *c, srv_answer *a);
+void srv_route_recommendations(const srv_call *c, srv_answer *a);
+void srv_route_similar(const srv_call *c, srv_answer *a);
+
+#endif /* FACTO_SERVE_H */
