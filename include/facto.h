@@ -1359,11 +1359,23 @@ FACTO_API facto_status facto_fm_params_validate(facto_ctx *ctx, const facto_fm_p
  * build has them. Logs (the context's logger, INFO) a line every log_interval
  * mini-batches with samples/s and the running train metric, and one line
  * per epoch. With the same seed and params the model is the same.
+ * als and mcmc first check that they can learn from their starting point
+ * (w = 0, V ~ N(0, init_stdev^2)): when feature values far off the scale of
+ * the others (one value of 1e8 among one-hot rows, numeric features left
+ * unscaled) or labels far below init_stdev make its predictions on the
+ * training rows spread 300 or more times the labels' standard deviation
+ * (classifier: of its +-1 targets), they learn nothing from there, and the
+ * fit is refused (FACTO_ERR_INVALID, "training row N: feature key K = X ...
+ * is far off the scale of the other feature values ...; scale that feature
+ * ... or lower init_stdev to S or below"); from 30 on, the same text is a
+ * warning through the context's logger. The spread is computed exactly
+ * (k init_stdev^4 sum_{i<j} x_i^2 x_j^2 a row), not drawn.
  * Errors: FACTO_ERR_INVALID (a hyperparameter, a solver not in this build,
  * a row with a key >= feature_dim or, for a classifier, a label other than
- * 0/1/-1/+1 — the message names the row, 1-based), FACTO_ERR_EMPTY (no
- * training rows), FACTO_ERR_DIVERGED (the loss became non-finite; the
- * message names the learning rates to lower), FACTO_ERR_NOMEM.
+ * 0/1/-1/+1 — the message names the row, 1-based; the starting point
+ * above), FACTO_ERR_EMPTY (no training rows), FACTO_ERR_DIVERGED (the loss
+ * became non-finite; the message names the learning rates to lower),
+ * FACTO_ERR_NOMEM.
  * *out owned by the caller (facto_model_free). Cost O(epochs * nnz * k)
  * time; O(slots * k) memory, plus the optimizer's state (adam and ftrl two
  * copies, adagrad one).
@@ -1457,7 +1469,8 @@ FACTO_API facto_fm_ratings_options facto_fm_ratings_options_default(void);
  * params->feature_dim 0 takes the layout's (any other value must equal
  * it); num_iter, init_stdev, burn_in, mcmc_samples, summary_rank and seed
  * apply. Errors: FACTO_ERR_INVALID (a hyperparameter, solver sgd, a bad
- * option), FACTO_ERR_EMPTY, FACTO_ERR_IO / FACTO_ERR_PARSE (side files,
+ * option, a starting point the solver cannot learn from: see facto_fm_fit;
+ * the message names the feature key of the layout), FACTO_ERR_EMPTY, FACTO_ERR_IO / FACTO_ERR_PARSE (side files,
  * "PATH:LINE: ..."), FACTO_ERR_DIVERGED, FACTO_ERR_NOMEM. *out owned by the
  * caller (facto_model_free). Same seed, same model bytes.
  */

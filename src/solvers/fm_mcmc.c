@@ -535,6 +535,10 @@ facto_status fct_fm_cd_run(facto_ctx *ctx, fct_fm_model *m, fct_fm_cd_mode mode,
                              fct_fm_cd_result *result)
 {
     const int C = mode == FACTO_FM_CD_MCMC && m->params.mcmc_chains > 1 ? m->params.mcmc_chains : 1;
+    /* A starting point the sweeps cannot come back from: refused before any work. */
+    facto_status sst = fct_fm_start_check(ctx, m, mode, train);
+    if (sst != FACTO_OK)
+        return sst;
     /* Ratings data with thinned samples (summary_rank 0): the model keeps
      * every chain's samples of q side by side, k columns each, and a model
      * file holds at most 2^20 per user / item (fm.c); refuse a run that

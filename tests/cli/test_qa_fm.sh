@@ -103,13 +103,15 @@ expect_rc 0 "$F" eval --model "$TMP/sh.facto" --test "$TMP/wide.svm" --json
 
 # Feature values near FLT_MAX: MCMC (pair form and direct) and ALS ended
 # with exit 0 and saved a model whose w0 was inf, which no command could
-# load; now a clear error, and no model file (also ALS on ratings of 3e38).
+# load; now a clear error before training (the starting point check:
+# scale the feature values), and no model file (ALS on ratings of 3e38:
+# the solver's "does not fit a float").
 printf '1 0:3.4e38 5:3.4e38\n2 0:3.4e38 6:1\n3 1:1 5:3.4e38\n' >"$TMP/big.svm"
 printf '1 0:3.4e38 5:3.4e38\n2 0:3.4e38 6:1\n3 1:1 5:3.4e38\n4 1:1 6:2\n' >"$TMP/big2.svm"
 for solver in mcmc als; do
     for f in big big2; do
         expect_rc 2 "${T[@]}" --solver $solver --num_iter 5 --train "$TMP/$f.svm" --out "$TMP/big.facto"
-        expect_err "does not fit a float"
+        expect_err "(e.g. to [0, 1])"
         [ ! -e "$TMP/big.facto" ] || fail "$solver on $f.svm saved a model"
     done
 done
@@ -118,11 +120,29 @@ expect_rc 2 "$F" train --model fm --predictor_type regressor --num_factors 2 --s
     --from-ratings "$TMP/big.tsv" --out "$TMP/big.facto"
 expect_err "does not fit a float"
 [ ! -e "$TMP/big.facto" ] || fail "als on big.tsv saved a model"
-# The same through init_stdev 1e30 with 2 chains on 2 threads.
+# The same through init_stdev 1e30 with 2 chains on 2 threads: refused
+# before the chains start, its starting point being far off the labels.
 expect_rc 2 "${T[@]}" --solver mcmc --num_iter 3 --init_stdev 1e30 --mcmc_chains 2 --threads 2 \
     --train "$TMP/good.svm" --out "$TMP/big.facto"
-expect_err "lower init_stdev (now 1e+30)"
+expect_err "with init_stdev 1e+30, mcmc starts from predictions"
+expect_err "lower init_stdev to 0.6 or below"
 [ ! -e "$TMP/big.facto" ] || fail "init_stdev 1e30 saved a model"
+# One libsvm value of 1e8 among 501 one-hot rows: MCMC learned nothing and
+# saved a model predicting garbage, exit 0. Refused now, naming FILE:LINE,
+# the feature key and both fixes; a numeric feature x100 among one-hot rows
+# (x2000) trains with a warning naming FILE:LINE (spread 52.5 label deviations).
+awk 'BEGIN { for (i = 0; i < 501; i++) printf "%d %d:1 %d:%s\n", 1 + i % 5, i % 40, 40 + i % 37, i == 5 ? "1e8" : "1" }' >"$TMP/far.svm"
+for solver in mcmc als; do
+    expect_rc 2 "${T[@]}" --solver $solver --num_iter 5 --feature_dim 80 --train "$TMP/far.svm" --out "$TMP/far.facto"
+    expect_err "far.svm:6: feature key 45 = 1e+08 (with key 5 = 1) is far off the scale of the other feature values"
+    expect_err "scale that feature (e.g. to [0, 1]) or lower init_stdev to 0.0003 or below"
+    [ ! -e "$TMP/far.facto" ] || fail "$solver on far.svm saved a model"
+done
+expect_rc 0 "${T[@]}" --solver mcmc --num_iter 5 --feature_dim 80 --init_stdev 0.0003 --train "$TMP/far.svm" --out "$TMP/far.facto"
+awk 'BEGIN { for (i = 0; i < 501; i++) printf "%d %d:1 %d:1 79:%d\n", 1 + i % 5, i % 40, 40 + i % 37, 2000 + 200 * (i % 7) }' >"$TMP/warn.svm"
+expect_rc 0 "${T[@]}" --solver als --num_iter 5 --feature_dim 80 --train "$TMP/warn.svm" --out "$TMP/warn.facto"
+expect_err "warn.svm:7: feature key 79 = 3200 (with key 6 = 1) is far off"
+expect_err "training may be slow or end worse (from 300 on it is refused)"
 # Ratings with summary_rank 0 keep mcmc_samples x num_factors columns per
 # user and item; past 2^20 the model saved (85 MB here, 256 chains of 64
 # iterations: 16384 x 65) and then failed to load ("the per-user / per-item
