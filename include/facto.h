@@ -1164,7 +1164,10 @@ FACTO_API facto_status facto_rows_set_dim(facto_ctx *ctx, facto_rows *rows, uint
  * FACTO_ERR_INVALID when key >= feature_dim (feature_dim > 0). */
 FACTO_API facto_status facto_rows_push(facto_ctx *ctx, facto_rows *rows, uint32_t key, float value);
 /* Close the row being built with `label` (ignored without labels): sorts its
- * keys and sums duplicate keys. FACTO_ERR_NOMEM. */
+ * keys and sums duplicate keys. FACTO_ERR_NOMEM, or FACTO_ERR_INVALID when
+ * finite values of one key sum past the float range ("feature key K: its
+ * duplicate values sum past the float range (A + B)"; the row's entries are
+ * dropped, the row is not added). */
 FACTO_API facto_status facto_rows_finish_row(facto_ctx *ctx, facto_rows *rows, float label);
 
 /*

@@ -454,6 +454,11 @@ static facto_status fct_rio_decode_one(fct_rio_dec *d, const uint8_t *payload, s
         }
     }
     st = facto_rows_finish_row(ctx, d->rows, label);
+    if (st == FACTO_ERR_INVALID) { /* duplicate keys summing past the float range */
+        char detail[FACTO_ERRMSG_MAX];
+        snprintf(detail, sizeof detail, "%s", facto_errmsg(ctx));
+        st = FACTO_RIO_FAIL(d, FACTO_ERR_PARSE, "%s", detail);
+    }
 done:
     aialgs__data__record__free_unpacked(rec, &d->alloc); /* no-op frees */
     return st;

@@ -36,6 +36,16 @@ printf '\x0a\x23\xd7\xce\x40\x00\x00\x00\x0a\x2a\x0a\x06\x76\x61\x6c\x75\x65\x73
 expect_rc 2 "${T[@]}" --train "$TMP/wrap.rec"
 expect_err "wrap.rec: record 1 at byte 0: dense features shape overflows 64 bits"
 
+# Duplicate keys whose values sum past the float range: convert wrote
+# "0:inf" (libsvm) or an infinite float (recordIO) and then refused its own
+# file; refused at conversion now, naming FILE:LINE, and nothing is written.
+printf '1 0:1 1:2\n2 0:3e38 0:3e38\n' >"$TMP/dupinf.svm"
+for to in libsvm recordio; do
+    expect_rc 2 "$F" convert --input "$TMP/dupinf.svm" --to $to --out "$TMP/dupinf.$to"
+    expect_err "dupinf.svm:2: feature key 0: its duplicate values sum past the float range (3e+38 + 3e+38)"
+    [ ! -e "$TMP/dupinf.$to" ] || fail "convert --to $to wrote a file"
+done
+
 # FM usage errors point at the FM help.
 expect_rc 1 "${T[@]}" --train "$TMP/good.svm" --epochs abc
 expect_err "Try 'facto train --model fm --help'."
