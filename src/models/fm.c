@@ -138,7 +138,7 @@ facto_status fct_fm_model_new(facto_ctx *ctx, const facto_fm_params *params, con
             for (int64_t j = train->row_ptr[r]; j < train->row_ptr[r + 1]; j++) {
                 if ((uint64_t)train->keys[j] >= dim) {
                     fct_fm_free(&m->base);
-                    return fct_fail(ctx, FACTO_ERR_INVALID, "row %lld: feature key %u >= feature_dim %llu",
+                    return fct_fail(ctx, FACTO_ERR_INVALID, "training row %lld: feature key %u >= feature_dim %llu",
                                       (long long)r + 1, train->keys[j], (unsigned long long)dim);
                 }
                 m->slot_keys[j] = train->keys[j];
@@ -183,7 +183,8 @@ facto_status fct_fm_model_new(facto_ctx *ctx, const facto_fm_params *params, con
     return FACTO_OK;
 }
 
-facto_status fct_fm_map_rows(facto_ctx *ctx, const fct_fm_model *m, const facto_rows *rows, uint32_t **slots)
+facto_status fct_fm_map_rows(facto_ctx *ctx, const fct_fm_model *m, const facto_rows *rows, const char *what,
+                             uint32_t **slots)
 {
     *slots = NULL;
     uint32_t *s = fct_malloc_array((size_t)(rows->nnz ? rows->nnz : 1), sizeof(uint32_t));
@@ -196,13 +197,13 @@ facto_status fct_fm_map_rows(facto_ctx *ctx, const fct_fm_model *m, const facto_
             uint32_t key = rows->keys[j];
             if ((uint64_t)key >= dim) {
                 free(s);
-                return fct_fail(ctx, FACTO_ERR_INVALID, "row %lld: feature key %u >= feature_dim %llu",
+                return fct_fail(ctx, FACTO_ERR_INVALID, "%s row %lld: feature key %u >= feature_dim %llu", what,
                                   (long long)r + 1, key, (unsigned long long)dim);
             }
             if (!isfinite(rows->values[j])) {
                 free(s);
-                return fct_fail(ctx, FACTO_ERR_INVALID, "row %lld: the value of feature key %u is not finite",
-                                  (long long)r + 1, key);
+                return fct_fail(ctx, FACTO_ERR_INVALID, "%s row %lld: the value of feature key %u is not finite",
+                                  what, (long long)r + 1, key);
             }
             s[j] = fct_fm_slot(m, key);
         }

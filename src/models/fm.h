@@ -163,11 +163,12 @@ facto_status fct_fm_model_new(facto_ctx *ctx, const facto_fm_params *params, con
 /*
  * Map every key of `rows` to its slot once: *slots [rows->nnz], owned by the
  * caller (free()). Unseen keys map to FACTO_FM_NO_SLOT. Errors:
- * FACTO_ERR_INVALID (a key >= feature_dim or a non-finite value, naming
- * the row and key),
- * FACTO_ERR_NOMEM. O(nnz).
+ * FACTO_ERR_INVALID (a key >= feature_dim or a non-finite value: "WHAT row
+ * N: ...", N 1-based, so the CLI names the file and line of `what` rows:
+ * "training", "test", "feature block"), FACTO_ERR_NOMEM. O(nnz).
  */
-facto_status fct_fm_map_rows(facto_ctx *ctx, const fct_fm_model *m, const facto_rows *rows, uint32_t **slots);
+facto_status fct_fm_map_rows(facto_ctx *ctx, const fct_fm_model *m, const facto_rows *rows, const char *what,
+                             uint32_t **slots);
 
 /* Set w and V of every slot that no entry of `train` (mapped by `slots`)
  * uses to 0, in the stored samples too: an unseen feature scores 0.

@@ -619,7 +619,7 @@ facto_status fct_fm_cd_run_rows(facto_ctx *ctx, fct_fm_model *model, fct_fm_cd_m
         if (ok) {
             uint32_t *ps[3] = {NULL, NULL, NULL};
             for (int b = 0; b < 2 && st == FACTO_OK; b++)
-                st = fct_fm_map_rows(ctx, model, pair.block[b].rows, &ps[1 + b]);
+                st = fct_fm_map_rows(ctx, model, pair.block[b].rows, "feature block", &ps[1 + b]);
             if (st == FACTO_OK)
                 st = fct_fm_cd_run(ctx, model, mode, &pair, (const uint32_t *const *)ps, test ? &te : NULL, tes,
                                      callbacks, -1, rank, result);

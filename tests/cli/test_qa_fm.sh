@@ -46,6 +46,19 @@ for to in libsvm recordio; do
     [ ! -e "$TMP/dupinf.$to" ] || fail "convert --to $to wrote a file"
 done
 
+# A bad --test file is named with its line (it was blamed on the --train
+# file and "row N"); recordIO names record and byte; a request names the
+# file and "request instance N" (0-based, as every request error).
+expect_rc 2 "${T[@]}" --train "$TMP/good.svm" --test "$TMP/dupinf.svm" --out "$TMP/dupinf.facto"
+expect_err "dupinf.svm:2: feature key 0: its duplicate values sum"
+grep -q "good.svm" "$TMP/err" && fail "a --test error names the --train file"
+printf '\x0a\x23\xd7\xce\x2e\x00\x00\x00\x0a\x18\x0a\x06\x76\x61\x6c\x75\x65\x73\x12\x0e\x12\x0c\x0a\x04\x00\x00\x80\x3f\x12\x01\x01\x1a\x01\x04\x12\x12\x0a\x06\x76\x61\x6c\x75\x65\x73\x12\x08\x12\x06\x0a\x04\x00\x00\x80\x3f\x00\x00\x0a\x23\xd7\xce\x33\x00\x00\x00\x0a\x1d\x0a\x06\x76\x61\x6c\x75\x65\x73\x12\x13\x12\x11\x0a\x08\xe6\xb1\x61\x7f\xe6\xb1\x61\x7f\x12\x02\x00\x00\x1a\x01\x04\x12\x12\x0a\x06\x76\x61\x6c\x75\x65\x73\x12\x08\x12\x06\x0a\x04\x00\x00\x00\x40\x00' >"$TMP/dupinf.rec"
+expect_rc 2 "${T[@]}" --train "$TMP/good.svm" --test "$TMP/dupinf.rec" --out "$TMP/dupinf.facto"
+expect_err "dupinf.rec: record 2 at byte 56: feature key 0: its duplicate values sum past the float range"
+expect_rc 2 "$F" convert --input "$TMP/dupinf.rec" --to libsvm --out "$TMP/dupinf.out"
+expect_err "dupinf.rec: record 2 at byte 56: feature key 0"
+[ ! -e "$TMP/dupinf.facto" ] || fail "a model was saved"
+
 # FM usage errors point at the FM help.
 expect_rc 1 "${T[@]}" --train "$TMP/good.svm" --epochs abc
 expect_err "Try 'facto train --model fm --help'."
@@ -68,6 +81,9 @@ expect_rc 2 "$F" predict --model "$M" --input "$TMP/req.json" --content-type app
 expect_err "req.json: request instance 0: key 4 is not below feature_dim 4"
 expect_rc 2 "$F" predict --model "$M" --input - --content-type application/json <"$TMP/req.json"
 expect_err "<stdin>: request instance 0"
+printf '{"instances":[{"data":{"features":{"keys":[0,1],"shape":[4],"values":[1,1]}}},{"data":{"features":{"keys":[2,2],"shape":[4],"values":[3e38,3e38]}}}]}' >"$TMP/reqinf.json"
+expect_rc 2 "$F" predict --model "$M" --input "$TMP/reqinf.json" --content-type application/json
+expect_err "reqinf.json: request instance 1: feature key 2: its duplicate values sum past the float range"
 if [ -r /dev/zero ]; then
     expect_rc 2 "$F" predict --model "$M" --input /dev/zero --content-type application/json
     expect_err "/dev/zero: more than 256 MiB"

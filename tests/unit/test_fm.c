@@ -183,7 +183,7 @@ static double *sgd_step_direction(facto_ctx *ctx, const facto_fm_params *p, cons
     /* fit zeroes the parameters of features no row uses (they score 0);
      * do the same to the start so their "update" is 0, as their gradient. */
     uint32_t *slots = NULL;
-    assert_int_equal(fct_fm_map_rows(ctx, init, rows, &slots), FACTO_OK);
+    assert_int_equal(fct_fm_map_rows(ctx, init, rows, "test", &slots), FACTO_OK);
     assert_int_equal(fct_fm_zero_unseen(ctx, init, rows, slots), FACTO_OK);
     free(slots);
     facto_model *trained = NULL;
@@ -228,7 +228,7 @@ static void test_identity_matches_naive_sum(void **state)
         m->target_max = 1e30f;
         double *theta = params_to_double(m);
         uint32_t *slots = NULL;
-        assert_int_equal(fct_fm_map_rows(ctx, m, rows, &slots), FACTO_OK);
+        assert_int_equal(fct_fm_map_rows(ctx, m, rows, "test", &slots), FACTO_OK);
         float *sum = malloc((size_t)k * sizeof *sum), *scores = malloc((size_t)rows->n_rows * sizeof *scores);
         assert_int_equal(facto_model_predict_rows(ctx, &m->base, rows, scores, NULL), FACTO_OK);
         for (int64_t r = 0; r < rows->n_rows; r++) {
@@ -504,8 +504,21 @@ static void test_divergence_and_bad_input(void **state)
     float keep = rows->values[rows->row_ptr[4]];
     rows->values[rows->row_ptr[4]] = NAN;
     assert_int_equal(facto_fm_fit(ctx, rows, NULL, &p, NULL, &model), FACTO_ERR_INVALID);
-    assert_non_null(strstr(facto_errmsg(ctx), "row 5"));
+    assert_string_equal(facto_errmsg(ctx), "training row 5: the value of feature key 5 is not finite");
+    /* ... in the test rows, it names a test row (the CLI: the --test file's line), not a training row */
+    assert_int_equal(facto_fm_fit(ctx, rows, rows, &p, NULL, &model), FACTO_ERR_INVALID);
+    assert_string_equal(facto_errmsg(ctx), "training row 5: the value of feature key 5 is not finite");
     rows->values[rows->row_ptr[4]] = keep;
+    {
+        facto_rows *bad = facto_rows_new(20, 1);
+        assert_int_equal(facto_rows_push(ctx, bad, 1, 1.0f), FACTO_OK);
+        assert_int_equal(facto_rows_finish_row(ctx, bad, 1.0f), FACTO_OK);
+        assert_int_equal(facto_rows_push(ctx, bad, 2, INFINITY), FACTO_OK);
+        assert_int_equal(facto_rows_finish_row(ctx, bad, 1.0f), FACTO_OK);
+        assert_int_equal(facto_fm_fit(ctx, rows, bad, &p, NULL, &model), FACTO_ERR_INVALID);
+        assert_string_equal(facto_errmsg(ctx), "test row 2: the value of feature key 2 is not finite");
+        facto_rows_free(bad);
+    }
     /* no rows, no labels */
     facto_rows *none = facto_rows_new(20, 1), *unlabelled = facto_rows_new(20, 0);
     assert_int_equal(facto_fm_fit(ctx, none, NULL, &p, NULL, &model), FACTO_ERR_EMPTY);
