@@ -605,6 +605,12 @@ static facto_status fct_fm_get_array(facto_ctx *ctx, const fct_mfile_reader *r, 
     const void *data;
     uint64_t n;
     *out = NULL;
+    /* a size computed from the header's counts that passed 2^63 (fct_size_mul
+     * saturates) matches no section: the file is corrupt, not memory short */
+    if (bytes > (uint64_t)INT64_MAX)
+        return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: section '%c%c%c%c': the header's counts make a size past 2^63 bytes",
+                        fct_mfile_path(r), (char)(tag & 0xff), (char)(tag >> 8 & 0xff), (char)(tag >> 16 & 0xff),
+                        (char)(tag >> 24 & 0xff));
     facto_status st = fct_mfile_get(ctx, r, tag, (int64_t)bytes, &data, &n);
     if (st != FACTO_OK)
         return st;
@@ -645,9 +651,9 @@ static facto_status fct_fm_load_pairs(facto_ctx *ctx, const fct_mfile_reader *r,
         m->pair_k = p4[2];
         m->pair_features = (uint32_t)p4[3];
         uint64_t rows = (uint64_t)p4[0] + (uint64_t)p4[1];
-        st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_PAIR_B, rows * sizeof(float), 0, (void **)&m->pair_b);
+        st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_PAIR_B, fct_size_mul(rows, sizeof(float)), 0, (void **)&m->pair_b);
         if (st == FACTO_OK)
-            st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_PAIR_Q, rows * (uint64_t)p4[2] * sizeof(float), 1,
+            st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_PAIR_Q, fct_size_mul(fct_size_mul(rows, (uint64_t)p4[2]), sizeof(float)), 1,
                                     (void **)&m->pair_q);
     }
     if (st == FACTO_OK && fct_mfile_has(r, FACTO_FM_TAG_RATED_PTR))
@@ -709,12 +715,12 @@ static facto_status fct_fm_load(facto_ctx *ctx, const fct_mfile_reader *r, facto
     m->w0 = f3[0];
     m->target_min = f3[1];
     m->target_max = f3[2];
-    uint64_t nw = ns * sizeof(float), nv = nw * (uint64_t)m->k;
+    uint64_t nw = fct_size_mul(ns, sizeof(float)), nv = fct_size_mul(nw, (uint64_t)m->k);
     st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_W, nw, 1, (void **)&m->w);
     if (st == FACTO_OK)
         st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_V, nv, 1, (void **)&m->V);
     if (st == FACTO_OK && m->hashed) {
-        st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_KEYS, ns * sizeof(uint32_t), 0, (void **)&m->slot_keys);
+        st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_KEYS, fct_size_mul(ns, sizeof(uint32_t)), 0, (void **)&m->slot_keys);
         for (uint64_t i = 0; st == FACTO_OK && i < ns; i++)
             if ((uint64_t)m->slot_keys[i] >= dim || (i > 0 && m->slot_keys[i] <= m->slot_keys[i - 1]))
                 st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: the factorization machine's keys are not ascending",
@@ -723,12 +729,12 @@ static facto_status fct_fm_load(facto_ctx *ctx, const fct_mfile_reader *r, facto
             st = fct_fm_build_hash(ctx, m);
     }
     if (st == FACTO_OK && m->n_samples > 0) {
-        st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_S0, (uint64_t)m->n_samples * sizeof(float), 0,
+        st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_S0, fct_size_mul((uint64_t)m->n_samples, sizeof(float)), 0,
                                 (void **)&m->sample_w0);
         if (st == FACTO_OK)
-            st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_SW, (uint64_t)m->n_samples * nw, 1, (void **)&m->sample_w);
+            st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_SW, fct_size_mul((uint64_t)m->n_samples, nw), 1, (void **)&m->sample_w);
         if (st == FACTO_OK)
-            st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_SV, (uint64_t)m->n_samples * nv, 1, (void **)&m->sample_V);
+            st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_SV, fct_size_mul((uint64_t)m->n_samples, nv), 1, (void **)&m->sample_V);
     }
     if (st == FACTO_OK && fct_mfile_has(r, FACTO_FM_TAG_PAIR_HEAD))
         st = fct_fm_load_pairs(ctx, r, m);

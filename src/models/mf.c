@@ -501,15 +501,15 @@ static facto_status fct_mf_load(facto_ctx *ctx, const fct_mfile_reader *r, facto
     const void *tmp;
     if (fct_mfile_get(ctx, r, FACTO_MF_TAG_P, -1, &tmp, &nb) != FACTO_OK)
         return facto_errcode(ctx);
-    if (nb != (uint64_t)nu * k * sizeof(float))
+    if (nb != fct_size_mul(fct_size_mul(nu, k), sizeof(float)))
         return fct_mf_corrupt(ctx, r, "user factor section size does not match the header");
     if (fct_mfile_get(ctx, r, FACTO_MF_TAG_Q, -1, &tmp, &nb) != FACTO_OK)
         return facto_errcode(ctx);
-    if (nb != (uint64_t)ni * k * sizeof(float))
+    if (nb != fct_size_mul(fct_size_mul(ni, k), sizeof(float)))
         return fct_mf_corrupt(ctx, r, "item factor section size does not match the header");
     if (fct_mfile_get(ctx, r, FACTO_MF_TAG_SEEN, -1, &tmp, &nb) != FACTO_OK)
         return facto_errcode(ctx);
-    if (nb != (uint64_t)n_seen * sizeof(int32_t))
+    if (nb != fct_size_mul((uint64_t)n_seen, sizeof(int32_t)))
         return fct_mf_corrupt(ctx, r, "seen list section size does not match the header");
 
     fct_mf_model *m = fct_mf_model_alloc(n_users, n_items, p.num_factors, n_seen);
