@@ -191,7 +191,7 @@ static facto_status fct_mfile_check_target(facto_ctx *ctx, const char *path, cha
     if (!what && st.st_size > 0) {
         unsigned char head[8];
         ssize_t got = -1;
-        int fd = open(*resolved ? *resolved : path, O_RDONLY | O_CLOEXEC);
+        int fd = open(*resolved ? *resolved : path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         if (fd >= 0) {
             got = read(fd, head, sizeof head);
             close(fd);
@@ -630,7 +630,10 @@ facto_status fct_mfile_open(facto_ctx *ctx, const char *path, fct_mfile_reader *
     if (!path || !out)
         return fct_fail(ctx, FACTO_ERR_INVALID, "fct_mfile_open: path and out must be given");
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO (or a device) named as a model would block open()
+     * until a writer appears; opened without waiting, it is refused by its
+     * type below. A regular file ignores the flag. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         int e = errno;
         return fct_fail(ctx, FACTO_ERR_IO, "%s: cannot open: %s", path, strerror(e));
@@ -638,7 +641,12 @@ facto_status fct_mfile_open(facto_ctx *ctx, const char *path, fct_mfile_reader *
     struct stat sb;
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
         close(fd);
-        return fct_fail(ctx, FACTO_ERR_IO, "%s: not a regular file", path);
+        return fct_fail(ctx, FACTO_ERR_IO, "%s: not a regular file%s; a model is read from a regular file", path,
+                        S_ISDIR(sb.st_mode)    ? " (a folder)"
+                        : S_ISFIFO(sb.st_mode) ? " (a FIFO)"
+                        : S_ISSOCK(sb.st_mode) ? " (a socket)"
+                        : S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) ? " (a device)"
+                                                                     : "");
     }
     uint64_t size = (uint64_t)sb.st_size;
     facto_status st = FACTO_OK;

@@ -81,6 +81,21 @@ expect_rc 2 "$F" predict --model "$M" --input "$TMP/req.json" --content-type app
 expect_err "req.json: request instance 0: key 4 is not below feature_dim 4"
 expect_rc 2 "$F" predict --model "$M" --input - --content-type application/json <"$TMP/req.json"
 expect_err "<stdin>: request instance 0"
+# --model naming a FIFO blocked forever in open() (predict, eval, recommend):
+# refused by its type at once; a folder and /dev/null the same way.
+mkfifo "$TMP/model.fifo"
+for cmd in "predict --input $TMP/req.json --content-type application/json" "eval --test $TMP/good.svm" \
+    "recommend --user 1" "similar --item 1" "inspect"; do
+    # shellcheck disable=SC2086
+    expect_rc 2 timeout 20 "$F" $cmd --model "$TMP/model.fifo"
+    expect_err "model.fifo: not a regular file (a FIFO); a model is read from a regular file"
+done
+expect_rc 2 timeout 20 "$F" eval --test "$TMP/good.svm" --model "$TMP"
+expect_err "not a regular file (a folder)"
+expect_rc 2 timeout 20 "$F" eval --test "$TMP/good.svm" --model /dev/null
+expect_err "/dev/null: not a regular file (a device)"
+# Data may come through a pipe (process substitution): a rows file then needs --format.
+expect_rc 0 timeout 20 "$F" eval --model "$M" --test <(cat "$TMP/good.svm") --format libsvm
 printf '{"instances":[{"data":{"features":{"keys":[0,1],"shape":[4],"values":[1,1]}}},{"data":{"features":{"keys":[2,2],"shape":[4],"values":[3e38,3e38]}}}]}' >"$TMP/reqinf.json"
 expect_rc 2 "$F" predict --model "$M" --input "$TMP/reqinf.json" --content-type application/json
 expect_err "reqinf.json: request instance 1: feature key 2: its duplicate values sum past the float range"
