@@ -59,6 +59,24 @@ expect_rc 2 "$F" convert --input "$TMP/dupinf.rec" --to libsvm --out "$TMP/dupin
 expect_err "dupinf.rec: record 2 at byte 56: feature key 0"
 [ ! -e "$TMP/dupinf.facto" ] || fail "a model was saved"
 
+# gzip: every member is read (cat a.gz b.gz), and bytes after the gzip data
+# that are not another member are refused with the byte offset (plain text
+# appended to a .gz was dropped silently), for libsvm and recordIO alike.
+printf '1 0:1 3:1\n' | gzip -c >"$TMP/m1.svm.gz"
+printf '2 1:1 2:1\n' | gzip -c >>"$TMP/m1.svm.gz"
+expect_rc 0 "$F" convert --input "$TMP/m1.svm.gz" --to recordio --out "$TMP/m1.rec"
+expect_rc 0 "$F" convert --input "$TMP/m1.rec" --to libsvm --out "$TMP/m1.out"
+[ "$(cat "$TMP/m1.out")" = "$(printf '1 0:1 3:1\n2 1:1 2:1')" ] || fail "two gzip members: $(cat "$TMP/m1.out")"
+size=$(wc -c <"$TMP/m1.svm.gz")
+printf '3 0:1 2:0.5\n' >>"$TMP/m1.svm.gz"
+expect_rc 2 "$F" convert --input "$TMP/m1.svm.gz" --to libsvm --out "$TMP/m1b.out"
+expect_err "m1.svm.gz: byte $size: data after the end of the gzip stream that is not another gzip member"
+gzip -c "$TMP/m1.rec" >"$TMP/m1.rec.gz"
+size=$(wc -c <"$TMP/m1.rec.gz")
+printf 'junk' >>"$TMP/m1.rec.gz"
+expect_rc 2 "${T[@]}" --train "$TMP/m1.rec.gz"
+expect_err "m1.rec.gz: byte $size: data after the end of the gzip stream"
+
 # FM usage errors point at the FM help.
 expect_rc 1 "${T[@]}" --train "$TMP/good.svm" --epochs abc
 expect_err "Try 'facto train --model fm --help'."
