@@ -342,8 +342,34 @@ facto_status fct_mfile_put(facto_ctx *ctx, fct_mfile_writer *w, uint32_t tag, co
     return fct_ok(ctx);
 }
 
+/* Numbers stored little-endian, the directory recording `width` (elem_size,
+ * or 1 for sections a format version records as opaque bytes). */
+static facto_status fct_mfile_put_numbers(facto_ctx *ctx, fct_mfile_writer *w, uint32_t tag, const void *data,
+                                          size_t elem_size, uint64_t count, uint32_t width);
+
 facto_status fct_mfile_put_array(facto_ctx *ctx, fct_mfile_writer *w, uint32_t tag, const void *data,
                                    size_t elem_size, uint64_t count)
+{
+    return fct_mfile_put_numbers(ctx, w, tag, data, elem_size, count, (uint32_t)elem_size);
+}
+
+facto_status fct_mfile_put_le(facto_ctx *ctx, fct_mfile_writer *w, uint32_t tag, const void *data, size_t elem_size,
+                              uint64_t count)
+{
+    return fct_mfile_put_numbers(ctx, w, tag, data, elem_size, count, 1);
+}
+
+void fct_le_copy(void *dst, const void *src, size_t elem_size, uint64_t count)
+{
+    if (count == 0)
+        return;
+    memcpy(dst, src, (size_t)(elem_size * count));
+    if (!fct_mfile_host_le() && elem_size > 1)
+        fct_mfile_swap(dst, elem_size, count);
+}
+
+static facto_status fct_mfile_put_numbers(facto_ctx *ctx, fct_mfile_writer *w, uint32_t tag, const void *data,
+                                          size_t elem_size, uint64_t count, uint32_t width)
 {
     if (!w || (!data && count))
         return fct_fail(ctx, FACTO_ERR_INVALID, "fct_mfile_put_array: writer and data must be given");
@@ -353,7 +379,7 @@ facto_status fct_mfile_put_array(facto_ctx *ctx, fct_mfile_writer *w, uint32_t t
     if (count > (uint64_t)SIZE_MAX / elem_size)
         return fct_mfile_wfail(ctx, w, FACTO_ERR_INVALID, "%s: section too large", w->path);
     uint64_t nbytes = count * elem_size;
-    facto_status st = fct_mfile_begin(ctx, w, tag, (uint32_t)elem_size, nbytes);
+    facto_status st = fct_mfile_begin(ctx, w, tag, width, nbytes);
     if (st != FACTO_OK)
         return st;
     const unsigned char *p = data;
