@@ -1176,7 +1176,8 @@ FACTO_API facto_status facto_rows_finish_row(facto_ctx *ctx, facto_rows *rows, f
  *   y^(x) = w0 + sum_i w_i x_i + 1/2 sum_f [(sum_i v_if x_i)^2 - sum_i v_if^2 x_i^2]
  * with w0 the bias, w [feature_dim] the linear weights and V
  * [feature_dim, num_factors] the factors. predictor_type "regressor" scores
- * y^ (clipped to the range of the training labels, as libFM does) and
+ * y^ (clipped to the range of the training labels, as libFM does, unless
+ * clip_predictions is false: raw_predictions 1) and
  * trains on 1/2 (y^ - y)^2; "binary_classifier" scores p = sigmoid(y^), the
  * probability of label 1, trains on the log loss -log p(y), and predicts
  * label 1 iff p >= 0.5. Classifier labels are 0/1; -1/+1 are accepted too
@@ -1318,6 +1319,12 @@ typedef struct facto_fm_params {
                                           default none */
     float binarize;                    /* [facto] "binarize": ratings: label = (rating >= binarize), for a
                                           binary_classifier; 0 (default) = the rating is the label */
+    int raw_predictions;               /* [facto] "clip_predictions": a regressor's prediction is clipped to
+                                          the range of the training labels, as libFM does ("true", 0, the
+                                          default: a score never leaves [min label, max label]); "false" (1)
+                                          gives the raw y^. Applies to predict, evaluate and the metrics
+                                          reported while training (MCMC: each sample's prediction before
+                                          averaging). No effect on a binary_classifier */
 } facto_fm_params;
 
 /* SageMaker's defaults, the required three unset (see facto_fm_params). */

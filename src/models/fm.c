@@ -249,11 +249,7 @@ static float fct_fm_finish(const fct_fm_model *m, double y)
 {
     if (m->params.predictor_type == FACTO_FM_BINARY_CLASSIFIER)
         return (float)(1.0 / (1.0 + exp(-y)));
-    if (y < m->target_min)
-        y = m->target_min;
-    if (y > m->target_max)
-        y = m->target_max;
-    return (float)y;
+    return (float)fct_fm_clip(m, y);
 }
 
 /* The prediction (or, RAW, the raw y^ of a model without samples) of one

@@ -119,6 +119,14 @@ static inline float fct_fm_label(const fct_fm_model *m, float y) {
     return y;
 }
 
+/* A regressor's score y clipped to the training label range, or y itself
+ * with clip_predictions false. */
+static inline double fct_fm_clip(const fct_fm_model *m, double y) {
+    if (m->params.raw_predictions)
+        return y;
+    return y < m->target_min ? m->target_min : y > m->target_max ? m->target_max : y;
+}
+
 /*
  * Raw model output y^ of one row (no sigmoid, no clipping) with the current
  * w0/w/V: slots[n], values[n]; entries with FACTO_FM_NO_SLOT are skipped.

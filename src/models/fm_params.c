@@ -28,6 +28,9 @@ static const fct_penum fct_fm_implicits[] = {
     {"none", 0}, {"user", FACTO_FM_IMPLICIT_USER}, {"item", FACTO_FM_IMPLICIT_ITEM},
     {"both", FACTO_FM_IMPLICIT_USER | FACTO_FM_IMPLICIT_ITEM}, {NULL, 0}};
 
+/* clip_predictions: true (0, the default, left out of model files) or false */
+static const fct_penum fct_fm_clips[] = {{"true", 0}, {"false", 1}, {NULL, 0}};
+
 #define F(field) offsetof(facto_fm_params, field)
 #define INT_MAXD 2147483647.0
 #define POS "is not a positive integer"
@@ -119,6 +122,8 @@ static const fct_pdesc fct_fm_pdescs[] = {
      FX, NULL},
     {"implicit", NULL, FCT_PT_ENUM, F(implicit), fct_fm_implicits, 0, 0, FCT_PF_UNSET_ZERO, NULL,
      "ratings in block form (als, mcmc): implicit-feedback blocks, none|user|item|both", FX, "none"},
+    {"clip_predictions", NULL, FCT_PT_ENUM, F(raw_predictions), fct_fm_clips, 0, 0, FCT_PF_UNSET_ZERO, NULL,
+     "regressor: clip predictions to the training label range as libFM does (false: raw scores)", FX, "true"},
     {"binarize", NULL, FCT_PT_FLOAT, F(binarize), NULL, 0, FLT_MAX, FCT_PF_UNSET_ZERO, NONNEG_F,
      "ratings: label = rating >= T (binary_classifier on ratings)", FX, "off"},
 };

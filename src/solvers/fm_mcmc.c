@@ -250,11 +250,10 @@ static void fct_fm_chain_collect(fct_fm_chain *ch, int it)
          * scores the same way). ML-100K u1, side features, one chain of
          * 500, seeds 1-4: chain RMSE 0.8953-0.8963 (bench/fm_seeds.sh),
          * where libFM gives 0.8947-0.8965. */
-        const double lo = m->target_min, hi = m->target_max;
         ch->n_avg++;
         for (int64_t n = 0; n < ch->test->n_rows; n++) {
             double p = ch->pred_te[n];
-            ch->sum_te[n] += eng->classify ? fct_fm_probit(p) : p < lo ? lo : p > hi ? hi : p;
+            ch->sum_te[n] += eng->classify ? fct_fm_probit(p) : fct_fm_clip(m, p);
         }
     }
     if (ch->track_means) {
@@ -294,7 +293,7 @@ static void fct_fm_chain_test_scores(fct_fm_chain *ch)
         double p = ch->n_avg > 0 ? ch->sum_te[n] / ch->n_avg
                                  : (eng->classify ? fct_fm_probit(ch->pred_te[n]) : ch->pred_te[n]);
         if (!eng->classify)
-            p = p < m->target_min ? m->target_min : p > m->target_max ? m->target_max : p;
+            p = fct_fm_clip(m, p);
         ch->scores_te[n] = (float)p;
     }
     if (!eng->classify) {
@@ -318,7 +317,7 @@ static void fct_fm_chain_train_scores(fct_fm_chain *ch)
         if (eng->classify)
             p = fct_fm_probit(p);
         else
-            p = p < m->target_min ? m->target_min : p > m->target_max ? m->target_max : p;
+            p = fct_fm_clip(m, p);
         ch->scores_tr[n] = (float)p;
     }
 }

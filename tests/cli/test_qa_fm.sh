@@ -77,6 +77,24 @@ printf 'junk' >>"$TMP/m1.rec.gz"
 expect_rc 2 "${T[@]}" --train "$TMP/m1.rec.gz"
 expect_err "m1.rec.gz: byte $size: data after the end of the gzip stream"
 
+# A regressor's scores are clipped to the training labels' range (libFM's
+# behaviour, said in --help); --clip_predictions false gives raw scores.
+printf '1 0:1\n2 1:1\n3 2:1\n5 0:1 1:1 2:1\n' >"$TMP/clip.svm"
+printf '{"instances":[{"features":[5,5,5,0]}]}' >"$TMP/clip.json"
+expect_rc 0 "$F" train --model fm --help
+grep -q -- "--clip_predictions NAME.*clip predictions to the training label range as libFM does" "$TMP/out" ||
+    fail "--help does not explain clip_predictions"
+for c in true false; do
+    expect_rc 0 "${T[@]}" --solver als --num_iter 20 --feature_dim 4 --train "$TMP/clip.svm" \
+        --clip_predictions $c --out "$TMP/clip_$c.facto"
+    expect_rc 0 "$F" predict --model "$TMP/clip_$c.facto" --input "$TMP/clip.json" --content-type application/json
+    cp "$TMP/out" "$TMP/clip_$c.out"
+done
+grep -q '"score": 5}' "$TMP/clip_true.out" || fail "clipped score: $(cat "$TMP/clip_true.out")"
+raw=$(grep -o '"score": [0-9.e+]*' "$TMP/clip_false.out" | sed 's/.*: //')
+awk -v r="$raw" 'BEGIN { exit !(r > 5.5) }' || fail "raw score $raw is not past the label range"
+expect_rc 1 "${T[@]}" --train "$TMP/clip.svm" --clip_predictions maybe
+
 # FM usage errors point at the FM help.
 expect_rc 1 "${T[@]}" --train "$TMP/good.svm" --epochs abc
 expect_err "Try 'facto train --model fm --help'."
