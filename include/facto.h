@@ -1291,8 +1291,11 @@ typedef struct facto_fm_params {
                                           averages every sample from the first) */
     int summary_rank;                  /* [facto] "summary_rank": what an MCMC model keeps to predict later.
                                           -1 (default) = automatic: a rank-256 summary for a model trained from
-                                          ratings (facto_fm_fit_ratings), mcmc_samples thinned samples for one
-                                          trained on feature rows; 0 = mcmc_samples thinned samples; r in
+                                          ratings (facto_fm_fit_ratings); on feature rows of one-hot fields
+                                          (every value 1, e.g. user + item) the rank-128 summary of the
+                                          features' factors (4 x 129 x feature_dim bytes; the model then
+                                          records summary_rank 128), on other rows mcmc_samples thinned
+                                          samples (4 x S x (k + 1) x feature_dim bytes); 0 = mcmc_samples thinned samples; r in
                                           1..4096 = the rank-r summary (see facto_fm_fit_ratings) */
     int mcmc_chains;                   /* [facto] "mcmc_chains": independent MCMC chains whose samples are
                                           pooled (other solvers ignore it); 1..256; default 4. num_iter is

@@ -112,7 +112,8 @@ static const fct_pdesc fct_fm_pdescs[] = {
      "MCMC iterations left out of the average and of the model", FX, NULL},
     {"summary_rank", NULL, FCT_PT_INT, F(summary_rank), NULL, -1, 4096, 0,
      "is not -1 (automatic), 0 (thinned samples) or a rank in 1..4096",
-     "MCMC model: -1 auto (ratings: rank 256; rows: samples), 0 samples, r rank", FX, NULL},
+     "MCMC model: -1 auto (ratings: rank 256; one-hot rows: rank 128, 516 bytes a feature; other rows: "
+     "samples, 4 (k + 1) bytes a feature each), 0 samples, r rank", FX, NULL},
     {"mcmc_chains", NULL, FCT_PT_INT, F(mcmc_chains), NULL, 1, 256, 0, "is not in 1..256",
      "independent MCMC chains pooled; they run on the context's threads", FX, NULL},
     {"prior_groups", NULL, FCT_PT_INT, F(prior_groups), NULL, 0, 2, 0,

@@ -90,6 +90,8 @@ facto_status fct_fm_cd_run_rows(facto_ctx *ctx, fct_fm_model *model, fct_fm_cd_m
  * logger. fct_fm_cd_run calls it first. Figures behind the bounds in
  * fm_cd_start.c. O(nnz of every source + n_rows n_blocks). FACTO_ERR_NOMEM.
  */
+/* summary_rank -1 on feature rows of one-hot fields: this rank (fm_mcmc.c). */
+#define FACTO_FM_ROWS_AUTO_RANK 128
 #define FACTO_FM_START_WARN 30
 #define FACTO_FM_START_MAX 300
 facto_status fct_fm_start_check(facto_ctx *ctx, const fct_fm_model *model, fct_fm_cd_mode mode,
