@@ -512,6 +512,7 @@ static void test_saved_model_predicts_new_rows(void **state)
     facto_ctx *ctx = facto_ctx_new();
     facto_fm_params p = mcmc_params(40, 3, 40, 4);
     p.mcmc_samples = 8;
+    p.summary_rank = 0; /* thinned samples (one-hot rows default to the rank-128 summary) */
     facto_model *m = NULL, *back = NULL;
     assert_int_equal(facto_fm_fit(ctx, tr, NULL, &p, NULL, &m), FACTO_OK);
     fct_fm_model *fm = (fct_fm_model *)m;
@@ -883,6 +884,7 @@ static void test_two_fields_equal_direct(void **state)
         p.solver = solver ? FACTO_FM_SOLVER_ALS : FACTO_FM_SOLVER_MCMC;
         p.linear_wd = p.factors_wd = 0.3f;
         p.mcmc_chains = 2;
+        p.summary_rank = 0; /* both as thinned samples, as fct_fm_fit_blocks keeps them here */
         facto_model *mp = NULL, *md = NULL;
         assert_int_equal(facto_fm_fit(ctx, tr, NULL, &p, NULL, &mp), FACTO_OK);
         fct_fm_data d;
