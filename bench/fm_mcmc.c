@@ -307,8 +307,8 @@ int main(int argc, char **argv)
          * get the engine's time per iteration */
         fct_fm_model *fm = NULL;
         uint32_t *trs = NULL, *tes = NULL;
-        if (fct_fm_model_new(ctx, &p, ftr, &fm) != FACTO_OK || fct_fm_map_rows(ctx, fm, ftr, &trs) != FACTO_OK ||
-            fct_fm_map_rows(ctx, fm, fte, &tes) != FACTO_OK)
+        if (fct_fm_model_new(ctx, &p, ftr, &fm) != FACTO_OK || fct_fm_map_rows(ctx, fm, ftr, "test", &trs) != FACTO_OK ||
+            fct_fm_map_rows(ctx, fm, fte, "test", &tes) != FACTO_OK)
             die(ctx, "model");
         if (fct_fm_cd_run_rows(ctx, fm, als ? FACTO_FM_CD_ALS : FACTO_FM_CD_MCMC, ftr, trs, fte, tes,
                                  trace ? &cb : NULL, &res) != FACTO_OK)
@@ -359,7 +359,7 @@ int main(int argc, char **argv)
     if (fm->n_samples > 0) {
         uint32_t *slots = NULL;
         float *sum = malloc((size_t)fm->k * sizeof *sum);
-        if (fct_fm_map_rows(ctx, fm, fte, &slots) != FACTO_OK || !sum)
+        if (fct_fm_map_rows(ctx, fm, fte, "test", &slots) != FACTO_OK || !sum)
             die(ctx, "mapping rows");
         double se = 0.0;
         for (int64_t r = 0; r < fte->n_rows; r++) {

@@ -79,7 +79,7 @@ static int cli_predict_write(facto_ctx *ctx, const char *output, const void *res
 }
 
 /* Score the rows of `body` and write the response. */
-static int cli_predict_rows(facto_ctx *ctx, const facto_model *model, const facto_rows *rows,
+static int cli_predict_rows(facto_ctx *ctx, const facto_model *model, const facto_rows *rows, const char *input,
                             facto_content_type out_type, const char *output)
 {
     size_t n = (size_t)facto_rows_count(rows);
@@ -92,8 +92,17 @@ static int cli_predict_rows(facto_ctx *ctx, const facto_model *model, const fact
     if (!scores || !labels) {
         cli_error("out of memory");
         rc = FACTO_EXIT_INTERNAL;
-    } else if ((st = facto_model_predict_rows(ctx, model, rows, scores, labels)) != FACTO_OK ||
-               (st = facto_inference_response_write(ctx, out_type, scores, classifier ? labels : NULL, (int64_t)n,
+    } else if ((st = facto_model_predict_rows(ctx, model, rows, scores, labels)) != FACTO_OK) {
+        /* "row N: ..." (1-based) is request instance N-1, as the parser names them */
+        const char *msg = facto_errmsg(ctx);
+        char *end = NULL;
+        long long row = strncmp(msg, "row ", 4) == 0 ? strtoll(msg + 4, &end, 10) : 0;
+        if (row >= 1 && end && strncmp(end, ": ", 2) == 0)
+            cli_error("%s: request instance %lld: %s", input, row - 1, end + 2);
+        else
+            cli_error("%s: %s", input, msg);
+        rc = cli_exit_of(st);
+    } else if ((st = facto_inference_response_write(ctx, out_type, scores, classifier ? labels : NULL, (int64_t)n,
                                                     &resp, &resp_size)) != FACTO_OK) {
         rc = cli_fail(ctx, st, 0);
     } else {
@@ -135,7 +144,7 @@ static int cli_predict_request(facto_ctx *ctx, const facto_model *model, const c
         cli_error("%s: %s", strcmp(input, "-") == 0 ? "<stdin>" : input, facto_errmsg(ctx));
         rc = cli_exit_of(st);
     } else {
-        rc = cli_predict_rows(ctx, model, rows, out_type, output);
+        rc = cli_predict_rows(ctx, model, rows, strcmp(input, "-") == 0 ? "<stdin>" : input, out_type, output);
     }
     facto_rows_free(rows);
     free(body);

@@ -342,10 +342,20 @@ static int cli_train_parse(facto_ctx *ctx, const char *verb, const facto_params 
 
 /* ---- the fit ------------------------------------------------------------------ */
 
+/* The rows files a log message may name a row of ("training row N: ..."
+ * becomes FILE:LINE, as errors do); none before the data are read. */
+typedef struct cli_train_logdata {
+    cli_rows_file files[2];
+    int n;
+} cli_train_logdata;
+
 static void cli_train_log(facto_log_level level, const char *message, void *user)
 {
-    (void)user;
+    const cli_train_logdata *ld = user;
     static const char *names[] = {"ERROR", "WARN", "INFO", "DEBUG"};
+    char located[8192];
+    if (ld && cli_rows_locate(message, ld->files, ld->n, located, sizeof located))
+        message = located;
     fprintf(stderr, "[%s] %s\n", names[level <= FACTO_LOG_DEBUG ? level : FACTO_LOG_DEBUG], message);
 }
 
@@ -454,7 +464,9 @@ static int cli_train_run(facto_ctx *ctx, const char *verb, const facto_kind_info
                          const cli_train_args *a)
 {
     facto_ctx_set_threads(ctx, a->threads_set ? a->threads : kind->thread_invariant ? 0 : 1);
-    facto_ctx_set_log(ctx, cli_train_log, NULL, a->verbose ? FACTO_LOG_INFO : FACTO_LOG_WARN);
+    cli_train_logdata ld;
+    memset(&ld, 0, sizeof ld);
+    facto_ctx_set_log(ctx, cli_train_log, &ld, a->verbose ? FACTO_LOG_INFO : FACTO_LOG_WARN);
     FILE *info = a->json ? stderr : stdout;
     facto_status st;
     /* A model that could not be saved is found out now, not after the fit. */
@@ -465,6 +477,11 @@ static int cli_train_run(facto_ctx *ctx, const char *verb, const facto_kind_info
     if (rc == 0)
         rc = cli_train_metrics_check(verb, a, &d);
     facto_model *model = NULL;
+    if (rc == 0 && d.on_rows && !d.encoded) {
+        ld.files[0] = (cli_rows_file){"training row ", a->data.train_rows, d.train_rows, d.train_origin};
+        ld.files[1] = (cli_rows_file){"test row ", a->data.test_rows, d.test_rows, d.test_origin};
+        ld.n = 2;
+    }
     if (rc == 0) {
         cli_report_header(info, p, &d);
         cli_train_report r;

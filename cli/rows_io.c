@@ -34,14 +34,21 @@ int cli_rows_read(facto_ctx *ctx, const char *path, facto_rows_format format, ui
 
 /* "PATH:LINE: detail" (recordIO: "PATH: record N at byte B: detail") for row
  * `row` (0-based); "PATH: row N: detail" when the origin does not know it. */
-static void cli_rows_error(const cli_rows_file *file, int64_t row, const char *detail)
+static void cli_rows_format(const cli_rows_file *file, int64_t row, const char *detail, char *out, size_t cap)
 {
     const char *hint = strstr(detail, "is not 0 or 1") ? CLI_LABEL_HINT : "";
     char where[4400];
     if (facto_rows_origin_where(file->origin, row, where, sizeof where) > 0)
-        cli_error("%s: %s%s", where, detail, hint);
+        snprintf(out, cap, "%s: %s%s", where, detail, hint);
     else
-        cli_error("%s: row %lld: %s%s", file->path, (long long)row + 1, detail, hint);
+        snprintf(out, cap, "%s: row %lld: %s%s", file->path, (long long)row + 1, detail, hint);
+}
+
+static void cli_rows_error(const cli_rows_file *file, int64_t row, const char *detail)
+{
+    char text[8192];
+    cli_rows_format(file, row, detail, text, sizeof text);
+    cli_error("%s", text);
 }
 
 int cli_rows_check_labels(const cli_rows_file *file, facto_task task)
@@ -67,9 +74,9 @@ int cli_rows_check_labels(const cli_rows_file *file, facto_task task)
     return 0;
 }
 
-int cli_rows_report(const char *msg, const cli_rows_file *files, int n)
+int cli_rows_locate(const char *msg, const cli_rows_file *files, int n, char *out, size_t cap)
 {
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; files && i < n; i++) {
         const cli_rows_file *f = &files[i];
         size_t len = strlen(f->prefix);
         if (!f->path || !f->rows || strncmp(msg, f->prefix, len) != 0 || msg[len] < '0' || msg[len] > '9')
@@ -79,10 +86,19 @@ int cli_rows_report(const char *msg, const cli_rows_file *files, int n)
         long long row = strtoll(msg + len, &end, 10);
         if (errno || strncmp(end, ": ", 2) != 0 || row < 1 || row > facto_rows_count(f->rows))
             continue;
-        cli_rows_error(f, row - 1, end + 2);
+        cli_rows_format(f, row - 1, end + 2, out, cap);
         return 1;
     }
     return 0;
+}
+
+int cli_rows_report(const char *msg, const cli_rows_file *files, int n)
+{
+    char text[8192];
+    if (!cli_rows_locate(msg, files, n, text, sizeof text))
+        return 0;
+    cli_error("%s", text);
+    return 1;
 }
 
 /* Grow *buf (capacity *cap) to hold more; 0 when out of memory. */

@@ -43,6 +43,10 @@ int cli_rows_check_labels(const cli_rows_file *file, facto_task task);
  */
 int cli_rows_report(const char *msg, const cli_rows_file *files, int n);
 
+/* As cli_rows_report, into out[cap] (NUL-terminated) instead of stderr, for
+ * warnings: 1 when msg names a row of one of the files, else 0. */
+int cli_rows_locate(const char *msg, const cli_rows_file *files, int n, char *out, size_t cap);
+
 /* The largest request body read (256 MiB, as the longest text line;
  * SageMaker's own limits are 6 MB real-time and 100 MB batch). */
 #define CLI_MAX_REQUEST (1 << 28)

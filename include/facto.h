@@ -1297,7 +1297,10 @@ FACTO_API facto_status facto_rows_set_dim(facto_ctx *ctx, facto_rows *rows, uint
  * FACTO_ERR_INVALID when key >= feature_dim (feature_dim > 0). */
 FACTO_API facto_status facto_rows_push(facto_ctx *ctx, facto_rows *rows, uint32_t key, float value);
 /* Close the row being built with `label` (ignored without labels): sorts its
- * keys and sums duplicate keys. FACTO_ERR_NOMEM. */
+ * keys and sums duplicate keys. FACTO_ERR_NOMEM, or FACTO_ERR_INVALID when
+ * finite values of one key sum past the float range ("feature key K: its
+ * duplicate values sum past the float range (A + B)"; the row's entries are
+ * dropped, the row is not added). */
 FACTO_API facto_status facto_rows_finish_row(facto_ctx *ctx, facto_rows *rows, float label);
 
 /*
@@ -1306,7 +1309,8 @@ FACTO_API facto_status facto_rows_finish_row(facto_ctx *ctx, facto_rows *rows, f
  *   y^(x) = w0 + sum_i w_i x_i + 1/2 sum_f [(sum_i v_if x_i)^2 - sum_i v_if^2 x_i^2]
  * with w0 the bias, w [feature_dim] the linear weights and V
  * [feature_dim, num_factors] the factors. predictor_type "regressor" scores
- * y^ (clipped to the range of the training labels, as libFM does) and
+ * y^ (clipped to the range of the training labels, as libFM does, unless
+ * clip_predictions is false: raw_predictions 1) and
  * trains on 1/2 (y^ - y)^2; "binary_classifier" scores p = sigmoid(y^), the
  * probability of label 1, trains on the log loss -log p(y), and predicts
  * label 1 iff p >= 0.5. Classifier labels are 0/1; -1/+1 are accepted too
@@ -1420,8 +1424,11 @@ typedef struct facto_fm_params {
                                           averages every sample from the first) */
     int summary_rank;                  /* [facto] "summary_rank": what an MCMC model keeps to predict later.
                                           -1 (default) = automatic: a rank-256 summary for a model trained from
-                                          ratings (facto_fm_fit_ratings), mcmc_samples thinned samples for one
-                                          trained on feature rows; 0 = mcmc_samples thinned samples; r in
+                                          ratings (facto_fm_fit_ratings); on feature rows of one-hot fields
+                                          (every value 1, e.g. user + item) the rank-128 summary of the
+                                          features' factors (4 x 129 x feature_dim bytes; the model then
+                                          records summary_rank 128), on other rows mcmc_samples thinned
+                                          samples (4 x S x (k + 1) x feature_dim bytes); 0 = mcmc_samples thinned samples; r in
                                           1..4096 = the rank-r summary (see facto_fm_fit_ratings) */
     int mcmc_chains;                   /* [facto] "mcmc_chains": independent MCMC chains whose samples are
                                           pooled (other solvers ignore it); 1..256; default 4. num_iter is
@@ -1448,6 +1455,12 @@ typedef struct facto_fm_params {
                                           default none */
     float binarize;                    /* [facto] "binarize": ratings: label = (rating >= binarize), for a
                                           binary_classifier; 0 (default) = the rating is the label */
+    int raw_predictions;               /* [facto] "clip_predictions": a regressor's prediction is clipped to
+                                          the range of the training labels, as libFM does ("true", 0, the
+                                          default: a score never leaves [min label, max label]); "false" (1)
+                                          gives the raw y^. Applies to predict, evaluate and the metrics
+                                          reported while training (MCMC: each sample's prediction before
+                                          averaging). No effect on a binary_classifier */
 } facto_fm_params;
 
 /* SageMaker's defaults, the required three unset (see facto_fm_params). */
@@ -1502,11 +1515,23 @@ FACTO_API facto_status facto_fm_params_validate(facto_ctx *ctx, const facto_fm_p
  * build has them. Logs (the context's logger, INFO) a line every log_interval
  * mini-batches with samples/s and the running train metric, and one line
  * per epoch. With the same seed and params the model is the same.
+ * als and mcmc first check that they can learn from their starting point
+ * (w = 0, V ~ N(0, init_stdev^2)): when feature values far off the scale of
+ * the others (one value of 1e8 among one-hot rows, numeric features left
+ * unscaled) or labels far below init_stdev make its predictions on the
+ * training rows spread 300 or more times the labels' standard deviation
+ * (classifier: of its +-1 targets), they learn nothing from there, and the
+ * fit is refused (FACTO_ERR_INVALID, "training row N: feature key K = X ...
+ * is far off the scale of the other feature values ...; scale that feature
+ * ... or lower init_stdev to S or below"); from 30 on, the same text is a
+ * warning through the context's logger. The spread is computed exactly
+ * (k init_stdev^4 sum_{i<j} x_i^2 x_j^2 a row), not drawn.
  * Errors: FACTO_ERR_INVALID (a hyperparameter, a solver not in this build,
  * a row with a key >= feature_dim or, for a classifier, a label other than
- * 0/1/-1/+1 — the message names the row, 1-based), FACTO_ERR_EMPTY (no
- * training rows), FACTO_ERR_DIVERGED (the loss became non-finite; the
- * message names the learning rates to lower), FACTO_ERR_NOMEM.
+ * 0/1/-1/+1 — the message names the row, 1-based; the starting point
+ * above), FACTO_ERR_EMPTY (no training rows), FACTO_ERR_DIVERGED (the loss
+ * became non-finite; the message names the learning rates to lower),
+ * FACTO_ERR_NOMEM.
  * *out owned by the caller (facto_model_free). Cost O(epochs * nnz * k)
  * time; O(slots * k) memory, plus the optimizer's state (adam and ftrl two
  * copies, adagrad one).
@@ -1600,7 +1625,8 @@ FACTO_API facto_fm_ratings_options facto_fm_ratings_options_default(void);
  * params->feature_dim 0 takes the layout's (any other value must equal
  * it); num_iter, init_stdev, burn_in, mcmc_samples, summary_rank and seed
  * apply. Errors: FACTO_ERR_INVALID (a hyperparameter, solver sgd, a bad
- * option), FACTO_ERR_EMPTY, FACTO_ERR_IO / FACTO_ERR_PARSE (side files,
+ * option, a starting point the solver cannot learn from: see facto_fm_fit;
+ * the message names the feature key of the layout), FACTO_ERR_EMPTY, FACTO_ERR_IO / FACTO_ERR_PARSE (side files,
  * "PATH:LINE: ..."), FACTO_ERR_DIVERGED, FACTO_ERR_NOMEM. *out owned by the
  * caller (facto_model_free). Same seed, same model bytes.
  */

@@ -50,6 +50,19 @@ uint64_t fct_memory_total(void);
 void *fct_malloc_array(size_t n, size_t size);
 void *fct_calloc_array(size_t n, size_t size);
 void *fct_realloc_array(void *p, size_t n, size_t size);
+/* a * b for sizes computed from counts read from a file: saturates at
+ * UINT64_MAX when the product passes INT64_MAX, so it can never wrap around
+ * to match a real size (sections and files are below 2^63 bytes) and,
+ * compared with one, always differs. Chains: fct_size_mul(fct_size_mul(a,
+ * b), c). */
+static inline uint64_t fct_size_mul(uint64_t a, uint64_t b)
+{
+    uint64_t r;
+    if (__builtin_mul_overflow(a, b, &r) || r > (uint64_t)INT64_MAX)
+        return UINT64_MAX;
+    return r;
+}
+
 /* 64-byte aligned, for parameter arrays used by SIMD kernels; free with fct_aligned_free(). */
 void *fct_aligned_alloc(size_t bytes);
 void fct_aligned_free(void *p);

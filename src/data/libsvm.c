@@ -234,6 +234,11 @@ facto_status fct_libsvm_read_origin(facto_ctx *ctx, const char *path, uint64_t f
             p = e;
         }
         st = facto_rows_finish_row(ctx, rows, label);
+        if (st == FACTO_ERR_INVALID) { /* duplicate keys summing past the float range */
+            char detail[FACTO_ERRMSG_MAX];
+            snprintf(detail, sizeof detail, "%s", facto_errmsg(ctx));
+            st = fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: %s", path, ln, detail);
+        }
         if (st == FACTO_OK && origin)
             st = fct_rows_origin_push(ctx, origin, (int64_t)ln);
         if (st != FACTO_OK)

@@ -1,7 +1,7 @@
 /*
- * linereader.c — buffered line splitting over zlib's gzread, which reads
- * gzip files (found by their magic bytes) and plain files through the same
- * calls. The buffer holds [start, end) unread bytes; memchr finds '\n'; when
+ * linereader.c — buffered line splitting over fct_gzsource, which reads
+ * gzip files (found by their magic bytes; every member, trailing non-gzip
+ * bytes refused) and plain files through the same calls. The buffer holds [start, end) unread bytes; memchr finds '\n'; when
  * a line does not fit, the rest moves to the front and the buffer doubles.
  * Each byte is copied about once, so reading costs O(file bytes).
  */
@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <zlib.h>
 
 #define FACTO_LR_CHUNK ((size_t)1 << 16)
 /* No text line we read comes near this; a longer one is a binary file (or
@@ -20,13 +19,10 @@ facto_status fct_linereader_open(facto_ctx *ctx, fct_linereader *lr, const char 
 {
     memset(lr, 0, sizeof *lr);
     lr->path = path;
-    errno = 0;
-    gzFile gz = gzopen(path, "rb");
-    if (!gz)
-        return fct_fail(ctx, errno == ENOMEM ? FACTO_ERR_NOMEM : FACTO_ERR_IO, "%s: cannot open: %s", path,
-                          errno ? strerror(errno) : "unknown error");
-    gzbuffer(gz, 1u << 17);
-    lr->gz = gz;
+    facto_status st = fct_gzsource_open(ctx, &lr->src, path);
+    if (st != FACTO_OK)
+        return st;
+    lr->is_gzip = lr->src.is_gzip;
     lr->cap = FACTO_LR_CHUNK;
     lr->buf = malloc(lr->cap);
     if (!lr->buf) {
@@ -38,29 +34,19 @@ facto_status fct_linereader_open(facto_ctx *ctx, fct_linereader *lr, const char 
 
 void fct_linereader_close(fct_linereader *lr)
 {
-    if (lr->gz)
-        gzclose((gzFile)lr->gz);
+    fct_gzsource_close(&lr->src);
     free(lr->buf);
-    lr->gz = NULL;
     lr->buf = NULL;
 }
 
-/* Report a failed gzread: an OS error, or zlib's complaint about the gzip
- * data (its message without the "PATH: " zlib puts in front). */
+/* Report a failed read: about the whole file ("PATH: byte N: ..."), or at
+ * the line being read ("PATH:LINE: ..."). */
 static void fct_lr_fail(facto_ctx *ctx, const fct_linereader *lr)
 {
-    int zerr = 0;
-    const char *msg = gzerror((gzFile)lr->gz, &zerr);
-    if (zerr == Z_ERRNO) {
-        fct_fail(ctx, FACTO_ERR_IO, "%s:%lld: cannot read: %s", lr->path, (long long)lr->lineno + 1,
-                   strerror(errno));
-        return;
-    }
-    size_t n = strlen(lr->path);
-    if (strncmp(msg, lr->path, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
-        msg += n + 2;
-    fct_fail(ctx, FACTO_ERR_IO, "%s:%lld: bad gzip data (truncated or corrupt): %s", lr->path,
-               (long long)lr->lineno + 1, msg);
+    if (lr->src.whole_file)
+        fct_fail(ctx, lr->src.err_status, "%s: %s", lr->path, lr->src.err);
+    else
+        fct_fail(ctx, lr->src.err_status, "%s:%lld: %s", lr->path, (long long)lr->lineno + 1, lr->src.err);
 }
 
 /* Read more bytes after `end`, making room first. Returns 0 or -1 (error set). */
@@ -96,23 +82,13 @@ static int fct_lr_fill(facto_ctx *ctx, fct_linereader *lr)
     size_t want = lr->cap - lr->end - 1;
     if (want > (1u << 30))
         want = 1u << 30;
-    int got = gzread((gzFile)lr->gz, lr->buf + lr->end, (unsigned)want);
+    int64_t got = fct_gzsource_read(&lr->src, lr->buf + lr->end, want);
     if (got < 0) {
         fct_lr_fail(ctx, lr);
         return -1;
     }
-    if (got == 0) {
-        /* gzread returns 0 both at the end and after a truncated gzip stream. */
-        int zerr = 0;
-        gzerror((gzFile)lr->gz, &zerr);
-        if (zerr != Z_OK) {
-            fct_lr_fail(ctx, lr);
-            return -1;
-        }
+    if (got == 0)
         lr->eof = 1;
-    }
-    if (lr->lineno == 0 && lr->end == 0 && got > 0)
-        lr->is_gzip = !gzdirect((gzFile)lr->gz);
     lr->end += (size_t)got;
     return 0;
 }

@@ -1,7 +1,7 @@
 /*
  * linereader.h — one streaming line reader shared by every text reader, for
- * plain and gzip-compressed files alike (zlib's gzread detects the gzip magic
- * and reads plain files directly). Lines up to 256 MiB (a longer one is an
+ * plain and gzip-compressed files alike (gzsource.h: the gzip magic is
+ * detected, every member read, trailing non-gzip bytes refused). Lines up to 256 MiB (a longer one is an
  * error: binary data or an endless stream); "\n" or "\r\n" ends;
  * a UTF-8 byte order mark at the start of the file is dropped. Memory is one
  * buffer as long as the longest line (at least 64 KiB); cost O(file bytes).
@@ -10,12 +10,13 @@
 #define FACTO_LINEREADER_H
 
 #include "../core/internal.h"
+#include "gzsource.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
 typedef struct fct_linereader {
-    void *gz;            /* gzFile */
+    fct_gzsource src;    /* the file, plain or gzip */
     const char *path;    /* borrowed, used in messages */
     char *buf;           /* [cap] bytes; data lives in buf[start .. end) */
     size_t cap, start, end, scan;

@@ -22,7 +22,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <zlib.h>
+#include "data/gzsource.h"
 
 /* ---- byte buffer and framing ------------------------------------------- */
 
@@ -91,13 +91,14 @@ facto_status fct_recordio_frame(facto_ctx *ctx, fct_bytebuf *b, const void *payl
 /* ---- sources: a gzip/plain file or a memory block ------------------------ */
 
 typedef struct fct_rio_src {
-    gzFile gz;
+    fct_gzsource *file; /* NULL for a memory block */
     const uint8_t *mem;
     size_t mem_size, mem_pos;
     int64_t offset; /* bytes consumed so far */
 } fct_rio_src;
 
-/* Read up to n bytes; returns the count (short only at the end), or -1 on an I/O error. */
+/* Read up to n bytes; returns the count (short only at the end), or -1 on
+ * an error (fct_rio_errstr). */
 static int64_t fct_rio_read(fct_rio_src *s, void *dst, size_t n)
 {
     size_t got = 0;
@@ -108,41 +109,30 @@ static int64_t fct_rio_read(fct_rio_src *s, void *dst, size_t n)
             memcpy(dst, s->mem + s->mem_pos, got);
         s->mem_pos += got;
     } else {
-        while (got < n) {
-            size_t chunk = n - got;
-            if (chunk > (1u << 30))
-                chunk = 1u << 30;
-            int r = gzread(s->gz, (uint8_t *)dst + got, (unsigned)chunk);
-            if (r < 0)
-                return -1;
-            if (r == 0) {
-                /* gzread gives 0 both at the end and at a truncated gzip stream */
-                int zerr = Z_OK;
-                gzerror(s->gz, &zerr);
-                if (zerr != Z_OK)
-                    return -1;
-                break;
-            }
-            got += (size_t)r;
-        }
+        int64_t r = fct_gzsource_read(s->file, dst, n);
+        if (r < 0)
+            return -1;
+        got = (size_t)r;
     }
     s->offset += (int64_t)got;
     return (int64_t)got;
 }
 
-/* Why the last read failed: zlib's message for bad or truncated gzip data. */
+/* Why the last read failed. */
 static const char *fct_rio_errstr(fct_rio_src *s)
 {
-    if (!s->gz)
-        return "read error";
-    int zerr = Z_OK;
-    const char *msg = gzerror(s->gz, &zerr);
-    if (zerr == Z_ERRNO)
-        return strerror(errno);
-    if (zerr == Z_BUF_ERROR || zerr == Z_DATA_ERROR)
-        return zerr == Z_BUF_ERROR ? "bad gzip data (truncated or corrupt): unexpected end of file"
-                                   : "bad gzip data (truncated or corrupt)";
-    return msg && *msg ? msg : "read error";
+    return s->file ? s->file->err : "read error";
+}
+
+/* The status and message of a failed read at data byte `at`: about the
+ * whole file ("PATH: byte N: ...", trailing bytes after gzip data), or at
+ * that byte of the (decompressed) records. */
+static facto_status fct_rio_read_fail(facto_ctx *ctx, fct_rio_src *s, const char *name, int64_t at)
+{
+    if (s->file && s->file->whole_file)
+        return fct_fail(ctx, s->file->err_status, "%s: %s", name, s->file->err);
+    return fct_fail(ctx, s->file ? s->file->err_status : FACTO_ERR_IO, "%s: read error at byte %lld: %s", name,
+                    (long long)at, fct_rio_errstr(s));
 }
 
 /* ---- decoding records into rows -------------------------------------------- */
@@ -455,6 +445,11 @@ static facto_status fct_rio_decode_one(fct_rio_dec *d, const uint8_t *payload, s
         }
     }
     st = facto_rows_finish_row(ctx, d->rows, label);
+    if (st == FACTO_ERR_INVALID) { /* duplicate keys summing past the float range */
+        char detail[FACTO_ERRMSG_MAX];
+        snprintf(detail, sizeof detail, "%s", facto_errmsg(ctx));
+        st = FACTO_RIO_FAIL(d, FACTO_ERR_PARSE, "%s", detail);
+    }
 done:
     aialgs__data__record__free_unpacked(rec, &d->alloc); /* no-op frees */
     return st;
@@ -496,8 +491,7 @@ static facto_status fct_rio_decode_stream(facto_ctx *ctx, fct_rio_src *s, const 
         }
         int64_t got = fct_rio_read(s, hdr, 8);
         if (got < 0) {
-            st = fct_fail(ctx, FACTO_ERR_IO, "%s: read error at byte %lld: %s", name, (long long)at,
-                            fct_rio_errstr(s));
+            st = fct_rio_read_fail(ctx, s, name, at);
             goto done;
         }
         if (got == 0 && !in_multi)
@@ -530,8 +524,7 @@ static facto_status fct_rio_decode_stream(facto_ctx *ctx, fct_rio_src *s, const 
                 goto done;
             int64_t r = fct_rio_read(s, payload.data + payload.len + got, want);
             if (r < 0) {
-                st = fct_fail(ctx, FACTO_ERR_IO, "%s: read error at byte %lld: %s", name, (long long)s->offset,
-                                fct_rio_errstr(s));
+                st = fct_rio_read_fail(ctx, s, name, s->offset);
                 goto done;
             }
             got += r;
@@ -603,26 +596,31 @@ facto_status fct_recordio_read_origin(facto_ctx *ctx, const char *path, uint64_t
                                         facto_rows_origin *origin)
 {
     *out = NULL;
+    fct_gzsource file;
+    facto_status st = fct_gzsource_open(ctx, &file, path);
+    if (st != FACTO_OK)
+        return st;
     fct_rio_src s = {0};
-    s.gz = gzopen(path, "rb");
-    if (!s.gz)
-        return fct_fail(ctx, FACTO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    gzbuffer(s.gz, 1 << 17);
-    facto_status st = fct_rio_decode_stream(ctx, &s, path, "record", feature_dim, 1, out, origin);
-    gzclose(s.gz);
+    s.file = &file;
+    st = fct_rio_decode_stream(ctx, &s, path, "record", feature_dim, 1, out, origin);
+    fct_gzsource_close(&file);
     return st;
 }
 
 facto_status facto_rows_detect(facto_ctx *ctx, const char *path, facto_rows_format *out)
 {
-    gzFile gz = gzopen(path, "rb");
-    if (!gz)
-        return fct_fail(ctx, FACTO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    fct_gzsource file;
+    facto_status st = fct_gzsource_open(ctx, &file, path);
+    if (st != FACTO_OK)
+        return st;
     uint8_t b[4];
-    int r = gzread(gz, b, 4);
-    gzclose(gz);
-    if (r < 0)
-        return fct_fail(ctx, FACTO_ERR_IO, "%s: read error", path);
+    int64_t r = fct_gzsource_read(&file, b, 4);
+    if (r < 0) {
+        st = fct_fail(ctx, file.err_status, "%s: %s", path, file.err);
+        fct_gzsource_close(&file);
+        return st;
+    }
+    fct_gzsource_close(&file);
     *out = r == 4 && fct_get_u32le(b) == FACTO_RECORDIO_MAGIC ? FACTO_ROWS_RECORDIO : FACTO_ROWS_LIBSVM;
     return fct_ok(ctx);
 }

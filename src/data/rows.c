@@ -13,6 +13,7 @@
  */
 #include "data/rows.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -132,7 +133,16 @@ facto_status facto_rows_finish_row(facto_ctx *ctx, facto_rows *rows, float label
         int64_t o = start;
         for (int64_t i = 0; i < len; i++) {
             if (o > start && rows->keys[o - 1] == e[i].key) {
-                rows->values[o - 1] += e[i].value;
+                float a = rows->values[o - 1], b = e[i].value, sum = a + b;
+                if (isfinite(a) && isfinite(b) && !isfinite(sum)) {
+                    uint32_t key = e[i].key;
+                    free(e);
+                    rows->nnz = start; /* the row is dropped; the caller fails */
+                    return fct_fail(ctx, FACTO_ERR_INVALID,
+                                    "feature key %u: its duplicate values sum past the float range (%g + %g)",
+                                    key, (double)a, (double)b);
+                }
+                rows->values[o - 1] = sum;
             } else {
                 rows->keys[o] = e[i].key;
                 rows->values[o] = e[i].value;

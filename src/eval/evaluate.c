@@ -364,6 +364,12 @@ facto_status facto_model_evaluate_rows(facto_ctx *ctx, const facto_model *model,
     if (!scores)
         return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %lld scores", (long long)rows->n_rows);
     st = facto_model_predict_rows(ctx, model, rows, scores, NULL);
+    if (st != FACTO_OK && strncmp(facto_errmsg(ctx), "row ", 4) == 0) {
+        /* "evaluation row N: ...", as the label checks name them */
+        char msg[FACTO_ERRMSG_MAX];
+        snprintf(msg, sizeof msg, "%s", facto_errmsg(ctx));
+        st = fct_fail(ctx, st, "evaluation %s", msg);
+    }
     if (st == FACTO_OK)
         st = fct_eval_scores(ctx, task, rows->labels, scores, rows->n_rows, out);
     free(scores);

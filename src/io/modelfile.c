@@ -236,8 +236,34 @@ facto_status fct_mfile_put(facto_ctx *ctx, fct_mfile_writer *w, uint32_t tag, co
     return fct_ok(ctx);
 }
 
+/* Numbers stored little-endian, the directory recording `width` (elem_size,
+ * or 1 for sections a format version records as opaque bytes). */
+static facto_status fct_mfile_put_numbers(facto_ctx *ctx, fct_mfile_writer *w, uint32_t tag, const void *data,
+                                          size_t elem_size, uint64_t count, uint32_t width);
+
 facto_status fct_mfile_put_array(facto_ctx *ctx, fct_mfile_writer *w, uint32_t tag, const void *data,
                                    size_t elem_size, uint64_t count)
+{
+    return fct_mfile_put_numbers(ctx, w, tag, data, elem_size, count, (uint32_t)elem_size);
+}
+
+facto_status fct_mfile_put_le(facto_ctx *ctx, fct_mfile_writer *w, uint32_t tag, const void *data, size_t elem_size,
+                              uint64_t count)
+{
+    return fct_mfile_put_numbers(ctx, w, tag, data, elem_size, count, 1);
+}
+
+void fct_le_copy(void *dst, const void *src, size_t elem_size, uint64_t count)
+{
+    if (count == 0)
+        return;
+    memcpy(dst, src, (size_t)(elem_size * count));
+    if (!fct_mfile_host_le() && elem_size > 1)
+        fct_mfile_swap(dst, elem_size, count);
+}
+
+static facto_status fct_mfile_put_numbers(facto_ctx *ctx, fct_mfile_writer *w, uint32_t tag, const void *data,
+                                          size_t elem_size, uint64_t count, uint32_t width)
 {
     if (!w || (!data && count))
         return fct_fail(ctx, FACTO_ERR_INVALID, "fct_mfile_put_array: writer and data must be given");
@@ -247,7 +273,7 @@ facto_status fct_mfile_put_array(facto_ctx *ctx, fct_mfile_writer *w, uint32_t t
     if (count > (uint64_t)SIZE_MAX / elem_size)
         return fct_mfile_wfail(ctx, w, FACTO_ERR_INVALID, "%s: section too large", w->path);
     uint64_t nbytes = count * elem_size;
-    facto_status st = fct_mfile_begin(ctx, w, tag, (uint32_t)elem_size, nbytes);
+    facto_status st = fct_mfile_begin(ctx, w, tag, width, nbytes);
     if (st != FACTO_OK)
         return st;
     const unsigned char *p = data;
@@ -492,7 +518,10 @@ facto_status fct_mfile_open(facto_ctx *ctx, const char *path, fct_mfile_reader *
     if (!path || !out)
         return fct_fail(ctx, FACTO_ERR_INVALID, "fct_mfile_open: path and out must be given");
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO (or a device) named as a model would block open()
+     * until a writer appears; opened without waiting, it is refused by its
+     * type below. A regular file ignores the flag. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         int e = errno;
         return fct_fail(ctx, FACTO_ERR_IO, "%s: cannot open: %s", path, strerror(e));
@@ -500,7 +529,12 @@ facto_status fct_mfile_open(facto_ctx *ctx, const char *path, fct_mfile_reader *
     struct stat sb;
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
         close(fd);
-        return fct_fail(ctx, FACTO_ERR_IO, "%s: not a regular file", path);
+        return fct_fail(ctx, FACTO_ERR_IO, "%s: not a regular file%s; a model is read from a regular file", path,
+                        S_ISDIR(sb.st_mode)    ? " (a folder)"
+                        : S_ISFIFO(sb.st_mode) ? " (a FIFO)"
+                        : S_ISSOCK(sb.st_mode) ? " (a socket)"
+                        : S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) ? " (a device)"
+                                                                     : "");
     }
     uint64_t size = (uint64_t)sb.st_size;
     facto_status st = FACTO_OK;

@@ -50,6 +50,15 @@ facto_status fct_mfile_put(facto_ctx *ctx, fct_mfile_writer *w, uint32_t tag, co
  * directory so readers on a big-endian host get host order back. */
 facto_status fct_mfile_put_array(facto_ctx *ctx, fct_mfile_writer *w, uint32_t tag, const void *data,
                                    size_t elem_size, uint64_t count);
+/* As fct_mfile_put_array, but the directory records width 1 (opaque
+ * bytes), as format version 1 does for the FM sections and the MF header:
+ * the bytes are little-endian on every host, and a reader converts them
+ * with fct_le_copy (files stay byte-identical to those written before). */
+facto_status fct_mfile_put_le(facto_ctx *ctx, fct_mfile_writer *w, uint32_t tag, const void *data, size_t elem_size,
+                              uint64_t count);
+/* Copy `count` little-endian numbers of elem_size (1, 2, 4, 8) bytes from
+ * src (a section written by fct_mfile_put_le) to dst in host order. */
+void fct_le_copy(void *dst, const void *src, size_t elem_size, uint64_t count);
 /* Write directory + checksum, fsync, rename over the target, free w. On
  * failure the temporary file is removed and the old target is untouched.
  * Errors: FACTO_ERR_IO (and whatever an earlier put failed with). */

@@ -166,10 +166,10 @@ static facto_status fct_ease_load(facto_ctx *ctx, const fct_mfile_reader *r, fac
     if (st == FACTO_OK && extra != 0)
         st = fct_item_corrupt(ctx, r, "ease", "the header's last field is not 0");
     const void *data = NULL;
-    uint64_t nb = 0, cells = (uint64_t)m->b.n_items * (uint64_t)m->b.n_items;
+    uint64_t nb = 0, cells = fct_size_mul((uint64_t)m->b.n_items, (uint64_t)m->b.n_items);
     if (st == FACTO_OK)
         st = fct_mfile_get(ctx, r, FCT_EASE_TAG_B, -1, &data, &nb);
-    if (st == FACTO_OK && nb != cells * sizeof(float))
+    if (st == FACTO_OK && nb != fct_size_mul(cells, sizeof(float)))
         st = fct_item_corrupt(ctx, r, "ease", "the item-item section size does not match the item count");
     if (st == FACTO_OK && !(m->B = fct_aligned_alloc((size_t)nb)))
         st = fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory for a %d x %d matrix", fct_mfile_path(r),

@@ -497,17 +497,17 @@ facto_status fct_factors_load(facto_ctx *ctx, const fct_mfile_reader *r, const f
     const uint64_t fk = (uint64_t)(k > 0 ? k : 0), fu = (uint64_t)(n_users > 0 ? n_users : 0),
                    fi = (uint64_t)(n_items > 0 ? n_items : 0);
     uint64_t bytes = 0;
-    if (!bad && (fct_factors_section_bytes(ctx, r, FCT_FC_TAG_U, &bytes) != FACTO_OK || bytes != fu * fk * 4))
+    if (!bad && (fct_factors_section_bytes(ctx, r, FCT_FC_TAG_U, &bytes) != FACTO_OK || bytes != fct_size_mul(fct_size_mul(fu, fk), 4)))
         bad = "the user factor section does not match the header";
-    if (!bad && (fct_factors_section_bytes(ctx, r, FCT_FC_TAG_V, &bytes) != FACTO_OK || bytes != fi * fk * 4))
+    if (!bad && (fct_factors_section_bytes(ctx, r, FCT_FC_TAG_V, &bytes) != FACTO_OK || bytes != fct_size_mul(fct_size_mul(fi, fk), 4)))
         bad = "the item factor section does not match the header";
     if (!bad && has_bias &&
-        (fct_factors_section_bytes(ctx, r, FCT_FC_TAG_BIAS, &bytes) != FACTO_OK || bytes != fi * 4))
+        (fct_factors_section_bytes(ctx, r, FCT_FC_TAG_BIAS, &bytes) != FACTO_OK || bytes != fct_size_mul(fi, 4)))
         bad = "the item bias section does not match the header";
     if (!bad && !has_bias && fct_mfile_has(r, FCT_FC_TAG_BIAS))
         bad = "an item bias section in a model whose header says it has none";
     if (!bad && (fct_factors_section_bytes(ctx, r, FCT_FC_TAG_SEEN, &bytes) != FACTO_OK ||
-                 bytes != (uint64_t)n_seen * 4))
+                 bytes != fct_size_mul((uint64_t)n_seen, 4)))
         bad = "the seen list section does not match the header";
     if (bad) {
         free(params);

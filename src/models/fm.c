@@ -138,7 +138,7 @@ facto_status fct_fm_model_new(facto_ctx *ctx, const facto_fm_params *params, con
             for (int64_t j = train->row_ptr[r]; j < train->row_ptr[r + 1]; j++) {
                 if ((uint64_t)train->keys[j] >= dim) {
                     fct_fm_free(&m->base);
-                    return fct_fail(ctx, FACTO_ERR_INVALID, "row %lld: feature key %u >= feature_dim %llu",
+                    return fct_fail(ctx, FACTO_ERR_INVALID, "training row %lld: feature key %u >= feature_dim %llu",
                                       (long long)r + 1, train->keys[j], (unsigned long long)dim);
                 }
                 m->slot_keys[j] = train->keys[j];
@@ -183,7 +183,8 @@ facto_status fct_fm_model_new(facto_ctx *ctx, const facto_fm_params *params, con
     return FACTO_OK;
 }
 
-facto_status fct_fm_map_rows(facto_ctx *ctx, const fct_fm_model *m, const facto_rows *rows, uint32_t **slots)
+facto_status fct_fm_map_rows(facto_ctx *ctx, const fct_fm_model *m, const facto_rows *rows, const char *what,
+                             uint32_t **slots)
 {
     *slots = NULL;
     uint32_t *s = fct_malloc_array((size_t)(rows->nnz ? rows->nnz : 1), sizeof(uint32_t));
@@ -196,13 +197,13 @@ facto_status fct_fm_map_rows(facto_ctx *ctx, const fct_fm_model *m, const facto_
             uint32_t key = rows->keys[j];
             if ((uint64_t)key >= dim) {
                 free(s);
-                return fct_fail(ctx, FACTO_ERR_INVALID, "row %lld: feature key %u >= feature_dim %llu",
+                return fct_fail(ctx, FACTO_ERR_INVALID, "%s row %lld: feature key %u >= feature_dim %llu", what,
                                   (long long)r + 1, key, (unsigned long long)dim);
             }
             if (!isfinite(rows->values[j])) {
                 free(s);
-                return fct_fail(ctx, FACTO_ERR_INVALID, "row %lld: the value of feature key %u is not finite",
-                                  (long long)r + 1, key);
+                return fct_fail(ctx, FACTO_ERR_INVALID, "%s row %lld: the value of feature key %u is not finite",
+                                  what, (long long)r + 1, key);
             }
             s[j] = fct_fm_slot(m, key);
         }
@@ -248,11 +249,7 @@ static float fct_fm_finish(const fct_fm_model *m, double y)
 {
     if (m->params.predictor_type == FACTO_FM_BINARY_CLASSIFIER)
         return (float)(1.0 / (1.0 + exp(-y)));
-    if (y < m->target_min)
-        y = m->target_min;
-    if (y > m->target_max)
-        y = m->target_max;
-    return (float)y;
+    return (float)fct_fm_clip(m, y);
 }
 
 /* The prediction (or, RAW, the raw y^ of a model without samples) of one
@@ -553,33 +550,38 @@ static facto_status fct_fm_save(facto_ctx *ctx, const facto_model *model, fct_mf
     if (st != FACTO_OK)
         return st;
     uint8_t head[FACTO_FM_HEAD_BYTES];
-    uint64_t u = m->params.feature_dim, ns = (uint64_t)m->n_slots;
-    int32_t i3[3] = {m->k, m->hashed, m->n_samples};
-    float f3[3] = {m->w0, m->target_min, m->target_max};
-    memcpy(head, &u, 8);
-    memcpy(head + 8, &ns, 8);
-    memcpy(head + 16, i3, 12);
-    memcpy(head + 28, f3, 12);
+    fct_le_store_u64(head, m->params.feature_dim);
+    fct_le_store_u64(head + 8, (uint64_t)m->n_slots);
+    fct_le_store_u32(head + 16, (uint32_t)m->k);
+    fct_le_store_u32(head + 20, (uint32_t)m->hashed);
+    fct_le_store_u32(head + 24, (uint32_t)m->n_samples);
+    fct_le_store_f32(head + 28, m->w0);
+    fct_le_store_f32(head + 32, m->target_min);
+    fct_le_store_f32(head + 36, m->target_max);
     st = fct_mfile_put(ctx, w, FACTO_FM_TAG_HEAD, head, sizeof head);
-    uint64_t nw = (uint64_t)m->n_slots * sizeof(float), nv = nw * (uint64_t)m->k;
+    /* numbers little-endian on every host; the directory records width 1
+     * as format 1 always has (fct_mfile_put_le) */
+    uint64_t nw = (uint64_t)m->n_slots, nv = nw * (uint64_t)m->k, nsamp = (uint64_t)m->n_samples;
     if (st == FACTO_OK)
-        st = fct_mfile_put(ctx, w, FACTO_FM_TAG_W, m->w, nw);
+        st = fct_mfile_put_le(ctx, w, FACTO_FM_TAG_W, m->w, sizeof(float), nw);
     if (st == FACTO_OK)
-        st = fct_mfile_put(ctx, w, FACTO_FM_TAG_V, m->V, nv);
+        st = fct_mfile_put_le(ctx, w, FACTO_FM_TAG_V, m->V, sizeof(float), nv);
     if (st == FACTO_OK && m->hashed)
-        st = fct_mfile_put(ctx, w, FACTO_FM_TAG_KEYS, m->slot_keys, (uint64_t)m->n_slots * sizeof(uint32_t));
+        st = fct_mfile_put_le(ctx, w, FACTO_FM_TAG_KEYS, m->slot_keys, sizeof(uint32_t), nw);
     if (st == FACTO_OK && m->n_samples > 0) {
-        st = fct_mfile_put(ctx, w, FACTO_FM_TAG_S0, m->sample_w0, (uint64_t)m->n_samples * sizeof(float));
+        st = fct_mfile_put_le(ctx, w, FACTO_FM_TAG_S0, m->sample_w0, sizeof(float), nsamp);
         if (st == FACTO_OK)
-            st = fct_mfile_put(ctx, w, FACTO_FM_TAG_SW, m->sample_w, (uint64_t)m->n_samples * nw);
+            st = fct_mfile_put_le(ctx, w, FACTO_FM_TAG_SW, m->sample_w, sizeof(float), nsamp * nw);
         if (st == FACTO_OK)
-            st = fct_mfile_put(ctx, w, FACTO_FM_TAG_SV, m->sample_V, (uint64_t)m->n_samples * nv);
+            st = fct_mfile_put_le(ctx, w, FACTO_FM_TAG_SV, m->sample_V, sizeof(float), nsamp * nv);
     }
     if (st == FACTO_OK && m->users) {
         uint8_t ph[FACTO_FM_PAIR_HEAD_BYTES];
-        int32_t p4[4] = {m->n_users, m->n_items, m->pair_k, (int32_t)m->pair_features};
-        memcpy(ph, p4, 16);
-        memcpy(ph + 16, &m->pair_w0, 4);
+        fct_le_store_u32(ph, (uint32_t)m->n_users);
+        fct_le_store_u32(ph + 4, (uint32_t)m->n_items);
+        fct_le_store_u32(ph + 8, (uint32_t)m->pair_k);
+        fct_le_store_u32(ph + 12, m->pair_features);
+        fct_le_store_f32(ph + 16, m->pair_w0);
         uint64_t rows = (uint64_t)m->n_users + (uint64_t)m->n_items;
         st = fct_mfile_put(ctx, w, FACTO_FM_TAG_PAIR_HEAD, ph, sizeof ph);
         if (st == FACTO_OK)
@@ -587,9 +589,9 @@ static facto_status fct_fm_save(facto_ctx *ctx, const facto_model *model, fct_mf
         if (st == FACTO_OK)
             st = fct_model_put_idmap(ctx, w, FACTO_FM_TAG_ITEMS, m->items);
         if (st == FACTO_OK)
-            st = fct_mfile_put(ctx, w, FACTO_FM_TAG_PAIR_B, m->pair_b, rows * sizeof(float));
+            st = fct_mfile_put_le(ctx, w, FACTO_FM_TAG_PAIR_B, m->pair_b, sizeof(float), rows);
         if (st == FACTO_OK)
-            st = fct_mfile_put(ctx, w, FACTO_FM_TAG_PAIR_Q, m->pair_q, rows * (uint64_t)m->pair_k * sizeof(float));
+            st = fct_mfile_put_le(ctx, w, FACTO_FM_TAG_PAIR_Q, m->pair_q, sizeof(float), rows * (uint64_t)m->pair_k);
         if (st == FACTO_OK && m->seen_ptr)
             st = fct_model_put_seen(ctx, w, FACTO_FM_TAG_RATED_PTR, FACTO_FM_TAG_RATED, m->n_users, m->seen_ptr,
                                     m->seen_items);
@@ -604,6 +606,12 @@ static facto_status fct_fm_get_array(facto_ctx *ctx, const fct_mfile_reader *r, 
     const void *data;
     uint64_t n;
     *out = NULL;
+    /* a size computed from the header's counts that passed 2^63 (fct_size_mul
+     * saturates) matches no section: the file is corrupt, not memory short */
+    if (bytes > (uint64_t)INT64_MAX)
+        return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: section '%c%c%c%c': the header's counts make a size past 2^63 bytes",
+                        fct_mfile_path(r), (char)(tag & 0xff), (char)(tag >> 8 & 0xff), (char)(tag >> 16 & 0xff),
+                        (char)(tag >> 24 & 0xff));
     facto_status st = fct_mfile_get(ctx, r, tag, (int64_t)bytes, &data, &n);
     if (st != FACTO_OK)
         return st;
@@ -611,7 +619,7 @@ static facto_status fct_fm_get_array(facto_ctx *ctx, const fct_mfile_reader *r, 
     if (!p)
         return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory for %llu bytes", fct_mfile_path(r),
                           (unsigned long long)bytes);
-    memcpy(p, data, bytes);
+    fct_le_copy(p, data, 4, bytes / 4); /* every FM array holds 4-byte numbers */
     *out = p;
     return FACTO_OK;
 }
@@ -626,8 +634,9 @@ static facto_status fct_fm_load_pairs(facto_ctx *ctx, const fct_mfile_reader *r,
     facto_status st = fct_mfile_get(ctx, r, FACTO_FM_TAG_PAIR_HEAD, FACTO_FM_PAIR_HEAD_BYTES, &data, &n);
     int32_t p4[4] = {0, 0, 0, 0};
     if (st == FACTO_OK) {
-        memcpy(p4, data, 16);
-        memcpy(&m->pair_w0, (const uint8_t *)data + 16, 4);
+        for (int i = 0; i < 4; i++)
+            p4[i] = (int32_t)fct_le_load_u32((const unsigned char *)data + 4 * i);
+        m->pair_w0 = fct_le_load_f32((const unsigned char *)data + 16);
         if (p4[0] < 0 || p4[1] < 0 || p4[2] < 1 || p4[2] > (1 << 20) || !isfinite(m->pair_w0))
             st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: the per-user / per-item header is inconsistent", path);
     }
@@ -644,9 +653,9 @@ static facto_status fct_fm_load_pairs(facto_ctx *ctx, const fct_mfile_reader *r,
         m->pair_k = p4[2];
         m->pair_features = (uint32_t)p4[3];
         uint64_t rows = (uint64_t)p4[0] + (uint64_t)p4[1];
-        st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_PAIR_B, rows * sizeof(float), 0, (void **)&m->pair_b);
+        st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_PAIR_B, fct_size_mul(rows, sizeof(float)), 0, (void **)&m->pair_b);
         if (st == FACTO_OK)
-            st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_PAIR_Q, rows * (uint64_t)p4[2] * sizeof(float), 1,
+            st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_PAIR_Q, fct_size_mul(fct_size_mul(rows, (uint64_t)p4[2]), sizeof(float)), 1,
                                     (void **)&m->pair_q);
     }
     if (st == FACTO_OK && fct_mfile_has(r, FACTO_FM_TAG_RATED_PTR))
@@ -683,10 +692,12 @@ static facto_status fct_fm_load(facto_ctx *ctx, const fct_mfile_reader *r, facto
     uint64_t dim, ns;
     int32_t i3[3];
     float f3[3];
-    memcpy(&dim, head, 8);
-    memcpy(&ns, head + 8, 8);
-    memcpy(i3, head + 16, 12);
-    memcpy(f3, head + 28, 12);
+    dim = fct_le_load_u64(head);
+    ns = fct_le_load_u64(head + 8);
+    for (int i = 0; i < 3; i++) {
+        i3[i] = (int32_t)fct_le_load_u32(head + 16 + 4 * i);
+        f3[i] = fct_le_load_f32(head + 28 + 4 * i);
+    }
     int dense_ok = i3[0] > 0 && dim * ((uint64_t)i3[0] + 1) <= FACTO_FM_DENSE_MAX_FLOATS;
     /* An MCMC summary replaced the k the layout was chosen by with its rank
      * (summary_finish): either layout, whatever feature_dim x (rank + 1). */
@@ -708,12 +719,12 @@ static facto_status fct_fm_load(facto_ctx *ctx, const fct_mfile_reader *r, facto
     m->w0 = f3[0];
     m->target_min = f3[1];
     m->target_max = f3[2];
-    uint64_t nw = ns * sizeof(float), nv = nw * (uint64_t)m->k;
+    uint64_t nw = fct_size_mul(ns, sizeof(float)), nv = fct_size_mul(nw, (uint64_t)m->k);
     st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_W, nw, 1, (void **)&m->w);
     if (st == FACTO_OK)
         st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_V, nv, 1, (void **)&m->V);
     if (st == FACTO_OK && m->hashed) {
-        st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_KEYS, ns * sizeof(uint32_t), 0, (void **)&m->slot_keys);
+        st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_KEYS, fct_size_mul(ns, sizeof(uint32_t)), 0, (void **)&m->slot_keys);
         for (uint64_t i = 0; st == FACTO_OK && i < ns; i++)
             if ((uint64_t)m->slot_keys[i] >= dim || (i > 0 && m->slot_keys[i] <= m->slot_keys[i - 1]))
                 st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: the factorization machine's keys are not ascending",
@@ -722,12 +733,12 @@ static facto_status fct_fm_load(facto_ctx *ctx, const fct_mfile_reader *r, facto
             st = fct_fm_build_hash(ctx, m);
     }
     if (st == FACTO_OK && m->n_samples > 0) {
-        st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_S0, (uint64_t)m->n_samples * sizeof(float), 0,
+        st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_S0, fct_size_mul((uint64_t)m->n_samples, sizeof(float)), 0,
                                 (void **)&m->sample_w0);
         if (st == FACTO_OK)
-            st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_SW, (uint64_t)m->n_samples * nw, 1, (void **)&m->sample_w);
+            st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_SW, fct_size_mul((uint64_t)m->n_samples, nw), 1, (void **)&m->sample_w);
         if (st == FACTO_OK)
-            st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_SV, (uint64_t)m->n_samples * nv, 1, (void **)&m->sample_V);
+            st = fct_fm_get_array(ctx, r, FACTO_FM_TAG_SV, fct_size_mul((uint64_t)m->n_samples, nv), 1, (void **)&m->sample_V);
     }
     if (st == FACTO_OK && fct_mfile_has(r, FACTO_FM_TAG_PAIR_HEAD))
         st = fct_fm_load_pairs(ctx, r, m);

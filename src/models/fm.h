@@ -119,6 +119,14 @@ static inline float fct_fm_label(const fct_fm_model *m, float y) {
     return y;
 }
 
+/* A regressor's score y clipped to the training label range, or y itself
+ * with clip_predictions false. */
+static inline double fct_fm_clip(const fct_fm_model *m, double y) {
+    if (m->params.raw_predictions)
+        return y;
+    return y < m->target_min ? m->target_min : y > m->target_max ? m->target_max : y;
+}
+
 /*
  * Raw model output y^ of one row (no sigmoid, no clipping) with the current
  * w0/w/V: slots[n], values[n]; entries with FACTO_FM_NO_SLOT are skipped.
@@ -163,11 +171,12 @@ facto_status fct_fm_model_new(facto_ctx *ctx, const facto_fm_params *params, con
 /*
  * Map every key of `rows` to its slot once: *slots [rows->nnz], owned by the
  * caller (free()). Unseen keys map to FACTO_FM_NO_SLOT. Errors:
- * FACTO_ERR_INVALID (a key >= feature_dim or a non-finite value, naming
- * the row and key),
- * FACTO_ERR_NOMEM. O(nnz).
+ * FACTO_ERR_INVALID (a key >= feature_dim or a non-finite value: "WHAT row
+ * N: ...", N 1-based, so the CLI names the file and line of `what` rows:
+ * "training", "test", "feature block"), FACTO_ERR_NOMEM. O(nnz).
  */
-facto_status fct_fm_map_rows(facto_ctx *ctx, const fct_fm_model *m, const facto_rows *rows, uint32_t **slots);
+facto_status fct_fm_map_rows(facto_ctx *ctx, const fct_fm_model *m, const facto_rows *rows, const char *what,
+                             uint32_t **slots);
 
 /* Set w and V of every slot that no entry of `train` (mapped by `slots`)
  * uses to 0, in the stored samples too: an unseen feature scores 0.

@@ -28,6 +28,9 @@ static const fct_penum fct_fm_implicits[] = {
     {"none", 0}, {"user", FACTO_FM_IMPLICIT_USER}, {"item", FACTO_FM_IMPLICIT_ITEM},
     {"both", FACTO_FM_IMPLICIT_USER | FACTO_FM_IMPLICIT_ITEM}, {NULL, 0}};
 
+/* clip_predictions: true (0, the default, left out of model files) or false */
+static const fct_penum fct_fm_clips[] = {{"true", 0}, {"false", 1}, {NULL, 0}};
+
 #define F(field) offsetof(facto_fm_params, field)
 #define INT_MAXD 2147483647.0
 #define POS "is not a positive integer"
@@ -109,7 +112,8 @@ static const fct_pdesc fct_fm_pdescs[] = {
      "MCMC iterations left out of the average and of the model", FX, NULL},
     {"summary_rank", NULL, FCT_PT_INT, F(summary_rank), NULL, -1, 4096, 0,
      "is not -1 (automatic), 0 (thinned samples) or a rank in 1..4096",
-     "MCMC model: -1 auto (ratings: rank 256; rows: samples), 0 samples, r rank", FX, NULL},
+     "MCMC model: -1 auto (ratings: rank 256; one-hot rows: rank 128, 516 bytes a feature; other rows: "
+     "samples, 4 (k + 1) bytes a feature each), 0 samples, r rank", FX, NULL},
     {"mcmc_chains", NULL, FCT_PT_INT, F(mcmc_chains), NULL, 1, 256, 0, "is not in 1..256",
      "independent MCMC chains pooled; they run on the context's threads", FX, NULL},
     {"prior_groups", NULL, FCT_PT_INT, F(prior_groups), NULL, 0, 2, 0,
@@ -119,6 +123,8 @@ static const fct_pdesc fct_fm_pdescs[] = {
      FX, NULL},
     {"implicit", NULL, FCT_PT_ENUM, F(implicit), fct_fm_implicits, 0, 0, FCT_PF_UNSET_ZERO, NULL,
      "ratings in block form (als, mcmc): implicit-feedback blocks, none|user|item|both", FX, "none"},
+    {"clip_predictions", NULL, FCT_PT_ENUM, F(raw_predictions), fct_fm_clips, 0, 0, FCT_PF_UNSET_ZERO, NULL,
+     "regressor: clip predictions to the training label range as libFM does (false: raw scores)", FX, "true"},
     {"binarize", NULL, FCT_PT_FLOAT, F(binarize), NULL, 0, FLT_MAX, FCT_PF_UNSET_ZERO, NONNEG_F,
      "ratings: label = rating >= T (binary_classifier on ratings)", FX, "off"},
 };

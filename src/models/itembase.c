@@ -199,7 +199,7 @@ static facto_status fct_item_get_weights(facto_ctx *ctx, const fct_mfile_reader 
     facto_status st = fct_mfile_get(ctx, r, tag, -1, &data, &nb);
     if (st != FACTO_OK)
         return st;
-    if (nb != (uint64_t)n * sizeof(float)) {
+    if (nb != fct_size_mul((uint64_t)n, sizeof(float))) {
         char msg[160];
         snprintf(msg, sizeof msg, "the %s section has %llu bytes, the header says %lld values", what,
                  (unsigned long long)nb, (long long)n);
@@ -251,12 +251,12 @@ facto_status fct_item_base_load(facto_ctx *ctx, const fct_mfile_reader *r, fct_i
     st = fct_mfile_get(ctx, r, FCT_TAG2(p1, p2, 'S', 'I'), -1, &data, &nb);
     if (st != FACTO_OK)
         return st;
-    if (nb != (uint64_t)n_seen * sizeof(int32_t))
+    if (nb != fct_size_mul((uint64_t)n_seen, sizeof(int32_t)))
         return fct_item_corrupt(ctx, r, kind, "the seen list section size does not match the header");
     st = fct_mfile_get(ctx, r, FCT_TAG2(p1, p2, 'C', 'T'), -1, &data, &nb);
     if (st != FACTO_OK)
         return st;
-    if (nb != (uint64_t)n_items * sizeof(float))
+    if (nb != fct_size_mul((uint64_t)n_items, sizeof(float)))
         return fct_item_corrupt(ctx, r, kind, "the item count section size does not match the header");
 
     st = fct_model_get_idmap(ctx, r, FCT_TAG2(p1, p2, 'U', 'I'), &b->users);

@@ -216,18 +216,18 @@ static facto_status fct_itemknn_load(facto_ctx *ctx, const fct_mfile_reader *r, 
     facto_status st = fct_item_base_load(ctx, r, &m->b, 'K', 'N', &fct_itemknn_ptable, &m->params, &n_nbr);
     const void *pd = NULL, *id = NULL, *sd = NULL;
     uint64_t nb = 0;
-    if (st == FACTO_OK && (n_nbr < 0 || (uint64_t)n_nbr > (uint64_t)m->b.n_items * (uint64_t)m->params.neighbors))
+    if (st == FACTO_OK && (n_nbr < 0 || (uint64_t)n_nbr > fct_size_mul((uint64_t)m->b.n_items, (uint64_t)m->params.neighbors)))
         st = fct_item_corrupt(ctx, r, "itemknn", "the neighbour count in the header is out of range");
     if (st == FACTO_OK)
         st = fct_mfile_get(ctx, r, FCT_KNN_TAG_PTR, (int64_t)(((uint64_t)m->b.n_items + 1) * sizeof(int64_t)), &pd,
                            &nb);
     if (st == FACTO_OK)
         st = fct_mfile_get(ctx, r, FCT_KNN_TAG_ITEMS, -1, &id, &nb);
-    if (st == FACTO_OK && nb != (uint64_t)n_nbr * sizeof(int32_t))
+    if (st == FACTO_OK && nb != fct_size_mul((uint64_t)n_nbr, sizeof(int32_t)))
         st = fct_item_corrupt(ctx, r, "itemknn", "the neighbour section size does not match the header");
     if (st == FACTO_OK)
         st = fct_mfile_get(ctx, r, FCT_KNN_TAG_SIM, -1, &sd, &nb);
-    if (st == FACTO_OK && nb != (uint64_t)n_nbr * sizeof(float))
+    if (st == FACTO_OK && nb != fct_size_mul((uint64_t)n_nbr, sizeof(float)))
         st = fct_item_corrupt(ctx, r, "itemknn", "the similarity section size does not match the header");
     if (st == FACTO_OK) {
         m->n_nbr = n_nbr;

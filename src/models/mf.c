@@ -373,36 +373,31 @@ facto_status fct_mf_init(facto_ctx *ctx, const facto_dataset *train, const facto
 #define FACTO_MF_TAG_SEEN_PTR FACTO_TAG('M', 'F', 'S', 'P')
 #define FACTO_MF_TAG_SEEN FACTO_TAG('M', 'F', 'S', 'I')
 
-/* MFHP section: 80 bytes at fixed offsets (docs/format.md), copied in host
- * order, which is little-endian on every platform facto builds for. */
+/* MFHP section: 80 bytes at fixed offsets (docs/format.md), little-endian
+ * on every host (the fct_le_* helpers). */
 #define FACTO_MF_HP_BYTES 80
 #define FACTO_MF_HP_LAYOUT 1
-
-static void fct_put32(unsigned char *b, size_t off, const void *v) { memcpy(b + off, v, 4); }
-static void fct_put64(unsigned char *b, size_t off, const void *v) { memcpy(b + off, v, 8); }
 
 static void fct_mf_pack_header(const fct_mf_model *m, unsigned char *b)
 {
     memset(b, 0, FACTO_MF_HP_BYTES);
-    uint32_t layout = FACTO_MF_HP_LAYOUT;
-    int32_t opt = (int32_t)m->params.optimizer;
-    fct_put32(b, 0, &layout);
-    fct_put32(b, 4, &m->params.num_factors);
-    fct_put32(b, 8, &m->params.epochs);
-    fct_put32(b, 12, &opt);
-    fct_put32(b, 16, &m->params.learning_rate);
-    fct_put32(b, 20, &m->params.lr_decay);
-    fct_put32(b, 24, &m->params.momentum);
-    fct_put32(b, 28, &m->params.reg_factors);
-    fct_put32(b, 32, &m->params.reg_bias);
-    fct_put32(b, 36, &m->params.init_std);
-    fct_put64(b, 40, &m->params.seed);
-    fct_put32(b, 48, &m->n_users);
-    fct_put32(b, 52, &m->n_items);
-    fct_put64(b, 56, &m->mu);
-    fct_put32(b, 64, &m->min_rating);
-    fct_put32(b, 68, &m->max_rating);
-    fct_put64(b, 72, &m->n_seen);
+    fct_le_store_u32(b + 0, FACTO_MF_HP_LAYOUT);
+    fct_le_store_u32(b + 4, (uint32_t)m->params.num_factors);
+    fct_le_store_u32(b + 8, (uint32_t)m->params.epochs);
+    fct_le_store_u32(b + 12, (uint32_t)(int32_t)m->params.optimizer);
+    fct_le_store_f32(b + 16, m->params.learning_rate);
+    fct_le_store_f32(b + 20, m->params.lr_decay);
+    fct_le_store_f32(b + 24, m->params.momentum);
+    fct_le_store_f32(b + 28, m->params.reg_factors);
+    fct_le_store_f32(b + 32, m->params.reg_bias);
+    fct_le_store_f32(b + 36, m->params.init_std);
+    fct_le_store_u64(b + 40, (uint64_t)m->params.seed);
+    fct_le_store_u32(b + 48, (uint32_t)m->n_users);
+    fct_le_store_u32(b + 52, (uint32_t)m->n_items);
+    fct_le_store_f64(b + 56, m->mu);
+    fct_le_store_f32(b + 64, m->min_rating);
+    fct_le_store_f32(b + 68, m->max_rating);
+    fct_le_store_u64(b + 72, (uint64_t)m->n_seen);
 }
 
 static facto_status fct_mf_save(facto_ctx *ctx, const facto_model *model, fct_mfile_writer *w)
@@ -466,23 +461,23 @@ static facto_status fct_mf_load(facto_ctx *ctx, const fct_mfile_reader *r, facto
     memset(&p, 0, sizeof p);
     double mu;
     float min_r, max_r;
-    memcpy(&layout, b + 0, 4);
-    memcpy(&p.num_factors, b + 4, 4);
-    memcpy(&p.epochs, b + 8, 4);
-    memcpy(&opt, b + 12, 4);
-    memcpy(&p.learning_rate, b + 16, 4);
-    memcpy(&p.lr_decay, b + 20, 4);
-    memcpy(&p.momentum, b + 24, 4);
-    memcpy(&p.reg_factors, b + 28, 4);
-    memcpy(&p.reg_bias, b + 32, 4);
-    memcpy(&p.init_std, b + 36, 4);
-    memcpy(&p.seed, b + 40, 8);
-    memcpy(&n_users, b + 48, 4);
-    memcpy(&n_items, b + 52, 4);
-    memcpy(&mu, b + 56, 8);
-    memcpy(&min_r, b + 64, 4);
-    memcpy(&max_r, b + 68, 4);
-    memcpy(&n_seen, b + 72, 8);
+    layout = fct_le_load_u32(b + 0);
+    p.num_factors = (int32_t)fct_le_load_u32(b + 4);
+    p.epochs = (int32_t)fct_le_load_u32(b + 8);
+    opt = (int32_t)fct_le_load_u32(b + 12);
+    p.learning_rate = fct_le_load_f32(b + 16);
+    p.lr_decay = fct_le_load_f32(b + 20);
+    p.momentum = fct_le_load_f32(b + 24);
+    p.reg_factors = fct_le_load_f32(b + 28);
+    p.reg_bias = fct_le_load_f32(b + 32);
+    p.init_std = fct_le_load_f32(b + 36);
+    p.seed = fct_le_load_u64(b + 40);
+    n_users = (int32_t)fct_le_load_u32(b + 48);
+    n_items = (int32_t)fct_le_load_u32(b + 52);
+    mu = fct_le_load_f64(b + 56);
+    min_r = fct_le_load_f32(b + 64);
+    max_r = fct_le_load_f32(b + 68);
+    n_seen = (int64_t)fct_le_load_u64(b + 72);
     p.optimizer = (facto_optimizer)opt;
     if (layout != FACTO_MF_HP_LAYOUT)
         return fct_mf_corrupt(ctx, r, "unknown hyperparameter layout");
@@ -501,15 +496,15 @@ static facto_status fct_mf_load(facto_ctx *ctx, const fct_mfile_reader *r, facto
     const void *tmp;
     if (fct_mfile_get(ctx, r, FACTO_MF_TAG_P, -1, &tmp, &nb) != FACTO_OK)
         return facto_errcode(ctx);
-    if (nb != (uint64_t)nu * k * sizeof(float))
+    if (nb != fct_size_mul(fct_size_mul(nu, k), sizeof(float)))
         return fct_mf_corrupt(ctx, r, "user factor section size does not match the header");
     if (fct_mfile_get(ctx, r, FACTO_MF_TAG_Q, -1, &tmp, &nb) != FACTO_OK)
         return facto_errcode(ctx);
-    if (nb != (uint64_t)ni * k * sizeof(float))
+    if (nb != fct_size_mul(fct_size_mul(ni, k), sizeof(float)))
         return fct_mf_corrupt(ctx, r, "item factor section size does not match the header");
     if (fct_mfile_get(ctx, r, FACTO_MF_TAG_SEEN, -1, &tmp, &nb) != FACTO_OK)
         return facto_errcode(ctx);
-    if (nb != (uint64_t)n_seen * sizeof(int32_t))
+    if (nb != fct_size_mul((uint64_t)n_seen, sizeof(int32_t)))
         return fct_mf_corrupt(ctx, r, "seen list section size does not match the header");
 
     fct_mf_model *m = fct_mf_model_alloc(n_users, n_items, p.num_factors, n_seen);

@@ -310,6 +310,11 @@ static facto_status fct_req_instance(fct_req *q, const json_t *inst)
     if (st != FACTO_OK)
         return st;
     st = facto_rows_finish_row(q->ctx, q->rows, 0.0f);
+    if (st == FACTO_ERR_INVALID) { /* duplicate keys summing past the float range */
+        char detail[FACTO_ERRMSG_MAX];
+        snprintf(detail, sizeof detail, "%s", facto_errmsg(q->ctx));
+        st = fct_req_fail(q, "%s", detail);
+    }
     q->index++;
     return st;
 }

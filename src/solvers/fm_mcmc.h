@@ -53,7 +53,8 @@ typedef struct fct_fm_cd_result {
  * for rows with few features (one-hot user + item), not with many.
  * result may be NULL.
  * Errors: FACTO_ERR_INVALID (more than 2^32-1 rows, features shared between
- * sources), FACTO_ERR_NOMEM, FACTO_ERR_DIVERGED (non-finite error term).
+ * sources, a starting point fct_fm_start_check refuses), FACTO_ERR_NOMEM,
+ * FACTO_ERR_DIVERGED (non-finite error term).
  */
 facto_status fct_fm_cd_run(facto_ctx *ctx, fct_fm_model *model, fct_fm_cd_mode mode,
                              const fct_fm_data *train, const uint32_t *const *train_slots,
@@ -73,6 +74,28 @@ facto_status fct_fm_cd_run_rows(facto_ctx *ctx, fct_fm_model *model, fct_fm_cd_m
                                   const facto_rows *train, const uint32_t *train_slots, const facto_rows *test,
                                   const uint32_t *test_slots, const fct_fm_callbacks *callbacks,
                                   fct_fm_cd_result *result);
+
+/*
+ * Whether ALS and MCMC can train from libFM's starting point (w0 = w = 0,
+ * V ~ N(0, init_stdev^2)) on `train`: the spread of its first predictions
+ * on the training rows, computed exactly without drawing V (variance k
+ * init_stdev^4 sum_{i<j} x_i^2 x_j^2 a row), as a multiple R of the
+ * standard deviation of the training labels (a classifier's +-1). From
+ * FACTO_FM_START_MAX on the solvers learn nothing from there:
+ * FACTO_ERR_INVALID, "training row N: feature key K = X, ... is far off the
+ * scale of the other feature values ...; scale that feature ... or lower
+ * init_stdev to S or below" (no row for ratings in block form; when no
+ * feature stands out, the labels' scale and init_stdev are named). From
+ * FACTO_FM_START_WARN on, the same as a warning through the context's
+ * logger. fct_fm_cd_run calls it first. Figures behind the bounds in
+ * fm_cd_start.c. O(nnz of every source + n_rows n_blocks). FACTO_ERR_NOMEM.
+ */
+/* summary_rank -1 on feature rows of one-hot fields: this rank (fm_mcmc.c). */
+#define FACTO_FM_ROWS_AUTO_RANK 128
+#define FACTO_FM_START_WARN 30
+#define FACTO_FM_START_MAX 300
+facto_status fct_fm_start_check(facto_ctx *ctx, const fct_fm_model *model, fct_fm_cd_mode mode,
+                                const fct_fm_data *train);
 
 /*
  * Predict raw y^ (no clipping, no link) of every row of block data `d` with

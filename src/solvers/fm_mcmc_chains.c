@@ -303,7 +303,7 @@ static void fct_fm_chains_result(const fct_fm_model *m, const fct_fm_data *test,
             for (int c = 0; c < C; c++)
                 p += tavg[(size_t)c * nt + (size_t)n];
             p /= C;
-            p = p < m->target_min ? m->target_min : p > m->target_max ? m->target_max : p;
+            p = fct_fm_clip(m, p);
             double d = p - test->direct->labels[n];
             s2 += d * d;
         }

@@ -115,7 +115,7 @@ static inline fct_loss_value fct_fm_loss(const fct_fm_model *m, fct_loss_kind ki
     if (kind == FCT_LOSS_LOGISTIC)
         *score = (float)l.pred;
     else
-        *score = (float)(y < m->target_min ? m->target_min : (y > m->target_max ? m->target_max : y));
+        *score = (float)fct_fm_clip(m, y);
     return l;
 }
 

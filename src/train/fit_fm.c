@@ -93,9 +93,9 @@ facto_status facto_fm_fit(facto_ctx *ctx, const facto_rows *train, const facto_r
         m->target_max = hi;
     }
     uint32_t *train_slots = NULL, *test_slots = NULL;
-    st = fct_fm_map_rows(ctx, m, train, &train_slots);
+    st = fct_fm_map_rows(ctx, m, train, "training", &train_slots);
     if (st == FACTO_OK && test)
-        st = fct_fm_map_rows(ctx, m, test, &test_slots);
+        st = fct_fm_map_rows(ctx, m, test, "test", &test_slots);
     fct_fm_adapter ad;
     fct_fm_callbacks fcb = fct_fm_adapt(&ad, callbacks, params);
     if (st == FACTO_OK)

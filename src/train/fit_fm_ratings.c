@@ -59,9 +59,11 @@ facto_status fct_fm_fit_blocks(facto_ctx *ctx, const fct_fm_data *train, const f
         st = fct_fm_model_new(ctx, &p, keys, &m);
     facto_rows_free(keys);
     for (int s = 0; st == FACTO_OK && s <= train->n_blocks; s++)
-        st = fct_fm_map_rows(ctx, m, s == 0 ? train->direct : train->block[s - 1].rows, &trs[s]);
+        st = fct_fm_map_rows(ctx, m, s == 0 ? train->direct : train->block[s - 1].rows,
+                             s == 0 ? "training" : "feature block", &trs[s]);
     for (int s = 0; st == FACTO_OK && test && s <= test->n_blocks; s++)
-        st = fct_fm_map_rows(ctx, m, s == 0 ? test->direct : test->block[s - 1].rows, &tes[s]);
+        st = fct_fm_map_rows(ctx, m, s == 0 ? test->direct : test->block[s - 1].rows,
+                             s == 0 ? "test" : "feature block", &tes[s]);
     if (st == FACTO_OK)
         st = fct_fm_cd_run(ctx, m, p.solver == FACTO_FM_SOLVER_ALS ? FACTO_FM_CD_ALS : FACTO_FM_CD_MCMC, train,
                              (const uint32_t *const *)trs, test, (const uint32_t *const *)tes, callbacks, burnin,

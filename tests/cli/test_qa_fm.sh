@@ -36,6 +36,65 @@ printf '\x0a\x23\xd7\xce\x40\x00\x00\x00\x0a\x2a\x0a\x06\x76\x61\x6c\x75\x65\x73
 expect_rc 2 "${T[@]}" --train "$TMP/wrap.rec"
 expect_err "wrap.rec: record 1 at byte 0: dense features shape overflows 64 bits"
 
+# Duplicate keys whose values sum past the float range: convert wrote
+# "0:inf" (libsvm) or an infinite float (recordIO) and then refused its own
+# file; refused at conversion now, naming FILE:LINE, and nothing is written.
+printf '1 0:1 1:2\n2 0:3e38 0:3e38\n' >"$TMP/dupinf.svm"
+for to in libsvm recordio; do
+    expect_rc 2 "$F" convert --input "$TMP/dupinf.svm" --to $to --out "$TMP/dupinf.$to"
+    expect_err "dupinf.svm:2: feature key 0: its duplicate values sum past the float range (3e+38 + 3e+38)"
+    [ ! -e "$TMP/dupinf.$to" ] || fail "convert --to $to wrote a file"
+done
+
+# A bad --test file is named with its line (it was blamed on the --train
+# file and "row N"); recordIO names record and byte; a request names the
+# file and "request instance N" (0-based, as every request error).
+expect_rc 2 "${T[@]}" --train "$TMP/good.svm" --test "$TMP/dupinf.svm" --out "$TMP/dupinf.facto"
+expect_err "dupinf.svm:2: feature key 0: its duplicate values sum"
+grep -q "good.svm" "$TMP/err" && fail "a --test error names the --train file"
+printf '\x0a\x23\xd7\xce\x2e\x00\x00\x00\x0a\x18\x0a\x06\x76\x61\x6c\x75\x65\x73\x12\x0e\x12\x0c\x0a\x04\x00\x00\x80\x3f\x12\x01\x01\x1a\x01\x04\x12\x12\x0a\x06\x76\x61\x6c\x75\x65\x73\x12\x08\x12\x06\x0a\x04\x00\x00\x80\x3f\x00\x00\x0a\x23\xd7\xce\x33\x00\x00\x00\x0a\x1d\x0a\x06\x76\x61\x6c\x75\x65\x73\x12\x13\x12\x11\x0a\x08\xe6\xb1\x61\x7f\xe6\xb1\x61\x7f\x12\x02\x00\x00\x1a\x01\x04\x12\x12\x0a\x06\x76\x61\x6c\x75\x65\x73\x12\x08\x12\x06\x0a\x04\x00\x00\x00\x40\x00' >"$TMP/dupinf.rec"
+expect_rc 2 "${T[@]}" --train "$TMP/good.svm" --test "$TMP/dupinf.rec" --out "$TMP/dupinf.facto"
+expect_err "dupinf.rec: record 2 at byte 56: feature key 0: its duplicate values sum past the float range"
+expect_rc 2 "$F" convert --input "$TMP/dupinf.rec" --to libsvm --out "$TMP/dupinf.out"
+expect_err "dupinf.rec: record 2 at byte 56: feature key 0"
+[ ! -e "$TMP/dupinf.facto" ] || fail "a model was saved"
+
+# gzip: every member is read (cat a.gz b.gz), and bytes after the gzip data
+# that are not another member are refused with the byte offset (plain text
+# appended to a .gz was dropped silently), for libsvm and recordIO alike.
+printf '1 0:1 3:1\n' | gzip -c >"$TMP/m1.svm.gz"
+printf '2 1:1 2:1\n' | gzip -c >>"$TMP/m1.svm.gz"
+expect_rc 0 "$F" convert --input "$TMP/m1.svm.gz" --to recordio --out "$TMP/m1.rec"
+expect_rc 0 "$F" convert --input "$TMP/m1.rec" --to libsvm --out "$TMP/m1.out"
+[ "$(cat "$TMP/m1.out")" = "$(printf '1 0:1 3:1\n2 1:1 2:1')" ] || fail "two gzip members: $(cat "$TMP/m1.out")"
+size=$(wc -c <"$TMP/m1.svm.gz")
+printf '3 0:1 2:0.5\n' >>"$TMP/m1.svm.gz"
+expect_rc 2 "$F" convert --input "$TMP/m1.svm.gz" --to libsvm --out "$TMP/m1b.out"
+expect_err "m1.svm.gz: byte $size: data after the end of the gzip stream that is not another gzip member"
+gzip -c "$TMP/m1.rec" >"$TMP/m1.rec.gz"
+size=$(wc -c <"$TMP/m1.rec.gz")
+printf 'junk' >>"$TMP/m1.rec.gz"
+expect_rc 2 "${T[@]}" --train "$TMP/m1.rec.gz"
+expect_err "m1.rec.gz: byte $size: data after the end of the gzip stream"
+
+# A regressor's scores are clipped to the training labels' range (libFM's
+# behaviour, said in --help); --clip_predictions false gives raw scores.
+printf '1 0:1\n2 1:1\n3 2:1\n5 0:1 1:1 2:1\n' >"$TMP/clip.svm"
+printf '{"instances":[{"features":[5,5,5,0]}]}' >"$TMP/clip.json"
+expect_rc 0 "$F" train --model fm --help
+grep -q -- "--clip_predictions NAME.*clip predictions to the training label range as libFM does" "$TMP/out" ||
+    fail "--help does not explain clip_predictions"
+for c in true false; do
+    expect_rc 0 "${T[@]}" --solver als --num_iter 20 --feature_dim 4 --train "$TMP/clip.svm" \
+        --clip_predictions $c --out "$TMP/clip_$c.facto"
+    expect_rc 0 "$F" predict --model "$TMP/clip_$c.facto" --input "$TMP/clip.json" --content-type application/json
+    cp "$TMP/out" "$TMP/clip_$c.out"
+done
+grep -q '"score": 5}' "$TMP/clip_true.out" || fail "clipped score: $(cat "$TMP/clip_true.out")"
+raw=$(grep -o '"score": [0-9.e+]*' "$TMP/clip_false.out" | sed 's/.*: //')
+awk -v r="$raw" 'BEGIN { exit !(r > 5.5) }' || fail "raw score $raw is not past the label range"
+expect_rc 1 "${T[@]}" --train "$TMP/clip.svm" --clip_predictions maybe
+
 # FM usage errors point at the FM help.
 expect_rc 1 "${T[@]}" --train "$TMP/good.svm" --epochs abc
 expect_err "Try 'facto train --model fm --help'."
@@ -58,6 +117,24 @@ expect_rc 2 "$F" predict --model "$M" --input "$TMP/req.json" --content-type app
 expect_err "req.json: request instance 0: key 4 is not below feature_dim 4"
 expect_rc 2 "$F" predict --model "$M" --input - --content-type application/json <"$TMP/req.json"
 expect_err "<stdin>: request instance 0"
+# --model naming a FIFO blocked forever in open() (predict, eval, recommend):
+# refused by its type at once; a folder and /dev/null the same way.
+mkfifo "$TMP/model.fifo"
+for cmd in "predict --input $TMP/req.json --content-type application/json" "eval --test $TMP/good.svm" \
+    "recommend --user 1" "similar --item 1" "inspect"; do
+    # shellcheck disable=SC2086
+    expect_rc 2 timeout 20 "$F" $cmd --model "$TMP/model.fifo"
+    expect_err "model.fifo: not a regular file (a FIFO); a model is read from a regular file"
+done
+expect_rc 2 timeout 20 "$F" eval --test "$TMP/good.svm" --model "$TMP"
+expect_err "not a regular file (a folder)"
+expect_rc 2 timeout 20 "$F" eval --test "$TMP/good.svm" --model /dev/null
+expect_err "/dev/null: not a regular file (a device)"
+# Data may come through a pipe (process substitution): a rows file then needs --format.
+expect_rc 0 timeout 20 "$F" eval --model "$M" --test <(cat "$TMP/good.svm") --format libsvm
+printf '{"instances":[{"data":{"features":{"keys":[0,1],"shape":[4],"values":[1,1]}}},{"data":{"features":{"keys":[2,2],"shape":[4],"values":[3e38,3e38]}}}]}' >"$TMP/reqinf.json"
+expect_rc 2 "$F" predict --model "$M" --input "$TMP/reqinf.json" --content-type application/json
+expect_err "reqinf.json: request instance 1: feature key 2: its duplicate values sum past the float range"
 if [ -r /dev/zero ]; then
     expect_rc 2 "$F" predict --model "$M" --input /dev/zero --content-type application/json
     expect_err "/dev/zero: more than 256 MiB"
@@ -103,13 +180,15 @@ expect_rc 0 "$F" eval --model "$TMP/sh.facto" --test "$TMP/wide.svm" --json
 
 # Feature values near FLT_MAX: MCMC (pair form and direct) and ALS ended
 # with exit 0 and saved a model whose w0 was inf, which no command could
-# load; now a clear error, and no model file (also ALS on ratings of 3e38).
+# load; now a clear error before training (the starting point check:
+# scale the feature values), and no model file (ALS on ratings of 3e38:
+# the solver's "does not fit a float").
 printf '1 0:3.4e38 5:3.4e38\n2 0:3.4e38 6:1\n3 1:1 5:3.4e38\n' >"$TMP/big.svm"
 printf '1 0:3.4e38 5:3.4e38\n2 0:3.4e38 6:1\n3 1:1 5:3.4e38\n4 1:1 6:2\n' >"$TMP/big2.svm"
 for solver in mcmc als; do
     for f in big big2; do
         expect_rc 2 "${T[@]}" --solver $solver --num_iter 5 --train "$TMP/$f.svm" --out "$TMP/big.facto"
-        expect_err "does not fit a float"
+        expect_err "(e.g. to [0, 1])"
         [ ! -e "$TMP/big.facto" ] || fail "$solver on $f.svm saved a model"
     done
 done
@@ -118,11 +197,29 @@ expect_rc 2 "$F" train --model fm --predictor_type regressor --num_factors 2 --s
     --from-ratings "$TMP/big.tsv" --out "$TMP/big.facto"
 expect_err "does not fit a float"
 [ ! -e "$TMP/big.facto" ] || fail "als on big.tsv saved a model"
-# The same through init_stdev 1e30 with 2 chains on 2 threads.
+# The same through init_stdev 1e30 with 2 chains on 2 threads: refused
+# before the chains start, its starting point being far off the labels.
 expect_rc 2 "${T[@]}" --solver mcmc --num_iter 3 --init_stdev 1e30 --mcmc_chains 2 --threads 2 \
     --train "$TMP/good.svm" --out "$TMP/big.facto"
-expect_err "lower init_stdev (now 1e+30)"
+expect_err "with init_stdev 1e+30, mcmc starts from predictions"
+expect_err "lower init_stdev to 0.6 or below"
 [ ! -e "$TMP/big.facto" ] || fail "init_stdev 1e30 saved a model"
+# One libsvm value of 1e8 among 501 one-hot rows: MCMC learned nothing and
+# saved a model predicting garbage, exit 0. Refused now, naming FILE:LINE,
+# the feature key and both fixes; a numeric feature x100 among one-hot rows
+# (x2000) trains with a warning naming FILE:LINE (spread 52.5 label deviations).
+awk 'BEGIN { for (i = 0; i < 501; i++) printf "%d %d:1 %d:%s\n", 1 + i % 5, i % 40, 40 + i % 37, i == 5 ? "1e8" : "1" }' >"$TMP/far.svm"
+for solver in mcmc als; do
+    expect_rc 2 "${T[@]}" --solver $solver --num_iter 5 --feature_dim 80 --train "$TMP/far.svm" --out "$TMP/far.facto"
+    expect_err "far.svm:6: feature key 45 = 1e+08 (with key 5 = 1) is far off the scale of the other feature values"
+    expect_err "scale that feature (e.g. to [0, 1]) or lower init_stdev to 0.0003 or below"
+    [ ! -e "$TMP/far.facto" ] || fail "$solver on far.svm saved a model"
+done
+expect_rc 0 "${T[@]}" --solver mcmc --num_iter 5 --feature_dim 80 --init_stdev 0.0003 --train "$TMP/far.svm" --out "$TMP/far.facto"
+awk 'BEGIN { for (i = 0; i < 501; i++) printf "%d %d:1 %d:1 79:%d\n", 1 + i % 5, i % 40, 40 + i % 37, 2000 + 200 * (i % 7) }' >"$TMP/warn.svm"
+expect_rc 0 "${T[@]}" --solver als --num_iter 5 --feature_dim 80 --train "$TMP/warn.svm" --out "$TMP/warn.facto"
+expect_err "warn.svm:7: feature key 79 = 3200 (with key 6 = 1) is far off"
+expect_err "training may be slow or end worse (from 300 on it is refused)"
 # Ratings with summary_rank 0 keep mcmc_samples x num_factors columns per
 # user and item; past 2^20 the model saved (85 MB here, 256 chains of 64
 # iterations: 16384 x 65) and then failed to load ("the per-user / per-item

@@ -183,7 +183,7 @@ static double *sgd_step_direction(facto_ctx *ctx, const facto_fm_params *p, cons
     /* fit zeroes the parameters of features no row uses (they score 0);
      * do the same to the start so their "update" is 0, as their gradient. */
     uint32_t *slots = NULL;
-    assert_int_equal(fct_fm_map_rows(ctx, init, rows, &slots), FACTO_OK);
+    assert_int_equal(fct_fm_map_rows(ctx, init, rows, "test", &slots), FACTO_OK);
     assert_int_equal(fct_fm_zero_unseen(ctx, init, rows, slots), FACTO_OK);
     free(slots);
     facto_model *trained = NULL;
@@ -228,7 +228,7 @@ static void test_identity_matches_naive_sum(void **state)
         m->target_max = 1e30f;
         double *theta = params_to_double(m);
         uint32_t *slots = NULL;
-        assert_int_equal(fct_fm_map_rows(ctx, m, rows, &slots), FACTO_OK);
+        assert_int_equal(fct_fm_map_rows(ctx, m, rows, "test", &slots), FACTO_OK);
         float *sum = malloc((size_t)k * sizeof *sum), *scores = malloc((size_t)rows->n_rows * sizeof *scores);
         assert_int_equal(facto_model_predict_rows(ctx, &m->base, rows, scores, NULL), FACTO_OK);
         for (int64_t r = 0; r < rows->n_rows; r++) {
@@ -504,8 +504,21 @@ static void test_divergence_and_bad_input(void **state)
     float keep = rows->values[rows->row_ptr[4]];
     rows->values[rows->row_ptr[4]] = NAN;
     assert_int_equal(facto_fm_fit(ctx, rows, NULL, &p, NULL, &model), FACTO_ERR_INVALID);
-    assert_non_null(strstr(facto_errmsg(ctx), "row 5"));
+    assert_string_equal(facto_errmsg(ctx), "training row 5: the value of feature key 5 is not finite");
+    /* ... in the test rows, it names a test row (the CLI: the --test file's line), not a training row */
+    assert_int_equal(facto_fm_fit(ctx, rows, rows, &p, NULL, &model), FACTO_ERR_INVALID);
+    assert_string_equal(facto_errmsg(ctx), "training row 5: the value of feature key 5 is not finite");
     rows->values[rows->row_ptr[4]] = keep;
+    {
+        facto_rows *bad = facto_rows_new(20, 1);
+        assert_int_equal(facto_rows_push(ctx, bad, 1, 1.0f), FACTO_OK);
+        assert_int_equal(facto_rows_finish_row(ctx, bad, 1.0f), FACTO_OK);
+        assert_int_equal(facto_rows_push(ctx, bad, 2, INFINITY), FACTO_OK);
+        assert_int_equal(facto_rows_finish_row(ctx, bad, 1.0f), FACTO_OK);
+        assert_int_equal(facto_fm_fit(ctx, rows, bad, &p, NULL, &model), FACTO_ERR_INVALID);
+        assert_string_equal(facto_errmsg(ctx), "test row 2: the value of feature key 2 is not finite");
+        facto_rows_free(bad);
+    }
     /* no rows, no labels */
     facto_rows *none = facto_rows_new(20, 1), *unlabelled = facto_rows_new(20, 0);
     assert_int_equal(facto_fm_fit(ctx, none, NULL, &p, NULL, &model), FACTO_ERR_EMPTY);
@@ -928,6 +941,80 @@ static int teardown(void **state)
     return 0;
 }
 
+/* clip_predictions (issue 8): a regressor's scores are the raw y^ clipped
+ * to the training labels' range [1, 5] by default, as libFM does, and the
+ * raw y^ with clip_predictions false; training itself is the same (ALS:
+ * bit-identical parameters). The setting survives save/load and is written
+ * to the model file only when false. */
+static void test_clip_predictions(void **state)
+{
+    (void)state;
+    facto_ctx *ctx = facto_ctx_new();
+    facto_rows *rows = facto_rows_new(4, 1), *query = facto_rows_new(4, 0);
+    const float labels[4] = {1, 2, 3, 5};
+    for (int r = 0; r < 4; r++) {
+        for (uint32_t k = 0; k < 3; k++)
+            if (r == (int)k || r == 3)
+                assert_int_equal(facto_rows_push(ctx, rows, k, 1.0f), FACTO_OK);
+        assert_int_equal(facto_rows_finish_row(ctx, rows, labels[r]), FACTO_OK);
+    }
+    for (uint32_t k = 0; k < 3; k++) /* far outside the training rows: y^ past 5 */
+        assert_int_equal(facto_rows_push(ctx, query, k, 5.0f), FACTO_OK);
+    assert_int_equal(facto_rows_finish_row(ctx, query, 0.0f), FACTO_OK);
+    assert_int_equal(facto_rows_push(ctx, query, 0, 1.0f), FACTO_OK);
+    assert_int_equal(facto_rows_finish_row(ctx, query, 0.0f), FACTO_OK);
+    facto_fm_solver solvers[2] = {FACTO_FM_SOLVER_ALS, FACTO_FM_SOLVER_MCMC};
+    for (int s = 0; s < 2; s++) {
+        facto_fm_params p = small_params(4, 2, FACTO_FM_REGRESSOR);
+        p.solver = solvers[s];
+        p.num_iter = 20;
+        p.mcmc_chains = 1;
+        facto_model *clipped = NULL, *raw = NULL;
+        assert_int_equal(facto_fm_fit(ctx, rows, NULL, &p, NULL, &clipped), FACTO_OK);
+        assert_int_equal(facto_fm_params_set(ctx, &p, "clip_predictions", "false"), FACTO_OK);
+        assert_int_equal(p.raw_predictions, 1);
+        assert_int_equal(facto_fm_fit(ctx, rows, NULL, &p, NULL, &raw), FACTO_OK);
+        const fct_fm_model *mc = (const fct_fm_model *)clipped, *mr = (const fct_fm_model *)raw;
+        assert_true(mc->w0 == mr->w0);
+        assert_memory_equal(mc->V, mr->V, (size_t)mc->n_slots * (size_t)mc->k * sizeof(float));
+        assert_true(mc->target_min == 1.0f && mc->target_max == 5.0f);
+        float sc[2], sr[2];
+        assert_int_equal(facto_model_predict_rows(ctx, clipped, query, sc, NULL), FACTO_OK);
+        assert_int_equal(facto_model_predict_rows(ctx, raw, query, sr, NULL), FACTO_OK);
+        if (!(sr[0] > 5.5f))
+            fail_msg("solver %d: raw score %g should pass the label range", s, (double)sr[0]);
+        if (s == 0) { /* one set of parameters: clipped = clamp(raw) */
+            assert_true(sc[0] == 5.0f);
+            assert_true(sc[1] == (sr[1] < 1.0f ? 1.0f : sr[1] > 5.0f ? 5.0f : sr[1]));
+        } else { /* samples: each clipped before averaging */
+            if (!(sc[0] > 1.0f && sc[0] <= 5.0f && sc[1] >= 1.0f && sc[1] <= 5.0f))
+                fail_msg("mcmc clipped scores %g %g", (double)sc[0], (double)sc[1]);
+        }
+        /* saved: "clip_predictions=false" only in the raw model's file; loaded, the same scores */
+        char text[4096];
+        fct_fm_params_dump(&mc->params, text, sizeof text);
+        assert_null(strstr(text, "clip_predictions"));
+        fct_fm_params_dump(&mr->params, text, sizeof text);
+        assert_non_null(strstr(text, "clip_predictions=false\n"));
+        char path[512];
+        snprintf(path, sizeof path, "%s/raw.facto", g_dir);
+        assert_int_equal(facto_model_save(ctx, raw, path), FACTO_OK);
+        facto_model *back = NULL;
+        assert_int_equal(facto_model_load(ctx, path, &back), FACTO_OK);
+        float sb[2];
+        assert_int_equal(facto_model_predict_rows(ctx, back, query, sb, NULL), FACTO_OK);
+        assert_memory_equal(sb, sr, sizeof sb);
+        facto_model_free(back);
+        facto_model_free(clipped);
+        facto_model_free(raw);
+    }
+    facto_fm_params p = facto_fm_params_default();
+    assert_int_equal(facto_fm_params_set(ctx, &p, "clip_predictions", "maybe"), FACTO_ERR_INVALID);
+    facto_rows_free(rows);
+    facto_rows_free(query);
+    facto_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -948,6 +1035,7 @@ int main(void)
         cmocka_unit_test(test_training_log),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_unseen_dense_features_score_zero),
+        cmocka_unit_test(test_clip_predictions),
         cmocka_unit_test(test_ml100k_u1),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -111,7 +111,7 @@ static double fit_objective(fct_fm_data *d, facto_rows *flat, int blocks, int it
     fct_fm_data fd;
     fct_fm_data_init(&fd, flat, 0);
     uint32_t *slots = NULL;
-    assert_int_equal(fct_fm_map_rows(ctx, (fct_fm_model *)m, flat, &slots), FACTO_OK);
+    assert_int_equal(fct_fm_map_rows(ctx, (fct_fm_model *)m, flat, "test", &slots), FACTO_OK);
     const uint32_t *ss[1] = {slots};
     double J = 0.0;
     assert_int_equal(fct_fm_als_objective(ctx, (fct_fm_model *)m, &fd, ss, &J), FACTO_OK);
@@ -194,7 +194,7 @@ static void test_stationary(void **state)
     fct_fm_data fd;
     fct_fm_data_init(&fd, flat, 0);
     uint32_t *slots = NULL;
-    assert_int_equal(fct_fm_map_rows(ctx, (fct_fm_model *)m1, flat, &slots), FACTO_OK);
+    assert_int_equal(fct_fm_map_rows(ctx, (fct_fm_model *)m1, flat, "test", &slots), FACTO_OK);
     const uint32_t *ss[1] = {slots};
     double g1 = max_abs_gradient((fct_fm_model *)m1, &fd, ss);
     double g300 = max_abs_gradient((fct_fm_model *)m300, &fd, ss);

@@ -364,10 +364,10 @@ static void check_blocks_equal_flat(facto_fm_solver solver)
      * expanded rows for the same parameters. */
     fct_fm_model *fm = (fct_fm_model *)mb;
     uint32_t *slots[3], *fslots = NULL;
-    assert_int_equal(fct_fm_map_rows(ctx, fm, d.direct, &slots[0]), FACTO_OK);
-    assert_int_equal(fct_fm_map_rows(ctx, fm, d.block[0].rows, &slots[1]), FACTO_OK);
-    assert_int_equal(fct_fm_map_rows(ctx, fm, d.block[1].rows, &slots[2]), FACTO_OK);
-    assert_int_equal(fct_fm_map_rows(ctx, fm, flat, &fslots), FACTO_OK);
+    assert_int_equal(fct_fm_map_rows(ctx, fm, d.direct, "test", &slots[0]), FACTO_OK);
+    assert_int_equal(fct_fm_map_rows(ctx, fm, d.block[0].rows, "test", &slots[1]), FACTO_OK);
+    assert_int_equal(fct_fm_map_rows(ctx, fm, d.block[1].rows, "test", &slots[2]), FACTO_OK);
+    assert_int_equal(fct_fm_map_rows(ctx, fm, flat, "test", &fslots), FACTO_OK);
     double *raw = malloc((size_t)flat->n_rows * sizeof *raw);
     assert_int_equal(fct_fm_blocks_predict_raw(ctx, fm, &d, (const uint32_t *const *)slots, raw), FACTO_OK);
     float *sum = malloc((size_t)fm->k * sizeof *sum);
@@ -427,7 +427,7 @@ static void test_summary_equals_sample_average(void **state)
     assert_int_equal(fr->n_samples, 0);
     assert_int_equal(fr->k, 29); /* clamped to the number of slots */
     uint32_t *slots = NULL;
-    assert_int_equal(fct_fm_map_rows(ctx, fs, flat, &slots), FACTO_OK);
+    assert_int_equal(fct_fm_map_rows(ctx, fs, flat, "test", &slots), FACTO_OK);
     float *sum = malloc(32 * sizeof *sum);
     double maxd = 0.0, spread = 0.0;
     for (int64_t n = 0; n < flat->n_rows; n++) {
@@ -512,6 +512,7 @@ static void test_saved_model_predicts_new_rows(void **state)
     facto_ctx *ctx = facto_ctx_new();
     facto_fm_params p = mcmc_params(40, 3, 40, 4);
     p.mcmc_samples = 8;
+    p.summary_rank = 0; /* thinned samples (one-hot rows default to the rank-128 summary) */
     facto_model *m = NULL, *back = NULL;
     assert_int_equal(facto_fm_fit(ctx, tr, NULL, &p, NULL, &m), FACTO_OK);
     fct_fm_model *fm = (fct_fm_model *)m;
@@ -531,7 +532,7 @@ static void test_saved_model_predicts_new_rows(void **state)
     int differ = 0;
     float *sum = malloc((size_t)fm->k * sizeof *sum);
     uint32_t *slots = NULL;
-    assert_int_equal(fct_fm_map_rows(ctx, fm, te, &slots), FACTO_OK);
+    assert_int_equal(fct_fm_map_rows(ctx, fm, te, "test", &slots), FACTO_OK);
     for (int64_t r = 0; r < te->n_rows; r++) {
         int64_t o = te->row_ptr[r];
         double last = fct_fm_row_raw(fm, fm->w, fm->V, fm->w0, slots + o, te->values + o, 2, sum);
@@ -756,7 +757,7 @@ static void check_ratings_equal_flat(facto_fm_solver solver, int rich, int chain
         /* the flat model clips each sample's prediction, the pair model the
          * mean: compare the clipped mean of the raw sample predictions */
         uint32_t *slots = NULL;
-        assert_int_equal(fct_fm_map_rows(ctx, ff, fte, &slots), FACTO_OK);
+        assert_int_equal(fct_fm_map_rows(ctx, ff, fte, "test", &slots), FACTO_OK);
         float *sum = malloc((size_t)ff->k * sizeof *sum);
         for (int64_t n = 0; n < fte->n_rows; n++) {
             int64_t b = fte->row_ptr[n], len = fte->row_ptr[n + 1] - b;
@@ -883,6 +884,7 @@ static void test_two_fields_equal_direct(void **state)
         p.solver = solver ? FACTO_FM_SOLVER_ALS : FACTO_FM_SOLVER_MCMC;
         p.linear_wd = p.factors_wd = 0.3f;
         p.mcmc_chains = 2;
+        p.summary_rank = 0; /* both as thinned samples, as fct_fm_fit_blocks keeps them here */
         facto_model *mp = NULL, *md = NULL;
         assert_int_equal(facto_fm_fit(ctx, tr, NULL, &p, NULL, &mp), FACTO_OK);
         fct_fm_data d;
@@ -1138,7 +1140,7 @@ static void test_classifier_summary_scaled(void **state)
         const fct_fm_model *fs = (const fct_fm_model *)ms, *fr = (const fct_fm_model *)mr;
         assert_int_equal(fs->n_samples, chains);
         uint32_t *slots = NULL;
-        assert_int_equal(fct_fm_map_rows(ctx, fs, te, &slots), FACTO_OK);
+        assert_int_equal(fct_fm_map_rows(ctx, fs, te, "test", &slots), FACTO_OK);
         float *sum = malloc(32 * sizeof *sum);
         double maxd = 0.0, spread = 0.0;
         for (int64_t n = 0; n < te->n_rows; n++) {

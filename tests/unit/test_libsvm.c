@@ -126,6 +126,9 @@ static void test_errors(void **state)
     expect_error("1 4294967296:1\n", 0, 0, FACTO_ERR_PARSE, "key 4294967296 is not below 2^32");
     expect_error("1 0:1\n1 10:1\n", 10, 0, FACTO_ERR_PARSE, ":2: key 10 is not below feature_dim 10");
     expect_error("1 0:1\n", 0, 1, FACTO_ERR_PARSE, ":1: key 0 in a file read as 1-based");
+    /* duplicate keys: summed, but never past the float range (convert wrote "0:inf") */
+    expect_error("1 0:1\n2 3:3e38 1:1 3:3e38\n", 0, 0, FACTO_ERR_PARSE,
+                 "bad.libsvm:2: feature key 3: its duplicate values sum past the float range (3e+38 + 3e+38)");
     expect_error("", 0, 0, FACTO_ERR_EMPTY, "no rows");
     expect_error("# only a comment\n\n", 0, 0, FACTO_ERR_EMPTY, "no rows");
 

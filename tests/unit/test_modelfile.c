@@ -286,6 +286,46 @@ static void test_put_array_widths(void **state)
     facto_ctx_free(ctx);
 }
 
+/* fct_mfile_put_le: little-endian numbers in a section whose directory
+ * entry says width 1 (format 1's FM sections), read back with fct_le_copy. */
+static void test_put_le(void **state)
+{
+    (void)state;
+    char path[512];
+    path_in(path, sizeof path, "le.facto");
+    const uint32_t a32[2] = {1, 0x0a0b0c0d};
+    const float af[2] = {0.5f, -3.0f};
+    fct_mfile_writer *w = NULL;
+    assert_int_equal(fct_mfile_create(NULL, path, FACTO_MODEL_FM, &w), FACTO_OK);
+    assert_int_equal(fct_mfile_put_le(NULL, w, TAG_A, a32, 4, 2), FACTO_OK);
+    assert_int_equal(fct_mfile_put_le(NULL, w, TAG_B, af, 4, 2), FACTO_OK);
+    assert_int_equal(fct_mfile_commit(NULL, w), FACTO_OK);
+    size_t n;
+    unsigned char *b = fct_test_slurp(path, &n);
+    const unsigned char *e = b + fct_le_load_u64(b + 32);
+    assert_int_equal(fct_le_load_u32(e + 4), 1); /* recorded as opaque bytes */
+    assert_int_equal(fct_le_load_u32(e + 24 + 4), 1);
+    const unsigned char want32[8] = {0x01, 0, 0, 0, 0x0d, 0x0c, 0x0b, 0x0a};
+    assert_memory_equal(b + fct_le_load_u64(e + 8), want32, 8);
+    const unsigned char wantf[8] = {0, 0, 0, 0x3f, 0, 0, 0x40, 0xc0}; /* 0.5f, -3.0f */
+    assert_memory_equal(b + fct_le_load_u64(e + 24 + 8), wantf, 8);
+    free(b);
+    facto_ctx *ctx = facto_ctx_new();
+    fct_mfile_reader *r = NULL;
+    assert_int_equal(fct_mfile_open(ctx, path, &r), FACTO_OK);
+    const void *d;
+    uint32_t got32[2];
+    float gotf[2];
+    assert_int_equal(fct_mfile_get(ctx, r, TAG_A, 8, &d, NULL), FACTO_OK);
+    fct_le_copy(got32, d, 4, 2);
+    assert_memory_equal(got32, a32, 8);
+    assert_int_equal(fct_mfile_get(ctx, r, TAG_B, 8, &d, NULL), FACTO_OK);
+    fct_le_copy(gotf, d, 4, 2);
+    assert_true(gotf[0] == 0.5f && gotf[1] == -3.0f);
+    fct_mfile_close(r);
+    facto_ctx_free(ctx);
+}
+
 static void test_duplicate_tag_and_abort(void **state)
 {
     (void)state;
@@ -787,6 +827,7 @@ int main(void)
         cmocka_unit_test(test_idmap_corrupt),
         cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_checksum),
+        cmocka_unit_test(test_put_le),
         cmocka_unit_test(test_magic_and_version),
         cmocka_unit_test(test_bad_directory),
         cmocka_unit_test(test_failed_save_keeps_old),

@@ -120,6 +120,7 @@ static void train_fm_reference(facto_ctx *ctx, const char *path, uint64_t dim)
         p.solver = FACTO_FM_SOLVER_MCMC;
         p.num_iter = 6;
         p.mcmc_samples = 2;
+        p.summary_rank = 0; /* thinned samples: the FMSV/FMSW/FMS0 sections */
     }
     facto_model *m = NULL;
     if (facto_fm_fit(ctx, rows, NULL, &p, NULL, &m) != FACTO_OK)

@@ -548,6 +548,55 @@ static void test_gzip(void **state)
     gz[gzn - 5] ^= 0x55; /* the CRC-32 in the trailer */
     const char *bad = write_bytes("corrupt.tsv.gz", gz, gzn);
     read_fails(bad, NULL, FACTO_ERR_IO, bad, "bad gzip data");
+    gz[gzn - 5] ^= 0x55;
+    /* Members concatenated (`cat a.gz b.gz`, valid gzip): every one is read;
+     * the big member is more than one input buffer. */
+    {
+        const char *a = "1\t10\t5\n1\t20\t3\n2\t10\t4\n", *b = "3\t30\t1\n2\t20\t2\n";
+        size_t an, bn;
+        char *ga = slurp(write_gz("a.gz", a, strlen(a)), &an), *gb = slurp(write_gz("b.gz", b, strlen(b)), &bn);
+        char *cat = malloc(an + bn + gzn + 64);
+        assert_non_null(cat);
+        memcpy(cat, ga, an);
+        memcpy(cat + an, gb, bn);
+        p = write_bytes("two.tsv.gz", cat, an + bn);
+        ds = read_ok(p, NULL, NULL);
+        check_fixture(ds, k_whole, 0);
+        facto_dataset_free(ds);
+        /* big member first, then a small one */
+        ds = read_ok(tmp_path("whole.tsv.gz"), NULL, NULL);
+        int64_t n_whole = facto_dataset_n_ratings(ds);
+        facto_dataset_free(ds);
+        const char *c = "901\t90\t5\t1\n902\t91\t4\t2\n";
+        size_t cn;
+        char *gc = slurp(write_gz("c.gz", c, strlen(c)), &cn);
+        memcpy(cat, gz, gzn);
+        memcpy(cat + gzn, gc, cn);
+        free(gc);
+        p = write_bytes("big_then_small.tsv.gz", cat, gzn + cn);
+        ds = read_ok(p, NULL, NULL);
+        assert_int_equal(facto_dataset_n_ratings(ds), n_whole + 2);
+        facto_dataset_free(ds);
+        /* Plain text appended after the gzip data was dropped silently:
+         * refused, naming the file and the byte where it starts. */
+        memcpy(cat, ga, an);
+        memcpy(cat + an, "4\t40\t5\n", 8);
+        p = write_bytes("appended.tsv.gz", cat, an + 8);
+        char want[600];
+        snprintf(want, sizeof want, "%s: byte %zu: data after the end of the gzip stream that is not another gzip member",
+                 p, an);
+        read_fails(p, NULL, FACTO_ERR_PARSE, want, "plain text appended to a compressed file?");
+        /* one stray byte after a member, and a second member cut short */
+        p = write_bytes("one_byte.tsv.gz", cat, an + 1);
+        snprintf(want, sizeof want, "%s: byte %zu: data after the end", p, an);
+        read_fails(p, NULL, FACTO_ERR_PARSE, want, NULL);
+        memcpy(cat + an, gb, bn);
+        p = write_bytes("second_cut.tsv.gz", cat, an + bn - 3);
+        read_fails(p, NULL, FACTO_ERR_IO, p, "bad gzip data (truncated or corrupt): unexpected end of file");
+        free(cat);
+        free(ga);
+        free(gb);
+    }
     free(gz);
     free(many);
     free(text);

@@ -409,6 +409,17 @@ static void test_errors(void **state)
     /* key beyond the shape */
     t.n_values = 2, t.n_keys = 2, t.n_shape = 1;
     expect_bad(buf, make_record(buf, &fv, NULL), 0, "key 7 is not below feature_dim 5");
+    /* duplicate keys whose finite values sum past the float range: refused
+     * (convert wrote an infinite float it then could not read) */
+    float big[2] = {3e38f, 3e38f};
+    uint64_t dup[2] = {2, 2};
+    t.values = big;
+    t.keys = dup;
+    expect_bad(buf, make_record(buf, &fv, NULL), 0,
+               "bad.rec: record 1 at byte 0: feature key 2: its duplicate values sum past the float range "
+               "(3e+38 + 3e+38)");
+    t.values = v;
+    t.keys = k;
     /* a label of two values */
     k[1] = 4;
     Aialgs__Data__Float32Tensor lt = AIALGS__DATA__FLOAT32_TENSOR__INIT;
