@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <xxhash.h>
+#include "testutil.h"
 
 /* The typed hyperparameters of an FM model (the library's internal struct). */
 static facto_status test_fm_params_of(const facto_model *m, facto_fm_params *out)
@@ -763,22 +764,17 @@ static facto_rows *one_hot(facto_ctx *ctx, const facto_dataset *ds, const facto_
     return rows;
 }
 
-static int load_u1(facto_ctx *ctx, facto_dataset **train, facto_dataset **test)
+static void load_u1(facto_ctx *ctx, facto_dataset **train, facto_dataset **test)
 {
-    const char *home = getenv("FACTO_DATA_HOME");
-    if (!home || !*home)
-        return 0;
+    const char *home = fct_test_need_data("ml-100k/u1.base", "ml-100k/u1.test");
     char a[1024], b[1024];
     snprintf(a, sizeof a, "%s/ml-100k/u1.base", home);
     snprintf(b, sizeof b, "%s/ml-100k/u1.test", home);
-    if (access(a, R_OK) != 0 || access(b, R_OK) != 0)
-        return 0;
     facto_read_options o = facto_read_options_default();
     if (facto_dataset_read(ctx, a, &o, train, NULL) != FACTO_OK)
         fail_msg("%s", facto_errmsg(ctx));
     if (facto_dataset_read(ctx, b, &o, test, NULL) != FACTO_OK)
         fail_msg("%s", facto_errmsg(ctx));
-    return 1;
 }
 
 /* The settings reported for issue 3, tuned on ml-100k ua (ua.base ->
@@ -808,12 +804,9 @@ static facto_fm_params u1_regressor_params(uint64_t dim)
 static void test_ml100k_u1(void **state)
 {
     (void)state;
-    facto_ctx *ctx = facto_ctx_new();
     facto_dataset *train = NULL, *test = NULL;
-    if (!load_u1(ctx, &train, &test)) {
-        facto_ctx_free(ctx);
-        skip();
-    }
+    facto_ctx *ctx = facto_ctx_new();
+    load_u1(ctx, &train, &test);
     uint64_t dim = (uint64_t)facto_dataset_n_users(train) + (uint64_t)facto_dataset_n_items(train);
     facto_rows *tr = one_hot(ctx, train, train, 0), *te = one_hot(ctx, test, train, 0);
     facto_fm_params p = u1_regressor_params(dim);
@@ -928,7 +921,7 @@ static int teardown(void **state)
     return 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_identity_matches_naive_sum),
@@ -948,7 +941,7 @@ int main(void)
         cmocka_unit_test(test_training_log),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_unseen_dense_features_score_zero),
-        cmocka_unit_test(test_ml100k_u1),
+        fct_data_test(test_ml100k_u1),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return fct_run_tests(tests, setup, teardown);
 }

@@ -29,6 +29,7 @@
 #include "kernels/gram.h"
 #include "solvers/fm_mcmc.h"
 #include "train/fit_fm_ratings.h"
+#include "testutil.h"
 
 /* ---- a known FM ---------------------------------------------------------- */
 
@@ -1171,14 +1172,10 @@ static void test_classifier_summary_scaled(void **state)
 static void test_ml100k_u1(void **state)
 {
     (void)state;
-    const char *home = getenv("FACTO_DATA_HOME");
+    const char *home = fct_test_need_data("ml-100k/u1.base", "ml-100k/u1.test");
     char base[1024], test[1024];
-    if (!home || !*home)
-        skip();
     snprintf(base, sizeof base, "%s/ml-100k/u1.base", home);
     snprintf(test, sizeof test, "%s/ml-100k/u1.test", home);
-    if (access(base, R_OK) != 0 || access(test, R_OK) != 0)
-        skip();
     facto_ctx *ctx = facto_ctx_new();
     facto_read_options o = facto_read_options_default();
     facto_dataset *dtr = NULL, *dte = NULL;
@@ -1259,7 +1256,7 @@ static void test_gram_kernel(void **state)
     free(t);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gram_kernel),
@@ -1278,7 +1275,7 @@ int main(void)
         cmocka_unit_test(test_two_fields_equal_direct),
         cmocka_unit_test(test_chains_stop_together),
         cmocka_unit_test(test_classifier_summary_scaled),
-        cmocka_unit_test(test_ml100k_u1),
+        fct_data_test(test_ml100k_u1),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return fct_run_tests(tests, NULL, NULL);
 }

@@ -31,6 +31,7 @@
 #include "kernels/kernels.h"
 #include "models/ials.h"
 #include "unit/testutil.h"
+#include "testutil.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -895,15 +896,9 @@ static void test_errors(void **state)
 static void test_ml100k(void **state)
 {
     (void)state;
-    const char *home = getenv("FACTO_DATA_HOME");
+    const char *home = fct_test_need_data("ml-100k/u.data");
     char path[1024];
-    snprintf(path, sizeof path, "%s/ml-100k/u.data", home ? home : "");
-    FILE *f = home ? fopen(path, "r") : NULL;
-    if (!f) {
-        skip();
-        return;
-    }
-    fclose(f);
+    snprintf(path, sizeof path, "%s/ml-100k/u.data", home);
     facto_ctx *ctx = facto_ctx_new();
     facto_dataset *all = NULL, *train = NULL, *test = NULL;
     facto_read_options ro = facto_read_options_default();
@@ -940,7 +935,7 @@ static int group_teardown(void **state)
     return fct_test_dir_remove();
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exact_matches_dense),
@@ -951,7 +946,7 @@ int main(void)
         cmocka_unit_test(test_threads_and_save_load),
         cmocka_unit_test(test_corrupt_refused),
         cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_ml100k),
+        fct_data_test(test_ml100k),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return fct_run_tests(tests, group_setup, group_teardown);
 }

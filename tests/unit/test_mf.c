@@ -23,6 +23,7 @@
 #include "facto.h"
 #include "data/dataset.h"
 #include "solvers/mf_solvers.h"
+#include "testutil.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -738,14 +739,10 @@ static void test_callbacks(void **state)
 static void test_ml100k_u1_defaults(void **state)
 {
     (void)state;
-    const char *home = getenv("FACTO_DATA_HOME");
+    const char *home = fct_test_need_data("ml-100k/u1.base", "ml-100k/u1.test");
     char base[4096], test[4096];
-    if (!home)
-        skip();
     snprintf(base, sizeof base, "%s/ml-100k/u1.base", home);
     snprintf(test, sizeof test, "%s/ml-100k/u1.test", home);
-    if (access(base, R_OK) != 0 || access(test, R_OK) != 0)
-        skip();
     facto_ctx *ctx = facto_ctx_new();
     facto_dataset *tr = NULL, *te = NULL;
     assert_int_equal(facto_dataset_read(ctx, base, NULL, &tr, NULL), FACTO_OK);
@@ -772,13 +769,8 @@ static void test_ml100k_u1_defaults(void **state)
 static void test_ml100k_u1_u5_mean(void **state)
 {
     (void)state;
-    const char *home = getenv("FACTO_DATA_HOME");
-    if (!home)
-        skip();
+    const char *home = fct_test_need_data("ml-100k/u1.base", "ml-100k/u5.test");
     char base[4096], test[4096];
-    snprintf(base, sizeof base, "%s/ml-100k/u5.test", home);
-    if (access(base, R_OK) != 0)
-        skip();
     facto_ctx *ctx = facto_ctx_new();
     facto_mf_params p = facto_mf_params_default();
     double sum = 0;
@@ -802,7 +794,7 @@ static void test_ml100k_u1_u5_mean(void **state)
     facto_ctx_free(ctx);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gradient_finite_differences),
@@ -817,8 +809,8 @@ int main(void)
         cmocka_unit_test(test_invalid_params),
         cmocka_unit_test(test_callbacks),
         cmocka_unit_test(test_load_refuses_inconsistent_sections),
-        cmocka_unit_test(test_ml100k_u1_defaults),
-        cmocka_unit_test(test_ml100k_u1_u5_mean),
+        fct_data_test(test_ml100k_u1_defaults),
+        fct_data_test(test_ml100k_u1_u5_mean),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return fct_run_tests(tests, group_setup, group_teardown);
 }
