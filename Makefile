@@ -12,7 +12,7 @@ endif
 
 PREFIX ?= /usr/local
 
-.PHONY: all deps build demo test asan-test install bench clean
+.PHONY: all deps build demo test asan-test tsan-test fuzz install bench clean
 
 all: build
 
@@ -38,6 +38,23 @@ asan-test: deps
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir build-asan --output-on-failure -j $(JOBS) -L quick -LE lint
 
+# The serving contract under ThreadSanitizer: tests/unit/test_shared_model.c
+# scores one loaded model from 4 threads at once (each with its own context,
+# 1 and then 2 library threads each). Built with clang -fsanitize=thread.
+# OpenMP: libomp is not instrumented, so LLVM's Archer tool
+# (libarcher.so, beside libomp) tells TSan about its barriers and tasks, and
+# ignore_noninstrumented_modules keeps the reports to instrumented code
+# (facto's, not libomp's or OpenBLAS's). Without Archer the library threads
+# of each call are left at 1 (FACTO_TEST_MAX_THREADS=1).
+TSAN_CC ?= clang
+TSAN_ARCHER ?= $(wildcard $(shell $(TSAN_CC) -print-resource-dir 2>/dev/null)/../../libarcher.so)
+tsan-test: deps
+	@CC=$(TSAN_CC) cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFACTO_TSAN=ON >/dev/null
+	@cmake --build build-tsan -j $(JOBS) --target test_shared_model
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ignore_noninstrumented_modules=1 $(TSAN_OPTIONS)" \
+	  $(if $(TSAN_ARCHER),OMP_TOOL_LIBRARIES=$(TSAN_ARCHER),FACTO_TEST_MAX_THREADS=1) \
+	  build-tsan/tests/test_shared_model
+
 # Headers, libfacto and libfacto_fetch (static and shared), the facto command
 # and pkg-config files (facto, facto-fetch) under $(PREFIX); DESTDIR is honoured.
 install: build
@@ -47,4 +64,4 @@ bench: build
 	bench/ml100k.sh
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz
