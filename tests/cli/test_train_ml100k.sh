@@ -8,7 +8,7 @@ set -u
 . "$(dirname "$0")/lib.bash"
 need_ml100k
 
-expect_rc 0 "$F" train --dataset ml-100k --split u1 --json
+expect_rc 0 "$F" train --dataset ml-100k --split u1 ${FACTO_TEST_SEED:+--seed "$FACTO_TEST_SEED"} --json
 [ "$(wc -l <"$TMP/out")" -eq 1 ] || fail "--json stdout is not one line"
 head -c1 "$TMP/out" | grep -q '{' || fail "--json stdout does not start with {"
 for k in train_rmse test_rmse test_mae epochs seconds ratings_per_second; do

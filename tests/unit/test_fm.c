@@ -810,14 +810,17 @@ static void test_ml100k_u1(void **state)
     uint64_t dim = (uint64_t)facto_dataset_n_users(train) + (uint64_t)facto_dataset_n_items(train);
     facto_rows *tr = one_hot(ctx, train, train, 0), *te = one_hot(ctx, test, train, 0);
     facto_fm_params p = u1_regressor_params(dim);
+    p.seed = fct_test_seed(p.seed);
     facto_model *model = NULL;
     if (facto_fm_fit(ctx, tr, NULL, &p, NULL, &model) != FACTO_OK)
         fail_msg("fit: %s", facto_errmsg(ctx));
     facto_metrics met;
     assert_int_equal(facto_model_evaluate_rows(ctx, model, te, &met), FACTO_OK);
-    print_message("u1 regressor (sgd, k=64, 60 epochs, average of the last 20): test rmse %.4f mae %.4f\n",
+    print_message("u1 regressor (sgd, k=64, 60 epochs, average of the last 20): test rmse %.5f mae %.5f\n",
                   met.rmse, met.mae);
-    assert_true(met.rmse <= 0.915);
+    /* seeds 1-10 (tests/measure-bounds): 0.91398-0.91567, mean 0.91473, sd
+     * 0.00059; bound mean + 4 sd rounded up (README, "Tests") */
+    assert_true(met.rmse <= 0.918);
     facto_model_free(model);
     facto_rows_free(tr);
     facto_rows_free(te);
@@ -836,11 +839,13 @@ static void test_ml100k_u1(void **state)
     if (facto_fm_fit(ctx, tr, NULL, &p, NULL, &model) != FACTO_OK)
         fail_msg("fit: %s", facto_errmsg(ctx));
     assert_int_equal(facto_model_evaluate_rows(ctx, model, te, &met), FACTO_OK);
-    print_message("u1 classifier: accuracy %.4f cross_entropy %.4f f1 %.4f auc %.4f precision %.4f recall %.4f\n",
+    print_message("u1 classifier: accuracy %.5f cross_entropy %.5f f1 %.5f auc %.5f precision %.5f recall %.5f\n",
                   met.binary.accuracy, met.binary.cross_entropy, met.binary.f_beta, met.binary.auc,
                   met.binary.precision, met.binary.recall);
-    assert_true(met.binary.auc > 0.75);
-    assert_true(met.binary.accuracy > 0.68);
+    /* seeds 1-7: auc 0.79678-0.79738 (mean 0.79701, sd 0.00023), accuracy
+     * 0.72940-0.73125 (mean 0.73015, sd 0.00064); bounds mean - 4 sd rounded down */
+    assert_true(met.binary.auc >= 0.796);
+    assert_true(met.binary.accuracy >= 0.727);
     facto_model_free(model);
     facto_rows_free(tr);
     facto_rows_free(te);

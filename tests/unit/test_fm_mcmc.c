@@ -1181,7 +1181,7 @@ static void test_ml100k_u1(void **state)
     facto_dataset *dtr = NULL, *dte = NULL;
     assert_int_equal(facto_dataset_read(ctx, base, &o, &dtr, NULL), FACTO_OK);
     assert_int_equal(facto_dataset_read(ctx, test, &o, &dte, NULL), FACTO_OK);
-    facto_fm_params p = mcmc_params(0, 32, 100, 1);
+    facto_fm_params p = mcmc_params(0, 32, 100, fct_test_seed(1));
     p.mcmc_chains = 2; /* pooled chains on real data, at half the default's time (ASan runs this too) */
     facto_model *m = NULL;
     double chain = NAN;
@@ -1189,10 +1189,12 @@ static void test_ml100k_u1(void **state)
     facto_metrics er;
     assert_int_equal(facto_model_evaluate(ctx, m, dte, NULL, &er, NULL), FACTO_OK);
     assert_int_equal(er.n, 20000);
-    printf("ml-100k u1 one-hot (public block path), mcmc k=32, 100 iterations: test RMSE %.4f (running average), "
-           "%.4f (saved model, rank-%d summary)\n",
+    printf("ml-100k u1 one-hot (public block path), mcmc k=32, 100 iterations: test RMSE %.5f (running average), "
+           "%.5f (saved model, rank-%d summary)\n",
            chain, er.rmse, (int)((fct_fm_model *)m)->pair_k);
-    assert_true(chain <= 0.912);
+    /* seeds 1-10 (tests/measure-bounds): chain 0.90840-0.91106 (mean 0.90974,
+     * sd 0.00081), saved - chain 0.00046-0.00079; bound mean + 4 sd rounded up */
+    assert_true(chain <= 0.913);
     /* the saved model predicts about as well as the chain's average */
     assert_true(er.rmse <= chain + 2e-3);
     facto_model_free(m);
@@ -1202,10 +1204,10 @@ static void test_ml100k_u1(void **state)
     double chain2 = NAN;
     assert_int_equal(facto_fm_fit_ratings(ctx, dtr, dte, NULL, &p, NULL, &m, &chain2), FACTO_OK);
     assert_int_equal(facto_model_evaluate(ctx, m, dte, NULL, &er, NULL), FACTO_OK);
-    printf("  16 thinned samples: test RMSE %.4f\n", er.rmse);
+    printf("  16 thinned samples: test RMSE %.5f\n", er.rmse);
     assert_true(chain2 == chain);
     assert_int_equal(((fct_fm_model *)m)->pair_k, 16 * 32); /* 2 chains x 8 samples x k */
-    assert_true(er.rmse <= 0.92);
+    assert_true(er.rmse <= 0.918); /* seeds 1-10: 0.91095-0.91472, mean 0.91249, sd 0.00126 */
     facto_model_free(m);
     facto_dataset_free(dtr);
     facto_dataset_free(dte);

@@ -157,6 +157,15 @@ static inline const char *fct_test_need_data_(const char *rel, ...)
 }
 #define fct_test_need_data(...) fct_test_need_data_(__VA_ARGS__, (const char *)NULL)
 
+/* The seed of a real-data accuracy test: FACTO_TEST_SEED when set, else
+ * `seed`. Lets tests/measure-bounds run the same test over many seeds to
+ * measure the spread its bounds must allow. */
+static inline uint64_t fct_test_seed(uint64_t seed)
+{
+    const char *s = getenv("FACTO_TEST_SEED");
+    return s && *s ? strtoull(s, NULL, 10) : seed;
+}
+
 /* Run tests[n] as one cmocka group. argv[1] "--data" runs only the
  * fct_data_test entries, "--no-data" only the others; none runs all.
  * Exit status: 1 when a test failed, else 77 when one was skipped for want
