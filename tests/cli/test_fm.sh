@@ -215,7 +215,8 @@ expect_rc 0 "$F" train --model fm --train "$TMP/u1.train" --test "$TMP/u1.test" 
     --out "$TMP/u1.fm" --json
 rmse=$(json_num test_rmse "$TMP/out")
 echo "u1 one-hot, sgd k=64: test RMSE $rmse, $(json_num samples_per_second "$TMP/out") samples/s"
-awk -v r="$rmse" 'BEGIN { exit !(r > 0.8 && r <= 0.915) }' || fail "sgd test RMSE $rmse > 0.915"
+# The bound of tests/unit/test_fm.c (same model, same figure): README, "Tests".
+awk -v r="$rmse" 'BEGIN { exit !(r > 0.8 && r <= 0.918) }' || fail "sgd test RMSE $rmse > 0.918"
 [ "$(json_num n_train "$TMP/out")" -eq 80000 ] && [ "$(json_num n_test "$TMP/out")" -eq 20000 ] || fail "row counts"
 [ "$(grep -c '^epoch' "$TMP/err")" -eq 60 ] || fail "want 60 epoch lines on stderr"
 expect_rc 0 "$F" eval --model "$TMP/u1.fm" --test "$TMP/u1.test" --json
