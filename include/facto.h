@@ -16,6 +16,7 @@
 #define FACTO_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -95,6 +96,86 @@ FACTO_API facto_status facto_errcode(const facto_ctx *ctx);
 FACTO_API void facto_ctx_set_log(facto_ctx *ctx, facto_log_fn fn, void *user_data, facto_log_level max_level);
 /* Threads used by training and batch scoring; 0 means all cores. Default 1. */
 FACTO_API void facto_ctx_set_threads(facto_ctx *ctx, int n_threads);
+
+/* ======================================================================
+ * Output files and number text
+ * ====================================================================== */
+
+/*
+ * Every file libfacto and the facto command write goes through one atomic
+ * output: a temporary file ".NAME.facto-tmp.PID.N" in NAME's folder
+ * (created with O_EXCL), written through facto_output_stream(), then on
+ * facto_output_commit() flushed, fsync'ed, renamed over NAME and the
+ * folder fsync'ed. A reader never sees half a file; a failure (full disk,
+ * EFBIG, a signal) leaves any old NAME unchanged and no temporary file.
+ * The output refuses (FACTO_ERR_IO, message naming the path) to replace
+ *  - a file named an input of the ctx with facto_ctx_add_input() (compared
+ *    by device and inode; the facto command adds every file on its command
+ *    line but the output's; libfacto's readers add nothing, so a program may
+ *    load a model and save over it);
+ *  - an existing facto model, unless flags hold FACTO_OUTPUT_MODEL (then
+ *    anything but a missing or empty file or a model is refused instead);
+ *  - a folder.
+ * A symbolic link is followed (its target is replaced, the link kept); an
+ * existing device or FIFO (/dev/null, /dev/stdout) is written in place.
+ * Temporary files are unlinked on SIGINT, SIGTERM and SIGHUP by a handler
+ * installed on first use where the signal's action is the default (it then
+ * re-raises the signal); temporary files of NAME left by a process that no
+ * longer runs are removed after the next successful commit of NAME.
+ * Ownership: *out is the caller's until commit or abort frees it.
+ */
+typedef struct facto_output facto_output;
+#define FACTO_OUTPUT_MODEL 1u /* the output is a facto model file */
+
+/* Open an output for `path`. Errors: FACTO_ERR_INVALID (empty path),
+ * FACTO_ERR_IO (refused as above; the folder takes no new file),
+ * FACTO_ERR_NOMEM. */
+FACTO_API facto_status facto_output_open(facto_ctx *ctx, const char *path, unsigned flags, facto_output **out);
+/* The stream to write to (opened "w+b" for a regular file: it may be read
+ * back). Borrowed; never fclose it. */
+FACTO_API FILE *facto_output_stream(facto_output *o);
+/* The path as given to facto_output_open (for messages). Borrowed. */
+FACTO_API const char *facto_output_path(const facto_output *o);
+/* Flush, fsync, check the rules again (files read since the open count),
+ * rename over the target, fsync its folder, free o. Errors: FACTO_ERR_IO
+ * "PATH: cannot write: REASON (...)" (a write error seen by the stream,
+ * ENOSPC, EFBIG), the refusals above; the temporary file is removed. */
+FACTO_API facto_status facto_output_commit(facto_ctx *ctx, facto_output *o);
+/* Give up: remove the temporary file, free o. NULL is a no-op. */
+FACTO_API void facto_output_abort(facto_output *o);
+/* Protect the file at `path` from every output through ctx (a command's
+ * inputs). FACTO_ERR_IO when it cannot be stat'ed; a folder or device is
+ * accepted and not noted. facto_ctx_clear_inputs() forgets every file. */
+FACTO_API facto_status facto_ctx_add_input(facto_ctx *ctx, const char *path);
+FACTO_API void facto_ctx_clear_inputs(facto_ctx *ctx);
+
+/*
+ * Numbers as text in every process locale (libfacto never calls setlocale;
+ * an application's decimal comma changes none of its input or output).
+ * facto_format_float writes the shortest "%.{1..9}g" text that reads back
+ * as exactly v ("0.1", "1e-05", "0.91486233"), facto_format_double the
+ * shortest of up to 17 digits; "nan", "inf", "-inf" when not finite. buf
+ * of 32 bytes always suffices; returns the length (snprintf's result).
+ * facto_parse_number reads a whole text as strtod does in the C locale:
+ * 1 on success, 0 when the text is not one number.
+ */
+/*
+ * Ids as JSON text. Ids are the data's own bytes, in whatever encoding the
+ * file used; a JSON string must be UTF-8. facto_id_escape keeps valid UTF-8
+ * as it is, writes a backslash as two backslashes and every byte that is
+ * not part of valid UTF-8 as the four characters \xHH (lowercase hex), so
+ * the text is UTF-8 and two different ids never give the same text: the
+ * Latin-1 id "jos\xe9" (bytes 6a 6f 73 e9) is "jos\xe9", its UTF-8
+ * look-alike "jos\u00e9" stays "jos\u00e9". Reverse: "\\" -> one
+ * backslash, "\xHH" -> byte HH. Writes at most size bytes including the
+ * NUL into out (size 0: nothing) and returns the length of the whole
+ * escaped text, as snprintf does; at most 4 x strlen(id). NULL id = "".
+ */
+FACTO_API size_t facto_id_escape(const char *id, char *out, size_t size);
+
+FACTO_API int facto_format_float(char *buf, size_t size, float v);
+FACTO_API int facto_format_double(char *buf, size_t size, double v);
+FACTO_API int facto_parse_number(const char *text, double *out);
 
 /* ======================================================================
  * Id maps: the data's own ids <-> dense 0-based indices
@@ -254,6 +335,57 @@ FACTO_API void facto_dataset_csr(const facto_dataset *ds, const int64_t **row_pt
                                  const float **ratings, const int64_t **timestamps);
 /* Smallest and largest rating in the data set. */
 FACTO_API void facto_dataset_rating_range(const facto_dataset *ds, float *min_rating, float *max_rating);
+
+/*
+ * Write a data set as a compact binary .fds file (layout in docs/format.md):
+ * CSR by user, item indices of 2 bytes (up to 65,536 items) or 4, ratings
+ * as 1-byte codes into a table when the data set holds at most 256 distinct
+ * values (half-stars, integer stars, binary implicit) or float32, id maps as
+ * one blob, timestamps when the data set has them; 64-byte aligned,
+ * XXH64-checksummed. facto_dataset_read reads it back (by its magic bytes,
+ * whatever the file name) by mapping it, with the same ids, pairs and values
+ * bit for bit. Written to "PATH.tmp.PID", fsynced and renamed over PATH, so
+ * PATH is never half-written. MovieLens-20M's shape (20M half-star ratings,
+ * 27K items) takes 3.1 bytes a rating. Errors: FACTO_ERR_INVALID (NULL
+ * arguments), FACTO_ERR_IO (PATH is not a regular file, or cannot be written;
+ * the message names it), FACTO_ERR_NOMEM. O(n_ratings) time, O(1) memory.
+ */
+FACTO_API facto_status facto_dataset_write_fds(facto_ctx *ctx, const facto_dataset *ds, const char *path);
+/*
+ * Write a data set as text, one rating a line:
+ * user<TAB>item<TAB>rating[<TAB>timestamp], users in index order, items
+ * ascending; ratings with the fewest digits (6..9) that read back to the
+ * same float, in the C locale. "-" writes to standard output; otherwise as
+ * facto_dataset_write_fds (temporary file, fsync, rename). Errors as
+ * facto_dataset_write_fds. O(n_ratings).
+ */
+FACTO_API facto_status facto_dataset_write_tsv(facto_ctx *ctx, const facto_dataset *ds, const char *path);
+
+/* What facto_dataset_synth generates. Start from facto_synth_options_default(). */
+typedef struct facto_synth_options {
+    int32_t n_users;   /* >= 1 (default 1000); every user has at least one rating */
+    int32_t n_items;   /* >= 1 (default 500); items never drawn are left out of the data set */
+    int64_t n_ratings; /* n_users .. n_users * n_items distinct (user, item) pairs (default 50000) */
+    uint64_t seed;     /* default 0 */
+    int implicit;      /* 1: every pair has weight 1 (binary interactions) (default 0) */
+    int32_t rank;      /* rank of the hidden factor model, 1..256 (default 8) */
+    double zipf;       /* item popularity exponent s: weight 1/rank^s, 0..10 (default 1) */
+    double noise;      /* sd of the rating noise before rounding, 0..10 (default 0.5) */
+} facto_synth_options;
+
+FACTO_API facto_synth_options facto_synth_options_default(void);
+/*
+ * A synthetic data set with learnable structure: Zipf-like item popularity,
+ * long-tailed (log-normal) user activity, distinct pairs, ratings
+ * 3.5 + b_u + b_i + <p_u, q_i> + noise rounded to half-stars in 0.5..5
+ * (biases sd 0.4 and 0.5, <p, q> sd 0.35); with implicit, weight 1 and
+ * items also chosen by the factor model. Ids are "1".."N" and "1".."M".
+ * Deterministic for the options (same seed, same data set). Errors:
+ * FACTO_ERR_INVALID (counts or ranges), FACTO_ERR_NOMEM. Cost about
+ * O(n_ratings log) time, 8 bytes a rating of memory; 20M ratings take a few
+ * seconds. *out: free with facto_dataset_free().
+ */
+FACTO_API facto_status facto_dataset_synth(facto_ctx *ctx, const facto_synth_options *o, facto_dataset **out);
 
 /* How to split one data set into train and test. The last three are the
  * splits of ranking (implicit feedback); d is a user's number of ratings. */
@@ -582,7 +714,8 @@ FACTO_API facto_status facto_model_kind_find(facto_ctx *ctx, const char *name, f
  * Save the model to `path`: written to a temporary file in the same folder,
  * fsync'ed, then renamed over `path`, so a crash never leaves a half-written
  * model and an older file at `path` survives any failure (a crash may leave
- * a stale "PATH.tmp.PID"). Layout: docs/format.md (64-byte aligned sections,
+ * a stale ".NAME.facto-tmp.PID.N", removed by the next save of `path`;
+ * see facto_output_open). Layout: docs/format.md (64-byte aligned sections,
  * little-endian, XXH64 checksum; the GGUF / Redis RDB style of versioned
  * binary). Errors: FACTO_ERR_IO (cannot create, write, fsync or rename; the
  * message names the path and the reason), FACTO_ERR_NOMEM, FACTO_ERR_INVALID
