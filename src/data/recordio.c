@@ -639,8 +639,11 @@ static facto_status fct_rio_encode_row(facto_ctx *ctx, const facto_rows *rows, i
     ft.values = rows->values + b;
     ft.n_keys = (size_t)n;
     ft.keys = keys64;
-    ft.n_shape = 1;
-    ft.shape = &dim;
+    /* Rows whose dimension the data never gave (feature_dim 0: label-only
+     * libsvm lines, all-zero records) are written without a shape, as the
+     * all-zero records they are; shape [0] would not read back. */
+    ft.n_shape = dim > 0 ? 1 : 0;
+    ft.shape = dim > 0 ? &dim : NULL;
     Aialgs__Data__Value fv = AIALGS__DATA__VALUE__INIT;
     fv.value_case = AIALGS__DATA__VALUE__VALUE_FLOAT32_TENSOR;
     fv.float32_tensor = &ft;

@@ -14,7 +14,7 @@ need_ml100k
 check() {
     local name=$1 bound=$2; shift 2
     expect_rc 0 "$F" train --model fm --solver mcmc --dataset ml-100k --split u1 --num_factors 32 \
-        --predictor_type regressor --num_iter 250 --init_stdev 0.1 --seed 1 --out "$TMP/$name.facto" --json "$@"
+        --predictor_type regressor --num_iter 250 --init_stdev 0.1 --seed "${FACTO_TEST_SEED:-1}" --out "$TMP/$name.facto" --json "$@"
     cp "$TMP/out" "$TMP/$name.json"
     local saved chain
     saved=$(json_num test_rmse "$TMP/$name.json")

@@ -8,7 +8,7 @@ set -u
 . "$(dirname "$0")/lib.bash"
 need_ml100k
 
-expect_rc 0 "$F" train --dataset ml-100k --split u1 --json
+expect_rc 0 "$F" train --dataset ml-100k --split u1 ${FACTO_TEST_SEED:+--seed "$FACTO_TEST_SEED"} --json
 [ "$(wc -l <"$TMP/out")" -eq 1 ] || fail "--json stdout is not one line"
 head -c1 "$TMP/out" | grep -q '{' || fail "--json stdout does not start with {"
 for k in train_rmse test_rmse test_mae epochs seconds ratings_per_second; do
@@ -16,7 +16,8 @@ for k in train_rmse test_rmse test_mae epochs seconds ratings_per_second; do
 done
 rmse=$(json_num test_rmse "$TMP/out")
 echo "ml-100k u1, defaults: test RMSE $rmse"
-awk -v r="$rmse" 'BEGIN { exit !(r > 0.5 && r <= 0.915) }' || fail "test RMSE $rmse > 0.915"
+# The bound of tests/unit/test_mf.c (same model, same figure): README, "Tests".
+awk -v r="$rmse" 'BEGIN { exit !(r > 0.5 && r <= 0.916) }' || fail "test RMSE $rmse > 0.916"
 [ "$(json_num n_train "$TMP/out")" -eq 80000 ] || fail "n_train is not 80000"
 [ "$(json_num n_test "$TMP/out")" -eq 20000 ] || fail "n_test is not 20000"
 # epoch lines went to stderr; no terminal, so no progress bar (no carriage return).

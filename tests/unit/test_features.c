@@ -21,6 +21,7 @@
 #include "data/fm_blocks.h"
 #include "facto.h"
 #include "unit/testutil.h"
+#include "testutil.h"
 
 static int setup_dir(void **state)
 {
@@ -339,18 +340,10 @@ static void test_fm_side_table(void **state)
 static void test_real_ml100k(void **state)
 {
     (void)state;
-    const char *home = getenv("FACTO_DATA_HOME");
+    const char *home = fct_test_need_data("ml-100k/u.user", "ml-100k/u.item");
     char uu[1024], ui[1024];
-    if (!home || !*home) {
-        skip();
-        return;
-    }
     snprintf(uu, sizeof uu, "%s/ml-100k/u.user", home);
     snprintf(ui, sizeof ui, "%s/ml-100k/u.item", home);
-    if (access(uu, R_OK) != 0 || access(ui, R_OK) != 0) {
-        skip();
-        return;
-    }
     facto_ctx *ctx = facto_ctx_new();
     facto_features *f = read_ok(ctx, uu);
     /* ml-100k README: 943 users, 21 occupations */
@@ -381,7 +374,7 @@ static void test_real_ml100k(void **state)
     facto_ctx_free(ctx);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_movielens_users),
@@ -390,7 +383,7 @@ int main(void)
         cmocka_unit_test(test_unknown_and_out_of_range),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_fm_side_table),
-        cmocka_unit_test(test_real_ml100k),
+        fct_data_test(test_real_ml100k),
     };
-    return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
+    return fct_run_tests(tests, setup_dir, teardown_dir);
 }

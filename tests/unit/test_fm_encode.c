@@ -21,6 +21,7 @@
 #include "facto.h"
 #include "data/rows.h"
 #include "unit/testutil.h"
+#include "testutil.h"
 
 static int setup_dir(void **state)
 {
@@ -292,20 +293,12 @@ static void assert_rows_identical(const facto_rows *a, const facto_rows *b)
 static void test_movielens_u1(void **state)
 {
     (void)state;
-    const char *home = getenv("FACTO_DATA_HOME");
+    const char *home = fct_test_need_data("ml-100k/u1.base", "ml-100k/u1.test", "ml-100k/u.user", "ml-100k/u.item");
     char base[1024], testp[1024], uu[1024], ui[1024];
-    if (!home) {
-        skip();
-        return;
-    }
     snprintf(base, sizeof base, "%s/ml-100k/u1.base", home);
     snprintf(testp, sizeof testp, "%s/ml-100k/u1.test", home);
     snprintf(uu, sizeof uu, "%s/ml-100k/u.user", home);
     snprintf(ui, sizeof ui, "%s/ml-100k/u.item", home);
-    if (access(base, R_OK) != 0 || access(uu, R_OK) != 0) {
-        skip();
-        return;
-    }
     facto_dataset *tr = read_ratings(base), *te = read_ratings(testp);
     facto_ctx *ctx = facto_ctx_new();
     facto_fm_encode_options o = facto_fm_encode_options_default();
@@ -405,11 +398,11 @@ static void test_movielens_u1(void **state)
     facto_dataset_free(te);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_small_layout),
-        cmocka_unit_test(test_movielens_u1),
+        fct_data_test(test_movielens_u1),
     };
-    return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
+    return fct_run_tests(tests, setup_dir, teardown_dir);
 }

@@ -31,6 +31,7 @@
 #include "kernels/kernels.h"
 #include "models/ials.h"
 #include "unit/testutil.h"
+#include "testutil.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -895,15 +896,9 @@ static void test_errors(void **state)
 static void test_ml100k(void **state)
 {
     (void)state;
-    const char *home = getenv("FACTO_DATA_HOME");
+    const char *home = fct_test_need_data("ml-100k/u.data");
     char path[1024];
-    snprintf(path, sizeof path, "%s/ml-100k/u.data", home ? home : "");
-    FILE *f = home ? fopen(path, "r") : NULL;
-    if (!f) {
-        skip();
-        return;
-    }
-    fclose(f);
+    snprintf(path, sizeof path, "%s/ml-100k/u.data", home);
     facto_ctx *ctx = facto_ctx_new();
     facto_dataset *all = NULL, *train = NULL, *test = NULL;
     facto_read_options ro = facto_read_options_default();
@@ -912,15 +907,20 @@ static void test_ml100k(void **state)
     assert_int_equal(facto_dataset_read(ctx, path, &ro, &all, NULL), FACTO_OK);
     facto_split sp = {FACTO_SPLIT_PER_USER, 0.2, 0, 0, 1};
     assert_int_equal(facto_dataset_split(ctx, all, &sp, &train, &test), FACTO_OK);
-    fct_factors_model *m = fit_model(ctx, train, NULL, NULL);
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)fct_test_seed(0));
+    const char *kv[] = {"seed", seed, NULL};
+    fct_factors_model *m = fit_model(ctx, train, getenv("FACTO_TEST_SEED") ? kv : NULL, NULL);
     facto_eval_options eo = facto_eval_options_default();
     eo.metrics = "ndcg@10,recall@20";
     facto_metrics fm;
     assert_int_equal(facto_model_evaluate(ctx, &m->base, test, &eo, &fm, NULL), FACTO_OK);
     double ndcg = facto_metrics_get(&fm, "ndcg@10");
-    print_message("ml-100k ials defaults: ndcg@10 %.4f recall@20 %.4f (%lld users)\n", ndcg,
+    print_message("ml-100k ials defaults: ndcg@10 %.5f recall@20 %.5f (%lld users)\n", ndcg,
                   facto_metrics_get(&fm, "recall@20"), (long long)fm.n_users);
-    assert_true(ndcg >= 0.318);
+    /* seeds 1-10 (tests/measure-bounds): 0.32539-0.32721, mean 0.32655, sd
+     * 0.00052; bound mean - 4 sd rounded down (README, "Tests") */
+    assert_true(ndcg >= 0.324);
     facto_model_free(&m->base);
     facto_dataset_free(all);
     facto_dataset_free(train);
@@ -940,7 +940,7 @@ static int group_teardown(void **state)
     return fct_test_dir_remove();
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exact_matches_dense),
@@ -951,7 +951,7 @@ int main(void)
         cmocka_unit_test(test_threads_and_save_load),
         cmocka_unit_test(test_corrupt_refused),
         cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_ml100k),
+        fct_data_test(test_ml100k),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return fct_run_tests(tests, group_setup, group_teardown);
 }

@@ -28,6 +28,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include "testutil.h"
 
 static int setup(void **state)
 {
@@ -784,13 +785,9 @@ static void test_itemknn_threads(void **state)
 static void test_ml100k_ndcg(void **state)
 {
     (void)state;
-    const char *home = getenv("FACTO_DATA_HOME");
+    const char *home = fct_test_need_data("ml-100k/u.data");
     char path[1024];
-    snprintf(path, sizeof path, "%s/ml-100k/u.data", home ? home : "");
-    if (!home || access(path, R_OK) != 0) {
-        print_message("skipped: no %s\n", path);
-        skip();
-    }
+    snprintf(path, sizeof path, "%s/ml-100k/u.data", home);
     facto_ctx *ctx = facto_ctx_new();
     facto_ctx_set_threads(ctx, 2);
     facto_dataset *all = rank_read(ctx, path, 4.0);
@@ -831,7 +828,7 @@ static void test_ml100k_ndcg(void **state)
     facto_ctx_free(ctx);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_popular_counts),
@@ -846,7 +843,7 @@ int main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_defaults_documented),
         cmocka_unit_test(test_itemknn_threads),
-        cmocka_unit_test(test_ml100k_ndcg),
+        fct_data_test(test_ml100k_ndcg),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return fct_run_tests(tests, setup, teardown);
 }

@@ -23,6 +23,7 @@
 #include "facto.h"
 #include "data/dataset.h"
 #include "solvers/mf_solvers.h"
+#include "testutil.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -738,28 +739,27 @@ static void test_callbacks(void **state)
 static void test_ml100k_u1_defaults(void **state)
 {
     (void)state;
-    const char *home = getenv("FACTO_DATA_HOME");
+    const char *home = fct_test_need_data("ml-100k/u1.base", "ml-100k/u1.test");
     char base[4096], test[4096];
-    if (!home)
-        skip();
     snprintf(base, sizeof base, "%s/ml-100k/u1.base", home);
     snprintf(test, sizeof test, "%s/ml-100k/u1.test", home);
-    if (access(base, R_OK) != 0 || access(test, R_OK) != 0)
-        skip();
     facto_ctx *ctx = facto_ctx_new();
     facto_dataset *tr = NULL, *te = NULL;
     assert_int_equal(facto_dataset_read(ctx, base, NULL, &tr, NULL), FACTO_OK);
     assert_int_equal(facto_dataset_read(ctx, test, NULL, &te, NULL), FACTO_OK);
     assert_int_equal(facto_dataset_n_ratings(tr), 80000);
     facto_mf_params p = facto_mf_params_default();
+    p.seed = fct_test_seed(p.seed);
     facto_model *m = NULL;
     assert_int_equal(facto_mf_fit(ctx, tr, NULL, &p, NULL, &m), FACTO_OK);
     facto_metrics r;
     assert_int_equal(facto_model_evaluate(ctx, m, te, NULL, &r, NULL), FACTO_OK);
     assert_int_equal(r.n, 20000);
-    print_message("ml-100k u1 default params: test RMSE %.4f MAE %.4f (%lld unknown items)\n", r.rmse, r.mae,
+    print_message("ml-100k u1 default params: test RMSE %.5f MAE %.5f (%lld unknown items)\n", r.rmse, r.mae,
                   (long long)r.n_unknown_items);
-    assert_true(r.rmse <= 0.915);
+    /* seeds 1-10 (tests/measure-bounds): 0.91463-0.91530, mean 0.91489, sd
+     * 0.00022; bound mean + 4 sd rounded up (README, "Tests") */
+    assert_true(r.rmse <= 0.916);
     assert_true(r.rmse > 0.80); /* far below what is published for this split: a leak */
     facto_model_free(m);
     facto_dataset_free(tr);
@@ -772,15 +772,11 @@ static void test_ml100k_u1_defaults(void **state)
 static void test_ml100k_u1_u5_mean(void **state)
 {
     (void)state;
-    const char *home = getenv("FACTO_DATA_HOME");
-    if (!home)
-        skip();
+    const char *home = fct_test_need_data("ml-100k/u1.base", "ml-100k/u5.test");
     char base[4096], test[4096];
-    snprintf(base, sizeof base, "%s/ml-100k/u5.test", home);
-    if (access(base, R_OK) != 0)
-        skip();
     facto_ctx *ctx = facto_ctx_new();
     facto_mf_params p = facto_mf_params_default();
+    p.seed = fct_test_seed(p.seed);
     double sum = 0;
     for (int s = 1; s <= 5; s++) {
         snprintf(base, sizeof base, "%s/ml-100k/u%d.base", home, s);
@@ -797,12 +793,13 @@ static void test_ml100k_u1_u5_mean(void **state)
         facto_dataset_free(tr);
         facto_dataset_free(te);
     }
-    print_message("ml-100k u1..u5 default params: mean test RMSE %.4f\n", sum / 5);
-    assert_true(sum / 5 <= 0.915);
+    print_message("ml-100k u1..u5 default params: mean test RMSE %.5f\n", sum / 5);
+    /* seeds 1-10: 0.90445-0.90479, mean 0.90462, sd 0.00011 */
+    assert_true(sum / 5 <= 0.906);
     facto_ctx_free(ctx);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gradient_finite_differences),
@@ -817,8 +814,8 @@ int main(void)
         cmocka_unit_test(test_invalid_params),
         cmocka_unit_test(test_callbacks),
         cmocka_unit_test(test_load_refuses_inconsistent_sections),
-        cmocka_unit_test(test_ml100k_u1_defaults),
-        cmocka_unit_test(test_ml100k_u1_u5_mean),
+        fct_data_test(test_ml100k_u1_defaults),
+        fct_data_test(test_ml100k_u1_u5_mean),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return fct_run_tests(tests, group_setup, group_teardown);
 }

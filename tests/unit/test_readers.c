@@ -29,6 +29,7 @@
 #include "data/dataset.h"
 
 #include <sys/stat.h>
+#include "testutil.h"
 
 /* ---- temp files ------------------------------------------------------- */
 
@@ -1178,13 +1179,9 @@ static void test_invalid_options(void **state)
 static void test_ml100k_u_data(void **state)
 {
     (void)state;
-    const char *home = getenv("FACTO_DATA_HOME");
+    const char *home = fct_test_need_data("ml-100k/u.data");
     char path[1024];
-    if (!home || !*home)
-        skip();
     snprintf(path, sizeof path, "%s/ml-100k/u.data", home);
-    if (access(path, R_OK) != 0)
-        skip();
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int64_t dups = -1;
@@ -1238,13 +1235,9 @@ static void test_ml100k_u_data(void **state)
 static void test_ml100k_implicit(void **state)
 {
     (void)state;
-    const char *home = getenv("FACTO_DATA_HOME");
+    const char *home = fct_test_need_data("ml-100k/u.data");
     char path[1024];
-    if (!home || !*home)
-        skip();
     snprintf(path, sizeof path, "%s/ml-100k/u.data", home);
-    if (access(path, R_OK) != 0)
-        skip();
     /* The independent count: every line is "user item rating time", no pair twice. */
     enum { NU = 944, NI = 1683 };
     static int deg[NU], pos_of_item[NI];
@@ -1317,7 +1310,7 @@ static void test_ml100k_implicit(void **state)
     facto_dataset_free(ds);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
@@ -1342,8 +1335,8 @@ int main(void)
         cmocka_unit_test(test_titles_control_characters),
         cmocka_unit_test(test_empty_and_missing),
         cmocka_unit_test(test_invalid_options),
-        cmocka_unit_test(test_ml100k_u_data),
-        cmocka_unit_test(test_ml100k_implicit),
+        fct_data_test(test_ml100k_u_data),
+        fct_data_test(test_ml100k_implicit),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return fct_run_tests(tests, group_setup, group_teardown);
 }

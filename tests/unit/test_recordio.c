@@ -559,6 +559,64 @@ static void test_mutations(void **state)
     facto_ctx_free(ctx);
 }
 
+/* Found by tests/fuzz/fuzz_recordio: rows whose dimension the data never
+ * gave (label-only libsvm lines, or records with no features, read with
+ * feature_dim 0) were encoded with shape [0], which the decoder refuses, so
+ * `facto convert` wrote recordIO it could not read. They are written as
+ * all-zero records without a shape and read back to the same rows, and the
+ * bytes of write -> read -> write are identical. */
+static void test_dimensionless_rows_round_trip(void **state)
+{
+    (void)state;
+    facto_ctx *ctx = facto_ctx_new();
+    const char *svm = tmp_path("labels_only.svm");
+    FILE *f = fopen(svm, "w");
+    assert_non_null(f);
+    fputs("1\n2.5\n-1 \n", f);
+    fclose(f);
+    facto_rows *a = NULL;
+    assert_int_equal(facto_libsvm_read(ctx, svm, 0, 0, &a), FACTO_OK);
+    assert_int_equal(facto_rows_count(a), 3);
+    assert_int_equal(facto_rows_nnz(a), 0);
+    assert_int_equal(facto_rows_dim(a), 0);
+    void *d1 = NULL, *d2 = NULL;
+    size_t n1 = 0, n2 = 0;
+    assert_int_equal(facto_recordio_encode(ctx, a, &d1, &n1), FACTO_OK);
+    facto_rows *b = NULL;
+    if (facto_recordio_decode(ctx, d1, n1, "re-encoded", 0, &b) != FACTO_OK)
+        fail_msg("decode: %s", facto_errmsg(ctx));
+    assert_int_equal(facto_rows_count(b), 3);
+    assert_int_equal(facto_rows_nnz(b), 0);
+    assert_int_equal(facto_rows_dim(b), 0);
+    const float *la, *lb;
+    facto_rows_csr(a, NULL, NULL, NULL, &la);
+    facto_rows_csr(b, NULL, NULL, NULL, &lb);
+    assert_non_null(lb);
+    assert_memory_equal(la, lb, 3 * sizeof *la);
+    assert_int_equal(facto_recordio_encode(ctx, b, &d2, &n2), FACTO_OK);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(d1, d2, n1);
+    /* the same through files, as facto convert does */
+    const char *rec = tmp_path("labels_only.rec");
+    assert_int_equal(facto_recordio_write(ctx, a, rec), FACTO_OK);
+    facto_rows *c = NULL;
+    if (facto_recordio_read(ctx, rec, 0, &c) != FACTO_OK)
+        fail_msg("read: %s", facto_errmsg(ctx));
+    assert_int_equal(facto_rows_count(c), 3);
+    /* given a dimension, the records are all-zero rows of that dimension */
+    facto_rows *e = NULL;
+    assert_int_equal(facto_recordio_read(ctx, rec, 7, &e), FACTO_OK);
+    assert_int_equal(facto_rows_dim(e), 7);
+    assert_int_equal(facto_rows_nnz(e), 0);
+    facto_rows_free(e);
+    facto_rows_free(c);
+    facto_rows_free(b);
+    facto_rows_free(a);
+    facto_buffer_free(d1);
+    facto_buffer_free(d2);
+    facto_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -570,6 +628,7 @@ int main(void)
         cmocka_unit_test(test_gzip_file),
         cmocka_unit_test(test_gzip_cut_at_record_boundary),
         cmocka_unit_test(test_mutations),
+        cmocka_unit_test(test_dimensionless_rows_round_trip),
     };
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }

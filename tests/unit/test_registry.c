@@ -25,6 +25,7 @@
 #include "data/dataset.h"
 #include "data/registry.h" /* fct_fetch_zip (src/data/fetch.c, in libfacto_fetch) */
 #include "facto.h"
+#include "testutil.h"
 
 static char tmp_root[256];
 
@@ -423,13 +424,8 @@ static void test_titles_dat_and_csv(void **state)
 static void test_real_ml100k(void **state)
 {
     (void)state;
-    const char *home = getenv("FACTO_DATA_HOME");
+    fct_test_need_data("ml-100k/u.item");
     char dir[1024];
-    if (!home)
-        skip();
-    snprintf(dir, sizeof dir, "%s/ml-100k/u.item", home);
-    if (access(dir, R_OK) != 0)
-        skip();
     facto_ctx *ctx = facto_ctx_new();
     char train[1024], test[1024];
     assert_int_equal(facto_dataset_fetch(ctx, "ml-100k"), FACTO_OK); /* already there: no download */
@@ -457,7 +453,7 @@ static void test_real_ml100k(void **state)
     facto_ctx_free(ctx);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_list),
@@ -467,7 +463,7 @@ int main(void)
         cmocka_unit_test(test_fetch_local_zip),
         cmocka_unit_test(test_titles_uitem_latin1),
         cmocka_unit_test(test_titles_dat_and_csv),
-        cmocka_unit_test(test_real_ml100k),
+        fct_data_test(test_real_ml100k),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return fct_run_tests(tests, setup, teardown);
 }

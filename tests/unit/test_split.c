@@ -25,6 +25,7 @@
 
 #include "data/dataset.h"
 #include "facto.h"
+#include "testutil.h"
 
 /* ---- helpers ----------------------------------------------------------------- */
 
@@ -861,13 +862,9 @@ static void test_users_errors(void **state)
 static void test_ml100k(void **state)
 {
     (void)state;
-    const char *home = getenv("FACTO_DATA_HOME");
+    const char *home = fct_test_need_data("ml-100k/u.data");
     char path[1024];
-    if (!home || !*home)
-        skip();
     snprintf(path, sizeof path, "%s/ml-100k/u.data", home);
-    if (access(path, R_OK) != 0)
-        skip();
     facto_ctx *ctx = facto_ctx_new();
     facto_dataset *all, *tr, *te;
     assert_int_equal(facto_dataset_read(ctx, path, NULL, &all, NULL), FACTO_OK);
@@ -919,13 +916,9 @@ static uint64_t pairs_hash(const facto_dataset *ds)
 static void test_ml100k_implicit(void **state)
 {
     (void)state;
-    const char *home = getenv("FACTO_DATA_HOME");
+    const char *home = fct_test_need_data("ml-100k/u.data");
     char path[1024];
-    if (!home || !*home)
-        skip();
     snprintf(path, sizeof path, "%s/ml-100k/u.data", home);
-    if (access(path, R_OK) != 0)
-        skip();
     facto_ctx *ctx = facto_ctx_new();
     facto_read_options o = facto_read_options_default();
     o.implicit = 1;
@@ -999,16 +992,16 @@ static void test_ml100k_implicit(void **state)
     facto_ctx_free(ctx);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse),  cmocka_unit_test(test_random),       cmocka_unit_test(test_kfold),
         cmocka_unit_test(test_time),   cmocka_unit_test(test_time_by_hand), cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_coo_bounds),     cmocka_unit_test(test_ml100k),
+        cmocka_unit_test(test_coo_bounds),     fct_data_test(test_ml100k),
         cmocka_unit_test(test_per_user),       cmocka_unit_test(test_per_user_uniform),
         cmocka_unit_test(test_leave_last_out), cmocka_unit_test(test_leave_last_out_by_hand),
         cmocka_unit_test(test_users),          cmocka_unit_test(test_users_by_hand),
-        cmocka_unit_test(test_users_errors),   cmocka_unit_test(test_ml100k_implicit),
+        cmocka_unit_test(test_users_errors),   fct_data_test(test_ml100k_implicit),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return fct_run_tests(tests, NULL, NULL);
 }
