@@ -542,6 +542,9 @@ static facto_status fct_rio_decode_stream(facto_ctx *ctx, fct_rio_src *s, const 
             in_multi = 1;
             uint8_t m[4];
             fct_put_u32le(m, FACTO_RECORDIO_MAGIC);
+            /* an empty first part reserved nothing above */
+            if ((st = fct_bytebuf_reserve(ctx, &payload, 4)) != FACTO_OK)
+                goto done;
             memcpy(payload.data + payload.len, m, 4);
             payload.len += 4;
             continue;

@@ -565,6 +565,27 @@ static void test_mutations(void **state)
  * `facto convert` wrote recordIO it could not read. They are written as
  * all-zero records without a shape and read back to the same rows, and the
  * bytes of write -> read -> write are identical. */
+/* Found by fuzz_recordio: a multi-part record whose first part is empty
+ * (cflag 1, length 0) then a cut header wrote the joining magic through a
+ * NULL buffer; now a parse error naming the cut. */
+static void test_empty_first_part(void **state)
+{
+    (void)state;
+    const unsigned char bytes[] = {0x0a, 0x23, 0xd7, 0xce, 0x00, 0x00, 0x00, 0x20, 0x33, 0x00, 0x03, 0x1a, 0xff};
+    facto_ctx *ctx = facto_ctx_new();
+    facto_rows *rows = NULL;
+    assert_int_equal(facto_recordio_decode(ctx, bytes, sizeof bytes, "cut.rec", 0, &rows), FACTO_ERR_PARSE);
+    assert_null(rows);
+    assert_non_null(strstr(facto_errmsg(ctx), "cut.rec"));
+    /* the same empty first part closed by an empty last part is one empty record */
+    const unsigned char two[] = {0x0a, 0x23, 0xd7, 0xce, 0x00, 0x00, 0x00, 0x20,
+                                 0x0a, 0x23, 0xd7, 0xce, 0x00, 0x00, 0x00, 0x60};
+    facto_status st = facto_recordio_decode(ctx, two, sizeof two, "two.rec", 0, &rows);
+    assert_true(st == FACTO_ERR_PARSE || st == FACTO_ERR_EMPTY || st == FACTO_OK);
+    facto_rows_free(rows);
+    facto_ctx_free(ctx);
+}
+
 static void test_dimensionless_rows_round_trip(void **state)
 {
     (void)state;
@@ -629,6 +650,7 @@ int main(void)
         cmocka_unit_test(test_gzip_cut_at_record_boundary),
         cmocka_unit_test(test_mutations),
         cmocka_unit_test(test_dimensionless_rows_round_trip),
+        cmocka_unit_test(test_empty_first_part),
     };
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }
