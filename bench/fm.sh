@@ -21,7 +21,8 @@ if [ -z "${FACTO_DATA_HOME:-}" ] && [ -d "$here/../shared/data" ]; then
 fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/facto-bench-fm.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-field() { sed -n "s/.*\"$1\": *\([-0-9.eE+]*\).*/\1/p" <<<"$2"; }
+# the first "$1": number of the one-line JSON (train's "params", which may hold an epochs of its own, come last)
+field() { grep -o "\"$1\": *[-0-9.eE+]*" <<<"$2" | head -n1 | sed 's/.*: *//'; }
 LIBFM_SGD=4300000   # samples/s, issue 3
 LIBFM_MCMC=0.040    # seconds per iteration, issue 3
 

@@ -19,7 +19,8 @@ fi
 [ -f "${FACTO_DATA_HOME:-}/ml-100k/u1.base" ] || { echo "fm_seeds: no ml-100k under FACTO_DATA_HOME"; exit 0; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/facto-bench-seeds.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-field() { sed -n "s/.*\"$1\": *\([-0-9.eE+]*\).*/\1/p" <<<"$2"; }
+# the first "$1": number of the one-line JSON (train's "params", which may hold an epochs of its own, come last)
+field() { grep -o "\"$1\": *[-0-9.eE+]*" <<<"$2" | head -n1 | sed 's/.*: *//'; }
 "$facto" convert --dataset ml-100k --split u1 --to libsvm --out "$tmp/u1" >/dev/null 2>&1
 
 echo "machine: $(uname -srm), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"

@@ -2,17 +2,17 @@
  * ials_tune.c — how iALS's defaults were chosen, and its accuracy against
  * EASE on the same split.
  *
- * Protocol (issue 9): ml-100k u.data, ratings >= 4 as weight-1
- * interactions, each user's 20% held
- * out at random as TEST (seed 1), a further 20% of each user's remaining
- * pairs carved out as VALIDATION (seed 2). NDCG@10 (binary relevance,
+ * Protocol (issue 9): ml-100k u.data read as implicit data with threshold 4
+ * (55,375 positives of weight 1), the library's per-user:0.2 split with
+ * seed 1 as TEST, then per-user:0.2 of the training part (seed 2, or
+ * --val-seed) as VALIDATION. NDCG@10 (binary relevance,
  * ideal DCG over min(|test items|, 10)) and Recall@20 over every item the
  * model knows, training items left out. Tuning reads VALIDATION only
  * (`--eval val`: trained on train minus validation); `--eval test` trains
  * on the whole training part and reads TEST, once the settings are fixed.
  *
- * Usage: ials_tune [--data DIR] [--eval val|test] [--seeds N] [--ease LAMBDA]
- *                  [--threads T] [name=value ...]
+ * Usage: ials_tune [--data DIR] [--eval val|test] [--val-seed S] [--seeds N]
+ *                  [--ease LAMBDA] [--threads T] [name=value ...]
  *   name=value: any ials hyperparameter (num_factors=128, reg=0.003, ...);
  *   --seeds N: repeat with model seeds 1..N and print the mean and spread;
  *   --ease L: instead of iALS, EASE (Steck 2019) with L2 weight L: B = I -
@@ -24,9 +24,10 @@
  * records its figures.
  */
 #include "facto.h"
-#include "../tests/rankutil.h"
+#include "data/dataset.h"
 #include "kernels/chol.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,20 +193,26 @@ int main(int argc, char **argv)
             if (facto_params_set(ctx, params, name, eq + 1) != FACTO_OK)
                 die(ctx, argv[a]);
         } else {
-            fprintf(stderr, "usage: ials_tune [--data DIR] [--eval val|test] [--seeds N] [--ease L] [name=value ...]\n");
+            fprintf(stderr, "usage: ials_tune [--data DIR] [--eval val|test] [--val-seed S] [--seeds N] [--ease L] "
+                            "[--threads T] [name=value ...]\n");
             return 2;
         }
     }
     if (threads > 0)
         facto_ctx_set_threads(ctx, threads);
     snprintf(path, sizeof path, "%s/ml-100k/u.data", dir ? dir : "data");
-    facto_dataset *raw = NULL;
     facto_read_options ro = facto_read_options_default();
-    if (facto_dataset_read(ctx, path, &ro, &raw, NULL) != FACTO_OK)
+    ro.implicit = 1;
+    ro.implicit_threshold = 4.0;
+    facto_dataset *all = NULL, *train = NULL, *test = NULL, *fit = NULL, *val = NULL;
+    if (facto_dataset_read(ctx, path, &ro, &all, NULL) != FACTO_OK)
         die(ctx, "read");
-    facto_dataset *all = ru_implicit(raw, 4.0f), *train = NULL, *test = NULL, *fit = NULL, *val = NULL;
-    if (!all || ru_split(all, 0.2, 1, &train, &test) != 0 || ru_split(train, 0.2, val_seed, &fit, &val) != 0)
-        die(NULL, "split");
+    facto_split sp = {FACTO_SPLIT_PER_USER, 0.2, 0, 0, 1};
+    if (facto_dataset_split(ctx, all, &sp, &train, &test) != FACTO_OK)
+        die(ctx, "split");
+    sp.seed = val_seed;
+    if (facto_dataset_split(ctx, train, &sp, &fit, &val) != FACTO_OK)
+        die(ctx, "split");
     const facto_dataset *tr = !strcmp(eval, "test") ? train : fit;
     const facto_dataset *te = !strcmp(eval, "test") ? test : val;
     double t0 = now();
@@ -249,7 +256,6 @@ int main(int argc, char **argv)
             *c = ' ';
     printf("ials eval=%s ndcg@10 %.4f (sd %.4f, min %.4f, max %.4f, %d seeds) recall@20 %.4f  %.2fs  %s\n", eval,
            mean, sd, lo, hi, n_runs, rsum / n_runs, (now() - t0) / n_runs, buf);
-    facto_dataset_free(raw);
     facto_dataset_free(all);
     facto_dataset_free(train);
     facto_dataset_free(test);

@@ -58,7 +58,8 @@ read -r SGD_LR SGD_REG SGD_INIT SGD_EPOCHS <<<"${LIBFM_SGD:-0.005 0.08 0.01 100}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/facto-libfm.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-field() { sed -n "s/.*\"$1\": *\([-0-9.eE+]*\).*/\1/p" "$2"; }
+# the first "$1": number of the one-line JSON (train's "params", which may hold an epochs of its own, come last)
+field() { grep -o "\"$1\": *[-0-9.eE+]*" "$2" | head -n1 | sed 's/.*: *//'; }
 # cpu_now = CPU seconds (user + sys) of this shell's finished children, from bash's
 # `times` (run in this shell: a $(...) subshell would count its own children only).
 child_cpu() {

@@ -10,7 +10,8 @@ shift || true
 if [ -z "${FACTO_DATA_HOME:-}" ] && [ -d "$here/../shared/data" ]; then
   export FACTO_DATA_HOME=$(cd "$here/../shared/data" && pwd)
 fi
-field() { sed -n "s/.*\"$1\": *\([-0-9.eE+]*\).*/\1/p" <<<"$2"; }
+# the first "$1": number of the one-line JSON (train's "params", which may hold an epochs of its own, come last)
+field() { grep -o "\"$1\": *[-0-9.eE+]*" <<<"$2" | head -n1 | sed 's/.*: *//'; }
 echo "machine: $(uname -m), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "facto:   $("$facto" --version)  flags: ${*:-(defaults)}"
 printf '%-6s %8s %8s %9s %12s\n' split rmse mae seconds ratings/s

@@ -140,3 +140,17 @@ int cli_arg_delimiter(const char *verb, const char *text, char *out)
     return cli_usage(verb, "--delimiter: '%s' is not one character or tab, comma, semicolon, space, auto",
                            text);
 }
+
+int cli_arg_rows_format(const char *verb, const char *flag, const char *text, int allow_auto,
+                        facto_rows_format *out)
+{
+    if (strcmp(text, "libsvm") == 0 || strcmp(text, "libfm") == 0)
+        *out = FACTO_ROWS_LIBSVM;
+    else if (strcmp(text, "recordio") == 0 || strcmp(text, "recordio-protobuf") == 0)
+        *out = FACTO_ROWS_RECORDIO;
+    else if (allow_auto && strcmp(text, "auto") == 0)
+        *out = FACTO_ROWS_AUTO;
+    else
+        return cli_usage(verb, "%s: '%s' is not one of %slibsvm, recordio", flag, text, allow_auto ? "auto, " : "");
+    return 0;
+}

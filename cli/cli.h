@@ -1,9 +1,12 @@
 /*
  * cli.h — what the `facto` subcommands share: exit codes, the subcommand
  * entry points (the table lives in main.c), option-value parsing with
- * messages that name the flag (args.c), error printing and small output
- * helpers (output.c). The CLI uses only the public header facto.h and
- * jansson; every function here is cheap (no data-sized work).
+ * messages that name the flag (args.c), error printing and output helpers:
+ * JSON numbers, metrics in SageMaker's log form (output.c). The CLI uses
+ * only the public header facto.h and jansson, and never asks which kind a
+ * model is: what a model or a configuration can do comes from the library
+ * (facto_model_inputs, facto_model_task, facto_params_inputs, ...).
+ * Every function here is cheap (no data-sized work).
  */
 #ifndef FACTO_CLI_H
 #define FACTO_CLI_H
@@ -30,50 +33,9 @@ int cli_cmd_train(int argc, char **argv);
 int cli_cmd_eval(int argc, char **argv);
 int cli_cmd_predict(int argc, char **argv);
 int cli_cmd_recommend(int argc, char **argv);
+int cli_cmd_inspect(int argc, char **argv);
 int cli_cmd_datasets(int argc, char **argv);
 int cli_cmd_convert(int argc, char **argv);
-
-/* ---- factorization machines (cmd_train_fm.c, cmd_convert.c) ---- */
-
-/* `facto train --model fm ...`: the whole argv of `facto train`. */
-int cli_train_fm(int argc, char **argv);
-/* `facto predict` for a loaded FM model: a SageMaker inference request from
- * `input` ("-" = stdin) in `content_type`, the response in `accept` (NULL =
- * the content type) to `output` (NULL or "-" = stdout). Returns an exit code. */
-int cli_fm_predict(facto_ctx *ctx, const facto_model *model, const char *input, const char *content_type,
-                         const char *accept, const char *output);
-/* `facto eval` for a loaded FM model on the labelled rows of `path`. */
-int cli_fm_eval(facto_ctx *ctx, const facto_model *model, const char *path, facto_rows_format format, int json);
-/* Print FM test metrics as facto eval does (text, or JSON with --json); returns an exit code. */
-int cli_fm_report(const facto_metrics *m, int json);
-
-/* Where FM rows come from when they are built from ratings (cmd_convert.c). */
-typedef struct cli_fm_source {
-    const char *dataset;      /* --dataset NAME, or NULL */
-    const char *split;        /* --split: official name or random:F / kfold:K:I / time:F */
-    const char *ratings;      /* --from-ratings FILE, or NULL */
-    const char *test_ratings; /* --test-ratings FILE, or NULL */
-    const char *user_file;    /* --user-features FILE, or NULL */
-    const char *item_file;    /* --item-features FILE, or NULL */
-    int side_features;        /* --side-features: u.user / u.item next to the ratings */
-    facto_fm_encode_options enc;
-    uint64_t seed;            /* random/kfold splits */
-} cli_fm_source;
-
-/* Read the ratings `src` names, one-hot encode train (and test, with the
- * train file's layout) into *train / *test (NULL when there is no test) and
- * the layout's size into *dim. Notes (rows, unknown ids) go to `info`.
- * Prints its own errors; returns an exit code. */
-int cli_fm_from_ratings(facto_ctx *ctx, const char *verb, const cli_fm_source *src, FILE *info,
-                              facto_rows **train, facto_rows **test, uint64_t *dim);
-/* The same ratings as data sets (*test NULL when there is none), and the side
- * files to use in user_file / item_file ("" = none; --side-features gives
- * u.user / u.item next to the ratings), buffers of `size` bytes. */
-int cli_fm_read_sets(facto_ctx *ctx, const char *verb, const cli_fm_source *src, facto_dataset **train,
-                           facto_dataset **test, char *user_file, char *item_file, size_t size);
-/* "libsvm" | "recordio" (and "auto" when `allow_auto`) -> *out; usage error otherwise. */
-int cli_arg_rows_format(const char *verb, const char *flag, const char *text, int allow_auto,
-                          facto_rows_format *out);
 
 /* ---- errors (output.c) ---- */
 
@@ -82,12 +44,14 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print "facto: <errmsg>" for a failed library call and return its exit
  * code: NOMEM/INTERNAL -> 3, INVALID -> 1 when `invalid_is_usage`, else 2. */
 int cli_fail(const facto_ctx *ctx, facto_status status, int invalid_is_usage);
+/* The exit code of a status without printing: 3 for NOMEM/INTERNAL, else 2. */
+int cli_exit_of(facto_status status);
 /* A usage error: prints "facto VERB: <message>" and "try 'facto VERB --help'",
  * returns FACTO_EXIT_USAGE. */
 int cli_usage(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- option values (args.c) ---- each prints its own message and returns
- * 0 on success, FACTO_EXIT_USAGE on a bad value. `flag` is e.g. "--factors". */
+ * 0 on success, FACTO_EXIT_USAGE on a bad value. `flag` is e.g. "--k". */
 int cli_arg_int(const char *verb, const char *flag, const char *text, long min, long max, int *out);
 int cli_arg_u64(const char *verb, const char *flag, const char *text, uint64_t *out);
 int cli_arg_float(const char *verb, const char *flag, const char *text, double min, double max, float *out);
@@ -95,6 +59,9 @@ int cli_arg_float(const char *verb, const char *flag, const char *text, double m
 int cli_arg_format(const char *verb, const char *text, facto_format *out);
 /* "tab", "comma", "semicolon", "space", "\t", or a single character. */
 int cli_arg_delimiter(const char *verb, const char *text, char *out);
+/* "libsvm" | "recordio" (and "auto" when `allow_auto`) -> *out; usage error otherwise. */
+int cli_arg_rows_format(const char *verb, const char *flag, const char *text, int allow_auto,
+                        facto_rows_format *out);
 /* Name of a format for --help and messages. */
 const char *cli_format_name(facto_format f);
 
@@ -119,5 +86,21 @@ json_t *cli_json_num(double value, int digits);
 json_t *cli_json_str(const char *text);
 /* 1 when stderr is a terminal (progress bars go there only then). */
 int cli_stderr_is_tty(void);
+/* Monotonic clock, seconds. */
+double cli_now(void);
+/* Size of the file at `path` in bytes, -1 when it cannot be read. */
+long long cli_file_size(const char *path);
+
+/* "regression", "binary" or "ranking": a task as the output names it. */
+const char *cli_task_name(facto_task task);
+/* A model's metrics in SageMaker's log form, one line each:
+ *   #test_score (algo-1) : ('rmse', 0.914)
+ * regression: rmse, mae; binary: binary_classification_accuracy,
+ * binary_classification_cross_entropy, binary_f_beta, auc, precision, recall;
+ * then any ranking metric computed ("ndcg@10"). `which` is "train" or "test". */
+void cli_print_scores(FILE *out, const char *which, const facto_metrics *m);
+/* The same figures into `root` as prefix + name (SageMaker's names; NAN,
+ * or all of them when !have, become null). */
+void cli_json_metrics(json_t *root, const char *prefix, const facto_metrics *m, int have);
 
 #endif /* FACTO_CLI_H */

@@ -1,14 +1,19 @@
 /*
- * cmd_predict.c — `facto predict --model M --input PAIRS`: read `user item`
- * pairs (one a line; fields split on tab, space, comma, semicolon, '|' or
- * "::"; further fields such as a rating are ignored; blank and '#' lines are
- * skipped, and so is a header whose first field is user, userId or user_id;
- * `-` reads stdin) and write `user<TAB>item<TAB>score` lines, or one
- * JSON object with --json; MF models and FM models trained from ratings
- * (by ids). Streams the input: O(1) memory in text mode,
- * O(pairs) with --json; O(factors) per pair.
+ * cmd_predict.c — `facto predict --model M --input FILE`. What the input is
+ * follows what the model scores (facto_model_inputs): a model with ids
+ * reads `user item` pairs (one a line; fields split on tab, space, comma,
+ * semicolon, '|' or "::"; further fields such as a rating are ignored;
+ * blank and '#' lines are skipped, and so is a header whose first field is
+ * user, userId or user_id; `-` reads stdin) and writes
+ * `user<TAB>item<TAB>score` lines, or one JSON object with --json; a model
+ * that scores feature rows answers a SageMaker inference request
+ * (--content-type) with SageMaker's response (--accept), with a predicted
+ * label when its task is binary. Streams the pairs: O(1) memory in text
+ * mode, O(pairs) with --json; O(factors) per pair; a request is read whole
+ * (at most 256 MiB).
  */
-#include "cli.h"
+#include "hparams.h"
+#include "rows_io.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -29,22 +34,21 @@ static const struct option cli_predict_opts[] = {{"model", required_argument, NU
 static void cli_predict_help(const char *verb)
 {
     printf("Usage: %s --model MODEL --input PAIRS [--json]\n"
-           "       %s --model FM_MODEL --input REQUEST --content-type TYPE [--accept TYPE] [--output FILE]\n\n"
-           "Predict the rating of each 'user item' pair of PAIRS (one pair a line; fields split on\n"
-           "tab, space, comma, semicolon, '|' or '::'; more fields, e.g. a rating, are ignored;\n"
-           "blank lines, lines starting with '#' and a first line starting with user, userId or\n"
-           "user_id are skipped).\n"
+           "       %s --model MODEL --input REQUEST --content-type TYPE [--accept TYPE] [--output FILE]\n\n"
+           "A model trained from ratings predicts the rating (or, a classifier, the probability of\n"
+           "label 1) of each 'user item' pair of PAIRS: one pair a line; fields split on tab, space,\n"
+           "comma, semicolon, '|' or '::'; more fields, e.g. a rating, are ignored; blank lines, lines\n"
+           "starting with '#' and a first line starting with user, userId or user_id are skipped.\n"
            "Writes 'user<TAB>item<TAB>score' lines. A user or item the model never saw is predicted\n"
-           "from the biases and counted in a note on stderr.\n\n"
+           "by its fallback (the biases) and counted in a note on stderr.\n\n"
            "  --model MODEL      model file written by `facto train --out` (required)\n"
-           "  --input PAIRS      file of pairs, '-' = stdin (required)\n"
+           "  --input FILE       file of pairs or a request body, '-' = stdin (required)\n"
            "  --json             print {\"predictions\": [{\"user\", \"item\", \"score\"[, \"unknown_user\",\n"
            "                     \"unknown_item\"]}, ...]} (default: text)\n"
-           "\nA factorization machine trained from ratings (facto train --model fm --solver als|mcmc\n"
-           "--dataset/--from-ratings) predicts pairs the same way. One trained on feature rows answers\n"
-           "SageMaker inference requests instead (without --content-type it exits with code 2):\n"
+           "\nA model trained on feature rows answers SageMaker inference requests instead\n"
+           "(without --content-type it exits with code 2):\n"
            "  --content-type T   application/json|application/jsonlines|application/x-recordio-protobuf,\n"
-           "                     the format of --input (required for an FM model)\n"
+           "                     the format of --input (required for such a model)\n"
            "  --accept T         format of the response (default: the content type)\n"
            "  --output FILE      where the response goes (default: stdout; recordIO is binary)\n"
            "  -h, --help         this text\n"
@@ -125,171 +129,279 @@ static long cli_read_pair_line(FILE *f, char *buf, size_t cap)
     return nul ? -3 : (long)n;
 }
 
-int cli_cmd_predict(int argc, char **argv)
+/* Write `size` bytes of response to `output` (NULL or "-" = stdout); JSON
+ * bodies get the newline a terminal or a text file wants. Exit code. */
+static int cli_predict_write(const char *output, const void *resp, size_t size, int binary)
+{
+    int to_stdout = !output || strcmp(output, "-") == 0;
+    FILE *f = to_stdout ? stdout : fopen(output, "wb");
+    if (!f) {
+        cli_error("%s: cannot create: %s", output, strerror(errno));
+        return FACTO_EXIT_DATA;
+    }
+    int bad = fwrite(resp, 1, size, f) != size;
+    if (!bad && !binary && size > 0 && ((const char *)resp)[size - 1] != '\n')
+        bad = fputc('\n', f) == EOF;
+    bad |= to_stdout ? fflush(f) != 0 : fclose(f) != 0;
+    if (bad) {
+        cli_error("%s: write error: %s", to_stdout ? "<stdout>" : output, strerror(errno));
+        return FACTO_EXIT_DATA;
+    }
+    return 0;
+}
+
+/* Score the rows of `body` and write the response. */
+static int cli_predict_rows(facto_ctx *ctx, const facto_model *model, const facto_rows *rows,
+                            facto_content_type out_type, const char *output)
+{
+    size_t n = (size_t)facto_rows_count(rows);
+    float *scores = malloc((n ? n : 1) * sizeof *scores), *labels = malloc((n ? n : 1) * sizeof *labels);
+    void *resp = NULL;
+    size_t resp_size = 0;
+    int rc = 0;
+    facto_status st;
+    int classifier = facto_model_task(model) == FACTO_TASK_BINARY;
+    if (!scores || !labels) {
+        cli_error("out of memory");
+        rc = FACTO_EXIT_INTERNAL;
+    } else if ((st = facto_model_predict_rows(ctx, model, rows, scores, labels)) != FACTO_OK ||
+               (st = facto_inference_response_write(ctx, out_type, scores, classifier ? labels : NULL, (int64_t)n,
+                                                    &resp, &resp_size)) != FACTO_OK) {
+        rc = cli_fail(ctx, st, 0);
+    } else {
+        rc = cli_predict_write(output, resp, resp_size, out_type == FACTO_CONTENT_RECORDIO);
+    }
+    facto_buffer_free(resp);
+    free(scores);
+    free(labels);
+    return rc;
+}
+
+/* A SageMaker inference request from `input` in `content_type`, answered
+ * in `accept` (NULL = the content type). */
+static int cli_predict_request(facto_ctx *ctx, const facto_model *model, const char *input, const char *content_type,
+                               const char *accept, const char *output)
+{
+    const char *verb = "facto predict";
+    facto_content_type in_type, out_type;
+    if (!content_type)
+        return cli_usage(verb, "a model that scores feature rows needs --content-type application/json|"
+                               "application/jsonlines|application/x-recordio-protobuf");
+    if (facto_content_type_parse(ctx, content_type, &in_type) != FACTO_OK)
+        return cli_usage(verb, "--content-type: %s", facto_errmsg(ctx));
+    out_type = in_type;
+    if (accept && facto_content_type_parse(ctx, accept, &out_type) != FACTO_OK)
+        return cli_usage(verb, "--accept: %s", facto_errmsg(ctx));
+    uint64_t feature_dim = 0;
+    char *body = NULL;
+    size_t size = 0;
+    int rc = cli_model_feature_dim(ctx, model, &feature_dim);
+    if (rc == 0)
+        rc = cli_slurp(input, &body, &size);
+    if (rc)
+        return rc;
+    facto_rows *rows = NULL;
+    facto_status st = facto_inference_request_parse(ctx, in_type, body, size, feature_dim, &rows);
+    if (st != FACTO_OK) {
+        /* a bad request is a data error; the message names the input file */
+        cli_error("%s: %s", strcmp(input, "-") == 0 ? "<stdin>" : input, facto_errmsg(ctx));
+        rc = cli_exit_of(st);
+    } else {
+        rc = cli_predict_rows(ctx, model, rows, out_type, output);
+    }
+    facto_rows_free(rows);
+    free(body);
+    return rc;
+}
+
+/* Pairs being scored: where the output goes and the counts of the note. */
+typedef struct cli_pairs {
+    const char *name; /* the input, for messages */
+    json_t *preds;    /* --json: the array of predictions, else NULL */
+    long long lineno, n_pairs, n_unknown;
+    char delim;       /* fixed by the first data line */
+} cli_pairs;
+
+/* One prediction, as a text line or a JSON object. Exit code. */
+static int cli_pairs_emit(cli_pairs *s, const char *user, const char *item, float score, int flags)
+{
+    s->n_pairs++;
+    s->n_unknown += flags != 0;
+    if (!s->preds) {
+        printf("%s\t%s\t%.4f\n", user, item, (double)score);
+        return 0;
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "user", cli_json_str(user));
+    json_object_set_new(o, "item", cli_json_str(item));
+    json_object_set_new(o, "score", cli_json_num(score, 6));
+    if (flags & FACTO_PRED_UNKNOWN_USER)
+        json_object_set_new(o, "unknown_user", json_true());
+    if (flags & FACTO_PRED_UNKNOWN_ITEM)
+        json_object_set_new(o, "unknown_item", json_true());
+    if (!o || json_array_append_new(s->preds, o) != 0) {
+        cli_error("out of memory");
+        return FACTO_EXIT_INTERNAL;
+    }
+    return 0;
+}
+
+/* One line of the pairs file (`got` bytes, or a reader's error code). Exit code. */
+static int cli_pairs_line(facto_ctx *ctx, const facto_model *model, cli_pairs *s, char *line, long got)
+{
+    s->lineno++;
+    if (got == -2 || got == -3) {
+        cli_error(got == -2 ? "%s:%lld: the line is longer than 64 KiB; is this a file of 'user item' pairs?"
+                            : "%s:%lld: line holds a NUL byte (binary or compressed data?)",
+                  s->name, s->lineno);
+        return FACTO_EXIT_DATA;
+    }
+    char *p = line;
+    if (s->lineno == 1 && got >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+        p += 3;
+    char *q = p;
+    while (*q == ' ' || *q == '\t')
+        q++;
+    if (*q == '\0' || *q == '#')
+        return 0;
+    if (!s->delim)
+        s->delim = cli_pairs_delim(q);
+    char shown[80];
+    snprintf(shown, sizeof shown, "%s", q);
+    char *user = cli_next_field(&p, s->delim), *item = user ? cli_next_field(&p, s->delim) : NULL;
+    if (!user || !item || !*user || !*item) {
+        cli_error("%s:%lld: expected 'user item', got '%s'", s->name, s->lineno, shown);
+        return FACTO_EXIT_DATA;
+    }
+    if (s->n_pairs == 0 && cli_is_header(user))
+        return 0;
+    float score;
+    int flags = 0;
+    facto_status st = facto_model_predict(ctx, model, user, item, &score, &flags);
+    if (st != FACTO_OK) {
+        cli_error("%s:%lld: %s", s->name, s->lineno, facto_errmsg(ctx));
+        return cli_exit_of(st);
+    }
+    return cli_pairs_emit(s, user, item, score, flags);
+}
+
+/* Score every pair of `input` with a model that predicts by ids. */
+static int cli_predict_pairs(facto_ctx *ctx, const facto_model *model, const char *input, int json)
+{
+    int from_stdin = strcmp(input, "-") == 0;
+    cli_pairs s = {from_stdin ? "<stdin>" : input, NULL, 0, 0, 0, 0};
+    FILE *f = from_stdin ? stdin : fopen(input, "rb");
+    if (!f) {
+        cli_error("%s: cannot open: %s", input, strerror(errno));
+        return FACTO_EXIT_DATA;
+    }
+    size_t cap = 65536;
+    char *line = malloc(cap);
+    json_t *root = json ? json_object() : NULL;
+    s.preds = json ? json_array() : NULL;
+    int rc = 0;
+    if (!line || (json && (!root || !s.preds || json_object_set(root, "predictions", s.preds) != 0))) {
+        cli_error("out of memory");
+        rc = FACTO_EXIT_INTERNAL;
+    }
+    long got;
+    errno = 0;
+    while (rc == 0 && (got = cli_read_pair_line(f, line, cap)) != -1)
+        rc = cli_pairs_line(ctx, model, &s, line, got);
+    if (rc == 0 && ferror(f)) {
+        cli_error("%s:%lld: read error: %s", s.name, s.lineno + 1, strerror(errno));
+        rc = FACTO_EXIT_DATA;
+    }
+    if (rc == 0 && s.n_unknown > 0)
+        fprintf(stderr, "facto: note: %lld of %lld pairs had a user or item the model never saw\n", s.n_unknown,
+                s.n_pairs);
+    if (rc == 0 && json) {
+        rc = cli_json_print(root);
+        root = NULL;
+    }
+    if (!from_stdin)
+        fclose(f);
+    free(line);
+    json_decref(s.preds);
+    json_decref(root);
+    return rc;
+}
+
+typedef struct cli_predict_args {
+    const char *model, *input, *content_type, *accept, *output;
+    int json;
+} cli_predict_args;
+
+static int cli_predict_parse(int argc, char **argv, cli_predict_args *a, int *help)
 {
     const char *verb = argv[0];
-    const char *model_path = NULL, *input = NULL;
-    const char *content_type = NULL, *accept = NULL, *output = NULL;
-    int json = 0, c;
+    int c;
     cli_getopt_begin();
     while ((c = cli_getopt(verb, argc, argv, "h", cli_predict_opts)) != -1) {
         switch (c) {
-        case 'h': cli_predict_help(verb); return FACTO_EXIT_OK;
-        case OPT_MODEL: model_path = optarg; break;
-        case OPT_INPUT: input = optarg; break;
-        case OPT_JSON: json = 1; break;
-        case OPT_CONTENT_TYPE: content_type = optarg; break;
-        case OPT_ACCEPT: accept = optarg; break;
-        case OPT_OUTPUT: output = optarg; break;
+        case 'h': *help = 1; return 0;
+        case OPT_MODEL: a->model = optarg; break;
+        case OPT_INPUT: a->input = optarg; break;
+        case OPT_JSON: a->json = 1; break;
+        case OPT_CONTENT_TYPE: a->content_type = optarg; break;
+        case OPT_ACCEPT: a->accept = optarg; break;
+        case OPT_OUTPUT: a->output = optarg; break;
         default: return FACTO_EXIT_USAGE;
         }
     }
-    if (!model_path)
+    if (!a->model)
         return cli_usage(verb, "missing --model MODEL");
-    if (!input)
+    if (!a->input)
         return cli_usage(verb, "missing --input PAIRS (a file, or - for stdin)");
+    return 0;
+}
 
+/* What the model scores decides what the input is. */
+static int cli_predict_run(facto_ctx *ctx, const char *verb, const facto_model *model, const cli_predict_args *a)
+{
+    unsigned inputs = facto_model_inputs(model);
+    int request = a->content_type || a->accept || a->output;
+    if ((inputs & FACTO_INPUT_RATINGS) && !request)
+        return cli_predict_pairs(ctx, model, a->input, a->json);
+    if (!request) {
+        cli_error("%s: this model was trained on feature rows, so it scores feature rows, not 'user item' "
+                  "pairs: pass a SageMaker request with --content-type "
+                  "application/json|application/jsonlines|application/x-recordio-protobuf (a model trained "
+                  "from ratings predicts by ids)",
+                  a->model);
+        return FACTO_EXIT_DATA;
+    }
+    if (!(inputs & FACTO_INPUT_ROWS)) {
+        cli_error("%s: this model was trained from ratings: it predicts (user, item) pairs by id (facto "
+                  "predict --model M --input PAIRS), not feature rows or SageMaker requests (train a model "
+                  "on feature rows with --train for those)",
+                  a->model);
+        return FACTO_EXIT_DATA;
+    }
+    if (a->json)
+        return cli_usage(verb, "--json is for pairs; responses to SageMaker requests follow --accept");
+    return cli_predict_request(ctx, model, a->input, a->content_type, a->accept, a->output);
+}
+
+int cli_cmd_predict(int argc, char **argv)
+{
+    cli_predict_args a;
+    memset(&a, 0, sizeof a);
+    int help = 0, rc = cli_predict_parse(argc, argv, &a, &help);
+    if (help) {
+        cli_predict_help(argv[0]);
+        return FACTO_EXIT_OK;
+    }
+    if (rc)
+        return rc;
     facto_ctx *ctx = facto_ctx_new();
     if (!ctx) {
         cli_error("out of memory");
         return FACTO_EXIT_INTERNAL;
     }
-    int rc = FACTO_EXIT_OK;
     facto_model *model = NULL;
-    json_t *root = NULL, *preds = NULL;
-    char *line = NULL;
-    size_t cap = 0;
-    int from_stdin = strcmp(input, "-") == 0;
-    const char *name = from_stdin ? "<stdin>" : input;
-    FILE *f = NULL;
-    facto_status st = facto_model_load(ctx, model_path, &model);
-    if (st != FACTO_OK) {
-        rc = cli_fail(ctx, st, 0);
-        goto done;
-    }
-    unsigned inputs = facto_model_inputs(model);
-    int by_ids = (inputs & FACTO_INPUT_RATINGS) != 0;
-    if (!by_ids || content_type || accept || output) {
-        if (!content_type && !accept && !output) {
-            cli_error("%s: this model was trained on feature rows, so it scores feature rows, not 'user item' "
-                      "pairs: pass a SageMaker request with --content-type "
-                      "application/json|application/jsonlines|application/x-recordio-protobuf (a factorization "
-                      "machine trained from ratings with --solver als|mcmc predicts by ids)",
-                      model_path);
-            rc = FACTO_EXIT_DATA;
-        } else if (!(inputs & FACTO_INPUT_ROWS)) {
-            cli_error("%s: this model was trained from ratings: it predicts (user, item) pairs by id (facto "
-                      "predict --model M --input PAIRS), not feature rows or SageMaker requests (train a "
-                      "factorization machine on rows with --train for those)",
-                      model_path);
-            rc = FACTO_EXIT_DATA;
-        } else if (json) {
-            rc = cli_usage(verb, "--json is for pairs; responses to SageMaker requests follow --accept");
-        } else {
-            rc = cli_fm_predict(ctx, model, input, content_type, accept, output);
-        }
-        goto done;
-    }
-    f = from_stdin ? stdin : fopen(input, "rb");
-    if (!f) {
-        cli_error("%s: cannot open: %s", input, strerror(errno));
-        rc = FACTO_EXIT_DATA;
-        goto done;
-    }
-    if (json) {
-        root = json_object();
-        preds = json_array();
-        if (!root || !preds || json_object_set(root, "predictions", preds) != 0) {
-            cli_error("out of memory");
-            rc = FACTO_EXIT_INTERNAL;
-            goto done;
-        }
-    }
-    long long lineno = 0, n_pairs = 0, n_unknown = 0;
-    long got;
-    char delim = 0;
-    errno = 0;
-    line = malloc(cap = 65536);
-    if (!line) {
-        cli_error("out of memory");
-        rc = FACTO_EXIT_INTERNAL;
-        goto done;
-    }
-    while ((got = cli_read_pair_line(f, line, cap)) != -1) {
-        lineno++;
-        if (got == -2 || got == -3) {
-            cli_error(got == -2 ? "%s:%lld: the line is longer than 64 KiB; is this a file of 'user item' pairs?"
-                                      : "%s:%lld: line holds a NUL byte (binary or compressed data?)",
-                            name, lineno);
-            rc = FACTO_EXIT_DATA;
-            goto done;
-        }
-        char *p = line;
-        if (lineno == 1 && got >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
-            p += 3;
-        char *q = p;
-        while (*q == ' ' || *q == '\t')
-            q++;
-        if (*q == '\0' || *q == '#')
-            continue;
-        if (!delim)
-            delim = cli_pairs_delim(q);
-        char shown[80];
-        snprintf(shown, sizeof shown, "%s", q);
-        char *user = cli_next_field(&p, delim), *item = user ? cli_next_field(&p, delim) : NULL;
-        if (!user || !item || !*user || !*item) {
-            cli_error("%s:%lld: expected 'user item', got '%s'", name, lineno, shown);
-            rc = FACTO_EXIT_DATA;
-            goto done;
-        }
-        if (n_pairs == 0 && cli_is_header(user))
-            continue;
-        float score;
-        int flags = 0;
-        st = facto_model_predict(ctx, model, user, item, &score, &flags);
-        if (st != FACTO_OK) {
-            cli_error("%s:%lld: %s", name, lineno, facto_errmsg(ctx));
-            rc = st == FACTO_ERR_NOMEM || st == FACTO_ERR_INTERNAL ? FACTO_EXIT_INTERNAL : FACTO_EXIT_DATA;
-            goto done;
-        }
-        n_pairs++;
-        n_unknown += flags != 0;
-        if (json) {
-            json_t *o = json_object();
-            json_object_set_new(o, "user", cli_json_str(user));
-            json_object_set_new(o, "item", cli_json_str(item));
-            json_object_set_new(o, "score", cli_json_num(score, 6));
-            if (flags & FACTO_PRED_UNKNOWN_USER)
-                json_object_set_new(o, "unknown_user", json_true());
-            if (flags & FACTO_PRED_UNKNOWN_ITEM)
-                json_object_set_new(o, "unknown_item", json_true());
-            if (json_array_append_new(preds, o) != 0) {
-                cli_error("out of memory");
-                rc = FACTO_EXIT_INTERNAL;
-                goto done;
-            }
-        } else {
-            printf("%s\t%s\t%.4f\n", user, item, (double)score);
-        }
-    }
-    if (ferror(f)) {
-        cli_error("%s:%lld: read error: %s", name, lineno + 1, strerror(errno));
-        rc = FACTO_EXIT_DATA;
-        goto done;
-    }
-    if (n_unknown > 0)
-        fprintf(stderr, "facto: note: %lld of %lld pairs had a user or item the model never saw\n", n_unknown,
-                n_pairs);
-    if (json) {
-        rc = cli_json_print(root);
-        root = NULL;
-    }
-done:
-    if (f && !from_stdin)
-        fclose(f);
-    free(line);
-    json_decref(preds);
-    json_decref(root);
+    facto_status st = facto_model_load(ctx, a.model, &model);
+    rc = st != FACTO_OK ? cli_fail(ctx, st, 0) : cli_predict_run(ctx, argv[0], model, &a);
     facto_model_free(model);
     facto_ctx_free(ctx);
     return rc;

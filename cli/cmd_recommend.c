@@ -89,6 +89,12 @@ int cli_cmd_recommend(int argc, char **argv)
         goto done;
     }
     const facto_idmap *items = facto_model_items(model);
+    if (!(facto_model_inputs(model) & FACTO_INPUT_RATINGS)) {
+        cli_error("%s: this model scores feature rows; it knows no users or items to recommend (a model "
+                  "trained from ratings does)", model_path);
+        rc = FACTO_EXIT_DATA;
+        goto done;
+    }
     if (dataset) {
         if ((st = facto_dataset_path(ctx, dataset, dir, sizeof dir)) != FACTO_OK) {
             rc = cli_fail(ctx, st, 0);

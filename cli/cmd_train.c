@@ -1,401 +1,420 @@
 /*
- * cmd_train.c — `facto train`: resolve the training (and test) data from
- * --dataset/--split or --train/--test, fit a model, print one line per epoch
- * (train/test RMSE and MAE) and, on a terminal, a progress bar on stderr with
- * ratings/s and ETA; --json prints one object with the final figures; --out
- * saves the model. Models are picked with --model through cli_train_models
- * (add a row there for a new kind; it gets the whole argv). Cost: the fit's,
- * O(epochs * n_ratings * factors); the CLI adds O(1) per progress call.
+ * cmd_train.c — `facto train`, one command for every kind (--model KIND,
+ * default mf): the command's own options say where the data is and what to
+ * print; every other --name VALUE is a hyperparameter of the kind, set by
+ * name over SageMaker's hyperparameters.json (--hyperparameters). The data
+ * is read as the configuration trains (train_data.c), the model fitted with
+ * facto_model_fit, scored after the fit with the model interface and saved;
+ * what is printed is train_report.c's. --help is generated from the kinds
+ * and the kind's parameter table (hparams.c). Nothing here asks which kind
+ * a model is. Cost: the fit's; the CLI adds one scoring pass over train
+ * and test.
  */
-#include "readdata.h"
+#include "hparams.h"
+#include "train_report.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-/* ---- model kinds ------------------------------------------------------- */
+#define CLI_DEFAULT_KIND "mf"
 
-static int cli_train_mf(int argc, char **argv);
+/* The command's own options; any other --name VALUE is a hyperparameter. */
+typedef enum {
+    TO_MODEL = 1, TO_DATASET, TO_SPLIT, TO_TRAIN, TO_TEST, TO_FROM_RATINGS, TO_TEST_RATINGS, TO_FORMAT, TO_COLUMNS,
+    TO_DELIMITER, TO_SIDE, TO_USER_FEATURES, TO_ITEM_FEATURES, TO_NUMERIC_IDS, TO_HYPERPARAMETERS, TO_OUT, TO_JSON,
+    TO_VERBOSE, TO_THREADS, TO_HELP
+} cli_train_opt;
 
 static const struct {
-    const char *name;
-    cli_fn train;
-} cli_train_models[] = {
-    {"mf", cli_train_mf},
-    {"fm", cli_train_fm},
+    const char *name; /* '-' and '_' alike: --side-features and --side_features both match */
+    cli_train_opt id;
+    int has_arg;
+} cli_train_opts[] = {
+    {"model", TO_MODEL, 1},           {"dataset", TO_DATASET, 1},
+    {"split", TO_SPLIT, 1},           {"train", TO_TRAIN, 1},
+    {"test", TO_TEST, 1},             {"from-ratings", TO_FROM_RATINGS, 1},
+    {"test-ratings", TO_TEST_RATINGS, 1}, {"format", TO_FORMAT, 1},
+    {"columns", TO_COLUMNS, 1},       {"delimiter", TO_DELIMITER, 1},
+    {"side-features", TO_SIDE, 0},    {"user-features", TO_USER_FEATURES, 1},
+    {"item-features", TO_ITEM_FEATURES, 1}, {"numeric-ids", TO_NUMERIC_IDS, 0},
+    {"hyperparameters", TO_HYPERPARAMETERS, 1}, {"out", TO_OUT, 1},
+    {"json", TO_JSON, 0},             {"verbose", TO_VERBOSE, 0},
+    {"threads", TO_THREADS, 1},       {"help", TO_HELP, 0},
 };
+#define CLI_TRAIN_NOPTS (sizeof cli_train_opts / sizeof cli_train_opts[0])
 
-int cli_cmd_train(int argc, char **argv)
+typedef struct cli_train_args {
+    cli_data_opts data;
+    const char *hyperparameters, *out;
+    int json, verbose, threads, threads_set, help;
+    cli_hp_flags hp;
+} cli_train_args;
+
+/* ---- --help ----------------------------------------------------------------- */
+
+static void cli_train_help_usage(const char *model)
 {
-    /* Find --model before parsing: each kind has its own options. */
-    const char *model = "mf";
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0)
-            break;
+    printf("Usage: facto train %s%s%s(--dataset NAME --split SPLIT | --train FILE [--test FILE]\n"
+           "                   | --from-ratings FILE [--test-ratings FILE]) [OPTIONS] [--HYPERPARAMETER VALUE ...]\n\n",
+           model ? "--model " : "[--model KIND] ", model ? model : "", model ? " " : "");
+}
+
+/* What a kind trains on, in words. */
+static const char *cli_train_inputs_text(unsigned inputs)
+{
+    if ((inputs & FACTO_INPUT_ROWS) && (inputs & FACTO_INPUT_RATINGS))
+        return "feature rows (--train) or ratings (--dataset, --from-ratings)";
+    return inputs & FACTO_INPUT_ROWS ? "feature rows (--train)" : "ratings (--dataset, --train, --from-ratings)";
+}
+
+static void cli_train_help_kinds(void)
+{
+    printf("Models (--model KIND, default %s; `facto train --model KIND --help` adds KIND's hyperparameters):\n",
+           CLI_DEFAULT_KIND);
+    for (int i = 0; i < facto_model_kind_count(); i++) {
+        facto_kind_info k;
+        if (facto_model_kind_info(NULL, i, &k) == FACTO_OK)
+            printf("  %-6s %s;\n         trains on %s\n", k.name, k.summary, cli_train_inputs_text(k.train_inputs));
+    }
+    printf("\n");
+}
+
+/* "(default 1 ...)" of --threads: each kind's, from whether its models depend on the count. */
+static void cli_train_help_threads(const facto_kind_info *kind)
+{
+    printf("  --threads N        training threads, 0 = all cores (default ");
+    if (kind) {
+        printf("%s)\n", kind->thread_invariant ? "0: the model is the same for any count"
+                                               : "1: more threads train another model,\n"
+                                                 "                     not reproducibly");
+        return;
+    }
+    for (int i = 0; i < facto_model_kind_count(); i++) {
+        facto_kind_info k;
+        if (facto_model_kind_info(NULL, i, &k) == FACTO_OK)
+            printf("%s%s %s", i ? ", " : "", k.thread_invariant ? "0 for" : "1 for", k.name);
+    }
+    printf(";\n                     0 where the model is the same for any count)\n");
+}
+
+static void cli_train_help_common(const facto_kind_info *kind)
+{
+    printf("Data:\n"
+           "  --dataset NAME     a registered data set, see `facto datasets list` (default: none)\n"
+           "  --split SPLIT      an official split (ml-100k: u1..u5, ua, ub), or random:F (F of the\n"
+           "                     ratings to test), kfold:K:I (fold I of K), time:F (each user's latest F),\n"
+           "                     per-user:F, leave-last-out, users:F (whole users), of the data set's\n"
+           "                     ratings or of a ratings file; seeded by the kind's seed hyperparameter\n"
+           "                     (no default)\n"
+           "  --train FILE       training data: feature rows (libsvm/libFM text or recordIO-protobuf,\n"
+           "                     told apart by content) for a kind that trains on rows, else ratings\n"
+           "                     (default: none)\n"
+           "  --test FILE        test data of the same form, scored after every epoch (default: none)\n"
+           "  --from-ratings FILE  training ratings for any kind (default: none)\n"
+           "  --test-ratings FILE  test ratings, with --from-ratings (default: none)\n"
+           "  --format F         rows: auto|libsvm|recordio; ratings: auto|ml100k|ml1m|mlcsv|delimited\n"
+           "                     (default auto: rows by content, ratings from the first lines)\n"
+           "  --delimiter C      ratings: tab|comma|semicolon|space|auto or one character (default auto;\n"
+           "                     implies --format delimited)\n"
+           "  --columns LIST     ratings: user,item,rating[,timestamp] as header names or 1-based\n"
+           "                     positions (default: the first columns in that order)\n"
+           "  --side-features    ratings: MovieLens u.user / u.item next to the ratings as side features\n"
+           "                     (default: off)\n"
+           "  --user-features FILE, --item-features FILE  side features by user / item id: u.user /\n"
+           "                     u.item, or 'id<TAB>name[:value] ...' lines (default: none)\n"
+           "  --numeric-ids      ratings encoded into feature rows (a configuration that trains on rows\n"
+           "                     only): SageMaker's demo layout, feature_dim = max user id + max item id\n"
+           "                     (default: off; else one-hot keys of the training ids)\n"
+           "\nHyperparameters:\n"
+           "  --hyperparameters FILE  SageMaker's hyperparameters.json, values as strings (default: none)\n"
+           "  --NAME VALUE       a hyperparameter of the kind, also --NAME=VALUE; '-' and '_' alike;\n"
+           "                     flags override the file (default: the kind's, listed by --model KIND --help)\n"
+           "\nOutput:\n"
+           "  --out MODEL        save the trained model to this file (default: not saved)\n"
+           "  --json             one JSON object on stdout: model, task, trained_on, the train_ and test\n"
+           "                     figures (regression: train_rmse, train_mae, test_rmse, test_mae; binary:\n"
+           "                     SageMaker's names, train_ prefixed for the training data), test_rmse_chain\n"
+           "                     (MCMC), epochs, seconds, samples_per_second, ratings_per_second, n_train,\n"
+           "                     n_test, duplicates, out, model_bytes and params; epoch lines go to\n"
+           "                     stderr (default: off)\n"
+           "  --verbose          the library's log lines on stderr (default: off)\n");
+    cli_train_help_threads(kind);
+    printf("  -h, --help         this text\n");
+}
+
+static void cli_train_help(facto_ctx *ctx, const facto_kind_info *kind, const facto_params *fresh)
+{
+    cli_train_help_usage(kind ? kind->name : NULL);
+    printf("Train a model and print its figures after every epoch (regression: RMSE and MAE;\n"
+           "binary: accuracy, cross-entropy, AUC), then the saved model's in SageMaker's form:\n"
+           "  #test_score (algo-1) : ('rmse', 0.9140)\n\n");
+    if (kind) {
+        printf("%s: %s.\nTrains on %s.\n", kind->name, kind->summary, cli_train_inputs_text(kind->train_inputs));
+        if (kind->train_inputs & FACTO_INPUT_ROWS)
+            printf("A configuration that trains on feature rows only gets ratings one-hot encoded first\n"
+                   "(user + item + side features, as `facto convert` writes them).\n");
+        printf("\n");
+    }
+    else
+        cli_train_help_kinds();
+    cli_train_help_common(kind);
+    if (kind) {
+        printf("\nHyperparameters of %s (--NAME VALUE; [sagemaker]: SageMaker's name and default):\n", kind->name);
+        cli_params_help(stdout, ctx, fresh);
+    }
+    printf("\nExit codes: 0 ok, 1 usage (also a missing or invalid hyperparameter), 2 data or I/O error,\n"
+           "3 internal error.\n");
+}
+
+/* ---- options ------------------------------------------------------------------ */
+
+/* `name` (len bytes) == `opt` with '-' and '_' alike. */
+static int cli_opt_eq(const char *name, size_t len, const char *opt)
+{
+    if (strlen(opt) != len)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if ((name[i] == '_' ? '-' : name[i]) != opt[i])
+            return 0;
+    return 1;
+}
+
+/* The --model of argv (NULL when none), so the kind's table is known before the options are read. */
+static const char *cli_train_model_arg(int argc, char **argv)
+{
+    const char *model = NULL;
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
         if (strcmp(argv[i], "--model") == 0 && i + 1 < argc)
-            model = argv[i + 1];
+            model = argv[++i];
         else if (strncmp(argv[i], "--model=", 8) == 0)
             model = argv[i] + 8;
     }
-    for (size_t k = 0; k < sizeof cli_train_models / sizeof *cli_train_models; k++)
-        if (strcmp(model, cli_train_models[k].name) == 0)
-            return cli_train_models[k].train(argc, argv);
-    return cli_usage(argv[0], "--model: unknown model '%s' (known: mf, fm)", model);
+    return model;
 }
 
-/* ---- MF ---------------------------------------------------------------- */
-
-static double cli_now(void)
+static int cli_train_option(const char *verb, cli_train_args *a, cli_train_opt opt, const char *value)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-typedef struct cli_train_state {
-    int json;          /* epoch lines go to stderr */
-    int tty;           /* progress bar on stderr */
-    int bar_shown;
-    double t_start;
-    double last_bar;
-    int64_t n_train;
-    facto_epoch_report last;
-    int have_last;
-    double update_seconds; /* sum of epoch update times */
-} cli_train_state;
-
-static void cli_bar_clear(cli_train_state *s)
-{
-    if (s->bar_shown) {
-        fputs("\r\033[K", stderr);
-        fflush(stderr);
-        s->bar_shown = 0;
+    cli_data_opts *d = &a->data;
+    switch (opt) {
+    case TO_MODEL: break; /* read before the options */
+    case TO_DATASET: d->src.dataset = value; break;
+    case TO_SPLIT: d->src.split = value; break;
+    case TO_TRAIN: d->train = value; break;
+    case TO_TEST: d->test = value; break;
+    case TO_FROM_RATINGS: d->from_ratings = value; break;
+    case TO_TEST_RATINGS: d->test_ratings = value; break;
+    case TO_FORMAT: d->format = value; break;
+    case TO_COLUMNS: d->read.opts.columns = value; break;
+    case TO_DELIMITER: return cli_arg_delimiter(verb, value, &d->read.opts.delimiter);
+    case TO_SIDE: d->src.side_features = 1; break;
+    case TO_USER_FEATURES: d->src.user_file = value; break;
+    case TO_ITEM_FEATURES: d->src.item_file = value; break;
+    case TO_NUMERIC_IDS: d->numeric_ids = 1; break;
+    case TO_HYPERPARAMETERS: a->hyperparameters = value; break;
+    case TO_OUT:
+        a->out = value;
+        if (!*value)
+            return cli_usage(verb, "--out: the model path is empty");
+        break;
+    case TO_JSON: a->json = 1; break;
+    case TO_VERBOSE: a->verbose = 1; break;
+    case TO_THREADS:
+        a->threads_set = 1;
+        return cli_arg_int(verb, "--threads", value, 0, 4096, &a->threads);
+    case TO_HELP: a->help = 1; break;
     }
-}
-
-static int cli_on_epoch(const facto_epoch_report *r, void *user)
-{
-    cli_train_state *s = user;
-    cli_bar_clear(s);
-    FILE *out = s->json ? stderr : stdout;
-    fprintf(out, "epoch %*d/%d  train RMSE %.4f MAE %.4f", r->epochs >= 100 ? 3 : 2, r->epoch, r->epochs,
-            r->train.rmse, r->train.mae);
-    if (r->test.n > 0)
-        fprintf(out, "  test RMSE %.4f MAE %.4f", r->test.rmse, r->test.mae);
-    fprintf(out, "  %.2fs %.0f ratings/s\n", r->seconds, r->samples_per_second);
-    fflush(out);
-    s->last = *r;
-    s->have_last = 1;
-    s->update_seconds += r->seconds;
     return 0;
 }
 
-static int cli_on_progress(int epoch, int64_t done, int64_t total, void *user)
+/* One argument at argv[*i]: a command option or a hyperparameter of fresh's kind. */
+static int cli_train_arg(facto_ctx *ctx, const char *verb, const facto_params *fresh, int argc, char **argv, int *i,
+                         cli_train_args *a)
 {
-    cli_train_state *s = user;
-    if (!s->tty || total <= 0)
-        return 0;
-    double now = cli_now();
-    if (now - s->last_bar < 0.1 && done < total)
-        return 0;
-    s->last_bar = now;
-    int epochs = s->last.epochs > 0 ? s->last.epochs : 0;
-    double elapsed = now - s->t_start;
-    double processed = (double)(epoch - 1) * (double)total + (double)done;
-    double rate = elapsed > 0 ? processed / elapsed : 0;
-    char eta[32] = "?";
-    if (rate > 0 && epochs > 0) {
-        double left = ((double)epochs * (double)total - processed) / rate;
-        snprintf(eta, sizeof eta, "%d:%02d", (int)(left / 60), (int)fmod(left, 60));
-    }
-    int width = 30, fill = (int)((double)width * (double)done / (double)total);
-    char bar[64];
-    for (int i = 0; i < width; i++)
-        bar[i] = i < fill ? '#' : '.';
-    bar[width] = '\0';
-    fprintf(stderr, "\r\033[Kepoch %d [%s] %3d%%  %.0f ratings/s  ETA %s", epoch, bar,
-            (int)(100.0 * (double)done / (double)total), rate, eta);
-    fflush(stderr);
-    s->bar_shown = 1;
-    return 0;
-}
-
-static void cli_train_help(const char *verb)
-{
-    facto_mf_params p = facto_mf_params_default();
-    printf("Usage: %s (--dataset NAME --split SPLIT | --train FILE [--test FILE] [--split SPEC]) [OPTIONS]\n\n"
-           "Train a biased matrix factorization model (Koren, Bell & Volinsky 2009) and print\n"
-           "train and test RMSE/MAE after every epoch.\n\n"
-           "Data:\n"
-           "  --dataset NAME     a registered data set, see `facto datasets list` (default: none)\n"
-           "  --split SPLIT      an official split (ml-100k: u1..u5, ua, ub), or random:F (F of the\n"
-           "                     ratings to test), kfold:K:I (fold I of K), time:F (each user's latest F)\n"
-           "                     applied to the data set's ratings file or to --train (no default)\n"
-           "  --train FILE       training ratings, instead of --dataset (default: none)\n"
-           "  --test FILE        test ratings, scored after every epoch (default: none)\n"
-           FACTO_CLI_READ_HELP
-           "\nModel:\n"
-           "  --model KIND       mf|fm (default mf); `facto train --model fm --help` lists FM's options\n"
-           "  --factors N        number of latent factors (default %d)\n"
-           "  --epochs N         passes over the training ratings (default %d)\n"
-           "  --optimizer NAME   sgd|adam (default %s)\n"
-           "  --lr X             learning rate (default %g)\n"
-           "  --lr-decay X       learning rate multiplier after each epoch (default %g)\n"
-           "  --momentum X       SGD momentum in [0, 1) (default %g)\n"
-           "  --reg X            L2 regularisation of the factors (default %g)\n"
-           "  --reg-bias X       L2 regularisation of the biases (default %g)\n"
-           "  --init-std X       factors start as N(0, X^2) (default %g)\n"
-           "  --seed N           seed for initialisation, shuffling and random/kfold splits (default %llu)\n"
-           "  --threads N        training threads, 0 = all cores (default 1)\n"
-           "\nOutput:\n"
-           "  --out MODEL        save the trained model to this file (default: not saved)\n"
-           "  --json             print one JSON object (train_rmse, train_mae, test_rmse, test_mae,\n"
-           "                     epochs, seconds = wall time of the fit, ratings_per_second = training\n"
-           "                     updates per second, n_train, n_test, duplicates) on stdout; epoch\n"
-           "                     lines go to stderr (default: off)\n"
-           "  -h, --help         this text\n"
-           "\nExit codes: 0 ok, 1 usage, 2 data or I/O error, 3 internal error.\n",
-           verb, p.num_factors, p.epochs, p.optimizer == FACTO_OPT_ADAM ? "adam" : "sgd", (double)p.learning_rate,
-           (double)p.lr_decay, (double)p.momentum, (double)p.reg_factors, (double)p.reg_bias, (double)p.init_std,
-           (unsigned long long)p.seed);
-}
-
-enum {
-    OPT_DATASET = 256, OPT_SPLIT, OPT_TRAIN, OPT_TEST, OPT_FORMAT, OPT_COLUMNS, OPT_DELIM, OPT_MODEL, OPT_FACTORS,
-    OPT_EPOCHS, OPT_LR, OPT_LR_DECAY, OPT_REG, OPT_REG_BIAS, OPT_OPTIMIZER, OPT_MOMENTUM, OPT_INIT_STD, OPT_SEED,
-    OPT_THREADS, OPT_OUT, OPT_JSON
-};
-
-static const struct option cli_train_opts[] = {
-    {"dataset", required_argument, NULL, OPT_DATASET}, {"split", required_argument, NULL, OPT_SPLIT},
-    {"train", required_argument, NULL, OPT_TRAIN},     {"test", required_argument, NULL, OPT_TEST},
-    {"format", required_argument, NULL, OPT_FORMAT},   {"columns", required_argument, NULL, OPT_COLUMNS},
-    {"delimiter", required_argument, NULL, OPT_DELIM}, {"model", required_argument, NULL, OPT_MODEL},
-    {"factors", required_argument, NULL, OPT_FACTORS}, {"epochs", required_argument, NULL, OPT_EPOCHS},
-    {"lr", required_argument, NULL, OPT_LR},           {"lr-decay", required_argument, NULL, OPT_LR_DECAY},
-    {"reg", required_argument, NULL, OPT_REG},         {"reg-bias", required_argument, NULL, OPT_REG_BIAS},
-    {"optimizer", required_argument, NULL, OPT_OPTIMIZER},
-    {"momentum", required_argument, NULL, OPT_MOMENTUM},
-    {"init-std", required_argument, NULL, OPT_INIT_STD},
-    {"seed", required_argument, NULL, OPT_SEED},       {"threads", required_argument, NULL, OPT_THREADS},
-    {"out", required_argument, NULL, OPT_OUT},         {"json", no_argument, NULL, OPT_JSON},
-    {"help", no_argument, NULL, 'h'},                  {NULL, 0, NULL, 0}};
-
-typedef struct cli_train_args {
-    const char *dataset, *split, *train, *test, *out;
-    cli_readopts read;
-    facto_mf_params params;
-    int threads;
-    int json;
-} cli_train_args;
-
-static int cli_train_parse(int argc, char **argv, cli_train_args *a, int *help)
-{
-    const char *verb = argv[0];
-    int c, rc = 0;
-    cli_getopt_begin();
-    while (rc == 0 && (c = cli_getopt(verb, argc, argv, "h", cli_train_opts)) != -1) {
-        switch (c) {
-        case 'h': *help = 1; return 0;
-        case OPT_DATASET: a->dataset = optarg; break;
-        case OPT_SPLIT: a->split = optarg; break;
-        case OPT_TRAIN: a->train = optarg; break;
-        case OPT_TEST: a->test = optarg; break;
-        case OPT_FORMAT:
-            rc = cli_arg_format(verb, optarg, &a->read.opts.format);
-            a->read.format_set = 1;
-            break;
-        case OPT_COLUMNS: a->read.opts.columns = optarg; break;
-        case OPT_DELIM: rc = cli_arg_delimiter(verb, optarg, &a->read.opts.delimiter); break;
-        case OPT_MODEL: break; /* dispatched in cli_cmd_train */
-        case OPT_FACTORS: rc = cli_arg_int(verb, "--factors", optarg, 1, 65536, &a->params.num_factors); break;
-        case OPT_EPOCHS: rc = cli_arg_int(verb, "--epochs", optarg, 1, 1000000, &a->params.epochs); break;
-        case OPT_LR: rc = cli_arg_float(verb, "--lr", optarg, 1e-30, 1e6, &a->params.learning_rate); break;
-        case OPT_LR_DECAY: rc = cli_arg_float(verb, "--lr-decay", optarg, 1e-30, 1, &a->params.lr_decay); break;
-        case OPT_REG: rc = cli_arg_float(verb, "--reg", optarg, 0, 1e6, &a->params.reg_factors); break;
-        case OPT_REG_BIAS: rc = cli_arg_float(verb, "--reg-bias", optarg, 0, 1e6, &a->params.reg_bias); break;
-        case OPT_MOMENTUM: rc = cli_arg_float(verb, "--momentum", optarg, 0, 0.999999, &a->params.momentum); break;
-        case OPT_INIT_STD: rc = cli_arg_float(verb, "--init-std", optarg, 0, 1e3, &a->params.init_std); break;
-        case OPT_SEED: rc = cli_arg_u64(verb, "--seed", optarg, &a->params.seed); break;
-        case OPT_THREADS: rc = cli_arg_int(verb, "--threads", optarg, 0, 4096, &a->threads); break;
-        case OPT_OUT:
-            a->out = optarg;
-            if (!*optarg)
-                rc = cli_usage(verb, "--out: the model path is empty");
-            break;
-        case OPT_JSON: a->json = 1; break;
-        case OPT_OPTIMIZER:
-            if (strcmp(optarg, "sgd") == 0)
-                a->params.optimizer = FACTO_OPT_SGD;
-            else if (strcmp(optarg, "adam") == 0)
-                a->params.optimizer = FACTO_OPT_ADAM;
-            else
-                rc = cli_usage(verb, "--optimizer: '%s' is not one of sgd, adam", optarg);
-            break;
-        default: return FACTO_EXIT_USAGE;
+    const char *arg = argv[*i];
+    if (strcmp(arg, "-h") == 0)
+        return cli_train_option(verb, a, TO_HELP, NULL);
+    if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
+        return cli_usage(verb, "unexpected argument '%s'", arg);
+    const char *name = arg + 2, *eq = strchr(name, '=');
+    size_t len = eq ? (size_t)(eq - name) : strlen(name);
+    int opt = 0, has_arg = 1;
+    for (size_t k = 0; k < CLI_TRAIN_NOPTS; k++)
+        if (cli_opt_eq(name, len, cli_train_opts[k].name)) {
+            opt = (int)cli_train_opts[k].id;
+            has_arg = cli_train_opts[k].has_arg;
         }
-    }
-    if (rc)
-        return rc;
-    cli_read_finish(&a->read);
-    if (a->dataset && a->train)
-        return cli_usage(verb, "give --dataset or --train, not both");
-    if (!a->dataset && !a->train)
-        return cli_usage(verb, "missing --dataset NAME --split SPLIT, or --train FILE");
-    if (a->dataset && !a->split)
-        return cli_usage(verb, "--dataset needs --split (u1..u5, ua, ub, random:F, kfold:K:I or time:F)");
-    if (a->dataset && a->test)
-        return cli_usage(verb, "--test goes with --train, not with --dataset (use --split)");
-    if (a->train && a->split && a->test)
-        return cli_usage(verb, "give --test or --split, not both");
-    if (a->train && a->split && !strchr(a->split, ':'))
-        return cli_usage(verb, "--split with --train must be random:F, kfold:K:I or time:F");
-    return 0;
+    char hp[128];
+    snprintf(hp, sizeof hp, "%.*s", (int)len, name);
+    if (!opt && !cli_param_known(ctx, fresh, hp))
+        return cli_usage(verb, "unknown option '--%s': not an option of facto train nor a hyperparameter of %s",
+                         hp, facto_params_kind(fresh));
+    const char *value = NULL;
+    if (has_arg && eq)
+        value = eq + 1;
+    else if (has_arg && *i + 1 < argc)
+        value = argv[++*i];
+    else if (has_arg)
+        return cli_usage(verb, "option '--%s' needs a value", hp);
+    else if (eq)
+        return cli_usage(verb, "option '--%s' takes no value", hp);
+    if (opt)
+        return cli_train_option(verb, a, (cli_train_opt)opt, value);
+    char flag[136];
+    snprintf(flag, sizeof flag, "--%s", hp);
+    int rc = cli_hp_value_check(verb, flag, value);
+    return rc ? rc : cli_hp_flags_add(&a->hp, name, len, value);
 }
 
-/* Load train/test datasets as the arguments say. */
-static int cli_train_data(facto_ctx *ctx, const cli_train_args *a, facto_dataset **train, facto_dataset **test,
-                            int64_t *dups)
+static int cli_train_parse(facto_ctx *ctx, const char *verb, const facto_params *fresh, int argc, char **argv,
+                           cli_train_args *a)
 {
-    char train_path[4096], test_path[4096];
-    const char *verb = "facto train";
+    int rc = cli_hp_flags_alloc(&a->hp, argc);
+    for (int i = 1; rc == 0 && i < argc && !a->help; i++)
+        rc = cli_train_arg(ctx, verb, fresh, argc, argv, &i, a);
+    return rc;
+}
+
+/* ---- the fit ------------------------------------------------------------------ */
+
+static void cli_train_log(facto_log_level level, const char *message, void *user)
+{
+    (void)user;
+    static const char *names[] = {"ERROR", "WARN", "INFO", "DEBUG"};
+    fprintf(stderr, "[%s] %s\n", names[level <= FACTO_LOG_DEBUG ? level : FACTO_LOG_DEBUG], message);
+}
+
+/*
+ * A failed fit: a message about one row of a rows file names its line; an
+ * invalid hyperparameter (the library's message starts "hyperparameter")
+ * is a usage error (exit 1); anything else is the data's (exit 2; with
+ * rows files, the file is named), or an internal error.
+ */
+static int cli_train_fit_error(facto_ctx *ctx, facto_status st, const cli_data_opts *o, const cli_train_data *d)
+{
+    const char *msg = facto_errmsg(ctx);
+    cli_rows_file files[] = {{"training row ", o->train_rows, d->train_rows, d->train_origin},
+                             {"test row ", o->test_rows, d->test_rows, d->test_origin}};
+    if (d->on_rows && !d->encoded && cli_rows_report(msg, files, 2))
+        return cli_exit_of(st);
+    if (st == FACTO_ERR_INVALID && strncmp(msg, "hyperparameter ", 15) == 0)
+        return cli_fail(ctx, st, 1);
+    if (st == FACTO_ERR_INVALID && d->on_rows && !d->encoded) {
+        cli_error("%s: %s", strncmp(msg, "test", 4) == 0 && o->test_rows ? o->test_rows : o->train_rows, msg);
+        return FACTO_EXIT_DATA;
+    }
+    return cli_fail(ctx, st, 0);
+}
+
+/* Score the model on its training and test data, as it was saved. */
+static facto_status cli_train_score(facto_ctx *ctx, const facto_model *model, const facto_params *p,
+                                    const cli_train_data *d, cli_train_result *res)
+{
+    facto_task task = facto_model_task(model);
+    memset(&res->test, 0, sizeof res->test);
+    res->test.task = task;
+    res->have_test = d->on_rows ? d->test_rows != NULL : d->test != NULL;
+    if (d->on_rows) {
+        facto_status st = facto_model_evaluate_rows(ctx, model, d->train_rows, &res->train);
+        if (st == FACTO_OK && d->test_rows)
+            st = facto_model_evaluate_rows(ctx, model, d->test_rows, &res->test);
+        return st;
+    }
+    facto_eval_options eo = facto_eval_options_default();
+    if (task == FACTO_TASK_BINARY)
+        eo.binarize = (float)cli_param_number(ctx, p, CLI_HP_BINARIZE, 0.0);
+    facto_status st = facto_model_evaluate(ctx, model, d->train, &eo, &res->train, NULL);
+    if (st == FACTO_OK && d->test)
+        st = facto_model_evaluate(ctx, model, d->test, &eo, &res->test, NULL);
+    return st;
+}
+
+/* Score, save, print. */
+static int cli_train_finish(facto_ctx *ctx, const cli_train_args *a, const facto_params *p, const cli_train_data *d,
+                            const cli_train_report *r, facto_model *model, cli_train_result *res)
+{
+    facto_params *mp = NULL;
+    facto_status st = cli_train_score(ctx, model, p, d, res);
+    if (st == FACTO_OK && a->out)
+        st = facto_model_save(ctx, model, a->out);
+    if (st == FACTO_OK)
+        st = facto_model_params(ctx, model, &mp);
+    if (st != FACTO_OK)
+        return cli_fail(ctx, st, 0);
+    if (a->out) {
+        res->out = a->out;
+        res->model_bytes = cli_file_size(a->out);
+        fprintf(r->info, "saved model to %s (%lld bytes)\n", a->out, res->model_bytes);
+    }
+    int rc = cli_report_final(ctx, r, res, mp, d, a->json);
+    facto_params_free(mp);
+    return rc;
+}
+
+static int cli_train_run(facto_ctx *ctx, const char *verb, const facto_kind_info *kind, facto_params *p,
+                         const cli_train_args *a)
+{
+    facto_ctx_set_threads(ctx, a->threads_set ? a->threads : kind->thread_invariant ? 0 : 1);
+    facto_ctx_set_log(ctx, cli_train_log, NULL, a->verbose ? FACTO_LOG_INFO : FACTO_LOG_WARN);
+    FILE *info = a->json ? stderr : stdout;
     facto_status st;
-    int rc;
-    const char *split_spec = NULL;
-    if (a->dataset) {
-        if (strchr(a->split, ':')) {
-            split_spec = a->split;
-            st = facto_dataset_split_files(ctx, a->dataset, NULL, train_path, test_path, sizeof train_path);
-        } else {
-            st = facto_dataset_split_files(ctx, a->dataset, a->split, train_path, test_path, sizeof train_path);
-        }
-        if (st != FACTO_OK)
-            return cli_fail(ctx, st, 0);
-    } else {
-        snprintf(train_path, sizeof train_path, "%s", a->train);
-        snprintf(test_path, sizeof test_path, "%s", a->test ? a->test : "");
-        split_spec = a->split;
+    /* A model that could not be saved is found out now, not after the fit. */
+    if (a->out && (st = facto_model_save_check(ctx, a->out)) != FACTO_OK)
+        return cli_fail(ctx, st, 0);
+    cli_train_data d;
+    int rc = cli_data_load(ctx, verb, &a->data, p, info, &d);
+    facto_model *model = NULL;
+    if (rc == 0) {
+        cli_report_header(info, p, &d);
+        cli_train_report r;
+        facto_fit_callbacks cb = cli_report_begin(&r, info, &d);
+        facto_fit_data fd = {d.on_rows ? NULL : d.train, d.on_rows ? NULL : d.test, d.train_rows, d.test_rows,
+                             d.user_features, d.item_features};
+        st = facto_model_fit(ctx, p, &fd, &cb, &model);
+        cli_train_result res;
+        memset(&res, 0, sizeof res);
+        res.kind = kind->name;
+        res.seconds = cli_now() - r.t_start;
+        cli_report_bar_clear(&r);
+        rc = st != FACTO_OK ? cli_train_fit_error(ctx, st, &a->data, &d)
+                            : cli_train_finish(ctx, a, p, &d, &r, model, &res);
     }
-    facto_split split;
-    if (split_spec) {
-        if ((st = facto_split_parse(ctx, split_spec, &split)) != FACTO_OK) {
-            cli_usage(verb, "--split: %s", facto_errmsg(ctx));
-            return FACTO_EXIT_USAGE;
-        }
-        split.seed = a->params.seed;
-    }
-    facto_dataset *all = NULL;
-    if ((rc = cli_read(ctx, &a->read, train_path, &all, dups)) != 0)
-        return rc;
-    if (split_spec) {
-        st = facto_dataset_split(ctx, all, &split, train, test);
-        facto_dataset_free(all);
-        if (st != FACTO_OK) {
-            cli_error("%s: %s", train_path, facto_errmsg(ctx));
-            return st == FACTO_ERR_INVALID ? FACTO_EXIT_USAGE : FACTO_EXIT_DATA;
-        }
-        return 0;
-    }
-    *train = all;
-    if (test_path[0]) {
-        if ((rc = cli_read(ctx, &a->read, test_path, test, NULL)) != 0) {
-            facto_dataset_free(all);
-            *train = NULL;
-            return rc;
-        }
-    }
-    return 0;
+    facto_model_free(model);
+    cli_data_free(&d);
+    return rc;
 }
 
-static int cli_train_mf(int argc, char **argv)
+int cli_cmd_train(int argc, char **argv)
 {
-    cli_train_args a;
-    memset(&a, 0, sizeof a);
-    cli_read_defaults(&a.read);
-    a.params = facto_mf_params_default();
-    a.threads = 1;
-    int help = 0;
-    int rc = cli_train_parse(argc, argv, &a, &help);
-    if (help) {
-        cli_train_help(argv[0]);
-        return FACTO_EXIT_OK;
-    }
-    if (rc)
-        return rc;
-
+    const char *model_arg = cli_train_model_arg(argc, argv);
     facto_ctx *ctx = facto_ctx_new();
     if (!ctx) {
         cli_error("out of memory");
         return FACTO_EXIT_INTERNAL;
     }
-    facto_ctx_set_threads(ctx, a.threads);
-    facto_dataset *train = NULL, *test = NULL;
-    facto_model *model = NULL;
-    json_t *root = NULL;
-    int64_t dups = 0;
-    facto_status st;
-    /* A model that could not be saved is found out now, not after the fit. */
-    if (a.out && (st = facto_model_save_check(ctx, a.out)) != FACTO_OK) {
-        rc = cli_fail(ctx, st, 0);
-        goto done;
+    facto_kind_info kind;
+    facto_params *p = NULL;
+    cli_train_args a;
+    memset(&a, 0, sizeof a);
+    cli_read_defaults(&a.data.read);
+    char verb[96];
+    int rc = 0;
+    if (facto_model_kind_find(ctx, model_arg ? model_arg : CLI_DEFAULT_KIND, &kind) != FACTO_OK)
+        rc = cli_usage(argv[0], "--model: %s", facto_errmsg(ctx));
+    else if (facto_params_new(ctx, kind.name, &p) != FACTO_OK)
+        rc = cli_fail(ctx, facto_errcode(ctx), 0);
+    if (rc == 0) {
+        /* usage errors point at the kind's --help, which lists its hyperparameters */
+        snprintf(verb, sizeof verb, "%s --model %s", argv[0], kind.name);
+        rc = cli_train_parse(ctx, verb, p, argc, argv, &a);
     }
-    if ((rc = cli_train_data(ctx, &a, &train, &test, &dups)) != 0)
-        goto done;
-
-    cli_train_state s;
-    memset(&s, 0, sizeof s);
-    s.json = a.json;
-    s.tty = cli_stderr_is_tty();
-    s.n_train = facto_dataset_n_ratings(train);
-    s.last.epochs = a.params.epochs;
-    facto_fit_callbacks cb = {cli_on_epoch, cli_on_progress, &s};
-    FILE *info = a.json ? stderr : stdout;
-    fprintf(info, "training mf on %lld ratings (%d users, %d items)", (long long)s.n_train,
-            (int)facto_dataset_n_users(train), (int)facto_dataset_n_items(train));
-    if (test)
-        fprintf(info, ", testing on %lld ratings", (long long)facto_dataset_n_ratings(test));
-    fprintf(info, "\n");
-    fflush(info);
-    s.t_start = cli_now();
-    st = facto_mf_fit(ctx, train, test, &a.params, &cb, &model);
-    double seconds = cli_now() - s.t_start;
-    cli_bar_clear(&s);
-    if (st != FACTO_OK) {
-        rc = cli_fail(ctx, st, 1);
-        goto done;
-    }
-    if (a.out) {
-        if ((st = facto_model_save(ctx, model, a.out)) != FACTO_OK) {
-            rc = cli_fail(ctx, st, 0);
-            goto done;
-        }
-        fprintf(info, "saved model to %s\n", a.out);
-    }
-    if (a.json) {
-        double rps = s.update_seconds > 0 ? (double)s.n_train * s.last.epoch / s.update_seconds : 0;
-        root = json_object();
-        json_object_set_new(root, "model", json_string("mf"));
-        json_object_set_new(root, "train_rmse", cli_json_num(s.have_last ? s.last.train.rmse : NAN, 6));
-        json_object_set_new(root, "train_mae", cli_json_num(s.have_last ? s.last.train.mae : NAN, 6));
-        json_object_set_new(root, "test_rmse", cli_json_num(s.have_last && test ? s.last.test.rmse : NAN, 6));
-        json_object_set_new(root, "test_mae", cli_json_num(s.have_last && test ? s.last.test.mae : NAN, 6));
-        json_object_set_new(root, "epochs", json_integer(s.have_last ? s.last.epoch : 0));
-        json_object_set_new(root, "seconds", cli_json_num(seconds, 4));
-        json_object_set_new(root, "ratings_per_second", cli_json_num(rps, 4));
-        json_object_set_new(root, "n_train", json_integer(s.n_train));
-        json_object_set_new(root, "n_test", json_integer(test ? facto_dataset_n_ratings(test) : 0));
-        json_object_set_new(root, "duplicates", json_integer(dups));
-        if (a.out)
-            json_object_set_new(root, "out", cli_json_str(a.out));
-        rc = cli_json_print(root);
-        root = NULL;
-    }
-done:
-    json_decref(root);
-    facto_model_free(model);
-    facto_dataset_free(train);
-    facto_dataset_free(test);
+    if (rc == 0 && a.help)
+        cli_train_help(ctx, model_arg ? &kind : NULL, p);
+    else if (rc == 0 && (rc = cli_data_check(verb, &a.data, (kind.train_inputs & FACTO_INPUT_ROWS) != 0)) == 0 &&
+             (rc = cli_params_apply(ctx, verb, p, a.hyperparameters, &a.hp)) == 0 &&
+             (rc = cli_params_check_early(ctx, verb, p)) == 0)
+        rc = cli_train_run(ctx, verb, &kind, p, &a);
+    cli_hp_flags_free(&a.hp);
+    facto_params_free(p);
     facto_ctx_free(ctx);
     return rc;
 }

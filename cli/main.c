@@ -3,7 +3,8 @@
  * table and hands it the rest of argv (argv[0] becomes "facto VERB", so
  * messages name the subcommand). To add a subcommand, write cmd_<verb>.c with
  * `int cli_cmd_<verb>(int argc, char **argv)`, declare it in cli.h and add
- * one row to cli_commands below. Also `facto --version` and `facto help`.
+ * one row to cli_commands below. Also `facto --version` and `facto help
+ * [COMMAND [OPTIONS]]` (= `facto COMMAND [OPTIONS] --help`).
  */
 #include "cli.h"
 
@@ -17,12 +18,13 @@ typedef struct cli_command {
 } cli_command;
 
 static const cli_command cli_commands[] = {
-    {"train", cli_cmd_train, "train a model on ratings and report RMSE per epoch"},
-    {"eval", cli_cmd_eval, "score a saved model on a test file (RMSE, MAE)"},
-    {"predict", cli_cmd_predict, "predict ratings for 'user item' pairs"},
+    {"train", cli_cmd_train, "train a model of any kind (--model KIND) on ratings or feature rows"},
+    {"eval", cli_cmd_eval, "score a saved model on a test file (RMSE, MAE; a classifier's metrics)"},
+    {"predict", cli_cmd_predict, "predict 'user item' pairs, or answer SageMaker inference requests"},
     {"recommend", cli_cmd_recommend, "top-k items for one user"},
+    {"inspect", cli_cmd_inspect, "what a saved model is: kind, task, inputs, sizes, hyperparameters"},
     {"datasets", cli_cmd_datasets, "list, locate and fetch MovieLens data sets"},
-    {"convert", cli_cmd_convert, "ratings -> factorization machine rows; libsvm <-> recordIO-protobuf"},
+    {"convert", cli_cmd_convert, "ratings -> one-hot feature rows; libsvm <-> recordIO-protobuf"},
 };
 #define FACTO_N_COMMANDS (sizeof cli_commands / sizeof cli_commands[0])
 
@@ -82,9 +84,15 @@ int main(int argc, char **argv)
                 cli_error("unknown command '%s'; try 'facto help'", argv[2]);
                 return FACTO_EXIT_USAGE;
             }
+            /* `facto help train --model fm` is `facto train --model fm --help` */
             char help[] = "--help";
-            char *sub_argv[] = {argv[2], help, NULL};
-            return cli_run(cmd, 2, sub_argv);
+            char *sub_argv[64] = {argv[2]};
+            int n = 1;
+            for (int i = 3; i < argc && n < 62; i++)
+                sub_argv[n++] = argv[i];
+            sub_argv[n++] = help;
+            sub_argv[n] = NULL;
+            return cli_run(cmd, n, sub_argv);
         }
         cli_main_usage(stdout);
         return FACTO_EXIT_OK;

@@ -1,8 +1,10 @@
 /*
  * output.c — how the CLI speaks: "facto: ..." error lines on stderr, the map
  * from a library status to an exit code (0 ok, 1 usage, 2 data or I/O,
- * 3 internal), and JSON output through jansson with numbers rounded to a
- * readable number of significant digits. O(size of the output).
+ * 3 internal), JSON output through jansson with numbers rounded to a
+ * readable number of significant digits, and a model's metrics in
+ * SageMaker's log form or as JSON, chosen by the task (never the kind).
+ * O(size of the output).
  */
 #include "cli.h"
 
@@ -10,6 +12,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 void cli_error(const char *fmt, ...)
@@ -22,17 +26,23 @@ void cli_error(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-int cli_fail(const facto_ctx *ctx, facto_status status, int invalid_is_usage)
+int cli_exit_of(facto_status status)
 {
-    const char *msg = facto_errmsg(ctx);
-    cli_error("%s", msg && *msg ? msg : facto_status_str(status));
     switch (status) {
     case FACTO_OK: return FACTO_EXIT_OK;
     case FACTO_ERR_NOMEM:
     case FACTO_ERR_INTERNAL: return FACTO_EXIT_INTERNAL;
-    case FACTO_ERR_INVALID: return invalid_is_usage ? FACTO_EXIT_USAGE : FACTO_EXIT_DATA;
     default: return FACTO_EXIT_DATA;
     }
+}
+
+int cli_fail(const facto_ctx *ctx, facto_status status, int invalid_is_usage)
+{
+    const char *msg = facto_errmsg(ctx);
+    cli_error("%s", msg && *msg ? msg : facto_status_str(status));
+    if (status == FACTO_ERR_INVALID && invalid_is_usage)
+        return FACTO_EXIT_USAGE;
+    return cli_exit_of(status);
 }
 
 int cli_usage(const char *verb, const char *fmt, ...)
@@ -99,3 +109,77 @@ json_t *cli_json_str(const char *text)
 }
 
 int cli_stderr_is_tty(void) { return isatty(STDERR_FILENO); }
+
+double cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+long long cli_file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+const char *cli_task_name(facto_task task)
+{
+    switch (task) {
+    case FACTO_TASK_REGRESSION: return "regression";
+    case FACTO_TASK_BINARY: return "binary";
+    case FACTO_TASK_RANKING: return "ranking";
+    }
+    return "unknown";
+}
+
+/* Room for every figure cli_metric_list gives. */
+#define CLI_MAX_FIGURES (6 + FACTO_METRICS_MAX_RANKING)
+
+/* The figures of a task under SageMaker's metric names, then the ranking
+ * metrics computed (their own names, "ndcg@10"); returns their count. */
+static int cli_metric_list(const facto_metrics *m, const char **names, double *values)
+{
+    int n = 0;
+    if (m->task == FACTO_TASK_BINARY) {
+        static const char *const bin[] = {"binary_classification_accuracy", "binary_classification_cross_entropy",
+                                          "binary_f_beta", "auc", "precision", "recall"};
+        const double v[] = {m->binary.accuracy, m->binary.cross_entropy, m->binary.f_beta,
+                            m->binary.auc,      m->binary.precision,     m->binary.recall};
+        for (; n < 6; n++) {
+            names[n] = bin[n];
+            values[n] = v[n];
+        }
+    } else if (m->task == FACTO_TASK_REGRESSION) {
+        names[n] = "rmse";
+        values[n++] = m->rmse;
+        names[n] = "mae";
+        values[n++] = m->mae;
+    }
+    for (int i = 0; i < m->n_ranking && i < FACTO_METRICS_MAX_RANKING; i++) {
+        names[n] = m->ranking[i].name;
+        values[n++] = m->ranking[i].value;
+    }
+    return n;
+}
+
+void cli_print_scores(FILE *out, const char *which, const facto_metrics *m)
+{
+    const char *names[CLI_MAX_FIGURES];
+    double values[CLI_MAX_FIGURES];
+    int n = cli_metric_list(m, names, values);
+    for (int i = 0; i < n; i++)
+        fprintf(out, "#%s_score (algo-1) : ('%s', %.6g)\n", which, names[i], values[i]);
+}
+
+void cli_json_metrics(json_t *root, const char *prefix, const facto_metrics *m, int have)
+{
+    const char *names[CLI_MAX_FIGURES];
+    double values[CLI_MAX_FIGURES];
+    int n = cli_metric_list(m, names, values);
+    for (int i = 0; i < n; i++) {
+        char key[96];
+        snprintf(key, sizeof key, "%s%s", prefix, names[i]);
+        json_object_set_new(root, key, cli_json_num(have ? values[i] : NAN, 6));
+    }
+}

@@ -21,13 +21,4 @@ int cli_read_finish(cli_readopts *r);
 int cli_read(facto_ctx *ctx, const cli_readopts *r, const char *path, facto_dataset **out,
                    int64_t *dups);
 
-/* Help lines for the read options, shared by train and eval. */
-#define FACTO_CLI_READ_HELP                                                                                  \
-    "  --format F         auto|ml100k|ml1m|mlcsv|delimited (default auto: guessed from the name and\n"        \
-    "                     the first lines)\n"                                                                  \
-    "  --delimiter C      tab|comma|semicolon|space|auto or one character (default auto; implies\n"            \
-    "                     --format delimited)\n"                                                               \
-    "  --columns LIST     user,item,rating[,timestamp] as header names or 1-based positions\n"                \
-    "                     (default: the first columns in that order; implies --format delimited)\n"
-
 #endif /* FACTO_CLI_READDATA_H */

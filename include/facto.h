@@ -145,6 +145,34 @@ typedef struct facto_read_options {
      * header: when its name holds "time" or "date", or is "ts"). Fields are
      * trimmed of blanks and may be double-quoted ("a,b", "" for a quote).
      * Columns after those used are ignored. */
+
+    /* Implicit feedback (plays, clicks, purchases), any format:
+     *  implicit = 0 (default): explicit ratings, as described above; a
+     *    repeated (user, item) keeps its last line's rating and timestamp.
+     *  implicit = 1: the third column is a weight (a count of plays, clicks,
+     *    ...), a finite number >= 0: a weight that is not a number, is
+     *    negative or does not fit a float is FACTO_ERR_PARSE "PATH:LINE: ...".
+     *    A repeated (user, item) is one pair whose weight is the sum of its
+     *    lines' weights and whose timestamp is the latest of theirs. The
+     *    weight column may be absent, every weight then being 1: with
+     *    `columns` "user,item" or "user,item,,timestamp" (an empty third
+     *    entry); without `columns`, in delimited text, when the first data
+     *    line has two columns, or a header names the user and the item but no
+     *    weight ("user,item,timestamp"; besides the rating names, "weight",
+     *    "count", "plays", "clicks", "views", "quantity", ... name the weight).
+     *    Then a first line of two fields is a header only when a field names
+     *    a column. A third column that is not a weight (a timestamp) must be
+     *    placed with `columns`. The MovieLens formats read their rating as the
+     *    weight.
+     *  implicit_threshold = T > 0 (implicit only; 0 = none, the default):
+     *    keeps the pairs whose summed weight is >= T, each as a positive of
+     *    weight 1, and drops the others (T = 4 on MovieLens ratings keeps
+     *    4 and 5 stars); users and items left with no pair are not in the data
+     *    set. facto_dataset_read_with_stats counts what was dropped.
+     * Errors (FACTO_ERR_INVALID): implicit not 0 or 1, a threshold that is
+     * negative or not finite, a threshold > 0 with implicit = 0. */
+    int implicit;
+    double implicit_threshold;
 } facto_read_options;
 
 FACTO_API facto_read_options facto_read_options_default(void);
@@ -156,8 +184,9 @@ typedef struct facto_rows facto_rows;
 /*
  * A rating data set: n_ratings (user, item, rating[, timestamp]) held as CSR
  * by user, with the id maps of its users and items. Duplicate (user, item)
- * pairs are merged when read, keeping the last rating in file order.
- * Immutable once built.
+ * pairs are merged when read, keeping the last rating in file order (implicit
+ * data: adding their weights, see facto_read_options); for implicit data the
+ * "ratings" are the pairs' weights. Immutable once built.
  */
 typedef struct facto_dataset facto_dataset;
 
@@ -166,16 +195,45 @@ typedef struct facto_dataset facto_dataset;
  * starts with the gzip magic). Streaming: memory is O(ratings), not O(file).
  * Accepts CRLF line ends, a UTF-8 BOM, blank lines and lines starting with '#'.
  * Errors: FACTO_ERR_IO (cannot open/read), FACTO_ERR_PARSE (bad line; the
- * message is "PATH:LINE: what is wrong"), FACTO_ERR_EMPTY (no ratings),
- * FACTO_ERR_INVALID (bad options). On success *out is owned by the caller:
- * free with facto_dataset_free(). `n_duplicates` (may be NULL) receives the
- * number of lines dropped because a later line had the same (user, item), so
- * lines read = n_ratings + n_duplicates. Ids are the fields' bytes (1..255,
- * no NUL); ratings must be finite floats, timestamps int64 integers.
+ * message is "PATH:LINE: what is wrong"), FACTO_ERR_EMPTY (no ratings, or
+ * none reaches the implicit threshold), FACTO_ERR_INVALID (bad options). On
+ * success *out is owned by the caller: free with facto_dataset_free().
+ * `n_duplicates` (may be NULL) receives the number of lines dropped because
+ * a later line had the same (user, item), so lines read = n_ratings +
+ * n_duplicates (implicit data: the lines added into an earlier line's pair;
+ * with a threshold, the pairs it drops are counted by
+ * facto_dataset_read_with_stats). Ids are the fields' bytes (1..255, no NUL);
+ * ratings must be finite floats (implicit weights also >= 0), timestamps
+ * int64 integers.
  * Cost O(file bytes + n_users + n_items); u.data (100K lines) takes ~10 ms.
  */
 FACTO_API facto_status facto_dataset_read(facto_ctx *ctx, const char *path, const facto_read_options *opts,
                                           facto_dataset **out, int64_t *n_duplicates);
+
+/* What facto_dataset_read_with_stats did with the lines of a file. Always
+ * n_lines = n_ratings + n_duplicates + n_below_threshold. */
+typedef struct facto_read_stats {
+    int64_t n_lines;           /* data lines read (blank, comment and header lines not counted) */
+    int64_t n_duplicates;      /* lines whose (user, item) came on another line: explicit data keeps the
+                                  last one only; implicit data adds their weights into one pair */
+    int64_t n_below_threshold; /* implicit with a threshold: pairs (after summing) dropped below it */
+    int32_t n_users_dropped;   /* users whose every pair was dropped by the threshold */
+    int32_t n_items_dropped;   /* items whose every pair was dropped by the threshold */
+} facto_read_stats;
+
+/*
+ * facto_dataset_read, with the counts of *stats (may be NULL; zeroed first,
+ * filled on success). Same inputs, outputs, errors and cost; and with a
+ * threshold that drops every pair, FACTO_ERR_EMPTY "PATH: no pair reaches the
+ * implicit threshold T (N pairs below it)"; when the weights of one pair add
+ * up past the float range, FACTO_ERR_PARSE "PATH: the weights of user 'U' and
+ * item 'I' add up to X, more than a float holds". On ml-100k's u.data with
+ * implicit = 1 and threshold 4: 55,375 positives of 942 users and 1,447
+ * items; 44,625 pairs, 1 user and 235 items dropped.
+ */
+FACTO_API facto_status facto_dataset_read_with_stats(facto_ctx *ctx, const char *path,
+                                                     const facto_read_options *opts, facto_dataset **out,
+                                                     facto_read_stats *stats);
 FACTO_API void facto_dataset_free(facto_dataset *ds);
 
 FACTO_API int32_t facto_dataset_n_users(const facto_dataset *ds);
@@ -197,24 +255,39 @@ FACTO_API void facto_dataset_csr(const facto_dataset *ds, const int64_t **row_pt
 /* Smallest and largest rating in the data set. */
 FACTO_API void facto_dataset_rating_range(const facto_dataset *ds, float *min_rating, float *max_rating);
 
-/* How to split one data set into train and test. */
+/* How to split one data set into train and test. The last three are the
+ * splits of ranking (implicit feedback); d is a user's number of ratings. */
 typedef enum facto_split_kind {
-    FACTO_SPLIT_RANDOM = 1, /* each rating goes to test with probability `fraction` */
-    FACTO_SPLIT_KFOLD = 2,  /* ratings shuffled into `k` folds; fold `fold` (1-based) is test */
-    FACTO_SPLIT_TIME = 3    /* each user's latest `fraction` of ratings (by timestamp) is test */
+    FACTO_SPLIT_RANDOM = 1,         /* each rating goes to test with probability `fraction` */
+    FACTO_SPLIT_KFOLD = 2,          /* ratings shuffled into `k` folds; fold `fold` (1-based) is test */
+    FACTO_SPLIT_TIME = 3,           /* each user's latest `fraction` of ratings (by timestamp) is test */
+    FACTO_SPLIT_PER_USER = 4,       /* each user's round(fraction * d) ratings, at most d - 1, drawn at
+                                       random, are test: every user keeps at least one in train */
+    FACTO_SPLIT_LEAVE_LAST_OUT = 5, /* each user's latest rating (by timestamp) is test; a user with
+                                       one rating keeps it in train */
+    FACTO_SPLIT_USERS = 6           /* strong generalisation: round(fraction * n_users) users drawn at
+                                       random are held out, all their ratings in test (see
+                                       facto_dataset_split_users for fold-in history and target) */
 } facto_split_kind;
 
 typedef struct facto_split {
     facto_split_kind kind;
-    double fraction; /* RANDOM, TIME: in (0, 1) */
+    double fraction; /* RANDOM, TIME, PER_USER: share of ratings; USERS: share of users; in (0, 1) */
     int k;           /* KFOLD: number of folds, >= 2 */
     int fold;        /* KFOLD: 1..k */
-    uint64_t seed;   /* RANDOM, KFOLD: shuffling seed */
+    uint64_t seed;   /* RANDOM, KFOLD, PER_USER, USERS: the seed of every random draw */
 } facto_split;
 
+/* The usual share of a held-out user's ratings folded in at evaluation, for
+ * facto_dataset_split_users: 80% folded in, 20% scored. */
+#define FACTO_SPLIT_HISTORY_FRACTION 0.8
+
 /*
- * Parse "random:0.2", "kfold:5:3" or "time:0.2" into *out (seed is left as
- * given). Errors: FACTO_ERR_INVALID with a message saying what is wrong.
+ * Parse "random:0.2", "kfold:5:3", "time:0.2", "per-user:0.2",
+ * "leave-last-out" or "users:0.2" into *out. Every field but seed is set
+ * (fraction 0 for leave-last-out, 1/k for kfold; k and fold 0 but for
+ * kfold); seed is left as given. Errors: FACTO_ERR_INVALID with a message
+ * saying what is wrong; *out is then untouched.
  */
 FACTO_API facto_status facto_split_parse(facto_ctx *ctx, const char *text, facto_split *out);
 
@@ -224,15 +297,58 @@ FACTO_API facto_status facto_split_parse(facto_ctx *ctx, const char *text, facto
  * RANDOM draws one uniform number per rating in CSR order; KFOLD shuffles the
  * ratings (Fisher-Yates) and deals them round-robin into k folds, so the k
  * folds of one seed partition the data; TIME holds out each user's latest
- * round(fraction * d) of d ratings (at most d - 1; ties broken by item index).
- * O(n_ratings) time and memory (TIME: plus a sort per user).
- * Deterministic for a given seed. TIME needs timestamps (FACTO_ERR_INVALID
- * otherwise); a user with one rating keeps it in train.
+ * round(fraction * d) of d ratings (at most d - 1; ties broken by item index,
+ * the later item in the data set's order counting as later).
+ * PER_USER holds out, for each user in index order, round(fraction * d) of
+ * their d ratings (half rounds up; at most d - 1), drawn without replacement
+ * (a partial Fisher-Yates over the user's CSR positions) from one stream of
+ * the seed: sizes depend only on the degrees, which ratings on the seed.
+ * LEAVE_LAST_OUT holds out each user's latest rating, ties broken as TIME
+ * (so it is TIME holding out exactly one); no randomness.
+ * USERS draws round(fraction * n_users) users (a partial Fisher-Yates over
+ * user indices) and puts all their ratings in test, the other users' in
+ * train; test_history + test_target of facto_dataset_split_users with the
+ * same fraction and seed are this test set, and its train this train.
+ * O(n_ratings + n_users) time and memory (TIME, LEAVE_LAST_OUT: plus a sort
+ * per user). Deterministic for a given seed (TIME, LEAVE_LAST_OUT need
+ * none): the same data set, split and seed give the same outputs on every
+ * platform. TIME and LEAVE_LAST_OUT need timestamps (FACTO_ERR_INVALID
+ * otherwise); there a user with one rating keeps it in train.
  * Errors: FACTO_ERR_INVALID, FACTO_ERR_EMPTY (train or test would be empty),
  * FACTO_ERR_NOMEM. Outputs owned by the caller.
+ * ml-100k u.data read with implicit = 1 and threshold 4 (55,375 positives),
+ * per-user:0.2: 44,296 train and 11,079 test, every one of the 942 users in
+ * both (for any seed: the sizes depend on the degrees only).
  */
 FACTO_API facto_status facto_dataset_split(facto_ctx *ctx, const facto_dataset *all, const facto_split *split,
                                            facto_dataset **train, facto_dataset **test);
+
+/*
+ * Strong generalisation ("users:F"): the users of a test are not in
+ * training, and are folded in at evaluation from part of their own history.
+ * round(fraction * n_users) users are drawn as by facto_dataset_split with
+ * FACTO_SPLIT_USERS (same fraction and seed: the same users, the same
+ * *train). The ratings of the others go to *train. For each held-out user in
+ * index order, a random h = round(history_fraction * d) of their d ratings
+ * (half rounds up; at least 1, at most d) go to *test_history, the other
+ * d - h, drawn without replacement from the seed's stream after the users'
+ * draw, to *test_target, what is scored: with history_fraction
+ * FACTO_SPLIT_HISTORY_FRACTION (0.8), a random 80% folded in and 20% scored. A held-out user with too few ratings for a
+ * target (d = 1; d = 2 at 0.8) is in test_history only; evaluation skips a
+ * user without target. Every rating is in exactly one of the three; the
+ * users of test_history and test_target are the held-out ones; each output
+ * has its own compact id maps, and items of the test sides may be missing
+ * from train. fraction and history_fraction in (0, 1).
+ * Errors: FACTO_ERR_INVALID (NULL arguments, a fraction out of range),
+ * FACTO_ERR_EMPTY (no user held out, every user held out, or no held-out user
+ * with a target), FACTO_ERR_NOMEM. On error the outputs are NULL; on success
+ * all three are owned by the caller. O(n_ratings + n_users).
+ * ml-100k u.data at threshold 4, users:0.2 seed 1, history 0.8: 188 users
+ * held out; 45,124 train, 8,205 test history and 2,046 test target ratings.
+ */
+FACTO_API facto_status facto_dataset_split_users(facto_ctx *ctx, const facto_dataset *all, double fraction,
+                                                 uint64_t seed, double history_fraction, facto_dataset **train,
+                                                 facto_dataset **test_history, facto_dataset **test_target);
 
 /* ======================================================================
  * Data set registry (MovieLens)
@@ -402,9 +518,12 @@ FACTO_API facto_status facto_features_row(facto_ctx *ctx, const facto_features *
 
 /* Model kinds; the numbers are stored in model files and never change. */
 typedef enum facto_model_kind {
-    FACTO_MODEL_MF = 1,  /* "mf": biased matrix factorization */
-    FACTO_MODEL_FM = 2,  /* "fm": factorization machine */
-    FACTO_MODEL_IALS = 3 /* "ials": implicit alternating least squares (ranking) */
+    FACTO_MODEL_MF = 1,      /* "mf": biased matrix factorization */
+    FACTO_MODEL_FM = 2,      /* "fm": factorization machine */
+    FACTO_MODEL_POPULAR = 3, /* "popular": most interactions (implicit feedback baseline) */
+    FACTO_MODEL_ITEMKNN = 4, /* "itemknn": item-item nearest neighbours, cosine or BM25 */
+    FACTO_MODEL_EASE = 5,    /* "ease": closed-form item-item model (Steck, WWW 2019) */
+    FACTO_MODEL_IALS = 6     /* "ials": implicit alternating least squares (ranking) */
 } facto_model_kind;
 
 /* What a model predicts. */
@@ -426,7 +545,7 @@ typedef struct facto_model facto_model;
 FACTO_API void facto_model_free(facto_model *model);
 /* Kind of a model; 0 for NULL. */
 FACTO_API facto_model_kind facto_model_get_kind(const facto_model *model);
-/* "mf", "fm", or "unknown" for any other value. Static storage. */
+/* "mf", "fm", "ials", or "unknown" for any other value. Static storage. */
 FACTO_API const char *facto_model_kind_name(facto_model_kind kind);
 /* What the model predicts; 0 for NULL. */
 FACTO_API facto_task facto_model_task(const facto_model *model);
@@ -445,6 +564,10 @@ typedef struct facto_kind_info {
     facto_model_kind kind;
     const char *summary;   /* one line: the model and its source */
     unsigned train_inputs; /* FACTO_INPUT_* bits it trains on (facto_fit_data) */
+    int thread_invariant;  /* 1: a model is the same for any facto_ctx_set_threads() count (fm: only
+                              MCMC chains run in parallel, each with its own seed), so a program may
+                              use every core by default; 0: more threads change the result (mf:
+                              Hogwild SGD), so 1 thread is the reproducible default */
 } facto_kind_info;
 
 /* Number of kinds this build knows; kind `index` (0-based) into *out.
@@ -505,7 +628,7 @@ FACTO_API facto_status facto_model_load(facto_ctx *ctx, const char *path, facto_
 /* A kind's hyperparameter values: opaque, created with its defaults. */
 typedef struct facto_params facto_params;
 
-/* New hyperparameters of kind `kind` ("mf", "fm") at their defaults.
+/* New hyperparameters of kind `kind` ("mf", "fm", "ials") at their defaults.
  * Errors: FACTO_ERR_NOT_FOUND (unknown kind, the message lists the known
  * ones), FACTO_ERR_NOMEM. *out owned by the caller: facto_params_free(). */
 FACTO_API facto_status facto_params_new(facto_ctx *ctx, const char *kind, facto_params **out);
@@ -558,6 +681,19 @@ FACTO_API facto_status facto_params_validate(facto_ctx *ctx, const facto_params 
  * sgd trains on feature rows only: one-hot encode ratings first,
  * facto_fm_encode). 0 for NULL. */
 FACTO_API unsigned facto_params_inputs(const facto_params *params);
+
+/* FACTO_TASK_* a model trained with this configuration will have (fm: its
+ * predictor_type; mf: regression); 0 while a setting it depends on is not
+ * set, or for NULL. Lets a program check its data before a fit. */
+FACTO_API facto_task facto_params_task(const facto_params *params);
+
+/* How this configuration will train, for a program to show before a fit,
+ * into buf (size bytes; buf may be NULL when size is 0) as snprintf does
+ * (returns the length needed without the NUL): a one-line summary ("regressor,
+ * solver mcmc, num_factors 8, 20 iterations"), then a line for each note
+ * worth showing ("mcmc: 4 chains of 20 iterations, pooled at the end; the
+ * epoch reports follow chain 1"), each line ending in '\n'. "" for NULL. */
+FACTO_API size_t facto_params_describe(const facto_params *params, char *buf, size_t size);
 
 /* One hyperparameter of the table. The pointers are static storage. */
 typedef struct facto_param_info {
@@ -841,6 +977,85 @@ FACTO_API facto_status facto_model_recommend_history(facto_ctx *ctx, const facto
  */
 FACTO_API facto_status facto_model_similar(facto_ctx *ctx, const facto_model *model, const char *item, int k,
                                            facto_recommendation *out, int *n_out);
+
+/* ======================================================================
+ * Implicit alternating least squares (kind "ials")
+ *
+ * Trained by facto_model_fit with facto_params_new(ctx, "ials", ...) on
+ * interactions (facto_fit_data.train; weights >= 0, e.g. read with
+ * facto_read_options.implicit). Minimises, over every (user, item) pair of
+ * the training users and items,
+ *   sum_observed (1 + alpha w)(1 - <U_u, V_i>)^2
+ *     + unobserved_weight sum_unobserved <U_u, V_i>^2
+ *     + reg sum_u (|I_u| + unobserved_weight n_items)^reg_exponent |U_u|^2
+ *     + reg sum_i (|U_i| + unobserved_weight n_users)^reg_exponent |V_i|^2
+ * (Hu, Koren & Volinsky, ICDM 2008; the unobserved weight and frequency-
+ * scaled L2 of Rendle, Krichene, Zhang & Koren, RecSys 2022) by
+ * alternating item and user solves, each row by cg_steps warm-started
+ * conjugate gradient steps (Takacs, Pilaszy & Tikk, RecSys 2011; 0 = exact
+ * Cholesky), on facto_ctx_set_threads() threads with the same result for
+ * any thread count. Hyperparameters (facto train --model ials --help):
+ * num_factors, epochs, reg, reg_exponent, alpha, unobserved_weight,
+ * cg_steps, init_std, seed; the defaults were chosen on validation
+ * carve-outs of ml-100k's training part (bench/ials_tune.sh). The model is
+ * FACTO_TASK_RANKING: scores b_i + <U_u, V_i> rank items; a user given by
+ * a history (facto_model_recommend_history) gets a vector from one exact
+ * solve of the same objective against V. Each epoch report carries the
+ * seconds of the iteration and train_loss (the objective per training
+ * pair, computed apart from the timed part). Cost per iteration about
+ * (cg_steps + 1)(8 nnz k + 2 (n_users + n_items) k^2) flops: 0.5-2 s at
+ * MovieLens-20M size (10M pairs, k 64) on 2 cores (bench/ials.sh).
+ * ====================================================================== */
+
+/* ======================================================================
+ * Item-based ranking models for implicit feedback (popular, itemknn, ease)
+ *
+ * Trained by facto_model_fit() from facto_params_new(ctx, "popular" |
+ * "itemknn" | "ease") on facto_fit_data.train: a data set whose rating
+ * column is an interaction weight (1 for a click or a rating kept by a
+ * threshold; plays, counts), every weight finite and >= 0 (a negative one
+ * is FACTO_ERR_INVALID naming the user and item). facto_model_task() is
+ * FACTO_TASK_RANKING: scores only rank items (higher is better) and are not
+ * ratings. The model keeps each training user's items and weights, so
+ * facto_model_recommend / _batch leave a user's own items out, and a user is
+ * scored from those items exactly as a user given only by a history of
+ * items would be (fold-in). An item the model never saw scores 0; a user
+ * with no known item gets the item counts. Defaults were chosen on
+ * validation carve-outs of training data only (bench/rank_tune.c; ml-100k,
+ * ratings >= 4 and all ratings). Hyperparameters by name (facto_params_set):
+ *
+ * "popular": s(i) = the number of training users of item i (the same list
+ *   for everyone). count = pairs (default: each (user, item) once, weights
+ *   ignored) | weights (the sum of the weights). O(nnz) to train.
+ *
+ * "itemknn" (Sarwar et al., WWW 2001; Deshpande & Karypis, ACM TOIS 2004):
+ *   sim(i, j) = cosine of items i and j's user columns of W, where W = X
+ *   (similarity = cosine) or X after BM25 weighting with users as the
+ *   documents (similarity = bm25, default; Robertson & Zaragoza 2009):
+ *   w_ui = x_ui (bm25_k1 + 1) / (x_ui + bm25_k1 (1 - bm25_b + bm25_b
+ *   len_u / avg_len)), len_u = sum of u's weights. Each item keeps its
+ *   `neighbors` most similar items (default 500; bm25_k1 default 5,
+ *   bm25_b 0.9), and a history h with weights v scores
+ *   s(i) = sum_{j in h} v_j sim_kept(j, i). Training costs O(sum over users
+ *   of |items|^2) on facto_ctx_set_threads() threads (the result does not
+ *   depend on their number); memory O(n_items * neighbors).
+ *
+ * "ease" (Steck, "Embarrassingly Shallow Autoencoders for Sparse Data",
+ *   WWW 2019, eq. 8): P = (X^T X + reg I)^-1, B = I - P diag(1/diag(P))
+ *   (zero diagonal), s = x_u B. reg (aliases lambda, l2; default 400) is
+ *   the L2 weight; max_memory (bytes, default half of the memory the
+ *   system gives the process) bounds the n_items x n_items float matrix:
+ *   a larger catalogue is refused with FACTO_ERR_INVALID saying how many
+ *   bytes it would need. Float Cholesky through LAPACK (spotrf, spotri);
+ *   a matrix that is not positive definite in float is FACTO_ERR_DIVERGED
+ *   (raise reg). Training costs O(sum over users of |items|^2 + n_items^3),
+ *   scoring a user O(|history| n_items).
+ *
+ * On ml-100k ratings >= 4 with 20% of each user's interactions held out
+ * (per-user:0.2, seeds 1..10, training items excluded, full ranking),
+ * NDCG@10: popular 0.152, itemknn 0.293 (cosine 0.263), ease 0.319; each
+ * trains in under 0.25 s on 2 cores.
+ * ====================================================================== */
 
 /* ======================================================================
  * Biased matrix factorization

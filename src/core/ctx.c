@@ -69,6 +69,20 @@ int fct_threads(const facto_ctx *ctx)
     return n;
 }
 
+uint64_t fct_memory_total(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    uint64_t total = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+    FILE *f = fopen("/sys/fs/cgroup/memory.max", "r"); /* "max" or a byte count */
+    if (f) {
+        unsigned long long lim = 0;
+        if (fscanf(f, "%llu", &lim) == 1 && lim > 0 && (total == 0 || lim < total))
+            total = (uint64_t)lim;
+        fclose(f);
+    }
+    return total;
+}
+
 facto_status fct_fail(facto_ctx *ctx, facto_status status, const char *fmt, ...)
 {
     if (!ctx)

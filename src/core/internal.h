@@ -39,6 +39,10 @@ facto_status fct_ok(facto_ctx *ctx);
 void fct_log(facto_ctx *ctx, facto_log_level level, const char *fmt, ...) FACTO_PRINTF(3, 4);
 /* Threads to use: ctx's setting with 0 resolved to the number of cores. */
 int fct_threads(const facto_ctx *ctx);
+/* Bytes of memory this process may use: the machine's physical memory
+ * (sysconf), or the cgroup v2 limit (/sys/fs/cgroup/memory.max) when that
+ * is smaller; 0 when neither can be read. */
+uint64_t fct_memory_total(void);
 
 /* Allocation with overflow checks; NULL on failure (callers report NOMEM). */
 void *fct_malloc_array(size_t n, size_t size);

@@ -1,11 +1,13 @@
 /*
  * dataset.c — rating data sets: the COO builder, CSR-by-user construction
  * (two stable counting sorts, by item then by user, so each user's ratings
- * come out by item and then file position and the last duplicate wins), and
+ * come out by item and then file position, and the last duplicate wins or,
+ * for implicit data, duplicates add up and a threshold may drop pairs), and
  * the public accessors. O(n + n_users + n_items) time, 2n int64 of scratch.
  */
 #include "dataset.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -82,10 +84,76 @@ static void fct_counting_sort(const int32_t *key, int32_t n_keys, const int64_t 
     }
 }
 
+/*
+ * After a threshold dropped pairs: remove the users and items left with none
+ * from the maps and renumber the rest in their order (items stay ascending
+ * within each user, since the renumbering keeps order). FACTO_ERR_NOMEM.
+ */
+static facto_status fct_dataset_compact(facto_ctx *ctx, facto_dataset *ds, fct_merge_counts *c)
+{
+    int32_t *item_new = fct_malloc_array((size_t)ds->n_items + 1, sizeof *item_new);
+    facto_idmap *users = fct_idmap_new(), *items = fct_idmap_new();
+    if (!item_new || !users || !items)
+        goto nomem;
+    for (int32_t i = 0; i < ds->n_items; i++)
+        item_new[i] = -1;
+    for (int64_t k = 0; k < ds->n_ratings; k++)
+        item_new[ds->items[k]] = 0;
+    for (int32_t i = 0; i < ds->n_items; i++)
+        if (item_new[i] == 0) {
+            const char *name = ds->item_map->names[i];
+            if ((item_new[i] = fct_idmap_intern(items, name, strlen(name))) < 0)
+                goto nomem;
+        }
+    for (int64_t k = 0; k < ds->n_ratings; k++)
+        ds->items[k] = item_new[ds->items[k]];
+    int64_t start = 0;
+    for (int32_t u = 0; u < ds->n_users; u++) {
+        int64_t end = ds->row_ptr[u + 1];
+        if (end > start) {
+            const char *name = ds->user_map->names[u];
+            int32_t j = fct_idmap_intern(users, name, strlen(name));
+            if (j < 0)
+                goto nomem;
+            ds->row_ptr[j + 1] = end; /* j <= u: row u + 1 was read already */
+        }
+        start = end;
+    }
+    c->n_users_dropped = ds->n_users - users->n;
+    c->n_items_dropped = ds->n_items - items->n;
+    fct_idmap_free(ds->user_map);
+    fct_idmap_free(ds->item_map);
+    ds->user_map = users;
+    ds->item_map = items;
+    ds->n_users = users->n;
+    ds->n_items = items->n;
+    free(item_new);
+    return FACTO_OK;
+nomem:
+    free(item_new);
+    fct_idmap_free(users);
+    fct_idmap_free(items);
+    return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory building the rating matrix");
+}
+
 facto_status fct_dataset_from_coo(facto_ctx *ctx, const fct_coo *coo, facto_idmap *users, facto_idmap *items,
                                     facto_dataset **out, int64_t *n_duplicates)
 {
+    fct_merge_counts c;
+    facto_status st = fct_dataset_build(ctx, coo, users, items, NULL, out, &c);
+    if (st == FACTO_OK && n_duplicates)
+        *n_duplicates = c.n_duplicates;
+    return st;
+}
+
+facto_status fct_dataset_build(facto_ctx *ctx, const fct_coo *coo, facto_idmap *users, facto_idmap *items,
+                               const fct_merge *merge, facto_dataset **out, fct_merge_counts *counts)
+{
     *out = NULL;
+    fct_merge_counts cnt = {0, 0, 0, 0};
+    int sum = merge && merge->sum;
+    double threshold = sum ? merge->threshold : 0.0;
+    facto_status fst = FACTO_OK;
     facto_dataset *ds = calloc(1, sizeof *ds);
     int64_t *by_item = NULL, *order = NULL, *count = NULL;
     if (!ds)
@@ -126,22 +194,51 @@ facto_status fct_dataset_from_coo(facto_ctx *ctx, const fct_coo *coo, facto_idma
     int64_t w = 0, dups = 0;
     float lo = INFINITY, hi = -INFINITY;
     int32_t u = -1;
+    double acc = 0.0;         /* sum: the pair's weights so far */
+    int64_t latest = INT64_MIN; /* sum: the pair's latest timestamp so far */
     for (int64_t p = 0; p < n; p++) {
         int64_t k = order[p];
         while (u < coo->users[k])
             ds->row_ptr[++u] = w;
+        if (sum) {
+            acc += coo->ratings[k];
+            if (coo->timestamps && coo->timestamps[k] > latest)
+                latest = coo->timestamps[k];
+        }
         if (p + 1 < n && coo->users[order[p + 1]] == coo->users[k] && coo->items[order[p + 1]] == coo->items[k]) {
             dups++;
-            continue; /* a later line has the same pair: it wins */
+            continue; /* a later line has the same pair: it wins, or adds up */
+        }
+        float r = coo->ratings[k];
+        int64_t t = ds->timestamps ? coo->timestamps[k] : 0;
+        if (sum) {
+            double total = acc;
+            acc = 0.0;
+            t = latest;
+            latest = INT64_MIN;
+            if (total > FLT_MAX) {
+                fst = fct_fail(ctx, FACTO_ERR_PARSE, "the weights of user '%s' and item '%s' add up to %g, more than a float holds",
+                         ds->user_map->names[coo->users[k]], ds->item_map->names[coo->items[k]], total);
+                goto fail;
+            }
+            if (threshold > 0.0) {
+                if (!(total >= threshold)) {
+                    cnt.n_below++;
+                    continue;
+                }
+                r = 1.0f;
+            } else {
+                r = (float)total;
+            }
         }
         ds->items[w] = coo->items[k];
-        ds->ratings[w] = coo->ratings[k];
+        ds->ratings[w] = r;
         if (ds->timestamps)
-            ds->timestamps[w] = coo->timestamps[k];
-        if (coo->ratings[k] < lo)
-            lo = coo->ratings[k];
-        if (coo->ratings[k] > hi)
-            hi = coo->ratings[k];
+            ds->timestamps[w] = t;
+        if (r < lo)
+            lo = r;
+        if (r > hi)
+            hi = r;
         w++;
     }
     while (u < ds->n_users)
@@ -151,10 +248,25 @@ facto_status fct_dataset_from_coo(facto_ctx *ctx, const fct_coo *coo, facto_idma
     ds->max_rating = w ? hi : 0.0f;
     free(count);
     free(order);
-    if (n_duplicates)
-        *n_duplicates = dups;
+    count = order = NULL;
+    cnt.n_duplicates = dups;
+    if (n > 0 && w == 0) {
+        fst = fct_fail(ctx, FACTO_ERR_EMPTY, "no pair reaches the implicit threshold %g (%lld pairs below it)", threshold,
+                 (long long)cnt.n_below);
+        goto fail;
+    }
+    if (cnt.n_below > 0 && (fst = fct_dataset_compact(ctx, ds, &cnt)) != FACTO_OK)
+        goto fail;
+    if (counts)
+        *counts = cnt;
     *out = ds;
     return fct_ok(ctx);
+
+fail:
+    free(count);
+    free(order);
+    facto_dataset_free(ds);
+    return fst;
 
 nomem:
     free(count);

@@ -2,8 +2,9 @@
  * dataset.h — internal layout of id maps and rating data sets, and the COO
  * builder that every reader fills. Readers push (user, item, rating, time)
  * triplets as they stream a file; fct_dataset_from_coo() sorts them into
- * CSR by user, merges duplicate pairs (the last one in file order wins) and
- * hands over the id maps. Cost O(n + n_users + n_items) for n ratings.
+ * CSR by user, merges duplicate pairs (the last one in file order wins, or,
+ * for implicit data, fct_dataset_build() adds their weights) and hands over
+ * the id maps. Cost O(n + n_users + n_items) for n ratings.
  */
 #ifndef FACTO_DATASET_H
 #define FACTO_DATASET_H
@@ -65,5 +66,34 @@ facto_status fct_coo_push(facto_ctx *ctx, fct_coo *coo, int32_t user, int32_t it
  */
 facto_status fct_dataset_from_coo(facto_ctx *ctx, const fct_coo *coo, facto_idmap *users, facto_idmap *items,
                                     facto_dataset **out, int64_t *n_duplicates);
+
+/* How fct_dataset_build merges the triplets of one (user, item) pair. */
+typedef struct fct_merge {
+    int sum;          /* 0: the last triplet in push order wins, with its timestamp (explicit
+                         ratings); 1: the weights add up (in double, stored as float) and the
+                         latest timestamp is kept (implicit interactions) */
+    double threshold; /* sum only: > 0 keeps the pairs whose summed weight is >= threshold,
+                         each with weight 1, and drops the others; 0 keeps every pair */
+} fct_merge;
+
+/* What fct_dataset_build did besides building: every count may be NULL. */
+typedef struct fct_merge_counts {
+    int64_t n_duplicates; /* triplets merged into a pair that came before them */
+    int64_t n_below;      /* pairs dropped by the threshold */
+    int32_t n_users_dropped, n_items_dropped; /* ids left with no pair: not in the data set */
+} fct_merge_counts;
+
+/*
+ * fct_dataset_from_coo with a merge rule (NULL: the last wins, as
+ * fct_dataset_from_coo). When the threshold drops pairs, users and items left
+ * with none are removed from the id maps (the others keep their relative
+ * order), so the data set's maps stay compact. *counts (may be NULL) is
+ * filled on success. Errors as fct_dataset_from_coo, plus FACTO_ERR_PARSE
+ * when a pair's weights add up to more than a float holds (the message names
+ * the user and the item, not the file) and FACTO_ERR_EMPTY when the threshold
+ * drops every pair.
+ */
+facto_status fct_dataset_build(facto_ctx *ctx, const fct_coo *coo, facto_idmap *users, facto_idmap *items,
+                               const fct_merge *merge, facto_dataset **out, fct_merge_counts *counts);
 
 #endif /* FACTO_DATASET_H */

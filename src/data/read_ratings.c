@@ -18,6 +18,9 @@
 enum { FACTO_COL_USER = 0, FACTO_COL_ITEM = 1, FACTO_COL_RATING = 2, FACTO_COL_TIME = 3 };
 static const char *const fct_col_what[4] = {"user id", "item id", "rating", "timestamp"};
 
+struct fct_dialect;
+static const char *fct_what(const struct fct_dialect *d, int c);
+
 #define FACTO_MAX_COLUMN 100000
 /* The dialect's code for the two-byte delimiter "::" (never a data byte we split on). */
 #define FACTO_DELIM_DCOLON '\x01'
@@ -30,9 +33,25 @@ typedef struct fct_dialect {
     int n_cols;          /* 3 or 4 wanted columns */
     int pos[4];          /* 0-based positions; -1 = not yet known */
     int time_optional;   /* the timestamp column may be absent (then no timestamps) */
+    int implicit;        /* the third column is a weight (facto_read_options.implicit) */
+    int weight_optional; /* implicit: the weight column may be absent (then every weight is 1) */
+    int no_weight;       /* implicit: the file has no weight column: every weight is 1 */
     int columns_default; /* no columns were given: a header's names may place them */
     char name[4][FACTO_MAX_ID_LEN + 1]; /* header names when chosen by name, else "" */
 } fct_dialect;
+
+/* What column c holds, for messages: the rating is a weight in implicit data. */
+static const char *fct_what(const fct_dialect *d, int c)
+{
+    return c == FACTO_COL_RATING && d->implicit ? "weight" : fct_col_what[c];
+}
+
+/* Whether the lines must have column c: the timestamp only when there is
+ * one, the weight unless implicit data has none. */
+static int fct_col_used(const fct_dialect *d, int c)
+{
+    return c < d->n_cols && !(c == FACTO_COL_RATING && d->no_weight);
+}
 
 /* A field: a span of the (mutable) line, NUL-terminated in place. */
 typedef struct fct_field {
@@ -52,6 +71,8 @@ facto_read_options facto_read_options_default(void)
     o.delimiter = 0;
     o.header = -1;
     o.columns = NULL;
+    o.implicit = 0;
+    o.implicit_threshold = 0.0;
     return o;
 }
 
@@ -242,9 +263,12 @@ static facto_status fct_split_line(facto_ctx *ctx, const char *path, int64_t lin
     }
 }
 
-/* Parse "user,item,rating[,timestamp]" as names or 1-based positions. */
+/* Parse "user,item,rating[,timestamp]" as names or 1-based positions.
+ * Implicit data may leave the weight out: "user,item" or "user,item,,timestamp". */
 static facto_status fct_parse_columns(facto_ctx *ctx, const char *spec, fct_dialect *d)
 {
+    const char *want = d->implicit ? "give 2 to 4 columns (user,item[,weight[,timestamp]])"
+                                   : "give 3 or 4 columns (user,item,rating[,timestamp])";
     int k = 0;
     const char *p = spec;
     for (;;) {
@@ -257,11 +281,20 @@ static facto_status fct_parse_columns(facto_ctx *ctx, const char *spec, fct_dial
         while (n > 0 && fct_is_space(p[n - 1]))
             n--;
         if (k == 4)
-            return fct_fail(ctx, FACTO_ERR_INVALID,
-                              "columns '%s': give 3 or 4 columns (user,item,rating[,timestamp])", spec);
+            return fct_fail(ctx, FACTO_ERR_INVALID, "columns '%s': %s", spec, want);
+        if (n == 0 && k == FACTO_COL_RATING && d->implicit) {
+            d->no_weight = 1; /* no weight column: every weight is 1 */
+            d->pos[k] = -1;
+            d->name[k][0] = '\0';
+            k++;
+            if (!q)
+                break;
+            p = q + 1;
+            continue;
+        }
         if (n == 0)
             return fct_fail(ctx, FACTO_ERR_INVALID, "columns '%s': column %d (%s) is empty", spec, k + 1,
-                              fct_col_what[k]);
+                              fct_what(d, k));
         if (n > FACTO_MAX_ID_LEN)
             return fct_fail(ctx, FACTO_ERR_INVALID, "columns '%s': column %d is longer than %d bytes", spec, k + 1,
                               FACTO_MAX_ID_LEN);
@@ -287,16 +320,22 @@ static facto_status fct_parse_columns(facto_ctx *ctx, const char *spec, fct_dial
             break;
         p = q + 1;
     }
+    if (k == 2 && d->implicit) {
+        d->no_weight = 1;
+        d->pos[FACTO_COL_RATING] = -1;
+        d->name[FACTO_COL_RATING][0] = '\0';
+        k = 3;
+    }
     if (k < 3)
-        return fct_fail(ctx, FACTO_ERR_INVALID, "columns '%s': give 3 or 4 columns (user,item,rating[,timestamp])",
-                          spec);
+        return fct_fail(ctx, FACTO_ERR_INVALID, "columns '%s': %s", spec, want);
     d->n_cols = k;
     for (int i = 0; i < k; i++)
         for (int j = 0; j < i; j++)
-            if ((d->pos[i] >= 0 && d->pos[i] == d->pos[j]) ||
-                (d->pos[i] < 0 && d->pos[j] < 0 && strcmp(d->name[i], d->name[j]) == 0))
+            if (fct_col_used(d, i) && fct_col_used(d, j) &&
+                ((d->pos[i] >= 0 && d->pos[i] == d->pos[j]) ||
+                 (d->pos[i] < 0 && d->pos[j] < 0 && strcmp(d->name[i], d->name[j]) == 0)))
                 return fct_fail(ctx, FACTO_ERR_INVALID, "columns '%s': the %s and the %s are the same column", spec,
-                                  fct_col_what[j], fct_col_what[i]);
+                                  fct_what(d, j), fct_what(d, i));
     return FACTO_OK;
 }
 
@@ -315,6 +354,22 @@ static facto_status fct_dialect_init(facto_ctx *ctx, const facto_read_options *o
     if (o->header < -1 || o->header > 1)
         return fct_fail(ctx, FACTO_ERR_INVALID, "read options: header must be 1, 0 or -1 (detect), not %d",
                           o->header);
+    if (o->implicit != 0 && o->implicit != 1)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "read options: implicit must be 0 (ratings) or 1 (weights), not %d",
+                        o->implicit);
+    if (!isfinite(o->implicit_threshold) || o->implicit_threshold < 0.0)
+        return fct_fail(ctx, FACTO_ERR_INVALID,
+                        "read options: the implicit threshold must be a finite number >= 0 (0: none), not %g",
+                        o->implicit_threshold);
+    if (o->implicit_threshold > 0.0 && !o->implicit)
+        return fct_fail(ctx, FACTO_ERR_INVALID,
+                        "read options: an implicit threshold (%g) applies to implicit data; set implicit = 1",
+                        o->implicit_threshold);
+    d->implicit = o->implicit;
+    /* Without a column list, implicit delimited text may have no weight
+     * column: the first line decides (facto_read_options). */
+    d->weight_optional = o->implicit && !o->columns &&
+                         (o->format == FACTO_FORMAT_AUTO || o->format == FACTO_FORMAT_DELIMITED);
     unsigned char dc = (unsigned char)o->delimiter;
     if (dc != 0 && dc != '\t' && (dc < 0x20 || dc >= 0x7f || dc == '"' || dc == '#'))
         return fct_fail(ctx, FACTO_ERR_INVALID,
@@ -362,7 +417,7 @@ static facto_status fct_dialect_init(facto_ctx *ctx, const facto_read_options *o
             d->time_optional = 0;
             int by_name = 0;
             for (int i = 0; i < d->n_cols; i++)
-                by_name |= d->pos[i] < 0;
+                by_name |= fct_col_used(d, i) && d->pos[i] < 0;
             if (by_name && o->header == 0)
                 return fct_fail(ctx, FACTO_ERR_INVALID,
                                   "columns '%s' are given by name, but the options say the file has no header",
@@ -432,8 +487,9 @@ static int fct_names_time(const char *s, size_t n)
 
 /* Which column a header name speaks of: FACTO_COL_USER, _ITEM, _RATING,
  * _TIME, or -1. Case, '_', '-' and ' ' are ignored ("userId", "user_id",
- * "Movie ID" all match). */
-static int fct_header_role(const char *s, size_t n)
+ * "Movie ID" all match). In implicit data, names of counts ("plays",
+ * "clicks", "weight", ...) also name the rating column, which holds weights. */
+static int fct_header_role(const char *s, size_t n, int implicit)
 {
     static const char *const users[] = {"user", "userid", "uid", "users", "customer", "customerid", "member",
                                         "memberid", "reviewer", "reviewerid", NULL};
@@ -442,6 +498,9 @@ static int fct_header_role(const char *s, size_t n)
                                         "song", "songid", "artist", "artistid", NULL};
     static const char *const ratings[] = {"rating", "ratings", "score", "stars", "value", "preference",
                                           "pref", "bookrating", NULL};
+    static const char *const weights[] = {"weight", "weights", "count", "counts", "plays", "playcount",
+                                          "listens", "listencount", "clicks", "clickcount", "views",
+                                          "quantity", "qty", "frequency", "freq", "interactions", NULL};
     char low[64];
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
@@ -453,9 +512,9 @@ static int fct_header_role(const char *s, size_t n)
         low[m++] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
     }
     low[m] = '\0';
-    const char *const *lists[3] = {users, items, ratings};
-    const int roles[3] = {FACTO_COL_USER, FACTO_COL_ITEM, FACTO_COL_RATING};
-    for (int l = 0; l < 3; l++)
+    const char *const *lists[4] = {users, items, ratings, weights};
+    const int roles[4] = {FACTO_COL_USER, FACTO_COL_ITEM, FACTO_COL_RATING, FACTO_COL_RATING};
+    for (int l = 0; l < (implicit ? 4 : 3); l++)
         for (int i = 0; lists[l][i]; i++)
             if (strcmp(low, lists[l][i]) == 0)
                 return roles[l];
@@ -464,17 +523,25 @@ static int fct_header_role(const char *s, size_t n)
 
 /* A header with names for the user, the item and the rating places those
  * columns when no columns were given ("rating;item;user" reads right).
- * Without all three names the columns stay in their default order. */
+ * Without all three names the columns stay in their default order; implicit
+ * data with names for the user and the item but none for a weight has no
+ * weight column ("user,item,timestamp"). */
 static void fct_dialect_place_by_header(fct_dialect *d, const fct_fields *fs)
 {
     int pos[4] = {-1, -1, -1, -1};
     for (int i = 0; i < fs->n; i++) {
-        int role = fct_header_role(fs->f[i].s, fs->f[i].n);
+        int role = fct_header_role(fs->f[i].s, fs->f[i].n, d->implicit);
         if (role >= 0 && pos[role] < 0)
             pos[role] = i;
     }
-    if (pos[FACTO_COL_USER] < 0 || pos[FACTO_COL_ITEM] < 0 || pos[FACTO_COL_RATING] < 0)
+    if (pos[FACTO_COL_USER] < 0 || pos[FACTO_COL_ITEM] < 0)
         return;
+    if (pos[FACTO_COL_RATING] < 0) {
+        if (!d->weight_optional)
+            return;
+        d->no_weight = 1;
+        d->weight_optional = 0;
+    }
     for (int c = 0; c < 3; c++)
         d->pos[c] = pos[c];
     if (pos[FACTO_COL_TIME] >= 0) {
@@ -512,10 +579,13 @@ static facto_status fct_dialect_resolve(facto_ctx *ctx, const char *path, int64_
             d->format = FACTO_FORMAT_DELIMITED;
         }
     }
+    if (d->format == FACTO_FORMAT_ML_CSV)
+        d->weight_optional = 0; /* its header names the rating */
     if (d->delim == 0) {
-        int need = 3;
+        int need = d->weight_optional ? 2 : 3;
         for (int i = 0; i < d->n_cols; i++)
-            if (d->pos[i] + 1 > need && !(i == FACTO_COL_TIME && d->time_optional))
+            if (d->pos[i] + 1 > need && !(i == FACTO_COL_TIME && d->time_optional) &&
+                !(i == FACTO_COL_RATING && d->weight_optional) && fct_col_used(d, i))
                 need = d->pos[i] + 1;
         d->delim = fct_detect_delim(line, len, need);
     }
@@ -525,13 +595,22 @@ static facto_status fct_dialect_resolve(facto_ctx *ctx, const char *path, int64_
     if (d->header == -1) {
         /* A header is a line in which no field is a number and that has all
          * the columns wanted by position (else it is bad data, reported so). */
-        int numeric = fs->n < 3;
+        int numeric = fs->n < (d->weight_optional ? 2 : 3);
         double v;
         for (int c = 0; c < d->n_cols; c++)
-            if (c != FACTO_COL_TIME && d->pos[c] >= fs->n)
+            if (c != FACTO_COL_TIME && !(c == FACTO_COL_RATING && d->weight_optional) && fct_col_used(d, c) &&
+                d->pos[c] >= fs->n)
                 numeric = 1;
         for (int i = 0; i < fs->n && !numeric; i++)
             numeric = fct_parse_double(fs->f[i].s, fs->f[i].n, &v);
+        /* Implicit "user item" lines hold no number at all: two or fewer
+         * fields make a header only when one of them names a column. */
+        if (!numeric && d->weight_optional && fs->n < 3) {
+            int named = 0;
+            for (int i = 0; i < fs->n; i++)
+                named |= fct_header_role(fs->f[i].s, fs->f[i].n, 1) >= 0;
+            numeric = !named;
+        }
         d->header = !numeric;
     }
     *is_header = d->header == 1;
@@ -539,7 +618,7 @@ static facto_status fct_dialect_resolve(facto_ctx *ctx, const char *path, int64_
         fct_dialect_place_by_header(d, fs);
     if (*is_header) {
         for (int c = 0; c < d->n_cols; c++) {
-            if (d->pos[c] >= 0)
+            if (d->pos[c] >= 0 || !fct_col_used(d, c))
                 continue;
             for (int i = 0; i < fs->n; i++)
                 if (fs->f[i].n == strlen(d->name[c]) && memcmp(fs->f[i].s, d->name[c], fs->f[i].n) == 0) {
@@ -555,9 +634,14 @@ static facto_status fct_dialect_resolve(facto_ctx *ctx, const char *path, int64_
                                   "%s:%lld: the header has no column '%s' (for the %s); columns given by name need "
                                   "a header line that names them, for a file without one give positions (e.g. "
                                   "--columns 1,2,3)",
-                                  path, (long long)lineno, d->name[c], fct_col_what[c]);
+                                  path, (long long)lineno, d->name[c], fct_what(d, c));
             }
         }
+        /* Implicit data without a column list: a header with fewer than
+         * three fields has no weight column. */
+        if (d->weight_optional && d->pos[FACTO_COL_RATING] >= fs->n)
+            d->no_weight = 1;
+        d->weight_optional = 0;
         /* The header settles the timestamp: a named one is required; the
          * default 4th column counts only when its name speaks of time. */
         if (d->time_optional && d->n_cols == 4 && d->name[FACTO_COL_TIME][0] == '\0') {
@@ -568,7 +652,7 @@ static facto_status fct_dialect_resolve(facto_ctx *ctx, const char *path, int64_
         d->time_optional = 0;
     } else {
         for (int c = 0; c < d->n_cols; c++)
-            if (d->pos[c] < 0)
+            if (d->pos[c] < 0 && fct_col_used(d, c))
                 return fct_fail(ctx, FACTO_ERR_PARSE,
                                   "%s:%lld: expected a header naming the column '%s', found data", path,
                                   (long long)lineno, d->name[c]);
@@ -577,12 +661,15 @@ static facto_status fct_dialect_resolve(facto_ctx *ctx, const char *path, int64_
 }
 
 /* Once the first data line is split: a timestamp column that is optional is
- * used only when that line has it. */
-static void fct_dialect_settle_time(fct_dialect *d, const fct_fields *fs)
+ * used only when that line has it; so is an optional weight column. */
+static void fct_dialect_settle(fct_dialect *d, const fct_fields *fs)
 {
     if (d->n_cols == 4 && d->time_optional && d->pos[FACTO_COL_TIME] >= fs->n)
         d->n_cols = 3;
+    if (d->weight_optional && d->pos[FACTO_COL_RATING] >= fs->n)
+        d->no_weight = 1;
     d->time_optional = 0;
+    d->weight_optional = 0;
 }
 
 /*
@@ -635,9 +722,9 @@ static facto_status fct_parse_record(facto_ctx *ctx, const char *path, int64_t l
 {
     char shown[4 * 40 + 8];
     for (int c = 0; c < d->n_cols; c++)
-        if (d->pos[c] >= fs->n)
+        if (fct_col_used(d, c) && d->pos[c] >= fs->n)
             return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: missing column %d (%s): the line has %d column%s", path,
-                              (long long)lineno, d->pos[c] + 1, fct_col_what[c], fs->n, fs->n == 1 ? "" : "s");
+                              (long long)lineno, d->pos[c] + 1, fct_what(d, c), fs->n, fs->n == 1 ? "" : "s");
     int32_t idx[2];
     for (int c = 0; c < 2; c++) {
         const fct_field *f = &fs->f[d->pos[c]];
@@ -657,21 +744,33 @@ static facto_status fct_parse_record(facto_ctx *ctx, const char *path, int64_t l
             return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: too many distinct %ss", path, (long long)lineno,
                               c == 0 ? "user" : "item");
     }
-    const fct_field *fr = &fs->f[d->pos[FACTO_COL_RATING]];
-    double r;
-    if (fr->n == 0)
-        return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the rating is empty", path, (long long)lineno);
-    if (memchr(fr->s, '\0', fr->n))
-        return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the rating holds a NUL byte", path, (long long)lineno);
-    if (!fct_parse_double(fr->s, fr->n, &r) || !isfinite(r)) {
-        fct_show(shown, sizeof shown, fr->s, fr->n);
-        return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: rating '%s' is not a finite number", path,
-                          (long long)lineno, shown);
-    }
-    if (fabs(r) > FLT_MAX) {
-        fct_show(shown, sizeof shown, fr->s, fr->n);
-        return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: rating '%s' is too large for a float", path,
-                          (long long)lineno, shown);
+    double r = 1.0; /* implicit data without a weight column: every line weighs 1 */
+    if (!d->no_weight) {
+        const fct_field *fr = &fs->f[d->pos[FACTO_COL_RATING]];
+        const char *what = fct_what(d, FACTO_COL_RATING);
+        if (fr->n == 0)
+            return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the %s is empty", path, (long long)lineno, what);
+        if (memchr(fr->s, '\0', fr->n))
+            return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the %s holds a NUL byte", path, (long long)lineno,
+                            what);
+        if (!fct_parse_double(fr->s, fr->n, &r) || !isfinite(r)) {
+            fct_show(shown, sizeof shown, fr->s, fr->n);
+            return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: %s '%s' is not a finite number", path,
+                              (long long)lineno, what, shown);
+        }
+        if (fabs(r) > FLT_MAX) {
+            fct_show(shown, sizeof shown, fr->s, fr->n);
+            return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: %s '%s' is too large for a float", path,
+                              (long long)lineno, what, shown);
+        }
+        if (d->implicit && r < 0.0) {
+            fct_show(shown, sizeof shown, fr->s, fr->n);
+            return fct_fail(ctx, FACTO_ERR_PARSE,
+                            "%s:%lld: weight '%s' is negative; weights count plays, clicks or purchases (>= 0)",
+                            path, (long long)lineno, shown);
+        }
+        if (d->implicit)
+            r += 0.0; /* -0 weighs 0 */
     }
     int64_t t = 0;
     int has_time = d->n_cols == 4;
@@ -692,10 +791,20 @@ static facto_status fct_parse_record(facto_ctx *ctx, const char *path, int64_t l
 facto_status facto_dataset_read(facto_ctx *ctx, const char *path, const facto_read_options *opts,
                                 facto_dataset **out, int64_t *n_duplicates)
 {
+    facto_read_stats stats;
+    facto_status st = facto_dataset_read_with_stats(ctx, path, opts, out, &stats);
+    if (n_duplicates)
+        *n_duplicates = stats.n_duplicates;
+    return st;
+}
+
+facto_status facto_dataset_read_with_stats(facto_ctx *ctx, const char *path, const facto_read_options *opts,
+                                           facto_dataset **out, facto_read_stats *stats)
+{
     if (out)
         *out = NULL;
-    if (n_duplicates)
-        *n_duplicates = 0;
+    if (stats)
+        memset(stats, 0, sizeof *stats);
     if (!path || !out)
         return fct_fail(ctx, FACTO_ERR_INVALID, "facto_dataset_read: path and out must not be NULL");
     facto_read_options defaults = facto_read_options_default();
@@ -762,8 +871,8 @@ facto_status facto_dataset_read(facto_ctx *ctx, const char *path, const facto_re
         st = fct_split_line(ctx, path, lr.lineno, line, len, d.delim, &fs);
         if (st)
             goto done;
-        if (d.time_optional)
-            fct_dialect_settle_time(&d, &fs);
+        if (d.time_optional || d.weight_optional)
+            fct_dialect_settle(&d, &fs);
         facto_idmap *maps[2] = {users, items};
         st = fct_parse_record(ctx, path, lr.lineno, &d, &fs, maps, caches, &coo);
         if (st)
@@ -774,7 +883,7 @@ facto_status facto_dataset_read(facto_ctx *ctx, const char *path, const facto_re
         goto done;
     }
     if (coo.n == 0) {
-        st = fct_fail(ctx, FACTO_ERR_EMPTY, "%s: no ratings: the file %s", path,
+        st = fct_fail(ctx, FACTO_ERR_EMPTY, "%s: no %s: the file %s", path, d.implicit ? "interactions" : "ratings",
                         saw_header ? "holds only a header"
                         : lr.lineno ? "holds only blank or comment lines"
                                     : "is empty");
@@ -784,12 +893,30 @@ facto_status facto_dataset_read(facto_ctx *ctx, const char *path, const facto_re
     free(fs.f);
     free(caches[0].slot);
     free(caches[1].slot);
-    st = fct_dataset_from_coo(ctx, &coo, users, items, out, n_duplicates);
+    const facto_read_options *o = opts ? opts : &defaults;
+    fct_merge merge = {o->implicit, o->implicit ? o->implicit_threshold : 0.0};
+    fct_merge_counts counts;
+    int64_t n_lines = coo.n;
+    st = fct_dataset_build(ctx, &coo, users, items, &merge, out, &counts);
     users = items = NULL; /* owned by the data set now, or freed */
     fct_coo_free(&coo);
-    if (st == FACTO_OK)
-        fct_log(ctx, FACTO_LOG_DEBUG, "%s: %lld ratings, %d users, %d items", path,
-                  (long long)(*out)->n_ratings, (int)(*out)->n_users, (int)(*out)->n_items);
+    if (st == FACTO_ERR_PARSE || st == FACTO_ERR_EMPTY) {
+        /* The builder knows no file: say which one. */
+        char msg[FACTO_ERRMSG_MAX];
+        snprintf(msg, sizeof msg, "%s", ctx ? facto_errmsg(ctx) : "");
+        return fct_fail(ctx, st, "%s: %s", path, msg);
+    }
+    if (st != FACTO_OK)
+        return st;
+    if (stats) {
+        stats->n_lines = n_lines;
+        stats->n_duplicates = counts.n_duplicates;
+        stats->n_below_threshold = counts.n_below;
+        stats->n_users_dropped = counts.n_users_dropped;
+        stats->n_items_dropped = counts.n_items_dropped;
+    }
+    fct_log(ctx, FACTO_LOG_DEBUG, "%s: %lld %s, %d users, %d items", path, (long long)(*out)->n_ratings,
+            d.implicit ? "interactions" : "ratings", (int)(*out)->n_users, (int)(*out)->n_items);
     return st;
 
 done:

@@ -111,7 +111,7 @@ static void fct_rank_one(fct_rank_work *w, int kmax, const float *scores, int32_
         }
     fct_topk top;
     fct_topk_init(&top, w->top, kmax);
-    const int32_t *e = excl, *e_end = excl + n_excl;
+    const int32_t *e = excl, *e_end = excl ? excl + n_excl : NULL;
     for (int32_t i = 0; i < n_items; i++) {
         while (e < e_end && *e < i)
             e++;

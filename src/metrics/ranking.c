@@ -161,7 +161,7 @@ static void fct_rank_full(const float *scores, int32_t n_items, const int32_t *e
     int64_t above_best = 0, negatives = 0;
     double correct = 0.0;
     int32_t best = rel_sorted[0];
-    const int32_t *ex = excluded, *ex_end = excluded + n_excluded;
+    const int32_t *ex = excluded, *ex_end = excluded ? excluded + n_excluded : NULL;
     for (int32_t c = 0; c < n_items; c++) {
         while (ex < ex_end && *ex < c)
             ex++;

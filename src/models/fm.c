@@ -665,25 +665,11 @@ static facto_status fct_fm_load(facto_ctx *ctx, const fct_mfile_reader *r, facto
     if (st != FACTO_OK)
         return st;
     facto_fm_params p = facto_fm_params_default();
-    /* Parse "name=value" lines. */
-    const char *s = data, *end = s + n;
-    while (s < end) {
-        const char *nl = memchr(s, '\n', (size_t)(end - s));
-        const char *le = nl ? nl : end;
-        const char *eq = memchr(s, '=', (size_t)(le - s));
-        char name[64], value[128];
-        if (!eq || eq - s >= (ptrdiff_t)sizeof name || le - eq - 1 >= (ptrdiff_t)sizeof value)
-            return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: the hyperparameter section is malformed", path);
-        memcpy(name, s, (size_t)(eq - s));
-        name[eq - s] = '\0';
-        memcpy(value, eq + 1, (size_t)(le - eq - 1));
-        value[le - eq - 1] = '\0';
-        if (facto_fm_params_set(ctx, &p, name, value) != FACTO_OK) {
-            char msg[FACTO_ERRMSG_MAX];
-            snprintf(msg, sizeof msg, "%s", facto_errmsg(ctx));
-            return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: bad hyperparameter in the model: %s", path, msg);
-        }
-        s = le + 1;
+    /* "name=value" lines, each read back through the table's rules */
+    if (fct_params_parse_lines(ctx, &fct_fm_ptable, &p, data, (size_t)n, path) != FACTO_OK) {
+        char msg[FACTO_ERRMSG_MAX];
+        snprintf(msg, sizeof msg, "%s", facto_errmsg(ctx));
+        return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: bad hyperparameter in the model: %s", path, msg);
     }
     if (facto_fm_params_validate(ctx, &p) != FACTO_OK) {
         char msg[FACTO_ERRMSG_MAX];
@@ -790,6 +776,9 @@ const fct_model_ops fct_fm_ops = {
     .train_inputs = FACTO_INPUT_ROWS | FACTO_INPUT_RATINGS,
     .params = &fct_fm_ptable,
     .inputs_of = fct_fm_ops_inputs_of,
+    .thread_invariant = 1, /* only MCMC chains run in parallel, each on its own seed */
+    .task_of = fct_fm_params_task,
+    .describe = fct_fm_params_describe,
     .free = fct_fm_free,
     .save = fct_fm_save,
     .load = fct_fm_load,

@@ -200,6 +200,11 @@ facto_status fct_fm_check_labels(facto_ctx *ctx, const facto_fm_params *p, const
  * NUL, like snprintf. facto_fm_params_set() reads each line back exactly. */
 size_t fct_fm_params_dump(const facto_fm_params *p, char *buf, size_t size);
 
+/* The model interface's view of a configuration (fct_model_ops.task_of,
+ * .describe; fm_params.c): the predictor's task, and "summary\nnotes\n". */
+facto_task fct_fm_params_task(const void *params);
+size_t fct_fm_params_describe(const void *params, char *buf, size_t size);
+
 /* Names of enum values, for messages and the model file ("regressor", "adam"). */
 const char *fct_fm_predictor_name(facto_fm_predictor p);
 const char *fct_fm_solver_name(facto_fm_solver s);

@@ -256,6 +256,10 @@ static facto_status fct_fm_validate_rules(facto_ctx *ctx, const void *params)
                                p->factors_init_value);
     if (st != FACTO_OK)
         return st;
+    if (p->implicit && p->solver == FACTO_FM_SOLVER_SGD)
+        return fct_fail(ctx, FACTO_ERR_INVALID,
+                        "hyperparameter implicit: implicit-feedback blocks are part of training from ratings in "
+                        "block form, with solver als or mcmc, not sgd");
     if (p->solver == FACTO_FM_SOLVER_MCMC && p->burn_in >= p->num_iter)
         return fct_fail(ctx, FACTO_ERR_INVALID,
                         "hyperparameter burn_in: %d leaves no sample of the %d MCMC iterations (num_iter); it "
@@ -287,4 +291,48 @@ size_t facto_fm_params_format(const facto_fm_params *params, char *buf, size_t s
         return 0;
     }
     return fct_params_dump(&fct_fm_ptable, params, buf, size);
+}
+
+facto_task fct_fm_params_task(const void *params)
+{
+    const facto_fm_params *p = params;
+    switch (p->predictor_type) {
+    case FACTO_FM_REGRESSOR: return FACTO_TASK_REGRESSION;
+    case FACTO_FM_BINARY_CLASSIFIER: return FACTO_TASK_BINARY;
+    case FACTO_FM_PREDICTOR_UNSET: break;
+    }
+    return 0;
+}
+
+/* "regressor, solver sgd (adam, mini_batch_size 1000), num_factors 16, 3
+ * epochs", then the chains note of MCMC: its epoch reports are chain 1's. */
+size_t fct_fm_params_describe(const void *params, char *buf, size_t size)
+{
+    const facto_fm_params *p = params;
+    char solver[96], k[32] = "num_factors not set";
+    if (p->solver == FACTO_FM_SOLVER_SGD)
+        snprintf(solver, sizeof solver, "sgd (%s, mini_batch_size %d)", fct_fm_optimizer_name(p->optimizer),
+                 p->mini_batch_size);
+    else
+        snprintf(solver, sizeof solver, "%s", fct_fm_solver_name(p->solver));
+    if (p->num_factors > 0)
+        snprintf(k, sizeof k, "num_factors %d", p->num_factors);
+    int sgd = p->solver == FACTO_FM_SOLVER_SGD;
+    char extra[96] = "";
+    for (const fct_penum *c = fct_fm_implicits; p->implicit && c->name; c++)
+        if (c->value == p->implicit)
+            snprintf(extra, sizeof extra, ", implicit %s", c->name);
+    if (p->binarize > 0.0f)
+        snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ", label = rating >= %g", (double)p->binarize);
+    int n = snprintf(buf, size, "%s, solver %s, %s, %d %s%s\n",
+                     p->predictor_type ? fct_fm_predictor_name(p->predictor_type) : "predictor_type not set", solver,
+                     k, sgd ? p->epochs : p->num_iter, sgd ? "epochs" : "iterations", extra);
+    size_t len = n > 0 ? (size_t)n : 0;
+    if (p->solver == FACTO_FM_SOLVER_MCMC && p->mcmc_chains > 1) {
+        n = snprintf(len < size ? buf + len : NULL, len < size ? size - len : 0,
+                     "mcmc: %d chains of %d iterations, pooled at the end; the epoch reports follow chain 1\n",
+                     p->mcmc_chains, p->num_iter);
+        len += n > 0 ? (size_t)n : 0;
+    }
+    return len;
 }

@@ -81,6 +81,17 @@ static void fct_mf_defaults(void *p) { *(facto_mf_params *)p = facto_mf_params_d
 const fct_ptable fct_mf_ptable = {"mf", fct_mf_pdesc, (int)(sizeof fct_mf_pdesc / sizeof fct_mf_pdesc[0]),
                                   sizeof(facto_mf_params), fct_mf_defaults, NULL};
 
+/* "sgd, num_factors 512, 60 epochs, learning_rate 0.02" (fct_model_ops.describe). */
+static size_t fct_mf_params_describe(const void *params, char *buf, size_t size)
+{
+    const facto_mf_params *p = params;
+    char lr[32];
+    fct_format_double(lr, sizeof lr, 6, (double)p->learning_rate);
+    int n = snprintf(buf, size, "%s, num_factors %d, %d epochs, learning_rate %s\n",
+                     p->optimizer == FACTO_OPT_ADAM ? "adam" : "sgd", p->num_factors, p->epochs, lr);
+    return n > 0 ? (size_t)n : 0;
+}
+
 facto_status fct_mf_validate(facto_ctx *ctx, const facto_mf_params *p) { return fct_params_check(ctx, &fct_mf_ptable, p); }
 
 /* ---- the model object ------------------------------------------------------ */
@@ -546,6 +557,8 @@ const fct_model_ops fct_mf_ops = {
     .summary = "biased matrix factorization, SGD or Adam (Koren, Bell & Volinsky 2009)",
     .train_inputs = FACTO_INPUT_RATINGS,
     .params = &fct_mf_ptable,
+    .thread_invariant = 0, /* Hogwild SGD: more threads, another model */
+    .describe = fct_mf_params_describe,
     .free = fct_mf_free,
     .save = fct_mf_save,
     .load = fct_mf_load,

@@ -19,6 +19,9 @@
 static const fct_model_ops *const fct_model_kinds[] = {
     &fct_mf_ops,
     &fct_fm_ops,
+    &fct_popular_ops,
+    &fct_itemknn_ops,
+    &fct_ease_ops,
     &fct_ials_ops,
 };
 #define FCT_N_KINDS ((int)(sizeof fct_model_kinds / sizeof fct_model_kinds[0]))
@@ -55,6 +58,7 @@ static void fct_kind_fill(const fct_model_ops *ops, facto_kind_info *out)
     out->kind = ops->kind;
     out->summary = ops->summary;
     out->train_inputs = ops->train_inputs;
+    out->thread_invariant = ops->thread_invariant;
 }
 
 int facto_model_kind_count(void) { return FCT_N_KINDS; }
@@ -278,6 +282,26 @@ unsigned facto_params_inputs(const facto_params *params)
     if (!ops)
         return 0;
     return ops->inputs_of ? ops->inputs_of(params->data) : ops->train_inputs;
+}
+
+facto_task facto_params_task(const facto_params *params)
+{
+    if (!params)
+        return 0;
+    const fct_model_ops *ops = fct_model_kind_by_name(params->table->kind);
+    if (!ops)
+        return 0;
+    return ops->task_of ? ops->task_of(params->data) : FACTO_TASK_REGRESSION;
+}
+
+size_t facto_params_describe(const facto_params *params, char *buf, size_t size)
+{
+    const fct_model_ops *ops = params ? fct_model_kind_by_name(params->table->kind) : NULL;
+    if (ops && ops->describe)
+        return ops->describe(params->data, buf, size);
+    if (buf && size > 0)
+        buf[0] = '\0';
+    return 0;
 }
 
 int facto_params_count(const facto_params *params) { return params ? params->table->n : 0; }

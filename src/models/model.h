@@ -76,6 +76,16 @@ typedef struct fct_model_ops {
     /* Optional: FACTO_INPUT_* bits a configuration (the kind's params
      * struct) trains on, when it is narrower than train_inputs. */
     unsigned (*inputs_of)(const void *params);
+    /* 1 when a model is the same whatever facto_ctx_set_threads() says (a
+     * program may then use every core by default); 0 when more threads
+     * change the result (Hogwild SGD). */
+    int thread_invariant;
+    /* Optional: FACTO_TASK_* a configuration trains, 0 while a setting it
+     * depends on is unset. NULL: FACTO_TASK_REGRESSION. */
+    facto_task (*task_of)(const void *params);
+    /* Optional: "summary\nnote\n..." for a program to show before training,
+     * as snprintf (returns the length needed). NULL: no summary. */
+    size_t (*describe)(const void *params, char *buf, size_t size);
 
     void (*free)(facto_model *model);
     /* Write the model's sections; the caller creates and commits the file. */
@@ -123,9 +133,13 @@ struct facto_model {
     const fct_model_ops *ops;
 };
 
-/* Registered kinds (mf.c, fm.c, ials.c define the ops), in facto_model_kind order. */
+/* Registered kinds (mf.c, fm.c, popular.c, itemknn.c, ease.c, ials.c define
+ * the ops), in facto_model_kind order. */
 extern const fct_model_ops fct_mf_ops;
 extern const fct_model_ops fct_fm_ops;
+extern const fct_model_ops fct_popular_ops;
+extern const fct_model_ops fct_itemknn_ops;
+extern const fct_model_ops fct_ease_ops;
 extern const fct_model_ops fct_ials_ops;
 
 /* The ops of kind `name` ("mf") or of kind number `kind`; NULL when unknown. */

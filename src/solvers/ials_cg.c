@@ -64,7 +64,8 @@ static void fct_ials_cg_row(const fct_ials_cfg *cfg, const float *G, const float
     }
 }
 
-/* Row r's share of the objective with its new x (see ials_cg.h), in double. */
+/* Row r's share of the objective with its new x (see ials_cg.h): scores in
+ * float (the kernel table's dot), sums in double. */
 static double fct_ials_row_loss(const fct_ials_cfg *cfg, const float *G, const float *Y, const int32_t *idx,
                                 int64_t n, const float *c, double lam, const float *x, float *tmp)
 {
@@ -72,10 +73,7 @@ static double fct_ials_row_loss(const fct_ials_cfg *cfg, const float *G, const f
     const double a0 = cfg->unobserved;
     double data = 0.0;
     for (int64_t j = 0; j < n; j++) {
-        const float *y = Y + (size_t)idx[j] * (size_t)k;
-        double sj = 0.0;
-        for (int f = 0; f < k; f++)
-            sj += (double)x[f] * y[f];
+        const double sj = fct_dot(x, Y + (size_t)idx[j] * (size_t)k, k);
         data += (double)c[j] * (1.0 - sj) * (1.0 - sj) - a0 * sj * sj;
     }
     fct_kern.symv(G, k, 1.0f, 0.0f, x, tmp);

@@ -10,6 +10,7 @@
 
 #include "data/dataset.h"
 
+#include <math.h>
 #include <string.h>
 #include <time.h>
 
@@ -21,6 +22,9 @@ static const struct {
 } fct_fit_drivers[] = {
     {"mf", fct_fit_mf},
     {"fm", fct_fit_fm},
+    {"popular", fct_fit_popular},
+    {"itemknn", fct_fit_itemknn},
+    {"ease", fct_fit_ease},
     {"ials", fct_fit_ials},
 };
 
@@ -53,6 +57,23 @@ facto_status fct_fit_report_ratings(facto_ctx *ctx, const facto_model *model, co
     if (st == FACTO_OK)
         fct_metrics_set_errors(out, &acc);
     return st;
+}
+
+void fct_fit_report_once(const facto_model *model, const facto_dataset *train, const facto_fit_callbacks *callbacks,
+                         double seconds)
+{
+    if (!callbacks || !callbacks->on_epoch)
+        return;
+    facto_epoch_report rep;
+    memset(&rep, 0, sizeof rep);
+    rep.epoch = rep.epochs = 1;
+    fct_metrics_empty(&rep.train, model->ops->task(model));
+    fct_metrics_empty(&rep.test, model->ops->task(model));
+    rep.test_rmse_average = NAN;
+    rep.train_loss = NAN;
+    rep.seconds = seconds;
+    rep.samples_per_second = seconds > 0.0 ? (double)train->n_ratings / seconds : 0.0;
+    callbacks->on_epoch(&rep, callbacks->user_data);
 }
 
 double fct_now(void)

@@ -113,6 +113,62 @@ facto_status facto_fm_fit(facto_ctx *ctx, const facto_rows *train, const facto_r
 }
 
 
+/* MCMC on ratings pools its chains at the end, while the epoch reports
+ * follow chain 1: the last report is held back until the fit returns, so
+ * its test_rmse_average can be the pooled chains' (libFM's figure over
+ * every sample), as the typed call returns it. Each report reaches the
+ * caller one iteration late; a stop request too. */
+typedef struct fct_fm_held {
+    const facto_fit_callbacks *user;
+    facto_epoch_report report;
+    int have;
+} fct_fm_held;
+
+static int fct_fm_hold_epoch(const facto_epoch_report *r, void *user_data)
+{
+    fct_fm_held *h = user_data;
+    int stop = h->have ? h->user->on_epoch(&h->report, h->user->user_data) : 0;
+    h->report = *r;
+    h->have = 1;
+    return stop;
+}
+
+/* ALS or MCMC on ratings in block form. */
+static facto_status fct_fit_fm_ratings(facto_ctx *ctx, const facto_fm_params *p, const facto_fit_data *data,
+                                       const facto_fit_callbacks *callbacks, facto_model **out)
+{
+    if (p->solver == FACTO_FM_SOLVER_SGD)
+        return fct_fail(ctx, FACTO_ERR_INVALID,
+                        "hyperparameter solver: sgd trains on feature rows; encode the ratings one-hot first "
+                        "(facto_fm_encode), or train on ratings with solver als or mcmc");
+    if (p->predictor_type == FACTO_FM_BINARY_CLASSIFIER && !(p->binarize > 0.0f))
+        return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter binarize: a binary_classifier trained from ratings "
+                                                "needs it (label 1 when the rating is >= binarize)");
+    facto_fm_ratings_options o = facto_fm_ratings_options_default();
+    o.implicit = p->implicit;
+    o.prior_groups = p->prior_groups;
+    o.binarize = p->binarize;
+    /* implicit and binarize travel as options, as in the typed call; the
+     * model keeps implicit in its feature flags. Its stored hyperparameters
+     * are then those of facto_fm_fit_ratings with the same options, so both
+     * calls give the same model bytes. */
+    facto_fm_params q = *p;
+    q.implicit = 0;
+    q.binarize = 0.0f;
+    fct_fm_held held = {callbacks, {0}, 0};
+    facto_fit_callbacks hold = {fct_fm_hold_epoch, NULL, &held};
+    int pooled = callbacks && callbacks->on_epoch && p->solver == FACTO_FM_SOLVER_MCMC && p->mcmc_chains > 1;
+    double chain = NAN;
+    facto_status st = fct_fm_fit_ratings_with(ctx, data->train, data->test, data->user_features,
+                                              data->item_features, &o, &q, pooled ? &hold : callbacks, out, &chain);
+    if (st == FACTO_OK && held.have) {
+        if (isfinite(held.report.test_rmse_average) && isfinite(chain))
+            held.report.test_rmse_average = chain;
+        callbacks->on_epoch(&held.report, callbacks->user_data);
+    }
+    return st;
+}
+
 facto_status fct_fit_fm(facto_ctx *ctx, const facto_params *params, const facto_fit_data *data,
                         const facto_fit_callbacks *callbacks, facto_model **out)
 {
@@ -121,6 +177,16 @@ facto_status fct_fit_fm(facto_ctx *ctx, const facto_params *params, const facto_
         if (data->train)
             return fct_fail(ctx, FACTO_ERR_INVALID,
                             "fm trains on feature rows or on ratings, not both at once (facto_fit_data)");
+        /* Settings of ratings have no meaning for rows: refuse rather than ignore them. */
+        if (p->implicit)
+            return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter implicit: implicit-feedback blocks are built "
+                                                    "from ratings (solver als or mcmc), not from feature rows");
+        if (p->binarize > 0.0f)
+            return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter binarize: it turns ratings into labels; "
+                                                    "feature rows carry their own labels");
+        if (p->prior_groups == 2)
+            return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter prior_groups: 2 (a group per kind of side "
+                                                    "feature) is for ratings; rows take 0 or 1");
         facto_fm_params q = *p;
         if (q.feature_dim == 0) {
             /* SageMaker requires feature_dim; facto takes it from the rows when it is not given */
@@ -134,14 +200,5 @@ facto_status fct_fit_fm(facto_ctx *ctx, const facto_params *params, const facto_
     }
     if (!data->train)
         return fct_fail(ctx, FACTO_ERR_INVALID, "fm needs training rows or ratings (facto_fit_data)");
-    if (p->solver == FACTO_FM_SOLVER_SGD)
-        return fct_fail(ctx, FACTO_ERR_INVALID,
-                        "hyperparameter solver: sgd trains on feature rows; encode the ratings one-hot first "
-                        "(facto_fm_encode), or train on ratings with solver als or mcmc");
-    facto_fm_ratings_options o = facto_fm_ratings_options_default();
-    o.implicit = p->implicit;
-    o.prior_groups = p->prior_groups;
-    o.binarize = p->binarize;
-    return fct_fm_fit_ratings_with(ctx, data->train, data->test, data->user_features, data->item_features, &o, p,
-                                   callbacks, out, NULL);
+    return fct_fit_fm_ratings(ctx, p, data, callbacks, out);
 }

@@ -188,5 +188,8 @@ facto_status fct_fit_mf(facto_ctx *ctx, const facto_params *params, const facto_
 {
     if (!data->train || data->train_rows)
         return fct_fail(ctx, FACTO_ERR_INVALID, "mf trains on ratings (facto_fit_data.train), not feature rows");
+    if (data->user_features || data->item_features)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "mf uses no side features (facto_fit_data.user_features, "
+                                                "item_features): it learns from the ratings alone");
     return facto_mf_fit(ctx, data->train, data->test, fct_params_struct(params), callbacks, out);
 }

@@ -19,14 +19,30 @@
 facto_status fct_fit_report_ratings(facto_ctx *ctx, const facto_model *model, const facto_dataset *data,
                                     const int32_t *umap, const int32_t *imap, facto_metrics *out);
 
+/* The one report of a kind trained in a single pass (popular, itemknn,
+ * ease): epoch 1 of 1, train and test metrics empty (their ranking figures
+ * are not computed here), the seconds and interactions per second.
+ * Nothing without an on_epoch callback; its return value is ignored (there
+ * is nothing left to stop). */
+void fct_fit_report_once(const facto_model *model, const facto_dataset *train, const facto_fit_callbacks *callbacks,
+                         double seconds);
+
 /* Seconds on a monotonic clock. */
 double fct_now(void);
 
-/* Fit drivers by kind (fit_mf.c, fit_fm.c, fit_fm_ratings.c, fit_ials.c). */
+/* Fit drivers by kind (fit_mf.c, fit_fm.c, fit_fm_ratings.c, ...). */
 facto_status fct_fit_mf(facto_ctx *ctx, const facto_params *params, const facto_fit_data *data,
                         const facto_fit_callbacks *callbacks, facto_model **out);
 facto_status fct_fit_fm(facto_ctx *ctx, const facto_params *params, const facto_fit_data *data,
                         const facto_fit_callbacks *callbacks, facto_model **out);
+/* The item-based ranking kinds (fit_popular.c, fit_itemknn.c, fit_ease.c). */
+facto_status fct_fit_popular(facto_ctx *ctx, const facto_params *params, const facto_fit_data *data,
+                             const facto_fit_callbacks *callbacks, facto_model **out);
+facto_status fct_fit_itemknn(facto_ctx *ctx, const facto_params *params, const facto_fit_data *data,
+                             const facto_fit_callbacks *callbacks, facto_model **out);
+facto_status fct_fit_ease(facto_ctx *ctx, const facto_params *params, const facto_fit_data *data,
+                          const facto_fit_callbacks *callbacks, facto_model **out);
+/* The implicit factor kinds (fit_ials.c). */
 facto_status fct_fit_ials(facto_ctx *ctx, const facto_params *params, const facto_fit_data *data,
                           const facto_fit_callbacks *callbacks, facto_model **out);
 

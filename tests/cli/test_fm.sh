@@ -97,7 +97,7 @@ B="$TMP/block.fm"
 expect_rc 0 "$F" train --model fm --from-ratings "$TMP/r.train" --test-ratings "$TMP/r.test" --solver mcmc \
     --num_iter 30 --num_factors 4 --predictor_type regressor --implicit both --user-features "$TMP/r.users" \
     --seed 2 --out "$B" --json
-grep -q '"block_form": true' "$TMP/out" || fail "block form: $(cat "$TMP/out")"
+grep -q '"trained_on": "ratings"' "$TMP/out" || fail "block form: $(cat "$TMP/out")"
 br=$(json_num test_rmse "$TMP/out"); bc=$(json_num test_rmse_chain "$TMP/out")
 awk -v r="$br" -v c="$bc" 'BEGIN { exit !(r > 0 && r < 2 && c > 0 && c < 2) }' || fail "block rmse '$br' chain '$bc'"
 [ "$(json_num model_bytes "$TMP/out")" -eq "$(wc -c <"$B")" ] || fail "model_bytes"
@@ -126,7 +126,7 @@ expect_rc 0 "$F" eval --model "$TMP/blockc.fm" --test "$TMP/r.test" --binarize 4
 ea=$(json_num binary_classification_accuracy "$TMP/out"); eu=$(json_num auc "$TMP/out")
 [ -n "$ta" ] && [ "$ta" = "$ea" ] && [ "$tu" = "$eu" ] || fail "eval --binarize: accuracy $ea auc $eu, training's $ta $tu"
 expect_rc 1 "$F" eval --model "$B" --test "$TMP/r.test" --binarize 4
-expect_err "--binarize is for a binary_classifier"
+expect_err "--binarize is for a binary classifier"
 # the same seed gives the same model bytes; ALS works the same way
 expect_rc 0 "$F" train --model fm --from-ratings "$TMP/r.train" --test-ratings "$TMP/r.test" --solver mcmc \
     --num_iter 30 --num_factors 4 --predictor_type regressor --implicit both --user-features "$TMP/r.users" \
@@ -138,7 +138,7 @@ expect_rc 0 "$F" predict --model "$TMP/als.fm" --input "$TMP/r.pairs"
 # usage: --implicit needs als/mcmc and ratings; a bad side file is a data error
 expect_rc 1 "$F" train --model fm --from-ratings "$TMP/r.train" --num_factors 4 --predictor_type regressor \
     --implicit user
-expect_err "--implicit"
+expect_err "hyperparameter implicit"
 expect_rc 1 "$F" train --model fm --from-ratings "$TMP/r.train" --num_factors 4 --predictor_type regressor \
     --solver mcmc --implicit items
 expect_rc 1 "$F" train --model fm --train "$TMP/small.svm" --num_factors 4 --predictor_type regressor --implicit user

@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # test_help.sh — `facto --version`, `facto help` and every subcommand's --help
-# exit 0; every option line of --help shows its default (or says it is required), and train's
-# defaults are the library's (a model trained without flags records the
-# factor count that --help printed). No data set needed.
+# exit 0 (train's also with --model mf and --model fm, which add the kind's
+# hyperparameters); every option line of --help shows its default (or says
+# it is required), and train's defaults are the library's (a model trained
+# without flags records the factor count that --help printed). No data set
+# needed.
 set -u
 . "$(dirname "$0")/lib.bash"
 
 expect_rc 0 "$F" --version
 grep -q '^facto [0-9]' "$TMP/out" || fail "--version"
 expect_rc 0 "$F" help
-for c in train eval predict recommend datasets; do
+for c in train eval predict recommend inspect datasets convert; do
     grep -q "^  $c " "$TMP/out" || fail "help does not list $c"
 done
-for c in train eval predict recommend datasets; do
-    expect_rc 0 "$F" "$c" --help
+for c in train "train --model mf" "train --model fm" eval predict recommend inspect datasets; do
+    # shellcheck disable=SC2086
+    expect_rc 0 "$F" $c --help
     grep -q "^Usage: facto $c" "$TMP/out" || fail "$c --help has no usage line"
     # Every option line ("  --name ..." or "  -k, --k") ends up mentioning a default,
     # except --help itself and options that are flags of the action words.
@@ -22,9 +25,10 @@ for c in train eval predict recommend datasets; do
          /^$/ { if (cur != "" && !ok) { print cur; bad = 1 } cur = "" }
          END { if (cur != "" && !ok) { print cur; bad = 1 } exit bad }' "$TMP/out" \
         || fail "$c --help: an option without its default"
-    expect_rc 0 "$F" help "$c"
+    # shellcheck disable=SC2086
+    expect_rc 0 "$F" help $c
 done
-expect_rc 0 "$F" train --help
+expect_rc 0 "$F" train --model mf --help
 factors=$(grep -- '--factors' "$TMP/out" | sed 's/.*default \([0-9]*\).*/\1/')
 epochs=$(grep -- '--epochs' "$TMP/out" | sed 's/.*default \([0-9]*\).*/\1/')
 [ -n "$factors" ] && [ -n "$epochs" ] || fail "train --help lacks --factors/--epochs defaults"

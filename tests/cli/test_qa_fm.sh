@@ -160,7 +160,7 @@ expect_rc 0 "$F" convert --from-ratings "$TMP/r.base" --to libsvm --out "$TMP/o"
 # a value that overflows a float is not finite.
 MC=(train --model fm --solver mcmc --num_iter 3 --num_factors 4 --predictor_type regressor --from-ratings "$TMP/r.base")
 expect_rc 2 "$F" "${MC[@]}" --user-features "$TMP/empty.user"
-expect_err "empty.user: gives no user of the training ratings a feature"
+expect_err "empty.user: no ids"
 printf 'zzz\tage:3\n' >"$TMP/other.attr"
 expect_rc 2 "$F" "${MC[@]}" --item-features "$TMP/other.attr"
 expect_err "other.attr: gives no item of the training ratings a feature"

@@ -18,6 +18,7 @@
 #include "unit/testutil.h"
 
 #include <math.h>
+#include <string.h>
 
 static int setup(void **state)
 {
@@ -138,8 +139,11 @@ static void test_params_by_name(void **state)
     assert_non_null(strstr(facto_errmsg(ctx), "mf, fm"));
     assert_null(bad);
     /* the kinds this build knows */
-    assert_int_equal(facto_model_kind_count(), 3);
+    assert_int_equal(facto_model_kind_count(), 6);
     facto_kind_info k;
+    assert_int_equal(facto_model_kind_info(ctx, 4, &k), FACTO_OK);
+    assert_string_equal(k.name, "ease");
+    assert_int_equal(k.kind, FACTO_MODEL_EASE);
     assert_int_equal(facto_model_kind_find(ctx, "fm", &k), FACTO_OK);
     assert_int_equal(k.kind, FACTO_MODEL_FM);
     assert_int_equal(k.train_inputs, FACTO_INPUT_ROWS | FACTO_INPUT_RATINGS);
@@ -334,6 +338,100 @@ static void test_fm_from_ratings(void **state)
     facto_ctx_free(ctx);
 }
 
+/* What a program asks before training, so it never needs the kind: thread
+ * invariance, the task and a description of a configuration; settings that
+ * mean nothing for the data given are refused, and the generic fit from
+ * ratings with implicit blocks gives the typed call's bytes. */
+static void test_capabilities(void **state)
+{
+    (void)state;
+    facto_ctx *ctx = facto_ctx_new();
+    facto_kind_info mf, fm;
+    assert_int_equal(facto_model_kind_find(ctx, "mf", &mf), FACTO_OK);
+    assert_int_equal(facto_model_kind_find(ctx, "fm", &fm), FACTO_OK);
+    assert_int_equal(mf.thread_invariant, 0);
+    assert_int_equal(fm.thread_invariant, 1);
+    const char *mf_nv[] = {"factors", "6", NULL};
+    facto_params *pm = params_of(ctx, "mf", mf_nv);
+    assert_int_equal(facto_params_task(pm), FACTO_TASK_REGRESSION);
+    char text[512];
+    size_t need = facto_params_describe(pm, text, sizeof text);
+    assert_true(need > 0 && need < sizeof text);
+    assert_non_null(strstr(text, "num_factors 6"));
+    assert_int_equal(facto_params_describe(pm, NULL, 0), need);
+    const char *fm_nv[] = {"num_factors", "4", "solver", "mcmc", "num_iter", "5", NULL};
+    facto_params *pf = params_of(ctx, "fm", fm_nv);
+    assert_int_equal(facto_params_task(pf), 0); /* predictor_type not set */
+    assert_int_equal(facto_params_set(ctx, pf, "predictor_type", "binary_classifier"), FACTO_OK);
+    assert_int_equal(facto_params_task(pf), FACTO_TASK_BINARY);
+    facto_params_describe(pf, text, sizeof text);
+    assert_non_null(strstr(text, "binary_classifier, solver mcmc, num_factors 4, 5 iterations\n"));
+    assert_non_null(strstr(text, "mcmc: 4 chains of 5 iterations, pooled at the end"));
+    assert_int_equal(facto_params_describe(NULL, text, sizeof text), 0);
+    assert_string_equal(text, "");
+    facto_dataset *ds = ratings(ctx);
+    facto_fit_data data = {ds, NULL, NULL, NULL, NULL, NULL};
+    facto_model *m = NULL;
+    /* a classifier from ratings needs its threshold */
+    assert_int_equal(facto_model_fit(ctx, pf, &data, NULL, &m), FACTO_ERR_INVALID);
+    assert_non_null(strstr(facto_errmsg(ctx), "hyperparameter binarize"));
+    /* implicit blocks need ratings in block form */
+    assert_int_equal(facto_params_set(ctx, pf, "predictor_type", "regressor"), FACTO_OK);
+    assert_int_equal(facto_params_set(ctx, pf, "implicit", "user"), FACTO_OK);
+    const char *sgd_nv[] = {"feature_dim", "9", "num_factors", "4", "predictor_type", "regressor", "implicit", "user",
+                            NULL};
+    facto_params *ps = params_of(ctx, "fm", sgd_nv);
+    assert_int_equal(facto_params_validate(ctx, ps), FACTO_ERR_INVALID);
+    assert_non_null(strstr(facto_errmsg(ctx), "hyperparameter implicit"));
+    facto_params_free(ps);
+    assert_int_equal(facto_params_set(ctx, pf, "mcmc_chains", "1"), FACTO_OK);
+    /* ... and are refused on feature rows, as binarize is */
+    facto_rows *rows = facto_rows_new(0, 1);
+    assert_int_equal(facto_rows_push(ctx, rows, 0, 1.0f), FACTO_OK);
+    assert_int_equal(facto_rows_finish_row(ctx, rows, 3.0f), FACTO_OK);
+    facto_fit_data rdata = {NULL, NULL, rows, NULL, NULL, NULL};
+    assert_int_equal(facto_model_fit(ctx, pf, &rdata, NULL, &m), FACTO_ERR_INVALID);
+    assert_non_null(strstr(facto_errmsg(ctx), "hyperparameter implicit"));
+    /* the generic fit with implicit = the typed call with the option: same bytes */
+    assert_int_equal(facto_model_fit(ctx, pf, &data, NULL, &m), FACTO_OK);
+    facto_fm_params tp = facto_fm_params_default();
+    tp.num_factors = 4;
+    tp.predictor_type = FACTO_FM_REGRESSOR;
+    tp.solver = FACTO_FM_SOLVER_MCMC;
+    tp.num_iter = 5;
+    tp.mcmc_chains = 1;
+    facto_fm_ratings_options o = facto_fm_ratings_options_default();
+    o.implicit = FACTO_FM_IMPLICIT_USER;
+    facto_model *t = NULL;
+    assert_int_equal(facto_fm_fit_ratings(ctx, ds, NULL, &o, &tp, NULL, &t, NULL), FACTO_OK);
+    size_t na, nb;
+    unsigned char *ba = model_bytes(ctx, m, "g.facto", &na), *bb = model_bytes(ctx, t, "t.facto", &nb);
+    assert_int_equal(na, nb);
+    assert_memory_equal(ba, bb, na);
+    free(ba);
+    free(bb);
+    /* mf learns from ratings alone */
+    facto_features *uf = NULL;
+    const char *path = fct_test_path("users.attr");
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "u1\tage:3\n");
+    fclose(f);
+    assert_int_equal(facto_features_read(ctx, path, &uf), FACTO_OK);
+    facto_fit_data sdata = {ds, NULL, NULL, NULL, uf, NULL};
+    facto_model *n = NULL;
+    assert_int_equal(facto_model_fit(ctx, pm, &sdata, NULL, &n), FACTO_ERR_INVALID);
+    assert_null(n);
+    facto_features_free(uf);
+    facto_rows_free(rows);
+    facto_model_free(m);
+    facto_model_free(t);
+    facto_dataset_free(ds);
+    facto_params_free(pm);
+    facto_params_free(pf);
+    facto_ctx_free(ctx);
+}
+
 /* Side features through facto_fit_data are the side files of the typed
  * call: the same model bytes, and the features change the model. */
 static void test_fm_side_features(void **state)
@@ -434,15 +532,57 @@ static void test_similar(void **state)
     facto_ctx_free(ctx);
 }
 
+static int last_report(const facto_epoch_report *r, void *user_data)
+{
+    *(facto_epoch_report *)user_data = *r;
+    return 0;
+}
+
+/* MCMC from ratings with several chains: the last epoch report carries the
+ * pooled chains' running test RMSE, the figure the typed call returns. */
+static void test_fm_pooled_chain(void **state)
+{
+    (void)state;
+    facto_ctx *ctx = facto_ctx_new();
+    facto_dataset *ds = ratings(ctx);
+    const char *nv[] = {"num_factors", "3", "predictor_type", "regressor", "solver", "mcmc", "num_iter", "6",
+                        "mcmc_chains", "3", NULL};
+    facto_params *p = params_of(ctx, "fm", nv);
+    facto_fit_data data = {ds, ds, NULL, NULL, NULL, NULL};
+    facto_epoch_report last;
+    memset(&last, 0, sizeof last);
+    facto_fit_callbacks cb = {last_report, NULL, &last};
+    facto_model *a = NULL, *b = NULL;
+    assert_int_equal(facto_model_fit(ctx, p, &data, &cb, &a), FACTO_OK);
+    facto_fm_params fp = facto_fm_params_default();
+    fp.num_factors = 3;
+    fp.predictor_type = FACTO_FM_REGRESSOR;
+    fp.solver = FACTO_FM_SOLVER_MCMC;
+    fp.num_iter = 6;
+    fp.mcmc_chains = 3;
+    double chain = NAN;
+    assert_int_equal(facto_fm_fit_ratings(ctx, ds, ds, NULL, &fp, NULL, &b, &chain), FACTO_OK);
+    assert_int_equal(last.epoch, 6);
+    assert_true(isfinite(chain));
+    assert_true(last.test_rmse_average == chain);
+    facto_params_free(p);
+    facto_model_free(a);
+    facto_model_free(b);
+    facto_dataset_free(ds);
+    facto_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_params_by_name),
         cmocka_unit_test(test_fit_generic),
+        cmocka_unit_test(test_capabilities),
         cmocka_unit_test(test_topn_mf),
         cmocka_unit_test(test_fm_from_ratings),
         cmocka_unit_test(test_fm_side_features),
         cmocka_unit_test(test_similar),
+        cmocka_unit_test(test_fm_pooled_chain),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

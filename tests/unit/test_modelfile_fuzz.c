@@ -1,7 +1,8 @@
 /*
  * test_modelfile_fuzz.c — loads 2000 randomly damaged variants of each of
- * three real model files trained here on synthetic data (mf; fm hashed by
- * SGD; fm dense by MCMC with posterior samples) through facto_model_load.
+ * six real model files trained here on synthetic data (mf; popular,
+ * itemknn, ease; fm hashed by SGD; fm dense by MCMC with posterior samples)
+ * through facto_model_load.
  * Truncations and bit flips keep the stored checksum, so they must be
  * refused; the other kinds of damage re-seal the file with a fresh XXH64 so
  * the directory checks and the model loaders see hostile sizes, offsets,
@@ -51,8 +52,9 @@ static facto_status test_fm_params_of(const facto_model *m, facto_fm_params *out
 static char g_dir[256];
 
 
-/* A small mf model trained on 20 users x 15 items of synthetic ratings. */
-static void train_reference(facto_ctx *ctx, const char *path)
+/* A small model of `kind` (mf, or a ranking kind with the ratings as
+ * weights) trained on 20 users x 15 items of synthetic ratings. */
+static void train_kind(facto_ctx *ctx, const char *kind, const char *path)
 {
     facto_idmap *users = fct_idmap_new(), *items = fct_idmap_new();
     fct_coo coo;
@@ -73,11 +75,18 @@ static void train_reference(facto_ctx *ctx, const char *path)
     facto_dataset *ds = NULL;
     assert_int_equal(fct_dataset_from_coo(ctx, &coo, users, items, &ds, NULL), FACTO_OK);
     fct_coo_free(&coo);
-    facto_mf_params p = facto_mf_params_default();
-    p.num_factors = 4;
-    p.epochs = 2;
+    facto_params *p = NULL;
+    assert_int_equal(facto_params_new(ctx, kind, &p), FACTO_OK);
+    if (strcmp(kind, "mf") == 0) {
+        assert_int_equal(facto_params_set(ctx, p, "num_factors", "4"), FACTO_OK);
+        assert_int_equal(facto_params_set(ctx, p, "epochs", "2"), FACTO_OK);
+    }
+    if (strcmp(kind, "itemknn") == 0)
+        assert_int_equal(facto_params_set(ctx, p, "neighbors", "4"), FACTO_OK);
+    facto_fit_data d = {ds, NULL, NULL, NULL, NULL, NULL};
     facto_model *m = NULL;
-    assert_int_equal(facto_mf_fit(ctx, ds, NULL, &p, NULL, &m), FACTO_OK);
+    assert_int_equal(facto_model_fit(ctx, p, &d, NULL, &m), FACTO_OK);
+    facto_params_free(p);
     assert_int_equal(facto_model_save(ctx, m, path), FACTO_OK);
     facto_model_free(m);
     facto_dataset_free(ds);
@@ -303,9 +312,39 @@ static void test_fuzz_mf(void **state)
     facto_ctx *ctx = facto_ctx_new();
     char ref[512];
     snprintf(ref, sizeof ref, "%s/mf.facto", g_dir);
-    train_reference(ctx, ref);
+    train_kind(ctx, "mf", ref);
     fuzz_file(ctx, ref, FACTO_FUZZ_SEED);
     facto_ctx_free(ctx);
+}
+
+/* The ranking kinds: hyperparameter text, shared header, id maps, seen
+ * lists, weights, counts, neighbour lists, the EASE matrix. */
+static void fuzz_ranking(const char *kind, uint64_t seed)
+{
+    facto_ctx *ctx = facto_ctx_new();
+    char ref[512];
+    snprintf(ref, sizeof ref, "%s/%s.facto", g_dir, kind);
+    train_kind(ctx, kind, ref);
+    fuzz_file(ctx, ref, seed);
+    facto_ctx_free(ctx);
+}
+
+static void test_fuzz_popular(void **state)
+{
+    (void)state;
+    fuzz_ranking("popular", FACTO_FUZZ_SEED + 3);
+}
+
+static void test_fuzz_itemknn(void **state)
+{
+    (void)state;
+    fuzz_ranking("itemknn", FACTO_FUZZ_SEED + 4);
+}
+
+static void test_fuzz_ease(void **state)
+{
+    (void)state;
+    fuzz_ranking("ease", FACTO_FUZZ_SEED + 5);
 }
 
 static void fuzz_fm(uint64_t dim, uint32_t must_have, uint64_t seed)
@@ -368,6 +407,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fuzz_mf),
+        cmocka_unit_test(test_fuzz_popular),
+        cmocka_unit_test(test_fuzz_itemknn),
+        cmocka_unit_test(test_fuzz_ease),
         cmocka_unit_test(test_fuzz_fm_hashed),
         cmocka_unit_test(test_fuzz_fm_mcmc),
     };

@@ -3,9 +3,12 @@
  * (ML-100K tab, ML-1M "::", ML CSV, generic delimited), gzip copies made here
  * with zlib, CRLF / BOM / comments / blank lines, header and delimiter
  * detection, columns by name and position, duplicates, and every error case
- * with its status and "PATH:LINE:" message. Expected values come from the
- * hand-written fixtures (tests/data/README.md). With FACTO_DATA_HOME set,
- * ml-100k's u.data is read and checked against the counts in its README.
+ * with its status and "PATH:LINE:" message. Implicit data: summed weights,
+ * the threshold, a missing weight column and bad weights. Expected values
+ * come from the hand-written fixtures (tests/data/README.md). With
+ * FACTO_DATA_HOME set, ml-100k's u.data is read and checked against the
+ * counts in its README, and, as implicit data with threshold 4, against
+ * counts made here by reading the file apart from the library.
  * Every file is tiny except u.data (2 MB); the whole run takes well under 1 s.
  */
 #include <setjmp.h>
@@ -250,6 +253,8 @@ static void test_defaults(void **state)
     assert_int_equal(o.delimiter, 0);
     assert_int_equal(o.header, -1);
     assert_null(o.columns);
+    assert_int_equal(o.implicit, 0);
+    assert_true(o.implicit_threshold == 0.0);
 }
 
 static void test_ml100k(void **state)
@@ -686,6 +691,280 @@ static void test_duplicates(void **state)
     facto_dataset_free(ds);
 }
 
+
+/* ---- implicit data ------------------------------------------------------------ */
+
+static facto_read_options opts_implicit(double threshold)
+{
+    facto_read_options o = facto_read_options_default();
+    o.implicit = 1;
+    o.implicit_threshold = threshold;
+    return o;
+}
+
+static facto_dataset *read_stats_ok(const char *path, const facto_read_options *o, facto_read_stats *stats)
+{
+    facto_ctx *ctx = facto_ctx_new();
+    facto_dataset *ds = NULL;
+    if (facto_dataset_read_with_stats(ctx, path, o, &ds, stats) != FACTO_OK)
+        fail_msg("reading %s: %s", path, facto_errmsg(ctx));
+    assert_string_equal(facto_errmsg(ctx), "");
+    facto_ctx_free(ctx);
+    return ds;
+}
+
+/* Repeated pairs add their weights and keep their latest timestamp; the
+ * same file read as ratings keeps the last line, as it always did. */
+static void test_implicit_sums(void **state)
+{
+    (void)state;
+    const char *p = write_text("plays.tsv", "u1\ti1\t2\t100\n"
+                                            "u1\ti1\t3\t150\n"
+                                            "u2\ti1\t1\t10\n"
+                                            "u1\ti2\t0.5\t70\n"
+                                            "u1\ti1\t1\t80\n"
+                                            "u2\ti3\t0\t5\n"
+                                            "u2\ti3\t-0\t4\n");
+    facto_read_options o = opts_implicit(0);
+    facto_read_stats st;
+    facto_dataset *ds = read_stats_ok(p, &o, &st);
+    assert_int_equal(st.n_lines, 7);
+    assert_int_equal(st.n_duplicates, 3); /* (u1,i1) twice more, (u2,i3) once more */
+    assert_int_equal(st.n_below_threshold, 0);
+    assert_int_equal(st.n_users_dropped, 0);
+    assert_int_equal(st.n_items_dropped, 0);
+    assert_int_equal(facto_dataset_n_ratings(ds), 4);
+    assert_int_equal(st.n_lines, facto_dataset_n_ratings(ds) + st.n_duplicates + st.n_below_threshold);
+    float r;
+    int64_t t;
+    assert_true(lookup(ds, "u1", "i1", &r, &t));
+    assert_true(r == 6.0f && t == 150); /* 2 + 3 + 1; the latest time, not the last line's 80 */
+    assert_true(lookup(ds, "u2", "i1", &r, &t));
+    assert_true(r == 1.0f && t == 10);
+    assert_true(lookup(ds, "u1", "i2", &r, &t));
+    assert_true(r == 0.5f && t == 70);
+    assert_true(lookup(ds, "u2", "i3", &r, &t));
+    assert_true(r == 0.0f && !signbit(r) && t == 5); /* a weight of 0 is kept without a threshold */
+    float lo, hi;
+    facto_dataset_rating_range(ds, &lo, &hi);
+    assert_true(lo == 0.0f && hi == 6.0f);
+    facto_dataset_free(ds);
+    /* facto_dataset_read gives the same n_duplicates. */
+    int64_t dups = -1;
+    ds = read_ok(p, &o, &dups);
+    assert_int_equal(dups, 3);
+    facto_dataset_free(ds);
+    /* Explicit (the default): the last line wins, with its timestamp. */
+    ds = read_stats_ok(p, NULL, &st);
+    assert_int_equal(st.n_lines, 7);
+    assert_int_equal(st.n_duplicates, 3);
+    assert_true(lookup(ds, "u1", "i1", &r, &t));
+    assert_true(r == 1.0f && t == 80);
+    assert_true(lookup(ds, "u2", "i3", &r, &t));
+    assert_true(r == 0.0f && t == 4);
+    facto_dataset_free(ds);
+}
+
+/* A threshold keeps the pairs whose summed weight reaches it, as weight 1;
+ * users and items left with nothing leave the id maps. */
+static void test_implicit_threshold(void **state)
+{
+    (void)state;
+    const char *p = write_text("stars.tsv", "a\tx\t5\t1\n"
+                                            "a\ty\t3\t2\n"  /* below 4: dropped */
+                                            "b\ty\t2\t3\n"
+                                            "b\ty\t2\t9\n"  /* 2 + 2 = 4: kept, time 9 */
+                                            "c\tz\t1\t4\n"  /* user c and item z have nothing left */
+                                            "c\tx\t3.99\t5\n" /* below */
+                                            "a\tw\t4\t6\n");
+    facto_read_options o = opts_implicit(4);
+    facto_read_stats st;
+    facto_dataset *ds = read_stats_ok(p, &o, &st);
+    assert_int_equal(st.n_lines, 7);
+    assert_int_equal(st.n_duplicates, 1);
+    assert_int_equal(st.n_below_threshold, 3); /* (a,y), (c,z), (c,x) */
+    assert_int_equal(st.n_users_dropped, 1);   /* c */
+    assert_int_equal(st.n_items_dropped, 1);   /* z; y stays through b */
+    assert_int_equal(facto_dataset_n_ratings(ds), 3);
+    assert_int_equal(st.n_lines, facto_dataset_n_ratings(ds) + st.n_duplicates + st.n_below_threshold);
+    assert_int_equal(facto_dataset_n_users(ds), 2);
+    assert_int_equal(facto_dataset_n_items(ds), 3);
+    assert_int_equal(facto_idmap_find(facto_dataset_users(ds), "c"), -1);
+    assert_int_equal(facto_idmap_find(facto_dataset_items(ds), "z"), -1);
+    /* The remaining ids keep their order of first appearance. */
+    assert_string_equal(facto_idmap_name(facto_dataset_users(ds), 0), "a");
+    assert_string_equal(facto_idmap_name(facto_dataset_users(ds), 1), "b");
+    assert_string_equal(facto_idmap_name(facto_dataset_items(ds), 0), "x");
+    assert_string_equal(facto_idmap_name(facto_dataset_items(ds), 1), "y");
+    assert_string_equal(facto_idmap_name(facto_dataset_items(ds), 2), "w");
+    float r;
+    int64_t t;
+    assert_true(lookup(ds, "a", "x", &r, &t) && r == 1.0f && t == 1);
+    assert_true(lookup(ds, "a", "w", &r, &t) && r == 1.0f && t == 6);
+    assert_true(lookup(ds, "b", "y", &r, &t) && r == 1.0f && t == 9);
+    assert_false(lookup(ds, "a", "y", NULL, NULL));
+    float lo, hi;
+    facto_dataset_rating_range(ds, &lo, &hi);
+    assert_true(lo == 1.0f && hi == 1.0f);
+    /* CSR stays sorted after the ids are renumbered. */
+    const int64_t *rp;
+    const int32_t *it;
+    facto_dataset_csr(ds, &rp, &it, NULL, NULL);
+    assert_int_equal(rp[0], 0);
+    assert_int_equal(rp[2], 3);
+    for (int32_t u = 0; u < 2; u++)
+        for (int64_t k = rp[u] + 1; k < rp[u + 1]; k++)
+            assert_true(it[k - 1] < it[k]);
+    facto_dataset_free(ds);
+    /* A threshold above every pair leaves nothing. */
+    o = opts_implicit(100);
+    read_fails(p, &o, FACTO_ERR_EMPTY, p, "no pair reaches the implicit threshold 100 (6 pairs below it)");
+}
+
+/* Implicit data may have no weight column: every line weighs 1. */
+static void test_implicit_missing_column(void **state)
+{
+    (void)state;
+    facto_read_options o = opts_implicit(0);
+    /* Two columns, numeric ids, repeated pair. */
+    const char *p = write_text("clicks.tsv", "1\t10\n1\t20\n2\t10\n1\t10\n");
+    facto_read_stats st;
+    facto_dataset *ds = read_stats_ok(p, &o, &st);
+    assert_int_equal(facto_dataset_n_ratings(ds), 3);
+    assert_int_equal(st.n_duplicates, 1);
+    assert_true(rating_of(ds, "1", "10") == 2.0f);
+    assert_true(rating_of(ds, "1", "20") == 1.0f);
+    const int64_t *ts;
+    facto_dataset_csr(ds, NULL, NULL, NULL, &ts);
+    assert_null(ts);
+    facto_dataset_free(ds);
+    /* Word ids on blanks: "alice apple" is data, not a header. */
+    p = write_text("words.txt", "alice apple\nbob apple\nalice pear\nalice apple\n");
+    ds = read_ok(p, &o, NULL);
+    assert_int_equal(facto_dataset_n_users(ds), 2);
+    assert_true(rating_of(ds, "alice", "apple") == 2.0f);
+    assert_true(rating_of(ds, "bob", "apple") == 1.0f);
+    facto_dataset_free(ds);
+    /* A header naming user and item but no weight; the timestamp by name. */
+    p = write_text("events.csv", "user_id,item_id,timestamp\nu,a,100\nu,b,200\nv,a,50\nu,a,300\n");
+    ds = read_ok(p, &o, NULL);
+    assert_int_equal(facto_dataset_n_ratings(ds), 3);
+    float r;
+    int64_t t;
+    assert_true(lookup(ds, "u", "a", &r, &t) && r == 2.0f && t == 300);
+    assert_true(lookup(ds, "v", "a", &r, &t) && r == 1.0f && t == 50);
+    facto_dataset_free(ds);
+    /* A header with a weight name places it ("plays" is a weight in implicit data). */
+    p = write_text("plays.csv", "plays,artist,user\n3,a,u\n4,a,u\n2,b,v\n");
+    ds = read_ok(p, &o, NULL);
+    assert_true(rating_of(ds, "u", "a") == 7.0f);
+    assert_true(rating_of(ds, "v", "b") == 2.0f);
+    facto_dataset_free(ds);
+    /* A two-field header is a header when it names a column. */
+    p = write_text("pairs.tsv", "user\titem\nu\ta\n");
+    ds = read_ok(p, &o, NULL);
+    assert_int_equal(facto_dataset_n_ratings(ds), 1);
+    assert_true(rating_of(ds, "u", "a") == 1.0f);
+    facto_dataset_free(ds);
+    /* Columns without a weight: "user,item" and "user,item,,timestamp". */
+    p = write_text("cols.tsv", "100\tu\ta\tjunk\n200\tu\tb\tjunk\n300\tu\ta\tjunk\n");
+    o.columns = "2,3";
+    ds = read_ok(p, &o, NULL);
+    assert_true(rating_of(ds, "u", "a") == 2.0f);
+    facto_dataset_free(ds);
+    o.columns = "2,3,,1";
+    ds = read_ok(p, &o, NULL);
+    assert_true(lookup(ds, "u", "a", &r, &t) && r == 2.0f && t == 300);
+    assert_true(lookup(ds, "u", "b", &r, &t) && r == 1.0f && t == 200);
+    facto_dataset_free(ds);
+    /* With a threshold, weight-1 lines count towards it. */
+    o = opts_implicit(2);
+    p = write_text("twice.tsv", "1\t10\n1\t20\n1\t10\n2\t20\n2\t20\n2\t30\n");
+    ds = read_stats_ok(p, &o, &st);
+    assert_int_equal(facto_dataset_n_ratings(ds), 2); /* (1,10) and (2,20) */
+    assert_int_equal(st.n_below_threshold, 2);
+    assert_int_equal(st.n_items_dropped, 1); /* 30 */
+    assert_false(lookup(ds, "1", "20", NULL, NULL));
+    facto_dataset_free(ds);
+    /* The first data line decides: a later line without the weight is an error. */
+    o = opts_implicit(0);
+    p = write_text("ragged.tsv", "1\t10\t3\n1\t20\n");
+    read_fails(p, &o, FACTO_ERR_PARSE, at(p, 2), "missing column 3 (weight): the line has 2 columns");
+    /* Ratings (the default) still need the third column. */
+    p = write_text("two_cols.tsv", "1\t10\n");
+    read_fails(p, NULL, FACTO_ERR_PARSE, at(p, 1), "missing column 3 (rating)");
+    facto_read_options e = facto_read_options_default();
+    e.columns = "1,2";
+    read_fails(p, &e, FACTO_ERR_INVALID, NULL, "give 3 or 4 columns");
+    e.columns = "1,2,,3";
+    read_fails(p, &e, FACTO_ERR_INVALID, NULL, "column 3 (rating) is empty");
+    o.columns = "1";
+    read_fails(p, &o, FACTO_ERR_INVALID, NULL, "give 2 to 4 columns (user,item[,weight[,timestamp]])");
+}
+
+/* Bad weights and options: FACTO_ERR_PARSE naming FILE:LINE, or FACTO_ERR_INVALID. */
+static void test_implicit_errors(void **state)
+{
+    (void)state;
+    facto_read_options o = opts_implicit(0);
+    static const struct {
+        const char *name, *text;
+        int line;
+        const char *part;
+    } cases[] = {
+        {"w_word.tsv", "1\t2\t3\n1\t3\tlots\n", 2, "weight 'lots' is not a finite number"},
+        {"w_nan.tsv", "1\t2\tnan\n", 1, "weight 'nan' is not a finite number"},
+        {"w_inf.tsv", "1\t2\t1\n1\t3\t2\n1\t4\tinf\n", 3, "weight 'inf' is not a finite number"},
+        {"w_neg.tsv", "1\t2\t3\n# c\n1\t3\t-1\n", 3, "weight '-1' is negative"},
+        {"w_negsmall.tsv", "1\t2\t-0.001\n", 1, "weight '-0.001' is negative"},
+        {"w_big.tsv", "1\t2\t1e39\n", 1, "weight '1e39' is too large for a float"},
+        {"w_empty.tsv", "1\t2\t3\n1\t3\t\n", 2, "the weight is empty"},
+        {"w_user.tsv", "1\t2\t3\n\t3\t1\n", 2, "the user id is empty"},
+        {"w_item.csv", "1,2,3\n1,,1\n", 2, "the item id is empty"},
+        {"w_user2.csv", "u,a\n,b\n", 2, "the user id is empty"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const char *p = write_text(cases[c].name, cases[c].text);
+        read_fails(p, &o, FACTO_ERR_PARSE, at(p, cases[c].line), cases[c].part);
+    }
+    /* Negative ratings stay fine as explicit data. */
+    const char *p = write_text("neg_rating.tsv", "1\t2\t-1\n");
+    facto_dataset *ds = read_ok(p, NULL, NULL);
+    assert_true(rating_of(ds, "1", "2") == -1.0f);
+    facto_dataset_free(ds);
+    /* Weights that add up past a float: the file, the user and the item. */
+    p = write_text("w_sum.tsv", "1\t2\t3e38\n1\t2\t3e38\n");
+    read_fails(p, &o, FACTO_ERR_PARSE, p, "the weights of user '1' and item '2' add up to 6e+38");
+    /* Options. */
+    const char *ml = fixture("ratings_ml100k.tsv");
+    facto_read_options b = facto_read_options_default();
+    b.implicit_threshold = 4;
+    read_fails(ml, &b, FACTO_ERR_INVALID, NULL, "set implicit = 1");
+    b = opts_implicit(-1);
+    read_fails(ml, &b, FACTO_ERR_INVALID, NULL, "threshold must be a finite number >= 0");
+    b = opts_implicit(NAN);
+    read_fails(ml, &b, FACTO_ERR_INVALID, NULL, "threshold");
+    b = opts_implicit(INFINITY);
+    read_fails(ml, &b, FACTO_ERR_INVALID, NULL, "threshold");
+    b = opts_implicit(0);
+    b.implicit = 2;
+    read_fails(ml, &b, FACTO_ERR_INVALID, NULL, "implicit must be 0");
+    /* The MovieLens formats read their rating as the weight. */
+    b = opts_implicit(4);
+    b.format = FACTO_FORMAT_ML100K;
+    ds = read_ok(ml, &b, NULL);
+    assert_int_equal(facto_dataset_n_ratings(ds), 2); /* the fixture's 5 and 4 */
+    facto_dataset_free(ds);
+    b.format = FACTO_FORMAT_ML1M;
+    ds = read_ok(fixture("ratings_ml1m.dat"), &b, NULL);
+    assert_int_equal(facto_dataset_n_ratings(ds), 2);
+    facto_dataset_free(ds);
+    b.format = FACTO_FORMAT_AUTO;
+    ds = read_ok(fixture("ratings_ml.csv"), &b, NULL);
+    assert_int_equal(facto_dataset_n_ratings(ds), 2); /* 5.0 and 4.0 */
+    facto_dataset_free(ds);
+}
+
 /* ---- errors ------------------------------------------------------------------ */
 
 static void test_parse_errors(void **state)
@@ -903,6 +1182,92 @@ static void test_ml100k_u_data(void **state)
     facto_dataset_free(ds);
 }
 
+
+/* u.data as implicit data with threshold 4, against counts made here by
+ * reading the file line by line apart from the library (the same figures as
+ * awk '$3 >= 4' u.data | wc -l: 55375 lines, 942 users, 1447 items). */
+static void test_ml100k_implicit(void **state)
+{
+    (void)state;
+    const char *home = getenv("FACTO_DATA_HOME");
+    char path[1024];
+    if (!home || !*home)
+        skip();
+    snprintf(path, sizeof path, "%s/ml-100k/u.data", home);
+    if (access(path, R_OK) != 0)
+        skip();
+    /* The independent count: every line is "user item rating time", no pair twice. */
+    enum { NU = 944, NI = 1683 };
+    static int deg[NU], pos_of_item[NI];
+    static unsigned char positive[NU][NI];
+    memset(deg, 0, sizeof deg);
+    memset(pos_of_item, 0, sizeof pos_of_item);
+    memset(positive, 0, sizeof positive);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    int u, i, rating;
+    long ts;
+    int64_t lines = 0, positives = 0;
+    while (fscanf(f, "%d %d %d %ld", &u, &i, &rating, &ts) == 4) {
+        assert_true(u >= 1 && u < NU && i >= 1 && i < NI);
+        lines++;
+        if (rating >= 4) {
+            positives++;
+            deg[u]++;
+            pos_of_item[i]++;
+            positive[u][i] = 1;
+        }
+    }
+    fclose(f);
+    assert_int_equal(lines, 100000);
+    int n_users = 0, n_items = 0;
+    for (int k = 1; k < NU; k++)
+        n_users += deg[k] > 0;
+    for (int k = 1; k < NI; k++)
+        n_items += pos_of_item[k] > 0;
+
+    facto_read_options o = opts_implicit(4);
+    facto_read_stats st;
+    facto_dataset *ds = read_stats_ok(path, &o, &st);
+    assert_int_equal(facto_dataset_n_ratings(ds), positives);
+    assert_int_equal(facto_dataset_n_users(ds), n_users);
+    assert_int_equal(facto_dataset_n_items(ds), n_items);
+    assert_int_equal(positives, 55375);
+    assert_int_equal(n_users, 942);
+    assert_int_equal(n_items, 1447);
+    assert_int_equal(st.n_lines, 100000);
+    assert_int_equal(st.n_duplicates, 0);
+    assert_int_equal(st.n_below_threshold, 100000 - 55375);
+    assert_int_equal(st.n_users_dropped, 943 - 942);
+    assert_int_equal(st.n_items_dropped, 1682 - 1447);
+    /* Pair by pair: the data set holds exactly the positives, each weight 1. */
+    const int64_t *rp, *tsp;
+    const int32_t *it;
+    const float *w;
+    facto_dataset_csr(ds, &rp, &it, &w, &tsp);
+    assert_non_null(tsp);
+    for (int32_t du = 0; du < facto_dataset_n_users(ds); du++) {
+        int uid = atoi(facto_idmap_name(facto_dataset_users(ds), du));
+        assert_int_equal(rp[du + 1] - rp[du], deg[uid]);
+        for (int64_t k = rp[du]; k < rp[du + 1]; k++) {
+            int iid = atoi(facto_idmap_name(facto_dataset_items(ds), it[k]));
+            assert_true(positive[uid][iid]);
+            assert_true(w[k] == 1.0f);
+        }
+    }
+    /* "196 242 3 881250949" is below 4; "186 302 3" too; "22 377 1" too. */
+    assert_false(lookup(ds, "196", "242", NULL, NULL));
+    facto_dataset_free(ds);
+    /* Without a threshold: every line is a pair weighing its rating. */
+    o = opts_implicit(0);
+    ds = read_stats_ok(path, &o, &st);
+    assert_int_equal(facto_dataset_n_ratings(ds), 100000);
+    float r;
+    int64_t t;
+    assert_true(lookup(ds, "196", "242", &r, &t) && r == 3.0f && t == 881250949);
+    facto_dataset_free(ds);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -919,12 +1284,17 @@ int main(void)
         cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_integer_ids),
         cmocka_unit_test(test_duplicates),
+        cmocka_unit_test(test_implicit_sums),
+        cmocka_unit_test(test_implicit_threshold),
+        cmocka_unit_test(test_implicit_missing_column),
+        cmocka_unit_test(test_implicit_errors),
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_hostile_bytes_and_ignored_options),
         cmocka_unit_test(test_titles_control_characters),
         cmocka_unit_test(test_empty_and_missing),
         cmocka_unit_test(test_invalid_options),
         cmocka_unit_test(test_ml100k_u_data),
+        cmocka_unit_test(test_ml100k_implicit),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -1,11 +1,15 @@
 /*
- * test_split.c — train/test splits: parsing "random:F", "kfold:K:FOLD" and
- * "time:F"; and, on a synthetic data set built here and on ml-100k's u.data
- * when FACTO_DATA_HOME is set, the properties a split must have: every rating
+ * test_split.c — train/test splits: parsing "random:F", "kfold:K:FOLD",
+ * "time:F", "per-user:F", "leave-last-out" and "users:F"; and, on a
+ * synthetic data set built here and on ml-100k's u.data when
+ * FACTO_DATA_HOME is set, the properties a split must have: every rating
  * lands in exactly one side with its value and timestamp, no (user, item) in
- * both, compact id maps, the same seed gives the same split, the k folds of
- * one seed partition the data, and the time split holds out each user's
- * latest ratings. Runs in well under a second.
+ * both, compact id maps, the same seed gives the same split (another seed
+ * another), the k folds of one seed partition the data, the time split and
+ * leave-last-out hold out each user's latest ratings, per-user keeps at least
+ * one rating of every user in training, users:F partitions the users and
+ * cuts each held-out user's ratings into fold-in history and target (80/20).
+ * Runs in about a second.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -180,6 +184,20 @@ static void test_parse(void **state)
     assert_int_equal(s.fold, 10);
     assert_int_equal(facto_split_parse(ctx, "random:1e-1", &s), FACTO_OK);
     assert_true(s.fraction == 0.1);
+    assert_int_equal(facto_split_parse(ctx, "per-user:0.2", &s), FACTO_OK);
+    assert_int_equal(s.kind, FACTO_SPLIT_PER_USER);
+    assert_true(s.fraction == 0.2);
+    assert_int_equal(s.k, 0);
+    assert_int_equal(s.fold, 0);
+    assert_true(s.seed == 1234);
+    assert_int_equal(facto_split_parse(ctx, "leave-last-out", &s), FACTO_OK);
+    assert_int_equal(s.kind, FACTO_SPLIT_LEAVE_LAST_OUT);
+    assert_true(s.fraction == 0.0);
+    assert_true(s.seed == 1234);
+    assert_int_equal(facto_split_parse(ctx, "users:0.25", &s), FACTO_OK);
+    assert_int_equal(s.kind, FACTO_SPLIT_USERS);
+    assert_true(s.fraction == 0.25);
+    assert_true(s.seed == 1234);
 
     static const struct {
         const char *text, *part;
@@ -191,6 +209,12 @@ static void test_parse(void **state)
         {"kfold:1:1", "at least 2"},               {"kfold:a:1", "kfold:K:FOLD"},   {"kfold:5:2:1", "kfold:K:FOLD"},
         {"kfold:-5:1", "kfold:K:FOLD"},            {"shuffle:0.2", "expected random"},
         {"", "expected random"},                   {"RANDOM:0.2", "expected random"},
+        {"per-user:0", "e.g. per-user:0.2"},       {"per-user:1", "strictly between"},
+        {"per-user:", "between"},                  {"per-user", "leave-last-out or users:FRACTION"},
+        {"leave-last-out:1", "expected random"},   {"leave-last", "expected random"},
+        {"users:0", "share of users held out"},    {"users:1.5", "users:0.2"},
+        {"users:", "between"},                     {"users:0.2:0.8", "strictly between 0 and 1"},
+        {"users", "expected random"},              {"peruser:0.2", "per-user:FRACTION"},
     };
     for (size_t c = 0; c < sizeof bad / sizeof bad[0]; c++) {
         facto_split before = make(FACTO_SPLIT_TIME, 0.3, 0, 0, 99), t = before;
@@ -443,6 +467,395 @@ static void test_coo_bounds(void **state)
     facto_ctx_free(ctx);
 }
 
+
+/* ---- splits for ranking ------------------------------------------------------------ */
+
+/* Number of ratings of user `user` (by name) in ds; 0 when absent. */
+static int64_t degree_of(const facto_dataset *ds, const char *user)
+{
+    int32_t u = facto_idmap_find(facto_dataset_users(ds), user);
+    return u < 0 ? 0 : ds->row_ptr[u + 1] - ds->row_ptr[u];
+}
+
+static int64_t round_half_up(double x) { return (int64_t)floor(x + 0.5); }
+
+/* Users "u0".. with deg[u] ratings each, of items "i0".., timestamps 10 * j. */
+static facto_dataset *tiny(int n_users, const int *deg)
+{
+    facto_ctx *ctx = facto_ctx_new();
+    facto_idmap *users = fct_idmap_new(), *items = fct_idmap_new();
+    fct_coo coo;
+    fct_coo_init(&coo);
+    char name[32];
+    for (int u = 0; u < n_users; u++) {
+        snprintf(name, sizeof name, "u%d", u);
+        int32_t ui = fct_idmap_intern(users, name, strlen(name));
+        for (int j = 0; j < deg[u]; j++) {
+            snprintf(name, sizeof name, "i%d", j);
+            int32_t ii = fct_idmap_intern(items, name, strlen(name));
+            assert_int_equal(fct_coo_push(ctx, &coo, ui, ii, 1.0f, 1, 10 * j), FACTO_OK);
+        }
+    }
+    facto_dataset *ds = NULL;
+    assert_int_equal(fct_dataset_from_coo(ctx, &coo, users, items, &ds, NULL), FACTO_OK);
+    fct_coo_free(&coo);
+    facto_ctx_free(ctx);
+    return ds;
+}
+
+/* per-user:F: each user's test count is round(F * d) capped at d - 1, so
+ * every user keeps at least one training rating. */
+static void check_per_user(const facto_dataset *all, const facto_dataset *tr, const facto_dataset *te, double f)
+{
+    for (int32_t u = 0; u < all->n_users; u++) {
+        const char *un = facto_idmap_name(all->user_map, u);
+        int64_t d = all->row_ptr[u + 1] - all->row_ptr[u];
+        int64_t want = round_half_up(f * (double)d);
+        if (want > d - 1)
+            want = d - 1;
+        assert_int_equal(degree_of(te, un), want);
+        assert_int_equal(degree_of(tr, un), d - want);
+        assert_true(degree_of(tr, un) >= 1);
+    }
+}
+
+static void test_per_user(void **state)
+{
+    (void)state;
+    facto_dataset *all = synthetic(600, 400, 1);
+    facto_dataset *tr, *te, *tr2, *te2, *tr3, *te3;
+    split_ok(all, make(FACTO_SPLIT_PER_USER, 0.2, 0, 0, 1), &tr, &te);
+    check_partition(all, tr, te);
+    check_per_user(all, tr, te, 0.2);
+    /* User u0 has one rating: it stays in training. */
+    assert_true(find(tr, "u0", "i0") >= 0);
+    assert_int_equal(degree_of(te, "u0"), 0);
+    /* Same seed, same split; another seed draws other ratings, the same counts. */
+    split_ok(all, make(FACTO_SPLIT_PER_USER, 0.2, 0, 0, 1), &tr2, &te2);
+    assert_true(same_dataset(tr, tr2));
+    assert_true(same_dataset(te, te2));
+    split_ok(all, make(FACTO_SPLIT_PER_USER, 0.2, 0, 0, 2), &tr3, &te3);
+    check_partition(all, tr3, te3);
+    check_per_user(all, tr3, te3, 0.2);
+    assert_false(same_dataset(te, te3));
+    assert_int_equal(facto_dataset_n_ratings(te3), facto_dataset_n_ratings(te));
+    facto_dataset_free(tr);
+    facto_dataset_free(te);
+    facto_dataset_free(tr2);
+    facto_dataset_free(te2);
+    facto_dataset_free(tr3);
+    facto_dataset_free(te3);
+    split_ok(all, make(FACTO_SPLIT_PER_USER, 0.5, 0, 0, 7), &tr, &te);
+    check_partition(all, tr, te);
+    check_per_user(all, tr, te, 0.5); /* half rounds up: d = 3 holds out 2 */
+    facto_dataset_free(tr);
+    facto_dataset_free(te);
+    facto_dataset_free(all);
+    /* No timestamps needed. */
+    all = synthetic(50, 100, 0);
+    split_ok(all, make(FACTO_SPLIT_PER_USER, 0.3, 0, 0, 7), &tr, &te);
+    check_partition(all, tr, te);
+    check_per_user(all, tr, te, 0.3);
+    assert_null(te->timestamps);
+    facto_dataset_free(tr);
+    facto_dataset_free(te);
+    facto_dataset_free(all);
+}
+
+/* The draw is uniform over a user's ratings, whatever their CSR position:
+ * one user of 10 ratings, per-user:0.2 holds out 2; over 1000 seeds each
+ * rating is held out 200 times give or take 5 standard deviations (12.6). */
+static void test_per_user_uniform(void **state)
+{
+    (void)state;
+    const int deg[1] = {10};
+    facto_dataset *all = tiny(1, deg);
+    int hits[10] = {0};
+    for (uint64_t seed = 0; seed < 1000; seed++) {
+        facto_dataset *tr, *te;
+        split_ok(all, make(FACTO_SPLIT_PER_USER, 0.2, 0, 0, seed), &tr, &te);
+        assert_int_equal(facto_dataset_n_ratings(te), 2);
+        for (int64_t k = 0; k < te->n_ratings; k++)
+            hits[atoi(facto_idmap_name(te->item_map, te->items[k]) + 1)]++;
+        facto_dataset_free(tr);
+        facto_dataset_free(te);
+    }
+    for (int j = 0; j < 10; j++)
+        if (abs(hits[j] - 200) > 64)
+            fail_msg("rating %d held out %d times in 1000 draws of 2 out of 10", j, hits[j]);
+    facto_dataset_free(all);
+}
+
+/* leave-last-out: each user with two ratings or more has exactly one test
+ * rating, the latest by (timestamp, item index). */
+static void check_leave_last_out(const facto_dataset *all, const facto_dataset *tr, const facto_dataset *te)
+{
+    for (int32_t u = 0; u < all->n_users; u++) {
+        const char *un = facto_idmap_name(all->user_map, u);
+        int64_t lo = all->row_ptr[u], hi = all->row_ptr[u + 1], d = hi - lo;
+        assert_int_equal(degree_of(te, un), d >= 2 ? 1 : 0);
+        assert_int_equal(degree_of(tr, un), d >= 2 ? d - 1 : d);
+        if (d < 2)
+            continue;
+        int64_t best = lo;
+        for (int64_t k = lo + 1; k < hi; k++)
+            if (all->timestamps[k] > all->timestamps[best] ||
+                (all->timestamps[k] == all->timestamps[best] && all->items[k] > all->items[best]))
+                best = k;
+        assert_true(find(te, un, facto_idmap_name(all->item_map, all->items[best])) >= 0);
+        /* No training rating of the user is newer. */
+        int32_t ur = facto_idmap_find(tr->user_map, un);
+        for (int64_t k = tr->row_ptr[ur]; k < tr->row_ptr[ur + 1]; k++)
+            assert_true(tr->timestamps[k] <= all->timestamps[best]);
+    }
+}
+
+static void test_leave_last_out(void **state)
+{
+    (void)state;
+    facto_dataset *all = synthetic(200, 300, 1); /* timestamps with ties */
+    facto_dataset *tr, *te, *tr2, *te2;
+    split_ok(all, make(FACTO_SPLIT_LEAVE_LAST_OUT, 0, 0, 0, 1), &tr, &te);
+    check_partition(all, tr, te);
+    check_leave_last_out(all, tr, te);
+    assert_true(find(tr, "u0", "i0") >= 0); /* one rating: kept in training */
+    /* No randomness: any seed gives the same split. */
+    split_ok(all, make(FACTO_SPLIT_LEAVE_LAST_OUT, 0, 0, 0, 98765), &tr2, &te2);
+    assert_true(same_dataset(tr, tr2));
+    assert_true(same_dataset(te, te2));
+    facto_dataset_free(tr);
+    facto_dataset_free(te);
+    facto_dataset_free(tr2);
+    facto_dataset_free(te2);
+    facto_dataset_free(all);
+    /* Without timestamps: FACTO_ERR_INVALID. */
+    facto_ctx *ctx = facto_ctx_new();
+    all = synthetic(40, 100, 0);
+    facto_split s = make(FACTO_SPLIT_LEAVE_LAST_OUT, 0, 0, 0, 0);
+    assert_int_equal(facto_dataset_split(ctx, all, &s, &tr, &te), FACTO_ERR_INVALID);
+    assert_non_null(strstr(facto_errmsg(ctx), "split leave-last-out needs timestamps"));
+    assert_null(tr);
+    assert_null(te);
+    facto_dataset_free(all);
+    /* Every user with one rating: the test set would be empty. */
+    const int ones[3] = {1, 1, 1};
+    all = tiny(3, ones);
+    assert_int_equal(facto_dataset_split(ctx, all, &s, &tr, &te), FACTO_ERR_EMPTY);
+    assert_non_null(strstr(facto_errmsg(ctx), "leave-last-out leaves the test set empty"));
+    facto_dataset_free(all);
+    facto_ctx_free(ctx);
+}
+
+/* By hand: user x rates a..e at 5 3 9 1 9; c and e tie on the latest time,
+ * and e, the later item of the data set, is held out. User y's only rating
+ * stays in training. */
+static void test_leave_last_out_by_hand(void **state)
+{
+    (void)state;
+    facto_ctx *ctx = facto_ctx_new();
+    facto_idmap *users = fct_idmap_new(), *items = fct_idmap_new();
+    fct_coo coo;
+    fct_coo_init(&coo);
+    static const char *const names[5] = {"a", "b", "c", "d", "e"};
+    static const int64_t ts[5] = {5, 3, 9, 1, 9};
+    assert_int_equal(fct_idmap_intern(users, "x", 1), 0);
+    assert_int_equal(fct_idmap_intern(users, "y", 1), 1);
+    for (int j = 0; j < 5; j++) {
+        int32_t i = fct_idmap_intern(items, names[j], 1);
+        assert_int_equal(fct_coo_push(ctx, &coo, 0, i, (float)(j + 1), 1, ts[j]), FACTO_OK);
+    }
+    assert_int_equal(fct_coo_push(ctx, &coo, 1, 0, 2.0f, 1, 100), FACTO_OK);
+    facto_dataset *all, *tr, *te;
+    assert_int_equal(fct_dataset_from_coo(ctx, &coo, users, items, &all, NULL), FACTO_OK);
+    fct_coo_free(&coo);
+    split_ok(all, make(FACTO_SPLIT_LEAVE_LAST_OUT, 0, 0, 0, 0), &tr, &te);
+    assert_int_equal(facto_dataset_n_ratings(te), 1);
+    assert_true(find(te, "x", "e") >= 0);
+    assert_true(te->ratings[0] == 5.0f && te->timestamps[0] == 9);
+    assert_int_equal(facto_dataset_n_ratings(tr), 5);
+    assert_true(find(tr, "x", "c") >= 0);
+    assert_true(find(tr, "y", "a") >= 0);
+    assert_int_equal(facto_idmap_find(te->user_map, "y"), -1);
+    facto_dataset_free(tr);
+    facto_dataset_free(te);
+    facto_dataset_free(all);
+    facto_ctx_free(ctx);
+}
+
+/* users:F: every user is wholly on one side; round(F * n_users) are held out. */
+static void check_users(const facto_dataset *all, const facto_dataset *tr, const facto_dataset *te, double f)
+{
+    int64_t held = 0;
+    for (int32_t u = 0; u < all->n_users; u++) {
+        const char *un = facto_idmap_name(all->user_map, u);
+        int64_t d = all->row_ptr[u + 1] - all->row_ptr[u];
+        int in_tr = facto_idmap_find(tr->user_map, un) >= 0, in_te = facto_idmap_find(te->user_map, un) >= 0;
+        assert_true(in_tr != in_te);
+        assert_int_equal(degree_of(in_te ? te : tr, un), d);
+        held += in_te;
+    }
+    assert_int_equal(held, round_half_up(f * (double)all->n_users));
+}
+
+static void split_users_ok(const facto_dataset *all, double f, uint64_t seed, double hf, facto_dataset **tr,
+                           facto_dataset **hist, facto_dataset **target)
+{
+    facto_ctx *ctx = facto_ctx_new();
+    if (facto_dataset_split_users(ctx, all, f, seed, hf, tr, hist, target) != FACTO_OK)
+        fail_msg("split users failed: %s", facto_errmsg(ctx));
+    facto_ctx_free(ctx);
+}
+
+/* The three-way split refines the two-way one: the same train, and the
+ * test cut per user into round(hf * d) (in 1..d) history and the rest. */
+static void check_users3(const facto_dataset *tr2, const facto_dataset *te2, const facto_dataset *tr,
+                         const facto_dataset *hist, const facto_dataset *target, double hf)
+{
+    assert_true(same_dataset(tr, tr2));
+    check_partition(te2, hist, target); /* every test rating in exactly one of them */
+    int64_t n_target_users = 0;
+    for (int32_t u = 0; u < te2->n_users; u++) {
+        const char *un = facto_idmap_name(te2->user_map, u);
+        int64_t d = te2->row_ptr[u + 1] - te2->row_ptr[u];
+        int64_t h = round_half_up(hf * (double)d);
+        h = h < 1 ? 1 : h > d ? d : h;
+        assert_int_equal(degree_of(hist, un), h);
+        assert_int_equal(degree_of(target, un), d - h);
+        n_target_users += d - h > 0;
+    }
+    assert_int_equal(facto_dataset_n_users(hist), facto_dataset_n_users(te2));
+    assert_int_equal(facto_dataset_n_users(target), n_target_users);
+}
+
+static void test_users(void **state)
+{
+    (void)state;
+    facto_dataset *all = synthetic(300, 400, 1);
+    facto_dataset *tr, *te, *tr2, *te2, *tr3, *te3;
+    split_ok(all, make(FACTO_SPLIT_USERS, 0.2, 0, 0, 1), &tr, &te);
+    check_partition(all, tr, te);
+    check_users(all, tr, te, 0.2);
+    assert_int_equal(facto_dataset_n_users(te), 60);
+    assert_int_equal(facto_dataset_n_users(tr), 240);
+    split_ok(all, make(FACTO_SPLIT_USERS, 0.2, 0, 0, 1), &tr2, &te2);
+    assert_true(same_dataset(tr, tr2));
+    assert_true(same_dataset(te, te2));
+    split_ok(all, make(FACTO_SPLIT_USERS, 0.2, 0, 0, 2), &tr3, &te3);
+    check_partition(all, tr3, te3);
+    check_users(all, tr3, te3, 0.2);
+    assert_false(same_dataset(te, te3));
+    facto_dataset_free(tr2);
+    facto_dataset_free(te2);
+    facto_dataset_free(tr3);
+    facto_dataset_free(te3);
+
+    /* Fold-in history and target, 80/20 per held-out user. */
+    facto_dataset *t3, *hist, *target, *t3b, *histb, *targetb;
+    split_users_ok(all, 0.2, 1, FACTO_SPLIT_HISTORY_FRACTION, &t3, &hist, &target);
+    check_users3(tr, te, t3, hist, target, 0.8);
+    /* Same seed: the same three sets. */
+    split_users_ok(all, 0.2, 1, 0.8, &t3b, &histb, &targetb);
+    assert_true(same_dataset(t3, t3b));
+    assert_true(same_dataset(hist, histb));
+    assert_true(same_dataset(target, targetb));
+    facto_dataset_free(t3b);
+    facto_dataset_free(histb);
+    facto_dataset_free(targetb);
+    /* Another seed: other users. */
+    split_users_ok(all, 0.2, 2, 0.8, &t3b, &histb, &targetb);
+    assert_false(same_dataset(t3, t3b));
+    assert_false(same_dataset(target, targetb));
+    facto_dataset_free(t3b);
+    facto_dataset_free(histb);
+    facto_dataset_free(targetb);
+    facto_dataset_free(t3);
+    facto_dataset_free(hist);
+    facto_dataset_free(target);
+    /* Half and half. */
+    split_users_ok(all, 0.2, 1, 0.5, &t3, &hist, &target);
+    check_users3(tr, te, t3, hist, target, 0.5);
+    facto_dataset_free(t3);
+    facto_dataset_free(hist);
+    facto_dataset_free(target);
+    facto_dataset_free(tr);
+    facto_dataset_free(te);
+    facto_dataset_free(all);
+}
+
+/* By hand: users u0..u4 of 1, 2, 5, 10 and 3 ratings; users:0.6 holds out
+ * 3 of them; at 0.8 their history holds 1, 2 (1.6 rounds up: no target),
+ * 4, 8 and 2 (2.4) ratings. */
+static void test_users_by_hand(void **state)
+{
+    (void)state;
+    const int deg[5] = {1, 2, 5, 10, 3};
+    static const int64_t want_hist[5] = {1, 2, 4, 8, 2};
+    facto_dataset *all = tiny(5, deg), *tr, *te, *t3, *hist, *target;
+    split_ok(all, make(FACTO_SPLIT_USERS, 0.6, 0, 0, 3), &tr, &te);
+    check_users(all, tr, te, 0.6);
+    assert_int_equal(facto_dataset_n_users(te), 3);
+    split_users_ok(all, 0.6, 3, 0.8, &t3, &hist, &target);
+    check_users3(tr, te, t3, hist, target, 0.8);
+    for (int u = 0; u < 5; u++) {
+        char name[8];
+        snprintf(name, sizeof name, "u%d", u);
+        if (degree_of(te, name) == 0)
+            continue;
+        assert_int_equal(degree_of(hist, name), want_hist[u]);
+        assert_int_equal(degree_of(target, name), deg[u] - want_hist[u]);
+    }
+    facto_dataset_free(t3);
+    facto_dataset_free(hist);
+    facto_dataset_free(target);
+    facto_dataset_free(tr);
+    facto_dataset_free(te);
+    facto_dataset_free(all);
+}
+
+static void test_users_errors(void **state)
+{
+    (void)state;
+    facto_ctx *ctx = facto_ctx_new();
+    facto_dataset *all = synthetic(30, 100, 0);
+    facto_dataset *tr = (facto_dataset *)1, *hist = (facto_dataset *)1, *target = (facto_dataset *)1;
+    static const double bad_hf[] = {0.0, 1.0, -0.5, 1.5, NAN};
+    for (size_t c = 0; c < sizeof bad_hf / sizeof bad_hf[0]; c++) {
+        assert_int_equal(facto_dataset_split_users(ctx, all, 0.2, 1, bad_hf[c], &tr, &hist, &target),
+                         FACTO_ERR_INVALID);
+        assert_non_null(strstr(facto_errmsg(ctx), "history fraction"));
+        assert_null(tr);
+        assert_null(hist);
+        assert_null(target);
+    }
+    static const double bad_f[] = {0.0, 1.0, NAN};
+    for (size_t c = 0; c < sizeof bad_f / sizeof bad_f[0]; c++)
+        assert_int_equal(facto_dataset_split_users(ctx, all, bad_f[c], 1, 0.8, &tr, &hist, &target),
+                         FACTO_ERR_INVALID);
+    assert_int_equal(facto_dataset_split_users(ctx, NULL, 0.2, 1, 0.8, &tr, &hist, &target), FACTO_ERR_INVALID);
+    assert_int_equal(facto_dataset_split_users(ctx, all, 0.2, 1, 0.8, &tr, &hist, NULL), FACTO_ERR_INVALID);
+    /* round(0.01 * 30) = 0 users: nothing held out. */
+    assert_int_equal(facto_dataset_split_users(ctx, all, 0.01, 1, 0.8, &tr, &hist, &target), FACTO_ERR_EMPTY);
+    assert_non_null(strstr(facto_errmsg(ctx), "leaves the test history set empty"));
+    facto_split s = make(FACTO_SPLIT_USERS, 0.01, 0, 0, 1);
+    assert_int_equal(facto_dataset_split(ctx, all, &s, &tr, &target), FACTO_ERR_EMPTY);
+    assert_non_null(strstr(facto_errmsg(ctx), "split users:0.01 leaves the test set empty"));
+    /* round(0.99 * 30) = 30 users: no training set. */
+    s.fraction = 0.99;
+    assert_int_equal(facto_dataset_split(ctx, all, &s, &tr, &target), FACTO_ERR_EMPTY);
+    assert_non_null(strstr(facto_errmsg(ctx), "training set empty"));
+    facto_dataset_free(all);
+    /* Held-out users of one rating each have no target. */
+    const int ones[4] = {1, 1, 1, 1};
+    all = tiny(4, ones);
+    assert_int_equal(facto_dataset_split_users(ctx, all, 0.5, 1, 0.8, &tr, &hist, &target), FACTO_ERR_EMPTY);
+    assert_non_null(strstr(facto_errmsg(ctx), "leaves the test target set empty"));
+    assert_null(tr);
+    assert_null(hist);
+    assert_null(target);
+    facto_dataset_free(all);
+    facto_ctx_free(ctx);
+}
+
 /* ---- real data ------------------------------------------------------------------ */
 
 static void test_ml100k(void **state)
@@ -482,12 +895,120 @@ static void test_ml100k(void **state)
     facto_ctx_free(ctx);
 }
 
+/* FNV-1a of the (user, item) names of ds in CSR order: pins a split's content. */
+static uint64_t pairs_hash(const facto_dataset *ds)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (int32_t u = 0; u < ds->n_users; u++)
+        for (int64_t k = ds->row_ptr[u]; k < ds->row_ptr[u + 1]; k++) {
+            const char *parts[2] = {ds->user_map->names[u], ds->item_map->names[ds->items[k]]};
+            for (int p = 0; p < 2; p++) {
+                for (const char *c = parts[p]; *c; c++)
+                    h = (h ^ (unsigned char)*c) * 1099511628211ull;
+                h = (h ^ (unsigned char)(p ? '\n' : '\t')) * 1099511628211ull;
+            }
+        }
+    return h;
+}
+
+/* u.data as implicit data with threshold 4: 55,375 positives of 942 users
+ * (awk '$3 >= 4' u.data | wc -l; test_readers counts them apart from the
+ * library). per-user:0.2 holds out sum over users of round(0.2 d), every
+ * user having 3 positives or more: 11,079, whatever the seed; seed 1 picks
+ * the ratings pinned by their hash. */
+static void test_ml100k_implicit(void **state)
+{
+    (void)state;
+    const char *home = getenv("FACTO_DATA_HOME");
+    char path[1024];
+    if (!home || !*home)
+        skip();
+    snprintf(path, sizeof path, "%s/ml-100k/u.data", home);
+    if (access(path, R_OK) != 0)
+        skip();
+    facto_ctx *ctx = facto_ctx_new();
+    facto_read_options o = facto_read_options_default();
+    o.implicit = 1;
+    o.implicit_threshold = 4;
+    facto_dataset *all, *tr, *te, *tr2, *te2;
+    assert_int_equal(facto_dataset_read(ctx, path, &o, &all, NULL), FACTO_OK);
+    assert_int_equal(facto_dataset_n_ratings(all), 55375);
+    assert_int_equal(facto_dataset_n_users(all), 942);
+
+    /* per-user:0.2, seed 1. */
+    int64_t want_test = 0;
+    for (int32_t u = 0; u < all->n_users; u++) {
+        int64_t d = all->row_ptr[u + 1] - all->row_ptr[u];
+        assert_true(d >= 3);
+        want_test += round_half_up(0.2 * (double)d);
+    }
+    assert_int_equal(want_test, 11079);
+    split_ok(all, make(FACTO_SPLIT_PER_USER, 0.2, 0, 0, 1), &tr, &te);
+    check_partition(all, tr, te);
+    check_per_user(all, tr, te, 0.2);
+    assert_int_equal(facto_dataset_n_ratings(tr), 44296);
+    assert_int_equal(facto_dataset_n_ratings(te), 11079);
+    assert_int_equal(facto_dataset_n_users(tr), 942);
+    assert_int_equal(facto_dataset_n_users(te), 942);
+    print_message("per-user:0.2 seed 1: train %lld ratings, %d items; test %lld ratings, %d items; hash %016llx\n",
+                  (long long)facto_dataset_n_ratings(tr), (int)facto_dataset_n_items(tr),
+                  (long long)facto_dataset_n_ratings(te), (int)facto_dataset_n_items(te),
+                  (unsigned long long)pairs_hash(te));
+    /* The same on every platform (xoshiro256** and Lemire's bounded draws). */
+    assert_int_equal(facto_dataset_n_items(tr), 1408);
+    assert_int_equal(facto_dataset_n_items(te), 1098);
+    assert_true(pairs_hash(te) == 0xe2ff83012eb84b57ull);
+    split_ok(all, make(FACTO_SPLIT_PER_USER, 0.2, 0, 0, 1), &tr2, &te2);
+    assert_true(same_dataset(te, te2));
+    facto_dataset_free(tr2);
+    facto_dataset_free(te2);
+    facto_dataset_free(tr);
+    facto_dataset_free(te);
+
+    /* leave-last-out: one test rating for each of the 942 users. */
+    split_ok(all, make(FACTO_SPLIT_LEAVE_LAST_OUT, 0, 0, 0, 0), &tr, &te);
+    check_partition(all, tr, te);
+    check_leave_last_out(all, tr, te);
+    assert_int_equal(facto_dataset_n_ratings(te), 942);
+    assert_int_equal(facto_dataset_n_ratings(tr), 55375 - 942);
+    facto_dataset_free(tr);
+    facto_dataset_free(te);
+
+    /* users:0.2, seed 1: round(0.2 * 942) = 188 users held out, 80/20. */
+    facto_dataset *t3, *hist, *target;
+    split_ok(all, make(FACTO_SPLIT_USERS, 0.2, 0, 0, 1), &tr, &te);
+    check_partition(all, tr, te);
+    check_users(all, tr, te, 0.2);
+    assert_int_equal(facto_dataset_n_users(te), 188);
+    assert_int_equal(facto_dataset_n_users(tr), 754);
+    split_users_ok(all, 0.2, 1, 0.8, &t3, &hist, &target);
+    check_users3(tr, te, t3, hist, target, 0.8);
+    assert_int_equal(facto_dataset_n_users(target), 188); /* 3 positives or more: every one has a target */
+    print_message("users:0.2 seed 1: train %lld ratings of %d users; test history %lld, target %lld ratings\n",
+                  (long long)facto_dataset_n_ratings(t3), (int)facto_dataset_n_users(t3),
+                  (long long)facto_dataset_n_ratings(hist), (long long)facto_dataset_n_ratings(target));
+    assert_int_equal(facto_dataset_n_ratings(t3), 45124);
+    assert_int_equal(facto_dataset_n_ratings(hist), 8205);
+    assert_int_equal(facto_dataset_n_ratings(target), 2046);
+    facto_dataset_free(t3);
+    facto_dataset_free(hist);
+    facto_dataset_free(target);
+    facto_dataset_free(tr);
+    facto_dataset_free(te);
+    facto_dataset_free(all);
+    facto_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse),  cmocka_unit_test(test_random),       cmocka_unit_test(test_kfold),
         cmocka_unit_test(test_time),   cmocka_unit_test(test_time_by_hand), cmocka_unit_test(test_errors),
         cmocka_unit_test(test_coo_bounds),     cmocka_unit_test(test_ml100k),
+        cmocka_unit_test(test_per_user),       cmocka_unit_test(test_per_user_uniform),
+        cmocka_unit_test(test_leave_last_out), cmocka_unit_test(test_leave_last_out_by_hand),
+        cmocka_unit_test(test_users),          cmocka_unit_test(test_users_by_hand),
+        cmocka_unit_test(test_users_errors),   cmocka_unit_test(test_ml100k_implicit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,99 @@
+/*
+ * train_data.h — where training data comes from (train_data.c), for `facto
+ * train` and the ratings side of `facto convert`: a named data set and
+ * split, ratings files, feature rows files, side feature files, and ratings
+ * one-hot encoded into feature rows when a configuration trains on rows
+ * only. What form the data takes is decided from capabilities: the kind's
+ * train_inputs (is --train rows?) and facto_params_inputs (ratings as they
+ * are, or encoded?), never from the kind's name. Cost: the readers' and the
+ * encoder's, O(ratings * row length) at most.
+ */
+#ifndef FACTO_CLI_TRAIN_DATA_H
+#define FACTO_CLI_TRAIN_DATA_H
+
+#include "readdata.h"
+#include "rows_io.h"
+
+/* Where ratings come from. */
+typedef struct cli_ratings_source {
+    const char *dataset;       /* --dataset NAME, or NULL */
+    const char *split;         /* --split: an official name, or random:F / kfold:K:I / time:F */
+    const char *ratings;       /* a ratings file (--train, --from-ratings), or NULL */
+    const char *test_ratings;  /* its test file, or NULL */
+    const char *user_file;     /* --user-features FILE, or NULL */
+    const char *item_file;     /* --item-features FILE, or NULL */
+    int side_features;         /* --side-features: u.user / u.item next to the ratings */
+    const cli_readopts *read;  /* how to read ratings files (NULL: auto) */
+    uint64_t seed;             /* random / kfold splits */
+} cli_ratings_source;
+
+/* The splits made on the fly, for help texts and messages. */
+#define CLI_SPLIT_SPECS "random:F, kfold:K:I, time:F, per-user:F, leave-last-out or users:F"
+
+/* 1 when `split` is a split made on the fly (facto_split_parse reads it, or
+ * it has a ':' and is a bad one), 0 for a data set's official split name. */
+int cli_split_is_spec(const char *split);
+
+/*
+ * Read the train (and test: *test NULL when there is none) ratings `src`
+ * names; *dups (may be NULL) gets the duplicate pairs merged in the training
+ * file, and user_file / item_file (`size` bytes each) the side files to use
+ * ("" = none; --side-features: u.user / u.item in the data set's or the
+ * ratings file's folder). Prints its own errors; returns an exit code.
+ */
+int cli_ratings_read(facto_ctx *ctx, const char *verb, const cli_ratings_source *src, facto_dataset **train,
+                     facto_dataset **test, int64_t *dups, char *user_file, char *item_file, size_t size);
+
+/*
+ * One-hot encode train (and test, with train's layout) into feature rows
+ * with `enc` (side files, numeric ids, binarize); `name` names the ratings
+ * in messages. Notes (rows, unknown ids, feature_dim) go to `info`. *test
+ * is NULL without test ratings. Returns an exit code.
+ */
+int cli_ratings_encode(facto_ctx *ctx, const char *name, const facto_dataset *train, const facto_dataset *test,
+                       const facto_fm_encode_options *enc, FILE *info, facto_rows **train_rows,
+                       facto_rows **test_rows);
+
+/* The data options of `facto train`. */
+typedef struct cli_data_opts {
+    const char *train, *test;                /* --train, --test: rows or ratings, as the kind trains */
+    const char *from_ratings, *test_ratings; /* --from-ratings, --test-ratings: ratings for any kind */
+    cli_ratings_source src;    /* ratings: --dataset, --split, the ratings files, side files (cli_data_check) */
+    const char *train_rows;    /* --train FILE for a kind that trains on feature rows (cli_data_check) */
+    const char *test_rows;     /* --test FILE with it */
+    const char *format;        /* --format, read as the data's form says */
+    facto_rows_format rows_format;
+    cli_readopts read;         /* --format (ratings), --columns, --delimiter */
+    int numeric_ids;           /* --numeric-ids: SageMaker's demo layout when ratings are encoded */
+} cli_data_opts;
+
+/* What the model is trained on. Free with cli_data_free(). */
+typedef struct cli_train_data {
+    facto_dataset *train, *test;               /* ratings read (also when encoded) */
+    int64_t duplicates;
+    char user_file[4200], item_file[4200];     /* side files ("" = none) */
+    facto_features *user_features, *item_features;
+    facto_rows *train_rows, *test_rows;        /* feature rows: read, or encoded from ratings */
+    facto_rows_origin *train_origin, *test_origin;
+    int on_rows;                               /* the fit takes rows (else ratings) */
+    int encoded;                               /* the rows were encoded from ratings */
+} cli_train_data;
+
+/* The checks that need no hyperparameters: one source, options that go
+ * together, --format read as the data's form; `rows_kind`: the kind trains
+ * on feature rows, so --train is a rows file (else ratings). Fills src,
+ * train_rows and test_rows. Usage error or 0. */
+int cli_data_check(const char *verb, cli_data_opts *o, int rows_kind);
+
+/*
+ * Read the data for hyperparameters `p`: rows as they are, ratings as they
+ * are, or ratings encoded into rows when p trains on rows only; fills what
+ * the data decides (feature_dim, SageMaker's convention) into p, checks
+ * labels against facto_params_task(p), reads the side feature tables.
+ * Notes go to `info`. Prints its own errors; returns an exit code.
+ */
+int cli_data_load(facto_ctx *ctx, const char *verb, const cli_data_opts *o, facto_params *p, FILE *info,
+                  cli_train_data *d);
+void cli_data_free(cli_train_data *d);
+
+#endif /* FACTO_CLI_TRAIN_DATA_H */
