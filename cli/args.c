@@ -78,7 +78,7 @@ int cli_arg_u64(const char *verb, const char *flag, const char *text, uint64_t *
     return 0;
 }
 
-int cli_arg_float(const char *verb, const char *flag, const char *text, double min, double max, float *out)
+int cli_arg_double(const char *verb, const char *flag, const char *text, double min, double max, double *out)
 {
     char *end;
     errno = 0;
@@ -89,8 +89,17 @@ int cli_arg_float(const char *verb, const char *flag, const char *text, double m
         return cli_usage(verb, "%s: '%s' is not a number", flag, text);
     if (v < min || v > max)
         return cli_usage(verb, "%s: %g is out of range [%g, %g]", flag, v, min, max);
-    *out = (float)v;
+    *out = v;
     return 0;
+}
+
+int cli_arg_float(const char *verb, const char *flag, const char *text, double min, double max, float *out)
+{
+    double v = 0.0;
+    int rc = cli_arg_double(verb, flag, text, min, max, &v);
+    if (rc == 0)
+        *out = (float)v;
+    return rc;
 }
 
 static const struct {
@@ -153,4 +162,20 @@ int cli_arg_rows_format(const char *verb, const char *flag, const char *text, in
     else
         return cli_usage(verb, "%s: '%s' is not one of %slibsvm, recordio", flag, text, allow_auto ? "auto, " : "");
     return 0;
+}
+
+int cli_arg_metrics(const char *verb, const char *text)
+{
+    facto_ctx *ctx = facto_ctx_new();
+    if (!ctx) {
+        cli_error("out of memory");
+        return FACTO_EXIT_INTERNAL;
+    }
+    int rc = 0;
+    if (facto_ranking_metrics_check(ctx, text) != FACTO_OK) {
+        const char *msg = facto_errmsg(ctx);
+        rc = cli_usage(verb, "--metrics: %s", strncmp(msg, "metrics: ", 9) == 0 ? msg + 9 : msg);
+    }
+    facto_ctx_free(ctx);
+    return rc;
 }

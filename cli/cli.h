@@ -33,6 +33,7 @@ int cli_cmd_train(int argc, char **argv);
 int cli_cmd_eval(int argc, char **argv);
 int cli_cmd_predict(int argc, char **argv);
 int cli_cmd_recommend(int argc, char **argv);
+int cli_cmd_similar(int argc, char **argv);
 int cli_cmd_inspect(int argc, char **argv);
 int cli_cmd_datasets(int argc, char **argv);
 int cli_cmd_convert(int argc, char **argv);
@@ -55,6 +56,7 @@ int cli_usage(const char *verb, const char *fmt, ...) __attribute__((format(prin
 int cli_arg_int(const char *verb, const char *flag, const char *text, long min, long max, int *out);
 int cli_arg_u64(const char *verb, const char *flag, const char *text, uint64_t *out);
 int cli_arg_float(const char *verb, const char *flag, const char *text, double min, double max, float *out);
+int cli_arg_double(const char *verb, const char *flag, const char *text, double min, double max, double *out);
 /* "auto", "ml100k", "ml1m", "mlcsv", "delimited". */
 int cli_arg_format(const char *verb, const char *text, facto_format *out);
 /* "tab", "comma", "semicolon", "space", "\t", or a single character. */
@@ -62,6 +64,8 @@ int cli_arg_delimiter(const char *verb, const char *text, char *out);
 /* "libsvm" | "recordio" (and "auto" when `allow_auto`) -> *out; usage error otherwise. */
 int cli_arg_rows_format(const char *verb, const char *flag, const char *text, int allow_auto,
                         facto_rows_format *out);
+/* A list of ranking metrics for --metrics (facto_ranking_metrics_check); usage error naming the bad entry. */
+int cli_arg_metrics(const char *verb, const char *text);
 /* Name of a format for --help and messages. */
 const char *cli_format_name(facto_format f);
 
@@ -100,7 +104,13 @@ const char *cli_task_name(facto_task task);
  * then any ranking metric computed ("ndcg@10"). `which` is "train" or "test". */
 void cli_print_scores(FILE *out, const char *which, const facto_metrics *m);
 /* The same figures into `root` as prefix + name (SageMaker's names; NAN,
- * or all of them when !have, become null). */
+ * or all of them when !have, become null); ranking metrics by their own
+ * name, unprefixed ("ndcg@10": they are only ever computed on test data). */
 void cli_json_metrics(json_t *root, const char *prefix, const facto_metrics *m, int have);
+/* When m holds ranking metrics: "#test_users (algo-1) : N scored, S skipped"
+ * (users with no test item left, or unknown without a history), or
+ * "n_users" and "n_users_skipped" in `root`. Nothing otherwise. */
+void cli_print_users(FILE *out, const char *which, const facto_metrics *m);
+void cli_json_users(json_t *root, const facto_metrics *m);
 
 #endif /* FACTO_CLI_H */

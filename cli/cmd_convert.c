@@ -17,7 +17,7 @@
 enum {
     OPT_FROM_RATINGS = 256, OPT_TEST_RATINGS, OPT_DATASET, OPT_SPLIT, OPT_SEED, OPT_TO, OPT_OUT, OPT_SIDE,
     OPT_USER_FEATURES, OPT_ITEM_FEATURES, OPT_NUMERIC_IDS, OPT_BINARIZE, OPT_INPUT, OPT_FROM, OPT_FEATURE_DIM,
-    OPT_JSON
+    OPT_JSON, OPT_IMPLICIT, OPT_IMPLICIT_THRESHOLD
 };
 
 static const struct option cli_convert_opts[] = {
@@ -38,6 +38,8 @@ static const struct option cli_convert_opts[] = {
     {"feature_dim", required_argument, NULL, OPT_FEATURE_DIM},
     {"feature-dim", required_argument, NULL, OPT_FEATURE_DIM},
     {"json", no_argument, NULL, OPT_JSON},
+    {"implicit", no_argument, NULL, OPT_IMPLICIT},
+    {"implicit-threshold", required_argument, NULL, OPT_IMPLICIT_THRESHOLD},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
@@ -69,6 +71,8 @@ static void cli_convert_help(const char *verb)
            "                     (ml-100k: feature_dim 943 + 1682 = 2625 for every split) (default: %s)\n"
            "  --binarize T       label 1 when the rating is >= T, else 0, for binary_classifier\n"
            "                     (default %g = the rating is the label)\n"
+           CLI_IMPLICIT_HELP("off")
+           "                     The label is then the pair's summed weight (1 with a threshold).\n"
            "Rows:\n"
            "  --input FILE       rows to convert (libsvm text or recordIO-protobuf) (default: none)\n"
            "  --from FORMAT      auto|libsvm|recordio, format of --input (default auto: by content)\n"
@@ -139,6 +143,7 @@ static int cli_convert_check_out(const char *out, const char *const *inputs, int
 typedef struct cli_convert_args {
     cli_ratings_source src;
     facto_fm_encode_options enc;
+    cli_readopts read;
     const char *to_text, *out, *input;
     facto_rows_format to, from;
     uint64_t dim;
@@ -169,6 +174,8 @@ static int cli_convert_option(const char *verb, int c, cli_convert_args *a)
                                                            (unsigned long long)a->dim)
                                             : 0;
     case OPT_JSON: a->json = 1; return 0;
+    case OPT_IMPLICIT: return cli_read_implicit(verb, &a->read, NULL);
+    case OPT_IMPLICIT_THRESHOLD: return cli_read_implicit(verb, &a->read, optarg);
     default: return FACTO_EXIT_USAGE;
     }
 }
@@ -195,7 +202,7 @@ static int cli_convert_parse(int argc, char **argv, cli_convert_args *a, int *he
     if (!!a->input + !!s->ratings + !!s->dataset != 1)
         return cli_usage(verb, "give exactly one of --input FILE, --from-ratings FILE, --dataset NAME");
     if (a->input && (s->split || s->test_ratings || s->side_features || s->user_file || s->item_file ||
-                     a->enc.numeric_ids || a->enc.binarize > 0))
+                     a->enc.numeric_ids || a->enc.binarize > 0 || a->read.implicit_set))
         return cli_usage(verb, "--input converts rows; the ratings options do not apply to it");
     if (!a->input && (a->from != FACTO_ROWS_AUTO || a->dim > 0))
         return cli_usage(verb, "--from and --feature_dim go with --input");
@@ -215,7 +222,8 @@ static int cli_convert_ratings(facto_ctx *ctx, const char *verb, cli_convert_arg
     facto_dataset *dtr = NULL, *dte = NULL;
     facto_rows *train = NULL, *test = NULL;
     char user_file[4200], item_file[4200];
-    int rc = cli_ratings_read(ctx, verb, &a->src, &dtr, &dte, NULL, user_file, item_file, sizeof user_file);
+    a->src.read = &a->read;
+    int rc = cli_ratings_read(ctx, verb, &a->src, &dtr, &dte, NULL, NULL, user_file, item_file, sizeof user_file);
     if (rc == 0) {
         a->enc.user_file = user_file[0] ? user_file : NULL;
         a->enc.item_file = item_file[0] ? item_file : NULL;
@@ -255,6 +263,7 @@ int cli_cmd_convert(int argc, char **argv)
     cli_convert_args a;
     memset(&a, 0, sizeof a);
     a.enc = facto_fm_encode_options_default();
+    cli_read_defaults(&a.read);
     int help = 0, rc = cli_convert_parse(argc, argv, &a, &help);
     if (help) {
         cli_convert_help(verb);

@@ -15,14 +15,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_MODEL = 256, OPT_TEST, OPT_FORMAT, OPT_COLUMNS, OPT_DELIM, OPT_JSON, OPT_BINARIZE };
+enum {
+    OPT_MODEL = 256, OPT_TEST, OPT_FORMAT, OPT_COLUMNS, OPT_DELIM, OPT_JSON, OPT_BINARIZE, OPT_IMPLICIT,
+    OPT_IMPLICIT_THRESHOLD, OPT_METRICS, OPT_HISTORY, OPT_THREADS
+};
 
 static const struct option cli_eval_opts[] = {
     {"model", required_argument, NULL, OPT_MODEL},     {"test", required_argument, NULL, OPT_TEST},
     {"format", required_argument, NULL, OPT_FORMAT},   {"columns", required_argument, NULL, OPT_COLUMNS},
     {"delimiter", required_argument, NULL, OPT_DELIM}, {"json", no_argument, NULL, OPT_JSON},
     {"binarize", required_argument, NULL, OPT_BINARIZE}, {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0}};
+    {"implicit", no_argument, NULL, OPT_IMPLICIT},     {"implicit-threshold", required_argument, NULL, OPT_IMPLICIT_THRESHOLD},
+    {"metrics", required_argument, NULL, OPT_METRICS}, {"history", required_argument, NULL, OPT_HISTORY},
+    {"threads", required_argument, NULL, OPT_THREADS}, {NULL, 0, NULL, 0}};
 
 static void cli_eval_help(const char *verb)
 {
@@ -30,7 +35,9 @@ static void cli_eval_help(const char *verb)
            "Score a test file with a saved model. A model with ids (trained from ratings) reads\n"
            "ratings; a regressor prints RMSE, MAE, the number of ratings and how many had a user or\n"
            "item unknown to the model (predicted by its fallback). A model that scores feature rows\n"
-           "reads labelled rows. A classifier prints SageMaker's metrics.\n\n"
+           "reads labelled rows. A classifier prints SageMaker's metrics. A ranking model (and any\n"
+           "model with ids, with --metrics) ranks all items but each test user's training ones and\n"
+           "prints ranking metrics (docs/metrics.md) with the users scored and skipped.\n\n"
            "  --model MODEL      model file written by `facto train --out` (required)\n"
            "  --test FILE        ratings, or labelled rows (libsvm or recordIO-protobuf) for a model\n"
            "                     that scores feature rows (required)\n"
@@ -43,10 +50,21 @@ static void cli_eval_help(const char *verb)
            "  --json             print {\"rmse\", \"mae\", \"count\", \"unknown_users\", \"unknown_items\"}, or a\n"
            "                     classifier's binary_classification_accuracy,\n"
            "                     binary_classification_cross_entropy, binary_f_beta, auc, precision,\n"
-           "                     recall and \"count\" (default: text)\n"
+           "                     recall and \"count\"; ranking metrics by name (\"ndcg@10\") with n_users and\n"
+           "                     n_users_skipped (default: text)\n"
            "  --binarize T       a binary classifier trained from ratings: label 1 when a test rating\n"
            "                     is >= T, the threshold it was trained with (required for such a model)\n"
            "                     (default: none)\n"
+           CLI_IMPLICIT_HELP("off; on for a model whose task is ranking")
+           "  --metrics LIST     ranking metrics, e.g. ndcg@10,recall@20: precision@k, recall@k, ndcg@k,\n"
+           "                     map@k, hr@k, mrr, auc, coverage@k; every test pair is relevant\n"
+           "                     (default: none for a rating model; for a ranking model\n"
+           "                     ndcg@10,recall@20,precision@10,map@10,mrr,hr@10,auc,coverage@10)\n"
+           "  --history FILE     ratings of test users the model never saw (a users:F split's fold-in\n"
+           "                     part), read as --test is: such a user is folded in from them and their\n"
+           "                     items are not ranked (default: none, such users are skipped)\n"
+           "  --threads N        threads ranking users, 0 = all cores (default 1; the figures are the\n"
+           "                     same for any count)\n"
            "  -h, --help         this text\n"
            "\nExit codes: 0 ok, 1 usage, 2 data or I/O error, 3 internal error.\n",
            verb);
@@ -54,7 +72,8 @@ static void cli_eval_help(const char *verb)
 
 typedef struct cli_eval_args {
     const char *model, *test;
-    int json;
+    const char *metrics, *history; /* --metrics, --history, or NULL */
+    int json, threads;
     float binarize;
     cli_readopts read;
     facto_rows_format rows_format;
@@ -84,6 +103,11 @@ static int cli_eval_parse(int argc, char **argv, cli_eval_args *a, int *help)
         case OPT_DELIM: rc = cli_arg_delimiter(verb, optarg, &a->read.opts.delimiter); break;
         case OPT_JSON: a->json = 1; break;
         case OPT_BINARIZE: rc = cli_arg_float(verb, "--binarize", optarg, 1e-30, 3.4e38, &a->binarize); break;
+        case OPT_IMPLICIT: rc = cli_read_implicit(verb, &a->read, NULL); break;
+        case OPT_IMPLICIT_THRESHOLD: rc = cli_read_implicit(verb, &a->read, optarg); break;
+        case OPT_METRICS: a->metrics = optarg; break;
+        case OPT_HISTORY: a->history = optarg; break;
+        case OPT_THREADS: rc = cli_arg_int(verb, "--threads", optarg, 0, 4096, &a->threads); break;
         default: return FACTO_EXIT_USAGE;
         }
     }
@@ -93,6 +117,8 @@ static int cli_eval_parse(int argc, char **argv, cli_eval_args *a, int *help)
         return cli_usage(verb, "missing --model MODEL");
     if (!a->test)
         return cli_usage(verb, "missing --test FILE");
+    if (a->metrics && (rc = cli_arg_metrics(verb, a->metrics)) != 0)
+        return rc;
     return cli_read_finish(&a->read);
 }
 
@@ -103,10 +129,43 @@ static int cli_eval_scores(const facto_metrics *m, const char *what, int json)
         json_t *root = json_object();
         cli_json_metrics(root, "", m, 1);
         json_object_set_new(root, "count", json_integer(m->n));
+        cli_json_users(root, m);
         return cli_json_print(root);
     }
     cli_print_scores(stdout, "test", m);
+    cli_print_users(stdout, "test", m);
     printf("%-14s %lld\n", what, (long long)m->n);
+    return 0;
+}
+
+/* Ranking metrics as "name  value" lines, then the users scored and skipped. */
+static void cli_eval_ranking_text(const facto_metrics *m)
+{
+    for (int i = 0; i < m->n_ranking; i++)
+        printf("%-14s %.4f\n", m->ranking[i].name, m->ranking[i].value);
+    if (m->n_ranking > 0)
+        printf("users          %lld\n"
+               "users skipped  %lld\n",
+               (long long)m->n_users, (long long)m->n_users_skipped);
+}
+
+/* A ranking model on ratings: its ranking metrics, users, and the ids it did not know. */
+static int cli_eval_ranking(const facto_metrics *m, int json)
+{
+    if (json) {
+        json_t *root = json_object();
+        cli_json_metrics(root, "", m, 1);
+        cli_json_users(root, m);
+        json_object_set_new(root, "count", json_integer(m->n));
+        json_object_set_new(root, "unknown_users", json_integer(m->n_unknown_users));
+        json_object_set_new(root, "unknown_items", json_integer(m->n_unknown_items));
+        return cli_json_print(root);
+    }
+    cli_eval_ranking_text(m);
+    printf("ratings        %lld\n"
+           "unknown users  %lld\n"
+           "unknown items  %lld\n",
+           (long long)m->n, (long long)m->n_unknown_users, (long long)m->n_unknown_items);
     return 0;
 }
 
@@ -120,6 +179,9 @@ static int cli_eval_regression(const facto_metrics *r, int json)
         json_object_set_new(root, "count", json_integer(r->n));
         json_object_set_new(root, "unknown_users", json_integer(r->n_unknown_users));
         json_object_set_new(root, "unknown_items", json_integer(r->n_unknown_items));
+        for (int i = 0; i < r->n_ranking; i++) /* the ranking metrics asked for */
+            json_object_set_new(root, r->ranking[i].name, cli_json_num(r->ranking[i].value, 6));
+        cli_json_users(root, r);
         return cli_json_print(root);
     }
     printf("RMSE           %.4f\n"
@@ -128,6 +190,7 @@ static int cli_eval_regression(const facto_metrics *r, int json)
            "unknown users  %lld\n"
            "unknown items  %lld\n",
            r->rmse, r->mae, (long long)r->n, (long long)r->n_unknown_users, (long long)r->n_unknown_items);
+    cli_eval_ranking_text(r);
     return 0;
 }
 
@@ -137,6 +200,9 @@ static int cli_eval_rows(facto_ctx *ctx, const facto_model *model, const cli_eva
     if (a->read.format_set || a->read.opts.columns || a->read.opts.delimiter)
         return cli_usage("facto eval", "a model that scores feature rows reads rows: --format "
                                        "auto|libsvm|recordio only");
+    if (a->read.implicit_set || a->metrics || a->history)
+        return cli_usage("facto eval", "--implicit, --implicit-threshold, --metrics and --history are for a model "
+                                       "with ids (trained from ratings); this one scores feature rows");
     uint64_t dim = 0;
     facto_rows *rows = NULL;
     facto_rows_origin *origin = NULL;
@@ -163,12 +229,30 @@ static int cli_eval_rows(facto_ctx *ctx, const facto_model *model, const cli_eva
     return rc;
 }
 
+/* The test (and --history) ratings, read as the model learnt: a ranking
+ * model's as implicit feedback. */
+static int cli_eval_read(facto_ctx *ctx, const facto_model *model, const cli_eval_args *a, facto_dataset **test,
+                         facto_dataset **history)
+{
+    cli_readopts ro = a->read;
+    if (facto_model_task(model) == FACTO_TASK_RANKING)
+        ro.opts.implicit = 1;
+    *test = *history = NULL;
+    int rc = cli_read(ctx, &ro, a->test, test, NULL);
+    if (rc == 0 && a->history && (rc = cli_read(ctx, &ro, a->history, history, NULL)) != 0) {
+        facto_dataset_free(*test);
+        *test = NULL;
+    }
+    return rc;
+}
+
 /* A model with ids, on the ratings of the test file. */
 static int cli_eval_ratings(facto_ctx *ctx, const facto_model *model, const cli_eval_args *a)
 {
     if (a->rows_format_set)
         return cli_usage("facto eval", "--format libsvm|recordio is for models that score feature rows");
-    int classifier = facto_model_task(model) == FACTO_TASK_BINARY;
+    facto_task task = facto_model_task(model);
+    int classifier = task == FACTO_TASK_BINARY;
     if (classifier && !(a->binarize > 0.0f)) {
         /* Its scores are probabilities of rating >= the training's threshold,
          * which the model does not keep: an RMSE against the ratings would
@@ -180,19 +264,25 @@ static int cli_eval_ratings(facto_ctx *ctx, const facto_model *model, const cli_
     }
     if (!classifier && a->binarize > 0.0f)
         return cli_usage("facto eval", "--binarize is for a binary classifier trained from ratings");
-    facto_dataset *test = NULL;
-    int rc = cli_read(ctx, &a->read, a->test, &test, NULL);
+    facto_dataset *test = NULL, *history = NULL;
+    int rc = cli_eval_read(ctx, model, a, &test, &history);
     if (rc)
         return rc;
+    facto_ctx_set_threads(ctx, a->threads);
     facto_eval_options eo = facto_eval_options_default();
     eo.binarize = a->binarize;
+    eo.metrics = a->metrics;
+    eo.history = history;
     facto_metrics m;
     facto_status st = facto_model_evaluate(ctx, model, test, &eo, &m, NULL);
     if (st != FACTO_OK)
         rc = cli_fail(ctx, st, 0);
+    else if (task == FACTO_TASK_RANKING)
+        rc = cli_eval_ranking(&m, a->json);
     else
         rc = classifier ? cli_eval_scores(&m, "ratings", a->json) : cli_eval_regression(&m, a->json);
     facto_dataset_free(test);
+    facto_dataset_free(history);
     return rc;
 }
 
@@ -201,6 +291,7 @@ int cli_cmd_eval(int argc, char **argv)
     cli_eval_args a;
     memset(&a, 0, sizeof a);
     cli_read_defaults(&a.read);
+    a.threads = 1;
     int help = 0, rc = cli_eval_parse(argc, argv, &a, &help);
     if (help) {
         cli_eval_help(argv[0]);

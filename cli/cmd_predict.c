@@ -1,7 +1,7 @@
 /*
  * cmd_predict.c — `facto predict --model M --input FILE`. What the input is
  * follows what the model scores (facto_model_inputs): a model with ids
- * reads `user item` pairs (one a line; fields split on tab, space, comma,
+ * reads `user item` pairs (pairs.c: one a line; fields split on tab, space, comma,
  * semicolon, '|' or "::"; further fields such as a rating are ignored;
  * blank and '#' lines are skipped, and so is a header whose first field is
  * user, userId or user_id; `-` reads stdin) and writes
@@ -13,12 +13,12 @@
  * (at most 256 MiB).
  */
 #include "hparams.h"
+#include "pairs.h"
 #include "rows_io.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 enum { OPT_MODEL = 256, OPT_INPUT, OPT_JSON, OPT_CONTENT_TYPE, OPT_ACCEPT, OPT_OUTPUT };
 
@@ -54,79 +54,6 @@ static void cli_predict_help(const char *verb)
            "  -h, --help         this text\n"
            "\nExit codes: 0 ok, 1 usage, 2 data or I/O error (also a malformed request), 3 internal error.\n",
            verb, verb);
-}
-
-/* A header line such as "userId,movieId,rating": its first field names the user column. */
-static int cli_is_header(const char *field)
-{
-    return strcasecmp(field, "user") == 0 || strcasecmp(field, "userid") == 0 || strcasecmp(field, "user_id") == 0;
-}
-
-/* The pairs file's delimiter, fixed by its first data line: "::" (code ':'),
- * tab, comma, semicolon or '|' when the line holds one, else runs of blanks
- * (code ' '). Ids may then hold spaces ("Ann Lee,Up"). */
-static char cli_pairs_delim(const char *line)
-{
-    if (strstr(line, "::"))
-        return ':';
-    static const char cands[] = {'\t', ',', ';', '|'};
-    for (size_t i = 0; i < sizeof cands; i++)
-        if (strchr(line, cands[i]))
-            return cands[i];
-    return ' ';
-}
-
-/* Cut the next field of *p in place at `delim`; surrounding blanks and one
- * pair of double quotes are removed. NULL when no field is left. */
-static char *cli_next_field(char **p, char delim)
-{
-    char *s = *p;
-    if (!s)
-        return NULL;
-    if (delim == ' ')
-        while (*s == ' ' || *s == '\t')
-            s++;
-    if (!*s && delim == ' ')
-        return NULL;
-    char *end = delim == ' ' ? s + strcspn(s, " \t") : delim == ':' ? strstr(s, "::") : strchr(s, delim);
-    if (end && *end) {
-        *end = '\0';
-        *p = end + (delim == ':' ? 2 : 1);
-    } else {
-        *p = NULL;
-    }
-    while (*s == ' ' || *s == '\t')
-        s++;
-    size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-        s[--n] = '\0';
-    if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
-        s[n - 1] = '\0';
-        s++;
-    }
-    return s;
-}
-
-/* Read one line (without its end) into buf of `cap` bytes. Returns its
- * length, -1 at end of file, -2 when longer than cap - 1 bytes, -3 when it
- * holds a NUL byte. Bounded memory, whatever the input (/dev/zero). */
-static long cli_read_pair_line(FILE *f, char *buf, size_t cap)
-{
-    size_t n = 0;
-    int c, nul = 0;
-    while ((c = getc(f)) != EOF && c != '\n') {
-        if (c == '\0')
-            nul = 1;
-        if (n + 1 >= cap)
-            return -2;
-        buf[n++] = (char)c;
-    }
-    if (c == EOF && n == 0)
-        return -1;
-    while (n > 0 && buf[n - 1] == '\r')
-        n--;
-    buf[n] = '\0';
-    return nul ? -3 : (long)n;
 }
 
 /* Write `size` bytes of response to `output` (NULL or "-" = stdout); JSON
@@ -216,10 +143,8 @@ static int cli_predict_request(facto_ctx *ctx, const facto_model *model, const c
 
 /* Pairs being scored: where the output goes and the counts of the note. */
 typedef struct cli_pairs {
-    const char *name; /* the input, for messages */
     json_t *preds;    /* --json: the array of predictions, else NULL */
-    long long lineno, n_pairs, n_unknown;
-    char delim;       /* fixed by the first data line */
+    long long n_pairs, n_unknown;
 } cli_pairs;
 
 /* One prediction, as a text line or a JSON object. Exit code. */
@@ -246,71 +171,33 @@ static int cli_pairs_emit(cli_pairs *s, const char *user, const char *item, floa
     return 0;
 }
 
-/* One line of the pairs file (`got` bytes, or a reader's error code). Exit code. */
-static int cli_pairs_line(facto_ctx *ctx, const facto_model *model, cli_pairs *s, char *line, long got)
-{
-    s->lineno++;
-    if (got == -2 || got == -3) {
-        cli_error(got == -2 ? "%s:%lld: the line is longer than 64 KiB; is this a file of 'user item' pairs?"
-                            : "%s:%lld: line holds a NUL byte (binary or compressed data?)",
-                  s->name, s->lineno);
-        return FACTO_EXIT_DATA;
-    }
-    char *p = line;
-    if (s->lineno == 1 && got >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
-        p += 3;
-    char *q = p;
-    while (*q == ' ' || *q == '\t')
-        q++;
-    if (*q == '\0' || *q == '#')
-        return 0;
-    if (!s->delim)
-        s->delim = cli_pairs_delim(q);
-    char shown[80];
-    snprintf(shown, sizeof shown, "%s", q);
-    char *user = cli_next_field(&p, s->delim), *item = user ? cli_next_field(&p, s->delim) : NULL;
-    if (!user || !item || !*user || !*item) {
-        cli_error("%s:%lld: expected 'user item', got '%s'", s->name, s->lineno, shown);
-        return FACTO_EXIT_DATA;
-    }
-    if (s->n_pairs == 0 && cli_is_header(user))
-        return 0;
-    float score;
-    int flags = 0;
-    facto_status st = facto_model_predict(ctx, model, user, item, &score, &flags);
-    if (st != FACTO_OK) {
-        cli_error("%s:%lld: %s", s->name, s->lineno, facto_errmsg(ctx));
-        return cli_exit_of(st);
-    }
-    return cli_pairs_emit(s, user, item, score, flags);
-}
-
 /* Score every pair of `input` with a model that predicts by ids. */
 static int cli_predict_pairs(facto_ctx *ctx, const facto_model *model, const char *input, int json)
 {
-    int from_stdin = strcmp(input, "-") == 0;
-    cli_pairs s = {from_stdin ? "<stdin>" : input, NULL, 0, 0, 0, 0};
-    FILE *f = from_stdin ? stdin : fopen(input, "rb");
-    if (!f) {
-        cli_error("%s: cannot open: %s", input, strerror(errno));
-        return FACTO_EXIT_DATA;
-    }
-    size_t cap = 65536;
-    char *line = malloc(cap);
+    cli_pairs_reader r;
+    int rc = cli_pairs_open(&r, input);
+    if (rc)
+        return rc;
+    cli_pairs s = {json ? json_array() : NULL, 0, 0};
     json_t *root = json ? json_object() : NULL;
-    s.preds = json ? json_array() : NULL;
-    int rc = 0;
-    if (!line || (json && (!root || !s.preds || json_object_set(root, "predictions", s.preds) != 0))) {
+    if (json && (!root || !s.preds || json_object_set(root, "predictions", s.preds) != 0)) {
         cli_error("out of memory");
         rc = FACTO_EXIT_INTERNAL;
     }
-    long got;
-    errno = 0;
-    while (rc == 0 && (got = cli_read_pair_line(f, line, cap)) != -1)
-        rc = cli_pairs_line(ctx, model, &s, line, got);
-    if (rc == 0 && ferror(f)) {
-        cli_error("%s:%lld: read error: %s", s.name, s.lineno + 1, strerror(errno));
-        rc = FACTO_EXIT_DATA;
+    char *user, *item;
+    int got;
+    while (rc == 0 && (got = cli_pairs_next(&r, &user, &item)) != 0) {
+        float score;
+        int flags = 0;
+        facto_status st;
+        if (got < 0) {
+            rc = -got;
+        } else if ((st = facto_model_predict(ctx, model, user, item, &score, &flags)) != FACTO_OK) {
+            cli_error("%s:%lld: %s", r.name, r.lineno, facto_errmsg(ctx));
+            rc = cli_exit_of(st);
+        } else {
+            rc = cli_pairs_emit(&s, user, item, score, flags);
+        }
     }
     if (rc == 0 && s.n_unknown > 0)
         fprintf(stderr, "facto: note: %lld of %lld pairs had a user or item the model never saw\n", s.n_unknown,
@@ -319,9 +206,7 @@ static int cli_predict_pairs(facto_ctx *ctx, const facto_model *model, const cha
         rc = cli_json_print(root);
         root = NULL;
     }
-    if (!from_stdin)
-        fclose(f);
-    free(line);
+    cli_pairs_close(&r);
     json_decref(s.preds);
     json_decref(root);
     return rc;

@@ -13,6 +13,7 @@
 #include "hparams.h"
 #include "train_report.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,30 +23,48 @@
 typedef enum {
     TO_MODEL = 1, TO_DATASET, TO_SPLIT, TO_TRAIN, TO_TEST, TO_FROM_RATINGS, TO_TEST_RATINGS, TO_FORMAT, TO_COLUMNS,
     TO_DELIMITER, TO_SIDE, TO_USER_FEATURES, TO_ITEM_FEATURES, TO_NUMERIC_IDS, TO_HYPERPARAMETERS, TO_OUT, TO_JSON,
-    TO_VERBOSE, TO_THREADS, TO_HELP
+    TO_VERBOSE, TO_THREADS, TO_HELP, TO_IMPLICIT, TO_IMPLICIT_THRESHOLD, TO_METRICS, TO_FOLD_IN, TO_SEED
 } cli_train_opt;
 
 static const struct {
     const char *name; /* '-' and '_' alike: --side-features and --side_features both match */
     cli_train_opt id;
     int has_arg;
+    int yields;       /* 1: a hyperparameter of the same name wins (fm's implicit, a kind's seed) */
 } cli_train_opts[] = {
-    {"model", TO_MODEL, 1},           {"dataset", TO_DATASET, 1},
-    {"split", TO_SPLIT, 1},           {"train", TO_TRAIN, 1},
-    {"test", TO_TEST, 1},             {"from-ratings", TO_FROM_RATINGS, 1},
-    {"test-ratings", TO_TEST_RATINGS, 1}, {"format", TO_FORMAT, 1},
-    {"columns", TO_COLUMNS, 1},       {"delimiter", TO_DELIMITER, 1},
-    {"side-features", TO_SIDE, 0},    {"user-features", TO_USER_FEATURES, 1},
-    {"item-features", TO_ITEM_FEATURES, 1}, {"numeric-ids", TO_NUMERIC_IDS, 0},
-    {"hyperparameters", TO_HYPERPARAMETERS, 1}, {"out", TO_OUT, 1},
-    {"json", TO_JSON, 0},             {"verbose", TO_VERBOSE, 0},
-    {"threads", TO_THREADS, 1},       {"help", TO_HELP, 0},
+    {"model", TO_MODEL, 1, 0},
+    {"dataset", TO_DATASET, 1, 0},
+    {"split", TO_SPLIT, 1, 0},
+    {"train", TO_TRAIN, 1, 0},
+    {"test", TO_TEST, 1, 0},
+    {"from-ratings", TO_FROM_RATINGS, 1, 0},
+    {"test-ratings", TO_TEST_RATINGS, 1, 0},
+    {"format", TO_FORMAT, 1, 0},
+    {"columns", TO_COLUMNS, 1, 0},
+    {"delimiter", TO_DELIMITER, 1, 0},
+    {"side-features", TO_SIDE, 0, 0},
+    {"user-features", TO_USER_FEATURES, 1, 0},
+    {"item-features", TO_ITEM_FEATURES, 1, 0},
+    {"numeric-ids", TO_NUMERIC_IDS, 0, 0},
+    {"hyperparameters", TO_HYPERPARAMETERS, 1, 0},
+    {"out", TO_OUT, 1, 0},
+    {"json", TO_JSON, 0, 0},
+    {"verbose", TO_VERBOSE, 0, 0},
+    {"threads", TO_THREADS, 1, 0},
+    {"help", TO_HELP, 0, 0},
+    {"implicit", TO_IMPLICIT, 0, 1},
+    {"implicit-feedback", TO_IMPLICIT, 0, 0},
+    {"implicit-threshold", TO_IMPLICIT_THRESHOLD, 1, 0},
+    {"metrics", TO_METRICS, 1, 0},
+    {"fold-in-fraction", TO_FOLD_IN, 1, 0},
+    {"seed", TO_SEED, 1, 1}, /* the split's seed, for a kind without a seed hyperparameter */
 };
 #define CLI_TRAIN_NOPTS (sizeof cli_train_opts / sizeof cli_train_opts[0])
 
 typedef struct cli_train_args {
     cli_data_opts data;
     const char *hyperparameters, *out;
+    const char *metrics; /* --metrics LIST, or NULL */
     int json, verbose, threads, threads_set, help;
     cli_hp_flags hp;
 } cli_train_args;
@@ -97,15 +116,22 @@ static void cli_train_help_threads(const facto_kind_info *kind)
     printf(";\n                     0 where the model is the same for any count)\n");
 }
 
-static void cli_train_help_common(const facto_kind_info *kind)
+/* own_seed / own_implicit: the kind has a hyperparameter of that name, which --seed / --implicit then set. */
+static void cli_train_help_common(const facto_kind_info *kind, int own_seed, int own_implicit)
 {
     printf("Data:\n"
            "  --dataset NAME     a registered data set, see `facto datasets list` (default: none)\n"
            "  --split SPLIT      an official split (ml-100k: u1..u5, ua, ub), or random:F (F of the\n"
            "                     ratings to test), kfold:K:I (fold I of K), time:F (each user's latest F),\n"
-           "                     per-user:F, leave-last-out, users:F (whole users), of the data set's\n"
-           "                     ratings or of a ratings file; seeded by the kind's seed hyperparameter\n"
-           "                     (no default)\n"
+           "                     per-user:F (F of each user's), leave-last-out (each user's latest),\n"
+           "                     users:F (F of the users, held out whole and folded in at evaluation),\n"
+           "                     of the data set's ratings or of a ratings file; seeded by the kind's seed\n"
+           "                     hyperparameter, or --seed for a kind without one (no default)\n");
+    if (!own_seed)
+        printf("  --seed N           seed of a split made on the fly, for a kind without a seed\n"
+               "                     hyperparameter (default 0; a kind with one reads --seed as it)\n");
+    printf("  --fold-in-fraction H  users:F only: the share of a held-out user's ratings folded in at\n"
+           "                     evaluation, the rest scored (default 0.8)\n"
            "  --train FILE       training data: feature rows (libsvm/libFM text or recordIO-protobuf,\n"
            "                     told apart by content) for a kind that trains on rows, else ratings\n"
            "                     (default: none)\n"
@@ -124,7 +150,15 @@ static void cli_train_help_common(const facto_kind_info *kind)
            "                     u.item, or 'id<TAB>name[:value] ...' lines (default: none)\n"
            "  --numeric-ids      ratings encoded into feature rows (a configuration that trains on rows\n"
            "                     only): SageMaker's demo layout, feature_dim = max user id + max item id\n"
-           "                     (default: off; else one-hot keys of the training ids)\n"
+           "                     (default: off; else one-hot keys of the training ids)\n");
+    if (!own_implicit)
+        printf(CLI_IMPLICIT_FLAG_HELP("off; on for a kind whose task is ranking"));
+    printf("  --implicit-feedback  %s\n                     (default: off; on for a kind whose task is ranking)\n",
+           own_implicit ? "read implicit feedback: the third column is a weight (plays, clicks;\n"
+                          "                     absent = 1), repeated (user, item) pairs add up; --implicit is this\n"
+                          "                     kind's hyperparameter"
+                        : "the same, for a kind with a hyperparameter named implicit");
+    printf(CLI_THRESHOLD_HELP
            "\nHyperparameters:\n"
            "  --hyperparameters FILE  SageMaker's hyperparameters.json, values as strings (default: none)\n"
            "  --NAME VALUE       a hyperparameter of the kind, also --NAME=VALUE; '-' and '_' alike;\n"
@@ -135,8 +169,14 @@ static void cli_train_help_common(const facto_kind_info *kind)
            "                     figures (regression: train_rmse, train_mae, test_rmse, test_mae; binary:\n"
            "                     SageMaker's names, train_ prefixed for the training data), test_rmse_chain\n"
            "                     (MCMC), epochs, seconds, samples_per_second, ratings_per_second, n_train,\n"
-           "                     n_test, duplicates, out, model_bytes and params; epoch lines go to\n"
-           "                     stderr (default: off)\n"
+           "                     n_test, duplicates, out, model_bytes and params; ranking metrics by name\n"
+           "                     (\"ndcg@10\") with n_users and n_users_skipped; implicit data adds\n"
+           "                     implicit_threshold, below_threshold, users_dropped, items_dropped; epoch\n"
+           "                     lines go to stderr (default: off)\n"
+           "  --metrics LIST     ranking metrics of the test set after training, e.g. ndcg@10,recall@20:\n"
+           "                     precision@k, recall@k, ndcg@k, map@k, hr@k, mrr, auc, coverage@k\n"
+           "                     (docs/metrics.md) (default: none for a rating model; for a ranking model\n"
+           "                     ndcg@10,recall@20,precision@10,map@10,mrr,hr@10,auc,coverage@10)\n"
            "  --verbose          the library's log lines on stderr (default: off)\n");
     cli_train_help_threads(kind);
     printf("  -h, --help         this text\n");
@@ -147,7 +187,11 @@ static void cli_train_help(facto_ctx *ctx, const facto_kind_info *kind, const fa
     cli_train_help_usage(kind ? kind->name : NULL);
     printf("Train a model and print its figures after every epoch (regression: RMSE and MAE;\n"
            "binary: accuracy, cross-entropy, AUC), then the saved model's in SageMaker's form:\n"
-           "  #test_score (algo-1) : ('rmse', 0.9140)\n\n");
+           "  #test_score (algo-1) : ('rmse', 0.9140)\n"
+           "A ranking model (and any model with --metrics) reports ranking metrics of the test set,\n"
+           "each test user's items ranked among all items but its training ones:\n"
+           "  #test_score (algo-1) : ('ndcg@10', 0.2531)\n"
+           "  #test_users (algo-1) : 942 scored, 0 skipped\n\n");
     if (kind) {
         printf("%s: %s.\nTrains on %s.\n", kind->name, kind->summary, cli_train_inputs_text(kind->train_inputs));
         if (kind->train_inputs & FACTO_INPUT_ROWS)
@@ -157,7 +201,8 @@ static void cli_train_help(facto_ctx *ctx, const facto_kind_info *kind, const fa
     }
     else
         cli_train_help_kinds();
-    cli_train_help_common(kind);
+    cli_train_help_common(kind, kind && cli_param_known(ctx, fresh, CLI_HP_SEED),
+                          kind && cli_param_known(ctx, fresh, "implicit"));
     if (kind) {
         printf("\nHyperparameters of %s (--NAME VALUE; [sagemaker]: SageMaker's name and default):\n", kind->name);
         cli_params_help(stdout, ctx, fresh);
@@ -222,6 +267,22 @@ static int cli_train_option(const char *verb, cli_train_args *a, cli_train_opt o
         a->threads_set = 1;
         return cli_arg_int(verb, "--threads", value, 0, 4096, &a->threads);
     case TO_HELP: a->help = 1; break;
+    case TO_IMPLICIT: return cli_read_implicit(verb, &d->read, NULL);
+    case TO_IMPLICIT_THRESHOLD: return cli_read_implicit(verb, &d->read, value);
+    case TO_METRICS: a->metrics = value; return cli_arg_metrics(verb, value);
+    case TO_FOLD_IN: {
+        double h = 0.0;
+        d->fold_in_set = 1;
+        if (cli_arg_double(verb, "--fold-in-fraction", value, 0.0, 1.0, &h) != 0)
+            return FACTO_EXIT_USAGE;
+        if (!(h > 0.0 && h < 1.0))
+            return cli_usage(verb, "--fold-in-fraction: %s is not strictly between 0 and 1", value);
+        d->src.history_fraction = h;
+        break;
+    }
+    case TO_SEED:
+        d->seed_set = 1;
+        return cli_arg_u64(verb, "--seed", value, &d->src.seed);
     }
     return 0;
 }
@@ -237,14 +298,19 @@ static int cli_train_arg(facto_ctx *ctx, const char *verb, const facto_params *f
         return cli_usage(verb, "unexpected argument '%s'", arg);
     const char *name = arg + 2, *eq = strchr(name, '=');
     size_t len = eq ? (size_t)(eq - name) : strlen(name);
-    int opt = 0, has_arg = 1;
+    int opt = 0, has_arg = 1, yields = 0;
     for (size_t k = 0; k < CLI_TRAIN_NOPTS; k++)
         if (cli_opt_eq(name, len, cli_train_opts[k].name)) {
             opt = (int)cli_train_opts[k].id;
             has_arg = cli_train_opts[k].has_arg;
+            yields = cli_train_opts[k].yields;
         }
     char hp[128];
     snprintf(hp, sizeof hp, "%.*s", (int)len, name);
+    if (yields && cli_param_known(ctx, fresh, hp)) {
+        opt = 0; /* the kind's own hyperparameter (a seed also seeds the split) */
+        has_arg = 1;
+    }
     if (!opt && !cli_param_known(ctx, fresh, hp))
         return cli_usage(verb, "unknown option '--%s': not an option of facto train nor a hyperparameter of %s",
                          hp, facto_params_kind(fresh));
@@ -305,9 +371,13 @@ static int cli_train_fit_error(facto_ctx *ctx, facto_status st, const cli_data_o
     return cli_fail(ctx, st, 0);
 }
 
-/* Score the model on its training and test data, as it was saved. */
+/* Score the model on its training and test data, as it was saved: the
+ * test users of a users:F split folded in from their history, the ranking
+ * metrics of --metrics (a ranking model: its default list). A ranking model
+ * has no figures of its own training data (every training item is left
+ * out of a user's ranking), so only the count is kept there. */
 static facto_status cli_train_score(facto_ctx *ctx, const facto_model *model, const facto_params *p,
-                                    const cli_train_data *d, cli_train_result *res)
+                                    const cli_train_args *a, const cli_train_data *d, cli_train_result *res)
 {
     facto_task task = facto_model_task(model);
     memset(&res->test, 0, sizeof res->test);
@@ -322,24 +392,41 @@ static facto_status cli_train_score(facto_ctx *ctx, const facto_model *model, co
     facto_eval_options eo = facto_eval_options_default();
     if (task == FACTO_TASK_BINARY)
         eo.binarize = (float)cli_param_number(ctx, p, CLI_HP_BINARIZE, 0.0);
-    facto_status st = facto_model_evaluate(ctx, model, d->train, &eo, &res->train, NULL);
+    facto_status st = FACTO_OK;
+    if (task == FACTO_TASK_RANKING) {
+        res->train = res->test;
+        res->train.n = facto_dataset_n_ratings(d->train);
+        res->train.rmse = res->train.mae = NAN;
+    } else {
+        st = facto_model_evaluate(ctx, model, d->train, &eo, &res->train, NULL);
+    }
+    eo.metrics = a->metrics;
+    eo.history = d->history;
     if (st == FACTO_OK && d->test)
         st = facto_model_evaluate(ctx, model, d->test, &eo, &res->test, NULL);
     return st;
 }
 
-/* Score, save, print. */
+/* Save, score, print. */
 static int cli_train_finish(facto_ctx *ctx, const cli_train_args *a, const facto_params *p, const cli_train_data *d,
                             const cli_train_report *r, facto_model *model, cli_train_result *res)
 {
     facto_params *mp = NULL;
-    facto_status st = cli_train_score(ctx, model, p, d, res);
-    if (st == FACTO_OK && a->out)
-        st = facto_model_save(ctx, model, a->out);
+    /* saved first: a model whose evaluation fails is kept */
+    facto_status st = a->out ? facto_model_save(ctx, model, a->out) : FACTO_OK;
+    if (st == FACTO_OK)
+        st = cli_train_score(ctx, model, p, a, d, res);
     if (st == FACTO_OK)
         st = facto_model_params(ctx, model, &mp);
-    if (st != FACTO_OK)
-        return cli_fail(ctx, st, 0);
+    if (st != FACTO_OK) {
+        int rc = cli_fail(ctx, st, 0);
+        if (st == FACTO_ERR_INVALID && d->history)
+            fprintf(stderr, "facto: note: --split users:F folds the held-out users in from their history, which "
+                            "this model cannot do; choose a kind that folds users in, or another split\n");
+        if (a->out && cli_file_size(a->out) > 0)
+            fprintf(stderr, "facto: note: the model was saved to %s before the evaluation failed\n", a->out);
+        return rc;
+    }
     if (a->out) {
         res->out = a->out;
         res->model_bytes = cli_file_size(a->out);
@@ -348,6 +435,19 @@ static int cli_train_finish(facto_ctx *ctx, const cli_train_args *a, const facto
     int rc = cli_report_final(ctx, r, res, mp, d, a->json);
     facto_params_free(mp);
     return rc;
+}
+
+/* What --metrics needs of the data: ranked (user, item) ids and a test set. */
+static int cli_train_metrics_check(const char *verb, const cli_train_args *a, const cli_train_data *d)
+{
+    if (!a->metrics)
+        return 0;
+    if (d->on_rows)
+        return cli_usage(verb, "--metrics ranks the items of a model trained on (user, item) ids; this one "
+                               "trains on feature rows");
+    if (!d->test)
+        return cli_usage(verb, "--metrics needs a test set (--split, --test or --test-ratings)");
+    return 0;
 }
 
 static int cli_train_run(facto_ctx *ctx, const char *verb, const facto_kind_info *kind, facto_params *p,
@@ -362,6 +462,8 @@ static int cli_train_run(facto_ctx *ctx, const char *verb, const facto_kind_info
         return cli_fail(ctx, st, 0);
     cli_train_data d;
     int rc = cli_data_load(ctx, verb, &a->data, p, info, &d);
+    if (rc == 0)
+        rc = cli_train_metrics_check(verb, a, &d);
     facto_model *model = NULL;
     if (rc == 0) {
         cli_report_header(info, p, &d);

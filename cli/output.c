@@ -172,14 +172,31 @@ void cli_print_scores(FILE *out, const char *which, const facto_metrics *m)
         fprintf(out, "#%s_score (algo-1) : ('%s', %.6g)\n", which, names[i], values[i]);
 }
 
+void cli_print_users(FILE *out, const char *which, const facto_metrics *m)
+{
+    if (m->n_ranking > 0)
+        fprintf(out, "#%s_users (algo-1) : %lld scored, %lld skipped\n", which, (long long)m->n_users,
+                (long long)m->n_users_skipped);
+}
+
+void cli_json_users(json_t *root, const facto_metrics *m)
+{
+    if (m->n_ranking <= 0)
+        return;
+    json_object_set_new(root, "n_users", json_integer(m->n_users));
+    json_object_set_new(root, "n_users_skipped", json_integer(m->n_users_skipped));
+}
+
 void cli_json_metrics(json_t *root, const char *prefix, const facto_metrics *m, int have)
 {
     const char *names[CLI_MAX_FIGURES];
     double values[CLI_MAX_FIGURES];
-    int n = cli_metric_list(m, names, values);
+    int n = cli_metric_list(m, names, values), first_ranking = n - m->n_ranking;
     for (int i = 0; i < n; i++) {
         char key[96];
-        snprintf(key, sizeof key, "%s%s", prefix, names[i]);
+        snprintf(key, sizeof key, "%s%s", i < first_ranking ? prefix : "", names[i]);
+        if (i >= first_ranking && json_object_get(root, key)) /* a classifier's own "auc" */
+            snprintf(key, sizeof key, "ranking_%s", names[i]);
         json_object_set_new(root, key, cli_json_num(have ? values[i] : NAN, 6));
     }
 }

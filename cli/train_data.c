@@ -73,12 +73,43 @@ static void cli_side_files(const cli_ratings_source *src, const char *dir, char 
         snprintf(item_file, size, "%s/u.item", dir);
 }
 
+int cli_split_is_users(const char *split)
+{
+    facto_ctx *ctx = facto_ctx_new();
+    facto_split parsed;
+    int users = ctx && split && facto_split_parse(ctx, split, &parsed) == FACTO_OK && parsed.kind == FACTO_SPLIT_USERS;
+    facto_ctx_free(ctx);
+    return users;
+}
+
+/* Split `all` (read from `path`) as `split` says: train and test, or for
+ * users:F with a history the three parts of facto_dataset_split_users. */
+static int cli_ratings_split(facto_ctx *ctx, const cli_ratings_source *src, const char *path,
+                             const facto_dataset *all, const facto_split *split, facto_dataset **train,
+                             facto_dataset **test, facto_dataset **history)
+{
+    facto_status st;
+    if (history && split->kind == FACTO_SPLIT_USERS) {
+        double h = src->history_fraction > 0 ? src->history_fraction : FACTO_SPLIT_HISTORY_FRACTION;
+        st = facto_dataset_split_users(ctx, all, split->fraction, split->seed, h, train, history, test);
+    } else {
+        st = facto_dataset_split(ctx, all, split, train, test);
+    }
+    if (st == FACTO_OK)
+        return 0;
+    cli_error("%s: %s", path, facto_errmsg(ctx));
+    return st == FACTO_ERR_INVALID ? FACTO_EXIT_USAGE : cli_exit_of(st);
+}
+
 int cli_ratings_read(facto_ctx *ctx, const char *verb, const cli_ratings_source *src, facto_dataset **train,
-                     facto_dataset **test, int64_t *dups, char *user_file, char *item_file, size_t size)
+                     facto_dataset **test, facto_dataset **history, facto_read_stats *stats, char *user_file,
+                     char *item_file, size_t size)
 {
     char train_path[4096], test_path[4096], dir[4096];
     const char *spec;
     *train = *test = NULL;
+    if (history)
+        *history = NULL;
     int rc = cli_ratings_files(ctx, src, train_path, test_path, sizeof train_path, &spec, dir, sizeof dir);
     if (rc)
         return rc;
@@ -92,15 +123,13 @@ int cli_ratings_read(facto_ctx *ctx, const char *verb, const cli_ratings_source 
     cli_read_defaults(&defaults);
     const cli_readopts *ro = src->read ? src->read : &defaults;
     facto_dataset *all = NULL;
-    if ((rc = cli_read(ctx, ro, train_path, &all, dups)) != 0)
+    if ((rc = cli_read(ctx, ro, train_path, &all, stats)) != 0)
         return rc;
     if (spec) {
-        facto_status st = facto_dataset_split(ctx, all, &split, train, test);
+        rc = cli_ratings_split(ctx, src, train_path, all, &split, train, test, history);
         facto_dataset_free(all);
-        if (st != FACTO_OK) {
-            cli_error("%s: %s", train_path, facto_errmsg(ctx));
-            return st == FACTO_ERR_INVALID ? FACTO_EXIT_USAGE : cli_exit_of(st);
-        }
+        if (rc)
+            return rc;
     } else {
         *train = all;
         if (test_path[0] && (rc = cli_read(ctx, ro, test_path, test, NULL)) != 0) {
@@ -177,6 +206,12 @@ int cli_data_check(const char *verb, cli_data_opts *o, int rows_kind)
         return cli_usage(verb, "give a test file or --split, not both");
     if (s->ratings && s->split && !cli_split_is_spec(s->split))
         return cli_usage(verb, "--split with a ratings file must be " CLI_SPLIT_SPECS);
+    if (o->fold_in_set && !cli_split_is_users(s->split))
+        return cli_usage(verb, "--fold-in-fraction goes with --split users:F (the share of a held-out user's "
+                               "ratings folded in at evaluation)");
+    if (o->seed_set && !(s->split && cli_split_is_spec(s->split)))
+        return cli_usage(verb, "--seed seeds a split made on the fly (--split " CLI_SPLIT_SPECS "); this kind "
+                               "has no seed hyperparameter");
     if (o->train_rows && (s->split || o->read.opts.columns || o->read.opts.delimiter || s->side_features ||
                           s->user_file || s->item_file || o->numeric_ids))
         return cli_usage(verb, "--train reads feature rows for this kind; --split, --columns, --delimiter and "
@@ -317,12 +352,19 @@ int cli_data_load(facto_ctx *ctx, const char *verb, const cli_data_opts *o, fact
                                "is >= T)", CLI_HP_BINARIZE);
     cli_ratings_source src = o->src;
     char seed[64];
-    src.read = &o->read;
-    src.seed = cli_param_get(ctx, p, CLI_HP_SEED, seed, sizeof seed) ? strtoull(seed, NULL, 10) : 0;
-    int rc = cli_ratings_read(ctx, verb, &src, &d->train, &d->test, &d->duplicates, d->user_file, d->item_file,
-                              sizeof d->user_file);
+    /* a model whose task is ranking learns from implicit feedback */
+    cli_readopts read = o->read;
+    if (facto_params_task(p) == FACTO_TASK_RANKING)
+        read.opts.implicit = 1;
+    src.read = &read;
+    if (!o->seed_set)
+        src.seed = cli_param_get(ctx, p, CLI_HP_SEED, seed, sizeof seed) ? strtoull(seed, NULL, 10) : 0;
+    int rc = cli_ratings_read(ctx, verb, &src, &d->train, &d->test, &d->history, &d->stats, d->user_file,
+                              d->item_file, sizeof d->user_file);
     if (rc)
         return rc;
+    d->read = read.opts;
+    d->duplicates = d->stats.n_duplicates;
     return encode ? cli_data_encode(ctx, verb, o, p, info, d) : cli_data_features(ctx, d);
 }
 
@@ -330,6 +372,7 @@ void cli_data_free(cli_train_data *d)
 {
     facto_dataset_free(d->train);
     facto_dataset_free(d->test);
+    facto_dataset_free(d->history);
     facto_features_free(d->user_features);
     facto_features_free(d->item_features);
     facto_rows_free(d->train_rows);

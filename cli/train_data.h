@@ -24,7 +24,9 @@ typedef struct cli_ratings_source {
     const char *item_file;     /* --item-features FILE, or NULL */
     int side_features;         /* --side-features: u.user / u.item next to the ratings */
     const cli_readopts *read;  /* how to read ratings files (NULL: auto) */
-    uint64_t seed;             /* random / kfold splits */
+    uint64_t seed;             /* the splits made on the fly */
+    double history_fraction;   /* users:F read with a history: the share of a held-out user's ratings
+                                  folded in (0: FACTO_SPLIT_HISTORY_FRACTION) */
 } cli_ratings_source;
 
 /* The splits made on the fly, for help texts and messages. */
@@ -34,15 +36,22 @@ typedef struct cli_ratings_source {
  * it has a ':' and is a bad one), 0 for a data set's official split name. */
 int cli_split_is_spec(const char *split);
 
+/* 1 when `split` is users:F, the split whose test users are held out whole. */
+int cli_split_is_users(const char *split);
+
 /*
  * Read the train (and test: *test NULL when there is none) ratings `src`
- * names; *dups (may be NULL) gets the duplicate pairs merged in the training
- * file, and user_file / item_file (`size` bytes each) the side files to use
- * ("" = none; --side-features: u.user / u.item in the data set's or the
- * ratings file's folder). Prints its own errors; returns an exit code.
+ * names; *stats (may be NULL) gets what the reader counted in the training
+ * file (the whole file when it is split here), and user_file / item_file
+ * (`size` bytes each) the side files to use ("" = none; --side-features:
+ * u.user / u.item in the data set's or the ratings file's folder). With
+ * `history` (may be NULL) and a users:F split, *test is the held-out users'
+ * scored part and *history the part folded in (facto_dataset_split_users);
+ * *history is NULL otherwise. Prints its own errors; returns an exit code.
  */
 int cli_ratings_read(facto_ctx *ctx, const char *verb, const cli_ratings_source *src, facto_dataset **train,
-                     facto_dataset **test, int64_t *dups, char *user_file, char *item_file, size_t size);
+                     facto_dataset **test, facto_dataset **history, facto_read_stats *stats, char *user_file,
+                     char *item_file, size_t size);
 
 /*
  * One-hot encode train (and test, with train's layout) into feature rows
@@ -63,13 +72,18 @@ typedef struct cli_data_opts {
     const char *test_rows;     /* --test FILE with it */
     const char *format;        /* --format, read as the data's form says */
     facto_rows_format rows_format;
-    cli_readopts read;         /* --format (ratings), --columns, --delimiter */
+    cli_readopts read;         /* --format (ratings), --columns, --delimiter, --implicit[-threshold] */
     int numeric_ids;           /* --numeric-ids: SageMaker's demo layout when ratings are encoded */
+    int seed_set;              /* --seed given as the split's seed (a kind without a seed hyperparameter) */
+    int fold_in_set;           /* --fold-in-fraction given (src.history_fraction) */
 } cli_data_opts;
 
 /* What the model is trained on. Free with cli_data_free(). */
 typedef struct cli_train_data {
     facto_dataset *train, *test;               /* ratings read (also when encoded) */
+    facto_dataset *history;                    /* users:F: the held-out users' part folded in, else NULL */
+    facto_read_stats stats;                    /* what the reader counted in the training file */
+    facto_read_options read;                   /* how the ratings were read (implicit, threshold) */
     int64_t duplicates;
     char user_file[4200], item_file[4200];     /* side files ("" = none) */
     facto_features *user_features, *item_features;

@@ -34,6 +34,9 @@ static int cli_on_epoch(const facto_epoch_report *e, void *user)
     }
     if (isfinite(e->train_loss)) /* kinds that report their objective (ials) */
         fprintf(out, "  train loss %.6f", e->train_loss);
+    /* the ranking metrics an epoch's evaluation computed, the first three */
+    for (int i = 0; i < e->test.n_ranking && i < 3; i++)
+        fprintf(out, "%s%s %.4f", i ? " " : "  test ", e->test.ranking[i].name, e->test.ranking[i].value);
     fprintf(out, "  %.3fs %.0f %s/s\n", e->seconds, e->samples_per_second, r->unit);
     fflush(out);
     r->last = *e;
@@ -121,6 +124,10 @@ void cli_report_header(FILE *info, const facto_params *p, const cli_train_data *
     cli_header_features(info, "item", d->item_file, d->item_features);
     if (d->test_rows && d->on_rows)
         fprintf(info, ", testing on %lld rows", (long long)facto_rows_count(d->test_rows));
+    else if (d->test && !d->on_rows && d->history)
+        fprintf(info, ", testing on %lld ratings of %d held-out users folded in from %lld more",
+                (long long)facto_dataset_n_ratings(d->test), (int)facto_dataset_n_users(d->history),
+                (long long)facto_dataset_n_ratings(d->history));
     else if (d->test && !d->on_rows)
         fprintf(info, ", testing on %lld ratings", (long long)facto_dataset_n_ratings(d->test));
     fprintf(info, "\n");
@@ -158,6 +165,16 @@ static int cli_report_json(facto_ctx *ctx, const cli_train_report *r, const cli_
     json_object_set_new(root, "n_test", json_integer(!res->have_test ? 0 : res->test.n));
     if (d->train)
         json_object_set_new(root, "duplicates", json_integer(d->duplicates));
+    cli_json_users(root, &res->test);
+    if (d->history)
+        json_object_set_new(root, "n_history", json_integer(facto_dataset_n_ratings(d->history)));
+    if (d->train && d->read.implicit) {
+        json_object_set_new(root, "implicit", json_true());
+        json_object_set_new(root, "implicit_threshold", cli_json_num(d->read.implicit_threshold, 9));
+        json_object_set_new(root, "below_threshold", json_integer(d->stats.n_below_threshold));
+        json_object_set_new(root, "users_dropped", json_integer(d->stats.n_users_dropped));
+        json_object_set_new(root, "items_dropped", json_integer(d->stats.n_items_dropped));
+    }
     if (res->out) {
         json_object_set_new(root, "out", cli_json_str(res->out));
         json_object_set_new(root, "model_bytes", json_integer(res->model_bytes));
@@ -175,8 +192,10 @@ int cli_report_final(facto_ctx *ctx, const cli_train_report *r, const cli_train_
     if (json)
         return cli_report_json(ctx, r, res, p, d, rate);
     cli_print_scores(stdout, "train", &res->train);
-    if (res->have_test)
+    if (res->have_test) {
         cli_print_scores(stdout, "test", &res->test);
+        cli_print_users(stdout, "test", &res->test);
+    }
     if (isfinite(cli_chain_rmse(r, res)))
         printf("#test_score (algo-1) : ('rmse_chain', %.6g)\n", cli_chain_rmse(r, res));
     printf("#seconds (algo-1) : %.3f, %.0f %s/s over %d epochs\n", res->seconds, rate, r->unit,

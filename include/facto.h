@@ -886,6 +886,13 @@ typedef struct facto_eval_options {
 
 FACTO_API facto_eval_options facto_eval_options_default(void);
 
+/* Check a list of ranking metrics as facto_eval_options.metrics reads it
+ * ("ndcg@10,recall@20,mrr"), so a program can refuse a bad one before it
+ * trains or reads data. Errors: FACTO_ERR_INVALID naming the bad entry (an
+ * unknown name, a cut-off missing, given to mrr / auc or out of 1..100000,
+ * a repeat, more than FACTO_METRICS_MAX_RANKING, an empty list or NULL). */
+FACTO_API facto_status facto_ranking_metrics_check(facto_ctx *ctx, const char *metrics);
+
 /*
  * Score every rating of `test` (ids matched to the model's by string) and
  * fill *out: RMSE and MAE of the predictions (facto_model_predict's, with
@@ -942,8 +949,11 @@ FACTO_API facto_status facto_model_recommend(facto_ctx *ctx, const facto_model *
  * the model does not know). Models with a dot form (MF, FM from ratings)
  * score blocks of users against every item with cblas_sgemm on
  * facto_ctx_set_threads() threads; memory O(block x n_items + n_users x k).
- * Seen items and ties as facto_model_recommend. Errors: as
- * facto_model_recommend, but an unknown user is not an error.
+ * Seen items and ties as facto_model_recommend; each user's list and
+ * scores are exactly its facto_model_recommend's, bit for bit, whatever
+ * the batch and thread count (the items near a list's cut-off are scored
+ * again in one fixed order: BLAS rounds a row by its place in the block).
+ * Errors: as facto_model_recommend, but an unknown user is not an error.
  */
 FACTO_API facto_status facto_model_recommend_batch(facto_ctx *ctx, const facto_model *model,
                                                    const char *const *users, int32_t n_users, int k,

@@ -74,6 +74,16 @@ facto_status fct_rank_parse(facto_ctx *ctx, const char *text, fct_rank_metric *o
     return FACTO_OK;
 }
 
+facto_status facto_ranking_metrics_check(facto_ctx *ctx, const char *metrics)
+{
+    fct_rank_metric m[FCT_RANK_MAX_METRICS];
+    int n = 0;
+    if (!metrics)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "metrics: none given");
+    facto_status st = fct_rank_parse(ctx, metrics, m, &n);
+    return st == FACTO_OK ? fct_ok(ctx) : st;
+}
+
 void fct_rank_name(const fct_rank_metric *m, char *buf, size_t size)
 {
     const char *name = "?";

@@ -226,6 +226,12 @@ facto_task fct_factors_task(const facto_model *model)
     return FACTO_TASK_RANKING;
 }
 
+facto_task fct_factors_task_of(const void *params)
+{
+    (void)params;
+    return FACTO_TASK_RANKING;
+}
+
 unsigned fct_factors_inputs(const facto_model *model)
 {
     (void)model;

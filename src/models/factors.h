@@ -66,6 +66,8 @@
  *              .kind = FACTO_MODEL_BPR, .name = "bpr", .summary = "...",
  *              .train_inputs = FACTO_INPUT_RATINGS,
  *              .params = &fct_bpr_ptable, .load = fct_bpr_load,
+ *              .thread_invariant = 0,    (Hogwild: threads change it)
+ *              .describe = fct_bpr_describe,   (optional)
  *              FCT_FACTORS_SHARED_OPS};
  *      and `extern const fct_model_ops fct_bpr_ops;` in model.h, and
  *      &fct_bpr_ops in fct_model_kinds[] (model.c).
@@ -133,12 +135,14 @@ facto_status fct_factors_score(facto_ctx *ctx, const facto_model *model, const f
 int fct_factors_dot_form(const facto_model *model, fct_dot_form *out);
 facto_status fct_factors_item_similarity(facto_ctx *ctx, const facto_model *model, int32_t item, float *out);
 int64_t fct_factors_seen(const facto_model *model, int32_t u, const int32_t **items);
+/* task_of: every configuration of a factor kind trains a ranking model. */
+facto_task fct_factors_task_of(const void *params);
 
 #define FCT_FACTORS_SHARED_OPS                                                                                      \
     .free = fct_factors_free, .save = fct_factors_save, .get_params = fct_factors_get_params,                      \
     .task = fct_factors_task, .inputs = fct_factors_inputs, .users = fct_factors_users,                            \
     .items = fct_factors_items, .score = fct_factors_score, .dot_form = fct_factors_dot_form,                      \
-    .item_similarity = fct_factors_item_similarity, .seen = fct_factors_seen
+    .item_similarity = fct_factors_item_similarity, .seen = fct_factors_seen, .task_of = fct_factors_task_of
 
 /*
  * Read a factor model of kind `ops` from a verified file (the kind's load

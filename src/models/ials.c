@@ -12,6 +12,7 @@
 
 #include <float.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Defaults: chosen with bench/ials_tune.sh (bench/ials_tune.c) on
@@ -77,6 +78,25 @@ static const fct_pdesc fct_ials_pdesc[] = {
 const fct_ptable fct_ials_ptable = {"ials", fct_ials_pdesc, (int)(sizeof fct_ials_pdesc / sizeof fct_ials_pdesc[0]),
                                     sizeof(fct_ials_params), fct_ials_defaults, NULL};
 
+/* "num_factors 128, 16 iterations of 3 CG steps a row, reg 0.028 (nu 1),
+ * unobserved weight 0.15, alpha 0" (fct_model_ops.describe). */
+static size_t fct_ials_describe(const void *params, char *buf, size_t size)
+{
+    const fct_ials_params *p = params;
+    char reg[32], nu[32], a0[32], al[32], steps[48];
+    fct_format_double(reg, sizeof reg, 6, (double)p->reg);
+    fct_format_double(nu, sizeof nu, 6, (double)p->reg_exponent);
+    fct_format_double(a0, sizeof a0, 6, (double)p->unobserved_weight);
+    fct_format_double(al, sizeof al, 6, (double)p->alpha);
+    if (p->cg_steps > 0)
+        snprintf(steps, sizeof steps, "%d CG step%s a row", (int)p->cg_steps, p->cg_steps == 1 ? "" : "s");
+    else
+        snprintf(steps, sizeof steps, "exact row solves");
+    int n = snprintf(buf, size, "num_factors %d, %d iterations of %s, reg %s (nu %s), unobserved weight %s, "
+                     "alpha %s\n", (int)p->num_factors, (int)p->epochs, steps, reg, nu, a0, al);
+    return n > 0 ? (size_t)n : 0;
+}
+
 static facto_status fct_ials_load(facto_ctx *ctx, const fct_mfile_reader *r, facto_model **out)
 {
     return fct_factors_load(ctx, r, &fct_ials_ops, out);
@@ -89,5 +109,7 @@ const fct_model_ops fct_ials_ops = {
     .train_inputs = FACTO_INPUT_RATINGS,
     .params = &fct_ials_ptable,
     .load = fct_ials_load,
+    .thread_invariant = 1, /* rows solved independently, Gram on one BLAS thread, sums in row order */
+    .describe = fct_ials_describe,
     FCT_FACTORS_SHARED_OPS,
 };

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_itemmodels.sh — the item-based ranking kinds through `facto train`:
 # popular, itemknn and ease train from a ratings file (the third column a
-# weight), report ranking figures (--json: task "ranking", test_ndcg@10),
+# weight), report ranking figures (--json: task "ranking", ndcg@10),
 # save a model that `facto inspect` describes and `facto recommend` uses
 # without ever listing an item the user had in training; a hyperparameter
 # by name or alias trains the same bytes; ease refuses a catalogue beyond
@@ -20,7 +20,7 @@ T=(train --train "$TMP/r.train" --test "$TMP/r.test")
 for kind in popular itemknn ease; do
     expect_rc 0 "$F" "${T[@]}" --model "$kind" --json --out "$TMP/$kind.facto"
     grep -q '"task": "ranking"' "$TMP/out" || fail "$kind --json does not say task ranking"
-    ndcg=$(json_num 'test_ndcg@10' "$TMP/out")
+    ndcg=$(json_num 'ndcg@10' "$TMP/out")
     awk -v v="$ndcg" 'BEGIN { exit !(v > 0.05 && v <= 1) }' || fail "$kind test ndcg@10 is '$ndcg'"
     expect_rc 0 "$F" inspect --model "$TMP/$kind.facto"
     grep -q "^task *ranking" "$TMP/out" || fail "$kind: inspect does not say ranking"

@@ -273,6 +273,37 @@ static void test_topn_mf(void **state)
     facto_ctx_free(ctx);
 }
 
+/* Users in blocks of up to 256 rows of sgemm: whatever its place in a block
+ * (BLAS sums edge and full row panels in other orders), each user's list
+ * and scores equal its one-user call's, bit for bit. ials has no biases to
+ * round the products' last bits away, as mf's mean and biases often do. */
+static void test_topn_blocks(void **state)
+{
+    (void)state;
+    facto_ctx *ctx = facto_ctx_new();
+    const char *path = fct_test_path("blocks.tsv");
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fct_test_rng = 11;
+    for (int u = 0; u < 300; u++)
+        for (int i = 0; i < 200; i++)
+            if (fct_test_rnd() % 4 == 0)
+                fprintf(f, "u%d\ti%d\t%d\n", u, i, 1 + (int)((u * 7 + i * 3) % 5));
+    fclose(f);
+    facto_dataset *ds = NULL;
+    assert_int_equal(facto_dataset_read(ctx, path, NULL, &ds, NULL), FACTO_OK);
+    const char *nv[] = {"num_factors", "8", "epochs", "3", NULL};
+    facto_params *p = params_of(ctx, "ials", nv);
+    facto_fit_data data = {ds, NULL, NULL, NULL, NULL, NULL};
+    facto_model *m = NULL;
+    assert_int_equal(facto_model_fit(ctx, p, &data, NULL, &m), FACTO_OK);
+    check_topn(ctx, m, ds);
+    facto_params_free(p);
+    facto_model_free(m);
+    facto_dataset_free(ds);
+    facto_ctx_free(ctx);
+}
+
 /* An FM trained from ratings (ALS, block form) predicts by id, recommends,
  * and refuses feature rows; its predictions equal evaluate's scores. */
 static void test_fm_from_ratings(void **state)
@@ -579,6 +610,7 @@ int main(void)
         cmocka_unit_test(test_fit_generic),
         cmocka_unit_test(test_capabilities),
         cmocka_unit_test(test_topn_mf),
+        cmocka_unit_test(test_topn_blocks),
         cmocka_unit_test(test_fm_from_ratings),
         cmocka_unit_test(test_fm_side_features),
         cmocka_unit_test(test_similar),

@@ -95,6 +95,12 @@ static void test_hand_computed(void **state)
     assert_int_equal(fct_rank_parse(ctx, "ndcg@10,ndcg@10", m, &n), FACTO_ERR_INVALID);
     assert_int_equal(fct_rank_parse(ctx, "bleu@10", m, &n), FACTO_ERR_INVALID);
     assert_non_null(strstr(facto_errmsg(ctx), "bleu"));
+    /* the public check says the same, and accepts what evaluate accepts */
+    assert_int_equal(facto_ranking_metrics_check(ctx, "ndcg@10,recall@20,mrr"), FACTO_OK);
+    assert_int_equal(facto_ranking_metrics_check(ctx, "ndcg@10,ndcg@x"), FACTO_ERR_INVALID);
+    assert_non_null(strstr(facto_errmsg(ctx), "ndcg@x"));
+    assert_int_equal(facto_ranking_metrics_check(ctx, ""), FACTO_ERR_INVALID);
+    assert_int_equal(facto_ranking_metrics_check(ctx, NULL), FACTO_ERR_INVALID);
     facto_ctx_free(ctx);
 }
 

@@ -1,0 +1,162 @@
+/*
+ * pairs.c — the `user item` pairs reader of pairs.h: a bounded line reader,
+ * the delimiter told from the first data line, fields cut in place with
+ * blanks and one pair of double quotes removed, and the header line
+ * skipped. Shared by predict (pairs to score) and recommend (pairs to
+ * leave out). O(line) per pair, no allocation but the line buffer.
+ */
+#include "pairs.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+long cli_read_line(FILE *f, char *buf, size_t cap)
+{
+    size_t n = 0;
+    int c, nul = 0;
+    while ((c = getc(f)) != EOF && c != '\n') {
+        if (c == '\0')
+            nul = 1;
+        if (n + 1 >= cap)
+            return -2;
+        buf[n++] = (char)c;
+    }
+    if (c == EOF && n == 0)
+        return -1;
+    while (n > 0 && buf[n - 1] == '\r')
+        n--;
+    buf[n] = '\0';
+    return nul ? -3 : (long)n;
+}
+
+/* A header line such as "userId,movieId,rating": its first field names the user column. */
+static int cli_is_header(const char *field)
+{
+    return strcasecmp(field, "user") == 0 || strcasecmp(field, "userid") == 0 || strcasecmp(field, "user_id") == 0;
+}
+
+/* The pairs file's delimiter, fixed by its first data line: "::" (code ':'),
+ * tab, comma, semicolon or '|' when the line holds one, else runs of blanks
+ * (code ' '). Ids may then hold spaces ("Ann Lee,Up"). */
+static char cli_pairs_delim(const char *line)
+{
+    if (strstr(line, "::"))
+        return ':';
+    static const char cands[] = {'\t', ',', ';', '|'};
+    for (size_t i = 0; i < sizeof cands; i++)
+        if (strchr(line, cands[i]))
+            return cands[i];
+    return ' ';
+}
+
+/* Cut the next field of *p in place at `delim`; surrounding blanks and one
+ * pair of double quotes are removed. NULL when no field is left. */
+static char *cli_next_field(char **p, char delim)
+{
+    char *s = *p;
+    if (!s)
+        return NULL;
+    if (delim == ' ')
+        while (*s == ' ' || *s == '\t')
+            s++;
+    if (!*s && delim == ' ')
+        return NULL;
+    char *end = delim == ' ' ? s + strcspn(s, " \t") : delim == ':' ? strstr(s, "::") : strchr(s, delim);
+    if (end && *end) {
+        *end = '\0';
+        *p = end + (delim == ':' ? 2 : 1);
+    } else {
+        *p = NULL;
+    }
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        s[--n] = '\0';
+    if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
+        s[n - 1] = '\0';
+        s++;
+    }
+    return s;
+}
+
+int cli_pairs_open(cli_pairs_reader *r, const char *path)
+{
+    memset(r, 0, sizeof *r);
+    r->from_stdin = strcmp(path, "-") == 0;
+    r->name = r->from_stdin ? "<stdin>" : path;
+    r->f = r->from_stdin ? stdin : fopen(path, "rb");
+    if (!r->f) {
+        cli_error("%s: cannot open: %s", path, strerror(errno));
+        return FACTO_EXIT_DATA;
+    }
+    r->line = malloc(CLI_LINE_MAX);
+    if (!r->line) {
+        cli_pairs_close(r);
+        cli_error("out of memory");
+        return FACTO_EXIT_INTERNAL;
+    }
+    return 0;
+}
+
+/* One line (`got` bytes, or a reader's error code): 1 with a pair, 0 for a
+ * line without one, minus an exit code. */
+static int cli_pairs_line(cli_pairs_reader *r, long got, char **user, char **item)
+{
+    if (got == -2 || got == -3) {
+        cli_error(got == -2 ? "%s:%lld: the line is longer than 64 KiB; is this a file of 'user item' pairs?"
+                            : "%s:%lld: line holds a NUL byte (binary or compressed data?)",
+                  r->name, r->lineno);
+        return -FACTO_EXIT_DATA;
+    }
+    char *p = r->line;
+    if (r->lineno == 1 && got >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+        p += 3;
+    char *q = p;
+    while (*q == ' ' || *q == '\t')
+        q++;
+    if (*q == '\0' || *q == '#')
+        return 0;
+    if (!r->delim)
+        r->delim = cli_pairs_delim(q);
+    char shown[80];
+    snprintf(shown, sizeof shown, "%s", q);
+    *user = cli_next_field(&p, r->delim);
+    *item = *user ? cli_next_field(&p, r->delim) : NULL;
+    if (!*user || !*item || !**user || !**item) {
+        cli_error("%s:%lld: expected 'user item', got '%s'", r->name, r->lineno, shown);
+        return -FACTO_EXIT_DATA;
+    }
+    if (r->n_pairs == 0 && cli_is_header(*user))
+        return 0;
+    r->n_pairs++;
+    return 1;
+}
+
+int cli_pairs_next(cli_pairs_reader *r, char **user, char **item)
+{
+    long got;
+    errno = 0;
+    while ((got = cli_read_line(r->f, r->line, CLI_LINE_MAX)) != -1) {
+        r->lineno++;
+        int rc = cli_pairs_line(r, got, user, item);
+        if (rc != 0)
+            return rc;
+    }
+    if (ferror(r->f)) {
+        cli_error("%s:%lld: read error: %s", r->name, r->lineno + 1, strerror(errno));
+        return -FACTO_EXIT_DATA;
+    }
+    return 0;
+}
+
+void cli_pairs_close(cli_pairs_reader *r)
+{
+    if (r->f && !r->from_stdin)
+        fclose(r->f);
+    free(r->line);
+    r->f = NULL;
+    r->line = NULL;
+}

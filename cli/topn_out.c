@@ -1,0 +1,180 @@
+/*
+ * topn_out.c — lists of items as `facto recommend` and `facto similar`
+ * print them (topn_out.h). Every format names items by the model's own ids;
+ * titles come from facto_titles_read. Output files go through a temporary
+ * file in the destination's folder: written, flushed, fsync'ed, closed,
+ * then renamed, so a reader never sees half a file and a failure leaves the
+ * old one in place. O(size of the output).
+ */
+#include "topn_out.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int cli_titles_load(facto_ctx *ctx, const char *dataset, const char *dir, const facto_idmap *items, cli_titles *t)
+{
+    char buf[4096];
+    t->titles = NULL;
+    t->n = 0;
+    facto_status st;
+    if (dataset) {
+        if ((st = facto_dataset_path(ctx, dataset, buf, sizeof buf)) != FACTO_OK)
+            return cli_fail(ctx, st, 0);
+        dir = buf;
+    }
+    if (dir && items && (st = facto_titles_read(ctx, dir, items, &t->titles, &t->n)) != FACTO_OK)
+        return cli_fail(ctx, st, 0);
+    return 0;
+}
+
+void cli_titles_free(cli_titles *t)
+{
+    facto_titles_free(t->titles, t->n);
+    t->titles = NULL;
+    t->n = 0;
+}
+
+const char *cli_title(const cli_titles *t, int32_t item)
+{
+    return t && t->titles && item >= 0 && item < t->n ? t->titles[item] : NULL;
+}
+
+/* The id of model item `item` (its index as text when the model has no name for it). */
+static const char *cli_item_id(const facto_idmap *items, int32_t item, char *buf, size_t size)
+{
+    const char *id = items ? facto_idmap_name(items, item) : NULL;
+    if (id)
+        return id;
+    snprintf(buf, size, "%d", (int)item);
+    return buf;
+}
+
+void cli_recs_table(FILE *out, const facto_idmap *items, const facto_recommendation *recs, int n,
+                    const cli_titles *t)
+{
+    fprintf(out, "rank  item      score  title\n");
+    for (int i = 0; i < n; i++) {
+        char buf[32];
+        const char *title = cli_title(t, recs[i].item);
+        fprintf(out, "%4d  %-8s %6.3f  %s\n", i + 1, cli_item_id(items, recs[i].item, buf, sizeof buf),
+                (double)recs[i].score, title ? title : "");
+    }
+}
+
+void cli_recs_tsv(FILE *out, const char *id, const facto_idmap *items, const facto_recommendation *recs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char buf[32];
+        fprintf(out, "%s\t%s\t%.6g\n", id, cli_item_id(items, recs[i].item, buf, sizeof buf),
+                (double)recs[i].score);
+    }
+}
+
+json_t *cli_recs_items(const facto_idmap *items, const facto_recommendation *recs, int n, const cli_titles *t)
+{
+    json_t *arr = json_array();
+    for (int i = 0; arr && i < n; i++) {
+        char buf[32];
+        const char *title = cli_title(t, recs[i].item);
+        json_t *o = json_object();
+        json_object_set_new(o, "item", cli_json_str(cli_item_id(items, recs[i].item, buf, sizeof buf)));
+        json_object_set_new(o, "score", cli_json_num(recs[i].score, 6));
+        if (title)
+            json_object_set_new(o, "title", json_string(title));
+        if (!o || json_array_append_new(arr, o) != 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+json_t *cli_recs_json(const char *key, const char *id, const facto_idmap *items, const facto_recommendation *recs,
+                      int n, const cli_titles *t)
+{
+    json_t *root = json_object(), *arr = cli_recs_items(items, recs, n, t);
+    if (!root || !arr || json_object_set_new(root, key, cli_json_str(id)) != 0 ||
+        json_object_set_new(root, "items", arr) != 0) {
+        json_decref(root);
+        return NULL;
+    }
+    return root;
+}
+
+int cli_json_line(FILE *out, json_t *root)
+{
+    if (!root) {
+        cli_error("out of memory building JSON output");
+        return FACTO_EXIT_INTERNAL;
+    }
+    /* as cli_json_print: 15 significant digits print every rounded value as written */
+    int rc = json_dumpf(root, out, JSON_REAL_PRECISION(15));
+    json_decref(root);
+    if (rc != 0 || fputc('\n', out) == EOF)
+        return FACTO_EXIT_DATA; /* the caller names the file when it closes it */
+    return 0;
+}
+
+int cli_outfile_open(cli_outfile *o, const char *path)
+{
+    memset(o, 0, sizeof *o);
+    o->path = path;
+    o->tmp[0] = '\0';
+    if (!path || strcmp(path, "-") == 0) {
+        o->f = stdout;
+        return 0;
+    }
+    if (!*path) {
+        cli_error("--out: the path is empty");
+        return FACTO_EXIT_USAGE;
+    }
+    int len = snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%ld", path, (long)getpid());
+    if (len < 0 || (size_t)len >= sizeof o->tmp) {
+        cli_error("%s: the path is too long", path);
+        return FACTO_EXIT_DATA;
+    }
+    o->f = fopen(o->tmp, "wb");
+    if (!o->f) {
+        cli_error("%s: cannot create %s: %s", path, o->tmp, strerror(errno));
+        o->tmp[0] = '\0';
+        return FACTO_EXIT_DATA;
+    }
+    return 0;
+}
+
+int cli_outfile_close(cli_outfile *o, int ok)
+{
+    if (!o->f)
+        return ok ? 0 : FACTO_EXIT_DATA;
+    if (o->f == stdout) {
+        o->f = NULL;
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+            cli_error("cannot write to stdout: %s", strerror(errno));
+            return FACTO_EXIT_DATA;
+        }
+        return ok ? 0 : FACTO_EXIT_DATA;
+    }
+    int bad = ferror(o->f) || fflush(o->f) != 0, saved = errno;
+    if (!bad && fsync(fileno(o->f)) != 0) {
+        bad = 1;
+        saved = errno;
+    }
+    if (fclose(o->f) != 0 && !bad) {
+        bad = 1;
+        saved = errno;
+    }
+    o->f = NULL;
+    if (ok && !bad && rename(o->tmp, o->path) != 0) {
+        bad = 1;
+        saved = errno;
+    }
+    if (!ok || bad) {
+        unlink(o->tmp);
+        if (bad)
+            cli_error("%s: cannot write: %s (nothing was written there)", o->path, strerror(saved));
+        return FACTO_EXIT_DATA;
+    }
+    return 0;
+}
