@@ -523,7 +523,10 @@ typedef enum facto_model_kind {
     FACTO_MODEL_POPULAR = 3, /* "popular": most interactions (implicit feedback baseline) */
     FACTO_MODEL_ITEMKNN = 4, /* "itemknn": item-item nearest neighbours, cosine or BM25 */
     FACTO_MODEL_EASE = 5,    /* "ease": closed-form item-item model (Steck, WWW 2019) */
-    FACTO_MODEL_IALS = 6     /* "ials": implicit alternating least squares (ranking) */
+    FACTO_MODEL_IALS = 6,    /* "ials": implicit alternating least squares (ranking) */
+    FACTO_MODEL_BPR = 7,     /* "bpr": Bayesian personalized ranking (ranking) */
+    FACTO_MODEL_WARP = 8,    /* "warp": WARP loss, LightFM's form (ranking) */
+    FACTO_MODEL_SOFTMAX = 9  /* "softmax": multi-label softmax cross-entropy (ranking) */
 } facto_model_kind;
 
 /* What a model predicts. */
@@ -785,7 +788,10 @@ typedef struct facto_epoch_report {
     double samples_per_second; /* training ratings or rows per second of update time */
     double train_loss;         /* the kind's training objective after the epoch divided by the training
                                   pairs (ials: the weighted squared error over every (user, item) pair
-                                  plus L2); NAN when the kind reports none */
+                                  plus L2; bpr: -log sigmoid of each pair's difference before its update,
+                                  warp: its rank-weighted hinge, softmax: the cross-entropy of each positive
+                                  before its batch's step, each averaged over the epoch's positives, without
+                                  L2); NAN when the kind reports none */
 } facto_epoch_report;
 
 /* Callbacks during training; any may be NULL. Return non-zero to stop early
