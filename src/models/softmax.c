@@ -19,7 +19,7 @@
  * data (threshold 4), the library's per-user:0.2 split with seed 1 as test
  * (never read while tuning), per-user:0.2 of the rest as validation (seed
  * 2; seeds 3 and 4 to confirm); validation NDCG@10, full ranking, the mean
- * over model seeds 1-3. The grids and their figures are in the script's
+ * over model seeds (1-3, or 1-2). The grids and their figures are in the script's
  * header comment; each help text below says how its default was chosen. */
 static void fct_softmax_defaults(void *params)
 {
@@ -35,8 +35,8 @@ static void fct_softmax_defaults(void *params)
     p->num_sampled = 1024;
     p->optimizer = FCT_RANK_OPT_ADAM;
     p->init_std = 0.1f;
-    p->foldin_reg = 1.0f;
-    p->foldin_unobserved = 0.1f;
+    p->foldin_reg = 10.0f;
+    p->foldin_unobserved = 0.01f;
     p->seed = 42;
 }
 
@@ -87,10 +87,13 @@ static const fct_pdesc fct_softmax_pdesc[] = {
     {"foldin_reg", NULL, FCT_PT_FLOAT, F(foldin_reg), NULL, 0, FLT_MAX, FCT_PF_MIN_OPEN, NULL,
      "fold-in (a user given by a history of items): L2 lambda of the user's least-squares solve against the "
      "trained item factors, sum_h (1 - <p, V_h>)^2 + foldin_unobserved sum_{other i} <p, V_i>^2 + lambda |p|^2 "
-     "(default: NDCG@10 of validation users held out of training and folded in)",
+     "(default chosen: validation NDCG@10 of 20% of the users held out of training, each folded in from its "
+     "training items: 0.172 at 10 with foldin_unobserved 0.01, best of 0.3..30 x 0.003..0.3; 1 and 0.1 give 0.153; "
+     "ials's own fold-in 0.177, popular 0.114)",
      "facto", NULL},
     {"foldin_unobserved", NULL, FCT_PT_FLOAT, F(foldin_unobserved), NULL, 0, FLT_MAX, 0, NULL,
-     "fold-in: weight of every item not in the history in the least-squares solve (default: as foldin_reg)",
+     "fold-in: weight of every item not in the history in the least-squares solve (default chosen: with "
+     "foldin_reg)",
      "facto", NULL},
     {"seed", NULL, FCT_PT_U64, F(seed), NULL, 0, 18446744073709551615.0, 0, NULL,
      "seed of the initialisation, the order of the users and the samples (one thread: the same seed gives the "

@@ -22,7 +22,6 @@ struct fct_pair_solver {
     fct_optim opt;
     fct_optim_param U, V, b; /* b: rows 0 when the model has no item bias */
     fct_negsampler neg;
-    double *harmonic;        /* [n_items] WARP: harmonic[k] = sum_{r=1..k} 1/r */
     float *scratch;          /* [n_threads, 3 k] gradient rows */
     fct_pair_stats *part;    /* [n_threads] each thread's figures */
     int64_t step_base;       /* updates before this epoch (Adam's clock) */
@@ -47,7 +46,6 @@ void fct_pair_solver_free(fct_pair_solver *s)
     fct_optim_param_free(&s->V);
     fct_optim_param_free(&s->b);
     fct_negsampler_free(&s->neg);
-    free(s->harmonic);
     fct_aligned_free(s->scratch);
     free(s->part);
     free(s);
@@ -80,12 +78,6 @@ facto_status fct_pair_solver_new(facto_ctx *ctx, const fct_pair_cfg *cfg, fct_fa
              fct_optim_param_init(&s->V, &s->opt, m->V, m->n_items, m->k) == 0 &&
              fct_optim_param_init(&s->b, &s->opt, m->item_bias, m->item_bias ? m->n_items : 0, 1) == 0 &&
              fct_negsampler_init(&s->neg, cfg->negatives, m->n_items, train->items, train->n_ratings) == 0;
-    if (ok && cfg->loss == FCT_LOSS_WARP) {
-        s->harmonic = fct_malloc_array((size_t)(m->n_items > 0 ? m->n_items : 1), sizeof *s->harmonic);
-        ok = s->harmonic != NULL;
-        for (int32_t r = 0; ok && r < m->n_items; r++)
-            s->harmonic[r] = r == 0 ? 0.0 : s->harmonic[r - 1] + 1.0 / (double)r;
-    }
     if (!ok) {
         fct_pair_solver_free(s);
         return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory for the solver (%lld pairs, %d factors)",
@@ -162,13 +154,13 @@ static void fct_pair_chunk(const fct_pair_solver *s, int64_t begin, int64_t end,
                 const float sn = fct_pair_score(m, pu, cand);
                 if (sn > sp - 1.0f && fct_sorted_find(pos, n_pos, cand) < 0) {
                     j = cand;
-                    weight = fct_warp_weight(s->harmonic, m->n_items, t);
+                    weight = fct_warp_weight(m->n_items, t);
                     l = fct_loss_warp((double)sp, (double)sn);
                     break;
                 }
             }
             if (j < 0 || l.dscore == 0.0 || weight == 0.0)
-                continue; /* weight 0: a violation only after n_items trials, rank estimate 0 */
+                continue; /* weight 0: a violation only after (n_items - 1) / 2 trials */
         }
         st->loss += weight * l.loss;
         st->updates++;

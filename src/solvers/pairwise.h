@@ -14,8 +14,10 @@
  *     or max_sampled trials have been made (no update then; a trial that
  *     draws a positive of u counts and is passed over); the update for the
  *     violating j found at trial t is the hinge 1 - s_ui + s_uj (loss.h's
- *     warp) times the rank weight L(floor((n_items - 1) / t)), L(k) =
- *     sum_{r=1..k} 1/r (the harmonic number; exact, from a table).
+ *     warp) times the rank weight log(max(1, floor((n_items - 1) / t)))
+ *     (LightFM's; Weston et al.'s L(k) = sum_{r=1..k} 1/r is about log k +
+ *     0.58). A violation found only after (n_items - 1) / 2 trials weighs
+ *     log 1 = 0: no update.
  *
  * With d = d l / d s_ui (times WARP's weight), the gradients of the three
  * rows are, from their old values (fct_pair_grads):
@@ -35,10 +37,12 @@
  * Cost per epoch O(nnz k) for BPR (plus O(log |I_u|) a draw for the
  * positive check), O(nnz k max_sampled) at most for WARP (usually far
  * less once the model ranks well: the trials stop at the first violation).
- * Memory: O(nnz) for the order, the optimizer's state, n_items doubles.
+ * Memory: O(nnz) for the order and the optimizer's state.
  */
 #ifndef FACTO_SOLVERS_PAIRWISE_H
 #define FACTO_SOLVERS_PAIRWISE_H
+
+#include <math.h>
 
 #include "loss.h"
 #include "optim.h"
@@ -91,11 +95,12 @@ void fct_pair_epoch(fct_pair_solver *s, int epoch, fct_pair_stats *stats);
 void fct_pair_grads(const float *u, const float *vi, const float *vj, int k, float d, float *gu, float *gi, float *gj);
 
 /* WARP's rank weight of a violation found at trial t >= 1 among n_items:
- * L(floor((n_items - 1) / t)) from the table harmonic [n_items] (harmonic[k]
- * = sum_{r=1..k} 1/r). */
-static inline double fct_warp_weight(const double *harmonic, int32_t n_items, int32_t t)
+ * log(max(1, floor((n_items - 1) / t))) (LightFM's form); 0 for fewer
+ * than two items. */
+static inline double fct_warp_weight(int32_t n_items, int32_t t)
 {
-    return n_items > 1 ? harmonic[(n_items - 1) / t] : 0.0;
+    const int32_t q = n_items > 1 ? (n_items - 1) / t : 0;
+    return q > 1 ? log((double)q) : 0.0;
 }
 
 #endif /* FACTO_SOLVERS_PAIRWISE_H */

@@ -3,7 +3,7 @@
  * Usunier, IJCAI 2011; Usunier, Buffoni & Gallinari, ICML 2009), over each
  * user u and training item i:
  *
- *   sum_{(u,i)} L(rank_u(i)) + L2,   L(k) = sum_{r=1..k} 1/r,
+ *   sum_{(u,i)} L(rank_u(i)) + L2,   L(k) = sum_{r=1..k} 1/r ~ log k,
  *   rank_u(i) = #{j not of u : s_uj > s_ui - 1},   s_ui = b_i + <U_u, V_i>,
  *
  * optimised by stochastic steps in LightFM's form: every epoch visits each
@@ -11,7 +11,8 @@
  * (uniformly or by popularity) until one violates the margin, s_uj > s_ui -
  * 1, or max_sampled trials are spent; a violation at trial t estimates the
  * rank as floor((n_items - 1) / t), and U_u, V_i, V_j (b_i, b_j) step on
- * L(that rank) times the hinge 1 - s_ui + s_uj, with the L2 as weight decay
+ * log(max(1, that rank)) (LightFM's stand-in for L) times the hinge
+ * 1 - s_ui + s_uj, with the L2 as weight decay
  * reg (reg_bias) on each row a step touches (src/solvers/pairwise.c).
  * Hogwild threads (fct_threads(ctx)); one thread is bit-reproducible,
  * several are not. Fold-in: the factor model's least-squares solve

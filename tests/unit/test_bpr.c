@@ -188,16 +188,17 @@ static void test_bpr_topn_save_load(void **state)
     facto_ctx_free(ctx);
 }
 
-/* Issue 9's protocol at the defaults: the bound is below every seed's
- * figure measured in bench/rank_tune.sh (see there), not at the edge. */
+/* Issue 9's protocol at the defaults, one thread: NDCG@10 0.302-0.307 over model seeds 1-5 (sd 0.003) with
+ * bench/loss_tune --eval test (popular: 0.150); the bounds sit five or more
+ * seed deviations below, near twice popular's. */
 static void test_bpr_ml100k(void **state)
 {
     (void)state;
     double ndcg = 0.0, recall = 0.0;
     if (!rf_ml100k("bpr", NULL, &ndcg, &recall))
         skip();
-    assert_true(ndcg >= 0.28);
-    assert_true(recall >= 0.35);
+    assert_true(ndcg >= 0.29);
+    assert_true(recall >= 0.37);
 }
 
 int main(void)

@@ -377,16 +377,17 @@ static void test_softmax_topn_save_load(void **state)
     facto_ctx_free(ctx);
 }
 
-/* Issue 9's protocol at the defaults (full softmax: 1,6xx items): the
- * bound is below every seed's figure measured in bench/rank_tune.sh. */
+/* Issue 9's protocol at the defaults, one thread: NDCG@10 0.308-0.314 (sd 0.002) with
+ * bench/loss_tune --eval test (popular: 0.150); the bounds sit five or more
+ * seed deviations below, near twice popular's. */
 static void test_softmax_ml100k(void **state)
 {
     (void)state;
     double ndcg = 0.0, recall = 0.0;
     if (!rf_ml100k("softmax", NULL, &ndcg, &recall))
         skip();
-    assert_true(ndcg >= 0.28);
-    assert_true(recall >= 0.35);
+    assert_true(ndcg >= 0.29);
+    assert_true(recall >= 0.37);
 }
 
 int main(void)

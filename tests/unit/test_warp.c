@@ -3,9 +3,10 @@
  * margin hinge L * max(0, 1 - s_ui + s_uj) (loss.h's derivative through
  * fct_pair_grads) against central finite differences on every parameter
  * of random triples on both sides of the margin; the rank weight
- * L(floor((n_items - 1) / t)) against hand-computed harmonic numbers; one
- * solver epoch on a one-pair data set is either no step (the one trial drew
- * the positive) or the step written out by hand; one-thread determinism;
+ * log(max(1, floor((n_items - 1) / t))) (LightFM's) against hand-computed
+ * values; one solver epoch on a one-pair data set of three items is either
+ * no step (the one trial drew the positive) or the step written out by
+ * hand against the negative it drew; one-thread determinism;
  * top-N without seen items; save / load; fold-in; ml-100k NDCG@10 on
  * issue 9's protocol (skipped without the data).
  */
@@ -93,21 +94,19 @@ static void test_warp_gradient(void **state)
     assert_true(violated >= 10 && flat >= 10);
 }
 
-/* L(floor((n - 1) / t)), L(k) = 1 + 1/2 + ... + 1/k. */
+/* log(max(1, floor((n - 1) / t))). */
 static void test_warp_weight(void **state)
 {
     (void)state;
-    double H[11];
-    for (int r = 0; r < 11; r++)
-        H[r] = r == 0 ? 0.0 : H[r - 1] + 1.0 / r;
-    assert_true(fabs(fct_warp_weight(H, 11, 1) - 7381.0 / 2520.0) < 1e-12); /* H_10 */
-    assert_true(fabs(fct_warp_weight(H, 11, 3) - 11.0 / 6.0) < 1e-12);     /* floor(10 / 3) = 3 */
-    assert_true(fct_warp_weight(H, 11, 10) == 1.0);
-    assert_true(fct_warp_weight(H, 11, 11) == 0.0);
-    assert_true(fct_warp_weight(H, 1, 1) == 0.0);
+    assert_true(fabs(fct_warp_weight(11, 1) - log(10.0)) < 1e-12);
+    assert_true(fabs(fct_warp_weight(11, 3) - log(3.0)) < 1e-12); /* floor(10 / 3) = 3 */
+    assert_true(fabs(fct_warp_weight(1683, 7) - log(240.0)) < 1e-12); /* floor(1682 / 7) = 240 */
+    assert_true(fct_warp_weight(11, 6) == 0.0);                   /* floor(10 / 6) = 1 */
+    assert_true(fct_warp_weight(11, 11) == 0.0);                  /* floor(10 / 11) = 0, max 1 */
+    assert_true(fct_warp_weight(1, 1) == 0.0);
 }
 
-/* One user, two items, one interaction (u0, i0). */
+/* One user, three items, one interaction (u0, i0). */
 static facto_dataset *one_pair(facto_ctx *ctx)
 {
     fct_coo coo;
@@ -116,6 +115,7 @@ static facto_dataset *one_pair(facto_ctx *ctx)
     assert_int_equal(fct_idmap_intern(us, "u0", 2), 0);
     assert_int_equal(fct_idmap_intern(is, "i0", 2), 0);
     assert_int_equal(fct_idmap_intern(is, "i1", 2), 1);
+    assert_int_equal(fct_idmap_intern(is, "i2", 2), 2);
     assert_int_equal(fct_coo_push(ctx, &coo, 0, 0, 1.0f, 0, 0), FACTO_OK);
     facto_dataset *ds = NULL;
     assert_int_equal(fct_dataset_from_coo(ctx, &coo, us, is, &ds, NULL), FACTO_OK);
@@ -123,9 +123,10 @@ static facto_dataset *one_pair(facto_ctx *ctx)
     return ds;
 }
 
-/* max_sampled 1 on two items: the trial draws i0 (a positive: no step) or
- * i1 (a violation, set up below: the step of weight L(1) = 1). Over several
- * epochs (seeds) both happen; each time the model is one of the two. */
+/* max_sampled 1 on three items: the trial draws i0 (a positive: no step)
+ * or i1 or i2 (violations, set up below: the step of weight
+ * log(floor(2 / 1)) = log 2 against that item). Over several epochs
+ * (seeds) both happen; each time the model is one of the two. */
 static void test_warp_solver_step(void **state)
 {
     (void)state;
@@ -142,15 +143,14 @@ static void test_warp_solver_step(void **state)
         fct_rng rng;
         fct_rng_seed(&rng, seed);
         fct_factors_init_normal(m, &rng, 0.3);
-        m->item_bias[0] = -0.25f; /* s_u1 > s_u0 - 1: a violation */
+        m->item_bias[0] = -0.25f; /* s_u1, s_u2 > s_u0 - 1: violations */
         m->item_bias[1] = 0.5f;
-        float u[K], v0[K], v1[K];
+        m->item_bias[2] = 0.6f;
+        float u[K], v[3][K], b[3];
         memcpy(u, m->U, sizeof u);
-        memcpy(v0, m->V, sizeof v0);
-        memcpy(v1, m->V + K, sizeof v1);
-        const float b0 = m->item_bias[0], b1 = m->item_bias[1];
-        const float sp = b0 + fct_dot(u, v0, K), sn = b1 + fct_dot(u, v1, K);
-        assert_true(sn > sp - 1.0f);
+        memcpy(v, m->V, sizeof v);
+        memcpy(b, m->item_bias, sizeof b);
+        const float sp = b[0] + fct_dot(u, v[0], K);
         const float lr = 0.1f, reg = 0.01f, reg_b = 0.02f;
         const fct_pair_cfg cfg = {FCT_LOSS_WARP, FCT_OPTIM_SGD, lr, reg, reg_b, 1, FCT_NEG_UNIFORM, 1, seed};
         fct_pair_solver *s = NULL;
@@ -162,19 +162,25 @@ static void test_warp_solver_step(void **state)
         if (st.updates == 0) {
             still++;
             assert_memory_equal(m->U, u, sizeof u);
-            assert_memory_equal(m->V, v0, sizeof v0);
-            assert_memory_equal(m->V + K, v1, sizeof v1);
+            assert_memory_equal(m->V, v, sizeof v);
         } else {
             stepped++;
-            assert_true(fabs(st.loss - (1.0 - sp + sn)) < 1e-6);
-            const float d = -1.0f; /* weight L(floor(1 / 1)) = 1 times the hinge's -1 */
+            const int j = memcmp(m->V + K, v[1], sizeof v[1]) != 0 ? 1 : 2; /* the negative drawn */
+            const int o = 3 - j;                                             /* the item left alone */
+            assert_memory_equal(m->V + o * K, v[o], sizeof v[o]);
+            assert_true(m->item_bias[o] == b[o]);
+            const float sn = b[j] + fct_dot(u, v[j], K);
+            assert_true(sn > sp - 1.0f);
+            const double w = log(2.0);
+            assert_true(fabs(st.loss - w * (1.0 - sp + sn)) < 1e-6);
+            const float d = (float)-w; /* the weight times the hinge's -1 */
             for (int f = 0; f < K; f++) {
-                assert_float_equal(m->U[f], u[f] - lr * (d * (v0[f] - v1[f]) + reg * u[f]), 1e-6);
-                assert_float_equal(m->V[f], v0[f] - lr * (d * u[f] + reg * v0[f]), 1e-6);
-                assert_float_equal(m->V[K + f], v1[f] - lr * (-d * u[f] + reg * v1[f]), 1e-6);
+                assert_float_equal(m->U[f], u[f] - lr * (d * (v[0][f] - v[j][f]) + reg * u[f]), 1e-6);
+                assert_float_equal(m->V[f], v[0][f] - lr * (d * u[f] + reg * v[0][f]), 1e-6);
+                assert_float_equal(m->V[j * K + f], v[j][f] - lr * (-d * u[f] + reg * v[j][f]), 1e-6);
             }
-            assert_float_equal(m->item_bias[0], b0 - lr * (d + reg_b * b0), 1e-6);
-            assert_float_equal(m->item_bias[1], b1 - lr * (-d + reg_b * b1), 1e-6);
+            assert_float_equal(m->item_bias[0], b[0] - lr * (d + reg_b * b[0]), 1e-6);
+            assert_float_equal(m->item_bias[j], b[j] - lr * (-d + reg_b * b[j]), 1e-6);
         }
         fct_pair_solver_free(s);
         fct_factors_destroy(m);
@@ -214,16 +220,17 @@ static void test_warp_topn_save_load(void **state)
     facto_ctx_free(ctx);
 }
 
-/* Issue 9's protocol at the defaults: the bound is below every seed's
- * figure measured in bench/rank_tune.sh, not at the edge. */
+/* Issue 9's protocol at the defaults, one thread: NDCG@10 0.313-0.316 (sd 0.001) with
+ * bench/loss_tune --eval test (popular: 0.150); the bounds sit five or more
+ * seed deviations below, near twice popular's. */
 static void test_warp_ml100k(void **state)
 {
     (void)state;
     double ndcg = 0.0, recall = 0.0;
     if (!rf_ml100k("warp", NULL, &ndcg, &recall))
         skip();
-    assert_true(ndcg >= 0.28);
-    assert_true(recall >= 0.35);
+    assert_true(ndcg >= 0.29);
+    assert_true(recall >= 0.37);
 }
 
 int main(void)
