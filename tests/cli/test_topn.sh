@@ -26,12 +26,12 @@ for kind in bpr warp softmax; do
     R+=("$TMP/$kind.facto")
 done
 
-# every user (bpr, warp, softmax: every third, for time): the batch lines are the one-user lines
+# every user (bpr, warp, softmax: every sixth, for time): the batch lines are the one-user lines
 # (TSV), and each JSON line is --json's (ease scores users one at a time, the factor kinds in sgemm
 # blocks)
 for m in "$E" "$I" "${R[@]}"; do
     step=1
-    case $m in "$E" | "$I") ;; *) step=3 ;; esac
+    case $m in "$E" | "$I") ;; *) step=6 ;; esac
     expect_rc 0 "$F" recommend --model "$m" --all-users -k 7
     cp "$TMP/out" "$TMP/all.tsv"
     cp "$TMP/out" "$m.tsv"
