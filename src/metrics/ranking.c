@@ -163,6 +163,22 @@ static void fct_sort_by_rank(int32_t *r, int64_t n, const float *scores)
     }
 }
 
+/* Scale of the fixed-point sums (fct_rank_acc.sum): every value is in [0, 1]. */
+#define FCT_RANK_FIXED 4503599627370496.0 /* 2^52 */
+
+static void fct_fixed_add(uint64_t *lo, uint64_t *hi, uint64_t add_lo, uint64_t add_hi)
+{
+    uint64_t s = *lo + add_lo;
+    *hi += add_hi + (s < add_lo);
+    *lo = s;
+}
+
+/* The fixed-point sum as a value. */
+static double fct_fixed_value(uint64_t lo, uint64_t hi)
+{
+    return ((double)hi * 18446744073709551616.0 + (double)lo) / FCT_RANK_FIXED;
+}
+
 /* MRR and AUC of one user: one pass over the candidates. */
 static void fct_rank_full(const float *scores, int32_t n_items, const int32_t *excluded, int64_t n_excluded,
                           const int32_t *rel_sorted, const int32_t *relevant, int64_t p, double *mrr, double *auc,
@@ -240,7 +256,7 @@ void fct_rank_acc_user(fct_rank_acc *acc, const int32_t *top, int n_top, const f
         case FCT_RANK_AUC: v = has_auc ? auc : 0.0; break;
         case FCT_RANK_COVERAGE: v = 0.0; break;
         }
-        acc->sum[m] += v;
+        fct_fixed_add(&acc->sum[m].lo, &acc->sum[m].hi, (uint64_t)llround(v * FCT_RANK_FIXED), 0);
     }
     if (acc->covered)
         for (int r = 0; r < n_top && r < acc->coverage_k; r++)
@@ -252,7 +268,7 @@ void fct_rank_acc_user(fct_rank_acc *acc, const int32_t *top, int n_top, const f
 void fct_rank_acc_merge(fct_rank_acc *a, const fct_rank_acc *b)
 {
     for (int m = 0; m < a->n_metrics; m++)
-        a->sum[m] += b->sum[m];
+        fct_fixed_add(&a->sum[m].lo, &a->sum[m].hi, b->sum[m].lo, b->sum[m].hi);
     a->n_users += b->n_users;
     a->n_auc_users += b->n_auc_users;
     if (a->covered && b->covered)
@@ -274,9 +290,9 @@ void fct_rank_acc_finish(const fct_rank_acc *acc, facto_metrics *out)
                 c += acc->covered[i];
             v->value = acc->n_items > 0 ? (double)c / (double)acc->n_items : NAN;
         } else if (mt->kind == FCT_RANK_AUC) {
-            v->value = acc->n_auc_users > 0 ? acc->sum[m] / (double)acc->n_auc_users : NAN;
+            v->value = acc->n_auc_users > 0 ? fct_fixed_value(acc->sum[m].lo, acc->sum[m].hi) / (double)acc->n_auc_users : NAN;
         } else {
-            v->value = acc->n_users > 0 ? acc->sum[m] / (double)acc->n_users : NAN;
+            v->value = acc->n_users > 0 ? fct_fixed_value(acc->sum[m].lo, acc->sum[m].hi) / (double)acc->n_users : NAN;
         }
     }
 }

@@ -42,7 +42,12 @@ int fct_rank_max_k(const fct_rank_metric *m, int n);
 typedef struct fct_rank_acc {
     int n_metrics;
     fct_rank_metric metric[FCT_RANK_MAX_METRICS];
-    double sum[FCT_RANK_MAX_METRICS];
+    /* per-user values (all in [0, 1]) summed exactly in 128-bit fixed point
+     * (units of 2^-52): integer sums do not depend on the order threads add
+     * users in, so the averages are the same for any thread count */
+    struct {
+        uint64_t lo, hi;
+    } sum[FCT_RANK_MAX_METRICS];
     int64_t n_users;          /* users scored */
     int64_t n_auc_users;      /* users with an AUC (at least one ranked relevant and one other item) */
     int32_t n_items;
