@@ -6,8 +6,7 @@
 # ranking over every item but the user's training ones; docs/metrics.md),
 # the training seconds facto reports and the wall seconds of the whole
 # command (reading, training, evaluation), median of RUNS runs (the metrics
-# do not change between runs: every model is deterministic for a seed, but
-# bpr and warp, Hogwild on more than one thread: theirs are the last run's).
+# do not change between runs: every model is deterministic for a seed).
 # Usage: bench/ranking.sh [RUNS=3] [KIND...]   (needs FACTO_DATA_HOME with ml-100k)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
