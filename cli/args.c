@@ -166,7 +166,7 @@ int cli_arg_rows_format(const char *verb, const char *flag, const char *text, in
 
 int cli_arg_metrics(const char *verb, const char *text)
 {
-    facto_ctx *ctx = facto_ctx_new();
+    facto_ctx *ctx = cli_ctx_new();
     if (!ctx) {
         cli_error("out of memory");
         return FACTO_EXIT_INTERNAL;

@@ -85,8 +85,26 @@ int cli_json_print(json_t *root);
 /* A JSON number from a float/double, rounded to `digits` significant digits
  * so 4.71f prints as 4.71; NaN/inf become null. */
 json_t *cli_json_num(double value, int digits);
-/* A JSON string of `text`; bytes that are not UTF-8 are read as ISO-8859-1
- * (ids are the data's own bytes). NULL when out of memory. */
+/* Numbers that are data (predictions, scores, metrics) print as the
+ * shortest text that reads back as the same float (facto_format_float:
+ * "0.3", "1.2345e-05", "0.91486233"), in text and JSON alike, so no scale
+ * of the data prints as 0.0000. cli_num writes into buf[32] and returns it;
+ * cli_json_float is JSON null when v is not finite. */
+const char *cli_num(char *buf, double v);
+json_t *cli_json_float(double v);
+/* A progress figure (per-epoch lines): `decimals` decimals, or 4
+ * significant digits when 0 < |v| < 1e-3, so it never loses its magnitude. */
+const char *cli_rnum(char *buf, double v, int decimals);
+/* The command line's files: every argument (or --opt=VALUE value) that names
+ * an existing regular file, except the values of --out and --output, is an
+ * input of the command. cli_ctx_new() is facto_ctx_new() with those files
+ * protected (facto_ctx_add_input), so no output of the command replaces
+ * one of its inputs, whichever option named it. */
+void cli_inputs_set(int argc, char **argv);
+facto_ctx *cli_ctx_new(void);
+/* A JSON string of an id (facto_id_escape: valid UTF-8 as is, a backslash
+ * doubled, any other byte as \xHH), so two ids never print alike. NULL
+ * when out of memory. */
 json_t *cli_json_str(const char *text);
 /* 1 when stderr is a terminal (progress bars go there only then). */
 int cli_stderr_is_tty(void);

@@ -280,7 +280,7 @@ int cli_cmd_convert(int argc, char **argv)
                 : (rc = cli_convert_check_out(train_path, inputs, n_in)) != 0 ||
                       (rc = cli_convert_check_out(test_path, inputs, n_in)) != 0)
         return rc;
-    facto_ctx *ctx = facto_ctx_new();
+    facto_ctx *ctx = cli_ctx_new();
     if (!ctx) {
         cli_error("out of memory");
         return FACTO_EXIT_INTERNAL;

@@ -65,7 +65,7 @@ int cli_cmd_datasets(int argc, char **argv)
     if (!is_list && npos != 2)
         return cli_usage(verb, "%s needs exactly one data set NAME", action);
 
-    facto_ctx *ctx = facto_ctx_new();
+    facto_ctx *ctx = cli_ctx_new();
     if (!ctx) {
         cli_error("out of memory");
         return FACTO_EXIT_INTERNAL;

@@ -141,8 +141,9 @@ static int cli_eval_scores(const facto_metrics *m, const char *what, int json)
 /* Ranking metrics as "name  value" lines, then the users scored and skipped. */
 static void cli_eval_ranking_text(const facto_metrics *m)
 {
+    char num[32];
     for (int i = 0; i < m->n_ranking; i++)
-        printf("%-14s %.4f\n", m->ranking[i].name, m->ranking[i].value);
+        printf("%-14s %s\n", m->ranking[i].name, cli_num(num, m->ranking[i].value));
     if (m->n_ranking > 0)
         printf("users          %lld\n"
                "users skipped  %lld\n",
@@ -174,22 +175,23 @@ static int cli_eval_regression(const facto_metrics *r, int json)
 {
     if (json) {
         json_t *root = json_object();
-        json_object_set_new(root, "rmse", cli_json_num(r->rmse, 6));
-        json_object_set_new(root, "mae", cli_json_num(r->mae, 6));
+        json_object_set_new(root, "rmse", cli_json_float(r->rmse));
+        json_object_set_new(root, "mae", cli_json_float(r->mae));
         json_object_set_new(root, "count", json_integer(r->n));
         json_object_set_new(root, "unknown_users", json_integer(r->n_unknown_users));
         json_object_set_new(root, "unknown_items", json_integer(r->n_unknown_items));
         for (int i = 0; i < r->n_ranking; i++) /* the ranking metrics asked for */
-            json_object_set_new(root, r->ranking[i].name, cli_json_num(r->ranking[i].value, 6));
+            json_object_set_new(root, r->ranking[i].name, cli_json_float(r->ranking[i].value));
         cli_json_users(root, r);
         return cli_json_print(root);
     }
-    printf("RMSE           %.4f\n"
-           "MAE            %.4f\n"
+    char rmse[32], mae[32];
+    printf("RMSE           %s\n"
+           "MAE            %s\n"
            "ratings        %lld\n"
            "unknown users  %lld\n"
            "unknown items  %lld\n",
-           r->rmse, r->mae, (long long)r->n, (long long)r->n_unknown_users, (long long)r->n_unknown_items);
+           cli_num(rmse, r->rmse), cli_num(mae, r->mae), (long long)r->n, (long long)r->n_unknown_users, (long long)r->n_unknown_items);
     cli_eval_ranking_text(r);
     return 0;
 }
@@ -299,7 +301,7 @@ int cli_cmd_eval(int argc, char **argv)
     }
     if (rc)
         return rc;
-    facto_ctx *ctx = facto_ctx_new();
+    facto_ctx *ctx = cli_ctx_new();
     if (!ctx) {
         cli_error("out of memory");
         return FACTO_EXIT_INTERNAL;

@@ -93,7 +93,7 @@ int cli_cmd_inspect(int argc, char **argv)
     }
     if (!path)
         return cli_usage(verb, "missing --model MODEL");
-    facto_ctx *ctx = facto_ctx_new();
+    facto_ctx *ctx = cli_ctx_new();
     if (!ctx) {
         cli_error("out of memory");
         return FACTO_EXIT_INTERNAL;

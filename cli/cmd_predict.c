@@ -58,20 +58,21 @@ static void cli_predict_help(const char *verb)
 
 /* Write `size` bytes of response to `output` (NULL or "-" = stdout); JSON
  * bodies get the newline a terminal or a text file wants. Exit code. */
-static int cli_predict_write(const char *output, const void *resp, size_t size, int binary)
+static int cli_predict_write(facto_ctx *ctx, const char *output, const void *resp, size_t size, int binary)
 {
     int to_stdout = !output || strcmp(output, "-") == 0;
-    FILE *f = to_stdout ? stdout : fopen(output, "wb");
-    if (!f) {
-        cli_error("%s: cannot create: %s", output, strerror(errno));
-        return FACTO_EXIT_DATA;
-    }
+    facto_output *o = NULL;
+    facto_status st = to_stdout ? FACTO_OK : facto_output_open(ctx, output, 0, &o);
+    if (st != FACTO_OK)
+        return cli_fail(ctx, st, 0); /* e.g. --output names the model or the request */
+    FILE *f = to_stdout ? stdout : facto_output_stream(o);
     int bad = fwrite(resp, 1, size, f) != size;
     if (!bad && !binary && size > 0 && ((const char *)resp)[size - 1] != '\n')
         bad = fputc('\n', f) == EOF;
-    bad |= to_stdout ? fflush(f) != 0 : fclose(f) != 0;
-    if (bad) {
-        cli_error("%s: write error: %s", to_stdout ? "<stdout>" : output, strerror(errno));
+    if (!to_stdout) /* the commit sees any write error and then leaves the old file */
+        return (st = facto_output_commit(ctx, o)) == FACTO_OK ? 0 : cli_fail(ctx, st, 0);
+    if (bad || fflush(f) != 0) {
+        cli_error("<stdout>: write error: %s", strerror(errno));
         return FACTO_EXIT_DATA;
     }
     return 0;
@@ -96,7 +97,7 @@ static int cli_predict_rows(facto_ctx *ctx, const facto_model *model, const fact
                                                     &resp, &resp_size)) != FACTO_OK) {
         rc = cli_fail(ctx, st, 0);
     } else {
-        rc = cli_predict_write(output, resp, resp_size, out_type == FACTO_CONTENT_RECORDIO);
+        rc = cli_predict_write(ctx, output, resp, resp_size, out_type == FACTO_CONTENT_RECORDIO);
     }
     facto_buffer_free(resp);
     free(scores);
@@ -153,13 +154,14 @@ static int cli_pairs_emit(cli_pairs *s, const char *user, const char *item, floa
     s->n_pairs++;
     s->n_unknown += flags != 0;
     if (!s->preds) {
-        printf("%s\t%s\t%.4f\n", user, item, (double)score);
+        char num[32];
+        printf("%s\t%s\t%s\n", user, item, cli_num(num, score));
         return 0;
     }
     json_t *o = json_object();
     json_object_set_new(o, "user", cli_json_str(user));
     json_object_set_new(o, "item", cli_json_str(item));
-    json_object_set_new(o, "score", cli_json_num(score, 6));
+    json_object_set_new(o, "score", cli_json_float(score));
     if (flags & FACTO_PRED_UNKNOWN_USER)
         json_object_set_new(o, "unknown_user", json_true());
     if (flags & FACTO_PRED_UNKNOWN_ITEM)
@@ -279,7 +281,7 @@ int cli_cmd_predict(int argc, char **argv)
     }
     if (rc)
         return rc;
-    facto_ctx *ctx = facto_ctx_new();
+    facto_ctx *ctx = cli_ctx_new();
     if (!ctx) {
         cli_error("out of memory");
         return FACTO_EXIT_INTERNAL;

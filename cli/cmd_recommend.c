@@ -366,7 +366,7 @@ int cli_cmd_recommend(int argc, char **argv)
     }
     if (rc)
         return rc;
-    facto_ctx *ctx = facto_ctx_new();
+    facto_ctx *ctx = cli_ctx_new();
     if (!ctx) {
         cli_error("out of memory");
         return FACTO_EXIT_INTERNAL;

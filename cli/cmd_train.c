@@ -488,7 +488,7 @@ static int cli_train_run(facto_ctx *ctx, const char *verb, const facto_kind_info
 int cli_cmd_train(int argc, char **argv)
 {
     const char *model_arg = cli_train_model_arg(argc, argv);
-    facto_ctx *ctx = facto_ctx_new();
+    facto_ctx *ctx = cli_ctx_new();
     if (!ctx) {
         cli_error("out of memory");
         return FACTO_EXIT_INTERNAL;

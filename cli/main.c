@@ -8,6 +8,8 @@
  */
 #include "cli.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,15 +61,44 @@ static int cli_run(const cli_command *cmd, int argc, char **argv)
     char verb[64];
     snprintf(verb, sizeof verb, "facto %s", cmd->name);
     argv[0] = verb;
-    int rc = cmd->run(argc, argv);
-    if (fflush(stdout) != 0 && rc == FACTO_EXIT_OK) {
-        cli_error("cannot write to stdout");
-        rc = FACTO_EXIT_DATA;
+    cli_inputs_set(argc, argv); /* every existing file named is an input: no output replaces it */
+    return cmd->run(argc, argv);
+}
+
+/* The one place every exit passes: whatever a command printed must have
+ * reached stdout (a full disk, /dev/full, a closed pipe), else exit 2. The
+ * error flag catches writes that failed earlier and were not checked. */
+static int cli_finish(int rc)
+{
+    errno = 0;
+    int bad = ferror(stdout) != 0;
+    if (fflush(stdout) != 0)
+        bad = 1;
+    int e = errno;
+    if (fclose(stdout) != 0) {
+        bad = 1;
+        if (!e)
+            e = errno;
+    }
+    if (bad) {
+        cli_error("cannot write to stdout: %s", e ? strerror(e) : "write error");
+        if (rc == FACTO_EXIT_OK || rc == FACTO_EXIT_USAGE)
+            rc = FACTO_EXIT_DATA;
     }
     return rc;
 }
 
+static int cli_main(int argc, char **argv);
+
 int main(int argc, char **argv)
+{
+    /* A file size limit (ulimit -f) makes a write fail with EFBIG, reported
+     * as any write error, instead of killing the process mid-file. */
+    signal(SIGXFSZ, SIG_IGN);
+    return cli_finish(cli_main(argc, argv));
+}
+
+static int cli_main(int argc, char **argv)
 {
     if (argc < 2) {
         cli_main_usage(stderr);

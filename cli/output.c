@@ -65,6 +65,63 @@ json_t *cli_json_num(double value, int digits)
     return json_real(strtod(buf, NULL));
 }
 
+static int cli_argc;
+static char **cli_argv;
+
+void cli_inputs_set(int argc, char **argv)
+{
+    cli_argc = argc;
+    cli_argv = argv;
+}
+
+static int cli_is_output_opt(const char *arg, size_t n)
+{
+    return (n == 5 && strncmp(arg, "--out", 5) == 0) || (n == 8 && strncmp(arg, "--output", 8) == 0);
+}
+
+facto_ctx *cli_ctx_new(void)
+{
+    facto_ctx *ctx = facto_ctx_new();
+    for (int i = 1; ctx && i < cli_argc; i++) {
+        const char *arg = cli_argv[i], *eq = strncmp(arg, "--", 2) == 0 ? strchr(arg, '=') : NULL;
+        if (cli_is_output_opt(arg, eq ? (size_t)(eq - arg) : strlen(arg))) {
+            i += !eq; /* its value is the output, not an input */
+            continue;
+        }
+        struct stat st;
+        const char *path = eq ? eq + 1 : arg;
+        if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+            (void)facto_ctx_add_input(ctx, path);
+    }
+    return ctx;
+}
+
+const char *cli_num(char *buf, double v)
+{
+    facto_format_float(buf, 32, (float)v);
+    return buf;
+}
+
+json_t *cli_json_float(double v)
+{
+    if (!isfinite((float)v))
+        return json_null();
+    char buf[32];
+    double back = 0.0;
+    facto_format_float(buf, sizeof buf, (float)v);
+    /* printed with 15 digits by cli_json_print: the same short text */
+    return json_real(facto_parse_number(buf, &back) ? back : v);
+}
+
+const char *cli_rnum(char *buf, double v, int decimals)
+{
+    if (v != 0.0 && isfinite(v) && fabs(v) < 1e-3)
+        snprintf(buf, 32, "%.4g", v);
+    else
+        snprintf(buf, 32, "%.*f", decimals, v);
+    return buf;
+}
+
 int cli_json_print(json_t *root)
 {
     if (!root) {
@@ -84,26 +141,17 @@ int cli_json_print(json_t *root)
 
 json_t *cli_json_str(const char *text)
 {
-    json_t *j = json_string(text);
-    if (j)
-        return j;
-    /* Not UTF-8 (ids are the data's own bytes): read it as ISO-8859-1. */
-    size_t n = strlen(text);
-    char *buf = malloc(2 * n + 1);
+    /* Ids are the data's own bytes: facto_id_escape makes them UTF-8 without
+     * making two ids alike (invalid bytes as \xHH, a backslash doubled). */
+    char small[256];
+    size_t n = facto_id_escape(text, small, sizeof small);
+    if (n < sizeof small)
+        return json_string(small);
+    char *buf = malloc(n + 1);
     if (!buf)
         return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)text[i];
-        if (c < 0x80) {
-            buf[o++] = (char)c;
-        } else {
-            buf[o++] = (char)(0xC0 | (c >> 6));
-            buf[o++] = (char)(0x80 | (c & 0x3F));
-        }
-    }
-    buf[o] = '\0';
-    j = json_string(buf);
+    facto_id_escape(text, buf, n + 1);
+    json_t *j = json_string(buf);
     free(buf);
     return j;
 }
@@ -168,8 +216,10 @@ void cli_print_scores(FILE *out, const char *which, const facto_metrics *m)
     const char *names[CLI_MAX_FIGURES];
     double values[CLI_MAX_FIGURES];
     int n = cli_metric_list(m, names, values);
-    for (int i = 0; i < n; i++)
-        fprintf(out, "#%s_score (algo-1) : ('%s', %.6g)\n", which, names[i], values[i]);
+    for (int i = 0; i < n; i++) {
+        char num[32];
+        fprintf(out, "#%s_score (algo-1) : ('%s', %s)\n", which, names[i], cli_num(num, values[i]));
+    }
 }
 
 void cli_print_users(FILE *out, const char *which, const facto_metrics *m)
@@ -197,6 +247,6 @@ void cli_json_metrics(json_t *root, const char *prefix, const facto_metrics *m, 
         snprintf(key, sizeof key, "%s%s", i < first_ranking ? prefix : "", names[i]);
         if (i >= first_ranking && json_object_get(root, key)) /* a classifier's own "auc" */
             snprintf(key, sizeof key, "ranking_%s", names[i]);
-        json_object_set_new(root, key, cli_json_num(have ? values[i] : NAN, 6));
+        json_object_set_new(root, key, cli_json_float(have ? values[i] : NAN));
     }
 }

@@ -126,7 +126,7 @@ int cli_recommend_all(facto_ctx *ctx, const facto_model *model, const cli_rec_ar
         cli_error("out of memory for %d users", (int)n_users);
         rc = FACTO_EXIT_INTERNAL;
     } else {
-        rc = cli_outfile_open(&of, a->out);
+        rc = cli_outfile_open(&of, ctx, a->out);
     }
     if (rc) {
         free(keys);

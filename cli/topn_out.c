@@ -1,17 +1,15 @@
 /*
  * topn_out.c — lists of items as `facto recommend` and `facto similar`
  * print them (topn_out.h). Every format names items by the model's own ids;
- * titles come from facto_titles_read. Output files go through a temporary
- * file in the destination's folder: written, flushed, fsync'ed, closed,
- * then renamed, so a reader never sees half a file and a failure leaves the
- * old one in place. O(size of the output).
+ * titles come from facto_titles_read. Output files go through facto_output
+ * (a temporary file renamed over the target), so a reader never sees half a
+ * file and a failure leaves the old one in place. O(size of the output).
  */
 #include "topn_out.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 int cli_titles_load(facto_ctx *ctx, const char *dataset, const char *dir, const facto_idmap *items, cli_titles *t)
 {
@@ -54,21 +52,21 @@ static const char *cli_item_id(const facto_idmap *items, int32_t item, char *buf
 void cli_recs_table(FILE *out, const facto_idmap *items, const facto_recommendation *recs, int n,
                     const cli_titles *t)
 {
-    fprintf(out, "rank  item      score  title\n");
+    fprintf(out, "rank  item          score  title\n");
     for (int i = 0; i < n; i++) {
-        char buf[32];
+        char buf[32], num[32];
         const char *title = cli_title(t, recs[i].item);
-        fprintf(out, "%4d  %-8s %6.3f  %s\n", i + 1, cli_item_id(items, recs[i].item, buf, sizeof buf),
-                (double)recs[i].score, title ? title : "");
+        fprintf(out, "%4d  %-8s %10s  %s\n", i + 1, cli_item_id(items, recs[i].item, buf, sizeof buf),
+                cli_num(num, recs[i].score), title ? title : "");
     }
 }
 
 void cli_recs_tsv(FILE *out, const char *id, const facto_idmap *items, const facto_recommendation *recs, int n)
 {
     for (int i = 0; i < n; i++) {
-        char buf[32];
-        fprintf(out, "%s\t%s\t%.6g\n", id, cli_item_id(items, recs[i].item, buf, sizeof buf),
-                (double)recs[i].score);
+        char buf[32], num[32];
+        fprintf(out, "%s\t%s\t%s\n", id, cli_item_id(items, recs[i].item, buf, sizeof buf),
+                cli_num(num, recs[i].score));
     }
 }
 
@@ -80,7 +78,7 @@ json_t *cli_recs_items(const facto_idmap *items, const facto_recommendation *rec
         const char *title = cli_title(t, recs[i].item);
         json_t *o = json_object();
         json_object_set_new(o, "item", cli_json_str(cli_item_id(items, recs[i].item, buf, sizeof buf)));
-        json_object_set_new(o, "score", cli_json_num(recs[i].score, 6));
+        json_object_set_new(o, "score", cli_json_float(recs[i].score));
         if (title)
             json_object_set_new(o, "title", json_string(title));
         if (!o || json_array_append_new(arr, o) != 0) {
@@ -117,11 +115,11 @@ int cli_json_line(FILE *out, json_t *root)
     return 0;
 }
 
-int cli_outfile_open(cli_outfile *o, const char *path)
+int cli_outfile_open(cli_outfile *o, facto_ctx *ctx, const char *path)
 {
     memset(o, 0, sizeof *o);
     o->path = path;
-    o->tmp[0] = '\0';
+    o->ctx = ctx;
     if (!path || strcmp(path, "-") == 0) {
         o->f = stdout;
         return 0;
@@ -130,17 +128,10 @@ int cli_outfile_open(cli_outfile *o, const char *path)
         cli_error("--out: the path is empty");
         return FACTO_EXIT_USAGE;
     }
-    int len = snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%ld", path, (long)getpid());
-    if (len < 0 || (size_t)len >= sizeof o->tmp) {
-        cli_error("%s: the path is too long", path);
-        return FACTO_EXIT_DATA;
-    }
-    o->f = fopen(o->tmp, "wb");
-    if (!o->f) {
-        cli_error("%s: cannot create %s: %s", path, o->tmp, strerror(errno));
-        o->tmp[0] = '\0';
-        return FACTO_EXIT_DATA;
-    }
+    facto_status st = facto_output_open(ctx, path, 0, &o->out);
+    if (st != FACTO_OK)
+        return cli_fail(ctx, st, 0);
+    o->f = facto_output_stream(o->out);
     return 0;
 }
 
@@ -156,25 +147,13 @@ int cli_outfile_close(cli_outfile *o, int ok)
         }
         return ok ? 0 : FACTO_EXIT_DATA;
     }
-    int bad = ferror(o->f) || fflush(o->f) != 0, saved = errno;
-    if (!bad && fsync(fileno(o->f)) != 0) {
-        bad = 1;
-        saved = errno;
-    }
-    if (fclose(o->f) != 0 && !bad) {
-        bad = 1;
-        saved = errno;
-    }
     o->f = NULL;
-    if (ok && !bad && rename(o->tmp, o->path) != 0) {
-        bad = 1;
-        saved = errno;
-    }
-    if (!ok || bad) {
-        unlink(o->tmp);
-        if (bad)
-            cli_error("%s: cannot write: %s (nothing was written there)", o->path, strerror(saved));
+    facto_output *out = o->out;
+    o->out = NULL;
+    if (!ok) {
+        facto_output_abort(out);
         return FACTO_EXIT_DATA;
     }
-    return 0;
+    facto_status st = facto_output_commit(o->ctx, out);
+    return st == FACTO_OK ? 0 : cli_fail(o->ctx, st, 0);
 }

@@ -39,16 +39,17 @@ json_t *cli_recs_json(const char *key, const char *id, const facto_idmap *items,
  * Returns an exit code (3 when root is NULL). */
 int cli_json_line(FILE *out, json_t *root);
 
-/* An output file written whole or not at all. */
+/* An output file written whole or not at all (facto_output). */
 typedef struct cli_outfile {
     const char *path;  /* the file asked for; NULL or "-" = stdout */
-    char tmp[4200];    /* the temporary file written, renamed over path at the end */
+    facto_ctx *ctx;    /* its inputs are never replaced */
+    facto_output *out; /* NULL for stdout */
     FILE *f;
 } cli_outfile;
 
-/* Open `path` (NULL or "-": stdout) through "PATH.tmp.PID" in its folder.
- * Prints its own error; returns an exit code. */
-int cli_outfile_open(cli_outfile *o, const char *path);
+/* Open `path` (NULL or "-": stdout) through facto_output_open. Prints its
+ * own error; returns an exit code. */
+int cli_outfile_open(cli_outfile *o, facto_ctx *ctx, const char *path);
 /* Flush, fsync, close and rename into place; on any error (or when `ok` is
  * 0) the temporary file is removed and `path` is left as it was. Prints
  * its own error; returns an exit code (0 when ok and written). */

@@ -29,7 +29,7 @@ int cli_split_is_spec(const char *split)
 {
     if (strchr(split, ':'))
         return 1;
-    facto_ctx *ctx = facto_ctx_new();
+    facto_ctx *ctx = cli_ctx_new();
     facto_split parsed;
     int spec = ctx && facto_split_parse(ctx, split, &parsed) == FACTO_OK;
     facto_ctx_free(ctx);
@@ -75,7 +75,7 @@ static void cli_side_files(const cli_ratings_source *src, const char *dir, char 
 
 int cli_split_is_users(const char *split)
 {
-    facto_ctx *ctx = facto_ctx_new();
+    facto_ctx *ctx = cli_ctx_new();
     facto_split parsed;
     int users = ctx && split && facto_split_parse(ctx, split, &parsed) == FACTO_OK && parsed.kind == FACTO_SPLIT_USERS;
     facto_ctx_free(ctx);

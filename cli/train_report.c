@@ -21,22 +21,23 @@ static int cli_on_epoch(const facto_epoch_report *e, void *user)
     cli_report_bar_clear(r);
     FILE *out = r->info;
     fprintf(out, "epoch %*d/%d", e->epochs >= 100 ? 3 : 2, e->epoch, e->epochs);
+    char a[32], b[32], c[32]; /* 4 decimals, or 4 digits for a figure below 1e-3 (cli_rnum) */
     if (e->train.task == FACTO_TASK_BINARY) {
-        fprintf(out, "  train accuracy %.4f cross_entropy %.4f", e->train.binary.accuracy,
-                e->train.binary.cross_entropy);
+        fprintf(out, "  train accuracy %s cross_entropy %s", cli_rnum(a, e->train.binary.accuracy, 4),
+                cli_rnum(b, e->train.binary.cross_entropy, 4));
         if (e->test.n > 0)
-            fprintf(out, "  test accuracy %.4f cross_entropy %.4f auc %.4f", e->test.binary.accuracy,
-                    e->test.binary.cross_entropy, e->test.binary.auc);
+            fprintf(out, "  test accuracy %s cross_entropy %s auc %s", cli_rnum(a, e->test.binary.accuracy, 4),
+                    cli_rnum(b, e->test.binary.cross_entropy, 4), cli_rnum(c, e->test.binary.auc, 4));
     } else if (e->train.task == FACTO_TASK_REGRESSION) {
-        fprintf(out, "  train RMSE %.4f MAE %.4f", e->train.rmse, e->train.mae);
+        fprintf(out, "  train RMSE %s MAE %s", cli_rnum(a, e->train.rmse, 4), cli_rnum(b, e->train.mae, 4));
         if (e->test.n > 0)
-            fprintf(out, "  test RMSE %.4f MAE %.4f", e->test.rmse, e->test.mae);
+            fprintf(out, "  test RMSE %s MAE %s", cli_rnum(a, e->test.rmse, 4), cli_rnum(b, e->test.mae, 4));
     }
     if (isfinite(e->train_loss)) /* kinds that report their objective (ials) */
-        fprintf(out, "  train loss %.6f", e->train_loss);
+        fprintf(out, "  train loss %s", cli_rnum(a, e->train_loss, 6));
     /* the ranking metrics an epoch's evaluation computed, the first three */
     for (int i = 0; i < e->test.n_ranking && i < 3; i++)
-        fprintf(out, "%s%s %.4f", i ? " " : "  test ", e->test.ranking[i].name, e->test.ranking[i].value);
+        fprintf(out, "%s%s %s", i ? " " : "  test ", e->test.ranking[i].name, cli_rnum(a, e->test.ranking[i].value, 4));
     fprintf(out, "  %.3fs %.0f %s/s\n", e->seconds, e->samples_per_second, r->unit);
     fflush(out);
     r->last = *e;
@@ -155,7 +156,7 @@ static int cli_report_json(facto_ctx *ctx, const cli_train_report *r, const cli_
     /* SageMaker names a classifier's test figures without a prefix */
     cli_json_metrics(root, task == FACTO_TASK_BINARY ? "" : "test_", &res->test, res->have_test);
     if (isfinite(cli_chain_rmse(r, res)))
-        json_object_set_new(root, "test_rmse_chain", cli_json_num(cli_chain_rmse(r, res), 6));
+        json_object_set_new(root, "test_rmse_chain", cli_json_float(cli_chain_rmse(r, res)));
     json_object_set_new(root, "epochs", json_integer(r->have_last ? r->last.epoch : 0));
     json_object_set_new(root, "seconds", cli_json_num(res->seconds, 4));
     json_object_set_new(root, "samples_per_second", cli_json_num(rate, 4));
@@ -197,7 +198,10 @@ int cli_report_final(facto_ctx *ctx, const cli_train_report *r, const cli_train_
         cli_print_users(stdout, "test", &res->test);
     }
     if (isfinite(cli_chain_rmse(r, res)))
-        printf("#test_score (algo-1) : ('rmse_chain', %.6g)\n", cli_chain_rmse(r, res));
+    {
+        char num[32];
+        printf("#test_score (algo-1) : ('rmse_chain', %s)\n", cli_num(num, cli_chain_rmse(r, res)));
+    }
     printf("#seconds (algo-1) : %.3f, %.0f %s/s over %d epochs\n", res->seconds, rate, r->unit,
            r->have_last ? r->last.epoch : 0);
     return 0;

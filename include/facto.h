@@ -16,6 +16,7 @@
 #define FACTO_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -95,6 +96,86 @@ FACTO_API facto_status facto_errcode(const facto_ctx *ctx);
 FACTO_API void facto_ctx_set_log(facto_ctx *ctx, facto_log_fn fn, void *user_data, facto_log_level max_level);
 /* Threads used by training and batch scoring; 0 means all cores. Default 1. */
 FACTO_API void facto_ctx_set_threads(facto_ctx *ctx, int n_threads);
+
+/* ======================================================================
+ * Output files and number text
+ * ====================================================================== */
+
+/*
+ * Every file libfacto and the facto command write goes through one atomic
+ * output: a temporary file ".NAME.facto-tmp.PID.N" in NAME's folder
+ * (created with O_EXCL), written through facto_output_stream(), then on
+ * facto_output_commit() flushed, fsync'ed, renamed over NAME and the
+ * folder fsync'ed. A reader never sees half a file; a failure (full disk,
+ * EFBIG, a signal) leaves any old NAME unchanged and no temporary file.
+ * The output refuses (FACTO_ERR_IO, message naming the path) to replace
+ *  - a file named an input of the ctx with facto_ctx_add_input() (compared
+ *    by device and inode; the facto command adds every file on its command
+ *    line but the output's; libfacto's readers add nothing, so a program may
+ *    load a model and save over it);
+ *  - an existing facto model, unless flags hold FACTO_OUTPUT_MODEL (then
+ *    anything but a missing or empty file or a model is refused instead);
+ *  - a folder.
+ * A symbolic link is followed (its target is replaced, the link kept); an
+ * existing device or FIFO (/dev/null, /dev/stdout) is written in place.
+ * Temporary files are unlinked on SIGINT, SIGTERM and SIGHUP by a handler
+ * installed on first use where the signal's action is the default (it then
+ * re-raises the signal); temporary files of NAME left by a process that no
+ * longer runs are removed after the next successful commit of NAME.
+ * Ownership: *out is the caller's until commit or abort frees it.
+ */
+typedef struct facto_output facto_output;
+#define FACTO_OUTPUT_MODEL 1u /* the output is a facto model file */
+
+/* Open an output for `path`. Errors: FACTO_ERR_INVALID (empty path),
+ * FACTO_ERR_IO (refused as above; the folder takes no new file),
+ * FACTO_ERR_NOMEM. */
+FACTO_API facto_status facto_output_open(facto_ctx *ctx, const char *path, unsigned flags, facto_output **out);
+/* The stream to write to (opened "w+b" for a regular file: it may be read
+ * back). Borrowed; never fclose it. */
+FACTO_API FILE *facto_output_stream(facto_output *o);
+/* The path as given to facto_output_open (for messages). Borrowed. */
+FACTO_API const char *facto_output_path(const facto_output *o);
+/* Flush, fsync, check the rules again (files read since the open count),
+ * rename over the target, fsync its folder, free o. Errors: FACTO_ERR_IO
+ * "PATH: cannot write: REASON (...)" (a write error seen by the stream,
+ * ENOSPC, EFBIG), the refusals above; the temporary file is removed. */
+FACTO_API facto_status facto_output_commit(facto_ctx *ctx, facto_output *o);
+/* Give up: remove the temporary file, free o. NULL is a no-op. */
+FACTO_API void facto_output_abort(facto_output *o);
+/* Protect the file at `path` from every output through ctx (a command's
+ * inputs). FACTO_ERR_IO when it cannot be stat'ed; a folder or device is
+ * accepted and not noted. facto_ctx_clear_inputs() forgets every file. */
+FACTO_API facto_status facto_ctx_add_input(facto_ctx *ctx, const char *path);
+FACTO_API void facto_ctx_clear_inputs(facto_ctx *ctx);
+
+/*
+ * Numbers as text in every process locale (libfacto never calls setlocale;
+ * an application's decimal comma changes none of its input or output).
+ * facto_format_float writes the shortest "%.{1..9}g" text that reads back
+ * as exactly v ("0.1", "1e-05", "0.91486233"), facto_format_double the
+ * shortest of up to 17 digits; "nan", "inf", "-inf" when not finite. buf
+ * of 32 bytes always suffices; returns the length (snprintf's result).
+ * facto_parse_number reads a whole text as strtod does in the C locale:
+ * 1 on success, 0 when the text is not one number.
+ */
+/*
+ * Ids as JSON text. Ids are the data's own bytes, in whatever encoding the
+ * file used; a JSON string must be UTF-8. facto_id_escape keeps valid UTF-8
+ * as it is, writes a backslash as two backslashes and every byte that is
+ * not part of valid UTF-8 as the four characters \xHH (lowercase hex), so
+ * the text is UTF-8 and two different ids never give the same text: the
+ * Latin-1 id "jos\xe9" (bytes 6a 6f 73 e9) is "jos\xe9", its UTF-8
+ * look-alike "jos\u00e9" stays "jos\u00e9". Reverse: "\\" -> one
+ * backslash, "\xHH" -> byte HH. Writes at most size bytes including the
+ * NUL into out (size 0: nothing) and returns the length of the whole
+ * escaped text, as snprintf does; at most 4 x strlen(id). NULL id = "".
+ */
+FACTO_API size_t facto_id_escape(const char *id, char *out, size_t size);
+
+FACTO_API int facto_format_float(char *buf, size_t size, float v);
+FACTO_API int facto_format_double(char *buf, size_t size, double v);
+FACTO_API int facto_parse_number(const char *text, double *out);
 
 /* ======================================================================
  * Id maps: the data's own ids <-> dense 0-based indices
@@ -586,7 +667,8 @@ FACTO_API facto_status facto_model_kind_find(facto_ctx *ctx, const char *name, f
  * Save the model to `path`: written to a temporary file in the same folder,
  * fsync'ed, then renamed over `path`, so a crash never leaves a half-written
  * model and an older file at `path` survives any failure (a crash may leave
- * a stale "PATH.tmp.PID"). Layout: docs/format.md (64-byte aligned sections,
+ * a stale ".NAME.facto-tmp.PID.N", removed by the next save of `path`;
+ * see facto_output_open). Layout: docs/format.md (64-byte aligned sections,
  * little-endian, XXH64 checksum; the GGUF / Redis RDB style of versioned
  * binary). Errors: FACTO_ERR_IO (cannot create, write, fsync or rename; the
  * message names the path and the reason), FACTO_ERR_NOMEM, FACTO_ERR_INVALID

@@ -38,7 +38,12 @@ facto_ctx *facto_ctx_new(void)
     return ctx;
 }
 
-void facto_ctx_free(facto_ctx *ctx) { free(ctx); }
+void facto_ctx_free(facto_ctx *ctx)
+{
+    if (ctx)
+        free(ctx->inputs); /* output.c's list of files read */
+    free(ctx);
+}
 
 const char *facto_errmsg(const facto_ctx *ctx) { return ctx ? ctx->msg : ""; }
 

@@ -21,6 +21,8 @@ struct facto_ctx {
     void *log_user_data;
     facto_log_level log_max;
     int n_threads; /* 0 = all cores */
+    void *inputs;  /* output.c: device + inode of every file read, so no output replaces one */
+    int n_inputs, cap_inputs;
 };
 
 #if defined(__GNUC__) || defined(__clang__)

@@ -19,46 +19,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* ---- locale-free numbers --------------------------------------------------- */
-
-static locale_t fct_c_loc;
-static pthread_once_t fct_c_loc_once = PTHREAD_ONCE_INIT;
-
-static void fct_c_loc_init(void) { fct_c_loc = newlocale(LC_ALL_MASK, "C", (locale_t)0); }
-
-static locale_t fct_use_c_locale(void)
-{
-    pthread_once(&fct_c_loc_once, fct_c_loc_init);
-    return fct_c_loc ? uselocale(fct_c_loc) : (locale_t)0;
-}
-
-static void fct_restore_locale(locale_t old)
-{
-    if (old)
-        uselocale(old);
-}
-
-int fct_parse_double(const char *text, double *out)
-{
-    char *end = NULL;
-    locale_t old = fct_use_c_locale();
-    errno = 0;
-    double v = strtod(text, &end);
-    int bad = end == text || *end != '\0';
-    fct_restore_locale(old);
-    if (bad)
-        return 0;
-    *out = v;
-    return 1;
-}
-
-int fct_format_double(char *buf, size_t size, int digits, double v)
-{
-    locale_t old = fct_use_c_locale();
-    int n = snprintf(buf, size, "%.*g", digits, v);
-    fct_restore_locale(old);
-    return n;
-}
 
 /* ---- names ------------------------------------------------------------------- */
 

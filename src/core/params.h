@@ -12,6 +12,7 @@
 #ifndef FACTO_CORE_PARAMS_H
 #define FACTO_CORE_PARAMS_H
 
+#include "numtext.h"
 #include "internal.h"
 
 #include <stddef.h>
@@ -115,9 +116,6 @@ facto_status fct_params_load_json(facto_ctx *ctx, const fct_ptable *t, void *par
 /* Name of enum value v of d, or NULL. */
 const char *fct_params_enum_name(const fct_pdesc *d, int v);
 
-/* Locale-free number text (the model files and JSON must not depend on the
- * process locale): strtod / "%.*g" as in the C locale. */
-int fct_parse_double(const char *text, double *out); /* 1 when the whole text is a number */
-int fct_format_double(char *buf, size_t size, int digits, double v); /* snprintf's result */
+/* Locale-free number text: numtext.h. */
 
 #endif /* FACTO_CORE_PARAMS_H */

@@ -10,6 +10,7 @@
  * sorted, decades ascending). Cost O(file bytes + entries); memory
  * O(ids + columns + entries).
  */
+#include "core/numtext.h"
 #include "data/features.h"
 #include "data/rows.h"
 #include "data/linereader.h"
@@ -417,7 +418,7 @@ static facto_status fct_attr_token(facto_ctx *ctx, const char *path, long long l
     float v = 1.0f;
     if (colon) {
         char *end;
-        double x = strtod(colon + 1, &end);
+        double x = fct_strtod(colon + 1, &end);
         if (end == colon + 1 || *end || !isfinite((float)x))
             return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: value of '%.64s' is not a finite number", path, ln, tok);
         v = (float)x;

@@ -9,6 +9,8 @@
  */
 #include "registry.h"
 
+#include "../core/output.h"
+
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -247,15 +249,17 @@ static facto_status fct_unzip(facto_ctx *ctx, const char *zip_path, const char *
         if (st != FACTO_OK)
             break;
         zip_file_t *zf = zip_fopen_index(za, (zip_uint64_t)i, 0);
-        FILE *out = zf ? fopen(path, "wb") : NULL;
-        if (!zf || !out) {
-            st = zf ? fct_fail(ctx, FACTO_ERR_IO, "%s: cannot create: %s", path, strerror(errno))
-                    : fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: cannot read entry '%s': %s", zip_path, name,
-                                 zip_strerror(za));
-            if (zf)
-                zip_fclose(zf);
+        facto_output *o = NULL;
+        if (!zf) {
+            st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: cannot read entry '%s': %s", zip_path, name,
+                          zip_strerror(za));
             break;
         }
+        if ((st = facto_output_open(ctx, path, 0, &o)) != FACTO_OK) {
+            zip_fclose(zf);
+            break;
+        }
+        FILE *out = facto_output_stream(o);
         zip_int64_t got;
         while ((got = zip_fread(zf, buf, sizeof buf)) > 0) {
             if (fwrite(buf, 1, (size_t)got, out) != (size_t)got) {
@@ -267,8 +271,10 @@ static facto_status fct_unzip(facto_ctx *ctx, const char *zip_path, const char *
             st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: entry '%s' is damaged: %s", zip_path, name,
                             zip_file_strerror(zf));
         zip_fclose(zf);
-        if (fclose(out) != 0 && st == FACTO_OK)
-            st = fct_fail(ctx, FACTO_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+        if (st == FACTO_OK)
+            st = facto_output_commit(ctx, o);
+        else
+            facto_output_abort(o);
     }
     zip_discard(za);
     return st;
@@ -295,14 +301,17 @@ facto_status fct_fetch_zip(facto_ctx *ctx, const char *url, const char *sha256, 
     if (n1 < 0 || (size_t)n1 >= sizeof zip_path || n2 < 0 || (size_t)n2 >= sizeof tmp_dir)
         return fct_fail(ctx, FACTO_ERR_INVALID, "data home path '%s' is too long", dest_dir);
 
-    FILE *out = fopen(zip_path, "wb");
-    if (!out)
-        return fct_fail(ctx, FACTO_ERR_IO, "%s: cannot create: %s", zip_path, strerror(errno));
+    facto_output *o = NULL;
+    if ((st = facto_output_open(ctx, zip_path, 0, &o)) != FACTO_OK)
+        return st;
     char got_sha[2 * EVP_MAX_MD_SIZE + 1] = "", got_md5[2 * EVP_MAX_MD_SIZE + 1] = "";
     int64_t bytes = 0;
-    st = fct_download_url(ctx, url, out, dest_dir, folder, expect_bytes, got_sha, got_md5, &bytes);
-    if (fclose(out) != 0 && st == FACTO_OK)
-        st = fct_fail(ctx, FACTO_ERR_IO, "%s: write failed: %s", zip_path, strerror(errno));
+    st = fct_download_url(ctx, url, facto_output_stream(o), dest_dir, folder, expect_bytes, got_sha, got_md5,
+                          &bytes);
+    if (st == FACTO_OK)
+        st = facto_output_commit(ctx, o); /* a complete zip or none */
+    else
+        facto_output_abort(o);
     if (st != FACTO_OK)
         goto fail;
     if (expect_bytes >= 0 && bytes != expect_bytes) {

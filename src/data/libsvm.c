@@ -9,6 +9,8 @@
  * decimals by the inverse of that fast path, and other floats with %.9g
  * (always exact), formatting into a 64 KiB buffer.
  */
+#include "core/numtext.h"
+#include "core/output.h"
 #include "data/linereader.h"
 #include "data/rows.h"
 
@@ -91,7 +93,7 @@ static int fct_libsvm_float(const char *s, const char *e, float *out)
         return 1;
     char *end = NULL;
     errno = 0;
-    float v = strtof(s, &end);
+    float v = fct_strtof(s, &end);
     if (end != e || !isfinite(v))
         return 0;
     /* ERANGE for subnormals is fine (the value is still the nearest float). */
@@ -307,7 +309,7 @@ static char *fct_libsvm_ftoa(char *p, float f)
             }
         }
     }
-    return p + snprintf(p, 32, "%.9g", (double)f);
+    return p + fct_format_double(p, 32, 9, (double)f); /* C locale whatever the process's */
 }
 
 facto_status facto_libsvm_write(facto_ctx *ctx, const facto_rows *rows, const char *path, int index_base)
@@ -315,15 +317,16 @@ facto_status facto_libsvm_write(facto_ctx *ctx, const facto_rows *rows, const ch
     if (index_base != 0 && index_base != 1)
         return fct_fail(ctx, FACTO_ERR_INVALID, "libsvm index_base must be 0 or 1, not %d", index_base);
     int to_stdout = strcmp(path, "-") == 0;
-    FILE *f = to_stdout ? stdout : fopen(path, "w");
-    if (!f)
-        return fct_fail(ctx, FACTO_ERR_IO, "%s: cannot open for writing: %s", path, strerror(errno));
+    facto_output *o = NULL;
+    facto_status ost = to_stdout ? FACTO_OK : facto_output_open(ctx, path, 0, &o);
+    if (ost != FACTO_OK)
+        return ost;
+    FILE *f = to_stdout ? stdout : facto_output_stream(o);
     /* one entry needs at most 1 + 20 + 1 + 32 bytes */
     enum { CHUNK = 1 << 16, ENTRY = 64 };
     char *buf = malloc(CHUNK + ENTRY);
     if (!buf) {
-        if (!to_stdout)
-            fclose(f);
+        facto_output_abort(o);
         return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
     }
     char *p = buf;
@@ -349,11 +352,10 @@ facto_status facto_libsvm_write(facto_ctx *ctx, const facto_rows *rows, const ch
     if (p > buf)
         bad |= fwrite(buf, 1, (size_t)(p - buf), f) != (size_t)(p - buf);
     free(buf);
+    if (!to_stdout)
+        return facto_output_commit(ctx, o); /* reports any write error, leaves no partial file */
     bad |= ferror(f);
-    if (to_stdout)
-        bad |= fflush(f) != 0;
-    else
-        bad |= fclose(f) != 0;
+    bad |= fflush(f) != 0;
     if (bad)
         return fct_fail(ctx, FACTO_ERR_IO, "%s: write failed: %s", path, strerror(errno));
     return fct_ok(ctx);

@@ -7,6 +7,7 @@
  * line is split in place, parsed and pushed to a COO list, which
  * fct_dataset_from_coo turns into CSR. O(file bytes) time, O(ratings) memory.
  */
+#include "core/numtext.h"
 #include "dataset.h"
 #include "linereader.h"
 
@@ -101,7 +102,7 @@ static void fct_show(char *dst, size_t size, const char *s, size_t n)
  * correctly rounded IEEE division, the same value strtod gives. Anything else
  * ("1e3", "nan", hex, long digit strings) goes to strtod.
  */
-static int fct_parse_double(const char *s, size_t n, double *v)
+static int fct_ratings_number(const char *s, size_t n, double *v)
 {
     static const double pow10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                      1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
@@ -136,7 +137,7 @@ static int fct_parse_double(const char *s, size_t n, double *v)
         return 1;
     }
     char *end = NULL;
-    double x = strtod(s, &end);
+    double x = fct_strtod(s, &end);
     if (end != s + n)
         return 0;
     *v = x;
@@ -602,7 +603,7 @@ static facto_status fct_dialect_resolve(facto_ctx *ctx, const char *path, int64_
                 d->pos[c] >= fs->n)
                 numeric = 1;
         for (int i = 0; i < fs->n && !numeric; i++)
-            numeric = fct_parse_double(fs->f[i].s, fs->f[i].n, &v);
+            numeric = fct_ratings_number(fs->f[i].s, fs->f[i].n, &v);
         /* Implicit "user item" lines hold no number at all: two or fewer
          * fields make a header only when one of them names a column. */
         if (!numeric && d->weight_optional && fs->n < 3) {
@@ -753,7 +754,7 @@ static facto_status fct_parse_record(facto_ctx *ctx, const char *path, int64_t l
         if (memchr(fr->s, '\0', fr->n))
             return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: the %s holds a NUL byte", path, (long long)lineno,
                             what);
-        if (!fct_parse_double(fr->s, fr->n, &r) || !isfinite(r)) {
+        if (!fct_ratings_number(fr->s, fr->n, &r) || !isfinite(r)) {
             fct_show(shown, sizeof shown, fr->s, fr->n);
             return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: %s '%s' is not a finite number", path,
                               (long long)lineno, what, shown);

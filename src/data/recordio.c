@@ -12,6 +12,7 @@
  * 4 bytes a row) for errors found later. The writer emits single-part records with sparse Float32Tensors, so
  * write -> read -> write is byte-identical.
  */
+#include "core/output.h"
 #include "data/recordio.h"
 #include "data/rows.h"
 
@@ -735,16 +736,21 @@ facto_status facto_recordio_encode(facto_ctx *ctx, const facto_rows *rows, void 
 facto_status facto_recordio_write(facto_ctx *ctx, const facto_rows *rows, const char *path)
 {
     int to_stdout = strcmp(path, "-") == 0;
-    FILE *f = to_stdout ? stdout : fopen(path, "wb");
-    if (!f)
-        return fct_fail(ctx, FACTO_ERR_IO, "%s: cannot open for writing: %s", path, strerror(errno));
-    fct_bytebuf out = {0};
-    facto_status st = fct_rio_encode_all(ctx, rows, &out, f, path);
-    free(out.data);
-    int bad = to_stdout ? fflush(f) != 0 : fclose(f) != 0;
+    facto_output *o = NULL;
+    facto_status st = to_stdout ? FACTO_OK : facto_output_open(ctx, path, 0, &o);
     if (st != FACTO_OK)
         return st;
-    if (bad)
+    FILE *f = to_stdout ? stdout : facto_output_stream(o);
+    fct_bytebuf out = {0};
+    st = fct_rio_encode_all(ctx, rows, &out, f, path);
+    free(out.data);
+    if (st != FACTO_OK) {
+        facto_output_abort(o);
+        return st;
+    }
+    if (!to_stdout)
+        return facto_output_commit(ctx, o);
+    if (fflush(f) != 0 || ferror(f))
         return fct_fail(ctx, FACTO_ERR_IO, "%s: write failed: %s", path, strerror(errno));
     return fct_ok(ctx);
 }

@@ -11,6 +11,7 @@
  * O(n) time and memory for n ratings, plus O(d log d) per user of degree d
  * for the time split.
  */
+#include "core/numtext.h"
 #include "dataset.h"
 
 #include <math.h>
@@ -25,7 +26,7 @@ static int fct_split_fraction(const char *s, double *v)
     char *end = NULL;
     if (!*s || *s == ' ')
         return 0;
-    double x = strtod(s, &end);
+    double x = fct_strtod(s, &end);
     if (*end != '\0' || !(x > 0.0 && x < 1.0))
         return 0;
     *v = x;
@@ -101,8 +102,8 @@ static void fct_split_number(double x, char *num, size_t size)
 {
     int prec = 6;
     for (;;) {
-        snprintf(num, size, "%.*g", prec, x);
-        if (prec >= 17 || strtod(num, NULL) == x)
+        fct_format_double(num, size, prec, x);
+        if (prec >= 17 || fct_strtod(num, NULL) == x)
             break;
         prec++;
     }

@@ -1,6 +1,6 @@
 /*
  * modelfile.c — writer and verifying reader of the model file (layout in
- * docs/format.md). The writer streams sections into "PATH.tmp.PID" with
+ * docs/format.md). The writer streams sections into an atomic output (src/core/output.h) with
  * stdio, then writes the directory, patches the 64-byte header, hashes the
  * file once more from the start (XXH64, seed 0), appends the hash, fsyncs
  * and renames; any failure unlinks the temporary file. The reader checks the
@@ -10,6 +10,8 @@
  * time and memory for both; the writer reads its file back once to hash it.
  */
 #include "modelfile.h"
+
+#include "../core/output.h"
 
 
 #include <errno.h>
@@ -33,9 +35,9 @@ typedef struct fct_mfile_dirent {
 } fct_mfile_dirent;
 
 struct fct_mfile_writer {
-    char *path;
-    char *tmp_path;
-    FILE *f;
+    char *path;           /* as given, for messages */
+    facto_output *out;    /* the atomic output (src/core/output.c) */
+    FILE *f;              /* its stream */
     facto_model_kind kind;
     uint64_t offset; /* bytes written so far */
     fct_mfile_dirent *dir;
@@ -118,8 +120,7 @@ static facto_status fct_mfile_write(facto_ctx *ctx, fct_mfile_writer *w, const v
     errno = 0;
     if (fwrite(data, 1, n, w->f) != n) {
         int e = errno ? errno : EIO;
-        return fct_mfile_wfail(ctx, w, FACTO_ERR_IO, "%s: cannot write %s: %s", w->path, w->tmp_path,
-                                 strerror(e));
+        return fct_mfile_wfail(ctx, w, FACTO_ERR_IO, "%s: cannot write: %s", w->path, strerror(e));
     }
     w->offset += n;
     return FACTO_OK;
@@ -136,10 +137,8 @@ static void fct_mfile_writer_free(fct_mfile_writer *w)
 {
     if (!w)
         return;
-    if (w->f)
-        fclose(w->f);
+    facto_output_abort(w->out);
     free(w->path);
-    free(w->tmp_path);
     free(w->dir);
     free(w);
 }
@@ -148,96 +147,20 @@ void fct_mfile_abort(fct_mfile_writer *w)
 {
     if (!w)
         return;
-    if (w->f) {
-        fclose(w->f);
-        w->f = NULL;
-    }
-    if (w->tmp_path)
-        unlink(w->tmp_path);
     fct_mfile_writer_free(w);
-}
-
-/*
- * What may be replaced at `path`: nothing, an empty file or a facto model
- * file. Anything else (a folder, a device such as /dev/null, a FIFO, a
- * socket, or a file that is not a model, e.g. the ratings themselves) is
- * refused before a byte is written: rename() would silently swap it for a
- * regular file. A symbolic link is followed, so the file it points to is
- * replaced and the link is kept; *resolved (malloc'd) is then the target's
- * path, else NULL. O(1).
- */
-static facto_status fct_mfile_check_target(facto_ctx *ctx, const char *path, char **resolved)
-{
-    *resolved = NULL;
-    struct stat ls, st;
-    if (lstat(path, &ls) != 0)
-        return FACTO_OK; /* missing (or unreachable): creating the temporary file reports it */
-    if (S_ISLNK(ls.st_mode)) {
-        if (stat(path, &st) != 0)
-            return fct_fail(ctx, FACTO_ERR_IO, "%s: a symbolic link to a missing file; refusing to replace it",
-                              path);
-        *resolved = realpath(path, NULL);
-        if (!*resolved)
-            return fct_fail(ctx, FACTO_ERR_IO, "%s: cannot resolve the symbolic link: %s", path, strerror(errno));
-    } else {
-        st = ls;
-    }
-    const char *what = S_ISDIR(st.st_mode)                           ? "a folder"
-                       : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
-                       : S_ISFIFO(st.st_mode)                        ? "a FIFO"
-                       : S_ISSOCK(st.st_mode)                        ? "a socket"
-                       : !S_ISREG(st.st_mode)                        ? "not a regular file"
-                                                                     : NULL;
-    if (!what && st.st_size > 0) {
-        unsigned char head[8];
-        ssize_t got = -1;
-        int fd = open(*resolved ? *resolved : path, O_RDONLY | O_CLOEXEC);
-        if (fd >= 0) {
-            got = read(fd, head, sizeof head);
-            close(fd);
-        }
-        if (got >= 0 && (got < (ssize_t)sizeof head || memcmp(head, MFILE_MAGIC, sizeof head) != 0))
-            what = "a file that is not a facto model";
-    }
-    if (what) {
-        free(*resolved);
-        *resolved = NULL;
-        return fct_fail(ctx, FACTO_ERR_IO,
-                          "%s: exists and is %s; refusing to replace it with a model (remove it or choose another "
-                          "path)",
-                          path, what);
-    }
-    return FACTO_OK;
 }
 
 facto_status fct_mfile_check_path(facto_ctx *ctx, const char *path)
 {
     if (!path || !*path)
         return fct_fail(ctx, FACTO_ERR_INVALID, "the model path is empty");
-    char *resolved = NULL;
-    facto_status st = fct_mfile_check_target(ctx, path, &resolved);
+    /* The same checks as the save, and a temporary file created and removed. */
+    facto_output *o = NULL;
+    facto_status st = facto_output_open(ctx, path, FACTO_OUTPUT_MODEL, &o);
     if (st != FACTO_OK)
         return st;
-    const char *target = resolved ? resolved : path;
-    size_t len = strlen(target);
-    char *probe = malloc(len + 40);
-    if (!probe) {
-        free(resolved);
-        return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
-    }
-    snprintf(probe, len + 40, "%s.tmp.%ld.probe", target, (long)getpid());
-    int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
-    if (fd < 0) {
-        int e = errno;
-        st = fct_fail(ctx, FACTO_ERR_IO, "%s: cannot write a file there: %s", path, strerror(e));
-    } else {
-        close(fd);
-        unlink(probe);
-        st = fct_ok(ctx);
-    }
-    free(probe);
-    free(resolved);
-    return st;
+    facto_output_abort(o);
+    return fct_ok(ctx);
 }
 
 facto_status fct_mfile_create(facto_ctx *ctx, const char *path, facto_model_kind kind, fct_mfile_writer **out)
@@ -245,47 +168,18 @@ facto_status fct_mfile_create(facto_ctx *ctx, const char *path, facto_model_kind
     if (!path || !*path || !out)
         return fct_fail(ctx, FACTO_ERR_INVALID, "fct_mfile_create: path and out must be given");
     *out = NULL;
-    char *resolved = NULL;
-    facto_status cst = fct_mfile_check_target(ctx, path, &resolved);
-    if (cst != FACTO_OK)
-        return cst;
-    if (resolved)
-        path = resolved;
     fct_mfile_writer *w = calloc(1, sizeof *w);
-    size_t len = strlen(path);
-    if (w) {
-        w->path = malloc(len + 1);
-        w->tmp_path = malloc(len + 32);
-    }
-    if (!w || !w->path || !w->tmp_path) {
+    if (!w || !(w->path = strdup(path))) {
         fct_mfile_writer_free(w);
-        cst = fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
-        free(resolved);
-        return cst;
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
     }
-    memcpy(w->path, path, len + 1);
-    snprintf(w->tmp_path, len + 32, "%s.tmp.%ld", path, (long)getpid());
     w->kind = kind;
-    free(resolved);
-    path = w->path;
-
-    int fd = open(w->tmp_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
-    if (fd < 0) {
-        int e = errno;
-        fct_fail(ctx, FACTO_ERR_IO, "%s: cannot create %s: %s", path, w->tmp_path, strerror(e));
-        free(w->tmp_path); /* nothing was created: do not unlink */
-        w->tmp_path = NULL;
+    facto_status ost = facto_output_open(ctx, path, FACTO_OUTPUT_MODEL, &w->out);
+    if (ost != FACTO_OK) {
         fct_mfile_writer_free(w);
-        return FACTO_ERR_IO;
+        return ost;
     }
-    w->f = fdopen(fd, "w+b");
-    if (!w->f) {
-        int e = errno;
-        close(fd);
-        fct_fail(ctx, FACTO_ERR_IO, "%s: cannot open %s: %s", path, w->tmp_path, strerror(e));
-        fct_mfile_abort(w);
-        return FACTO_ERR_IO;
-    }
+    w->f = facto_output_stream(w->out);
     /* Placeholder header; patched by commit once sizes are known. */
     unsigned char header[FACTO_MFILE_HEADER_SIZE] = {0};
     facto_status st = fct_mfile_write(ctx, w, header, sizeof header);
@@ -378,26 +272,6 @@ facto_status fct_mfile_put_array(facto_ctx *ctx, fct_mfile_writer *w, uint32_t t
     return fct_ok(ctx);
 }
 
-/* fsync the folder holding `path` so the rename itself is durable. Best effort. */
-static void fct_mfile_sync_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char dir[4096];
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == path)
-        snprintf(dir, sizeof dir, "/");
-    else if ((size_t)(slash - path) < sizeof dir)
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    else
-        return;
-    int fd = open(dir, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-}
-
 /* Hash bytes [0, n) of w's file by reading it back. */
 static facto_status fct_mfile_hash_back(facto_ctx *ctx, fct_mfile_writer *w, uint64_t n, uint64_t *hash)
 {
@@ -410,14 +284,13 @@ static facto_status fct_mfile_hash_back(facto_ctx *ctx, fct_mfile_writer *w, uin
     }
     XXH64_reset(state, 0);
     if (fflush(w->f) != 0 || fseek(w->f, 0, SEEK_SET) != 0) {
-        st = fct_mfile_wfail(ctx, w, FACTO_ERR_IO, "%s: cannot write %s: %s", w->path, w->tmp_path,
-                               strerror(errno));
+        st = fct_mfile_wfail(ctx, w, FACTO_ERR_IO, "%s: cannot write: %s", w->path, strerror(errno));
         goto done;
     }
     for (uint64_t done = 0; done < n;) {
         size_t want = n - done < MFILE_IO_CHUNK ? (size_t)(n - done) : MFILE_IO_CHUNK;
         if (fread(chunk, 1, want, w->f) != want) {
-            st = fct_mfile_wfail(ctx, w, FACTO_ERR_IO, "%s: cannot read back %s", w->path, w->tmp_path);
+            st = fct_mfile_wfail(ctx, w, FACTO_ERR_IO, "%s: cannot read back the temporary file", w->path);
             goto done;
         }
         XXH64_update(state, chunk, want);
@@ -462,8 +335,7 @@ facto_status fct_mfile_commit(facto_ctx *ctx, fct_mfile_writer *w)
     fct_le_store_u32(h + 24, (uint32_t)w->n);
     fct_le_store_u64(h + 32, dir_off);
     if (fflush(w->f) != 0 || fseek(w->f, 0, SEEK_SET) != 0 || fwrite(h, 1, sizeof h, w->f) != sizeof h) {
-        st = fct_mfile_wfail(ctx, w, FACTO_ERR_IO, "%s: cannot write %s: %s", w->path, w->tmp_path,
-                               strerror(errno));
+        st = fct_mfile_wfail(ctx, w, FACTO_ERR_IO, "%s: cannot write: %s", w->path, strerror(errno));
         goto fail;
     }
     uint64_t hash = 0;
@@ -471,27 +343,17 @@ facto_status fct_mfile_commit(facto_ctx *ctx, fct_mfile_writer *w)
         goto fail;
     unsigned char hb[MFILE_HASH_SIZE];
     fct_le_store_u64(hb, hash);
-    if (fseek(w->f, 0, SEEK_END) != 0 || fwrite(hb, 1, sizeof hb, w->f) != sizeof hb || fflush(w->f) != 0 ||
-        fsync(fileno(w->f)) != 0) {
-        st = fct_mfile_wfail(ctx, w, FACTO_ERR_IO, "%s: cannot write %s: %s", w->path, w->tmp_path,
-                               strerror(errno));
+    if (fseek(w->f, 0, SEEK_END) != 0 || fwrite(hb, 1, sizeof hb, w->f) != sizeof hb) {
+        st = fct_mfile_wfail(ctx, w, FACTO_ERR_IO, "%s: cannot write: %s", w->path, strerror(errno));
         goto fail;
     }
-    FILE *f = w->f;
+    /* fflush, fsync, rename, fsync the folder: the output's commit */
+    facto_output *o = w->out;
+    w->out = NULL;
     w->f = NULL;
-    if (fclose(f) != 0) {
-        st = fct_mfile_wfail(ctx, w, FACTO_ERR_IO, "%s: cannot close %s: %s", w->path, w->tmp_path,
-                               strerror(errno));
-        goto fail;
-    }
-    if (rename(w->tmp_path, w->path) != 0) {
-        st = fct_mfile_wfail(ctx, w, FACTO_ERR_IO, "%s: cannot rename %s over it: %s", w->path, w->tmp_path,
-                               strerror(errno));
-        goto fail;
-    }
-    fct_mfile_sync_dir(w->path);
+    st = facto_output_commit(ctx, o);
     fct_mfile_writer_free(w);
-    return fct_ok(ctx);
+    return st == FACTO_OK ? fct_ok(ctx) : st;
 fail:
     fct_mfile_abort(w);
     return st;

@@ -4,7 +4,8 @@
  * section count, directory offset), then tagged sections each starting on a
  * 64-byte boundary so arrays can be used in place, a section directory, and
  * an XXH64 checksum of all bytes before it. Little-endian on every host.
- * Writers go to "PATH.tmp.PID", fsync, then rename over PATH; a failed write
+ * Writers go through the atomic output (src/core/output.h): a temporary file
+ * in the same folder, fsync, rename over PATH; a failed write
  * unlinks the temporary file. Reading costs one read of the file plus one
  * hash pass; memory is the file size. Measured on a 256 MB section (2-core
  * VM, page cache): save about 1.3 GB/s, open + verify about 1.5 GB/s.
@@ -33,7 +34,7 @@ typedef struct fct_mfile_reader fct_mfile_reader;
  * or other file), and its folder takes a new file (one is created and
  * removed). FACTO_ERR_INVALID (empty path), FACTO_ERR_IO naming the path. */
 facto_status fct_mfile_check_path(facto_ctx *ctx, const char *path);
-/* Start writing a model of `kind` to "PATH.tmp.PID" next to `path`.
+/* Start writing a model of `kind` to a temporary file next to `path`.
  * Errors: FACTO_ERR_IO (cannot create the temporary file; message names
  * path and reason), FACTO_ERR_NOMEM, FACTO_ERR_INVALID (NULL args).
  * *out is owned by the caller until fct_mfile_commit/abort frees it. */

@@ -9,6 +9,7 @@
  * Cost O(body bytes + nnz); sparse instances are never densified. Scores are
  * printed with the fewest digits (<= 9) that read back to the same float.
  */
+#include "core/numtext.h"
 #include "core/internal.h"
 #include "data/recordio.h"
 
@@ -132,9 +133,10 @@ static const char *fct_json_desc(const json_t *j, char *buf)
 {
     if (json_is_integer(j))
         snprintf(buf, 64, "the number %lld", (long long)json_integer_value(j));
-    else if (json_is_real(j))
-        snprintf(buf, 64, "the number %.9g", json_real_value(j));
-    else
+    else if (json_is_real(j)) {
+        memcpy(buf, "the number ", 11);
+        fct_format_double(buf + 11, 53, 9, json_real_value(j));
+    } else
         snprintf(buf, 64, "%s", fct_json_kind(j));
     return buf;
 }
@@ -393,16 +395,6 @@ facto_status facto_inference_request_parse(facto_ctx *ctx, facto_content_type ty
 
 /* ---- responses ----------------------------------------------------------------- */
 
-/* Shortest of %.1g .. %.9g that reads back as exactly f. */
-static void fct_fmt_float(char *buf, size_t size, float f)
-{
-    for (int p = 1; p <= 9; p++) {
-        snprintf(buf, size, "%.*g", p, (double)f);
-        if (strtof(buf, NULL) == f)
-            return;
-    }
-}
-
 facto_status facto_inference_response_write(facto_ctx *ctx, facto_content_type type, const float *scores,
                                             const float *predicted_labels, int64_t n, void **body, size_t *size)
 {
@@ -425,7 +417,7 @@ facto_status facto_inference_response_write(facto_ctx *ctx, facto_content_type t
             st = fct_bytebuf_append(ctx, &b, "{\"predictions\": [", 17);
         for (int64_t i = 0; i < n && st == FACTO_OK; i++) {
             char num[32], item[96];
-            fct_fmt_float(num, sizeof num, scores[i]);
+            fct_format_float_short(num, sizeof num, scores[i]); /* C locale: "0.4", never "0,4" */
             int len;
             if (predicted_labels)
                 len = snprintf(item, sizeof item, "%s{\"score\": %s, \"predicted_label\": %d}%s",

@@ -16,8 +16,12 @@ expect_rc 0 "$F" train --train "$TMP/r.tsv" --epochs 2 --factors 4 --out "$M"
 # --out onto the ratings themselves: refused, the data survives.
 cp "$TMP/r.tsv" "$TMP/keep.tsv"
 expect_rc 2 "$F" train --train "$TMP/r.tsv" --epochs 1 --factors 2 --out "$TMP/r.tsv"
-expect_err "r.tsv: exists and is a file that is not a facto model"
+expect_err "r.tsv: is an input of this command"
 cmp -s "$TMP/r.tsv" "$TMP/keep.tsv" || fail "--out replaced the ratings file"
+# --out onto a file that is not a model (and not an input): refused as well.
+expect_rc 2 "$F" train --train "$TMP/r.tsv" --epochs 1 --factors 2 --out "$TMP/keep.tsv"
+expect_err "keep.tsv: exists and is a file that is not a facto model"
+cmp -s "$TMP/r.tsv" "$TMP/keep.tsv" || fail "--out replaced a file that is not a model"
 
 # --out onto a FIFO or a folder: refused, they stay what they were.
 mkfifo "$TMP/fifo"
@@ -27,7 +31,7 @@ expect_err "fifo: exists and is a FIFO"
 mkdir "$TMP/dir"
 expect_rc 2 "$F" train --train "$TMP/r.tsv" --epochs 1 --factors 2 --out "$TMP/dir"
 expect_err "dir: exists and is a folder"
-ls "$TMP"/*.tmp.* >/dev/null 2>&1 && fail "a temporary model file was left behind"
+ls -A "$TMP" | grep -q "facto-tmp" && fail "a temporary model file was left behind"
 
 # A model saved through a symbolic link replaces the target, keeps the link.
 cp "$M" "$TMP/target.facto"

@@ -109,7 +109,7 @@ expect_rc 2 "$F" recommend --model "$E" --all-users --out "$TMP/adir"
 expect_err "adir"
 [ -d "$TMP/adir" ] || fail "a folder in the way was destroyed"
 expect_rc 2 "$F" recommend --model "$E" --all-users --out "$TMP/nofolder/recs.tsv"
-if ls "$TMP" | grep -q '\.tmp\.'; then fail "a temporary file was left behind: $(ls "$TMP")"; fi
+if ls -A "$TMP" | grep -q 'facto-tmp'; then fail "a temporary file was left behind: $(ls "$TMP")"; fi
 
 # usage errors
 expect_rc 1 "$F" recommend --model "$E" --all-users --json

@@ -34,7 +34,7 @@ static char g_dir[256];
 static void path_in(char *buf, size_t size, const char *name) { snprintf(buf, size, "%s/%s", g_dir, name); }
 
 
-/* Number of entries of `dir` whose name contains ".tmp.". */
+/* Number of entries of `dir` whose name contains ".facto-tmp." (src/core/output.c). */
 static int count_temp_files(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -42,7 +42,7 @@ static int count_temp_files(const char *dir)
     int n = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL)
-        if (strstr(e->d_name, ".tmp."))
+        if (strstr(e->d_name, ".facto-tmp."))
             n++;
     closedir(d);
     return n;

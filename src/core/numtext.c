@@ -1,0 +1,126 @@
+/*
+ * numtext.c — locale-free number text (numtext.h): one C locale object,
+ * made once, installed with uselocale() around each strtod / snprintf and
+ * the previous thread locale put back. Shortest round-trip output tries
+ * 1..9 (float) or 1..17 (double) significant digits. O(digits) per number.
+ */
+#include "numtext.h"
+
+#include "internal.h"
+
+#include <errno.h>
+#include <locale.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static locale_t fct_c_loc;
+static pthread_once_t fct_c_loc_once = PTHREAD_ONCE_INIT;
+
+static void fct_c_loc_init(void) { fct_c_loc = newlocale(LC_ALL_MASK, "C", (locale_t)0); }
+
+static locale_t fct_use_c_locale(void)
+{
+    pthread_once(&fct_c_loc_once, fct_c_loc_init);
+    return fct_c_loc ? uselocale(fct_c_loc) : (locale_t)0;
+}
+
+static void fct_restore_locale(locale_t old)
+{
+    if (old)
+        uselocale(old);
+}
+
+double fct_strtod(const char *text, char **end)
+{
+    locale_t old = fct_use_c_locale();
+    double v = strtod(text, end);
+    int e = errno;
+    fct_restore_locale(old);
+    errno = e;
+    return v;
+}
+
+float fct_strtof(const char *text, char **end)
+{
+    locale_t old = fct_use_c_locale();
+    float v = strtof(text, end);
+    int e = errno;
+    fct_restore_locale(old);
+    errno = e;
+    return v;
+}
+
+int fct_parse_double(const char *text, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = fct_strtod(text, &end);
+    if (end == text || *end != '\0')
+        return 0;
+    *out = v;
+    return 1;
+}
+
+int fct_format_double(char *buf, size_t size, int digits, double v)
+{
+    locale_t old = fct_use_c_locale();
+    int n = snprintf(buf, size, "%.*g", digits, v);
+    fct_restore_locale(old);
+    return n;
+}
+
+static int fct_format_nonfinite(char *buf, size_t size, double v)
+{
+    return snprintf(buf, size, "%s", isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+}
+
+int fct_format_float_short(char *buf, size_t size, float v)
+{
+    if (!isfinite(v))
+        return fct_format_nonfinite(buf, size, (double)v);
+    locale_t old = fct_use_c_locale();
+    int n = 0;
+    for (int p = 1; p <= 9; p++) {
+        n = snprintf(buf, size, "%.*g", p, (double)v);
+        if (n < 0 || (size_t)n >= size || strtof(buf, NULL) == v)
+            break;
+    }
+    fct_restore_locale(old);
+    return n;
+}
+
+int fct_format_double_short(char *buf, size_t size, double v)
+{
+    if (!isfinite(v))
+        return fct_format_nonfinite(buf, size, v);
+    locale_t old = fct_use_c_locale();
+    int n = 0;
+    for (int p = 1; p <= 17; p++) {
+        n = snprintf(buf, size, "%.*g", p, v);
+        if (n < 0 || (size_t)n >= size || strtod(buf, NULL) == v)
+            break;
+    }
+    fct_restore_locale(old);
+    return n;
+}
+
+int facto_format_float(char *buf, size_t size, float v)
+{
+    if (!buf || size == 0)
+        return -1;
+    return fct_format_float_short(buf, size, v);
+}
+
+int facto_format_double(char *buf, size_t size, double v)
+{
+    if (!buf || size == 0)
+        return -1;
+    return fct_format_double_short(buf, size, v);
+}
+
+int facto_parse_number(const char *text, double *out)
+{
+    return text && out ? fct_parse_double(text, out) : 0;
+}
