@@ -2,9 +2,10 @@
  * cmd_convert.c — `facto convert`: ratings -> feature rows (one-hot user +
  * item, optional side features, through facto_fm_encoder; the test file is
  * encoded with the train file's layout; train_data.c reads and encodes)
- * written as libsvm text or SageMaker recordIO-protobuf, and rows from one
- * of those formats to the other (exact round trip). Cost: one pass over the
- * ratings, O(ratings * row length) to encode.
+ * written as libsvm text or SageMaker recordIO-protobuf, rows from one
+ * of those formats to the other (exact round trip), and a ratings file
+ * (text or .fds) to a .fds data set or to user<TAB>item<TAB>rating text.
+ * Cost: one pass over the ratings, O(ratings * row length) to encode.
  */
 #include "train_data.h"
 
@@ -22,6 +23,7 @@ enum {
 
 static const struct option cli_convert_opts[] = {
     {"from-ratings", required_argument, NULL, OPT_FROM_RATINGS},
+    {"train", required_argument, NULL, OPT_FROM_RATINGS},
     {"test-ratings", required_argument, NULL, OPT_TEST_RATINGS},
     {"dataset", required_argument, NULL, OPT_DATASET},
     {"split", required_argument, NULL, OPT_SPLIT},
@@ -48,13 +50,17 @@ static void cli_convert_help(const char *verb)
     facto_fm_encode_options e = facto_fm_encode_options_default();
     printf("Usage: %s (--dataset NAME --split SPLIT | --from-ratings FILE [--test-ratings FILE | --split SPEC])\n"
            "                     --to libsvm|recordio --out PREFIX [OPTIONS]\n"
-           "       %s --input FILE --to libsvm|recordio --out FILE [--from FORMAT] [--feature_dim N]\n\n"
+           "       %s --input FILE --to libsvm|recordio --out FILE [--from FORMAT] [--feature_dim N]\n"
+           "       %s (--train FILE | --input FILE) --to fds|tsv --out FILE [--implicit[-threshold T]]\n\n"
            "Turn ratings into factorization machine rows: each rating becomes one row with a one-hot\n"
            "user key and a one-hot item key (feature_dim = users + items, as in SageMaker's FM\n"
            "MovieLens example), label = the rating. The test ratings are encoded with the training\n"
            "file's layout; a user or item unknown to training gets no key. Writes PREFIX.train and,\n"
            "when there is a test part, PREFIX.test, and prints 'feature_dim N' first.\n"
-           "The second form converts rows between the two formats (reading back gives the same rows).\n\n"
+           "The second form converts rows between the two formats (reading back gives the same rows).\n"
+           "The third writes any ratings file (text, or .fds) as a compact binary .fds data set, which\n"
+           "every command reads by mapping it (docs/format.md), or as user<TAB>item<TAB>rating[<TAB>time]\n"
+           "text; the same pairs and values either way. --train is --from-ratings.\n\n"
            "Ratings:\n"
            "  --dataset NAME     a registered data set, see `facto datasets list` (default: none)\n"
            "  --split SPLIT      an official split (ml-100k: u1..u5, ua, ub), or " CLI_SPLIT_SPECS "\n"
@@ -78,12 +84,12 @@ static void cli_convert_help(const char *verb)
            "  --from FORMAT      auto|libsvm|recordio, format of --input (default auto: by content)\n"
            "  --feature_dim N    number of columns (the recordIO shape); 0 = the input's (default 0)\n"
            "Output:\n"
-           "  --to FORMAT        libsvm|recordio (required)\n"
+           "  --to FORMAT        libsvm|recordio (rows), fds|tsv (a ratings file) (required)\n"
            "  --out PATH         PREFIX for ratings, FILE for --input ('-' = stdout) (required)\n"
            "  --json             print {\"feature_dim\", \"n_train\", \"n_test\", \"train\", \"test\"} (default: off)\n"
            "  -h, --help         this text\n"
            "\nExit codes: 0 ok, 1 usage, 2 data or I/O error, 3 internal error.\n",
-           verb, verb, e.numeric_ids ? "on" : "off", (double)e.binarize);
+           verb, verb, verb, e.numeric_ids ? "on" : "off", (double)e.binarize);
 }
 
 static int cli_convert_rows(facto_ctx *ctx, const char *input, facto_rows_format from, uint64_t dim,
@@ -148,6 +154,7 @@ typedef struct cli_convert_args {
     facto_rows_format to, from;
     uint64_t dim;
     int json;
+    int data_to; /* --to fds (1) or tsv (2): a ratings file to a ratings file */
 } cli_convert_args;
 
 static int cli_convert_option(const char *verb, int c, cli_convert_args *a)
@@ -158,7 +165,10 @@ static int cli_convert_option(const char *verb, int c, cli_convert_args *a)
     case OPT_DATASET: a->src.dataset = optarg; return 0;
     case OPT_SPLIT: a->src.split = optarg; return 0;
     case OPT_SEED: return cli_arg_u64(verb, "--seed", optarg, &a->src.seed);
-    case OPT_TO: a->to_text = optarg; return cli_arg_rows_format(verb, "--to", optarg, 0, &a->to);
+    case OPT_TO:
+        a->to_text = optarg;
+        a->data_to = strcmp(optarg, "fds") == 0 ? 1 : strcmp(optarg, "tsv") == 0 ? 2 : 0;
+        return a->data_to ? 0 : cli_arg_rows_format(verb, "--to", optarg, 0, &a->to);
     case OPT_OUT: a->out = optarg; return 0;
     case OPT_SIDE: a->src.side_features = 1; return 0;
     case OPT_USER_FEATURES: a->src.user_file = optarg; return 0;
@@ -196,9 +206,19 @@ static int cli_convert_parse(int argc, char **argv, cli_convert_args *a, int *he
     if (rc)
         return rc;
     if (!a->to_text)
-        return cli_usage(verb, "missing --to libsvm|recordio");
+        return cli_usage(verb, "missing --to libsvm|recordio|fds|tsv");
     if (!a->out)
         return cli_usage(verb, "missing --out PATH");
+    if (a->data_to) {
+        if (!!a->input + !!s->ratings != 1 || s->dataset)
+            return cli_usage(verb, "--to %s needs exactly one of --input FILE, --train FILE (any ratings file)",
+                             a->to_text);
+        if (s->split || s->test_ratings || s->side_features || s->user_file || s->item_file || a->enc.numeric_ids ||
+            a->enc.binarize > 0 || a->from != FACTO_ROWS_AUTO || a->dim > 0)
+            return cli_usage(verb, "--to %s takes the ratings file and the read options (--implicit, "
+                                   "--implicit-threshold) only", a->to_text);
+        return 0;
+    }
     if (!!a->input + !!s->ratings + !!s->dataset != 1)
         return cli_usage(verb, "give exactly one of --input FILE, --from-ratings FILE, --dataset NAME");
     if (a->input && (s->split || s->test_ratings || s->side_features || s->user_file || s->item_file ||
@@ -257,6 +277,34 @@ static int cli_convert_ratings(facto_ctx *ctx, const char *verb, cli_convert_arg
     return rc;
 }
 
+/* A ratings file (text or .fds) to .fds or text: FILE -> FILE. */
+static int cli_convert_data(facto_ctx *ctx, cli_convert_args *a)
+{
+    const char *in = a->input ? a->input : a->src.ratings;
+    facto_dataset *ds = NULL;
+    int rc = cli_read(ctx, &a->read, in, &ds, NULL);
+    if (rc != 0)
+        return rc;
+    facto_status st = a->data_to == 1 ? facto_dataset_write_fds(ctx, ds, a->out) : facto_dataset_write_tsv(ctx, ds, a->out);
+    if (st != FACTO_OK) {
+        rc = cli_fail(ctx, st, 0);
+    } else if (strcmp(a->out, "-") == 0) {
+        rc = 0;
+    } else if (a->json) {
+        json_t *root = json_object();
+        json_object_set_new(root, "n_users", json_integer(facto_dataset_n_users(ds)));
+        json_object_set_new(root, "n_items", json_integer(facto_dataset_n_items(ds)));
+        json_object_set_new(root, "n_ratings", json_integer(facto_dataset_n_ratings(ds)));
+        json_object_set_new(root, "out", cli_json_str(a->out));
+        rc = cli_json_print(root);
+    } else {
+        printf("%d users, %d items, %lld ratings -> %s\n", (int)facto_dataset_n_users(ds),
+               (int)facto_dataset_n_items(ds), (long long)facto_dataset_n_ratings(ds), a->out);
+    }
+    facto_dataset_free(ds);
+    return rc;
+}
+
 int cli_cmd_convert(int argc, char **argv)
 {
     const char *verb = argv[0];
@@ -276,7 +324,7 @@ int cli_cmd_convert(int argc, char **argv)
     snprintf(test_path, sizeof test_path, "%s.test", a.out);
     const char *inputs[] = {a.input, a.src.ratings, a.src.test_ratings, a.src.user_file, a.src.item_file};
     int n_in = (int)(sizeof inputs / sizeof inputs[0]);
-    if (a.input ? (rc = cli_convert_check_out(a.out, inputs, n_in)) != 0
+    if (a.input || a.data_to ? (rc = cli_convert_check_out(a.out, inputs, n_in)) != 0
                 : (rc = cli_convert_check_out(train_path, inputs, n_in)) != 0 ||
                       (rc = cli_convert_check_out(test_path, inputs, n_in)) != 0)
         return rc;
@@ -285,7 +333,8 @@ int cli_cmd_convert(int argc, char **argv)
         cli_error("out of memory");
         return FACTO_EXIT_INTERNAL;
     }
-    rc = a.input ? cli_convert_rows(ctx, a.input, a.from, a.dim, a.out, a.to, a.json)
+    rc = a.data_to ? cli_convert_data(ctx, &a)
+         : a.input ? cli_convert_rows(ctx, a.input, a.from, a.dim, a.out, a.to, a.json)
                  : cli_convert_ratings(ctx, verb, &a, train_path, test_path);
     facto_ctx_free(ctx);
     return rc;

@@ -1,23 +1,46 @@
 /*
- * cmd_datasets.c — `facto datasets list|path NAME|fetch NAME [--json]`: the
- * MovieLens registry from the command line. `list` shows each data set and
- * whether it is on disk, `path` prints its folder (exit 2 when missing),
- * `fetch` downloads, verifies and unpacks it (src/data/registry.c).
- * O(number of data sets) besides the download.
+ * cmd_datasets.c — `facto datasets list|path NAME|fetch NAME|synth [--json]`:
+ * the MovieLens registry from the command line, and synthetic data sets.
+ * `list` shows each data set and whether it is on disk, `path` prints its
+ * folder (exit 2 when missing), `fetch` downloads, verifies and unpacks it
+ * (src/data/registry.c), `synth` writes a generated set (.fds or text by the
+ * name). O(number of data sets) besides the download; synth O(ratings).
  */
 #include "cli.h"
 
 #include <string.h>
 
+enum { OPT_USERS = 256, OPT_ITEMS, OPT_RATINGS, OPT_SEED, OPT_OUT, OPT_IMPLICIT };
+
 static const struct option cli_ds_opts[] = {
-    {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    {"json", no_argument, NULL, 'j'},
+    {"users", required_argument, NULL, OPT_USERS},
+    {"items", required_argument, NULL, OPT_ITEMS},
+    {"ratings", required_argument, NULL, OPT_RATINGS},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"out", required_argument, NULL, OPT_OUT},
+    {"implicit", no_argument, NULL, OPT_IMPLICIT},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
 
 static void cli_ds_help(const char *verb)
 {
-    printf("Usage: %s list|path NAME|fetch NAME [--json]\n\n"
+    facto_synth_options d = facto_synth_options_default();
+    printf("Usage: %s list|path NAME|fetch NAME [--json]\n"
+           "       %s synth --users N --items M --ratings R --out FILE [--seed S] [--implicit] [--json]\n\n"
            "  list               registered data sets, and whether each is on disk\n"
            "  path NAME          print the data set's folder (exit 2 when it is missing)\n"
            "  fetch NAME         download the official zip, check its checksum, unpack it\n"
+           "  synth              write a synthetic data set: Zipf-like item popularity, long-tailed user\n"
+           "                     activity, R distinct (user, item) pairs, ratings from a rank-%d model plus\n"
+           "                     noise on the half-star scale 0.5..5; the same seed gives the same file\n"
+           "  --users N          users, each with at least one rating (default %d)\n"
+           "  --items M          items (default %d)\n"
+           "  --ratings R        ratings, N..N*M (default %lld)\n"
+           "  --seed S           seed (default %llu)\n"
+           "  --implicit         binary interactions (every weight 1), items chosen by taste (default: off)\n"
+           "  --out FILE         FILE.fds: the compact binary data set (docs/format.md), read by every\n"
+           "                     command; any other name: user<TAB>item<TAB>rating text (required)\n"
            "  --json             JSON output (default: text)\n"
            "  -h, --help         this text\n\n"
            "Data sets live in $FACTO_DATA_HOME, else $XDG_CACHE_HOME/facto, else ~/.cache/facto\n"
@@ -25,7 +48,8 @@ static void cli_ds_help(const char *verb)
            "the same zips; FACTO_CONNECT_TIMEOUT the connect timeout in seconds (default 30).\n"
            "Offline, fetch says which address to download and where to unzip it.\n"
            "\nExit codes: 0 ok, 1 usage, 2 data, network or I/O error, 3 internal error.\n",
-           verb);
+           verb, verb, (int)d.rank, (int)d.n_users, (int)d.n_items, (long long)d.n_ratings,
+           (unsigned long long)d.seed);
 }
 
 static void cli_ds_log(facto_log_level level, const char *message, void *user)
@@ -35,10 +59,55 @@ static void cli_ds_log(facto_log_level level, const char *message, void *user)
         fprintf(stderr, "facto: %s\n", message);
 }
 
+/* 1 when the name ends in ".fds". */
+static int cli_ds_is_fds(const char *path)
+{
+    size_t n = strlen(path);
+    return n >= 4 && strcmp(path + n - 4, ".fds") == 0;
+}
+
+/* `synth`: generate, write by the file name, say what was written. */
+static int cli_ds_synth(const facto_synth_options *o, const char *out, int json)
+{
+    facto_ctx *ctx = facto_ctx_new();
+    if (!ctx) {
+        cli_error("out of memory");
+        return FACTO_EXIT_INTERNAL;
+    }
+    facto_dataset *ds = NULL;
+    facto_status st = facto_dataset_synth(ctx, o, &ds);
+    int rc = FACTO_EXIT_OK, fds = cli_ds_is_fds(out);
+    if (st == FACTO_ERR_INVALID) {
+        cli_error("%s", facto_errmsg(ctx));
+        rc = FACTO_EXIT_USAGE;
+    } else if (st != FACTO_OK ||
+               (st = fds ? facto_dataset_write_fds(ctx, ds, out) : facto_dataset_write_tsv(ctx, ds, out)) != FACTO_OK) {
+        rc = cli_fail(ctx, st, 0);
+    } else if (json) {
+        json_t *root = json_object();
+        json_object_set_new(root, "out", cli_json_str(out));
+        json_object_set_new(root, "format", cli_json_str(fds ? "fds" : "tsv"));
+        json_object_set_new(root, "n_users", json_integer(facto_dataset_n_users(ds)));
+        json_object_set_new(root, "n_items", json_integer(facto_dataset_n_items(ds)));
+        json_object_set_new(root, "n_ratings", json_integer(facto_dataset_n_ratings(ds)));
+        rc = cli_json_print(root);
+    } else {
+        printf("%d users, %d items, %lld %s -> %s\n", (int)facto_dataset_n_users(ds), (int)facto_dataset_n_items(ds),
+               (long long)facto_dataset_n_ratings(ds), o->implicit ? "interactions" : "ratings", out);
+    }
+    facto_dataset_free(ds);
+    facto_ctx_free(ctx);
+    return rc;
+}
+
 int cli_cmd_datasets(int argc, char **argv)
 {
     const char *verb = argv[0];
-    int json = 0, c;
+    int json = 0, c, synth_opts = 0;
+    facto_synth_options so = facto_synth_options_default();
+    const char *out = NULL;
+    uint64_t u64;
+    int iv;
     /* '+' is not used: options may follow the action word. */
     cli_getopt_begin();
     while ((c = getopt_long(argc, argv, "h", cli_ds_opts, NULL)) != -1) {
@@ -47,6 +116,28 @@ int cli_cmd_datasets(int argc, char **argv)
             return FACTO_EXIT_OK;
         } else if (c == 'j') {
             json = 1;
+        } else if (c == OPT_USERS || c == OPT_ITEMS) {
+            if (cli_arg_int(verb, c == OPT_USERS ? "--users" : "--items", optarg, 1, INT32_MAX, &iv) != 0)
+                return FACTO_EXIT_USAGE;
+            *(c == OPT_USERS ? &so.n_users : &so.n_items) = iv;
+            synth_opts = 1;
+        } else if (c == OPT_RATINGS) {
+            if (cli_arg_u64(verb, "--ratings", optarg, &u64) != 0)
+                return FACTO_EXIT_USAGE;
+            if (u64 < 1 || u64 > (uint64_t)INT64_MAX)
+                return cli_usage(verb, "--ratings: %s is not a count of at least 1", optarg);
+            so.n_ratings = (int64_t)u64;
+            synth_opts = 1;
+        } else if (c == OPT_SEED) {
+            if (cli_arg_u64(verb, "--seed", optarg, &so.seed) != 0)
+                return FACTO_EXIT_USAGE;
+            synth_opts = 1;
+        } else if (c == OPT_OUT) {
+            out = optarg;
+            synth_opts = 1;
+        } else if (c == OPT_IMPLICIT) {
+            so.implicit = 1;
+            synth_opts = 1;
         } else {
             return cli_usage(verb, "unknown option '%s'", argv[optind - 1]);
         }
@@ -58,8 +149,17 @@ int cli_cmd_datasets(int argc, char **argv)
     const char *action = pos[0];
     int is_list = strcmp(action, "list") == 0, is_path = strcmp(action, "path") == 0,
         is_fetch = strcmp(action, "fetch") == 0;
+    if (strcmp(action, "synth") == 0) {
+        if (npos != 1)
+            return cli_usage(verb, "synth takes options only");
+        if (!out)
+            return cli_usage(verb, "synth needs --out FILE (FILE.fds or text)");
+        return cli_ds_synth(&so, out, json);
+    }
+    if (synth_opts)
+        return cli_usage(verb, "--users, --items, --ratings, --seed, --implicit and --out go with synth");
     if (!is_list && !is_path && !is_fetch)
-        return cli_usage(verb, "unknown action '%s' (list, path NAME, fetch NAME)", action);
+        return cli_usage(verb, "unknown action '%s' (list, path NAME, fetch NAME, synth)", action);
     if (is_list && npos != 1)
         return cli_usage(verb, "list takes no argument");
     if (!is_list && npos != 2)

@@ -4,6 +4,7 @@
  * on tab, space, comma, semicolon, '|' or "::" (fixed by the first data
  * line), further fields ignored, blank and '#' lines skipped, and so is a
  * first line whose first field is user, userId or user_id; `-` is stdin.
+ * A .fds data set file (told by its magic bytes) gives its pairs instead.
  * Streaming: O(1) memory (a 64 KiB line buffer), O(line) a pair.
  */
 #ifndef FACTO_CLI_PAIRS_H
@@ -28,10 +29,14 @@ typedef struct cli_pairs_reader {
     long long lineno;   /* of the last line read */
     long long n_pairs;  /* pairs returned so far */
     char delim;         /* fixed by the first data line; 0 before it */
+    facto_dataset *ds;  /* a .fds data set file: its pairs, in CSR order (else NULL) */
+    int32_t du;         /* .fds: the user of the next pair */
+    int64_t dk;         /* .fds: the index of the next pair */
 } cli_pairs_reader;
 
 /* Open `path` ("-" = stdin). Prints "facto: PATH: cannot open: ..." and
- * returns exit code 2 on failure (3 when out of memory). */
+ * returns exit code 2 on failure (3 when out of memory); a .fds file is
+ * mapped and verified here (a corrupt one: its message, exit 2). */
 int cli_pairs_open(cli_pairs_reader *r, const char *path);
 
 /* The next pair into *user / *item (borrowed: valid until the next call).

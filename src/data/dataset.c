@@ -6,6 +6,7 @@
  * the public accessors. O(n + n_users + n_items) time, 2n int64 of scratch.
  */
 #include "dataset.h"
+#include "fds.h"
 
 #include <float.h>
 #include <math.h>
@@ -282,12 +283,17 @@ void facto_dataset_free(facto_dataset *ds)
 {
     if (!ds)
         return;
-    free(ds->row_ptr);
-    free(ds->items);
-    free(ds->ratings);
-    free(ds->timestamps);
+    if (!(ds->borrowed & FCT_DS_BORROW_ROWS))
+        free(ds->row_ptr);
+    if (!(ds->borrowed & FCT_DS_BORROW_ITEMS))
+        free(ds->items);
+    if (!(ds->borrowed & FCT_DS_BORROW_RATINGS))
+        free(ds->ratings);
+    if (!(ds->borrowed & FCT_DS_BORROW_TIMES))
+        free(ds->timestamps);
     fct_idmap_free(ds->user_map);
     fct_idmap_free(ds->item_map);
+    fct_fds_close(ds->fds); /* after the maps, whose ids may point into it */
     free(ds);
 }
 

@@ -14,9 +14,11 @@
 struct fct_idmap_entry;
 
 struct facto_idmap {
-    struct fct_idmap_entry *hash; /* uthash head: id -> index */
-    char **names;                   /* [n] owned NUL-terminated ids */
+    struct fct_idmap_entry *hash; /* uthash head: id -> index (NULL for a view) */
+    char **names;                   /* [n] NUL-terminated ids: owned by the entries, or borrowed (a view) */
     int32_t n, cap;
+    int32_t *slots;                 /* a view: open-addressing table [n_slots] of index + 1 (0 = empty) */
+    uint32_t n_slots;               /* a view: a power of two >= 2 n; 0 for an ordinary map */
 };
 
 facto_idmap *fct_idmap_new(void);
@@ -29,6 +31,16 @@ int32_t fct_idmap_intern(facto_idmap *map, const char *id, size_t len);
 int32_t fct_idmap_find_n(const facto_idmap *map, const char *id, size_t len);
 /* A copy with the same ids at the same indices; NULL when out of memory or map is NULL. */
 facto_idmap *fct_idmap_clone(const facto_idmap *map);
+/*
+ * A read-only map over n ids that live elsewhere (a mapped .fds file): takes
+ * over `names` (a malloc'd array of n pointers to NUL-terminated ids of
+ * 1..FACTO_MAX_ID_LEN bytes that must outlive the map; freed with it, the ids
+ * are not) and builds one open-addressing hash table: two allocations in
+ * all, none per id. Interning a new id into a view fails (-1). Returns 0, -1
+ * when out of memory (names freed), -2 when two ids are equal (*dup = the
+ * second index; names freed). O(total id bytes).
+ */
+int fct_idmap_view(char **names, int32_t n, facto_idmap **out, int32_t *dup);
 
 struct facto_dataset {
     int32_t n_users, n_items;
@@ -39,7 +51,14 @@ struct facto_dataset {
     int64_t *timestamps; /* [n_ratings] or NULL */
     facto_idmap *user_map, *item_map; /* owned */
     float min_rating, max_rating;
+    struct fct_fds *fds; /* the mapped .fds file the arrays or id maps point into (owned), or NULL */
+    unsigned borrowed;   /* FCT_DS_BORROW_* bits: arrays inside the mapping, not freed */
 };
+
+#define FCT_DS_BORROW_ROWS 1u
+#define FCT_DS_BORROW_ITEMS 2u
+#define FCT_DS_BORROW_RATINGS 4u
+#define FCT_DS_BORROW_TIMES 8u
 
 /* Growable triplet list filled by readers. */
 typedef struct fct_coo {

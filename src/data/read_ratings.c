@@ -9,6 +9,7 @@
  */
 #include "core/numtext.h"
 #include "dataset.h"
+#include "fds.h"
 #include "linereader.h"
 
 #include <float.h>
@@ -813,6 +814,9 @@ facto_status facto_dataset_read_with_stats(facto_ctx *ctx, const char *path, con
     facto_status st = fct_dialect_init(ctx, opts ? opts : &defaults, &d);
     if (st)
         return st;
+    /* A .fds file, whatever its name: mapped, not parsed. */
+    if (fct_fds_sniff(path))
+        return fct_fds_read(ctx, path, opts ? opts : &defaults, out, stats);
 
     fct_linereader lr;
     st = fct_linereader_open(ctx, &lr, path);

@@ -1,17 +1,21 @@
 /*
  * recommend.c — top-N for any model with ids, one user or a batch, through
- * the model interface: blocks of users scored against every item
- * (scoring.c: one cblas_sgemm a block through a dot form, else score() per
- * user). Each user's candidates go through a bounded heap (topn.c), the
- * user's training items left out unless asked; ties rank the lower item
- * index first. The one-user call is the batch path with one user, and the
- * scores a list reports are computed in one fixed order whatever the block
- * (fct_rec_select), so both give the same lists, bit for bit.
- * Memory O(block x n_items + k) besides the output; time O(n_users n_items
- * num_factors) for the products plus O(n_items log k) a user.
+ * the model interface. A dot-form model: tiles of users x items scored with
+ * a single-threaded sgemm per thread and scanned at once with a SIMD
+ * threshold kernel (fct_kern.scan_above); any other model: score() per
+ * user (scoring.c). Each user's candidates go through a bounded heap
+ * (topn.c), the user's training items left out unless asked; ties rank the
+ * lower item index first. The one-user call is the batch path with one
+ * user, and the scores a list reports are computed in one fixed order
+ * whatever the tile (fct_rec_finish), so both give the same lists, bit for
+ * bit.
+ * Memory O(threads x tile) besides the output; time O(n_users n_items
+ * num_factors) for the products plus O(n_items + log(n_items) k log k) a
+ * user for the selection.
  */
 #include "eval.h"
 #include "kernels/blas.h"
+#include "kernels/kernels.h"
 #include "topn.h"
 
 #include <math.h>
@@ -34,12 +38,9 @@ typedef struct fct_rec_bound {
     float max_bias;   /* max over items of |b_i| */
 } fct_rec_bound;
 
-static void fct_rec_bound_init(const fct_scorer *sc, fct_rec_bound *b)
+static void fct_rec_bound_init(const fct_dot_form *d, fct_rec_bound *b)
 {
     b->max_norm_v = b->max_bias = 0.0f;
-    if (!sc->has_dot)
-        return;
-    const fct_dot_form *d = &sc->dot;
     for (int32_t i = 0; i < d->n_items; i++) {
         const float *v = d->V + (int64_t)i * d->ldv;
         double n2 = 0.0;
@@ -78,76 +79,204 @@ static float fct_rec_slack(const fct_dot_form *d, const fct_rec_bound *b, int32_
 /* Extra entries a dot-form selection keeps beyond k, to find the items
  * near the k-th without a second pass over every item. */
 #define FCT_REC_MARGIN 16
+/* A dot-form tile: users a thread takes at once x items an sgemm call
+ * makes, 256 x 512 floats = 512 KiB, so the products are read back from L2
+ * (measured on bench/topn.sh: docs/design.md, Kernels). */
+#define FCT_REC_TILE_USERS 256
+#define FCT_REC_TILE_ITEMS 512
 
-/* The top `cap` of raw scores [n_items] into buf, seen items skipped
- * (ascending lists of both, walked together), best first; returns how many.
- * With `exact`, only items scoring >= floor are offered, each by its
- * fixed-order score (a dot-form model's second pass). */
-static int fct_rec_pass(const fct_scorer *sc, int32_t u, const float *scores, int32_t n_items, const int32_t *seen,
-                        int64_t n_seen, int cap, int exact, float floor, facto_recommendation *buf)
+/* The top k of raw scores [n_items] into out, seen items skipped (ascending
+ * lists of both, walked together), best first; returns how many. */
+static int fct_rec_pass(const float *scores, int32_t n_items, const int32_t *seen, int64_t n_seen, int k,
+                        facto_recommendation *out)
 {
     const int32_t *s = seen, *s_end = seen ? seen + n_seen : NULL;
     fct_topk top;
-    fct_topk_init(&top, buf, cap);
+    fct_topk_init(&top, out, k);
     for (int32_t i = 0; i < n_items; i++) {
         while (s && s < s_end && *s < i)
             s++;
-        if ((s && s < s_end && *s == i) || !(scores[i] >= floor || !exact))
+        if (s && s < s_end && *s == i)
             continue;
-        fct_topk_offer(&top, i, exact ? fct_rec_exact(&sc->dot, u, i) : scores[i]);
+        fct_topk_offer(&top, i, scores[i]);
     }
     return fct_topk_finish(&top);
 }
 
-/* User u's top k into out [k] from raw scores [n_items]. A dot-form model's
- * candidates near the k-th block score (k + FCT_REC_MARGIN kept in
- * `scratch`; every item when more lie within the slack) are scored again
- * in one fixed order and the k best of those kept. */
-static int fct_rec_select(const facto_model *model, const fct_scorer *sc, const fct_rec_bound *bound, int32_t u,
-                          const float *scores, int32_t n_items, int k, int include_seen, facto_recommendation *out,
-                          facto_recommendation *scratch)
+/* One user's running selection over a dot-form model's tiles. */
+typedef struct fct_rec_user {
+    fct_topk top;               /* k + FCT_REC_MARGIN best block scores so far */
+    const int32_t *seen, *end;  /* training items not yet passed */
+    float cu;                   /* c + b_u */
+} fct_rec_user;
+
+/* Offer items i0 .. i0 + n - 1 with products row [n]: item-ordered, so the
+ * heap's worst is a strict threshold once it is full; the kernel skips
+ * every score not above it. Finished scores are (c + b_u) + b_i + dot, as
+ * fct_scorer_row adds them. */
+static void fct_rec_scan(fct_rec_user *ru, const fct_dot_form *d, const float *row, int32_t i0, int32_t n)
 {
-    const int32_t *seen = NULL;
-    int64_t n_seen = include_seen ? 0 : fct_seen_items(model, u, &seen, NULL);
-    if (!sc->has_dot || k == 0)
-        return fct_rec_pass(sc, u, scores, n_items, seen, n_seen, k, 0, 0.0f, out);
+    fct_topk *t = &ru->top;
+    const float *bias = d->item_bias ? d->item_bias + i0 : NULL;
+    int32_t x = 0;
+    while (x < n) {
+        float v;
+        if (t->n < t->k) {
+            v = bias ? ru->cu + bias[x] + row[x] : ru->cu + row[x];
+        } else {
+            x += fct_kern.scan_above(row + x, bias ? bias + x : NULL, ru->cu, n - x, t->heap[0].score, &v);
+            if (x >= n)
+                break;
+        }
+        const int32_t i = i0 + x++;
+        while (ru->seen < ru->end && *ru->seen < i)
+            ru->seen++;
+        if (ru->seen < ru->end && *ru->seen == i)
+            continue;
+        fct_topk_offer(t, i, v);
+    }
+}
+
+/* User u's top k into out [k] from its block selection `kept` [n] (best
+ * first, cap = k + FCT_REC_MARGIN entries at most): those within the slack
+ * of the k-th block score are scored again in one fixed order and the k
+ * best kept. When more than were kept lie within the slack, every item is
+ * scored in that order. Either way the list is the top k of the fixed-order
+ * scores, whatever block or tile the user was in. */
+static int fct_rec_finish(const fct_dot_form *d, const fct_rec_bound *bound, int32_t u, const int32_t *seen,
+                          int64_t n_seen, const facto_recommendation *kept, int n, int k, facto_recommendation *out)
+{
     const int cap = k + FCT_REC_MARGIN;
-    int n = fct_rec_pass(sc, u, scores, n_items, seen, n_seen, cap, 0, 0.0f, scratch);
     /* every candidate when fewer than k, else those within the slack of the k-th */
-    float floor = n >= k ? scratch[k - 1].score - fct_rec_slack(&sc->dot, bound, u, scratch[k - 1].score) : -INFINITY;
-    if (n == cap && !(scratch[cap - 1].score < floor)) /* more near the k-th than kept: all of them, again */
-        return fct_rec_pass(sc, u, scores, n_items, seen, n_seen, k, 1, floor, out);
+    float floor = n >= k ? kept[k - 1].score - fct_rec_slack(d, bound, u, kept[k - 1].score) : -INFINITY;
     fct_topk top;
     fct_topk_init(&top, out, k);
+    if (n == cap && !(kept[cap - 1].score < floor)) { /* more near the k-th than kept: all of them */
+        const int32_t *s = seen, *s_end = seen ? seen + n_seen : NULL;
+        for (int32_t i = 0; i < d->n_items; i++) {
+            while (s && s < s_end && *s < i)
+                s++;
+            if (s && s < s_end && *s == i)
+                continue;
+            fct_topk_offer(&top, i, fct_rec_exact(d, u, i));
+        }
+        return fct_topk_finish(&top);
+    }
     for (int x = 0; x < n; x++)
-        if (scratch[x].score >= floor)
-            fct_topk_push(&top, scratch[x].item, fct_rec_exact(&sc->dot, u, scratch[x].item));
+        if (kept[x].score >= floor)
+            fct_topk_push(&top, kept[x].item, fct_rec_exact(d, u, kept[x].item));
     return fct_topk_finish(&top);
 }
 
-/* The batch driver over model indices: idx [n] (-1 = unknown user: n_out 0). */
-static facto_status fct_rec_batch(facto_ctx *ctx, const facto_model *model, const int32_t *idx, int32_t n, int k,
-                                  int include_seen, facto_recommendation *out, int *n_out)
+/* A thread's buffers for dot-form tiles. */
+typedef struct fct_rec_tile {
+    float *Ub;                  /* [FCT_REC_TILE_USERS, k] */
+    float *S;                   /* [FCT_REC_TILE_USERS, FCT_REC_TILE_ITEMS] products */
+    fct_rec_user *ru;           /* [FCT_REC_TILE_USERS] */
+    facto_recommendation *heap; /* [FCT_REC_TILE_USERS, k + FCT_REC_MARGIN] */
+} fct_rec_tile;
+
+/* Users bu[nb] (model indices) of a dot-form model into out + pos[b] k,
+ * n_out[pos[b]]: one sgemm per item tile, each user's scores of the tile
+ * scanned while they are in L2. */
+static void fct_rec_tile_run(const facto_model *model, const fct_dot_form *d, const fct_rec_bound *bound,
+                             fct_rec_tile *tl, const int32_t *bu, const int64_t *pos, int nb, int k,
+                             int include_seen, facto_recommendation *out, int *n_out)
 {
-    fct_scorer sc;
-    facto_status st = fct_scorer_init(ctx, &sc, model);
-    if (st != FACTO_OK)
-        return st;
-    const int n_threads = fct_threads(ctx);
-    const size_t cap = sc.has_dot ? (size_t)k + FCT_REC_MARGIN : 1; /* a thread's scratch list */
-    int32_t *bu = fct_malloc_array((size_t)sc.block, sizeof *bu);
-    int64_t *pos = fct_malloc_array((size_t)sc.block, sizeof *pos);
-    facto_recommendation *scratch = fct_malloc_array((size_t)n_threads * cap, sizeof *scratch);
-    if (!bu || !pos || !scratch) {
-        free(bu);
-        free(pos);
-        free(scratch);
-        fct_scorer_free(&sc);
-        return fct_fail(ctx, FACTO_ERR_NOMEM, "top-N: out of memory for a block of %d users", sc.block);
+    const int cap = k + FCT_REC_MARGIN;
+    for (int b = 0; b < nb; b++) {
+        fct_rec_user *ru = &tl->ru[b];
+        memcpy(tl->Ub + (int64_t)b * d->k, d->U + (int64_t)bu[b] * d->ldu, (size_t)d->k * sizeof(float));
+        fct_topk_init(&ru->top, tl->heap + (int64_t)b * cap, cap);
+        int64_t n_seen = include_seen ? 0 : fct_seen_items(model, bu[b], &ru->seen, NULL);
+        ru->end = ru->seen ? ru->seen + n_seen : NULL;
+        ru->cu = d->c + (d->user_bias ? d->user_bias[bu[b]] : 0.0f);
     }
-    fct_blas_set_threads(n_threads);
-    fct_rec_bound bound;
-    fct_rec_bound_init(&sc, &bound);
+    for (int32_t i0 = 0; i0 < d->n_items; i0 += FCT_REC_TILE_ITEMS) {
+        const int32_t ni = d->n_items - i0 < FCT_REC_TILE_ITEMS ? d->n_items - i0 : FCT_REC_TILE_ITEMS;
+        fct_sgemm_nt(nb, ni, d->k, tl->Ub, d->k, d->V + (int64_t)i0 * d->ldv, d->ldv, tl->S, ni);
+        for (int b = 0; b < nb; b++)
+            fct_rec_scan(&tl->ru[b], d, tl->S + (int64_t)b * ni, i0, ni);
+    }
+    for (int b = 0; b < nb; b++) {
+        const int32_t *seen = NULL;
+        int64_t n_seen = include_seen ? 0 : fct_seen_items(model, bu[b], &seen, NULL);
+        int n = fct_topk_finish(&tl->ru[b].top);
+        n_out[pos[b]] = fct_rec_finish(d, bound, bu[b], seen, n_seen, tl->ru[b].top.heap, n, k,
+                                       out + pos[b] * (int64_t)k);
+    }
+}
+
+/* Batch top-N of a dot-form model: tiles of users spread over the threads
+ * (dynamic), each thread running its own single-threaded sgemm per item
+ * tile, so no thread waits for another until the end. Memory per thread
+ * O(tile users x (tile items + k + num_factors)). */
+static facto_status fct_rec_batch_dot(facto_ctx *ctx, const facto_model *model, const fct_dot_form *d,
+                                      const int32_t *idx, int32_t n, int k, int include_seen,
+                                      facto_recommendation *out, int *n_out)
+{
+    int n_threads = fct_threads(ctx);
+    int32_t n_valid = 0;
+    for (int32_t j = 0; j < n; j++) {
+        n_out[j] = 0;
+        n_valid += idx[j] >= 0;
+    }
+    /* tiles small enough that every thread gets some */
+    int tu = (int)((n_valid + n_threads - 1) / n_threads);
+    tu = tu < 1 ? 1 : tu > FCT_REC_TILE_USERS ? FCT_REC_TILE_USERS : tu;
+    const int64_t n_tiles = (n_valid + tu - 1) / tu;
+    if (n_tiles < n_threads)
+        n_threads = (int)(n_tiles > 0 ? n_tiles : 1);
+    const int cap = k + FCT_REC_MARGIN;
+    int32_t *bu = fct_malloc_array((size_t)(n_valid > 0 ? n_valid : 1), sizeof *bu);
+    int64_t *pos = fct_malloc_array((size_t)(n_valid > 0 ? n_valid : 1), sizeof *pos);
+    fct_rec_tile *tiles = calloc((size_t)n_threads, sizeof *tiles);
+    int ok = bu && pos && tiles;
+    for (int t = 0; ok && t < n_threads; t++) {
+        tiles[t].Ub = fct_malloc_array((size_t)tu * (size_t)(d->k > 0 ? d->k : 1), sizeof(float));
+        tiles[t].S = fct_malloc_array((size_t)tu * FCT_REC_TILE_ITEMS, sizeof(float));
+        tiles[t].ru = fct_malloc_array((size_t)tu, sizeof(fct_rec_user));
+        tiles[t].heap = fct_malloc_array((size_t)tu * (size_t)cap, sizeof(facto_recommendation));
+        ok = tiles[t].Ub && tiles[t].S && tiles[t].ru && tiles[t].heap;
+    }
+    facto_status st = FACTO_OK;
+    if (!ok) {
+        st = fct_fail(ctx, FACTO_ERR_NOMEM, "top-N: out of memory for %d threads' tiles of %d users", n_threads,
+                      tu);
+    } else {
+        n_valid = 0;
+        for (int32_t j = 0; j < n; j++)
+            if (idx[j] >= 0) {
+                bu[n_valid] = idx[j];
+                pos[n_valid++] = j;
+            }
+        fct_rec_bound bound;
+        fct_rec_bound_init(d, &bound);
+        fct_blas_set_threads(1); /* the threads split the users; each sgemm runs alone */
+#pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1) if (n_threads > 1)
+        for (int64_t t = 0; t < n_tiles; t++) {
+            const int64_t j0 = t * tu;
+            const int nb = (int)(n_valid - j0 < tu ? n_valid - j0 : tu);
+            fct_rec_tile_run(model, d, &bound, &tiles[omp_get_thread_num()], bu + j0, pos + j0, nb, k,
+                             include_seen, out, n_out);
+        }
+        fct_blas_set_threads(fct_threads(ctx));
+    }
+    for (int t = 0; tiles && t < n_threads; t++) {
+        free(tiles[t].Ub);
+        free(tiles[t].S);
+        free(tiles[t].ru);
+        free(tiles[t].heap);
+    }
+    free(tiles);
+    free(bu);
+    free(pos);
+    return st;
+}
+
+/* Warn once a call when the model keeps no training items to leave out. */
+static void fct_rec_warn_seen(facto_ctx *ctx, const facto_model *model, int include_seen)
+{
     int kept = 1;
     const int32_t *probe;
     if (!include_seen)
@@ -157,28 +286,30 @@ static facto_status fct_rec_batch(facto_ctx *ctx, const facto_model *model, cons
                 "this %s model keeps no training items (a file written before facto 0.2): items users had in "
                 "training are not left out",
                 model->ops->name);
-    for (int32_t j = 0; j < n && st == FACTO_OK;) {
-        int nb = 0;
-        for (; j < n && nb < sc.block; j++) {
-            n_out[j] = 0;
-            if (idx[j] >= 0) {
-                bu[nb] = idx[j];
-                pos[nb++] = j;
-            }
-        }
-        if (nb == 0)
+}
+
+/* The batch driver over model indices: idx [n] (-1 = unknown user: n_out 0). */
+static facto_status fct_rec_batch(facto_ctx *ctx, const facto_model *model, const int32_t *idx, int32_t n, int k,
+                                  int include_seen, facto_recommendation *out, int *n_out)
+{
+    fct_rec_warn_seen(ctx, model, include_seen);
+    fct_dot_form dot;
+    if (model->ops->dot_form && model->ops->dot_form(model, &dot))
+        return fct_rec_batch_dot(ctx, model, &dot, idx, n, k, include_seen, out, n_out);
+    fct_scorer sc;
+    facto_status st = fct_scorer_init(ctx, &sc, model);
+    if (st != FACTO_OK)
+        return st;
+    for (int32_t j = 0; j < n && st == FACTO_OK; j++) {
+        n_out[j] = 0;
+        if (idx[j] < 0)
             continue;
-        if ((st = fct_scorer_run(ctx, &sc, bu, nb)) != FACTO_OK)
+        if ((st = fct_scorer_run(ctx, &sc, &idx[j], 1)) != FACTO_OK)
             break;
-#pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1) if (nb > 1)
-        for (int b = 0; b < nb; b++)
-            n_out[pos[b]] = fct_rec_select(model, &sc, &bound, bu[b], fct_scorer_row(&sc, b), sc.n_items, k,
-                                           include_seen, out + pos[b] * (int64_t)k,
-                                           scratch + (size_t)omp_get_thread_num() * cap);
+        const int32_t *seen = NULL;
+        int64_t n_seen = include_seen ? 0 : fct_seen_items(model, idx[j], &seen, NULL);
+        n_out[j] = fct_rec_pass(fct_scorer_row(&sc, 0), sc.n_items, seen, n_seen, k, out + j * (int64_t)k);
     }
-    free(bu);
-    free(pos);
-    free(scratch);
     fct_scorer_free(&sc);
     return st;
 }

@@ -12,6 +12,7 @@ fct_kernels fct_kern = {
     FACTO_KERNEL_SCALAR, fct_dot_scalar,        fct_axpy_scalar,     fct_sgd_pair_scalar,
     fct_adam_pair_scalar, fct_adam_scalar,      fct_adagrad_scalar,  fct_fm_score_scalar,
     fct_fm_sgd_scalar,    fct_fm_sgd_clip_scalar, fct_rows_apply_scalar, fct_symv_scalar,
+    fct_scan_above_scalar,
 };
 
 fct_kernel_path fct_kernel_path_detect(void)
@@ -22,6 +23,16 @@ fct_kernel_path fct_kernel_path_detect(void)
         return FACTO_KERNEL_AVX2;
 #endif
     return FACTO_KERNEL_SCALAR;
+}
+
+int fct_kernel_has_avx512(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+#else
+    return 0;
+#endif
 }
 
 fct_kernel_path fct_kernel_path_get(void) { return fct_kern.path; }
@@ -43,6 +54,8 @@ void fct_kernel_path_set(fct_kernel_path path)
     fct_kern.fm_sgd_clip = v ? fct_fm_sgd_clip_avx2 : fct_fm_sgd_clip_scalar;
     fct_kern.rows_apply = v ? fct_rows_apply_avx2 : fct_rows_apply_scalar;
     fct_kern.symv = v ? fct_symv_avx2 : fct_symv_scalar;
+    fct_kern.scan_above =
+        !v ? fct_scan_above_scalar : fct_kernel_has_avx512() ? fct_scan_above_avx512 : fct_scan_above_avx2;
 }
 
 /* Once per process, before main (and before any library call). */

@@ -101,6 +101,13 @@ typedef struct fct_kernels {
                        float s, const float *d, int k, float *y);
     /* y = alpha G d + beta d for a symmetric G [k, k] row-major; y must not alias d. */
     void (*symv)(const float *G, int k, float alpha, float beta, const float *d, float *y);
+    /*
+     * Batch top-N's threshold scan (topn_kernels.c): the first i < n whose
+     * score s = (c + bias[i]) + row[i] (bias NULL: c + row[i]) is > t, s in
+     * *val; n when none. Same bits on every path (AVX-512 when the CPU has
+     * it, with the AVX2 table); NaN and -inf never pass.
+     */
+    int32_t (*scan_above)(const float *row, const float *bias, float c, int32_t n, float t, float *val);
 } fct_kernels;
 
 /* The table in use (read-only outside kernels.c). */
@@ -147,5 +154,11 @@ void fct_rows_apply_avx2(const float *X, int64_t ldx, const int32_t *idx, int64_
                          const float *w, float s, const float *d, int k, float *y);
 void fct_symv_scalar(const float *G, int k, float alpha, float beta, const float *d, float *y);
 void fct_symv_avx2(const float *G, int k, float alpha, float beta, const float *d, float *y);
+int32_t fct_scan_above_scalar(const float *row, const float *bias, float c, int32_t n, float t, float *val);
+int32_t fct_scan_above_avx2(const float *row, const float *bias, float c, int32_t n, float t, float *val);
+/* Only when the CPU has AVX-512F (fct_kernel_has_avx512). */
+int32_t fct_scan_above_avx512(const float *row, const float *bias, float c, int32_t n, float t, float *val);
+/* 1 when the CPU has AVX-512F. */
+int fct_kernel_has_avx512(void);
 
 #endif /* FACTO_KERNELS_H */

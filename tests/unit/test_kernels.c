@@ -411,6 +411,119 @@ static void test_topk_matches_sort(void **state)
     }
 }
 
+typedef int32_t (*scan_fn)(const float *, const float *, float, int32_t, float, float *);
+
+/* Top k of (c + bias[i]) + row[i] through a scan kernel, as batch top-N
+ * runs it: offer every score until the heap is full, then only those the
+ * kernel finds above the worst kept. */
+static int select_with(scan_fn scan, const float *row, const float *bias, float c, int32_t n, int k,
+                       facto_recommendation *buf)
+{
+    fct_topk t;
+    fct_topk_init(&t, buf, k);
+    int32_t x = 0;
+    while (x < n) {
+        float v;
+        if (t.n < t.k) {
+            v = bias ? c + bias[x] + row[x] : c + row[x];
+        } else {
+            x += scan(row + x, bias ? bias + x : NULL, c, n - x, t.heap[0].score, &v);
+            if (x >= n)
+                break;
+        }
+        fct_topk_offer(&t, x, v);
+        x++;
+    }
+    return fct_topk_finish(&t);
+}
+
+/* The threshold scan of batch top-N: every path returns the same index and
+ * the same bits as the scalar one (ties, -inf, +inf, NaN scores, lengths
+ * around the vector widths), and a selection through it equals a sort:
+ * ties to the lower item, -inf last, NaN never. */
+static void test_scan_above(void **state)
+{
+    (void)state;
+    scan_fn fns[3] = {fct_scan_above_scalar, NULL, NULL};
+    if (fct_kernel_path_detect() == FACTO_KERNEL_AVX2)
+        fns[1] = fct_scan_above_avx2;
+    if (fct_kernel_has_avx512())
+        fns[2] = fct_scan_above_avx512;
+    fct_rng rng;
+    fct_rng_seed(&rng, 5);
+    enum { N = 300 };
+    float row[N], bias[N];
+    facto_recommendation ref[N], buf[N];
+    for (int trial = 0; trial < 400; trial++) {
+        const int32_t n = trial < 40 ? trial : (int32_t)fct_rng_below(&rng, N + 1);
+        for (int32_t i = 0; i < n; i++) {
+            row[i] = (float)fct_rng_below(&rng, 16) / 4.0f - 2.0f; /* few values: ties */
+            bias[i] = (float)fct_rng_below(&rng, 4) / 8.0f;
+            uint32_t r = (uint32_t)fct_rng_below(&rng, 40);
+            if (r == 0)
+                row[i] = -INFINITY;
+            else if (r == 1)
+                row[i] = NAN;
+            else if (r == 2)
+                row[i] = INFINITY;
+        }
+        const float *b = trial % 3 == 0 ? NULL : bias;
+        const float c = trial % 5 == 0 ? 0.0f : 0.25f * (float)(trial % 7) - 0.5f;
+        const float ts[5] = {-INFINITY, -1.0f, 1.5f, INFINITY, NAN};
+        for (int x = 0; x < 5; x++) {
+            float v0 = 0.0f;
+            int32_t i0 = fns[0](row, b, c, n, ts[x], &v0);
+            assert_true(i0 >= 0 && i0 <= n);
+            if (i0 < n) {
+                assert_true(v0 > ts[x]);
+                assert_true(i0 == 0 || !((b ? c + b[i0 - 1] + row[i0 - 1] : c + row[i0 - 1]) > ts[x]));
+            }
+            for (int p = 1; p < 3; p++) {
+                if (!fns[p])
+                    continue;
+                float v = 0.0f;
+                int32_t i = fns[p](row, b, c, n, ts[x], &v);
+                assert_int_equal(i, i0);
+                if (i < n)
+                    assert_memory_equal(&v, &v0, sizeof v);
+            }
+        }
+        /* the reference: every non-NaN score sorted, ties to the lower item */
+        int m = 0;
+        for (int32_t i = 0; i < n; i++) {
+            float v = b ? c + b[i] + row[i] : c + row[i];
+            if (v == v)
+                ref[m++] = (facto_recommendation){i, v};
+        }
+        qsort(ref, (size_t)m, sizeof *ref, cmp_rec);
+        const int k = trial % 4 == 0 ? N : 1 + (int)fct_rng_below(&rng, 30);
+        for (int p = 0; p < 3; p++) {
+            if (!fns[p])
+                continue;
+            int got = select_with(fns[p], row, b, c, n, k, buf);
+            assert_int_equal(got, m < k ? m : k);
+            for (int x = 0; x < got; x++) {
+                assert_int_equal(buf[x].item, ref[x].item);
+                assert_memory_equal(&buf[x].score, &ref[x].score, sizeof(float));
+            }
+            if (k >= m && m > 0 && ref[m - 1].score == -INFINITY)
+                assert_true(buf[got - 1].score == -INFINITY); /* -inf ranks last, kept when room */
+        }
+    }
+    /* by hand: NaN never, -inf after every finite score, ties by item */
+    const float hr[5] = {1.0f, NAN, -INFINITY, 1.0f, 2.0f};
+    for (int p = 0; p < 3; p++) {
+        if (!fns[p])
+            continue;
+        int got = select_with(fns[p], hr, NULL, 0.0f, 5, 5, buf);
+        assert_int_equal(got, 4);
+        assert_int_equal(buf[0].item, 4);
+        assert_int_equal(buf[1].item, 0);
+        assert_int_equal(buf[2].item, 3);
+        assert_int_equal(buf[3].item, 2);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -418,6 +531,7 @@ int main(void)
         cmocka_unit_test(test_table),           cmocka_unit_test(test_paths_agree),
         cmocka_unit_test(test_metrics),
         cmocka_unit_test(test_topk_matches_sort),
+        cmocka_unit_test(test_scan_above),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

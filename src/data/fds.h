@@ -1,0 +1,63 @@
+/*
+ * fds.h — the compact binary data set file (.fds; layout in docs/format.md):
+ * CSR by user with item indices of 2 or 4 bytes, ratings as 1-byte codes
+ * into a table of at most 256 values (half-stars, integer stars, binary
+ * implicit) or float32, row offsets of 4 or 8 bytes, user and item ids as one
+ * blob of NUL-terminated bytes plus 8-byte offsets, optional int64
+ * timestamps. A sibling of the model file container (src/io/modelfile.c,
+ * same conventions: 64-byte header, 24-byte directory entries, sections on
+ * 64-byte boundaries, little-endian, XXH64 of every byte before the last
+ * 8), kept in data/ because a data set is built from it. Opening maps the
+ * file read-only and verifies it before any use: one XXH64 pass over the
+ * file, then every size and offset against the header and the file size.
+ */
+#ifndef FACTO_FDS_H
+#define FACTO_FDS_H
+
+#include "dataset.h"
+
+#define FACTO_FDS_MAGIC "FACTOFDS"
+#define FACTO_FDS_VERSION 1
+
+typedef struct fct_fds fct_fds;
+
+/* 1 when `path` is a regular file starting with the .fds magic, 0 otherwise
+ * (also when it cannot be read: the text reader then says why; a pipe is
+ * never read here, so its bytes stay for the text reader). O(1). */
+int fct_fds_sniff(const char *path);
+
+/*
+ * Map and verify `path`: magic (FACTO_ERR_FORMAT), header size and file
+ * size field (FACTO_ERR_CORRUPT "truncated"), version (FACTO_ERR_VERSION),
+ * checksum (FACTO_ERR_CORRUPT "checksum mismatch"), directory and section
+ * bounds, alignment and sizes against the header's counts and widths
+ * (FACTO_ERR_CORRUPT). FACTO_ERR_IO when it cannot be opened or mapped.
+ * Messages start with the path. Cost: the mmap plus one XXH64 pass over the
+ * file (~5-10 GB/s from the page cache). *out: free with fct_fds_close.
+ */
+facto_status fct_fds_open(facto_ctx *ctx, const char *path, fct_fds **out);
+void fct_fds_close(fct_fds *f);
+
+/*
+ * A data set over an open file, which it takes over (closed on failure too).
+ * Arrays whose stored width equals the data set's (8-byte row offsets,
+ * 4-byte items, float32 ratings, timestamps) point into the mapping on a
+ * little-endian host; narrower ones are decoded into new arrays (the decoded
+ * file pages are then released). Id maps are views into the mapping (no
+ * allocation per id). Every value is checked while decoding: offsets
+ * non-decreasing from 0 to n_ratings, items in range and strictly ascending
+ * within a user, codes below the table size, ratings finite, ids 1..255
+ * bytes without NUL and distinct (FACTO_ERR_CORRUPT). O(file size).
+ */
+facto_status fct_fds_dataset(facto_ctx *ctx, fct_fds *f, facto_dataset **out);
+
+/*
+ * facto_dataset_read_with_stats for a .fds file: the options' implicit flag
+ * and threshold apply (a threshold builds a new data set of the kept pairs,
+ * with weight 1, dropping users and items left with none); the text options
+ * are ignored. Explicit data: stats count every rating as a line.
+ */
+facto_status fct_fds_read(facto_ctx *ctx, const char *path, const facto_read_options *opts, facto_dataset **out,
+                          facto_read_stats *stats);
+
+#endif /* FACTO_FDS_H */

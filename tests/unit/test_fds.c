@@ -1,0 +1,350 @@
+/*
+ * test_fds.c — the .fds data set file: round trips of every width and code
+ * variant (2- and 4-byte items, 1-byte codes for half-stars and binary
+ * weights, float32 ratings, with and without timestamps) give back the same
+ * ids, CSR arrays and rating bits; the implicit threshold applies to a .fds
+ * file as to text; id map views find every id; corrupt files (truncated,
+ * a flipped byte, and with the checksum recomputed so the later checks are
+ * reached: a section outside the file, decreasing row offsets, an item out
+ * of range or out of order, a code outside the table, a repeated id, a
+ * newer version) are FACTO_ERR_CORRUPT / FACTO_ERR_VERSION, never a crash;
+ * synthetic sets are the same for a seed. Well under a second.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <xxhash.h>
+
+#include "data/fds.h"
+#include "facto.h"
+#include "testutil.h"
+
+/* A data set of n triplets (ids as numbers, ratings by rate(k)). */
+static facto_dataset *make_ds(int n_users, int n_items, int per_user, float (*rate)(int64_t), int with_time)
+{
+    facto_ctx *ctx = facto_ctx_new();
+    facto_idmap *um = fct_idmap_new(), *im = fct_idmap_new();
+    fct_coo coo;
+    fct_coo_init(&coo);
+    char id[32];
+    int64_t k = 0;
+    for (int u = 0; u < n_users; u++) {
+        snprintf(id, sizeof id, "user%d", u * 7 + 3);
+        int32_t ui = fct_idmap_intern(um, id, strlen(id));
+        for (int j = 0; j < per_user; j++, k++) {
+            int item = (int)(((int64_t)u * per_user + j) * 11 % n_items);
+            snprintf(id, sizeof id, "it-%d", item);
+            int32_t ii = fct_idmap_intern(im, id, strlen(id));
+            assert_int_equal(fct_coo_push(ctx, &coo, ui, ii, rate(k), with_time, 1000000 + k * 37), FACTO_OK);
+        }
+    }
+    facto_dataset *ds = NULL;
+    assert_int_equal(fct_dataset_build(ctx, &coo, um, im, NULL, &ds, NULL), FACTO_OK);
+    fct_coo_free(&coo);
+    facto_ctx_free(ctx);
+    return ds;
+}
+
+static float rate_half(int64_t k) { return 0.5f * (float)(1 + (k * 7919) % 10); }
+static float rate_one(int64_t k) { (void)k; return 1.0f; }
+static float rate_float(int64_t k) { return (float)sin((double)k) * 3.25f; }
+
+static void assert_same(const facto_dataset *a, const facto_dataset *b)
+{
+    assert_int_equal(a->n_users, b->n_users);
+    assert_int_equal(a->n_items, b->n_items);
+    assert_int_equal(a->n_ratings, b->n_ratings);
+    for (int32_t u = 0; u < a->n_users; u++)
+        assert_string_equal(a->user_map->names[u], b->user_map->names[u]);
+    for (int32_t i = 0; i < a->n_items; i++) {
+        assert_string_equal(a->item_map->names[i], b->item_map->names[i]);
+        assert_int_equal(facto_idmap_find(b->item_map, a->item_map->names[i]), i);
+    }
+    assert_int_equal(facto_idmap_find(b->item_map, "no such id"), -1);
+    assert_memory_equal(a->row_ptr, b->row_ptr, ((size_t)a->n_users + 1) * sizeof *a->row_ptr);
+    assert_memory_equal(a->items, b->items, (size_t)a->n_ratings * sizeof *a->items);
+    assert_memory_equal(a->ratings, b->ratings, (size_t)a->n_ratings * sizeof *a->ratings);
+    assert_true((a->timestamps == NULL) == (b->timestamps == NULL));
+    if (a->timestamps)
+        assert_memory_equal(a->timestamps, b->timestamps, (size_t)a->n_ratings * sizeof *a->timestamps);
+    assert_true(a->min_rating == b->min_rating && a->max_rating == b->max_rating);
+}
+
+/* Write, check the header's widths, read back, compare. */
+static void round_trip(facto_dataset *ds, int item_w, int rate_w, int n_codes)
+{
+    facto_ctx *ctx = facto_ctx_new();
+    const char *path = fct_test_path("rt.fds");
+    assert_int_equal(facto_dataset_write_fds(ctx, ds, path), FACTO_OK);
+    unsigned char h[64];
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fread(h, 1, 64, f), 64);
+    fclose(f);
+    assert_memory_equal(h, "FACTOFDS", 8);
+    assert_int_equal(h[12], item_w);
+    assert_int_equal(h[13], 4);
+    assert_int_equal(h[14], rate_w);
+    assert_int_equal(h[28], n_codes);
+    facto_dataset *back = NULL;
+    assert_int_equal(facto_dataset_read(ctx, path, NULL, &back, NULL), FACTO_OK);
+    assert_same(ds, back);
+    assert_non_null(back->fds);
+    facto_dataset_free(back);
+    facto_dataset_free(ds);
+    facto_ctx_free(ctx);
+}
+
+static void test_half_stars_u16_time(void **state)
+{
+    (void)state;
+    round_trip(make_ds(50, 300, 20, rate_half, 1), 2, 1, 10);
+}
+
+static void test_binary_u32(void **state)
+{
+    (void)state;
+    /* 70 000 items: 4-byte indices, borrowed from the mapping. */
+    round_trip(make_ds(400, 70000, 200, rate_one, 0), 4, 1, 1);
+}
+
+static void test_float_ratings(void **state)
+{
+    (void)state;
+    /* Thousands of distinct values: float32, no code table. */
+    round_trip(make_ds(60, 500, 40, rate_float, 1), 2, 4, 0);
+}
+
+static void test_implicit_threshold(void **state)
+{
+    (void)state;
+    facto_dataset *ds = make_ds(30, 100, 10, rate_half, 0);
+    int64_t keep = 0;
+    for (int64_t k = 0; k < ds->n_ratings; k++)
+        keep += ds->ratings[k] >= 4.0f;
+    facto_ctx *ctx = facto_ctx_new();
+    const char *path = fct_test_path("thr.fds");
+    assert_int_equal(facto_dataset_write_fds(ctx, ds, path), FACTO_OK);
+    facto_read_options o = facto_read_options_default();
+    o.implicit = 1;
+    o.implicit_threshold = 4.0;
+    facto_dataset *t = NULL;
+    facto_read_stats st;
+    assert_int_equal(facto_dataset_read_with_stats(ctx, path, &o, &t, &st), FACTO_OK);
+    assert_int_equal(t->n_ratings, keep);
+    assert_int_equal(st.n_below_threshold, ds->n_ratings - keep);
+    for (int64_t k = 0; k < t->n_ratings; k++)
+        assert_true(t->ratings[k] == 1.0f);
+    facto_dataset_free(t);
+    facto_dataset_free(ds);
+    facto_ctx_free(ctx);
+}
+
+/* ---- corrupt files ------------------------------------------------------- */
+
+static unsigned char *g_file;
+static size_t g_size;
+
+static void load_good(void)
+{
+    facto_ctx *ctx = facto_ctx_new();
+    facto_dataset *ds = make_ds(20, 50, 10, rate_half, 1);
+    const char *path = fct_test_path("good.fds");
+    assert_int_equal(facto_dataset_write_fds(ctx, ds, path), FACTO_OK);
+    facto_dataset_free(ds);
+    facto_ctx_free(ctx);
+    FILE *f = fopen(path, "rb");
+    fseek(f, 0, SEEK_END);
+    g_size = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    free(g_file);
+    g_file = malloc(g_size);
+    assert_int_equal(fread(g_file, 1, g_size, f), g_size);
+    fclose(f);
+}
+
+static uint64_t le64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* Offset of a section's bytes in g_file. */
+static size_t section(const char tag[4], uint64_t *size)
+{
+    uint32_t n = (uint32_t)le64(g_file + 24) & 0xffffffffu;
+    size_t dir = (size_t)le64(g_file + 32);
+    for (uint32_t i = 0; i < n; i++) {
+        const unsigned char *e = g_file + dir + 24 * i;
+        if (memcmp(e, tag, 4) == 0) {
+            *size = le64(e + 16);
+            return (size_t)le64(e + 8);
+        }
+    }
+    fail_msg("no section %.4s", tag);
+    return 0;
+}
+
+/* Write g_file (first n bytes), with the checksum recomputed when rehash. */
+static facto_status try_read(size_t n, int rehash)
+{
+    if (rehash) {
+        uint64_t h = XXH64(g_file, n - 8, 0);
+        for (int i = 0; i < 8; i++)
+            g_file[n - 8 + i] = (unsigned char)(h >> (8 * i));
+    }
+    const char *path = fct_test_path("bad.fds");
+    FILE *f = fopen(path, "wb");
+    assert_int_equal(fwrite(g_file, 1, n, f), n);
+    fclose(f);
+    facto_ctx *ctx = facto_ctx_new();
+    facto_dataset *ds = NULL;
+    facto_status st = facto_dataset_read(ctx, path, NULL, &ds, NULL);
+    if (st != FACTO_OK)
+        assert_non_null(strstr(facto_errmsg(ctx), path));
+    assert_true(st == FACTO_OK || ds == NULL);
+    facto_dataset_free(ds);
+    facto_ctx_free(ctx);
+    return st;
+}
+
+static void test_corrupt(void **state)
+{
+    (void)state;
+    load_good();
+    assert_int_equal(try_read(g_size, 0), FACTO_OK);
+    /* Truncated anywhere past the magic. */
+    for (size_t n = 8; n < g_size; n += 61) {
+        load_good();
+        assert_int_equal(try_read(n, 0), FACTO_ERR_CORRUPT);
+    }
+    /* One flipped byte anywhere: the checksum. */
+    for (size_t at = 16; at < g_size; at += 97) {
+        load_good();
+        g_file[at] ^= 0x40;
+        assert_int_equal(try_read(g_size, 0), FACTO_ERR_CORRUPT);
+    }
+    uint64_t sz;
+    /* A section outside the file, checksum recomputed. */
+    load_good();
+    size_t dir = (size_t)le64(g_file + 32);
+    g_file[dir + 8 + 5] = 0x7f;
+    assert_int_equal(try_read(g_size, 1), FACTO_ERR_CORRUPT);
+    /* Decreasing row offsets. */
+    load_good();
+    size_t rows = section("ROWS", &sz);
+    g_file[rows + 4 * 3] = 0xff;
+    assert_int_equal(try_read(g_size, 1), FACTO_ERR_CORRUPT);
+    /* An item out of range, and one out of order. */
+    load_good();
+    size_t items = section("ITEM", &sz);
+    g_file[items + 2] = 0xff;
+    g_file[items + 3] = 0x7f;
+    assert_int_equal(try_read(g_size, 1), FACTO_ERR_CORRUPT);
+    load_good();
+    memcpy(g_file + items + 2, g_file + items, 2);
+    assert_int_equal(try_read(g_size, 1), FACTO_ERR_CORRUPT);
+    /* A rating code outside the table. */
+    load_good();
+    size_t rate = section("RATE", &sz);
+    g_file[rate + 5] = 200;
+    assert_int_equal(try_read(g_size, 1), FACTO_ERR_CORRUPT);
+    /* A repeated id, and an id offset past its blob. */
+    load_good();
+    uint64_t ids_n;
+    size_t ids = section("UIDS", &ids_n);
+    assert_memory_equal(g_file + ids, "user3\0user10\0user17\0", 20);
+    memcpy(g_file + ids + 6, "user17", 6); /* user10 -> user17: the next id again */
+    assert_int_equal(try_read(g_size, 1), FACTO_ERR_CORRUPT);
+    load_good();
+    size_t uoff = section("UOFF", &sz);
+    g_file[uoff + 8 * 2] = 0xf0;
+    assert_int_equal(try_read(g_size, 1), FACTO_ERR_CORRUPT);
+    /* A newer version. */
+    load_good();
+    g_file[8] = 9;
+    assert_int_equal(try_read(g_size, 1), FACTO_ERR_VERSION);
+    /* Counts in the header that the sections do not hold. */
+    load_good();
+    g_file[40] += 1;
+    assert_int_equal(try_read(g_size, 1), FACTO_ERR_CORRUPT);
+    free(g_file);
+    g_file = NULL;
+}
+
+/* ---- synthetic sets -------------------------------------------------------- */
+
+static void test_synth(void **state)
+{
+    (void)state;
+    facto_ctx *ctx = facto_ctx_new();
+    facto_synth_options o = facto_synth_options_default();
+    o.n_users = 300;
+    o.n_items = 200;
+    o.n_ratings = 20000; /* some users take most of the catalogue: the dense draw */
+    o.seed = 7;
+    facto_dataset *a = NULL, *b = NULL, *c = NULL;
+    assert_int_equal(facto_dataset_synth(ctx, &o, &a), FACTO_OK);
+    assert_int_equal(facto_dataset_synth(ctx, &o, &b), FACTO_OK);
+    assert_same(a, b);
+    o.seed = 8;
+    assert_int_equal(facto_dataset_synth(ctx, &o, &c), FACTO_OK);
+    assert_int_equal(c->n_ratings, 20000);
+    assert_true(memcmp(a->items, c->items, 20000 * sizeof *a->items) != 0 ||
+                memcmp(a->ratings, c->ratings, 20000 * sizeof *a->ratings) != 0);
+    /* Exactly R distinct pairs, every user present, ratings on the half-star scale. */
+    assert_int_equal(a->n_ratings, 20000);
+    assert_int_equal(a->n_users, 300);
+    for (int32_t u = 0; u < a->n_users; u++) {
+        assert_true(a->row_ptr[u + 1] > a->row_ptr[u]);
+        for (int64_t k = a->row_ptr[u]; k < a->row_ptr[u + 1]; k++) {
+            if (k > a->row_ptr[u])
+                assert_true(a->items[k] > a->items[k - 1]);
+            float r = a->ratings[k];
+            assert_true(r >= 0.5f && r <= 5.0f && r * 2 == floorf(r * 2));
+        }
+    }
+    facto_dataset_free(b);
+    facto_dataset_free(c);
+    /* Implicit: weight 1. */
+    o.implicit = 1;
+    assert_int_equal(facto_dataset_synth(ctx, &o, &b), FACTO_OK);
+    assert_int_equal(b->n_ratings, 20000);
+    assert_true(b->min_rating == 1.0f && b->max_rating == 1.0f);
+    facto_dataset_free(b);
+    /* Out of range. */
+    o.n_ratings = (int64_t)o.n_users * o.n_items + 1;
+    assert_int_equal(facto_dataset_synth(ctx, &o, &b), FACTO_ERR_INVALID);
+    o.n_ratings = o.n_users - 1;
+    assert_int_equal(facto_dataset_synth(ctx, &o, &b), FACTO_ERR_INVALID);
+    facto_dataset_free(a);
+    facto_ctx_free(ctx);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    return fct_test_dir_make("facto_fds");
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return fct_test_dir_remove();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_half_stars_u16_time), cmocka_unit_test(test_binary_u32),
+        cmocka_unit_test(test_float_ratings),       cmocka_unit_test(test_implicit_threshold),
+        cmocka_unit_test(test_corrupt),             cmocka_unit_test(test_synth),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
