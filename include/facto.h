@@ -655,7 +655,10 @@ typedef enum facto_model_kind {
     FACTO_MODEL_POPULAR = 3, /* "popular": most interactions (implicit feedback baseline) */
     FACTO_MODEL_ITEMKNN = 4, /* "itemknn": item-item nearest neighbours, cosine or BM25 */
     FACTO_MODEL_EASE = 5,    /* "ease": closed-form item-item model (Steck, WWW 2019) */
-    FACTO_MODEL_IALS = 6     /* "ials": implicit alternating least squares (ranking) */
+    FACTO_MODEL_IALS = 6,    /* "ials": implicit alternating least squares (ranking) */
+    FACTO_MODEL_BPR = 7,     /* "bpr": Bayesian personalized ranking (ranking) */
+    FACTO_MODEL_WARP = 8,    /* "warp": WARP loss, LightFM's form (ranking) */
+    FACTO_MODEL_SOFTMAX = 9  /* "softmax": multi-label softmax cross-entropy (ranking) */
 } facto_model_kind;
 
 /* What a model predicts. */
@@ -677,7 +680,8 @@ typedef struct facto_model facto_model;
 FACTO_API void facto_model_free(facto_model *model);
 /* Kind of a model; 0 for NULL. */
 FACTO_API facto_model_kind facto_model_get_kind(const facto_model *model);
-/* "mf", "fm", "ials", or "unknown" for any other value. Static storage. */
+/* The kind's name ("mf", "fm", ..., "softmax"), or "unknown" for any other value. Static
+ * storage. */
 FACTO_API const char *facto_model_kind_name(facto_model_kind kind);
 /* What the model predicts; 0 for NULL. */
 FACTO_API facto_task facto_model_task(const facto_model *model);
@@ -918,7 +922,10 @@ typedef struct facto_epoch_report {
     double samples_per_second; /* training ratings or rows per second of update time */
     double train_loss;         /* the kind's training objective after the epoch divided by the training
                                   pairs (ials: the weighted squared error over every (user, item) pair
-                                  plus L2); NAN when the kind reports none */
+                                  plus L2; bpr: -log sigmoid of each pair's difference before its update,
+                                  warp: its rank-weighted hinge, softmax: the cross-entropy of each positive
+                                  before its batch's step, each averaged over the epoch's positives, without
+                                  L2); NAN when the kind reports none */
 } facto_epoch_report;
 
 /* Callbacks during training; any may be NULL. Return non-zero to stop early
@@ -1148,6 +1155,41 @@ FACTO_API facto_status facto_model_similar(facto_ctx *ctx, const facto_model *mo
  * pair, computed apart from the timed part). Cost per iteration about
  * (cg_steps + 1)(8 nnz k + 2 (n_users + n_items) k^2) flops: 0.5-2 s at
  * MovieLens-20M size (10M pairs, k 64) on 2 cores (bench/ials.sh).
+ * ====================================================================== */
+
+/* ======================================================================
+ * Factor models trained on a ranking loss (kinds "bpr", "warp", "softmax")
+ *
+ * Trained by facto_model_fit with facto_params_new(ctx, "bpr" | "warp" |
+ * "softmax") on interactions (facto_fit_data.train, as for ials; every
+ * pair is a positive). The model is the one ials has: s(u, i) = b_i +
+ * <U_u, V_i>, U [n_users, num_factors], V [n_items, num_factors], an item
+ * bias b when item_bias is 1; FACTO_TASK_RANKING. Objectives (L2 as
+ * weight decay on the rows an update touches):
+ *   bpr (Rendle, Freudenthaler, Gantner & Schmidt-Thieme, UAI 2009): each
+ *     training pair (u, i) once an epoch with one negative j (uniform or by
+ *     training popularity: negative_sampling; a positive of u is drawn
+ *     again), loss -log sigmoid(s(u, i) - s(u, j));
+ *   warp (Weston, Bengio & Usunier, IJCAI 2011, LightFM's form): negatives
+ *     are drawn until one violates the margin, s(u, j) > s(u, i) - 1, at
+ *     most max_sampled trials; the one found at trial t updates the hinge
+ *     1 - s(u, i) + s(u, j) weighted by log(max(1, floor((n_items - 1) / t)));
+ *   softmax: multi-label cross-entropy, -sum_{i in I_u} log softmax(s_u)_i
+ *     over the catalogue, mini-batches of batch_size users; the full
+ *     softmax (every item, sgemm) for catalogues of at most
+ *     full_softmax_max items, else num_sampled negatives a batch drawn by
+ *     training popularity Q with the logQ correction s - log(num_sampled
+ *     Q(j)) (Bengio & Senecal, IEEE TNN 2008; Yi et al., RecSys 2019).
+ * bpr and warp update on facto_ctx_set_threads() threads without locks
+ * (Hogwild: Recht et al., NIPS 2011), so only one thread is bit-
+ * reproducible; softmax's products use OpenBLAS's threads. Optimizer sgd,
+ * adagrad or adam; the defaults were chosen on validation carve-outs of
+ * ml-100k's training part (bench/loss_tune.sh), as each --help line says.
+ * A history (facto_model_recommend_history) folds in by one least-squares
+ * solve against V (foldin_reg, foldin_unobserved). Epoch reports carry
+ * train_loss. Cost per epoch: bpr O(nnz k), warp O(nnz k max_sampled) at
+ * most, softmax O(n_users n_items k) full or O(n_users num_sampled k)
+ * sampled; 1-5 s a fit on ml-100k (44k pairs, k 64, 2 cores).
  * ====================================================================== */
 
 /* ======================================================================

@@ -18,6 +18,17 @@ void fct_sgemm_nt(int64_t m, int64_t n, int64_t k, const float *A, int64_t lda, 
                   float *C, int64_t ldc);
 
 /*
+ * C [m, n] = alpha op(A) op(B) + beta C, float, row-major; op(A) is A
+ * [m, k] (trans_a 0) or A^T for A stored [k, m] (trans_a 1); op(B) is B
+ * [k, n] (trans_b 0) or B^T for B stored [n, k] (trans_b 1). Dimensions
+ * and leading dimensions must fit in int (cblas_sgemm). The softmax
+ * solver's forward and backward products (scores of a batch of users
+ * against items, and the gradients of both factor matrices).
+ */
+void fct_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *A, int64_t lda,
+               const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
+
+/*
  * C [m, n] = alpha op(A) op(B) + beta C, double, row-major; op(A) is A
  * [m, k] (trans_a 0) or A^T for A stored [k, m] (trans_a 1); B is [k, n].
  * Dimensions and leading dimensions must fit in int (cblas_dgemm).

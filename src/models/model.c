@@ -23,6 +23,9 @@ static const fct_model_ops *const fct_model_kinds[] = {
     &fct_itemknn_ops,
     &fct_ease_ops,
     &fct_ials_ops,
+    &fct_bpr_ops,
+    &fct_warp_ops,
+    &fct_softmax_ops,
 };
 #define FCT_N_KINDS ((int)(sizeof fct_model_kinds / sizeof fct_model_kinds[0]))
 

@@ -133,14 +133,17 @@ struct facto_model {
     const fct_model_ops *ops;
 };
 
-/* Registered kinds (mf.c, fm.c, popular.c, itemknn.c, ease.c, ials.c define
- * the ops), in facto_model_kind order. */
+/* Registered kinds (mf.c, fm.c, popular.c, itemknn.c, ease.c, ials.c, bpr.c,
+ * warp.c, softmax.c define the ops), in facto_model_kind order. */
 extern const fct_model_ops fct_mf_ops;
 extern const fct_model_ops fct_fm_ops;
 extern const fct_model_ops fct_popular_ops;
 extern const fct_model_ops fct_itemknn_ops;
 extern const fct_model_ops fct_ease_ops;
 extern const fct_model_ops fct_ials_ops;
+extern const fct_model_ops fct_bpr_ops;
+extern const fct_model_ops fct_warp_ops;
+extern const fct_model_ops fct_softmax_ops;
 
 /* The ops of kind `name` ("mf") or of kind number `kind`; NULL when unknown. */
 const fct_model_ops *fct_model_kind_by_name(const char *name);

@@ -10,6 +10,8 @@
 static const fct_loss fct_losses[] = {
     {FCT_LOSS_SQUARED, "squared", 0, fct_loss_squared, NULL},
     {FCT_LOSS_LOGISTIC, "logistic", 0, fct_loss_logistic, NULL},
+    {FCT_LOSS_BPR, "bpr", 1, NULL, fct_loss_bpr},
+    {FCT_LOSS_WARP, "warp", 1, NULL, fct_loss_warp},
 };
 
 const fct_loss *fct_loss_get(fct_loss_kind kind)

@@ -1,8 +1,9 @@
 /*
  * loss.h — the loss interface of the first-order solvers (MF: sgd_mf.c;
- * FM: fm_sgd.c): for a raw model score y and a label, the loss value and
- * its derivative d loss / d y, which is all an SGD-type solver needs (the
- * gradient of a parameter is that derivative times d y / d parameter).
+ * FM: fm_sgd.c; BPR and WARP: pairwise.c): for a raw model score y and a
+ * label, or a pair of scores, the loss value and its derivative d loss /
+ * d score, which is all an SGD-type solver needs (the gradient of a
+ * parameter is that derivative times d score / d parameter).
  *
  * Pointwise losses (one score, one label):
  *   squared   l = 1/2 (y - t)^2,           dl/dy = y - t,          pred = y
@@ -12,15 +13,27 @@
  * `pred` is the prediction the loss is calibrated for; a model may still
  * clip it (FM's regressor clips to the training range).
  *
+ * Pairwise losses (a positive item's score s_pos against a negative's
+ * s_neg; dscore = d l / d s_pos, and d l / d s_neg = -dscore):
+ *   bpr   l = -log sigmoid(x) = log(1 + e^{-x}), x = s_pos - s_neg
+ *         (Rendle, Freudenthaler, Gantner & Schmidt-Thieme, UAI 2009),
+ *         dl/ds_pos = sigmoid(x) - 1 = -sigmoid(-x),  pred = sigmoid(x)
+ *         (the probability that the positive ranks above the negative);
+ *   warp  l = max(0, 1 - s_pos + s_neg), the margin hinge of WARP (Weston,
+ *         Bengio & Usunier, IJCAI 2011), dl/ds_pos = -1 where the margin
+ *         is violated (s_neg > s_pos - 1), else 0 (at the kink: 0);
+ *         pred = 1 when violated, else 0. WARP's rank weight L(rank
+ *         estimate) multiplies the loss and its derivative; its sampler
+ *         (src/solvers/pairwise.c) supplies it.
+ * The multi-label softmax cross-entropy is not a function of one or two
+ * scores (it needs every item's, or a sample's): src/solvers/softmax.c.
+ *
  * Design: the formulas are static inline functions (hot loops inline them
- * through fct_loss_point, a switch on the kind), and fct_loss_get gives a
- * descriptor with function pointers for code that holds a loss as data.
- * Pairwise losses plug in as further kinds whose descriptor has
- * pairwise = 1 and a `pair` function of (s_pos, s_neg) filling dscore =
- * d l / d s_pos (d l / d s_neg = -dscore): BPR (Rendle et al., UAI 2009),
- * l = -log sigmoid(s_pos - s_neg); WARP (Weston et al., IJCAI 2011), the
- * hinge max(0, 1 - s_pos + s_neg) times a rank weight its sampler supplies.
- * All in double; O(1) per call (logistic: two exp, one log1p).
+ * through fct_loss_point / fct_loss_pair, a switch on the kind), and
+ * fct_loss_get gives a descriptor with function pointers for code that
+ * holds a loss as data: pointwise kinds have `point`, pairwise ones
+ * pairwise = 1 and `pair`.
+ * All in double; O(1) per call (logistic, bpr: two exp, one log1p).
  */
 #ifndef FACTO_SOLVERS_LOSS_H
 #define FACTO_SOLVERS_LOSS_H
@@ -29,7 +42,9 @@
 
 typedef enum fct_loss_kind {
     FCT_LOSS_SQUARED = 0,
-    FCT_LOSS_LOGISTIC = 1
+    FCT_LOSS_LOGISTIC = 1,
+    FCT_LOSS_BPR = 2, /* pairwise */
+    FCT_LOSS_WARP = 3 /* pairwise */
 } fct_loss_kind;
 
 /* One evaluation of a loss. */
@@ -65,13 +80,42 @@ static inline fct_loss_value fct_loss_point(fct_loss_kind kind, double y, double
     return kind == FCT_LOSS_LOGISTIC ? fct_loss_logistic(y, label) : fct_loss_squared(y, label);
 }
 
+/* BPR: overflow-safe as the logistic loss (it is the logistic loss of x
+ * with label 1). */
+static inline fct_loss_value fct_loss_bpr(double s_pos, double s_neg)
+{
+    const double x = s_pos - s_neg;
+    fct_loss_value v;
+    v.pred = 1.0 / (1.0 + exp(-x));
+    v.dscore = -1.0 / (1.0 + exp(x));
+    v.loss = x < 0 ? -x + log1p(exp(x)) : log1p(exp(-x));
+    return v;
+}
+
+/* WARP's margin hinge (without its rank weight). */
+static inline fct_loss_value fct_loss_warp(double s_pos, double s_neg)
+{
+    const double h = 1.0 - s_pos + s_neg;
+    fct_loss_value v;
+    v.loss = h > 0.0 ? h : 0.0;
+    v.dscore = h > 0.0 ? -1.0 : 0.0;
+    v.pred = h > 0.0 ? 1.0 : 0.0;
+    return v;
+}
+
+/* A pairwise loss of `kind` (FCT_LOSS_BPR or FCT_LOSS_WARP). */
+static inline fct_loss_value fct_loss_pair(fct_loss_kind kind, double s_pos, double s_neg)
+{
+    return kind == FCT_LOSS_WARP ? fct_loss_warp(s_pos, s_neg) : fct_loss_bpr(s_pos, s_neg);
+}
+
 /* A loss as data. */
 typedef struct fct_loss {
     fct_loss_kind kind;
-    const char *name;                                     /* "squared", "logistic" */
+    const char *name;                                     /* "squared", "logistic", "bpr", "warp" */
     int pairwise;                                         /* 0: point; 1: pair */
     fct_loss_value (*point)(double score, double label);  /* pointwise losses */
-    fct_loss_value (*pair)(double s_pos, double s_neg);   /* pairwise losses (none yet) */
+    fct_loss_value (*pair)(double s_pos, double s_neg);   /* pairwise losses */
 } fct_loss;
 
 /* The descriptor of `kind`, NULL for an unknown kind. */

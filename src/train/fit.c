@@ -26,6 +26,9 @@ static const struct {
     {"itemknn", fct_fit_itemknn},
     {"ease", fct_fit_ease},
     {"ials", fct_fit_ials},
+    {"bpr", fct_fit_bpr},
+    {"warp", fct_fit_warp},
+    {"softmax", fct_fit_softmax},
 };
 
 facto_status facto_model_fit(facto_ctx *ctx, const facto_params *params, const facto_fit_data *data,

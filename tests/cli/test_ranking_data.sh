@@ -132,13 +132,15 @@ for m in ${LIST//,/ } n_users n_users_skipped; do
 done
 [ -n "$(json_num rmse "$TMP/out")" ] || fail "eval --metrics lost the RMSE"
 # a ranking model reports them by default, here trained on every core and scored on one
-expect_rc 0 "$F" train --model ials --dataset ml-100k --split u1 --implicit-threshold 4 --factors 16 --epochs 4 \
-    --out "$TMP/ials.facto" --json
-cp "$TMP/out" "$TMP/train.json"
-expect_rc 0 "$F" eval --model "$TMP/ials.facto" --test "$ML/u1.test" --implicit-threshold 4 --json
-for m in ${LIST//,/ } n_users n_users_skipped; do
-    [ "$(json_num "$m" "$TMP/out")" = "$(json_num "$m" "$TMP/train.json")" ] ||
-        fail "ials: eval $m $(json_num "$m" "$TMP/out") != train's $(json_num "$m" "$TMP/train.json")"
+for kind in ials bpr warp softmax; do
+    expect_rc 0 "$F" train --model "$kind" --dataset ml-100k --split u1 --implicit-threshold 4 --factors 16 \
+        --epochs 4 --out "$TMP/$kind.facto" --json
+    cp "$TMP/out" "$TMP/train.json"
+    expect_rc 0 "$F" eval --model "$TMP/$kind.facto" --test "$ML/u1.test" --implicit-threshold 4 --json
+    for m in ${LIST//,/ } n_users n_users_skipped; do
+        [ "$(json_num "$m" "$TMP/out")" = "$(json_num "$m" "$TMP/train.json")" ] ||
+            fail "$kind: eval $m $(json_num "$m" "$TMP/out") != train's $(json_num "$m" "$TMP/train.json")"
+    done
 done
 expect_rc 0 "$F" eval --model "$TMP/mf.facto" --test "$ML/u1.test" --metrics ndcg@10 --threads 2
 grep -Eq '^ndcg@10 +0\.[0-9]+$' "$TMP/out" || fail "eval text lacks ndcg@10"

@@ -4,8 +4,8 @@
 # (TSV and JSON lines), never lists a training item (unless
 # --include-seen), honours --exclude, and writes --out whole or not at all;
 # --history folds a new user in (ease: a training user's own items give its
-# list, ials: near it; unknown items are named; mf refuses with its error); `facto
-# similar` prints the nearest items (text and --json). Self-contained first
+# list, ials, bpr, warp, softmax: near it; unknown items are named; mf refuses
+# with its error); `facto similar` prints the nearest items (text and --json). Self-contained first
 # (generated interactions), then on ml-100k (else exit 77).
 set -u
 . "$(dirname "$0")/lib.bash"
@@ -18,10 +18,20 @@ E="$TMP/ease.facto"
 I="$TMP/ials.facto"
 expect_rc 0 "$F" train --model ease --train "$TMP/r.train" --test "$TMP/r.test" --out "$E"
 expect_rc 0 "$F" train --model ials --train "$TMP/r.train" --test "$TMP/r.test" --factors 8 --out "$I"
+# the kinds trained on a ranking loss, on the same factor model as ials
+R=()
+for kind in bpr warp softmax; do
+    expect_rc 0 "$F" train --model "$kind" --train "$TMP/r.train" --test "$TMP/r.test" --factors 8 --epochs 20 \
+        --out "$TMP/$kind.facto"
+    R+=("$TMP/$kind.facto")
+done
 
-# every user: the batch lines are the one-user lines (TSV), and each JSON line is --json's
-# (ease scores users one at a time, ials in sgemm blocks)
-for m in "$E" "$I"; do
+# every user (bpr, warp, softmax: every sixth, for time): the batch lines are the one-user lines
+# (TSV), and each JSON line is --json's (ease scores users one at a time, the factor kinds in sgemm
+# blocks)
+for m in "$E" "$I" "${R[@]}"; do
+    step=1
+    case $m in "$E" | "$I") ;; *) step=6 ;; esac
     expect_rc 0 "$F" recommend --model "$m" --all-users -k 7
     cp "$TMP/out" "$TMP/all.tsv"
     cp "$TMP/out" "$m.tsv"
@@ -29,9 +39,15 @@ for m in "$E" "$I"; do
     cp "$TMP/out" "$TMP/all.jsonl"
     [ "$(cut -f1 "$TMP/all.tsv" | uniq | tr '\n' ' ')" = "$(cut -f1 "$TMP/r.train" | sort -n -u | tr '\n' ' ')" ] ||
         fail "--all-users: users not in id order, or some missing"
+    cut -f1 "$TMP/r.train" | sort -n -u | awk -v s=$step 'NR % s == 1 || s == 1' >"$TMP/users"
+    awk -F'\t' 'NR == FNR { k[$1] = 1; next } $1 in k' "$TMP/users" "$TMP/all.tsv" >"$TMP/all.sub"
+    mv "$TMP/all.sub" "$TMP/all.tsv"
+    awk 'NR == FNR { k["{\"user\": \"" $1 "\","] = 1; next } $1 " " $2 in k' "$TMP/users" "$TMP/all.jsonl" \
+        >"$TMP/all.sub"
+    mv "$TMP/all.sub" "$TMP/all.jsonl"
     : >"$TMP/one.tsv"
     : >"$TMP/one.jsonl"
-    for u in $(cut -f1 "$TMP/r.train" | sort -n -u); do
+    for u in $(cat "$TMP/users"); do
         "$F" recommend --model "$m" --user "$u" -k 7 --format tsv >>"$TMP/one.tsv" || fail "recommend --user $u"
         "$F" recommend --model "$m" --user "$u" -k 7 --json >>"$TMP/one.jsonl" || fail "recommend --user $u --json"
     done
@@ -64,6 +80,19 @@ expect_err "'nosuch'"
 awk 'NR > 1 { print $2 }' "$TMP/out" | sort >"$TMP/ih3"
 common=$(comm -12 "$TMP/iu3" "$TMP/ih3" | wc -l)
 [ "$common" -ge 7 ] || fail "ials --history of user 3's items shares $common of 10 items with user 3's list"
+# bpr, warp, softmax fold in by the same solve against item factors trained on another loss: nearer
+# their own list than a popularity list is; similar lists k items, never the item itself
+for m in "${R[@]}"; do
+    expect_rc 0 "$F" recommend --model "$m" --user 3 -k 10
+    awk 'NR > 1 { print $2 }' "$TMP/out" | sort >"$TMP/ru3"
+    expect_rc 0 "$F" recommend --model "$m" --history "$items" -k 10
+    awk 'NR > 1 { print $2 }' "$TMP/out" | sort >"$TMP/rh3"
+    common=$(comm -12 "$TMP/ru3" "$TMP/rh3" | wc -l)
+    [ "$common" -ge 5 ] || fail "$m --history of user 3's items shares $common of 10 items with user 3's list"
+    expect_rc 0 "$F" similar --model "$m" --item 5 -k 4
+    [ "$(awk 'NR > 1' "$TMP/out" | wc -l)" -eq 4 ] || fail "$m similar -k 4 did not list 4 items"
+    if awk 'NR > 1 && $2 == "5"' "$TMP/out" | grep -q .; then fail "$m similar listed the item itself"; fi
+done
 
 # mf cannot fold a user in: the library's error, exit 2
 M="$TMP/mf.facto"

@@ -139,7 +139,7 @@ static void test_params_by_name(void **state)
     assert_non_null(strstr(facto_errmsg(ctx), "mf, fm"));
     assert_null(bad);
     /* the kinds this build knows */
-    assert_int_equal(facto_model_kind_count(), 6);
+    assert_int_equal(facto_model_kind_count(), 9);
     facto_kind_info k;
     assert_int_equal(facto_model_kind_info(ctx, 4, &k), FACTO_OK);
     assert_string_equal(k.name, "ease");
@@ -150,6 +150,19 @@ static void test_params_by_name(void **state)
     assert_int_equal(facto_model_kind_find(ctx, "ials", &k), FACTO_OK);
     assert_int_equal(k.kind, FACTO_MODEL_IALS);
     assert_int_equal(k.train_inputs, FACTO_INPUT_RATINGS);
+    const char *rank_kinds[3] = {"bpr", "warp", "softmax"};
+    const facto_model_kind rank_ids[3] = {FACTO_MODEL_BPR, FACTO_MODEL_WARP, FACTO_MODEL_SOFTMAX};
+    for (int x = 0; x < 3; x++) {
+        assert_int_equal(facto_model_kind_find(ctx, rank_kinds[x], &k), FACTO_OK);
+        assert_int_equal(k.kind, rank_ids[x]);
+        assert_int_equal(k.train_inputs, FACTO_INPUT_RATINGS);
+        assert_string_equal(facto_model_kind_name(rank_ids[x]), rank_kinds[x]);
+        assert_int_equal(k.thread_invariant, 0); /* Hogwild, or OpenBLAS's threaded products */
+        facto_params *rp = NULL;
+        assert_int_equal(facto_params_new(ctx, rank_kinds[x], &rp), FACTO_OK);
+        assert_int_equal(facto_params_task(rp), FACTO_TASK_RANKING);
+        facto_params_free(rp);
+    }
     facto_params_free(p);
     facto_params_free(q);
     facto_params_free(f);
