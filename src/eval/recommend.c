@@ -43,9 +43,8 @@ static void fct_rec_bound_init(const fct_dot_form *d, fct_rec_bound *b)
     b->max_norm_v = b->max_bias = 0.0f;
     for (int32_t i = 0; i < d->n_items; i++) {
         const float *v = d->V + (int64_t)i * d->ldv;
-        /* eight float partial sums, so the compiler vectorizes the pass (it
-         * runs once a call: for one user it would cost as much as the
-         * scoring in double); their rounding (< k 2^-24 relative) is
+        /* eight float partial sums, so the compiler vectorizes the pass
+         * (once a model: fct_rec_bound_cached); their rounding (< k 2^-24 relative) is
          * covered by raising the norm by 0.1% plus k 2^-23 */
         float p[8] = {0};
         int32_t f = 0;
@@ -60,6 +59,28 @@ static void fct_rec_bound_init(const fct_dot_form *d, fct_rec_bound *b)
         if (d->item_bias && fabsf(d->item_bias[i]) > b->max_bias)
             b->max_bias = fabsf(d->item_bias[i]);
     }
+}
+
+/* The bound of a model, computed once and kept in the model (the pass
+ * over every item's factors costs as much as scoring one user). Threads
+ * that race on the first call compute the same values. */
+static void fct_rec_bound_cached(const facto_model *model, const fct_dot_form *d, fct_rec_bound *b)
+{
+    facto_model *m = (facto_model *)model; /* the cache only: models are heap objects */
+    if (atomic_load_explicit(&m->topn_bound_ready, memory_order_acquire)) {
+        uint32_t nv = atomic_load_explicit(&m->topn_bound[0], memory_order_relaxed),
+                 nb = atomic_load_explicit(&m->topn_bound[1], memory_order_relaxed);
+        memcpy(&b->max_norm_v, &nv, sizeof nv);
+        memcpy(&b->max_bias, &nb, sizeof nb);
+        return;
+    }
+    fct_rec_bound_init(d, b);
+    uint32_t nv, nb;
+    memcpy(&nv, &b->max_norm_v, sizeof nv);
+    memcpy(&nb, &b->max_bias, sizeof nb);
+    atomic_store_explicit(&m->topn_bound[0], nv, memory_order_relaxed);
+    atomic_store_explicit(&m->topn_bound[1], nb, memory_order_relaxed);
+    atomic_store_explicit(&m->topn_bound_ready, 1, memory_order_release);
 }
 
 /* User u's score of item i in one fixed order (what the lists report). */
@@ -264,7 +285,7 @@ static facto_status fct_rec_batch_dot(facto_ctx *ctx, const facto_model *model, 
                 pos[n_valid++] = j;
             }
         fct_rec_bound bound;
-        fct_rec_bound_init(d, &bound);
+        fct_rec_bound_cached(model, d, &bound);
         fct_blas_set_threads(1); /* the threads split the users; each sgemm runs alone */
 #pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1) if (n_threads > 1)
         for (int64_t t = 0; t < n_tiles; t++) {

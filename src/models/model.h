@@ -16,6 +16,8 @@
 #include "io/modelfile.h"
 #include "metrics/metrics.h"
 
+#include <stdatomic.h>
+
 /*
  * Whom to score items for. One form at a time:
  *   user >= 0                  a user of the model's user map (training user);
@@ -131,6 +133,13 @@ typedef struct fct_model_ops {
 
 struct facto_model {
     const fct_model_ops *ops;
+    /* Top-N's rounding bound of a dot-form model (eval/recommend.c: max
+     * |V_i| and max |b_i| over items, as float bits), computed on the first
+     * top-N call and kept: a model never changes once fitted or loaded.
+     * topn_bound_ready turns 1 (release) after both are stored. Zero from
+     * the kinds' calloc. */
+    _Atomic uint32_t topn_bound[2];
+    _Atomic int topn_bound_ready;
 };
 
 /* Registered kinds (mf.c, fm.c, popular.c, itemknn.c, ease.c, ials.c, bpr.c,
