@@ -1,8 +1,8 @@
 /*
  * test_golden.c — model files written by an earlier facto keep loading and
  * scoring the same. tests/golden/v1/ holds small models of every kind and
- * training path written by facto 0.1.0 (format 1; how: tests/golden/
- * README.md) from synthetic ratings, and expected.txt the predictions each
+ * training path of format 1, written by facto 0.1.0 (mf, fm) and by the
+ * 0.2 development tree (the ranking kinds; how: tests/golden/README.md) from synthetic ratings, and expected.txt the predictions each
  * gives: by id for pairs.tsv, or for the feature rows of rows.test, plus a
  * top-5 list. Every build must load them and reproduce those values exactly
  * (each float printed with 9 significant digits, so equal text is equal
@@ -35,6 +35,14 @@ static const struct {
     {"fm_mcmc_rows.facto", 0},
     {"fm_mcmc_ratings.facto", 1},
     {"fm_als_cls.facto", 1},
+    /* the ranking kinds, written by facto 0.2.0-dev (still format 1) */
+    {"popular.facto", 1},
+    {"itemknn.facto", 1},
+    {"ease.facto", 1},
+    {"ials.facto", 1},
+    {"bpr.facto", 1},
+    {"warp.facto", 1},
+    {"softmax.facto", 1},
 };
 
 /* Append one model's lines ("file\twhat\tvalue") to out. */
