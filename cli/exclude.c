@@ -26,7 +26,8 @@ static int cli_upair_cmp(const void *a, const void *b)
 /* Pack sorted pairs [n] into per-user lists (repeats dropped). */
 static int cli_excl_pack(cli_upair *pairs, size_t n, cli_excl *e)
 {
-    qsort(pairs, n, sizeof *pairs, cli_upair_cmp);
+    if (n > 1) /* qsort wants a valid pointer even for nothing */
+        qsort(pairs, n, sizeof *pairs, cli_upair_cmp);
     e->ptr = calloc((size_t)e->n_users + 1, sizeof *e->ptr);
     e->items = malloc((n ? n : 1) * sizeof *e->items);
     if (!e->ptr || !e->items) {

@@ -60,6 +60,11 @@ printf '1\t1\n' >"$TMP/excl.tsv"
 expect_rc 2 "$F" recommend --model "$TMP/mf.facto" --all-users --exclude "$TMP/excl.tsv" --out "$TMP/excl.tsv"
 expect_err "excl.tsv: is an input of this command"
 [ "$(cat "$TMP/excl.tsv")" = "$(printf '1\t1')" ] || fail "recommend --out replaced its --exclude file"
+# an --exclude file with no pair the model knows (empty, or unknown ids): nothing to leave out
+# (under the sanitizer build this once reported qsort(NULL, 0))
+expect_rc 0 "$F" recommend --model "$TMP/mf.facto" --user 1 -k 2 --exclude /dev/null
+printf '1\tnot-an-item\n' >"$TMP/excl_unknown.tsv"
+expect_rc 0 "$F" recommend --model "$TMP/mf.facto" --all-users -k 2 --exclude "$TMP/excl_unknown.tsv" --out "$TMP/recs_u.tsv"
 # a model output replaces a model (and only that)
 expect_rc 0 "$F" train --train "$TMP/r.tsv" --epochs 1 --factors 2 --out "$TMP/mf2.facto"
 expect_rc 0 "$F" train --train "$TMP/r.tsv" --epochs 1 --factors 3 --out "$TMP/mf2.facto"
