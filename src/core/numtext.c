@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static locale_t fct_c_loc;
 static pthread_once_t fct_c_loc_once = PTHREAD_ONCE_INIT;
@@ -76,6 +77,20 @@ static int fct_format_nonfinite(char *buf, size_t size, double v)
     return snprintf(buf, size, "%s", isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
 }
 
+/* %g writes a value in exponent form when its exponent reaches the
+ * precision ("2.9e+02" for 290 at 2 digits); below 1e9 the plain form is
+ * what a reader expects and still round-trips (it has more digits). */
+static int fct_unexponent(char *buf, size_t size, int n, double v)
+{
+    const char *e = strchr(buf, 'e');
+    if (!e || n < 0 || (size_t)n >= size)
+        return n;
+    int x = atoi(e + 1);
+    if (x < 0 || x > 8)
+        return n;
+    return snprintf(buf, size, "%.*g", x + 1, v);
+}
+
 int fct_format_float_short(char *buf, size_t size, float v)
 {
     if (!isfinite(v))
@@ -87,6 +102,7 @@ int fct_format_float_short(char *buf, size_t size, float v)
         if (n < 0 || (size_t)n >= size || strtof(buf, NULL) == v)
             break;
     }
+    n = fct_unexponent(buf, size, n, (double)v);
     fct_restore_locale(old);
     return n;
 }
@@ -102,6 +118,7 @@ int fct_format_double_short(char *buf, size_t size, double v)
         if (n < 0 || (size_t)n >= size || strtod(buf, NULL) == v)
             break;
     }
+    n = fct_unexponent(buf, size, n, v);
     fct_restore_locale(old);
     return n;
 }

@@ -245,6 +245,7 @@ static void test_float_text(void **state)
     const struct { float v; const char *text; } cases[] = {
         {0.1f, "0.1"}, {1e-5f, "1e-05"}, {3.0f, "3"}, {-2.5f, "-2.5"}, {0.3f, "0.3"},
         {1.2345e-5f, "1.2345e-05"}, {16777216.0f, "16777216"}, {3.4028235e38f, "3.4028235e+38"},
+        {290.0f, "290"}, {-200.0f, "-200"}, {1.5e8f, "150000000"}, {1e9f, "1e+09"}, {1234.5f, "1234.5"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         facto_format_float(buf, sizeof buf, cases[i].v);
