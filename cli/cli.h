@@ -103,6 +103,10 @@ const char *cli_rnum(char *buf, double v, int decimals);
  * one of its inputs, whichever option named it. */
 void cli_inputs_set(int argc, char **argv);
 facto_ctx *cli_ctx_new(void);
+/* The frame of a command over one saved model: a context (cli_ctx_new),
+ * the model at `path` loaded, run(ctx, model, arg) for the exit code, both
+ * freed. A load error is reported (cli_fail) and its exit code returned. */
+int cli_run_with_model(const char *path, int (*run)(facto_ctx *ctx, const facto_model *model, void *arg), void *arg);
 /* A JSON string of an id (facto_id_escape: valid UTF-8 as is, a backslash
  * doubled, any other byte as \xHH), so two ids never print alike. NULL
  * when out of memory. */

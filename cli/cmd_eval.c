@@ -288,6 +288,15 @@ static int cli_eval_ratings(facto_ctx *ctx, const facto_model *model, const cli_
     return rc;
 }
 
+static int cli_eval_run(facto_ctx *ctx, const facto_model *model, void *arg)
+{
+    const cli_eval_args *a = arg;
+    unsigned inputs = facto_model_inputs(model);
+    /* rows when it scores rows only, or when --format says rows */
+    int rows = (inputs & FACTO_INPUT_ROWS) && (!(inputs & FACTO_INPUT_RATINGS) || a->rows_format_set);
+    return rows ? cli_eval_rows(ctx, model, a) : cli_eval_ratings(ctx, model, a);
+}
+
 int cli_cmd_eval(int argc, char **argv)
 {
     cli_eval_args a;
@@ -301,22 +310,5 @@ int cli_cmd_eval(int argc, char **argv)
     }
     if (rc)
         return rc;
-    facto_ctx *ctx = cli_ctx_new();
-    if (!ctx) {
-        cli_error("out of memory");
-        return FACTO_EXIT_INTERNAL;
-    }
-    facto_model *model = NULL;
-    facto_status st = facto_model_load(ctx, a.model, &model);
-    if (st != FACTO_OK) {
-        rc = cli_fail(ctx, st, 0);
-    } else {
-        unsigned inputs = facto_model_inputs(model);
-        /* rows when it scores rows only, or when --format says rows */
-        int rows = (inputs & FACTO_INPUT_ROWS) && (!(inputs & FACTO_INPUT_RATINGS) || a.rows_format_set);
-        rc = rows ? cli_eval_rows(ctx, model, &a) : cli_eval_ratings(ctx, model, &a);
-    }
-    facto_model_free(model);
-    facto_ctx_free(ctx);
-    return rc;
+    return cli_run_with_model(a.model, cli_eval_run, &a);
 }

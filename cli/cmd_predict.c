@@ -224,6 +224,7 @@ static int cli_predict_pairs(facto_ctx *ctx, const facto_model *model, const cha
 }
 
 typedef struct cli_predict_args {
+    const char *verb; /* argv[0], for usage messages */
     const char *model, *input, *content_type, *accept, *output;
     int json;
 } cli_predict_args;
@@ -253,8 +254,9 @@ static int cli_predict_parse(int argc, char **argv, cli_predict_args *a, int *he
 }
 
 /* What the model scores decides what the input is. */
-static int cli_predict_run(facto_ctx *ctx, const char *verb, const facto_model *model, const cli_predict_args *a)
+static int cli_predict_run(facto_ctx *ctx, const facto_model *model, void *arg)
 {
+    const cli_predict_args *a = arg;
     unsigned inputs = facto_model_inputs(model);
     int request = a->content_type || a->accept || a->output;
     if ((inputs & FACTO_INPUT_RATINGS) && !request)
@@ -275,7 +277,7 @@ static int cli_predict_run(facto_ctx *ctx, const char *verb, const facto_model *
         return FACTO_EXIT_DATA;
     }
     if (a->json)
-        return cli_usage(verb, "--json is for pairs; responses to SageMaker requests follow --accept");
+        return cli_usage(a->verb, "--json is for pairs; responses to SageMaker requests follow --accept");
     return cli_predict_request(ctx, model, a->input, a->content_type, a->accept, a->output);
 }
 
@@ -290,15 +292,6 @@ int cli_cmd_predict(int argc, char **argv)
     }
     if (rc)
         return rc;
-    facto_ctx *ctx = cli_ctx_new();
-    if (!ctx) {
-        cli_error("out of memory");
-        return FACTO_EXIT_INTERNAL;
-    }
-    facto_model *model = NULL;
-    facto_status st = facto_model_load(ctx, a.model, &model);
-    rc = st != FACTO_OK ? cli_fail(ctx, st, 0) : cli_predict_run(ctx, argv[0], model, &a);
-    facto_model_free(model);
-    facto_ctx_free(ctx);
-    return rc;
+    a.verb = argv[0];
+    return cli_run_with_model(a.model, cli_predict_run, &a);
 }

@@ -326,8 +326,9 @@ static int cli_rec_history(facto_ctx *ctx, const facto_model *model, const cli_r
     return rc;
 }
 
-static int cli_rec_run(facto_ctx *ctx, const facto_model *model, const cli_rec_args *a)
+static int cli_rec_run(facto_ctx *ctx, const facto_model *model, void *arg)
 {
+    const cli_rec_args *a = arg;
     if (!(facto_model_inputs(model) & FACTO_INPUT_RATINGS)) {
         cli_error("%s: this model scores feature rows; it knows no users or items to recommend (a model "
                   "trained from ratings does)", a->model);
@@ -366,15 +367,5 @@ int cli_cmd_recommend(int argc, char **argv)
     }
     if (rc)
         return rc;
-    facto_ctx *ctx = cli_ctx_new();
-    if (!ctx) {
-        cli_error("out of memory");
-        return FACTO_EXIT_INTERNAL;
-    }
-    facto_model *model = NULL;
-    facto_status st = facto_model_load(ctx, a.model, &model);
-    rc = st != FACTO_OK ? cli_fail(ctx, st, 0) : cli_rec_run(ctx, model, &a);
-    facto_model_free(model);
-    facto_ctx_free(ctx);
-    return rc;
+    return cli_run_with_model(a.model, cli_rec_run, &a);
 }

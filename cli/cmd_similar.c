@@ -78,8 +78,9 @@ static int cli_similar_parse(int argc, char **argv, cli_similar_args *a, int *he
     return 0;
 }
 
-static int cli_similar_run(facto_ctx *ctx, const facto_model *model, const cli_similar_args *a)
+static int cli_similar_run(facto_ctx *ctx, const facto_model *model, void *arg)
 {
+    const cli_similar_args *a = arg;
     const facto_idmap *items = facto_model_items(model);
     if (!items) {
         cli_error("%s: this model scores feature rows; it knows no items to compare (a model trained from "
@@ -120,15 +121,5 @@ int cli_cmd_similar(int argc, char **argv)
     }
     if (rc)
         return rc;
-    facto_ctx *ctx = cli_ctx_new();
-    if (!ctx) {
-        cli_error("out of memory");
-        return FACTO_EXIT_INTERNAL;
-    }
-    facto_model *model = NULL;
-    facto_status st = facto_model_load(ctx, a.model, &model);
-    rc = st != FACTO_OK ? cli_fail(ctx, st, 0) : cli_similar_run(ctx, model, &a);
-    facto_model_free(model);
-    facto_ctx_free(ctx);
-    return rc;
+    return cli_run_with_model(a.model, cli_similar_run, &a);
 }

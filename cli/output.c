@@ -96,6 +96,21 @@ facto_ctx *cli_ctx_new(void)
     return ctx;
 }
 
+int cli_run_with_model(const char *path, int (*run)(facto_ctx *ctx, const facto_model *model, void *arg), void *arg)
+{
+    facto_ctx *ctx = cli_ctx_new();
+    if (!ctx) {
+        cli_error("out of memory");
+        return FACTO_EXIT_INTERNAL;
+    }
+    facto_model *model = NULL;
+    facto_status st = facto_model_load(ctx, path, &model);
+    int rc = st != FACTO_OK ? cli_fail(ctx, st, 0) : run(ctx, model, arg);
+    facto_model_free(model);
+    facto_ctx_free(ctx);
+    return rc;
+}
+
 const char *cli_num(char *buf, double v)
 {
     facto_format_float(buf, 32, (float)v);
