@@ -344,19 +344,21 @@ FACTO_API void facto_dataset_rating_range(const facto_dataset *ds, float *min_ra
  * one blob, timestamps when the data set has them; 64-byte aligned,
  * XXH64-checksummed. facto_dataset_read reads it back (by its magic bytes,
  * whatever the file name) by mapping it, with the same ids, pairs and values
- * bit for bit. Written to "PATH.tmp.PID", fsynced and renamed over PATH, so
- * PATH is never half-written. MovieLens-20M's shape (20M half-star ratings,
+ * bit for bit. Written through the atomic output (facto_output_open: a
+ * temporary file, fsync, rename), so PATH is never half-written and the
+ * output's refusals apply. MovieLens-20M's shape (20M half-star ratings,
  * 27K items) takes 3.1 bytes a rating. Errors: FACTO_ERR_INVALID (NULL
- * arguments), FACTO_ERR_IO (PATH is not a regular file, or cannot be written;
- * the message names it), FACTO_ERR_NOMEM. O(n_ratings) time, O(1) memory.
+ * arguments), FACTO_ERR_IO (refused as facto_output_open says, or cannot be
+ * written; the message names PATH), FACTO_ERR_NOMEM. O(n_ratings) time,
+ * O(1) memory besides a 64 KB buffer.
  */
 FACTO_API facto_status facto_dataset_write_fds(facto_ctx *ctx, const facto_dataset *ds, const char *path);
 /*
  * Write a data set as text, one rating a line:
  * user<TAB>item<TAB>rating[<TAB>timestamp], users in index order, items
- * ascending; ratings with the fewest digits (6..9) that read back to the
- * same float, in the C locale. "-" writes to standard output; otherwise as
- * facto_dataset_write_fds (temporary file, fsync, rename). Errors as
+ * ascending; ratings as the shortest text that reads back to the same
+ * float (facto_format_float). "-" writes to standard output; otherwise as
+ * facto_dataset_write_fds (atomic output). Errors as
  * facto_dataset_write_fds. O(n_ratings).
  */
 FACTO_API facto_status facto_dataset_write_tsv(facto_ctx *ctx, const facto_dataset *ds, const char *path);
