@@ -12,6 +12,9 @@
  */
 #include "hparams.h"
 #include "train_report.h"
+#ifdef FACTO_WITH_MPI
+#include "train_dist.h"
+#endif
 
 #include <math.h>
 #include <stdlib.h>
@@ -24,6 +27,9 @@ typedef enum {
     TO_MODEL = 1, TO_DATASET, TO_SPLIT, TO_TRAIN, TO_TEST, TO_FROM_RATINGS, TO_TEST_RATINGS, TO_FORMAT, TO_COLUMNS,
     TO_DELIMITER, TO_SIDE, TO_USER_FEATURES, TO_ITEM_FEATURES, TO_NUMERIC_IDS, TO_HYPERPARAMETERS, TO_OUT, TO_JSON,
     TO_VERBOSE, TO_THREADS, TO_HELP, TO_IMPLICIT, TO_IMPLICIT_THRESHOLD, TO_METRICS, TO_FOLD_IN, TO_SEED
+#ifdef FACTO_WITH_MPI
+    , TO_DISTRIBUTED
+#endif
 } cli_train_opt;
 
 static const struct {
@@ -58,6 +64,9 @@ static const struct {
     {"metrics", TO_METRICS, 1, 0},
     {"fold-in-fraction", TO_FOLD_IN, 1, 0},
     {"seed", TO_SEED, 1, 1}, /* the split's seed, for a kind without a seed hyperparameter */
+#ifdef FACTO_WITH_MPI
+    {"distributed", TO_DISTRIBUTED, 0, 0}, /* train across the ranks of an MPI job (train_dist.c) */
+#endif
 };
 #define CLI_TRAIN_NOPTS (sizeof cli_train_opts / sizeof cli_train_opts[0])
 
@@ -66,6 +75,9 @@ typedef struct cli_train_args {
     const char *hyperparameters, *out;
     const char *metrics; /* --metrics LIST, or NULL */
     int json, verbose, threads, threads_set, help;
+#ifdef FACTO_WITH_MPI
+    int distributed;
+#endif
     cli_hp_flags hp;
 } cli_train_args;
 
@@ -179,6 +191,11 @@ static void cli_train_help_common(const facto_kind_info *kind, int own_seed, int
            "                     ndcg@10,recall@20,precision@10,map@10,mrr,hr@10,auc,coverage@10)\n"
            "  --verbose          the library's log lines on stderr (default: off)\n");
     cli_train_help_threads(kind);
+#ifdef FACTO_WITH_MPI
+    printf("  --distributed      train across the ranks of an MPI job (mpirun -np P facto train --distributed\n"
+           "                     ...): mf by DSGD (plain sgd; a .fds --train is read in shards), fm by\n"
+           "                     synchronous mini-batches (solver sgd); rank 0 saves (docs/distributed.md)\n");
+#endif
     printf("  -h, --help         this text\n");
 }
 
@@ -267,6 +284,9 @@ static int cli_train_option(const char *verb, cli_train_args *a, cli_train_opt o
         a->threads_set = 1;
         return cli_arg_int(verb, "--threads", value, 0, 4096, &a->threads);
     case TO_HELP: a->help = 1; break;
+#ifdef FACTO_WITH_MPI
+    case TO_DISTRIBUTED: a->distributed = 1; break;
+#endif
     case TO_IMPLICIT: return cli_read_implicit(verb, &d->read, NULL);
     case TO_IMPLICIT_THRESHOLD: return cli_read_implicit(verb, &d->read, value);
     case TO_METRICS: a->metrics = value; return cli_arg_metrics(verb, value);
@@ -469,6 +489,10 @@ static int cli_train_run(facto_ctx *ctx, const char *verb, const facto_kind_info
     facto_ctx_set_log(ctx, cli_train_log, &ld, a->verbose ? FACTO_LOG_INFO : FACTO_LOG_WARN);
     FILE *info = a->json ? stderr : stdout;
     facto_status st;
+#ifdef FACTO_WITH_MPI
+    if (a->distributed)
+        return cli_train_dist(ctx, verb, p, &a->data, a->out, a->verbose);
+#endif
     /* A model that could not be saved is found out now, not after the fit. */
     if (a->out && (st = facto_model_save_check(ctx, a->out)) != FACTO_OK)
         return cli_fail(ctx, st, 0);

@@ -71,7 +71,9 @@ static int host_le(void)
  * ====================================================================== */
 
 typedef struct fds_sec {
-    const unsigned char *p; /* NULL when absent */
+    const unsigned char *p; /* NULL when absent (always NULL in a shard read: no mapping) */
+    uint64_t off;           /* file offset */
+    int present;
     uint64_t size;
     uint32_t width;
 } fds_sec;
@@ -85,6 +87,7 @@ struct fct_fds {
     int item_w, row_w, rate_w;
     uint32_t n_codes;
     fds_sec sec[S_COUNT];
+    const unsigned char *dir; /* a shard read: the directory read into memory (else it is read in the mapping) */
 };
 
 int fct_fds_sniff(const char *path)
@@ -161,7 +164,7 @@ static facto_status fds_check_dir(facto_ctx *ctx, fct_fds *f, uint32_t n_sec, ui
         (uint64_t)n_sec * FDS_DIRENT > body - dir_off)
         return fds_corrupt(ctx, path, "the section directory lies outside the file");
     for (uint32_t i = 0; i < n_sec; i++) {
-        const unsigned char *e = f->base + dir_off + (uint64_t)i * FDS_DIRENT;
+        const unsigned char *e = (f->dir ? f->dir : f->base + dir_off) + (uint64_t)i * FDS_DIRENT;
         uint32_t tag = (uint32_t)le_get(e, 4), width = (uint32_t)le_get(e + 4, 4);
         uint64_t off = le_get(e + 8, 8), size = le_get(e + 16, 8);
         if (off % FDS_ALIGN != 0 || off > body || size > body - off)
@@ -170,9 +173,11 @@ static facto_status fds_check_dir(facto_ctx *ctx, fct_fds *f, uint32_t n_sec, ui
             return fds_corrupt(ctx, path, "a section has an element width other than 1, 2, 4 or 8");
         for (int s = 0; s < S_COUNT; s++)
             if (fds_tags[s] == tag) {
-                if (f->sec[s].p)
+                if (f->sec[s].present)
                     return fds_corrupt(ctx, path, "a section appears twice");
-                f->sec[s].p = f->base + off;
+                f->sec[s].p = f->base ? f->base + off : NULL;
+                f->sec[s].off = off;
+                f->sec[s].present = 1;
                 f->sec[s].size = size;
                 f->sec[s].width = width;
             }
@@ -194,7 +199,7 @@ static facto_status fds_check_dir(facto_ctx *ctx, fct_fds *f, uint32_t n_sec, ui
     };
     for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
         const fds_sec *s = &f->sec[want[k].s];
-        if (!s->p) {
+        if (!s->present) {
             if (want[k].required)
                 return fds_corrupt(ctx, path, "a required section is missing");
             continue;
@@ -202,7 +207,7 @@ static facto_status fds_check_dir(facto_ctx *ctx, fct_fds *f, uint32_t n_sec, ui
         if (s->width != want[k].width || s->size / want[k].width != want[k].count || s->size % want[k].width != 0)
             return fds_corrupt(ctx, path, "a section's size does not match the header's counts and widths");
     }
-    if (!f->sec[S_UIDS].p || !f->sec[S_IIDS].p || f->sec[S_UIDS].width != 1 || f->sec[S_IIDS].width != 1)
+    if (!f->sec[S_UIDS].present || !f->sec[S_IIDS].present || f->sec[S_UIDS].width != 1 || f->sec[S_IIDS].width != 1)
         return fds_corrupt(ctx, path, "an id section is missing");
     return FACTO_OK;
 }
@@ -786,5 +791,265 @@ facto_status facto_dataset_write_fds(facto_ctx *ctx, const facto_dataset *ds, co
     }
     XXH64_freeState(w->hash);
     free(w);
+    return st;
+}
+
+/* ======================================================================
+ * Shard reader (distributed training): pread by offset, no mapping
+ * ====================================================================== */
+
+/* Read exactly n bytes at off. */
+static facto_status fds_pread(facto_ctx *ctx, int fd, const char *path, void *buf, uint64_t n, uint64_t off)
+{
+    unsigned char *p = buf;
+    while (n > 0) {
+        size_t want = n > ((size_t)1 << 30) ? ((size_t)1 << 30) : (size_t)n;
+        ssize_t got = pread(fd, p, want, (off_t)off);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return fct_fail(ctx, FACTO_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
+        if (got == 0)
+            return fds_corrupt(ctx, path, "truncated");
+        p += got;
+        n -= (uint64_t)got;
+        off += (uint64_t)got;
+    }
+    return FACTO_OK;
+}
+
+void fct_fds_shard_free(fct_fds_shard *s)
+{
+    if (!s)
+        return;
+    free(s->row_ptr);
+    free(s->items);
+    free(s->ratings);
+    fct_idmap_free(s->user_map);
+    fct_idmap_free(s->item_map);
+    memset(s, 0, sizeof *s);
+}
+
+/* An id map of n ids read from the offset and blob sections (every id interned, in order). */
+static facto_status fds_shard_ids(facto_ctx *ctx, int fd, const fct_fds *f, int s_off, int s_ids, int32_t n,
+                                  const char *what, facto_idmap **out)
+{
+    const char *path = f->path;
+    uint64_t off_at = f->sec[s_off].off;
+    uint64_t ids_at = f->sec[s_ids].off, blob_n = f->sec[s_ids].size;
+    unsigned char *offs = fct_malloc_array((size_t)n + 1, 8);
+    char *blob = malloc(blob_n ? (size_t)blob_n : 1);
+    facto_idmap *map = fct_idmap_new();
+    facto_status st = FACTO_OK;
+    if (!offs || !blob || !map) {
+        st = fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    if ((st = fds_pread(ctx, fd, path, offs, 8 * ((uint64_t)n + 1), off_at)) != FACTO_OK ||
+        (st = fds_pread(ctx, fd, path, blob, blob_n, ids_at)) != FACTO_OK)
+        goto done;
+    uint64_t prev = le_get(offs, 8);
+    if (prev != 0 || le_get(offs + 8 * (uint64_t)n, 8) != blob_n) {
+        st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: corrupt data set file: %s id offsets do not span their ids",
+                      path, what);
+        goto done;
+    }
+    for (int32_t i = 0; i < n; i++) {
+        uint64_t next = le_get(offs + 8 * ((uint64_t)i + 1), 8);
+        if (next <= prev || next > blob_n || next - prev - 1 < 1 || next - prev - 1 > FACTO_MAX_ID_LEN ||
+            blob[next - 1] != '\0' || memchr(blob + prev, '\0', next - prev - 1)) {
+            st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: corrupt data set file: %s id %d is not 1..%d bytes ending "
+                          "in NUL", path, what, (int)i, FACTO_MAX_ID_LEN);
+            goto done;
+        }
+        int32_t got = fct_idmap_intern(map, blob + prev, (size_t)(next - prev - 1));
+        if (got == -1) {
+            st = fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
+            goto done;
+        }
+        if (got != i) {
+            st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: corrupt data set file: %s id %d repeats an earlier one",
+                          path, what, (int)i);
+            goto done;
+        }
+        prev = next;
+    }
+done:
+    free(offs);
+    free(blob);
+    if (st != FACTO_OK)
+        fct_idmap_free(map);
+    else
+        *out = map;
+    return st;
+}
+
+facto_status fct_fds_read_shard(facto_ctx *ctx, const char *path, int part, int parts, int ids, fct_fds_shard *out)
+{
+    memset(out, 0, sizeof *out);
+    if (parts < 1 || part < 0 || part >= parts)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "fct_fds_read_shard: part %d of %d", part, parts);
+    /* The header and the directory are checked by the same code as a mapped
+     * file's: f.base stays NULL, f.dir holds the directory, sections get offsets. */
+    fct_fds f;
+    memset(&f, 0, sizeof f);
+    f.path = (char *)path;
+    unsigned char h[FDS_HEADER];
+    unsigned char *dir = NULL, *buf = NULL;
+    facto_status st = FACTO_OK;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) != 0) {
+        st = fct_fail(ctx, FACTO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        goto done;
+    }
+    if (!S_ISREG(sb.st_mode) || sb.st_size < FDS_HEADER + FDS_HASH || pread(fd, h, FDS_HEADER, 0) != FDS_HEADER ||
+        memcmp(h, FACTO_FDS_MAGIC, 8) != 0) {
+        st = fct_fail(ctx, FACTO_ERR_FORMAT, "%s: not a facto data set file", path);
+        goto done;
+    }
+    f.size = (size_t)sb.st_size;
+    uint32_t version = (uint32_t)le_get(h + 8, 4);
+    if (version == 0 || version > FACTO_FDS_VERSION) {
+        st = fct_fail(ctx, version ? FACTO_ERR_VERSION : FACTO_ERR_CORRUPT,
+                      "%s: data set file format %u (this facto reads 1..%d)", path, (unsigned)version,
+                      FACTO_FDS_VERSION);
+        goto done;
+    }
+    if (le_get(h + 16, 8) != (uint64_t)f.size) {
+        st = fds_corrupt(ctx, path, "truncated or extended (the size differs from the header's)");
+        goto done;
+    }
+    f.item_w = h[12];
+    f.row_w = h[13];
+    f.rate_w = h[14];
+    uint32_t n_sec = (uint32_t)le_get(h + 24, 4);
+    f.n_codes = (uint32_t)le_get(h + 28, 4);
+    uint64_t dir_off = le_get(h + 32, 8);
+    uint64_t nu = le_get(h + 40, 4), ni = le_get(h + 44, 4), nr = le_get(h + 48, 8);
+    if ((f.item_w != 2 && f.item_w != 4) || (f.row_w != 4 && f.row_w != 8) || (f.rate_w != 1 && f.rate_w != 4) ||
+        (f.rate_w == 1 && (f.n_codes == 0 || f.n_codes > FDS_MAX_CODES)) || (f.rate_w == 4 && f.n_codes != 0) ||
+        nu > INT32_MAX || ni > INT32_MAX || nr > (uint64_t)INT64_MAX / 8 || (f.item_w == 2 && ni > 65536) ||
+        (f.row_w == 4 && nr > UINT32_MAX) || n_sec > FDS_MAX_SECTIONS || dir_off > f.size) {
+        st = fds_corrupt(ctx, path, "bad widths or counts in the header");
+        goto done;
+    }
+    f.n_users = (int32_t)nu;
+    f.n_items = (int32_t)ni;
+    f.n_ratings = (int64_t)nr;
+    /* fds_check_dir reads the directory at base + dir_off: give it a buffer
+     * laid out the same way (only the directory bytes are filled). */
+    size_t dir_bytes = (size_t)n_sec * FDS_DIRENT;
+    if ((uint64_t)dir_bytes > f.size - dir_off) {
+        st = fds_corrupt(ctx, path, "the section directory lies outside the file");
+        goto done;
+    }
+    if (!(dir = malloc(dir_bytes ? dir_bytes : 1))) {
+        st = fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    if ((st = fds_pread(ctx, fd, path, dir, dir_bytes, dir_off)) != FACTO_OK)
+        goto done;
+    f.dir = dir;
+    if ((st = fds_check_dir(ctx, &f, n_sec, dir_off)) != FACTO_OK)
+        goto done;
+
+    out->n_users = f.n_users;
+    out->n_items = f.n_items;
+    out->n_ratings = f.n_ratings;
+    out->u0 = (int32_t)((int64_t)f.n_users * part / parts);
+    out->u1 = (int32_t)((int64_t)f.n_users * (part + 1) / parts);
+    int32_t nu_s = out->u1 - out->u0;
+    uint64_t rows_at = f.sec[S_ROWS].off;
+    if (!(out->row_ptr = fct_malloc_array((size_t)nu_s + 1, sizeof *out->row_ptr)) ||
+        !(buf = fct_malloc_array((size_t)nu_s + 1, (size_t)f.row_w))) {
+        st = fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    if ((st = fds_pread(ctx, fd, path, buf, ((uint64_t)nu_s + 1) * (uint64_t)f.row_w,
+                        rows_at + (uint64_t)out->u0 * (uint64_t)f.row_w)) != FACTO_OK)
+        goto done;
+    int64_t first = (int64_t)le_get(buf, f.row_w);
+    for (int32_t u = 0; u <= nu_s; u++) {
+        int64_t v = (int64_t)le_get(buf + (size_t)u * (size_t)f.row_w, f.row_w);
+        if (v < first || v > f.n_ratings || (u > 0 && v < out->row_ptr[u - 1] + first) ||
+            (out->u0 == 0 && u == 0 && v != 0) || (out->u1 == f.n_users && u == nu_s && v != f.n_ratings)) {
+            st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: corrupt data set file: row offset of user %d is out of order "
+                          "or out of range", path, (int)(out->u0 + u));
+            goto done;
+        }
+        out->row_ptr[u] = v - first;
+    }
+    free(buf);
+    buf = NULL;
+    int64_t n = out->row_ptr[nu_s];
+    if (!(out->items = fct_malloc_array((size_t)n + 1, sizeof *out->items)) ||
+        !(out->ratings = fct_malloc_array((size_t)n + 1, sizeof *out->ratings)) ||
+        !(buf = fct_malloc_array((size_t)n + 1, 4))) {
+        st = fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory for a shard of %lld ratings", path, (long long)n);
+        goto done;
+    }
+    uint64_t item_at = f.sec[S_ITEM].off;
+    if ((st = fds_pread(ctx, fd, path, buf, (uint64_t)n * (uint64_t)f.item_w,
+                        item_at + (uint64_t)first * (uint64_t)f.item_w)) != FACTO_OK)
+        goto done;
+    for (int64_t k = 0; k < n; k++)
+        out->items[k] = (int32_t)le_get(buf + (size_t)k * (size_t)f.item_w, f.item_w);
+    for (int32_t u = 0; u < nu_s; u++) {
+        int32_t prev = -1;
+        for (int64_t k = out->row_ptr[u]; k < out->row_ptr[u + 1]; k++) {
+            int32_t i = out->items[k];
+            if (i <= prev || i >= f.n_items) {
+                st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: corrupt data set file: user %d's item %d is out of range "
+                              "or out of order", path, (int)(out->u0 + u), (int)i);
+                goto done;
+            }
+            prev = i;
+        }
+    }
+    uint64_t rate_at = f.sec[S_RATE].off;
+    if ((st = fds_pread(ctx, fd, path, buf, (uint64_t)n * (uint64_t)f.rate_w,
+                        rate_at + (uint64_t)first * (uint64_t)f.rate_w)) != FACTO_OK)
+        goto done;
+    float table[FDS_MAX_CODES];
+    if (f.rate_w == 1) {
+        unsigned char codes[4 * FDS_MAX_CODES];
+        uint64_t code_at = f.sec[S_CODE].off;
+        if ((st = fds_pread(ctx, fd, path, codes, 4 * (uint64_t)f.n_codes, code_at)) != FACTO_OK)
+            goto done;
+        for (uint32_t c = 0; c < f.n_codes; c++) {
+            uint32_t b = (uint32_t)le_get(codes + 4 * c, 4);
+            memcpy(&table[c], &b, 4);
+        }
+    }
+    for (int64_t k = 0; k < n; k++) {
+        float r;
+        if (f.rate_w == 1) {
+            unsigned c = buf[k];
+            if (c >= f.n_codes) {
+                st = fds_corrupt(ctx, path, "a rating code is outside the code table");
+                goto done;
+            }
+            r = table[c];
+        } else {
+            uint32_t b = (uint32_t)le_get(buf + 4 * (size_t)k, 4);
+            memcpy(&r, &b, 4);
+        }
+        if (!isfinite(r)) {
+            st = fds_corrupt(ctx, path, "a rating is not a finite number");
+            goto done;
+        }
+        out->ratings[k] = r;
+    }
+    if (ids && ((st = fds_shard_ids(ctx, fd, &f, S_UOFF, S_UIDS, f.n_users, "user", &out->user_map)) != FACTO_OK ||
+                (st = fds_shard_ids(ctx, fd, &f, S_IOFF, S_IIDS, f.n_items, "item", &out->item_map)) != FACTO_OK))
+        goto done;
+done:
+    if (fd >= 0)
+        close(fd);
+    free(dir);
+    free(buf);
+    if (st != FACTO_OK)
+        fct_fds_shard_free(out);
     return st;
 }

@@ -60,4 +60,30 @@ facto_status fct_fds_dataset(facto_ctx *ctx, fct_fds *f, facto_dataset **out);
 facto_status fct_fds_read(facto_ctx *ctx, const char *path, const facto_read_options *opts, facto_dataset **out,
                           facto_read_stats *stats);
 
+/*
+ * A shard of a .fds file for distributed training (src/dist/): the ratings
+ * of users [u0, u1), u0 = n_users * part / parts and u1 likewise for part
+ * + 1, read with pread by offset (header, directory, the row offsets of the
+ * shard, then its items and ratings; with `ids`, also both id sections), so
+ * a rank reads its part of the file and nothing else. The file checksum
+ * covers every byte and so is not verified here (a rank would have to read
+ * the whole file); instead every value read is checked as fct_fds_dataset
+ * checks it (FACTO_ERR_CORRUPT), and the header, directory and sizes as
+ * fct_fds_open does. FACTO_ERR_IO, FACTO_ERR_FORMAT, FACTO_ERR_VERSION,
+ * FACTO_ERR_NOMEM as fct_fds_open. Free with fct_fds_shard_free.
+ * O(shard size) time and memory (+ O(ids) with `ids`).
+ */
+typedef struct fct_fds_shard {
+    int32_t n_users, n_items;   /* the whole file's */
+    int64_t n_ratings;          /* the whole file's */
+    int32_t u0, u1;             /* this shard's users */
+    int64_t *row_ptr;           /* [u1 - u0 + 1], from 0 */
+    int32_t *items;             /* [row_ptr[u1 - u0]] */
+    float *ratings;             /* [row_ptr[u1 - u0]] */
+    facto_idmap *user_map, *item_map; /* with `ids`, else NULL */
+} fct_fds_shard;
+
+facto_status fct_fds_read_shard(facto_ctx *ctx, const char *path, int part, int parts, int ids, fct_fds_shard *out);
+void fct_fds_shard_free(fct_fds_shard *s);
+
 #endif /* FACTO_FDS_H */

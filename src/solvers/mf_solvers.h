@@ -36,6 +36,17 @@ void fct_mf_solver_free(fct_mf_solver *s);
 double fct_mf_solver_run(fct_mf_solver *s, fct_mf_model *m, const fct_mf_triplets *t, const int64_t *order,
                            int64_t begin, int64_t end, float lr, int n_threads);
 
+/*
+ * The per-rating kernel alone, for callers with their own schedule (DSGD in
+ * src/dist/): the rates of update number `step` (1-based; only Adam's
+ * depend on it), then one update of b_u, b_i, p_u, q_i for rating r of
+ * (u, i), indices into m's arrays. Returns the squared error before the
+ * update. O(k).
+ */
+void fct_mf_rates_at(const fct_mf_solver *s, float lr, int64_t step, fct_optim_rate *rf, fct_optim_rate *rb);
+double fct_mf_update(const fct_mf_solver *s, fct_mf_model *m, float mu, int32_t u, int32_t i, float r,
+                     const fct_optim_rate *rf, const fct_optim_rate *rb);
+
 /* The solver state: the optimizer and its state for b_u, b_i, P, Q. */
 struct fct_mf_solver {
     fct_optim opt;

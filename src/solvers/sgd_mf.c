@@ -80,6 +80,17 @@ static inline double fct_mf_step(const fct_mf_solver *s, fct_mf_model *m, float 
     return 2.0 * l.loss;
 }
 
+void fct_mf_rates_at(const fct_mf_solver *s, float lr, int64_t step, fct_optim_rate *rf, fct_optim_rate *rb)
+{
+    fct_mf_rates(s, lr, step, rf, rb);
+}
+
+double fct_mf_update(const fct_mf_solver *s, fct_mf_model *m, float mu, int32_t u, int32_t i, float r,
+                     const fct_optim_rate *rf, const fct_optim_rate *rb)
+{
+    return fct_mf_step(s, m, mu, u, i, r, rf, rb);
+}
+
 double fct_mf_solver_run(fct_mf_solver *s, fct_mf_model *m, const fct_mf_triplets *t, const int64_t *order,
                          int64_t begin, int64_t end, float lr, int n_threads)
 {

@@ -1,0 +1,163 @@
+/*
+ * train_dist.c — `facto train --distributed`, built only with
+ * FACTO_WITH_MPI (CMakeLists.txt leaves the file out otherwise). Run under
+ * mpirun: every rank parses the same command line. Ratings in a .fds file
+ * (--train X.fds, mf) are read by each rank for its own users only (by
+ * offset); any other input (text ratings, --dataset, feature rows) is read
+ * whole by every rank, which keeps its own part. Rank 0 prints one line an
+ * epoch (running train RMSE of the SGD errors, seconds, updates/s, bytes
+ * sent by all ranks), saves the model (an ordinary model file, the same for
+ * eval, recommend, serve) and scores it on the training data it holds and
+ * the test data; other ranks print only their own errors.
+ * docs/distributed.md says how to run it on a cluster.
+ */
+#include "train_dist.h"
+
+#include "facto_dist.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* 1 when `path` is a regular file starting with the .fds magic. */
+static int cli_is_fds(const char *path)
+{
+    FILE *f = path && strcmp(path, "-") != 0 ? fopen(path, "rb") : NULL;
+    char head[8];
+    int yes = f && fread(head, 1, 8, f) == 8 && memcmp(head, "FACTOFDS", 8) == 0;
+    if (f)
+        fclose(f);
+    return yes;
+}
+
+static void cli_bytes_text(char *buf, size_t size, double b)
+{
+    if (b >= 1e9)
+        snprintf(buf, size, "%.2f GB", b / 1e9);
+    else if (b >= 1e6)
+        snprintf(buf, size, "%.2f MB", b / 1e6);
+    else if (b >= 1e3)
+        snprintf(buf, size, "%.1f kB", b / 1e3);
+    else
+        snprintf(buf, size, "%.0f B", b);
+}
+
+typedef struct cli_dist_log {
+    int64_t bytes;  /* sum over the epochs */
+    int epochs;
+} cli_dist_log;
+
+static int cli_dist_epoch(const facto_dist_report *r, void *user_data)
+{
+    cli_dist_log *log = user_data;
+    char b[32];
+    cli_bytes_text(b, sizeof b, (double)r->bytes);
+    printf("epoch %d/%d: train rmse %.4f (running), %.2f s, %.3g updates/s, %s sent\n", r->epoch, r->epochs,
+           r->train_rmse, r->seconds, r->updates_per_second, b);
+    fflush(stdout);
+    log->bytes += r->bytes;
+    log->epochs++;
+    return 0;
+}
+
+static void cli_dist_scores(const char *what, const facto_metrics *m)
+{
+    if (m->task == FACTO_TASK_REGRESSION)
+        printf("%s: rmse %.4f, mae %.4f (%lld)\n", what, m->rmse, m->mae, (long long)m->n);
+    else if (m->task == FACTO_TASK_BINARY)
+        printf("%s: accuracy %.4f, auc %.4f (%lld)\n", what, m->binary.accuracy, m->binary.auc, (long long)m->n);
+}
+
+int cli_train_dist(facto_ctx *ctx, const char *verb, facto_params *p, const cli_data_opts *data, const char *out,
+                   int verbose)
+{
+    (void)verbose;
+    if (facto_dist_init(NULL, NULL) != 0)
+        return FACTO_EXIT_INTERNAL;
+    const int rank = facto_dist_rank(), size = facto_dist_size();
+    const char *kind = facto_params_kind(p);
+    /* A .fds training file of mf is read in shards: no rank reads it whole. */
+    const char *fds = strcmp(kind, "mf") == 0 && !data->src.dataset && data->src.ratings &&
+                              cli_is_fds(data->src.ratings) ? data->src.ratings : NULL;
+    FILE *sink = rank == 0 ? stdout : fopen("/dev/null", "w");
+    facto_status st = FACTO_OK;
+    int rc = 0;
+    cli_train_data d;
+    memset(&d, 0, sizeof d);
+    if (!sink)
+        rc = FACTO_EXIT_INTERNAL;
+    if (rc == 0 && rank == 0 && out && (st = facto_model_save_check(ctx, out)) != FACTO_OK)
+        rc = cli_fail(ctx, st, 0);
+    if (rc == 0 && fds) {
+        /* rank 0 reads the test file whole, to score the model */
+        if (rank == 0 && data->src.test_ratings) {
+            facto_read_options ro = data->read.opts;
+            if ((st = facto_dataset_read(ctx, data->src.test_ratings, &ro, &d.test, NULL)) != FACTO_OK)
+                rc = cli_fail(ctx, st, 0);
+        }
+    } else if (rc == 0) {
+        rc = cli_data_load(ctx, verb, data, p, sink, &d);
+    }
+    if (facto_dist_agree(ctx, rc ? FACTO_ERR_IO : FACTO_OK) != FACTO_OK) {
+        if (sink && sink != stdout)
+            fclose(sink);
+        cli_data_free(&d);
+        facto_dist_finalize();
+        return rc ? rc : FACTO_EXIT_DATA;
+    }
+    if (rank == 0) {
+        printf("distributed %s on %d rank%s: ", kind, size, size == 1 ? "" : "s");
+        if (fds)
+            printf("%s, read in %d shards by offset\n", fds, size);
+        else if (d.on_rows)
+            printf("%lld rows of %llu features (every rank reads them, keeps every %d-th)\n",
+                   (long long)facto_rows_count(d.train_rows), (unsigned long long)facto_rows_dim(d.train_rows),
+                   size);
+        else
+            printf("%lld ratings (%d users, %d items; every rank reads them, keeps its users)\n",
+                   (long long)facto_dataset_n_ratings(d.train), (int)facto_dataset_n_users(d.train),
+                   (int)facto_dataset_n_items(d.train));
+        fflush(stdout);
+    }
+    cli_dist_log log = {0, 0};
+    facto_dist_data dd = {fds ? NULL : d.on_rows ? NULL : d.train, fds, d.on_rows ? d.train_rows : NULL,
+                          cli_dist_epoch, &log};
+    facto_model *model = NULL;
+    int64_t bytes = 0;
+    double t0 = cli_now();
+    st = facto_dist_fit(ctx, p, &dd, &model, &bytes);
+    double secs = cli_now() - t0;
+    if (st != FACTO_OK) {
+        rc = cli_fail(ctx, st, 0);
+    } else if (rank == 0) {
+        char b1[32], b2[32];
+        cli_bytes_text(b1, sizeof b1, (double)bytes);
+        cli_bytes_text(b2, sizeof b2, log.epochs ? (double)log.bytes / log.epochs : 0.0);
+        printf("trained in %.2f s; sent %s in all (%s per epoch)\n", secs, b1, b2);
+        if (out && (st = facto_model_save(ctx, model, out)) == FACTO_OK)
+            printf("saved model to %s (%lld bytes)\n", out, cli_file_size(out));
+        facto_metrics m;
+        facto_eval_options eo = facto_eval_options_default();
+        if (st == FACTO_OK && d.on_rows) {
+            if ((st = facto_model_evaluate_rows(ctx, model, d.train_rows, &m)) == FACTO_OK)
+                cli_dist_scores("train", &m);
+            if (st == FACTO_OK && d.test_rows && (st = facto_model_evaluate_rows(ctx, model, d.test_rows, &m)) ==
+                                                     FACTO_OK)
+                cli_dist_scores("test", &m);
+        } else if (st == FACTO_OK) {
+            if (d.train && (st = facto_model_evaluate(ctx, model, d.train, &eo, &m, NULL)) == FACTO_OK)
+                cli_dist_scores("train", &m);
+            if (st == FACTO_OK && d.test && (st = facto_model_evaluate(ctx, model, d.test, &eo, &m, NULL)) ==
+                                                FACTO_OK)
+                cli_dist_scores("test", &m);
+        }
+        if (st != FACTO_OK)
+            rc = cli_fail(ctx, st, 0);
+    }
+    facto_model_free(model);
+    cli_data_free(&d);
+    if (sink && sink != stdout)
+        fclose(sink);
+    facto_dist_finalize();
+    return rc;
+}

@@ -1,0 +1,102 @@
+/*
+ * facto_dist.h — distributed training on MPI (libfacto_dist, built with
+ * -DFACTO_WITH_MPI=ON; docs/distributed.md). Every rank of an MPI job calls
+ * the same functions with the same settings; rank 0 receives the model,
+ * which is an ordinary facto_model (same kinds, same file format).
+ *
+ *   mf: DSGD over rotating strata (Gemulla, Nijkamp, Haas & Sismanis,
+ *       "Large-scale matrix factorization with distributed stochastic
+ *       gradient descent", KDD 2011, section 4): users and items are cut
+ *       into P blocks each; rank r owns user block r and, in sub-epoch s of
+ *       an epoch, updates the ratings of stratum (r, (r + s) mod P), then
+ *       passes the item block (factors and biases) to rank r - 1.
+ *   fm: synchronous data-parallel mini-batch SGD: each rank takes every
+ *       P-th training row, the gradients of a mini-batch are summed over
+ *       ranks with MPI_Allreduce and every rank takes the same step.
+ *
+ * This header compiles as C11 and C++; it declares nothing that needs
+ * <mpi.h>, which only src/dist/ includes.
+ */
+#ifndef FACTO_DIST_H
+#define FACTO_DIST_H
+
+#include "facto.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Start MPI (MPI_Init_thread, funneled) unless it runs already; argc and
+ * argv may be NULL. Returns 0, or -1 when MPI cannot start (its message is
+ * on stderr). Call once per process before anything below.
+ */
+FACTO_API int facto_dist_init(int *argc, char ***argv);
+/* End MPI when facto_dist_init started it; a no-op otherwise. */
+FACTO_API void facto_dist_finalize(void);
+/* This process's rank (0-based) and the number of ranks; 0 and 1 before facto_dist_init. */
+FACTO_API int facto_dist_rank(void);
+FACTO_API int facto_dist_size(void);
+
+/*
+ * A collective check between steps of a program: every rank passes its own
+ * status; FACTO_OK when every rank's is FACTO_OK, else this rank's error,
+ * or FACTO_ERR_IO "another rank failed" on a rank that did not fail. Call it
+ * after a step that may fail on some ranks only (reading a file), so no
+ * rank waits forever in the next collective call.
+ */
+FACTO_API facto_status facto_dist_agree(facto_ctx *ctx, facto_status status);
+
+/* One epoch as every rank saw it (given to rank 0's callback only). */
+typedef struct facto_dist_report {
+    int epoch, epochs;
+    double train_rmse;         /* running RMSE of the SGD errors over the epoch, before each update */
+    double seconds;            /* wall time of the epoch (rank 0's clock) */
+    double updates_per_second; /* ratings (mf) or rows (fm) of all ranks / seconds */
+    int64_t bytes;             /* bytes all ranks sent to each other during the epoch, counted by facto */
+} facto_dist_report;
+
+/* Return non-zero to stop after this epoch (every rank then stops). */
+typedef int (*facto_dist_epoch_fn)(const facto_dist_report *report, void *user_data);
+
+/*
+ * The training data of one rank. Give exactly one of:
+ *   train      the whole training set, read by every rank (text input):
+ *              each rank keeps its own users' part (mf) or every P-th row (fm
+ *              from ratings is not supported: use train_rows);
+ *   train_fds  a .fds file (mf): each rank reads only its users' part, by
+ *              offset; rank 0 also reads the id sections;
+ *   train_rows feature rows, read by every rank (fm): each rank keeps rows
+ *              rank, rank + P, rank + 2P, ...
+ */
+typedef struct facto_dist_data {
+    const facto_dataset *train;
+    const char *train_fds;
+    const facto_rows *train_rows;
+    facto_dist_epoch_fn on_epoch; /* rank 0 only; may be NULL */
+    void *user_data;
+} facto_dist_data;
+
+/*
+ * Train `params` (kind mf or fm) across the ranks of MPI_COMM_WORLD; a
+ * collective call. Rank 0 gets the model in *out (free with
+ * facto_model_free); every other rank gets NULL. Settings: mf with
+ * optimizer sgd and momentum 0 (DSGD's update; FACTO_ERR_INVALID otherwise);
+ * fm with solver sgd (each rank computes the gradient of its part of a
+ * mini-batch of `mini_batch_size` rows per rank). With one rank, mf gives
+ * the model of facto_model_fit with one thread, bit for bit.
+ * Errors: FACTO_ERR_INVALID (settings, data), the readers' codes for
+ * train_fds, FACTO_ERR_DIVERGED, FACTO_ERR_NOMEM; a rank that fails makes
+ * every rank return an error (the others say "another rank failed").
+ * *bytes_sent (may be NULL): bytes all ranks sent during the whole call,
+ * model gathering included. Cost per epoch (mf): O(nnz k / P) per rank and
+ * P exchanges of one item block ((n_items / P) (k + 1) floats) per rank.
+ */
+FACTO_API facto_status facto_dist_fit(facto_ctx *ctx, const facto_params *params, const facto_dist_data *data,
+                                      facto_model **out, int64_t *bytes_sent);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FACTO_DIST_H */

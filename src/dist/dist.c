@@ -1,0 +1,101 @@
+/*
+ * dist.c — MPI start and end, the rank and size, the byte counter, the
+ * agreement on failures, and facto_dist_fit's dispatch to the kind's
+ * distributed trainer. Cost: one small allreduce per agreement.
+ */
+#include "dist.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int64_t fct_dist_bytes = 0;
+static int fct_dist_started = 0; /* facto_dist_init called MPI_Init_thread */
+
+int facto_dist_init(int *argc, char ***argv)
+{
+    int ready = 0;
+    MPI_Initialized(&ready);
+    if (ready)
+        return 0;
+    int provided = 0;
+    if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+        fprintf(stderr, "facto: MPI could not start\n");
+        return -1;
+    }
+    fct_dist_started = 1;
+    return 0;
+}
+
+void facto_dist_finalize(void)
+{
+    int done = 0;
+    MPI_Finalized(&done);
+    if (fct_dist_started && !done)
+        MPI_Finalize();
+    fct_dist_started = 0;
+}
+
+int facto_dist_rank(void)
+{
+    int ready = 0, r = 0;
+    MPI_Initialized(&ready);
+    if (ready)
+        MPI_Comm_rank(MPI_COMM_WORLD, &r);
+    return r;
+}
+
+int facto_dist_size(void)
+{
+    int ready = 0, n = 1;
+    MPI_Initialized(&ready);
+    if (ready)
+        MPI_Comm_size(MPI_COMM_WORLD, &n);
+    return n;
+}
+
+facto_status fct_dist_agree(facto_ctx *ctx, facto_status st)
+{
+    int mine = (int)st, worst = 0;
+    MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    fct_dist_bytes += (int64_t)sizeof mine;
+    if (worst == 0)
+        return FACTO_OK;
+    if (st != FACTO_OK)
+        return st;
+    return fct_fail(ctx, FACTO_ERR_IO, "another rank failed (its message is on its standard error)");
+}
+
+facto_status facto_dist_agree(facto_ctx *ctx, facto_status status) { return fct_dist_agree(ctx, status); }
+
+int64_t fct_dist_bytes_all(int64_t since)
+{
+    int64_t mine = fct_dist_bytes - since, all = 0;
+    MPI_Allreduce(&mine, &all, 1, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
+    return all;
+}
+
+facto_status facto_dist_fit(facto_ctx *ctx, const facto_params *params, const facto_dist_data *data,
+                            facto_model **out, int64_t *bytes_sent)
+{
+    if (!out)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_dist_fit: out must be given");
+    *out = NULL;
+    int ready = 0;
+    MPI_Initialized(&ready);
+    if (!ready)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_dist_fit: call facto_dist_init first");
+    if (!params || !data)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_dist_fit: params and data must be given");
+    int64_t before = fct_dist_bytes;
+    const char *kind = facto_params_kind(params);
+    facto_status st;
+    if (strcmp(kind, "mf") == 0)
+        st = fct_dist_fit_mf(ctx, params, data, out);
+    else if (strcmp(kind, "fm") == 0)
+        st = fct_dist_fit_fm(ctx, params, data, out);
+    else
+        st = fct_fail(ctx, FACTO_ERR_INVALID, "distributed training covers the kinds mf and fm, not %s", kind);
+    if (bytes_sent)
+        *bytes_sent = fct_dist_bytes_all(before);
+    return st;
+}

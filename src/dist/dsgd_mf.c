@@ -1,0 +1,382 @@
+/*
+ * dsgd_mf.c — distributed SGD for biased MF over rotating strata (Gemulla,
+ * Nijkamp, Haas & Sismanis, KDD 2011, section 4, "DSGD"). With P ranks,
+ * users [U_r, U_r+1) and items [I_b, I_b+1) are cut into P near-equal
+ * blocks (U_r = n_users r / P). Rank r owns user block r: its ratings,
+ * p_u and b_u. An epoch is P sub-epochs; in sub-epoch s rank r runs the SGD
+ * kernel of sgd_mf.c (fct_mf_update) over the ratings of stratum
+ * (r, (r + s) mod P) in a fresh random order, then sends the item block it
+ * holds (q_i and b_i) to rank r - 1 and receives block (r + s + 1) mod P
+ * from rank r + 1 (MPI_Sendrecv_replace). No two ranks ever touch the same
+ * user or item row, so the P strata of a sub-epoch are interchangeable with
+ * a serial run of them (the paper's condition for convergence). After P
+ * sub-epochs every rank holds its own item block again; at the end rank 0
+ * gathers P, Q, the biases and the training item lists into an ordinary mf
+ * model.
+ * The starting factors are those of fct_mf_init (every rank draws the same
+ * N(0, init_std^2) sequence, P first, and keeps its rows) and with one rank
+ * the shuffles are those of facto_mf_fit, so np 1 trains the single-process
+ * model bit for bit. Traffic per epoch: P messages per rank of
+ * ceil(n_items / P) (k + 1) floats, i.e. about n_items (k + 1) 4 bytes per
+ * rank and P times that in all. Memory per rank: its shard, O(nnz / P), and
+ * O((n_users + n_items) k / P) parameters; rank 0 also the whole model.
+ */
+#include "dist.h"
+
+#include "data/dataset.h"
+#include "data/fds.h"
+#include "models/mf.h"
+#include "solvers/mf_solvers.h"
+
+#include <limits.h>
+#include <math.h>
+#include <string.h>
+
+/* Block b of P over n things starts at n b / P. */
+static int32_t dsgd_begin(int32_t n, int b, int parts) { return (int32_t)((int64_t)n * b / parts); }
+
+/* This rank's ratings, grouped by item block: stratum b is [bptr[b], bptr[b+1]). */
+typedef struct dsgd_strata {
+    int64_t *bptr;   /* [P + 1] */
+    int32_t *users;  /* local user index (0 .. U_r+1 - U_r - 1) */
+    int32_t *items;  /* index inside the item block */
+    float *ratings;
+    int64_t *order;  /* [n] a permutation of each stratum's positions */
+} dsgd_strata;
+
+static void dsgd_strata_free(dsgd_strata *s)
+{
+    free(s->bptr);
+    free(s->users);
+    free(s->items);
+    free(s->ratings);
+    free(s->order);
+}
+
+/* The rank's users' CSR (row_ptr from 0, global item indices) cut by item block. */
+static facto_status dsgd_strata_build(facto_ctx *ctx, const int64_t *row_ptr, const int32_t *items,
+                                      const float *ratings, int32_t nu, int32_t n_items, int parts, dsgd_strata *s)
+{
+    memset(s, 0, sizeof *s);
+    int64_t n = row_ptr[nu];
+    int32_t *blk = fct_malloc_array((size_t)n_items + 1, sizeof *blk);
+    s->bptr = fct_calloc_array((size_t)parts + 2, sizeof *s->bptr);
+    s->users = fct_malloc_array((size_t)n + 1, sizeof *s->users);
+    s->items = fct_malloc_array((size_t)n + 1, sizeof *s->items);
+    s->ratings = fct_malloc_array((size_t)n + 1, sizeof *s->ratings);
+    s->order = fct_malloc_array((size_t)n + 1, sizeof *s->order);
+    if (!blk || !s->bptr || !s->users || !s->items || !s->ratings || !s->order) {
+        free(blk);
+        dsgd_strata_free(s);
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for a shard of %lld ratings", (long long)n);
+    }
+    for (int b = 0; b < parts; b++)
+        for (int32_t i = dsgd_begin(n_items, b, parts); i < dsgd_begin(n_items, b + 1, parts); i++)
+            blk[i] = b;
+    for (int64_t x = 0; x < n; x++)
+        s->bptr[blk[items[x]] + 2]++;
+    for (int b = 0; b < parts; b++)
+        s->bptr[b + 2] += s->bptr[b + 1];
+    /* CSR order within a stratum: user by user, items ascending (with one
+     * rank, the order of facto_mf_fit's triplets). */
+    for (int32_t u = 0; u < nu; u++)
+        for (int64_t x = row_ptr[u]; x < row_ptr[u + 1]; x++) {
+            int b = blk[items[x]];
+            int64_t at = s->bptr[b + 1]++;
+            s->users[at] = u;
+            s->items[at] = items[x] - dsgd_begin(n_items, b, parts);
+            s->ratings[at] = ratings[x];
+        }
+    free(blk);
+    return FACTO_OK;
+}
+
+/* A gather to rank 0 of `count` elements of `type` per rank into `to` at displacements `displ`. */
+static void dsgd_gather(const void *from, int count, void *to, const int *counts, const int *displ,
+                        MPI_Datatype type, int size)
+{
+    MPI_Gatherv(from, count, type, to, counts, displ, type, 0, MPI_COMM_WORLD);
+    fct_dist_bytes += (int64_t)count * size;
+}
+
+typedef struct dsgd_job {
+    int rank, parts;
+    int32_t n_users, n_items, u0, u1, i0, maxb;
+    int64_t n_ratings;
+    const int64_t *row_ptr; /* [u1 - u0 + 1] from 0 */
+    const int32_t *items;   /* global item indices */
+    const float *ratings;
+    int64_t *own_rows;      /* row_ptr when made here */
+    fct_fds_shard shard;    /* train_fds */
+    const facto_idmap *users, *items_map; /* rank 0 */
+} dsgd_job;
+
+/* The rank's part: a view of the whole data set, or a shard of the file. */
+static facto_status dsgd_job_data(facto_ctx *ctx, const facto_dist_data *d, dsgd_job *j)
+{
+    if ((d->train != NULL) + (d->train_fds != NULL) + (d->train_rows != NULL) != 1 || d->train_rows)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "distributed mf trains on ratings: give train or train_fds");
+    if (d->train_fds) {
+        facto_status st = fct_fds_read_shard(ctx, d->train_fds, j->rank, j->parts, j->rank == 0, &j->shard);
+        if (st != FACTO_OK)
+            return st;
+        j->n_users = j->shard.n_users;
+        j->n_items = j->shard.n_items;
+        j->n_ratings = j->shard.n_ratings;
+        j->u0 = j->shard.u0;
+        j->u1 = j->shard.u1;
+        j->row_ptr = j->shard.row_ptr;
+        j->items = j->shard.items;
+        j->ratings = j->shard.ratings;
+        j->users = j->shard.user_map;
+        j->items_map = j->shard.item_map;
+        return FACTO_OK;
+    }
+    const facto_dataset *t = d->train;
+    j->n_users = t->n_users;
+    j->n_items = t->n_items;
+    j->n_ratings = t->n_ratings;
+    j->u0 = dsgd_begin(t->n_users, j->rank, j->parts);
+    j->u1 = dsgd_begin(t->n_users, j->rank + 1, j->parts);
+    int32_t nu = j->u1 - j->u0;
+    if (!(j->own_rows = fct_malloc_array((size_t)nu + 1, sizeof *j->own_rows)))
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
+    int64_t first = t->row_ptr[j->u0];
+    for (int32_t u = 0; u <= nu; u++)
+        j->own_rows[u] = t->row_ptr[j->u0 + u] - first;
+    j->row_ptr = j->own_rows;
+    j->items = t->items + first;
+    j->ratings = t->ratings + first;
+    j->users = t->user_map;
+    j->items_map = t->item_map;
+    return FACTO_OK;
+}
+
+/* Rank 0: the whole model from every rank's user block and item block. */
+static facto_status dsgd_gather_model(facto_ctx *ctx, const dsgd_job *j, const fct_mf_model *loc,
+                                      const facto_mf_params *hp, double mu, float lo, float hi, fct_mf_model **out)
+{
+    const int P = j->parts, k = hp->num_factors;
+    fct_mf_model *m = NULL;
+    int *cnt = fct_malloc_array((size_t)P * 2, sizeof *cnt), *dsp = cnt ? cnt + P : NULL;
+    int32_t nu = j->u1 - j->u0, nb = dsgd_begin(j->n_items, j->rank + 1, P) - j->i0;
+    facto_status st = FACTO_OK;
+    if (!cnt)
+        st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
+    if (st == FACTO_OK && j->rank == 0) {
+        m = fct_mf_model_alloc(j->n_users, j->n_items, k, j->n_ratings);
+        if (!m || !(m->users = fct_idmap_clone(j->users)) || !(m->items = fct_idmap_clone(j->items_map)))
+            st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for the gathered model");
+    }
+    if ((st = fct_dist_agree(ctx, st)) != FACTO_OK) {
+        free(cnt);
+        fct_mf_model_destroy(m);
+        return st;
+    }
+    /* user factors and biases, item factors and biases (rank r holds item block r again) */
+    for (int pass = 0; pass < 4; pass++) {
+        int item = pass >= 2, width = pass % 2 == 0 ? k : 1;
+        int32_t n = item ? j->n_items : j->n_users;
+        for (int r = 0; r < P; r++) {
+            cnt[r] = (dsgd_begin(n, r + 1, P) - dsgd_begin(n, r, P)) * width;
+            dsp[r] = dsgd_begin(n, r, P) * width;
+        }
+        const float *from = pass == 0 ? loc->P : pass == 1 ? loc->bu : pass == 2 ? loc->Q : loc->bi;
+        float *to = !m ? NULL : pass == 0 ? m->P : pass == 1 ? m->bu : pass == 2 ? m->Q : m->bi;
+        dsgd_gather(from, (item ? nb : nu) * width, to, cnt, dsp, MPI_FLOAT, 4);
+    }
+    /* the training item lists (recommend leaves them out): lengths, then items */
+    int64_t *len = fct_malloc_array((size_t)nu + 1, sizeof *len);
+    int ok = len != NULL, all_ok = 0;
+    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    if (!all_ok) {
+        free(len);
+        free(cnt);
+        fct_mf_model_destroy(m);
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
+    }
+    for (int32_t u = 0; u < nu; u++)
+        len[u] = j->row_ptr[u + 1] - j->row_ptr[u];
+    for (int r = 0; r < P; r++) {
+        cnt[r] = dsgd_begin(j->n_users, r + 1, P) - dsgd_begin(j->n_users, r, P);
+        dsp[r] = dsgd_begin(j->n_users, r, P);
+    }
+    dsgd_gather(len, nu, m ? m->seen_ptr + 1 : NULL, cnt, dsp, MPI_INT64_T, 8);
+    int mine = (int)j->row_ptr[nu];
+    MPI_Gather(&mine, 1, MPI_INT, cnt, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    fct_dist_bytes += 4;
+    if (m) {
+        int64_t at = 0;
+        for (int r = 0; r < P; r++) {
+            dsp[r] = (int)at;
+            at += cnt[r];
+        }
+        m->seen_ptr[0] = 0;
+        for (int32_t u = 0; u < j->n_users; u++)
+            m->seen_ptr[u + 1] += m->seen_ptr[u];
+    }
+    dsgd_gather(j->items, mine, m ? m->seen_items : NULL, cnt, dsp, MPI_INT32_T, 4);
+    free(len);
+    free(cnt);
+    if (m) {
+        m->params = *hp;
+        m->mu = mu;
+        m->min_rating = lo;
+        m->max_rating = hi;
+        *out = m;
+    }
+    return FACTO_OK;
+}
+
+facto_status fct_dist_fit_mf(facto_ctx *ctx, const facto_params *params, const facto_dist_data *data,
+                             facto_model **out)
+{
+    const facto_mf_params *hp = fct_params_struct(params);
+    dsgd_job j;
+    memset(&j, 0, sizeof j);
+    MPI_Comm_rank(MPI_COMM_WORLD, &j.rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &j.parts);
+    const int P = j.parts, k = hp->num_factors;
+    facto_status st = fct_mf_validate(ctx, hp);
+    if (st == FACTO_OK && (hp->optimizer != FACTO_OPT_SGD || hp->momentum != 0.0f))
+        st = fct_fail(ctx, FACTO_ERR_INVALID, "distributed mf trains with plain SGD (DSGD): use --optimizer sgd "
+                                              "and --momentum 0");
+    if (st == FACTO_OK)
+        st = dsgd_job_data(ctx, data, &j);
+    if ((st = fct_dist_agree(ctx, st)) != FACTO_OK)
+        goto done_early;
+    /* Every rank must see the same file (a shared folder) or the same data set. */
+    int64_t shape[3] = {j.n_users, j.n_items, j.n_ratings}, lo3[3], hi3[3];
+    MPI_Allreduce(shape, lo3, 3, MPI_INT64_T, MPI_MIN, MPI_COMM_WORLD);
+    MPI_Allreduce(shape, hi3, 3, MPI_INT64_T, MPI_MAX, MPI_COMM_WORLD);
+    fct_dist_bytes += 2 * (int64_t)sizeof shape;
+    if (memcmp(lo3, hi3, sizeof lo3) != 0)
+        st = fct_fail(ctx, FACTO_ERR_INVALID, "the ranks read different training data (users, items, ratings "
+                                              "differ): every rank must read the same file");
+    else if (j.n_ratings == 0)
+        st = fct_fail(ctx, FACTO_ERR_EMPTY, "the training data set holds no ratings");
+    else if ((int64_t)j.n_users * k > INT_MAX || (int64_t)j.n_items * k > INT_MAX || j.n_ratings > INT_MAX)
+        st = fct_fail(ctx, FACTO_ERR_INVALID, "distributed mf gathers the model with MPI counts of int: "
+                                              "users x factors, items x factors and ratings must stay below 2^31");
+    if (st != FACTO_OK)
+        goto done_early;
+
+    j.i0 = dsgd_begin(j.n_items, j.rank, P);
+    for (int b = 0; b < P; b++) {
+        int32_t nb = dsgd_begin(j.n_items, b + 1, P) - dsgd_begin(j.n_items, b, P);
+        j.maxb = nb > j.maxb ? nb : j.maxb;
+    }
+    const int32_t nu = j.u1 - j.u0;
+    dsgd_strata s;
+    memset(&s, 0, sizeof s);
+    fct_mf_model *loc = NULL;
+    fct_mf_solver *solver = NULL;
+    st = dsgd_strata_build(ctx, j.row_ptr, j.items, j.ratings, nu, j.n_items, P, &s);
+    if (st == FACTO_OK) {
+        loc = fct_mf_model_alloc(nu, j.maxb, k, 1);
+        solver = loc ? fct_mf_solver_new(loc, hp) : NULL;
+        if (!solver)
+            st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for a model block of %d users, %d items, %d factors",
+                          (int)nu, (int)j.maxb, k);
+    }
+    if ((st = fct_dist_agree(ctx, st)) != FACTO_OK)
+        goto done;
+
+    /* mu, rating range: over every rank's ratings */
+    double sum = 0.0;
+    float lo = INFINITY, hi = -INFINITY;
+    for (int64_t x = 0; x < j.row_ptr[nu]; x++) {
+        sum += j.ratings[x];
+        lo = j.ratings[x] < lo ? j.ratings[x] : lo;
+        hi = j.ratings[x] > hi ? j.ratings[x] : hi;
+    }
+    double sum_all = 0.0;
+    float lo_all = 0.0f, hi_all = 0.0f;
+    MPI_Allreduce(&sum, &sum_all, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+    MPI_Allreduce(&lo, &lo_all, 1, MPI_FLOAT, MPI_MIN, MPI_COMM_WORLD);
+    MPI_Allreduce(&hi, &hi_all, 1, MPI_FLOAT, MPI_MAX, MPI_COMM_WORLD);
+    fct_dist_bytes += 16;
+    const double mu = sum_all / (double)j.n_ratings;
+    loc->mu = mu;
+
+    /* fct_mf_init's start: the same N(0, init_std^2) draws, P then Q; each rank keeps its rows */
+    fct_rng rng;
+    fct_rng_seed(&rng, hp->seed);
+    for (int64_t x = 0; x < (int64_t)j.n_users * k; x++) {
+        float v = (float)(hp->init_std * fct_rng_normal(&rng));
+        if (x >= (int64_t)j.u0 * k && x < (int64_t)j.u1 * k)
+            loc->P[x - (int64_t)j.u0 * k] = v;
+    }
+    const int32_t i1 = dsgd_begin(j.n_items, j.rank + 1, P);
+    for (int64_t x = 0; x < (int64_t)j.n_items * k; x++) {
+        float v = (float)(hp->init_std * fct_rng_normal(&rng));
+        if (x >= (int64_t)j.i0 * k && x < (int64_t)i1 * k)
+            loc->Q[x - (int64_t)j.i0 * k] = v;
+    }
+    /* Rank 0 shuffles with the generator as facto_mf_fit does; the others with their own. */
+    if (j.rank > 0)
+        fct_rng_seed(&rng, hp->seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)(j.rank + 1)));
+
+    /* each stratum's order holds positions relative to its start, reshuffled
+     * every epoch from the last one (as facto_mf_fit's order) */
+    for (int b = 0; b < P; b++)
+        for (int64_t x = s.bptr[b]; x < s.bptr[b + 1]; x++)
+            s.order[x] = x - s.bptr[b];
+    float lr = hp->learning_rate;
+    int stop = 0;
+    const int up = (j.rank + P - 1) % P, down = (j.rank + 1) % P;
+    for (int epoch = 1; epoch <= hp->epochs && !stop; epoch++) {
+        double t0 = MPI_Wtime(), sse = 0.0;
+        int64_t bytes0 = fct_dist_bytes;
+        fct_optim_rate rf, rb;
+        fct_mf_rates_at(solver, lr, 1, &rf, &rb);
+        for (int sub = 0; sub < P; sub++) {
+            int b = (j.rank + sub) % P;
+            int64_t sb = s.bptr[b], se = s.bptr[b + 1];
+            fct_rng_shuffle_i64(&rng, s.order + sb, se - sb);
+            for (int64_t x = sb; x < se; x++) {
+                int64_t y = sb + s.order[x];
+                sse += fct_mf_update(solver, loc, (float)mu, s.users[y], s.items[y], s.ratings[y], &rf, &rb);
+            }
+            if (P > 1) {
+                MPI_Sendrecv_replace(loc->Q, j.maxb * k, MPI_FLOAT, up, 1, down, 1, MPI_COMM_WORLD,
+                                     MPI_STATUS_IGNORE);
+                MPI_Sendrecv_replace(loc->bi, j.maxb, MPI_FLOAT, up, 2, down, 2, MPI_COMM_WORLD,
+                                     MPI_STATUS_IGNORE);
+                fct_dist_bytes += (int64_t)j.maxb * (k + 1) * 4;
+            }
+        }
+        double sse_all = 0.0;
+        MPI_Allreduce(&sse, &sse_all, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+        fct_dist_bytes += 8;
+        double secs = MPI_Wtime() - t0;
+        int64_t bytes = fct_dist_bytes_all(bytes0);
+        int finite = isfinite(sse_all) && fct_mf_params_finite(loc), all_finite = 0;
+        MPI_Allreduce(&finite, &all_finite, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+        if (!all_finite) {
+            st = fct_fail(ctx, FACTO_ERR_DIVERGED, "training diverged in epoch %d (the loss is not finite): lower "
+                                                   "the learning rate (--lr, now %g)", epoch, (double)lr);
+            goto done;
+        }
+        if (j.rank == 0 && data->on_epoch) {
+            facto_dist_report rep = {epoch, hp->epochs, sqrt(sse_all / (double)j.n_ratings), secs,
+                                     secs > 0.0 ? (double)j.n_ratings / secs : 0.0, bytes};
+            stop = data->on_epoch(&rep, data->user_data) != 0;
+        }
+        MPI_Bcast(&stop, 1, MPI_INT, 0, MPI_COMM_WORLD);
+        fct_dist_bytes += j.rank == 0 ? 4 * (P - 1) : 0;
+        lr *= hp->lr_decay;
+    }
+    fct_mf_model *m = NULL;
+    st = dsgd_gather_model(ctx, &j, loc, hp, mu, lo_all, hi_all, &m);
+    if (st == FACTO_OK && m)
+        *out = &m->base;
+done:
+    fct_mf_solver_free(solver);
+    fct_mf_model_destroy(loc);
+    dsgd_strata_free(&s);
+done_early:
+    free(j.own_rows);
+    fct_fds_shard_free(&j.shard);
+    return st;
+}
