@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# test_dsgd.sh — `facto train --distributed` for mf (DSGD, src/dist/dsgd_mf.c)
+# under mpirun, oversubscribed: one rank gives the single-process model bit
+# for bit (text and .fds input); 2 and 3 ranks stay within 0.005 test RMSE
+# of the single-process run on MovieLens 100K u1 with the same settings;
+# the .fds input read in shards gives the same accuracy; the saved model
+# serves eval and recommend; a bad input or setting ends every rank with an
+# error instead of a hang. Label mpi (ctest -L mpi), ~20 s on 2 cores.
+set -uo pipefail
+. "$(dirname "$0")/../cli/lib.bash"
+MPI=${FACTO_MPIEXEC:-mpirun}
+mpi() { local np=$1; shift; timeout 120 "$MPI" --oversubscribe --allow-run-as-root -np "$np" "$@"; }
+rmse_of() { "$F" eval --model "$1" --test "$2" | awk '$1 == "RMSE" {print $2}'; }
+# |a - b| <= bound
+within() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
+
+# --- one rank = the single-process model, bit for bit (a small synthetic set) ---
+"$F" datasets synth --users 600 --items 300 --ratings 12000 --seed 5 --out "$TMP/s.fds" >/dev/null || fail "synth"
+"$F" datasets synth --users 600 --items 300 --ratings 12000 --seed 5 --out "$TMP/s.tsv" >/dev/null || fail "synth tsv"
+HP=(--factors 8 --epochs 5 --seed 7)
+"$F" train --train "$TMP/s.fds" "${HP[@]}" --threads 1 --out "$TMP/one.facto" >/dev/null || fail "single-process fit"
+mpi 1 "$F" train --distributed --train "$TMP/s.fds" "${HP[@]}" --out "$TMP/np1.facto" >"$TMP/np1.out" ||
+    fail "np 1 on .fds"
+grep -q "read in 1 shards by offset" "$TMP/np1.out" || fail "np 1 did not read the .fds file by shards"
+cmp -s "$TMP/one.facto" "$TMP/np1.facto" || fail "np 1 (.fds) differs from the single-process model"
+"$F" train --train "$TMP/s.tsv" "${HP[@]}" --threads 1 --out "$TMP/onet.facto" >/dev/null || fail "fit tsv"
+mpi 1 "$F" train --distributed --train "$TMP/s.tsv" "${HP[@]}" --out "$TMP/np1t.facto" >/dev/null || fail "np 1 tsv"
+cmp -s "$TMP/onet.facto" "$TMP/np1t.facto" || fail "np 1 (text) differs from the single-process model"
+
+# --- errors end every rank, with the message ---
+expect_rc 2 mpi 2 "$F" train --distributed --train "$TMP/none.fds" --out "$TMP/x.facto"
+expect_err "none.fds"
+expect_rc 2 mpi 2 "$F" train --distributed --train "$TMP/s.fds" --optimizer adam --out "$TMP/x.facto"
+expect_err "plain SGD"
+[ ! -e "$TMP/x.facto" ] || fail "a failed distributed fit left a model file"
+# a shard of a corrupt file: an item index out of range is caught by the shard reader
+# (the first item of the ITEM section, found through the directory: docs/format.md)
+le64() { od -An -t u8 -j "$2" -N 8 "$1" | tr -d ' '; }
+cp "$TMP/s.fds" "$TMP/bad.fds"
+dir=$(le64 "$TMP/s.fds" 32) nsec=$(od -An -t u4 -j 24 -N 4 "$TMP/s.fds" | tr -d ' ') item_at=
+for ((e = 0; e < nsec; e++)); do
+    [ "$(dd if="$TMP/s.fds" bs=1 skip=$((dir + 24 * e)) count=4 status=none)" = ITEM ] &&
+        item_at=$(le64 "$TMP/s.fds" $((dir + 24 * e + 8)))
+done
+[ -n "$item_at" ] || fail "no ITEM section in the directory"
+printf '\377\377' | dd of="$TMP/bad.fds" bs=1 seek="$item_at" conv=notrunc status=none
+expect_rc 2 mpi 2 "$F" train --distributed --train "$TMP/bad.fds" --out "$TMP/x.facto"
+expect_err "out of range"
+
+# --- accuracy on MovieLens 100K u1: 2 and 3 ranks against one process ---
+need_ml100k
+HP=(--factors 32 --epochs 20 --seed 1)
+"$F" train --dataset ml-100k --split u1 "${HP[@]}" --threads 1 --out "$TMP/ml1.facto" >/dev/null || fail "ml fit"
+base=$(rmse_of "$TMP/ml1.facto" "$ML/u1.test")
+"$F" convert --input "$ML/u1.base" --to fds --out "$TMP/u1.fds" >/dev/null 2>&1 || fail "convert u1.base"
+for np in 2 3; do
+    mpi $np "$F" train --distributed --dataset ml-100k --split u1 "${HP[@]}" --out "$TMP/ml$np.facto" \
+        >"$TMP/ml$np.out" || fail "np $np on ml-100k u1"
+    got=$(rmse_of "$TMP/ml$np.facto" "$ML/u1.test")
+    echo "u1 test RMSE: 1 process $base, $np ranks $got"
+    within "$got" "$base" 0.005 || fail "np $np: test RMSE $got, single process $base (bound 0.005)"
+    grep -q "^epoch 20/20: .* sent$" "$TMP/ml$np.out" || fail "np $np: no epoch lines"
+    mpi $np "$F" train --distributed --train "$TMP/u1.fds" --test "$ML/u1.test" "${HP[@]}" \
+        --out "$TMP/mlf$np.facto" >"$TMP/mlf$np.out" || fail "np $np on u1.fds"
+    grep -q "read in $np shards by offset" "$TMP/mlf$np.out" || fail "np $np: the .fds file was not read in shards"
+    got=$(rmse_of "$TMP/mlf$np.facto" "$ML/u1.test")
+    echo "u1 test RMSE from .fds shards: $np ranks $got"
+    within "$got" "$base" 0.005 || fail "np $np (.fds): test RMSE $got, single process $base (bound 0.005)"
+done
+# the gathered model is an ordinary mf model: recommend leaves each user's training items out
+"$F" recommend --model "$TMP/ml3.facto" --user 1 --k 5 >"$TMP/rec.out" || fail "recommend from the np 3 model"
+[ "$(grep -c . "$TMP/rec.out")" -ge 5 ] || fail "recommend printed fewer than 5 lines"
+echo "ok"
