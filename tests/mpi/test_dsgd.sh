@@ -12,7 +12,7 @@ MPI=${FACTO_MPIEXEC:-mpirun}
 mpi() { local np=$1; shift; timeout 120 "$MPI" --oversubscribe --allow-run-as-root -np "$np" "$@"; }
 rmse_of() { "$F" eval --model "$1" --test "$2" | awk '$1 == "RMSE" {print $2}'; }
 # |a - b| <= bound
-within() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
+within() { [ -n "$1" ] && [ -n "$2" ] || fail "no RMSE to compare ('$1', '$2')"; awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
 
 # --- one rank = the single-process model, bit for bit (a small synthetic set) ---
 "$F" datasets synth --users 600 --items 300 --ratings 12000 --seed 5 --out "$TMP/s.fds" >/dev/null || fail "synth"
