@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# bench/mpi.sh — distributed training throughput (docs/distributed.md):
+# `facto train --distributed` of mf (DSGD) on a synthetic .fds set (`facto
+# datasets synth`, 2M ratings by default: 40,000 users x 10,000 items) with
+# 1, 2 and 4 ranks (4 oversubscribed on a 2-core machine), and fm
+# (synchronous mini-batches) on MovieLens 100K u1 one-hot with 1 and 2 ranks
+# when FACTO_DATA_HOME has it. Prints, per rank count, the median over the
+# epochs of the updates per second (ratings or rows of all ranks / epoch
+# wall time), the bytes all ranks sent per epoch (counted by facto: the item
+# blocks passed around, the allreduced gradients), the training seconds and
+# an RMSE (mf: the last epoch's running training RMSE, as the .fds shards
+# are never read whole; fm: u1.test).
+# The single-process `facto train --threads 1` runs the same fit as a
+# reference. The machine may be shared: the load average is printed.
+# Usage: bench/mpi.sh [RATINGS=2000000] [EPOCHS=5] [K=32]
+#   (FACTO_BIN: the facto built with -DFACTO_WITH_MPI=ON, default build-mpi/facto)
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+facto=${FACTO_BIN:-$here/build-mpi/facto}
+ratings=${1:-2000000} epochs=${2:-5} k=${3:-32}
+users=$((ratings / 50)) items=$((ratings / 200))
+dir=$(mktemp -d "${TMPDIR:-/tmp}/facto-mpi-bench.XXXXXX")
+trap 'rm -rf "$dir"' EXIT
+mpi() { local np=$1; shift; mpirun --oversubscribe --allow-run-as-root -np "$np" "$@"; }
+median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
+# Median updates/s and bytes per epoch from the epoch lines of a run's output.
+summary() {
+  local out=$1 ups bytes secs rmse
+  ups=$(awk '/^epoch /{for (i = 1; i <= NF; i++) if ($i == "updates/s,") print $(i - 1)}' "$out" | median)
+  bytes=$(awk '/^trained in/{print $(NF-3), $(NF-2)}' "$out" | tr -d '(')
+  secs=$(awk '/^trained in/{print $3}' "$out")
+  rmse=$(awk '$1 == "test:" {print "test " $3 + 0}' "$out")
+  [ -n "$rmse" ] || rmse=$(awk '/^epoch /{r = $4} END {print "train (running) " r}' "$out")
+  printf '  %-28s %10.3gM updates/s  %10s/epoch  %6.2f s  rmse %s\n' "$2" "$(awk -v u="$ups" 'BEGIN{print u/1e6}')" \
+    "$bytes" "$secs" "$rmse"
+}
+echo "machine: $(uname -m), $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "mf (DSGD): synthetic $users users x $items items x $ratings ratings, k $k, $epochs epochs"
+"$facto" datasets synth --users "$users" --items "$items" --ratings "$ratings" --seed 1 --out "$dir/s.fds" >/dev/null
+HP=(--factors "$k" --epochs "$epochs" --seed 1)
+t0=$(date +%s.%N)
+"$facto" train --train "$dir/s.fds" "${HP[@]}" --threads 1 >"$dir/one.out"
+t1=$(date +%s.%N)
+awk -v a="$t0" -v b="$t1" '/ratings\/s over/ {printf "  %-28s %10.3gM updates/s  (whole command %.2f s)\n", "one process, 1 thread", $(NF-4)/1e6, b-a}' "$dir/one.out"
+for np in 1 2 4; do
+  mpi "$np" "$facto" train --distributed --train "$dir/s.fds" "${HP[@]}" >"$dir/np$np.out"
+  summary "$dir/np$np.out" "$np rank(s), .fds shards"
+done
+echo "  load $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ -f "${FACTO_DATA_HOME:-}/ml-100k/u1.base" ]; then
+  echo "fm (synchronous mini-batches): ml-100k u1 one-hot, k 8, 10 epochs, mini_batch_size 1000"
+  FHP=(--model fm --predictor_type regressor --dataset ml-100k --split u1 --epochs 10 --num_factors 8 --seed 1)
+  for np in 1 2; do
+    mpi "$np" "$facto" train --distributed "${FHP[@]}" >"$dir/fm$np.out"
+    summary "$dir/fm$np.out" "$np rank(s)"
+  done
+  echo "  load $(cut -d' ' -f1-3 /proc/loadavg)"
+fi
