@@ -28,7 +28,7 @@ typedef enum {
     TO_DELIMITER, TO_SIDE, TO_USER_FEATURES, TO_ITEM_FEATURES, TO_NUMERIC_IDS, TO_HYPERPARAMETERS, TO_OUT, TO_JSON,
     TO_VERBOSE, TO_THREADS, TO_HELP, TO_IMPLICIT, TO_IMPLICIT_THRESHOLD, TO_METRICS, TO_FOLD_IN, TO_SEED
 #ifdef FACTO_WITH_MPI
-    , TO_DISTRIBUTED
+    , TO_DISTRIBUTED, TO_ASYNC
 #endif
 } cli_train_opt;
 
@@ -66,6 +66,7 @@ static const struct {
     {"seed", TO_SEED, 1, 1}, /* the split's seed, for a kind without a seed hyperparameter */
 #ifdef FACTO_WITH_MPI
     {"distributed", TO_DISTRIBUTED, 0, 0}, /* train across the ranks of an MPI job (train_dist.c) */
+    {"async", TO_ASYNC, 0, 0},             /* with it, fm: DiFacto-style asynchronous training */
 #endif
 };
 #define CLI_TRAIN_NOPTS (sizeof cli_train_opts / sizeof cli_train_opts[0])
@@ -76,7 +77,7 @@ typedef struct cli_train_args {
     const char *metrics; /* --metrics LIST, or NULL */
     int json, verbose, threads, threads_set, help;
 #ifdef FACTO_WITH_MPI
-    int distributed;
+    int distributed, async;
 #endif
     cli_hp_flags hp;
 } cli_train_args;
@@ -194,7 +195,9 @@ static void cli_train_help_common(const facto_kind_info *kind, int own_seed, int
 #ifdef FACTO_WITH_MPI
     printf("  --distributed      train across the ranks of an MPI job (mpirun -np P facto train --distributed\n"
            "                     ...): mf by DSGD (plain sgd; a .fds --train is read in shards), fm by\n"
-           "                     synchronous mini-batches (solver sgd); rank 0 saves (docs/distributed.md)\n");
+           "                     synchronous mini-batches (solver sgd); rank 0 saves (docs/distributed.md)\n"
+           "  --async            with --distributed, fm: DiFacto-style asynchronous SGD (parameters owned\n"
+           "                     by feature, pulled and pushed with MPI one-sided calls; optimizer sgd)\n");
 #endif
     printf("  -h, --help         this text\n");
 }
@@ -286,6 +289,7 @@ static int cli_train_option(const char *verb, cli_train_args *a, cli_train_opt o
     case TO_HELP: a->help = 1; break;
 #ifdef FACTO_WITH_MPI
     case TO_DISTRIBUTED: a->distributed = 1; break;
+    case TO_ASYNC: a->async = 1; break;
 #endif
     case TO_IMPLICIT: return cli_read_implicit(verb, &d->read, NULL);
     case TO_IMPLICIT_THRESHOLD: return cli_read_implicit(verb, &d->read, value);
@@ -490,8 +494,10 @@ static int cli_train_run(facto_ctx *ctx, const char *verb, const facto_kind_info
     FILE *info = a->json ? stderr : stdout;
     facto_status st;
 #ifdef FACTO_WITH_MPI
+    if (a->async && !a->distributed)
+        return cli_usage(verb, "--async goes with --distributed (asynchronous distributed fm)");
     if (a->distributed)
-        return cli_train_dist(ctx, verb, p, &a->data, a->out, a->verbose);
+        return cli_train_dist(ctx, verb, p, &a->data, a->out, a->async);
 #endif
     /* A model that could not be saved is found out now, not after the fit. */
     if (a->out && (st = facto_model_save_check(ctx, a->out)) != FACTO_OK)

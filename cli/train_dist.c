@@ -69,9 +69,8 @@ static void cli_dist_scores(const char *what, const facto_metrics *m)
 }
 
 int cli_train_dist(facto_ctx *ctx, const char *verb, facto_params *p, const cli_data_opts *data, const char *out,
-                   int verbose)
+                   int async)
 {
-    (void)verbose;
     if (facto_dist_init(NULL, NULL) != 0)
         return FACTO_EXIT_INTERNAL;
     const int rank = facto_dist_rank(), size = facto_dist_size();
@@ -106,7 +105,7 @@ int cli_train_dist(facto_ctx *ctx, const char *verb, facto_params *p, const cli_
         return rc ? rc : FACTO_EXIT_DATA;
     }
     if (rank == 0) {
-        printf("distributed %s on %d rank%s: ", kind, size, size == 1 ? "" : "s");
+        printf("distributed %s%s on %d rank%s: ", async ? "asynchronous " : "", kind, size, size == 1 ? "" : "s");
         if (fds)
             printf("%s, read in %d shards by offset\n", fds, size);
         else if (d.on_rows)
@@ -121,7 +120,7 @@ int cli_train_dist(facto_ctx *ctx, const char *verb, facto_params *p, const cli_
     }
     cli_dist_log log = {0, 0};
     facto_dist_data dd = {fds ? NULL : d.on_rows ? NULL : d.train, fds, d.on_rows ? d.train_rows : NULL,
-                          cli_dist_epoch, &log};
+                          cli_dist_epoch, &log, async};
     facto_model *model = NULL;
     int64_t bytes = 0;
     double t0 = cli_now();

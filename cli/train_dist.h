@@ -9,8 +9,8 @@
 
 #include "train_data.h"
 
-/* Run the distributed fit; returns the exit code (every rank). */
+/* Run the distributed fit (fm: asynchronous when `async`); returns the exit code (every rank). */
 int cli_train_dist(facto_ctx *ctx, const char *verb, facto_params *p, const cli_data_opts *data, const char *out,
-                   int verbose);
+                   int async);
 
 #endif /* FACTO_CLI_TRAIN_DIST_H */

@@ -12,7 +12,12 @@
  *       passes the item block (factors and biases) to rank r - 1.
  *   fm: synchronous data-parallel mini-batch SGD: each rank takes every
  *       P-th training row, the gradients of a mini-batch are summed over
- *       ranks with MPI_Allreduce and every rank takes the same step.
+ *       ranks with MPI_Allreduce and every rank takes the same step; or
+ *       (async) DiFacto-style (Li, Wang, Liu, Smola & Jordan, "DiFacto:
+ *       Distributed Factorization Machines", WSDM 2016): each feature's
+ *       parameters live on one rank (slot mod P), workers pull the rows a
+ *       mini-batch needs and push sparse SGD steps to their owners with
+ *       MPI one-sided calls, without waiting for each other.
  *
  * This header compiles as C11 and C++; it declares nothing that needs
  * <mpi.h>, which only src/dist/ includes.
@@ -75,6 +80,7 @@ typedef struct facto_dist_data {
     const facto_rows *train_rows;
     facto_dist_epoch_fn on_epoch; /* rank 0 only; may be NULL */
     void *user_data;
+    int async;                    /* fm: 1 = asynchronous DiFacto-style training (below), 0 = synchronous */
 } facto_dist_data;
 
 /*

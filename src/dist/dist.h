@@ -35,4 +35,14 @@ facto_status fct_dist_fit_mf(facto_ctx *ctx, const facto_params *params, const f
 facto_status fct_dist_fit_fm(facto_ctx *ctx, const facto_params *params, const facto_dist_data *data,
                              facto_model **out);
 
+/* fm on both schemes (fm_sync.c): refuse what they cannot take, then the
+ * model every rank builds alike from all rows (fct_fm_model_new), the slots
+ * of the rows and the label range; *q the settings with feature_dim filled. */
+struct fct_fm_model;
+facto_status fct_dist_fm_prepare(facto_ctx *ctx, const facto_params *params, const facto_dist_data *data,
+                                 facto_fm_params *q, struct fct_fm_model **m, uint32_t **slots);
+/* The asynchronous (DiFacto-style) fm trainer (fm_async.c). */
+facto_status fct_dist_fit_fm_async(facto_ctx *ctx, const facto_params *params, const facto_dist_data *data,
+                                   facto_model **out);
+
 #endif /* FACTO_DIST_INTERNAL_H */

@@ -241,6 +241,8 @@ facto_status fct_dist_fit_mf(facto_ctx *ctx, const facto_params *params, const f
     if (st == FACTO_OK && (hp->optimizer != FACTO_OPT_SGD || hp->momentum != 0.0f))
         st = fct_fail(ctx, FACTO_ERR_INVALID, "distributed mf trains with plain SGD (DSGD): use --optimizer sgd "
                                               "and --momentum 0");
+    if (st == FACTO_OK && data->async)
+        st = fct_fail(ctx, FACTO_ERR_INVALID, "asynchronous training (--async) is fm's; mf trains by DSGD");
     if (st == FACTO_OK)
         st = dsgd_job_data(ctx, data, &j);
     if ((st = fct_dist_agree(ctx, st)) != FACTO_OK)

@@ -52,20 +52,20 @@ static void fmsync_free(fmsync *f)
         facto_model_free(&f->m->base);
 }
 
-facto_status fct_dist_fit_fm(facto_ctx *ctx, const facto_params *params, const facto_dist_data *data,
-                             facto_model **out)
+facto_status fct_dist_fm_prepare(facto_ctx *ctx, const facto_params *params, const facto_dist_data *data,
+                                 facto_fm_params *qp, fct_fm_model **mp, uint32_t **slotsp)
 {
-    int rank = 0, P = 1;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    int P = 1;
     MPI_Comm_size(MPI_COMM_WORLD, &P);
     facto_fm_params q = *(const facto_fm_params *)fct_params_struct(params);
     const facto_rows *train = data->train_rows;
-    fmsync f;
-    memset(&f, 0, sizeof f);
+    const char *scheme = data->async ? "asynchronous mini-batches" : "synchronous mini-batches";
+    *mp = NULL;
+    *slotsp = NULL;
     facto_status st = FACTO_OK;
     if (q.solver != FACTO_FM_SOLVER_SGD)
-        st = fct_fail(ctx, FACTO_ERR_INVALID, "distributed fm trains with solver sgd (synchronous mini-batches), "
-                                              "not %s", q.solver == FACTO_FM_SOLVER_ALS ? "als" : "mcmc");
+        st = fct_fail(ctx, FACTO_ERR_INVALID, "distributed fm trains with solver sgd (%s), not %s", scheme,
+                      q.solver == FACTO_FM_SOLVER_ALS ? "als" : "mcmc");
     else if (!train || data->train || data->train_fds)
         st = fct_fail(ctx, FACTO_ERR_INVALID, "distributed fm trains on feature rows (facto_dist_data.train_rows); "
                                               "encode ratings one-hot first");
@@ -74,6 +74,9 @@ facto_status fct_dist_fit_fm(facto_ctx *ctx, const facto_params *params, const f
     else if (q.mini_batch_size < 2 * P)
         st = fct_fail(ctx, FACTO_ERR_INVALID, "distributed fm needs mini_batch_size >= 2 x ranks (%d): each rank "
                                               "takes its share of every mini-batch", 2 * P);
+    else if (data->async && q.optimizer != FACTO_OPT_SGD)
+        st = fct_fail(ctx, FACTO_ERR_INVALID, "asynchronous distributed fm pushes plain SGD steps to the owners of "
+                                              "the parameters: use --optimizer sgd");
     if (st == FACTO_OK && q.feature_dim == 0)
         q.feature_dim = facto_rows_dim(train);
     if (st == FACTO_OK)
@@ -82,22 +85,46 @@ facto_status fct_dist_fit_fm(facto_ctx *ctx, const facto_params *params, const f
         st = fct_fail(ctx, FACTO_ERR_EMPTY, "factorization machine: the training rows are empty");
     if (st == FACTO_OK)
         st = fct_fm_check_labels(ctx, &q, train, "training");
+    if (st == FACTO_OK)
+        st = fct_fm_model_new(ctx, &q, train, mp);
+    if (st == FACTO_OK)
+        st = fct_fm_map_rows(ctx, *mp, train, "training", slotsp);
+    if (st == FACTO_OK && q.predictor_type == FACTO_FM_REGRESSOR) {
+        float lo = train->labels[0], hi = train->labels[0];
+        for (int64_t r = 1; r < train->n_rows; r++) {
+            lo = train->labels[r] < lo ? train->labels[r] : lo;
+            hi = train->labels[r] > hi ? train->labels[r] : hi;
+        }
+        (*mp)->target_min = lo;
+        (*mp)->target_max = hi;
+    }
+    if (st != FACTO_OK) {
+        free(*slotsp);
+        *slotsp = NULL;
+        if (*mp)
+            facto_model_free(&(*mp)->base);
+        *mp = NULL;
+    }
+    *qp = q;
+    return st;
+}
+
+facto_status fct_dist_fit_fm(facto_ctx *ctx, const facto_params *params, const facto_dist_data *data,
+                             facto_model **out)
+{
+    if (data->async)
+        return fct_dist_fit_fm_async(ctx, params, data, out);
+    int rank = 0, P = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &P);
+    const facto_rows *train = data->train_rows;
+    fmsync f;
+    memset(&f, 0, sizeof f);
+    facto_fm_params q;
     uint32_t *slots = NULL;
-    if (st == FACTO_OK)
-        st = fct_fm_model_new(ctx, &q, train, &f.m);
-    if (st == FACTO_OK)
-        st = fct_fm_map_rows(ctx, f.m, train, "training", &slots);
+    facto_status st = fct_dist_fm_prepare(ctx, params, data, &q, &f.m, &slots);
     fct_fm_model *m = f.m;
     if (st == FACTO_OK) {
-        if (q.predictor_type == FACTO_FM_REGRESSOR) {
-            float lo = train->labels[0], hi = train->labels[0];
-            for (int64_t r = 1; r < train->n_rows; r++) {
-                lo = train->labels[r] < lo ? train->labels[r] : lo;
-                hi = train->labels[r] > hi ? train->labels[r] : hi;
-            }
-            m->target_min = lo;
-            m->target_max = hi;
-        }
         static const fct_optim_kind kinds[] = {
             [FACTO_OPT_SGD] = FCT_OPTIM_SGD,
             [FACTO_OPT_ADAM] = FCT_OPTIM_ADAM,
