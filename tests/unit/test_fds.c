@@ -8,7 +8,9 @@
  * reached: a section outside the file, decreasing row offsets, an item out
  * of range or out of order, a code outside the table, a repeated id, a
  * newer version) are FACTO_ERR_CORRUPT / FACTO_ERR_VERSION, never a crash;
- * synthetic sets are the same for a seed. Well under a second.
+ * shards read by offset (fct_fds_read_shard, for distributed training)
+ * give back exactly their users' part for 1, 2, 3 and 7 parts, and check
+ * what they read; synthetic sets are the same for a seed. Well under a second.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -278,6 +280,126 @@ static void test_corrupt(void **state)
     g_file = NULL;
 }
 
+/* ---- shards (distributed training reads its users' part by offset) -------- */
+
+/* Every part of `parts` read as a shard: users [n p / P, n (p + 1) / P),
+ * their row offsets (from 0), items and rating bits equal the whole read's;
+ * part 0 with ids also has the whole id maps. */
+static void check_shards(facto_dataset *ds)
+{
+    facto_ctx *ctx = facto_ctx_new();
+    const char *path = fct_test_path("shard.fds");
+    assert_int_equal(facto_dataset_write_fds(ctx, ds, path), FACTO_OK);
+    static const int counts[] = {1, 2, 3, 7};
+    for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+        int parts = counts[c];
+        int32_t next_user = 0;
+        for (int part = 0; part < parts; part++) {
+            fct_fds_shard sh;
+            assert_int_equal(fct_fds_read_shard(ctx, path, part, parts, part == 0, &sh), FACTO_OK);
+            assert_int_equal(sh.n_users, ds->n_users);
+            assert_int_equal(sh.n_items, ds->n_items);
+            assert_int_equal(sh.n_ratings, ds->n_ratings);
+            assert_int_equal(sh.u0, next_user);
+            assert_int_equal(sh.u1, (int32_t)((int64_t)ds->n_users * (part + 1) / parts));
+            next_user = sh.u1;
+            int64_t first = ds->row_ptr[sh.u0], n = ds->row_ptr[sh.u1] - first;
+            for (int32_t u = 0; u <= sh.u1 - sh.u0; u++)
+                assert_int_equal(sh.row_ptr[u], ds->row_ptr[sh.u0 + u] - first);
+            if (n > 0) {
+                assert_memory_equal(sh.items, ds->items + first, (size_t)n * sizeof *sh.items);
+                assert_memory_equal(sh.ratings, ds->ratings + first, (size_t)n * sizeof *sh.ratings);
+            }
+            if (part == 0) {
+                assert_non_null(sh.user_map);
+                for (int32_t u = 0; u < ds->n_users; u++)
+                    assert_int_equal(facto_idmap_find(sh.user_map, ds->user_map->names[u]), u);
+                for (int32_t i = 0; i < ds->n_items; i++)
+                    assert_int_equal(facto_idmap_find(sh.item_map, ds->item_map->names[i]), i);
+            } else {
+                assert_null(sh.user_map);
+                assert_null(sh.item_map);
+            }
+            fct_fds_shard_free(&sh);
+        }
+        assert_int_equal(next_user, ds->n_users);
+    }
+    fct_fds_shard sh;
+    assert_int_equal(fct_fds_read_shard(ctx, path, 2, 2, 0, &sh), FACTO_ERR_INVALID);
+    assert_int_equal(fct_fds_read_shard(ctx, fct_test_path("none.fds"), 0, 1, 0, &sh), FACTO_ERR_IO);
+    facto_dataset_free(ds);
+    facto_ctx_free(ctx);
+}
+
+static void test_shards(void **state)
+{
+    (void)state;
+    check_shards(make_ds(50, 300, 20, rate_half, 1));   /* 2-byte items, 1-byte codes */
+    check_shards(make_ds(40, 70000, 30, rate_one, 0));  /* 4-byte items */
+    check_shards(make_ds(60, 500, 40, rate_float, 0));  /* float32 ratings */
+}
+
+/* A shard of a corrupt file: what the shard reads is checked (no checksum). */
+static facto_status try_shard(size_t n, int part, int parts, int ids)
+{
+    const char *path = fct_test_path("badshard.fds");
+    FILE *f = fopen(path, "wb");
+    assert_int_equal(fwrite(g_file, 1, n, f), n);
+    fclose(f);
+    facto_ctx *ctx = facto_ctx_new();
+    fct_fds_shard sh;
+    facto_status st = fct_fds_read_shard(ctx, path, part, parts, ids, &sh);
+    if (st != FACTO_OK) {
+        assert_non_null(strstr(facto_errmsg(ctx), path));
+        assert_null(sh.items);
+    }
+    fct_fds_shard_free(&sh);
+    facto_ctx_free(ctx);
+    return st;
+}
+
+static void test_shard_corrupt(void **state)
+{
+    (void)state;
+    uint64_t sz;
+    load_good(); /* 20 users x 10 ratings */
+    assert_int_equal(try_shard(g_size, 1, 2, 1), FACTO_OK);
+    /* Truncated anywhere: never a crash; past the header, FACTO_ERR_CORRUPT. */
+    for (size_t n = 0; n < g_size; n += 37) {
+        facto_status st = try_shard(n, 1, 2, 1);
+        assert_true(n < 72 ? st == FACTO_ERR_FORMAT : st == FACTO_ERR_CORRUPT); /* 72: header + hash */
+    }
+    /* An item out of range in the second half's first user. */
+    size_t items = section("ITEM", &sz);
+    g_file[items + 2 * 100] = 0xff;
+    g_file[items + 2 * 100 + 1] = 0x7f;
+    assert_int_equal(try_shard(g_size, 0, 2, 0), FACTO_OK); /* not in the first half */
+    assert_int_equal(try_shard(g_size, 1, 2, 0), FACTO_ERR_CORRUPT);
+    /* Decreasing row offsets, a code outside the table, a repeated id, a newer version. */
+    load_good();
+    size_t rows = section("ROWS", &sz);
+    g_file[rows + 4 * 15] = 0;
+    assert_int_equal(try_shard(g_size, 1, 2, 0), FACTO_ERR_CORRUPT);
+    load_good();
+    size_t rate = section("RATE", &sz);
+    g_file[rate + 150] = 200;
+    assert_int_equal(try_shard(g_size, 1, 2, 0), FACTO_ERR_CORRUPT);
+    load_good();
+    size_t ids = section("UIDS", &sz);
+    memcpy(g_file + ids + 6, "user17", 6);
+    assert_int_equal(try_shard(g_size, 1, 2, 0), FACTO_OK); /* ids are read with ids only */
+    assert_int_equal(try_shard(g_size, 0, 2, 1), FACTO_ERR_CORRUPT);
+    load_good();
+    g_file[8] = 9;
+    assert_int_equal(try_shard(g_size, 0, 1, 0), FACTO_ERR_VERSION);
+    load_good();
+    size_t dir = (size_t)le64(g_file + 32);
+    g_file[dir + 8 + 5] = 0x7f;
+    assert_int_equal(try_shard(g_size, 0, 1, 0), FACTO_ERR_CORRUPT);
+    free(g_file);
+    g_file = NULL;
+}
+
 /* ---- synthetic sets -------------------------------------------------------- */
 
 static void test_synth(void **state)
@@ -345,6 +467,7 @@ int main(void)
         cmocka_unit_test(test_half_stars_u16_time), cmocka_unit_test(test_binary_u32),
         cmocka_unit_test(test_float_ratings),       cmocka_unit_test(test_implicit_threshold),
         cmocka_unit_test(test_corrupt),             cmocka_unit_test(test_synth),
+        cmocka_unit_test(test_shards),              cmocka_unit_test(test_shard_corrupt),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
