@@ -3,8 +3,9 @@
 # `facto train --distributed` of mf (DSGD) on a synthetic .fds set (`facto
 # datasets synth`, 2M ratings by default: 40,000 users x 10,000 items) with
 # 1, 2 and 4 ranks (4 oversubscribed on a 2-core machine), and fm
-# (synchronous mini-batches) on MovieLens 100K u1 one-hot with 1 and 2 ranks
-# when FACTO_DATA_HOME has it. Prints, per rank count, the median over the
+# (synchronous mini-batches; then optimizer sgd with batches of 100,
+# synchronous and asynchronous) on MovieLens 100K u1 one-hot with 1 and 2
+# ranks when FACTO_DATA_HOME has it. Prints, per rank count, the median over the
 # epochs of the updates per second (ratings or rows of all ranks / epoch
 # wall time), the bytes all ranks sent per epoch (counted by facto: the item
 # blocks passed around, the allreduced gradients), the training seconds and
@@ -54,5 +55,13 @@ if [ -f "${FACTO_DATA_HOME:-}/ml-100k/u1.base" ]; then
     mpi "$np" "$facto" train --distributed "${FHP[@]}" >"$dir/fm$np.out"
     summary "$dir/fm$np.out" "$np rank(s)"
   done
+  echo "fm, optimizer sgd, mini_batch_size 100: synchronous against asynchronous (DiFacto-style, --async)"
+  SHP=("${FHP[@]}" --optimizer sgd --mini_batch_size 100 --bias_lr 0.2 --linear_lr 0.2 --factors_lr 0.2)
+  for np in 1 2; do
+    mpi "$np" "$facto" train --distributed "${SHP[@]}" >"$dir/fs$np.out"
+    summary "$dir/fs$np.out" "$np rank(s), synchronous"
+  done
+  mpi 2 "$facto" train --distributed --async "${SHP[@]}" >"$dir/fa2.out"
+  summary "$dir/fa2.out" "2 ranks, asynchronous"
   echo "  load $(cut -d' ' -f1-3 /proc/loadavg)"
 fi
