@@ -53,11 +53,17 @@ int facto_dist_size(void)
     return n;
 }
 
+void fct_dist_count(int64_t n)
+{
+    if (facto_dist_size() > 1)
+        fct_dist_bytes += n;
+}
+
 facto_status fct_dist_agree(facto_ctx *ctx, facto_status st)
 {
     int mine = (int)st, worst = 0;
     MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-    fct_dist_bytes += (int64_t)sizeof mine;
+    fct_dist_count((int64_t)sizeof mine);
     if (worst == 0)
         return FACTO_OK;
     if (st != FACTO_OK)

@@ -18,6 +18,10 @@
  * reduction of n bytes counts n per rank, whatever MPI's algorithm moves). */
 extern int64_t fct_dist_bytes;
 
+/* Add n bytes sent to another rank: nothing in a job of one rank (a
+ * collective then moves nothing). Messages to oneself are never counted. */
+void fct_dist_count(int64_t n);
+
 /*
  * Every rank passes its status; returns FACTO_OK when all are, else this
  * rank's error, or (a rank that did not fail) FACTO_ERR_IO with "another

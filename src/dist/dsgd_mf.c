@@ -95,8 +95,10 @@ static facto_status dsgd_strata_build(facto_ctx *ctx, const int64_t *row_ptr, co
 static void dsgd_gather(const void *from, int count, void *to, const int *counts, const int *displ,
                         MPI_Datatype type, int size)
 {
+    int rank = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Gatherv(from, count, type, to, counts, displ, type, 0, MPI_COMM_WORLD);
-    fct_dist_bytes += (int64_t)count * size;
+    fct_dist_count(rank == 0 ? 0 : (int64_t)count * size); /* rank 0's own part stays */
 }
 
 typedef struct dsgd_job {
@@ -204,7 +206,7 @@ static facto_status dsgd_gather_model(facto_ctx *ctx, const dsgd_job *j, const f
     dsgd_gather(len, nu, m ? m->seen_ptr + 1 : NULL, cnt, dsp, MPI_INT64_T, 8);
     int mine = (int)j->row_ptr[nu];
     MPI_Gather(&mine, 1, MPI_INT, cnt, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    fct_dist_bytes += 4;
+    fct_dist_count(j->rank == 0 ? 0 : 4);
     if (m) {
         int64_t at = 0;
         for (int r = 0; r < P; r++) {
@@ -251,7 +253,7 @@ facto_status fct_dist_fit_mf(facto_ctx *ctx, const facto_params *params, const f
     int64_t shape[3] = {j.n_users, j.n_items, j.n_ratings}, lo3[3], hi3[3];
     MPI_Allreduce(shape, lo3, 3, MPI_INT64_T, MPI_MIN, MPI_COMM_WORLD);
     MPI_Allreduce(shape, hi3, 3, MPI_INT64_T, MPI_MAX, MPI_COMM_WORLD);
-    fct_dist_bytes += 2 * (int64_t)sizeof shape;
+    fct_dist_count(2 * (int64_t)sizeof shape);
     if (memcmp(lo3, hi3, sizeof lo3) != 0)
         st = fct_fail(ctx, FACTO_ERR_INVALID, "the ranks read different training data (users, items, ratings "
                                               "differ): every rank must read the same file");
@@ -297,7 +299,7 @@ facto_status fct_dist_fit_mf(facto_ctx *ctx, const facto_params *params, const f
     MPI_Allreduce(&sum, &sum_all, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
     MPI_Allreduce(&lo, &lo_all, 1, MPI_FLOAT, MPI_MIN, MPI_COMM_WORLD);
     MPI_Allreduce(&hi, &hi_all, 1, MPI_FLOAT, MPI_MAX, MPI_COMM_WORLD);
-    fct_dist_bytes += 16;
+    fct_dist_count(16);
     const double mu = sum_all / (double)j.n_ratings;
     loc->mu = mu;
 
@@ -345,12 +347,12 @@ facto_status fct_dist_fit_mf(facto_ctx *ctx, const facto_params *params, const f
                                      MPI_STATUS_IGNORE);
                 MPI_Sendrecv_replace(loc->bi, j.maxb, MPI_FLOAT, up, 2, down, 2, MPI_COMM_WORLD,
                                      MPI_STATUS_IGNORE);
-                fct_dist_bytes += (int64_t)j.maxb * (k + 1) * 4;
+                fct_dist_count((int64_t)j.maxb * (k + 1) * 4);
             }
         }
         double sse_all = 0.0;
         MPI_Allreduce(&sse, &sse_all, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-        fct_dist_bytes += 8;
+        fct_dist_count(8);
         double secs = MPI_Wtime() - t0;
         int64_t bytes = fct_dist_bytes_all(bytes0);
         int finite = isfinite(sse_all) && fct_mf_params_finite(loc), all_finite = 0;
@@ -366,7 +368,7 @@ facto_status fct_dist_fit_mf(facto_ctx *ctx, const facto_params *params, const f
             stop = data->on_epoch(&rep, data->user_data) != 0;
         }
         MPI_Bcast(&stop, 1, MPI_INT, 0, MPI_COMM_WORLD);
-        fct_dist_bytes += j.rank == 0 ? 4 * (P - 1) : 0;
+        fct_dist_count(j.rank == 0 ? 4 * (P - 1) : 0);
         lr *= hp->lr_decay;
     }
     fct_mf_model *m = NULL;

@@ -22,7 +22,7 @@
  * Traffic per batch and worker: 2 x (distinct slots of the batch) x (k + 1)
  * floats (pull + push), so it grows with the batch's features, not with
  * the model: the point of DiFacto's sparse exchange. Counted as fetched +
- * sent bytes.
+ * sent bytes, rows a rank owns itself left out.
  */
 #include "dist.h"
 
@@ -73,7 +73,7 @@ static int fmasync_cmp_key(const void *x, const void *y)
 
 /* Pull (push = 0) or push (push = 1) the rows of touched[0..nt) (sorted by
  * owner, then row) between buf [nt, k + 1] and their owners. */
-static int64_t fmasync_exchange(fmasync *a, int P, int32_t k, int64_t nt, float *buf, int push)
+static int64_t fmasync_exchange(fmasync *a, int rank, int P, int32_t k, int64_t nt, float *buf, int push)
 {
     int64_t at = 0, bytes = 0;
     while (at < nt) {
@@ -96,7 +96,7 @@ static int64_t fmasync_exchange(fmasync *a, int P, int32_t k, int64_t nt, float 
                                a->win);
         MPI_Win_unlock(owner, a->win);
         MPI_Type_free(&rows);
-        bytes += (int64_t)n * (k + 1) * 4;
+        bytes += owner == rank ? 0 : (int64_t)n * (k + 1) * 4; /* one's own rows stay */
         at = end;
     }
     return bytes;
@@ -203,7 +203,7 @@ facto_status fct_dist_fit_fm_async(facto_ctx *ctx, const facto_params *params, c
                 a.touched[t] = (key / per) + (key % per) * (uint32_t)P; /* back to the slot */
                 a.local[a.touched[t]] = (int32_t)t;
             }
-            fct_dist_bytes += fmasync_exchange(&a, P, k, nt, a.pull, 0);
+            fct_dist_count(fmasync_exchange(&a, rank, P, k, nt, a.pull, 0));
             /* the pulled values into the local copy, then the gradients there */
             for (int64_t t = 0; t < nt; t++) {
                 const uint32_t s = a.touched[t];
@@ -261,13 +261,13 @@ facto_status fct_dist_fit_fm_async(facto_ctx *ctx, const facto_params *params, c
             for (int64_t t = 0; t < nt; t++)
                 a.local[a.touched[t]] = -1;
             if (!bad)
-                fct_dist_bytes += fmasync_exchange(&a, P, k, nt, a.push, 1);
+                fct_dist_count(fmasync_exchange(&a, rank, P, k, nt, a.push, 1));
         }
         int any_bad = 0;
         MPI_Allreduce(&bad, &any_bad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
         double se_all = 0.0;
         MPI_Allreduce(&se, &se_all, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-        fct_dist_bytes += 12;
+        fct_dist_count(12);
         if (any_bad) {
             st = fct_fail(ctx, FACTO_ERR_DIVERGED, "training diverged in epoch %d: the loss is not finite; lower "
                           "factors_lr (now %g), linear_lr (%g) or bias_lr (%g), or set clip_gradient", epoch,
@@ -282,7 +282,7 @@ facto_status fct_dist_fit_fm_async(facto_ctx *ctx, const facto_params *params, c
             stop = data->on_epoch(&rep, data->user_data) != 0;
         }
         MPI_Bcast(&stop, 1, MPI_INT, 0, MPI_COMM_WORLD);
-        fct_dist_bytes += rank == 0 ? 4 * (P - 1) : 0;
+        fct_dist_count(rank == 0 ? 4 * (P - 1) : 0);
         lr0 *= q.lr_decay;
         lr[0] *= q.lr_decay;
         lr[1] *= q.lr_decay;
@@ -301,7 +301,7 @@ facto_status fct_dist_fit_fm_async(facto_ctx *ctx, const facto_params *params, c
                 MPI_Win_lock(MPI_LOCK_SHARED, o, 0, a.win);
                 MPI_Get(buf, (int)(own * row), MPI_FLOAT, o, 0, (int)(own * row), MPI_FLOAT, a.win);
                 MPI_Win_unlock(o, a.win);
-                fct_dist_bytes += own * row * 4;
+                fct_dist_count(o == 0 ? 0 : own * row * 4);
                 for (int64_t j = 0; j < own; j++) {
                     const int64_t s = j * P + o;
                     if (s == m->n_slots) {

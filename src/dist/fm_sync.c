@@ -211,7 +211,7 @@ facto_status fct_dist_fit_fm(facto_ctx *ctx, const facto_params *params, const f
             *g0 = g0sum;
             if (P > 1) {
                 MPI_Allreduce(MPI_IN_PLACE, f.buf, (int)f.nbuf, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
-                fct_dist_bytes += f.nbuf * 4;
+                fct_dist_count(f.nbuf * 4);
             }
             if (*bad != 0.0f) {
                 st = fct_fail(ctx, FACTO_ERR_DIVERGED, "training diverged in epoch %d, mini-batch %lld: the loss is "
@@ -233,7 +233,7 @@ facto_status fct_dist_fit_fm(facto_ctx *ctx, const facto_params *params, const f
         double se_all = se;
         if (P > 1) {
             MPI_Allreduce(&se, &se_all, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-            fct_dist_bytes += 8;
+            fct_dist_count(8);
         }
         double secs = MPI_Wtime() - t0;
         int64_t bytes = fct_dist_bytes_all(bytes0);
@@ -248,7 +248,7 @@ facto_status fct_dist_fit_fm(facto_ctx *ctx, const facto_params *params, const f
             stop = data->on_epoch(&rep, data->user_data) != 0;
         }
         MPI_Bcast(&stop, 1, MPI_INT, 0, MPI_COMM_WORLD);
-        fct_dist_bytes += rank == 0 ? 4 * (P - 1) : 0;
+        fct_dist_count(rank == 0 ? 4 * (P - 1) : 0);
         for (int i = 0; i < 3; i++)
             f.lr[i] *= q.lr_decay;
     }
