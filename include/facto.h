@@ -1146,7 +1146,7 @@ FACTO_API facto_status facto_model_evaluate_rows(facto_ctx *ctx, const facto_mod
 /* Inverse-propensity-scored errors of predictions (facto_ips_errors). */
 typedef struct facto_ips_errors {
     int64_t n;         /* ratings scored */
-    double n_pairs;    /* the pairs the plain estimate averages over: test users x test items */
+    double n_pairs;    /* the pairs the plain estimate averages over (the n_pairs given, or test users x items) */
     double weight_sum; /* sum of the weights 1/p */
     double ips_rmse, ips_mae;     /* plain IPS: sqrt(sum w e^2 / n_pairs), sum w |e| / n_pairs */
     double snips_rmse, snips_mae; /* self-normalised: sqrt(sum w e^2 / sum w), sum w |e| / sum w */
@@ -1160,12 +1160,14 @@ typedef struct facto_ips_errors {
  * test: the observed ratings; scores: [n_ratings] predictions in test's CSR
  * order (facto_model_evaluate's `scores`); weights: [n_ratings] 1/p_ui
  * (facto_propensity_weights on test, with p the probability that the pair
- * is in test). The plain estimate divides by n_pairs = test users x test
- * items. Errors: FACTO_ERR_INVALID (NULL arguments), FACTO_ERR_EMPTY (no
+ * is in test). The plain estimate divides by n_pairs, the number of
+ * (user, item) pairs the estimate is over (Schnabel's U x I: e.g. the
+ * model's users x items); 0 takes test users x test items. Errors:
+ * FACTO_ERR_INVALID (NULL arguments, n_pairs < 0), FACTO_ERR_EMPTY (no
  * rating). Cost O(n_ratings).
  */
 FACTO_API facto_status facto_ips_errors_of(facto_ctx *ctx, const facto_dataset *test, const float *scores,
-                                           const float *weights, facto_ips_errors *out);
+                                           const float *weights, double n_pairs, facto_ips_errors *out);
 
 /* One recommended item. */
 typedef struct facto_recommendation {

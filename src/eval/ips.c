@@ -11,9 +11,9 @@
 #include <string.h>
 
 facto_status facto_ips_errors_of(facto_ctx *ctx, const facto_dataset *test, const float *scores,
-                                 const float *weights, facto_ips_errors *out)
+                                 const float *weights, double n_pairs, facto_ips_errors *out)
 {
-    if (!test || !scores || !weights || !out)
+    if (!test || !scores || !weights || !out || !(n_pairs >= 0.0))
         return fct_fail(ctx, FACTO_ERR_INVALID, "facto_ips_errors_of: test, scores, weights and out must be given");
     memset(out, 0, sizeof *out);
     if (test->n_ratings == 0)
@@ -26,7 +26,7 @@ facto_status facto_ips_errors_of(facto_ctx *ctx, const facto_dataset *test, cons
         se1 += w * fabs(e);
     }
     out->n = test->n_ratings;
-    out->n_pairs = (double)test->n_users * (double)test->n_items;
+    out->n_pairs = n_pairs > 0.0 ? n_pairs : (double)test->n_users * (double)test->n_items;
     out->weight_sum = sw;
     out->ips_rmse = sqrt(se2 / out->n_pairs);
     out->ips_mae = se1 / out->n_pairs;
