@@ -164,6 +164,12 @@ static void cli_train_help_common(const facto_kind_info *kind, int own_seed, int
                           "                     kind's hyperparameter"
                         : "the same, for a kind with a hyperparameter named implicit");
     printf(CLI_THRESHOLD_HELP
+           "  --propensities FILE  ratings: weigh each training rating by 1 / p, the inverse of the\n"
+           "                     probability that it was observed (Schnabel et al., ICML 2016):\n"
+           "                     `user item propensity` or `item propensity` lines, delimited as\n"
+           "                     ratings files, p in (0, 1]; every training rating needs one; kinds\n"
+           "                     that take weights: mf (default: none, unweighted)\n"
+           "  --max-ips-weight W clip 1 / p at W >= 1 (default: no clipping)\n"
            "\nHyperparameters:\n"
            "  --hyperparameters FILE  SageMaker's hyperparameters.json, values as strings (default: none)\n"
            "  --NAME VALUE       a hyperparameter of the kind, also --NAME=VALUE; '-' and '_' alike;\n"
@@ -182,13 +188,7 @@ static void cli_train_help_common(const facto_kind_info *kind, int own_seed, int
            "                     precision@k, recall@k, ndcg@k, map@k, hr@k, mrr, auc, coverage@k\n"
            "                     (docs/metrics.md) (default: none for a rating model; for a ranking model\n"
            "                     ndcg@10,recall@20,precision@10,map@10,mrr,hr@10,auc,coverage@10)\n"
-           "  --verbose          the library's log lines on stderr (default: off)\n"
-           "\nDebiasing (Schnabel et al., ICML 2016):\n"
-           "  --propensities FILE  weigh each training rating by 1 / p, the inverse of the probability\n"
-           "                     that it was observed: `user item propensity` or `item propensity`\n"
-           "                     lines, delimited as ratings files, p in (0, 1]; every training rating\n"
-           "                     needs one (kinds that take weights: mf) (default: unweighted)\n"
-           "  --max-ips-weight W clip 1 / p at W >= 1 (default: no clipping)\n");
+           "  --verbose          the library's log lines on stderr (default: off)\n");
     cli_train_help_threads(kind);
     printf("  -h, --help         this text\n");
 }
