@@ -253,7 +253,7 @@ int main(int argc, char **argv)
     facto_params_set(ctx, p, "cg_steps", buf);
     bench_state st = {{0}, 0};
     facto_fit_callbacks cb = {on_epoch, NULL, &st};
-    facto_fit_data fd = {ds, NULL, NULL, NULL, NULL, NULL, NULL};
+    facto_fit_data fd = {ds, NULL, NULL, NULL, NULL, NULL};
     facto_model *m = NULL;
     double tf = now();
     if (facto_model_fit(ctx, p, &fd, &cb, &m) != FACTO_OK)

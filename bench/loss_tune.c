@@ -168,7 +168,7 @@ int main(int argc, char **argv)
             snprintf(sv, sizeof sv, "%d", run + 1);
             facto_params_set(ctx, params, "seed", sv);
         }
-        facto_fit_data fd = {tr, NULL, NULL, NULL, NULL, NULL, NULL};
+        facto_fit_data fd = {tr, NULL, NULL, NULL, NULL, NULL};
         facto_model *model = NULL;
         const double t0 = now();
         if (facto_model_fit(ctx, params, &fd, NULL, &model) != FACTO_OK)

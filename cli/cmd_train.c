@@ -550,6 +550,8 @@ static int cli_train_run(facto_ctx *ctx, const char *verb, const facto_kind_info
     float *weights = NULL;
     if (rc == 0)
         rc = cli_train_weights(ctx, verb, a, &d, info, &weights);
+    if (rc == 0 && weights && (st = facto_dataset_set_weights(ctx, d.train, weights)) != FACTO_OK)
+        rc = cli_fail(ctx, st, 0);
     facto_model *model = NULL;
     if (rc == 0 && d.on_rows && !d.encoded) {
         ld.files[0] = (cli_rows_file){"training row ", a->data.train_rows, d.train_rows, d.train_origin};
@@ -561,7 +563,7 @@ static int cli_train_run(facto_ctx *ctx, const char *verb, const facto_kind_info
         cli_train_report r;
         facto_fit_callbacks cb = cli_report_begin(&r, info, &d);
         facto_fit_data fd = {d.on_rows ? NULL : d.train, d.on_rows ? NULL : d.test, d.train_rows, d.test_rows,
-                             d.user_features, d.item_features, weights};
+                             d.user_features, d.item_features};
         st = facto_model_fit(ctx, p, &fd, &cb, &model);
         cli_train_result res;
         memset(&res, 0, sizeof res);

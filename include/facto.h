@@ -337,6 +337,24 @@ FACTO_API void facto_dataset_csr(const facto_dataset *ds, const int64_t **row_pt
 FACTO_API void facto_dataset_rating_range(const facto_dataset *ds, float *min_rating, float *max_rating);
 
 /*
+ * Attach per-rating loss weights to a training data set: weights[n_ratings]
+ * in ds's CSR order, finite, >= 0 and not all 0 (copied; NULL removes them),
+ * e.g. inverse propensities from facto_propensity_weights (Schnabel et al.,
+ * ICML 2016, section 4: the IPS-weighted empirical risk). Only mf trains on
+ * them (facto_mf_fit, facto_model_fit): rating j's squared error counts w_j
+ * times, its SGD / Adam step scales the error by w_j; the weights are scaled
+ * to mean 1 first (loss sum w e^2 / sum w, the self-normalised form), so the
+ * learning rate and regularisation keep their meaning and constant weights
+ * give the unweighted model. facto_model_fit refuses a data set with
+ * weights for every other kind (FACTO_ERR_INVALID). Splits, writers and evaluation do not carry
+ * or use them. Errors: FACTO_ERR_INVALID (a bad weight: the message names
+ * its index; NULL ds), FACTO_ERR_NOMEM. O(n_ratings).
+ */
+FACTO_API facto_status facto_dataset_set_weights(facto_ctx *ctx, facto_dataset *ds, const float *weights);
+/* The weights attached by facto_dataset_set_weights ([n_ratings], borrowed), or NULL. */
+FACTO_API const float *facto_dataset_weights(const facto_dataset *ds);
+
+/*
  * Write a data set as a compact binary .fds file (layout in docs/format.md):
  * CSR by user, item indices of 2 bytes (up to 65,536 items) or 4, ratings
  * as 1-byte codes into a table when the data set holds at most 256 distinct
@@ -1022,11 +1040,6 @@ typedef struct facto_fit_data {
     const facto_rows *test_rows;      /* optional */
     const facto_features *user_features; /* optional side features, by user id (fm from ratings) */
     const facto_features *item_features; /* optional side features, by item id */
-    /* optional, mf only: [train n_ratings] loss weights in train's CSR order
-     * (facto_dataset_csr), e.g. inverse propensities (facto_propensity_weights);
-     * rating j's squared error counts w_j times. NULL: every weight 1 (the
-     * unweighted fit, bit for bit). Borrowed. */
-    const float *train_weights;
 } facto_fit_data;
 
 /*

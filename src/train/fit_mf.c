@@ -49,13 +49,6 @@ facto_status facto_mf_fit(facto_ctx *ctx, const facto_dataset *train, const fact
                           const facto_mf_params *params, const facto_fit_callbacks *callbacks,
                           facto_model **out)
 {
-    return fct_mf_fit_weighted(ctx, train, NULL, test, params, callbacks, out);
-}
-
-facto_status fct_mf_fit_weighted(facto_ctx *ctx, const facto_dataset *train, const float *weights,
-                                 const facto_dataset *test, const facto_mf_params *params,
-                                 const facto_fit_callbacks *callbacks, facto_model **out)
-{
     if (!out)
         return fct_fail(ctx, FACTO_ERR_INVALID, "facto_mf_fit: out must not be NULL");
     *out = NULL;
@@ -101,20 +94,11 @@ facto_status fct_mf_fit_weighted(facto_ctx *ctx, const facto_dataset *train, con
     /* IPS weights scaled to mean 1: the loss is sum w e^2 / sum w (the
      * self-normalised form), so the learning rate and --reg keep their
      * meaning whatever the propensities' scale. */
+    const float *weights = train->weights; /* checked by facto_dataset_set_weights */
     if (weights) {
         double sw = 0.0;
-        for (int64_t x = 0; x < n; x++) {
-            if (!(weights[x] >= 0.0f && isfinite(weights[x]))) {
-                st = fct_fail(ctx, FACTO_ERR_INVALID, "rating weight %lld is %g: weights must be finite and >= 0",
-                              (long long)x, (double)weights[x]);
-                goto done;
-            }
+        for (int64_t x = 0; x < n; x++)
             sw += weights[x];
-        }
-        if (!(sw > 0.0)) {
-            st = fct_fail(ctx, FACTO_ERR_INVALID, "every rating weight is 0");
-            goto done;
-        }
         if (!(wn = fct_malloc_array((size_t)n, sizeof *wn))) {
             st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for training state");
             goto done;
@@ -225,6 +209,5 @@ facto_status fct_fit_mf(facto_ctx *ctx, const facto_params *params, const facto_
     if (data->user_features || data->item_features)
         return fct_fail(ctx, FACTO_ERR_INVALID, "mf uses no side features (facto_fit_data.user_features, "
                                                 "item_features): it learns from the ratings alone");
-    return fct_mf_fit_weighted(ctx, data->train, data->train_weights, data->test, fct_params_struct(params),
-                               callbacks, out);
+    return facto_mf_fit(ctx, data->train, data->test, fct_params_struct(params), callbacks, out);
 }

@@ -33,12 +33,6 @@ void fct_fit_report_once(const facto_model *model, const facto_dataset *train, c
 double fct_now(void);
 
 /* Fit drivers by kind (fit_mf.c, fit_fm.c, fit_fm_ratings.c, ...). */
-/* facto_mf_fit with per-rating loss weights `weights` ([train->n_ratings] in
- * train's CSR order, e.g. clipped inverse propensities; NULL = all 1, the
- * unweighted fit bit for bit). Borrowed. */
-facto_status fct_mf_fit_weighted(facto_ctx *ctx, const facto_dataset *train, const float *weights,
-                                 const facto_dataset *test, const facto_mf_params *params,
-                                 const facto_fit_callbacks *callbacks, facto_model **out);
 facto_status fct_fit_mf(facto_ctx *ctx, const facto_params *params, const facto_fit_data *data,
                         const facto_fit_callbacks *callbacks, facto_model **out);
 facto_status fct_fit_fm(facto_ctx *ctx, const facto_params *params, const facto_fit_data *data,

@@ -59,7 +59,7 @@ static inline facto_model *rf_fit(facto_ctx *ctx, const char *kind, const facto_
         if (facto_params_set(ctx, p, nv[i], nv[i + 1]) != FACTO_OK)
             fail_msg("%s=%s: %s", nv[i], nv[i + 1], facto_errmsg(ctx));
     facto_ctx_set_threads(ctx, threads);
-    facto_fit_data data = {ds, NULL, NULL, NULL, NULL, NULL, NULL};
+    facto_fit_data data = {ds, NULL, NULL, NULL, NULL, NULL};
     facto_model *m = NULL;
     if (facto_model_fit(ctx, p, &data, NULL, &m) != FACTO_OK)
         fail_msg("fit %s: %s", kind, facto_errmsg(ctx));
@@ -89,7 +89,7 @@ static inline void rf_check_determinism(const char *kind, const char *const *nv)
     facto_params *p = NULL;
     assert_int_equal(facto_model_params(ctx, a, &p), FACTO_OK);
     assert_int_equal(facto_params_set(ctx, p, "seed", "777"), FACTO_OK);
-    facto_fit_data data = {ds, NULL, NULL, NULL, NULL, NULL, NULL};
+    facto_fit_data data = {ds, NULL, NULL, NULL, NULL, NULL};
     facto_model *c = NULL;
     assert_int_equal(facto_model_fit(ctx, p, &data, NULL, &c), FACTO_OK);
     size_t nc;

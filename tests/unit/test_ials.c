@@ -116,7 +116,7 @@ static fct_factors_model *fit_model(facto_ctx *ctx, const facto_dataset *train, 
                                     loss_log *log)
 {
     facto_params *p = ials_params(ctx, kv);
-    facto_fit_data fd = {train, NULL, NULL, NULL, NULL, NULL, NULL};
+    facto_fit_data fd = {train, NULL, NULL, NULL, NULL, NULL};
     facto_fit_callbacks cb = {log_loss, NULL, log};
     facto_model *m = NULL;
     if (facto_model_fit(ctx, p, &fd, log ? &cb : NULL, &m) != FACTO_OK)
@@ -868,13 +868,13 @@ static void test_errors(void **state)
     facto_model *m = (facto_model *)0x1;
     for (int c = 0; c < 2; c++) {
         facto_dataset *ds = make_ds(us, is, c ? nan_w : neg, 3);
-        facto_fit_data fd = {ds, NULL, NULL, NULL, NULL, NULL, NULL};
+        facto_fit_data fd = {ds, NULL, NULL, NULL, NULL, NULL};
         assert_int_equal(facto_model_fit(ctx, p, &fd, NULL, &m), FACTO_ERR_INVALID);
         assert_null(m);
         assert_non_null(strstr(facto_errmsg(ctx), "u0"));
         facto_dataset_free(ds);
     }
-    facto_fit_data none = {NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    facto_fit_data none = {NULL, NULL, NULL, NULL, NULL, NULL};
     assert_int_equal(facto_model_fit(ctx, p, &none, NULL, &m), FACTO_ERR_INVALID);
     assert_int_equal(facto_params_set(ctx, p, "reg", "0"), FACTO_ERR_INVALID);
     assert_int_equal(facto_params_set(ctx, p, "cg_steps", "-1"), FACTO_ERR_INVALID);

@@ -136,7 +136,7 @@ static void test_weighted_step_finite_differences(void **state)
 static const char *k_ratings = "1\t1\t5\n1\t2\t3\n1\t4\t1\n2\t2\t4\n2\t3\t2\n3\t1\t1\n3\t3\t5\n3\t5\t4\n"
                                "4\t2\t2\n4\t4\t3\n4\t5\t5\n5\t1\t4\n5\t3\t3\n5\t4\t2\n";
 
-static facto_model *fit(facto_ctx *ctx, const char *kind, const facto_dataset *ds, const float *w, facto_status want)
+static facto_model *fit(facto_ctx *ctx, const char *kind, facto_dataset *ds, const float *w, facto_status want)
 {
     facto_params *p = NULL;
     assert_int_equal(facto_params_new(ctx, kind, &p), FACTO_OK);
@@ -144,9 +144,11 @@ static facto_model *fit(facto_ctx *ctx, const char *kind, const facto_dataset *d
         assert_int_equal(facto_params_set(ctx, p, "epochs", "20"), FACTO_OK);
         assert_int_equal(facto_params_set(ctx, p, "num_factors", "3"), FACTO_OK);
     }
-    facto_fit_data d = {ds, NULL, NULL, NULL, NULL, NULL, w};
+    facto_fit_data d = {ds, NULL, NULL, NULL, NULL, NULL};
     facto_model *m = NULL;
-    facto_status st = facto_model_fit(ctx, p, &d, NULL, &m);
+    facto_status st = facto_dataset_set_weights(ctx, ds, w);
+    if (st == FACTO_OK)
+        st = facto_model_fit(ctx, p, &d, NULL, &m);
     if (st != want)
         fail_msg("fit %s: %s", kind, facto_errmsg(ctx));
     facto_params_free(p);
@@ -184,12 +186,21 @@ static void test_constant_weights_are_unweighted(void **state)
     assert_int_equal(facto_model_predict(ctx, a, "1", "1", &sa, NULL), FACTO_OK);
     assert_int_equal(facto_model_predict(ctx, c, "1", "1", &sc, NULL), FACTO_OK);
     assert_true(fabs(5.0 - sc) < fabs(5.0 - sa));
+    assert_ptr_not_equal(facto_dataset_weights(ds), w); /* a copy */
+    assert_float_equal(facto_dataset_weights(ds)[0], 80.0f, 0);
     /* Bad weights and kinds that take none are refused. */
     w[0] = -1.0f;
+    assert_null(fit(ctx, "mf", ds, w, FACTO_ERR_INVALID));
+    assert_non_null(strstr(facto_errmsg(ctx), "rating weight 0 is -1"));
+    for (int64_t j = 0; j < n; j++)
+        w[j] = 0.0f;
     assert_null(fit(ctx, "mf", ds, w, FACTO_ERR_INVALID));
     w[0] = 1.0f;
     assert_null(fit(ctx, "ials", ds, w, FACTO_ERR_INVALID));
     assert_non_null(strstr(facto_errmsg(ctx), "mf only"));
+    /* NULL removes them: ials trains again. */
+    facto_model_free(fit(ctx, "ials", ds, NULL, FACTO_OK));
+    assert_null(facto_dataset_weights(ds));
     free(ba), free(bb), free(bc), free(w);
     facto_model_free(a), facto_model_free(b), facto_model_free(c);
     facto_dataset_free(ds);

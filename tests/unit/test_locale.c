@@ -154,7 +154,7 @@ static void train_save(const char *kind, const char *path, float *pred)
         assert_int_equal(facto_params_set(ctx, p, "num_factors", "3"), FACTO_OK);
         assert_int_equal(facto_params_set(ctx, p, "epochs", "3"), FACTO_OK);
         assert_int_equal(facto_params_set(ctx, p, "factors_lr", "0.05"), FACTO_OK);
-        facto_fit_data d = {NULL, NULL, rows, NULL, NULL, NULL, NULL};
+        facto_fit_data d = {NULL, NULL, rows, NULL, NULL, NULL};
         assert_int_equal(facto_model_fit(ctx, p, &d, NULL, &m), FACTO_OK);
         assert_int_equal(facto_model_predict_rows(ctx, m, rows, pred, NULL), FACTO_OK);
         facto_rows_free(rows);
@@ -163,7 +163,7 @@ static void train_save(const char *kind, const char *path, float *pred)
         assert_int_equal(facto_dataset_read(ctx, fct_test_path("r.tsv"), NULL, &ds, NULL), FACTO_OK);
         assert_int_equal(facto_params_set(ctx, p, "num_factors", "3"), FACTO_OK);
         assert_int_equal(facto_params_set(ctx, p, "learning_rate", "0.05"), FACTO_OK);
-        facto_fit_data d = {ds, NULL, NULL, NULL, NULL, NULL, NULL};
+        facto_fit_data d = {ds, NULL, NULL, NULL, NULL, NULL};
         assert_int_equal(facto_model_fit(ctx, p, &d, NULL, &m), FACTO_OK);
         for (int i = 0; i < 4; i++) {
             char u[8], it[8];

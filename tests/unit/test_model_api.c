@@ -186,7 +186,7 @@ static void test_fit_generic(void **state)
     facto_dataset *ds = ratings(ctx);
     const char *mf_nv[] = {"num_factors", "6", "epochs", "4", "lr", "0.02", NULL};
     facto_params *p = params_of(ctx, "mf", mf_nv);
-    facto_fit_data data = {ds, NULL, NULL, NULL, NULL, NULL, NULL};
+    facto_fit_data data = {ds, NULL, NULL, NULL, NULL, NULL};
     facto_model *a = NULL, *b = NULL;
     assert_int_equal(facto_model_fit(ctx, p, &data, NULL, &a), FACTO_OK);
     facto_mf_params mp = facto_mf_params_default();
@@ -210,7 +210,7 @@ static void test_fit_generic(void **state)
     assert_int_equal(facto_model_task(a), FACTO_TASK_REGRESSION);
     assert_int_equal(facto_model_inputs(a), FACTO_INPUT_RATINGS);
     /* the wrong form of data is refused with what to give */
-    facto_fit_data rows_only = {NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    facto_fit_data rows_only = {NULL, NULL, NULL, NULL, NULL, NULL};
     facto_model *c = NULL;
     assert_int_equal(facto_model_fit(ctx, p, &rows_only, NULL, &c), FACTO_ERR_INVALID);
     assert_null(c);
@@ -276,7 +276,7 @@ static void test_topn_mf(void **state)
     facto_dataset *ds = ratings(ctx);
     const char *nv[] = {"num_factors", "8", "epochs", "10", NULL};
     facto_params *p = params_of(ctx, "mf", nv);
-    facto_fit_data data = {ds, NULL, NULL, NULL, NULL, NULL, NULL};
+    facto_fit_data data = {ds, NULL, NULL, NULL, NULL, NULL};
     facto_model *m = NULL;
     assert_int_equal(facto_model_fit(ctx, p, &data, NULL, &m), FACTO_OK);
     check_topn(ctx, m, ds);
@@ -307,7 +307,7 @@ static void test_topn_blocks(void **state)
     assert_int_equal(facto_dataset_read(ctx, path, NULL, &ds, NULL), FACTO_OK);
     const char *nv[] = {"num_factors", "8", "epochs", "3", NULL};
     facto_params *p = params_of(ctx, "ials", nv);
-    facto_fit_data data = {ds, NULL, NULL, NULL, NULL, NULL, NULL};
+    facto_fit_data data = {ds, NULL, NULL, NULL, NULL, NULL};
     facto_model *m = NULL;
     assert_int_equal(facto_model_fit(ctx, p, &data, NULL, &m), FACTO_OK);
     check_topn(ctx, m, ds);
@@ -327,7 +327,7 @@ static void test_fm_from_ratings(void **state)
     const char *nv[] = {"num_factors", "4", "predictor_type", "regressor", "solver", "als", "num_iter", "5",
                         "linear_wd", "1", "factors_wd", "1", NULL};
     facto_params *p = params_of(ctx, "fm", nv);
-    facto_fit_data data = {ds, NULL, NULL, NULL, NULL, NULL, NULL};
+    facto_fit_data data = {ds, NULL, NULL, NULL, NULL, NULL};
     facto_model *m = NULL;
     if (facto_model_fit(ctx, p, &data, NULL, &m) != FACTO_OK)
         fail_msg("fit: %s", facto_errmsg(ctx));
@@ -414,7 +414,7 @@ static void test_capabilities(void **state)
     assert_int_equal(facto_params_describe(NULL, text, sizeof text), 0);
     assert_string_equal(text, "");
     facto_dataset *ds = ratings(ctx);
-    facto_fit_data data = {ds, NULL, NULL, NULL, NULL, NULL, NULL};
+    facto_fit_data data = {ds, NULL, NULL, NULL, NULL, NULL};
     facto_model *m = NULL;
     /* a classifier from ratings needs its threshold */
     assert_int_equal(facto_model_fit(ctx, pf, &data, NULL, &m), FACTO_ERR_INVALID);
@@ -433,7 +433,7 @@ static void test_capabilities(void **state)
     facto_rows *rows = facto_rows_new(0, 1);
     assert_int_equal(facto_rows_push(ctx, rows, 0, 1.0f), FACTO_OK);
     assert_int_equal(facto_rows_finish_row(ctx, rows, 3.0f), FACTO_OK);
-    facto_fit_data rdata = {NULL, NULL, rows, NULL, NULL, NULL, NULL};
+    facto_fit_data rdata = {NULL, NULL, rows, NULL, NULL, NULL};
     assert_int_equal(facto_model_fit(ctx, pf, &rdata, NULL, &m), FACTO_ERR_INVALID);
     assert_non_null(strstr(facto_errmsg(ctx), "hyperparameter implicit"));
     /* the generic fit with implicit = the typed call with the option: same bytes */
@@ -462,7 +462,7 @@ static void test_capabilities(void **state)
     fprintf(f, "u1\tage:3\n");
     fclose(f);
     assert_int_equal(facto_features_read(ctx, path, &uf), FACTO_OK);
-    facto_fit_data sdata = {ds, NULL, NULL, NULL, uf, NULL, NULL};
+    facto_fit_data sdata = {ds, NULL, NULL, NULL, uf, NULL};
     facto_model *n = NULL;
     assert_int_equal(facto_model_fit(ctx, pm, &sdata, NULL, &n), FACTO_ERR_INVALID);
     assert_null(n);
@@ -494,7 +494,7 @@ static void test_fm_side_features(void **state)
     facto_params *p = params_of(ctx, "fm", nv);
     facto_features *uf = NULL;
     assert_int_equal(facto_features_read(ctx, side, &uf), FACTO_OK);
-    facto_fit_data data = {ds, NULL, NULL, NULL, uf, NULL, NULL}, plain = {ds, NULL, NULL, NULL, NULL, NULL, NULL};
+    facto_fit_data data = {ds, NULL, NULL, NULL, uf, NULL}, plain = {ds, NULL, NULL, NULL, NULL, NULL};
     facto_model *a = NULL, *b = NULL, *c = NULL;
     if (facto_model_fit(ctx, p, &data, NULL, &a) != FACTO_OK)
         fail_msg("fit: %s", facto_errmsg(ctx));
@@ -537,7 +537,7 @@ static void test_similar(void **state)
     facto_dataset *ds = ratings(ctx);
     const char *nv[] = {"num_factors", "5", "epochs", "6", NULL};
     facto_params *p = params_of(ctx, "mf", nv);
-    facto_fit_data data = {ds, NULL, NULL, NULL, NULL, NULL, NULL};
+    facto_fit_data data = {ds, NULL, NULL, NULL, NULL, NULL};
     facto_model *m = NULL;
     assert_int_equal(facto_model_fit(ctx, p, &data, NULL, &m), FACTO_OK);
     const facto_idmap *items = facto_model_items(m);
@@ -592,7 +592,7 @@ static void test_fm_pooled_chain(void **state)
     const char *nv[] = {"num_factors", "3", "predictor_type", "regressor", "solver", "mcmc", "num_iter", "6",
                         "mcmc_chains", "3", NULL};
     facto_params *p = params_of(ctx, "fm", nv);
-    facto_fit_data data = {ds, ds, NULL, NULL, NULL, NULL, NULL};
+    facto_fit_data data = {ds, ds, NULL, NULL, NULL, NULL};
     facto_epoch_report last;
     memset(&last, 0, sizeof last);
     facto_fit_callbacks cb = {last_report, NULL, &last};

@@ -102,7 +102,7 @@ static void test_seen_count_wraps(void **state)
         for (int i = 0; cases[c].nv[i]; i += 2)
             if (facto_params_set(ctx, p, cases[c].nv[i], cases[c].nv[i + 1]) != FACTO_OK)
                 fail_msg("%s: %s", cases[c].kind, facto_errmsg(ctx));
-        facto_fit_data data = {ds, NULL, NULL, NULL, NULL, NULL, NULL};
+        facto_fit_data data = {ds, NULL, NULL, NULL, NULL, NULL};
         facto_model *m = NULL;
         if (facto_model_fit(ctx, p, &data, NULL, &m) != FACTO_OK)
             fail_msg("%s: fit: %s", cases[c].kind, facto_errmsg(ctx));

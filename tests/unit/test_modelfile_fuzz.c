@@ -83,7 +83,7 @@ static void train_kind(facto_ctx *ctx, const char *kind, const char *path)
     }
     if (strcmp(kind, "itemknn") == 0)
         assert_int_equal(facto_params_set(ctx, p, "neighbors", "4"), FACTO_OK);
-    facto_fit_data d = {ds, NULL, NULL, NULL, NULL, NULL, NULL};
+    facto_fit_data d = {ds, NULL, NULL, NULL, NULL, NULL};
     facto_model *m = NULL;
     assert_int_equal(facto_model_fit(ctx, p, &d, NULL, &m), FACTO_OK);
     facto_params_free(p);

@@ -425,7 +425,7 @@ static void test_mf(void **state)
     write_data(0, fct_test_path("r.train"), fct_test_path("r.test"));
     facto_dataset *tr = read_data(ctx, fct_test_path("r.train"), 0), *te = read_data(ctx, fct_test_path("r.test"), 0);
     const char *nv[] = {"num_factors", "8", "epochs", "8", NULL};
-    facto_fit_data d = {tr, NULL, NULL, NULL, NULL, NULL, NULL};
+    facto_fit_data d = {tr, NULL, NULL, NULL, NULL, NULL};
     facto_model *m = trained_and_loaded(ctx, "mf", nv, &d);
     check_shared("mf", m, te, NULL);
     facto_model_free(m);
@@ -442,7 +442,7 @@ static void test_fm_ratings(void **state)
     facto_dataset *tr = read_data(ctx, fct_test_path("r.train"), 0), *te = read_data(ctx, fct_test_path("r.test"), 0);
     const char *nv[] = {"num_factors", "4", "predictor_type", "regressor", "solver", "mcmc", "num_iter", "12",
                         "mcmc_chains", "2", NULL};
-    facto_fit_data d = {tr, NULL, NULL, NULL, NULL, NULL, NULL};
+    facto_fit_data d = {tr, NULL, NULL, NULL, NULL, NULL};
     facto_model *m = trained_and_loaded(ctx, "fm", nv, &d);
     assert_int_equal(facto_model_inputs(m), FACTO_INPUT_RATINGS);
     check_shared("fm from ratings (mcmc)", m, te, NULL);
@@ -463,7 +463,7 @@ static void test_fm_rows(void **state)
         const char *mcmc[] = {"num_factors", "4", "predictor_type", "regressor", "solver", "mcmc", "num_iter", "12",
                               NULL};
         const char *sgd[] = {"num_factors", "4", "predictor_type", "binary_classifier", "epochs", "5", NULL};
-        facto_fit_data d = {NULL, NULL, rtr, NULL, NULL, NULL, NULL};
+        facto_fit_data d = {NULL, NULL, rtr, NULL, NULL, NULL};
         facto_model *m = trained_and_loaded(ctx, "fm", binary ? sgd : mcmc, &d);
         assert_int_equal(facto_model_inputs(m), FACTO_INPUT_ROWS);
         check_shared(binary ? "fm on rows (sgd classifier)" : "fm on rows (mcmc regressor)", m, NULL, rte);
@@ -488,7 +488,7 @@ static void test_ranking_kinds(void **state)
     const char *kinds[] = {"ease", "ials", "itemknn"};
     const char *const *nv[] = {ease, ials, itemknn};
     for (int k = 0; k < 3; k++) {
-        facto_fit_data d = {tr, NULL, NULL, NULL, NULL, NULL, NULL};
+        facto_fit_data d = {tr, NULL, NULL, NULL, NULL, NULL};
         facto_model *m = trained_and_loaded(ctx, kinds[k], nv[k], &d);
         assert_int_equal(facto_model_task(m), FACTO_TASK_RANKING);
         check_shared(kinds[k], m, te, NULL);
