@@ -135,6 +135,9 @@ static facto_status dsgd_job_data(facto_ctx *ctx, const facto_dist_data *d, dsgd
         return FACTO_OK;
     }
     const facto_dataset *t = d->train;
+    if (t->weights)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "distributed mf does not take rating weights (IPS): train "
+                                                "without facto_dataset_set_weights");
     j->n_users = t->n_users;
     j->n_items = t->n_items;
     j->n_ratings = t->n_ratings;
