@@ -297,7 +297,7 @@ static facto_status fct_ev_read_file(facto_ctx *ctx, facto_events *ev, const cha
         if (len == 0)
             continue;
         json_error_t err;
-        json_t *j = json_loadb(line, len, 0, &err);
+        json_t *j = json_loadb(line, len, JSON_DECODE_ANY, &err);
         if (!j) {
             st = fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: not JSON (column %d: %s)", path, (long long)lineno,
                           err.column, err.text);

@@ -9,7 +9,9 @@
  * One writer: a mutex guards the file; a request's events are one write()
  * of whole lines, so lines of two requests never interleave. Durability:
  * fsync_ms = 0 ("always") fdatasync's before the request is answered, so a
- * 2xx event survives kill -9 and a machine crash; fsync_ms > 0
+ * 2xx event survives kill -9 and a machine crash (group commit: one
+ * fdatasync covers every append made before it, so concurrent requests
+ * share it); fsync_ms > 0
  * ("interval") leaves that to a flusher thread every fsync_ms (an
  * acknowledged event survives kill -9, as the kernel holds it, but up to
  * fsync_ms of them may be lost to a machine crash). A write that fails
@@ -42,7 +44,10 @@ struct srv_events {
     int fsync_ms;         /* 0: always */
     int dirty;            /* written since the last sync */
     int stop;
+    uint64_t appended;    /* appends so far (under lock) */
+    uint64_t synced;      /* appends known durable (under sync_lock) */
     pthread_mutex_t lock;
+    pthread_mutex_t sync_lock; /* "always": one fdatasync at a time, covering every append before it */
     pthread_cond_t wake;
     pthread_t flusher;
     int has_flusher;
@@ -156,9 +161,11 @@ facto_status srv_events_open(facto_ctx *ctx, const char *dir, int fsync_ms, uint
     e->rotate_bytes = rotate_bytes ? rotate_bytes : ((uint64_t)64 << 20);
     e->seq = srv_ev_last_seq(dir);
     pthread_mutex_init(&e->lock, NULL);
+    pthread_mutex_init(&e->sync_lock, NULL);
     pthread_cond_init(&e->wake, NULL);
     if (srv_ev_open_next(e) != 0) {
         int err = errno;
+        pthread_mutex_destroy(&e->sync_lock);
         pthread_mutex_destroy(&e->lock);
         pthread_cond_destroy(&e->wake);
         free(e);
@@ -191,6 +198,7 @@ void srv_events_close(srv_events *e)
         close(e->fd);
     }
     pthread_mutex_destroy(&e->lock);
+    pthread_mutex_destroy(&e->sync_lock);
     pthread_cond_destroy(&e->wake);
     free(e);
 }
@@ -233,19 +241,39 @@ static int srv_events_append(srv_events *e, const char *data, size_t len, uint64
         }
         done += (size_t)w;
     }
+    uint64_t mine = 0;
     if (rc == 0) {
         e->bytes += len;
         e->dirty = 1;
-        if (e->fsync_ms == 0) {
-            if (fdatasync(e->fd) != 0) {
-                err = errno;
-                rc = -1; /* written, but not known durable: not acknowledged */
-            }
-            e->dirty = 0;
-            atomic_fetch_add(&e->syncs, 1);
-        }
+        mine = ++e->appended;
     }
     pthread_mutex_unlock(&e->lock);
+    if (rc == 0 && e->fsync_ms == 0) {
+        /* group commit: whoever syncs covers every append before it, so
+         * concurrent requests share one fdatasync; a rotation in between
+         * synced the old file before closing it */
+        pthread_mutex_lock(&e->sync_lock);
+        if (e->synced < mine) {
+            pthread_mutex_lock(&e->lock);
+            uint64_t upto = e->appended;
+            int fd = e->fd >= 0 ? dup(e->fd) : -1;
+            e->dirty = 0;
+            pthread_mutex_unlock(&e->lock);
+            if (fd < 0 || fdatasync(fd) != 0) {
+                err = fd < 0 ? EBADF : errno;
+                rc = -1; /* written, but not known durable: not acknowledged */
+                pthread_mutex_lock(&e->lock);
+                e->dirty = 1;
+                pthread_mutex_unlock(&e->lock);
+            } else {
+                e->synced = upto;
+                atomic_fetch_add(&e->syncs, 1);
+            }
+            if (fd >= 0)
+                close(fd);
+        }
+        pthread_mutex_unlock(&e->sync_lock);
+    }
     if (rc == 0) {
         atomic_fetch_add(&e->written, n_events);
         atomic_fetch_add(&e->bytes_total, len);
@@ -328,7 +356,7 @@ void srv_route_events(const srv_call *c, srv_answer *a)
         }
     }
     json_error_t err;
-    json_t *root = json_loadb(c->body ? c->body : "", c->body_len, 0, &err);
+    json_t *root = json_loadb(c->body ? c->body : "", c->body_len, JSON_DECODE_ANY, &err);
     if (!root) {
         srv_ev_reject(c, 1);
         srv_error(a, c, 400, "malformed_json", "JSON error at line %d column %d: %s", err.line, err.column, err.text);
