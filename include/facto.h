@@ -2106,6 +2106,7 @@ FACTO_API facto_status facto_events_ips(facto_ctx *ctx, const facto_model *model
  *   GET  /similar-items?item=ID&k=10
  *   GET  /metrics                   Prometheus text
  *   POST /admin/reload              load the model file again
+ *   POST /events                    (with events_dir) impressions, clicks, purchases, ratings
  * docs/serving.md gives every body, status and error. Answers come from
  * the model interface only (predict, predict_rows, recommend,
  * recommend_history, similar): the server never asks the kind. The model is
