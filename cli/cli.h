@@ -38,6 +38,12 @@ int cli_cmd_inspect(int argc, char **argv);
 int cli_cmd_datasets(int argc, char **argv);
 int cli_cmd_convert(int argc, char **argv);
 int cli_cmd_serve(int argc, char **argv);
+int cli_cmd_events(int argc, char **argv);
+
+/* Read an event log folder (facto_events_read), with a note on stderr when
+ * torn last lines were skipped; prints its own error and returns an exit
+ * code (cmd_events.c). */
+int cli_events_read(facto_ctx *ctx, const char *dir, facto_events **out);
 
 /* ---- errors (output.c) ---- */
 

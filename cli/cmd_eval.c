@@ -17,7 +17,8 @@
 
 enum {
     OPT_MODEL = 256, OPT_TEST, OPT_FORMAT, OPT_COLUMNS, OPT_DELIM, OPT_JSON, OPT_BINARIZE, OPT_IMPLICIT,
-    OPT_IMPLICIT_THRESHOLD, OPT_METRICS, OPT_HISTORY, OPT_THREADS, OPT_PROPENSITIES, OPT_MAX_IPS_WEIGHT
+    OPT_IMPLICIT_THRESHOLD, OPT_METRICS, OPT_HISTORY, OPT_THREADS, OPT_PROPENSITIES, OPT_MAX_IPS_WEIGHT,
+    OPT_EVENTS_DIR, OPT_IPS, OPT_IPS_K, OPT_MAX_POSITIONS
 };
 
 static const struct option cli_eval_opts[] = {
@@ -28,11 +29,14 @@ static const struct option cli_eval_opts[] = {
     {"implicit", no_argument, NULL, OPT_IMPLICIT},     {"implicit-threshold", required_argument, NULL, OPT_IMPLICIT_THRESHOLD},
     {"metrics", required_argument, NULL, OPT_METRICS}, {"history", required_argument, NULL, OPT_HISTORY},
     {"threads", required_argument, NULL, OPT_THREADS}, {"propensities", required_argument, NULL, OPT_PROPENSITIES},
-    {"max-ips-weight", required_argument, NULL, OPT_MAX_IPS_WEIGHT}, {NULL, 0, NULL, 0}};
+    {"max-ips-weight", required_argument, NULL, OPT_MAX_IPS_WEIGHT}, {"events-dir", required_argument, NULL, OPT_EVENTS_DIR},
+    {"ips", no_argument, NULL, OPT_IPS},               {"k", required_argument, NULL, OPT_IPS_K},
+    {"max-positions", required_argument, NULL, OPT_MAX_POSITIONS}, {NULL, 0, NULL, 0}};
 
 static void cli_eval_help(const char *verb)
 {
-    printf("Usage: %s --model MODEL --test FILE [OPTIONS]\n\n"
+    printf("Usage: %s --model MODEL --test FILE [OPTIONS]\n"
+           "       %s --model MODEL --events-dir DIR --ips [--k K] [--max-ips-weight W]\n\n"
            "Score a test file with a saved model. A model with ids (trained from ratings) reads\n"
            "ratings; a regressor prints RMSE, MAE, the number of ratings and how many had a user or\n"
            "item unknown to the model (predicted by its fallback). A model that scores feature rows\n"
@@ -73,10 +77,18 @@ static void cli_eval_help(const char *verb)
            "                     (over sum 1 / p). FILE: `user item propensity` or `item propensity` lines, p\n"
            "                     the probability that the pair is in the test file; every test rating\n"
            "                     needs one (default: none)\n"
-           "  --max-ips-weight W clip 1 / p at W >= 1 (default: no clipping)\n"
+           "  --max-ips-weight W clip 1 / p at W >= 1 (default: no clipping; with --ips: 10)\n"
+           "  --events-dir DIR   an event log (facto serve --events-dir), with --ips (default: none)\n"
+           "  --ips              offline click-through rate of the model on the log's slates by inverse\n"
+           "                     propensity scoring (Joachims et al., WSDM 2017): each slate re-ranked by\n"
+           "                     the model, the clicks in its top k weighted 1/propensity of the position\n"
+           "                     they were shown at, propensities CTR(p)/CTR(1) from the same log; beside\n"
+           "                     it the clipped and the naive (unweighted) estimates (default: off)\n"
+           "  --k K              --ips: the top K of each re-ranked slate (default 5)\n"
+           "  --max-positions N  --ips: positions whose propensity is estimated (default 100)\n"
            "  -h, --help         this text\n"
            "\nExit codes: 0 ok, 1 usage, 2 data or I/O error, 3 internal error.\n",
-           verb);
+           verb, verb);
 }
 
 typedef struct cli_eval_args {
@@ -89,6 +101,8 @@ typedef struct cli_eval_args {
     cli_readopts read;
     facto_rows_format rows_format;
     int rows_format_set;
+    const char *events_dir; /* --events-dir, or NULL */
+    int ips, ips_k, max_positions;
 } cli_eval_args;
 
 static int cli_eval_parse(int argc, char **argv, cli_eval_args *a, int *help)
@@ -123,6 +137,10 @@ static int cli_eval_parse(int argc, char **argv, cli_eval_args *a, int *help)
         case OPT_MAX_IPS_WEIGHT:
             rc = cli_arg_double(verb, "--max-ips-weight", optarg, 1.0, 1e30, &a->max_ips_weight);
             break;
+        case OPT_EVENTS_DIR: a->events_dir = optarg; break;
+        case OPT_IPS: a->ips = 1; break;
+        case OPT_IPS_K: rc = cli_arg_int(verb, "--k", optarg, 1, 10000, &a->ips_k); break;
+        case OPT_MAX_POSITIONS: rc = cli_arg_int(verb, "--max-positions", optarg, 1, 10000, &a->max_positions); break;
         default: return FACTO_EXIT_USAGE;
         }
     }
@@ -130,6 +148,17 @@ static int cli_eval_parse(int argc, char **argv, cli_eval_args *a, int *help)
         return rc;
     if (!a->model)
         return cli_usage(verb, "missing --model MODEL");
+    if (a->events_dir || a->ips) {
+        if (!a->events_dir || !a->ips)
+            return cli_usage(verb, "--events-dir and --ips go together (the IPS estimate on an event log)");
+        if (a->test || a->metrics || a->history || a->binarize > 0 || a->read.format_set || a->read.implicit_set ||
+            a->propensities)
+            return cli_usage(verb, "--events-dir --ips reads the log only: --test, --metrics, --history, "
+                                   "--binarize, --format, --implicit and --propensities go with a test file");
+        return 0;
+    }
+    if (a->ips_k || a->max_positions)
+        return cli_usage(verb, "--k and --max-positions go with --events-dir --ips");
     if (!a->test)
         return cli_usage(verb, "missing --test FILE");
     if (a->metrics && (rc = cli_arg_metrics(verb, a->metrics)) != 0)
@@ -375,9 +404,74 @@ static int cli_eval_ratings(facto_ctx *ctx, const facto_model *model, const cli_
     return rc;
 }
 
+/* --events-dir --ips: the model's offline CTR on the log's slates. */
+static int cli_eval_ips(facto_ctx *ctx, const facto_model *model, const cli_eval_args *a)
+{
+    facto_events *ev = NULL;
+    int rc = cli_events_read(ctx, a->events_dir, &ev);
+    if (rc)
+        return rc;
+    int max_pos = a->max_positions ? a->max_positions : 100, n_pos = 0;
+    double *prop = malloc((size_t)max_pos * sizeof *prop);
+    facto_ips_options o = facto_ips_options_default();
+    if (a->ips_k)
+        o.k = a->ips_k;
+    if (a->max_ips_weight > 0)
+        o.max_weight = a->max_ips_weight;
+    facto_ips_result r;
+    facto_status st = prop ? facto_events_propensities(ctx, ev, max_pos, prop, &n_pos) : FACTO_ERR_NOMEM;
+    if (st == FACTO_OK)
+        st = facto_events_ips(ctx, model, ev, prop, n_pos, &o, &r);
+    if (st != FACTO_OK) {
+        cli_error("%s: %s", a->events_dir, prop ? facto_errmsg(ctx) : "out of memory");
+        rc = cli_exit_of(st);
+    } else if (a->json) {
+        json_t *root = json_object(), *pj = json_array();
+        json_object_set_new(root, "k", json_integer(o.k));
+        json_object_set_new(root, "ctr_ips", cli_json_float(r.ctr_ips));
+        json_object_set_new(root, "ctr_ips_clipped", cli_json_float(r.ctr_clipped));
+        json_object_set_new(root, "max_ips_weight", cli_json_float(o.max_weight));
+        json_object_set_new(root, "ctr_naive", cli_json_float(r.ctr_naive));
+        json_object_set_new(root, "slates_used", json_integer(r.slates_used));
+        json_object_set_new(root, "slots_used", json_integer(r.slots_used));
+        json_object_set_new(root, "clicks_used", json_integer(r.clicks_used));
+        json_object_set_new(root, "slates_unknown_user", json_integer(r.slates_unknown_user));
+        json_object_set_new(root, "slates_unknown_item", json_integer(r.slates_unknown_item));
+        json_object_set_new(root, "clicks_unknown_position", json_integer(r.clicks_unknown_position));
+        for (int p = 0; p < n_pos; p++)
+            json_array_append_new(pj, cli_json_float(prop[p]));
+        json_object_set_new(root, "propensities", pj);
+        rc = cli_json_print(root);
+    } else {
+        char num[32];
+        facto_events_counts n;
+        facto_events_get_counts(ev, &n);
+        printf("events         %lld impressions, %lld clicks in %lld files (%lld torn lines skipped)\n",
+               (long long)n.impressions, (long long)n.clicks, (long long)n.files, (long long)n.torn_lines);
+        printf("propensities   ");
+        for (int p = 0; p < n_pos && p < 20; p++)
+            printf("%s%.3f", p ? " " : "", prop[p]);
+        printf("%s  (CTR(p)/CTR(1), positions 1..%d)\n", n_pos > 20 ? " ..." : "", n_pos);
+        printf("used           %lld slates, %lld slots of their top %d, %lld clicks in them\n",
+               (long long)r.slates_used, (long long)r.slots_used, o.k, (long long)r.clicks_used);
+        printf("skipped        %lld slates (user unknown to the model or none), %lld slates (an item unknown), "
+               "%lld clicks (position without a propensity)\n",
+               (long long)r.slates_unknown_user, (long long)r.slates_unknown_item,
+               (long long)r.clicks_unknown_position);
+        printf("ctr@%d ips      %s\n", o.k, cli_num(num, r.ctr_ips));
+        printf("ctr@%d clipped  %s  (weights capped at %g)\n", o.k, cli_num(num, r.ctr_clipped), o.max_weight);
+        printf("ctr@%d naive    %s\n", o.k, cli_num(num, r.ctr_naive));
+    }
+    free(prop);
+    facto_events_free(ev);
+    return rc;
+}
+
 static int cli_eval_run(facto_ctx *ctx, const facto_model *model, void *arg)
 {
     const cli_eval_args *a = arg;
+    if (a->events_dir)
+        return cli_eval_ips(ctx, model, a);
     unsigned inputs = facto_model_inputs(model);
     /* rows when it scores rows only, or when --format says rows */
     int rows = (inputs & FACTO_INPUT_ROWS) && (!(inputs & FACTO_INPUT_RATINGS) || a->rows_format_set);

@@ -14,7 +14,7 @@
 
 enum {
     OPT_MODEL = 256, OPT_BIND, OPT_PORT, OPT_THREADS, OPT_KEY_FILE, OPT_MAX_BODY, OPT_MAX_INSTANCES, OPT_TIMEOUT,
-    OPT_DATASET, OPT_TITLES, OPT_QUIET
+    OPT_DATASET, OPT_TITLES, OPT_QUIET, OPT_EVENTS_DIR, OPT_FSYNC, OPT_FSYNC_MS, OPT_ROTATE, OPT_LOG_IMPRESSIONS
 };
 
 static const struct option cli_serve_opts[] = {{"model", required_argument, NULL, OPT_MODEL},
@@ -28,6 +28,11 @@ static const struct option cli_serve_opts[] = {{"model", required_argument, NULL
                                                  {"dataset", required_argument, NULL, OPT_DATASET},
                                                  {"titles", required_argument, NULL, OPT_TITLES},
                                                  {"quiet", no_argument, NULL, OPT_QUIET},
+                                                 {"events-dir", required_argument, NULL, OPT_EVENTS_DIR},
+                                                 {"fsync", required_argument, NULL, OPT_FSYNC},
+                                                 {"fsync-interval-ms", required_argument, NULL, OPT_FSYNC_MS},
+                                                 {"events-rotate-bytes", required_argument, NULL, OPT_ROTATE},
+                                                 {"log-impressions", no_argument, NULL, OPT_LOG_IMPRESSIONS},
                                                  {"help", no_argument, NULL, 'h'},
                                                  {NULL, 0, NULL, 0}};
 
@@ -35,7 +40,8 @@ static void cli_serve_help(const char *verb)
 {
     printf("Usage: %s --model MODEL [OPTIONS]\n\n"
            "Serve a model over HTTP: SageMaker's inference contract (GET /ping, POST /invocations),\n"
-           "GET/POST /recommendations, GET /similar-items, GET /metrics (Prometheus), POST /admin/reload.\n"
+           "GET/POST /recommendations, GET /similar-items, GET /metrics (Prometheus), POST /admin/reload,\n"
+           "POST /events (with --events-dir).\n"
            "SIGHUP reloads the model file (a bad file is refused and the old model keeps serving);\n"
            "SIGTERM or SIGINT stops accepting, finishes the requests in flight and exits 0.\n"
            "docs/serving.md describes every route, body and error.\n\n"
@@ -54,6 +60,16 @@ static void cli_serve_help(const char *verb)
            "  --dataset NAME        titles from this registered data set's folder (default: none)\n"
            "  --titles DIR          titles from u.item, movies.dat or movies.csv in DIR (default: none)\n"
            "  --quiet               log warnings only (default: also start, reload and stop)\n"
+           "  --events-dir D        keep an event log: POST /events appends impressions, clicks, purchases\n"
+           "                        and ratings to JSON Lines files in D (created if missing; default: none)\n"
+           "  --fsync always|interval  always: every event is synced to disk before its 2xx answer;\n"
+           "                        interval: a thread syncs every --fsync-interval-ms (an acknowledged\n"
+           "                        event survives kill -9, not always a machine crash) (default always)\n"
+           "  --fsync-interval-ms N the interval of --fsync interval (default 1000)\n"
+           "  --events-rotate-bytes N  start a new log file before one passes N bytes; files also change\n"
+           "                        on the hour, UTC (default 67108864, 64 MiB)\n"
+           "  --log-impressions     /recommendations and /similar-items log the items they answer as an\n"
+           "                        impression with their request_id (needs --events-dir; default off)\n"
            "  -h, --help            this text\n"
            "\nOnce listening it prints 'listening on http://ADDR:PORT' on stdout.\n"
            "Exit codes: 0 stopped by SIGTERM/SIGINT, 1 usage, 2 the model or key file cannot be read or\n"
@@ -112,7 +128,7 @@ int cli_cmd_serve(int argc, char **argv)
     const char *verb = argv[0];
     facto_serve_options o = facto_serve_options_default();
     const char *key_file = NULL, *dataset = NULL, *titles = NULL;
-    int quiet = 0, rc = 0, c, v;
+    int quiet = 0, rc = 0, c, v, fsync_interval = 0, fsync_ms = 1000;
     uint64_t u;
     cli_getopt_begin();
     while (rc == 0 && (c = cli_getopt(verb, argc, argv, "h", cli_serve_opts)) != -1) {
@@ -137,6 +153,23 @@ int cli_cmd_serve(int argc, char **argv)
         case OPT_DATASET: dataset = optarg; break;
         case OPT_TITLES: titles = optarg; break;
         case OPT_QUIET: quiet = 1; break;
+        case OPT_EVENTS_DIR: o.events_dir = optarg; break;
+        case OPT_FSYNC:
+            if (strcmp(optarg, "always") == 0)
+                fsync_interval = 0;
+            else if (strcmp(optarg, "interval") == 0)
+                fsync_interval = 1;
+            else
+                rc = cli_usage(verb, "--fsync %s is not always or interval", optarg);
+            break;
+        case OPT_FSYNC_MS: rc = cli_arg_int(verb, "--fsync-interval-ms", optarg, 1, 3600000, &fsync_ms); break;
+        case OPT_ROTATE:
+            rc = cli_arg_u64(verb, "--events-rotate-bytes", optarg, &u);
+            if (rc == 0 && u < 1)
+                rc = cli_usage(verb, "--events-rotate-bytes must be at least 1");
+            o.events_rotate_bytes = u;
+            break;
+        case OPT_LOG_IMPRESSIONS: o.log_impressions = 1; break;
         default: return FACTO_EXIT_USAGE;
         }
     }
@@ -144,6 +177,9 @@ int cli_cmd_serve(int argc, char **argv)
         return rc;
     if (dataset && titles)
         return cli_usage(verb, "give --dataset or --titles, not both");
+    if (o.log_impressions && !o.events_dir)
+        return cli_usage(verb, "--log-impressions needs --events-dir DIR");
+    o.events_fsync_ms = fsync_interval ? fsync_ms : 0;
     char key[1024];
     if (key_file) {
         if ((rc = cli_serve_key(key_file, key, sizeof key)) != 0)

@@ -24,7 +24,7 @@
 
 /* The command's own options; any other --name VALUE is a hyperparameter. */
 typedef enum {
-    TO_MODEL = 1, TO_DATASET, TO_SPLIT, TO_TRAIN, TO_TEST, TO_FROM_RATINGS, TO_TEST_RATINGS, TO_FORMAT, TO_COLUMNS,
+    TO_MODEL = 1, TO_DATASET, TO_SPLIT, TO_TRAIN, TO_TEST, TO_FROM_RATINGS, TO_TEST_RATINGS, TO_EVENTS_DIR, TO_FORMAT, TO_COLUMNS,
     TO_DELIMITER, TO_SIDE, TO_USER_FEATURES, TO_ITEM_FEATURES, TO_NUMERIC_IDS, TO_HYPERPARAMETERS, TO_OUT, TO_JSON,
     TO_VERBOSE, TO_THREADS, TO_HELP, TO_IMPLICIT, TO_IMPLICIT_THRESHOLD, TO_METRICS, TO_FOLD_IN, TO_SEED,
     TO_PROPENSITIES, TO_MAX_IPS_WEIGHT
@@ -46,6 +46,7 @@ static const struct {
     {"test", TO_TEST, 1, 0},
     {"from-ratings", TO_FROM_RATINGS, 1, 0},
     {"test-ratings", TO_TEST_RATINGS, 1, 0},
+    {"events-dir", TO_EVENTS_DIR, 1, 0},
     {"format", TO_FORMAT, 1, 0},
     {"columns", TO_COLUMNS, 1, 0},
     {"delimiter", TO_DELIMITER, 1, 0},
@@ -92,7 +93,7 @@ typedef struct cli_train_args {
 static void cli_train_help_usage(const char *model)
 {
     printf("Usage: facto train %s%s%s(--dataset NAME --split SPLIT | --train FILE [--test FILE]\n"
-           "                   | --from-ratings FILE [--test-ratings FILE]) [OPTIONS] [--HYPERPARAMETER VALUE ...]\n\n",
+           "                   | --from-ratings FILE [--test-ratings FILE] | --events-dir DIR) [OPTIONS] [--HYPERPARAMETER VALUE ...]\n\n",
            model ? "--model " : "[--model KIND] ", model ? model : "", model ? " " : "");
 }
 
@@ -156,6 +157,9 @@ static void cli_train_help_common(const facto_kind_info *kind, int own_seed, int
            "  --test FILE        test data of the same form, scored after every epoch (default: none)\n"
            "  --from-ratings FILE  training ratings for any kind (default: none)\n"
            "  --test-ratings FILE  test ratings, with --from-ratings (default: none)\n"
+           "  --events-dir DIR   an event log (facto serve --events-dir): a ranking kind trains on its\n"
+           "                     clicks and purchases, each (user, item) pair weighted by their count,\n"
+           "                     as implicit feedback read with --implicit (default: none)\n"
            "  --format F         rows: auto|libsvm|recordio; ratings: auto|ml100k|ml1m|mlcsv|delimited\n"
            "                     (default auto: rows by content, ratings from the first lines)\n"
            "  --delimiter C      ratings: tab|comma|semicolon|space|auto or one character (default auto;\n"
@@ -279,6 +283,7 @@ static int cli_train_option(const char *verb, cli_train_args *a, cli_train_opt o
     case TO_TEST: d->test = value; break;
     case TO_FROM_RATINGS: d->from_ratings = value; break;
     case TO_TEST_RATINGS: d->test_ratings = value; break;
+    case TO_EVENTS_DIR: d->events_dir = value; break;
     case TO_FORMAT: d->format = value; break;
     case TO_COLUMNS: d->read.opts.columns = value; break;
     case TO_DELIMITER: return cli_arg_delimiter(verb, value, &d->read.opts.delimiter);

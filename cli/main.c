@@ -26,6 +26,7 @@ static const cli_command cli_commands[] = {
     {"recommend", cli_cmd_recommend, "top-k items for one user, a history of items, or every user"},
     {"similar", cli_cmd_similar, "the items most similar to one item"},
     {"serve", cli_cmd_serve, "serve a model over HTTP (SageMaker's /ping and /invocations, top-N routes)"},
+    {"events", cli_cmd_events, "an event log's click-through rate by position and popularity (display bias)"},
     {"inspect", cli_cmd_inspect, "what a saved model is: kind, task, inputs, sizes, hyperparameters"},
     {"datasets", cli_cmd_datasets, "list, locate and fetch MovieLens data sets"},
     {"convert", cli_cmd_convert, "ratings -> one-hot feature rows; libsvm <-> recordIO-protobuf"},

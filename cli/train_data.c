@@ -190,7 +190,11 @@ int cli_ratings_encode(facto_ctx *ctx, const char *name, const facto_dataset *tr
 int cli_data_check(const char *verb, cli_data_opts *o, int rows_kind)
 {
     cli_ratings_source *s = &o->src;
-    int n = !!s->dataset + !!o->train + !!o->from_ratings;
+    int n = !!s->dataset + !!o->train + !!o->from_ratings + !!o->events_dir;
+    if (o->events_dir && (s->split || o->format || o->read.opts.columns || o->read.opts.delimiter || s->side_features ||
+                          s->user_file || s->item_file || o->numeric_ids))
+        return cli_usage(verb, "--events-dir trains on the whole log's clicks and purchases; --split, --format, "
+                               "--columns, --delimiter and the side-feature options go with ratings files");
     if (o->test && !o->train)
         return cli_usage(verb, "--test goes with --train (with --dataset, use --split; with --from-ratings, "
                                "--test-ratings)");
@@ -204,9 +208,10 @@ int cli_data_check(const char *verb, cli_data_opts *o, int rows_kind)
         s->test_ratings = o->train ? o->test : o->test_ratings;
     }
     if (n == 0)
-        return cli_usage(verb, "missing --dataset NAME --split SPLIT, --train FILE or --from-ratings FILE");
+        return cli_usage(verb, "missing --dataset NAME --split SPLIT, --train FILE, --from-ratings FILE or "
+                               "--events-dir DIR");
     if (n > 1)
-        return cli_usage(verb, "give one of --dataset, --train, --from-ratings");
+        return cli_usage(verb, "give one of --dataset, --train, --from-ratings, --events-dir");
     if (s->dataset && !s->split)
         return cli_usage(verb, "--dataset needs --split (an official split such as u1, or " CLI_SPLIT_SPECS ")");
     if (s->ratings && s->split && s->test_ratings)
@@ -341,6 +346,38 @@ static int cli_data_features(facto_ctx *ctx, cli_train_data *d)
     return rc;
 }
 
+/* --events-dir: the log's clicks and purchases as implicit feedback, for a ranking kind. */
+static int cli_data_events(facto_ctx *ctx, const char *verb, const cli_data_opts *o, facto_params *p,
+                           cli_train_data *d)
+{
+    if (facto_params_task(p) != FACTO_TASK_RANKING || !(facto_params_inputs(p) & FACTO_INPUT_RATINGS))
+        return cli_usage(verb, "--events-dir trains a ranking kind on implicit feedback (clicks and purchases); "
+                               "this configuration is not one");
+    facto_events *ev = NULL;
+    int rc = cli_events_read(ctx, o->events_dir, &ev);
+    if (rc)
+        return rc;
+    facto_events_counts n;
+    facto_events_get_counts(ev, &n);
+    facto_status st = facto_events_interactions(ctx, ev, &d->train);
+    facto_events_free(ev);
+    if (st != FACTO_OK) {
+        cli_error("%s: %s", o->events_dir, facto_errmsg(ctx));
+        return cli_exit_of(st);
+    }
+    d->read = facto_read_options_default();
+    d->read.implicit = 1;
+    d->stats.n_lines = n.clicks + n.purchases;
+    d->stats.n_duplicates = d->stats.n_lines - facto_dataset_n_ratings(d->train);
+    fprintf(stderr,
+            "facto: note: %s: %lld clicks and purchases -> %lld (user, item) pairs (%d users, %d items); "
+            "%lld impressions and %lld ratings not used\n",
+            o->events_dir, (long long)(n.clicks + n.purchases), (long long)facto_dataset_n_ratings(d->train),
+            (int)facto_dataset_n_users(d->train), (int)facto_dataset_n_items(d->train), (long long)n.impressions,
+            (long long)n.ratings);
+    return 0;
+}
+
 int cli_data_load(facto_ctx *ctx, const char *verb, const cli_data_opts *o, facto_params *p, FILE *info,
                   cli_train_data *d)
 {
@@ -357,6 +394,8 @@ int cli_data_load(facto_ctx *ctx, const char *verb, const cli_data_opts *o, fact
     if (facto_params_task(p) == FACTO_TASK_BINARY && !(cli_param_number(ctx, p, CLI_HP_BINARIZE, 0.0) > 0.0))
         return cli_usage(verb, "a binary classifier trained from ratings needs --%s T (label 1 when the rating "
                                "is >= T)", CLI_HP_BINARIZE);
+    if (o->events_dir)
+        return cli_data_events(ctx, verb, o, p, d);
     cli_ratings_source src = o->src;
     char seed[64];
     /* a model whose task is ranking learns from implicit feedback */

@@ -71,6 +71,7 @@ int cli_ratings_encode(facto_ctx *ctx, const char *name, const facto_dataset *tr
 typedef struct cli_data_opts {
     const char *train, *test;                /* --train, --test: rows or ratings, as the kind trains */
     const char *from_ratings, *test_ratings; /* --from-ratings, --test-ratings: ratings for any kind */
+    const char *events_dir;                  /* --events-dir: clicks and purchases of an event log */
     cli_ratings_source src;    /* ratings: --dataset, --split, the ratings files, side files (cli_data_check) */
     const char *train_rows;    /* --train FILE for a kind that trains on feature rows (cli_data_check) */
     const char *test_rows;     /* --test FILE with it */

@@ -2081,6 +2081,134 @@ FACTO_API facto_status facto_inference_response_write(facto_ctx *ctx, facto_cont
                                                       const float *predicted_labels, int64_t n, void **body, size_t *size);
 
 /* ======================================================================
+ * Event logs (impressions and clicks; docs/serving.md, "Event log")
+ *
+ * `facto serve --events-dir D` appends events to JSON Lines files in D
+ * (events-YYYYMMDD-HH-NNNNNN.jsonl, names sort by time); these calls read
+ * such a folder back: click-through rate by position (the display-bias
+ * curve) and by item popularity, the clicks and purchases as implicit
+ * training data, and an offline CTR estimate of a model by inverse
+ * propensity scoring (Joachims, Swaminathan & Schnabel, "Unbiased
+ * Learning-to-Rank with Biased Feedback", WSDM 2017).
+ * ====================================================================== */
+
+typedef struct facto_events facto_events;
+
+/* What a log holds and what the reader skipped. */
+typedef struct facto_events_counts {
+    int64_t files;        /* events-*.jsonl files read */
+    int64_t lines;        /* events read (torn lines not counted) */
+    int64_t impressions;  /* impression events (slates) */
+    int64_t shown;        /* items shown in them, summed */
+    int64_t clicks, purchases, ratings;
+    int64_t torn_lines;   /* last lines of a file without their newline (a crash mid-write): skipped */
+} facto_events_counts;
+
+/*
+ * Read every events-*.jsonl file of folder `dir` in name order (that is,
+ * time order). The last line of a file without its newline was torn by a
+ * crash while being written: it is skipped and counted (torn_lines), never
+ * an error. Errors: FACTO_ERR_IO (no such folder, a file that cannot be
+ * read), FACTO_ERR_PARSE ("FILE:LINE: field: what is wrong" for a complete
+ * line that is not an event), FACTO_ERR_EMPTY (no events at all),
+ * FACTO_ERR_NOMEM. The caller frees *out with facto_events_free(). Cost:
+ * O(log size) time, O(events) memory.
+ */
+FACTO_API facto_status facto_events_read(facto_ctx *ctx, const char *dir, facto_events **out);
+FACTO_API void facto_events_free(facto_events *ev);
+FACTO_API void facto_events_get_counts(const facto_events *ev, facto_events_counts *out);
+
+/*
+ * Clicks and purchases as implicit feedback: each (user, item) pair with
+ * its number of clicks and purchases as the weight (timestamps: the
+ * latest, whole seconds), the data set the implicit ratings readers make
+ * (facto_read_options.implicit = 1). Impressions and ratings are not
+ * interactions. Errors: FACTO_ERR_EMPTY (no click or purchase with a
+ * user), FACTO_ERR_NOMEM. Free *out with facto_dataset_free().
+ */
+FACTO_API facto_status facto_events_interactions(facto_ctx *ctx, const facto_events *ev, facto_dataset **out);
+
+/*
+ * Click-through rate by position. shown[p] receives the number of items
+ * shown at position p + 1 (0-based arrays of `max_positions`), clicked[p]
+ * how many of them were clicked: a click whose request_id and item match
+ * a slate's (each shown item counted clicked once however often it was
+ * clicked; a click on an item the slate did not show is not counted).
+ * *n_positions receives the longest slate, capped at max_positions.
+ * Errors: FACTO_ERR_INVALID (max_positions < 1), FACTO_ERR_NOMEM.
+ */
+FACTO_API facto_status facto_events_position_ctr(facto_ctx *ctx, const facto_events *ev, int max_positions,
+                                                 int64_t *shown, int64_t *clicked, int *n_positions);
+
+/*
+ * Click-through rate by item popularity, popularity being the number of
+ * times the log shows the item (impressions, not training counts). Items
+ * shown at least once are sorted by it (least shown first) and cut into
+ * n_bins groups of equal item count (n_bins = 10: deciles); arrays of
+ * n_bins receive each group's items, items shown, items clicked (as in
+ * facto_events_position_ctr) and its smallest and largest popularity.
+ * Errors: FACTO_ERR_INVALID (n_bins < 1), FACTO_ERR_EMPTY (no
+ * impression), FACTO_ERR_NOMEM.
+ */
+FACTO_API facto_status facto_events_popularity_ctr(facto_ctx *ctx, const facto_events *ev, int n_bins,
+                                                   int64_t *items, int64_t *shown, int64_t *clicked,
+                                                   int64_t *min_popularity, int64_t *max_popularity);
+
+/*
+ * Position-based propensities (examination probabilities relative to
+ * position 1) estimated from the log: prop[p] = CTR(p + 1) / CTR(1)
+ * (Joachims et al. 2017, section 5, with the ratio of click-through rates
+ * as the estimate). This is unbiased when the logging policy placed items
+ * independently of their relevance (a randomized or shuffled slate); a
+ * log of a ranked list confounds position with relevance and the ratios
+ * then over-state the bias. A position with no item shown gets 0.
+ * *n_positions as in facto_events_position_ctr. Errors: FACTO_ERR_INVALID
+ * (max_positions < 1), FACTO_ERR_EMPTY (no click at position 1),
+ * FACTO_ERR_NOMEM.
+ */
+FACTO_API facto_status facto_events_propensities(facto_ctx *ctx, const facto_events *ev, int max_positions,
+                                                 double *prop, int *n_positions);
+
+/* Settings of facto_events_ips. */
+typedef struct facto_ips_options {
+    int k;             /* the model's top k of each slate are scored (default 5) */
+    double max_weight; /* the clipped estimate caps 1/propensity at this (default 10) */
+} facto_ips_options;
+
+FACTO_API facto_ips_options facto_ips_options_default(void);
+
+/* What facto_events_ips estimated and used. */
+typedef struct facto_ips_result {
+    double ctr_ips;       /* IPS estimate: clicks weighted 1/propensity of the position they were shown at */
+    double ctr_clipped;   /* the same with each weight capped at max_weight */
+    double ctr_naive;     /* logged clicks, unweighted */
+    int64_t slates_used, slots_used, clicks_used;
+    int64_t slates_unknown_user, slates_unknown_item; /* skipped: a user (or none) or an item the model lacks */
+    int64_t clicks_unknown_position;                  /* clicks beyond the propensities given: not counted */
+} facto_ips_result;
+
+/*
+ * Offline click-through rate of a model's ranking (Joachims et al. 2017,
+ * the IPS estimator of section 4): each logged slate is re-ranked by the
+ * model's scores for its user, and the estimate is, over the slots of
+ * the re-ranked top k, the mean of click / propensity(position the item
+ * was shown at). Under the position-based click model (P(click) =
+ * propensity(position) * relevance) this is unbiased for the mean
+ * relevance of the model's top k: the CTR its items would get at position
+ * 1. The naive estimate counts the logged clicks as they are (biased
+ * towards the items the logging policy put at the top). prop[0 ..
+ * n_propensities) comes from facto_events_propensities. Slates whose user
+ * the model does not know (or without a user) or that show an item it
+ * does not know are skipped and counted. Errors: FACTO_ERR_INVALID (k < 1,
+ * max_weight < 1, prop[0] != 1), FACTO_ERR_EMPTY (no slate could be
+ * used), FACTO_ERR_NOMEM, those of facto_model_predict. Cost: one
+ * prediction a shown item.
+ */
+FACTO_API facto_status facto_events_ips(facto_ctx *ctx, const facto_model *model, const facto_events *ev,
+                                        const double *prop, int n_propensities, const facto_ips_options *opts,
+                                        facto_ips_result *res);
+
+/* ======================================================================
  * HTTP inference server (`facto serve`; library libfacto_serve)
  *
  * One model behind SageMaker's inference container contract and top-N
@@ -2095,6 +2223,7 @@ FACTO_API facto_status facto_inference_response_write(facto_ctx *ctx, facto_cont
  *   GET  /similar-items?item=ID&k=10
  *   GET  /metrics                   Prometheus text
  *   POST /admin/reload              load the model file again
+ *   POST /events                    (with events_dir) impressions, clicks, purchases, ratings
  * docs/serving.md gives every body, status and error. Answers come from
  * the model interface only (predict, predict_rows, recommend,
  * recommend_history, similar): the server never asks the kind. The model is
@@ -2120,6 +2249,14 @@ typedef struct facto_serve_options {
     int max_k;                 /* largest k of the top-N routes, else 400; default 1000 */
     unsigned timeout_seconds;  /* an idle or stalled connection is closed after this; default 30 */
     const char *titles_dir;    /* u.item, movies.dat or movies.csv for titles (facto_titles_read); NULL: none */
+    /* Event log (POST /events): JSON Lines files in this folder (created if
+     * missing); NULL (default): none, and POST /events answers 404. */
+    const char *events_dir;
+    /* 0 (default, "always"): every append is fdatasync'ed before its 2xx;
+     * N > 0 ("interval"): a thread syncs every N ms. */
+    int events_fsync_ms;
+    uint64_t events_rotate_bytes; /* start a new file past this size; 0 (default): 64 MiB */
+    int log_impressions;          /* 1: /recommendations and /similar-items log their answers as impressions */
     /* Called once the server listens (address and port, the chosen one
      * for port 0), from the calling thread; may be NULL. */
     void (*on_ready)(const char *bind, int port, void *user_data);

@@ -397,6 +397,10 @@ static void srv_recommend_user(const srv_call *c, srv_answer *a, const char *use
         free(rec);
         return;
     }
+    if (!srv_log_impression(c, a, user, rec, n, "/recommendations")) {
+        free(rec);
+        return;
+    }
     srv_answer_json(a);
     srv_buf *b = &a->body;
     srv_buf_str(b, "{\"request_id\": ");
@@ -440,6 +444,8 @@ static void srv_recommend_history(const srv_call *c, srv_answer *a, const json_t
         srv_error_status(a, c, st);
         goto done;
     }
+    if (!srv_log_impression(c, a, NULL, rec, n_out, "/recommendations"))
+        goto done;
     srv_answer_json(a);
     srv_buf *b = &a->body;
     srv_buf_str(b, "{\"request_id\": ");
@@ -531,6 +537,10 @@ void srv_route_similar(const srv_call *c, srv_answer *a)
         return;
     const char *item = c->arg(c->conn, "item");
     const char *kt = c->arg(c->conn, "k");
+    /* the viewer, when the page names one: only recorded in a logged impression */
+    const char *viewer = c->arg(c->conn, "user");
+    if (viewer && (!*viewer || strlen(viewer) > 255 || !srv_utf8_valid(viewer, strlen(viewer))))
+        viewer = NULL;
     int k = kt ? srv_parse_k(kt, c->max_k) : SRV_DEFAULT_K;
     if (!item || !*item) {
         srv_error(a, c, 400, "missing_item", "give ?item=ID (and optionally k=N)");
@@ -555,7 +565,7 @@ void srv_route_similar(const srv_call *c, srv_answer *a)
         srv_error(a, c, 404, "unknown_item", "the model has no item '%.255s'", item);
     } else if (st != FACTO_OK) {
         srv_error_status(a, c, st);
-    } else {
+    } else if (srv_log_impression(c, a, viewer, rec, n, "/similar-items")) {
         srv_answer_json(a);
         srv_buf *b = &a->body;
         srv_buf_str(b, "{\"request_id\": ");

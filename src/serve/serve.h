@@ -55,6 +55,9 @@ typedef struct srv_model {
     double loaded_at;     /* Unix time */
 } srv_model;
 
+/* The event log's writer (events_log.c). */
+typedef struct srv_events srv_events;
+
 /* What a route reads. */
 typedef struct srv_call {
     const char *method;
@@ -69,6 +72,8 @@ typedef struct srv_call {
     const srv_model *m;
     facto_ctx *ctx;    /* this request's own */
     int max_instances, max_k;
+    srv_events *events; /* the event log, or NULL (no --events-dir) */
+    int log_impressions; /* the top-N routes log their answers as impressions */
 } srv_call;
 
 /* What a route writes: a status, a content type (static) and a body. */
@@ -90,5 +95,23 @@ void srv_error_status(srv_answer *a, const srv_call *c, facto_status st);
 void srv_route_invocations(const srv_call *c, srv_answer *a);
 void srv_route_recommendations(const srv_call *c, srv_answer *a);
 void srv_route_similar(const srv_call *c, srv_answer *a);
+void srv_route_events(const srv_call *c, srv_answer *a);
+
+/* Open the log in `dir` (created if missing): a new file now. fsync_ms 0:
+ * fdatasync every append before it returns; N > 0: a flusher thread every
+ * N ms. rotate_bytes 0: 64 MiB. Errors: FACTO_ERR_IO, FACTO_ERR_NOMEM. */
+facto_status srv_events_open(facto_ctx *ctx, const char *dir, int fsync_ms, uint64_t rotate_bytes,
+                             srv_events **out);
+/* Sync and close (SIGTERM); NULL is a no-op. */
+void srv_events_close(srv_events *e);
+/* The current file's path (for the start log line). */
+const char *srv_events_file(const srv_events *e);
+/* Its counters as Prometheus text. */
+void srv_events_metrics(srv_events *e, srv_buf *b);
+/* With --log-impressions, log the n items of an answer as an impression
+ * under the call's request_id (user may be NULL); 1, or 0 with an error
+ * answer when the log could not be written. */
+int srv_log_impression(const srv_call *c, srv_answer *a, const char *user, const facto_recommendation *rec, int n,
+                       const char *route);
 
 #endif /* FACTO_SERVE_H */

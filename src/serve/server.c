@@ -37,9 +37,9 @@
 
 /* ---- routes and metrics -------------------------------------------------------- */
 
-enum { R_PING, R_INVOCATIONS, R_RECOMMENDATIONS, R_SIMILAR, R_METRICS, R_RELOAD, R_OTHER, R_COUNT };
-static const char *const srv_route_names[R_COUNT] = {"/ping",    "/invocations", "/recommendations", "/similar-items",
-                                                     "/metrics", "/admin/reload", "other"};
+enum { R_PING, R_INVOCATIONS, R_RECOMMENDATIONS, R_SIMILAR, R_METRICS, R_RELOAD, R_EVENTS, R_OTHER, R_COUNT };
+static const char *const srv_route_names[R_COUNT] = {"/ping",    "/invocations",  "/recommendations", "/similar-items",
+                                                     "/metrics", "/admin/reload", "/events",          "other"};
 
 static const unsigned srv_statuses[] = {200, 400, 401, 404, 405, 406, 413, 415, 500, 503};
 #define S_COUNT (sizeof srv_statuses / sizeof srv_statuses[0] + 1) /* + "other" */
@@ -72,6 +72,7 @@ typedef struct srv {
     unsigned long long id_prefix;
     srv_metrics met;
     double started_at;
+    srv_events *events; /* --events-dir, or NULL */
 } srv;
 
 static double srv_now(void)
@@ -390,6 +391,8 @@ static void srv_metrics_text(srv *s, const srv_model *m, srv_buf *b)
                    "# TYPE facto_start_timestamp_seconds gauge\nfacto_start_timestamp_seconds %.3f\n",
                    m->load_seconds, m->loaded_at, atomic_load(&mt->reloads_ok), atomic_load(&mt->reloads_failed),
                    atomic_load(&s->in_flight), s->started_at);
+    if (s->events)
+        srv_events_metrics(s->events, b);
 }
 
 static void srv_count(srv *s, const srv_req *r)
@@ -426,6 +429,8 @@ static enum MHD_Result srv_dispatch(srv *s, struct MHD_Connection *conn, srv_req
     c.conn = conn;
     c.max_instances = s->o.max_instances;
     c.max_k = s->o.max_k;
+    c.events = s->events;
+    c.log_impressions = s->o.log_impressions;
     const char *allow = NULL;
     int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0, is_post = strcmp(method, "POST") == 0;
 
@@ -449,10 +454,11 @@ static enum MHD_Result srv_dispatch(srv *s, struct MHD_Connection *conn, srv_req
                   s->o.max_body_bytes);
         return srv_send(conn, r, &a, NULL);
     }
-    static const char *const allows[R_COUNT] = {"GET, HEAD", "POST", "GET, POST", "GET, HEAD", "GET, HEAD", "POST", NULL};
+    static const char *const allows[R_COUNT] = {"GET, HEAD", "POST", "GET, POST", "GET, HEAD", "GET, HEAD", "POST", "POST", NULL};
     int ok_method = 0;
     switch (r->route) {
     case R_INVOCATIONS:
+    case R_EVENTS:
     case R_RELOAD: ok_method = is_post; break;
     case R_RECOMMENDATIONS: ok_method = is_get || is_post; break;
     case R_SIMILAR:
@@ -462,7 +468,7 @@ static enum MHD_Result srv_dispatch(srv *s, struct MHD_Connection *conn, srv_req
     if (r->route == R_OTHER) {
         srv_error(&a, &c, 404, "not_found",
                   "no route %.200s: the routes are /ping, /invocations, /recommendations, /similar-items, /metrics, "
-                  "/admin/reload",
+                  "/admin/reload, /events",
                   url);
         return srv_send(conn, r, &a, NULL);
     }
@@ -502,6 +508,7 @@ static enum MHD_Result srv_dispatch(srv *s, struct MHD_Connection *conn, srv_req
     case R_INVOCATIONS: srv_route_invocations(&c, &a); break;
     case R_RECOMMENDATIONS: srv_route_recommendations(&c, &a); break;
     case R_SIMILAR: srv_route_similar(&c, &a); break;
+    case R_EVENTS: srv_route_events(&c, &a); break;
     case R_METRICS:
         a.status = 200;
         a.content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -733,6 +740,17 @@ facto_status facto_serve_run(facto_ctx *ctx, const facto_serve_options *opts)
             fct_log(ctx, FACTO_LOG_INFO, "loaded %s: %s model, checksum %s, %.3f s", s->model_path, s->current->kind,
                     s->current->checksum, s->current->load_seconds);
     }
+    if (st == FACTO_OK && s->o.events_dir) {
+        if (s->o.events_fsync_ms < 0)
+            st = fct_fail(ctx, FACTO_ERR_INVALID, "events_fsync_ms %d is negative", s->o.events_fsync_ms);
+        else
+            st = srv_events_open(ctx, s->o.events_dir, s->o.events_fsync_ms, s->o.events_rotate_bytes, &s->events);
+        if (st == FACTO_OK)
+            fct_log(ctx, FACTO_LOG_INFO, "event log: %s (fsync %s%.0d%s, new file past %llu bytes)",
+                    srv_events_file(s->events), s->o.events_fsync_ms ? "every " : "always", s->o.events_fsync_ms,
+                    s->o.events_fsync_ms ? " ms" : "",
+                    (unsigned long long)(s->o.events_rotate_bytes ? s->o.events_rotate_bytes : (uint64_t)64 << 20));
+    }
     if (st == FACTO_OK && !s->o.api_key && !srv_is_loopback((struct sockaddr *)&addr))
         fct_log(ctx, FACTO_LOG_WARN,
                 "warning: listening on %s without --api-key-file: anyone who can reach this address can use every "
@@ -795,10 +813,13 @@ facto_status facto_serve_run(facto_ctx *ctx, const facto_serve_options *opts)
             nanosleep(&ts, NULL);
         }
         MHD_stop_daemon(s->d);
+        if (s->events)
+            fct_log(ctx, FACTO_LOG_INFO, "event log synced and closed");
         fct_log(ctx, FACTO_LOG_INFO, "stopped");
     }
     sigaction(SIGPIPE, &old_pipe, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    srv_events_close(s->events);
     srv_model_release(s->current);
     pthread_mutex_destroy(&s->model_lock);
     pthread_mutex_destroy(&s->reload_lock);
