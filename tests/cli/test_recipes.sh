@@ -41,6 +41,8 @@ mkdir -p "$W/build"
 ln -s "$(cd "$(dirname "$F")" && pwd)/$(basename "$F")" "$W/build/facto"
 ln -s "$SRC/examples" "$W/examples"
 PORT=$((20000 + $$ % 20000))
+# a port nothing answers on (a busy one would fail `facto serve`)
+while curl -s -o /dev/null "http://127.0.0.1:$PORT/" 2>/dev/null || [ $? -ne 7 ]; do PORT=$((PORT + 1)); done
 
 # One script runs every block, each block's output to rN.out and its exit
 # code to rN.rc. Blocks with a background server run in the main shell (so it outlives the
