@@ -14,7 +14,8 @@
 # The recipes run in order in one shell (a server started in one block serves
 # the next), in a scratch folder holding build/facto (this $FACTO_BIN) and
 # examples/ (the repository's), as a user's clone would; port 8080 becomes
-# a free one. `tests/cli/test_recipes.sh --show` prints each block's output.
+# a free one. `FACTO_BIN=build/facto bash tests/cli/test_recipes.sh --show` prints
+# each block's output (to update the README after a deliberate change).
 . "$(dirname "$0")/lib.bash"
 SRC=${FACTO_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 README=$SRC/README.md
@@ -129,5 +130,5 @@ for i in $(seq 1 "$n"); do
         bad=1
     fi
 done
-[ "$bad" = 0 ] || fail "a README recipe differs from the tool (README.md, \`\`\`sh recipe blocks)"
+[ "$bad" = 0 ] || fail "a README recipe differs from the tool (README.md, \`\`\`sh recipe blocks; tests/cli/test_recipes.sh --show prints what each block prints now)"
 echo "ok: $n README recipe blocks ran and showed their output"
