@@ -215,7 +215,7 @@ expect_rc 0 "$F" train --model fm --train "$TMP/u1.train" --test "$TMP/u1.test" 
     --out "$TMP/u1.fm" --json
 rmse=$(json_num test_rmse "$TMP/out")
 echo "u1 one-hot, sgd k=64: test RMSE $rmse, $(json_num samples_per_second "$TMP/out") samples/s"
-# The bound of tests/unit/test_fm.c (same model, same figure): README, "Tests".
+# The bound of tests/unit/test_fm.c (same model, same figure): docs/testing.md.
 awk -v r="$rmse" 'BEGIN { exit !(r > 0.8 && r <= 0.918) }' || fail "sgd test RMSE $rmse > 0.918"
 [ "$(json_num n_train "$TMP/out")" -eq 80000 ] && [ "$(json_num n_test "$TMP/out")" -eq 20000 ] || fail "row counts"
 [ "$(grep -c '^epoch' "$TMP/err")" -eq 60 ] || fail "want 60 epoch lines on stderr"
@@ -239,7 +239,7 @@ expect_err "mcmc: 4 chains of 20 iterations, pooled at the end"
 m=$(json_num test_rmse "$TMP/out")
 echo "u1 one-hot, mcmc k=32, 20 iterations: test RMSE $m"
 # seeds 1, 2, 4, 5 (tests/measure-bounds --cli): 0.91751-0.91914, mean 0.91802,
-# sd 0.00078; upper bound mean + 4 sd rounded up (README, "Tests")
+# sd 0.00078; upper bound mean + 4 sd rounded up (docs/testing.md)
 awk -v r="$m" 'BEGIN { exit !(r > 0.85 && r <= 0.922) }' || fail "mcmc test RMSE $m"
 [ "$(json_num epochs "$TMP/out")" -eq 20 ] || fail "mcmc iterations"
 c=$(json_num test_rmse_chain "$TMP/out")

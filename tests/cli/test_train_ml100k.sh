@@ -16,7 +16,7 @@ for k in train_rmse test_rmse test_mae epochs seconds ratings_per_second; do
 done
 rmse=$(json_num test_rmse "$TMP/out")
 echo "ml-100k u1, defaults: test RMSE $rmse"
-# The bound of tests/unit/test_mf.c (same model, same figure): README, "Tests".
+# The bound of tests/unit/test_mf.c (same model, same figure): docs/testing.md.
 awk -v r="$rmse" 'BEGIN { exit !(r > 0.5 && r <= 0.916) }' || fail "test RMSE $rmse > 0.916"
 [ "$(json_num n_train "$TMP/out")" -eq 80000 ] || fail "n_train is not 80000"
 [ "$(json_num n_test "$TMP/out")" -eq 20000 ] || fail "n_test is not 20000"

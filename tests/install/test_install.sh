@@ -83,19 +83,19 @@ for mode in shared static archive; do
     build_run "$mode" use_facto facto
     build_run "$mode" use_fetch facto-fetch
 done
-# The README's library example, as printed there, builds against the
+# The library example of docs/library.md, as printed there, builds against the
 # installed copy and runs on a small synthetic u1.base / u1.test.
 src=$(cd "$here/../.." && pwd)
-awk '/^```c$/ { on = 1; next } on && /^```$/ { exit } on { print }' "$src/README.md" >"$tmp/readme_example.c"
-grep -q facto_model_fit "$tmp/readme_example.c" || fail "README.md: no C example found"
+awk '/^```c$/ { on = 1; next } on && /^```$/ { exit } on { print }' "$src/docs/library.md" >"$tmp/readme_example.c"
+grep -q facto_model_fit "$tmp/readme_example.c" || fail "docs/library.md: no C example found"
 mkdir -p "$tmp/readme"
 awk 'BEGIN { for (u = 1; u <= 40; u++) for (i = 1; i <= 30; i++) if ((u * 7 + i * 3) % 5 < 2)
              printf "%d\t%d\t%d\t%d\n", u, i, 1 + (u + i) % 5, 880000000 + u * 100 + i }' >"$tmp/readme/all"
 awk 'NR % 5 != 0' "$tmp/readme/all" >"$tmp/readme/u1.base"
 awk 'NR % 5 == 0' "$tmp/readme/all" >"$tmp/readme/u1.test"
 "$cc" -std=c11 -Wall -Wextra -Werror "${extra[@]}" -o "$tmp/readme_example" "$tmp/readme_example.c" \
-    $(pkg-config --cflags --libs facto) 2>"$tmp/cc.log" || { cat "$tmp/cc.log" >&2; fail "README.md's example does not build"; }
-out=$(cd "$tmp/readme" && LD_LIBRARY_PATH=$libdir "$tmp/readme_example") || fail "README.md's example failed: $out"
-grep -q "^test RMSE [0-9.]*; best item for user 1: [0-9]*$" <<<"$out" || fail "README.md's example printed: $out"
+    $(pkg-config --cflags --libs facto) 2>"$tmp/cc.log" || { cat "$tmp/cc.log" >&2; fail "docs/library.md's example does not build"; }
+out=$(cd "$tmp/readme" && LD_LIBRARY_PATH=$libdir "$tmp/readme_example") || fail "docs/library.md's example failed: $out"
+grep -q "^test RMSE [0-9.]*; best item for user 1: [0-9]*$" <<<"$out" || fail "docs/library.md's example printed: $out"
 echo "README example: $out"
-echo "ok: installed into a temporary prefix; use_facto, use_fetch (shared, static, archives) and the README's example built through pkg-config and ran"
+echo "ok: installed into a temporary prefix; use_facto, use_fetch (shared, static, archives) and docs/library.md's example built through pkg-config and ran"

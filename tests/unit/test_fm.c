@@ -832,7 +832,7 @@ static void test_ml100k_u1(void **state)
     print_message("u1 regressor (sgd, k=64, 60 epochs, average of the last 20): test rmse %.5f mae %.5f\n",
                   met.rmse, met.mae);
     /* seeds 1-10 (tests/measure-bounds): 0.91398-0.91567, mean 0.91473, sd
-     * 0.00059; bound mean + 4 sd rounded up (README, "Tests") */
+     * 0.00059; bound mean + 4 sd rounded up (docs/testing.md) */
     assert_true(met.rmse <= 0.918);
     facto_model_free(model);
     facto_rows_free(tr);

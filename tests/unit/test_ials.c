@@ -919,7 +919,7 @@ static void test_ml100k(void **state)
     print_message("ml-100k ials defaults: ndcg@10 %.5f recall@20 %.5f (%lld users)\n", ndcg,
                   facto_metrics_get(&fm, "recall@20"), (long long)fm.n_users);
     /* seeds 1-10 (tests/measure-bounds): 0.32539-0.32721, mean 0.32655, sd
-     * 0.00052; bound mean - 4 sd rounded down (README, "Tests") */
+     * 0.00052; bound mean - 4 sd rounded down (docs/testing.md) */
     assert_true(ndcg >= 0.324);
     facto_model_free(&m->base);
     facto_dataset_free(all);

@@ -758,7 +758,7 @@ static void test_ml100k_u1_defaults(void **state)
     print_message("ml-100k u1 default params: test RMSE %.5f MAE %.5f (%lld unknown items)\n", r.rmse, r.mae,
                   (long long)r.n_unknown_items);
     /* seeds 1-10 (tests/measure-bounds): 0.91463-0.91530, mean 0.91489, sd
-     * 0.00022; bound mean + 4 sd rounded up (README, "Tests") */
+     * 0.00022; bound mean + 4 sd rounded up (docs/testing.md) */
     assert_true(r.rmse <= 0.916);
     assert_true(r.rmse > 0.80); /* far below what is published for this split: a leak */
     facto_model_free(m);
