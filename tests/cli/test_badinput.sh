@@ -31,3 +31,15 @@ done
 expect_rc 2 "$F" train --model ials --from-ratings "$TMP/r.tsv" --epochs 2 --reg 1e30 --out "$M"
 expect_err "ials diverged in iteration 1"; expect_err "--reg, now 1e+30"
 [ ! -e "$M" ] || fail "ials: a model was written after divergence"
+
+# (e) recommend --exclude DIR says it is a directory (was "DIR:1: read error");
+# unknown users and items of --exclude are counted in one note.
+expect_rc 0 "$F" train --model ials --from-ratings "$TMP/r.tsv" --epochs 2 --out "$M"
+mkdir "$TMP/dir"
+expect_rc 2 "$F" recommend --model "$M" --all-users --exclude "$TMP/dir"
+expect_err "dir: is a directory"
+expect_rc 2 "$F" predict --model "$M" --input "$TMP/dir"
+expect_err "dir: is a directory"
+printf 'u1\ti2\nnobody\ti2\nu1\tnothing\nu2\ti3\n' >"$TMP/ex.tsv"
+expect_rc 0 "$F" recommend --model "$M" --all-users --exclude "$TMP/ex.tsv"
+expect_err "2 of 4 pairs name a user or item the model never saw; ignored"
