@@ -43,3 +43,17 @@ expect_err "dir: is a directory"
 printf 'u1\ti2\nnobody\ti2\nu1\tnothing\nu2\ti3\n' >"$TMP/ex.tsv"
 expect_rc 0 "$F" recommend --model "$M" --all-users --exclude "$TMP/ex.tsv"
 expect_err "2 of 4 pairs name a user or item the model never saw; ignored"
+
+# (c) synth: a catalogue far past the ratings is refused before any
+# allocation (it took 80 bytes an item: --items 1e9 --ratings 10 asked for
+# 80 GB). Under a 400 MB address-space limit (not with the sanitizers, whose
+# shadow memory needs terabytes of address space) the refusal is the error,
+# not "out of memory"; a catalogue of 1M items for 10 ratings still fits.
+limit_vm() { if grep -q __asan_init "$F"; then "$@"; else (ulimit -v 400000 && exec "$@"); fi; }
+expect_rc 1 limit_vm "$F" datasets synth --users 5 --items 1000000000 --ratings 10 --out "$TMP/s.fds"
+expect_err "1000000000 items for 10 ratings: at most 10 items can get a rating"
+[ ! -e "$TMP/s.fds" ] || fail "synth wrote a file after refusing"
+expect_rc 1 limit_vm "$F" datasets synth --users 100000 --items 2000000000 --ratings 2000000000 --out "$TMP/s.fds"
+expect_err "more than this machine's"
+expect_rc 0 limit_vm "$F" datasets synth --users 5 --items 1000000 --ratings 10 --out "$TMP/s.fds"
+grep -q "5 users, 10 items, 10 ratings" "$TMP/out" || fail "synth: $(cat "$TMP/out")"
