@@ -57,3 +57,13 @@ expect_rc 1 limit_vm "$F" datasets synth --users 100000 --items 2000000000 --rat
 expect_err "more than this machine's"
 expect_rc 0 limit_vm "$F" datasets synth --users 5 --items 1000000 --ratings 10 --out "$TMP/s.fds"
 grep -q "5 users, 10 items, 10 ratings" "$TMP/out" || fail "synth: $(cat "$TMP/out")"
+
+# (b) ids a bare TSV field cannot carry (a tab, quotes, "::", blanks at an
+# end, a leading '#') are quoted by convert --to tsv, so .fds -> TSV -> .fds
+# gives the same file (they were written raw: the TSV did not read back).
+printf 'user,item,rating\n"a::b",x,5\n"c\td",y,4\n" e ",x,3\n"#f",y,2\n"""g""",x,1\nh;i,y,1\n' >"$TMP/q.csv"
+expect_rc 0 "$F" convert --input "$TMP/q.csv" --to fds --out "$TMP/q.fds"
+expect_rc 0 "$F" convert --input "$TMP/q.fds" --to tsv --out "$TMP/q.tsv"
+expect_rc 0 "$F" convert --input "$TMP/q.tsv" --to fds --out "$TMP/q2.fds"
+cmp -s "$TMP/q.fds" "$TMP/q2.fds" || fail ".fds -> tsv -> .fds changed the data set"
+grep -qF '"c	d"	y	4' "$TMP/q.tsv" || fail "the tab id is not quoted: $(cat -A "$TMP/q.tsv")"
