@@ -740,9 +740,15 @@ static facto_status fct_parse_record(facto_ctx *ctx, const char *path, int64_t l
 {
     char shown[4 * 40 + 8];
     for (int c = 0; c < d->n_cols; c++)
-        if (fct_col_used(d, c) && d->pos[c] >= fs->n)
-            return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: missing column %d (%s): the line has %d column%s", path,
-                              (long long)lineno, d->pos[c] + 1, fct_what(d, c), fs->n, fs->n == 1 ? "" : "s");
+        if (fct_col_used(d, c) && d->pos[c] >= fs->n) {
+            /* A NUL where a delimiter was is the likelier fault: say so. */
+            int nul = 0;
+            for (int x = 0; x < fs->n && !nul; x++)
+                nul = memchr(fs->f[x].s, '\0', fs->f[x].n) != NULL;
+            return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: missing column %d (%s): the line has %d column%s%s",
+                            path, (long long)lineno, d->pos[c] + 1, fct_what(d, c), fs->n, fs->n == 1 ? "" : "s",
+                            nul ? " and holds a NUL byte (binary data?)" : "");
+        }
     int32_t idx[2];
     for (int c = 0; c < 2; c++) {
         const fct_field *f = &fs->f[d->pos[c]];

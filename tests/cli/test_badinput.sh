@@ -67,3 +67,9 @@ expect_rc 0 "$F" convert --input "$TMP/q.fds" --to tsv --out "$TMP/q.tsv"
 expect_rc 0 "$F" convert --input "$TMP/q.tsv" --to fds --out "$TMP/q2.fds"
 cmp -s "$TMP/q.fds" "$TMP/q2.fds" || fail ".fds -> tsv -> .fds changed the data set"
 grep -qF '"c	d"	y	4' "$TMP/q.tsv" || fail "the tab id is not quoted: $(cat -A "$TMP/q.tsv")"
+
+# Sweep: a NUL byte in place of a tab past the first line was reported as
+# a missing column only.
+printf 'u1\ti1\t3\nu2\ti2\t3\nu3\ti3\x004\n' >"$TMP/nul.tsv"
+expect_rc 2 "$F" train --from-ratings "$TMP/nul.tsv" --epochs 1
+expect_err "nul.tsv:3: missing column 3 (rating): the line has 2 columns and holds a NUL byte (binary data?)"
