@@ -357,9 +357,14 @@ FACTO_API facto_status facto_dataset_write_fds(facto_ctx *ctx, const facto_datas
  * Write a data set as text, one rating a line:
  * user<TAB>item<TAB>rating[<TAB>timestamp], users in index order, items
  * ascending; ratings as the shortest text that reads back to the same
- * float (facto_format_float). "-" writes to standard output; otherwise as
- * facto_dataset_write_fds (atomic output). Errors as
- * facto_dataset_write_fds. O(n_ratings).
+ * float (facto_format_float). An id that facto_dataset_read would not read
+ * back bare (a tab or double quote inside, "::", blanks at an end, a
+ * leading '#') is written in double quotes with inner quotes doubled, so
+ * reading the file gives the same ids. "-" writes to standard output;
+ * otherwise as facto_dataset_write_fds (atomic output). Errors as
+ * facto_dataset_write_fds, and FACTO_ERR_INVALID for an id holding a line
+ * feed (the message names it, escaped, and its first row; nothing is
+ * written). O(n_ratings).
  */
 FACTO_API facto_status facto_dataset_write_tsv(facto_ctx *ctx, const facto_dataset *ds, const char *path);
 
