@@ -88,6 +88,11 @@ int cli_pairs_open(cli_pairs_reader *r, const char *path)
     memset(r, 0, sizeof *r);
     r->from_stdin = strcmp(path, "-") == 0;
     r->name = r->from_stdin ? "<stdin>" : path;
+    struct stat pre;
+    if (!r->from_stdin && stat(path, &pre) == 0 && S_ISDIR(pre.st_mode)) {
+        cli_error("%s: is a directory, not a file of 'user item' pairs", path);
+        return FACTO_EXIT_DATA;
+    }
     r->f = r->from_stdin ? stdin : fopen(path, "rb");
     if (!r->f) {
         cli_error("%s: cannot open: %s", path, strerror(errno));

@@ -375,9 +375,14 @@ FACTO_API facto_status facto_dataset_write_fds(facto_ctx *ctx, const facto_datas
  * Write a data set as text, one rating a line:
  * user<TAB>item<TAB>rating[<TAB>timestamp], users in index order, items
  * ascending; ratings as the shortest text that reads back to the same
- * float (facto_format_float). "-" writes to standard output; otherwise as
- * facto_dataset_write_fds (atomic output). Errors as
- * facto_dataset_write_fds. O(n_ratings).
+ * float (facto_format_float). An id that facto_dataset_read would not read
+ * back bare (a tab or double quote inside, "::", blanks at an end, a
+ * leading '#') is written in double quotes with inner quotes doubled, so
+ * reading the file gives the same ids. "-" writes to standard output;
+ * otherwise as facto_dataset_write_fds (atomic output). Errors as
+ * facto_dataset_write_fds, and FACTO_ERR_INVALID for an id holding a line
+ * feed (the message names it, escaped, and its first row; nothing is
+ * written). O(n_ratings).
  */
 FACTO_API facto_status facto_dataset_write_tsv(facto_ctx *ctx, const facto_dataset *ds, const char *path);
 
@@ -401,9 +406,13 @@ FACTO_API facto_synth_options facto_synth_options_default(void);
  * (biases sd 0.4 and 0.5, <p, q> sd 0.35); with implicit, weight 1 and
  * items also chosen by the factor model. Ids are "1".."N" and "1".."M".
  * Deterministic for the options (same seed, same data set). Errors:
- * FACTO_ERR_INVALID (counts or ranges), FACTO_ERR_NOMEM. Cost about
- * O(n_ratings log) time, 8 bytes a rating of memory; 20M ratings take a few
- * seconds. *out: free with facto_dataset_free().
+ * FACTO_ERR_INVALID (counts or ranges; n_items above both 16 x n_ratings
+ * and 2^20, a catalogue mostly never rated; or an estimated memory need
+ * above the machine's physical memory: refused before anything is
+ * allocated), FACTO_ERR_NOMEM. Cost about O(n_ratings log) time; memory 8
+ * bytes a rating plus (48 + 4 rank) bytes an item and (24 + 4 rank) a
+ * user while generating; 20M ratings take a few seconds. *out: free with
+ * facto_dataset_free().
  */
 FACTO_API facto_status facto_dataset_synth(facto_ctx *ctx, const facto_synth_options *o, facto_dataset **out);
 

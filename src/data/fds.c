@@ -327,6 +327,11 @@ static facto_status fds_ids(facto_ctx *ctx, const fct_fds *f, int s_off, int s_i
             return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: corrupt data set file: %s id %d is not 1..%d bytes ending "
                             "in NUL", f->path, what, (int)i, FACTO_MAX_ID_LEN);
         }
+        if (memchr(blob + prev, '\n', next - prev - 1)) {
+            free(names);
+            return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: corrupt data set file: %s id %d holds a line feed, "
+                            "which no ratings file can give and no text output can carry", f->path, what, (int)i);
+        }
         names[i] = (char *)(blob + prev);
         prev = next;
     }

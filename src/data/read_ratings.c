@@ -430,13 +430,29 @@ static facto_status fct_dialect_init(facto_ctx *ctx, const facto_read_options *o
     return FACTO_OK;
 }
 
+/* 1 when the line holds "::" outside double quotes (an id such as "a::b"
+ * in a quoted field of a TSV or CSV line is not MovieLens' delimiter). */
+static int fct_has_dcolon(const char *line, size_t len)
+{
+    if (!strstr(line, "::"))
+        return 0;
+    int quoted = 0;
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (line[i] == '"')
+            quoted = !quoted;
+        else if (!quoted && line[i] == ':' && line[i + 1] == ':')
+            return 1;
+    }
+    return 0;
+}
+
 /* Pick the delimiter of the first line: "::" when it holds one; else the
  * first of tab, comma, semicolon that splits it into enough columns; else runs of blanks when they do; else
  * whichever of the three gives the most columns (the line then fails with a
  * "missing column" message that shows the count). */
 char fct_detect_delim(const char *line, size_t len, int need)
 {
-    if (strstr(line, "::"))
+    if (fct_has_dcolon(line, len))
         return FACTO_DELIM_DCOLON;
     static const char cands[3] = {'\t', ',', ';'};
     int best = 0;
@@ -553,7 +569,7 @@ static facto_status fct_dialect_resolve(facto_ctx *ctx, const char *path, int64_
 {
     *is_header = 0;
     if (d->format == FACTO_FORMAT_AUTO) {
-        if (strstr(line, "::")) {
+        if (fct_has_dcolon(line, len)) {
             d->format = FACTO_FORMAT_ML1M;
             d->delim = FACTO_DELIM_DCOLON;
             d->header = 0;
@@ -713,9 +729,15 @@ static facto_status fct_parse_record(facto_ctx *ctx, const char *path, int64_t l
 {
     char shown[4 * 40 + 8];
     for (int c = 0; c < d->n_cols; c++)
-        if (fct_col_used(d, c) && d->pos[c] >= fs->n)
-            return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: missing column %d (%s): the line has %d column%s", path,
-                              (long long)lineno, d->pos[c] + 1, fct_what(d, c), fs->n, fs->n == 1 ? "" : "s");
+        if (fct_col_used(d, c) && d->pos[c] >= fs->n) {
+            /* A NUL where a delimiter was is the likelier fault: say so. */
+            int nul = 0;
+            for (int x = 0; x < fs->n && !nul; x++)
+                nul = memchr(fs->f[x].s, '\0', fs->f[x].n) != NULL;
+            return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: missing column %d (%s): the line has %d column%s%s",
+                            path, (long long)lineno, d->pos[c] + 1, fct_what(d, c), fs->n, fs->n == 1 ? "" : "s",
+                            nul ? " and holds a NUL byte (binary data?)" : "");
+        }
     int32_t idx[2];
     for (int c = 0; c < 2; c++) {
         const fct_field *f = &fs->f[d->pos[c]];

@@ -14,13 +14,16 @@
  * pairs themselves carry the low-rank structure. One RNG stream in a fixed
  * order: the same options give the same data set on any run.
  * Cost: O(R log(R / N)) time (the per-user sorts), memory the data set
- * (8 bytes a rating) plus O(N k + M k).
+ * (8 bytes a rating) plus (48 + 4k) bytes an item and (48 + 4k) a user;
+ * sizes past 16 ratings an item (beyond 2^20 items) or the machine's
+ * memory are refused before anything is allocated.
  */
 #include "dataset.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 facto_synth_options facto_synth_options_default(void)
 {
@@ -222,6 +225,23 @@ facto_status facto_dataset_synth(facto_ctx *ctx, const facto_synth_options *o, f
                         o ? (long long)o->n_users * o->n_items : 0LL, o ? (long long)o->n_ratings : 0LL);
     int32_t N = o->n_users, M = o->n_items, k = o->rank;
     int64_t R = o->n_ratings;
+    /* Refused before any allocation: a catalogue far past the ratings (its
+     * per-item tables would dwarf the data set, and at most R items get a
+     * rating), and a need past the machine's memory. */
+    if ((int64_t)M > 16 * R && M > (1 << 20))
+        return fct_fail(ctx, FACTO_ERR_INVALID,
+                        "synthetic data set: %lld items for %lld ratings: at most %lld items can get a rating, and "
+                        "the item tables alone would take %.1f GB; use at most %lld items (16 x ratings, or 2^20) "
+                        "or more ratings",
+                        (long long)M, (long long)R, (long long)R, (double)M * (48.0 + 4.0 * k) / 1e9,
+                        (long long)(16 * R > (1 << 20) ? 16 * R : (1 << 20)));
+    const double need = (double)M * (48.0 + 4.0 * k) + (double)N * (48.0 + 4.0 * k) + (double)R * 8.0;
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && page > 0 && need > (double)pages * (double)page)
+        return fct_fail(ctx, FACTO_ERR_INVALID,
+                        "synthetic data set: %lld users, %lld items and %lld ratings need about %.1f GB of memory, "
+                        "more than this machine's %.1f GB; ask for fewer",
+                        (long long)N, (long long)M, (long long)R, need / 1e9, (double)pages * (double)page / 1e9);
     synth_state s;
     memset(&s, 0, sizeof s);
     s.o = o;

@@ -14,6 +14,7 @@
 #include "kernels/chol.h"
 #include "kernels/kernels.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -134,6 +135,31 @@ int fct_factors_finite(const fct_factors_model *m)
     for (int32_t i = 0; m->item_bias && i < m->n_items; i++)
         acc += 0.0f * m->item_bias[i];
     return acc == 0.0f;
+}
+
+const char *fct_factors_unusable(const fct_factors_model *m)
+{
+    const size_t k = (size_t)m->k;
+    double su = 0.0, sv = 0.0, sb = 0.0;
+    for (size_t x = 0; x < (size_t)m->n_users * k; x++)
+        su += (double)m->U[x] * (double)m->U[x];
+    for (size_t x = 0; x < (size_t)m->n_items * k; x++)
+        sv += (double)m->V[x] * (double)m->V[x];
+    for (int32_t i = 0; m->item_bias && i < m->n_items; i++)
+        sb = fmax(sb, fabs((double)m->item_bias[i]));
+    if (!isfinite(su))
+        return "the user factors hold a value that is not finite (inf or nan)";
+    if (!isfinite(sv))
+        return "the item factors hold a value that is not finite (inf or nan)";
+    if (!isfinite(sb))
+        return "the item biases hold a value that is not finite (inf or nan)";
+    /* Every score b_i + <U_u, V_i> and every entry of U^T U and V^T V is at
+     * most sb + sqrt(su sv), su or sv (Cauchy-Schwarz): below FLT_MAX / 4
+     * each, no float sum of them overflows. */
+    const double lim = (double)FLT_MAX / 4.0;
+    if (su >= lim || sv >= lim || sb >= lim)
+        return "the factors or biases are so large that scores overflow float";
+    return NULL;
 }
 
 facto_status fct_factors_ready(facto_ctx *ctx, fct_factors_model *m)
@@ -541,8 +567,9 @@ facto_status fct_factors_load(facto_ctx *ctx, const fct_mfile_reader *r, const f
                                 &m->seen_items, &m->n_seen);
     if (st == FACTO_OK && m->n_seen != n_seen)
         st = fct_factors_corrupt(ctx, r, kind, "the seen lists do not match the header");
-    if (st == FACTO_OK && !fct_factors_finite(m))
-        st = fct_factors_corrupt(ctx, r, kind, "a factor or bias is not finite (inf or nan)");
+    const char *unusable = st == FACTO_OK ? fct_factors_unusable(m) : NULL;
+    if (unusable)
+        st = fct_factors_corrupt(ctx, r, kind, unusable);
     if (st == FACTO_OK)
         st = fct_factors_ready(ctx, m);
     if (st != FACTO_OK) {

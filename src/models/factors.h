@@ -174,6 +174,15 @@ void fct_factors_init_normal(fct_factors_model *m, fct_rng *rng, double std);
 int fct_factors_finite(const fct_factors_model *m);
 
 /*
+ * NULL when m can score: every factor and bias finite, and the sums of
+ * squares of U and of V and the largest |bias| below FLT_MAX / 4, so no
+ * score and no entry of U^T U or V^T V overflows float. Else what is wrong
+ * (naming the user factors, item factors or item biases). O((n_users +
+ * n_items) k).
+ */
+const char *fct_factors_unusable(const fct_factors_model *m);
+
+/*
  * Derive what scoring needs from the trained arrays (V^T V, the mean user,
  * the item norms); call after the last update and before the model is
  * used or saved. Errors: FACTO_ERR_NOMEM. Uses OpenBLAS with one thread

@@ -536,8 +536,27 @@ static facto_status fct_mf_load(facto_ctx *ctx, const fct_mfile_reader *r, facto
         if (bad)
             st = fct_mf_corrupt(ctx, r, bad);
     }
-    if (st == FACTO_OK && !fct_mf_params_finite(m))
-        st = fct_mf_corrupt(ctx, r, "the biases or factors hold a value that is not finite (inf or nan)");
+    if (st == FACTO_OK && !fct_mf_params_finite(m)) {
+        /* Name the section: user biases MFBU, item biases MFBI, factors MFPU / MFQI. */
+        const struct {
+            const float *a;
+            size_t n;
+            const char *what;
+        } arr[4] = {{m->bu, nu, "the user biases (section 'MFBU') hold"},
+                    {m->bi, ni, "the item biases (section 'MFBI') hold"},
+                    {m->P, nu * k, "the user factors (section 'MFPU') hold"},
+                    {m->Q, ni * k, "the item factors (section 'MFQI') hold"}};
+        const char *what = NULL;
+        for (int x = 0; x < 4 && !what; x++)
+            for (size_t j = 0; j < arr[x].n && !what; j++)
+                if (!isfinite(arr[x].a[j]))
+                    what = arr[x].what;
+        if (!what)
+            what = "the biases or factors hold";
+        char msg[160];
+        snprintf(msg, sizeof msg, "%s a value that is not finite (inf or nan)", what);
+        st = fct_mf_corrupt(ctx, r, msg);
+    }
     if (st != FACTO_OK) {
         fct_mf_model_destroy(m);
         return st;

@@ -322,7 +322,7 @@ static facto_status fct_req_instance(fct_req *q, const json_t *inst)
 static facto_status fct_req_json(fct_req *q, const char *body, size_t size)
 {
     json_error_t err;
-    json_t *root = json_loadb(body, size, 0, &err);
+    json_t *root = json_loadb(body, size, JSON_REJECT_DUPLICATES, &err);
     if (!root)
         return fct_fail(q->ctx, FACTO_ERR_PARSE, "request: JSON error at line %d column %d: %s", err.line,
                           err.column, err.text);
@@ -355,7 +355,7 @@ static facto_status fct_req_jsonlines(fct_req *q, const char *body, size_t size)
         if (a == b)
             continue;
         json_error_t err;
-        json_t *j = json_loadb(body + a, b - a, 0, &err);
+        json_t *j = json_loadb(body + a, b - a, JSON_REJECT_DUPLICATES, &err);
         if (!j)
             return fct_req_fail(q, "JSON error at column %d: %s", err.column, err.text);
         facto_status st = fct_req_instance(q, j);

@@ -215,7 +215,7 @@ static void srv_invoke_pairs(const srv_call *c, srv_answer *a, facto_content_typ
         return;
     }
     if (in == FACTO_CONTENT_JSON) {
-        json_t *root = json_loadb(c->body ? c->body : "", c->body_len, 0, &err);
+        json_t *root = json_loadb(c->body ? c->body : "", c->body_len, JSON_REJECT_DUPLICATES, &err);
         if (!root) {
             srv_error(a, c, 400, "malformed_json", "JSON error at line %d column %d: %s", err.line, err.column, err.text);
             return;
@@ -242,7 +242,7 @@ static void srv_invoke_pairs(const srv_call *c, srv_answer *a, facto_content_typ
             pos = end + 1;
             if (s0 == s1)
                 continue;
-            json_t *j = json_loadb(body + s0, s1 - s0, 0, &err);
+            json_t *j = json_loadb(body + s0, s1 - s0, JSON_REJECT_DUPLICATES, &err);
             if (!j) {
                 srv_error(a, c, 400, "malformed_json", "line %lld: JSON error at column %d: %s", (long long)line,
                           err.column, err.text);
@@ -494,7 +494,7 @@ void srv_route_recommendations(const srv_call *c, srv_answer *a)
         }
     }
     json_error_t err;
-    json_t *root = json_loadb(c->body ? c->body : "", c->body_len, 0, &err);
+    json_t *root = json_loadb(c->body ? c->body : "", c->body_len, JSON_REJECT_DUPLICATES, &err);
     if (!root) {
         srv_error(a, c, 400, "malformed_json", "JSON error at line %d column %d: %s", err.line, err.column, err.text);
         return;

@@ -250,7 +250,28 @@ typedef struct srv_req {
     char *body;
     size_t len, cap;
     int too_large;
+    int bad_escape; /* the request line's URI holds a '%' not followed by two hex digits */
 } srv_req;
+
+/* What srv_uri_seen hands the handler (as *con_cls) for a URI with a bad
+ * %-escape: a mark, not an allocation, so a request that libmicrohttpd
+ * ends before the handler runs leaves nothing to free. */
+static char srv_bad_escape_mark;
+
+static int srv_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+/* MHD_OPTION_URI_LOG_CALLBACK: the raw URI, before libmicrohttpd decodes
+ * it (which keeps a bad escape such as "%zz" or a final "%4" as literal
+ * text). Its return value is the handler's first *con_cls. */
+static void *srv_uri_seen(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    (void)conn;
+    for (const char *p = uri ? strchr(uri, '%') : NULL; p; p = strchr(p + 1, '%'))
+        if (!srv_hex(p[1]) || !srv_hex(p[2]))
+            return &srv_bad_escape_mark;
+    return NULL;
+}
 
 static int srv_route_of(const char *url)
 {
@@ -434,6 +455,11 @@ static enum MHD_Result srv_dispatch(srv *s, struct MHD_Connection *conn, srv_req
     const char *allow = NULL;
     int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0, is_post = strcmp(method, "POST") == 0;
 
+    if (r->bad_escape) {
+        srv_error(&a, &c, 400, "bad_request",
+                  "the URL holds a bad %%-escape ('%%' must be followed by two hex digits, as %%20)");
+        return srv_send(conn, r, &a, NULL);
+    }
     if (r->route == R_PING) {
         if (!is_get) {
             allow = "GET, HEAD";
@@ -530,11 +556,14 @@ static enum MHD_Result srv_handler(void *cls, struct MHD_Connection *conn, const
 {
     (void)version;
     srv *s = cls;
-    srv_req *r = *con_cls;
+    srv_req *r = *con_cls == &srv_bad_escape_mark ? NULL : *con_cls;
     if (!r) {
+        const int bad_escape = *con_cls == &srv_bad_escape_mark;
+        *con_cls = NULL;
         r = calloc(1, sizeof *r);
         if (!r)
             return MHD_NO;
+        r->bad_escape = bad_escape;
         r->t0 = srv_mono_ns();
         r->route = srv_route_of(url);
         atomic_fetch_add(&s->in_flight, 1);
@@ -594,7 +623,7 @@ static void srv_completed(void *cls, struct MHD_Connection *conn, void **con_cls
     (void)toe;
     srv *s = cls;
     srv_req *r = *con_cls;
-    if (!r)
+    if (!r || *con_cls == &srv_bad_escape_mark)
         return;
     if (r->status)
         srv_count(s, r);
@@ -775,7 +804,7 @@ facto_status facto_serve_run(facto_ctx *ctx, const facto_serve_options *opts)
         s->d = MHD_start_daemon(flags, (uint16_t)s->o.port, NULL, NULL, srv_handler, s, MHD_OPTION_SOCK_ADDR,
                                 (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->o.threads,
                                 MHD_OPTION_CONNECTION_TIMEOUT, s->o.timeout_seconds, MHD_OPTION_NOTIFY_COMPLETED,
-                                srv_completed, s, MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+                                srv_completed, s, MHD_OPTION_URI_LOG_CALLBACK, srv_uri_seen, s, MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_LISTEN_BACKLOG_SIZE,
                                 1024u, MHD_OPTION_END);
         if (!s->d)
             st = fct_fail(ctx, FACTO_ERR_IO, "cannot listen on %s port %d (taken, or not an address of this machine)",

@@ -114,6 +114,13 @@ facto_status fct_fit_ials(facto_ctx *ctx, const facto_params *params, const fact
     fct_rng rng;
     fct_rng_seed(&rng, p->seed);
     fct_factors_init_normal(m, &rng, (double)p->init_std / sqrt((double)p->num_factors));
+    const char *bad = fct_factors_unusable(m);
+    if (bad) {
+        st = fct_fail(ctx, FACTO_ERR_DIVERGED, "ials: the initial factors, drawn with standard deviation init_std / "
+                      "sqrt(num_factors), are unusable (%s): lower --init_std (now %g)", bad, (double)p->init_std);
+        fct_factors_destroy(m);
+        return st;
+    }
 
     fct_ials_transpose tr = {NULL, NULL, NULL};
     st = fct_ials_transpose_build(ctx, train, &tr);
@@ -132,11 +139,13 @@ facto_status fct_fit_ials(facto_ctx *ctx, const facto_params *params, const fact
         if (st != FACTO_OK)
             goto done;
         double secs = fct_now() - t0;
-        if (!fct_factors_finite(m)) {
+        bad = fct_factors_unusable(m);
+        if (bad) {
             st = fct_fail(ctx, FACTO_ERR_DIVERGED,
-                          "ials diverged in iteration %d (a factor is not finite): raise the regularisation "
-                          "(--reg, now %g) or lower the confidence (--alpha, now %g)",
-                          it, (double)p->reg, (double)p->alpha);
+                          "ials diverged in iteration %d (%s): lower the confidence (--alpha, now %g) or the "
+                          "unobserved weight (--unobserved_weight, now %g), and keep the regularisation (--reg, "
+                          "now %g, times each count to the power --reg_exponent) in a range such as 1e-4..1e3",
+                          it, bad, (double)p->alpha, (double)p->unobserved_weight, (double)p->reg);
             goto done;
         }
         if (!report)

@@ -49,20 +49,29 @@ facto_status fct_rank_begin(facto_ctx *ctx, const fct_model_ops *ops, const void
     fct_rng rng;
     fct_rng_seed(&rng, seed);
     fct_factors_init_normal(m, &rng, (double)init_std / sqrt((double)k));
+    const char *bad = fct_factors_unusable(m);
+    if (bad) {
+        fct_factors_destroy(m);
+        return fct_fail(ctx, FACTO_ERR_DIVERGED, "%s: the initial factors, drawn with standard deviation init_std / "
+                        "sqrt(num_factors), are unusable (%s): lower --init_std (now %g)",
+                        ops->name, bad, (double)init_std);
+    }
     *out = m;
     return FACTO_OK;
 }
 
 facto_status fct_rank_epoch_end(facto_ctx *ctx, fct_factors_model *m, const facto_fit_callbacks *callbacks,
-                                int epoch, int epochs, double seconds, int64_t n, double loss, float lr, int *stop)
+                                int epoch, int epochs, double seconds, int64_t n, double loss, float lr, float reg,
+                                int *stop)
 {
     *stop = 0;
     const char *name = m->base.ops->name;
-    if (!fct_factors_finite(m))
+    const char *bad = isfinite(loss) ? fct_factors_unusable(m) : "the training loss is not finite";
+    if (bad)
         return fct_fail(ctx, FACTO_ERR_DIVERGED,
-                        "%s diverged in epoch %d (a factor is not finite): lower the learning rate (--lr, now %g) "
-                        "or raise the regularisation (--reg)",
-                        name, epoch, (double)lr);
+                        "%s diverged in epoch %d (%s): lower the learning rate (--lr, now %g); the weight decay "
+                        "(--reg, now %g) must keep lr * reg well below 1",
+                        name, epoch, bad, (double)lr, (double)reg);
     const double per = n > 0 ? loss / (double)n : NAN;
     fct_log(ctx, FACTO_LOG_DEBUG, "%s epoch %d: %.3f s, loss per positive %.6f", name, epoch, seconds, per);
     if (!callbacks || !callbacks->on_epoch)
@@ -93,7 +102,8 @@ facto_status fct_rank_fit_pairwise(facto_ctx *ctx, const fct_pair_cfg *cfg, fct_
         fct_pair_stats ps;
         fct_pair_epoch(s, e, &ps);
         int stop = 0;
-        st = fct_rank_epoch_end(ctx, m, callbacks, e, epochs, fct_now() - t0, ps.n, ps.loss, cfg->lr, &stop);
+        st = fct_rank_epoch_end(ctx, m, callbacks, e, epochs, fct_now() - t0, ps.n, ps.loss, cfg->lr, cfg->reg,
+                                &stop);
         if (stop)
             break;
     }

@@ -56,7 +56,7 @@ facto_status fct_fit_softmax(facto_ctx *ctx, const facto_params *params, const f
         int stop = 0;
         if (st == FACTO_OK)
             st = fct_rank_epoch_end(ctx, m, callbacks, e, p->epochs, fct_now() - t0, n, loss, p->learning_rate,
-                                    &stop);
+                                    p->reg, &stop);
         if (stop)
             break;
     }

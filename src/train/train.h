@@ -64,19 +64,22 @@ fct_optim_kind fct_rank_optimizer(int choice);
  * ops' table, then create a factor model of k factors for data->train
  * (an item bias when item_bias) with the given fold-in settings, U then V
  * from N(0, init_std^2 / k) drawn from seed. Errors: FACTO_ERR_INVALID,
- * FACTO_ERR_EMPTY, FACTO_ERR_NOMEM. *out: fct_factors_destroy on failure.
+ * FACTO_ERR_EMPTY, FACTO_ERR_NOMEM, FACTO_ERR_DIVERGED (the initial factors
+ * are unusable, fct_factors_unusable: the message names --init_std). *out: fct_factors_destroy on failure.
  */
 facto_status fct_rank_begin(facto_ctx *ctx, const fct_model_ops *ops, const void *params, const facto_fit_data *data,
                             int32_t k, int item_bias, float init_std, uint64_t seed,
                             const fct_factors_foldin *foldin, fct_factors_model **out);
 
 /*
- * The end of an epoch: FACTO_ERR_DIVERGED (naming the learning rate lr)
- * when a factor is not finite; else the epoch report (train_loss = loss /
+ * The end of an epoch: FACTO_ERR_DIVERGED (naming the learning rate lr and
+ * the weight decay reg) when the loss is not finite or the factors are
+ * unusable (fct_factors_unusable); else the epoch report (train_loss = loss /
  * n, n positives in `seconds`) to callbacks, *stop set when it asks to stop.
  */
 facto_status fct_rank_epoch_end(facto_ctx *ctx, fct_factors_model *m, const facto_fit_callbacks *callbacks,
-                                int epoch, int epochs, double seconds, int64_t n, double loss, float lr, int *stop);
+                                int epoch, int epochs, double seconds, int64_t n, double loss, float lr, float reg,
+                                int *stop);
 
 /*
  * The epochs of a pairwise kind (BPR, WARP) on m with solver settings cfg,

@@ -794,6 +794,13 @@ static void test_corrupt_refused(void **state)
     V[5] = INFINITY;
     rewrite_section(good, bad, TAG('F', 'C', 'V', 'F'), V, sizeof(float) * (size_t)m->n_items * 4, 0);
     expect_corrupt(ctx, bad);
+    assert_non_null(strstr(facto_errmsg(ctx), "item factors hold a value that is not finite"));
+    /* finite factors whose scores overflow float (a model trained with
+     * init_std 1e30 before the divergence check) */
+    V[5] = 1e30f;
+    rewrite_section(good, bad, TAG('F', 'C', 'V', 'F'), V, sizeof(float) * (size_t)m->n_items * 4, 0);
+    expect_corrupt(ctx, bad);
+    assert_non_null(strstr(facto_errmsg(ctx), "scores overflow float"));
     free(V);
     /* seen lists: an item out of range, out of order, offsets that do not add up */
     int32_t *items = malloc(nsi);

@@ -610,6 +610,10 @@ static void test_load_refuses_inconsistent_sections(void **state)
         assert_int_equal(facto_model_load(ctx, path, &l), FACTO_ERR_CORRUPT);
         assert_null(l);
         assert_non_null(strstr(facto_errmsg(ctx), path));
+        if (c == 4) /* the section is named */
+            assert_non_null(strstr(facto_errmsg(ctx), "user factors (section 'MFPU')"));
+        if (c == 5)
+            assert_non_null(strstr(facto_errmsg(ctx), "item biases (section 'MFBI')"));
         facto_model_free(&m->base);
     }
     facto_dataset_free(train);
