@@ -405,6 +405,8 @@ static void test_shard_corrupt(void **state)
     assert_int_equal(try_shard(g_size, 0, 1, 0), FACTO_ERR_CORRUPT);
     free(g_file);
     g_file = NULL;
+}
+
 /* TSV output: ids the reader would not take bare are quoted and read back
  * the same; an id holding a line feed is refused, naming it and its row. */
 static void test_tsv_ids(void **state)
