@@ -162,7 +162,10 @@ static void cli_train_help_common(const facto_kind_info *kind, int own_seed, int
            "\nHyperparameters:\n"
            "  --hyperparameters FILE  SageMaker's hyperparameters.json, values as strings (default: none)\n"
            "  --NAME VALUE       a hyperparameter of the kind, also --NAME=VALUE; '-' and '_' alike;\n"
-           "                     flags override the file (default: the kind's, listed by --model KIND --help)\n"
+           "                     flags override the file; SageMaker's names are aliases in every kind\n"
+           "                     that has the same thing (--num_factors = --factors, --factors_wd, --linear_wd,\n"
+           "                     --mini_batch_size, --epochs; KIND's --help lists them after \"also\")\n"
+           "                     (default: the kind's, listed by --model KIND --help)\n"
            "\nOutput:\n"
            "  --out MODEL        save the trained model to this file (default: not saved)\n"
            "  --json             one JSON object on stdout: model, task, trained_on, the train_ and test\n"
@@ -311,9 +314,13 @@ static int cli_train_arg(facto_ctx *ctx, const char *verb, const facto_params *f
         opt = 0; /* the kind's own hyperparameter (a seed also seeds the split) */
         has_arg = 1;
     }
-    if (!opt && !cli_param_known(ctx, fresh, hp))
+    if (!opt && !cli_param_known(ctx, fresh, hp)) {
+        /* a name another kind has (an alias, SageMaker's name) is not a typo: say whose it is */
+        if (strncmp(facto_errmsg(ctx), "unknown hyperparameter", 22) != 0)
+            return cli_usage(verb, "--%s: %s", hp, facto_errmsg(ctx));
         return cli_usage(verb, "unknown option '--%s': not an option of facto train nor a hyperparameter of %s",
                          hp, facto_params_kind(fresh));
+    }
     const char *value = NULL;
     if (has_arg && eq)
         value = eq + 1;
