@@ -424,6 +424,57 @@ static facto_status cli_train_score(facto_ctx *ctx, const facto_model *model, co
     return st;
 }
 
+/* RMSE of predicting the training mean for every test rating: the figure a
+ * regressor must beat; NAN without ratings. */
+static double cli_train_mean_rmse(const facto_dataset *train, const facto_dataset *test)
+{
+    const int64_t *ptr;
+    const int32_t *items;
+    const float *r;
+    const int64_t *ts;
+    double sum = 0.0, sse = 0.0;
+    int64_t n = facto_dataset_n_ratings(train), m = facto_dataset_n_ratings(test);
+    if (n == 0 || m == 0)
+        return NAN;
+    facto_dataset_csr(train, &ptr, &items, &r, &ts);
+    for (int64_t x = 0; x < n; x++)
+        sum += r[x];
+    double mean = sum / (double)n;
+    facto_dataset_csr(test, &ptr, &items, &r, &ts);
+    for (int64_t x = 0; x < m; x++)
+        sse += (r[x] - mean) * (r[x] - mean);
+    return sqrt(sse / (double)m);
+}
+
+/*
+ * The test ratings' ids unknown to training, as `facto eval` counts them
+ * (to `info`), and a warning on stderr when the test set looks like
+ * another data set or a file with its columns swapped: most test ratings
+ * have an unknown user or item, or a regressor does worse than predicting
+ * the training mean.
+ */
+static void cli_train_test_report(FILE *info, const cli_train_data *d, const cli_train_result *res)
+{
+    if (d->on_rows || !d->test || !res->have_test)
+        return;
+    const facto_metrics *m = &res->test;
+    long long n = (long long)facto_dataset_n_ratings(d->test);
+    fprintf(info, "test ratings unknown to training: %lld of %lld with an unknown user, %lld with an unknown item\n",
+            (long long)m->n_unknown_users, n, (long long)m->n_unknown_items);
+    long long worst = m->n_unknown_users > m->n_unknown_items ? m->n_unknown_users : m->n_unknown_items;
+    if (n > 0 && 2 * worst > n)
+        fprintf(stderr, "facto: warning: %lld of %lld test ratings have a %s unknown to training: is the test set "
+                        "from the same data, with its columns in the same order (--columns)?\n",
+                worst, n, worst == m->n_unknown_users ? "user" : "item");
+    double base = m->task == FACTO_TASK_REGRESSION ? cli_train_mean_rmse(d->train, d->test) : NAN;
+    if (isfinite(base) && isfinite(m->rmse) && m->rmse > base) {
+        char a[32], b[32];
+        fprintf(stderr, "facto: warning: test RMSE %s is worse than %s, predicting the training mean for every "
+                        "rating: is the test set from the same data, with its columns in the same order "
+                        "(--columns)?\n", cli_num(a, m->rmse), cli_num(b, base));
+    }
+}
+
 /* Save, score, print. */
 static int cli_train_finish(facto_ctx *ctx, const cli_train_args *a, const facto_params *p, const cli_train_data *d,
                             const cli_train_report *r, facto_model *model, cli_train_result *res)
@@ -449,6 +500,7 @@ static int cli_train_finish(facto_ctx *ctx, const cli_train_args *a, const facto
         res->model_bytes = cli_file_size(a->out);
         fprintf(r->info, "saved model to %s (%lld bytes)\n", a->out, res->model_bytes);
     }
+    cli_train_test_report(r->info, d, res);
     int rc = cli_report_final(ctx, r, res, mp, d, a->json);
     facto_params_free(mp);
     return rc;

@@ -172,9 +172,14 @@ int cli_ratings_encode(facto_ctx *ctx, const char *name, const facto_dataset *tr
                     enc->user_file ? enc->user_file : "", enc->item_file ? " " : "",
                     enc->item_file ? enc->item_file : "");
         fprintf(info, "): feature_dim %llu\n", (unsigned long long)facto_fm_encoder_dim(e));
+        long long nt = *test_rows ? (long long)facto_rows_count(*test_rows) : 0, worst = uu > ui ? uu : ui;
         if (*test_rows)
             fprintf(info, "encoded %lld test ratings (%lld with a user and %lld with an item unknown to training)\n",
-                    (long long)facto_rows_count(*test_rows), (long long)uu, (long long)ui);
+                    nt, (long long)uu, (long long)ui);
+        if (nt > 0 && 2 * worst > nt)
+            fprintf(stderr, "facto: warning: %lld of %lld test ratings have a %s unknown to training: is the test "
+                            "set from the same data, with its columns in the same order (--columns)?\n",
+                    worst, nt, worst == uu ? "user" : "item");
     }
     facto_fm_encoder_free(e);
     return rc;
