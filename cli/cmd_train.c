@@ -101,7 +101,8 @@ static void cli_train_help_kinds(void)
 /* "(default 1 ...)" of --threads: each kind's, from whether its models depend on the count. */
 static void cli_train_help_threads(const facto_kind_info *kind)
 {
-    printf("  --threads N        training threads, 0 = all cores (default ");
+    printf("  --threads N        training threads, 0 = all cores: more train faster on more cores\n"
+           "                     (default ");
     if (kind) {
         printf("%s)\n", kind->thread_invariant ? "0: the model is the same for any count"
                                                : "1: more threads train another model,\n"
@@ -470,8 +471,9 @@ static void cli_train_test_report(FILE *info, const cli_train_data *d, const cli
     if (isfinite(base) && isfinite(m->rmse) && m->rmse > base) {
         char a[32], b[32];
         fprintf(stderr, "facto: warning: test RMSE %s is worse than %s, predicting the training mean for every "
-                        "rating: is the test set from the same data, with its columns in the same order "
-                        "(--columns)?\n", cli_num(a, m->rmse), cli_num(b, base));
+                        "rating: nothing learnt carries over to the test set; is it from the same data, with its "
+                        "columns in the same order (--columns)? (else: more regularization, fewer epochs)\n",
+                cli_num(a, m->rmse), cli_num(b, base));
     }
 }
 

@@ -237,6 +237,38 @@ void cli_print_scores(FILE *out, const char *which, const facto_metrics *m)
     }
 }
 
+void cli_print_table(FILE *out, const facto_metrics *m, const char *count_name, int with_unknown)
+{
+    const char *names[CLI_MAX_FIGURES + 6];
+    char values[CLI_MAX_FIGURES + 6][32];
+    double v[CLI_MAX_FIGURES];
+    int n = cli_metric_list(m, names, v), w = 14;
+    for (int i = 0; i < n; i++) {
+        cli_num(values[i], v[i]);
+        if (m->task == FACTO_TASK_REGRESSION && i < 2)
+            names[i] = i == 0 ? "RMSE" : "MAE"; /* the table's names since the first release */
+    }
+    if (m->n_ranking > 0) {
+        names[n] = "users";
+        snprintf(values[n++], sizeof values[0], "%lld", (long long)m->n_users);
+        names[n] = "users skipped";
+        snprintf(values[n++], sizeof values[0], "%lld", (long long)m->n_users_skipped);
+    }
+    names[n] = count_name;
+    snprintf(values[n++], sizeof values[0], "%lld", (long long)m->n);
+    if (with_unknown) {
+        names[n] = "unknown users";
+        snprintf(values[n++], sizeof values[0], "%lld", (long long)m->n_unknown_users);
+        names[n] = "unknown items";
+        snprintf(values[n++], sizeof values[0], "%lld", (long long)m->n_unknown_items);
+    }
+    for (int i = 0; i < n; i++)
+        if ((int)strlen(names[i]) + 1 > w)
+            w = (int)strlen(names[i]) + 1;
+    for (int i = 0; i < n; i++)
+        fprintf(out, "%-*s %s\n", w, names[i], values[i]);
+}
+
 void cli_print_users(FILE *out, const char *which, const facto_metrics *m)
 {
     if (m->n_ranking > 0)
