@@ -12,6 +12,7 @@
 #include "rows_io.h"
 
 #include <math.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -176,7 +177,10 @@ static int cli_eval_print(const facto_metrics *m, const char *what, int ratings,
 static int cli_eval_looks_like_ratings(facto_ctx *ctx, const char *path)
 {
     facto_rows_format form = FACTO_ROWS_AUTO;
-    if (facto_rows_detect(ctx, path, &form) != FACTO_OK || form == FACTO_ROWS_RECORDIO)
+    struct stat sb;
+    /* a pipe is read once, by the rows reader */
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || facto_rows_detect(ctx, path, &form) != FACTO_OK ||
+        form == FACTO_ROWS_RECORDIO)
         return 0;
     FILE *f = fopen(path, "rb");
     char line[4096];

@@ -23,7 +23,8 @@
 typedef enum {
     TO_MODEL = 1, TO_DATASET, TO_SPLIT, TO_TRAIN, TO_TEST, TO_FROM_RATINGS, TO_TEST_RATINGS, TO_FORMAT, TO_COLUMNS,
     TO_DELIMITER, TO_SIDE, TO_USER_FEATURES, TO_ITEM_FEATURES, TO_NUMERIC_IDS, TO_HYPERPARAMETERS, TO_OUT, TO_JSON,
-    TO_VERBOSE, TO_THREADS, TO_HELP, TO_IMPLICIT, TO_IMPLICIT_THRESHOLD, TO_METRICS, TO_FOLD_IN, TO_SEED
+    TO_VERBOSE, TO_THREADS, TO_HELP, TO_IMPLICIT, TO_IMPLICIT_THRESHOLD, TO_METRICS, TO_FOLD_IN, TO_SEED,
+    TO_KEY_MAP
 } cli_train_opt;
 
 static const struct {
@@ -46,6 +47,7 @@ static const struct {
     {"user-features", TO_USER_FEATURES, 1, 0},
     {"item-features", TO_ITEM_FEATURES, 1, 0},
     {"numeric-ids", TO_NUMERIC_IDS, 0, 0},
+    {"key-map", TO_KEY_MAP, 1, 0},
     {"hyperparameters", TO_HYPERPARAMETERS, 1, 0},
     {"out", TO_OUT, 1, 0},
     {"json", TO_JSON, 0, 0},
@@ -151,7 +153,10 @@ static void cli_train_help_common(const facto_kind_info *kind, int own_seed, int
            "                     u.item, or 'id<TAB>name[:value] ...' lines (default: none)\n"
            "  --numeric-ids      ratings encoded into feature rows (a configuration that trains on rows\n"
            "                     only): SageMaker's demo layout, feature_dim = max user id + max item id\n"
-           "                     (default: off; else one-hot keys of the training ids)\n");
+           "                     (default: off; else one-hot keys of the training ids)\n"
+           "  --key-map FILE     ratings encoded into feature rows: write the layout there, a\n"
+           "                     'key<TAB>field<TAB>id' line a key (0<TAB>user<TAB>196), to build SageMaker\n"
+           "                     requests for string ids (as `facto convert --key-map`) (default: none)\n");
     if (!own_implicit)
         printf(CLI_IMPLICIT_FLAG_HELP("off; on for a kind whose task is ranking"));
     printf("  --implicit-feedback  %s\n                     (default: off; on for a kind whose task is ranking)\n",
@@ -259,6 +264,7 @@ static int cli_train_option(const char *verb, cli_train_args *a, cli_train_opt o
     case TO_USER_FEATURES: d->src.user_file = value; break;
     case TO_ITEM_FEATURES: d->src.item_file = value; break;
     case TO_NUMERIC_IDS: d->numeric_ids = 1; break;
+    case TO_KEY_MAP: d->key_map = value; break;
     case TO_HYPERPARAMETERS: a->hyperparameters = value; break;
     case TO_OUT:
         a->out = value;

@@ -173,6 +173,24 @@ grep -q 'a-very-long-item' "$TMP/out" || fail "the long id is not listed"
 awk '{ print length($0) }' "$TMP/out" | sort -u | wc -l | grep -qx 1 || fail "recommend table not aligned: $(cat "$TMP/out")"
 grep -q ' $' "$TMP/out" && fail "recommend table has trailing blanks"
 
+# ---- 5. the layout of encoded ratings: --key-map -----------------------------------
+expect_rc 0 "$F" convert --train "$TMP/r.train" --test "$TMP/r.test" --to libsvm --out "$TMP/k" --key-map "$TMP/k.map"
+dim=$(awk '/^feature_dim/ { print $2 }' "$TMP/out")
+head -1 "$TMP/k.map" | grep -qx 'key	field	id' || fail "key map header"
+[ "$(($(wc -l <"$TMP/k.map") - 1))" = "$dim" ] || fail "key map: not $dim keys"
+# the first training rating's user and item have the keys the map names
+read -r u i _ <"$TMP/r.train"
+ku=$(awk -F'\t' -v u="$u" '$2 == "user" && $3 == u { print $1 }' "$TMP/k.map")
+ki=$(awk -F'\t' -v i="$i" '$2 == "item" && $3 == i { print $1 }' "$TMP/k.map")
+grep -q "^[0-9.]* $ku:1 $ki:1\$" "$TMP/k.train" || fail "key map: user $u -> $ku, item $i -> $ki not in the rows"
+expect_rc 0 "$F" "${T[@]}" --model fm --predictor_type regressor --num_factors 2 --epochs 1 --key-map "$TMP/t.map" \
+    --out "$TMP/f.facto"
+cmp -s "$TMP/k.map" "$TMP/t.map" || fail "train --key-map differs from convert's on the same data"
+expect_rc 1 "$F" "${T[@]}" --num_factors 2 --epochs 1 --key-map "$TMP/x.map"
+expect_err "--key-map writes the layout of ratings encoded into feature rows"
+expect_rc 2 "$F" inspect --model "$TMP/f.facto" --features
+expect_err "--key-map FILE"
+
 # ---- 6. convert --numeric-ids counts unknown ids as the default layout --------------
 expect_rc 0 "$F" convert --train "$TMP/r.train" --test "$TMP/r.test" --to libsvm --out "$TMP/d"
 grep -o '[0-9]* with a user and [0-9]* with an item unknown' "$TMP/out" "$TMP/err" | sed 's/^[^:]*://' >"$TMP/u1"
