@@ -145,8 +145,10 @@ static int cli_eval_print(const facto_metrics *m, const char *what, int ratings,
             json_object_set_new(root, "rmse", cli_json_float(m->rmse));
             json_object_set_new(root, "mae", cli_json_float(m->mae));
             json_object_set_new(root, "count", json_integer(m->n));
-            json_object_set_new(root, "unknown_users", json_integer(m->n_unknown_users));
-            json_object_set_new(root, "unknown_items", json_integer(m->n_unknown_items));
+            if (ratings) {
+                json_object_set_new(root, "unknown_users", json_integer(m->n_unknown_users));
+                json_object_set_new(root, "unknown_items", json_integer(m->n_unknown_items));
+            }
             for (int i = 0; i < m->n_ranking; i++)
                 json_object_set_new(root, m->ranking[i].name, cli_json_float(m->ranking[i].value));
             cli_json_users(root, m);
