@@ -18,7 +18,8 @@
 
 enum {
     OPT_MODEL = 256, OPT_TEST, OPT_FORMAT, OPT_COLUMNS, OPT_DELIM, OPT_JSON, OPT_BINARIZE, OPT_IMPLICIT,
-    OPT_IMPLICIT_THRESHOLD, OPT_METRICS, OPT_HISTORY, OPT_THREADS, OPT_SAGEMAKER
+    OPT_IMPLICIT_THRESHOLD, OPT_METRICS, OPT_HISTORY, OPT_THREADS, OPT_PROPENSITIES, OPT_MAX_IPS_WEIGHT,
+    OPT_SAGEMAKER
 };
 
 static const struct option cli_eval_opts[] = {
@@ -28,7 +29,8 @@ static const struct option cli_eval_opts[] = {
     {"binarize", required_argument, NULL, OPT_BINARIZE}, {"help", no_argument, NULL, 'h'},
     {"implicit", no_argument, NULL, OPT_IMPLICIT},     {"implicit-threshold", required_argument, NULL, OPT_IMPLICIT_THRESHOLD},
     {"metrics", required_argument, NULL, OPT_METRICS}, {"history", required_argument, NULL, OPT_HISTORY},
-    {"threads", required_argument, NULL, OPT_THREADS}, {"sagemaker", no_argument, NULL, OPT_SAGEMAKER},
+    {"threads", required_argument, NULL, OPT_THREADS}, {"propensities", required_argument, NULL, OPT_PROPENSITIES},
+    {"max-ips-weight", required_argument, NULL, OPT_MAX_IPS_WEIGHT}, {"sagemaker", no_argument, NULL, OPT_SAGEMAKER},
     {NULL, 0, NULL, 0}};
 
 static void cli_eval_help(const char *verb)
@@ -69,6 +71,14 @@ static void cli_eval_help(const char *verb)
            "                     items are not ranked (default: none, such users are skipped)\n"
            "  --threads N        threads ranking users (ranking metrics), 0 = all cores: more are faster\n"
            "                     on more cores, and the figures are the same for any count (default 1)\n"
+           "  --propensities FILE  a regressor: also print the inverse-propensity-scored RMSE and MAE,\n"
+           "                     estimates of the errors over every (user, item) pair, not only the\n"
+           "                     observed ones (Schnabel et al., ICML 2016, section 3.2): IPS (sum of\n"
+           "                     e / p over the model's users x items) and the self-normalised SNIPS\n"
+           "                     (over sum 1 / p). FILE: `user item propensity` or `item propensity` lines, p\n"
+           "                     the probability that the pair is in the test file; every test rating\n"
+           "                     needs one (default: none)\n"
+           "  --max-ips-weight W clip 1 / p at W >= 1 (default: no clipping)\n"
            "  -h, --help         this text\n"
            "\nExit codes: 0 ok, 1 usage, 2 data or I/O error, 3 internal error.\n",
            verb);
@@ -77,6 +87,8 @@ static void cli_eval_help(const char *verb)
 typedef struct cli_eval_args {
     const char *model, *test;
     const char *metrics, *history; /* --metrics, --history, or NULL */
+    const char *propensities;      /* --propensities, or NULL */
+    double max_ips_weight;         /* --max-ips-weight, 0 = none */
     int json, sagemaker, threads;
     float binarize;
     cli_readopts read;
@@ -113,6 +125,10 @@ static int cli_eval_parse(int argc, char **argv, cli_eval_args *a, int *help)
         case OPT_METRICS: a->metrics = optarg; break;
         case OPT_HISTORY: a->history = optarg; break;
         case OPT_THREADS: rc = cli_arg_int(verb, "--threads", optarg, 0, 4096, &a->threads); break;
+        case OPT_PROPENSITIES: a->propensities = optarg; break;
+        case OPT_MAX_IPS_WEIGHT:
+            rc = cli_arg_double(verb, "--max-ips-weight", optarg, 1.0, 1e30, &a->max_ips_weight);
+            break;
         default: return FACTO_EXIT_USAGE;
         }
     }
@@ -126,6 +142,8 @@ static int cli_eval_parse(int argc, char **argv, cli_eval_args *a, int *help)
         return cli_usage(verb, "missing --test FILE");
     if (a->metrics && (rc = cli_arg_metrics(verb, a->metrics)) != 0)
         return rc;
+    if (a->max_ips_weight > 0.0 && !a->propensities)
+        return cli_usage(verb, "--max-ips-weight goes with --propensities");
     return cli_read_finish(&a->read);
 }
 
@@ -136,14 +154,26 @@ static int cli_eval_parse(int argc, char **argv, cli_eval_args *a, int *help)
  * ("#test_score (algo-1) : ('rmse', 0.89)"). `what` names the count
  * ("ratings", "rows"); `ratings`: the test file held ratings (ids).
  */
-static int cli_eval_print(const facto_metrics *m, const char *what, int ratings, const cli_eval_args *a)
+static int cli_eval_print(const facto_metrics *m, const facto_ips_errors *ips, const char *what, int ratings,
+                          const cli_eval_args *a)
 {
+    const char *xn[] = {"IPS RMSE", "IPS MAE", "SNIPS RMSE", "SNIPS MAE"};
+    const char *xk[] = {"ips_rmse", "ips_mae", "snips_rmse", "snips_mae"};
+    double xv[4] = {0, 0, 0, 0};
+    if (ips) {
+        xv[0] = ips->ips_rmse;
+        xv[1] = ips->ips_mae;
+        xv[2] = ips->snips_rmse;
+        xv[3] = ips->snips_mae;
+    }
     if (a->json) {
         json_t *root = json_object();
         if (m->task == FACTO_TASK_REGRESSION) {
             /* the keys' order since the first release: rmse, mae, count, unknown ids, ranking metrics */
             json_object_set_new(root, "rmse", cli_json_float(m->rmse));
             json_object_set_new(root, "mae", cli_json_float(m->mae));
+            for (int i = 0; ips && i < 4; i++)
+                json_object_set_new(root, xk[i], cli_json_float(xv[i]));
             json_object_set_new(root, "count", json_integer(m->n));
             if (ratings) {
                 json_object_set_new(root, "unknown_users", json_integer(m->n_unknown_users));
@@ -165,10 +195,14 @@ static int cli_eval_print(const facto_metrics *m, const char *what, int ratings,
     }
     if (a->sagemaker) {
         cli_print_scores(stdout, "test", m);
+        for (int i = 0; ips && i < 4; i++) {
+            char num[32];
+            printf("#test_score (algo-1) : ('%s', %s)\n", xk[i], cli_num(num, xv[i]));
+        }
         cli_print_users(stdout, "test", m);
         return 0;
     }
-    cli_print_table(stdout, m, what, ratings);
+    cli_print_table(stdout, m, what, ratings, ips ? xn : NULL, xv, ips ? 4 : 0);
     return 0;
 }
 
@@ -238,7 +272,7 @@ static int cli_eval_rows(facto_ctx *ctx, const facto_model *model, const cli_eva
             cli_error("%s: %s", a->test, facto_errmsg(ctx));
         rc = cli_exit_of(st);
     } else {
-        rc = cli_eval_print(&m, "rows", 0, a);
+        rc = cli_eval_print(&m, NULL, "rows", 0, a);
     }
     facto_rows_free(rows);
     facto_rows_origin_free(origin);
@@ -260,6 +294,33 @@ static int cli_eval_read(facto_ctx *ctx, const facto_model *model, const cli_eva
         *test = NULL;
     }
     return rc;
+}
+
+/* --propensities: the test ratings' inverse-propensity weights; a rating
+ * without one is named with its line in the test file. */
+static int cli_eval_weights(facto_ctx *ctx, const cli_eval_args *a, const facto_dataset *test, float **w)
+{
+    facto_propensity_stats ps;
+    facto_status st = facto_propensity_weights(ctx, a->propensities, test, a->max_ips_weight, w, &ps);
+    if (st == FACTO_ERR_NOT_FOUND && ps.missing >= 0) {
+        char msg[1024], where[4300] = "";
+        snprintf(msg, sizeof msg, "%s", facto_errmsg(ctx));
+        const int64_t *row_ptr, *times;
+        const int32_t *items;
+        const float *ratings;
+        facto_dataset_csr(test, &row_ptr, &items, &ratings, &times);
+        int32_t u = 0;
+        while (row_ptr[u + 1] <= ps.missing)
+            u++;
+        int64_t line = 0;
+        if (facto_dataset_find_line(ctx, a->test, &a->read.opts, facto_idmap_name(facto_dataset_users(test), u),
+                                    facto_idmap_name(facto_dataset_items(test), items[ps.missing]), &line) == FACTO_OK &&
+            line > 0)
+            snprintf(where, sizeof where, " (the rating is %s:%lld)", a->test, (long long)line);
+        cli_error("%s%s", msg, where);
+        return FACTO_EXIT_DATA;
+    }
+    return st == FACTO_OK ? 0 : cli_fail(ctx, st, 0);
 }
 
 /* A model with ids, on the ratings of the test file. */
@@ -290,11 +351,38 @@ static int cli_eval_ratings(facto_ctx *ctx, const facto_model *model, const cli_
     eo.metrics = a->metrics;
     eo.history = history;
     facto_metrics m;
-    facto_status st = facto_model_evaluate(ctx, model, test, &eo, &m, NULL);
+    float *scores = NULL, *weights = NULL;
+    facto_ips_errors ips;
+    if (a->propensities && task != FACTO_TASK_REGRESSION) {
+        facto_dataset_free(test);
+        facto_dataset_free(history);
+        return cli_usage("facto eval", "--propensities weighs the errors of a rating regressor; this model is a %s",
+                         task == FACTO_TASK_RANKING ? "ranking model" : "classifier");
+    }
+    if (a->propensities && (rc = cli_eval_weights(ctx, a, test, &weights)) != 0) {
+        facto_dataset_free(test);
+        facto_dataset_free(history);
+        return rc;
+    }
+    if (a->propensities && !(scores = malloc((size_t)facto_dataset_n_ratings(test) * sizeof *scores + 1))) {
+        free(weights);
+        facto_dataset_free(test);
+        facto_dataset_free(history);
+        cli_error("out of memory");
+        return FACTO_EXIT_INTERNAL;
+    }
+    facto_status st = facto_model_evaluate(ctx, model, test, &eo, &m, scores);
+    if (st == FACTO_OK && scores)
+        st = facto_ips_errors_of(ctx, test, scores, weights,
+                                 (double)facto_idmap_size(facto_model_users(model)) *
+                                     (double)facto_idmap_size(facto_model_items(model)),
+                                 &ips);
     if (st != FACTO_OK)
         rc = cli_fail(ctx, st, 0);
     else
-        rc = cli_eval_print(&m, "ratings", 1, a);
+        rc = cli_eval_print(&m, scores ? &ips : NULL, "ratings", 1, a);
+    free(scores);
+    free(weights);
     facto_dataset_free(test);
     facto_dataset_free(history);
     return rc;

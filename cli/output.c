@@ -237,17 +237,32 @@ void cli_print_scores(FILE *out, const char *which, const facto_metrics *m)
     }
 }
 
-void cli_print_table(FILE *out, const facto_metrics *m, const char *count_name, int with_unknown)
+void cli_print_table(FILE *out, const facto_metrics *m, const char *count_name, int with_unknown,
+                     const char *const *extra_names, const double *extra_values, int n_extra)
 {
-    const char *names[CLI_MAX_FIGURES + 6];
-    char values[CLI_MAX_FIGURES + 6][32];
+    const char *names[CLI_MAX_FIGURES + 6 + 8];
+    char values[CLI_MAX_FIGURES + 6 + 8][32];
     double v[CLI_MAX_FIGURES];
-    int n = cli_metric_list(m, names, v), w = 14;
-    for (int i = 0; i < n; i++) {
-        cli_num(values[i], v[i]);
+    int nm = cli_metric_list(m, names, v), w = 14, n = 0, first = m->task == FACTO_TASK_REGRESSION ? 2 : 0;
+    const char *mn[CLI_MAX_FIGURES];
+    memcpy(mn, names, sizeof mn);
+    n_extra = n_extra < 8 ? n_extra : 8;
+    for (int i = 0; i < nm; i++) {
+        if (i == first) /* the extra figures after the task's own (IPS after RMSE and MAE) */
+            for (int x = 0; x < n_extra; x++) {
+                names[n] = extra_names[x];
+                cli_num(values[n++], extra_values[x]);
+            }
+        names[n] = mn[i];
         if (m->task == FACTO_TASK_REGRESSION && i < 2)
-            names[i] = i == 0 ? "RMSE" : "MAE"; /* the table's names since the first release */
+            names[n] = i == 0 ? "RMSE" : "MAE"; /* the table's names since the first release */
+        cli_num(values[n++], v[i]);
     }
+    if (first >= nm)
+        for (int x = 0; x < n_extra; x++) {
+            names[n] = extra_names[x];
+            cli_num(values[n++], extra_values[x]);
+        }
     if (m->n_ranking > 0) {
         names[n] = "users";
         snprintf(values[n++], sizeof values[0], "%lld", (long long)m->n_users);
