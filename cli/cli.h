@@ -140,6 +140,14 @@ void cli_json_metrics(json_t *root, const char *prefix, const facto_metrics *m, 
  * (users with no test item left, or unknown without a history), or
  * "n_users" and "n_users_skipped" in `root`. Nothing otherwise. */
 void cli_print_users(FILE *out, const char *which, const facto_metrics *m);
+/* `facto eval`'s table, one layout for every task: "name  value" lines,
+ * names padded to one column (at least 14 wide): the task's figures (RMSE,
+ * MAE; a classifier's SageMaker names), the ranking metrics computed, users
+ * and users skipped (when ranked), `count_name` ("ratings", "rows") with
+ * m->n, and with `with_unknown` the unknown users and items; n_extra (at
+ * most 8) more figures right after the task's own (IPS / SNIPS errors). */
+void cli_print_table(FILE *out, const facto_metrics *m, const char *count_name, int with_unknown,
+                     const char *const *extra_names, const double *extra_values, int n_extra);
 void cli_json_users(json_t *root, const facto_metrics *m);
 
 #endif /* FACTO_CLI_H */

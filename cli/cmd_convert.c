@@ -18,7 +18,7 @@
 enum {
     OPT_FROM_RATINGS = 256, OPT_TEST_RATINGS, OPT_DATASET, OPT_SPLIT, OPT_SEED, OPT_TO, OPT_OUT, OPT_SIDE,
     OPT_USER_FEATURES, OPT_ITEM_FEATURES, OPT_NUMERIC_IDS, OPT_BINARIZE, OPT_INPUT, OPT_FROM, OPT_FEATURE_DIM,
-    OPT_JSON, OPT_IMPLICIT, OPT_IMPLICIT_THRESHOLD
+    OPT_JSON, OPT_IMPLICIT, OPT_IMPLICIT_THRESHOLD, OPT_KEY_MAP
 };
 
 static const struct option cli_convert_opts[] = {
@@ -42,6 +42,7 @@ static const struct option cli_convert_opts[] = {
     {"json", no_argument, NULL, OPT_JSON},
     {"implicit", no_argument, NULL, OPT_IMPLICIT},
     {"implicit-threshold", required_argument, NULL, OPT_IMPLICIT_THRESHOLD},
+    {"key-map", required_argument, NULL, OPT_KEY_MAP},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
@@ -77,6 +78,10 @@ static void cli_convert_help(const char *verb)
            "                     (ml-100k: feature_dim 943 + 1682 = 2625 for every split) (default: %s)\n"
            "  --binarize T       label 1 when the rating is >= T, else 0, for binary_classifier\n"
            "                     (default %g = the rating is the label)\n"
+           "  --key-map FILE     also write the layout: a 'key<TAB>field<TAB>id' line a key (0<TAB>user<TAB>196,\n"
+           "                     943<TAB>item<TAB>242, side features as field and value), to build\n"
+           "                     a SageMaker request for string ids; a model trained on the same data\n"
+           "                     and options (`facto train --key-map FILE`) has this layout (default: none)\n"
            CLI_IMPLICIT_HELP("off")
            "                     The label is then the pair's summed weight (1 with a threshold).\n"
            "Rows:\n"
@@ -151,6 +156,7 @@ typedef struct cli_convert_args {
     facto_fm_encode_options enc;
     cli_readopts read;
     const char *to_text, *out, *input;
+    const char *key_map; /* --key-map FILE, or NULL */
     facto_rows_format to, from;
     uint64_t dim;
     int json;
@@ -176,6 +182,7 @@ static int cli_convert_option(const char *verb, int c, cli_convert_args *a)
     case OPT_NUMERIC_IDS: a->enc.numeric_ids = 1; return 0;
     case OPT_BINARIZE: return cli_arg_float(verb, "--binarize", optarg, 1e-30, 1e30, &a->enc.binarize);
     case OPT_INPUT: a->input = optarg; return 0;
+    case OPT_KEY_MAP: a->key_map = optarg; return 0;
     case OPT_FROM: return cli_arg_rows_format(verb, "--from", optarg, 1, &a->from);
     case OPT_FEATURE_DIM:
         if (cli_arg_u64(verb, "--feature_dim", optarg, &a->dim) != 0)
@@ -214,7 +221,7 @@ static int cli_convert_parse(int argc, char **argv, cli_convert_args *a, int *he
             return cli_usage(verb, "--to %s needs exactly one of --input FILE, --train FILE (any ratings file)",
                              a->to_text);
         if (s->split || s->test_ratings || s->side_features || s->user_file || s->item_file || a->enc.numeric_ids ||
-            a->enc.binarize > 0 || a->from != FACTO_ROWS_AUTO || a->dim > 0)
+            a->enc.binarize > 0 || a->from != FACTO_ROWS_AUTO || a->dim > 0 || a->key_map)
             return cli_usage(verb, "--to %s takes the ratings file and the read options (--implicit, "
                                    "--implicit-threshold) only", a->to_text);
         return 0;
@@ -222,7 +229,7 @@ static int cli_convert_parse(int argc, char **argv, cli_convert_args *a, int *he
     if (!!a->input + !!s->ratings + !!s->dataset != 1)
         return cli_usage(verb, "give exactly one of --input FILE, --from-ratings FILE, --dataset NAME");
     if (a->input && (s->split || s->test_ratings || s->side_features || s->user_file || s->item_file ||
-                     a->enc.numeric_ids || a->enc.binarize > 0 || a->read.implicit_set))
+                     a->enc.numeric_ids || a->enc.binarize > 0 || a->read.implicit_set || a->key_map))
         return cli_usage(verb, "--input converts rows; the ratings options do not apply to it");
     if (!a->input && (a->from != FACTO_ROWS_AUTO || a->dim > 0))
         return cli_usage(verb, "--from and --feature_dim go with --input");
@@ -247,8 +254,8 @@ static int cli_convert_ratings(facto_ctx *ctx, const char *verb, cli_convert_arg
     if (rc == 0) {
         a->enc.user_file = user_file[0] ? user_file : NULL;
         a->enc.item_file = item_file[0] ? item_file : NULL;
-        rc = cli_ratings_encode(ctx, a->src.ratings ? a->src.ratings : a->src.dataset, dtr, dte, &a->enc, stderr,
-                                &train, &test);
+        rc = cli_ratings_encode(ctx, a->src.ratings ? a->src.ratings : a->src.dataset, dtr, dte, &a->enc,
+                                a->key_map, stderr, &train, &test);
     }
     facto_status st = FACTO_OK;
     if (rc == 0 && (st = facto_rows_write(ctx, train, train_path, a->to)) == FACTO_OK && test)

@@ -12,13 +12,14 @@
 #include "rows_io.h"
 
 #include <math.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum {
     OPT_MODEL = 256, OPT_TEST, OPT_FORMAT, OPT_COLUMNS, OPT_DELIM, OPT_JSON, OPT_BINARIZE, OPT_IMPLICIT,
     OPT_IMPLICIT_THRESHOLD, OPT_METRICS, OPT_HISTORY, OPT_THREADS, OPT_PROPENSITIES, OPT_MAX_IPS_WEIGHT,
-    OPT_EVENTS_DIR, OPT_IPS, OPT_IPS_K, OPT_MAX_POSITIONS
+    OPT_EVENTS_DIR, OPT_IPS, OPT_IPS_K, OPT_MAX_POSITIONS, OPT_SAGEMAKER
 };
 
 static const struct option cli_eval_opts[] = {
@@ -31,18 +32,19 @@ static const struct option cli_eval_opts[] = {
     {"threads", required_argument, NULL, OPT_THREADS}, {"propensities", required_argument, NULL, OPT_PROPENSITIES},
     {"max-ips-weight", required_argument, NULL, OPT_MAX_IPS_WEIGHT}, {"events-dir", required_argument, NULL, OPT_EVENTS_DIR},
     {"ips", no_argument, NULL, OPT_IPS},               {"k", required_argument, NULL, OPT_IPS_K},
-    {"max-positions", required_argument, NULL, OPT_MAX_POSITIONS}, {NULL, 0, NULL, 0}};
+    {"max-positions", required_argument, NULL, OPT_MAX_POSITIONS}, {"sagemaker", no_argument, NULL, OPT_SAGEMAKER},
+    {NULL, 0, NULL, 0}};
 
 static void cli_eval_help(const char *verb)
 {
     printf("Usage: %s --model MODEL --test FILE [OPTIONS]\n"
            "       %s --model MODEL --events-dir DIR --ips [--k K] [--max-ips-weight W]\n\n"
            "Score a test file with a saved model. A model with ids (trained from ratings) reads\n"
-           "ratings; a regressor prints RMSE, MAE, the number of ratings and how many had a user or\n"
-           "item unknown to the model (predicted by its fallback). A model that scores feature rows\n"
-           "reads labelled rows. A classifier prints SageMaker's metrics. A ranking model (and any\n"
-           "model with ids, with --metrics) ranks all items but each test user's training ones and\n"
-           "prints ranking metrics (docs/metrics.md) with the users scored and skipped.\n\n"
+           "ratings; a model that scores feature rows reads labelled rows. Every model prints one\n"
+           "table, a figure a line: a regressor's RMSE and MAE, a classifier's SageMaker metrics, a\n"
+           "ranking model's (and with --metrics any model with ids') ranking metrics (docs/metrics.md)\n"
+           "with the users ranked and skipped, then the number of ratings (or rows) and, for ratings,\n"
+           "how many had a user or item unknown to the model (predicted by its fallback).\n\n"
            "  --model MODEL      model file written by `facto train --out` (required)\n"
            "  --test FILE        ratings, or labelled rows (libsvm or recordIO-protobuf) for a model\n"
            "                     that scores feature rows (required)\n"
@@ -56,7 +58,9 @@ static void cli_eval_help(const char *verb)
            "                     classifier's binary_classification_accuracy,\n"
            "                     binary_classification_cross_entropy, binary_f_beta, auc, precision,\n"
            "                     recall and \"count\"; ranking metrics by name (\"ndcg@10\") with n_users and\n"
-           "                     n_users_skipped (default: text)\n"
+           "                     n_users_skipped; ratings add \"unknown_users\", \"unknown_items\" (default: text)\n"
+           "  --sagemaker        the figures as SageMaker's log lines, as `facto train` prints them:\n"
+           "                     #test_score (algo-1) : ('rmse', 0.89) (default: the table)\n"
            "  --binarize T       a binary classifier trained from ratings: label 1 when a test rating\n"
            "                     is >= T, the threshold it was trained with (required for such a model)\n"
            "                     (default: none)\n"
@@ -68,8 +72,8 @@ static void cli_eval_help(const char *verb)
            "  --history FILE     ratings of test users the model never saw (a users:F split's fold-in\n"
            "                     part), read as --test is: such a user is folded in from them and their\n"
            "                     items are not ranked (default: none, such users are skipped)\n"
-           "  --threads N        threads ranking users, 0 = all cores (default 1; the figures are the\n"
-           "                     same for any count)\n"
+           "  --threads N        threads ranking users (ranking metrics), 0 = all cores: more are faster\n"
+           "                     on more cores, and the figures are the same for any count (default 1)\n"
            "  --propensities FILE  a regressor: also print the inverse-propensity-scored RMSE and MAE,\n"
            "                     estimates of the errors over every (user, item) pair, not only the\n"
            "                     observed ones (Schnabel et al., ICML 2016, section 3.2): IPS (sum of\n"
@@ -96,7 +100,7 @@ typedef struct cli_eval_args {
     const char *metrics, *history; /* --metrics, --history, or NULL */
     const char *propensities;      /* --propensities, or NULL */
     double max_ips_weight;         /* --max-ips-weight, 0 = none */
-    int json, threads;
+    int json, sagemaker, threads;
     float binarize;
     cli_readopts read;
     facto_rows_format rows_format;
@@ -127,6 +131,7 @@ static int cli_eval_parse(int argc, char **argv, cli_eval_args *a, int *help)
         case OPT_COLUMNS: a->read.opts.columns = optarg; break;
         case OPT_DELIM: rc = cli_arg_delimiter(verb, optarg, &a->read.opts.delimiter); break;
         case OPT_JSON: a->json = 1; break;
+        case OPT_SAGEMAKER: a->sagemaker = 1; break;
         case OPT_BINARIZE: rc = cli_arg_float(verb, "--binarize", optarg, 1e-30, 3.4e38, &a->binarize); break;
         case OPT_IMPLICIT: rc = cli_read_implicit(verb, &a->read, NULL); break;
         case OPT_IMPLICIT_THRESHOLD: rc = cli_read_implicit(verb, &a->read, optarg); break;
@@ -148,6 +153,8 @@ static int cli_eval_parse(int argc, char **argv, cli_eval_args *a, int *help)
         return rc;
     if (!a->model)
         return cli_usage(verb, "missing --model MODEL");
+    if (a->json && a->sagemaker)
+        return cli_usage(verb, "give --json or --sagemaker, not both");
     if (a->events_dir || a->ips) {
         if (!a->events_dir || !a->ips)
             return cli_usage(verb, "--events-dir and --ips go together (the IPS estimate on an event log)");
@@ -168,93 +175,91 @@ static int cli_eval_parse(int argc, char **argv, cli_eval_args *a, int *help)
     return cli_read_finish(&a->read);
 }
 
-/* The figures under SageMaker's names, and the count. */
-static int cli_eval_scores(const facto_metrics *m, const char *what, int json)
+/*
+ * What eval prints, one form for every task: JSON (SageMaker's names, the
+ * count, the unknown ids of ratings, the users ranked), the table
+ * (cli_print_table), or with --sagemaker SageMaker's log lines
+ * ("#test_score (algo-1) : ('rmse', 0.89)"). `what` names the count
+ * ("ratings", "rows"); `ratings`: the test file held ratings (ids).
+ */
+static int cli_eval_print(const facto_metrics *m, const facto_ips_errors *ips, const char *what, int ratings,
+                          const cli_eval_args *a)
 {
-    if (json) {
-        json_t *root = json_object();
-        cli_json_metrics(root, "", m, 1);
-        json_object_set_new(root, "count", json_integer(m->n));
-        cli_json_users(root, m);
-        return cli_json_print(root);
+    const char *xn[] = {"IPS RMSE", "IPS MAE", "SNIPS RMSE", "SNIPS MAE"};
+    const char *xk[] = {"ips_rmse", "ips_mae", "snips_rmse", "snips_mae"};
+    double xv[4] = {0, 0, 0, 0};
+    if (ips) {
+        xv[0] = ips->ips_rmse;
+        xv[1] = ips->ips_mae;
+        xv[2] = ips->snips_rmse;
+        xv[3] = ips->snips_mae;
     }
-    cli_print_scores(stdout, "test", m);
-    cli_print_users(stdout, "test", m);
-    printf("%-14s %lld\n", what, (long long)m->n);
-    return 0;
-}
-
-/* Ranking metrics as "name  value" lines, then the users scored and skipped. */
-static void cli_eval_ranking_text(const facto_metrics *m)
-{
-    char num[32];
-    for (int i = 0; i < m->n_ranking; i++)
-        printf("%-14s %s\n", m->ranking[i].name, cli_num(num, m->ranking[i].value));
-    if (m->n_ranking > 0)
-        printf("users          %lld\n"
-               "users skipped  %lld\n",
-               (long long)m->n_users, (long long)m->n_users_skipped);
-}
-
-/* A ranking model on ratings: its ranking metrics, users, and the ids it did not know. */
-static int cli_eval_ranking(const facto_metrics *m, int json)
-{
-    if (json) {
+    if (a->json) {
         json_t *root = json_object();
-        cli_json_metrics(root, "", m, 1);
-        cli_json_users(root, m);
-        json_object_set_new(root, "count", json_integer(m->n));
-        json_object_set_new(root, "unknown_users", json_integer(m->n_unknown_users));
-        json_object_set_new(root, "unknown_items", json_integer(m->n_unknown_items));
-        return cli_json_print(root);
-    }
-    cli_eval_ranking_text(m);
-    printf("ratings        %lld\n"
-           "unknown users  %lld\n"
-           "unknown items  %lld\n",
-           (long long)m->n, (long long)m->n_unknown_users, (long long)m->n_unknown_items);
-    return 0;
-}
-
-/* A regressor on ratings: RMSE, MAE (and with ips their IPS / SNIPS
- * estimates) and the ids it did not know. */
-static int cli_eval_regression(const facto_metrics *r, const facto_ips_errors *ips, int json)
-{
-    if (json) {
-        json_t *root = json_object();
-        json_object_set_new(root, "rmse", cli_json_float(r->rmse));
-        json_object_set_new(root, "mae", cli_json_float(r->mae));
-        if (ips) {
-            json_object_set_new(root, "ips_rmse", cli_json_float(ips->ips_rmse));
-            json_object_set_new(root, "ips_mae", cli_json_float(ips->ips_mae));
-            json_object_set_new(root, "snips_rmse", cli_json_float(ips->snips_rmse));
-            json_object_set_new(root, "snips_mae", cli_json_float(ips->snips_mae));
+        if (m->task == FACTO_TASK_REGRESSION) {
+            /* the keys' order since the first release: rmse, mae, count, unknown ids, ranking metrics */
+            json_object_set_new(root, "rmse", cli_json_float(m->rmse));
+            json_object_set_new(root, "mae", cli_json_float(m->mae));
+            for (int i = 0; ips && i < 4; i++)
+                json_object_set_new(root, xk[i], cli_json_float(xv[i]));
+            json_object_set_new(root, "count", json_integer(m->n));
+            if (ratings) {
+                json_object_set_new(root, "unknown_users", json_integer(m->n_unknown_users));
+                json_object_set_new(root, "unknown_items", json_integer(m->n_unknown_items));
+            }
+            for (int i = 0; i < m->n_ranking; i++)
+                json_object_set_new(root, m->ranking[i].name, cli_json_float(m->ranking[i].value));
+            cli_json_users(root, m);
+            return cli_json_print(root);
         }
-        json_object_set_new(root, "count", json_integer(r->n));
-        json_object_set_new(root, "unknown_users", json_integer(r->n_unknown_users));
-        json_object_set_new(root, "unknown_items", json_integer(r->n_unknown_items));
-        for (int i = 0; i < r->n_ranking; i++) /* the ranking metrics asked for */
-            json_object_set_new(root, r->ranking[i].name, cli_json_float(r->ranking[i].value));
-        cli_json_users(root, r);
+        cli_json_metrics(root, "", m, 1);
+        cli_json_users(root, m);
+        json_object_set_new(root, "count", json_integer(m->n));
+        if (ratings) {
+            json_object_set_new(root, "unknown_users", json_integer(m->n_unknown_users));
+            json_object_set_new(root, "unknown_items", json_integer(m->n_unknown_items));
+        }
         return cli_json_print(root);
     }
-    char n1[32], n2[32], n3[32], n4[32];
-    printf("RMSE           %s\n"
-           "MAE            %s\n",
-           cli_num(n1, r->rmse), cli_num(n2, r->mae));
-    if (ips)
-        printf("IPS RMSE       %s\n"
-               "IPS MAE        %s\n"
-               "SNIPS RMSE     %s\n"
-               "SNIPS MAE      %s\n",
-               cli_num(n1, ips->ips_rmse), cli_num(n2, ips->ips_mae), cli_num(n3, ips->snips_rmse),
-               cli_num(n4, ips->snips_mae));
-    printf("ratings        %lld\n"
-           "unknown users  %lld\n"
-           "unknown items  %lld\n",
-           (long long)r->n, (long long)r->n_unknown_users, (long long)r->n_unknown_items);
-    cli_eval_ranking_text(r);
+    if (a->sagemaker) {
+        cli_print_scores(stdout, "test", m);
+        for (int i = 0; ips && i < 4; i++) {
+            char num[32];
+            printf("#test_score (algo-1) : ('%s', %s)\n", xk[i], cli_num(num, xv[i]));
+        }
+        cli_print_users(stdout, "test", m);
+        return 0;
+    }
+    cli_print_table(stdout, m, what, ratings, ips ? xn : NULL, xv, ips ? 4 : 0);
     return 0;
+}
+
+/* 1 when the first line of text at `path` that is not blank or '#' reads as
+ * ratings ("196<TAB>242<TAB>3", "userId,movieId,rating"): two fields or more
+ * and no key:value among the first two; 0 for libsvm rows, recordIO
+ * (binary) or a file that cannot be read (its reader then says why). */
+static int cli_eval_looks_like_ratings(facto_ctx *ctx, const char *path)
+{
+    facto_rows_format form = FACTO_ROWS_AUTO;
+    struct stat sb;
+    /* a pipe is read once, by the rows reader */
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || facto_rows_detect(ctx, path, &form) != FACTO_OK ||
+        form == FACTO_ROWS_RECORDIO)
+        return 0;
+    FILE *f = fopen(path, "rb");
+    char line[4096];
+    int ratings = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        size_t skip = strspn(line, " \t\r\n");
+        if (line[skip] == '\0' || line[skip] == '#')
+            continue;
+        char *save = NULL, *a = strtok_r(line + skip, " \t,;|\r\n", &save), *b = strtok_r(NULL, " \t,;|\r\n", &save);
+        ratings = a && b && !strchr(a, ':') && !strchr(b, ':');
+        break;
+    }
+    if (f)
+        fclose(f);
+    return ratings;
 }
 
 /* A model that scores feature rows, on the labelled rows of the test file. */
@@ -266,6 +271,16 @@ static int cli_eval_rows(facto_ctx *ctx, const facto_model *model, const cli_eva
     if (a->read.implicit_set || a->metrics || a->history)
         return cli_usage("facto eval", "--implicit, --implicit-threshold, --metrics and --history are for a model "
                                        "with ids (trained from ratings); this one scores feature rows");
+    if (a->rows_format != FACTO_ROWS_RECORDIO && cli_eval_looks_like_ratings(ctx, a->test)) {
+        /* as `facto predict` says for 'user item' pairs */
+        cli_error("%s: this model was trained on feature rows (ratings encoded one-hot into rows keep no ids), "
+                  "so it scores labelled feature rows, not the ratings of %s: encode them with the training's "
+                  "layout (`facto convert` with the same data, split, --numeric-ids and --binarize, --to libsvm) "
+                  "and pass PREFIX.test, or train a model that keeps the ids (a model trained from ratings "
+                  "evaluates ratings)",
+                  a->model, a->test);
+        return FACTO_EXIT_DATA;
+    }
     uint64_t dim = 0;
     facto_rows *rows = NULL;
     facto_rows_origin *origin = NULL;
@@ -285,7 +300,7 @@ static int cli_eval_rows(facto_ctx *ctx, const facto_model *model, const cli_eva
             cli_error("%s: %s", a->test, facto_errmsg(ctx));
         rc = cli_exit_of(st);
     } else {
-        rc = cli_eval_scores(&m, "rows", a->json);
+        rc = cli_eval_print(&m, NULL, "rows", 0, a);
     }
     facto_rows_free(rows);
     facto_rows_origin_free(origin);
@@ -392,11 +407,8 @@ static int cli_eval_ratings(facto_ctx *ctx, const facto_model *model, const cli_
                                  &ips);
     if (st != FACTO_OK)
         rc = cli_fail(ctx, st, 0);
-    else if (task == FACTO_TASK_RANKING)
-        rc = cli_eval_ranking(&m, a->json);
     else
-        rc = classifier ? cli_eval_scores(&m, "ratings", a->json)
-                        : cli_eval_regression(&m, scores ? &ips : NULL, a->json);
+        rc = cli_eval_print(&m, scores ? &ips : NULL, "ratings", 1, a);
     free(scores);
     free(weights);
     facto_dataset_free(test);

@@ -10,10 +10,11 @@
 
 #include <string.h>
 
-enum { OPT_MODEL = 256, OPT_JSON };
+enum { OPT_MODEL = 256, OPT_JSON, OPT_FEATURES };
 
 static const struct option cli_inspect_opts[] = {{"model", required_argument, NULL, OPT_MODEL},
                                                  {"json", no_argument, NULL, OPT_JSON},
+                                                 {"features", no_argument, NULL, OPT_FEATURES},
                                                  {"help", no_argument, NULL, 'h'},
                                                  {NULL, 0, NULL, 0}};
 
@@ -26,6 +27,11 @@ static void cli_inspect_help(const char *verb)
            "  --model MODEL      model file written by `facto train --out` (required)\n"
            "  --json             print {\"model\", \"kind\", \"summary\", \"task\", \"scores\", \"users\", \"items\",\n"
            "                     \"bytes\", \"params\"} (default: text)\n"
+           "  --features         the feature layout (key -> field, id) of a model that scores feature\n"
+           "                     rows, for building SageMaker requests: such a model file keeps only\n"
+           "                     the numbers of its keys, so this says where the layout is written\n"
+           "                     (`facto train --key-map FILE` or `facto convert --key-map FILE` with\n"
+           "                     the same data and options) (default: off)\n"
            "  -h, --help         this text\n"
            "\nExit codes: 0 ok, 1 usage, 2 data or I/O error (also a bad model file), 3 internal error.\n",
            verb);
@@ -81,13 +87,14 @@ static int cli_inspect_text(const char *path, const facto_model *model, const fa
 int cli_cmd_inspect(int argc, char **argv)
 {
     const char *verb = argv[0], *path = NULL;
-    int json = 0, c;
+    int json = 0, features = 0, c;
     cli_getopt_begin();
     while ((c = cli_getopt(verb, argc, argv, "h", cli_inspect_opts)) != -1) {
         switch (c) {
         case 'h': cli_inspect_help(verb); return FACTO_EXIT_OK;
         case OPT_MODEL: path = optarg; break;
         case OPT_JSON: json = 1; break;
+        case OPT_FEATURES: features = 1; break;
         default: return FACTO_EXIT_USAGE;
         }
     }
@@ -106,6 +113,21 @@ int cli_cmd_inspect(int argc, char **argv)
         st = facto_model_kind_find(ctx, facto_model_kind_name(facto_model_get_kind(model)), &k);
     if (st == FACTO_OK)
         st = facto_model_params(ctx, model, &p);
+    if (st == FACTO_OK && features) {
+        /* key names live in the encoder, not the model: say where they are written */
+        int rows = (facto_model_inputs(model) & FACTO_INPUT_ROWS) != 0;
+        cli_error("%s: %s", path,
+                  rows ? "this model file keeps its feature keys as numbers only, not their names; the layout of "
+                         "ratings encoded into rows is written by `facto train --key-map FILE` (or `facto convert "
+                         "--key-map FILE` with the same data, split, --numeric-ids and side features): "
+                         "'key<TAB>field<TAB>id' lines"
+                       : "this model predicts by (user, item) ids (facto predict --input PAIRS); it has no feature "
+                         "keys");
+        facto_params_free(p);
+        facto_model_free(model);
+        facto_ctx_free(ctx);
+        return FACTO_EXIT_DATA;
+    }
     int rc = st != FACTO_OK ? cli_fail(ctx, st, 0)
              : json         ? cli_inspect_json(ctx, path, model, &k, p)
                             : cli_inspect_text(path, model, &k, p);

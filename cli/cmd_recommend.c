@@ -18,7 +18,7 @@
 
 enum {
     OPT_MODEL = 256, OPT_USER, OPT_INCLUDE_SEEN, OPT_JSON, OPT_DATASET, OPT_TITLES, OPT_EXCLUDE, OPT_HISTORY,
-    OPT_ALL_USERS, OPT_OUT, OPT_FORMAT, OPT_THREADS
+    OPT_ALL_USERS, OPT_OUT, OPT_FORMAT, OPT_THREADS, OPT_RAW_SCORES
 };
 
 static const struct option cli_rec_opts[] = {{"model", required_argument, NULL, OPT_MODEL},
@@ -34,6 +34,7 @@ static const struct option cli_rec_opts[] = {{"model", required_argument, NULL, 
                                                {"out", required_argument, NULL, OPT_OUT},
                                                {"format", required_argument, NULL, OPT_FORMAT},
                                                {"threads", required_argument, NULL, OPT_THREADS},
+                                               {"raw-scores", no_argument, NULL, OPT_RAW_SCORES},
                                                {"help", no_argument, NULL, 'h'},
                                                {NULL, 0, NULL, 0}};
 
@@ -44,9 +45,13 @@ static void cli_rec_help(const char *verb)
     printf("Usage: %s --model MODEL --user ID [OPTIONS]\n"
            "       %s --model MODEL --history ITEMS [OPTIONS]\n"
            "       %s --model MODEL --all-users [--out FILE] [--format tsv|jsonl] [OPTIONS]\n\n"
-           "Print the top-k items for user ID (the data's own id): rank, item id, score and, when\n"
-           "known, the title. Items the user had in training are left out. Any model trained from\n"
-           "ratings or interactions (with user and item ids).\n\n"
+           "Print the top-k items for user ID (the data's own id): rank, item id, rating, score and,\n"
+           "when known, the title. Items the user had in training are left out. Any model trained\n"
+           "from ratings or interactions (with user and item ids). The rating is what `facto predict`\n"
+           "prints for the pair (clipped to the training range; a classifier's probability); the\n"
+           "score is the raw ranking score the list is sorted by (not clipped, so ties are rare).\n"
+           "A ranking model (implicit feedback) has no rating: its lists show the score only, as\n"
+           "do lists of --history (the folded-in user is not in the model for predict to use).\n\n"
            "  --model MODEL      model file written by `facto train --out` (required)\n"
            "  --user ID          the user (one of --user, --history, --all-users is required)\n"
            "  --history ITEMS    a user the model never saw, by the items they had: a comma list\n"
@@ -60,18 +65,21 @@ static void cli_rec_help(const char *verb)
            "  --include-seen     also list items the user had in training (default: off)\n"
            "  --exclude FILE     'user item' pairs to leave out of those users' lists, one a line,\n"
            "                     any delimiter `facto predict` reads; - = stdin (default: none)\n"
-           "  --format F         tsv: 'user<TAB>item<TAB>score' lines; jsonl: one {\"user\", \"items\"}\n"
+           "  --raw-scores       the ranking score only, without the rating column (default: off)\n"
+           "  --format F         tsv: 'user<TAB>item<TAB>rating<TAB>score' lines ('user<TAB>item<TAB>score'\n"
+           "                     with --raw-scores or a ranking model); jsonl: one {\"user\", \"items\"}\n"
            "                     object a line, as --json prints it (default: a table for --user and\n"
            "                     --history, tsv for --all-users)\n"
            "  --out FILE         --all-users: write there, through a temporary file renamed into place\n"
            "                     when complete (default: stdout)\n"
-           "  --threads N        threads scoring users, 0 = all cores; the lists are the same for any\n"
-           "                     count (default 1)\n"
+           "  --threads N        threads scoring users, 0 = all cores: more are faster (--all-users) on\n"
+           "                     more cores, and the lists are the same for any count (default 1)\n"
            "  --dataset NAME     take titles from this registered data set's folder (default: none)\n"
            "  --titles DIR       take titles from u.item, movies.dat or movies.csv in DIR (default:\n"
            "                     none). The model file does not record its data set: give one of\n"
            "                     these two to see titles.\n"
-           "  --json             print {\"user\": ID, \"items\": [{\"item\", \"score\"[, \"title\"]}, ...]}\n"
+           "  --json             print {\"user\": ID, \"items\": [{\"item\", \"rating\", \"score\"[, \"title\"]},\n"
+           "                     ...]} (\"rating\" left out as the column is)\n"
            "                     (--history: {\"history\": [...], \"unknown_items\": [...], \"items\": [...]})\n"
            "                     (default: text)\n"
            "  -h, --help         this text\n"
@@ -92,6 +100,7 @@ static int cli_rec_option(const char *verb, int c, cli_rec_args *a)
     case OPT_EXCLUDE: a->exclude = optarg; return 0;
     case OPT_HISTORY: a->history = optarg; return 0;
     case OPT_ALL_USERS: a->all_users = 1; return 0;
+    case OPT_RAW_SCORES: a->raw_scores = 1; return 0;
     case OPT_OUT: a->out = optarg; return 0;
     case OPT_THREADS: return cli_arg_int(verb, "--threads", optarg, 0, 4096, &a->threads);
     case OPT_FORMAT:
@@ -125,6 +134,9 @@ static int cli_rec_check(const char *verb, cli_rec_args *a)
         return cli_usage(verb, "--out goes with --all-users");
     if (a->all_users && a->json)
         return cli_usage(verb, "--all-users writes one object a line with --format jsonl, not --json");
+    if (a->history && a->raw_scores)
+        return cli_usage(verb, "--raw-scores goes with --user and --all-users (a --history list shows the score "
+                               "only)");
     if (a->history && (a->exclude || a->include_seen || a->format_set))
         return cli_usage(verb, "--exclude, --include-seen and --format go with --user and --all-users (a "
                                "history's own items are never listed)");
@@ -170,15 +182,29 @@ static int cli_rec_user(facto_ctx *ctx, const facto_model *model, const cli_rec_
     }
     n = cli_excl_filter(ex, u, recs, n, a->k);
     const facto_idmap *items = facto_model_items(model);
+    float *rating = NULL;
+    if (cli_rec_with_rating(model, a) && n > 0) {
+        if (!(rating = malloc((size_t)n * sizeof *rating))) {
+            free(recs);
+            cli_error("out of memory for %d ratings", n);
+            return FACTO_EXIT_INTERNAL;
+        }
+        if ((rc = cli_recs_ratings(ctx, model, a->user, recs, n, rating)) != 0) {
+            free(rating);
+            free(recs);
+            return rc;
+        }
+    }
     if (n == 0)
         fprintf(stderr, "facto: note: user '%s' has rated every item the model knows; nothing is left to "
                         "recommend (--include-seen lists them)\n", a->user);
     if (a->format == CLI_REC_JSONL)
-        rc = cli_json_print(cli_recs_json("user", a->user, items, recs, n, t));
+        rc = cli_json_print(cli_recs_json("user", a->user, items, recs, n, t, rating));
     else if (a->format == CLI_REC_TSV)
-        cli_recs_tsv(stdout, a->user, items, recs, n);
+        cli_recs_tsv(stdout, a->user, items, recs, n, rating);
     else
-        cli_recs_table(stdout, items, recs, n, t);
+        cli_recs_table(stdout, items, recs, n, t, rating);
+    free(rating);
     free(recs);
     return rc;
 }
@@ -282,7 +308,7 @@ static int cli_history_print(const facto_model *model, const cli_rec_args *a, co
                              json_t *unknown, const facto_recommendation *recs, int n, const cli_titles *t)
 {
     if (!a->json) {
-        cli_recs_table(stdout, facto_model_items(model), recs, n, t);
+        cli_recs_table(stdout, facto_model_items(model), recs, n, t, NULL);
         return 0;
     }
     json_t *root = json_object(), *hist = json_array();
@@ -290,7 +316,7 @@ static int cli_history_print(const facto_model *model, const cli_rec_args *a, co
         json_array_append_new(hist, cli_json_str(h->items[x]));
     json_object_set_new(root, "history", hist);
     json_object_set(root, "unknown_items", unknown);
-    json_object_set_new(root, "items", cli_recs_items(facto_model_items(model), recs, n, t));
+    json_object_set_new(root, "items", cli_recs_items(facto_model_items(model), recs, n, t, NULL));
     return cli_json_print(root);
 }
 
@@ -324,6 +350,11 @@ static int cli_rec_history(facto_ctx *ctx, const facto_model *model, const cli_r
     free(recs);
     cli_history_free(&h);
     return rc;
+}
+
+int cli_rec_with_rating(const facto_model *model, const cli_rec_args *a)
+{
+    return !a->raw_scores && facto_model_task(model) != FACTO_TASK_RANKING;
 }
 
 static int cli_rec_run(facto_ctx *ctx, const facto_model *model, void *arg)

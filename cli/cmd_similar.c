@@ -100,9 +100,9 @@ static int cli_similar_run(facto_ctx *ctx, const facto_model *model, void *arg)
     } else if ((st = facto_model_similar(ctx, model, a->item, a->k, recs, &n)) != FACTO_OK) {
         rc = cli_fail(ctx, st, 0);
     } else if (a->json) {
-        rc = cli_json_print(cli_recs_json("item", a->item, items, recs, n, &t));
+        rc = cli_json_print(cli_recs_json("item", a->item, items, recs, n, &t, NULL));
     } else {
-        cli_recs_table(stdout, items, recs, n, &t);
+        cli_recs_table(stdout, items, recs, n, &t, NULL);
     }
     free(recs);
     cli_titles_free(&t);

@@ -27,7 +27,7 @@ typedef enum {
     TO_MODEL = 1, TO_DATASET, TO_SPLIT, TO_TRAIN, TO_TEST, TO_FROM_RATINGS, TO_TEST_RATINGS, TO_EVENTS_DIR, TO_FORMAT, TO_COLUMNS,
     TO_DELIMITER, TO_SIDE, TO_USER_FEATURES, TO_ITEM_FEATURES, TO_NUMERIC_IDS, TO_HYPERPARAMETERS, TO_OUT, TO_JSON,
     TO_VERBOSE, TO_THREADS, TO_HELP, TO_IMPLICIT, TO_IMPLICIT_THRESHOLD, TO_METRICS, TO_FOLD_IN, TO_SEED,
-    TO_PROPENSITIES, TO_MAX_IPS_WEIGHT
+    TO_PROPENSITIES, TO_MAX_IPS_WEIGHT, TO_KEY_MAP
 #ifdef FACTO_WITH_MPI
     , TO_DISTRIBUTED, TO_ASYNC
 #endif
@@ -54,6 +54,7 @@ static const struct {
     {"user-features", TO_USER_FEATURES, 1, 0},
     {"item-features", TO_ITEM_FEATURES, 1, 0},
     {"numeric-ids", TO_NUMERIC_IDS, 0, 0},
+    {"key-map", TO_KEY_MAP, 1, 0},
     {"hyperparameters", TO_HYPERPARAMETERS, 1, 0},
     {"out", TO_OUT, 1, 0},
     {"json", TO_JSON, 0, 0},
@@ -120,7 +121,8 @@ static void cli_train_help_kinds(void)
 /* "(default 1 ...)" of --threads: each kind's, from whether its models depend on the count. */
 static void cli_train_help_threads(const facto_kind_info *kind)
 {
-    printf("  --threads N        training threads, 0 = all cores (default ");
+    printf("  --threads N        training threads, 0 = all cores: more train faster on more cores\n"
+           "                     (default ");
     if (kind) {
         printf("%s)\n", kind->thread_invariant ? "0: the model is the same for any count"
                                                : "1: more threads train another model,\n"
@@ -172,7 +174,10 @@ static void cli_train_help_common(const facto_kind_info *kind, int own_seed, int
            "                     u.item, or 'id<TAB>name[:value] ...' lines (default: none)\n"
            "  --numeric-ids      ratings encoded into feature rows (a configuration that trains on rows\n"
            "                     only): SageMaker's demo layout, feature_dim = max user id + max item id\n"
-           "                     (default: off; else one-hot keys of the training ids)\n");
+           "                     (default: off; else one-hot keys of the training ids)\n"
+           "  --key-map FILE     ratings encoded into feature rows: write the layout there, a\n"
+           "                     'key<TAB>field<TAB>id' line a key (0<TAB>user<TAB>196), to build SageMaker\n"
+           "                     requests for string ids (as `facto convert --key-map`) (default: none)\n");
     if (!own_implicit)
         printf(CLI_IMPLICIT_FLAG_HELP("off; on for a kind whose task is ranking"));
     printf("  --implicit-feedback  %s\n                     (default: off; on for a kind whose task is ranking)\n",
@@ -190,7 +195,10 @@ static void cli_train_help_common(const facto_kind_info *kind, int own_seed, int
            "\nHyperparameters:\n"
            "  --hyperparameters FILE  SageMaker's hyperparameters.json, values as strings (default: none)\n"
            "  --NAME VALUE       a hyperparameter of the kind, also --NAME=VALUE; '-' and '_' alike;\n"
-           "                     flags override the file (default: the kind's, listed by --model KIND --help)\n"
+           "                     flags override the file; SageMaker's names are aliases in every kind\n"
+           "                     that has the same thing (--num_factors = --factors, --factors_wd, --linear_wd,\n"
+           "                     --mini_batch_size, --epochs; KIND's --help lists them after \"also\")\n"
+           "                     (default: the kind's, listed by --model KIND --help)\n"
            "\nOutput:\n"
            "  --out MODEL        save the trained model to this file (default: not saved)\n"
            "  --json             one JSON object on stdout: model, task, trained_on, the train_ and test\n"
@@ -291,6 +299,7 @@ static int cli_train_option(const char *verb, cli_train_args *a, cli_train_opt o
     case TO_USER_FEATURES: d->src.user_file = value; break;
     case TO_ITEM_FEATURES: d->src.item_file = value; break;
     case TO_NUMERIC_IDS: d->numeric_ids = 1; break;
+    case TO_KEY_MAP: d->key_map = value; break;
     case TO_HYPERPARAMETERS: a->hyperparameters = value; break;
     case TO_OUT:
         a->out = value;
@@ -353,9 +362,13 @@ static int cli_train_arg(facto_ctx *ctx, const char *verb, const facto_params *f
         opt = 0; /* the kind's own hyperparameter (a seed also seeds the split) */
         has_arg = 1;
     }
-    if (!opt && !cli_param_known(ctx, fresh, hp))
+    if (!opt && !cli_param_known(ctx, fresh, hp)) {
+        /* a name another kind has (an alias, SageMaker's name) is not a typo: say whose it is */
+        if (strncmp(facto_errmsg(ctx), "unknown hyperparameter", 22) != 0)
+            return cli_usage(verb, "--%s: %s", hp, facto_errmsg(ctx));
         return cli_usage(verb, "unknown option '--%s': not an option of facto train nor a hyperparameter of %s",
                          hp, facto_params_kind(fresh));
+    }
     const char *value = NULL;
     if (has_arg && eq)
         value = eq + 1;
@@ -459,6 +472,58 @@ static facto_status cli_train_score(facto_ctx *ctx, const facto_model *model, co
     return st;
 }
 
+/* RMSE of predicting the training mean for every test rating: the figure a
+ * regressor must beat; NAN without ratings. */
+static double cli_train_mean_rmse(const facto_dataset *train, const facto_dataset *test)
+{
+    const int64_t *ptr;
+    const int32_t *items;
+    const float *r;
+    const int64_t *ts;
+    double sum = 0.0, sse = 0.0;
+    int64_t n = facto_dataset_n_ratings(train), m = facto_dataset_n_ratings(test);
+    if (n == 0 || m == 0)
+        return NAN;
+    facto_dataset_csr(train, &ptr, &items, &r, &ts);
+    for (int64_t x = 0; x < n; x++)
+        sum += r[x];
+    double mean = sum / (double)n;
+    facto_dataset_csr(test, &ptr, &items, &r, &ts);
+    for (int64_t x = 0; x < m; x++)
+        sse += (r[x] - mean) * (r[x] - mean);
+    return sqrt(sse / (double)m);
+}
+
+/*
+ * The test ratings' ids unknown to training, as `facto eval` counts them
+ * (to `info`), and a warning on stderr when the test set looks like
+ * another data set or a file with its columns swapped: most test ratings
+ * have an unknown user or item, or a regressor does worse than predicting
+ * the training mean.
+ */
+static void cli_train_test_report(FILE *info, const cli_train_data *d, const cli_train_result *res)
+{
+    if (d->on_rows || !d->test || !res->have_test)
+        return;
+    const facto_metrics *m = &res->test;
+    long long n = (long long)facto_dataset_n_ratings(d->test);
+    fprintf(info, "test ratings unknown to training: %lld of %lld with an unknown user, %lld with an unknown item\n",
+            (long long)m->n_unknown_users, n, (long long)m->n_unknown_items);
+    long long worst = m->n_unknown_users > m->n_unknown_items ? m->n_unknown_users : m->n_unknown_items;
+    if (n > 0 && 2 * worst > n)
+        fprintf(stderr, "facto: warning: %lld of %lld test ratings have a %s unknown to training: is the test set "
+                        "from the same data, with its columns in the same order (--columns)?\n",
+                worst, n, worst == m->n_unknown_users ? "user" : "item");
+    double base = m->task == FACTO_TASK_REGRESSION ? cli_train_mean_rmse(d->train, d->test) : NAN;
+    if (isfinite(base) && isfinite(m->rmse) && m->rmse > base) {
+        char a[32], b[32];
+        fprintf(stderr, "facto: warning: test RMSE %s is worse than %s, predicting the training mean for every "
+                        "rating: nothing learnt carries over to the test set; is it from the same data, with its "
+                        "columns in the same order (--columns)? (else: more regularization, fewer epochs)\n",
+                cli_num(a, m->rmse), cli_num(b, base));
+    }
+}
+
 /* Save, score, print. */
 static int cli_train_finish(facto_ctx *ctx, const cli_train_args *a, const facto_params *p, const cli_train_data *d,
                             const cli_train_report *r, facto_model *model, cli_train_result *res)
@@ -484,6 +549,7 @@ static int cli_train_finish(facto_ctx *ctx, const cli_train_args *a, const facto
         res->model_bytes = cli_file_size(a->out);
         fprintf(r->info, "saved model to %s (%lld bytes)\n", a->out, res->model_bytes);
     }
+    cli_train_test_report(r->info, d, res);
     int rc = cli_report_final(ctx, r, res, mp, d, a->json);
     facto_params_free(mp);
     return rc;

@@ -237,6 +237,53 @@ void cli_print_scores(FILE *out, const char *which, const facto_metrics *m)
     }
 }
 
+void cli_print_table(FILE *out, const facto_metrics *m, const char *count_name, int with_unknown,
+                     const char *const *extra_names, const double *extra_values, int n_extra)
+{
+    const char *names[CLI_MAX_FIGURES + 6 + 8];
+    char values[CLI_MAX_FIGURES + 6 + 8][32];
+    double v[CLI_MAX_FIGURES];
+    int nm = cli_metric_list(m, names, v), w = 14, n = 0, first = m->task == FACTO_TASK_REGRESSION ? 2 : 0;
+    const char *mn[CLI_MAX_FIGURES];
+    memcpy(mn, names, sizeof mn);
+    n_extra = n_extra < 8 ? n_extra : 8;
+    for (int i = 0; i < nm; i++) {
+        if (i == first) /* the extra figures after the task's own (IPS after RMSE and MAE) */
+            for (int x = 0; x < n_extra; x++) {
+                names[n] = extra_names[x];
+                cli_num(values[n++], extra_values[x]);
+            }
+        names[n] = mn[i];
+        if (m->task == FACTO_TASK_REGRESSION && i < 2)
+            names[n] = i == 0 ? "RMSE" : "MAE"; /* the table's names since the first release */
+        cli_num(values[n++], v[i]);
+    }
+    if (first >= nm)
+        for (int x = 0; x < n_extra; x++) {
+            names[n] = extra_names[x];
+            cli_num(values[n++], extra_values[x]);
+        }
+    if (m->n_ranking > 0) {
+        names[n] = "users";
+        snprintf(values[n++], sizeof values[0], "%lld", (long long)m->n_users);
+        names[n] = "users skipped";
+        snprintf(values[n++], sizeof values[0], "%lld", (long long)m->n_users_skipped);
+    }
+    names[n] = count_name;
+    snprintf(values[n++], sizeof values[0], "%lld", (long long)m->n);
+    if (with_unknown) {
+        names[n] = "unknown users";
+        snprintf(values[n++], sizeof values[0], "%lld", (long long)m->n_unknown_users);
+        names[n] = "unknown items";
+        snprintf(values[n++], sizeof values[0], "%lld", (long long)m->n_unknown_items);
+    }
+    for (int i = 0; i < n; i++)
+        if ((int)strlen(names[i]) + 1 > w)
+            w = (int)strlen(names[i]) + 1;
+    for (int i = 0; i < n; i++)
+        fprintf(out, "%-*s %s\n", w, names[i], values[i]);
+}
+
 void cli_print_users(FILE *out, const char *which, const facto_metrics *m)
 {
     if (m->n_ranking > 0)

@@ -15,6 +15,7 @@ typedef enum { CLI_REC_TABLE = 0, CLI_REC_TSV, CLI_REC_JSONL } cli_rec_format;
 typedef struct cli_rec_args {
     const char *model, *user, *history, *exclude, *out, *dataset, *titles;
     int k, include_seen, json, all_users, threads;
+    int raw_scores; /* --raw-scores: the ranking score only, no rating column */
     cli_rec_format format;
     int format_set;
 } cli_rec_args;
@@ -28,6 +29,9 @@ typedef struct cli_rec_args {
  * chunk x (k + excluded)) besides the library's block. Returns an exit code.
  */
 #define CLI_REC_CHUNK 4096
+/* 1 when lists show the rating predict prints next to the ranking score:
+ * a model with a rating (not a ranking task) and no --raw-scores. */
+int cli_rec_with_rating(const facto_model *model, const cli_rec_args *a);
 int cli_recommend_all(facto_ctx *ctx, const facto_model *model, const cli_rec_args *a, const cli_excl *ex,
                       const cli_titles *t);
 

@@ -64,11 +64,11 @@ static cli_user_key *cli_users_sorted(const facto_idmap *users, int32_t n)
 
 /* One user's list in the chosen format. Exit code. */
 static int cli_rec_write(FILE *out, const cli_rec_args *a, const char *id, const facto_idmap *items,
-                         const facto_recommendation *recs, int n, const cli_titles *t)
+                         const facto_recommendation *recs, int n, const cli_titles *t, const float *rating)
 {
     if (a->format == CLI_REC_JSONL)
-        return cli_json_line(out, cli_recs_json("user", id, items, recs, n, t));
-    cli_recs_tsv(out, id, items, recs, n);
+        return cli_json_line(out, cli_recs_json("user", id, items, recs, n, t, rating));
+    cli_recs_tsv(out, id, items, recs, n, rating);
     return 0;
 }
 
@@ -83,12 +83,21 @@ static int cli_rec_chunk(facto_ctx *ctx, const facto_model *model, const cli_rec
     facto_status st = facto_model_recommend_batch(ctx, model, ids, nc, kq, a->include_seen, recs, n_out);
     if (st != FACTO_OK)
         return cli_fail(ctx, st, 0);
-    int rc = 0;
+    int rc = 0, with_rating = cli_rec_with_rating(model, a);
+    float *rating = with_rating ? malloc((size_t)(a->k > 0 ? a->k : 1) * sizeof *rating) : NULL;
+    if (with_rating && !rating) {
+        cli_error("out of memory for %d ratings", a->k);
+        return FACTO_EXIT_INTERNAL;
+    }
     for (int j = 0; j < nc && rc == 0; j++) {
         facto_recommendation *r = recs + (int64_t)j * kq;
         int n = cli_excl_filter(ex, keys[j].u, r, n_out[j], a->k);
-        rc = cli_rec_write(out, a, keys[j].id, items, r, n, t);
+        if (rating)
+            rc = cli_recs_ratings(ctx, model, keys[j].id, r, n, rating);
+        if (rc == 0)
+            rc = cli_rec_write(out, a, keys[j].id, items, r, n, t, rating);
     }
+    free(rating);
     return rc;
 }
 

@@ -49,28 +49,72 @@ static const char *cli_item_id(const facto_idmap *items, int32_t item, char *buf
     return buf;
 }
 
+int cli_recs_ratings(facto_ctx *ctx, const facto_model *model, const char *user, const facto_recommendation *recs,
+                     int n, float *rating)
+{
+    const facto_idmap *items = facto_model_items(model);
+    for (int i = 0; i < n; i++) {
+        char buf[32];
+        facto_status st = facto_model_predict(ctx, model, user, cli_item_id(items, recs[i].item, buf, sizeof buf),
+                                              &rating[i], NULL);
+        if (st != FACTO_OK)
+            return cli_fail(ctx, st, 0);
+    }
+    return 0;
+}
+
+/* Width of an int as text. */
+static int cli_int_width(long long v)
+{
+    char buf[32];
+    return snprintf(buf, sizeof buf, "%lld", v);
+}
+
 void cli_recs_table(FILE *out, const facto_idmap *items, const facto_recommendation *recs, int n,
-                    const cli_titles *t)
+                    const cli_titles *t, const float *rating)
 {
-    fprintf(out, "rank  item          score  title\n");
+    char buf[32], num[32], rnum[32];
+    int wr = cli_int_width(n) > 4 ? cli_int_width(n) : 4, wi = 4, ws = 5, wg = 6, titled = 0;
     for (int i = 0; i < n; i++) {
-        char buf[32], num[32];
+        int len = (int)strlen(cli_item_id(items, recs[i].item, buf, sizeof buf));
+        wi = len > wi ? len : wi;
+        len = (int)strlen(cli_num(num, recs[i].score));
+        ws = len > ws ? len : ws;
+        if (rating && (len = (int)strlen(cli_num(num, rating[i]))) > wg)
+            wg = len;
         const char *title = cli_title(t, recs[i].item);
-        fprintf(out, "%4d  %-8s %10s  %s\n", i + 1, cli_item_id(items, recs[i].item, buf, sizeof buf),
-                cli_num(num, recs[i].score), title ? title : "");
+        titled |= title && *title;
+    }
+    fprintf(out, "%*s  %-*s", wr, "rank", wi, "item");
+    if (rating)
+        fprintf(out, "  %*s", wg, "rating");
+    fprintf(out, "  %*s%s\n", ws, "score", titled ? "  title" : "");
+    for (int i = 0; i < n; i++) {
+        const char *title = cli_title(t, recs[i].item);
+        fprintf(out, "%*d  %-*s", wr, i + 1, wi, cli_item_id(items, recs[i].item, buf, sizeof buf));
+        if (rating)
+            fprintf(out, "  %*s", wg, cli_num(rnum, rating[i]));
+        fprintf(out, "  %*s", ws, cli_num(num, recs[i].score));
+        if (title && *title)
+            fprintf(out, "  %s", title);
+        fputc('\n', out);
     }
 }
 
-void cli_recs_tsv(FILE *out, const char *id, const facto_idmap *items, const facto_recommendation *recs, int n)
+void cli_recs_tsv(FILE *out, const char *id, const facto_idmap *items, const facto_recommendation *recs, int n,
+                  const float *rating)
 {
     for (int i = 0; i < n; i++) {
-        char buf[32], num[32];
-        fprintf(out, "%s\t%s\t%s\n", id, cli_item_id(items, recs[i].item, buf, sizeof buf),
-                cli_num(num, recs[i].score));
+        char buf[32], num[32], rnum[32];
+        fprintf(out, "%s\t%s\t", id, cli_item_id(items, recs[i].item, buf, sizeof buf));
+        if (rating)
+            fprintf(out, "%s\t", cli_num(rnum, rating[i]));
+        fprintf(out, "%s\n", cli_num(num, recs[i].score));
     }
 }
 
-json_t *cli_recs_items(const facto_idmap *items, const facto_recommendation *recs, int n, const cli_titles *t)
+json_t *cli_recs_items(const facto_idmap *items, const facto_recommendation *recs, int n, const cli_titles *t,
+                       const float *rating)
 {
     json_t *arr = json_array();
     for (int i = 0; arr && i < n; i++) {
@@ -78,6 +122,8 @@ json_t *cli_recs_items(const facto_idmap *items, const facto_recommendation *rec
         const char *title = cli_title(t, recs[i].item);
         json_t *o = json_object();
         json_object_set_new(o, "item", cli_json_str(cli_item_id(items, recs[i].item, buf, sizeof buf)));
+        if (rating)
+            json_object_set_new(o, "rating", cli_json_float(rating[i]));
         json_object_set_new(o, "score", cli_json_float(recs[i].score));
         if (title)
             json_object_set_new(o, "title", json_string(title));
@@ -90,9 +136,9 @@ json_t *cli_recs_items(const facto_idmap *items, const facto_recommendation *rec
 }
 
 json_t *cli_recs_json(const char *key, const char *id, const facto_idmap *items, const facto_recommendation *recs,
-                      int n, const cli_titles *t)
+                      int n, const cli_titles *t, const float *rating)
 {
-    json_t *root = json_object(), *arr = cli_recs_items(items, recs, n, t);
+    json_t *root = json_object(), *arr = cli_recs_items(items, recs, n, t, rating);
     if (!root || !arr || json_object_set_new(root, key, cli_json_str(id)) != 0 ||
         json_object_set_new(root, "items", arr) != 0) {
         json_decref(root);

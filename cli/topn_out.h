@@ -23,18 +23,29 @@ void cli_titles_free(cli_titles *t);
 /* The title of model item `item`, or NULL. */
 const char *cli_title(const cli_titles *t, int32_t item);
 
-/* The table: "rank  item      score  title" and one row per item. */
+/* The table: "rank  item  [rating]  score  [title]" and one row per item,
+ * each column as wide as its longest entry (long ids stay aligned), the
+ * rating column only when `rating` [n] is given, the title column only when
+ * some item has a title; no trailing blanks. */
 void cli_recs_table(FILE *out, const facto_idmap *items, const facto_recommendation *recs, int n,
-                    const cli_titles *t);
-/* `id<TAB>item<TAB>score` lines, the score with 6 significant digits. */
-void cli_recs_tsv(FILE *out, const char *id, const facto_idmap *items, const facto_recommendation *recs, int n);
-/* [{"item", "score"[, "title"]}, ...], scores with 6 significant digits;
+                    const cli_titles *t, const float *rating);
+/* `id<TAB>item<TAB>score` lines (`id<TAB>item<TAB>rating<TAB>score` when
+ * `rating` [n] is given), numbers as cli_num. */
+void cli_recs_tsv(FILE *out, const char *id, const facto_idmap *items, const facto_recommendation *recs, int n,
+                  const float *rating);
+/* [{"item"[, "rating"], "score"[, "title"]}, ...]; NULL when out of memory. */
+json_t *cli_recs_items(const facto_idmap *items, const facto_recommendation *recs, int n, const cli_titles *t,
+                       const float *rating);
+/* {"<key>": id, "items": [{"item"[, "rating"], "score"[, "title"]}, ...]};
  * NULL when out of memory. */
-json_t *cli_recs_items(const facto_idmap *items, const facto_recommendation *recs, int n, const cli_titles *t);
-/* {"<key>": id, "items": [{"item", "score"[, "title"]}, ...]}, scores with 6
- * significant digits; NULL when out of memory. */
 json_t *cli_recs_json(const char *key, const char *id, const facto_idmap *items, const facto_recommendation *recs,
-                      int n, const cli_titles *t);
+                      int n, const cli_titles *t, const float *rating);
+/* What `facto predict` prints for (user, item) of each of recs [n] into
+ * rating [n] (facto_model_predict: a rating clipped to the training range,
+ * or a classifier's probability), so a list and predict show the same
+ * number for a pair. Prints its own error; returns an exit code. */
+int cli_recs_ratings(facto_ctx *ctx, const facto_model *model, const char *user, const facto_recommendation *recs,
+                     int n, float *rating);
 /* Print `root` on one line of `out` as cli_json_print does, then free it.
  * Returns an exit code (3 when root is NULL). */
 int cli_json_line(FILE *out, json_t *root);

@@ -12,6 +12,7 @@
 #include "train_data.h"
 
 #include "hparams.h"
+#include "topn_out.h"
 
 #include <libgen.h>
 #include <stdlib.h>
@@ -149,8 +150,33 @@ int cli_ratings_read(facto_ctx *ctx, const char *verb, const cli_ratings_source 
     return 0;
 }
 
+/* The layout of `e` as "key<TAB>field<TAB>id" lines after a header, key
+ * ascending ("0<TAB>user<TAB>196", "2625<TAB>genre<TAB>Comedy"), to `path`
+ * whole or not at all. Exit code. */
+static int cli_key_map_write(facto_ctx *ctx, const facto_fm_encoder *e, const char *path)
+{
+    cli_outfile of;
+    int rc = cli_outfile_open(&of, ctx, path);
+    if (rc)
+        return rc;
+    fprintf(of.f, "key\tfield\tid\n");
+    char name[1024];
+    for (uint64_t k = 0; rc == 0 && k < facto_fm_encoder_dim(e); k++) {
+        facto_status st = facto_fm_encoder_key_name(ctx, e, k, name, sizeof name);
+        if (st != FACTO_OK) {
+            rc = cli_fail(ctx, st, 0);
+            break;
+        }
+        const char *eq = strchr(name, '=');
+        fprintf(of.f, "%llu\t%.*s\t%s\n", (unsigned long long)k, eq ? (int)(eq - name) : (int)strlen(name), name,
+                eq ? eq + 1 : "");
+    }
+    int rc2 = cli_outfile_close(&of, rc == 0);
+    return rc ? rc : rc2;
+}
+
 int cli_ratings_encode(facto_ctx *ctx, const char *name, const facto_dataset *train, const facto_dataset *test,
-                       const facto_fm_encode_options *enc, FILE *info, facto_rows **train_rows,
+                       const facto_fm_encode_options *enc, const char *key_map, FILE *info, facto_rows **train_rows,
                        facto_rows **test_rows)
 {
     facto_fm_encoder *e = NULL;
@@ -179,9 +205,21 @@ int cli_ratings_encode(facto_ctx *ctx, const char *name, const facto_dataset *tr
                     enc->user_file ? enc->user_file : "", enc->item_file ? " " : "",
                     enc->item_file ? enc->item_file : "");
         fprintf(info, "): feature_dim %llu\n", (unsigned long long)facto_fm_encoder_dim(e));
+        long long nt = *test_rows ? (long long)facto_rows_count(*test_rows) : 0, worst = uu > ui ? uu : ui;
         if (*test_rows)
             fprintf(info, "encoded %lld test ratings (%lld with a user and %lld with an item unknown to training)\n",
-                    (long long)facto_rows_count(*test_rows), (long long)uu, (long long)ui);
+                    nt, (long long)uu, (long long)ui);
+        if (nt > 0 && 2 * worst > nt)
+            fprintf(stderr, "facto: warning: %lld of %lld test ratings have a %s unknown to training: is the test "
+                            "set from the same data, with its columns in the same order (--columns)?\n",
+                    worst, nt, worst == uu ? "user" : "item");
+        if (key_map && (rc = cli_key_map_write(ctx, e, key_map)) != 0) {
+            facto_rows_free(*train_rows);
+            facto_rows_free(*test_rows);
+            *train_rows = *test_rows = NULL;
+        } else if (key_map) {
+            fprintf(info, "wrote the layout (key, field, id) to %s\n", key_map);
+        }
     }
     facto_fm_encoder_free(e);
     return rc;
@@ -299,7 +337,7 @@ static int cli_data_encode(facto_ctx *ctx, const char *verb, const cli_data_opts
     enc.numeric_ids = o->numeric_ids;
     enc.binarize = (float)cli_param_number(ctx, p, CLI_HP_BINARIZE, 0.0);
     const char *name = o->src.ratings ? o->src.ratings : o->src.dataset;
-    int rc = cli_ratings_encode(ctx, name, d->train, d->test, &enc, info, &d->train_rows, &d->test_rows);
+    int rc = cli_ratings_encode(ctx, name, d->train, d->test, &enc, o->key_map, info, &d->train_rows, &d->test_rows);
     if (rc)
         return rc;
     d->on_rows = d->encoded = 1;
@@ -382,6 +420,10 @@ int cli_data_load(facto_ctx *ctx, const char *verb, const cli_data_opts *o, fact
                   cli_train_data *d)
 {
     memset(d, 0, sizeof *d);
+    if (o->key_map && (o->train_rows || (facto_params_inputs(p) & FACTO_INPUT_RATINGS)))
+        return cli_usage(verb, "--key-map writes the layout of ratings encoded into feature rows; this "
+                               "configuration trains on %s", o->train_rows ? "feature rows as they are"
+                                                                            : "the ratings themselves");
     if (o->train_rows)
         return cli_data_rows(ctx, verb, o, p, d);
     unsigned inputs = facto_params_inputs(p);

@@ -61,10 +61,13 @@ int cli_ratings_read(facto_ctx *ctx, const char *verb, const cli_ratings_source 
  * One-hot encode train (and test, with train's layout) into feature rows
  * with `enc` (side files, numeric ids, binarize); `name` names the ratings
  * in messages. Notes (rows, unknown ids, feature_dim) go to `info`. *test
- * is NULL without test ratings. Returns an exit code.
+ * is NULL without test ratings. With `key_map` (may be NULL) the layout is
+ * written there as "key<TAB>field<TAB>id" lines after a "key<TAB>field<TAB>id"
+ * header ("0<TAB>user<TAB>196"; a side feature: "2625<TAB>genre<TAB>Comedy"),
+ * so a SageMaker request can be built for string ids. Returns an exit code.
  */
 int cli_ratings_encode(facto_ctx *ctx, const char *name, const facto_dataset *train, const facto_dataset *test,
-                       const facto_fm_encode_options *enc, FILE *info, facto_rows **train_rows,
+                       const facto_fm_encode_options *enc, const char *key_map, FILE *info, facto_rows **train_rows,
                        facto_rows **test_rows);
 
 /* The data options of `facto train`. */
@@ -79,6 +82,7 @@ typedef struct cli_data_opts {
     facto_rows_format rows_format;
     cli_readopts read;         /* --format (ratings), --columns, --delimiter, --implicit[-threshold] */
     int numeric_ids;           /* --numeric-ids: SageMaker's demo layout when ratings are encoded */
+    const char *key_map;       /* --key-map FILE: the encoded layout written there, or NULL */
     int seed_set;              /* --seed given as the split's seed (a kind without a seed hyperparameter) */
     int fold_in_set;           /* --fold-in-fraction given (src.history_fraction) */
 } cli_data_opts;

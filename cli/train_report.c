@@ -167,6 +167,10 @@ static int cli_report_json(facto_ctx *ctx, const cli_train_report *r, const cli_
     if (d->train)
         json_object_set_new(root, "duplicates", json_integer(d->duplicates));
     cli_json_users(root, &res->test);
+    if (!d->on_rows && res->have_test) { /* as `facto eval` counts them */
+        json_object_set_new(root, "unknown_users", json_integer(res->test.n_unknown_users));
+        json_object_set_new(root, "unknown_items", json_integer(res->test.n_unknown_items));
+    }
     if (d->history)
         json_object_set_new(root, "n_history", json_integer(facto_dataset_n_ratings(d->history)));
     if (d->train && d->read.implicit) {

@@ -2018,8 +2018,9 @@ FACTO_API facto_status facto_fm_encoder_key_name(facto_ctx *ctx, const facto_fm_
  * Encode every rating of `ds` (in its CSR order: by user, then item) as one
  * labelled row with feature_dim = facto_fm_encoder_dim(enc). Rows are built
  * O(ratings * row length). *n_unknown_users / *n_unknown_items (may be NULL)
- * receive how many ratings had a user / item without a one-hot key (not in
- * training; with numeric_ids: not a number in 1..max id).
+ * receive how many ratings had a user / item the training set did not have,
+ * in both layouts (with numeric_ids such an id in 1..max id still gets its
+ * one-hot key, which training never updated; one outside gets none).
  * Errors: FACTO_ERR_NOMEM, FACTO_ERR_EMPTY. *out owned by the caller.
  */
 FACTO_API facto_status facto_fm_encode(facto_ctx *ctx, const facto_fm_encoder *enc, const facto_dataset *ds,
@@ -2029,7 +2030,8 @@ FACTO_API facto_status facto_fm_encode(facto_ctx *ctx, const facto_fm_encoder *e
  * Append one row for (user, item) — the data's own ids, borrowed — to `rows`
  * (created with feature_dim = facto_fm_encoder_dim(enc)), with `label`;
  * for scoring single pairs. *flags (may be NULL) gets FACTO_PRED_UNKNOWN_USER
- * and/or FACTO_PRED_UNKNOWN_ITEM for ids outside the layout.
+ * and/or FACTO_PRED_UNKNOWN_ITEM for ids the training set did not have (as
+ * facto_fm_encode counts them).
  * Errors: FACTO_ERR_NOMEM.
  */
 FACTO_API facto_status facto_fm_encode_pair(facto_ctx *ctx, const facto_fm_encoder *enc, const char *user, const char *item,

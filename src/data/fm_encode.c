@@ -231,8 +231,10 @@ static facto_status fct_fm_push_pair(facto_ctx *ctx, const facto_fm_encoder *enc
         u = facto_idmap_find(enc->users, uid);
         i = facto_idmap_find(enc->items, iid);
     }
-    *known_user = u >= 0;
-    *known_item = i >= 0;
+    /* known = in the training set, in both layouts: a numeric id in 1..max
+     * that training never had gets its key, but the key was never trained */
+    *known_user = enc->numeric ? facto_idmap_find(enc->users, uid) >= 0 : u >= 0;
+    *known_item = enc->numeric ? facto_idmap_find(enc->items, iid) >= 0 : i >= 0;
     if (u >= 0 && (st = facto_rows_push(ctx, rows, (uint32_t)u, 1.0f)) != FACTO_OK)
         return st;
     if (i >= 0 && (st = facto_rows_push(ctx, rows, (uint32_t)(enc->off_item + (uint64_t)i), 1.0f)) != FACTO_OK)

@@ -50,11 +50,11 @@ static const fct_pdesc fct_bpr_pdesc[] = {
      "step size of the optimizer (default chosen: validation NDCG@10 over 0.05..0.2 with adagrad, 0.01..0.05 "
      "with sgd, 0.001..0.003 with adam)",
      "facto", NULL},
-    {"reg", "lambda", FCT_PT_FLOAT, F(reg), NULL, 0, FLT_MAX, 0, NULL,
+    {"reg", "lambda,factors_wd", FCT_PT_FLOAT, F(reg), NULL, 0, FLT_MAX, 0, NULL,
      "L2 weight of the user and item factors, applied at every update of a row (default chosen: validation "
      "NDCG@10 over 0.01..0.05 with the learning rate)",
      "facto", NULL},
-    {"reg_bias", NULL, FCT_PT_FLOAT, F(reg_bias), NULL, 0, FLT_MAX, 0, NULL,
+    {"reg_bias", "linear_wd", FCT_PT_FLOAT, F(reg_bias), NULL, 0, FLT_MAX, 0, NULL,
      "L2 weight of the item bias (default chosen: reg's value; 0 loses 0.018 validation NDCG@10, 0.1 0.002)",
      "facto", NULL},
     {"item_bias", NULL, FCT_PT_INT, F(item_bias), NULL, 0, 1, 0, "is not 0 or 1",

@@ -44,7 +44,7 @@ static const fct_pdesc fct_fm_pdescs[] = {
     {"feature_dim", NULL, FCT_PT_U64, F(feature_dim), NULL, 1, 4294967296.0, FCT_PF_REQUIRED,
      "is not in 1..2^32 (feature keys are 32-bit)", "columns of the input; SageMaker requires it", SM,
      "taken from the data"},
-    {"num_factors", NULL, FCT_PT_INT, F(num_factors), NULL, 1, INT_MAXD, FCT_PF_REQUIRED, POS,
+    {"num_factors", "factors", FCT_PT_INT, F(num_factors), NULL, 1, INT_MAXD, FCT_PF_REQUIRED, POS,
      "length of each factor vector v_i", SM, NULL},
     {"predictor_type", NULL, FCT_PT_ENUM, F(predictor_type), fct_fm_predictors, 0, 0, FCT_PF_REQUIRED, NULL,
      "regressor (squared loss) or binary_classifier (log loss)", SM, NULL},

@@ -47,7 +47,7 @@ static const fct_pdesc fct_ials_pdesc[] = {
      "alternating iterations, item vectors then user vectors (default chosen: validation NDCG@10 within 0.001 "
      "from 4 to 64; Rendle et al.'s count)",
      "facto", NULL},
-    {"reg", "lambda", FCT_PT_FLOAT, F(reg), NULL, 0, FLT_MAX, FCT_PF_MIN_OPEN, NULL,
+    {"reg", "lambda,factors_wd", FCT_PT_FLOAT, F(reg), NULL, 0, FLT_MAX, FCT_PF_MIN_OPEN, NULL,
      "L2 weight lambda, per row times (observations + unobserved_weight * other side)^reg_exponent (default "
      "chosen: best mean validation NDCG@10 over three carve-outs, from a 0.001..0.3 grid with unobserved_weight)",
      "facto", NULL},

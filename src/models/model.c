@@ -230,10 +230,51 @@ const void *fct_params_struct(const facto_params *params) { return params ? para
 
 const fct_ptable *fct_params_table(const facto_params *params) { return params ? params->table : NULL; }
 
+/*
+ * A name `t`'s kind does not have: FACTO_ERR_INVALID or _NOT_FOUND (`code`)
+ * with a message that says which other kinds have it and under which
+ * canonical name ("popular models have no hyperparameter 'factors'
+ * (num_factors of mf, fm, ials, bpr, warp, softmax)"), so a SageMaker name
+ * or alias given to the wrong kind reads as such, not as a typo.
+ */
+static facto_status fct_params_unknown(facto_ctx *ctx, const fct_ptable *t, const char *name, facto_status code)
+{
+    char where[512] = "";
+    size_t len = 0;
+    const char *done[FCT_N_KINDS];
+    int n_done = 0;
+    for (int i = 0; i < FCT_N_KINDS; i++) {
+        const fct_pdesc *d = fct_model_kinds[i]->params ? fct_params_find(fct_model_kinds[i]->params, name) : NULL;
+        int seen = 0;
+        for (int j = 0; d && j < n_done; j++)
+            seen |= strcmp(done[j], d->name) == 0;
+        if (!d || seen || fct_model_kinds[i]->params == t)
+            continue;
+        /* one group a canonical name: "reg_factors of mf; reg of bpr, warp" */
+        done[n_done++] = d->name;
+        for (int j = i, first = 1; j < FCT_N_KINDS && len < sizeof where; j++) {
+            const fct_ptable *o = fct_model_kinds[j]->params;
+            const fct_pdesc *e = o && o != t ? fct_params_find(o, name) : NULL;
+            if (!e || strcmp(e->name, d->name) != 0)
+                continue;
+            len += (size_t)snprintf(where + len, sizeof where - len, "%s%s%s", first ? (len ? "; " : "") : ", ",
+                                    first ? d->name : "", first ? " of " : "");
+            if (len < sizeof where)
+                len += (size_t)snprintf(where + len, sizeof where - len, "%s", o->kind);
+            first = 0;
+        }
+    }
+    if (len == 0)
+        return fct_fail(ctx, code, "unknown hyperparameter '%s' for %s models", name, t->kind);
+    return fct_fail(ctx, code, "%s models have no hyperparameter '%s' (it is %s)", t->kind, name, where);
+}
+
 facto_status facto_params_set(facto_ctx *ctx, facto_params *params, const char *name, const char *value)
 {
     if (!params)
         return fct_fail(ctx, FACTO_ERR_INVALID, "facto_params_set: params must be given");
+    if (name && !fct_params_find(params->table, name))
+        return fct_params_unknown(ctx, params->table, name, FACTO_ERR_INVALID);
     return fct_params_set(ctx, params->table, params->data, name, value);
 }
 
@@ -243,8 +284,7 @@ facto_status facto_params_get(facto_ctx *ctx, const facto_params *params, const 
         return fct_fail(ctx, FACTO_ERR_INVALID, "facto_params_get: params, a name and a buffer must be given");
     const fct_pdesc *d = fct_params_find(params->table, name);
     if (!d)
-        return fct_fail(ctx, FACTO_ERR_NOT_FOUND, "unknown hyperparameter '%s' for %s models", name,
-                        params->table->kind);
+        return fct_params_unknown(ctx, params->table, name, FACTO_ERR_NOT_FOUND);
     char val[64];
     fct_params_value(d, params->data, val, sizeof val);
     if (strlen(val) >= size)

@@ -52,7 +52,7 @@ static const fct_pdesc fct_softmax_pdesc[] = {
      "step size of the optimizer (default chosen: validation NDCG@10 over 0.003..0.008 with adam, best on "
      "three carve-outs)",
      "facto", NULL},
-    {"reg", "lambda", FCT_PT_FLOAT, F(reg), NULL, 0, FLT_MAX, 0, NULL,
+    {"reg", "lambda,factors_wd", FCT_PT_FLOAT, F(reg), NULL, 0, FLT_MAX, 0, NULL,
      "L2 weight (weight decay) of the user and item factor rows a batch updates (default chosen: validation "
      "NDCG@10 over 0.01..0.03 with the learning rate and epochs; 0 and 0.1 lower)",
      "facto", NULL},

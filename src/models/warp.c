@@ -53,11 +53,11 @@ static const fct_pdesc fct_warp_pdesc[] = {
      "step size of the optimizer (default chosen: validation NDCG@10 over 0.03..0.08 with reg 0.6..1.5, the best "
      "three within 0.002; 0.08 no better on a second carve-out)",
      "facto", NULL},
-    {"reg", "lambda", FCT_PT_FLOAT, F(reg), NULL, 0, FLT_MAX, 0, NULL,
+    {"reg", "lambda,factors_wd", FCT_PT_FLOAT, F(reg), NULL, 0, FLT_MAX, 0, NULL,
      "L2 weight of the user and item factors, applied at every update of a row (default chosen: validation "
      "NDCG@10 over 0.6..1.5 with the learning rate; adagrad scales the step, so this weight is large)",
      "facto", NULL},
-    {"reg_bias", NULL, FCT_PT_FLOAT, F(reg_bias), NULL, 0, FLT_MAX, 0, NULL,
+    {"reg_bias", "linear_wd", FCT_PT_FLOAT, F(reg_bias), NULL, 0, FLT_MAX, 0, NULL,
      "L2 weight of the item bias (default chosen: reg's value, tuned with it)", "facto",
      NULL},
     {"item_bias", NULL, FCT_PT_INT, F(item_bias), NULL, 0, 1, 0, "is not 0 or 1",

@@ -221,7 +221,7 @@ awk -v r="$rmse" 'BEGIN { exit !(r > 0.8 && r <= 0.918) }' || fail "sgd test RMS
 [ "$(grep -c '^epoch' "$TMP/err")" -eq 60 ] || fail "want 60 epoch lines on stderr"
 expect_rc 0 "$F" eval --model "$TMP/u1.fm" --test "$TMP/u1.test" --json
 [ "$(json_num rmse "$TMP/out")" = "$rmse" ] || fail "eval rmse $(json_num rmse "$TMP/out") != train's $rmse"
-expect_rc 0 "$F" eval --model "$TMP/u1.fm" --test "$TMP/u1r.test"
+expect_rc 0 "$F" eval --model "$TMP/u1.fm" --test "$TMP/u1r.test" --sagemaker
 grep -q "^#test_score (algo-1) : ('rmse', $rmse)" "$TMP/out" || fail "eval on recordio: $(cat "$TMP/out")"
 # libsvm, recordIO and on-the-fly encoding give the same model: same figures.
 short=(--num_factors 8 --predictor_type regressor --epochs 2 --seed 3)

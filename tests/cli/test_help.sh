@@ -29,8 +29,8 @@ for c in train "train --model mf" "train --model fm" eval predict recommend simi
     expect_rc 0 "$F" help $c
 done
 expect_rc 0 "$F" train --model mf --help
-factors=$(grep -- '--factors' "$TMP/out" | sed 's/.*default \([0-9]*\).*/\1/')
-epochs=$(grep -- '--epochs' "$TMP/out" | sed 's/.*default \([0-9]*\).*/\1/')
+factors=$(grep -- '^  --num_factors ' "$TMP/out" | sed 's/.*default \([0-9]*\).*/\1/')
+epochs=$(grep -- '^  --epochs ' "$TMP/out" | sed 's/.*default \([0-9]*\).*/\1/')
 [ -n "$factors" ] && [ -n "$epochs" ] || fail "train --help lacks --factors/--epochs defaults"
 # A model trained with default flags has that many factors: its predictions
 # change when trained with --factors equal to the printed default? They must not.

@@ -48,11 +48,11 @@ awk 'NR > 1 { print $2 }' "$TMP/out" | sort >"$TMP/rec"
 awk -F'\t' '$1 == 1 { print $2 }' "$ML/u1.base" | sort >"$TMP/seen"
 [ -z "$(comm -13 "$TMP/rec" "$TMP/seen")" ] || fail "--include-seen left out seen items"
 # Scores are best first.
-awk 'NR > 1 { print $3 }' "$TMP/out" | sort -g -r -c || fail "recommendations not sorted by score"
+awk 'NR > 1 { print $4 }' "$TMP/out" | sort -g -r -c || fail "recommendations not sorted by score"
 
 # Titles, as UTF-8 (u.item is ISO-8859-1; item 543 is "Misérables, Les (1995)").
 expect_rc 0 "$F" recommend --model "$M" --user 1 -k 5000 --include-seen --json --dataset ml-100k
-grep -qF '{"item": "50", "score": ' "$TMP/out" || fail "item 50 missing from JSON"
+grep -qF '{"item": "50", "rating": ' "$TMP/out" || fail "item 50 missing from JSON"
 grep -qF '"title": "Star Wars (1977)"' "$TMP/out" || fail "no Star Wars title"
 grep -qF "$(printf 'Mis\xc3\xa9rables, Les (1995)')" "$TMP/out" || fail "item 543's title is not UTF-8"
 expect_rc 0 "$F" recommend --model "$M" --user 1 --titles "$ML"
