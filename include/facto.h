@@ -1282,6 +1282,10 @@ typedef struct facto_mf_params {
     float init_std;          /* factors start as N(0, init_std^2); >= 0 [0.007]; 0 = all zero
                                 (then SGD never leaves the saddle: only biases are learned) */
     uint64_t seed;           /* seeds initialisation and shuffling [42] */
+    int train_pass;          /* 1: the epoch report's train figures come from scoring the whole training
+                                set after the epoch; 0 [default]: plain SGD reports the errors seen just
+                                before each update during the epoch (no extra pass; momentum and Adam
+                                always score the training set) */
 } facto_mf_params;
 
 /* The defaults above. Never fails. */
