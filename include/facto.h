@@ -704,8 +704,8 @@ typedef struct facto_kind_info {
     unsigned train_inputs; /* FACTO_INPUT_* bits it trains on (facto_fit_data) */
     int thread_invariant;  /* 1: a model is the same for any facto_ctx_set_threads() count (fm: only
                               MCMC chains run in parallel, each with its own seed), so a program may
-                              use every core by default; 0: more threads change the result (mf:
-                              Hogwild SGD), so 1 thread is the reproducible default */
+                              use every core by default (mf: blocked SGD); 0: more threads change the
+                              result (bpr: Hogwild SGD), so 1 thread is the reproducible default */
 } facto_kind_info;
 
 /* Number of kinds this build knows; kind `index` (0-based) into *out.
