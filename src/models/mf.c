@@ -74,8 +74,7 @@ static const fct_pdesc fct_mf_pdesc[] = {
     {"seed", NULL, FCT_PT_U64, F(seed), NULL, 0, 18446744073709551615.0, 0, NULL,
      "seed of initialisation and shuffling", "facto", NULL},
     {"train_pass", NULL, FCT_PT_INT, F(train_pass), NULL, 0, 1, FCT_PF_UNSET_ZERO, NULL,
-     "1: score the whole training set after each epoch for the train RMSE (default 0: sgd reports the "
-     "errors seen during the epoch)",
+     "1: score the training set after each epoch for its RMSE; 0: sgd reports the errors seen in the epoch",
      "facto", "0"},
 };
 #undef F

@@ -205,6 +205,16 @@ void fct_mf_blocked_schedule(fct_mf_blocked *b, int epoch)
             b->cols[s * g + r] = cperm[(r + sperm[s]) % g];
 }
 
+/* Ask for the cache lines of one padded row (stride floats, 64-byte
+ * aligned): the next rating's item row is fetched while this one updates. */
+#define FCT_MF_AHEAD 3 /* ratings ahead whose item rows are prefetched */
+
+static inline void fct_mf_prefetch_row(const float *row, size_t stride)
+{
+    for (size_t f = 0; f < stride; f += 16)
+        __builtin_prefetch(row + f, 1, 3);
+}
+
 /* Block (r, c): its users in a fresh order, each user's run in item order. */
 static void fct_mf_block(fct_mf_blocked *b, int epoch, int r, int c, float mu, float lr, float reg_f, float reg_b)
 {
@@ -233,8 +243,18 @@ static void fct_mf_block(fct_mf_blocked *b, int epoch, int r, int c, float mu, f
         if (j0 == j1)
             continue;
         float *p = b->U + (size_t)u * stride;
+        if (x + 1 < n) /* the next user's row, while this one runs */
+            fct_mf_prefetch_row(b->U + (size_t)ord[x + 1] * stride, stride);
+        if (x + 4 < n) { /* and the run offsets of the user after next */
+            __builtin_prefetch(b->seg + (size_t)ord[x + 4] * ((size_t)g + 1) + c, 0, 3);
+            __builtin_prefetch(b->row_ptr + ord[x + 4], 0, 3);
+        }
         float es = 0.0f, ea = 0.0f;
+        for (int64_t j = j0; j < j1 && j < j0 + FCT_MF_AHEAD; j++)
+            fct_mf_prefetch_row(b->V + (size_t)items[j] * stride, stride);
         for (int64_t j = j0; j < j1; j++) {
+            if (j + FCT_MF_AHEAD < j1)
+                fct_mf_prefetch_row(b->V + (size_t)items[j + FCT_MF_AHEAD] * stride, stride);
             float *q = b->V + (size_t)items[j] * stride;
             const float d = step(p, q, k, mu, ratings[j], weights ? weights[j] : 1.0f, lr, reg_f, reg_b);
             es += d * d;

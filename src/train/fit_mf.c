@@ -102,6 +102,11 @@ static facto_status fct_mf_train_blocked(const fct_mf_run *R)
     const int64_t n = train->n_ratings;
     const int n_threads = fct_threads(R->ctx);
     const int g = fct_mf_blocked_grid_size(m->n_users, m->n_items, n_threads);
+    /* The model's copy of the training item lists (the seen lists, nnz
+     * int32) is made after training, once the padded rows are gone: peak
+     * memory holds one of the two, not both. */
+    free(m->seen_items);
+    m->seen_items = NULL;
     fct_mf_blocked b;
     if (fct_mf_blocked_init(&b, m, train->row_ptr, train->items, train->ratings, NULL, g,
                             fct_rng_u64(R->rng)) != 0)
@@ -149,7 +154,13 @@ static facto_status fct_mf_train_blocked(const fct_mf_run *R)
         lr *= params->lr_decay;
     }
     fct_mf_blocked_free(&b);
-    return st;
+    if (st != FACTO_OK)
+        return st;
+    m->seen_items = fct_malloc_array((size_t)n, sizeof *m->seen_items);
+    if (!m->seen_items)
+        return fct_fail(R->ctx, FACTO_ERR_NOMEM, "out of memory for the model's item lists");
+    memcpy(m->seen_items, train->items, (size_t)n * sizeof *m->seen_items);
+    return FACTO_OK;
 }
 
 /* Momentum and Adam: per-rating steps over a fresh shuffled order each
