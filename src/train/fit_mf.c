@@ -57,6 +57,7 @@ typedef struct fct_mf_run {
     fct_mf_model *m;
     fct_rng *rng;
     const int32_t *tumap, *timap; /* test ids in the model's indices */
+    const float *weights;         /* [nnz] IPS weights scaled to mean 1, or NULL (all 1) */
 } fct_mf_run;
 
 /* The epoch report: train figures from the errors seen during the epoch
@@ -108,7 +109,7 @@ static facto_status fct_mf_train_blocked(const fct_mf_run *R)
     free(m->seen_items);
     m->seen_items = NULL;
     fct_mf_blocked b;
-    if (fct_mf_blocked_init(&b, m, train->row_ptr, train->items, train->ratings, NULL, g,
+    if (fct_mf_blocked_init(&b, m, train->row_ptr, train->items, train->ratings, R->weights, g,
                             fct_rng_u64(R->rng)) != 0)
         return fct_fail(R->ctx, FACTO_ERR_NOMEM, "out of memory for training state");
     fct_log(R->ctx, FACTO_LOG_DEBUG, "mf sgd: %d x %d blocks, %d threads, rows of %d floats", g, g, n_threads,
@@ -188,7 +189,7 @@ static facto_status fct_mf_train_hogwild(const fct_mf_run *R)
             users[x] = u;
     for (int64_t x = 0; x < n; x++)
         order[x] = x;
-    fct_mf_triplets trip = {users, train->items, train->ratings, n};
+    fct_mf_triplets trip = {users, train->items, train->ratings, n, R->weights}; /* weights: NULL = 1 */
     const int64_t chunk = (n + 99) / 100; /* progress about every 1% */
     float lr = params->learning_rate;
     int stop = 0;
@@ -251,6 +252,7 @@ facto_status facto_mf_fit(facto_ctx *ctx, const facto_dataset *train, const fact
 
     const int64_t n = train->n_ratings;
     int32_t *tumap = NULL, *timap = NULL;
+    float *wn = NULL; /* the IPS weights scaled to mean 1, or NULL */
     if (test) {
         st = fct_model_map_ids(ctx, test->user_map, m->users, &tumap);
         if (st == FACTO_OK)
@@ -258,16 +260,32 @@ facto_status facto_mf_fit(facto_ctx *ctx, const facto_dataset *train, const fact
         if (st != FACTO_OK)
             goto done;
     }
-    fct_mf_run run = {ctx, train, test, params, callbacks, m, &rng, tumap, timap};
+    /* IPS weights scaled to mean 1: the loss is sum w e^2 / sum w (the
+     * self-normalised form), so the learning rate and --reg keep their
+     * meaning whatever the propensities' scale. */
+    const float *weights = train->weights; /* checked by facto_dataset_set_weights */
+    if (weights) {
+        double sw = 0.0;
+        for (int64_t x = 0; x < n; x++)
+            sw += weights[x];
+        if (!(wn = fct_malloc_array((size_t)n, sizeof *wn))) {
+            st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for training state");
+            goto done;
+        }
+        const double scale = (double)n / sw;
+        for (int64_t x = 0; x < n; x++)
+            wn[x] = (float)(weights[x] * scale);
+    }
+    fct_mf_run run = {ctx, train, test, params, callbacks, m, &rng, tumap, timap, wn};
     if (params->optimizer == FACTO_OPT_SGD && params->momentum == 0.0f)
         st = fct_mf_train_blocked(&run);
     else
         st = fct_mf_train_hogwild(&run);
-    (void)n;
     if (st != FACTO_OK)
         goto done;
     st = FACTO_OK;
 done:
+    free(wn);
     free(tumap);
     free(timap);
     if (st != FACTO_OK) {
