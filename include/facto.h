@@ -804,8 +804,8 @@ typedef struct facto_kind_info {
     unsigned train_inputs; /* FACTO_INPUT_* bits it trains on (facto_fit_data) */
     int thread_invariant;  /* 1: a model is the same for any facto_ctx_set_threads() count (fm: only
                               MCMC chains run in parallel, each with its own seed), so a program may
-                              use every core by default; 0: more threads change the result (mf:
-                              Hogwild SGD), so 1 thread is the reproducible default */
+                              use every core by default (mf: blocked SGD); 0: more threads change the
+                              result (bpr: Hogwild SGD), so 1 thread is the reproducible default */
 } facto_kind_info;
 
 /* Number of kinds this build knows; kind `index` (0-based) into *out.
@@ -1408,6 +1408,10 @@ typedef struct facto_mf_params {
     float init_std;          /* factors start as N(0, init_std^2); >= 0 [0.007]; 0 = all zero
                                 (then SGD never leaves the saddle: only biases are learned) */
     uint64_t seed;           /* seeds initialisation and shuffling [42] */
+    int train_pass;          /* 1: the epoch report's train figures come from scoring the whole training
+                                set after the epoch; 0 [default]: plain SGD reports the errors seen just
+                                before each update during the epoch (no extra pass; momentum and Adam
+                                always score the training set) */
 } facto_mf_params;
 
 /* The defaults above. Never fails. */
@@ -1415,24 +1419,38 @@ FACTO_API facto_mf_params facto_mf_params_default(void);
 
 /*
  * Train a biased MF model on `train`. `test` (may be NULL) is scored after
- * every epoch for the report only; it never influences training. Each epoch
- * visits the ratings in a fresh random order (Fisher-Yates, seeded) and
- * updates b_u, b_i, p_u, q_i per rating: SGD (Funk 2006; Koren et al. 2009,
- * "Learning algorithms"), or lazy per-row Adam (beta1 0.9, beta2 0.999,
- * eps 1e-8). With facto_ctx_set_threads() > 1 the updates run lock-free in
- * parallel (Hogwild, Recht et al. NIPS 2011): faster, not reproducible.
- * With one thread the same seed gives the same model bytes.
+ * every epoch for the report only; it never influences training.
+ * Plain SGD (optimizer sgd, momentum 0; Funk 2006; Koren et al. 2009,
+ * "Learning algorithms") runs blocked (FPSG: Chin, Zhuang, Juan & Lin, ACM
+ * TIST 2015, with DSGD's strata, Gemulla et al. KDD 2011): users and items
+ * are cut into g ranges of about equal rating counts (g = 16, or 2 threads
+ * + 1 when larger; at most min(users, items)); an epoch visits the g strata
+ * of g disjoint blocks in an order drawn from the seed, the blocks of a
+ * stratum on facto_ctx_set_threads() threads, each block's users in a
+ * seeded order and each user's ratings in item order; the same seed gives
+ * the same model bytes for any thread count (that gives the same g) on the
+ * same CPU path. Each update touches b_u, b_i, p_u, q_i through one fused
+ * kernel (AVX-512, AVX2+FMA or scalar, chosen at start-up), with biases
+ * kept beside the factors in padded rows while training. The epoch
+ * report's train figures are then the errors seen just before each update
+ * (no extra pass) unless train_pass = 1; on_progress is called after each
+ * stratum. Momentum and Adam (lazy per row, beta1 0.9, beta2 0.999, eps
+ * 1e-8) visit the ratings in a fresh random order each epoch (Fisher-Yates,
+ * seeded) on one thread whatever the thread count, report train figures
+ * from a pass over the training set and call on_progress about every 1%.
  * Errors: FACTO_ERR_INVALID (NULL train/params/out, or a parameter out of
  * range: the message names the field and its CLI flag), FACTO_ERR_EMPTY
  * (train holds no ratings), FACTO_ERR_DIVERGED (the loss became non-finite;
  * the message says to lower --lr; no nan epoch is ever reported),
  * FACTO_ERR_NOMEM. On success *out is owned by the caller (facto_model_free);
  * on failure *out is NULL. The model keeps copies of train's id maps and its
- * per-user item lists (for recommend). Memory O((n_users + n_items) k + nnz),
- * plus the same again for momentum and twice for Adam during training.
- * Cost O(n_ratings * num_factors) per epoch (about 5M ratings/s at the
- * default k = 512 with AVX2 on one core); on_epoch adds one scoring pass
- * over train and test.
+ * per-user item lists (for recommend). Memory O((n_users + n_items) k + nnz):
+ * during plain SGD the padded copy of the parameters (rows of k + 1 floats
+ * rounded up to 16) and 4 (g + 2) bytes per user, the item lists copied
+ * after training; momentum keeps the parameters' size again, Adam twice,
+ * plus 12 bytes per rating for the order. Cost O(n_ratings * num_factors)
+ * per epoch; on_epoch adds one scoring pass over test (and over train with
+ * train_pass or momentum / Adam).
  */
 FACTO_API facto_status facto_mf_fit(facto_ctx *ctx, const facto_dataset *train, const facto_dataset *test,
                                     const facto_mf_params *params, const facto_fit_callbacks *callbacks,

@@ -108,6 +108,16 @@ typedef struct fct_kernels {
      * it, with the AVX2 table); NaN and -inf never pass.
      */
     int32_t (*scan_above)(const float *row, const float *bias, float c, int32_t n, float t, float *val);
+    /*
+     * Blocked MF SGD (mf_sgd_kernels.c): one fused step on padded rows p =
+     * [p_u (k) | b_u], q = [q_i (k) | b_i] for rating r with weight w (1 =
+     * unweighted): returns d = (mu + b_u + b_i + <p_u, q_i>) - r before the
+     * update, then steps both biases and both factor vectors with gradient
+     * w d (weight decay reg_b, reg_f; gradients from the old values). The
+     * widest of scalar, AVX2+FMA and AVX-512F the CPU has; same result to
+     * rounding on every path.
+     */
+    float (*mf_sgd_row)(float *p, float *q, int k, float mu, float r, float w, float lr, float reg_f, float reg_b);
 } fct_kernels;
 
 /* The table in use (read-only outside kernels.c). */
@@ -158,6 +168,12 @@ int32_t fct_scan_above_scalar(const float *row, const float *bias, float c, int3
 int32_t fct_scan_above_avx2(const float *row, const float *bias, float c, int32_t n, float t, float *val);
 /* Only when the CPU has AVX-512F (fct_kernel_has_avx512). */
 int32_t fct_scan_above_avx512(const float *row, const float *bias, float c, int32_t n, float t, float *val);
+float fct_mf_sgd_row_scalar(float *p, float *q, int k, float mu, float r, float w, float lr, float reg_f,
+                            float reg_b);
+float fct_mf_sgd_row_avx2(float *p, float *q, int k, float mu, float r, float w, float lr, float reg_f, float reg_b);
+/* Only when the CPU has AVX-512F. */
+float fct_mf_sgd_row_avx512(float *p, float *q, int k, float mu, float r, float w, float lr, float reg_f,
+                            float reg_b);
 /* 1 when the CPU has AVX-512F. */
 int fct_kernel_has_avx512(void);
 

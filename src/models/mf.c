@@ -73,6 +73,9 @@ static const fct_pdesc fct_mf_pdesc[] = {
      "factors start as N(0, init_std^2)", "facto", NULL},
     {"seed", NULL, FCT_PT_U64, F(seed), NULL, 0, 18446744073709551615.0, 0, NULL,
      "seed of initialisation and shuffling", "facto", NULL},
+    {"train_pass", NULL, FCT_PT_INT, F(train_pass), NULL, 0, 1, FCT_PF_UNSET_ZERO, NULL,
+     "1: score the training set after each epoch for its RMSE; 0: sgd reports the errors seen in the epoch",
+     "facto", "0"},
 };
 #undef F
 
@@ -571,7 +574,7 @@ const fct_model_ops fct_mf_ops = {
     .summary = "biased matrix factorization, SGD or Adam (Koren, Bell & Volinsky 2009)",
     .train_inputs = FACTO_INPUT_RATINGS,
     .params = &fct_mf_ptable,
-    .thread_invariant = 0, /* Hogwild SGD: more threads, another model */
+    .thread_invariant = 1, /* sgd: blocked, the same model for any count (momentum and adam: Hogwild) */
     .describe = fct_mf_params_describe,
     .free = fct_mf_free,
     .save = fct_mf_save,

@@ -58,4 +58,48 @@ struct fct_mf_solver {
                                      of the epoch's order is step step_base + x + 1 (Adam) */
 };
 
+/*
+ * Blocked SGD (fpsg_mf.c: FPSG's grid with DSGD's strata; plain SGD only).
+ * The ratings are the training CSR (row_ptr [n_users + 1], items and
+ * ratings [nnz], items ascending within a user; weights [nnz] or NULL for
+ * 1), borrowed for the blocked state's life.
+ */
+#define FCT_MF_GRID 16      /* blocks per side unless threads need more */
+#define FCT_MF_GRID_MAX 512 /* at most (2 * threads + 1, capped) */
+
+typedef struct fct_mf_blocked {
+    int g;                         /* blocks per side */
+    int32_t n_users, n_items, k, stride;
+    const int64_t *row_ptr;
+    const int32_t *items;
+    const float *ratings, *weights; /* weights NULL: 1 */
+    int32_t *ucut, *icut;          /* [g + 1] user and item range starts */
+    uint32_t *seg;                 /* [n_users, g + 1] run starts from row_ptr[u]; [g]: row length */
+    int32_t *uorder;               /* [n_users] visiting order within each user range */
+    double *bsse, *bsae;           /* [g] error sums of the stratum's blocks, by user range */
+    int *cols;                     /* [g, g] the epoch's schedule: stratum s, user range r -> item range */
+    float *U, *V;                  /* [n_users + 1, stride], [n_items + 1, stride]: [p | b | 0..] */
+    uint64_t seed;
+} fct_mf_blocked;
+
+/* Blocks per side for this data: FCT_MF_GRID, or 2 n_threads + 1 when
+ * larger (capped at FCT_MF_GRID_MAX), at most min(n_users, n_items). The
+ * model is the same for every thread count that gives the same g. */
+int fct_mf_blocked_grid_size(int32_t n_users, int32_t n_items, int n_threads);
+/* Build the grid over m's sizes and copy m's parameters into the padded
+ * rows. 0, or -1 when out of memory (b then holds nothing). O(nnz + (n_users
+ * + n_items) k). */
+int fct_mf_blocked_init(fct_mf_blocked *b, const fct_mf_model *m, const int64_t *row_ptr, const int32_t *items,
+                        const float *ratings, const float *weights, int g, uint64_t seed);
+/* Copy the padded rows back into m's P, Q, bu, bi. */
+void fct_mf_blocked_store(const fct_mf_blocked *b, fct_mf_model *m);
+void fct_mf_blocked_free(fct_mf_blocked *b);
+/* Draw epoch `epoch`'s stratum schedule (b->cols) from the seed. */
+void fct_mf_blocked_schedule(fct_mf_blocked *b, int epoch);
+/* Run stratum s of the epoch's schedule on n_threads; adds the squared and
+ * absolute errors seen before each update (w not applied) to *sse, *sae
+ * (non-finite when training diverged). Same bits for any n_threads. */
+void fct_mf_blocked_stratum(fct_mf_blocked *b, int epoch, int s, float mu, float lr, float reg_f, float reg_b,
+                            int n_threads, double *sse, double *sae);
+
 #endif /* FACTO_MF_SOLVERS_H */

@@ -1,12 +1,16 @@
 /*
  * fit_mf.c — the training driver of biased matrix factorization: validates
  * the parameters, builds the model (fct_mf_init, src/models/mf.c), then runs
- * the epochs: a fresh Fisher-Yates order of the ratings each epoch, updates
- * through the MF solver (src/solvers: SGD with momentum, Adam), Hogwild over
- * contiguous parts of the order with several threads, a progress callback
- * about every 1% of an epoch and an epoch report with train and test RMSE /
- * MAE. Cost O(nnz k) per epoch plus one scoring pass over train and test
- * when an epoch callback is set.
+ * the epochs. Plain SGD runs blocked (src/solvers/fpsg_mf.c: a g x g grid
+ * of user x item ranges, strata of disjoint blocks over the context's
+ * threads, the same model for any thread count), a progress callback after
+ * each stratum (1/g of an epoch) and an epoch report whose train figures are
+ * the errors seen during the epoch (a full pass with train_pass). Momentum
+ * and Adam take a fresh Fisher-Yates order of the ratings each epoch
+ * (sgd_mf.c) on one thread, a progress callback about every 1% of an epoch
+ * and train figures from a pass over the training set. Cost O(nnz k) per
+ * epoch plus one scoring pass over test (and train) when an epoch callback
+ * is set.
  */
 #include "solvers/mf_solvers.h"
 #include "train.h"
@@ -15,7 +19,6 @@
 #include "metrics/metrics.h"
 
 #include <math.h>
-#include <omp.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -45,6 +48,184 @@ static facto_status fct_mf_diverged(facto_ctx *ctx, const facto_mf_params *p, in
                       epoch, (double)p->learning_rate, more);
 }
 
+/* What both training loops share. */
+typedef struct fct_mf_run {
+    facto_ctx *ctx;
+    const facto_dataset *train, *test;
+    const facto_mf_params *params;
+    const facto_fit_callbacks *callbacks;
+    fct_mf_model *m;
+    fct_rng *rng;
+    const int32_t *tumap, *timap; /* test ids in the model's indices */
+    const float *weights;         /* [nnz] IPS weights scaled to mean 1, or NULL (all 1) */
+} fct_mf_run;
+
+/* The epoch report: train figures from the errors seen during the epoch
+ * (seen non-NULL and no train_pass) or from a pass over the training set,
+ * test figures from a pass over the test set. 1 when the callback asks to
+ * stop. */
+static facto_status fct_mf_report(const fct_mf_run *R, int epoch, double secs, const fct_err_acc *seen, int *stop)
+{
+    const facto_fit_callbacks *cb = R->callbacks;
+    if (!cb || !cb->on_epoch)
+        return FACTO_OK;
+    facto_epoch_report rep;
+    memset(&rep, 0, sizeof rep);
+    rep.epoch = epoch;
+    rep.epochs = R->params->epochs;
+    rep.test_rmse_average = NAN;
+    rep.train_loss = NAN;
+    facto_status st = FACTO_OK;
+    if (seen && !R->params->train_pass) {
+        fct_metrics_empty(&rep.train, FACTO_TASK_REGRESSION);
+        fct_metrics_set_errors(&rep.train, seen);
+    } else {
+        st = fct_fit_report_ratings(R->ctx, &R->m->base, R->train, NULL, NULL, &rep.train);
+    }
+    if (st == FACTO_OK)
+        st = fct_fit_report_ratings(R->ctx, &R->m->base, R->test, R->tumap, R->timap, &rep.test);
+    if (st != FACTO_OK)
+        return st;
+    rep.seconds = secs;
+    rep.samples_per_second = secs > 0.0 ? (double)R->train->n_ratings / secs : 0.0;
+    if (cb->on_epoch(&rep, cb->user_data))
+        *stop = 1;
+    return FACTO_OK;
+}
+
+/* Plain SGD: blocked, the same model for any thread count (fpsg_mf.c). */
+static facto_status fct_mf_train_blocked(const fct_mf_run *R)
+{
+    const facto_mf_params *params = R->params;
+    const facto_dataset *train = R->train;
+    const facto_fit_callbacks *callbacks = R->callbacks;
+    fct_mf_model *m = R->m;
+    const int64_t n = train->n_ratings;
+    const int n_threads = fct_threads(R->ctx);
+    const int g = fct_mf_blocked_grid_size(m->n_users, m->n_items, n_threads);
+    /* The model's copy of the training item lists (the seen lists, nnz
+     * int32) is made after training, once the padded rows are gone: peak
+     * memory holds one of the two, not both. */
+    free(m->seen_items);
+    m->seen_items = NULL;
+    fct_mf_blocked b;
+    if (fct_mf_blocked_init(&b, m, train->row_ptr, train->items, train->ratings, R->weights, g,
+                            fct_rng_u64(R->rng)) != 0)
+        return fct_fail(R->ctx, FACTO_ERR_NOMEM, "out of memory for training state");
+    fct_log(R->ctx, FACTO_LOG_DEBUG, "mf sgd: %d x %d blocks, %d threads, rows of %d floats", g, g, n_threads,
+            b.stride);
+    const float mu = (float)m->mu;
+    float lr = params->learning_rate;
+    int stop = 0;
+    facto_status st = FACTO_OK;
+    for (int epoch = 1; epoch <= params->epochs && !stop; epoch++) {
+        fct_mf_blocked_schedule(&b, epoch);
+        double t0 = fct_now();
+        fct_err_acc seen = {0.0, 0.0, 0};
+        int64_t done = 0;
+        for (int s = 0; s < g; s++) {
+            fct_mf_blocked_stratum(&b, epoch, s, mu, lr, params->reg_factors, params->reg_bias, n_threads,
+                                   &seen.sse, &seen.sae);
+            if (!isfinite(seen.sse))
+                break;
+            done = s + 1 == g ? n : n * (s + 1) / g;
+            if (callbacks && callbacks->on_progress && callbacks->on_progress(epoch, done, n, callbacks->user_data))
+                stop = 1;
+            if (stop)
+                break;
+        }
+        seen.n = done;
+        double secs = fct_now() - t0;
+        if (!isfinite(seen.sse) || !isfinite(seen.sae)) {
+            st = fct_mf_diverged(R->ctx, params, epoch,
+                                 fmax(fabs((double)train->min_rating), fabs((double)train->max_rating)));
+            break;
+        }
+        fct_mf_blocked_store(&b, m);
+        if (!fct_mf_params_finite(m)) {
+            st = fct_mf_diverged(R->ctx, params, epoch,
+                                 fmax(fabs((double)train->min_rating), fabs((double)train->max_rating)));
+            break;
+        }
+        fct_log(R->ctx, FACTO_LOG_DEBUG, "mf epoch %d: running train rmse %.4f, lr %g", epoch,
+                sqrt(seen.sse / (double)(done > 0 ? done : 1)), (double)lr);
+        st = fct_mf_report(R, epoch, secs, done == n ? &seen : NULL, &stop);
+        if (st != FACTO_OK)
+            break;
+        lr *= params->lr_decay;
+    }
+    fct_mf_blocked_free(&b);
+    if (st != FACTO_OK)
+        return st;
+    m->seen_items = fct_malloc_array((size_t)n, sizeof *m->seen_items);
+    if (!m->seen_items)
+        return fct_fail(R->ctx, FACTO_ERR_NOMEM, "out of memory for the model's item lists");
+    memcpy(m->seen_items, train->items, (size_t)n * sizeof *m->seen_items);
+    return FACTO_OK;
+}
+
+/* Momentum and Adam: per-rating steps over a fresh shuffled order each
+ * epoch (sgd_mf.c), on one thread whatever the context's count, so the
+ * model is the same for any count (Hogwild made it depend on the count and
+ * on timing; the blocked schedule serves plain SGD only). */
+static facto_status fct_mf_train_hogwild(const fct_mf_run *R)
+{
+    facto_ctx *ctx = R->ctx;
+    const facto_mf_params *params = R->params;
+    const facto_dataset *train = R->train;
+    const facto_fit_callbacks *callbacks = R->callbacks;
+    fct_mf_model *m = R->m;
+    facto_status st = FACTO_OK;
+    const int64_t n = train->n_ratings;
+    int32_t *users = fct_malloc_array((size_t)n, sizeof *users);
+    int64_t *order = fct_malloc_array((size_t)n, sizeof *order);
+    fct_mf_solver *solver = fct_mf_solver_new(m, params);
+    if (!users || !order || !solver) {
+        st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for training state");
+        goto done;
+    }
+    for (int32_t u = 0; u < train->n_users; u++)
+        for (int64_t x = train->row_ptr[u]; x < train->row_ptr[u + 1]; x++)
+            users[x] = u;
+    for (int64_t x = 0; x < n; x++)
+        order[x] = x;
+    fct_mf_triplets trip = {users, train->items, train->ratings, n, R->weights}; /* weights: NULL = 1 */
+    const int64_t chunk = (n + 99) / 100; /* progress about every 1% */
+    float lr = params->learning_rate;
+    int stop = 0;
+    for (int epoch = 1; epoch <= params->epochs && !stop; epoch++) {
+        fct_rng_shuffle_i64(R->rng, order, n);
+        solver->step_base = (int64_t)(epoch - 1) * n;
+        double t0 = fct_now(), sse = 0.0;
+        for (int64_t b = 0; b < n && !stop; b += chunk) {
+            int64_t e = b + chunk < n ? b + chunk : n;
+            sse += fct_mf_solver_run(solver, m, &trip, order, b, e, lr, 1);
+            if (!isfinite(sse))
+                break;
+            if (callbacks && callbacks->on_progress && callbacks->on_progress(epoch, e, n, callbacks->user_data))
+                stop = 1;
+        }
+        double secs = fct_now() - t0;
+        if (!isfinite(sse) || !fct_mf_params_finite(m)) {
+            st = fct_mf_diverged(ctx, params, epoch,
+                                   fmax(fabs((double)train->min_rating), fabs((double)train->max_rating)));
+            goto done;
+        }
+        fct_log(ctx, FACTO_LOG_DEBUG, "mf epoch %d: running train rmse %.4f, lr %g", epoch, sqrt(sse / (double)n),
+                  (double)lr);
+        st = fct_mf_report(R, epoch, secs, NULL, &stop);
+        if (st != FACTO_OK)
+            goto done;
+        lr *= params->lr_decay;
+    }
+    st = FACTO_OK;
+done:
+    fct_mf_solver_free(solver);
+    free(users);
+    free(order);
+    return st;
+}
+
 facto_status facto_mf_fit(facto_ctx *ctx, const facto_dataset *train, const facto_dataset *test,
                           const facto_mf_params *params, const facto_fit_callbacks *callbacks,
                           facto_model **out)
@@ -70,20 +251,8 @@ facto_status facto_mf_fit(facto_ctx *ctx, const facto_dataset *train, const fact
         return st;
 
     const int64_t n = train->n_ratings;
-    int32_t *users = fct_malloc_array((size_t)n, sizeof *users);
-    int64_t *order = fct_malloc_array((size_t)n, sizeof *order);
     int32_t *tumap = NULL, *timap = NULL;
     float *wn = NULL; /* the IPS weights scaled to mean 1, or NULL */
-    fct_mf_solver *solver = fct_mf_solver_new(m, params);
-    if (!users || !order || !solver) {
-        st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for training state");
-        goto done;
-    }
-    for (int32_t u = 0; u < train->n_users; u++)
-        for (int64_t x = train->row_ptr[u]; x < train->row_ptr[u + 1]; x++)
-            users[x] = u;
-    for (int64_t x = 0; x < n; x++)
-        order[x] = x;
     if (test) {
         st = fct_model_map_ids(ctx, test->user_map, m->users, &tumap);
         if (st == FACTO_OK)
@@ -107,89 +276,16 @@ facto_status facto_mf_fit(facto_ctx *ctx, const facto_dataset *train, const fact
         for (int64_t x = 0; x < n; x++)
             wn[x] = (float)(weights[x] * scale);
     }
-    fct_mf_triplets trip = {users, train->items, train->ratings, n, wn}; /* weights: NULL = 1 */
-    const int n_threads = fct_threads(ctx);
-    const int64_t chunk = (n + 99) / 100; /* progress about every 1% */
-    float lr = params->learning_rate;
-    int stop = 0;
-    for (int epoch = 1; epoch <= params->epochs && !stop; epoch++) {
-        fct_rng_shuffle_i64(&rng, order, n);
-        solver->step_base = (int64_t)(epoch - 1) * n;
-        double t0 = fct_now(), sse = 0.0;
-        if (n_threads <= 1) {
-            for (int64_t b = 0; b < n && !stop; b += chunk) {
-                int64_t e = b + chunk < n ? b + chunk : n;
-                sse += fct_mf_solver_run(solver, m, &trip, order, b, e, lr, 1);
-                if (!isfinite(sse))
-                    break;
-                if (callbacks && callbacks->on_progress &&
-                    callbacks->on_progress(epoch, e, n, callbacks->user_data))
-                    stop = 1;
-            }
-        } else {
-            /* Hogwild: each thread takes a contiguous part of the shuffled
-             * order, one parallel region per epoch; the calling thread (0)
-             * reports progress, extrapolated from its own part. */
-            int halt = 0;
-#pragma omp parallel num_threads(n_threads) reduction(+ : sse)
-            {
-                int t = omp_get_thread_num(), nt = omp_get_num_threads();
-                int64_t b0 = n * t / nt, e0 = n * (t + 1) / nt, step = (chunk + nt - 1) / nt;
-                for (int64_t b = b0; b < e0; b += step) {
-                    int h;
-#pragma omp atomic read
-                    h = halt;
-                    if (h)
-                        break;
-                    int64_t e = b + step < e0 ? b + step : e0;
-                    sse += fct_mf_solver_run(solver, m, &trip, order, b, e, lr, 1);
-                    int bad = !isfinite(sse), want_stop = 0;
-                    if (t == 0 && !bad && callbacks && callbacks->on_progress) {
-                        int64_t done = e == e0 ? n : (e - b0) * nt;
-                        want_stop = callbacks->on_progress(epoch, done < n ? done : n, n, callbacks->user_data);
-                    }
-                    if (bad || want_stop) {
-#pragma omp atomic write
-                        halt = 1;
-                        if (want_stop)
-                            stop = 1;
-                    }
-                }
-            }
-        }
-        double secs = fct_now() - t0;
-        if (!isfinite(sse) || !fct_mf_params_finite(m)) {
-            st = fct_mf_diverged(ctx, params, epoch,
-                                   fmax(fabs((double)train->min_rating), fabs((double)train->max_rating)));
-            goto done;
-        }
-        fct_log(ctx, FACTO_LOG_DEBUG, "mf epoch %d: running train rmse %.4f, lr %g", epoch, sqrt(sse / (double)n),
-                  (double)lr);
-        if (callbacks && callbacks->on_epoch) {
-            facto_epoch_report rep;
-            memset(&rep, 0, sizeof rep);
-            rep.epoch = epoch;
-            rep.epochs = params->epochs;
-            rep.test_rmse_average = NAN;
-            rep.train_loss = NAN;
-            st = fct_fit_report_ratings(ctx, &m->base, train, NULL, NULL, &rep.train);
-            if (st == FACTO_OK)
-                st = fct_fit_report_ratings(ctx, &m->base, test, tumap, timap, &rep.test);
-            if (st != FACTO_OK)
-                goto done;
-            rep.seconds = secs;
-            rep.samples_per_second = secs > 0.0 ? (double)n / secs : 0.0;
-            if (callbacks->on_epoch(&rep, callbacks->user_data))
-                stop = 1;
-        }
-        lr *= params->lr_decay;
-    }
+    fct_mf_run run = {ctx, train, test, params, callbacks, m, &rng, tumap, timap, wn};
+    if (params->optimizer == FACTO_OPT_SGD && params->momentum == 0.0f)
+        st = fct_mf_train_blocked(&run);
+    else
+        st = fct_mf_train_hogwild(&run);
+    if (st != FACTO_OK)
+        goto done;
     st = FACTO_OK;
 done:
     free(wn);
-    fct_mf_solver_free(solver);
-    free(users);
-    free(order);
     free(tumap);
     free(timap);
     if (st != FACTO_OK) {

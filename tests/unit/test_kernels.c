@@ -524,6 +524,51 @@ static void test_scan_above(void **state)
     }
 }
 
+/* MF's blocked SGD step on padded rows [x | b] (k factors, bias at k, one
+ * guard float after): against a double reference of the formulas in
+ * kernels.h, for k = 1..67 (every tail of the 8-, 16- and 32-wide loops),
+ * with a weight; the guard after the bias and the rows' other floats stay. */
+static void check_mf_sgd_row(float (*step)(float *, float *, int, float, float, float, float, float, float))
+{
+    fct_rng rng;
+    fct_rng_seed(&rng, 12);
+    float p[MAXN + 2], q[MAXN + 2], p0[MAXN + 2], q0[MAXN + 2];
+    const float mu = 3.5f, r = 4.0f, w = 0.7f, lr = 0.05f, rf = 0.08f, rb = 0.02f;
+    for (int k = 1; k <= MAXN; k++) {
+        fill(&rng, p, k + 2);
+        fill(&rng, q, k + 2);
+        memcpy(p0, p, sizeof p);
+        memcpy(q0, q, sizeof q);
+        const double d = (double)mu + p0[k] + q0[k] + ref_dot(p0, q0, k) - r;
+        const float got = step(p, q, k, mu, r, w, lr, rf, rb);
+        assert_true(fabs((double)got - d) <= tol(k));
+        const double g = w * d;
+        assert_true(fabs((double)p[k] - (p0[k] - lr * (g + rb * p0[k]))) <= 1e-5 * (k + 1));
+        assert_true(fabs((double)q[k] - (q0[k] - lr * (g + rb * q0[k]))) <= 1e-5 * (k + 1));
+        for (int f = 0; f < k; f++) {
+            assert_true(fabs((double)p[f] - (p0[f] - lr * (g * q0[f] + rf * p0[f]))) <= 1e-5 * (k + 1));
+            assert_true(fabs((double)q[f] - (q0[f] - lr * (g * p0[f] + rf * q0[f]))) <= 1e-5 * (k + 1));
+        }
+        assert_true(p[k + 1] == p0[k + 1] && q[k + 1] == q0[k + 1]); /* guard untouched */
+    }
+}
+
+static void test_mf_sgd_row(void **state)
+{
+    (void)state;
+    check_mf_sgd_row(fct_mf_sgd_row_scalar);
+    if (fct_kernel_path_detect() == FACTO_KERNEL_AVX2)
+        check_mf_sgd_row(fct_mf_sgd_row_avx2);
+    if (fct_kernel_path_detect() == FACTO_KERNEL_AVX2 && fct_kernel_has_avx512())
+        check_mf_sgd_row(fct_mf_sgd_row_avx512);
+    /* the table: scalar when asked, else the widest the CPU has */
+    fct_kernel_path_set(FACTO_KERNEL_SCALAR);
+    assert_true(fct_kern.mf_sgd_row == fct_mf_sgd_row_scalar);
+    fct_kernel_path_set(fct_kernel_path_detect());
+    if (fct_kernel_path_detect() == FACTO_KERNEL_AVX2)
+        assert_true(fct_kern.mf_sgd_row == (fct_kernel_has_avx512() ? fct_mf_sgd_row_avx512 : fct_mf_sgd_row_avx2));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -532,6 +577,7 @@ int main(void)
         cmocka_unit_test(test_metrics),
         cmocka_unit_test(test_topk_matches_sort),
         cmocka_unit_test(test_scan_above),
+        cmocka_unit_test(test_mf_sgd_row),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

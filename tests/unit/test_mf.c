@@ -22,6 +22,7 @@
 
 #include "facto.h"
 #include "data/dataset.h"
+#include "kernels/kernels.h"
 #include "solvers/mf_solvers.h"
 #include "testutil.h"
 
@@ -627,9 +628,12 @@ typedef struct {
     int64_t last_done, last_total;
 } cb_state;
 
+static double g_last_train_rmse;
+
 static int on_epoch(const facto_epoch_report *r, void *ud)
 {
     cb_state *s = ud;
+    g_last_train_rmse = r->train.rmse;
     s->epochs_seen++;
     if (!isfinite(r->train.rmse) || !isfinite(r->train.mae) || !(r->seconds >= 0) ||
         !(r->samples_per_second >= 0) || r->epoch != s->epochs_seen)
@@ -719,12 +723,23 @@ static void test_callbacks(void **state)
     assert_int_equal(facto_mf_fit(ctx, train, test, &p, &cb, &m), FACTO_OK);
     assert_int_equal(cs.epochs_seen, 6);
     assert_int_equal(cs.nonfinite, 0);
-    /* about every 1%: chunks of ceil(n / 100) ratings, so calls per
-     * epoch: ceil(n / ceil(n / 100)), which is 88..100 for n in 700..1100 */
-    assert_true(train->n_ratings > 700 && train->n_ratings < 1100);
-    assert_true(cs.progress_calls >= 6 * 88 && cs.progress_calls <= 6 * 100);
+    /* plain SGD: once per stratum, g = 16 strata per epoch (40 users, 35 items) */
+    assert_int_equal(cs.progress_calls, 6 * FCT_MF_GRID);
     assert_int_equal(cs.last_done, train->n_ratings);
     assert_int_equal(cs.last_total, train->n_ratings);
+    facto_model_free(m);
+    /* momentum: about every 1%: chunks of ceil(n / 100) ratings, so calls per
+     * epoch: ceil(n / ceil(n / 100)), which is 88..100 for n in 700..1100 */
+    cb_state cm = {0};
+    facto_fit_callbacks cbm = {on_epoch, on_progress, &cm};
+    facto_mf_params pm = p;
+    pm.momentum = 0.5f;
+    assert_int_equal(facto_mf_fit(ctx, train, test, &pm, &cbm, &m), FACTO_OK);
+    assert_int_equal(cm.epochs_seen, 6);
+    assert_int_equal(cm.nonfinite, 0);
+    assert_true(train->n_ratings > 700 && train->n_ratings < 1100);
+    assert_true(cm.progress_calls >= 6 * 88 && cm.progress_calls <= 6 * 100);
+    assert_int_equal(cm.last_done, train->n_ratings);
     facto_model_free(m);
     /* returning non-zero stops early with FACTO_OK */
     cb_state stop = {0};
@@ -733,6 +748,143 @@ static void test_callbacks(void **state)
     assert_int_equal(facto_mf_fit(ctx, train, NULL, &p, &cb2, &m), FACTO_OK);
     assert_int_equal(stop.epochs_seen, 2);
     facto_model_free(m);
+    facto_dataset_free(train);
+    facto_dataset_free(test);
+    facto_ctx_free(ctx);
+}
+
+/* ---- blocked SGD (fpsg_mf.c) ------------------------------------------------------------- */
+
+/* The grid covers every rating exactly once per epoch, its cuts are
+ * monotone and balanced, and each stratum is a set of disjoint blocks. */
+static void test_blocked_grid(void **state)
+{
+    (void)state;
+    facto_ctx *ctx = facto_ctx_new();
+    facto_dataset *train;
+    make_low_rank(60, 45, 3, 0.5, 0.3, 53, &train, NULL);
+    facto_mf_params p = small_params();
+    fct_rng rng;
+    fct_rng_seed(&rng, 1);
+    fct_mf_model *m = NULL;
+    assert_int_equal(fct_mf_init(ctx, train, &p, &rng, &m), FACTO_OK);
+    const int g = fct_mf_blocked_grid_size(m->n_users, m->n_items, 2);
+    assert_int_equal(g, FCT_MF_GRID);
+    assert_int_equal(fct_mf_blocked_grid_size(m->n_users, m->n_items, 12), 25); /* 2 threads + 1 */
+    assert_int_equal(fct_mf_blocked_grid_size(3, 40, 1), 3);
+    fct_mf_blocked b;
+    assert_int_equal(fct_mf_blocked_init(&b, m, train->row_ptr, train->items, train->ratings, NULL, g, 9), 0);
+    assert_int_equal(b.stride % 16, 0);
+    assert_true(b.stride >= m->k + 1);
+    assert_int_equal(b.ucut[0], 0);
+    assert_int_equal(b.ucut[g], m->n_users);
+    assert_int_equal(b.icut[g], m->n_items);
+    for (int r = 0; r < g; r++) {
+        assert_true(b.ucut[r] <= b.ucut[r + 1]);
+        assert_true(b.icut[r] <= b.icut[r + 1]);
+    }
+    /* every rating in exactly one block: the run of (u, c) holds the user's
+     * items inside item range c, and the runs tile the row */
+    int64_t total = 0;
+    for (int32_t u = 0; u < m->n_users; u++) {
+        const uint32_t *sg = b.seg + (size_t)u * (size_t)(g + 1);
+        assert_int_equal(sg[0], 0);
+        assert_int_equal(sg[g], train->row_ptr[u + 1] - train->row_ptr[u]);
+        for (int c = 0; c < g; c++)
+            for (int64_t x = train->row_ptr[u] + sg[c]; x < train->row_ptr[u] + sg[c + 1]; x++) {
+                assert_true(train->items[x] >= b.icut[c] && train->items[x] < b.icut[c + 1]);
+                total++;
+            }
+    }
+    assert_int_equal(total, train->n_ratings);
+    /* the padded rows hold the model's parameters */
+    for (int f = 0; f < m->k; f++)
+        assert_true(b.U[(size_t)5 * b.stride + f] == m->P[5 * m->k + f]);
+    /* schedule: in each stratum the item ranges are a permutation; over the
+     * epoch every (r, c) once */
+    fct_mf_blocked_schedule(&b, 3);
+    int seen[FCT_MF_GRID][FCT_MF_GRID] = {{0}};
+    for (int s2 = 0; s2 < g; s2++) {
+        int used[FCT_MF_GRID] = {0};
+        for (int r = 0; r < g; r++) {
+            int c = b.cols[s2 * g + r];
+            assert_true(c >= 0 && c < g);
+            assert_int_equal(used[c]++, 0);
+            seen[r][c]++;
+        }
+    }
+    for (int r = 0; r < g; r++)
+        for (int c = 0; c < g; c++)
+            assert_int_equal(seen[r][c], 1);
+    fct_mf_blocked_free(&b);
+    fct_mf_model_destroy(m);
+    facto_dataset_free(train);
+    facto_ctx_free(ctx);
+}
+
+/* The same seed gives the same model bytes on 1, 2 and 3 threads; the
+ * scalar kernels (forced) train a model that predicts like the vector
+ * ones (the paths differ by float rounding only); the train figures of the
+ * report are the errors seen during the epoch, or with train_pass those of
+ * the whole training set. */
+static void test_blocked_threads_and_paths(void **state)
+{
+    (void)state;
+    facto_ctx *ctx = facto_ctx_new();
+    facto_dataset *train, *test;
+    make_low_rank(60, 50, 3, 0.6, 0.0, 17, &train, &test);
+    facto_mf_params p = small_params();
+    char path[3][512];
+    for (int t = 1; t <= 3; t++) {
+        facto_ctx_set_threads(ctx, t);
+        fct_mf_model *m = fit_ok(ctx, train, &p);
+        snprintf(path[t - 1], sizeof path[t - 1], "%s/thr%d.facto", g_dir, t);
+        assert_int_equal(facto_model_save(ctx, &m->base, path[t - 1]), FACTO_OK);
+        facto_model_free(&m->base);
+    }
+    assert_true(same_file(path[0], path[1]));
+    assert_true(same_file(path[0], path[2]));
+
+    facto_ctx_set_threads(ctx, 2);
+    fct_mf_model *mv = fit_ok(ctx, train, &p);
+    const fct_kernel_path det = fct_kernel_path_get();
+    fct_kernel_path_set(FACTO_KERNEL_SCALAR);
+    assert_true(fct_kern.mf_sgd_row == fct_mf_sgd_row_scalar);
+    fct_mf_model *ms = fit_ok(ctx, train, &p);
+    fct_kernel_path_set(det);
+    const double rv = rmse_on(ctx, mv, test), rs = rmse_on(ctx, ms, test);
+    print_message("blocked SGD test RMSE: vector path %.6f, scalar path %.6f\n", rv, rs);
+    assert_true(rv < 0.15); /* the bound of test_low_rank_recovery on the same data */
+    assert_true(fabs(rv - rs) < 1e-3);
+    double maxdiff = 0.0;
+    for (int64_t x = 0; x < (int64_t)ms->n_users * ms->k; x++)
+        maxdiff = fmax(maxdiff, fabs((double)ms->P[x] - mv->P[x]));
+    assert_true(maxdiff < 1e-3);
+    facto_model_free(&mv->base);
+    facto_model_free(&ms->base);
+
+    /* report: seen errors (default) vs a full pass (train_pass = 1) */
+    cb_state cs = {0};
+    facto_fit_callbacks cb = {on_epoch, NULL, &cs};
+    facto_mf_params pp = p;
+    pp.train_pass = 1;
+    pp.epochs = 1;
+    facto_model *m1 = NULL;
+    assert_int_equal(facto_mf_fit(ctx, train, NULL, &pp, &cb, &m1), FACTO_OK);
+    facto_metrics full;
+    assert_int_equal(facto_model_evaluate(ctx, m1, train, NULL, &full, NULL), FACTO_OK);
+    assert_true(fabs(g_last_train_rmse - full.rmse) < 1e-6);
+    facto_model_free(m1);
+    pp.train_pass = 0;
+    cb_state cs2 = {0};
+    facto_fit_callbacks cb2 = {on_epoch, NULL, &cs2};
+    assert_int_equal(facto_mf_fit(ctx, train, NULL, &pp, &cb2, &m1), FACTO_OK);
+    /* in epoch 1 the errors seen before each update are those of a model
+     * still near the mean: larger than after the epoch */
+    assert_true(g_last_train_rmse > full.rmse + 0.01);
+    assert_int_equal(cs.nonfinite, 0);
+    assert_int_equal(cs2.nonfinite, 0);
+    facto_model_free(m1);
     facto_dataset_free(train);
     facto_dataset_free(test);
     facto_ctx_free(ctx);
@@ -761,8 +913,9 @@ static void test_ml100k_u1_defaults(void **state)
     assert_int_equal(r.n, 20000);
     print_message("ml-100k u1 default params: test RMSE %.5f MAE %.5f (%lld unknown items)\n", r.rmse, r.mae,
                   (long long)r.n_unknown_items);
-    /* seeds 1-10 (tests/measure-bounds): 0.91463-0.91530, mean 0.91489, sd
-     * 0.00022; bound mean + 4 sd rounded up (docs/testing.md) */
+    /* seeds 1-10 (tests/measure-bounds) under Hogwild: 0.91463-0.91530, mean
+     * 0.91489, sd 0.00022; blocked SGD, seeds 1-3: 0.91471-0.91533, mean
+     * 0.91502, sd 0.00031; bound mean + 4 sd rounded up (docs/testing.md) */
     assert_true(r.rmse <= 0.916);
     assert_true(r.rmse > 0.80); /* far below what is published for this split: a leak */
     facto_model_free(m);
@@ -798,7 +951,8 @@ static void test_ml100k_u1_u5_mean(void **state)
         facto_dataset_free(te);
     }
     print_message("ml-100k u1..u5 default params: mean test RMSE %.5f\n", sum / 5);
-    /* seeds 1-10: 0.90445-0.90479, mean 0.90462, sd 0.00011 */
+    /* seeds 1-10 (Hogwild): 0.90445-0.90479, mean 0.90462, sd 0.00011;
+     * blocked SGD, seeds 1-3: 0.90445-0.90484, mean 0.90467, sd 0.00020 */
     assert_true(sum / 5 <= 0.906);
     facto_ctx_free(ctx);
 }
@@ -817,6 +971,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_diverged),
         cmocka_unit_test(test_invalid_params),
         cmocka_unit_test(test_callbacks),
+        cmocka_unit_test(test_blocked_grid),
+        cmocka_unit_test(test_blocked_threads_and_paths),
         cmocka_unit_test(test_load_refuses_inconsistent_sections),
         fct_data_test(test_ml100k_u1_defaults),
         fct_data_test(test_ml100k_u1_u5_mean),

@@ -1,0 +1,289 @@
+/*
+ * fpsg_mf.c — blocked parallel SGD for biased MF, after FPSG (Chin, Zhuang,
+ * Juan & Lin, "A fast parallel stochastic gradient method for matrix
+ * factorization in shared memory systems", ACM TIST 2015) with the
+ * stratum schedule of DSGD (Gemulla, Nijkamp, Haas & Sismanis, KDD 2011).
+ *
+ * Grid. Users are cut into g contiguous ranges and items into g contiguous
+ * ranges, each cut where the cumulative rating count crosses a multiple of
+ * nnz / g, so the g x g blocks hold about nnz / g^2 ratings each. The
+ * ratings are never copied: the training CSR (by user, items ascending)
+ * already holds, for each user, the ratings of one item range as one
+ * contiguous run; seg keeps, per user, where each run starts (g + 1 uint32
+ * offsets from the user's row start). Optional per-rating weights (same
+ * positions as the ratings; NULL = 1) ride along.
+ *
+ * Parameters. Training works on padded copies: row u of U is [p_u | b_u],
+ * row i of V is [q_i | b_i], stride a multiple of 16 floats (64 bytes), so
+ * one update streams one contiguous run of cache lines per side; the model's
+ * P, Q, bu, bi are copied in before epoch 1 and back after the last.
+ *
+ * Schedule. An epoch is g strata; stratum s holds the g blocks (r, c_s(r))
+ * with c_s(r) = cperm[(r + sperm[s]) mod g] (a Latin square: no two blocks
+ * of a stratum share a user range or an item range; every block once per
+ * epoch); cperm and sperm are drawn per epoch from the seed. Threads take
+ * the blocks of a stratum one at a time (dynamic), then meet at a barrier.
+ * As the blocks of a stratum touch disjoint rows, the model does not depend
+ * on which thread ran which block nor on how many threads there are: the
+ * same seed gives the same bytes for any thread count (the per-block error
+ * sums are added in block order too). FPSG's scheduler instead hands any
+ * free block, least-processed first, without barriers; the strata cost a
+ * barrier per 1/g epoch and keep the result reproducible.
+ *
+ * Inside a block the users of its range are visited in an order drawn from
+ * (seed, epoch, block) each epoch, each user's run in item order (the
+ * CSR's), one fused kernel step per rating (kernels.h mf_sgd_row).
+ *
+ * Memory: seg 4 (g + 1) bytes per user, the visiting order 4 bytes per
+ * user, the padded copies (n_users + n_items) stride floats. Cost O(k) per
+ * rating plus O(n_users) per stratum.
+ */
+#include "mf_solvers.h"
+
+#include <omp.h>
+#include <string.h>
+
+int fct_mf_blocked_grid_size(int32_t n_users, int32_t n_items, int n_threads)
+{
+    int g = FCT_MF_GRID;
+    if (n_threads > 0 && 2 * n_threads + 1 > g)
+        g = 2 * n_threads + 1;
+    if (g > FCT_MF_GRID_MAX)
+        g = FCT_MF_GRID_MAX;
+    if (g > n_users)
+        g = (int)n_users;
+    if (g > n_items)
+        g = (int)n_items;
+    return g < 1 ? 1 : g;
+}
+
+/* Cut [0, n) into g ranges of about total / g counts each: cut[0] = 0,
+ * cut[g] = n, non-decreasing. cum(j) = count of indices < j. */
+static void fct_mf_cuts(int32_t *cut, int g, int32_t n, const int64_t *cum)
+{
+    const int64_t total = cum[n];
+    int32_t j = 0;
+    cut[0] = 0;
+    for (int r = 1; r < g; r++) {
+        const int64_t want = total * r / g;
+        while (j < n && cum[j] < want)
+            j++;
+        cut[r] = j;
+    }
+    cut[g] = n;
+}
+
+void fct_mf_blocked_free(fct_mf_blocked *b)
+{
+    if (!b)
+        return;
+    free(b->ucut);
+    free(b->icut);
+    free(b->seg);
+    free(b->uorder);
+    free(b->bsse);
+    free(b->bsae);
+    free(b->cols);
+    fct_aligned_free(b->U);
+    fct_aligned_free(b->V);
+    memset(b, 0, sizeof *b);
+}
+
+int fct_mf_blocked_init(fct_mf_blocked *b, const fct_mf_model *m, const int64_t *row_ptr, const int32_t *items,
+                        const float *ratings, const float *weights, int g, uint64_t seed)
+{
+    memset(b, 0, sizeof *b);
+    const int32_t nu = m->n_users, ni = m->n_items, k = m->k;
+    b->g = g;
+    b->n_users = nu;
+    b->n_items = ni;
+    b->k = k;
+    b->stride = (k + 1 + 15) / 16 * 16;
+    b->row_ptr = row_ptr;
+    b->items = items;
+    b->ratings = ratings;
+    b->weights = weights;
+    b->seed = seed;
+    const size_t stride = (size_t)b->stride;
+    b->ucut = fct_malloc_array((size_t)g + 1, sizeof *b->ucut);
+    b->icut = fct_malloc_array((size_t)g + 1, sizeof *b->icut);
+    b->seg = fct_malloc_array((size_t)nu * ((size_t)g + 1), sizeof *b->seg);
+    b->uorder = fct_malloc_array((size_t)nu + 1, sizeof *b->uorder);
+    b->bsse = fct_calloc_array((size_t)g, sizeof *b->bsse);
+    b->bsae = fct_calloc_array((size_t)g, sizeof *b->bsae);
+    b->cols = fct_malloc_array((size_t)g * (size_t)g, sizeof *b->cols);
+    b->U = fct_aligned_alloc(((size_t)nu + 1) * stride * sizeof(float));
+    b->V = fct_aligned_alloc(((size_t)ni + 1) * stride * sizeof(float));
+    int64_t *icum = fct_calloc_array((size_t)ni + 1, sizeof *icum);
+    if (!b->ucut || !b->icut || !b->seg || !b->uorder || !b->bsse || !b->bsae || !b->cols || !b->U || !b->V ||
+        !icum) {
+        free(icum);
+        fct_mf_blocked_free(b);
+        return -1;
+    }
+    /* cuts balanced by ratings: users from the CSR offsets, items from their counts */
+    fct_mf_cuts(b->ucut, g, nu, row_ptr);
+    const int64_t nnz = row_ptr[nu];
+    for (int64_t x = 0; x < nnz; x++)
+        icum[items[x] + 1]++;
+    for (int32_t i = 0; i < ni; i++)
+        icum[i + 1] += icum[i];
+    fct_mf_cuts(b->icut, g, ni, icum);
+    free(icum);
+    /* each user's runs: items ascending, so one merge over the item cuts */
+    for (int32_t u = 0; u < nu; u++) {
+        uint32_t *s = b->seg + (size_t)u * ((size_t)g + 1);
+        const int64_t x0 = row_ptr[u], x1 = row_ptr[u + 1];
+        int64_t x = x0;
+        for (int c = 0; c < g; c++) {
+            s[c] = (uint32_t)(x - x0);
+            while (x < x1 && items[x] < b->icut[c + 1])
+                x++;
+        }
+        s[g] = (uint32_t)(x1 - x0);
+        b->uorder[u] = u;
+    }
+    /* padded copies: [p_u | b_u], zero padding */
+    memset(b->U, 0, ((size_t)nu + 1) * stride * sizeof(float));
+    memset(b->V, 0, ((size_t)ni + 1) * stride * sizeof(float));
+    for (int32_t u = 0; u < nu; u++) {
+        memcpy(b->U + (size_t)u * stride, m->P + (size_t)u * (size_t)k, (size_t)k * sizeof(float));
+        b->U[(size_t)u * stride + (size_t)k] = m->bu[u];
+    }
+    for (int32_t i = 0; i < ni; i++) {
+        memcpy(b->V + (size_t)i * stride, m->Q + (size_t)i * (size_t)k, (size_t)k * sizeof(float));
+        b->V[(size_t)i * stride + (size_t)k] = m->bi[i];
+    }
+    return 0;
+}
+
+void fct_mf_blocked_store(const fct_mf_blocked *b, fct_mf_model *m)
+{
+    const size_t stride = (size_t)b->stride, k = (size_t)b->k;
+    for (int32_t u = 0; u < b->n_users; u++) {
+        memcpy(m->P + (size_t)u * k, b->U + (size_t)u * stride, k * sizeof(float));
+        m->bu[u] = b->U[(size_t)u * stride + k];
+    }
+    for (int32_t i = 0; i < b->n_items; i++) {
+        memcpy(m->Q + (size_t)i * k, b->V + (size_t)i * stride, k * sizeof(float));
+        m->bi[i] = b->V[(size_t)i * stride + k];
+    }
+}
+
+/* A stream of the seed for (epoch, a, b): splitmix-style mixing. */
+static uint64_t fct_mf_stream(uint64_t seed, int epoch, int a, int c)
+{
+    uint64_t z = seed ^ (0x9e3779b97f4a7c15ull * (uint64_t)(epoch + 1));
+    z ^= (uint64_t)(uint32_t)a << 32 | (uint32_t)c;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static void fct_mf_perm(fct_rng *rng, int *a, int n)
+{
+    for (int x = 0; x < n; x++)
+        a[x] = x;
+    for (int x = n - 1; x > 0; x--) {
+        int y = (int)fct_rng_below(rng, (uint64_t)x + 1);
+        int t = a[x];
+        a[x] = a[y];
+        a[y] = t;
+    }
+}
+
+void fct_mf_blocked_schedule(fct_mf_blocked *b, int epoch)
+{
+    const int g = b->g;
+    fct_rng rng;
+    fct_rng_seed(&rng, fct_mf_stream(b->seed, epoch, -1, -1));
+    int cperm[FCT_MF_GRID_MAX], sperm[FCT_MF_GRID_MAX];
+    fct_mf_perm(&rng, cperm, g);
+    fct_mf_perm(&rng, sperm, g);
+    for (int s = 0; s < g; s++)
+        for (int r = 0; r < g; r++)
+            b->cols[s * g + r] = cperm[(r + sperm[s]) % g];
+}
+
+/* Ask for the cache lines of one padded row (stride floats, 64-byte
+ * aligned): the next rating's item row is fetched while this one updates. */
+#define FCT_MF_AHEAD 3 /* ratings ahead whose item rows are prefetched */
+
+static inline void fct_mf_prefetch_row(const float *row, size_t stride)
+{
+    for (size_t f = 0; f < stride; f += 16)
+        __builtin_prefetch(row + f, 1, 3);
+}
+
+/* Block (r, c): its users in a fresh order, each user's run in item order. */
+static void fct_mf_block(fct_mf_blocked *b, int epoch, int r, int c, float mu, float lr, float reg_f, float reg_b)
+{
+    const int g = b->g;
+    const int32_t u0 = b->ucut[r], u1 = b->ucut[r + 1];
+    int32_t *ord = b->uorder + u0;
+    const int32_t n = u1 - u0;
+    fct_rng rng;
+    fct_rng_seed(&rng, fct_mf_stream(b->seed, epoch, r, c));
+    for (int32_t x = n - 1; x > 0; x--) {
+        int32_t y = (int32_t)fct_rng_below(&rng, (uint64_t)x + 1);
+        int32_t t = ord[x];
+        ord[x] = ord[y];
+        ord[y] = t;
+    }
+    const size_t stride = (size_t)b->stride;
+    const int k = b->k;
+    const int32_t *items = b->items;
+    const float *ratings = b->ratings, *weights = b->weights;
+    float (*step)(float *, float *, int, float, float, float, float, float, float) = fct_kern.mf_sgd_row;
+    double sse = 0.0, sae = 0.0;
+    for (int32_t x = 0; x < n; x++) {
+        const int32_t u = ord[x];
+        const uint32_t *s = b->seg + (size_t)u * ((size_t)g + 1);
+        const int64_t j0 = b->row_ptr[u] + s[c], j1 = b->row_ptr[u] + s[c + 1];
+        if (j0 == j1)
+            continue;
+        float *p = b->U + (size_t)u * stride;
+        if (x + 1 < n) /* the next user's row, while this one runs */
+            fct_mf_prefetch_row(b->U + (size_t)ord[x + 1] * stride, stride);
+        if (x + 4 < n) { /* and the run offsets of the user after next */
+            __builtin_prefetch(b->seg + (size_t)ord[x + 4] * ((size_t)g + 1) + c, 0, 3);
+            __builtin_prefetch(b->row_ptr + ord[x + 4], 0, 3);
+        }
+        float es = 0.0f, ea = 0.0f;
+        for (int64_t j = j0; j < j1 && j < j0 + FCT_MF_AHEAD; j++)
+            fct_mf_prefetch_row(b->V + (size_t)items[j] * stride, stride);
+        for (int64_t j = j0; j < j1; j++) {
+            if (j + FCT_MF_AHEAD < j1)
+                fct_mf_prefetch_row(b->V + (size_t)items[j + FCT_MF_AHEAD] * stride, stride);
+            float *q = b->V + (size_t)items[j] * stride;
+            const float d = step(p, q, k, mu, ratings[j], weights ? weights[j] : 1.0f, lr, reg_f, reg_b);
+            es += d * d;
+            ea += d < 0.0f ? -d : d;
+        }
+        sse += (double)es;
+        sae += (double)ea;
+    }
+    b->bsse[r] = sse;
+    b->bsae[r] = sae;
+}
+
+void fct_mf_blocked_stratum(fct_mf_blocked *b, int epoch, int s, float mu, float lr, float reg_f, float reg_b,
+                            int n_threads, double *sse, double *sae)
+{
+    const int g = b->g;
+    const int *cols = b->cols + (size_t)s * (size_t)g;
+    if (n_threads > g)
+        n_threads = g;
+    if (n_threads <= 1) {
+        for (int r = 0; r < g; r++)
+            fct_mf_block(b, epoch, r, cols[r], mu, lr, reg_f, reg_b);
+    } else {
+#pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1)
+        for (int r = 0; r < g; r++)
+            fct_mf_block(b, epoch, r, cols[r], mu, lr, reg_f, reg_b);
+    }
+    for (int r = 0; r < g; r++) {
+        *sse += b->bsse[r];
+        *sae += b->bsae[r];
+    }
+}
