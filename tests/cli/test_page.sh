@@ -139,12 +139,19 @@ stop
 # ---- --log-impressions: the page posts the click only; no log: nothing posted -----
 E="$TMP/ev2"
 start --model "$M" --events-dir "$E" --log-impressions
-browse "$U/?history=3,5&autoclick=1" "$TMP/dom2.html"
-grep -q 'click logged: position 1' "$TMP/dom2.html" || fail "history: $(grep status "$TMP/dom2.html")"
-[ "$(grep -c '"type":"impression"' <(ev))" -eq 1 ] || fail "want the server's 1 impression: $(ev)"
-grep -q '"route":"/recommendations"' <(ev) || fail "the impression is not the server's: $(ev)"
-rid=$(grep '"type":"impression"' <(ev) | sed -n 's/.*"request_id":"\([^"]*\)".*/\1/p')
+browse "$U/?history=3,5&autoclick=1&similar=2" "$TMP/dom2.html"
+grep -q 'data-done="recs"' "$TMP/dom2.html" || fail "history: $(grep status "$TMP/dom2.html")"
+[ "$(grep -c '"type":"impression"' <(ev))" -eq 2 ] || fail "want the server's 2 impressions: $(ev)"
+[ "$(grep -c '"type":"click"' <(ev))" -eq 1 ] || fail "want 1 click: $(ev)"
+rid=$(grep '"route":"/recommendations"' <(ev) | sed -n 's/.*"request_id":"\([^"]*\)".*/\1/p')
+[ -n "$rid" ] || fail "no impression logged by /recommendations: $(ev)"
 grep '"type":"click"' <(ev) | grep -qF "\"request_id\":\"$rid\"" || fail "click without $rid: $(ev)"
+# the similar list: the items of position 2's /similar-items, as the server logged them
+sim=$(grep '"route":"/similar-items"' <(ev) | sed -n 's/.*"items":\[\([^]]*\)\].*/\1/p' | tr -d '"')
+[ "$(tr ',' '\n' <<<"$sim" | wc -l)" -eq 10 ] || fail "want 10 similar items logged: $(ev)"
+dom=$(sed -n 's/.*<ol id="sim"[^>]*>\(.*\)/\1/p' "$TMP/dom2.html" | grep -o 'data-item="[^"]*"' |
+      sed 's/data-item="\(.*\)"/\1/' | paste -sd, -)
+[ "$dom" = "$sim" ] || fail "the similar list shows $dom, the log $sim"
 stop
 start --model "$M"
 req 404 "$U/events/stats"
