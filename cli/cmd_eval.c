@@ -75,7 +75,7 @@ static void cli_eval_help(const char *verb)
            "                     propensity scoring (Joachims et al., WSDM 2017): each slate re-ranked by\n"
            "                     the model, the clicks in its top k weighted 1/propensity of the position\n"
            "                     they were shown at, propensities CTR(p)/CTR(1) from the same log; beside\n"
-           "                     it the clipped and the naive (unweighted) estimates\n"
+           "                     it the clipped and the naive (unweighted) estimates (default: off)\n"
            "  --k K              --ips: the top K of each re-ranked slate (default 5)\n"
            "  --max-ips-weight W --ips: the clipped estimate caps each weight at W >= 1 (default 10)\n"
            "  --max-positions N  --ips: positions whose propensity is estimated (default 100)\n"

@@ -423,18 +423,25 @@ int srv_log_impression(const srv_call *c, srv_answer *a, const char *user, const
     json_t *o = json_object(), *arr = json_array();
     int bad = !o || !arr;
     if (!bad) {
-        json_object_set_new(o, "type", json_string("impression"));
+        /* any failure (out of memory; an id that is not UTF-8, which jansson refuses) leaves the
+         * impression out rather than log a shifted list */
+        bad |= json_object_set_new(o, "type", json_string("impression"));
         if (user)
-            json_object_set_new(o, "user", json_string(user));
-        json_object_set(o, "items", arr);
+            bad |= json_object_set_new(o, "user", json_string(user));
+        bad |= json_object_set(o, "items", arr);
         for (int x = 0; x < n; x++)
-            json_array_append_new(arr, json_string(facto_idmap_name(items, rec[x].item)));
-        json_object_set_new(o, "request_id", json_string(c->request_id));
-        json_object_set_new(o, "ts", json_real(srv_ev_now()));
-        json_object_set_new(o, "route", json_string(route));
+            bad |= json_array_append_new(arr, json_string(facto_idmap_name(items, rec[x].item)));
+        bad |= json_object_set_new(o, "request_id", json_string(c->request_id));
+        bad |= json_object_set_new(o, "ts", json_real(srv_ev_now()));
+        bad |= json_object_set_new(o, "route", json_string(route));
     }
     json_decref(arr);
-    char *line = bad ? NULL : json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+    if (bad) {
+        json_decref(o);
+        atomic_fetch_add(&c->events->rejected, 1);
+        return 1;
+    }
+    char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
     json_decref(o);
     srv_ev_lines l = {0};
     if (!srv_ev_lines_add(&l, line)) {

@@ -11,10 +11,10 @@ set -u
 expect_rc 0 "$F" --version
 grep -q '^facto [0-9]' "$TMP/out" || fail "--version"
 expect_rc 0 "$F" help
-for c in train eval predict recommend similar inspect datasets convert; do
+for c in train eval predict recommend similar inspect datasets convert events; do
     grep -q "^  $c " "$TMP/out" || fail "help does not list $c"
 done
-for c in train "train --model mf" "train --model fm" eval predict recommend similar inspect datasets convert; do
+for c in train "train --model mf" "train --model fm" eval predict recommend similar inspect datasets convert events; do
     # shellcheck disable=SC2086
     expect_rc 0 "$F" $c --help
     grep -q "^Usage: facto $c" "$TMP/out" || fail "$c --help has no usage line"
