@@ -8,9 +8,11 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
-enum { OPT_USERS = 256, OPT_ITEMS, OPT_RATINGS, OPT_SEED, OPT_OUT, OPT_IMPLICIT };
+enum { OPT_USERS = 256, OPT_ITEMS, OPT_RATINGS, OPT_SEED, OPT_OUT, OPT_IMPLICIT, OPT_MNAR, OPT_TEST_FRACTION, OPT_UNIFORM };
 
 static const struct option cli_ds_opts[] = {
     {"json", no_argument, NULL, 'j'},
@@ -20,6 +22,9 @@ static const struct option cli_ds_opts[] = {
     {"seed", required_argument, NULL, OPT_SEED},
     {"out", required_argument, NULL, OPT_OUT},
     {"implicit", no_argument, NULL, OPT_IMPLICIT},
+    {"mnar", required_argument, NULL, OPT_MNAR},
+    {"test-fraction", required_argument, NULL, OPT_TEST_FRACTION},
+    {"uniform", required_argument, NULL, OPT_UNIFORM},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
@@ -27,7 +32,9 @@ static void cli_ds_help(const char *verb)
 {
     facto_synth_options d = facto_synth_options_default();
     printf("Usage: %s list|path NAME|fetch NAME [--json]\n"
-           "       %s synth --users N --items M --ratings R --out FILE [--seed S] [--implicit] [--json]\n\n"
+           "       %s synth --users N --items M --ratings R --out FILE [--seed S] [--implicit] [--json]\n"
+           "       %s synth --mnar ALPHA --users N --items M --ratings R --out DIR [--test-fraction F]\n"
+           "                [--uniform T] [--seed S] [--json]\n\n"
            "  list               registered data sets, and whether each is on disk\n"
            "  path NAME          print the data set's folder (exit 2 when it is missing)\n"
            "  fetch NAME         download the official zip, check its checksum, unpack it\n"
@@ -41,6 +48,16 @@ static void cli_ds_help(const char *verb)
            "  --implicit         binary interactions (every weight 1), items chosen by taste (default: off)\n"
            "  --out FILE         FILE.fds: the compact binary data set (docs/format.md), read by every\n"
            "                     command; any other name: user<TAB>item<TAB>rating text (required)\n"
+           "  --mnar ALPHA       ratings missing not at random with known propensities (Schnabel et al.,\n"
+           "                     ICML 2016): every pair of N x M has a true rating 1..5 and is observed\n"
+           "                     with propensity c * ALPHA^max(0, 4 - rating) (users rate what they like;\n"
+           "                     ALPHA 1 = at random), about R observed. Writes into the folder DIR:\n"
+           "                     train.tsv, test.tsv (observed, held out with --test-fraction),\n"
+           "                     uniform.tsv (T pairs drawn uniformly, true ratings), train.propensities\n"
+           "                     and test.propensities (`user item propensity`: the probability that\n"
+           "                     the pair is in that file) (default: off)\n"
+           "  --test-fraction F  --mnar: share of the observed ratings held out, in [0, 1) (default 0.1)\n"
+           "  --uniform T        --mnar: uniformly exposed test pairs (default R / 4)\n"
            "  --json             JSON output (default: text)\n"
            "  -h, --help         this text\n\n"
            "Data sets live in $FACTO_DATA_HOME, else $XDG_CACHE_HOME/facto, else ~/.cache/facto\n"
@@ -48,7 +65,7 @@ static void cli_ds_help(const char *verb)
            "the same zips; FACTO_CONNECT_TIMEOUT the connect timeout in seconds (default 30).\n"
            "Offline, fetch says which address to download and where to unzip it.\n"
            "\nExit codes: 0 ok, 1 usage, 2 data, network or I/O error, 3 internal error.\n",
-           verb, verb, (int)d.rank, (int)d.n_users, (int)d.n_items, (long long)d.n_ratings,
+           verb, verb, verb, (int)d.rank, (int)d.n_users, (int)d.n_items, (long long)d.n_ratings,
            (unsigned long long)d.seed);
 }
 
@@ -100,6 +117,74 @@ static int cli_ds_synth(const facto_synth_options *o, const char *out, int json)
     return rc;
 }
 
+/* `synth --mnar`: the five files of facto_dataset_synth_mnar into folder dir. */
+static int cli_ds_synth_mnar(const facto_synth_options *o, double alpha, double test_fraction, int64_t n_uniform,
+                             const char *dir, int json)
+{
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        cli_error("%s: cannot create the folder: %s", dir, strerror(errno));
+        return FACTO_EXIT_DATA;
+    }
+    facto_ctx *ctx = facto_ctx_new();
+    if (!ctx) {
+        cli_error("out of memory");
+        return FACTO_EXIT_INTERNAL;
+    }
+    facto_synth_mnar m;
+    facto_status st = facto_dataset_synth_mnar(ctx, o, alpha, test_fraction, n_uniform, &m);
+    if (st != FACTO_OK) {
+        int rc = cli_fail(ctx, st, 1);
+        facto_ctx_free(ctx);
+        return rc;
+    }
+    const struct {
+        const char *name;
+        const facto_dataset *ds;
+    } parts[5] = {{"train.tsv", m.train},
+                  {"test.tsv", m.test},
+                  {"uniform.tsv", m.uniform},
+                  {"train.propensities", m.train_propensity},
+                  {"test.propensities", m.test_propensity}};
+    char path[4096];
+    int rc = FACTO_EXIT_OK;
+    json_t *root = json ? json_object() : NULL;
+    for (int j = 0; j < 5 && rc == FACTO_EXIT_OK; j++) {
+        if (!parts[j].ds)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, parts[j].name);
+        if ((st = facto_dataset_write_tsv(ctx, parts[j].ds, path)) != FACTO_OK) {
+            rc = cli_fail(ctx, st, 0);
+            break;
+        }
+        if (root)
+            json_object_set_new(root, parts[j].name, json_integer(facto_dataset_n_ratings(parts[j].ds)));
+        else
+            printf("%-19s %lld %s\n", parts[j].name, (long long)facto_dataset_n_ratings(parts[j].ds),
+                   j < 3 ? "ratings" : "propensities");
+    }
+    if (rc == FACTO_EXIT_OK) {
+        char num[32];
+        if (root) {
+            json_t *p = json_array();
+            for (int r = 0; r < 5; r++)
+                json_array_append_new(p, cli_json_float(m.propensity[r]));
+            json_object_set_new(root, "propensity_by_rating", p);
+            json_object_set_new(root, "out", cli_json_str(dir));
+            rc = cli_json_print(root);
+            root = NULL;
+        } else {
+            printf("propensity by true rating 1..5:");
+            for (int r = 0; r < 5; r++)
+                printf(" %s", cli_num(num, m.propensity[r]));
+            printf("\n");
+        }
+    }
+    json_decref(root);
+    facto_synth_mnar_free(&m);
+    facto_ctx_free(ctx);
+    return rc;
+}
+
 int cli_cmd_datasets(int argc, char **argv)
 {
     const char *verb = argv[0];
@@ -107,7 +192,9 @@ int cli_cmd_datasets(int argc, char **argv)
     facto_synth_options so = facto_synth_options_default();
     const char *out = NULL;
     uint64_t u64;
-    int iv;
+    int iv, mnar = 0;
+    double alpha = 1.0, test_fraction = 0.1;
+    int64_t n_uniform = -1;
     /* '+' is not used: options may follow the action word. */
     cli_getopt_begin();
     while ((c = getopt_long(argc, argv, "h", cli_ds_opts, NULL)) != -1) {
@@ -138,6 +225,19 @@ int cli_cmd_datasets(int argc, char **argv)
         } else if (c == OPT_IMPLICIT) {
             so.implicit = 1;
             synth_opts = 1;
+        } else if (c == OPT_MNAR) {
+            if (cli_arg_double(verb, "--mnar", optarg, 1e-9, 1.0, &alpha) != 0)
+                return FACTO_EXIT_USAGE;
+            mnar = synth_opts = 1;
+        } else if (c == OPT_TEST_FRACTION) {
+            if (cli_arg_double(verb, "--test-fraction", optarg, 0.0, 0.99, &test_fraction) != 0)
+                return FACTO_EXIT_USAGE;
+            synth_opts = 1;
+        } else if (c == OPT_UNIFORM) {
+            if (cli_arg_u64(verb, "--uniform", optarg, &u64) != 0 || u64 > (uint64_t)INT64_MAX)
+                return cli_usage(verb, "--uniform: %s is not a count", optarg);
+            n_uniform = (int64_t)u64;
+            synth_opts = 1;
         } else {
             return cli_usage(verb, "unknown option '%s'", argv[optind - 1]);
         }
@@ -153,11 +253,17 @@ int cli_cmd_datasets(int argc, char **argv)
         if (npos != 1)
             return cli_usage(verb, "synth takes options only");
         if (!out)
-            return cli_usage(verb, "synth needs --out FILE (FILE.fds or text)");
+            return cli_usage(verb, "synth needs --out FILE (FILE.fds or text; a folder with --mnar)");
+        if (mnar)
+            return cli_ds_synth_mnar(&so, alpha, test_fraction, n_uniform >= 0 ? n_uniform : so.n_ratings / 4, out,
+                                     json);
+        if (n_uniform >= 0 || test_fraction != 0.1)
+            return cli_usage(verb, "--test-fraction and --uniform go with --mnar");
         return cli_ds_synth(&so, out, json);
     }
     if (synth_opts)
-        return cli_usage(verb, "--users, --items, --ratings, --seed, --implicit and --out go with synth");
+        return cli_usage(verb, "--users, --items, --ratings, --seed, --implicit, --mnar, --test-fraction, --uniform and "
+                               "--out go with synth");
     if (!is_list && !is_path && !is_fetch)
         return cli_usage(verb, "unknown action '%s' (list, path NAME, fetch NAME, synth)", action);
     if (is_list && npos != 1)

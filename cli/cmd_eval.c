@@ -17,8 +17,8 @@
 
 enum {
     OPT_MODEL = 256, OPT_TEST, OPT_FORMAT, OPT_COLUMNS, OPT_DELIM, OPT_JSON, OPT_BINARIZE, OPT_IMPLICIT,
-    OPT_IMPLICIT_THRESHOLD, OPT_METRICS, OPT_HISTORY, OPT_THREADS, OPT_EVENTS_DIR, OPT_IPS, OPT_IPS_K,
-    OPT_MAX_IPS_WEIGHT, OPT_MAX_POSITIONS
+    OPT_IMPLICIT_THRESHOLD, OPT_METRICS, OPT_HISTORY, OPT_THREADS, OPT_PROPENSITIES, OPT_MAX_IPS_WEIGHT,
+    OPT_EVENTS_DIR, OPT_IPS, OPT_IPS_K, OPT_MAX_POSITIONS
 };
 
 static const struct option cli_eval_opts[] = {
@@ -28,9 +28,9 @@ static const struct option cli_eval_opts[] = {
     {"binarize", required_argument, NULL, OPT_BINARIZE}, {"help", no_argument, NULL, 'h'},
     {"implicit", no_argument, NULL, OPT_IMPLICIT},     {"implicit-threshold", required_argument, NULL, OPT_IMPLICIT_THRESHOLD},
     {"metrics", required_argument, NULL, OPT_METRICS}, {"history", required_argument, NULL, OPT_HISTORY},
-    {"threads", required_argument, NULL, OPT_THREADS}, {"events-dir", required_argument, NULL, OPT_EVENTS_DIR},
+    {"threads", required_argument, NULL, OPT_THREADS}, {"propensities", required_argument, NULL, OPT_PROPENSITIES},
+    {"max-ips-weight", required_argument, NULL, OPT_MAX_IPS_WEIGHT}, {"events-dir", required_argument, NULL, OPT_EVENTS_DIR},
     {"ips", no_argument, NULL, OPT_IPS},               {"k", required_argument, NULL, OPT_IPS_K},
-    {"max-ips-weight", required_argument, NULL, OPT_MAX_IPS_WEIGHT},
     {"max-positions", required_argument, NULL, OPT_MAX_POSITIONS}, {NULL, 0, NULL, 0}};
 
 static void cli_eval_help(const char *verb)
@@ -70,6 +70,14 @@ static void cli_eval_help(const char *verb)
            "                     items are not ranked (default: none, such users are skipped)\n"
            "  --threads N        threads ranking users, 0 = all cores (default 1; the figures are the\n"
            "                     same for any count)\n"
+           "  --propensities FILE  a regressor: also print the inverse-propensity-scored RMSE and MAE,\n"
+           "                     estimates of the errors over every (user, item) pair, not only the\n"
+           "                     observed ones (Schnabel et al., ICML 2016, section 3.2): IPS (sum of\n"
+           "                     e / p over the model's users x items) and the self-normalised SNIPS\n"
+           "                     (over sum 1 / p). FILE: `user item propensity` or `item propensity` lines, p\n"
+           "                     the probability that the pair is in the test file; every test rating\n"
+           "                     needs one (default: none)\n"
+           "  --max-ips-weight W clip 1 / p at W >= 1 (default: no clipping; with --ips: 10)\n"
            "  --events-dir DIR   an event log (facto serve --events-dir), with --ips (default: none)\n"
            "  --ips              offline click-through rate of the model on the log's slates by inverse\n"
            "                     propensity scoring (Joachims et al., WSDM 2017): each slate re-ranked by\n"
@@ -77,7 +85,6 @@ static void cli_eval_help(const char *verb)
            "                     they were shown at, propensities CTR(p)/CTR(1) from the same log; beside\n"
            "                     it the clipped and the naive (unweighted) estimates (default: off)\n"
            "  --k K              --ips: the top K of each re-ranked slate (default 5)\n"
-           "  --max-ips-weight W --ips: the clipped estimate caps each weight at W >= 1 (default 10)\n"
            "  --max-positions N  --ips: positions whose propensity is estimated (default 100)\n"
            "  -h, --help         this text\n"
            "\nExit codes: 0 ok, 1 usage, 2 data or I/O error, 3 internal error.\n",
@@ -87,6 +94,8 @@ static void cli_eval_help(const char *verb)
 typedef struct cli_eval_args {
     const char *model, *test;
     const char *metrics, *history; /* --metrics, --history, or NULL */
+    const char *propensities;      /* --propensities, or NULL */
+    double max_ips_weight;         /* --max-ips-weight, 0 = none */
     int json, threads;
     float binarize;
     cli_readopts read;
@@ -94,7 +103,6 @@ typedef struct cli_eval_args {
     int rows_format_set;
     const char *events_dir; /* --events-dir, or NULL */
     int ips, ips_k, max_positions;
-    double max_ips_weight;
 } cli_eval_args;
 
 static int cli_eval_parse(int argc, char **argv, cli_eval_args *a, int *help)
@@ -125,10 +133,13 @@ static int cli_eval_parse(int argc, char **argv, cli_eval_args *a, int *help)
         case OPT_METRICS: a->metrics = optarg; break;
         case OPT_HISTORY: a->history = optarg; break;
         case OPT_THREADS: rc = cli_arg_int(verb, "--threads", optarg, 0, 4096, &a->threads); break;
+        case OPT_PROPENSITIES: a->propensities = optarg; break;
+        case OPT_MAX_IPS_WEIGHT:
+            rc = cli_arg_double(verb, "--max-ips-weight", optarg, 1.0, 1e30, &a->max_ips_weight);
+            break;
         case OPT_EVENTS_DIR: a->events_dir = optarg; break;
         case OPT_IPS: a->ips = 1; break;
         case OPT_IPS_K: rc = cli_arg_int(verb, "--k", optarg, 1, 10000, &a->ips_k); break;
-        case OPT_MAX_IPS_WEIGHT: rc = cli_arg_double(verb, "--max-ips-weight", optarg, 1.0, 1e300, &a->max_ips_weight); break;
         case OPT_MAX_POSITIONS: rc = cli_arg_int(verb, "--max-positions", optarg, 1, 10000, &a->max_positions); break;
         default: return FACTO_EXIT_USAGE;
         }
@@ -140,17 +151,20 @@ static int cli_eval_parse(int argc, char **argv, cli_eval_args *a, int *help)
     if (a->events_dir || a->ips) {
         if (!a->events_dir || !a->ips)
             return cli_usage(verb, "--events-dir and --ips go together (the IPS estimate on an event log)");
-        if (a->test || a->metrics || a->history || a->binarize > 0 || a->read.format_set || a->read.implicit_set)
+        if (a->test || a->metrics || a->history || a->binarize > 0 || a->read.format_set || a->read.implicit_set ||
+            a->propensities)
             return cli_usage(verb, "--events-dir --ips reads the log only: --test, --metrics, --history, "
-                                   "--binarize, --format and --implicit go with a test file");
+                                   "--binarize, --format, --implicit and --propensities go with a test file");
         return 0;
     }
-    if (a->ips_k || a->max_ips_weight > 0 || a->max_positions)
-        return cli_usage(verb, "--k, --max-ips-weight and --max-positions go with --events-dir --ips");
+    if (a->ips_k || a->max_positions)
+        return cli_usage(verb, "--k and --max-positions go with --events-dir --ips");
     if (!a->test)
         return cli_usage(verb, "missing --test FILE");
     if (a->metrics && (rc = cli_arg_metrics(verb, a->metrics)) != 0)
         return rc;
+    if (a->max_ips_weight > 0.0 && !a->propensities)
+        return cli_usage(verb, "--max-ips-weight goes with --propensities");
     return cli_read_finish(&a->read);
 }
 
@@ -202,13 +216,20 @@ static int cli_eval_ranking(const facto_metrics *m, int json)
     return 0;
 }
 
-/* A regressor on ratings: RMSE, MAE and the ids it did not know. */
-static int cli_eval_regression(const facto_metrics *r, int json)
+/* A regressor on ratings: RMSE, MAE (and with ips their IPS / SNIPS
+ * estimates) and the ids it did not know. */
+static int cli_eval_regression(const facto_metrics *r, const facto_ips_errors *ips, int json)
 {
     if (json) {
         json_t *root = json_object();
         json_object_set_new(root, "rmse", cli_json_float(r->rmse));
         json_object_set_new(root, "mae", cli_json_float(r->mae));
+        if (ips) {
+            json_object_set_new(root, "ips_rmse", cli_json_float(ips->ips_rmse));
+            json_object_set_new(root, "ips_mae", cli_json_float(ips->ips_mae));
+            json_object_set_new(root, "snips_rmse", cli_json_float(ips->snips_rmse));
+            json_object_set_new(root, "snips_mae", cli_json_float(ips->snips_mae));
+        }
         json_object_set_new(root, "count", json_integer(r->n));
         json_object_set_new(root, "unknown_users", json_integer(r->n_unknown_users));
         json_object_set_new(root, "unknown_items", json_integer(r->n_unknown_items));
@@ -217,13 +238,21 @@ static int cli_eval_regression(const facto_metrics *r, int json)
         cli_json_users(root, r);
         return cli_json_print(root);
     }
-    char rmse[32], mae[32];
+    char n1[32], n2[32], n3[32], n4[32];
     printf("RMSE           %s\n"
-           "MAE            %s\n"
-           "ratings        %lld\n"
+           "MAE            %s\n",
+           cli_num(n1, r->rmse), cli_num(n2, r->mae));
+    if (ips)
+        printf("IPS RMSE       %s\n"
+               "IPS MAE        %s\n"
+               "SNIPS RMSE     %s\n"
+               "SNIPS MAE      %s\n",
+               cli_num(n1, ips->ips_rmse), cli_num(n2, ips->ips_mae), cli_num(n3, ips->snips_rmse),
+               cli_num(n4, ips->snips_mae));
+    printf("ratings        %lld\n"
            "unknown users  %lld\n"
            "unknown items  %lld\n",
-           cli_num(rmse, r->rmse), cli_num(mae, r->mae), (long long)r->n, (long long)r->n_unknown_users, (long long)r->n_unknown_items);
+           (long long)r->n, (long long)r->n_unknown_users, (long long)r->n_unknown_items);
     cli_eval_ranking_text(r);
     return 0;
 }
@@ -280,6 +309,33 @@ static int cli_eval_read(facto_ctx *ctx, const facto_model *model, const cli_eva
     return rc;
 }
 
+/* --propensities: the test ratings' inverse-propensity weights; a rating
+ * without one is named with its line in the test file. */
+static int cli_eval_weights(facto_ctx *ctx, const cli_eval_args *a, const facto_dataset *test, float **w)
+{
+    facto_propensity_stats ps;
+    facto_status st = facto_propensity_weights(ctx, a->propensities, test, a->max_ips_weight, w, &ps);
+    if (st == FACTO_ERR_NOT_FOUND && ps.missing >= 0) {
+        char msg[1024], where[4300] = "";
+        snprintf(msg, sizeof msg, "%s", facto_errmsg(ctx));
+        const int64_t *row_ptr, *times;
+        const int32_t *items;
+        const float *ratings;
+        facto_dataset_csr(test, &row_ptr, &items, &ratings, &times);
+        int32_t u = 0;
+        while (row_ptr[u + 1] <= ps.missing)
+            u++;
+        int64_t line = 0;
+        if (facto_dataset_find_line(ctx, a->test, &a->read.opts, facto_idmap_name(facto_dataset_users(test), u),
+                                    facto_idmap_name(facto_dataset_items(test), items[ps.missing]), &line) == FACTO_OK &&
+            line > 0)
+            snprintf(where, sizeof where, " (the rating is %s:%lld)", a->test, (long long)line);
+        cli_error("%s%s", msg, where);
+        return FACTO_EXIT_DATA;
+    }
+    return st == FACTO_OK ? 0 : cli_fail(ctx, st, 0);
+}
+
 /* A model with ids, on the ratings of the test file. */
 static int cli_eval_ratings(facto_ctx *ctx, const facto_model *model, const cli_eval_args *a)
 {
@@ -308,13 +364,41 @@ static int cli_eval_ratings(facto_ctx *ctx, const facto_model *model, const cli_
     eo.metrics = a->metrics;
     eo.history = history;
     facto_metrics m;
-    facto_status st = facto_model_evaluate(ctx, model, test, &eo, &m, NULL);
+    float *scores = NULL, *weights = NULL;
+    facto_ips_errors ips;
+    if (a->propensities && task != FACTO_TASK_REGRESSION) {
+        facto_dataset_free(test);
+        facto_dataset_free(history);
+        return cli_usage("facto eval", "--propensities weighs the errors of a rating regressor; this model is a %s",
+                         task == FACTO_TASK_RANKING ? "ranking model" : "classifier");
+    }
+    if (a->propensities && (rc = cli_eval_weights(ctx, a, test, &weights)) != 0) {
+        facto_dataset_free(test);
+        facto_dataset_free(history);
+        return rc;
+    }
+    if (a->propensities && !(scores = malloc((size_t)facto_dataset_n_ratings(test) * sizeof *scores + 1))) {
+        free(weights);
+        facto_dataset_free(test);
+        facto_dataset_free(history);
+        cli_error("out of memory");
+        return FACTO_EXIT_INTERNAL;
+    }
+    facto_status st = facto_model_evaluate(ctx, model, test, &eo, &m, scores);
+    if (st == FACTO_OK && scores)
+        st = facto_ips_errors_of(ctx, test, scores, weights,
+                                 (double)facto_idmap_size(facto_model_users(model)) *
+                                     (double)facto_idmap_size(facto_model_items(model)),
+                                 &ips);
     if (st != FACTO_OK)
         rc = cli_fail(ctx, st, 0);
     else if (task == FACTO_TASK_RANKING)
         rc = cli_eval_ranking(&m, a->json);
     else
-        rc = classifier ? cli_eval_scores(&m, "ratings", a->json) : cli_eval_regression(&m, a->json);
+        rc = classifier ? cli_eval_scores(&m, "ratings", a->json)
+                        : cli_eval_regression(&m, scores ? &ips : NULL, a->json);
+    free(scores);
+    free(weights);
     facto_dataset_free(test);
     facto_dataset_free(history);
     return rc;

@@ -23,7 +23,8 @@
 typedef enum {
     TO_MODEL = 1, TO_DATASET, TO_SPLIT, TO_TRAIN, TO_TEST, TO_FROM_RATINGS, TO_TEST_RATINGS, TO_EVENTS_DIR, TO_FORMAT, TO_COLUMNS,
     TO_DELIMITER, TO_SIDE, TO_USER_FEATURES, TO_ITEM_FEATURES, TO_NUMERIC_IDS, TO_HYPERPARAMETERS, TO_OUT, TO_JSON,
-    TO_VERBOSE, TO_THREADS, TO_HELP, TO_IMPLICIT, TO_IMPLICIT_THRESHOLD, TO_METRICS, TO_FOLD_IN, TO_SEED
+    TO_VERBOSE, TO_THREADS, TO_HELP, TO_IMPLICIT, TO_IMPLICIT_THRESHOLD, TO_METRICS, TO_FOLD_IN, TO_SEED,
+    TO_PROPENSITIES, TO_MAX_IPS_WEIGHT
 } cli_train_opt;
 
 static const struct {
@@ -59,6 +60,8 @@ static const struct {
     {"metrics", TO_METRICS, 1, 0},
     {"fold-in-fraction", TO_FOLD_IN, 1, 0},
     {"seed", TO_SEED, 1, 1}, /* the split's seed, for a kind without a seed hyperparameter */
+    {"propensities", TO_PROPENSITIES, 1, 0},
+    {"max-ips-weight", TO_MAX_IPS_WEIGHT, 1, 0},
 };
 #define CLI_TRAIN_NOPTS (sizeof cli_train_opts / sizeof cli_train_opts[0])
 
@@ -66,6 +69,8 @@ typedef struct cli_train_args {
     cli_data_opts data;
     const char *hyperparameters, *out;
     const char *metrics; /* --metrics LIST, or NULL */
+    const char *propensities; /* --propensities FILE, or NULL */
+    double max_ips_weight;    /* --max-ips-weight W, 0 = no clipping */
     int json, verbose, threads, threads_set, help;
     cli_hp_flags hp;
 } cli_train_args;
@@ -163,6 +168,12 @@ static void cli_train_help_common(const facto_kind_info *kind, int own_seed, int
                           "                     kind's hyperparameter"
                         : "the same, for a kind with a hyperparameter named implicit");
     printf(CLI_THRESHOLD_HELP
+           "  --propensities FILE  ratings: weigh each training rating by 1 / p, the inverse of the\n"
+           "                     probability that it was observed (Schnabel et al., ICML 2016):\n"
+           "                     `user item propensity` or `item propensity` lines, delimited as\n"
+           "                     ratings files, p in (0, 1]; every training rating needs one; kinds\n"
+           "                     that take weights: mf (default: none, unweighted)\n"
+           "  --max-ips-weight W clip 1 / p at W >= 1 (default: no clipping)\n"
            "\nHyperparameters:\n"
            "  --hyperparameters FILE  SageMaker's hyperparameters.json, values as strings (default: none)\n"
            "  --NAME VALUE       a hyperparameter of the kind, also --NAME=VALUE; '-' and '_' alike;\n"
@@ -288,6 +299,8 @@ static int cli_train_option(const char *verb, cli_train_args *a, cli_train_opt o
     case TO_SEED:
         d->seed_set = 1;
         return cli_arg_u64(verb, "--seed", value, &d->src.seed);
+    case TO_PROPENSITIES: a->propensities = value; break;
+    case TO_MAX_IPS_WEIGHT: return cli_arg_double(verb, "--max-ips-weight", value, 1.0, 1e30, &a->max_ips_weight);
     }
     return 0;
 }
@@ -452,6 +465,64 @@ static int cli_train_finish(facto_ctx *ctx, const cli_train_args *a, const facto
     return rc;
 }
 
+/* --propensities: the training ratings' inverse-propensity weights into
+ * *w (NULL without the option); a rating without a propensity is named
+ * with its line in the training file. Prints its own errors. */
+static int cli_train_weights(facto_ctx *ctx, const char *verb, const cli_train_args *a, const cli_train_data *d,
+                             FILE *info, float **w)
+{
+    *w = NULL;
+    if (!a->propensities) {
+        if (a->max_ips_weight > 0.0)
+            return cli_usage(verb, "--max-ips-weight goes with --propensities");
+        return 0;
+    }
+    if (d->on_rows)
+        return cli_usage(verb, "--propensities weighs ratings by (user, item); this configuration trains on "
+                               "feature rows");
+    facto_propensity_stats ps;
+    facto_status st = facto_propensity_weights(ctx, a->propensities, d->train, a->max_ips_weight, w, &ps);
+    if (st == FACTO_ERR_NOT_FOUND && ps.missing >= 0) {
+        char msg[1024], where[4300] = "";
+        snprintf(msg, sizeof msg, "%s", facto_errmsg(ctx));
+        const int64_t *row_ptr;
+        const int32_t *items;
+        const float *ratings;
+        const int64_t *times;
+        facto_dataset_csr(d->train, &row_ptr, &items, &ratings, &times);
+        int32_t u = 0;
+        while (row_ptr[u + 1] <= ps.missing)
+            u++;
+        char path[4096];
+        int64_t line = 0;
+        if (cli_ratings_train_path(ctx, &a->data.src, path, sizeof path) == 0 &&
+            facto_dataset_find_line(ctx, path, &d->read, facto_idmap_name(facto_dataset_users(d->train), u),
+                                    facto_idmap_name(facto_dataset_items(d->train), items[ps.missing]),
+                                    &line) == FACTO_OK &&
+            line > 0)
+            snprintf(where, sizeof where, " (the rating is %s:%lld)", path, (long long)line);
+        cli_error("%s%s", msg, where);
+        return FACTO_EXIT_DATA;
+    }
+    if (st != FACTO_OK)
+        return cli_fail(ctx, st, 0);
+    double lo = INFINITY, hi = 0.0;
+    for (int64_t j = 0; j < facto_dataset_n_ratings(d->train); j++) {
+        lo = fmin(lo, (double)(*w)[j]);
+        hi = fmax(hi, (double)(*w)[j]);
+    }
+    char a1[32], a2[32];
+    fprintf(info, "inverse-propensity weights from %s (%s): %s..%s", a->propensities,
+            ps.per_item ? "per item" : "per pair", cli_num(a1, lo), cli_num(a2, hi));
+    if (a->max_ips_weight > 0.0)
+        fprintf(info, ", %lld clipped at %s", (long long)ps.n_clipped, cli_num(a1, a->max_ips_weight));
+    if (ps.n_unused > 0)
+        fprintf(info, "; %lld line%s for pairs not in the training data ignored", (long long)ps.n_unused,
+                ps.n_unused == 1 ? "" : "s");
+    fprintf(info, "\n");
+    return 0;
+}
+
 /* What --metrics needs of the data: ranked (user, item) ids and a test set. */
 static int cli_train_metrics_check(const char *verb, const cli_train_args *a, const cli_train_data *d)
 {
@@ -481,6 +552,11 @@ static int cli_train_run(facto_ctx *ctx, const char *verb, const facto_kind_info
     int rc = cli_data_load(ctx, verb, &a->data, p, info, &d);
     if (rc == 0)
         rc = cli_train_metrics_check(verb, a, &d);
+    float *weights = NULL;
+    if (rc == 0)
+        rc = cli_train_weights(ctx, verb, a, &d, info, &weights);
+    if (rc == 0 && weights && (st = facto_dataset_set_weights(ctx, d.train, weights)) != FACTO_OK)
+        rc = cli_fail(ctx, st, 0);
     facto_model *model = NULL;
     if (rc == 0 && d.on_rows && !d.encoded) {
         ld.files[0] = (cli_rows_file){"training row ", a->data.train_rows, d.train_rows, d.train_origin};
@@ -503,6 +579,7 @@ static int cli_train_run(facto_ctx *ctx, const char *verb, const facto_kind_info
                             : cli_train_finish(ctx, a, p, &d, &r, model, &res);
     }
     facto_model_free(model);
+    free(weights);
     cli_data_free(&d);
     return rc;
 }

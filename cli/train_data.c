@@ -61,6 +61,13 @@ static int cli_ratings_files(facto_ctx *ctx, const cli_ratings_source *src, char
     return 0;
 }
 
+int cli_ratings_train_path(facto_ctx *ctx, const cli_ratings_source *src, char *path, size_t size)
+{
+    char test[4096], dir[4096];
+    const char *spec;
+    return cli_ratings_files(ctx, src, path, test, size < sizeof test ? size : sizeof test, &spec, dir, sizeof dir);
+}
+
 /* Side files to use: the named ones, else (--side-features) u.user / u.item in dir. */
 static void cli_side_files(const cli_ratings_source *src, const char *dir, char *user_file, char *item_file,
                            size_t size)

@@ -39,6 +39,10 @@ int cli_split_is_spec(const char *split);
 /* 1 when `split` is users:F, the split whose test users are held out whole. */
 int cli_split_is_users(const char *split);
 
+/* The file the training ratings of src are read from (a data set's split
+ * file, or the ratings file) into path; an exit code (errors printed). */
+int cli_ratings_train_path(facto_ctx *ctx, const cli_ratings_source *src, char *path, size_t size);
+
 /*
  * Read the train (and test: *test NULL when there is none) ratings `src`
  * names; *stats (may be NULL) gets what the reader counted in the training

@@ -337,6 +337,24 @@ FACTO_API void facto_dataset_csr(const facto_dataset *ds, const int64_t **row_pt
 FACTO_API void facto_dataset_rating_range(const facto_dataset *ds, float *min_rating, float *max_rating);
 
 /*
+ * Attach per-rating loss weights to a training data set: weights[n_ratings]
+ * in ds's CSR order, finite, >= 0 and not all 0 (copied; NULL removes them),
+ * e.g. inverse propensities from facto_propensity_weights (Schnabel et al.,
+ * ICML 2016, section 4: the IPS-weighted empirical risk). Only mf trains on
+ * them (facto_mf_fit, facto_model_fit): rating j's squared error counts w_j
+ * times, its SGD / Adam step scales the error by w_j; the weights are scaled
+ * to mean 1 first (loss sum w e^2 / sum w, the self-normalised form), so the
+ * learning rate and regularisation keep their meaning and constant weights
+ * give the unweighted model. facto_model_fit refuses a data set with
+ * weights for every other kind (FACTO_ERR_INVALID). Splits, writers and evaluation do not carry
+ * or use them. Errors: FACTO_ERR_INVALID (a bad weight: the message names
+ * its index; NULL ds), FACTO_ERR_NOMEM. O(n_ratings).
+ */
+FACTO_API facto_status facto_dataset_set_weights(facto_ctx *ctx, facto_dataset *ds, const float *weights);
+/* The weights attached by facto_dataset_set_weights ([n_ratings], borrowed), or NULL. */
+FACTO_API const float *facto_dataset_weights(const facto_dataset *ds);
+
+/*
  * Write a data set as a compact binary .fds file (layout in docs/format.md):
  * CSR by user, item indices of 2 bytes (up to 65,536 items) or 4, ratings
  * as 1-byte codes into a table when the data set holds at most 256 distinct
@@ -388,6 +406,79 @@ FACTO_API facto_synth_options facto_synth_options_default(void);
  * seconds. *out: free with facto_dataset_free().
  */
 FACTO_API facto_status facto_dataset_synth(facto_ctx *ctx, const facto_synth_options *o, facto_dataset **out);
+
+/* The parts of facto_dataset_synth_mnar; free with facto_synth_mnar_free(). */
+typedef struct facto_synth_mnar {
+    facto_dataset *train;            /* observed ratings for training (MNAR) */
+    facto_dataset *test;             /* observed ratings held out (same exposure); NULL when test_fraction is 0 */
+    facto_dataset *uniform;          /* uniformly exposed pairs with their true ratings; NULL when n_uniform is 0 */
+    facto_dataset *train_propensity; /* train's pairs, each "rating" the probability the pair is in train */
+    facto_dataset *test_propensity;  /* test's pairs, each "rating" the probability the pair is in test */
+    double propensity[5];            /* exposure propensity of a pair whose true rating is 1..5 */
+} facto_synth_mnar;
+
+/*
+ * Ratings missing not at random with known propensities (Schnabel et al.,
+ * "Recommendations as Treatments: Debiasing Learning and Evaluation", ICML
+ * 2016, section 6.2; Steck, KDD 2010): every pair of o->n_users x
+ * o->n_items has a true rating round(3 + b_u + b_i + <p_u, q_i> + noise) in
+ * 1..5 (rank o->rank, noise sd o->noise; zipf is not used) and is observed
+ * with propensity min(1, c alpha^max(0, 4 - r)): users rate what they like;
+ * c makes about o->n_ratings pairs observed; alpha = 1 is missing at random.
+ * An observed pair is held out to `test` with probability test_fraction;
+ * n_uniform distinct pairs drawn uniformly form `uniform`. The propensity
+ * data sets are written as `user item propensity` files by
+ * facto_dataset_write_tsv. Ids "1".."N", "1".."M". Deterministic for the
+ * options. Errors: FACTO_ERR_INVALID (users x items over 2^28, ratings or
+ * n_uniform over half the pairs, alpha not in (0, 1], test_fraction not in
+ * [0, 1), implicit), FACTO_ERR_EMPTY (a part came out empty),
+ * FACTO_ERR_NOMEM. Cost O(users x items x rank) time, 1 byte a pair.
+ */
+FACTO_API facto_status facto_dataset_synth_mnar(facto_ctx *ctx, const facto_synth_options *o, double alpha,
+                                                double test_fraction, int64_t n_uniform, facto_synth_mnar *out);
+FACTO_API void facto_synth_mnar_free(facto_synth_mnar *s);
+
+/*
+ * The line of ratings file `path` (read with opts as facto_dataset_read
+ * does; NULL = defaults) that holds the rating of (user, item), for messages
+ * about a rating of a data set read from it: the last such line, as reading
+ * keeps the last duplicate. *line = 0 when no line holds it (or the file is
+ * a binary .fds). Errors: those of reading the file (FACTO_ERR_IO,
+ * FACTO_ERR_PARSE naming PATH:LINE), FACTO_ERR_INVALID (a NULL argument).
+ * Cost O(file bytes).
+ */
+FACTO_API facto_status facto_dataset_find_line(facto_ctx *ctx, const char *path, const facto_read_options *opts,
+                                               const char *user, const char *item, int64_t *line);
+
+/* What facto_propensity_weights read and did. */
+typedef struct facto_propensity_stats {
+    int64_t n_lines;   /* propensity lines read (not blank, comment or header lines) */
+    int per_item;      /* 1: `item propensity` lines; 0: `user item propensity` lines */
+    int64_t n_unused;  /* lines for a user, item or pair the data set does not hold (ignored) */
+    int64_t n_clipped; /* ratings whose 1/p was above max_weight, so weigh max_weight */
+    int64_t missing;   /* FACTO_ERR_NOT_FOUND: CSR index of the first rating without a propensity; else -1 */
+} facto_propensity_stats;
+
+/*
+ * Inverse-propensity weights of ds's ratings (Schnabel et al., ICML 2016,
+ * section 3.2: rating (u, i), observed with probability p_ui, counts
+ * 1 / p_ui). `path` holds `user item propensity` lines (per pair) or `item
+ * propensity` lines (per item), delimited as ratings files are (tab,
+ * comma, semicolon, blanks, "::"; detected from the first line), with an
+ * optional header line, blank and # comment lines; plain or gzip. Ids are
+ * matched to ds's by string. *weights ([n_ratings] in ds's CSR order,
+ * malloc'd, owned by the caller: free()) gets min(1 / p, max_weight), or
+ * 1 / p when max_weight is 0. Errors: FACTO_ERR_PARSE "PATH:LINE: ..." (a
+ * propensity that is not a number or not in (0, 1], a line with another
+ * column count than the first, a pair or item given twice),
+ * FACTO_ERR_NOT_FOUND (a rating of ds without a propensity: the message
+ * names its user and item, stats->missing its index), FACTO_ERR_EMPTY (no
+ * data line), FACTO_ERR_IO, FACTO_ERR_INVALID (max_weight not 0 or in [1,
+ * 1e30], NULL arguments), FACTO_ERR_NOMEM. stats may be NULL. Cost
+ * O(L log L + n_ratings) for L lines.
+ */
+FACTO_API facto_status facto_propensity_weights(facto_ctx *ctx, const char *path, const facto_dataset *ds,
+                                                double max_weight, float **weights, facto_propensity_stats *stats);
 
 /* How to split one data set into train and test. The last three are the
  * splits of ranking (implicit feedback); d is a user's number of ratings. */
@@ -1064,6 +1155,32 @@ FACTO_API facto_status facto_model_evaluate(facto_ctx *ctx, const facto_model *m
  */
 FACTO_API facto_status facto_model_evaluate_rows(facto_ctx *ctx, const facto_model *model, const facto_rows *rows,
                                                  facto_metrics *out);
+
+/* Inverse-propensity-scored errors of predictions (facto_ips_errors). */
+typedef struct facto_ips_errors {
+    int64_t n;         /* ratings scored */
+    double n_pairs;    /* the pairs the plain estimate averages over (the n_pairs given, or test users x items) */
+    double weight_sum; /* sum of the weights 1/p */
+    double ips_rmse, ips_mae;     /* plain IPS: sqrt(sum w e^2 / n_pairs), sum w |e| / n_pairs */
+    double snips_rmse, snips_mae; /* self-normalised: sqrt(sum w e^2 / sum w), sum w |e| / sum w */
+} facto_ips_errors;
+
+/*
+ * IPS estimates of a model's RMSE and MAE over every (user, item) pair,
+ * not only the observed ones (Schnabel et al., ICML 2016, section 3.2: the
+ * IPS estimator, eq. (8) there, and the self-normalised SNIPS one, which
+ * has lower variance and needs propensities only up to a common factor).
+ * test: the observed ratings; scores: [n_ratings] predictions in test's CSR
+ * order (facto_model_evaluate's `scores`); weights: [n_ratings] 1/p_ui
+ * (facto_propensity_weights on test, with p the probability that the pair
+ * is in test). The plain estimate divides by n_pairs, the number of
+ * (user, item) pairs the estimate is over (Schnabel's U x I: e.g. the
+ * model's users x items); 0 takes test users x test items. Errors:
+ * FACTO_ERR_INVALID (NULL arguments, n_pairs < 0), FACTO_ERR_EMPTY (no
+ * rating). Cost O(n_ratings).
+ */
+FACTO_API facto_status facto_ips_errors_of(facto_ctx *ctx, const facto_dataset *test, const float *scores,
+                                           const float *weights, double n_pairs, facto_ips_errors *out);
 
 /* One recommended item. */
 typedef struct facto_recommendation {

@@ -291,11 +291,41 @@ void facto_dataset_free(facto_dataset *ds)
         free(ds->ratings);
     if (!(ds->borrowed & FCT_DS_BORROW_TIMES))
         free(ds->timestamps);
+    free(ds->weights);
     fct_idmap_free(ds->user_map);
     fct_idmap_free(ds->item_map);
     fct_fds_close(ds->fds); /* after the maps, whose ids may point into it */
     free(ds);
 }
+
+facto_status facto_dataset_set_weights(facto_ctx *ctx, facto_dataset *ds, const float *weights)
+{
+    if (!ds)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_dataset_set_weights: ds must be given");
+    if (!weights) {
+        free(ds->weights);
+        ds->weights = NULL;
+        return fct_ok(ctx);
+    }
+    int any = 0;
+    for (int64_t j = 0; j < ds->n_ratings; j++) {
+        if (!(weights[j] >= 0.0f && isfinite(weights[j])))
+            return fct_fail(ctx, FACTO_ERR_INVALID, "rating weight %lld is %g: weights must be finite and >= 0",
+                            (long long)j, (double)weights[j]);
+        any |= weights[j] > 0.0f;
+    }
+    if (!any)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "every rating weight is 0");
+    float *w = fct_malloc_array(ds->n_ratings > 0 ? (size_t)ds->n_ratings : 1, sizeof *w);
+    if (!w)
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %lld rating weights", (long long)ds->n_ratings);
+    memcpy(w, weights, (size_t)ds->n_ratings * sizeof *w);
+    free(ds->weights);
+    ds->weights = w;
+    return fct_ok(ctx);
+}
+
+const float *facto_dataset_weights(const facto_dataset *ds) { return ds ? ds->weights : NULL; }
 
 int32_t facto_dataset_n_users(const facto_dataset *ds) { return ds->n_users; }
 int32_t facto_dataset_n_items(const facto_dataset *ds) { return ds->n_items; }

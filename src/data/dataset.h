@@ -53,6 +53,7 @@ struct facto_dataset {
     float min_rating, max_rating;
     struct fct_fds *fds; /* the mapped .fds file the arrays or id maps point into (owned), or NULL */
     unsigned borrowed;   /* FCT_DS_BORROW_* bits: arrays inside the mapping, not freed */
+    float *weights;      /* [n_ratings] per-rating loss weights (facto_dataset_set_weights), or NULL; owned */
 };
 
 #define FCT_DS_BORROW_ROWS 1u

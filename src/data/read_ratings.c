@@ -9,6 +9,7 @@
  */
 #include "core/numtext.h"
 #include "dataset.h"
+#include "delimited.h"
 #include "fds.h"
 #include "linereader.h"
 
@@ -24,8 +25,6 @@ struct fct_dialect;
 static const char *fct_what(const struct fct_dialect *d, int c);
 
 #define FACTO_MAX_COLUMN 100000
-/* The dialect's code for the two-byte delimiter "::" (never a data byte we split on). */
-#define FACTO_DELIM_DCOLON '\x01'
 
 /* How the lines of one file are laid out. */
 typedef struct fct_dialect {
@@ -55,16 +54,6 @@ static int fct_col_used(const fct_dialect *d, int c)
     return c < d->n_cols && !(c == FACTO_COL_RATING && d->no_weight);
 }
 
-/* A field: a span of the (mutable) line, NUL-terminated in place. */
-typedef struct fct_field {
-    char *s;
-    size_t n;
-} fct_field;
-
-typedef struct fct_fields {
-    fct_field *f;
-    int n, cap;
-} fct_fields;
 
 facto_read_options facto_read_options_default(void)
 {
@@ -78,12 +67,12 @@ facto_read_options facto_read_options_default(void)
     return o;
 }
 
-static int fct_is_space(char c) { return c == ' ' || c == '\t' || c == '\v' || c == '\f'; }
+int fct_is_space(char c) { return c == ' ' || c == '\t' || c == '\v' || c == '\f'; }
 
 /* A field as it appears in a message: at most 40 bytes, then "...";
  * control bytes (a stray CR, NUL, binary data) as \xNN so the message
  * stays one readable line. `size` must be at least 4 * 40 + 4. */
-static void fct_show(char *dst, size_t size, const char *s, size_t n)
+void fct_show(char *dst, size_t size, const char *s, size_t n)
 {
     size_t k = n < 40 ? n : 40, w = 0;
     for (size_t i = 0; i < k && w + 5 < size; i++) {
@@ -103,7 +92,7 @@ static void fct_show(char *dst, size_t size, const char *s, size_t n)
  * correctly rounded IEEE division, the same value strtod gives. Anything else
  * ("1e3", "nan", hex, long digit strings) goes to strtod.
  */
-static int fct_ratings_number(const char *s, size_t n, double *v)
+int fct_ratings_number(const char *s, size_t n, double *v)
 {
     static const double pow10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                      1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
@@ -188,8 +177,8 @@ static facto_status fct_fields_push(facto_ctx *ctx, fct_fields *fs, char *s, siz
  * spaces; a field in double quotes may hold the delimiter, and "" inside it
  * stands for one quote. With ' ' as the delimiter, runs of blanks separate.
  */
-static facto_status fct_split_line(facto_ctx *ctx, const char *path, int64_t lineno, char *line, size_t len,
-                                     char delim, fct_fields *fs)
+facto_status fct_split_line(facto_ctx *ctx, const char *path, int64_t lineno, char *line, size_t len, char delim,
+                            fct_fields *fs)
 {
     fs->n = 0;
     char *p = line, *end = line + len;
@@ -445,7 +434,7 @@ static facto_status fct_dialect_init(facto_ctx *ctx, const facto_read_options *o
  * first of tab, comma, semicolon that splits it into enough columns; else runs of blanks when they do; else
  * whichever of the three gives the most columns (the line then fails with a
  * "missing column" message that shows the count). */
-static char fct_detect_delim(const char *line, size_t len, int need)
+char fct_detect_delim(const char *line, size_t len, int need)
 {
     if (strstr(line, "::"))
         return FACTO_DELIM_DCOLON;
@@ -933,4 +922,61 @@ done:
     fct_idmap_free(items);
     fct_coo_free(&coo);
     return st;
+}
+
+facto_status facto_dataset_find_line(facto_ctx *ctx, const char *path, const facto_read_options *opts,
+                                     const char *user, const char *item, int64_t *line_out)
+{
+    if (line_out)
+        *line_out = 0;
+    if (!path || !user || !item || !line_out)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_dataset_find_line: path, user, item and line must be given");
+    facto_read_options defaults = facto_read_options_default();
+    fct_dialect d;
+    facto_status st = fct_dialect_init(ctx, opts ? opts : &defaults, &d);
+    if (st)
+        return st;
+    if (fct_fds_sniff(path))
+        return fct_ok(ctx); /* a binary data set has no lines */
+    fct_linereader lr;
+    st = fct_linereader_open(ctx, &lr, path);
+    if (st)
+        return st;
+    fct_fields fs = {NULL, 0, 0};
+    size_t ulen = strlen(user), ilen = strlen(item);
+    int resolved = 0, r;
+    char *line, *copy = NULL;
+    size_t len;
+    while ((r = fct_linereader_next(ctx, &lr, &line, &len)) == 1) {
+        size_t i = 0;
+        while (i < len && fct_is_space(line[i]))
+            i++;
+        if (i == len || line[i] == '#')
+            continue;
+        if (!resolved) {
+            int is_header = 0;
+            if (!(copy = malloc(len + 1))) {
+                st = fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
+                break;
+            }
+            memcpy(copy, line, len + 1);
+            st = fct_dialect_resolve(ctx, path, lr.lineno, copy, len, &d, &fs, &is_header);
+            free(copy);
+            if (st)
+                break;
+            resolved = 1;
+            if (is_header)
+                continue;
+        }
+        if ((st = fct_split_line(ctx, path, lr.lineno, line, len, d.delim, &fs)) != FACTO_OK)
+            break;
+        if (d.pos[0] < fs.n && d.pos[1] < fs.n && fs.f[d.pos[0]].n == ulen && fs.f[d.pos[1]].n == ilen &&
+            memcmp(fs.f[d.pos[0]].s, user, ulen) == 0 && memcmp(fs.f[d.pos[1]].s, item, ilen) == 0)
+            *line_out = lr.lineno; /* the last one wins, as when reading */
+    }
+    if (r < 0)
+        st = facto_errcode(ctx);
+    fct_linereader_close(&lr);
+    free(fs.f);
+    return st ? st : fct_ok(ctx);
 }

@@ -1,45 +1,36 @@
 /*
- * ips.c — facto_events_ips: a model's offline click-through rate on an
- * event log by inverse propensity scoring (the estimator is
- * fct_events_ips in src/data/events.c; here the model scores each slate
- * through facto_model_predict, so any kind with ids works). Cost: one
- * prediction a shown item.
+ * ips.c — facto_ips_errors_of: inverse-propensity-scored RMSE and MAE
+ * (Schnabel, Swaminathan, Singh, Chandak & Joachims, ICML 2016, section
+ * 3.2): plain IPS, sum_observed delta / p over the number of pairs, and the
+ * self-normalised SNIPS, sum delta / p over sum 1 / p. Sums in double.
+ * O(n_ratings).
  */
-#include "data/events.h"
+#include "data/dataset.h"
 
-typedef struct fct_ips_model {
-    facto_ctx *ctx;
-    const facto_model *model;
-} fct_ips_model;
+#include <math.h>
+#include <string.h>
 
-static int fct_ips_score(void *user_data, const facto_events *ev, int64_t slate, const int32_t *items, int32_t n,
-                         float *out)
+facto_status facto_ips_errors_of(facto_ctx *ctx, const facto_dataset *test, const float *scores,
+                                 const float *weights, double n_pairs, facto_ips_errors *out)
 {
-    fct_ips_model *m = user_data;
-    int32_t u = ev->imp_user[slate];
-    if (u < 0)
-        return 1;
-    const char *user = facto_idmap_name(ev->users, u);
-    for (int32_t x = 0; x < n; x++) {
-        int flags = 0;
-        if (facto_model_predict(m->ctx, m->model, user, facto_idmap_name(ev->items, items[x]), &out[x], &flags) !=
-            FACTO_OK)
-            return -1;
-        if (flags & FACTO_PRED_UNKNOWN_USER)
-            return 1;
-        if (flags & FACTO_PRED_UNKNOWN_ITEM)
-            return 2;
+    if (!test || !scores || !weights || !out || !(n_pairs >= 0.0))
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_ips_errors_of: test, scores, weights and out must be given");
+    memset(out, 0, sizeof *out);
+    if (test->n_ratings == 0)
+        return fct_fail(ctx, FACTO_ERR_EMPTY, "no ratings to score");
+    double sw = 0.0, se2 = 0.0, se1 = 0.0;
+    for (int64_t j = 0; j < test->n_ratings; j++) {
+        double w = weights[j], e = (double)scores[j] - (double)test->ratings[j];
+        sw += w;
+        se2 += w * e * e;
+        se1 += w * fabs(e);
     }
-    return 0;
-}
-
-facto_status facto_events_ips(facto_ctx *ctx, const facto_model *model, const facto_events *ev, const double *prop,
-                              int n_propensities, const facto_ips_options *opts, facto_ips_result *res)
-{
-    if (!model || !ev || !prop || !res)
-        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_events_ips: a NULL argument");
-    if (!facto_model_users(model) || !facto_model_items(model))
-        return fct_fail(ctx, FACTO_ERR_INVALID, "IPS needs a model with user and item ids (this one scores feature rows)");
-    fct_ips_model m = {ctx, model};
-    return fct_events_ips(ctx, ev, fct_ips_score, &m, prop, n_propensities, opts, res);
+    out->n = test->n_ratings;
+    out->n_pairs = n_pairs > 0.0 ? n_pairs : (double)test->n_users * (double)test->n_items;
+    out->weight_sum = sw;
+    out->ips_rmse = sqrt(se2 / out->n_pairs);
+    out->ips_mae = se1 / out->n_pairs;
+    out->snips_rmse = sqrt(se2 / sw);
+    out->snips_mae = se1 / sw;
+    return fct_ok(ctx);
 }

@@ -17,6 +17,7 @@ typedef struct fct_mf_triplets {
     const int32_t *items;
     const float *ratings;
     int64_t n;
+    const float *weights; /* [n] per-rating loss weights (inverse propensities), or NULL = all 1 */
 } fct_mf_triplets;
 
 /* Solver state (momentum velocities or Adam moments), created per fit. */
@@ -30,8 +31,9 @@ void fct_mf_solver_free(fct_mf_solver *s);
  * with n_threads > 1 as Hogwild (lock-free, Recht et al. NIPS 2011). Writes
  * only parameters and per-parameter state, so disjoint ranges may also run
  * from several threads at once (that is how facto_mf_fit parallelises).
- * Returns the sum of squared errors seen before each update (non-finite when
- * training diverged). One thread: deterministic.
+ * Returns the sum of squared errors seen before each update (unweighted; non-finite
+ * when training diverged). With t->weights, rating j's error is scaled by
+ * weights[j] before the step (weighted SGD / Adam on sum_j w_j (r_j - r^_j)^2). One thread: deterministic.
  */
 double fct_mf_solver_run(fct_mf_solver *s, fct_mf_model *m, const fct_mf_triplets *t, const int64_t *order,
                            int64_t begin, int64_t end, float lr, int n_threads);

@@ -66,14 +66,16 @@ static inline void fct_mf_rates(const fct_mf_solver *s, float lr, int64_t step, 
 
 /* One rating. Returns its squared error (before the update). */
 static inline double fct_mf_step(const fct_mf_solver *s, fct_mf_model *m, float mu, int32_t u, int32_t i, float r,
-                                 const fct_optim_rate *rf, const fct_optim_rate *rb)
+                                 float w, const fct_optim_rate *rf, const fct_optim_rate *rb)
 {
     const int k = m->k;
     const float *p = m->P + (size_t)u * (size_t)k, *q = m->Q + (size_t)i * (size_t)k;
     const fct_loss_value l = fct_loss_point(FCT_LOSS_SQUARED, (double)(mu + m->bu[u] + m->bi[i] + fct_dot(p, q, k)),
                                             (double)r);
-    /* d = r^ - r rounded to float: exactly -(r - r^) computed in float */
-    const float d = (float)l.dscore;
+    /* d = r^ - r rounded to float: exactly -(r - r^) computed in float.
+     * IPS weight (Schnabel et al. 2016, eq. 11): the rating's loss is
+     * w (r - r^)^2, so its gradient is w d; w = 1 (no weights) is exact. */
+    const float d = (float)l.dscore * w;
     fct_optim_step1(&s->opt, rb, &s->bu, u, d);
     fct_optim_step1(&s->opt, rb, &s->bi, i, d);
     fct_optim_step_pair(&s->opt, rf, &s->P, u, &s->Q, i, d);
@@ -86,6 +88,7 @@ double fct_mf_solver_run(fct_mf_solver *s, fct_mf_model *m, const fct_mf_triplet
     const float mu = (float)m->mu;
     const int32_t *us = t->users, *is = t->items;
     const float *rs = t->ratings;
+    const float *ws = t->weights; /* IPS weights or NULL */
     const int64_t step0 = s->step_base;
     /* Adam's rates change with every update; the others' only per call. */
     const int per_step = s->opt.kind == FCT_OPTIM_ADAM;
@@ -98,7 +101,7 @@ double fct_mf_solver_run(fct_mf_solver *s, fct_mf_model *m, const fct_mf_triplet
             fct_optim_rate rf = rf0, rb = rb0;
             if (per_step)
                 fct_mf_rates(s, lr, step0 + x + 1, &rf, &rb);
-            sse += fct_mf_step(s, m, mu, us[j], is[j], rs[j], &rf, &rb);
+            sse += fct_mf_step(s, m, mu, us[j], is[j], rs[j], ws ? ws[j] : 1.0f, &rf, &rb);
         }
         return sse;
     }
@@ -110,7 +113,7 @@ double fct_mf_solver_run(fct_mf_solver *s, fct_mf_model *m, const fct_mf_triplet
         fct_optim_rate rf = rf0, rb = rb0;
         if (per_step)
             fct_mf_rates(s, lr, step0 + x + 1, &rf, &rb);
-        sse += fct_mf_step(s, m, mu, us[j], is[j], rs[j], &rf, &rb);
+        sse += fct_mf_step(s, m, mu, us[j], is[j], rs[j], ws ? ws[j] : 1.0f, &rf, &rb);
     }
     return sse;
 }

@@ -42,6 +42,11 @@ facto_status facto_model_fit(facto_ctx *ctx, const facto_params *params, const f
     /* Each driver validates: some settings come from the data (fm's
      * feature_dim, when not given). */
     const char *kind = facto_params_kind(params);
+    if (data->train && data->train->weights && strcmp(kind, "mf") != 0)
+        return fct_fail(ctx, FACTO_ERR_INVALID,
+                        "per-rating weights (facto_dataset_set_weights: inverse propensities) are taken by mf "
+                        "only, not by %s",
+                        kind);
     for (size_t i = 0; i < sizeof fct_fit_drivers / sizeof fct_fit_drivers[0]; i++)
         if (strcmp(fct_fit_drivers[i].kind, kind) == 0)
             return fct_fit_drivers[i].fit(ctx, params, data, callbacks, out);

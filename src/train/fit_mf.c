@@ -73,6 +73,7 @@ facto_status facto_mf_fit(facto_ctx *ctx, const facto_dataset *train, const fact
     int32_t *users = fct_malloc_array((size_t)n, sizeof *users);
     int64_t *order = fct_malloc_array((size_t)n, sizeof *order);
     int32_t *tumap = NULL, *timap = NULL;
+    float *wn = NULL; /* the IPS weights scaled to mean 1, or NULL */
     fct_mf_solver *solver = fct_mf_solver_new(m, params);
     if (!users || !order || !solver) {
         st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for training state");
@@ -90,7 +91,23 @@ facto_status facto_mf_fit(facto_ctx *ctx, const facto_dataset *train, const fact
         if (st != FACTO_OK)
             goto done;
     }
-    fct_mf_triplets trip = {users, train->items, train->ratings, n};
+    /* IPS weights scaled to mean 1: the loss is sum w e^2 / sum w (the
+     * self-normalised form), so the learning rate and --reg keep their
+     * meaning whatever the propensities' scale. */
+    const float *weights = train->weights; /* checked by facto_dataset_set_weights */
+    if (weights) {
+        double sw = 0.0;
+        for (int64_t x = 0; x < n; x++)
+            sw += weights[x];
+        if (!(wn = fct_malloc_array((size_t)n, sizeof *wn))) {
+            st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for training state");
+            goto done;
+        }
+        const double scale = (double)n / sw;
+        for (int64_t x = 0; x < n; x++)
+            wn[x] = (float)(weights[x] * scale);
+    }
+    fct_mf_triplets trip = {users, train->items, train->ratings, n, wn}; /* weights: NULL = 1 */
     const int n_threads = fct_threads(ctx);
     const int64_t chunk = (n + 99) / 100; /* progress about every 1% */
     float lr = params->learning_rate;
@@ -169,6 +186,7 @@ facto_status facto_mf_fit(facto_ctx *ctx, const facto_dataset *train, const fact
     }
     st = FACTO_OK;
 done:
+    free(wn);
     fct_mf_solver_free(solver);
     free(users);
     free(order);

@@ -236,7 +236,7 @@ static void run_one_step(facto_optimizer opt, float momentum)
     int32_t us = 0, is = 0;
     float rs = 4.5f;
     int64_t order = 0;
-    fct_mf_triplets t = {&us, &is, &rs, 1};
+    fct_mf_triplets t = {&us, &is, &rs, 1, NULL};
     const float lr = 0.01f;
     double sse = fct_mf_solver_run(s, m, &t, &order, 0, 1, lr, 1);
     double e = 4.5 - (3.0 + bu0 + bi0);
