@@ -2253,6 +2253,9 @@ FACTO_API facto_status facto_events_ips(facto_ctx *ctx, const facto_model *model
  *   GET  /metrics                   Prometheus text
  *   POST /admin/reload              load the model file again
  *   POST /events                    (with events_dir) impressions, clicks, purchases, ratings
+ *   GET  /events/stats              (with events_dir) CTR by position and popularity, as JSON
+ *   GET  /users?prefix=P&limit=20   training user ids (the page's suggestions)
+ *   GET  /                          a page for people (embedded HTML; no key needed)
  * docs/serving.md gives every body, status and error. Answers come from
  * the model interface only (predict, predict_rows, recommend,
  * recommend_history, similar): the server never asks the kind. The model is

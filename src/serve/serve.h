@@ -74,6 +74,7 @@ typedef struct srv_call {
     int max_instances, max_k;
     srv_events *events; /* the event log, or NULL (no --events-dir) */
     int log_impressions; /* the top-N routes log their answers as impressions */
+    const char *events_dir; /* the event log's folder, or NULL */
 } srv_call;
 
 /* What a route writes: a status, a content type (static) and a body. */
@@ -96,6 +97,12 @@ void srv_route_invocations(const srv_call *c, srv_answer *a);
 void srv_route_recommendations(const srv_call *c, srv_answer *a);
 void srv_route_similar(const srv_call *c, srv_answer *a);
 void srv_route_events(const srv_call *c, srv_answer *a);
+/* page.c: GET / (the page, embedded at build time), GET /users?prefix=&limit=
+ * (user ids for the page's suggestions), GET /events/stats (the numbers of
+ * `facto events stats`, as JSON). */
+void srv_route_page(const srv_call *c, srv_answer *a);
+void srv_route_users(const srv_call *c, srv_answer *a);
+void srv_route_events_stats(const srv_call *c, srv_answer *a);
 
 /* Open the log in `dir` (created if missing): a new file now. fsync_ms 0:
  * fdatasync every append before it returns; N > 0: a flusher thread every

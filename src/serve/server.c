@@ -37,9 +37,23 @@
 
 /* ---- routes and metrics -------------------------------------------------------- */
 
-enum { R_PING, R_INVOCATIONS, R_RECOMMENDATIONS, R_SIMILAR, R_METRICS, R_RELOAD, R_EVENTS, R_OTHER, R_COUNT };
-static const char *const srv_route_names[R_COUNT] = {"/ping",    "/invocations",  "/recommendations", "/similar-items",
-                                                     "/metrics", "/admin/reload", "/events",          "other"};
+enum {
+    R_PING,
+    R_INVOCATIONS,
+    R_RECOMMENDATIONS,
+    R_SIMILAR,
+    R_METRICS,
+    R_RELOAD,
+    R_EVENTS,
+    R_PAGE,
+    R_USERS,
+    R_EVENTS_STATS,
+    R_OTHER,
+    R_COUNT
+};
+static const char *const srv_route_names[R_COUNT] = {
+    "/ping", "/invocations", "/recommendations", "/similar-items", "/metrics", "/admin/reload",
+    "/events", "/", "/users", "/events/stats", "other"};
 
 static const unsigned srv_statuses[] = {200, 400, 401, 404, 405, 406, 413, 415, 500, 503};
 #define S_COUNT (sizeof srv_statuses / sizeof srv_statuses[0] + 1) /* + "other" */
@@ -452,6 +466,7 @@ static enum MHD_Result srv_dispatch(srv *s, struct MHD_Connection *conn, srv_req
     c.max_k = s->o.max_k;
     c.events = s->events;
     c.log_impressions = s->o.log_impressions;
+    c.events_dir = s->events ? s->o.events_dir : NULL;
     const char *allow = NULL;
     int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0, is_post = strcmp(method, "POST") == 0;
 
@@ -460,10 +475,13 @@ static enum MHD_Result srv_dispatch(srv *s, struct MHD_Connection *conn, srv_req
                   "the URL holds a bad %%-escape ('%%' must be followed by two hex digits, as %%20)");
         return srv_send(conn, r, &a, NULL);
     }
-    if (r->route == R_PING) {
+    if (r->route == R_PING || r->route == R_PAGE) {
+        /* no key: the page holds no data and asks for the key itself */
         if (!is_get) {
             allow = "GET, HEAD";
             srv_error(&a, &c, 405, "method_not_allowed", "%.20s %s: use GET", method, url);
+        } else if (r->route == R_PAGE) {
+            srv_route_page(&c, &a);
         } else {
             a.status = 200;
             a.content_type = "application/json";
@@ -480,7 +498,8 @@ static enum MHD_Result srv_dispatch(srv *s, struct MHD_Connection *conn, srv_req
                   s->o.max_body_bytes);
         return srv_send(conn, r, &a, NULL);
     }
-    static const char *const allows[R_COUNT] = {"GET, HEAD", "POST", "GET, POST", "GET, HEAD", "GET, HEAD", "POST", "POST", NULL};
+    static const char *const allows[R_COUNT] = {"GET, HEAD", "POST",      "GET, POST", "GET, HEAD", "GET, HEAD",
+                                                "POST",      "POST",      "GET, HEAD", "GET, HEAD", "GET, HEAD", NULL};
     int ok_method = 0;
     switch (r->route) {
     case R_INVOCATIONS:
@@ -488,13 +507,15 @@ static enum MHD_Result srv_dispatch(srv *s, struct MHD_Connection *conn, srv_req
     case R_RELOAD: ok_method = is_post; break;
     case R_RECOMMENDATIONS: ok_method = is_get || is_post; break;
     case R_SIMILAR:
+    case R_USERS:
+    case R_EVENTS_STATS:
     case R_METRICS: ok_method = is_get; break;
     default: break;
     }
     if (r->route == R_OTHER) {
         srv_error(&a, &c, 404, "not_found",
                   "no route %.200s: the routes are /ping, /invocations, /recommendations, /similar-items, /metrics, "
-                  "/admin/reload, /events",
+                  "/admin/reload, /events, /events/stats, /users and / (the page)",
                   url);
         return srv_send(conn, r, &a, NULL);
     }
@@ -535,6 +556,8 @@ static enum MHD_Result srv_dispatch(srv *s, struct MHD_Connection *conn, srv_req
     case R_RECOMMENDATIONS: srv_route_recommendations(&c, &a); break;
     case R_SIMILAR: srv_route_similar(&c, &a); break;
     case R_EVENTS: srv_route_events(&c, &a); break;
+    case R_USERS: srv_route_users(&c, &a); break;
+    case R_EVENTS_STATS: srv_route_events_stats(&c, &a); break;
     case R_METRICS:
         a.status = 200;
         a.content_type = "text/plain; version=0.0.4; charset=utf-8";
