@@ -20,12 +20,8 @@
 
 static const char *const fct_ev_names[] = {"impression", "click", "purchase", "rating"};
 
-const char *fct_event_type_name(int type)
-{
-    return type >= 0 && type <= FCT_EV_RATING ? fct_ev_names[type] : "unknown";
-}
-
-static const char *fct_ev_kind(const json_t *j)
+/* "an object", "a string", ...: what a JSON value is, for error details. */
+const char *fct_json_kind(const json_t *j)
 {
     switch (json_typeof(j)) {
     case JSON_OBJECT: return "an object";
@@ -38,6 +34,11 @@ static const char *fct_ev_kind(const json_t *j)
     case JSON_NULL: return "null";
     }
     return "something else";
+}
+
+const char *fct_event_type_name(int type)
+{
+    return type >= 0 && type <= FCT_EV_RATING ? fct_ev_names[type] : "unknown";
 }
 
 /* An id: a string of 1..FACTO_MAX_ID_LEN bytes without NUL, or an integer
@@ -74,12 +75,12 @@ int fct_event_check(const json_t *j, fct_event *e, char *field, size_t field_siz
     memset(e, 0, sizeof *e);
     const char *why = "";
     if (!json_is_object(j))
-        FCT_EV_BAD("", "an event is a JSON object, not %s", fct_ev_kind(j));
+        FCT_EV_BAD("", "an event is a JSON object, not %s", fct_json_kind(j));
     const json_t *t = json_object_get(j, "type");
     if (!t)
         FCT_EV_BAD("type", "missing: give \"type\": impression, click, purchase or rating");
     if (!json_is_string(t))
-        FCT_EV_BAD("type", "is %s, not one of impression, click, purchase, rating", fct_ev_kind(t));
+        FCT_EV_BAD("type", "is %s, not one of impression, click, purchase, rating", fct_json_kind(t));
     e->type = -1;
     for (int k = 0; k <= FCT_EV_RATING; k++)
         if (strcmp(json_string_value(t), fct_ev_names[k]) == 0)
@@ -88,12 +89,12 @@ int fct_event_check(const json_t *j, fct_event *e, char *field, size_t field_siz
         FCT_EV_BAD("type", "'%.40s' is not one of impression, click, purchase, rating", json_string_value(t));
     const json_t *u = json_object_get(j, "user"), *r = json_object_get(j, "request_id"), *ts = json_object_get(j, "ts");
     if (u && !json_is_null(u) && !(e->user = fct_ev_id(u, e->ubuf, &why)))
-        FCT_EV_BAD("user", "is %s: %s", fct_ev_kind(u), why);
+        FCT_EV_BAD("user", "is %s: %s", fct_json_kind(u), why);
     if (r && !json_is_null(r) && !(e->request_id = fct_ev_id(r, e->rbuf, &why)))
-        FCT_EV_BAD("request_id", "is %s: %s", fct_ev_kind(r), why);
+        FCT_EV_BAD("request_id", "is %s: %s", fct_json_kind(r), why);
     if (ts && !json_is_null(ts)) {
         if (!json_is_number(ts) || !isfinite(json_number_value(ts)) || json_number_value(ts) < 0)
-            FCT_EV_BAD("ts", "is %s, not a number of seconds since 1970 (>= 0)", fct_ev_kind(ts));
+            FCT_EV_BAD("ts", "is %s, not a number of seconds since 1970 (>= 0)", fct_json_kind(ts));
         e->ts = json_number_value(ts);
         e->has_ts = 1;
     }
@@ -102,7 +103,7 @@ int fct_event_check(const json_t *j, fct_event *e, char *field, size_t field_siz
         if (!items)
             FCT_EV_BAD("items", "missing: an impression lists the items shown, in order: \"items\": [ID, ...]");
         if (!json_is_array(items))
-            FCT_EV_BAD("items", "is %s, not an array of item ids", fct_ev_kind(items));
+            FCT_EV_BAD("items", "is %s, not an array of item ids", fct_json_kind(items));
         size_t n = json_array_size(items);
         if (n == 0 || n > FCT_EV_MAX_ITEMS)
             FCT_EV_BAD("items", "holds %zu items; an impression shows 1 to %d", n, FCT_EV_MAX_ITEMS);
@@ -111,7 +112,7 @@ int fct_event_check(const json_t *j, fct_event *e, char *field, size_t field_siz
             const json_t *it = json_array_get(items, x);
             if (!fct_ev_id(it, buf, &why)) {
                 snprintf(name, sizeof name, "items[%zu]", x);
-                FCT_EV_BAD(name, "is %s: %s", fct_ev_kind(it), why);
+                FCT_EV_BAD(name, "is %s: %s", fct_json_kind(it), why);
             }
         }
         if (!e->request_id)
@@ -125,13 +126,13 @@ int fct_event_check(const json_t *j, fct_event *e, char *field, size_t field_siz
     if (!it)
         FCT_EV_BAD("item", "missing: a %s needs the item", fct_ev_names[e->type]);
     if (!(e->item = fct_ev_id(it, e->ibuf, &why)))
-        FCT_EV_BAD("item", "is %s: %s", fct_ev_kind(it), why);
+        FCT_EV_BAD("item", "is %s: %s", fct_json_kind(it), why);
     if (e->type == FCT_EV_RATING) {
         const json_t *v = json_object_get(j, "value");
         if (!v)
             FCT_EV_BAD("value", "missing: a rating needs its \"value\"");
         if (!json_is_number(v) || !isfinite(json_number_value(v)) || fabs(json_number_value(v)) > 3.4e38)
-            FCT_EV_BAD("value", "is %s, not a finite number", fct_ev_kind(v));
+            FCT_EV_BAD("value", "is %s, not a finite number", fct_json_kind(v));
         e->value = json_number_value(v);
     }
     return 1;

@@ -52,6 +52,8 @@ char *fct_event_line(const fct_event *e, double ts_default);
 
 /* The type's name ("impression", "click", ...). */
 const char *fct_event_type_name(int type);
+/* What a JSON value is, as a phrase for error details: "an object", "a string", "a number", "a boolean", "null". */
+const char *fct_json_kind(const json_t *j);
 
 /* A log file's name: events-YYYYMMDD-HH-NNNNNN.jsonl (UTC hour, sequence). */
 #define FCT_EV_PREFIX "events-"

@@ -11,6 +11,7 @@
  */
 #include "core/numtext.h"
 #include "core/internal.h"
+#include "data/events.h"
 #include "data/recordio.h"
 
 #include "record.pb-c.h"
@@ -110,21 +111,6 @@ static facto_status fct_req_fail(fct_req *q, const char *fmt, ...)
         return fct_fail(q->ctx, FACTO_ERR_PARSE, "request line %lld (instance %lld): %s", (long long)q->line,
                           (long long)q->index, detail);
     return fct_fail(q->ctx, FACTO_ERR_PARSE, "request instance %lld: %s", (long long)q->index, detail);
-}
-
-static const char *fct_json_kind(const json_t *j)
-{
-    switch (json_typeof(j)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER:
-    case JSON_REAL: return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    case JSON_NULL: return "null";
-    }
-    return "something else";
 }
 
 /* What a JSON value is, for a message: the kind, and a number's value

@@ -15,6 +15,7 @@
  *
  * Cost: one request's parse (O(body)) plus the model's scoring.
  */
+#include "data/events.h"
 #include "serve/serve.h"
 
 #include <errno.h>
@@ -39,21 +40,6 @@ static const char *srv_json_id(const json_t *j, char *buf)
         return buf;
     }
     return NULL;
-}
-
-static const char *srv_json_kind(const json_t *j)
-{
-    switch (json_typeof(j)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER:
-    case JSON_REAL: return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    case JSON_NULL: return "null";
-    }
-    return "something else";
 }
 
 /* k from text: an integer in 1..max_k; 0 when it is not one. */
@@ -160,7 +146,7 @@ static int srv_pair_add(const srv_call *c, srv_answer *a, srv_pairs *p, const js
     }
     if (!json_is_object(inst)) {
         srv_error(a, c, 400, "bad_instance", "instance %lld is %s, not {\"user\": ID, \"item\": ID}",
-                  (long long)index, srv_json_kind(inst));
+                  (long long)index, fct_json_kind(inst));
         return 0;
     }
     const json_t *uj = json_object_get(inst, "user"), *ij = json_object_get(inst, "item");
@@ -175,7 +161,7 @@ static int srv_pair_add(const srv_call *c, srv_answer *a, srv_pairs *p, const js
     }
     if (!u || !i) {
         srv_error(a, c, 400, "bad_instance", "instance %lld: \"%s\" is %s, not a string or an integer id",
-                  (long long)index, !u ? "user" : "item", srv_json_kind(!u ? uj : ij));
+                  (long long)index, !u ? "user" : "item", fct_json_kind(!u ? uj : ij));
         return 0;
     }
     if (strlen(u) > 255 || strlen(i) > 255) {
@@ -432,7 +418,7 @@ static void srv_recommend_history(const srv_call *c, srv_answer *a, const json_t
         items[x] = srv_json_id(j, ids[x]);
         if (!items[x]) {
             srv_error(a, c, 400, "bad_history", "history[%zu] is %s, not a string or an integer item id", x,
-                      srv_json_kind(j));
+                      fct_json_kind(j));
             goto done;
         }
     }
@@ -504,11 +490,11 @@ void srv_route_recommendations(const srv_call *c, srv_answer *a)
     char ub[32];
     if (!json_is_object(root)) {
         srv_error(a, c, 400, "bad_request", "expected {\"user\": ID} or {\"history\": [ITEM, ...]}, not %s",
-                  srv_json_kind(root));
+                  fct_json_kind(root));
     } else if (kj && (!json_is_integer(kj) || json_integer_value(kj) < 1 || json_integer_value(kj) > c->max_k)) {
         srv_error(a, c, 400, "bad_k", "\"k\" is not an integer from 1 to %d", c->max_k);
     } else if (sj && !json_is_boolean(sj) && !json_is_integer(sj)) {
-        srv_error(a, c, 400, "bad_include_seen", "\"include_seen\" is %s, not a boolean", srv_json_kind(sj));
+        srv_error(a, c, 400, "bad_include_seen", "\"include_seen\" is %s, not a boolean", fct_json_kind(sj));
     } else if ((user != NULL) == (hist != NULL)) {
         srv_error(a, c, 400, "bad_request", "give exactly one of \"user\" and \"history\"");
     } else {
@@ -519,11 +505,11 @@ void srv_route_recommendations(const srv_call *c, srv_answer *a)
         if (user) {
             const char *u = srv_json_id(user, ub);
             if (!u)
-                srv_error(a, c, 400, "bad_user", "\"user\" is %s, not a string or an integer id", srv_json_kind(user));
+                srv_error(a, c, 400, "bad_user", "\"user\" is %s, not a string or an integer id", fct_json_kind(user));
             else
                 srv_recommend_user(c, a, u, k, include_seen);
         } else if (!json_is_array(hist)) {
-            srv_error(a, c, 400, "bad_history", "\"history\" is %s, not an array of item ids", srv_json_kind(hist));
+            srv_error(a, c, 400, "bad_history", "\"history\" is %s, not an array of item ids", fct_json_kind(hist));
         } else {
             srv_recommend_history(c, a, hist, k);
         }
