@@ -19,7 +19,7 @@
 # shared machine the wall figures move with it, CPU seconds less so.
 #
 # LIBMF is not part of facto; build it yourself, outside this repository:
-#   git clone https://github.com/cjlin1/libmf && cd libmf
+#   get LIBMF's source (the repository cjlin1/libmf on GitHub), cd into it
 #   make DFLAG="-DUSEAVX -DUSEOMP" CXXFLAGS="-Wall -O3 -pthread -std=c++0x -march=native -mavx -fopenmp"
 # then LIBMF_TRAIN=/path/to/libmf/mf-train LIBMF_PREDICT=/path/to/libmf/mf-predict bench/vs-libmf.sh
 # Without LIBMF_TRAIN only facto's figures are printed.
