@@ -392,6 +392,8 @@ static int cli_train_parse(facto_ctx *ctx, const char *verb, const facto_params 
     int rc = cli_hp_flags_alloc(&a->hp, argc);
     for (int i = 1; rc == 0 && i < argc && !a->help; i++)
         rc = cli_train_arg(ctx, verb, fresh, argc, argv, &i, a);
+    if (rc == 0 && a->out && a->data.key_map && strcmp(a->out, a->data.key_map) == 0)
+        return cli_usage(verb, "--key-map and --out name the same file (%s): give the key map its own", a->out);
     return rc;
 }
 

@@ -28,8 +28,8 @@ static const cli_command cli_commands[] = {
     {"serve", cli_cmd_serve, "serve a model over HTTP (SageMaker's /ping and /invocations, top-N routes)"},
     {"events", cli_cmd_events, "an event log's click-through rate by position and popularity (display bias)"},
     {"inspect", cli_cmd_inspect, "what a saved model is: kind, task, inputs, sizes, hyperparameters"},
-    {"datasets", cli_cmd_datasets, "list, locate and fetch MovieLens data sets"},
-    {"convert", cli_cmd_convert, "ratings -> one-hot feature rows; libsvm <-> recordIO-protobuf"},
+    {"datasets", cli_cmd_datasets, "list, locate and fetch MovieLens; synthetic sets of any size (synth, --mnar)"},
+    {"convert", cli_cmd_convert, "ratings -> one-hot feature rows, .fds data sets, TSV; libsvm <-> recordIO-protobuf"},
 };
 #define FACTO_N_COMMANDS (sizeof cli_commands / sizeof cli_commands[0])
 

@@ -389,8 +389,8 @@ static int cli_data_events(facto_ctx *ctx, const char *verb, const cli_data_opts
                            cli_train_data *d)
 {
     if (facto_params_task(p) != FACTO_TASK_RANKING || !(facto_params_inputs(p) & FACTO_INPUT_RATINGS))
-        return cli_usage(verb, "--events-dir trains a ranking kind on implicit feedback (clicks and purchases); "
-                               "this configuration is not one");
+        return cli_usage(verb, "--events-dir trains a ranking kind on implicit feedback (clicks and purchases): "
+                               "give --model ials, ease, bpr, warp, softmax, itemknn or popular");
     facto_events *ev = NULL;
     int rc = cli_events_read(ctx, o->events_dir, &ev);
     if (rc)

@@ -1423,12 +1423,12 @@ FACTO_API facto_mf_params facto_mf_params_default(void);
  * Plain SGD (optimizer sgd, momentum 0; Funk 2006; Koren et al. 2009,
  * "Learning algorithms") runs blocked (FPSG: Chin, Zhuang, Juan & Lin, ACM
  * TIST 2015, with DSGD's strata, Gemulla et al. KDD 2011): users and items
- * are cut into g ranges of about equal rating counts (g = 16, or 2 threads
- * + 1 when larger; at most min(users, items)); an epoch visits the g strata
+ * are cut into g ranges of about equal rating counts (g = 16 for up to 16
+ * threads, else 2 threads + 1; at most min(users, items)); an epoch visits the g strata
  * of g disjoint blocks in an order drawn from the seed, the blocks of a
  * stratum on facto_ctx_set_threads() threads, each block's users in a
  * seeded order and each user's ratings in item order; the same seed gives
- * the same model bytes for any thread count (that gives the same g) on the
+ * the same model bytes for any thread count from 1 to 16 on the
  * same CPU path. Each update touches b_u, b_i, p_u, q_i through one fused
  * kernel (AVX-512, AVX2+FMA or scalar, chosen at start-up), with biases
  * kept beside the factors in padded rows while training. The epoch

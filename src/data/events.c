@@ -17,6 +17,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char *const fct_ev_names[] = {"impression", "click", "purchase", "rating"};
 
@@ -298,7 +299,7 @@ static facto_status fct_ev_read_file(facto_ctx *ctx, facto_events *ev, const cha
         if (len == 0)
             continue;
         json_error_t err;
-        json_t *j = json_loadb(line, len, JSON_DECODE_ANY, &err);
+        json_t *j = json_loadb(line, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &err);
         if (!j) {
             st = fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: not JSON (column %d: %s)", path, (long long)lineno,
                           err.column, err.text);
@@ -347,8 +348,14 @@ facto_status facto_events_read(facto_ctx *ctx, const char *dir, facto_events **o
             char path[4096];
             if (snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name) >= (int)sizeof path)
                 st = fct_fail(ctx, FACTO_ERR_IO, "%s: path too long", dir);
-            else if ((st = fct_ev_read_file(ctx, ev, path)) == FACTO_OK)
-                ev->counts.files++;
+            else {
+                /* a folder or a dangling link named like a log file is not one (the writer skips them too) */
+                struct stat sb;
+                if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+                    fct_log(ctx, FACTO_LOG_WARN, "%s: not a regular file; skipped", path);
+                else if ((st = fct_ev_read_file(ctx, ev, path)) == FACTO_OK)
+                    ev->counts.files++;
+            }
         }
         free(names[i]);
     }

@@ -356,7 +356,7 @@ void srv_route_events(const srv_call *c, srv_answer *a)
         }
     }
     json_error_t err;
-    json_t *root = json_loadb(c->body ? c->body : "", c->body_len, JSON_DECODE_ANY, &err);
+    json_t *root = json_loadb(c->body ? c->body : "", c->body_len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &err);
     if (!root) {
         srv_ev_reject(c, 1);
         srv_error(a, c, 400, "malformed_json", "JSON error at line %d column %d: %s", err.line, err.column, err.text);

@@ -123,8 +123,12 @@ void srv_route_events_stats(const srv_call *c, srv_answer *a)
                 st = facto_events_popularity_ctr(c->ctx, ev, SRV_STATS_BINS, bitems, bshown, bclicked, bmin, bmax);
         }
     }
-    if (st != FACTO_OK) {
+    if (st == FACTO_ERR_NOMEM) {
         srv_error_status(a, c, st);
+        goto done;
+    }
+    if (st != FACTO_OK) { /* the server's own log is at fault, not the request */
+        srv_error(a, c, 500, "event_log_unreadable", "%s", facto_errmsg(c->ctx));
         goto done;
     }
     a->status = 200;

@@ -46,7 +46,7 @@
 int fct_mf_blocked_grid_size(int32_t n_users, int32_t n_items, int n_threads)
 {
     int g = FCT_MF_GRID;
-    if (n_threads > 0 && 2 * n_threads + 1 > g)
+    if (n_threads > FCT_MF_GRID)
         g = 2 * n_threads + 1;
     if (g > FCT_MF_GRID_MAX)
         g = FCT_MF_GRID_MAX;

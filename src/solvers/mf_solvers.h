@@ -64,8 +64,8 @@ struct fct_mf_solver {
  * ratings [nnz], items ascending within a user; weights [nnz] or NULL for
  * 1), borrowed for the blocked state's life.
  */
-#define FCT_MF_GRID 16      /* blocks per side unless threads need more */
-#define FCT_MF_GRID_MAX 512 /* at most (2 * threads + 1, capped) */
+#define FCT_MF_GRID 16      /* blocks per side up to FCT_MF_GRID threads */
+#define FCT_MF_GRID_MAX 512 /* above: 2 * threads + 1, capped */
 
 typedef struct fct_mf_blocked {
     int g;                         /* blocks per side */
@@ -82,9 +82,11 @@ typedef struct fct_mf_blocked {
     uint64_t seed;
 } fct_mf_blocked;
 
-/* Blocks per side for this data: FCT_MF_GRID, or 2 n_threads + 1 when
- * larger (capped at FCT_MF_GRID_MAX), at most min(n_users, n_items). The
- * model is the same for every thread count that gives the same g. */
+/* Blocks per side for this data: FCT_MF_GRID for up to FCT_MF_GRID threads
+ * (a stratum has g disjoint blocks, enough work for g threads), else
+ * 2 n_threads + 1 (capped at FCT_MF_GRID_MAX); at most min(n_users,
+ * n_items). The model depends on g only, so it is the same for every thread
+ * count from 1 to FCT_MF_GRID. */
 int fct_mf_blocked_grid_size(int32_t n_users, int32_t n_items, int n_threads);
 /* Build the grid over m's sizes and copy m's parameters into the padded
  * rows. 0, or -1 when out of memory (b then holds nothing). O(nnz + (n_users

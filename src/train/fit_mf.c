@@ -23,7 +23,8 @@
 #include <string.h>
 #include <time.h>
 
-static facto_status fct_mf_diverged(facto_ctx *ctx, const facto_mf_params *p, int epoch, double max_abs_rating)
+static facto_status fct_mf_diverged(facto_ctx *ctx, const facto_mf_params *p, int epoch, double max_abs_rating,
+                                    const char *why, int weighted)
 {
     /* Name every setting that can blow the loss up, the learning rate first. */
     char more[256] = "";
@@ -43,9 +44,25 @@ static facto_status fct_mf_diverged(facto_ctx *ctx, const facto_mf_params *p, in
     if (max_abs_rating > 1e6 && used < sizeof more)
         snprintf(more + used, sizeof more - used, "; or rescale the ratings (they reach %g)", max_abs_rating);
     return fct_fail(ctx, FACTO_ERR_DIVERGED,
-                      "training diverged in epoch %d (the loss is not finite): lower the learning rate "
-                      "(--lr, now %g)%s",
-                      epoch, (double)p->learning_rate, more);
+                      "training diverged in epoch %d (%s): lower the learning rate "
+                      "(--lr, now %g)%s%s",
+                      epoch, why, (double)p->learning_rate, more,
+                      weighted ? "; or clip the inverse-propensity weights (--max-ips-weight)" : "");
+}
+
+/* A train RMSE over ten times the ratings' range: no model predicts that
+ * badly unless its steps ran away (a huge IPS weight, a learning rate just
+ * short of overflow); stopping here keeps such a model from being saved. */
+static int fct_mf_runaway(const facto_dataset *train, double sse, int64_t n, char *why, size_t cap)
+{
+    double range = (double)train->max_rating - (double)train->min_rating;
+    if (!(range > 0.0))
+        range = fmax(fabs((double)train->max_rating), 1.0);
+    double rmse = n > 0 ? sqrt(sse / (double)n) : 0.0;
+    if (!(rmse > 10.0 * range))
+        return 0;
+    snprintf(why, cap, "the train RMSE %g is over 10 times the ratings' range %g", rmse, range);
+    return 1;
 }
 
 /* What both training loops share. */
@@ -138,13 +155,19 @@ static facto_status fct_mf_train_blocked(const fct_mf_run *R)
         double secs = fct_now() - t0;
         if (!isfinite(seen.sse) || !isfinite(seen.sae)) {
             st = fct_mf_diverged(R->ctx, params, epoch,
-                                 fmax(fabs((double)train->min_rating), fabs((double)train->max_rating)));
+                                 fmax(fabs((double)train->min_rating), fabs((double)train->max_rating)), "the loss is not finite", R->weights != NULL);
+            break;
+        }
+        char why[160];
+        if (done == n && fct_mf_runaway(train, seen.sse, done, why, sizeof why)) {
+            st = fct_mf_diverged(R->ctx, params, epoch,
+                                 fmax(fabs((double)train->min_rating), fabs((double)train->max_rating)), why, R->weights != NULL);
             break;
         }
         fct_mf_blocked_store(&b, m);
         if (!fct_mf_params_finite(m)) {
             st = fct_mf_diverged(R->ctx, params, epoch,
-                                 fmax(fabs((double)train->min_rating), fabs((double)train->max_rating)));
+                                 fmax(fabs((double)train->min_rating), fabs((double)train->max_rating)), "the loss is not finite", R->weights != NULL);
             break;
         }
         fct_log(R->ctx, FACTO_LOG_DEBUG, "mf epoch %d: running train rmse %.4f, lr %g", epoch,
@@ -208,7 +231,13 @@ static facto_status fct_mf_train_hogwild(const fct_mf_run *R)
         double secs = fct_now() - t0;
         if (!isfinite(sse) || !fct_mf_params_finite(m)) {
             st = fct_mf_diverged(ctx, params, epoch,
-                                   fmax(fabs((double)train->min_rating), fabs((double)train->max_rating)));
+                                   fmax(fabs((double)train->min_rating), fabs((double)train->max_rating)), "the loss is not finite", R->weights != NULL);
+            goto done;
+        }
+        char why[160];
+        if (!stop && fct_mf_runaway(train, sse, n, why, sizeof why)) {
+            st = fct_mf_diverged(ctx, params, epoch,
+                                 fmax(fabs((double)train->min_rating), fabs((double)train->max_rating)), why, R->weights != NULL);
             goto done;
         }
         fct_log(ctx, FACTO_LOG_DEBUG, "mf epoch %d: running train rmse %.4f, lr %g", epoch, sqrt(sse / (double)n),

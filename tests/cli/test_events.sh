@@ -40,6 +40,9 @@ grep -q '^{"type":"click","user":"1","item":"6","request_id":"q1","ts":[0-9.]*}$
 grep -q '^{"type":"rating","user":"2","item":"5","value":4.5,"ts":' "$E"/events-*.jsonl || fail "rating line"
 # bad events: nothing of the request is written
 bad 400 bad_event "events[1].items[2]: is a boolean" '[{"type":"click","user":"1","item":"6"},{"type":"impression","items":["1","2",true],"request_id":"x"}]'
+# a repeated key is refused, as on every other route (the tester saw the last one logged)
+req 400 "${JSON[@]}" -X POST "$U/events" --data-binary '{"type":"click","user":"1","item":"2","user":"3"}'
+grep -q '"error": "malformed_json"' "$TMP/body" || fail "repeated key: $(cat "$TMP/body")"
 bad 400 bad_event "events[0].value: missing" '[{"type":"rating","user":"1","item":"6"}]'
 bad 400 bad_event "type: 'view' is not one of" '{"type":"view","user":"1"}'
 bad 400 bad_event "request_id: missing" '{"type":"impression","items":["1"]}'
@@ -61,14 +64,19 @@ req 200 "$U/similar-items?item=5&k=3&user=9"
 grep -q '"user":"9","items":\[[^]]*\],"request_id":"[^"]*","ts":[0-9.]*,"route":"/similar-items"' "$E"/events-*.jsonl || fail "no similar-items impression"
 req 200 "$U/metrics"
 grep -q '^facto_events_written_total 6$' "$TMP/body" || fail "written: $(grep events_ "$TMP/body")"
-grep -q '^facto_events_rejected_total 11$' "$TMP/body" || fail "rejected: $(grep events_ "$TMP/body")"
-grep -q '^facto_requests_total{route="/events",status="400"} 9$' "$TMP/body" || fail "route count: $(grep /events "$TMP/body")"
+grep -q '^facto_events_rejected_total 12$' "$TMP/body" || fail "rejected: $(grep events_ "$TMP/body")"
+grep -q '^facto_requests_total{route="/events",status="400"} 10$' "$TMP/body" || fail "route count: $(grep /events "$TMP/body")"
 stop
 grep -q "event log synced and closed" "$TMP/srv.err" || fail "no close line"
 expect_rc 0 "$F" events stats --events-dir "$E"
 grep -q '^events: 1 files, 6 events: 3 impressions (10 items shown), 1 clicks, 1 purchases, 1 ratings; 0 torn lines skipped$' "$TMP/out" \
     || fail "stats: $(cat "$TMP/out")"
 grep -q '^ *2 *3 *1 *0.33333 ' "$TMP/out" || fail "position 2 (3 slates, q1's clicked): $(cat "$TMP/out")"
+# a folder named like a log file is skipped (the tester saw "read error" and a 500 from /events/stats)
+mkdir "$E/events-19700101-00-000001.jsonl"
+expect_rc 0 "$F" events stats --events-dir "$E"
+grep -q '^events: 1 files, 6 events' "$TMP/out" || fail "stats with a folder: $(cat "$TMP/out")"
+rmdir "$E/events-19700101-00-000001.jsonl"
 
 # a server without a log, and one with a key
 start --model "$M"

@@ -103,6 +103,14 @@ expect_err "p.tsv:4: a second propensity for user '1', item '1' (the first is on
 expect_rc 2 "$F" train --train "$TMP/r.tsv" --propensities "$TMP/none.tsv"
 expect_rc 1 "$F" train --train "$TMP/r.tsv" --max-ips-weight 5
 expect_rc 1 "$F" train --train "$TMP/r.tsv" --propensities "$D/train.propensities" --max-ips-weight 0.5
+# A valid but tiny propensity (1e-30: one weight ~1e30 x the others) makes
+# SGD run away; training must stop (exit 2) and save nothing, not save a
+# model whose scores reach 1e9 (found by the bad-input tester).
+awk 'BEGIN { FS = OFS = "\t" } NR == 5 { $3 = "1e-30" } { print }' "$D/train.propensities" >"$TMP/tiny.propensities"
+expect_rc 2 "$F" train --train "$D/train.tsv" --seed "$SEED" --propensities "$TMP/tiny.propensities" --out "$TMP/tiny.facto"
+expect_err "training diverged"
+expect_err "--max-ips-weight"
+[ ! -e "$TMP/tiny.facto" ] || fail "a diverged training saved $TMP/tiny.facto"
 # Only mf takes weights; eval weighs a regressor's errors only.
 printf 'item,propensity\n1,0.5\n2,0.25\n' >"$TMP/pi.csv"
 expect_rc 0 "$F" train --train "$TMP/r.tsv" --propensities "$TMP/pi.csv" --out "$TMP/tiny.facto"
