@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # test_dsgd.sh — `facto train --distributed` for mf (DSGD, src/dist/dsgd_mf.c)
-# under mpirun, oversubscribed: one rank gives the single-process model bit
-# for bit (text and .fds input); 2 and 3 ranks stay within 0.005 test RMSE
+# under mpirun, oversubscribed: one rank, from text and from .fds input,
+# trains as well as the single-process blocked SGD (within 0.01 train RMSE:
+# another visiting order, so not the same bytes since FPSG replaced the
+# per-rating loop there); 2 and 3 ranks stay within 0.005 test RMSE
 # of the single-process run on MovieLens 100K u1 with the same settings
 # (over seeds 1-5 they came out 0.0004-0.0013 above it);
 # the .fds input read in shards gives the same accuracy; the saved model
@@ -15,18 +17,20 @@ rmse_of() { "$F" eval --model "$1" --test "$2" | awk '$1 == "RMSE" {print $2}'; 
 # |a - b| <= bound
 within() { [ -n "$1" ] && [ -n "$2" ] || fail "no RMSE to compare ('$1', '$2')"; awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
 
-# --- one rank = the single-process model, bit for bit (a small synthetic set) ---
+# --- one rank, text and .fds: as good as one process ---
 "$F" datasets synth --users 600 --items 300 --ratings 12000 --seed 5 --out "$TMP/s.fds" >/dev/null || fail "synth"
 "$F" datasets synth --users 600 --items 300 --ratings 12000 --seed 5 --out "$TMP/s.tsv" >/dev/null || fail "synth tsv"
 HP=(--factors 8 --epochs 5 --seed 7)
-"$F" train --train "$TMP/s.fds" "${HP[@]}" --threads 1 --out "$TMP/one.facto" >/dev/null || fail "single-process fit"
 mpi 1 "$F" train --distributed --train "$TMP/s.fds" "${HP[@]}" --out "$TMP/np1.facto" >"$TMP/np1.out" ||
     fail "np 1 on .fds"
 grep -q "read in 1 shards by offset" "$TMP/np1.out" || fail "np 1 did not read the .fds file by shards"
-cmp -s "$TMP/one.facto" "$TMP/np1.facto" || fail "np 1 (.fds) differs from the single-process model"
-"$F" train --train "$TMP/s.tsv" "${HP[@]}" --threads 1 --out "$TMP/onet.facto" >/dev/null || fail "fit tsv"
 mpi 1 "$F" train --distributed --train "$TMP/s.tsv" "${HP[@]}" --out "$TMP/np1t.facto" >/dev/null || fail "np 1 tsv"
-cmp -s "$TMP/onet.facto" "$TMP/np1t.facto" || fail "np 1 (text) differs from the single-process model"
+"$F" train --train "$TMP/s.fds" "${HP[@]}" --threads 1 --out "$TMP/one.facto" >/dev/null || fail "single-process fit"
+one=$(rmse_of "$TMP/one.facto" "$TMP/s.tsv")
+for m in np1 np1t; do
+    got=$(rmse_of "$TMP/$m.facto" "$TMP/s.tsv")
+    within "$got" "$one" 0.01 || fail "$m: train RMSE $got, single process $one (bound 0.01)"
+done
 
 # --- errors end every rank, with the message ---
 expect_rc 2 mpi 2 "$F" train --distributed --train "$TMP/none.fds" --out "$TMP/x.facto"
