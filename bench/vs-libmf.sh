@@ -36,6 +36,7 @@ k=${K:-64}
 libmf=${LIBMF_TRAIN:-}
 libmf_predict=${LIBMF_PREDICT:-$(dirname "${libmf:-.}")/mf-predict}
 dir=${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/facto-vs-libmf.XXXXXX")}
+mkdir -p "$dir"
 [ -n "${BENCH_DIR:-}" ] || trap 'rm -rf "$dir"' EXIT
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 echo "machine: $(uname -m), $(nproc) cores; load $(load); k $k, $epochs epochs, $threads threads, $runs runs"
