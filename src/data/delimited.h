@@ -29,6 +29,8 @@ typedef struct fct_fields {
 
 /* Space other than a line end. */
 int fct_is_space(char c);
+/* A line that holds only blanks or starts (after blanks) with '#': the delimited readers skip it. */
+int fct_is_blank_or_comment(const char *line, size_t len);
 /* A field for a message: at most 40 bytes then "...", control bytes as \xNN;
  * size >= 4 * 40 + 4. */
 void fct_show(char *dst, size_t size, const char *s, size_t n);

@@ -70,10 +70,7 @@ static facto_status fct_prop_read(facto_ctx *ctx, const char *path, const facto_
     char delim = 0, *line;
     size_t len;
     while ((r = fct_linereader_next(ctx, &lr, &line, &len)) == 1) {
-        size_t i = 0;
-        while (i < len && fct_is_space(line[i]))
-            i++;
-        if (i == len || line[i] == '#')
+        if (fct_is_blank_or_comment(line, len))
             continue;
         if (memchr(line, '\0', len)) {
             st = fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: binary data (a NUL byte): not a propensity file", path,

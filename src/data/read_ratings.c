@@ -69,6 +69,14 @@ facto_read_options facto_read_options_default(void)
 
 int fct_is_space(char c) { return c == ' ' || c == '\t' || c == '\v' || c == '\f'; }
 
+int fct_is_blank_or_comment(const char *line, size_t len)
+{
+    size_t i = 0;
+    while (i < len && fct_is_space(line[i]))
+        i++;
+    return i == len || line[i] == '#';
+}
+
 /* A field as it appears in a message: at most 40 bytes, then "...";
  * control bytes (a stray CR, NUL, binary data) as \xNN so the message
  * stays one readable line. `size` must be at least 4 * 40 + 4. */
@@ -848,10 +856,7 @@ facto_status facto_dataset_read_with_stats(facto_ctx *ctx, const char *path, con
     size_t len;
     int r;
     while ((r = fct_linereader_next(ctx, &lr, &line, &len)) == 1) {
-        size_t i = 0;
-        while (i < len && fct_is_space(line[i]))
-            i++;
-        if (i == len || line[i] == '#')
+        if (fct_is_blank_or_comment(line, len))
             continue;
         if (!resolved) {
             int is_header = 0;
@@ -970,10 +975,7 @@ facto_status facto_dataset_find_line(facto_ctx *ctx, const char *path, const fac
     char *line, *copy = NULL;
     size_t len;
     while ((r = fct_linereader_next(ctx, &lr, &line, &len)) == 1) {
-        size_t i = 0;
-        while (i < len && fct_is_space(line[i]))
-            i++;
-        if (i == len || line[i] == '#')
+        if (fct_is_blank_or_comment(line, len))
             continue;
         if (!resolved) {
             int is_header = 0;
