@@ -2137,7 +2137,8 @@ typedef struct facto_events_counts {
  * Read every events-*.jsonl file of folder `dir` in name order (that is,
  * time order). The last line of a file without its newline was torn by a
  * crash while being written: it is skipped and counted (torn_lines), never
- * an error. Errors: FACTO_ERR_IO (no such folder, a file that cannot be
+ * an error; a folder or dangling link named like a log file is skipped
+ * (a warning through the context's log). Errors: FACTO_ERR_IO (no such folder, a file that cannot be
  * read), FACTO_ERR_PARSE ("FILE:LINE: field: what is wrong" for a complete
  * line that is not an event), FACTO_ERR_EMPTY (no events at all),
  * FACTO_ERR_NOMEM. The caller frees *out with facto_events_free(). Cost:
