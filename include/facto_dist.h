@@ -55,10 +55,12 @@ FACTO_API facto_status facto_dist_agree(facto_ctx *ctx, facto_status status);
 /* One epoch as every rank saw it (given to rank 0's callback only). */
 typedef struct facto_dist_report {
     int epoch, epochs;
-    double train_rmse;         /* running RMSE of the SGD errors over the epoch, before each update */
+    double train_rmse;         /* running RMSE of the SGD errors over the epoch, before each update; NAN for ials */
     double seconds;            /* wall time of the epoch (rank 0's clock) */
     double updates_per_second; /* ratings (mf) or rows (fm) of all ranks / seconds */
     int64_t bytes;             /* bytes all ranks sent to each other during the epoch, counted by facto */
+    double train_loss;         /* ials: the objective after the iteration over the training pairs (as
+                                  facto_epoch_report.train_loss); NAN for mf and fm */
 } facto_dist_report;
 
 /* Return non-zero to stop after this epoch (every rank then stops). */
