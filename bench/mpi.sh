@@ -36,7 +36,7 @@ summary() {
   bytes=$(awk '/^trained in/{print $(NF-3), $(NF-2)}' "$out" | tr -d '(')
   secs=$(awk '/^trained in/{print $3}' "$out")
   rmse=$(awk '$1 == "test:" {print "test " $3 + 0}' "$out")
-  [ -n "$rmse" ] || rmse=$(awk '/^epoch /{r = $4} END {print "train (running) " r}' "$out")
+  [ -n "$rmse" ] || rmse=$(awk '/^epoch /{r = $5} END {print "train (running) " r}' "$out")
   printf '  %-28s %10.3gM updates/s  %10s/epoch  %6.2f s  rmse %s\n' "$2" "$(awk -v u="$ups" 'BEGIN{print u/1e6}')" \
     "$bytes" "$secs" "$rmse"
 }
