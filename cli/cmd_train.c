@@ -485,14 +485,11 @@ static double cli_train_mean_rmse(const facto_dataset *train, const facto_datase
     const int32_t *items;
     const float *r;
     const int64_t *ts;
-    double sum = 0.0, sse = 0.0;
+    double sse = 0.0;
     int64_t n = facto_dataset_n_ratings(train), m = facto_dataset_n_ratings(test);
     if (n == 0 || m == 0)
         return NAN;
-    facto_dataset_csr(train, &ptr, &items, &r, &ts);
-    for (int64_t x = 0; x < n; x++)
-        sum += r[x];
-    double mean = sum / (double)n;
+    double mean = facto_dataset_mean_rating(train); /* the training ratings stay narrow (.fds) */
     facto_dataset_csr(test, &ptr, &items, &r, &ts);
     for (int64_t x = 0; x < m; x++)
         sse += (r[x] - mean) * (r[x] - mean);

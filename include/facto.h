@@ -342,11 +342,18 @@ FACTO_API const facto_idmap *facto_dataset_items(const facto_dataset *ds);
  *   items     [n_ratings] item indices;
  *   ratings   [n_ratings] rating values;
  *   timestamps[n_ratings] seconds since the epoch, or NULL when the data has none.
+ * A data set read from a .fds file holds its items and ratings narrow
+ * (2-byte indices, 1-byte codes) until first asked for here: the first call
+ * decodes them (O(n_ratings) time and 8 bytes per rating); when that runs
+ * out of memory, *items and *ratings are set to NULL.
  */
 FACTO_API void facto_dataset_csr(const facto_dataset *ds, const int64_t **row_ptr, const int32_t **items,
                                  const float **ratings, const int64_t **timestamps);
 /* Smallest and largest rating in the data set. */
 FACTO_API void facto_dataset_rating_range(const facto_dataset *ds, float *min_rating, float *max_rating);
+/* The mean of the ratings (summed in double, in CSR order); NAN when there
+ * are none. Reads a .fds data set's narrow ratings without widening them. O(n_ratings). */
+FACTO_API double facto_dataset_mean_rating(const facto_dataset *ds);
 
 /*
  * Attach per-rating loss weights to a training data set: weights[n_ratings]

@@ -9,6 +9,9 @@
 #include "fds.h"
 
 #include <float.h>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <math.h>
 #include <string.h>
 
@@ -279,6 +282,81 @@ nomem:
     return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory building the rating matrix");
 }
 
+/* Give back the whole pages inside [p, p + n) of a mapping (clean file
+ * pages: they are read again if touched). */
+void fct_release_mapped(const void *p, uint64_t n)
+{
+    long pg = sysconf(_SC_PAGESIZE);
+    if (pg <= 0 || !p)
+        return;
+    uintptr_t a = (uintptr_t)p, e = a + (uintptr_t)n;
+    a = (a + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);
+    e &= ~((uintptr_t)pg - 1);
+    if (e > a)
+        (void)madvise((void *)a, e - a, MADV_DONTNEED);
+}
+
+void fct_dataset_release(const facto_dataset *ds, int64_t x0, int64_t x1)
+{
+    const fct_narrow *nw = &ds->narrow;
+    if (!nw->item_w || x1 <= x0)
+        return;
+    fct_release_mapped((const char *)nw->items + x0 * nw->item_w, (uint64_t)(x1 - x0) * (uint64_t)nw->item_w);
+    if (nw->codes)
+        fct_release_mapped(nw->codes + x0, (uint64_t)(x1 - x0));
+    else
+        fct_release_mapped(nw->rates + x0, (uint64_t)(x1 - x0) * sizeof(float));
+}
+
+static pthread_mutex_t fct_wide_lock = PTHREAD_MUTEX_INITIALIZER;
+
+facto_status fct_dataset_wide(facto_ctx *ctx, const facto_dataset *cds)
+{
+    if (!cds || (cds->items && cds->ratings))
+        return FACTO_OK;
+    /* The data set was allocated writable; widening fills a cache the const
+     * callers may see, under one lock. */
+    facto_dataset *ds = (facto_dataset *)(uintptr_t)cds;
+    const fct_narrow *nw = &ds->narrow;
+    const int64_t n = ds->n_ratings;
+    facto_status st = FACTO_OK;
+    pthread_mutex_lock(&fct_wide_lock);
+    if (!ds->items) {
+        int32_t *it = fct_malloc_array((size_t)n + 1, sizeof *it);
+        if (!it) {
+            st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory widening %lld item indices", (long long)n);
+            goto done;
+        }
+        if (nw->item_w == 2) {
+            const uint16_t *s = nw->items;
+            for (int64_t k = 0; k < n; k++)
+                it[k] = s[k];
+        } else {
+            memcpy(it, nw->items, (size_t)n * sizeof *it);
+        }
+        fct_release_mapped(nw->items, nw->items_bytes);
+        ds->items = it;
+    }
+    if (!ds->ratings) {
+        float *r = fct_malloc_array((size_t)n + 1, sizeof *r);
+        if (!r) {
+            st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory widening %lld ratings", (long long)n);
+            goto done;
+        }
+        if (nw->codes) {
+            for (int64_t k = 0; k < n; k++)
+                r[k] = nw->table[nw->codes[k]];
+        } else {
+            memcpy(r, nw->rates, (size_t)n * sizeof *r);
+        }
+        fct_release_mapped(nw->codes ? (const void *)nw->codes : (const void *)nw->rates, nw->rates_bytes);
+        ds->ratings = r;
+    }
+done:
+    pthread_mutex_unlock(&fct_wide_lock);
+    return st;
+}
+
 void facto_dataset_free(facto_dataset *ds)
 {
     if (!ds)
@@ -333,9 +411,27 @@ int64_t facto_dataset_n_ratings(const facto_dataset *ds) { return ds->n_ratings;
 const facto_idmap *facto_dataset_users(const facto_dataset *ds) { return ds->user_map; }
 const facto_idmap *facto_dataset_items(const facto_dataset *ds) { return ds->item_map; }
 
+double facto_dataset_mean_rating(const facto_dataset *ds)
+{
+    if (!ds || ds->n_ratings == 0)
+        return NAN;
+    double sum = 0.0;
+    for (int64_t x = 0; x < ds->n_ratings; x++)
+        sum += fct_ds_rating(ds, x);
+    return sum / (double)ds->n_ratings;
+}
+
 void facto_dataset_csr(const facto_dataset *ds, const int64_t **row_ptr, const int32_t **items,
                        const float **ratings, const int64_t **timestamps)
 {
+    if ((items || ratings) && fct_dataset_wide(NULL, ds) != FACTO_OK) {
+        if (items)
+            *items = NULL;
+        if (ratings)
+            *ratings = NULL;
+        items = NULL;
+        ratings = NULL;
+    }
     if (row_ptr)
         *row_ptr = ds->row_ptr;
     if (items)

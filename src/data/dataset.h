@@ -42,6 +42,19 @@ facto_idmap *fct_idmap_clone(const facto_idmap *map);
  */
 int fct_idmap_view(char **names, int32_t n, facto_idmap **out, int32_t *dup);
 
+/* The narrow arrays of a data set read from a .fds file, inside its mapping
+ * (little-endian hosts): item indices of item_w bytes, ratings as 1-byte
+ * codes into table (codes non-NULL) or float32 (rates). Checked at read time
+ * like the wide ones. item_w 0: the data set has no narrow form. */
+typedef struct fct_narrow {
+    int item_w;                  /* 2 or 4 (uint16 / uint32 indices), 0: none */
+    const void *items;           /* [n_ratings] */
+    const uint8_t *codes;        /* [n_ratings] codes, or NULL: rates */
+    const float *rates;          /* [n_ratings] float ratings when codes is NULL */
+    uint64_t items_bytes, rates_bytes; /* section sizes (released after widening) */
+    float table[256];            /* codes' values */
+} fct_narrow;
+
 struct facto_dataset {
     int32_t n_users, n_items;
     int64_t n_ratings;
@@ -54,7 +67,40 @@ struct facto_dataset {
     struct fct_fds *fds; /* the mapped .fds file the arrays or id maps point into (owned), or NULL */
     unsigned borrowed;   /* FCT_DS_BORROW_* bits: arrays inside the mapping, not freed */
     float *weights;      /* [n_ratings] per-rating loss weights (facto_dataset_set_weights), or NULL; owned */
+    fct_narrow narrow;   /* a .fds data set's narrow arrays; items / ratings stay NULL until
+                            fct_dataset_wide (MF's blocked SGD trains from the narrow form) */
 };
+
+/*
+ * Make ds->items and ds->ratings available (decoded from the narrow arrays
+ * of a .fds data set on first use; a no-op otherwise). Every entry point
+ * that reads them calls this first; thread-safe. FACTO_ERR_NOMEM.
+ * O(n_ratings) the first time.
+ */
+facto_status fct_dataset_wide(facto_ctx *ctx, const facto_dataset *ds);
+/* Item index and rating x of a data set, from the wide arrays when present,
+ * else from the narrow ones (for passes that read each rating once). */
+static inline int32_t fct_ds_item(const facto_dataset *ds, int64_t x)
+{
+    if (ds->items)
+        return ds->items[x];
+    return ds->narrow.item_w == 2 ? (int32_t)((const uint16_t *)ds->narrow.items)[x]
+                                  : ((const int32_t *)ds->narrow.items)[x];
+}
+static inline float fct_ds_rating(const facto_dataset *ds, int64_t x)
+{
+    if (ds->ratings)
+        return ds->ratings[x];
+    return ds->narrow.codes ? ds->narrow.table[ds->narrow.codes[x]] : ds->narrow.rates[x];
+}
+
+/* Give back the pages of a .fds data set's narrow arrays holding ratings
+ * [x0, x1) (a pass that reads each rating once, over a file larger than
+ * what it keeps); a no-op for other data sets. */
+void fct_dataset_release(const facto_dataset *ds, int64_t x0, int64_t x1);
+/* Give back the whole pages inside [p, p + n) of a read-only file mapping
+ * (they are read again from the file if touched). */
+void fct_release_mapped(const void *p, uint64_t n);
 
 #define FCT_DS_BORROW_ROWS 1u
 #define FCT_DS_BORROW_ITEMS 2u

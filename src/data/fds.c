@@ -384,37 +384,48 @@ facto_status fct_fds_dataset(facto_ctx *ctx, fct_fds *f, facto_dataset **out)
             goto fail;
         }
 
-    /* Items: in range, strictly ascending within a user. */
+    /* Items: in range, strictly ascending within a user. On a little-endian
+     * host they stay in the mapping (narrow; widened on first use by
+     * fct_dataset_wide), else they are decoded here. */
     const unsigned char *it = f->sec[S_ITEM].p;
-    if (le && f->item_w == 4) {
-        ds->items = (int32_t *)(void *)it;
-        ds->borrowed |= FCT_DS_BORROW_ITEMS;
+    if (le) {
+        ds->narrow.item_w = f->item_w;
+        ds->narrow.items = it;
+        ds->narrow.items_bytes = f->sec[S_ITEM].size;
+        if (f->item_w == 4) {
+            ds->items = (int32_t *)(void *)it;
+            ds->borrowed |= FCT_DS_BORROW_ITEMS;
+        }
     } else {
         if (!(ds->items = fds_alloc((size_t)n + 1, sizeof *ds->items)))
             goto nomem;
-        if (f->item_w == 2 && le) {
-            const uint16_t *s = (const uint16_t *)(const void *)it;
-            for (int64_t k = 0; k < n; k++)
-                ds->items[k] = s[k];
-        } else {
-            for (int64_t k = 0; k < n; k++)
-                ds->items[k] = (int32_t)le_get(it + k * f->item_w, f->item_w);
-        }
+        for (int64_t k = 0; k < n; k++)
+            ds->items[k] = (int32_t)le_get(it + k * f->item_w, f->item_w);
         fds_release(f, it, f->sec[S_ITEM].size);
     }
-    for (int32_t u = 0; u < f->n_users; u++) {
-        int64_t b = ds->row_ptr[u], e = ds->row_ptr[u + 1];
-        int32_t prev = -1;
-        for (int64_t k = b; k < e; k++) {
-            int32_t i = ds->items[k];
-            if (i <= prev || i >= f->n_items) {
-                st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: corrupt data set file: user %d's item %d is out of range "
-                              "or out of order", path, (int)u, (int)i);
-                goto fail;
-            }
-            prev = i;
-        }
+#define FDS_CHECK_ITEMS(T, A)                                                                                          \
+    for (int32_t u = 0; u < f->n_users; u++) {                                                                         \
+        const T *a = (const T *)(const void *)(A);                                                                     \
+        int64_t b = ds->row_ptr[u], e = ds->row_ptr[u + 1];                                                            \
+        int64_t prev = -1;                                                                                             \
+        for (int64_t k = b; k < e; k++) {                                                                              \
+            int64_t i = (int64_t)a[k];                                                                                 \
+            if (i <= prev || i >= f->n_items) {                                                                        \
+                st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: corrupt data set file: user %d's item %lld is out of "      \
+                              "range or out of order", path, (int)u, (long long)i);                                    \
+                goto fail;                                                                                             \
+            }                                                                                                          \
+            prev = i;                                                                                                  \
+        }                                                                                                              \
     }
+    if (le && f->item_w == 2) {
+        FDS_CHECK_ITEMS(uint16_t, it)
+    } else if (le) {
+        FDS_CHECK_ITEMS(uint32_t, it)
+    } else {
+        FDS_CHECK_ITEMS(int32_t, ds->items)
+    }
+#undef FDS_CHECK_ITEMS
 
     /* Ratings: codes below the table size, values finite. */
     const unsigned char *rt = f->sec[S_RATE].p;
@@ -422,6 +433,8 @@ facto_status fct_fds_dataset(facto_ctx *ctx, fct_fds *f, facto_dataset **out)
     if (f->rate_w == 4 && le) {
         ds->ratings = (float *)(void *)rt;
         ds->borrowed |= FCT_DS_BORROW_RATINGS;
+        ds->narrow.rates = ds->ratings;
+        ds->narrow.rates_bytes = f->sec[S_RATE].size;
         for (int64_t k = 0; k < n; k++) {
             float r = ds->ratings[k];
             if (!isfinite(r)) {
@@ -431,50 +444,58 @@ facto_status fct_fds_dataset(facto_ctx *ctx, fct_fds *f, facto_dataset **out)
             lo = r < lo ? r : lo;
             hi = r > hi ? r : hi;
         }
+    } else if (f->rate_w == 1) {
+        float *table = ds->narrow.table;
+        int used[FDS_MAX_CODES] = {0};
+        for (uint32_t c = 0; c < f->n_codes; c++) {
+            uint32_t b = (uint32_t)le_get(f->sec[S_CODE].p + 4 * c, 4);
+            memcpy(&table[c], &b, 4);
+            if (!isfinite(table[c])) {
+                st = fds_corrupt(ctx, path, "a rating code stands for a value that is not a finite number");
+                goto fail;
+            }
+        }
+        for (int64_t k = 0; k < n; k++)
+            used[rt[k]] = 1;
+        for (uint32_t c = f->n_codes; c < FDS_MAX_CODES; c++)
+            if (used[c]) {
+                st = fds_corrupt(ctx, path, "a rating code is outside the code table");
+                goto fail;
+            }
+        for (uint32_t c = 0; c < f->n_codes; c++)
+            if (used[c]) {
+                lo = table[c] < lo ? table[c] : lo;
+                hi = table[c] > hi ? table[c] : hi;
+            }
+        if (le) { /* codes stay in the mapping, decoded on first use */
+            ds->narrow.codes = rt;
+            ds->narrow.rates_bytes = f->sec[S_RATE].size;
+        } else {
+            if (!(ds->ratings = fds_alloc((size_t)n + 1, sizeof *ds->ratings)))
+                goto nomem;
+            for (int64_t k = 0; k < n; k++)
+                ds->ratings[k] = table[rt[k]];
+            fds_release(f, rt, f->sec[S_RATE].size);
+        }
     } else {
         if (!(ds->ratings = fds_alloc((size_t)n + 1, sizeof *ds->ratings)))
             goto nomem;
-        float table[FDS_MAX_CODES];
-        int used[FDS_MAX_CODES] = {0};
-        if (f->rate_w == 1) {
-            for (uint32_t c = 0; c < f->n_codes; c++) {
-                uint32_t b = (uint32_t)le_get(f->sec[S_CODE].p + 4 * c, 4);
-                memcpy(&table[c], &b, 4);
-                if (!isfinite(table[c])) {
-                    st = fds_corrupt(ctx, path, "a rating code stands for a value that is not a finite number");
-                    goto fail;
-                }
+        for (int64_t k = 0; k < n; k++) {
+            uint32_t b = (uint32_t)le_get(rt + 4 * k, 4);
+            float r;
+            memcpy(&r, &b, 4);
+            if (!isfinite(r)) {
+                st = fds_corrupt(ctx, path, "a rating is not a finite number");
+                goto fail;
             }
-            for (int64_t k = 0; k < n; k++) {
-                unsigned c = rt[k];
-                if (c >= f->n_codes) {
-                    st = fds_corrupt(ctx, path, "a rating code is outside the code table");
-                    goto fail;
-                }
-                used[c] = 1;
-                ds->ratings[k] = table[c];
-            }
-            for (uint32_t c = 0; c < f->n_codes; c++)
-                if (used[c]) {
-                    lo = table[c] < lo ? table[c] : lo;
-                    hi = table[c] > hi ? table[c] : hi;
-                }
-        } else {
-            for (int64_t k = 0; k < n; k++) {
-                uint32_t b = (uint32_t)le_get(rt + 4 * k, 4);
-                float r;
-                memcpy(&r, &b, 4);
-                if (!isfinite(r)) {
-                    st = fds_corrupt(ctx, path, "a rating is not a finite number");
-                    goto fail;
-                }
-                ds->ratings[k] = r;
-                lo = r < lo ? r : lo;
-                hi = r > hi ? r : hi;
-            }
+            ds->ratings[k] = r;
+            lo = r < lo ? r : lo;
+            hi = r > hi ? r : hi;
         }
         fds_release(f, rt, f->sec[S_RATE].size);
     }
+    if (!le)
+        ds->narrow.item_w = 0;
     ds->min_rating = n ? lo : 0.0f;
     ds->max_rating = n ? hi : 0.0f;
 
@@ -529,6 +550,10 @@ facto_status fct_fds_read(facto_ctx *ctx, const char *path, const facto_read_opt
          * builder only drops pairs and compacts the id maps. */
         fct_coo coo;
         fct_coo_init(&coo);
+        if ((st = fct_dataset_wide(ctx, ds)) != FACTO_OK) {
+            facto_dataset_free(ds);
+            return st;
+        }
         coo.n = coo.cap = ds->n_ratings;
         coo.users = fct_malloc_array((size_t)coo.n, sizeof *coo.users);
         coo.items = ds->items;
@@ -678,6 +703,11 @@ facto_status facto_dataset_write_fds(facto_ctx *ctx, const facto_dataset *ds, co
 {
     if (!ds || !path || !*path)
         return fct_fail(ctx, FACTO_ERR_INVALID, "facto_dataset_write_fds: data set and path must be given");
+    {
+        facto_status wst = fct_dataset_wide(ctx, ds);
+        if (wst != FACTO_OK)
+            return wst;
+    }
     struct stat sb;
     if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
         return fct_fail(ctx, FACTO_ERR_IO, "%s: exists and is not a regular file; refusing to replace it", path);

@@ -42,8 +42,11 @@ void fct_fds_close(fct_fds *f);
  * A data set over an open file, which it takes over (closed on failure too).
  * Arrays whose stored width equals the data set's (8-byte row offsets,
  * 4-byte items, float32 ratings, timestamps) point into the mapping on a
- * little-endian host; narrower ones are decoded into new arrays (the decoded
- * file pages are then released). Id maps are views into the mapping (no
+ * little-endian host; narrower items (2 bytes) and ratings (1-byte codes)
+ * stay in the mapping as ds->narrow, ds->items / ds->ratings NULL until
+ * fct_dataset_wide decodes them on first use (then the narrow pages are
+ * released); on other hosts everything is decoded here. Every value is
+ * checked here either way. Id maps are views into the mapping (no
  * allocation per id). Every value is checked while decoding: offsets
  * non-decreasing from 0 to n_ratings, items in range and strictly ascending
  * within a user, codes below the table size, ratings finite, ids 1..255

@@ -104,6 +104,11 @@ facto_status facto_fm_encoder_new(facto_ctx *ctx, const facto_dataset *train, co
         opts = &def;
     if (!(opts->binarize >= 0.0f))
         return fct_fail(ctx, FACTO_ERR_INVALID, "binarize must be >= 0 (0 keeps ratings as labels)");
+    {
+        facto_status wst = fct_dataset_wide(ctx, train);
+        if (wst != FACTO_OK)
+            return wst;
+    }
     facto_fm_encoder *enc = calloc(1, sizeof *enc);
     if (!enc)
         return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory");

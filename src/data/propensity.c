@@ -160,6 +160,11 @@ facto_status facto_propensity_weights(facto_ctx *ctx, const char *path, const fa
         *weights = NULL;
     if (!path || !ds || !weights)
         return fct_fail(ctx, FACTO_ERR_INVALID, "facto_propensity_weights: path, ds and weights must be given");
+    {
+        facto_status wst = fct_dataset_wide(ctx, ds);
+        if (wst != FACTO_OK)
+            return wst;
+    }
     if (!(max_weight == 0.0 || (max_weight >= 1.0 && max_weight <= 1e30)))
         return fct_fail(ctx, FACTO_ERR_INVALID,
                         "the largest inverse-propensity weight must be 0 (no clipping) or in [1, 1e30] (1/p >= 1): "

@@ -457,6 +457,11 @@ facto_status facto_dataset_split(facto_ctx *ctx, const facto_dataset *all, const
         *test = NULL;
     if (!all || !split || !train || !test)
         return fct_fail(ctx, FACTO_ERR_INVALID, "facto_dataset_split: all, split, train and test must not be NULL");
+    {
+        facto_status wst = fct_dataset_wide(ctx, all);
+        if (wst != FACTO_OK)
+            return wst;
+    }
     facto_status st = fct_split_check(ctx, all, split);
     if (st)
         return st;
@@ -477,6 +482,11 @@ facto_status facto_dataset_split_users(facto_ctx *ctx, const facto_dataset *all,
     if (!all || !train || !test_history || !test_target)
         return fct_fail(ctx, FACTO_ERR_INVALID,
                         "facto_dataset_split_users: all, train, test_history and test_target must not be NULL");
+    {
+        facto_status wst = fct_dataset_wide(ctx, all);
+        if (wst != FACTO_OK)
+            return wst;
+    }
     if (!(history_fraction > 0.0 && history_fraction < 1.0))
         return fct_fail(ctx, FACTO_ERR_INVALID,
                         "split users: the history fraction %g is not strictly between 0 and 1", history_fraction);

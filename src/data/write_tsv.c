@@ -78,6 +78,11 @@ facto_status facto_dataset_write_tsv(facto_ctx *ctx, const facto_dataset *ds, co
 {
     if (!ds || !path || !*path)
         return fct_fail(ctx, FACTO_ERR_INVALID, "facto_dataset_write_tsv: data set and path must be given");
+    {
+        facto_status wst = fct_dataset_wide(ctx, ds);
+        if (wst != FACTO_OK)
+            return wst;
+    }
     /* Refused before the output is opened: nothing is written. */
     for (int side = 0; side < 2; side++) {
         const facto_idmap *map = side == 0 ? ds->user_map : ds->item_map;

@@ -5,6 +5,8 @@
  */
 #include "dist.h"
 
+#include "data/dataset.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -92,6 +94,12 @@ facto_status facto_dist_fit(facto_ctx *ctx, const facto_params *params, const fa
         return fct_fail(ctx, FACTO_ERR_INVALID, "facto_dist_fit: call facto_dist_init first");
     if (!params || !data)
         return fct_fail(ctx, FACTO_ERR_INVALID, "facto_dist_fit: params and data must be given");
+    {
+        /* an in-memory training set read from .fds: its wide arrays (the ranks slice them) */
+        facto_status wst = fct_dataset_wide(ctx, data->train);
+        if (wst != FACTO_OK)
+            return wst;
+    }
     int64_t before = fct_dist_bytes;
     const char *kind = facto_params_kind(params);
     facto_status st;

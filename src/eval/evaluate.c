@@ -286,6 +286,11 @@ facto_status facto_model_evaluate(facto_ctx *ctx, const facto_model *model, cons
     facto_eval_options def = facto_eval_options_default();
     if (!opts)
         opts = &def;
+    {
+        facto_status wst = fct_dataset_wide(ctx, opts->history);
+        if (wst != FACTO_OK)
+            return wst;
+    }
     const facto_idmap *users = facto_model_users(model), *items = facto_model_items(model);
     if (!users || !items)
         return fct_fail(ctx, FACTO_ERR_INVALID,
@@ -301,6 +306,14 @@ facto_status facto_model_evaluate(facto_ctx *ctx, const facto_model *model, cons
                         "trained with (facto_eval_options.binarize, --binarize T)");
     if (task != FACTO_TASK_BINARY && opts->binarize > 0.0f)
         return fct_fail(ctx, FACTO_ERR_INVALID, "binarize is for a binary classifier trained from ratings");
+    const char *rank = opts->metrics ? opts->metrics : task == FACTO_TASK_RANKING ? FCT_RANK_DEFAULT : NULL;
+    /* Errors of a rating model read each rating once, from the narrow
+     * arrays of a .fds data set when it has them; the rest reads wide ones. */
+    if (task == FACTO_TASK_BINARY || task == FACTO_TASK_RANKING || rank) {
+        facto_status wst = fct_dataset_wide(ctx, test);
+        if (wst != FACTO_OK)
+            return wst;
+    }
     int32_t *umap = NULL, *imap = NULL;
     float *own = NULL, *labels = NULL;
     facto_status st = fct_model_map_ids(ctx, test->user_map, users, &umap);
@@ -332,7 +345,6 @@ facto_status facto_model_evaluate(facto_ctx *ctx, const facto_model *model, cons
         for (int64_t e = 0; e < test->n_ratings; e++)
             out->n_unknown_items += imap[test->items[e]] < 0;
     }
-    const char *rank = opts->metrics ? opts->metrics : task == FACTO_TASK_RANKING ? FCT_RANK_DEFAULT : NULL;
     if (st == FACTO_OK && rank)
         st = fct_eval_ranking(ctx, model, test, rank, opts->history, umap, imap, out);
     free(umap);

@@ -15,6 +15,11 @@ facto_status facto_ips_errors_of(facto_ctx *ctx, const facto_dataset *test, cons
 {
     if (!test || !scores || !weights || !out || !(n_pairs >= 0.0))
         return fct_fail(ctx, FACTO_ERR_INVALID, "facto_ips_errors_of: test, scores, weights and out must be given");
+    {
+        facto_status wst = fct_dataset_wide(ctx, test);
+        if (wst != FACTO_OK)
+            return wst;
+    }
     memset(out, 0, sizeof *out);
     if (test->n_ratings == 0)
         return fct_fail(ctx, FACTO_ERR_EMPTY, "no ratings to score");

@@ -19,7 +19,9 @@
 #include <omp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ---- parameters ---------------------------------------------------------- */
 
@@ -120,6 +122,7 @@ fct_mf_model *fct_mf_model_alloc(int32_t n_users, int32_t n_items, int32_t k, in
     m->n_users = n_users;
     m->n_items = n_items;
     m->k = k;
+    m->ld = k;
     m->n_seen = n_seen;
     m->bu = fct_mf_zeroed((size_t)n_users);
     m->bi = fct_mf_zeroed((size_t)n_items);
@@ -158,8 +161,8 @@ static const fct_mf_model *fct_as_mf(const facto_model *model)
 
 float fct_mf_score(const fct_mf_model *m, int32_t u, int32_t i)
 {
-    const size_t k = (size_t)m->k;
-    return (float)m->mu + m->bu[u] + m->bi[i] + fct_dot(m->P + (size_t)u * k, m->Q + (size_t)i * k, m->k);
+    const size_t ld = (size_t)m->ld;
+    return (float)m->mu + m->bu[u] + m->bi[i] + fct_dot(m->P + (size_t)u * ld, m->Q + (size_t)i * ld, m->k);
 }
 
 /* Prediction of model indices, -1 = unknown; clipped; flags as in facto.h. */
@@ -198,7 +201,7 @@ double fct_mf_objective(const fct_mf_model *m, const facto_dataset *data, float 
     for (int32_t u = 0; u < data->n_users; u++) {
         for (int64_t x = data->row_ptr[u]; x < data->row_ptr[u + 1]; x++) {
             int32_t i = data->items[x];
-            const float *p = m->P + (size_t)u * k, *q = m->Q + (size_t)i * k;
+            const float *p = m->P + (size_t)u * (size_t)m->ld, *q = m->Q + (size_t)i * (size_t)m->ld;
             double dot = 0.0, pp = 0.0, qq = 0.0;
             for (size_t f = 0; f < k; f++) {
                 dot += (double)p[f] * q[f];
@@ -224,7 +227,7 @@ void fct_mf_gradient(const fct_mf_model *m, const facto_dataset *data, float reg
     for (int32_t u = 0; u < data->n_users; u++) {
         for (int64_t x = data->row_ptr[u]; x < data->row_ptr[u + 1]; x++) {
             int32_t i = data->items[x];
-            const float *p = m->P + (size_t)u * k, *q = m->Q + (size_t)i * k;
+            const float *p = m->P + (size_t)u * (size_t)m->ld, *q = m->Q + (size_t)i * (size_t)m->ld;
             double dot = 0.0;
             for (size_t f = 0; f < k; f++)
                 dot += (double)p[f] * q[f];
@@ -319,7 +322,7 @@ static const facto_idmap *fct_mf_ops_items(const facto_model *model) { return ((
 
 int fct_mf_params_finite(const fct_mf_model *m)
 {
-    size_t k = (size_t)m->k;
+    size_t k = (size_t)m->ld; /* the padding is 0, and the bias copies are finite when bu, bi are */
     float acc = 0.0f; /* any inf or nan makes the product non-finite */
     for (int32_t u = 0; u < m->n_users; u++)
         acc += 0.0f * m->bu[u];
@@ -333,10 +336,23 @@ int fct_mf_params_finite(const fct_mf_model *m)
 }
 
 /* Build the model shell: maps, mu, range, seen lists, random factors. */
-facto_status fct_mf_init(facto_ctx *ctx, const facto_dataset *train, const facto_mf_params *p,
-                                  fct_rng *rng, fct_mf_model **out)
+facto_status fct_mf_init(facto_ctx *ctx, const facto_dataset *train, const facto_mf_params *p, fct_rng *rng,
+                         int32_t ld, int with_seen, fct_mf_model **out)
 {
+    /* Without seen lists their array is allocated and never touched, then
+     * freed: no pages. */
     fct_mf_model *m = fct_mf_model_alloc(train->n_users, train->n_items, p->num_factors, train->n_ratings);
+    if (m && ld > m->k) {
+        fct_aligned_free(m->P);
+        fct_aligned_free(m->Q);
+        m->P = fct_mf_zeroed(((size_t)train->n_users + 1) * (size_t)ld);
+        m->Q = fct_mf_zeroed(((size_t)train->n_items + 1) * (size_t)ld);
+        m->ld = ld;
+        if (!m->P || !m->Q) {
+            fct_mf_model_destroy(m);
+            m = NULL;
+        }
+    }
     if (!m)
         return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for a model of %d users, %d items, %d factors",
                           train->n_users, train->n_items, p->num_factors);
@@ -348,20 +364,64 @@ facto_status fct_mf_init(facto_ctx *ctx, const facto_dataset *train, const facto
         return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory copying id maps");
     }
     double sum = 0.0;
-    for (int64_t x = 0; x < train->n_ratings; x++)
-        sum += train->ratings[x];
+    const fct_narrow *nw = &train->narrow;
+    if (nw->item_w && nw->codes) {
+        for (int64_t x = 0; x < train->n_ratings; x++)
+            sum += nw->table[nw->codes[x]];
+    } else {
+        const float *r = nw->item_w ? nw->rates : train->ratings;
+        for (int64_t x = 0; x < train->n_ratings; x++)
+            sum += r[x];
+    }
     m->mu = sum / (double)train->n_ratings;
     m->min_rating = train->min_rating;
     m->max_rating = train->max_rating;
     memcpy(m->seen_ptr, train->row_ptr, ((size_t)train->n_users + 1) * sizeof *m->seen_ptr);
-    memcpy(m->seen_items, train->items, (size_t)train->n_ratings * sizeof *m->seen_items);
-    size_t k = (size_t)m->k;
-    for (size_t x = 0; x < (size_t)m->n_users * k; x++)
-        m->P[x] = (float)(p->init_std * fct_rng_normal(rng));
-    for (size_t x = 0; x < (size_t)m->n_items * k; x++)
-        m->Q[x] = (float)(p->init_std * fct_rng_normal(rng));
+    if (with_seen) {
+        facto_status st = fct_dataset_wide(ctx, train);
+        if (st != FACTO_OK) {
+            fct_mf_model_destroy(m);
+            return st;
+        }
+        memcpy(m->seen_items, train->items, (size_t)train->n_ratings * sizeof *m->seen_items);
+    } else {
+        free(m->seen_items);
+        m->seen_items = NULL;
+    }
+    const size_t k = (size_t)m->k, s = (size_t)m->ld;
+    for (size_t u = 0; u < (size_t)m->n_users; u++)
+        for (size_t f = 0; f < k; f++)
+            m->P[u * s + f] = (float)(p->init_std * fct_rng_normal(rng));
+    for (size_t i = 0; i < (size_t)m->n_items; i++)
+        for (size_t f = 0; f < k; f++)
+            m->Q[i * s + f] = (float)(p->init_std * fct_rng_normal(rng));
     *out = m;
     return FACTO_OK;
+}
+
+/* Rows of stride ld to rows of stride k, moving forward (a row never lands
+ * past its old place); then the pages past the compact arrays are given back. */
+static void fct_mf_compact_one(float *a, size_t rows, size_t k, size_t ld)
+{
+    for (size_t r = 1; r < rows; r++)
+        memmove(a + r * k, a + r * ld, k * sizeof(float));
+    long pg = sysconf(_SC_PAGESIZE);
+    if (pg <= 0)
+        return;
+    uintptr_t b = (uintptr_t)(a + rows * k), e = (uintptr_t)(a + (rows + 1) * ld);
+    b = (b + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);
+    e &= ~((uintptr_t)pg - 1);
+    if (e > b)
+        (void)madvise((void *)b, e - b, MADV_DONTNEED);
+}
+
+void fct_mf_compact(fct_mf_model *m)
+{
+    if (m->ld == m->k)
+        return;
+    fct_mf_compact_one(m->P, (size_t)m->n_users, (size_t)m->k, (size_t)m->ld);
+    fct_mf_compact_one(m->Q, (size_t)m->n_items, (size_t)m->k, (size_t)m->ld);
+    m->ld = m->k;
 }
 
 /* ---- model file sections ---------------------------------------------------------- */

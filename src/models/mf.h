@@ -22,6 +22,8 @@ typedef struct fct_mf_model {
     float *bi;               /* [n_items] item biases, aligned */
     float *P;                /* [n_users, k] user factors, row-major, aligned */
     float *Q;                /* [n_items, k] item factors, row-major, aligned */
+    int32_t ld;              /* row stride of P and Q in floats: k, except while blocked SGD trains
+                                (fpsg_mf.c), when rows are [p | b | 0..] of a padded stride */
     facto_idmap *users, *items; /* owned */
     int64_t n_seen;          /* training ratings */
     int64_t *seen_ptr;       /* [n_users + 1] offsets into seen_items */
@@ -38,11 +40,18 @@ void fct_mf_model_destroy(fct_mf_model *m);
 facto_status fct_mf_validate(facto_ctx *ctx, const facto_mf_params *p);
 /* 1 when every bias and factor is finite. O((n_users + n_items) k). */
 int fct_mf_params_finite(const fct_mf_model *m);
-/* Build a model for `train`: copies of its id maps and per-user item lists,
- * mu = mean rating, the rating range, biases 0, factors N(0, init_std^2)
- * drawn from rng (P first, then Q). FACTO_ERR_NOMEM. */
+/* Build a model for `train`: copies of its id maps and per-user item lists
+ * (with_seen 0: seen_items is left NULL for the caller to fill), mu = mean
+ * rating, the rating range, biases 0, factors N(0, init_std^2) drawn from
+ * rng (P first, then Q) into rows of stride ld >= k floats (the padding 0;
+ * ld > k: P and Q hold one spare zero row each, n + 1 rows). Reads the
+ * ratings from the narrow arrays of a .fds data set when it has them.
+ * FACTO_ERR_NOMEM. */
 facto_status fct_mf_init(facto_ctx *ctx, const facto_dataset *train, const facto_mf_params *p, fct_rng *rng,
-                         fct_mf_model **out);
+                         int32_t ld, int with_seen, fct_mf_model **out);
+/* Give P and Q rows of stride k again (in place; the spare tail of the
+ * allocations is returned to the system). O((n_users + n_items) k). */
+void fct_mf_compact(fct_mf_model *m);
 /* Unclipped prediction mu + b_u + b_i + p_u . q_i of known indices. */
 float fct_mf_score(const fct_mf_model *m, int32_t u, int32_t i);
 

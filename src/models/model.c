@@ -404,7 +404,7 @@ facto_status fct_model_score_dataset(facto_ctx *ctx, const facto_model *model, c
                                      const int32_t *umap, const int32_t *imap, float *scores, fct_err_acc *acc,
                                      int64_t *n_unknown_users, int64_t *n_unknown_items)
 {
-    int64_t unk_u = 0, unk_i = 0, width = 0;
+    int64_t unk_u = 0, unk_i = 0, width = 0, released = 0;
     for (int32_t tu = 0; tu < data->n_users; tu++) {
         int64_t d = data->row_ptr[tu + 1] - data->row_ptr[tu];
         width = d > width ? d : width;
@@ -424,7 +424,7 @@ facto_status fct_model_score_dataset(facto_ctx *ctx, const facto_model *model, c
             continue;
         int32_t u = umap ? umap[tu] : tu;
         for (int64_t x = 0; x < n; x++) {
-            int32_t i = data->items[b + x];
+            int32_t i = fct_ds_item(data, b + x);
             items[x] = imap ? imap[i] : i;
             unk_i += items[x] < 0;
         }
@@ -433,7 +433,11 @@ facto_status fct_model_score_dataset(facto_ctx *ctx, const facto_model *model, c
         float *out = scores ? scores + b : scratch;
         st = model->ops->score(ctx, model, &q, items, n, FCT_SCORE_PREDICT, out);
         for (int64_t x = 0; acc && st == FACTO_OK && x < n; x++)
-            fct_err_acc_add(acc, out[x], data->ratings[b + x]);
+            fct_err_acc_add(acc, out[x], fct_ds_rating(data, b + x));
+        if (b + n - released >= ((int64_t)1 << 20)) { /* a mapped .fds file's pages, once read */
+            fct_dataset_release(data, released, b + n);
+            released = b + n;
+        }
     }
     free(items);
     free(scratch);

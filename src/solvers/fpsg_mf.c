@@ -13,10 +13,17 @@
  * offsets from the user's row start). Optional per-rating weights (same
  * positions as the ratings; NULL = 1) ride along.
  *
- * Parameters. Training works on padded copies: row u of U is [p_u | b_u],
- * row i of V is [q_i | b_i], stride a multiple of 16 floats (64 bytes), so
- * one update streams one contiguous run of cache lines per side; the model's
- * P, Q, bu, bi are copied in before epoch 1 and back after the last.
+ * Parameters. Training works in place on the model's P and Q, made with
+ * padded rows (fct_mf_init with ld = fct_mf_blocked_stride): row u of P is
+ * [p_u | b_u | 0..], row i of Q is [q_i | b_i | 0..], stride a multiple of
+ * 16 floats (64 bytes), so one update streams one contiguous run of cache
+ * lines per side; the biases are copied out to bu, bi after each epoch and
+ * the rows compacted to stride k after the last (fct_mf_compact). No copy
+ * of the parameters exists besides the model's.
+ *
+ * Data. The ratings are read as stored: item indices of 2 or 4 bytes, the
+ * ratings as 1-byte codes through the .fds code table or as floats
+ * (fct_mf_csr); one instance of the block loop per layout.
  *
  * Schedule. An epoch is g strata; stratum s holds the g blocks (r, c_s(r))
  * with c_s(r) = cperm[(r + sperm[s]) mod g] (a Latin square: no two blocks
@@ -35,7 +42,7 @@
  * CSR's), one fused kernel step per rating (kernels.h mf_sgd_row).
  *
  * Memory: seg 4 (g + 1) bytes per user, the visiting order 4 bytes per
- * user, the padded copies (n_users + n_items) stride floats. Cost O(k) per
+ * user; nothing per rating. Cost O(k) per
  * rating plus O(n_users) per stratum.
  */
 #include "mf_solvers.h"
@@ -73,6 +80,14 @@ static void fct_mf_cuts(int32_t *cut, int g, int32_t n, const int64_t *cum)
     cut[g] = n;
 }
 
+int32_t fct_mf_blocked_stride(int32_t k) { return (k + 1 + 15) / 16 * 16; }
+
+/* Item index j of the CSR. */
+static inline int32_t fct_mf_item(const fct_mf_csr *d, int64_t j)
+{
+    return d->item_w == 2 ? (int32_t)((const uint16_t *)d->items)[j] : ((const int32_t *)d->items)[j];
+}
+
 void fct_mf_blocked_free(fct_mf_blocked *b)
 {
     if (!b)
@@ -84,13 +99,10 @@ void fct_mf_blocked_free(fct_mf_blocked *b)
     free(b->bsse);
     free(b->bsae);
     free(b->cols);
-    fct_aligned_free(b->U);
-    fct_aligned_free(b->V);
     memset(b, 0, sizeof *b);
 }
 
-int fct_mf_blocked_init(fct_mf_blocked *b, const fct_mf_model *m, const int64_t *row_ptr, const int32_t *items,
-                        const float *ratings, const float *weights, int g, uint64_t seed)
+int fct_mf_blocked_init(fct_mf_blocked *b, const fct_mf_model *m, const fct_mf_csr *d, int g, uint64_t seed)
 {
     memset(b, 0, sizeof *b);
     const int32_t nu = m->n_users, ni = m->n_items, k = m->k;
@@ -98,13 +110,12 @@ int fct_mf_blocked_init(fct_mf_blocked *b, const fct_mf_model *m, const int64_t 
     b->n_users = nu;
     b->n_items = ni;
     b->k = k;
-    b->stride = (k + 1 + 15) / 16 * 16;
-    b->row_ptr = row_ptr;
-    b->items = items;
-    b->ratings = ratings;
-    b->weights = weights;
+    b->stride = m->ld;
+    b->d = *d;
     b->seed = seed;
-    const size_t stride = (size_t)b->stride;
+    b->U = m->P;
+    b->V = m->Q;
+    const int64_t *row_ptr = d->row_ptr;
     b->ucut = fct_malloc_array((size_t)g + 1, sizeof *b->ucut);
     b->icut = fct_malloc_array((size_t)g + 1, sizeof *b->icut);
     b->seg = fct_malloc_array((size_t)nu * ((size_t)g + 1), sizeof *b->seg);
@@ -112,11 +123,9 @@ int fct_mf_blocked_init(fct_mf_blocked *b, const fct_mf_model *m, const int64_t 
     b->bsse = fct_calloc_array((size_t)g, sizeof *b->bsse);
     b->bsae = fct_calloc_array((size_t)g, sizeof *b->bsae);
     b->cols = fct_malloc_array((size_t)g * (size_t)g, sizeof *b->cols);
-    b->U = fct_aligned_alloc(((size_t)nu + 1) * stride * sizeof(float));
-    b->V = fct_aligned_alloc(((size_t)ni + 1) * stride * sizeof(float));
     int64_t *icum = fct_calloc_array((size_t)ni + 1, sizeof *icum);
-    if (!b->ucut || !b->icut || !b->seg || !b->uorder || !b->bsse || !b->bsae || !b->cols || !b->U || !b->V ||
-        !icum) {
+    if (!b->ucut || !b->icut || !b->seg || !b->uorder || !b->bsse || !b->bsae || !b->cols || !icum ||
+        b->stride != fct_mf_blocked_stride(k)) {
         free(icum);
         fct_mf_blocked_free(b);
         return -1;
@@ -125,7 +134,7 @@ int fct_mf_blocked_init(fct_mf_blocked *b, const fct_mf_model *m, const int64_t 
     fct_mf_cuts(b->ucut, g, nu, row_ptr);
     const int64_t nnz = row_ptr[nu];
     for (int64_t x = 0; x < nnz; x++)
-        icum[items[x] + 1]++;
+        icum[fct_mf_item(d, x) + 1]++;
     for (int32_t i = 0; i < ni; i++)
         icum[i + 1] += icum[i];
     fct_mf_cuts(b->icut, g, ni, icum);
@@ -137,22 +146,11 @@ int fct_mf_blocked_init(fct_mf_blocked *b, const fct_mf_model *m, const int64_t 
         int64_t x = x0;
         for (int c = 0; c < g; c++) {
             s[c] = (uint32_t)(x - x0);
-            while (x < x1 && items[x] < b->icut[c + 1])
+            while (x < x1 && fct_mf_item(d, x) < b->icut[c + 1])
                 x++;
         }
         s[g] = (uint32_t)(x1 - x0);
         b->uorder[u] = u;
-    }
-    /* padded copies: [p_u | b_u], zero padding */
-    memset(b->U, 0, ((size_t)nu + 1) * stride * sizeof(float));
-    memset(b->V, 0, ((size_t)ni + 1) * stride * sizeof(float));
-    for (int32_t u = 0; u < nu; u++) {
-        memcpy(b->U + (size_t)u * stride, m->P + (size_t)u * (size_t)k, (size_t)k * sizeof(float));
-        b->U[(size_t)u * stride + (size_t)k] = m->bu[u];
-    }
-    for (int32_t i = 0; i < ni; i++) {
-        memcpy(b->V + (size_t)i * stride, m->Q + (size_t)i * (size_t)k, (size_t)k * sizeof(float));
-        b->V[(size_t)i * stride + (size_t)k] = m->bi[i];
     }
     return 0;
 }
@@ -160,14 +158,10 @@ int fct_mf_blocked_init(fct_mf_blocked *b, const fct_mf_model *m, const int64_t 
 void fct_mf_blocked_store(const fct_mf_blocked *b, fct_mf_model *m)
 {
     const size_t stride = (size_t)b->stride, k = (size_t)b->k;
-    for (int32_t u = 0; u < b->n_users; u++) {
-        memcpy(m->P + (size_t)u * k, b->U + (size_t)u * stride, k * sizeof(float));
+    for (int32_t u = 0; u < b->n_users; u++)
         m->bu[u] = b->U[(size_t)u * stride + k];
-    }
-    for (int32_t i = 0; i < b->n_items; i++) {
-        memcpy(m->Q + (size_t)i * k, b->V + (size_t)i * stride, k * sizeof(float));
+    for (int32_t i = 0; i < b->n_items; i++)
         m->bi[i] = b->V[(size_t)i * stride + k];
-    }
 }
 
 /* A stream of the seed for (epoch, a, b): splitmix-style mixing. */
@@ -215,10 +209,61 @@ static inline void fct_mf_prefetch_row(const float *row, size_t stride)
         __builtin_prefetch(row + f, 1, 3);
 }
 
+/* The users of block (r, c), each user's run in item order; item_w and
+ * coded are constants in each instance below (one loop per data layout). */
+static inline __attribute__((always_inline)) void fct_mf_block_run(fct_mf_blocked *b, const int32_t *ord, int32_t n,
+                                                                  int c, float mu, float lr, float reg_f,
+                                                                  float reg_b, int item_w, int coded, double *sse,
+                                                                  double *sae)
+{
+    const int g = b->g;
+    const size_t stride = (size_t)b->stride;
+    const int k = b->k;
+    const fct_mf_csr *d = &b->d;
+    const uint16_t *it16 = d->items;
+    const int32_t *it32 = d->items;
+    const uint8_t *codes = d->codes;
+    const float *table = d->table, *ratings = d->ratings, *weights = d->weights;
+#define FCT_MF_ITEM(j) (item_w == 2 ? (int32_t)it16[j] : it32[j])
+#define FCT_MF_RATING(j) (coded ? table[codes[j]] : ratings[j])
+    float (*step)(float *, float *, int, float, float, float, float, float, float) = fct_kern.mf_sgd_row;
+    double s2 = 0.0, s1 = 0.0;
+    for (int32_t x = 0; x < n; x++) {
+        const int32_t u = ord[x];
+        const uint32_t *s = b->seg + (size_t)u * ((size_t)g + 1);
+        const int64_t j0 = d->row_ptr[u] + s[c], j1 = d->row_ptr[u] + s[c + 1];
+        if (j0 == j1)
+            continue;
+        float *p = b->U + (size_t)u * stride;
+        if (x + 1 < n) /* the next user's row, while this one runs */
+            fct_mf_prefetch_row(b->U + (size_t)ord[x + 1] * stride, stride);
+        if (x + 4 < n) { /* and the run offsets of the user after next */
+            __builtin_prefetch(b->seg + (size_t)ord[x + 4] * ((size_t)g + 1) + c, 0, 3);
+            __builtin_prefetch(d->row_ptr + ord[x + 4], 0, 3);
+        }
+        float es = 0.0f, ea = 0.0f;
+        for (int64_t j = j0; j < j1 && j < j0 + FCT_MF_AHEAD; j++)
+            fct_mf_prefetch_row(b->V + (size_t)FCT_MF_ITEM(j) * stride, stride);
+        for (int64_t j = j0; j < j1; j++) {
+            if (j + FCT_MF_AHEAD < j1)
+                fct_mf_prefetch_row(b->V + (size_t)FCT_MF_ITEM(j + FCT_MF_AHEAD) * stride, stride);
+            float *q = b->V + (size_t)FCT_MF_ITEM(j) * stride;
+            const float dd = step(p, q, k, mu, FCT_MF_RATING(j), weights ? weights[j] : 1.0f, lr, reg_f, reg_b);
+            es += dd * dd;
+            ea += dd < 0.0f ? -dd : dd;
+        }
+        s2 += (double)es;
+        s1 += (double)ea;
+    }
+#undef FCT_MF_ITEM
+#undef FCT_MF_RATING
+    *sse = s2;
+    *sae = s1;
+}
+
 /* Block (r, c): its users in a fresh order, each user's run in item order. */
 static void fct_mf_block(fct_mf_blocked *b, int epoch, int r, int c, float mu, float lr, float reg_f, float reg_b)
 {
-    const int g = b->g;
     const int32_t u0 = b->ucut[r], u1 = b->ucut[r + 1];
     int32_t *ord = b->uorder + u0;
     const int32_t n = u1 - u0;
@@ -230,39 +275,16 @@ static void fct_mf_block(fct_mf_blocked *b, int epoch, int r, int c, float mu, f
         ord[x] = ord[y];
         ord[y] = t;
     }
-    const size_t stride = (size_t)b->stride;
-    const int k = b->k;
-    const int32_t *items = b->items;
-    const float *ratings = b->ratings, *weights = b->weights;
-    float (*step)(float *, float *, int, float, float, float, float, float, float) = fct_kern.mf_sgd_row;
     double sse = 0.0, sae = 0.0;
-    for (int32_t x = 0; x < n; x++) {
-        const int32_t u = ord[x];
-        const uint32_t *s = b->seg + (size_t)u * ((size_t)g + 1);
-        const int64_t j0 = b->row_ptr[u] + s[c], j1 = b->row_ptr[u] + s[c + 1];
-        if (j0 == j1)
-            continue;
-        float *p = b->U + (size_t)u * stride;
-        if (x + 1 < n) /* the next user's row, while this one runs */
-            fct_mf_prefetch_row(b->U + (size_t)ord[x + 1] * stride, stride);
-        if (x + 4 < n) { /* and the run offsets of the user after next */
-            __builtin_prefetch(b->seg + (size_t)ord[x + 4] * ((size_t)g + 1) + c, 0, 3);
-            __builtin_prefetch(b->row_ptr + ord[x + 4], 0, 3);
-        }
-        float es = 0.0f, ea = 0.0f;
-        for (int64_t j = j0; j < j1 && j < j0 + FCT_MF_AHEAD; j++)
-            fct_mf_prefetch_row(b->V + (size_t)items[j] * stride, stride);
-        for (int64_t j = j0; j < j1; j++) {
-            if (j + FCT_MF_AHEAD < j1)
-                fct_mf_prefetch_row(b->V + (size_t)items[j + FCT_MF_AHEAD] * stride, stride);
-            float *q = b->V + (size_t)items[j] * stride;
-            const float d = step(p, q, k, mu, ratings[j], weights ? weights[j] : 1.0f, lr, reg_f, reg_b);
-            es += d * d;
-            ea += d < 0.0f ? -d : d;
-        }
-        sse += (double)es;
-        sae += (double)ea;
-    }
+    const int coded = b->d.codes != NULL;
+    if (b->d.item_w == 2 && coded)
+        fct_mf_block_run(b, ord, n, c, mu, lr, reg_f, reg_b, 2, 1, &sse, &sae);
+    else if (b->d.item_w == 2)
+        fct_mf_block_run(b, ord, n, c, mu, lr, reg_f, reg_b, 2, 0, &sse, &sae);
+    else if (coded)
+        fct_mf_block_run(b, ord, n, c, mu, lr, reg_f, reg_b, 4, 1, &sse, &sae);
+    else
+        fct_mf_block_run(b, ord, n, c, mu, lr, reg_f, reg_b, 4, 0, &sse, &sae);
     b->bsse[r] = sse;
     b->bsae[r] = sae;
 }

@@ -60,40 +60,54 @@ struct fct_mf_solver {
 
 /*
  * Blocked SGD (fpsg_mf.c: FPSG's grid with DSGD's strata; plain SGD only).
- * The ratings are the training CSR (row_ptr [n_users + 1], items and
- * ratings [nnz], items ascending within a user; weights [nnz] or NULL for
- * 1), borrowed for the blocked state's life.
+ * The ratings are the training CSR (fct_mf_csr), borrowed for the blocked
+ * state's life.
  */
 #define FCT_MF_GRID 16      /* blocks per side up to FCT_MF_GRID threads */
 #define FCT_MF_GRID_MAX 512 /* above: 2 * threads + 1, capped */
 
+/* The training ratings as blocked SGD reads them: CSR by user (items
+ * ascending within a user), item indices of item_w bytes (2: uint16, 4:
+ * int32), ratings as codes into table (codes non-NULL, the .fds 1-byte form)
+ * or floats; weights [nnz] or NULL for 1. Borrowed. */
+typedef struct fct_mf_csr {
+    const int64_t *row_ptr; /* [n_users + 1] */
+    const void *items;      /* [nnz] */
+    int item_w;
+    const uint8_t *codes;   /* [nnz] or NULL */
+    const float *table;     /* [256] with codes */
+    const float *ratings;   /* [nnz] without codes */
+    const float *weights;   /* [nnz] or NULL */
+} fct_mf_csr;
+
 typedef struct fct_mf_blocked {
     int g;                         /* blocks per side */
     int32_t n_users, n_items, k, stride;
-    const int64_t *row_ptr;
-    const int32_t *items;
-    const float *ratings, *weights; /* weights NULL: 1 */
+    fct_mf_csr d;
     int32_t *ucut, *icut;          /* [g + 1] user and item range starts */
     uint32_t *seg;                 /* [n_users, g + 1] run starts from row_ptr[u]; [g]: row length */
     int32_t *uorder;               /* [n_users] visiting order within each user range */
     double *bsse, *bsae;           /* [g] error sums of the stratum's blocks, by user range */
     int *cols;                     /* [g, g] the epoch's schedule: stratum s, user range r -> item range */
-    float *U, *V;                  /* [n_users + 1, stride], [n_items + 1, stride]: [p | b | 0..] */
+    float *U, *V;                  /* the model's P and Q in padded rows [p | b | 0..] of stride floats
+                                      (borrowed: fct_mf_init with ld = fct_mf_blocked_stride) */
     uint64_t seed;
 } fct_mf_blocked;
 
+/* The padded row stride for k factors: k + 1 (the bias) rounded up to 16 floats (64 bytes). */
+int32_t fct_mf_blocked_stride(int32_t k);
 /* Blocks per side for this data: FCT_MF_GRID for up to FCT_MF_GRID threads
  * (a stratum has g disjoint blocks, enough work for g threads), else
  * 2 n_threads + 1 (capped at FCT_MF_GRID_MAX); at most min(n_users,
  * n_items). The model depends on g only, so it is the same for every thread
  * count from 1 to FCT_MF_GRID. */
 int fct_mf_blocked_grid_size(int32_t n_users, int32_t n_items, int n_threads);
-/* Build the grid over m's sizes and copy m's parameters into the padded
- * rows. 0, or -1 when out of memory (b then holds nothing). O(nnz + (n_users
- * + n_items) k). */
-int fct_mf_blocked_init(fct_mf_blocked *b, const fct_mf_model *m, const int64_t *row_ptr, const int32_t *items,
-                        const float *ratings, const float *weights, int g, uint64_t seed);
-/* Copy the padded rows back into m's P, Q, bu, bi. */
+/* Build the grid over m's sizes; m's P and Q must have rows of stride
+ * fct_mf_blocked_stride(k) (they are trained in place; the bias column is
+ * kept equal to bu, bi by fct_mf_blocked_store). 0, or -1 when out of
+ * memory (b then holds nothing). O(nnz + n_users g). */
+int fct_mf_blocked_init(fct_mf_blocked *b, const fct_mf_model *m, const fct_mf_csr *d, int g, uint64_t seed);
+/* Copy the trained biases (column k of the padded rows) into m's bu, bi. */
 void fct_mf_blocked_store(const fct_mf_blocked *b, fct_mf_model *m);
 void fct_mf_blocked_free(fct_mf_blocked *b);
 /* Draw epoch `epoch`'s stratum schedule (b->cols) from the seed. */

@@ -42,6 +42,16 @@ facto_status facto_model_fit(facto_ctx *ctx, const facto_params *params, const f
     /* Each driver validates: some settings come from the data (fm's
      * feature_dim, when not given). */
     const char *kind = facto_params_kind(params);
+    /* Data sets read from .fds files hold items and ratings narrow until
+     * asked for; mf (blocked SGD) trains from the narrow arrays and widens
+     * what else it needs itself. */
+    if (strcmp(kind, "mf") != 0) {
+        facto_status wst = fct_dataset_wide(ctx, data->train);
+        if (wst == FACTO_OK)
+            wst = fct_dataset_wide(ctx, data->test);
+        if (wst != FACTO_OK)
+            return wst;
+    }
     if (data->train && data->train->weights && strcmp(kind, "mf") != 0)
         return fct_fail(ctx, FACTO_ERR_INVALID,
                         "per-rating weights (facto_dataset_set_weights: inverse propensities) are taken by mf "

@@ -207,6 +207,13 @@ facto_status facto_fm_fit_ratings(facto_ctx *ctx, const facto_dataset *train, co
     if (out)
         *out = NULL;
     facto_fm_ratings_options def = facto_fm_ratings_options_default();
+    {
+        facto_status wst = fct_dataset_wide(ctx, train);
+        if (wst == FACTO_OK)
+            wst = fct_dataset_wide(ctx, test);
+        if (wst != FACTO_OK)
+            return wst;
+    }
     if (!opts)
         opts = &def;
     facto_features *uf = NULL, *itf = NULL;

@@ -110,6 +110,32 @@ static facto_status fct_mf_report(const fct_mf_run *R, int epoch, double secs, c
     return FACTO_OK;
 }
 
+/* The model's seen lists (int32) from the training items, narrow or wide;
+ * the narrow pages of the mapping are given back as they are read, so the
+ * copy does not sit beside the whole file. O(nnz). */
+static facto_status fct_mf_seen_from(facto_ctx *ctx, fct_mf_model *m, const facto_dataset *train)
+{
+    const int64_t n = train->n_ratings;
+    m->seen_items = fct_malloc_array((size_t)n, sizeof *m->seen_items);
+    if (!m->seen_items)
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for the model's item lists");
+    const fct_narrow *nw = &train->narrow;
+    if (!nw->item_w || train->items) {
+        memcpy(m->seen_items, train->items, (size_t)n * sizeof *m->seen_items);
+        return FACTO_OK;
+    }
+    /* uint16 (a 4-byte section is borrowed as train->items above) */
+    const uint16_t *src = nw->items;
+    const int64_t chunk = (int64_t)1 << 20;
+    for (int64_t x = 0; x < n; x += chunk) {
+        const int64_t e = x + chunk < n ? x + chunk : n;
+        for (int64_t j = x; j < e; j++)
+            m->seen_items[j] = src[j];
+        fct_release_mapped(src + x, (uint64_t)(e - x) * sizeof *src);
+    }
+    return FACTO_OK;
+}
+
 /* Plain SGD: blocked, the same model for any thread count (fpsg_mf.c). */
 static facto_status fct_mf_train_blocked(const fct_mf_run *R)
 {
@@ -120,14 +146,18 @@ static facto_status fct_mf_train_blocked(const fct_mf_run *R)
     const int64_t n = train->n_ratings;
     const int n_threads = fct_threads(R->ctx);
     const int g = fct_mf_blocked_grid_size(m->n_users, m->n_items, n_threads);
-    /* The model's copy of the training item lists (the seen lists, nnz
-     * int32) is made after training, once the padded rows are gone: peak
-     * memory holds one of the two, not both. */
-    free(m->seen_items);
-    m->seen_items = NULL;
+    /* The ratings as stored: a .fds data set's narrow arrays, else the wide ones. */
+    const fct_narrow *nw = &train->narrow;
+    fct_mf_csr d = {train->row_ptr, train->items, 4, NULL, NULL, train->ratings, R->weights};
+    if (nw->item_w) {
+        d.items = nw->items;
+        d.item_w = nw->item_w;
+        d.codes = nw->codes;
+        d.table = nw->table;
+        d.ratings = nw->rates;
+    }
     fct_mf_blocked b;
-    if (fct_mf_blocked_init(&b, m, train->row_ptr, train->items, train->ratings, R->weights, g,
-                            fct_rng_u64(R->rng)) != 0)
+    if (fct_mf_blocked_init(&b, m, &d, g, fct_rng_u64(R->rng)) != 0)
         return fct_fail(R->ctx, FACTO_ERR_NOMEM, "out of memory for training state");
     fct_log(R->ctx, FACTO_LOG_DEBUG, "mf sgd: %d x %d blocks, %d threads, rows of %d floats", g, g, n_threads,
             b.stride);
@@ -164,7 +194,7 @@ static facto_status fct_mf_train_blocked(const fct_mf_run *R)
                                  fmax(fabs((double)train->min_rating), fabs((double)train->max_rating)), why, R->weights != NULL);
             break;
         }
-        fct_mf_blocked_store(&b, m);
+        fct_mf_blocked_store(&b, m); /* the biases; the factors are trained in place */
         if (!fct_mf_params_finite(m)) {
             st = fct_mf_diverged(R->ctx, params, epoch,
                                  fmax(fabs((double)train->min_rating), fabs((double)train->max_rating)), "the loss is not finite", R->weights != NULL);
@@ -180,11 +210,8 @@ static facto_status fct_mf_train_blocked(const fct_mf_run *R)
     fct_mf_blocked_free(&b);
     if (st != FACTO_OK)
         return st;
-    m->seen_items = fct_malloc_array((size_t)n, sizeof *m->seen_items);
-    if (!m->seen_items)
-        return fct_fail(R->ctx, FACTO_ERR_NOMEM, "out of memory for the model's item lists");
-    memcpy(m->seen_items, train->items, (size_t)n * sizeof *m->seen_items);
-    return FACTO_OK;
+    fct_mf_compact(m);
+    return fct_mf_seen_from(R->ctx, m, train);
 }
 
 /* Momentum and Adam: per-rating steps over a fresh shuffled order each
@@ -272,10 +299,17 @@ facto_status facto_mf_fit(facto_ctx *ctx, const facto_dataset *train, const fact
     if (test && test->n_ratings == 0)
         test = NULL;
 
+    /* Plain SGD trains blocked from the data as stored (a .fds data set's
+     * narrow arrays; the reports read them too); the other optimizers read
+     * the wide arrays. */
+    const int blocked = params->optimizer == FACTO_OPT_SGD && params->momentum == 0.0f;
+    if (!blocked && (st = fct_dataset_wide(ctx, train)) != FACTO_OK)
+        return st;
     fct_rng rng;
     fct_rng_seed(&rng, params->seed);
     fct_mf_model *m = NULL;
-    st = fct_mf_init(ctx, train, params, &rng, &m);
+    st = fct_mf_init(ctx, train, params, &rng, blocked ? fct_mf_blocked_stride(params->num_factors) : params->num_factors,
+                     !blocked, &m);
     if (st != FACTO_OK)
         return st;
 
@@ -306,7 +340,7 @@ facto_status facto_mf_fit(facto_ctx *ctx, const facto_dataset *train, const fact
             wn[x] = (float)(weights[x] * scale);
     }
     fct_mf_run run = {ctx, train, test, params, callbacks, m, &rng, tumap, timap, wn};
-    if (params->optimizer == FACTO_OPT_SGD && params->momentum == 0.0f)
+    if (blocked)
         st = fct_mf_train_blocked(&run);
     else
         st = fct_mf_train_hogwild(&run);

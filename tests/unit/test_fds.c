@@ -2,7 +2,8 @@
  * test_fds.c — the .fds data set file: round trips of every width and code
  * variant (2- and 4-byte items, 1-byte codes for half-stars and binary
  * weights, float32 ratings, with and without timestamps) give back the same
- * ids, CSR arrays and rating bits; the implicit threshold applies to a .fds
+ * ids, CSR arrays and rating bits (the narrow arrays as read, kept in the
+ * mapping, then the widened ones); the implicit threshold applies to a .fds
  * file as to text; id map views find every id; corrupt files (truncated,
  * a flipped byte, and with the checksum recomputed so the later checks are
  * reached: a section outside the file, decreasing row offsets, an item out
@@ -68,6 +69,14 @@ static void assert_same(const facto_dataset *a, const facto_dataset *b)
     }
     assert_int_equal(facto_idmap_find(b->item_map, "no such id"), -1);
     assert_memory_equal(a->row_ptr, b->row_ptr, ((size_t)a->n_users + 1) * sizeof *a->row_ptr);
+    /* a .fds data set's narrow arrays (read before any widening), then the wide ones */
+    for (int64_t x = 0; x < a->n_ratings; x++) {
+        assert_int_equal(fct_ds_item(b, x), a->items[x]);
+        float ra = a->ratings[x], rb = fct_ds_rating(b, x);
+        assert_memory_equal(&ra, &rb, sizeof ra);
+    }
+    assert_true(fabs(facto_dataset_mean_rating(b) - facto_dataset_mean_rating(a)) == 0.0);
+    assert_int_equal(fct_dataset_wide(NULL, b), FACTO_OK);
     assert_memory_equal(a->items, b->items, (size_t)a->n_ratings * sizeof *a->items);
     assert_memory_equal(a->ratings, b->ratings, (size_t)a->n_ratings * sizeof *a->ratings);
     assert_true((a->timestamps == NULL) == (b->timestamps == NULL));
@@ -94,6 +103,12 @@ static void round_trip(facto_dataset *ds, int item_w, int rate_w, int n_codes)
     assert_int_equal(h[28], n_codes);
     facto_dataset *back = NULL;
     assert_int_equal(facto_dataset_read(ctx, path, NULL, &back, NULL), FACTO_OK);
+    /* narrow sections stay in the mapping until asked for */
+    assert_int_equal(back->narrow.item_w, item_w);
+    if (item_w == 2)
+        assert_null(back->items);
+    if (rate_w == 1)
+        assert_null(back->ratings);
     assert_same(ds, back);
     assert_non_null(back->fds);
     facto_dataset_free(back);

@@ -767,7 +767,12 @@ static void test_blocked_grid(void **state)
     fct_rng rng;
     fct_rng_seed(&rng, 1);
     fct_mf_model *m = NULL;
-    assert_int_equal(fct_mf_init(ctx, train, &p, &rng, &m), FACTO_OK);
+    /* the padded rows: the same draws as an unpadded model's, in place */
+    fct_mf_model *m0 = NULL;
+    assert_int_equal(fct_mf_init(ctx, train, &p, &rng, p.num_factors, 1, &m0), FACTO_OK);
+    fct_rng_seed(&rng, 1);
+    assert_int_equal(fct_mf_init(ctx, train, &p, &rng, fct_mf_blocked_stride(p.num_factors), 0, &m), FACTO_OK);
+    assert_null(m->seen_items);
     const int g = fct_mf_blocked_grid_size(m->n_users, m->n_items, 2);
     assert_int_equal(g, FCT_MF_GRID);
     for (int t = 1; t <= FCT_MF_GRID; t++) /* up to 16 threads: the same grid, so the same model */
@@ -775,7 +780,8 @@ static void test_blocked_grid(void **state)
     assert_int_equal(fct_mf_blocked_grid_size(m->n_users, m->n_items, 20), 41); /* above: 2 threads + 1 */
     assert_int_equal(fct_mf_blocked_grid_size(3, 40, 1), 3);
     fct_mf_blocked b;
-    assert_int_equal(fct_mf_blocked_init(&b, m, train->row_ptr, train->items, train->ratings, NULL, g, 9), 0);
+    fct_mf_csr d = {train->row_ptr, train->items, 4, NULL, NULL, train->ratings, NULL};
+    assert_int_equal(fct_mf_blocked_init(&b, m, &d, g, 9), 0);
     assert_int_equal(b.stride % 16, 0);
     assert_true(b.stride >= m->k + 1);
     assert_int_equal(b.ucut[0], 0);
@@ -799,9 +805,16 @@ static void test_blocked_grid(void **state)
             }
     }
     assert_int_equal(total, train->n_ratings);
-    /* the padded rows hold the model's parameters */
+    /* the padded rows hold the model's parameters, bias and padding 0 */
     for (int f = 0; f < m->k; f++)
-        assert_true(b.U[(size_t)5 * b.stride + f] == m->P[5 * m->k + f]);
+        assert_true(b.U[(size_t)5 * b.stride + f] == m0->P[5 * m->k + f]);
+    for (int f = m->k; f < b.stride; f++)
+        assert_true(b.U[(size_t)5 * b.stride + f] == 0.0f);
+    /* compacting gives the unpadded model's rows back */
+    fct_mf_compact(m);
+    assert_int_equal(m->ld, m->k);
+    assert_memory_equal(m->P, m0->P, (size_t)m->n_users * (size_t)m->k * sizeof(float));
+    assert_memory_equal(m->Q, m0->Q, (size_t)m->n_items * (size_t)m->k * sizeof(float));
     /* schedule: in each stratum the item ranges are a permutation; over the
      * epoch every (r, c) once */
     fct_mf_blocked_schedule(&b, 3);
@@ -820,6 +833,7 @@ static void test_blocked_grid(void **state)
             assert_int_equal(seen[r][c], 1);
     fct_mf_blocked_free(&b);
     fct_mf_model_destroy(m);
+    fct_mf_model_destroy(m0);
     facto_dataset_free(train);
     facto_ctx_free(ctx);
 }
@@ -965,6 +979,73 @@ static void test_ml100k_u1_u5_mean(void **state)
     facto_ctx_free(ctx);
 }
 
+/* Blocked SGD from a .fds data set's narrow arrays (2-byte items; 1-byte
+ * rating codes for half-stars, float32 otherwise), with and without IPS
+ * weights, trains the same model bytes as from the wide arrays of the same
+ * data, and never widens the training set; the seen lists and the error
+ * figures match. */
+static void test_blocked_narrow_fds(void **state)
+{
+    (void)state;
+    facto_ctx *ctx = facto_ctx_new();
+    for (int coded = 0; coded < 2; coded++)
+        for (int weighted = 0; weighted < 2; weighted++) {
+            facto_dataset *wide = NULL, *nar = NULL;
+            make_low_rank(50, 40, 3, 0.6, 0.3, 71, &wide, NULL);
+            if (coded) { /* half-stars: 1-byte codes in the file */
+                float lo = 5.0f, hi = 0.5f;
+                for (int64_t x = 0; x < wide->n_ratings; x++) {
+                    float r = roundf(wide->ratings[x] * 2.0f) / 2.0f;
+                    wide->ratings[x] = r < 0.5f ? 0.5f : r > 5.0f ? 5.0f : r;
+                    lo = fminf(lo, wide->ratings[x]);
+                    hi = fmaxf(hi, wide->ratings[x]);
+                }
+                wide->min_rating = lo;
+                wide->max_rating = hi;
+            }
+            char path[512];
+            snprintf(path, sizeof path, "%s/narrow%d.fds", g_dir, coded);
+            assert_int_equal(facto_dataset_write_fds(ctx, wide, path), FACTO_OK);
+            assert_int_equal(facto_dataset_read(ctx, path, NULL, &nar, NULL), FACTO_OK);
+            assert_int_equal(nar->narrow.item_w, 2);
+            assert_true((nar->narrow.codes != NULL) == coded);
+            if (weighted) {
+                float *w = malloc(sizeof(float) * (size_t)wide->n_ratings);
+                for (int64_t x = 0; x < wide->n_ratings; x++)
+                    w[x] = 0.5f + (float)(x % 7) * 0.25f;
+                assert_int_equal(facto_dataset_set_weights(ctx, wide, w), FACTO_OK);
+                assert_int_equal(facto_dataset_set_weights(ctx, nar, w), FACTO_OK);
+                free(w);
+            }
+            facto_mf_params p = small_params();
+            p.epochs = 5;
+            facto_ctx_set_threads(ctx, 2);
+            fct_mf_model *a = fit_ok(ctx, wide, &p), *b = fit_ok(ctx, nar, &p);
+            assert_null(nar->items); /* trained from the mapping */
+            assert_int_equal(a->ld, a->k);
+            assert_int_equal(b->ld, b->k);
+            assert_true(a->mu == b->mu);
+            assert_memory_equal(a->P, b->P, (size_t)a->n_users * (size_t)a->k * sizeof(float));
+            assert_memory_equal(a->Q, b->Q, (size_t)a->n_items * (size_t)a->k * sizeof(float));
+            assert_memory_equal(a->bu, b->bu, (size_t)a->n_users * sizeof(float));
+            assert_memory_equal(a->bi, b->bi, (size_t)a->n_items * sizeof(float));
+            assert_int_equal(a->n_seen, b->n_seen);
+            assert_memory_equal(a->seen_items, b->seen_items, (size_t)a->n_seen * sizeof(int32_t));
+            assert_memory_equal(a->seen_ptr, b->seen_ptr, ((size_t)a->n_users + 1) * sizeof(int64_t));
+            facto_metrics ma, mb;
+            assert_int_equal(facto_model_evaluate(ctx, &a->base, wide, NULL, &ma, NULL), FACTO_OK);
+            assert_int_equal(facto_model_evaluate(ctx, &b->base, nar, NULL, &mb, NULL), FACTO_OK);
+            assert_true(ma.rmse == mb.rmse && ma.mae == mb.mae);
+            assert_true(mb.rmse > 0.0 && mb.rmse < 1.0);
+            assert_null(nar->items);
+            facto_model_free(&a->base);
+            facto_model_free(&b->base);
+            facto_dataset_free(wide);
+            facto_dataset_free(nar);
+        }
+    facto_ctx_free(ctx);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -980,6 +1061,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_invalid_params),
         cmocka_unit_test(test_callbacks),
         cmocka_unit_test(test_blocked_grid),
+        cmocka_unit_test(test_blocked_narrow_fds),
         cmocka_unit_test(test_blocked_threads_and_paths),
         cmocka_unit_test(test_load_refuses_inconsistent_sections),
         fct_data_test(test_ml100k_u1_defaults),
