@@ -40,7 +40,7 @@
 
 /* Least multiply-adds per mini-batch (B x mean nnz per row x k) for
  * fct_fm_batch_par to run on threads; below it, fct_fm_batch on one. */
-#define FCT_FM_PAR_WORK (4.0 * 1024 * 1024)
+double fct_fm_sgd_par_work = 4.0 * 1024 * 1024;
 
 static double fct_fm_now(void)
 {
@@ -253,9 +253,9 @@ static facto_status fct_fm_fit_init(fct_fm_fit *f, facto_ctx *ctx, fct_fm_model 
     f->n_batches = (n_rows + f->B - 1) / f->B;
     f->fused = f->B == 1 && p->optimizer == FACTO_OPT_SGD;
     /* threads only for mini-batches with enough work between two
-     * synchronisations (fct_fm_batch_par, FCT_FM_PAR_WORK) */
+     * synchronisations (fct_fm_batch_par, fct_fm_sgd_par_work) */
     const double nnz_row = n_rows ? (double)train->row_ptr[n_rows] / (double)n_rows : 0.0;
-    f->nthreads = f->B > 1 && (double)f->B * nnz_row * m->k >= FCT_FM_PAR_WORK ? fct_threads(ctx) : 1;
+    f->nthreads = f->B > 1 && (double)f->B * nnz_row * m->k >= fct_fm_sgd_par_work ? fct_threads(ctx) : 1;
     if (f->nthreads > f->B)
         f->nthreads = (int)f->B;
     facto_status st = fct_fm_opt_init(ctx, &f->opt, m);
@@ -488,7 +488,7 @@ static int fct_fm_batch(fct_fm_fit *f, int64_t i0, int64_t i1, fct_fm_running *r
  * scheduler time slice, milliseconds, so batches of 1000 one-hot rows at
  * k 32 (64K multiply-adds, ~0.1 ms) ran 20x slower on 2 threads than on
  * one. fct_fm_fit_init therefore takes threads only when a batch holds at
- * least FCT_FM_PAR_WORK multiply-adds (B x mean row nnz x k).
+ * least fct_fm_sgd_par_work multiply-adds (B x mean row nnz x k).
  */
 static int fct_fm_batch_par(fct_fm_fit *f, int64_t i0, int64_t i1, fct_fm_running *run)
 {
