@@ -105,9 +105,6 @@ void fct_fm_engine_free(fct_fm_engine *eng)
         free(s->run_ptr);
     }
     free(eng->ub);
-    free(eng->ib);
-    free(eng->iptr);
-    free(eng->irow);
     free(eng->col_mean);
     free(eng->col_prec);
     free(eng->col_v);
@@ -329,12 +326,11 @@ static facto_status fct_fm_src_runs(fct_fm_engine *eng, fct_fm_src *s, int64_t *
     return FACTO_OK;
 }
 
-/* Pair form: rows grouped by user? Then the user cuts, the rows by item
- * and the item cuts. */
+/* Pair form: rows grouped by user? Then the user cuts. */
 static facto_status fct_fm_pair_cuts(fct_fm_engine *eng, int T)
 {
-    const int64_t N = eng->n, NU = eng->src[1].n_rows, NI = eng->src[2].n_rows;
-    const int32_t *r1 = eng->src[1].ref, *r2 = eng->src[2].ref;
+    const int64_t N = eng->n, NU = eng->src[1].n_rows;
+    const int32_t *r1 = eng->src[1].ref;
     uint8_t *done = fct_calloc_array(NU ? (size_t)NU : 1, 1);
     if (!done)
         return fct_fail(eng->ctx, FACTO_ERR_NOMEM, "out of memory for row cuts");
@@ -348,13 +344,9 @@ static facto_status fct_fm_pair_cuts(fct_fm_engine *eng, int T)
     free(done);
     if (!grouped)
         return FACTO_OK;
-    eng->ub = fct_malloc_array((size_t)T + 1, sizeof *eng->ub);
-    eng->ib = fct_malloc_array((size_t)T + 1, sizeof *eng->ib);
-    eng->iptr = fct_calloc_array((size_t)NI + 1, sizeof *eng->iptr);
-    eng->irow = fct_malloc_array(N ? (size_t)N : 1, sizeof *eng->irow);
-    if (!eng->ub || !eng->ib || !eng->iptr || !eng->irow)
+    if (!(eng->ub = fct_malloc_array((size_t)T + 1, sizeof *eng->ub)))
         return fct_fail(eng->ctx, FACTO_ERR_NOMEM, "out of memory for row cuts");
-    /* user cuts: near t N / T, moved forward to the start of a user's rows */
+    /* near t N / T, moved forward to the start of a user's rows */
     eng->ub[0] = 0;
     for (int t = 1; t <= T; t++) {
         int64_t n = t == T ? N : N * t / T;
@@ -364,27 +356,6 @@ static facto_status fct_fm_pair_cuts(fct_fm_engine *eng, int T)
             n++;
         eng->ub[t] = n;
     }
-    /* rows by item (counting sort, ascending rows within an item) */
-    for (int64_t n = 0; n < N; n++)
-        eng->iptr[r2[n] + 1]++;
-    for (int64_t i = 0; i < NI; i++)
-        eng->iptr[i + 1] += eng->iptr[i];
-    int64_t *fill = fct_malloc_array(NI ? (size_t)NI : 1, sizeof *fill);
-    if (!fill)
-        return fct_fail(eng->ctx, FACTO_ERR_NOMEM, "out of memory for row cuts");
-    memcpy(fill, eng->iptr, (size_t)NI * sizeof *fill);
-    for (int64_t n = 0; n < N; n++)
-        eng->irow[fill[r2[n]]++] = (uint32_t)n;
-    free(fill);
-    /* item cuts: the first item whose rows start at or after t N / T */
-    eng->ib[0] = 0;
-    int64_t i = 0;
-    for (int t = 1; t < T; t++) {
-        while (i < NI && eng->iptr[i] < N * t / T)
-            i++;
-        eng->ib[t] = i;
-    }
-    eng->ib[T] = NI;
     eng->pair_par = 1;
     return FACTO_OK;
 }
@@ -410,8 +381,7 @@ facto_status fct_fm_engine_threads(fct_fm_engine *eng, int nthreads)
     for (int b = 1; st == FACTO_OK && b < eng->n_src; b++)
         st = fct_fm_src_runs(eng, &eng->src[b], mark);
     free(mark);
-    if (st == FACTO_OK && eng->n_src == 3 && eng->src[0].n_cols == 0 && eng->n >= fct_fm_par_min_rows &&
-        eng->n < (int64_t)UINT32_MAX)
+    if (st == FACTO_OK && eng->n_src == 3 && eng->src[0].n_cols == 0 && eng->n >= fct_fm_par_min_rows)
         st = fct_fm_pair_cuts(eng, eng->nthreads);
     return st;
 }

@@ -112,14 +112,12 @@ typedef struct fct_fm_engine {
     double *qn; /* [n] */
     int qn_ok;
     /* Threads within a factor (fct_fm_engine_threads; 1: none). Pair
-     * form with rows grouped by user (pair_par): the rows cut at user
-     * starts ub [nthreads + 1]; the rows by item irow [n] (ascending within
-     * an item) from iptr [items + 1], cut into item ranges ib [nthreads + 1].
-     * col_mean / col_prec / col_v / col_d [most columns of a source]:
-     * scratch of a run's columns. */
+     * form with rows grouped by user (pair_par): pass 1 cut at user starts
+     * ub [nthreads + 1] (pass 2, by item, stays on one thread: in item
+     * order its rows would be random reads). col_mean / col_prec / col_v /
+     * col_d [most columns of a source]: scratch of a run's columns. */
     int nthreads, pair_par;
-    int64_t *ub, *ib, *iptr;
-    uint32_t *irow;
+    int64_t *ub;
     double *col_mean, *col_prec, *col_v, *col_d;
     uint8_t *seen;  /* [n_slots] 1 when a training source uses the slot */
     int64_t *count; /* [n_slots] scratch of the transposes */
@@ -195,8 +193,8 @@ facto_status fct_fm_engine_build(fct_fm_engine *eng, const fct_fm_data *train, c
                                  int *test_bidx);
 /* Threads within one factor's sweep on nthreads threads (when > 1): the
  * runs of conditionally independent columns of every block, and for the
- * pair form with rows grouped by user (and enough rows) the row cuts and
- * rows by item of its two passes. The sweeps then give the same bits as on
+ * pair form with rows grouped by user (and enough rows) the user cuts of
+ * its first pass. The sweeps then give the same bits as on
  * one thread. FACTO_ERR_NOMEM. O(n + nnz of the blocks). */
 facto_status fct_fm_engine_threads(fct_fm_engine *eng, int nthreads);
 /* Least rows for the pair-form passes, and least entries of a run of

@@ -343,14 +343,8 @@ static void fct_fm_pair_user_sums(fct_fm_engine *eng)
 
 /* Pair form, pass 2: the user sweep's change into e, and the sums per item
  * with q_rest = q1_u. */
-static void fct_fm_pair_item_sums_par(fct_fm_engine *eng);
-
 static void fct_fm_pair_item_sums(fct_fm_engine *eng)
 {
-    if (eng->pair_par) {
-        fct_fm_pair_item_sums_par(eng);
-        return;
-    }
     const int64_t N = eng->n;
     fct_fm_eq *restrict eq = eng->eq;
     fct_fm_src *s1 = &eng->src[1], *s2 = &eng->src[2];
@@ -378,44 +372,6 @@ static void fct_fm_pair_item_sums(fct_fm_engine *eng)
     }
     if (cj >= 0)
         fct_fm_agg_flush(&ag[cj], a1, a2, ae, aeq);
-}
-
-/* fct_fm_pair_item_sums on threads: each thread a range of items, each
- * item's rows in row order (irow), a run of consecutive rows summed before
- * it is flushed as the row-order pass does: the same bits. */
-static void fct_fm_pair_item_sums_par(fct_fm_engine *eng)
-{
-    fct_fm_eq *restrict eq = eng->eq;
-    fct_fm_src *s1 = &eng->src[1], *s2 = &eng->src[2];
-    const int32_t *restrict r1 = s1->ref;
-    const double *q1 = eng->brows[s1->brows].qf, *q2 = eng->brows[s2->brows].qf;
-    const double *restrict dq = s1->dq, *restrict dy = s1->dy;
-    const int64_t *iptr = eng->iptr;
-    const uint32_t *irow = eng->irow;
-    fct_fm_agg *restrict ag = s2->agg;
-#pragma omp parallel for num_threads(eng->nthreads) schedule(static, 1)
-    for (int t = 0; t < eng->nthreads; t++) {
-        for (int64_t i = eng->ib[t]; i < eng->ib[t + 1]; i++) {
-            const double qi = q2[i];
-            for (int64_t p = iptr[i]; p < iptr[i + 1];) {
-                double a1 = 0, a2 = 0, ae = 0, aeq = 0;
-                int64_t prev = -1;
-                for (; p < iptr[i + 1] && (prev < 0 || irow[p] == prev + 1); p++) {
-                    const int64_t n = irow[p];
-                    const int32_t u = r1[n];
-                    double e = eq[n].e + qi * dq[u] + dy[u];
-                    eq[n].e = e;
-                    double qr = q1[u];
-                    a1 += qr;
-                    a2 += qr * qr;
-                    ae += e;
-                    aeq += e * qr;
-                    prev = n;
-                }
-                fct_fm_agg_flush(&ag[i], a1, a2, ae, aeq);
-            }
-        }
-    }
 }
 
 /*
