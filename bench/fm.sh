@@ -146,9 +146,20 @@ label="synthetic one-hot ($rows rows)"
 run "$label" sgd "${S[@]}" "${SGD[@]}" --epochs 3
 run "$label" sgd/adam "${S[@]}" --solver sgd --epochs 3 --seed 1
 run "$label" mcmc "${S[@]}" --solver mcmc --num_iter 5 --init_stdev 0.1 --seed 1 --mcmc_chains 1 --threads 1
+# 1 vs 2 threads, alternately (the model is the same bit for bit): mini-batches of 100000
+# (6.4M multiply-adds, over the threshold for threads) and one MCMC chain (pair-form sweeps).
+for t in 1 2 1 2; do
+  run "$label, $t thread(s)" sgd/b1e5 "${S[@]}" --solver sgd --epochs 2 --mini_batch_size 100000 --seed 1 --threads "$t"
+done
+for t in 1 2; do
+  run "$label, $t thread(s)" mcmc "${S[@]}" --solver mcmc --num_iter 3 --init_stdev 0.1 --seed 1 --mcmc_chains 1 \
+      --threads "$t"
+done
 echo "sgd = per-row plain SGD (libFM's -method sgd); sgd/adam = SageMaker's defaults (Adam, mini-batch 1000)."
 echo "s/iter = training rows / samples per second (SGD: updates only, the per-epoch test scoring not counted)."
 echo "rmse = the saved model's test RMSE (MCMC on ratings: the rank-256 summary; on rows: its mcmc_samples"
 echo "thinned samples); chain = MCMC's running average over all iterations, the figure libFM reports."
 echo "MCMC speed rows: one chain on one thread, s/iter with every iteration's test scoring, as libFM's."
 echo "libFM's figures (issue 3) are for u1.base only; the synthetic rows are compared with the same rates."
+echo "thread(s) rows: sgd/b1e5 = Adam, mini-batch 100000 (rows scored, then slots stepped, in parallel);"
+echo "mcmc = one chain whose pair-form sweeps run on the threads. Both give the same model for any count."

@@ -821,8 +821,9 @@ typedef struct facto_kind_info {
     facto_model_kind kind;
     const char *summary;   /* one line: the model and its source */
     unsigned train_inputs; /* FACTO_INPUT_* bits it trains on (facto_fit_data) */
-    int thread_invariant;  /* 1: a model is the same for any facto_ctx_set_threads() count (fm: only
-                              MCMC chains run in parallel, each with its own seed), so a program may
+    int thread_invariant;  /* 1: a model is the same for any facto_ctx_set_threads() count (fm: MCMC
+                              chains, each with its own seed, large SGD mini-batches and the MCMC / ALS
+                              sweeps of ratings run in parallel, bit for bit as on one), so a program may
                               use every core by default (mf: blocked SGD); 0: more threads change the
                               result (bpr: Hogwild SGD), so 1 thread is the reproducible default */
 } facto_kind_info;

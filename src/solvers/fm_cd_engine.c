@@ -102,7 +102,13 @@ void fct_fm_engine_free(fct_fm_engine *eng)
         free(s->agg);
         free(s->dq);
         free(s->dy);
+        free(s->run_ptr);
     }
+    free(eng->ub);
+    free(eng->col_mean);
+    free(eng->col_prec);
+    free(eng->col_v);
+    free(eng->col_d);
     for (int i = 0; i < eng->n_brows; i++) {
         free(eng->brows[i].lin);
         free(eng->brows[i].qf);
@@ -288,6 +294,95 @@ facto_status fct_fm_engine_build(fct_fm_engine *eng, const fct_fm_data *train, c
         st = fct_fm_engine_hyper(eng);
     if (st == FACTO_OK)
         fct_fm_engine_start(eng);
+    return st;
+}
+
+/* ---- threads within a factor ---------------------------------------------- */
+
+int64_t fct_fm_par_min_rows = 200000, fct_fm_par_min_nnz = 50000;
+
+/* Cut the columns of block source s into runs that share no block row
+ * (greedy, in column order; mark [n_rows] scratch). */
+static facto_status fct_fm_src_runs(fct_fm_engine *eng, fct_fm_src *s, int64_t *mark)
+{
+    s->run_ptr = fct_malloc_array((size_t)s->n_cols + 1, sizeof *s->run_ptr);
+    if (!s->run_ptr)
+        return fct_fail(eng->ctx, FACTO_ERR_NOMEM, "out of memory for column runs");
+    for (int64_t j = 0; j < s->n_rows; j++)
+        mark[j] = -1;
+    int64_t nr = 0;
+    s->run_ptr[0] = 0;
+    for (int64_t c = 0; c < s->n_cols; c++) {
+        int clash = 0;
+        for (int64_t p = s->col_ptr[c]; p < s->col_ptr[c + 1] && !clash; p++)
+            clash = mark[s->col_row[p]] == nr;
+        if (clash)
+            s->run_ptr[++nr] = c;
+        for (int64_t p = s->col_ptr[c]; p < s->col_ptr[c + 1]; p++)
+            mark[s->col_row[p]] = nr;
+    }
+    s->run_ptr[++nr] = s->n_cols;
+    s->n_runs = s->n_cols ? nr : 0;
+    return FACTO_OK;
+}
+
+/* Pair form: rows grouped by user? Then the user cuts. */
+static facto_status fct_fm_pair_cuts(fct_fm_engine *eng, int T)
+{
+    const int64_t N = eng->n, NU = eng->src[1].n_rows;
+    const int32_t *r1 = eng->src[1].ref;
+    uint8_t *done = fct_calloc_array(NU ? (size_t)NU : 1, 1);
+    if (!done)
+        return fct_fail(eng->ctx, FACTO_ERR_NOMEM, "out of memory for row cuts");
+    int grouped = 1;
+    for (int64_t n = 0; n < N && grouped; n++) {
+        if (n > 0 && r1[n] == r1[n - 1])
+            continue;
+        grouped = !done[r1[n]];
+        done[r1[n]] = 1;
+    }
+    free(done);
+    if (!grouped)
+        return FACTO_OK;
+    if (!(eng->ub = fct_malloc_array((size_t)T + 1, sizeof *eng->ub)))
+        return fct_fail(eng->ctx, FACTO_ERR_NOMEM, "out of memory for row cuts");
+    /* near t N / T, moved forward to the start of a user's rows */
+    eng->ub[0] = 0;
+    for (int t = 1; t <= T; t++) {
+        int64_t n = t == T ? N : N * t / T;
+        if (n < eng->ub[t - 1])
+            n = eng->ub[t - 1];
+        while (n > 0 && n < N && r1[n] == r1[n - 1])
+            n++;
+        eng->ub[t] = n;
+    }
+    eng->pair_par = 1;
+    return FACTO_OK;
+}
+
+facto_status fct_fm_engine_threads(fct_fm_engine *eng, int nthreads)
+{
+    eng->nthreads = nthreads > 1 ? nthreads : 1;
+    if (eng->nthreads == 1 || eng->n_src < 2)
+        return FACTO_OK;
+    int64_t most = 0, nr = 0;
+    for (int b = 1; b < eng->n_src; b++) {
+        most = eng->src[b].n_cols > most ? eng->src[b].n_cols : most;
+        nr = eng->src[b].n_rows > nr ? eng->src[b].n_rows : nr;
+    }
+    int64_t *mark = fct_malloc_array(nr ? (size_t)nr : 1, sizeof *mark);
+    eng->col_mean = fct_malloc_array(most ? (size_t)most : 1, sizeof(double));
+    eng->col_prec = fct_malloc_array(most ? (size_t)most : 1, sizeof(double));
+    eng->col_v = fct_malloc_array(most ? (size_t)most : 1, sizeof(double));
+    eng->col_d = fct_malloc_array(most ? (size_t)most : 1, sizeof(double));
+    facto_status st = FACTO_OK;
+    if (!mark || !eng->col_mean || !eng->col_prec || !eng->col_v || !eng->col_d)
+        st = fct_fail(eng->ctx, FACTO_ERR_NOMEM, "out of memory for column runs");
+    for (int b = 1; st == FACTO_OK && b < eng->n_src; b++)
+        st = fct_fm_src_runs(eng, &eng->src[b], mark);
+    free(mark);
+    if (st == FACTO_OK && eng->n_src == 3 && eng->src[0].n_cols == 0 && eng->n >= fct_fm_par_min_rows)
+        st = fct_fm_pair_cuts(eng, eng->nthreads);
     return st;
 }
 

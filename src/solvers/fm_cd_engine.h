@@ -58,6 +58,11 @@ typedef struct fct_fm_src {
     int64_t *col_ptr;
     uint32_t *col_row;
     float *col_val;
+    /* runs of columns [n_runs + 1] (column index where each starts): the
+     * columns of a run share no row, so their parameters of one factor are
+     * conditionally independent (fct_fm_engine_threads) */
+    int64_t n_runs;
+    int64_t *run_ptr;
     /* block work arrays [n_rows] */
     double *cnt;
     fct_fm_agg *agg;
@@ -106,6 +111,14 @@ typedef struct fct_fm_engine {
      * update pass; qn_ok once it holds the next factor's q. */
     double *qn; /* [n] */
     int qn_ok;
+    /* Threads within a factor (fct_fm_engine_threads; 1: none). Pair
+     * form with rows grouped by user (pair_par): pass 1 cut at user starts
+     * ub [nthreads + 1] (pass 2, by item, stays on one thread: in item
+     * order its rows would be random reads). col_mean / col_prec / col_v /
+     * col_d [most columns of a source]: scratch of a run's columns. */
+    int nthreads, pair_par;
+    int64_t *ub;
+    double *col_mean, *col_prec, *col_v, *col_d;
     uint8_t *seen;  /* [n_slots] 1 when a training source uses the slot */
     int64_t *count; /* [n_slots] scratch of the transposes */
     fct_rng rng; /* every draw of the run, seeded with params.seed */
@@ -178,6 +191,16 @@ facto_status fct_fm_engine_alloc(fct_fm_engine *eng, facto_ctx *ctx, fct_fm_mode
 facto_status fct_fm_engine_build(fct_fm_engine *eng, const fct_fm_data *train, const uint32_t *const *train_slots,
                                  const fct_fm_data *test, const uint32_t *const *test_slots, int *train_bidx,
                                  int *test_bidx);
+/* Threads within one factor's sweep on nthreads threads (when > 1): the
+ * runs of conditionally independent columns of every block, and for the
+ * pair form with rows grouped by user (and enough rows) the user cuts of
+ * its first pass. The sweeps then give the same bits as on
+ * one thread. FACTO_ERR_NOMEM. O(n + nnz of the blocks). */
+facto_status fct_fm_engine_threads(fct_fm_engine *eng, int nthreads);
+/* Least rows for the pair-form passes, and least entries of a run of
+ * columns, to go on threads (tests lower them to reach the threaded code
+ * on small data). */
+extern int64_t fct_fm_par_min_rows, fct_fm_par_min_nnz;
 /* Frees what the engine allocated (also after a failed set-up). */
 void fct_fm_engine_free(fct_fm_engine *eng);
 /* b->qf [block rows] = q_f of each row for vf [n_slots], and b->sf = sum_i

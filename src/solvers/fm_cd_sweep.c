@@ -115,57 +115,109 @@ static inline void fct_fm_agg_flush(fct_fm_agg *a, double s1, double s2, double 
     a->eq += eq;
 }
 
-/* Sweep v_if of block source s for factor f (aggregates already built). */
-static void fct_fm_block_sweep_v(fct_fm_engine *eng, fct_fm_src *s, int32_t f, double *vf)
+/* Column c of block source s, factor f: the mean and precision of v's
+ * conditional (aggregates already built). Reads the block rows of c only. */
+static inline void fct_fm_block_col_post(const fct_fm_engine *eng, const fct_fm_src *s, int32_t f, const double *vf,
+                                         int64_t c, double *mean_out, double *prec_out)
 {
     const int32_t k = eng->k;
     const double *mu = eng->mu_v, *lam = eng->lambda_v;
+    const double *qb = eng->brows[s->brows].qf;
+    uint32_t sl = s->col_slot[c];
+    int32_t g = eng->group[sl];
+    double v = vf[sl], sh2 = 0.0, she = 0.0, sh2b = 0.0, sheb = 0.0;
+    int64_t p = s->col_ptr[c];
+    const int64_t p1 = s->col_ptr[c + 1];
+    /* two sets of sums (even and odd entries) so the additions overlap:
+     * an implicit-feedback column holds one entry per rater */
+    for (; p + 2 <= p1; p += 2) {
+        uint32_t j = s->col_row[p], j2 = s->col_row[p + 1];
+        const fct_fm_agg *a = &s->agg[j], *a2 = &s->agg[j2];
+        double x = s->col_val[p], x2 = s->col_val[p + 1];
+        double aj = qb[j] - x * v, aj2 = qb[j2] - x2 * v;
+        sh2 += x * x * (a->s2 + 2.0 * aj * a->s1 + s->cnt[j] * aj * aj);
+        she += x * (a->eq + aj * a->e);
+        sh2b += x2 * x2 * (a2->s2 + 2.0 * aj2 * a2->s1 + s->cnt[j2] * aj2 * aj2);
+        sheb += x2 * (a2->eq + aj2 * a2->e);
+    }
+    if (p < p1) {
+        uint32_t j = s->col_row[p];
+        const fct_fm_agg *a = &s->agg[j];
+        double x = s->col_val[p];
+        double aj = qb[j] - x * v;
+        sh2 += x * x * (a->s2 + 2.0 * aj * a->s1 + s->cnt[j] * aj * aj);
+        she += x * (a->eq + aj * a->e);
+    }
+    sh2 += sh2b;
+    she += sheb;
+    double l = lam[g * k + f];
+    double prec = eng->alpha * sh2 + l;
+    *mean_out = (eng->alpha * (v * sh2 - she) + mu[g * k + f] * l) / prec;
+    *prec_out = prec;
+}
+
+/* Column c's change d of v (from v) into the sums of its block rows. */
+static inline void fct_fm_block_col_apply(fct_fm_src *s, double *qb, int64_t c, double v, double d)
+{
+    for (int64_t p = s->col_ptr[c]; p < s->col_ptr[c + 1]; p++) {
+        uint32_t j = s->col_row[p];
+        fct_fm_agg *a = &s->agg[j];
+        double x = s->col_val[p];
+        double aj = qb[j] - x * v;
+        double dx = d * x;
+        a->e += dx * (a->s1 + s->cnt[j] * aj);
+        a->eq += dx * (a->s2 + aj * a->s1);
+        qb[j] += dx;
+        s->dq[j] += dx;
+        s->dy[j] += dx * aj;
+    }
+}
+
+/* Columns [c0, c1) of one run (no block row shared) on the engine's
+ * threads: their posteriors in parallel (each reads only its own block
+ * rows, which no other column of the run changes), the draws in column
+ * order from the one stream (as the sequential sweep takes them), the
+ * changes in parallel. The same bits as column by column. */
+static void fct_fm_block_run_par(fct_fm_engine *eng, fct_fm_src *s, int32_t f, double *vf, int64_t c0, int64_t c1)
+{
     double *qb = eng->brows[s->brows].qf;
-    for (int64_t c = 0; c < s->n_cols; c++) {
-        uint32_t sl = s->col_slot[c];
-        int32_t g = eng->group[sl];
-        double v = vf[sl], sh2 = 0.0, she = 0.0, sh2b = 0.0, sheb = 0.0;
-        int64_t p = s->col_ptr[c];
-        const int64_t p1 = s->col_ptr[c + 1];
-        /* two sets of sums (even and odd entries) so the additions overlap:
-         * an implicit-feedback column holds one entry per rater */
-        for (; p + 2 <= p1; p += 2) {
-            uint32_t j = s->col_row[p], j2 = s->col_row[p + 1];
-            const fct_fm_agg *a = &s->agg[j], *a2 = &s->agg[j2];
-            double x = s->col_val[p], x2 = s->col_val[p + 1];
-            double aj = qb[j] - x * v, aj2 = qb[j2] - x2 * v;
-            sh2 += x * x * (a->s2 + 2.0 * aj * a->s1 + s->cnt[j] * aj * aj);
-            she += x * (a->eq + aj * a->e);
-            sh2b += x2 * x2 * (a2->s2 + 2.0 * aj2 * a2->s1 + s->cnt[j2] * aj2 * aj2);
-            sheb += x2 * (a2->eq + aj2 * a2->e);
-        }
-        if (p < p1) {
-            uint32_t j = s->col_row[p];
-            const fct_fm_agg *a = &s->agg[j];
-            double x = s->col_val[p];
-            double aj = qb[j] - x * v;
-            sh2 += x * x * (a->s2 + 2.0 * aj * a->s1 + s->cnt[j] * aj * aj);
-            she += x * (a->eq + aj * a->e);
-        }
-        sh2 += sh2b;
-        she += sheb;
-        double l = lam[g * k + f];
-        double prec = eng->alpha * sh2 + l;
-        double mean = (eng->alpha * (v * sh2 - she) + mu[g * k + f] * l) / prec;
-        double nv = fct_fm_draw(eng, mean, prec);
-        double d = nv - v;
+    double *cm = eng->col_mean, *cp = eng->col_prec, *cv = eng->col_v, *cd = eng->col_d;
+#pragma omp parallel for num_threads(eng->nthreads) schedule(static)
+    for (int64_t c = c0; c < c1; c++)
+        fct_fm_block_col_post(eng, s, f, vf, c, &cm[c - c0], &cp[c - c0]);
+    for (int64_t c = c0; c < c1; c++) {
+        const uint32_t sl = s->col_slot[c];
+        const double v = vf[sl], nv = fct_fm_draw(eng, cm[c - c0], cp[c - c0]);
+        cv[c - c0] = v;
+        cd[c - c0] = nv - v;
         vf[sl] = nv;
-        for (int64_t p = s->col_ptr[c]; p < s->col_ptr[c + 1]; p++) {
-            uint32_t j = s->col_row[p];
-            fct_fm_agg *a = &s->agg[j];
-            double x = s->col_val[p];
-            double aj = qb[j] - x * v;
-            double dx = d * x;
-            a->e += dx * (a->s1 + s->cnt[j] * aj);
-            a->eq += dx * (a->s2 + aj * a->s1);
-            qb[j] += dx;
-            s->dq[j] += dx;
-            s->dy[j] += dx * aj;
+    }
+#pragma omp parallel for num_threads(eng->nthreads) schedule(static)
+    for (int64_t c = c0; c < c1; c++)
+        fct_fm_block_col_apply(s, qb, c, cv[c - c0], cd[c - c0]);
+}
+
+/* Sweep v_if of block source s for factor f (aggregates already built):
+ * column by column, or run by run on threads (fct_fm_engine_threads) when
+ * a run holds at least fct_fm_par_min_nnz entries. */
+static void fct_fm_block_sweep_v(fct_fm_engine *eng, fct_fm_src *s, int32_t f, double *vf)
+{
+    double *qb = eng->brows[s->brows].qf;
+    const int runs = eng->nthreads > 1 && s->run_ptr;
+    const int64_t nruns = runs ? s->n_runs : 1;
+    for (int64_t r = 0; r < nruns; r++) {
+        const int64_t c0 = runs ? s->run_ptr[r] : 0, c1 = runs ? s->run_ptr[r + 1] : s->n_cols;
+        if (runs && c1 - c0 > 1 && s->col_ptr[c1] - s->col_ptr[c0] >= fct_fm_par_min_nnz) {
+            fct_fm_block_run_par(eng, s, f, vf, c0, c1);
+            continue;
+        }
+        for (int64_t c = c0; c < c1; c++) {
+            const uint32_t sl = s->col_slot[c];
+            double mean, prec;
+            fct_fm_block_col_post(eng, s, f, vf, c, &mean, &prec);
+            const double v = vf[sl], nv = fct_fm_draw(eng, mean, prec);
+            vf[sl] = nv;
+            fct_fm_block_col_apply(s, qb, c, v, nv - v);
         }
     }
 }
@@ -222,9 +274,8 @@ static void fct_fm_unseen_v(fct_fm_engine *eng, int32_t f, double *vf)
 
 /* Pair form, pass 1: the previous factor's deferred item change into e
  * (pending 2), and the sums per user with q_rest = q2_i. */
-static void fct_fm_pair_user_sums(fct_fm_engine *eng)
+static void fct_fm_pair_user_range(fct_fm_engine *eng, int64_t n0, int64_t N)
 {
-    const int64_t N = eng->n;
     fct_fm_eq *restrict eq = eng->eq;
     fct_fm_src *s1 = &eng->src[1], *s2 = &eng->src[2];
     const int32_t *restrict r1 = s1->ref, *restrict r2 = s2->ref;
@@ -234,7 +285,7 @@ static void fct_fm_pair_user_sums(fct_fm_engine *eng)
     const int pend = eng->pending == 2;
     /* per run of rows of one user (rows usually come sorted by user):
      * two sets of sums, even and odd rows, so additions overlap */
-    for (int64_t n = 0; n < N;) {
+    for (int64_t n = n0; n < N;) {
         const int32_t u = r1[n];
         double a1 = 0, a2 = 0, ae = 0, aeq = 0, b1 = 0, b2 = 0, be = 0, beq = 0;
         int64_t m = n;
@@ -273,6 +324,19 @@ static void fct_fm_pair_user_sums(fct_fm_engine *eng)
         }
         fct_fm_agg_flush(&ag[u], a1 + b1, a2 + b2, ae + be, aeq + beq);
         n = m;
+    }
+}
+
+/* Pass 1 over all rows; on threads when the rows are grouped by user
+ * (pair_par), each thread a range of whole users: the same bits. */
+static void fct_fm_pair_user_sums(fct_fm_engine *eng)
+{
+    if (eng->pair_par) {
+#pragma omp parallel for num_threads(eng->nthreads) schedule(static, 1)
+        for (int t = 0; t < eng->nthreads; t++)
+            fct_fm_pair_user_range(eng, eng->ub[t], eng->ub[t + 1]);
+    } else {
+        fct_fm_pair_user_range(eng, 0, eng->n);
     }
     eng->pending = 0;
 }

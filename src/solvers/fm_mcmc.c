@@ -188,6 +188,8 @@ static facto_status fct_fm_chain_setup(fct_fm_chain *ch, int burnin_req, int sum
         st = fct_fm_engine_build(eng, ch->train, ch->train_slots, ch->test, ch->test_slots, ch->train_bidx,
                                  ch->test_bidx);
     if (st == FACTO_OK)
+        st = fct_fm_engine_threads(eng, fct_threads(ch->ctx));
+    if (st == FACTO_OK)
         st = fct_fm_chain_targets(ch);
     if (st == FACTO_OK)
         st = fct_fm_chain_plan(ch, burnin_req, summary_rank);

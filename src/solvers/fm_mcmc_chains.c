@@ -350,6 +350,8 @@ facto_status fct_fm_cd_chains(facto_ctx *ctx, fct_fm_model *m, fct_fm_cd_mode mo
             st = fct_fm_chain_model(ctx, m, cm[c]);
         if (st == FACTO_OK && !(cctx[c] = facto_ctx_new()))
             st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %d MCMC chains", C);
+        if (st == FACTO_OK) /* threads within a chain: what the chains leave */
+            facto_ctx_set_threads(cctx[c], fct_threads(ctx) / C > 1 ? fct_threads(ctx) / C : 1);
         if (st == FACTO_OK) {
             cm[c]->params.seed = fct_fm_chain_seed(P.seed, c);
             /* mcmc_samples split over the chains, at least one each */

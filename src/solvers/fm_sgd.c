@@ -33,9 +33,14 @@
 #include "loss.h"
 #include "optim.h"
 
+#include <omp.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+
+/* Least multiply-adds per mini-batch (B x mean nnz per row x k) for
+ * fct_fm_batch_par to run on threads; below it, fct_fm_batch on one. */
+double fct_fm_sgd_par_work = 4.0 * 1024 * 1024;
 
 static double fct_fm_now(void)
 {
@@ -161,6 +166,18 @@ typedef struct fct_fm_fit {
     int32_t *local;
     uint32_t *touched;
     float *gw, *gV;
+    /* B > 1 on threads > 1 (fct_fm_batch_par): local, touched, gw and gV
+     * one part of cap slots per thread; per batch row its factor sums
+     * [B, k], loss gradient, loss, squared error and flags. */
+    int nthreads;
+    int64_t cap, max_nnz;
+    float *rsum, *rg;
+    int32_t *rn;     /* [B] entries of each batch row */
+    uint32_t *es;    /* [B, max_nnz] each batch row's slots, */
+    float *ex;       /* values */
+    uint8_t *eo;     /* and the owning thread of each slot */
+    double *rloss, *rse;
+    uint8_t *rflag;
     /* average_epochs: epochs averaged so far and the running means */
     int n_avg;
     float avg_w0, *avg_w, *avg_V;
@@ -179,6 +196,15 @@ static void fct_fm_fit_free(fct_fm_fit *f)
     free(f->touched);
     free(f->gw);
     fct_aligned_free(f->gV);
+    fct_aligned_free(f->rsum);
+    free(f->rg);
+    free(f->rloss);
+    free(f->rse);
+    free(f->rflag);
+    free(f->rn);
+    free(f->es);
+    free(f->ex);
+    free(f->eo);
     fct_aligned_free(f->avg_w);
     fct_aligned_free(f->avg_V);
 }
@@ -192,15 +218,34 @@ static facto_status fct_fm_fit_batch_buffers(fct_fm_fit *f)
         if (f->train->row_ptr[r + 1] - f->train->row_ptr[r] > max_nnz)
             max_nnz = f->train->row_ptr[r + 1] - f->train->row_ptr[r];
     const int64_t cap = f->B * max_nnz < m->n_slots ? f->B * max_nnz : m->n_slots;
+    const size_t T = (size_t)f->nthreads, nc = (size_t)(cap ? cap : 1);
+    f->cap = (int64_t)nc;
     f->local = fct_malloc_array((size_t)(m->n_slots ? m->n_slots : 1), sizeof(int32_t));
-    f->touched = fct_malloc_array((size_t)(cap ? cap : 1), sizeof(uint32_t));
-    f->gw = fct_malloc_array((size_t)(cap ? cap : 1), sizeof(float));
-    f->gV = fct_aligned_alloc((size_t)(cap ? cap : 1) * (size_t)m->k * sizeof(float));
+    f->touched = fct_malloc_array(T * nc, sizeof(uint32_t));
+    f->gw = fct_malloc_array(T * nc, sizeof(float));
+    f->gV = fct_aligned_alloc(T * nc * (size_t)m->k * sizeof(float));
     if (!f->local || !f->touched || !f->gw || !f->gV)
         return fct_fail(f->ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for mini-batch gradients "
                                                  "(lower mini_batch_size)");
     for (int64_t s = 0; s < m->n_slots; s++)
         f->local[s] = -1;
+    if (f->nthreads > 1) {
+        const size_t B = (size_t)f->B;
+        f->rsum = fct_aligned_alloc(B * (size_t)m->k * sizeof(float) + 64);
+        f->rg = fct_malloc_array(B, sizeof(float));
+        f->rloss = fct_malloc_array(B, sizeof(double));
+        f->rse = fct_malloc_array(B, sizeof(double));
+        f->rflag = fct_malloc_array(B, 1);
+        f->max_nnz = max_nnz;
+        const size_t ne = B * (size_t)(max_nnz > 0 ? max_nnz : 1);
+        f->rn = fct_malloc_array(B, sizeof(int32_t));
+        f->es = fct_malloc_array(ne, sizeof(uint32_t));
+        f->ex = fct_malloc_array(ne, sizeof(float));
+        f->eo = fct_malloc_array(ne, 1);
+        if (!f->rsum || !f->rg || !f->rloss || !f->rse || !f->rflag || !f->rn || !f->es || !f->ex || !f->eo)
+            return fct_fail(f->ctx, FACTO_ERR_NOMEM, "factorization machine: out of memory for mini-batch gradients "
+                                                     "(lower mini_batch_size)");
+    }
     return FACTO_OK;
 }
 
@@ -221,6 +266,14 @@ static facto_status fct_fm_fit_init(fct_fm_fit *f, facto_ctx *ctx, fct_fm_model 
     f->B = p->mini_batch_size < n_rows ? p->mini_batch_size : n_rows;
     f->n_batches = (n_rows + f->B - 1) / f->B;
     f->fused = f->B == 1 && p->optimizer == FACTO_OPT_SGD;
+    /* threads only for mini-batches with enough work between two
+     * synchronisations (fct_fm_batch_par, fct_fm_sgd_par_work) */
+    const double nnz_row = n_rows ? (double)train->row_ptr[n_rows] / (double)n_rows : 0.0;
+    f->nthreads = f->B > 1 && (double)f->B * nnz_row * m->k >= fct_fm_sgd_par_work ? fct_threads(ctx) : 1;
+    if (f->nthreads > f->B)
+        f->nthreads = (int)f->B;
+    if (f->nthreads > 255)
+        f->nthreads = 255;
     facto_status st = fct_fm_opt_init(ctx, &f->opt, m);
     if (st != FACTO_OK)
         return st;
@@ -437,6 +490,121 @@ static int fct_fm_batch(fct_fm_fit *f, int64_t i0, int64_t i1, fct_fm_running *r
     return 0;
 }
 
+/*
+ * fct_fm_batch on f->nthreads threads, with the same result bit for bit
+ * (so the model does not depend on the thread count): (1) the rows of the
+ * batch are scored in parallel, each into its own factor sums [k]; (2)
+ * each thread owns the slots s with (s / 64) mod threads = its number (64
+ * in a row: threads writing neighbours of w, local or the optimizer
+ * state would share cache lines, which doubled the CPU time), scans the
+ * batch's entries in row order and sums the gradient of its own slots
+ * (the sequential loop's order of additions), then takes their optimizer
+ * steps (lazy: a step reads and writes only its own slot's state). Thread
+ * 0 also adds the rows' figures in row order and steps w0. One fork and
+ * one barrier per batch, which is what limits it: on a 2-core machine
+ * shared with other work (load 15-25) a wait at a barrier costs a
+ * scheduler time slice, milliseconds, so batches of 1000 one-hot rows at
+ * k 32 (64K multiply-adds, ~0.1 ms) ran 20x slower on 2 threads than on
+ * one. fct_fm_fit_init therefore takes threads only when a batch holds at
+ * least fct_fm_sgd_par_work multiply-adds (B x mean row nnz x k).
+ */
+static int fct_fm_batch_par(fct_fm_fit *f, int64_t i0, int64_t i1, fct_fm_running *run)
+{
+    fct_fm_model *m = f->m;
+    const int32_t k = m->k;
+    const fct_fm_opt *fo = &f->opt;
+    const facto_rows *train = f->train;
+    const int64_t nb = i1 - i0, cap = f->cap;
+    const fct_loss_kind kind = f->loss;
+    int32_t *local = f->local;
+    int bad = 0;
+#pragma omp parallel num_threads(f->nthreads)
+    {
+        const int t = omp_get_thread_num(), T = omp_get_num_threads();
+        /* (1) scores, losses and factor sums */
+#pragma omp for schedule(static)
+        for (int64_t bi = 0; bi < nb; bi++) {
+            fct_fm_prefetch_ahead(f, i0 + bi, i1, NULL);
+            const int64_t r = f->order[i0 + bi], b = train->row_ptr[r], n = train->row_ptr[r + 1] - b;
+            /* the row's entries side by side, for the slot owners */
+            uint32_t *es = f->es + bi * f->max_nnz;
+            float *ex = f->ex + bi * f->max_nnz;
+            uint8_t *eo = f->eo + bi * f->max_nnz;
+            f->rn[bi] = (int32_t)n;
+            for (int64_t j = 0; j < n; j++) {
+                es[j] = f->train_slots[b + j];
+                ex[j] = train->values[b + j];
+                eo[j] = (uint8_t)((es[j] >> 6) % (uint32_t)T);
+            }
+            const double y =
+                fct_fm_row_raw(m, m->w, m->V, m->w0, f->train_slots + b, train->values + b, n, f->rsum + bi * k);
+            const float label = train->labels[r];
+            const fct_loss_value l = fct_fm_loss(m, kind, y, label, &f->prog[r]);
+            const float sc = f->prog[r];
+            f->rg[bi] = (float)l.dscore;
+            f->rloss[bi] = l.loss;
+            f->rse[bi] = (double)(sc - label) * (sc - label);
+            f->rflag[bi] = (uint8_t)((!isfinite(l.loss) || !isfinite(l.dscore)) | ((sc >= 0.5f) == (label > 0.0f)) << 1);
+        }
+        /* (2) each thread: is the batch finite (all agree), then its slots */
+        int ok = 1;
+        for (int64_t bi = 0; bi < nb; bi++)
+            ok &= !(f->rflag[bi] & 1);
+        if (!ok) {
+            if (t == 0)
+                bad = 1;
+        } else {
+            uint32_t *touched = f->touched + (int64_t)t * cap;
+            float *gw = f->gw + (int64_t)t * cap, *gV = f->gV + (int64_t)t * cap * k;
+            int64_t nt = 0;
+            for (int64_t bi = 0; bi < nb; bi++) {
+                const int64_t n = f->rn[bi];
+                const uint32_t *sl = f->es + bi * f->max_nnz;
+                const float *xs = f->ex + bi * f->max_nnz;
+                const uint8_t *own = f->eo + bi * f->max_nnz;
+                const float g = f->rg[bi];
+                const float *restrict sum = f->rsum + bi * k;
+                for (int64_t j = 0; j < n; j++) {
+                    if (own[j] != t)
+                        continue;
+                    const uint32_t s = sl[j];
+                    int32_t li = local[s];
+                    if (li < 0) {
+                        li = local[s] = (int32_t)nt;
+                        touched[nt++] = s;
+                        gw[li] = 0.0f;
+                        memset(gV + (int64_t)li * k, 0, (size_t)k * sizeof(float));
+                    }
+                    const float x = xs[j], gx = g * x;
+                    gw[li] += gx;
+                    const float *restrict v = m->V + (int64_t)s * k;
+                    float *restrict gv = gV + (int64_t)li * k;
+                    for (int32_t q = 0; q < k; q++)
+                        gv[q] += gx * (sum[q] - v[q] * x);
+                }
+            }
+            for (int64_t li = 0; li < nt; li++) {
+                const uint32_t s = touched[li];
+                local[s] = -1;
+                fct_optim_step1(&fo->o, &fo->rate[1], &fo->p[1], s, gw[li]);
+                fct_optim_step(&fo->o, &fo->rate[2], &fo->p[2], s, gV + li * k);
+            }
+            if (t == 0) {
+                float g0sum = 0.0f;
+                for (int64_t bi = 0; bi < nb; bi++) {
+                    run->loss += f->rloss[bi];
+                    run->se += f->rse[bi];
+                    run->correct += f->rflag[bi] >> 1;
+                    run->n++;
+                    g0sum += f->rg[bi];
+                }
+                fct_optim_step1(&fo->o, &fo->rate[0], &fo->p[0], 0, g0sum);
+            }
+        }
+    }
+    return bad ? -1 : 0;
+}
+
 /* ---- an epoch ---------------------------------------------------------------- */
 
 /* SageMaker-style progress line (MXNet's Speedometer wording). */
@@ -494,7 +662,10 @@ static facto_status fct_fm_epoch_pass(fct_fm_fit *f, int epoch)
         const int64_t i0 = bi * f->B, i1 = i0 + f->B < n_rows ? i0 + f->B : n_rows;
         fct_optim_tick(&f->opt.o);
         fct_fm_opt_rates(&f->opt);
-        if ((f->B == 1 ? fct_fm_single_row(f, i0, &run) : fct_fm_batch(f, i0, i1, &run)) != 0)
+        const int bad = f->B == 1        ? fct_fm_single_row(f, i0, &run)
+                        : f->nthreads > 1 ? fct_fm_batch_par(f, i0, i1, &run)
+                                          : fct_fm_batch(f, i0, i1, &run);
+        if (bad != 0)
             return fct_fm_diverged(f->ctx, f->m, epoch, bi);
         if ((bi + 1) % p->log_interval == 0)
             fct_fm_log_batch(f->ctx, classifier, epoch, bi + 1, run.n, &log_n, run.correct, run.loss, run.se, &tlog);

@@ -25,4 +25,10 @@ facto_status fct_fm_fit_mcmc(facto_ctx *ctx, fct_fm_model *model, const facto_ro
                              const uint32_t *train_slots, const facto_rows *test, const uint32_t *test_slots,
                              const fct_fm_callbacks *callbacks);
 
+/* sgd: least multiply-adds per mini-batch (mini_batch_size x mean nnz per
+ * row x num_factors, default 4M) for its rows and slots to go on
+ * facto_ctx_set_threads() threads (fm_sgd.c: fct_fm_batch_par, the same
+ * model for any thread count); tests lower it to reach that code. */
+extern double fct_fm_sgd_par_work;
+
 #endif /* FACTO_FM_SOLVERS_H */

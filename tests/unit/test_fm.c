@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "models/fm.h"
+#include "solvers/fm_solvers.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -538,6 +539,51 @@ static void test_divergence_and_bad_input(void **state)
 }
 
 /* Same seed, same data: the same parameters, bit for bit (both paths). */
+/* Mini-batches on threads (fm_sgd.c, fct_fm_batch_par, reached here by
+ * lowering its work threshold): every optimizer, batches of 16 and of the
+ * whole set, with and without clip_gradient, give the same bits on 2 and 3
+ * threads as on one (the sequential batch loop). */
+static void test_batch_threads_same_model(void **state)
+{
+    (void)state;
+    facto_ctx *c0 = facto_ctx_new();
+    facto_rows *rows[2] = {random_rows(c0, 240, 50, 6, 0), random_rows(c0, 240, 50, 6, 1)};
+    const double saved = fct_fm_sgd_par_work;
+    fct_fm_sgd_par_work = 0.0;
+    facto_optimizer opts[] = {FACTO_OPT_SGD, FACTO_OPT_ADAGRAD, FACTO_OPT_ADAM, FACTO_OPT_FTRL};
+    for (int i = 0; i < 4; i++) {
+        for (int v = 0; v < 2; v++) {
+            facto_fm_params p = small_params(50, 5, v ? FACTO_FM_BINARY_CLASSIFIER : FACTO_FM_REGRESSOR);
+            p.optimizer = opts[i];
+            p.mini_batch_size = v ? 240 : 16;
+            p.epochs = 3;
+            p.clip_gradient = v ? 0.05f : NAN;
+            p.bias_lr = p.linear_lr = p.factors_lr = 0.02f;
+            facto_model *m[3] = {NULL, NULL, NULL};
+            for (int t = 0; t < 3; t++) {
+                facto_ctx *ctx = facto_ctx_new();
+                facto_ctx_set_threads(ctx, t + 1);
+                if (facto_fm_fit(ctx, rows[v], NULL, &p, NULL, &m[t]) != FACTO_OK)
+                    fail_msg("%s: %s", fct_fm_optimizer_name(opts[i]), facto_errmsg(ctx));
+                facto_ctx_free(ctx);
+            }
+            const fct_fm_model *a = (const fct_fm_model *)m[0];
+            for (int t = 1; t < 3; t++) {
+                const fct_fm_model *b = (const fct_fm_model *)m[t];
+                assert_true(a->w0 == b->w0);
+                assert_memory_equal(a->w, b->w, (size_t)a->n_slots * sizeof(float));
+                assert_memory_equal(a->V, b->V, (size_t)a->n_slots * (size_t)a->k * sizeof(float));
+            }
+            for (int t = 0; t < 3; t++)
+                facto_model_free(m[t]);
+        }
+    }
+    fct_fm_sgd_par_work = saved;
+    facto_rows_free(rows[0]);
+    facto_rows_free(rows[1]);
+    facto_ctx_free(c0);
+}
+
 static void test_deterministic(void **state)
 {
     (void)state;
@@ -1032,6 +1078,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_load_refuses_nonfinite),
         cmocka_unit_test(test_training_log),
         cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_batch_threads_same_model),
         cmocka_unit_test(test_unseen_dense_features_score_zero),
         cmocka_unit_test(test_clip_predictions),
         fct_data_test(test_ml100k_u1),

@@ -27,6 +27,7 @@
 
 #include "facto.h"
 #include "kernels/gram.h"
+#include "solvers/fm_cd_engine.h"
 #include "solvers/fm_mcmc.h"
 #include "train/fit_fm_ratings.h"
 #include "testutil.h"
@@ -1105,6 +1106,60 @@ static void test_chains_stop_together(void **state)
     rdata_free(&r);
 }
 
+/* Threads within a factor (fm_cd_sweep.c, reached here by lowering the
+ * engine's thresholds): the parameters of columns sharing no block row are
+ * conditionally independent, their draws come in column order from the one
+ * stream, and the pair-form passes are cut at user starts and by item, so
+ * MCMC and ALS on ratings (one-hot, and with side attributes and both
+ * implicit blocks: multi-hot columns, runs of many lengths) give the same
+ * model on 2 and 3 threads as on one; so do 2 chains on 4 threads (2 each). */
+static void test_threads_within_factor(void **state)
+{
+    (void)state;
+    rdata d;
+    rdata_make(&d, 60, 40, 15, 11);
+    const int64_t rows0 = fct_fm_par_min_rows, nnz0 = fct_fm_par_min_nnz;
+    fct_fm_par_min_rows = 1;
+    fct_fm_par_min_nnz = 1;
+    for (int solver = 0; solver < 2; solver++) {
+        for (int rich = 0; rich < 2; rich++) {
+            for (int chains = 1; chains <= 2; chains++) {
+                facto_fm_ratings_options o = facto_fm_ratings_options_default();
+                if (rich) {
+                    o.user_file = d.users;
+                    o.item_file = d.items;
+                    o.implicit = FACTO_FM_IMPLICIT_USER | FACTO_FM_IMPLICIT_ITEM;
+                }
+                facto_fm_params p = mcmc_params(0, 4, 12, 3);
+                p.solver = solver ? FACTO_FM_SOLVER_ALS : FACTO_FM_SOLVER_MCMC;
+                p.mcmc_chains = solver ? 1 : chains;
+                if (solver)
+                    p.linear_wd = p.factors_wd = 0.5f;
+                unsigned char *bytes[3] = {NULL, NULL, NULL};
+                long n[3] = {0, 0, 0};
+                for (int t = 0; t < 3; t++) {
+                    facto_ctx *ctx = facto_ctx_new();
+                    facto_ctx_set_threads(ctx, chains == 2 ? (t ? 4 : 1) : t + 1);
+                    facto_model *m = NULL;
+                    assert_int_equal(facto_fm_fit_ratings(ctx, d.train, d.test, &o, &p, NULL, &m, NULL), FACTO_OK);
+                    bytes[t] = model_bytes(ctx, m, &n[t]);
+                    facto_model_free(m);
+                    facto_ctx_free(ctx);
+                }
+                for (int t = 1; t < 3; t++) {
+                    assert_int_equal(n[0], n[t]);
+                    assert_memory_equal(bytes[0], bytes[t], (size_t)n[0]);
+                }
+                for (int t = 0; t < 3; t++)
+                    free(bytes[t]);
+            }
+        }
+    }
+    fct_fm_par_min_rows = rows0;
+    fct_fm_par_min_nnz = nnz0;
+    rdata_free(&d);
+}
+
 /* QA: a probit classifier's rank-r summary (summary_rank > 0 on feature
  * rows) was saved without the probit-to-logistic scale the stored samples
  * carry (w0, w times 1.7, V times sqrt(1.7)), so its probabilities were
@@ -1278,6 +1333,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_infer_fields),
         cmocka_unit_test(test_two_fields_equal_direct),
         cmocka_unit_test(test_chains_stop_together),
+        cmocka_unit_test(test_threads_within_factor),
         cmocka_unit_test(test_classifier_summary_scaled),
         fct_data_test(test_ml100k_u1),
     };
