@@ -252,15 +252,20 @@ static int fct_rec_finish(const fct_dot_form *d, const fct_rec_bound *bound, int
 typedef struct fct_rec_quant {
     int32_t n_items, k, kp; /* kp: k rounded up to 64 */
     int usable;             /* 0: a factor or bias is not finite (the tile path then) */
+    double *nv;             /* [n_items] |V_i| */
     float *scale;           /* [n_items] s_i */
     int32_t *sumq;          /* [n_items] sum_f q_if (the uint8 offset's correction) */
-    double *A;              /* [n_items] |r_i| + (gamma + 2^-22) |V_i|: times |u| */
-    double *B;              /* [n_items] s_i |q_i|: times |ru| */
-    double *nv;             /* [n_items] |V_i| */
+    float *A;               /* [n_items] |r_i| + (gamma + 2^-22) |V_i|, rounded up: times |u| */
+    float *B;               /* [n_items] s_i |q_i|, rounded up: times |ru| */
+    float *bias;            /* [n_items] b_i (0 without biases) */
+    float *C;               /* [n_items] 2^-22 |b_i|, rounded up */
     int8_t *q;              /* [n_items, kp], zero padded */
 } fct_rec_quant;
 
 #define FCT_REC_U22 (1.0 / 4194304.0) /* 2^-22 */
+/* the largest |factor| or |bias| the prefilter takes: sums of k <= 16384
+ * products then stay far below FLT_MAX */
+#define FCT_REC_QMAX 1e12f
 #define FCT_REC_U40 (1.0 / 1099511627776.0)
 
 static atomic_int fct_rec_prefilter_mode; /* 0 auto, 1 never, 2 always, 3 always with the scalar kernel */
@@ -273,7 +278,7 @@ static fct_rec_quant *fct_rec_quant_build(const fct_dot_form *d)
 {
     const int64_t n = d->n_items, kp = ((int64_t)d->k + 63) / 64 * 64;
     size_t head = (sizeof(fct_rec_quant) + 63) / 64 * 64;
-    size_t bytes = head + (size_t)n * (2 * sizeof(float) + 3 * sizeof(double)) + (size_t)(n * kp) + 64;
+    size_t bytes = head + (size_t)n * (6 * sizeof(float) + sizeof(double)) + (size_t)(n * kp) + 64;
     char *mem = calloc(1, bytes);
     if (!mem)
         return NULL;
@@ -282,11 +287,13 @@ static fct_rec_quant *fct_rec_quant_build(const fct_dot_form *d)
     z->n_items = (int32_t)n;
     z->k = d->k;
     z->kp = (int32_t)kp;
-    z->A = (double *)p;
-    z->B = z->A + n;
-    z->nv = z->B + n;
+    z->nv = (double *)p;
     z->scale = (float *)(z->nv + n);
-    z->sumq = (int32_t *)(z->scale + n);
+    z->A = z->scale + n;
+    z->B = z->A + n;
+    z->bias = z->B + n;
+    z->C = z->bias + n;
+    z->sumq = (int32_t *)(z->C + n);
     z->q = (int8_t *)(z->sumq + n);
     z->usable = 1;
     const double gam = fct_rec_gamma(d->k);
@@ -297,7 +304,7 @@ static fct_rec_quant *fct_rec_quant_build(const fct_dot_form *d)
         for (int32_t f = 0; f < d->k; f++)
             mx = fabsf(v[f]) > mx ? fabsf(v[f]) : mx;
         const float b = d->item_bias ? d->item_bias[i] : 0.0f;
-        if (!isfinite(mx) || !isfinite(b) || mx > 1e15f || fabsf(b) > 1e15f) {
+        if (!(mx <= FCT_REC_QMAX && fabsf(b) <= FCT_REC_QMAX)) { /* not finite, or so large a sum could overflow */
             z->usable = 0;
             break;
         }
@@ -314,12 +321,14 @@ static fct_rec_quant *fct_rec_quant_build(const fct_dot_form *d)
             q2 += (double)w * (double)w;
             v2 += (double)v[f] * v[f];
         }
-        const double up = 1.0 + 1e-9;
+        const double up = 1.0 + 1e-6; /* above the float rounding of the stored values */
         z->scale[i] = s;
         z->sumq[i] = sq;
-        z->nv[i] = sqrt(v2) * up;
-        z->A[i] = sqrt(r2) * up + (gam + FCT_REC_U22) * z->nv[i];
-        z->B[i] = (double)s * sqrt(q2) * up;
+        z->nv[i] = sqrt(v2) * (1.0 + 1e-9);
+        z->A[i] = (float)((sqrt(r2) + (gam + FCT_REC_U22) * z->nv[i]) * up);
+        z->B[i] = (float)((double)s * sqrt(q2) * up);
+        z->bias[i] = b;
+        z->C[i] = (float)(FCT_REC_U22 * fabs((double)b) * up);
     }
     return z;
 }
@@ -341,8 +350,8 @@ static const fct_rec_quant *fct_rec_quant_get(const facto_model *model, const fc
     return z;
 }
 
-/* Keep the items cand[0 .. m) whose hi reaches the k-th largest lo (all
- * when fewer than k); returns how many, in order, in cand. */
+/* Keep the items cand[0 .. m) whose hi[item] reaches the k-th largest
+ * lo[item] (all when fewer than k); returns how many, in order, in cand. */
 static int32_t fct_rec_keep(int32_t *cand, int32_t m, const float *lo, const float *hi, int k,
                             facto_recommendation *heap)
 {
@@ -351,11 +360,11 @@ static int32_t fct_rec_keep(int32_t *cand, int32_t m, const float *lo, const flo
     fct_topk top;
     fct_topk_init(&top, heap, k);
     for (int32_t x = 0; x < m; x++)
-        fct_topk_offer(&top, cand[x], lo[x]);
+        fct_topk_offer(&top, cand[x], lo[cand[x]]);
     const float floor = top.n < k ? -INFINITY : top.heap[0].score;
     int32_t kept = 0;
     for (int32_t x = 0; x < m; x++)
-        if (!(hi[x] < floor))
+        if (!(hi[cand[x]] < floor))
             cand[kept++] = cand[x];
     return kept;
 }
@@ -388,7 +397,7 @@ static int fct_rec_one_quant(const facto_model *model, const fct_dot_form *d, co
     float mx = 0.0f;
     for (int32_t f = 0; f < kd; f++)
         mx = fabsf(pu[f]) > mx ? fabsf(pu[f]) : mx;
-    if (!isfinite(mx) || !isfinite(cu) || mx > 1e15f || fabsf(cu) > 1e15f)
+    if (!(mx <= FCT_REC_QMAX && fabsf(cu) <= FCT_REC_QMAX))
         return -1;
     (void)model;
     size_t bytes = (size_t)n * (2 * sizeof(float) + 2 * sizeof(int32_t)) + (size_t)kp +
@@ -416,28 +425,34 @@ static int fct_rec_one_quant(const facto_model *model, const fct_dot_form *d, co
     }
     const double up = 1.0 + 1e-9, un = sqrt(u2) * up, run = sqrt(ru2) * up;
     const double cu_e = FCT_REC_U22 * fabs((double)cu);
+    const float unf = (float)(un * (1.0 + 1e-6)), runf = (float)(run * (1.0 + 1e-6)),
+                cuef = (float)(cu_e * (1.0 + 1e-6)), acu = fabsf(cu);
     if (fct_kernel_has_vnni512() && atomic_load_explicit(&fct_rec_prefilter_mode, memory_order_relaxed) != 3)
         fct_dots_u8s8_vnni(w8, z->q, kp, n, dots);
     else
         fct_dots_u8s8_scalar(w8, z->q, kp, n, dots);
-    /* round 1: every item not seen, from the int8 products */
+    /* round 1: every item, from the int8 products, in float: the sums
+     * below round by a few 2^-24 of |cu| + |b_i| + |a| and of the bound,
+     * far inside the 2^-19 and 0.1% added (1e-30: below the normal range) */
+    for (int32_t i = 0; i < n; i++) {
+        const float a = (t * z->scale[i]) * (float)(dots[i] - 128 * z->sumq[i]);
+        const float base = (cu + z->bias[i]) + a;
+        const float e = unf * z->A[i] + runf * z->B[i] + cuef + z->C[i];
+        const float E = e * 1.001f + 0x1p-19f * (acu + fabsf(z->bias[i]) + fabsf(a)) + 1e-30f;
+        lo[i] = base - E;
+        hi[i] = base + E;
+    }
     int32_t m = 0;
-    int ok = 1;
     const int32_t *s = seen, *s_end = seen ? seen + n_seen : NULL;
-    for (int32_t i = 0; i < n && ok; i++) {
+    for (int32_t i = 0; i < n; i++) {
         while (s && s < s_end && *s < i)
             s++;
         if (s && s < s_end && *s == i)
             continue;
-        const double b = d->item_bias ? (double)d->item_bias[i] : 0.0;
-        const int64_t dot = (int64_t)dots[i] - 128 * (int64_t)z->sumq[i];
-        const double base = (double)cu + b + (double)t * (double)z->scale[i] * (double)dot;
-        const double e = un * z->A[i] + run * z->B[i] + cu_e + FCT_REC_U22 * fabs(b);
-        ok = fct_rec_bounds(base, e, &lo[m], &hi[m]);
         cand[m++] = i;
     }
-    if (ok)
-        m = fct_rec_keep(cand, m, lo, hi, k, heap);
+    int ok = 1;
+    m = fct_rec_keep(cand, m, lo, hi, k, heap);
     /* round 2: float products of the survivors, when many are left */
     if (ok && m > k + 32) {
         const double gam = fct_rec_gamma(kd);
@@ -446,7 +461,7 @@ static int fct_rec_one_quant(const facto_model *model, const fct_dot_form *d, co
             const double b = d->item_bias ? (double)d->item_bias[i] : 0.0;
             const double base = (double)cu + b + (double)fct_dot(pu, d->V + (int64_t)i * d->ldv, kd);
             const double e = un * z->nv[i] * (2.0 * gam + FCT_REC_U22) + cu_e + FCT_REC_U22 * fabs(b);
-            ok = fct_rec_bounds(base, e, &lo[x], &hi[x]);
+            ok = fct_rec_bounds(base, e, &lo[i], &hi[i]);
         }
         if (ok)
             m = fct_rec_keep(cand, m, lo, hi, k, heap);
@@ -474,7 +489,7 @@ static int fct_rec_one_quant(const facto_model *model, const fct_dot_form *d, co
 static int fct_rec_use_quant(const fct_dot_form *d)
 {
     const int mode = atomic_load_explicit(&fct_rec_prefilter_mode, memory_order_relaxed);
-    if (mode == 1 || d->k > 65000 || d->n_items < 1)
+    if (mode == 1 || d->k > 16384 || d->n_items < 1)
         return 0;
     if (mode >= 2)
         return 1;
