@@ -1222,7 +1222,12 @@ typedef struct facto_recommendation {
  * out[0..*n_out-1] (out has room for k). Items the user had in training are
  * left out unless include_seen. Equal scores rank the lower item index
  * first. *n_out is min(k, candidates). `out` is owned by the caller;
- * nothing is allocated but one score per item. Any model with ids.
+ * nothing is allocated but a few values per item, except that a dot-form
+ * model (mf, the ranking kinds) with 64 factors or more on a CPU with
+ * AVX-512 VNNI keeps an int8 copy of its item factors (n_items *
+ * num_factors bytes, made on the first call, freed with the model) to
+ * prefilter the items; the list is the same bit for bit. Any model with
+ * ids. Reentrant: threads may share the model.
  * Errors: FACTO_ERR_NOT_FOUND (unknown user), FACTO_ERR_INVALID (a model
  * without ids, k < 0, NULL user/n_out, or NULL out with k > 0),
  * FACTO_ERR_NOMEM. Cost O(n_items * num_factors + n_items log k).

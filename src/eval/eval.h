@@ -41,4 +41,10 @@ float *fct_scorer_row(fct_scorer *sc, int b);
  * none (*kept = 0 then, when kept is not NULL). */
 int64_t fct_seen_items(const facto_model *model, int32_t u, const int32_t **items, int *kept);
 
+/* One-user top-N of a dot-form model through the int8 prefilter
+ * (recommend.c): 0 when it pays (AVX-512 VNNI, many factors; the default),
+ * 1 never, 2 always (the scalar integer kernel without VNNI), 3 always
+ * with the scalar kernel (tests). The lists are the same either way. */
+void fct_rec_set_prefilter(int mode);
+
 #endif /* FACTO_EVAL_H */

@@ -20,6 +20,7 @@
 
 #include <math.h>
 #include <omp.h>
+#include <stdlib.h>
 #include <string.h>
 
 /*
@@ -92,6 +93,27 @@ static float fct_rec_exact(const fct_dot_form *d, int32_t u, int32_t i)
         dot += pu[f] * qi[f];
     const float cu = d->c + (d->user_bias ? d->user_bias[u] : 0.0f);
     return cu + (d->item_bias ? d->item_bias[i] : 0.0f) + dot;
+}
+
+/* fct_rec_exact of four items at once: four independent chains, each
+ * with fct_rec_exact's own operations in its order (so the same bits),
+ * interleaved so that the adds' latencies overlap. */
+static void fct_rec_exact4(const fct_dot_form *d, int32_t u, const int32_t *items, float *out)
+{
+    const float *pu = d->U + (int64_t)u * d->ldu;
+    const float *q0 = d->V + (int64_t)items[0] * d->ldv, *q1 = d->V + (int64_t)items[1] * d->ldv,
+                *q2 = d->V + (int64_t)items[2] * d->ldv, *q3 = d->V + (int64_t)items[3] * d->ldv;
+    float d0 = 0.0f, d1 = 0.0f, d2 = 0.0f, d3 = 0.0f;
+    for (int32_t f = 0; f < d->k; f++) {
+        d0 += pu[f] * q0[f];
+        d1 += pu[f] * q1[f];
+        d2 += pu[f] * q2[f];
+        d3 += pu[f] * q3[f];
+    }
+    const float cu = d->c + (d->user_bias ? d->user_bias[u] : 0.0f);
+    const float dots[4] = {d0, d1, d2, d3};
+    for (int x = 0; x < 4; x++)
+        out[x] = cu + (d->item_bias ? d->item_bias[items[x]] : 0.0f) + dots[x];
 }
 
 /* How far a block score may be from fct_rec_exact's, times 2 (both err). */
@@ -199,6 +221,282 @@ static int fct_rec_finish(const fct_dot_form *d, const fct_rec_bound *bound, int
     return fct_topk_finish(&top);
 }
 
+/*
+ * One user (the server's call), a dot-form model with many factors: the
+ * float products of every item cost a pass over all of V (n_items x k
+ * floats: 3.4 MB for ml-100k at 512 factors, more than L2), so the items
+ * are first scored from an int8 copy of V (a quarter of the bytes, integer
+ * dot products) and only those that can still be in the top k are scored
+ * in float. Every estimate carries a proven bound on its distance to the
+ * score fct_rec_exact reports, so the items kept are a superset of the
+ * exact top k, and the list (the top k of the fixed-order scores, ties to
+ * the lower item) is the same as the tile path's, bit for bit.
+ *
+ * Item i: s_i = max_f |V_if| / 127, q_i = round(V_i / s_i) in [-127, 127],
+ * r_i = V_i - s_i q_i. User u: t = max |u_f| / 127, w = round(u / t),
+ * ru = u - t w. Then <u, V_i> = t s_i <w, q_i> + s_i <ru, q_i> + <u, r_i>,
+ * and the estimate cu + b_i + t s_i <w, q_i> (the integer product exact)
+ * is within |u| |r_i| + |ru| s_i |q_i| of cu + b_i + <u, V_i>. The
+ * fixed-order float sum differs from the true product by at most
+ * gamma |u| |V_i| (gamma = (k + 2) 2^-24, with margin), and its two
+ * additions round by at most 2^-22 (|cu| + |b_i| + |u| |V_i|). With lo and
+ * hi the estimate minus and plus the bound, an item whose hi is below the
+ * k-th largest lo cannot be in the top k. A second round scores the
+ * remaining items with the float kernel (bound 2 gamma |u| |V_i| plus the
+ * roundings) when more than k + 32 are left; the last round is
+ * fct_rec_exact on the survivors.
+ * Memory: the copy, n_items x k bytes + 28 bytes an item, kept in the
+ * model; O(n_items) a call. Time: n_items k integer products (AVX-512
+ * VNNI: 64 a instruction) plus k a survivor.
+ */
+typedef struct fct_rec_quant {
+    int32_t n_items, k, kp; /* kp: k rounded up to 64 */
+    int usable;             /* 0: a factor or bias is not finite (the tile path then) */
+    double *nv;             /* [n_items] |V_i| */
+    float *scale;           /* [n_items] s_i */
+    int32_t *sumq;          /* [n_items] sum_f q_if (the uint8 offset's correction) */
+    float *A;               /* [n_items] |r_i| + (gamma + 2^-22) |V_i|, rounded up: times |u| */
+    float *B;               /* [n_items] s_i |q_i|, rounded up: times |ru| */
+    float *bias;            /* [n_items] b_i (0 without biases) */
+    float *C;               /* [n_items] 2^-22 |b_i|, rounded up */
+    int8_t *q;              /* [n_items, kp], zero padded */
+} fct_rec_quant;
+
+#define FCT_REC_U22 (1.0 / 4194304.0) /* 2^-22 */
+/* the largest |factor| or |bias| the prefilter takes: sums of k <= 16384
+ * products then stay far below FLT_MAX */
+#define FCT_REC_QMAX 1e12f
+#define FCT_REC_U40 (1.0 / 1099511627776.0)
+
+static atomic_int fct_rec_prefilter_mode; /* 0 auto, 1 never, 2 always, 3 always with the scalar kernel */
+
+void fct_rec_set_prefilter(int mode) { atomic_store(&fct_rec_prefilter_mode, mode); }
+
+static double fct_rec_gamma(int32_t k) { return 1.01 * (double)(k + 2) / 16777216.0; }
+
+static fct_rec_quant *fct_rec_quant_build(const fct_dot_form *d)
+{
+    const int64_t n = d->n_items, kp = ((int64_t)d->k + 63) / 64 * 64;
+    size_t head = (sizeof(fct_rec_quant) + 63) / 64 * 64;
+    size_t bytes = head + (size_t)n * (6 * sizeof(float) + sizeof(double)) + (size_t)(n * kp) + 64;
+    char *mem = calloc(1, bytes);
+    if (!mem)
+        return NULL;
+    fct_rec_quant *z = (fct_rec_quant *)mem;
+    char *p = mem + head;
+    z->n_items = (int32_t)n;
+    z->k = d->k;
+    z->kp = (int32_t)kp;
+    z->nv = (double *)p;
+    z->scale = (float *)(z->nv + n);
+    z->A = z->scale + n;
+    z->B = z->A + n;
+    z->bias = z->B + n;
+    z->C = z->bias + n;
+    z->sumq = (int32_t *)(z->C + n);
+    z->q = (int8_t *)(z->sumq + n);
+    z->usable = 1;
+    const double gam = fct_rec_gamma(d->k);
+    for (int64_t i = 0; i < n && z->usable; i++) {
+        const float *v = d->V + i * d->ldv;
+        int8_t *q = z->q + i * kp;
+        float mx = 0.0f;
+        for (int32_t f = 0; f < d->k; f++)
+            mx = fabsf(v[f]) > mx ? fabsf(v[f]) : mx;
+        const float b = d->item_bias ? d->item_bias[i] : 0.0f;
+        if (!(mx <= FCT_REC_QMAX && fabsf(b) <= FCT_REC_QMAX)) { /* not finite, or so large a sum could overflow */
+            z->usable = 0;
+            break;
+        }
+        const float s = mx / 127.0f;
+        double r2 = 0.0, q2 = 0.0, v2 = 0.0;
+        int32_t sq = 0;
+        for (int32_t f = 0; f < d->k; f++) {
+            long w = s > 0.0f ? lrintf(v[f] / s) : 0;
+            w = w > 127 ? 127 : w < -127 ? -127 : w;
+            q[f] = (int8_t)w;
+            sq += (int32_t)w;
+            const double r = (double)v[f] - (double)s * (double)w;
+            r2 += r * r;
+            q2 += (double)w * (double)w;
+            v2 += (double)v[f] * v[f];
+        }
+        const double up = 1.0 + 1e-6; /* above the float rounding of the stored values */
+        z->scale[i] = s;
+        z->sumq[i] = sq;
+        z->nv[i] = sqrt(v2) * (1.0 + 1e-9);
+        z->A[i] = (float)((sqrt(r2) + (gam + FCT_REC_U22) * z->nv[i]) * up);
+        z->B[i] = (float)((double)s * sqrt(q2) * up);
+        z->bias[i] = b;
+        z->C[i] = (float)(FCT_REC_U22 * fabs((double)b) * up);
+    }
+    return z;
+}
+
+static const fct_rec_quant *fct_rec_quant_get(const facto_model *model, const fct_dot_form *d)
+{
+    facto_model *m = (facto_model *)model; /* the cache only */
+    fct_rec_quant *z = atomic_load_explicit(&m->topn_quant, memory_order_acquire);
+    if (z)
+        return z;
+    z = fct_rec_quant_build(d);
+    if (!z)
+        return NULL;
+    void *expected = NULL;
+    if (!atomic_compare_exchange_strong(&m->topn_quant, &expected, z)) { /* another thread's copy won */
+        free(z);
+        z = expected;
+    }
+    return z;
+}
+
+/* Keep the items cand[0 .. m) whose hi[item] reaches the k-th largest
+ * lo[item] (all when fewer than k); returns how many, in order, in cand. */
+static int32_t fct_rec_keep(int32_t *cand, int32_t m, const float *lo, const float *hi, int k,
+                            facto_recommendation *heap)
+{
+    if (m <= k)
+        return m;
+    fct_topk top;
+    fct_topk_init(&top, heap, k);
+    for (int32_t x = 0; x < m; x++)
+        fct_topk_offer(&top, cand[x], lo[cand[x]]);
+    const float floor = top.n < k ? -INFINITY : top.heap[0].score;
+    int32_t kept = 0;
+    for (int32_t x = 0; x < m; x++)
+        if (!(hi[cand[x]] < floor))
+            cand[kept++] = cand[x];
+    return kept;
+}
+
+/* The bounds of estimate `base` with error bound e, as floats rounded
+ * outwards; 0 when they are not finite. */
+static inline int fct_rec_bounds(double base, double e, float *lo, float *hi)
+{
+    e = e * 1.0001 + FCT_REC_U40 * fabs(base);
+    double l = base - e, h = base + e;
+    if (!(fabs(l) < 1e37 && fabs(h) < 1e37))
+        return 0;
+    /* moved out by more than the float rounding (half an ulp, 2^-24
+     * relative, or 2^-150 below the normal range) */
+    l -= FCT_REC_U22 / 2 * fabs(l) + 1e-44;
+    h += FCT_REC_U22 / 2 * fabs(h) + 1e-44;
+    *lo = (float)l;
+    *hi = (float)h;
+    return 1;
+}
+
+/* User u's top k through the int8 prefilter; -1 when it cannot be used
+ * (no memory, a factor not finite): the tile path then. */
+static int fct_rec_one_quant(const facto_model *model, const fct_dot_form *d, const fct_rec_quant *z, int32_t u,
+                             const int32_t *seen, int64_t n_seen, int k, facto_recommendation *out)
+{
+    const int32_t n = d->n_items, kd = d->k, kp = z->kp;
+    const float *pu = d->U + (int64_t)u * d->ldu;
+    const float cu = d->c + (d->user_bias ? d->user_bias[u] : 0.0f);
+    float mx = 0.0f;
+    for (int32_t f = 0; f < kd; f++)
+        mx = fabsf(pu[f]) > mx ? fabsf(pu[f]) : mx;
+    if (!(mx <= FCT_REC_QMAX && fabsf(cu) <= FCT_REC_QMAX))
+        return -1;
+    (void)model;
+    size_t bytes = (size_t)n * (2 * sizeof(float) + 2 * sizeof(int32_t)) + (size_t)kp +
+                   (size_t)(k + 1) * sizeof(facto_recommendation) + 64;
+    char *mem = malloc(bytes);
+    if (!mem)
+        return -1;
+    float *lo = (float *)mem, *hi = lo + n;
+    int32_t *cand = (int32_t *)(hi + n), *dots = cand + n;
+    facto_recommendation *heap = (facto_recommendation *)(dots + n);
+    uint8_t *w8 = (uint8_t *)(heap + k + 1);
+    /* the user, quantized: w = round(u / t), stored as w + 128 */
+    const float t = mx / 127.0f;
+    double ru2 = 0.0, u2 = 0.0;
+    for (int32_t f = 0; f < kp; f++) {
+        long w = 0;
+        if (f < kd) {
+            w = t > 0.0f ? lrintf(pu[f] / t) : 0;
+            w = w > 127 ? 127 : w < -127 ? -127 : w;
+            const double r = (double)pu[f] - (double)t * (double)w;
+            ru2 += r * r;
+            u2 += (double)pu[f] * pu[f];
+        }
+        w8[f] = (uint8_t)(w + 128);
+    }
+    const double up = 1.0 + 1e-9, un = sqrt(u2) * up, run = sqrt(ru2) * up;
+    const double cu_e = FCT_REC_U22 * fabs((double)cu);
+    const float unf = (float)(un * (1.0 + 1e-6)), runf = (float)(run * (1.0 + 1e-6)),
+                cuef = (float)(cu_e * (1.0 + 1e-6)), acu = fabsf(cu);
+    if (fct_kernel_has_vnni512() && atomic_load_explicit(&fct_rec_prefilter_mode, memory_order_relaxed) != 3)
+        fct_dots_u8s8_vnni(w8, z->q, kp, n, dots);
+    else
+        fct_dots_u8s8_scalar(w8, z->q, kp, n, dots);
+    /* round 1: every item, from the int8 products, in float: the sums
+     * below round by a few 2^-24 of |cu| + |b_i| + |a| and of the bound,
+     * far inside the 2^-19 and 0.1% added (1e-30: below the normal range) */
+    for (int32_t i = 0; i < n; i++) {
+        const float a = (t * z->scale[i]) * (float)(dots[i] - 128 * z->sumq[i]);
+        const float base = (cu + z->bias[i]) + a;
+        const float e = unf * z->A[i] + runf * z->B[i] + cuef + z->C[i];
+        const float E = e * 1.001f + 0x1p-19f * (acu + fabsf(z->bias[i]) + fabsf(a)) + 1e-30f;
+        lo[i] = base - E;
+        hi[i] = base + E;
+    }
+    int32_t m = 0;
+    const int32_t *s = seen, *s_end = seen ? seen + n_seen : NULL;
+    for (int32_t i = 0; i < n; i++) {
+        while (s && s < s_end && *s < i)
+            s++;
+        if (s && s < s_end && *s == i)
+            continue;
+        cand[m++] = i;
+    }
+    int ok = 1;
+    m = fct_rec_keep(cand, m, lo, hi, k, heap);
+    /* round 2: float products of the survivors, when many are left */
+    if (ok && m > k + 32) {
+        const double gam = fct_rec_gamma(kd);
+        for (int32_t x = 0; x < m && ok; x++) {
+            const int32_t i = cand[x];
+            const double b = d->item_bias ? (double)d->item_bias[i] : 0.0;
+            const double base = (double)cu + b + (double)fct_dot(pu, d->V + (int64_t)i * d->ldv, kd);
+            const double e = un * z->nv[i] * (2.0 * gam + FCT_REC_U22) + cu_e + FCT_REC_U22 * fabs(b);
+            ok = fct_rec_bounds(base, e, &lo[i], &hi[i]);
+        }
+        if (ok)
+            m = fct_rec_keep(cand, m, lo, hi, k, heap);
+    }
+    int n_out = -1;
+    if (ok) {
+        fct_topk top;
+        fct_topk_init(&top, out, k);
+        int32_t x = 0;
+        for (; x + 4 <= m; x += 4) {
+            float sc[4];
+            fct_rec_exact4(d, u, cand + x, sc);
+            for (int y = 0; y < 4; y++)
+                fct_topk_push(&top, cand[x + y], sc[y]);
+        }
+        for (; x < m; x++)
+            fct_topk_push(&top, cand[x], fct_rec_exact(d, u, cand[x]));
+        n_out = fct_topk_finish(&top);
+    }
+    free(mem);
+    return n_out;
+}
+
+/* Whether one user of this model goes through the int8 prefilter. */
+static int fct_rec_use_quant(const fct_dot_form *d)
+{
+    const int mode = atomic_load_explicit(&fct_rec_prefilter_mode, memory_order_relaxed);
+    if (mode == 1 || d->k > 16384 || d->n_items < 1)
+        return 0;
+    if (mode >= 2)
+        return 1;
+    /* worth it when V is large and the integer products are fast */
+    return d->k >= 64 && (int64_t)d->n_items * d->k >= 65536 && fct_kernel_has_vnni512();
+}
+
 /* A thread's buffers for dot-form tiles. */
 typedef struct fct_rec_tile {
     float *Ub;                  /* [FCT_REC_TILE_USERS, k] */
@@ -249,6 +547,18 @@ static facto_status fct_rec_batch_dot(facto_ctx *ctx, const facto_model *model, 
                                       const int32_t *idx, int32_t n, int k, int include_seen,
                                       facto_recommendation *out, int *n_out)
 {
+    if (n == 1 && idx[0] >= 0 && k > 0 && fct_rec_use_quant(d)) {
+        const fct_rec_quant *z = fct_rec_quant_get(model, d);
+        if (z && z->usable) {
+            const int32_t *seen = NULL;
+            int64_t n_seen = include_seen ? 0 : fct_seen_items(model, idx[0], &seen, NULL);
+            int got = fct_rec_one_quant(model, d, z, idx[0], seen, n_seen, k, out);
+            if (got >= 0) {
+                n_out[0] = got;
+                return FACTO_OK;
+            }
+        }
+    }
     int n_threads = fct_threads(ctx);
     int32_t n_valid = 0;
     for (int32_t j = 0; j < n; j++) {

@@ -176,5 +176,12 @@ float fct_mf_sgd_row_avx512(float *p, float *q, int k, float mu, float r, float 
                             float reg_b);
 /* 1 when the CPU has AVX-512F. */
 int fct_kernel_has_avx512(void);
+/* out[i] = sum_f u[f] Q[i kp + f] (f < kp, kp a multiple of 64, < 2^16):
+ * integer dot products of one uint8 vector with n int8 rows, the same
+ * values on every path (topn_kernels.c; one-user top-N's prefilter). The
+ * VNNI one only when fct_kernel_has_vnni512() (AVX-512F, BW and VNNI). */
+void fct_dots_u8s8_scalar(const uint8_t *u, const int8_t *Q, int32_t kp, int32_t n, int32_t *out);
+void fct_dots_u8s8_vnni(const uint8_t *u, const int8_t *Q, int32_t kp, int32_t n, int32_t *out);
+int fct_kernel_has_vnni512(void);
 
 #endif /* FACTO_KERNELS_H */

@@ -105,3 +105,70 @@ int32_t fct_scan_above_avx512(const float *row, const float *bias, float c, int3
 }
 
 #endif
+
+/*
+ * Dot products of one uint8 vector with n int8 rows (the quantized
+ * prefilter of one-user top-N, eval/recommend.c): out[i] = sum_f u[f]
+ * Q[i kp + f] for f < kp, kp a multiple of 64. Integer sums, so every path
+ * gives the same values; no overflow while kp < 2^16 (255 x 128 x kp
+ * < 2^31).
+ */
+void fct_dots_u8s8_scalar(const uint8_t *u, const int8_t *Q, int32_t kp, int32_t n, int32_t *out)
+{
+    for (int32_t i = 0; i < n; i++) {
+        const int8_t *q = Q + (int64_t)i * kp;
+        int32_t s = 0;
+        for (int32_t f = 0; f < kp; f++)
+            s += (int32_t)u[f] * q[f];
+        out[i] = s;
+    }
+}
+
+#if FACTO_TOPN_X86
+
+int fct_kernel_has_vnni512(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vnni");
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void fct_dots_u8s8_vnni(const uint8_t *u, const int8_t *Q,
+                                                                                int32_t kp, int32_t n, int32_t *out)
+{
+    int32_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const int8_t *q = Q + (int64_t)i * kp;
+        __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+        for (int32_t f = 0; f < kp; f += 64) {
+            const __m512i uv = _mm512_loadu_si512((const void *)(u + f));
+            a0 = _mm512_dpbusd_epi32(a0, uv, _mm512_loadu_si512((const void *)(q + f)));
+            a1 = _mm512_dpbusd_epi32(a1, uv, _mm512_loadu_si512((const void *)(q + kp + f)));
+            a2 = _mm512_dpbusd_epi32(a2, uv, _mm512_loadu_si512((const void *)(q + 2 * (int64_t)kp + f)));
+            a3 = _mm512_dpbusd_epi32(a3, uv, _mm512_loadu_si512((const void *)(q + 3 * (int64_t)kp + f)));
+        }
+        out[i] = _mm512_reduce_add_epi32(a0);
+        out[i + 1] = _mm512_reduce_add_epi32(a1);
+        out[i + 2] = _mm512_reduce_add_epi32(a2);
+        out[i + 3] = _mm512_reduce_add_epi32(a3);
+    }
+    for (; i < n; i++) {
+        const int8_t *q = Q + (int64_t)i * kp;
+        __m512i a0 = _mm512_setzero_si512();
+        for (int32_t f = 0; f < kp; f += 64)
+            a0 = _mm512_dpbusd_epi32(a0, _mm512_loadu_si512((const void *)(u + f)),
+                                     _mm512_loadu_si512((const void *)(q + f)));
+        out[i] = _mm512_reduce_add_epi32(a0);
+    }
+}
+
+#else
+
+int fct_kernel_has_vnni512(void) { return 0; }
+
+void fct_dots_u8s8_vnni(const uint8_t *u, const int8_t *Q, int32_t kp, int32_t n, int32_t *out)
+{
+    fct_dots_u8s8_scalar(u, Q, kp, n, out);
+}
+
+#endif

@@ -94,6 +94,8 @@ facto_status facto_model_kind_find(facto_ctx *ctx, const char *name, facto_kind_
 
 void facto_model_free(facto_model *model)
 {
+    if (model)
+        free(atomic_load(&model->topn_quant));
     if (model && model->ops && model->ops->free)
         model->ops->free(model);
 }

@@ -140,6 +140,11 @@ struct facto_model {
      * the kinds' calloc. */
     _Atomic uint32_t topn_bound[2];
     _Atomic int topn_bound_ready;
+    /* One-user top-N's int8 copy of a dot-form model's item factors
+     * (eval/recommend.c, fct_rec_quant): one allocation, built on the first
+     * one-user call that uses it, freed by facto_model_free. NULL from the
+     * kinds' calloc. */
+    _Atomic(void *) topn_quant;
 };
 
 /* Registered kinds (mf.c, fm.c, popular.c, itemknn.c, ease.c, ials.c, bpr.c,

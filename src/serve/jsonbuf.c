@@ -146,19 +146,52 @@ void srv_buf_json_str(srv_buf *b, const char *s)
     srv_buf_add(b, "\"", 1);
 }
 
+/* f with p significant digits (%.{p}g) into num; 1 when it reads back to f. */
+static int srv_float_digits(float f, int p, char num[32])
+{
+    static const char *const fmt[10] = {"", "%.1g", "%.2g", "%.3g", "%.4g", "%.5g", "%.6g", "%.7g", "%.8g", "%.9g"};
+    snprintf(num, 32, fmt[p], (double)f);
+    return strtof(num, NULL) == f;
+}
+
+/*
+ * The fewest digits p (1..9) whose %.{p}g reads back to f. When f is not a
+ * power of two its rounding interval is symmetric (both ends in or both
+ * out), and the nearest (p+1)-digit decimal is at least as close to f as
+ * the p-digit one (the p-digit decimals are among the (p+1)-digit ones),
+ * so "p digits read back" holds from some p on: a binary search finds the
+ * first p with 3 or 4 conversions instead of up to 9. A power of two (a
+ * narrower interval below) takes every p in turn. Same text either way.
+ */
 void srv_buf_json_float(srv_buf *b, float f)
 {
     if (!isfinite(f)) {
         srv_buf_add(b, "null", 4);
         return;
     }
-    char num[32];
-    for (int p = 1; p <= 9; p++) {
-        snprintf(num, sizeof num, "%.*g", p, (double)f);
-        if (strtof(num, NULL) == f)
-            break;
+    char num[32], best[32];
+    int mant_exp;
+    if (f == 0.0f || frexpf(f, &mant_exp) == 0.5f || frexpf(f, &mant_exp) == -0.5f) {
+        for (int p = 1; p <= 9; p++)
+            if (srv_float_digits(f, p, num))
+                break;
+        srv_buf_str(b, num);
+        return;
     }
-    srv_buf_str(b, num);
+    int lo = 1, hi = 9, have = 0; /* p = 9 always reads back */
+    while (lo < hi) {
+        const int mid = (lo + hi) / 2;
+        if (srv_float_digits(f, mid, num)) {
+            hi = mid;
+            memcpy(best, num, sizeof num);
+            have = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    if (have != hi)
+        srv_float_digits(f, hi, best);
+    srv_buf_str(b, best);
 }
 
 void srv_buf_json_id(srv_buf *b, const char *id)

@@ -601,11 +601,12 @@ static enum MHD_Result srv_handler(void *cls, struct MHD_Connection *conn, const
                 r->too_large = 1;
                 return srv_dispatch(s, conn, r, url, method);
             }
-            if (v > 0)
-                return MHD_YES; /* a body follows */
         }
-        if (strcmp(method, "POST") != 0 && strcmp(method, "PUT") != 0)
-            return srv_dispatch(s, conn, r, url, method);
+        /* Answer on the next call, once libmicrohttpd has read the whole
+         * request (it calls again with no upload data): an answer queued
+         * now, from the headers alone, makes it close the connection after
+         * it ("Connection: close"), so every GET would cost a new TCP
+         * connection. */
         return MHD_YES;
     }
     if (*upload_data_size > 0) {

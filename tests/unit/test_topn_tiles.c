@@ -18,13 +18,15 @@
 #include "facto.h"
 #include "core/internal.h"
 #include "data/dataset.h"
+#include "eval/eval.h"
 #include "models/mf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { U = 600, I = 1300, K = 8, TOP = 10 };
+enum { U = 600, I = 1300, TOP = 10 };
+static int K = 8; /* factors: 8 for the tiles, 72 for the int8 prefilter */
 
 static int cmp_rec(const void *x, const void *y)
 {
@@ -139,8 +141,57 @@ static void test_tiles(void **state)
     facto_ctx_free(ctx);
 }
 
+/* One-user top-N through the int8 prefilter (recommend.c, fct_rec_quant):
+ * 72 factors (a padded last block of 64), VNNI or not and the scalar
+ * kernel, k from 1 to more than the items left: every list is the brute
+ * force's, bit for bit, ties (80 equal scores at the top for some users)
+ * to the lower item. */
+static void test_prefilter(void **state)
+{
+    (void)state;
+    K = 72;
+    facto_ctx *ctx = facto_ctx_new();
+    fct_mf_model *m = build(12);
+    facto_recommendation all[I], *one = malloc(I * sizeof *one);
+    assert_non_null(one);
+    static const int ks[] = {1, TOP, 100, I};
+    for (int mode = 2; mode <= 3; mode++) {
+        fct_rec_set_prefilter(mode);
+        for (int u = 0; u < U; u += mode == 2 ? 1 : 5) {
+            const int n = brute(m, u, all);
+            for (size_t x = 0; x < sizeof ks / sizeof ks[0]; x++) {
+                if (u % 50 != 0 && ks[x] > TOP)
+                    continue;
+                int n1 = 0;
+                assert_int_equal(facto_model_recommend(ctx, &m->base, facto_idmap_name(m->users, u), ks[x], 0, one,
+                                                       &n1),
+                                 FACTO_OK);
+                assert_int_equal(n1, ks[x] < n ? ks[x] : n);
+                for (int y = 0; y < n1; y++) {
+                    assert_int_equal(one[y].item, all[y].item);
+                    assert_memory_equal(&one[y].score, &all[y].score, sizeof(float));
+                }
+            }
+        }
+    }
+    /* the tile path gives the same lists */
+    fct_rec_set_prefilter(1);
+    facto_recommendation tile[TOP];
+    int nt = 0, nq = 0;
+    assert_int_equal(facto_model_recommend(ctx, &m->base, "u7", TOP, 0, tile, &nt), FACTO_OK);
+    fct_rec_set_prefilter(2);
+    assert_int_equal(facto_model_recommend(ctx, &m->base, "u7", TOP, 0, one, &nq), FACTO_OK);
+    assert_int_equal(nt, nq);
+    assert_memory_equal(tile, one, TOP * sizeof *one);
+    fct_rec_set_prefilter(0);
+    free(one);
+    facto_model_free(&m->base);
+    facto_ctx_free(ctx);
+    K = 8;
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_tiles)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_tiles), cmocka_unit_test(test_prefilter)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
