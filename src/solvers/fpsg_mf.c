@@ -32,7 +32,9 @@
  *
  * Inside a block the users of its range are visited in an order drawn from
  * (seed, epoch, block) each epoch, each user's run in item order (the
- * CSR's), one fused kernel step per rating (kernels.h mf_sgd_row).
+ * CSR's), one fused kernel step per rating (kernels.h mf_sgd_row; with
+ * the per-row adaptive rate, mf_adagrad_row, whose accumulator G sits after
+ * the bias in each padded row).
  *
  * Memory: seg 4 (g + 1) bytes per user, the visiting order 4 bytes per
  * user, the padded copies (n_users + n_items) stride floats. Cost O(k) per
@@ -98,7 +100,7 @@ int fct_mf_blocked_init(fct_mf_blocked *b, const fct_mf_model *m, const int64_t 
     b->n_users = nu;
     b->n_items = ni;
     b->k = k;
-    b->stride = (k + 1 + 15) / 16 * 16;
+    b->stride = (k + 2 + 15) / 16 * 16; /* [p | b | G (adaptive rate) | 0..] */
     b->row_ptr = row_ptr;
     b->items = items;
     b->ratings = ratings;
@@ -170,6 +172,16 @@ void fct_mf_blocked_store(const fct_mf_blocked *b, fct_mf_model *m)
     }
 }
 
+void fct_mf_blocked_adaptive(fct_mf_blocked *b, float g0)
+{
+    const size_t stride = (size_t)b->stride, k = (size_t)b->k;
+    for (int32_t u = 0; u < b->n_users; u++)
+        b->U[(size_t)u * stride + k + 1] = g0;
+    for (int32_t i = 0; i < b->n_items; i++)
+        b->V[(size_t)i * stride + k + 1] = g0;
+    b->adaptive = 1;
+}
+
 /* A stream of the seed for (epoch, a, b): splitmix-style mixing. */
 static uint64_t fct_mf_stream(uint64_t seed, int epoch, int a, int c)
 {
@@ -234,7 +246,8 @@ static void fct_mf_block(fct_mf_blocked *b, int epoch, int r, int c, float mu, f
     const int k = b->k;
     const int32_t *items = b->items;
     const float *ratings = b->ratings, *weights = b->weights;
-    float (*step)(float *, float *, int, float, float, float, float, float, float) = fct_kern.mf_sgd_row;
+    float (*step)(float *, float *, int, float, float, float, float, float, float) =
+        b->adaptive ? fct_kern.mf_adagrad_row : fct_kern.mf_sgd_row;
     double sse = 0.0, sae = 0.0;
     for (int32_t x = 0; x < n; x++) {
         const int32_t u = ord[x];

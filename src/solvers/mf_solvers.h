@@ -59,7 +59,8 @@ struct fct_mf_solver {
 };
 
 /*
- * Blocked SGD (fpsg_mf.c: FPSG's grid with DSGD's strata; plain SGD only).
+ * Blocked SGD (fpsg_mf.c: FPSG's grid with DSGD's strata; plain SGD, or
+ * SGD with a per-row adaptive rate).
  * The ratings are the training CSR (row_ptr [n_users + 1], items and
  * ratings [nnz], items ascending within a user; weights [nnz] or NULL for
  * 1), borrowed for the blocked state's life.
@@ -78,8 +79,9 @@ typedef struct fct_mf_blocked {
     int32_t *uorder;               /* [n_users] visiting order within each user range */
     double *bsse, *bsae;           /* [g] error sums of the stratum's blocks, by user range */
     int *cols;                     /* [g, g] the epoch's schedule: stratum s, user range r -> item range */
-    float *U, *V;                  /* [n_users + 1, stride], [n_items + 1, stride]: [p | b | 0..] */
+    float *U, *V;                  /* [n_users + 1, stride], [n_items + 1, stride]: [p | b | G | 0..] */
     uint64_t seed;
+    int adaptive;                  /* 1: per-row adaptive rate, G at [k + 1] (fct_mf_blocked_adaptive) */
 } fct_mf_blocked;
 
 /* Blocks per side for this data: FCT_MF_GRID for up to FCT_MF_GRID threads
@@ -93,6 +95,10 @@ int fct_mf_blocked_grid_size(int32_t n_users, int32_t n_items, int n_threads);
  * + n_items) k). */
 int fct_mf_blocked_init(fct_mf_blocked *b, const fct_mf_model *m, const int64_t *row_ptr, const int32_t *items,
                         const float *ratings, const float *weights, int g, uint64_t seed);
+/* Switch b to the per-row adaptive rate (optimizer adagrad; Chin, Zhuang,
+ * Juan & Lin, PAKDD 2015; kernels.h mf_adagrad_row): every row's
+ * accumulator G starts at g0 > 0, the first step's rate is lr / sqrt(g0). */
+void fct_mf_blocked_adaptive(fct_mf_blocked *b, float g0);
 /* Copy the padded rows back into m's P, Q, bu, bi. */
 void fct_mf_blocked_store(const fct_mf_blocked *b, fct_mf_model *m);
 void fct_mf_blocked_free(fct_mf_blocked *b);
