@@ -62,7 +62,7 @@ static const fct_pdesc fct_mf_pdesc[] = {
      "P and Q, lr / sqrt(G), G the row's summed mean squared gradient; Chin et al. PAKDD 2015)",
      "facto", NULL},
     {"learning_rate", "lr", FCT_PT_FLOAT, F(learning_rate), NULL, 0, FLT_MAX, FCT_PF_MIN_OPEN, NULL,
-     "step size of epoch 1 (Adam: try 0.001)", "facto", NULL},
+     "step size of epoch 1 (Adam: try 0.001; adagrad: 0.05-0.2, lr_decay 0.96-1)", "facto", NULL},
     {"lr_decay", NULL, FCT_PT_FLOAT, F(lr_decay), NULL, 0, 1, FCT_PF_MIN_OPEN, NULL,
      "learning rate multiplier after each epoch", "facto", NULL},
     {"momentum", NULL, FCT_PT_FLOAT, F(momentum), NULL, 0, 1, FCT_PF_MAX_OPEN, NULL,
@@ -576,7 +576,7 @@ static facto_status fct_mf_load(facto_ctx *ctx, const fct_mfile_reader *r, facto
 const fct_model_ops fct_mf_ops = {
     .kind = FACTO_MODEL_MF,
     .name = "mf",
-    .summary = "biased matrix factorization, SGD or Adam (Koren, Bell & Volinsky 2009)",
+    .summary = "biased matrix factorization, SGD, AdaGrad-style per-row rates or Adam (Koren, Bell & Volinsky 2009)",
     .train_inputs = FACTO_INPUT_RATINGS,
     .params = &fct_mf_ptable,
     .thread_invariant = 1, /* sgd: blocked, the same model for any count (momentum and adam: Hogwild) */
