@@ -576,7 +576,7 @@ static facto_status fct_mf_load(facto_ctx *ctx, const fct_mfile_reader *r, facto
 const fct_model_ops fct_mf_ops = {
     .kind = FACTO_MODEL_MF,
     .name = "mf",
-    .summary = "biased matrix factorization, SGD, AdaGrad-style per-row rates or Adam (Koren, Bell & Volinsky 2009)",
+    .summary = "biased matrix factorization, SGD or Adam (Koren, Bell & Volinsky 2009)",
     .train_inputs = FACTO_INPUT_RATINGS,
     .params = &fct_mf_ptable,
     .thread_invariant = 1, /* sgd: blocked, the same model for any count (momentum and adam: Hogwild) */
