@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 enum { OPT_USERS = 256, OPT_ITEMS, OPT_RATINGS, OPT_SEED, OPT_OUT, OPT_IMPLICIT, OPT_MNAR, OPT_TEST_FRACTION, OPT_UNIFORM };
 
@@ -55,7 +56,8 @@ static void cli_ds_help(const char *verb)
            "                     train.tsv, test.tsv (observed, held out with --test-fraction),\n"
            "                     uniform.tsv (T pairs drawn uniformly, true ratings), train.propensities\n"
            "                     and test.propensities (`user item propensity`: the probability that\n"
-           "                     the pair is in that file) (default: off)\n"
+           "                     the pair is in that file); a file of these five that the run does not\n"
+           "                     write (test files with --test-fraction 0) is removed (default: off)\n"
            "  --test-fraction F  --mnar: share of the observed ratings held out, in [0, 1) (default 0.1)\n"
            "  --uniform T        --mnar: uniformly exposed test pairs (default R / 4)\n"
            "  --json             JSON output (default: text)\n"
@@ -161,6 +163,18 @@ static int cli_ds_synth_mnar(const facto_synth_options *o, double alpha, double 
         else
             printf("%-19s %lld %s\n", parts[j].name, (long long)facto_dataset_n_ratings(parts[j].ds),
                    j < 3 ? "ratings" : "propensities");
+    }
+    /* the folder holds one run: a file of the five that this run does not
+     * write (test files with --test-fraction 0, uniform.tsv with --uniform 0)
+     * is an earlier run's and goes, so no reader mixes two runs */
+    for (int j = 0; j < 5 && rc == FACTO_EXIT_OK; j++) {
+        if (parts[j].ds)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, parts[j].name);
+        if (unlink(path) != 0 && errno != ENOENT) {
+            cli_error("%s: cannot remove the earlier run's file: %s", path, strerror(errno));
+            rc = FACTO_EXIT_DATA;
+        }
     }
     if (rc == FACTO_EXIT_OK) {
         char num[32];

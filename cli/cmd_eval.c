@@ -60,7 +60,8 @@ static void cli_eval_help(const char *verb)
            "                     recall and \"count\"; ranking metrics by name (\"ndcg@10\") with n_users and\n"
            "                     n_users_skipped; ratings add \"unknown_users\", \"unknown_items\" (default: text)\n"
            "  --sagemaker        the figures as SageMaker's log lines, as `facto train` prints them:\n"
-           "                     #test_score (algo-1) : ('rmse', 0.89) (default: the table)\n"
+           "                     #test_score (algo-1) : ('rmse', 0.89); with --ips ctr_ips@K,\n"
+           "                     ctr_ips_clipped@K, ctr_naive@K, slates_used, clicks_used (default: the table)\n"
            "  --binarize T       a binary classifier trained from ratings: label 1 when a test rating\n"
            "                     is >= T, the threshold it was trained with (required for such a model)\n"
            "                     (default: none)\n"
@@ -89,7 +90,9 @@ static void cli_eval_help(const char *verb)
            "                     they were shown at, propensities CTR(p)/CTR(1) from the same log; beside\n"
            "                     it the clipped and the naive (unweighted) estimates (default: off)\n"
            "  --k K              --ips: the top K of each re-ranked slate (default 5)\n"
-           "  --max-positions N  --ips: positions whose propensity is estimated (default 100)\n"
+           "  --max-positions N  --ips: positions whose propensity is estimated; a click shown below\n"
+           "                     position N is left out of the IPS and clipped estimates (counted as\n"
+           "                     skipped), never of the naive one (default 100)\n"
            "  -h, --help         this text\n"
            "\nExit codes: 0 ok, 1 usage, 2 data or I/O error, 3 internal error.\n",
            verb, verb);
@@ -454,6 +457,14 @@ static int cli_eval_ips(facto_ctx *ctx, const facto_model *model, const cli_eval
             json_array_append_new(pj, cli_json_float(prop[p]));
         json_object_set_new(root, "propensities", pj);
         rc = cli_json_print(root);
+    } else if (a->sagemaker) {
+        /* SageMaker's log lines, as the other evaluations print them */
+        char num[32];
+        printf("#test_score (algo-1) : ('ctr_ips@%d', %s)\n", o.k, cli_num(num, r.ctr_ips));
+        printf("#test_score (algo-1) : ('ctr_ips_clipped@%d', %s)\n", o.k, cli_num(num, r.ctr_clipped));
+        printf("#test_score (algo-1) : ('ctr_naive@%d', %s)\n", o.k, cli_num(num, r.ctr_naive));
+        printf("#test_score (algo-1) : ('slates_used', %lld)\n", (long long)r.slates_used);
+        printf("#test_score (algo-1) : ('clicks_used', %lld)\n", (long long)r.clicks_used);
     } else {
         char num[32];
         facto_events_counts n;

@@ -28,6 +28,11 @@ int cli_events_read(facto_ctx *ctx, const char *dir, facto_events **out)
         fprintf(stderr,
                 "facto: note: %s: %lld torn last line%s skipped (written when the server was killed mid-write)\n",
                 dir, (long long)n.torn_lines, n.torn_lines == 1 ? "" : "s");
+    if (n.duplicate_impressions > 0)
+        fprintf(stderr,
+                "facto: note: %s: %lld repeated impression%s skipped (a request_id already logged: a client's "
+                "retry; the first one counts)\n",
+                dir, (long long)n.duplicate_impressions, n.duplicate_impressions == 1 ? "" : "s");
     return 0;
 }
 
@@ -205,9 +210,9 @@ static int cli_events_stats(int argc, char **argv)
     facto_events_counts n;
     facto_events_get_counts(ev, &n);
     printf("events: %lld files, %lld events: %lld impressions (%lld items shown), %lld clicks, %lld purchases, "
-           "%lld ratings; %lld torn lines skipped\n",
+           "%lld ratings; %lld torn lines, %lld repeated impressions skipped\n",
            (long long)n.files, (long long)n.lines, (long long)n.impressions, (long long)n.shown, (long long)n.clicks,
-           (long long)n.purchases, (long long)n.ratings, (long long)n.torn_lines);
+           (long long)n.purchases, (long long)n.ratings, (long long)n.torn_lines, (long long)n.duplicate_impressions);
     if (n.impressions == 0) {
         printf("no impressions: no click-through rate to show\n");
         goto done;

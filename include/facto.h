@@ -172,6 +172,18 @@ FACTO_API void facto_ctx_clear_inputs(facto_ctx *ctx);
  * escaped text, as snprintf does; at most 4 x strlen(id). NULL id = "".
  */
 FACTO_API size_t facto_id_escape(const char *id, char *out, size_t size);
+/*
+ * The reverse of facto_id_escape, for ids that arrive as text (the HTTP
+ * server's query strings and JSON bodies, the event log): "\\" is one
+ * backslash, "\xHH" (either case of hex) the byte HH, every other byte
+ * itself. Writes at most size bytes including the NUL into out (size 0:
+ * nothing) and returns the length of the whole id, as snprintf does; never
+ * longer than strlen(text). FACTO_ID_BAD_ESCAPE when the text holds a
+ * backslash followed by anything else, or "\x00" (an id holds no NUL).
+ * NULL text = "".
+ */
+#define FACTO_ID_BAD_ESCAPE ((size_t)-1)
+FACTO_API size_t facto_id_unescape(const char *text, char *out, size_t size);
 
 FACTO_API int facto_format_float(char *buf, size_t size, float v);
 FACTO_API int facto_format_double(char *buf, size_t size, double v);
@@ -2136,14 +2148,20 @@ typedef struct facto_events_counts {
     int64_t impressions;  /* impression events (slates) */
     int64_t shown;        /* items shown in them, summed */
     int64_t clicks, purchases, ratings;
-    int64_t torn_lines;   /* last lines of a file without their newline (a crash mid-write): skipped */
+    int64_t torn_lines;   /* last lines of a file that are not a complete event (a crash mid-write): skipped */
+    int64_t duplicate_impressions; /* impressions under a request_id already read (a client's retry): skipped,
+                                      not in lines, impressions or shown */
 } facto_events_counts;
 
 /*
  * Read every events-*.jsonl file of folder `dir` in name order (that is,
- * time order). The last line of a file without its newline was torn by a
- * crash while being written: it is skipped and counted (torn_lines), never
- * an error; a folder or dangling link named like a log file is skipped
+ * time order). The last line of a file without its newline is read when
+ * it is a complete event; otherwise it was torn by a crash while being
+ * written: it is skipped and counted (torn_lines), never an error. An
+ * impression whose request_id an earlier impression already had is a
+ * repeat (at-least-once delivery retries a POST whose answer was lost):
+ * the first is kept, the others skipped and counted
+ * (duplicate_impressions); a folder or dangling link named like a log file is skipped
  * (a warning through the context's log). Errors: FACTO_ERR_IO (no such folder, a file that cannot be
  * read), FACTO_ERR_PARSE ("FILE:LINE: field: what is wrong" for a complete
  * line that is not an event), FACTO_ERR_EMPTY (no events at all),
@@ -2217,10 +2235,11 @@ FACTO_API facto_ips_options facto_ips_options_default(void);
 typedef struct facto_ips_result {
     double ctr_ips;       /* IPS estimate: clicks weighted 1/propensity of the position they were shown at */
     double ctr_clipped;   /* the same with each weight capped at max_weight */
-    double ctr_naive;     /* logged clicks, unweighted */
+    double ctr_naive;     /* logged clicks, unweighted (every click of the top k, with or without a propensity) */
     int64_t slates_used, slots_used, clicks_used;
     int64_t slates_unknown_user, slates_unknown_item; /* skipped: a user (or none) or an item the model lacks */
-    int64_t clicks_unknown_position;                  /* clicks beyond the propensities given: not counted */
+    int64_t clicks_unknown_position;                  /* clicks beyond the propensities given: left out of
+                                                         ctr_ips and ctr_clipped (not of ctr_naive) */
 } facto_ips_result;
 
 /*

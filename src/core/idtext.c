@@ -71,3 +71,41 @@ size_t facto_id_escape(const char *id, char *out, size_t size)
         out[o < size ? o : size - 1] = '\0';
     return o;
 }
+
+static int fct_hex_digit(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+size_t facto_id_unescape(const char *text, char *out, size_t size)
+{
+    const unsigned char *s = (const unsigned char *)(text ? text : "");
+    size_t o = 0;
+    while (*s) {
+        unsigned char b = *s++;
+        if (b == '\\') {
+            if (*s == '\\') {
+                s++;
+            } else if (*s == 'x' && fct_hex_digit(s[1]) >= 0 && fct_hex_digit(s[2]) >= 0) {
+                b = (unsigned char)(fct_hex_digit(s[1]) * 16 + fct_hex_digit(s[2]));
+                s += 3;
+                if (b == 0)
+                    return FACTO_ID_BAD_ESCAPE; /* an id holds no NUL */
+            } else {
+                return FACTO_ID_BAD_ESCAPE;
+            }
+        }
+        if (o + 1 < size)
+            out[o] = (char)b;
+        o++;
+    }
+    if (size > 0)
+        out[o < size ? o : size - 1] = '\0';
+    return o;
+}

@@ -42,8 +42,10 @@ const char *fct_event_type_name(int type)
     return type >= 0 && type <= FCT_EV_RATING ? fct_ev_names[type] : "unknown";
 }
 
-/* An id: a string of 1..FACTO_MAX_ID_LEN bytes without NUL, or an integer
- * (its decimal text into buf[32]). NULL with `why` otherwise. */
+/* An id: a string in facto_id_escape's form ("\\" a backslash, "\xHH" a
+ * byte; the text as the log keeps it) of an id of 1..FACTO_MAX_ID_LEN
+ * bytes without NUL, or an integer (its decimal text into buf[32]). NULL
+ * with `why` otherwise. */
 static const char *fct_ev_id(const json_t *j, char *buf, const char **why)
 {
     if (json_is_integer(j)) {
@@ -56,7 +58,12 @@ static const char *fct_ev_id(const json_t *j, char *buf, const char **why)
     }
     size_t n = json_string_length(j);
     const char *s = json_string_value(j);
-    if (n == 0 || n > FACTO_MAX_ID_LEN || strlen(s) != n) {
+    size_t bytes = strlen(s) == n ? facto_id_unescape(s, NULL, 0) : 0;
+    if (bytes == FACTO_ID_BAD_ESCAPE) {
+        *why = "a backslash that is not \\\\ (one backslash) or \\xHH (one byte, not 00)";
+        return NULL;
+    }
+    if (bytes == 0 || bytes > FACTO_MAX_ID_LEN) {
         *why = "not an id of 1 to 255 bytes without NUL";
         return NULL;
     }
@@ -94,8 +101,11 @@ int fct_event_check(const json_t *j, fct_event *e, char *field, size_t field_siz
     if (r && !json_is_null(r) && !(e->request_id = fct_ev_id(r, e->rbuf, &why)))
         FCT_EV_BAD("request_id", "is %s: %s", fct_json_kind(r), why);
     if (ts && !json_is_null(ts)) {
-        if (!json_is_number(ts) || !isfinite(json_number_value(ts)) || json_number_value(ts) < 0)
-            FCT_EV_BAD("ts", "is %s, not a number of seconds since 1970 (>= 0)", fct_json_kind(ts));
+        if (!json_is_number(ts))
+            FCT_EV_BAD("ts", "is %s, not a number of seconds since 1970", fct_json_kind(ts));
+        if (!isfinite(json_number_value(ts)) || json_number_value(ts) < 0 || json_number_value(ts) > FCT_EV_MAX_TS)
+            FCT_EV_BAD("ts", "%.17g is not a time from 0 (1970-01-01) to %.0f (9999-12-31 23:59:59 UTC) in seconds",
+                       json_number_value(ts), FCT_EV_MAX_TS);
         e->ts = json_number_value(ts);
         e->has_ts = 1;
     }
@@ -178,6 +188,7 @@ void facto_events_free(facto_events *ev)
     fct_idmap_free(ev->requests);
     free(ev->imp_user);
     free(ev->imp_req);
+    free(ev->req_has_imp);
     free(ev->imp_ptr);
     free(ev->imp_items);
     free(ev->act_type);
@@ -204,9 +215,16 @@ static int fct_ev_grow(void **p, int64_t cap, size_t size)
     return 1;
 }
 
+/* The id's bytes (the log keeps facto_id_escape's text, checked by fct_ev_id). */
 static int32_t fct_ev_intern(facto_idmap *m, const char *id)
 {
-    return id ? fct_idmap_intern(m, id, strlen(id)) : -1;
+    if (!id)
+        return -1;
+    char buf[FACTO_MAX_ID_LEN + 1];
+    size_t n = facto_id_unescape(id, buf, sizeof buf);
+    if (n == FACTO_ID_BAD_ESCAPE || n >= sizeof buf)
+        return -2;
+    return fct_idmap_intern(m, buf, n);
 }
 
 /* Add one checked event; FACTO_ERR_NOMEM or OK. */
@@ -216,6 +234,21 @@ static facto_status fct_ev_add(facto_ctx *ctx, facto_events *ev, const fct_event
     if (u < -1 || r < -1 || (e->user && u < 0) || (e->request_id && r < 0))
         return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory reading events");
     if (e->type == FCT_EV_IMPRESSION) {
+        if (r >= ev->cap_req) {
+            int64_t cap = ev->cap_req ? 2 * ev->cap_req : 1024;
+            while (cap <= r)
+                cap *= 2;
+            if (!fct_ev_grow((void **)&ev->req_has_imp, cap, 1))
+                return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory reading events");
+            memset(ev->req_has_imp + ev->cap_req, 0, (size_t)(cap - ev->cap_req));
+            ev->cap_req = cap;
+        }
+        if (ev->req_has_imp[r]) {
+            /* a repeat of an impression already read (a retried POST): the first one counts */
+            ev->counts.duplicate_impressions++;
+            return FACTO_OK;
+        }
+        ev->req_has_imp[r] = 1;
         size_t n = json_array_size(e->items);
         if (ev->n_imp + 1 >= ev->cap_imp) {
             int64_t cap = ev->cap_imp ? 2 * ev->cap_imp : 1024;
@@ -288,30 +321,37 @@ static facto_status fct_ev_read_file(facto_ctx *ctx, facto_events *ev, const cha
     facto_status st = FACTO_OK;
     while (st == FACTO_OK && (n = getline(&line, &cap, f)) >= 0) {
         lineno++;
-        if (n == 0 || line[n - 1] != '\n') {
-            /* the last line without its newline: torn by a crash mid-write */
-            ev->counts.torn_lines++;
-            break;
-        }
-        size_t len = (size_t)n - 1;
+        /* the last line may lack its newline: a complete event (a writer that
+         * does not end its last line) is read; anything else there is a line
+         * torn by a crash mid-write, skipped and counted */
+        int last = n == 0 || line[n - 1] != '\n';
+        size_t len = last ? (size_t)n : (size_t)n - 1;
         while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
             len--;
         if (len == 0)
             continue;
         json_error_t err;
         json_t *j = json_loadb(line, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &err);
+        fct_event e;
+        char field[48], detail[256];
+        if (last && (!j || !fct_event_check(j, &e, field, sizeof field, detail, sizeof detail))) {
+            ev->counts.torn_lines++;
+            json_decref(j);
+            break;
+        }
         if (!j) {
             st = fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: not JSON (column %d: %s)", path, (long long)lineno,
                           err.column, err.text);
             break;
         }
-        fct_event e;
-        char field[48], detail[256];
         if (!fct_event_check(j, &e, field, sizeof field, detail, sizeof detail))
             st = fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: %s%s%s", path, (long long)lineno, field,
                           field[0] ? ": " : "", detail);
-        else if ((st = fct_ev_add(ctx, ev, &e)) == FACTO_OK)
-            ev->counts.lines++;
+        else {
+            int64_t dup = ev->counts.duplicate_impressions;
+            if ((st = fct_ev_add(ctx, ev, &e)) == FACTO_OK && ev->counts.duplicate_impressions == dup)
+                ev->counts.lines++;
+        }
         json_decref(j);
     }
     if (st == FACTO_OK && ferror(f))
@@ -631,13 +671,13 @@ facto_status fct_events_ips(facto_ctx *ctx, const facto_events *ev, fct_slate_sc
             int32_t p = rank[j].pos;
             if (!c[ev->imp_ptr[s] + p])
                 continue;
+            naive += 1.0; /* every click: the naive estimate needs no propensity */
             if (p >= n_prop || !(prop[p] > 0)) {
                 res->clicks_unknown_position++;
                 continue;
             }
             double w = 1.0 / prop[p];
             res->clicks_used++;
-            naive += 1.0;
             ips += w;
             clipped += w < o.max_weight ? w : o.max_weight;
         }

@@ -18,6 +18,9 @@
 
 enum { FCT_EV_IMPRESSION = 0, FCT_EV_CLICK = 1, FCT_EV_PURCHASE = 2, FCT_EV_RATING = 3 };
 
+/* The latest "ts" an event may carry: 9999-12-31 23:59:59 UTC, in seconds. */
+#define FCT_EV_MAX_TS 253402300799.0
+
 /* Most items one impression may list. */
 #define FCT_EV_MAX_ITEMS 10000
 
@@ -35,11 +38,12 @@ typedef struct fct_event {
 } fct_event;
 
 /*
- * Check one event object. Ids are strings (valid UTF-8, 1..255 bytes, no
- * NUL) or integers (kept as their decimal text). An impression needs
+ * Check one event object. Ids are strings (valid UTF-8, in facto_id_escape's
+ * form, of an id of 1..255 bytes without NUL) or integers (kept as their
+ * decimal text); the log keeps the text, the reader interns the bytes. An impression needs
  * "items" (1..FCT_EV_MAX_ITEMS ids) and "request_id"; click and purchase
  * need "user" and "item"; rating also a finite "value"; "request_id" and
- * "ts" (a finite number >= 0) are optional for actions; "user" is optional
+ * "ts" (seconds, 0 .. FCT_EV_MAX_TS) are optional for actions; "user" is optional
  * for impressions. Other fields are ignored. Returns 1, or 0 with `field`
  * (the bad field's name, "items[3]" for an element) and `detail` filled.
  */
@@ -69,6 +73,8 @@ struct facto_events {
     int32_t *imp_items;
     int64_t n_shown, cap_shown;
     /* actions */
+    unsigned char *req_has_imp; /* [cap_req]: 1 when an impression was read under request r */
+    int64_t cap_req;
     int64_t n_act, cap_act;
     unsigned char *act_type;
     int32_t *act_user, *act_item, *act_req;

@@ -414,6 +414,22 @@ void srv_route_events(const srv_call *c, srv_answer *a)
     srv_buf_str(&a->body, "}\n");
 }
 
+/* A jansson string of an id in facto_id_escape's form; NULL when out of memory. */
+static json_t *srv_json_id_value(const char *id)
+{
+    char small[4 * 32];
+    size_t n = facto_id_escape(id, small, sizeof small);
+    if (n < sizeof small)
+        return json_string(small);
+    char *big = malloc(n + 1);
+    if (!big)
+        return NULL;
+    facto_id_escape(id, big, n + 1);
+    json_t *j = json_string(big);
+    free(big);
+    return j;
+}
+
 int srv_log_impression(const srv_call *c, srv_answer *a, const char *user, const facto_recommendation *rec, int n,
                        const char *route)
 {
@@ -423,14 +439,14 @@ int srv_log_impression(const srv_call *c, srv_answer *a, const char *user, const
     json_t *o = json_object(), *arr = json_array();
     int bad = !o || !arr;
     if (!bad) {
-        /* any failure (out of memory; an id that is not UTF-8, which jansson refuses) leaves the
-         * impression out rather than log a shifted list */
+        /* ids in facto_id_escape's form, as POST /events takes them (always UTF-8); any failure
+         * (out of memory) leaves the impression out rather than log a shifted list */
         bad |= json_object_set_new(o, "type", json_string("impression"));
         if (user)
-            bad |= json_object_set_new(o, "user", json_string(user));
+            bad |= json_object_set_new(o, "user", srv_json_id_value(user));
         bad |= json_object_set(o, "items", arr);
         for (int x = 0; x < n; x++)
-            bad |= json_array_append_new(arr, json_string(facto_idmap_name(items, rec[x].item)));
+            bad |= json_array_append_new(arr, srv_json_id_value(facto_idmap_name(items, rec[x].item)));
         bad |= json_object_set_new(o, "request_id", json_string(c->request_id));
         bad |= json_object_set_new(o, "ts", json_real(srv_ev_now()));
         bad |= json_object_set_new(o, "route", json_string(route));

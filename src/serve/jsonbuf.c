@@ -160,3 +160,40 @@ void srv_buf_json_float(srv_buf *b, float f)
     }
     srv_buf_str(b, num);
 }
+
+void srv_buf_json_id(srv_buf *b, const char *id)
+{
+    char small[256];
+    size_t n = facto_id_escape(id, small, sizeof small);
+    if (n < sizeof small) {
+        srv_buf_json_str(b, small);
+        return;
+    }
+    char *big = malloc(n + 1);
+    if (!big) {
+        b->failed = 1;
+        return;
+    }
+    facto_id_escape(id, big, n + 1);
+    srv_buf_json_str(b, big);
+    free(big);
+}
+
+int srv_id_read(const char *text, char out[FACTO_MAX_ID_LEN + 1], int allow_empty, const char **why)
+{
+    if (!srv_utf8_valid(text, strlen(text))) {
+        *why = "is not UTF-8: write each byte of an id that is not UTF-8 as \\xHH (%5CxHH in a URL), "
+               "a backslash as \\\\, as the server's answers do";
+        return 0;
+    }
+    size_t n = facto_id_unescape(text, out, FACTO_MAX_ID_LEN + 1);
+    if (n == FACTO_ID_BAD_ESCAPE) {
+        *why = "holds a backslash that is not \\\\ (one backslash) or \\xHH (one byte, not 00)";
+        return 0;
+    }
+    if (n > FACTO_MAX_ID_LEN || (n == 0 && !allow_empty)) {
+        *why = "is not an id of 1 to 255 bytes";
+        return 0;
+    }
+    return 1;
+}

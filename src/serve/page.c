@@ -61,7 +61,14 @@ void srv_route_users(const srv_call *c, srv_answer *a)
         srv_error(a, c, 400, "unsupported", "this %s model has no user ids", c->m->kind);
         return;
     }
-    size_t pl = prefix ? strlen(prefix) : 0;
+    char pb[FACTO_MAX_ID_LEN + 1];
+    const char *why = "";
+    if (prefix && !srv_id_read(prefix, pb, 1, &why)) {
+        srv_error(a, c, 400, "bad_id", "the prefix %s", why);
+        return;
+    }
+    prefix = prefix ? pb : "";
+    size_t pl = strlen(prefix);
     int32_t n = facto_idmap_size(users);
     a->status = 200;
     a->content_type = "application/json";
@@ -72,10 +79,10 @@ void srv_route_users(const srv_call *c, srv_answer *a)
     int out = 0;
     for (int32_t u = 0; u < n && out < limit; u++) {
         const char *id = facto_idmap_name(users, u);
-        if (id && strncmp(id, prefix ? prefix : "", pl) == 0) {
+        if (id && strncmp(id, prefix, pl) == 0) {
             if (out++)
                 srv_buf_str(b, ", ");
-            srv_buf_json_str(b, id);
+            srv_buf_json_id(b, id);
         }
     }
     srv_buf_str(b, "]}\n");
@@ -138,11 +145,11 @@ void srv_route_events_stats(const srv_call *c, srv_answer *a)
     srv_buf_json_str(b, c->request_id);
     srv_buf_printf(b,
                    ", \"log_impressions\": %s, \"counts\": {\"files\": %lld, \"events\": %lld, \"impressions\": %lld, "
-                   "\"shown\": %lld, \"clicks\": %lld, \"purchases\": %lld, \"ratings\": %lld, \"torn_lines\": %lld}, "
-                   "\"positions\": [",
+                   "\"shown\": %lld, \"clicks\": %lld, \"purchases\": %lld, \"ratings\": %lld, \"torn_lines\": %lld, "
+                   "\"duplicate_impressions\": %lld}, \"positions\": [",
                    c->log_impressions ? "true" : "false", (long long)n.files, (long long)n.lines,
                    (long long)n.impressions, (long long)n.shown, (long long)n.clicks, (long long)n.purchases,
-                   (long long)n.ratings, (long long)n.torn_lines);
+                   (long long)n.ratings, (long long)n.torn_lines, (long long)n.duplicate_impressions);
     for (int p = 0; p < n_pos; p++) {
         srv_buf_printf(b, "%s{\"position\": %d, \"shown\": %lld, \"clicked\": %lld, \"ctr\": ", p ? ", " : "", p + 1,
                        (long long)shown[p], (long long)clicked[p]);

@@ -29,16 +29,23 @@
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-/* An id from JSON: a string (valid UTF-8, checked by jansson) or an
- * integer (written in decimal into buf[32]); NULL otherwise. */
-static const char *srv_json_id(const json_t *j, char *buf)
+/* An id from JSON into buf: a string (valid UTF-8, checked by jansson) in
+ * facto_id_escape's form, read back by srv_id_read, or an integer (its
+ * decimal text). NULL with `why` otherwise. */
+static const char *srv_json_id(const json_t *j, char buf[FACTO_MAX_ID_LEN + 1], const char **why)
 {
-    if (json_is_string(j))
-        return json_string_value(j);
+    if (json_is_string(j)) {
+        if (strlen(json_string_value(j)) != json_string_length(j)) {
+            *why = "holds a NUL";
+            return NULL;
+        }
+        return srv_id_read(json_string_value(j), buf, 0, why) ? buf : NULL;
+    }
     if (json_is_integer(j)) {
         snprintf(buf, 32, "%lld", (long long)json_integer_value(j));
         return buf;
     }
+    *why = "is not a string or an integer id";
     return NULL;
 }
 
@@ -150,8 +157,9 @@ static int srv_pair_add(const srv_call *c, srv_answer *a, srv_pairs *p, const js
         return 0;
     }
     const json_t *uj = json_object_get(inst, "user"), *ij = json_object_get(inst, "item");
-    char ub[32], ib[32];
-    const char *u = uj ? srv_json_id(uj, ub) : NULL, *i = ij ? srv_json_id(ij, ib) : NULL;
+    char ub[FACTO_MAX_ID_LEN + 1], ib[FACTO_MAX_ID_LEN + 1];
+    const char *uwhy = "", *iwhy = "";
+    const char *u = uj ? srv_json_id(uj, ub, &uwhy) : NULL, *i = ij ? srv_json_id(ij, ib, &iwhy) : NULL;
     if (!uj || !ij) {
         srv_error(a, c, 400, "bad_instance",
                   "instance %lld has no \"%s\"; this model predicts (user, item) pairs: "
@@ -160,12 +168,8 @@ static int srv_pair_add(const srv_call *c, srv_answer *a, srv_pairs *p, const js
         return 0;
     }
     if (!u || !i) {
-        srv_error(a, c, 400, "bad_instance", "instance %lld: \"%s\" is %s, not a string or an integer id",
-                  (long long)index, !u ? "user" : "item", fct_json_kind(!u ? uj : ij));
-        return 0;
-    }
-    if (strlen(u) > 255 || strlen(i) > 255) {
-        srv_error(a, c, 400, "bad_instance", "instance %lld: an id is longer than 255 bytes", (long long)index);
+        srv_error(a, c, 400, "bad_instance", "instance %lld: \"%s\" (%s) %s", (long long)index, !u ? "user" : "item",
+                  fct_json_kind(!u ? uj : ij), !u ? uwhy : iwhy);
         return 0;
     }
     if (p->n == p->cap) {
@@ -337,7 +341,7 @@ static void srv_write_items(const srv_call *c, srv_buf *b, const facto_recommend
     srv_buf_str(b, "\"items\": [");
     for (int x = 0; x < n; x++) {
         srv_buf_str(b, x ? ", {\"item\": " : "{\"item\": ");
-        srv_buf_json_str(b, facto_idmap_name(items, rec[x].item));
+        srv_buf_json_id(b, facto_idmap_name(items, rec[x].item));
         srv_buf_str(b, ", \"score\": ");
         srv_buf_json_float(b, rec[x].score);
         if (c->m->titles && rec[x].item >= 0 && rec[x].item < c->m->n_titles && c->m->titles[rec[x].item]) {
@@ -362,10 +366,6 @@ static int srv_need_ids(const srv_call *c, srv_answer *a)
  * a user it never saw, flagged "unknown_user": true. */
 static void srv_recommend_user(const srv_call *c, srv_answer *a, const char *user, int k, int include_seen)
 {
-    if (!srv_utf8_valid(user, strlen(user)) || strlen(user) > 255) {
-        srv_error(a, c, 400, "bad_id", "the user id is not valid UTF-8 of at most 255 bytes");
-        return;
-    }
     facto_recommendation *rec = malloc((size_t)k * sizeof *rec);
     if (!rec) {
         srv_error(a, c, 503, "out_of_memory", "no memory for %d items", k);
@@ -392,8 +392,11 @@ static void srv_recommend_user(const srv_call *c, srv_answer *a, const char *use
     srv_buf_str(b, "{\"request_id\": ");
     srv_buf_json_str(b, c->request_id);
     srv_buf_str(b, ", \"user\": ");
-    srv_buf_json_str(b, user);
-    srv_buf_str(b, unknown ? ", \"unknown_user\": true, " : ", \"unknown_user\": false, ");
+    srv_buf_json_id(b, user);
+    /* a fallback list is the model's answer for an empty history, whose scores are on the
+     * fallback's own scale (item-based kinds: training counts): flagged, so a client ranks by
+     * them without comparing them with a known user's */
+    srv_buf_str(b, unknown ? ", \"unknown_user\": true, \"fallback\": \"no_history\", " : ", \"unknown_user\": false, ");
     srv_write_items(c, b, rec, n);
     srv_buf_str(b, "}\n");
     free(rec);
@@ -406,7 +409,7 @@ static void srv_recommend_history(const srv_call *c, srv_answer *a, const json_t
         srv_error(a, c, 413, "history_too_long", "the history holds %zu items; the limit is %d", n, SRV_MAX_HISTORY);
         return;
     }
-    char (*ids)[32] = malloc((n ? n : 1) * sizeof *ids);
+    char (*ids)[FACTO_MAX_ID_LEN + 1] = malloc((n ? n : 1) * sizeof *ids);
     const char **items = malloc((n ? n : 1) * sizeof *items);
     facto_recommendation *rec = malloc((size_t)k * sizeof *rec);
     if (!ids || !items || !rec) {
@@ -415,10 +418,10 @@ static void srv_recommend_history(const srv_call *c, srv_answer *a, const json_t
     }
     for (size_t x = 0; x < n; x++) {
         const json_t *j = json_array_get(hist, x);
-        items[x] = srv_json_id(j, ids[x]);
+        const char *why = "";
+        items[x] = srv_json_id(j, ids[x], &why);
         if (!items[x]) {
-            srv_error(a, c, 400, "bad_history", "history[%zu] is %s, not a string or an integer item id", x,
-                      fct_json_kind(j));
+            srv_error(a, c, 400, "bad_history", "history[%zu] (%s) %s", x, fct_json_kind(j), why);
             goto done;
         }
     }
@@ -462,12 +465,17 @@ void srv_route_recommendations(const srv_call *c, srv_answer *a)
         return;
     }
     if (strcmp(c->method, "GET") == 0) {
-        const char *user = c->arg(c->conn, "user");
+        const char *user = c->arg(c->conn, "user"), *why = "";
+        char ub[FACTO_MAX_ID_LEN + 1];
         if (!user || !*user) {
             srv_error(a, c, 400, "missing_user", "give ?user=ID (and optionally k=N, include_seen=1)");
             return;
         }
-        srv_recommend_user(c, a, user, k, include_seen);
+        if (!srv_id_read(user, ub, 0, &why)) {
+            srv_error(a, c, 400, "bad_id", "the user id %s", why);
+            return;
+        }
+        srv_recommend_user(c, a, ub, k, include_seen);
         return;
     }
     /* POST: {"user": ID} or {"history": [items]}, optionally "k", "include_seen" */
@@ -487,7 +495,8 @@ void srv_route_recommendations(const srv_call *c, srv_answer *a)
     }
     const json_t *user = json_object_get(root, "user"), *hist = json_object_get(root, "history");
     const json_t *kj = json_object_get(root, "k"), *sj = json_object_get(root, "include_seen");
-    char ub[32];
+    char ub[FACTO_MAX_ID_LEN + 1];
+    const char *why = "";
     if (!json_is_object(root)) {
         srv_error(a, c, 400, "bad_request", "expected {\"user\": ID} or {\"history\": [ITEM, ...]}, not %s",
                   fct_json_kind(root));
@@ -503,9 +512,9 @@ void srv_route_recommendations(const srv_call *c, srv_answer *a)
         if (sj)
             include_seen = json_is_true(sj) || (json_is_integer(sj) && json_integer_value(sj) != 0);
         if (user) {
-            const char *u = srv_json_id(user, ub);
+            const char *u = srv_json_id(user, ub, &why);
             if (!u)
-                srv_error(a, c, 400, "bad_user", "\"user\" is %s, not a string or an integer id", fct_json_kind(user));
+                srv_error(a, c, 400, "bad_user", "\"user\" (%s) %s", fct_json_kind(user), why);
             else
                 srv_recommend_user(c, a, u, k, include_seen);
         } else if (!json_is_array(hist)) {
@@ -524,9 +533,9 @@ void srv_route_similar(const srv_call *c, srv_answer *a)
     const char *item = c->arg(c->conn, "item");
     const char *kt = c->arg(c->conn, "k");
     /* the viewer, when the page names one: only recorded in a logged impression */
-    const char *viewer = c->arg(c->conn, "user");
-    if (viewer && (!*viewer || strlen(viewer) > 255 || !srv_utf8_valid(viewer, strlen(viewer))))
-        viewer = NULL;
+    const char *viewer = c->arg(c->conn, "user"), *why = "";
+    char vb[FACTO_MAX_ID_LEN + 1], ib[FACTO_MAX_ID_LEN + 1];
+    viewer = viewer && srv_id_read(viewer, vb, 0, &why) ? vb : NULL;
     int k = kt ? srv_parse_k(kt, c->max_k) : SRV_DEFAULT_K;
     if (!item || !*item) {
         srv_error(a, c, 400, "missing_item", "give ?item=ID (and optionally k=N)");
@@ -536,10 +545,11 @@ void srv_route_similar(const srv_call *c, srv_answer *a)
         srv_error(a, c, 400, "bad_k", "k '%.40s' is not an integer from 1 to %d", kt, c->max_k);
         return;
     }
-    if (!srv_utf8_valid(item, strlen(item)) || strlen(item) > 255) {
-        srv_error(a, c, 400, "bad_id", "the item id is not valid UTF-8 of at most 255 bytes");
+    if (!srv_id_read(item, ib, 0, &why)) {
+        srv_error(a, c, 400, "bad_id", "the item id %s", why);
         return;
     }
+    item = ib;
     facto_recommendation *rec = malloc((size_t)k * sizeof *rec);
     if (!rec) {
         srv_error(a, c, 503, "out_of_memory", "no memory for %d items", k);
@@ -548,7 +558,7 @@ void srv_route_similar(const srv_call *c, srv_answer *a)
     int n = 0;
     facto_status st = facto_model_similar(c->ctx, c->m->model, item, k, rec, &n);
     if (st == FACTO_ERR_NOT_FOUND) {
-        srv_error(a, c, 404, "unknown_item", "the model has no item '%.255s'", item);
+        srv_error(a, c, 404, "unknown_item", "the model has no item '%.255s'", c->arg(c->conn, "item"));
     } else if (st != FACTO_OK) {
         srv_error_status(a, c, st);
     } else if (srv_log_impression(c, a, viewer, rec, n, "/similar-items")) {
@@ -557,7 +567,7 @@ void srv_route_similar(const srv_call *c, srv_answer *a)
         srv_buf_str(b, "{\"request_id\": ");
         srv_buf_json_str(b, c->request_id);
         srv_buf_str(b, ", \"item\": ");
-        srv_buf_json_str(b, item);
+        srv_buf_json_id(b, item);
         srv_buf_str(b, ", ");
         srv_write_items(c, b, rec, n);
         srv_buf_str(b, "}\n");

@@ -35,6 +35,16 @@ void srv_buf_printf(srv_buf *b, const char *fmt, ...) FACTO_PRINTF(2, 3);
  * characters escaped, any other byte read as Latin-1 (titles of
  * MovieLens 100K are Latin-1). */
 void srv_buf_json_str(srv_buf *b, const char *s);
+/* An id as a JSON string: facto_id_escape's text (valid UTF-8 kept, a
+ * backslash doubled, any other byte as \xHH), the one form every id takes
+ * in the server's answers and in the event log. */
+void srv_buf_json_id(srv_buf *b, const char *id);
+/* An id that arrives as text (a query argument, a JSON string): valid
+ * UTF-8 in facto_id_escape's form, read back with facto_id_unescape into
+ * out. 1, or 0 with `why` (a phrase after "the user id ...") when the text
+ * is not UTF-8, holds a bad escape, or the id is empty (unless allow_empty)
+ * or longer than FACTO_MAX_ID_LEN bytes. */
+int srv_id_read(const char *text, char out[FACTO_MAX_ID_LEN + 1], int allow_empty, const char **why);
 /* f with the fewest digits (<= 9) that read back to it; null when not finite. */
 void srv_buf_json_float(srv_buf *b, float f);
 /* 1 when s[0..n) is valid UTF-8 (no overlong forms, no surrogates). */

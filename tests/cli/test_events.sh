@@ -69,7 +69,7 @@ grep -q '^facto_requests_total{route="/events",status="400"} 10$' "$TMP/body" ||
 stop
 grep -q "event log synced and closed" "$TMP/srv.err" || fail "no close line"
 expect_rc 0 "$F" events stats --events-dir "$E"
-grep -q '^events: 1 files, 6 events: 3 impressions (10 items shown), 1 clicks, 1 purchases, 1 ratings; 0 torn lines skipped$' "$TMP/out" \
+grep -q '^events: 1 files, 6 events: 3 impressions (10 items shown), 1 clicks, 1 purchases, 1 ratings; 0 torn lines, 0 repeated impressions skipped$' "$TMP/out" \
     || fail "stats: $(cat "$TMP/out")"
 grep -q '^ *2 *3 *1 *0.33333 ' "$TMP/out" || fail "position 2 (3 slates, q1's clicked): $(cat "$TMP/out")"
 # a folder named like a log file is skipped (the tester saw "read error" and a 500 from /events/stats)
@@ -125,7 +125,7 @@ stop
 printf '{"type":"click","user":"z","ite' >>"$E/$(ls "$E" | tail -n1)"
 expect_rc 0 "$F" events stats --events-dir "$E"
 expect_err "1 torn last line skipped"
-grep -q '^events: 2 files, 401 events: .* 201 clicks, .* 1 torn lines skipped$' "$TMP/out" || fail "torn: $(head -n1 "$TMP/out")"
+grep -q '^events: 2 files, 401 events: .* 201 clicks, .* 1 torn lines, 0 repeated impressions skipped$' "$TMP/out" || fail "torn: $(head -n1 "$TMP/out")"
 
 # ---- rotation by size; SIGTERM with --fsync interval flushes ----------------------
 E="$TMP/ev3"

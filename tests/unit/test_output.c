@@ -291,6 +291,29 @@ static void test_id_escape(void **state)
     assert_string_equal(small, "jos");
 }
 
+/* facto_id_unescape reads every escaped text back to its id, and refuses
+ * a backslash that is neither "\\" nor "\xHH" (or "\x00"). */
+static void test_id_unescape(void **state)
+{
+    (void)state;
+    const char *ids[] = {"plain", "jos\xe9", "jos\xc3\xa9", "a\\b", "a\\xe9", "\xc0\xaf", "\xff\\", "\\\\", ""};
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        char text[64], back[64];
+        facto_id_escape(ids[i], text, sizeof text);
+        size_t n = facto_id_unescape(text, back, sizeof back);
+        assert_int_equal(n, strlen(ids[i]));
+        assert_string_equal(back, ids[i]);
+    }
+    char out[8];
+    assert_int_equal(facto_id_unescape("\\xE9", out, sizeof out), 1); /* upper-case hex */
+    assert_int_equal((unsigned char)out[0], 0xe9);
+    const char *bad[] = {"a\\b", "a\\", "\\x", "\\xe", "\\xg0", "\\x00", "\\u00e9"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_true(facto_id_unescape(bad[i], out, sizeof out) == FACTO_ID_BAD_ESCAPE);
+    assert_int_equal(facto_id_unescape("jos\\xe9!", out, 4), 5); /* truncated, length of the whole */
+    assert_string_equal(out, "jos");
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -309,7 +332,7 @@ int main(void)
         cmocka_unit_test(test_commit_and_abort),  cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_file_too_big),      cmocka_unit_test(test_signals_remove_temp),
         cmocka_unit_test(test_stale_temps),       cmocka_unit_test(test_device_in_place),
-        cmocka_unit_test(test_float_text),        cmocka_unit_test(test_id_escape),
+        cmocka_unit_test(test_float_text),        cmocka_unit_test(test_id_escape), cmocka_unit_test(test_id_unescape),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
