@@ -1401,13 +1401,14 @@ FACTO_API facto_status facto_model_similar(facto_ctx *ctx, const facto_model *mo
  * r^(u,i) = mu + b_u + b_i + p_u . q_i, squared loss with L2 on biases and
  * factors (Koren, Bell & Volinsky, "Matrix factorization techniques for
  * recommender systems", IEEE Computer 2009, eq. 4-5). Trained by per-rating
- * SGD with optional momentum, or Adam (Kingma & Ba, ICLR 2015).
+ * SGD with optional momentum, SGD with a per-row adaptive rate (AdaGrad's
+ * form, Chin et al. PAKDD 2015), or Adam (Kingma & Ba, ICLR 2015).
  * ====================================================================== */
 
 typedef enum facto_optimizer {
     FACTO_OPT_SGD = 1,     /* plain SGD; momentum > 0 adds heavy-ball momentum */
     FACTO_OPT_ADAM = 2,    /* Adam, Kingma & Ba 2015, Algorithm 1 */
-    FACTO_OPT_ADAGRAD = 3, /* Duchi, Hazan & Singer 2011 (FM) */
+    FACTO_OPT_ADAGRAD = 3, /* Duchi, Hazan & Singer 2011 (FM); MF: one rate per row */
     FACTO_OPT_FTRL = 4     /* FTRL-Proximal, McMahan et al. KDD 2013 (FM) */
 } facto_optimizer;
 
@@ -1424,10 +1425,15 @@ typedef enum facto_optimizer {
 typedef struct facto_mf_params {
     int num_factors;         /* k, length of p_u and q_i; 1..65536 [512] */
     int epochs;              /* passes over the training ratings; >= 1 [60] */
-    facto_optimizer optimizer; /* FACTO_OPT_SGD or FACTO_OPT_ADAM [SGD] */
-    float learning_rate;     /* step size of epoch 1; > 0 [0.02] (Adam: try 0.001) */
+    facto_optimizer optimizer; /* FACTO_OPT_SGD, FACTO_OPT_ADAM or FACTO_OPT_ADAGRAD [SGD]; ADAGRAD is
+                                  blocked SGD where each row of P and Q (its bias included) steps at
+                                  learning_rate / sqrt(G_row), G_row = 1 + the sum over the row's updates
+                                  of its mean squared gradient (Chin, Zhuang, Juan & Lin, "A learning-rate
+                                  schedule for stochastic gradient methods to matrix factorization",
+                                  PAKDD 2015); same model for any thread count, as plain SGD */
+    float learning_rate;     /* step size of epoch 1; > 0 [0.02] (Adam: try 0.001; AdaGrad: 0.05-0.2) */
     float lr_decay;          /* learning rate is multiplied by this after each epoch; (0, 1] [0.96] */
-    float momentum;          /* heavy-ball momentum, SGD only (ignored by Adam); [0, 1) [0]; 0 = none */
+    float momentum;          /* heavy-ball momentum, SGD only (ignored by Adam and AdaGrad); [0, 1) [0]; 0 = none */
     float reg_factors;       /* L2 weight on p_u, q_i per rating; >= 0 [0.08]; 0 = none */
     float reg_bias;          /* L2 weight on b_u, b_i per rating; >= 0 [0.05]; 0 = none */
     float init_std;          /* factors start as N(0, init_std^2); >= 0 [0.007]; 0 = all zero

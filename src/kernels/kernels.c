@@ -4,7 +4,7 @@
  * kernels, so it is valid before any constructor runs; a constructor then
  * detects the CPU once (__builtin_cpu_supports) and refills it with the
  * AVX2+FMA kernels when the CPU has both (AVX-512F for the top-N scan and
- * MF's blocked SGD step when it has that too). fct_kernel_path_set refills it
+ * MF's blocked SGD steps when it has that too). fct_kernel_path_set refills it
  * on demand. O(1), no memory.
  */
 #include "kernels.h"
@@ -13,7 +13,7 @@ fct_kernels fct_kern = {
     FACTO_KERNEL_SCALAR, fct_dot_scalar,        fct_axpy_scalar,     fct_sgd_pair_scalar,
     fct_adam_pair_scalar, fct_adam_scalar,      fct_adagrad_scalar,  fct_fm_score_scalar,
     fct_fm_sgd_scalar,    fct_fm_sgd_clip_scalar, fct_rows_apply_scalar, fct_symv_scalar,
-    fct_scan_above_scalar, fct_mf_sgd_row_scalar,
+    fct_scan_above_scalar, fct_mf_sgd_row_scalar, fct_mf_adagrad_row_scalar,
 };
 
 fct_kernel_path fct_kernel_path_detect(void)
@@ -59,6 +59,9 @@ void fct_kernel_path_set(fct_kernel_path path)
         !v ? fct_scan_above_scalar : fct_kernel_has_avx512() ? fct_scan_above_avx512 : fct_scan_above_avx2;
     fct_kern.mf_sgd_row =
         !v ? fct_mf_sgd_row_scalar : fct_kernel_has_avx512() ? fct_mf_sgd_row_avx512 : fct_mf_sgd_row_avx2;
+    fct_kern.mf_adagrad_row = !v                         ? fct_mf_adagrad_row_scalar
+                              : fct_kernel_has_avx512() ? fct_mf_adagrad_row_avx512
+                                                        : fct_mf_adagrad_row_avx2;
 }
 
 /* Once per process, before main (and before any library call). */

@@ -118,6 +118,15 @@ typedef struct fct_kernels {
      * rounding on every path.
      */
     float (*mf_sgd_row)(float *p, float *q, int k, float mu, float r, float w, float lr, float reg_f, float reg_b);
+    /*
+     * The same step with a per-row adaptive rate (mf_sgd_kernels.c,
+     * mf_adagrad_row; Chin et al., PAKDD 2015): rows are [x (k) | b | G],
+     * each row steps at lr / sqrt(G) from its G before the update (G > 0),
+     * then G grows by the mean over the k + 1 entries of the row's squared
+     * gradient (weight decay included). Same paths and tolerance as above.
+     */
+    float (*mf_adagrad_row)(float *p, float *q, int k, float mu, float r, float w, float lr, float reg_f,
+                            float reg_b);
 } fct_kernels;
 
 /* The table in use (read-only outside kernels.c). */
@@ -174,6 +183,13 @@ float fct_mf_sgd_row_avx2(float *p, float *q, int k, float mu, float r, float w,
 /* Only when the CPU has AVX-512F. */
 float fct_mf_sgd_row_avx512(float *p, float *q, int k, float mu, float r, float w, float lr, float reg_f,
                             float reg_b);
+float fct_mf_adagrad_row_scalar(float *p, float *q, int k, float mu, float r, float w, float lr, float reg_f,
+                                float reg_b);
+float fct_mf_adagrad_row_avx2(float *p, float *q, int k, float mu, float r, float w, float lr, float reg_f,
+                              float reg_b);
+/* Only when the CPU has AVX-512F. */
+float fct_mf_adagrad_row_avx512(float *p, float *q, int k, float mu, float r, float w, float lr, float reg_f,
+                                float reg_b);
 /* 1 when the CPU has AVX-512F. */
 int fct_kernel_has_avx512(void);
 /* out[i] = sum_f u[f] Q[i kp + f] (f < kp, kp a multiple of 64, < 2^16):

@@ -51,7 +51,7 @@ facto_mf_params facto_mf_params_default(void)
 /* The hyperparameter table: names, CLI aliases, ranges, help. The CLI's
  * flags (--factors, --lr, --reg, --lr-decay ...) are these names or aliases
  * ('-' and '_' alike). */
-static const fct_penum fct_mf_optimizers[] = {{"sgd", FACTO_OPT_SGD}, {"adam", FACTO_OPT_ADAM}, {NULL, 0}};
+static const fct_penum fct_mf_optimizers[] = {{"sgd", FACTO_OPT_SGD}, {"adam", FACTO_OPT_ADAM}, {"adagrad", FACTO_OPT_ADAGRAD}, {NULL, 0}};
 
 #define F(field) offsetof(facto_mf_params, field)
 static const fct_pdesc fct_mf_pdesc[] = {
@@ -60,13 +60,15 @@ static const fct_pdesc fct_mf_pdesc[] = {
     {"epochs", "iterations", FCT_PT_INT, F(epochs), NULL, 1, INT32_MAX, 0, "is not a positive integer",
      "passes over the training ratings", "sagemaker", NULL},
     {"optimizer", NULL, FCT_PT_ENUM, F(optimizer), fct_mf_optimizers, 0, 0, 0, NULL,
-     "sgd (plain, or heavy-ball with momentum) or adam (lazy per row)", "facto", NULL},
+     "sgd (plain, or heavy-ball with momentum), adam (lazy per row) or adagrad (blocked SGD with a rate per row of "
+     "P and Q, lr / sqrt(G), G the row's summed mean squared gradient; Chin et al. PAKDD 2015)",
+     "facto", NULL},
     {"learning_rate", "lr", FCT_PT_FLOAT, F(learning_rate), NULL, 0, FLT_MAX, FCT_PF_MIN_OPEN, NULL,
-     "step size of epoch 1 (Adam: try 0.001)", "facto", NULL},
+     "step size of epoch 1 (Adam: try 0.001; adagrad: 0.05-0.2, lr_decay 0.96-1)", "facto", NULL},
     {"lr_decay", NULL, FCT_PT_FLOAT, F(lr_decay), NULL, 0, 1, FCT_PF_MIN_OPEN, NULL,
      "learning rate multiplier after each epoch", "facto", NULL},
     {"momentum", NULL, FCT_PT_FLOAT, F(momentum), NULL, 0, 1, FCT_PF_MAX_OPEN, NULL,
-     "SGD heavy-ball momentum (0 = none; ignored by adam)", "facto", NULL},
+     "SGD heavy-ball momentum (0 = none; ignored by adam and adagrad)", "facto", NULL},
     {"reg_factors", "reg,factors_wd", FCT_PT_FLOAT, F(reg_factors), NULL, 0, FLT_MAX, 0, NULL,
      "L2 weight of the factors, per rating", "facto", NULL},
     {"reg_bias", "linear_wd", FCT_PT_FLOAT, F(reg_bias), NULL, 0, FLT_MAX, 0, NULL,
@@ -93,7 +95,10 @@ static size_t fct_mf_params_describe(const void *params, char *buf, size_t size)
     char lr[32];
     fct_format_double(lr, sizeof lr, 6, (double)p->learning_rate);
     int n = snprintf(buf, size, "%s, num_factors %d, %d epochs, learning_rate %s\n",
-                     p->optimizer == FACTO_OPT_ADAM ? "adam" : "sgd", p->num_factors, p->epochs, lr);
+                     p->optimizer == FACTO_OPT_ADAM      ? "adam"
+                     : p->optimizer == FACTO_OPT_ADAGRAD ? "adagrad"
+                                                         : "sgd",
+                     p->num_factors, p->epochs, lr);
     return n > 0 ? (size_t)n : 0;
 }
 

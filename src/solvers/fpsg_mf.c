@@ -39,7 +39,9 @@
  *
  * Inside a block the users of its range are visited in an order drawn from
  * (seed, epoch, block) each epoch, each user's run in item order (the
- * CSR's), one fused kernel step per rating (kernels.h mf_sgd_row).
+ * CSR's), one fused kernel step per rating (kernels.h mf_sgd_row; with
+ * the per-row adaptive rate, mf_adagrad_row, whose accumulator G sits after
+ * the bias in each padded row).
  *
  * Memory: seg 4 (g + 1) bytes per user, the visiting order 4 bytes per
  * user; nothing per rating. Cost O(k) per
@@ -80,7 +82,7 @@ static void fct_mf_cuts(int32_t *cut, int g, int32_t n, const int64_t *cum)
     cut[g] = n;
 }
 
-int32_t fct_mf_blocked_stride(int32_t k) { return (k + 1 + 15) / 16 * 16; }
+int32_t fct_mf_blocked_stride(int32_t k) { return (k + 2 + 15) / 16 * 16; /* [p | b | G (adaptive rate) | 0..] */ }
 
 /* Item index j of the CSR. */
 static inline int32_t fct_mf_item(const fct_mf_csr *d, int64_t j)
@@ -164,6 +166,16 @@ void fct_mf_blocked_store(const fct_mf_blocked *b, fct_mf_model *m)
         m->bi[i] = b->V[(size_t)i * stride + k];
 }
 
+void fct_mf_blocked_adaptive(fct_mf_blocked *b, float g0)
+{
+    const size_t stride = (size_t)b->stride, k = (size_t)b->k;
+    for (int32_t u = 0; u < b->n_users; u++)
+        b->U[(size_t)u * stride + k + 1] = g0;
+    for (int32_t i = 0; i < b->n_items; i++)
+        b->V[(size_t)i * stride + k + 1] = g0;
+    b->adaptive = 1;
+}
+
 /* A stream of the seed for (epoch, a, b): splitmix-style mixing. */
 static uint64_t fct_mf_stream(uint64_t seed, int epoch, int a, int c)
 {
@@ -226,7 +238,8 @@ static inline __attribute__((always_inline)) void fct_mf_block_run(fct_mf_blocke
     const float *table = d->table, *ratings = d->ratings, *weights = d->weights;
 #define FCT_MF_ITEM(j) (item_w == 2 ? (int32_t)it16[j] : it32[j])
 #define FCT_MF_RATING(j) (coded ? table[codes[j]] : ratings[j])
-    float (*step)(float *, float *, int, float, float, float, float, float, float) = fct_kern.mf_sgd_row;
+    float (*step)(float *, float *, int, float, float, float, float, float, float) =
+        b->adaptive ? fct_kern.mf_adagrad_row : fct_kern.mf_sgd_row;
     double s2 = 0.0, s1 = 0.0;
     for (int32_t x = 0; x < n; x++) {
         const int32_t u = ord[x];

@@ -59,9 +59,9 @@ struct fct_mf_solver {
 };
 
 /*
- * Blocked SGD (fpsg_mf.c: FPSG's grid with DSGD's strata; plain SGD only).
- * The ratings are the training CSR (fct_mf_csr), borrowed for the blocked
- * state's life.
+ * Blocked SGD (fpsg_mf.c: FPSG's grid with DSGD's strata; plain SGD, or
+ * SGD with a per-row adaptive rate). The ratings are the training CSR
+ * (fct_mf_csr), borrowed for the blocked state's life.
  */
 #define FCT_MF_GRID 16      /* blocks per side up to FCT_MF_GRID threads */
 #define FCT_MF_GRID_MAX 512 /* above: 2 * threads + 1, capped */
@@ -89,12 +89,15 @@ typedef struct fct_mf_blocked {
     int32_t *uorder;               /* [n_users] visiting order within each user range */
     double *bsse, *bsae;           /* [g] error sums of the stratum's blocks, by user range */
     int *cols;                     /* [g, g] the epoch's schedule: stratum s, user range r -> item range */
-    float *U, *V;                  /* the model's P and Q in padded rows [p | b | 0..] of stride floats
-                                      (borrowed: fct_mf_init with ld = fct_mf_blocked_stride) */
+    float *U, *V;                  /* the model's P and Q in padded rows [p | b | G | 0..] of stride floats
+                                      (borrowed: fct_mf_init with ld = fct_mf_blocked_stride); G: the
+                                      adaptive rate's accumulator */
     uint64_t seed;
+    int adaptive;                  /* 1: per-row adaptive rate, G at [k + 1] (fct_mf_blocked_adaptive) */
 } fct_mf_blocked;
 
-/* The padded row stride for k factors: k + 1 (the bias) rounded up to 16 floats (64 bytes). */
+/* The padded row stride for k factors: k + 2 (the bias, the adaptive rate's
+ * accumulator) rounded up to 16 floats (64 bytes). */
 int32_t fct_mf_blocked_stride(int32_t k);
 /* Blocks per side for this data: FCT_MF_GRID for up to FCT_MF_GRID threads
  * (a stratum has g disjoint blocks, enough work for g threads), else
@@ -108,6 +111,10 @@ int fct_mf_blocked_grid_size(int32_t n_users, int32_t n_items, int n_threads);
  * memory (b then holds nothing). O(nnz + n_users g). */
 int fct_mf_blocked_init(fct_mf_blocked *b, const fct_mf_model *m, const fct_mf_csr *d, int g, uint64_t seed);
 /* Copy the trained biases (column k of the padded rows) into m's bu, bi. */
+/* Switch b to the per-row adaptive rate (optimizer adagrad; Chin, Zhuang,
+ * Juan & Lin, PAKDD 2015; kernels.h mf_adagrad_row): every row's
+ * accumulator G starts at g0 > 0, the first step's rate is lr / sqrt(g0). */
+void fct_mf_blocked_adaptive(fct_mf_blocked *b, float g0);
 void fct_mf_blocked_store(const fct_mf_blocked *b, fct_mf_model *m);
 void fct_mf_blocked_free(fct_mf_blocked *b);
 /* Draw epoch `epoch`'s stratum schedule (b->cols) from the seed. */

@@ -5,7 +5,11 @@
  * of user x item ranges, strata of disjoint blocks over the context's
  * threads, the same model for any thread count), a progress callback after
  * each stratum (1/g of an epoch) and an epoch report whose train figures are
- * the errors seen during the epoch (a full pass with train_pass). Momentum
+ * the errors seen during the epoch (a full pass with train_pass); adagrad
+ * runs the same blocks with a per-row adaptive rate (Chin, Zhuang, Juan &
+ * Lin, PAKDD 2015: each row of P and Q, bias included, steps at
+ * lr / sqrt(G_row), G_row the running sum of its mean squared gradient,
+ * starting at 1; momentum is ignored, lr_decay still applies). Momentum
  * and Adam take a fresh Fisher-Yates order of the ratings each epoch
  * (sgd_mf.c) on one thread, a progress callback about every 1% of an epoch
  * and train figures from a pass over the training set. Cost O(nnz k) per
@@ -136,7 +140,10 @@ static facto_status fct_mf_seen_from(facto_ctx *ctx, fct_mf_model *m, const fact
     return FACTO_OK;
 }
 
-/* Plain SGD: blocked, the same model for any thread count (fpsg_mf.c). */
+/* The per-row accumulators' start (adagrad): the first step is lr / sqrt(1) = lr. */
+#define FCT_MF_ADAGRAD_G0 1.0f
+
+/* Plain SGD and adagrad: blocked, the same model for any thread count (fpsg_mf.c). */
 static facto_status fct_mf_train_blocked(const fct_mf_run *R)
 {
     const facto_mf_params *params = R->params;
@@ -159,6 +166,8 @@ static facto_status fct_mf_train_blocked(const fct_mf_run *R)
     fct_mf_blocked b;
     if (fct_mf_blocked_init(&b, m, &d, g, fct_rng_u64(R->rng)) != 0)
         return fct_fail(R->ctx, FACTO_ERR_NOMEM, "out of memory for training state");
+    if (params->optimizer == FACTO_OPT_ADAGRAD)
+        fct_mf_blocked_adaptive(&b, FCT_MF_ADAGRAD_G0);
     fct_log(R->ctx, FACTO_LOG_DEBUG, "mf sgd: %d x %d blocks, %d threads, rows of %d floats", g, g, n_threads,
             b.stride);
     const float mu = (float)m->mu;
@@ -302,7 +311,8 @@ facto_status facto_mf_fit(facto_ctx *ctx, const facto_dataset *train, const fact
     /* Plain SGD trains blocked from the data as stored (a .fds data set's
      * narrow arrays; the reports read them too); the other optimizers read
      * the wide arrays. */
-    const int blocked = params->optimizer == FACTO_OPT_SGD && params->momentum == 0.0f;
+    const int blocked =
+        (params->optimizer == FACTO_OPT_SGD && params->momentum == 0.0f) || params->optimizer == FACTO_OPT_ADAGRAD;
     if (!blocked && (st = fct_dataset_wide(ctx, train)) != FACTO_OK)
         return st;
     fct_rng rng;

@@ -569,6 +569,98 @@ static void test_mf_sgd_row(void **state)
         assert_true(fct_kern.mf_sgd_row == (fct_kernel_has_avx512() ? fct_mf_sgd_row_avx512 : fct_mf_sgd_row_avx2));
 }
 
+/* The adaptive-rate step (kernels.h mf_adagrad_row) on rows [x | b | G]
+ * (one guard float after G): against a double reference for k = 1..67,
+ * rows of random values and accumulators G in [0.5, 3.5]. */
+static void check_mf_adagrad_row(float (*step)(float *, float *, int, float, float, float, float, float, float))
+{
+    fct_rng rng;
+    fct_rng_seed(&rng, 13);
+    float p[MAXN + 3], q[MAXN + 3], p0[MAXN + 3], q0[MAXN + 3];
+    const float mu = 3.5f, r = 4.0f, w = 0.7f, lr = 0.05f, rf = 0.08f, rb = 0.02f;
+    for (int k = 1; k <= MAXN; k++) {
+        fill(&rng, p, k + 3);
+        fill(&rng, q, k + 3);
+        p[k + 1] = 2.0f + 1.5f * p[k + 1];
+        q[k + 1] = 2.0f + 1.5f * q[k + 1];
+        memcpy(p0, p, sizeof p);
+        memcpy(q0, q, sizeof q);
+        const double d = (double)mu + p0[k] + q0[k] + ref_dot(p0, q0, k) - r;
+        const float got = step(p, q, k, mu, r, w, lr, rf, rb);
+        assert_true(fabs((double)got - d) <= tol(k));
+        const double g = w * d, ep = lr / sqrt((double)p0[k + 1]), eq = lr / sqrt((double)q0[k + 1]);
+        const double gbp = g + rb * p0[k], gbq = g + rb * q0[k];
+        double sp = gbp * gbp, sq = gbq * gbq;
+        assert_true(fabs((double)p[k] - (p0[k] - ep * gbp)) <= 1e-5 * (k + 1));
+        assert_true(fabs((double)q[k] - (q0[k] - eq * gbq)) <= 1e-5 * (k + 1));
+        for (int f = 0; f < k; f++) {
+            const double gp = g * q0[f] + rf * p0[f], gq = g * p0[f] + rf * q0[f];
+            sp += gp * gp;
+            sq += gq * gq;
+            assert_true(fabs((double)p[f] - (p0[f] - ep * gp)) <= 1e-5 * (k + 1));
+            assert_true(fabs((double)q[f] - (q0[f] - eq * gq)) <= 1e-5 * (k + 1));
+        }
+        assert_true(fabs((double)p[k + 1] - (p0[k + 1] + sp / (k + 1))) <= 1e-5 * (k + 1));
+        assert_true(fabs((double)q[k + 1] - (q0[k + 1] + sq / (k + 1))) <= 1e-5 * (k + 1));
+        assert_true(p[k + 2] == p0[k + 2] && q[k + 2] == q0[k + 2]); /* guard untouched */
+    }
+}
+
+static void test_mf_adagrad_row(void **state)
+{
+    (void)state;
+    /* One step by hand, k = 2: dot = 0.5 * 0.2 - 0.25 * 0.4 = 0, d = 3 + 0.1 - 0.2 - 4 = -1.1 = g;
+     * rates 0.1 / sqrt(1) = 0.1 (p), 0.1 / sqrt(4) = 0.05 (q);
+     * p: gradients (g + 0.25 * 0.1, g * 0.2 + 0.5 * 0.5, g * 0.4 - 0.5 * 0.25) = (-1.075, 0.03, -0.565),
+     * q: (g - 0.25 * 0.2, g * 0.5 + 0.5 * 0.2, -g * 0.25 + 0.5 * 0.4) = (-1.15, -0.45, 0.475);
+     * G_p = 1 + (1.155625 + 0.0009 + 0.319225) / 3, G_q = 4 + (1.3225 + 0.2025 + 0.225625) / 3. */
+    float (*const paths[3])(float *, float *, int, float, float, float, float, float, float) = {
+        fct_mf_adagrad_row_scalar, fct_mf_adagrad_row_avx2, fct_mf_adagrad_row_avx512};
+    const int n_paths = fct_kernel_path_detect() != FACTO_KERNEL_AVX2 ? 1 : fct_kernel_has_avx512() ? 3 : 2;
+    for (int t = 0; t < n_paths; t++) {
+        float p[4] = {0.5f, -0.25f, 0.1f, 1.0f}, q[4] = {0.2f, 0.4f, -0.2f, 4.0f};
+        const float d = paths[t](p, q, 2, 3.0f, 4.0f, 1.0f, 0.1f, 0.5f, 0.25f);
+        assert_true(fabs(d - -1.1) < 1e-6);
+        const double want_p[4] = {0.497, -0.1935, 0.2075, 1.0 + 1.47575 / 3.0};
+        const double want_q[4] = {0.2225, 0.37625, -0.1425, 4.0 + 1.750625 / 3.0};
+        for (int f = 0; f < 4; f++) {
+            assert_true(fabs(p[f] - want_p[f]) < 1e-6);
+            assert_true(fabs(q[f] - want_q[f]) < 1e-6);
+        }
+    }
+    check_mf_adagrad_row(fct_mf_adagrad_row_scalar);
+    if (n_paths >= 2)
+        check_mf_adagrad_row(fct_mf_adagrad_row_avx2);
+    if (n_paths >= 3)
+        check_mf_adagrad_row(fct_mf_adagrad_row_avx512);
+    /* scalar vs vector on the same long row, several steps: within rounding */
+    if (n_paths >= 2) {
+        enum { K = 64 };
+        float ps[K + 2], qs[K + 2], pv[K + 2], qv[K + 2];
+        fct_rng rng;
+        fct_rng_seed(&rng, 14);
+        fill(&rng, ps, K + 1);
+        fill(&rng, qs, K + 1);
+        ps[K + 1] = qs[K + 1] = 1.0f;
+        memcpy(pv, ps, sizeof ps);
+        memcpy(qv, qs, sizeof qs);
+        for (int it = 0; it < 20; it++) {
+            const float rr = (float)(1 + it % 5);
+            const float ds = fct_mf_adagrad_row_scalar(ps, qs, K, 3.0f, rr, 1.0f, 0.1f, 0.05f, 0.05f);
+            const float dv = fct_kern.mf_adagrad_row(pv, qv, K, 3.0f, rr, 1.0f, 0.1f, 0.05f, 0.05f);
+            assert_true(fabs(ds - dv) < 1e-4);
+        }
+        for (int f = 0; f < K + 2; f++)
+            assert_true(fabs(ps[f] - pv[f]) < 1e-4 * fmax(1.0, fabs(ps[f])) && fabs(qs[f] - qv[f]) < 1e-4 * fmax(1.0, fabs(qs[f])));
+    }
+    /* the table follows the path like mf_sgd_row */
+    fct_kernel_path_set(FACTO_KERNEL_SCALAR);
+    assert_true(fct_kern.mf_adagrad_row == fct_mf_adagrad_row_scalar);
+    fct_kernel_path_set(fct_kernel_path_detect());
+    if (n_paths >= 2)
+        assert_true(fct_kern.mf_adagrad_row == paths[n_paths - 1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -578,6 +670,7 @@ int main(void)
         cmocka_unit_test(test_topk_matches_sort),
         cmocka_unit_test(test_scan_above),
         cmocka_unit_test(test_mf_sgd_row),
+        cmocka_unit_test(test_mf_adagrad_row),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -92,8 +92,12 @@ static void test_params_by_name(void **state)
     assert_non_null(strstr(facto_errmsg(ctx), "num_factors"));
     get(ctx, p, "num_factors", "64");
     assert_int_equal(facto_params_set(ctx, p, "momentum", "1"), FACTO_ERR_INVALID);
-    assert_int_equal(facto_params_set(ctx, p, "optimizer", "adagrad"), FACTO_ERR_INVALID);
-    assert_non_null(strstr(facto_errmsg(ctx), "sgd or adam"));
+    assert_int_equal(facto_params_set(ctx, p, "optimizer", "ftrl"), FACTO_ERR_INVALID);
+    assert_non_null(strstr(facto_errmsg(ctx), "sgd, adam or adagrad"));
+    get(ctx, p, "optimizer", "sgd");
+    assert_int_equal(facto_params_set(ctx, p, "optimizer", "adagrad"), FACTO_OK);
+    get(ctx, p, "optimizer", "adagrad");
+    assert_int_equal(facto_params_set(ctx, p, "optimizer", "sgd"), FACTO_OK);
     assert_int_equal(facto_params_set(ctx, p, "bogus", "1"), FACTO_ERR_INVALID);
     assert_non_null(strstr(facto_errmsg(ctx), "bogus"));
     char buf[64];
@@ -124,7 +128,7 @@ static void test_params_by_name(void **state)
     assert_string_equal(info.type, "int");
     assert_int_equal(facto_params_info(ctx, p, 2, &info), FACTO_OK);
     assert_string_equal(info.type, "choice");
-    assert_string_equal(info.choices, "sgd|adam");
+    assert_string_equal(info.choices, "sgd|adam|adagrad");
     assert_int_equal(facto_params_info(ctx, p, 11, &info), FACTO_ERR_NOT_FOUND);
     assert_int_equal(facto_params_inputs(p), FACTO_INPUT_RATINGS);
     /* fm: required ones, and what a configuration trains on */
