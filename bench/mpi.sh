@@ -10,7 +10,12 @@
 # wall time), the bytes all ranks sent per epoch (counted by facto: the item
 # blocks passed around, the allreduced gradients), the training seconds and
 # an RMSE (mf: the last epoch's running training RMSE, as the .fds shards
-# are never read whole; fm: u1.test).
+# are never read whole; fm: u1.test). Then ials (users and items sharded, the
+# Gram matrix all-reduced) on the same sizes of synthetic implicit data
+# (--implicit) with 1, 2 and 4 ranks: interactions per second, bytes per
+# iteration against the formula (P - 1) (users + items) k 4 + 2 P k^2 4 +
+# 20 P, the bytes of the whole run (the one exchange of the interactions to
+# their items' ranks and the final gather included), seconds, last loss.
 # The single-process `facto train --threads 1` runs the same fit as a
 # reference. The machine may be shared: the load average is printed.
 # Usage: bench/mpi.sh [RATINGS=2000000] [EPOCHS=5] [K=32]
@@ -31,7 +36,7 @@ summary() {
   bytes=$(awk '/^trained in/{print $(NF-3), $(NF-2)}' "$out" | tr -d '(')
   secs=$(awk '/^trained in/{print $3}' "$out")
   rmse=$(awk '$1 == "test:" {print "test " $3 + 0}' "$out")
-  [ -n "$rmse" ] || rmse=$(awk '/^epoch /{r = $4} END {print "train (running) " r}' "$out")
+  [ -n "$rmse" ] || rmse=$(awk '/^epoch /{r = $5} END {print "train (running) " r}' "$out")
   printf '  %-28s %10.3gM updates/s  %10s/epoch  %6.2f s  rmse %s\n' "$2" "$(awk -v u="$ups" 'BEGIN{print u/1e6}')" \
     "$bytes" "$secs" "$rmse"
 }
@@ -65,3 +70,25 @@ if [ -f "${FACTO_DATA_HOME:-}/ml-100k/u1.base" ]; then
   summary "$dir/fa2.out" "2 ranks, asynchronous"
   echo "  load $(cut -d' ' -f1-3 /proc/loadavg)"
 fi
+echo "ials (users and items sharded, Gram all-reduced): synthetic implicit $users users x $items items x $ratings" \
+  "interactions, k $k, $epochs iterations"
+"$facto" datasets synth --implicit --users "$users" --items "$items" --ratings "$ratings" --seed 1 \
+  --out "$dir/i.fds" >/dev/null
+IHP=(--model ials --num_factors "$k" --epochs "$epochs" --seed 1)
+"$facto" train --train "$dir/i.fds" "${IHP[@]}" --threads 1 >"$dir/ione.out" 2>/dev/null
+awk '/ratings\/s over/ {printf "  %-28s %10.3gM interactions/s  %6.2f s\n", "one process, 1 thread", $(NF-4)/1e6, $4}' \
+  "$dir/ione.out"
+for np in 1 2 4; do
+  mpi "$np" "$facto" train --distributed --train "$dir/i.fds" "${IHP[@]}" >"$dir/ials$np.out" 2>/dev/null
+  ips=$(awk '/^epoch /{for (i = 1; i <= NF; i++) if ($i == "interactions/s,") print $(i - 1)}' "$dir/ials$np.out" |
+    median)
+  per=$(awk '/^trained in/{print $(NF-3), $(NF-2)}' "$dir/ials$np.out" | tr -d '(')
+  all=$(awk '/^trained in/{print $6, $7}' "$dir/ials$np.out")
+  secs=$(awk '/^trained in/{print $3}' "$dir/ials$np.out")
+  loss=$(awk '/^epoch /{l = $5} END {print l}' "$dir/ials$np.out")
+  want=$(awk -v p="$np" -v u="$users" -v i="$items" -v k="$k" \
+    'BEGIN {b = (p - 1) * (u + i) * k * 4 + (p > 1 ? 2 * p * k * k * 4 + 20 * p : 0); printf "%.4g MB", b / 1e6}')
+  printf '  %-28s %10.3gM interactions/s  %10s/iteration (formula %s)  %10s in all  %6.2f s  loss %s\n' \
+    "$np rank(s), .fds shards" "$(awk -v u="$ips" 'BEGIN{print u/1e6}')" "$per" "$want" "$all" "$secs" "$loss"
+done
+echo "  load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -218,9 +218,12 @@ static void cli_train_help_common(const facto_kind_info *kind, int own_seed, int
 #ifdef FACTO_WITH_MPI
     printf("  --distributed      train across the ranks of an MPI job (mpirun -np P facto train --distributed\n"
            "                     ...): mf by DSGD (plain sgd; a .fds --train is read in shards), fm by\n"
-           "                     synchronous mini-batches (solver sgd); rank 0 saves (docs/distributed.md)\n"
+           "                     synchronous mini-batches (solver sgd), ials with users and items sharded\n"
+           "                     and the Gram matrix all-reduced; rank 0 saves (docs/distributed.md)\n"
+           "                     (default: off, one process)\n"
            "  --async            with --distributed, fm: DiFacto-style asynchronous SGD (parameters owned\n"
-           "                     by feature, pulled and pushed with MPI one-sided calls; optimizer sgd)\n");
+           "                     by feature, pulled and pushed with MPI one-sided calls; optimizer sgd)\n"
+           "                     (default: off, synchronous)\n");
 #endif
     printf("  -h, --help         this text\n");
 }

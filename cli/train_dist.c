@@ -52,8 +52,12 @@ static int cli_dist_epoch(const facto_dist_report *r, void *user_data)
     cli_dist_log *log = user_data;
     char b[32];
     cli_bytes_text(b, sizeof b, (double)r->bytes);
-    printf("epoch %d/%d: train rmse %.4f (running), %.2f s, %.3g updates/s, %s sent\n", r->epoch, r->epochs,
-           r->train_rmse, r->seconds, r->updates_per_second, b);
+    if (isnan(r->train_rmse)) /* a kind that reports its objective instead (ials) */
+        printf("epoch %d/%d: train loss %.6f (per pair), %.2f s, %.3g interactions/s, %s sent\n", r->epoch,
+               r->epochs, r->train_loss, r->seconds, r->updates_per_second, b);
+    else
+        printf("epoch %d/%d: train rmse %.4f (running), %.2f s, %.3g updates/s, %s sent\n", r->epoch, r->epochs,
+               r->train_rmse, r->seconds, r->updates_per_second, b);
     fflush(stdout);
     log->bytes += r->bytes;
     log->epochs++;
@@ -66,6 +70,12 @@ static void cli_dist_scores(const char *what, const facto_metrics *m)
         printf("%s: rmse %.4f, mae %.4f (%lld)\n", what, m->rmse, m->mae, (long long)m->n);
     else if (m->task == FACTO_TASK_BINARY)
         printf("%s: accuracy %.4f, auc %.4f (%lld)\n", what, m->binary.accuracy, m->binary.auc, (long long)m->n);
+    else if (m->task == FACTO_TASK_RANKING) {
+        printf("%s:", what);
+        for (int x = 0; x < m->n_ranking; x++)
+            printf("%s %s %.4f", x ? "," : "", m->ranking[x].name, m->ranking[x].value);
+        printf(" (%lld users)\n", (long long)m->n_users);
+    }
 }
 
 int cli_train_dist(facto_ctx *ctx, const char *verb, facto_params *p, const cli_data_opts *data, const char *out,
@@ -75,9 +85,12 @@ int cli_train_dist(facto_ctx *ctx, const char *verb, facto_params *p, const cli_
         return FACTO_EXIT_INTERNAL;
     const int rank = facto_dist_rank(), size = facto_dist_size();
     const char *kind = facto_params_kind(p);
-    /* A .fds training file of mf is read in shards: no rank reads it whole. */
-    const char *fds = strcmp(kind, "mf") == 0 && !data->src.dataset && data->src.ratings &&
-                              cli_is_fds(data->src.ratings) ? data->src.ratings : NULL;
+    /* A .fds training file of a kind that trains on the ratings themselves
+     * (mf, ials) is read in shards: no rank reads it whole. An implicit
+     * threshold drops pairs as the whole file is read, so it reads whole. */
+    const char *fds = facto_params_inputs(p) == FACTO_INPUT_RATINGS && !data->src.dataset && data->src.ratings &&
+                              !(data->read.opts.implicit_threshold > 0.0) && cli_is_fds(data->src.ratings)
+                          ? data->src.ratings : NULL;
     FILE *sink = rank == 0 ? stdout : fopen("/dev/null", "w");
     facto_status st = FACTO_OK;
     int rc = 0;
@@ -91,6 +104,8 @@ int cli_train_dist(facto_ctx *ctx, const char *verb, facto_params *p, const cli_
         /* rank 0 reads the test file whole, to score the model */
         if (rank == 0 && data->src.test_ratings) {
             facto_read_options ro = data->read.opts;
+            if (facto_params_task(p) == FACTO_TASK_RANKING) /* as cli_data_load reads for a ranking kind */
+                ro.implicit = 1;
             if ((st = facto_dataset_read(ctx, data->src.test_ratings, &ro, &d.test, NULL)) != FACTO_OK)
                 rc = cli_fail(ctx, st, 0);
         }
@@ -144,7 +159,9 @@ int cli_train_dist(facto_ctx *ctx, const char *verb, facto_params *p, const cli_
                                                      FACTO_OK)
                 cli_dist_scores("test", &m);
         } else if (st == FACTO_OK) {
-            if (d.train && (st = facto_model_evaluate(ctx, model, d.train, &eo, &m, NULL)) == FACTO_OK)
+            /* (a ranking model leaves each user's training items out: nothing to score on them) */
+            if (d.train && facto_model_task(model) != FACTO_TASK_RANKING &&
+                (st = facto_model_evaluate(ctx, model, d.train, &eo, &m, NULL)) == FACTO_OK)
                 cli_dist_scores("train", &m);
             if (st == FACTO_OK && d.test && (st = facto_model_evaluate(ctx, model, d.test, &eo, &m, NULL)) ==
                                                 FACTO_OK)

@@ -18,6 +18,12 @@
  *       parameters live on one rank (slot mod P), workers pull the rows a
  *       mini-batch needs and push sparse SGD steps to their owners with
  *       MPI one-sided calls, without waiting for each other.
+ *   ials: users and items cut into P blocks; rank r re-solves user block r
+ *       and item block r (the item-major view of its items comes from one
+ *       MPI_Alltoallv of the interactions); in each half-step the Gram
+ *       matrix of the fixed side is the MPI_Allreduce of every rank's
+ *       share, and MPI_Allgatherv gives every rank the updated side
+ *       (Hu, Koren & Volinsky 2008's alternation, as facto_model_fit).
  *
  * This header compiles as C11 and C++; it declares nothing that needs
  * <mpi.h>, which only src/dist/ includes.
@@ -55,10 +61,12 @@ FACTO_API facto_status facto_dist_agree(facto_ctx *ctx, facto_status status);
 /* One epoch as every rank saw it (given to rank 0's callback only). */
 typedef struct facto_dist_report {
     int epoch, epochs;
-    double train_rmse;         /* running RMSE of the SGD errors over the epoch, before each update */
+    double train_rmse;         /* running RMSE of the SGD errors over the epoch, before each update; NAN for ials */
     double seconds;            /* wall time of the epoch (rank 0's clock) */
     double updates_per_second; /* ratings (mf) or rows (fm) of all ranks / seconds */
     int64_t bytes;             /* bytes all ranks sent to each other during the epoch, counted by facto */
+    double train_loss;         /* ials: the objective after the iteration over the training pairs (as
+                                  facto_epoch_report.train_loss); NAN for mf and fm */
 } facto_dist_report;
 
 /* Return non-zero to stop after this epoch (every rank then stops). */
@@ -69,7 +77,7 @@ typedef int (*facto_dist_epoch_fn)(const facto_dist_report *report, void *user_d
  *   train      the whole training set, read by every rank (text input):
  *              each rank keeps its own users' part (mf) or every P-th row (fm
  *              from ratings is not supported: use train_rows);
- *   train_fds  a .fds file (mf): each rank reads only its users' part, by
+ *   train_fds  a .fds file (mf, ials): each rank reads only its users' part, by
  *              offset; rank 0 also reads the id sections;
  *   train_rows feature rows, read by every rank (fm): each rank keeps rows
  *              rank, rank + P, rank + 2P, ...
@@ -84,19 +92,25 @@ typedef struct facto_dist_data {
 } facto_dist_data;
 
 /*
- * Train `params` (kind mf or fm) across the ranks of MPI_COMM_WORLD; a
+ * Train `params` (kind mf, ials or fm) across the ranks of MPI_COMM_WORLD; a
  * collective call. Rank 0 gets the model in *out (free with
  * facto_model_free); every other rank gets NULL. Settings: mf with
  * optimizer sgd and momentum 0 (DSGD's update; FACTO_ERR_INVALID otherwise);
  * fm with solver sgd (each rank computes the gradient of its part of a
- * mini-batch of `mini_batch_size` rows per rank). With one rank, mf gives
- * the model of facto_model_fit with one thread, bit for bit.
+ * mini-batch of `mini_batch_size` rows per rank); ials with any of its
+ * settings (CG or exact solver; interaction weights finite and >= 0). With
+ * one rank, fm and ials give the model of facto_model_fit bit for bit (mf
+ * did until single-process SGD moved to the blocked schedule); ials with P
+ * ranks differs from it only in the summation order of the Gram matrices.
  * Errors: FACTO_ERR_INVALID (settings, data), the readers' codes for
  * train_fds, FACTO_ERR_DIVERGED, FACTO_ERR_NOMEM; a rank that fails makes
  * every rank return an error (the others say "another rank failed").
  * *bytes_sent (may be NULL): bytes all ranks sent during the whole call,
  * model gathering included. Cost per epoch (mf): O(nnz k / P) per rank and
- * P exchanges of one item block ((n_items / P) (k + 1) floats) per rank.
+ * P exchanges of one item block ((n_items / P) (k + 1) floats) per rank;
+ * ials: O((nnz k + (n_users + n_items) k^2) (cg_steps + 1) / P) per rank
+ * and (P - 1) (n_users + n_items) k 4 + 2 P k^2 4 bytes in all. Memory
+ * (ials): every rank holds the whole U and V.
  */
 FACTO_API facto_status facto_dist_fit(facto_ctx *ctx, const facto_params *params, const facto_dist_data *data,
                                       facto_model **out, int64_t *bytes_sent);

@@ -99,8 +99,10 @@ facto_status facto_dist_fit(facto_ctx *ctx, const facto_params *params, const fa
         st = fct_dist_fit_mf(ctx, params, data, out);
     else if (strcmp(kind, "fm") == 0)
         st = fct_dist_fit_fm(ctx, params, data, out);
+    else if (strcmp(kind, "ials") == 0)
+        st = fct_dist_fit_ials(ctx, params, data, out);
     else
-        st = fct_fail(ctx, FACTO_ERR_INVALID, "distributed training covers the kinds mf and fm, not %s", kind);
+        st = fct_fail(ctx, FACTO_ERR_INVALID, "distributed training covers the kinds mf, fm and ials, not %s", kind);
     if (bytes_sent)
         *bytes_sent = fct_dist_bytes_all(before);
     return st;

@@ -39,6 +39,10 @@ facto_status fct_dist_fit_mf(facto_ctx *ctx, const facto_params *params, const f
 facto_status fct_dist_fit_fm(facto_ctx *ctx, const facto_params *params, const facto_dist_data *data,
                              facto_model **out);
 
+/* iALS with users and items sharded and the Gram matrix all-reduced (ials_dist.c). */
+facto_status fct_dist_fit_ials(facto_ctx *ctx, const facto_params *params, const facto_dist_data *data,
+                               facto_model **out);
+
 /* fm on both schemes (fm_sync.c): refuse what they cannot take, then the
  * model every rank builds alike from all rows (fct_fm_model_new), the slots
  * of the rows and the label range; *q the settings with feature_dim filled. */

@@ -367,7 +367,7 @@ facto_status fct_dist_fit_mf(facto_ctx *ctx, const facto_params *params, const f
         }
         if (j.rank == 0 && data->on_epoch) {
             facto_dist_report rep = {epoch, hp->epochs, sqrt(sse_all / (double)j.n_ratings), secs,
-                                     secs > 0.0 ? (double)j.n_ratings / secs : 0.0, bytes};
+                                     secs > 0.0 ? (double)j.n_ratings / secs : 0.0, bytes, NAN};
             stop = data->on_epoch(&rep, data->user_data) != 0;
         }
         MPI_Bcast(&stop, 1, MPI_INT, 0, MPI_COMM_WORLD);

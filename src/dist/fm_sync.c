@@ -244,7 +244,7 @@ facto_status fct_dist_fit_fm(facto_ctx *ctx, const facto_params *params, const f
         }
         if (rank == 0 && data->on_epoch) {
             facto_dist_report rep = {epoch, q.epochs, sqrt(se_all / (double)N), secs,
-                                     secs > 0.0 ? (double)N / secs : 0.0, bytes};
+                                     secs > 0.0 ? (double)N / secs : 0.0, bytes, NAN};
             stop = data->on_epoch(&rep, data->user_data) != 0;
         }
         MPI_Bcast(&stop, 1, MPI_INT, 0, MPI_COMM_WORLD);

@@ -100,8 +100,8 @@ double fct_ials_reg_term(const fct_ials_cfg *cfg, const float *X, int32_t n_rows
 }
 
 /* Solve every row (when solve) and sum the rows' objective (when loss). */
-static facto_status fct_ials_pass(facto_ctx *ctx, const fct_ials_cfg *cfg, const fct_ials_side *side, int solve,
-                                  double *loss)
+static facto_status fct_ials_pass(facto_ctx *ctx, const fct_ials_cfg *cfg, const fct_ials_side *side,
+                                  const float *gram, int solve, double *loss)
 {
     const int k = cfg->k, nt = cfg->threads > 0 ? cfg->threads : 1;
     int64_t longest = 1;
@@ -129,9 +129,14 @@ static facto_status fct_ials_pass(facto_ctx *ctx, const fct_ials_cfg *cfg, const
         st = fct_fail(ctx, FACTO_ERR_NOMEM, "ials: out of memory for the solver's scratch (%d threads, k %d)", nt, k);
         goto done;
     }
-    /* The Gram matrix of the fixed side, once, outside the parallel region. */
-    fct_blas_set_threads(1);
-    fct_gram_tn(side->n_other, k, side->Y, k, G);
+    /* The Gram matrix of the fixed side, once, outside the parallel region
+     * (or the caller's, summed over the ranks that hold Y's rows). */
+    if (gram) {
+        memcpy(G, gram, (size_t)k * (size_t)k * sizeof *G);
+    } else {
+        fct_blas_set_threads(1);
+        fct_gram_tn(side->n_other, k, side->Y, k, G);
+    }
 
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 16)
     for (int32_t r = 0; r < side->n_rows; r++) {
@@ -169,10 +174,22 @@ done:
 
 facto_status fct_ials_solve_side(facto_ctx *ctx, const fct_ials_cfg *cfg, const fct_ials_side *side, double *loss)
 {
-    return fct_ials_pass(ctx, cfg, side, 1, loss);
+    return fct_ials_pass(ctx, cfg, side, NULL, 1, loss);
+}
+
+facto_status fct_ials_solve_side_gram(facto_ctx *ctx, const fct_ials_cfg *cfg, const fct_ials_side *side,
+                                      const float *gram, double *loss)
+{
+    return fct_ials_pass(ctx, cfg, side, gram, 1, loss);
+}
+
+facto_status fct_ials_objective_gram(facto_ctx *ctx, const fct_ials_cfg *cfg, const fct_ials_side *side,
+                                     const float *gram, double *loss)
+{
+    return fct_ials_pass(ctx, cfg, side, gram, 0, loss);
 }
 
 facto_status fct_ials_objective(facto_ctx *ctx, const fct_ials_cfg *cfg, const fct_ials_side *side, double *loss)
 {
-    return fct_ials_pass(ctx, cfg, side, 0, loss);
+    return fct_ials_pass(ctx, cfg, side, NULL, 0, loss);
 }

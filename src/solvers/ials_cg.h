@@ -58,6 +58,19 @@ facto_status fct_ials_solve_side(facto_ctx *ctx, const fct_ials_cfg *cfg, const 
 /* The same sum for the rows as they are, without solving. */
 facto_status fct_ials_objective(facto_ctx *ctx, const fct_ials_cfg *cfg, const fct_ials_side *side, double *loss);
 
+/*
+ * The same two with the Gram matrix G = Y^T Y [k, k] (full, row-major)
+ * given instead of computed from side->Y: distributed iALS (src/dist/)
+ * sums each rank's share of G over the ranks. side->X, ptr, idx and val
+ * may then be one rank's rows only (idx indexing the whole Y, n_other the
+ * whole count); with G from fct_gram_tn of all of Y the result is the
+ * same bits as fct_ials_solve_side.
+ */
+facto_status fct_ials_solve_side_gram(facto_ctx *ctx, const fct_ials_cfg *cfg, const fct_ials_side *side,
+                                      const float *gram, double *loss);
+facto_status fct_ials_objective_gram(facto_ctx *ctx, const fct_ials_cfg *cfg, const fct_ials_side *side,
+                                     const float *gram, double *loss);
+
 /* sum_r lambda_r |x_r|^2 over rows X [n_rows, k] with ptr's counts. */
 double fct_ials_reg_term(const fct_ials_cfg *cfg, const float *X, int32_t n_rows, const int64_t *ptr,
                          int32_t n_other);
