@@ -63,6 +63,16 @@ static void cli_events_help(const char *verb)
 
 static double cli_ratio(int64_t a, int64_t b) { return b > 0 ? (double)a / (double)b : 0.0; }
 
+/* A table's CTR: 5 decimals, or "-" where nothing was shown (undefined, as /events/stats' null). */
+static const char *cli_ctr_text(char *buf, size_t size, int64_t clicked, int64_t shown)
+{
+    if (shown <= 0)
+        snprintf(buf, size, "-");
+    else
+        snprintf(buf, size, "%.5f", cli_ratio(clicked, shown));
+    return buf;
+}
+
 /* ---- SVG --------------------------------------------------------------------------- */
 
 /* A "nice" upper bound for an axis: 1, 2 or 5 times a power of ten, >= v. */
@@ -227,8 +237,10 @@ static int cli_events_stats(int argc, char **argv)
     printf("%8s %10s %10s %10s %11s\n", "position", "shown", "clicked", "ctr", "propensity");
     for (int p = 0; p < n_pos; p++) {
         double ctr = cli_ratio(clicked[p], shown[p]);
-        printf("%8d %10lld %10lld %10.5f ", p + 1, (long long)shown[p], (long long)clicked[p], ctr);
-        if (ctr1 > 0)
+        char ctr_text[32];
+        printf("%8d %10lld %10lld %10s ", p + 1, (long long)shown[p], (long long)clicked[p],
+               cli_ctr_text(ctr_text, sizeof ctr_text, clicked[p], shown[p]));
+        if (ctr1 > 0 && shown[p] > 0)
             printf("%11.4f\n", ctr / ctr1);
         else
             printf("%11s\n", "-");
@@ -238,8 +250,10 @@ static int cli_events_stats(int argc, char **argv)
     for (int b = 0; b < CLI_EV_BINS; b++) {
         char range[48];
         snprintf(range, sizeof range, "%lld-%lld", (long long)bmin[b], (long long)bmax[b]);
-        printf("%6d %7lld %15s %10lld %10lld %10.5f\n", b + 1, (long long)bitems[b], bitems[b] ? range : "-",
-               (long long)bshown[b], (long long)bclicked[b], cli_ratio(bclicked[b], bshown[b]));
+        char ctr_text[32];
+        printf("%6d %7lld %15s %10lld %10lld %10s\n", b + 1, (long long)bitems[b], bitems[b] ? range : "-",
+               (long long)bshown[b], (long long)bclicked[b],
+               cli_ctr_text(ctr_text, sizeof ctr_text, bclicked[b], bshown[b]));
     }
     if (plot && (rc = cli_events_svg(ctx, plot, dir, shown, clicked, n_pos, bshown, bclicked, bitems)) == 0)
         fprintf(stderr, "facto: chart written to %s\n", plot);

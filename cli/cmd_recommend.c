@@ -178,7 +178,11 @@ static int cli_rec_user(facto_ctx *ctx, const facto_model *model, const cli_rec_
     facto_status st = facto_model_recommend(ctx, model, a->user, kq, a->include_seen, recs, &n);
     if (st != FACTO_OK) {
         free(recs);
-        return cli_fail(ctx, st, 0);
+        int rc_fail = cli_fail(ctx, st, 0);
+        if (st == FACTO_ERR_NOT_FOUND && u < 0)
+            fprintf(stderr, "facto: note: --user takes an id of the training data; for a user the model never "
+                            "saw, give the items they had with --history ITEMS (models that fold users in)\n");
+        return rc_fail;
     }
     n = cli_excl_filter(ex, u, recs, n, a->k);
     const facto_idmap *items = facto_model_items(model);

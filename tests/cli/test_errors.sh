@@ -49,6 +49,7 @@ cmp -s "$M" "$TMP/flip.facto" || {
 # Unknown user.
 expect_rc 2 "$F" recommend --model "$M" --user nobody
 expect_err "nobody"
+expect_err "give the items they had with --history ITEMS"   # says what to do instead
 # Pairs file problems.
 expect_rc 2 "$F" predict --model "$M" --input "$TMP/missing.pairs"
 expect_err "missing.pairs"

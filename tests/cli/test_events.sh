@@ -72,6 +72,9 @@ expect_rc 0 "$F" events stats --events-dir "$E"
 grep -q '^events: 1 files, 6 events: 3 impressions (10 items shown), 1 clicks, 1 purchases, 1 ratings; 0 torn lines, 0 repeated impressions skipped$' "$TMP/out" \
     || fail "stats: $(cat "$TMP/out")"
 grep -q '^ *2 *3 *1 *0.33333 ' "$TMP/out" || fail "position 2 (3 slates, q1's clicked): $(cat "$TMP/out")"
+# a decile nothing fell in has no CTR ("-", as /events/stats' null), not 0.00000; there is one here
+awk '/^CTR by item popularity/ { on = 1; next } on && $1 ~ /^[0-9]+$/ && $4 == 0 { empty++; if ($6 != "-") bad = 1 }
+     END { exit bad || !empty }' "$TMP/out" || fail "empty decile: $(cat "$TMP/out")"
 # a folder named like a log file is skipped (the tester saw "read error" and a 500 from /events/stats)
 mkdir "$E/events-19700101-00-000001.jsonl"
 expect_rc 0 "$F" events stats --events-dir "$E"
