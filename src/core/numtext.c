@@ -1,8 +1,9 @@
 /*
  * numtext.c — locale-free number text (numtext.h): one C locale object,
  * made once, installed with uselocale() around each strtod / snprintf and
- * the previous thread locale put back. Shortest round-trip output tries
- * 1..9 (float) or 1..17 (double) significant digits. O(digits) per number.
+ * the previous thread locale put back. Shortest round-trip output finds
+ * the fewest significant digits: a binary search over 1..9 for a float
+ * (3-4 conversions), 1..17 in turn for a double. O(digits) per number.
  */
 #include "numtext.h"
 
@@ -12,6 +13,7 @@
 #include <locale.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,13 +98,45 @@ int fct_format_float_short(char *buf, size_t size, float v)
     if (!isfinite(v))
         return fct_format_nonfinite(buf, size, (double)v);
     locale_t old = fct_use_c_locale();
-    int n = 0;
-    for (int p = 1; p <= 9; p++) {
-        n = snprintf(buf, size, "%.*g", p, (double)v);
-        if (n < 0 || (size_t)n >= size || strtof(buf, NULL) == v)
-            break;
+    int n = 0, mexp;
+    const float m = frexpf(v, &mexp);
+    if (v == 0.0f || m == 0.5f || m == -0.5f || size < 32) {
+        /* a power of two (its rounding interval is narrower below than
+         * above) or a short buffer: every p in turn */
+        for (int p = 1; p <= 9; p++) {
+            n = snprintf(buf, size, "%.*g", p, (double)v);
+            if (n < 0 || (size_t)n >= size || strtof(buf, NULL) == v)
+                break;
+        }
+    } else {
+        /* Otherwise the interval is symmetric and the nearest (p+1)-digit
+         * decimal is never farther from v than the nearest p-digit one (the
+         * p-digit decimals are among them): once p digits read back, every
+         * larger p does, so a binary search finds the first p in 3-4
+         * conversions instead of up to 9 (the same text; p = 9 always reads
+         * back). */
+        int lo = 1, hi = 9, last = 0;
+        while (lo < hi) {
+            const int mid = (lo + hi) / 2;
+            n = snprintf(buf, size, "%.*g", mid, (double)v);
+            last = mid;
+            if (strtof(buf, NULL) == v)
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        if (last != hi) /* buf holds another p's text */
+            n = snprintf(buf, size, "%.*g", hi, (double)v);
     }
     n = fct_unexponent(buf, size, n, (double)v);
+    fct_restore_locale(old);
+    return n;
+}
+
+int fct_vformat(char *buf, size_t size, const char *fmt, va_list ap)
+{
+    locale_t old = fct_use_c_locale();
+    int n = vsnprintf(buf, size, fmt, ap);
     fct_restore_locale(old);
     return n;
 }

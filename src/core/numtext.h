@@ -11,6 +11,7 @@
 #ifndef FACTO_CORE_NUMTEXT_H
 #define FACTO_CORE_NUMTEXT_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 /* strtod / strtof in the C locale: same contract as the C functions
@@ -25,6 +26,9 @@ int fct_format_double(char *buf, size_t size, int digits, double v);
  * ("0.1", "1e-05", "3.4028235e+38"); "nan", "inf", "-inf" when not
  * finite. buf must hold 32 bytes. Returns the length. */
 int fct_format_float_short(char *buf, size_t size, float v);
+/* vsnprintf in the C locale ("0.5", never "0,5", whatever the program's
+ * locale): vsnprintf's result. */
+int fct_vformat(char *buf, size_t size, const char *fmt, va_list ap);
 /* The shortest "%.{1..17}g" text that strtod reads back as exactly v. */
 int fct_format_double_short(char *buf, size_t size, double v);
 

@@ -7,6 +7,8 @@
  */
 #include "serve/serve.h"
 
+#include "core/numtext.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,7 +53,7 @@ void srv_buf_printf(srv_buf *b, const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     char small[256];
-    int n = vsnprintf(small, sizeof small, fmt, ap);
+    int n = fct_vformat(small, sizeof small, fmt, ap);
     va_end(ap);
     if (n < 0)
         return;
@@ -62,7 +64,7 @@ void srv_buf_printf(srv_buf *b, const char *fmt, ...)
     if (!srv_buf_grow(b, (size_t)n))
         return;
     va_start(ap, fmt);
-    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    fct_vformat(b->p + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
     b->len += (size_t)n;
 }
@@ -146,52 +148,19 @@ void srv_buf_json_str(srv_buf *b, const char *s)
     srv_buf_add(b, "\"", 1);
 }
 
-/* f with p significant digits (%.{p}g) into num; 1 when it reads back to f. */
-static int srv_float_digits(float f, int p, char num[32])
-{
-    static const char *const fmt[10] = {"", "%.1g", "%.2g", "%.3g", "%.4g", "%.5g", "%.6g", "%.7g", "%.8g", "%.9g"};
-    snprintf(num, 32, fmt[p], (double)f);
-    return strtof(num, NULL) == f;
-}
-
-/*
- * The fewest digits p (1..9) whose %.{p}g reads back to f. When f is not a
- * power of two its rounding interval is symmetric (both ends in or both
- * out), and the nearest (p+1)-digit decimal is at least as close to f as
- * the p-digit one (the p-digit decimals are among the (p+1)-digit ones),
- * so "p digits read back" holds from some p on: a binary search finds the
- * first p with 3 or 4 conversions instead of up to 9. A power of two (a
- * narrower interval below) takes every p in turn. Same text either way.
- */
+/* The shortest text that reads back as f, in the C locale, without an
+ * exponent below 1e9 (numtext.h fct_format_float_short: the CLI's form, so
+ * the server and `facto predict` print a score the same way). */
 void srv_buf_json_float(srv_buf *b, float f)
 {
     if (!isfinite(f)) {
         srv_buf_add(b, "null", 4);
         return;
     }
-    char num[32], best[32];
-    int mant_exp;
-    if (f == 0.0f || frexpf(f, &mant_exp) == 0.5f || frexpf(f, &mant_exp) == -0.5f) {
-        for (int p = 1; p <= 9; p++)
-            if (srv_float_digits(f, p, num))
-                break;
-        srv_buf_str(b, num);
-        return;
-    }
-    int lo = 1, hi = 9, have = 0; /* p = 9 always reads back */
-    while (lo < hi) {
-        const int mid = (lo + hi) / 2;
-        if (srv_float_digits(f, mid, num)) {
-            hi = mid;
-            memcpy(best, num, sizeof num);
-            have = mid;
-        } else {
-            lo = mid + 1;
-        }
-    }
-    if (have != hi)
-        srv_float_digits(f, hi, best);
-    srv_buf_str(b, best);
+    char num[32];
+    int n = fct_format_float_short(num, sizeof num, f);
+    if (n > 0 && (size_t)n < sizeof num)
+        srv_buf_add(b, num, (size_t)n);
 }
 
 void srv_buf_json_id(srv_buf *b, const char *id)

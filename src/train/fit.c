@@ -57,6 +57,11 @@ facto_status facto_model_fit(facto_ctx *ctx, const facto_params *params, const f
                         "per-rating weights (facto_dataset_set_weights: inverse propensities) are taken by mf "
                         "only, not by %s",
                         kind);
+    if ((data->user_features || data->item_features) && strcmp(kind, "fm") != 0)
+        return fct_fail(ctx, FACTO_ERR_INVALID,
+                        "%s uses no side features (--user-features, --item-features; facto_fit_data's "
+                        "user_features, item_features): only fm does",
+                        kind);
     for (size_t i = 0; i < sizeof fct_fit_drivers / sizeof fct_fit_drivers[0]; i++)
         if (strcmp(fct_fit_drivers[i].kind, kind) == 0)
             return fct_fit_drivers[i].fit(ctx, params, data, callbacks, out);

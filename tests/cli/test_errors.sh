@@ -19,6 +19,15 @@ printf '%s\n' "u1	i1	2" "u3	i2	4" >>"$TMP/dup.tsv"
 expect_rc 0 "$F" train --train "$TMP/dup.tsv" --epochs 2 --factors 2
 expect_err "2 duplicate (user, item) pairs"
 
+# Side features are fm's alone: every other kind refuses them (they were
+# silently ignored) and writes no model.
+printf 'u1\tage:1\nu2\tage:2\nu3\tage:3\nu4\tage:4\n' >"$TMP/users.attr"
+for kind in mf ials warp popular ease; do
+    expect_rc 2 "$F" train --model "$kind" --train "$TMP/r.tsv" --user-features "$TMP/users.attr" --out "$TMP/side.facto"
+    expect_err "$kind uses no side features"
+    [ ! -e "$TMP/side.facto" ] || fail "$kind with side features wrote a model"
+done
+
 # Data and I/O errors: exit 2.
 expect_rc 2 "$F" train --train "$TMP/missing.tsv"
 expect_err "facto: "; expect_err "missing.tsv"

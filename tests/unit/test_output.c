@@ -19,6 +19,7 @@
 #include "unit/testutil.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -258,6 +259,19 @@ static void test_float_text(void **state)
         facto_format_float(buf, sizeof buf, f);
         assert_int_equal(facto_parse_number(buf, &back), 1);
         assert_true((float)back == f);
+        /* and is the decimal of the fewest digits: the same value as the
+         * first %.{p}g, p = 1, 2, ..., that reads back (the library finds p
+         * by a binary search). Checked below 2^24: above, the plain form the
+         * library writes up to 1e9 is the float's own integer value. */
+        if (fabsf(f) < 16777216.0f) {
+            char ref[32];
+            for (int p = 1; p <= 9; p++) {
+                snprintf(ref, sizeof ref, "%.*g", p, (double)f);
+                if (strtof(ref, NULL) == f)
+                    break;
+            }
+            assert_true(back == strtod(ref, NULL));
+        }
     }
     facto_format_double(buf, sizeof buf, 0.1);
     assert_string_equal(buf, "0.1");
