@@ -162,4 +162,5 @@ echo "thinned samples); chain = MCMC's running average over all iterations, the 
 echo "MCMC speed rows: one chain on one thread, s/iter with every iteration's test scoring, as libFM's."
 echo "libFM's figures (issue 3) are for u1.base only; the synthetic rows are compared with the same rates."
 echo "thread(s) rows: sgd/b1e5 = Adam, mini-batch 100000 (rows scored, then slots stepped, in parallel);"
-echo "mcmc = one chain whose pair-form sweeps run on the threads. Both give the same model for any count."
+echo "mcmc = one chain; its pair-form sweeps go on the threads from 20M rows only (fct_fm_par_min_rows: below,"
+echo "2 threads measured slower), so here both counts run one thread. Both give the same model for any count."
