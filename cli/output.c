@@ -16,9 +16,19 @@
 #include <time.h>
 #include <unistd.h>
 
+/* One write a message (ranks of an MPI job share the terminal: pieces
+ * written apart interleave, "facto: facto: ..."). */
 void cli_error(const char *fmt, ...)
 {
+    char buf[4096];
     va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n < sizeof buf) {
+        fprintf(stderr, "facto: %s\n", buf);
+        return;
+    }
     fputs("facto: ", stderr);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);

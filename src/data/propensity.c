@@ -58,7 +58,7 @@ static facto_status fct_prop_value(facto_ctx *ctx, const char *path, int64_t lin
  * 0 = none), per-pair ones into *entries. */
 static facto_status fct_prop_read(facto_ctx *ctx, const char *path, const facto_dataset *ds, float *item_p,
                                   int64_t *item_line, fct_prop_entry **entries, int64_t *n_entries,
-                                  facto_propensity_stats *stats)
+                                  facto_propensity_stats *stats, char header[168], int64_t *header_line)
 {
     fct_linereader lr;
     facto_status st = fct_linereader_open(ctx, &lr, path);
@@ -93,8 +93,13 @@ static facto_status fct_prop_read(facto_ctx *ctx, const char *path, const facto_
             }
             double v;
             const fct_field *last = &fs.f[n_cols - 1];
-            if (!fct_ratings_number(last->s, last->n, &v))
-                continue; /* a header: its last column names the propensity */
+            if (!fct_ratings_number(last->s, last->n, &v)) {
+                /* a header: its last column names the propensity (kept to
+                 * be named if a rating then has no propensity) */
+                fct_show(header, 168, last->s, last->n);
+                *header_line = lr.lineno;
+                continue;
+            }
         }
         if (fs.n != n_cols) {
             st = fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: %d column%s, but the file's first line has %d (%s)", path,
@@ -175,13 +180,14 @@ facto_status facto_propensity_weights(facto_ctx *ctx, const char *path, const fa
     float *item_p = fct_calloc_array((size_t)ds->n_items + 1, sizeof *item_p);
     int64_t *item_line = fct_calloc_array((size_t)ds->n_items + 1, sizeof *item_line);
     fct_prop_entry *e = NULL;
-    int64_t ne = 0;
+    int64_t ne = 0, header_line = 0;
+    char header[168] = "";
     facto_status st;
     if (!w || !item_p || !item_line) {
         st = fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
         goto done;
     }
-    if ((st = fct_prop_read(ctx, path, ds, item_p, item_line, &e, &ne, stats)) != FACTO_OK)
+    if ((st = fct_prop_read(ctx, path, ds, item_p, item_line, &e, &ne, stats, header, &header_line)) != FACTO_OK)
         goto done;
     if (!stats->per_item && ne > 1) {
         qsort(e, (size_t)ne, sizeof *e, fct_prop_cmp);
@@ -212,9 +218,13 @@ facto_status facto_propensity_weights(facto_ctx *ctx, const char *path, const fa
             }
             if (!(p > 0.0f)) {
                 stats->missing = j;
-                st = fct_fail(ctx, FACTO_ERR_NOT_FOUND, "%s: no propensity for the rating of user '%s', item '%s'%s",
+                char hint[260] = "";
+                if (header_line)
+                    snprintf(hint, sizeof hint, "; line %lld was taken for a header, as its last column '%s' is "
+                             "not a number", (long long)header_line, header);
+                st = fct_fail(ctx, FACTO_ERR_NOT_FOUND, "%s: no propensity for the rating of user '%s', item '%s'%s%s",
                               path, ds->user_map->names[u], ds->item_map->names[it],
-                              stats->per_item ? " (the file gives propensities per item)" : "");
+                              stats->per_item ? " (the file gives propensities per item)" : "", hint);
                 goto done;
             }
             double inv = 1.0 / (double)p;

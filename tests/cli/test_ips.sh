@@ -90,6 +90,11 @@ expect_err "p.tsv:2: propensity '0' is not in (0, 1]"
 printf '1\t1\t0.5\n1\t2\tabc\n' >"$TMP/p.tsv"
 expect_rc 2 "$F" train --train "$TMP/r.tsv" --propensities "$TMP/p.tsv"
 expect_err "p.tsv:2: propensity 'abc' is not a number"
+# a first line whose propensity is not a number reads as a header; when a
+# rating then lacks its propensity, the message says so
+printf '1\t1\tx\n1\t2\t0.5\n2\t1\t0.5\n' >"$TMP/p.tsv"
+expect_rc 2 "$F" train --train "$TMP/r.tsv" --propensities "$TMP/p.tsv"
+expect_err "no propensity for the rating of user '1', item '1'; line 1 was taken for a header, as its last column 'x' is not a number"
 printf '1\t1\t0.5\n1\t2\t0.5\n' >"$TMP/p.tsv"
 expect_rc 2 "$F" train --train "$TMP/r.tsv" --propensities "$TMP/p.tsv"
 expect_err "no propensity for the rating of user '2', item '1'"
