@@ -193,3 +193,12 @@ facto_status fct_ials_objective(facto_ctx *ctx, const fct_ials_cfg *cfg, const f
 {
     return fct_ials_pass(ctx, cfg, side, NULL, 0, loss);
 }
+
+facto_status fct_ials_diverged(facto_ctx *ctx, const fct_ials_cfg *cfg, int it, const char *what)
+{
+    return fct_fail(ctx, FACTO_ERR_DIVERGED,
+                    "ials diverged in iteration %d (%s): lower the confidence (--alpha, now %g) or the unobserved "
+                    "weight (--unobserved_weight, now %g), and keep the regularisation (--reg, now %g, times each "
+                    "count to the power --reg_exponent) in a range such as 1e-4..1e3",
+                    it, what, (double)cfg->alpha, (double)cfg->unobserved, (double)cfg->reg);
+}

@@ -71,6 +71,11 @@ facto_status fct_ials_solve_side_gram(facto_ctx *ctx, const fct_ials_cfg *cfg, c
 facto_status fct_ials_objective_gram(facto_ctx *ctx, const fct_ials_cfg *cfg, const fct_ials_side *side,
                                      const float *gram, double *loss);
 
+/* FACTO_ERR_DIVERGED with the message naming iteration `it`, what went
+ * non-finite (`what`) and the settings to change (alpha, unobserved weight,
+ * reg), shared by the single-process and the distributed driver. */
+facto_status fct_ials_diverged(facto_ctx *ctx, const fct_ials_cfg *cfg, int it, const char *what);
+
 /* sum_r lambda_r |x_r|^2 over rows X [n_rows, k] with ptr's counts. */
 double fct_ials_reg_term(const fct_ials_cfg *cfg, const float *X, int32_t n_rows, const int64_t *ptr,
                          int32_t n_other);

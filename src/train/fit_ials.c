@@ -141,11 +141,7 @@ facto_status fct_fit_ials(facto_ctx *ctx, const facto_params *params, const fact
         double secs = fct_now() - t0;
         bad = fct_factors_unusable(m);
         if (bad) {
-            st = fct_fail(ctx, FACTO_ERR_DIVERGED,
-                          "ials diverged in iteration %d (%s): lower the confidence (--alpha, now %g) or the "
-                          "unobserved weight (--unobserved_weight, now %g), and keep the regularisation (--reg, "
-                          "now %g, times each count to the power --reg_exponent) in a range such as 1e-4..1e3",
-                          it, bad, (double)p->alpha, (double)p->unobserved_weight, (double)p->reg);
+            st = fct_ials_diverged(ctx, &cfg, it, bad);
             goto done;
         }
         if (!report)
