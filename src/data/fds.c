@@ -303,40 +303,63 @@ fail:
     return st;
 }
 
-/* An id map viewing section ids/offs: n ids. */
+/* An id map viewing section ids/offs: n ids. Every offset and id is
+ * checked here in one pass over the offsets and one over the blob (a NUL
+ * ends each id and no other byte is NUL; no line feed); on a little-endian
+ * host the offsets are used in the mapping, else decoded. */
 static facto_status fds_ids(facto_ctx *ctx, const fct_fds *f, int s_off, int s_ids, int32_t n, const char *what,
                             facto_idmap **out)
 {
     const unsigned char *offs = f->sec[s_off].p;
     const char *blob = (const char *)f->sec[s_ids].p;
     uint64_t blob_n = f->sec[s_ids].size;
-    char **names = fct_malloc_array((size_t)n + 1, sizeof *names);
-    if (!names)
-        return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", f->path);
-    uint64_t prev = le_get(offs, 8);
-    if (prev != 0 || le_get(offs + 8 * (uint64_t)n, 8) != blob_n) {
-        free(names);
+    uint64_t *own = NULL;
+    const uint64_t *off = (const uint64_t *)(const void *)offs; /* a 64-byte aligned section */
+    if (!host_le()) {
+        if (!(own = fct_malloc_array((size_t)n + 1, sizeof *own)))
+            return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", f->path);
+        for (int64_t i = 0; i <= n; i++)
+            own[i] = le_get(offs + 8 * i, 8);
+        off = own;
+    }
+    if (off[0] != 0 || off[n] != blob_n) {
+        free(own);
         return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: corrupt data set file: %s id offsets do not span their ids",
                         f->path, what);
     }
     for (int32_t i = 0; i < n; i++) {
-        uint64_t next = le_get(offs + 8 * ((uint64_t)i + 1), 8);
-        if (next <= prev || next > blob_n || next - prev - 1 < 1 || next - prev - 1 > FACTO_MAX_ID_LEN ||
-            blob[next - 1] != '\0' || memchr(blob + prev, '\0', next - prev - 1)) {
-            free(names);
+        uint64_t prev = off[i], next = off[i + 1];
+        if (next <= prev + 1 || next - prev - 1 > FACTO_MAX_ID_LEN || next > blob_n || blob[next - 1] != '\0') {
+            free(own);
             return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: corrupt data set file: %s id %d is not 1..%d bytes ending "
                             "in NUL", f->path, what, (int)i, FACTO_MAX_ID_LEN);
         }
-        if (memchr(blob + prev, '\n', next - prev - 1)) {
-            free(names);
-            return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: corrupt data set file: %s id %d holds a line feed, "
-                            "which no ratings file can give and no text output can carry", f->path, what, (int)i);
-        }
-        names[i] = (char *)(blob + prev);
-        prev = next;
     }
+    /* n terminators found at distinct places: any further NUL is inside an id. */
+    uint64_t nuls = 0;
+    for (uint64_t k = 0; k < blob_n; k++)
+        nuls += blob[k] == '\0';
+    if (nuls != (uint64_t)n) {
+        int32_t i = 0;
+        while (i < n && !memchr(blob + off[i], '\0', off[i + 1] - off[i] - 1))
+            i++;
+        free(own);
+        return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: corrupt data set file: %s id %d is not 1..%d bytes ending "
+                        "in NUL", f->path, what, (int)i, FACTO_MAX_ID_LEN);
+    }
+    const char *lf = blob_n ? memchr(blob, '\n', blob_n) : NULL;
+    if (lf) {
+        int32_t i = 0;
+        while (i < n && off[i + 1] <= (uint64_t)(lf - blob))
+            i++;
+        free(own);
+        return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: corrupt data set file: %s id %d holds a line feed, "
+                        "which no ratings file can give and no text output can carry", f->path, what, (int)i);
+    }
+    if (fct_idmap_view(blob, off, own != NULL, n, out) != 0)
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", f->path);
     int32_t dup = -1;
-    int r = fct_idmap_view(names, n, out, &dup);
+    int r = fct_idmap_index(*out, &dup);
     if (r == -1)
         return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", f->path);
     if (r == -2)
@@ -695,7 +718,7 @@ static uint64_t ids_bytes(const facto_idmap *m)
 {
     uint64_t n = 0;
     for (int32_t i = 0; i < m->n; i++)
-        n += strlen(m->names[i]) + 1;
+        n += strlen(facto_idmap_name(m, i)) + 1;
     return n;
 }
 
@@ -798,14 +821,14 @@ facto_status facto_dataset_write_fds(facto_ctx *ctx, const facto_dataset *ds, co
         case TAG_IOFF: {
             const facto_idmap *m = sec[s].tag == TAG_UOFF ? ds->user_map : ds->item_map;
             uint64_t o = 0;
-            FDS_PUT_INTS(w, m->n + 1, 8, k == 0 ? 0 : (o += strlen(m->names[k - 1]) + 1));
+            FDS_PUT_INTS(w, m->n + 1, 8, k == 0 ? 0 : (o += strlen(facto_idmap_name(m, (int32_t)k - 1)) + 1));
             break;
         }
         case TAG_UIDS:
         case TAG_IIDS: {
             const facto_idmap *m = sec[s].tag == TAG_UIDS ? ds->user_map : ds->item_map;
             for (int32_t i = 0; i < m->n; i++)
-                fds_w(w, m->names[i], strlen(m->names[i]) + 1);
+                fds_w(w, facto_idmap_name(m, i), strlen(facto_idmap_name(m, i)) + 1);
             break;
         }
         default: break;

@@ -524,7 +524,7 @@ facto_status fct_model_put_idmap(facto_ctx *ctx, fct_mfile_writer *w, uint32_t t
         return fct_fail(ctx, FACTO_ERR_INVALID, "fct_model_put_idmap: writer and map must be given");
     uint64_t total = 4;
     for (int32_t i = 0; i < map->n; i++) {
-        size_t len = strlen(map->names[i]);
+        size_t len = strlen(facto_idmap_name(map, i));
         if (len == 0 || len > FACTO_MAX_ID_LEN)
             return fct_fail(ctx, FACTO_ERR_INTERNAL, "%s: id %d has length %zu", fct_mfile_writer_path(w), (int)i, len);
         total += 1 + len;
@@ -535,9 +535,9 @@ facto_status fct_model_put_idmap(facto_ctx *ctx, fct_mfile_writer *w, uint32_t t
     fct_le_store_u32(buf, (uint32_t)map->n);
     size_t at = 4;
     for (int32_t i = 0; i < map->n; i++) {
-        size_t len = strlen(map->names[i]);
+        size_t len = strlen(facto_idmap_name(map, i));
         buf[at++] = (unsigned char)len;
-        memcpy(buf + at, map->names[i], len);
+        memcpy(buf + at, facto_idmap_name(map, i), len);
         at += len;
     }
     facto_status st = fct_mfile_put(ctx, w, tag, buf, total);

@@ -62,10 +62,10 @@ static void assert_same(const facto_dataset *a, const facto_dataset *b)
     assert_int_equal(a->n_items, b->n_items);
     assert_int_equal(a->n_ratings, b->n_ratings);
     for (int32_t u = 0; u < a->n_users; u++)
-        assert_string_equal(a->user_map->names[u], b->user_map->names[u]);
+        assert_string_equal(facto_idmap_name(a->user_map, u), facto_idmap_name(b->user_map, u));
     for (int32_t i = 0; i < a->n_items; i++) {
-        assert_string_equal(a->item_map->names[i], b->item_map->names[i]);
-        assert_int_equal(facto_idmap_find(b->item_map, a->item_map->names[i]), i);
+        assert_string_equal(facto_idmap_name(a->item_map, i), facto_idmap_name(b->item_map, i));
+        assert_int_equal(facto_idmap_find(b->item_map, facto_idmap_name(a->item_map, i)), i);
     }
     assert_int_equal(facto_idmap_find(b->item_map, "no such id"), -1);
     assert_memory_equal(a->row_ptr, b->row_ptr, ((size_t)a->n_users + 1) * sizeof *a->row_ptr);
@@ -335,9 +335,9 @@ static void check_shards(facto_dataset *ds)
             if (part == 0) {
                 assert_non_null(sh.user_map);
                 for (int32_t u = 0; u < ds->n_users; u++)
-                    assert_int_equal(facto_idmap_find(sh.user_map, ds->user_map->names[u]), u);
+                    assert_int_equal(facto_idmap_find(sh.user_map, facto_idmap_name(ds->user_map, u)), u);
                 for (int32_t i = 0; i < ds->n_items; i++)
-                    assert_int_equal(facto_idmap_find(sh.item_map, ds->item_map->names[i]), i);
+                    assert_int_equal(facto_idmap_find(sh.item_map, facto_idmap_name(ds->item_map, i)), i);
             } else {
                 assert_null(sh.user_map);
                 assert_null(sh.item_map);
@@ -452,13 +452,13 @@ static void test_tsv_ids(void **state)
     assert_int_equal(facto_dataset_read(ctx, path, NULL, &back, NULL), FACTO_OK);
     assert_int_equal(back->n_users, 3);
     for (int u = 0; u < 3; u++)
-        assert_string_equal(back->user_map->names[u], odd[u]);
+        assert_string_equal(facto_idmap_name(back->user_map, u), odd[u]);
     assert_int_equal(back->n_ratings, ds->n_ratings);
     facto_dataset_free(back);
     /* a line feed in the second user's id (patched in place: the writer
      * only reads the names): refused, nothing written */
     remove(path);
-    ds->user_map->names[1][2] = '\n';
+    ((char *)facto_idmap_name(ds->user_map, 1))[2] = '\n';
     assert_int_equal(facto_dataset_write_tsv(ctx, ds, path), FACTO_ERR_INVALID);
     assert_non_null(strstr(facto_errmsg(ctx), "user id ' a\\x0a:b ' (row 3) holds a line break"));
     FILE *f = fopen(path, "r");
