@@ -108,7 +108,7 @@ static void test_growth_and_clone(void **state)
     assert_true(fct_idmap_equal(c, m));
     size_t grow = fct_idmap_bytes(m), flat = fct_idmap_bytes(c);
     assert_true(flat * 3 < grow);
-    assert_true(flat < (size_t)N * 24);
+    assert_true(flat < (size_t)N * 30); /* 12-byte ids: 13 + 4 + 4 x 2^19 / N */
     /* A growable clone is independent. */
     facto_idmap *g = fct_idmap_clone_growable(m);
     assert_int_equal(fct_idmap_intern(g, "new", 3), N);
