@@ -17,7 +17,7 @@
 #include "dataset.h"
 
 #define FACTO_FDS_MAGIC "FACTOFDS"
-#define FACTO_FDS_VERSION 1
+#define FACTO_FDS_VERSION 2
 
 typedef struct fct_fds fct_fds;
 
@@ -53,6 +53,11 @@ void fct_fds_close(fct_fds *f);
  * bytes without NUL and distinct (FACTO_ERR_CORRUPT). O(file size).
  */
 facto_status fct_fds_dataset(facto_ctx *ctx, fct_fds *f, facto_dataset **out);
+
+/* facto_dataset_write_fds writing format `version` (1: XXH64 checksum, 2:
+ * XXH3; 1..FACTO_FDS_VERSION, else FACTO_ERR_INVALID): the tests write
+ * format 1 files through it to check they stay readable. */
+facto_status fct_fds_write_version(facto_ctx *ctx, const facto_dataset *ds, const char *path, int version);
 
 /*
  * facto_dataset_read_with_stats for a .fds file: the options' implicit flag
