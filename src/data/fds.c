@@ -530,13 +530,23 @@ facto_status fct_fds_dataset(facto_ctx *ctx, fct_fds *f, facto_dataset **out)
             ds->items[k] = (int32_t)le_get(it + k * f->item_w, f->item_w);
         fds_release(f, it, f->sec[S_ITEM].size);
     }
+/* Per user: the last item below n_items and each one above the one before
+ * it (an OR over the comparisons, which the compiler vectorizes); a user
+ * that fails is walked again to name the item. */
 #define FDS_CHECK_ITEMS(T, A)                                                                                          \
     for (int32_t u = 0; u < f->n_users; u++) {                                                                         \
         const T *a = (const T *)(const void *)(A);                                                                     \
         int64_t b = ds->row_ptr[u], e = ds->row_ptr[u + 1];                                                            \
-        int64_t prev = -1;                                                                                             \
         if (hp)                                                                                                        \
             fds_hash_ahead(hp, f->sec[S_ITEM].off + (uint64_t)e * sizeof(T));                                          \
+        if (e == b)                                                                                                    \
+            continue;                                                                                                  \
+        int bad = (int64_t)a[e - 1] >= (int64_t)f->n_items || (int64_t)a[b] < 0;                                       \
+        for (int64_t k = b + 1; k < e; k++)                                                                            \
+            bad |= a[k] <= a[k - 1];                                                                                   \
+        if (!bad)                                                                                                      \
+            continue;                                                                                                  \
+        int64_t prev = -1;                                                                                             \
         for (int64_t k = b; k < e; k++) {                                                                              \
             int64_t i = (int64_t)a[k];                                                                                 \
             if (i <= prev || i >= f->n_items) {                                                                        \
@@ -586,13 +596,29 @@ facto_status fct_fds_dataset(facto_ctx *ctx, fct_fds *f, facto_dataset **out)
                 goto fail;
             }
         }
+        /* Which codes occur (for the range of values) until every code of
+         * the table has been seen, which in a file facto wrote comes soon;
+         * from then on only the largest code matters (a vectorized max). */
+        uint32_t n_used = 0;
+        unsigned top = 0;
         for (int64_t k0 = 0; k0 < n; k0 += 16384) {
             int64_t k1 = k0 + 16384 < n ? k0 + 16384 : n;
             if (hp)
                 fds_hash_ahead(hp, f->sec[S_RATE].off + (uint64_t)k1);
-            for (int64_t k = k0; k < k1; k++)
-                used[rt[k]] = 1;
+            if (n_used < f->n_codes) {
+                for (int64_t k = k0; k < k1; k++) {
+                    n_used += !used[rt[k]] && rt[k] < f->n_codes;
+                    used[rt[k]] = 1;
+                }
+            } else {
+                uint8_t mx = 0;
+                for (int64_t k = k0; k < k1; k++)
+                    mx = rt[k] > mx ? rt[k] : mx;
+                top = mx > top ? mx : top;
+            }
         }
+        if (top >= f->n_codes)
+            used[top] = 1;
         for (uint32_t c = f->n_codes; c < FDS_MAX_CODES; c++)
             if (used[c]) {
                 st = fds_corrupt(ctx, path, "a rating code is outside the code table");
