@@ -3,12 +3,16 @@
  * docs/format.md, conventions of the model file container). The writer
  * knows every section's size before it starts, so it writes header,
  * directory and sections in one pass through the atomic output
- * (core/output.c: temporary file, fsync, rename), hashing as it goes (XXH64,
- * seed 0), and appends the hash; any failure leaves the old file. The reader maps the file read-only,
- * hashes it, checks the directory, then decodes or borrows each array while
- * checking every value a later index could trip over. Cost: O(file size)
- * time for both; the writer holds a 64 KB encoding buffer besides the data
- * set, the reader the narrow arrays it widens (see fds.h).
+ * (core/output.c: temporary file, fsync, rename), hashing as it goes (format
+ * 2: XXH3 64-bit; format 1, still read and written for tests: XXH64 seed 0),
+ * and appends the hash; any failure leaves the old file. The reader maps the
+ * file read-only, checks the header and directory, then decodes or borrows
+ * each array while checking every value a later index could trip over,
+ * hashing the file a 64 KB piece ahead of those checks so they read cached
+ * bytes; the checksum is compared before the id sections are read and
+ * before the data set is returned. Cost: O(file size) time for both; the
+ * writer holds a 64 KB encoding buffer besides the data set, the reader the
+ * narrow arrays it widens and one lookup table an id map (see fds.h).
  */
 #include "fds.h"
 

@@ -203,10 +203,12 @@ int fct_idmap_equal(const facto_idmap *a, const facto_idmap *b)
         return 1;
     if (!a || !b || a->n != b->n)
         return 0;
-    if (a->flat && b->flat && a->off64 && b->off64 && a->off64[a->n] == b->off64[b->n] &&
-        memcmp(a->blob, b->blob, (size_t)a->off64[a->n]) == 0) {
-        /* Same blob: the offsets follow from the NULs. */
-        return 1;
+    if (a->flat && b->flat) {
+        /* Both blobs hold their n ids back to back from offset 0 (a view's
+         * offsets are checked to), each ending in its only NUL: equal blobs
+         * are equal ids, unequal ones are not. */
+        uint64_t na = a->off64 ? a->off64[a->n] : a->off32[a->n], nb = b->off64 ? b->off64[b->n] : b->off32[b->n];
+        return na == nb && memcmp(a->blob, b->blob, (size_t)na) == 0;
     }
     for (int32_t i = 0; i < a->n; i++)
         if (strcmp(facto_idmap_name(a, i), facto_idmap_name(b, i)) != 0)
@@ -347,17 +349,7 @@ facto_idmap *fct_idmap_clone(const facto_idmap *map)
     facto_idmap *c = NULL;
     if (fct_idmap_flat(blob, off, map->n, &c) != 0)
         return NULL;
-    /* The same ids: a table the source already has is copied, not rebuilt. */
-    int32_t *src = map->flat ? atomic_load_explicit(&((facto_idmap *)map)->slots, memory_order_acquire) : NULL;
-    if (src && map->dup < 0) {
-        size_t bytes;
-        int32_t *slots = fct_idmap_alloc_slots(map->n_slots, &bytes);
-        if (slots) {
-            memcpy(slots, src, bytes);
-            c->n_slots = map->n_slots;
-            c->slots_bytes = bytes;
-            atomic_store_explicit(&c->slots, slots, memory_order_release);
-        }
-    }
+    /* No table: a model trained from the data set looks ids up only when it
+     * serves or is evaluated (the first lookup builds it). */
     return c;
 }

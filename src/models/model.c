@@ -396,8 +396,15 @@ facto_status fct_model_map_ids(facto_ctx *ctx, const facto_idmap *from, const fa
     int32_t *map = fct_malloc_array((size_t)(n > 0 ? n : 1), sizeof *map);
     if (!map)
         return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory mapping %d ids", n);
-    for (int32_t x = 0; x < n; x++)
-        map[x] = facto_idmap_find(to, facto_idmap_name(from, x));
+    if (fct_idmap_equal(from, to)) {
+        /* The same id table (a test .fds written with the training set's
+         * ids): compared as one blob, no id hashed, no lookup table built. */
+        for (int32_t x = 0; x < n; x++)
+            map[x] = x;
+    } else {
+        for (int32_t x = 0; x < n; x++)
+            map[x] = facto_idmap_find(to, facto_idmap_name(from, x));
+    }
     *out = map;
     return FACTO_OK;
 }

@@ -118,7 +118,7 @@ static void test_growth_and_clone(void **state)
     fct_idmap_free(g);
     fct_idmap_free(m);
     assert_int_equal(facto_idmap_find(c, "user-7"), 1); /* survives the original */
-    /* A clone of a flat map that is already indexed copies its table. */
+    /* A clone of a flat map (indexed already) builds its own table when asked. */
     facto_idmap *c2 = fct_idmap_clone(c);
     assert_int_equal(facto_idmap_find(c2, "user-1399993"), N - 1);
     assert_int_equal(facto_idmap_find(c2, "user-1"), -1);
