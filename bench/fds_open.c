@@ -1,8 +1,9 @@
 /*
  * fds_open.c — one timed open of a ratings file, for bench/fds.sh: for a
- * .fds file the seconds to map and verify it (fct_fds_open: mmap + XXH64 +
+ * .fds file the seconds to map and verify it (fct_fds_open: mmap + checksum +
  * directory checks) and then, separately, to build a data set from it
- * (facto_dataset_read: verify again + decode/borrow the arrays + id views);
+ * (facto_dataset_read: checksum in step with the value checks + borrow the
+ * arrays + id views);
  * for text, facto_dataset_read. Prints "verify_s X load_s Y n_ratings N
  * peak_rss_kb R verify_cpu_s X load_cpu_s Y" (peak RSS of the whole process,
  * from getrusage; CPU seconds of the process, user + system).

@@ -105,7 +105,7 @@ static facto_status fct_dataset_compact(facto_ctx *ctx, facto_dataset *ds, fct_m
         item_new[ds->items[k]] = 0;
     for (int32_t i = 0; i < ds->n_items; i++)
         if (item_new[i] == 0) {
-            const char *name = ds->item_map->names[i];
+            const char *name = facto_idmap_name(ds->item_map, i);
             if ((item_new[i] = fct_idmap_intern(items, name, strlen(name))) < 0)
                 goto nomem;
         }
@@ -115,7 +115,7 @@ static facto_status fct_dataset_compact(facto_ctx *ctx, facto_dataset *ds, fct_m
     for (int32_t u = 0; u < ds->n_users; u++) {
         int64_t end = ds->row_ptr[u + 1];
         if (end > start) {
-            const char *name = ds->user_map->names[u];
+            const char *name = facto_idmap_name(ds->user_map, u);
             int32_t j = fct_idmap_intern(users, name, strlen(name));
             if (j < 0)
                 goto nomem;
@@ -222,7 +222,7 @@ facto_status fct_dataset_build(facto_ctx *ctx, const fct_coo *coo, facto_idmap *
             latest = INT64_MIN;
             if (total > FLT_MAX) {
                 fst = fct_fail(ctx, FACTO_ERR_PARSE, "the weights of user '%s' and item '%s' add up to %g, more than a float holds",
-                         ds->user_map->names[coo->users[k]], ds->item_map->names[coo->items[k]], total);
+                         facto_idmap_name(ds->user_map, coo->users[k]), facto_idmap_name(ds->item_map, coo->items[k]), total);
                 goto fail;
             }
             if (threshold > 0.0) {

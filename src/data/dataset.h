@@ -11,36 +11,71 @@
 
 #include "../core/internal.h"
 
+#include <stdatomic.h>
+
 struct fct_idmap_entry;
 
+/*
+ * Two layouts. A growable map (fct_idmap_new + fct_idmap_intern: the text
+ * readers) keeps a uthash entry per id and `names`. A flat map is read-only
+ * and allocates nothing per id: the ids lie NUL-terminated in one blob, id
+ * i at blob + off(i), with the offsets either 8-byte little-endian values
+ * in a mapped .fds file (off64) or an owned 4-byte array (off32); its
+ * open-addressing table (slots) is built on the first lookup by id (or by
+ * fct_idmap_index), once, under a lock. Read it through facto_idmap_name.
+ */
 struct facto_idmap {
-    struct fct_idmap_entry *hash; /* uthash head: id -> index (NULL for a view) */
-    char **names;                   /* [n] NUL-terminated ids: owned by the entries, or borrowed (a view) */
+    struct fct_idmap_entry *hash; /* uthash head: id -> index (growable maps) */
+    char **names;                   /* growable maps: [n] NUL-terminated ids owned by the entries; NULL when flat */
     int32_t n, cap;
-    int32_t *slots;                 /* a view: open-addressing table [n_slots] of index + 1 (0 = empty) */
-    uint32_t n_slots;               /* a view: a power of two >= 2 n; 0 for an ordinary map */
+    int flat;                       /* 1: a flat map */
+    int dup;                        /* flat: index of an id equal to an earlier one, found when indexing, else -1 */
+    const char *blob;               /* flat: the ids */
+    const uint64_t *off64;          /* flat: [n + 1] offsets into blob (a view of a mapping, or own_off64) */
+    uint32_t *off32;                /* flat: [n + 1] offsets into blob (owned), when off64 is NULL */
+    char *own_blob;                 /* flat: blob when owned, else NULL */
+    uint64_t *own_off64;            /* flat: off64 when owned (decoded on a big-endian host), else NULL */
+    int32_t *_Atomic slots;         /* flat: [n_slots] index + 1 (0 = empty), NULL until indexed */
+    uint32_t n_slots;               /* flat: a power of two >= 1.5 n, set with slots */
+    size_t slots_bytes;             /* flat: bytes allocated for slots */
 };
 
 facto_idmap *fct_idmap_new(void);
 void fct_idmap_free(facto_idmap *map);
 /* Index of the id (len bytes, need not be NUL-terminated), adding it when
  * missing. Returns -1 when out of memory, -2 when len is 0 or > FACTO_MAX_ID_LEN
- * or the id holds a NUL byte, -3 when the map is full (2^31-1 ids). */
+ * or the id holds a NUL byte, -3 when the map is full (2^31-1 ids). A flat
+ * map takes no new id: -1 for an id it does not hold. */
 int32_t fct_idmap_intern(facto_idmap *map, const char *id, size_t len);
 /* Like facto_idmap_find with a length. */
 int32_t fct_idmap_find_n(const facto_idmap *map, const char *id, size_t len);
-/* A copy with the same ids at the same indices; NULL when out of memory or map is NULL. */
+/* A flat copy with the same ids at the same indices (one blob, one offset
+ * array: about (id bytes + 5) a map entry, against ~90 for a growable one;
+ * the lookup table comes on the first lookup); NULL when out of memory or
+ * map is NULL. O(id bytes). */
 facto_idmap *fct_idmap_clone(const facto_idmap *map);
+/* A growable copy (fct_idmap_intern adds to it). */
+facto_idmap *fct_idmap_clone_growable(const facto_idmap *map);
 /*
- * A read-only map over n ids that live elsewhere (a mapped .fds file): takes
- * over `names` (a malloc'd array of n pointers to NUL-terminated ids of
- * 1..FACTO_MAX_ID_LEN bytes that must outlive the map; freed with it, the ids
- * are not) and builds one open-addressing hash table: two allocations in
- * all, none per id. Interning a new id into a view fails (-1). Returns 0, -1
- * when out of memory (names freed), -2 when two ids are equal (*dup = the
- * second index; names freed). O(total id bytes).
+ * A flat map over n ids that live elsewhere (a mapped .fds file): id i is
+ * the NUL-terminated string at blob + off64[i] (off64: [n + 1] native
+ * integers, kept by reference when `own` is 0, else taken over and freed
+ * with the map); the caller has checked that every id is 1..FACTO_MAX_ID_LEN
+ * bytes and NUL-terminated. Returns 0 or -1 when out of memory. O(1): no
+ * per-id work until the first lookup.
  */
-int fct_idmap_view(char **names, int32_t n, facto_idmap **out, int32_t *dup);
+int fct_idmap_view(const char *blob, const uint64_t *off64, int own, int32_t n, facto_idmap **out);
+/* A flat map that takes over blob (n NUL-terminated ids, back to back) and
+ * off32 ([n + 1], off32[n] = blob bytes). -1 when out of memory (both freed). */
+int fct_idmap_flat(char *blob, uint32_t *off32, int32_t n, facto_idmap **out);
+/* Build a flat map's lookup table now, if not yet (a no-op for a growable
+ * map). Returns 0, -1 when out of memory, -2 when two ids are equal (*dup =
+ * the later index). Thread-safe. O(id bytes) the first time. */
+int fct_idmap_index(const facto_idmap *map, int32_t *dup);
+/* 1 when both maps hold the same ids at the same indices. O(id bytes). */
+int fct_idmap_equal(const facto_idmap *a, const facto_idmap *b);
+/* Bytes a map holds (blob, offsets, table, entries): for reports and tests. */
+size_t fct_idmap_bytes(const facto_idmap *map);
 
 /* The narrow arrays of a data set read from a .fds file, inside its mapping
  * (little-endian hosts): item indices of item_w bytes, ratings as 1-byte

@@ -3,12 +3,16 @@
  * docs/format.md, conventions of the model file container). The writer
  * knows every section's size before it starts, so it writes header,
  * directory and sections in one pass through the atomic output
- * (core/output.c: temporary file, fsync, rename), hashing as it goes (XXH64,
- * seed 0), and appends the hash; any failure leaves the old file. The reader maps the file read-only,
- * hashes it, checks the directory, then decodes or borrows each array while
- * checking every value a later index could trip over. Cost: O(file size)
- * time for both; the writer holds a 64 KB encoding buffer besides the data
- * set, the reader the narrow arrays it widens (see fds.h).
+ * (core/output.c: temporary file, fsync, rename), hashing as it goes (format
+ * 2: XXH3 64-bit; format 1, still read and written for tests: XXH64 seed 0),
+ * and appends the hash; any failure leaves the old file. The reader maps the
+ * file read-only, checks the header and directory, then decodes or borrows
+ * each array while checking every value a later index could trip over,
+ * hashing the file a 64 KB piece ahead of those checks so they read cached
+ * bytes; the checksum is compared before the id sections are read and
+ * before the data set is returned. Cost: O(file size) time for both; the
+ * writer holds a 64 KB encoding buffer besides the data set, the reader the
+ * narrow arrays it widens and one lookup table an id map (see fds.h).
  */
 #include "fds.h"
 
@@ -88,7 +92,88 @@ struct fct_fds {
     uint32_t n_codes;
     fds_sec sec[S_COUNT];
     const unsigned char *dir; /* a shard read: the directory read into memory (else it is read in the mapping) */
+    uint32_t version;
+    int verified;             /* 1 once the checksum has been checked (fct_fds_open), 0: fct_fds_dataset checks it */
 };
+
+/* The checksum of the bytes before the last 8, computed in file order in
+ * pieces (so a check can read each piece while it is in cache). */
+typedef struct fds_hasher {
+    const fct_fds *f;
+    XXH64_state_t *s64;
+    XXH3_state_t *s3;
+    uint64_t at; /* bytes hashed */
+} fds_hasher;
+
+#define FDS_HASH_PIECE ((uint64_t)1 << 16)
+
+static void fds_hash_to(fds_hasher *h, uint64_t end)
+{
+    uint64_t body = h->f->size - FDS_HASH;
+    end = end < body ? end : body;
+    if (end <= h->at)
+        return;
+    if (h->s64)
+        XXH64_update(h->s64, h->f->base + h->at, (size_t)(end - h->at));
+    else
+        XXH3_64bits_update(h->s3, h->f->base + h->at, (size_t)(end - h->at));
+    h->at = end;
+}
+
+/* Hash up to byte `need`, a piece ahead, so the caller then reads bytes in cache. */
+static inline void fds_hash_ahead(fds_hasher *h, uint64_t need)
+{
+    if (need > h->at)
+        fds_hash_to(h, need + FDS_HASH_PIECE);
+}
+
+static uint64_t fds_hash_digest(fds_hasher *h)
+{
+    fds_hash_to(h, h->f->size - FDS_HASH);
+    return h->s64 ? XXH64_digest(h->s64) : XXH3_64bits_digest(h->s3);
+}
+
+static int fds_hasher_init(fds_hasher *h, const fct_fds *f)
+{
+    memset(h, 0, sizeof *h);
+    h->f = f;
+    if (f->version == 1) {
+        if (!(h->s64 = XXH64_createState()))
+            return -1;
+        XXH64_reset(h->s64, 0);
+    } else {
+        if (!(h->s3 = XXH3_createState()))
+            return -1;
+        XXH3_64bits_reset(h->s3);
+    }
+    return 0;
+}
+
+static void fds_hasher_free(fds_hasher *h)
+{
+    if (h->s64)
+        XXH64_freeState(h->s64);
+    if (h->s3)
+        XXH3_freeState(h->s3);
+    h->s64 = NULL;
+    h->s3 = NULL;
+}
+
+/* The whole file's checksum against the stored one: FACTO_OK or "checksum mismatch". */
+static facto_status fds_check_sum(facto_ctx *ctx, const fct_fds *f, uint64_t computed)
+{
+    uint64_t stored = le_get(f->base + f->size - FDS_HASH, 8);
+    if (stored == computed)
+        return FACTO_OK;
+    return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: corrupt data set file: checksum mismatch (stored %016llx, "
+                    "computed %016llx)", f->path, (unsigned long long)stored, (unsigned long long)computed);
+}
+
+/* Format 1: XXH64 (seed 0); format 2: XXH3 64-bit (cheaper per byte). */
+static uint64_t fds_sum(const fct_fds *f)
+{
+    return f->version == 1 ? XXH64(f->base, f->size - FDS_HASH, 0) : XXH3_64bits(f->base, f->size - FDS_HASH);
+}
 
 int fct_fds_sniff(const char *path)
 {
@@ -212,7 +297,10 @@ static facto_status fds_check_dir(facto_ctx *ctx, fct_fds *f, uint32_t n_sec, ui
     return FACTO_OK;
 }
 
-facto_status fct_fds_open(facto_ctx *ctx, const char *path, fct_fds **out)
+/* fct_fds_open; with verify 0 the checksum is left to fct_fds_dataset (which
+ * computes it in step with its checks), except that a header or directory
+ * that fails its checks is reported as a checksum mismatch when it is one. */
+static facto_status fds_open(facto_ctx *ctx, const char *path, fct_fds **out, int verify)
 {
     *out = NULL;
     fct_fds *f = calloc(1, sizeof *f);
@@ -268,12 +356,11 @@ facto_status fct_fds_open(facto_ctx *ctx, const char *path, fct_fds **out)
                       "header says %llu)", path, (unsigned long long)f->size, (unsigned long long)fsize);
         goto fail;
     }
-    uint64_t stored = le_get(f->base + f->size - FDS_HASH, 8);
-    uint64_t computed = XXH64(f->base, f->size - FDS_HASH, 0);
-    if (stored != computed) {
-        st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: corrupt data set file: checksum mismatch (stored %016llx, "
-                      "computed %016llx)", path, (unsigned long long)stored, (unsigned long long)computed);
-        goto fail;
+    f->version = version;
+    if (verify) {
+        if ((st = fds_check_sum(ctx, f, fds_sum(f))) != FACTO_OK)
+            goto fail;
+        f->verified = 1;
     }
     f->item_w = h[12];
     f->row_w = h[13];
@@ -287,15 +374,18 @@ facto_status fct_fds_open(facto_ctx *ctx, const char *path, fct_fds **out)
         nu > INT32_MAX || ni > INT32_MAX || nr > (uint64_t)INT64_MAX / 8 || (f->item_w == 2 && ni > 65536) ||
         (f->row_w == 4 && nr > UINT32_MAX)) {
         st = fds_corrupt(ctx, path, "bad widths or counts in the header");
-        goto fail;
+        goto fail_sum;
     }
     f->n_users = (int32_t)nu;
     f->n_items = (int32_t)ni;
     f->n_ratings = (int64_t)nr;
     if ((st = fds_check_dir(ctx, f, n_sec, dir_off)) != FACTO_OK)
-        goto fail;
+        goto fail_sum;
     *out = f;
     return fct_ok(ctx);
+fail_sum:
+    if (!f->verified && fds_check_sum(ctx, f, fds_sum(f)) != FACTO_OK)
+        st = FACTO_ERR_CORRUPT;
 fail:
     if (fd >= 0)
         close(fd);
@@ -303,40 +393,68 @@ fail:
     return st;
 }
 
-/* An id map viewing section ids/offs: n ids. */
+facto_status fct_fds_open(facto_ctx *ctx, const char *path, fct_fds **out)
+{
+    return fds_open(ctx, path, out, 1);
+}
+
+/* An id map viewing section ids/offs: n ids. Every offset and id is
+ * checked here in one pass over the offsets and one over the blob (a NUL
+ * ends each id and no other byte is NUL; no line feed); on a little-endian
+ * host the offsets are used in the mapping, else decoded. */
 static facto_status fds_ids(facto_ctx *ctx, const fct_fds *f, int s_off, int s_ids, int32_t n, const char *what,
                             facto_idmap **out)
 {
     const unsigned char *offs = f->sec[s_off].p;
     const char *blob = (const char *)f->sec[s_ids].p;
     uint64_t blob_n = f->sec[s_ids].size;
-    char **names = fct_malloc_array((size_t)n + 1, sizeof *names);
-    if (!names)
-        return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", f->path);
-    uint64_t prev = le_get(offs, 8);
-    if (prev != 0 || le_get(offs + 8 * (uint64_t)n, 8) != blob_n) {
-        free(names);
+    uint64_t *own = NULL;
+    const uint64_t *off = (const uint64_t *)(const void *)offs; /* a 64-byte aligned section */
+    if (!host_le()) {
+        if (!(own = fct_malloc_array((size_t)n + 1, sizeof *own)))
+            return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", f->path);
+        for (int64_t i = 0; i <= n; i++)
+            own[i] = le_get(offs + 8 * i, 8);
+        off = own;
+    }
+    if (off[0] != 0 || off[n] != blob_n) {
+        free(own);
         return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: corrupt data set file: %s id offsets do not span their ids",
                         f->path, what);
     }
     for (int32_t i = 0; i < n; i++) {
-        uint64_t next = le_get(offs + 8 * ((uint64_t)i + 1), 8);
-        if (next <= prev || next > blob_n || next - prev - 1 < 1 || next - prev - 1 > FACTO_MAX_ID_LEN ||
-            blob[next - 1] != '\0' || memchr(blob + prev, '\0', next - prev - 1)) {
-            free(names);
+        uint64_t prev = off[i], next = off[i + 1];
+        if (next <= prev + 1 || next - prev - 1 > FACTO_MAX_ID_LEN || next > blob_n || blob[next - 1] != '\0') {
+            free(own);
             return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: corrupt data set file: %s id %d is not 1..%d bytes ending "
                             "in NUL", f->path, what, (int)i, FACTO_MAX_ID_LEN);
         }
-        if (memchr(blob + prev, '\n', next - prev - 1)) {
-            free(names);
-            return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: corrupt data set file: %s id %d holds a line feed, "
-                            "which no ratings file can give and no text output can carry", f->path, what, (int)i);
-        }
-        names[i] = (char *)(blob + prev);
-        prev = next;
     }
+    /* n terminators found at distinct places: any further NUL is inside an id. */
+    uint64_t nuls = 0;
+    for (uint64_t k = 0; k < blob_n; k++)
+        nuls += blob[k] == '\0';
+    if (nuls != (uint64_t)n) {
+        int32_t i = 0;
+        while (i < n && !memchr(blob + off[i], '\0', off[i + 1] - off[i] - 1))
+            i++;
+        free(own);
+        return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: corrupt data set file: %s id %d is not 1..%d bytes ending "
+                        "in NUL", f->path, what, (int)i, FACTO_MAX_ID_LEN);
+    }
+    const char *lf = blob_n ? memchr(blob, '\n', blob_n) : NULL;
+    if (lf) {
+        int32_t i = 0;
+        while (i < n && off[i + 1] <= (uint64_t)(lf - blob))
+            i++;
+        free(own);
+        return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: corrupt data set file: %s id %d holds a line feed, "
+                        "which no ratings file can give and no text output can carry", f->path, what, (int)i);
+    }
+    if (fct_idmap_view(blob, off, own != NULL, n, out) != 0)
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", f->path);
     int32_t dup = -1;
-    int r = fct_idmap_view(names, n, out, &dup);
+    int r = fct_idmap_index(*out, &dup);
     if (r == -1)
         return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", f->path);
     if (r == -2)
@@ -361,6 +479,19 @@ facto_status fct_fds_dataset(facto_ctx *ctx, fct_fds *f, facto_dataset **out)
     int le = host_le();
     int64_t n = f->n_ratings;
     facto_status st = FACTO_OK;
+    /* The checksum, when fct_fds_open left it: computed a piece ahead of
+     * the item and rating checks, so they read bytes in cache (on a
+     * big-endian host, where the arrays are decoded, all at once here). */
+    fds_hasher hh, *hp = NULL;
+    if (!f->verified) {
+        if (fds_hasher_init(&hh, f) != 0) {
+            fds_hasher_free(&hh);
+            facto_dataset_free(ds);
+            return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
+        }
+        hp = &hh;
+        fds_hash_to(hp, le ? f->sec[S_ITEM].off : f->size);
+    }
 
     /* Row offsets: non-decreasing, from 0 to n. */
     const unsigned char *rows = f->sec[S_ROWS].p;
@@ -403,10 +534,22 @@ facto_status fct_fds_dataset(facto_ctx *ctx, fct_fds *f, facto_dataset **out)
             ds->items[k] = (int32_t)le_get(it + k * f->item_w, f->item_w);
         fds_release(f, it, f->sec[S_ITEM].size);
     }
+/* Per user: the last item below n_items and each one above the one before
+ * it (an OR over the comparisons, which the compiler vectorizes); a user
+ * that fails is walked again to name the item. */
 #define FDS_CHECK_ITEMS(T, A)                                                                                          \
     for (int32_t u = 0; u < f->n_users; u++) {                                                                         \
         const T *a = (const T *)(const void *)(A);                                                                     \
         int64_t b = ds->row_ptr[u], e = ds->row_ptr[u + 1];                                                            \
+        if (hp)                                                                                                        \
+            fds_hash_ahead(hp, f->sec[S_ITEM].off + (uint64_t)e * sizeof(T));                                          \
+        if (e == b)                                                                                                    \
+            continue;                                                                                                  \
+        int bad = (int64_t)a[e - 1] >= (int64_t)f->n_items || (int64_t)a[b] < 0;                                       \
+        for (int64_t k = b + 1; k < e; k++)                                                                            \
+            bad |= a[k] <= a[k - 1];                                                                                   \
+        if (!bad)                                                                                                      \
+            continue;                                                                                                  \
         int64_t prev = -1;                                                                                             \
         for (int64_t k = b; k < e; k++) {                                                                              \
             int64_t i = (int64_t)a[k];                                                                                 \
@@ -436,6 +579,8 @@ facto_status fct_fds_dataset(facto_ctx *ctx, fct_fds *f, facto_dataset **out)
         ds->narrow.rates = ds->ratings;
         ds->narrow.rates_bytes = f->sec[S_RATE].size;
         for (int64_t k = 0; k < n; k++) {
+            if (hp && (k & 4095) == 0)
+                fds_hash_ahead(hp, f->sec[S_RATE].off + 4 * (uint64_t)(k + 4096));
             float r = ds->ratings[k];
             if (!isfinite(r)) {
                 st = fds_corrupt(ctx, path, "a rating is not a finite number");
@@ -455,8 +600,29 @@ facto_status fct_fds_dataset(facto_ctx *ctx, fct_fds *f, facto_dataset **out)
                 goto fail;
             }
         }
-        for (int64_t k = 0; k < n; k++)
-            used[rt[k]] = 1;
+        /* Which codes occur (for the range of values) until every code of
+         * the table has been seen, which in a file facto wrote comes soon;
+         * from then on only the largest code matters (a vectorized max). */
+        uint32_t n_used = 0;
+        unsigned top = 0;
+        for (int64_t k0 = 0; k0 < n; k0 += 16384) {
+            int64_t k1 = k0 + 16384 < n ? k0 + 16384 : n;
+            if (hp)
+                fds_hash_ahead(hp, f->sec[S_RATE].off + (uint64_t)k1);
+            if (n_used < f->n_codes) {
+                for (int64_t k = k0; k < k1; k++) {
+                    n_used += !used[rt[k]] && rt[k] < f->n_codes;
+                    used[rt[k]] = 1;
+                }
+            } else {
+                uint8_t mx = 0;
+                for (int64_t k = k0; k < k1; k++)
+                    mx = rt[k] > mx ? rt[k] : mx;
+                top = mx > top ? mx : top;
+            }
+        }
+        if (top >= f->n_codes)
+            used[top] = 1;
         for (uint32_t c = f->n_codes; c < FDS_MAX_CODES; c++)
             if (used[c]) {
                 st = fds_corrupt(ctx, path, "a rating code is outside the code table");
@@ -511,6 +677,14 @@ facto_status fct_fds_dataset(facto_ctx *ctx, fct_fds *f, facto_dataset **out)
                 ds->timestamps[k] = (int64_t)le_get(tp + 8 * k, 8);
         }
     }
+    if (hp) {
+        st = fds_check_sum(ctx, f, fds_hash_digest(hp));
+        fds_hasher_free(hp);
+        hp = NULL;
+        if (st != FACTO_OK)
+            goto fail;
+        f->verified = 1;
+    }
     if ((st = fds_ids(ctx, f, S_UOFF, S_UIDS, f->n_users, "user", &ds->user_map)) != FACTO_OK ||
         (st = fds_ids(ctx, f, S_IOFF, S_IIDS, f->n_items, "item", &ds->item_map)) != FACTO_OK)
         goto fail;
@@ -519,6 +693,13 @@ facto_status fct_fds_dataset(facto_ctx *ctx, fct_fds *f, facto_dataset **out)
 nomem:
     st = fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
 fail:
+    if (hp) {
+        /* A value failed its check before the whole file was hashed: a
+         * corrupted file is named as such, whatever its first bad value. */
+        if (st == FACTO_ERR_CORRUPT && fds_check_sum(ctx, f, fds_hash_digest(hp)) != FACTO_OK)
+            st = FACTO_ERR_CORRUPT;
+        fds_hasher_free(hp);
+    }
     facto_dataset_free(ds);
     return st;
 }
@@ -529,7 +710,7 @@ facto_status fct_fds_read(facto_ctx *ctx, const char *path, const facto_read_opt
     *out = NULL;
     fct_fds *f = NULL;
     facto_dataset *ds = NULL;
-    facto_status st = fct_fds_open(ctx, path, &f);
+    facto_status st = fds_open(ctx, path, &f, 0); /* the checksum in step with fct_fds_dataset's checks */
     if (st != FACTO_OK)
         return st;
     if ((st = fct_fds_dataset(ctx, f, &ds)) != FACTO_OK)
@@ -603,7 +784,9 @@ typedef struct fds_writer {
     const char *path;
     facto_output *out;
     FILE *f;
+    int version;            /* 1: XXH64, 2: XXH3 */
     XXH64_state_t *hash;
+    XXH3_state_t *hash3;
     uint64_t off;
     int failed;
     unsigned char buf[65536];
@@ -617,7 +800,10 @@ static void fds_w(fds_writer *w, const void *p, size_t n)
         w->failed = errno ? errno : EIO;
         return;
     }
-    XXH64_update(w->hash, p, n);
+    if (w->version == 1)
+        XXH64_update(w->hash, p, n);
+    else
+        XXH3_64bits_update(w->hash3, p, n);
     w->off += n;
 }
 
@@ -695,12 +881,19 @@ static uint64_t ids_bytes(const facto_idmap *m)
 {
     uint64_t n = 0;
     for (int32_t i = 0; i < m->n; i++)
-        n += strlen(m->names[i]) + 1;
+        n += strlen(facto_idmap_name(m, i)) + 1;
     return n;
 }
 
 facto_status facto_dataset_write_fds(facto_ctx *ctx, const facto_dataset *ds, const char *path)
 {
+    return fct_fds_write_version(ctx, ds, path, FACTO_FDS_VERSION);
+}
+
+facto_status fct_fds_write_version(facto_ctx *ctx, const facto_dataset *ds, const char *path, int version)
+{
+    if (version < 1 || version > FACTO_FDS_VERSION)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "fct_fds_write_version: format %d (1..%d)", version, FACTO_FDS_VERSION);
     if (!ds || !path || !*path)
         return fct_fail(ctx, FACTO_ERR_INVALID, "facto_dataset_write_fds: data set and path must be given");
     {
@@ -745,15 +938,20 @@ facto_status facto_dataset_write_fds(facto_ctx *ctx, const facto_dataset *ds, co
     uint64_t file_size = at + FDS_HASH;
 
     fds_writer *w = calloc(1, sizeof *w);
-    if (!w || !(w->hash = XXH64_createState())) {
+    if (!w || !(w->hash = XXH64_createState()) || !(w->hash3 = XXH3_createState())) {
+        if (w)
+            XXH64_freeState(w->hash);
         free(w);
         return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
     }
     w->path = path;
+    w->version = version;
     XXH64_reset(w->hash, 0);
+    XXH3_64bits_reset(w->hash3);
     facto_status st = facto_output_open(ctx, path, 0, &w->out);
     if (st != FACTO_OK) {
         XXH64_freeState(w->hash);
+        XXH3_freeState(w->hash3);
         free(w);
         return st;
     }
@@ -761,7 +959,7 @@ facto_status facto_dataset_write_fds(facto_ctx *ctx, const facto_dataset *ds, co
 
     unsigned char h[FDS_HEADER] = {0};
     memcpy(h, FACTO_FDS_MAGIC, 8);
-    le_put(h + 8, FACTO_FDS_VERSION, 4);
+    le_put(h + 8, (uint64_t)version, 4);
     h[12] = (unsigned char)item_w;
     h[13] = (unsigned char)row_w;
     h[14] = (unsigned char)rate_w;
@@ -798,14 +996,14 @@ facto_status facto_dataset_write_fds(facto_ctx *ctx, const facto_dataset *ds, co
         case TAG_IOFF: {
             const facto_idmap *m = sec[s].tag == TAG_UOFF ? ds->user_map : ds->item_map;
             uint64_t o = 0;
-            FDS_PUT_INTS(w, m->n + 1, 8, k == 0 ? 0 : (o += strlen(m->names[k - 1]) + 1));
+            FDS_PUT_INTS(w, m->n + 1, 8, k == 0 ? 0 : (o += strlen(facto_idmap_name(m, (int32_t)k - 1)) + 1));
             break;
         }
         case TAG_UIDS:
         case TAG_IIDS: {
             const facto_idmap *m = sec[s].tag == TAG_UIDS ? ds->user_map : ds->item_map;
             for (int32_t i = 0; i < m->n; i++)
-                fds_w(w, m->names[i], strlen(m->names[i]) + 1);
+                fds_w(w, facto_idmap_name(m, i), strlen(facto_idmap_name(m, i)) + 1);
             break;
         }
         default: break;
@@ -815,7 +1013,7 @@ facto_status facto_dataset_write_fds(facto_ctx *ctx, const facto_dataset *ds, co
     if (!w->failed && w->off != file_size - FDS_HASH)
         w->failed = EIO; /* a bug: the layout and the bytes disagree */
     unsigned char hb[FDS_HASH];
-    le_put(hb, XXH64_digest(w->hash), 8);
+    le_put(hb, version == 1 ? XXH64_digest(w->hash) : XXH3_64bits_digest(w->hash3), 8);
     if (!w->failed && fwrite(hb, 1, sizeof hb, w->f) != sizeof hb)
         w->failed = errno ? errno : EIO;
     if (w->failed) {
@@ -825,6 +1023,7 @@ facto_status facto_dataset_write_fds(facto_ctx *ctx, const facto_dataset *ds, co
         st = facto_output_commit(ctx, w->out);
     }
     XXH64_freeState(w->hash);
+    XXH3_freeState(w->hash3);
     free(w);
     return st;
 }

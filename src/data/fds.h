@@ -6,10 +6,11 @@
  * blob of NUL-terminated bytes plus 8-byte offsets, optional int64
  * timestamps. A sibling of the model file container (src/io/modelfile.c,
  * same conventions: 64-byte header, 24-byte directory entries, sections on
- * 64-byte boundaries, little-endian, XXH64 of every byte before the last
- * 8), kept in data/ because a data set is built from it. Opening maps the
- * file read-only and verifies it before any use: one XXH64 pass over the
- * file, then every size and offset against the header and the file size.
+ * 64-byte boundaries, little-endian, a checksum of every byte before the
+ * last 8: XXH3 64-bit in format 2, XXH64 in format 1), kept in data/
+ * because a data set is built from it. Reading maps the file read-only and
+ * verifies it before any use: the header and every size and offset
+ * against the file, the checksum over every byte, every value.
  */
 #ifndef FACTO_FDS_H
 #define FACTO_FDS_H
@@ -17,7 +18,7 @@
 #include "dataset.h"
 
 #define FACTO_FDS_MAGIC "FACTOFDS"
-#define FACTO_FDS_VERSION 1
+#define FACTO_FDS_VERSION 2
 
 typedef struct fct_fds fct_fds;
 
@@ -32,8 +33,9 @@ int fct_fds_sniff(const char *path);
  * checksum (FACTO_ERR_CORRUPT "checksum mismatch"), directory and section
  * bounds, alignment and sizes against the header's counts and widths
  * (FACTO_ERR_CORRUPT). FACTO_ERR_IO when it cannot be opened or mapped.
- * Messages start with the path. Cost: the mmap plus one XXH64 pass over the
- * file (~5-10 GB/s from the page cache). *out: free with fct_fds_close.
+ * Messages start with the path. Cost: the mmap plus one checksum pass over
+ * the file (XXH3 for format 2, XXH64 for format 1; dominated by the first
+ * touch of each page). *out: free with fct_fds_close.
  */
 facto_status fct_fds_open(facto_ctx *ctx, const char *path, fct_fds **out);
 void fct_fds_close(fct_fds *f);
@@ -50,9 +52,19 @@ void fct_fds_close(fct_fds *f);
  * allocation per id). Every value is checked while decoding: offsets
  * non-decreasing from 0 to n_ratings, items in range and strictly ascending
  * within a user, codes below the table size, ratings finite, ids 1..255
- * bytes without NUL and distinct (FACTO_ERR_CORRUPT). O(file size).
+ * bytes without NUL and distinct (FACTO_ERR_CORRUPT). When f came from
+ * fct_fds_read (not fct_fds_open), the checksum is computed here, a piece
+ * ahead of the item and rating checks, and compared before the id
+ * sections are read ("checksum mismatch" also replaces the message of a
+ * value that failed its check in a file whose checksum does not match).
+ * O(file size).
  */
 facto_status fct_fds_dataset(facto_ctx *ctx, fct_fds *f, facto_dataset **out);
+
+/* facto_dataset_write_fds writing format `version` (1: XXH64 checksum, 2:
+ * XXH3; 1..FACTO_FDS_VERSION, else FACTO_ERR_INVALID): the tests write
+ * format 1 files through it to check they stay readable. */
+facto_status fct_fds_write_version(facto_ctx *ctx, const facto_dataset *ds, const char *path, int version);
 
 /*
  * facto_dataset_read_with_stats for a .fds file: the options' implicit flag

@@ -280,11 +280,11 @@ static facto_status fct_fm_ratings_refs(facto_ctx *ctx, const facto_dataset *tra
         return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %lld rating references", (long long)n);
     }
     for (int32_t i = 0; i < ds->n_items; i++) {
-        int32_t t = ds == train ? i : facto_idmap_find(train->item_map, ds->item_map->names[i]);
+        int32_t t = ds == train ? i : facto_idmap_find(train->item_map, facto_idmap_name(ds->item_map, i));
         imap[i] = t < 0 ? train->n_items : t;
     }
     for (int32_t u = 0; u < ds->n_users; u++) {
-        int32_t t = ds == train ? u : facto_idmap_find(train->user_map, ds->user_map->names[u]);
+        int32_t t = ds == train ? u : facto_idmap_find(train->user_map, facto_idmap_name(ds->user_map, u));
         for (int64_t e = ds->row_ptr[u]; e < ds->row_ptr[u + 1]; e++) {
             ur[e] = t < 0 ? train->n_users : t;
             ir[e] = imap[ds->items[e]];
@@ -565,7 +565,7 @@ facto_status fct_fm_side_rows(facto_ctx *ctx, const facto_features *f, const cha
     /* Row t = the features of training id t (empty when the file lacks it). */
     int64_t with_features = 0;
     for (int32_t t = 0; st == FACTO_OK && t < ids->n; t++) {
-        int32_t s = facto_idmap_find(f->ids, ids->names[t]);
+        int32_t s = facto_idmap_find(f->ids, facto_idmap_name(ids, t));
         const int64_t b = s >= 0 ? f->rows->row_ptr[s] : 0, e = s >= 0 ? f->rows->row_ptr[s + 1] : 0;
         for (int64_t k = b; k < e && st == FACTO_OK; k++)
             st = facto_rows_push(ctx, r, f->rows->keys[k], f->rows->values[k]);

@@ -195,8 +195,8 @@ facto_status facto_propensity_weights(facto_ctx *ctx, const char *path, const fa
             if (e[x].user == e[x - 1].user && e[x].item == e[x - 1].item) {
                 st = fct_fail(ctx, FACTO_ERR_PARSE,
                               "%s:%lld: a second propensity for user '%s', item '%s' (the first is on line %lld)",
-                              path, (long long)e[x].line, ds->user_map->names[e[x].user],
-                              ds->item_map->names[e[x].item], (long long)e[x - 1].line);
+                              path, (long long)e[x].line, facto_idmap_name(ds->user_map, e[x].user),
+                              facto_idmap_name(ds->item_map, e[x].item), (long long)e[x - 1].line);
                 goto done;
             }
     }
@@ -223,7 +223,7 @@ facto_status facto_propensity_weights(facto_ctx *ctx, const char *path, const fa
                     snprintf(hint, sizeof hint, "; line %lld was taken for a header, as its last column '%s' is "
                              "not a number", (long long)header_line, header);
                 st = fct_fail(ctx, FACTO_ERR_NOT_FOUND, "%s: no propensity for the rating of user '%s', item '%s'%s%s",
-                              path, ds->user_map->names[u], ds->item_map->names[it],
+                              path, facto_idmap_name(ds->user_map, u), facto_idmap_name(ds->item_map, it),
                               stats->per_item ? " (the file gives propensities per item)" : "", hint);
                 goto done;
             }

@@ -327,13 +327,13 @@ static facto_status fct_split_build(facto_ctx *ctx, const facto_dataset *all, co
                 continue;
             int32_t i = all->items[k];
             if (user_new[u] < 0) {
-                const char *name = all->user_map->names[u];
+                const char *name = facto_idmap_name(all->user_map, u);
                 user_new[u] = fct_idmap_intern(users, name, strlen(name));
                 if (user_new[u] < 0)
                     goto nomem;
             }
             if (item_new[i] < 0) {
-                const char *name = all->item_map->names[i];
+                const char *name = facto_idmap_name(all->item_map, i);
                 item_new[i] = fct_idmap_intern(items, name, strlen(name));
                 if (item_new[i] < 0)
                     goto nomem;

@@ -51,7 +51,7 @@ static int tsv_put_id(FILE *f, const char *id)
 static int32_t tsv_bad_id(const facto_idmap *map)
 {
     for (int32_t i = 0; i < map->n; i++)
-        if (strchr(map->names[i], '\n'))
+        if (strchr(facto_idmap_name(map, i), '\n'))
             return i;
     return -1;
 }
@@ -95,7 +95,7 @@ facto_status facto_dataset_write_tsv(facto_ctx *ctx, const facto_dataset *ds, co
                 if (side == 0 ? u == bad : ds->items[k] == bad)
                     row = k + 1;
         char shown[256];
-        tsv_show_id(map->names[bad], shown, sizeof shown);
+        tsv_show_id(facto_idmap_name(map, bad), shown, sizeof shown);
         return fct_fail(ctx, FACTO_ERR_INVALID,
                         "%s: %s id '%s' (row %lld) holds a line break, which a line of text cannot carry; keep "
                         "this data set as .fds",
@@ -117,7 +117,7 @@ facto_status facto_dataset_write_tsv(facto_ctx *ctx, const facto_dataset *ds, co
     int have_last = 0;
     char last_text[64];
     for (int32_t u = 0; u < ds->n_users && !err; u++) {
-        const char *uid = ds->user_map->names[u];
+        const char *uid = facto_idmap_name(ds->user_map, u);
         for (int64_t k = ds->row_ptr[u]; k < ds->row_ptr[u + 1]; k++) {
             float r = ds->ratings[k];
             if (!have_last || memcmp(&r, &last, sizeof r) != 0) {
@@ -126,7 +126,7 @@ facto_status facto_dataset_write_tsv(facto_ctx *ctx, const facto_dataset *ds, co
                 have_last = 1;
             }
             int n = tsv_put_id(f, uid) < 0 || putc('\t', f) == EOF ||
-                            tsv_put_id(f, ds->item_map->names[ds->items[k]]) < 0
+                            tsv_put_id(f, facto_idmap_name(ds->item_map, ds->items[k])) < 0
                         ? -1
                         : 0;
             if (n >= 0 && ds->timestamps) {

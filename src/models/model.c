@@ -396,8 +396,15 @@ facto_status fct_model_map_ids(facto_ctx *ctx, const facto_idmap *from, const fa
     int32_t *map = fct_malloc_array((size_t)(n > 0 ? n : 1), sizeof *map);
     if (!map)
         return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory mapping %d ids", n);
-    for (int32_t x = 0; x < n; x++)
-        map[x] = facto_idmap_find(to, facto_idmap_name(from, x));
+    if (fct_idmap_equal(from, to)) {
+        /* The same id table (a test .fds written with the training set's
+         * ids): compared as one blob, no id hashed, no lookup table built. */
+        for (int32_t x = 0; x < n; x++)
+            map[x] = x;
+    } else {
+        for (int32_t x = 0; x < n; x++)
+            map[x] = facto_idmap_find(to, facto_idmap_name(from, x));
+    }
     *out = map;
     return FACTO_OK;
 }
@@ -524,7 +531,7 @@ facto_status fct_model_put_idmap(facto_ctx *ctx, fct_mfile_writer *w, uint32_t t
         return fct_fail(ctx, FACTO_ERR_INVALID, "fct_model_put_idmap: writer and map must be given");
     uint64_t total = 4;
     for (int32_t i = 0; i < map->n; i++) {
-        size_t len = strlen(map->names[i]);
+        size_t len = strlen(facto_idmap_name(map, i));
         if (len == 0 || len > FACTO_MAX_ID_LEN)
             return fct_fail(ctx, FACTO_ERR_INTERNAL, "%s: id %d has length %zu", fct_mfile_writer_path(w), (int)i, len);
         total += 1 + len;
@@ -535,9 +542,9 @@ facto_status fct_model_put_idmap(facto_ctx *ctx, fct_mfile_writer *w, uint32_t t
     fct_le_store_u32(buf, (uint32_t)map->n);
     size_t at = 4;
     for (int32_t i = 0; i < map->n; i++) {
-        size_t len = strlen(map->names[i]);
+        size_t len = strlen(facto_idmap_name(map, i));
         buf[at++] = (unsigned char)len;
-        memcpy(buf + at, map->names[i], len);
+        memcpy(buf + at, facto_idmap_name(map, i), len);
         at += len;
     }
     facto_status st = fct_mfile_put(ctx, w, tag, buf, total);
@@ -564,10 +571,17 @@ facto_status fct_model_get_idmap(facto_ctx *ctx, const fct_mfile_reader *r, uint
     if (count > INT32_MAX || count > (nbytes - 4) / 2)
         return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: id map '%s' claims %u ids in %llu bytes", fct_mfile_path(r), ts,
                           (unsigned)count, (unsigned long long)nbytes);
-    facto_idmap *map = fct_idmap_new();
-    if (!map)
+    /* A flat map: the ids back to back, NUL-terminated, and their offsets
+     * (the section's bytes minus the count, plus nothing per id). */
+    char *blob = malloc((size_t)(nbytes - 4) + 1);
+    uint32_t *off = fct_malloc_array((size_t)count + 1, sizeof *off);
+    if (!blob || !off || nbytes - 4 > UINT32_MAX) {
+        free(blob);
+        free(off);
         return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", fct_mfile_path(r));
+    }
     uint64_t at = 4;
+    uint32_t bat = 0;
     for (uint32_t i = 0; i < count; i++) {
         size_t len = at < nbytes ? p[at] : 0;
         const char *why = NULL;
@@ -579,24 +593,39 @@ facto_status fct_model_get_idmap(facto_ctx *ctx, const fct_mfile_reader *r, uint
             why = "runs past the end of the section";
         else if (memchr(p + at + 1, '\0', len))
             why = "holds a NUL byte";
-        int32_t idx = why ? -4 : fct_idmap_intern(map, (const char *)(p + at + 1), len);
-        if (idx == -1) {
-            fct_idmap_free(map);
-            return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", fct_mfile_path(r));
-        }
-        if (!why && idx != (int32_t)i)
-            why = "repeats an earlier id";
         if (why) {
-            fct_idmap_free(map);
+            free(blob);
+            free(off);
             return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: id map '%s': id %u (byte %llu of the section) %s",
                               fct_mfile_path(r), ts, (unsigned)i, (unsigned long long)at, why);
         }
+        off[i] = bat;
+        memcpy(blob + bat, p + at + 1, len);
+        bat += (uint32_t)len;
+        blob[bat++] = '\0';
         at += 1 + len;
     }
+    off[count] = bat;
     if (at != nbytes) {
-        fct_idmap_free(map);
+        free(blob);
+        free(off);
         return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: id map '%s': %llu bytes after its %u ids", fct_mfile_path(r), ts,
                           (unsigned long long)(nbytes - at), (unsigned)count);
+    }
+    facto_idmap *map = NULL;
+    int32_t dup = -1;
+    if (fct_idmap_flat(blob, off, (int32_t)count, &map) != 0)
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", fct_mfile_path(r));
+    int rc = fct_idmap_index(map, &dup);
+    if (rc != 0) {
+        uint64_t dat = 4;
+        for (int32_t i = 0; i < dup; i++)
+            dat += 1 + strlen(facto_idmap_name(map, i));
+        fct_idmap_free(map);
+        if (rc == -1)
+            return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", fct_mfile_path(r));
+        return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: id map '%s': id %u (byte %llu of the section) repeats an "
+                        "earlier id", fct_mfile_path(r), ts, (unsigned)dup, (unsigned long long)dat);
     }
     *out = map;
     return fct_ok(ctx);

@@ -64,7 +64,7 @@ static inline double rank_ndcg(facto_ctx *ctx, const facto_model *model, const f
     if (!ids || !recs || !n_out || !rel)
         goto done;
     for (int32_t u = 0; u < nu; u++)
-        ids[u] = test->user_map->names[u];
+        ids[u] = facto_idmap_name(test->user_map, u);
     if (facto_model_recommend_batch(ctx, model, ids, nu, k, 0, recs, n_out) != FACTO_OK)
         goto done;
     sum = 0.0;
@@ -73,7 +73,7 @@ static inline double rank_ndcg(facto_ctx *ctx, const facto_model *model, const f
         if (d == 0 || facto_idmap_find(facto_model_users(model), ids[u]) < 0)
             continue;
         for (int64_t x = 0; x < d; x++)
-            rel[x] = facto_idmap_find(mi, test->item_map->names[test->items[a + x]]);
+            rel[x] = facto_idmap_find(mi, facto_idmap_name(test->item_map, test->items[a + x]));
         double dcg = 0.0, idcg = 0.0;
         for (int r = 0; r < n_out[u]; r++)
             for (int64_t x = 0; x < d; x++)

@@ -62,10 +62,10 @@ static void assert_same(const facto_dataset *a, const facto_dataset *b)
     assert_int_equal(a->n_items, b->n_items);
     assert_int_equal(a->n_ratings, b->n_ratings);
     for (int32_t u = 0; u < a->n_users; u++)
-        assert_string_equal(a->user_map->names[u], b->user_map->names[u]);
+        assert_string_equal(facto_idmap_name(a->user_map, u), facto_idmap_name(b->user_map, u));
     for (int32_t i = 0; i < a->n_items; i++) {
-        assert_string_equal(a->item_map->names[i], b->item_map->names[i]);
-        assert_int_equal(facto_idmap_find(b->item_map, a->item_map->names[i]), i);
+        assert_string_equal(facto_idmap_name(a->item_map, i), facto_idmap_name(b->item_map, i));
+        assert_int_equal(facto_idmap_find(b->item_map, facto_idmap_name(a->item_map, i)), i);
     }
     assert_int_equal(facto_idmap_find(b->item_map, "no such id"), -1);
     assert_memory_equal(a->row_ptr, b->row_ptr, ((size_t)a->n_users + 1) * sizeof *a->row_ptr);
@@ -86,17 +86,32 @@ static void assert_same(const facto_dataset *a, const facto_dataset *b)
 }
 
 /* Write, check the header's widths, read back, compare. */
-static void round_trip(facto_dataset *ds, int item_w, int rate_w, int n_codes)
+static void round_trip_v(facto_dataset *ds, int item_w, int rate_w, int n_codes, int version)
 {
     facto_ctx *ctx = facto_ctx_new();
     const char *path = fct_test_path("rt.fds");
-    assert_int_equal(facto_dataset_write_fds(ctx, ds, path), FACTO_OK);
+    if (version == FACTO_FDS_VERSION)
+        assert_int_equal(facto_dataset_write_fds(ctx, ds, path), FACTO_OK);
+    else
+        assert_int_equal(fct_fds_write_version(ctx, ds, path, version), FACTO_OK);
     unsigned char h[64];
     FILE *f = fopen(path, "rb");
     assert_non_null(f);
     assert_int_equal(fread(h, 1, 64, f), 64);
+    /* The checksum: XXH64 (seed 0) in format 1, XXH3 64-bit in format 2. */
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    unsigned char *all = malloc((size_t)size);
+    fseek(f, 0, SEEK_SET);
+    assert_int_equal(fread(all, 1, (size_t)size, f), (size_t)size);
     fclose(f);
+    uint64_t stored = 0;
+    for (int i = 0; i < 8; i++)
+        stored |= (uint64_t)all[size - 8 + i] << (8 * i);
+    assert_true(stored == (version == 1 ? XXH64(all, (size_t)size - 8, 0) : XXH3_64bits(all, (size_t)size - 8)));
+    free(all);
     assert_memory_equal(h, "FACTOFDS", 8);
+    assert_int_equal(h[8], version);
     assert_int_equal(h[12], item_w);
     assert_int_equal(h[13], 4);
     assert_int_equal(h[14], rate_w);
@@ -111,7 +126,38 @@ static void round_trip(facto_dataset *ds, int item_w, int rate_w, int n_codes)
         assert_null(back->ratings);
     assert_same(ds, back);
     assert_non_null(back->fds);
+    /* A second read of the same file has equal id tables (compared as
+     * blobs), and a clone of a read map equals it too. */
+    facto_dataset *again = NULL;
+    assert_int_equal(facto_dataset_read(ctx, path, NULL, &again, NULL), FACTO_OK);
+    assert_true(fct_idmap_equal(back->user_map, again->user_map));
+    assert_true(fct_idmap_equal(back->item_map, again->item_map));
+    assert_false(fct_idmap_equal(back->user_map, again->item_map));
+    facto_idmap *c = fct_idmap_clone(again->item_map);
+    facto_dataset_free(again);
+    assert_true(fct_idmap_equal(c, back->item_map));
+    assert_int_equal(facto_idmap_find(c, facto_idmap_name(back->item_map, back->n_items - 1)), back->n_items - 1);
+    fct_idmap_free(c);
     facto_dataset_free(back);
+    facto_dataset_free(ds);
+    facto_ctx_free(ctx);
+}
+
+static void round_trip(facto_dataset *ds, int item_w, int rate_w, int n_codes)
+{
+    round_trip_v(ds, item_w, rate_w, n_codes, FACTO_FDS_VERSION);
+}
+
+/* Format 1 files (XXH64), as facto 0.1 wrote them, stay readable. */
+static void test_format1(void **state)
+{
+    (void)state;
+    round_trip_v(make_ds(50, 300, 20, rate_half, 1), 2, 1, 10, 1);
+    round_trip_v(make_ds(400, 70000, 200, rate_one, 0), 4, 1, 1, 1);
+    round_trip_v(make_ds(60, 500, 40, rate_float, 1), 2, 4, 0, 1);
+    facto_ctx *ctx = facto_ctx_new();
+    facto_dataset *ds = make_ds(5, 5, 2, rate_one, 0);
+    assert_int_equal(fct_fds_write_version(ctx, ds, fct_test_path("v3.fds"), FACTO_FDS_VERSION + 1), FACTO_ERR_INVALID);
     facto_dataset_free(ds);
     facto_ctx_free(ctx);
 }
@@ -166,12 +212,14 @@ static void test_implicit_threshold(void **state)
 static unsigned char *g_file;
 static size_t g_size;
 
+static int g_version = FACTO_FDS_VERSION;
+
 static void load_good(void)
 {
     facto_ctx *ctx = facto_ctx_new();
     facto_dataset *ds = make_ds(20, 50, 10, rate_half, 1);
     const char *path = fct_test_path("good.fds");
-    assert_int_equal(facto_dataset_write_fds(ctx, ds, path), FACTO_OK);
+    assert_int_equal(fct_fds_write_version(ctx, ds, path, g_version), FACTO_OK);
     facto_dataset_free(ds);
     facto_ctx_free(ctx);
     FILE *f = fopen(path, "rb");
@@ -212,7 +260,7 @@ static size_t section(const char tag[4], uint64_t *size)
 static facto_status try_read(size_t n, int rehash)
 {
     if (rehash) {
-        uint64_t h = XXH64(g_file, n - 8, 0);
+        uint64_t h = g_file[8] == 1 ? XXH64(g_file, n - 8, 0) : XXH3_64bits(g_file, n - 8);
         for (int i = 0; i < 8; i++)
             g_file[n - 8 + i] = (unsigned char)(h >> (8 * i));
     }
@@ -231,10 +279,11 @@ static facto_status try_read(size_t n, int rehash)
     return st;
 }
 
-static void test_corrupt(void **state)
+static void corrupt_version(int version)
 {
-    (void)state;
+    g_version = version;
     load_good();
+    assert_int_equal(g_file[8], version);
     assert_int_equal(try_read(g_size, 0), FACTO_OK);
     /* Truncated anywhere past the magic. */
     for (size_t n = 8; n < g_size; n += 61) {
@@ -302,6 +351,14 @@ static void test_corrupt(void **state)
     g_file = NULL;
 }
 
+static void test_corrupt(void **state)
+{
+    (void)state;
+    corrupt_version(FACTO_FDS_VERSION);
+    corrupt_version(1);
+    g_version = FACTO_FDS_VERSION;
+}
+
 /* ---- shards (distributed training reads its users' part by offset) -------- */
 
 /* Every part of `parts` read as a shard: users [n p / P, n (p + 1) / P),
@@ -335,9 +392,9 @@ static void check_shards(facto_dataset *ds)
             if (part == 0) {
                 assert_non_null(sh.user_map);
                 for (int32_t u = 0; u < ds->n_users; u++)
-                    assert_int_equal(facto_idmap_find(sh.user_map, ds->user_map->names[u]), u);
+                    assert_int_equal(facto_idmap_find(sh.user_map, facto_idmap_name(ds->user_map, u)), u);
                 for (int32_t i = 0; i < ds->n_items; i++)
-                    assert_int_equal(facto_idmap_find(sh.item_map, ds->item_map->names[i]), i);
+                    assert_int_equal(facto_idmap_find(sh.item_map, facto_idmap_name(ds->item_map, i)), i);
             } else {
                 assert_null(sh.user_map);
                 assert_null(sh.item_map);
@@ -452,13 +509,13 @@ static void test_tsv_ids(void **state)
     assert_int_equal(facto_dataset_read(ctx, path, NULL, &back, NULL), FACTO_OK);
     assert_int_equal(back->n_users, 3);
     for (int u = 0; u < 3; u++)
-        assert_string_equal(back->user_map->names[u], odd[u]);
+        assert_string_equal(facto_idmap_name(back->user_map, u), odd[u]);
     assert_int_equal(back->n_ratings, ds->n_ratings);
     facto_dataset_free(back);
     /* a line feed in the second user's id (patched in place: the writer
      * only reads the names): refused, nothing written */
     remove(path);
-    ds->user_map->names[1][2] = '\n';
+    ((char *)facto_idmap_name(ds->user_map, 1))[2] = '\n';
     assert_int_equal(facto_dataset_write_tsv(ctx, ds, path), FACTO_ERR_INVALID);
     assert_non_null(strstr(facto_errmsg(ctx), "user id ' a\\x0a:b ' (row 3) holds a line break"));
     FILE *f = fopen(path, "r");
@@ -535,7 +592,7 @@ int main(void)
         cmocka_unit_test(test_float_ratings),       cmocka_unit_test(test_implicit_threshold),
         cmocka_unit_test(test_corrupt),             cmocka_unit_test(test_synth),
         cmocka_unit_test(test_shards),              cmocka_unit_test(test_shard_corrupt),
-        cmocka_unit_test(test_tsv_ids),
+        cmocka_unit_test(test_tsv_ids),             cmocka_unit_test(test_format1),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

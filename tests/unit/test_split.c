@@ -129,10 +129,10 @@ static int same_dataset(const facto_dataset *a, const facto_dataset *b)
     if (a->n_users != b->n_users || a->n_items != b->n_items || a->n_ratings != b->n_ratings)
         return 0;
     for (int32_t u = 0; u < a->n_users; u++)
-        if (strcmp(a->user_map->names[u], b->user_map->names[u]) != 0 || a->row_ptr[u + 1] != b->row_ptr[u + 1])
+        if (strcmp(facto_idmap_name(a->user_map, u), facto_idmap_name(b->user_map, u)) != 0 || a->row_ptr[u + 1] != b->row_ptr[u + 1])
             return 0;
     for (int32_t i = 0; i < a->n_items; i++)
-        if (strcmp(a->item_map->names[i], b->item_map->names[i]) != 0)
+        if (strcmp(facto_idmap_name(a->item_map, i), facto_idmap_name(b->item_map, i)) != 0)
             return 0;
     for (int64_t k = 0; k < a->n_ratings; k++)
         if (a->items[k] != b->items[k] || a->ratings[k] != b->ratings[k])
@@ -898,7 +898,7 @@ static uint64_t pairs_hash(const facto_dataset *ds)
     uint64_t h = 1469598103934665603ull;
     for (int32_t u = 0; u < ds->n_users; u++)
         for (int64_t k = ds->row_ptr[u]; k < ds->row_ptr[u + 1]; k++) {
-            const char *parts[2] = {ds->user_map->names[u], ds->item_map->names[ds->items[k]]};
+            const char *parts[2] = {facto_idmap_name(ds->user_map, u), facto_idmap_name(ds->item_map, ds->items[k])};
             for (int p = 0; p < 2; p++) {
                 for (const char *c = parts[p]; *c; c++)
                     h = (h ^ (unsigned char)*c) * 1099511628211ull;
