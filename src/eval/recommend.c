@@ -434,14 +434,11 @@ static int fct_rec_one_quant(const facto_model *model, const fct_dot_form *d, co
     /* round 1: every item, from the int8 products, in float: the sums
      * below round by a few 2^-24 of |cu| + |b_i| + |a| and of the bound,
      * far inside the 2^-19 and 0.1% added (1e-30: below the normal range) */
-    for (int32_t i = 0; i < n; i++) {
-        const float a = (t * z->scale[i]) * (float)(dots[i] - 128 * z->sumq[i]);
-        const float base = (cu + z->bias[i]) + a;
-        const float e = unf * z->A[i] + runf * z->B[i] + cuef + z->C[i];
-        const float E = e * 1.001f + 0x1p-19f * (acu + fabsf(z->bias[i]) + fabsf(a)) + 1e-30f;
-        lo[i] = base - E;
-        hi[i] = base + E;
-    }
+    const fct_qbounds qb = {dots, z->sumq, z->scale, z->bias, z->A, z->B, z->C, t, cu, unf, runf, cuef, acu};
+    if (fct_kernel_has_avx512() && atomic_load_explicit(&fct_rec_prefilter_mode, memory_order_relaxed) != 3)
+        fct_qbounds_avx512(&qb, n, lo, hi);
+    else
+        fct_qbounds_scalar(&qb, n, lo, hi);
     int32_t m = 0;
     const int32_t *s = seen, *s_end = seen ? seen + n_seen : NULL;
     for (int32_t i = 0; i < n; i++) {

@@ -200,4 +200,20 @@ void fct_dots_u8s8_scalar(const uint8_t *u, const int8_t *Q, int32_t kp, int32_t
 void fct_dots_u8s8_vnni(const uint8_t *u, const int8_t *Q, int32_t kp, int32_t n, int32_t *out);
 int fct_kernel_has_vnni512(void);
 
+/* The int8 prefilter's first bounds (one-user top-N, recommend.c), item i
+ * < n: a = (ts scale[i]) (float)(dots[i] - 128 sumq[i]),
+ * base = (cu + bias[i]) + a, e = ((unf A[i] + runf B[i]) + cuef) + C[i],
+ * E = (e 1.001 + 2^-19 ((acu + |bias[i]|) + |a|)) + 1e-30,
+ * lo[i] = base - E, hi[i] = base + E. The AVX-512 one (only when
+ * fct_kernel_has_avx512()) 16 items at a time; a compiler may fuse a
+ * multiply and an add there (one rounding fewer), far inside the 0.1% and
+ * 2^-19 the bounds carry, so either path keeps every item of the top k. */
+typedef struct fct_qbounds {
+    const int32_t *dots, *sumq;
+    const float *scale, *bias, *A, *B, *C;
+    float ts, cu, unf, runf, cuef, acu;
+} fct_qbounds;
+void fct_qbounds_scalar(const fct_qbounds *q, int32_t n, float *lo, float *hi);
+void fct_qbounds_avx512(const fct_qbounds *q, int32_t n, float *lo, float *hi);
+
 #endif /* FACTO_KERNELS_H */

@@ -11,6 +11,8 @@
  */
 #include "kernels.h"
 
+#include <math.h>
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define FACTO_TOPN_X86 1
@@ -124,6 +126,18 @@ void fct_dots_u8s8_scalar(const uint8_t *u, const int8_t *Q, int32_t kp, int32_t
     }
 }
 
+void fct_qbounds_scalar(const fct_qbounds *q, int32_t n, float *lo, float *hi)
+{
+    for (int32_t i = 0; i < n; i++) {
+        const float a = (q->ts * q->scale[i]) * (float)(q->dots[i] - 128 * q->sumq[i]);
+        const float base = (q->cu + q->bias[i]) + a;
+        const float e = q->unf * q->A[i] + q->runf * q->B[i] + q->cuef + q->C[i];
+        const float E = e * 1.001f + 0x1p-19f * (q->acu + fabsf(q->bias[i]) + fabsf(a)) + 1e-30f;
+        lo[i] = base - E;
+        hi[i] = base + E;
+    }
+}
+
 #if FACTO_TOPN_X86
 
 int fct_kernel_has_vnni512(void)
@@ -162,6 +176,41 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void fct_dots_u8s8_vnni(c
     }
 }
 
+__attribute__((target("avx512f"))) void fct_qbounds_avx512(const fct_qbounds *q, int32_t n, float *lo, float *hi)
+{
+    const __m512 ts = _mm512_set1_ps(q->ts), cu = _mm512_set1_ps(q->cu), unf = _mm512_set1_ps(q->unf),
+                 runf = _mm512_set1_ps(q->runf), cuef = _mm512_set1_ps(q->cuef), acu = _mm512_set1_ps(q->acu),
+                 k1001 = _mm512_set1_ps(1.001f), k19 = _mm512_set1_ps(0x1p-19f), tiny = _mm512_set1_ps(1e-30f);
+    const __m512i c128 = _mm512_set1_epi32(128);
+    int32_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512i d = _mm512_sub_epi32(_mm512_loadu_si512((const void *)(q->dots + i)),
+                                           _mm512_mullo_epi32(c128, _mm512_loadu_si512((const void *)(q->sumq + i))));
+        const __m512 b = _mm512_loadu_ps(q->bias + i);
+        const __m512 a = _mm512_mul_ps(_mm512_mul_ps(ts, _mm512_loadu_ps(q->scale + i)), _mm512_cvtepi32_ps(d));
+        const __m512 base = _mm512_add_ps(_mm512_add_ps(cu, b), a);
+        const __m512 e = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(unf, _mm512_loadu_ps(q->A + i)),
+                                                                   _mm512_mul_ps(runf, _mm512_loadu_ps(q->B + i))),
+                                                     cuef),
+                                       _mm512_loadu_ps(q->C + i));
+        const __m512 s = _mm512_add_ps(_mm512_add_ps(acu, _mm512_abs_ps(b)), _mm512_abs_ps(a));
+        const __m512 E = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(e, k1001), _mm512_mul_ps(k19, s)), tiny);
+        _mm512_storeu_ps(lo + i, _mm512_sub_ps(base, E));
+        _mm512_storeu_ps(hi + i, _mm512_add_ps(base, E));
+    }
+    if (i < n) { /* the last few, by the same formula */
+        fct_qbounds t = *q;
+        t.dots += i;
+        t.sumq += i;
+        t.scale += i;
+        t.bias += i;
+        t.A += i;
+        t.B += i;
+        t.C += i;
+        fct_qbounds_scalar(&t, n - i, lo + i, hi + i);
+    }
+}
+
 #else
 
 int fct_kernel_has_vnni512(void) { return 0; }
@@ -170,5 +219,7 @@ void fct_dots_u8s8_vnni(const uint8_t *u, const int8_t *Q, int32_t kp, int32_t n
 {
     fct_dots_u8s8_scalar(u, Q, kp, n, out);
 }
+
+void fct_qbounds_avx512(const fct_qbounds *q, int32_t n, float *lo, float *hi) { fct_qbounds_scalar(q, n, lo, hi); }
 
 #endif
