@@ -214,6 +214,14 @@ typedef struct fct_qbounds {
     float ts, cu, unf, runf, cuef, acu;
 } fct_qbounds;
 void fct_qbounds_scalar(const fct_qbounds *q, int32_t n, float *lo, float *hi);
+/* The prefilter's user vector u [k] (max |u_f| = 127 t, t > 0) as
+ * w8[f] = round(u_f / t) + 128 (rounded to nearest even, clamped to
+ * +-127; 128 for f in k .. kp - 1), with *ru2 = sum (u_f - t w_f)^2 and
+ * *u2 = sum u_f^2 in double. The AVX-512 one (only when
+ * fct_kernel_has_avx512()) sums in another order: the sums differ by a
+ * few 2^-53 relative, which the 1e-9 the bounds add covers. */
+void fct_quant_user_scalar(const float *u, int32_t k, int32_t kp, float t, uint8_t *w8, double *ru2, double *u2);
+void fct_quant_user_avx512(const float *u, int32_t k, int32_t kp, float t, uint8_t *w8, double *ru2, double *u2);
 void fct_qbounds_avx512(const fct_qbounds *q, int32_t n, float *lo, float *hi);
 
 #endif /* FACTO_KERNELS_H */

@@ -138,6 +138,24 @@ void fct_qbounds_scalar(const fct_qbounds *q, int32_t n, float *lo, float *hi)
     }
 }
 
+void fct_quant_user_scalar(const float *u, int32_t k, int32_t kp, float t, uint8_t *w8, double *ru2, double *u2)
+{
+    double r2 = 0.0, v2 = 0.0;
+    for (int32_t f = 0; f < kp; f++) {
+        long w = 0;
+        if (f < k) {
+            w = t > 0.0f ? lrintf(u[f] / t) : 0;
+            w = w > 127 ? 127 : w < -127 ? -127 : w;
+            const double r = (double)u[f] - (double)t * (double)w;
+            r2 += r * r;
+            v2 += (double)u[f] * u[f];
+        }
+        w8[f] = (uint8_t)(w + 128);
+    }
+    *ru2 = r2;
+    *u2 = v2;
+}
+
 #if FACTO_TOPN_X86
 
 int fct_kernel_has_vnni512(void)
@@ -211,6 +229,36 @@ __attribute__((target("avx512f"))) void fct_qbounds_avx512(const fct_qbounds *q,
     }
 }
 
+__attribute__((target("avx512f"))) void fct_quant_user_avx512(const float *u, int32_t k, int32_t kp, float t,
+                                                              uint8_t *w8, double *ru2, double *u2)
+{
+    const __m512 tv = _mm512_set1_ps(t);
+    const __m512d td = _mm512_set1_pd((double)t);
+    const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127), off = _mm512_set1_epi32(128);
+    __m512d r2a = _mm512_setzero_pd(), r2b = r2a, v2a = r2a, v2b = r2a;
+    int32_t f = 0;
+    for (; f + 16 <= k; f += 16) {
+        const __m512 x = _mm512_loadu_ps(u + f);
+        /* round to nearest even, as lrintf in the default rounding mode */
+        __m512i w = _mm512_cvt_roundps_epi32(_mm512_div_ps(x, tv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        w = _mm512_min_epi32(_mm512_max_epi32(w, lo), hi);
+        _mm_storeu_si128((__m128i *)(w8 + f), _mm512_cvtepi32_epi8(_mm512_add_epi32(w, off)));
+        const __m512d x0 = _mm512_cvtps_pd(_mm512_castps512_ps256(x));
+        const __m512d x1 = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1)));
+        const __m512d w0 = _mm512_cvtepi32_pd(_mm512_castsi512_si256(w));
+        const __m512d w1 = _mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(w, 1));
+        const __m512d r0 = _mm512_sub_pd(x0, _mm512_mul_pd(td, w0)), r1 = _mm512_sub_pd(x1, _mm512_mul_pd(td, w1));
+        r2a = _mm512_add_pd(r2a, _mm512_mul_pd(r0, r0));
+        r2b = _mm512_add_pd(r2b, _mm512_mul_pd(r1, r1));
+        v2a = _mm512_add_pd(v2a, _mm512_mul_pd(x0, x0));
+        v2b = _mm512_add_pd(v2b, _mm512_mul_pd(x1, x1));
+    }
+    double r2, v2;
+    fct_quant_user_scalar(u + f, k - f, kp - f, t, w8 + f, &r2, &v2);
+    *ru2 = _mm512_reduce_add_pd(_mm512_add_pd(r2a, r2b)) + r2;
+    *u2 = _mm512_reduce_add_pd(_mm512_add_pd(v2a, v2b)) + v2;
+}
+
 #else
 
 int fct_kernel_has_vnni512(void) { return 0; }
@@ -221,5 +269,10 @@ void fct_dots_u8s8_vnni(const uint8_t *u, const int8_t *Q, int32_t kp, int32_t n
 }
 
 void fct_qbounds_avx512(const fct_qbounds *q, int32_t n, float *lo, float *hi) { fct_qbounds_scalar(q, n, lo, hi); }
+
+void fct_quant_user_avx512(const float *u, int32_t k, int32_t kp, float t, uint8_t *w8, double *ru2, double *u2)
+{
+    fct_quant_user_scalar(u, k, kp, t, w8, ru2, u2);
+}
 
 #endif
