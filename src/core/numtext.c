@@ -2,8 +2,11 @@
  * numtext.c — locale-free number text (numtext.h): one C locale object,
  * made once, installed with uselocale() around each strtod / snprintf and
  * the previous thread locale put back. Shortest round-trip output finds
- * the fewest significant digits: a binary search over 1..9 for a float
- * (3-4 conversions), 1..17 in turn for a double. O(digits) per number.
+ * the fewest significant digits: for a float, by exact 128-bit integer
+ * arithmetic where its integers fit in 126 bits (values of ordinary size;
+ * zero, subnormals and the far ends of the range take the other path), else by
+ * snprintf and strtof, a binary search over 1..9 (3-4 conversions); for a
+ * double, 1..17 in turn. O(digits) per number.
  */
 #include "numtext.h"
 
