@@ -38,6 +38,23 @@ facto_ctx *facto_ctx_new(void)
     return ctx;
 }
 
+void fct_ctx_reset(facto_ctx *ctx)
+{
+    free(ctx->inputs);
+    facto_log_fn fn = ctx->log_fn;
+    void *ud = ctx->log_user_data;
+    facto_log_level max = ctx->log_max;
+    int threads = ctx->n_threads;
+    ctx->inputs = NULL;
+    ctx->n_inputs = ctx->cap_inputs = 0;
+    ctx->code = FACTO_OK;
+    ctx->msg[0] = '\0';
+    ctx->log_fn = fn;
+    ctx->log_user_data = ud;
+    ctx->log_max = max;
+    ctx->n_threads = threads;
+}
+
 void facto_ctx_free(facto_ctx *ctx)
 {
     if (ctx)

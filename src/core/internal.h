@@ -35,6 +35,10 @@ struct facto_ctx {
  * so callers can write `return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%ld: ...", ...)`.
  * ctx may be NULL (then only the status is returned). */
 facto_status fct_fail(facto_ctx *ctx, facto_status status, const char *fmt, ...) FACTO_PRINTF(3, 4);
+/* A ctx as facto_ctx_new left it but for its log function, log level and
+ * threads: no error, no list of files read (the server's worker threads
+ * keep one ctx each and reset it before every request). */
+void fct_ctx_reset(facto_ctx *ctx);
 /* Mark the last call successful (code FACTO_OK, empty message). Returns FACTO_OK. */
 facto_status fct_ok(facto_ctx *ctx);
 /* Send a log line (no trailing newline needed) if level <= the ctx's max. */

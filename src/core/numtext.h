@@ -26,6 +26,9 @@ int fct_format_double(char *buf, size_t size, int digits, double v);
  * ("0.1", "1e-05", "3.4028235e+38"); "nan", "inf", "-inf" when not
  * finite. buf must hold 32 bytes. Returns the length. */
 int fct_format_float_short(char *buf, size_t size, float v);
+/* The same text by snprintf and strtof alone (fct_format_float_short
+ * computes it in integers where the float allows: the tests compare). */
+int fct_format_float_short_ref(char *buf, size_t size, float v);
 /* vsnprintf in the C locale ("0.5", never "0,5", whatever the program's
  * locale): vsnprintf's result. */
 int fct_vformat(char *buf, size_t size, const char *fmt, va_list ap);

@@ -412,17 +412,11 @@ static int fct_rec_one_quant(const facto_model *model, const fct_dot_form *d, co
     /* the user, quantized: w = round(u / t), stored as w + 128 */
     const float t = mx / 127.0f;
     double ru2 = 0.0, u2 = 0.0;
-    for (int32_t f = 0; f < kp; f++) {
-        long w = 0;
-        if (f < kd) {
-            w = t > 0.0f ? lrintf(pu[f] / t) : 0;
-            w = w > 127 ? 127 : w < -127 ? -127 : w;
-            const double r = (double)pu[f] - (double)t * (double)w;
-            ru2 += r * r;
-            u2 += (double)pu[f] * pu[f];
-        }
-        w8[f] = (uint8_t)(w + 128);
-    }
+    const int fast = fct_kernel_has_avx512() && atomic_load_explicit(&fct_rec_prefilter_mode, memory_order_relaxed) != 3;
+    if (t > 0.0f && fast)
+        fct_quant_user_avx512(pu, kd, kp, t, w8, &ru2, &u2);
+    else
+        fct_quant_user_scalar(pu, kd, kp, t, w8, &ru2, &u2);
     const double up = 1.0 + 1e-9, un = sqrt(u2) * up, run = sqrt(ru2) * up;
     const double cu_e = FCT_REC_U22 * fabs((double)cu);
     const float unf = (float)(un * (1.0 + 1e-6)), runf = (float)(run * (1.0 + 1e-6)),
@@ -434,22 +428,20 @@ static int fct_rec_one_quant(const facto_model *model, const fct_dot_form *d, co
     /* round 1: every item, from the int8 products, in float: the sums
      * below round by a few 2^-24 of |cu| + |b_i| + |a| and of the bound,
      * far inside the 2^-19 and 0.1% added (1e-30: below the normal range) */
-    for (int32_t i = 0; i < n; i++) {
-        const float a = (t * z->scale[i]) * (float)(dots[i] - 128 * z->sumq[i]);
-        const float base = (cu + z->bias[i]) + a;
-        const float e = unf * z->A[i] + runf * z->B[i] + cuef + z->C[i];
-        const float E = e * 1.001f + 0x1p-19f * (acu + fabsf(z->bias[i]) + fabsf(a)) + 1e-30f;
-        lo[i] = base - E;
-        hi[i] = base + E;
-    }
-    int32_t m = 0;
-    const int32_t *s = seen, *s_end = seen ? seen + n_seen : NULL;
-    for (int32_t i = 0; i < n; i++) {
-        while (s && s < s_end && *s < i)
-            s++;
-        if (s && s < s_end && *s == i)
+    const fct_qbounds qb = {dots, z->sumq, z->scale, z->bias, z->A, z->B, z->C, t, cu, unf, runf, cuef, acu};
+    if (fast)
+        fct_qbounds_avx512(&qb, n, lo, hi);
+    else
+        fct_qbounds_scalar(&qb, n, lo, hi);
+    /* every item but the seen ones (ascending): the runs between them */
+    int32_t m = 0, from = 0;
+    for (int64_t x = 0; x <= n_seen; x++) {
+        const int32_t to = x < n_seen ? seen[x] : n;
+        if (to < from || to > n)
             continue;
-        cand[m++] = i;
+        for (int32_t i = from; i < to; i++)
+            cand[m++] = i;
+        from = to + 1;
     }
     int ok = 1;
     m = fct_rec_keep(cand, m, lo, hi, k, heap);

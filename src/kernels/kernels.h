@@ -200,4 +200,28 @@ void fct_dots_u8s8_scalar(const uint8_t *u, const int8_t *Q, int32_t kp, int32_t
 void fct_dots_u8s8_vnni(const uint8_t *u, const int8_t *Q, int32_t kp, int32_t n, int32_t *out);
 int fct_kernel_has_vnni512(void);
 
+/* The int8 prefilter's first bounds (one-user top-N, recommend.c), item i
+ * < n: a = (ts scale[i]) (float)(dots[i] - 128 sumq[i]),
+ * base = (cu + bias[i]) + a, e = ((unf A[i] + runf B[i]) + cuef) + C[i],
+ * E = (e 1.001 + 2^-19 ((acu + |bias[i]|) + |a|)) + 1e-30,
+ * lo[i] = base - E, hi[i] = base + E. The AVX-512 one (only when
+ * fct_kernel_has_avx512()) 16 items at a time; a compiler may fuse a
+ * multiply and an add there (one rounding fewer), far inside the 0.1% and
+ * 2^-19 the bounds carry, so either path keeps every item of the top k. */
+typedef struct fct_qbounds {
+    const int32_t *dots, *sumq;
+    const float *scale, *bias, *A, *B, *C;
+    float ts, cu, unf, runf, cuef, acu;
+} fct_qbounds;
+void fct_qbounds_scalar(const fct_qbounds *q, int32_t n, float *lo, float *hi);
+/* The prefilter's user vector u [k] (max |u_f| = 127 t, t > 0) as
+ * w8[f] = round(u_f / t) + 128 (rounded to nearest even, clamped to
+ * +-127; 128 for f in k .. kp - 1), with *ru2 = sum (u_f - t w_f)^2 and
+ * *u2 = sum u_f^2 in double. The AVX-512 one (only when
+ * fct_kernel_has_avx512()) sums in another order: the sums differ by a
+ * few 2^-53 relative, which the 1e-9 the bounds add covers. */
+void fct_quant_user_scalar(const float *u, int32_t k, int32_t kp, float t, uint8_t *w8, double *ru2, double *u2);
+void fct_quant_user_avx512(const float *u, int32_t k, int32_t kp, float t, uint8_t *w8, double *ru2, double *u2);
+void fct_qbounds_avx512(const fct_qbounds *q, int32_t n, float *lo, float *hi);
+
 #endif /* FACTO_KERNELS_H */

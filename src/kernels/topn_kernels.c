@@ -11,6 +11,8 @@
  */
 #include "kernels.h"
 
+#include <math.h>
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define FACTO_TOPN_X86 1
@@ -124,6 +126,36 @@ void fct_dots_u8s8_scalar(const uint8_t *u, const int8_t *Q, int32_t kp, int32_t
     }
 }
 
+void fct_qbounds_scalar(const fct_qbounds *q, int32_t n, float *lo, float *hi)
+{
+    for (int32_t i = 0; i < n; i++) {
+        const float a = (q->ts * q->scale[i]) * (float)(q->dots[i] - 128 * q->sumq[i]);
+        const float base = (q->cu + q->bias[i]) + a;
+        const float e = q->unf * q->A[i] + q->runf * q->B[i] + q->cuef + q->C[i];
+        const float E = e * 1.001f + 0x1p-19f * (q->acu + fabsf(q->bias[i]) + fabsf(a)) + 1e-30f;
+        lo[i] = base - E;
+        hi[i] = base + E;
+    }
+}
+
+void fct_quant_user_scalar(const float *u, int32_t k, int32_t kp, float t, uint8_t *w8, double *ru2, double *u2)
+{
+    double r2 = 0.0, v2 = 0.0;
+    for (int32_t f = 0; f < kp; f++) {
+        long w = 0;
+        if (f < k) {
+            w = t > 0.0f ? lrintf(u[f] / t) : 0;
+            w = w > 127 ? 127 : w < -127 ? -127 : w;
+            const double r = (double)u[f] - (double)t * (double)w;
+            r2 += r * r;
+            v2 += (double)u[f] * u[f];
+        }
+        w8[f] = (uint8_t)(w + 128);
+    }
+    *ru2 = r2;
+    *u2 = v2;
+}
+
 #if FACTO_TOPN_X86
 
 int fct_kernel_has_vnni512(void)
@@ -162,6 +194,71 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void fct_dots_u8s8_vnni(c
     }
 }
 
+__attribute__((target("avx512f"))) void fct_qbounds_avx512(const fct_qbounds *q, int32_t n, float *lo, float *hi)
+{
+    const __m512 ts = _mm512_set1_ps(q->ts), cu = _mm512_set1_ps(q->cu), unf = _mm512_set1_ps(q->unf),
+                 runf = _mm512_set1_ps(q->runf), cuef = _mm512_set1_ps(q->cuef), acu = _mm512_set1_ps(q->acu),
+                 k1001 = _mm512_set1_ps(1.001f), k19 = _mm512_set1_ps(0x1p-19f), tiny = _mm512_set1_ps(1e-30f);
+    const __m512i c128 = _mm512_set1_epi32(128);
+    int32_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512i d = _mm512_sub_epi32(_mm512_loadu_si512((const void *)(q->dots + i)),
+                                           _mm512_mullo_epi32(c128, _mm512_loadu_si512((const void *)(q->sumq + i))));
+        const __m512 b = _mm512_loadu_ps(q->bias + i);
+        const __m512 a = _mm512_mul_ps(_mm512_mul_ps(ts, _mm512_loadu_ps(q->scale + i)), _mm512_cvtepi32_ps(d));
+        const __m512 base = _mm512_add_ps(_mm512_add_ps(cu, b), a);
+        const __m512 e = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(unf, _mm512_loadu_ps(q->A + i)),
+                                                                   _mm512_mul_ps(runf, _mm512_loadu_ps(q->B + i))),
+                                                     cuef),
+                                       _mm512_loadu_ps(q->C + i));
+        const __m512 s = _mm512_add_ps(_mm512_add_ps(acu, _mm512_abs_ps(b)), _mm512_abs_ps(a));
+        const __m512 E = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(e, k1001), _mm512_mul_ps(k19, s)), tiny);
+        _mm512_storeu_ps(lo + i, _mm512_sub_ps(base, E));
+        _mm512_storeu_ps(hi + i, _mm512_add_ps(base, E));
+    }
+    if (i < n) { /* the last few, by the same formula */
+        fct_qbounds t = *q;
+        t.dots += i;
+        t.sumq += i;
+        t.scale += i;
+        t.bias += i;
+        t.A += i;
+        t.B += i;
+        t.C += i;
+        fct_qbounds_scalar(&t, n - i, lo + i, hi + i);
+    }
+}
+
+__attribute__((target("avx512f"))) void fct_quant_user_avx512(const float *u, int32_t k, int32_t kp, float t,
+                                                              uint8_t *w8, double *ru2, double *u2)
+{
+    const __m512 tv = _mm512_set1_ps(t);
+    const __m512d td = _mm512_set1_pd((double)t);
+    const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127), off = _mm512_set1_epi32(128);
+    __m512d r2a = _mm512_setzero_pd(), r2b = r2a, v2a = r2a, v2b = r2a;
+    int32_t f = 0;
+    for (; f + 16 <= k; f += 16) {
+        const __m512 x = _mm512_loadu_ps(u + f);
+        /* round to nearest even, as lrintf in the default rounding mode */
+        __m512i w = _mm512_cvt_roundps_epi32(_mm512_div_ps(x, tv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        w = _mm512_min_epi32(_mm512_max_epi32(w, lo), hi);
+        _mm_storeu_si128((__m128i *)(w8 + f), _mm512_cvtepi32_epi8(_mm512_add_epi32(w, off)));
+        const __m512d x0 = _mm512_cvtps_pd(_mm512_castps512_ps256(x));
+        const __m512d x1 = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1)));
+        const __m512d w0 = _mm512_cvtepi32_pd(_mm512_castsi512_si256(w));
+        const __m512d w1 = _mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(w, 1));
+        const __m512d r0 = _mm512_sub_pd(x0, _mm512_mul_pd(td, w0)), r1 = _mm512_sub_pd(x1, _mm512_mul_pd(td, w1));
+        r2a = _mm512_add_pd(r2a, _mm512_mul_pd(r0, r0));
+        r2b = _mm512_add_pd(r2b, _mm512_mul_pd(r1, r1));
+        v2a = _mm512_add_pd(v2a, _mm512_mul_pd(x0, x0));
+        v2b = _mm512_add_pd(v2b, _mm512_mul_pd(x1, x1));
+    }
+    double r2, v2;
+    fct_quant_user_scalar(u + f, k - f, kp - f, t, w8 + f, &r2, &v2);
+    *ru2 = _mm512_reduce_add_pd(_mm512_add_pd(r2a, r2b)) + r2;
+    *u2 = _mm512_reduce_add_pd(_mm512_add_pd(v2a, v2b)) + v2;
+}
+
 #else
 
 int fct_kernel_has_vnni512(void) { return 0; }
@@ -169,6 +266,13 @@ int fct_kernel_has_vnni512(void) { return 0; }
 void fct_dots_u8s8_vnni(const uint8_t *u, const int8_t *Q, int32_t kp, int32_t n, int32_t *out)
 {
     fct_dots_u8s8_scalar(u, Q, kp, n, out);
+}
+
+void fct_qbounds_avx512(const fct_qbounds *q, int32_t n, float *lo, float *hi) { fct_qbounds_scalar(q, n, lo, hi); }
+
+void fct_quant_user_avx512(const float *u, int32_t k, int32_t kp, float t, uint8_t *w8, double *ru2, double *u2)
+{
+    fct_quant_user_scalar(u, k, kp, t, w8, ru2, u2);
 }
 
 #endif

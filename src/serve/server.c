@@ -87,6 +87,7 @@ typedef struct srv {
     srv_metrics met;
     double started_at;
     srv_events *events; /* --events-dir, or NULL */
+    pthread_key_t ctx_key; /* each worker thread's request ctx (freed when the thread ends) */
 } srv;
 
 static double srv_now(void)
@@ -451,12 +452,54 @@ static void srv_count(srv *s, const srv_req *r)
 
 /* ---- dispatch -------------------------------------------------------------------- */
 
+static void srv_ctx_free(void *ctx) { facto_ctx_free(ctx); }
+
+/* The calling worker thread's ctx, reset for a new request (one threads
+ * setting, no error); NULL when out of memory. */
+static facto_ctx *srv_thread_ctx(srv *s)
+{
+    facto_ctx *ctx = pthread_getspecific(s->ctx_key);
+    if (ctx) {
+        fct_ctx_reset(ctx);
+        return ctx;
+    }
+    ctx = facto_ctx_new();
+    if (!ctx)
+        return NULL;
+    facto_ctx_set_threads(ctx, 1);
+    if (pthread_setspecific(s->ctx_key, ctx) != 0) {
+        facto_ctx_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+/* "PREFIX-N" (prefix as 8 hex digits, N in decimal), as "%08llx-%llu" writes it. */
+static void srv_request_id(char out[48], unsigned long long prefix, unsigned long long n)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 7; i >= 0; i--) {
+        out[i] = hex[prefix & 15];
+        prefix >>= 4;
+    }
+    out[8] = '-';
+    char dec[24];
+    int nd = 0;
+    do {
+        dec[nd++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    for (int i = 0; i < nd; i++)
+        out[9 + i] = dec[nd - 1 - i];
+    out[9 + nd] = '\0';
+}
+
 static enum MHD_Result srv_dispatch(srv *s, struct MHD_Connection *conn, srv_req *r, const char *url,
                                     const char *method)
 {
     srv_answer a = {0};
     char rid[48];
-    snprintf(rid, sizeof rid, "%08llx-%llu", s->id_prefix, (unsigned long long)atomic_fetch_add(&s->next_id, 1));
+    srv_request_id(rid, s->id_prefix, (unsigned long long)atomic_fetch_add(&s->next_id, 1));
     srv_call c = {0};
     c.method = method;
     c.request_id = rid;
@@ -523,12 +566,11 @@ static enum MHD_Result srv_dispatch(srv *s, struct MHD_Connection *conn, srv_req
         srv_error(&a, &c, 405, "method_not_allowed", "%.20s %s: use %s", method, url, allows[r->route]);
         return srv_send(conn, r, &a, allows[r->route]);
     }
-    facto_ctx *ctx = facto_ctx_new();
+    facto_ctx *ctx = srv_thread_ctx(s);
     if (!ctx) {
         srv_error(&a, &c, 503, "out_of_memory", "no memory for the request");
         return srv_send(conn, r, &a, NULL);
     }
-    facto_ctx_set_threads(ctx, 1);
     c.ctx = ctx;
     if (r->route == R_RELOAD) {
         if (srv_reload(s, ctx, "POST /admin/reload") != FACTO_OK) {
@@ -542,7 +584,6 @@ static enum MHD_Result srv_dispatch(srv *s, struct MHD_Connection *conn, srv_req
             srv_buf_printf(&a.body, ", \"checksum\": \"%s\", \"load_seconds\": %.6f}\n", m->checksum, m->load_seconds);
             srv_model_release(m);
         }
-        facto_ctx_free(ctx);
         return srv_send(conn, r, &a, NULL);
     }
     srv_model *m = srv_model_acquire(s);
@@ -569,7 +610,6 @@ static enum MHD_Result srv_dispatch(srv *s, struct MHD_Connection *conn, srv_req
         srv_error(&a, &c, 500, "internal", "the route gave no answer");
     enum MHD_Result ret = srv_send(conn, r, &a, NULL);
     srv_model_release(m);
-    facto_ctx_free(ctx);
     return ret;
 }
 
@@ -767,6 +807,13 @@ facto_status facto_serve_run(facto_ctx *ctx, const facto_serve_options *opts)
     pthread_mutex_init(&s->model_lock, NULL);
     pthread_mutex_init(&s->reload_lock, NULL);
     pthread_mutex_init(&s->log_lock, NULL);
+    if (pthread_key_create(&s->ctx_key, srv_ctx_free) != 0) {
+        pthread_mutex_destroy(&s->model_lock);
+        pthread_mutex_destroy(&s->reload_lock);
+        pthread_mutex_destroy(&s->log_lock);
+        free(s);
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "serve: no thread-specific key left");
+    }
     s->started_at = srv_now();
     s->id_prefix = ((unsigned long long)time(NULL) ^ ((unsigned long long)getpid() << 20)) & 0xffffffffull;
     facto_status st = srv_resolve(ctx, s);
@@ -877,6 +924,7 @@ facto_status facto_serve_run(facto_ctx *ctx, const facto_serve_options *opts)
     pthread_mutex_destroy(&s->model_lock);
     pthread_mutex_destroy(&s->reload_lock);
     pthread_mutex_destroy(&s->log_lock);
+    pthread_key_delete(s->ctx_key); /* the workers ended with MHD_stop_daemon: their ctxs are freed */
     free(s);
     return st == FACTO_OK ? fct_ok(ctx) : st;
 }

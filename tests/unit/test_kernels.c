@@ -661,6 +661,67 @@ static void test_mf_adagrad_row(void **state)
         assert_true(fct_kern.mf_adagrad_row == paths[n_paths - 1]);
 }
 
+/* The one-user prefilter's kernels (fct_quant_user_*, fct_qbounds_*):
+ * the AVX-512 ones against the scalar ones and hand-computed values. The
+ * quantized user must be the same bytes; its double sums may differ by a
+ * few 2^-53 (another order); the bounds by a fused rounding at most. */
+static void test_prefilter_kernels(void **state)
+{
+    (void)state;
+    /* hand-computed: u = (1.27, -0.5, 0.0051, 2 x 0), t = 0.01 -> w = 127, -50, 1 (0.51 -> 1), 0 */
+    const float u0[5] = {1.27f, -0.5f, 0.0051f, 0.0f, 0.0f};
+    uint8_t w8[200];
+    double r2, v2;
+    fct_quant_user_scalar(u0, 5, 64, 0.01f, w8, &r2, &v2);
+    assert_int_equal(w8[0], 255);
+    assert_int_equal(w8[1], 78);
+    assert_int_equal(w8[2], 129);
+    assert_int_equal(w8[3], 128);
+    assert_int_equal(w8[63], 128);
+    assert_true(fabs(v2 - (1.27 * 1.27 + 0.25 + 0.0051 * 0.0051)) < 1e-6);
+    assert_true(fabs(r2 - 0.0049 * 0.0049) < 1e-9); /* 0.0051 - 0.01 w: the rest round off to ~1e-9 */
+    fct_rng rng;
+    fct_rng_seed(&rng, 7);
+    for (int rep = 0; rep < 50; rep++) {
+        const int32_t k = 1 + (int32_t)(fct_rng_uniform(&rng) * 180), kp = (k + 63) / 64 * 64;
+        float u[192];
+        fill(&rng, u, k);
+        float mx = 0.0f;
+        for (int32_t f = 0; f < k; f++)
+            mx = fabsf(u[f]) > mx ? fabsf(u[f]) : mx;
+        const float t = mx / 127.0f;
+        uint8_t a8[192], b8[192];
+        double ra, va, rb, vb;
+        fct_quant_user_scalar(u, k, kp, t, a8, &ra, &va);
+        (fct_kernel_has_avx512() ? fct_quant_user_avx512 : fct_quant_user_scalar)(u, k, kp, t, b8, &rb, &vb);
+        assert_memory_equal(a8, b8, (size_t)kp);
+        assert_true(fabs(ra - rb) <= 1e-13 * ra + 1e-300);
+        assert_true(fabs(va - vb) <= 1e-13 * va);
+        /* bounds of 37 items from made-up prefilter arrays */
+        int32_t dots[37], sumq[37];
+        float sc[37], bias[37], A[37], B[37], C[37], lo1[37], hi1[37], lo2[37], hi2[37];
+        for (int i = 0; i < 37; i++) {
+            dots[i] = (int32_t)(fct_rng_uniform(&rng) * 2e6) - 1000000;
+            sumq[i] = (int32_t)(fct_rng_uniform(&rng) * 2000) - 1000;
+            sc[i] = (float)fct_rng_uniform(&rng) * 0.01f;
+            bias[i] = (float)(2.0 * fct_rng_uniform(&rng) - 1.0);
+            A[i] = (float)fct_rng_uniform(&rng) * 1e-3f;
+            B[i] = (float)fct_rng_uniform(&rng) * 1e-3f;
+            C[i] = (float)fct_rng_uniform(&rng) * 1e-7f;
+        }
+        const fct_qbounds q = {dots, sumq, sc, bias, A, B, C, t, 3.5f, 1.2f, 0.01f, 1e-6f, 3.5f};
+        fct_qbounds_scalar(&q, 37, lo1, hi1);
+        (fct_kernel_has_avx512() ? fct_qbounds_avx512 : fct_qbounds_scalar)(&q, 37, lo2, hi2);
+        for (int i = 0; i < 37; i++) {
+            const double a = (double)(t * sc[i]) * (double)(dots[i] - 128 * sumq[i]);
+            const double base = 3.5 + bias[i] + a;
+            assert_true(lo1[i] < base && base < hi1[i]);
+            assert_true(fabsf(lo1[i] - lo2[i]) <= 1e-6f * (fabsf(lo1[i]) + 1.0f));
+            assert_true(fabsf(hi1[i] - hi2[i]) <= 1e-6f * (fabsf(hi1[i]) + 1.0f));
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -671,6 +732,7 @@ int main(void)
         cmocka_unit_test(test_scan_above),
         cmocka_unit_test(test_mf_sgd_row),
         cmocka_unit_test(test_mf_adagrad_row),
+        cmocka_unit_test(test_prefilter_kernels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "core/numtext.h"
 #include "facto.h"
 #include "unit/testutil.h"
 
@@ -279,6 +280,51 @@ static void test_float_text(void **state)
     assert_string_equal(buf, "inf");
 }
 
+/* fct_format_float_short computes its text in integers where it can; the
+ * snprintf/strtof reference must give the same bytes: random bit patterns
+ * (every exponent, the ranges the integer path refuses included), scores
+ * around 1 to 5, decimals of 1 to 8 digits at every scale, and powers of
+ * two with their neighbours (where the rounding interval is lopsided). */
+static void test_float_text_exact(void **state)
+{
+    (void)state;
+    char a[32], b[32];
+    for (int i = 0; i < 240000; i++) {
+        float f;
+        if (i % 3 == 0) {
+            f = fct_test_rnd_float();
+        } else if (i % 3 == 1) {
+            f = (float)(fct_test_rnd() % 100000000u) / 16777216.0f - 1.0f;
+        } else {
+            f = (float)(fct_test_rnd() % (1u + fct_test_rnd() % 100000000u));
+            for (int k = (int)(fct_test_rnd() % 30); k > 0; k--)
+                f /= 10.0f;
+            f = fct_test_rnd() & 1 ? -f : f;
+        }
+        int na = fct_format_float_short(a, sizeof a, f), nb = fct_format_float_short_ref(b, sizeof b, f);
+        if (strcmp(a, b) != 0)
+            fail_msg("%a: '%s' but the reference writes '%s'", (double)f, a, b);
+        assert_int_equal(na, nb);
+    }
+    for (uint32_t e = 1; e < 255; e++)
+        for (int d = -2; d <= 2; d++) {
+            uint32_t u = (e << 23) + (uint32_t)d;
+            float f;
+            memcpy(&f, &u, sizeof f);
+            fct_format_float_short(a, sizeof a, f);
+            fct_format_float_short_ref(b, sizeof b, f);
+            if (strcmp(a, b) != 0)
+                fail_msg("%a: '%s' but the reference writes '%s'", (double)f, a, b);
+        }
+    /* exact ties of printf's rounding (half to even) and of strtof's */
+    const float ties[] = {0.5f, 2.5f, 0.125f, 1.5f, 9.5f, 99.5f, 0.0625f, 1048576.5f, 8388607.5f, 0.375f};
+    for (size_t i = 0; i < sizeof ties / sizeof ties[0]; i++) {
+        fct_format_float_short(a, sizeof a, ties[i]);
+        fct_format_float_short_ref(b, sizeof b, ties[i]);
+        assert_string_equal(a, b);
+    }
+}
+
 static void test_id_escape(void **state)
 {
     (void)state;
@@ -346,7 +392,7 @@ int main(void)
         cmocka_unit_test(test_commit_and_abort),  cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_file_too_big),      cmocka_unit_test(test_signals_remove_temp),
         cmocka_unit_test(test_stale_temps),       cmocka_unit_test(test_device_in_place),
-        cmocka_unit_test(test_float_text),        cmocka_unit_test(test_id_escape), cmocka_unit_test(test_id_unescape),
+        cmocka_unit_test(test_float_text),        cmocka_unit_test(test_float_text_exact),        cmocka_unit_test(test_id_escape), cmocka_unit_test(test_id_unescape),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
