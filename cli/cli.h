@@ -89,6 +89,13 @@ int cli_getopt(const char *verb, int argc, char **argv, const char *shortopts, c
 
 /* Print `root` as one line of JSON on stdout, then free it. Returns an exit code. */
 int cli_json_print(json_t *root);
+
+/* Which models know users and items, for the refusals of recommend and
+ * similar: fm by SGD encodes ratings as feature rows and keeps no ids. */
+#define CLI_IDS_HINT                                                                                                \
+    "(a model that keeps the ids of its ratings does: every kind trained from ratings, but fm only with "          \
+    "--solver als or mcmc; fm by SGD encodes the ratings as feature rows)"
+
 /* A JSON number from a float/double, rounded to `digits` significant digits
  * so 4.71f prints as 4.71; NaN/inf become null. */
 json_t *cli_json_num(double value, int digits);

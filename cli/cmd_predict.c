@@ -33,7 +33,7 @@ static const struct option cli_predict_opts[] = {{"model", required_argument, NU
 
 static void cli_predict_help(const char *verb)
 {
-    printf("Usage: %s --model MODEL --input PAIRS [--json]\n"
+    printf("Usage: %s --model MODEL --input PAIRS [--json] [--output FILE]\n"
            "       %s --model MODEL --input REQUEST --content-type TYPE [--accept TYPE] [--output FILE]\n\n"
            "A model trained from ratings predicts the rating (or, a classifier, the probability of\n"
            "label 1) of each 'user item' pair of PAIRS: one pair a line; fields split on tab, space,\n"
@@ -46,6 +46,8 @@ static void cli_predict_help(const char *verb)
            "  --input FILE       file of pairs or a request body, '-' = stdin (required)\n"
            "  --json             print {\"predictions\": [{\"user\", \"item\", \"score\"[, \"unknown_user\",\n"
            "                     \"unknown_item\"]}, ...]} (default: text)\n"
+           "  --output FILE      write the predictions to FILE, whole, then renamed into place (default:\n"
+           "                     stdout)\n"
            "\nA model trained on feature rows answers SageMaker inference requests instead\n"
            "(without --content-type it exits with code 2):\n"
            "  --content-type T   application/json|application/jsonlines|application/x-recordio-protobuf,\n"
@@ -155,6 +157,7 @@ static int cli_predict_request(facto_ctx *ctx, const facto_model *model, const c
 /* Pairs being scored: where the output goes and the counts of the note. */
 typedef struct cli_pairs {
     json_t *preds;    /* --json: the array of predictions, else NULL */
+    FILE *out;        /* text lines go here (stdout, or --output's temporary file) */
     long long n_pairs, n_unknown;
 } cli_pairs;
 
@@ -165,7 +168,7 @@ static int cli_pairs_emit(cli_pairs *s, const char *user, const char *item, floa
     s->n_unknown += flags != 0;
     if (!s->preds) {
         char num[32];
-        printf("%s\t%s\t%s\n", user, item, cli_num(num, score));
+        fprintf(s->out, "%s\t%s\t%s\n", user, item, cli_num(num, score));
         return 0;
     }
     json_t *o = json_object();
@@ -183,14 +186,23 @@ static int cli_pairs_emit(cli_pairs *s, const char *user, const char *item, floa
     return 0;
 }
 
-/* Score every pair of `input` with a model that predicts by ids. */
-static int cli_predict_pairs(facto_ctx *ctx, const facto_model *model, const char *input, int json)
+/* Score every pair of `input` with a model that predicts by ids; the
+ * lines (or the JSON) go to `output` (NULL or "-": stdout) through a
+ * temporary file renamed into place once all is written. */
+static int cli_predict_pairs(facto_ctx *ctx, const facto_model *model, const char *input, int json,
+                             const char *output)
 {
     cli_pairs_reader r;
     int rc = cli_pairs_open(&r, input);
     if (rc)
         return rc;
-    cli_pairs s = {json ? json_array() : NULL, 0, 0};
+    facto_output *o = NULL;
+    facto_status ost;
+    if (output && strcmp(output, "-") != 0 && (ost = facto_output_open(ctx, output, 0, &o)) != FACTO_OK) {
+        cli_pairs_close(&r);
+        return cli_fail(ctx, ost, 0); /* e.g. --output names the model or the input */
+    }
+    cli_pairs s = {json ? json_array() : NULL, o ? facto_output_stream(o) : stdout, 0, 0};
     json_t *root = json ? json_object() : NULL;
     if (json && (!root || !s.preds || json_object_set(root, "predictions", s.preds) != 0)) {
         cli_error("out of memory");
@@ -214,9 +226,21 @@ static int cli_predict_pairs(facto_ctx *ctx, const facto_model *model, const cha
     if (rc == 0 && s.n_unknown > 0)
         fprintf(stderr, "facto: note: %lld of %lld pairs had a user or item the model never saw\n", s.n_unknown,
                 s.n_pairs);
-    if (rc == 0 && json) {
+    if (rc == 0 && json && o) {
+        if (json_dumpf(root, s.out, JSON_REAL_PRECISION(15)) != 0 || fputc('\n', s.out) == EOF)
+            rc = FACTO_EXIT_DATA; /* the commit below reports the write error */
+    } else if (rc == 0 && json) {
         rc = cli_json_print(root);
         root = NULL;
+    }
+    if (o && rc == 0) {
+        if ((ost = facto_output_commit(ctx, o)) != FACTO_OK)
+            rc = cli_fail(ctx, ost, 0);
+    } else if (o) {
+        facto_output_abort(o); /* nothing half-written; an older file stays */
+    } else if (rc == 0 && !json && fflush(stdout) != 0) {
+        cli_error("<stdout>: write error: %s", strerror(errno));
+        rc = FACTO_EXIT_DATA;
     }
     cli_pairs_close(&r);
     json_decref(s.preds);
@@ -259,9 +283,9 @@ static int cli_predict_run(facto_ctx *ctx, const facto_model *model, void *arg)
 {
     const cli_predict_args *a = arg;
     unsigned inputs = facto_model_inputs(model);
-    int request = a->content_type || a->accept || a->output;
+    int request = a->content_type || a->accept;
     if ((inputs & FACTO_INPUT_RATINGS) && !request)
-        return cli_predict_pairs(ctx, model, a->input, a->json);
+        return cli_predict_pairs(ctx, model, a->input, a->json, a->output);
     if (!request) {
         cli_error("%s: this model was trained on feature rows, so it scores feature rows, not 'user item' "
                   "pairs: pass a SageMaker request with --content-type "

@@ -365,8 +365,8 @@ static int cli_rec_run(facto_ctx *ctx, const facto_model *model, void *arg)
 {
     const cli_rec_args *a = arg;
     if (!(facto_model_inputs(model) & FACTO_INPUT_RATINGS)) {
-        cli_error("%s: this model scores feature rows; it knows no users or items to recommend (a model "
-                  "trained from ratings does)", a->model);
+        cli_error("%s: this model scores feature rows; it knows no users or items to recommend %s", a->model,
+                  CLI_IDS_HINT);
         return FACTO_EXIT_DATA;
     }
     cli_titles t;

@@ -51,8 +51,8 @@ static void cli_serve_help(const char *verb)
            "                        SAGEMAKER_BIND_TO_PORT is set)\n"
            "  --port N              TCP port; 0 picks a free one (default $SAGEMAKER_BIND_TO_PORT, else 8080)\n"
            "  --threads N           worker threads, requests answered at once: more serve more clients\n"
-           "                        in parallel; every answer is the same for any count (default: all\n"
-           "                        cores)\n"
+           "                        in parallel; every answer is the same for any count (0 or default:\n"
+           "                        all cores, as for train)\n"
            "  --api-key-file F      every route but /ping needs 'Authorization: Bearer KEY', KEY being\n"
            "                        the first line of F (default: no key; a warning when --bind is not\n"
            "                        a loopback address)\n"
@@ -139,7 +139,7 @@ int cli_cmd_serve(int argc, char **argv)
         case OPT_MODEL: o.model_path = optarg; break;
         case OPT_BIND: o.bind = optarg; break;
         case OPT_PORT: rc = cli_arg_int(verb, "--port", optarg, 0, 65535, &o.port); break;
-        case OPT_THREADS: rc = cli_arg_int(verb, "--threads", optarg, 1, 1024, &o.threads); break;
+        case OPT_THREADS: rc = cli_arg_int(verb, "--threads", optarg, 0, 1024, &o.threads); break;
         case OPT_KEY_FILE: key_file = optarg; break;
         case OPT_MAX_BODY:
             rc = cli_arg_u64(verb, "--max-body-bytes", optarg, &u);

@@ -83,8 +83,7 @@ static int cli_similar_run(facto_ctx *ctx, const facto_model *model, void *arg)
     const cli_similar_args *a = arg;
     const facto_idmap *items = facto_model_items(model);
     if (!items) {
-        cli_error("%s: this model scores feature rows; it knows no items to compare (a model trained from "
-                  "ratings does)", a->model);
+        cli_error("%s: this model scores feature rows; it knows no items to compare %s", a->model, CLI_IDS_HINT);
         return FACTO_EXIT_DATA;
     }
     cli_titles t;

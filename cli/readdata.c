@@ -79,7 +79,9 @@ int cli_read(facto_ctx *ctx, const cli_readopts *r, const char *path, facto_data
     if (r->opts.implicit)
         cli_read_summary(path, &r->opts, *out, &stats);
     else if (stats.n_duplicates > 0)
-        fprintf(stderr, "facto: note: %s: %lld duplicate (user, item) pairs; the last rating of each was kept\n",
+        fprintf(stderr,
+                "facto: note: %s: %lld duplicate (user, item) pairs; the last rating of each was kept (for "
+                "clicks, plays or purchases, whose repeats add up, read it with --implicit)\n",
                 path, (long long)stats.n_duplicates);
     return FACTO_EXIT_OK;
 }

@@ -314,6 +314,12 @@ static int cli_data_rows(facto_ctx *ctx, const char *verb, const cli_data_opts *
         dim = facto_rows_dim(d->train_rows);
         if (d->test_rows && facto_rows_dim(d->test_rows) > dim)
             dim = facto_rows_dim(d->test_rows);
+        if (dim == 0) {
+            cli_error("%s: no row holds a feature (every line has a label only), so there is nothing to learn "
+                      "from; rows look like 'label index:value ...'",
+                      o->train_rows);
+            return FACTO_EXIT_DATA;
+        }
         fprintf(stderr, "facto: note: %s not given; %llu from the data\n", CLI_HP_FEATURE_DIM,
                 (unsigned long long)dim);
         if ((rc = cli_set_feature_dim(ctx, p, dim, d)) != 0)

@@ -3,8 +3,9 @@
  * FACTO_WITH_MPI (CMakeLists.txt leaves the file out otherwise). Run under
  * mpirun: every rank parses the same command line. Ratings in a .fds file
  * (--train X.fds, mf) are read by each rank for its own users only (by
- * offset); any other input (text ratings, --dataset, feature rows) is read
- * whole by every rank, which keeps its own part. Rank 0 prints one line an
+ * offset); any other input (text ratings, --dataset, feature rows, a .fds
+ * file split on the fly by --split) is read whole by every rank, which keeps
+ * its own part. Rank 0 prints one line an
  * epoch (running train RMSE of the SGD errors, seconds, updates/s, bytes
  * sent by all ranks), saves the model (an ordinary model file, the same for
  * eval, recommend, serve) and scores it on the training data it holds and
@@ -87,9 +88,11 @@ int cli_train_dist(facto_ctx *ctx, const char *verb, facto_params *p, const cli_
     const char *kind = facto_params_kind(p);
     /* A .fds training file of a kind that trains on the ratings themselves
      * (mf, ials) is read in shards: no rank reads it whole. An implicit
-     * threshold drops pairs as the whole file is read, so it reads whole. */
+     * threshold drops pairs as the whole file is read, and --split splits the
+     * whole file: with either, every rank reads it whole. */
     const char *fds = facto_params_inputs(p) == FACTO_INPUT_RATINGS && !data->src.dataset && data->src.ratings &&
-                              !(data->read.opts.implicit_threshold > 0.0) && cli_is_fds(data->src.ratings)
+                              !data->src.split && !(data->read.opts.implicit_threshold > 0.0) &&
+                              cli_is_fds(data->src.ratings)
                           ? data->src.ratings : NULL;
     FILE *sink = rank == 0 ? stdout : fopen("/dev/null", "w");
     facto_status st = FACTO_OK;

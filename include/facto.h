@@ -261,7 +261,10 @@ typedef struct facto_read_options {
      *    keeps the pairs whose summed weight is >= T, each as a positive of
      *    weight 1, and drops the others (T = 4 on MovieLens ratings keeps
      *    4 and 5 stars); users and items left with no pair are not in the data
-     *    set. facto_dataset_read_with_stats counts what was dropped.
+     *    set. facto_dataset_read_with_stats counts what was dropped. With a
+     *    threshold, values may be negative (ratings on a signed scale, as
+     *    -10..10: T = 1 keeps the positive ones); without one, a negative
+     *    weight is an error.
      * Errors (FACTO_ERR_INVALID): implicit not 0 or 1, a threshold that is
      * negative or not finite, a threshold > 0 with implicit = 0. */
     int implicit;

@@ -38,8 +38,25 @@ static void fct_restore_locale(locale_t old)
         uselocale(old);
 }
 
+/* 1 when strtod would read `text` as a C hexadecimal float ("0x10",
+ * " -0X1p3"): data files and options hold decimal numbers, so such a field
+ * is refused (as "4abc" is) rather than read as 16. */
+static int fct_hex_number(const char *text)
+{
+    while (*text == ' ' || (*text >= '\t' && *text <= '\r'))
+        text++;
+    if (*text == '+' || *text == '-')
+        text++;
+    return text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+}
+
 double fct_strtod(const char *text, char **end)
 {
+    if (fct_hex_number(text)) {
+        if (end)
+            *end = (char *)text;
+        return 0.0;
+    }
     locale_t old = fct_use_c_locale();
     double v = strtod(text, end);
     int e = errno;
@@ -50,6 +67,11 @@ double fct_strtod(const char *text, char **end)
 
 float fct_strtof(const char *text, char **end)
 {
+    if (fct_hex_number(text)) {
+        if (end)
+            *end = (char *)text;
+        return 0.0f;
+    }
     locale_t old = fct_use_c_locale();
     float v = strtof(text, end);
     int e = errno;

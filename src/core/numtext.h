@@ -15,7 +15,8 @@
 #include <stddef.h>
 
 /* strtod / strtof in the C locale: same contract as the C functions
- * (end pointer, errno ERANGE on overflow). */
+ * (end pointer, errno ERANGE on overflow), except that a hexadecimal
+ * number ("0x10", "-0X1p3") is not read: *end = text, 0 returned. */
 double fct_strtod(const char *text, char **end);
 float fct_strtof(const char *text, char **end);
 /* 1 when the whole text is a number (strtod syntax, C locale), else 0. */

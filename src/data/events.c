@@ -149,6 +149,37 @@ int fct_event_check(const json_t *j, fct_event *e, char *field, size_t field_siz
     return 1;
 }
 
+int fct_event_items_distinct(const fct_event *e, char *field, size_t field_size, char *detail, size_t detail_size)
+{
+    if (e->type != FCT_EV_IMPRESSION)
+        return 1;
+    /* a JSON object serves as the set of the ids seen so far: O(items) */
+    json_t *seen = json_object();
+    if (!seen)
+        FCT_EV_BAD("items", "out of memory checking the items");
+    const char *why = "";
+    for (size_t x = 0; x < json_array_size(e->items); x++) {
+        char buf[32], name[40];
+        const char *id = fct_ev_id(json_array_get(e->items, x), buf, &why);
+        const json_t *first = id ? json_object_get(seen, id) : NULL;
+        if (first) {
+            size_t at = (size_t)json_integer_value(first);
+            snprintf(name, sizeof name, "items[%zu]", x);
+            snprintf(field, field_size, "%s", name);
+            snprintf(detail, detail_size, "repeats items[%zu] ('%.40s'): an impression shows each item once", at,
+                     id);
+            json_decref(seen);
+            return 0;
+        }
+        if (id && json_object_set_new(seen, id, json_integer((json_int_t)x)) != 0) {
+            json_decref(seen);
+            FCT_EV_BAD("items", "out of memory checking the items");
+        }
+    }
+    json_decref(seen);
+    return 1;
+}
+
 char *fct_event_line(const fct_event *e, double ts_default)
 {
     json_t *o = json_object();

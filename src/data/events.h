@@ -50,6 +50,11 @@ typedef struct fct_event {
 int fct_event_check(const json_t *j, fct_event *e, char *field, size_t field_size, char *detail,
                     size_t detail_size);
 
+/* 1 when an impression lists no item twice (other events: 1); else 0 with
+ * the field ("items[3]") and what is wrong. For events being written: a log
+ * written before this check may hold such impressions and is still read. */
+int fct_event_items_distinct(const fct_event *e, char *field, size_t field_size, char *detail, size_t detail_size);
+
 /* The event's normalized line (compact JSON, no newline; ts when given,
  * else `ts_default`), malloc'd; NULL when out of memory. */
 char *fct_event_line(const fct_event *e, double ts_default);

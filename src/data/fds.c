@@ -720,9 +720,9 @@ facto_status fct_fds_read(facto_ctx *ctx, const char *path, const facto_read_opt
         return fct_fail(ctx, FACTO_ERR_EMPTY, "%s: no ratings: the data set file is empty", path);
     }
     int implicit = opts && opts->implicit;
-    if (implicit && ds->min_rating < 0) {
+    if (implicit && ds->min_rating < 0 && !(opts->implicit_threshold > 0)) {
         facto_dataset_free(ds);
-        return fct_fail(ctx, FACTO_ERR_PARSE, "%s: a weight is negative (%g): implicit weights must be >= 0", path,
+        return fct_fail(ctx, FACTO_ERR_PARSE, "%s: a weight is negative (%g): implicit weights must be >= 0 (or read with a threshold)", path,
                         (double)ds->min_rating);
     }
     facto_read_stats s = {ds->n_ratings, 0, 0, 0, 0};

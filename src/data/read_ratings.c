@@ -35,6 +35,7 @@ typedef struct fct_dialect {
     int pos[4];          /* 0-based positions; -1 = not yet known */
     int time_optional;   /* the timestamp column may be absent (then no timestamps) */
     int implicit;        /* the third column is a weight (facto_read_options.implicit) */
+    int signed_weights;  /* implicit with a threshold: values on a signed scale are thresholded, not refused */
     int weight_optional; /* implicit: the weight column may be absent (then every weight is 1) */
     int no_weight;       /* implicit: the file has no weight column: every weight is 1 */
     int columns_default; /* no columns were given: a header's names may place them */
@@ -98,7 +99,8 @@ void fct_show(char *dst, size_t size, const char *s, size_t n)
  * Plain decimals ("4", "3.5", "-0.25") take a fast path that is exact: an
  * integer mantissa below 2^53 divided by a power of ten up to 10^15 is one
  * correctly rounded IEEE division, the same value strtod gives. Anything else
- * ("1e3", "nan", hex, long digit strings) goes to strtod.
+ * ("1e3", "nan", long digit strings) goes to strtod; hexadecimal ("0x10")
+ * is refused there (fct_strtod).
  */
 int fct_ratings_number(const char *s, size_t n, double *v)
 {
@@ -365,6 +367,7 @@ static facto_status fct_dialect_init(facto_ctx *ctx, const facto_read_options *o
                         "read options: an implicit threshold (%g) applies to implicit data; set implicit = 1",
                         o->implicit_threshold);
     d->implicit = o->implicit;
+    d->signed_weights = o->implicit && o->implicit_threshold > 0.0;
     /* Without a column list, implicit delimited text may have no weight
      * column: the first line decides (facto_read_options). */
     d->weight_optional = o->implicit && !o->columns &&
@@ -784,10 +787,11 @@ static facto_status fct_parse_record(facto_ctx *ctx, const char *path, int64_t l
             return fct_fail(ctx, FACTO_ERR_PARSE, "%s:%lld: %s '%s' is too large for a float", path,
                               (long long)lineno, what, shown);
         }
-        if (d->implicit && r < 0.0) {
+        if (d->implicit && r < 0.0 && !d->signed_weights) {
             fct_show(shown, sizeof shown, fr->s, fr->n);
             return fct_fail(ctx, FACTO_ERR_PARSE,
-                            "%s:%lld: weight '%s' is negative; weights count plays, clicks or purchases (>= 0)",
+                            "%s:%lld: weight '%s' is negative; weights count plays, clicks or purchases (>= 0); "
+                            "ratings on a signed scale are read with a threshold (--implicit-threshold)",
                             path, (long long)lineno, shown);
         }
         if (d->implicit)

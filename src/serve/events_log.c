@@ -384,7 +384,8 @@ void srv_route_events(const srv_call *c, srv_answer *a)
         const json_t *j = array ? json_array_get(root, x) : root;
         fct_event e;
         char field[48], detail[256], where[80];
-        if (!fct_event_check(j, &e, field, sizeof field, detail, sizeof detail)) {
+        if (!fct_event_check(j, &e, field, sizeof field, detail, sizeof detail) ||
+            !fct_event_items_distinct(&e, field, sizeof field, detail, sizeof detail)) {
             if (array)
                 snprintf(where, sizeof where, "events[%zu]%s%s", x, field[0] ? "." : "", field);
             else

@@ -265,13 +265,16 @@ typedef struct srv_req {
     char *body;
     size_t len, cap;
     int too_large;
-    int bad_escape; /* the request line's URI holds a '%' not followed by two hex digits */
+    int bad_escape; /* the request line's URI holds a '%' not followed by two hex digits (1) or a %00 (2) */
 } srv_req;
 
 /* What srv_uri_seen hands the handler (as *con_cls) for a URI with a bad
- * %-escape: a mark, not an allocation, so a request that libmicrohttpd
- * ends before the handler runs leaves nothing to free. */
-static char srv_bad_escape_mark;
+ * %-escape or a %00: marks, not allocations, so a request that
+ * libmicrohttpd ends before the handler runs leaves nothing to free.
+ * (libmicrohttpd decodes %00 to a NUL that would end the value early:
+ * "user=196%00x" would be read as user 196.) */
+static char srv_bad_escape_marks[2];
+#define srv_is_mark(p) ((p) == &srv_bad_escape_marks[0] || (p) == &srv_bad_escape_marks[1])
 
 static int srv_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
@@ -282,9 +285,12 @@ static void *srv_uri_seen(void *cls, const char *uri, struct MHD_Connection *con
 {
     (void)cls;
     (void)conn;
-    for (const char *p = uri ? strchr(uri, '%') : NULL; p; p = strchr(p + 1, '%'))
+    for (const char *p = uri ? strchr(uri, '%') : NULL; p; p = strchr(p + 1, '%')) {
         if (!srv_hex(p[1]) || !srv_hex(p[2]))
-            return &srv_bad_escape_mark;
+            return &srv_bad_escape_marks[0];
+        if (p[1] == '0' && p[2] == '0')
+            return &srv_bad_escape_marks[1];
+    }
     return NULL;
 }
 
@@ -294,6 +300,36 @@ static int srv_route_of(const char *url)
         if (strcmp(url, srv_route_names[r]) == 0)
             return r;
     return R_OTHER;
+}
+
+/* The first query argument named twice ("k=2&k=3"), or NULL: a repeated
+ * key is refused, as a repeated JSON key is, instead of taking either. */
+typedef struct srv_arg_seen {
+    const char *names[8];
+    int n;
+    const char *repeated;
+} srv_arg_seen;
+
+static enum MHD_Result srv_arg_count(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    (void)value;
+    srv_arg_seen *seen = cls;
+    for (int i = 0; i < seen->n; i++)
+        if (strcmp(seen->names[i], key) == 0) {
+            seen->repeated = key;
+            return MHD_NO;
+        }
+    if (seen->n < (int)(sizeof seen->names / sizeof seen->names[0]))
+        seen->names[seen->n++] = key;
+    return MHD_YES;
+}
+
+static const char *srv_repeated_arg(struct MHD_Connection *conn)
+{
+    srv_arg_seen seen = {{NULL}, 0, NULL};
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, srv_arg_count, &seen);
+    return seen.repeated;
 }
 
 static const char *srv_arg(void *conn, const char *name)
@@ -514,8 +550,16 @@ static enum MHD_Result srv_dispatch(srv *s, struct MHD_Connection *conn, srv_req
     int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0, is_post = strcmp(method, "POST") == 0;
 
     if (r->bad_escape) {
-        srv_error(&a, &c, 400, "bad_request",
-                  "the URL holds a bad %%-escape ('%%' must be followed by two hex digits, as %%20)");
+        if (r->bad_escape == 2)
+            srv_error(&a, &c, 400, "bad_request", "the URL holds %%00 (a NUL byte), which no id or value may hold");
+        else
+            srv_error(&a, &c, 400, "bad_request",
+                      "the URL holds a bad %%-escape ('%%' must be followed by two hex digits, as %%20)");
+        return srv_send(conn, r, &a, NULL);
+    }
+    const char *dup = srv_repeated_arg(conn);
+    if (dup) {
+        srv_error(&a, &c, 400, "bad_request", "the query names '%.40s' more than once", dup);
         return srv_send(conn, r, &a, NULL);
     }
     if (r->route == R_PING || r->route == R_PAGE) {
@@ -619,9 +663,9 @@ static enum MHD_Result srv_handler(void *cls, struct MHD_Connection *conn, const
 {
     (void)version;
     srv *s = cls;
-    srv_req *r = *con_cls == &srv_bad_escape_mark ? NULL : *con_cls;
+    srv_req *r = srv_is_mark(*con_cls) ? NULL : *con_cls;
     if (!r) {
-        const int bad_escape = *con_cls == &srv_bad_escape_mark;
+        const int bad_escape = *con_cls == &srv_bad_escape_marks[0] ? 1 : *con_cls == &srv_bad_escape_marks[1] ? 2 : 0;
         *con_cls = NULL;
         r = calloc(1, sizeof *r);
         if (!r)
@@ -687,7 +731,7 @@ static void srv_completed(void *cls, struct MHD_Connection *conn, void **con_cls
     (void)toe;
     srv *s = cls;
     srv_req *r = *con_cls;
-    if (!r || *con_cls == &srv_bad_escape_mark)
+    if (!r || srv_is_mark(*con_cls))
         return;
     if (r->status)
         srv_count(s, r);

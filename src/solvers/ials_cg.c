@@ -103,7 +103,14 @@ double fct_ials_reg_term(const fct_ials_cfg *cfg, const float *X, int32_t n_rows
 static facto_status fct_ials_pass(facto_ctx *ctx, const fct_ials_cfg *cfg, const fct_ials_side *side,
                                   const float *gram, int solve, double *loss)
 {
-    const int k = cfg->k, nt = cfg->threads > 0 ? cfg->threads : 1;
+    /* no more threads than chunks of 16 rows (the schedule below): a thread
+     * with nothing to do only costs its scratch and a wake-up, which on a
+     * busy machine is a wait for a time slice (4 ratings took seconds with
+     * 2 threads under load 20; --threads 4096 allocated 4096 scratches).
+     * Every row is solved alike whichever thread takes it. */
+    const int64_t chunks = ((int64_t)side->n_rows + 15) / 16;
+    const int k = cfg->k;
+    const int nt = cfg->threads <= 1 || chunks <= 1 ? 1 : cfg->threads < chunks ? cfg->threads : (int)chunks;
     int64_t longest = 1;
     for (int32_t r = 0; r < side->n_rows; r++) {
         int64_t len = side->ptr[r + 1] - side->ptr[r];

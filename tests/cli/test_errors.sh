@@ -18,6 +18,9 @@ cat "$TMP/r.tsv" >"$TMP/dup.tsv"
 printf '%s\n' "u1	i1	2" "u3	i2	4" >>"$TMP/dup.tsv"
 expect_rc 0 "$F" train --train "$TMP/dup.tsv" --epochs 2 --factors 2
 expect_err "2 duplicate (user, item) pairs"
+# (a click log converted without --implicit kept the last of each repeat, silently about why)
+expect_rc 0 "$F" convert --input "$TMP/dup.tsv" --to fds --out "$TMP/dup.fds"
+expect_err "the last rating of each was kept (for clicks, plays or purchases, whose repeats add up, read it with --implicit)"
 
 # Side features are fm's alone: every other kind refuses them (they were
 # silently ignored) and writes no model.

@@ -40,6 +40,9 @@ grep -q '^{"type":"click","user":"1","item":"6","request_id":"q1","ts":[0-9.]*}$
 grep -q '^{"type":"rating","user":"2","item":"5","value":4.5,"ts":' "$E"/events-*.jsonl || fail "rating line"
 # bad events: nothing of the request is written
 bad 400 bad_event "events[1].items[2]: is a boolean" '[{"type":"click","user":"1","item":"6"},{"type":"impression","items":["1","2",true],"request_id":"x"}]'
+# an item shown twice in one impression was counted at both positions
+bad 400 bad_event "events[0].items[2]: repeats items[0] ('a')" '[{"type":"impression","items":["a","b","a"],"request_id":"x"}]'
+bad 400 bad_event "items[1]: repeats items[0] ('7')" '{"type":"impression","items":[7,"7"],"request_id":"y"}'
 # a repeated key is refused, as on every other route (the tester saw the last one logged)
 req 400 "${JSON[@]}" -X POST "$U/events" --data-binary '{"type":"click","user":"1","item":"2","user":"3"}'
 grep -q '"error": "malformed_json"' "$TMP/body" || fail "repeated key: $(cat "$TMP/body")"
@@ -64,8 +67,8 @@ req 200 "$U/similar-items?item=5&k=3&user=9"
 grep -q '"user":"9","items":\[[^]]*\],"request_id":"[^"]*","ts":[0-9.]*,"route":"/similar-items"' "$E"/events-*.jsonl || fail "no similar-items impression"
 req 200 "$U/metrics"
 grep -q '^facto_events_written_total 6$' "$TMP/body" || fail "written: $(grep events_ "$TMP/body")"
-grep -q '^facto_events_rejected_total 12$' "$TMP/body" || fail "rejected: $(grep events_ "$TMP/body")"
-grep -q '^facto_requests_total{route="/events",status="400"} 10$' "$TMP/body" || fail "route count: $(grep /events "$TMP/body")"
+grep -q '^facto_events_rejected_total 14$' "$TMP/body" || fail "rejected: $(grep events_ "$TMP/body")"
+grep -q '^facto_requests_total{route="/events",status="400"} 12$' "$TMP/body" || fail "route count: $(grep /events "$TMP/body")"
 stop
 grep -q "event log synced and closed" "$TMP/srv.err" || fail "no close line"
 expect_rc 0 "$F" events stats --events-dir "$E"

@@ -46,6 +46,23 @@ expect_rc 2 "$F" predict --model "$TMP/fm.facto" --input "$TMP/req.json" --conte
     --output "$TMP/mf.facto"
 expect_err "mf.facto: is a facto model; refusing to replace it"
 cmp -s "$TMP/mf.facto" "$TMP/mf.keep" || fail "predict --output replaced another model"
+# predict --output for (user, item) pairs: was refused with "not feature rows or SageMaker
+# requests"; now the same lines as on stdout, in one file; onto the model: refused
+printf '1\t1\n2\t3\nnobody\t1\n' >"$TMP/pairs.tsv"
+expect_rc 0 "$F" predict --model "$TMP/mf.facto" --input "$TMP/pairs.tsv"
+cp "$TMP/out" "$TMP/pairs.stdout"
+[ "$(grep -c . "$TMP/pairs.stdout")" -eq 3 ] || fail "predict pairs: $(cat "$TMP/pairs.stdout")"
+expect_rc 0 "$F" predict --model "$TMP/mf.facto" --input "$TMP/pairs.tsv" --output "$TMP/pairs.out"
+cmp -s "$TMP/pairs.out" "$TMP/pairs.stdout" || fail "predict --output: $(cat "$TMP/pairs.out")"
+[ ! -s "$TMP/out" ] || fail "predict --output also printed: $(cat "$TMP/out")"
+expect_rc 0 "$F" predict --model "$TMP/mf.facto" --input "$TMP/pairs.tsv" --json --output "$TMP/pairs.json"
+grep -q '^{"predictions": \[{"user": "1", "item": "1", "score": ' "$TMP/pairs.json" || fail "predict --json --output: $(cat "$TMP/pairs.json")"
+expect_rc 2 "$F" predict --model "$TMP/mf.facto" --input "$TMP/pairs.tsv" --output "$TMP/mf.facto"
+cmp -s "$TMP/mf.facto" "$TMP/mf.keep" || fail "predict --output (pairs) replaced its model"
+printf '1\t1\n1\n' >"$TMP/badpairs.tsv" # line 2 has one field: nothing is written
+expect_rc 2 "$F" predict --model "$TMP/mf.facto" --input "$TMP/badpairs.tsv" --output "$TMP/bad.out"
+[ ! -e "$TMP/bad.out" ] || fail "a failed predict left $TMP/bad.out"
+no_temp "$TMP"
 # convert --out onto a model or its own input: refused
 expect_rc 2 "$F" convert --input "$TMP/rows.train" --to libsvm --out "$TMP/mf.facto"
 expect_err "is a facto model; refusing to replace it"

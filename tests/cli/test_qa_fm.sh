@@ -277,4 +277,8 @@ cmp -s "$TMP/out" "$TMP/pgj.eval" && fail "prior_groups 0 trained as the default
 printf '1\tage:1e39\n' >"$TMP/huge.attr"
 expect_rc 2 "$F" "${MC[@]}" --user-features "$TMP/huge.attr"
 expect_err "huge.attr:1: value of 'age:1e39' is not a finite number"
+# libsvm rows with a label and no feature: the message was "hyperparameter feature_dim: 0 is not in 1..2^32"
+printf '1\n0\n1\n' >"$TMP/labels.svm"
+expect_rc 2 "$F" train --model fm --train "$TMP/labels.svm" --epochs 1 --num_factors 2 --predictor_type regressor
+expect_err "labels.svm: no row holds a feature"
 exit 0

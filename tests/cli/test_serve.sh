@@ -112,6 +112,14 @@ err 400 bad_request "$U/recommendations?user=%zz"
 err 400 bad_request "$U/recommendations?user=3&k=%4"
 err 400 bad_request "$U/similar-items?item=1%"
 grep -q "bad %-escape" "$TMP/body" || fail "bad escape detail: $(cat "$TMP/body")"
+# %00 was decoded to a NUL that cut the id: user=3%00x answered for user 3
+err 400 bad_request "$U/recommendations?user=3%00x&k=1"
+err 400 bad_request "$U/similar-items?item=1%00zz"
+err 400 bad_request "$U/recommendations?user=%00abc"
+grep -q "holds %00" "$TMP/body" || fail "%00 detail: $(cat "$TMP/body")"
+# a repeated query key was taken first (k=2&k=3 answered 2 items)
+err 400 bad_request "$U/recommendations?user=3&k=2&k=3"
+grep -q "names 'k' more than once" "$TMP/body" || fail "repeated key detail: $(cat "$TMP/body")"
 req 200 "$U/recommendations?user=%33&k=2" # a good escape: user 3
 # A repeated JSON key was accepted (the last one won).
 err 400 malformed_json "${JSON[@]}" -d '{"user": "3", "user": "4"}' "$U/recommendations"
@@ -194,7 +202,7 @@ req 200 "$U/ping"
 stop
 
 # ---- ease: history fold-in equals the CLI's ------------------------------------------
-start --model "$EASE"
+start --model "$EASE" --threads 0 # 0: all cores, as for train (was refused)
 expect_rc 0 "$F" recommend --model "$EASE" --history 3,7,12 -k 5 --json
 req 200 "${JSON[@]}" -d '{"history": ["3", 7, "12", "not-an-item"], "k": 5}' "$U/recommendations"
 [ "$(ids "$TMP/body")" = "$(ids "$TMP/out")" ] || fail "history: $(cat "$TMP/body") vs $(cat "$TMP/out")"

@@ -32,6 +32,17 @@ for m in np1 np1t; do
     within "$got" "$one" 0.01 || fail "$m: train RMSE $got, single process $one (bound 0.01)"
 done
 
+# --- a .fds file split on the fly: every rank reads it whole and splits it alike ---
+mpi 2 "$F" train --distributed --train "$TMP/s.fds" --split random:0.2 "${HP[@]}" --out "$TMP/sp.facto" \
+    >"$TMP/sp.out" || fail "np 2 on .fds with --split"
+grep -q "read in 2 shards" "$TMP/sp.out" && fail "--split on .fds: read in shards, the split ignored"
+grep -q "^test: rmse" "$TMP/sp.out" || fail "--split on .fds: no test score (the split was ignored)"
+ntr=$(sed -n 's/^distributed mf on 2 ranks: \([0-9]*\) ratings.*/\1/p' "$TMP/sp.out")
+[ -n "$ntr" ] && [ "$ntr" -ge 9200 ] && [ "$ntr" -le 10000 ] ||
+    fail "--split random:0.2 on 12000 ratings: not ~9600 training ratings: $(head -1 "$TMP/sp.out")"
+expect_rc 1 mpi 2 "$F" train --distributed --train "$TMP/s.fds" --split bogus:7 --out "$TMP/x.facto"
+expect_err "--split"
+
 # --- errors end every rank, with the message ---
 expect_rc 2 mpi 2 "$F" train --distributed --train "$TMP/none.fds" --out "$TMP/x.facto"
 expect_err "none.fds"

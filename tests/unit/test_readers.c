@@ -673,9 +673,10 @@ static void test_long_lines_and_ids(void **state)
 static void test_numbers(void **state)
 {
     (void)state;
-    /* Ratings are read as strtod reads them, then rounded to float. */
+    /* Decimal ratings are read as strtod reads them, then rounded to float
+     * (hexadecimal ones are refused: test_parse_errors). */
     static const char *const values[] = {"0.1", "3.14159", "1e0", "2.5e-1", "-0.75", "+2", "4.", ".5",
-                                         "0.30000000000000004", "123456789.123456789", "7E2", "0x1p2"};
+                                         "0.30000000000000004", "123456789.123456789", "7E2", "1.5E+1"};
     char text[2048];
     size_t n = 0;
     size_t nv = sizeof values / sizeof values[0];
@@ -869,6 +870,24 @@ static void test_implicit_threshold(void **state)
     /* A threshold above every pair leaves nothing. */
     o = opts_implicit(100);
     read_fails(p, &o, FACTO_ERR_EMPTY, p, "no pair reaches the implicit threshold 100 (6 pairs below it)");
+    /* A signed scale (-10..10) is thresholded, not refused for its negative
+     * values: T = 1 keeps the positive sums (a: 3 + -4.5 = -1.5 dropped). */
+    const char *q = write_text("signed.tsv", "a\tx\t3\n"
+                                             "a\ty\t7.5\n"
+                                             "b\tx\t-10\n"
+                                             "a\tx\t-4.5\n"
+                                             "b\ty\t1\n");
+    o = opts_implicit(1);
+    ds = read_stats_ok(q, &o, &st);
+    assert_int_equal(st.n_below_threshold, 2); /* (a,x) summed to -1.5, (b,x) -10 */
+    assert_int_equal(facto_dataset_n_ratings(ds), 2);
+    assert_true(lookup(ds, "a", "y", &r, NULL) && r == 1.0f);
+    assert_true(lookup(ds, "b", "y", &r, NULL) && r == 1.0f);
+    assert_false(lookup(ds, "a", "x", NULL, NULL));
+    facto_dataset_free(ds);
+    /* without a threshold a negative weight stays an error, naming the line */
+    o = opts_implicit(0);
+    read_fails(q, &o, FACTO_ERR_PARSE, q, ":3: weight '-10' is negative");
 }
 
 /* Implicit data may have no weight column: every line weighs 1. */
@@ -1030,6 +1049,8 @@ static void test_parse_errors(void **state)
         {"minf.tsv", "1\t2\t-Infinity\n", 1, "rating '-Infinity' is not a finite number"},
         {"abc.tsv", "1\t2\t3\n1\t3\tabc\n", 2, "rating 'abc' is not a finite number"},
         {"trail.tsv", "1\t2\t3\n1\t3\t4x\n", 2, "rating '4x' is not a finite number"},
+        {"hex.tsv", "1\t2\t3\n1\t3\t0x10\n", 2, "rating '0x10' is not a finite number"}, /* was read as 16 */
+        {"hexf.tsv", "1\t2\t-0X1p2\n", 1, "rating '-0X1p2' is not a finite number"},
         {"huge.tsv", "1\t2\t1e300\n", 1, "rating '1e300' is too large"},
         {"empty_r.tsv", "1\t2\t3\n1\t3\t\n", 2, "rating is empty"},
         {"empty_r.csv", "1,2,3\n1,3,  \n", 2, "rating is empty"},
