@@ -482,7 +482,9 @@ static int cli_eval_ips(facto_ctx *ctx, const facto_model *model, const cli_eval
                (long long)r.slates_unknown_user, (long long)r.slates_unknown_item,
                (long long)r.clicks_unknown_position);
         printf("ctr@%d ips      %s\n", o.k, cli_num(num, r.ctr_ips));
-        printf("ctr@%d clipped  %s  (weights capped at %g)\n", o.k, cli_num(num, r.ctr_clipped), o.max_weight);
+        char cap[32];
+        facto_format_double(cap, sizeof cap, o.max_weight);
+        printf("ctr@%d clipped  %s  (weights capped at %s)\n", o.k, cli_num(num, r.ctr_clipped), cap);
         printf("ctr@%d naive    %s\n", o.k, cli_num(num, r.ctr_naive));
     }
     free(prop);
