@@ -41,9 +41,6 @@ int cli_read_finish(cli_readopts *r)
     return 0;
 }
 
-/* "s" unless n is 1. */
-static const char *cli_plural(long long n) { return n == 1 ? "" : "s"; }
-
 /* What the reader did with an implicit file, on stderr. */
 static void cli_read_summary(const char *path, const facto_read_options *o, const facto_dataset *ds,
                              const facto_read_stats *s)

@@ -329,15 +329,20 @@ size_t fct_fm_params_describe(const void *params, char *buf, size_t size)
         if (c->value == p->implicit)
             snprintf(extra, sizeof extra, ", implicit %s", c->name);
     if (p->binarize > 0.0f)
-        snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ", label = rating >= %g", (double)p->binarize);
-    int n = snprintf(buf, size, "%s, solver %s, %s, %d %s%s\n",
+    {
+        char t[32];
+        fct_format_float_short(t, sizeof t, p->binarize);
+        snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ", label = rating >= %s", t);
+    }
+    const int count = sgd ? p->epochs : p->num_iter;
+    int n = snprintf(buf, size, "%s, solver %s, %s, %d %s%s%s\n",
                      p->predictor_type ? fct_fm_predictor_name(p->predictor_type) : "predictor_type not set", solver,
-                     k, sgd ? p->epochs : p->num_iter, sgd ? "epochs" : "iterations", extra);
+                     k, count, sgd ? "epoch" : "iteration", count == 1 ? "" : "s", extra);
     size_t len = n > 0 ? (size_t)n : 0;
     if (p->solver == FACTO_FM_SOLVER_MCMC && p->mcmc_chains > 1) {
         n = snprintf(len < size ? buf + len : NULL, len < size ? size - len : 0,
-                     "mcmc: %d chains of %d iterations, pooled at the end; the epoch reports follow chain 1\n",
-                     p->mcmc_chains, p->num_iter);
+                     "mcmc: %d chains of %d iteration%s, pooled at the end; the epoch reports follow chain 1\n",
+                     p->mcmc_chains, p->num_iter, p->num_iter == 1 ? "" : "s");
         len += n > 0 ? (size_t)n : 0;
     }
     return len;

@@ -93,12 +93,12 @@ static size_t fct_mf_params_describe(const void *params, char *buf, size_t size)
 {
     const facto_mf_params *p = params;
     char lr[32];
-    fct_format_double(lr, sizeof lr, 6, (double)p->learning_rate);
-    int n = snprintf(buf, size, "%s, num_factors %d, %d epochs, learning_rate %s\n",
+    fct_format_float_short(lr, sizeof lr, p->learning_rate);
+    int n = snprintf(buf, size, "%s, num_factors %d, %d epoch%s, learning_rate %s\n",
                      p->optimizer == FACTO_OPT_ADAM      ? "adam"
                      : p->optimizer == FACTO_OPT_ADAGRAD ? "adagrad"
                                                          : "sgd",
-                     p->num_factors, p->epochs, lr);
+                     p->num_factors, p->epochs, p->epochs == 1 ? "" : "s", lr);
     return n > 0 ? (size_t)n : 0;
 }
 

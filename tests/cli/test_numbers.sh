@@ -36,4 +36,19 @@ expect_rc 1 "$F" train --model popular --train "$TMP/r.tsv" --implicit-threshold
 expect_err "--implicit-threshold: '1e-400' is too close to 0 for a double"
 expect_rc 0 "$F" train --model popular --train "$TMP/r.tsv" --implicit-threshold 3.0000000001
 expect_err "pairs below the threshold 3.0000000001 dropped"
+
+# one of a thing is singular in the header and the summary lines
+expect_rc 0 "$F" train --model mf --train "$TMP/r.tsv" --epochs 1
+grep -qF "1 epoch, learning_rate" "$TMP/out" || { cat "$TMP/out"; fail "header: not '1 epoch'"; }
+grep -q "over 1 epoch\$" "$TMP/out" || { cat "$TMP/out"; fail "#seconds: not 'over 1 epoch'"; }
+expect_rc 0 "$F" train --model mf --train "$TMP/r.tsv" --epochs 2
+grep -qF "2 epochs, learning_rate" "$TMP/out" || { cat "$TMP/out"; fail "header: not '2 epochs'"; }
+expect_rc 0 "$F" train --model ials --from-ratings "$TMP/r.tsv" --epochs 1 --cg_steps 1
+grep -qF "1 iteration of 1 CG step a row" "$TMP/out" || { cat "$TMP/out"; fail "ials header: not '1 iteration'"; }
+expect_rc 0 "$F" train --model fm --from-ratings "$TMP/r.tsv" --predictor_type regressor --num_factors 2 \
+    --solver mcmc --num_iter 1
+grep -qF "1 iteration" "$TMP/out" || { cat "$TMP/out"; fail "fm header: not '1 iteration'"; }
+printf '1\t1\t5\n' >"$TMP/one.tsv"
+expect_rc 0 "$F" train --model mf --train "$TMP/one.tsv" --epochs 1
+grep -qF "on 1 rating (1 user, 1 item)" "$TMP/out" || { cat "$TMP/out"; fail "header: not '1 rating (1 user, 1 item)'"; }
 echo ok
