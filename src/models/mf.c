@@ -102,6 +102,13 @@ static size_t fct_mf_params_describe(const void *params, char *buf, size_t size)
     return n > 0 ? (size_t)n : 0;
 }
 
+/* momentum is plain sgd's only (fct_model_ops.param_used). */
+static int fct_mf_param_used(const void *params, const fct_pdesc *d)
+{
+    const facto_mf_params *p = params;
+    return strcmp(d->name, "momentum") != 0 || p->optimizer == FACTO_OPT_SGD;
+}
+
 facto_status fct_mf_validate(facto_ctx *ctx, const facto_mf_params *p) { return fct_params_check(ctx, &fct_mf_ptable, p); }
 
 /* ---- the model object ------------------------------------------------------ */
@@ -641,6 +648,7 @@ const fct_model_ops fct_mf_ops = {
     .params = &fct_mf_ptable,
     .thread_invariant = 1, /* sgd: blocked, the same model for any count (momentum and adam: Hogwild) */
     .describe = fct_mf_params_describe,
+    .param_used = fct_mf_param_used,
     .free = fct_mf_free,
     .save = fct_mf_save,
     .load = fct_mf_load,
