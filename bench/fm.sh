@@ -155,6 +155,31 @@ for t in 1 2; do
   run "$label, $t thread(s)" mcmc "${S[@]}" --solver mcmc --num_iter 3 --init_stdev 0.1 --seed 1 --mcmc_chains 1 \
       --threads "$t"
 done
+# MCMC from ratings, one chain, 1 vs 2 threads alternately (3 pairs): wall and CPU
+# seconds of each run and the medians of the 2-thread / 1-thread ratios. The
+# ratings come from `datasets synth` (FM_MCMC_RATINGS of them, default 2M, 50,000 x
+# 10,000; FM_MCMC_USERS users); the pair-form sweeps go on threads only from fct_fm_par_min_rows (20M).
+mr=${FM_MCMC_RATINGS:-2000000}
+"$facto" datasets synth --users "${FM_MCMC_USERS:-50000}" --items 10000 --ratings "$mr" --seed 1 --out "$tmp/mr.fds" >/dev/null
+echo "MCMC from ratings ($mr synthetic ratings, k 32, one chain, 3 iterations), 1 vs 2 threads alternately:"
+ratios=()
+for pair in 1 2 3; do
+  for t in 1 2; do
+    TIMEFORMAT='%R %U %S'
+    tm=$( { time "$facto" train --model fm --from-ratings "$tmp/mr.fds" --solver mcmc --num_factors 32 \
+              --predictor_type regressor --num_iter 3 --init_stdev 0.1 --seed 1 --mcmc_chains 1 --threads "$t" \
+              >/dev/null 2>&1; } 2>&1 )
+    read -r wall usr sys <<<"$tm"
+    cpu=$(awk -v u="$usr" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+    printf '  pair %d, %d thread(s): %6.2f s wall, %6.2f s CPU\n' "$pair" "$t" "$wall" "$cpu"
+    if [ "$t" = 1 ]; then w1=$wall; c1=$cpu; else ratios+=("$(awk -v a="$wall" -v b="$w1" -v c="$cpu" -v d="$c1" \
+      'BEGIN { printf "%.3f %.3f", a / b, c / d }')"); fi
+  done
+done
+mw=$(printf '%s\n' "${ratios[@]}" | cut -d' ' -f1 | sort -g | sed -n 2p)
+mc=$(printf '%s\n' "${ratios[@]}" | cut -d' ' -f2 | sort -g | sed -n 2p)
+echo "  2 threads / 1 thread, medians of 3 pairs: ${mw}x wall, ${mc}x CPU"
+
 echo "sgd = per-row plain SGD (libFM's -method sgd); sgd/adam = SageMaker's defaults (Adam, mini-batch 1000)."
 echo "s/iter = training rows / samples per second (SGD: updates only, the per-epoch test scoring not counted)."
 echo "rmse = the saved model's test RMSE (MCMC on ratings: the rank-256 summary; on rows: its mcmc_samples"

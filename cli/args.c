@@ -7,6 +7,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,10 +86,16 @@ int cli_arg_double(const char *verb, const char *flag, const char *text, double 
     if (!((text[0] >= '0' && text[0] <= '9') || text[0] == '-' || text[0] == '.'))
         return cli_usage(verb, "%s: '%s' is not a number", flag, text);
     double v = strtod(text, &end);
-    if (end == text || *end != '\0' || errno == ERANGE || !isfinite(v))
+    if (end == text || *end != '\0' || !isfinite(v))
         return cli_usage(verb, "%s: '%s' is not a number", flag, text);
-    if (v < min || v > max)
-        return cli_usage(verb, "%s: %g is out of range [%g, %g]", flag, v, min, max);
+    if (errno == ERANGE)
+        return cli_usage(verb, "%s: '%s' is too %s for a double", flag, text, fabs(v) > 1.0 ? "large" : "close to 0");
+    if (v < min || v > max) {
+        char lo[32], hi[32];
+        facto_format_double(lo, sizeof lo, min);
+        facto_format_double(hi, sizeof hi, max);
+        return cli_usage(verb, "%s: %s is out of range [%s, %s]", flag, text, lo, hi);
+    }
     *out = v;
     return 0;
 }
@@ -97,9 +104,12 @@ int cli_arg_float(const char *verb, const char *flag, const char *text, double m
 {
     double v = 0.0;
     int rc = cli_arg_double(verb, flag, text, min, max, &v);
-    if (rc == 0)
-        *out = (float)v;
-    return rc;
+    if (rc != 0)
+        return rc;
+    if (v != 0.0 && fabs(v) < FLT_MIN)
+        return cli_usage(verb, "%s: '%s' is too close to 0 for a float (the smallest is 1.17549435e-38)", flag, text);
+    *out = (float)v;
+    return 0;
 }
 
 static const struct {

@@ -105,6 +105,8 @@ json_t *cli_json_num(double value, int digits);
  * of the data prints as 0.0000. cli_num writes into buf[32] and returns it;
  * cli_json_float is JSON null when v is not finite. */
 const char *cli_num(char *buf, double v);
+/* "s" unless n is 1: "%lld rating%s", n, cli_plural(n). */
+const char *cli_plural(long long n);
 json_t *cli_json_float(double v);
 /* A progress figure (per-epoch lines): `decimals` decimals, or 4
  * significant digits when 0 < |v| < 1e-3, so it never loses its magnitude. */

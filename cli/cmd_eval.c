@@ -469,20 +469,24 @@ static int cli_eval_ips(facto_ctx *ctx, const facto_model *model, const cli_eval
         char num[32];
         facto_events_counts n;
         facto_events_get_counts(ev, &n);
-        printf("events         %lld impressions, %lld clicks in %lld files (%lld torn lines skipped)\n",
-               (long long)n.impressions, (long long)n.clicks, (long long)n.files, (long long)n.torn_lines);
+        printf("events         %lld impression%s, %lld click%s in %lld file%s (%lld torn line%s skipped)\n",
+               (long long)n.impressions, cli_plural(n.impressions), (long long)n.clicks, cli_plural(n.clicks),
+               (long long)n.files, cli_plural(n.files), (long long)n.torn_lines, cli_plural(n.torn_lines));
         printf("propensities   ");
         for (int p = 0; p < n_pos && p < 20; p++)
             printf("%s%.3f", p ? " " : "", prop[p]);
         printf("%s  (CTR(p)/CTR(1), positions 1..%d)\n", n_pos > 20 ? " ..." : "", n_pos);
-        printf("used           %lld slates, %lld slots of their top %d, %lld clicks in them\n",
-               (long long)r.slates_used, (long long)r.slots_used, o.k, (long long)r.clicks_used);
+        printf("used           %lld slate%s, %lld slot%s of their top %d, %lld click%s in them\n",
+               (long long)r.slates_used, cli_plural(r.slates_used), (long long)r.slots_used, cli_plural(r.slots_used),
+               o.k, (long long)r.clicks_used, cli_plural(r.clicks_used));
         printf("skipped        %lld slates (user unknown to the model or none), %lld slates (an item unknown), "
                "%lld clicks (position without a propensity)\n",
                (long long)r.slates_unknown_user, (long long)r.slates_unknown_item,
                (long long)r.clicks_unknown_position);
         printf("ctr@%d ips      %s\n", o.k, cli_num(num, r.ctr_ips));
-        printf("ctr@%d clipped  %s  (weights capped at %g)\n", o.k, cli_num(num, r.ctr_clipped), o.max_weight);
+        char cap[32];
+        facto_format_double(cap, sizeof cap, o.max_weight);
+        printf("ctr@%d clipped  %s  (weights capped at %s)\n", o.k, cli_num(num, r.ctr_clipped), cap);
         printf("ctr@%d naive    %s\n", o.k, cli_num(num, r.ctr_naive));
     }
     free(prop);

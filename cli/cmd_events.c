@@ -219,10 +219,13 @@ static int cli_events_stats(int argc, char **argv)
         goto done;
     facto_events_counts n;
     facto_events_get_counts(ev, &n);
-    printf("events: %lld files, %lld events: %lld impressions (%lld items shown), %lld clicks, %lld purchases, "
-           "%lld ratings; %lld torn lines, %lld repeated impressions skipped\n",
-           (long long)n.files, (long long)n.lines, (long long)n.impressions, (long long)n.shown, (long long)n.clicks,
-           (long long)n.purchases, (long long)n.ratings, (long long)n.torn_lines, (long long)n.duplicate_impressions);
+    printf("events: %lld file%s, %lld event%s: %lld impression%s (%lld item%s shown), %lld click%s, %lld purchase%s, "
+           "%lld rating%s; %lld torn line%s, %lld repeated impression%s skipped\n",
+           (long long)n.files, cli_plural(n.files), (long long)n.lines, cli_plural(n.lines), (long long)n.impressions,
+           cli_plural(n.impressions), (long long)n.shown, cli_plural(n.shown), (long long)n.clicks,
+           cli_plural(n.clicks), (long long)n.purchases, cli_plural(n.purchases), (long long)n.ratings,
+           cli_plural(n.ratings), (long long)n.torn_lines, cli_plural(n.torn_lines),
+           (long long)n.duplicate_impressions, cli_plural(n.duplicate_impressions));
     if (n.impressions == 0) {
         printf("no impressions: no click-through rate to show\n");
         goto done;

@@ -313,9 +313,11 @@ int cli_params_print(FILE *out, const facto_params *p, const char *indent)
         char *nl = strchr(line, '\n'), *eq = strchr(line, '='), shown[128];
         if (nl)
             *nl = '\0';
-        if (eq) {
+        if (eq)
+            *eq = '\0';
+        if (eq && facto_params_used(p, line) != 0) { /* not the settings of another solver */
             cli_short_number(eq + 1, shown, sizeof shown); /* "0.100000001" as "0.1": the same float */
-            fprintf(out, "%s%.*s=%s\n", indent, (int)(eq - line), line, shown);
+            fprintf(out, "%s%s=%s\n", indent, line, shown);
         }
         if (!nl)
             break;

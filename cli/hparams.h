@@ -73,9 +73,10 @@ void cli_params_help(FILE *out, facto_ctx *ctx, const facto_params *fresh);
  * numbers as JSON numbers, choices as strings. NULL when out of memory. */
 json_t *cli_params_json(facto_ctx *ctx, const facto_params *p);
 
-/* Every hyperparameter that is set as "INDENTname=value" lines
- * (facto_params_format; a float with the fewest digits that read back to
- * it). Returns an exit code. */
+/* Every hyperparameter that is set and that the configuration uses
+ * (facto_params_used: not the settings of another solver) as
+ * "INDENTname=value" lines (facto_params_format; a float with the fewest
+ * digits that read back to it). Returns an exit code. */
 int cli_params_print(FILE *out, const facto_params *p, const char *indent);
 
 /* The width of the rows a model reads (its feature_dim), 0 for a model

@@ -121,6 +121,8 @@ int cli_run_with_model(const char *path, int (*run)(facto_ctx *ctx, const facto_
     return rc;
 }
 
+const char *cli_plural(long long n) { return n == 1 ? "" : "s"; }
+
 const char *cli_num(char *buf, double v)
 {
     facto_format_float(buf, 32, (float)v);

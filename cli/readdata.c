@@ -41,9 +41,6 @@ int cli_read_finish(cli_readopts *r)
     return 0;
 }
 
-/* "s" unless n is 1. */
-static const char *cli_plural(long long n) { return n == 1 ? "" : "s"; }
-
 /* What the reader did with an implicit file, on stderr. */
 static void cli_read_summary(const char *path, const facto_read_options *o, const facto_dataset *ds,
                              const facto_read_stats *s)
@@ -54,9 +51,11 @@ static void cli_read_summary(const char *path, const facto_read_options *o, cons
             items, cli_plural(items));
     fprintf(stderr, "; %lld repeated line%s added into their pair", (long long)s->n_duplicates,
             cli_plural(s->n_duplicates));
+    char t[32];
+    facto_format_double(t, sizeof t, o->implicit_threshold);
     if (o->implicit_threshold > 0)
-        fprintf(stderr, "; %lld pair%s below the threshold %g dropped, and with them %d user%s and %d item%s",
-                (long long)s->n_below_threshold, cli_plural(s->n_below_threshold), o->implicit_threshold,
+        fprintf(stderr, "; %lld pair%s below the threshold %s dropped, and with them %d user%s and %d item%s",
+                (long long)s->n_below_threshold, cli_plural(s->n_below_threshold), t,
                 (int)s->n_users_dropped, cli_plural(s->n_users_dropped), (int)s->n_items_dropped,
                 cli_plural(s->n_items_dropped));
     fputc('\n', stderr);

@@ -65,8 +65,9 @@ int cli_rows_check_labels(const cli_rows_file *file, facto_task task)
             return FACTO_EXIT_DATA;
         }
         if (task == FACTO_TASK_BINARY && y != 0.0f && y != 1.0f && y != -1.0f) {
-            snprintf(detail, sizeof detail, "label %g is not 0 or 1 (or -1/+1) as binary_classifier needs",
-                     (double)y);
+            char shown[32];
+            facto_format_float(shown, sizeof shown, y);
+            snprintf(detail, sizeof detail, "label %s is not 0 or 1 (or -1/+1) as binary_classifier needs", shown);
             cli_rows_error(file, r, detail);
             return FACTO_EXIT_DATA;
         }

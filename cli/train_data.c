@@ -198,8 +198,10 @@ int cli_ratings_encode(facto_ctx *ctx, const char *name, const facto_dataset *tr
         facto_rows_free(*test_rows);
         *train_rows = *test_rows = NULL;
     } else {
-        fprintf(info, "encoded %lld training ratings (%d users, %d items", (long long)facto_rows_count(*train_rows),
-                (int)facto_dataset_n_users(train), (int)facto_dataset_n_items(train));
+        long long n = facto_rows_count(*train_rows), nu = facto_dataset_n_users(train),
+                  ni = facto_dataset_n_items(train);
+        fprintf(info, "encoded %lld training rating%s (%lld user%s, %lld item%s", n, cli_plural(n), nu,
+                cli_plural(nu), ni, cli_plural(ni));
         if (enc->user_file || enc->item_file)
             fprintf(info, ", side features from%s%s%s%s", enc->user_file ? " " : "",
                     enc->user_file ? enc->user_file : "", enc->item_file ? " " : "",
@@ -413,12 +415,14 @@ static int cli_data_events(facto_ctx *ctx, const char *verb, const cli_data_opts
     d->read.implicit = 1;
     d->stats.n_lines = n.clicks + n.purchases;
     d->stats.n_duplicates = d->stats.n_lines - facto_dataset_n_ratings(d->train);
+    const long long pairs = facto_dataset_n_ratings(d->train), nu = facto_dataset_n_users(d->train),
+                    ni = facto_dataset_n_items(d->train);
     fprintf(stderr,
-            "facto: note: %s: %lld clicks and purchases -> %lld (user, item) pairs (%d users, %d items); "
-            "%lld impressions and %lld ratings not used\n",
-            o->events_dir, (long long)(n.clicks + n.purchases), (long long)facto_dataset_n_ratings(d->train),
-            (int)facto_dataset_n_users(d->train), (int)facto_dataset_n_items(d->train), (long long)n.impressions,
-            (long long)n.ratings);
+            "facto: note: %s: %lld clicks and purchases -> %lld (user, item) pair%s (%lld user%s, %lld item%s); "
+            "%lld impression%s and %lld rating%s not used\n",
+            o->events_dir, (long long)(n.clicks + n.purchases), pairs, cli_plural(pairs), nu, cli_plural(nu), ni,
+            cli_plural(ni), (long long)n.impressions, cli_plural(n.impressions), (long long)n.ratings,
+            cli_plural(n.ratings));
     return 0;
 }
 

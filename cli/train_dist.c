@@ -126,14 +126,16 @@ int cli_train_dist(facto_ctx *ctx, const char *verb, facto_params *p, const cli_
         printf("distributed %s%s on %d rank%s: ", async ? "asynchronous " : "", kind, size, size == 1 ? "" : "s");
         if (fds)
             printf("%s, read in %d shards by offset\n", fds, size);
-        else if (d.on_rows)
-            printf("%lld rows of %llu features (every rank reads them, keeps every %d-th)\n",
-                   (long long)facto_rows_count(d.train_rows), (unsigned long long)facto_rows_dim(d.train_rows),
-                   size);
-        else
-            printf("%lld ratings (%d users, %d items; every rank reads them, keeps its users)\n",
-                   (long long)facto_dataset_n_ratings(d.train), (int)facto_dataset_n_users(d.train),
-                   (int)facto_dataset_n_items(d.train));
+        else if (d.on_rows) {
+            long long rows = facto_rows_count(d.train_rows), dim = (long long)facto_rows_dim(d.train_rows);
+            printf("%lld row%s of %lld feature%s (every rank reads them, keeps every %d-th)\n", rows,
+                   cli_plural(rows), dim, cli_plural(dim), size);
+        } else {
+            long long n = facto_dataset_n_ratings(d.train), nu = facto_dataset_n_users(d.train),
+                      ni = facto_dataset_n_items(d.train);
+            printf("%lld rating%s (%lld user%s, %lld item%s; every rank reads them, keeps its users)\n", n,
+                   cli_plural(n), nu, cli_plural(nu), ni, cli_plural(ni));
+        }
         fflush(stdout);
     }
     cli_dist_log log = {0, 0};

@@ -100,9 +100,11 @@ void cli_report_bar_clear(cli_train_report *r)
 /* ", user features from FILE (N ids, C columns)" for a side table. */
 static void cli_header_features(FILE *info, const char *which, const char *path, const facto_features *f)
 {
-    if (f)
-        fprintf(info, ", %s features from %s (%d ids, %d columns)", which, path, (int)facto_features_n_ids(f),
-                (int)facto_features_n_columns(f));
+    if (f) {
+        long long ids = facto_features_n_ids(f), cols = facto_features_n_columns(f);
+        fprintf(info, ", %s features from %s (%lld id%s, %lld column%s)", which, path, ids, cli_plural(ids), cols,
+                cli_plural(cols));
+    }
 }
 
 void cli_report_header(FILE *info, const facto_params *p, const cli_train_data *d)
@@ -115,22 +117,28 @@ void cli_report_header(FILE *info, const facto_params *p, const cli_train_data *
     int summary = text ? (int)(notes ? (size_t)(notes - text) : strlen(text)) : 0;
     fprintf(info, "training %s%s%.*s%s", facto_params_kind(p), summary ? " (" : "", summary, text ? text : "",
             summary ? ")" : "");
-    if (d->on_rows)
-        fprintf(info, " on %lld rows of %llu features", (long long)facto_rows_count(d->train_rows),
-                (unsigned long long)facto_rows_dim(d->train_rows));
-    else
-        fprintf(info, " on %lld ratings (%d users, %d items)", (long long)facto_dataset_n_ratings(d->train),
-                (int)facto_dataset_n_users(d->train), (int)facto_dataset_n_items(d->train));
+    if (d->on_rows) {
+        long long rows = facto_rows_count(d->train_rows), dim = (long long)facto_rows_dim(d->train_rows);
+        fprintf(info, " on %lld row%s of %lld feature%s", rows, cli_plural(rows), dim, cli_plural(dim));
+    } else {
+        long long n = facto_dataset_n_ratings(d->train), nu = facto_dataset_n_users(d->train),
+                  ni = facto_dataset_n_items(d->train);
+        fprintf(info, " on %lld rating%s (%lld user%s, %lld item%s)", n, cli_plural(n), nu, cli_plural(nu), ni,
+                cli_plural(ni));
+    }
     cli_header_features(info, "user", d->user_file, d->user_features);
     cli_header_features(info, "item", d->item_file, d->item_features);
-    if (d->test_rows && d->on_rows)
-        fprintf(info, ", testing on %lld rows", (long long)facto_rows_count(d->test_rows));
-    else if (d->test && !d->on_rows && d->history)
-        fprintf(info, ", testing on %lld ratings of %d held-out users folded in from %lld more",
-                (long long)facto_dataset_n_ratings(d->test), (int)facto_dataset_n_users(d->history),
-                (long long)facto_dataset_n_ratings(d->history));
-    else if (d->test && !d->on_rows)
-        fprintf(info, ", testing on %lld ratings", (long long)facto_dataset_n_ratings(d->test));
+    if (d->test_rows && d->on_rows) {
+        long long rows = facto_rows_count(d->test_rows);
+        fprintf(info, ", testing on %lld row%s", rows, cli_plural(rows));
+    } else if (d->test && !d->on_rows && d->history) {
+        long long n = facto_dataset_n_ratings(d->test), nu = facto_dataset_n_users(d->history);
+        fprintf(info, ", testing on %lld rating%s of %lld held-out user%s folded in from %lld more", n, cli_plural(n),
+                nu, cli_plural(nu), (long long)facto_dataset_n_ratings(d->history));
+    } else if (d->test && !d->on_rows) {
+        long long n = facto_dataset_n_ratings(d->test);
+        fprintf(info, ", testing on %lld rating%s", n, cli_plural(n));
+    }
     fprintf(info, "\n");
     if (notes && notes[1])
         fputs(notes + 1, info);
@@ -206,7 +214,8 @@ int cli_report_final(facto_ctx *ctx, const cli_train_report *r, const cli_train_
         char num[32];
         printf("#test_score (algo-1) : ('rmse_chain', %s)\n", cli_num(num, cli_chain_rmse(r, res)));
     }
-    printf("#seconds (algo-1) : %.3f, %.0f %s/s over %d epochs\n", res->seconds, rate, r->unit,
-           r->have_last ? r->last.epoch : 0);
+    const int epochs = r->have_last ? r->last.epoch : 0;
+    printf("#seconds (algo-1) : %.3f, %.0f %s/s over %d epoch%s\n", res->seconds, rate, r->unit, epochs,
+           cli_plural(epochs));
     return 0;
 }

@@ -957,6 +957,13 @@ FACTO_API facto_task facto_params_task(const facto_params *params);
  * epoch reports follow chain 1"), each line ending in '\n'. "" for NULL. */
 FACTO_API size_t facto_params_describe(const facto_params *params, char *buf, size_t size);
 
+/* Whether hyperparameter `name` (or an alias) takes part in training the
+ * configuration params holds: 1 when it does, 0 when the solver or
+ * optimizer chosen ignores it (fm with solver als or mcmc: the learning
+ * rates and the other sgd settings; mf with optimizer adam: momentum), -1
+ * for NULL or a name the kind does not have. What `facto inspect` lists. */
+FACTO_API int facto_params_used(const facto_params *params, const char *name);
+
 /* One hyperparameter of the table. The pointers are static storage. */
 typedef struct facto_param_info {
     const char *name;       /* canonical name ("num_factors") */

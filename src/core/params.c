@@ -126,8 +126,17 @@ static facto_status fct_parse_field(facto_ctx *ctx, const fct_pdesc *d, const ch
         double v;
         if (!fct_parse_double(text, &v))
             return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: '%s' is not a number", name, text);
-        if (!isfinite(v) || fabs(v) > FLT_MAX)
+        if (!isfinite(v))
             return fct_fail(ctx, FACTO_ERR_INVALID, "hyperparameter %s: '%s' is not a finite float", name, text);
+        if (fabs(v) > FLT_MAX)
+            return fct_fail(ctx, FACTO_ERR_INVALID,
+                            "hyperparameter %s: '%s' is too large for a float (the largest is 3.40282347e+38)", name,
+                            text);
+        /* below FLT_MIN a float is 0 or loses digits: refused, not stored as 0 */
+        if (v != 0.0 && fabs(v) < FLT_MIN)
+            return fct_fail(ctx, FACTO_ERR_INVALID,
+                            "hyperparameter %s: '%s' is too close to 0 for a float (the smallest is 1.17549435e-38)",
+                            name, text);
         float f = (float)v;
         memcpy(field, &f, sizeof f);
         return FACTO_OK;

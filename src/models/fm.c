@@ -790,6 +790,7 @@ const fct_model_ops fct_fm_ops = {
     .thread_invariant = 1, /* only MCMC chains run in parallel, each on its own seed */
     .task_of = fct_fm_params_task,
     .describe = fct_fm_params_describe,
+    .param_used = fct_fm_param_used,
     .free = fct_fm_free,
     .save = fct_fm_save,
     .load = fct_fm_load,

@@ -213,6 +213,8 @@ size_t fct_fm_params_dump(const facto_fm_params *p, char *buf, size_t size);
  * .describe; fm_params.c): the predictor's task, and "summary\nnotes\n". */
 facto_task fct_fm_params_task(const void *params);
 size_t fct_fm_params_describe(const void *params, char *buf, size_t size);
+/* 0 when the configuration's solver ignores hyperparameter d (fct_model_ops.param_used). */
+int fct_fm_param_used(const void *params, const fct_pdesc *d);
 
 /* Names of enum values, for messages and the model file ("regressor", "adam"). */
 const char *fct_fm_predictor_name(facto_fm_predictor p);

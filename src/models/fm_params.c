@@ -312,6 +312,44 @@ facto_task fct_fm_params_task(const void *params)
 
 /* "regressor, solver sgd (adam, mini_batch_size 1000), num_factors 16, 3
  * epochs", then the chains note of MCMC: its epoch reports are chain 1's. */
+/* Which solvers read each hyperparameter that not all of them read: sgd
+ * takes the learning rates, initialisers and optimizer settings, als the
+ * weight decays as its L2, als and mcmc the sweep count, init_stdev and the
+ * implicit blocks, mcmc its sampling settings; any other is used by all. */
+#define FCT_FM_SGD (1u << FACTO_FM_SOLVER_SGD)
+#define FCT_FM_ALS (1u << FACTO_FM_SOLVER_ALS)
+#define FCT_FM_MCMC (1u << FACTO_FM_SOLVER_MCMC)
+static unsigned fct_fm_param_solvers(const char *name)
+{
+    static const struct {
+        const char *name;
+        unsigned solvers;
+    } by_name[] = {
+        {"epochs", FCT_FM_SGD}, {"mini_batch_size", FCT_FM_SGD}, {"bias_lr", FCT_FM_SGD},
+        {"linear_lr", FCT_FM_SGD}, {"factors_lr", FCT_FM_SGD}, {"clip_gradient", FCT_FM_SGD},
+        {"eps", FCT_FM_SGD}, {"rescale_grad", FCT_FM_SGD}, {"optimizer", FCT_FM_SGD},
+        {"log_interval", FCT_FM_SGD}, {"lr_decay", FCT_FM_SGD}, {"average_epochs", FCT_FM_SGD},
+        {"bias_wd", FCT_FM_SGD | FCT_FM_ALS}, {"linear_wd", FCT_FM_SGD | FCT_FM_ALS},
+        {"factors_wd", FCT_FM_SGD | FCT_FM_ALS}, {"num_iter", FCT_FM_ALS | FCT_FM_MCMC},
+        {"init_stdev", FCT_FM_ALS | FCT_FM_MCMC}, {"implicit", FCT_FM_ALS | FCT_FM_MCMC},
+        {"mcmc_samples", FCT_FM_MCMC}, {"burn_in", FCT_FM_MCMC}, {"summary_rank", FCT_FM_MCMC},
+        {"mcmc_chains", FCT_FM_MCMC}, {"prior_groups", FCT_FM_MCMC},
+    };
+    for (size_t i = 0; i < sizeof by_name / sizeof by_name[0]; i++)
+        if (strcmp(by_name[i].name, name) == 0)
+            return by_name[i].solvers;
+    /* the three initialisers of w0, w and V: sgd's (als and mcmc start from init_stdev) */
+    if (strstr(name, "_init_"))
+        return FCT_FM_SGD;
+    return FCT_FM_SGD | FCT_FM_ALS | FCT_FM_MCMC;
+}
+
+int fct_fm_param_used(const void *params, const fct_pdesc *d)
+{
+    const facto_fm_params *p = params;
+    return (fct_fm_param_solvers(d->name) & (1u << p->solver)) != 0;
+}
+
 size_t fct_fm_params_describe(const void *params, char *buf, size_t size)
 {
     const facto_fm_params *p = params;
@@ -329,15 +367,20 @@ size_t fct_fm_params_describe(const void *params, char *buf, size_t size)
         if (c->value == p->implicit)
             snprintf(extra, sizeof extra, ", implicit %s", c->name);
     if (p->binarize > 0.0f)
-        snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ", label = rating >= %g", (double)p->binarize);
-    int n = snprintf(buf, size, "%s, solver %s, %s, %d %s%s\n",
+    {
+        char t[32];
+        fct_format_float_short(t, sizeof t, p->binarize);
+        snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ", label = rating >= %s", t);
+    }
+    const int count = sgd ? p->epochs : p->num_iter;
+    int n = snprintf(buf, size, "%s, solver %s, %s, %d %s%s%s\n",
                      p->predictor_type ? fct_fm_predictor_name(p->predictor_type) : "predictor_type not set", solver,
-                     k, sgd ? p->epochs : p->num_iter, sgd ? "epochs" : "iterations", extra);
+                     k, count, sgd ? "epoch" : "iteration", count == 1 ? "" : "s", extra);
     size_t len = n > 0 ? (size_t)n : 0;
     if (p->solver == FACTO_FM_SOLVER_MCMC && p->mcmc_chains > 1) {
         n = snprintf(len < size ? buf + len : NULL, len < size ? size - len : 0,
-                     "mcmc: %d chains of %d iterations, pooled at the end; the epoch reports follow chain 1\n",
-                     p->mcmc_chains, p->num_iter);
+                     "mcmc: %d chains of %d iteration%s, pooled at the end; the epoch reports follow chain 1\n",
+                     p->mcmc_chains, p->num_iter, p->num_iter == 1 ? "" : "s");
         len += n > 0 ? (size_t)n : 0;
     }
     return len;

@@ -84,16 +84,17 @@ static size_t fct_ials_describe(const void *params, char *buf, size_t size)
 {
     const fct_ials_params *p = params;
     char reg[32], nu[32], a0[32], al[32], steps[48];
-    fct_format_double(reg, sizeof reg, 6, (double)p->reg);
-    fct_format_double(nu, sizeof nu, 6, (double)p->reg_exponent);
-    fct_format_double(a0, sizeof a0, 6, (double)p->unobserved_weight);
-    fct_format_double(al, sizeof al, 6, (double)p->alpha);
+    fct_format_float_short(reg, sizeof reg, p->reg);
+    fct_format_float_short(nu, sizeof nu, p->reg_exponent);
+    fct_format_float_short(a0, sizeof a0, p->unobserved_weight);
+    fct_format_float_short(al, sizeof al, p->alpha);
     if (p->cg_steps > 0)
         snprintf(steps, sizeof steps, "%d CG step%s a row", (int)p->cg_steps, p->cg_steps == 1 ? "" : "s");
     else
         snprintf(steps, sizeof steps, "exact row solves");
-    int n = snprintf(buf, size, "num_factors %d, %d iterations of %s, reg %s (nu %s), unobserved weight %s, "
-                     "alpha %s\n", (int)p->num_factors, (int)p->epochs, steps, reg, nu, a0, al);
+    int n = snprintf(buf, size, "num_factors %d, %d iteration%s of %s, reg %s (nu %s), unobserved weight %s, "
+                     "alpha %s\n", (int)p->num_factors, (int)p->epochs, p->epochs == 1 ? "" : "s", steps, reg, nu, a0,
+                     al);
     return n > 0 ? (size_t)n : 0;
 }
 

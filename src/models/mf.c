@@ -97,13 +97,20 @@ static size_t fct_mf_params_describe(const void *params, char *buf, size_t size)
 {
     const facto_mf_params *p = params;
     char lr[32];
-    fct_format_double(lr, sizeof lr, 6, (double)p->learning_rate);
-    int n = snprintf(buf, size, "%s, num_factors %d, %d epochs, learning_rate %s\n",
+    fct_format_float_short(lr, sizeof lr, p->learning_rate);
+    int n = snprintf(buf, size, "%s, num_factors %d, %d epoch%s, learning_rate %s\n",
                      p->optimizer == FACTO_OPT_ADAM      ? "adam"
                      : p->optimizer == FACTO_OPT_ADAGRAD ? "adagrad"
                                                          : "sgd",
-                     p->num_factors, p->epochs, lr);
+                     p->num_factors, p->epochs, p->epochs == 1 ? "" : "s", lr);
     return n > 0 ? (size_t)n : 0;
+}
+
+/* momentum is plain sgd's only (fct_model_ops.param_used). */
+static int fct_mf_param_used(const void *params, const fct_pdesc *d)
+{
+    const facto_mf_params *p = params;
+    return strcmp(d->name, "momentum") != 0 || p->optimizer == FACTO_OPT_SGD;
 }
 
 facto_status fct_mf_validate(facto_ctx *ctx, const facto_mf_params *p) { return fct_params_check(ctx, &fct_mf_ptable, p); }
@@ -645,6 +652,7 @@ const fct_model_ops fct_mf_ops = {
     .params = &fct_mf_ptable,
     .thread_invariant = 1, /* sgd: blocked, the same model for any count (momentum and adam: Hogwild) */
     .describe = fct_mf_params_describe,
+    .param_used = fct_mf_param_used,
     .free = fct_mf_free,
     .save = fct_mf_save,
     .load = fct_mf_load,

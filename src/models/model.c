@@ -349,6 +349,15 @@ size_t facto_params_describe(const facto_params *params, char *buf, size_t size)
     return 0;
 }
 
+int facto_params_used(const facto_params *params, const char *name)
+{
+    const fct_pdesc *d = params && name ? fct_params_find(params->table, name) : NULL;
+    if (!d)
+        return -1;
+    const fct_model_ops *ops = fct_model_kind_by_name(params->table->kind);
+    return ops && ops->param_used ? ops->param_used(params->data, d) != 0 : 1;
+}
+
 int facto_params_count(const facto_params *params) { return params ? params->table->n : 0; }
 
 facto_status facto_params_info(facto_ctx *ctx, const facto_params *params, int index, facto_param_info *out)

@@ -88,6 +88,9 @@ typedef struct fct_model_ops {
     /* Optional: "summary\nnote\n..." for a program to show before training,
      * as snprintf (returns the length needed). NULL: no summary. */
     size_t (*describe)(const void *params, char *buf, size_t size);
+    /* Optional: 0 when the configuration ignores hyperparameter d (fm with
+     * solver mcmc: the learning rates), else 1. NULL: every one is used. */
+    int (*param_used)(const void *params, const fct_pdesc *d);
 
     void (*free)(facto_model *model);
     /* Write the model's sections; the caller creates and commits the file. */

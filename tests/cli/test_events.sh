@@ -72,7 +72,7 @@ grep -q '^facto_requests_total{route="/events",status="400"} 12$' "$TMP/body" ||
 stop
 grep -q "event log synced and closed" "$TMP/srv.err" || fail "no close line"
 expect_rc 0 "$F" events stats --events-dir "$E"
-grep -q '^events: 1 files, 6 events: 3 impressions (10 items shown), 1 clicks, 1 purchases, 1 ratings; 0 torn lines, 0 repeated impressions skipped$' "$TMP/out" \
+grep -q '^events: 1 file, 6 events: 3 impressions (10 items shown), 1 click, 1 purchase, 1 rating; 0 torn lines, 0 repeated impressions skipped$' "$TMP/out" \
     || fail "stats: $(cat "$TMP/out")"
 grep -q '^ *2 *3 *1 *0.33333 ' "$TMP/out" || fail "position 2 (3 slates, q1's clicked): $(cat "$TMP/out")"
 # a decile nothing fell in has no CTR ("-", as /events/stats' null), not 0.00000; there is one here
@@ -81,7 +81,7 @@ awk '/^CTR by item popularity/ { on = 1; next } on && $1 ~ /^[0-9]+$/ && $4 == 0
 # a folder named like a log file is skipped (the tester saw "read error" and a 500 from /events/stats)
 mkdir "$E/events-19700101-00-000001.jsonl"
 expect_rc 0 "$F" events stats --events-dir "$E"
-grep -q '^events: 1 files, 6 events' "$TMP/out" || fail "stats with a folder: $(cat "$TMP/out")"
+grep -q '^events: 1 file, 6 events' "$TMP/out" || fail "stats with a folder: $(cat "$TMP/out")"
 rmdir "$E/events-19700101-00-000001.jsonl"
 
 # a server without a log, and one with a key
@@ -119,7 +119,7 @@ SRV=
 acked=$(cat "$TMP"/acked.* | paste -sd+ | bc)
 [ "$acked" -eq 200 ] || fail "$acked of 200 requests acknowledged"
 expect_rc 0 "$F" events stats --events-dir "$E"
-grep -q '^events: 1 files, 400 events: 200 impressions (800 items shown), 200 clicks' "$TMP/out" || fail "after kill -9: $(head -n1 "$TMP/out")"
+grep -q '^events: 1 file, 400 events: 200 impressions (800 items shown), 200 clicks' "$TMP/out" || fail "after kill -9: $(head -n1 "$TMP/out")"
 grep -q '^ *2 *200 *200 *1.00000 ' "$TMP/out" || fail "every click joins its slate at position 2: $(cat "$TMP/out")"
 # a restart opens a new file after the old ones
 start --model "$M" --events-dir "$E"
@@ -131,7 +131,7 @@ stop
 printf '{"type":"click","user":"z","ite' >>"$E/$(ls "$E" | tail -n1)"
 expect_rc 0 "$F" events stats --events-dir "$E"
 expect_err "1 torn last line skipped"
-grep -q '^events: 2 files, 401 events: .* 201 clicks, .* 1 torn lines, 0 repeated impressions skipped$' "$TMP/out" || fail "torn: $(head -n1 "$TMP/out")"
+grep -q '^events: 2 files, 401 events: .* 201 clicks, .* 1 torn line, 0 repeated impressions skipped$' "$TMP/out" || fail "torn: $(head -n1 "$TMP/out")"
 
 # ---- rotation by size; SIGTERM with --fsync interval flushes ----------------------
 E="$TMP/ev3"
