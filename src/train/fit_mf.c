@@ -138,7 +138,7 @@ static facto_status fct_mf_train_blocked(const fct_mf_run *R)
         d.ratings = nw->rates;
     }
     fct_mf_blocked b;
-    if (fct_mf_blocked_init(&b, m, &d, g, fct_rng_u64(R->rng)) != 0)
+    if (fct_mf_blocked_init(&b, m, &d, g, fct_rng_u64(R->rng), n_threads) != 0)
         return fct_fail(R->ctx, FACTO_ERR_NOMEM, "out of memory for training state");
     if (params->optimizer == FACTO_OPT_ADAGRAD)
         fct_mf_blocked_adaptive(&b, FCT_MF_ADAGRAD_G0);

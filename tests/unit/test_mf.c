@@ -897,7 +897,7 @@ static void test_blocked_grid(void **state)
     assert_int_equal(fct_mf_blocked_grid_size(3, 40, 1), 3);
     fct_mf_blocked b;
     fct_mf_csr d = {train->row_ptr, train->items, 4, NULL, NULL, train->ratings, NULL};
-    assert_int_equal(fct_mf_blocked_init(&b, m, &d, g, 9), 0);
+    assert_int_equal(fct_mf_blocked_init(&b, m, &d, g, 9, 2), 0);
     assert_int_equal(b.stride % 16, 0);
     assert_true(b.stride >= m->k + 1);
     assert_int_equal(b.ucut[0], 0);
