@@ -116,9 +116,41 @@ static float *fct_mf_zeroed(size_t n)
     return a;
 }
 
+/* Zeroed rows for training in place (n + 1 rows of ld floats), the
+ * kernel asked for 2 MiB pages where it gives them on request
+ * (transparent huge pages "madvise"): SGD reads rows at random, and one
+ * TLB entry then covers 2 MiB of rows rather than 4 KiB; the first touch
+ * (the zeroing) costs a few hundred page faults rather than one per 4 KiB. */
+static float *fct_mf_rows(size_t n, size_t ld)
+{
+    if (n + 1 > SIZE_MAX / ld / sizeof(float))
+        return NULL;
+    const size_t bytes = (n + 1) * ld * sizeof(float);
+    float *a = fct_aligned_alloc(bytes);
+    if (!a)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)1 << 21;
+    uintptr_t b = ((uintptr_t)a + huge - 1) & ~(huge - 1), e = ((uintptr_t)a + bytes) & ~(huge - 1);
+    if (e > b)
+        (void)madvise((void *)b, e - b, MADV_HUGEPAGE);
+#endif
+    memset(a, 0, bytes);
+    return a;
+}
+
+/* fct_mf_model_alloc with P and Q of n + 1 rows of stride ld > k (training
+ * in place), or n rows of k when ld == k. */
+static fct_mf_model *fct_mf_model_alloc_ld(int32_t n_users, int32_t n_items, int32_t k, int64_t n_seen, int32_t ld);
+
 fct_mf_model *fct_mf_model_alloc(int32_t n_users, int32_t n_items, int32_t k, int64_t n_seen)
 {
-    if (n_users < 0 || n_items < 0 || k < 1 || n_seen < 0)
+    return fct_mf_model_alloc_ld(n_users, n_items, k, n_seen, k);
+}
+
+static fct_mf_model *fct_mf_model_alloc_ld(int32_t n_users, int32_t n_items, int32_t k, int64_t n_seen, int32_t ld)
+{
+    if (n_users < 0 || n_items < 0 || k < 1 || n_seen < 0 || ld < k)
         return NULL;
     fct_mf_model *m = calloc(1, sizeof *m);
     if (!m)
@@ -127,12 +159,12 @@ fct_mf_model *fct_mf_model_alloc(int32_t n_users, int32_t n_items, int32_t k, in
     m->n_users = n_users;
     m->n_items = n_items;
     m->k = k;
-    m->ld = k;
+    m->ld = ld;
     m->n_seen = n_seen;
     m->bu = fct_mf_zeroed((size_t)n_users);
     m->bi = fct_mf_zeroed((size_t)n_items);
-    m->P = fct_mf_zeroed((size_t)n_users * (size_t)k);
-    m->Q = fct_mf_zeroed((size_t)n_items * (size_t)k);
+    m->P = ld > k ? fct_mf_rows((size_t)n_users, (size_t)ld) : fct_mf_zeroed((size_t)n_users * (size_t)k);
+    m->Q = ld > k ? fct_mf_rows((size_t)n_items, (size_t)ld) : fct_mf_zeroed((size_t)n_items * (size_t)k);
     m->seen_ptr = fct_calloc_array((size_t)n_users + 1, sizeof *m->seen_ptr);
     m->seen_items = fct_malloc_array((size_t)n_seen, sizeof *m->seen_items);
     if (!m->bu || !m->bi || !m->P || !m->Q || !m->seen_ptr || !m->seen_items) {
@@ -355,18 +387,8 @@ facto_status fct_mf_init(facto_ctx *ctx, const facto_dataset *train, const facto
 {
     /* Without seen lists their array is allocated and never touched, then
      * freed: no pages. */
-    fct_mf_model *m = fct_mf_model_alloc(train->n_users, train->n_items, p->num_factors, train->n_ratings);
-    if (m && ld > m->k) {
-        fct_aligned_free(m->P);
-        fct_aligned_free(m->Q);
-        m->P = fct_mf_zeroed(((size_t)train->n_users + 1) * (size_t)ld);
-        m->Q = fct_mf_zeroed(((size_t)train->n_items + 1) * (size_t)ld);
-        m->ld = ld;
-        if (!m->P || !m->Q) {
-            fct_mf_model_destroy(m);
-            m = NULL;
-        }
-    }
+    fct_mf_model *m = fct_mf_model_alloc_ld(train->n_users, train->n_items, p->num_factors, train->n_ratings,
+                                            ld > p->num_factors ? ld : p->num_factors);
     if (!m)
         return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for a model of %d users, %d items, %d factors",
                           train->n_users, train->n_items, p->num_factors);
