@@ -37,9 +37,14 @@ facto_status fct_scorer_run(facto_ctx *ctx, fct_scorer *sc, const int32_t *users
  * added to the products in place); call it once per row, from any thread. */
 float *fct_scorer_row(fct_scorer *sc, int b);
 
-/* User u's training items, ascending (borrowed); 0 when the model keeps
- * none (*kept = 0 then, when kept is not NULL). */
-int64_t fct_seen_items(const facto_model *model, int32_t u, const int32_t **items, int *kept);
+/* User u's training items, ascending (borrowed; both pointers NULL when
+ * there are none); 0 when the model keeps none (*kept = 0 then, when kept
+ * is not NULL). */
+int64_t fct_seen_items(const facto_model *model, int32_t u, fct_seen_list *items, int *kept);
+/* The n items of l as int32: l's own array, or *buf (grown to *cap
+ * entries, owned by the caller) filled from 2-byte indices; NULL when out
+ * of memory. */
+const int32_t *fct_seen_wide(const fct_seen_list *l, int64_t n, int32_t **buf, int64_t *cap);
 
 /* One-user top-N of a dot-form model through the int8 prefilter
  * (recommend.c): 0 when it pays (AVX-512 VNNI, many factors; the default),

@@ -73,6 +73,9 @@ typedef struct fct_rank_work {
     facto_recommendation *top; /* [kmax] */
     int32_t *relevant;         /* [widest test user] */
     int64_t skipped;
+    int32_t *wide;             /* a narrow seen list as int32 (fct_seen_wide) */
+    int64_t wide_cap;
+    int oom;                   /* a seen list could not be widened */
 } fct_rank_work;
 
 /* One user: raw scores [n_items], excluded (training or history) items
@@ -154,12 +157,19 @@ static facto_status fct_rank_known(facto_ctx *ctx, const facto_model *model, con
             continue;
 #pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1) if (nb > 1)
         for (int b = 0; b < nb; b++) {
-            const int32_t *excl = NULL;
-            int64_t n_excl = fct_seen_items(model, bu[b], &excl, NULL);
+            fct_rank_work *w = &work[omp_get_thread_num()];
+            fct_seen_list sl;
+            int64_t n_excl = fct_seen_items(model, bu[b], &sl, NULL);
+            const int32_t *excl = fct_seen_wide(&sl, n_excl, &w->wide, &w->wide_cap);
             int64_t r0 = test->row_ptr[bt[b]], r1 = test->row_ptr[bt[b] + 1];
-            fct_rank_one(&work[omp_get_thread_num()], kmax, fct_scorer_row(&sc, b), sc.n_items, excl, n_excl,
-                         imap_items + r0, r1 - r0);
+            if (n_excl > 0 && !excl)
+                w->oom = 1;
+            else
+                fct_rank_one(w, kmax, fct_scorer_row(&sc, b), sc.n_items, excl, n_excl, imap_items + r0, r1 - r0);
         }
+        for (int t = 0; t < n_threads && st == FACTO_OK; t++)
+            if (work[t].oom)
+                st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for a user's training items");
     }
     free(bu);
     free(bt);
@@ -272,6 +282,7 @@ static facto_status fct_eval_ranking(facto_ctx *ctx, const facto_model *model, c
         fct_rank_acc_free(&work[t].acc);
         free(work[t].top);
         free(work[t].relevant);
+        free(work[t].wide);
     }
     free(work);
     free(items);

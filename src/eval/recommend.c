@@ -140,16 +140,15 @@ static float fct_rec_slack(const fct_dot_form *d, const fct_rec_bound *b, int32_
 
 /* The top k of raw scores [n_items] into out, seen items skipped (ascending
  * lists of both, walked together), best first; returns how many. */
-static int fct_rec_pass(const float *scores, int32_t n_items, const int32_t *seen, int64_t n_seen, int k,
+static int fct_rec_pass(const float *scores, int32_t n_items, const fct_seen_list *seen, int64_t n_seen, int k,
                         facto_recommendation *out)
 {
-    const int32_t *s = seen, *s_end = seen ? seen + n_seen : NULL;
+    fct_seen_walk s;
+    fct_seen_walk_init(&s, seen, n_seen);
     fct_topk top;
     fct_topk_init(&top, out, k);
     for (int32_t i = 0; i < n_items; i++) {
-        while (s && s < s_end && *s < i)
-            s++;
-        if (s && s < s_end && *s == i)
+        if (fct_seen_walk_has(&s, i))
             continue;
         fct_topk_offer(&top, i, scores[i]);
     }
@@ -159,7 +158,7 @@ static int fct_rec_pass(const float *scores, int32_t n_items, const int32_t *see
 /* One user's running selection over a dot-form model's tiles. */
 typedef struct fct_rec_user {
     fct_topk top;               /* k + FCT_REC_MARGIN best block scores so far */
-    const int32_t *seen, *end;  /* training items not yet passed */
+    fct_seen_walk seen;         /* training items, walked beside the tiles */
     float cu;                   /* c + b_u */
 } fct_rec_user;
 
@@ -182,9 +181,7 @@ static void fct_rec_scan(fct_rec_user *ru, const fct_dot_form *d, const float *r
                 break;
         }
         const int32_t i = i0 + x++;
-        while (ru->seen < ru->end && *ru->seen < i)
-            ru->seen++;
-        if (ru->seen < ru->end && *ru->seen == i)
+        if (fct_seen_walk_has(&ru->seen, i))
             continue;
         fct_topk_offer(t, i, v);
     }
@@ -196,7 +193,7 @@ static void fct_rec_scan(fct_rec_user *ru, const fct_dot_form *d, const float *r
  * best kept. When more than were kept lie within the slack, every item is
  * scored in that order. Either way the list is the top k of the fixed-order
  * scores, whatever block or tile the user was in. */
-static int fct_rec_finish(const fct_dot_form *d, const fct_rec_bound *bound, int32_t u, const int32_t *seen,
+static int fct_rec_finish(const fct_dot_form *d, const fct_rec_bound *bound, int32_t u, const fct_seen_list *seen,
                           int64_t n_seen, const facto_recommendation *kept, int n, int k, facto_recommendation *out)
 {
     const int cap = k + FCT_REC_MARGIN;
@@ -205,11 +202,10 @@ static int fct_rec_finish(const fct_dot_form *d, const fct_rec_bound *bound, int
     fct_topk top;
     fct_topk_init(&top, out, k);
     if (n == cap && !(kept[cap - 1].score < floor)) { /* more near the k-th than kept: all of them */
-        const int32_t *s = seen, *s_end = seen ? seen + n_seen : NULL;
+        fct_seen_walk s;
+        fct_seen_walk_init(&s, seen, n_seen);
         for (int32_t i = 0; i < d->n_items; i++) {
-            while (s && s < s_end && *s < i)
-                s++;
-            if (s && s < s_end && *s == i)
+            if (fct_seen_walk_has(&s, i))
                 continue;
             fct_topk_offer(&top, i, fct_rec_exact(d, u, i));
         }
@@ -389,7 +385,7 @@ static inline int fct_rec_bounds(double base, double e, float *lo, float *hi)
 /* User u's top k through the int8 prefilter; -1 when it cannot be used
  * (no memory, a factor not finite): the tile path then. */
 static int fct_rec_one_quant(const facto_model *model, const fct_dot_form *d, const fct_rec_quant *z, int32_t u,
-                             const int32_t *seen, int64_t n_seen, int k, facto_recommendation *out)
+                             const fct_seen_list *seen, int64_t n_seen, int k, facto_recommendation *out)
 {
     const int32_t n = d->n_items, kd = d->k, kp = z->kp;
     const float *pu = d->U + (int64_t)u * d->ldu;
@@ -435,8 +431,9 @@ static int fct_rec_one_quant(const facto_model *model, const fct_dot_form *d, co
         fct_qbounds_scalar(&qb, n, lo, hi);
     /* every item but the seen ones (ascending): the runs between them */
     int32_t m = 0, from = 0;
-    for (int64_t x = 0; x <= n_seen; x++) {
-        const int32_t to = x < n_seen ? seen[x] : n;
+    const int64_t ns = seen && (seen->i32 || seen->i16) ? n_seen : 0;
+    for (int64_t x = 0; x <= ns; x++) {
+        const int32_t to = x < ns ? fct_seen_at(seen, x) : n;
         if (to < from || to > n)
             continue;
         for (int32_t i = from; i < to; i++)
@@ -509,8 +506,9 @@ static void fct_rec_tile_run(const facto_model *model, const fct_dot_form *d, co
         fct_rec_user *ru = &tl->ru[b];
         memcpy(tl->Ub + (int64_t)b * d->k, d->U + (int64_t)bu[b] * d->ldu, (size_t)d->k * sizeof(float));
         fct_topk_init(&ru->top, tl->heap + (int64_t)b * cap, cap);
-        int64_t n_seen = include_seen ? 0 : fct_seen_items(model, bu[b], &ru->seen, NULL);
-        ru->end = ru->seen ? ru->seen + n_seen : NULL;
+        fct_seen_list sl = {NULL, NULL};
+        int64_t n_seen = include_seen ? 0 : fct_seen_items(model, bu[b], &sl, NULL);
+        fct_seen_walk_init(&ru->seen, &sl, n_seen);
         ru->cu = d->c + (d->user_bias ? d->user_bias[bu[b]] : 0.0f);
     }
     for (int32_t i0 = 0; i0 < d->n_items; i0 += FCT_REC_TILE_ITEMS) {
@@ -523,10 +521,10 @@ static void fct_rec_tile_run(const facto_model *model, const fct_dot_form *d, co
             fct_rec_scan(&tl->ru[b], d, tl->S + (int64_t)b * ni, i0, ni);
     }
     for (int b = 0; b < nb; b++) {
-        const int32_t *seen = NULL;
+        fct_seen_list seen = {NULL, NULL};
         int64_t n_seen = include_seen ? 0 : fct_seen_items(model, bu[b], &seen, NULL);
         int n = fct_topk_finish(&tl->ru[b].top);
-        n_out[pos[b]] = fct_rec_finish(d, bound, bu[b], seen, n_seen, tl->ru[b].top.heap, n, k,
+        n_out[pos[b]] = fct_rec_finish(d, bound, bu[b], &seen, n_seen, tl->ru[b].top.heap, n, k,
                                        out + pos[b] * (int64_t)k);
     }
 }
@@ -542,9 +540,9 @@ static facto_status fct_rec_batch_dot(facto_ctx *ctx, const facto_model *model, 
     if (n == 1 && idx[0] >= 0 && k > 0 && fct_rec_use_quant(d)) {
         const fct_rec_quant *z = fct_rec_quant_get(model, d);
         if (z && z->usable) {
-            const int32_t *seen = NULL;
+            fct_seen_list seen = {NULL, NULL};
             int64_t n_seen = include_seen ? 0 : fct_seen_items(model, idx[0], &seen, NULL);
-            int got = fct_rec_one_quant(model, d, z, idx[0], seen, n_seen, k, out);
+            int got = fct_rec_one_quant(model, d, z, idx[0], &seen, n_seen, k, out);
             if (got >= 0) {
                 n_out[0] = got;
                 return FACTO_OK;
@@ -614,7 +612,7 @@ static facto_status fct_rec_batch_dot(facto_ctx *ctx, const facto_model *model, 
 static void fct_rec_warn_seen(facto_ctx *ctx, const facto_model *model, int include_seen)
 {
     int kept = 1;
-    const int32_t *probe;
+    fct_seen_list probe;
     if (!include_seen)
         fct_seen_items(model, 0, &probe, &kept);
     if (!kept)
@@ -642,9 +640,9 @@ static facto_status fct_rec_batch(facto_ctx *ctx, const facto_model *model, cons
             continue;
         if ((st = fct_scorer_run(ctx, &sc, &idx[j], 1)) != FACTO_OK)
             break;
-        const int32_t *seen = NULL;
+        fct_seen_list seen = {NULL, NULL};
         int64_t n_seen = include_seen ? 0 : fct_seen_items(model, idx[j], &seen, NULL);
-        n_out[j] = fct_rec_pass(fct_scorer_row(&sc, 0), sc.n_items, seen, n_seen, k, out + j * (int64_t)k);
+        n_out[j] = fct_rec_pass(fct_scorer_row(&sc, 0), sc.n_items, &seen, n_seen, k, out + j * (int64_t)k);
     }
     fct_scorer_free(&sc);
     return st;

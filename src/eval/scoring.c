@@ -75,15 +75,33 @@ float *fct_scorer_row(fct_scorer *sc, int b)
     return row;
 }
 
-int64_t fct_seen_items(const facto_model *model, int32_t u, const int32_t **items, int *kept)
+int64_t fct_seen_items(const facto_model *model, int32_t u, fct_seen_list *items, int *kept)
 {
-    *items = NULL;
+    items->i32 = NULL;
+    items->i16 = NULL;
     int64_t n = model->ops->seen && u >= 0 ? model->ops->seen(model, u, items) : -1;
     if (kept)
         *kept = n >= 0;
-    if (n < 0) {
-        *items = NULL;
+    if (n <= 0) {
+        items->i32 = NULL;
+        items->i16 = NULL;
         n = 0;
     }
     return n;
+}
+
+const int32_t *fct_seen_wide(const fct_seen_list *l, int64_t n, int32_t **buf, int64_t *cap)
+{
+    if (!l->i16)
+        return l->i32;
+    if (n > *cap) {
+        int32_t *b = fct_realloc_array(*buf, (size_t)n, sizeof *b);
+        if (!b)
+            return NULL;
+        *buf = b;
+        *cap = n;
+    }
+    for (int64_t x = 0; x < n; x++)
+        (*buf)[x] = l->i16[x];
+    return *buf;
 }

@@ -39,6 +39,7 @@ struct fct_mfile_writer {
     facto_output *out;    /* the atomic output (src/core/output.c) */
     FILE *f;              /* its stream */
     facto_model_kind kind;
+    uint32_t version; /* format written in the header: the lowest that describes the file */
     uint64_t offset; /* bytes written so far */
     fct_mfile_dirent *dir;
     int32_t n, cap;
@@ -174,6 +175,7 @@ facto_status fct_mfile_create(facto_ctx *ctx, const char *path, facto_model_kind
         return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
     }
     w->kind = kind;
+    w->version = 1;
     facto_status ost = facto_output_open(ctx, path, FACTO_OUTPUT_MODEL, &w->out);
     if (ost != FACTO_OK) {
         fct_mfile_writer_free(w);
@@ -189,6 +191,12 @@ facto_status fct_mfile_create(facto_ctx *ctx, const char *path, facto_model_kind
     }
     *out = w;
     return fct_ok(ctx);
+}
+
+void fct_mfile_need_version(fct_mfile_writer *w, uint32_t version)
+{
+    if (w && version > w->version && version <= FACTO_MFILE_VERSION)
+        w->version = version;
 }
 
 /* Start a section: check the tag, align, add its directory entry. */
@@ -355,7 +363,7 @@ facto_status fct_mfile_commit(facto_ctx *ctx, fct_mfile_writer *w)
     uint64_t hashed = w->offset;
     unsigned char h[FACTO_MFILE_HEADER_SIZE] = {0};
     memcpy(h, MFILE_MAGIC, 8);
-    fct_le_store_u32(h + 8, FACTO_MFILE_VERSION);
+    fct_le_store_u32(h + 8, w->version);
     fct_le_store_u32(h + 12, (uint32_t)w->kind);
     fct_le_store_u64(h + 16, hashed + MFILE_HASH_SIZE);
     fct_le_store_u32(h + 24, (uint32_t)w->n);

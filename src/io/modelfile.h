@@ -17,7 +17,10 @@
 
 #include <string.h>
 
-#define FACTO_MFILE_VERSION 1
+/* The newest format this build reads and writes. A file carries the
+ * lowest version that describes it (fct_mfile_need_version): a build that
+ * reads format 1 reads every file that needs nothing of format 2. */
+#define FACTO_MFILE_VERSION 2
 #define FACTO_MFILE_ALIGN 64       /* bytes: alignment of every section, in the file and in memory */
 #define FACTO_MFILE_HEADER_SIZE 64 /* bytes */
 
@@ -39,6 +42,10 @@ facto_status fct_mfile_check_path(facto_ctx *ctx, const char *path);
  * path and reason), FACTO_ERR_NOMEM, FACTO_ERR_INVALID (NULL args).
  * *out is owned by the caller until fct_mfile_commit/abort frees it. */
 facto_status fct_mfile_create(facto_ctx *ctx, const char *path, facto_model_kind kind, fct_mfile_writer **out);
+/* The file uses something of format `version` (2: an mf model's seen
+ * items as uint16, docs/format.md): its header says at least that version
+ * (1 unless a writer asks for more). */
+void fct_mfile_need_version(fct_mfile_writer *w, uint32_t version);
 /* Append a section of `nbytes` opaque bytes (borrowed; NULL allowed when
  * nbytes is 0). A tag may appear once (FACTO_ERR_INVALID otherwise).
  * Use fct_mfile_put_array for numbers so the byte order is right on any host.

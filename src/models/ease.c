@@ -102,7 +102,7 @@ static facto_status fct_ease_similarity(facto_ctx *ctx, const facto_model *model
     return FACTO_OK;
 }
 
-static int64_t fct_ease_seen(const facto_model *model, int32_t u, const int32_t **items)
+static int64_t fct_ease_seen(const facto_model *model, int32_t u, fct_seen_list *items)
 {
     return fct_item_seen(&((const fct_ease_model *)model)->b, u, items);
 }

@@ -267,10 +267,11 @@ unsigned fct_factors_inputs(const facto_model *model)
 const facto_idmap *fct_factors_users(const facto_model *model) { return fct_as_factors(model)->users; }
 const facto_idmap *fct_factors_items(const facto_model *model) { return fct_as_factors(model)->items; }
 
-int64_t fct_factors_seen(const facto_model *model, int32_t u, const int32_t **items)
+int64_t fct_factors_seen(const facto_model *model, int32_t u, fct_seen_list *items)
 {
     const fct_factors_model *m = fct_as_factors(model);
-    *items = m->seen_items + m->seen_ptr[u];
+    items->i16 = NULL;
+    items->i32 = m->seen_items + m->seen_ptr[u];
     return m->seen_ptr[u + 1] - m->seen_ptr[u];
 }
 

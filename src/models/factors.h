@@ -134,7 +134,7 @@ facto_status fct_factors_score(facto_ctx *ctx, const facto_model *model, const f
                                int64_t n, fct_score_mode mode, float *out);
 int fct_factors_dot_form(const facto_model *model, fct_dot_form *out);
 facto_status fct_factors_item_similarity(facto_ctx *ctx, const facto_model *model, int32_t item, float *out);
-int64_t fct_factors_seen(const facto_model *model, int32_t u, const int32_t **items);
+int64_t fct_factors_seen(const facto_model *model, int32_t u, fct_seen_list *items);
 /* task_of: every configuration of a factor kind trains a ranking model. */
 facto_task fct_factors_task_of(const void *params);
 

@@ -455,15 +455,16 @@ static int fct_fm_ops_dot_form(const facto_model *model, fct_dot_form *out)
     return 1;
 }
 
-static int64_t fct_fm_ops_seen(const facto_model *model, int32_t u, const int32_t **items)
+static int64_t fct_fm_ops_seen(const facto_model *model, int32_t u, fct_seen_list *items)
 {
     const fct_fm_model *m = (const fct_fm_model *)model;
-    *items = NULL;
+    items->i32 = NULL;
+    items->i16 = NULL;
     if (!m->seen_ptr)
         return -1;
     if (u < 0 || u >= m->n_users)
         return 0;
-    *items = m->seen_items + m->seen_ptr[u];
+    items->i32 = m->seen_items + m->seen_ptr[u];
     return m->seen_ptr[u + 1] - m->seen_ptr[u];
 }
 

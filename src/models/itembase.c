@@ -127,13 +127,14 @@ void fct_item_gather(const fct_item_base *b, const int32_t *items, int64_t n, fl
     free(own);
 }
 
-int64_t fct_item_seen(const fct_item_base *b, int32_t u, const int32_t **items)
+int64_t fct_item_seen(const fct_item_base *b, int32_t u, fct_seen_list *items)
 {
+    items->i16 = NULL;
     if (u < 0 || u >= b->n_users) {
-        *items = NULL;
+        items->i32 = NULL;
         return 0;
     }
-    *items = b->seen_items + b->seen_ptr[u];
+    items->i32 = b->seen_items + b->seen_ptr[u];
     return b->seen_ptr[u + 1] - b->seen_ptr[u];
 }
 

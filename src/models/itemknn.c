@@ -130,7 +130,7 @@ static facto_status fct_itemknn_similarity(facto_ctx *ctx, const facto_model *mo
     return FACTO_OK;
 }
 
-static int64_t fct_itemknn_seen(const facto_model *model, int32_t u, const int32_t **items)
+static int64_t fct_itemknn_seen(const facto_model *model, int32_t u, fct_seen_list *items)
 {
     return fct_item_seen(&((const fct_itemknn_model *)model)->b, u, items);
 }

@@ -60,7 +60,7 @@ float *fct_item_scores_begin(const fct_item_base *b, const int32_t *items, float
 void fct_item_gather(const fct_item_base *b, const int32_t *items, int64_t n, float *own, float *out);
 
 /* The seen op of all three kinds. */
-int64_t fct_item_seen(const fct_item_base *b, int32_t u, const int32_t **items);
+int64_t fct_item_seen(const fct_item_base *b, int32_t u, fct_seen_list *items);
 
 /*
  * Model file sections. Each kind has a two-letter prefix P1 P2 and writes:

@@ -127,9 +127,41 @@ static float *fct_mf_zeroed(size_t n)
     return a;
 }
 
+/* Zeroed rows for training in place (n + 1 rows of ld floats), the
+ * kernel asked for 2 MiB pages where it gives them on request
+ * (transparent huge pages "madvise"): SGD reads rows at random, and one
+ * TLB entry then covers 2 MiB of rows rather than 4 KiB; the first touch
+ * (the zeroing) costs a few hundred page faults rather than one per 4 KiB. */
+static float *fct_mf_rows(size_t n, size_t ld)
+{
+    if (n + 1 > SIZE_MAX / ld / sizeof(float))
+        return NULL;
+    const size_t bytes = (n + 1) * ld * sizeof(float);
+    float *a = fct_aligned_alloc(bytes);
+    if (!a)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)1 << 21;
+    uintptr_t b = ((uintptr_t)a + huge - 1) & ~(huge - 1), e = ((uintptr_t)a + bytes) & ~(huge - 1);
+    if (e > b)
+        (void)madvise((void *)b, e - b, MADV_HUGEPAGE);
+#endif
+    memset(a, 0, bytes);
+    return a;
+}
+
+/* fct_mf_model_alloc with P and Q of n + 1 rows of stride ld > k (training
+ * in place), or n rows of k when ld == k. */
+static fct_mf_model *fct_mf_model_alloc_ld(int32_t n_users, int32_t n_items, int32_t k, int64_t n_seen, int32_t ld);
+
 fct_mf_model *fct_mf_model_alloc(int32_t n_users, int32_t n_items, int32_t k, int64_t n_seen)
 {
-    if (n_users < 0 || n_items < 0 || k < 1 || n_seen < 0)
+    return fct_mf_model_alloc_ld(n_users, n_items, k, n_seen, k);
+}
+
+static fct_mf_model *fct_mf_model_alloc_ld(int32_t n_users, int32_t n_items, int32_t k, int64_t n_seen, int32_t ld)
+{
+    if (n_users < 0 || n_items < 0 || k < 1 || n_seen < 0 || ld < k)
         return NULL;
     fct_mf_model *m = calloc(1, sizeof *m);
     if (!m)
@@ -138,12 +170,12 @@ fct_mf_model *fct_mf_model_alloc(int32_t n_users, int32_t n_items, int32_t k, in
     m->n_users = n_users;
     m->n_items = n_items;
     m->k = k;
-    m->ld = k;
+    m->ld = ld;
     m->n_seen = n_seen;
     m->bu = fct_mf_zeroed((size_t)n_users);
     m->bi = fct_mf_zeroed((size_t)n_items);
-    m->P = fct_mf_zeroed((size_t)n_users * (size_t)k);
-    m->Q = fct_mf_zeroed((size_t)n_items * (size_t)k);
+    m->P = ld > k ? fct_mf_rows((size_t)n_users, (size_t)ld) : fct_mf_zeroed((size_t)n_users * (size_t)k);
+    m->Q = ld > k ? fct_mf_rows((size_t)n_items, (size_t)ld) : fct_mf_zeroed((size_t)n_items * (size_t)k);
     m->seen_ptr = fct_calloc_array((size_t)n_users + 1, sizeof *m->seen_ptr);
     m->seen_items = fct_malloc_array((size_t)n_seen, sizeof *m->seen_items);
     if (!m->bu || !m->bi || !m->P || !m->Q || !m->seen_ptr || !m->seen_items) {
@@ -163,6 +195,7 @@ void fct_mf_model_destroy(fct_mf_model *m)
     fct_aligned_free(m->Q);
     free(m->seen_ptr);
     free(m->seen_items);
+    free(m->seen16);
     fct_idmap_free(m->users);
     fct_idmap_free(m->items);
     free(m);
@@ -313,10 +346,11 @@ static int fct_mf_ops_dot_form(const facto_model *model, fct_dot_form *out)
     return 1;
 }
 
-static int64_t fct_mf_ops_seen(const facto_model *model, int32_t u, const int32_t **items)
+static int64_t fct_mf_ops_seen(const facto_model *model, int32_t u, fct_seen_list *items)
 {
     const fct_mf_model *m = (const fct_mf_model *)model;
-    *items = m->seen_items + m->seen_ptr[u];
+    items->i32 = m->seen_items ? m->seen_items + m->seen_ptr[u] : NULL;
+    items->i16 = m->seen16 ? m->seen16 + m->seen_ptr[u] : NULL;
     return m->seen_ptr[u + 1] - m->seen_ptr[u];
 }
 
@@ -336,19 +370,26 @@ static const facto_idmap *fct_mf_ops_items(const facto_model *model) { return ((
 
 /* ---- training support (the epoch loop is src/train/fit_mf.c) ------------- */
 
+/* 1 when every a[x] is finite: the largest |bits| below that of inf (an
+ * unsigned max, which vectorises; a float sum of 0 * a[x] is one long
+ * dependency chain). */
+static int fct_mf_all_finite(const float *a, size_t n)
+{
+    uint32_t mx = 0;
+    for (size_t x = 0; x < n; x++) {
+        uint32_t b;
+        memcpy(&b, a + x, sizeof b);
+        b &= 0x7fffffffu;
+        mx = b > mx ? b : mx;
+    }
+    return mx < 0x7f800000u;
+}
+
 int fct_mf_params_finite(const fct_mf_model *m)
 {
     size_t k = (size_t)m->ld; /* the padding is 0, and the bias copies are finite when bu, bi are */
-    float acc = 0.0f; /* any inf or nan makes the product non-finite */
-    for (int32_t u = 0; u < m->n_users; u++)
-        acc += 0.0f * m->bu[u];
-    for (int32_t i = 0; i < m->n_items; i++)
-        acc += 0.0f * m->bi[i];
-    for (size_t x = 0; x < (size_t)m->n_users * k; x++)
-        acc += 0.0f * m->P[x];
-    for (size_t x = 0; x < (size_t)m->n_items * k; x++)
-        acc += 0.0f * m->Q[x];
-    return acc == 0.0f;
+    return fct_mf_all_finite(m->bu, (size_t)m->n_users) && fct_mf_all_finite(m->bi, (size_t)m->n_items) &&
+           fct_mf_all_finite(m->P, (size_t)m->n_users * k) && fct_mf_all_finite(m->Q, (size_t)m->n_items * k);
 }
 
 /* Build the model shell: maps, mu, range, seen lists, random factors. */
@@ -357,18 +398,8 @@ facto_status fct_mf_init(facto_ctx *ctx, const facto_dataset *train, const facto
 {
     /* Without seen lists their array is allocated and never touched, then
      * freed: no pages. */
-    fct_mf_model *m = fct_mf_model_alloc(train->n_users, train->n_items, p->num_factors, train->n_ratings);
-    if (m && ld > m->k) {
-        fct_aligned_free(m->P);
-        fct_aligned_free(m->Q);
-        m->P = fct_mf_zeroed(((size_t)train->n_users + 1) * (size_t)ld);
-        m->Q = fct_mf_zeroed(((size_t)train->n_items + 1) * (size_t)ld);
-        m->ld = ld;
-        if (!m->P || !m->Q) {
-            fct_mf_model_destroy(m);
-            m = NULL;
-        }
-    }
+    fct_mf_model *m = fct_mf_model_alloc_ld(train->n_users, train->n_items, p->num_factors, train->n_ratings,
+                                            ld > p->num_factors ? ld : p->num_factors);
     if (!m)
         return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for a model of %d users, %d items, %d factors",
                           train->n_users, train->n_items, p->num_factors);
@@ -393,16 +424,14 @@ facto_status fct_mf_init(facto_ctx *ctx, const facto_dataset *train, const facto
     m->min_rating = train->min_rating;
     m->max_rating = train->max_rating;
     memcpy(m->seen_ptr, train->row_ptr, ((size_t)train->n_users + 1) * sizeof *m->seen_ptr);
+    free(m->seen_items);
+    m->seen_items = NULL;
     if (with_seen) {
-        facto_status st = fct_dataset_wide(ctx, train);
+        facto_status st = fct_mf_set_seen(ctx, m, train);
         if (st != FACTO_OK) {
             fct_mf_model_destroy(m);
             return st;
         }
-        memcpy(m->seen_items, train->items, (size_t)train->n_ratings * sizeof *m->seen_items);
-    } else {
-        free(m->seen_items);
-        m->seen_items = NULL;
     }
     const size_t k = (size_t)m->k, s = (size_t)m->ld;
     for (size_t u = 0; u < (size_t)m->n_users; u++)
@@ -412,6 +441,46 @@ facto_status fct_mf_init(facto_ctx *ctx, const facto_dataset *train, const facto
         for (size_t f = 0; f < k; f++)
             m->Q[i * s + f] = (float)(p->init_std * fct_rng_normal(rng));
     *out = m;
+    return FACTO_OK;
+}
+
+facto_status fct_mf_set_seen(facto_ctx *ctx, fct_mf_model *m, const facto_dataset *train)
+{
+    const int64_t n = train->n_ratings;
+    const fct_narrow *nw = &train->narrow;
+    free(m->seen_items);
+    free(m->seen16);
+    m->seen_items = NULL;
+    m->seen16 = NULL;
+    if (m->n_items > FCT_MF_SEEN16_MAX) {
+        facto_status st = fct_dataset_wide(ctx, train);
+        if (st != FACTO_OK)
+            return st;
+        if (!(m->seen_items = fct_malloc_array((size_t)n + 1, sizeof *m->seen_items)))
+            return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for the model's item lists");
+        memcpy(m->seen_items, train->items, (size_t)n * sizeof *m->seen_items);
+        return FACTO_OK;
+    }
+    if (!(m->seen16 = fct_malloc_array((size_t)n + 1, sizeof *m->seen16)))
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for the model's item lists");
+    /* in pieces, the mapped pages of a .fds data set given back once copied,
+     * so the copy does not sit beside the whole mapping */
+    const int64_t piece = (int64_t)1 << 20;
+    for (int64_t x = 0; x < n; x += piece) {
+        const int64_t e = x + piece < n ? x + piece : n;
+        if (train->items) {
+            for (int64_t j = x; j < e; j++)
+                m->seen16[j] = (uint16_t)train->items[j];
+        } else if (nw->item_w == 2) {
+            memcpy(m->seen16 + x, (const uint16_t *)nw->items + x, (size_t)(e - x) * sizeof *m->seen16);
+            fct_release_mapped((const uint16_t *)nw->items + x, (uint64_t)(e - x) * sizeof(uint16_t));
+        } else {
+            const int32_t *src = nw->items;
+            for (int64_t j = x; j < e; j++)
+                m->seen16[j] = (uint16_t)src[j];
+            fct_release_mapped(src + x, (uint64_t)(e - x) * sizeof *src);
+        }
+    }
     return FACTO_OK;
 }
 
@@ -502,8 +571,22 @@ static facto_status fct_mf_save(facto_ctx *ctx, const facto_model *model, fct_mf
         st = fct_model_put_idmap(ctx, w, FACTO_MF_TAG_ITEMS, m->items);
     if (st == FACTO_OK)
         st = fct_mfile_put_array(ctx, w, FACTO_MF_TAG_SEEN_PTR, m->seen_ptr, sizeof(int64_t), nu + 1);
-    if (st == FACTO_OK)
+    /* seen items: uint16 up to 65,536 items (format 2), else int32 */
+    if (st == FACTO_OK && m->n_items > FCT_MF_SEEN16_MAX) {
         st = fct_mfile_put_array(ctx, w, FACTO_MF_TAG_SEEN, m->seen_items, sizeof(int32_t), (uint64_t)m->n_seen);
+    } else if (st == FACTO_OK) {
+        fct_mfile_need_version(w, 2);
+        uint16_t *narrow = NULL; /* a model holding int32 lists (built in pieces: DSGD, tests) */
+        if (!m->seen16 && m->n_seen > 0) {
+            if (!(narrow = fct_malloc_array((size_t)m->n_seen, sizeof *narrow)))
+                return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory writing the seen lists");
+            for (int64_t x = 0; x < m->n_seen; x++)
+                narrow[x] = (uint16_t)m->seen_items[x];
+        }
+        st = fct_mfile_put_array(ctx, w, FACTO_MF_TAG_SEEN, m->seen16 ? m->seen16 : narrow, sizeof(uint16_t),
+                                 (uint64_t)m->n_seen);
+        free(narrow);
+    }
     return st;
 }
 
@@ -583,10 +666,21 @@ static facto_status fct_mf_load(facto_ctx *ctx, const fct_mfile_reader *r, facto
         return fct_mf_corrupt(ctx, r, "item factor section size does not match the header");
     if (fct_mfile_get(ctx, r, FACTO_MF_TAG_SEEN, -1, &tmp, &nb) != FACTO_OK)
         return facto_errcode(ctx);
-    if (nb != fct_size_mul((uint64_t)n_seen, sizeof(int32_t)))
+    /* int32 items (format 1, or more than 65,536 items), else uint16 (format 2) */
+    const int seen16 = n_items <= FCT_MF_SEEN16_MAX && fct_mfile_version(r) >= 2;
+    if (nb != fct_size_mul((uint64_t)n_seen, seen16 ? sizeof(uint16_t) : sizeof(int32_t)))
         return fct_mf_corrupt(ctx, r, "seen list section size does not match the header");
 
-    fct_mf_model *m = fct_mf_model_alloc(n_users, n_items, p.num_factors, n_seen);
+    fct_mf_model *m = fct_mf_model_alloc(n_users, n_items, p.num_factors, seen16 ? 0 : n_seen);
+    if (m && seen16) {
+        free(m->seen_items);
+        m->seen_items = NULL;
+        m->n_seen = n_seen;
+        if (!(m->seen16 = fct_malloc_array((size_t)n_seen + 1, sizeof *m->seen16))) {
+            fct_mf_model_destroy(m);
+            m = NULL;
+        }
+    }
     if (!m)
         return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory loading %s", fct_mfile_path(r));
     m->params = p;
@@ -602,7 +696,9 @@ static facto_status fct_mf_load(facto_ctx *ctx, const fct_mfile_reader *r, facto
         st = fct_mf_get_copy(ctx, r, FACTO_MF_TAG_Q, m->Q, ni * k * sizeof(float));
     if (st == FACTO_OK)
         st = fct_mf_get_copy(ctx, r, FACTO_MF_TAG_SEEN_PTR, m->seen_ptr, (nu + 1) * sizeof(int64_t));
-    if (st == FACTO_OK)
+    if (st == FACTO_OK && seen16)
+        st = fct_mf_get_copy(ctx, r, FACTO_MF_TAG_SEEN, m->seen16, (size_t)n_seen * sizeof(uint16_t));
+    else if (st == FACTO_OK)
         st = fct_mf_get_copy(ctx, r, FACTO_MF_TAG_SEEN, m->seen_items, (size_t)n_seen * sizeof(int32_t));
     if (st == FACTO_OK)
         st = fct_model_get_idmap(ctx, r, FACTO_MF_TAG_USERS, &m->users);
@@ -611,7 +707,8 @@ static facto_status fct_mf_load(facto_ctx *ctx, const fct_mfile_reader *r, facto
     if (st == FACTO_OK && (facto_idmap_size(m->users) != n_users || facto_idmap_size(m->items) != n_items))
         st = fct_mf_corrupt(ctx, r, "id map sizes do not match the header");
     if (st == FACTO_OK) {
-        const char *bad = fct_model_check_seen(m->seen_ptr, m->seen_items, n_users, n_items, n_seen);
+        const char *bad = seen16 ? fct_model_check_seen16(m->seen_ptr, m->seen16, n_users, n_items, n_seen)
+                                 : fct_model_check_seen(m->seen_ptr, m->seen_items, n_users, n_items, n_seen);
         if (bad)
             st = fct_mf_corrupt(ctx, r, bad);
     }

@@ -26,9 +26,14 @@ typedef struct fct_mf_model {
                                 (fpsg_mf.c), when rows are [p | b | 0..] of a padded stride */
     facto_idmap *users, *items; /* owned */
     int64_t n_seen;          /* training ratings */
-    int64_t *seen_ptr;       /* [n_users + 1] offsets into seen_items */
-    int32_t *seen_items;     /* [n_seen] items each user rated in training, ascending */
+    int64_t *seen_ptr;       /* [n_users + 1] offsets into seen_items / seen16 */
+    int32_t *seen_items;     /* [n_seen] items each user rated in training, ascending; NULL when seen16 */
+    uint16_t *seen16;        /* [n_seen] the same as 2-byte indices (a model of at most 65,536 items
+                                trained or loaded from a format-2 file), or NULL */
 } fct_mf_model;
+
+/* Seen lists are kept and saved as uint16 up to this many items. */
+#define FCT_MF_SEEN16_MAX 65536
 
 /* Allocate a model with zeroed arrays (maps and params left for the caller).
  * NULL when out of memory. */
@@ -41,7 +46,8 @@ facto_status fct_mf_validate(facto_ctx *ctx, const facto_mf_params *p);
 /* 1 when every bias and factor is finite. O((n_users + n_items) k). */
 int fct_mf_params_finite(const fct_mf_model *m);
 /* Build a model for `train`: copies of its id maps and per-user item lists
- * (with_seen 0: seen_items is left NULL for the caller to fill), mu = mean
+ * (fct_mf_set_seen; with_seen 0: seen_items and seen16 are left NULL for
+ * the caller to fill), mu = mean
  * rating, the rating range, biases 0, factors N(0, init_std^2) drawn from
  * rng (P first, then Q) into rows of stride ld >= k floats (the padding 0;
  * ld > k: P and Q hold one spare zero row each, n + 1 rows). Reads the
@@ -49,6 +55,12 @@ int fct_mf_params_finite(const fct_mf_model *m);
  * FACTO_ERR_NOMEM. */
 facto_status fct_mf_init(facto_ctx *ctx, const facto_dataset *train, const facto_mf_params *p, fct_rng *rng,
                          int32_t ld, int with_seen, fct_mf_model **out);
+/* The model's seen lists from train's CSR (the same users and items):
+ * uint16 (seen16) when n_items <= FCT_MF_SEEN16_MAX, else int32
+ * (seen_items); read from a .fds data set's narrow arrays when it has them
+ * (their mapped pages given back as they are copied) or from the wide
+ * ones. FACTO_ERR_NOMEM. O(nnz). */
+facto_status fct_mf_set_seen(facto_ctx *ctx, fct_mf_model *m, const facto_dataset *train);
 /* Give P and Q rows of stride k again (in place; the spare tail of the
  * allocations is returned to the system). O((n_users + n_items) k). */
 void fct_mf_compact(fct_mf_model *m);

@@ -11,6 +11,7 @@
 
 #include "data/dataset.h"
 
+#include <omp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -418,12 +419,15 @@ facto_status fct_model_map_ids(facto_ctx *ctx, const facto_idmap *from, const fa
     return FACTO_OK;
 }
 
-facto_status fct_model_score_dataset(facto_ctx *ctx, const facto_model *model, const facto_dataset *data,
-                                     const int32_t *umap, const int32_t *imap, float *scores, fct_err_acc *acc,
-                                     int64_t *n_unknown_users, int64_t *n_unknown_items)
+/* Users [u0, u1) of fct_model_score_dataset into scores / acc; counts added
+ * to *unk_u, *unk_i. The mapped pages of a .fds data set are given back
+ * once read (every 2^20 ratings, and at the end). */
+static facto_status fct_score_users(facto_ctx *ctx, const facto_model *model, const facto_dataset *data,
+                                    const int32_t *umap, const int32_t *imap, float *scores, fct_err_acc *acc,
+                                    int32_t u0, int32_t u1, int64_t *unk_u, int64_t *unk_i)
 {
-    int64_t unk_u = 0, unk_i = 0, width = 0, released = 0;
-    for (int32_t tu = 0; tu < data->n_users; tu++) {
+    int64_t width = 0;
+    for (int32_t tu = u0; tu < u1; tu++) {
         int64_t d = data->row_ptr[tu + 1] - data->row_ptr[tu];
         width = d > width ? d : width;
     }
@@ -436,7 +440,8 @@ facto_status fct_model_score_dataset(facto_ctx *ctx, const facto_model *model, c
         return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory scoring %lld ratings", (long long)data->n_ratings);
     }
     facto_status st = FACTO_OK;
-    for (int32_t tu = 0; tu < data->n_users && st == FACTO_OK; tu++) {
+    int64_t released = data->row_ptr[u0];
+    for (int32_t tu = u0; tu < u1 && st == FACTO_OK; tu++) {
         int64_t b = data->row_ptr[tu], n = data->row_ptr[tu + 1] - b;
         if (n == 0)
             continue;
@@ -444,9 +449,9 @@ facto_status fct_model_score_dataset(facto_ctx *ctx, const facto_model *model, c
         for (int64_t x = 0; x < n; x++) {
             int32_t i = fct_ds_item(data, b + x);
             items[x] = imap ? imap[i] : i;
-            unk_i += items[x] < 0;
+            *unk_i += items[x] < 0;
         }
-        unk_u += u < 0 ? n : 0;
+        *unk_u += u < 0 ? n : 0;
         fct_query q = fct_query_user(u);
         float *out = scores ? scores + b : scratch;
         st = model->ops->score(ctx, model, &q, items, n, FCT_SCORE_PREDICT, out);
@@ -457,8 +462,90 @@ facto_status fct_model_score_dataset(facto_ctx *ctx, const facto_model *model, c
             released = b + n;
         }
     }
+    if (st == FACTO_OK)
+        fct_dataset_release(data, released, data->row_ptr[u1]);
     free(items);
     free(scratch);
+    return st;
+}
+
+/* Ratings per piece of a parallel scoring pass: the pieces (and so the
+ * order in which the error sums are added) depend on the data alone, not on
+ * the thread count; a data set of at most this many ratings is one piece,
+ * summed in CSR order as by one thread. */
+#define FCT_SCORE_PIECE ((int64_t)1 << 18)
+
+facto_status fct_model_score_dataset(facto_ctx *ctx, const facto_model *model, const facto_dataset *data,
+                                     const int32_t *umap, const int32_t *imap, float *scores, fct_err_acc *acc,
+                                     int64_t *n_unknown_users, int64_t *n_unknown_items)
+{
+    int64_t unk_u = 0, unk_i = 0;
+    const int32_t nu = data->n_users;
+    /* pieces: user ranges of about FCT_SCORE_PIECE ratings, cut[0] = 0 .. cut[np] = nu */
+    int32_t np = (int32_t)((data->n_ratings + FCT_SCORE_PIECE - 1) / FCT_SCORE_PIECE);
+    int n_threads = fct_threads(ctx);
+    if (np < 2 || n_threads < 2 || nu < 2) {
+        facto_status st = fct_score_users(ctx, model, data, umap, imap, scores, acc, 0, nu, &unk_u, &unk_i);
+        if (n_unknown_users)
+            *n_unknown_users = unk_u;
+        if (n_unknown_items)
+            *n_unknown_items = unk_i;
+        return st;
+    }
+    int32_t *cut = fct_malloc_array((size_t)np + 1, sizeof *cut);
+    fct_err_acc *pacc = fct_calloc_array((size_t)np, sizeof *pacc);
+    int64_t *punk = fct_calloc_array(2 * (size_t)np, sizeof *punk);
+    facto_status *pst = fct_malloc_array((size_t)np, sizeof *pst);
+    if (!cut || !pacc || !punk || !pst) {
+        free(cut);
+        free(pacc);
+        free(punk);
+        free(pst);
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory scoring %lld ratings", (long long)data->n_ratings);
+    }
+    cut[0] = 0;
+    for (int32_t p = 1, u = 0; p < np; p++) {
+        const int64_t want = FCT_SCORE_PIECE * p;
+        while (u < nu && data->row_ptr[u] < want)
+            u++;
+        cut[p] = u;
+    }
+    cut[np] = nu;
+    if (n_threads > np)
+        n_threads = np;
+    /* A piece that fails is scored again below with the caller's context,
+     * so its message is written by one thread. */
+#pragma omp parallel num_threads(n_threads)
+    {
+        facto_ctx *tctx = facto_ctx_new();
+#pragma omp for schedule(dynamic, 1)
+        for (int32_t p = 0; p < np; p++)
+            pst[p] = tctx ? fct_score_users(tctx, model, data, umap, imap, scores, acc ? &pacc[p] : NULL, cut[p],
+                                            cut[p + 1], &punk[2 * p], &punk[2 * p + 1])
+                          : FACTO_ERR_NOMEM;
+        facto_ctx_free(tctx);
+    }
+    facto_status st = FACTO_OK;
+    for (int32_t p = 0; p < np && st == FACTO_OK; p++) {
+        if (pst[p] != FACTO_OK) {
+            int64_t a = 0, b = 0;
+            fct_err_acc junk = {0.0, 0.0, 0};
+            st = fct_score_users(ctx, model, data, umap, imap, scores, &junk, cut[p], cut[p + 1], &a, &b);
+            if (st != FACTO_OK)
+                break;
+            pacc[p] = junk;
+            punk[2 * p] = a;
+            punk[2 * p + 1] = b;
+        }
+        if (acc)
+            fct_err_acc_merge(acc, &pacc[p]);
+        unk_u += punk[2 * p];
+        unk_i += punk[2 * p + 1];
+    }
+    free(cut);
+    free(pacc);
+    free(punk);
+    free(pst);
     if (n_unknown_users)
         *n_unknown_users = unk_u;
     if (n_unknown_items)
@@ -480,6 +567,24 @@ const char *fct_model_check_seen(const int64_t *ptr, const int32_t *items, int32
         for (int64_t x = a; x < z; x++) {
             int32_t i = items[x];
             if (i < 0 || i >= n_items || (x > a && i <= items[x - 1]))
+                return "seen list holds an item out of range or out of order";
+        }
+    }
+    return NULL;
+}
+
+const char *fct_model_check_seen16(const int64_t *ptr, const uint16_t *items, int32_t n_users, int32_t n_items,
+                                   int64_t n_seen)
+{
+    if (ptr[0] != 0 || ptr[n_users] != n_seen)
+        return "seen list offsets do not span the seen list";
+    for (int32_t u = 0; u < n_users; u++) {
+        int64_t a = ptr[u], z = ptr[u + 1];
+        if (a > z || a < 0 || z > n_seen)
+            return "seen list offsets are not increasing";
+        for (int64_t x = a; x < z; x++) {
+            int32_t i = items[x];
+            if (i >= n_items || (x > a && i <= (int32_t)items[x - 1]))
                 return "seen list holds an item out of range or out of order";
         }
     }

@@ -69,6 +69,47 @@ typedef enum fct_score_mode {
     FCT_SCORE_PREDICT = 1 /* predictions: clipped to the rating range, or the probability of class 1 */
 } fct_score_mode;
 
+/* One user's training items, ascending: int32 indices (i32) or, for a
+ * model that keeps them narrow (mf with at most 65,536 items), uint16 ones
+ * (i16); the other pointer NULL. fct_seen_walk reads either. */
+typedef struct fct_seen_list {
+    const int32_t *i32;
+    const uint16_t *i16;
+} fct_seen_list;
+
+/* A walk over a seen list beside an ascending scan of items:
+ * fct_seen_walk_has(w, i) is 1 when i is in the list; the i of successive
+ * calls must not decrease. O(n) over a whole scan. */
+typedef struct fct_seen_walk {
+    fct_seen_list l;
+    int64_t x, n;
+} fct_seen_walk;
+
+static inline void fct_seen_walk_init(fct_seen_walk *w, const fct_seen_list *l, int64_t n)
+{
+    w->l = *l;
+    w->x = 0;
+    w->n = (l->i32 || l->i16) ? n : 0;
+}
+
+static inline int fct_seen_walk_has(fct_seen_walk *w, int32_t i)
+{
+    if (w->l.i16) {
+        while (w->x < w->n && (int32_t)w->l.i16[w->x] < i)
+            w->x++;
+        return w->x < w->n && (int32_t)w->l.i16[w->x] == i;
+    }
+    while (w->x < w->n && w->l.i32[w->x] < i)
+        w->x++;
+    return w->x < w->n && w->l.i32[w->x] == i;
+}
+
+/* Item x of a seen list. */
+static inline int32_t fct_seen_at(const fct_seen_list *l, int64_t x)
+{
+    return l->i16 ? (int32_t)l->i16[x] : l->i32[x];
+}
+
 typedef struct fct_model_ops {
     facto_model_kind kind;
     const char *name;                 /* "mf": the --model name and the registry key */
@@ -128,10 +169,10 @@ typedef struct fct_model_ops {
      * their own weights; NULL: the driver uses the cosine of the dot
      * form's item factors. Reentrant. */
     facto_status (*item_similarity)(facto_ctx *ctx, const facto_model *model, int32_t item, float *out);
-    /* Optional: the items user u had in training, ascending (borrowed);
-     * returns their count, or -1 when this model keeps none (NULL op: the
-     * kind never keeps them). */
-    int64_t (*seen)(const facto_model *model, int32_t u, const int32_t **items);
+    /* Optional: the items user u had in training, ascending (borrowed,
+     * 4-byte or 2-byte indices: fct_seen_list); returns their count, or -1
+     * when this model keeps none (NULL op: the kind never keeps them). */
+    int64_t (*seen)(const facto_model *model, int32_t u, fct_seen_list *items);
 } fct_model_ops;
 
 struct facto_model {
@@ -179,8 +220,11 @@ facto_status fct_model_map_ids(facto_ctx *ctx, const facto_idmap *from, const fa
  * [n_ratings] in data's CSR order when it is not NULL, and into acc (errors
  * against the ratings, in CSR order) when that is not NULL. Counts the
  * ratings whose user / item the model did not know (either may be NULL).
- * Memory O(largest user) besides scores. Errors: those of score(),
- * FACTO_ERR_NOMEM.
+ * Over the context's threads in pieces of 2^18 ratings (user ranges fixed
+ * by the data, their error sums added in piece order: the same figures for
+ * any thread count; a smaller data set is one piece, summed in CSR order).
+ * Memory O(largest user) a thread besides scores. Errors: those of
+ * score(), FACTO_ERR_NOMEM.
  */
 facto_status fct_model_score_dataset(facto_ctx *ctx, const facto_model *model, const facto_dataset *data,
                                      const int32_t *umap, const int32_t *imap, float *scores, fct_err_acc *acc,
@@ -195,6 +239,9 @@ facto_status fct_model_score_dataset(facto_ctx *ctx, const facto_model *model, c
  */
 const char *fct_model_check_seen(const int64_t *ptr, const int32_t *items, int32_t n_users, int32_t n_items,
                                  int64_t n_seen);
+/* The same over uint16 items. */
+const char *fct_model_check_seen16(const int64_t *ptr, const uint16_t *items, int32_t n_users, int32_t n_items,
+                                   int64_t n_seen);
 facto_status fct_model_put_seen(facto_ctx *ctx, fct_mfile_writer *w, uint32_t tag_ptr, uint32_t tag_items,
                                 int32_t n_users, const int64_t *ptr, const int32_t *items);
 facto_status fct_model_get_seen(facto_ctx *ctx, const fct_mfile_reader *r, uint32_t tag_ptr, uint32_t tag_items,

@@ -44,7 +44,9 @@
  * the bias in each padded row).
  *
  * Memory: seg 4 (g + 1) bytes per user, the visiting order 4 bytes per
- * user; nothing per rating. Cost O(k) per
+ * user; nothing per rating. The grid is built over the threads (item
+ * counts per thread, then added; each user's runs apart): the same grid for
+ * any count. Cost O(k) per
  * rating plus O(n_users) per stratum.
  */
 #include "mf_solvers.h"
@@ -104,7 +106,8 @@ void fct_mf_blocked_free(fct_mf_blocked *b)
     memset(b, 0, sizeof *b);
 }
 
-int fct_mf_blocked_init(fct_mf_blocked *b, const fct_mf_model *m, const fct_mf_csr *d, int g, uint64_t seed)
+int fct_mf_blocked_init(fct_mf_blocked *b, const fct_mf_model *m, const fct_mf_csr *d, int g, uint64_t seed,
+                        int n_threads)
 {
     memset(b, 0, sizeof *b);
     const int32_t nu = m->n_users, ni = m->n_items, k = m->k;
@@ -125,7 +128,8 @@ int fct_mf_blocked_init(fct_mf_blocked *b, const fct_mf_model *m, const fct_mf_c
     b->bsse = fct_calloc_array((size_t)g, sizeof *b->bsse);
     b->bsae = fct_calloc_array((size_t)g, sizeof *b->bsae);
     b->cols = fct_malloc_array((size_t)g * (size_t)g, sizeof *b->cols);
-    int64_t *icum = fct_calloc_array((size_t)ni + 1, sizeof *icum);
+    const int nt = n_threads > 1 ? n_threads : 1;
+    int64_t *icum = fct_calloc_array(((size_t)ni + 1) * (size_t)nt, sizeof *icum); /* a count per thread */
     if (!b->ucut || !b->icut || !b->seg || !b->uorder || !b->bsse || !b->bsae || !b->cols || !icum ||
         b->stride != fct_mf_blocked_stride(k)) {
         free(icum);
@@ -135,13 +139,23 @@ int fct_mf_blocked_init(fct_mf_blocked *b, const fct_mf_model *m, const fct_mf_c
     /* cuts balanced by ratings: users from the CSR offsets, items from their counts */
     fct_mf_cuts(b->ucut, g, nu, row_ptr);
     const int64_t nnz = row_ptr[nu];
-    for (int64_t x = 0; x < nnz; x++)
-        icum[fct_mf_item(d, x) + 1]++;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        int64_t *h = icum + ((size_t)ni + 1) * (size_t)omp_get_thread_num();
+#pragma omp for schedule(static)
+        for (int64_t x = 0; x < nnz; x++)
+            h[fct_mf_item(d, x) + 1]++;
+    }
+    for (int t = 1; t < nt; t++)
+        for (int32_t i = 0; i <= ni; i++)
+            icum[i] += icum[((size_t)ni + 1) * (size_t)t + (size_t)i];
     for (int32_t i = 0; i < ni; i++)
         icum[i + 1] += icum[i];
     fct_mf_cuts(b->icut, g, ni, icum);
     free(icum);
-    /* each user's runs: items ascending, so one merge over the item cuts */
+    /* each user's runs: items ascending, so one merge over the item cuts
+     * (users apart: over the threads, the same offsets) */
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
     for (int32_t u = 0; u < nu; u++) {
         uint32_t *s = b->seg + (size_t)u * ((size_t)g + 1);
         const int64_t x0 = row_ptr[u], x1 = row_ptr[u + 1];

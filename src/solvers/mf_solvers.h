@@ -109,7 +109,8 @@ int fct_mf_blocked_grid_size(int32_t n_users, int32_t n_items, int n_threads);
  * fct_mf_blocked_stride(k) (they are trained in place; the bias column is
  * kept equal to bu, bi by fct_mf_blocked_store). 0, or -1 when out of
  * memory (b then holds nothing). O(nnz + n_users g). */
-int fct_mf_blocked_init(fct_mf_blocked *b, const fct_mf_model *m, const fct_mf_csr *d, int g, uint64_t seed);
+int fct_mf_blocked_init(fct_mf_blocked *b, const fct_mf_model *m, const fct_mf_csr *d, int g, uint64_t seed,
+                        int n_threads);
 /* Copy the trained biases (column k of the padded rows) into m's bu, bi. */
 /* Switch b to the per-row adaptive rate (optimizer adagrad; Chin, Zhuang,
  * Juan & Lin, PAKDD 2015; kernels.h mf_adagrad_row): every row's

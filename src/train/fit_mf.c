@@ -114,32 +114,6 @@ static facto_status fct_mf_report(const fct_mf_run *R, int epoch, double secs, c
     return FACTO_OK;
 }
 
-/* The model's seen lists (int32) from the training items, narrow or wide;
- * the narrow pages of the mapping are given back as they are read, so the
- * copy does not sit beside the whole file. O(nnz). */
-static facto_status fct_mf_seen_from(facto_ctx *ctx, fct_mf_model *m, const facto_dataset *train)
-{
-    const int64_t n = train->n_ratings;
-    m->seen_items = fct_malloc_array((size_t)n, sizeof *m->seen_items);
-    if (!m->seen_items)
-        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for the model's item lists");
-    const fct_narrow *nw = &train->narrow;
-    if (!nw->item_w || train->items) {
-        memcpy(m->seen_items, train->items, (size_t)n * sizeof *m->seen_items);
-        return FACTO_OK;
-    }
-    /* uint16 (a 4-byte section is borrowed as train->items above) */
-    const uint16_t *src = nw->items;
-    const int64_t chunk = (int64_t)1 << 20;
-    for (int64_t x = 0; x < n; x += chunk) {
-        const int64_t e = x + chunk < n ? x + chunk : n;
-        for (int64_t j = x; j < e; j++)
-            m->seen_items[j] = src[j];
-        fct_release_mapped(src + x, (uint64_t)(e - x) * sizeof *src);
-    }
-    return FACTO_OK;
-}
-
 /* The per-row accumulators' start (adagrad): the first step is lr / sqrt(1) = lr. */
 #define FCT_MF_ADAGRAD_G0 1.0f
 
@@ -164,7 +138,7 @@ static facto_status fct_mf_train_blocked(const fct_mf_run *R)
         d.ratings = nw->rates;
     }
     fct_mf_blocked b;
-    if (fct_mf_blocked_init(&b, m, &d, g, fct_rng_u64(R->rng)) != 0)
+    if (fct_mf_blocked_init(&b, m, &d, g, fct_rng_u64(R->rng), n_threads) != 0)
         return fct_fail(R->ctx, FACTO_ERR_NOMEM, "out of memory for training state");
     if (params->optimizer == FACTO_OPT_ADAGRAD)
         fct_mf_blocked_adaptive(&b, FCT_MF_ADAGRAD_G0);
@@ -220,7 +194,7 @@ static facto_status fct_mf_train_blocked(const fct_mf_run *R)
     if (st != FACTO_OK)
         return st;
     fct_mf_compact(m);
-    return fct_mf_seen_from(R->ctx, m, train);
+    return fct_mf_set_seen(R->ctx, m, train);
 }
 
 /* Momentum and Adam: per-rating steps over a fresh shuffled order each

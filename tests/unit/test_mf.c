@@ -24,6 +24,7 @@
 
 #include "facto.h"
 #include "data/dataset.h"
+#include "io/modelfile.h"
 #include "kernels/kernels.h"
 #include "solvers/mf_solvers.h"
 #include "testutil.h"
@@ -556,6 +557,114 @@ static void test_save_load_roundtrip(void **state)
     facto_ctx_free(ctx);
 }
 
+/* Seen lists: kept and saved as uint16 up to 65,536 items (format 2: the
+ * MFSI section is 2 bytes an item); a format-1 file (int32 items, written
+ * here section by section as a build before format 2 wrote it) still loads;
+ * both give the same top-N lists (seen items left out) and ranking
+ * figures, and an int32 model saves to the same bytes as the narrow one. */
+static void test_seen_narrow_and_format1(void **state)
+{
+    (void)state;
+    facto_ctx *ctx = facto_ctx_new();
+    facto_dataset *train, *test;
+    make_low_rank(25, 30, 2, 0.5, 0.2, 31, &train, &test);
+    facto_mf_params p = small_params();
+    p.epochs = 5;
+    fct_mf_model *m = fit_ok(ctx, train, &p);
+    assert_null(m->seen_items);
+    assert_non_null(m->seen16);
+    assert_int_equal(m->n_seen, train->n_ratings);
+    for (int64_t x = 0; x < m->n_seen; x++)
+        assert_int_equal(m->seen16[x], train->items[x]);
+    char a[512], old[512], c[512];
+    snprintf(a, sizeof a, "%s/seen2.facto", g_dir);
+    snprintf(old, sizeof old, "%s/seen1.facto", g_dir);
+    snprintf(c, sizeof c, "%s/seen2b.facto", g_dir);
+    assert_int_equal(facto_model_save(ctx, &m->base, a), FACTO_OK);
+    /* the file: format 2, MFSI 2 bytes an item; rewritten as format 1 */
+    fct_mfile_reader *r = NULL;
+    assert_int_equal(fct_mfile_open(ctx, a, &r), FACTO_OK);
+    assert_int_equal(fct_mfile_version(r), 2);
+    fct_mfile_writer *w = NULL;
+    assert_int_equal(fct_mfile_create(ctx, old, FACTO_MODEL_MF, &w), FACTO_OK);
+    int32_t *wide = malloc((size_t)m->n_seen * sizeof *wide);
+    assert_non_null(wide);
+    for (int32_t s = 0; s < fct_mfile_n_sections(r); s++) {
+        uint32_t tag;
+        uint64_t nb;
+        const void *data;
+        assert_int_equal(fct_mfile_section(r, s, &tag, &nb), FACTO_OK);
+        assert_int_equal(fct_mfile_get(ctx, r, tag, -1, &data, &nb), FACTO_OK);
+        if (tag == FACTO_TAG('M', 'F', 'S', 'I')) {
+            assert_int_equal(nb, (uint64_t)m->n_seen * 2);
+            for (int64_t x = 0; x < m->n_seen; x++)
+                wide[x] = ((const uint16_t *)data)[x];
+            assert_int_equal(fct_mfile_put_array(ctx, w, tag, wide, 4, (uint64_t)m->n_seen), FACTO_OK);
+        } else if (tag == FACTO_TAG('M', 'F', 'S', 'P')) {
+            assert_int_equal(fct_mfile_put_array(ctx, w, tag, data, 8, nb / 8), FACTO_OK);
+        } else if (tag == FACTO_TAG('M', 'F', 'B', 'U') || tag == FACTO_TAG('M', 'F', 'B', 'I') ||
+                   tag == FACTO_TAG('M', 'F', 'P', 'U') || tag == FACTO_TAG('M', 'F', 'Q', 'I')) {
+            assert_int_equal(fct_mfile_put_array(ctx, w, tag, data, 4, nb / 4), FACTO_OK);
+        } else {
+            assert_int_equal(fct_mfile_put(ctx, w, tag, data, nb), FACTO_OK);
+        }
+    }
+    assert_int_equal(fct_mfile_commit(ctx, w), FACTO_OK);
+    fct_mfile_close(r);
+    free(wide);
+    assert_int_equal(fct_mfile_open(ctx, old, &r), FACTO_OK);
+    assert_int_equal(fct_mfile_version(r), 1);
+    fct_mfile_close(r);
+
+    facto_model *ln = NULL, *lo = NULL;
+    assert_int_equal(facto_model_load(ctx, a, &ln), FACTO_OK);
+    assert_int_equal(facto_model_load(ctx, old, &lo), FACTO_OK);
+    assert_non_null(((fct_mf_model *)ln)->seen16);
+    assert_null(((fct_mf_model *)ln)->seen_items);
+    assert_non_null(((fct_mf_model *)lo)->seen_items);
+    assert_null(((fct_mf_model *)lo)->seen16);
+    for (int32_t u = 0; u < m->n_users; u++) {
+        const char *uid = facto_idmap_name(m->users, u);
+        const int64_t n_seen = m->seen_ptr[u + 1] - m->seen_ptr[u];
+        facto_recommendation r1[30], r2[30], r3[30];
+        int n1, n2, n3;
+        assert_int_equal(facto_model_recommend(ctx, &m->base, uid, 30, 0, r1, &n1), FACTO_OK);
+        assert_int_equal(facto_model_recommend(ctx, ln, uid, 30, 0, r2, &n2), FACTO_OK);
+        assert_int_equal(facto_model_recommend(ctx, lo, uid, 30, 0, r3, &n3), FACTO_OK);
+        assert_int_equal(n1, 30 - n_seen); /* every unseen item, no seen one */
+        assert_int_equal(n1, n2);
+        assert_int_equal(n1, n3);
+        assert_true(memcmp(r1, r2, sizeof(r1[0]) * (size_t)n1) == 0);
+        assert_true(memcmp(r1, r3, sizeof(r1[0]) * (size_t)n1) == 0);
+        for (int x = 0; x < n1; x++)
+            for (int64_t j = m->seen_ptr[u]; j < m->seen_ptr[u + 1]; j++)
+                assert_true(r1[x].item != (int32_t)m->seen16[j]);
+    }
+    facto_eval_options eo = facto_eval_options_default();
+    eo.metrics = "ndcg@5,recall@10,auc";
+    facto_metrics e1, e2;
+    /* pairs of another draw: some seen in training (not ranked), some not */
+    facto_dataset *tr2, *te2;
+    make_low_rank(25, 30, 2, 0.5, 0.2, 32, &tr2, &te2);
+    assert_int_equal(facto_model_evaluate(ctx, ln, te2, &eo, &e1, NULL), FACTO_OK);
+    assert_int_equal(facto_model_evaluate(ctx, lo, te2, &eo, &e2, NULL), FACTO_OK);
+    assert_true(facto_metrics_get(&e1, "ndcg@5") == facto_metrics_get(&e2, "ndcg@5"));
+    assert_true(facto_metrics_get(&e1, "recall@10") == facto_metrics_get(&e2, "recall@10"));
+    assert_true(facto_metrics_get(&e1, "auc") == facto_metrics_get(&e2, "auc"));
+    assert_true(facto_metrics_get(&e1, "auc") > 0.0 && facto_metrics_get(&e1, "auc") < 1.0);
+    facto_dataset_free(tr2);
+    facto_dataset_free(te2);
+    /* an int32 model writes the narrow format, byte for byte */
+    assert_int_equal(facto_model_save(ctx, lo, c), FACTO_OK);
+    assert_true(same_file(a, c));
+    facto_model_free(ln);
+    facto_model_free(lo);
+    facto_model_free(&m->base);
+    facto_dataset_free(train);
+    facto_dataset_free(test);
+    facto_ctx_free(ctx);
+}
+
 static void test_determinism(void **state)
 {
     (void)state;
@@ -601,13 +710,13 @@ static void test_load_refuses_inconsistent_sections(void **state)
         else if (c == 7)
             m->mu = -1e300; /* finite, but outside the rating range */
         else if (c == 0)
-            m->seen_items[0] = m->n_items + 3; /* item out of range */
+            m->seen16[0] = (uint16_t)(m->n_items + 3); /* item out of range */
         else if (c == 1)
             m->seen_ptr[1] = m->seen_ptr[2] + 1; /* offsets not increasing */
         else if (c == 2)
             m->max_rating = m->min_rating - 1.0f; /* empty rating range */
         else
-            m->seen_items[m->seen_ptr[0] + 1] = m->seen_items[m->seen_ptr[0]]; /* repeated item */
+            m->seen16[m->seen_ptr[0] + 1] = m->seen16[m->seen_ptr[0]]; /* repeated item */
         assert_int_equal(facto_model_save(ctx, &m->base, path), FACTO_OK);
         facto_model *l = (facto_model *)0x1;
         assert_int_equal(facto_model_load(ctx, path, &l), FACTO_ERR_CORRUPT);
@@ -775,6 +884,11 @@ static void test_blocked_grid(void **state)
     fct_rng_seed(&rng, 1);
     assert_int_equal(fct_mf_init(ctx, train, &p, &rng, fct_mf_blocked_stride(p.num_factors), 0, &m), FACTO_OK);
     assert_null(m->seen_items);
+    assert_null(m->seen16);
+    assert_null(m0->seen_items); /* 45 items: kept as uint16 */
+    for (int32_t u = 0; u < train->n_users; u++)
+        for (int64_t x = train->row_ptr[u]; x < train->row_ptr[u + 1]; x++)
+            assert_int_equal(m0->seen16[x], train->items[x]);
     const int g = fct_mf_blocked_grid_size(m->n_users, m->n_items, 2);
     assert_int_equal(g, FCT_MF_GRID);
     for (int t = 1; t <= FCT_MF_GRID; t++) /* up to 16 threads: the same grid, so the same model */
@@ -783,7 +897,7 @@ static void test_blocked_grid(void **state)
     assert_int_equal(fct_mf_blocked_grid_size(3, 40, 1), 3);
     fct_mf_blocked b;
     fct_mf_csr d = {train->row_ptr, train->items, 4, NULL, NULL, train->ratings, NULL};
-    assert_int_equal(fct_mf_blocked_init(&b, m, &d, g, 9), 0);
+    assert_int_equal(fct_mf_blocked_init(&b, m, &d, g, 9, 2), 0);
     assert_int_equal(b.stride % 16, 0);
     assert_true(b.stride >= m->k + 1);
     assert_int_equal(b.ucut[0], 0);
@@ -1129,7 +1243,9 @@ static void test_blocked_narrow_fds(void **state)
             assert_memory_equal(a->bu, b->bu, (size_t)a->n_users * sizeof(float));
             assert_memory_equal(a->bi, b->bi, (size_t)a->n_items * sizeof(float));
             assert_int_equal(a->n_seen, b->n_seen);
-            assert_memory_equal(a->seen_items, b->seen_items, (size_t)a->n_seen * sizeof(int32_t));
+            assert_null(a->seen_items);
+            assert_null(b->seen_items);
+            assert_memory_equal(a->seen16, b->seen16, (size_t)a->n_seen * sizeof(uint16_t));
             assert_memory_equal(a->seen_ptr, b->seen_ptr, ((size_t)a->n_users + 1) * sizeof(int64_t));
             facto_metrics ma, mb;
             assert_int_equal(facto_model_evaluate(ctx, &a->base, wide, NULL, &ma, NULL), FACTO_OK);
@@ -1155,6 +1271,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_unknown_fallback_and_clipping),
         cmocka_unit_test(test_recommend_brute_force),
         cmocka_unit_test(test_save_load_roundtrip),
+        cmocka_unit_test(test_seen_narrow_and_format1),
         cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_diverged),
         cmocka_unit_test(test_invalid_params),
