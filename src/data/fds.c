@@ -240,6 +240,26 @@ static facto_status fds_corrupt(facto_ctx *ctx, const char *path, const char *wh
     return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: corrupt data set file: %s", path, what);
 }
 
+/* The code table (n little-endian float32 bit patterns at p) into table:
+ * every value finite and the bit patterns strictly ascending, as the
+ * writer makes them (docs/format.md), so no two codes stand for one value
+ * and a crafted table cannot hide a NaN behind a code that is never used. */
+static facto_status fds_code_table(facto_ctx *ctx, const char *path, const unsigned char *p, uint32_t n,
+                                   float *table)
+{
+    uint32_t prev = 0;
+    for (uint32_t c = 0; c < n; c++) {
+        uint32_t b = (uint32_t)le_get(p + 4 * c, 4);
+        memcpy(&table[c], &b, 4);
+        if (!isfinite(table[c]))
+            return fds_corrupt(ctx, path, "a rating code stands for a value that is not a finite number");
+        if (c > 0 && b <= prev)
+            return fds_corrupt(ctx, path, "the rating code table is not in ascending order of its values' bits");
+        prev = b;
+    }
+    return FACTO_OK;
+}
+
 /* The directory and the sections' sizes against the header. */
 static facto_status fds_check_dir(facto_ctx *ctx, fct_fds *f, uint32_t n_sec, uint64_t dir_off)
 {
@@ -592,14 +612,8 @@ facto_status fct_fds_dataset(facto_ctx *ctx, fct_fds *f, facto_dataset **out)
     } else if (f->rate_w == 1) {
         float *table = ds->narrow.table;
         int used[FDS_MAX_CODES] = {0};
-        for (uint32_t c = 0; c < f->n_codes; c++) {
-            uint32_t b = (uint32_t)le_get(f->sec[S_CODE].p + 4 * c, 4);
-            memcpy(&table[c], &b, 4);
-            if (!isfinite(table[c])) {
-                st = fds_corrupt(ctx, path, "a rating code stands for a value that is not a finite number");
-                goto fail;
-            }
-        }
+        if ((st = fds_code_table(ctx, path, f->sec[S_CODE].p, f->n_codes, table)) != FACTO_OK)
+            goto fail;
         /* Which codes occur (for the range of values) until every code of
          * the table has been seen, which in a file facto wrote comes soon;
          * from then on only the largest code matters (a vectorized max). */
@@ -1251,10 +1265,8 @@ facto_status fct_fds_read_shard(facto_ctx *ctx, const char *path, int part, int 
         uint64_t code_at = f.sec[S_CODE].off;
         if ((st = fds_pread(ctx, fd, path, codes, 4 * (uint64_t)f.n_codes, code_at)) != FACTO_OK)
             goto done;
-        for (uint32_t c = 0; c < f.n_codes; c++) {
-            uint32_t b = (uint32_t)le_get(codes + 4 * c, 4);
-            memcpy(&table[c], &b, 4);
-        }
+        if ((st = fds_code_table(ctx, path, codes, f.n_codes, table)) != FACTO_OK)
+            goto done;
     }
     for (int64_t k = 0; k < n; k++) {
         float r;

@@ -878,6 +878,32 @@ facto_status facto_serve_run(facto_ctx *ctx, const facto_serve_options *opts)
             st = fct_fail(ctx, FACTO_ERR_INVALID, "bind address '%.100s' is not an IPv4 or IPv6 address", s->o.bind);
         }
     }
+    /* the socket, bound before the model is loaded: a port in use is said
+     * at once, in our words, not after a long load in libmicrohttpd's */
+    int lfd = -1;
+    if (st == FACTO_OK) {
+        socklen_t alen = addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+        int one = 1;
+        lfd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+            bind(lfd, (struct sockaddr *)&addr, alen) != 0 || listen(lfd, 1024) != 0) {
+            int e = errno;
+            st = fct_fail(ctx, FACTO_ERR_IO, "cannot listen on %s port %d: %s%s", s->o.bind, s->o.port, strerror(e),
+                          e == EADDRINUSE ? " (another program holds the port: pick another with --port)"
+                          : e == EADDRNOTAVAIL ? " (not an address of this machine)" : "");
+            if (lfd >= 0)
+                close(lfd);
+            lfd = -1;
+        }
+    }
+    int bound_port = s->o.port; /* with --port 0, the one the kernel chose */
+    if (lfd >= 0) {
+        struct sockaddr_storage got;
+        socklen_t glen = sizeof got;
+        if (getsockname(lfd, (struct sockaddr *)&got, &glen) == 0)
+            bound_port = ntohs(got.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&got)->sin6_port
+                                                          : ((struct sockaddr_in *)&got)->sin_port);
+    }
     if (st == FACTO_OK) {
         st = srv_model_load(ctx, s, &s->current);
         if (st == FACTO_OK)
@@ -916,18 +942,19 @@ facto_status facto_serve_run(facto_ctx *ctx, const facto_serve_options *opts)
         unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
         if (addr.ss_family == AF_INET6)
             flags |= MHD_USE_IPv6;
-        s->d = MHD_start_daemon(flags, (uint16_t)s->o.port, NULL, NULL, srv_handler, s, MHD_OPTION_SOCK_ADDR,
-                                (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->o.threads,
+        s->d = MHD_start_daemon(flags, (uint16_t)s->o.port, NULL, NULL, srv_handler, s, MHD_OPTION_LISTEN_SOCKET,
+                                (MHD_socket)lfd, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->o.threads,
                                 MHD_OPTION_CONNECTION_TIMEOUT, s->o.timeout_seconds, MHD_OPTION_NOTIFY_COMPLETED,
                                 srv_completed, s, MHD_OPTION_URI_LOG_CALLBACK, srv_uri_seen, s, MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_LISTEN_BACKLOG_SIZE,
                                 1024u, MHD_OPTION_END);
         if (!s->d)
-            st = fct_fail(ctx, FACTO_ERR_IO, "cannot listen on %s port %d (taken, or not an address of this machine)",
+            st = fct_fail(ctx, FACTO_ERR_IO, "cannot serve on %s port %d: the HTTP server did not start",
                           s->o.bind, s->o.port);
     }
+    if (!s->d && lfd >= 0)
+        close(lfd); /* libmicrohttpd took it only when it started */
     if (st == FACTO_OK) {
-        const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-        int port = info ? (int)info->port : s->o.port;
+        int port = bound_port;
         fct_log(ctx, FACTO_LOG_INFO, "listening on %s port %d, %d threads", s->o.bind, port, s->o.threads);
         if (s->o.on_ready)
             s->o.on_ready(s->o.bind, port, s->o.user_data);

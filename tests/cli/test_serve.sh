@@ -43,6 +43,10 @@ expect_rc 0 "$F" train --model fm --train "$TMP/small.svm" --feature_dim 2000 --
 # ---- mf: /ping, pairs, top-N, similar, metrics ---------------------------------
 start --model "$MF" --threads 2
 req 200 "$U/ping"
+# a port in use is said first, in facto's words, before any model is read (the model
+# here does not exist: the port's error, not the model's, shows that the bind came first)
+expect_rc 2 "$F" serve --model "$TMP/none.facto" --port "$PORT"
+expect_err "cannot listen on 127.0.0.1 port $PORT: Address already in use (another program holds the port"
 [ "$(cat "$TMP/body")" = '{"status": "ok"}' ] || fail "ping body: $(cat "$TMP/body")"
 # pairs: the scores of `facto predict`; an unknown user is flagged
 printf '1\t5\n7\t12\nnobody\t5\n' >"$TMP/pairs.txt"

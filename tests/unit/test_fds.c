@@ -321,6 +321,16 @@ static void corrupt_version(int version)
     size_t rate = section("RATE", &sz);
     g_file[rate + 5] = 200;
     assert_int_equal(try_read(g_size, 1), FACTO_ERR_CORRUPT);
+    /* A code table out of order (its first two values swapped: every code
+     * in range, but ratings would decode to other values): refused. */
+    load_good();
+    size_t code = section("CODE", &sz);
+    assert_true(sz >= 2);
+    unsigned char t4[4];
+    memcpy(t4, g_file + code, 4);
+    memcpy(g_file + code, g_file + code + 4, 4);
+    memcpy(g_file + code + 4, t4, 4);
+    assert_int_equal(try_read(g_size, 1), FACTO_ERR_CORRUPT);
     /* A repeated id, and an id offset past its blob. */
     load_good();
     uint64_t ids_n;
@@ -463,6 +473,14 @@ static void test_shard_corrupt(void **state)
     size_t rate = section("RATE", &sz);
     g_file[rate + 150] = 200;
     assert_int_equal(try_shard(g_size, 1, 2, 0), FACTO_ERR_CORRUPT);
+    /* a code table out of order (first two values swapped) */
+    load_good();
+    size_t code = section("CODE", &sz);
+    unsigned char t4[4];
+    memcpy(t4, g_file + code, 4);
+    memcpy(g_file + code, g_file + code + 4, 4);
+    memcpy(g_file + code + 4, t4, 4);
+    assert_int_equal(try_shard(g_size, 0, 1, 0), FACTO_ERR_CORRUPT);
     load_good();
     size_t ids = section("UIDS", &sz);
     memcpy(g_file + ids + 6, "user17", 6);
