@@ -707,8 +707,8 @@ static facto_status fct_mf_load(facto_ctx *ctx, const fct_mfile_reader *r, facto
     if (st == FACTO_OK && (facto_idmap_size(m->users) != n_users || facto_idmap_size(m->items) != n_items))
         st = fct_mf_corrupt(ctx, r, "id map sizes do not match the header");
     if (st == FACTO_OK) {
-        const char *bad = seen16 ? fct_model_check_seen16(m->seen_ptr, m->seen16, n_users, n_items, n_seen)
-                                 : fct_model_check_seen(m->seen_ptr, m->seen_items, n_users, n_items, n_seen);
+        const fct_seen_list l = {seen16 ? NULL : m->seen_items, seen16 ? m->seen16 : NULL};
+        const char *bad = fct_model_check_seen_list(m->seen_ptr, &l, n_users, n_items, n_seen);
         if (bad)
             st = fct_mf_corrupt(ctx, r, bad);
     }

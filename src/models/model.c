@@ -555,8 +555,8 @@ facto_status fct_model_score_dataset(facto_ctx *ctx, const facto_model *model, c
 
 /* ---- per-user training item lists in model files ------------------------------- */
 
-const char *fct_model_check_seen(const int64_t *ptr, const int32_t *items, int32_t n_users, int32_t n_items,
-                                 int64_t n_seen)
+const char *fct_model_check_seen_list(const int64_t *ptr, const fct_seen_list *items, int32_t n_users,
+                                      int32_t n_items, int64_t n_seen)
 {
     if (ptr[0] != 0 || ptr[n_users] != n_seen)
         return "seen list offsets do not span the seen list";
@@ -565,30 +565,19 @@ const char *fct_model_check_seen(const int64_t *ptr, const int32_t *items, int32
         if (a > z || a < 0 || z > n_seen)
             return "seen list offsets are not increasing";
         for (int64_t x = a; x < z; x++) {
-            int32_t i = items[x];
-            if (i < 0 || i >= n_items || (x > a && i <= items[x - 1]))
+            int32_t i = fct_seen_at(items, x);
+            if (i < 0 || i >= n_items || (x > a && i <= fct_seen_at(items, x - 1)))
                 return "seen list holds an item out of range or out of order";
         }
     }
     return NULL;
 }
 
-const char *fct_model_check_seen16(const int64_t *ptr, const uint16_t *items, int32_t n_users, int32_t n_items,
-                                   int64_t n_seen)
+const char *fct_model_check_seen(const int64_t *ptr, const int32_t *items, int32_t n_users, int32_t n_items,
+                                 int64_t n_seen)
 {
-    if (ptr[0] != 0 || ptr[n_users] != n_seen)
-        return "seen list offsets do not span the seen list";
-    for (int32_t u = 0; u < n_users; u++) {
-        int64_t a = ptr[u], z = ptr[u + 1];
-        if (a > z || a < 0 || z > n_seen)
-            return "seen list offsets are not increasing";
-        for (int64_t x = a; x < z; x++) {
-            int32_t i = items[x];
-            if (i >= n_items || (x > a && i <= (int32_t)items[x - 1]))
-                return "seen list holds an item out of range or out of order";
-        }
-    }
-    return NULL;
+    const fct_seen_list l = {items, NULL};
+    return fct_model_check_seen_list(ptr, &l, n_users, n_items, n_seen);
 }
 
 facto_status fct_model_put_seen(facto_ctx *ctx, fct_mfile_writer *w, uint32_t tag_ptr, uint32_t tag_items,

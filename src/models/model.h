@@ -239,9 +239,9 @@ facto_status fct_model_score_dataset(facto_ctx *ctx, const facto_model *model, c
  */
 const char *fct_model_check_seen(const int64_t *ptr, const int32_t *items, int32_t n_users, int32_t n_items,
                                  int64_t n_seen);
-/* The same over uint16 items. */
-const char *fct_model_check_seen16(const int64_t *ptr, const uint16_t *items, int32_t n_users, int32_t n_items,
-                                   int64_t n_seen);
+/* The same over a seen list of either width. */
+const char *fct_model_check_seen_list(const int64_t *ptr, const fct_seen_list *items, int32_t n_users,
+                                      int32_t n_items, int64_t n_seen);
 facto_status fct_model_put_seen(facto_ctx *ctx, fct_mfile_writer *w, uint32_t tag_ptr, uint32_t tag_items,
                                 int32_t n_users, const int64_t *ptr, const int32_t *items);
 facto_status fct_model_get_seen(facto_ctx *ctx, const fct_mfile_reader *r, uint32_t tag_ptr, uint32_t tag_items,
