@@ -221,19 +221,6 @@ static void *fds_alloc(size_t n, size_t size)
     return p;
 }
 
-/* Give back the pages of [p, p + n) once decoded (whole pages inside only). */
-static void fds_release(const fct_fds *f, const void *p, uint64_t n)
-{
-    long pg = sysconf(_SC_PAGESIZE);
-    if (pg <= 0 || !p)
-        return;
-    uintptr_t a = (uintptr_t)p, e = a + (uintptr_t)n;
-    a = (a + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);
-    e &= ~((uintptr_t)pg - 1);
-    (void)f;
-    if (e > a)
-        (void)madvise((void *)a, e - a, MADV_DONTNEED);
-}
 
 static facto_status fds_corrupt(facto_ctx *ctx, const char *path, const char *what)
 {
@@ -552,7 +539,7 @@ facto_status fct_fds_dataset(facto_ctx *ctx, fct_fds *f, facto_dataset **out)
             goto nomem;
         for (int64_t k = 0; k < n; k++)
             ds->items[k] = (int32_t)le_get(it + k * f->item_w, f->item_w);
-        fds_release(f, it, f->sec[S_ITEM].size);
+        fct_release_mapped(it, f->sec[S_ITEM].size); /* decoded: give the pages back */
     }
 /* Per user: the last item below n_items and each one above the one before
  * it (an OR over the comparisons, which the compiler vectorizes); a user
@@ -655,7 +642,7 @@ facto_status fct_fds_dataset(facto_ctx *ctx, fct_fds *f, facto_dataset **out)
                 goto nomem;
             for (int64_t k = 0; k < n; k++)
                 ds->ratings[k] = table[rt[k]];
-            fds_release(f, rt, f->sec[S_RATE].size);
+            fct_release_mapped(rt, f->sec[S_RATE].size);
         }
     } else {
         if (!(ds->ratings = fds_alloc((size_t)n + 1, sizeof *ds->ratings)))
@@ -672,7 +659,7 @@ facto_status fct_fds_dataset(facto_ctx *ctx, fct_fds *f, facto_dataset **out)
             lo = r < lo ? r : lo;
             hi = r > hi ? r : hi;
         }
-        fds_release(f, rt, f->sec[S_RATE].size);
+        fct_release_mapped(rt, f->sec[S_RATE].size);
     }
     if (!le)
         ds->narrow.item_w = 0;
