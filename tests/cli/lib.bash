@@ -27,3 +27,11 @@ need_ml100k() {
         exit 77
     fi
 }
+# tiny_ratings FILE: 6 users x 5 items, every pair rated (u + i) % 5 + 1,
+# tab-separated "user item rating" lines.
+tiny_ratings() {
+    local u i
+    for u in 1 2 3 4 5 6; do
+        for i in 1 2 3 4 5; do printf '%s\t%s\t%s\n' "$u" "$i" $(((u + i) % 5 + 1)); done
+    done >"$1"
+}

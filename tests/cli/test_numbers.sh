@@ -6,9 +6,7 @@
 set -u
 . "$(dirname "$0")/lib.bash"
 
-for u in 1 2 3 4 5 6; do
-    for i in 1 2 3 4 5; do printf '%s\t%s\t%s\n' "$u" "$i" $(((u + i) % 5 + 1)); done
-done >"$TMP/r.tsv"
+tiny_ratings "$TMP/r.tsv"
 M="$TMP/m.facto"
 
 # a float hyperparameter that underflows or overflows float: refused, named
