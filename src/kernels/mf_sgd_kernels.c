@@ -29,16 +29,44 @@
 #define FACTO_MFK_X86 0
 #endif
 
+/* The part of the step every body shares once the dot product is known:
+ * the error d (returned), g = w d into *g, and the two biases' steps. */
+static inline float mfk_sgd_bias(float *p, float *q, int k, float mu, float r, float w, float lr, float reg_b,
+                                 float dot, float *g)
+{
+    const float d = (mu + p[k] + q[k] + dot) - r;
+    *g = w * d;
+    p[k] = fct_sgd_elem(p[k], *g, lr, reg_b);
+    q[k] = fct_sgd_elem(q[k], *g, lr, reg_b);
+    return d;
+}
+
+/* The adaptive body's shared part: d (returned), g, each row's rate from G
+ * before this update (*ep, *eq), the biases' gradients squared (*sp, *sq)
+ * and their steps. */
+static inline float mfk_adagrad_bias(float *p, float *q, int k, float mu, float r, float w, float lr, float reg_b,
+                                     float dot, float *g, float *ep, float *eq, float *sp, float *sq)
+{
+    const float d = (mu + p[k] + q[k] + dot) - r;
+    *g = w * d;
+    *ep = lr / sqrtf(p[k + 1]);
+    *eq = lr / sqrtf(q[k + 1]);
+    const float gbp = *g + reg_b * p[k], gbq = *g + reg_b * q[k];
+    *sp = gbp * gbp;
+    *sq = gbq * gbq;
+    p[k] -= *ep * gbp;
+    q[k] -= *eq * gbq;
+    return d;
+}
+
 float fct_mf_sgd_row_scalar(float *p, float *q, int k, float mu, float r, float w, float lr, float reg_f,
                             float reg_b)
 {
     float dot = 0.0f;
     for (int f = 0; f < k; f++)
         dot += p[f] * q[f];
-    const float d = (mu + p[k] + q[k] + dot) - r;
-    const float g = w * d;
-    p[k] = fct_sgd_elem(p[k], g, lr, reg_b);
-    q[k] = fct_sgd_elem(q[k], g, lr, reg_b);
+    float g;
+    const float d = mfk_sgd_bias(p, q, k, mu, r, w, lr, reg_b, dot, &g);
     const float shrink = 1.0f - lr * reg_f, step = -(lr * g);
     for (int f = 0; f < k; f++) {
         const float pf = p[f], qf = q[f];
@@ -67,10 +95,8 @@ __attribute__((target("avx2,fma"))) float fct_mf_sgd_row_avx2(float *p, float *q
     float dot = _mm_cvtss_f32(s);
     for (int t = f; t < k; t++)
         dot += p[t] * q[t];
-    const float d = (mu + p[k] + q[k] + dot) - r;
-    const float g = w * d;
-    p[k] = fct_sgd_elem(p[k], g, lr, reg_b);
-    q[k] = fct_sgd_elem(q[k], g, lr, reg_b);
+    float g;
+    const float d = mfk_sgd_bias(p, q, k, mu, r, w, lr, reg_b, dot, &g);
     const float shrink = 1.0f - lr * reg_f, step = -(lr * g);
     const __m256 vs = _mm256_set1_ps(shrink), ve = _mm256_set1_ps(step);
     f = 0;
@@ -103,10 +129,8 @@ __attribute__((target("avx512f"))) float fct_mf_sgd_row_avx512(float *p, float *
     if (tail)
         a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, p + f), _mm512_maskz_loadu_ps(m, q + f), a1);
     const float dot = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
-    const float d = (mu + p[k] + q[k] + dot) - r;
-    const float g = w * d;
-    p[k] = fct_sgd_elem(p[k], g, lr, reg_b);
-    q[k] = fct_sgd_elem(q[k], g, lr, reg_b);
+    float g;
+    const float d = mfk_sgd_bias(p, q, k, mu, r, w, lr, reg_b, dot, &g);
     const float shrink = 1.0f - lr * reg_f, step = -(lr * g);
     const __m512 vs = _mm512_set1_ps(shrink), ve = _mm512_set1_ps(step);
     f = 0;
@@ -153,13 +177,8 @@ float fct_mf_adagrad_row_scalar(float *p, float *q, int k, float mu, float r, fl
     float dot = 0.0f;
     for (int f = 0; f < k; f++)
         dot += p[f] * q[f];
-    const float d = (mu + p[k] + q[k] + dot) - r;
-    const float g = w * d;
-    const float ep = lr / sqrtf(p[k + 1]), eq = lr / sqrtf(q[k + 1]);
-    const float gbp = g + reg_b * p[k], gbq = g + reg_b * q[k];
-    float sp = gbp * gbp, sq = gbq * gbq;
-    p[k] -= ep * gbp;
-    q[k] -= eq * gbq;
+    float g, ep, eq, sp, sq;
+    const float d = mfk_adagrad_bias(p, q, k, mu, r, w, lr, reg_b, dot, &g, &ep, &eq, &sp, &sq);
     for (int f = 0; f < k; f++) {
         const float pf = p[f], qf = q[f];
         const float gp = g * qf + reg_f * pf, gq = g * pf + reg_f * qf;
@@ -197,13 +216,8 @@ __attribute__((target("avx2,fma"))) float fct_mf_adagrad_row_avx2(float *p, floa
     float dot = fct_mfk_hsum256(_mm256_add_ps(a0, a1));
     for (int t = f; t < k; t++)
         dot += p[t] * q[t];
-    const float d = (mu + p[k] + q[k] + dot) - r;
-    const float g = w * d;
-    const float ep = lr / sqrtf(p[k + 1]), eq = lr / sqrtf(q[k + 1]);
-    const float gbp = g + reg_b * p[k], gbq = g + reg_b * q[k];
-    float sp = gbp * gbp, sq = gbq * gbq;
-    p[k] -= ep * gbp;
-    q[k] -= eq * gbq;
+    float g, ep, eq, sp, sq;
+    const float d = mfk_adagrad_bias(p, q, k, mu, r, w, lr, reg_b, dot, &g, &ep, &eq, &sp, &sq);
     const __m256 vg = _mm256_set1_ps(g), vr = _mm256_set1_ps(reg_f);
     const __m256 vep = _mm256_set1_ps(-ep), veq = _mm256_set1_ps(-eq);
     __m256 ap = _mm256_setzero_ps(), aq = _mm256_setzero_ps();
@@ -249,13 +263,8 @@ __attribute__((target("avx512f"))) float fct_mf_adagrad_row_avx512(float *p, flo
     if (tail)
         a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, p + f), _mm512_maskz_loadu_ps(m, q + f), a1);
     const float dot = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
-    const float d = (mu + p[k] + q[k] + dot) - r;
-    const float g = w * d;
-    const float ep = lr / sqrtf(p[k + 1]), eq = lr / sqrtf(q[k + 1]);
-    const float gbp = g + reg_b * p[k], gbq = g + reg_b * q[k];
-    const float sbp = gbp * gbp, sbq = gbq * gbq;
-    p[k] -= ep * gbp;
-    q[k] -= eq * gbq;
+    float g, ep, eq, sbp, sbq;
+    const float d = mfk_adagrad_bias(p, q, k, mu, r, w, lr, reg_b, dot, &g, &ep, &eq, &sbp, &sbq);
     const __m512 vg = _mm512_set1_ps(g), vr = _mm512_set1_ps(reg_f);
     const __m512 vep = _mm512_set1_ps(-ep), veq = _mm512_set1_ps(-eq);
     __m512 ap = _mm512_setzero_ps(), aq = _mm512_setzero_ps();
