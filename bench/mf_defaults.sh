@@ -16,6 +16,9 @@
 #
 # Usage: bench/mf_defaults.sh [SEEDS=3] 'NAME:FLAGS' ...
 #   e.g. bench/mf_defaults.sh 3 'default:' 'sgd-0.05-0.9:--lr 0.05 --lr-decay 0.9'
+#   or the initial scale: SHAPES=64:10 bench/mf_defaults.sh 1 'default:' 'i0.1:--init-std 0.1'
+# (one FLAGS serve every shape; for a scale that depends on k run each
+# shape on its own, SHAPES=..., into the same BENCH_DIR under one NAME)
 # Data and results in $BENCH_DIR (default a temp folder; about 100 MB);
 # needs FACTO_DATA_HOME with ml-100k (else the synthetic sets only).
 # Cost: about 3 CPU minutes per setting and seed (k 512 on the synthetic
