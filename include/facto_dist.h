@@ -57,6 +57,18 @@ FACTO_API int facto_dist_size(void);
  * rank waits forever in the next collective call.
  */
 FACTO_API facto_status facto_dist_agree(facto_ctx *ctx, facto_status status);
+/* 1 when this rank's last failed agreement (facto_dist_agree, or one inside
+ * facto_dist_fit) failed only because another rank did: its own message is
+ * then "another rank failed", not worth printing. 0 otherwise. */
+FACTO_API int facto_dist_failed_elsewhere(void);
+/*
+ * A collective comparison of every rank's text [n bytes]: 1 when all ranks
+ * hold the same bytes, else 0, on every rank. A program then prints a
+ * message every rank hit alike from rank 0 only, and a rank's own one with
+ * its rank. Rank 0 broadcasts its length and bytes; one allreduce of an
+ * int. -1 (on every rank) when MPI fails or memory runs out.
+ */
+FACTO_API int facto_dist_all_same(const char *text, size_t n);
 
 /* One epoch as every rank saw it (given to rank 0's callback only). */
 typedef struct facto_dist_report {

@@ -7,10 +7,13 @@
 
 #include "data/dataset.h"
 
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int64_t fct_dist_bytes = 0;
+static int fct_dist_elsewhere = 0; /* the last failed agreement failed on other ranks only */
 static int fct_dist_started = 0; /* facto_dist_init called MPI_Init_thread */
 
 int facto_dist_init(int *argc, char ***argv)
@@ -68,12 +71,51 @@ facto_status fct_dist_agree(facto_ctx *ctx, facto_status st)
     fct_dist_count((int64_t)sizeof mine);
     if (worst == 0)
         return FACTO_OK;
+    fct_dist_elsewhere = st == FACTO_OK;
     if (st != FACTO_OK)
         return st;
     return fct_fail(ctx, FACTO_ERR_IO, "another rank failed (its message is on its standard error)");
 }
 
 facto_status facto_dist_agree(facto_ctx *ctx, facto_status status) { return fct_dist_agree(ctx, status); }
+
+int facto_dist_failed_elsewhere(void) { return fct_dist_elsewhere; }
+
+int facto_dist_all_same(const char *text, size_t n)
+{
+    int ready = 0;
+    MPI_Initialized(&ready);
+    if (!ready || facto_dist_size() == 1)
+        return 1;
+    const int rank = facto_dist_rank();
+    int64_t len = (int64_t)n;
+    if (MPI_Bcast(&len, 1, MPI_INT64_T, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
+        return -1;
+    fct_dist_count(rank == 0 ? (int64_t)sizeof len : 0);
+    /* mine: 1 same as rank 0's, 0 not, -1 no memory (every rank then takes
+     * part in the broadcast, or none) */
+    char *buf = len > 0 && len <= INT32_MAX ? malloc((size_t)len) : NULL;
+    int mine = (size_t)len != n ? 0 : len == 0 ? 1 : buf ? 1 : -1, least = 0;
+    if (len > 0) {
+        int ok = buf != NULL, all_ok = 0;
+        MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+        if (all_ok) {
+            if (rank == 0)
+                memcpy(buf, text, (size_t)len);
+            if (MPI_Bcast(buf, (int)len, MPI_CHAR, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
+                mine = -1;
+            else if (mine == 1)
+                mine = memcmp(buf, text, n) == 0;
+            fct_dist_count(rank == 0 ? len : 0);
+        } else {
+            mine = -1;
+        }
+    }
+    free(buf);
+    if (MPI_Allreduce(&mine, &least, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD) != MPI_SUCCESS)
+        return -1;
+    return least;
+}
 
 int64_t fct_dist_bytes_all(int64_t since)
 {
