@@ -1,5 +1,6 @@
 /*
- * dist.c — MPI start and end, the rank and size, the byte counter, the
+ * dist.c — MPI start and end, the rank and size, the byte counter, a
+ * rank's users of the training data (fct_dist_part: mf, ials), the
  * agreement on failures, and facto_dist_fit's dispatch to the kind's
  * distributed trainer. Cost: one small allreduce per agreement.
  */
@@ -122,6 +123,58 @@ int64_t fct_dist_bytes_all(int64_t since)
     int64_t mine = fct_dist_bytes - since, all = 0;
     MPI_Allreduce(&mine, &all, 1, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
     return all;
+}
+
+facto_status fct_dist_part_read(facto_ctx *ctx, const facto_dist_data *d, const char *kind, const char *what,
+                                int rank, int parts, fct_dist_part *j)
+{
+    memset(j, 0, sizeof *j);
+    if ((d->train != NULL) + (d->train_fds != NULL) + (d->train_rows != NULL) != 1 || d->train_rows)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "distributed %s trains on %s: give train or train_fds", kind, what);
+    if (d->train_fds) {
+        facto_status st = fct_fds_read_shard(ctx, d->train_fds, rank, parts, rank == 0, &j->shard);
+        if (st != FACTO_OK)
+            return st;
+        j->n_users = j->shard.n_users;
+        j->n_items = j->shard.n_items;
+        j->n_ratings = j->shard.n_ratings;
+        j->u0 = j->shard.u0;
+        j->u1 = j->shard.u1;
+        j->row_ptr = j->shard.row_ptr;
+        j->items = j->shard.items;
+        j->ratings = j->shard.ratings;
+        j->users = j->shard.user_map;
+        j->items_map = j->shard.item_map;
+        return FACTO_OK;
+    }
+    const facto_dataset *t = d->train;
+    if (t->weights)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "distributed %s does not take rating weights (IPS): train without "
+                                                "facto_dataset_set_weights", kind);
+    j->n_users = t->n_users;
+    j->n_items = t->n_items;
+    j->n_ratings = t->n_ratings;
+    j->u0 = fct_dist_begin(t->n_users, rank, parts);
+    j->u1 = fct_dist_begin(t->n_users, rank + 1, parts);
+    int32_t nu = j->u1 - j->u0;
+    if (!(j->own_rows = fct_malloc_array((size_t)nu + 1, sizeof *j->own_rows)))
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
+    int64_t first = t->row_ptr[j->u0];
+    for (int32_t u = 0; u <= nu; u++)
+        j->own_rows[u] = t->row_ptr[j->u0 + u] - first;
+    j->row_ptr = j->own_rows;
+    j->items = t->items + first;
+    j->ratings = t->ratings + first;
+    j->users = t->user_map;
+    j->items_map = t->item_map;
+    return FACTO_OK;
+}
+
+void fct_dist_part_free(fct_dist_part *part)
+{
+    free(part->own_rows);
+    part->own_rows = NULL;
+    fct_fds_shard_free(&part->shard);
 }
 
 facto_status facto_dist_fit(facto_ctx *ctx, const facto_params *params, const facto_dist_data *data,
