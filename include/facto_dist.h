@@ -104,6 +104,13 @@ typedef struct facto_dist_data {
 } facto_dist_data;
 
 /*
+ * FACTO_OK when `params`' kind has a distributed trainer (mf, fm, ials),
+ * else FACTO_ERR_INVALID with a message naming the kinds that do. No MPI
+ * call and no data: a program checks it before reading anything.
+ */
+FACTO_API facto_status facto_dist_check_kind(facto_ctx *ctx, const facto_params *params);
+
+/*
  * Train `params` (kind mf, ials or fm) across the ranks of MPI_COMM_WORLD; a
  * collective call. Rank 0 gets the model in *out (free with
  * facto_model_free); every other rank gets NULL. Settings: mf with
@@ -114,7 +121,8 @@ typedef struct facto_dist_data {
  * one rank, fm and ials give the model of facto_model_fit bit for bit (mf
  * did until single-process SGD moved to the blocked schedule); ials with P
  * ranks differs from it only in the summation order of the Gram matrices.
- * Errors: FACTO_ERR_INVALID (settings, data), the readers' codes for
+ * Errors: FACTO_ERR_INVALID (settings, data, a kind facto_dist_check_kind
+ * refuses), the readers' codes for
  * train_fds, FACTO_ERR_DIVERGED, FACTO_ERR_NOMEM; a rank that fails makes
  * every rank return an error (the others say "another rank failed").
  * *bytes_sent (may be NULL): bytes all ranks sent during the whole call,

@@ -1,8 +1,9 @@
 /*
  * dist.c — MPI start and end, the rank and size, the byte counter, a
  * rank's users of the training data (fct_dist_part: mf, ials), the
- * agreement on failures, and facto_dist_fit's dispatch to the kind's
- * distributed trainer. Cost: one small allreduce per agreement.
+ * agreement on failures, the kinds with a distributed trainer
+ * (facto_dist_check_kind) and facto_dist_fit's dispatch to them. Cost:
+ * one small allreduce per agreement.
  */
 #include "dist.h"
 
@@ -177,6 +178,38 @@ void fct_dist_part_free(fct_dist_part *part)
     fct_fds_shard_free(&part->shard);
 }
 
+/* The kinds with a distributed trainer, in the order their names are listed. */
+static const struct {
+    const char *kind;
+    facto_status (*fit)(facto_ctx *ctx, const facto_params *params, const facto_dist_data *data, facto_model **out);
+} fct_dist_trainers[] = {{"mf", fct_dist_fit_mf}, {"fm", fct_dist_fit_fm}, {"ials", fct_dist_fit_ials}};
+#define FCT_DIST_N_TRAINERS ((int)(sizeof fct_dist_trainers / sizeof fct_dist_trainers[0]))
+
+static int fct_dist_trainer_of(const char *kind)
+{
+    for (int t = 0; kind && t < FCT_DIST_N_TRAINERS; t++)
+        if (strcmp(kind, fct_dist_trainers[t].kind) == 0)
+            return t;
+    return -1;
+}
+
+facto_status facto_dist_check_kind(facto_ctx *ctx, const facto_params *params)
+{
+    if (!params)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "facto_dist_check_kind: params must be given");
+    const char *kind = facto_params_kind(params);
+    if (fct_dist_trainer_of(kind) >= 0)
+        return FACTO_OK;
+    char names[128] = "";
+    for (int t = 0; t < FCT_DIST_N_TRAINERS; t++) {
+        const char *sep = t == 0 ? "" : t == FCT_DIST_N_TRAINERS - 1 ? " and " : ", ";
+        size_t at = strlen(names);
+        snprintf(names + at, sizeof names - at, "%s%s", sep, fct_dist_trainers[t].kind);
+    }
+    return fct_fail(ctx, FACTO_ERR_INVALID, "distributed training covers the kinds %s, not %s", names,
+                    kind ? kind : "(none)");
+}
+
 facto_status facto_dist_fit(facto_ctx *ctx, const facto_params *params, const facto_dist_data *data,
                             facto_model **out, int64_t *bytes_sent)
 {
@@ -189,6 +222,9 @@ facto_status facto_dist_fit(facto_ctx *ctx, const facto_params *params, const fa
         return fct_fail(ctx, FACTO_ERR_INVALID, "facto_dist_fit: call facto_dist_init first");
     if (!params || !data)
         return fct_fail(ctx, FACTO_ERR_INVALID, "facto_dist_fit: params and data must be given");
+    facto_status kst = facto_dist_check_kind(ctx, params);
+    if (kst != FACTO_OK)
+        return kst;
     {
         /* an in-memory training set read from .fds: its wide arrays (the ranks slice them) */
         facto_status wst = fct_dataset_wide(ctx, data->train);
@@ -196,16 +232,7 @@ facto_status facto_dist_fit(facto_ctx *ctx, const facto_params *params, const fa
             return wst;
     }
     int64_t before = fct_dist_bytes;
-    const char *kind = facto_params_kind(params);
-    facto_status st;
-    if (strcmp(kind, "mf") == 0)
-        st = fct_dist_fit_mf(ctx, params, data, out);
-    else if (strcmp(kind, "fm") == 0)
-        st = fct_dist_fit_fm(ctx, params, data, out);
-    else if (strcmp(kind, "ials") == 0)
-        st = fct_dist_fit_ials(ctx, params, data, out);
-    else
-        st = fct_fail(ctx, FACTO_ERR_INVALID, "distributed training covers the kinds mf, fm and ials, not %s", kind);
+    facto_status st = fct_dist_trainers[fct_dist_trainer_of(facto_params_kind(params))].fit(ctx, params, data, out);
     if (bytes_sent)
         *bytes_sent = fct_dist_bytes_all(before);
     return st;

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # test_dist_messages.sh — what `facto train --distributed` prints on standard
 # error under mpirun with 3 ranks: an error every rank hits alike (a missing
-# --train file) and a note every rank prints alike (duplicate pairs read) appear once, whole lines; an error of
+# --train file, a kind without a distributed trainer) and a note every rank
+# prints alike (duplicate pairs read) appear once, whole lines; an error of
 # one rank's own shard (a corrupt item index in the last user's ratings,
-# rank 2's shard) appears once, as "facto: rank 2: ...". Label mpi, a few
-# seconds.
+# rank 2's shard) appears once, as "facto: rank 2: ..."; `--model ease`
+# is refused before any data is read. Label mpi, a few seconds.
 set -uo pipefail
 . "$(dirname "$0")/../cli/lib.bash"
 MPI=${FACTO_MPIEXEC:-mpirun}
@@ -21,6 +22,11 @@ once() { # $1 a fixed string: exactly one line of ours holds it
 expect_rc 2 mpi 3 "$F" train --distributed --train "$TMP/none.tsv" --out "$TMP/x.facto"
 once "none.tsv: cannot open"
 [ "$(ours | wc -l)" -eq 1 ] || { cat "$TMP/err" >&2; fail "more than the one error line"; }
+
+# a kind without a distributed trainer: refused before reading (the missing file is not named)
+expect_rc 1 mpi 3 "$F" train --distributed --model ease --train "$TMP/none.tsv" --out "$TMP/x.facto"
+once "distributed training covers the kinds mf, fm and ials, not ease"
+! grep -q "none.tsv" "$TMP/err" || fail "ease: the data was read before the kind was refused"
 
 # notes every rank prints alike: once each, whole lines (no line of one rank inside another's)
 awk 'BEGIN { for (u = 1; u <= 60; u++) for (i = 1; i <= 40; i++) if ((u * 7 + i * 13) % 5 < 2)
