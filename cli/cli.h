@@ -49,6 +49,9 @@ int cli_events_read(facto_ctx *ctx, const char *dir, facto_events **out);
 
 /* Print "facto: <message>\n" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* This process's rank in `train --distributed` (0 otherwise): the library's
+ * log lines of a rank other than 0 name it. */
+extern int cli_rank;
 /* Print "facto: <errmsg>" for a failed library call and return its exit
  * code: NOMEM/INTERNAL -> 3, INVALID -> 1 when `invalid_is_usage`, else 2. */
 int cli_fail(const facto_ctx *ctx, facto_status status, int invalid_is_usage);

@@ -416,7 +416,11 @@ static void cli_train_log(facto_log_level level, const char *message, void *user
     char located[8192];
     if (ld && cli_rows_locate(message, ld->files, ld->n, located, sizeof located))
         message = located;
-    fprintf(stderr, "[%s] %s\n", names[level <= FACTO_LOG_DEBUG ? level : FACTO_LOG_DEBUG], message);
+    if (cli_rank > 0) /* one write a line, so lines of ranks never mix */
+        fprintf(stderr, "[%s] rank %d: %s\n", names[level <= FACTO_LOG_DEBUG ? level : FACTO_LOG_DEBUG], cli_rank,
+                message);
+    else
+        fprintf(stderr, "[%s] %s\n", names[level <= FACTO_LOG_DEBUG ? level : FACTO_LOG_DEBUG], message);
 }
 
 /*

@@ -18,6 +18,8 @@
 
 /* One write a message (ranks of an MPI job share the terminal: pieces
  * written apart interleave, "facto: facto: ..."). */
+int cli_rank = 0;
+
 void cli_error(const char *fmt, ...)
 {
     char buf[4096];

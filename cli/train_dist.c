@@ -9,7 +9,10 @@
  * epoch (running train RMSE of the SGD errors, seconds, updates/s, bytes
  * sent by all ranks), saves the model (an ordinary model file, the same for
  * eval, recommend, serve) and scores it on the training data it holds and
- * the test data; other ranks print only their own errors.
+ * the test data. Messages: what every rank prints alike (notes and errors
+ * of reading the same data, a setting every rank refuses) is printed once,
+ * by rank 0; a rank's own error (its shard) once, as "facto: rank R: ...",
+ * by that rank; each line in one write, so lines of ranks never mix.
  * docs/distributed.md says how to run it on a cluster.
  */
 #include "train_dist.h"
@@ -18,7 +21,96 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* Standard error of a step every rank runs alike, held in a temporary file
+ * until the ranks have compared what they wrote (cli_dist_print). */
+typedef struct cli_held {
+    FILE *tmp;
+    int saved; /* the real standard error, -1 when nothing is held */
+} cli_held;
+
+static void cli_hold(cli_held *h)
+{
+    fflush(stderr);
+    h->tmp = tmpfile();
+    h->saved = h->tmp ? dup(STDERR_FILENO) : -1;
+    if (h->saved >= 0 && dup2(fileno(h->tmp), STDERR_FILENO) < 0) {
+        close(h->saved);
+        h->saved = -1;
+    }
+}
+
+/* The held text (malloc'ed, *n bytes; NULL when none), standard error restored. */
+static char *cli_release(cli_held *h, size_t *n)
+{
+    char *text = NULL;
+    *n = 0;
+    fflush(stderr);
+    if (h->saved >= 0) {
+        dup2(h->saved, STDERR_FILENO);
+        close(h->saved);
+        long size = fseek(h->tmp, 0, SEEK_END) == 0 ? ftell(h->tmp) : -1;
+        if (size > 0 && fseek(h->tmp, 0, SEEK_SET) == 0 && (text = malloc((size_t)size)) != NULL)
+            *n = fread(text, 1, (size_t)size, h->tmp);
+    }
+    if (h->tmp)
+        fclose(h->tmp);
+    h->tmp = NULL;
+    h->saved = -1;
+    return text;
+}
+
+/* All of buf [n] to standard error in one write where the system allows. */
+static void cli_write_err(const char *buf, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(STDERR_FILENO, buf, n);
+        if (w <= 0)
+            return;
+        buf += w;
+        n -= (size_t)w;
+    }
+}
+
+/*
+ * Every rank's text [n] (what it held, or its error line): when all ranks
+ * hold the same, rank 0 prints it as it is; else each rank prints its own
+ * lines as "facto: rank R: ...". One write a line. Collective.
+ */
+static void cli_dist_print(const char *text, size_t n, int rank)
+{
+    int same = facto_dist_all_same(text ? text : "", text ? n : 0);
+    if (!text || n == 0 || (same == 1 && rank != 0))
+        return;
+    for (size_t at = 0; at < n;) {
+        const char *line = text + at, *nl = memchr(line, '\n', n - at);
+        size_t len = nl ? (size_t)(nl - line) : n - at;
+        at += len + 1;
+        if (same == 1) {
+            cli_write_err(line, len + (nl ? 1 : 0));
+            if (!nl)
+                cli_write_err("\n", 1);
+            continue;
+        }
+        if (len >= 7 && strncmp(line, "facto: ", 7) == 0) {
+            line += 7;
+            len -= 7;
+        }
+        char head[48];
+        int hn = snprintf(head, sizeof head, "facto: rank %d: ", rank);
+        char *buf = malloc((size_t)hn + len + 1);
+        if (!buf)
+            return;
+        memcpy(buf, head, (size_t)hn);
+        memcpy(buf + hn, line, len);
+        buf[(size_t)hn + len] = '\n';
+        cli_write_err(buf, (size_t)hn + len + 1);
+        free(buf);
+    }
+}
 
 /* 1 when `path` is a regular file starting with the .fds magic. */
 static int cli_is_fds(const char *path)
@@ -86,6 +178,10 @@ int cli_train_dist(facto_ctx *ctx, const char *verb, facto_params *p, const cli_
         return FACTO_EXIT_INTERNAL;
     const int rank = facto_dist_rank(), size = facto_dist_size();
     const char *kind = facto_params_kind(p);
+    cli_rank = rank;
+    /* until the ranks have compared notes, what they print is held */
+    cli_held held;
+    cli_hold(&held);
     /* A .fds training file of a kind that trains on the ratings themselves
      * (mf, ials) is read in shards: no rank reads it whole. An implicit
      * threshold drops pairs as the whole file is read, and --split splits the
@@ -101,6 +197,9 @@ int cli_train_dist(facto_ctx *ctx, const char *verb, facto_params *p, const cli_
     memset(&d, 0, sizeof d);
     if (!sink)
         rc = FACTO_EXIT_INTERNAL;
+    /* a kind without a distributed trainer: refused before anything is read */
+    if (rc == 0 && (st = facto_dist_check_kind(ctx, p)) != FACTO_OK)
+        rc = cli_fail(ctx, st, 1);
     if (rc == 0 && rank == 0 && out && (st = facto_model_save_check(ctx, out)) != FACTO_OK)
         rc = cli_fail(ctx, st, 0);
     if (rc == 0 && fds) {
@@ -115,6 +214,10 @@ int cli_train_dist(facto_ctx *ctx, const char *verb, facto_params *p, const cli_
     } else if (rc == 0) {
         rc = cli_data_load(ctx, verb, data, p, sink, &d);
     }
+    size_t n_held = 0;
+    char *text = cli_release(&held, &n_held);
+    cli_dist_print(text, n_held, rank);
+    free(text);
     if (facto_dist_agree(ctx, rc ? FACTO_ERR_IO : FACTO_OK) != FACTO_OK) {
         if (sink && sink != stdout)
             fclose(sink);
@@ -146,8 +249,18 @@ int cli_train_dist(facto_ctx *ctx, const char *verb, facto_params *p, const cli_
     double t0 = cli_now();
     st = facto_dist_fit(ctx, p, &dd, &model, &bytes);
     double secs = cli_now() - t0;
+    {
+        /* the fit's error: printed once when every rank had it, else by each
+         * rank that failed itself (not by those told that another rank did) */
+        char line[4200] = "";
+        if (st != FACTO_OK && !facto_dist_failed_elsewhere()) {
+            const char *msg = facto_errmsg(ctx);
+            snprintf(line, sizeof line, "facto: %s\n", msg && *msg ? msg : facto_status_str(st));
+        }
+        cli_dist_print(line, strlen(line), rank);
+    }
     if (st != FACTO_OK) {
-        rc = cli_fail(ctx, st, 0);
+        rc = cli_exit_of(st);
     } else if (rank == 0) {
         char b1[32], b2[32];
         cli_bytes_text(b1, sizeof b1, (double)bytes);

@@ -1224,14 +1224,17 @@ FACTO_API facto_status facto_ips_errors_of(facto_ctx *ctx, const facto_dataset *
 /* One recommended item. */
 typedef struct facto_recommendation {
     int32_t item;  /* item index in facto_model_items(model) */
-    float score;   /* ranking score (raw: not clipped, so ties are rare) */
+    float score;   /* ranking score (raw: not clipped, so ties are rare): the model's own raw score of
+                      the pair, the number facto_model_predict gives where it neither clips nor applies
+                      a link function */
 } facto_recommendation;
 
 /*
  * Top-k items for `user` (the data's own id), best first, into
  * out[0..*n_out-1] (out has room for k). Items the user had in training are
- * left out unless include_seen. Equal scores rank the lower item index
- * first. *n_out is min(k, candidates). `out` is owned by the caller;
+ * left out unless include_seen. The list is the top k of the model's own
+ * raw scores of the pairs (the scores it reports); equal scores rank the
+ * lower item index first. *n_out is min(k, candidates). `out` is owned by the caller;
  * nothing is allocated but a few values per item, except that a dot-form
  * model (mf, the ranking kinds) with 64 factors or more on a CPU with
  * AVX-512 VNNI keeps an int8 copy of its item factors (n_items *
@@ -1255,7 +1258,8 @@ FACTO_API facto_status facto_model_recommend(facto_ctx *ctx, const facto_model *
  * Seen items and ties as facto_model_recommend; each user's list and
  * scores are exactly its facto_model_recommend's, bit for bit, whatever
  * the batch and thread count (the items near a list's cut-off are scored
- * again in one fixed order: BLAS rounds a row by its place in the block).
+ * again by the model's own score: BLAS rounds a row by its place in the
+ * block).
  * Errors: as facto_model_recommend, but an unknown user is not an error.
  */
 FACTO_API facto_status facto_model_recommend_batch(facto_ctx *ctx, const facto_model *model,

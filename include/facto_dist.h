@@ -57,6 +57,18 @@ FACTO_API int facto_dist_size(void);
  * rank waits forever in the next collective call.
  */
 FACTO_API facto_status facto_dist_agree(facto_ctx *ctx, facto_status status);
+/* 1 when this rank's last failed agreement (facto_dist_agree, or one inside
+ * facto_dist_fit) failed only because another rank did: its own message is
+ * then "another rank failed", not worth printing. 0 otherwise. */
+FACTO_API int facto_dist_failed_elsewhere(void);
+/*
+ * A collective comparison of every rank's text [n bytes]: 1 when all ranks
+ * hold the same bytes, else 0, on every rank. A program then prints a
+ * message every rank hit alike from rank 0 only, and a rank's own one with
+ * its rank. Rank 0 broadcasts its length and bytes; one allreduce of an
+ * int. -1 (on every rank) when MPI fails or memory runs out.
+ */
+FACTO_API int facto_dist_all_same(const char *text, size_t n);
 
 /* One epoch as every rank saw it (given to rank 0's callback only). */
 typedef struct facto_dist_report {
@@ -92,6 +104,13 @@ typedef struct facto_dist_data {
 } facto_dist_data;
 
 /*
+ * FACTO_OK when `params`' kind has a distributed trainer (mf, fm, ials),
+ * else FACTO_ERR_INVALID with a message naming the kinds that do. No MPI
+ * call and no data: a program checks it before reading anything.
+ */
+FACTO_API facto_status facto_dist_check_kind(facto_ctx *ctx, const facto_params *params);
+
+/*
  * Train `params` (kind mf, ials or fm) across the ranks of MPI_COMM_WORLD; a
  * collective call. Rank 0 gets the model in *out (free with
  * facto_model_free); every other rank gets NULL. Settings: mf with
@@ -102,7 +121,8 @@ typedef struct facto_dist_data {
  * one rank, fm and ials give the model of facto_model_fit bit for bit (mf
  * did until single-process SGD moved to the blocked schedule); ials with P
  * ranks differs from it only in the summation order of the Gram matrices.
- * Errors: FACTO_ERR_INVALID (settings, data), the readers' codes for
+ * Errors: FACTO_ERR_INVALID (settings, data, a kind facto_dist_check_kind
+ * refuses), the readers' codes for
  * train_fds, FACTO_ERR_DIVERGED, FACTO_ERR_NOMEM; a rank that fails makes
  * every rank return an error (the others say "another rank failed").
  * *bytes_sent (may be NULL): bytes all ranks sent during the whole call,

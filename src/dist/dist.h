@@ -12,6 +12,7 @@
 
 #include "facto_dist.h"
 #include "core/internal.h"
+#include "data/fds.h"
 
 /* Bytes this process sent since facto_dist_init (each Sendrecv, Allreduce
  * and gather adds what it sent, as the algorithm's message sizes: a
@@ -32,6 +33,33 @@ facto_status fct_dist_agree(facto_ctx *ctx, facto_status st);
 /* Sum of bytes sent by all ranks since `since` (each rank's own counter
  * minus its `since`); collective, result on every rank. */
 int64_t fct_dist_bytes_all(int64_t since);
+
+/* Block b of `parts` over n things starts at n b / parts. */
+static inline int32_t fct_dist_begin(int32_t n, int b, int parts) { return (int32_t)((int64_t)n * b / parts); }
+
+/*
+ * One rank's users of the training data (mf, ials): user block `rank` of
+ * `parts`, [u0, u1), with their ratings, row_ptr from 0: a view of the
+ * whole data set (data->train) or the rank's shard of the .fds file
+ * (data->train_fds, read by offset; id maps on rank 0 only).
+ */
+typedef struct fct_dist_part {
+    int32_t n_users, n_items, u0, u1;       /* of the whole data */
+    int64_t n_ratings;                      /* of the whole data */
+    const int64_t *row_ptr;                 /* [u1 - u0 + 1] from 0 */
+    const int32_t *items;                   /* global item indices */
+    const float *ratings;
+    int64_t *own_rows;                      /* row_ptr when made here */
+    fct_fds_shard shard;                    /* train_fds */
+    const facto_idmap *users, *items_map;   /* every rank (train), rank 0 (train_fds) */
+} fct_dist_part;
+
+/* Fill *part (zeroed first) for `kind` ("mf", "ials": named in the
+ * errors), which trains on `what` ("ratings", "interactions"): exactly one
+ * of data->train and data->train_fds, no rating weights. */
+facto_status fct_dist_part_read(facto_ctx *ctx, const facto_dist_data *data, const char *kind, const char *what,
+                                int rank, int parts, fct_dist_part *part);
+void fct_dist_part_free(fct_dist_part *part);
 
 /* DSGD for mf (dsgd_mf.c) and synchronous mini-batch SGD for fm (fm_sync.c). */
 facto_status fct_dist_fit_mf(facto_ctx *ctx, const facto_params *params, const facto_dist_data *data,

@@ -32,9 +32,6 @@
 #include <math.h>
 #include <string.h>
 
-/* Block b of P over n things starts at n b / P. */
-static int32_t dsgd_begin(int32_t n, int b, int parts) { return (int32_t)((int64_t)n * b / parts); }
-
 /* This rank's ratings, grouped by item block: stratum b is [bptr[b], bptr[b+1]). */
 typedef struct dsgd_strata {
     int64_t *bptr;   /* [P + 1] */
@@ -71,7 +68,7 @@ static facto_status dsgd_strata_build(facto_ctx *ctx, const int64_t *row_ptr, co
         return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for a shard of %lld ratings", (long long)n);
     }
     for (int b = 0; b < parts; b++)
-        for (int32_t i = dsgd_begin(n_items, b, parts); i < dsgd_begin(n_items, b + 1, parts); i++)
+        for (int32_t i = fct_dist_begin(n_items, b, parts); i < fct_dist_begin(n_items, b + 1, parts); i++)
             blk[i] = b;
     for (int64_t x = 0; x < n; x++)
         s->bptr[blk[items[x]] + 2]++;
@@ -84,7 +81,7 @@ static facto_status dsgd_strata_build(facto_ctx *ctx, const int64_t *row_ptr, co
             int b = blk[items[x]];
             int64_t at = s->bptr[b + 1]++;
             s->users[at] = u;
-            s->items[at] = items[x] - dsgd_begin(n_items, b, parts);
+            s->items[at] = items[x] - fct_dist_begin(n_items, b, parts);
             s->ratings[at] = ratings[x];
         }
     free(blk);
@@ -103,59 +100,9 @@ static void dsgd_gather(const void *from, int count, void *to, const int *counts
 
 typedef struct dsgd_job {
     int rank, parts;
-    int32_t n_users, n_items, u0, u1, i0, maxb;
-    int64_t n_ratings;
-    const int64_t *row_ptr; /* [u1 - u0 + 1] from 0 */
-    const int32_t *items;   /* global item indices */
-    const float *ratings;
-    int64_t *own_rows;      /* row_ptr when made here */
-    fct_fds_shard shard;    /* train_fds */
-    const facto_idmap *users, *items_map; /* rank 0 */
+    fct_dist_part p;        /* its users and ratings (dist.h) */
+    int32_t i0, maxb;
 } dsgd_job;
-
-/* The rank's part: a view of the whole data set, or a shard of the file. */
-static facto_status dsgd_job_data(facto_ctx *ctx, const facto_dist_data *d, dsgd_job *j)
-{
-    if ((d->train != NULL) + (d->train_fds != NULL) + (d->train_rows != NULL) != 1 || d->train_rows)
-        return fct_fail(ctx, FACTO_ERR_INVALID, "distributed mf trains on ratings: give train or train_fds");
-    if (d->train_fds) {
-        facto_status st = fct_fds_read_shard(ctx, d->train_fds, j->rank, j->parts, j->rank == 0, &j->shard);
-        if (st != FACTO_OK)
-            return st;
-        j->n_users = j->shard.n_users;
-        j->n_items = j->shard.n_items;
-        j->n_ratings = j->shard.n_ratings;
-        j->u0 = j->shard.u0;
-        j->u1 = j->shard.u1;
-        j->row_ptr = j->shard.row_ptr;
-        j->items = j->shard.items;
-        j->ratings = j->shard.ratings;
-        j->users = j->shard.user_map;
-        j->items_map = j->shard.item_map;
-        return FACTO_OK;
-    }
-    const facto_dataset *t = d->train;
-    if (t->weights)
-        return fct_fail(ctx, FACTO_ERR_INVALID, "distributed mf does not take rating weights (IPS): train "
-                                                "without facto_dataset_set_weights");
-    j->n_users = t->n_users;
-    j->n_items = t->n_items;
-    j->n_ratings = t->n_ratings;
-    j->u0 = dsgd_begin(t->n_users, j->rank, j->parts);
-    j->u1 = dsgd_begin(t->n_users, j->rank + 1, j->parts);
-    int32_t nu = j->u1 - j->u0;
-    if (!(j->own_rows = fct_malloc_array((size_t)nu + 1, sizeof *j->own_rows)))
-        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
-    int64_t first = t->row_ptr[j->u0];
-    for (int32_t u = 0; u <= nu; u++)
-        j->own_rows[u] = t->row_ptr[j->u0 + u] - first;
-    j->row_ptr = j->own_rows;
-    j->items = t->items + first;
-    j->ratings = t->ratings + first;
-    j->users = t->user_map;
-    j->items_map = t->item_map;
-    return FACTO_OK;
-}
 
 /* Rank 0: the whole model from every rank's user block and item block. */
 static facto_status dsgd_gather_model(facto_ctx *ctx, const dsgd_job *j, const fct_mf_model *loc,
@@ -164,13 +111,13 @@ static facto_status dsgd_gather_model(facto_ctx *ctx, const dsgd_job *j, const f
     const int P = j->parts, k = hp->num_factors;
     fct_mf_model *m = NULL;
     int *cnt = fct_malloc_array((size_t)P * 2, sizeof *cnt), *dsp = cnt ? cnt + P : NULL;
-    int32_t nu = j->u1 - j->u0, nb = dsgd_begin(j->n_items, j->rank + 1, P) - j->i0;
+    int32_t nu = j->p.u1 - j->p.u0, nb = fct_dist_begin(j->p.n_items, j->rank + 1, P) - j->i0;
     facto_status st = FACTO_OK;
     if (!cnt)
         st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
     if (st == FACTO_OK && j->rank == 0) {
-        m = fct_mf_model_alloc(j->n_users, j->n_items, k, j->n_ratings);
-        if (!m || !(m->users = fct_idmap_clone(j->users)) || !(m->items = fct_idmap_clone(j->items_map)))
+        m = fct_mf_model_alloc(j->p.n_users, j->p.n_items, k, j->p.n_ratings);
+        if (!m || !(m->users = fct_idmap_clone(j->p.users)) || !(m->items = fct_idmap_clone(j->p.items_map)))
             st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for the gathered model");
     }
     if ((st = fct_dist_agree(ctx, st)) != FACTO_OK) {
@@ -181,10 +128,10 @@ static facto_status dsgd_gather_model(facto_ctx *ctx, const dsgd_job *j, const f
     /* user factors and biases, item factors and biases (rank r holds item block r again) */
     for (int pass = 0; pass < 4; pass++) {
         int item = pass >= 2, width = pass % 2 == 0 ? k : 1;
-        int32_t n = item ? j->n_items : j->n_users;
+        int32_t n = item ? j->p.n_items : j->p.n_users;
         for (int r = 0; r < P; r++) {
-            cnt[r] = (dsgd_begin(n, r + 1, P) - dsgd_begin(n, r, P)) * width;
-            dsp[r] = dsgd_begin(n, r, P) * width;
+            cnt[r] = (fct_dist_begin(n, r + 1, P) - fct_dist_begin(n, r, P)) * width;
+            dsp[r] = fct_dist_begin(n, r, P) * width;
         }
         const float *from = pass == 0 ? loc->P : pass == 1 ? loc->bu : pass == 2 ? loc->Q : loc->bi;
         float *to = !m ? NULL : pass == 0 ? m->P : pass == 1 ? m->bu : pass == 2 ? m->Q : m->bi;
@@ -201,13 +148,13 @@ static facto_status dsgd_gather_model(facto_ctx *ctx, const dsgd_job *j, const f
         return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
     }
     for (int32_t u = 0; u < nu; u++)
-        len[u] = j->row_ptr[u + 1] - j->row_ptr[u];
+        len[u] = j->p.row_ptr[u + 1] - j->p.row_ptr[u];
     for (int r = 0; r < P; r++) {
-        cnt[r] = dsgd_begin(j->n_users, r + 1, P) - dsgd_begin(j->n_users, r, P);
-        dsp[r] = dsgd_begin(j->n_users, r, P);
+        cnt[r] = fct_dist_begin(j->p.n_users, r + 1, P) - fct_dist_begin(j->p.n_users, r, P);
+        dsp[r] = fct_dist_begin(j->p.n_users, r, P);
     }
     dsgd_gather(len, nu, m ? m->seen_ptr + 1 : NULL, cnt, dsp, MPI_INT64_T, 8);
-    int mine = (int)j->row_ptr[nu];
+    int mine = (int)j->p.row_ptr[nu];
     MPI_Gather(&mine, 1, MPI_INT, cnt, 1, MPI_INT, 0, MPI_COMM_WORLD);
     fct_dist_count(j->rank == 0 ? 0 : 4);
     if (m) {
@@ -217,10 +164,10 @@ static facto_status dsgd_gather_model(facto_ctx *ctx, const dsgd_job *j, const f
             at += cnt[r];
         }
         m->seen_ptr[0] = 0;
-        for (int32_t u = 0; u < j->n_users; u++)
+        for (int32_t u = 0; u < j->p.n_users; u++)
             m->seen_ptr[u + 1] += m->seen_ptr[u];
     }
-    dsgd_gather(j->items, mine, m ? m->seen_items : NULL, cnt, dsp, MPI_INT32_T, 4);
+    dsgd_gather(j->p.items, mine, m ? m->seen_items : NULL, cnt, dsp, MPI_INT32_T, 4);
     free(len);
     free(cnt);
     if (m) {
@@ -249,36 +196,36 @@ facto_status fct_dist_fit_mf(facto_ctx *ctx, const facto_params *params, const f
     if (st == FACTO_OK && data->async)
         st = fct_fail(ctx, FACTO_ERR_INVALID, "asynchronous training (--async) is fm's; mf trains by DSGD");
     if (st == FACTO_OK)
-        st = dsgd_job_data(ctx, data, &j);
+        st = fct_dist_part_read(ctx, data, "mf", "ratings", j.rank, j.parts, &j.p);
     if ((st = fct_dist_agree(ctx, st)) != FACTO_OK)
         goto done_early;
     /* Every rank must see the same file (a shared folder) or the same data set. */
-    int64_t shape[3] = {j.n_users, j.n_items, j.n_ratings}, lo3[3], hi3[3];
+    int64_t shape[3] = {j.p.n_users, j.p.n_items, j.p.n_ratings}, lo3[3], hi3[3];
     MPI_Allreduce(shape, lo3, 3, MPI_INT64_T, MPI_MIN, MPI_COMM_WORLD);
     MPI_Allreduce(shape, hi3, 3, MPI_INT64_T, MPI_MAX, MPI_COMM_WORLD);
     fct_dist_count(2 * (int64_t)sizeof shape);
     if (memcmp(lo3, hi3, sizeof lo3) != 0)
         st = fct_fail(ctx, FACTO_ERR_INVALID, "the ranks read different training data (users, items, ratings "
                                               "differ): every rank must read the same file");
-    else if (j.n_ratings == 0)
+    else if (j.p.n_ratings == 0)
         st = fct_fail(ctx, FACTO_ERR_EMPTY, "the training data set holds no ratings");
-    else if ((int64_t)j.n_users * k > INT_MAX || (int64_t)j.n_items * k > INT_MAX || j.n_ratings > INT_MAX)
+    else if ((int64_t)j.p.n_users * k > INT_MAX || (int64_t)j.p.n_items * k > INT_MAX || j.p.n_ratings > INT_MAX)
         st = fct_fail(ctx, FACTO_ERR_INVALID, "distributed mf gathers the model with MPI counts of int: "
                                               "users x factors, items x factors and ratings must stay below 2^31");
     if (st != FACTO_OK)
         goto done_early;
 
-    j.i0 = dsgd_begin(j.n_items, j.rank, P);
+    j.i0 = fct_dist_begin(j.p.n_items, j.rank, P);
     for (int b = 0; b < P; b++) {
-        int32_t nb = dsgd_begin(j.n_items, b + 1, P) - dsgd_begin(j.n_items, b, P);
+        int32_t nb = fct_dist_begin(j.p.n_items, b + 1, P) - fct_dist_begin(j.p.n_items, b, P);
         j.maxb = nb > j.maxb ? nb : j.maxb;
     }
-    const int32_t nu = j.u1 - j.u0;
+    const int32_t nu = j.p.u1 - j.p.u0;
     dsgd_strata s;
     memset(&s, 0, sizeof s);
     fct_mf_model *loc = NULL;
     fct_mf_solver *solver = NULL;
-    st = dsgd_strata_build(ctx, j.row_ptr, j.items, j.ratings, nu, j.n_items, P, &s);
+    st = dsgd_strata_build(ctx, j.p.row_ptr, j.p.items, j.p.ratings, nu, j.p.n_items, P, &s);
     if (st == FACTO_OK) {
         loc = fct_mf_model_alloc(nu, j.maxb, k, 1);
         solver = loc ? fct_mf_solver_new(loc, hp) : NULL;
@@ -292,10 +239,10 @@ facto_status fct_dist_fit_mf(facto_ctx *ctx, const facto_params *params, const f
     /* mu, rating range: over every rank's ratings */
     double sum = 0.0;
     float lo = INFINITY, hi = -INFINITY;
-    for (int64_t x = 0; x < j.row_ptr[nu]; x++) {
-        sum += j.ratings[x];
-        lo = j.ratings[x] < lo ? j.ratings[x] : lo;
-        hi = j.ratings[x] > hi ? j.ratings[x] : hi;
+    for (int64_t x = 0; x < j.p.row_ptr[nu]; x++) {
+        sum += j.p.ratings[x];
+        lo = j.p.ratings[x] < lo ? j.p.ratings[x] : lo;
+        hi = j.p.ratings[x] > hi ? j.p.ratings[x] : hi;
     }
     double sum_all = 0.0;
     float lo_all = 0.0f, hi_all = 0.0f;
@@ -303,19 +250,19 @@ facto_status fct_dist_fit_mf(facto_ctx *ctx, const facto_params *params, const f
     MPI_Allreduce(&lo, &lo_all, 1, MPI_FLOAT, MPI_MIN, MPI_COMM_WORLD);
     MPI_Allreduce(&hi, &hi_all, 1, MPI_FLOAT, MPI_MAX, MPI_COMM_WORLD);
     fct_dist_count(16);
-    const double mu = sum_all / (double)j.n_ratings;
+    const double mu = sum_all / (double)j.p.n_ratings;
     loc->mu = mu;
 
     /* fct_mf_init's start: the same N(0, init_std^2) draws, P then Q; each rank keeps its rows */
     fct_rng rng;
     fct_rng_seed(&rng, hp->seed);
-    for (int64_t x = 0; x < (int64_t)j.n_users * k; x++) {
+    for (int64_t x = 0; x < (int64_t)j.p.n_users * k; x++) {
         float v = (float)(hp->init_std * fct_rng_normal(&rng));
-        if (x >= (int64_t)j.u0 * k && x < (int64_t)j.u1 * k)
-            loc->P[x - (int64_t)j.u0 * k] = v;
+        if (x >= (int64_t)j.p.u0 * k && x < (int64_t)j.p.u1 * k)
+            loc->P[x - (int64_t)j.p.u0 * k] = v;
     }
-    const int32_t i1 = dsgd_begin(j.n_items, j.rank + 1, P);
-    for (int64_t x = 0; x < (int64_t)j.n_items * k; x++) {
+    const int32_t i1 = fct_dist_begin(j.p.n_items, j.rank + 1, P);
+    for (int64_t x = 0; x < (int64_t)j.p.n_items * k; x++) {
         float v = (float)(hp->init_std * fct_rng_normal(&rng));
         if (x >= (int64_t)j.i0 * k && x < (int64_t)i1 * k)
             loc->Q[x - (int64_t)j.i0 * k] = v;
@@ -366,8 +313,8 @@ facto_status fct_dist_fit_mf(facto_ctx *ctx, const facto_params *params, const f
             goto done;
         }
         if (j.rank == 0 && data->on_epoch) {
-            facto_dist_report rep = {epoch, hp->epochs, sqrt(sse_all / (double)j.n_ratings), secs,
-                                     secs > 0.0 ? (double)j.n_ratings / secs : 0.0, bytes, NAN};
+            facto_dist_report rep = {epoch, hp->epochs, sqrt(sse_all / (double)j.p.n_ratings), secs,
+                                     secs > 0.0 ? (double)j.p.n_ratings / secs : 0.0, bytes, NAN};
             stop = data->on_epoch(&rep, data->user_data) != 0;
         }
         MPI_Bcast(&stop, 1, MPI_INT, 0, MPI_COMM_WORLD);
@@ -383,7 +330,6 @@ done:
     fct_mf_model_destroy(loc);
     dsgd_strata_free(&s);
 done_early:
-    free(j.own_rows);
-    fct_fds_shard_free(&j.shard);
+    fct_dist_part_free(&j.p);
     return st;
 }

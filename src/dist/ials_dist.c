@@ -43,19 +43,10 @@
 #include <math.h>
 #include <string.h>
 
-/* Block b of P over n things starts at n b / P. */
-static int32_t ials_begin(int32_t n, int b, int parts) { return (int32_t)((int64_t)n * b / parts); }
-
 typedef struct ials_job {
     int rank, parts;
-    int32_t n_users, n_items, u0, u1, i0, i1;
-    int64_t n_ratings;
-    const int64_t *row_ptr; /* [u1 - u0 + 1] from 0 */
-    const int32_t *items;   /* global item indices */
-    const float *ratings;   /* weights */
-    int64_t *own_rows;      /* row_ptr when made here */
-    fct_fds_shard shard;    /* train_fds */
-    const facto_idmap *users, *items_map; /* rank 0 (every rank for text input) */
+    fct_dist_part p;        /* its users and ratings (dist.h) */
+    int32_t i0, i1;
     /* items [i0, i1), item-major: */
     int64_t *iptr;          /* [i1 - i0 + 1] */
     int32_t *iusers;        /* global user indices, ascending within an item */
@@ -64,71 +55,27 @@ typedef struct ials_job {
 
 static void ials_job_free(ials_job *j)
 {
-    free(j->own_rows);
-    fct_fds_shard_free(&j->shard);
+    fct_dist_part_free(&j->p);
     free(j->iptr);
     free(j->iusers);
     free(j->ival);
 }
 
-/* The rank's users: a view of the whole data set, or a shard of the file. */
-static facto_status ials_job_data(facto_ctx *ctx, const facto_dist_data *d, ials_job *j)
-{
-    if ((d->train != NULL) + (d->train_fds != NULL) + (d->train_rows != NULL) != 1 || d->train_rows)
-        return fct_fail(ctx, FACTO_ERR_INVALID, "distributed ials trains on interactions: give train or train_fds");
-    if (d->train_fds) {
-        facto_status st = fct_fds_read_shard(ctx, d->train_fds, j->rank, j->parts, j->rank == 0, &j->shard);
-        if (st != FACTO_OK)
-            return st;
-        j->n_users = j->shard.n_users;
-        j->n_items = j->shard.n_items;
-        j->n_ratings = j->shard.n_ratings;
-        j->u0 = j->shard.u0;
-        j->u1 = j->shard.u1;
-        j->row_ptr = j->shard.row_ptr;
-        j->items = j->shard.items;
-        j->ratings = j->shard.ratings;
-        j->users = j->shard.user_map;
-        j->items_map = j->shard.item_map;
-        return FACTO_OK;
-    }
-    const facto_dataset *t = d->train;
-    if (t->weights)
-        return fct_fail(ctx, FACTO_ERR_INVALID, "distributed ials does not take rating weights (IPS): train "
-                                                "without facto_dataset_set_weights");
-    j->n_users = t->n_users;
-    j->n_items = t->n_items;
-    j->n_ratings = t->n_ratings;
-    j->u0 = ials_begin(t->n_users, j->rank, j->parts);
-    j->u1 = ials_begin(t->n_users, j->rank + 1, j->parts);
-    int32_t nu = j->u1 - j->u0;
-    if (!(j->own_rows = fct_malloc_array((size_t)nu + 1, sizeof *j->own_rows)))
-        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
-    int64_t first = t->row_ptr[j->u0];
-    for (int32_t u = 0; u <= nu; u++)
-        j->own_rows[u] = t->row_ptr[j->u0 + u] - first;
-    j->row_ptr = j->own_rows;
-    j->items = t->items + first;
-    j->ratings = t->ratings + first;
-    j->users = t->user_map;
-    j->items_map = t->item_map;
-    return FACTO_OK;
-}
 
 /* Weights must be finite and >= 0 (fit_ials.c's rule), so every confidence is >= 1. */
 static facto_status ials_check_weights(facto_ctx *ctx, const ials_job *j)
 {
-    for (int32_t u = 0; u < j->u1 - j->u0; u++)
-        for (int64_t x = j->row_ptr[u]; x < j->row_ptr[u + 1]; x++) {
-            float w = j->ratings[x];
+    for (int32_t u = 0; u < j->p.u1 - j->p.u0; u++)
+        for (int64_t x = j->p.row_ptr[u]; x < j->p.row_ptr[u + 1]; x++) {
+            float w = j->p.ratings[x];
             if (isfinite(w) && w >= 0.0f)
                 continue;
-            if (j->users && j->items_map)
+            if (j->p.users && j->p.items_map)
                 return fct_fail(ctx, FACTO_ERR_INVALID, "ials: the weight of user '%s', item '%s' is %g; interaction "
-                                "weights must be finite and >= 0", facto_idmap_name(j->users, j->u0 + u),
-                                facto_idmap_name(j->items_map, j->items[x]), (double)w);
+                                "weights must be finite and >= 0", facto_idmap_name(j->p.users, j->p.u0 + u),
+                                facto_idmap_name(j->p.items_map, j->p.items[x]), (double)w);
             return fct_fail(ctx, FACTO_ERR_INVALID, "ials: the weight of user %d, item %d (0-based) is %g; "
-                            "interaction weights must be finite and >= 0", (int)(j->u0 + u), (int)j->items[x],
+                            "interaction weights must be finite and >= 0", (int)(j->p.u0 + u), (int)j->p.items[x],
                             (double)w);
         }
     return FACTO_OK;
@@ -150,10 +97,10 @@ typedef struct ials_triple {
 static facto_status ials_exchange(facto_ctx *ctx, ials_job *j)
 {
     const int P = j->parts;
-    const int32_t nu = j->u1 - j->u0, ni = j->i1 - j->i0;
-    const int64_t n = j->row_ptr[nu];
+    const int32_t nu = j->p.u1 - j->p.u0, ni = j->i1 - j->i0;
+    const int64_t n = j->p.row_ptr[nu];
     int *cnt = fct_calloc_array((size_t)P * 4, sizeof *cnt);
-    int32_t *owner = fct_malloc_array((size_t)j->n_items + 1, sizeof *owner);
+    int32_t *owner = fct_malloc_array((size_t)j->p.n_items + 1, sizeof *owner);
     int64_t *pos = fct_malloc_array((size_t)P + 1, sizeof *pos);
     ials_triple *send = fct_malloc_array((size_t)n + 1, sizeof *send), *recv = NULL;
     MPI_Datatype triple = MPI_DATATYPE_NULL;
@@ -167,10 +114,10 @@ static facto_status ials_exchange(facto_ctx *ctx, ials_job *j)
         goto done;
     int *scnt = cnt, *sdsp = cnt + P, *rcnt = cnt + 2 * P, *rdsp = cnt + 3 * P;
     for (int b = 0; b < P; b++)
-        for (int32_t i = ials_begin(j->n_items, b, P); i < ials_begin(j->n_items, b + 1, P); i++)
+        for (int32_t i = fct_dist_begin(j->p.n_items, b, P); i < fct_dist_begin(j->p.n_items, b + 1, P); i++)
             owner[i] = b;
     for (int64_t x = 0; x < n; x++)
-        scnt[owner[j->items[x]]]++;
+        scnt[owner[j->p.items[x]]]++;
     int64_t at = 0;
     for (int b = 0; b < P; b++) {
         sdsp[b] = (int)at;
@@ -178,8 +125,8 @@ static facto_status ials_exchange(facto_ctx *ctx, ials_job *j)
         at += scnt[b];
     }
     for (int32_t u = 0; u < nu; u++)
-        for (int64_t x = j->row_ptr[u]; x < j->row_ptr[u + 1]; x++) {
-            ials_triple t = {j->u0 + u, j->items[x], j->ratings[x]};
+        for (int64_t x = j->p.row_ptr[u]; x < j->p.row_ptr[u + 1]; x++) {
+            ials_triple t = {j->p.u0 + u, j->p.items[x], j->p.ratings[x]};
             send[pos[owner[t.item]]++] = t;
         }
     MPI_Alltoall(scnt, 1, MPI_INT, rcnt, 1, MPI_INT, MPI_COMM_WORLD);
@@ -245,8 +192,8 @@ static void ials_gram(const float *X_own, int32_t n_own, int k, float *G)
 static void ials_allgather(float *X, int32_t n, int k, int *cnt, int *dsp, int rank, int parts)
 {
     for (int r = 0; r < parts; r++) {
-        cnt[r] = (ials_begin(n, r + 1, parts) - ials_begin(n, r, parts)) * k;
-        dsp[r] = ials_begin(n, r, parts) * k;
+        cnt[r] = (fct_dist_begin(n, r + 1, parts) - fct_dist_begin(n, r, parts)) * k;
+        dsp[r] = fct_dist_begin(n, r, parts) * k;
     }
     MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, X, cnt, dsp, MPI_FLOAT, MPI_COMM_WORLD);
     fct_dist_count((int64_t)cnt[rank] * (int64_t)sizeof(float) * (parts - 1));
@@ -257,7 +204,7 @@ static facto_status ials_build_model(facto_ctx *ctx, const ials_job *j, const fc
                                      const float *V, facto_model **out)
 {
     const int P = j->parts;
-    const int32_t nu = j->u1 - j->u0;
+    const int32_t nu = j->p.u1 - j->p.u0;
     int *cnt = fct_malloc_array((size_t)P * 2, sizeof *cnt), *dsp = cnt ? cnt + P : NULL;
     int64_t *len = fct_malloc_array((size_t)nu + 1, sizeof *len);
     int64_t *seen_ptr = NULL;
@@ -266,23 +213,23 @@ static facto_status ials_build_model(facto_ctx *ctx, const ials_job *j, const fc
     if (!cnt || !len)
         st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
     if (st == FACTO_OK && j->rank == 0) {
-        seen_ptr = fct_calloc_array((size_t)j->n_users + 1, sizeof *seen_ptr);
-        seen_items = fct_malloc_array((size_t)j->n_ratings + 1, sizeof *seen_items);
+        seen_ptr = fct_calloc_array((size_t)j->p.n_users + 1, sizeof *seen_ptr);
+        seen_items = fct_malloc_array((size_t)j->p.n_ratings + 1, sizeof *seen_items);
         if (!seen_ptr || !seen_items)
             st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for the seen lists of %lld interactions",
-                          (long long)j->n_ratings);
+                          (long long)j->p.n_ratings);
     }
     if ((st = fct_dist_agree(ctx, st)) != FACTO_OK)
         goto done;
     for (int32_t u = 0; u < nu; u++)
-        len[u] = j->row_ptr[u + 1] - j->row_ptr[u];
+        len[u] = j->p.row_ptr[u + 1] - j->p.row_ptr[u];
     for (int r = 0; r < P; r++) {
-        cnt[r] = ials_begin(j->n_users, r + 1, P) - ials_begin(j->n_users, r, P);
-        dsp[r] = ials_begin(j->n_users, r, P);
+        cnt[r] = fct_dist_begin(j->p.n_users, r + 1, P) - fct_dist_begin(j->p.n_users, r, P);
+        dsp[r] = fct_dist_begin(j->p.n_users, r, P);
     }
     MPI_Gatherv(len, nu, MPI_INT64_T, seen_ptr ? seen_ptr + 1 : NULL, cnt, dsp, MPI_INT64_T, 0, MPI_COMM_WORLD);
     fct_dist_count(j->rank == 0 ? 0 : (int64_t)nu * 8);
-    int mine = (int)j->row_ptr[nu];
+    int mine = (int)j->p.row_ptr[nu];
     MPI_Gather(&mine, 1, MPI_INT, cnt, 1, MPI_INT, 0, MPI_COMM_WORLD);
     fct_dist_count(j->rank == 0 ? 0 : 4);
     if (j->rank == 0) {
@@ -291,28 +238,28 @@ static facto_status ials_build_model(facto_ctx *ctx, const ials_job *j, const fc
             dsp[r] = (int)at;
             at += cnt[r];
         }
-        for (int32_t u = 0; u < j->n_users; u++)
+        for (int32_t u = 0; u < j->p.n_users; u++)
             seen_ptr[u + 1] += seen_ptr[u];
     }
-    MPI_Gatherv(j->items, mine, MPI_INT32_T, seen_items, cnt, dsp, MPI_INT32_T, 0, MPI_COMM_WORLD);
+    MPI_Gatherv(j->p.items, mine, MPI_INT32_T, seen_items, cnt, dsp, MPI_INT32_T, 0, MPI_COMM_WORLD);
     fct_dist_count(j->rank == 0 ? 0 : (int64_t)mine * 4);
     if (j->rank == 0) {
         /* fct_factors_create reads the sizes, the CSR's offsets and items, and the id maps */
         facto_dataset view;
         memset(&view, 0, sizeof view);
-        view.n_users = j->n_users;
-        view.n_items = j->n_items;
-        view.n_ratings = j->n_ratings;
+        view.n_users = j->p.n_users;
+        view.n_items = j->p.n_items;
+        view.n_ratings = j->p.n_ratings;
         view.row_ptr = seen_ptr;
         view.items = seen_items;
-        view.user_map = (facto_idmap *)j->users;
-        view.item_map = (facto_idmap *)j->items_map;
+        view.user_map = (facto_idmap *)j->p.users;
+        view.item_map = (facto_idmap *)j->p.items_map;
         const fct_factors_foldin foldin = {p->alpha, p->unobserved_weight, p->reg, p->reg_exponent};
         fct_factors_model *m = NULL;
         st = fct_factors_create(ctx, &fct_ials_ops, p, &view, p->num_factors, 0, &foldin, &m);
         if (st == FACTO_OK) {
-            memcpy(m->U, U, (size_t)j->n_users * (size_t)p->num_factors * sizeof *U);
-            memcpy(m->V, V, (size_t)j->n_items * (size_t)p->num_factors * sizeof *V);
+            memcpy(m->U, U, (size_t)j->p.n_users * (size_t)p->num_factors * sizeof *U);
+            memcpy(m->V, V, (size_t)j->p.n_items * (size_t)p->num_factors * sizeof *V);
             st = fct_factors_ready(ctx, m);
         }
         if (st == FACTO_OK)
@@ -344,54 +291,54 @@ facto_status fct_dist_fit_ials(facto_ctx *ctx, const facto_params *params, const
         st = fct_fail(ctx, FACTO_ERR_INVALID, "asynchronous training (--async) is fm's; ials alternates exact "
                                               "half-steps");
     if (st == FACTO_OK)
-        st = ials_job_data(ctx, data, &j);
+        st = fct_dist_part_read(ctx, data, "ials", "interactions", j.rank, j.parts, &j.p);
     if (st == FACTO_OK)
         st = ials_check_weights(ctx, &j);
     if ((st = fct_dist_agree(ctx, st)) != FACTO_OK)
         goto done;
     /* Every rank must see the same file (a shared folder) or the same data set. */
-    int64_t shape[3] = {j.n_users, j.n_items, j.n_ratings}, lo3[3], hi3[3];
+    int64_t shape[3] = {j.p.n_users, j.p.n_items, j.p.n_ratings}, lo3[3], hi3[3];
     MPI_Allreduce(shape, lo3, 3, MPI_INT64_T, MPI_MIN, MPI_COMM_WORLD);
     MPI_Allreduce(shape, hi3, 3, MPI_INT64_T, MPI_MAX, MPI_COMM_WORLD);
     fct_dist_count(2 * (int64_t)sizeof shape);
     if (memcmp(lo3, hi3, sizeof lo3) != 0)
         st = fct_fail(ctx, FACTO_ERR_INVALID, "the ranks read different training data (users, items, interactions "
                                               "differ): every rank must read the same file");
-    else if (j.n_ratings == 0)
+    else if (j.p.n_ratings == 0)
         st = fct_fail(ctx, FACTO_ERR_EMPTY, "the training data set holds no interactions");
-    else if ((int64_t)j.n_users * k > INT_MAX || (int64_t)j.n_items * k > INT_MAX || j.n_ratings > INT_MAX)
+    else if ((int64_t)j.p.n_users * k > INT_MAX || (int64_t)j.p.n_items * k > INT_MAX || j.p.n_ratings > INT_MAX)
         st = fct_fail(ctx, FACTO_ERR_INVALID, "distributed ials exchanges the factors with MPI counts of int: "
                                               "users x factors, items x factors and interactions must stay below "
                                               "2^31");
     if (st != FACTO_OK)
         goto done;
-    j.i0 = ials_begin(j.n_items, j.rank, P);
-    j.i1 = ials_begin(j.n_items, j.rank + 1, P);
+    j.i0 = fct_dist_begin(j.p.n_items, j.rank, P);
+    j.i1 = fct_dist_begin(j.p.n_items, j.rank + 1, P);
     if ((st = ials_exchange(ctx, &j)) != FACTO_OK)
         goto done;
 
-    U = fct_aligned_alloc(((size_t)j.n_users * (size_t)k + 1) * sizeof *U);
-    V = fct_aligned_alloc(((size_t)j.n_items * (size_t)k + 1) * sizeof *V);
+    U = fct_aligned_alloc(((size_t)j.p.n_users * (size_t)k + 1) * sizeof *U);
+    V = fct_aligned_alloc(((size_t)j.p.n_items * (size_t)k + 1) * sizeof *V);
     G = fct_aligned_alloc((size_t)k * (size_t)k * sizeof *G);
     cnt = fct_malloc_array((size_t)P * 2, sizeof *cnt);
     if (!U || !V || !G || !cnt)
         st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for %d x %d user and %d x %d item factors",
-                      (int)j.n_users, k, (int)j.n_items, k);
+                      (int)j.p.n_users, k, (int)j.p.n_items, k);
     if ((st = fct_dist_agree(ctx, st)) != FACTO_OK)
         goto done;
     /* fit_ials.c's start: U then V from N(0, init_std^2 / k), on every rank alike */
     fct_rng rng;
     fct_rng_seed(&rng, p->seed);
     const double std = (double)p->init_std / sqrt((double)k);
-    for (size_t x = 0; x < (size_t)j.n_users * (size_t)k; x++)
+    for (size_t x = 0; x < (size_t)j.p.n_users * (size_t)k; x++)
         U[x] = (float)(std * fct_rng_normal(&rng));
-    for (size_t x = 0; x < (size_t)j.n_items * (size_t)k; x++)
+    for (size_t x = 0; x < (size_t)j.p.n_items * (size_t)k; x++)
         V[x] = (float)(std * fct_rng_normal(&rng));
     /* the same checks as fit_ials.c, on a view of the factors (every rank holds the same) */
     fct_factors_model look;
     memset(&look, 0, sizeof look);
-    look.n_users = j.n_users;
-    look.n_items = j.n_items;
+    look.n_users = j.p.n_users;
+    look.n_items = j.p.n_items;
     look.k = k;
     look.U = U;
     look.V = V;
@@ -402,24 +349,24 @@ facto_status fct_dist_fit_ials(facto_ctx *ctx, const facto_params *params, const
         goto done;
     }
 
-    const int32_t nu = j.u1 - j.u0, ni = j.i1 - j.i0;
+    const int32_t nu = j.p.u1 - j.p.u0, ni = j.i1 - j.i0;
     const fct_ials_cfg cfg = {k, p->alpha, p->unobserved_weight, p->reg, p->reg_exponent, p->cg_steps, 1};
-    const fct_ials_side items = {V + (size_t)j.i0 * (size_t)k, ni, j.iptr, j.iusers, j.ival, U, j.n_users};
-    const fct_ials_side users = {U + (size_t)j.u0 * (size_t)k, nu, j.row_ptr, j.items, j.ratings, V, j.n_items};
+    const fct_ials_side items = {V + (size_t)j.i0 * (size_t)k, ni, j.iptr, j.iusers, j.ival, U, j.p.n_users};
+    const fct_ials_side users = {U + (size_t)j.p.u0 * (size_t)k, nu, j.p.row_ptr, j.p.items, j.p.ratings, V, j.p.n_items};
     int stop = 0;
     for (int it = 1; it <= p->epochs && !stop; it++) {
         double t0 = MPI_Wtime();
         int64_t bytes0 = fct_dist_bytes;
-        ials_gram(U + (size_t)j.u0 * (size_t)k, nu, k, G);
+        ials_gram(U + (size_t)j.p.u0 * (size_t)k, nu, k, G);
         st = fct_ials_solve_side_gram(ctx, &cfg, &items, G, NULL);
         if ((st = fct_dist_agree(ctx, st)) != FACTO_OK)
             goto done;
-        ials_allgather(V, j.n_items, k, cnt, cnt + P, j.rank, P);
+        ials_allgather(V, j.p.n_items, k, cnt, cnt + P, j.rank, P);
         ials_gram(V + (size_t)j.i0 * (size_t)k, ni, k, G);
         st = fct_ials_solve_side_gram(ctx, &cfg, &users, G, NULL);
         if ((st = fct_dist_agree(ctx, st)) != FACTO_OK)
             goto done;
-        ials_allgather(U, j.n_users, k, cnt, cnt + P, j.rank, P);
+        ials_allgather(U, j.p.n_users, k, cnt, cnt + P, j.rank, P);
         double secs = MPI_Wtime() - t0;
         bad = fct_factors_unusable(&look);
         if (bad) {
@@ -431,15 +378,15 @@ facto_status fct_dist_fit_ials(facto_ctx *ctx, const facto_params *params, const
         double part = 0.0, loss = 0.0;
         st = fct_ials_objective_gram(ctx, &cfg, &users, G, &part);
         if (st == FACTO_OK)
-            part += fct_ials_reg_term(&cfg, V + (size_t)j.i0 * (size_t)k, ni, j.iptr, j.n_users);
+            part += fct_ials_reg_term(&cfg, V + (size_t)j.i0 * (size_t)k, ni, j.iptr, j.p.n_users);
         if ((st = fct_dist_agree(ctx, st)) != FACTO_OK)
             goto done;
         MPI_Allreduce(&part, &loss, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
         fct_dist_count(8);
         int64_t bytes = fct_dist_bytes_all(bytes0);
         if (j.rank == 0 && data->on_epoch) {
-            facto_dist_report rep = {it, p->epochs, NAN, secs, secs > 0.0 ? (double)j.n_ratings / secs : 0.0,
-                                     bytes, loss / (double)j.n_ratings};
+            facto_dist_report rep = {it, p->epochs, NAN, secs, secs > 0.0 ? (double)j.p.n_ratings / secs : 0.0,
+                                     bytes, loss / (double)j.p.n_ratings};
             stop = data->on_epoch(&rep, data->user_data) != 0;
         }
         MPI_Bcast(&stop, 1, MPI_INT, 0, MPI_COMM_WORLD);

@@ -6,9 +6,9 @@
  * user (scoring.c). Each user's candidates go through a bounded heap
  * (topn.c), the user's training items left out unless asked; ties rank the
  * lower item index first. The one-user call is the batch path with one
- * user, and the scores a list reports are computed in one fixed order
- * whatever the tile (fct_rec_finish), so both give the same lists, bit for
- * bit.
+ * user, and the scores a list reports are the model's own raw scores of
+ * the pairs whatever the tile (fct_rec_finish), so both give the same
+ * lists, bit for bit, and a pair's score is the number predict gives.
  * Memory O(threads x tile) besides the output; time O(n_users n_items
  * num_factors) for the products plus O(n_items + log(n_items) k log k) a
  * user for the selection.
@@ -28,11 +28,13 @@
  * depend on where a user sits in its block (BLAS kernels sum each panel's
  * rows in their own order). So that a user gets the same list and scores in
  * any block, and alone, the items whose block score comes within the
- * rounding bound of the k-th are scored again with one fixed-order dot
- * product, (c + b_u) + b_i + <U_u, V_i>, and the top k taken by those.
- * Both sums of K products err by at most ~K eps sum |u_f v_f| <= K eps
- * |U_u| max |V_i| (any order), so every item of the exact top k is among
- * those rescored; the bound is taken 4x, plus the biases' roundings.
+ * rounding bound of the k-th are scored again by the model itself
+ * (fct_dot_form.pair: what score() and so predict give, e.g. mf's
+ * (c + b_u) + b_i + its dot kernel), and the top k taken by those. Both
+ * sums of K products err by at most ~K eps sum |u_f v_f| <= K eps |U_u|
+ * max |V_i| (any order of the sum, or a sum in double), so every item of
+ * the model's own top k is among those rescored; the bound is taken 4x,
+ * plus the biases' roundings.
  */
 typedef struct fct_rec_bound {
     float max_norm_v; /* max over items of |V_i| */
@@ -84,36 +86,11 @@ static void fct_rec_bound_cached(const facto_model *model, const fct_dot_form *d
     atomic_store_explicit(&m->topn_bound_ready, 1, memory_order_release);
 }
 
-/* User u's score of item i in one fixed order (what the lists report). */
-static float fct_rec_exact(const fct_dot_form *d, int32_t u, int32_t i)
+/* User u's score of item i as the lists report it: the model's own raw
+ * score of the pair (fct_dot_form.pair), the number predict gives. */
+static inline float fct_rec_exact(const facto_model *model, const fct_dot_form *d, int32_t u, int32_t i)
 {
-    const float *pu = d->U + (int64_t)u * d->ldu, *qi = d->V + (int64_t)i * d->ldv;
-    float dot = 0.0f;
-    for (int32_t f = 0; f < d->k; f++)
-        dot += pu[f] * qi[f];
-    const float cu = d->c + (d->user_bias ? d->user_bias[u] : 0.0f);
-    return cu + (d->item_bias ? d->item_bias[i] : 0.0f) + dot;
-}
-
-/* fct_rec_exact of four items at once: four independent chains, each
- * with fct_rec_exact's own operations in its order (so the same bits),
- * interleaved so that the adds' latencies overlap. */
-static void fct_rec_exact4(const fct_dot_form *d, int32_t u, const int32_t *items, float *out)
-{
-    const float *pu = d->U + (int64_t)u * d->ldu;
-    const float *q0 = d->V + (int64_t)items[0] * d->ldv, *q1 = d->V + (int64_t)items[1] * d->ldv,
-                *q2 = d->V + (int64_t)items[2] * d->ldv, *q3 = d->V + (int64_t)items[3] * d->ldv;
-    float d0 = 0.0f, d1 = 0.0f, d2 = 0.0f, d3 = 0.0f;
-    for (int32_t f = 0; f < d->k; f++) {
-        d0 += pu[f] * q0[f];
-        d1 += pu[f] * q1[f];
-        d2 += pu[f] * q2[f];
-        d3 += pu[f] * q3[f];
-    }
-    const float cu = d->c + (d->user_bias ? d->user_bias[u] : 0.0f);
-    const float dots[4] = {d0, d1, d2, d3};
-    for (int x = 0; x < 4; x++)
-        out[x] = cu + (d->item_bias ? d->item_bias[items[x]] : 0.0f) + dots[x];
+    return d->pair(model, u, i);
 }
 
 /* How far a block score may be from fct_rec_exact's, times 2 (both err). */
@@ -189,12 +166,14 @@ static void fct_rec_scan(fct_rec_user *ru, const fct_dot_form *d, const float *r
 
 /* User u's top k into out [k] from its block selection `kept` [n] (best
  * first, cap = k + FCT_REC_MARGIN entries at most): those within the slack
- * of the k-th block score are scored again in one fixed order and the k
- * best kept. When more than were kept lie within the slack, every item is
- * scored in that order. Either way the list is the top k of the fixed-order
- * scores, whatever block or tile the user was in. */
-static int fct_rec_finish(const fct_dot_form *d, const fct_rec_bound *bound, int32_t u, const fct_seen_list *seen,
-                          int64_t n_seen, const facto_recommendation *kept, int n, int k, facto_recommendation *out)
+ * of the k-th block score are scored again by the model (fct_rec_exact)
+ * and the k best kept. When more than were kept lie within the slack,
+ * every item is scored so. Either way the list is the top k of the model's
+ * own scores, ties to the lower item, whatever block or tile the user was
+ * in. */
+static int fct_rec_finish(const facto_model *model, const fct_dot_form *d, const fct_rec_bound *bound, int32_t u,
+                          const fct_seen_list *seen, int64_t n_seen, const facto_recommendation *kept, int n, int k,
+                          facto_recommendation *out)
 {
     const int cap = k + FCT_REC_MARGIN;
     /* every candidate when fewer than k, else those within the slack of the k-th */
@@ -207,13 +186,13 @@ static int fct_rec_finish(const fct_dot_form *d, const fct_rec_bound *bound, int
         for (int32_t i = 0; i < d->n_items; i++) {
             if (fct_seen_walk_has(&s, i))
                 continue;
-            fct_topk_offer(&top, i, fct_rec_exact(d, u, i));
+            fct_topk_offer(&top, i, fct_rec_exact(model, d, u, i));
         }
         return fct_topk_finish(&top);
     }
     for (int x = 0; x < n; x++)
         if (kept[x].score >= floor)
-            fct_topk_push(&top, kept[x].item, fct_rec_exact(d, u, kept[x].item));
+            fct_topk_push(&top, kept[x].item, fct_rec_exact(model, d, u, kept[x].item));
     return fct_topk_finish(&top);
 }
 
@@ -225,7 +204,7 @@ static int fct_rec_finish(const fct_dot_form *d, const fct_rec_bound *bound, int
  * dot products) and only those that can still be in the top k are scored
  * in float. Every estimate carries a proven bound on its distance to the
  * score fct_rec_exact reports, so the items kept are a superset of the
- * exact top k, and the list (the top k of the fixed-order scores, ties to
+ * exact top k, and the list (the top k of the model's own scores, ties to
  * the lower item) is the same as the tile path's, bit for bit.
  *
  * Item i: s_i = max_f |V_if| / 127, q_i = round(V_i / s_i) in [-127, 127],
@@ -233,8 +212,8 @@ static int fct_rec_finish(const fct_dot_form *d, const fct_rec_bound *bound, int
  * ru = u - t w. Then <u, V_i> = t s_i <w, q_i> + s_i <ru, q_i> + <u, r_i>,
  * and the estimate cu + b_i + t s_i <w, q_i> (the integer product exact)
  * is within |u| |r_i| + |ru| s_i |q_i| of cu + b_i + <u, V_i>. The
- * fixed-order float sum differs from the true product by at most
- * gamma |u| |V_i| (gamma = (k + 2) 2^-24, with margin), and its two
+ * model's float sum (in any order) differs from the true product by at
+ * most gamma |u| |V_i| (gamma = (k + 2) 2^-24, with margin), and its two
  * additions round by at most 2^-22 (|cu| + |b_i| + |u| |V_i|). With lo and
  * hi the estimate minus and plus the bound, an item whose hi is below the
  * k-th largest lo cannot be in the top k. A second round scores the
@@ -395,7 +374,6 @@ static int fct_rec_one_quant(const facto_model *model, const fct_dot_form *d, co
         mx = fabsf(pu[f]) > mx ? fabsf(pu[f]) : mx;
     if (!(mx <= FCT_REC_QMAX && fabsf(cu) <= FCT_REC_QMAX))
         return -1;
-    (void)model;
     size_t bytes = (size_t)n * (2 * sizeof(float) + 2 * sizeof(int32_t)) + (size_t)kp +
                    (size_t)(k + 1) * sizeof(facto_recommendation) + 64;
     char *mem = malloc(bytes);
@@ -459,15 +437,8 @@ static int fct_rec_one_quant(const facto_model *model, const fct_dot_form *d, co
     if (ok) {
         fct_topk top;
         fct_topk_init(&top, out, k);
-        int32_t x = 0;
-        for (; x + 4 <= m; x += 4) {
-            float sc[4];
-            fct_rec_exact4(d, u, cand + x, sc);
-            for (int y = 0; y < 4; y++)
-                fct_topk_push(&top, cand[x + y], sc[y]);
-        }
-        for (; x < m; x++)
-            fct_topk_push(&top, cand[x], fct_rec_exact(d, u, cand[x]));
+        for (int32_t x = 0; x < m; x++)
+            fct_topk_push(&top, cand[x], fct_rec_exact(model, d, u, cand[x]));
         n_out = fct_topk_finish(&top);
     }
     free(mem);
@@ -524,7 +495,7 @@ static void fct_rec_tile_run(const facto_model *model, const fct_dot_form *d, co
         fct_seen_list seen = {NULL, NULL};
         int64_t n_seen = include_seen ? 0 : fct_seen_items(model, bu[b], &seen, NULL);
         int n = fct_topk_finish(&tl->ru[b].top);
-        n_out[pos[b]] = fct_rec_finish(d, bound, bu[b], &seen, n_seen, tl->ru[b].top.heap, n, k,
+        n_out[pos[b]] = fct_rec_finish(model, d, bound, bu[b], &seen, n_seen, tl->ru[b].top.heap, n, k,
                                        out + pos[b] * (int64_t)k);
     }
 }

@@ -275,9 +275,23 @@ int64_t fct_factors_seen(const facto_model *model, int32_t u, fct_seen_list *ite
     return m->seen_ptr[u + 1] - m->seen_ptr[u];
 }
 
+/* Item i's raw score for the user vector p [k] (the one sum score() and
+ * the dot form's pair both use). */
+static inline float fct_factors_item_score(const fct_factors_model *m, const float *p, int32_t i)
+{
+    return (m->item_bias ? m->item_bias[i] : 0.0f) + fct_dot(p, m->V + (size_t)i * (size_t)m->k, m->k);
+}
+
+static float fct_factors_pair(const facto_model *model, int32_t u, int32_t i)
+{
+    const fct_factors_model *m = fct_as_factors(model);
+    return fct_factors_item_score(m, m->U + (size_t)u * (size_t)m->k, i);
+}
+
 int fct_factors_dot_form(const facto_model *model, fct_dot_form *out)
 {
     const fct_factors_model *m = fct_as_factors(model);
+    out->pair = fct_factors_pair;
     out->c = 0.0f;
     out->user_bias = NULL;
     out->item_bias = m->item_bias;
@@ -352,7 +366,7 @@ facto_status fct_factors_score(facto_ctx *ctx, const facto_model *model, const f
             out[j] = 0.0f; /* an item the model does not know: no evidence either way */
             continue;
         }
-        out[j] = (m->item_bias ? m->item_bias[i] : 0.0f) + fct_dot(p, m->V + (size_t)i * k, m->k);
+        out[j] = fct_factors_item_score(m, p, i);
     }
     fct_aligned_free(folded);
     return FACTO_OK;

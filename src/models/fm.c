@@ -438,11 +438,17 @@ static void fct_fm_ops_finish(const facto_model *model, float *scores, int64_t n
         scores[j] = fct_fm_finish(m, scores[j]);
 }
 
+static float fct_fm_ops_pair(const facto_model *model, int32_t u, int32_t i)
+{
+    return (float)fct_fm_pair_raw((const fct_fm_model *)model, u, i);
+}
+
 static int fct_fm_ops_dot_form(const facto_model *model, fct_dot_form *out)
 {
     const fct_fm_model *m = (const fct_fm_model *)model;
     if (!m->users)
         return 0;
+    out->pair = fct_fm_ops_pair;
     out->c = m->pair_w0;
     out->user_bias = m->pair_b;
     out->item_bias = m->pair_b + m->n_users;

@@ -333,9 +333,15 @@ static void fct_mf_ops_finish(const facto_model *model, float *scores, int64_t n
     }
 }
 
+static float fct_mf_ops_pair(const facto_model *model, int32_t u, int32_t i)
+{
+    return fct_mf_score((const fct_mf_model *)model, u, i);
+}
+
 static int fct_mf_ops_dot_form(const facto_model *model, fct_dot_form *out)
 {
     const fct_mf_model *m = (const fct_mf_model *)model;
+    out->pair = fct_mf_ops_pair;
     out->c = (float)m->mu;
     out->user_bias = m->bu;
     out->item_bias = m->bi;

@@ -51,9 +51,16 @@ static inline fct_query fct_query_user(int32_t u)
  * so a block of users is scored against every item with one sgemm. Arrays
  * are borrowed from the model: U [n_users, k] with row stride ldu, V
  * [n_items, k] with row stride ldv, row-major; user_bias [n_users] and
- * item_bias [n_items] may be NULL (zero).
+ * item_bias [n_items] may be NULL (zero). pair is the model's own raw
+ * score of training user u and item i, bit for bit what score() returns
+ * with FCT_SCORE_RAW (its own kernel and order of the sums, which may
+ * differ from a fixed-order sum of the terms above in the last bits): top-N
+ * selects and reports those, so a pair prints the same number in a list
+ * and in predict. It must be within a few roundings of the sum above (the
+ * top-N bounds assume any order of float sums, or better).
  */
 typedef struct fct_dot_form {
+    float (*pair)(const facto_model *model, int32_t u, int32_t i);
     float c;
     const float *user_bias;
     const float *item_bias;

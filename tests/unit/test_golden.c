@@ -6,7 +6,8 @@
  * gives: by id for pairs.tsv, or for the feature rows of rows.test, plus a
  * top-5 list. Every build must load them and reproduce those values exactly
  * (each float printed with 9 significant digits, so equal text is equal
- * bits). FACTO_GOLDEN_WRITE=1 rewrites expected.txt instead, for a new
+ * bits), and each top-5 score must be the model's predict of the pair (but
+ * for classifiers, whose predict is a probability). FACTO_GOLDEN_WRITE=1 rewrites expected.txt instead, for a new
  * format version only.
  */
 #include <setjmp.h>
@@ -90,9 +91,20 @@ static void model_lines(facto_ctx *ctx, const char *file, int by_ids, FILE *out)
     int n = 0;
     if (facto_model_recommend(ctx, m, "u1", 5, 1, top, &n) != FACTO_OK)
         fail_msg("%s: %s", file, facto_errmsg(ctx));
-    for (int x = 0; x < n; x++)
-        fprintf(out, "%s\ttop %d\t%s %.9g\n", file, x + 1, facto_idmap_name(facto_model_items(m), top[x].item),
-                (double)top[x].score);
+    for (int x = 0; x < n; x++) {
+        const char *id = facto_idmap_name(facto_model_items(m), top[x].item);
+        fprintf(out, "%s\ttop %d\t%s %.9g\n", file, x + 1, id, (double)top[x].score);
+        /* a list's score is the model's own raw score of the pair: predict's
+         * number where predict is the raw score (all but classifiers' link
+         * and a clip to the rating range, which these lists never reach) */
+        float s;
+        if (facto_model_task(m) != FACTO_TASK_BINARY) {
+            assert_int_equal(facto_model_predict(ctx, m, "u1", id, &s, NULL), FACTO_OK);
+            if (memcmp(&s, &top[x].score, sizeof s) != 0)
+                fail_msg("%s: top %d (u1 %s) scores %.9g, predict %.9g", file, x + 1, id, (double)top[x].score,
+                         (double)s);
+        }
+    }
     facto_model_free(m);
 }
 

@@ -5,8 +5,9 @@
  * (several item tiles, one partial), k 8, seen items left out, and blocks
  * of items with identical factors so that more than k + 16 scores tie at
  * the k-th (the path that scores every item again). Every list must equal
- * the brute force's top k of (c + b_u) + b_i + sum_f p_f q_f (that order),
- * ties to the lower item, and the one-user call's, bit for bit.
+ * the brute force's top k of the model's own scores (fct_mf_score, what
+ * predict gives: its dot kernel, not a fixed-order sum), ties to the lower
+ * item, and the one-user call's, bit for bit.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -90,10 +91,7 @@ static int brute(const fct_mf_model *m, int u, facto_recommendation *all)
             s++;
         if (s < e && *s == i)
             continue;
-        float dot = 0.0f;
-        for (int f = 0; f < K; f++)
-            dot += m->P[u * K + f] * m->Q[i * K + f];
-        all[n++] = (facto_recommendation){i, ((float)m->mu + m->bu[u]) + m->bi[i] + dot};
+        all[n++] = (facto_recommendation){i, fct_mf_score(m, u, i)}; /* the model's own score: predict's */
     }
     qsort(all, (size_t)n, sizeof *all, cmp_rec);
     return n;
