@@ -6,6 +6,7 @@
 #include "internal.h"
 
 #include <math.h>
+#include <omp.h>
 
 static uint64_t splitmix64(uint64_t *x)
 {
@@ -58,22 +59,172 @@ uint64_t fct_rng_below(fct_rng *rng, uint64_t n)
     return (uint64_t)(m >> 64);
 }
 
+/* Box-Muller's uniforms: u1 in (0, 1) (0 drawn again), then u2 in [0, 1). */
+static inline void fct_rng_box_uniforms(fct_rng *rng, double *u1, double *u2)
+{
+    double a;
+    do {
+        a = fct_rng_uniform(rng);
+    } while (a <= 0.0);
+    *u1 = a;
+    *u2 = fct_rng_uniform(rng);
+}
+
+/* Box-Muller's transform of one uniform pair: *c first, *s the spare. The
+ * one body of fct_rng_normal and fct_rng_normal_rows, so both give the same
+ * bits. */
+static inline void fct_rng_box_transform(double u1, double u2, double *c, double *s)
+{
+    double r = sqrt(-2.0 * log(u1));
+    double th = 2.0 * M_PI * u2;
+    *s = r * sin(th);
+    *c = r * cos(th);
+}
+
 double fct_rng_normal(fct_rng *rng)
 {
     if (rng->has_spare) {
         rng->has_spare = 0;
         return rng->spare;
     }
-    double u1, u2;
-    do {
-        u1 = fct_rng_uniform(rng);
-    } while (u1 <= 0.0);
-    u2 = fct_rng_uniform(rng);
-    double r = sqrt(-2.0 * log(u1));
-    double th = 2.0 * M_PI * u2;
-    rng->spare = r * sin(th);
+    double u1, u2, c;
+    fct_rng_box_uniforms(rng, &u1, &u2);
+    fct_rng_box_transform(u1, u2, &c, &rng->spare);
     rng->has_spare = 1;
-    return r * cos(th);
+    return c;
+}
+
+/* fct_rng_normal_rows: values per piece (whole rows, at least one), pieces
+ * per batch. */
+#define FCT_RNG_PIECE_VALUES 8192
+#define FCT_RNG_BATCH_PIECES 32
+
+/* What one piece takes from the stream: the pending spare, if any, first;
+ * then uniform pairs; then, for an odd count left, one value drawn whole
+ * (fct_rng_normal), whose second half stays in rng for the next piece. */
+typedef struct fct_rng_piece {
+    size_t pairs;
+    double first, last;
+    int has_first, has_last;
+} fct_rng_piece;
+
+static void fct_rng_piece_draw(fct_rng *rng, size_t n, double *u, fct_rng_piece *d)
+{
+    d->has_first = n > 0 && rng->has_spare;
+    d->first = d->has_first ? rng->spare : 0.0;
+    if (d->has_first)
+        rng->has_spare = 0;
+    d->pairs = (n - (size_t)d->has_first) / 2;
+    for (size_t x = 0; x < d->pairs; x++)
+        fct_rng_box_uniforms(rng, &u[2 * x], &u[2 * x + 1]);
+    d->has_last = (n - (size_t)d->has_first) % 2 != 0;
+    d->last = d->has_last ? fct_rng_normal(rng) : 0.0;
+}
+
+/* Rows [r0, r1) from a piece's draws: first, the pairs' (c, s) in turn, last. */
+static void fct_rng_piece_write(const double *u, const fct_rng_piece *d, float *a, size_t r0, size_t r1, size_t k,
+                                size_t ld, double scale)
+{
+    size_t x = 0;
+    int has_first = d->has_first, half = 0;
+    double c = 0.0, sn = 0.0;
+    for (size_t r = r0; r < r1; r++) {
+        float *row = a + r * ld;
+        for (size_t f = 0; f < k; f++) {
+            double v;
+            if (has_first) {
+                v = d->first;
+                has_first = 0;
+            } else if (x < d->pairs) {
+                if (!half) {
+                    fct_rng_box_transform(u[2 * x], u[2 * x + 1], &c, &sn);
+                    v = c;
+                } else {
+                    v = sn;
+                    x++;
+                }
+                half = !half;
+            } else {
+                v = d->last;
+            }
+            row[f] = (float)(scale * v);
+        }
+        for (size_t f = k; f < ld; f++)
+            row[f] = 0.0f;
+    }
+}
+
+/* How fct_rng_normal_rows cuts its rows: pieces of `per` rows, batches of
+ * FCT_RNG_BATCH_PIECES pieces, 2 * max_pairs uniforms a piece. */
+typedef struct fct_rng_cut {
+    size_t rows, k, per, pieces, max_pairs;
+} fct_rng_cut;
+
+/* The rows of piece p: [*r0, *r1). */
+static void fct_rng_piece_rows(const fct_rng_cut *c, size_t p, size_t *r0, size_t *r1)
+{
+    *r0 = p * c->per;
+    *r1 = *r0 + c->per < c->rows ? *r0 + c->per : c->rows;
+}
+
+/* Batch b's pieces drawn from the stream, in order, into u and d. */
+static void fct_rng_batch_draw(fct_rng *rng, const fct_rng_cut *c, size_t b, double *u, fct_rng_piece *d)
+{
+    const size_t p0 = b * FCT_RNG_BATCH_PIECES;
+    for (size_t i = 0; i < FCT_RNG_BATCH_PIECES && p0 + i < c->pieces; i++) {
+        size_t r0, r1;
+        fct_rng_piece_rows(c, p0 + i, &r0, &r1);
+        fct_rng_piece_draw(rng, (r1 - r0) * c->k, u + i * 2 * c->max_pairs, &d[i]);
+    }
+}
+
+void fct_rng_normal_rows(fct_rng *rng, float *a, size_t rows, size_t k, size_t ld, double scale, int n_threads)
+{
+    if (rows == 0)
+        return;
+    fct_rng_cut c = {rows, k, k > 0 && k < FCT_RNG_PIECE_VALUES ? FCT_RNG_PIECE_VALUES / k : 1, 0, 0};
+    c.pieces = (rows + c.per - 1) / c.per;
+    c.max_pairs = (c.per * k) / 2 + 1;
+    const size_t nb = (c.pieces + FCT_RNG_BATCH_PIECES - 1) / FCT_RNG_BATCH_PIECES;
+    const size_t bsize = FCT_RNG_BATCH_PIECES * 2 * c.max_pairs;
+    /* two batches of uniforms: one drawn while the other is transformed */
+    double *uni = n_threads > 1 && c.pieces > 1 ? fct_malloc_array(2 * bsize, sizeof *uni) : NULL;
+    if (!uni) {
+        /* one thread (or no memory for the buffers): the plain loop */
+        for (size_t r = 0; r < rows; r++) {
+            float *row = a + r * ld;
+            for (size_t f = 0; f < k; f++)
+                row[f] = (float)(scale * fct_rng_normal(rng));
+            for (size_t f = k; f < ld; f++)
+                row[f] = 0.0f;
+        }
+        return;
+    }
+    /* The uniforms are drawn from the one stream in piece order by one
+     * thread (a few ns a value), a batch ahead, while the others take the
+     * logs, roots and sines of the batch drawn before and write its rows
+     * (their first touch); the values, the stream's state and its spare at
+     * the end are those of the plain loop. */
+    fct_rng_piece desc[2][FCT_RNG_BATCH_PIECES];
+    fct_rng_batch_draw(rng, &c, 0, uni, desc[0]);
+#pragma omp parallel num_threads(n_threads)
+    for (size_t b = 0; b < nb; b++) {
+        const size_t p0 = b * FCT_RNG_BATCH_PIECES, n = c.pieces - p0 < FCT_RNG_BATCH_PIECES ? c.pieces - p0 : FCT_RNG_BATCH_PIECES;
+        const size_t next = b + 1 < nb; /* job 0 draws batch b + 1, the others write batch b's pieces */
+        const double *u = uni + (b & 1) * bsize;
+#pragma omp for schedule(dynamic, 1)
+        for (size_t j = 0; j < n + next; j++) {
+            if (next && j == 0) {
+                fct_rng_batch_draw(rng, &c, b + 1, uni + ((b + 1) & 1) * bsize, desc[(b + 1) & 1]);
+            } else {
+                const size_t i = j - next;
+                size_t r0, r1;
+                fct_rng_piece_rows(&c, p0 + i, &r0, &r1);
+                fct_rng_piece_write(u + i * 2 * c.max_pairs, &desc[b & 1][i], a, r0, r1, k, ld, scale);
+            }
+        }
+    }
+    free(uni);
 }
 
 double fct_rng_gamma(fct_rng *rng, double shape)
