@@ -7,6 +7,8 @@
 
 #include <math.h>
 #include <omp.h>
+#include <sched.h>
+#include <stdatomic.h>
 
 static uint64_t splitmix64(uint64_t *x)
 {
@@ -94,10 +96,8 @@ double fct_rng_normal(fct_rng *rng)
     return c;
 }
 
-/* fct_rng_normal_rows: values per piece (whole rows, at least one), pieces
- * per batch. */
+/* fct_rng_normal_rows: values per piece (whole rows, at least one). */
 #define FCT_RNG_PIECE_VALUES 8192
-#define FCT_RNG_BATCH_PIECES 32
 
 /* What one piece takes from the stream: the pending spare, if any, first;
  * then uniform pairs; then, for an odd count left, one value drawn whole
@@ -154,41 +154,16 @@ static void fct_rng_piece_write(const double *u, const fct_rng_piece *d, float *
     }
 }
 
-/* How fct_rng_normal_rows cuts its rows: pieces of `per` rows, batches of
- * FCT_RNG_BATCH_PIECES pieces, 2 * max_pairs uniforms a piece. */
-typedef struct fct_rng_cut {
-    size_t rows, k, per, pieces, max_pairs;
-} fct_rng_cut;
-
-/* The rows of piece p: [*r0, *r1). */
-static void fct_rng_piece_rows(const fct_rng_cut *c, size_t p, size_t *r0, size_t *r1)
-{
-    *r0 = p * c->per;
-    *r1 = *r0 + c->per < c->rows ? *r0 + c->per : c->rows;
-}
-
-/* Batch b's pieces drawn from the stream, in order, into u and d. */
-static void fct_rng_batch_draw(fct_rng *rng, const fct_rng_cut *c, size_t b, double *u, fct_rng_piece *d)
-{
-    const size_t p0 = b * FCT_RNG_BATCH_PIECES;
-    for (size_t i = 0; i < FCT_RNG_BATCH_PIECES && p0 + i < c->pieces; i++) {
-        size_t r0, r1;
-        fct_rng_piece_rows(c, p0 + i, &r0, &r1);
-        fct_rng_piece_draw(rng, (r1 - r0) * c->k, u + i * 2 * c->max_pairs, &d[i]);
-    }
-}
-
 void fct_rng_normal_rows(fct_rng *rng, float *a, size_t rows, size_t k, size_t ld, double scale, int n_threads)
 {
     if (rows == 0)
         return;
-    fct_rng_cut c = {rows, k, k > 0 && k < FCT_RNG_PIECE_VALUES ? FCT_RNG_PIECE_VALUES / k : 1, 0, 0};
-    c.pieces = (rows + c.per - 1) / c.per;
-    c.max_pairs = (c.per * k) / 2 + 1;
-    const size_t nb = (c.pieces + FCT_RNG_BATCH_PIECES - 1) / FCT_RNG_BATCH_PIECES;
-    const size_t bsize = FCT_RNG_BATCH_PIECES * 2 * c.max_pairs;
-    /* two batches of uniforms: one drawn while the other is transformed */
-    double *uni = n_threads > 1 && c.pieces > 1 ? fct_malloc_array(2 * bsize, sizeof *uni) : NULL;
+    const size_t per = k > 0 && k < FCT_RNG_PIECE_VALUES ? FCT_RNG_PIECE_VALUES / k : 1;
+    const size_t pieces = (rows + per - 1) / per, max_pairs = (per * k) / 2 + 1;
+    int nt = n_threads > 1 ? n_threads : 1;
+    if ((size_t)nt > pieces)
+        nt = (int)pieces;
+    double *uni = nt > 1 ? fct_malloc_array((size_t)nt * 2 * max_pairs, sizeof *uni) : NULL;
     if (!uni) {
         /* one thread (or no memory for the buffers): the plain loop */
         for (size_t r = 0; r < rows; r++) {
@@ -200,28 +175,29 @@ void fct_rng_normal_rows(fct_rng *rng, float *a, size_t rows, size_t k, size_t l
         }
         return;
     }
-    /* The uniforms are drawn from the one stream in piece order by one
-     * thread (a few ns a value), a batch ahead, while the others take the
-     * logs, roots and sines of the batch drawn before and write its rows
-     * (their first touch); the values, the stream's state and its spare at
-     * the end are those of the plain loop. */
-    fct_rng_piece desc[2][FCT_RNG_BATCH_PIECES];
-    fct_rng_batch_draw(rng, &c, 0, uni, desc[0]);
-#pragma omp parallel num_threads(n_threads)
-    for (size_t b = 0; b < nb; b++) {
-        const size_t p0 = b * FCT_RNG_BATCH_PIECES, n = c.pieces - p0 < FCT_RNG_BATCH_PIECES ? c.pieces - p0 : FCT_RNG_BATCH_PIECES;
-        const size_t next = b + 1 < nb; /* job 0 draws batch b + 1, the others write batch b's pieces */
-        const double *u = uni + (b & 1) * bsize;
-#pragma omp for schedule(dynamic, 1)
-        for (size_t j = 0; j < n + next; j++) {
-            if (next && j == 0) {
-                fct_rng_batch_draw(rng, &c, b + 1, uni + ((b + 1) & 1) * bsize, desc[(b + 1) & 1]);
-            } else {
-                const size_t i = j - next;
-                size_t r0, r1;
-                fct_rng_piece_rows(&c, p0 + i, &r0, &r1);
-                fct_rng_piece_write(u + i * 2 * c.max_pairs, &desc[b & 1][i], a, r0, r1, k, ld, scale);
-            }
+    /* A thread takes the next piece (next), waits for its turn at the
+     * stream (turn == its piece: the one before has drawn, a few ns a
+     * value), draws the piece's uniforms into its own buffer and passes the
+     * turn on, then takes their logs, roots and sines and writes the rows
+     * (their first touch) while the others draw and write theirs. The
+     * stream is read in piece order, so the values, its state and its spare
+     * at the end are those of the plain loop. */
+    atomic_size_t next = 0, turn = 0;
+#pragma omp parallel num_threads(nt)
+    {
+        double *u = uni + (size_t)omp_get_thread_num() * 2 * max_pairs;
+        for (;;) {
+            const size_t p = atomic_fetch_add(&next, 1);
+            if (p >= pieces)
+                break;
+            for (unsigned spin = 0; atomic_load_explicit(&turn, memory_order_acquire) != p; spin++)
+                if (spin >= 64)
+                    sched_yield();
+            const size_t r0 = p * per, r1 = r0 + per < rows ? r0 + per : rows;
+            fct_rng_piece d;
+            fct_rng_piece_draw(rng, (r1 - r0) * k, u, &d);
+            atomic_store_explicit(&turn, p + 1, memory_order_release);
+            fct_rng_piece_write(u, &d, a, r0, r1, k, ld, scale);
         }
     }
     free(uni);

@@ -417,17 +417,7 @@ facto_status fct_mf_init(facto_ctx *ctx, const facto_dataset *train, const facto
         fct_mf_model_destroy(m);
         return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory copying id maps");
     }
-    double sum = 0.0;
-    const fct_narrow *nw = &train->narrow;
-    if (nw->item_w && nw->codes) {
-        for (int64_t x = 0; x < train->n_ratings; x++)
-            sum += nw->table[nw->codes[x]];
-    } else {
-        const float *r = nw->item_w ? nw->rates : train->ratings;
-        for (int64_t x = 0; x < train->n_ratings; x++)
-            sum += r[x];
-    }
-    m->mu = sum / (double)train->n_ratings;
+    m->mu = fct_dataset_rating_sum(train, fct_threads(ctx)) / (double)train->n_ratings;
     m->min_rating = train->min_rating;
     m->max_rating = train->max_rating;
     memcpy(m->seen_ptr, train->row_ptr, ((size_t)train->n_users + 1) * sizeof *m->seen_ptr);
@@ -474,10 +464,13 @@ facto_status fct_mf_set_seen(facto_ctx *ctx, fct_mf_model *m, const facto_datase
     if (!(m->seen16 = fct_malloc_array((size_t)n + 1, sizeof *m->seen16)))
         return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for the model's item lists");
     /* in pieces, the mapped pages of a .fds data set given back once copied,
-     * so the copy does not sit beside the whole mapping */
-    const int64_t piece = (int64_t)1 << 20;
-    for (int64_t x = 0; x < n; x += piece) {
-        const int64_t e = x + piece < n ? x + piece : n;
+     * so the copy does not sit beside the whole mapping; the pieces over the
+     * context's threads (the copy's first touch too) */
+    const int64_t piece = (int64_t)1 << 20, n_pieces = (n + piece - 1) / piece;
+    const int nt = fct_threads(ctx);
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1 && n_pieces > 1)
+    for (int64_t q = 0; q < n_pieces; q++) {
+        const int64_t x = q * piece, e = x + piece < n ? x + piece : n;
         if (train->items) {
             for (int64_t j = x; j < e; j++)
                 m->seen16[j] = (uint16_t)train->items[j];
