@@ -525,6 +525,18 @@ double facto_dataset_mean_rating(const facto_dataset *ds)
     return fct_dataset_rating_sum(ds, 1) / (double)ds->n_ratings;
 }
 
+double facto_dataset_rmse_constant(const facto_dataset *ds, double value)
+{
+    if (!ds || ds->n_ratings == 0)
+        return NAN;
+    double sse = 0.0;
+    for (int64_t x = 0; x < ds->n_ratings; x++) {
+        double d = fct_ds_rating(ds, x) - value;
+        sse += d * d;
+    }
+    return sqrt(sse / (double)ds->n_ratings);
+}
+
 void facto_dataset_csr(const facto_dataset *ds, const int64_t **row_ptr, const int32_t **items,
                        const float **ratings, const int64_t **timestamps)
 {

@@ -11,7 +11,9 @@
  * newer version) are FACTO_ERR_CORRUPT / FACTO_ERR_VERSION, never a crash;
  * shards read by offset (fct_fds_read_shard, for distributed training)
  * give back exactly their users' part for 1, 2, 3 and 7 parts, and check
- * what they read; synthetic sets are the same for a seed. Well under a second.
+ * what they read; synthetic sets are the same for a seed; the rating sum
+ * (fct_dataset_rating_sum: the plain order's bits, in pieces when exact)
+ * and a constant's RMSE, narrow or wide. About a second.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -186,6 +188,18 @@ static float rate_int(int64_t k) { return (float)(1 + (k * 31) % 5); }
 static float rate_unit(int64_t k) { return 1.0f + (float)((k * 2654435761u) % 8388608u) * 0x1.0p-23f; }
 static float rate_wide(int64_t k) { return k % 2 ? 1.0e12f * (float)(1 + k % 3) : 0.1f * (float)(1 + k % 7); }
 
+/* A constant's RMSE by hand: ratings 1, 2, 3, 4 about 2.5. */
+static float rate_1234(int64_t k) { return (float)(1 + k % 4); }
+
+static void test_rmse_constant(void **state)
+{
+    (void)state;
+    facto_dataset *ds = make_ds(1, 4, 4, rate_1234, 0);
+    assert_true(fabs(facto_dataset_rmse_constant(ds, 2.5) - sqrt(1.25)) < 1e-15);
+    assert_true(fabs(facto_dataset_mean_rating(ds) - 2.5) < 1e-15);
+    facto_dataset_free(ds);
+}
+
 /* fct_dataset_rating_sum: the bits of the plain sum in CSR order for 1 and
  * 3 threads, over 3 pieces: exact sums (half stars read as codes or as
  * floats, integers, floats in [1, 2) with every mantissa bit, sin values)
@@ -207,9 +221,10 @@ static void test_rating_sum(void **state)
             assert_non_null(back->narrow.codes);
         for (int v = 0; v < 2; v++) {
             const facto_dataset *d = v ? back : ds;
-            double want = 0.0, pieces = 0.0, piece = 0.0;
+            double want = 0.0, pieces = 0.0, piece = 0.0, sse = 0.0;
             for (int64_t x = 0; x < d->n_ratings; x++) {
                 want += fct_ds_rating(d, x);
+                sse += (fct_ds_rating(d, x) - 3.0) * (fct_ds_rating(d, x) - 3.0);
                 piece += fct_ds_rating(d, x);
                 if ((x + 1) % ((int64_t)1 << 18) == 0 || x + 1 == d->n_ratings) {
                     pieces += piece;
@@ -224,6 +239,8 @@ static void test_rating_sum(void **state)
             }
             double mean = facto_dataset_mean_rating(d), wm = want / (double)d->n_ratings;
             assert_memory_equal(&mean, &wm, sizeof mean);
+            double rmse = facto_dataset_rmse_constant(d, 3.0), wr = sqrt(sse / (double)d->n_ratings);
+            assert_memory_equal(&rmse, &wr, sizeof rmse);
         }
         facto_dataset_free(back);
         facto_dataset_free(ds);
@@ -660,7 +677,7 @@ int main(void)
         cmocka_unit_test(test_corrupt),             cmocka_unit_test(test_synth),
         cmocka_unit_test(test_shards),              cmocka_unit_test(test_shard_corrupt),
         cmocka_unit_test(test_tsv_ids),             cmocka_unit_test(test_format1),
-        cmocka_unit_test(test_rating_sum),
+        cmocka_unit_test(test_rating_sum),          cmocka_unit_test(test_rmse_constant),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
