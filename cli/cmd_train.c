@@ -485,19 +485,10 @@ static facto_status cli_train_score(facto_ctx *ctx, const facto_model *model, co
  * regressor must beat; NAN without ratings. */
 static double cli_train_mean_rmse(const facto_dataset *train, const facto_dataset *test)
 {
-    const int64_t *ptr;
-    const int32_t *items;
-    const float *r;
-    const int64_t *ts;
-    double sse = 0.0;
-    int64_t n = facto_dataset_n_ratings(train), m = facto_dataset_n_ratings(test);
-    if (n == 0 || m == 0)
+    if (facto_dataset_n_ratings(train) == 0 || facto_dataset_n_ratings(test) == 0)
         return NAN;
-    double mean = facto_dataset_mean_rating(train); /* the training ratings stay narrow (.fds) */
-    facto_dataset_csr(test, &ptr, &items, &r, &ts);
-    for (int64_t x = 0; x < m; x++)
-        sse += (r[x] - mean) * (r[x] - mean);
-    return sqrt(sse / (double)m);
+    /* both read narrow (.fds): no decoded copy of either */
+    return facto_dataset_rmse_constant(test, facto_dataset_mean_rating(train));
 }
 
 /*

@@ -357,6 +357,11 @@ FACTO_API void facto_dataset_rating_range(const facto_dataset *ds, float *min_ra
 /* The mean of the ratings (summed in double, in CSR order); NAN when there
  * are none. Reads a .fds data set's narrow ratings without widening them. O(n_ratings). */
 FACTO_API double facto_dataset_mean_rating(const facto_dataset *ds);
+/* The RMSE of predicting `value` for every rating, sqrt(sum (r - value)^2 / n)
+ * summed in double in CSR order (the figure a regressor must beat, with
+ * value the training mean); NAN when there are none. Reads a .fds data
+ * set's narrow ratings without widening them. O(n_ratings). */
+FACTO_API double facto_dataset_rmse_constant(const facto_dataset *ds, double value);
 
 /*
  * Attach per-rating loss weights to a training data set: weights[n_ratings]

@@ -89,6 +89,13 @@ double fct_rng_uniform(fct_rng *rng);
 uint64_t fct_rng_below(fct_rng *rng, uint64_t n);
 /* Standard normal N(0, 1) (Box-Muller). */
 double fct_rng_normal(fct_rng *rng);
+/* Rows [rows, ld] of a: a[r * ld + f] = (float)(scale * fct_rng_normal(rng))
+ * for f < k, row by row, and 0 for k <= f < ld; every element written (the
+ * first touch of a fresh allocation), over n_threads threads. The values
+ * and the state rng is left in (the spare too) are those of that plain
+ * loop whatever n_threads: the uniforms are drawn from the one stream in
+ * order, the logs, roots and sines computed in parallel. */
+void fct_rng_normal_rows(fct_rng *rng, float *a, size_t rows, size_t k, size_t ld, double scale, int n_threads);
 /* Gamma(shape, scale=1), shape > 0 (Marsaglia & Tsang 2000). */
 double fct_rng_gamma(fct_rng *rng, double shape);
 /* Fisher-Yates shuffle of [n] int64 values. */

@@ -9,6 +9,7 @@
 #include "fds.h"
 
 #include <float.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -411,14 +412,129 @@ int64_t facto_dataset_n_ratings(const facto_dataset *ds) { return ds->n_ratings;
 const facto_idmap *facto_dataset_users(const facto_dataset *ds) { return ds->user_map; }
 const facto_idmap *facto_dataset_items(const facto_dataset *ds) { return ds->item_map; }
 
+/* Exponent of the lowest set bit of a finite nonzero float: |v| = j 2^e, j odd. */
+static int fct_low_exp(uint32_t bits)
+{
+    uint32_t e = (bits >> 23) & 0xffu, m = bits & 0x7fffffu;
+    if (e)
+        m |= 0x800000u;
+    else
+        e = 1;
+    return (int)e - 150 + __builtin_ctz(m);
+}
+
+/* Whether n values, multiples of 2^low of magnitude at most max_bits (as
+ * float bits), have only exact partial sums in double: n * max < 2^(52 + low). */
+static int fct_sum_exact(int64_t n, uint32_t max_bits, int low)
+{
+    float mx;
+    memcpy(&mx, &max_bits, sizeof mx);
+    return max_bits == 0 || (max_bits < 0x7f800000u && (double)n * (double)mx < ldexp(1.0, 52 + low));
+}
+
+/* Ratings per piece of fct_dataset_rating_sum's parallel pass. */
+#define FCT_SUM_PIECE ((int64_t)1 << 18)
+
+double fct_dataset_rating_sum(const facto_dataset *ds, int n_threads)
+{
+    const int64_t n = ds->n_ratings, np = (n + FCT_SUM_PIECE - 1) / FCT_SUM_PIECE;
+    const fct_narrow *nw = &ds->narrow;
+    const uint8_t *codes = ds->ratings ? NULL : nw->codes;
+    const float *r = ds->ratings ? ds->ratings : nw->rates;
+    int exact = np > 1;
+    double *psum = exact ? fct_calloc_array((size_t)np, sizeof *psum) : NULL;
+    uint32_t *pmax = exact && !codes ? fct_calloc_array((size_t)np, sizeof *pmax) : NULL;
+    int *plow = exact && !codes ? fct_malloc_array((size_t)np, sizeof *plow) : NULL;
+    if (!psum || (!codes && (!pmax || !plow)))
+        exact = 0;
+    if (exact && codes) { /* decided by the code table alone (a superset of the values used) */
+        uint32_t mx = 0;
+        int low = INT32_MAX;
+        for (int c = 0; c < 256; c++) {
+            uint32_t b;
+            memcpy(&b, &nw->table[c], sizeof b);
+            b &= 0x7fffffffu;
+            mx = b > mx ? b : mx;
+            if (b != 0)
+                low = fct_low_exp(b) < low ? fct_low_exp(b) : low;
+        }
+        exact = fct_sum_exact(n, mx, low);
+    }
+    if (exact) {
+        const int nt = n_threads > 1 ? n_threads : 1;
+        /* four sums a piece (exact: any order gives the same), and for
+         * floats the largest magnitude and lowest bit seen */
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
+        for (int64_t p = 0; p < np; p++) {
+            const int64_t x0 = p * FCT_SUM_PIECE, x1 = x0 + FCT_SUM_PIECE < n ? x0 + FCT_SUM_PIECE : n;
+            double s[4] = {0.0, 0.0, 0.0, 0.0};
+            int64_t x = x0;
+            if (codes) {
+                for (; x + 4 <= x1; x += 4)
+                    for (int j = 0; j < 4; j++)
+                        s[j] += nw->table[codes[x + j]];
+                for (; x < x1; x++)
+                    s[0] += nw->table[codes[x]];
+            } else {
+                uint32_t mx = 0;
+                int low = INT32_MAX;
+                for (; x < x1; x++) {
+                    uint32_t b;
+                    memcpy(&b, &r[x], sizeof b);
+                    b &= 0x7fffffffu;
+                    mx = b > mx ? b : mx;
+                    if (b != 0 && b < 0x7f800000u) {
+                        int e = fct_low_exp(b);
+                        low = e < low ? e : low;
+                    }
+                    s[x & 3] += r[x];
+                }
+                pmax[p] = mx;
+                plow[p] = low;
+            }
+            psum[p] = (s[0] + s[1]) + (s[2] + s[3]);
+        }
+        if (!codes) {
+            uint32_t mx = 0;
+            int low = INT32_MAX;
+            for (int64_t p = 0; p < np; p++) {
+                mx = pmax[p] > mx ? pmax[p] : mx;
+                low = plow[p] < low ? plow[p] : low;
+            }
+            exact = fct_sum_exact(n, mx, low);
+        }
+    }
+    double sum = 0.0;
+    if (exact) {
+        for (int64_t p = 0; p < np; p++)
+            sum += psum[p];
+    } else {
+        for (int64_t x = 0; x < n; x++)
+            sum += fct_ds_rating(ds, x);
+    }
+    free(psum);
+    free(pmax);
+    free(plow);
+    return sum;
+}
+
 double facto_dataset_mean_rating(const facto_dataset *ds)
 {
     if (!ds || ds->n_ratings == 0)
         return NAN;
-    double sum = 0.0;
-    for (int64_t x = 0; x < ds->n_ratings; x++)
-        sum += fct_ds_rating(ds, x);
-    return sum / (double)ds->n_ratings;
+    return fct_dataset_rating_sum(ds, 1) / (double)ds->n_ratings;
+}
+
+double facto_dataset_rmse_constant(const facto_dataset *ds, double value)
+{
+    if (!ds || ds->n_ratings == 0)
+        return NAN;
+    double sse = 0.0;
+    for (int64_t x = 0; x < ds->n_ratings; x++) {
+        double d = fct_ds_rating(ds, x) - value;
+        sse += d * d;
+    }
+    return sqrt(sse / (double)ds->n_ratings);
 }
 
 void facto_dataset_csr(const facto_dataset *ds, const int64_t **row_ptr, const int32_t **items,

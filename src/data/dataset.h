@@ -137,6 +137,15 @@ void fct_dataset_release(const facto_dataset *ds, int64_t x0, int64_t x1);
  * (they are read again from the file if touched). */
 void fct_release_mapped(const void *p, uint64_t n);
 
+/* The sum of the ratings in double with the bits of adding them one by one
+ * in CSR order (facto_dataset_mean_rating's sum), a .fds data set's narrow
+ * ratings read as stored. When every partial sum is exact in double (the
+ * ratings multiples of 2^L, n * max |r| < 2^(52 + L): half stars, integer
+ * stars, codes or floats alike) the order does not matter and pieces are
+ * summed over n_threads; otherwise one thread adds them in order.
+ * O(n_ratings). */
+double fct_dataset_rating_sum(const facto_dataset *ds, int n_threads);
+
 #define FCT_DS_BORROW_ROWS 1u
 #define FCT_DS_BORROW_ITEMS 2u
 #define FCT_DS_BORROW_RATINGS 4u

@@ -119,22 +119,23 @@ facto_status fct_mf_validate(facto_ctx *ctx, const facto_mf_params *p) { return 
 
 /* ---- the model object ------------------------------------------------------ */
 
-static float *fct_mf_zeroed(size_t n)
+static float *fct_mf_zeroed(size_t n, int zero)
 {
     if (n > SIZE_MAX / sizeof(float))
         return NULL;
     float *a = fct_aligned_alloc(n * sizeof(float));
-    if (a)
+    if (a && zero)
         memset(a, 0, n * sizeof(float));
     return a;
 }
 
-/* Zeroed rows for training in place (n + 1 rows of ld floats), the
+/* Rows for training in place (n + 1 rows of ld floats; zeroed when zero
+ * is set, else left for the caller to write), the
  * kernel asked for 2 MiB pages where it gives them on request
  * (transparent huge pages "madvise"): SGD reads rows at random, and one
  * TLB entry then covers 2 MiB of rows rather than 4 KiB; the first touch
  * (the zeroing) costs a few hundred page faults rather than one per 4 KiB. */
-static float *fct_mf_rows(size_t n, size_t ld)
+static float *fct_mf_rows(size_t n, size_t ld, int zero)
 {
     if (n + 1 > SIZE_MAX / ld / sizeof(float))
         return NULL;
@@ -148,20 +149,24 @@ static float *fct_mf_rows(size_t n, size_t ld)
     if (e > b)
         (void)madvise((void *)b, e - b, MADV_HUGEPAGE);
 #endif
-    memset(a, 0, bytes);
+    if (zero)
+        memset(a, 0, bytes);
     return a;
 }
 
 /* fct_mf_model_alloc with P and Q of n + 1 rows of stride ld > k (training
- * in place), or n rows of k when ld == k. */
-static fct_mf_model *fct_mf_model_alloc_ld(int32_t n_users, int32_t n_items, int32_t k, int64_t n_seen, int32_t ld);
+ * in place), or n rows of k when ld == k; P and Q zeroed when zero_pq is
+ * set, else left for the caller to write every element. */
+static fct_mf_model *fct_mf_model_alloc_ld(int32_t n_users, int32_t n_items, int32_t k, int64_t n_seen, int32_t ld,
+                                           int zero_pq);
 
 fct_mf_model *fct_mf_model_alloc(int32_t n_users, int32_t n_items, int32_t k, int64_t n_seen)
 {
-    return fct_mf_model_alloc_ld(n_users, n_items, k, n_seen, k);
+    return fct_mf_model_alloc_ld(n_users, n_items, k, n_seen, k, 1);
 }
 
-static fct_mf_model *fct_mf_model_alloc_ld(int32_t n_users, int32_t n_items, int32_t k, int64_t n_seen, int32_t ld)
+static fct_mf_model *fct_mf_model_alloc_ld(int32_t n_users, int32_t n_items, int32_t k, int64_t n_seen, int32_t ld,
+                                           int zero_pq)
 {
     if (n_users < 0 || n_items < 0 || k < 1 || n_seen < 0 || ld < k)
         return NULL;
@@ -174,10 +179,12 @@ static fct_mf_model *fct_mf_model_alloc_ld(int32_t n_users, int32_t n_items, int
     m->k = k;
     m->ld = ld;
     m->n_seen = n_seen;
-    m->bu = fct_mf_zeroed((size_t)n_users);
-    m->bi = fct_mf_zeroed((size_t)n_items);
-    m->P = ld > k ? fct_mf_rows((size_t)n_users, (size_t)ld) : fct_mf_zeroed((size_t)n_users * (size_t)k);
-    m->Q = ld > k ? fct_mf_rows((size_t)n_items, (size_t)ld) : fct_mf_zeroed((size_t)n_items * (size_t)k);
+    m->bu = fct_mf_zeroed((size_t)n_users, 1);
+    m->bi = fct_mf_zeroed((size_t)n_items, 1);
+    m->P = ld > k ? fct_mf_rows((size_t)n_users, (size_t)ld, zero_pq)
+                  : fct_mf_zeroed((size_t)n_users * (size_t)k, zero_pq);
+    m->Q = ld > k ? fct_mf_rows((size_t)n_items, (size_t)ld, zero_pq)
+                  : fct_mf_zeroed((size_t)n_items * (size_t)k, zero_pq);
     m->seen_ptr = fct_calloc_array((size_t)n_users + 1, sizeof *m->seen_ptr);
     m->seen_items = fct_malloc_array((size_t)n_seen, sizeof *m->seen_items);
     if (!m->bu || !m->bi || !m->P || !m->Q || !m->seen_ptr || !m->seen_items) {
@@ -407,7 +414,7 @@ facto_status fct_mf_init(facto_ctx *ctx, const facto_dataset *train, const facto
     /* Without seen lists their array is allocated and never touched, then
      * freed: no pages. */
     fct_mf_model *m = fct_mf_model_alloc_ld(train->n_users, train->n_items, p->num_factors, train->n_ratings,
-                                            ld > p->num_factors ? ld : p->num_factors);
+                                            ld > p->num_factors ? ld : p->num_factors, 0);
     if (!m)
         return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for a model of %d users, %d items, %d factors",
                           train->n_users, train->n_items, p->num_factors);
@@ -418,17 +425,7 @@ facto_status fct_mf_init(facto_ctx *ctx, const facto_dataset *train, const facto
         fct_mf_model_destroy(m);
         return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory copying id maps");
     }
-    double sum = 0.0;
-    const fct_narrow *nw = &train->narrow;
-    if (nw->item_w && nw->codes) {
-        for (int64_t x = 0; x < train->n_ratings; x++)
-            sum += nw->table[nw->codes[x]];
-    } else {
-        const float *r = nw->item_w ? nw->rates : train->ratings;
-        for (int64_t x = 0; x < train->n_ratings; x++)
-            sum += r[x];
-    }
-    m->mu = sum / (double)train->n_ratings;
+    m->mu = fct_dataset_rating_sum(train, fct_threads(ctx)) / (double)train->n_ratings;
     m->min_rating = train->min_rating;
     m->max_rating = train->max_rating;
     memcpy(m->seen_ptr, train->row_ptr, ((size_t)train->n_users + 1) * sizeof *m->seen_ptr);
@@ -441,13 +438,16 @@ facto_status fct_mf_init(facto_ctx *ctx, const facto_dataset *train, const facto
             return st;
         }
     }
+    /* every element of P and Q written here (their first touch), over the
+     * context's threads; the values those of fct_rng_normal in a plain loop */
     const size_t k = (size_t)m->k, s = (size_t)m->ld;
-    for (size_t u = 0; u < (size_t)m->n_users; u++)
-        for (size_t f = 0; f < k; f++)
-            m->P[u * s + f] = (float)(p->init_std * fct_rng_normal(rng));
-    for (size_t i = 0; i < (size_t)m->n_items; i++)
-        for (size_t f = 0; f < k; f++)
-            m->Q[i * s + f] = (float)(p->init_std * fct_rng_normal(rng));
+    const int nt = fct_threads(ctx);
+    fct_rng_normal_rows(rng, m->P, (size_t)m->n_users, k, s, (double)p->init_std, nt);
+    fct_rng_normal_rows(rng, m->Q, (size_t)m->n_items, k, s, (double)p->init_std, nt);
+    if (s > k) { /* the spare zero rows */
+        memset(m->P + (size_t)m->n_users * s, 0, s * sizeof *m->P);
+        memset(m->Q + (size_t)m->n_items * s, 0, s * sizeof *m->Q);
+    }
     *out = m;
     return FACTO_OK;
 }
@@ -472,10 +472,13 @@ facto_status fct_mf_set_seen(facto_ctx *ctx, fct_mf_model *m, const facto_datase
     if (!(m->seen16 = fct_malloc_array((size_t)n + 1, sizeof *m->seen16)))
         return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for the model's item lists");
     /* in pieces, the mapped pages of a .fds data set given back once copied,
-     * so the copy does not sit beside the whole mapping */
-    const int64_t piece = (int64_t)1 << 20;
-    for (int64_t x = 0; x < n; x += piece) {
-        const int64_t e = x + piece < n ? x + piece : n;
+     * so the copy does not sit beside the whole mapping; the pieces over the
+     * context's threads (the copy's first touch too) */
+    const int64_t piece = (int64_t)1 << 20, n_pieces = (n + piece - 1) / piece;
+    const int nt = fct_threads(ctx);
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1 && n_pieces > 1)
+    for (int64_t q = 0; q < n_pieces; q++) {
+        const int64_t x = q * piece, e = x + piece < n ? x + piece : n;
         if (train->items) {
             for (int64_t j = x; j < e; j++)
                 m->seen16[j] = (uint16_t)train->items[j];

@@ -51,8 +51,9 @@ int fct_mf_params_finite(const fct_mf_model *m);
  * rating, the rating range, biases 0, factors N(0, init_std^2) drawn from
  * rng (P first, then Q) into rows of stride ld >= k floats (the padding 0;
  * ld > k: P and Q hold one spare zero row each, n + 1 rows). Reads the
- * ratings from the narrow arrays of a .fds data set when it has them.
- * FACTO_ERR_NOMEM. */
+ * ratings from the narrow arrays of a .fds data set when it has them. The
+ * draws, the mean and the seen lists run over ctx's threads, with the
+ * values (and rng's state after) of one thread. FACTO_ERR_NOMEM. */
 facto_status fct_mf_init(facto_ctx *ctx, const facto_dataset *train, const facto_mf_params *p, fct_rng *rng,
                          int32_t ld, int with_seen, fct_mf_model **out);
 /* The model's seen lists from train's CSR (the same users and items):

@@ -171,13 +171,31 @@ int fct_mf_blocked_init(fct_mf_blocked *b, const fct_mf_model *m, const fct_mf_c
     return 0;
 }
 
-void fct_mf_blocked_store(const fct_mf_blocked *b, fct_mf_model *m)
+int fct_mf_blocked_store(const fct_mf_blocked *b, fct_mf_model *m, int n_threads)
 {
     const size_t stride = (size_t)b->stride, k = (size_t)b->k;
-    for (int32_t u = 0; u < b->n_users; u++)
-        m->bu[u] = b->U[(size_t)u * stride + k];
-    for (int32_t i = 0; i < b->n_items; i++)
-        m->bi[i] = b->V[(size_t)i * stride + k];
+    const int32_t nu = b->n_users, n = b->n_users + b->n_items;
+    const int nt = n_threads > 1 ? n_threads : 1;
+    /* finite: the largest |bits| of every float of every row (the bias, the
+     * padding and adagrad's accumulator too) below that of inf */
+    uint32_t mx = 0;
+#pragma omp parallel for num_threads(nt) schedule(static) reduction(max : mx) if (nt > 1)
+    for (int32_t r = 0; r < n; r++) {
+        const float *row = r < nu ? b->U + (size_t)r * stride : b->V + (size_t)(r - nu) * stride;
+        if (r < nu)
+            m->bu[r] = row[k];
+        else
+            m->bi[r - nu] = row[k];
+        uint32_t rm = 0;
+        for (size_t f = 0; f < stride; f++) {
+            uint32_t bits;
+            memcpy(&bits, row + f, sizeof bits);
+            bits &= 0x7fffffffu;
+            rm = bits > rm ? bits : rm;
+        }
+        mx = rm > mx ? rm : mx;
+    }
+    return mx < 0x7f800000u;
 }
 
 void fct_mf_blocked_adaptive(fct_mf_blocked *b, float g0)

@@ -111,12 +111,14 @@ int fct_mf_blocked_grid_size(int32_t n_users, int32_t n_items, int n_threads);
  * memory (b then holds nothing). O(nnz + n_users g). */
 int fct_mf_blocked_init(fct_mf_blocked *b, const fct_mf_model *m, const fct_mf_csr *d, int g, uint64_t seed,
                         int n_threads);
-/* Copy the trained biases (column k of the padded rows) into m's bu, bi. */
 /* Switch b to the per-row adaptive rate (optimizer adagrad; Chin, Zhuang,
  * Juan & Lin, PAKDD 2015; kernels.h mf_adagrad_row): every row's
  * accumulator G starts at g0 > 0, the first step's rate is lr / sqrt(g0). */
 void fct_mf_blocked_adaptive(fct_mf_blocked *b, float g0);
-void fct_mf_blocked_store(const fct_mf_blocked *b, fct_mf_model *m);
+/* Copy the trained biases (column k of the padded rows) into m's bu, bi,
+ * over n_threads; 1 when every float of the rows is finite (the model's
+ * parameters: fct_mf_params_finite in the same pass), else 0. */
+int fct_mf_blocked_store(const fct_mf_blocked *b, fct_mf_model *m, int n_threads);
 void fct_mf_blocked_free(fct_mf_blocked *b);
 /* Draw epoch `epoch`'s stratum schedule (b->cols) from the seed. */
 void fct_mf_blocked_schedule(fct_mf_blocked *b, int epoch);

@@ -177,8 +177,8 @@ static facto_status fct_mf_train_blocked(const fct_mf_run *R)
                                  fmax(fabs((double)train->min_rating), fabs((double)train->max_rating)), why, R->weights != NULL);
             break;
         }
-        fct_mf_blocked_store(&b, m); /* the biases; the factors are trained in place */
-        if (!fct_mf_params_finite(m)) {
+        /* the biases (the factors are trained in place), and whether all are finite */
+        if (!fct_mf_blocked_store(&b, m, n_threads)) {
             st = fct_mf_diverged(R->ctx, params, epoch,
                                  fmax(fabs((double)train->min_rating), fabs((double)train->max_rating)), "the loss is not finite", R->weights != NULL);
             break;

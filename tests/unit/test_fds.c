@@ -11,7 +11,9 @@
  * newer version) are FACTO_ERR_CORRUPT / FACTO_ERR_VERSION, never a crash;
  * shards read by offset (fct_fds_read_shard, for distributed training)
  * give back exactly their users' part for 1, 2, 3 and 7 parts, and check
- * what they read; synthetic sets are the same for a seed. Well under a second.
+ * what they read; synthetic sets are the same for a seed; the rating sum
+ * (fct_dataset_rating_sum: the plain order's bits, in pieces when exact)
+ * and a constant's RMSE, narrow or wide. About a second.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -180,6 +182,70 @@ static void test_float_ratings(void **state)
     (void)state;
     /* Thousands of distinct values: float32, no code table. */
     round_trip(make_ds(60, 500, 40, rate_float, 1), 2, 4, 0);
+}
+
+static float rate_int(int64_t k) { return (float)(1 + (k * 31) % 5); }
+static float rate_unit(int64_t k) { return 1.0f + (float)((k * 2654435761u) % 8388608u) * 0x1.0p-23f; }
+static float rate_wide(int64_t k) { return k % 2 ? 1.0e12f * (float)(1 + k % 3) : 0.1f * (float)(1 + k % 7); }
+
+/* A constant's RMSE by hand: ratings 1, 2, 3, 4 about 2.5. */
+static float rate_1234(int64_t k) { return (float)(1 + k % 4); }
+
+static void test_rmse_constant(void **state)
+{
+    (void)state;
+    facto_dataset *ds = make_ds(1, 4, 4, rate_1234, 0);
+    assert_true(fabs(facto_dataset_rmse_constant(ds, 2.5) - sqrt(1.25)) < 1e-15);
+    assert_true(fabs(facto_dataset_mean_rating(ds) - 2.5) < 1e-15);
+    facto_dataset_free(ds);
+}
+
+/* fct_dataset_rating_sum: the bits of the plain sum in CSR order for 1 and
+ * 3 threads, over 3 pieces: exact sums (half stars read as codes or as
+ * floats, integers, floats in [1, 2) with every mantissa bit, sin values)
+ * taken in pieces, and a sum that rounds (1e12 beside 0.1) added in order
+ * (a sum in pieces differs there, shown below). */
+static void test_rating_sum(void **state)
+{
+    (void)state;
+    facto_ctx *ctx = facto_ctx_new();
+    float (*rates[])(int64_t) = {rate_half, rate_int, rate_unit, rate_float, rate_wide};
+    for (int c = 0; c < 5; c++) {
+        facto_dataset *ds = make_ds(1200, 1000, 500, rates[c], 0);
+        assert_true(ds->n_ratings > 2 * ((int64_t)1 << 18));
+        const char *path = fct_test_path("sum.fds");
+        assert_int_equal(facto_dataset_write_fds(ctx, ds, path), FACTO_OK);
+        facto_dataset *back = NULL;
+        assert_int_equal(facto_dataset_read(ctx, path, NULL, &back, NULL), FACTO_OK);
+        if (c == 0)
+            assert_non_null(back->narrow.codes);
+        for (int v = 0; v < 2; v++) {
+            const facto_dataset *d = v ? back : ds;
+            double want = 0.0, pieces = 0.0, piece = 0.0, sse = 0.0;
+            for (int64_t x = 0; x < d->n_ratings; x++) {
+                want += fct_ds_rating(d, x);
+                sse += (fct_ds_rating(d, x) - 3.0) * (fct_ds_rating(d, x) - 3.0);
+                piece += fct_ds_rating(d, x);
+                if ((x + 1) % ((int64_t)1 << 18) == 0 || x + 1 == d->n_ratings) {
+                    pieces += piece;
+                    piece = 0.0;
+                }
+            }
+            if (c == 4)
+                assert_true(pieces != want); /* so the order matters here */
+            for (int t = 1; t <= 3; t += 2) {
+                double got = fct_dataset_rating_sum(d, t);
+                assert_memory_equal(&got, &want, sizeof got);
+            }
+            double mean = facto_dataset_mean_rating(d), wm = want / (double)d->n_ratings;
+            assert_memory_equal(&mean, &wm, sizeof mean);
+            double rmse = facto_dataset_rmse_constant(d, 3.0), wr = sqrt(sse / (double)d->n_ratings);
+            assert_memory_equal(&rmse, &wr, sizeof rmse);
+        }
+        facto_dataset_free(back);
+        facto_dataset_free(ds);
+    }
+    facto_ctx_free(ctx);
 }
 
 static void test_implicit_threshold(void **state)
@@ -611,6 +677,7 @@ int main(void)
         cmocka_unit_test(test_corrupt),             cmocka_unit_test(test_synth),
         cmocka_unit_test(test_shards),              cmocka_unit_test(test_shard_corrupt),
         cmocka_unit_test(test_tsv_ids),             cmocka_unit_test(test_format1),
+        cmocka_unit_test(test_rating_sum),          cmocka_unit_test(test_rmse_constant),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -688,6 +688,56 @@ static void test_determinism(void **state)
     facto_ctx_free(ctx);
 }
 
+/* fct_mf_init's starting factors: those of a plain loop of fct_rng_normal
+ * (P then Q, row by row, the padding 0, the spare zero rows) whatever the
+ * thread count, for odd k (one pair split across rows, and across P and Q)
+ * and padded rows; the stream left where that loop leaves it. */
+static void test_init_factors_plain_loop(void **state)
+{
+    (void)state;
+    facto_ctx *ctx = facto_ctx_new();
+    facto_dataset *train;
+    make_low_rank(1201, 1003, 3, 0.02, 0.3, 7, &train, NULL);
+    facto_mf_params p = small_params();
+    static const int32_t ks[] = {7, 9};
+    for (int c = 0; c < 2; c++) {
+        p.num_factors = ks[c];
+        const int32_t ld = fct_mf_blocked_stride(p.num_factors);
+        assert_true(ld > p.num_factors);
+        const size_t k = (size_t)p.num_factors, nu = (size_t)train->n_users, ni = (size_t)train->n_items;
+        float *P = malloc((nu + 1) * (size_t)ld * sizeof *P), *Q = malloc((ni + 1) * (size_t)ld * sizeof *Q);
+        assert_non_null(P);
+        assert_non_null(Q);
+        fct_rng want;
+        fct_rng_seed(&want, p.seed);
+        memset(P, 0, (nu + 1) * (size_t)ld * sizeof *P);
+        memset(Q, 0, (ni + 1) * (size_t)ld * sizeof *Q);
+        for (size_t u = 0; u < nu; u++)
+            for (size_t f = 0; f < k; f++)
+                P[u * (size_t)ld + f] = (float)(p.init_std * fct_rng_normal(&want));
+        for (size_t i = 0; i < ni; i++)
+            for (size_t f = 0; f < k; f++)
+                Q[i * (size_t)ld + f] = (float)(p.init_std * fct_rng_normal(&want));
+        assert_int_equal(want.has_spare, (int)(((nu + ni) * k) % 2));
+        for (int t = 1; t <= 3; t += 2) {
+            facto_ctx_set_threads(ctx, t);
+            fct_rng rng;
+            fct_rng_seed(&rng, p.seed);
+            fct_mf_model *m = NULL;
+            assert_int_equal(fct_mf_init(ctx, train, &p, &rng, ld, 0, &m), FACTO_OK);
+            assert_memory_equal(m->P, P, (nu + 1) * (size_t)ld * sizeof *P);
+            assert_memory_equal(m->Q, Q, (ni + 1) * (size_t)ld * sizeof *Q);
+            assert_memory_equal(rng.s, want.s, sizeof want.s);
+            assert_int_equal(rng.has_spare, want.has_spare);
+            fct_mf_model_destroy(m);
+        }
+        free(P);
+        free(Q);
+    }
+    facto_dataset_free(train);
+    facto_ctx_free(ctx);
+}
+
 /* A model whose sections disagree is refused as corrupt, never used. */
 static void test_load_refuses_inconsistent_sections(void **state)
 {
@@ -1281,6 +1331,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_blocked_threads_and_paths),
         cmocka_unit_test(test_blocked_adagrad),
         cmocka_unit_test(test_load_refuses_inconsistent_sections),
+        cmocka_unit_test(test_init_factors_plain_loop),
         fct_data_test(test_ml100k_u1_defaults),
         fct_data_test(test_ml100k_u1_adagrad),
         fct_data_test(test_ml100k_u1_u5_mean),
