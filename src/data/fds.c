@@ -722,9 +722,10 @@ facto_status fct_fds_read(facto_ctx *ctx, const char *path, const facto_read_opt
     }
     int implicit = opts && opts->implicit;
     if (implicit && ds->min_rating < 0 && !(opts->implicit_threshold > 0)) {
+        double lowest = ds->min_rating; /* read before ds is freed */
         facto_dataset_free(ds);
         return fct_fail(ctx, FACTO_ERR_PARSE, "%s: a weight is negative (%g): implicit weights must be >= 0 (or read with a threshold)", path,
-                        (double)ds->min_rating);
+                        lowest);
     }
     facto_read_stats s = {ds->n_ratings, 0, 0, 0, 0};
     if (implicit && opts->implicit_threshold > 0) {

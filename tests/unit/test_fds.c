@@ -207,6 +207,33 @@ static void test_implicit_threshold(void **state)
     facto_ctx_free(ctx);
 }
 
+/* Read as implicit feedback without a threshold, a .fds file with a negative
+ * value is refused, and the message names the lowest value (it was read
+ * after the data set had been freed: ASan's heap-use-after-free). */
+static void test_implicit_negative(void **state)
+{
+    (void)state;
+    facto_dataset *ds = make_ds(20, 50, 5, rate_float, 0); /* sin(k) * 3.25: some values < 0 */
+    float lowest = ds->ratings[0];
+    for (int64_t k = 1; k < ds->n_ratings; k++)
+        lowest = fminf(lowest, ds->ratings[k]);
+    assert_true(lowest < 0);
+    facto_ctx *ctx = facto_ctx_new();
+    const char *path = fct_test_path("neg.fds");
+    assert_int_equal(facto_dataset_write_fds(ctx, ds, path), FACTO_OK);
+    facto_read_options o = facto_read_options_default();
+    o.implicit = 1;
+    facto_dataset *t = NULL;
+    assert_int_equal(facto_dataset_read(ctx, path, &o, &t, NULL), FACTO_ERR_PARSE);
+    assert_null(t);
+    char want[64];
+    snprintf(want, sizeof want, "a weight is negative (%g)", (double)lowest);
+    assert_non_null(strstr(facto_errmsg(ctx), want));
+    assert_non_null(strstr(facto_errmsg(ctx), "neg.fds"));
+    facto_dataset_free(ds);
+    facto_ctx_free(ctx);
+}
+
 /* ---- corrupt files ------------------------------------------------------- */
 
 static unsigned char *g_file;
@@ -607,7 +634,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_half_stars_u16_time), cmocka_unit_test(test_binary_u32),
-        cmocka_unit_test(test_float_ratings),       cmocka_unit_test(test_implicit_threshold),
+        cmocka_unit_test(test_float_ratings),       cmocka_unit_test(test_implicit_threshold), cmocka_unit_test(test_implicit_negative),
         cmocka_unit_test(test_corrupt),             cmocka_unit_test(test_synth),
         cmocka_unit_test(test_shards),              cmocka_unit_test(test_shard_corrupt),
         cmocka_unit_test(test_tsv_ids),             cmocka_unit_test(test_format1),
