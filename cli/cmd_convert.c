@@ -218,6 +218,8 @@ static int cli_convert_parse(int argc, char **argv, cli_convert_args *a, int *he
         return cli_usage(verb, "missing --to libsvm|recordio|fds|tsv");
     if (!a->out)
         return cli_usage(verb, "missing --out PATH");
+    if (!*a->out)
+        return cli_usage(verb, "--out: the path is empty");
     if (a->data_to) {
         if (!!a->input + !!s->ratings != 1 || s->dataset)
             return cli_usage(verb, "--to %s needs exactly one of --input FILE, --train FILE (any ratings file)",
