@@ -252,8 +252,9 @@ static facto_status fds_check_dir(facto_ctx *ctx, fct_fds *f, uint32_t n_sec, ui
 {
     const char *path = f->path;
     uint64_t body = f->size - FDS_HASH;
-    if (n_sec > FDS_MAX_SECTIONS || dir_off % 8 != 0 || dir_off < FDS_HEADER || dir_off > body ||
-        (uint64_t)n_sec * FDS_DIRENT > body - dir_off)
+    if (n_sec > FDS_MAX_SECTIONS)
+        return fds_corrupt(ctx, path, "the header counts more than 64 sections");
+    if (dir_off % 8 != 0 || dir_off < FDS_HEADER || dir_off > body || (uint64_t)n_sec * FDS_DIRENT > body - dir_off)
         return fds_corrupt(ctx, path, "the section directory lies outside the file");
     for (uint32_t i = 0; i < n_sec; i++) {
         const unsigned char *e = (f->dir ? f->dir : f->base + dir_off) + (uint64_t)i * FDS_DIRENT;
