@@ -406,6 +406,13 @@ facto_status fct_fds_open(facto_ctx *ctx, const char *path, fct_fds **out)
     return fds_open(ctx, path, out, 1);
 }
 
+/* Id i of a map (user or item) holds a line feed. */
+static facto_status fds_lf_id(facto_ctx *ctx, const char *path, const char *what, int32_t i)
+{
+    return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: corrupt data set file: %s id %d holds a line feed, "
+                    "which no ratings file can give and no text output can carry", path, what, (int)i);
+}
+
 /* An id map viewing section ids/offs: n ids. Every offset and id is
  * checked here in one pass over the offsets and one over the blob (a NUL
  * ends each id and no other byte is NUL; no line feed); on a little-endian
@@ -456,8 +463,7 @@ static facto_status fds_ids(facto_ctx *ctx, const fct_fds *f, int s_off, int s_i
         while (i < n && off[i + 1] <= (uint64_t)(lf - blob))
             i++;
         free(own);
-        return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: corrupt data set file: %s id %d holds a line feed, "
-                        "which no ratings file can give and no text output can carry", f->path, what, (int)i);
+        return fds_lf_id(ctx, f->path, what, i);
     }
     if (fct_idmap_view(blob, off, own != NULL, n, out) != 0)
         return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", f->path);
@@ -1097,6 +1103,10 @@ static facto_status fds_shard_ids(facto_ctx *ctx, int fd, const fct_fds *f, int 
             blob[next - 1] != '\0' || memchr(blob + prev, '\0', next - prev - 1)) {
             st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: corrupt data set file: %s id %d is not 1..%d bytes ending "
                           "in NUL", path, what, (int)i, FACTO_MAX_ID_LEN);
+            goto done;
+        }
+        if (memchr(blob + prev, '\n', next - prev - 1)) {
+            st = fds_lf_id(ctx, path, what, i);
             goto done;
         }
         int32_t got = fct_idmap_intern(map, blob + prev, (size_t)(next - prev - 1));

@@ -475,6 +475,7 @@ static facto_status try_shard(size_t n, int part, int parts, int ids)
     facto_ctx *ctx = facto_ctx_new();
     fct_fds_shard sh;
     facto_status st = fct_fds_read_shard(ctx, path, part, parts, ids, &sh);
+    snprintf(g_msg, sizeof g_msg, "%s", facto_errmsg(ctx));
     if (st != FACTO_OK) {
         assert_non_null(strstr(facto_errmsg(ctx), path));
         assert_null(sh.items);
@@ -523,6 +524,14 @@ static void test_shard_corrupt(void **state)
     memcpy(g_file + ids + 6, "user17", 6);
     assert_int_equal(try_shard(g_size, 1, 2, 0), FACTO_OK); /* ids are read with ids only */
     assert_int_equal(try_shard(g_size, 0, 2, 1), FACTO_ERR_CORRUPT);
+    /* An id holding a line feed: refused as by the whole-file reader (the
+     * shard reader took it, and rank 0 saved a model with that id). */
+    load_good();
+    g_file[ids + 6 + 2] = '\n';
+    assert_int_equal(try_shard(g_size, 0, 2, 1), FACTO_ERR_CORRUPT);
+    assert_non_null(strstr(g_msg, "user id 1 holds a line feed"));
+    g_file[ids + 6 + 2] = '\t'; /* a tab is data */
+    assert_int_equal(try_shard(g_size, 0, 2, 1), FACTO_OK);
     load_good();
     g_file[8] = 9;
     assert_int_equal(try_shard(g_size, 0, 1, 0), FACTO_ERR_VERSION);
