@@ -1150,9 +1150,12 @@ facto_status fct_fds_read_shard(facto_ctx *ctx, const char *path, int part, int 
         st = fct_fail(ctx, FACTO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
         goto done;
     }
-    if (!S_ISREG(sb.st_mode) || sb.st_size < FDS_HEADER + FDS_HASH || pread(fd, h, FDS_HEADER, 0) != FDS_HEADER ||
-        memcmp(h, FACTO_FDS_MAGIC, 8) != 0) {
+    if (!S_ISREG(sb.st_mode) || sb.st_size < 8 || pread(fd, h, 8, 0) != 8 || memcmp(h, FACTO_FDS_MAGIC, 8) != 0) {
         st = fct_fail(ctx, FACTO_ERR_FORMAT, "%s: not a facto data set file", path);
+        goto done;
+    }
+    if (sb.st_size < FDS_HEADER + FDS_HASH || pread(fd, h, FDS_HEADER, 0) != FDS_HEADER) {
+        st = fds_corrupt(ctx, path, "truncated (shorter than its header)"); /* as fds_open says it */
         goto done;
     }
     f.size = (size_t)sb.st_size;

@@ -491,11 +491,17 @@ static void test_shard_corrupt(void **state)
     uint64_t sz;
     load_good(); /* 20 users x 10 ratings */
     assert_int_equal(try_shard(g_size, 1, 2, 1), FACTO_OK);
-    /* Truncated anywhere: never a crash; past the header, FACTO_ERR_CORRUPT. */
+    /* Truncated anywhere: never a crash; past the magic, FACTO_ERR_CORRUPT
+     * (shorter than header + hash, 72 bytes, "truncated", as the whole-file
+     * reader says; it was "not a facto data set file"). */
     for (size_t n = 0; n < g_size; n += 37) {
         facto_status st = try_shard(n, 1, 2, 1);
-        assert_true(n < 72 ? st == FACTO_ERR_FORMAT : st == FACTO_ERR_CORRUPT); /* 72: header + hash */
+        assert_true(n < 8 ? st == FACTO_ERR_FORMAT : st == FACTO_ERR_CORRUPT);
+        if (n >= 8 && n < 72)
+            assert_non_null(strstr(g_msg, "truncated"));
     }
+    assert_int_equal(try_shard(8, 1, 2, 1), FACTO_ERR_CORRUPT);
+    assert_int_equal(try_shard(71, 1, 2, 1), FACTO_ERR_CORRUPT);
     /* An item out of range in the second half's first user. */
     size_t items = section("ITEM", &sz);
     g_file[items + 2 * 100] = 0xff;
