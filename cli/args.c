@@ -160,8 +160,7 @@ int cli_arg_delimiter(const char *verb, const char *text, char *out)
                            text);
 }
 
-int cli_arg_rows_format(const char *verb, const char *flag, const char *text, int allow_auto,
-                        facto_rows_format *out)
+int cli_rows_format_of(const char *text, int allow_auto, facto_rows_format *out)
 {
     if (strcmp(text, "libsvm") == 0 || strcmp(text, "libfm") == 0)
         *out = FACTO_ROWS_LIBSVM;
@@ -170,6 +169,14 @@ int cli_arg_rows_format(const char *verb, const char *flag, const char *text, in
     else if (allow_auto && strcmp(text, "auto") == 0)
         *out = FACTO_ROWS_AUTO;
     else
+        return 0;
+    return 1;
+}
+
+int cli_arg_rows_format(const char *verb, const char *flag, const char *text, int allow_auto,
+                        facto_rows_format *out)
+{
+    if (!cli_rows_format_of(text, allow_auto, out))
         return cli_usage(verb, "%s: '%s' is not one of %slibsvm, recordio", flag, text, allow_auto ? "auto, " : "");
     return 0;
 }

@@ -71,7 +71,9 @@ int cli_arg_double(const char *verb, const char *flag, const char *text, double 
 int cli_arg_format(const char *verb, const char *text, facto_format *out);
 /* "tab", "comma", "semicolon", "space", "\t", or a single character. */
 int cli_arg_delimiter(const char *verb, const char *text, char *out);
-/* "libsvm" | "recordio" (and "auto" when `allow_auto`) -> *out; usage error otherwise. */
+/* "libsvm" | "recordio" (and "auto" when `allow_auto`) -> *out and 1; 0 (nothing printed) otherwise. */
+int cli_rows_format_of(const char *text, int allow_auto, facto_rows_format *out);
+/* The same as a flag's value; usage error otherwise. */
 int cli_arg_rows_format(const char *verb, const char *flag, const char *text, int allow_auto,
                         facto_rows_format *out);
 /* A list of ranking metrics for --metrics (facto_ranking_metrics_check); usage error naming the bad entry. */

@@ -174,7 +174,9 @@ static int cli_convert_option(const char *verb, int c, cli_convert_args *a)
     case OPT_TO:
         a->to_text = optarg;
         a->data_to = strcmp(optarg, "fds") == 0 ? 1 : strcmp(optarg, "tsv") == 0 ? 2 : 0;
-        return a->data_to ? 0 : cli_arg_rows_format(verb, "--to", optarg, 0, &a->to);
+        if (a->data_to || cli_rows_format_of(optarg, 0, &a->to))
+            return 0;
+        return cli_usage(verb, "--to: '%s' is not one of libsvm, recordio (rows), fds, tsv (ratings)", optarg);
     case OPT_OUT: a->out = optarg; return 0;
     case OPT_SIDE: a->src.side_features = 1; return 0;
     case OPT_USER_FEATURES: a->src.user_file = optarg; return 0;
@@ -216,6 +218,8 @@ static int cli_convert_parse(int argc, char **argv, cli_convert_args *a, int *he
         return cli_usage(verb, "missing --to libsvm|recordio|fds|tsv");
     if (!a->out)
         return cli_usage(verb, "missing --out PATH");
+    if (!*a->out)
+        return cli_usage(verb, "--out: the path is empty");
     if (a->data_to) {
         if (!!a->input + !!s->ratings != 1 || s->dataset)
             return cli_usage(verb, "--to %s needs exactly one of --input FILE, --train FILE (any ratings file)",

@@ -266,8 +266,9 @@ int cli_cmd_datasets(int argc, char **argv)
     if (strcmp(action, "synth") == 0) {
         if (npos != 1)
             return cli_usage(verb, "synth takes options only");
-        if (!out)
-            return cli_usage(verb, "synth needs --out FILE (FILE.fds or text; a folder with --mnar)");
+        if (!out || !*out)
+            return cli_usage(verb, "synth needs --out FILE (FILE.fds or text; a folder with --mnar)%s",
+                             out ? ": the path is empty" : "");
         if (mnar)
             return cli_ds_synth_mnar(&so, alpha, test_fraction, n_uniform >= 0 ? n_uniform : so.n_ratings / 4, out,
                                      json);

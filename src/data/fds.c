@@ -252,8 +252,9 @@ static facto_status fds_check_dir(facto_ctx *ctx, fct_fds *f, uint32_t n_sec, ui
 {
     const char *path = f->path;
     uint64_t body = f->size - FDS_HASH;
-    if (n_sec > FDS_MAX_SECTIONS || dir_off % 8 != 0 || dir_off < FDS_HEADER || dir_off > body ||
-        (uint64_t)n_sec * FDS_DIRENT > body - dir_off)
+    if (n_sec > FDS_MAX_SECTIONS)
+        return fds_corrupt(ctx, path, "the header counts more than 64 sections");
+    if (dir_off % 8 != 0 || dir_off < FDS_HEADER || dir_off > body || (uint64_t)n_sec * FDS_DIRENT > body - dir_off)
         return fds_corrupt(ctx, path, "the section directory lies outside the file");
     for (uint32_t i = 0; i < n_sec; i++) {
         const unsigned char *e = (f->dir ? f->dir : f->base + dir_off) + (uint64_t)i * FDS_DIRENT;
@@ -405,6 +406,13 @@ facto_status fct_fds_open(facto_ctx *ctx, const char *path, fct_fds **out)
     return fds_open(ctx, path, out, 1);
 }
 
+/* Id i of a map (user or item) holds a line feed. */
+static facto_status fds_lf_id(facto_ctx *ctx, const char *path, const char *what, int32_t i)
+{
+    return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: corrupt data set file: %s id %d holds a line feed, "
+                    "which no ratings file can give and no text output can carry", path, what, (int)i);
+}
+
 /* An id map viewing section ids/offs: n ids. Every offset and id is
  * checked here in one pass over the offsets and one over the blob (a NUL
  * ends each id and no other byte is NUL; no line feed); on a little-endian
@@ -455,8 +463,7 @@ static facto_status fds_ids(facto_ctx *ctx, const fct_fds *f, int s_off, int s_i
         while (i < n && off[i + 1] <= (uint64_t)(lf - blob))
             i++;
         free(own);
-        return fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: corrupt data set file: %s id %d holds a line feed, "
-                        "which no ratings file can give and no text output can carry", f->path, what, (int)i);
+        return fds_lf_id(ctx, f->path, what, i);
     }
     if (fct_idmap_view(blob, off, own != NULL, n, out) != 0)
         return fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", f->path);
@@ -722,9 +729,10 @@ facto_status fct_fds_read(facto_ctx *ctx, const char *path, const facto_read_opt
     }
     int implicit = opts && opts->implicit;
     if (implicit && ds->min_rating < 0 && !(opts->implicit_threshold > 0)) {
+        double lowest = ds->min_rating; /* read before ds is freed */
         facto_dataset_free(ds);
         return fct_fail(ctx, FACTO_ERR_PARSE, "%s: a weight is negative (%g): implicit weights must be >= 0 (or read with a threshold)", path,
-                        (double)ds->min_rating);
+                        lowest);
     }
     facto_read_stats s = {ds->n_ratings, 0, 0, 0, 0};
     if (implicit && opts->implicit_threshold > 0) {
@@ -1097,6 +1105,10 @@ static facto_status fds_shard_ids(facto_ctx *ctx, int fd, const fct_fds *f, int 
                           "in NUL", path, what, (int)i, FACTO_MAX_ID_LEN);
             goto done;
         }
+        if (memchr(blob + prev, '\n', next - prev - 1)) {
+            st = fds_lf_id(ctx, path, what, i);
+            goto done;
+        }
         int32_t got = fct_idmap_intern(map, blob + prev, (size_t)(next - prev - 1));
         if (got == -1) {
             st = fct_fail(ctx, FACTO_ERR_NOMEM, "%s: out of memory", path);
@@ -1138,9 +1150,12 @@ facto_status fct_fds_read_shard(facto_ctx *ctx, const char *path, int part, int 
         st = fct_fail(ctx, FACTO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
         goto done;
     }
-    if (!S_ISREG(sb.st_mode) || sb.st_size < FDS_HEADER + FDS_HASH || pread(fd, h, FDS_HEADER, 0) != FDS_HEADER ||
-        memcmp(h, FACTO_FDS_MAGIC, 8) != 0) {
+    if (!S_ISREG(sb.st_mode) || sb.st_size < 8 || pread(fd, h, 8, 0) != 8 || memcmp(h, FACTO_FDS_MAGIC, 8) != 0) {
         st = fct_fail(ctx, FACTO_ERR_FORMAT, "%s: not a facto data set file", path);
+        goto done;
+    }
+    if (sb.st_size < FDS_HEADER + FDS_HASH || pread(fd, h, FDS_HEADER, 0) != FDS_HEADER) {
+        st = fds_corrupt(ctx, path, "truncated (shorter than its header)"); /* as fds_open says it */
         goto done;
     }
     f.size = (size_t)sb.st_size;

@@ -85,4 +85,12 @@ expect_rc 1 "$F" convert --dataset ml-100k --to fds --out "$TMP/x.fds"
 expect_rc 1 "$F" datasets synth --users 10 --items 10 --ratings 101 --out "$TMP/x.fds"
 expect_rc 1 "$F" datasets synth --users 10 --items 10 --ratings 50
 expect_rc 1 "$F" datasets list --users 10
+# An empty --out is a usage error (it was exit 2 naming an internal function).
+expect_rc 1 "$F" convert --input "$TMP/r.fds" --to tsv --out ''
+expect_err "--out: the path is empty"
+expect_rc 1 "$F" datasets synth --users 10 --items 10 --ratings 50 --out ''
+expect_err "the path is empty"
+# --to names all four formats when it gets none of them (it named only the row formats).
+expect_rc 1 "$F" convert --input "$TMP/r.fds" --to csv --out "$TMP/x.csv"
+expect_err "'csv' is not one of libsvm, recordio (rows), fds, tsv (ratings)"
 echo ok

@@ -273,6 +273,33 @@ static void test_implicit_threshold(void **state)
     facto_ctx_free(ctx);
 }
 
+/* Read as implicit feedback without a threshold, a .fds file with a negative
+ * value is refused, and the message names the lowest value (it was read
+ * after the data set had been freed: ASan's heap-use-after-free). */
+static void test_implicit_negative(void **state)
+{
+    (void)state;
+    facto_dataset *ds = make_ds(20, 50, 5, rate_float, 0); /* sin(k) * 3.25: some values < 0 */
+    float lowest = ds->ratings[0];
+    for (int64_t k = 1; k < ds->n_ratings; k++)
+        lowest = fminf(lowest, ds->ratings[k]);
+    assert_true(lowest < 0);
+    facto_ctx *ctx = facto_ctx_new();
+    const char *path = fct_test_path("neg.fds");
+    assert_int_equal(facto_dataset_write_fds(ctx, ds, path), FACTO_OK);
+    facto_read_options o = facto_read_options_default();
+    o.implicit = 1;
+    facto_dataset *t = NULL;
+    assert_int_equal(facto_dataset_read(ctx, path, &o, &t, NULL), FACTO_ERR_PARSE);
+    assert_null(t);
+    char want[64];
+    snprintf(want, sizeof want, "a weight is negative (%g)", (double)lowest);
+    assert_non_null(strstr(facto_errmsg(ctx), want));
+    assert_non_null(strstr(facto_errmsg(ctx), "neg.fds"));
+    facto_dataset_free(ds);
+    facto_ctx_free(ctx);
+}
+
 /* ---- corrupt files ------------------------------------------------------- */
 
 static unsigned char *g_file;
@@ -322,7 +349,10 @@ static size_t section(const char tag[4], uint64_t *size)
     return 0;
 }
 
-/* Write g_file (first n bytes), with the checksum recomputed when rehash. */
+static char g_msg[512]; /* try_read's message */
+
+/* Write g_file (first n bytes), with the checksum recomputed when rehash;
+ * the message goes to g_msg. */
 static facto_status try_read(size_t n, int rehash)
 {
     if (rehash) {
@@ -337,6 +367,7 @@ static facto_status try_read(size_t n, int rehash)
     facto_ctx *ctx = facto_ctx_new();
     facto_dataset *ds = NULL;
     facto_status st = facto_dataset_read(ctx, path, NULL, &ds, NULL);
+    snprintf(g_msg, sizeof g_msg, "%s", facto_errmsg(ctx));
     if (st != FACTO_OK)
         assert_non_null(strstr(facto_errmsg(ctx), path));
     assert_true(st == FACTO_OK || ds == NULL);
@@ -423,6 +454,12 @@ static void corrupt_version(int version)
     load_good();
     g_file[40] += 1;
     assert_int_equal(try_read(g_size, 1), FACTO_ERR_CORRUPT);
+    /* More sections than a file may have (the directory would still fit
+     * in this file): named as such, not as a directory outside the file. */
+    load_good();
+    g_file[24] = 65;
+    assert_int_equal(try_read(g_size, 1), FACTO_ERR_CORRUPT);
+    assert_non_null(strstr(g_msg, "more than 64 sections"));
     free(g_file);
     g_file = NULL;
 }
@@ -504,6 +541,7 @@ static facto_status try_shard(size_t n, int part, int parts, int ids)
     facto_ctx *ctx = facto_ctx_new();
     fct_fds_shard sh;
     facto_status st = fct_fds_read_shard(ctx, path, part, parts, ids, &sh);
+    snprintf(g_msg, sizeof g_msg, "%s", facto_errmsg(ctx));
     if (st != FACTO_OK) {
         assert_non_null(strstr(facto_errmsg(ctx), path));
         assert_null(sh.items);
@@ -519,11 +557,17 @@ static void test_shard_corrupt(void **state)
     uint64_t sz;
     load_good(); /* 20 users x 10 ratings */
     assert_int_equal(try_shard(g_size, 1, 2, 1), FACTO_OK);
-    /* Truncated anywhere: never a crash; past the header, FACTO_ERR_CORRUPT. */
+    /* Truncated anywhere: never a crash; past the magic, FACTO_ERR_CORRUPT
+     * (shorter than header + hash, 72 bytes, "truncated", as the whole-file
+     * reader says; it was "not a facto data set file"). */
     for (size_t n = 0; n < g_size; n += 37) {
         facto_status st = try_shard(n, 1, 2, 1);
-        assert_true(n < 72 ? st == FACTO_ERR_FORMAT : st == FACTO_ERR_CORRUPT); /* 72: header + hash */
+        assert_true(n < 8 ? st == FACTO_ERR_FORMAT : st == FACTO_ERR_CORRUPT);
+        if (n >= 8 && n < 72)
+            assert_non_null(strstr(g_msg, "truncated"));
     }
+    assert_int_equal(try_shard(8, 1, 2, 1), FACTO_ERR_CORRUPT);
+    assert_int_equal(try_shard(71, 1, 2, 1), FACTO_ERR_CORRUPT);
     /* An item out of range in the second half's first user. */
     size_t items = section("ITEM", &sz);
     g_file[items + 2 * 100] = 0xff;
@@ -552,6 +596,14 @@ static void test_shard_corrupt(void **state)
     memcpy(g_file + ids + 6, "user17", 6);
     assert_int_equal(try_shard(g_size, 1, 2, 0), FACTO_OK); /* ids are read with ids only */
     assert_int_equal(try_shard(g_size, 0, 2, 1), FACTO_ERR_CORRUPT);
+    /* An id holding a line feed: refused as by the whole-file reader (the
+     * shard reader took it, and rank 0 saved a model with that id). */
+    load_good();
+    g_file[ids + 6 + 2] = '\n';
+    assert_int_equal(try_shard(g_size, 0, 2, 1), FACTO_ERR_CORRUPT);
+    assert_non_null(strstr(g_msg, "user id 1 holds a line feed"));
+    g_file[ids + 6 + 2] = '\t'; /* a tab is data */
+    assert_int_equal(try_shard(g_size, 0, 2, 1), FACTO_OK);
     load_good();
     g_file[8] = 9;
     assert_int_equal(try_shard(g_size, 0, 1, 0), FACTO_ERR_VERSION);
@@ -673,7 +725,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_half_stars_u16_time), cmocka_unit_test(test_binary_u32),
-        cmocka_unit_test(test_float_ratings),       cmocka_unit_test(test_implicit_threshold),
+        cmocka_unit_test(test_float_ratings),       cmocka_unit_test(test_implicit_threshold), cmocka_unit_test(test_implicit_negative),
         cmocka_unit_test(test_corrupt),             cmocka_unit_test(test_synth),
         cmocka_unit_test(test_shards),              cmocka_unit_test(test_shard_corrupt),
         cmocka_unit_test(test_tsv_ids),             cmocka_unit_test(test_format1),
