@@ -385,10 +385,10 @@ static const facto_idmap *fct_mf_ops_items(const facto_model *model) { return ((
 
 /* ---- training support (the epoch loop is src/train/fit_mf.c) ------------- */
 
-/* 1 when every a[x] is finite: the largest |bits| below that of inf (an
- * unsigned max, which vectorises; a float sum of 0 * a[x] is one long
- * dependency chain). */
-static int fct_mf_all_finite(const float *a, size_t n)
+/* The largest |bits| of a[0..n): every a[x] is finite when it is below
+ * 0x7f800000, that of inf (an unsigned max, which vectorises; a float sum
+ * of 0 * a[x] is one long dependency chain). */
+uint32_t fct_mf_abs_bits_max(const float *a, size_t n)
 {
     uint32_t mx = 0;
     for (size_t x = 0; x < n; x++) {
@@ -397,7 +397,12 @@ static int fct_mf_all_finite(const float *a, size_t n)
         b &= 0x7fffffffu;
         mx = b > mx ? b : mx;
     }
-    return mx < 0x7f800000u;
+    return mx;
+}
+
+static int fct_mf_all_finite(const float *a, size_t n)
+{
+    return fct_mf_abs_bits_max(a, n) < 0x7f800000u;
 }
 
 int fct_mf_params_finite(const fct_mf_model *m)

@@ -45,6 +45,9 @@ void fct_mf_model_destroy(fct_mf_model *m);
 facto_status fct_mf_validate(facto_ctx *ctx, const facto_mf_params *p);
 /* 1 when every bias and factor is finite. O((n_users + n_items) k). */
 int fct_mf_params_finite(const fct_mf_model *m);
+/* The largest |bit pattern| of a[0..n) (sign cleared): below 0x7f800000
+ * (inf) when every a[x] is finite. O(n), vectorises. */
+uint32_t fct_mf_abs_bits_max(const float *a, size_t n);
 /* Build a model for `train`: copies of its id maps and per-user item lists
  * (fct_mf_set_seen; with_seen 0: seen_items and seen16 are left NULL for
  * the caller to fill), mu = mean

@@ -186,13 +186,7 @@ int fct_mf_blocked_store(const fct_mf_blocked *b, fct_mf_model *m, int n_threads
             m->bu[r] = row[k];
         else
             m->bi[r - nu] = row[k];
-        uint32_t rm = 0;
-        for (size_t f = 0; f < stride; f++) {
-            uint32_t bits;
-            memcpy(&bits, row + f, sizeof bits);
-            bits &= 0x7fffffffu;
-            rm = bits > rm ? bits : rm;
-        }
+        const uint32_t rm = fct_mf_abs_bits_max(row, stride);
         mx = rm > mx ? rm : mx;
     }
     return mx < 0x7f800000u;
