@@ -16,6 +16,7 @@
 #include "train_dist.h"
 #endif
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,9 +125,15 @@ static void cli_train_help_threads(const facto_kind_info *kind)
     printf("  --threads N        training threads, 0 = all cores: more train faster on more cores\n"
            "                     (default ");
     if (kind) {
-        printf("%s)\n", kind->thread_invariant ? "0: the model is the same for any count"
-                                               : "1: more threads train another model,\n"
-                                                 "                     not reproducibly");
+        if (kind->thread_invariant == INT_MAX)
+            printf("0: the model is the same for any count)\n");
+        else if (kind->thread_invariant > 1)
+            printf("0: the model is the same for any count\n"
+                   "                     up to %d)\n",
+                   kind->thread_invariant);
+        else
+            printf("1: more threads train another model,\n"
+                   "                     not reproducibly)\n");
         return;
     }
     for (int i = 0; i < facto_model_kind_count(); i++) {
@@ -134,7 +141,8 @@ static void cli_train_help_threads(const facto_kind_info *kind)
         if (facto_model_kind_info(NULL, i, &k) == FACTO_OK)
             printf("%s%s %s", i ? ", " : "", k.thread_invariant ? "0 for" : "1 for", k.name);
     }
-    printf(";\n                     0 where the model is the same for any count)\n");
+    printf(";\n                     0 where the model is the same for any count, or up to a\n"
+           "                     count --model NAME --help names)\n");
 }
 
 /* own_seed / own_implicit: the kind has a hyperparameter of that name, which --seed / --implicit then set. */

@@ -829,11 +829,13 @@ typedef struct facto_kind_info {
     facto_model_kind kind;
     const char *summary;   /* one line: the model and its source */
     unsigned train_inputs; /* FACTO_INPUT_* bits it trains on (facto_fit_data) */
-    int thread_invariant;  /* 1: a model is the same for any facto_ctx_set_threads() count (fm: MCMC
-                              chains, each with its own seed, large SGD mini-batches and the MCMC / ALS
-                              sweeps of ratings run in parallel, bit for bit as on one), so a program may
-                              use every core by default (mf: blocked SGD); 0: more threads change the
-                              result (bpr: Hogwild SGD), so 1 thread is the reproducible default */
+    int thread_invariant;  /* N > 0: a model is the same for any facto_ctx_set_threads() count from 1
+                              to N, INT_MAX for any count (fm: MCMC chains, each with its own seed,
+                              large SGD mini-batches and the MCMC / ALS sweeps of ratings run in
+                              parallel, bit for bit as on one), so a program may use every core by
+                              default (mf: blocked SGD, 16: its grid has 16 x 16 blocks up to 16
+                              threads, more above); 0: more threads change the result (bpr: Hogwild
+                              SGD), so 1 thread is the reproducible default */
 } facto_kind_info;
 
 /* Number of kinds this build knows; kind `index` (0-based) into *out.

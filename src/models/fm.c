@@ -14,6 +14,7 @@
 
 #include "../data/dataset.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -794,7 +795,7 @@ const fct_model_ops fct_fm_ops = {
     .train_inputs = FACTO_INPUT_ROWS | FACTO_INPUT_RATINGS,
     .params = &fct_fm_ptable,
     .inputs_of = fct_fm_ops_inputs_of,
-    .thread_invariant = 1, /* only MCMC chains run in parallel, each on its own seed */
+    .thread_invariant = INT_MAX, /* only MCMC chains run in parallel, each on its own seed */
     .task_of = fct_fm_params_task,
     .describe = fct_fm_params_describe,
     .param_used = fct_fm_param_used,

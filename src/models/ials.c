@@ -10,6 +10,7 @@
  */
 #include "ials.h"
 
+#include <limits.h>
 #include <float.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -110,7 +111,7 @@ const fct_model_ops fct_ials_ops = {
     .train_inputs = FACTO_INPUT_RATINGS,
     .params = &fct_ials_ptable,
     .load = fct_ials_load,
-    .thread_invariant = 1, /* rows solved independently, Gram on one BLAS thread, sums in row order */
+    .thread_invariant = INT_MAX, /* rows solved independently, Gram on one BLAS thread, sums in row order */
     .describe = fct_ials_describe,
     FCT_FACTORS_SHARED_OPS,
 };

@@ -26,6 +26,7 @@
  */
 #include "itemmodels.h"
 
+#include <limits.h>
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -262,7 +263,7 @@ const fct_model_ops fct_itemknn_ops = {
                "Karypis 2004)",
     .train_inputs = FACTO_INPUT_RATINGS,
     .params = &fct_itemknn_ptable,
-    .thread_invariant = 1, /* each Gram row on one thread, in a fixed order */
+    .thread_invariant = INT_MAX, /* each Gram row on one thread, in a fixed order */
     .task_of = fct_itemknn_task_of,
     .free = fct_itemknn_free,
     .save = fct_itemknn_save,

@@ -763,7 +763,8 @@ const fct_model_ops fct_mf_ops = {
     .summary = "biased matrix factorization, SGD or Adam (Koren, Bell & Volinsky 2009)",
     .train_inputs = FACTO_INPUT_RATINGS,
     .params = &fct_mf_ptable,
-    .thread_invariant = 1, /* sgd: blocked, the same model for any count (momentum and adam: Hogwild) */
+    .thread_invariant = 16, /* sgd: blocked, the same model from 1 to FCT_MF_GRID (16) threads, the grid
+                               grows above (momentum and adam: Hogwild, on one thread by default) */
     .describe = fct_mf_params_describe,
     .param_used = fct_mf_param_used,
     .free = fct_mf_free,

@@ -126,9 +126,9 @@ typedef struct fct_model_ops {
     /* Optional: FACTO_INPUT_* bits a configuration (the kind's params
      * struct) trains on, when it is narrower than train_inputs. */
     unsigned (*inputs_of)(const void *params);
-    /* 1 when a model is the same whatever facto_ctx_set_threads() says (a
-     * program may then use every core by default); 0 when more threads
-     * change the result (Hogwild SGD). */
+    /* N > 0 when a model is the same for any facto_ctx_set_threads() count
+     * from 1 to N (INT_MAX: any; a program may then use every core by
+     * default); 0 when more threads change the result (Hogwild SGD). */
     int thread_invariant;
     /* Optional: FACTO_TASK_* a configuration trains, 0 while a setting it
      * depends on is unset. NULL: FACTO_TASK_REGRESSION. */

@@ -11,6 +11,7 @@
  */
 #include "itemmodels.h"
 
+#include <limits.h>
 #include <string.h>
 
 static const fct_penum fct_popular_counts[] = {{"pairs", FCT_POPULAR_PAIRS}, {"weights", FCT_POPULAR_WEIGHTS},
@@ -145,7 +146,7 @@ const fct_model_ops fct_popular_ops = {
     .summary = "most popular items, the same list for everyone minus their own (implicit feedback baseline)",
     .train_inputs = FACTO_INPUT_RATINGS,
     .params = &fct_popular_ptable,
-    .thread_invariant = 1, /* one pass, no threads */
+    .thread_invariant = INT_MAX, /* one pass, no threads */
     .task_of = fct_popular_task_of,
     .free = fct_popular_free,
     .save = fct_popular_save,

@@ -15,8 +15,10 @@
 #include <cmocka.h>
 
 #include "facto.h"
+#include "solvers/mf_solvers.h"
 #include "unit/testutil.h"
 
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -397,8 +399,8 @@ static void test_capabilities(void **state)
     facto_kind_info mf, fm;
     assert_int_equal(facto_model_kind_find(ctx, "mf", &mf), FACTO_OK);
     assert_int_equal(facto_model_kind_find(ctx, "fm", &fm), FACTO_OK);
-    assert_int_equal(mf.thread_invariant, 1); /* blocked SGD; momentum and adam on one thread */
-    assert_int_equal(fm.thread_invariant, 1);
+    assert_int_equal(mf.thread_invariant, FCT_MF_GRID); /* blocked SGD: g = 16 up to 16 threads */
+    assert_int_equal(fm.thread_invariant, INT_MAX);
     const char *mf_nv[] = {"factors", "6", NULL};
     facto_params *pm = params_of(ctx, "mf", mf_nv);
     assert_int_equal(facto_params_task(pm), FACTO_TASK_REGRESSION);
