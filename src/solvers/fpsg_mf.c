@@ -29,13 +29,16 @@
  * with c_s(r) = cperm[(r + sperm[s]) mod g] (a Latin square: no two blocks
  * of a stratum share a user range or an item range; every block once per
  * epoch); cperm and sperm are drawn per epoch from the seed. Threads take
- * the blocks of a stratum one at a time (dynamic), then meet at a barrier.
+ * blocks one at a time without a barrier between strata
+ * (fct_mf_blocked_epoch): block (s, r) may start once the blocks of stratum
+ * s - 1 on user range r and on its item range are done, so every row sees
+ * its blocks in stratum order, as if the strata ran one after the other.
  * As the blocks of a stratum touch disjoint rows, the model does not depend
  * on which thread ran which block nor on how many threads there are: the
  * same seed gives the same bytes for any thread count (the per-block error
- * sums are added in block order too). FPSG's scheduler instead hands any
- * free block, least-processed first, without barriers; the strata cost a
- * barrier per 1/g epoch and keep the result reproducible.
+ * sums are added in (stratum, block) order too). FPSG's scheduler instead
+ * hands any free block, least-processed first, in whatever order the
+ * threads come: faster on many cores, another model on every run.
  *
  * Inside a block the users of its range are visited in an order drawn from
  * (seed, epoch, block) each epoch, each user's run in item order (the
@@ -51,7 +54,10 @@
  */
 #include "mf_solvers.h"
 
+#include <math.h>
 #include <omp.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <string.h>
 
 int fct_mf_blocked_grid_size(int32_t n_users, int32_t n_items, int n_threads)
@@ -102,6 +108,7 @@ void fct_mf_blocked_free(fct_mf_blocked *b)
     free(b->uorder);
     free(b->bsse);
     free(b->bsae);
+    free((void *)b->flow);
     free(b->cols);
     memset(b, 0, sizeof *b);
 }
@@ -125,12 +132,13 @@ int fct_mf_blocked_init(fct_mf_blocked *b, const fct_mf_model *m, const fct_mf_c
     b->icut = fct_malloc_array((size_t)g + 1, sizeof *b->icut);
     b->seg = fct_malloc_array((size_t)nu * ((size_t)g + 1), sizeof *b->seg);
     b->uorder = fct_malloc_array((size_t)nu + 1, sizeof *b->uorder);
-    b->bsse = fct_calloc_array((size_t)g, sizeof *b->bsse);
-    b->bsae = fct_calloc_array((size_t)g, sizeof *b->bsae);
+    b->bsse = fct_calloc_array((size_t)g * (size_t)g, sizeof *b->bsse);
+    b->bsae = fct_calloc_array((size_t)g * (size_t)g, sizeof *b->bsae);
+    b->flow = fct_calloc_array((size_t)g * ((size_t)g + 3), sizeof *b->flow);
     b->cols = fct_malloc_array((size_t)g * (size_t)g, sizeof *b->cols);
     const int nt = n_threads > 1 ? n_threads : 1;
     int64_t *icum = fct_calloc_array(((size_t)ni + 1) * (size_t)nt, sizeof *icum); /* a count per thread */
-    if (!b->ucut || !b->icut || !b->seg || !b->uorder || !b->bsse || !b->bsae || !b->cols || !icum ||
+    if (!b->ucut || !b->icut || !b->seg || !b->uorder || !b->bsse || !b->bsae || !b->flow || !b->cols || !icum ||
         b->stride != fct_mf_blocked_stride(k)) {
         free(icum);
         fct_mf_blocked_free(b);
@@ -301,7 +309,8 @@ static inline __attribute__((always_inline)) void fct_mf_block_run(fct_mf_blocke
 }
 
 /* Block (r, c): its users in a fresh order, each user's run in item order. */
-static void fct_mf_block(fct_mf_blocked *b, int epoch, int r, int c, float mu, float lr, float reg_f, float reg_b)
+static void fct_mf_block(fct_mf_blocked *b, int epoch, int r, int c, float mu, float lr, float reg_f, float reg_b,
+                         double *out_sse, double *out_sae)
 {
     const int32_t u0 = b->ucut[r], u1 = b->ucut[r + 1];
     int32_t *ord = b->uorder + u0;
@@ -324,8 +333,8 @@ static void fct_mf_block(fct_mf_blocked *b, int epoch, int r, int c, float mu, f
         fct_mf_block_run(b, ord, n, c, mu, lr, reg_f, reg_b, 4, 1, &sse, &sae);
     else
         fct_mf_block_run(b, ord, n, c, mu, lr, reg_f, reg_b, 4, 0, &sse, &sae);
-    b->bsse[r] = sse;
-    b->bsae[r] = sae;
+    *out_sse = sse;
+    *out_sae = sae;
 }
 
 void fct_mf_blocked_stratum(fct_mf_blocked *b, int epoch, int s, float mu, float lr, float reg_f, float reg_b,
@@ -337,14 +346,121 @@ void fct_mf_blocked_stratum(fct_mf_blocked *b, int epoch, int s, float mu, float
         n_threads = g;
     if (n_threads <= 1) {
         for (int r = 0; r < g; r++)
-            fct_mf_block(b, epoch, r, cols[r], mu, lr, reg_f, reg_b);
+            fct_mf_block(b, epoch, r, cols[r], mu, lr, reg_f, reg_b, &b->bsse[r], &b->bsae[r]);
     } else {
 #pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1)
         for (int r = 0; r < g; r++)
-            fct_mf_block(b, epoch, r, cols[r], mu, lr, reg_f, reg_b);
+            fct_mf_block(b, epoch, r, cols[r], mu, lr, reg_f, reg_b, &b->bsse[r], &b->bsae[r]);
     }
     for (int r = 0; r < g; r++) {
         *sse += b->bsse[r];
         *sae += b->bsae[r];
     }
+}
+
+/* Strata done in order so far: every block of strata 0 .. n-1 done. */
+static int fct_mf_flow_strata_done(const fct_mf_blocked *b, int from)
+{
+    const int g = b->g;
+    const _Atomic int *left = b->flow + 2 * g;
+    while (from < g && atomic_load_explicit(&left[from], memory_order_acquire) == 0)
+        from++;
+    return from;
+}
+
+int fct_mf_blocked_epoch(fct_mf_blocked *b, int epoch, float mu, float lr, float reg_f, float reg_b, int n_threads,
+                         int (*progress)(int strata_done, void *user), void *user, double *sse, double *sae)
+{
+    const int g = b->g;
+    const size_t gg = (size_t)g * (size_t)g;
+    _Atomic int *row_next = b->flow, *col_next = b->flow + g, *left = b->flow + 2 * g, *state = b->flow + 3 * g;
+    for (int x = 0; x < g; x++) {
+        atomic_store_explicit(&row_next[x], 0, memory_order_relaxed);
+        atomic_store_explicit(&col_next[x], 0, memory_order_relaxed);
+        atomic_store_explicit(&left[x], g, memory_order_relaxed);
+    }
+    for (size_t x = 0; x < gg; x++)
+        atomic_store_explicit(&state[x], 0, memory_order_relaxed);
+    if (n_threads > g)
+        n_threads = g;
+    _Atomic int stop = 0;
+    int reported = 0;
+    if (n_threads <= 1) {
+        for (int s = 0; s < g && !stop; s++) {
+            const int *cols = b->cols + (size_t)s * (size_t)g;
+            double ss = 0.0;
+            for (int r = 0; r < g; r++) {
+                const size_t x = (size_t)s * (size_t)g + (size_t)r;
+                fct_mf_block(b, epoch, r, cols[r], mu, lr, reg_f, reg_b, &b->bsse[x], &b->bsae[x]);
+                atomic_store_explicit(&state[x], 2, memory_order_relaxed);
+                ss += b->bsse[x];
+            }
+            atomic_store_explicit(&left[s], 0, memory_order_relaxed);
+            reported = s + 1;
+            if (!isfinite(ss) || (progress && progress(reported, user)))
+                stop = 1;
+        }
+    } else {
+#pragma omp parallel num_threads(n_threads)
+        {
+            const int me = omp_get_thread_num();
+            int lo = 0; /* strata below are claimed whole */
+            for (;;) {
+                if (atomic_load_explicit(&stop, memory_order_relaxed))
+                    break;
+                int got = -1;
+                for (int s = lo; s < g && got < 0; s++) {
+                    int whole = 1;
+                    for (int r = 0; r < g; r++) {
+                        const size_t x = (size_t)s * (size_t)g + (size_t)r;
+                        if (atomic_load_explicit(&state[x], memory_order_relaxed) != 0)
+                            continue;
+                        whole = 0;
+                        if (atomic_load_explicit(&row_next[r], memory_order_acquire) != s ||
+                            atomic_load_explicit(&col_next[b->cols[x]], memory_order_acquire) != s)
+                            continue;
+                        int free_ = 0;
+                        if (atomic_compare_exchange_strong(&state[x], &free_, 1)) {
+                            got = (int)x;
+                            break;
+                        }
+                    }
+                    if (whole && s == lo)
+                        lo = s + 1;
+                }
+                if (me == 0 && progress) {
+                    const int now = fct_mf_flow_strata_done(b, reported);
+                    for (; reported < now && !atomic_load(&stop); reported++)
+                        if (progress(reported + 1, user))
+                            atomic_store(&stop, 1);
+                }
+                if (got < 0) {
+                    if (lo >= g)
+                        break; /* every block taken */
+                    sched_yield();
+                    continue;
+                }
+                const int s = got / g, r = got % g, c = b->cols[got];
+                fct_mf_block(b, epoch, r, c, mu, lr, reg_f, reg_b, &b->bsse[got], &b->bsae[got]);
+                if (!isfinite(b->bsse[got]))
+                    atomic_store(&stop, 1);
+                atomic_store_explicit(&state[got], 2, memory_order_relaxed);
+                atomic_store_explicit(&row_next[r], s + 1, memory_order_release);
+                atomic_store_explicit(&col_next[c], s + 1, memory_order_release);
+                atomic_fetch_sub_explicit(&left[s], 1, memory_order_acq_rel);
+            }
+        }
+        const int now = fct_mf_flow_strata_done(b, reported);
+        for (; progress && reported < now && !atomic_load(&stop); reported++)
+            if (progress(reported + 1, user))
+                atomic_store(&stop, 1);
+        reported = now;
+    }
+    /* every block done, in (s, r) order: as the strata one by one */
+    for (size_t x = 0; x < gg; x++)
+        if (atomic_load_explicit(&state[x], memory_order_relaxed) == 2) {
+            *sse += b->bsse[x];
+            *sae += b->bsae[x];
+        }
+    return reported;
 }

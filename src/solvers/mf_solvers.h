@@ -87,7 +87,10 @@ typedef struct fct_mf_blocked {
     int32_t *ucut, *icut;          /* [g + 1] user and item range starts */
     uint32_t *seg;                 /* [n_users, g + 1] run starts from row_ptr[u]; [g]: row length */
     int32_t *uorder;               /* [n_users] visiting order within each user range */
-    double *bsse, *bsae;           /* [g] error sums of the stratum's blocks, by user range */
+    double *bsse, *bsae;           /* [g, g] error sums of the epoch's blocks, by stratum and user range */
+    _Atomic int *flow;             /* [3 g + g g] fct_mf_blocked_epoch's state: per user range and per
+                                      item range the next stratum it may run, per stratum the blocks
+                                      left, per block 0 free / 1 running / 2 done */
     int *cols;                     /* [g, g] the epoch's schedule: stratum s, user range r -> item range */
     float *U, *V;                  /* the model's P and Q in padded rows [p | b | G | 0..] of stride floats
                                       (borrowed: fct_mf_init with ld = fct_mf_blocked_stride); G: the
@@ -127,5 +130,17 @@ void fct_mf_blocked_schedule(fct_mf_blocked *b, int epoch);
  * (non-finite when training diverged). Same bits for any n_threads. */
 void fct_mf_blocked_stratum(fct_mf_blocked *b, int epoch, int s, float mu, float lr, float reg_f, float reg_b,
                             int n_threads, double *sse, double *sae);
+/* Run every stratum of the epoch's schedule on n_threads without a barrier
+ * between strata: block (s, r) starts as soon as the blocks of stratum s - 1
+ * on its user range and on its item range are done, so each row sees its
+ * blocks in stratum order and the result is bit for bit that of
+ * fct_mf_blocked_stratum for s = 0 .. g-1 (the error sums are added in the
+ * same (s, r) order). progress (may be NULL) is called on the calling
+ * thread with the count of strata done so far, in order; non-zero stops the
+ * epoch (blocks running finish, none start), as does a non-finite error
+ * sum. Adds the errors of the blocks done to *sse, *sae; returns the count
+ * of strata done (g: the whole epoch). */
+int fct_mf_blocked_epoch(fct_mf_blocked *b, int epoch, float mu, float lr, float reg_f, float reg_b, int n_threads,
+                         int (*progress)(int strata_done, void *user), void *user, double *sse, double *sae);
 
 #endif /* FACTO_MF_SOLVERS_H */

@@ -117,6 +117,24 @@ static facto_status fct_mf_report(const fct_mf_run *R, int epoch, double secs, c
 /* The per-row accumulators' start (adagrad): the first step is lr / sqrt(1) = lr. */
 #define FCT_MF_ADAGRAD_G0 1.0f
 
+/* on_progress after each stratum of an epoch (fct_mf_blocked_epoch's
+ * progress): done counted as whole strata, 1/g of the ratings each. */
+typedef struct fct_mf_progress {
+    const facto_fit_callbacks *callbacks;
+    int epoch;
+    int64_t n;
+    int g, stop;
+} fct_mf_progress;
+
+static int fct_mf_on_strata(int strata_done, void *user)
+{
+    fct_mf_progress *p = user;
+    const int64_t done = strata_done == p->g ? p->n : p->n * strata_done / p->g;
+    if (p->callbacks->on_progress(p->epoch, done, p->n, p->callbacks->user_data))
+        p->stop = 1;
+    return p->stop;
+}
+
 /* Plain SGD and adagrad: blocked, the same model for any thread count (fpsg_mf.c). */
 static facto_status fct_mf_train_blocked(const fct_mf_run *R)
 {
@@ -152,18 +170,12 @@ static facto_status fct_mf_train_blocked(const fct_mf_run *R)
         fct_mf_blocked_schedule(&b, epoch);
         double t0 = fct_now();
         fct_err_acc seen = {0.0, 0.0, 0};
-        int64_t done = 0;
-        for (int s = 0; s < g; s++) {
-            fct_mf_blocked_stratum(&b, epoch, s, mu, lr, params->reg_factors, params->reg_bias, n_threads,
-                                   &seen.sse, &seen.sae);
-            if (!isfinite(seen.sse))
-                break;
-            done = s + 1 == g ? n : n * (s + 1) / g;
-            if (callbacks && callbacks->on_progress && callbacks->on_progress(epoch, done, n, callbacks->user_data))
-                stop = 1;
-            if (stop)
-                break;
-        }
+        fct_mf_progress pr = {callbacks, epoch, n, g, 0};
+        const int strata = fct_mf_blocked_epoch(&b, epoch, mu, lr, params->reg_factors, params->reg_bias, n_threads,
+                                                callbacks && callbacks->on_progress ? fct_mf_on_strata : NULL, &pr,
+                                                &seen.sse, &seen.sae);
+        stop = pr.stop;
+        const int64_t done = strata == g ? n : n * strata / g;
         seen.n = done;
         double secs = fct_now() - t0;
         if (!isfinite(seen.sse) || !isfinite(seen.sae)) {

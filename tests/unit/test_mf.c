@@ -1004,6 +1004,91 @@ static void test_blocked_grid(void **state)
     facto_ctx_free(ctx);
 }
 
+/* An epoch without barriers (fct_mf_blocked_epoch: a block starts once
+ * its user range's and item range's blocks of the stratum before are done)
+ * trains the same bits as the strata one by one, with the same error sums,
+ * on 1, 2 and 3 threads; progress sees 1 .. g in order, and a progress
+ * that says stop after 2 strata is not called again (one thread: the
+ * epoch ends there). */
+static int g_flow_calls, g_flow_last, g_flow_order_ok, g_flow_stop_at;
+static int flow_progress(int done, void *user)
+{
+    (void)user;
+    g_flow_calls++;
+    if (done != g_flow_last + 1)
+        g_flow_order_ok = 0;
+    g_flow_last = done;
+    return g_flow_stop_at > 0 && done >= g_flow_stop_at;
+}
+
+static void test_blocked_epoch_flow(void **state)
+{
+    (void)state;
+    facto_ctx *ctx = facto_ctx_new();
+    facto_dataset *train;
+    make_low_rank(70, 55, 3, 0.5, 0.3, 61, &train, NULL);
+    facto_mf_params p = small_params();
+    fct_mf_csr d = {train->row_ptr, train->items, 4, NULL, NULL, train->ratings, NULL};
+    const int32_t ld = fct_mf_blocked_stride(p.num_factors);
+    fct_mf_model *m[4] = {NULL};
+    fct_mf_blocked b[4];
+    double sse[4] = {0}, sae[4] = {0};
+    for (int v = 0; v < 4; v++) {
+        fct_rng rng;
+        fct_rng_seed(&rng, 5);
+        assert_int_equal(fct_mf_init(ctx, train, &p, &rng, ld, 0, &m[v]), FACTO_OK);
+        const int g = fct_mf_blocked_grid_size(m[v]->n_users, m[v]->n_items, 2);
+        assert_int_equal(fct_mf_blocked_init(&b[v], m[v], &d, g, 13, 2), 0);
+    }
+    const int g = b[0].g;
+    for (int epoch = 1; epoch <= 3; epoch++) {
+        for (int v = 0; v < 4; v++)
+            fct_mf_blocked_schedule(&b[v], epoch);
+        for (int s = 0; s < g; s++) /* v 0: the strata one by one */
+            fct_mf_blocked_stratum(&b[0], epoch, s, 3.5f, 0.05f, 0.02f, 0.01f, 2, &sse[0], &sae[0]);
+        for (int v = 1; v < 4; v++) { /* v 1..3: 1, 2, 3 threads */
+            g_flow_calls = 0;
+            g_flow_last = 0;
+            g_flow_order_ok = 1;
+            g_flow_stop_at = 0;
+            assert_int_equal(fct_mf_blocked_epoch(&b[v], epoch, 3.5f, 0.05f, 0.02f, 0.01f, v, flow_progress, NULL,
+                                                  &sse[v], &sae[v]),
+                             g);
+            assert_int_equal(g_flow_calls, g);
+            assert_int_equal(g_flow_last, g);
+            assert_true(g_flow_order_ok);
+        }
+    }
+    const size_t nu = (size_t)m[0]->n_users * (size_t)ld, ni = (size_t)m[0]->n_items * (size_t)ld;
+    assert_true(sse[0] > 0.0 && isfinite(sse[0]));
+    for (int v = 1; v < 4; v++) {
+        assert_memory_equal(m[v]->P, m[0]->P, nu * sizeof(float));
+        assert_memory_equal(m[v]->Q, m[0]->Q, ni * sizeof(float));
+        assert_memory_equal(&sse[v], &sse[0], sizeof(double));
+        assert_memory_equal(&sae[v], &sae[0], sizeof(double));
+    }
+    /* stop after 2 strata: on one thread exactly 2 done, on 3 threads at
+     * least 2 */
+    fct_mf_blocked_schedule(&b[1], 4);
+    fct_mf_blocked_schedule(&b[3], 4);
+    g_flow_calls = 0;
+    g_flow_last = 0;
+    g_flow_stop_at = 2;
+    double s1 = 0.0, a1 = 0.0;
+    assert_int_equal(fct_mf_blocked_epoch(&b[1], 4, 3.5f, 0.05f, 0.02f, 0.01f, 1, flow_progress, NULL, &s1, &a1), 2);
+    g_flow_calls = 0;
+    g_flow_last = 0;
+    const int done3 = fct_mf_blocked_epoch(&b[3], 4, 3.5f, 0.05f, 0.02f, 0.01f, 3, flow_progress, NULL, &s1, &a1);
+    assert_true(done3 >= 2); /* blocks running (or the whole of a tiny epoch) may finish meanwhile */
+    assert_int_equal(g_flow_last, 2); /* no progress after the stop */
+    for (int v = 0; v < 4; v++) {
+        fct_mf_blocked_free(&b[v]);
+        fct_mf_model_destroy(m[v]);
+    }
+    facto_dataset_free(train);
+    facto_ctx_free(ctx);
+}
+
 /* The same seed gives the same model bytes on 1, 2 and 3 threads; the
  * scalar kernels (forced) train a model that predicts like the vector
  * ones (the paths differ by float rounding only); the train figures of the
@@ -1329,6 +1414,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_blocked_grid),
         cmocka_unit_test(test_blocked_narrow_fds),
         cmocka_unit_test(test_blocked_threads_and_paths),
+        cmocka_unit_test(test_blocked_epoch_flow),
         cmocka_unit_test(test_blocked_adagrad),
         cmocka_unit_test(test_load_refuses_inconsistent_sections),
         cmocka_unit_test(test_init_factors_plain_loop),
