@@ -10,7 +10,8 @@
 # 0.96, reg 0.08 factors / 0.05 biases; LIBMF: eta 0.1 with its per-row
 # adaptive rates, l2 0.1), both scoring the test set after every epoch
 # (LIBMF -p); facto reads .fds files, LIBMF its text format. FACTO_FLAGS
-# adds flags to facto's runs (e.g. "--lr 0.03").
+# adds flags to facto's runs (e.g. "--lr 0.03"). SCALING=1 also times facto
+# on the synthetic set at 1 thread against THREADS, alternately.
 # Printed per tool, medians of RUNS runs taken alternately (facto, LIBMF,
 # facto, ...): whole-process wall and CPU seconds, updates/s (ratings x
 # epochs / wall seconds), peak RSS (/usr/bin/time -v) and test RMSE; facto
@@ -124,6 +125,27 @@ echo "data: s20.train.fds $(($(stat -c %s "$dir/s20.train.fds") / 1048576)) MB,"
   "s20.train (text) $(($(stat -c %s "$dir/s20.train") / 1048576)) MB"
 compare synthetic-20M "$dir/s20.train.fds" "$dir/s20.test.fds" "$dir/s20.train" "$dir/s20.test" \
   "$(wc -l <"$dir/s20.train")"
+
+# ---- facto on the synthetic set: 1 thread against $threads (SCALING=1) ----
+# Alternating runs (1 thread, then $threads, ...); the speed-up is the median
+# of the pairs' wall ratios, the whole process timed as above.
+if [ "${SCALING:-0}" = 1 ] && [ "$threads" -gt 1 ]; then
+  echo
+  echo "== facto, 1 thread against $threads, synthetic-20M; load $(load)"
+  one=() many=() r=()
+  for i in $(seq 1 "$runs"); do
+    one+=("$(threads=1 run_facto scaling1 "$dir/s20.train.fds" "$dir/s20.test.fds")")
+    many+=("$(run_facto scaling "$dir/s20.train.fds" "$dir/s20.test.fds")")
+    r+=("$(awk -v a="$(echo "${one[$((i - 1))]}" | cut -d' ' -f1)" \
+      -v b="$(echo "${many[$((i - 1))]}" | cut -d' ' -f1)" 'BEGIN {print a / b}')")
+  done
+  col1() { printf '%s\n' "${@:2}" | awk -v c="$1" '{print $c}' | median; }
+  printf '%-9s %9s %9s\n' threads wall_s cpu_s
+  printf '%-9s %9.2f %9.2f\n' 1 "$(col1 1 "${one[@]}")" "$(col1 2 "${one[@]}")"
+  printf '%-9s %9.2f %9.2f\n' "$threads" "$(col1 1 "${many[@]}")" "$(col1 2 "${many[@]}")"
+  echo "speed-up $threads threads / 1 (median of paired runs' wall ratios): $(printf '%s\n' "${r[@]}" | median)x"
+  echo "load after: $(load)"
+fi
 
 # ---- ml-100k u1 ----
 ml=${FACTO_DATA_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/facto}/ml-100k
