@@ -518,6 +518,56 @@ double fct_dataset_rating_sum(const facto_dataset *ds, int n_threads)
     return sum;
 }
 
+facto_status fct_dataset_spread(facto_ctx *ctx, const facto_dataset *ds, double mean, int n_threads, double *sd,
+                                int32_t *users_rated, int32_t *items_rated)
+{
+    const int64_t n = ds->n_ratings, np = (n + FCT_SUM_PIECE - 1) / FCT_SUM_PIECE;
+    const fct_narrow *nw = &ds->narrow;
+    const uint8_t *codes = ds->ratings ? NULL : nw->codes;
+    double *psum = fct_calloc_array(np > 0 ? (size_t)np : 1, sizeof *psum);
+    uint8_t *mark = fct_calloc_array(ds->n_items > 0 ? (size_t)ds->n_items : 1, 1);
+    if (!psum || !mark) {
+        free(psum);
+        free(mark);
+        return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for the ratings' spread");
+    }
+    double dev2[256]; /* codes: (value - mean)^2 once a code */
+    if (codes)
+        for (int c = 0; c < 256; c++)
+            dev2[c] = ((double)nw->table[c] - mean) * ((double)nw->table[c] - mean);
+    const int nt = n_threads > 1 ? n_threads : 1;
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1 && np > 1)
+    for (int64_t p = 0; p < np; p++) {
+        const int64_t x0 = p * FCT_SUM_PIECE, x1 = x0 + FCT_SUM_PIECE < n ? x0 + FCT_SUM_PIECE : n;
+        double s = 0.0;
+        for (int64_t x = x0; x < x1; x++) {
+            if (codes) {
+                s += dev2[codes[x]];
+            } else {
+                const double d = (double)fct_ds_rating(ds, x) - mean;
+                s += d * d;
+            }
+            /* the same value from any thread: relaxed stores, no race */
+            __atomic_store_n(&mark[fct_ds_item(ds, x)], (uint8_t)1, __ATOMIC_RELAXED);
+        }
+        psum[p] = s;
+    }
+    double sse = 0.0;
+    for (int64_t p = 0; p < np; p++)
+        sse += psum[p];
+    int32_t nu = 0, ni = 0;
+    for (int32_t u = 0; u < ds->n_users; u++)
+        nu += ds->row_ptr[u + 1] > ds->row_ptr[u];
+    for (int32_t i = 0; i < ds->n_items; i++)
+        ni += mark[i];
+    free(psum);
+    free(mark);
+    *sd = n > 0 ? sqrt(sse / (double)n) : NAN;
+    *users_rated = nu;
+    *items_rated = ni;
+    return FACTO_OK;
+}
+
 double facto_dataset_mean_rating(const facto_dataset *ds)
 {
     if (!ds || ds->n_ratings == 0)

@@ -146,6 +146,16 @@ void fct_release_mapped(const void *p, uint64_t n);
  * O(n_ratings). */
 double fct_dataset_rating_sum(const facto_dataset *ds, int n_threads);
 
+/* How the ratings spread around `mean` and how many users and items hold
+ * at least one: *sd = sqrt(sum (r - mean)^2 / n_ratings), summed in double
+ * over fixed pieces added in order (the same bits for any n_threads),
+ * *users_rated and *items_rated the users and items with a rating (a map
+ * may name more, e.g. a split's parent's). A .fds data set's narrow arrays
+ * are read as stored. FACTO_ERR_NOMEM (one byte an item for the marks).
+ * O(n_ratings + n_users + n_items) over n_threads. */
+facto_status fct_dataset_spread(facto_ctx *ctx, const facto_dataset *ds, double mean, int n_threads, double *sd,
+                                int32_t *users_rated, int32_t *items_rated);
+
 #define FCT_DS_BORROW_ROWS 1u
 #define FCT_DS_BORROW_ITEMS 2u
 #define FCT_DS_BORROW_RATINGS 4u

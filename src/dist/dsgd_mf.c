@@ -183,7 +183,9 @@ static facto_status dsgd_gather_model(facto_ctx *ctx, const dsgd_job *j, const f
 facto_status fct_dist_fit_mf(facto_ctx *ctx, const facto_params *params, const facto_dist_data *data,
                              facto_model **out)
 {
-    const facto_mf_params *hp = fct_params_struct(params);
+    /* hr: the caller's hyperparameters, an unset reg_factors set from the data below */
+    facto_mf_params hr = *(const facto_mf_params *)fct_params_struct(params);
+    const facto_mf_params *hp = &hr;
     dsgd_job j;
     memset(&j, 0, sizeof j);
     MPI_Comm_rank(MPI_COMM_WORLD, &j.rank);
@@ -228,8 +230,7 @@ facto_status fct_dist_fit_mf(facto_ctx *ctx, const facto_params *params, const f
     st = dsgd_strata_build(ctx, j.p.row_ptr, j.p.items, j.p.ratings, nu, j.p.n_items, P, &s);
     if (st == FACTO_OK) {
         loc = fct_mf_model_alloc(nu, j.maxb, k, 1);
-        solver = loc ? fct_mf_solver_new(loc, hp) : NULL;
-        if (!solver)
+        if (!loc)
             st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for a model block of %d users, %d items, %d factors",
                           (int)nu, (int)j.maxb, k);
     }
@@ -252,6 +253,37 @@ facto_status fct_dist_fit_mf(facto_ctx *ctx, const facto_params *params, const f
     fct_dist_count(16);
     const double mu = sum_all / (double)j.p.n_ratings;
     loc->mu = mu;
+    if (isnan(hr.reg_factors)) { /* facto_mf_fit's rule over every rank's ratings */
+        uint8_t *mark = fct_calloc_array((size_t)j.p.n_items, 1);
+        double sq[2] = {0.0, 0.0}, sq_all[2] = {0.0, 0.0}; /* squared deviations, users with a rating */
+        int ok = mark != NULL, all_ok = 0;
+        MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+        if (!all_ok) {
+            free(mark);
+            st = fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        for (int32_t u = 0; u < nu; u++) {
+            sq[1] += j.p.row_ptr[u + 1] > j.p.row_ptr[u];
+            for (int64_t x = j.p.row_ptr[u]; x < j.p.row_ptr[u + 1]; x++) {
+                sq[0] += ((double)j.p.ratings[x] - mu) * ((double)j.p.ratings[x] - mu);
+                mark[j.p.items[x]] = 1;
+            }
+        }
+        MPI_Allreduce(sq, sq_all, 2, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+        MPI_Allreduce(MPI_IN_PLACE, mark, j.p.n_items, MPI_UINT8_T, MPI_MAX, MPI_COMM_WORLD);
+        fct_dist_count(16 + (int64_t)j.p.n_items);
+        int32_t ni = 0;
+        for (int32_t i = 0; i < j.p.n_items; i++)
+            ni += mark[i];
+        free(mark);
+        hr.reg_factors = fct_mf_reg_from_data(sqrt(sq_all[0] / (double)j.p.n_ratings), j.p.n_ratings,
+                                              (int32_t)sq_all[1], ni);
+    }
+    solver = fct_mf_solver_new(loc, hp);
+    if ((st = fct_dist_agree(ctx, solver ? FACTO_OK : fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory for the solver")))
+        != FACTO_OK)
+        goto done;
 
     /* fct_mf_init's start: the same N(0, init_std^2) draws, P then Q; each rank keeps its rows */
     fct_rng rng;

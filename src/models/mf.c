@@ -47,7 +47,7 @@ facto_mf_params facto_mf_params_default(void)
     p.learning_rate = 0.02f;
     p.lr_decay = 0.96f;
     p.momentum = 0.0f;
-    p.reg_factors = 0.08f;
+    p.reg_factors = NAN; /* from the data (fct_mf_reg_from_data): 0.077 on ml-100k u1.base */
     p.reg_bias = 0.05f;
     p.init_std = 0.007f;
     p.seed = 42;
@@ -75,8 +75,10 @@ static const fct_pdesc fct_mf_pdesc[] = {
      "learning rate multiplier after each epoch", "facto", NULL},
     {"momentum", NULL, FCT_PT_FLOAT, F(momentum), NULL, 0, 1, FCT_PF_MAX_OPEN, NULL,
      "SGD heavy-ball momentum (0 = none; ignored by adam and adagrad)", "facto", NULL},
-    {"reg_factors", "reg,factors_wd", FCT_PT_FLOAT, F(reg_factors), NULL, 0, FLT_MAX, 0, NULL,
-     "L2 weight of the factors, per rating", "facto", NULL},
+    {"reg_factors", "reg,factors_wd", FCT_PT_FLOAT, F(reg_factors), NULL, 0, FLT_MAX, FCT_PF_UNSET_NAN, NULL,
+     "L2 weight of the factors, per rating; unset, from the training data: 0.27 sd (1 / sqrt(ratings per user) + "
+     "1 / sqrt(ratings per item)), at most 0.08, sd the ratings' standard deviation (0.077 on ml-100k u1.base, "
+     "0.031 on 18M ratings of MovieLens-20M's shape)", "facto", "from the data"},
     {"reg_bias", "linear_wd", FCT_PT_FLOAT, F(reg_bias), NULL, 0, FLT_MAX, 0, NULL,
      "L2 weight of the biases, per rating", "facto", NULL},
     {"init_std", "factors_init_sigma", FCT_PT_FLOAT, F(init_std), NULL, 0, FLT_MAX, 0, NULL,
@@ -412,6 +414,15 @@ int fct_mf_params_finite(const fct_mf_model *m)
            fct_mf_all_finite(m->P, (size_t)m->n_users * k) && fct_mf_all_finite(m->Q, (size_t)m->n_items * k);
 }
 
+float fct_mf_reg_from_data(double sd, int64_t n_ratings, int32_t users_rated, int32_t items_rated)
+{
+    if (!(sd > 0.0) || !isfinite(sd) || n_ratings <= 0 || users_rated <= 0 || items_rated <= 0)
+        return 0.0f;
+    const double n = (double)n_ratings;
+    const double reg = FCT_MF_REG_SCALE * sd * (1.0 / sqrt(n / users_rated) + 1.0 / sqrt(n / items_rated));
+    return (float)(reg < FCT_MF_REG_MAX ? reg : FCT_MF_REG_MAX);
+}
+
 /* Build the model shell: maps, mu, range, seen lists, random factors. */
 facto_status fct_mf_init(facto_ctx *ctx, const facto_dataset *train, const facto_mf_params *p, fct_rng *rng,
                          int32_t ld, int with_seen, fct_mf_model **out)
@@ -431,6 +442,16 @@ facto_status fct_mf_init(facto_ctx *ctx, const facto_dataset *train, const facto
         return fct_fail(ctx, FACTO_ERR_NOMEM, "out of memory copying id maps");
     }
     m->mu = fct_dataset_rating_sum(train, fct_threads(ctx)) / (double)train->n_ratings;
+    if (isnan(p->reg_factors)) {
+        double sd = 0.0;
+        int32_t nu = 0, ni = 0;
+        facto_status st = fct_dataset_spread(ctx, train, m->mu, fct_threads(ctx), &sd, &nu, &ni);
+        if (st != FACTO_OK) {
+            fct_mf_model_destroy(m);
+            return st;
+        }
+        m->params.reg_factors = fct_mf_reg_from_data(sd, train->n_ratings, nu, ni);
+    }
     m->min_rating = train->min_rating;
     m->max_rating = train->max_rating;
     memcpy(m->seen_ptr, train->row_ptr, ((size_t)train->n_users + 1) * sizeof *m->seen_ptr);

@@ -48,10 +48,20 @@ int fct_mf_params_finite(const fct_mf_model *m);
 /* The largest |bit pattern| of a[0..n) (sign cleared): below 0x7f800000
  * (inf) when every a[x] is finite. O(n), vectorises. */
 uint32_t fct_mf_abs_bits_max(const float *a, size_t n);
+/* reg_factors from the training data, for a facto_mf_params whose
+ * reg_factors is unset (NAN): FCT_MF_REG_SCALE sd (1 / sqrt(ratings per
+ * user) + 1 / sqrt(ratings per item)), at most FCT_MF_REG_MAX; sd the
+ * ratings' spread around their mean, the counts over the users and items
+ * with a rating (facto.h, facto_mf_params.reg_factors, says why). 0 when sd
+ * is 0 or not finite. */
+#define FCT_MF_REG_SCALE 0.27
+#define FCT_MF_REG_MAX 0.08
+float fct_mf_reg_from_data(double sd, int64_t n_ratings, int32_t users_rated, int32_t items_rated);
 /* Build a model for `train`: copies of its id maps and per-user item lists
  * (fct_mf_set_seen; with_seen 0: seen_items and seen16 are left NULL for
  * the caller to fill), mu = mean
- * rating, the rating range, biases 0, factors N(0, init_std^2) drawn from
+ * rating, the rating range, biases 0, m->params = *p with an unset
+ * reg_factors set from the data (fct_mf_reg_from_data), factors N(0, init_std^2) drawn from
  * rng (P first, then Q) into rows of stride ld >= k floats (the padding 0;
  * ld > k: P and Q hold one spare zero row each, n + 1 rows). Reads the
  * ratings from the narrow arrays of a .fds data set when it has them. The

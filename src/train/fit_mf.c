@@ -335,7 +335,8 @@ facto_status facto_mf_fit(facto_ctx *ctx, const facto_dataset *train, const fact
         for (int64_t x = 0; x < n; x++)
             wn[x] = (float)(weights[x] * scale);
     }
-    fct_mf_run run = {ctx, train, test, params, callbacks, m, &rng, tumap, timap, wn};
+    /* m->params: the caller's with an unset reg_factors set from the data */
+    fct_mf_run run = {ctx, train, test, &m->params, callbacks, m, &rng, tumap, timap, wn};
     if (blocked)
         st = fct_mf_train_blocked(&run);
     else

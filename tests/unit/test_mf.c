@@ -330,6 +330,70 @@ static void test_low_rank_recovery(void **state)
     facto_ctx_free(ctx);
 }
 
+/* An unset reg_factors comes from the data: 0.27 sd (1/sqrt(n/users) +
+ * 1/sqrt(n/items)) over the users and items with a rating, at most 0.08,
+ * whatever the threads; a value given is kept. By hand: ratings 1, 3, 5, 3
+ * (mean 3, sd sqrt(2)), 3 users, 2 rated items of 3 in the map: 0.27
+ * sqrt(2) (sqrt(3/4) + sqrt(2/4)) = 0.6006811, capped at 0.08; the same
+ * ratings divided by 100 (sd 0.01414) give 0.006006811. */
+static void test_reg_from_data(void **state)
+{
+    (void)state;
+    facto_ctx *ctx = facto_ctx_new();
+    const int us[] = {1, 1, 2, 3}, is[] = {1, 2, 1, 2};
+    const float rs[] = {0.01f, 0.03f, 0.05f, 0.03f};
+    fct_coo coo;
+    fct_coo_init(&coo);
+    facto_idmap *um = fct_idmap_new(), *im = fct_idmap_new();
+    assert_int_equal(fct_idmap_intern(im, "i9", 2), 0); /* named by the map, never rated */
+    for (int x = 0; x < 4; x++) {
+        char ub[32], ib[32];
+        snprintf(ub, sizeof ub, "u%d", us[x]);
+        snprintf(ib, sizeof ib, "i%d", is[x]);
+        int32_t u = fct_idmap_intern(um, ub, strlen(ub)), i = fct_idmap_intern(im, ib, strlen(ib));
+        assert_int_equal(fct_coo_push(ctx, &coo, u, i, rs[x], 0, 0), FACTO_OK);
+    }
+    facto_dataset *ds = NULL;
+    assert_int_equal(fct_dataset_from_coo(ctx, &coo, um, im, &ds, NULL), FACTO_OK);
+    fct_coo_free(&coo);
+    assert_int_equal(facto_dataset_n_items(ds), 3);
+    double sd = 0.0;
+    int32_t nu = 0, ni = 0;
+    assert_int_equal(fct_dataset_spread(ctx, ds, 0.03, 2, &sd, &nu, &ni), FACTO_OK);
+    assert_true(fabs(sd - 0.01 * sqrt(2.0)) < 1e-9);
+    assert_int_equal(nu, 3);
+    assert_int_equal(ni, 2);
+    const double want = 0.27 * 0.01 * sqrt(2.0) * (sqrt(3.0 / 4.0) + sqrt(2.0 / 4.0));
+    assert_true(fabs(want - 0.006006811) < 1e-8);
+    assert_true(fct_mf_reg_from_data(sqrt(2.0), 4, 3, 2) == 0.08f); /* 0.6006811, capped */
+    for (int threads = 1; threads <= 3; threads++) {
+        facto_ctx_set_threads(ctx, threads);
+        for (int opt = 0; opt < 2; opt++) { /* blocked sgd, and adam's path */
+            facto_mf_params p = facto_mf_params_default();
+            assert_true(isnan(p.reg_factors));
+            p.num_factors = 4;
+            p.epochs = 2;
+            if (opt)
+                p.optimizer = FACTO_OPT_ADAM, p.learning_rate = 0.001f;
+            fct_mf_model *m = fit_ok(ctx, ds, &p);
+            assert_true(fabs((double)m->params.reg_factors - want) < 1e-8);
+            facto_model_free(&m->base);
+        }
+    }
+    facto_mf_params p = facto_mf_params_default();
+    p.num_factors = 4;
+    p.epochs = 1;
+    p.reg_factors = 0.05f; /* given: kept */
+    fct_mf_model *m = fit_ok(ctx, ds, &p);
+    assert_true(m->params.reg_factors == 0.05f);
+    facto_model_free(&m->base);
+    /* constant ratings: nothing to fit, no weight */
+    assert_true(fct_mf_reg_from_data(0.0, 4, 3, 2) == 0.0f);
+    assert_true(fct_mf_reg_from_data(NAN, 4, 3, 2) == 0.0f);
+    facto_dataset_free(ds);
+    facto_ctx_free(ctx);
+}
+
 static void test_constant_ratings(void **state)
 {
     (void)state;
@@ -1403,6 +1467,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_sgd_step_follows_gradient),
         cmocka_unit_test(test_low_rank_recovery),
         cmocka_unit_test(test_constant_ratings),
+        cmocka_unit_test(test_reg_from_data),
         cmocka_unit_test(test_unknown_fallback_and_clipping),
         cmocka_unit_test(test_recommend_brute_force),
         cmocka_unit_test(test_save_load_roundtrip),
