@@ -43,7 +43,8 @@ static void cli_ds_help(const char *verb)
            "                     activity, R distinct (user, item) pairs, ratings from a rank-%d model plus\n"
            "                     noise on the half-star scale 0.5..5; the same seed gives the same file\n"
            "  --users N          users, each with at least one rating (default %d)\n"
-           "  --items M          items (default %d)\n"
+           "  --items M          items at most: an item that no rating drew is absent from the file, which\n"
+           "                     then holds fewer (the summary line says how many) (default %d)\n"
            "  --ratings R        ratings, N..N*M (default %lld)\n"
            "  --seed S           seed (default %llu)\n"
            "  --implicit         binary interactions (every weight 1), items chosen by taste (default: off)\n"
@@ -111,8 +112,14 @@ static int cli_ds_synth(const facto_synth_options *o, const char *out, int json)
         json_object_set_new(root, "n_ratings", json_integer(facto_dataset_n_ratings(ds)));
         rc = cli_json_print(root);
     } else {
-        printf("%d users, %d items, %lld %s -> %s\n", (int)facto_dataset_n_users(ds), (int)facto_dataset_n_items(ds),
-               (long long)facto_dataset_n_ratings(ds), o->implicit ? "interactions" : "ratings", out);
+        /* an item that no rating drew is not in the file: --items is an upper bound (every user gets one) */
+        int nu = (int)facto_dataset_n_users(ds), ni = (int)facto_dataset_n_items(ds);
+        printf("%d users, %d items, %lld %s -> %s", nu, ni, (long long)facto_dataset_n_ratings(ds),
+               o->implicit ? "interactions" : "ratings", out);
+        if (ni < o->n_items)
+            printf(" (--items %d is an upper bound: %d item%s drew no rating and %s absent)", (int)o->n_items,
+                   (int)o->n_items - ni, o->n_items - ni == 1 ? "" : "s", o->n_items - ni == 1 ? "is" : "are");
+        printf("\n");
     }
     facto_dataset_free(ds);
     facto_ctx_free(ctx);
@@ -269,6 +276,28 @@ int cli_cmd_datasets(int argc, char **argv)
         if (!out || !*out)
             return cli_usage(verb, "synth needs --out FILE (FILE.fds or text; a folder with --mnar)%s",
                              out ? ": the path is empty" : "");
+        /* the generator's limits, in the flags' terms (before any work) */
+        const long long N = so.n_users, M = so.n_items, R = so.n_ratings, NM = N * M;
+        if (mnar && NM > (1LL << 28))
+            return cli_usage(verb, "--mnar draws every (user, item) pair: --users x --items is %lld x %lld = %lld, "
+                                   "more than the 268435456 (2^28) it can hold",
+                             N, M, NM);
+        if (mnar && (R > NM / 2 || n_uniform > NM / 2))
+            return cli_usage(verb, "--mnar: %s %lld is more than half of --users x --items (%lld x %lld = %lld): "
+                                   "give at most %lld",
+                             R > NM / 2 ? "--ratings" : "--uniform", R > NM / 2 ? R : (long long)n_uniform, N, M,
+                             NM, NM / 2);
+        if (mnar && so.implicit)
+            return cli_usage(verb, "--mnar draws explicit ratings 1..5: it does not take --implicit");
+        if (!mnar && R < N)
+            return cli_usage(verb, "--ratings %lld is fewer than --users %lld: every user gets at least one rating, "
+                                   "so --ratings must be at least %lld (or lower --users)",
+                             R, N, N);
+        if (!mnar && R > NM)
+            return cli_usage(verb, "--ratings %lld is more than --users x --items (%lld x %lld = %lld): the ratings "
+                                   "are distinct (user, item) pairs, so give at most %lld (or raise --users or "
+                                   "--items)",
+                             R, N, M, NM, NM);
         if (mnar)
             return cli_ds_synth_mnar(&so, alpha, test_fraction, n_uniform >= 0 ? n_uniform : so.n_ratings / 4, out,
                                      json);

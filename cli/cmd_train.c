@@ -504,9 +504,10 @@ static double cli_train_mean_rmse(const facto_dataset *train, const facto_datase
  * (to `info`), and a warning on stderr when the test set looks like
  * another data set or a file with its columns swapped: most test ratings
  * have an unknown user or item, or a regressor does worse than predicting
- * the training mean.
+ * the training mean. With users:F (users_split) the test users are unknown
+ * by design: only the items are weighed.
  */
-static void cli_train_test_report(FILE *info, const cli_train_data *d, const cli_train_result *res)
+static void cli_train_test_report(FILE *info, const cli_train_data *d, const cli_train_result *res, int users_split)
 {
     if (d->on_rows || !d->test || !res->have_test)
         return;
@@ -514,11 +515,13 @@ static void cli_train_test_report(FILE *info, const cli_train_data *d, const cli
     long long n = (long long)facto_dataset_n_ratings(d->test);
     fprintf(info, "test ratings unknown to training: %lld of %lld with an unknown user, %lld with an unknown item\n",
             (long long)m->n_unknown_users, n, (long long)m->n_unknown_items);
-    long long worst = m->n_unknown_users > m->n_unknown_items ? m->n_unknown_users : m->n_unknown_items;
+    /* users:F holds its test users out of training: every one is unknown by design */
+    long long users = users_split ? 0 : m->n_unknown_users;
+    long long worst = users > m->n_unknown_items ? users : m->n_unknown_items;
     if (n > 0 && 2 * worst > n)
         fprintf(stderr, "facto: warning: %lld of %lld test ratings have a %s unknown to training: is the test set "
                         "from the same data, with its columns in the same order (--columns)?\n",
-                worst, n, worst == m->n_unknown_users ? "user" : "item");
+                worst, n, worst == users ? "user" : "item");
     double base = m->task == FACTO_TASK_REGRESSION ? cli_train_mean_rmse(d->train, d->test) : NAN;
     if (isfinite(base) && isfinite(m->rmse) && m->rmse > base) {
         char a[32], b[32];
@@ -554,7 +557,7 @@ static int cli_train_finish(facto_ctx *ctx, const cli_train_args *a, const facto
         res->model_bytes = cli_file_size(a->out);
         fprintf(r->info, "saved model to %s (%lld bytes)\n", a->out, res->model_bytes);
     }
-    cli_train_test_report(r->info, d, res);
+    cli_train_test_report(r->info, d, res, cli_split_is_users(a->data.src.split));
     int rc = cli_report_final(ctx, r, res, mp, d, a->json);
     facto_params_free(mp);
     return rc;

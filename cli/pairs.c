@@ -105,11 +105,14 @@ int cli_pairs_open(cli_pairs_reader *r, const char *path)
         return FACTO_EXIT_INTERNAL;
     }
     /* A .fds data set file: only a regular file is sniffed (a pipe's bytes
-     * would be lost), then rewound for the text reader when it is not one. */
+     * would be lost), then rewound for the text reader when it is not one.
+     * A whole file of 1-7 bytes that begin the magic is a truncated one (the
+     * reader says so). */
     unsigned char head[8];
     struct stat sb;
     int regular = !r->from_stdin && fstat(fileno(r->f), &sb) == 0 && S_ISREG(sb.st_mode);
-    if (regular && fread(head, 1, sizeof head, r->f) == sizeof head && memcmp(head, "FACTOFDS", 8) == 0) {
+    size_t got = regular ? fread(head, 1, sizeof head, r->f) : 0;
+    if (got > 0 && memcmp(head, "FACTOFDS", got) == 0) {
         facto_ctx *ctx = facto_ctx_new();
         facto_status st = ctx ? facto_dataset_read(ctx, path, NULL, &r->ds, NULL) : FACTO_ERR_NOMEM;
         int rc = st == FACTO_OK ? 0 : ctx ? cli_fail(ctx, st, 0) : FACTO_EXIT_INTERNAL;

@@ -197,8 +197,9 @@ int cli_train_dist(facto_ctx *ctx, const char *verb, facto_params *p, const cli_
     memset(&d, 0, sizeof d);
     if (!sink)
         rc = FACTO_EXIT_INTERNAL;
-    /* a kind without a distributed trainer: refused before anything is read */
-    if (rc == 0 && (st = facto_dist_check_kind(ctx, p)) != FACTO_OK)
+    /* a kind without a distributed trainer, or settings it does not take:
+     * refused before anything is read, as bad usage */
+    if (rc == 0 && (st = facto_dist_check_settings(ctx, p, async, size)) != FACTO_OK)
         rc = cli_fail(ctx, st, 1);
     if (rc == 0 && rank == 0 && out && (st = facto_model_save_check(ctx, out)) != FACTO_OK)
         rc = cli_fail(ctx, st, 0);

@@ -111,6 +111,19 @@ typedef struct facto_dist_data {
 FACTO_API facto_status facto_dist_check_kind(facto_ctx *ctx, const facto_params *params);
 
 /*
+ * facto_dist_check_kind, then the settings the kind's distributed trainer
+ * takes on `n_ranks` ranks with `async` (facto_dist_data.async): mf trains
+ * with optimizer sgd and momentum 0, not async; fm with solver sgd,
+ * average_epochs 0, mini_batch_size >= 2 x n_ranks, and optimizer sgd when
+ * async; ials not async. FACTO_OK, else FACTO_ERR_INVALID naming the
+ * setting (a bad combination of settings, not of data). No MPI call and no
+ * data: a program checks it before reading anything; facto_dist_fit checks
+ * it too.
+ */
+FACTO_API facto_status facto_dist_check_settings(facto_ctx *ctx, const facto_params *params, int async,
+                                                 int n_ranks);
+
+/*
  * Train `params` (kind mf, ials or fm) across the ranks of MPI_COMM_WORLD; a
  * collective call. Rank 0 gets the model in *out (free with
  * facto_model_free); every other rank gets NULL. Settings: mf with
@@ -121,8 +134,8 @@ FACTO_API facto_status facto_dist_check_kind(facto_ctx *ctx, const facto_params 
  * one rank, fm and ials give the model of facto_model_fit bit for bit (mf
  * did until single-process SGD moved to the blocked schedule); ials with P
  * ranks differs from it only in the summation order of the Gram matrices.
- * Errors: FACTO_ERR_INVALID (settings, data, a kind facto_dist_check_kind
- * refuses), the readers' codes for
+ * Errors: FACTO_ERR_INVALID (settings facto_dist_check_settings refuses,
+ * data), the readers' codes for
  * train_fds, FACTO_ERR_DIVERGED, FACTO_ERR_NOMEM; a rank that fails makes
  * every rank return an error (the others say "another rank failed").
  * *bytes_sent (may be NULL): bytes all ranks sent during the whole call,

@@ -175,6 +175,12 @@ static uint64_t fds_sum(const fct_fds *f)
     return f->version == 1 ? XXH64(f->base, f->size - FDS_HASH, 0) : XXH3_64bits(f->base, f->size - FDS_HASH);
 }
 
+/* 1 when the n (1..8) bytes at head are the magic's first n. */
+static int fds_magic_prefix(const unsigned char *head, size_t n)
+{
+    return n >= 1 && n <= 8 && memcmp(head, FACTO_FDS_MAGIC, n) == 0;
+}
+
 int fct_fds_sniff(const char *path)
 {
     unsigned char head[8];
@@ -187,7 +193,8 @@ int fct_fds_sniff(const char *path)
         return 0;
     ssize_t got = read(fd, head, sizeof head);
     close(fd);
-    return got == (ssize_t)sizeof head && memcmp(head, FACTO_FDS_MAGIC, 8) == 0;
+    /* a whole file of 1..7 bytes that begin the magic: a truncated .fds (fds_open says so), not text */
+    return got > 0 && fds_magic_prefix(head, (size_t)got);
 }
 
 void fct_fds_close(fct_fds *f)
@@ -331,8 +338,13 @@ static facto_status fds_open(facto_ctx *ctx, const char *path, fct_fds **out, in
     }
     if (sb.st_size < FDS_HEADER + FDS_HASH) {
         unsigned char head[8];
-        if (sb.st_size < 8 || read(fd, head, 8) != 8 || memcmp(head, FACTO_FDS_MAGIC, 8) != 0)
+        ssize_t got = read(fd, head, sb.st_size < 8 ? (size_t)sb.st_size : 8);
+        if (got <= 0 || got != (sb.st_size < 8 ? sb.st_size : 8) || !fds_magic_prefix(head, (size_t)got))
             st = fct_fail(ctx, FACTO_ERR_FORMAT, "%s: not a facto data set file", path);
+        else if (got < 8)
+            st = fct_fail(ctx, FACTO_ERR_CORRUPT, "%s: corrupt data set file: truncated to %d byte%s (the start "
+                                                  "of the magic " FACTO_FDS_MAGIC ")", path, (int)got,
+                          got == 1 ? "" : "s");
         else
             st = fds_corrupt(ctx, path, "truncated (shorter than its header)");
         goto fail;

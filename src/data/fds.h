@@ -22,9 +22,10 @@
 
 typedef struct fct_fds fct_fds;
 
-/* 1 when `path` is a regular file starting with the .fds magic, 0 otherwise
- * (also when it cannot be read: the text reader then says why; a pipe is
- * never read here, so its bytes stay for the text reader). O(1). */
+/* 1 when `path` is a regular file starting with the .fds magic, or a file of
+ * 1..7 bytes that begin it (a truncated .fds: fct_fds_read says so); 0
+ * otherwise (also when it cannot be read: the text reader then says why; a
+ * pipe is never read here, so its bytes stay for the text reader). O(1). */
 int fct_fds_sniff(const char *path);
 
 /*

@@ -182,7 +182,10 @@ void fct_dist_part_free(fct_dist_part *part)
 static const struct {
     const char *kind;
     facto_status (*fit)(facto_ctx *ctx, const facto_params *params, const facto_dist_data *data, facto_model **out);
-} fct_dist_trainers[] = {{"mf", fct_dist_fit_mf}, {"fm", fct_dist_fit_fm}, {"ials", fct_dist_fit_ials}};
+    facto_status (*check)(facto_ctx *ctx, const facto_params *params, int async, int n_ranks);
+} fct_dist_trainers[] = {{"mf", fct_dist_fit_mf, fct_dist_check_mf},
+                         {"fm", fct_dist_fit_fm, fct_dist_check_fm},
+                         {"ials", fct_dist_fit_ials, fct_dist_check_ials}};
 #define FCT_DIST_N_TRAINERS ((int)(sizeof fct_dist_trainers / sizeof fct_dist_trainers[0]))
 
 static int fct_dist_trainer_of(const char *kind)
@@ -210,6 +213,14 @@ facto_status facto_dist_check_kind(facto_ctx *ctx, const facto_params *params)
                     kind ? kind : "(none)");
 }
 
+facto_status facto_dist_check_settings(facto_ctx *ctx, const facto_params *params, int async, int n_ranks)
+{
+    facto_status st = facto_dist_check_kind(ctx, params);
+    if (st != FACTO_OK)
+        return st;
+    return fct_dist_trainers[fct_dist_trainer_of(facto_params_kind(params))].check(ctx, params, async, n_ranks);
+}
+
 facto_status facto_dist_fit(facto_ctx *ctx, const facto_params *params, const facto_dist_data *data,
                             facto_model **out, int64_t *bytes_sent)
 {
@@ -222,7 +233,9 @@ facto_status facto_dist_fit(facto_ctx *ctx, const facto_params *params, const fa
         return fct_fail(ctx, FACTO_ERR_INVALID, "facto_dist_fit: call facto_dist_init first");
     if (!params || !data)
         return fct_fail(ctx, FACTO_ERR_INVALID, "facto_dist_fit: params and data must be given");
-    facto_status kst = facto_dist_check_kind(ctx, params);
+    int parts = 1;
+    MPI_Comm_size(MPI_COMM_WORLD, &parts);
+    facto_status kst = facto_dist_check_settings(ctx, params, data->async, parts);
     if (kst != FACTO_OK)
         return kst;
     {

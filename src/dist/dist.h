@@ -61,6 +61,12 @@ facto_status fct_dist_part_read(facto_ctx *ctx, const facto_dist_data *data, con
                                 int rank, int parts, fct_dist_part *part);
 void fct_dist_part_free(fct_dist_part *part);
 
+/* The settings each trainer takes (facto_dist_check_settings): FACTO_OK or
+ * FACTO_ERR_INVALID naming the setting. No MPI call. */
+facto_status fct_dist_check_mf(facto_ctx *ctx, const facto_params *params, int async, int n_ranks);
+facto_status fct_dist_check_fm(facto_ctx *ctx, const facto_params *params, int async, int n_ranks);
+facto_status fct_dist_check_ials(facto_ctx *ctx, const facto_params *params, int async, int n_ranks);
+
 /* DSGD for mf (dsgd_mf.c) and synchronous mini-batch SGD for fm (fm_sync.c). */
 facto_status fct_dist_fit_mf(facto_ctx *ctx, const facto_params *params, const facto_dist_data *data,
                              facto_model **out);
@@ -71,7 +77,8 @@ facto_status fct_dist_fit_fm(facto_ctx *ctx, const facto_params *params, const f
 facto_status fct_dist_fit_ials(facto_ctx *ctx, const facto_params *params, const facto_dist_data *data,
                                facto_model **out);
 
-/* fm on both schemes (fm_sync.c): refuse what they cannot take, then the
+/* fm on both schemes (fm_sync.c): refuse data they cannot take (the
+ * settings: fct_dist_check_fm, run by facto_dist_fit before), then the
  * model every rank builds alike from all rows (fct_fm_model_new), the slots
  * of the rows and the label range; *q the settings with feature_dim filled. */
 struct fct_fm_model;

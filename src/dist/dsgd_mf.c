@@ -180,6 +180,18 @@ static facto_status dsgd_gather_model(facto_ctx *ctx, const dsgd_job *j, const f
     return FACTO_OK;
 }
 
+facto_status fct_dist_check_mf(facto_ctx *ctx, const facto_params *params, int async, int n_ranks)
+{
+    (void)n_ranks;
+    const facto_mf_params *hp = fct_params_struct(params);
+    if (hp->optimizer != FACTO_OPT_SGD || hp->momentum != 0.0f)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "distributed mf trains with plain SGD (DSGD): use --optimizer sgd "
+                                                "and --momentum 0");
+    if (async)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "asynchronous training (--async) is fm's; mf trains by DSGD");
+    return FACTO_OK;
+}
+
 facto_status fct_dist_fit_mf(facto_ctx *ctx, const facto_params *params, const facto_dist_data *data,
                              facto_model **out)
 {
@@ -192,11 +204,6 @@ facto_status fct_dist_fit_mf(facto_ctx *ctx, const facto_params *params, const f
     MPI_Comm_size(MPI_COMM_WORLD, &j.parts);
     const int P = j.parts, k = hp->num_factors;
     facto_status st = fct_mf_validate(ctx, hp);
-    if (st == FACTO_OK && (hp->optimizer != FACTO_OPT_SGD || hp->momentum != 0.0f))
-        st = fct_fail(ctx, FACTO_ERR_INVALID, "distributed mf trains with plain SGD (DSGD): use --optimizer sgd "
-                                              "and --momentum 0");
-    if (st == FACTO_OK && data->async)
-        st = fct_fail(ctx, FACTO_ERR_INVALID, "asynchronous training (--async) is fm's; mf trains by DSGD");
     if (st == FACTO_OK)
         st = fct_dist_part_read(ctx, data, "mf", "ratings", j.rank, j.parts, &j.p);
     if ((st = fct_dist_agree(ctx, st)) != FACTO_OK)

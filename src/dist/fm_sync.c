@@ -52,31 +52,35 @@ static void fmsync_free(fmsync *f)
         facto_model_free(&f->m->base);
 }
 
+facto_status fct_dist_check_fm(facto_ctx *ctx, const facto_params *params, int async, int n_ranks)
+{
+    const facto_fm_params *q = fct_params_struct(params);
+    const char *scheme = async ? "asynchronous mini-batches" : "synchronous mini-batches";
+    if (q->solver != FACTO_FM_SOLVER_SGD)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "distributed fm trains with solver sgd (%s), not %s", scheme,
+                        q->solver == FACTO_FM_SOLVER_ALS ? "als" : "mcmc");
+    if (q->average_epochs > 0)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "distributed fm does not average epochs: leave average_epochs at 0");
+    if (q->mini_batch_size < 2 * (int64_t)n_ranks)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "distributed fm needs mini_batch_size >= 2 x ranks (%d): each rank "
+                                                "takes its share of every mini-batch", 2 * n_ranks);
+    if (async && q->optimizer != FACTO_OPT_SGD)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "asynchronous distributed fm pushes plain SGD steps to the owners of "
+                                                "the parameters: use --optimizer sgd");
+    return FACTO_OK;
+}
+
 facto_status fct_dist_fm_prepare(facto_ctx *ctx, const facto_params *params, const facto_dist_data *data,
                                  facto_fm_params *qp, fct_fm_model **mp, uint32_t **slotsp)
 {
-    int P = 1;
-    MPI_Comm_size(MPI_COMM_WORLD, &P);
     facto_fm_params q = *(const facto_fm_params *)fct_params_struct(params);
     const facto_rows *train = data->train_rows;
-    const char *scheme = data->async ? "asynchronous mini-batches" : "synchronous mini-batches";
     *mp = NULL;
     *slotsp = NULL;
-    facto_status st = FACTO_OK;
-    if (q.solver != FACTO_FM_SOLVER_SGD)
-        st = fct_fail(ctx, FACTO_ERR_INVALID, "distributed fm trains with solver sgd (%s), not %s", scheme,
-                      q.solver == FACTO_FM_SOLVER_ALS ? "als" : "mcmc");
-    else if (!train || data->train || data->train_fds)
+    facto_status st = FACTO_OK; /* (the settings: fct_dist_check_fm, by facto_dist_fit) */
+    if (!train || data->train || data->train_fds)
         st = fct_fail(ctx, FACTO_ERR_INVALID, "distributed fm trains on feature rows (facto_dist_data.train_rows); "
                                               "encode ratings one-hot first");
-    else if (q.average_epochs > 0)
-        st = fct_fail(ctx, FACTO_ERR_INVALID, "distributed fm does not average epochs: leave average_epochs at 0");
-    else if (q.mini_batch_size < 2 * P)
-        st = fct_fail(ctx, FACTO_ERR_INVALID, "distributed fm needs mini_batch_size >= 2 x ranks (%d): each rank "
-                                              "takes its share of every mini-batch", 2 * P);
-    else if (data->async && q.optimizer != FACTO_OPT_SGD)
-        st = fct_fail(ctx, FACTO_ERR_INVALID, "asynchronous distributed fm pushes plain SGD steps to the owners of "
-                                              "the parameters: use --optimizer sgd");
     if (st == FACTO_OK && q.feature_dim == 0)
         q.feature_dim = facto_rows_dim(train);
     if (st == FACTO_OK)

@@ -275,6 +275,16 @@ done:
     return st;
 }
 
+facto_status fct_dist_check_ials(facto_ctx *ctx, const facto_params *params, int async, int n_ranks)
+{
+    (void)params;
+    (void)n_ranks;
+    if (async)
+        return fct_fail(ctx, FACTO_ERR_INVALID, "asynchronous training (--async) is fm's; ials alternates exact "
+                                                "half-steps");
+    return FACTO_OK;
+}
+
 facto_status fct_dist_fit_ials(facto_ctx *ctx, const facto_params *params, const facto_dist_data *data,
                                facto_model **out)
 {
@@ -287,9 +297,6 @@ facto_status fct_dist_fit_ials(facto_ctx *ctx, const facto_params *params, const
     float *U = NULL, *V = NULL, *G = NULL;
     int *cnt = NULL;
     facto_status st = fct_params_check(ctx, &fct_ials_ptable, p);
-    if (st == FACTO_OK && data->async)
-        st = fct_fail(ctx, FACTO_ERR_INVALID, "asynchronous training (--async) is fm's; ials alternates exact "
-                                              "half-steps");
     if (st == FACTO_OK)
         st = fct_dist_part_read(ctx, data, "ials", "interactions", j.rank, j.parts, &j.p);
     if (st == FACTO_OK)

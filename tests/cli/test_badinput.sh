@@ -56,7 +56,26 @@ expect_err "1000000000 items for 10 ratings: at most 10 items can get a rating"
 expect_rc 1 limit_vm "$F" datasets synth --users 100000 --items 2000000000 --ratings 2000000000 --out "$TMP/s.fds"
 expect_err "more than this machine's"
 expect_rc 0 limit_vm "$F" datasets synth --users 5 --items 1000000 --ratings 10 --out "$TMP/s.fds"
-grep -q "5 users, 10 items, 10 ratings" "$TMP/out" || fail "synth: $(cat "$TMP/out")"
+grep -q "5 users, 10 items, 10 ratings -> $TMP/s.fds (--items 1000000 is an upper bound: 999990 items drew no \
+rating and are absent)$" "$TMP/out" || fail "synth: $(cat "$TMP/out")"
+# every item drawn: the summary says nothing more
+expect_rc 0 "$F" datasets synth --users 5 --items 2 --ratings 10 --out "$TMP/s.tsv"
+grep -qx "5 users, 2 items, 10 ratings -> $TMP/s.tsv" "$TMP/out" || fail "synth: $(cat "$TMP/out")"
+# sizes the generator cannot meet: said with the flags and the values needed
+expect_rc 1 "$F" datasets synth --users 100 --items 50 --ratings 60 --out "$TMP/s2.fds"
+expect_err "--ratings 60 is fewer than --users 100: every user gets at least one rating, so --ratings must be at least 100"
+expect_rc 1 "$F" datasets synth --users 100 --items 50 --ratings 5001 --out "$TMP/s2.fds"
+expect_err "--ratings 5001 is more than --users x --items (100 x 50 = 5000)"
+expect_rc 1 "$F" datasets synth --mnar 0.5 --users 100 --items 50 --ratings 2501 --out "$TMP/mn"
+expect_err "--mnar: --ratings 2501 is more than half of --users x --items (100 x 50 = 5000): give at most 2500"
+expect_rc 1 "$F" datasets synth --mnar 0.5 --users 100 --items 50 --ratings 100 --uniform 2501 --out "$TMP/mn"
+expect_err "--mnar: --uniform 2501 is more than half"
+expect_rc 1 "$F" datasets synth --mnar 0.5 --users 20000 --items 20000 --ratings 100 --out "$TMP/mn"
+expect_err "20000 x 20000 = 400000000, more than the 268435456 (2^28)"
+expect_rc 1 "$F" datasets synth --mnar 0.5 --implicit --users 10 --items 10 --ratings 10 --out "$TMP/mn"
+expect_err "does not take --implicit"
+! grep -q "rank 1..256\|zipf\|noise" "$TMP/err" || fail "synth named limits of no flag: $(cat "$TMP/err")"
+[ ! -e "$TMP/s2.fds" ] && [ ! -e "$TMP/mn" ] || fail "synth wrote after refusing"
 
 # (b) ids a bare TSV field cannot carry (a tab, quotes, "::", blanks at an
 # end, a leading '#') are quoted by convert --to tsv, so .fds -> TSV -> .fds

@@ -81,6 +81,25 @@ expect_err "checksum mismatch"
 head -c 300 "$TMP/r.fds" >"$TMP/short.fds"
 expect_rc 2 "$F" train --train "$TMP/short.fds" --split random:0.2 --out "$TMP/m2.facto"
 expect_err "truncated"
+# 1-7 bytes that begin the magic: a truncated .fds whatever the name (they were read as
+# text: "missing column 2"); as a test file and a file of pairs too
+for n in 1 5 7; do
+    for name in cut.fds cut.tsv; do
+        head -c "$n" "$TMP/r.fds" >"$TMP/$name"
+        expect_rc 2 "$F" train --train "$TMP/$name" --out "$TMP/m2.facto"
+        expect_err "$TMP/$name: corrupt data set file: truncated to $n byte"
+    done
+    expect_rc 2 "$F" eval --model "$TMP/a.facto" --test "$TMP/cut.tsv"
+    expect_err "$TMP/cut.tsv: corrupt data set file: truncated"
+    expect_rc 2 "$F" predict --model "$TMP/a.facto" --input "$TMP/cut.tsv"
+    expect_err "$TMP/cut.tsv: corrupt data set file: truncated"
+    expect_rc 2 "$F" recommend --model "$TMP/a.facto" --user 1 --exclude "$TMP/cut.fds"
+    expect_err "$TMP/cut.fds: corrupt data set file: truncated"
+done
+! grep -q "column" "$TMP/err" || fail "a magic prefix read as text: $(cat "$TMP/err")"
+printf 'FACTOX' >"$TMP/cut.tsv" # not the magic's start: text, as before
+expect_rc 2 "$F" train --train "$TMP/cut.tsv" --out "$TMP/m2.facto"
+expect_err "$TMP/cut.tsv:1: missing column 2"
 expect_rc 1 "$F" convert --dataset ml-100k --to fds --out "$TMP/x.fds"
 expect_rc 1 "$F" datasets synth --users 10 --items 10 --ratings 101 --out "$TMP/x.fds"
 expect_rc 1 "$F" datasets synth --users 10 --items 10 --ratings 50

@@ -5,7 +5,8 @@
 # prints alike (duplicate pairs read) appear once, whole lines; an error of
 # one rank's own shard (a corrupt item index in the last user's ratings,
 # rank 2's shard) appears once, as "facto: rank 2: ..."; `--model ease`
-# is refused before any data is read. Label mpi, a few seconds.
+# is refused before any data is read, and so are settings a trainer does
+# not take (--optimizer adam for mf: exit 1). Label mpi, a few seconds.
 set -uo pipefail
 . "$(dirname "$0")/../cli/lib.bash"
 MPI=${FACTO_MPIEXEC:-mpirun}
@@ -27,6 +28,12 @@ once "none.tsv: cannot open"
 expect_rc 1 mpi 3 "$F" train --distributed --model ease --train "$TMP/none.tsv" --out "$TMP/x.facto"
 once "distributed training covers the kinds mf, fm and ials, not ease"
 ! grep -q "none.tsv" "$TMP/err" || fail "ease: the data was read before the kind was refused"
+# settings the kind's trainer does not take: bad usage (exit 1; was 2), refused before reading, once
+expect_rc 1 mpi 3 "$F" train --distributed --model mf --optimizer adam --train "$TMP/none.tsv" --out "$TMP/x.facto"
+once "distributed mf trains with plain SGD (DSGD): use --optimizer sgd and --momentum 0"
+! grep -q "none.tsv" "$TMP/err" || fail "adam: the data was read before the settings were refused"
+expect_rc 1 mpi 3 "$F" train --distributed --async --model mf --train "$TMP/none.tsv" --out "$TMP/x.facto"
+once "asynchronous training (--async) is fm's; mf trains by DSGD"
 
 # notes every rank prints alike: once each, whole lines (no line of one rank inside another's)
 awk 'BEGIN { for (u = 1; u <= 60; u++) for (i = 1; i <= 40; i++) if ((u * 7 + i * 13) % 5 < 2)

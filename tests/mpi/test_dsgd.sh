@@ -46,8 +46,11 @@ expect_err "--split"
 # --- errors end every rank, with the message ---
 expect_rc 2 mpi 2 "$F" train --distributed --train "$TMP/none.fds" --out "$TMP/x.facto"
 expect_err "none.fds"
-expect_rc 2 mpi 2 "$F" train --distributed --train "$TMP/s.fds" --optimizer adam --out "$TMP/x.facto"
+# settings DSGD does not take: bad usage (exit 1; it was 2, a data error)
+expect_rc 1 mpi 2 "$F" train --distributed --train "$TMP/s.fds" --optimizer adam --out "$TMP/x.facto"
 expect_err "plain SGD"
+expect_rc 1 mpi 2 "$F" train --distributed --train "$TMP/s.fds" --momentum 0.9 --out "$TMP/x.facto"
+expect_err "--momentum 0"
 [ ! -e "$TMP/x.facto" ] || fail "a failed distributed fit left a model file"
 # a shard of a corrupt file: an item index out of range is caught by the shard reader
 # (the first item of the ITEM section, found through the directory: docs/format.md)

@@ -91,7 +91,7 @@ awk -F'\t' '$1 == 1 { print $2 }' "$ML/u1.base" | sort -u >"$TMP/seen"
 # --- errors end every rank, with the message, and leave no model ---
 expect_rc 1 mpi 2 "$F" train --distributed "${TRAIN[@]}" --model ials --reg 0 --out "$TMP/x.facto"
 expect_err "reg"
-expect_rc 2 mpi 2 "$F" train --distributed --async "${TRAIN[@]}" --model ials --out "$TMP/x.facto"
+expect_rc 1 mpi 2 "$F" train --distributed --async "${TRAIN[@]}" --model ials --out "$TMP/x.facto"
 expect_err "async"
 expect_rc 2 mpi 2 "$F" train --distributed --model ials --train "$TMP/none.fds" --out "$TMP/x.facto"
 expect_err "none.fds"
