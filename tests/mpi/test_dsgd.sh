@@ -14,6 +14,7 @@ set -uo pipefail
 MPI=${FACTO_MPIEXEC:-mpirun}
 mpi() { local np=$1; shift; timeout 120 "$MPI" --oversubscribe --allow-run-as-root -np "$np" "$@"; }
 rmse_of() { "$F" eval --model "$1" --test "$2" | awk '$1 == "RMSE" {print $2}'; }
+reg_of() { "$F" inspect --model "$1" | sed -n 's/^ *reg_factors=//p'; }
 # |a - b| <= bound
 within() { [ -n "$1" ] && [ -n "$2" ] || fail "no RMSE to compare ('$1', '$2')"; awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
 
@@ -76,6 +77,11 @@ for np in 2 3; do
     mpi $np "$F" train --distributed --dataset ml-100k --split u1 "${HP[@]}" --out "$TMP/ml$np.facto" \
         >"$TMP/ml$np.out" || fail "np $np on ml-100k u1"
     got=$(rmse_of "$TMP/ml$np.facto" "$ML/u1.test")
+    # reg_factors unset: every rank's ratings give the value one process takes
+    # (u1.base by hand: 0.27 x sd 1.1186 x (1/sqrt(80000/943) + 1/sqrt(80000/1650)) = 0.0762)
+    r1=$(reg_of "$TMP/ml1.facto") rn=$(reg_of "$TMP/ml$np.facto")
+    within "$r1" 0.0762 0.00005 || fail "one process: reg_factors $r1 from u1.base, by hand 0.0762"
+    within "$rn" "$r1" 0.0000001 || fail "np $np: reg_factors $rn from the data, one process $r1"
     echo "u1 test RMSE: 1 process $base, $np ranks $got"
     within "$got" "$base" 0.005 || fail "np $np: test RMSE $got, single process $base (bound 0.005)"
     grep -q "^epoch 20/20: .* sent$" "$TMP/ml$np.out" || fail "np $np: no epoch lines"
