@@ -38,7 +38,9 @@ facto_mf_params facto_mf_params_default(void)
      * k 512 / 60 epochs and k 64 / 10 epochs) found no setting better on
      * all of them; nor an initial scale (init_std 0.0133-0.2, fixed or
      * c / sqrt(k)): larger starts lose on ml-100k at k 512 and on the
-     * sparse set at k 64. */
+     * sparse set at k 64. What did: reg_factors from the data
+     * (fct_mf_reg_from_data), the same 0.08 on ml-100k's carve-outs and on
+     * sparser data, less on denser (docs/benchmarks.md). */
     facto_mf_params p;
     memset(&p, 0, sizeof p);
     p.num_factors = 512;
