@@ -66,4 +66,11 @@ printf '1\t1\t4\n1\t2\t4\n2\t1\t4\n' >"$TMP/eq.tsv"
 expect_rc 0 "$F" train --model mf --train "$TMP/eq.tsv" --factors 4 --epochs 2 --out "$M"
 expect_rc 0 "$F" inspect --model "$M"
 grep -qxF "  reg_factors=0" "$TMP/out" || { cat "$TMP/out"; fail "equal ratings: reg_factors not 0"; }
+# '-0' is 0 (it was kept as -0: 'reg_factors=-0' in inspect, -0.0 in --json)
+expect_rc 0 "$F" train --model mf --train "$TMP/r.tsv" --factors 4 --epochs 1 --reg_factors -0 --json --out "$M"
+grep -qF '"reg_factors": 0.0' "$TMP/out" || { cat "$TMP/out"; fail "--reg_factors -0: json"; }
+printf '{"reg_factors": "-0.0"}\n' >"$TMP/hp.json"
+expect_rc 0 "$F" train --model mf --train "$TMP/r.tsv" --factors 4 --epochs 1 --hyperparameters "$TMP/hp.json" --out "$M"
+expect_rc 0 "$F" inspect --model "$M"
+grep -qxF "  reg_factors=0" "$TMP/out" || { cat "$TMP/out"; fail "reg_factors -0.0 from json: inspect"; }
 echo ok
