@@ -259,7 +259,7 @@ static int cli_convert_ratings(facto_ctx *ctx, const char *verb, cli_convert_arg
         a->enc.user_file = user_file[0] ? user_file : NULL;
         a->enc.item_file = item_file[0] ? item_file : NULL;
         rc = cli_ratings_encode(ctx, a->src.ratings ? a->src.ratings : a->src.dataset, dtr, dte, &a->enc,
-                                a->key_map, stderr, &train, &test);
+                                a->key_map, cli_split_is_users(a->src.split), stderr, &train, &test);
     }
     facto_status st = FACTO_OK;
     if (rc == 0 && (st = facto_rows_write(ctx, train, train_path, a->to)) == FACTO_OK && test)

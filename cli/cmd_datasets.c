@@ -130,7 +130,8 @@ static int cli_ds_synth(const facto_synth_options *o, const char *out, int json)
 static int cli_ds_synth_mnar(const facto_synth_options *o, double alpha, double test_fraction, int64_t n_uniform,
                              const char *dir, int json)
 {
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+    const int made = mkdir(dir, 0777) == 0; /* made here: removed again if nothing is generated */
+    if (!made && errno != EEXIST) {
         cli_error("%s: cannot create the folder: %s", dir, strerror(errno));
         return FACTO_EXIT_DATA;
     }
@@ -144,6 +145,8 @@ static int cli_ds_synth_mnar(const facto_synth_options *o, double alpha, double 
     if (st != FACTO_OK) {
         int rc = cli_fail(ctx, st, 1);
         facto_ctx_free(ctx);
+        if (made)
+            (void)rmdir(dir);
         return rc;
     }
     const struct {
@@ -281,6 +284,10 @@ int cli_cmd_datasets(int argc, char **argv)
         if (mnar && NM > (1LL << 28))
             return cli_usage(verb, "--mnar draws every (user, item) pair: --users x --items is %lld x %lld = %lld, "
                                    "more than the 268435456 (2^28) it can hold",
+                             N, M, NM);
+        if (mnar && NM < 2)
+            return cli_usage(verb, "--mnar observes at most half of the (user, item) pairs: --users x --items is "
+                                   "%lld x %lld = %lld, give at least 2 pairs",
                              N, M, NM);
         if (mnar && (R > NM / 2 || n_uniform > NM / 2))
             return cli_usage(verb, "--mnar: %s %lld is more than half of --users x --items (%lld x %lld = %lld): "

@@ -519,9 +519,9 @@ static void cli_train_test_report(FILE *info, const cli_train_data *d, const cli
     long long users = users_split ? 0 : m->n_unknown_users;
     long long worst = users > m->n_unknown_items ? users : m->n_unknown_items;
     if (n > 0 && 2 * worst > n)
-        fprintf(stderr, "facto: warning: %lld of %lld test ratings have a %s unknown to training: is the test set "
+        fprintf(stderr, "facto: warning: %lld of %lld test ratings have %s unknown to training: is the test set "
                         "from the same data, with its columns in the same order (--columns)?\n",
-                worst, n, worst == users ? "user" : "item");
+                worst, n, worst == users ? "a user" : "an item");
     double base = m->task == FACTO_TASK_REGRESSION ? cli_train_mean_rmse(d->train, d->test) : NAN;
     if (isfinite(base) && isfinite(m->rmse) && m->rmse > base) {
         char a[32], b[32];

@@ -176,8 +176,8 @@ static int cli_key_map_write(facto_ctx *ctx, const facto_fm_encoder *e, const ch
 }
 
 int cli_ratings_encode(facto_ctx *ctx, const char *name, const facto_dataset *train, const facto_dataset *test,
-                       const facto_fm_encode_options *enc, const char *key_map, FILE *info, facto_rows **train_rows,
-                       facto_rows **test_rows)
+                       const facto_fm_encode_options *enc, const char *key_map, int users_split, FILE *info,
+                       facto_rows **train_rows, facto_rows **test_rows)
 {
     facto_fm_encoder *e = NULL;
     int rc = 0;
@@ -207,14 +207,16 @@ int cli_ratings_encode(facto_ctx *ctx, const char *name, const facto_dataset *tr
                     enc->user_file ? enc->user_file : "", enc->item_file ? " " : "",
                     enc->item_file ? enc->item_file : "");
         fprintf(info, "): feature_dim %llu\n", (unsigned long long)facto_fm_encoder_dim(e));
-        long long nt = *test_rows ? (long long)facto_rows_count(*test_rows) : 0, worst = uu > ui ? uu : ui;
+        /* users:F holds its test users out of training: every one is unknown by design */
+        long long nt = *test_rows ? (long long)facto_rows_count(*test_rows) : 0, users = users_split ? 0 : uu;
+        long long worst = users > ui ? users : ui;
         if (*test_rows)
             fprintf(info, "encoded %lld test ratings (%lld with a user and %lld with an item unknown to training)\n",
                     nt, (long long)uu, (long long)ui);
         if (nt > 0 && 2 * worst > nt)
-            fprintf(stderr, "facto: warning: %lld of %lld test ratings have a %s unknown to training: is the test "
+            fprintf(stderr, "facto: warning: %lld of %lld test ratings have %s unknown to training: is the test "
                             "set from the same data, with its columns in the same order (--columns)?\n",
-                    worst, nt, worst == uu ? "user" : "item");
+                    worst, nt, worst == users ? "a user" : "an item");
         if (key_map && (rc = cli_key_map_write(ctx, e, key_map)) != 0) {
             facto_rows_free(*train_rows);
             facto_rows_free(*test_rows);
@@ -345,7 +347,8 @@ static int cli_data_encode(facto_ctx *ctx, const char *verb, const cli_data_opts
     enc.numeric_ids = o->numeric_ids;
     enc.binarize = (float)cli_param_number(ctx, p, CLI_HP_BINARIZE, 0.0);
     const char *name = o->src.ratings ? o->src.ratings : o->src.dataset;
-    int rc = cli_ratings_encode(ctx, name, d->train, d->test, &enc, o->key_map, info, &d->train_rows, &d->test_rows);
+    int rc = cli_ratings_encode(ctx, name, d->train, d->test, &enc, o->key_map, cli_split_is_users(o->src.split), info,
+                                &d->train_rows, &d->test_rows);
     if (rc)
         return rc;
     d->on_rows = d->encoded = 1;

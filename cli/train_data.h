@@ -64,11 +64,14 @@ int cli_ratings_read(facto_ctx *ctx, const char *verb, const cli_ratings_source 
  * is NULL without test ratings. With `key_map` (may be NULL) the layout is
  * written there as "key<TAB>field<TAB>id" lines after a "key<TAB>field<TAB>id"
  * header ("0<TAB>user<TAB>196"; a side feature: "2625<TAB>genre<TAB>Comedy"),
- * so a SageMaker request can be built for string ids. Returns an exit code.
+ * so a SageMaker request can be built for string ids. users_split: the
+ * test users are held out of training by design (--split users:F), so their
+ * being unknown is no cause for the warning that most test ratings have an
+ * unknown user or item. Returns an exit code.
  */
 int cli_ratings_encode(facto_ctx *ctx, const char *name, const facto_dataset *train, const facto_dataset *test,
-                       const facto_fm_encode_options *enc, const char *key_map, FILE *info, facto_rows **train_rows,
-                       facto_rows **test_rows);
+                       const facto_fm_encode_options *enc, const char *key_map, int users_split, FILE *info,
+                       facto_rows **train_rows, facto_rows **test_rows);
 
 /* The data options of `facto train`. */
 typedef struct cli_data_opts {

@@ -1441,9 +1441,8 @@ typedef enum facto_optimizer {
  * mu is the training mean (not learned); biases start at 0. Defaults (in
  * brackets) were tuned on validation parts of ml-100k u1..u5.base and on
  * ua/ub, never on the test files: over seeds 1..8 and 42 they give test RMSE
- * 0.9146-0.9153 on u1 (mean 0.9149) and 0.9044-0.9048 mean over u1..u5
- * (with reg_factors 0.08; the data's value, 0.076 there, gives u1 0.9149,
- * mean 0.9046 at seed 42).
+ * 0.9145-0.9153 on u1 (mean 0.9149; reg_factors from the data, 0.0762) and,
+ * seed 42, 0.9046 mean over u1..u5 (0.9044-0.9048 over seeds with 0.08).
  */
 typedef struct facto_mf_params {
     int num_factors;         /* k, length of p_u and q_i; 1..65536 [512] */
@@ -1459,7 +1458,7 @@ typedef struct facto_mf_params {
     float momentum;          /* heavy-ball momentum, SGD only (ignored by Adam and AdaGrad); [0, 1) [0]; 0 = none */
     float reg_factors;       /* L2 weight on p_u, q_i per rating; >= 0; 0 = none. [NAN = unset: set at fit
                                 time from the training data, 0.27 sd (1 / sqrt(n / users) + 1 / sqrt(n / items)),
-                                at most 0.08; n the ratings, users and items those with a rating, sd the
+                                at most 0.08, 0 when sd is 0; n the ratings, users and items those with a rating, sd the
                                 ratings' standard deviation (0.076 on ml-100k u1.base, 0.029 on 18M ratings of
                                 MovieLens-20M's shape); the model keeps the value used.] Why: the per-rating
                                 penalty sums to reg (sum_u n_u |p_u|^2 + sum_i n_i |q_i|^2), a trace norm

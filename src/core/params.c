@@ -137,7 +137,7 @@ static facto_status fct_parse_field(facto_ctx *ctx, const fct_pdesc *d, const ch
             return fct_fail(ctx, FACTO_ERR_INVALID,
                             "hyperparameter %s: '%s' is too close to 0 for a float (the smallest is 1.17549435e-38)",
                             name, text);
-        float f = (float)v;
+        float f = v == 0.0 ? 0.0f : (float)v; /* '-0' is 0: shown as 0, not -0 */
         memcpy(field, &f, sizeof f);
         return FACTO_OK;
     }

@@ -13,6 +13,7 @@
 #include "delimited.h"
 #include "linereader.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -206,12 +207,15 @@ facto_status facto_propensity_weights(facto_ctx *ctx, const char *path, const fa
         for (int64_t j = ds->row_ptr[u]; j < ds->row_ptr[u + 1]; j++) {
             int32_t it = ds->items[j];
             float p = 0.0f;
+            int64_t line = 0;
             if (stats->per_item) {
                 p = item_p[it];
+                line = item_line[it];
             } else {
                 while (x < ne && (e[x].user < u || (e[x].user == u && e[x].item < it)))
                     x++;
                 if (x < ne && e[x].user == u && e[x].item == it) {
+                    line = e[x].line;
                     p = e[x++].p;
                     used++;
                 }
@@ -231,6 +235,13 @@ facto_status facto_propensity_weights(facto_ctx *ctx, const char *path, const fa
             if (max_weight > 0.0 && inv > max_weight) {
                 inv = max_weight;
                 stats->n_clipped++;
+            }
+            if (!(inv <= FLT_MAX)) { /* p below 1 / FLT_MAX: the weight would be inf */
+                st = fct_fail(ctx, FACTO_ERR_PARSE,
+                              "%s:%lld: propensity below %.6g (1 / the largest float): its weight 1 / p is beyond "
+                              "a float's range; clip the weights (--max-ips-weight) or raise p",
+                              path, (long long)line, 1.0 / FLT_MAX);
+                goto done;
             }
             w[j] = (float)inv;
         }

@@ -160,7 +160,13 @@ facto_status facto_dataset_synth_mnar(facto_ctx *ctx, const facto_synth_options 
     if (st != FACTO_OK)
         goto done;
     if (c[0].n == 0 || (test_fraction > 0.0 && c[2].n == 0) || (n_uniform > 0 && c[4].n == 0)) {
-        st = fct_fail(ctx, FACTO_ERR_EMPTY, "synthetic MNAR data set: a part came out empty; ask for more ratings");
+        const char *part = c[0].n == 0 ? "training part (train.tsv)"
+                           : c[2].n == 0 && test_fraction > 0.0 ? "test part (test.tsv)"
+                                                                : "uniform part (uniform.tsv)";
+        st = fct_fail(ctx, FACTO_ERR_EMPTY,
+                      "synthetic MNAR data set: the %s came out empty (%lld observed for training, %lld for test, "
+                      "%lld uniform); ask for more ratings, or a test fraction further from 0 and 1",
+                      part, (long long)c[0].n, (long long)c[2].n, (long long)c[4].n);
         goto done;
     }
     st = mnar_build(ctx, &c[0], &c[1], &out->train, &out->train_propensity, maps);

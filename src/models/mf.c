@@ -684,6 +684,10 @@ static facto_status fct_mf_load(facto_ctx *ctx, const fct_mfile_reader *r, facto
         return fct_mf_corrupt(ctx, r, "unknown hyperparameter layout");
     if (fct_mf_validate(ctx, &p) != FACTO_OK)
         return fct_mf_corrupt(ctx, r, "hyperparameters out of range");
+    /* unset (NAN) is for a fit to fill from the data: a trained model keeps the value it used */
+    if (isnan(p.reg_factors))
+        return fct_mf_corrupt(ctx, r, "reg_factors is unset (NaN) in the header; a trained model keeps the value "
+                                      "it used");
     if (n_users < 0 || n_items < 0 || n_seen < 0 || !isfinite(mu) || !(min_r <= max_r))
         return fct_mf_corrupt(ctx, r, "bad sizes or rating range in the header");
     /* Training saves only finite figures, and mu is the mean of ratings in

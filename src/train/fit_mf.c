@@ -56,14 +56,19 @@ static facto_status fct_mf_diverged(facto_ctx *ctx, const facto_mf_params *p, in
 
 /* A train RMSE over ten times the ratings' range: no model predicts that
  * badly unless its steps ran away (a huge IPS weight, a learning rate just
- * short of overflow); stopping here keeps such a model from being saved. */
-static int fct_mf_runaway(const facto_dataset *train, double sse, int64_t n, char *why, size_t cap)
+ * short of overflow); stopping here keeps such a model from being saved.
+ * The range counts the starting factors' spread too, sqrt(k) init_std^2
+ * (the sd of p_u . q_i at the start): ratings far below it (1e-30) are
+ * fitted from that noise, which is no runaway. */
+static int fct_mf_runaway(const facto_dataset *train, const facto_mf_params *p, double sse, int64_t n, char *why,
+                          size_t cap)
 {
     double range = (double)train->max_rating - (double)train->min_rating;
     if (!(range > 0.0))
         range = fmax(fabs((double)train->max_rating), 1.0);
+    const double start = sqrt((double)p->num_factors) * (double)p->init_std * (double)p->init_std;
     double rmse = n > 0 ? sqrt(sse / (double)n) : 0.0;
-    if (!(rmse > 10.0 * range))
+    if (!(rmse > 10.0 * (range + start)))
         return 0;
     snprintf(why, cap, "the train RMSE %g is over 10 times the ratings' range %g", rmse, range);
     return 1;
@@ -184,7 +189,7 @@ static facto_status fct_mf_train_blocked(const fct_mf_run *R)
             break;
         }
         char why[160];
-        if (done == n && fct_mf_runaway(train, seen.sse, done, why, sizeof why)) {
+        if (done == n && fct_mf_runaway(train, params, seen.sse, done, why, sizeof why)) {
             st = fct_mf_diverged(R->ctx, params, epoch,
                                  fmax(fabs((double)train->min_rating), fabs((double)train->max_rating)), why, R->weights != NULL);
             break;
@@ -257,7 +262,7 @@ static facto_status fct_mf_train_hogwild(const fct_mf_run *R)
             goto done;
         }
         char why[160];
-        if (!stop && fct_mf_runaway(train, sse, n, why, sizeof why)) {
+        if (!stop && fct_mf_runaway(train, params, sse, n, why, sizeof why)) {
             st = fct_mf_diverged(ctx, params, epoch,
                                  fmax(fabs((double)train->min_rating), fabs((double)train->max_rating)), why, R->weights != NULL);
             goto done;

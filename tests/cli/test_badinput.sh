@@ -74,7 +74,14 @@ expect_rc 1 "$F" datasets synth --mnar 0.5 --users 20000 --items 20000 --ratings
 expect_err "20000 x 20000 = 400000000, more than the 268435456 (2^28)"
 expect_rc 1 "$F" datasets synth --mnar 0.5 --implicit --users 10 --items 10 --ratings 10 --out "$TMP/mn"
 expect_err "does not take --implicit"
+expect_rc 1 "$F" datasets synth --mnar 1 --users 1 --items 1 --ratings 1 --out "$TMP/mn"
+expect_err "--users x --items is 1 x 1 = 1, give at least 2 pairs" # was 'give at most 0'
 ! grep -q "rank 1..256\|zipf\|noise" "$TMP/err" || fail "synth named limits of no flag: $(cat "$TMP/err")"
+# too few ratings to fill a part: the part named, with what was drawn (exit 2: a chance outcome), nothing written
+expect_rc 2 "$F" datasets synth --mnar 0.5 --users 10 --items 10 --ratings 1 --out "$TMP/mn"
+expect_err "the training part (train.tsv) came out empty (0 observed for training, 0 for test, 0 uniform)"
+expect_rc 2 "$F" datasets synth --mnar 0.5 --users 10 --items 10 --ratings 20 --test-fraction 0.99 --out "$TMP/mn"
+expect_err "the training part (train.tsv) came out empty (0 observed for training, 21 for test, 5 uniform)"
 [ ! -e "$TMP/s2.fds" ] && [ ! -e "$TMP/mn" ] || fail "synth wrote after refusing"
 
 # (b) ids a bare TSV field cannot carry (a tab, quotes, "::", blanks at an

@@ -126,11 +126,20 @@ sed 's/^/x/' "$TMP/r.test" >"$TMP/other.test"
 expect_rc 0 "$F" train --from-ratings "$TMP/r.train" --test-ratings "$TMP/other.test" --factors 4 --epochs 5
 expect_err "warning: "
 expect_err "test ratings have a user unknown to training"
+awk -F'\t' '{ print $1 "\tz" $2 "\t" $3 }' "$TMP/r.test" >"$TMP/otheritems.test"
+expect_rc 0 "$F" train --from-ratings "$TMP/r.train" --test-ratings "$TMP/otheritems.test" --factors 4 --epochs 5
+expect_err "test ratings have an item unknown to training"
 # users:F holds its test users out of training: all unknown by design, no warning
 expect_rc 0 "$F" train --train "$TMP/r.train" --split users:0.3 --seed 1 --factors 4 --epochs 5
 grep -q "^test ratings unknown to training: \([1-9][0-9]*\) of \1 with an unknown user" "$TMP/out" \
     || fail "users:0.3: not every test rating's user unknown: $(grep unknown "$TMP/out")"
 grep -q "unknown to training" "$TMP/err" && fail "users:F warned of its held-out users: $(cat "$TMP/err")"
+# fm encodes the ratings into rows: the same for its own count of unknown ids (it warned)
+expect_rc 0 "$F" train --model fm --predictor_type regressor --from-ratings "$TMP/r.train" --split users:0.3 --seed 1 \
+    --num_factors 4 --epochs 2
+grep -q "^encoded \([1-9][0-9]*\) test ratings (\1 with a user" "$TMP/out" \
+    || fail "fm users:0.3: not every test rating's user unknown: $(grep unknown "$TMP/out")"
+grep -q "unknown to training" "$TMP/err" && fail "fm users:F warned of its held-out users: $(cat "$TMP/err")"
 # the columns swapped (ids of both in the same range: few unknown, but worse than the mean)
 awk -F'\t' '{ print $2 "\t" $1 "\t" $3 }' "$TMP/r.test" >"$TMP/swap.test"
 expect_rc 0 "$F" train --from-ratings "$TMP/r.train" --test-ratings "$TMP/swap.test" --factors 4 --epochs 20

@@ -116,6 +116,16 @@ expect_rc 2 "$F" train --train "$D/train.tsv" --seed "$SEED" --propensities "$TM
 expect_err "training diverged"
 expect_err "--max-ips-weight"
 [ ! -e "$TMP/tiny.facto" ] || fail "a diverged training saved $TMP/tiny.facto"
+# A propensity in (0, 1] whose weight 1 / p overflows a float (below
+# 1 / FLT_MAX = 2.94e-39): named by file and line, exit 2 (it was 'rating
+# weight 0 is inf' with no file); clipped by --max-ips-weight, it trains.
+printf '1\t1\t0.5\n1\t2\t1e-40\n2\t1\t1\n' >"$TMP/p.tsv"
+expect_rc 2 "$F" train --train "$TMP/r.tsv" --propensities "$TMP/p.tsv" --out "$TMP/inf.facto"
+expect_err "p.tsv:2: propensity below 2.93874e-39"
+expect_err "--max-ips-weight"
+[ ! -e "$TMP/inf.facto" ] || fail "an infinite IPS weight saved $TMP/inf.facto"
+expect_rc 0 "$F" train --train "$TMP/r.tsv" --propensities "$TMP/p.tsv" --max-ips-weight 100
+grep -q "1 clipped at 100" "$TMP/out" "$TMP/err" || fail "1e-40 clipped at 100: $(cat "$TMP/out" "$TMP/err")"
 # Only mf takes weights; eval weighs a regressor's errors only.
 printf 'item,propensity\n1,0.5\n2,0.25\n' >"$TMP/pi.csv"
 expect_rc 0 "$F" train --train "$TMP/r.tsv" --propensities "$TMP/pi.csv" --out "$TMP/tiny.facto"
@@ -128,4 +138,8 @@ expect_err "(the rating is $TMP/r.tsv:2)"
 # Per-item propensities 0.5 and 0.25 on items 1, 1, 2: weights 2, 2, 4.
 expect_rc 0 "$F" eval --model "$TMP/tiny.facto" --test "$TMP/r.tsv" --propensities "$TMP/pi.csv" --json
 [ -n "$(num snips_rmse)" ] || fail "tiny eval: $(cat "$TMP/out")"
+# eval's weights overflow alike
+printf '1,0.5\n2,2e-39\n' >"$TMP/pi2.csv"
+expect_rc 2 "$F" eval --model "$TMP/tiny.facto" --test "$TMP/r.tsv" --propensities "$TMP/pi2.csv"
+expect_err "pi2.csv:2: propensity below"
 echo "ok: uniform RMSE naive $naive, IPS $ips (clipped at 5: $clipped); naive model: uniform $uni, naive est $est, SNIPS $snips, IPS $ipse"

@@ -49,4 +49,28 @@ grep -qF "1 iteration" "$TMP/out" || { cat "$TMP/out"; fail "fm header: not '1 i
 printf '1\t1\t5\n' >"$TMP/one.tsv"
 expect_rc 0 "$F" train --model mf --train "$TMP/one.tsv" --epochs 1
 grep -qF "on 1 rating (1 user, 1 item)" "$TMP/out" || { cat "$TMP/out"; fail "header: not '1 rating (1 user, 1 item)'"; }
+# ratings on the scale of 1e-30: reg_factors from the data is
+# 0.27 sd (1/sqrt(4/2) + 1/sqrt(4/3)) = 3.5218053e-31 (sd 0.8292e-30, 2 users,
+# 3 items, 4 ratings), and the fit is no runaway: the starting factors'
+# spread (sqrt(k) init_std^2, 9.8e-5 at k 4) is far above the ratings'
+# range, which the check counted alone ('diverged ... lower the learning
+# rate', exit 2, while --distributed trained on the same data)
+printf '1\t1\t1e-30\n1\t2\t2e-30\n2\t1\t3e-30\n2\t3\t1e-30\n' >"$TMP/tiny.tsv"
+expect_rc 0 "$F" train --model mf --train "$TMP/tiny.tsv" --factors 4 --epochs 5 --out "$M"
+expect_rc 0 "$F" inspect --model "$M"
+grep -qxF "  reg_factors=3.5218053e-31" "$TMP/out" || { cat "$TMP/out"; fail "tiny ratings: reg_factors"; }
+expect_rc 0 "$F" eval --model "$M" --test "$TMP/tiny.tsv"
+awk '$1 == "RMSE" { ok = $2 + 0 <= 2e-30 } END { exit !ok }' "$TMP/out" || { cat "$TMP/out"; fail "tiny ratings: RMSE"; }
+# all ratings equal: sd 0, no weight
+printf '1\t1\t4\n1\t2\t4\n2\t1\t4\n' >"$TMP/eq.tsv"
+expect_rc 0 "$F" train --model mf --train "$TMP/eq.tsv" --factors 4 --epochs 2 --out "$M"
+expect_rc 0 "$F" inspect --model "$M"
+grep -qxF "  reg_factors=0" "$TMP/out" || { cat "$TMP/out"; fail "equal ratings: reg_factors not 0"; }
+# '-0' is 0 (it was kept as -0: 'reg_factors=-0' in inspect, -0.0 in --json)
+expect_rc 0 "$F" train --model mf --train "$TMP/r.tsv" --factors 4 --epochs 1 --reg_factors -0 --json --out "$M"
+grep -qF '"reg_factors": 0.0' "$TMP/out" || { cat "$TMP/out"; fail "--reg_factors -0: json"; }
+printf '{"reg_factors": "-0.0"}\n' >"$TMP/hp.json"
+expect_rc 0 "$F" train --model mf --train "$TMP/r.tsv" --factors 4 --epochs 1 --hyperparameters "$TMP/hp.json" --out "$M"
+expect_rc 0 "$F" inspect --model "$M"
+grep -qxF "  reg_factors=0" "$TMP/out" || { cat "$TMP/out"; fail "reg_factors -0.0 from json: inspect"; }
 echo ok

@@ -8,7 +8,9 @@
 # (over seeds 1-5 they came out 0.0004-0.0013 above it);
 # the .fds input read in shards gives the same accuracy; the saved model
 # serves eval and recommend; a bad input or setting ends every rank with an
-# error instead of a hang. Label mpi (ctest -L mpi), ~20 s on 2 cores.
+# error instead of a hang; reg_factors from odd data (ratings of 1e-30, all
+# equal, one rating, one user) is the one process's on 1-3 ranks, text and
+# .fds. Label mpi (ctest -L mpi), ~30 s on 2 cores.
 set -uo pipefail
 . "$(dirname "$0")/../cli/lib.bash"
 MPI=${FACTO_MPIEXEC:-mpirun}
@@ -95,4 +97,27 @@ done
 # the gathered model is an ordinary mf model: recommend leaves each user's training items out
 "$F" recommend --model "$TMP/ml3.facto" --user 1 --k 5 >"$TMP/rec.out" || fail "recommend from the np 3 model"
 [ "$(grep -c . "$TMP/rec.out")" -ge 5 ] || fail "recommend printed fewer than 5 lines"
+# odd data: ratings of 1e-30 (reg_factors from the data 3.5218053e-31), all
+# equal (0), one rating (0) and one user (capped at 0.08): every rank count,
+# text and .fds read in shards (ranks without a rating), the value one process takes
+printf '1\t1\t1e-30\n1\t2\t2e-30\n2\t1\t3e-30\n2\t3\t1e-30\n' >"$TMP/tiny.tsv"
+printf '1\t1\t4\n1\t2\t4\n2\t1\t4\n' >"$TMP/eq.tsv"
+printf '1\t1\t4\n' >"$TMP/one.tsv"
+printf '1\t1\t3\n1\t2\t5\n1\t3\t1\n' >"$TMP/user.tsv"
+for d in tiny eq one user; do
+    "$F" convert --train "$TMP/$d.tsv" --to fds --out "$TMP/$d.fds" >/dev/null || fail "convert $d"
+    "$F" train --train "$TMP/$d.tsv" --factors 2 --epochs 2 --out "$TMP/$d.facto" >/dev/null || fail "$d: one process"
+    r1=$(reg_of "$TMP/$d.facto")
+    for np in 1 2 3; do
+        for x in tsv fds; do
+            mpi $np "$F" train --distributed --train "$TMP/$d.$x" --factors 2 --epochs 2 --out "$TMP/$d$np.facto" \
+                >/dev/null 2>"$TMP/err" || fail "$d.$x np $np: $(cat "$TMP/err")"
+            rn=$(reg_of "$TMP/$d$np.facto")
+            [ -n "$rn" ] && [ "$rn" = "$r1" ] || fail "$d.$x np $np: reg_factors '$rn', one process '$r1'"
+        done
+    done
+done
+[ "$(reg_of "$TMP/tiny.facto")" = 3.5218053e-31 ] && [ "$(reg_of "$TMP/eq.facto")" = 0 ] &&
+    [ "$(reg_of "$TMP/one.facto")" = 0 ] && [ "$(reg_of "$TMP/user.facto")" = 0.08 ] ||
+    fail "odd data: reg_factors $(for d in tiny eq one user; do reg_of "$TMP/$d.facto"; done | tr '\n' ' ')"
 echo "ok"

@@ -813,9 +813,11 @@ static void test_load_refuses_inconsistent_sections(void **state)
     p.epochs = 2;
     char path[512];
     snprintf(path, sizeof path, "%s/bad.facto", g_dir);
-    for (int c = 0; c < 8; c++) {
+    for (int c = 0; c < 9; c++) {
         fct_mf_model *m = fit_ok(ctx, train, &p);
-        if (c == 4)
+        if (c == 8)
+            m->params.reg_factors = NAN; /* "unset": valid for a fit, never in a trained model */
+        else if (c == 4)
             m->P[1] = NAN; /* a checksummed file can still carry nan/inf figures */
         else if (c == 5)
             m->bi[0] = INFINITY;
@@ -840,6 +842,8 @@ static void test_load_refuses_inconsistent_sections(void **state)
             assert_non_null(strstr(facto_errmsg(ctx), "user factors (section 'MFPU')"));
         if (c == 5)
             assert_non_null(strstr(facto_errmsg(ctx), "item biases (section 'MFBI')"));
+        if (c == 8)
+            assert_non_null(strstr(facto_errmsg(ctx), "reg_factors is unset"));
         facto_model_free(&m->base);
     }
     facto_dataset_free(train);
