@@ -1458,9 +1458,9 @@ typedef struct facto_mf_params {
     float momentum;          /* heavy-ball momentum, SGD only (ignored by Adam and AdaGrad); [0, 1) [0]; 0 = none */
     float reg_factors;       /* L2 weight on p_u, q_i per rating; >= 0; 0 = none. [NAN = unset: set at fit
                                 time from the training data, 0.27 sd (1 / sqrt(n / users) + 1 / sqrt(n / items)),
-                                at most 0.08, 0 when sd is 0; n the ratings, users and items those with a rating, sd the
-                                ratings' standard deviation (0.076 on ml-100k u1.base, 0.029 on 18M ratings of
-                                MovieLens-20M's shape); the model keeps the value used.] Why: the per-rating
+                                at most 0.08, 0 when sd is 0; n the ratings, users and items those with a
+                                rating, sd the ratings' standard deviation (0.076 on ml-100k u1.base, 0.029 on
+                                18M ratings of MovieLens-20M's shape); the model keeps the value used.] Why: the per-rating
                                 penalty sums to reg (sum_u n_u |p_u|^2 + sum_i n_i |q_i|^2), a trace norm
                                 weighted by the rating counts (Srebro & Salakhutdinov, "Collaborative filtering
                                 in a non-uniform world", NIPS 2010), which shrinks each singular value of the
