@@ -532,6 +532,25 @@ static void cli_train_test_report(FILE *info, const cli_train_data *d, const cli
     }
 }
 
+/* The hyperparameters the fit set itself (unset in p, set in the model's
+ * mp: mf's reg_factors from the data), one line: "set by the fit from the
+ * data: reg_factors 0.0761623". Nothing when there are none. */
+static void cli_train_fit_set(facto_ctx *ctx, FILE *info, const facto_params *p, const facto_params *mp)
+{
+    char line[512] = "", value[128], shown[64];
+    size_t used = 0;
+    for (int i = 0; i < facto_params_count(mp) && used < sizeof line; i++) {
+        facto_param_info pi;
+        if (facto_params_info(ctx, mp, i, &pi) != FACTO_OK || cli_param_get(ctx, p, pi.name, value, sizeof value) ||
+            !cli_param_get(ctx, mp, pi.name, value, sizeof value))
+            continue;
+        cli_short_number(value, shown, sizeof shown);
+        used += (size_t)snprintf(line + used, sizeof line - used, "%s %s %s", used ? "," : "", pi.name, shown);
+    }
+    if (used)
+        fprintf(info, "set by the fit from the data:%s\n", line);
+}
+
 /* Save, score, print. */
 static int cli_train_finish(facto_ctx *ctx, const cli_train_args *a, const facto_params *p, const cli_train_data *d,
                             const cli_train_report *r, facto_model *model, cli_train_result *res)
@@ -557,6 +576,7 @@ static int cli_train_finish(facto_ctx *ctx, const cli_train_args *a, const facto
         res->model_bytes = cli_file_size(a->out);
         fprintf(r->info, "saved model to %s (%lld bytes)\n", a->out, res->model_bytes);
     }
+    cli_train_fit_set(ctx, r->info, p, mp);
     cli_train_test_report(r->info, d, res, cli_split_is_users(a->data.src.split));
     int rc = cli_report_final(ctx, r, res, mp, d, a->json);
     facto_params_free(mp);

@@ -172,7 +172,7 @@ int cli_params_check_early(facto_ctx *ctx, const char *verb, const facto_params 
 
 /* "0.100000001" (a float written with 9 digits) -> "0.1": the fewest digits
  * that read back to the same float; any other text is copied. */
-static void cli_short_number(const char *text, char *buf, size_t size)
+void cli_short_number(const char *text, char *buf, size_t size)
 {
     char *end;
     snprintf(buf, size, "%s", text);

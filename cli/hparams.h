@@ -47,6 +47,9 @@ int cli_param_known(facto_ctx *ctx, const facto_params *p, const char *name);
 /* The value of `name` as text into buf; 1 when it is set, 0 when it is not
  * set or the kind has no such name. */
 int cli_param_get(facto_ctx *ctx, const facto_params *p, const char *name, char *buf, size_t size);
+/* "0.100000001" (a float written with 9 digits) -> "0.1": the fewest digits
+ * that read back to the same float; any other text is copied. */
+void cli_short_number(const char *text, char *buf, size_t size);
 /* A number-valued hyperparameter, `fallback` when unset or unknown. */
 double cli_param_number(facto_ctx *ctx, const facto_params *p, const char *name, double fallback);
 

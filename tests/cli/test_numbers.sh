@@ -57,8 +57,12 @@ grep -qF "on 1 rating (1 user, 1 item)" "$TMP/out" || { cat "$TMP/out"; fail "he
 # rate', exit 2, while --distributed trained on the same data)
 printf '1\t1\t1e-30\n1\t2\t2e-30\n2\t1\t3e-30\n2\t3\t1e-30\n' >"$TMP/tiny.tsv"
 expect_rc 0 "$F" train --model mf --train "$TMP/tiny.tsv" --factors 4 --epochs 5 --out "$M"
+grep -qxF "set by the fit from the data: reg_factors 3.5218053e-31" "$TMP/out" ||
+    { cat "$TMP/out"; fail "tiny ratings: train does not say which reg_factors the data gave"; }
 expect_rc 0 "$F" inspect --model "$M"
 grep -qxF "  reg_factors=3.5218053e-31" "$TMP/out" || { cat "$TMP/out"; fail "tiny ratings: reg_factors"; }
+expect_rc 0 "$F" train --model mf --train "$TMP/tiny.tsv" --factors 4 --epochs 1 --reg_factors 0.01
+grep -q "set by the fit" "$TMP/out" "$TMP/err" && fail "--reg_factors given: train says the fit set it"
 expect_rc 0 "$F" eval --model "$M" --test "$TMP/tiny.tsv"
 awk '$1 == "RMSE" { ok = $2 + 0 <= 2e-30 } END { exit !ok }' "$TMP/out" || { cat "$TMP/out"; fail "tiny ratings: RMSE"; }
 # all ratings equal: sd 0, no weight
