@@ -534,7 +534,7 @@ static void cli_train_test_report(FILE *info, const cli_train_data *d, const cli
 
 /* The hyperparameters the fit set itself (unset in p, set in the model's
  * mp: mf's reg_factors from the data), one line: "set by the fit from the
- * data: reg_factors 0.0761623". Nothing when there are none. */
+ * data: reg_factors 0.07616233". Nothing when there are none. */
 static void cli_train_fit_set(facto_ctx *ctx, FILE *info, const facto_params *p, const facto_params *mp)
 {
     char line[512] = "", value[128], shown[64];
